@@ -1,0 +1,120 @@
+"""The in-memory event log every analysis works on.
+
+Events are held as parallel numpy arrays sorted by (user, time, file order), so a user's path is a
+contiguous slice and a directly-follows count is one ``bincount``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+DEFAULT_SESSION_GAP_MS = 30 * 60 * 1000
+
+
+@dataclass(frozen=True, eq=False)
+class EventLog:
+    """Sorted, dictionary-encoded events.
+
+    ``user``: int32 user codes, non-decreasing; ``user_keys[code]`` is the user id as imported.
+    ``event``: int32 codes into ``event_names``.
+    ``ts``: int64 UTC milliseconds, non-decreasing within a user (ties keep file order).
+    ``session``: int64 global session index, non-decreasing; a new value starts each session.
+    ``user_properties``: one row per user code (index = code), columns = user properties.
+    """
+
+    user: np.ndarray
+    event: np.ndarray
+    ts: np.ndarray
+    session: np.ndarray
+    event_names: tuple[str, ...]
+    user_keys: np.ndarray
+    user_properties: pd.DataFrame = field(default_factory=pd.DataFrame)
+    default_goal: str | None = None
+
+    # --- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, *, session_gap_ms: int = DEFAULT_SESSION_GAP_MS,
+                   user_properties: pd.DataFrame | None = None,
+                   default_goal: str | None = None) -> "EventLog":
+        """Build a log from a DataFrame with columns ``user``, ``event``, ``time`` (and optional ``session``).
+
+        ``time`` may be datetimes, ISO strings, or integer milliseconds. Row order is the file order.
+        Meant for tests and small inputs; imports go through ``store``.
+
+        >>> log = EventLog.from_frame(pd.DataFrame({"user": ["a", "a"], "event": ["x", "y"], "time": [0, 1000]}))
+        >>> log.paths_count
+        1
+        """
+        time = frame["time"]
+        if np.issubdtype(time.dtype, np.number):
+            ts = time.to_numpy(dtype=np.int64)
+        else:
+            ts = (pd.to_datetime(time, utc=True, format="mixed").astype("datetime64[ms, UTC]")
+                  .astype("int64").to_numpy())
+        user_keys, user_codes = np.unique(frame["user"].astype(str).to_numpy(), return_inverse=True)
+        names, event_codes = np.unique(frame["event"].astype(str).to_numpy(), return_inverse=True)
+        order = np.lexsort((np.arange(len(frame)), ts, user_codes))
+        user_codes, event_codes, ts = user_codes[order], event_codes[order], ts[order]
+        explicit = None
+        if "session" in frame:
+            explicit = pd.factorize(frame["session"].astype(str).to_numpy()[order])[0]
+        session = compute_sessions(user_codes, ts, session_gap_ms, explicit)
+        props = user_properties if user_properties is not None else pd.DataFrame(index=range(len(user_keys)))
+        if user_properties is not None and "user" in user_properties:
+            props = (user_properties.set_index(user_properties["user"].astype(str))
+                     .drop(columns="user").reindex(user_keys).reset_index(drop=True))
+        return cls(user=user_codes.astype(np.int32), event=event_codes.astype(np.int32), ts=ts,
+                   session=session, event_names=tuple(str(n) for n in names), user_keys=user_keys,
+                   user_properties=props, default_goal=default_goal)
+
+    # --- basic facts --------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+    @property
+    def n_users(self) -> int:
+        return len(self.user_keys)
+
+    @property
+    def paths_count(self) -> int:
+        """Users that have at least one event."""
+        return int(len(np.unique(self.user))) if len(self.user) else 0
+
+    def event_code(self, name: str) -> int:
+        """Code of an event name; raises KeyError with a helpful message when unknown."""
+        try:
+            return self.event_names.index(name)
+        except ValueError:
+            raise KeyError(f"No event named '{name}' in this project") from None
+
+    def path_starts(self) -> np.ndarray:
+        """Boolean mask: True where a new user's path begins."""
+        starts = np.ones(len(self.user), dtype=bool)
+        starts[1:] = self.user[1:] != self.user[:-1]
+        return starts
+
+
+def compute_sessions(user: np.ndarray, ts: np.ndarray, gap_ms: int,
+                     explicit: np.ndarray | None = None) -> np.ndarray:
+    """Global session index for events sorted by (user, ts).
+
+    A session starts at each new user and, without an explicit session column, after an inactivity
+    gap longer than ``gap_ms``. With ``explicit`` (a code per event), a session starts whenever the
+    code changes within a user.
+
+    >>> compute_sessions(np.array([0, 0, 0, 1]), np.array([0, 10, 100, 5]), gap_ms=50).tolist()
+    [0, 0, 1, 2]
+    """
+    if len(user) == 0:
+        return np.zeros(0, dtype=np.int64)
+    new = np.ones(len(user), dtype=bool)
+    same_user = user[1:] == user[:-1]
+    if explicit is None:
+        new[1:] = ~same_user | (np.diff(ts) > gap_ms)
+    else:
+        new[1:] = ~same_user | (explicit[1:] != explicit[:-1])
+    return np.cumsum(new, dtype=np.int64) - 1

@@ -1,0 +1,164 @@
+"""Plain data shared by every layer: options, results and user-facing errors.
+
+No I/O and no Qt here, so the CLI, the GUI and the tests all speak the same language.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+class JourneyError(Exception):
+    """An error whose message is meant for the user (one clear line, no traceback)."""
+
+
+class InputError(JourneyError):
+    """A problem with an input file, located as precisely as we can (file, line, column)."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 column: str | None = None):
+        self.file, self.line, self.column, self.reason = file, line, column, message
+        where = ":".join(str(part) for part in (file, line) if part is not None)
+        if column is not None:
+            where = f"{where}, column '{column}'" if where else f"column '{column}'"
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class AmbiguousDateOrder(InputError):
+    """Dates such as 03/04/2024 fit both day/month and month/day: the user has to choose."""
+
+
+class ProjectBusy(JourneyError):
+    """The project file is open for writing in another process."""
+
+
+class ImportCancelled(JourneyError):
+    """The user cancelled an import; the project was left as it was."""
+
+    def __init__(self) -> None:
+        super().__init__("Import cancelled; the project was left unchanged.")
+
+
+# --- import -------------------------------------------------------------------------------------
+
+FORMATS = ("auto", "csv", "xlsx", "jsonl", "json", "parquet", "xes",
+           "segment", "amplitude", "mixpanel", "ga4", "posthog")
+
+
+@dataclass
+class ColumnMapping:
+    """Which source columns hold who / what / when.
+
+    ``time_format`` is a strptime pattern, ``"epoch_s"``/``"epoch_ms"``/``"epoch_us"``, or None to detect.
+    ``date_order`` ("dmy" or "mdy") resolves dates like 03/04/2024; None means "detect, and refuse to guess".
+    ``properties_column`` names a column that already holds a JSON object of properties (vendor readers).
+    """
+
+    user: str
+    event: str
+    time: str
+    session: str | None = None
+    insert_id: str | None = None
+    properties_column: str | None = None
+    time_format: str | None = None
+    timezone: str = "UTC"
+    date_order: str | None = None
+
+    @property
+    def mapped_columns(self) -> set[str]:
+        return {c for c in (self.user, self.event, self.time, self.session, self.insert_id,
+                            self.properties_column) if c}
+
+
+@dataclass
+class ImportOptions:
+    """What the caller (CLI flags or the import wizard) chose; None means "detect"."""
+
+    format: str = "auto"
+    user: str | None = None
+    event: str | None = None
+    time: str | None = None
+    session: str | None = None
+    time_format: str | None = None
+    timezone: str = "UTC"
+    date_order: str | None = None
+    pseudonymize: bool = False
+    drop_columns: tuple[str, ...] = ()
+    sheet: str | None = None
+    chunk_rows: int = 500_000
+
+
+@dataclass
+class Rejection:
+    """One source row that could not be imported."""
+
+    line: int
+    reason: str
+    raw: str = ""
+
+
+@dataclass
+class ImportSummary:
+    read: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    reject_reasons: dict[str, int] = field(default_factory=dict)
+    users: int = 0
+    event_types: int = 0
+    seconds: float = 0.0
+    file: str = ""
+    format: str = ""
+    mapping: dict[str, Any] = field(default_factory=dict)
+    already_imported: bool = False
+    personal_data_columns: list[str] = field(default_factory=list)
+    dropped_columns: list[str] = field(default_factory=list)
+    pseudonymized: bool = False
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The one-line JSON the CLI prints (the documented keys first)."""
+        keys = ("read", "imported", "duplicates", "rejected", "reject_reasons", "users",
+                "event_types", "seconds")
+        full = asdict(self)
+        out = {k: full[k] for k in keys}
+        out["seconds"] = round(self.seconds, 3)
+        out.update({k: v for k, v in full.items() if k not in keys})
+        return out
+
+    def describe(self) -> str:
+        """A short human summary for the terminal and the wizard."""
+        if self.already_imported:
+            return f"{self.file} was already imported into this project; nothing was added."
+        lines = [f"Read {self.read:,} rows from {self.file} ({self.format}); "
+                 f"imported {self.imported:,} events in {self.seconds:.1f} s."]
+        if self.duplicates:
+            lines.append(f"Skipped {self.duplicates:,} exact duplicate events.")
+        if self.rejected:
+            reasons = ", ".join(f"{n:,} {r}" for r, n in sorted(self.reject_reasons.items(),
+                                                              key=lambda kv: -kv[1]))
+            lines.append(f"Rejected {self.rejected:,} rows: {reasons}.")
+        if self.personal_data_columns:
+            lines.append("Columns that look like personal data: "
+                         + ", ".join(self.personal_data_columns)
+                         + " (consider --drop-columns or --pseudonymize).")
+        lines.append(f"The project now has {self.users:,} users and {self.event_types:,} event types.")
+        return "\n".join(lines)
+
+
+@dataclass
+class ProjectInfo:
+    path: str
+    events: int
+    users: int
+    event_types: int
+    sessions: int
+    first_time: str | None
+    last_time: str | None
+    sources: list[dict[str, Any]]
+    default_goal: str | None
+    session_gap_minutes: float
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,60 @@
+"""What every reader hands to the import pipeline.
+
+A reader turns one file into chunks of rows (a pandas DataFrame each) plus the source line of every
+row, so a bad row can be reported as ``file:line``. Tabular readers keep the file's own column names
+and let ``io.mapping`` guess which column is the user, event and time. Vendor readers (Segment,
+Amplitude, ...) know their fields, so they emit canonical columns and a ``fixed_mapping``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Protocol
+
+import numpy as np
+import pandas as pd
+
+from journey_explorer.domain import ColumnMapping, Rejection
+
+# Canonical column names used by vendor readers (and by the pipeline after mapping).
+USER, EVENT, TIME, SESSION, INSERT_ID, PROPERTIES = (
+    "user", "event", "time", "session", "insert_id", "properties")
+
+VENDOR_MAPPING = ColumnMapping(user=USER, event=EVENT, time=TIME, session=SESSION,
+                               insert_id=INSERT_ID, properties_column=PROPERTIES)
+
+
+@dataclass
+class SourceChunk:
+    """Consecutive rows of a source.
+
+    ``frame``: one row per record. ``lines``: int64 1-based line (or record) number of each row in
+    the file, used in messages and stored with rejected rows. ``rejected``: records the reader could
+    not even parse (e.g. a broken JSON line).
+    """
+
+    frame: pd.DataFrame
+    lines: np.ndarray
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+class SourceReader(Protocol):
+    """A file opened for import."""
+
+    path: str
+    format: str                               # e.g. "csv", "segment", "xes"
+    fixed_mapping: ColumnMapping | None       # set by readers that know their fields
+
+    def columns(self) -> list[str]:
+        """Column names as the user would see them (for mapping and the wizard)."""
+
+    def preview(self, rows: int = 20) -> pd.DataFrame:
+        """The first rows, as strings where the file has strings."""
+
+    def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
+        """All rows in file order."""
+
+    def user_traits(self) -> dict[str, dict]:
+        """User properties the source carries apart from events (e.g. Segment identify calls).
+
+        Valid after ``chunks`` was exhausted. Keyed by the same user id the events use.
+        """
