@@ -1,0 +1,120 @@
+"""Import speed and memory, side by side with the raw limit, in one run.
+
+    python benchmarks/bench_import.py --events 1000000
+    python benchmarks/bench_import.py --events 10000000 --skip-raw
+
+The raw limit (DESIGN.md) is pandas ``read_csv`` + dictionary-encoded ``executemany`` + one index,
+with none of the checks a real import does. Each measurement runs in its own process so its peak
+RSS is its own. Targets (issue 2): ≤ 1.3× the raw limit's time at 1M events; 10M events ≤ 25 s with
+peak RSS ≤ 2 GB.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+EVENT_NAMES = [f"event_{i:02d}" for i in range(40)]
+
+
+def generate_csv(path: Path, events: int, users: int, seed: int = 1) -> None:
+    """user_id,event,timestamp rows (ISO 8601 UTC), written in chunks to bound memory."""
+    rng = np.random.default_rng(seed)
+    start = np.datetime64("2025-01-01T00:00:00", "ms")
+    with open(path, "w") as handle:
+        handle.write("user_id,event,timestamp\n")
+        for offset in range(0, events, 1_000_000):
+            n = min(1_000_000, events - offset)
+            user = rng.integers(0, users, n)
+            event = rng.zipf(1.6, n) % len(EVENT_NAMES)
+            ms = rng.integers(0, 180 * 86_400_000, n)
+            stamps = np.datetime_as_string(start + ms.astype("timedelta64[ms]"), unit="ms")
+            frame = pd.DataFrame({"user_id": np.char.add("user_", user.astype(str)),
+                                  "event": np.array(EVENT_NAMES)[event],
+                                  "timestamp": np.char.add(stamps.astype(str), "Z")})
+            frame.to_csv(handle, header=False, index=False)
+
+
+def raw_limit(csv_path: str, db_path: str) -> dict:
+    """The floor: parse, encode, executemany, one index. No validation, no sessions, no cache."""
+    import sqlite3
+    started = time.perf_counter()
+    frame = pd.read_csv(csv_path, dtype={"user_id": str, "event": str, "timestamp": str})
+    ts = pd.to_datetime(frame["timestamp"], format="ISO8601", utc=True).astype("int64") // 1_000_000
+    users, user_keys = pd.factorize(frame["user_id"])
+    events, event_keys = pd.factorize(frame["event"])
+    conn = sqlite3.connect(db_path)
+    conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, user_id INTEGER, event_type_id INTEGER, ts INTEGER)")
+    conn.executemany("INSERT INTO events(user_id, event_type_id, ts) VALUES (?, ?, ?)",
+                     zip(users.tolist(), events.tolist(), ts.tolist()))
+    conn.execute("CREATE INDEX events_user_ts ON events(user_id, ts)")
+    conn.commit()
+    conn.close()
+    return {"seconds": time.perf_counter() - started}
+
+
+def journey_import(csv_path: str, db_path: str) -> dict:
+    from journey_explorer.store.importer import import_file
+    started = time.perf_counter()
+    summary = import_file(db_path, csv_path)
+    return {"seconds": time.perf_counter() - started, "imported": summary.imported}
+
+
+def load_log(csv_path: str, db_path: str) -> dict:
+    from journey_explorer.store.project import Project
+    started = time.perf_counter()
+    with Project.open(db_path) as project:
+        log = project.load_event_log()
+    return {"seconds": time.perf_counter() - started, "events": len(log)}
+
+
+def run_child(kind: str, csv_path: str, db_path: str) -> dict:
+    """Run one measurement in a fresh process; add its peak RSS and the file size."""
+    code = (f"import json, resource, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+            f"import bench_import as b; r = b.{kind}({csv_path!r}, {db_path!r}); "
+            "r['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; print(json.dumps(r))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if os.path.exists(db_path):
+        result["file_mb"] = os.path.getsize(db_path) / 1e6
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--users", type=int, default=None, help="default: events / 5")
+    parser.add_argument("--skip-raw", action="store_true")
+    args = parser.parse_args()
+    users = args.users or max(args.events // 5, 1)
+    with tempfile.TemporaryDirectory(prefix="journey-bench-") as folder:
+        csv_path = os.path.join(folder, "events.csv")
+        started = time.perf_counter()
+        generate_csv(Path(csv_path), args.events, users)
+        print(f"generated {args.events:,} events / {users:,} users "
+              f"({os.path.getsize(csv_path) / 1e6:.0f} MB CSV) in {time.perf_counter() - started:.1f} s")
+        rows = []
+        if not args.skip_raw:
+            rows.append(("raw limit", run_child("raw_limit", csv_path, os.path.join(folder, "raw.db"))))
+        project = os.path.join(folder, "bench.journey")
+        rows.append(("journey import", run_child("journey_import", csv_path, project)))
+        rows.append(("load event log", run_child("load_log", csv_path, project)))
+        print(f"{'':16} {'seconds':>8} {'events/s':>12} {'peak RSS MB':>12} {'file MB':>8}")
+        for name, r in rows:
+            print(f"{name:16} {r['seconds']:8.2f} {args.events / r['seconds']:12,.0f} "
+                  f"{r['peak_rss_mb']:12,.0f} {r.get('file_mb', 0):8.0f}")
+        if not args.skip_raw:
+            print(f"import / raw limit: {rows[1][1]['seconds'] / rows[0][1]['seconds']:.2f}x (target ≤ 1.3x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""Command line: the same io/store/analysis functions the GUI uses, printing JSON or writing CSV.
+
+``journey-explorer`` alone (or with a project path) opens the desktop app.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import time
+from pathlib import Path
+
+from journey_explorer.domain import FORMATS, ImportOptions, JourneyError
+
+ANALYSES = ("graph", "flows", "stuck", "compare", "funnel", "retention", "lifecycle", "interval", "northstar")
+COMMANDS = ("import", "info", "demo") + ANALYSES
+
+
+def analysis_module(name: str):
+    """The analysis module behind a command (see the protocol in ``analysis.common``)."""
+    return importlib.import_module(f"journey_explorer.analysis.{name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="journey-explorer",
+        description="Offline customer-journey explorer. Without a command, opens the app.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_import(commands)
+    info = commands.add_parser("info", help="what a project holds")
+    info.add_argument("project")
+    info.add_argument("--json", action="store_true", help="print one JSON document")
+    demo = commands.add_parser("demo", help="write the built-in demo project")
+    demo.add_argument("project")
+    for name in ANALYSES:
+        _add_analysis(commands, name)
+    return parser
+
+
+def _add_import(commands) -> None:
+    cmd = commands.add_parser("import", help="import an event file into a project (created when missing)")
+    cmd.add_argument("project")
+    cmd.add_argument("file")
+    cmd.add_argument("--format", choices=FORMATS, default="auto")
+    cmd.add_argument("--user", help="column holding the user id")
+    cmd.add_argument("--event", help="column holding the event name")
+    cmd.add_argument("--time", help="column holding the timestamp")
+    cmd.add_argument("--session", help="column holding a session id")
+    cmd.add_argument("--time-format", help="strptime pattern, or epoch_s / epoch_ms / epoch_us")
+    cmd.add_argument("--timezone", default="UTC", help="zone of times without an offset (default UTC)")
+    cmd.add_argument("--date-order", choices=("dmy", "mdy"), help="resolve dates like 03/04/2024")
+    cmd.add_argument("--sheet", help="Excel sheet to read (default: the first)")
+    cmd.add_argument("--pseudonymize", action="store_true", help="replace user ids with a keyed hash")
+    cmd.add_argument("--drop-columns", default="", help="comma-separated columns not to import")
+    cmd.add_argument("--json", action="store_true", help="print one JSON line")
+
+
+def _add_analysis(commands, name: str) -> None:
+    try:
+        module = analysis_module(name)
+    except ImportError:
+        return          # an analysis not built yet is simply not offered
+    from journey_explorer.analysis.common import add_common_arguments
+    doc = (module.__doc__ or name).strip().splitlines()[0]
+    cmd = commands.add_parser(name, help=doc, description=module.__doc__)
+    cmd.add_argument("project")
+    add_common_arguments(cmd)
+    module.add_arguments(cmd)
+    cmd.add_argument("--json", action="store_true", help="print the result as one JSON document")
+    cmd.add_argument("--csv", metavar="FILE", help="write the result table to a CSV file")
+
+
+# --- commands -------------------------------------------------------------------------------------
+
+
+def run_import(args) -> int:
+    from journey_explorer.store.importer import import_file
+    options = ImportOptions(
+        format=args.format, user=args.user, event=args.event, time=args.time, session=args.session,
+        time_format=args.time_format, timezone=args.timezone, date_order=args.date_order,
+        pseudonymize=args.pseudonymize, sheet=args.sheet,
+        drop_columns=tuple(c.strip() for c in args.drop_columns.split(",") if c.strip()))
+    summary = import_file(args.project, args.file, options)
+    if args.json:
+        print(json.dumps(summary.to_json_dict(), ensure_ascii=False))
+    else:
+        print(summary.describe())
+    return 0
+
+
+def run_info(args) -> int:
+    from journey_explorer.store.project import Project
+    with Project.open(args.project) as project:
+        info = project.info()
+    if args.json:
+        print(json.dumps(info.to_json_dict(), ensure_ascii=False))
+        return 0
+    print(f"{info.path}\n  {info.events:,} events, {info.users:,} users, {info.event_types:,} event types, "
+          f"{info.sessions:,} sessions (gap {info.session_gap_minutes:g} min)")
+    print(f"  from {info.first_time} to {info.last_time}")
+    print(f"  default goal: {info.default_goal or '(none)'}")
+    for source in info.sources:
+        print(f"  source: {source['path']} ({source['format']}, {source['imported']:,} events, "
+              f"imported {source['imported_at']})")
+    return 0
+
+
+def run_demo(args) -> int:
+    from journey_explorer.demo_project import write_demo_project
+    started = time.perf_counter()
+    path = write_demo_project(Path(args.project))
+    print(f"Wrote the demo project to {path} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def run_analysis(args) -> int:
+    from journey_explorer.analysis.common import apply_filter, filter_from_args
+    from journey_explorer.store.project import Project
+    module = analysis_module(args.command)
+    with Project.open(args.project) as project:
+        log = project.load_event_log()
+    flt = filter_from_args(args)
+    if getattr(module, "SEGMENT_DEFINES_GROUPS", False) and getattr(args, "vs", None):
+        flt = type(flt)(since=flt.since, until=flt.until, segment=(), by=flt.by)
+    log = apply_filter(log, flt)
+    result = module.run(log, module.spec_from_args(args, log))
+    if args.csv:
+        result.to_frame().to_csv(args.csv, index=False)
+    if args.json or not args.csv:
+        print(json.dumps(result.to_json_dict(), ensure_ascii=False, default=_json_default))
+    return 0
+
+
+def _json_default(value):
+    """numpy scalars and arrays in results become plain JSON values."""
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+HANDLERS = {"import": run_import, "info": run_info, "demo": run_demo}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-h")
+                    and argv[0] not in ("--help",)):
+        from journey_explorer.app import main as app_main
+        return app_main(argv)
+    args = build_parser().parse_args(argv)
+    handler = HANDLERS.get(args.command, run_analysis)
+    try:
+        return handler(args)
+    except JourneyError as exc:
+        print(f"journey-explorer: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyError as exc:      # e.g. an unknown event name given to an analysis
+        print(f"journey-explorer: error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("journey-explorer: interrupted; nothing was changed", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,173 @@
+"""Guess which columns hold the user, the event, the time and the session; flag personal data.
+
+Names decide first (exports use a small vocabulary: ``user_id``, ``Case ID``, ``case:concept:name``,
+``event``, ``Activity``, ``concept:name``, ``timestamp``, ``Complete Timestamp`` ...); the contents
+break ties and fill gaps (a column that parses as dates is a time, a low-cardinality text column is
+an event). The caller can override each choice.
+"""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from journey_explorer.domain import ColumnMapping, ImportOptions, InputError
+from journey_explorer.io.base import SourceReader
+
+# Ordered: earlier patterns win. Matched against a normalised name (lower case, separators -> " ").
+USER_NAMES = ("case:concept:name", "user id", "userid", "user", "distinct id", "customer id", "client id",
+              "account id", "visitor id", "member id", "person id", "case id", "caseid", "case", "anonymous id",
+              "device id", "uid")
+EVENT_NAMES = ("concept:name", "event name", "event type", "event", "activity", "action", "event action",
+               "step", "name", "type")
+TIME_NAMES = ("time:timestamp", "timestamp", "event time", "event timestamp", "complete timestamp", "time",
+              "datetime", "date time", "occurred at", "created at", "ts", "date", "start timestamp")
+SESSION_NAMES = ("session id", "sessionid", "session", "ga session id", "$session id", "visit id")
+INSERT_ID_NAMES = ("$insert id", "insert id", "message id", "messageid", "event id", "uuid")
+
+PERSONAL_NAME = re.compile(
+    r"(e-?mail|phone|mobile|telephone|\btel\b|ip ?addr|\bip\b|first ?name|last ?name|full ?name|"
+    r"surname|^name$|user ?name|address|street|postcode|zip ?code|birth|\bssn\b|passport)")
+EMAIL_VALUE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+IP_VALUE = re.compile(r"^(\d{1,3}\.){3}\d{1,3}$")
+
+
+def normalise(name: str) -> str:
+    """Lower case with ``_``/``-``/spaces collapsed to one space.
+
+    >>> normalise(" Complete_Timestamp ")
+    'complete timestamp'
+    """
+    return re.sub(r"[\s_\-]+", " ", str(name).strip().lower())
+
+
+def _by_name(columns: list[str], patterns: tuple[str, ...], taken: set[str]) -> str | None:
+    """The first column whose normalised name equals a pattern, else one that contains it."""
+    normalised = {c: normalise(c) for c in columns if c not in taken}
+    for pattern in patterns:
+        for column, norm in normalised.items():
+            if norm == pattern:
+                return column
+    for pattern in patterns:
+        if len(pattern) < 4:           # "ts", "uid": too short to match inside other names
+            continue
+        for column, norm in normalised.items():
+            # Case-level attributes ("case:enddate") describe the path, not the event.
+            if norm.startswith("case:") and not pattern.startswith("case"):
+                continue
+            if pattern in norm:
+                return column
+    return None
+
+
+def _parses_as_time(values: pd.Series) -> bool:
+    sample = values.dropna().astype(str).str.strip()
+    sample = sample[sample != ""].head(200)
+    if sample.empty:
+        return False
+    if sample.str.fullmatch(r"\d{9,16}(\.\d+)?").mean() > 0.9:
+        return True
+    parsed = pd.to_datetime(sample, errors="coerce", utc=True, format="mixed")
+    return parsed.notna().mean() > 0.9 and sample.str.contains(r"\d[-/.:]\d").mean() > 0.9
+
+
+def _by_content(preview: pd.DataFrame, taken: set[str]) -> dict[str, str]:
+    """Fallback guesses from values: time = parses as dates; event = fewest distinct text values;
+    user = more distinct values than the event but repeated."""
+    guesses: dict[str, str] = {}
+    free = [c for c in preview.columns if c not in taken]
+    for column in free:
+        if _parses_as_time(preview[column]):
+            guesses["time"] = column
+            break
+    text_columns = [c for c in free if c != guesses.get("time")
+                    and preview[c].notna().mean() > 0.9
+                    and not pd.to_numeric(preview[c], errors="coerce").notna().all()]
+    by_cardinality = sorted(text_columns, key=lambda c: preview[c].nunique())
+    if by_cardinality:
+        guesses["event"] = by_cardinality[0]
+    repeated = [c for c in by_cardinality[1:] if preview[c].nunique() < len(preview)]
+    if repeated:
+        guesses["user"] = repeated[0]
+    return guesses
+
+
+def guess_mapping(reader: SourceReader, options: ImportOptions | None = None) -> ColumnMapping:
+    """The column mapping for ``reader``: the vendor's own, or guessed, with the caller's overrides.
+
+    Raises ``InputError`` naming the missing role (and the available columns) when no column fits.
+    """
+    options = options or ImportOptions()
+    overrides = {"user": options.user, "event": options.event, "time": options.time,
+                 "session": options.session}
+    columns = reader.columns()
+    for role, column in overrides.items():
+        if column and column not in columns:
+            raise InputError(f"--{role} names column '{column}', which is not in the file "
+                             f"(columns: {', '.join(columns)})", file=reader.path)
+    if reader.fixed_mapping is not None:
+        base = reader.fixed_mapping
+        chosen = {"user": base.user, "event": base.event, "time": base.time, "session": base.session,
+                  "insert_id": base.insert_id}
+    else:
+        chosen = _guess_roles(reader, columns, overrides)
+    chosen.update({role: col for role, col in overrides.items() if col})
+    missing = [role for role in ("user", "event", "time") if not chosen.get(role)]
+    if missing:
+        raise InputError(f"cannot tell which column holds the {' and the '.join(missing)}; "
+                         f"choose with --{' --'.join(missing)} (columns: {', '.join(columns)})",
+                         file=reader.path)
+    time_format = options.time_format
+    if reader.fixed_mapping is not None and not time_format:
+        time_format = reader.fixed_mapping.time_format
+    return ColumnMapping(user=chosen["user"], event=chosen["event"], time=chosen["time"],
+                         session=chosen.get("session"), insert_id=chosen.get("insert_id"),
+                         properties_column=reader.fixed_mapping.properties_column
+                         if reader.fixed_mapping is not None else None,
+                         time_format=time_format, timezone=options.timezone,
+                         date_order=options.date_order)
+
+
+def _guess_roles(reader: SourceReader, columns: list[str], overrides: dict) -> dict[str, str | None]:
+    taken = {c for c in overrides.values() if c}
+    chosen: dict[str, str | None] = {}
+    for role, names in (("user", USER_NAMES), ("time", TIME_NAMES), ("event", EVENT_NAMES),
+                        ("session", SESSION_NAMES), ("insert_id", INSERT_ID_NAMES)):
+        if overrides.get(role):
+            continue
+        column = _by_name(columns, names, taken)
+        if column:
+            chosen[role] = column
+            taken.add(column)
+    preview = reader.preview(200)
+    if chosen.get("time") and not _parses_as_time(preview[chosen["time"]]):
+        taken.discard(chosen.pop("time"))
+    if not all(chosen.get(r) or overrides.get(r) for r in ("user", "event", "time")):
+        for role, column in _by_content(preview, taken | set(chosen.values())).items():
+            if not chosen.get(role) and not overrides.get(role):
+                chosen[role] = column
+    return chosen
+
+
+def personal_data_columns(columns: list[str], preview: pd.DataFrame | None = None,
+                          mapped: set[str] = frozenset()) -> list[str]:
+    """Columns that look like personal data, by name or by content (emails, IP addresses).
+
+    >>> personal_data_columns(["user_id", "email", "plan"])
+    ['email']
+    """
+    flagged = []
+    for column in columns:
+        norm = normalise(column)
+        if column in mapped and norm in EVENT_NAMES:
+            continue
+        by_name = bool(PERSONAL_NAME.search(norm)) and not norm.startswith(("event", "concept", "case:concept"))
+        by_value = False
+        if preview is not None and column in preview:
+            values = preview[column].dropna().astype(str).str.strip().head(200)
+            if len(values):
+                by_value = (values.str.match(EMAIL_VALUE).mean() > 0.5
+                            or values.str.match(IP_VALUE).mean() > 0.5)
+        if by_name or by_value:
+            flagged.append(column)
+    return flagged

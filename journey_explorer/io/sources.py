@@ -1,0 +1,255 @@
+"""Open any supported file as a ``SourceReader``: format detection, and the delimited-text reader.
+
+Delimited text is the common case (warehouse CSV exports, process-mining logs), so it gets the fast
+path: pandas' C parser in chunks, with the delimiter, encoding and header sniffed from the start.
+Everything else (JSON, Excel, Parquet, XES, vendor exports) is handled in ``io.structured``.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import re
+import warnings
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+from journey_explorer.domain import FORMATS, ImportOptions, InputError, Rejection
+from journey_explorer.io.base import SourceChunk, SourceReader
+from journey_explorer.io.opening import inner_name, open_binary
+
+SNIFF_BYTES = 64 * 1024
+DELIMITERS = (",", ";", "\t", "|")
+_BAD_LINE = re.compile(r"Skipping line (\d+): (.*)")
+
+
+def open_source(path: str, options: ImportOptions | None = None) -> SourceReader:
+    """Open ``path`` for import, detecting its format unless ``options.format`` names one.
+
+    Raises ``InputError`` (with the file name) when the file is missing, empty or not a table.
+    """
+    options = options or ImportOptions()
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise InputError("file not found", file=path)
+    if os.path.getsize(path) == 0:
+        raise InputError("the file is empty", file=path)
+    fmt = options.format
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format '{fmt}' (choose from {', '.join(FORMATS)})", file=path)
+    if fmt == "auto":
+        fmt = detect_format(path)
+    if fmt == "csv":
+        return DelimitedReader(path)
+    from journey_explorer.io.structured import open_structured
+    return open_structured(path, fmt, options)
+
+
+def detect_format(path: str) -> str:
+    """The format name of ``path``: a structured/vendor format, else "csv" for delimited text."""
+    from journey_explorer.io.structured import sniff_structured
+    structured = sniff_structured(path)
+    if structured:
+        return structured
+    with open_binary(path) as stream:
+        head = stream.read(SNIFF_BYTES)
+    if looks_binary(head):
+        raise InputError("this is not a table: the file holds binary data "
+                         f"({inner_name(path)!r} is not CSV, Excel, JSON, Parquet or XES)", file=path)
+    return "csv"
+
+
+def looks_binary(head: bytes) -> bool:
+    """NUL bytes outside UTF-16 text, or mostly control characters, mean binary data."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    if b"\x00" in head:
+        # UTF-16 without BOM has a NUL in every other byte; anything else with NULs is binary.
+        return not (head[1::2].count(0) > len(head) * 0.4 or head[0::2].count(0) > len(head) * 0.4)
+    control = sum(1 for b in head[:4096] if b < 9 or 13 < b < 32)
+    return control > len(head[:4096]) * 0.05
+
+
+# --- delimited text ------------------------------------------------------------------------------
+
+
+def sniff_encoding(head: bytes) -> str:
+    """BOMs first, then UTF-8 if the sample decodes, else cp1252 (a superset of latin-1's printables).
+
+    >>> sniff_encoding("café".encode("cp1252"))
+    'cp1252'
+    """
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in head[:200]:
+        return "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 3:      # a character cut by the end of the sample
+            return "utf-8"
+    try:
+        head.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def sniff_delimiter(lines: list[str]) -> str:
+    """The delimiter giving the most columns, consistently, over the sample lines.
+
+    >>> sniff_delimiter(["a;b;c", "1;2,5;3"])
+    ';'
+    """
+    best, best_score = ",", -1.0
+    for delimiter in DELIMITERS:
+        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter) if row]
+        if not counts or max(counts) < 2:
+            continue
+        typical = max(set(counts), key=counts.count)
+        consistency = counts.count(typical) / len(counts)
+        score = consistency * 100 + typical
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def sniff_header(rows: list[list[str]]) -> bool:
+    """A header row is all text (no numbers, no dates) and its names are unique."""
+    if not rows:
+        return False
+    first = rows[0]
+    if len(set(first)) != len(first) and any(first):
+        return False
+
+    def numeric(cell: str) -> bool:
+        return bool(re.fullmatch(r"[-+]?\d+([.,]\d+)?([eE][-+]?\d+)?", cell.strip()))
+
+    def datelike(cell: str) -> bool:
+        return bool(re.match(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}", cell.strip()))
+
+    # Exports nearly always have a header; a first row holding a number or a date is data.
+    return not any(numeric(c) or datelike(c) for c in first)
+
+
+class DelimitedReader:
+    """CSV / TSV / semicolon / pipe separated text, streamed in chunks with exact line numbers."""
+
+    fixed_mapping = None
+
+    def __init__(self, path: str):
+        self.path = path
+        self.format = "csv"
+        with open_binary(path) as stream:
+            head = stream.read(SNIFF_BYTES)
+        if not head.strip():
+            raise InputError("the file is empty", file=path)
+        self.encoding = sniff_encoding(head)
+        text = head.decode(self.encoding, errors="replace")
+        sample_lines = text.splitlines()[:50]
+        if len(head) == SNIFF_BYTES and len(sample_lines) > 1:
+            sample_lines = sample_lines[:-1]      # the last line may be cut mid-way
+        self.delimiter = sniff_delimiter(sample_lines)
+        rows = list(csv.reader(sample_lines, delimiter=self.delimiter))
+        self.has_header = sniff_header(rows)
+        header = rows[0] if rows else []
+        self._columns = ([self._clean_name(c, i) for i, c in enumerate(header)] if self.has_header
+                         else [f"column_{i + 1}" for i in range(len(header))])
+        if len(self._columns) < 2:
+            raise InputError("this is not an event table: found a single column "
+                             f"(delimiter tried: {', '.join(repr(d) for d in DELIMITERS)})", file=path)
+        self._check_encoding(head)
+
+    @staticmethod
+    def _clean_name(name: str, index: int) -> str:
+        name = name.strip().lstrip("\ufeff")
+        return name or f"Unnamed: {index}"
+
+    def _check_encoding(self, head: bytes) -> None:
+        if self.encoding in ("utf-8", "utf-8-sig"):
+            return
+        text = head.decode(self.encoding, errors="replace")
+        if "\ufffd" in text:
+            raise InputError(f"cannot decode the text as {self.encoding}", file=self.path)
+
+    def columns(self) -> list[str]:
+        return list(self._columns)
+
+    def _read_csv(self, **kwargs):
+        stream = open_binary(self.path)
+        return pd.read_csv(
+            stream, sep=self.delimiter, encoding=self.encoding, dtype=str,
+            header=0 if self.has_header else None, names=self._columns,
+            keep_default_na=False, na_values=[""], skip_blank_lines=False,
+            on_bad_lines="warn", encoding_errors="strict", engine="c", **kwargs)
+
+    def preview(self, rows: int = 20) -> pd.DataFrame:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                return self._read_csv(nrows=rows)
+            except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+                raise InputError(f"cannot read the table ({exc})", file=self.path) from None
+
+    def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
+        next_line = 2 if self.has_header else 1
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                for frame in self._read_csv(chunksize=chunk_rows):
+                    bad = self._bad_lines(caught)
+                    caught.clear()
+                    lines, next_line = self._line_numbers(len(frame), next_line, bad)
+                    rejected = [Rejection(line, reason, "") for line, reason in bad]
+                    yield SourceChunk(frame.reset_index(drop=True), lines, rejected)
+        except UnicodeDecodeError as exc:
+            raise InputError(f"the text is not valid {self.encoding} (byte {exc.start} of a block: "
+                             f"{exc.reason})", file=self.path, line=next_line) from None
+        except pd.errors.ParserError as exc:
+            raise InputError(f"cannot parse the table ({exc})", file=self.path) from None
+        except pd.errors.EmptyDataError:
+            raise InputError("the file has no rows", file=self.path) from None
+
+    @staticmethod
+    def _bad_lines(caught) -> list[tuple[int, str]]:
+        bad = []
+        for warning in caught:
+            for match in _BAD_LINE.finditer(str(warning.message)):
+                bad.append((int(match.group(1)), match.group(2).strip()))
+        return sorted(bad)
+
+    @staticmethod
+    def _line_numbers(rows: int, start: int, bad: list[tuple[int, str]]) -> tuple[np.ndarray, int]:
+        """File line of each parsed row, skipping lines pandas dropped as ragged.
+
+        Assumes one record per line (quoted fields spanning lines shift later numbers).
+        """
+        span = np.arange(start, start + rows + len(bad), dtype=np.int64)
+        if bad:
+            span = span[~np.isin(span, [line for line, _ in bad])]
+        lines = span[:rows]
+        return lines, int(lines[-1]) + 1 if rows else start + len(bad)
+
+    def user_traits(self) -> dict[str, dict]:
+        return {}
+
+    def raw_lines(self, wanted: set[int]) -> dict[int, str]:
+        """The raw text of some lines (for rejected rows), read in one pass."""
+        found: dict[int, str] = {}
+        if not wanted:
+            return found
+        last = max(wanted)
+        with open_binary(self.path) as stream:
+            text = io.TextIOWrapper(stream, encoding=self.encoding, errors="replace", newline="")
+            for number, line in enumerate(text, start=1):
+                if number in wanted:
+                    found[number] = line.rstrip("\r\n")
+                if number >= last:
+                    break
+        return found

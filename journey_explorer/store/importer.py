@@ -1,0 +1,643 @@
+"""Import one file into a project: read, map, validate, encode, de-duplicate, then commit in one go.
+
+The pipeline is all-or-nothing. Rows are read and encoded in memory first (integers only: user id,
+event type id, UTC ms, session key, insert-id hash); the project is written inside a single
+``BEGIN IMMEDIATE`` ... ``COMMIT``. Any error, a cancel, or a crash before the commit leaves the file
+as it was (SQLite's rollback journal restores it), and a project created by a failed import is removed.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import itertools
+import json
+import os
+import secrets
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from journey_explorer.analysis.eventlog import compute_sessions
+from journey_explorer.domain import (ColumnMapping, ImportOptions, ImportSummary, InputError,
+                                     JourneyError, Rejection)
+from journey_explorer.io.base import SourceChunk, SourceReader
+from journey_explorer.io.mapping import guess_mapping, personal_data_columns
+from journey_explorer.io.sources import open_source
+from journey_explorer.io.timestamps import detect_time_format, parse_times
+from journey_explorer.store.project import CACHE_COLUMNS, Project
+
+Progress = Callable[[float, int], None]
+WRITE_BATCH = 100_000
+USER_PROPERTY_PREFIX = "case:"       # process-mining case attributes describe the path's owner
+
+
+# --- encoding dictionaries ------------------------------------------------------------------------
+
+
+class Dictionary:
+    """String -> dense 0-based integer code, continuing the codes already in the project."""
+
+    def __init__(self, existing: dict[str, int]):
+        self.codes = dict(existing)
+        self.new: dict[str, int] = {}
+
+    def encode(self, values: np.ndarray) -> np.ndarray:
+        """Codes for ``values`` (strings), adding unseen ones; loops over distinct values only."""
+        codes, uniques = pd.factorize(values)
+        lookup = np.empty(len(uniques), dtype=np.int64)
+        for i, value in enumerate(uniques):
+            code = self.codes.get(value)
+            if code is None:
+                code = self.codes[value] = len(self.codes)
+                self.new[value] = code
+            lookup[i] = code
+        return lookup[codes]
+
+
+class Pseudonymizer:
+    """Keyed hash of user ids; the key lives in the project so later imports agree."""
+
+    def __init__(self, key_hex: str):
+        self.key = bytes.fromhex(key_hex)
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        codes, uniques = pd.factorize(values)
+        hashed = np.array([self.pseudonym(v) for v in uniques], dtype=object)
+        return hashed[codes]
+
+    def pseudonym(self, value: str) -> str:
+        return "u_" + hmac.new(self.key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+
+
+# --- what one import accumulates -------------------------------------------------------------------
+
+
+@dataclass
+class EncodedRows:
+    """Accepted rows of the file, in file order, as parallel integer arrays (+ optional text)."""
+
+    user: list[np.ndarray] = field(default_factory=list)
+    event: list[np.ndarray] = field(default_factory=list)
+    ts: list[np.ndarray] = field(default_factory=list)
+    session_key: list[np.ndarray] = field(default_factory=list)
+    insert_hash: list[np.ndarray] = field(default_factory=list)
+    insert_id: list[np.ndarray] = field(default_factory=list)
+    properties: list[np.ndarray] = field(default_factory=list)
+
+    def concat(self, name: str, dtype) -> np.ndarray:
+        parts = getattr(self, name)
+        return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
+
+
+@dataclass
+class ImportState:
+    mapping: ColumnMapping
+    users: Dictionary
+    events: Dictionary
+    sessions: Dictionary
+    pseudonymize: Pseudonymizer | None
+    property_columns: list[str]
+    user_property_columns: list[str]
+    rows: EncodedRows = field(default_factory=EncodedRows)
+    rejections: list[Rejection] = field(default_factory=list)
+    user_properties: dict[int, dict] = field(default_factory=dict)
+    read: int = 0
+    time_guess: object = None
+
+
+# --- entry point ----------------------------------------------------------------------------------
+
+
+def import_file(project_path: str | os.PathLike, file_path: str | os.PathLike,
+                options: ImportOptions | None = None, progress: Progress | None = None) -> ImportSummary:
+    """Import ``file_path`` into the project at ``project_path`` (created when missing).
+
+    ``progress(fraction, rows)`` is called as work proceeds; raising ``ImportCancelled`` (or any
+    exception) from it aborts the import and leaves the project exactly as it was.
+
+    Raises ``InputError`` for unusable input, ``ProjectBusy`` when another process writes.
+    """
+    started = time.perf_counter()
+    project_path, file_path = Path(project_path), os.fspath(file_path)
+    options = options or ImportOptions()
+    existed = project_path.exists()
+    project = None
+    try:
+        project = Project.open(project_path, create=True)
+        project.lock.acquire()
+        summary = _import_into(project, file_path, options, progress or (lambda f, n: None))
+    except BaseException:
+        if project is not None:
+            _rollback_quietly(project)
+            project.close()
+            project = None
+        if not existed:
+            _remove_project_files(project_path)
+        raise
+    finally:
+        if project is not None:
+            project.close()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _rollback_quietly(project: Project) -> None:
+    try:
+        if project.conn.in_transaction:
+            project.conn.execute("ROLLBACK")
+    except Exception:   # noqa: BLE001 - the original error matters more than a failed rollback
+        pass
+
+
+def _remove_project_files(path: Path) -> None:
+    for candidate in (path, Path(str(path) + "-journal")):
+        try:
+            candidate.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(4 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _import_into(project: Project, file_path: str, options: ImportOptions,
+                 progress: Progress) -> ImportSummary:
+    sha = file_sha256(file_path)
+    if project.conn.execute("SELECT 1 FROM sources WHERE sha256 = ?", (sha,)).fetchone():
+        return _already_imported(project, file_path)
+    reader = open_source(file_path, options)
+    mapping = guess_mapping(reader, options)
+    state = _new_state(project, reader, mapping, options)
+    estimated = _estimate_rows(reader, file_path)
+    for chunk in reader.chunks(options.chunk_rows):
+        _encode_chunk(state, chunk, reader)
+        progress(min(0.6, 0.6 * state.read / max(estimated, 1)), state.read)
+    traits = reader.user_traits()
+    _add_trait_users(state, traits)
+    progress(0.6, state.read)
+    plan = _plan_write(project, state)
+    if plan.new_count == 0 and not state.rows.user:
+        raise InputError(_nothing_imported_message(state), file=file_path)
+    summary = _summary_before_write(reader, file_path, state, plan, options)
+    _write(project, file_path, sha, reader, state, plan, traits, summary, progress)
+    summary.users = len(state.users.codes)
+    summary.event_types = len(state.events.codes)
+    return summary
+
+
+def _already_imported(project: Project, file_path: str) -> ImportSummary:
+    users = project.conn.execute("SELECT count(*) FROM users").fetchone()[0]
+    types = project.conn.execute("SELECT count(*) FROM event_types").fetchone()[0]
+    return ImportSummary(file=file_path, already_imported=True, users=users, event_types=types)
+
+
+def _nothing_imported_message(state: ImportState) -> str:
+    if not state.read:
+        return "the file has a header but no rows"
+    reasons = Counter(r.reason.split(" '")[0] for r in state.rejections).most_common(3)
+    first = state.rejections[0] if state.rejections else None
+    where = f" (first at line {first.line}: {first.reason})" if first else ""
+    return (f"none of the {state.read:,} rows could be imported: "
+            + ", ".join(f"{n:,} {r}" for r, n in reasons) + where)
+
+
+def _estimate_rows(reader: SourceReader, file_path: str) -> int:
+    """Rows expected, from the bytes per row of the preview (only used for the progress bar)."""
+    try:
+        sample = reader.preview(200)
+        sample_bytes = len(sample.to_csv(index=False).encode()) / max(len(sample), 1)
+        return max(int(os.path.getsize(file_path) / max(sample_bytes, 1)), 1)
+    except Exception:  # noqa: BLE001 - an estimate is never worth failing the import for
+        return 1
+
+
+def _new_state(project: Project, reader: SourceReader, mapping: ColumnMapping,
+               options: ImportOptions) -> ImportState:
+    users = Dictionary({k: i for i, k in project.conn.execute("SELECT id, key FROM users")})
+    events = Dictionary({k: i for i, k in project.conn.execute("SELECT id, name FROM event_types")})
+    sessions = Dictionary({})
+    pseudonymize = None
+    if options.pseudonymize:
+        key = project.get_setting("pseudonym_key") or secrets.token_hex(32)
+        pseudonymize = Pseudonymizer(key)
+    columns = reader.columns()
+    unknown = [c for c in options.drop_columns if c not in columns]
+    if unknown:
+        raise InputError(f"--drop-columns names {', '.join(unknown)}, not in the file "
+                         f"(columns: {', '.join(columns)})", file=reader.path)
+    if mapping.mapped_columns & set(options.drop_columns):
+        raise InputError("cannot drop a column that holds the user, event, time or session: "
+                         + ", ".join(sorted(mapping.mapped_columns & set(options.drop_columns))),
+                         file=reader.path)
+    free = [c for c in columns if c not in mapping.mapped_columns and c not in options.drop_columns
+            and not _is_row_index(c)]
+    user_props = [c for c in free if c.startswith(USER_PROPERTY_PREFIX)]
+    event_props = [c for c in free if c not in user_props]
+    return ImportState(mapping=mapping, users=users, events=events, sessions=sessions,
+                       pseudonymize=pseudonymize, property_columns=event_props,
+                       user_property_columns=user_props)
+
+
+def _is_row_index(column: str) -> bool:
+    """A column with a blank header (a saved pandas index, ``Unnamed: 0``) carries no information."""
+    return column.startswith("Unnamed: ")
+
+
+# --- per chunk ------------------------------------------------------------------------------------
+
+
+def _clean_text(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Stripped strings and a mask of missing ones (None, NaN, empty, whitespace)."""
+    text = values.astype("string").str.strip()
+    missing = text.isna() | (text == "")
+    return text.fillna("").to_numpy(dtype=object), missing.to_numpy(dtype=bool)
+
+
+def _encode_chunk(state: ImportState, chunk: SourceChunk, reader: SourceReader) -> None:
+    frame, mapping = chunk.frame, state.mapping
+    state.rejections.extend(chunk.rejected)
+    state.read += len(frame) + len(chunk.rejected)
+    if frame.empty:
+        return
+    users, no_user = _clean_text(frame[mapping.user])
+    events, no_event = _clean_text(frame[mapping.event])
+    if state.time_guess is None and not mapping.time_format:
+        state.time_guess = detect_time_format(frame[mapping.time])
+    times = parse_times(frame[mapping.time], time_format=mapping.time_format, timezone=mapping.timezone,
+                        date_order=mapping.date_order, guess=state.time_guess, column=mapping.time,
+                        first_line=int(chunk.lines[0]))
+    good = ~no_user & ~no_event & times.ok
+    if not good.all():
+        _reject(state, frame, chunk.lines, no_user, no_event, times, reader)
+    if not good.any():
+        return
+    frame_good = frame[good]
+    user_values = users[good]
+    if state.pseudonymize is not None:
+        user_values = state.pseudonymize(user_values)
+    user_codes = state.users.encode(user_values)
+    rows = state.rows
+    rows.user.append(user_codes)
+    rows.event.append(state.events.encode(events[good]))
+    rows.ts.append(times.ms[good])
+    rows.session_key.append(_session_keys(state, frame_good, user_codes))
+    insert_ids = _insert_ids(frame_good, mapping)
+    rows.insert_id.append(insert_ids)
+    rows.insert_hash.append(_hash_text(insert_ids))
+    rows.properties.append(_properties_json(frame_good, state.property_columns, mapping))
+    _collect_user_properties(state, frame_good, user_codes)
+
+
+def _reject(state: ImportState, frame: pd.DataFrame, lines: np.ndarray, no_user: np.ndarray,
+            no_event: np.ndarray, times, reader: SourceReader) -> None:
+    mapping = state.mapping
+    reasons = np.where(no_user, f"missing user ({mapping.user})",
+                       np.where(no_event, f"missing event ({mapping.event})", times.reasons))
+    bad = np.flatnonzero(~(~no_user & ~no_event & times.ok))
+    separator = getattr(reader, "delimiter", ",")
+    raw = frame.iloc[bad].astype("string").fillna("").agg(separator.join, axis=1).to_numpy()
+    state.rejections.extend(Rejection(int(lines[i]), str(reasons[i]), str(text))
+                            for i, text in zip(bad, raw))
+
+
+def _session_keys(state: ImportState, frame: pd.DataFrame, user_codes: np.ndarray) -> np.ndarray:
+    column = state.mapping.session
+    if not column:
+        return np.full(len(frame), -1, dtype=np.int64)
+    text, missing = _clean_text(frame[column])
+    keys = state.sessions.encode(text)
+    keys[missing] = -1
+    return keys
+
+
+def _insert_ids(frame: pd.DataFrame, mapping: ColumnMapping) -> np.ndarray | None:
+    if not mapping.insert_id:
+        return None
+    text, missing = _clean_text(frame[mapping.insert_id])
+    text[missing] = None
+    return text
+
+
+def _hash_text(values: np.ndarray | None) -> np.ndarray | None:
+    """Stable 64-bit hashes (0 for missing) so insert ids can be compared as integers."""
+    if values is None:
+        return None
+    hashed = pd.util.hash_array(np.where(pd.isna(values), "", values).astype(object)).view(np.int64)
+    hashed[pd.isna(values)] = 0
+    return hashed
+
+
+def _properties_json(frame: pd.DataFrame, columns: list[str], mapping: ColumnMapping) -> np.ndarray | None:
+    """One JSON object per row with its non-empty extra columns (None when it has none)."""
+    if mapping.properties_column:
+        text, missing = _clean_text(frame[mapping.properties_column])
+        text[missing] = None
+        if columns:
+            extra = _properties_json(frame, columns, ColumnMapping("", "", ""))
+            text = np.array([_merge_json(a, b) for a, b in zip(text, extra)], dtype=object)
+        return text
+    if not columns:
+        return None
+    sub = frame[columns]
+    lines = sub.to_json(orient="records", lines=True, force_ascii=False).splitlines()
+    out = np.array([_drop_nulls(line) for line in lines], dtype=object) if sub.isna().any().any() \
+        else np.array(lines, dtype=object)
+    return out
+
+
+def _drop_nulls(line: str) -> str | None:
+    record = {k: v for k, v in json.loads(line).items() if v is not None and v != ""}
+    return json.dumps(record, ensure_ascii=False) if record else None
+
+
+def _merge_json(first: str | None, second: str | None) -> str | None:
+    if not first or not second:
+        return first or second
+    merged = json.loads(first)
+    merged.update(json.loads(second))
+    return json.dumps(merged, ensure_ascii=False)
+
+
+def _collect_user_properties(state: ImportState, frame: pd.DataFrame, user_codes: np.ndarray) -> None:
+    """Case-level columns become user properties (the last value seen per user)."""
+    if not state.user_property_columns:
+        return
+    sub = frame[state.user_property_columns].copy()
+    sub.columns = [c[len(USER_PROPERTY_PREFIX):] for c in sub.columns]
+    sub["__user"] = user_codes
+    last = sub.groupby("__user", sort=False).last()
+    for user, values in zip(last.index, last.to_dict("records")):
+        clean = {k: v for k, v in values.items() if not pd.isna(v)}
+        state.user_properties.setdefault(int(user), {}).update(clean)
+
+
+def _add_trait_users(state: ImportState, traits: dict[str, dict]) -> None:
+    """Users known only from traits (e.g. Segment identify) are users too."""
+    if not traits:
+        return
+    keys = np.array(list(traits), dtype=object)
+    shown = state.pseudonymize(keys) if state.pseudonymize is not None else keys
+    codes = state.users.encode(shown)
+    for code, key in zip(codes, keys):
+        state.user_properties.setdefault(int(code), {}).update(traits[key])
+
+
+# --- planning the write ---------------------------------------------------------------------------
+
+
+@dataclass
+class WritePlan:
+    keep: np.ndarray                 # mask over the file's accepted rows: not a duplicate
+    ids: np.ndarray                  # event ids (global file order) of kept rows
+    arrays: dict[str, np.ndarray]    # new sorted cache (existing + kept rows)
+    session_in_user: np.ndarray      # per kept row: session number within its user
+    changed_sessions: list[tuple[int, int]]  # existing rows whose session number changed
+    duplicates: int
+
+    @property
+    def new_count(self) -> int:
+        return int(self.keep.sum())
+
+
+def _plan_write(project: Project, state: ImportState) -> WritePlan:
+    rows = state.rows
+    new = {"user": rows.concat("user", np.int32), "event": rows.concat("event", np.int32),
+           "ts": rows.concat("ts", np.int64), "session_key": rows.concat("session_key", np.int64)}
+    hashes = [h if h is not None else np.zeros(len(u), dtype=np.int64)
+              for h, u in zip(rows.insert_hash, rows.user)]
+    new["insert_hash"] = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.int64)
+    old = project.load_arrays()
+    keep = ~_duplicates(old, new)
+    first_id = int(old["id"].max()) + 1 if len(old["id"]) else 0
+    ids = np.arange(first_id, first_id + int(keep.sum()), dtype=np.int64)
+    merged = {name: np.concatenate([old[name], new[name][keep]]) if name in new else None
+              for name in CACHE_COLUMNS if name not in ("id", "session")}
+    merged["id"] = np.concatenate([old["id"], ids])
+    order = np.lexsort((merged["id"], merged["ts"], merged["user"]))
+    arrays = {name: values[order] for name, values in merged.items()}
+    gap_ms = int(project.session_gap_minutes * 60_000)
+    arrays["session"] = sessions_with_keys(arrays["user"], arrays["ts"], arrays["session_key"], gap_ms)
+    in_user = session_number_within_user(arrays["user"], arrays["session"])
+    by_id = np.empty(len(order), dtype=np.int64)
+    position = np.argsort(arrays["id"], kind="stable")
+    by_id[:] = in_user[position]          # session-in-user in id order
+    old_count = len(old["id"])
+    changed = _changed_sessions(old, by_id[:old_count]) if old_count else []
+    return WritePlan(keep=keep, ids=ids, arrays=arrays, session_in_user=by_id[old_count:],
+                     changed_sessions=changed, duplicates=int((~keep).sum()))
+
+
+def sessions_with_keys(user: np.ndarray, ts: np.ndarray, session_key: np.ndarray, gap_ms: int) -> np.ndarray:
+    """Global session index: a new session at each user, at each change of an explicit session key,
+    and, where an event has no key, after an inactivity gap longer than ``gap_ms``."""
+    if len(user) == 0:
+        return np.zeros(0, dtype=np.int64)
+    has_key = (session_key[1:] >= 0) & (session_key[:-1] >= 0)
+    new = np.ones(len(user), dtype=bool)
+    new[1:] = ((user[1:] != user[:-1])
+               | (has_key & (session_key[1:] != session_key[:-1]))
+               | (~has_key & (np.diff(ts) > gap_ms)))
+    return np.cumsum(new, dtype=np.int64) - 1
+
+
+def session_number_within_user(user: np.ndarray, session: np.ndarray) -> np.ndarray:
+    """0, 1, 2 ... per user, from sorted global session indices."""
+    if len(user) == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.ones(len(user), dtype=bool)
+    starts[1:] = user[1:] != user[:-1]
+    first_session = np.maximum.accumulate(np.where(starts, session, 0))
+    return session - first_session
+
+
+def _duplicates(old: dict[str, np.ndarray], new: dict[str, np.ndarray]) -> np.ndarray:
+    """Rows of ``new`` that repeat an existing event or an earlier row of the file
+    (same user, event, time and insert id)."""
+    keys = ("user", "event", "ts", "insert_hash")
+    count_old = len(old["user"])
+    both = pd.DataFrame({k: np.concatenate([old[k].astype(np.int64), new[k].astype(np.int64)])
+                         for k in keys})
+    # One combined 64-bit hash finds candidate duplicates fast; exact comparison settles them.
+    mixed = pd.util.hash_pandas_object(both, index=False).to_numpy()
+    candidates = pd.Series(mixed).duplicated(keep=False).to_numpy()
+    duplicate = np.zeros(len(both), dtype=bool)
+    if candidates.any():
+        duplicate[candidates] = both[candidates].duplicated(keep="first").to_numpy()
+    return duplicate[count_old:]
+
+
+def _changed_sessions(old: dict[str, np.ndarray], new_in_user: np.ndarray) -> list[tuple[int, int]]:
+    """Existing events whose session number changed because new events joined their user."""
+    old_ids = np.sort(old["id"])
+    position = np.argsort(old["id"], kind="stable")
+    old_in_user = session_number_within_user(old["user"], old["session"])[position]
+    differs = np.flatnonzero(old_in_user != new_in_user)
+    return [(int(new_in_user[i]), int(old_ids[i])) for i in differs]
+
+
+# --- summary and write ----------------------------------------------------------------------------
+
+
+def _summary_before_write(reader: SourceReader, file_path: str, state: ImportState, plan: WritePlan,
+                          options: ImportOptions) -> ImportSummary:
+    reasons = Counter(_reason_kind(r.reason) for r in state.rejections)
+    flagged = personal_data_columns(reader.columns(), reader.preview(200), state.mapping.mapped_columns)
+    return ImportSummary(
+        read=state.read, imported=plan.new_count, duplicates=plan.duplicates,
+        rejected=len(state.rejections), reject_reasons=dict(reasons), file=file_path,
+        format=reader.format, mapping={k: v for k, v in asdict(state.mapping).items() if v},
+        personal_data_columns=[c for c in flagged if c not in options.drop_columns],
+        dropped_columns=list(options.drop_columns), pseudonymized=options.pseudonymize)
+
+
+def _reason_kind(reason: str) -> str:
+    """Group reasons for counting: "unparseable time 'abc'" -> "unparseable time"."""
+    return reason.split(" '")[0].split(" (")[0].split(":")[0].strip()
+
+
+def _write(project: Project, file_path: str, sha: str, reader: SourceReader, state: ImportState,
+           plan: WritePlan, traits: dict, summary: ImportSummary, progress: Progress) -> None:
+    conn = project.conn
+    _fill_raw_text(reader, state.rejections)
+    conn.execute("BEGIN IMMEDIATE")
+    source_id = _insert_source(conn, file_path, sha, reader, state, summary)
+    _insert_users(project, state)
+    conn.executemany("INSERT INTO event_types(id, name, display_name, hidden) VALUES (?, ?, ?, 0)",
+                     [(code, name, name) for name, code in state.events.new.items()])
+    _insert_events(conn, state, plan, source_id, progress)
+    conn.executemany("UPDATE events SET session = ? WHERE id = ?", plan.changed_sessions)
+    conn.executemany("INSERT INTO rejected_rows(source_id, line, reason, raw) VALUES (?, ?, ?, ?)",
+                     [(source_id, r.line, r.reason, r.raw) for r in state.rejections])
+    _write_cache(conn, plan.arrays)
+    if state.pseudonymize is not None and project.get_setting("pseudonym_key") is None:
+        project.set_setting("pseudonym_key", state.pseudonymize.key.hex())
+    conn.execute("COMMIT")
+    progress(1.0, state.read)
+
+
+def _fill_raw_text(reader: SourceReader, rejections: list[Rejection]) -> None:
+    """Rows the parser itself skipped (ragged lines) get their raw text from the file."""
+    missing = {r.line for r in rejections if not r.raw}
+    if missing and hasattr(reader, "raw_lines"):
+        found = reader.raw_lines(missing)
+        for rejection in rejections:
+            if not rejection.raw:
+                rejection.raw = found.get(rejection.line, "")
+
+
+def _insert_source(conn, file_path, sha, reader, state, summary) -> int:
+    cursor = conn.execute(
+        "INSERT INTO sources(path, sha256, format, mapping, rows_read, imported, duplicates, rejected, "
+        "imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (os.path.abspath(file_path), sha, reader.format, json.dumps(summary.mapping), summary.read,
+         summary.imported, summary.duplicates, summary.rejected,
+         pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")))
+    return int(cursor.lastrowid)
+
+
+def _insert_users(project: Project, state: ImportState) -> None:
+    conn = project.conn
+    new_codes = set(state.users.new.values())
+    conn.executemany("INSERT INTO users(id, key, properties) VALUES (?, ?, ?)",
+                     [(code, key, _json_or_none(state.user_properties.get(code)))
+                      for key, code in state.users.new.items()])
+    updates = [(code, props) for code, props in state.user_properties.items() if code not in new_codes]
+    for code, props in updates:
+        row = conn.execute("SELECT properties FROM users WHERE id = ?", (code,)).fetchone()
+        merged = json.loads(row[0]) if row and row[0] else {}
+        merged.update(props)
+        conn.execute("UPDATE users SET properties = ? WHERE id = ?", (_json_or_none(merged), code))
+
+
+def _json_or_none(values: dict | None) -> str | None:
+    if not values:
+        return None
+    return json.dumps({k: _plain(v) for k, v in values.items()}, ensure_ascii=False)
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _insert_events(conn, state: ImportState, plan: WritePlan, source_id: int, progress: Progress) -> None:
+    rows = state.rows
+    keep = plan.keep
+    user = rows.concat("user", np.int64)[keep].tolist()
+    event = rows.concat("event", np.int64)[keep].tolist()
+    ts = rows.concat("ts", np.int64)[keep].tolist()
+    session = plan.session_in_user.tolist()
+    ids = plan.ids.tolist()
+    insert_id = _optional_text(rows.insert_id, rows.user, keep)
+    properties = _optional_text(rows.properties, rows.user, keep)
+    total = len(ids)
+    for start in range(0, total, WRITE_BATCH):
+        end = min(start + WRITE_BATCH, total)
+        batch = zip(ids[start:end], user[start:end], event[start:end], ts[start:end],
+                    session[start:end], insert_id[start:end] if insert_id else _nones(end - start),
+                    properties[start:end] if properties else _nones(end - start))
+        conn.executemany("INSERT INTO events(id, user_id, event_type_id, ts, session, source_id, insert_id, "
+                         f"properties) VALUES (?, ?, ?, ?, ?, {source_id}, ?, ?)", batch)
+        progress(0.65 + 0.3 * end / max(total, 1), state.read)
+
+
+def _nones(count: int):
+    return itertools.repeat(None, count)
+
+
+def _optional_text(parts: list, like: list, keep: np.ndarray) -> list | None:
+    if all(p is None for p in parts):
+        return None
+    filled = [p if p is not None else np.full(len(u), None, dtype=object) for p, u in zip(parts, like)]
+    return np.concatenate(filled)[keep].tolist()
+
+
+def _write_cache(conn, arrays: dict[str, np.ndarray]) -> None:
+    for name, dtype in CACHE_COLUMNS.items():
+        buffer = io.BytesIO()
+        np.save(buffer, arrays[name].astype(dtype, copy=False), allow_pickle=False)
+        conn.execute("INSERT OR REPLACE INTO log_cache(name, data) VALUES (?, ?)", (name, buffer.getvalue()))
+
+
+__all__ = ["import_file", "file_sha256", "sessions_with_keys", "session_number_within_user", "JourneyError"]
+
+
+def import_user_properties(project_path: str | os.PathLike, users: pd.DataFrame, key_column: str = "user",
+                           pseudonymize: bool = False) -> int:
+    """Attach properties (plan, company size, ...) to users, one row per user; returns rows matched.
+
+    Users not yet in the project are added (they may arrive with a later event import). All rows are
+    written in one transaction.
+    """
+    if key_column not in users:
+        raise InputError(f"the user table has no column '{key_column}'")
+    with Project.open(project_path, create=True) as project:
+        project.lock.acquire()
+        dictionary = Dictionary({k: i for i, k in project.conn.execute("SELECT id, key FROM users")})
+        keys = users[key_column].astype(str).str.strip().to_numpy(dtype=object)
+        if pseudonymize:
+            keys = Pseudonymizer(project.get_setting("pseudonym_key") or secrets.token_hex(32))(keys)
+        codes = dictionary.encode(keys)
+        records = users.drop(columns=[key_column]).to_dict("records")
+        state = ImportState(mapping=None, users=dictionary, events=None, sessions=None, pseudonymize=None,
+                            property_columns=[], user_property_columns=[])
+        for code, record in zip(codes, records):
+            state.user_properties[int(code)] = {k: v for k, v in record.items() if not pd.isna(v)}
+        try:
+            project.conn.execute("BEGIN IMMEDIATE")
+            _insert_users(project, state)
+            project.conn.execute("COMMIT")
+        except BaseException:
+            _rollback_quietly(project)
+            raise
+    return len(records)

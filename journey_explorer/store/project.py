@@ -1,0 +1,344 @@
+"""The project file: one SQLite database holding sources, users, event types, events and settings.
+
+``Project`` is the only way the rest of the app touches the file. Reads are plain queries; bulk
+writes happen in ``store.importer`` inside one transaction. The sorted event arrays are cached in the
+file (``log_cache``) so ``load_event_log`` does not have to sort millions of rows again.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlite_utils import Database
+
+from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.domain import JourneyError, ProjectBusy, ProjectInfo
+from journey_explorer.store.schema import migrate
+
+SUFFIX = ".journey"
+DEFAULT_SESSION_GAP_MINUTES = 30.0
+CACHE_COLUMNS = {  # name -> dtype of the sorted columnar copy
+    "id": np.int64, "user": np.int32, "event": np.int32, "ts": np.int64,
+    "session": np.int64, "session_key": np.int64, "insert_hash": np.int64,
+}
+
+
+class ProjectLock:
+    """A sidecar ``.lock`` file naming the process that writes to the project.
+
+    SQLite alone would answer a second writer with "database is locked" after a timeout; the lock
+    lets us say which process holds the project. The same process may take it again (the GUI and
+    its import worker); a lock left by a process that no longer runs is taken over.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(str(path) + ".lock")
+        self.held = False
+
+    def acquire(self) -> None:
+        if self.held:
+            return
+        while True:
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                owner = self._owner()
+                if owner == os.getpid():
+                    return        # this process already writes here (e.g. GUI + worker)
+                if owner is not None and _process_alive(owner):
+                    raise ProjectBusy(
+                        f"The project {self.path.name[:-5]} is open in another Journey Explorer process "
+                        f"(pid {owner}); close it there and try again.") from None
+                self._remove()    # stale lock from a process that died
+                continue
+            with os.fdopen(fd, "w") as handle:
+                handle.write(str(os.getpid()))
+            self.held = True
+            return
+
+    def release(self) -> None:
+        if self.held and self._owner() == os.getpid():
+            self._remove()
+        self.held = False
+
+    def _owner(self) -> int | None:
+        try:
+            return int(self.path.read_text().strip() or "0") or None
+        except (OSError, ValueError):
+            return None
+
+    def _remove(self) -> None:
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """An autocommit connection (we issue BEGIN/COMMIT ourselves) with import-friendly pragmas."""
+    conn = sqlite3.connect(str(path), isolation_level=None, timeout=2.0, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=DELETE")   # rollback journal: a failed import restores every byte
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA cache_size=-200000")    # ~200 MB page cache for bulk inserts
+    conn.execute("PRAGMA temp_store=MEMORY")
+    return conn
+
+
+def busy_error(path: Path, exc: sqlite3.OperationalError) -> JourneyError:
+    """Turn SQLite's lock errors into a message a user can act on."""
+    if "locked" in str(exc) or "busy" in str(exc):
+        return ProjectBusy(f"The project {Path(path).name} is being written by another process; "
+                           "wait for it to finish or close it there, then try again.")
+    return JourneyError(f"Cannot use the project {Path(path).name}: {exc}")
+
+
+class Project:
+    """An open project file."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection):
+        self.path = Path(path)
+        self.conn = conn
+        self.db = Database(conn)
+        self.lock = ProjectLock(self.path)
+
+    # --- opening ------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike, *, create: bool = False) -> "Project":
+        """Open (and upgrade) a project; with ``create`` a missing file becomes a new empty project."""
+        path = Path(path)
+        if not path.exists() and not create:
+            raise JourneyError(f"No project at {path} (create one with 'journey-explorer import' or "
+                               "'journey-explorer demo')")
+        if path.exists() and not _is_sqlite(path):
+            raise JourneyError(f"{path} is not a Journey Explorer project (not an SQLite file)")
+        try:
+            project = cls(path, connect(path))
+            migrate(project.db)
+        except sqlite3.OperationalError as exc:
+            raise busy_error(path, exc) from None
+        except sqlite3.DatabaseError as exc:
+            raise JourneyError(f"{path} is damaged or not a project: {exc}") from None
+        return project
+
+    @classmethod
+    def create(cls, path: str | os.PathLike) -> "Project":
+        return cls.open(path, create=True)
+
+    def close(self) -> None:
+        self.lock.release()
+        self.conn.close()
+
+    def __enter__(self) -> "Project":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- settings -----------------------------------------------------------------------------
+
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        row = self.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set_setting(self, key: str, value: Any) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO settings(key, value) VALUES (?, ?)",
+                          (key, json.dumps(value)))
+
+    @property
+    def default_goal(self) -> str | None:
+        return self.get_setting("default_goal")
+
+    @default_goal.setter
+    def default_goal(self, event_name: str | None) -> None:
+        self.set_setting("default_goal", event_name)
+
+    @property
+    def session_gap_minutes(self) -> float:
+        return float(self.get_setting("session_gap_minutes", DEFAULT_SESSION_GAP_MINUTES))
+
+    # --- the event log ------------------------------------------------------------------------
+
+    def load_arrays(self) -> dict[str, np.ndarray]:
+        """The sorted columnar copy of all events (empty arrays for an empty project)."""
+        blobs = dict(self.conn.execute("SELECT name, data FROM log_cache"))
+        return {name: (np.load(io.BytesIO(blobs[name]), allow_pickle=False) if name in blobs
+                       else np.zeros(0, dtype=dtype))
+                for name, dtype in CACHE_COLUMNS.items()}
+
+    def event_types(self) -> pd.DataFrame:
+        return pd.read_sql_query(
+            "SELECT id, name, display_name, hidden, group_name FROM event_types ORDER BY id", self.conn)
+
+    def user_keys(self) -> np.ndarray:
+        rows = self.conn.execute("SELECT key FROM users ORDER BY id").fetchall()
+        return np.array([r[0] for r in rows], dtype=object)
+
+    def user_properties(self) -> pd.DataFrame:
+        """One row per user id (index = id), one column per property (last value imported)."""
+        rows = self.conn.execute("SELECT id, properties FROM users ORDER BY id").fetchall()
+        count = len(rows)
+        records = [json.loads(p) if p else {} for _, p in rows]
+        frame = pd.DataFrame.from_records(records, index=range(count)) if count else pd.DataFrame()
+        return frame
+
+    def load_event_log(self) -> EventLog:
+        """The project's events as an ``EventLog``: display names merged, group rules applied,
+        hidden events left out."""
+        arrays = self.load_arrays()
+        names, lookup, visible = self._event_name_lookup()
+        event = lookup[arrays["event"]] if len(arrays["event"]) else arrays["event"]
+        keep = visible[arrays["event"]] if len(arrays["event"]) else np.zeros(0, dtype=bool)
+        log = EventLog(user=arrays["user"][keep], event=event[keep].astype(np.int32),
+                       ts=arrays["ts"][keep], session=arrays["session"][keep],
+                       event_names=tuple(names), user_keys=self.user_keys(),
+                       user_properties=self.user_properties(), default_goal=self.default_goal)
+        return log
+
+    def _event_name_lookup(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Map stored event type ids to codes of the names shown: display name, then group rules.
+
+        Returns (names, code per type id, visible per type id).
+        """
+        types = self.event_types()
+        if types.empty:
+            return [], np.zeros(0, dtype=np.int32), np.zeros(0, dtype=bool)
+        shown = types["display_name"].fillna(types["name"]).astype(str)
+        for pattern, group in self.group_rules():
+            regex = re.compile(pattern)
+            shown = shown.map(lambda name, r=regex, g=group: g if r.search(name) else name)
+        shown = types["group_name"].where(types["group_name"].notna(), shown).astype(str)
+        codes, names = pd.factorize(shown, sort=True)
+        lookup = np.zeros(int(types["id"].max()) + 1, dtype=np.int32)
+        visible = np.zeros(len(lookup), dtype=bool)
+        lookup[types["id"].to_numpy()] = codes
+        visible[types["id"].to_numpy()] = types["hidden"].fillna(0).to_numpy() == 0
+        return [str(n) for n in names], lookup, visible
+
+    # --- catalog edits (rename / merge / hide / group) ----------------------------------------
+
+    def event_catalog(self) -> pd.DataFrame:
+        """Every stored event name with its display name, hidden flag, group, events and users."""
+        arrays = self.load_arrays()
+        types = self.event_types()
+        if types.empty:
+            return pd.DataFrame(columns=["name", "display_name", "hidden", "group", "events", "users"])
+        size = int(types["id"].max()) + 1
+        events = np.bincount(arrays["event"], minlength=size)
+        pairs = np.unique(arrays["event"].astype(np.int64) << 32 | arrays["user"].astype(np.int64))
+        users = np.bincount((pairs >> 32).astype(np.int64), minlength=size)
+        return pd.DataFrame({
+            "name": types["name"], "display_name": types["display_name"].fillna(types["name"]),
+            "hidden": types["hidden"].fillna(0).astype(bool), "group": types["group_name"],
+            "events": events[types["id"]], "users": users[types["id"]],
+        }).sort_values("events", ascending=False, ignore_index=True)
+
+    def _type_id(self, name: str) -> int:
+        row = self.conn.execute("SELECT id FROM event_types WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise JourneyError(f"No event named '{name}' in this project")
+        return int(row[0])
+
+    def rename_event(self, name: str, display_name: str) -> None:
+        """Show ``name`` as ``display_name``; two names given the same display name are merged."""
+        self.conn.execute("UPDATE event_types SET display_name = ? WHERE id = ?",
+                          (display_name or name, self._type_id(name)))
+
+    def merge_events(self, names: list[str], into: str) -> None:
+        for name in names:
+            self.rename_event(name, into)
+
+    def set_hidden(self, name: str, hidden: bool = True) -> None:
+        self.conn.execute("UPDATE event_types SET hidden = ? WHERE id = ?", (int(hidden), self._type_id(name)))
+
+    def group_rules(self) -> list[tuple[str, str]]:
+        return [(p, g) for p, g in self.conn.execute(
+            "SELECT pattern, group_name FROM group_rules ORDER BY position")]
+
+    def set_group_rules(self, rules: list[tuple[str, str]]) -> None:
+        """Replace the regex grouping rules (``[("^product_.*", "Product Page")]``), applied in order."""
+        for pattern, _ in rules:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise JourneyError(f"Invalid pattern '{pattern}': {exc}") from None
+        self.conn.execute("BEGIN")
+        self.conn.execute("DELETE FROM group_rules")
+        self.conn.executemany("INSERT INTO group_rules(position, pattern, group_name) VALUES (?, ?, ?)",
+                              [(i, p, g) for i, (p, g) in enumerate(rules)])
+        self.conn.execute("COMMIT")
+
+    # --- segments -----------------------------------------------------------------------------
+
+    def save_segment(self, name: str, definition: dict) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO segments(name, definition) VALUES (?, ?)",
+                          (name, json.dumps(definition)))
+
+    def segments(self) -> dict[str, dict]:
+        return {n: json.loads(d) for n, d in self.conn.execute("SELECT name, definition FROM segments")}
+
+    # --- facts --------------------------------------------------------------------------------
+
+    def sources(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT id, path, sha256, format, mapping, rows_read, imported, duplicates, rejected, "
+            "imported_at FROM sources ORDER BY id")
+        keys = ("id", "path", "sha256", "format", "mapping", "rows_read", "imported", "duplicates",
+                "rejected", "imported_at")
+        out = []
+        for row in rows:
+            item = dict(zip(keys, row))
+            item["mapping"] = json.loads(item["mapping"] or "{}")
+            out.append(item)
+        return out
+
+    def rejected_rows(self, source_id: int | None = None) -> pd.DataFrame:
+        query = ("SELECT s.path AS source, r.line, r.reason, r.raw FROM rejected_rows r "
+                 "JOIN sources s ON s.id = r.source_id")
+        params: tuple = ()
+        if source_id is not None:
+            query += " WHERE r.source_id = ?"
+            params = (source_id,)
+        return pd.read_sql_query(query + " ORDER BY r.source_id, r.line", self.conn, params=params)
+
+    def info(self) -> ProjectInfo:
+        arrays = self.load_arrays()
+        ts = arrays["ts"]
+
+        def iso(ms: int) -> str:
+            return pd.Timestamp(int(ms), unit="ms", tz="UTC").isoformat()
+
+        return ProjectInfo(
+            path=str(self.path), events=int(len(ts)),
+            users=int(len(np.unique(arrays["user"]))),
+            event_types=int(self.conn.execute("SELECT count(*) FROM event_types").fetchone()[0]),
+            sessions=int(len(np.unique(arrays["session"]))),
+            first_time=iso(ts.min()) if len(ts) else None,
+            last_time=iso(ts.max()) if len(ts) else None,
+            sources=[{k: s[k] for k in ("path", "format", "rows_read", "imported", "duplicates",
+                                         "rejected", "imported_at")} for s in self.sources()],
+            default_goal=self.default_goal, session_gap_minutes=self.session_gap_minutes)
+
+
+def _is_sqlite(path: Path) -> bool:
+    if path.stat().st_size == 0:
+        return True          # an empty file: SQLite treats it as a new database
+    with open(path, "rb") as handle:
+        return handle.read(16) == b"SQLite format 3\x00"

@@ -1,0 +1,45 @@
+"""The project file's schema, created and upgraded through sqlite-utils migrations.
+
+Ids are 0-based integers we assign ourselves (dictionary encoding), so event rows are plain integers
+and the in-memory arrays can use the same codes. ``events.id`` is the global file order: it breaks
+ties between events with the same time.
+"""
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+MIGRATIONS = Migrations("journey_explorer")
+SCHEMA_VERSION = 1
+
+
+@MIGRATIONS()
+def m001_initial(db: Database) -> None:
+    db["sources"].create({
+        "id": int, "path": str, "sha256": str, "format": str, "mapping": str,
+        "rows_read": int, "imported": int, "duplicates": int, "rejected": int, "imported_at": str,
+    }, pk="id")
+    db["sources"].create_index(["sha256"], unique=True)
+    db["users"].create({"id": int, "key": str, "properties": str}, pk="id")
+    db["users"].create_index(["key"], unique=True)
+    db["event_types"].create({
+        "id": int, "name": str, "display_name": str, "hidden": int, "group_name": str,
+    }, pk="id", defaults={"hidden": 0})
+    db["event_types"].create_index(["name"], unique=True)
+    db["events"].create({
+        "id": int, "user_id": int, "event_type_id": int, "ts": int, "session": int,
+        "source_id": int, "insert_id": str, "properties": str,
+    }, pk="id")
+    db["events"].create_index(["user_id", "ts"])
+    db["rejected_rows"].create({"id": int, "source_id": int, "line": int, "reason": str, "raw": str},
+                               pk="id")
+    db["settings"].create({"key": str, "value": str}, pk="key")
+    # Regex grouping rules applied to display names when the log is loaded, in position order.
+    db["group_rules"].create({"position": int, "pattern": str, "group_name": str}, pk="position")
+    db["segments"].create({"name": str, "definition": str}, pk="name")
+    # Sorted columnar copy of the events (numpy arrays as bytes): loads 1M events in milliseconds.
+    db["log_cache"].create({"name": str, "data": bytes}, pk="name")
+
+
+def migrate(db: Database) -> None:
+    """Bring ``db`` to the current schema (a no-op when it is up to date)."""
+    MIGRATIONS.apply(db)

@@ -1,0 +1,23 @@
+"""Test-wide setup: offscreen Qt, and app data/settings kept in a temp folder."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_app_dirs(tmp_path_factory, monkeypatch):
+    """Never touch the real user's settings or demo project."""
+    base = tmp_path_factory.mktemp("appdirs")
+    monkeypatch.setenv("JOURNEY_EXPLORER_DATA_DIR", str(base / "data"))
+    monkeypatch.setenv("JOURNEY_EXPLORER_SETTINGS_DIR", str(base / "settings"))
+
+
+@pytest.fixture(scope="session")
+def demo_project_path(tmp_path_factory):
+    """The demo project, generated once per test session (read-only for tests)."""
+    from journey_explorer.demo_project import write_demo_project
+    return write_demo_project(tmp_path_factory.mktemp("demo") / "demo.journey")

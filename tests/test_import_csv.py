@@ -1,0 +1,333 @@
+"""Importing delimited text into a project: counts, mapping, sessions, duplicates, privacy, safety."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from journey_explorer.domain import (AmbiguousDateOrder, ImportCancelled, ImportOptions, InputError,
+                                     JourneyError, ProjectBusy)
+from journey_explorer.store import importer
+from journey_explorer.store.importer import import_file
+from journey_explorer.store.project import Project
+
+BASIC = """user_id,event,timestamp,plan
+u1,signup,2024-01-01T10:00:00Z,free
+u1,login,2024-01-01T10:05:00Z,free
+u2,signup,2024-01-01T11:00:00+01:00,pro
+u1,purchase,2024-01-01T12:00:00Z,free
+u2,login,2024-01-02T09:00:00Z,pro
+"""
+
+
+def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_basic_import_counts_and_times(tmp_path):
+    project = tmp_path / "p.journey"
+    summary = import_file(project, write(tmp_path, "e.csv", BASIC))
+    assert (summary.read, summary.imported, summary.rejected, summary.duplicates) == (5, 5, 0, 0)
+    assert (summary.users, summary.event_types) == (2, 3)
+    assert summary.mapping["user"] == "user_id" and summary.mapping["time"] == "timestamp"
+    with Project.open(project) as p:
+        log = p.load_event_log()
+        rows = p.conn.execute("SELECT properties FROM events ORDER BY id").fetchall()
+    # u2's signup at 11:00+01:00 is 10:00 UTC = 1704103200000 ms
+    u2 = list(log.user_keys).index("u2")
+    assert log.ts[log.user == u2].tolist() == [1704103200000, 1704186000000]
+    names = [log.event_names[e] for e in log.event[log.user == list(log.user_keys).index("u1")]]
+    assert names == ["signup", "login", "purchase"]
+    assert json.loads(rows[0][0]) == {"plan": "free"}
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_delimiters(tmp_path, delimiter):
+    text = BASIC.replace(",", delimiter)
+    summary = import_file(tmp_path / "p.journey", write(tmp_path, "e.txt", text))
+    assert summary.imported == 5
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "cp1252"])
+def test_encodings(tmp_path, encoding):
+    text = BASIC.replace("signup", "café_signup")
+    summary = import_file(tmp_path / "p.journey", write(tmp_path, "e.csv", text, encoding))
+    with Project.open(tmp_path / "p.journey") as p:
+        names = set(p.load_event_log().event_names)
+    assert summary.imported == 5 and "café_signup" in names
+
+
+def test_gzip_and_zip_are_opened_transparently(tmp_path):
+    gz = tmp_path / "e.csv.gz"
+    gz.write_bytes(gzip.compress(BASIC.encode()))
+    assert import_file(tmp_path / "a.journey", gz).imported == 5
+    zipped = tmp_path / "e.zip"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("export/events.csv", BASIC)
+    assert import_file(tmp_path / "b.journey", zipped).imported == 5
+
+
+def test_guesses_process_mining_columns(tmp_path):
+    text = (",concept:name,time:timestamp,Activity,case:concept:name,case:creator\n"
+            "0,register,2010-12-30 14:32:00+01:00,register,3,Nitro\n"
+            "1,examine,2010-12-30 15:06:00+01:00,examine,3,Nitro\n")
+    summary = import_file(tmp_path / "p.journey", write(tmp_path, "pm.csv", text))
+    assert summary.mapping["user"] == "case:concept:name"
+    assert summary.mapping["event"] == "concept:name"
+    assert summary.mapping["time"] == "time:timestamp"
+    with Project.open(tmp_path / "p.journey") as p:
+        assert p.user_properties().to_dict("records") == [{"creator": "Nitro"}]
+
+
+def test_guesses_sepsis_style_columns(tmp_path):
+    text = ("Case ID;Activity;Complete Timestamp;Age\n"
+            "A;ER Registration;2014/10/22 11:15:41.000;85\n"
+            "A;Leucocytes;2014/10/22 11:27:00.000;85\n")
+    summary = import_file(tmp_path / "p.journey", write(tmp_path, "s.csv", text))
+    assert (summary.mapping["user"], summary.mapping["event"], summary.mapping["time"]) == (
+        "Case ID", "Activity", "Complete Timestamp")
+    with Project.open(tmp_path / "p.journey") as p:
+        assert p.load_event_log().ts.tolist() == [1413976541000, 1413977220000]
+
+
+def test_bad_rows_are_rejected_with_line_and_reason(tmp_path):
+    text = ("user,event,time\n"
+            "u1,a,2024-01-01T00:00:00Z\n"
+            ",b,2024-01-01T00:01:00Z\n"          # line 3: missing user
+            "u1,,2024-01-01T00:02:00Z\n"         # line 4: missing event
+            "u1,c,not a time\n"                  # line 5: bad time
+            "u1,d,2024-01-01T00:03:00Z,extra\n"  # line 6: ragged
+            "u2,e,2024-01-01T00:04:00Z\n")
+    project = tmp_path / "p.journey"
+    summary = import_file(project, write(tmp_path, "bad.csv", text))
+    assert (summary.read, summary.imported, summary.rejected) == (6, 2, 4)
+    with Project.open(project) as p:
+        rejected = p.rejected_rows()
+    assert rejected["line"].tolist() == [3, 4, 5, 6]
+    reasons = rejected["reason"].tolist()
+    assert reasons[0].startswith("missing user") and reasons[1].startswith("missing event")
+    assert "time" in reasons[2] and "fields" in reasons[3]
+    assert rejected["raw"].tolist()[3] == "u1,d,2024-01-01T00:03:00Z,extra"
+    assert sum(summary.reject_reasons.values()) == 4
+
+
+def test_ambiguous_day_month_needs_a_choice(tmp_path):
+    text = "user,event,time\nu1,a,03/04/2024 10:00\nu1,b,05/06/2024 10:00\n"
+    path = write(tmp_path, "amb.csv", text)
+    with pytest.raises(AmbiguousDateOrder) as err:
+        import_file(tmp_path / "p.journey", path)
+    assert "time" in str(err.value) and "amb.csv" in str(err.value)
+    assert not (tmp_path / "p.journey").exists()
+    summary = import_file(tmp_path / "p.journey", path, ImportOptions(date_order="dmy"))
+    with Project.open(tmp_path / "p.journey") as p:
+        # 3 April 2024 10:00 UTC
+        assert summary.imported == 2 and p.load_event_log().ts[0] == 1712138400000
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "empty"),
+    (b"user,event,time\n", "no rows"),
+    (bytes(range(256)) * 40, "binary"),
+    (b"just one column\nvalue\n", "single column"),
+])
+def test_malformed_files_give_clear_messages(tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError) as err:
+        import_file(tmp_path / "p.journey", path)
+    assert message in str(err.value) and "bad.csv" in str(err.value)
+    assert not (tmp_path / "p.journey").exists()
+
+
+def test_truncated_gzip_is_reported(tmp_path):
+    data = gzip.compress((BASIC * 2000).encode())
+    path = tmp_path / "cut.csv.gz"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError) as err:
+        import_file(tmp_path / "p.journey", path)
+    assert "gzip" in str(err.value) and "cut.csv.gz" in str(err.value)
+
+
+def test_invalid_utf8_after_the_sniffed_start_is_reported(tmp_path):
+    body = "u1,a,2024-01-01T00:00:00Z\n" * 5000
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(("user,event,time\n" + body).encode() + b"u1,caf\xe9,2024-01-01T00:00:00Z\n")
+    with pytest.raises(InputError) as err:
+        import_file(tmp_path / "p.journey", path)
+    assert "utf-8" in str(err.value) and "mixed.csv" in str(err.value)
+
+
+def test_reimporting_the_same_file_adds_nothing(tmp_path):
+    project, source = tmp_path / "p.journey", write(tmp_path, "e.csv", BASIC)
+    import_file(project, source)
+    before = sha(project)
+    again = import_file(project, source)
+    assert again.already_imported and again.imported == 0 and "already imported" in again.describe()
+    assert sha(project) == before
+
+
+def test_exact_duplicates_are_skipped_within_and_across_files(tmp_path):
+    project = tmp_path / "p.journey"
+    doubled = BASIC + "u1,login,2024-01-01T10:05:00Z,free\n"
+    first = import_file(project, write(tmp_path, "a.csv", doubled))
+    assert (first.imported, first.duplicates) == (5, 1)
+    overlap = "user_id,event,timestamp\nu1,signup,2024-01-01T10:00:00Z\nu3,signup,2024-01-03T10:00:00Z\n"
+    second = import_file(project, write(tmp_path, "b.csv", overlap))
+    assert (second.imported, second.duplicates, second.users) == (1, 1, 3)
+    with Project.open(project) as p:
+        assert p.info().events == 6
+
+
+def test_failure_mid_import_leaves_project_byte_for_byte(tmp_path, monkeypatch):
+    project = tmp_path / "p.journey"
+    import_file(project, write(tmp_path, "a.csv", BASIC))
+    before = sha(project)
+    more = "user_id,event,timestamp\n" + "".join(
+        f"u{i % 50},e{i % 7},2024-02-01T00:{i % 60:02d}:{i % 59:02d}Z\n" for i in range(3000))
+    monkeypatch.setattr(importer, "WRITE_BATCH", 500)
+    real = importer._write_cache
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("disk pulled out")
+
+    monkeypatch.setattr(importer, "_write_cache", crash)
+    with pytest.raises(RuntimeError):
+        import_file(project, write(tmp_path, "b.csv", more))
+    assert sha(project) == before
+    assert not Path(str(project) + "-journal").exists()
+    monkeypatch.setattr(importer, "_write_cache", real)
+    assert import_file(project, tmp_path / "b.csv").imported == 3000
+
+
+def test_cancel_from_progress_leaves_project_unchanged(tmp_path):
+    project = tmp_path / "p.journey"
+    import_file(project, write(tmp_path, "a.csv", BASIC))
+    before = sha(project)
+    seen = []
+
+    def progress(fraction, rows):
+        seen.append(fraction)
+        if fraction > 0.62:
+            raise ImportCancelled()
+
+    more = "user_id,event,timestamp\n" + "u9,x,2024-03-01T00:00:00Z\n" * 10 + "u9,y,2024-03-01T00:01:00Z\n"
+    with pytest.raises(ImportCancelled):
+        import_file(project, write(tmp_path, "b.csv", more), progress=progress)
+    assert sha(project) == before and seen
+
+
+def test_new_project_is_removed_when_import_fails(tmp_path, monkeypatch):
+    monkeypatch.setattr(importer, "_write_cache", lambda *a: (_ for _ in ()).throw(RuntimeError("boom")))
+    with pytest.raises(RuntimeError):
+        import_file(tmp_path / "new.journey", write(tmp_path, "a.csv", BASIC))
+    assert not (tmp_path / "new.journey").exists()
+
+
+def test_pseudonymization_is_stable_across_imports(tmp_path):
+    project = tmp_path / "p.journey"
+    import_file(project, write(tmp_path, "a.csv", BASIC), ImportOptions(pseudonymize=True))
+    more = "user_id,event,timestamp\nu1,logout,2024-01-05T00:00:00Z\n"
+    summary = import_file(project, write(tmp_path, "b.csv", more), ImportOptions(pseudonymize=True))
+    with Project.open(project) as p:
+        keys = list(p.user_keys())
+        raw = p.path.read_bytes()
+    assert summary.users == 2 and all(k.startswith("u_") for k in keys)
+    assert b"u1," not in raw and "u1" not in keys
+
+
+def test_drop_columns_and_personal_data_flags(tmp_path):
+    text = ("user_id,event,timestamp,email,ip_address,plan\n"
+            "u1,a,2024-01-01T00:00:00Z,ann@example.com,10.0.0.1,free\n")
+    project = tmp_path / "p.journey"
+    summary = import_file(project, write(tmp_path, "a.csv", text), ImportOptions(drop_columns=("email",)))
+    assert summary.personal_data_columns == ["ip_address"]
+    with Project.open(project) as p:
+        props = json.loads(p.conn.execute("SELECT properties FROM events").fetchone()[0])
+    assert props == {"ip_address": "10.0.0.1", "plan": "free"}
+    with pytest.raises(InputError, match="nosuch"):
+        import_file(tmp_path / "q.journey", tmp_path / "a.csv", ImportOptions(drop_columns=("nosuch",)))
+
+
+def test_sessions_from_gap_and_from_column(tmp_path):
+    gap = ("user,event,time\nu1,a,2024-01-01T00:00:00Z\nu1,b,2024-01-01T00:29:00Z\n"
+           "u1,c,2024-01-01T01:00:00Z\nu2,a,2024-01-01T01:00:00Z\n")
+    import_file(tmp_path / "g.journey", write(tmp_path, "g.csv", gap))
+    with Project.open(tmp_path / "g.journey") as p:
+        assert p.load_event_log().session.tolist() == [0, 0, 1, 2]
+        assert [r[0] for r in p.conn.execute("SELECT session FROM events ORDER BY id")] == [0, 0, 1, 0]
+    column = ("user,event,time,session_id\nu1,a,2024-01-01T00:00:00Z,s1\nu1,b,2024-01-01T05:00:00Z,s1\n"
+              "u1,c,2024-01-01T05:01:00Z,s2\n")
+    import_file(tmp_path / "c.journey", write(tmp_path, "c.csv", column))
+    with Project.open(tmp_path / "c.journey") as p:
+        assert p.load_event_log().session.tolist() == [0, 0, 1]
+
+
+def test_ties_keep_file_order(tmp_path):
+    text = "user,event,time\nu1,b,2024-01-01T00:00:00Z\nu1,a,2024-01-01T00:00:00Z\nu1,c,2024-01-01T00:00:00Z\n"
+    import_file(tmp_path / "p.journey", write(tmp_path, "t.csv", text))
+    with Project.open(tmp_path / "p.journey") as p:
+        log = p.load_event_log()
+    assert [log.event_names[e] for e in log.event] == ["b", "a", "c"]
+
+
+def test_project_open_in_another_process_gives_a_clear_message(tmp_path):
+    project = tmp_path / "p.journey"
+    import_file(project, write(tmp_path, "a.csv", BASIC))
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        Path(str(project) + ".lock").write_text(str(holder.pid))
+        with pytest.raises(ProjectBusy) as err:
+            import_file(project, write(tmp_path, "b.csv", BASIC.replace("u1", "u7")))
+        assert "another Journey Explorer process" in str(err.value) and str(holder.pid) in str(err.value)
+    finally:
+        holder.kill()
+        holder.wait()
+    # The holder has gone: its stale lock is taken over.
+    assert import_file(project, tmp_path / "b.csv").imported == 5
+
+
+def test_unknown_override_column_is_named(tmp_path):
+    with pytest.raises(InputError, match="--user names column 'who'"):
+        import_file(tmp_path / "p.journey", write(tmp_path, "a.csv", BASIC), ImportOptions(user="who"))
+
+
+def test_all_rows_rejected_is_a_fatal_error(tmp_path):
+    text = "user,event,time\nu1,a,yesterday\nu2,b,tomorrow\n"
+    with pytest.raises(InputError, match="none of the 2 rows"):
+        import_file(tmp_path / "p.journey", write(tmp_path, "a.csv", text))
+    assert not (tmp_path / "p.journey").exists()
+
+
+def test_not_a_project_file(tmp_path):
+    fake = tmp_path / "fake.journey"
+    fake.write_text("hello")
+    with pytest.raises(JourneyError, match="not a Journey Explorer project"):
+        Project.open(fake)
+
+
+def test_event_catalog_counts(tmp_path):
+    import_file(tmp_path / "p.journey", write(tmp_path, "a.csv", BASIC))
+    with Project.open(tmp_path / "p.journey") as p:
+        catalog = p.event_catalog().set_index("name")
+        p.rename_event("login", "Sign In")
+        p.merge_events(["purchase"], "Sign In")
+        p.set_hidden("signup")
+        log = p.load_event_log()
+    assert catalog.loc["login", "events"] == 2 and catalog.loc["login", "users"] == 2
+    assert catalog.loc["signup", "users"] == 2 and catalog.loc["purchase", "users"] == 1
+    assert log.event_names == ("Sign In",) and len(log) == 3
+    assert np.all(log.event == 0)
