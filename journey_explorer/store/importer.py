@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
-import itertools
 import json
 import os
 import secrets
@@ -41,23 +40,37 @@ USER_PROPERTY_PREFIX = "case:"       # process-mining case attributes describe t
 
 
 class Dictionary:
-    """String -> dense 0-based integer code, continuing the codes already in the project."""
+    """String -> dense 0-based integer code, continuing the codes already in the project.
 
-    def __init__(self, existing: dict[str, int]):
-        self.codes = dict(existing)
-        self.new: dict[str, int] = {}
+    Backed by a pandas Index (position = code) so lookups of a chunk's distinct values are one
+    vectorised ``get_indexer`` call rather than a Python loop.
+    """
 
-    def encode(self, values: np.ndarray) -> np.ndarray:
-        """Codes for ``values`` (strings), adding unseen ones; loops over distinct values only."""
-        codes, uniques = pd.factorize(values)
-        lookup = np.empty(len(uniques), dtype=np.int64)
-        for i, value in enumerate(uniques):
-            code = self.codes.get(value)
-            if code is None:
-                code = self.codes[value] = len(self.codes)
-                self.new[value] = code
-            lookup[i] = code
-        return lookup[codes]
+    def __init__(self, existing_in_code_order: list[str]):
+        self.index = pd.Index(existing_in_code_order, dtype=object)
+        self.first_new = len(self.index)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    @property
+    def new(self) -> dict[str, int]:
+        """Values added during this import, with their codes."""
+        return {value: self.first_new + i for i, value in enumerate(self.index[self.first_new:])}
+
+    def encode(self, values: "CleanText") -> np.ndarray:
+        """Codes for cleaned text (-1 for blanks), adding unseen values."""
+        used = np.zeros(len(values.uniques), dtype=bool)
+        used[values.codes[~values.missing]] = True           # never give blanks a code
+        wanted = values.uniques[used]
+        positions = self.index.get_indexer(wanted) if len(self.index) else np.full(len(wanted), -1)
+        unseen = pd.unique(wanted[positions < 0])
+        if len(unseen):
+            self.index = self.index.append(pd.Index(unseen, dtype=object))
+            positions = self.index.get_indexer(wanted)
+        lookup = np.full(len(values.uniques), -1, dtype=np.int64)
+        lookup[used] = positions
+        return lookup[values.codes]
 
 
 class Pseudonymizer:
@@ -67,9 +80,7 @@ class Pseudonymizer:
         self.key = bytes.fromhex(key_hex)
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
-        codes, uniques = pd.factorize(values)
-        hashed = np.array([self.pseudonym(v) for v in uniques], dtype=object)
-        return hashed[codes]
+        return np.array([self.pseudonym(v) if v else v for v in values], dtype=object)
 
     def pseudonym(self, value: str) -> str:
         return "u_" + hmac.new(self.key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
@@ -191,8 +202,8 @@ def _import_into(project: Project, file_path: str, options: ImportOptions,
         raise InputError(_nothing_imported_message(state), file=file_path)
     summary = _summary_before_write(reader, file_path, state, plan, options)
     _write(project, file_path, sha, reader, state, plan, traits, summary, progress)
-    summary.users = len(state.users.codes)
-    summary.event_types = len(state.events.codes)
+    summary.users = len(state.users)
+    summary.event_types = len(state.events)
     return summary
 
 
@@ -224,9 +235,9 @@ def _estimate_rows(reader: SourceReader, file_path: str) -> int:
 
 def _new_state(project: Project, reader: SourceReader, mapping: ColumnMapping,
                options: ImportOptions) -> ImportState:
-    users = Dictionary({k: i for i, k in project.conn.execute("SELECT id, key FROM users")})
-    events = Dictionary({k: i for i, k in project.conn.execute("SELECT id, name FROM event_types")})
-    sessions = Dictionary({})
+    users = Dictionary([k for (k,) in project.conn.execute("SELECT key FROM users ORDER BY id")])
+    events = Dictionary([k for (k,) in project.conn.execute("SELECT name FROM event_types ORDER BY id")])
+    sessions = Dictionary([])
     pseudonymize = None
     if options.pseudonymize:
         key = project.get_setting("pseudonym_key") or secrets.token_hex(32)
@@ -257,11 +268,34 @@ def _is_row_index(column: str) -> bool:
 # --- per chunk ------------------------------------------------------------------------------------
 
 
-def _clean_text(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Stripped strings and a mask of missing ones (None, NaN, empty, whitespace)."""
-    text = values.astype("string").str.strip()
-    missing = text.isna() | (text == "")
-    return text.fillna("").to_numpy(dtype=object), missing.to_numpy(dtype=bool)
+@dataclass
+class CleanText:
+    """A text column as codes into its distinct values, with surrounding spaces removed.
+
+    Working on the distinct values only is what keeps this fast: a column of 1M rows usually has
+    a few thousand. ``missing`` marks None, NaN and blank cells.
+    """
+
+    codes: np.ndarray
+    uniques: np.ndarray
+    missing: np.ndarray
+
+    @classmethod
+    def of(cls, values: pd.Series) -> "CleanText":
+        codes, uniques = pd.factorize(values.to_numpy(dtype=object, na_value=None))
+        cleaned = np.array([str(u).strip() for u in uniques] + [""], dtype=object)
+        codes = np.where(codes < 0, len(uniques), codes)      # NA -> the trailing "" slot
+        return cls(codes=codes, uniques=cleaned, missing=(cleaned == "")[codes])
+
+    def subset(self, mask: np.ndarray) -> "CleanText":
+        return CleanText(self.codes[mask], self.uniques, self.missing[mask])
+
+    def values(self) -> np.ndarray:
+        return self.uniques[self.codes]
+
+    def mapped(self, function) -> "CleanText":
+        """Apply ``function`` (array -> array) to the distinct values, e.g. pseudonymisation."""
+        return CleanText(self.codes, function(self.uniques), self.missing)
 
 
 def _encode_chunk(state: ImportState, chunk: SourceChunk, reader: SourceReader) -> None:
@@ -270,8 +304,8 @@ def _encode_chunk(state: ImportState, chunk: SourceChunk, reader: SourceReader) 
     state.read += len(frame) + len(chunk.rejected)
     if frame.empty:
         return
-    users, no_user = _clean_text(frame[mapping.user])
-    events, no_event = _clean_text(frame[mapping.event])
+    users, events = CleanText.of(frame[mapping.user]), CleanText.of(frame[mapping.event])
+    no_user, no_event = users.missing, events.missing
     if state.time_guess is None and not mapping.time_format:
         state.time_guess = detect_time_format(frame[mapping.time])
     times = parse_times(frame[mapping.time], time_format=mapping.time_format, timezone=mapping.timezone,
@@ -283,13 +317,13 @@ def _encode_chunk(state: ImportState, chunk: SourceChunk, reader: SourceReader) 
     if not good.any():
         return
     frame_good = frame[good]
-    user_values = users[good]
+    users = users.subset(good)
     if state.pseudonymize is not None:
-        user_values = state.pseudonymize(user_values)
-    user_codes = state.users.encode(user_values)
+        users = users.mapped(state.pseudonymize)
+    user_codes = state.users.encode(users)
     rows = state.rows
     rows.user.append(user_codes)
-    rows.event.append(state.events.encode(events[good]))
+    rows.event.append(state.events.encode(events.subset(good)))
     rows.ts.append(times.ms[good])
     rows.session_key.append(_session_keys(state, frame_good, user_codes))
     insert_ids = _insert_ids(frame_good, mapping)
@@ -315,18 +349,19 @@ def _session_keys(state: ImportState, frame: pd.DataFrame, user_codes: np.ndarra
     column = state.mapping.session
     if not column:
         return np.full(len(frame), -1, dtype=np.int64)
-    text, missing = _clean_text(frame[column])
+    text = CleanText.of(frame[column])
     keys = state.sessions.encode(text)
-    keys[missing] = -1
+    keys[text.missing] = -1
     return keys
 
 
 def _insert_ids(frame: pd.DataFrame, mapping: ColumnMapping) -> np.ndarray | None:
     if not mapping.insert_id:
         return None
-    text, missing = _clean_text(frame[mapping.insert_id])
-    text[missing] = None
-    return text
+    text = CleanText.of(frame[mapping.insert_id])
+    values = text.values()
+    values[text.missing] = None
+    return values
 
 
 def _hash_text(values: np.ndarray | None) -> np.ndarray | None:
@@ -341,8 +376,9 @@ def _hash_text(values: np.ndarray | None) -> np.ndarray | None:
 def _properties_json(frame: pd.DataFrame, columns: list[str], mapping: ColumnMapping) -> np.ndarray | None:
     """One JSON object per row with its non-empty extra columns (None when it has none)."""
     if mapping.properties_column:
-        text, missing = _clean_text(frame[mapping.properties_column])
-        text[missing] = None
+        clean = CleanText.of(frame[mapping.properties_column])
+        text = clean.values()
+        text[clean.missing] = None
         if columns:
             extra = _properties_json(frame, columns, ColumnMapping("", "", ""))
             text = np.array([_merge_json(a, b) for a, b in zip(text, extra)], dtype=object)
@@ -387,7 +423,9 @@ def _add_trait_users(state: ImportState, traits: dict[str, dict]) -> None:
     if not traits:
         return
     keys = np.array(list(traits), dtype=object)
-    shown = state.pseudonymize(keys) if state.pseudonymize is not None else keys
+    shown = CleanText(np.arange(len(keys)), keys, np.zeros(len(keys), dtype=bool))
+    if state.pseudonymize is not None:
+        shown = shown.mapped(state.pseudonymize)
     codes = state.users.encode(shown)
     for code, key in zip(codes, keys):
         state.user_properties.setdefault(int(code), {}).update(traits[key])
@@ -424,18 +462,36 @@ def _plan_write(project: Project, state: ImportState) -> WritePlan:
     merged = {name: np.concatenate([old[name], new[name][keep]]) if name in new else None
               for name in CACHE_COLUMNS if name not in ("id", "session")}
     merged["id"] = np.concatenate([old["id"], ids])
-    order = np.lexsort((merged["id"], merged["ts"], merged["user"]))
+    order = sort_order(merged["user"], merged["ts"], merged["id"])
     arrays = {name: values[order] for name, values in merged.items()}
     gap_ms = int(project.session_gap_minutes * 60_000)
     arrays["session"] = sessions_with_keys(arrays["user"], arrays["ts"], arrays["session_key"], gap_ms)
     in_user = session_number_within_user(arrays["user"], arrays["session"])
     by_id = np.empty(len(order), dtype=np.int64)
-    position = np.argsort(arrays["id"], kind="stable")
-    by_id[:] = in_user[position]          # session-in-user in id order
+    by_id[arrays["id"]] = in_user         # ids are 0..n-1, so this puts them in id (file) order
     old_count = len(old["id"])
     changed = _changed_sessions(old, by_id[:old_count]) if old_count else []
     return WritePlan(keep=keep, ids=ids, arrays=arrays, session_in_user=by_id[old_count:],
                      changed_sessions=changed, duplicates=int((~keep).sum()))
+
+
+def sort_order(user: np.ndarray, ts: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Order by (user, ts, file order).
+
+    When user codes and the time span fit in one 63-bit key (up to 2M users over 139 years), a
+    single stable sort of that key over id order is ~3x faster than a 3-key lexsort.
+
+    >>> sort_order(np.array([1, 0, 0]), np.array([5, 9, 9]), np.array([0, 2, 1])).tolist()
+    [2, 1, 0]
+    """
+    if len(ts) == 0:
+        return np.zeros(0, dtype=np.int64)
+    span = int(ts.max()) - int(ts.min())
+    if int(user.max()) >= 1 << 21 or span >= 1 << 42:
+        return np.lexsort((ids, ts, user))
+    by_id = np.argsort(ids, kind="stable") if np.any(np.diff(ids) < 0) else np.arange(len(ids))
+    key = (user[by_id].astype(np.int64) << 42) | (ts[by_id] - ts.min())
+    return by_id[np.argsort(key, kind="stable")]
 
 
 def sessions_with_keys(user: np.ndarray, ts: np.ndarray, session_key: np.ndarray, gap_ms: int) -> np.ndarray:
@@ -466,24 +522,26 @@ def _duplicates(old: dict[str, np.ndarray], new: dict[str, np.ndarray]) -> np.nd
     (same user, event, time and insert id)."""
     keys = ("user", "event", "ts", "insert_hash")
     count_old = len(old["user"])
-    both = pd.DataFrame({k: np.concatenate([old[k].astype(np.int64), new[k].astype(np.int64)])
-                         for k in keys})
-    # One combined 64-bit hash finds candidate duplicates fast; exact comparison settles them.
-    mixed = pd.util.hash_pandas_object(both, index=False).to_numpy()
+    both = {k: np.concatenate([old[k].astype(np.int64), new[k].astype(np.int64)]) for k in keys}
+    # One mixed 64-bit hash finds candidate duplicates fast; exact comparison settles them.
+    mixed = np.zeros(len(both["user"]), dtype=np.uint64)
+    for multiplier, key in zip((0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5),
+                               keys):
+        mixed = (mixed ^ both[key].view(np.uint64)) * np.uint64(multiplier)
     candidates = pd.Series(mixed).duplicated(keep=False).to_numpy()
-    duplicate = np.zeros(len(both), dtype=bool)
+    duplicate = np.zeros(len(mixed), dtype=bool)
     if candidates.any():
-        duplicate[candidates] = both[candidates].duplicated(keep="first").to_numpy()
+        exact = pd.DataFrame({k: v[candidates] for k, v in both.items()})
+        duplicate[candidates] = exact.duplicated(keep="first").to_numpy()
     return duplicate[count_old:]
 
 
 def _changed_sessions(old: dict[str, np.ndarray], new_in_user: np.ndarray) -> list[tuple[int, int]]:
     """Existing events whose session number changed because new events joined their user."""
-    old_ids = np.sort(old["id"])
-    position = np.argsort(old["id"], kind="stable")
-    old_in_user = session_number_within_user(old["user"], old["session"])[position]
-    differs = np.flatnonzero(old_in_user != new_in_user)
-    return [(int(new_in_user[i]), int(old_ids[i])) for i in differs]
+    old_in_user = np.empty(len(old["id"]), dtype=np.int64)
+    old_in_user[old["id"]] = session_number_within_user(old["user"], old["session"])
+    differs = np.flatnonzero(old_in_user != new_in_user)     # index = event id
+    return list(zip(new_in_user[differs].tolist(), differs.tolist()))
 
 
 # --- summary and write ----------------------------------------------------------------------------
@@ -547,12 +605,16 @@ def _insert_source(conn, file_path, sha, reader, state, summary) -> int:
 
 
 def _insert_users(project: Project, state: ImportState) -> None:
-    conn = project.conn
-    new_codes = set(state.users.new.values())
+    conn, users = project.conn, state.users
+    first_new = users.first_new
+    new_keys = users.index[first_new:].tolist()
+    properties = [None] * len(new_keys)
+    for code, props in state.user_properties.items():
+        if code >= first_new:
+            properties[code - first_new] = _json_or_none(props)
     conn.executemany("INSERT INTO users(id, key, properties) VALUES (?, ?, ?)",
-                     [(code, key, _json_or_none(state.user_properties.get(code)))
-                      for key, code in state.users.new.items()])
-    updates = [(code, props) for code, props in state.user_properties.items() if code not in new_codes]
+                     zip(range(first_new, first_new + len(new_keys)), new_keys, properties))
+    updates = [(code, props) for code, props in state.user_properties.items() if code < first_new]
     for code, props in updates:
         row = conn.execute("SELECT properties FROM users WHERE id = ?", (code,)).fetchone()
         merged = json.loads(row[0]) if row and row[0] else {}
@@ -571,35 +633,30 @@ def _plain(value):
 
 
 def _insert_events(conn, state: ImportState, plan: WritePlan, source_id: int, progress: Progress) -> None:
-    rows = state.rows
-    keep = plan.keep
-    user = rows.concat("user", np.int64)[keep].tolist()
-    event = rows.concat("event", np.int64)[keep].tolist()
-    ts = rows.concat("ts", np.int64)[keep].tolist()
-    session = plan.session_in_user.tolist()
-    ids = plan.ids.tolist()
-    insert_id = _optional_text(rows.insert_id, rows.user, keep)
-    properties = _optional_text(rows.properties, rows.user, keep)
-    total = len(ids)
+    """executemany in batches; Python lists are made per batch so memory stays flat at 10M rows."""
+    rows, keep = state.rows, plan.keep
+    columns = {"user_id": rows.concat("user", np.int64)[keep], "event_type_id": rows.concat("event", np.int64)[keep],
+               "ts": rows.concat("ts", np.int64)[keep], "session": plan.session_in_user}
+    text = {"insert_id": _optional_text(rows.insert_id, rows.user, keep),
+            "properties": _optional_text(rows.properties, rows.user, keep)}
+    text = {name: values for name, values in text.items() if values is not None}
+    names = ["id", *columns, *text]
+    sql = (f"INSERT INTO events({', '.join(names)}, source_id) "
+           f"VALUES ({', '.join('?' * len(names))}, {int(source_id)})")
+    total = len(plan.ids)
     for start in range(0, total, WRITE_BATCH):
         end = min(start + WRITE_BATCH, total)
-        batch = zip(ids[start:end], user[start:end], event[start:end], ts[start:end],
-                    session[start:end], insert_id[start:end] if insert_id else _nones(end - start),
-                    properties[start:end] if properties else _nones(end - start))
-        conn.executemany("INSERT INTO events(id, user_id, event_type_id, ts, session, source_id, insert_id, "
-                         f"properties) VALUES (?, ?, ?, ?, ?, {source_id}, ?, ?)", batch)
+        batch = [plan.ids[start:end].tolist()] + [values[start:end].tolist() for values in columns.values()]
+        batch += [values[start:end].tolist() for values in text.values()]
+        conn.executemany(sql, zip(*batch))
         progress(0.65 + 0.3 * end / max(total, 1), state.read)
-
-
-def _nones(count: int):
-    return itertools.repeat(None, count)
 
 
 def _optional_text(parts: list, like: list, keep: np.ndarray) -> list | None:
     if all(p is None for p in parts):
         return None
     filled = [p if p is not None else np.full(len(u), None, dtype=object) for p, u in zip(parts, like)]
-    return np.concatenate(filled)[keep].tolist()
+    return np.concatenate(filled)[keep]
 
 
 def _write_cache(conn, arrays: dict[str, np.ndarray]) -> None:
@@ -623,10 +680,10 @@ def import_user_properties(project_path: str | os.PathLike, users: pd.DataFrame,
         raise InputError(f"the user table has no column '{key_column}'")
     with Project.open(project_path, create=True) as project:
         project.lock.acquire()
-        dictionary = Dictionary({k: i for i, k in project.conn.execute("SELECT id, key FROM users")})
-        keys = users[key_column].astype(str).str.strip().to_numpy(dtype=object)
+        dictionary = Dictionary([k for (k,) in project.conn.execute("SELECT key FROM users ORDER BY id")])
+        keys = CleanText.of(users[key_column])
         if pseudonymize:
-            keys = Pseudonymizer(project.get_setting("pseudonym_key") or secrets.token_hex(32))(keys)
+            keys = keys.mapped(Pseudonymizer(project.get_setting("pseudonym_key") or secrets.token_hex(32)))
         codes = dictionary.encode(keys)
         records = users.drop(columns=[key_column]).to_dict("records")
         state = ImportState(mapping=None, users=dictionary, events=None, sessions=None, pseudonymize=None,
