@@ -21,15 +21,15 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+from pandas._libs.hashtable import ObjectFactorizer  # incremental, stateful factorizer
 
-from journey_explorer.analysis.eventlog import compute_sessions
 from journey_explorer.domain import (ColumnMapping, ImportOptions, ImportSummary, InputError,
                                      JourneyError, Rejection)
 from journey_explorer.io.base import SourceChunk, SourceReader
 from journey_explorer.io.mapping import guess_mapping, personal_data_columns
 from journey_explorer.io.sources import open_source
 from journey_explorer.io.timestamps import detect_time_format, parse_times
-from journey_explorer.store.project import CACHE_COLUMNS, Project
+from journey_explorer.store.project import CACHE_COLUMNS, CACHE_DEFAULTS, Project
 
 Progress = Callable[[float, int], None]
 WRITE_BATCH = 100_000
@@ -40,37 +40,56 @@ USER_PROPERTY_PREFIX = "case:"       # process-mining case attributes describe t
 
 
 class Dictionary:
-    """String -> dense 0-based integer code, continuing the codes already in the project.
+    """Raw strings -> integer codes, continuing the codes already in the project.
 
-    Backed by a pandas Index (position = code) so lookups of a chunk's distinct values are one
-    vectorised ``get_indexer`` call rather than a Python loop.
+    While reading, every value gets a *provisional* code from pandas' incremental hash-table
+    factorizer (one C call per chunk; codes stay consistent across chunks). ``finish`` then cleans
+    the distinct values only — surrounding spaces removed, optionally pseudonymised — merges values
+    that became equal, and gives the ``remap`` from provisional to final dense codes. Existing
+    project values keep their codes.
     """
 
     def __init__(self, existing_in_code_order: list[str]):
-        self.index = pd.Index(existing_in_code_order, dtype=object)
-        self.first_new = len(self.index)
+        self._factorizer = ObjectFactorizer(max(len(existing_in_code_order), 1024))
+        existing = np.array(existing_in_code_order, dtype=object)
+        if len(existing):
+            self._factorizer.factorize(existing)
+        self.first_new = len(existing)
+        self._blank = np.zeros(len(existing), dtype=bool)    # per provisional code
+        self.remap: np.ndarray | None = None
+        self.final_values: np.ndarray | None = None
+
+    def encode(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Provisional codes and a mask of missing values (None, NaN, blank) for a column chunk."""
+        before = self._factorizer.count
+        codes = self._factorizer.factorize(values, na_sentinel=-1)
+        if self._factorizer.count > before:
+            added = self._factorizer.uniques.to_array()[before:]
+            self._blank = np.concatenate([self._blank, [not str(v).strip() for v in added]])
+        missing = (codes < 0) | self._blank[codes]
+        return codes, missing
+
+    def finish(self, transform=None) -> None:
+        """Clean the new values (strip, then ``transform`` on the distinct cleaned values)."""
+        values = self._factorizer.uniques.to_array()
+        new = np.array([str(v).strip() or None for v in values[self.first_new:]], dtype=object)
+        if transform is not None and len(new):
+            present = new != None  # noqa: E711 - element-wise comparison
+            new[present] = transform(new[present])
+        canonical = np.concatenate([values[:self.first_new], new])
+        self.remap, self.final_values = pd.factorize(canonical)
+        self.remap = np.append(self.remap, -1)   # provisional -1 (missing) stays -1
+
+    def final(self, provisional: np.ndarray) -> np.ndarray:
+        return self.remap[provisional]
 
     def __len__(self) -> int:
-        return len(self.index)
+        return len(self.final_values) if self.final_values is not None else int(self._factorizer.count)
 
     @property
     def new(self) -> dict[str, int]:
-        """Values added during this import, with their codes."""
-        return {value: self.first_new + i for i, value in enumerate(self.index[self.first_new:])}
-
-    def encode(self, values: "CleanText") -> np.ndarray:
-        """Codes for cleaned text (-1 for blanks), adding unseen values."""
-        used = np.zeros(len(values.uniques), dtype=bool)
-        used[values.codes[~values.missing]] = True           # never give blanks a code
-        wanted = values.uniques[used]
-        positions = self.index.get_indexer(wanted) if len(self.index) else np.full(len(wanted), -1)
-        unseen = pd.unique(wanted[positions < 0])
-        if len(unseen):
-            self.index = self.index.append(pd.Index(unseen, dtype=object))
-            positions = self.index.get_indexer(wanted)
-        lookup = np.full(len(values.uniques), -1, dtype=np.int64)
-        lookup[used] = positions
-        return lookup[values.codes]
+        """Values added during this import, with their final codes."""
+        return {value: self.first_new + i for i, value in enumerate(self.final_values[self.first_new:])}
 
 
 class Pseudonymizer:
@@ -120,6 +139,7 @@ class ImportState:
     user_properties: dict[int, dict] = field(default_factory=dict)
     read: int = 0
     time_guess: object = None
+    kept: dict[str, np.ndarray] = field(default_factory=dict)   # final codes of rows to insert
 
 
 # --- entry point ----------------------------------------------------------------------------------
@@ -287,15 +307,12 @@ class CleanText:
         codes = np.where(codes < 0, len(uniques), codes)      # NA -> the trailing "" slot
         return cls(codes=codes, uniques=cleaned, missing=(cleaned == "")[codes])
 
-    def subset(self, mask: np.ndarray) -> "CleanText":
-        return CleanText(self.codes[mask], self.uniques, self.missing[mask])
-
     def values(self) -> np.ndarray:
         return self.uniques[self.codes]
 
-    def mapped(self, function) -> "CleanText":
-        """Apply ``function`` (array -> array) to the distinct values, e.g. pseudonymisation."""
-        return CleanText(self.codes, function(self.uniques), self.missing)
+
+def _object_values(column: pd.Series) -> np.ndarray:
+    return column.to_numpy(dtype=object, na_value=None)
 
 
 def _encode_chunk(state: ImportState, chunk: SourceChunk, reader: SourceReader) -> None:
@@ -304,8 +321,8 @@ def _encode_chunk(state: ImportState, chunk: SourceChunk, reader: SourceReader) 
     state.read += len(frame) + len(chunk.rejected)
     if frame.empty:
         return
-    users, events = CleanText.of(frame[mapping.user]), CleanText.of(frame[mapping.event])
-    no_user, no_event = users.missing, events.missing
+    user_codes, no_user = state.users.encode(_object_values(frame[mapping.user]))
+    event_codes, no_event = state.events.encode(_object_values(frame[mapping.event]))
     if state.time_guess is None and not mapping.time_format:
         state.time_guess = detect_time_format(frame[mapping.time])
     times = parse_times(frame[mapping.time], time_format=mapping.time_format, timezone=mapping.timezone,
@@ -316,14 +333,11 @@ def _encode_chunk(state: ImportState, chunk: SourceChunk, reader: SourceReader) 
         _reject(state, frame, chunk.lines, no_user, no_event, times, reader)
     if not good.any():
         return
-    frame_good = frame[good]
-    users = users.subset(good)
-    if state.pseudonymize is not None:
-        users = users.mapped(state.pseudonymize)
-    user_codes = state.users.encode(users)
+    frame_good = frame[good] if not good.all() else frame
+    user_codes = user_codes[good]
     rows = state.rows
     rows.user.append(user_codes)
-    rows.event.append(state.events.encode(events.subset(good)))
+    rows.event.append(event_codes[good])
     rows.ts.append(times.ms[good])
     rows.session_key.append(_session_keys(state, frame_good, user_codes))
     insert_ids = _insert_ids(frame_good, mapping)
@@ -349,9 +363,8 @@ def _session_keys(state: ImportState, frame: pd.DataFrame, user_codes: np.ndarra
     column = state.mapping.session
     if not column:
         return np.full(len(frame), -1, dtype=np.int64)
-    text = CleanText.of(frame[column])
-    keys = state.sessions.encode(text)
-    keys[text.missing] = -1
+    keys, missing = state.sessions.encode(_object_values(frame[column]))
+    keys[missing] = -1
     return keys
 
 
@@ -423,10 +436,7 @@ def _add_trait_users(state: ImportState, traits: dict[str, dict]) -> None:
     if not traits:
         return
     keys = np.array(list(traits), dtype=object)
-    shown = CleanText(np.arange(len(keys)), keys, np.zeros(len(keys), dtype=bool))
-    if state.pseudonymize is not None:
-        shown = shown.mapped(state.pseudonymize)
-    codes = state.users.encode(shown)
+    codes, _ = state.users.encode(keys)
     for code, key in zip(codes, keys):
         state.user_properties.setdefault(int(code), {}).update(traits[key])
 
@@ -448,22 +458,36 @@ class WritePlan:
         return int(self.keep.sum())
 
 
-def _plan_write(project: Project, state: ImportState) -> WritePlan:
+def _finish_encoding(state: ImportState) -> dict[str, np.ndarray]:
+    """Final codes for the accepted rows (file order), after cleaning the distinct values."""
+    state.users.finish(state.pseudonymize)
+    state.events.finish()
+    state.sessions.finish()
     rows = state.rows
-    new = {"user": rows.concat("user", np.int32), "event": rows.concat("event", np.int32),
-           "ts": rows.concat("ts", np.int64), "session_key": rows.concat("session_key", np.int64)}
+    state.user_properties = {int(state.users.final(np.array([code]))[0]): props
+                             for code, props in state.user_properties.items()}
     hashes = [h if h is not None else np.zeros(len(u), dtype=np.int64)
               for h, u in zip(rows.insert_hash, rows.user)]
-    new["insert_hash"] = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.int64)
+    session_key = rows.concat("session_key", np.int64)
+    return {"user": state.users.final(rows.concat("user", np.int64)).astype(np.int32),
+            "event": state.events.final(rows.concat("event", np.int64)).astype(np.int32),
+            "ts": rows.concat("ts", np.int64),
+            "session_key": np.where(session_key >= 0, state.sessions.final(session_key), -1),
+            "insert_hash": np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.int64)}
+
+
+def _plan_write(project: Project, state: ImportState) -> WritePlan:
+    new = _finish_encoding(state)
     old = project.load_arrays()
     keep = ~_duplicates(old, new)
     first_id = int(old["id"].max()) + 1 if len(old["id"]) else 0
     ids = np.arange(first_id, first_id + int(keep.sum()), dtype=np.int64)
-    merged = {name: np.concatenate([old[name], new[name][keep]]) if name in new else None
-              for name in CACHE_COLUMNS if name not in ("id", "session")}
+    merged = {name: _append(old[name], new[name], keep) for name in new}
     merged["id"] = np.concatenate([old["id"], ids])
+    state.kept = {name: merged[name][len(old["id"]):] for name in ("user", "event", "ts")}
     order = sort_order(merged["user"], merged["ts"], merged["id"])
     arrays = {name: values[order] for name, values in merged.items()}
+    del merged
     gap_ms = int(project.session_gap_minutes * 60_000)
     arrays["session"] = sessions_with_keys(arrays["user"], arrays["ts"], arrays["session_key"], gap_ms)
     in_user = session_number_within_user(arrays["user"], arrays["session"])
@@ -473,6 +497,12 @@ def _plan_write(project: Project, state: ImportState) -> WritePlan:
     changed = _changed_sessions(old, by_id[:old_count]) if old_count else []
     return WritePlan(keep=keep, ids=ids, arrays=arrays, session_in_user=by_id[old_count:],
                      changed_sessions=changed, duplicates=int((~keep).sum()))
+
+
+def _append(old: np.ndarray, new: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """``old`` followed by the kept rows of ``new``, copying as little as possible."""
+    kept = new if keep.all() else new[keep]
+    return np.concatenate([old, kept.astype(old.dtype, copy=False)]) if len(old) else kept
 
 
 def sort_order(user: np.ndarray, ts: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -517,21 +547,31 @@ def session_number_within_user(user: np.ndarray, session: np.ndarray) -> np.ndar
     return session - first_session
 
 
+DUPLICATE_KEYS = ("user", "event", "ts", "insert_hash")
+
+
+def _mixed_hash(arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """One 64-bit value per row mixing the duplicate keys (multiplicative hashing)."""
+    mixed = np.zeros(len(arrays["user"]), dtype=np.uint64)
+    for multiplier, key in zip((0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
+                                0x27D4EB2F165667C5), DUPLICATE_KEYS):
+        mixed ^= arrays[key].astype(np.int64).view(np.uint64)
+        mixed *= np.uint64(multiplier)
+    return mixed
+
+
 def _duplicates(old: dict[str, np.ndarray], new: dict[str, np.ndarray]) -> np.ndarray:
     """Rows of ``new`` that repeat an existing event or an earlier row of the file
     (same user, event, time and insert id)."""
-    keys = ("user", "event", "ts", "insert_hash")
     count_old = len(old["user"])
-    both = {k: np.concatenate([old[k].astype(np.int64), new[k].astype(np.int64)]) for k in keys}
-    # One mixed 64-bit hash finds candidate duplicates fast; exact comparison settles them.
-    mixed = np.zeros(len(both["user"]), dtype=np.uint64)
-    for multiplier, key in zip((0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5),
-                               keys):
-        mixed = (mixed ^ both[key].view(np.uint64)) * np.uint64(multiplier)
+    mixed = np.concatenate([_mixed_hash(old), _mixed_hash(new)]) if count_old else _mixed_hash(new)
+    # Equal hashes mark candidates; an exact comparison of the keys settles them.
     candidates = pd.Series(mixed).duplicated(keep=False).to_numpy()
     duplicate = np.zeros(len(mixed), dtype=bool)
     if candidates.any():
-        exact = pd.DataFrame({k: v[candidates] for k, v in both.items()})
+        in_old, in_new = candidates[:count_old], candidates[count_old:]
+        exact = pd.DataFrame({k: np.concatenate([old[k][in_old].astype(np.int64), new[k][in_new].astype(np.int64)])
+                              for k in DUPLICATE_KEYS})
         duplicate[candidates] = exact.duplicated(keep="first").to_numpy()
     return duplicate[count_old:]
 
@@ -607,7 +647,7 @@ def _insert_source(conn, file_path, sha, reader, state, summary) -> int:
 def _insert_users(project: Project, state: ImportState) -> None:
     conn, users = project.conn, state.users
     first_new = users.first_new
-    new_keys = users.index[first_new:].tolist()
+    new_keys = users.final_values[first_new:].tolist()
     properties = [None] * len(new_keys)
     for code, props in state.user_properties.items():
         if code >= first_new:
@@ -635,8 +675,8 @@ def _plain(value):
 def _insert_events(conn, state: ImportState, plan: WritePlan, source_id: int, progress: Progress) -> None:
     """executemany in batches; Python lists are made per batch so memory stays flat at 10M rows."""
     rows, keep = state.rows, plan.keep
-    columns = {"user_id": rows.concat("user", np.int64)[keep], "event_type_id": rows.concat("event", np.int64)[keep],
-               "ts": rows.concat("ts", np.int64)[keep], "session": plan.session_in_user}
+    columns = {"user_id": state.kept["user"], "event_type_id": state.kept["event"], "ts": state.kept["ts"],
+               "session": plan.session_in_user}
     text = {"insert_id": _optional_text(rows.insert_id, rows.user, keep),
             "properties": _optional_text(rows.properties, rows.user, keep)}
     text = {name: values for name, values in text.items() if values is not None}
@@ -660,9 +700,15 @@ def _optional_text(parts: list, like: list, keep: np.ndarray) -> list | None:
 
 
 def _write_cache(conn, arrays: dict[str, np.ndarray]) -> None:
+    """Store the sorted arrays; columns that hold only their default (no session column, no insert
+    ids) are left out, which saves ~16 bytes per event."""
     for name, dtype in CACHE_COLUMNS.items():
+        values = arrays[name]
+        if name in CACHE_DEFAULTS and np.all(values == CACHE_DEFAULTS[name]):
+            conn.execute("DELETE FROM log_cache WHERE name = ?", (name,))
+            continue
         buffer = io.BytesIO()
-        np.save(buffer, arrays[name].astype(dtype, copy=False), allow_pickle=False)
+        np.save(buffer, values.astype(dtype, copy=False), allow_pickle=False)
         conn.execute("INSERT OR REPLACE INTO log_cache(name, data) VALUES (?, ?)", (name, buffer.getvalue()))
 
 
@@ -681,10 +727,13 @@ def import_user_properties(project_path: str | os.PathLike, users: pd.DataFrame,
     with Project.open(project_path, create=True) as project:
         project.lock.acquire()
         dictionary = Dictionary([k for (k,) in project.conn.execute("SELECT key FROM users ORDER BY id")])
-        keys = CleanText.of(users[key_column])
-        if pseudonymize:
-            keys = keys.mapped(Pseudonymizer(project.get_setting("pseudonym_key") or secrets.token_hex(32)))
-        codes = dictionary.encode(keys)
+        provisional, _ = dictionary.encode(_object_values(users[key_column]))
+        key = project.get_setting("pseudonym_key") if pseudonymize else None
+        if pseudonymize and key is None:
+            raise InputError("pseudonymised user properties need a project whose events were "
+                             "imported with --pseudonymize")
+        dictionary.finish(Pseudonymizer(key) if key else None)
+        codes = dictionary.final(provisional)
         records = users.drop(columns=[key_column]).to_dict("records")
         state = ImportState(mapping=None, users=dictionary, events=None, sessions=None, pseudonymize=None,
                             property_columns=[], user_property_columns=[])

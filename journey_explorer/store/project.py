@@ -28,6 +28,7 @@ CACHE_COLUMNS = {  # name -> dtype of the sorted columnar copy
     "id": np.int64, "user": np.int32, "event": np.int32, "ts": np.int64,
     "session": np.int64, "session_key": np.int64, "insert_hash": np.int64,
 }
+CACHE_DEFAULTS = {"session_key": -1, "insert_hash": 0}   # columns not stored when all default
 
 
 class ProjectLock:
@@ -179,9 +180,12 @@ class Project:
     def load_arrays(self) -> dict[str, np.ndarray]:
         """The sorted columnar copy of all events (empty arrays for an empty project)."""
         blobs = dict(self.conn.execute("SELECT name, data FROM log_cache"))
-        return {name: (np.load(io.BytesIO(blobs[name]), allow_pickle=False) if name in blobs
-                       else np.zeros(0, dtype=dtype))
-                for name, dtype in CACHE_COLUMNS.items()}
+        arrays = {name: np.load(io.BytesIO(data), allow_pickle=False) for name, data in blobs.items()}
+        count = len(arrays.get("ts", ()))
+        for name, dtype in CACHE_COLUMNS.items():
+            if name not in arrays:
+                arrays[name] = np.full(count, CACHE_DEFAULTS.get(name, 0), dtype=dtype)
+        return arrays
 
     def event_types(self) -> pd.DataFrame:
         return pd.read_sql_query(
