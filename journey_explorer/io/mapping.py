@@ -8,6 +8,7 @@ an event). The caller can override each choice.
 from __future__ import annotations
 
 import re
+import warnings
 
 import pandas as pd
 
@@ -41,13 +42,13 @@ def normalise(name: str) -> str:
     return re.sub(r"[\s_\-]+", " ", str(name).strip().lower())
 
 
-def _by_name(columns: list[str], patterns: tuple[str, ...], taken: set[str]) -> str | None:
-    """The first column whose normalised name equals a pattern, else one that contains it."""
+def _by_name(columns: list[str], patterns: tuple[str, ...], taken: set[str]) -> tuple[str | None, bool]:
+    """(column, exact): the first column whose normalised name equals a pattern, else one containing it."""
     normalised = {c: normalise(c) for c in columns if c not in taken}
     for pattern in patterns:
         for column, norm in normalised.items():
             if norm == pattern:
-                return column
+                return column, True
     for pattern in patterns:
         if len(pattern) < 4:           # "ts", "uid": too short to match inside other names
             continue
@@ -56,19 +57,23 @@ def _by_name(columns: list[str], patterns: tuple[str, ...], taken: set[str]) -> 
             if norm.startswith("case:") and not pattern.startswith("case"):
                 continue
             if pattern in norm:
-                return column
-    return None
+                return column, False
+    return None, False
 
 
-def _parses_as_time(values: pd.Series) -> bool:
+def _parses_as_time(values: pd.Series, share: float = 0.9) -> bool:
+    """Do at least ``share`` of the sampled values look like timestamps (dates or epoch numbers)?"""
     sample = values.dropna().astype(str).str.strip()
     sample = sample[sample != ""].head(200)
     if sample.empty:
         return False
-    if sample.str.fullmatch(r"\d{9,16}(\.\d+)?").mean() > 0.9:
+    if sample.str.fullmatch(r"\d{9,16}(\.\d+)?").mean() >= share:
         return True
-    parsed = pd.to_datetime(sample, errors="coerce", utc=True, format="mixed")
-    return parsed.notna().mean() > 0.9 and sample.str.contains(r"\d[-/.:]\d").mean() > 0.9
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(sample, errors="coerce", utc=True, format="mixed", dayfirst=False)
+    datelike = sample.str.contains(r"\d[-/.:]\d")
+    return (parsed.notna() & datelike).mean() >= share
 
 
 def _by_content(preview: pd.DataFrame, taken: set[str]) -> dict[str, str]:
@@ -131,18 +136,23 @@ def guess_mapping(reader: SourceReader, options: ImportOptions | None = None) ->
 def _guess_roles(reader: SourceReader, columns: list[str], overrides: dict) -> dict[str, str | None]:
     taken = {c for c in overrides.values() if c}
     chosen: dict[str, str | None] = {}
+    exact_time = False
     for role, names in (("user", USER_NAMES), ("time", TIME_NAMES), ("event", EVENT_NAMES),
                         ("session", SESSION_NAMES), ("insert_id", INSERT_ID_NAMES)):
         if overrides.get(role):
             continue
-        column = _by_name(columns, names, taken)
+        column, exact = _by_name(columns, names, taken)
         if column:
             chosen[role] = column
             taken.add(column)
+            exact_time = exact_time or (role == "time" and exact)
     preview = reader.preview(200)
-    if chosen.get("time") and not _parses_as_time(preview[chosen["time"]]):
+    # A column only partly named like a time ("update_date") must mostly hold times; an exact name
+    # ("timestamp") is trusted, and its unreadable values are rejected row by row.
+    if (chosen.get("time") and not exact_time and len(preview)
+            and not _parses_as_time(preview[chosen["time"]], share=0.5)):
         taken.discard(chosen.pop("time"))
-    if not all(chosen.get(r) or overrides.get(r) for r in ("user", "event", "time")):
+    if len(preview) and not all(chosen.get(r) or overrides.get(r) for r in ("user", "event", "time")):
         for role, column in _by_content(preview, taken | set(chosen.values())).items():
             if not chosen.get(role) and not overrides.get(role):
                 chosen[role] = column

@@ -69,10 +69,17 @@ class Dictionary:
         missing = (codes < 0) | self._blank[codes]
         return codes, missing
 
-    def finish(self, transform=None) -> None:
-        """Clean the new values (strip, then ``transform`` on the distinct cleaned values)."""
+    def finish(self, used: list[np.ndarray], transform=None) -> None:
+        """Clean the new values (strip, then ``transform`` on the distinct cleaned values).
+
+        ``used``: provisional codes of accepted rows; values seen only in rejected rows get no code.
+        """
         values = self._factorizer.uniques.to_array()
-        new = np.array([str(v).strip() or None for v in values[self.first_new:]], dtype=object)
+        in_use = np.zeros(len(values) + 1, dtype=bool)
+        for codes in used:
+            in_use[codes] = True
+        new = np.array([str(v).strip() or None if keep else None
+                        for v, keep in zip(values[self.first_new:], in_use[self.first_new:-1])], dtype=object)
         if transform is not None and len(new):
             present = new != None  # noqa: E711 - element-wise comparison
             new[present] = transform(new[present])
@@ -157,6 +164,8 @@ def import_file(project_path: str | os.PathLike, file_path: str | os.PathLike,
     started = time.perf_counter()
     project_path, file_path = Path(project_path), os.fspath(file_path)
     options = options or ImportOptions()
+    if not os.path.isfile(file_path):
+        raise InputError("file not found" if not os.path.exists(file_path) else "not a file", file=file_path)
     existed = project_path.exists()
     project = None
     try:
@@ -460,10 +469,10 @@ class WritePlan:
 
 def _finish_encoding(state: ImportState) -> dict[str, np.ndarray]:
     """Final codes for the accepted rows (file order), after cleaning the distinct values."""
-    state.users.finish(state.pseudonymize)
-    state.events.finish()
-    state.sessions.finish()
     rows = state.rows
+    state.users.finish(rows.user + [np.array(list(state.user_properties), dtype=np.int64)], state.pseudonymize)
+    state.events.finish(rows.event)
+    state.sessions.finish(rows.session_key)
     state.user_properties = {int(state.users.final(np.array([code]))[0]): props
                              for code, props in state.user_properties.items()}
     hashes = [h if h is not None else np.zeros(len(u), dtype=np.int64)
@@ -732,7 +741,7 @@ def import_user_properties(project_path: str | os.PathLike, users: pd.DataFrame,
         if pseudonymize and key is None:
             raise InputError("pseudonymised user properties need a project whose events were "
                              "imported with --pseudonymize")
-        dictionary.finish(Pseudonymizer(key) if key else None)
+        dictionary.finish([provisional], Pseudonymizer(key) if key else None)
         codes = dictionary.final(provisional)
         records = users.drop(columns=[key_column]).to_dict("records")
         state = ImportState(mapping=None, users=dictionary, events=None, sessions=None, pseudonymize=None,

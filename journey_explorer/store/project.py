@@ -229,11 +229,12 @@ class Project:
             regex = re.compile(pattern)
             shown = shown.map(lambda name, r=regex, g=group: g if r.search(name) else name)
         shown = types["group_name"].where(types["group_name"].notna(), shown).astype(str)
-        codes, names = pd.factorize(shown, sort=True)
+        is_visible = types["hidden"].fillna(0).to_numpy() == 0
+        codes, names = pd.factorize(shown[is_visible], sort=True)
         lookup = np.zeros(int(types["id"].max()) + 1, dtype=np.int32)
         visible = np.zeros(len(lookup), dtype=bool)
-        lookup[types["id"].to_numpy()] = codes
-        visible[types["id"].to_numpy()] = types["hidden"].fillna(0).to_numpy() == 0
+        lookup[types["id"].to_numpy()[is_visible]] = codes
+        visible[types["id"].to_numpy()] = is_visible
         return [str(n) for n in names], lookup, visible
 
     # --- catalog edits (rename / merge / hide / group) ----------------------------------------
