@@ -1,0 +1,54 @@
+"""Pure helpers of the store: ordering, sessions, duplicate detection, dictionary encoding."""
+from __future__ import annotations
+
+import numpy as np
+
+from journey_explorer.store.importer import (Dictionary, _duplicates, session_number_within_user,
+                                             sessions_with_keys, sort_order)
+
+
+def test_sort_order_by_user_then_time_then_file_order():
+    user = np.array([1, 0, 0, 1, 0])
+    ts = np.array([5, 9, 9, 1, 3])
+    ids = np.array([0, 1, 2, 3, 4])
+    # user 0: ts 3 (id 4), ts 9 (id 1), ts 9 (id 2); user 1: ts 1 (id 3), ts 5 (id 0)
+    assert sort_order(user, ts, ids).tolist() == [4, 1, 2, 3, 0]
+
+
+def test_sort_order_falls_back_for_huge_time_spans():
+    user = np.array([0, 0])
+    ts = np.array([1 << 50, 0])
+    assert sort_order(user, ts, np.array([0, 1])).tolist() == [1, 0]
+
+
+def test_sessions_with_keys_mixes_explicit_keys_and_gaps():
+    user = np.array([0, 0, 0, 0, 1, 1])
+    ts = np.array([0, 10, 20, 1000, 0, 5])
+    keys = np.array([-1, -1, -1, -1, 7, 8])
+    # user 0 has no keys: a gap > 100 starts a session; user 1 changes key at its 2nd event
+    assert sessions_with_keys(user, ts, keys, gap_ms=100).tolist() == [0, 0, 0, 1, 2, 3]
+    assert session_number_within_user(user, np.array([0, 0, 0, 1, 2, 3])).tolist() == [0, 0, 0, 1, 0, 1]
+
+
+def test_duplicates_within_file_and_against_existing():
+    def arrays(users, events, ts, hashes):
+        return {"user": np.array(users), "event": np.array(events), "ts": np.array(ts),
+                "insert_hash": np.array(hashes)}
+    old = arrays([0], [1], [100], [0])
+    new = arrays([0, 0, 0, 1, 1], [1, 1, 2, 1, 1], [100, 200, 200, 100, 100], [0, 0, 0, 5, 6])
+    # row 0 repeats the existing event; rows 3/4 differ by insert id, so neither is a duplicate
+    assert _duplicates(old, new).tolist() == [True, False, False, False, False]
+    again = arrays([2, 2], [0, 0], [1, 1], [0, 0])
+    assert _duplicates(arrays([], [], [], []), again).tolist() == [False, True]
+
+
+def test_dictionary_strips_merges_and_skips_rejected_values():
+    dictionary = Dictionary(["alice"])
+    first, missing = dictionary.encode(np.array(["bob", " alice ", None, "  "], dtype=object))
+    assert missing.tolist() == [False, False, True, True]
+    second, _ = dictionary.encode(np.array(["carol", "bob"], dtype=object))
+    # "carol" only appeared in a rejected row: it gets no code
+    dictionary.finish([first[~missing], second[1:]])
+    assert dictionary.final(first[~missing]).tolist() == [1, 0]
+    assert dictionary.final(second[1:]).tolist() == [1]
+    assert dictionary.new == {"bob": 1} and len(dictionary) == 2
