@@ -66,7 +66,8 @@ class Dictionary:
         if self._factorizer.count > before:
             added = self._factorizer.uniques.to_array()[before:]
             self._blank = np.concatenate([self._blank, [not str(v).strip() for v in added]])
-        missing = (codes < 0) | self._blank[codes]
+        missing = codes < 0
+        missing[~missing] = self._blank[codes[~missing]]
         return codes, missing
 
     def finish(self, used: list[np.ndarray], transform=None) -> None:
@@ -172,19 +173,30 @@ def import_file(project_path: str | os.PathLike, file_path: str | os.PathLike,
         project = Project.open(project_path, create=True)
         project.lock.acquire()
         summary = _import_into(project, file_path, options, progress or (lambda f, n: None))
+    except InputError as exc:
+        _abandon(project, project_path, existed)
+        project = None
+        if exc.file is None:      # say which file, whichever layer found the problem
+            raise type(exc)(exc.reason, file=file_path, line=exc.line, column=exc.column) from None
+        raise
     except BaseException:
-        if project is not None:
-            _rollback_quietly(project)
-            project.close()
-            project = None
-        if not existed:
-            _remove_project_files(project_path)
+        _abandon(project, project_path, existed)
+        project = None
         raise
     finally:
         if project is not None:
             project.close()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _abandon(project: Project | None, project_path: Path, existed: bool) -> None:
+    """Undo everything: roll back, close, and remove a project this import created."""
+    if project is not None:
+        _rollback_quietly(project)
+        project.close()
+    if not existed:
+        _remove_project_files(project_path)
 
 
 def _rollback_quietly(project: Project) -> None:

@@ -1,0 +1,361 @@
+"""Readers for everything that is not delimited text: JSON, JSON Lines, Excel, Parquet, XES, and
+the exports of Segment, Amplitude, Mixpanel, GA4 and PostHog (recognised by their fields).
+
+Generic JSON/Excel/Parquet keep the file's own column names (``io.mapping`` guesses the roles).
+XES and vendor readers know their fields, so they emit the canonical columns of ``io.base`` and a
+``fixed_mapping``.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import zipfile
+from typing import Any, Iterator
+
+import numpy as np
+import pandas as pd
+
+from journey_explorer.domain import ColumnMapping, ImportOptions, InputError, Rejection
+from journey_explorer.io.base import EVENT, INSERT_ID, PROPERTIES, SESSION, TIME, USER, SourceChunk, \
+    VENDOR_MAPPING
+from journey_explorer.io.opening import GZIP_MAGIC, ZIP_MAGIC, inner_name, open_binary, zip_members
+from journey_explorer.io import vendors
+from journey_explorer.io.xes import XesReader
+
+SNIFF_RECORDS = 20
+
+
+# --- detection -----------------------------------------------------------------------------------
+
+
+def sniff_structured(path: str) -> str | None:
+    """The format of a non-delimited file, or None for delimited text."""
+    name = inner_name(path).lower()
+    with open(path, "rb") as handle:
+        magic = handle.read(4)
+    if name.endswith(".xlsx") or (magic.startswith(ZIP_MAGIC) and _is_xlsx(path)):
+        return "xlsx"
+    if name.endswith(".parquet") or magic == b"PAR1":
+        return "parquet"
+    if magic.startswith(ZIP_MAGIC) and len(zip_members(path)) > 1:
+        return "amplitude" if _amplitude_zip(path) else None
+    if name.endswith((".xes", ".xes.gz")):
+        return "xes"
+    head = _head_text(path)
+    stripped = head.lstrip("\ufeff \t\r\n")
+    if stripped.startswith("<"):
+        return "xes" if "<log" in head[:2000] else None
+    if stripped.startswith("[") or stripped.startswith("{"):
+        shape = "json" if stripped.startswith("[") else "jsonl"
+        records = _first_records(head, shape)
+        return vendors.detect(records) or shape
+    return None
+
+
+def _is_xlsx(path: str) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "xl/workbook.xml" in archive.namelist()
+    except zipfile.BadZipFile:
+        return False
+
+
+def _amplitude_zip(path: str) -> bool:
+    members = zip_members(path)
+    return all(m.endswith((".json.gz", ".json", ".gz")) for m in members)
+
+
+def _head_text(path: str, size: int = 64 * 1024) -> str:
+    with open_binary(path) as stream:
+        head = stream.read(size)
+    for encoding in ("utf-8-sig", "utf-16"):
+        try:
+            return head.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return head.decode("latin-1")
+
+
+def _first_records(head: str, shape: str) -> list[dict]:
+    """A few parsed records from the start of a JSON/JSONL file (best effort, for detection)."""
+    records: list[dict] = []
+    if shape == "jsonl":
+        for line in head.splitlines()[:SNIFF_RECORDS]:
+            try:
+                value = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                records.append(value)
+        return records
+    decoder = json.JSONDecoder()
+    position = head.index("[") + 1
+    while len(records) < SNIFF_RECORDS:
+        while position < len(head) and head[position] in " \t\r\n,":
+            position += 1
+        try:
+            value, position = decoder.raw_decode(head, position)
+        except ValueError:
+            break
+        if isinstance(value, dict):
+            records.append(value)
+    return records
+
+
+# --- opening -------------------------------------------------------------------------------------
+
+
+def open_structured(path: str, fmt: str, options: ImportOptions):
+    """A reader for ``path`` in format ``fmt`` (see ``domain.FORMATS``)."""
+    if fmt == "xlsx":
+        return ExcelReader(path, options.sheet)
+    if fmt == "parquet":
+        return ParquetReader(path)
+    if fmt == "xes":
+        return XesReader(path)
+    if fmt in ("json", "jsonl"):
+        return JsonReader(path, fmt)
+    if fmt in vendors.NORMALISERS:
+        return VendorReader(path, fmt)
+    raise InputError(f"unknown format '{fmt}'", file=path)
+
+
+def _chunks_of(frame: pd.DataFrame, lines: np.ndarray, chunk_rows: int,
+               rejected: list[Rejection] | None = None) -> Iterator[SourceChunk]:
+    rejected = list(rejected or [])
+    if frame.empty:
+        yield SourceChunk(frame, lines, rejected)
+        return
+    for start in range(0, len(frame), chunk_rows):
+        end = start + chunk_rows
+        yield SourceChunk(frame.iloc[start:end].reset_index(drop=True), lines[start:end],
+                          rejected if start == 0 else [])
+
+
+# --- JSON ----------------------------------------------------------------------------------------
+
+
+def read_json_records(path: str, shape: str) -> tuple[list[dict], np.ndarray, list[Rejection]]:
+    """All records of a JSON array or JSON Lines file (records = objects), with line numbers.
+
+    A broken line of JSON Lines is a rejection; a broken JSON array is fatal.
+    """
+    text = _decoded(path)
+    if shape == "json":
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            line = getattr(exc, "lineno", None)
+            raise InputError(f"not valid JSON ({getattr(exc, 'msg', exc)})", file=path, line=line) from None
+        if isinstance(value, dict):
+            value = next((v for v in value.values() if isinstance(v, list)), [value])
+        if not isinstance(value, list):
+            raise InputError("the JSON holds no list of records", file=path)
+        records = [r for r in value if isinstance(r, dict)]
+        return records, np.arange(1, len(records) + 1, dtype=np.int64), []
+    records, lines, rejected = [], [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError as exc:
+            rejected.append(Rejection(number, f"not valid JSON ({getattr(exc, 'msg', exc)})", line[:2000]))
+            continue
+        if not isinstance(value, dict):
+            rejected.append(Rejection(number, "not a JSON object", line[:2000]))
+            continue
+        records.append(value)
+        lines.append(number)
+    return records, np.array(lines, dtype=np.int64), rejected
+
+
+def _decoded(path: str) -> str:
+    with open_binary(path) as stream:
+        raw = stream.read()
+    if not raw.strip():
+        raise InputError("the file is empty", file=path)
+    for encoding in ("utf-8-sig", "utf-16"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputError("the JSON text is neither UTF-8 nor UTF-16", file=path)
+
+
+class JsonReader:
+    """Generic JSON / JSON Lines: nested objects flattened to "a.b" columns."""
+
+    fixed_mapping = None
+
+    def __init__(self, path: str, shape: str):
+        self.path, self.format = path, shape
+        records, self._lines, self._rejected = read_json_records(path, shape)
+        if not records:
+            raise InputError("no JSON records found" + (f" ({len(self._rejected)} broken lines)"
+                                                         if self._rejected else ""), file=path)
+        self._frame = pd.json_normalize(records, sep=".").astype(object)
+
+    def columns(self) -> list[str]:
+        return [str(c) for c in self._frame.columns]
+
+    def preview(self, rows: int = 20) -> pd.DataFrame:
+        return self._frame.head(rows)
+
+    def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
+        return _chunks_of(self._frame, self._lines, chunk_rows, self._rejected)
+
+    def user_traits(self) -> dict[str, dict]:
+        return {}
+
+
+# --- vendors -------------------------------------------------------------------------------------
+
+
+class VendorReader:
+    """A vendor export: records normalised to canonical columns by ``vendors.NORMALISERS``."""
+
+    def __init__(self, path: str, fmt: str):
+        self.path, self.format = path, fmt
+        records, lines, rejected = self._records(path, fmt)
+        normalised = vendors.NORMALISERS[fmt](records)
+        self._traits = normalised.traits
+        self._rejected = rejected
+        frame = pd.DataFrame(normalised.rows, columns=[USER, EVENT, TIME, SESSION, INSERT_ID, PROPERTIES])
+        self._frame = frame.astype(object)
+        self._lines = lines[normalised.kept] if len(lines) else lines
+        self.fixed_mapping = ColumnMapping(**{**VENDOR_MAPPING.__dict__, "time_format": normalised.time_format})
+
+    @staticmethod
+    def _records(path: str, fmt: str):
+        if fmt == "amplitude" and _is_zip(path):
+            return _amplitude_zip_records(path)
+        head = _head_text(path).lstrip("\ufeff \t\r\n")
+        return read_json_records(path, "json" if head.startswith("[") else "jsonl")
+
+    def columns(self) -> list[str]:
+        return list(self._frame.columns)
+
+    def preview(self, rows: int = 20) -> pd.DataFrame:
+        return self._frame.head(rows)
+
+    def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
+        return _chunks_of(self._frame, self._lines, chunk_rows, self._rejected)
+
+    def user_traits(self) -> dict[str, dict]:
+        return self._traits
+
+
+def _is_zip(path: str) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(4).startswith(ZIP_MAGIC)
+
+
+def _amplitude_zip_records(path: str):
+    """Amplitude's export: a zip of gzipped JSON-lines files (one per hour)."""
+    records, lines, rejected = [], [], []
+    record_number = 0
+    with zipfile.ZipFile(path) as archive:
+        for member in sorted(zip_members(path)):
+            raw = archive.read(member)
+            if raw.startswith(GZIP_MAGIC):
+                try:
+                    raw = gzip.decompress(raw)
+                except (OSError, EOFError) as exc:
+                    raise InputError(f"member {member} is damaged ({exc})", file=path) from None
+            for line in raw.decode("utf-8-sig").splitlines():
+                if not line.strip():
+                    continue
+                record_number += 1
+                try:
+                    value = json.loads(line)
+                except ValueError as exc:
+                    rejected.append(Rejection(record_number, f"not valid JSON in {member} ({exc})", line[:2000]))
+                    continue
+                records.append(value)
+                lines.append(record_number)
+    return records, np.array(lines, dtype=np.int64), rejected
+
+
+# --- Excel and Parquet ---------------------------------------------------------------------------
+
+
+class ExcelReader:
+    """An .xlsx sheet (the first, or a named one); line numbers are spreadsheet rows."""
+
+    fixed_mapping = None
+
+    def __init__(self, path: str, sheet: str | None):
+        from openpyxl import load_workbook
+        self.path, self.format = path, "xlsx"
+        try:
+            workbook = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
+            raise InputError(f"not a readable Excel workbook ({type(exc).__name__}: {exc})", file=path) from None
+        if sheet is not None and sheet not in workbook.sheetnames:
+            raise InputError(f"no sheet named '{sheet}' (sheets: {', '.join(workbook.sheetnames)})", file=path)
+        worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
+        rows = [list(r) for r in worksheet.iter_rows(values_only=True)]
+        workbook.close()
+        while rows and all(v is None for v in rows[-1]):
+            rows.pop()
+        if not rows:
+            raise InputError("the sheet is empty", file=path)
+        header = [str(v).strip() if v is not None else f"Unnamed: {i}" for i, v in enumerate(rows[0])]
+        body = [[_excel_value(v) for v in r[:len(header)]] + [None] * (len(header) - len(r)) for r in rows[1:]]
+        self._frame = pd.DataFrame(body, columns=header, dtype=object)
+        self._lines = np.arange(2, len(body) + 2, dtype=np.int64)
+
+    def columns(self) -> list[str]:
+        return list(self._frame.columns)
+
+    def preview(self, rows: int = 20) -> pd.DataFrame:
+        return self._frame.head(rows)
+
+    def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
+        return _chunks_of(self._frame, self._lines, chunk_rows)
+
+    def user_traits(self) -> dict[str, dict]:
+        return {}
+
+
+def _excel_value(value: Any) -> Any:
+    """Datetimes become ISO text (naive: read in the import's timezone), the rest stays."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+class ParquetReader:
+    """Parquet via pyarrow (an optional extra), streamed by record batches."""
+
+    fixed_mapping = None
+
+    def __init__(self, path: str):
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise InputError("Parquet needs the optional extra: pip install 'journey-explorer[parquet]'",
+                             file=path) from None
+        self.path, self.format = path, "parquet"
+        try:
+            self._file = pq.ParquetFile(path)
+        except Exception as exc:  # noqa: BLE001 - pyarrow's errors vary by damage
+            raise InputError(f"not a readable Parquet file ({exc})", file=path) from None
+
+    def columns(self) -> list[str]:
+        return list(self._file.schema_arrow.names)
+
+    def preview(self, rows: int = 20) -> pd.DataFrame:
+        batch = next(self._file.iter_batches(batch_size=rows), None)
+        return batch.to_pandas() if batch is not None else pd.DataFrame(columns=self.columns())
+
+    def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
+        line = 1
+        for batch in self._file.iter_batches(batch_size=chunk_rows):
+            frame = batch.to_pandas()
+            yield SourceChunk(frame, np.arange(line, line + len(frame), dtype=np.int64))
+            line += len(frame)
+
+    def user_traits(self) -> dict[str, dict]:
+        return {}

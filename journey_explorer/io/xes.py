@@ -1,0 +1,122 @@
+"""XES, the process-mining XML standard: ``<trace>`` (a path) of ``<event>`` elements.
+
+Streamed with ``iterparse`` and cleared as we go. Trace ``concept:name`` is the user, event
+``concept:name`` the event, ``time:timestamp`` the time; other event attributes become properties and
+other trace attributes become user traits.
+"""
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+from journey_explorer.domain import InputError
+from journey_explorer.io.base import EVENT, INSERT_ID, PROPERTIES, SESSION, TIME, USER, SourceChunk, \
+    VENDOR_MAPPING
+from journey_explorer.io.opening import open_binary
+
+COLUMNS = [USER, EVENT, TIME, SESSION, INSERT_ID, PROPERTIES]
+TYPED = {"string", "date", "int", "float", "boolean", "id"}
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _value(element: ET.Element):
+    kind, value = _local(element.tag), element.get("value")
+    if kind == "int":
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return value
+    if kind == "float":
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return value
+    if kind == "boolean":
+        return str(value).lower() == "true"
+    return value
+
+
+def _attributes(element: ET.Element) -> dict:
+    return {child.get("key"): _value(child) for child in element
+            if _local(child.tag) in TYPED and child.get("key")}
+
+
+class XesReader:
+    fixed_mapping = VENDOR_MAPPING
+
+    def __init__(self, path: str):
+        self.path, self.format = path, "xes"
+        self._traits: dict[str, dict] = {}
+        self._check_root()
+
+    def _check_root(self) -> None:
+        try:
+            with open_binary(self.path) as stream:
+                for _, element in ET.iterparse(stream, events=("start",)):
+                    if _local(element.tag) != "log":
+                        raise InputError(f"this XML is not an XES log (root element <{_local(element.tag)}>)",
+                                         file=self.path)
+                    return
+        except ET.ParseError as exc:
+            raise InputError(f"not valid XML ({exc})", file=self.path, line=exc.position[0]) from None
+
+    def columns(self) -> list[str]:
+        return list(COLUMNS)
+
+    def preview(self, rows: int = 20) -> pd.DataFrame:
+        for chunk in self.chunks(rows):
+            return chunk.frame.head(rows)
+        return pd.DataFrame(columns=COLUMNS)
+
+    def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
+        buffer, lines = [], []
+        for row, line in self._trace_rows():
+            buffer.append(row)
+            lines.append(line)
+            if len(buffer) >= chunk_rows:
+                yield SourceChunk(pd.DataFrame(buffer, columns=COLUMNS, dtype=object), np.array(lines))
+                buffer, lines = [], []
+        yield SourceChunk(pd.DataFrame(buffer, columns=COLUMNS, dtype=object), np.array(lines, dtype=np.int64))
+
+    def _trace_rows(self) -> Iterator[tuple[tuple, int]]:
+        """Rows with their trace's name (a direct child of <trace>, written before its events)."""
+        record, trace_name, open_tags = 0, None, []
+        try:
+            with open_binary(self.path) as stream:
+                for event, element in ET.iterparse(stream, events=("start", "end")):
+                    tag = _local(element.tag)
+                    if event == "start":
+                        open_tags.append(tag)
+                        if tag == "trace":
+                            trace_name = None
+                        continue
+                    open_tags.pop()
+                    parent = open_tags[-1] if open_tags else None
+                    if tag == "event":
+                        record += 1
+                        attributes = _attributes(element)
+                        name = attributes.pop("concept:name", None)
+                        time = attributes.pop("time:timestamp", None)
+                        properties = json.dumps(attributes, ensure_ascii=False) if attributes else None
+                        yield (trace_name, name, time, None, None, properties), record
+                        element.clear()
+                    elif parent == "trace" and tag in TYPED and element.get("key") == "concept:name":
+                        trace_name = element.get("value")
+                    elif tag == "trace":
+                        attributes = _attributes(element)
+                        attributes.pop("concept:name", None)
+                        if trace_name is not None and attributes:
+                            self._traits.setdefault(str(trace_name), {}).update(attributes)
+                        element.clear()
+        except ET.ParseError as exc:
+            raise InputError(f"the XML is broken ({exc})", file=self.path, line=exc.position[0]) from None
+
+    def user_traits(self) -> dict[str, dict]:
+        return self._traits
