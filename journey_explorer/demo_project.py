@@ -36,6 +36,7 @@ def write_demo_project(path: Path) -> Path:
             raise
     with Project.open(path) as project:
         project.default_goal = demo.default_goal
+        project.conn.execute("UPDATE sources SET path = ?", ("Built-in demo: B2B SaaS trial journeys",))
     return path
 
 
