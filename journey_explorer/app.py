@@ -1,0 +1,37 @@
+"""Start the desktop app: ``journey-explorer [PROJECT]`` (the demo project when none is given)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="journey-explorer", description="Open the Journey Explorer app.")
+    parser.add_argument("project", nargs="?", help="a .journey project (default: the built-in demo)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(list(sys.argv[1:] if argv is None else argv))
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from journey_explorer.demo_project import ensure_demo_project
+    from journey_explorer.domain import JourneyError
+    from journey_explorer.ui.project_window import ProjectWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Journey Explorer")
+    try:
+        path = Path(args.project) if args.project else ensure_demo_project()
+        window = ProjectWindow(path)
+    except JourneyError as exc:
+        QMessageBox.critical(None, "Journey Explorer", str(exc))
+        return 1
+    window.resize(1280, 800)
+    window.show()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
