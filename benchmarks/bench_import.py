@@ -77,11 +77,20 @@ def load_log(csv_path: str, db_path: str) -> dict:
     return {"seconds": time.perf_counter() - started, "events": len(log)}
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM resets at exec, unlike ru_maxrss after a fork)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def run_child(kind: str, csv_path: str, db_path: str) -> dict:
     """Run one measurement in a fresh process; add its peak RSS and the file size."""
     code = (f"import json, resource, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
             f"import bench_import as b; r = b.{kind}({csv_path!r}, {db_path!r}); "
-            "r['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; print(json.dumps(r))")
+            "r['peak_rss_mb'] = b.peak_rss_mb(); print(json.dumps(r))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     if os.path.exists(db_path):

@@ -146,9 +146,11 @@ def _from_guess(values: pd.Series, guess: TimeFormatGuess, timezone: str, date_o
     if kind == "slash_ymd":
         text = text.str.replace("/", "-", n=2, regex=False)
     stamps = _iso(text, timezone)
-    retry = stamps.isna() & text.notna()
-    if retry.any():       # second chance for the few values with stray spaces
-        stamps[retry] = _iso(_clean(text[retry]), timezone)
+    failed = stamps.isna()
+    if failed.any():      # second chance for the few values with stray spaces
+        retry = failed & text.notna()
+        if retry.any():
+            stamps[retry] = _iso(_clean(text[retry]), timezone)
     return stamps
 
 
