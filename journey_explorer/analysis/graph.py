@@ -1,0 +1,120 @@
+"""Path graph: the directly-follows graph of event types, with users, counts and times.
+
+``count`` on an edge A -> B is the number of times B directly follows A inside a path (time order,
+file order breaking ties); ``users`` is how many paths contain that step. The graph is a NetworkX
+DiGraph of aggregates only — never per-event rows.
+
+Simplification (``--min-share``), like Disco's activity and path sliders: keep event types reached
+by at least that share of paths, and edges whose count is at least that share of the largest edge
+count among the kept nodes; then, so no kept node floats unreachable, the strongest incoming edge of
+any node not reachable from a start node is put back (repeated until all are reachable).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from journey_explorer.analysis.arrays import distinct_count, group_quantiles, path_bounds, step_index, \
+    transitions
+from journey_explorer.analysis.eventlog import EventLog
+
+
+@dataclass(frozen=True)
+class Spec:
+    min_share: float = 0.0
+
+
+@dataclass
+class Result:
+    graph: nx.DiGraph
+    paths: int
+    spec: Spec = field(default_factory=Spec)
+
+    def nodes(self) -> list[dict]:
+        return [{"event": name, **{k: self.graph.nodes[name][k] for k in ("users", "events", "starts", "ends")},
+                 "position": self.graph.nodes[name]["position"]}
+                for name in sorted(self.graph.nodes, key=lambda n: -self.graph.nodes[n]["events"])]
+
+    def edges(self) -> list[dict]:
+        rows = [{"source": a, "target": b, **data} for a, b, data in self.graph.edges(data=True)]
+        return sorted(rows, key=lambda r: -r["count"])
+
+    def to_json_dict(self) -> dict:
+        return {"paths": self.paths, "min_share": self.spec.min_share, "nodes": self.nodes(), "edges": self.edges()}
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.edges(), columns=["source", "target", "count", "users", "median_seconds",
+                                                   "p90_seconds"])
+
+
+def _rounded(value: float) -> float | None:
+    return None if np.isnan(value) else round(float(value), 3)
+
+
+def build_graph(log: EventLog) -> nx.DiGraph:
+    """The full directly-follows graph of ``log`` with node and edge statistics."""
+    size = len(log.event_names)
+    graph = nx.DiGraph()
+    starts, ends = path_bounds(log)
+    node_events = np.bincount(log.event, minlength=size)
+    node_users = distinct_count(log.event, log.user, size)
+    node_starts = np.bincount(log.event[starts], minlength=size)
+    node_ends = np.bincount(log.event[ends - 1], minlength=size) if len(ends) else np.zeros(size, dtype=int)
+    position = group_quantiles(log.event, step_index(log).astype(float), size, (0.5,))[0]
+    for code in np.flatnonzero(node_events):
+        graph.add_node(log.event_names[code], users=int(node_users[code]), events=int(node_events[code]),
+                       starts=int(node_starts[code]), ends=int(node_ends[code]),
+                       position=_rounded(position[code]))
+    source, target, user, seconds = transitions(log)
+    pair = source.astype(np.int64) * size + target
+    counts = np.bincount(pair, minlength=size * size)
+    users = distinct_count(pair, user, size * size)
+    median, p90 = group_quantiles(pair, seconds, size * size, (0.5, 0.9))
+    for code in np.flatnonzero(counts):
+        a, b = divmod(int(code), size)
+        graph.add_edge(log.event_names[a], log.event_names[b], count=int(counts[code]), users=int(users[code]),
+                       median_seconds=_rounded(median[code]), p90_seconds=_rounded(p90[code]))
+    return graph
+
+
+def simplify(graph: nx.DiGraph, min_share: float, paths: int) -> nx.DiGraph:
+    """Keep frequent nodes and edges, then make every kept node reachable again (see module doc)."""
+    if min_share <= 0:
+        return graph
+    nodes = [n for n, d in graph.nodes(data=True) if d["users"] >= min_share * paths]
+    kept = nx.DiGraph(graph.subgraph(nodes))
+    strongest = max((d["count"] for _, _, d in kept.edges(data=True)), default=0)
+    kept.remove_edges_from([(a, b) for a, b, d in list(kept.edges(data=True)) if d["count"] < min_share * strongest])
+    sources = {n for n in kept if graph.nodes[n]["starts"] > 0}
+    while True:
+        reachable = set(sources)
+        for start in sources:
+            reachable |= nx.descendants(kept, start)
+        stranded = [n for n in kept if n not in reachable]
+        if not stranded:
+            return kept
+        candidates = [(d["count"], a, b) for b in stranded for a, _, d in graph.in_edges(b, data=True)
+                      if a in reachable and a in kept]
+        if not candidates:
+            sources |= set(stranded)       # nothing leads there: it starts paths of its own
+            continue
+        _, a, b = max(candidates)
+        kept.add_edge(a, b, **graph.edges[a, b])
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--min-share", type=float, default=0.0,
+                        help="hide event types reached by fewer than this share of paths, and rarer edges (0-1)")
+
+
+def spec_from_args(args, log: EventLog) -> Spec:
+    return Spec(min_share=args.min_share)
+
+
+def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
+    paths = log.paths_count
+    graph = simplify(build_graph(log), spec.min_share, paths)
+    return Result(graph=graph, paths=paths, spec=spec)
