@@ -1,0 +1,239 @@
+"""Flows (Sankey): how paths continue step by step from an anchor.
+
+- forward (default, or ``--from EVENT``): step 1 is each path's first event (or its first ``EVENT``);
+  the following steps are the next events. A path that ends gives a "Drop-off" node at the next step
+  and is not followed further.
+- backward (``--to EVENT``): the last step is each path's first ``EVENT``; earlier steps count back.
+  Where a path began later, the step shows "Path start".
+- between (``--from A --to B``): paths that reach B after their first A, from that A up to that B;
+  the B node ends those paths ("Reached B" is not a drop-off).
+
+Each step keeps its top K events by users; the rest are merged into "Other". With ``--split goal``
+every node and link is split into successful users (reach the goal anywhere in their path) and
+failing users.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from journey_explorer.analysis.arrays import group_quantiles, path_bounds, users_with_event
+from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.analysis.transforms import collapse_repeats, exclude_events
+from journey_explorer.domain import JourneyError
+
+MAX_STEPS = 20
+OTHER, DROP_OFF, PATH_START = "Other", "Drop-off", "Path start"
+REACHED = "(reached the target)"      # cells after the --to event in between mode: no node, no link
+
+
+@dataclass(frozen=True)
+class Spec:
+    from_event: str | None = None
+    to_event: str | None = None
+    steps: int = 5
+    top: int = 6
+    collapse_repeats: bool = False
+    exclude: tuple[str, ...] = ()
+    split: str | None = None          # None or "goal"
+    goal: str | None = None
+
+    @property
+    def direction(self) -> str:
+        if self.to_event and not self.from_event:
+            return "backward"
+        return "between" if self.to_event else "forward"
+
+
+@dataclass
+class Result:
+    spec: Spec
+    paths: int
+    labels: list[str]                  # label code -> name
+    matrix: np.ndarray                 # (paths, steps) label codes
+    path_users: np.ndarray             # user code of each row of ``matrix``
+    groups: np.ndarray | None          # per row: True = successful (only with split)
+    nodes: pd.DataFrame                # step, event, group, users
+    links: pd.DataFrame                # step, source, target, group, users, share_of_start, median_seconds
+    user_keys: np.ndarray = field(repr=False, default=None)
+
+    def users_at(self, step: int, event: str, group: str | None = None) -> np.ndarray:
+        """User codes of the paths in node (step, event) — for drill-down and saved segments."""
+        if event not in self.labels:
+            return np.zeros(0, dtype=np.int64)
+        mask = self.matrix[:, step - 1] == self.labels.index(event)
+        if group is not None and self.groups is not None:
+            mask &= self.groups == (group == "successful")
+        return np.unique(self.path_users[mask])
+
+    def to_json_dict(self) -> dict:
+        split = self.spec.split is not None
+        drop = [] if split else ["group"]
+        return {"direction": self.spec.direction, "from": self.spec.from_event, "to": self.spec.to_event,
+                "steps": self.spec.steps, "paths": self.paths, "split": self.spec.split,
+                "goal": self.spec.goal if split else None,
+                "nodes": self.nodes.drop(columns=drop).to_dict("records"),
+                "links": self.links.drop(columns=drop).to_dict("records")}
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.links.copy()
+
+
+# --- anchors -------------------------------------------------------------------------------------
+
+
+def _first_index_in_path(log: EventLog, code: int, starts: np.ndarray, ends: np.ndarray,
+                         after: np.ndarray | None = None) -> np.ndarray:
+    """Per path, the index of its first ``code`` event (at or after ``after``); -1 when none."""
+    hits = np.flatnonzero(log.event == code)
+    path_of_hit = np.searchsorted(starts, hits, side="right") - 1
+    if after is not None:
+        keep = hits >= after[path_of_hit]
+        hits, path_of_hit = hits[keep], path_of_hit[keep]
+    first = np.full(len(starts), -1, dtype=np.int64)
+    is_first = np.ones(len(hits), dtype=bool)
+    is_first[1:] = path_of_hit[1:] != path_of_hit[:-1]
+    first[path_of_hit[is_first]] = hits[is_first]
+    return first
+
+
+def _step_matrix(log: EventLog, spec: Spec) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(event index per path and step, or -1 for drop-off / -2 for path start), valid path mask,
+    the time of each cell, and the path-end marker (between mode: reached the target)."""
+    starts, ends = path_bounds(log)
+    steps = spec.steps
+    if spec.from_event:
+        anchor = _first_index_in_path(log, log.event_code(spec.from_event), starts, ends)
+    else:
+        anchor = starts.copy()
+    limit = ends.copy()
+    if spec.to_event:
+        after = anchor if spec.from_event else starts
+        target = _first_index_in_path(log, log.event_code(spec.to_event), starts, ends, after=after)
+        if spec.from_event:
+            anchor = np.where(target >= 0, anchor, -1)
+            limit = np.where(target >= 0, target + 1, limit)
+        else:
+            anchor = target
+    valid = anchor >= 0
+    anchor, starts_v, limit = anchor[valid], starts[valid], limit[valid]
+    if spec.direction == "backward":
+        index = anchor[:, None] - np.arange(steps - 1, -1, -1)[None, :]
+        inside = index >= starts_v[:, None]
+        cells = np.where(inside, index, -2)
+    else:
+        index = anchor[:, None] + np.arange(steps)[None, :]
+        inside = index < limit[:, None]
+        # Between mode: every kept path reaches the target, so what follows it is not a drop-off.
+        cells = np.where(inside, index, -3 if spec.direction == "between" else -1)
+    return cells, valid, starts, ends
+
+
+def _labels(log: EventLog, cells: np.ndarray, top: int) -> tuple[np.ndarray, list[str]]:
+    """Label codes: kept events per step by users, else Other; Drop-off / Path start for -1 / -2."""
+    names = list(log.event_names)
+    other, drop, start, reached = len(names), len(names) + 1, len(names) + 2, len(names) + 3
+    labels = np.full(cells.shape, drop, dtype=np.int64)
+    labels[cells == -2] = start
+    labels[cells == -3] = reached
+    present = cells >= 0
+    events = np.where(present, log.event[np.where(present, cells, 0)], -1)
+    for step in range(cells.shape[1]):
+        column = events[:, step]
+        counts = np.bincount(column[column >= 0], minlength=len(names))
+        keep = np.argsort(-counts, kind="stable")[:top]
+        keep = keep[counts[keep] > 0]
+        kept = np.isin(column, keep)
+        labels[:, step] = np.where(kept, column, np.where(column >= 0, other, labels[:, step]))
+    return labels, names + [OTHER, DROP_OFF, PATH_START, REACHED]
+
+
+def _goal_groups(log: EventLog, spec: Spec, path_users: np.ndarray) -> np.ndarray | None:
+    if spec.split != "goal":
+        return None
+    if not spec.goal:
+        raise JourneyError("--split goal needs a goal: give --goal EVENT or set the project's default goal")
+    return users_with_event(log, log.event_code(spec.goal))[path_users]
+
+
+def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
+    if not 1 <= spec.steps <= MAX_STEPS:
+        raise JourneyError(f"--steps must be between 1 and {MAX_STEPS}")
+    for name in (spec.from_event, spec.to_event, spec.goal if spec.split else None):
+        if name:
+            log.event_code(name)          # a clear error for unknown names
+    if spec.exclude:
+        log = exclude_events(log, spec.exclude)
+    if spec.collapse_repeats:
+        log = collapse_repeats(log)
+    cells, valid, starts, _ = _step_matrix(log, spec)
+    path_users = log.user[starts][valid] if len(starts) else np.zeros(0, dtype=np.int32)
+    labels, names = _labels(log, cells, spec.top)
+    groups = _goal_groups(log, spec, path_users)
+    times = np.where(cells >= 0, log.ts[np.where(cells >= 0, cells, 0)], -1)
+    nodes, links = _tables(labels, names, groups, times, spec)
+    return Result(spec=spec, paths=int(valid.sum()), labels=names, matrix=labels, path_users=path_users,
+                  groups=groups, nodes=nodes, links=links, user_keys=log.user_keys)
+
+
+def _tables(labels: np.ndarray, names: list[str], groups: np.ndarray | None, times: np.ndarray,
+            spec: Spec) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Node and link counts per step (and group), links with the median time between the two steps."""
+    n_labels, steps = len(names), labels.shape[1]
+    group = groups.astype(np.int64) if groups is not None else np.zeros(len(labels), dtype=np.int64)
+    group_names = ["failing", "successful"] if groups is not None else [None]
+    drop, reached = names.index(DROP_OFF), names.index(REACHED)
+    terminal = [drop, reached]
+    node_rows, link_rows = [], []
+    start_users = len(labels)
+    for step in range(steps):
+        # A path shows one Drop-off node, at the step after its last event; nothing after that.
+        shown = labels[:, step] != reached
+        if step > 0:
+            shown &= ~np.isin(labels[:, step - 1], terminal)
+        node_counts = np.bincount((labels[:, step] * 2 + group)[shown], minlength=n_labels * 2)
+        for code in np.flatnonzero(node_counts):
+            label, g = divmod(int(code), 2)
+            node_rows.append((step + 1, names[label], group_names[g], int(node_counts[code])))
+        if step + 1 == steps:
+            break
+        source, target = labels[:, step], labels[:, step + 1]
+        moving = ~np.isin(source, terminal) & (target != reached)
+        pair = (source * n_labels + target) * 2 + group
+        seconds = np.where((times[:, step] >= 0) & (times[:, step + 1] >= 0),
+                           (times[:, step + 1] - times[:, step]) / 1000.0, np.nan)
+        counts = np.bincount(pair[moving], minlength=n_labels * n_labels * 2)
+        has_time = moving & ~np.isnan(seconds)
+        medians = group_quantiles(pair[has_time], seconds[has_time], len(counts), (0.5,))[0]
+        for code in np.flatnonzero(counts):
+            rest, g = divmod(int(code), 2)
+            a, b = divmod(rest, n_labels)
+            median = medians[code]
+            link_rows.append((step + 1, names[a], names[b], group_names[g],
+                              int(counts[code]), round(counts[code] / max(start_users, 1), 4),
+                              None if np.isnan(median) else round(float(median), 1)))
+    nodes = pd.DataFrame(node_rows, columns=["step", "event", "group", "users"])
+    links = pd.DataFrame(link_rows, columns=["step", "source", "target", "group", "users", "share_of_start",
+                                             "median_seconds"])
+    by_step = {"by": ["step", "users"], "ascending": [True, False], "ignore_index": True}
+    return nodes.sort_values(**by_step), links.sort_values(**by_step)
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--from", dest="from_event", help="start the flow at each path's first EVENT")
+    parser.add_argument("--to", dest="to_event", help="end the flow at each path's first EVENT")
+    parser.add_argument("--steps", type=int, default=5, help=f"steps to show (1-{MAX_STEPS}, default 5)")
+    parser.add_argument("--top", type=int, default=6, help="events kept per step; the rest is Other (default 6)")
+    parser.add_argument("--collapse-repeats", action="store_true", help="A A B -> A B")
+    parser.add_argument("--exclude", default="", help="comma-separated events to leave out")
+    parser.add_argument("--split", choices=("goal",), help="split nodes and links into successful/failing users")
+    parser.add_argument("--goal", help="the goal event (default: the project's)")
+
+
+def spec_from_args(args, log: EventLog) -> Spec:
+    return Spec(from_event=args.from_event, to_event=args.to_event, steps=args.steps, top=args.top,
+                collapse_repeats=args.collapse_repeats,
+                exclude=tuple(e.strip() for e in args.exclude.split(",") if e.strip()),
+                split=args.split, goal=args.goal or log.default_goal)
