@@ -192,16 +192,20 @@ class Project:
             "SELECT id, name, display_name, hidden, group_name FROM event_types ORDER BY id", self.conn)
 
     def user_keys(self) -> np.ndarray:
-        rows = self.conn.execute("SELECT key FROM users ORDER BY id").fetchall()
-        return np.array([r[0] for r in rows], dtype=object)
+        keys = [key for (key,) in self.conn.execute("SELECT key FROM users ORDER BY id")]
+        return np.array(keys, dtype=object)
 
     def user_properties(self) -> pd.DataFrame:
         """One row per user id (index = id), one column per property (last value imported)."""
-        rows = self.conn.execute("SELECT id, properties FROM users ORDER BY id").fetchall()
-        count = len(rows)
-        records = [json.loads(p) if p else {} for _, p in rows]
-        frame = pd.DataFrame.from_records(records, index=range(count)) if count else pd.DataFrame()
-        return frame
+        count = self.conn.execute("SELECT count(*) FROM users").fetchone()[0]
+        rows = self.conn.execute("SELECT id, properties FROM users WHERE properties IS NOT NULL ORDER BY id")
+        ids, records = [], []
+        for user_id, text in rows:
+            ids.append(user_id)
+            records.append(json.loads(text))
+        if not records:
+            return pd.DataFrame(index=range(count))
+        return pd.DataFrame.from_records(records, index=ids).reindex(range(count))
 
     def load_event_log(self) -> EventLog:
         """The project's events as an ``EventLog``: display names merged, group rules applied,
@@ -210,7 +214,9 @@ class Project:
         names, lookup, visible = self._event_name_lookup()
         event = lookup[arrays["event"]] if len(arrays["event"]) else arrays["event"]
         keep = visible[arrays["event"]] if len(arrays["event"]) else np.zeros(0, dtype=bool)
-        log = EventLog(user=arrays["user"][keep], event=event[keep].astype(np.int32),
+        if keep.all():              # nothing hidden: no copies
+            keep = slice(None)
+        log = EventLog(user=arrays["user"][keep], event=event[keep].astype(np.int32, copy=False),
                        ts=arrays["ts"][keep], session=arrays["session"][keep],
                        event_names=tuple(names), user_keys=self.user_keys(),
                        user_properties=self.user_properties(), default_goal=self.default_goal)
