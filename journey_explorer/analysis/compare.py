@@ -1,0 +1,222 @@
+"""Compare two groups of paths: successful vs failing, one segment vs another, or did vs did not.
+
+Groups:
+- ``--goal EVENT [--within DURATION]``: A = users who reach the goal (within the duration from their
+  first event), B = the rest. Only what happened *before* reaching the goal is compared, so the goal
+  and its aftermath do not explain themselves.
+- ``--segment "prop=value" --vs "prop=value"``: user properties (the project keeps the last value
+  imported for each user, so properties are compared as "last value").
+- ``--did EVENT``: A = users who did it at least once, B = the others.
+
+For every event and every transition (A -> B directly): users having it in each group, shares, the
+difference, the odds ratio (Haldane-Anscombe +0.5 when a cell is 0), a p-value (Fisher's exact test
+when an expected count is below 5, else chi-square) and the Benjamini-Hochberg q-value; sorted by
+absolute difference. Also a step matrix (share of group A's paths with event e at step k minus B's)
+and the 2- and 3-event sequences that distinguish the groups most.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from journey_explorer.analysis.arrays import distinct_count, first_time_of, step_index, users_with_event
+from journey_explorer.analysis.common import subset, users_matching
+from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.analysis.interval import parse_duration
+from journey_explorer.domain import JourneyError
+
+SEGMENT_DEFINES_GROUPS = True
+MATRIX_STEPS = 10
+
+
+@dataclass(frozen=True)
+class Spec:
+    goal: str | None = None
+    within_ms: int | None = None
+    segment: str | None = None
+    versus: str | None = None
+    did: str | None = None
+    top_sequences: int = 15
+
+
+@dataclass
+class Result:
+    spec: Spec
+    labels: tuple[str, str]
+    group_sizes: tuple[int, int]
+    events: pd.DataFrame
+    transitions: pd.DataFrame
+    step_matrix: pd.DataFrame
+    sequences: pd.DataFrame
+    note: str
+
+    def to_json_dict(self) -> dict:
+        def records(frame):
+            return [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
+                    for r in frame.to_dict("records")]
+        return {"groups": {"a": self.labels[0], "b": self.labels[1]},
+                "sizes": {"a": self.group_sizes[0], "b": self.group_sizes[1]}, "note": self.note,
+                "property_value": "last", "events": records(self.events), "transitions": records(self.transitions),
+                "step_matrix": records(self.step_matrix), "sequences": records(self.sequences)}
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.concat([self.events.assign(kind="event"), self.transitions.assign(kind="transition")],
+                         ignore_index=True)
+
+
+def _groups(log: EventLog, spec: Spec) -> tuple[EventLog, np.ndarray, np.ndarray, tuple[str, str], str]:
+    """(log to compare, mask of group A users, mask of group B users, labels, note)."""
+    if spec.segment and spec.versus:
+        a, b = users_matching(log, [spec.segment]), users_matching(log, [spec.versus])
+        return log, a & ~b, b & ~a, (spec.segment, spec.versus), "Users in both segments are left out."
+    if spec.did:
+        did = users_with_event(log, log.event_code(spec.did))
+        return log, did, ~did, (f"did {spec.did}", f"did not {spec.did}"), ""
+    if not spec.goal:
+        raise JourneyError("compare needs --goal EVENT, --segment A --vs B, or --did EVENT")
+    first_goal = first_time_of(log, log.event_code(spec.goal))
+    reached = first_goal != np.iinfo(np.int64).max
+    if spec.within_ms is not None:
+        first_event = np.full(log.n_users, np.iinfo(np.int64).max, dtype=np.int64)
+        starts = np.flatnonzero(log.path_starts())
+        first_event[log.user[starts]] = log.ts[starts]
+        reached &= first_goal - first_event <= spec.within_ms
+    before_goal = log.ts < first_goal[log.user]
+    note = f"Events at or after {spec.goal} are left out, so the goal does not explain itself."
+    return subset(log, before_goal), reached, ~reached, ("successful", "failing"), note
+
+
+def _test(a_has: np.ndarray, a_size: int, b_has: np.ndarray, b_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Odds ratios and p-values for 2x2 tables [has, has not] x [A, B]."""
+    odds, pvalues = np.empty(len(a_has)), np.empty(len(a_has))
+    for i, (x, y) in enumerate(zip(a_has, b_has)):
+        table = np.array([[x, a_size - x], [y, b_size - y]], dtype=float)
+        cells = table + 0.5 if (table == 0).any() else table
+        odds[i] = (cells[0, 0] * cells[1, 1]) / (cells[0, 1] * cells[1, 0])
+        expected = table.sum(1)[:, None] * table.sum(0)[None, :] / max(table.sum(), 1)
+        if (table.sum(0) == 0).any() or (table.sum(1) == 0).any():
+            pvalues[i] = 1.0
+        elif (expected < 5).any():
+            pvalues[i] = stats.fisher_exact(table)[1]
+        else:
+            pvalues[i] = stats.chi2_contingency(table, correction=True)[1]
+    return odds, np.clip(pvalues, 0, 1)
+
+
+def benjamini_hochberg(pvalues: np.ndarray) -> np.ndarray:
+    """q-values (monotone, capped at 1).
+
+    >>> benjamini_hochberg(np.array([0.01, 0.04, 0.03])).round(3).tolist()
+    [0.03, 0.04, 0.04]
+    """
+    if not len(pvalues):
+        return pvalues
+    order = np.argsort(pvalues)
+    ranked = pvalues[order] * len(pvalues) / np.arange(1, len(pvalues) + 1)
+    q = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty_like(q)
+    out[order] = np.minimum(q, 1.0)
+    return out
+
+
+def _effect_table(names: list[str], a_has, a_size, b_has, b_size, label: str) -> pd.DataFrame:
+    keep = (a_has + b_has) > 0
+    a_has, b_has = a_has[keep], b_has[keep]
+    odds, p = _test(a_has, a_size, b_has, b_size)
+    a_share, b_share = a_has / max(a_size, 1), b_has / max(b_size, 1)
+    frame = pd.DataFrame({label: np.array(names, dtype=object)[keep], "users_a": a_has, "users_b": b_has,
+                          "share_a": np.round(a_share, 4), "share_b": np.round(b_share, 4),
+                          "difference": np.round(a_share - b_share, 4), "odds_ratio": np.round(odds, 3),
+                          "p_value": p, "q_value": benjamini_hochberg(p)})
+    frame = frame.reindex(frame["difference"].abs().sort_values(ascending=False).index).reset_index(drop=True)
+    return frame
+
+
+def _has_counts(keys: np.ndarray, users: np.ndarray, size: int, group: np.ndarray) -> np.ndarray:
+    mask = group[users]
+    return distinct_count(keys[mask], users[mask], size)
+
+
+def run(log: EventLog, spec: Spec, progress=None) -> Result:
+    compared, a, b, labels, note = _groups(log, spec)
+    a_size, b_size = int(a[np.unique(log.user)].sum()), int(b[np.unique(log.user)].sum())
+    if not a_size or not b_size:
+        raise JourneyError(f"one of the groups is empty ({labels[0]}: {a_size}, {labels[1]}: {b_size} users)")
+    size = len(compared.event_names)
+    names = list(compared.event_names)
+    events = _effect_table(names, _has_counts(compared.event, compared.user, size, a), a_size,
+                           _has_counts(compared.event, compared.user, size, b), b_size, "event")
+    same = compared.user[1:] == compared.user[:-1]
+    pair = compared.event[:-1][same].astype(np.int64) * size + compared.event[1:][same]
+    pair_users = compared.user[:-1][same]
+    pair_names = [f"{names[i // size]} → {names[i % size]}" for i in range(size * size)]
+    transitions = _effect_table(pair_names, _has_counts(pair, pair_users, size * size, a), a_size,
+                                _has_counts(pair, pair_users, size * size, b), b_size, "transition")
+    return Result(spec=spec, labels=labels, group_sizes=(a_size, b_size), events=events, transitions=transitions,
+                  step_matrix=_step_matrix(compared, a, b, a_size, b_size),
+                  sequences=_sequences(compared, a, b, a_size, b_size, spec.top_sequences), note=note)
+
+
+def _step_matrix(log: EventLog, a, b, a_size, b_size) -> pd.DataFrame:
+    """Share of A's paths with event e at step k minus B's share, k = 1..10."""
+    step = step_index(log)
+    early = step < MATRIX_STEPS
+    size = len(log.event_names)
+    key = step[early] * size + log.event[early]
+    users = log.user[early]
+    a_counts = np.bincount(key[a[users]], minlength=MATRIX_STEPS * size).reshape(MATRIX_STEPS, size) / a_size
+    b_counts = np.bincount(key[b[users]], minlength=MATRIX_STEPS * size).reshape(MATRIX_STEPS, size) / b_size
+    frame = pd.DataFrame((a_counts - b_counts).round(4), columns=list(log.event_names))
+    frame.insert(0, "step", np.arange(1, MATRIX_STEPS + 1))
+    used = [c for c in frame.columns[1:] if (a_counts[:, list(log.event_names).index(c)].any()
+                                             or b_counts[:, list(log.event_names).index(c)].any())]
+    return frame[["step"] + used]
+
+
+def _sequences(log: EventLog, a, b, a_size, b_size, top: int) -> pd.DataFrame:
+    """Contiguous 2- and 3-event sequences with the largest difference in share of users."""
+    size = len(log.event_names)
+    rows = []
+    for n in (2, 3):
+        if len(log) < n:
+            continue
+        same = np.ones(len(log) - n + 1, dtype=bool)
+        code = np.zeros(len(log) - n + 1, dtype=np.int64)
+        for k in range(n):
+            same &= log.user[k:len(log) - n + 1 + k] == log.user[:len(log) - n + 1]
+            code = code * size + log.event[k:len(log) - n + 1 + k]
+        code, users = code[same], log.user[:len(log) - n + 1][same]
+        pairs = np.unique(code * (log.n_users + 1) + users)
+        seq, owner = pairs // (log.n_users + 1), pairs % (log.n_users + 1)
+        uniq, inverse = np.unique(seq, return_inverse=True)
+        a_has = np.bincount(inverse[a[owner]], minlength=len(uniq))
+        b_has = np.bincount(inverse[b[owner]], minlength=len(uniq))
+        difference = a_has / a_size - b_has / b_size
+        for i in np.argsort(-np.abs(difference))[:top]:
+            parts, value = [], int(uniq[i])
+            for _ in range(n):
+                value, code_k = divmod(value, size)
+                parts.append(log.event_names[code_k])
+            rows.append({"length": n, "sequence": " → ".join(reversed(parts)),
+                         "share_a": round(a_has[i] / a_size, 4), "share_b": round(b_has[i] / b_size, 4),
+                         "difference": round(float(difference[i]), 4)})
+    frame = pd.DataFrame(rows, columns=["length", "sequence", "share_a", "share_b", "difference"])
+    return frame.reindex(frame["difference"].abs().sort_values(ascending=False).index).head(top * 2) \
+        .reset_index(drop=True)
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--goal", help="compare users who reach this event with the rest")
+    parser.add_argument("--within", help="...reaching it within this time of their first event, e.g. 14d")
+    parser.add_argument("--vs", help='with --segment "prop=value": the other group, e.g. "plan=Free"')
+    parser.add_argument("--did", help="compare users who did this event with those who did not")
+
+
+def spec_from_args(args, log: EventLog) -> Spec:
+    segment = args.segment[0] if args.segment and args.vs else None
+    goal = args.goal or (None if (segment or args.did) else log.default_goal)
+    return Spec(goal=goal, within_ms=parse_duration(args.within) if args.within else None,
+                segment=segment, versus=args.vs, did=args.did)

@@ -1,0 +1,91 @@
+"""Usage interval: how long users take to repeat the critical event.
+
+For every user who did the critical event at least twice, the gaps between consecutive occurrences.
+The headline is the interval by which 80 % of repeating users have repeated it (the 80th percentile
+of each user's first gap) — the natural period for retention and north-star metrics.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.domain import JourneyError
+
+UNITS_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 7 * 86_400_000}
+
+
+def parse_duration(text: str) -> int:
+    """"7d", "12h", "30m", "45s", "2w" (or a plain number of days) as milliseconds.
+
+    >>> parse_duration("12h"), parse_duration("1.5d")
+    (43200000, 129600000)
+    """
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*", str(text))
+    if not match:
+        raise JourneyError(f"'{text}' is not a duration (use e.g. 30m, 12h, 7d, 2w)")
+    return int(float(match.group(1)) * UNITS_MS[match.group(2) or "d"])
+
+
+@dataclass(frozen=True)
+class Spec:
+    event: str
+    bins: int = 20
+
+
+@dataclass
+class Result:
+    spec: Spec
+    users_with_event: int
+    repeating_users: int
+    gaps_days: np.ndarray
+    first_gaps_days: np.ndarray
+    interval_80_days: float | None
+    histogram: pd.DataFrame
+
+    def to_json_dict(self) -> dict:
+        return {"event": self.spec.event, "users_with_event": self.users_with_event,
+                "repeating_users": self.repeating_users,
+                "interval_80_percent_days": self.interval_80_days,
+                "median_gap_days": round(float(np.median(self.gaps_days)), 3) if len(self.gaps_days) else None,
+                "histogram": self.histogram.to_dict("records")}
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.histogram.copy()
+
+
+def run(log: EventLog, spec: Spec, progress=None) -> Result:
+    code = log.event_code(spec.event)
+    hits = np.flatnonzero(log.event == code)
+    users, ts = log.user[hits], log.ts[hits]
+    same = users[1:] == users[:-1]
+    gaps = (np.diff(ts)[same] / 86_400_000.0) if len(ts) > 1 else np.zeros(0)
+    gap_users = users[1:][same]
+    first = np.ones(len(gap_users), dtype=bool)
+    first[1:] = gap_users[1:] != gap_users[:-1]
+    first_gaps = gaps[first]
+    interval = round(float(np.quantile(first_gaps, 0.8)), 3) if len(first_gaps) else None
+    return Result(spec=spec, users_with_event=int(len(np.unique(users))), repeating_users=int(first.sum()),
+                  gaps_days=gaps, first_gaps_days=first_gaps, interval_80_days=interval,
+                  histogram=_histogram(gaps, spec.bins))
+
+
+def _histogram(gaps: np.ndarray, bins: int) -> pd.DataFrame:
+    if not len(gaps):
+        return pd.DataFrame(columns=["from_days", "to_days", "gaps", "cumulative_share"])
+    top = max(float(np.quantile(gaps, 0.99)), 1e-9)
+    edges = np.linspace(0, top, bins + 1)
+    counts, _ = np.histogram(np.minimum(gaps, top), bins=edges)
+    return pd.DataFrame({"from_days": np.round(edges[:-1], 3), "to_days": np.round(edges[1:], 3), "gaps": counts,
+                         "cumulative_share": np.round(np.cumsum(counts) / len(gaps), 4)})
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--event", required=True, help="the critical event")
+
+
+def spec_from_args(args, log: EventLog) -> Spec:
+    return Spec(event=args.event)

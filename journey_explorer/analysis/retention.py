@@ -1,0 +1,173 @@
+"""Retention: cohort triangle, overall curve, and whether (and where) the curve flattens.
+
+A user's start is their first ``--start`` event (default: their first event); their cohort is the
+calendar period of that start. Period k after the start is [start + k·P, start + (k+1)·P) with P = 1,
+7 or 30 days. Mode ``on``: retained in period k when a ``--return`` event (default: any event)
+happens in that period. Mode ``on-or-after``: retained when one happens in period k or later.
+Period 0 is the cohort itself (100 %). A user counts for period k only when the data covers that
+whole period after their start, so young cohorts never pull the curve down.
+
+Flattening: the curve flattens at the first period from which every later period-to-period decline
+stays below 10 % (relative), looking only at periods with at least 30 eligible users; the plateau is
+the mean retention from there on.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from journey_explorer.analysis.arrays import first_time_of
+from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.domain import JourneyError
+
+PERIOD_MS = {"day": 86_400_000, "week": 7 * 86_400_000, "month": 30 * 86_400_000}
+FLAT_DECLINE = 0.10
+MIN_ELIGIBLE = 30
+
+
+@dataclass(frozen=True)
+class Spec:
+    start_event: str | None = None
+    return_event: str | None = None
+    period: str = "week"
+    mode: str = "on"
+    max_periods: int = 12
+
+
+@dataclass
+class Result:
+    spec: Spec
+    cohorts: pd.DataFrame       # cohort, size, then one retained-share column per period
+    curve: pd.DataFrame         # period, eligible, retained, share
+    flattens_at: int | None
+    plateau: float | None
+    readout: str
+
+    def to_json_dict(self) -> dict:
+        def clean(records):
+            return [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()} for r in records]
+        return {"period": self.spec.period, "mode": self.spec.mode, "start": self.spec.start_event,
+                "return": self.spec.return_event, "curve": clean(self.curve.to_dict("records")),
+                "cohorts": clean(self.cohorts.to_dict("records")), "flattens_at": self.flattens_at,
+                "plateau": self.plateau, "readout": self.readout}
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.cohorts.copy()
+
+
+def _starts(log: EventLog, spec: Spec) -> np.ndarray:
+    if spec.start_event:
+        return first_time_of(log, log.event_code(spec.start_event))
+    first = np.full(log.n_users, np.iinfo(np.int64).max, dtype=np.int64)
+    starts = np.flatnonzero(log.path_starts())
+    first[log.user[starts]] = log.ts[starts]
+    return first
+
+
+def _cohort_labels(start_ms: np.ndarray, period: str) -> np.ndarray:
+    stamps = pd.to_datetime(start_ms, unit="ms", utc=True)
+    if period == "day":
+        return np.asarray(stamps.strftime("%Y-%m-%d"))
+    if period == "week":
+        return np.asarray((stamps - pd.to_timedelta(stamps.dayofweek, unit="D")).strftime("%Y-%m-%d"))
+    return np.asarray(stamps.strftime("%Y-%m"))
+
+
+def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
+    if spec.period not in PERIOD_MS or spec.mode not in ("on", "on-or-after"):
+        raise JourneyError("--period must be day, week or month and --mode on or on-or-after")
+    length = PERIOD_MS[spec.period]
+    start = _starts(log, spec)
+    has_start = start != np.iinfo(np.int64).max
+    users = np.flatnonzero(has_start)
+    if not len(users):
+        raise JourneyError("no user has the start event")
+    end = int(log.ts.max())
+    eligible_periods = (end - start[users]) // length          # periods fully observed: 0..n-1
+    returns = log.event == log.event_code(spec.return_event) if spec.return_event else np.ones(len(log), bool)
+    r_user, r_ts = log.user[returns], log.ts[returns]
+    after = has_start[r_user] & (r_ts >= start[r_user])
+    offsets = (r_ts[after] - start[r_user[after]]) // length
+    retained = _retained_matrix(users, r_user[after], offsets, spec)
+    observable = np.arange(spec.max_periods + 1)[None, :] < eligible_periods[:, None]
+    observable[:, 0] = True
+    retained[:, 0] = True
+    curve = _curve(retained, observable)
+    cohorts = _cohort_table(_cohort_labels(start[users], spec.period), retained, observable)
+    flattens_at, plateau = _flattening(curve)
+    return Result(spec=spec, cohorts=cohorts, curve=curve, flattens_at=flattens_at, plateau=plateau,
+                  readout=_readout(curve, flattens_at, plateau, spec.period))
+
+
+def _retained_matrix(users: np.ndarray, r_user: np.ndarray, offsets: np.ndarray, spec: Spec) -> np.ndarray:
+    """(users, periods) booleans: retained in that period after the start."""
+    row = np.full(int(users.max()) + 1, -1, dtype=np.int64)
+    row[users] = np.arange(len(users))
+    keep = offsets <= spec.max_periods
+    matrix = np.zeros((len(users), spec.max_periods + 1), dtype=bool)
+    if spec.mode == "on":
+        matrix[row[r_user[keep]], offsets[keep]] = True
+    else:
+        latest = np.full(len(users), -1, dtype=np.int64)
+        np.maximum.at(latest, row[r_user], np.minimum(offsets, spec.max_periods))
+        matrix = np.arange(spec.max_periods + 1)[None, :] <= latest[:, None]
+    return matrix
+
+
+def _curve(retained: np.ndarray, observable: np.ndarray) -> pd.DataFrame:
+    eligible = observable.sum(axis=0)
+    kept = (retained & observable).sum(axis=0)
+    share = np.where(eligible > 0, kept / np.maximum(eligible, 1), np.nan)
+    return pd.DataFrame({"period": np.arange(len(eligible)), "eligible": eligible, "retained": kept,
+                         "share": np.round(share, 4)})
+
+
+def _cohort_table(labels: np.ndarray, retained: np.ndarray, observable: np.ndarray) -> pd.DataFrame:
+    rows = []
+    for label in np.unique(labels):
+        mask = labels == label
+        eligible = observable[mask].sum(axis=0)
+        kept = (retained[mask] & observable[mask]).sum(axis=0)
+        share = np.where(eligible == mask.sum(), kept / mask.sum(), np.nan)   # only whole cohorts
+        rows.append({"cohort": str(label), "size": int(mask.sum()),
+                     **{f"p{k}": (None if np.isnan(v) else round(float(v), 4)) for k, v in enumerate(share)}})
+    return pd.DataFrame(rows)
+
+
+def _flattening(curve: pd.DataFrame) -> tuple[int | None, float | None]:
+    usable = curve[(curve["eligible"] >= MIN_ELIGIBLE) & (curve["period"] >= 1)]
+    shares = usable["share"].to_numpy()
+    periods = usable["period"].to_numpy()
+    if len(shares) < 3:
+        return None, None
+    declines = 1 - shares[1:] / np.maximum(shares[:-1], 1e-12)
+    for i in range(len(declines) - 1):       # need at least two later steps to call it flat
+        if np.all(declines[i:] < FLAT_DECLINE):
+            return int(periods[i]), round(float(shares[i:].mean()), 4)
+    return None, None
+
+
+def _readout(curve: pd.DataFrame, flattens_at: int | None, plateau: float | None, period: str) -> str:
+    if flattens_at is not None:
+        verdict = ("a core of users keeps coming back (a product/market-fit signal)" if plateau >= 0.10
+                   else "but the plateau is low: few users stay")
+        return f"Retention flattens from {period} {flattens_at} at about {plateau:.0%} of users: {verdict}."
+    usable = curve[(curve["eligible"] >= MIN_ELIGIBLE) & (curve["period"] >= 1)]
+    if len(usable) < 3:
+        return f"Too little history to judge retention (fewer than 3 {period}s with {MIN_ELIGIBLE}+ users)."
+    last = usable.iloc[-1]
+    return (f"Retention has not flattened: it is still falling at {period} {int(last['period'])} "
+            f"({last['share']:.0%} of users).")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--start", dest="start_event", help="the event that starts a user's clock (default: first event)")
+    parser.add_argument("--return", dest="return_event", help="the event that counts as coming back (default: any)")
+    parser.add_argument("--period", choices=tuple(PERIOD_MS), default="week")
+    parser.add_argument("--mode", choices=("on", "on-or-after"), default="on")
+
+
+def spec_from_args(args, log: EventLog) -> Spec:
+    return Spec(start_event=args.start_event, return_event=args.return_event, period=args.period, mode=args.mode)
