@@ -39,14 +39,19 @@ class Result:
         return self.table.copy()
 
 
+def period_ordinals(ts: np.ndarray, period: str) -> np.ndarray:
+    """Calendar period (pandas ordinal) of each UTC millisecond timestamp."""
+    return pd.to_datetime(ts, unit="ms", utc=True).tz_localize(None).to_period(PERIODS[period]).asi8
+
+
 def period_index(ts: np.ndarray, period: str) -> tuple[np.ndarray, pd.PeriodIndex]:
-    """Integer period number of each timestamp, and the periods they stand for."""
-    stamps = pd.to_datetime(ts, unit="ms", utc=True).tz_localize(None)
-    periods = stamps.to_period(PERIODS[period])
-    ordinals = periods.asi8
-    first = ordinals.min() if len(ordinals) else 0
-    labels = pd.period_range(start=periods.min(), end=periods.max(), freq=PERIODS[period]) if len(ts) else \
-        pd.PeriodIndex([], freq=PERIODS[period])
+    """Period number of each timestamp (0 = the first period of ``ts``), and the periods they stand for."""
+    ordinals = period_ordinals(ts, period)
+    if not len(ordinals):
+        return ordinals, pd.PeriodIndex([], freq=PERIODS[period])
+    first, last = ordinals.min(), ordinals.max()
+    labels = pd.period_range(start=pd.Period(ordinal=first, freq=PERIODS[period]),
+                             end=pd.Period(ordinal=last, freq=PERIODS[period]))
     return ordinals - first, labels
 
 

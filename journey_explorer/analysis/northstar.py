@@ -1,0 +1,104 @@
+"""North star: the critical event per period, and the inputs that drive it.
+
+Per period (calendar day/week/month):
+- metric / breadth: users who did the critical event;
+- depth: share of them who did it more than once in the period;
+- frequency: critical events per such user in the period;
+- efficiency: median days from a user's first event to their first critical event, for users whose
+  first critical event falls in the period.
+With ``--csat PROP --revenue PROP`` (user properties): PPP = CSAT × CLTV per user (revenue taken as
+the customer lifetime value), with its quantiles and histogram — who gets value *and* pays for it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from journey_explorer.analysis.arrays import first_time_of
+from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.analysis.lifecycle import PERIODS, period_index, period_ordinals
+from journey_explorer.domain import JourneyError
+
+
+@dataclass(frozen=True)
+class Spec:
+    event: str
+    period: str = "week"
+    csat: str | None = None
+    revenue: str | None = None
+
+
+@dataclass
+class Result:
+    spec: Spec
+    table: pd.DataFrame
+    ppp: dict | None
+
+    def to_json_dict(self) -> dict:
+        records = [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
+                   for r in self.table.to_dict("records")]
+        return {"event": self.spec.event, "period": self.spec.period, "periods": records, "ppp": self.ppp}
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+
+def run(log: EventLog, spec: Spec, progress=None) -> Result:
+    if spec.period not in PERIODS:
+        raise JourneyError("--period must be day, week or month")
+    code = log.event_code(spec.event)
+    number, labels = period_index(log.ts, spec.period)
+    size = len(labels)
+    hits = log.event == code
+    pairs, counts = np.unique(log.user[hits].astype(np.int64) * size + number[hits], return_counts=True)
+    period = pairs % size
+    breadth = np.bincount(period, minlength=size)
+    repeaters = np.bincount(period[counts > 1], minlength=size)
+    events = np.bincount(number[hits], minlength=size)
+    first_critical = first_time_of(log, code)
+    starts = np.flatnonzero(log.path_starts())
+    first_event = np.full(log.n_users, np.iinfo(np.int64).max, dtype=np.int64)
+    first_event[log.user[starts]] = log.ts[starts]
+    converted = np.flatnonzero(first_critical != np.iinfo(np.int64).max)
+    days = (first_critical[converted] - first_event[converted]) / 86_400_000
+    convert_period = period_ordinals(first_critical[converted], spec.period) - labels[0].ordinal
+    efficiency = [float(np.median(days[convert_period == p])) if np.any(convert_period == p) else np.nan
+                  for p in range(size)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table = pd.DataFrame({"period": [str(p.start_time.date()) for p in labels], "metric": breadth,
+                              "breadth": breadth, "depth": np.round(repeaters / np.maximum(breadth, 1), 4),
+                              "frequency": np.round(np.where(breadth > 0, events / np.maximum(breadth, 1), np.nan), 3),
+                              "efficiency_days": np.round(efficiency, 2)})
+    return Result(spec=spec, table=table, ppp=_ppp(log, spec))
+
+
+def _ppp(log: EventLog, spec: Spec) -> dict | None:
+    if not (spec.csat and spec.revenue):
+        return None
+    props = log.user_properties
+    missing = [p for p in (spec.csat, spec.revenue) if p not in props.columns]
+    if missing:
+        raise JourneyError(f"Unknown user property {', '.join(missing)}")
+    csat = pd.to_numeric(props[spec.csat], errors="coerce")
+    revenue = pd.to_numeric(props[spec.revenue], errors="coerce")
+    ppp = (csat * revenue).dropna()
+    if ppp.empty:
+        return {"users": 0}
+    counts, edges = np.histogram(ppp, bins=20)
+    return {"users": int(len(ppp)), "mean": round(float(ppp.mean()), 2),
+            "quantiles": {f"p{int(q * 100)}": round(float(ppp.quantile(q)), 2) for q in (0.1, 0.25, 0.5, 0.75, 0.9)},
+            "histogram": [{"from": round(float(a), 2), "to": round(float(b), 2), "users": int(c)}
+                          for a, b, c in zip(edges[:-1], edges[1:], counts)]}
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--event", required=True, help="the critical event")
+    parser.add_argument("--period", choices=tuple(PERIODS), default="week")
+    parser.add_argument("--csat", help="user property holding CSAT (1-10)")
+    parser.add_argument("--revenue", help="user property holding revenue (CLTV)")
+
+
+def spec_from_args(args, log: EventLog) -> Spec:
+    return Spec(event=args.event, period=args.period, csat=args.csat, revenue=args.revenue)
