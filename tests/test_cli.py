@@ -41,3 +41,38 @@ def test_fatal_error_is_one_clear_line(tmp_path, capsys):
 def test_missing_file(tmp_path, capsys):
     assert main(["import", str(tmp_path / "p.journey"), str(tmp_path / "nope.csv")]) == 1
     assert "file not found" in capsys.readouterr().err
+
+
+def test_every_analysis_command_answers_on_the_demo(demo_project_path, tmp_path, capsys):
+    project = str(demo_project_path)
+    commands = [["graph", "--min-share", "0.05"], ["flows", "--steps", "4", "--split", "goal"], ["stuck"],
+                ["compare"], ["funnel", "--steps", "Sign Up,Checkout Started,Subscription Paid", "--window", "30d"],
+                ["retention", "--period", "week"], ["lifecycle"], ["interval", "--event", "Login"],
+                ["northstar", "--event", "Dashboard Shared", "--csat", "csat", "--revenue", "revenue"]]
+    for command in commands:
+        assert main([command[0], project, *command[1:], "--json"]) == 0, command
+        document = json.loads(capsys.readouterr().out)
+        assert document, command
+    csv_path = tmp_path / "graph.csv"
+    assert main(["graph", project, "--csv", str(csv_path)]) == 0
+    import pandas as pd
+    table = pd.read_csv(csv_path)
+    assert {"source", "target", "count"} <= set(table.columns) and table["count"].sum() > 0
+
+
+def test_common_filters_change_the_numbers(demo_project_path, capsys):
+    project = str(demo_project_path)
+    main(["graph", project, "--json"])
+    everyone = json.loads(capsys.readouterr().out)["paths"]
+    main(["graph", project, "--segment", "channel=Partner Referral", "--json"])
+    partners = json.loads(capsys.readouterr().out)["paths"]
+    main(["graph", project, "--by", "session", "--json"])
+    sessions = json.loads(capsys.readouterr().out)["paths"]
+    main(["graph", project, "--since", "2026-06-01", "--json"])
+    june = json.loads(capsys.readouterr().out)["paths"]
+    assert partners < everyone < sessions and june < everyone
+
+
+def test_unknown_event_is_one_clear_line(demo_project_path, capsys):
+    assert main(["flows", str(demo_project_path), "--from", "Nope"]) == 1
+    assert "No event named 'Nope'" in capsys.readouterr().err

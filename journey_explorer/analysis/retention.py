@@ -71,7 +71,7 @@ def _cohort_labels(start_ms: np.ndarray, period: str) -> np.ndarray:
     if period == "day":
         return np.asarray(stamps.strftime("%Y-%m-%d"))
     if period == "week":
-        return np.asarray((stamps - pd.to_timedelta(stamps.dayofweek, unit="D")).strftime("%Y-%m-%d"))
+        return np.asarray((stamps - pd.to_timedelta(stamps.day_of_week, unit="D")).strftime("%Y-%m-%d"))
     return np.asarray(stamps.strftime("%Y-%m"))
 
 
