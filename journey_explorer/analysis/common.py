@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-import pandas as pd
 
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
@@ -49,16 +48,18 @@ def users_matching(log: EventLog, conditions: tuple[str, ...] | list[str]) -> np
     mask = np.ones(log.n_users, dtype=bool)
     for text in conditions:
         prop, value = parse_condition(text)
-        if prop not in log.user_properties.columns:
-            known = ", ".join(map(str, log.user_properties.columns)) or "none"
+        properties = log.properties()
+        if prop not in properties.columns:
+            known = ", ".join(map(str, properties.columns)) or "none"
             raise JourneyError(f"Unknown user property '{prop}' (known: {known})")
-        column = log.user_properties[prop]
+        column = properties[prop]
         mask &= column.astype(str).str.strip().eq(value).to_numpy()
     return mask
 
 
 def to_ms(text: str) -> int:
     """An ISO date/datetime as UTC milliseconds."""
+    import pandas as pd
     try:
         stamp = pd.Timestamp(text)
     except (ValueError, TypeError):
@@ -104,8 +105,8 @@ def sessions_as_paths(log: EventLog) -> EventLog:
     number_within_user = np.arange(len(owner)) - np.searchsorted(owner, owner)
     keys = np.array([f"{log.user_keys[u]}#{n + 1}" for u, n in zip(owner, number_within_user)],
                     dtype=object)
-    props = log.user_properties.iloc[owner].reset_index(drop=True) if len(log.user_properties) else \
-        pd.DataFrame(index=range(len(keys)))
+    props = (log.user_properties.iloc[owner].reset_index(drop=True)
+             if log.user_properties is not None else None)
     return replace(log, user=new_user, session=new_user.astype(np.int64), user_keys=keys,
                    user_properties=props)
 

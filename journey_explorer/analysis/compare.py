@@ -28,6 +28,8 @@ from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.interval import parse_duration
 from journey_explorer.domain import JourneyError
 
+NEEDS_USER_PROPERTIES = True     # breakdowns / segments / CSAT and revenue are user properties
+
 SEGMENT_DEFINES_GROUPS = True
 MATRIX_STEPS = 10
 

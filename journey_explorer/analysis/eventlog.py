@@ -5,10 +5,13 @@ contiguous slice and a directly-follows count is one ``bincount``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:      # pandas is imported lazily: loading a log for the graph must not pay for it
+    import pandas as pd
 
 DEFAULT_SESSION_GAP_MS = 30 * 60 * 1000
 
@@ -30,7 +33,7 @@ class EventLog:
     session: np.ndarray
     event_names: tuple[str, ...]
     user_keys: np.ndarray
-    user_properties: pd.DataFrame = field(default_factory=pd.DataFrame)
+    user_properties: pd.DataFrame | None = None     # None: loaded without properties
     default_goal: str | None = None
 
     # --- construction -------------------------------------------------------------------------
@@ -48,6 +51,7 @@ class EventLog:
         >>> log.paths_count
         1
         """
+        import pandas as pd
         time = frame["time"]
         if np.issubdtype(time.dtype, np.number):
             ts = time.to_numpy(dtype=np.int64)
@@ -83,6 +87,13 @@ class EventLog:
     def paths_count(self) -> int:
         """Users that have at least one event."""
         return int(len(np.unique(self.user))) if len(self.user) else 0
+
+    def properties(self) -> pd.DataFrame:
+        """User properties, one row per user code (empty columns when loaded without them)."""
+        import pandas as pd
+        if self.user_properties is None:
+            return pd.DataFrame(index=range(self.n_users))
+        return self.user_properties
 
     def event_code(self, name: str) -> int:
         """Code of an event name; raises KeyError with a helpful message when unknown."""

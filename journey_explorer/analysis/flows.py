@@ -202,11 +202,10 @@ def _tables(labels: np.ndarray, names: list[str], groups: np.ndarray | None, tim
         source, target = labels[:, step], labels[:, step + 1]
         moving = ~np.isin(source, terminal) & (target != reached)
         pair = (source * n_labels + target) * 2 + group
-        seconds = np.where((times[:, step] >= 0) & (times[:, step + 1] >= 0),
-                           (times[:, step + 1] - times[:, step]) / 1000.0, np.nan)
+        has_time = moving & (times[:, step] >= 0) & (times[:, step + 1] >= 0)
+        gap_ms = times[has_time, step + 1] - times[has_time, step]        # integers sort fastest
         counts = np.bincount(pair[moving], minlength=n_labels * n_labels * 2)
-        has_time = moving & ~np.isnan(seconds)
-        medians = group_quantiles(pair[has_time], seconds[has_time], len(counts), (0.5,))[0]
+        medians = group_quantiles(pair[has_time], gap_ms, len(counts), (0.5,))[0] / 1000.0
         for code in np.flatnonzero(counts):
             rest, g = divmod(int(code), 2)
             a, b = divmod(rest, n_labels)

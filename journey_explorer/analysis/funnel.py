@@ -21,6 +21,8 @@ from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.interval import parse_duration
 from journey_explorer.domain import JourneyError
 
+NEEDS_USER_PROPERTIES = True     # breakdowns / segments / CSAT and revenue are user properties
+
 NO_MORE = "(path ended)"
 NEVER = np.iinfo(np.int64).max
 
@@ -158,9 +160,9 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     path_users = log.user[path_bounds(log)[0]]
     groups = [(None, np.ones(len(position), dtype=bool))]
     if spec.breakdown:
-        if spec.breakdown not in log.user_properties.columns:
+        if spec.breakdown not in log.properties().columns:
             raise JourneyError(f"Unknown user property '{spec.breakdown}'")
-        values = log.user_properties[spec.breakdown].astype(str).fillna("(none)").to_numpy()[path_users]
+        values = log.properties()[spec.breakdown].astype(str).fillna("(none)").to_numpy()[path_users]
         groups += [(str(v), values == v) for v in pd.unique(values)]
     rows, went = [], []
     for name, mask in groups:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
-import pandas as pd
 
 from journey_explorer.analysis.arrays import distinct_count, group_quantiles, path_bounds, step_index, \
     transitions
@@ -45,7 +44,8 @@ class Result:
     def to_json_dict(self) -> dict:
         return {"paths": self.paths, "min_share": self.spec.min_share, "nodes": self.nodes(), "edges": self.edges()}
 
-    def to_frame(self) -> pd.DataFrame:
+    def to_frame(self):
+        import pandas as pd
         return pd.DataFrame(self.edges(), columns=["source", "target", "count", "users", "median_seconds",
                                                    "p90_seconds"])
 
@@ -63,7 +63,7 @@ def build_graph(log: EventLog) -> nx.DiGraph:
     node_users = distinct_count(log.event, log.user, size)
     node_starts = np.bincount(log.event[starts], minlength=size)
     node_ends = np.bincount(log.event[ends - 1], minlength=size) if len(ends) else np.zeros(size, dtype=int)
-    position = group_quantiles(log.event, step_index(log).astype(float), size, (0.5,))[0]
+    position = group_quantiles(log.event, step_index(log), size, (0.5,))[0]
     for code in np.flatnonzero(node_events):
         graph.add_node(log.event_names[code], users=int(node_users[code]), events=int(node_events[code]),
                        starts=int(node_starts[code]), ends=int(node_ends[code]),
@@ -72,7 +72,8 @@ def build_graph(log: EventLog) -> nx.DiGraph:
     pair = source.astype(np.int64) * size + target
     counts = np.bincount(pair, minlength=size * size)
     users = distinct_count(pair, user, size * size)
-    median, p90 = group_quantiles(pair, seconds, size * size, (0.5, 0.9))
+    gap_ms = np.round(seconds * 1000).astype(np.int64)       # integers sort fastest
+    median, p90 = group_quantiles(pair, gap_ms, size * size, (0.5, 0.9)) / 1000.0
     for code in np.flatnonzero(counts):
         a, b = divmod(int(code), size)
         graph.add_edge(log.event_names[a], log.event_names[b], count=int(counts[code]), users=int(users[code]),

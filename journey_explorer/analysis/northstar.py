@@ -21,6 +21,8 @@ from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.lifecycle import PERIODS, period_index, period_ordinals
 from journey_explorer.domain import JourneyError
 
+NEEDS_USER_PROPERTIES = True     # breakdowns / segments / CSAT and revenue are user properties
+
 
 @dataclass(frozen=True)
 class Spec:
@@ -77,7 +79,7 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
 def _ppp(log: EventLog, spec: Spec) -> dict | None:
     if not (spec.csat and spec.revenue):
         return None
-    props = log.user_properties
+    props = log.properties()
     missing = [p for p in (spec.csat, spec.revenue) if p not in props.columns]
     if missing:
         raise JourneyError(f"Unknown user property {', '.join(missing)}")

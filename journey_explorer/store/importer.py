@@ -29,7 +29,7 @@ from journey_explorer.io.base import SourceChunk, SourceReader
 from journey_explorer.io.mapping import guess_mapping, personal_data_columns
 from journey_explorer.io.sources import open_source
 from journey_explorer.io.timestamps import detect_time_format, parse_times
-from journey_explorer.store.project import CACHE_COLUMNS, CACHE_DEFAULTS, Project
+from journey_explorer.store.project import CACHE_COLUMNS, CACHE_DEFAULTS, KEY_SEPARATOR, Project
 
 Progress = Callable[[float, int], None]
 WRITE_BATCH = 100_000
@@ -639,6 +639,7 @@ def _write(project: Project, file_path: str, sha: str, reader: SourceReader, sta
     conn.executemany("INSERT INTO rejected_rows(source_id, line, reason, raw) VALUES (?, ?, ?, ?)",
                      [(source_id, r.line, r.reason, r.raw) for r in state.rejections])
     _write_cache(conn, plan.arrays)
+    _write_user_keys(conn, state.users)
     if state.pseudonymize is not None and project.get_setting("pseudonym_key") is None:
         project.set_setting("pseudonym_key", state.pseudonymize.key.hex())
     conn.execute("COMMIT")
@@ -720,6 +721,16 @@ def _optional_text(parts: list, like: list, keep: np.ndarray) -> list | None:
     return np.concatenate(filled)[keep]
 
 
+def _write_user_keys(conn, users: Dictionary) -> None:
+    """All user keys in code order as one blob: loading 1M keys takes milliseconds, not a query."""
+    keys = users.final_values.tolist()
+    if any(KEY_SEPARATOR in k for k in keys):
+        conn.execute("DELETE FROM log_cache WHERE name = 'user_keys'")     # fall back to the table
+        return
+    conn.execute("INSERT OR REPLACE INTO log_cache(name, data) VALUES ('user_keys', ?)",
+                 (KEY_SEPARATOR.join(keys).encode("utf-8"),))
+
+
 def _write_cache(conn, arrays: dict[str, np.ndarray]) -> None:
     """Store the sorted arrays; columns that hold only their default (no session column, no insert
     ids) are left out, which saves ~16 bytes per event."""
@@ -763,6 +774,7 @@ def import_user_properties(project_path: str | os.PathLike, users: pd.DataFrame,
         try:
             project.conn.execute("BEGIN IMMEDIATE")
             _insert_users(project, state)
+            _write_user_keys(project.conn, dictionary)
             project.conn.execute("COMMIT")
         except BaseException:
             _rollback_quietly(project)

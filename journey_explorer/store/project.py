@@ -14,13 +14,19 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
-from sqlite_utils import Database
 
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError, ProjectBusy, ProjectInfo
-from journey_explorer.store.schema import migrate
+from journey_explorer.store.version import SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas and sqlite-utils (which imports pandas) are imported where used: a command that only
+# loads the event log starts ~0.4 s faster without them.
 
 SUFFIX = ".journey"
 DEFAULT_SESSION_GAP_MINUTES = 30.0
@@ -29,6 +35,7 @@ CACHE_COLUMNS = {  # name -> dtype of the sorted columnar copy
     "session": np.int64, "session_key": np.int64, "insert_hash": np.int64,
 }
 CACHE_DEFAULTS = {"session_key": -1, "insert_hash": 0}   # columns not stored when all default
+KEY_SEPARATOR = "\x1f"      # ASCII unit separator: joins user keys in the cached blob
 
 
 class ProjectLock:
@@ -116,7 +123,6 @@ class Project:
     def __init__(self, path: Path, conn: sqlite3.Connection):
         self.path = Path(path)
         self.conn = conn
-        self.db = Database(conn)
         self.lock = ProjectLock(self.path)
 
     # --- opening ------------------------------------------------------------------------------
@@ -132,12 +138,25 @@ class Project:
             raise JourneyError(f"{path} is not a Journey Explorer project (not an SQLite file)")
         try:
             project = cls(path, connect(path))
-            migrate(project.db)
+            project._upgrade_schema()
         except sqlite3.OperationalError as exc:
             raise busy_error(path, exc) from None
         except sqlite3.DatabaseError as exc:
             raise JourneyError(f"{path} is damaged or not a project: {exc}") from None
         return project
+
+    def _upgrade_schema(self) -> None:
+        """Run pending migrations; an up-to-date file is recognised by its user_version alone."""
+        if self.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return
+        from journey_explorer.store.schema import migrate
+        migrate(self.db)
+
+    @property
+    def db(self):
+        """A sqlite-utils view of the same connection (schema work and small tables)."""
+        from sqlite_utils import Database
+        return Database(self.conn)
 
     @classmethod
     def create(cls, path: str | os.PathLike) -> "Project":
@@ -179,7 +198,9 @@ class Project:
 
     def load_arrays(self) -> dict[str, np.ndarray]:
         """The sorted columnar copy of all events (empty arrays for an empty project)."""
-        blobs = dict(self.conn.execute("SELECT name, data FROM log_cache"))
+        names = tuple(CACHE_COLUMNS)
+        blobs = dict(self.conn.execute(
+            f"SELECT name, data FROM log_cache WHERE name IN ({', '.join('?' * len(names))})", names))
         arrays = {name: np.load(io.BytesIO(data), allow_pickle=False) for name, data in blobs.items()}
         count = len(arrays.get("ts", ()))
         for name, dtype in CACHE_COLUMNS.items():
@@ -188,15 +209,22 @@ class Project:
         return arrays
 
     def event_types(self) -> pd.DataFrame:
+        import pandas as pd
         return pd.read_sql_query(
             "SELECT id, name, display_name, hidden, group_name FROM event_types ORDER BY id", self.conn)
 
     def user_keys(self) -> np.ndarray:
+        """User ids as imported (position = user code); read from the cached blob when present."""
+        row = self.conn.execute("SELECT data FROM log_cache WHERE name = 'user_keys'").fetchone()
+        if row is not None:
+            return np.array(bytes(row[0]).decode("utf-8").split(KEY_SEPARATOR), dtype=object) if row[0] else \
+                np.zeros(0, dtype=object)
         keys = [key for (key,) in self.conn.execute("SELECT key FROM users ORDER BY id")]
         return np.array(keys, dtype=object)
 
     def user_properties(self) -> pd.DataFrame:
         """One row per user id (index = id), one column per property (last value imported)."""
+        import pandas as pd
         count = self.conn.execute("SELECT count(*) FROM users").fetchone()[0]
         rows = self.conn.execute("SELECT id, properties FROM users WHERE properties IS NOT NULL ORDER BY id")
         ids, records = [], []
@@ -207,9 +235,10 @@ class Project:
             return pd.DataFrame(index=range(count))
         return pd.DataFrame.from_records(records, index=ids).reindex(range(count))
 
-    def load_event_log(self) -> EventLog:
+    def load_event_log(self, with_properties: bool = True) -> EventLog:
         """The project's events as an ``EventLog``: display names merged, group rules applied,
-        hidden events left out."""
+        hidden events left out. ``with_properties=False`` skips parsing user properties (faster
+        for analyses that do not segment)."""
         arrays = self.load_arrays()
         names, lookup, visible = self._event_name_lookup()
         event = lookup[arrays["event"]] if len(arrays["event"]) else arrays["event"]
@@ -219,7 +248,8 @@ class Project:
         log = EventLog(user=arrays["user"][keep], event=event[keep].astype(np.int32, copy=False),
                        ts=arrays["ts"][keep], session=arrays["session"][keep],
                        event_names=tuple(names), user_keys=self.user_keys(),
-                       user_properties=self.user_properties(), default_goal=self.default_goal)
+                       user_properties=self.user_properties() if with_properties else None,
+                       default_goal=self.default_goal)
         return log
 
     def _event_name_lookup(self) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -227,26 +257,35 @@ class Project:
 
         Returns (names, code per type id, visible per type id).
         """
-        types = self.event_types()
-        if types.empty:
+        rows = self.conn.execute(
+            "SELECT id, name, display_name, hidden, group_name FROM event_types ORDER BY id").fetchall()
+        if not rows:
             return [], np.zeros(0, dtype=np.int32), np.zeros(0, dtype=bool)
-        shown = types["display_name"].fillna(types["name"]).astype(str)
-        for pattern, group in self.group_rules():
-            regex = re.compile(pattern)
-            shown = shown.map(lambda name, r=regex, g=group: g if r.search(name) else name)
-        shown = types["group_name"].where(types["group_name"].notna(), shown).astype(str)
-        is_visible = types["hidden"].fillna(0).to_numpy() == 0
-        codes, names = pd.factorize(shown[is_visible], sort=True)
-        lookup = np.zeros(int(types["id"].max()) + 1, dtype=np.int32)
+        rules = [(re.compile(pattern), group) for pattern, group in self.group_rules()]
+
+        def shown(name: str, display: str | None, group: str | None) -> str:
+            if group:
+                return group
+            label = display or name
+            return next((g for regex, g in rules if regex.search(label)), label)
+
+        ids = np.array([r[0] for r in rows])
+        labels = [shown(name, display, group) for _, name, display, _, group in rows]
+        is_visible = np.array([not hidden for *_, hidden, _ in rows])
+        names = sorted({label for label, ok in zip(labels, is_visible) if ok})
+        code_of = {name: code for code, name in enumerate(names)}
+        lookup = np.zeros(int(ids.max()) + 1, dtype=np.int32)
         visible = np.zeros(len(lookup), dtype=bool)
-        lookup[types["id"].to_numpy()[is_visible]] = codes
-        visible[types["id"].to_numpy()] = is_visible
-        return [str(n) for n in names], lookup, visible
+        for type_id, label, ok in zip(ids, labels, is_visible):
+            lookup[type_id] = code_of.get(label, 0)
+            visible[type_id] = ok
+        return names, lookup, visible
 
     # --- catalog edits (rename / merge / hide / group) ----------------------------------------
 
     def event_catalog(self) -> pd.DataFrame:
         """Every stored event name with its display name, hidden flag, group, events and users."""
+        import pandas as pd
         arrays = self.load_arrays()
         types = self.event_types()
         if types.empty:
@@ -321,6 +360,7 @@ class Project:
         return out
 
     def rejected_rows(self, source_id: int | None = None) -> pd.DataFrame:
+        import pandas as pd
         query = ("SELECT s.path AS source, r.line, r.reason, r.raw FROM rejected_rows r "
                  "JOIN sources s ON s.id = r.source_id")
         params: tuple = ()
@@ -334,6 +374,7 @@ class Project:
         ts = arrays["ts"]
 
         def iso(ms: int) -> str:
+            import pandas as pd
             return pd.Timestamp(int(ms), unit="ms", tz="UTC").isoformat()
 
         return ProjectInfo(

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from sqlite_utils import Database, Migrations
 
+from journey_explorer.store.version import SCHEMA_VERSION
+
 MIGRATIONS = Migrations("journey_explorer")
-SCHEMA_VERSION = 1
 
 
 @MIGRATIONS()
@@ -44,3 +45,4 @@ def m001_initial(db: Database) -> None:
 def migrate(db: Database) -> None:
     """Bring ``db`` to the current schema (a no-op when it is up to date)."""
     MIGRATIONS.apply(db)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
