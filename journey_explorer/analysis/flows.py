@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from journey_explorer.analysis.arrays import group_quantiles, path_bounds, users_with_event
 from journey_explorer.analysis.eventlog import EventLog
@@ -26,6 +25,8 @@ from journey_explorer.domain import JourneyError
 
 MAX_STEPS = 20
 OTHER, DROP_OFF, PATH_START = "Other", "Drop-off", "Path start"
+NODE_COLUMNS = ["step", "event", "group", "users"]
+LINK_COLUMNS = ["step", "source", "target", "group", "users", "share_of_start", "median_seconds"]
 REACHED = "(reached the target)"      # cells after the --to event in between mode: no node, no link
 
 
@@ -55,9 +56,20 @@ class Result:
     matrix: np.ndarray                 # (paths, steps) label codes
     path_users: np.ndarray             # user code of each row of ``matrix``
     groups: np.ndarray | None          # per row: True = successful (only with split)
-    nodes: pd.DataFrame                # step, event, group, users
-    links: pd.DataFrame                # step, source, target, group, users, share_of_start, median_seconds
+    node_rows: list[dict]              # step, event, group, users
+    link_rows: list[dict]              # step, source, target, group, users, share_of_start, median_seconds
     user_keys: np.ndarray = field(repr=False, default=None)
+
+    @property
+    def nodes(self):
+        """Nodes as a DataFrame (pandas is imported only when a table is asked for)."""
+        import pandas as pd
+        return pd.DataFrame(self.node_rows, columns=NODE_COLUMNS)
+
+    @property
+    def links(self):
+        import pandas as pd
+        return pd.DataFrame(self.link_rows, columns=LINK_COLUMNS)
 
     def users_at(self, step: int, event: str, group: str | None = None) -> np.ndarray:
         """User codes of the paths in node (step, event) — for drill-down and saved segments."""
@@ -74,11 +86,11 @@ class Result:
         return {"direction": self.spec.direction, "from": self.spec.from_event, "to": self.spec.to_event,
                 "steps": self.spec.steps, "paths": self.paths, "split": self.spec.split,
                 "goal": self.spec.goal if split else None,
-                "nodes": self.nodes.drop(columns=drop).to_dict("records"),
-                "links": self.links.drop(columns=drop).to_dict("records")}
+                "nodes": [{k: v for k, v in row.items() if k not in drop} for row in self.node_rows],
+                "links": [{k: v for k, v in row.items() if k not in drop} for row in self.link_rows]}
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.links.copy()
+    def to_frame(self):
+        return self.links
 
 
 # --- anchors -------------------------------------------------------------------------------------
@@ -173,13 +185,13 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     labels, names = _labels(log, cells, spec.top)
     groups = _goal_groups(log, spec, path_users)
     times = np.where(cells >= 0, log.ts[np.where(cells >= 0, cells, 0)], -1)
-    nodes, links = _tables(labels, names, groups, times, spec)
+    node_rows, link_rows = _tables(labels, names, groups, times, spec)
     return Result(spec=spec, paths=int(valid.sum()), labels=names, matrix=labels, path_users=path_users,
-                  groups=groups, nodes=nodes, links=links, user_keys=log.user_keys)
+                  groups=groups, node_rows=node_rows, link_rows=link_rows, user_keys=log.user_keys)
 
 
 def _tables(labels: np.ndarray, names: list[str], groups: np.ndarray | None, times: np.ndarray,
-            spec: Spec) -> tuple[pd.DataFrame, pd.DataFrame]:
+            spec: Spec) -> tuple[list[dict], list[dict]]:
     """Node and link counts per step (and group), links with the median time between the two steps."""
     n_labels, steps = len(names), labels.shape[1]
     group = groups.astype(np.int64) if groups is not None else np.zeros(len(labels), dtype=np.int64)
@@ -213,11 +225,9 @@ def _tables(labels: np.ndarray, names: list[str], groups: np.ndarray | None, tim
             link_rows.append((step + 1, names[a], names[b], group_names[g],
                               int(counts[code]), round(counts[code] / max(start_users, 1), 4),
                               None if np.isnan(median) else round(float(median), 1)))
-    nodes = pd.DataFrame(node_rows, columns=["step", "event", "group", "users"])
-    links = pd.DataFrame(link_rows, columns=["step", "source", "target", "group", "users", "share_of_start",
-                                             "median_seconds"])
-    by_step = {"by": ["step", "users"], "ascending": [True, False], "ignore_index": True}
-    return nodes.sort_values(**by_step), links.sort_values(**by_step)
+    nodes = sorted((dict(zip(NODE_COLUMNS, row)) for row in node_rows), key=lambda r: (r["step"], -r["users"]))
+    links = sorted((dict(zip(LINK_COLUMNS, row)) for row in link_rows), key=lambda r: (r["step"], -r["users"]))
+    return nodes, links
 
 
 def add_arguments(parser) -> None:
