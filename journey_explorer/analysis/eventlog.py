@@ -86,7 +86,7 @@ class EventLog:
     @property
     def paths_count(self) -> int:
         """Users that have at least one event."""
-        return int(len(np.unique(self.user))) if len(self.user) else 0
+        return int(self.path_starts().sum()) if len(self.user) else 0
 
     def properties(self) -> pd.DataFrame:
         """User properties, one row per user code (empty columns when loaded without them)."""

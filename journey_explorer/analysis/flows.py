@@ -112,7 +112,7 @@ def _first_index_in_path(log: EventLog, code: int, starts: np.ndarray, ends: np.
 
 
 def _step_matrix(log: EventLog, spec: Spec) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(event index per path and step, or -1 for drop-off / -2 for path start), valid path mask,
+    """(event index per step and path, or -1 for drop-off / -2 for path start), valid path mask,
     the time of each cell, and the path-end marker (between mode: reached the target)."""
     starts, ends = path_bounds(log)
     steps = spec.steps
@@ -131,13 +131,14 @@ def _step_matrix(log: EventLog, spec: Spec) -> tuple[np.ndarray, np.ndarray, np.
             anchor = target
     valid = anchor >= 0
     anchor, starts_v, limit = anchor[valid], starts[valid], limit[valid]
+    # Step-major (steps, paths): each step is one contiguous row, which the per-step passes prefer.
     if spec.direction == "backward":
-        index = anchor[:, None] - np.arange(steps - 1, -1, -1)[None, :]
-        inside = index >= starts_v[:, None]
+        index = anchor[None, :] - np.arange(steps - 1, -1, -1)[:, None]
+        inside = index >= starts_v[None, :]
         cells = np.where(inside, index, -2)
     else:
-        index = anchor[:, None] + np.arange(steps)[None, :]
-        inside = index < limit[:, None]
+        index = anchor[None, :] + np.arange(steps)[:, None]
+        inside = index < limit[None, :]
         # Between mode: every kept path reaches the target, so what follows it is not a drop-off.
         cells = np.where(inside, index, -3 if spec.direction == "between" else -1)
     return cells, valid, starts, ends
@@ -147,18 +148,19 @@ def _labels(log: EventLog, cells: np.ndarray, top: int) -> tuple[np.ndarray, lis
     """Label codes: kept events per step by users, else Other; Drop-off / Path start for -1 / -2."""
     names = list(log.event_names)
     other, drop, start, reached = len(names), len(names) + 1, len(names) + 2, len(names) + 3
-    labels = np.full(cells.shape, drop, dtype=np.int64)
+    labels = np.full(cells.shape, drop, dtype=np.int32)
     labels[cells == -2] = start
     labels[cells == -3] = reached
     present = cells >= 0
     events = np.where(present, log.event[np.where(present, cells, 0)], -1)
-    for step in range(cells.shape[1]):
-        column = events[:, step]
+    for step in range(cells.shape[0]):
+        column = events[step]
         counts = np.bincount(column[column >= 0], minlength=len(names))
         keep = np.argsort(-counts, kind="stable")[:top]
-        keep = keep[counts[keep] > 0]
-        kept = np.isin(column, keep)
-        labels[:, step] = np.where(kept, column, np.where(column >= 0, other, labels[:, step]))
+        is_kept = np.zeros(len(names) + 1, dtype=bool)       # last slot: "no event" (-1)
+        is_kept[keep[counts[keep] > 0]] = True
+        kept = is_kept[column]
+        labels[step] = np.where(kept, column, np.where(column >= 0, other, labels[step]))
     return labels, names + [OTHER, DROP_OFF, PATH_START, REACHED]
 
 
@@ -182,40 +184,40 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
         log = collapse_repeats(log)
     cells, valid, starts, _ = _step_matrix(log, spec)
     path_users = log.user[starts][valid] if len(starts) else np.zeros(0, dtype=np.int32)
-    labels, names = _labels(log, cells, spec.top)
+    labels, names = _labels(log, cells, spec.top)       # (steps, paths)
     groups = _goal_groups(log, spec, path_users)
     times = np.where(cells >= 0, log.ts[np.where(cells >= 0, cells, 0)], -1)
     node_rows, link_rows = _tables(labels, names, groups, times, spec)
-    return Result(spec=spec, paths=int(valid.sum()), labels=names, matrix=labels, path_users=path_users,
+    return Result(spec=spec, paths=int(valid.sum()), labels=names, matrix=labels.T, path_users=path_users,
                   groups=groups, node_rows=node_rows, link_rows=link_rows, user_keys=log.user_keys)
 
 
 def _tables(labels: np.ndarray, names: list[str], groups: np.ndarray | None, times: np.ndarray,
             spec: Spec) -> tuple[list[dict], list[dict]]:
-    """Node and link counts per step (and group), links with the median time between the two steps."""
-    n_labels, steps = len(names), labels.shape[1]
-    group = groups.astype(np.int64) if groups is not None else np.zeros(len(labels), dtype=np.int64)
+    """Node and link counts per step (and group), links with the median time between the two steps.
+    ``labels`` and ``times`` are step-major: (steps, paths)."""
+    n_labels, steps = len(names), labels.shape[0]
+    group = groups.astype(np.int64) if groups is not None else np.zeros(labels.shape[1], dtype=np.int64)
     group_names = ["failing", "successful"] if groups is not None else [None]
     drop, reached = names.index(DROP_OFF), names.index(REACHED)
-    terminal = [drop, reached]
     node_rows, link_rows = [], []
-    start_users = len(labels)
+    start_users = labels.shape[1]
     for step in range(steps):
         # A path shows one Drop-off node, at the step after its last event; nothing after that.
-        shown = labels[:, step] != reached
+        shown = labels[step] != reached
         if step > 0:
-            shown &= ~np.isin(labels[:, step - 1], terminal)
-        node_counts = np.bincount((labels[:, step] * 2 + group)[shown], minlength=n_labels * 2)
+            shown &= (labels[step - 1] != drop) & (labels[step - 1] != reached)
+        node_counts = np.bincount((labels[step] * 2 + group)[shown], minlength=n_labels * 2)
         for code in np.flatnonzero(node_counts):
             label, g = divmod(int(code), 2)
             node_rows.append((step + 1, names[label], group_names[g], int(node_counts[code])))
         if step + 1 == steps:
             break
-        source, target = labels[:, step], labels[:, step + 1]
-        moving = ~np.isin(source, terminal) & (target != reached)
+        source, target = labels[step], labels[step + 1]
+        moving = (source != drop) & (source != reached) & (target != reached)
         pair = (source * n_labels + target) * 2 + group
-        has_time = moving & (times[:, step] >= 0) & (times[:, step + 1] >= 0)
-        gap_ms = times[has_time, step + 1] - times[has_time, step]        # integers sort fastest
+        has_time = moving & (times[step] >= 0) & (times[step + 1] >= 0)
+        gap_ms = times[step + 1][has_time] - times[step][has_time]
         counts = np.bincount(pair[moving], minlength=n_labels * n_labels * 2)
         medians = group_quantiles(pair[has_time], gap_ms, len(counts), (0.5,))[0] / 1000.0
         for code in np.flatnonzero(counts):

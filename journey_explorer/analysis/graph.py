@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
-from journey_explorer.analysis.arrays import distinct_count, group_quantiles, path_bounds, step_index, \
-    transitions
+from journey_explorer.analysis.arrays import Groups, path_bounds, step_index
 from journey_explorer.analysis.eventlog import EventLog
 
 
@@ -59,21 +58,25 @@ def build_graph(log: EventLog) -> nx.DiGraph:
     size = len(log.event_names)
     graph = nx.DiGraph()
     starts, ends = path_bounds(log)
-    node_events = np.bincount(log.event, minlength=size)
-    node_users = distinct_count(log.event, log.user, size)
+    by_event = Groups(log.event, size)
+    node_events = by_event.counts
+    node_users = by_event.distinct(log.user)
     node_starts = np.bincount(log.event[starts], minlength=size)
     node_ends = np.bincount(log.event[ends - 1], minlength=size) if len(ends) else np.zeros(size, dtype=int)
-    position = group_quantiles(log.event, step_index(log), size, (0.5,))[0]
+    position = by_event.quantiles(step_index(log), (0.5,))[0]
     for code in np.flatnonzero(node_events):
         graph.add_node(log.event_names[code], users=int(node_users[code]), events=int(node_events[code]),
                        starts=int(node_starts[code]), ends=int(node_ends[code]),
                        position=_rounded(position[code]))
-    source, target, user, seconds = transitions(log)
-    pair = source.astype(np.int64) * size + target
-    counts = np.bincount(pair, minlength=size * size)
-    users = distinct_count(pair, user, size * size)
-    gap_ms = np.round(seconds * 1000).astype(np.int64)       # integers sort fastest
-    median, p90 = group_quantiles(pair, gap_ms, size * size, (0.5, 0.9)) / 1000.0
+    # Pairs over the whole array; a pair that crosses into the next path goes to an extra bucket
+    # (cheaper than compressing four 10M-row arrays).
+    crossing = log.user[1:] != log.user[:-1]
+    pair = log.event[:-1].astype(np.int32) * size + log.event[1:]
+    pair[crossing] = size * size
+    by_pair = Groups(pair, size * size + 1)
+    counts, users = by_pair.counts[:-1], by_pair.distinct(log.user[:-1])[:-1]
+    gap_seconds = np.diff(log.ts) / 1000.0 if len(log) > 1 else np.zeros(0)
+    median, p90 = by_pair.quantiles(gap_seconds, (0.5, 0.9), skip_last=True)
     for code in np.flatnonzero(counts):
         a, b = divmod(int(code), size)
         graph.add_edge(log.event_names[a], log.event_names[b], count=int(counts[code]), users=int(users[code]),
