@@ -18,17 +18,18 @@ def main(argv: list[str] | None = None) -> int:
 
     from journey_explorer.demo_project import ensure_demo_project
     from journey_explorer.domain import JourneyError
-    from journey_explorer.ui.project_window import ProjectWindow
+    from journey_explorer.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Journey Explorer")
     try:
         path = Path(args.project) if args.project else ensure_demo_project()
-        window = ProjectWindow(path)
+        window = MainWindow(path)
     except JourneyError as exc:
         QMessageBox.critical(None, "Journey Explorer", str(exc))
         return 1
-    window.resize(1280, 800)
+    if not window.settings.window_geometry:
+        window.resize(1440, 900)
     window.show()
     return app.exec()
 

@@ -1,0 +1,231 @@
+"""Plain charts drawn on a pyqtgraph plot: ranked bars, diverging bars, funnels, stacked bars,
+lines, heatmaps and the path graph. Each function clears the plot and draws one result."""
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtGui import QColor, QPainterPath, QPen
+
+from journey_explorer.charts.theme import FAILURE, NEUTRAL, OKABE_ITO, SUCCESS, Theme, style_plot
+
+
+def _reset(plot: pg.PlotWidget, theme: Theme) -> pg.PlotItem:
+    item = plot.getPlotItem()
+    item.clear()
+    item.legend = None
+    for axis in ("left", "bottom"):
+        item.getAxis(axis).setTicks(None)
+        item.showAxis(axis)
+    style_plot(plot, theme)
+    item.setMenuEnabled(False)
+    return item
+
+
+def _text(item: pg.PlotItem, text: str, x: float, y: float, theme: Theme, anchor=(0, 0.5),
+          colour: str | None = None, scale: float = 0.9, bold: bool = False) -> pg.TextItem:
+    label = pg.TextItem(text, color=colour or theme.foreground, anchor=anchor)
+    label.setFont(theme.font(scale, bold))
+    label.setPos(x, y)
+    item.addItem(label)
+    return label
+
+
+def ranked_bars(plot: pg.PlotWidget, labels: list[str], values: list[float], theme: Theme,
+                value_text: list[str] | None = None, colours: list[str] | None = None, title: str = "") -> None:
+    """Horizontal bars, first label on top, value written at the end of each bar."""
+    item = _reset(plot, theme)
+    n = len(labels)
+    ys = np.arange(n)[::-1].astype(float)
+    brushes = [pg.mkBrush(c) for c in (colours or [OKABE_ITO[0]] * n)]
+    item.addItem(pg.BarGraphItem(x0=np.zeros(n), y=ys, height=0.7, width=np.asarray(values, float),
+                                 brushes=brushes, pen=pg.mkPen(None)))
+    item.getAxis("left").setTicks([[(y, label) for y, label in zip(ys, labels)]])
+    top = max([abs(v) for v in values] + [1e-9])
+    for y, value, text in zip(ys, values, value_text or [f"{v:,.0f}" for v in values]):
+        _text(item, text, value + top * 0.01, y, theme)
+    item.setXRange(0, top * 1.18, padding=0)
+    item.setYRange(-0.6, n - 0.4, padding=0)
+    item.setTitle(title, color=theme.foreground)
+
+
+def diverging_bars(plot: pg.PlotWidget, labels: list[str], values: list[float], marks: list[str],
+                   theme: Theme, positive: str = "A", negative: str = "B") -> None:
+    """Bars left (B more often) and right (A more often) of zero, with significance marks."""
+    item = _reset(plot, theme)
+    n = len(labels)
+    ys = np.arange(n)[::-1].astype(float)
+    values = np.asarray(values, float)
+    brushes = [pg.mkBrush(SUCCESS if v >= 0 else FAILURE) for v in values]
+    item.addItem(pg.BarGraphItem(x0=np.minimum(values, 0), y=ys, height=0.7, width=np.abs(values),
+                                 brushes=brushes, pen=pg.mkPen(None)))
+    item.getAxis("left").setTicks([[(y, label) for y, label in zip(ys, labels)]])
+    for y, value, mark in zip(ys, values, marks):
+        anchor = (0, 0.5) if value >= 0 else (1, 0.5)
+        _text(item, f"{value:+.0%} {mark}".strip(), value + (0.01 if value >= 0 else -0.01), y, theme, anchor)
+    reach = max(float(np.abs(values).max()) if n else 0.1, 0.05) * 1.3
+    item.setXRange(-reach, reach, padding=0)
+    item.setYRange(-0.6, n - 0.4, padding=0)
+    item.addItem(pg.InfiniteLine(0, angle=90, pen=pg.mkPen(theme.muted)))
+    item.getAxis("bottom").setLabel(f"share of {positive} minus share of {negative}", color=theme.muted)
+
+
+def funnel_bars(plot: pg.PlotWidget, steps: list[str], users: list[int], theme: Theme) -> None:
+    """Vertical bars per step, conversion from start and from the previous step written above."""
+    item = _reset(plot, theme)
+    xs = np.arange(len(steps)).astype(float)
+    start = max(users[0], 1) if users else 1
+    item.addItem(pg.BarGraphItem(x=xs, height=np.asarray(users, float), width=0.6,
+                                 brush=pg.mkBrush(OKABE_ITO[0]), pen=pg.mkPen(None)))
+    lost = [max(users[i - 1] - users[i], 0) if i else 0 for i in range(len(users))]
+    item.addItem(pg.BarGraphItem(x=xs, y0=np.asarray(users, float), height=np.asarray(lost, float), width=0.6,
+                                 brush=pg.mkBrush(QColor(NEUTRAL).lighter(150)), pen=pg.mkPen(None)))
+    for i, (x, u) in enumerate(zip(xs, users)):
+        previous = f" · {u / max(users[i - 1], 1):.0%} of previous" if i else ""
+        _text(item, f"{u:,}\n{u / start:.0%}{previous}", x, u + start * 0.02, theme, anchor=(0.5, 1))
+    item.getAxis("bottom").setTicks([[(x, s) for x, s in zip(xs, steps)]])
+    item.setXRange(-0.6, len(steps) - 0.4, padding=0)
+    item.setYRange(0, start * 1.25, padding=0)
+
+
+def stacked_bars(plot: pg.PlotWidget, categories: list[str], series: dict[str, np.ndarray], colours: dict[str, str],
+                 theme: Theme) -> None:
+    """Stacked bars; negative series stack downwards from zero (lifecycle's dormant users)."""
+    item = _reset(plot, theme)
+    item.addLegend(offset=(10, 10), labelTextColor=theme.foreground)
+    xs = np.arange(len(categories)).astype(float)
+    up, down = np.zeros(len(xs)), np.zeros(len(xs))
+    for name, values in series.items():
+        values = np.asarray(values, float)
+        base = np.where(values >= 0, up, down)
+        bar = pg.BarGraphItem(x=xs, y0=base, height=values, width=0.75, brush=pg.mkBrush(colours[name]),
+                              pen=pg.mkPen(None), name=name)
+        item.addItem(bar)
+        item.legend.addItem(bar, name)
+        up, down = np.where(values >= 0, up + values, up), np.where(values < 0, down + values, down)
+    every = max(1, len(categories) // 12)
+    item.getAxis("bottom").setTicks([[(x, c) for i, (x, c) in enumerate(zip(xs, categories)) if i % every == 0]])
+    item.addItem(pg.InfiniteLine(0, angle=0, pen=pg.mkPen(theme.muted)))
+    item.setXRange(-0.6, len(categories) - 0.4, padding=0)
+
+
+def line_chart(plot: pg.PlotWidget, x_labels: list[str], lines: dict[str, np.ndarray], theme: Theme,
+               percent: bool = False) -> None:
+    item = _reset(plot, theme)
+    item.addLegend(offset=(-10, 10), labelTextColor=theme.foreground)
+    xs = np.arange(len(x_labels)).astype(float)
+    for i, (name, values) in enumerate(lines.items()):
+        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        item.plot(xs, np.asarray(values, float), pen=pg.mkPen(colour, width=3), symbol="o", symbolSize=7,
+                  symbolBrush=colour, symbolPen=pg.mkPen(None), name=name)
+    every = max(1, len(x_labels) // 12)
+    item.getAxis("bottom").setTicks([[(x, c) for i, (x, c) in enumerate(zip(xs, x_labels)) if i % every == 0]])
+    if percent:
+        item.getAxis("left").setTicks([[(v, f"{v:.0%}") for v in np.linspace(0, 1, 6)]])
+        item.setYRange(0, 1.05, padding=0)
+
+
+def heatmap(plot: pg.PlotWidget, matrix: np.ndarray, row_labels: list[str], col_labels: list[str], theme: Theme,
+            diverging: bool = False, fmt: str = "{:.0%}") -> None:
+    """Cells coloured by value (NaN left blank) with the value written in each cell."""
+    item = _reset(plot, theme)
+    rows, cols = matrix.shape
+    finite = matrix[np.isfinite(matrix)]
+    reach = float(np.abs(finite).max()) if len(finite) else 1.0
+    if diverging:
+        cmap = pg.ColorMap([0.0, 0.5, 1.0], [QColor(FAILURE), QColor("#F7F7F7"), QColor(SUCCESS)])
+        levels = (-reach or -1, reach or 1)
+    else:
+        cmap = pg.ColorMap([0.0, 1.0], [QColor("#F2F7FB"), QColor(OKABE_ITO[0])])
+        levels = (0, reach or 1)
+    image = pg.ImageItem(np.nan_to_num(matrix.T[:, ::-1], nan=levels[0] if not diverging else 0.0))
+    image.setLookupTable(cmap.getLookupTable(nPts=256))
+    image.setLevels(levels)
+    image.setRect(QRectF(0, 0, cols, rows))
+    item.addItem(image)
+    if rows * cols <= 400:
+        for r in range(rows):
+            for c in range(cols):
+                value = matrix[r, c]
+                if np.isfinite(value):
+                    strong = abs(value) > reach * 0.6
+                    _text(item, fmt.format(value), c + 0.5, rows - r - 0.5, theme, anchor=(0.5, 0.5),
+                          colour="#FFFFFF" if strong and not diverging else theme.foreground, scale=0.8)
+    item.getAxis("left").setTicks([[(rows - r - 0.5, label) for r, label in enumerate(row_labels)]])
+    item.getAxis("bottom").setTicks([[(c + 0.5, label) for c, label in enumerate(col_labels)]])
+    item.setXRange(0, cols, padding=0)
+    item.setYRange(0, rows, padding=0)
+
+
+def path_graph(plot: pg.PlotWidget, graph: nx.DiGraph, theme: Theme) -> None:
+    """Event types left to right by typical position; edge width by count, colour by median time."""
+    item = _reset(plot, theme)
+    item.hideAxis("left")
+    item.hideAxis("bottom")
+    if not graph.number_of_nodes():
+        return
+    positions = _layout(graph)
+    top = max(d["count"] for _, _, d in graph.edges(data=True)) if graph.number_of_edges() else 1
+    medians = [d["median_seconds"] for _, _, d in graph.edges(data=True) if d.get("median_seconds") is not None]
+    slow = math.log1p(max(medians)) if medians else 1.0
+    cmap = pg.ColorMap([0.0, 0.5, 1.0], [QColor("#56B4E9"), QColor("#E69F00"), QColor("#D55E00")])
+    for a, b, data in graph.edges(data=True):
+        width = 1 + 9 * data["count"] / top
+        shade = math.log1p(data.get("median_seconds") or 0) / max(slow, 1e-9)
+        colour = cmap.map(shade, mode="qcolor")
+        colour.setAlpha(170)
+        item.addItem(_EdgeItem(positions[a], positions[b], pg.mkPen(colour, width=width)))
+    biggest = max(d["users"] for _, d in graph.nodes(data=True))
+    for name, data in graph.nodes(data=True):
+        x, y = positions[name]
+        size = 14 + 26 * math.sqrt(data["users"] / biggest)
+        item.addItem(pg.ScatterPlotItem([x], [y], size=size, brush=pg.mkBrush(OKABE_ITO[0]),
+                                        pen=pg.mkPen(theme.background, width=2)))
+        _text(item, f"{name}\n{data['users']:,} users", x, y - 0.28, theme, anchor=(0.5, 0), scale=0.8)
+    xs = [p[0] for p in positions.values()]
+    ys = [p[1] for p in positions.values()]
+    item.setXRange(min(xs) - 0.6, max(xs) + 0.6, padding=0)
+    item.setYRange(min(ys) - 0.9, max(ys) + 0.5, padding=0)
+    _text(item, "edge colour: median time to next event (blue fast → red slow); width: transitions",
+          min(xs) - 0.5, max(ys) + 0.45, theme, anchor=(0, 0), colour=theme.muted, scale=0.8)
+
+
+def _layout(graph: nx.DiGraph) -> dict[str, tuple[float, float]]:
+    """x = typical position in paths (rounded into columns), y spread within each column."""
+    columns: dict[int, list[str]] = {}
+    for name, data in graph.nodes(data=True):
+        columns.setdefault(int(round(data.get("position") or 0)), []).append(name)
+    positions = {}
+    for x, names in sorted(columns.items()):
+        names.sort(key=lambda n: -graph.nodes[n]["users"])
+        for i, name in enumerate(names):
+            positions[name] = (float(x) * 1.6, -float(i) * 1.1 + (len(names) - 1) * 0.55)
+    return positions
+
+
+class _EdgeItem(pg.GraphicsObject):
+    """A curved arrow-less edge; a self-loop is drawn as a small circle above its node."""
+
+    def __init__(self, start: tuple[float, float], end: tuple[float, float], pen: QPen):
+        super().__init__()
+        self.pen = pen
+        self.path = QPainterPath()
+        (x0, y0), (x1, y1) = start, end
+        if start == end:
+            self.path.addEllipse(QRectF(x0 - 0.18, y0, 0.36, 0.5))
+        else:
+            bend = 0.35 if x1 <= x0 else 0.15          # backward edges arc more, so loops show
+            middle = QPointF((x0 + x1) / 2, (y0 + y1) / 2 + bend * (1 if x1 <= x0 else -1))
+            self.path.moveTo(x0, y0)
+            self.path.quadTo(middle, QPointF(x1, y1))
+        self.pen.setCosmetic(True)
+
+    def paint(self, painter, *args) -> None:
+        painter.setPen(self.pen)
+        painter.drawPath(self.path)
+
+    def boundingRect(self) -> QRectF:
+        return self.path.boundingRect().adjusted(-0.05, -0.05, 0.05, 0.05)

@@ -1,0 +1,251 @@
+"""The Sankey of a flow: nodes as bars per step, links as smooth bands sized by users.
+
+``SankeyItem`` is a pyqtgraph ``GraphicsObject`` that draws its bars and bands once into a
+``QPicture`` and replays it in ``paint`` (see pyqtgraph's customGraphicsItem example); labels are
+``TextItem`` children so they keep their size when the view is scaled. Hover reports the node or link
+under the cursor; a click on a node emits ``nodeClicked(step, event, screen_pos)``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPicture
+
+from journey_explorer.charts.theme import FAILURE, LIGHT, NEUTRAL, SUCCESS, Theme, category_colour
+
+NODE_WIDTH = 0.12          # in step units
+GAP = 0.02                 # vertical gap between nodes, as a share of the height
+SPECIAL = {"Drop-off": NEUTRAL, "Other": "#BBBBBB", "Path start": "#CCCCCC"}
+
+
+@dataclass
+class NodeBox:
+    step: int
+    event: str
+    group: str | None
+    users: int
+    rect: QRectF
+    out_offset: float = 0.0
+    in_offset: float = 0.0
+
+
+@dataclass
+class Band:
+    link: dict
+    path: QPainterPath
+    colour: QColor
+
+
+class SankeyItem(pg.GraphicsObject):
+    nodeClicked = Signal(int, str, object)     # step, event, screen position (QPointF)
+    hovered = Signal(str)                      # description of what is under the cursor ("" = nothing)
+
+    def __init__(self, theme: Theme = LIGHT):
+        super().__init__()
+        self.theme = theme
+        self.picture = QPicture()
+        self.boxes: list[NodeBox] = []
+        self.bands: list[Band] = []
+        self.labels: list[pg.TextItem] = []
+        self.start_users = 1
+        self._bounds = QRectF(0, 0, 1, 1)
+        self.setAcceptHoverEvents(True)
+
+    # --- data -------------------------------------------------------------------------------------
+
+    def setData(self, nodes: list[dict], links: list[dict], start_users: int, split: bool = False) -> None:
+        self.prepareGeometryChange()
+        self.start_users = max(start_users, 1)
+        self._layout(nodes, links, split)
+        self._draw()
+        self.update()
+        self.informViewBoundsChanged()
+
+    def _colour(self, event: str, group: str | None, order: dict[str, int]) -> QColor:
+        if event in SPECIAL:
+            return QColor(SPECIAL[event])
+        if group is not None:
+            return QColor(SUCCESS if group == "successful" else FAILURE)
+        return category_colour(order[event])
+
+    def _layout(self, nodes: list[dict], links: list[dict], split: bool) -> None:
+        steps = sorted({n["step"] for n in nodes})
+        # One colour per event name across steps, most frequent first.
+        totals: dict[str, int] = {}
+        for n in nodes:
+            totals[n["event"]] = totals.get(n["event"], 0) + n["users"]
+        order = {e: i for i, e in enumerate(sorted((e for e in totals if e not in SPECIAL), key=lambda e: -totals[e]))}
+        self._order = order
+        # One scale for all steps, so that the fullest column (users plus gaps) fits the height.
+        scale = min(((1.0 - GAP * (sum(1 for n in nodes if n["step"] == s) - 1))
+                     / max(sum(n["users"] for n in nodes if n["step"] == s), 1) for s in steps), default=1.0)
+        self.boxes = []
+        for step in steps:
+            column = [n for n in nodes if n["step"] == step]
+            # Successful above failing, then by size; Other / Path start / Drop-off at the bottom.
+            column.sort(key=lambda n: (n.get("group") == "failing", n["event"] in SPECIAL,
+                                       n["event"] == "Drop-off", -n["users"]))
+            y = 1.0
+            for n in column:
+                height = n["users"] * scale
+                self.boxes.append(NodeBox(step, n["event"], n.get("group"), n["users"],
+                                          QRectF(step - 1, y - height, NODE_WIDTH, height)))
+                y -= height + GAP
+        index = {(b.step, b.event, b.group): b for b in self.boxes}
+        self.bands = []
+        for link in sorted(links, key=lambda l: (l["step"], -l["users"])):
+            source = index.get((link["step"], link["source"], link.get("group")))
+            target = index.get((link["step"] + 1, link["target"], link.get("group")))
+            if source is None or target is None:
+                continue
+            height = link["users"] * scale
+            y0 = source.rect.bottom() - source.out_offset      # QRectF: bottom() is the larger y
+            y1 = target.rect.bottom() - target.in_offset
+            source.out_offset += height
+            target.in_offset += height
+            path = self._band(source.rect.right(), y0, target.rect.left(), y1, height)
+            colour = self._colour(link["source"] if link["source"] not in SPECIAL else link["target"],
+                                  link.get("group"), order)
+            if link["target"] == "Drop-off":
+                colour = QColor(NEUTRAL)
+            self.bands.append(Band(link, path, colour))
+        if self.boxes:
+            left = min(b.rect.left() for b in self.boxes)
+            right = max(b.rect.right() for b in self.boxes)
+            self._bounds = QRectF(left, 0, right - left, 1.0).adjusted(-0.02, -0.02, 0.02, 0.02)
+
+    @staticmethod
+    def _band(x0: float, y0: float, x1: float, y1: float, height: float) -> QPainterPath:
+        """A smooth band from the top-right of a source slot to the top-left of a target slot."""
+        middle = (x0 + x1) / 2
+        path = QPainterPath(QPointF(x0, y0))
+        path.cubicTo(QPointF(middle, y0), QPointF(middle, y1), QPointF(x1, y1))
+        path.lineTo(QPointF(x1, y1 - height))
+        path.cubicTo(QPointF(middle, y1 - height), QPointF(middle, y0 - height), QPointF(x0, y0 - height))
+        path.closeSubpath()
+        return path
+
+    def _draw(self) -> None:
+        self.picture = QPicture()
+        painter = QPainter(self.picture)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        for band in self.bands:
+            colour = QColor(band.colour)
+            colour.setAlpha(90)
+            painter.setBrush(QBrush(colour))
+            painter.drawPath(band.path)
+        for box in self.boxes:
+            painter.setBrush(QBrush(self._colour(box.event, box.group, self._order)))
+            painter.drawRect(box.rect)
+        painter.end()
+        self._place_labels()
+
+    def _place_labels(self) -> None:
+        for label in self.labels:
+            label.setParentItem(None)
+            if label.scene() is not None:
+                label.scene().removeItem(label)
+        self.labels = []
+        for box in self.boxes:
+            if box.rect.height() < 0.018:
+                continue                      # too thin to carry a label legibly
+            share = box.users / self.start_users
+            text = f"{box.event}\n{box.users:,} · {share:.0%}"
+            label = pg.TextItem(text, color=self.theme.foreground, anchor=(0, 0.5))
+            label.setFont(self.theme.font(0.95))
+            label.setParentItem(self)
+            label.setPos(box.rect.right() + 0.015, box.rect.center().y())
+            self.labels.append(label)
+
+    # --- Qt ---------------------------------------------------------------------------------------
+
+    def paint(self, painter: QPainter, *args) -> None:
+        painter.drawPicture(0, 0, self.picture)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(self._bounds)
+
+    # --- interaction --------------------------------------------------------------------------
+
+    def node_at(self, pos: QPointF) -> NodeBox | None:
+        return next((b for b in self.boxes if b.rect.contains(pos)), None)
+
+    def band_at(self, pos: QPointF) -> Band | None:
+        return next((b for b in reversed(self.bands) if b.path.contains(pos)), None)
+
+    def describe(self, pos: QPointF) -> str:
+        node = self.node_at(pos)
+        if node is not None:
+            group = f" ({node.group})" if node.group else ""
+            return f"Step {node.step}: {node.event}{group}\n{node.users:,} users · {node.users / self.start_users:.1%} of start"
+        band = self.band_at(pos)
+        if band is not None:
+            link = band.link
+            median = link.get("median_seconds")
+            timing = f"\nmedian {format_duration(median)}" if median is not None else ""
+            return (f"{link['source']} → {link['target']}\n{link['users']:,} users · "
+                    f"{link['users'] / self.start_users:.1%} of start{timing}")
+        return ""
+
+    def hoverEvent(self, event) -> None:
+        self.hovered.emit("" if event.isExit() else self.describe(event.pos()))
+
+    def mouseClickEvent(self, event) -> None:
+        node = self.node_at(event.pos())
+        if node is not None:
+            event.accept()
+            self.nodeClicked.emit(node.step, node.event, event.screenPos())
+
+
+def format_duration(seconds: float) -> str:
+    """Short human duration: 45 s, 12 min, 3.5 h, 2.1 d.
+
+    >>> format_duration(45), format_duration(720), format_duration(12600), format_duration(181440)
+    ('45 s', '12 min', '3.5 h', '2.1 d')
+    """
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 36 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
+
+
+class SankeyWidget(pg.PlotWidget):
+    """A plot with hidden axes holding one ``SankeyItem`` and step headers."""
+
+    def __init__(self, theme: Theme = LIGHT, parent=None):
+        super().__init__(parent=parent, background=theme.background)
+        self.theme = theme
+        self.item = SankeyItem(theme)
+        self.addItem(self.item)
+        self.headers: list[pg.TextItem] = []
+        plot = self.getPlotItem()
+        plot.hideAxis("left")
+        plot.hideAxis("bottom")
+        plot.setMenuEnabled(False)
+        plot.getViewBox().setMouseEnabled(x=False, y=False)
+        self.item.hovered.connect(self._tooltip)
+
+    def setData(self, nodes: list[dict], links: list[dict], start_users: int, split: bool = False) -> None:
+        self.item.setData(nodes, links, start_users, split)
+        for header in self.headers:
+            self.removeItem(header)
+        steps = sorted({n["step"] for n in nodes})
+        self.headers = []
+        for step in steps:
+            header = pg.TextItem(f"Step {step}", color=self.theme.muted, anchor=(0, 1))
+            header.setFont(self.theme.font(1.0, bold=True))
+            header.setPos(step - 1, 1.0)
+            self.addItem(header)
+            self.headers.append(header)
+        last = max(steps, default=1)
+        # Room on the right of the last column for its labels.
+        self.setRange(xRange=(-0.05, last - 1 + 0.75), yRange=(-0.02, 1.06), padding=0)
+
+    def _tooltip(self, text: str) -> None:
+        self.setToolTip(text)

@@ -1,0 +1,55 @@
+"""Colours and type for charts: a light presentation theme (slides, projectors) and a dark one.
+
+The categorical palette is Okabe-Ito (distinguishable with the common colour-vision deficiencies).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QFont
+
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+SUCCESS, FAILURE, NEUTRAL = "#009E73", "#D55E00", "#9A9A9A"
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    background: str
+    foreground: str
+    muted: str
+    grid: str
+    font_size: int
+
+    def font(self, scale: float = 1.0, bold: bool = False) -> QFont:
+        font = QFont()
+        font.setPointSizeF(self.font_size * scale)
+        font.setBold(bold)
+        return font
+
+
+LIGHT = Theme("light", background="#FFFFFF", foreground="#222222", muted="#666666", grid="#E5E5E5", font_size=10)
+DARK = Theme("dark", background="#1E1F22", foreground="#E8E8E8", muted="#A0A0A0", grid="#3A3B3F", font_size=10)
+PRESENTATION = Theme("presentation", background="#FFFFFF", foreground="#111111", muted="#555555",
+                     grid="#E5E5E5", font_size=15)
+THEMES = {t.name: t for t in (LIGHT, DARK, PRESENTATION)}
+
+pg.setConfigOptions(antialias=True)
+
+
+def category_colour(index: int) -> QColor:
+    return QColor(OKABE_ITO[index % len(OKABE_ITO)])
+
+
+def style_plot(plot: pg.PlotWidget | pg.PlotItem, theme: Theme) -> None:
+    """Background, axis colours and fonts of a pyqtgraph plot."""
+    item = plot.getPlotItem() if isinstance(plot, pg.PlotWidget) else plot
+    if isinstance(plot, pg.PlotWidget):
+        plot.setBackground(theme.background)
+    for name in ("left", "bottom", "right", "top"):
+        axis = item.getAxis(name)
+        axis.setPen(pg.mkPen(theme.muted))
+        axis.setTextPen(pg.mkPen(theme.foreground))
+        axis.setTickFont(theme.font())
+    item.showGrid(x=False, y=False)

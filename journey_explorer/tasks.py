@@ -1,0 +1,121 @@
+"""The one bridge between Qt and long work: run a plain function off the GUI thread.
+
+``TaskRunner.start(fn, *args)`` calls ``fn(*args, progress=report)`` on a worker thread. Starting a
+new task on the same runner cancels the previous one: its ``report`` raises ``Cancelled`` at the next
+call and whatever it returns is dropped. Results and errors come back on the GUI thread through
+signals; a ``JourneyError`` keeps its message, anything else becomes "Unexpected error: ...".
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from journey_explorer.domain import JourneyError
+
+log = logging.getLogger(__name__)
+
+
+class Cancelled(Exception):
+    """Raised inside a task whose result nobody wants any more."""
+
+
+class _Relay(QObject):
+    """Carries a worker's outcome to the GUI thread (signals queue across threads)."""
+
+    progressed = Signal(int, float)
+    done = Signal(int, object)
+    failed = Signal(int, str)
+
+
+class _Job(QRunnable):
+    def __init__(self, generation: int, fn: Callable, args: tuple, runner: "TaskRunner"):
+        super().__init__()
+        self.generation, self.fn, self.args, self.runner = generation, fn, args, runner
+        self.setAutoDelete(True)
+
+    def run(self) -> None:  # noqa: D401 - QRunnable API
+        relay = self.runner._relay
+
+        def report(fraction: float, *_: Any) -> None:
+            if self.generation != self.runner._generation:
+                raise Cancelled()
+            relay.progressed.emit(self.generation, float(fraction))
+
+        try:
+            result = self.fn(*self.args, progress=report)
+        except Cancelled:
+            return
+        except JourneyError as exc:
+            relay.failed.emit(self.generation, str(exc))
+        except KeyError as exc:
+            relay.failed.emit(self.generation, str(exc.args[0] if exc.args else exc))
+        except Exception as exc:  # noqa: BLE001 - shown to the user, logged for us
+            log.error("task failed: %s", traceback.format_exc())
+            relay.failed.emit(self.generation, f"Unexpected error: {exc}")
+        else:
+            relay.done.emit(self.generation, result)
+        finally:
+            self.runner._finished_one()
+
+
+class TaskRunner(QObject):
+    """Runs at most one wanted task at a time; newer requests replace older ones."""
+
+    started = Signal()
+    progress = Signal(float)
+    finished = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None, pool: QThreadPool | None = None):
+        super().__init__(parent)
+        self._pool = pool or QThreadPool.globalInstance()
+        self._generation = 0
+        self._running = 0
+        self._idle = threading.Condition()
+        self._relay = _Relay()
+        self._relay.progressed.connect(self._on_progress)
+        self._relay.done.connect(self._on_done)
+        self._relay.failed.connect(self._on_failed)
+
+    def start(self, fn: Callable, *args: Any) -> int:
+        """Run ``fn(*args, progress=...)`` in the background; returns the task's number."""
+        self._generation += 1
+        with self._idle:
+            self._running += 1
+        self.started.emit()
+        self._pool.start(_Job(self._generation, fn, args, self))
+        return self._generation
+
+    def cancel(self) -> None:
+        """Forget the current task (it stops at its next progress report)."""
+        self._generation += 1
+
+    @property
+    def busy(self) -> bool:
+        return self._running > 0
+
+    def wait(self, timeout_ms: int = 30_000) -> bool:
+        """Block until no task of this runner is running (tests and shutdown)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._running == 0, timeout=timeout_ms / 1000)
+
+    def _finished_one(self) -> None:
+        with self._idle:
+            self._running -= 1
+            self._idle.notify_all()
+
+    def _on_progress(self, generation: int, fraction: float) -> None:
+        if generation == self._generation:
+            self.progress.emit(fraction)
+
+    def _on_done(self, generation: int, result: object) -> None:
+        if generation == self._generation:
+            self.finished.emit(result)
+
+    def _on_failed(self, generation: int, message: str) -> None:
+        if generation == self._generation:
+            self.failed.emit(message)

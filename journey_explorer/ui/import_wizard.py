@@ -1,0 +1,224 @@
+"""Import wizard: file and preview with the guessed mapping -> progress with Cancel -> summary.
+
+It drives the same ``store.importer.import_file`` as the CLI, off the GUI thread.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+                               QProgressBar, QPushButton, QVBoxLayout, QWizard, QWizardPage)
+
+from journey_explorer.domain import ImportCancelled, ImportOptions, JourneyError
+from journey_explorer.io.mapping import guess_mapping, personal_data_columns
+from journey_explorer.io.sources import open_source
+from journey_explorer.store.importer import import_file
+from journey_explorer.store.project import Project
+from journey_explorer.tasks import TaskRunner
+from journey_explorer.ui.widgets import Banner, make_table
+
+NOT_SET = "(none)"
+
+
+class SourcePage(QWizardPage):
+    """Pick a file; see its first rows, the guessed mapping (editable), time options, privacy."""
+
+    def __init__(self, wizard: "ImportWizard"):
+        super().__init__()
+        self.setTitle("Choose the file and check the columns")
+        self.wiz = wizard
+        self.path = QLineEdit()
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self.browse)
+        self.path.editingFinished.connect(lambda: self.load(self.path.text()))
+        self.banner = Banner()
+        self.preview, self.preview_model = make_table()
+        self.roles = {role: QComboBox() for role in ("user", "event", "time", "session")}
+        self.time_format = QLineEdit()
+        self.time_format.setPlaceholderText("detect (or e.g. %d/%m/%Y %H:%M, epoch_ms)")
+        self.timezone = QLineEdit("UTC")
+        self.date_order = QComboBox()
+        self.date_order.addItems(["detect", "dmy", "mdy"])
+        self.pseudonymize = QCheckBox("Pseudonymise user ids (keyed hash kept in the project)")
+        self.personal = QLabel()
+        self.personal.setWordWrap(True)
+        self.drop = QLineEdit()
+        self.drop.setPlaceholderText("columns not to import, comma-separated")
+        file_row = QHBoxLayout()
+        file_row.addWidget(self.path, 1)
+        file_row.addWidget(browse)
+        form = QFormLayout()
+        for role, box in self.roles.items():
+            form.addRow(f"{role.capitalize()} column", box)
+        form.addRow("Time format", self.time_format)
+        form.addRow("Timezone of naive times", self.timezone)
+        form.addRow("Day/month order", self.date_order)
+        form.addRow("Leave out columns", self.drop)
+        layout = QVBoxLayout(self)
+        layout.addLayout(file_row)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.preview, 1)
+        layout.addLayout(form)
+        layout.addWidget(self.personal)
+        layout.addWidget(self.pseudonymize)
+
+    def browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import events", "", "Event files (*.csv *.tsv *.txt *.gz *.zip "
+                                              "*.xlsx *.json *.jsonl *.parquet *.xes);;All files (*)")
+        if path:
+            self.load(path)
+
+    def load(self, path: str) -> None:
+        self.path.setText(path)
+        self.banner.hide()
+        try:
+            reader = open_source(path)
+            preview = reader.preview(20)
+            mapping = guess_mapping(reader) if reader.fixed_mapping is None else reader.fixed_mapping
+        except JourneyError as exc:
+            self.banner.show_error(str(exc))
+            self.preview_model.set_frame(pd.DataFrame())
+            self.completeChanged.emit()
+            return
+        self.reader = reader
+        self.preview_model.set_frame(preview.astype(str))
+        columns = reader.columns()
+        for role, box in self.roles.items():
+            box.clear()
+            box.addItems(([NOT_SET] if role == "session" else []) + columns)
+            chosen = getattr(mapping, role, None)
+            if chosen:
+                box.setCurrentText(chosen)
+        flagged = personal_data_columns(columns, preview, mapping.mapped_columns)
+        self.personal.setText("Columns that look like personal data: " + ", ".join(flagged) +
+                              ". Consider leaving them out or pseudonymising." if flagged else "")
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt API
+        return hasattr(self, "reader") and not self.banner.isVisible()
+
+    def options(self) -> ImportOptions:
+        fixed = self.reader.fixed_mapping is not None
+        session = self.roles["session"].currentText()
+        return ImportOptions(
+            user=None if fixed else self.roles["user"].currentText(),
+            event=None if fixed else self.roles["event"].currentText(),
+            time=None if fixed else self.roles["time"].currentText(),
+            session=None if fixed or session == NOT_SET else session,
+            time_format=self.time_format.text().strip() or None, timezone=self.timezone.text().strip() or "UTC",
+            date_order=None if self.date_order.currentText() == "detect" else self.date_order.currentText(),
+            pseudonymize=self.pseudonymize.isChecked(),
+            drop_columns=tuple(c.strip() for c in self.drop.text().split(",") if c.strip()))
+
+
+class ProgressPage(QWizardPage):
+    """Runs the import with a progress bar, events per second and Cancel."""
+
+    def __init__(self, wizard: "ImportWizard"):
+        super().__init__()
+        self.setTitle("Importing")
+        self.wiz = wizard
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.rate = QLabel()
+        self.banner = Banner()
+        self.cancel_button = QPushButton("Cancel import")
+        self.cancel_button.clicked.connect(self.cancel)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.rate)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.cancel_button)
+        self.runner = TaskRunner(self)
+        self.runner.progress.connect(self.progressed)
+        self.runner.finished.connect(self.done)
+        self.runner.failed.connect(self.failed)
+        self.summary = None
+        self._cancelled = False
+
+    def initializePage(self) -> None:  # noqa: N802 - Qt API
+        self.summary, self._cancelled = None, False
+        self.banner.hide()
+        self.bar.setValue(0)
+        self.started = time.perf_counter()
+        self.rows = 0
+        source = self.wiz.source_page
+        self.runner.start(self._run, self.wiz.project_path, source.path.text(), source.options())
+
+    def _run(self, project_path, file_path, options, progress):
+        def report(fraction: float, rows: int) -> None:
+            if self._cancelled:
+                raise ImportCancelled()
+            self.rows = rows
+            progress(fraction)
+        return import_file(project_path, file_path, options, progress=report)
+
+    def progressed(self, fraction: float) -> None:
+        self.bar.setValue(int(fraction * 1000))
+        elapsed = max(time.perf_counter() - self.started, 1e-6)
+        self.rate.setText(f"{self.rows:,} rows read · {self.rows / elapsed:,.0f} rows/s")
+
+    def cancel(self) -> None:
+        self._cancelled = True
+
+    def done(self, summary) -> None:
+        self.summary = summary
+        self.bar.setValue(1000)
+        self.completeChanged.emit()
+        self.wiz.next()
+
+    def failed(self, message: str) -> None:
+        self.banner.show_error(message)
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt API
+        return self.summary is not None
+
+
+class SummaryPage(QWizardPage):
+    """What was imported, and the rejected rows (line, reason, raw text) to browse."""
+
+    def __init__(self, wizard: "ImportWizard"):
+        super().__init__()
+        self.setTitle("Imported")
+        self.wiz = wizard
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.rejected, self.rejected_model = make_table()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        layout.addWidget(QLabel("Rejected rows"))
+        layout.addWidget(self.rejected, 1)
+
+    def initializePage(self) -> None:  # noqa: N802 - Qt API
+        summary = self.wiz.progress_page.summary
+        self.text.setText(summary.describe())
+        with Project.open(self.wiz.project_path) as project:
+            rows = project.rejected_rows()
+        file_name = str(Path(summary.file).resolve())
+        self.rejected_model.set_frame(rows[rows["source"] == file_name][["line", "reason", "raw"]])
+        self.wiz.imported.emit()
+
+
+class ImportWizard(QWizard):
+    imported = Signal()
+
+    def __init__(self, project_path: Path, file_path: str | None = None, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Import events")
+        self.project_path = Path(project_path)
+        self.source_page = SourcePage(self)
+        self.progress_page = ProgressPage(self)
+        self.summary_page = SummaryPage(self)
+        for page in (self.source_page, self.progress_page, self.summary_page):
+            self.addPage(page)
+        self.resize(1100, 800)
+        if file_path:
+            self.source_page.load(file_path)
+
+    def reject(self) -> None:
+        self.progress_page.cancel()
+        self.progress_page.runner.wait(10_000)
+        super().reject()

@@ -1,0 +1,317 @@
+"""The explorer window: project side panel, a filter bar every view obeys, and the views as tabs."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QDate, Qt
+from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDockWidget, QFileDialog, QHBoxLayout, QInputDialog,
+                               QLabel, QLineEdit, QListWidget, QMainWindow, QMenu, QMessageBox, QTabWidget,
+                               QTableView, QVBoxLayout, QWidget)
+
+from journey_explorer.charts.theme import THEMES
+from journey_explorer.domain import JourneyError
+from journey_explorer.state.filters import FilterState
+from journey_explorer.store.project import Project
+from journey_explorer.tasks import TaskRunner
+from journey_explorer.ui.settings import Settings, load_settings, save_settings
+from journey_explorer.ui.views import VIEW_CLASSES, Explorer
+from journey_explorer.ui.widgets import Banner, FrameModel, stylesheet
+
+
+def load_project_log(path: Path, progress):
+    """Background task: the project's event log and its side-panel facts."""
+    with Project.open(path) as project:
+        log = project.load_event_log()
+        progress(0.7)
+        return {"log": log, "info": project.info(), "catalog": project.event_catalog(),
+                "segments": project.segments()}
+
+
+class CatalogEdit(QUndoCommand):
+    """Rename (or merge, by giving an existing name) or hide an event type; undoable."""
+
+    def __init__(self, window: "MainWindow", name: str, field: str, old, new):
+        super().__init__(f"{field} {name}")
+        self.window, self.name, self.field, self.old, self.new = window, name, field, old, new
+
+    def _apply(self, value) -> None:
+        with Project.open(self.window.project_path) as project:
+            if self.field == "rename":
+                project.rename_event(self.name, value)
+            else:
+                project.set_hidden(self.name, bool(value))
+        self.window.reload()
+
+    def redo(self) -> None:
+        self._apply(self.new)
+
+    def undo(self) -> None:
+        self._apply(self.old)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, project_path: Path | None = None, settings: Settings | None = None):
+        super().__init__()
+        self.settings = settings or load_settings()
+        self.project_path = Path(project_path) if project_path else None
+        self.explorer = Explorer(self.project_path, THEMES.get(self.settings.theme, THEMES["light"]))
+        self.loader = TaskRunner(self)
+        self.loader.finished.connect(self._loaded)
+        self.loader.failed.connect(lambda message: self.banner.show_error(message))
+        self.undo = QUndoStack(self)
+        self.setAcceptDrops(True)
+        self._build_menus()
+        self._build_central()
+        self._build_side_panel()
+        self.apply_theme()
+        if self.settings.window_geometry:
+            self.restoreGeometry(QByteArray.fromBase64(self.settings.window_geometry.encode()))
+        if self.project_path:
+            self.open_project(self.project_path)
+
+    # --- layout -------------------------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self._action(file_menu, "&New project…", self.new_project, QKeySequence.StandardKey.New)
+        self._action(file_menu, "&Open project…", self.choose_project, QKeySequence.StandardKey.Open)
+        self.recent_menu = file_menu.addMenu("Recent projects")
+        self._action(file_menu, "&Import file…", self.import_file, "Ctrl+I")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        edit_menu.addAction(self.undo.createUndoAction(self, "&Undo"))
+        edit_menu.actions()[-1].setShortcut(QKeySequence.StandardKey.Undo)
+        edit_menu.addAction(self.undo.createRedoAction(self, "&Redo"))
+        view_menu = self.menuBar().addMenu("&View")
+        self.dark_action = self._action(view_menu, "&Dark theme", self.toggle_dark)
+        self.dark_action.setCheckable(True)
+        self.dark_action.setChecked(self.settings.theme == "dark")
+        self.presentation_action = self._action(view_menu, "&Presentation mode", self.toggle_presentation, "F11")
+        self.presentation_action.setCheckable(True)
+        self._fill_recent()
+
+    def _action(self, menu, text, slot, shortcut=None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        self.addAction(action)        # shortcuts keep working when the menu bar is hidden
+        return action
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.settings.recent_projects:
+            self.recent_menu.addAction(path, lambda p=path: self.open_project(Path(p)))
+        self.recent_menu.setEnabled(bool(self.settings.recent_projects))
+
+    def _build_central(self) -> None:
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        self.filter_bar = self._build_filter_bar()
+        self.banner = Banner()
+        self.tabs = QTabWidget()
+        self.views = [cls(self.explorer) for cls in VIEW_CLASSES]
+        for view in self.views:
+            self.tabs.addTab(view, view.title)
+        layout.addWidget(self.filter_bar)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+
+    def _build_filter_bar(self) -> QWidget:
+        bar = QWidget()
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.use_since, self.since = QCheckBox("From"), QDateEdit(calendarPopup=True)
+        self.use_until, self.until = QCheckBox("until"), QDateEdit(calendarPopup=True)
+        for check, edit in ((self.use_since, self.since), (self.use_until, self.until)):
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setEnabled(False)
+            check.toggled.connect(edit.setEnabled)
+            check.toggled.connect(self.filters_changed)
+            edit.dateChanged.connect(self.filters_changed)
+            row.addWidget(check)
+            row.addWidget(edit)
+        self.segment = QLineEdit()
+        self.segment.setPlaceholderText("segment, e.g. channel=Partner Referral")
+        self.segment.setClearButtonEnabled(True)
+        self.segment.editingFinished.connect(self.filters_changed)
+        self.goal = QComboBox()
+        self.goal.setMinimumContentsLength(18)
+        self.goal.currentTextChanged.connect(self.filters_changed)
+        self.by = QComboBox()
+        self.by.addItems(["per user", "per session"])
+        self.by.currentTextChanged.connect(self.filters_changed)
+        for label, widget in (("Segment", self.segment), ("Goal", self.goal), ("Paths", self.by)):
+            row.addWidget(QLabel(label))
+            row.addWidget(widget)
+        row.addStretch(1)
+        return bar
+
+    def _build_side_panel(self) -> None:
+        panel = QWidget()
+        layout = QVBoxLayout(panel)
+        self.project_label = QLabel()
+        self.project_label.setWordWrap(True)
+        self.project_label.setStyleSheet("font-weight: bold;")
+        self.sources = QListWidget()
+        self.catalog, self.catalog_model = QTableView(), FrameModel()
+        self.catalog.setModel(self.catalog_model)
+        self.catalog.verticalHeader().setVisible(False)
+        self.catalog.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.catalog.customContextMenuRequested.connect(self.catalog_menu)
+        self.segments = QListWidget()
+        for title, widget in (("Sources", self.sources), ("Events (right-click to rename, merge or hide)",
+                                                         self.catalog), ("Saved segments", self.segments)):
+            layout.addWidget(QLabel(title))
+            layout.addWidget(widget, 3 if widget is self.catalog else 1)
+        layout.insertWidget(0, self.project_label)
+        self.dock = QDockWidget("Project", self)
+        self.dock.setWidget(panel)
+        self.dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
+
+    # --- project --------------------------------------------------------------------------------
+
+    def open_project(self, path: Path) -> None:
+        self.project_path = Path(path)
+        self.explorer.project_path = self.project_path
+        self.setWindowTitle(f"{self.project_path.name} — Journey Explorer")
+        self.settings.remember_project(str(self.project_path))
+        self._fill_recent()
+        self.reload()
+
+    def reload(self) -> None:
+        self.banner.show_info("Loading the project…")
+        self.loader.start(load_project_log, self.project_path)
+
+    def _loaded(self, loaded: dict) -> None:
+        self.banner.hide()
+        info, log = loaded["info"], loaded["log"]
+        self.project_label.setText(f"{self.project_path.name}\n{info.users:,} users · {info.events:,} events")
+        self.sources.clear()
+        for source in info.sources:
+            self.sources.addItem(f"{Path(source['path']).name} — {source['imported']:,} events ({source['format']})")
+        self.segments.clear()
+        self.segments.addItems(sorted(loaded["segments"]))
+        self.catalog_model.set_frame(loaded["catalog"][["name", "display_name", "hidden", "events", "users"]])
+        self.catalog.resizeColumnsToContents()
+        self.goal.blockSignals(True)
+        current = self.goal.currentText() or log.default_goal
+        self.goal.clear()
+        self.goal.addItems(list(log.event_names))
+        if current in log.event_names:
+            self.goal.setCurrentText(current)
+        self.goal.blockSignals(False)
+        first = QDate.fromString(str(info.first_time)[:10], "yyyy-MM-dd")
+        last = QDate.fromString(str(info.last_time)[:10], "yyyy-MM-dd")
+        for edit, date in ((self.since, first), (self.until, last.addDays(1))):
+            edit.blockSignals(True)
+            edit.setDate(date)
+            edit.blockSignals(False)
+        self.explorer.filters = self.current_filters()
+        self.explorer.set_log(log)
+
+    def current_filters(self) -> FilterState:
+        segment = tuple(part.strip() for part in self.segment.text().split("&") if part.strip())
+        return FilterState(
+            since=self.since.date().toString("yyyy-MM-dd") if self.use_since.isChecked() else None,
+            until=self.until.date().toString("yyyy-MM-dd") if self.use_until.isChecked() else None,
+            segment=segment, goal=self.goal.currentText() or None,
+            by="session" if self.by.currentText() == "per session" else "user")
+
+    def filters_changed(self, *_) -> None:
+        if self.explorer.log is not None:
+            self.explorer.set_filters(self.current_filters())
+
+    def catalog_menu(self, position) -> None:
+        index = self.catalog.indexAt(position)
+        if not index.isValid():
+            return
+        row = self.catalog_model.frame.iloc[index.row()]
+        menu = QMenu(self)
+        menu.addAction("Rename or merge…", lambda: self.rename_event(row["name"], row["display_name"]))
+        menu.addAction("Show" if row["hidden"] else "Hide",
+                       lambda: self.undo.push(CatalogEdit(self, row["name"], "hide", row["hidden"], not row["hidden"])))
+        menu.popup(self.catalog.viewport().mapToGlobal(position))
+        self._menu = menu
+
+    def rename_event(self, name: str, shown: str) -> None:
+        new, ok = QInputDialog.getText(self, "Rename or merge",
+                                       f"Show '{name}' as (an existing name merges the two):", text=shown)
+        if ok and new and new != shown:
+            self.undo.push(CatalogEdit(self, name, "rename", shown, new))
+
+    # --- files --------------------------------------------------------------------------------
+
+    def choose_project(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", self.settings.last_folder,
+                                              "Journey projects (*.journey)")
+        if path:
+            self.open_project(Path(path))
+
+    def new_project(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "New project", self.settings.last_folder,
+                                              "Journey projects (*.journey)")
+        if path:
+            path = path if path.endswith(".journey") else path + ".journey"
+            try:
+                Project.create(path).close()
+            except JourneyError as exc:
+                QMessageBox.warning(self, "New project", str(exc))
+                return
+            self.open_project(Path(path))
+            self.import_file()
+
+    def import_file(self, file_path: str | None = None) -> None:
+        from journey_explorer.ui.import_wizard import ImportWizard
+        if self.project_path is None:
+            self.new_project()
+            return
+        wizard = ImportWizard(self.project_path, file_path, self)
+        wizard.imported.connect(self.reload)
+        wizard.open()
+        self._wizard = wizard
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt API
+        urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            self.import_file(urls[0])
+
+    # --- look -----------------------------------------------------------------------------------
+
+    def apply_theme(self) -> None:
+        name = "presentation" if self.settings.presentation else self.settings.theme
+        theme = THEMES.get(name, THEMES["light"])
+        self.setStyleSheet(stylesheet(theme))
+        self.explorer.set_theme(theme)
+
+    def toggle_dark(self, on: bool) -> None:
+        self.settings.theme = "dark" if on else "light"
+        self.apply_theme()
+
+    def toggle_presentation(self, on: bool) -> None:
+        """Large type, light theme, chrome hidden: for the projector."""
+        self.settings.presentation = bool(on)
+        self.presentation_action.setChecked(bool(on))
+        self.menuBar().setVisible(not on)
+        self.dock.setVisible(not on)
+        for view in self.views:
+            view.table.setVisible(not on)
+        self.apply_theme()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.settings.window_geometry = bytes(self.saveGeometry().toBase64()).decode()
+        self.settings.presentation = False
+        save_settings(self.settings)
+        for runner in [self.loader] + [v.runner for v in self.views]:
+            runner.cancel()
+            runner.wait(5000)
+        super().closeEvent(event)

@@ -1,0 +1,582 @@
+"""The explorer's views: thin renderers of (filters + view state) -> analysis result -> chart + table.
+
+Every view computes off the GUI thread through its own ``TaskRunner`` (a newer request cancels the
+older one) and shows errors inline. The numbers come from the same ``analysis`` functions as the CLI.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMenu,
+                               QMessageBox, QSlider, QSpinBox, QSplitter, QVBoxLayout, QWidget)
+
+from journey_explorer.analysis import compare, flows, funnel, graph, lifecycle, northstar, retention, stuck
+from journey_explorer.analysis.common import apply_filter
+from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.charts import basic
+from journey_explorer.charts.sankey import SankeyWidget
+from journey_explorer.charts.theme import LIGHT, OKABE_ITO, Theme
+from journey_explorer.state.filters import FilterState
+from journey_explorer.tasks import TaskRunner
+from journey_explorer.ui.widgets import Banner, Tile, make_table
+
+
+class Explorer(QObject):
+    """What the views share: the loaded log, the filters, the theme. ``changed`` asks for a redraw."""
+
+    changed = Signal()
+
+    def __init__(self, project_path: Path | None = None, theme: Theme = LIGHT):
+        super().__init__()
+        self.project_path = project_path
+        self.log: EventLog | None = None
+        self.filters = FilterState()
+        self.theme = theme
+
+    def set_log(self, log: EventLog) -> None:
+        self.log = log
+        if self.filters.goal is None and log.default_goal in log.event_names:
+            self.filters = self.filters.with_changes(goal=log.default_goal)
+        self.changed.emit()
+
+    def set_filters(self, filters: FilterState) -> None:
+        self.filters = filters
+        self.changed.emit()
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.changed.emit()
+
+
+class AnalysisView(QWidget):
+    """Options row, inline banner, chart above a table of the same numbers."""
+
+    title = ""
+
+    def __init__(self, explorer: Explorer):
+        super().__init__()
+        self.explorer = explorer
+        self.runner = TaskRunner(self)
+        self.runner.finished.connect(self._show_result)
+        self.runner.failed.connect(self._show_error)
+        self.result = None
+        self.options = QHBoxLayout()
+        self.banner = Banner()
+        self.chart = self.make_chart()
+        self.table, self.model = make_table()
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.chart)
+        splitter.addWidget(self.table)
+        splitter.setSizes([700, 250])
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.options)
+        layout.addWidget(self.banner)
+        layout.addWidget(splitter, 1)
+        self.build_options()
+        self.options.addStretch(1)
+        explorer.changed.connect(self.refresh)
+
+    # --- to implement per view ----------------------------------------------------------------
+
+    def make_chart(self) -> QWidget:
+        plot = pg.PlotWidget()
+        return plot
+
+    def build_options(self) -> None:
+        """Add controls to ``self.options``; each control changes the view state and refreshes."""
+
+    def compute(self, log: EventLog):
+        raise NotImplementedError
+
+    def render(self, result) -> None:
+        raise NotImplementedError
+
+    # --- machinery ----------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Recompute for the current filters; a hidden view waits until it is shown."""
+        log = self.explorer.log
+        if log is None:
+            return
+        if not self.isVisible():
+            self._stale = True
+            return
+        self._stale = False
+        self.banner.hide()
+        self.runner.start(self._task, log, self.explorer.filters)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        if getattr(self, "_stale", True):
+            self.refresh()
+
+    def _task(self, log: EventLog, filters: FilterState, progress):
+        filtered = apply_filter(log, filters.common())
+        progress(0.3)
+        if len(filtered) == 0:
+            from journey_explorer.domain import JourneyError
+            raise JourneyError("No events match the filters.")
+        return self.compute(filtered)
+
+    def _show_result(self, result) -> None:
+        self.result = result
+        try:
+            self.render(result)
+        except Exception as exc:  # noqa: BLE001 - a drawing problem must not take the window down
+            self._show_error(f"Could not draw this view: {exc}")
+
+    def _show_error(self, message: str) -> None:
+        self.banner.show_error(message)
+
+    def goal(self) -> str | None:
+        return self.explorer.filters.goal
+
+    def event_names(self) -> list[str]:
+        return list(self.explorer.log.event_names) if self.explorer.log is not None else []
+
+    def combo(self, label: str, items: list[str], on_change, current: str | None = None) -> QComboBox:
+        box = QComboBox()
+        box.addItems(items)
+        if current is not None and current in items:
+            box.setCurrentText(current)
+        box.currentTextChanged.connect(on_change)
+        self.options.addWidget(QLabel(label))
+        self.options.addWidget(box)
+        return box
+
+    def spin(self, label: str, value: int, low: int, high: int, on_change) -> QSpinBox:
+        box = QSpinBox()
+        box.setRange(low, high)
+        box.setValue(value)
+        box.valueChanged.connect(on_change)
+        self.options.addWidget(QLabel(label))
+        self.options.addWidget(box)
+        return box
+
+    def export_title(self) -> str:
+        return self.title
+
+
+class EventChoice(QComboBox):
+    """An event picker that refills itself when the log changes, keeping the current choice."""
+
+    def __init__(self, explorer: Explorer, none_label: str | None = None, default: str | None = None):
+        super().__init__()
+        self.explorer, self.none_label, self.default = explorer, none_label, default
+        self.setMinimumContentsLength(18)
+        self.fill()
+
+    def fill(self) -> None:
+        current = self.currentText() or self.default
+        self.blockSignals(True)
+        self.clear()
+        if self.none_label:
+            self.addItem(self.none_label)
+        if self.explorer.log is not None:
+            self.addItems(list(self.explorer.log.event_names))
+        if current and self.findText(current) >= 0:
+            self.setCurrentText(current)
+        self.blockSignals(False)
+
+    def value(self) -> str | None:
+        text = self.currentText()
+        return None if not text or text == self.none_label else text
+
+
+# --- Overview --------------------------------------------------------------------------------------
+
+
+class OverviewView(AnalysisView):
+    title = "Overview"
+
+    def make_chart(self) -> QWidget:
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        row = QHBoxLayout()
+        self.tiles = {key: Tile(caption) for key, caption in (
+            ("users", "users"), ("events", "events"), ("sessions", "sessions"), ("range", "time range"),
+            ("conversion", "reached the goal"))}
+        for tile in self.tiles.values():
+            row.addWidget(tile)
+        layout.addLayout(row)
+        self.trend = pg.PlotWidget()
+        layout.addWidget(self.trend, 1)
+        return box
+
+    def compute(self, log: EventLog):
+        users = log.paths_count
+        goal = self.goal()
+        reached = None
+        if goal and goal in log.event_names:
+            reached = int(np.unique(log.user[log.event == log.event_code(goal)]).size)
+        weekly = lifecycle.run(log, lifecycle.Spec(period="week")).table
+        star = northstar.run(log, northstar.Spec(event=goal, period="week")).table if reached is not None else None
+        return {"users": users, "events": len(log), "sessions": int(np.unique(log.session).size),
+                "first": int(log.ts.min()), "last": int(log.ts.max()), "reached": reached, "goal": goal,
+                "weekly": weekly, "star": star}
+
+    def render(self, result) -> None:
+        first = pd.Timestamp(result["first"], unit="ms").date()
+        last = pd.Timestamp(result["last"], unit="ms").date()
+        self.tiles["users"].set(f"{result['users']:,}")
+        self.tiles["events"].set(f"{result['events']:,}")
+        self.tiles["sessions"].set(f"{result['sessions']:,}")
+        self.tiles["range"].set(f"{first} – {last}")
+        if result["reached"] is not None:
+            self.tiles["conversion"].set(f"{result['reached'] / max(result['users'], 1):.1%}",
+                                         f"reached {result['goal']}")
+        lines = {"weekly active users": result["weekly"]["active"].to_numpy()}
+        if result["star"] is not None:
+            lines[f"users doing {result['goal']} (north star)"] = result["star"]["metric"].to_numpy()
+        basic.line_chart(self.trend, result["weekly"]["period"].tolist(), lines, self.explorer.theme)
+        table = result["weekly"][["period", "active", "new", "returning", "resurrected", "dormant"]]
+        if result["star"] is not None:
+            table = table.assign(north_star=result["star"]["metric"].to_numpy())
+        self.model.set_frame(table)
+
+
+# --- Flows -----------------------------------------------------------------------------------------
+
+
+class FlowsView(AnalysisView):
+    title = "Flows"
+
+    def make_chart(self) -> QWidget:
+        self.sankey = SankeyWidget(self.explorer.theme)
+        self.sankey.item.nodeClicked.connect(self.node_menu)
+        return self.sankey
+
+    def build_options(self) -> None:
+        self.state = flows.Spec(steps=5, top=6)
+        self.start = EventChoice(self.explorer, "(first event)")
+        self.end = EventChoice(self.explorer, "(none)")
+        for label, box in (("From", self.start), ("To", self.end)):
+            self.options.addWidget(QLabel(label))
+            self.options.addWidget(box)
+            box.currentTextChanged.connect(self._anchors_changed)
+        self.steps = self.spin("Steps", self.state.steps, 2, flows.MAX_STEPS,
+                               lambda v: self.set_state(steps=v))
+        self.top = self.spin("Top", self.state.top, 2, 15, lambda v: self.set_state(top=v))
+        self.collapse = QCheckBox("Collapse repeats")
+        self.collapse.toggled.connect(lambda on: self.set_state(collapse_repeats=on))
+        self.split = QCheckBox("Split by goal")
+        self.split.toggled.connect(lambda on: self.set_state(split="goal" if on else None))
+        self.exclusions = QLabel("")
+        for widget in (self.collapse, self.split, self.exclusions):
+            self.options.addWidget(widget)
+        self.explorer.changed.connect(lambda: (self.start.fill(), self.end.fill()))
+
+    def _anchors_changed(self) -> None:
+        self.set_state(from_event=self.start.value(), to_event=self.end.value())
+
+    def set_state(self, **changes) -> None:
+        self.state = replace(self.state, **changes)
+        self.exclusions.setText(f"Excluded: {', '.join(self.state.exclude)}" if self.state.exclude else "")
+        self.refresh()
+
+    def compute(self, log: EventLog):
+        return flows.run(log, replace(self.state, goal=self.goal()))
+
+    def render(self, result) -> None:
+        self.sankey.setData(result.node_rows, result.link_rows, result.paths, split=result.spec.split is not None)
+        self.model.set_frame(result.links)
+
+    def node_menu(self, step: int, event: str, screen_pos) -> None:
+        menu = QMenu(self)
+        menu.addAction(f"Start the flow at {event}", lambda: self.start.setCurrentText(event))
+        menu.addAction(f"End the flow at {event}", lambda: self.end.setCurrentText(event))
+        if event not in (flows.OTHER, flows.DROP_OFF, flows.PATH_START):
+            menu.addAction(f"Exclude {event}", lambda: self.set_state(exclude=self.state.exclude + (event,)))
+        if event == flows.OTHER:
+            menu.addAction("Expand Other (show 3 more events)", lambda: self.top.setValue(self.state.top + 3))
+        if self.state.exclude:
+            menu.addAction("Clear exclusions", lambda: self.set_state(exclude=()))
+        menu.addSeparator()
+        menu.addAction("List these users…", lambda: self.list_users(step, event))
+        menu.addAction("Save these users as a segment…", lambda: self.save_segment(step, event))
+        menu.popup(screen_pos.toPoint() if hasattr(screen_pos, "toPoint") else screen_pos)
+        self._menu = menu
+
+    def users_of(self, step: int, event: str) -> list[str]:
+        codes = self.result.users_at(step, event)
+        return [str(k) for k in self.result.user_keys[codes]]
+
+    def list_users(self, step: int, event: str) -> None:
+        users = self.users_of(step, event)
+        shown = "\n".join(users[:200]) + (f"\n… and {len(users) - 200:,} more" if len(users) > 200 else "")
+        QMessageBox.information(self, f"Step {step}: {event}", f"{len(users):,} users\n\n{shown}")
+
+    def save_segment(self, step: int, event: str) -> None:
+        name, ok = QInputDialog.getText(self, "Save segment", "Segment name:", text=f"{event} at step {step}")
+        if ok and name and self.explorer.project_path:
+            from journey_explorer.store.project import Project
+            with Project.open(self.explorer.project_path) as project:
+                project.save_segment(name, {"users": self.users_of(step, event)})
+            self.banner.show_info(f"Saved {len(self.users_of(step, event)):,} users as segment '{name}'.")
+
+
+# --- Path graph ------------------------------------------------------------------------------------
+
+
+class PathGraphView(AnalysisView):
+    title = "Path graph"
+
+    def build_options(self) -> None:
+        self.state = graph.Spec(min_share=0.05)
+        self.options.addWidget(QLabel("Hide events and paths below"))
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, 50)
+        self.slider.setValue(int(self.state.min_share * 100))
+        self.slider.setFixedWidth(220)
+        self.share_label = QLabel(f"{self.state.min_share:.0%}")
+        self.slider.valueChanged.connect(self._share_changed)
+        self.options.addWidget(self.slider)
+        self.options.addWidget(self.share_label)
+
+    def _share_changed(self, value: int) -> None:
+        self.state = graph.Spec(min_share=value / 100)
+        self.share_label.setText(f"{value}%")
+        self.refresh()
+
+    def compute(self, log: EventLog):
+        return graph.run(log, self.state)
+
+    def render(self, result) -> None:
+        basic.path_graph(self.chart, result.graph, self.explorer.theme)
+        self.model.set_frame(result.to_frame())
+
+
+# --- Stuck points ----------------------------------------------------------------------------------
+
+
+class StuckView(AnalysisView):
+    title = "Stuck points"
+
+    def compute(self, log: EventLog):
+        return stuck.run(log, stuck.Spec(goal=self.goal()))
+
+    def render(self, result) -> None:
+        top = result.table.head(12)
+        texts = [f"exit {r.exit_rate:.0%} · loops {r.loop_rate_failing:.0%} · {int(r.users):,} users"
+                 for r in top.itertuples()]
+        basic.ranked_bars(self.chart, top["event"].tolist(), top["score"].tolist(), self.explorer.theme,
+                          value_text=texts, colours=[OKABE_ITO[5]] * len(top))
+        self.chart.getPlotItem().getAxis("bottom").setLabel("stuck score (see the rank explanation)")
+        unstuck = [{"stuck at": u["event"], "next event": n["event"],
+                    "successful users": n["successful_share"], "failing users": n["failing_share"]}
+                   for u in result.unstuck for n in u["next"]]
+        table = result.table if not unstuck else pd.concat(
+            [result.table, pd.DataFrame(unstuck)], ignore_index=True)
+        self.model.set_frame(table)
+        self.chart.setToolTip(stuck.RANK_EXPLANATION)
+
+
+# --- Compare ---------------------------------------------------------------------------------------
+
+
+class CompareView(AnalysisView):
+    title = "Compare"
+
+    def make_chart(self) -> QWidget:
+        box = QSplitter(Qt.Orientation.Horizontal)
+        self.effects = pg.PlotWidget()
+        self.matrix = pg.PlotWidget()
+        box.addWidget(self.effects)
+        box.addWidget(self.matrix)
+        box.setSizes([600, 500])
+        return box
+
+    def build_options(self) -> None:
+        self.did = EventChoice(self.explorer, "(successful vs failing)")
+        self.options.addWidget(QLabel("Groups"))
+        self.options.addWidget(self.did)
+        self.did.currentTextChanged.connect(self.refresh)
+        self.explorer.changed.connect(self.did.fill)
+
+    def compute(self, log: EventLog):
+        did = self.did.value()
+        spec = compare.Spec(did=did) if did else compare.Spec(goal=self.goal())
+        return compare.run(log, spec)
+
+    def render(self, result) -> None:
+        top = result.events.head(15)
+        marks = ["***" if q < 0.001 else "**" if q < 0.01 else "*" if q < 0.05 else "" for q in top["q_value"]]
+        basic.diverging_bars(self.effects, top["event"].tolist(), top["difference"].tolist(), marks,
+                             self.explorer.theme, *result.labels)
+        matrix = result.step_matrix.set_index("step")
+        columns = list(matrix.abs().max().sort_values(ascending=False).index[:8])
+        basic.heatmap(self.matrix, matrix[columns].to_numpy().T, columns,
+                      [str(s) for s in matrix.index], self.explorer.theme, diverging=True, fmt="{:+.0%}")
+        self.matrix.getPlotItem().getAxis("bottom").setLabel("step")
+        self.model.set_frame(result.events)
+
+
+# --- Funnel ----------------------------------------------------------------------------------------
+
+
+class FunnelView(AnalysisView):
+    title = "Funnel"
+
+    def build_options(self) -> None:
+        self.steps_edit = QLineEdit()
+        self.steps_edit.setPlaceholderText("comma-separated steps")
+        self.steps_edit.setMinimumWidth(420)
+        self.steps_edit.editingFinished.connect(self.refresh)
+        self.options.addWidget(QLabel("Steps"))
+        self.options.addWidget(self.steps_edit)
+        self.window = self.combo("Window", ["none", "1d", "7d", "30d", "90d"], lambda _: self.refresh(), "30d")
+        self.order = self.combo("Order", ["sequential", "strict", "any"], lambda _: self.refresh())
+
+    def default_steps(self, log: EventLog) -> list[str]:
+        """Most common first event, the most common events between, then the goal."""
+        firsts = np.bincount(log.event[log.path_starts()], minlength=len(log.event_names))
+        steps = [log.event_names[int(firsts.argmax())]]
+        goal = self.goal()
+        if goal and goal not in steps:
+            steps.append(goal)
+        return steps
+
+    def compute(self, log: EventLog):
+        names = [s.strip() for s in self.steps_edit.text().split(",") if s.strip()] or self.default_steps(log)
+        window = self.window.currentText()
+        spec = funnel.Spec(steps=tuple(names), order=self.order.currentText(),
+                           window_ms=None if window == "none" else funnel.parse_duration(window))
+        return funnel.run(log, spec)
+
+    def render(self, result) -> None:
+        if not self.steps_edit.text():
+            self.steps_edit.setText(", ".join(result.spec.steps))
+        table = result.table
+        basic.funnel_bars(self.chart, table["event"].tolist(), table["users"].tolist(), self.explorer.theme)
+        went = [{"lost after": result.spec.steps[w["lost_after_step"] - 1], "went next": n["event"],
+                 "users": n["users"], "share": n["share"]} for w in result.went_next for n in w["next"]]
+        self.model.set_frame(pd.concat([table, pd.DataFrame(went)], ignore_index=True) if went else table)
+
+
+# --- Retention -------------------------------------------------------------------------------------
+
+
+class RetentionView(AnalysisView):
+    title = "Retention"
+
+    def make_chart(self) -> QWidget:
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        self.readout = QLabel()
+        self.readout.setWordWrap(True)
+        self.readout.setStyleSheet("font-weight: bold;")
+        row = QSplitter(Qt.Orientation.Horizontal)
+        self.curve = pg.PlotWidget()
+        self.cohorts = pg.PlotWidget()
+        row.addWidget(self.curve)
+        row.addWidget(self.cohorts)
+        layout.addWidget(self.readout)
+        layout.addWidget(row, 1)
+        return box
+
+    def build_options(self) -> None:
+        self.start = EventChoice(self.explorer, "(first event)")
+        self.options.addWidget(QLabel("Start"))
+        self.options.addWidget(self.start)
+        self.start.currentTextChanged.connect(self.refresh)
+        self.period = self.combo("Period", ["week", "day", "month"], lambda _: self.refresh())
+        self.mode = self.combo("Mode", ["on", "on-or-after"], lambda _: self.refresh())
+        self.explorer.changed.connect(self.start.fill)
+
+    def compute(self, log: EventLog):
+        return retention.run(log, retention.Spec(start_event=self.start.value(), period=self.period.currentText(),
+                                                 mode=self.mode.currentText()))
+
+    def render(self, result) -> None:
+        self.readout.setText(result.readout)
+        curve = result.curve[result.curve["eligible"] > 0]
+        basic.line_chart(self.curve, [f"{result.spec.period} {p}" for p in curve["period"]],
+                         {"retained users": curve["share"].to_numpy()}, self.explorer.theme, percent=True)
+        if result.flattens_at is not None:
+            self.curve.addItem(pg.InfiniteLine(result.flattens_at, angle=90,
+                                               pen=pg.mkPen(self.explorer.theme.muted, style=Qt.PenStyle.DashLine)))
+        cohorts = result.cohorts.tail(16)
+        columns = [c for c in cohorts.columns if c.startswith("p")]
+        matrix = cohorts[columns].astype(float).to_numpy()
+        labels = [f"{c} ({s:,})" for c, s in zip(cohorts["cohort"], cohorts["size"])]
+        basic.heatmap(self.cohorts, matrix, labels, [c[1:] for c in columns], self.explorer.theme)
+        self.model.set_frame(result.cohorts)
+
+
+# --- Lifecycle -------------------------------------------------------------------------------------
+
+
+class LifecycleView(AnalysisView):
+    title = "Lifecycle"
+
+    def build_options(self) -> None:
+        self.period = self.combo("Period", ["week", "month", "day"], lambda _: self.refresh())
+
+    def compute(self, log: EventLog):
+        return lifecycle.run(log, lifecycle.Spec(period=self.period.currentText()))
+
+    def render(self, result) -> None:
+        table = result.table
+        colours = {"new": OKABE_ITO[0], "returning": OKABE_ITO[2], "resurrected": OKABE_ITO[1],
+                   "dormant": OKABE_ITO[5]}
+        basic.stacked_bars(self.chart, table["period"].tolist(),
+                           {name: table[name].to_numpy() for name in colours}, colours, self.explorer.theme)
+        self.model.set_frame(table)
+
+
+# --- North star ------------------------------------------------------------------------------------
+
+
+class NorthStarView(AnalysisView):
+    title = "North star"
+
+    def make_chart(self) -> QWidget:
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        row = QHBoxLayout()
+        self.tiles = {k: Tile(c) for k, c in (("metric", "users doing it (last full period)"),
+                                              ("depth", "repeat it within the period"),
+                                              ("frequency", "times per user"),
+                                              ("efficiency", "days to first time"))}
+        for tile in self.tiles.values():
+            row.addWidget(tile)
+        layout.addLayout(row)
+        self.trend = pg.PlotWidget()
+        layout.addWidget(self.trend, 1)
+        return box
+
+    def build_options(self) -> None:
+        self.event = EventChoice(self.explorer)
+        self.options.addWidget(QLabel("Critical event"))
+        self.options.addWidget(self.event)
+        self.event.currentTextChanged.connect(self.refresh)
+        self.period = self.combo("Period", ["week", "month", "day"], lambda _: self.refresh())
+        self.explorer.changed.connect(self.event.fill)
+
+    def compute(self, log: EventLog):
+        event = self.event.value() or self.goal() or log.event_names[0]
+        props = log.properties().columns
+        csat = next((c for c in props if str(c).lower() == "csat"), None)
+        revenue = next((c for c in props if str(c).lower() in ("revenue", "cltv", "ltv")), None)
+        return northstar.run(log, northstar.Spec(event=event, period=self.period.currentText(), csat=csat,
+                                                 revenue=revenue))
+
+    def render(self, result) -> None:
+        table = result.table
+        full = table.iloc[-2] if len(table) > 1 else table.iloc[-1]     # the last period is usually partial
+        self.tiles["metric"].set(f"{int(full['metric']):,}", f"users doing {result.spec.event} ({full['period']})")
+        self.tiles["depth"].set(f"{full['depth']:.0%}")
+        self.tiles["frequency"].set("—" if pd.isna(full["frequency"]) else f"{full['frequency']:.2f}")
+        self.tiles["efficiency"].set("—" if pd.isna(full["efficiency_days"]) else f"{full['efficiency_days']:.1f}")
+        basic.line_chart(self.trend, table["period"].tolist(), {"north star": table["metric"].to_numpy()},
+                         self.explorer.theme)
+        self.model.set_frame(table)
+
+
+VIEW_CLASSES: list[type[AnalysisView]] = [OverviewView, FlowsView, PathGraphView, StuckView, CompareView,
+                                          FunnelView, RetentionView, LifecycleView, NorthStarView]

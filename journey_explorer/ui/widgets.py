@@ -1,0 +1,118 @@
+"""Small shared widgets: a pandas table model, KPI tiles and the inline error banner."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtWidgets import QFrame, QHeaderView, QLabel, QTableView, QVBoxLayout
+
+from journey_explorer.charts.theme import Theme
+
+
+class FrameModel(QAbstractTableModel):
+    """A read-only view of a DataFrame; numbers right-aligned and formatted for reading."""
+
+    def __init__(self, frame: pd.DataFrame | None = None):
+        super().__init__()
+        self.frame = frame if frame is not None else pd.DataFrame()
+
+    def set_frame(self, frame: pd.DataFrame) -> None:
+        self.beginResetModel()
+        self.frame = frame.reset_index(drop=True)
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.frame)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.frame.columns)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        value = self.frame.iat[index.row(), index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return format_cell(value)
+        if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return str(self.frame.columns[section]).replace("_", " ")
+        return None
+
+
+def format_cell(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int) or (hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "iu"):
+        return f"{int(value):,}"
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1 else f"{value:,.2f}"
+    return str(value)
+
+
+def make_table() -> tuple[QTableView, FrameModel]:
+    model = FrameModel()
+    table = QTableView()
+    table.setModel(model)
+    table.setAlternatingRowColors(True)
+    table.verticalHeader().setVisible(False)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table, model
+
+
+class Tile(QFrame):
+    """A key figure: a big number over a caption."""
+
+    def __init__(self, caption: str, value: str = "—"):
+        super().__init__()
+        self.setObjectName("tile")
+        layout = QVBoxLayout(self)
+        self.value = QLabel(value)
+        self.value.setObjectName("tileValue")
+        self.caption = QLabel(caption)
+        self.caption.setObjectName("tileCaption")
+        layout.addWidget(self.value)
+        layout.addWidget(self.caption)
+
+    def set(self, value: str, caption: str | None = None) -> None:
+        self.value.setText(value)
+        if caption is not None:
+            self.caption.setText(caption)
+
+
+class Banner(QLabel):
+    """An inline message above a chart (errors are shown here, never as a traceback)."""
+
+    def __init__(self):
+        super().__init__()
+        self.setWordWrap(True)
+        self.hide()
+
+    def show_error(self, message: str) -> None:
+        self.setStyleSheet("background: #FDECEA; color: #8A1F11; padding: 8px; border-radius: 4px;")
+        self.setText(message)
+        self.show()
+
+    def show_info(self, message: str) -> None:
+        self.setStyleSheet("background: #EAF3FB; color: #0B3D61; padding: 8px; border-radius: 4px;")
+        self.setText(message)
+        self.show()
+
+
+def stylesheet(theme: Theme) -> str:
+    """Application style for the chosen theme (tiles, tables, side panel)."""
+    base = theme.font_size
+    return f"""
+    QWidget {{ background: {theme.background}; color: {theme.foreground}; font-size: {base}pt; }}
+    #tile {{ border: 1px solid {theme.grid}; border-radius: 6px; }}
+    #tileValue {{ font-size: {int(base * 2.2)}pt; font-weight: bold; }}
+    #tileCaption {{ color: {theme.muted}; }}
+    QTableView {{ gridline-color: {theme.grid}; alternate-background-color: {theme.grid}; }}
+    QTabBar::tab {{ padding: 6px 14px; }}
+    QTabBar::tab:selected {{ font-weight: bold; }}
+    """
