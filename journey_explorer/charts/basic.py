@@ -47,7 +47,7 @@ def ranked_bars(plot: pg.PlotWidget, labels: list[str], values: list[float], the
     top = max([abs(v) for v in values] + [1e-9])
     for y, value, text in zip(ys, values, value_text or [f"{v:,.0f}" for v in values]):
         _text(item, text, value + top * 0.01, y, theme)
-    item.setXRange(0, top * 1.18, padding=0)
+    item.setXRange(0, top * 1.45, padding=0)
     item.setYRange(-0.6, n - 0.4, padding=0)
     item.setTitle(title, color=theme.foreground)
 
@@ -102,7 +102,7 @@ def stacked_bars(plot: pg.PlotWidget, categories: list[str], series: dict[str, n
         values = np.asarray(values, float)
         base = np.where(values >= 0, up, down)
         bar = pg.BarGraphItem(x=xs, y0=base, height=values, width=0.75, brush=pg.mkBrush(colours[name]),
-                              pen=pg.mkPen(None), name=name)
+                              pen=pg.mkPen(None))
         item.addItem(bar)
         item.legend.addItem(bar, name)
         up, down = np.where(values >= 0, up + values, up), np.where(values < 0, down + values, down)
@@ -194,16 +194,11 @@ def path_graph(plot: pg.PlotWidget, graph: nx.DiGraph, theme: Theme) -> None:
 
 
 def _layout(graph: nx.DiGraph) -> dict[str, tuple[float, float]]:
-    """x = typical position in paths (rounded into columns), y spread within each column."""
-    columns: dict[int, list[str]] = {}
-    for name, data in graph.nodes(data=True):
-        columns.setdefault(int(round(data.get("position") or 0)), []).append(name)
-    positions = {}
-    for x, names in sorted(columns.items()):
-        names.sort(key=lambda n: -graph.nodes[n]["users"])
-        for i, name in enumerate(names):
-            positions[name] = (float(x) * 1.6, -float(i) * 1.1 + (len(names) - 1) * 0.55)
-    return positions
+    """x = order of typical position in paths; y staggered over five lanes so that neighbours'
+    labels never share a line (busiest event types in the middle lane)."""
+    ordered = sorted(graph.nodes, key=lambda n: (graph.nodes[n].get("position") or 0, -graph.nodes[n]["users"]))
+    lanes = (0.0, -1.3, 1.3, -2.6, 2.6)
+    return {name: (i * 1.0, lanes[i % len(lanes)]) for i, name in enumerate(ordered)}
 
 
 class _EdgeItem(pg.GraphicsObject):

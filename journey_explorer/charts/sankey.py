@@ -231,6 +231,11 @@ class SankeyWidget(pg.PlotWidget):
         plot.getViewBox().setMouseEnabled(x=False, y=False)
         self.item.hovered.connect(self._tooltip)
 
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.item.theme = theme
+        self.setBackground(theme.background)
+
     def setData(self, nodes: list[dict], links: list[dict], start_users: int, split: bool = False) -> None:
         self.item.setData(nodes, links, start_users, split)
         for header in self.headers:

@@ -18,11 +18,11 @@ from journey_explorer.io.base import SourceReader
 # Ordered: earlier patterns win. Matched against a normalised name (lower case, separators -> " ").
 USER_NAMES = ("case:concept:name", "user id", "userid", "user", "distinct id", "customer id", "client id",
               "account id", "visitor id", "member id", "person id", "case id", "caseid", "case", "anonymous id",
-              "device id", "uid")
+              "device id", "uid", "customer", "client", "account", "visitor", "member", "person")
 EVENT_NAMES = ("concept:name", "event name", "event type", "event", "activity", "action", "event action",
                "step", "name", "type")
 TIME_NAMES = ("time:timestamp", "timestamp", "event time", "event timestamp", "complete timestamp", "time",
-              "datetime", "date time", "occurred at", "created at", "ts", "date", "start timestamp")
+              "datetime", "date time", "occurred at", "created at", "ts", "date", "when", "start timestamp")
 SESSION_NAMES = ("session id", "sessionid", "session", "ga session id", "$session id", "visit id")
 INSERT_ID_NAMES = ("$insert id", "insert id", "message id", "messageid", "event id", "uuid")
 

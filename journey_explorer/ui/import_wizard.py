@@ -77,28 +77,38 @@ class SourcePage(QWizardPage):
         try:
             reader = open_source(path)
             preview = reader.preview(20)
-            mapping = guess_mapping(reader) if reader.fixed_mapping is None else reader.fixed_mapping
         except JourneyError as exc:
             self.banner.show_error(str(exc))
             self.preview_model.set_frame(pd.DataFrame())
+            self.reader = None
             self.completeChanged.emit()
             return
         self.reader = reader
+        try:
+            mapping = guess_mapping(reader) if reader.fixed_mapping is None else reader.fixed_mapping
+        except JourneyError as exc:          # not fatal: the user picks the columns below
+            mapping = None
+            self.banner.show_info(f"{exc}. Choose the columns below.")
         self.preview_model.set_frame(preview.astype(str))
         columns = reader.columns()
         for role, box in self.roles.items():
+            box.blockSignals(True)
             box.clear()
-            box.addItems(([NOT_SET] if role == "session" else []) + columns)
-            chosen = getattr(mapping, role, None)
-            if chosen:
-                box.setCurrentText(chosen)
-        flagged = personal_data_columns(columns, preview, mapping.mapped_columns)
+            box.addItems([NOT_SET] + columns)
+            chosen = getattr(mapping, role, None) if mapping else None
+            box.setCurrentText(chosen if chosen else NOT_SET)
+            box.blockSignals(False)
+            box.currentTextChanged.connect(self.completeChanged.emit)
+        mapped = mapping.mapped_columns if mapping else set()
+        flagged = personal_data_columns(columns, preview, mapped)
         self.personal.setText("Columns that look like personal data: " + ", ".join(flagged) +
                               ". Consider leaving them out or pseudonymising." if flagged else "")
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt API
-        return hasattr(self, "reader") and not self.banner.isVisible()
+        if getattr(self, "reader", None) is None:
+            return False
+        return all(self.roles[r].currentText() != NOT_SET for r in ("user", "event", "time"))
 
     def options(self) -> ImportOptions:
         fixed = self.reader.fixed_mapping is not None

@@ -283,8 +283,10 @@ class FlowsView(AnalysisView):
         return flows.run(log, replace(self.state, goal=self.goal()))
 
     def render(self, result) -> None:
-        self.sankey.setData(result.node_rows, result.link_rows, result.paths, split=result.spec.split is not None)
-        self.model.set_frame(result.links)
+        split = result.spec.split is not None
+        self.sankey.set_theme(self.explorer.theme)
+        self.sankey.setData(result.node_rows, result.link_rows, result.paths, split=split)
+        self.model.set_frame(result.links if split else result.links.drop(columns="group"))
 
     def node_menu(self, step: int, event: str, screen_pos) -> None:
         menu = QMenu(self)
@@ -495,8 +497,9 @@ class RetentionView(AnalysisView):
     def render(self, result) -> None:
         self.readout.setText(result.readout)
         curve = result.curve[result.curve["eligible"] > 0]
-        basic.line_chart(self.curve, [f"{result.spec.period} {p}" for p in curve["period"]],
+        basic.line_chart(self.curve, [str(p) for p in curve["period"]],
                          {"retained users": curve["share"].to_numpy()}, self.explorer.theme, percent=True)
+        self.curve.getPlotItem().getAxis("bottom").setLabel(f"{result.spec.period}s since start")
         if result.flattens_at is not None:
             self.curve.addItem(pg.InfiniteLine(result.flattens_at, angle=90,
                                                pen=pg.mkPen(self.explorer.theme.muted, style=Qt.PenStyle.DashLine)))

@@ -50,6 +50,8 @@ def format_cell(value) -> str:
     if isinstance(value, int) or (hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "iu"):
         return f"{int(value):,}"
     if isinstance(value, float):
+        if value.is_integer() and abs(value) >= 1:
+            return f"{int(value):,}"
         return f"{value:,.4g}" if abs(value) < 1 else f"{value:,.2f}"
     return str(value)
 

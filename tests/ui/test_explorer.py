@@ -1,0 +1,105 @@
+"""The explorer on the demo project: every view draws, controls change state and chart, drill-down."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF
+
+from journey_explorer.tasks import TaskRunner
+from journey_explorer.ui.main_window import MainWindow
+from journey_explorer.ui.views import FlowsView
+
+
+def settle(qtbot, runner: TaskRunner) -> None:
+    qtbot.waitUntil(lambda: not runner.busy, timeout=30_000)
+    qtbot.wait(50)
+
+
+@pytest.fixture
+def window(qtbot, demo_project_path):
+    win = MainWindow(demo_project_path)
+    qtbot.addWidget(win)
+    win.resize(1600, 1000)
+    win.show()
+    settle(qtbot, win.loader)
+    yield win
+    win.close()
+
+
+def test_every_view_draws_on_the_demo(window, qtbot):
+    for index, view in enumerate(window.views):
+        window.tabs.setCurrentIndex(index)
+        settle(qtbot, view.runner)
+        assert view.result is not None, view.title
+        assert not view.banner.isVisible(), (view.title, view.banner.text())
+        assert view.model.rowCount() > 0, view.title
+        image = view.grab().toImage()
+        assert image.width() > 500
+
+
+def test_changing_a_control_changes_state_and_chart(window, qtbot):
+    window.tabs.setCurrentIndex(1)
+    flows_view = window.views[1]
+    assert isinstance(flows_view, FlowsView)
+    settle(qtbot, flows_view.runner)
+    before = len(flows_view.sankey.item.boxes)
+    with qtbot.waitSignal(flows_view.runner.finished, timeout=30_000):
+        flows_view.steps.setValue(3)
+    qtbot.wait(50)
+    assert flows_view.state.steps == 3
+    assert {b.step for b in flows_view.sankey.item.boxes} == {1, 2, 3}
+    assert len(flows_view.sankey.item.boxes) < before
+
+
+def test_filter_bar_changes_every_number(window, qtbot):
+    overview = window.views[0]
+    settle(qtbot, overview.runner)
+    everyone = overview.result["users"]
+    with qtbot.waitSignal(overview.runner.finished, timeout=30_000):
+        window.segment.setText("channel=Partner Referral")
+        window.filters_changed()
+    assert 0 < overview.result["users"] < everyone
+
+
+def test_unknown_segment_shows_inline_error(window, qtbot):
+    overview = window.views[0]
+    with qtbot.waitSignal(overview.runner.failed, timeout=30_000):
+        window.segment.setText("nosuchproperty=1")
+        window.filters_changed()
+    assert overview.banner.isVisible() and "Unknown user property" in overview.banner.text()
+
+
+def test_sankey_node_click_drills_down(window, qtbot):
+    window.tabs.setCurrentIndex(1)
+    flows_view = window.views[1]
+    settle(qtbot, flows_view.runner)
+    box = max(flows_view.sankey.item.boxes, key=lambda b: b.users if b.step == 2 else -1)
+    with qtbot.waitSignal(flows_view.sankey.item.nodeClicked, timeout=5000) as signal:
+        class Click:
+            def pos(self):
+                return box.rect.center()
+
+            def screenPos(self):
+                return QPointF(100, 100)
+
+            def accept(self):
+                pass
+        flows_view.sankey.item.mouseClickEvent(Click())
+    assert signal.args[:2] == [2, box.event]
+    users = flows_view.users_of(2, box.event)
+    assert len(users) == box.users
+    flows_view._menu.close()
+    with qtbot.waitSignal(flows_view.runner.finished, timeout=30_000):
+        flows_view.start.setCurrentText(box.event)
+    assert flows_view.state.from_event == box.event
+    first = [b for b in flows_view.sankey.item.boxes if b.step == 1]
+    assert [b.event for b in first] == [box.event]
+    assert "users" in flows_view.sankey.item.describe(first[0].rect.center())
+
+
+def test_presentation_mode_hides_chrome(window, qtbot):
+    window.toggle_presentation(True)
+    assert not window.menuBar().isVisible() and not window.dock.isVisible()
+    assert window.explorer.theme.name == "presentation"
+    window.toggle_presentation(False)
+    assert window.dock.isVisible()

@@ -1,0 +1,72 @@
+"""The task bridge (result, error, cancel-on-restart) and an import through the wizard."""
+from __future__ import annotations
+
+import json
+import threading
+
+from journey_explorer.domain import JourneyError
+from journey_explorer.store.project import Project
+from journey_explorer.tasks import TaskRunner
+from journey_explorer.ui.import_wizard import ImportWizard
+from journey_explorer.ui.settings import Settings, load_settings, save_settings, settings_path
+
+
+def test_task_result_error_and_cancel(qtbot):
+    runner = TaskRunner()
+    with qtbot.waitSignal(runner.finished, timeout=5000) as done:
+        runner.start(lambda x, progress: x * 2, 21)
+    assert done.args == [42]
+    with qtbot.waitSignal(runner.failed, timeout=5000) as failed:
+        runner.start(lambda progress: (_ for _ in ()).throw(JourneyError("bad input here")))
+    assert failed.args == ["bad input here"]
+    release = threading.Event()
+    results = []
+    runner.finished.connect(results.append)
+
+    def slow(progress):
+        release.wait(5)
+        progress(0.5)          # raises Cancelled: a newer task was started
+        return "old"
+
+    runner.start(slow)
+    with qtbot.waitSignal(runner.finished, timeout=5000):
+        runner.start(lambda progress: "new")
+    release.set()
+    assert runner.wait(5000)
+    qtbot.wait(50)
+    assert results == ["new"]
+
+
+def test_settings_round_trip_and_migration():
+    settings = Settings(theme="dark")
+    settings.remember_project("/tmp/a.journey")
+    save_settings(settings)
+    assert load_settings().recent_projects[0].endswith("a.journey")
+    settings_path().write_text(json.dumps({"version": 1, "dark_mode": True}))
+    migrated = load_settings()
+    assert migrated.theme == "dark" and migrated.version == 2
+
+
+def test_wizard_imports_a_csv(qtbot, tmp_path):
+    source = tmp_path / "events.csv"
+    source.write_text("customer,action,when,email\nc1,open,2024-01-01T10:00:00Z,a@x.io\n"
+                      "c1,buy,2024-01-01T11:00:00Z,a@x.io\nc2,open,2024-01-02T10:00:00Z,b@x.io\n"
+                      "c2,oops,not a time,b@x.io\n")
+    project = tmp_path / "p.journey"
+    Project.create(project).close()
+    wizard = ImportWizard(project, str(source))
+    qtbot.addWidget(wizard)
+    page = wizard.source_page
+    assert page.isComplete()
+    assert page.roles["user"].currentText() == "customer" and page.roles["time"].currentText() == "when"
+    assert "email" in page.personal.text()
+    page.drop.setText("email")
+    wizard.show()
+    with qtbot.waitSignal(wizard.imported, timeout=30_000):
+        wizard.next()
+    summary = wizard.progress_page.summary
+    assert (summary.imported, summary.rejected) == (3, 1)
+    assert wizard.summary_page.rejected_model.rowCount() == 1
+    with Project.open(project) as p:
+        assert p.info().events == 3
+    wizard.close()
