@@ -554,7 +554,7 @@ class NorthStarView(AnalysisView):
         return box
 
     def build_options(self) -> None:
-        self.event = EventChoice(self.explorer)
+        self.event = EventChoice(self.explorer, "(the goal)")
         self.options.addWidget(QLabel("Critical event"))
         self.options.addWidget(self.event)
         self.event.currentTextChanged.connect(self.refresh)
