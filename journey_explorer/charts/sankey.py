@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPicture
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPicture
+from PySide6.QtWidgets import QGraphicsItem
 
 from journey_explorer.charts.theme import FAILURE, LIGHT, NEUTRAL, SUCCESS, Theme, category_colour
 
 NODE_WIDTH = 0.12          # in step units
+MIN_BAND_SHARE = 0.002     # bands thinner than this share of the start are not drawn (still in the table)
 GAP = 0.02                 # vertical gap between nodes, as a share of the height
 SPECIAL = {"Drop-off": NEUTRAL, "Other": "#BBBBBB", "Path start": "#CCCCCC"}
 
@@ -52,6 +54,8 @@ class SankeyItem(pg.GraphicsObject):
         self.start_users = 1
         self._bounds = QRectF(0, 0, 1, 1)
         self.setAcceptHoverEvents(True)
+        # Replaying hundreds of antialiased bands costs ~0.1 s: paint once into a cached pixmap.
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     # --- data -------------------------------------------------------------------------------------
 
@@ -96,6 +100,8 @@ class SankeyItem(pg.GraphicsObject):
         index = {(b.step, b.event, b.group): b for b in self.boxes}
         self.bands = []
         for link in sorted(links, key=lambda l: (l["step"], -l["users"])):
+            if link["users"] < MIN_BAND_SHARE * self.start_users:
+                continue       # invisible at any screen size, but costly to paint by the hundred
             source = index.get((link["step"], link["source"], link.get("group")))
             target = index.get((link["step"] + 1, link["target"], link.get("group")))
             if source is None or target is None:
@@ -132,10 +138,11 @@ class SankeyItem(pg.GraphicsObject):
         painter = QPainter(self.picture)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen)
-        for band in self.bands:
-            colour = QColor(band.colour)
-            colour.setAlpha(90)
-            painter.setBrush(QBrush(colour))
+        background = QColor(self.theme.background)
+        # Opaque colours pre-blended with the background look like 35 % alpha but paint ~3x faster;
+        # the widest bands go first so thin ones stay visible on top.
+        for band in sorted(self.bands, key=lambda b: -b.link["users"]):
+            painter.setBrush(QBrush(_blend(band.colour, background, 0.35)))
             painter.drawPath(band.path)
         for box in self.boxes:
             painter.setBrush(QBrush(self._colour(box.event, box.group, self._order)))
@@ -198,6 +205,12 @@ class SankeyItem(pg.GraphicsObject):
         if node is not None:
             event.accept()
             self.nodeClicked.emit(node.step, node.event, event.screenPos())
+
+
+def _blend(colour: QColor, background: QColor, amount: float) -> QColor:
+    """``amount`` of ``colour`` over ``background``, as an opaque colour."""
+    return QColor(*(round(getattr(colour, c)() * amount + getattr(background, c)() * (1 - amount))
+                    for c in ("red", "green", "blue")))
 
 
 def format_duration(seconds: float) -> str:

@@ -21,6 +21,7 @@ from journey_explorer.tasks import TaskRunner
 from journey_explorer.ui.widgets import Banner, make_table
 
 NOT_SET = "(none)"
+GUI_CHUNK_ROWS = 100_000     # smaller chunks: the import worker never holds the GIL long enough to stall the window
 
 
 class SourcePage(QWizardPage):
@@ -121,7 +122,8 @@ class SourcePage(QWizardPage):
             time_format=self.time_format.text().strip() or None, timezone=self.timezone.text().strip() or "UTC",
             date_order=None if self.date_order.currentText() == "detect" else self.date_order.currentText(),
             pseudonymize=self.pseudonymize.isChecked(),
-            drop_columns=tuple(c.strip() for c in self.drop.text().split(",") if c.strip()))
+            drop_columns=tuple(c.strip() for c in self.drop.text().split(",") if c.strip()),
+            chunk_rows=GUI_CHUNK_ROWS)
 
 
 class ProgressPage(QWizardPage):

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMenu,
                                QMessageBox, QSlider, QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
@@ -57,6 +57,7 @@ class AnalysisView(QWidget):
     """Options row, inline banner, chart above a table of the same numbers."""
 
     title = ""
+    drawn = Signal()           # the chart and table show the latest result
 
     def __init__(self, explorer: Explorer):
         super().__init__()
@@ -125,10 +126,17 @@ class AnalysisView(QWidget):
 
     def _show_result(self, result) -> None:
         self.result = result
+        # Draw on the next turn of the event loop, so input and timers queued meanwhile go first.
+        QTimer.singleShot(0, lambda: self._draw(result))
+
+    def _draw(self, result) -> None:
+        if result is not self.result:
+            return                 # a newer result arrived in between
         try:
             self.render(result)
         except Exception as exc:  # noqa: BLE001 - a drawing problem must not take the window down
             self._show_error(f"Could not draw this view: {exc}")
+        self.drawn.emit()
 
     def _show_error(self, message: str) -> None:
         self.banner.show_error(message)

@@ -43,7 +43,7 @@ def test_changing_a_control_changes_state_and_chart(window, qtbot):
     assert isinstance(flows_view, FlowsView)
     settle(qtbot, flows_view.runner)
     before = len(flows_view.sankey.item.boxes)
-    with qtbot.waitSignal(flows_view.runner.finished, timeout=30_000):
+    with qtbot.waitSignal(flows_view.drawn, timeout=30_000):
         flows_view.steps.setValue(3)
     qtbot.wait(50)
     assert flows_view.state.steps == 3
@@ -55,7 +55,7 @@ def test_filter_bar_changes_every_number(window, qtbot):
     overview = window.views[0]
     settle(qtbot, overview.runner)
     everyone = overview.result["users"]
-    with qtbot.waitSignal(overview.runner.finished, timeout=30_000):
+    with qtbot.waitSignal(overview.drawn, timeout=30_000):
         window.segment.setText("channel=Partner Referral")
         window.filters_changed()
     assert 0 < overview.result["users"] < everyone
@@ -89,7 +89,7 @@ def test_sankey_node_click_drills_down(window, qtbot):
     users = flows_view.users_of(2, box.event)
     assert len(users) == box.users
     flows_view._menu.close()
-    with qtbot.waitSignal(flows_view.runner.finished, timeout=30_000):
+    with qtbot.waitSignal(flows_view.drawn, timeout=30_000):
         flows_view.start.setCurrentText(box.event)
     assert flows_view.state.from_event == box.event
     first = [b for b in flows_view.sankey.item.boxes if b.step == 1]

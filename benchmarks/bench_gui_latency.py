@@ -1,0 +1,111 @@
+"""How long the GUI thread is blocked while heavy work runs in the background.
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui_latency.py --events 1000000
+
+A QTimer ticks every 10 ms on the GUI thread; the longest gap between ticks is the longest time the
+window could not respond. Measured during (1) a 1M-event import run through the task bridge, as the
+import wizard does, and (2) a flow recompute in the explorer window on the imported project.
+Target (issue 4): no gap above 100 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+class Probe:
+    """Records the gaps between timer ticks on the GUI thread."""
+
+    def __init__(self, interval_ms: int = 10):
+        from PySide6.QtCore import QTimer
+        self.timer = QTimer()
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.tick)
+        self.gaps: list[float] = []
+        self.last = None
+
+    def tick(self) -> None:
+        now = time.perf_counter()
+        if self.last is not None:
+            self.gaps.append(now - self.last)
+        self.last = now
+
+    def start(self) -> None:
+        self.gaps, self.last = [], None
+        self.timer.start()
+
+    def stop(self) -> tuple[float, float]:
+        self.timer.stop()
+        gaps = sorted(self.gaps) or [0.0]
+        return gaps[-1] * 1000, gaps[int(len(gaps) * 0.99) - 1 if len(gaps) > 1 else 0] * 1000
+
+
+def run_until(app, done) -> None:
+    while not done():
+        app.processEvents()
+        time.sleep(0.001)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    args = parser.parse_args()
+    os.environ.setdefault("JOURNEY_EXPLORER_SETTINGS_DIR", tempfile.mkdtemp())
+    from PySide6.QtWidgets import QApplication
+
+    from bench_import import generate_csv
+    from journey_explorer.domain import ImportOptions
+    from journey_explorer.store.importer import import_file
+    from journey_explorer.ui.import_wizard import GUI_CHUNK_ROWS
+    from journey_explorer.tasks import TaskRunner
+    from journey_explorer.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    probe = Probe()
+    with tempfile.TemporaryDirectory(prefix="journey-bench-") as folder:
+        csv, project = Path(folder) / "events.csv", Path(folder) / "bench.journey"
+        generate_csv(csv, args.events, max(args.events // 5, 1))
+        runner = TaskRunner()
+        finished = []
+        runner.finished.connect(finished.append)
+        runner.failed.connect(finished.append)
+        probe.start()
+        started = time.perf_counter()
+        options = ImportOptions(chunk_rows=GUI_CHUNK_ROWS)          # what the import wizard uses
+        runner.start(lambda progress: import_file(project, csv, options, progress=lambda f, n: progress(f)))
+        run_until(app, lambda: finished)
+        worst, p99 = probe.stop()
+        print(f"import of {args.events:,} events: {time.perf_counter() - started:.1f} s, "
+              f"GUI thread longest gap {worst:.0f} ms (p99 {p99:.0f} ms)")
+
+        window = MainWindow(project)
+        window.resize(1600, 1000)
+        window.show()
+        run_until(app, lambda: not window.loader.busy)
+        app.processEvents()
+        window.tabs.setCurrentIndex(1)
+        flows_view = window.views[1]
+        run_until(app, lambda: not flows_view.runner.busy)
+        app.processEvents()
+        probe.start()
+        started = time.perf_counter()
+        flows_view.steps.setValue(10)
+        run_until(app, lambda: not flows_view.runner.busy)
+        for _ in range(20):
+            app.processEvents()
+            time.sleep(0.005)
+        worst, p99 = probe.stop()
+        print(f"flow recompute (10 steps): {time.perf_counter() - started:.2f} s, "
+              f"GUI thread longest gap {worst:.0f} ms (p99 {p99:.0f} ms)")
+        window.close()
+
+
+if __name__ == "__main__":
+    main()
