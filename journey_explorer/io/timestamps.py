@@ -2,16 +2,31 @@
 
 Supported: ISO 8601 with or without offsets (mixed offsets in one column convert correctly),
 ``YYYY/MM/DD hh:mm:ss.fff``, day-first or month-first dates once the order is known, epoch seconds /
-milliseconds / microseconds (decided by magnitude), datetimes already parsed by a reader (Excel,
-Parquet), and any explicit strptime pattern. Naive times are read in the chosen IANA timezone.
-Bad values are not exceptions: they come back with ``ok=False`` and a reason, so the importer can
-reject that row and go on.
+milliseconds / microseconds (decided by magnitude), a few common textual layouts ("22-Oct-2014
+11:15"), datetimes already parsed by a reader (Excel, Parquet), and any explicit strptime pattern.
+
+Rules that hold everywhere:
+
+* Naive times are wall-clock times in the chosen IANA ``timezone``. At the autumn DST change a wall
+  time that happens twice is read as the *second* occurrence (standard time, pandas'
+  ``ambiguous=False``), a spring-forward time that never happened is moved forward to the first
+  valid instant (``nonexistent="shift_forward"``). Both choices are per value and deterministic.
+* Sub-millisecond digits are dropped (floored), so results never depend on rounding direction.
+* Bad values are not exceptions: they come back with ``ok=False`` and a short reason, so the
+  importer can reject that row and go on. Only a decision the user has to make (day/month order)
+  or a bad option (unknown timezone, invalid pattern) raises.
+
+Example::
+
+    >>> parse_times(pd.Series(["2024-03-01T10:00:00+01:00", "oops"])).ms[0]
+    np.int64(1709283600000)
 """
 from __future__ import annotations
 
 import re
 import warnings
 from dataclasses import dataclass
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -21,38 +36,62 @@ from journey_explorer.domain import AmbiguousDateOrder, InputError
 
 SAMPLE_SIZE = 2000
 EPOCH_FORMATS = ("epoch_s", "epoch_ms", "epoch_us")
-_NUMERIC = re.compile(r"^[-+]?\d+(\.\d+)?$")
-_DAY_MONTH = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{2}|\d{4})(?:[ T](.*))?$")
-_SLASH_YMD = re.compile(r"^\d{4}/\d{1,2}/\d{1,2}")
-_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
-_TIME_PARTS = ("%H:%M:%S.%f", "%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p")
+DATE_ORDERS = ("dmy", "mdy")
+# 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999Z: anything outside is not a timestamp.
+MIN_MS, MAX_MS = -62_135_596_800_000, 253_402_300_799_999
+_MICROS_PER_UNIT = {"epoch_s": 1_000_000.0, "epoch_ms": 1_000.0, "epoch_us": 1.0}
+_MS_PER_UNIT = {"epoch_s": 1_000, "epoch_ms": 1}          # integer path; µs is divided
+
+# ASCII digits only: \d would also accept Arabic-Indic and other Unicode digits.
+_NUMBER = re.compile(r"^[-+]?[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$")
+_COMPACT_DATE = re.compile(r"^(?:19|20)[0-9]{6}(?:[0-9]{6})?$")          # 20240301, 20240301101500
+_SLASH_YMD = re.compile(r"^[0-9]{4}/[0-9]{1,2}/[0-9]{1,2}")
+_DAY_MONTH = re.compile(r"^([0-9]{1,2})([/.\-])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})(?:$|[ T])")
+# An offset only counts after a time with minutes, so the "-15" of "2024-01-15" is not one.
+_OFFSET_AT_END = r"(?:[Zz]|:[0-9]{2}(?:[.,][0-9]+)?\s*[+-][0-9]{2}(?::?[0-9]{2})?)\s*$"
+_TIME_LAYOUTS = ("%H:%M:%S.%f", "%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p")
+# Layouts tried when a column is neither ISO, epoch nor numeric day/month (kind "strptime").
+_STRPTIME_CANDIDATES = (
+    "%Y%m%d%H%M%S", "%Y%m%d",
+    "%d-%b-%Y %H:%M:%S.%f", "%d-%b-%Y %H:%M:%S", "%d-%b-%Y %H:%M", "%d-%b-%Y", "%d-%b-%y %H:%M", "%d-%b-%y",
+    "%d %b %Y %H:%M:%S", "%d %b %Y %H:%M", "%d %b %Y", "%d %B %Y %H:%M:%S", "%d %B %Y %H:%M", "%d %B %Y",
+    "%b %d, %Y %H:%M:%S", "%b %d, %Y %I:%M:%S %p", "%b %d, %Y %I:%M %p", "%b %d, %Y",
+    "%B %d, %Y %H:%M:%S", "%B %d, %Y %I:%M:%S %p", "%B %d, %Y",
+    "%a, %d %b %Y %H:%M:%S %z", "%a %b %d %H:%M:%S %Y", "%Y.%m.%d %H:%M:%S", "%Y.%m.%d",
+)
 
 
 @dataclass
 class ParsedTimes:
     ms: np.ndarray          # int64 UTC milliseconds; undefined where ok is False
     ok: np.ndarray          # bool
-    reasons: np.ndarray     # object: "" where ok, else why not
+    reasons: np.ndarray     # object: "" where ok, else why not ("missing time", "unparseable time 'x'")
 
 
 @dataclass
 class TimeFormatGuess:
-    """What a column's values look like. ``kind``: iso, slash_ymd, dmy, mdy, day_month (order
-    unknown), epoch_s, epoch_ms, epoch_us, datetime (already parsed), or unknown."""
+    """How a column's values look.
+
+    ``kind``: "iso" (also for values that are already datetimes, and the fallback when nothing
+    fits), "epoch_s" / "epoch_ms" / "epoch_us", "slash_ymd", "dmy", "mdy" or "strptime" (then
+    ``format`` holds the pattern). ``ambiguous_day_month`` means the day/month order could not be
+    decided (``kind`` is then "dmy" only as a placeholder): ``parse_times`` refuses such a column
+    unless the caller gives ``date_order``. ``mixed_day_month`` says why: some values only fit
+    day-first and others only month-first. ``example`` is a value that shows the point.
+    """
 
     kind: str
     format: str | None = None
     ambiguous_day_month: bool = False
     example: str | None = None
+    mixed_day_month: bool = False
 
 
-def _text_sample(values: pd.Series) -> pd.Series:
-    sample = values.dropna().head(SAMPLE_SIZE * 2).astype(str).str.strip()
-    return sample[sample != ""].head(SAMPLE_SIZE)
+# --- detection ------------------------------------------------------------------------------------
 
 
 def epoch_unit(magnitude: float) -> str:
-    """Seconds ~1e9, milliseconds ~1e12, microseconds ~1e15 (today's dates).
+    """Seconds ~1e9, milliseconds ~1e12, microseconds ~1e15 (for dates of our era).
 
     >>> epoch_unit(1.7e9), epoch_unit(1.7e12), epoch_unit(1.7e15)
     ('epoch_s', 'epoch_ms', 'epoch_us')
@@ -65,36 +104,128 @@ def epoch_unit(magnitude: float) -> str:
 
 
 def detect_time_format(sample: pd.Series) -> TimeFormatGuess:
-    """Look at up to 2000 non-empty values and say how to read them."""
+    """Look at up to 2000 non-empty values and say how to read them (see ``TimeFormatGuess``)."""
+    sample = pd.Series(sample)
     if pd.api.types.is_datetime64_any_dtype(sample.dtype):
-        return TimeFormatGuess("datetime")
-    if pd.api.types.is_numeric_dtype(sample.dtype) and not pd.api.types.is_bool_dtype(sample.dtype):
-        values = pd.to_numeric(sample, errors="coerce").dropna()
-        return TimeFormatGuess(epoch_unit(float(values.abs().median())) if len(values) else "unknown")
-    text = _text_sample(sample)
+        return TimeFormatGuess("iso", example=_first_text(sample.dropna()))
+    if _is_number_dtype(sample.dtype):
+        numbers = pd.to_numeric(sample, errors="coerce").dropna()
+        magnitude = float(numbers.abs().median()) if len(numbers) else 0.0
+        return TimeFormatGuess(epoch_unit(magnitude), example=_first_text(numbers))
+    values = sample.dropna().head(SAMPLE_SIZE * 2)
+    objects = values[~values.map(lambda v: isinstance(v, str))] if values.dtype == object else values[:0]
+    if len(objects) > len(values) / 2:          # Excel cells that are datetimes or numbers
+        return detect_time_format(_typed(objects))
+    text = values.astype("str").str.strip()
+    text = text[text != ""].head(SAMPLE_SIZE)
     if text.empty:
-        return TimeFormatGuess("unknown")
+        return TimeFormatGuess("iso")
+    return _guess_from_text(text)
+
+
+def _first_text(values: pd.Series) -> str | None:
+    return str(values.iloc[0]) if len(values) else None
+
+
+def _is_number_dtype(dtype) -> bool:
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+
+
+def _typed(objects: pd.Series) -> pd.Series:
+    """Object cells as a datetime or numeric Series, whichever most of them are."""
+    is_datetime = objects.map(lambda v: isinstance(v, (datetime, date, pd.Timestamp)))
+    if is_datetime.mean() >= 0.5:
+        return _objects_to_utc(objects[is_datetime], "UTC")
+    return pd.to_numeric(objects, errors="coerce")
+
+
+def _guess_from_text(text: pd.Series) -> TimeFormatGuess:
+    """Decide the kind from stripped, non-empty strings; the first rule a majority fits wins."""
     example = str(text.iloc[0])
-    numeric = text.str.match(_NUMERIC)
-    if numeric.mean() > 0.5:
-        magnitude = float(pd.to_numeric(text[numeric]).abs().median())
+    is_number = text.str.match(_NUMBER)
+    if is_number.mean() > 0.5:
+        compact = _guess_compact_date(text[is_number])
+        if compact:
+            return compact
+        magnitude = float(pd.to_numeric(text[is_number], errors="coerce").abs().median())
         return TimeFormatGuess(epoch_unit(magnitude), example=example)
     if text.str.match(_SLASH_YMD).mean() > 0.5:
         return TimeFormatGuess("slash_ymd", example=example)
+    day_month = _guess_day_month(text)
+    if day_month:
+        return day_month
+    if _iso_share(text) > 0.5:
+        return TimeFormatGuess("iso", example=example)
+    return _guess_strptime(text) or TimeFormatGuess("iso", example=example)
+
+
+def _guess_compact_date(numbers: pd.Series) -> TimeFormatGuess | None:
+    """20240301 / 20240301101500 are dates, not epoch seconds of 1970."""
+    if not numbers.str.match(_COMPACT_DATE).all():
+        return None
+    pattern = "%Y%m%d%H%M%S" if numbers.str.len().max() == 14 else "%Y%m%d"
+    parsed = _quiet_to_datetime(numbers, format=pattern, errors="coerce")
+    if parsed.notna().all():
+        return TimeFormatGuess("strptime", format=pattern, example=str(numbers.iloc[0]))
+    return None
+
+
+def _guess_day_month(text: pd.Series) -> TimeFormatGuess | None:
+    """Numeric dates such as 03/04/2024: decided only by a field that is greater than 12."""
     parts = text.str.extract(_DAY_MONTH).dropna(subset=[0])
-    if len(parts) > len(text) * 0.5:
-        first, second = parts[0].astype(int), parts[2].astype(int)
-        if (first > 12).any() and not (second > 12).any():
-            return TimeFormatGuess("dmy", example=example)
-        if (second > 12).any() and not (first > 12).any():
-            return TimeFormatGuess("mdy", example=example)
-        if not (first > 12).any() and not (second > 12).any():
-            return TimeFormatGuess("day_month", ambiguous_day_month=True, example=example)
-        return TimeFormatGuess("unknown", example=example)   # both orders seen: not one format
-    return TimeFormatGuess("iso", example=example)
+    if len(parts) <= len(text) / 2:
+        return None
+    first, second = parts[0].astype("int64"), parts[2].astype("int64")
+    day_first, month_first = first > 12, second > 12
+    layout = _layout_of(text.loc[parts.index])
+    if day_first.any() and month_first.any():
+        return TimeFormatGuess("dmy", ambiguous_day_month=True, mixed_day_month=True,
+                               example=f"{text.loc[day_first.idxmax()]}' and '{text.loc[month_first.idxmax()]}")
+    if day_first.any():
+        return TimeFormatGuess("dmy", format=_day_month_format(layout, True),
+                               example=str(text.loc[day_first.idxmax()]))
+    if month_first.any():
+        return TimeFormatGuess("mdy", format=_day_month_format(layout, False),
+                               example=str(text.loc[month_first.idxmax()]))
+    return TimeFormatGuess("dmy", ambiguous_day_month=True, example=str(text.loc[parts.index[0]]))
+
+
+def _layout_of(text: pd.Series) -> str | None:
+    """The strptime pattern (written day-first) that reads most of ``text``, if any."""
+    best, best_count = None, 0
+    for pattern in _day_month_patterns(dayfirst=True):
+        count = int(_quiet_to_datetime(text.head(50), format=pattern, errors="coerce").notna().sum())
+        if count > best_count:
+            best, best_count = pattern, count
+    return best
+
+
+def _day_month_format(layout: str | None, dayfirst: bool) -> str | None:
+    if layout is None or dayfirst:
+        return layout
+    return layout.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+
+
+def _iso_share(text: pd.Series) -> float:
+    return float(_quiet_to_datetime(text, format="ISO8601", utc=True, errors="coerce").notna().mean())
+
+
+def _guess_strptime(text: pd.Series) -> TimeFormatGuess | None:
+    """The common textual layout that reads most of the sample (more than half), if any."""
+    head = text.head(200)
+    shares = {pattern: _quiet_to_datetime(head, format=pattern, errors="coerce", utc="%z" in pattern)
+              .notna().mean() for pattern in _STRPTIME_CANDIDATES}
+    pattern, share = max(shares.items(), key=lambda item: item[1])
+    if share > 0.5:
+        return TimeFormatGuess("strptime", format=pattern, example=str(text.iloc[0]))
+    return None
+
+
+# --- options --------------------------------------------------------------------------------------
 
 
 def check_timezone(timezone: str) -> str:
+    """Return ``timezone`` if it is a known IANA name, else raise ``InputError`` naming it."""
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
@@ -103,142 +234,348 @@ def check_timezone(timezone: str) -> str:
     return timezone
 
 
+def _check_options(time_format: str | None, date_order: str | None) -> None:
+    if date_order is not None and date_order not in DATE_ORDERS:
+        raise InputError(f"unknown date order '{date_order}' (use dmy or mdy)")
+    if time_format is None or time_format in EPOCH_FORMATS:
+        return
+    if "%" not in time_format:
+        raise InputError(f"invalid --time-format '{time_format}': give a strptime pattern such as "
+                         "'%d/%m/%Y %H:%M' or one of epoch_s, epoch_ms, epoch_us")
+    try:
+        _quiet_to_datetime(pd.Series(["0"]), format=time_format, errors="coerce")
+    except ValueError as exc:
+        raise InputError(f"invalid --time-format '{time_format}': {exc}") from None
+
+
+def _ambiguous_error(guess: TimeFormatGuess, column: str | None, first_line: int | None):
+    where = f" in column '{column}'" if column else ""
+    if guess.mixed_day_month:
+        problem = f"dates{where} such as '{guess.example}' put the day first in some rows and the month first in others"
+    else:
+        problem = f"dates{where} such as '{guess.example}' fit both day/month and month/day order"
+    return AmbiguousDateOrder(f"{problem}; choose the order with --date-order dmy or --date-order mdy "
+                              "(or give an exact --time-format such as '%d/%m/%Y %H:%M')",
+                              line=first_line, column=column)
+
+
+# --- parsing --------------------------------------------------------------------------------------
+
+
 def parse_times(values: pd.Series, *, time_format: str | None = None, timezone: str = "UTC",
                 date_order: str | None = None, guess: TimeFormatGuess | None = None,
                 column: str | None = None, first_line: int | None = None) -> ParsedTimes:
     """Parse a column into UTC milliseconds.
 
-    ``time_format``: None (detect, or use ``guess``), "epoch_s" / "epoch_ms" / "epoch_us", or a
-    strptime pattern. ``date_order`` ("dmy"/"mdy") settles dates like 03/04/2024; without it such a
-    column raises ``AmbiguousDateOrder``. Naive times are in ``timezone``; at a DST change an
-    ambiguous local time is read as the first of the two, a non-existent one is moved forward.
+    ``time_format``: None (use ``guess``, or detect), "epoch_s" / "epoch_ms" / "epoch_us", or a
+    strptime pattern. ``date_order`` ("dmy"/"mdy") settles dates like 03/04/2024; without it such
+    a column raises ``AmbiguousDateOrder`` (``column`` and ``first_line`` locate the message).
+    Naive times are in ``timezone`` (see the module docstring for DST).
     """
     check_timezone(timezone)
-    values = values.reset_index(drop=True)
-    if time_format in EPOCH_FORMATS:
-        stamps = _from_epoch(values, time_format)
-    elif time_format:
-        stamps = _from_pattern(values, time_format, timezone)
+    _check_options(time_format, date_order)
+    values = pd.Series(values).reset_index(drop=True)
+    times = _Times(len(values))
+    if time_format is None and guess is None and not pd.api.types.is_datetime64_any_dtype(values.dtype):
+        guess = detect_time_format(values)
+    context = _Context(time_format, timezone, date_order, guess, column, first_line)
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        times.put(slice(None), *_stamps_to_ms(_to_utc(values, timezone)))
+    elif _is_number_dtype(values.dtype) and not _is_pattern(time_format):
+        times.put(slice(None), *_epoch_numbers(_number_array(values), context.epoch_unit))
     else:
-        guess = guess or detect_time_format(values)
-        stamps = _from_guess(values, guess, timezone, date_order, column, first_line)
-    return _result(values, stamps)
+        _parse_mixed(values, context, times)
+    return times.finish(values)
 
 
-def _from_guess(values: pd.Series, guess: TimeFormatGuess, timezone: str, date_order: str | None,
-                column: str | None, first_line: int | None) -> pd.Series:
-    kind = guess.kind
-    if kind == "datetime" or pd.api.types.is_datetime64_any_dtype(values.dtype):
-        return _localise(pd.to_datetime(values, errors="coerce"), timezone)
-    if kind in EPOCH_FORMATS:
-        return _from_epoch(values, None)
-    if kind == "day_month":
-        if date_order not in ("dmy", "mdy"):
-            where = f" in column '{column}'" if column else ""
-            raise AmbiguousDateOrder(
-                f"dates like '{guess.example}'{where} could be day/month or month/day; choose the order "
-                "with --date-order dmy or --date-order mdy (or give --time-format)",
-                line=first_line, column=column)
-        kind = date_order
-    if kind in ("dmy", "mdy"):
-        return _day_month(values, dayfirst=(kind == "dmy"), timezone=timezone)
-    text = values.astype(object)
-    if kind == "slash_ymd":
-        text = text.str.replace("/", "-", n=2, regex=False)
-    stamps = _iso(text, timezone)
-    failed = stamps.isna()
-    if failed.any():      # second chance for the few values with stray spaces
-        retry = failed & text.notna()
-        if retry.any():
-            stamps[retry] = _iso(_clean(text[retry]), timezone)
+def _number_array(values: pd.Series) -> np.ndarray:
+    """int64 when the column holds integers without gaps (exact), else float64 with NaN."""
+    if pd.api.types.is_signed_integer_dtype(values.dtype) and not values.isna().any():
+        return values.to_numpy(dtype="int64")
+    return values.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _is_pattern(time_format: str | None) -> bool:
+    return bool(time_format) and time_format not in EPOCH_FORMATS
+
+
+@dataclass
+class _Context:
+    """The caller's choices, carried through the parsing helpers."""
+
+    time_format: str | None
+    timezone: str
+    date_order: str | None
+    guess: TimeFormatGuess | None
+    column: str | None
+    first_line: int | None
+
+    @property
+    def epoch_unit(self) -> str | None:
+        """The unit the caller chose, or None: each number's own magnitude decides."""
+        return self.time_format if self.time_format in EPOCH_FORMATS else None
+
+
+class _Times:
+    """Results filled in piece by piece; reasons are written once at the end."""
+
+    def __init__(self, size: int):
+        self.ms = np.zeros(size, dtype=np.int64)
+        self.ok = np.zeros(size, dtype=bool)
+        self.out_of_range = np.zeros(size, dtype=bool)
+
+    def put(self, where, ms: np.ndarray, ok: np.ndarray, out_of_range: np.ndarray | None = None) -> None:
+        self.ms[where] = np.where(ok, ms, 0)
+        self.ok[where] = ok
+        if out_of_range is not None:
+            self.out_of_range[where] = out_of_range
+
+    def finish(self, values: pd.Series) -> ParsedTimes:
+        reasons = np.full(len(self.ok), "", dtype=object)
+        bad = np.flatnonzero(~self.ok)
+        if len(bad):
+            raw = values.iloc[bad]
+            text = raw.astype("str").str.strip().str.slice(0, 40)
+            missing = (raw.isna() | (text == "")).to_numpy()
+            label = np.where(self.out_of_range[bad], "time out of range '", "unparseable time '").astype(object)
+            described = (label + text.fillna("").to_numpy(dtype=object) + "'").astype(object)
+            reasons[bad] = np.where(missing, "missing time", described)
+        return ParsedTimes(ms=self.ms, ok=self.ok, reasons=reasons)
+
+
+def _parse_mixed(values: pd.Series, context: _Context, times: _Times) -> None:
+    """Text, plus (in object columns from Excel/JSON) cells that are datetimes or numbers."""
+    is_text, is_datetime, is_number = _cell_types(values)
+    if is_datetime.any():
+        stamps = _objects_to_utc(values[is_datetime], context.timezone)
+        times.put(is_datetime, *_stamps_to_ms(stamps))
+    if is_number.any():
+        numbers = pd.to_numeric(values[is_number], errors="coerce")
+        times.put(is_number, *_epoch_numbers(numbers.to_numpy(dtype="float64"), context.epoch_unit))
+    if is_text.any():
+        text = values[is_text] if is_text.all() else values[is_text].reset_index(drop=True)
+        times.put(is_text, *_parse_text(text.astype("str"), context))
+
+
+def _cell_types(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Masks of text, datetime and number cells (missing cells count as text; they fail later)."""
+    size = len(values)
+    nothing = np.zeros(size, dtype=bool)
+    if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        return np.ones(size, dtype=bool), nothing, nothing
+    objects = values.to_numpy()
+    is_datetime = np.fromiter((isinstance(v, (datetime, date, np.datetime64)) for v in objects), bool, size)
+    is_number = np.fromiter((isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+                             and v == v for v in objects), bool, size)      # v == v drops NaN
+    return ~is_datetime & ~is_number, is_datetime, is_number
+
+
+def _parse_text(text: pd.Series, context: _Context) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Strings (missing values allowed) by the explicit format or the guessed kind."""
+    if context.time_format in EPOCH_FORMATS:
+        return _epoch_text(text, context.time_format)
+    if context.time_format:
+        return _stamps_to_ms(_from_pattern(text, context.time_format, context.timezone))
+    guess = context.guess or TimeFormatGuess("iso")
+    if guess.kind in EPOCH_FORMATS:
+        return _epoch_text(text, None)
+    if guess.kind == "strptime" and guess.format:
+        return _stamps_to_ms(_from_pattern(text, guess.format, context.timezone))
+    if guess.kind in DATE_ORDERS:
+        if guess.ambiguous_day_month and context.date_order is None:
+            raise _ambiguous_error(guess, context.column, context.first_line)
+        dayfirst = (context.date_order or guess.kind) == "dmy"
+        preferred = guess.format if context.date_order in (None, guess.kind) else None
+        return _day_month(text, dayfirst, context.timezone, preferred)
+    return _iso(text, context.timezone)
+
+
+def _iso(text: pd.Series, timezone: str) -> tuple[np.ndarray, np.ndarray, None]:
+    """ISO 8601 in one vectorised pass; a second pass on cleaned-up text for the few that failed."""
+    ms, ok = _stamps_to_ms(_iso_pass(text, timezone))[:2]
+    retry = ~ok & text.notna().to_numpy()
+    if retry.any():
+        retry_ms, retry_ok = _stamps_to_ms(_iso_pass(_tidy_iso(text[retry]), timezone))[:2]
+        ms[retry], ok[retry] = retry_ms, retry_ok
+    return ms, ok, None
+
+
+def _iso_pass(text: pd.Series, timezone: str) -> pd.Series:
+    """Values with an offset (or Z) become UTC by it; naive ones are wall time in ``timezone``."""
+    stamps = _quiet_to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+    if timezone == "UTC":
+        return stamps
+    naive = ~text.str.contains(_OFFSET_AT_END, na=False, regex=True).to_numpy()
+    if naive.any():     # with utc=True pandas read naive values as UTC; re-read them as local time
+        local = _localise(stamps[naive].dt.tz_localize(None), timezone)
+        stamps = stamps.astype(local.dtype) if stamps.dtype != local.dtype else stamps
+        stamps[naive] = local
     return stamps
 
 
-def _clean(values: pd.Series) -> pd.Series:
-    text = values.astype(object).where(values.notna(), None)
-    return pd.Series(text, dtype=object).map(lambda v: v.strip() if isinstance(v, str) else v)
+def _tidy_iso(text: pd.Series) -> pd.Series:
+    """Near-ISO spellings: 2014/10/22, decimal comma, lower-case t/z, a trailing UTC/GMT, and
+    nanosecond digits in years that nanoseconds cannot reach (cut to microseconds; we keep ms)."""
+    text = text.str.strip()
+    text = text.str.replace(r"(\.[0-9]{6})[0-9]+", r"\1", regex=True)
+    text = text.str.replace(r"^([0-9]{4})/([0-9]{1,2})/([0-9]{1,2})", r"\1-\2-\3", regex=True)
+    text = text.str.replace(r"(:[0-9]{2}),([0-9])", r"\1.\2", regex=True)
+    text = text.str.replace(r"^([0-9-]{8,10})t", r"\1T", regex=True)
+    return text.str.replace(r"\s*(?:[Zz]|UTC|GMT)$", "Z", regex=True)
 
 
-def _iso(text: pd.Series, timezone: str) -> pd.Series:
-    """ISO 8601 in one vectorised pass; offsets are honoured, naive values are in ``timezone``."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if timezone == "UTC":
-            return pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
-        has_offset = text.str.contains(_OFFSET, na=False)
-        out = pd.to_datetime(text.where(has_offset), format="ISO8601", utc=True, errors="coerce")
-        naive = pd.to_datetime(text.where(~has_offset), format="ISO8601", errors="coerce")
-        return out.where(has_offset, _localise(naive, timezone))
+def _day_month(text: pd.Series, dayfirst: bool, timezone: str,
+               preferred: str | None) -> tuple[np.ndarray, np.ndarray, None]:
+    """Dates like 22/10/2014 14:05 in a known order; separators / . - and several time layouts.
 
-
-def _day_month(values: pd.Series, *, dayfirst: bool, timezone: str) -> pd.Series:
-    """Dates like 22/10/2014 14:05 with a known order; separators / . - and several time layouts."""
-    text = _clean(values)
-    date = "%d{0}%m{0}%Y" if dayfirst else "%m{0}%d{0}%Y"
-    result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for separator in "/.-":
-            for year in ("%Y", "%y"):
-                day_part = date.format(separator).replace("%Y", year)
-                for pattern in [day_part] + [f"{day_part} {t}" for t in _TIME_PARTS]:
-                    todo = result.isna() & text.notna()
-                    if not todo.any():
-                        break
-                    parsed = pd.to_datetime(text[todo], format=pattern, errors="coerce")
-                    result[todo] = parsed.astype("datetime64[ns]")
-    return _localise(result, timezone)
-
-
-def _from_pattern(values: pd.Series, pattern: str, timezone: str) -> pd.Series:
-    text = _clean(values)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if "%z" in pattern or "%Z" in pattern:
-            return pd.to_datetime(text, format=pattern, utc=True, errors="coerce")
-        try:
-            parsed = pd.to_datetime(text, format=pattern, errors="coerce")
-        except ValueError as exc:
-            raise InputError(f"invalid --time-format '{pattern}': {exc}") from None
-    return _localise(parsed, timezone)
-
-
-def _from_epoch(values: pd.Series, unit: str | None) -> pd.Series:
-    """Epoch numbers in ``unit``; with None, each value's unit follows from its magnitude."""
-    numbers = pd.to_numeric(_clean(values) if values.dtype == object else values, errors="coerce")
-    numbers = numbers.astype("float64")
-    if unit is None:
-        size = numbers.abs()
-        factor = np.where(size < 1e11, 1000.0, np.where(size < 1e14, 1.0, 0.001))
+    Each pattern is tried only on the values no earlier pattern could read; the pattern the
+    detection found (``preferred``) or the one most of the first values fit goes first.
+    """
+    text = text.str.strip()
+    patterns = _day_month_patterns(dayfirst)
+    if preferred in patterns:
+        patterns.remove(preferred)
+        patterns.insert(0, preferred)
     else:
-        factor = {"epoch_s": 1000.0, "epoch_ms": 1.0, "epoch_us": 0.001}[unit]
-    ms = (numbers * factor).round()
-    valid = ms.abs() < 4e14          # beyond ~AD 14,600: not a timestamp
-    return pd.to_datetime(ms.where(valid), unit="ms", utc=True, errors="coerce")
+        head = text.dropna().head(20)
+        patterns.sort(key=lambda p: -int(_quiet_to_datetime(head, format=p, errors="coerce").notna().sum()))
+    ms = np.zeros(len(text), dtype=np.int64)
+    ok = np.zeros(len(text), dtype=bool)
+    todo = text.notna().to_numpy().copy()
+    for pattern in patterns:
+        if not todo.any():
+            break
+        part_ms, part_ok = _stamps_to_ms(_localise(_quiet_to_datetime(text[todo], format=pattern,
+                                                                      errors="coerce"), timezone))[:2]
+        ms[todo], ok[todo] = part_ms, part_ok
+        todo &= ~ok
+    return ms, ok, None
 
 
-def _localise(stamps: pd.Series, timezone: str) -> pd.Series:
-    stamps = pd.to_datetime(stamps, errors="coerce")
+def _day_month_patterns(dayfirst: bool) -> list[str]:
+    patterns = []
+    for separator in "/.-":
+        for year in ("%Y", "%y"):
+            fields = ("%d", "%m", year) if dayfirst else ("%m", "%d", year)
+            day = separator.join(fields)
+            patterns += [day] + [f"{day}{gap}{t}" for t in _TIME_LAYOUTS for gap in (" ", "T")
+                                 if gap == " " or t.startswith("%H")]
+    return patterns
+
+
+def _from_pattern(text: pd.Series, pattern: str, timezone: str) -> pd.Series:
+    """An explicit strptime pattern; with %z offsets are honoured, otherwise times are local."""
+    text = text.str.strip()
+    if "%z" in pattern or "%Z" in pattern:
+        return _quiet_to_datetime(text, format=pattern, utc=True, errors="coerce")
+    return _localise(_quiet_to_datetime(text, format=pattern, errors="coerce"), timezone)
+
+
+def _epoch_text(text: pd.Series, unit: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Numbers stored as strings ("1700000000", "1700000000.0"); text that is no number fails."""
+    text = text.str.strip()
+    is_number = text.str.match(_NUMBER).fillna(False).to_numpy(dtype=bool)
+    numbers = np.full(len(text), np.nan)
+    if is_number.all():
+        numbers = text.astype("float64").to_numpy()
+    elif is_number.any():
+        numbers[is_number] = text[is_number].astype("float64").to_numpy()
+    return _epoch_numbers(numbers, unit)
+
+
+def _epoch_numbers(numbers: np.ndarray, unit: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Epoch numbers in ``unit`` -> (ms, ok, out_of_range). Integers are converted exactly.
+
+    With ``unit`` None every number's magnitude picks its unit (``epoch_unit``): exports such as
+    Mixpanel's mix seconds and milliseconds in one column. This misreads only millisecond or
+    microsecond values before 1973, so give an explicit unit for such data.
+    """
+    if unit is None:
+        return _epoch_by_magnitude(numbers)
+    if numbers.dtype.kind == "i":
+        return _epoch_integers(numbers.astype(np.int64), unit)
+    numbers = numbers.astype("float64")
+    finite = np.isfinite(numbers)
+    micros = np.round(np.where(finite, numbers, 0.0) * _MICROS_PER_UNIT[unit])  # undo binary fraction error
+    ms_float = np.floor(micros / 1000.0)
+    in_range = (ms_float >= MIN_MS) & (ms_float <= MAX_MS)
+    ok = finite & in_range
+    ms = np.where(ok, ms_float, 0.0).astype(np.int64)
+    return ms, ok, finite & ~in_range
+
+
+def _epoch_by_magnitude(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    size = np.abs(numbers.astype("float64"))
+    units = np.where(size < 1e11, 0, np.where(size < 1e14, 1, 2))    # same thresholds as epoch_unit
+    ms, ok, out_of_range = (np.zeros(len(numbers), dtype=np.int64), np.zeros(len(numbers), dtype=bool),
+                            np.zeros(len(numbers), dtype=bool))
+    for code, unit in enumerate(EPOCH_FORMATS):
+        mask = units == code
+        if mask.any():
+            ms[mask], ok[mask], out_of_range[mask] = _epoch_numbers(numbers[mask], unit)
+    return ms, ok, out_of_range
+
+
+def _epoch_integers(numbers: np.ndarray, unit: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if unit == "epoch_us":
+        ms = numbers // 1000
+    else:
+        factor = _MS_PER_UNIT[unit]
+        limit = MAX_MS // factor + 1
+        safe = (numbers >= -limit) & (numbers <= limit)         # no int64 overflow when multiplying
+        ms = np.where(safe, numbers, 0) * factor
+        ms = np.where(safe, ms, MAX_MS + 1)
+    ok = (ms >= MIN_MS) & (ms <= MAX_MS)
+    return ms, ok, ~ok
+
+
+def _objects_to_utc(objects: pd.Series, timezone: str) -> pd.Series:
+    """Python/NumPy datetimes and dates (naive ones are local time) as a UTC Series."""
+    aware = objects.map(lambda v: getattr(v, "tzinfo", None) is not None).to_numpy(dtype=bool)
+    out = pd.Series(pd.NaT, index=objects.index, dtype="datetime64[us, UTC]")
+    if aware.any():
+        out[aware] = _quiet_to_datetime(objects[aware], utc=True, errors="coerce").astype(out.dtype)
+    if (~aware).any():
+        naive = _quiet_to_datetime(objects[~aware].map(_as_naive_datetime), errors="coerce")
+        out[~aware] = _localise(naive, timezone).astype(out.dtype)
+    return out
+
+
+def _as_naive_datetime(value):
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day)
+    return value
+
+
+def _to_utc(stamps: pd.Series, timezone: str) -> pd.Series:
     if getattr(stamps.dt, "tz", None) is not None:
         return stamps.dt.tz_convert("UTC")
+    return _localise(stamps, timezone)
+
+
+def _localise(naive: pd.Series, timezone: str) -> pd.Series:
+    """Naive wall times in ``timezone`` -> UTC. DST: repeated hour -> standard time (the second
+    occurrence); skipped hour -> shifted forward to the first valid instant."""
+    naive = pd.Series(naive)
     if timezone == "UTC":
-        return stamps.dt.tz_localize("UTC")
-    return stamps.dt.tz_localize(timezone, ambiguous=np.ones(len(stamps), dtype=bool),
-                                 nonexistent="shift_forward").dt.tz_convert("UTC")
+        return naive.dt.tz_localize("UTC")
+    standard_time = np.zeros(len(naive), dtype=bool)
+    return naive.dt.tz_localize(timezone, ambiguous=standard_time,
+                                nonexistent="shift_forward").dt.tz_convert("UTC")
 
 
-def _result(values: pd.Series, stamps: pd.Series) -> ParsedTimes:
-    stamps = pd.Series(stamps).reset_index(drop=True)
-    ok = stamps.notna().to_numpy()
-    ms = np.zeros(len(stamps), dtype=np.int64)
-    if ok.any():
-        ms[ok] = stamps[ok].dt.tz_convert("UTC").astype("datetime64[ms, UTC]").astype("int64").to_numpy()
-    reasons = np.full(len(stamps), "", dtype=object)
-    if not ok.all():
-        raw = values.reset_index(drop=True)
-        bad = np.flatnonzero(~ok)
-        for i in bad:
-            value = raw.iloc[i]
-            text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value).strip()
-            reasons[i] = f"unparseable time '{text[:40]}'" if text else "missing time"
-    return ParsedTimes(ms=ms, ok=ok, reasons=reasons)
+def _stamps_to_ms(stamps) -> tuple[np.ndarray, np.ndarray, None]:
+    """(UTC ms floored, ok) of a datetime Series, whatever its resolution (s, ms, us, ns)."""
+    stamps = pd.Series(stamps)
+    if getattr(stamps.dt, "tz", None) is not None:
+        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    as_ms = stamps.to_numpy().astype("datetime64[ms]")          # numpy floors to the coarser unit
+    ok = ~np.isnat(as_ms)
+    return np.where(ok, as_ms.view(np.int64), 0), ok, None
+
+
+def _quiet_to_datetime(values, **kwargs):
+    """``pd.to_datetime`` without its "could not infer format" chatter; bad values become NaT."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pd.to_datetime(values, **kwargs)
