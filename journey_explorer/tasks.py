@@ -46,18 +46,21 @@ class _Job(QRunnable):
             relay.progressed.emit(self.generation, float(fraction))
 
         try:
-            result = self.fn(*self.args, progress=report)
-        except Cancelled:
-            return
-        except JourneyError as exc:
-            relay.failed.emit(self.generation, str(exc))
-        except KeyError as exc:
-            relay.failed.emit(self.generation, str(exc.args[0] if exc.args else exc))
-        except Exception as exc:  # noqa: BLE001 - shown to the user, logged for us
-            log.error("task failed: %s", traceback.format_exc())
-            relay.failed.emit(self.generation, f"Unexpected error: {exc}")
-        else:
-            relay.done.emit(self.generation, result)
+            try:
+                result = self.fn(*self.args, progress=report)
+            except Cancelled:
+                return
+            except JourneyError as exc:
+                relay.failed.emit(self.generation, str(exc))
+            except KeyError as exc:
+                relay.failed.emit(self.generation, str(exc.args[0] if exc.args else exc))
+            except Exception as exc:  # noqa: BLE001 - shown to the user, logged for us
+                log.error("task failed: %s", traceback.format_exc())
+                relay.failed.emit(self.generation, f"Unexpected error: {exc}")
+            else:
+                relay.done.emit(self.generation, result)
+        except RuntimeError:
+            pass            # the window (and its relay) closed while this ran: nobody to tell
         finally:
             self.runner._finished_one()
 
