@@ -48,7 +48,8 @@ _COMPACT_DATE = re.compile(r"^(?:19|20)[0-9]{6}(?:[0-9]{6})?$")          # 20240
 _SLASH_YMD = re.compile(r"^[0-9]{4}/[0-9]{1,2}/[0-9]{1,2}")
 _DAY_MONTH = re.compile(r"^([0-9]{1,2})([/.\-])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})(?:$|[ T])")
 # An offset only counts after a time with minutes, so the "-15" of "2024-01-15" is not one.
-_OFFSET_AT_END = r"(?:[Zz]|:[0-9]{2}(?:[.,][0-9]+)?\s*[+-][0-9]{2}(?::?[0-9]{2})?)\s*$"
+# No \s in patterns run on whole columns: it sends pandas from pyarrow's RE2 to a Python loop.
+_OFFSET_AT_END = r"(?:[Zz]|:[0-9]{2}(?:[.,][0-9]+)?[ \t]*[+-][0-9]{2}(?::?[0-9]{2})?)[ \t]*$"
 _TIME_LAYOUTS = ("%H:%M:%S.%f", "%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p")
 # Layouts tried when a column is neither ISO, epoch nor numeric day/month (kind "strptime").
 _STRPTIME_CANDIDATES = (
@@ -421,7 +422,7 @@ def _tidy_iso(text: pd.Series) -> pd.Series:
     text = text.str.replace(r"^([0-9]{4})/([0-9]{1,2})/([0-9]{1,2})", r"\1-\2-\3", regex=True)
     text = text.str.replace(r"(:[0-9]{2}),([0-9])", r"\1.\2", regex=True)
     text = text.str.replace(r"^([0-9-]{8,10})t", r"\1T", regex=True)
-    return text.str.replace(r"\s*(?:[Zz]|UTC|GMT)$", "Z", regex=True)
+    return text.str.replace(r"[ \t]*(?:[Zz]|UTC|GMT)$", "Z", regex=True)
 
 
 def _day_month(text: pd.Series, dayfirst: bool, timezone: str,
@@ -473,12 +474,12 @@ def _from_pattern(text: pd.Series, pattern: str, timezone: str) -> pd.Series:
 
 def _epoch_text(text: pd.Series, unit: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Numbers stored as strings ("1700000000", "1700000000.0"); text that is no number fails."""
-    text = text.str.strip()
-    is_number = text.str.match(_NUMBER).fillna(False).to_numpy(dtype=bool)
-    numbers = np.full(len(text), np.nan)
-    if is_number.all():
+    try:                      # fast path: every value is a number (Python's float() syntax)
         numbers = text.astype("float64").to_numpy()
-    elif is_number.any():
+    except (ValueError, TypeError):
+        text = text.str.strip()
+        is_number = text.str.match(_NUMBER).fillna(False).to_numpy(dtype=bool)
+        numbers = np.full(len(text), np.nan)
         numbers[is_number] = text[is_number].astype("float64").to_numpy()
     return _epoch_numbers(numbers, unit)
 

@@ -157,6 +157,15 @@ class AnalysisView(QWidget):
         self.options.addWidget(box)
         return box
 
+    def event_choice(self, label: str, none_label: str | None, on_change) -> "EventChoice":
+        """An event picker in the options row that follows the loaded log's event names."""
+        box = EventChoice(self.explorer, none_label)
+        self.options.addWidget(QLabel(label))
+        self.options.addWidget(box)
+        box.currentTextChanged.connect(on_change)
+        self.explorer.changed.connect(box.fill)
+        return box
+
     def spin(self, label: str, value: int, low: int, high: int, on_change) -> QSpinBox:
         box = QSpinBox()
         box.setRange(low, high)
@@ -261,12 +270,8 @@ class FlowsView(AnalysisView):
 
     def build_options(self) -> None:
         self.state = flows.Spec(steps=5, top=6)
-        self.start = EventChoice(self.explorer, "(first event)")
-        self.end = EventChoice(self.explorer, "(none)")
-        for label, box in (("From", self.start), ("To", self.end)):
-            self.options.addWidget(QLabel(label))
-            self.options.addWidget(box)
-            box.currentTextChanged.connect(self._anchors_changed)
+        self.start = self.event_choice("From", "(first event)", self._anchors_changed)
+        self.end = self.event_choice("To", "(none)", self._anchors_changed)
         self.steps = self.spin("Steps", self.state.steps, 2, flows.MAX_STEPS,
                                lambda v: self.set_state(steps=v))
         self.top = self.spin("Top", self.state.top, 2, 15, lambda v: self.set_state(top=v))
@@ -277,7 +282,6 @@ class FlowsView(AnalysisView):
         self.exclusions = QLabel("")
         for widget in (self.collapse, self.split, self.exclusions):
             self.options.addWidget(widget)
-        self.explorer.changed.connect(lambda: (self.start.fill(), self.end.fill()))
 
     def _anchors_changed(self) -> None:
         self.set_state(from_event=self.start.value(), to_event=self.end.value())
@@ -402,11 +406,7 @@ class CompareView(AnalysisView):
         return box
 
     def build_options(self) -> None:
-        self.did = EventChoice(self.explorer, "(successful vs failing)")
-        self.options.addWidget(QLabel("Groups"))
-        self.options.addWidget(self.did)
-        self.did.currentTextChanged.connect(self.refresh)
-        self.explorer.changed.connect(self.did.fill)
+        self.did = self.event_choice("Groups", "(successful vs failing)", self.refresh)
 
     def compute(self, log: EventLog):
         did = self.did.value()
@@ -490,13 +490,9 @@ class RetentionView(AnalysisView):
         return box
 
     def build_options(self) -> None:
-        self.start = EventChoice(self.explorer, "(first event)")
-        self.options.addWidget(QLabel("Start"))
-        self.options.addWidget(self.start)
-        self.start.currentTextChanged.connect(self.refresh)
+        self.start = self.event_choice("Start", "(first event)", self.refresh)
         self.period = self.combo("Period", ["week", "day", "month"], lambda _: self.refresh())
         self.mode = self.combo("Mode", ["on", "on-or-after"], lambda _: self.refresh())
-        self.explorer.changed.connect(self.start.fill)
 
     def compute(self, log: EventLog):
         return retention.run(log, retention.Spec(start_event=self.start.value(), period=self.period.currentText(),
@@ -562,12 +558,8 @@ class NorthStarView(AnalysisView):
         return box
 
     def build_options(self) -> None:
-        self.event = EventChoice(self.explorer, "(the goal)")
-        self.options.addWidget(QLabel("Critical event"))
-        self.options.addWidget(self.event)
-        self.event.currentTextChanged.connect(self.refresh)
+        self.event = self.event_choice("Critical event", "(the goal)", self.refresh)
         self.period = self.combo("Period", ["week", "month", "day"], lambda _: self.refresh())
-        self.explorer.changed.connect(self.event.fill)
 
     def compute(self, log: EventLog):
         event = self.event.value() or self.goal() or log.event_names[0]
