@@ -386,8 +386,7 @@ def _parse_text(text: pd.Series, context: _Context) -> tuple[np.ndarray, np.ndar
         if guess.ambiguous_day_month and context.date_order is None:
             raise _ambiguous_error(guess, context.column, context.first_line)
         dayfirst = (context.date_order or guess.kind) == "dmy"
-        preferred = guess.format if context.date_order in (None, guess.kind) else None
-        return _day_month(text, dayfirst, context.timezone, preferred)
+        return _day_month(text, dayfirst, context.timezone)
     return _iso(text, context.timezone)
 
 
@@ -425,28 +424,27 @@ def _tidy_iso(text: pd.Series) -> pd.Series:
     return text.str.replace(r"[ \t]*(?:[Zz]|UTC|GMT)$", "Z", regex=True)
 
 
-def _day_month(text: pd.Series, dayfirst: bool, timezone: str,
-               preferred: str | None) -> tuple[np.ndarray, np.ndarray, None]:
+def _day_month(text: pd.Series, dayfirst: bool, timezone: str) -> tuple[np.ndarray, np.ndarray, None]:
     """Dates like 22/10/2014 14:05 in a known order; separators / . - and several time layouts.
 
-    Each pattern is tried only on the values no earlier pattern could read; the pattern the
-    detection found (``preferred``) or the one most of the first values fit goes first.
+    Fast path: a four-digit-year date is rewritten to ISO order (2014-10-22 14:05) and read by the
+    vectorised ISO parser. What is left (two-digit years, AM/PM) goes through strptime patterns,
+    each tried only on the values no earlier pattern could read, likeliest first.
     """
-    text = text.str.strip()
+    as_iso = r"\3-\2-\1" if dayfirst else r"\3-\1-\2"
+    rewritten = text.str.replace(r"^[ \t]*([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})", as_iso, regex=True)
+    ms, ok, _ = _iso(rewritten, timezone)
+    todo = ~ok & text.notna().to_numpy()
+    if not todo.any():
+        return ms, ok, None
+    rest = text[todo].str.strip()
     patterns = _day_month_patterns(dayfirst)
-    if preferred in patterns:
-        patterns.remove(preferred)
-        patterns.insert(0, preferred)
-    else:
-        head = text.dropna().head(20)
-        patterns.sort(key=lambda p: -int(_quiet_to_datetime(head, format=p, errors="coerce").notna().sum()))
-    ms = np.zeros(len(text), dtype=np.int64)
-    ok = np.zeros(len(text), dtype=bool)
-    todo = text.notna().to_numpy().copy()
+    head = rest.head(20)
+    patterns.sort(key=lambda p: -int(_quiet_to_datetime(head, format=p, errors="coerce").notna().sum()))
     for pattern in patterns:
         if not todo.any():
             break
-        part_ms, part_ok = _stamps_to_ms(_localise(_quiet_to_datetime(text[todo], format=pattern,
+        part_ms, part_ok = _stamps_to_ms(_localise(_quiet_to_datetime(text[todo].str.strip(), format=pattern,
                                                                       errors="coerce"), timezone))[:2]
         ms[todo], ok[todo] = part_ms, part_ok
         todo &= ~ok
