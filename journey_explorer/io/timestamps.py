@@ -111,7 +111,7 @@ def detect_time_format(sample: pd.Series) -> TimeFormatGuess:
         return TimeFormatGuess("iso", example=_first_text(sample.dropna()))
     if _is_number_dtype(sample.dtype):
         numbers = pd.to_numeric(sample, errors="coerce").dropna()
-        magnitude = float(numbers.abs().median()) if len(numbers) else 0.0
+        magnitude = _median_magnitude(numbers)
         return TimeFormatGuess(epoch_unit(magnitude), example=_first_text(numbers))
     values = sample.dropna().head(SAMPLE_SIZE * 2)
     objects = values[~values.map(lambda v: isinstance(v, str))] if values.dtype == object else values[:0]
@@ -122,6 +122,15 @@ def detect_time_format(sample: pd.Series) -> TimeFormatGuess:
     if text.empty:
         return TimeFormatGuess("iso")
     return _guess_from_text(text)
+
+
+def _median_magnitude(numbers: pd.Series) -> float:
+    """Median absolute value of the finite numbers (0 when there are none)."""
+    finite = numbers[np.isfinite(numbers.to_numpy(dtype="float64", na_value=np.nan))]
+    if not len(finite):
+        return 0.0
+    with np.errstate(over="ignore"):        # the mean of two huge middle values may be inf: fine
+        return float(np.median(np.abs(finite.to_numpy(dtype="float64"))))
 
 
 def _first_text(values: pd.Series) -> str | None:
@@ -148,7 +157,7 @@ def _guess_from_text(text: pd.Series) -> TimeFormatGuess:
         compact = _guess_compact_date(text[is_number])
         if compact:
             return compact
-        magnitude = float(pd.to_numeric(text[is_number], errors="coerce").abs().median())
+        magnitude = _median_magnitude(pd.to_numeric(text[is_number], errors="coerce"))
         return TimeFormatGuess(epoch_unit(magnitude), example=example)
     if text.str.match(_SLASH_YMD).mean() > 0.5:
         return TimeFormatGuess("slash_ymd", example=example)
@@ -495,7 +504,9 @@ def _epoch_numbers(numbers: np.ndarray, unit: str | None) -> tuple[np.ndarray, n
         return _epoch_integers(numbers.astype(np.int64), unit)
     numbers = numbers.astype("float64")
     finite = np.isfinite(numbers)
-    micros = np.round(np.where(finite, numbers, 0.0) * _MICROS_PER_UNIT[unit])  # undo binary fraction error
+    # Far beyond year 9999 anyway; clipping keeps the multiplication from overflowing.
+    bounded = np.clip(np.where(finite, numbers, 0.0), -1e18, 1e18)
+    micros = np.round(bounded * _MICROS_PER_UNIT[unit])        # rounding undoes binary fraction error
     ms_float = np.floor(micros / 1000.0)
     in_range = (ms_float >= MIN_MS) & (ms_float <= MAX_MS)
     ok = finite & in_range
