@@ -130,37 +130,37 @@ def _step_matrix(log: EventLog, spec: Spec) -> tuple[np.ndarray, np.ndarray, np.
         else:
             anchor = target
     valid = anchor >= 0
-    anchor, starts_v, limit = anchor[valid], starts[valid], limit[valid]
+    # int32 cells: half the memory traffic of int64 on the (steps x paths) passes below.
+    anchor, starts_v, limit = (a[valid].astype(np.int32) for a in (anchor, starts, limit))
     # Step-major (steps, paths): each step is one contiguous row, which the per-step passes prefer.
     if spec.direction == "backward":
-        index = anchor[None, :] - np.arange(steps - 1, -1, -1)[:, None]
-        inside = index >= starts_v[None, :]
-        cells = np.where(inside, index, -2)
+        cells = anchor[None, :] - np.arange(steps - 1, -1, -1, dtype=np.int32)[:, None]
+        cells[cells < starts_v[None, :]] = -2
     else:
-        index = anchor[None, :] + np.arange(steps)[:, None]
-        inside = index < limit[None, :]
+        cells = anchor[None, :] + np.arange(steps, dtype=np.int32)[:, None]
         # Between mode: every kept path reaches the target, so what follows it is not a drop-off.
-        cells = np.where(inside, index, -3 if spec.direction == "between" else -1)
+        cells[cells >= limit[None, :]] = -3 if spec.direction == "between" else -1
     return cells, valid, starts, ends
 
 
 def _labels(log: EventLog, cells: np.ndarray, top: int) -> tuple[np.ndarray, list[str]]:
-    """Label codes: kept events per step by users, else Other; Drop-off / Path start for -1 / -2."""
+    """Label codes per step: its top events by users, else Other; cells -1 / -2 / -3 become
+    Drop-off / Path start / reached-the-target."""
     names = list(log.event_names)
     other, drop, start, reached = len(names), len(names) + 1, len(names) + 2, len(names) + 3
-    labels = np.full(cells.shape, drop, dtype=np.int32)
-    labels[cells == -2] = start
-    labels[cells == -3] = reached
-    present = cells >= 0
-    events = np.where(present, log.event[np.where(present, cells, 0)], -1)
+    special = np.array([reached, start, drop], dtype=np.int32)     # indexed by cell + 3
+    labels = np.empty(cells.shape, dtype=np.int32)
     for step in range(cells.shape[0]):
-        column = events[step]
-        counts = np.bincount(column[column >= 0], minlength=len(names))
+        row = cells[step]
+        outside = row < 0
+        column = log.event[np.maximum(row, 0)]
+        counts = np.bincount(column[~outside], minlength=len(names))
         keep = np.argsort(-counts, kind="stable")[:top]
-        is_kept = np.zeros(len(names) + 1, dtype=bool)       # last slot: "no event" (-1)
-        is_kept[keep[counts[keep] > 0]] = True
-        kept = is_kept[column]
-        labels[step] = np.where(kept, column, np.where(column >= 0, other, labels[step]))
+        label_of = np.full(len(names), other, dtype=np.int32)     # event code -> label code
+        kept = keep[counts[keep] > 0]
+        label_of[kept] = kept
+        labels[step] = label_of[column]
+        labels[step][outside] = special[row[outside] + 3]
     return labels, names + [OTHER, DROP_OFF, PATH_START, REACHED]
 
 
@@ -186,16 +186,17 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     path_users = log.user[starts][valid] if len(starts) else np.zeros(0, dtype=np.int32)
     labels, names = _labels(log, cells, spec.top)       # (steps, paths)
     groups = _goal_groups(log, spec, path_users)
-    times = np.where(cells >= 0, log.ts[np.where(cells >= 0, cells, 0)], -1)
-    node_rows, link_rows = _tables(labels, names, groups, times, spec)
+    # Consecutive steps are consecutive events, so a link's time is the gap after its source event.
+    gap_after = np.diff(log.ts) if len(log) > 1 else np.zeros(0, dtype=np.int64)
+    node_rows, link_rows = _tables(labels, names, groups, cells, gap_after, spec)
     return Result(spec=spec, paths=int(valid.sum()), labels=names, matrix=labels.T, path_users=path_users,
                   groups=groups, node_rows=node_rows, link_rows=link_rows, user_keys=log.user_keys)
 
 
-def _tables(labels: np.ndarray, names: list[str], groups: np.ndarray | None, times: np.ndarray,
+def _tables(labels: np.ndarray, names: list[str], groups: np.ndarray | None, cells: np.ndarray, gap_after: np.ndarray,
             spec: Spec) -> tuple[list[dict], list[dict]]:
     """Node and link counts per step (and group), links with the median time between the two steps.
-    ``labels`` and ``times`` are step-major: (steps, paths)."""
+    ``labels`` and ``cells`` (event index per step) are step-major: (steps, paths)."""
     n_labels, steps = len(names), labels.shape[0]
     group = groups.astype(np.int64) if groups is not None else np.zeros(labels.shape[1], dtype=np.int64)
     group_names = ["failing", "successful"] if groups is not None else [None]
@@ -216,8 +217,8 @@ def _tables(labels: np.ndarray, names: list[str], groups: np.ndarray | None, tim
         source, target = labels[step], labels[step + 1]
         moving = (source != drop) & (source != reached) & (target != reached)
         pair = (source * n_labels + target) * 2 + group
-        has_time = moving & (times[step] >= 0) & (times[step + 1] >= 0)
-        gap_ms = times[step + 1][has_time] - times[step][has_time]
+        has_time = moving & (cells[step] >= 0) & (cells[step + 1] >= 0)
+        gap_ms = gap_after[cells[step][has_time]]
         counts = np.bincount(pair[moving], minlength=n_labels * n_labels * 2)
         medians = group_quantiles(pair[has_time], gap_ms, len(counts), (0.5,))[0] / 1000.0
         for code in np.flatnonzero(counts):
