@@ -75,10 +75,23 @@ def make_table() -> tuple[QTableView, FrameModel]:
     table.setAlternatingRowColors(True)
     table.verticalHeader().setVisible(False)
     header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setResizeContentsPrecision(50)     # measure 50 rows, not thousands, on every update
+    # Columns are sized once per new frame from its first 50 rows. (ResizeToContents would re-measure
+    # every row later in the event loop, blocking the window for ~0.1 s on big tables.)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setStretchLastSection(True)
+    model.modelReset.connect(lambda: size_columns(table, model))
     return table, model
+
+
+def size_columns(table: QTableView, model: FrameModel, sample_rows: int = 50) -> None:
+    """Width per column from the longest text among the header and the first rows (no layout pass)."""
+    metrics = table.fontMetrics()
+    header = table.horizontalHeader()
+    for column in range(model.columnCount()):
+        texts = [str(model.headerData(column, Qt.Orientation.Horizontal))]
+        texts += [row[column] for row in model._cells[:sample_rows]]
+        widest = max(metrics.horizontalAdvance(t) for t in texts)
+        header.resizeSection(column, min(widest + 24, 420))
 
 
 class Tile(QFrame):
