@@ -23,7 +23,12 @@ from journey_explorer.analysis.eventlog import EventLog
 
 @dataclass(frozen=True)
 class Spec:
-    min_share: float = 0.0
+    min_share: float = 0.0                 # activity slider: event types reached by fewer paths are hidden
+    min_edge_share: float | None = None    # path slider: rarer edges hidden (None: same as min_share)
+
+    @property
+    def edge_share(self) -> float:
+        return self.min_share if self.min_edge_share is None else self.min_edge_share
 
 
 @dataclass
@@ -98,14 +103,15 @@ def build_graph(log: EventLog) -> nx.DiGraph:
     return graph
 
 
-def simplify(graph: nx.DiGraph, min_share: float, paths: int) -> nx.DiGraph:
+def simplify(graph: nx.DiGraph, min_share: float, paths: int, min_edge_share: float | None = None) -> nx.DiGraph:
     """Keep frequent nodes and edges, then make every kept node reachable again (see module doc)."""
-    if min_share <= 0:
+    edge_share = min_share if min_edge_share is None else min_edge_share
+    if min_share <= 0 and edge_share <= 0:
         return graph
     nodes = [n for n, d in graph.nodes(data=True) if d["users"] >= min_share * paths]
     kept = nx.DiGraph(graph.subgraph(nodes))
     strongest = max((d["count"] for _, _, d in kept.edges(data=True)), default=0)
-    kept.remove_edges_from([(a, b) for a, b, d in list(kept.edges(data=True)) if d["count"] < min_share * strongest])
+    kept.remove_edges_from([(a, b) for a, b, d in list(kept.edges(data=True)) if d["count"] < edge_share * strongest])
     sources = {n for n in kept if graph.nodes[n]["starts"] > 0}
     while True:
         reachable = set(sources)
@@ -126,13 +132,15 @@ def simplify(graph: nx.DiGraph, min_share: float, paths: int) -> nx.DiGraph:
 def add_arguments(parser) -> None:
     parser.add_argument("--min-share", type=float, default=0.0,
                         help="hide event types reached by fewer than this share of paths, and rarer edges (0-1)")
+    parser.add_argument("--min-edge-share", type=float, default=None,
+                        help="hide edges below this share of the largest edge (default: --min-share)")
 
 
 def spec_from_args(args, log: EventLog) -> Spec:
-    return Spec(min_share=args.min_share)
+    return Spec(min_share=args.min_share, min_edge_share=args.min_edge_share)
 
 
 def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     paths = log.paths_count
-    graph = simplify(build_graph(log), spec.min_share, paths)
+    graph = simplify(build_graph(log), spec.min_share, paths, spec.min_edge_share)
     return Result(graph=graph, paths=paths, spec=spec)

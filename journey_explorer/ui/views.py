@@ -341,21 +341,26 @@ class PathGraphView(AnalysisView):
     title = "Path graph"
 
     def build_options(self) -> None:
-        self.state = graph.Spec(min_share=0.05)
-        self.options.addWidget(QLabel("Hide events and paths below"))
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(0, 50)
-        self.slider.setValue(int(self.state.min_share * 100))
-        self.slider.setFixedWidth(220)
-        self.share_label = QLabel(f"{self.state.min_share:.0%}")
-        self.slider.valueChanged.connect(self._share_changed)
-        self.options.addWidget(self.slider)
-        self.options.addWidget(self.share_label)
+        self.state = graph.Spec(min_share=0.05, min_edge_share=0.05)
+        self.activity = self._slider("Activities reached by at least", "min_share")
+        self.paths = self._slider("Paths at least", "min_edge_share", suffix=" of the busiest")
 
-    def _share_changed(self, value: int) -> None:
-        self.state = graph.Spec(min_share=value / 100)
-        self.share_label.setText(f"{value}%")
-        self.refresh()
+    def _slider(self, caption: str, field: str, suffix: str = " of paths") -> QSlider:
+        slider = QSlider(Qt.Orientation.Horizontal)
+        slider.setRange(0, 50)
+        slider.setValue(int(getattr(self.state, field) * 100))
+        slider.setFixedWidth(160)
+        label = QLabel(f"{slider.value()}%{suffix}")
+
+        def changed(value: int) -> None:
+            label.setText(f"{value}%{suffix}")
+            self.state = replace(self.state, **{field: value / 100})
+            self.refresh()
+
+        slider.valueChanged.connect(changed)
+        for widget in (QLabel(caption), slider, label):
+            self.options.addWidget(widget)
+        return slider
 
     def compute(self, log: EventLog):
         return graph.run(log, self.state)

@@ -56,3 +56,13 @@ def test_matches_plain_pandas_directly_follows(rows):
     got = {(e["source"], e["target"]): e["count"] for e in result.edges()}
     assert got == expected
     assert sum(got.values()) == len(frame) - frame["user"].nunique()
+
+
+def test_separate_path_slider_keeps_nodes_but_drops_rare_edges():
+    rows = [(f"u{i}", "a", 0) for i in range(10)] + [(f"u{i}", "b", 1) for i in range(10)]
+    rows += [("u0", "a", 2), ("u1", "c", 2), ("u2", "c", 2), ("u3", "c", 2), ("u4", "c", 2), ("u5", "c", 2)]
+    log = make_log(rows)
+    # activity slider 0 keeps every node; path slider 40% drops b->a (1 of 10) but keeps b->c (5 of 10)
+    result = graph.run(log, graph.Spec(min_share=0.0, min_edge_share=0.4))
+    assert set(result.graph.nodes) == {"a", "b", "c"}
+    assert ("b", "c") in result.graph.edges and ("b", "a") not in result.graph.edges
