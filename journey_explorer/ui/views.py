@@ -205,6 +205,20 @@ class EventChoice(QComboBox):
         return None if not text or text == self.none_label else text
 
 
+def tiles_over_trend(captions: dict[str, str]) -> tuple[QWidget, dict[str, Tile], pg.PlotWidget]:
+    """A row of KPI tiles above a trend chart (Overview, North star)."""
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    row = QHBoxLayout()
+    tiles = {key: Tile(caption) for key, caption in captions.items()}
+    for tile in tiles.values():
+        row.addWidget(tile)
+    layout.addLayout(row)
+    trend = pg.PlotWidget()
+    layout.addWidget(trend, 1)
+    return box, tiles, trend
+
+
 # --- Overview --------------------------------------------------------------------------------------
 
 
@@ -212,17 +226,9 @@ class OverviewView(AnalysisView):
     title = "Overview"
 
     def make_chart(self) -> QWidget:
-        box = QWidget()
-        layout = QVBoxLayout(box)
-        row = QHBoxLayout()
-        self.tiles = {key: Tile(caption) for key, caption in (
-            ("users", "users"), ("events", "events"), ("sessions", "sessions"), ("range", "time range"),
-            ("conversion", "reached the goal"))}
-        for tile in self.tiles.values():
-            row.addWidget(tile)
-        layout.addLayout(row)
-        self.trend = pg.PlotWidget()
-        layout.addWidget(self.trend, 1)
+        box, self.tiles, self.trend = tiles_over_trend({
+            "users": "users", "events": "events", "sessions": "sessions", "range": "time range",
+            "conversion": "reached the goal"})
         return box
 
     def compute(self, log: EventLog):
@@ -548,18 +554,9 @@ class NorthStarView(AnalysisView):
     title = "North star"
 
     def make_chart(self) -> QWidget:
-        box = QWidget()
-        layout = QVBoxLayout(box)
-        row = QHBoxLayout()
-        self.tiles = {k: Tile(c) for k, c in (("metric", "users doing it (last full period)"),
-                                              ("depth", "repeat it within the period"),
-                                              ("frequency", "times per user"),
-                                              ("efficiency", "days to first time"))}
-        for tile in self.tiles.values():
-            row.addWidget(tile)
-        layout.addLayout(row)
-        self.trend = pg.PlotWidget()
-        layout.addWidget(self.trend, 1)
+        box, self.tiles, self.trend = tiles_over_trend({
+            "metric": "users doing it (last full period)", "depth": "repeat it within the period",
+            "frequency": "times per user", "efficiency": "days to first time"})
         return box
 
     def build_options(self) -> None:
