@@ -10,21 +10,6 @@ import numpy as np
 from journey_explorer.analysis.eventlog import EventLog
 
 
-def transitions(log: EventLog) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Directly-follows pairs inside each path: (source event, target event, user, seconds between).
-
-    >>> import pandas as pd
-    >>> log = EventLog.from_frame(pd.DataFrame({"user": ["a", "a", "b"], "event": ["x", "y", "x"],
-    ...                                         "time": [0, 2000, 0]}))
-    >>> [a.tolist() for a in transitions(log)]
-    [[0], [1], [0], [2.0]]
-    """
-    same = log.user[1:] == log.user[:-1]
-    source, target = log.event[:-1][same], log.event[1:][same]
-    seconds = (np.diff(log.ts)[same] / 1000.0) if len(log) else np.zeros(0)
-    return source, target, log.user[:-1][same], seconds
-
-
 def group_order(keys: np.ndarray, size: int) -> np.ndarray:
     """A stable order that groups equal keys. Keys below 65,536 use numpy's radix sort (O(n))."""
     if size <= 1 << 16:

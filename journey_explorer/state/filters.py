@@ -1,7 +1,7 @@
 """What every view obeys: time range, segment, goal and path unit. Qt-free and serialisable."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 
 from journey_explorer.analysis.common import CommonFilter
 
@@ -41,11 +41,3 @@ class FilterState:
         if self.by == "session":
             parts.append("per session")
         return " · ".join(parts) or "all users, all time"
-
-
-@dataclass
-class ViewStates:
-    """The options of every view, saved with the project's settings (version for migrations)."""
-
-    version: int = STATE_VERSION
-    views: dict[str, dict] = field(default_factory=dict)

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDockWidget, QFi
 from journey_explorer.charts.theme import THEMES
 from journey_explorer.domain import JourneyError
 from journey_explorer.state.filters import FilterState
-from journey_explorer.store.project import Project
+from journey_explorer.store.project import SUFFIX, Project
 from journey_explorer.tasks import TaskRunner
 from journey_explorer.ui.settings import Settings, load_settings, save_settings
 from journey_explorer.ui.views import VIEW_CLASSES, Explorer
@@ -257,7 +257,7 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "New project", self.settings.last_folder,
                                               "Journey projects (*.journey)")
         if path:
-            path = path if path.endswith(".journey") else path + ".journey"
+            path = path if path.endswith(SUFFIX) else path + SUFFIX
             try:
                 Project.create(path).close()
             except JourneyError as exc:
