@@ -40,6 +40,104 @@ class Band:
     colour: QColor
 
 
+class SankeyLayout:
+    """Geometry and the drawn picture of a Sankey, built without touching any widget.
+
+    QPainter may paint a QPicture outside the GUI thread, so the explorer builds this in its worker
+    and the GUI thread only swaps it in.
+    """
+
+    def __init__(self, nodes: list[dict], links: list[dict], start_users: int, theme: Theme = LIGHT):
+        self.theme = theme
+        self.start_users = max(start_users, 1)
+        self.steps = sorted({n["step"] for n in nodes})
+        self.boxes: list[NodeBox] = []
+        self.bands: list[Band] = []
+        self.bounds = QRectF(0, 0, 1, 1)
+        self._layout(nodes, links)
+        self.picture = self._draw()
+
+    def colour(self, event: str, group: str | None) -> QColor:
+        if event in SPECIAL:
+            return QColor(SPECIAL[event])
+        if group is not None:
+            return QColor(SUCCESS if group == "successful" else FAILURE)
+        return category_colour(self.order[event])
+
+    def _layout(self, nodes: list[dict], links: list[dict]) -> None:
+        # One colour per event name across steps, most frequent first.
+        totals: dict[str, int] = {}
+        for n in nodes:
+            totals[n["event"]] = totals.get(n["event"], 0) + n["users"]
+        self.order = {e: i for i, e in enumerate(sorted((e for e in totals if e not in SPECIAL),
+                                                         key=lambda e: -totals[e]))}
+        # One scale for all steps, so that the fullest column (users plus gaps) fits the height.
+        scale = min(((1.0 - GAP * (sum(1 for n in nodes if n["step"] == s) - 1))
+                     / max(sum(n["users"] for n in nodes if n["step"] == s), 1) for s in self.steps), default=1.0)
+        for step in self.steps:
+            column = [n for n in nodes if n["step"] == step]
+            # Successful above failing, then by size; Other / Path start / Drop-off at the bottom.
+            column.sort(key=lambda n: (n.get("group") == "failing", n["event"] in SPECIAL,
+                                       n["event"] == "Drop-off", -n["users"]))
+            y = 1.0
+            for n in column:
+                height = n["users"] * scale
+                self.boxes.append(NodeBox(step, n["event"], n.get("group"), n["users"],
+                                          QRectF(step - 1, y - height, NODE_WIDTH, height)))
+                y -= height + GAP
+        index = {(b.step, b.event, b.group): b for b in self.boxes}
+        for link in sorted(links, key=lambda l: (l["step"], -l["users"])):
+            if link["users"] < MIN_BAND_SHARE * self.start_users:
+                continue       # invisible at any screen size, but costly to paint by the hundred
+            source = index.get((link["step"], link["source"], link.get("group")))
+            target = index.get((link["step"] + 1, link["target"], link.get("group")))
+            if source is None or target is None:
+                continue
+            height = link["users"] * scale
+            y0 = source.rect.bottom() - source.out_offset      # QRectF: bottom() is the larger y
+            y1 = target.rect.bottom() - target.in_offset
+            source.out_offset += height
+            target.in_offset += height
+            path = _band(source.rect.right(), y0, target.rect.left(), y1, height)
+            colour = self.colour(link["source"] if link["source"] not in SPECIAL else link["target"],
+                                 link.get("group"))
+            if link["target"] == "Drop-off":
+                colour = QColor(NEUTRAL)
+            self.bands.append(Band(link, path, colour))
+        if self.boxes:
+            left = min(b.rect.left() for b in self.boxes)
+            right = max(b.rect.right() for b in self.boxes)
+            self.bounds = QRectF(left, 0, right - left, 1.0).adjusted(-0.02, -0.02, 0.02, 0.02)
+
+    def _draw(self) -> QPicture:
+        picture = QPicture()
+        painter = QPainter(picture)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        background = QColor(self.theme.background)
+        # Opaque colours pre-blended with the background look like 35 % alpha but paint ~3x faster;
+        # the widest bands go first so thin ones stay visible on top.
+        for band in sorted(self.bands, key=lambda b: -b.link["users"]):
+            painter.setBrush(QBrush(_blend(band.colour, background, 0.35)))
+            painter.drawPath(band.path)
+        for box in self.boxes:
+            painter.setBrush(QBrush(self.colour(box.event, box.group)))
+            painter.drawRect(box.rect)
+        painter.end()
+        return picture
+
+
+def _band(x0: float, y0: float, x1: float, y1: float, height: float) -> QPainterPath:
+    """A smooth band from the top-right of a source slot to the top-left of a target slot."""
+    middle = (x0 + x1) / 2
+    path = QPainterPath(QPointF(x0, y0))
+    path.cubicTo(QPointF(middle, y0), QPointF(middle, y1), QPointF(x1, y1))
+    path.lineTo(QPointF(x1, y1 - height))
+    path.cubicTo(QPointF(middle, y1 - height), QPointF(middle, y0 - height), QPointF(x0, y0 - height))
+    path.closeSubpath()
+    return path
+
+
 class SankeyItem(pg.GraphicsObject):
     nodeClicked = Signal(int, str, object)     # step, event, screen position (QPointF)
     hovered = Signal(str)                      # description of what is under the cursor ("" = nothing)
@@ -60,95 +158,18 @@ class SankeyItem(pg.GraphicsObject):
     # --- data -------------------------------------------------------------------------------------
 
     def setData(self, nodes: list[dict], links: list[dict], start_users: int, split: bool = False) -> None:
+        self.apply(SankeyLayout(nodes, links, start_users, self.theme))
+
+    def apply(self, layout: SankeyLayout) -> None:
+        """Show a prepared layout (cheap: the geometry and picture are already built)."""
         self.prepareGeometryChange()
-        self.start_users = max(start_users, 1)
-        self._layout(nodes, links, split)
-        self._draw()
+        self.theme = layout.theme
+        self.start_users = layout.start_users
+        self.boxes, self.bands, self.picture = layout.boxes, layout.bands, layout.picture
+        self._bounds = QRectF(layout.bounds)
+        self._place_labels()
         self.update()
         self.informViewBoundsChanged()
-
-    def _colour(self, event: str, group: str | None, order: dict[str, int]) -> QColor:
-        if event in SPECIAL:
-            return QColor(SPECIAL[event])
-        if group is not None:
-            return QColor(SUCCESS if group == "successful" else FAILURE)
-        return category_colour(order[event])
-
-    def _layout(self, nodes: list[dict], links: list[dict], split: bool) -> None:
-        steps = sorted({n["step"] for n in nodes})
-        # One colour per event name across steps, most frequent first.
-        totals: dict[str, int] = {}
-        for n in nodes:
-            totals[n["event"]] = totals.get(n["event"], 0) + n["users"]
-        order = {e: i for i, e in enumerate(sorted((e for e in totals if e not in SPECIAL), key=lambda e: -totals[e]))}
-        self._order = order
-        # One scale for all steps, so that the fullest column (users plus gaps) fits the height.
-        scale = min(((1.0 - GAP * (sum(1 for n in nodes if n["step"] == s) - 1))
-                     / max(sum(n["users"] for n in nodes if n["step"] == s), 1) for s in steps), default=1.0)
-        self.boxes = []
-        for step in steps:
-            column = [n for n in nodes if n["step"] == step]
-            # Successful above failing, then by size; Other / Path start / Drop-off at the bottom.
-            column.sort(key=lambda n: (n.get("group") == "failing", n["event"] in SPECIAL,
-                                       n["event"] == "Drop-off", -n["users"]))
-            y = 1.0
-            for n in column:
-                height = n["users"] * scale
-                self.boxes.append(NodeBox(step, n["event"], n.get("group"), n["users"],
-                                          QRectF(step - 1, y - height, NODE_WIDTH, height)))
-                y -= height + GAP
-        index = {(b.step, b.event, b.group): b for b in self.boxes}
-        self.bands = []
-        for link in sorted(links, key=lambda l: (l["step"], -l["users"])):
-            if link["users"] < MIN_BAND_SHARE * self.start_users:
-                continue       # invisible at any screen size, but costly to paint by the hundred
-            source = index.get((link["step"], link["source"], link.get("group")))
-            target = index.get((link["step"] + 1, link["target"], link.get("group")))
-            if source is None or target is None:
-                continue
-            height = link["users"] * scale
-            y0 = source.rect.bottom() - source.out_offset      # QRectF: bottom() is the larger y
-            y1 = target.rect.bottom() - target.in_offset
-            source.out_offset += height
-            target.in_offset += height
-            path = self._band(source.rect.right(), y0, target.rect.left(), y1, height)
-            colour = self._colour(link["source"] if link["source"] not in SPECIAL else link["target"],
-                                  link.get("group"), order)
-            if link["target"] == "Drop-off":
-                colour = QColor(NEUTRAL)
-            self.bands.append(Band(link, path, colour))
-        if self.boxes:
-            left = min(b.rect.left() for b in self.boxes)
-            right = max(b.rect.right() for b in self.boxes)
-            self._bounds = QRectF(left, 0, right - left, 1.0).adjusted(-0.02, -0.02, 0.02, 0.02)
-
-    @staticmethod
-    def _band(x0: float, y0: float, x1: float, y1: float, height: float) -> QPainterPath:
-        """A smooth band from the top-right of a source slot to the top-left of a target slot."""
-        middle = (x0 + x1) / 2
-        path = QPainterPath(QPointF(x0, y0))
-        path.cubicTo(QPointF(middle, y0), QPointF(middle, y1), QPointF(x1, y1))
-        path.lineTo(QPointF(x1, y1 - height))
-        path.cubicTo(QPointF(middle, y1 - height), QPointF(middle, y0 - height), QPointF(x0, y0 - height))
-        path.closeSubpath()
-        return path
-
-    def _draw(self) -> None:
-        self.picture = QPicture()
-        painter = QPainter(self.picture)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
-        background = QColor(self.theme.background)
-        # Opaque colours pre-blended with the background look like 35 % alpha but paint ~3x faster;
-        # the widest bands go first so thin ones stay visible on top.
-        for band in sorted(self.bands, key=lambda b: -b.link["users"]):
-            painter.setBrush(QBrush(_blend(band.colour, background, 0.35)))
-            painter.drawPath(band.path)
-        for box in self.boxes:
-            painter.setBrush(QBrush(self._colour(box.event, box.group, self._order)))
-            painter.drawRect(box.rect)
-        painter.end()
-        self._place_labels()
 
     def _place_labels(self) -> None:
         """Plain text items that ignore the view's scaling (cheap: ~0.2 ms each, unlike TextItem)."""
@@ -255,10 +276,13 @@ class SankeyWidget(pg.PlotWidget):
         self.setBackground(theme.background)
 
     def setData(self, nodes: list[dict], links: list[dict], start_users: int, split: bool = False) -> None:
-        self.item.setData(nodes, links, start_users, split)
+        self.show_layout(SankeyLayout(nodes, links, start_users, self.theme))
+
+    def show_layout(self, layout: SankeyLayout) -> None:
+        self.item.apply(layout)
         for header in self.headers:
             self.removeItem(header)
-        steps = sorted({n["step"] for n in nodes})
+        steps = layout.steps
         self.headers = []
         for step in steps:
             header = pg.TextItem(f"Step {step}", color=self.theme.muted, anchor=(0, 1))

@@ -19,7 +19,7 @@ from journey_explorer.analysis import compare, flows, funnel, graph, lifecycle, 
 from journey_explorer.analysis.common import apply_filter
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.charts import basic
-from journey_explorer.charts.sankey import SankeyWidget
+from journey_explorer.charts.sankey import SankeyLayout, SankeyWidget
 from journey_explorer.charts.theme import LIGHT, OKABE_ITO, Theme
 from journey_explorer.state.filters import FilterState
 from journey_explorer.tasks import TaskRunner
@@ -298,12 +298,15 @@ class FlowsView(AnalysisView):
         self.refresh()
 
     def compute(self, log: EventLog):
-        return flows.run(log, replace(self.state, goal=self.goal()))
+        result = flows.run(log, replace(self.state, goal=self.goal()))
+        # The Sankey's geometry and picture are built here, off the GUI thread.
+        result.layout = SankeyLayout(result.node_rows, result.link_rows, result.paths, self.explorer.theme)
+        return result
 
     def render(self, result) -> None:
         split = result.spec.split is not None
         self.sankey.set_theme(self.explorer.theme)
-        self.sankey.setData(result.node_rows, result.link_rows, result.paths, split=split)
+        self.sankey.show_layout(result.layout)
         self.model.set_frame(result.links if split else result.links.drop(columns="group"))
 
     def node_menu(self, step: int, event: str, screen_pos) -> None:
