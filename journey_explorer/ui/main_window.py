@@ -50,6 +50,26 @@ class CatalogEdit(QUndoCommand):
         self._apply(self.old)
 
 
+class GroupRuleEdit(QUndoCommand):
+    """Add a regex grouping rule ("^product_" -> "Product Page"); undo restores the previous rules."""
+
+    def __init__(self, window: "MainWindow", pattern: str, group: str):
+        super().__init__(f"group {pattern} as {group}")
+        self.window, self.pattern, self.group = window, pattern, group
+        self.before: list[tuple[str, str]] = []
+
+    def redo(self) -> None:
+        with Project.open(self.window.project_path) as project:
+            self.before = project.group_rules()
+            project.set_group_rules(self.before + [(self.pattern, self.group)])
+        self.window.reload()
+
+    def undo(self) -> None:
+        with Project.open(self.window.project_path) as project:
+            project.set_group_rules(self.before)
+        self.window.reload()
+
+
 class MainWindow(QMainWindow):
     def __init__(self, project_path: Path | None = None, settings: Settings | None = None):
         super().__init__()
@@ -236,8 +256,21 @@ class MainWindow(QMainWindow):
         menu.addAction("Rename or merge…", lambda: self.rename_event(row["name"], row["display_name"]))
         menu.addAction("Show" if row["hidden"] else "Hide",
                        lambda: self.undo.push(CatalogEdit(self, row["name"], "hide", row["hidden"], not row["hidden"])))
+        menu.addAction("Group events matching a pattern…", lambda: self.add_group_rule(row["name"]))
         menu.popup(self.catalog.viewport().mapToGlobal(position))
         self._menu = menu
+
+    def add_group_rule(self, example: str) -> None:
+        pattern, ok = QInputDialog.getText(self, "Group events", "Regular expression (e.g. ^product_):",
+                                           text=f"^{example}")
+        if not ok or not pattern:
+            return
+        group, ok = QInputDialog.getText(self, "Group events", f"Show events matching {pattern} as:")
+        if ok and group:
+            try:
+                self.undo.push(GroupRuleEdit(self, pattern, group))
+            except JourneyError as exc:
+                self.banner.show_error(str(exc))
 
     def rename_event(self, name: str, shown: str) -> None:
         new, ok = QInputDialog.getText(self, "Rename or merge",

@@ -103,3 +103,24 @@ def test_presentation_mode_hides_chrome(window, qtbot):
     assert window.explorer.theme.name == "presentation"
     window.toggle_presentation(False)
     assert window.dock.isVisible()
+
+
+def test_catalog_edits_are_undoable(qtbot, demo_project_path, tmp_path):
+    import shutil
+    from journey_explorer.ui.main_window import CatalogEdit, GroupRuleEdit
+    project = tmp_path / "copy.journey"          # edits must not touch the shared demo project
+    shutil.copy(demo_project_path, project)
+    window = MainWindow(project)
+    qtbot.addWidget(window)
+    window.show()
+    settle(qtbot, window.loader)
+    names_before = set(window.explorer.log.event_names)
+    window.undo.push(CatalogEdit(window, "invite_teammate", "rename", "invite_teammate", "Invite Teammates"))
+    qtbot.waitUntil(lambda: "invite_teammate" not in window.explorer.log.event_names, timeout=30_000)
+    window.undo.push(GroupRuleEdit(window, "^Connection ", "Connection Result"))
+    qtbot.waitUntil(lambda: "Connection Result" in window.explorer.log.event_names, timeout=30_000)
+    assert "Connection Failed" not in window.explorer.log.event_names
+    window.undo.undo()
+    window.undo.undo()
+    qtbot.waitUntil(lambda: set(window.explorer.log.event_names) == names_before, timeout=30_000)
+    window.close()
