@@ -154,7 +154,9 @@ def main(argv: list[str] | None = None) -> int:
                     and argv[0] not in ("--help",)):
         from journey_explorer.app import main as app_main
         return app_main(argv)
-    args = build_parser(only=argv[0] if argv[0] in ANALYSES else "").parse_args(argv)
+    # Register only the analysis being run (its imports are not free); --help lists them all.
+    only = argv[0] if argv[0] in ANALYSES else (None if argv[0].startswith("-") else "")
+    args = build_parser(only=only).parse_args(argv)
     handler = HANDLERS.get(args.command, run_analysis)
     try:
         return handler(args)

@@ -76,3 +76,13 @@ def test_common_filters_change_the_numbers(demo_project_path, capsys):
 def test_unknown_event_is_one_clear_line(demo_project_path, capsys):
     assert main(["flows", str(demo_project_path), "--from", "Nope"]) == 1
     assert "No event named 'Nope'" in capsys.readouterr().err
+
+
+def test_help_lists_every_command(capsys):
+    import pytest
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for command in ("import", "info", "demo", "graph", "flows", "stuck", "compare", "funnel", "retention",
+                    "lifecycle", "interval", "northstar"):
+        assert command in out
