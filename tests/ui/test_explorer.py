@@ -1,7 +1,6 @@
 """The explorer on the demo project: every view draws, controls change state and chart, drill-down."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from PySide6.QtCore import QPointF
 
