@@ -98,6 +98,8 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Open project…", self.choose_project, QKeySequence.StandardKey.Open)
         self.recent_menu = file_menu.addMenu("Recent projects")
         self._action(file_menu, "&Import file…", self.import_file, "Ctrl+I")
+        self._action(file_menu, "&Export current view…", self.export_view, "Ctrl+E")
+        self._action(file_menu, "&Copy chart", self.copy_chart, "Ctrl+Shift+C")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit_menu = self.menuBar().addMenu("&Edit")
@@ -308,6 +310,28 @@ class MainWindow(QMainWindow):
         wizard.imported.connect(self.reload)
         wizard.open()
         self._wizard = wizard
+
+    def export_view(self) -> None:
+        view = self.views[self.tabs.currentIndex()]
+        suggested = str(Path(self.settings.last_folder or ".") / f"{view.title.lower().replace(' ', '-')}.png")
+        path, _ = QFileDialog.getSaveFileName(
+            self, f"Export {view.title}", suggested,
+            "PNG image (*.png);;SVG vector (*.svg);;PDF (*.pdf);;CSV table (*.csv);;Excel table (*.xlsx)")
+        if path:
+            try:
+                view.export_to(path)
+            except JourneyError as exc:
+                self.banner.show_error(str(exc))
+                return
+            self.settings.last_folder = str(Path(path).parent)
+            self.banner.show_info(f"Exported {view.title} to {path}")
+
+    def copy_chart(self) -> None:
+        from journey_explorer.export.images import copy_to_clipboard
+        view = self.views[self.tabs.currentIndex()]
+        if view.result is not None:
+            copy_to_clipboard(view.chart, view.caption())
+            self.banner.show_info(f"Copied the {view.title} chart to the clipboard")
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
         if event.mimeData().hasUrls():

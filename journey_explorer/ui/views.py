@@ -57,6 +57,7 @@ class AnalysisView(QWidget):
     """Options row, inline banner, chart above a table of the same numbers."""
 
     title = ""
+    uses_goal = False          # whether the goal shapes this view's numbers (said in export titles)
     drawn = Signal()           # the chart and table show the latest result
 
     def __init__(self, explorer: Explorer):
@@ -175,8 +176,30 @@ class AnalysisView(QWidget):
         self.options.addWidget(box)
         return box
 
-    def export_title(self) -> str:
-        return self.title
+    def caption(self):
+        """Title, subtitle (filters, date range, users) and source line for exports."""
+        from journey_explorer.export.images import Caption
+        log, filters = self.explorer.log, self.explorer.filters
+        title = self.title + (f" — goal: {filters.goal}" if filters.goal and self.uses_goal else "")
+        parts = [filters.describe()]
+        if log is not None and len(log):
+            first = pd.Timestamp(int(log.ts.min()), unit="ms").date()
+            last = pd.Timestamp(int(log.ts.max()), unit="ms").date()
+            parts += [f"{first} – {last}", f"{log.paths_count:,} users in the project"]
+        project = self.explorer.project_path.name if self.explorer.project_path else "project"
+        source = f"Source: {project} · Journey Explorer · {pd.Timestamp.now().date()}"
+        return Caption(title=title, subtitle=" · ".join(parts), source=source)
+
+    def export_to(self, path: str | Path, width: int = 1920) -> Path:
+        """The chart as PNG/SVG/PDF, or the table beneath it as CSV/XLSX — chosen by the suffix."""
+        from journey_explorer.export.images import export_widget
+        from journey_explorer.export.tables import write_table
+        if self.result is None:
+            from journey_explorer.domain import JourneyError
+            raise JourneyError(f"The {self.title} view has nothing to export yet.")
+        if Path(path).suffix.lower() in (".csv", ".xlsx"):
+            return write_table(self.model.frame, path)
+        return export_widget(self.chart, path, self.caption(), width)
 
 
 class EventChoice(QComboBox):
@@ -223,6 +246,7 @@ def tiles_over_trend(captions: dict[str, str]) -> tuple[QWidget, dict[str, Tile]
 
 
 class OverviewView(AnalysisView):
+    uses_goal = True
     title = "Overview"
 
     def make_chart(self) -> QWidget:
@@ -383,6 +407,7 @@ class PathGraphView(AnalysisView):
 
 
 class StuckView(AnalysisView):
+    uses_goal = True
     title = "Stuck points"
 
     def compute(self, log: EventLog):
@@ -408,6 +433,7 @@ class StuckView(AnalysisView):
 
 
 class CompareView(AnalysisView):
+    uses_goal = True
     title = "Compare"
 
     def make_chart(self) -> QWidget:

@@ -1,0 +1,145 @@
+"""A chart widget to PNG, SVG (true vectors, text as text), PDF or the clipboard, slide-shaped.
+
+Each export is 16:9 with a title, a subtitle (filters, date range, users) and a small source line.
+SVG goes through QSvgGenerator and PDF through QPdfWriter (pyqtgraph 0.14's SVG exporter fails with
+PySide6 6.12, see DESIGN.md).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QMarginsF, QPoint, QRect, QSize, QSizeF, Qt
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QImage, QPageSize, QPainter, QPdfWriter
+from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QWidget
+
+from journey_explorer.domain import JourneyError
+
+IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+@dataclass(frozen=True)
+class Caption:
+    title: str
+    subtitle: str = ""
+    source: str = ""
+
+
+def slide_size(width: int) -> QSize:
+    return QSize(width, round(width * 9 / 16))
+
+
+def _paint(painter: QPainter, widget: QWidget, caption: Caption, size: QSize) -> None:
+    """Title block, then the widget re-laid out at the slide's size, then the source line."""
+    width, height = size.width(), size.height()
+    unit = width / 1920                      # type scales with the slide width
+    painter.fillRect(QRect(0, 0, width, height), QColor("#FFFFFF"))
+    margin = round(48 * unit)
+    title_font, small_font = QFont(), QFont()
+    title_font.setPixelSize(round(44 * unit))
+    title_font.setBold(True)
+    small_font.setPixelSize(round(24 * unit))
+    painter.setPen(QColor("#111111"))
+    painter.setFont(title_font)
+    painter.drawText(QRect(margin, margin, width - 2 * margin, round(60 * unit)), Qt.AlignmentFlag.AlignLeft,
+                     caption.title)
+    painter.setPen(QColor("#555555"))
+    painter.setFont(small_font)
+    painter.drawText(QRect(margin, margin + round(64 * unit), width - 2 * margin, round(34 * unit)),
+                     Qt.AlignmentFlag.AlignLeft, caption.subtitle)
+    top = margin + round(112 * unit)
+    bottom_space = round(56 * unit)
+    chart = QRect(margin, top, width - 2 * margin, height - top - bottom_space)
+    _render_widget(painter, widget, chart)
+    painter.setPen(QColor("#777777"))
+    painter.setFont(small_font)
+    painter.drawText(QRect(margin, height - bottom_space, width - 2 * margin, bottom_space - round(12 * unit)),
+                     Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, caption.source)
+
+
+def _paint_and_end(painter: QPainter, widget: QWidget, caption: Caption, size: QSize) -> None:
+    """Paint, and always release the device (an active painter left behind crashes Qt later)."""
+    try:
+        _paint(painter, widget, caption, size)
+    finally:
+        painter.end()
+
+
+def _render_widget(painter: QPainter, widget: QWidget, target: QRect) -> None:
+    """Render ``widget`` laid out at a sensible size, scaled into ``target``."""
+    original = widget.size()
+    layout_width = max(1280, min(target.width(), 1920))
+    layout_height = round(layout_width * target.height() / target.width())
+    widget.resize(layout_width, layout_height)
+    QGuiApplication.processEvents()
+    painter.save()
+    painter.translate(target.topLeft())
+    painter.scale(target.width() / layout_width, target.height() / layout_height)
+    cached = _without_item_caches(widget)
+    try:
+        # QWidget.render, not the subclass's: pyqtgraph's GraphicsView redefines render().
+        QWidget.render(widget, painter, QPoint(0, 0))
+    finally:
+        painter.restore()
+        for item, mode in cached:
+            item.setCacheMode(mode)
+        widget.resize(original)
+
+
+def _without_item_caches(widget: QWidget) -> list:
+    """Switch off pixmap caches of scene items so SVG/PDF get vectors, not cached bitmaps."""
+    views = ([widget] if isinstance(widget, QGraphicsView) else []) + widget.findChildren(QGraphicsView)
+    changed = []
+    for view in views:
+        for item in view.scene().items() if view.scene() else []:
+            if item.cacheMode() != QGraphicsItem.CacheMode.NoCache:
+                changed.append((item, item.cacheMode()))
+                item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+    return changed
+
+
+def export_widget(widget: QWidget, path: str | Path, caption: Caption, width: int = 1920) -> Path:
+    """Write ``widget`` with its caption to ``path``; the suffix chooses PNG, SVG or PDF."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    size = slide_size(width)
+    if suffix == ".png":
+        image = to_image(widget, caption, width)
+        if not image.save(str(path)):
+            raise JourneyError(f"Could not write {path}")
+    elif suffix == ".svg":
+        generator = QSvgGenerator()
+        generator.setFileName(str(path))
+        generator.setSize(size)
+        generator.setViewBox(QRect(QPoint(0, 0), size))
+        generator.setTitle(caption.title)
+        generator.setDescription(caption.subtitle)
+        _paint_and_end(QPainter(generator), widget, caption, size)
+    elif suffix == ".pdf":
+        writer = QPdfWriter(str(path))
+        writer.setPageSize(QPageSize(QSizeF(297, 167.0625), QPageSize.Unit.Millimeter))   # 16:9
+        writer.setPageMargins(QMarginsF(0, 0, 0, 0))
+        writer.setResolution(max(round(width / (297 / 25.4)), 72))
+        writer.setTitle(caption.title)
+        painter = QPainter(writer)
+        _paint_and_end(painter, widget, caption, QSize(painter.device().width(), painter.device().height()))
+    else:
+        raise JourneyError(f"Cannot export a chart as '{suffix}': use .png, .svg or .pdf")
+    return path
+
+
+def to_image(widget: QWidget, caption: Caption, width: int = 1920) -> QImage:
+    size = slide_size(width)
+    image = QImage(size, QImage.Format.Format_ARGB32)
+    image.setDevicePixelRatio(1.0)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+    _paint_and_end(painter, widget, caption, size)
+    return image
+
+
+def copy_to_clipboard(widget: QWidget, caption: Caption, width: int = 1920) -> None:
+    QGuiApplication.clipboard().setImage(to_image(widget, caption, width))
+
