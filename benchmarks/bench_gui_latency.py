@@ -66,13 +66,13 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     args = parser.parse_args()
     os.environ.setdefault("JOURNEY_EXPLORER_SETTINGS_DIR", tempfile.mkdtemp())
+    from bench_import import generate_csv
     from PySide6.QtWidgets import QApplication
 
-    from bench_import import generate_csv
     from journey_explorer.domain import ImportOptions
     from journey_explorer.store.importer import import_file
-    from journey_explorer.ui.import_wizard import GUI_CHUNK_ROWS
     from journey_explorer.tasks import TaskRunner
+    from journey_explorer.ui.import_wizard import GUI_CHUNK_ROWS
     from journey_explorer.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])

@@ -12,8 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from journey_explorer.domain import (AmbiguousDateOrder, ImportCancelled, ImportOptions, InputError,
-                                     JourneyError, ProjectBusy)
+from journey_explorer.domain import (
+    AmbiguousDateOrder,
+    ImportCancelled,
+    ImportOptions,
+    InputError,
+    JourneyError,
+    ProjectBusy,
+)
 from journey_explorer.store import importer
 from journey_explorer.store.importer import import_file
 from journey_explorer.store.project import Project

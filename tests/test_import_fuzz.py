@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import hashlib
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from journey_explorer.domain import JourneyError
 from journey_explorer.store.importer import import_file

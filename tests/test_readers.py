@@ -164,6 +164,7 @@ def test_xes_gz_traces_events_and_attributes(tmp_path):
 
 def test_xlsx_first_or_named_sheet(tmp_path):
     from datetime import datetime
+
     from openpyxl import Workbook
     book = Workbook()
     book.active.title = "Notes"

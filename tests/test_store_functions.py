@@ -3,8 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from journey_explorer.store.importer import (Dictionary, _duplicates, session_number_within_user,
-                                             sessions_with_keys, sort_order)
+from journey_explorer.store.importer import (
+    Dictionary,
+    _duplicates,
+    session_number_within_user,
+    sessions_with_keys,
+    sort_order,
+)
 
 
 def test_sort_order_by_user_then_time_then_file_order():

@@ -86,7 +86,7 @@ class SankeyLayout:
                                           QRectF(step - 1, y - height, NODE_WIDTH, height)))
                 y -= height + GAP
         index = {(b.step, b.event, b.group): b for b in self.boxes}
-        for link in sorted(links, key=lambda l: (l["step"], -l["users"])):
+        for link in sorted(links, key=lambda item: (item["step"], -item["users"])):
             if link["users"] < MIN_BAND_SHARE * self.start_users:
                 continue       # invisible at any screen size, but costly to paint by the hundred
             source = index.get((link["step"], link["source"], link.get("group")))

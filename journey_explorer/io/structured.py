@@ -16,10 +16,9 @@ import numpy as np
 import pandas as pd
 
 from journey_explorer.domain import ColumnMapping, ImportOptions, InputError, Rejection
-from journey_explorer.io.base import EVENT, INSERT_ID, PROPERTIES, SESSION, TIME, USER, SourceChunk, \
-    VENDOR_MAPPING
-from journey_explorer.io.opening import GZIP_MAGIC, ZIP_MAGIC, inner_name, open_binary, zip_members
 from journey_explorer.io import vendors
+from journey_explorer.io.base import EVENT, INSERT_ID, PROPERTIES, SESSION, TIME, USER, VENDOR_MAPPING, SourceChunk
+from journey_explorer.io.opening import GZIP_MAGIC, ZIP_MAGIC, inner_name, open_binary, zip_members
 from journey_explorer.io.xes import XesReader
 
 SNIFF_RECORDS = 20

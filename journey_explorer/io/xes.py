@@ -14,8 +14,7 @@ import numpy as np
 import pandas as pd
 
 from journey_explorer.domain import InputError
-from journey_explorer.io.base import EVENT, INSERT_ID, PROPERTIES, SESSION, TIME, USER, SourceChunk, \
-    VENDOR_MAPPING
+from journey_explorer.io.base import EVENT, INSERT_ID, PROPERTIES, SESSION, TIME, USER, VENDOR_MAPPING, SourceChunk
 from journey_explorer.io.opening import open_binary
 
 COLUMNS = [USER, EVENT, TIME, SESSION, INSERT_ID, PROPERTIES]

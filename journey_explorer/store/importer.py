@@ -23,8 +23,7 @@ import numpy as np
 import pandas as pd
 from pandas._libs.hashtable import ObjectFactorizer  # incremental, stateful factorizer
 
-from journey_explorer.domain import (ColumnMapping, ImportOptions, ImportSummary, InputError,
-                                     JourneyError, Rejection)
+from journey_explorer.domain import ColumnMapping, ImportOptions, ImportSummary, InputError, JourneyError, Rejection
 from journey_explorer.io.base import SourceChunk, SourceReader
 from journey_explorer.io.mapping import guess_mapping, personal_data_columns
 from journey_explorer.io.sources import open_source

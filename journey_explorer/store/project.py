@@ -12,9 +12,7 @@ import os
 import re
 import sqlite3
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 

@@ -9,8 +9,20 @@ from pathlib import Path
 
 import pandas as pd
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QProgressBar, QPushButton, QVBoxLayout, QWizard, QWizardPage)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWizard,
+    QWizardPage,
+)
 
 from journey_explorer.domain import ImportCancelled, ImportOptions, JourneyError
 from journey_explorer.io.mapping import guess_mapping, personal_data_columns

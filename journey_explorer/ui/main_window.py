@@ -5,9 +5,25 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QDate, Qt
 from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDockWidget, QFileDialog, QHBoxLayout, QInputDialog,
-                               QLabel, QLineEdit, QListWidget, QMainWindow, QMenu, QMessageBox, QTabWidget,
-                               QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from journey_explorer.charts.theme import THEMES
 from journey_explorer.domain import JourneyError

@@ -106,6 +106,7 @@ def test_presentation_mode_hides_chrome(window, qtbot):
 
 def test_catalog_edits_are_undoable(qtbot, demo_project_path, tmp_path):
     import shutil
+
     from journey_explorer.ui.main_window import CatalogEdit, GroupRuleEdit
     project = tmp_path / "copy.journey"          # edits must not touch the shared demo project
     shutil.copy(demo_project_path, project)
