@@ -34,6 +34,25 @@ def _text(item: pg.PlotItem, text: str, x: float, y: float, theme: Theme, anchor
     return label
 
 
+def category_ticks(plot: pg.PlotWidget, xs: np.ndarray, labels: list[str], theme: Theme) -> list:
+    """Every k-th label, k chosen so that the labels do not overlap at the plot's current width."""
+    from PySide6.QtGui import QFontMetrics
+    if not len(labels):
+        return []
+    widest = max(QFontMetrics(theme.font()).horizontalAdvance(str(label)) for label in labels) + 24
+    room = max(plot.width() - 80, 200)                      # minus the left axis
+    every = max(1, math.ceil(len(labels) * widest / room))
+    return [(x, label) for i, (x, label) in enumerate(zip(xs, labels)) if i % every == 0]
+
+
+def _cell_text_fits(plot: pg.PlotWidget, cols: int, sample: str, row_labels: list[str], theme: Theme) -> bool:
+    """Whether a value like ``sample`` fits inside one heatmap cell at the plot's current width."""
+    from PySide6.QtGui import QFontMetrics
+    axis = max((QFontMetrics(theme.font()).horizontalAdvance(str(r)) for r in row_labels), default=0) + 30
+    cell = (max(plot.width(), 200) - axis) / max(cols, 1)
+    return QFontMetrics(theme.font(0.8)).horizontalAdvance(sample) + 6 <= cell
+
+
 def ranked_bars(plot: pg.PlotWidget, labels: list[str], values: list[float], theme: Theme,
                 value_text: list[str] | None = None, colours: list[str] | None = None, title: str = "") -> None:
     """Horizontal bars, first label on top, value written at the end of each bar."""
@@ -106,8 +125,7 @@ def stacked_bars(plot: pg.PlotWidget, categories: list[str], series: dict[str, n
         item.addItem(bar)
         item.legend.addItem(bar, name)
         up, down = np.where(values >= 0, up + values, up), np.where(values < 0, down + values, down)
-    every = max(1, len(categories) // 12)
-    item.getAxis("bottom").setTicks([[(x, c) for i, (x, c) in enumerate(zip(xs, categories)) if i % every == 0]])
+    item.getAxis("bottom").setTicks([category_ticks(plot, xs, categories, theme)])
     item.addItem(pg.InfiniteLine(0, angle=0, pen=pg.mkPen(theme.muted)))
     item.setXRange(-0.6, len(categories) - 0.4, padding=0)
 
@@ -121,8 +139,7 @@ def line_chart(plot: pg.PlotWidget, x_labels: list[str], lines: dict[str, np.nda
         colour = OKABE_ITO[i % len(OKABE_ITO)]
         item.plot(xs, np.asarray(values, float), pen=pg.mkPen(colour, width=3), symbol="o", symbolSize=7,
                   symbolBrush=colour, symbolPen=pg.mkPen(None), name=name)
-    every = max(1, len(x_labels) // 12)
-    item.getAxis("bottom").setTicks([[(x, c) for i, (x, c) in enumerate(zip(xs, x_labels)) if i % every == 0]])
+    item.getAxis("bottom").setTicks([category_ticks(plot, xs, x_labels, theme)])
     if percent:
         item.getAxis("left").setTicks([[(v, f"{v:.0%}") for v in np.linspace(0, 1, 6)]])
         item.setYRange(0, 1.05, padding=0)
@@ -146,7 +163,7 @@ def heatmap(plot: pg.PlotWidget, matrix: np.ndarray, row_labels: list[str], col_
     image.setLevels(levels)
     image.setRect(QRectF(0, 0, cols, rows))
     item.addItem(image)
-    if rows * cols <= 400:
+    if rows * cols <= 400 and _cell_text_fits(plot, cols, fmt.format(-reach if diverging else reach), row_labels, theme):
         for r in range(rows):
             for c in range(cols):
                 value = matrix[r, c]
@@ -187,7 +204,7 @@ def path_graph(plot: pg.PlotWidget, graph: nx.DiGraph, theme: Theme) -> None:
         _text(item, f"{name}\n{data['users']:,} users", x, y - 0.28, theme, anchor=(0.5, 0), scale=0.8)
     xs = [p[0] for p in positions.values()]
     ys = [p[1] for p in positions.values()]
-    item.setXRange(min(xs) - 0.6, max(xs) + 0.6, padding=0)
+    item.setXRange(min(xs) - 0.8, max(xs) + 0.8, padding=0)          # room for the end labels
     item.setYRange(min(ys) - 0.9, max(ys) + 0.5, padding=0)
     _text(item, "edge colour: median time to next event (blue fast → red slow); width: transitions",
           min(xs) - 0.5, max(ys) + 0.45, theme, anchor=(0, 0), colour=theme.muted, scale=0.8)

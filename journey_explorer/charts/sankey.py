@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem
 from journey_explorer.charts.theme import FAILURE, LIGHT, NEUTRAL, SUCCESS, Theme, category_colour
 
 NODE_WIDTH = 0.12          # in step units
+LABEL_SCALE = 0.95         # node labels, relative to the theme's type
 MIN_BAND_SHARE = 0.002     # bands thinner than this share of the start are not drawn (still in the table)
 GAP = 0.02                 # vertical gap between nodes, as a share of the height
 SPECIAL = {"Drop-off": NEUTRAL, "Other": "#BBBBBB", "Path start": "#CCCCCC"}
@@ -178,7 +179,7 @@ class SankeyItem(pg.GraphicsObject):
             if label.scene() is not None:
                 label.scene().removeItem(label)
         self.labels = []
-        font = self.theme.font(0.95)
+        font = self.theme.font(LABEL_SCALE)
         colour = QColor(self.theme.foreground)
         for box in self.boxes:
             if box.rect.height() < 0.018:
@@ -291,8 +292,20 @@ class SankeyWidget(pg.PlotWidget):
             self.addItem(header)
             self.headers.append(header)
         last = max(steps, default=1)
-        # Room on the right of the last column for its labels.
-        self.setRange(xRange=(-0.05, last - 1 + 0.75), yRange=(-0.02, 1.06), padding=0)
+        left, right = -0.05, last - 1 + NODE_WIDTH
+        self.setRange(xRange=(left, right + self._label_room(layout, right - left)), yRange=(-0.02, 1.06),
+                      padding=0)
+
+    def _label_room(self, layout: SankeyLayout, span: float) -> float:
+        """Data units to keep right of the last column so its labels fit at the current width."""
+        from PySide6.QtGui import QFontMetrics
+        last = max(layout.steps, default=1)
+        metrics = QFontMetrics(self.theme.font(LABEL_SCALE))
+        widest = max((metrics.horizontalAdvance(line) for b in layout.boxes if b.step == last
+                      for line in (b.event, f"{b.users:,} · 100%")), default=0) + 16
+        pixels = max(self.width() - 40, 2 * widest)        # axis-free plot: nearly the whole widget
+        # Solve room / (span + room) = widest / pixels for the room in data units.
+        return max(0.3, widest * span / (pixels - widest))
 
     def _tooltip(self, text: str) -> None:
         self.setToolTip(text)

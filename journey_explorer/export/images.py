@@ -2,7 +2,7 @@
 
 Each export is 16:9 with a title, a subtitle (filters, date range, users) and a small source line.
 SVG goes through QSvgGenerator and PDF through QPdfWriter (pyqtgraph 0.14's SVG exporter fails with
-PySide6 6.12, see DESIGN.md).
+PySide6 6.12, see DESIGN.md). Charts are drawn in the presentation theme by ``export.render``.
 """
 from __future__ import annotations
 
@@ -40,15 +40,18 @@ def _paint(painter: QPainter, widget: QWidget, caption: Caption, size: QSize) ->
     title_font.setPixelSize(round(44 * unit))
     title_font.setBold(True)
     small_font.setPixelSize(round(24 * unit))
-    painter.setPen(QColor("#111111"))
-    painter.setFont(title_font)
-    painter.drawText(QRect(margin, margin, width - 2 * margin, round(60 * unit)), Qt.AlignmentFlag.AlignLeft,
-                     caption.title)
+    top = margin
+    if caption.title:           # slides carry their own title: their pictures go without
+        painter.setPen(QColor("#111111"))
+        painter.setFont(title_font)
+        painter.drawText(QRect(margin, top, width - 2 * margin, round(60 * unit)), Qt.AlignmentFlag.AlignLeft,
+                         caption.title)
+        top += round(64 * unit)
     painter.setPen(QColor("#555555"))
     painter.setFont(small_font)
-    painter.drawText(QRect(margin, margin + round(64 * unit), width - 2 * margin, round(34 * unit)),
+    painter.drawText(QRect(margin, top, width - 2 * margin, round(34 * unit)),
                      Qt.AlignmentFlag.AlignLeft, caption.subtitle)
-    top = margin + round(112 * unit)
+    top += round(48 * unit)
     bottom_space = round(56 * unit)
     chart = QRect(margin, top, width - 2 * margin, height - top - bottom_space)
     _render_widget(painter, widget, chart)
@@ -69,7 +72,8 @@ def _paint_and_end(painter: QPainter, widget: QWidget, caption: Caption, size: Q
 def _render_widget(painter: QPainter, widget: QWidget, target: QRect) -> None:
     """Render ``widget`` laid out at a sensible size, scaled into ``target``."""
     original = widget.size()
-    layout_width = max(1280, min(target.width(), 1920))
+    # Lay out at 1280 px and scale up: chart type comes out ~1.5x larger on a 1920 px slide.
+    layout_width = 1280
     layout_height = round(layout_width * target.height() / target.width())
     widget.resize(layout_width, layout_height)
     QGuiApplication.processEvents()
@@ -143,3 +147,15 @@ def to_image(widget: QWidget, caption: Caption, width: int = 1920) -> QImage:
 def copy_to_clipboard(widget: QWidget, caption: Caption, width: int = 1920) -> None:
     QGuiApplication.clipboard().setImage(to_image(widget, caption, width))
 
+
+
+def png_bytes(image: QImage) -> bytes:
+    """A QImage encoded as PNG (for python-pptx and the clipboard's consumers)."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise JourneyError("Could not encode the chart as PNG")
+    buffer.close()
+    return bytes(data.data())

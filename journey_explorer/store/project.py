@@ -342,6 +342,13 @@ class Project:
     def segments(self) -> dict[str, dict]:
         return {n: json.loads(d) for n, d in self.conn.execute("SELECT name, definition FROM segments")}
 
+    # --- the insight board --------------------------------------------------------------------
+
+    @property
+    def board(self):
+        from journey_explorer.store.board import Board
+        return Board(self.conn)
+
     # --- facts --------------------------------------------------------------------------------
 
     def sources(self) -> list[dict[str, Any]]:

@@ -42,6 +42,16 @@ def m001_initial(db: Database) -> None:
     db["log_cache"].create({"name": str, "data": bytes}, pk="name")
 
 
+@MIGRATIONS()
+def m002_board(db: Database) -> None:
+    # Board pins keep a chart's state (view, analysis options, filters), never a picture: they are
+    # re-rendered from the data, so a pin follows renames and new imports.
+    db["pins"].create({
+        "id": int, "position": int, "view": str, "title": str, "spec": str, "filters": str,
+        "hypothesis": str, "observation": str, "action": str, "created_at": str,
+    }, pk="id", defaults={"hypothesis": "", "observation": "", "action": ""})
+
+
 def migrate(db: Database) -> None:
     """Bring ``db`` to the current schema (a no-op when it is up to date)."""
     MIGRATIONS.apply(db)

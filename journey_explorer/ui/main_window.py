@@ -30,8 +30,9 @@ from journey_explorer.domain import JourneyError
 from journey_explorer.state.filters import FilterState
 from journey_explorer.store.project import SUFFIX, Project
 from journey_explorer.tasks import TaskRunner
+from journey_explorer.ui.board import BoardView
 from journey_explorer.ui.settings import Settings, load_settings, save_settings
-from journey_explorer.ui.views import VIEW_CLASSES, Explorer
+from journey_explorer.ui.views import VIEW_CLASSES, AnalysisView, Explorer
 from journey_explorer.ui.widgets import Banner, FrameModel, stylesheet
 
 
@@ -116,6 +117,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Import file…", self.import_file, "Ctrl+I")
         self._action(file_menu, "&Export current view…", self.export_view, "Ctrl+E")
         self._action(file_menu, "&Copy chart", self.copy_chart, "Ctrl+Shift+C")
+        self._action(file_menu, "&Pin chart to board", self.pin_current_view, "Ctrl+B")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit_menu = self.menuBar().addMenu("&Edit")
@@ -154,6 +156,9 @@ class MainWindow(QMainWindow):
         self.views = [cls(self.explorer) for cls in VIEW_CLASSES]
         for view in self.views:
             self.tabs.addTab(view, view.title)
+            view.pin_requested.connect(lambda v=view: self.pin_view(v))
+        self.board = BoardView(self.explorer)
+        self.tabs.addTab(self.board, self.board.title)
         layout.addWidget(self.filter_bar)
         layout.addWidget(self.banner)
         layout.addWidget(self.tabs, 1)
@@ -327,27 +332,71 @@ class MainWindow(QMainWindow):
         wizard.open()
         self._wizard = wizard
 
+    def current_view(self) -> AnalysisView | None:
+        """The analysis view on screen (None on the Board tab)."""
+        index = self.tabs.currentIndex()
+        return self.views[index] if 0 <= index < len(self.views) else None
+
     def export_view(self) -> None:
-        view = self.views[self.tabs.currentIndex()]
+        view = self.current_view()
+        if view is None or view.result is None:
+            self.banner.show_error("Choose a chart to export (the Board exports as a deck).")
+            return
         suggested = str(Path(self.settings.last_folder or ".") / f"{view.title.lower().replace(' ', '-')}.png")
         path, _ = QFileDialog.getSaveFileName(
             self, f"Export {view.title}", suggested,
             "PNG image (*.png);;SVG vector (*.svg);;PDF (*.pdf);;CSV table (*.csv);;Excel table (*.xlsx)")
         if path:
             try:
-                view.export_to(path)
+                self.export_to(view, path)
             except JourneyError as exc:
                 self.banner.show_error(str(exc))
                 return
             self.settings.last_folder = str(Path(path).parent)
             self.banner.show_info(f"Exported {view.title} to {path}")
 
+    def export_to(self, view: AnalysisView, path: str | Path, width: int = 1920) -> Path:
+        """``view`` as it is set now, drawn again for a slide (presentation theme, 16:9)."""
+        from journey_explorer.export.render import ViewRenderer
+        spec, filters = view.current_state()
+        renderer = ViewRenderer(self.explorer.log, self.project_path)
+        try:
+            return renderer.export(view.key, path, spec, filters, width)
+        finally:
+            renderer.close()
+
     def copy_chart(self) -> None:
-        from journey_explorer.export.images import copy_to_clipboard
-        view = self.views[self.tabs.currentIndex()]
-        if view.result is not None:
-            copy_to_clipboard(view.chart, view.caption())
-            self.banner.show_info(f"Copied the {view.title} chart to the clipboard")
+        from PySide6.QtGui import QGuiApplication
+
+        from journey_explorer.export.render import ViewRenderer
+        view = self.current_view()
+        if view is None or view.result is None:
+            return
+        spec, filters = view.current_state()
+        renderer = ViewRenderer(self.explorer.log, self.project_path)
+        try:
+            QGuiApplication.clipboard().setImage(renderer.image(view.key, spec, filters))
+        finally:
+            renderer.close()
+        self.banner.show_info(f"Copied the {view.title} chart to the clipboard")
+
+    def pin_current_view(self) -> None:
+        view = self.current_view()
+        if view is not None:
+            self.pin_view(view)
+
+    def pin_view(self, view: AnalysisView) -> None:
+        """Store the view's state (not a picture) on the board, titled as its export would be."""
+        from journey_explorer.state.views import spec_to_dict
+        from journey_explorer.store.board import Pin
+        if self.project_path is None or self.explorer.log is None:
+            return
+        spec, filters = view.current_state()
+        title = view.caption().title
+        pin = self.board.add_pin(Pin(view=view.key, title=title, spec=spec_to_dict(spec),
+                                     filters=filters.to_dict()))
+        self.banner.show_info(f"Pinned '{pin.title}' to the board ({len(self.board.pins)} pins). "
+                              "Add your notes on the Board tab.")
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
         if event.mimeData().hasUrls():

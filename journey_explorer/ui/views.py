@@ -5,6 +5,7 @@ older one) and shows errors inline. The numbers come from the same ``analysis`` 
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QMessageBox,
+    QPushButton,
     QSlider,
     QSpinBox,
     QSplitter,
@@ -69,13 +71,16 @@ class Explorer(QObject):
 class AnalysisView(QWidget):
     """Options row, inline banner, chart above a table of the same numbers."""
 
+    key = ""                   # the view's name in pins, the CLI and settings (state.views.VIEW_MODULES)
     title = ""
     uses_goal = False          # whether the goal shapes this view's numbers (said in export titles)
     drawn = Signal()           # the chart and table show the latest result
+    pin_requested = Signal()   # the user asked to pin this chart to the board
 
-    def __init__(self, explorer: Explorer):
+    def __init__(self, explorer: Explorer, headless: bool = False):
         super().__init__()
         self.explorer = explorer
+        self.headless = headless   # drawn on demand for an export: no background work, no auto refresh
         self.runner = TaskRunner(self)
         self.runner.finished.connect(self._show_result)
         self.runner.failed.connect(self._show_error)
@@ -84,16 +89,24 @@ class AnalysisView(QWidget):
         self.banner = Banner()
         self.chart = self.make_chart()
         self.table, self.model = make_table()
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.chart)
-        splitter.addWidget(self.table)
-        splitter.setSizes([700, 250])
         layout = QVBoxLayout(self)
         layout.addLayout(self.options)
         layout.addWidget(self.banner)
-        layout.addWidget(splitter, 1)
+        if headless:
+            # Drawn for an export: the chart stands alone, so it can take the slide's proportions.
+            self.chart.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+        else:
+            splitter = QSplitter(Qt.Orientation.Vertical)
+            splitter.addWidget(self.chart)
+            splitter.addWidget(self.table)
+            splitter.setSizes([700, 250])
+            layout.addWidget(splitter, 1)
         self.build_options()
         self.options.addStretch(1)
+        pin = QPushButton("Pin to board")
+        pin.setToolTip("Keep this chart, as it is set now, on the Board (Ctrl+B)")
+        pin.clicked.connect(self.pin_requested)
+        self.options.addWidget(pin)
         explorer.changed.connect(self.refresh)
 
     # --- to implement per view ----------------------------------------------------------------
@@ -105,7 +118,14 @@ class AnalysisView(QWidget):
     def build_options(self) -> None:
         """Add controls to ``self.options``; each control changes the view state and refreshes."""
 
-    def compute(self, log: EventLog):
+    def current_spec(self, log: EventLog):
+        """The analysis options the controls show, as the analysis module's Spec (GUI thread)."""
+        return None
+
+    def show_spec(self, spec) -> None:
+        """Set the controls to ``spec`` (a pin or the CLI), without recomputing for each control."""
+
+    def compute(self, log: EventLog, spec):
         raise NotImplementedError
 
     def render(self, result) -> None:
@@ -116,27 +136,37 @@ class AnalysisView(QWidget):
     def refresh(self) -> None:
         """Recompute for the current filters; a hidden view waits until it is shown."""
         log = self.explorer.log
-        if log is None:
+        if log is None or self.headless:
             return
         if not self.isVisible():
             self._stale = True
             return
         self._stale = False
         self.banner.hide()
-        self.runner.start(self._task, log, self.explorer.filters)
+        self.runner.start(self._task, log, self.explorer.filters, self.current_spec(log))
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)
         if getattr(self, "_stale", True):
             self.refresh()
 
-    def _task(self, log: EventLog, filters: FilterState, progress):
+    def _task(self, log: EventLog, filters: FilterState, spec, progress):
         filtered = apply_filter(log, filters.common())
         progress(0.3)
         if len(filtered) == 0:
             from journey_explorer.domain import JourneyError
             raise JourneyError("No events match the filters.")
-        return self.compute(filtered)
+        return self.compute(filtered, spec)
+
+    def draw_now(self, spec=None) -> None:
+        """Compute and draw in this thread (exports, pins, reports): the same numbers, no waiting."""
+        log = self.explorer.log
+        if spec is None:
+            spec = self.current_spec(log)
+        else:
+            self.show_spec(spec)
+        self.result = self._task(log, self.explorer.filters, spec, lambda _: None)
+        self.render(self.result)
 
     def _show_result(self, result) -> None:
         self.result = result
@@ -189,11 +219,12 @@ class AnalysisView(QWidget):
         self.options.addWidget(box)
         return box
 
-    def caption(self):
+    def caption(self, title: str | None = None):
         """Title, subtitle (filters, date range, users) and source line for exports."""
         from journey_explorer.export.images import Caption
         log, filters = self.explorer.log, self.explorer.filters
-        title = self.title + (f" — goal: {filters.goal}" if filters.goal and self.uses_goal else "")
+        if title is None:
+            title = self.title + (f" — goal: {filters.goal}" if filters.goal and self.uses_goal else "")
         parts = [filters.describe()]
         if log is not None and len(log):
             first = pd.Timestamp(int(log.ts.min()), unit="ms").date()
@@ -203,16 +234,28 @@ class AnalysisView(QWidget):
         source = f"Source: {project} · Journey Explorer · {pd.Timestamp.now().date()}"
         return Caption(title=title, subtitle=" · ".join(parts), source=source)
 
-    def export_to(self, path: str | Path, width: int = 1920) -> Path:
-        """The chart as PNG/SVG/PDF, or the table beneath it as CSV/XLSX — chosen by the suffix."""
-        from journey_explorer.export.images import export_widget
-        from journey_explorer.export.tables import write_table
-        if self.result is None:
-            from journey_explorer.domain import JourneyError
-            raise JourneyError(f"The {self.title} view has nothing to export yet.")
-        if Path(path).suffix.lower() in (".csv", ".xlsx"):
-            return write_table(self.model.frame, path)
-        return export_widget(self.chart, path, self.caption(), width)
+    def current_state(self) -> tuple[object, FilterState]:
+        """What a pin or an export needs to draw this view again: its Spec and the filters."""
+        return self.current_spec(self.explorer.log), self.explorer.filters
+
+
+@contextmanager
+def blocked(*widgets: QWidget):
+    """Set several controls without each one asking for a recompute."""
+    previous = [w.blockSignals(True) for w in widgets]
+    try:
+        yield
+    finally:
+        for widget, was in zip(widgets, previous):
+            widget.blockSignals(was)
+
+
+def duration_text(ms: int) -> str:
+    """30 days in ms -> "30d" (the funnel window control's spelling)."""
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000)):
+        if ms % size == 0:
+            return f"{ms // size}{unit}"
+    return f"{ms // 1000}s"
 
 
 class EventChoice(QComboBox):
@@ -259,6 +302,7 @@ def tiles_over_trend(captions: dict[str, str]) -> tuple[QWidget, dict[str, Tile]
 
 
 class OverviewView(AnalysisView):
+    key = "overview"
     uses_goal = True
     title = "Overview"
 
@@ -268,7 +312,7 @@ class OverviewView(AnalysisView):
             "conversion": "reached the goal"})
         return box
 
-    def compute(self, log: EventLog):
+    def compute(self, log: EventLog, spec):
         users = log.paths_count
         goal = self.goal()
         reached = None
@@ -286,7 +330,7 @@ class OverviewView(AnalysisView):
         self.tiles["users"].set(f"{result['users']:,}")
         self.tiles["events"].set(f"{result['events']:,}")
         self.tiles["sessions"].set(f"{result['sessions']:,}")
-        self.tiles["range"].set(f"{first} – {last}")
+        self.tiles["range"].set(f"{(last - first).days + 1:,} days", f"{first} – {last}")
         if result["reached"] is not None:
             self.tiles["conversion"].set(f"{result['reached'] / max(result['users'], 1):.1%}",
                                          f"reached {result['goal']}")
@@ -304,6 +348,7 @@ class OverviewView(AnalysisView):
 
 
 class FlowsView(AnalysisView):
+    key = "flows"
     title = "Flows"
 
     def make_chart(self) -> QWidget:
@@ -331,11 +376,28 @@ class FlowsView(AnalysisView):
 
     def set_state(self, **changes) -> None:
         self.state = replace(self.state, **changes)
-        self.exclusions.setText(f"Excluded: {', '.join(self.state.exclude)}" if self.state.exclude else "")
+        self._show_exclusions()
         self.refresh()
 
-    def compute(self, log: EventLog):
-        result = flows.run(log, replace(self.state, goal=self.goal()))
+    def _show_exclusions(self) -> None:
+        self.exclusions.setText(f"Excluded: {', '.join(self.state.exclude)}" if self.state.exclude else "")
+
+    def current_spec(self, log: EventLog):
+        return replace(self.state, goal=self.goal())
+
+    def show_spec(self, spec) -> None:
+        self.state = spec
+        self._show_exclusions()
+        with blocked(self.start, self.end, self.steps, self.top, self.collapse, self.split):
+            self.start.setCurrentText(spec.from_event or self.start.none_label)
+            self.end.setCurrentText(spec.to_event or self.end.none_label)
+            self.steps.setValue(spec.steps)
+            self.top.setValue(spec.top)
+            self.collapse.setChecked(spec.collapse_repeats)
+            self.split.setChecked(spec.split == "goal")
+
+    def compute(self, log: EventLog, spec):
+        result = flows.run(log, spec)
         # The Sankey's geometry and picture are built here, off the GUI thread.
         result.layout = SankeyLayout(result.node_rows, result.link_rows, result.paths, self.explorer.theme)
         return result
@@ -384,12 +446,13 @@ class FlowsView(AnalysisView):
 
 
 class PathGraphView(AnalysisView):
+    key = "graph"
     title = "Path graph"
 
     def build_options(self) -> None:
         self.state = graph.Spec(min_share=0.05, min_edge_share=0.05)
-        self.activity = self._slider("Activities reached by at least", "min_share")
-        self.paths = self._slider("Paths at least", "min_edge_share", suffix=" of the busiest")
+        self.sliders = {"min_share": self._slider("Activities reached by at least", "min_share"),
+                        "min_edge_share": self._slider("Paths at least", "min_edge_share", suffix=" of the busiest")}
 
     def _slider(self, caption: str, field: str, suffix: str = " of paths") -> QSlider:
         slider = QSlider(Qt.Orientation.Horizontal)
@@ -408,8 +471,18 @@ class PathGraphView(AnalysisView):
             self.options.addWidget(widget)
         return slider
 
-    def compute(self, log: EventLog):
-        return graph.run(log, self.state)
+    def current_spec(self, log: EventLog):
+        return self.state
+
+    def show_spec(self, spec) -> None:
+        self.state = spec
+        for field, slider in self.sliders.items():
+            value = getattr(spec, field)
+            with blocked(slider):
+                slider.setValue(round((spec.min_share if value is None else value) * 100))
+
+    def compute(self, log: EventLog, spec):
+        return graph.run(log, spec)
 
     def render(self, result) -> None:
         basic.path_graph(self.chart, result.graph, self.explorer.theme)
@@ -420,11 +493,15 @@ class PathGraphView(AnalysisView):
 
 
 class StuckView(AnalysisView):
+    key = "stuck"
     uses_goal = True
     title = "Stuck points"
 
-    def compute(self, log: EventLog):
-        return stuck.run(log, stuck.Spec(goal=self.goal()))
+    def current_spec(self, log: EventLog):
+        return stuck.Spec(goal=self.goal())
+
+    def compute(self, log: EventLog, spec):
+        return stuck.run(log, spec)
 
     def render(self, result) -> None:
         top = result.table.head(12)
@@ -446,6 +523,7 @@ class StuckView(AnalysisView):
 
 
 class CompareView(AnalysisView):
+    key = "compare"
     uses_goal = True
     title = "Compare"
 
@@ -461,9 +539,15 @@ class CompareView(AnalysisView):
     def build_options(self) -> None:
         self.did = self.event_choice("Groups", "(successful vs failing)", self.refresh)
 
-    def compute(self, log: EventLog):
+    def current_spec(self, log: EventLog):
         did = self.did.value()
-        spec = compare.Spec(did=did) if did else compare.Spec(goal=self.goal())
+        return compare.Spec(did=did) if did else compare.Spec(goal=self.goal())
+
+    def show_spec(self, spec) -> None:
+        with blocked(self.did):
+            self.did.setCurrentText(spec.did or self.did.none_label)
+
+    def compute(self, log: EventLog, spec):
         return compare.run(log, spec)
 
     def render(self, result) -> None:
@@ -483,6 +567,7 @@ class CompareView(AnalysisView):
 
 
 class FunnelView(AnalysisView):
+    key = "funnel"
     title = "Funnel"
 
     def build_options(self) -> None:
@@ -504,11 +589,22 @@ class FunnelView(AnalysisView):
             steps.append(goal)
         return steps
 
-    def compute(self, log: EventLog):
+    def current_spec(self, log: EventLog):
         names = [s.strip() for s in self.steps_edit.text().split(",") if s.strip()] or self.default_steps(log)
         window = self.window.currentText()
-        spec = funnel.Spec(steps=tuple(names), order=self.order.currentText(),
+        return funnel.Spec(steps=tuple(names), order=self.order.currentText(),
                            window_ms=None if window == "none" else funnel.parse_duration(window))
+
+    def show_spec(self, spec) -> None:
+        window = "none" if spec.window_ms is None else duration_text(spec.window_ms)
+        with blocked(self.steps_edit, self.window, self.order):
+            self.steps_edit.setText(", ".join(spec.steps))
+            if self.window.findText(window) < 0:
+                self.window.addItem(window)
+            self.window.setCurrentText(window)
+            self.order.setCurrentText(spec.order)
+
+    def compute(self, log: EventLog, spec):
         return funnel.run(log, spec)
 
     def render(self, result) -> None:
@@ -525,6 +621,7 @@ class FunnelView(AnalysisView):
 
 
 class RetentionView(AnalysisView):
+    key = "retention"
     title = "Retention"
 
     def make_chart(self) -> QWidget:
@@ -547,9 +644,18 @@ class RetentionView(AnalysisView):
         self.period = self.combo("Period", ["week", "day", "month"], lambda _: self.refresh())
         self.mode = self.combo("Mode", ["on", "on-or-after"], lambda _: self.refresh())
 
-    def compute(self, log: EventLog):
-        return retention.run(log, retention.Spec(start_event=self.start.value(), period=self.period.currentText(),
-                                                 mode=self.mode.currentText()))
+    def current_spec(self, log: EventLog):
+        return retention.Spec(start_event=self.start.value(), period=self.period.currentText(),
+                              mode=self.mode.currentText())
+
+    def show_spec(self, spec) -> None:
+        with blocked(self.start, self.period, self.mode):
+            self.start.setCurrentText(spec.start_event or self.start.none_label)
+            self.period.setCurrentText(spec.period)
+            self.mode.setCurrentText(spec.mode)
+
+    def compute(self, log: EventLog, spec):
+        return retention.run(log, spec)
 
     def render(self, result) -> None:
         self.readout.setText(result.readout)
@@ -572,13 +678,21 @@ class RetentionView(AnalysisView):
 
 
 class LifecycleView(AnalysisView):
+    key = "lifecycle"
     title = "Lifecycle"
 
     def build_options(self) -> None:
         self.period = self.combo("Period", ["week", "month", "day"], lambda _: self.refresh())
 
-    def compute(self, log: EventLog):
-        return lifecycle.run(log, lifecycle.Spec(period=self.period.currentText()))
+    def current_spec(self, log: EventLog):
+        return lifecycle.Spec(period=self.period.currentText())
+
+    def show_spec(self, spec) -> None:
+        with blocked(self.period):
+            self.period.setCurrentText(spec.period)
+
+    def compute(self, log: EventLog, spec):
+        return lifecycle.run(log, spec)
 
     def render(self, result) -> None:
         table = result.table
@@ -593,6 +707,7 @@ class LifecycleView(AnalysisView):
 
 
 class NorthStarView(AnalysisView):
+    key = "northstar"
     title = "North star"
 
     def make_chart(self) -> QWidget:
@@ -605,13 +720,20 @@ class NorthStarView(AnalysisView):
         self.event = self.event_choice("Critical event", "(the goal)", self.refresh)
         self.period = self.combo("Period", ["week", "month", "day"], lambda _: self.refresh())
 
-    def compute(self, log: EventLog):
+    def current_spec(self, log: EventLog):
         event = self.event.value() or self.goal() or log.event_names[0]
         props = log.properties().columns
         csat = next((c for c in props if str(c).lower() == "csat"), None)
         revenue = next((c for c in props if str(c).lower() in ("revenue", "cltv", "ltv")), None)
-        return northstar.run(log, northstar.Spec(event=event, period=self.period.currentText(), csat=csat,
-                                                 revenue=revenue))
+        return northstar.Spec(event=event, period=self.period.currentText(), csat=csat, revenue=revenue)
+
+    def show_spec(self, spec) -> None:
+        with blocked(self.event, self.period):
+            self.event.setCurrentText(spec.event)
+            self.period.setCurrentText(spec.period)
+
+    def compute(self, log: EventLog, spec):
+        return northstar.run(log, spec)
 
     def render(self, result) -> None:
         table = result.table
@@ -627,3 +749,4 @@ class NorthStarView(AnalysisView):
 
 VIEW_CLASSES: list[type[AnalysisView]] = [OverviewView, FlowsView, PathGraphView, StuckView, CompareView,
                                           FunnelView, RetentionView, LifecycleView, NorthStarView]
+VIEW_BY_KEY: dict[str, type[AnalysisView]] = {cls.key: cls for cls in VIEW_CLASSES}

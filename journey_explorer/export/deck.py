@@ -1,0 +1,207 @@
+"""Boards and reports to a 16:9 PowerPoint deck (python-pptx) or a PDF handout (QPdfWriter).
+
+A deck is a cover (project, date range, filters) and one slide per pin: its title, the chart as a
+high-resolution picture and the three notes. The same content becomes the PDF handout, one page each.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.domain import JourneyError
+from journey_explorer.store.board import NOTE_FIELDS, Pin
+
+SLIDE_PICTURE_WIDTH = 1800      # px; at 9 inches wide that is 200 dpi
+NOTE_HEADINGS = {"hypothesis": "Hypothesis", "observation": "Observation", "action": "Action"}
+
+
+@dataclass
+class Cover:
+    title: str
+    lines: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SlideContent:
+    title: str
+    picture: bytes                                   # PNG
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+def cover_for(log: EventLog, project_path: Path | None, pins: list[Pin], heading: str = "") -> Cover:
+    """Project name, the data's date range and the filters the slides use."""
+    from journey_explorer.state.filters import FilterState
+    name = Path(project_path).stem if project_path else "Journey Explorer"
+    lines = []
+    if log is not None and len(log):
+        first = pd.Timestamp(int(log.ts.min()), unit="ms").date()
+        last = pd.Timestamp(int(log.ts.max()), unit="ms").date()
+        lines.append(f"{first} – {last} · {log.paths_count:,} users · {len(log):,} events")
+    filters = sorted({FilterState.from_dict(p.filters).describe() for p in pins})
+    if filters:
+        lines.append("Filters: " + ("; ".join(filters) if len(filters) <= 3 else "as noted on each slide"))
+    lines.append(f"Prepared with Journey Explorer on {date.today().isoformat()}")
+    return Cover(title=heading or name, lines=lines)
+
+
+def pin_slides(log: EventLog, project_path: Path | None, pins: list[Pin]) -> list[SlideContent]:
+    """Each pin drawn from the data (presentation theme) as a slide's content."""
+    from journey_explorer.export.images import png_bytes
+    from journey_explorer.export.render import ViewRenderer
+    from journey_explorer.state.filters import FilterState
+    from journey_explorer.state.views import spec_from_dict
+    renderer = ViewRenderer(log, project_path)
+    try:
+        slides = []
+        for pin in pins:
+            spec = spec_from_dict(pin.view, pin.spec) if pin.spec else None
+            filters = FilterState.from_dict(pin.filters) if pin.filters else None
+            image = renderer.image(pin.view, spec, filters, SLIDE_PICTURE_WIDTH, title="")
+            notes = {f: getattr(pin, f) for f in NOTE_FIELDS}
+            slides.append(SlideContent(pin.title, png_bytes(image), notes))
+        return slides
+    finally:
+        renderer.close()
+
+
+def write_board(log: EventLog, project_path: Path | None, pins: list[Pin], path: str | Path,
+                heading: str = "") -> Path:
+    """The board as a deck (.pptx) or a handout (.pdf), chosen by the suffix."""
+    if not pins:
+        raise JourneyError("The board is empty: pin a chart first")
+    path = Path(path)
+    writers = {".pptx": write_pptx, ".pdf": write_pdf_handout}
+    if path.suffix.lower() not in writers:
+        raise JourneyError(f"Cannot write a board as '{path.suffix}': use .pptx or .pdf")
+    cover = cover_for(log, project_path, pins, heading)
+    return writers[path.suffix.lower()](cover, pin_slides(log, project_path, pins), path)
+
+
+# --- PowerPoint ------------------------------------------------------------------------------------
+
+
+def write_pptx(cover: Cover, slides: list[SlideContent], path: str | Path) -> Path:
+    """A 16:9 deck that PowerPoint, Keynote and LibreOffice Impress open (standard layouts only)."""
+    from io import BytesIO
+
+    from pptx import Presentation
+    from pptx.util import Inches, Pt
+    deck = Presentation()
+    deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)
+    first = deck.slides.add_slide(deck.slide_layouts[0])          # "Title Slide"
+    first.shapes.title.text = cover.title
+    first.placeholders[1].text = "\n".join(cover.lines)
+    _fit_placeholders(first, Inches, deck)
+    for content in slides:
+        slide = deck.slides.add_slide(deck.slide_layouts[5])     # "Title Only"
+        slide.shapes.title.text = content.title
+        title = slide.shapes.title
+        title.left, title.top, title.width, title.height = Inches(0.5), Inches(0.3), Inches(12.3), Inches(0.9)
+        for paragraph in title.text_frame.paragraphs:
+            for run in paragraph.runs:
+                run.font.size = Pt(28)
+        slide.shapes.add_picture(BytesIO(content.picture), Inches(0.4), Inches(1.35), width=Inches(9.0))
+        _add_notes_box(slide, content.notes, Inches, Pt)
+        slide.notes_slide.notes_text_frame.text = "\n".join(
+            f"{NOTE_HEADINGS[k]}: {v}" for k, v in content.notes.items() if v)
+    path = Path(path)
+    deck.save(str(path))
+    return path
+
+
+def _fit_placeholders(slide, inches, deck) -> None:
+    """The default template is 4:3; stretch the cover's placeholders to the 16:9 width."""
+    for shape in slide.placeholders:
+        shape.left = inches(0.8)
+        shape.width = deck.slide_width - inches(1.6)
+
+
+def _add_notes_box(slide, notes: dict[str, str], inches, pt) -> None:
+    box = slide.shapes.add_textbox(inches(9.6), inches(1.35), inches(3.4), inches(5.7))
+    frame = box.text_frame
+    frame.word_wrap = True
+    first = True
+    for key in NOTE_FIELDS:
+        text = notes.get(key, "").strip()
+        if not text:
+            continue
+        heading = frame.paragraphs[0] if first else frame.add_paragraph()
+        first = False
+        heading.text = NOTE_HEADINGS[key]
+        heading.runs[0].font.bold = True
+        heading.runs[0].font.size = pt(14)
+        body = frame.add_paragraph()
+        body.text = text
+        body.runs[0].font.size = pt(12)
+        body.space_after = pt(10)
+
+
+# --- PDF handout -----------------------------------------------------------------------------------
+
+
+def write_pdf_handout(cover: Cover, slides: list[SlideContent], path: str | Path) -> Path:
+    """One 16:9 page for the cover and one per slide: title, picture, notes beside it."""
+    from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt
+    from PySide6.QtGui import QColor, QFont, QImage, QPageSize, QPainter, QPdfWriter
+    path = Path(path)
+    writer = QPdfWriter(str(path))
+    writer.setPageSize(QPageSize(QSizeF(297, 167.0625), QPageSize.Unit.Millimeter))
+    writer.setPageMargins(QMarginsF(0, 0, 0, 0))
+    writer.setResolution(200)
+    writer.setTitle(cover.title)
+    painter = QPainter(writer)
+    try:
+        width, height = painter.device().width(), painter.device().height()
+        unit = width / 1920
+
+        def font(size: float, bold: bool = False) -> QFont:
+            f = QFont()
+            f.setPixelSize(round(size * unit))
+            f.setBold(bold)
+            return f
+
+        margin = 60 * unit
+        painter.setFont(font(64, True))
+        painter.setPen(QColor("#111111"))
+        painter.drawText(QRectF(margin, height * 0.3, width - 2 * margin, 100 * unit), cover.title)
+        painter.setFont(font(30))
+        painter.setPen(QColor("#444444"))
+        painter.drawText(QRectF(margin, height * 0.3 + 120 * unit, width - 2 * margin, 300 * unit),
+                         Qt.TextFlag.TextWordWrap, "\n".join(cover.lines))
+        for content in slides:
+            writer.newPage()
+            painter.setFont(font(44, True))
+            painter.setPen(QColor("#111111"))
+            painter.drawText(QRectF(margin, margin * 0.6, width - 2 * margin, 70 * unit), content.title)
+            picture = QImage.fromData(content.picture, "PNG")
+            target = QRectF(margin * 0.6, 150 * unit, 1300 * unit, 1300 * unit * 9 / 16)
+            painter.drawImage(target, picture)
+            _draw_notes(painter, content.notes, QRectF(1380 * unit, 150 * unit, 480 * unit, height - 200 * unit),
+                        font, unit)
+    finally:
+        painter.end()
+    return path
+
+
+def _draw_notes(painter, notes: dict[str, str], area, font, unit) -> None:
+    from PySide6.QtCore import QRectF, Qt
+    from PySide6.QtGui import QColor
+    top = area.top()
+    for key in NOTE_FIELDS:
+        text = notes.get(key, "").strip()
+        if not text:
+            continue
+        painter.setFont(font(26, True))
+        painter.setPen(QColor("#111111"))
+        painter.drawText(QRectF(area.left(), top, area.width(), 40 * unit), NOTE_HEADINGS[key])
+        top += 44 * unit
+        painter.setFont(font(22))
+        painter.setPen(QColor("#333333"))
+        bounds = painter.boundingRect(QRectF(area.left(), top, area.width(), area.bottom() - top),
+                                      Qt.TextFlag.TextWordWrap, text)
+        painter.drawText(bounds, Qt.TextFlag.TextWordWrap, text)
+        top = bounds.bottom() + 24 * unit

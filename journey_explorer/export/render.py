@@ -1,0 +1,98 @@
+"""Draw any view off screen, in the presentation theme, for exports, board pins and reports.
+
+The window's views and this renderer are the same classes computing through the same analysis
+functions, so an exported chart shows exactly the numbers on screen -- only the theme (white, large
+type) and the size (a 16:9 slide) differ.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.domain import JourneyError
+from journey_explorer.state.filters import FilterState
+
+TABLE_SUFFIXES = (".csv", ".xlsx")
+IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def ensure_qt_app():
+    """The running QApplication, or an offscreen one for the command line."""
+    from PySide6.QtWidgets import QApplication
+    app = QApplication.instance()
+    if app is None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        app = QApplication(["journey-explorer"])
+    return app
+
+
+class ViewRenderer:
+    """Draws views of one event log on demand; ``close()`` when done."""
+
+    def __init__(self, log: EventLog, project_path: Path | None):
+        ensure_qt_app()
+        from journey_explorer.charts.theme import PRESENTATION
+        from journey_explorer.ui.views import Explorer
+        self.explorer = Explorer(Path(project_path) if project_path else None, PRESENTATION)
+        self.explorer.log = log
+        self._views = []
+
+    def draw(self, key: str, spec=None, filters: FilterState | None = None):
+        """A computed, drawn view (hidden); ``spec`` None means the view's defaults."""
+        from journey_explorer.charts.theme import PRESENTATION
+        from journey_explorer.ui.views import VIEW_BY_KEY
+        from journey_explorer.ui.widgets import stylesheet
+        if key not in VIEW_BY_KEY:
+            raise JourneyError(f"Unknown view '{key}' (choose from {', '.join(VIEW_BY_KEY)})")
+        self.explorer.filters = filters or self._default_filters()
+        view = VIEW_BY_KEY[key](self.explorer, headless=True)
+        view.chart.setStyleSheet(stylesheet(PRESENTATION))      # tiles and labels in slide type too
+        view.chart.resize(1280, 720)
+        view.chart.show()
+        view.draw_now(spec)
+        self._views.append(view)
+        return view
+
+    def export(self, key: str, path: str | Path, spec=None, filters: FilterState | None = None,
+               width: int = 1920, title: str | None = None) -> Path:
+        """One view to PNG/SVG/PDF (the chart with its caption) or CSV/XLSX (its table)."""
+        from journey_explorer.export.images import export_widget
+        from journey_explorer.export.tables import write_table
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix not in TABLE_SUFFIXES + IMAGE_SUFFIXES:
+            raise JourneyError(f"Cannot export to '{path.name}': use .png, .svg, .pdf, .csv or .xlsx")
+        view = self.draw(key, spec, filters)
+        try:
+            if suffix in TABLE_SUFFIXES:
+                return write_table(view.model.frame, path)
+            return export_widget(view.chart, path, view.caption(title), width)
+        finally:
+            self.discard(view)
+
+    def image(self, key: str, spec=None, filters: FilterState | None = None, width: int = 1920,
+              title: str | None = None):
+        """One view as a slide-shaped QImage (board thumbnails, decks, the clipboard)."""
+        from journey_explorer.export.images import to_image
+        view = self.draw(key, spec, filters)
+        try:
+            return to_image(view.chart, view.caption(title), width)
+        finally:
+            self.discard(view)
+
+    def discard(self, view) -> None:
+        if view in self._views:
+            self._views.remove(view)
+        view.chart.hide()
+        view.chart.deleteLater()
+        view.deleteLater()
+
+    def close(self) -> None:
+        for view in list(self._views):
+            self.discard(view)
+
+    def _default_filters(self) -> FilterState:
+        log = self.explorer.log
+        goal = log.default_goal if log is not None and log.default_goal in log.event_names else None
+        return FilterState(goal=goal)

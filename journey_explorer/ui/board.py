@@ -1,0 +1,304 @@
+"""The Board tab: pinned charts, re-rendered live from their state, with three notes each.
+
+Left: the pins in board order (drag to reorder). Right: the selected pin drawn from the current data
+in the presentation theme, its title and its hypothesis / observation / action notes, saved to the
+project as they are typed. The toolbar turns the board into a PowerPoint deck or a PDF handout.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from journey_explorer.domain import JourneyError
+from journey_explorer.store.board import NOTE_FIELDS, Pin
+from journey_explorer.store.project import Project
+from journey_explorer.ui.widgets import Banner
+
+NOTE_PROMPTS = {"hypothesis": "What we expected", "observation": "What the data shows",
+                "action": "What we will do"}
+PREVIEW_WIDTH = 1280
+
+
+class BoardView(QWidget):
+    """Shows and edits the board of the explorer's project."""
+
+    title = "Board"
+    changed = Signal()            # pins were added, removed, reordered or edited
+
+    def __init__(self, explorer):
+        super().__init__()
+        self.explorer = explorer
+        self.pins: list[Pin] = []
+        self._previews: dict[tuple, QPixmap] = {}
+        self._save_timer = QTimer(self, singleShot=True, interval=400)
+        self._save_timer.timeout.connect(self.save_notes)
+        self.banner = Banner()
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._build_toolbar())
+        layout.addWidget(self.banner)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self._build_list())
+        splitter.addWidget(self._build_detail())
+        splitter.setSizes([280, 1200])
+        layout.addWidget(splitter, 1)
+        explorer.changed.connect(self._data_changed)
+
+    # --- layout -------------------------------------------------------------------------------
+
+    def _build_toolbar(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.deck_button = QPushButton("Export deck (PowerPoint)…")
+        self.deck_button.clicked.connect(lambda: self.export_board(".pptx"))
+        self.handout_button = QPushButton("Export handout (PDF)…")
+        self.handout_button.clicked.connect(lambda: self.export_board(".pdf"))
+        self.count_label = QLabel()
+        for widget in (self.count_label, self.deck_button, self.handout_button):
+            row.addWidget(widget)
+        row.insertStretch(1, 1)
+        return row
+
+    def _build_list(self) -> QWidget:
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.list = QListWidget()
+        self.list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.list.currentRowChanged.connect(self.show_pin)
+        self.list.model().rowsMoved.connect(self._rows_moved)
+        row = QHBoxLayout()
+        self.up_button, self.down_button = QPushButton("Move up"), QPushButton("Move down")
+        self.remove_button = QPushButton("Remove")
+        self.up_button.clicked.connect(lambda: self.move_selected(-1))
+        self.down_button.clicked.connect(lambda: self.move_selected(+1))
+        self.remove_button.clicked.connect(self.remove_selected)
+        for button in (self.up_button, self.down_button, self.remove_button):
+            row.addWidget(button)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(row)
+        return box
+
+    def _build_detail(self) -> QWidget:
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        self.title_edit = QLineEdit()
+        self.title_edit.setPlaceholderText("Slide title")
+        self.title_edit.textEdited.connect(self._notes_edited)
+        self.preview = QLabel("Pin a chart from any view (the Pin to board button or Ctrl+B).")
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.preview.setMinimumHeight(300)
+        notes = QHBoxLayout()
+        self.note_edits: dict[str, QPlainTextEdit] = {}
+        for field in NOTE_FIELDS:
+            column = QVBoxLayout()
+            column.addWidget(QLabel(f"{field.capitalize()} — {NOTE_PROMPTS[field].lower()}"))
+            edit = QPlainTextEdit()
+            edit.setPlaceholderText(NOTE_PROMPTS[field])
+            edit.setMaximumHeight(110)
+            edit.textChanged.connect(self._notes_edited)
+            column.addWidget(edit)
+            notes.addLayout(column)
+            self.note_edits[field] = edit
+        layout.addWidget(self.title_edit)
+        layout.addWidget(self.preview, 1)
+        layout.addLayout(notes)
+        return box
+
+    # --- the pins -----------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Read the pins from the project and show them (keeping the selection where possible)."""
+        path = self.explorer.project_path
+        if path is None:
+            return
+        selected = self.selected_pin()
+        with Project.open(path) as project:
+            self.pins = project.board.pins()
+        self.list.blockSignals(True)
+        self.list.clear()
+        for pin in self.pins:
+            item = QListWidgetItem(pin.title)
+            item.setData(Qt.ItemDataRole.UserRole, pin.id)
+            self.list.addItem(item)
+        self.list.blockSignals(False)
+        self.count_label.setText(f"{len(self.pins)} pin{'s' if len(self.pins) != 1 else ''} on the board")
+        for button in (self.deck_button, self.handout_button):
+            button.setEnabled(bool(self.pins))
+        ids = [p.id for p in self.pins]
+        row = ids.index(selected.id) if selected is not None and selected.id in ids else (0 if ids else -1)
+        self.list.setCurrentRow(row)
+        self.show_pin(row)
+
+    def add_pin(self, pin: Pin) -> Pin:
+        with Project.open(self.explorer.project_path) as project:
+            pin = project.board.add(pin)
+        self.reload()
+        self.list.setCurrentRow(len(self.pins) - 1)
+        self.changed.emit()
+        return pin
+
+    def selected_pin(self) -> Pin | None:
+        row = self.list.currentRow()
+        return self.pins[row] if 0 <= row < len(self.pins) else None
+
+    def show_pin(self, row: int) -> None:
+        self._flush_pending_notes()
+        pin = self.pins[row] if 0 <= row < len(self.pins) else None
+        for edit in (self.title_edit, *self.note_edits.values()):
+            edit.blockSignals(True)
+        self.title_edit.setText(pin.title if pin else "")
+        for field, edit in self.note_edits.items():
+            edit.setPlainText(getattr(pin, field) if pin else "")
+        for edit in (self.title_edit, *self.note_edits.values()):
+            edit.blockSignals(False)
+            edit.setEnabled(pin is not None)
+        self._shown = pin
+        if pin is None:
+            self.preview.setPixmap(QPixmap())
+            self.preview.setText("Pin a chart from any view (the Pin to board button or Ctrl+B).")
+        elif self.isVisible():
+            self._draw_preview(pin)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        self.reload()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        if getattr(self, "_shown", None) is not None:
+            self._fit_preview(self._shown)
+
+    def _draw_preview(self, pin: Pin) -> None:
+        """The pin drawn from the current data (cached until the data or the pin changes)."""
+        if self.explorer.log is None:
+            return
+        key = self._preview_key(pin)
+        if key not in self._previews:
+            try:
+                self._previews[key] = QPixmap.fromImage(render_pin(self.explorer, pin, PREVIEW_WIDTH))
+            except (JourneyError, KeyError, ValueError) as exc:
+                self.preview.setPixmap(QPixmap())
+                self.preview.setText(f"This pin cannot be drawn from the current data: {exc}")
+                return
+        self._fit_preview(pin)
+
+    def _fit_preview(self, pin: Pin) -> None:
+        pixmap = self._previews.get(self._preview_key(pin))
+        if pixmap is not None:
+            self.preview.setPixmap(pixmap.scaled(self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                                 Qt.TransformationMode.SmoothTransformation))
+
+    def _preview_key(self, pin: Pin) -> tuple:
+        return (id(self.explorer.log), pin.id, pin.title, repr(pin.spec), repr(pin.filters))
+
+    def _data_changed(self) -> None:
+        self._previews.clear()
+        if self.isVisible() and getattr(self, "_shown", None) is not None:
+            self._draw_preview(self._shown)
+
+    # --- editing ------------------------------------------------------------------------------
+
+    def _notes_edited(self, *_) -> None:
+        self._pending = self._shown
+        self._save_timer.start()
+
+    def _flush_pending_notes(self) -> None:
+        if self._save_timer.isActive():
+            self._save_timer.stop()
+            self.save_notes()
+
+    def save_notes(self) -> None:
+        pin = getattr(self, "_pending", None)
+        if pin is None or pin.id is None:
+            return
+        notes = {field: edit.toPlainText() for field, edit in self.note_edits.items()}
+        notes["title"] = self.title_edit.text().strip() or pin.title
+        with Project.open(self.explorer.project_path) as project:
+            project.board.set_notes(pin.id, **notes)
+        for field, text in notes.items():
+            setattr(pin, field, text)
+        item = self.list.item(self.pins.index(pin)) if pin in self.pins else None
+        if item is not None:
+            item.setText(pin.title)
+        self._pending = None
+        self.changed.emit()
+
+    def move_selected(self, step: int) -> None:
+        pin = self.selected_pin()
+        if pin is None:
+            return
+        self._move(pin.id, self.list.currentRow() + step)
+
+    def _rows_moved(self, *_) -> None:
+        """A drag in the list: store the order the list now shows."""
+        order = [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
+        with Project.open(self.explorer.project_path) as project:
+            for index, pin_id in enumerate(order):
+                project.board.move(pin_id, index)
+        self.reload()
+
+    def _move(self, pin_id: int, index: int) -> None:
+        self._flush_pending_notes()
+        with Project.open(self.explorer.project_path) as project:
+            project.board.move(pin_id, index)
+        self.reload()
+        self.list.setCurrentRow(max(0, min(index, len(self.pins) - 1)))
+        self.changed.emit()
+
+    def remove_selected(self) -> None:
+        pin = self.selected_pin()
+        if pin is None:
+            return
+        self._save_timer.stop()
+        with Project.open(self.explorer.project_path) as project:
+            project.board.remove(pin.id)
+        self.reload()
+        self.changed.emit()
+
+    # --- export -------------------------------------------------------------------------------
+
+    def export_board(self, suffix: str) -> None:
+        from journey_explorer.export.deck import write_board
+        self._flush_pending_notes()
+        kind = "PowerPoint deck (*.pptx)" if suffix == ".pptx" else "PDF handout (*.pdf)"
+        suggested = str(Path.home() / f"{self.explorer.project_path.stem}-board{suffix}")
+        path, _ = QFileDialog.getSaveFileName(self, "Export the board", suggested, kind)
+        if not path:
+            return
+        path = path if path.lower().endswith(suffix) else path + suffix
+        try:
+            write_board(self.explorer.log, self.explorer.project_path, self.pins, path)
+        except JourneyError as exc:
+            self.banner.show_error(str(exc))
+            return
+        self.banner.show_info(f"Wrote {len(self.pins)} slides to {path}")
+
+
+def render_pin(explorer, pin: Pin, width: int):
+    """One pin as a slide-shaped QImage drawn from the explorer's current log."""
+    from journey_explorer.export.render import ViewRenderer
+    from journey_explorer.state.filters import FilterState
+    from journey_explorer.state.views import spec_from_dict
+    renderer = ViewRenderer(explorer.log, explorer.project_path)
+    try:
+        return renderer.image(pin.view, spec_from_dict(pin.view, pin.spec) if pin.spec else None,
+                              FilterState.from_dict(pin.filters) if pin.filters else None, width, title=pin.title)
+    finally:
+        renderer.close()

@@ -1,0 +1,98 @@
+"""Pin to board from a view, notes saved as typed, and the board as a deck and a handout."""
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from PySide6.QtCore import Qt
+
+from journey_explorer.store.board import Pin
+from journey_explorer.store.project import Project
+from journey_explorer.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def project_copy(demo_project_path, tmp_path):
+    path = tmp_path / "workshop.journey"
+    shutil.copy(demo_project_path, path)
+    return path
+
+
+@pytest.fixture
+def window(qtbot, project_copy):
+    window = MainWindow(project_copy)
+    qtbot.addWidget(window)
+    window.resize(1500, 950)
+    window.show()
+    qtbot.waitUntil(lambda: window.explorer.log is not None and not window.loader.busy, timeout=30_000)
+    yield window
+    window.close()
+
+
+def show_view(qtbot, window, index: int):
+    window.tabs.setCurrentIndex(index)
+    view = window.views[index]
+    qtbot.waitUntil(lambda: view.result is not None and not view.runner.busy, timeout=30_000)
+    return view
+
+
+def pin_button(view):
+    from PySide6.QtWidgets import QPushButton
+    return next(b for b in view.findChildren(QPushButton) if b.text() == "Pin to board")
+
+
+def test_pin_button_stores_the_views_state_and_board_draws_it(qtbot, window, project_copy):
+    flows_view = show_view(qtbot, window, 1)
+    flows_view.steps.setValue(3)
+    qtbot.waitUntil(lambda: not flows_view.runner.busy and flows_view.result.spec.steps == 3, timeout=30_000)
+    qtbot.mouseClick(pin_button(flows_view), Qt.MouseButton.LeftButton)
+    with Project.open(project_copy) as project:
+        (pin,) = project.board.pins()
+    assert pin.view == "flows" and pin.spec["steps"] == 3
+    assert pin.filters["goal"] == "Subscription Paid"
+
+    window.tabs.setCurrentWidget(window.board)
+    qtbot.waitUntil(lambda: window.board.preview.pixmap() is not None
+                    and not window.board.preview.pixmap().isNull(), timeout=30_000)
+    assert window.board.list.count() == 1
+
+
+def test_notes_are_saved_as_typed_and_pins_reorder(qtbot, window, project_copy):
+    for index in (1, 5):                     # flows, then funnel
+        view = show_view(qtbot, window, index)
+        window.pin_view(view)
+    window.tabs.setCurrentWidget(window.board)
+    board = window.board
+    board.list.setCurrentRow(1)
+    board.note_edits["observation"].setPlainText("Only 14% of ad clicks pay")
+    qtbot.waitUntil(lambda: not board._save_timer.isActive(), timeout=5_000)
+    board.move_selected(-1)
+    with Project.open(project_copy) as project:
+        pins = project.board.pins()
+    assert [p.view for p in pins] == ["funnel", "flows"]
+    assert pins[0].observation == "Only 14% of ad clicks pay"
+
+
+def test_board_to_pptx_and_pdf_handout(qapp, demo_project_path, tmp_path):
+    from pptx import Presentation
+
+    from journey_explorer.export.deck import write_board
+    with Project.open(demo_project_path) as project:
+        log = project.load_event_log()
+    pins = [Pin(view="flows", title="How trials start", observation="Half arrive from ads"),
+            Pin(view="retention", title="Do users stay?", hypothesis="Onboarding loses them", action="Fix setup"),
+            Pin(view="funnel", title="Funnel to paid", filters={"goal": "Subscription Paid"})]
+    deck = Presentation(str(write_board(log, demo_project_path, pins, tmp_path / "board.pptx")))
+    slides = list(deck.slides)
+    assert len(slides) == 4
+    assert slides[0].shapes.title.text == "demo"
+    assert [s.shapes.title.text for s in slides[1:]] == ["How trials start", "Do users stay?", "Funnel to paid"]
+    for slide in slides[1:]:
+        pictures = [s for s in slide.shapes if s.shape_type == 13]          # MSO_SHAPE_TYPE.PICTURE
+        assert len(pictures) == 1 and pictures[0].image.size[0] >= 1600
+    texts = " ".join(s.text_frame.text for s in slides[2].shapes if s.has_text_frame)
+    assert "Onboarding loses them" in texts and "Fix setup" in texts
+    assert round(deck.slide_width / deck.slide_height, 2) == round(16 / 9, 2)
+    handout = write_board(log, demo_project_path, pins, tmp_path / "board.pdf").read_bytes()
+    assert len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", handout)) == 4
