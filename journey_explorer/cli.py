@@ -14,7 +14,7 @@ from pathlib import Path
 from journey_explorer.domain import FORMATS, ImportOptions, JourneyError
 
 ANALYSES = ("graph", "flows", "stuck", "compare", "funnel", "retention", "lifecycle", "interval", "northstar")
-COMMANDS = ("import", "info", "demo") + ANALYSES
+COMMANDS = ("import", "info", "demo", "export", "report") + ANALYSES
 
 
 def analysis_module(name: str):
@@ -22,7 +22,7 @@ def analysis_module(name: str):
     return importlib.import_module(f"journey_explorer.analysis.{name}")
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+def build_parser(only: str | None = None, export_view: str | None = None) -> argparse.ArgumentParser:
     """The argument parser; with ``only``, just that command's (so a command imports only what it
     needs: starting `graph` must not pay for scipy)."""
     parser = argparse.ArgumentParser(
@@ -38,6 +38,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     for name in ANALYSES:
         if only is None or only == name:
             _add_analysis(commands, name)
+    _add_export(commands, view=export_view)
+    _add_report(commands)
     return parser
 
 
@@ -72,6 +74,40 @@ def _add_analysis(commands, name: str) -> None:
     module.add_arguments(cmd)
     cmd.add_argument("--json", action="store_true", help="print the result as one JSON document")
     cmd.add_argument("--csv", metavar="FILE", help="write the result table to a CSV file")
+
+
+def _add_export(commands, view: str | None) -> None:
+    """``export``: its options are the chosen view's analysis options (known once --view is read)."""
+    from journey_explorer.state.views import EXPORTABLE_VIEWS
+    cmd = commands.add_parser(
+        "export", help="one view as a slide-ready PNG/SVG/PDF, or its table as CSV/XLSX",
+        description="Draw a view as in the app (presentation theme, 16:9, title, subtitle, source line). "
+                    "Add the view's options, as its own command takes them (see e.g. 'flows --help').")
+    cmd.add_argument("project")
+    cmd.add_argument("--view", required=True, choices=EXPORTABLE_VIEWS)
+    cmd.add_argument("--out", required=True, help="FILE.png|.svg|.pdf|.csv|.xlsx")
+    cmd.add_argument("--width", type=int, default=1920, help="image width in pixels (default 1920, 16:9)")
+    from journey_explorer.analysis.common import add_common_arguments
+    add_common_arguments(cmd)
+    if view in EXPORTABLE_VIEWS:
+        from journey_explorer.state.views import analysis_module as view_module
+        module = view_module(view)
+        if module is not None:
+            module.add_arguments(cmd)
+    if "--goal" not in cmd._option_string_actions:
+        cmd.add_argument("--goal", help="the goal event (default: the project's)")
+
+
+def _add_report(commands) -> None:
+    cmd = commands.add_parser(
+        "report", help="an automatic workshop deck (PPTX, or a PDF handout) for a project or an event file",
+        description="Overview, flows, stuck points, differences, the funnel to the goal, retention, lifecycle "
+                    "and the north star, each slide with its findings in words. A file is imported into a "
+                    "temporary project first.")
+    cmd.add_argument("source", metavar="PROJECT|FILE")
+    cmd.add_argument("--goal", help="the goal event (default: the project's, else the most common last event)")
+    cmd.add_argument("--out", help="deck.pptx or handout.pdf (default: NAME-report.pptx here)")
+    cmd.add_argument("--json", action="store_true", help="print the slides' titles and findings as JSON")
 
 
 # --- commands -------------------------------------------------------------------------------------
@@ -145,7 +181,48 @@ def _json_default(value):
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-HANDLERS = {"import": run_import, "info": run_info, "demo": run_demo}
+def run_export(args) -> int:
+    from journey_explorer.analysis.common import apply_filter, filter_from_args
+    from journey_explorer.export.render import ViewRenderer
+    from journey_explorer.state.filters import FilterState
+    from journey_explorer.state.views import analysis_module as view_module
+    from journey_explorer.store.project import Project
+    with Project.open(args.project) as project:
+        log = project.load_event_log()
+    goal = args.goal or (log.default_goal if log.default_goal in log.event_names else None)
+    common = filter_from_args(args)
+    filters = FilterState(since=common.since, until=common.until, segment=common.segment, by=common.by, goal=goal)
+    module = view_module(args.view)
+    if module is not None:
+        args.goal = goal
+        spec = module.spec_from_args(args, apply_filter(log, common))
+    else:
+        spec = None
+    renderer = ViewRenderer(log, Path(args.project))
+    try:
+        path = renderer.export(args.view, args.out, spec, filters, args.width)
+    finally:
+        renderer.close()
+    print(f"Wrote {path}")
+    return 0
+
+
+def run_report(args) -> int:
+    from journey_explorer.export.report import write_report
+    out = args.out or f"{Path(args.source).stem}-report.pptx"
+    report = write_report(args.source, out, args.goal)
+    if args.json:
+        print(json.dumps({"out": str(report.path), "goal": report.goal, "goal_guessed": report.goal_guessed,
+                          "slides": report.slides}, ensure_ascii=False))
+        return 0
+    guessed = " (guessed: the most common last event; choose with --goal)" if report.goal_guessed else ""
+    print(f"Wrote {len(report.slides) + 1} slides to {report.path}; goal: {report.goal}{guessed}")
+    for slide in report.slides:
+        print(f"  - {slide['title']}")
+    return 0
+
+
+HANDLERS = {"import": run_import, "info": run_info, "demo": run_demo, "export": run_export, "report": run_report}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         return app_main(argv)
     # Register only the analysis being run (its imports are not free); --help lists them all.
     only = argv[0] if argv[0] in ANALYSES else (None if argv[0].startswith("-") else "")
-    args = build_parser(only=only).parse_args(argv)
+    args = build_parser(only=only, export_view=_option_value(argv, "--view")).parse_args(argv)
     handler = HANDLERS.get(args.command, run_analysis)
     try:
         return handler(args)
@@ -169,6 +246,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("journey-explorer: interrupted; nothing was changed", file=sys.stderr)
         return 130
+
+
+def _option_value(argv: list[str], option: str) -> str | None:
+    """The value given to ``option`` ("--view flows" or "--view=flows"), read before parsing."""
+    for i, arg in enumerate(argv):
+        if arg == option and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith(option + "="):
+            return arg.split("=", 1)[1]
+    return None
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ type) and the size (a 16:9 slide) differ.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from journey_explorer.analysis.eventlog import EventLog
@@ -23,8 +24,20 @@ def ensure_qt_app():
     app = QApplication.instance()
     if app is None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        _quiet_offscreen_warnings()
         app = QApplication(["journey-explorer"])
     return app
+
+
+def _quiet_offscreen_warnings() -> None:
+    """The offscreen platform warns about window hints it ignores; keep the command line's output clean."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(mode, context, message: str) -> None:
+        if "propagateSizeHints" not in message:
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(handler)
 
 
 class ViewRenderer:
@@ -66,7 +79,9 @@ class ViewRenderer:
         view = self.draw(key, spec, filters)
         try:
             if suffix in TABLE_SUFFIXES:
-                return write_table(view.model.frame, path)
+                # The analysis' own table, exactly as the command line's --csv writes it.
+                frame = view.result.to_frame() if hasattr(view.result, "to_frame") else view.model.frame
+                return write_table(frame, path)
             return export_widget(view.chart, path, view.caption(title), width)
         finally:
             self.discard(view)

@@ -399,3 +399,9 @@ def _is_sqlite(path: Path) -> bool:
         return True          # an empty file: SQLite treats it as a new database
     with open(path, "rb") as handle:
         return handle.read(16) == b"SQLite format 3\x00"
+
+
+def is_project_file(path: str | os.PathLike) -> bool:
+    """An existing, non-empty SQLite file: a project (or a file to hand to ``Project.open``)."""
+    path = Path(path)
+    return path.is_file() and path.stat().st_size > 0 and _is_sqlite(path)

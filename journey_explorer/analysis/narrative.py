@@ -1,0 +1,219 @@
+"""The questions a workshop asks, answered in words computed from the numbers (the automatic report).
+
+Each ``Finding`` names the view that shows it, the analysis Spec it was computed with (so the chart
+on the slide shows exactly these numbers), a headline and the observations. Qt-free.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from journey_explorer.analysis import compare, flows, funnel, lifecycle, northstar, retention, stuck
+from journey_explorer.analysis.arrays import step_index
+from journey_explorer.analysis.eventlog import EventLog
+
+FUNNEL_MIN_REACH = 0.5     # funnel steps: events at least half of the successful users did
+FUNNEL_MAX_STEPS = 5
+
+
+@dataclass
+class Finding:
+    view: str             # the view that draws it (state.views.VIEW_MODULES)
+    title: str            # the slide's headline
+    spec: object | None   # the analysis Spec behind the chart
+    observation: str
+
+
+def pct(share: float) -> str:
+    """0.1837 -> "18%"; small shares keep a decimal ("0.4%").
+
+    >>> pct(0.1837), pct(0.004), pct(1.0)
+    ('18%', '0.4%', '100%')
+    """
+    return f"{share:.1%}" if 0 < abs(share) < 0.01 else f"{share:.0%}"
+
+
+def guess_goal(log: EventLog) -> str:
+    """Without a stored goal: the event that most often ends a path (a process' completion)."""
+    ends = np.ones(len(log.user), dtype=bool)
+    ends[:-1] = log.user[1:] != log.user[:-1]
+    counts = np.bincount(log.event[ends], minlength=len(log.event_names))
+    return log.event_names[int(counts.argmax())]
+
+
+def workshop_findings(log: EventLog, goal: str) -> list[Finding]:
+    """Overview, flows, stuck points, differences, the funnel, retention, lifecycle, north star."""
+    log.event_code(goal)          # an unknown goal fails here, with the event's name in the message
+    makers = (overview, first_flows, stuck_points, differences, goal_funnel, retention_finding,
+              lifecycle_finding, north_star)
+    return [make(log, goal) for make in makers]
+
+
+# --- one finding per question ----------------------------------------------------------------------
+
+
+def overview(log: EventLog, goal: str) -> Finding:
+    users = log.paths_count
+    reached = int(np.unique(log.user[log.event == log.event_code(goal)]).size)
+    first = pd.Timestamp(int(log.ts.min()), unit="ms").date()
+    last = pd.Timestamp(int(log.ts.max()), unit="ms").date()
+    per_user = len(log) / max(users, 1)
+    text = (f"{users:,} users did {len(log):,} events ({per_user:.1f} per user) of {len(log.event_names)} kinds "
+            f"between {first} and {last}. {reached:,} of them ({pct(reached / max(users, 1))}) reached {goal}.")
+    return Finding("overview", f"{pct(reached / max(users, 1))} of users reach {goal}", None, text)
+
+
+def first_flows(log: EventLog, goal: str) -> Finding:
+    spec = flows.Spec(steps=5, top=6, goal=goal)
+    result = flows.run(log, spec)
+    codes, counts = np.unique(result.matrix, axis=0, return_counts=True)
+    top = int(counts.argmax())
+    names = [result.labels[c] for c in codes[top] if result.labels[c] not in (flows.DROP_OFF, flows.OTHER)]
+    ended = result.matrix[:, -1] == result.labels.index(flows.DROP_OFF) if flows.DROP_OFF in result.labels \
+        else np.zeros(len(result.matrix), dtype=bool)
+    starts = pd.Series([n["users"] for n in result.node_rows if n["step"] == 1],
+                       index=[n["event"] for n in result.node_rows if n["step"] == 1])
+    text = (f"Most users start with {starts.idxmax()} ({pct(starts.max() / result.paths)}). "
+            f"The most common first {len(names)} steps are {' → '.join(names)}, "
+            f"taken by {int(counts[top]):,} users ({pct(counts[top] / result.paths)}); "
+            f"{len(codes):,} different openings in all. "
+            f"{pct(ended.mean())} of users stop within the first {spec.steps} events.")
+    return Finding("flows", f"How journeys start: {' → '.join(names[:3])}", spec, text)
+
+
+def stuck_points(log: EventLog, goal: str) -> Finding:
+    spec = stuck.Spec(goal=goal)
+    result = stuck.run(log, spec)
+    if result.table.empty:
+        return Finding("stuck", "No stuck points stand out", spec, "No event type holds users back measurably.")
+    worst = result.table.iloc[0]
+    text = (f"{worst['event']} is where users get stuck most: {pct(worst['exit_rate'])} of the "
+            f"{int(worst['users']):,} users who reach it leave without reaching {goal} "
+            f"(baseline {pct(result.baseline_exit_rate)}), and {pct(worst['loop_rate_failing'])} of failing users "
+            f"repeat it.")
+    unstuck = next((u for u in result.unstuck if u["event"] == worst["event"] and u["next"]), None)
+    if unstuck:
+        step = max(unstuck["next"], key=lambda n: n["successful_share"] - n["failing_share"])
+        text += (f" Users who got past it and succeeded went on to {step['event']} "
+                 f"({pct(step['successful_share'])} of them, against {pct(step['failing_share'])} of those who failed).")
+    return Finding("stuck", f"Users get stuck at {worst['event']}", spec, text)
+
+
+def differences(log: EventLog, goal: str) -> Finding:
+    spec = compare.Spec(goal=goal)
+    result = compare.run(log, spec)
+    (name_a, name_b), (size_a, size_b) = result.labels, result.group_sizes
+    events = result.events[result.events["q_value"] < 0.05]
+    more = events[events["difference"] > 0].head(3)
+    less = events[events["difference"] < 0].head(2)
+    parts = [f"Comparing {size_a:,} {name_a} with {size_b:,} {name_b} users (events before {goal} only)."]
+    if len(more):
+        listed = "; ".join(f"{r.event} ({pct(r.share_a)} vs {pct(r.share_b)})" for r in more.itertuples())
+        parts.append(f"{name_a.capitalize()} users did these far more often: {listed}.")
+    if len(less):
+        listed = "; ".join(f"{r.event} ({pct(r.share_b)} vs {pct(r.share_a)})" for r in less.itertuples())
+        parts.append(f"{name_b.capitalize()} users did these more: {listed}.")
+    if not len(events):
+        parts.append("No event differs significantly between the groups.")
+    headline = f"{name_a.capitalize()} users do {more.iloc[0]['event']}" if len(more) else "How the groups differ"
+    return Finding("compare", headline, spec, " ".join(parts))
+
+
+def goal_funnel(log: EventLog, goal: str) -> Finding:
+    spec = funnel.Spec(steps=tuple(goal_funnel_steps(log, goal)), window_ms=None)
+    result = funnel.run(log, spec)
+    table = result.table
+    if len(table) < 2:
+        return Finding("funnel", f"The way to {goal}", spec, f"Too few steps lead to {goal} for a funnel.")
+    overall = table["users"].iloc[-1] / max(table["users"].iloc[0], 1)
+    drops = table.iloc[1:].assign(lost=lambda t: t["drop_off"])
+    worst = drops.loc[drops["lost"].idxmax()]
+    before = table["event"].iloc[int(worst["step"]) - 2]
+    text = (f"{pct(overall)} of users who do {table['event'].iloc[0]} go on to {goal} "
+            f"({int(table['users'].iloc[-1]):,} of {int(table['users'].iloc[0]):,}). "
+            f"The biggest loss is from {before} to {worst['event']}: {int(worst['lost']):,} users "
+            f"({pct(1 - worst['conversion_from_previous'])}) do not continue.")
+    seconds = table["median_seconds_to_convert"].iloc[-1]
+    if pd.notna(seconds):
+        text += f" Those who convert take a median of {_duration(float(seconds))} for the last step."
+    return Finding("funnel", f"{pct(overall)} get from {table['event'].iloc[0]} to {goal}", spec, text)
+
+
+def goal_funnel_steps(log: EventLog, goal: str) -> list[str]:
+    """Milestones on the way to the goal: events most successful users did before it, in their
+    typical order (median position of the first time), ending with the goal."""
+    goal_code = log.event_code(goal)
+    successful = np.unique(log.user[log.event == goal_code])
+    mine = np.isin(log.user, successful)
+    frame = pd.DataFrame({"user": log.user[mine], "event": log.event[mine], "pos": step_index(log)[mine]})
+    firsts = frame.groupby(["user", "event"], sort=False)["pos"].min().reset_index()
+    goal_pos = firsts[firsts["event"] == goal_code].set_index("user")["pos"]
+    firsts = firsts[firsts["pos"] < firsts["user"].map(goal_pos)]            # before their goal only
+    summary = firsts.groupby("event").agg(users=("user", "size"), median=("pos", "median"))
+    common = summary[summary["users"] >= FUNNEL_MIN_REACH * max(len(successful), 1)]
+    chosen = common.sort_values("users", ascending=False).head(FUNNEL_MAX_STEPS - 1).sort_values("median")
+    return [log.event_names[int(code)] for code in chosen.index] + [goal]
+
+
+def retention_finding(log: EventLog, goal: str) -> Finding:
+    spec = retention.Spec(period="week")
+    result = retention.run(log, spec)
+    curve = result.curve[result.curve["eligible"] > 0].set_index("period")["share"]
+    week1 = curve.get(1, float("nan"))
+    text = result.readout
+    if pd.notna(week1):
+        text += f" {pct(week1)} of users come back in the week after their first."
+    headline = (f"Retention flattens at {pct(result.plateau)} from week {result.flattens_at}"
+                if result.flattens_at is not None and result.plateau is not None else "Retention keeps falling")
+    return Finding("retention", headline, spec, text)
+
+
+def lifecycle_finding(log: EventLog, goal: str) -> Finding:
+    spec = lifecycle.Spec(period="week")
+    table = lifecycle.run(log, spec).table
+    full = table.iloc[:-1] if len(table) > 1 else table         # the last period is usually partial
+    latest = full.iloc[-1]
+    recent = full.tail(4)
+    ratio = (recent["new"].sum() + recent["resurrected"].sum()) / max(-recent["dormant"].sum(), 1)
+    trend = "growing" if ratio > 1.05 else "shrinking" if ratio < 0.95 else "holding steady"
+    text = (f"In the week of {latest['period']}, {int(latest['active']):,} users were active: "
+            f"{int(latest['new']):,} new, {int(latest['returning']):,} returning and "
+            f"{int(latest['resurrected']):,} back after a break, while {int(-latest['dormant']):,} went dormant. "
+            f"Over the last {len(recent)} weeks, {ratio:.2f} users arrived or came back for each one lost "
+            f"(quick ratio): the active base is {trend}.")
+    return Finding("lifecycle", f"The active base is {trend} (quick ratio {ratio:.2f})", spec, text)
+
+
+def north_star(log: EventLog, goal: str) -> Finding:
+    spec = northstar.Spec(event=goal, period="week")
+    table = northstar.run(log, spec).table
+    metric = table.set_index("period")["metric"]
+    peak_period, peak = metric.idxmax(), int(metric.max())
+    busy = metric[metric > 0]
+    recent = busy.tail(4).mean() if len(busy) else 0.0
+    earlier = busy.head(4).mean() if len(busy) else 0.0
+    change = (recent - earlier) / earlier if earlier else 0.0
+    text = (f"North star: users doing {goal} per week. It peaked at {peak:,} in the week of {peak_period}. "
+            f"The last four active weeks averaged {recent:,.0f}, {pct(abs(change))} "
+            f"{'above' if change >= 0 else 'below'} the first four ({earlier:,.0f}).")
+    quiet = len(metric) - 1 - int(np.flatnonzero(metric.to_numpy() > 0).max()) if len(busy) else len(metric)
+    if quiet > 0:
+        text += f" No one did {goal} in the last {quiet} week{'s' if quiet > 1 else ''} of the data."
+    return Finding("northstar", f"{goal} per week peaked at {peak:,}", spec, text)
+
+
+def _duration(seconds: float) -> str:
+    """A readable duration: "45 s", "12 min", "5.2 h", "3.4 days".
+
+    >>> _duration(45), _duration(720), _duration(18_720), _duration(293_760)
+    ('45 s', '12 min', '5.2 h', '3.4 days')
+    """
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172_800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"

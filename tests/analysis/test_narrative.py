@@ -1,0 +1,70 @@
+"""The automatic report's findings: words computed from the numbers, checked on a small log by hand."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from journey_explorer.analysis import narrative
+from journey_explorer.analysis.eventlog import EventLog
+
+DAY = 86_400_000
+MONDAY = 1704067200000          # 2024-01-01T00:00:00Z
+
+# Five users; a, b and c pay. Everyone who pays signed up and set up first (in that order);
+# d and e loop on "setup" and leave.
+ROWS = [
+    ("a", "visit", 0), ("a", "signup", 1000), ("a", "setup", 2000), ("a", "pay", 3000),
+    ("b", "visit", 0), ("b", "signup", 1000), ("b", "setup", 2000), ("b", "pay", 9000),
+    ("c", "signup", 0), ("c", "visit", 500), ("c", "setup", 2000), ("c", "pay", 2500),
+    ("d", "visit", 0), ("d", "setup", 1000), ("d", "setup", 2000), ("d", "setup", 3000),
+    ("e", "visit", 0), ("e", "setup", 1000), ("e", "setup", 2000),
+]
+
+
+@pytest.fixture
+def log():
+    frame = pd.DataFrame(ROWS, columns=["user", "event", "time"])
+    frame["time"] += MONDAY
+    return EventLog.from_frame(frame, default_goal="pay")
+
+
+def test_overview_counts_users_events_and_goal(log):
+    finding = narrative.overview(log, "pay")
+    assert finding.title == "60% of users reach pay"
+    assert "5 users did 19 events (3.8 per user) of 4 kinds" in finding.observation
+    assert "3 of them (60%) reached pay" in finding.observation
+
+
+def test_funnel_steps_are_the_milestones_before_the_goal_in_typical_order(log):
+    # visit is first for a and b, second for c: median position 0; signup 1; setup 2.
+    assert narrative.goal_funnel_steps(log, "pay") == ["visit", "signup", "setup", "pay"]
+
+
+def test_funnel_finding_names_the_biggest_loss(log):
+    finding = narrative.goal_funnel(log, "pay")
+    assert finding.spec.steps == ("visit", "signup", "setup", "pay")
+    # Sequential: all 5 visit; a and b sign up after visiting (c signed up before): 2 of 5 continue.
+    assert "The biggest loss is from visit to signup: 3 users (60%) do not continue" in finding.observation
+
+
+def test_stuck_finding_points_at_the_loop(log):
+    finding = narrative.stuck_points(log, "pay")
+    assert finding.title == "Users get stuck at setup"
+    assert "100% of failing users repeat it" in finding.observation
+
+
+def test_goal_guess_is_the_most_common_last_event(log):
+    assert narrative.guess_goal(log) == "pay"          # 3 paths end with pay, 2 with setup
+
+
+def test_unknown_goal_is_named():
+    frame = pd.DataFrame(ROWS, columns=["user", "event", "time"])
+    with pytest.raises(KeyError, match="No event named 'paid'"):
+        narrative.workshop_findings(EventLog.from_frame(frame), "paid")
+
+
+def test_every_question_gets_a_finding_with_its_view(log):
+    findings = narrative.workshop_findings(log, "pay")
+    assert [f.view for f in findings] == ["overview", "flows", "stuck", "compare", "funnel", "retention",
+                                          "lifecycle", "northstar"]
+    assert all(f.title and f.observation for f in findings)

@@ -1,0 +1,71 @@
+"""`journey-explorer export` and `report`: the same numbers as the analysis commands, as files."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from journey_explorer.cli import main
+
+
+def test_export_png_is_a_full_hd_slide(demo_project_path, tmp_path, qapp):
+    from PySide6.QtGui import QImage
+    out = tmp_path / "flows.png"
+    assert main(["export", str(demo_project_path), "--view", "flows", "--steps", "3", "--out", str(out)]) == 0
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1920, 1080)
+
+
+def test_export_csv_equals_the_analysis_commands_csv(demo_project_path, tmp_path, qapp):
+    steps = "Sign Up,Create Workspace,Subscription Paid"
+    exported, analysed = tmp_path / "export.csv", tmp_path / "funnel.csv"
+    assert main(["export", str(demo_project_path), "--view", "funnel", "--steps", steps, "--window", "30d",
+                 "--out", str(exported)]) == 0
+    assert main(["funnel", str(demo_project_path), "--steps", steps, "--window", "30d", "--csv", str(analysed)]) == 0
+    assert exported.read_text() == analysed.read_text()
+
+
+def test_export_refuses_unknown_events_with_one_line(demo_project_path, tmp_path, capsys, qapp):
+    assert main(["export", str(demo_project_path), "--view", "stuck", "--goal", "Nope",
+                 "--out", str(tmp_path / "x.png")]) == 1
+    assert "No event named 'Nope'" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_report_deck_has_a_slide_per_question_with_pictures(demo_project_path, tmp_path, capsys, qapp):
+    from pptx import Presentation
+    out = tmp_path / "report.pptx"
+    assert main(["report", str(demo_project_path), "--out", str(out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["goal"] == "Subscription Paid" and not summary["goal_guessed"]
+    slides = list(Presentation(str(out)).slides)
+    assert len(slides) == 1 + len(summary["slides"]) == 9
+    assert [s.shapes.title.text for s in slides[1:]] == [s["title"] for s in summary["slides"]]
+    for slide, expected in zip(slides[1:], summary["slides"]):
+        assert sum(1 for shape in slide.shapes if shape.shape_type == 13) == 1
+        text = " ".join(shape.text_frame.text for shape in slide.shapes if shape.has_text_frame)
+        assert expected["observation"] in text
+    assert "6,000 users" in summary["slides"][0]["observation"]
+
+
+def test_report_on_a_file_imports_it_into_a_temporary_project(tmp_path, capsys, qapp):
+    from pptx import Presentation
+    rows = ["case,activity,time"] + [f"c{i},{step},2024-01-0{1 + j}T10:00:00Z" for i in range(6)
+                                     for j, step in enumerate(["open", "review", "close" if i % 3 else "reject"])]
+    source = tmp_path / "cases.csv"
+    source.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "cases.pptx"
+    assert main(["report", str(source), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "goal: close (guessed" in printed
+    assert len(Presentation(str(out)).slides) == 9
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.csv", "cases.pptx"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["report", "missing.csv"], "missing.csv"),
+])
+def test_report_on_a_missing_file_says_which(argv, message, tmp_path, capsys, monkeypatch, qapp):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 1
+    assert message in capsys.readouterr().err
