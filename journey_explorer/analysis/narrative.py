@@ -61,8 +61,9 @@ def overview(log: EventLog, goal: str) -> Finding:
     last = pd.Timestamp(int(log.ts.max()), unit="ms").date()
     per_user = len(log) / max(users, 1)
     text = (f"{users:,} users did {len(log):,} events ({per_user:.1f} per user) of {len(log.event_names)} kinds "
-            f"between {first} and {last}. {reached:,} of them ({pct(reached / max(users, 1))}) reached {goal}.")
-    return Finding("overview", f"{pct(reached / max(users, 1))} of users reach {goal}", None, text)
+            f"between {first} and {last}. {reached:,} of them ({reached / max(users, 1):.1%}) reached {goal}.")
+    # One decimal, as the Overview's tile shows it.
+    return Finding("overview", f"{reached / max(users, 1):.1%} of users reach {goal}", None, text)
 
 
 def first_flows(log: EventLog, goal: str) -> Finding:

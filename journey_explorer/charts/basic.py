@@ -114,7 +114,7 @@ def stacked_bars(plot: pg.PlotWidget, categories: list[str], series: dict[str, n
                  theme: Theme) -> None:
     """Stacked bars; negative series stack downwards from zero (lifecycle's dormant users)."""
     item = _reset(plot, theme)
-    item.addLegend(offset=(10, 10), labelTextColor=theme.foreground)
+    item.addLegend(offset=(10, 10), labelTextColor=theme.foreground, labelTextSize=f"{theme.font_size}pt")
     xs = np.arange(len(categories)).astype(float)
     up, down = np.zeros(len(xs)), np.zeros(len(xs))
     for name, values in series.items():
@@ -133,7 +133,7 @@ def stacked_bars(plot: pg.PlotWidget, categories: list[str], series: dict[str, n
 def line_chart(plot: pg.PlotWidget, x_labels: list[str], lines: dict[str, np.ndarray], theme: Theme,
                percent: bool = False) -> None:
     item = _reset(plot, theme)
-    item.addLegend(offset=(-10, 10), labelTextColor=theme.foreground)
+    item.addLegend(offset=(-10, 10), labelTextColor=theme.foreground, labelTextSize=f"{theme.font_size}pt")
     xs = np.arange(len(x_labels)).astype(float)
     for i, (name, values) in enumerate(lines.items()):
         colour = OKABE_ITO[i % len(OKABE_ITO)]

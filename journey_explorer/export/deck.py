@@ -92,10 +92,7 @@ def write_pptx(cover: Cover, slides: list[SlideContent], path: str | Path) -> Pa
     from pptx.util import Inches, Pt
     deck = Presentation()
     deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)
-    first = deck.slides.add_slide(deck.slide_layouts[0])          # "Title Slide"
-    first.shapes.title.text = cover.title
-    first.placeholders[1].text = "\n".join(cover.lines)
-    _fit_placeholders(first, Inches, deck)
+    _add_cover(deck, cover, Inches, Pt)
     for content in slides:
         slide = deck.slides.add_slide(deck.slide_layouts[5])     # "Title Only"
         slide.shapes.title.text = content.title
@@ -113,11 +110,21 @@ def write_pptx(cover: Cover, slides: list[SlideContent], path: str | Path) -> Pa
     return path
 
 
-def _fit_placeholders(slide, inches, deck) -> None:
-    """The default template is 4:3; stretch the cover's placeholders to the 16:9 width."""
-    for shape in slide.placeholders:
-        shape.left = inches(0.8)
-        shape.width = deck.slide_width - inches(1.6)
+def _add_cover(deck, cover: Cover, inches, pt) -> None:
+    """The "Title Slide" layout, its placeholders moved to 16:9 proportions (the template is 4:3)."""
+    slide = deck.slides.add_slide(deck.slide_layouts[0])
+    title, subtitle = slide.shapes.title, slide.placeholders[1]
+    title.text = cover.title
+    subtitle.text = "\n".join(cover.lines)
+    for shape, top, height in ((title, 1.6, 2.0), (subtitle, 3.9, 2.2)):
+        shape.left, shape.width = inches(0.9), deck.slide_width - inches(1.8)
+        shape.top, shape.height = inches(top), inches(height)
+    for paragraph in title.text_frame.paragraphs:
+        for run in paragraph.runs:
+            run.font.size, run.font.bold = pt(36), True
+    for paragraph in subtitle.text_frame.paragraphs:
+        for run in paragraph.runs:
+            run.font.size = pt(18)
 
 
 def _add_notes_box(slide, notes: dict[str, str], inches, pt) -> None:

@@ -30,9 +30,9 @@ def log():
 
 def test_overview_counts_users_events_and_goal(log):
     finding = narrative.overview(log, "pay")
-    assert finding.title == "60% of users reach pay"
+    assert finding.title == "60.0% of users reach pay"
     assert "5 users did 19 events (3.8 per user) of 4 kinds" in finding.observation
-    assert "3 of them (60%) reached pay" in finding.observation
+    assert "3 of them (60.0%) reached pay" in finding.observation
 
 
 def test_funnel_steps_are_the_milestones_before_the_goal_in_typical_order(log):
