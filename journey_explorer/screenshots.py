@@ -1,7 +1,8 @@
-"""Render every view of the demo project offscreen: ``python -m journey_explorer.screenshots OUTDIR``."""
+"""Render every view of the demo project offscreen: ``python -m journey_explorer.screenshots OUTDIR [--docs]``."""
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -17,7 +18,10 @@ def render_all(out_dir: Path, width: int = 1600, height: int = 1000, project: Pa
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     out_dir.mkdir(parents=True, exist_ok=True)
-    window = MainWindow(project or ensure_demo_project())
+    # A scratch copy: the board screenshot pins charts, which must not land in the user's demo project.
+    scratch = Path(tempfile.mkdtemp(prefix="journey-screens-")) / "demo.journey"
+    shutil.copy(project or ensure_demo_project(), scratch)
+    window = MainWindow(scratch)
     window.resize(width, height)
     window.show()
     _settle(app, window.loader)
@@ -28,6 +32,7 @@ def render_all(out_dir: Path, width: int = 1600, height: int = 1000, project: Pa
         path = out_dir / f"{index + 1:02d}-{view.title.lower().replace(' ', '-')}.png"
         window.grab().save(str(path))
         written.append(path)
+    written.append(_board_screenshot(app, window, out_dir / "11-board.png"))
     window.toggle_presentation(True)
     window.tabs.setCurrentIndex(1)
     _settle(app, window.views[1].runner)
@@ -38,6 +43,30 @@ def render_all(out_dir: Path, width: int = 1600, height: int = 1000, project: Pa
     return written
 
 
+def _board_screenshot(app, window, path: Path) -> Path:
+    """Two pins with notes, the second selected, as a workshop would leave the board."""
+    notes = {
+        1: ("Half the trials start from ads", "Ad Click leads; the pricing page is the second most common step",
+            "Test a direct-to-signup landing page"),
+        3: ("Users stall during setup", "Connect Data Source: many failing users repeat it and leave",
+            "Add a guided connector set-up"),
+    }
+    for index in notes:
+        window.tabs.setCurrentIndex(index)
+        _settle(app, window.views[index].runner)
+        window.pin_view(window.views[index])
+    window.tabs.setCurrentWidget(window.board)
+    app.processEvents()
+    for row, (hypothesis, observation, action) in enumerate(notes.values()):
+        window.board.list.setCurrentRow(row)
+        for field, text in zip(("hypothesis", "observation", "action"), (hypothesis, observation, action)):
+            window.board.note_edits[field].setPlainText(text)
+        window.board.save_notes()
+    app.processEvents()
+    window.grab().save(str(path))
+    return path
+
+
 def _settle(app, runner) -> None:
     """Let queued work finish: events, the runner's task, then the signals it sent back."""
     for _ in range(3):
@@ -46,10 +75,23 @@ def _settle(app, runner) -> None:
         app.processEvents()
 
 
+def shrink_for_docs(path: Path, width: int = 1200) -> None:
+    """README-sized: scaled to ``width`` and stored with a 256-colour palette (~50 kB a view)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QImage
+    image = QImage(str(path)).scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
+    flags = Qt.ImageConversionFlag.ThresholdDither | Qt.ImageConversionFlag.AvoidDither    # flat colours compress well
+    image.convertToFormat(QImage.Format.Format_Indexed8, flags).save(str(path))
+
+
 def main(argv: list[str] | None = None) -> int:
+    """``OUTDIR [--docs]``: with --docs, pictures are shrunk for the README (docs/screenshots)."""
     argv = sys.argv[1:] if argv is None else argv
-    out_dir = Path(argv[0] if argv else "screenshots")
+    paths = [a for a in argv if not a.startswith("--")]
+    out_dir = Path(paths[0] if paths else "screenshots")
     for path in render_all(out_dir):
+        if "--docs" in argv:
+            shrink_for_docs(path)
         print(path)
     return 0
 
