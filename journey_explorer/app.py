@@ -9,11 +9,16 @@ from pathlib import Path
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="journey-explorer", description="Open the Journey Explorer app.")
     parser.add_argument("project", nargs="?", help="a .journey project (default: the built-in demo)")
+    parser.add_argument("--smoke-test", action="store_true",
+                        help="check this installation offscreen (every view, a PNG and a deck) and exit")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
+    if args.smoke_test:
+        from journey_explorer.smoke import run_smoke_test
+        return run_smoke_test()
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from journey_explorer.demo_project import ensure_demo_project
@@ -22,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Journey Explorer")
+    from journey_explorer.ui.icon import app_icon
+    app.setWindowIcon(app_icon())
     try:
         path = Path(args.project) if args.project else ensure_demo_project()
         window = MainWindow(path)

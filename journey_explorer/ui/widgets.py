@@ -122,12 +122,16 @@ class Banner(QLabel):
         self.setWordWrap(True)
         self.hide()
 
+    is_error = False
+
     def show_error(self, message: str) -> None:
+        self.is_error = True
         self.setStyleSheet("background: #FDECEA; color: #8A1F11; padding: 8px; border-radius: 4px;")
         self.setText(message)
         self.show()
 
     def show_info(self, message: str) -> None:
+        self.is_error = False
         self.setStyleSheet("background: #EAF3FB; color: #0B3D61; padding: 8px; border-radius: 4px;")
         self.setText(message)
         self.show()

@@ -1,0 +1,96 @@
+"""``journey-explorer --smoke-test``: prove an installation (or the frozen bundle) works, offline.
+
+Opens the main window offscreen on a fresh demo project, computes every view once, exports one PNG
+and one PPTX deck into a temporary folder, checks them, and exits 0 -- or 1 with the reason. It
+touches none of the user's files: the demo project and the settings live in the temporary folder.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+TIMEOUT_SECONDS = 120
+
+
+class SmokeFailure(Exception):
+    pass
+
+
+def run_smoke_test(keep: bool = False) -> int:
+    started = time.perf_counter()
+    folder = Path(tempfile.mkdtemp(prefix="journey-smoke-"))
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    os.environ["JOURNEY_EXPLORER_DATA_DIR"] = str(folder / "data")
+    os.environ["JOURNEY_EXPLORER_SETTINGS_DIR"] = str(folder / "settings")
+    try:
+        for line in _steps(folder, started):
+            print(line, flush=True)
+    except Exception as exc:  # noqa: BLE001 - the smoke test reports any failure as its result
+        print(f"smoke test FAILED: {exc}", file=sys.stderr)
+        if not isinstance(exc, SmokeFailure):
+            traceback.print_exc()
+        return 1
+    finally:
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    print(f"smoke test passed in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _steps(folder: Path, started: float):
+    from PySide6.QtGui import QImage
+    from PySide6.QtWidgets import QApplication
+
+    from journey_explorer.export.render import _quiet_offscreen_warnings
+    _quiet_offscreen_warnings()
+    app = QApplication.instance() or QApplication(["journey-explorer"])
+    from journey_explorer.demo_project import ensure_demo_project
+    from journey_explorer.ui.main_window import MainWindow
+    yield f"Qt started in {time.perf_counter() - started:.1f} s"
+
+    project = ensure_demo_project()
+    window = MainWindow(project)
+    window.resize(1440, 900)
+    window.show()
+    _wait(app, lambda: window.explorer.log is not None and not window.loader.busy, "the demo project to load")
+    from journey_explorer import STARTED_AT
+    yield (f"opened {project.name}: {len(window.explorer.log):,} events; main window ready "
+           f"{time.perf_counter() - STARTED_AT:.1f} s after start (cold start, demo project written first)")
+
+    for index, view in enumerate(window.views):
+        clock = time.perf_counter()
+        window.tabs.setCurrentIndex(index)
+        _wait(app, lambda v=view: v.result is not None and not v.runner.busy, f"the {view.title} view")
+        if view.banner.is_error:
+            raise SmokeFailure(f"the {view.title} view failed: {view.banner.text()}")
+        yield f"  {view.title}: computed and drawn in {time.perf_counter() - clock:.2f} s"
+
+    png = window.export_to(window.views[1], folder / "flows.png")
+    image = QImage(str(png))
+    if (image.width(), image.height()) != (1920, 1080):
+        raise SmokeFailure(f"the exported PNG is {image.width()}x{image.height()}, not 1920x1080")
+    yield f"exported {png.name} ({png.stat().st_size // 1024} kB)"
+
+    from pptx import Presentation
+
+    from journey_explorer.export.report import write_report
+    report = write_report(project, folder / "report.pptx")
+    slides = len(Presentation(str(report.path)).slides)
+    if slides != len(report.slides) + 1:
+        raise SmokeFailure(f"the deck has {slides} slides, expected {len(report.slides) + 1}")
+    yield f"exported {report.path.name} ({slides} slides)"
+    window.close()
+
+
+def _wait(app, condition, what: str) -> None:
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SmokeFailure(f"timed out after {TIMEOUT_SECONDS} s waiting for {what}")
+        app.processEvents()
+        time.sleep(0.01)
