@@ -87,6 +87,7 @@ def _add_export(commands, view: str | None) -> None:
     cmd.add_argument("--view", required=True, choices=EXPORTABLE_VIEWS)
     cmd.add_argument("--out", required=True, help="FILE.png|.svg|.pdf|.csv|.xlsx")
     cmd.add_argument("--width", type=int, default=1920, help="image width in pixels (default 1920, 16:9)")
+    cmd.set_defaults(view_defaults_when_missing=())
     from journey_explorer.analysis.common import add_common_arguments
     add_common_arguments(cmd)
     if view in EXPORTABLE_VIEWS:
@@ -94,6 +95,13 @@ def _add_export(commands, view: str | None) -> None:
         module = view_module(view)
         if module is not None:
             module.add_arguments(cmd)
+            # What the analysis command requires (funnel --steps, northstar --event) is optional here:
+            # without it the export shows the view's own default, as the app would.
+            for action in cmd._actions:
+                if action.required and action.dest not in ("project", "view", "out"):
+                    action.required = False
+                    cmd.set_defaults(view_defaults_when_missing=cmd.get_default("view_defaults_when_missing")
+                                     + (action.dest,))
     if "--goal" not in cmd._option_string_actions:
         cmd.add_argument("--goal", help="the goal event (default: the project's)")
 
@@ -193,11 +201,11 @@ def run_export(args) -> int:
     common = filter_from_args(args)
     filters = FilterState(since=common.since, until=common.until, segment=common.segment, by=common.by, goal=goal)
     module = view_module(args.view)
-    if module is not None:
+    if module is None or any(getattr(args, name) is None for name in args.view_defaults_when_missing):
+        spec = None                     # the view's defaults, as on screen
+    else:
         args.goal = goal
         spec = module.spec_from_args(args, apply_filter(log, common))
-    else:
-        spec = None
     renderer = ViewRenderer(log, Path(args.project))
     try:
         path = renderer.export(args.view, args.out, spec, filters, args.width)

@@ -69,3 +69,11 @@ def test_report_on_a_missing_file_says_which(argv, message, tmp_path, capsys, mo
     monkeypatch.chdir(tmp_path)
     assert main(argv) == 1
     assert message in capsys.readouterr().err
+
+
+def test_export_without_the_analysis_required_options_uses_the_views_defaults(demo_project_path, tmp_path, qapp):
+    import pandas as pd
+    out = tmp_path / "funnel.csv"
+    assert main(["export", str(demo_project_path), "--view", "funnel", "--out", str(out)]) == 0
+    # The Funnel view's default: the most common first event, then the goal.
+    assert pd.read_csv(out)["event"].dropna().tolist() == ["Ad Click", "Subscription Paid"]
