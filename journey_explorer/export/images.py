@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QWidget
 from journey_explorer.domain import JourneyError
 
 IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
+SLIDE_WIDTH_INCHES = 13.333
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,11 @@ def to_image(widget: QWidget, caption: Caption, width: int = 1920) -> QImage:
     size = slide_size(width)
     image = QImage(size, QImage.Format.Format_ARGB32)
     image.setDevicePixelRatio(1.0)
+    # Resolution metadata so that slide tools place the picture exactly slide-wide (13.33 in at 16:9):
+    # 1920 px -> 144 dpi, 3840 px -> 288 dpi.
+    dots_per_metre = round(width / SLIDE_WIDTH_INCHES / 0.0254)
+    image.setDotsPerMeterX(dots_per_metre)
+    image.setDotsPerMeterY(dots_per_metre)
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)

@@ -43,6 +43,7 @@ def test_every_view_exports_a_slide_shaped_png_that_is_not_blank(renderer, view,
     from PySide6.QtGui import QImage
     image = QImage(str(renderer.export(view, tmp_path / f"{view}.png", width=960)))
     assert (image.width(), image.height()) == (960, 540)
+    assert round(image.dotsPerMeterX() * 0.0254 * 13.333) == 960          # placed exactly slide-wide
     assert non_white_share(image, top=80) > 0.03
 
 
