@@ -15,3 +15,23 @@ def _no_leaks(qapp):
     leaked = [w for w in QApplication.topLevelWidgets()
               if id(w) not in before and w.isVisible() and not w.inherits("QMenu")]
     assert not leaked, f"top-level widgets left open: {leaked}"
+
+
+@pytest.fixture
+def open_window(qtbot):
+    """Open the main window on a project, shown at a laptop size, once the project has loaded."""
+    from journey_explorer.ui.main_window import MainWindow
+    opened = []
+
+    def open_on(path, size=(1600, 1000)):
+        window = MainWindow(path)
+        qtbot.addWidget(window)
+        window.resize(*size)
+        window.show()
+        qtbot.waitUntil(lambda: window.explorer.log is not None and not window.loader.busy, timeout=30_000)
+        opened.append(window)
+        return window
+
+    yield open_on
+    for window in opened:
+        window.close()

@@ -9,7 +9,6 @@ from PySide6.QtCore import Qt
 
 from journey_explorer.store.board import Pin
 from journey_explorer.store.project import Project
-from journey_explorer.ui.main_window import MainWindow
 
 
 @pytest.fixture
@@ -20,14 +19,8 @@ def project_copy(demo_project_path, tmp_path):
 
 
 @pytest.fixture
-def window(qtbot, project_copy):
-    window = MainWindow(project_copy)
-    qtbot.addWidget(window)
-    window.resize(1500, 950)
-    window.show()
-    qtbot.waitUntil(lambda: window.explorer.log is not None and not window.loader.busy, timeout=30_000)
-    yield window
-    window.close()
+def window(open_window, project_copy):
+    return open_window(project_copy, size=(1500, 950))
 
 
 def show_view(qtbot, window, index: int):

@@ -15,14 +15,8 @@ def settle(qtbot, runner: TaskRunner) -> None:
 
 
 @pytest.fixture
-def window(qtbot, demo_project_path):
-    win = MainWindow(demo_project_path)
-    qtbot.addWidget(win)
-    win.resize(1600, 1000)
-    win.show()
-    settle(qtbot, win.loader)
-    yield win
-    win.close()
+def window(open_window, demo_project_path):
+    return open_window(demo_project_path)
 
 
 def test_every_view_draws_on_the_demo(window, qtbot):
