@@ -63,8 +63,12 @@ class ViewRenderer:
         view.chart.setStyleSheet(stylesheet(PRESENTATION))      # tiles and labels in slide type too
         view.chart.resize(1280, 720)
         view.chart.show()
-        view.draw_now(spec)
         self._views.append(view)
+        try:
+            view.draw_now(spec)
+        except BaseException:
+            self.discard(view)
+            raise
         return view
 
     def export(self, key: str, path: str | Path, spec=None, filters: FilterState | None = None,

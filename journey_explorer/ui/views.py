@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from journey_explorer.analysis import compare, flows, funnel, graph, lifecycle, northstar, retention, stuck
-from journey_explorer.analysis.common import apply_filter
+from journey_explorer.analysis.common import CommonFilter, apply_filter
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.charts import basic
 from journey_explorer.charts.sankey import SankeyLayout, SankeyWidget
@@ -226,10 +226,12 @@ class AnalysisView(QWidget):
         if title is None:
             title = self.title + (f" — goal: {filters.goal}" if filters.goal and self.uses_goal else "")
         parts = [filters.describe()]
-        if log is not None and len(log):
-            first = pd.Timestamp(int(log.ts.min()), unit="ms").date()
-            last = pd.Timestamp(int(log.ts.max()), unit="ms").date()
-            parts += [f"{first} – {last}", f"{log.paths_count:,} users in the project"]
+        shown = apply_filter(log, filters.common()) if log is not None and filters.common() != CommonFilter() else log
+        if shown is not None and len(shown):
+            first = pd.Timestamp(int(shown.ts.min()), unit="ms").date()
+            last = pd.Timestamp(int(shown.ts.max()), unit="ms").date()
+            unit = "sessions" if filters.by == "session" else "users"
+            parts += [f"{first} – {last}", f"{shown.paths_count:,} {unit}"]
         project = self.explorer.project_path.name if self.explorer.project_path else "project"
         source = f"Source: {project} · Journey Explorer · {pd.Timestamp.now().date()}"
         return Caption(title=title, subtitle=" · ".join(parts), source=source)

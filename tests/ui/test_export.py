@@ -80,3 +80,21 @@ def test_xlsx_and_csv_neutralise_formulas(tmp_path):
     assert back["event"].tolist() == ["'=cmd|' /C calc'!A0", "'+1", "Sign Up", "'@SUM(A1)"]
     assert back["users"].tolist() == [1, 2, 3, -4]
     assert pd.read_csv(write_table(frame, tmp_path / "t.csv"))["event"].iloc[0] == "'=cmd|' /C calc'!A0"
+
+
+def test_subtitle_counts_the_filtered_users_and_dates(renderer, demo_log, tmp_path):
+    from journey_explorer.analysis.common import apply_filter
+    from journey_explorer.state.filters import FilterState
+    filters = FilterState(since="2026-03-01", until="2026-04-01", segment=("plan=Team",), goal=demo_log.default_goal)
+    view = renderer.draw("lifecycle", filters=filters)
+    expected = apply_filter(demo_log, filters.common()).paths_count
+    caption = view.caption()
+    assert caption.subtitle.startswith("2026-03-01 – 2026-04-01 · plan=Team · 2026-03-")
+    assert caption.subtitle.endswith(f" · {expected:,} users") and expected < demo_log.paths_count
+
+
+def test_a_view_that_cannot_be_drawn_says_why_and_leaves_nothing_open(renderer, demo_log):
+    from journey_explorer.domain import JourneyError
+    from journey_explorer.state.filters import FilterState
+    with pytest.raises(JourneyError, match="No events match the filters"):
+        renderer.draw("flows", filters=FilterState(segment=("plan=Nonexistent",)))
