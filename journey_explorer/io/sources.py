@@ -240,6 +240,19 @@ class DelimitedReader:
     def user_traits(self) -> dict[str, dict]:
         return {}
 
+    def parse_lines(self, numbers: np.ndarray) -> pd.DataFrame:
+        """Some lines (1-based, each one record) parsed as ``chunks`` parses them, one row per number."""
+        found = self.raw_lines(set(numbers.tolist()))
+        texts = [found.get(int(number), "") for number in numbers]
+        frame = pd.DataFrame(None, index=range(len(texts)), columns=self._columns, dtype=object)
+        filled = [i for i, text in enumerate(texts) if text]     # a blank line is a row of empty cells
+        if filled:
+            parsed = pd.read_csv(io.StringIO("\n".join(texts[i] for i in filled)), sep=self.delimiter,
+                                 dtype=object, header=None, names=self._columns, keep_default_na=False,
+                                 na_values=[""], skip_blank_lines=False, engine="c")
+            frame.iloc[filled] = parsed.to_numpy(dtype=object)
+        return frame
+
     def raw_lines(self, wanted: set[int]) -> dict[int, str]:
         """The raw text of some lines (for rejected rows), read in one pass."""
         found: dict[int, str] = {}

@@ -24,10 +24,11 @@ import pandas as pd
 from pandas._libs.hashtable import ObjectFactorizer  # incremental, stateful factorizer
 
 from journey_explorer.domain import ColumnMapping, ImportOptions, ImportSummary, InputError, JourneyError, Rejection
+from journey_explorer.io import arrow_csv
 from journey_explorer.io.base import SourceChunk, SourceReader
 from journey_explorer.io.mapping import guess_mapping, personal_data_columns
 from journey_explorer.io.sources import open_source
-from journey_explorer.io.timestamps import detect_time_format, parse_times
+from journey_explorer.io.timestamps import ParsedTimes, check_parse_options, detect_time_format, parse_times
 from journey_explorer.store.project import CACHE_COLUMNS, CACHE_DEFAULTS, KEY_SEPARATOR, Project
 
 Progress = Callable[[float, int], None]
@@ -58,11 +59,14 @@ class Dictionary:
             self._factorizer.factorize(existing)
         self.first_new = len(existing)
         self._blank = np.zeros(len(existing), dtype=bool)    # per provisional code
+        self._adopted: np.ndarray | None = None             # all values, when pyarrow encoded them
         self.remap: np.ndarray | None = None
         self.final_values: np.ndarray | None = None
 
     def encode(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Provisional codes and a mask of missing values (None, NaN, blank) for a column chunk."""
+        if self._adopted is not None:
+            raise RuntimeError("this dictionary was filled by encode_all")
         before = self._factorizer.count
         codes = self._factorizer.factorize(values, na_sentinel=-1)
         if self._factorizer.count > before:
@@ -72,12 +76,39 @@ class Dictionary:
         missing[~missing] = self._blank[codes[~missing]]
         return codes, missing
 
+    def encode_indexed(self, indices: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``encode`` for cells given as indices into their distinct ``values`` (-1: empty cell)."""
+        if not len(values):
+            return np.full(len(indices), -1, dtype=np.int64), np.ones(len(indices), dtype=bool)
+        codes, missing = self.encode(values)
+        empty = indices < 0
+        return np.where(empty, -1, codes[indices]), np.where(empty, True, missing[indices])
+
+    def encode_all(self, chunks: list) -> tuple[np.ndarray, np.ndarray]:
+        """``encode`` for a whole column of pyarrow text chunks at once, before any other encode.
+
+        Same codes, but one C++ hash table instead of a Python string per cell: at 2M distinct
+        users this is ~5x faster than the incremental factorizer.
+        """
+        if self._factorizer.count != self.first_new or self._adopted is not None:
+            raise RuntimeError("encode_all must be the only encode")
+        codes, values = arrow_csv.whole_column_dictionary(self._values(), chunks)
+        self._adopted = values
+        new_blank = np.fromiter((not v.strip() for v in values[self.first_new:]), bool, len(values) - self.first_new)
+        self._blank = np.concatenate([self._blank, new_blank])
+        missing = codes < 0
+        missing[~missing] = self._blank[codes[~missing]]
+        return codes, missing
+
+    def _values(self) -> np.ndarray:
+        return self._adopted if self._adopted is not None else self._factorizer.uniques.to_array()
+
     def finish(self, used: list[np.ndarray], transform=None) -> None:
         """Clean the new values (strip, then ``transform`` on the distinct cleaned values).
 
         ``used``: provisional codes of accepted rows; values seen only in rejected rows get no code.
         """
-        values = self._factorizer.uniques.to_array()
+        values = self._values()
         in_use = np.zeros(len(values) + 1, dtype=bool)
         for codes in used:
             in_use[codes] = True
@@ -94,7 +125,7 @@ class Dictionary:
         return self.remap[provisional]
 
     def __len__(self) -> int:
-        return len(self.final_values) if self.final_values is not None else int(self._factorizer.count)
+        return len(self.final_values) if self.final_values is not None else len(self._values())
 
     @property
     def new(self) -> dict[str, int]:
@@ -222,25 +253,34 @@ def _remove_project_files(path: Path) -> None:
 
 
 def file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
+    return _digest_and_lines(path)[0]
+
+
+def _digest_and_lines(path: str) -> tuple[str, int]:
+    """SHA-256 of the file and its number of lines (the fast reader must read one row per line)."""
+    digest, newlines, last = hashlib.sha256(), 0, b""
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(4 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+            newlines += block.count(b"\n")
+            last = block[-1:]
+    return digest.hexdigest(), newlines + (last not in (b"\n", b""))
 
 
 def _import_into(project: Project, file_path: str, options: ImportOptions,
                  progress: Progress) -> ImportSummary:
-    sha = file_sha256(file_path)
+    sha, line_count = _digest_and_lines(file_path)
     if project.conn.execute("SELECT 1 FROM sources WHERE sha256 = ?", (sha,)).fetchone():
         return _already_imported(project, file_path)
     reader = open_source(file_path, options)
     mapping = guess_mapping(reader, options)
     state = _new_state(project, reader, mapping, options)
     estimated = _estimate_rows(reader, file_path)
-    for chunk in reader.chunks(options.chunk_rows):
-        _encode_chunk(state, chunk, reader)
-        progress(min(0.6, 0.6 * state.read / max(estimated, 1)), state.read)
+    if not _read_fast(state, reader, line_count, estimated, progress):
+        state = _new_state(project, reader, mapping, options)      # start again on the pandas path
+        for chunk in reader.chunks(options.chunk_rows):
+            _encode_chunk(state, chunk, reader)
+            progress(min(0.6, 0.6 * state.read / max(estimated, 1)), state.read)
     traits = reader.user_traits()
     _add_trait_users(state, traits)
     progress(0.6, state.read)
@@ -466,6 +506,131 @@ def _add_trait_users(state: ImportState, traits: dict[str, dict]) -> None:
     codes, _ = state.users.encode(keys)
     for code, key in zip(codes, keys):
         state.user_properties.setdefault(int(code), {}).update(traits[key])
+
+
+# --- fast path: pyarrow ---------------------------------------------------------------------------
+
+
+@dataclass
+class _ArrowParts:
+    """Per-batch results of the fast path, joined once the whole file is read."""
+
+    users: list = field(default_factory=list)         # pyarrow text, encoded in one go at the end
+    sessions: list = field(default_factory=list)      # likewise (only accepted rows get a session key)
+    event: list[np.ndarray] = field(default_factory=list)
+    no_event: list[np.ndarray] = field(default_factory=list)
+    ms: list[np.ndarray] = field(default_factory=list)
+    time_ok: list[np.ndarray] = field(default_factory=list)
+    time_reasons: dict[int, str] = field(default_factory=dict)    # row index -> why its time failed
+    rows: int = 0
+
+
+def _read_fast(state: ImportState, reader: SourceReader, line_count: int, estimated: int,
+               progress: Progress) -> bool:
+    """Read and encode the file with pyarrow when that gives the pandas path's exact result.
+
+    False when the pandas path must read it (pyarrow missing, compressed or non-UTF-8 text, extra
+    columns to keep as properties, a ragged or blank line, a record spanning lines); ``state`` may
+    then hold part of the work and must be replaced.
+    """
+    mapping = state.mapping
+    if (not arrow_csv.can_read(reader) or mapping.insert_id or mapping.properties_column
+            or state.property_columns or state.user_property_columns):
+        return False
+    try:
+        parts = _read_arrow_parts(state, reader, estimated, progress)
+    except arrow_csv.NotSimple:
+        return False
+    if parts.rows + reader.has_header != line_count:     # line numbers would be off: use pandas
+        return False
+    _encode_arrow_parts(state, reader, parts)
+    return True
+
+
+def _read_arrow_parts(state: ImportState, reader: SourceReader, estimated: int, progress: Progress) -> _ArrowParts:
+    mapping, parts = state.mapping, _ArrowParts()
+    position = {name: i for i, name in enumerate(reader.columns())}
+    check_parse_options(mapping.time_format, mapping.timezone, mapping.date_order)
+    for batch in arrow_csv.record_batches(reader):
+        parts.users.append(batch.column(position[mapping.user]))
+        if mapping.session:
+            parts.sessions.append(batch.column(position[mapping.session]))
+        codes, missing = state.events.encode_indexed(*arrow_csv.batch_dictionary(batch.column(position[mapping.event])))
+        parts.event.append(codes.astype(np.int32))
+        parts.no_event.append(missing)
+        first_line = parts.rows + reader.has_header + 1
+        times = _arrow_times(state, batch.column(position[mapping.time]), first_line)
+        parts.ms.append(times.ms)
+        parts.time_ok.append(times.ok)
+        for row in np.flatnonzero(~times.ok):
+            parts.time_reasons[parts.rows + int(row)] = str(times.reasons[row])
+        parts.rows += batch.num_rows
+        progress(min(0.6, 0.6 * parts.rows / max(estimated, 1)), parts.rows)
+    return parts
+
+
+def _arrow_times(state: ImportState, column, first_line: int) -> ParsedTimes:
+    """pyarrow's ISO 8601 cast when every cell fits it; otherwise ``parse_times`` (same results)."""
+    mapping = state.mapping
+    if state.time_guess is None and not mapping.time_format:
+        state.time_guess = detect_time_format(pd.Series(arrow_csv.column_values(column)))
+    if not mapping.time_format and state.time_guess.kind == "iso":
+        ms = arrow_csv.iso_ms(column, naive_is_utc=mapping.timezone == "UTC")
+        if ms is not None:
+            return ParsedTimes(ms=ms, ok=np.ones(len(ms), dtype=bool), reasons=np.zeros(0, dtype=object))
+    return parse_times(pd.Series(arrow_csv.column_values(column)), time_format=mapping.time_format,
+                       timezone=mapping.timezone, date_order=mapping.date_order, guess=state.time_guess,
+                       column=mapping.time, first_line=first_line)
+
+
+def _encode_arrow_parts(state: ImportState, reader: SourceReader, parts: _ArrowParts) -> None:
+    """Codes of the accepted rows into ``state.rows``; the others become rejections."""
+    state.read = parts.rows
+    user, no_user = state.users.encode_all(parts.users)
+    parts.users = []
+    no_event = _joined(parts.no_event, bool)
+    time_ok = _joined(parts.time_ok, bool)
+    good = ~no_user & ~no_event & time_ok
+    if not good.all():
+        _reject_arrow_rows(state, reader, np.flatnonzero(~good), no_user, no_event, parts.time_reasons)
+    if not good.any():
+        return
+    rows = state.rows
+    rows.user.append(user[good])
+    rows.event.append(_joined(parts.event, np.int32)[good])
+    rows.ts.append(_joined(parts.ms, np.int64)[good])
+    rows.session_key.append(_arrow_session_keys(state, parts.sessions, good))
+    rows.insert_id.append(None)
+    rows.insert_hash.append(None)
+    rows.properties.append(None)
+
+
+def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
+
+
+def _arrow_session_keys(state: ImportState, chunks: list, good: np.ndarray) -> np.ndarray:
+    """Session keys of the accepted rows (-1 where empty), as ``_session_keys`` gives them."""
+    if not state.mapping.session:
+        return np.full(int(good.sum()), -1, dtype=np.int64)
+    accepted, start = [], 0
+    for chunk in chunks:
+        accepted.append(chunk.filter(good[start:start + len(chunk)]))
+        start += len(chunk)
+    keys, missing = state.sessions.encode_all(accepted)
+    keys = keys.astype(np.int64)
+    keys[missing] = -1
+    return keys
+
+
+def _reject_arrow_rows(state: ImportState, reader: SourceReader, bad: np.ndarray, no_user: np.ndarray,
+                       no_event: np.ndarray, time_reasons: dict[int, str]) -> None:
+    """Rejections for rows (indices) of the fast path, worded and quoted as ``_reject`` does."""
+    lines = bad + reader.has_header + 1
+    frame = reader.parse_lines(lines)
+    reasons = np.array([time_reasons.get(int(row), "") for row in bad], dtype=object)
+    times = ParsedTimes(ms=np.zeros(len(bad), dtype=np.int64), ok=reasons == "", reasons=reasons)
+    _reject(state, frame, lines, no_user[bad], no_event[bad], times, reader)
 
 
 # --- planning the write ---------------------------------------------------------------------------
