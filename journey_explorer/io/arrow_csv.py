@@ -51,6 +51,7 @@ def record_batches(reader) -> Iterator["pa.RecordBatch"]:
             convert_options=pa_csv.ConvertOptions(column_types={c: pa.string() for c in columns},
                                                   null_values=[""], strings_can_be_null=True))
         yield from stream
+        release_unused_memory()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError) as exc:
         raise NotSimple(str(exc)) from None
 
@@ -78,7 +79,15 @@ def whole_column_dictionary(first: np.ndarray, chunks: list) -> tuple[np.ndarray
     values = column_values(encoded.chunk(0).dictionary) if encoded.num_chunks else first
     codes = [pc.fill_null(chunk.indices, -1).to_numpy() for chunk in encoded.chunks]
     codes = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int32)
+    del column, encoded
+    release_unused_memory()
     return codes[len(first):], values
+
+
+def release_unused_memory() -> None:
+    """Hand freed Arrow buffers back to the system: mimalloc keeps them (~400 MB at 10M rows) and
+    the rest of the import would stack its own peak on top."""
+    pa.default_memory_pool().release_unused()
 
 
 def iso_ms(column: "pa.Array", naive_is_utc: bool) -> np.ndarray | None:
