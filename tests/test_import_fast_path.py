@@ -10,6 +10,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from journey_explorer.domain import ImportOptions, InputError
 from journey_explorer.io import arrow_csv
@@ -109,3 +111,19 @@ def test_invalid_utf8_after_the_sniffed_head_is_reported_the_same(tmp_path, monk
             importer.import_file(tmp_path / f"{pyarrow is None}.journey", source)
         errors.append(str(caught.value))
     assert errors[0] == errors[1]
+
+
+CELLS = ["u1", "u2", " u1", "", "  ", "\"u,3\"", "\"\"", "e1", "\"e 1\"", "x\"y", "\"a\"\"b\"", "\x1c", "nan",
+         "2024-01-01T00:00:00Z", "2024-01-01T00:00:00", "2024-01-01 10:00:00+01:00", "2024-01-01", "1700000000",
+         "03/04/2024", "2024-01-01T00:00:00.1234567Z", "0000-01-01T00:00:00Z", "2024-02-30T00:00:00Z"]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(st.sampled_from(CELLS), min_size=2, max_size=4), max_size=10),
+       newline=st.sampled_from(["\n", "\r\n", "\n\n"]), end=st.sampled_from(["", "\n", "\n\n"]))
+def test_random_files_give_the_same_project_on_both_paths(tmp_path_factory, rows, newline, end):
+    tmp_path = tmp_path_factory.mktemp("random")
+    text = newline.join(["user_id,event,timestamp"] + [",".join(row) for row in rows]) + end
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _, fast, slow = import_both_ways(tmp_path, text, monkeypatch)
+    assert fast == slow
