@@ -85,6 +85,15 @@ def test_fast_path_matches_pandas_path(tmp_path, monkeypatch, case):
     assert fast == slow
 
 
+@pytest.mark.parametrize("case", ["rejected rows, quoted cells, a user first seen in a rejected row",
+                                  "naive, offset and sub-millisecond times", "year 0 and an hour of 24"])
+def test_time_columns_split_into_pieces_pyarrow_can_cast(tmp_path, monkeypatch, case):
+    monkeypatch.setattr(importer, "SMALLEST_TIME_PIECE", 3)
+    fast_used, fast, slow = import_both_ways(tmp_path, FAST[case], monkeypatch)
+    assert fast_used
+    assert fast == slow
+
+
 @pytest.mark.parametrize("case", list(SLOW))
 def test_fast_path_steps_aside(tmp_path, monkeypatch, case):
     fast_used, fast, slow = import_both_ways(tmp_path, SLOW[case], monkeypatch)
@@ -125,5 +134,6 @@ def test_random_files_give_the_same_project_on_both_paths(tmp_path_factory, rows
     tmp_path = tmp_path_factory.mktemp("random")
     text = newline.join(["user_id,event,timestamp"] + [",".join(row) for row in rows]) + end
     with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(importer, "SMALLEST_TIME_PIECE", 2)     # split time columns down to pairs
         _, fast, slow = import_both_ways(tmp_path, text, monkeypatch)
     assert fast == slow

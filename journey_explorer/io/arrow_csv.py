@@ -8,6 +8,7 @@ reports such lines exactly. The importer also checks that every line held one re
 """
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 import numpy as np
@@ -23,6 +24,7 @@ except ImportError:     # optional extra: the pandas path does the same work, sl
     pa = None
 
 BLOCK_BYTES = 16 << 20          # per parsed block; two blocks parse in parallel on two cores
+_ZONE_AT_END = re.compile(r"(?:[Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)$")
 
 
 class NotSimple(Exception):
@@ -93,20 +95,25 @@ def release_unused_memory() -> None:
 def iso_ms(column: "pa.Array", naive_is_utc: bool) -> np.ndarray | None:
     """UTC milliseconds (floored) of ISO 8601 text when pyarrow reads every cell, else None.
 
-    A cast to a zoned type succeeds only if every cell has an offset or Z; naive cells are UTC only
-    when the chosen timezone is UTC. None sends the batch to ``parse_times``, which explains each
-    bad cell; so do empty cells and years outside 1..9999 (pyarrow reads year 0).
+    The first cell picks the cast: with an offset or Z, to a zoned type (which fails on naive
+    cells); otherwise, only when the chosen timezone is UTC, to a naive one (which fails on zoned
+    cells, slowly: hence not both). None sends the cells to ``parse_times``, which explains each bad
+    one; so do empty cells and years outside 1..9999 (pyarrow reads year 0).
     """
-    if column.null_count:
+    if column.null_count or not len(column):
         return None
-    targets = [pa.timestamp("us", "UTC")] + ([pa.timestamp("us")] if naive_is_utc else [])
-    for target in targets:
-        try:
-            micros = pc.cast(column, target).to_numpy().view(np.int64)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            continue
-        ms = np.floor_divide(micros, 1000)
-        if len(ms) and (ms.min() < MIN_MS or ms.max() > MAX_MS):
-            return None
-        return ms
-    return None
+    zoned = _ZONE_AT_END.search(column[0].as_py()) is not None
+    if not zoned and not naive_is_utc:
+        return None
+    try:
+        micros = pc.cast(column, pa.timestamp("us", "UTC" if zoned else None)).to_numpy().view(np.int64)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    ms = np.floor_divide(micros, 1000)
+    if ms.min() < MIN_MS or ms.max() > MAX_MS:
+        return None
+    return ms
+
+
+def concat(arrays: list) -> "pa.Array":
+    return pa.concat_arrays(arrays)

@@ -36,6 +36,9 @@ WRITE_BATCH = 100_000
 # Rows per INSERT statement: multi-row VALUES halves the per-row cost of executemany (fewer
 # step/reset round trips). 100 rows x 6 columns stays under SQLite's old 999-variable limit.
 ROWS_PER_STATEMENT = 100
+# A time column pyarrow cannot cast whole is cut in TIME_PIECES pieces, again and again, down to
+# SMALLEST_TIME_PIECE rows; what still fails goes to parse_times.
+TIME_PIECES, SMALLEST_TIME_PIECE = 16, 256
 USER_PROPERTY_PREFIX = "case:"       # process-mining case attributes describe the path's owner
 
 
@@ -559,28 +562,62 @@ def _read_arrow_parts(state: ImportState, reader: SourceReader, estimated: int, 
         parts.event.append(codes.astype(np.int32))
         parts.no_event.append(missing)
         first_line = parts.rows + reader.has_header + 1
-        times = _arrow_times(state, batch.column(position[mapping.time]), first_line)
-        parts.ms.append(times.ms)
-        parts.time_ok.append(times.ok)
-        for row in np.flatnonzero(~times.ok):
-            parts.time_reasons[parts.rows + int(row)] = str(times.reasons[row])
+        ms, ok, reasons = _arrow_times(state, batch.column(position[mapping.time]), first_line)
+        parts.ms.append(ms)
+        parts.time_ok.append(ok)
+        parts.time_reasons.update({parts.rows + row: reason for row, reason in reasons.items()})
         parts.rows += batch.num_rows
         progress(min(0.6, 0.6 * parts.rows / max(estimated, 1)), parts.rows)
     return parts
 
 
-def _arrow_times(state: ImportState, column, first_line: int) -> ParsedTimes:
-    """pyarrow's ISO 8601 cast when every cell fits it; otherwise ``parse_times`` (same results)."""
+def _arrow_times(state: ImportState, column, first_line: int) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    """(UTC ms, ok, reason per failed row) of one batch's time column, as ``parse_times`` gives them."""
     mapping = state.mapping
     if state.time_guess is None and not mapping.time_format:
         state.time_guess = detect_time_format(pd.Series(arrow_csv.column_values(column)))
-    if not mapping.time_format and state.time_guess.kind == "iso":
-        ms = arrow_csv.iso_ms(column, naive_is_utc=mapping.timezone == "UTC")
-        if ms is not None:
-            return ParsedTimes(ms=ms, ok=np.ones(len(ms), dtype=bool), reasons=np.zeros(0, dtype=object))
-    return parse_times(pd.Series(arrow_csv.column_values(column)), time_format=mapping.time_format,
-                       timezone=mapping.timezone, date_order=mapping.date_order, guess=state.time_guess,
-                       column=mapping.time, first_line=first_line)
+    if mapping.time_format or state.time_guess.kind != "iso":
+        return _pandas_times(state, column, first_line)
+    return _iso_times(state, column, first_line)
+
+
+def _iso_times(state: ImportState, column, first_line: int) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    """pyarrow's ISO 8601 cast reads a whole piece or fails it: a failing piece is cut up until the
+    cells it cannot read sit in small pieces, which ``parse_times`` reads in one call. A few bad
+    cells per batch then cost milliseconds instead of sending the batch to pandas; each cell's
+    result is its own, whichever piece it is in."""
+    ms, ok = np.zeros(len(column), dtype=np.int64), np.ones(len(column), dtype=bool)
+    leftovers: list[tuple[int, int]] = []
+    _cast_pieces(column, 0, len(column), state.mapping.timezone == "UTC", ms, leftovers)
+    if not leftovers:
+        return ms, ok, {}
+    rows = np.concatenate([np.arange(start, stop) for start, stop in leftovers])
+    pieces = arrow_csv.concat([column.slice(start, stop - start) for start, stop in leftovers])
+    ms[rows], ok[rows], reasons = _pandas_times(state, pieces, first_line + leftovers[0][0])
+    return ms, ok, {int(rows[row]): reason for row, reason in reasons.items()}
+
+
+def _cast_pieces(column, start: int, stop: int, naive_is_utc: bool, ms: np.ndarray,
+                 leftovers: list[tuple[int, int]]) -> None:
+    if stop <= start:
+        return
+    piece = arrow_csv.iso_ms(column.slice(start, stop - start), naive_is_utc)
+    if piece is not None:
+        ms[start:stop] = piece
+    elif stop - start <= SMALLEST_TIME_PIECE:
+        leftovers.append((start, stop))
+    else:
+        bounds = np.linspace(start, stop, TIME_PIECES + 1).astype(int)
+        for low, high in zip(bounds[:-1], bounds[1:]):
+            _cast_pieces(column, int(low), int(high), naive_is_utc, ms, leftovers)
+
+
+def _pandas_times(state: ImportState, column, first_line: int) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    mapping = state.mapping
+    times = parse_times(pd.Series(arrow_csv.column_values(column)), time_format=mapping.time_format,
+                        timezone=mapping.timezone, date_order=mapping.date_order, guess=state.time_guess,
+                        column=mapping.time, first_line=first_line)
+    return times.ms, times.ok, {int(row): str(times.reasons[row]) for row in np.flatnonzero(~times.ok)}
 
 
 def _encode_arrow_parts(state: ImportState, reader: SourceReader, parts: _ArrowParts) -> None:
