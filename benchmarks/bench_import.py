@@ -6,7 +6,7 @@
 The raw limit (DESIGN.md) is pandas ``read_csv`` + dictionary-encoded ``executemany`` + one index,
 with none of the checks a real import does. Each measurement runs in its own process so its peak
 RSS is its own. Targets (issue 2): ≤ 1.3× the raw limit's time at 1M events; 10M events ≤ 25 s with
-peak RSS ≤ 2 GB.
+peak RSS ≤ 2 GB. The journey import takes its pyarrow fast path when pyarrow is installed.
 """
 from __future__ import annotations
 

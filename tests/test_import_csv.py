@@ -20,6 +20,7 @@ from journey_explorer.domain import (
     JourneyError,
     ProjectBusy,
 )
+from journey_explorer.io import arrow_csv
 from journey_explorer.store import importer
 from journey_explorer.store.importer import import_file
 from journey_explorer.store.project import Project
@@ -31,6 +32,16 @@ u2,signup,2024-01-01T11:00:00+01:00,pro
 u1,purchase,2024-01-01T12:00:00Z,free
 u2,login,2024-01-02T09:00:00Z,pro
 """
+
+
+@pytest.fixture(autouse=True, params=["pyarrow", "pandas"])
+def csv_path(request, monkeypatch):
+    """Every test runs on both ways of reading CSV: pyarrow's fast path and the pandas reader."""
+    if request.param == "pandas":
+        monkeypatch.setattr(arrow_csv, "pa", None)
+    elif arrow_csv.pa is None:
+        pytest.skip("pyarrow is not installed")
+    return request.param
 
 
 def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:

@@ -5,7 +5,7 @@ import numpy as np
 
 from journey_explorer.store.importer import (
     Dictionary,
-    _duplicates,
+    duplicate_positions,
     session_number_within_user,
     sessions_with_keys,
     sort_order,
@@ -36,15 +36,24 @@ def test_sessions_with_keys_mixes_explicit_keys_and_gaps():
 
 
 def test_duplicates_within_file_and_against_existing():
-    def arrays(users, events, ts, hashes):
+    def arrays(users, events, ts, hashes):     # already sorted by (user, ts, id)
         return {"user": np.array(users), "event": np.array(events), "ts": np.array(ts),
-                "insert_hash": np.array(hashes)}
-    old = arrays([0], [1], [100], [0])
-    new = arrays([0, 0, 0, 1, 1], [1, 1, 2, 1, 1], [100, 200, 200, 100, 100], [0, 0, 0, 5, 6])
-    # row 0 repeats the existing event; rows 3/4 differ by insert id, so neither is a duplicate
-    assert _duplicates(old, new).tolist() == [True, False, False, False, False]
-    again = arrays([2, 2], [0, 0], [1, 1], [0, 0])
-    assert _duplicates(arrays([], [], [], []), again).tolist() == [False, True]
+                "insert_hash": np.array(hashes), "id": np.arange(len(users))}
+    # id 0 exists; row 1 repeats it, rows 2/3 differ by event, rows 4/5 by insert id, row 7 repeats row 6
+    rows = arrays([0, 0, 0, 0, 1, 1, 2, 2], [1, 1, 1, 2, 1, 1, 0, 0], [100, 100, 200, 200, 100, 100, 1, 1],
+                  [0, 0, 0, 0, 5, 6, 0, 0])
+    assert duplicate_positions(rows, first_new_id=1).tolist() == [1, 7]
+    # existing events are never dropped, even if they repeat each other
+    assert duplicate_positions(rows, first_new_id=2).tolist() == [7]
+    assert duplicate_positions(arrays([3], [0], [1], [0]), first_new_id=0).tolist() == []
+
+
+def test_sort_order_puts_ties_back_in_id_order():
+    rng = np.random.default_rng(5)
+    user, ts = rng.integers(0, 5, 2000), rng.integers(0, 20, 2000)
+    ids = rng.permutation(2000)
+    expected = np.lexsort((ids, ts, user))
+    assert sort_order(user, ts, ids).tolist() == expected.tolist()
 
 
 def test_dictionary_strips_merges_and_skips_rejected_values():

@@ -240,6 +240,20 @@ class DelimitedReader:
     def user_traits(self) -> dict[str, dict]:
         return {}
 
+    def parse_lines(self, numbers: np.ndarray) -> pd.DataFrame:
+        """Some lines (1-based, ascending, each one record, ending in \\n) parsed as ``chunks`` parses
+        them, one row per number."""
+        found = _lines_by_number(self.path, numbers.tolist(), self.encoding)
+        texts = [found.get(int(number), "") for number in numbers]
+        frame = pd.DataFrame(None, index=range(len(texts)), columns=self._columns, dtype=object)
+        filled = [i for i, text in enumerate(texts) if text]     # a blank line is a row of empty cells
+        if filled:
+            parsed = pd.read_csv(io.StringIO("\n".join(texts[i] for i in filled)), sep=self.delimiter,
+                                 dtype=object, header=None, names=self._columns, keep_default_na=False,
+                                 na_values=[""], skip_blank_lines=False, engine="c")
+            frame.iloc[filled] = parsed.to_numpy(dtype=object)
+        return frame
+
     def raw_lines(self, wanted: set[int]) -> dict[int, str]:
         """The raw text of some lines (for rejected rows), read in one pass."""
         found: dict[int, str] = {}
@@ -254,3 +268,26 @@ class DelimitedReader:
                 if number >= last:
                     break
         return found
+
+
+def _lines_by_number(path: str, numbers: list[int], encoding: str) -> dict[int, str]:
+    """Lines of a plain file ending in \\n (CR LF too), by ascending 1-based number: whole blocks are
+    skipped by counting their newlines, ~5x faster than iterating the lines of a 10M-line file."""
+    found: dict[int, str] = {}
+    wanted = iter(numbers)
+    target = next(wanted, None)
+    first_line, carry = 1, b""
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(4 << 20), b""):
+            block = carry + block
+            complete = block.count(b"\n")
+            while target is not None and target < first_line + complete:
+                lines = block.split(b"\n")
+                while target is not None and target < first_line + complete:
+                    found[target] = lines[target - first_line].decode(encoding, errors="replace").rstrip("\r")
+                    target = next(wanted, None)
+            carry = block[block.rfind(b"\n") + 1:] if complete else block
+            first_line += complete
+    if target is not None and target == first_line and carry:      # the last line has no newline
+        found[target] = carry.decode(encoding, errors="replace").rstrip("\r")
+    return found

@@ -244,6 +244,12 @@ def check_timezone(timezone: str) -> str:
     return timezone
 
 
+def check_parse_options(time_format: str | None, timezone: str, date_order: str | None) -> None:
+    """Raise ``InputError`` for an unknown timezone or date order, or an invalid pattern."""
+    check_timezone(timezone)
+    _check_options(time_format, date_order)
+
+
 def _check_options(time_format: str | None, date_order: str | None) -> None:
     if date_order is not None and date_order not in DATE_ORDERS:
         raise InputError(f"unknown date order '{date_order}' (use dmy or mdy)")
@@ -282,8 +288,7 @@ def parse_times(values: pd.Series, *, time_format: str | None = None, timezone: 
     a column raises ``AmbiguousDateOrder`` (``column`` and ``first_line`` locate the message).
     Naive times are in ``timezone`` (see the module docstring for DST).
     """
-    check_timezone(timezone)
-    _check_options(time_format, date_order)
+    check_parse_options(time_format, timezone, date_order)
     values = pd.Series(values).reset_index(drop=True)
     times = _Times(len(values))
     if time_format is None and guess is None and not pd.api.types.is_datetime64_any_dtype(values.dtype):

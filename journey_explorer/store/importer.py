@@ -24,14 +24,21 @@ import pandas as pd
 from pandas._libs.hashtable import ObjectFactorizer  # incremental, stateful factorizer
 
 from journey_explorer.domain import ColumnMapping, ImportOptions, ImportSummary, InputError, JourneyError, Rejection
+from journey_explorer.io import arrow_csv
 from journey_explorer.io.base import SourceChunk, SourceReader
 from journey_explorer.io.mapping import guess_mapping, personal_data_columns
 from journey_explorer.io.sources import open_source
-from journey_explorer.io.timestamps import detect_time_format, parse_times
+from journey_explorer.io.timestamps import ParsedTimes, check_parse_options, detect_time_format, parse_times
 from journey_explorer.store.project import CACHE_COLUMNS, CACHE_DEFAULTS, KEY_SEPARATOR, Project
 
 Progress = Callable[[float, int], None]
 WRITE_BATCH = 100_000
+# Rows per INSERT statement: multi-row VALUES halves the per-row cost of executemany (fewer
+# step/reset round trips). 100 rows x 6 columns stays under SQLite's old 999-variable limit.
+ROWS_PER_STATEMENT = 100
+# A time column pyarrow cannot cast whole is cut in TIME_PIECES pieces, again and again, down to
+# SMALLEST_TIME_PIECE rows; what still fails goes to parse_times.
+TIME_PIECES, SMALLEST_TIME_PIECE = 16, 256
 USER_PROPERTY_PREFIX = "case:"       # process-mining case attributes describe the path's owner
 
 
@@ -55,11 +62,14 @@ class Dictionary:
             self._factorizer.factorize(existing)
         self.first_new = len(existing)
         self._blank = np.zeros(len(existing), dtype=bool)    # per provisional code
+        self._adopted: np.ndarray | None = None             # all values, when pyarrow encoded them
         self.remap: np.ndarray | None = None
         self.final_values: np.ndarray | None = None
 
     def encode(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Provisional codes and a mask of missing values (None, NaN, blank) for a column chunk."""
+        if self._adopted is not None:
+            raise RuntimeError("this dictionary was filled by encode_all")
         before = self._factorizer.count
         codes = self._factorizer.factorize(values, na_sentinel=-1)
         if self._factorizer.count > before:
@@ -69,12 +79,39 @@ class Dictionary:
         missing[~missing] = self._blank[codes[~missing]]
         return codes, missing
 
+    def encode_indexed(self, indices: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``encode`` for cells given as indices into their distinct ``values`` (-1: empty cell)."""
+        if not len(values):
+            return np.full(len(indices), -1, dtype=np.int64), np.ones(len(indices), dtype=bool)
+        codes, missing = self.encode(values)
+        empty = indices < 0
+        return np.where(empty, -1, codes[indices]), np.where(empty, True, missing[indices])
+
+    def encode_all(self, chunks: list) -> tuple[np.ndarray, np.ndarray]:
+        """``encode`` for a whole column of pyarrow text chunks at once, before any other encode.
+
+        Same codes, but one C++ hash table instead of a Python string per cell: at 2M distinct
+        users this is ~5x faster than the incremental factorizer.
+        """
+        if self._factorizer.count != self.first_new or self._adopted is not None:
+            raise RuntimeError("encode_all must be the only encode")
+        codes, values = arrow_csv.whole_column_dictionary(self._values(), chunks)
+        self._adopted = values
+        new_blank = np.fromiter((not v.strip() for v in values[self.first_new:]), bool, len(values) - self.first_new)
+        self._blank = np.concatenate([self._blank, new_blank])
+        missing = codes < 0
+        missing[~missing] = self._blank[codes[~missing]]
+        return codes, missing
+
+    def _values(self) -> np.ndarray:
+        return self._adopted if self._adopted is not None else self._factorizer.uniques.to_array()
+
     def finish(self, used: list[np.ndarray], transform=None) -> None:
         """Clean the new values (strip, then ``transform`` on the distinct cleaned values).
 
         ``used``: provisional codes of accepted rows; values seen only in rejected rows get no code.
         """
-        values = self._factorizer.uniques.to_array()
+        values = self._values()
         in_use = np.zeros(len(values) + 1, dtype=bool)
         for codes in used:
             in_use[codes] = True
@@ -91,7 +128,7 @@ class Dictionary:
         return self.remap[provisional]
 
     def __len__(self) -> int:
-        return len(self.final_values) if self.final_values is not None else int(self._factorizer.count)
+        return len(self.final_values) if self.final_values is not None else len(self._values())
 
     @property
     def new(self) -> dict[str, int]:
@@ -219,25 +256,34 @@ def _remove_project_files(path: Path) -> None:
 
 
 def file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
+    return _digest_and_lines(path)[0]
+
+
+def _digest_and_lines(path: str) -> tuple[str, int]:
+    """SHA-256 of the file and its number of lines (the fast reader must read one row per line)."""
+    digest, newlines, last = hashlib.sha256(), 0, b""
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(4 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+            newlines += block.count(b"\n")
+            last = block[-1:]
+    return digest.hexdigest(), newlines + (last not in (b"\n", b""))
 
 
 def _import_into(project: Project, file_path: str, options: ImportOptions,
                  progress: Progress) -> ImportSummary:
-    sha = file_sha256(file_path)
+    sha, line_count = _digest_and_lines(file_path)
     if project.conn.execute("SELECT 1 FROM sources WHERE sha256 = ?", (sha,)).fetchone():
         return _already_imported(project, file_path)
     reader = open_source(file_path, options)
     mapping = guess_mapping(reader, options)
     state = _new_state(project, reader, mapping, options)
     estimated = _estimate_rows(reader, file_path)
-    for chunk in reader.chunks(options.chunk_rows):
-        _encode_chunk(state, chunk, reader)
-        progress(min(0.6, 0.6 * state.read / max(estimated, 1)), state.read)
+    if not _read_fast(state, reader, line_count, estimated, progress):
+        state = _new_state(project, reader, mapping, options)      # start again on the pandas path
+        for chunk in reader.chunks(options.chunk_rows):
+            _encode_chunk(state, chunk, reader)
+            progress(min(0.6, 0.6 * state.read / max(estimated, 1)), state.read)
     traits = reader.user_traits()
     _add_trait_users(state, traits)
     progress(0.6, state.read)
@@ -465,6 +511,165 @@ def _add_trait_users(state: ImportState, traits: dict[str, dict]) -> None:
         state.user_properties.setdefault(int(code), {}).update(traits[key])
 
 
+# --- fast path: pyarrow ---------------------------------------------------------------------------
+
+
+@dataclass
+class _ArrowParts:
+    """Per-batch results of the fast path, joined once the whole file is read."""
+
+    users: list = field(default_factory=list)         # pyarrow text, encoded in one go at the end
+    sessions: list = field(default_factory=list)      # likewise (only accepted rows get a session key)
+    event: list[np.ndarray] = field(default_factory=list)
+    no_event: list[np.ndarray] = field(default_factory=list)
+    ms: list[np.ndarray] = field(default_factory=list)
+    time_ok: list[np.ndarray] = field(default_factory=list)
+    time_reasons: dict[int, str] = field(default_factory=dict)    # row index -> why its time failed
+    rows: int = 0
+
+
+def _read_fast(state: ImportState, reader: SourceReader, line_count: int, estimated: int,
+               progress: Progress) -> bool:
+    """Read and encode the file with pyarrow when that gives the pandas path's exact result.
+
+    False when the pandas path must read it (pyarrow missing, compressed or non-UTF-8 text, extra
+    columns to keep as properties, a ragged or blank line, a record spanning lines); ``state`` may
+    then hold part of the work and must be replaced.
+    """
+    mapping = state.mapping
+    if (not arrow_csv.can_read(reader) or mapping.insert_id or mapping.properties_column
+            or state.property_columns or state.user_property_columns):
+        return False
+    try:
+        parts = _read_arrow_parts(state, reader, estimated, progress)
+    except arrow_csv.NotSimple:
+        return False
+    if parts.rows + reader.has_header != line_count:     # line numbers would be off: use pandas
+        return False
+    _encode_arrow_parts(state, reader, parts)
+    return True
+
+
+def _read_arrow_parts(state: ImportState, reader: SourceReader, estimated: int, progress: Progress) -> _ArrowParts:
+    mapping, parts = state.mapping, _ArrowParts()
+    position = {name: i for i, name in enumerate(reader.columns())}
+    check_parse_options(mapping.time_format, mapping.timezone, mapping.date_order)
+    for batch in arrow_csv.record_batches(reader):
+        parts.users.append(batch.column(position[mapping.user]))
+        if mapping.session:
+            parts.sessions.append(batch.column(position[mapping.session]))
+        codes, missing = state.events.encode_indexed(*arrow_csv.batch_dictionary(batch.column(position[mapping.event])))
+        parts.event.append(codes.astype(np.int32))
+        parts.no_event.append(missing)
+        first_line = parts.rows + reader.has_header + 1
+        ms, ok, reasons = _arrow_times(state, batch.column(position[mapping.time]), first_line)
+        parts.ms.append(ms)
+        parts.time_ok.append(ok)
+        parts.time_reasons.update({parts.rows + row: reason for row, reason in reasons.items()})
+        parts.rows += batch.num_rows
+        progress(min(0.6, 0.6 * parts.rows / max(estimated, 1)), parts.rows)
+    return parts
+
+
+def _arrow_times(state: ImportState, column, first_line: int) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    """(UTC ms, ok, reason per failed row) of one batch's time column, as ``parse_times`` gives them."""
+    mapping = state.mapping
+    if state.time_guess is None and not mapping.time_format:
+        state.time_guess = detect_time_format(pd.Series(arrow_csv.column_values(column)))
+    if mapping.time_format or state.time_guess.kind != "iso":
+        return _pandas_times(state, column, first_line)
+    return _iso_times(state, column, first_line)
+
+
+def _iso_times(state: ImportState, column, first_line: int) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    """pyarrow's ISO 8601 cast reads a whole piece or fails it: a failing piece is cut up until the
+    cells it cannot read sit in small pieces, which ``parse_times`` reads in one call. A few bad
+    cells per batch then cost milliseconds instead of sending the batch to pandas; each cell's
+    result is its own, whichever piece it is in."""
+    ms, ok = np.zeros(len(column), dtype=np.int64), np.ones(len(column), dtype=bool)
+    leftovers: list[tuple[int, int]] = []
+    _cast_pieces(column, 0, len(column), state.mapping.timezone == "UTC", ms, leftovers)
+    if not leftovers:
+        return ms, ok, {}
+    rows = np.concatenate([np.arange(start, stop) for start, stop in leftovers])
+    pieces = arrow_csv.concat([column.slice(start, stop - start) for start, stop in leftovers])
+    ms[rows], ok[rows], reasons = _pandas_times(state, pieces, first_line + leftovers[0][0])
+    return ms, ok, {int(rows[row]): reason for row, reason in reasons.items()}
+
+
+def _cast_pieces(column, start: int, stop: int, naive_is_utc: bool, ms: np.ndarray,
+                 leftovers: list[tuple[int, int]]) -> None:
+    if stop <= start:
+        return
+    piece = arrow_csv.iso_ms(column.slice(start, stop - start), naive_is_utc)
+    if piece is not None:
+        ms[start:stop] = piece
+    elif stop - start <= SMALLEST_TIME_PIECE:
+        leftovers.append((start, stop))
+    else:
+        bounds = np.linspace(start, stop, TIME_PIECES + 1).astype(int)
+        for low, high in zip(bounds[:-1], bounds[1:]):
+            _cast_pieces(column, int(low), int(high), naive_is_utc, ms, leftovers)
+
+
+def _pandas_times(state: ImportState, column, first_line: int) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    mapping = state.mapping
+    times = parse_times(pd.Series(arrow_csv.column_values(column)), time_format=mapping.time_format,
+                        timezone=mapping.timezone, date_order=mapping.date_order, guess=state.time_guess,
+                        column=mapping.time, first_line=first_line)
+    return times.ms, times.ok, {int(row): str(times.reasons[row]) for row in np.flatnonzero(~times.ok)}
+
+
+def _encode_arrow_parts(state: ImportState, reader: SourceReader, parts: _ArrowParts) -> None:
+    """Codes of the accepted rows into ``state.rows``; the others become rejections."""
+    state.read = parts.rows
+    user, no_user = state.users.encode_all(parts.users)
+    parts.users = []
+    no_event = _joined(parts.no_event, bool)
+    time_ok = _joined(parts.time_ok, bool)
+    good = ~no_user & ~no_event & time_ok
+    if not good.all():
+        _reject_arrow_rows(state, reader, np.flatnonzero(~good), no_user, no_event, parts.time_reasons)
+    if not good.any():
+        return
+    rows = state.rows
+    rows.user.append(user[good])
+    rows.event.append(_joined(parts.event, np.int32)[good])
+    rows.ts.append(_joined(parts.ms, np.int64)[good])
+    rows.session_key.append(_arrow_session_keys(state, parts.sessions, good))
+    rows.insert_id.append(None)
+    rows.insert_hash.append(None)
+    rows.properties.append(None)
+
+
+def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
+
+
+def _arrow_session_keys(state: ImportState, chunks: list, good: np.ndarray) -> np.ndarray:
+    """Session keys of the accepted rows (-1 where empty), as ``_session_keys`` gives them."""
+    if not state.mapping.session:
+        return np.full(int(good.sum()), -1, dtype=np.int64)
+    accepted, start = [], 0
+    for chunk in chunks:
+        accepted.append(chunk.filter(good[start:start + len(chunk)]))
+        start += len(chunk)
+    keys, missing = state.sessions.encode_all(accepted)
+    keys = keys.astype(np.int64)
+    keys[missing] = -1
+    return keys
+
+
+def _reject_arrow_rows(state: ImportState, reader: SourceReader, bad: np.ndarray, no_user: np.ndarray,
+                       no_event: np.ndarray, time_reasons: dict[int, str]) -> None:
+    """Rejections for rows (indices) of the fast path, worded and quoted as ``_reject`` does."""
+    lines = bad + reader.has_header + 1
+    frame = reader.parse_lines(lines)
+    reasons = np.array([time_reasons.get(int(row), "") for row in bad], dtype=object)
+    times = ParsedTimes(ms=np.zeros(len(bad), dtype=np.int64), ok=reasons == "", reasons=reasons)
+    _reject(state, frame, lines, no_user[bad], no_event[bad], times, reader)
+
+
 # --- planning the write ---------------------------------------------------------------------------
 
 
@@ -491,54 +696,84 @@ def _finish_encoding(state: ImportState) -> dict[str, np.ndarray]:
     state.user_properties = {int(state.users.final(np.array([code]))[0]): props
                              for code, props in state.user_properties.items()}
     rows.lengths = [len(u) for u in rows.user]
-    hashes = [h if h is not None else np.zeros(n, dtype=np.int64) for h, n in zip(rows.insert_hash, rows.lengths)]
+    total = sum(rows.lengths)
+    final = {"insert_hash": _default_column(rows.insert_hash, rows.lengths, "insert_hash")}
     rows.insert_hash = []
-    final = {"insert_hash": np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.int64)}
-    del hashes
     # Each column is concatenated, remapped, then its chunks dropped: at 10M rows that keeps
     # ~300 MB of provisional codes from sitting next to their final copies.
     final["user"] = state.users.final(rows.take("user", np.int64)).astype(np.int32)
     final["event"] = state.events.final(rows.take("event", np.int64)).astype(np.int32)
     final["ts"] = rows.take("ts", np.int64)
-    session_key = rows.take("session_key", np.int64)
-    final["session_key"] = np.where(session_key >= 0, state.sessions.final(session_key), -1)
+    if len(state.sessions):
+        session_key = rows.take("session_key", np.int64)
+        final["session_key"] = np.where(session_key >= 0, state.sessions.final(session_key), -1)
+    else:   # no session column, or no key in it
+        rows.session_key = []
+        final["session_key"] = _constant(CACHE_DEFAULTS["session_key"], total)
     return final
+
+
+def _default_column(parts: list, lengths: list[int], name: str) -> np.ndarray:
+    """Chunks of an optional column (None: the default) as one array; a constant when all default."""
+    if all(part is None for part in parts):
+        return _constant(CACHE_DEFAULTS[name], sum(lengths))
+    return np.concatenate([part if part is not None else np.full(n, CACHE_DEFAULTS[name], dtype=np.int64)
+                           for part, n in zip(parts, lengths)])
+
+
+def _constant(value: int, size: int) -> np.ndarray:
+    """A read-only column of one value that takes no memory (80 MB saved per column at 10M rows)."""
+    return np.broadcast_to(np.int64(value), (size,))
+
+
+def _take(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``values[index]`` (positions or a mask); a constant column stays constant."""
+    if values.strides == (0,):
+        size = int(index.sum()) if index.dtype == bool else len(index)
+        return np.broadcast_to(values[:1], (size,)) if len(values) else values
+    return values[index]
 
 
 def _plan_write(project: Project, state: ImportState) -> WritePlan:
     new = _finish_encoding(state)
     old = project.load_arrays()
-    keep = ~_duplicates(old, new)
-    first_id = int(old["id"].max()) + 1 if len(old["id"]) else 0
-    ids = np.arange(first_id, first_id + int(keep.sum()), dtype=np.int64)
-    merged = {name: _append(old[name], new[name], keep) for name in new}
-    merged["id"] = np.concatenate([old["id"], ids])
-    state.kept = {name: merged[name][len(old["id"]):] for name in ("user", "event", "ts")}
+    old_count, new_count = len(old["id"]), len(new["ts"])
+    first_id = int(old["id"].max()) + 1 if old_count else 0
+    # New rows get provisional ids in file order; duplicates are found in sorted order, dropped, and
+    # the ids closed up (which keeps the sorted order valid).
+    merged = {name: np.concatenate([old[name], new[name]]) if old_count else new[name] for name in new}
+    merged["id"] = np.concatenate([old["id"], np.arange(first_id, first_id + new_count, dtype=np.int64)])
     order = sort_order(merged["user"], merged["ts"], merged["id"])
-    arrays = {name: values[order] for name, values in merged.items()}
-    del merged
+    arrays = {name: _take(values, order) for name, values in merged.items()}
+    del merged, order
+    keep = np.ones(new_count, dtype=bool)
+    repeated = duplicate_positions(arrays, first_id)
+    if len(repeated):
+        keep[arrays["id"][repeated] - first_id] = False
+        unique = np.ones(len(arrays["id"]), dtype=bool)
+        unique[repeated] = False
+        arrays = {name: _take(values, unique) for name, values in arrays.items()}
+        closed_up = first_id + np.cumsum(keep) - 1
+        is_new = arrays["id"] >= first_id
+        arrays["id"][is_new] = closed_up[arrays["id"][is_new] - first_id]
+    ids = np.arange(first_id, first_id + int(keep.sum()), dtype=np.int64)
+    state.kept = {name: new[name] if len(repeated) == 0 else new[name][keep] for name in ("user", "event", "ts")}
     gap_ms = int(project.session_gap_minutes * 60_000)
     arrays["session"] = sessions_with_keys(arrays["user"], arrays["ts"], arrays["session_key"], gap_ms)
     in_user = session_number_within_user(arrays["user"], arrays["session"])
-    by_id = np.empty(len(order), dtype=np.int64)
+    by_id = np.empty(len(arrays["id"]), dtype=np.int64)
     by_id[arrays["id"]] = in_user         # ids are 0..n-1, so this puts them in id (file) order
-    old_count = len(old["id"])
     changed = _changed_sessions(old, by_id[:old_count]) if old_count else []
     return WritePlan(keep=keep, ids=ids, arrays=arrays, session_in_user=by_id[old_count:],
                      changed_sessions=changed, duplicates=int((~keep).sum()))
 
 
-def _append(old: np.ndarray, new: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """``old`` followed by the kept rows of ``new``, copying as little as possible."""
-    kept = new if keep.all() else new[keep]
-    return np.concatenate([old, kept.astype(old.dtype, copy=False)]) if len(old) else kept
-
-
 def sort_order(user: np.ndarray, ts: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """Order by (user, ts, file order).
 
-    When user codes and the time span fit in one 63-bit key (up to 2M users over 139 years), a
-    single stable sort of that key over id order is ~3x faster than a 3-key lexsort.
+    When user codes and the time span fit in one 63-bit key (up to 2M users over 139 years), one
+    SIMD quicksort of that key (~1.7x faster than a stable sort, ~5x faster than a 3-key lexsort)
+    leaves only rows with the same user and time to be put back in id order.
 
     >>> sort_order(np.array([1, 0, 0]), np.array([5, 9, 9]), np.array([0, 2, 1])).tolist()
     [2, 1, 0]
@@ -548,9 +783,32 @@ def sort_order(user: np.ndarray, ts: np.ndarray, ids: np.ndarray) -> np.ndarray:
     span = int(ts.max()) - int(ts.min())
     if int(user.max()) >= 1 << 21 or span >= 1 << 42:
         return np.lexsort((ids, ts, user))
-    by_id = np.argsort(ids, kind="stable") if np.any(np.diff(ids) < 0) else np.arange(len(ids))
-    key = (user[by_id].astype(np.int64) << 42) | (ts[by_id] - ts.min())
-    return by_id[np.argsort(key, kind="stable")]
+    key = (user.astype(np.int64) << 42) | (ts - ts.min())
+    order = np.argsort(key)
+    _ties_by_id(key[order], order, ids)
+    return order
+
+
+def _ties_by_id(sorted_key: np.ndarray, order: np.ndarray, ids: np.ndarray) -> None:
+    """Within each run of equal keys, rearrange ``order`` (in place) by ascending id."""
+    tied = sorted_key[1:] == sorted_key[:-1]
+    if not tied.any():
+        return
+    positions, run = _runs(tied)
+    within = np.lexsort((ids[order[positions]], run))
+    order[positions] = order[positions][within]
+
+
+def _runs(tied: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions that belong to a run of equal neighbours (``tied[i]``: row i + 1 equals row i),
+    and the run number of each."""
+    in_run = np.zeros(len(tied) + 1, dtype=bool)
+    in_run[1:] |= tied
+    in_run[:-1] |= tied
+    positions = np.flatnonzero(in_run)
+    starts = np.ones(len(positions), dtype=bool)
+    starts[1:] = ~tied[positions[1:] - 1]
+    return positions, np.cumsum(starts)
 
 
 def sessions_with_keys(user: np.ndarray, ts: np.ndarray, session_key: np.ndarray, gap_ms: int) -> np.ndarray:
@@ -576,33 +834,27 @@ def session_number_within_user(user: np.ndarray, session: np.ndarray) -> np.ndar
     return session - first_session
 
 
-DUPLICATE_KEYS = ("user", "event", "ts", "insert_hash")
+def duplicate_positions(arrays: dict[str, np.ndarray], first_new_id: int) -> np.ndarray:
+    """Positions of new rows that repeat an existing event or an earlier row of the file (same user,
+    event, time and insert id), in arrays sorted by (user, ts, id).
 
+    Equal rows share user and time, so they sit next to each other, the earliest id first: only
+    such runs (rare) are compared in full.
 
-def _mixed_hash(arrays: dict[str, np.ndarray]) -> np.ndarray:
-    """One 64-bit value per row mixing the duplicate keys (multiplicative hashing)."""
-    mixed = np.zeros(len(arrays["user"]), dtype=np.uint64)
-    for multiplier, key in zip((0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
-                                0x27D4EB2F165667C5), DUPLICATE_KEYS):
-        mixed ^= arrays[key].astype(np.int64).view(np.uint64)
-        mixed *= np.uint64(multiplier)
-    return mixed
-
-
-def _duplicates(old: dict[str, np.ndarray], new: dict[str, np.ndarray]) -> np.ndarray:
-    """Rows of ``new`` that repeat an existing event or an earlier row of the file
-    (same user, event, time and insert id)."""
-    count_old = len(old["user"])
-    mixed = np.concatenate([_mixed_hash(old), _mixed_hash(new)]) if count_old else _mixed_hash(new)
-    # Equal hashes mark candidates; an exact comparison of the keys settles them.
-    candidates = pd.Series(mixed).duplicated(keep=False).to_numpy()
-    duplicate = np.zeros(len(mixed), dtype=bool)
-    if candidates.any():
-        in_old, in_new = candidates[:count_old], candidates[count_old:]
-        exact = pd.DataFrame({k: np.concatenate([old[k][in_old].astype(np.int64), new[k][in_new].astype(np.int64)])
-                              for k in DUPLICATE_KEYS})
-        duplicate[candidates] = exact.duplicated(keep="first").to_numpy()
-    return duplicate[count_old:]
+    >>> arrays = {"user": np.array([0, 0, 0]), "ts": np.array([5, 5, 5]), "event": np.array([1, 2, 1]),
+    ...           "insert_hash": np.array([0, 0, 0]), "id": np.array([0, 1, 2])}
+    >>> duplicate_positions(arrays, first_new_id=1).tolist()
+    [2]
+    """
+    user, ts = arrays["user"], arrays["ts"]
+    tied = (user[1:] == user[:-1]) & (ts[1:] == ts[:-1])
+    if not tied.any():
+        return np.zeros(0, dtype=np.int64)
+    positions, run = _runs(tied)
+    exact = pd.DataFrame({"run": run, "event": arrays["event"][positions],
+                          "insert_hash": arrays["insert_hash"][positions]})
+    repeated = positions[exact.duplicated(keep="first").to_numpy()]
+    return repeated[arrays["id"][repeated] >= first_new_id]     # existing events are never dropped
 
 
 def _changed_sessions(old: dict[str, np.ndarray], new_in_user: np.ndarray) -> list[tuple[int, int]]:
@@ -703,33 +955,47 @@ def _plain(value):
 
 
 def _insert_events(conn, state: ImportState, plan: WritePlan, source_id: int, progress: Progress) -> None:
-    """executemany in batches; Python lists are made per batch so memory stays flat at 10M rows."""
+    """Multi-row inserts in batches; Python lists are made per batch so memory stays flat at 10M rows."""
     rows, keep = state.rows, plan.keep
     columns = {"user_id": state.kept["user"], "event_type_id": state.kept["event"], "ts": state.kept["ts"],
                "session": plan.session_in_user}
     text = {"insert_id": _optional_text(rows.insert_id, rows.lengths, keep),
             "properties": _optional_text(rows.properties, rows.lengths, keep)}
-    text = {name: values for name, values in text.items() if values is not None}
-    names = [*columns, *text]
-    sql = (f"INSERT INTO events({', '.join(names)}, source_id) "
-           f"VALUES ({', '.join('?' * len(names))}, {int(source_id)})")
+    columns.update({name: values for name, values in text.items() if values is not None})
     total = len(plan.ids)
     if not total:
         return
+    names = ", ".join(columns)
+    one_row = f"({', '.join('?' * len(columns))}, {int(source_id)})"
     # The first row carries its id; SQLite then numbers the rest max(rowid) + 1, ... which are
     # exactly our contiguous ids. Not binding an id per row saves ~12 % of the insert time.
-    first = [values[0].item() if hasattr(values[0], "item") else values[0]
-             for values in [*columns.values(), *text.values()]]
-    conn.execute(f"INSERT INTO events(id, {', '.join(names)}, source_id) "
-                 f"VALUES (?, {', '.join('?' * len(names))}, {int(source_id)})", [int(plan.ids[0]), *first])
+    conn.execute(f"INSERT INTO events(id, {names}, source_id) VALUES (?, {one_row[1:]}",
+                 [int(plan.ids[0]), *_row_major([values[:1] for values in columns.values()])])
+    single = f"INSERT INTO events({names}, source_id) VALUES {one_row}"
+    multi = f"INSERT INTO events({names}, source_id) VALUES {', '.join([one_row] * ROWS_PER_STATEMENT)}"
+    width = len(columns) * ROWS_PER_STATEMENT
     for start in range(1, total, WRITE_BATCH):
         end = min(start + WRITE_BATCH, total)
-        batch = [values[start:end].tolist() for values in [*columns.values(), *text.values()]]
-        conn.executemany(sql, zip(*batch))
+        flat = _row_major([values[start:end] for values in columns.values()])
+        whole = len(flat) - len(flat) % width
+        groups = iter(flat[:whole])
+        conn.executemany(multi, zip(*[groups] * width))
+        rest = iter(flat[whole:])
+        conn.executemany(single, zip(*[rest] * len(columns)))
         progress(0.65 + 0.3 * end / max(total, 1), state.read)
     last = conn.execute("SELECT max(id) FROM events").fetchone()[0]
     if last != int(plan.ids[-1]):       # never commit rows whose ids disagree with the cache
         raise JourneyError(f"internal error: event ids out of step ({last} != {int(plan.ids[-1])})")
+
+
+def _row_major(columns: list[np.ndarray]) -> list:
+    """Parallel columns as one flat list of Python values, row after row."""
+    if all(values.dtype != object for values in columns):
+        return np.column_stack(columns).ravel().tolist()
+    table = np.empty((len(columns[0]), len(columns)), dtype=object)
+    for j, values in enumerate(columns):
+        table[:, j] = values
+    return table.ravel().tolist()
 
 
 def _optional_text(parts: list, lengths: list[int], keep: np.ndarray) -> np.ndarray | None:

@@ -1,0 +1,139 @@
+"""The pyarrow fast path for plain CSV gives byte-for-byte the project the pandas path gives.
+
+Each file is imported twice, with and without pyarrow, and every table and cache blob compared.
+Files the fast path must not read (ragged lines, records spanning lines, extra property columns) check
+that it steps aside; the others check it ran.
+"""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from journey_explorer.domain import ImportOptions, InputError
+from journey_explorer.io import arrow_csv
+from journey_explorer.store import importer
+
+pytest.importorskip("pyarrow")
+
+HEADER = "user_id,event,timestamp\n"
+ROWS = "".join(f"u{i % 7},e{i % 5},2024-01-0{1 + i % 9}T10:{i % 60:02d}:00Z\n" for i in range(120))
+REJECTS = (HEADER + "u9,e1,notatime\n,e1,2024-01-01T00:00:00Z\n  ,e2,2024-01-01T00:00:00Z\n"
+           "u1,,2024-01-01T00:00:00Z\nu1,e1,\n\"u,2\",\"e 1\",2024-01-02T00:00:00Z\n\x1c,e1,2024-01-01T00:00:00Z\n"
+           "u9,e3,2024-01-03T00:00:00Z\n" + ROWS)
+
+FAST = {
+    "rejected rows, quoted cells, a user first seen in a rejected row": REJECTS,
+    "blank lines, also at the end": HEADER + ROWS + "\n" + ROWS + "\n",
+    "duplicates and padded values": HEADER + "u1 ,e1,2024-01-01T00:00:00Z\n u1,e1 ,2024-01-01T00:00:00Z\n" + ROWS + ROWS,
+    "naive, offset and sub-millisecond times": HEADER + ROWS.replace("Z\n", "\n", 30).replace("Z\n", "+02:00\n", 30)
+    .replace(":00Z", ":00.123456789Z"),
+    "year 0 and an hour of 24": HEADER + "u1,e1,0000-01-01T00:00:00Z\nu2,e1,2024-12-31T24:00:00Z\n" + ROWS,
+    "day-first dates": HEADER + "".join(f"u{i % 7},e{i % 5},{1 + i % 28:02d}/01/2024 10:00\n" for i in range(120)),
+    "epoch seconds": HEADER + "".join(f"u{i % 7},e{i % 5},{1700000000 + i}\n" for i in range(120)),
+    "session column": "user_id,event,timestamp,session_id\n" + "".join(
+        f"u{i % 7},e{i % 5},2024-01-0{1 + i % 9}T10:{i % 60:02d}:00Z,{'' if i % 11 == 0 else f's{i % 13}'}\n"
+        for i in range(120)),
+    "CRLF, semicolons, no final newline": (HEADER + ROWS).replace(",", ";").replace("\n", "\r\n").rstrip(),
+    "no header": ROWS,
+}
+SLOW = {
+    "ragged line": HEADER + ROWS + "u1,e1,2024-01-01T00:00:00Z,extra\n" + ROWS,
+    "short line": HEADER + ROWS + "u1,e1\n" + ROWS,
+    "record spanning lines": HEADER + "\"u\n1\",e1,2024-01-01T00:00:00Z\n" + ROWS,
+    "property column": "user_id,event,timestamp,plan\n" + ROWS.replace("Z\n", "Z,pro\n"),
+}
+
+
+def project_contents(path: Path) -> dict:
+    conn = sqlite3.connect(path)
+    tables = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
+              for t in ("users", "event_types", "events", "rejected_rows", "log_cache")}
+    tables["sources"] = conn.execute("SELECT rows_read, imported, duplicates, rejected, mapping FROM sources").fetchall()
+    conn.close()
+    return tables
+
+
+def import_both_ways(tmp_path: Path, text: str, monkeypatch, options: ImportOptions | None = None):
+    """(fast path used?, project contents with pyarrow, project contents without)."""
+    source = tmp_path / "events.csv"
+    source.write_bytes(text.encode("utf-8"))
+    monkeypatch.setattr(importer.secrets, "token_hex", lambda n: "ab" * n)     # same pseudonym key
+    used = []
+    real = importer._encode_arrow_parts
+    monkeypatch.setattr(importer, "_encode_arrow_parts", lambda *args: used.append(1) or real(*args))
+    results = []
+    for name, pyarrow in (("fast", arrow_csv.pa), ("pandas", None)):
+        monkeypatch.setattr(arrow_csv, "pa", pyarrow)
+        try:
+            summary = importer.import_file(tmp_path / f"{name}.journey", source, options)
+            results.append((summary.imported, summary.rejected, project_contents(tmp_path / f"{name}.journey")))
+        except InputError as exc:
+            results.append(str(exc))
+        if name == "fast":
+            fast_used = bool(used)
+    return fast_used, results[0], results[1]
+
+
+@pytest.mark.parametrize("case", list(FAST))
+def test_fast_path_matches_pandas_path(tmp_path, monkeypatch, case):
+    fast_used, fast, slow = import_both_ways(tmp_path, FAST[case], monkeypatch)
+    assert fast_used
+    assert fast == slow
+
+
+@pytest.mark.parametrize("case", ["rejected rows, quoted cells, a user first seen in a rejected row",
+                                  "naive, offset and sub-millisecond times", "year 0 and an hour of 24"])
+def test_time_columns_split_into_pieces_pyarrow_can_cast(tmp_path, monkeypatch, case):
+    monkeypatch.setattr(importer, "SMALLEST_TIME_PIECE", 3)
+    fast_used, fast, slow = import_both_ways(tmp_path, FAST[case], monkeypatch)
+    assert fast_used
+    assert fast == slow
+
+
+@pytest.mark.parametrize("case", list(SLOW))
+def test_fast_path_steps_aside(tmp_path, monkeypatch, case):
+    fast_used, fast, slow = import_both_ways(tmp_path, SLOW[case], monkeypatch)
+    assert not fast_used
+    assert fast == slow
+
+
+@pytest.mark.parametrize("options", [ImportOptions(pseudonymize=True), ImportOptions(timezone="Europe/Amsterdam"),
+                                     ImportOptions(timezone="Mars/Olympus"), ImportOptions(chunk_rows=7)])
+def test_fast_path_honours_options(tmp_path, monkeypatch, options):
+    text = REJECTS + ROWS.replace("Z\n", "\n")
+    fast_used, fast, slow = import_both_ways(tmp_path, text, monkeypatch, options)
+    assert fast == slow
+
+
+def test_invalid_utf8_after_the_sniffed_head_is_reported_the_same(tmp_path, monkeypatch):
+    text = HEADER + ROWS * 600 + "u\udcff1,e1,2024-01-01T00:00:00Z\n"
+    source = tmp_path / "bad.csv"
+    source.write_bytes(text.encode("utf-8", errors="surrogateescape"))
+    errors = []
+    for pyarrow in (arrow_csv.pa, None):
+        monkeypatch.setattr(arrow_csv, "pa", pyarrow)
+        with pytest.raises(InputError) as caught:
+            importer.import_file(tmp_path / f"{pyarrow is None}.journey", source)
+        errors.append(str(caught.value))
+    assert errors[0] == errors[1]
+
+
+CELLS = ["u1", "u2", " u1", "", "  ", "\"u,3\"", "\"\"", "e1", "\"e 1\"", "x\"y", "\"a\"\"b\"", "\x1c", "nan",
+         "2024-01-01T00:00:00Z", "2024-01-01T00:00:00", "2024-01-01 10:00:00+01:00", "2024-01-01", "1700000000",
+         "03/04/2024", "2024-01-01T00:00:00.1234567Z", "0000-01-01T00:00:00Z", "2024-02-30T00:00:00Z"]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(st.sampled_from(CELLS), min_size=2, max_size=4), max_size=10),
+       newline=st.sampled_from(["\n", "\r\n", "\n\n"]), end=st.sampled_from(["", "\n", "\n\n"]))
+def test_random_files_give_the_same_project_on_both_paths(tmp_path_factory, rows, newline, end):
+    tmp_path = tmp_path_factory.mktemp("random")
+    text = newline.join(["user_id,event,timestamp"] + [",".join(row) for row in rows]) + end
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(importer, "SMALLEST_TIME_PIECE", 2)     # split time columns down to pairs
+        _, fast, slow = import_both_ways(tmp_path, text, monkeypatch)
+    assert fast == slow
