@@ -1,5 +1,9 @@
-"""Start Journey Explorer from a source checkout: ``python main.py [PROJECT]``."""
-from journey_explorer.app import main
+"""Start Journey Explorer from a source checkout or the frozen bundle: ``python main.py [PROJECT]``.
+
+The same entry point as the ``journey-explorer`` command: no command opens the app, and the
+commands (import, report, export, ...) work in the bundle too.
+"""
+from journey_explorer.cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -1,8 +1,8 @@
 """Fast path for plain delimited text: pyarrow's multi-threaded CSV reader and hash tables.
 
-pyarrow is an optional extra. When it is installed and a file is uncompressed UTF-8 text, the importer
-reads it here in record batches of text columns: at 10M rows this is ~4x faster than pandas' C parser,
-which builds a Python string per cell. Whatever the pandas reader treats specially (a ragged or blank
+pyarrow is a dependency; should an installation lack it, the pandas path does the same work, slower.
+When a file is uncompressed UTF-8 text, the importer reads it here in record batches of text columns:
+at 10M rows this is ~4x faster than pandas' C parser, which builds a Python string per cell. Whatever the pandas reader treats specially (a ragged or blank
 line, an invalid byte) raises ``NotSimple``, and the importer starts again on the pandas path, which
 reports such lines exactly. The importer also checks that every line held one record.
 """
@@ -20,7 +20,7 @@ try:
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pa_csv
-except ImportError:     # optional extra: the pandas path does the same work, slower
+except ImportError:     # the pandas path does the same work, slower
     pa = None
 
 BLOCK_BYTES = 16 << 20          # per parsed block; two blocks parse in parallel on two cores

@@ -326,7 +326,7 @@ def _excel_value(value: Any) -> Any:
 
 
 class ParquetReader:
-    """Parquet via pyarrow (an optional extra), streamed by record batches."""
+    """Parquet via pyarrow, streamed by record batches."""
 
     fixed_mapping = None
 
@@ -334,7 +334,7 @@ class ParquetReader:
         try:
             import pyarrow.parquet as pq
         except ImportError:
-            raise InputError("Parquet needs the optional extra: pip install 'journey-explorer[parquet]'",
+            raise InputError("Parquet needs pyarrow, which this installation lacks: pip install pyarrow",
                              file=path) from None
         self.path, self.format = path, "parquet"
         try:
