@@ -2,9 +2,10 @@
 
 pyarrow is a dependency; should an installation lack it, the pandas path does the same work, slower.
 When a file is uncompressed UTF-8 text, the importer reads it here in record batches of text columns:
-at 10M rows this is ~4x faster than pandas' C parser, which builds a Python string per cell. Whatever the pandas reader treats specially (a ragged or blank
-line, an invalid byte) raises ``NotSimple``, and the importer starts again on the pandas path, which
-reports such lines exactly. The importer also checks that every line held one record.
+at 10M rows this is ~4x faster than pandas' C parser, which builds a Python string per cell. Whatever
+the pandas reader treats specially (a ragged or blank line, an invalid byte) raises ``NotSimple``, and
+the importer starts again on the pandas path, which reports such lines exactly. The importer also
+checks that every line held one record.
 """
 from __future__ import annotations
 
