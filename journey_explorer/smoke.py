@@ -53,14 +53,17 @@ def _steps(folder: Path, started: float):
     from journey_explorer.ui.main_window import MainWindow
     yield f"Qt started in {time.perf_counter() - started:.1f} s"
 
+    clock = time.perf_counter()
     project = ensure_demo_project()
+    demo_seconds = time.perf_counter() - clock
+    yield f"wrote the demo project in {demo_seconds:.1f} s"
     window = MainWindow(project)
     window.resize(1440, 900)
     window.show()
     _wait(app, lambda: window.explorer.log is not None and not window.loader.busy, "the demo project to load")
-    from journey_explorer import STARTED_AT
-    yield (f"opened {project.name}: {len(window.explorer.log):,} events; main window ready "
-           f"{time.perf_counter() - STARTED_AT:.1f} s after start (cold start, demo project written first)")
+    yield (f"opened {project.name}: {len(window.explorer.log):,} events; cold start "
+           f"{seconds_since_launch() - demo_seconds:.1f} s (launch to main window loaded, not counting "
+           "writing the demo project)")
 
     for index, view in enumerate(window.views):
         clock = time.perf_counter()
@@ -85,6 +88,20 @@ def _steps(folder: Path, started: float):
         raise SmokeFailure(f"the deck has {slides} slides, expected {len(report.slides) + 1}")
     yield f"exported {report.path.name} ({slides} slides)"
     window.close()
+
+
+def seconds_since_launch() -> float:
+    """Seconds since this process started: from the kernel's clock on Linux (so the interpreter's and
+    the bundle's own start-up count), else since our package was first imported."""
+    try:
+        with open("/proc/self/stat") as handle:
+            started_ticks = int(handle.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as handle:
+            uptime = float(handle.read().split()[0])
+        return uptime - started_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        from journey_explorer import STARTED_AT
+        return time.perf_counter() - STARTED_AT
 
 
 def _wait(app, condition, what: str) -> None:
