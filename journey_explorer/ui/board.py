@@ -159,7 +159,7 @@ class BoardView(QWidget):
         return self.pins[row] if 0 <= row < len(self.pins) else None
 
     def show_pin(self, row: int) -> None:
-        self._flush_pending_notes()
+        self.flush_pending_notes()
         pin = self.pins[row] if 0 <= row < len(self.pins) else None
         for edit in (self.title_edit, *self.note_edits.values()):
             edit.blockSignals(True)
@@ -209,9 +209,10 @@ class BoardView(QWidget):
         return (id(self.explorer.log), pin.id, pin.title, repr(pin.spec), repr(pin.filters))
 
     def _data_changed(self) -> None:
+        """New data (or another project): pins are read again and redrawn from it."""
         self._previews.clear()
-        if self.isVisible() and getattr(self, "_shown", None) is not None:
-            self._draw_preview(self._shown)
+        if self.isVisible():
+            self.reload()
 
     # --- editing ------------------------------------------------------------------------------
 
@@ -219,7 +220,7 @@ class BoardView(QWidget):
         self._pending = self._shown
         self._save_timer.start()
 
-    def _flush_pending_notes(self) -> None:
+    def flush_pending_notes(self) -> None:
         if self._save_timer.isActive():
             self._save_timer.stop()
             self.save_notes()
@@ -255,7 +256,7 @@ class BoardView(QWidget):
         self.reload()
 
     def _move(self, pin_id: int, index: int) -> None:
-        self._flush_pending_notes()
+        self.flush_pending_notes()
         with Project.open(self.explorer.project_path) as project:
             project.board.move(pin_id, index)
         self.reload()
@@ -276,7 +277,7 @@ class BoardView(QWidget):
 
     def export_board(self, suffix: str) -> None:
         from journey_explorer.export.deck import write_board
-        self._flush_pending_notes()
+        self.flush_pending_notes()
         kind = "PowerPoint deck (*.pptx)" if suffix == ".pptx" else "PDF handout (*.pdf)"
         suggested = str(Path.home() / f"{self.explorer.project_path.stem}-board{suffix}")
         path, _ = QFileDialog.getSaveFileName(self, "Export the board", suggested, kind)

@@ -430,6 +430,7 @@ class MainWindow(QMainWindow):
         self.apply_theme()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.board.flush_pending_notes()          # notes typed in the last moments are kept
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64()).decode()
         self.settings.presentation = False
         save_settings(self.settings)

@@ -89,3 +89,12 @@ def test_board_to_pptx_and_pdf_handout(qapp, demo_project_path, tmp_path):
     assert round(deck.slide_width / deck.slide_height, 2) == round(16 / 9, 2)
     handout = write_board(log, demo_project_path, pins, tmp_path / "board.pdf").read_bytes()
     assert len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", handout)) == 4
+
+
+def test_notes_typed_just_before_closing_are_kept(qtbot, window, project_copy):
+    window.pin_view(show_view(qtbot, window, 3))
+    window.tabs.setCurrentWidget(window.board)
+    window.board.note_edits["action"].setPlainText("Call the five biggest accounts")
+    window.close()                                  # before the save timer fires
+    with Project.open(project_copy) as project:
+        assert project.board.pins()[0].action == "Call the five biggest accounts"
