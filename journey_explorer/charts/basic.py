@@ -34,6 +34,12 @@ def _text(item: pg.PlotItem, text: str, x: float, y: float, theme: Theme, anchor
     return label
 
 
+def axis_label(plot: pg.PlotWidget | pg.PlotItem, side: str, text: str, theme: Theme) -> None:
+    """An axis title in the theme's muted colour and a legible size (pyqtgraph's default is tiny)."""
+    item = plot.getPlotItem() if isinstance(plot, pg.PlotWidget) else plot
+    item.getAxis(side).setLabel(text, color=theme.muted, **{"font-size": f"{theme.font_size * 0.9:.0f}pt"})
+
+
 def category_ticks(plot: pg.PlotWidget, xs: np.ndarray, labels: list[str], theme: Theme) -> list:
     """Every k-th label, k chosen so that the labels do not overlap at the plot's current width."""
     from PySide6.QtGui import QFontMetrics
@@ -82,14 +88,26 @@ def diverging_bars(plot: pg.PlotWidget, labels: list[str], values: list[float], 
     item.addItem(pg.BarGraphItem(x0=np.minimum(values, 0), y=ys, height=0.7, width=np.abs(values),
                                  brushes=brushes, pen=pg.mkPen(None)))
     item.getAxis("left").setTicks([[(y, label) for y, label in zip(ys, labels)]])
-    for y, value, mark in zip(ys, values, marks):
+    texts = [f"{value:+.0%} {mark}".strip() for value, mark in zip(values, marks)]
+    for y, value, text in zip(ys, values, texts):
         anchor = (0, 0.5) if value >= 0 else (1, 0.5)
-        _text(item, f"{value:+.0%} {mark}".strip(), value + (0.01 if value >= 0 else -0.01), y, theme, anchor)
-    reach = max(float(np.abs(values).max()) if n else 0.1, 0.05) * 1.3
+        _text(item, text, value + (0.01 if value >= 0 else -0.01), y, theme, anchor)
+    reach = _reach_with_labels(plot, max(float(np.abs(values).max()) if n else 0.1, 0.05), texts, labels, theme)
     item.setXRange(-reach, reach, padding=0)
     item.setYRange(-0.6, n - 0.4, padding=0)
     item.addItem(pg.InfiniteLine(0, angle=90, pen=pg.mkPen(theme.muted)))
-    item.getAxis("bottom").setLabel(f"share of {positive} minus share of {negative}", color=theme.muted)
+    axis_label(item, "bottom", f"share of {positive} minus share of {negative}", theme)
+
+
+def _reach_with_labels(plot: pg.PlotWidget, longest: float, texts: list[str], row_labels: list[str],
+                       theme: Theme) -> float:
+    """Half-width of a symmetric x range that fits the longest bar plus its value label, at the plot's
+    current width: reach = longest + label width in data units, solved for reach."""
+    from PySide6.QtGui import QFontMetrics
+    label = max((QFontMetrics(theme.font(0.9)).horizontalAdvance(t) for t in texts), default=0) + 12
+    axis = max((QFontMetrics(theme.font()).horizontalAdvance(str(r)) for r in row_labels), default=0) + 30
+    pixels = max(plot.width() - axis, 4 * label, 1)
+    return max(longest / max(1 - 2 * label / pixels, 0.25), longest * 1.15)
 
 
 def funnel_bars(plot: pg.PlotWidget, steps: list[str], users: list[int], theme: Theme) -> None:

@@ -511,7 +511,7 @@ class StuckView(AnalysisView):
                  for r in top.itertuples()]
         basic.ranked_bars(self.chart, top["event"].tolist(), top["score"].tolist(), self.explorer.theme,
                           value_text=texts, colours=[OKABE_ITO[5]] * len(top))
-        self.chart.getPlotItem().getAxis("bottom").setLabel("stuck score (see the rank explanation)")
+        basic.axis_label(self.chart, "bottom", "stuck score (see the rank explanation)", self.explorer.theme)
         unstuck = [{"stuck at": u["event"], "next event": n["event"],
                     "successful users": n["successful_share"], "failing users": n["failing_share"]}
                    for u in result.unstuck for n in u["next"]]
@@ -561,7 +561,7 @@ class CompareView(AnalysisView):
         columns = list(matrix.abs().max().sort_values(ascending=False).index[:8])
         basic.heatmap(self.matrix, matrix[columns].to_numpy().T, columns,
                       [str(s) for s in matrix.index], self.explorer.theme, diverging=True, fmt="{:+.0%}")
-        self.matrix.getPlotItem().getAxis("bottom").setLabel("step")
+        basic.axis_label(self.matrix, "bottom", "step", self.explorer.theme)
         self.model.set_frame(result.events)
 
 
@@ -664,7 +664,7 @@ class RetentionView(AnalysisView):
         curve = result.curve[result.curve["eligible"] > 0]
         basic.line_chart(self.curve, [str(p) for p in curve["period"]],
                          {"retained users": curve["share"].to_numpy()}, self.explorer.theme, percent=True)
-        self.curve.getPlotItem().getAxis("bottom").setLabel(f"{result.spec.period}s since start")
+        basic.axis_label(self.curve, "bottom", f"{result.spec.period}s since start", self.explorer.theme)
         if result.flattens_at is not None:
             self.curve.addItem(pg.InfiniteLine(result.flattens_at, angle=90,
                                                pen=pg.mkPen(self.explorer.theme.muted, style=Qt.PenStyle.DashLine)))
