@@ -76,12 +76,11 @@ def _settle(app, runner) -> None:
 
 
 def shrink_for_docs(path: Path, width: int = 1200) -> None:
-    """README-sized: scaled to ``width`` and stored with a 256-colour palette (~50 kB a view)."""
+    """README-sized: scaled to ``width``, colours kept exact (a palette would shift the heatmaps)."""
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QImage
     image = QImage(str(path)).scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
-    flags = Qt.ImageConversionFlag.ThresholdDither | Qt.ImageConversionFlag.AvoidDither    # flat colours compress well
-    image.convertToFormat(QImage.Format.Format_Indexed8, flags).save(str(path))
+    image.convertToFormat(QImage.Format.Format_RGB888).save(str(path), "PNG", 9)
 
 
 def main(argv: list[str] | None = None) -> int:
