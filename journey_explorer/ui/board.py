@@ -6,6 +6,7 @@ project as they are typed. The toolbar turns the board into a PowerPoint deck or
 """
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -34,6 +35,7 @@ from journey_explorer.ui.widgets import Banner
 NOTE_PROMPTS = {"hypothesis": "What we expected", "observation": "What the data shows",
                 "action": "What we will do"}
 PREVIEW_WIDTH = 1280
+SAVE_DELAY_MS, RETRY_DELAY_MS = 400, 2000
 
 
 class BoardView(QWidget):
@@ -47,7 +49,8 @@ class BoardView(QWidget):
         self.explorer = explorer
         self.pins: list[Pin] = []
         self._previews: dict[tuple, QPixmap] = {}
-        self._save_timer = QTimer(self, singleShot=True, interval=400)
+        self._pending: tuple | None = None      # (project path, pin id, notes) typed but not yet saved
+        self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
         self._save_timer.timeout.connect(self.save_notes)
         self.banner = Banner()
         layout = QVBoxLayout(self)
@@ -125,6 +128,7 @@ class BoardView(QWidget):
 
     def reload(self) -> None:
         """Read the pins from the project and show them (keeping the selection where possible)."""
+        self.flush_pending_notes()          # so that the pins read below hold what was just typed
         path = self.explorer.project_path
         if path is None:
             return
@@ -217,29 +221,47 @@ class BoardView(QWidget):
     # --- editing ------------------------------------------------------------------------------
 
     def _notes_edited(self, *_) -> None:
-        self._pending = self._shown
-        self._save_timer.start()
-
-    def flush_pending_notes(self) -> None:
-        if self._save_timer.isActive():
-            self._save_timer.stop()
-            self.save_notes()
-
-    def save_notes(self) -> None:
-        pin = getattr(self, "_pending", None)
-        if pin is None or pin.id is None:
+        """Remember what was typed, for which pin of which project; save it shortly (debounced)."""
+        pin = getattr(self, "_shown", None)
+        if pin is None:
             return
         notes = {field: edit.toPlainText() for field, edit in self.note_edits.items()}
         notes["title"] = self.title_edit.text().strip() or pin.title
-        with Project.open(self.explorer.project_path) as project:
-            project.board.set_notes(pin.id, **notes)
-        for field, text in notes.items():
-            setattr(pin, field, text)
-        item = self.list.item(self.pins.index(pin)) if pin in self.pins else None
-        if item is not None:
-            item.setText(pin.title)
+        self._pending = (self.explorer.project_path, pin.id, notes)
+        self._save_timer.start(SAVE_DELAY_MS)
+
+    def flush_pending_notes(self) -> None:
+        """Save typed notes now (before the pins, the selection or the project change)."""
+        self._save_timer.stop()
+        if self._pending is not None:
+            self.save_notes()
+
+    def save_notes(self) -> bool:
+        """Write the pending notes; when the project is busy, keep them and try again shortly."""
+        if self._pending is None:
+            return True
+        path, pin_id, notes = self._pending
+        try:
+            with Project.open(path) as project:
+                project.board.set_notes(pin_id, **notes)
+        except (JourneyError, sqlite3.OperationalError) as exc:
+            self.banner.show_error(f"The notes are not saved yet ({exc}); trying again in a few seconds.")
+            self._save_timer.start(RETRY_DELAY_MS)
+            return False
         self._pending = None
+        if self.banner.is_error:
+            self.banner.hide()
+        if path == self.explorer.project_path:
+            self._show_saved(pin_id, notes)
         self.changed.emit()
+        return True
+
+    def _show_saved(self, pin_id: int, notes: dict[str, str]) -> None:
+        for row, pin in enumerate(self.pins):
+            if pin.id == pin_id:
+                for field, text in notes.items():
+                    setattr(pin, field, text)
+                self.list.item(row).setText(pin.title)
 
     def move_selected(self, step: int) -> None:
         pin = self.selected_pin()
@@ -267,7 +289,7 @@ class BoardView(QWidget):
         pin = self.selected_pin()
         if pin is None:
             return
-        self._save_timer.stop()
+        self.flush_pending_notes()
         with Project.open(self.explorer.project_path) as project:
             project.board.remove(pin.id)
         self.reload()

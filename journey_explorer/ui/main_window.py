@@ -220,6 +220,7 @@ class MainWindow(QMainWindow):
     # --- project --------------------------------------------------------------------------------
 
     def open_project(self, path: Path) -> None:
+        self.board.flush_pending_notes()          # notes belong to the project they were typed in
         self.project_path = Path(path)
         self.explorer.project_path = self.project_path
         self.setWindowTitle(f"{self.project_path.name} — Journey Explorer")

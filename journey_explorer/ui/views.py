@@ -95,6 +95,8 @@ class AnalysisView(QWidget):
         if headless:
             # Drawn for an export: the chart stands alone, so it can take the slide's proportions.
             self.chart.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+            self.table.setParent(self)       # owned by the view, so it goes when the view does
+            self.table.hide()
         else:
             splitter = QSplitter(Qt.Orientation.Vertical)
             splitter.addWidget(self.chart)

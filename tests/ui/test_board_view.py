@@ -98,3 +98,37 @@ def test_notes_typed_just_before_closing_are_kept(qtbot, window, project_copy):
     window.close()                                  # before the save timer fires
     with Project.open(project_copy) as project:
         assert project.board.pins()[0].action == "Call the five biggest accounts"
+
+
+def test_notes_stay_with_their_project_when_another_opens(qtbot, window, project_copy, tmp_path):
+    other = tmp_path / "other.journey"
+    shutil.copy(project_copy, other)
+    with Project.open(other) as project:
+        project.board.add(Pin(view="flows", title="Other's pin"))
+    window.pin_view(show_view(qtbot, window, 1))
+    window.tabs.setCurrentWidget(window.board)
+    window.board.note_edits["hypothesis"].setPlainText("typed in the first project")
+    window.open_project(other)                        # before the save timer fires
+    qtbot.waitUntil(lambda: not window.loader.busy, timeout=30_000)
+    with Project.open(project_copy) as project:
+        assert project.board.pins()[0].hypothesis == "typed in the first project"
+    with Project.open(other) as project:
+        assert [(p.title, p.hypothesis) for p in project.board.pins()] == [("Other's pin", "")]
+
+
+def test_notes_wait_while_the_project_is_busy_and_are_saved_after(qtbot, window, project_copy):
+    import sqlite3
+    window.pin_view(show_view(qtbot, window, 1))
+    window.tabs.setCurrentWidget(window.board)
+    board = window.board
+    board.note_edits["observation"].setPlainText("saved once the import is done")
+    other = sqlite3.connect(project_copy, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")                    # another process writing (an import)
+    assert board.save_notes() is False
+    assert board.banner.is_error and "not saved yet" in board.banner.text()
+    other.execute("ROLLBACK")
+    other.close()
+    board.flush_pending_notes()
+    with Project.open(project_copy) as project:
+        assert project.board.pins()[0].observation == "saved once the import is done"
+    assert not board.banner.isVisible()

@@ -98,3 +98,13 @@ def test_a_view_that_cannot_be_drawn_says_why_and_leaves_nothing_open(renderer, 
     from journey_explorer.state.filters import FilterState
     with pytest.raises(JourneyError, match="No events match the filters"):
         renderer.draw("flows", filters=FilterState(segment=("plan=Nonexistent",)))
+
+
+def test_drawing_for_exports_leaves_no_widgets_behind(renderer, qapp):
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+    before = len(QApplication.allWidgets())
+    for _ in range(5):
+        renderer.image("funnel", width=320)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert len(QApplication.allWidgets()) <= before
