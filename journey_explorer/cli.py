@@ -162,22 +162,29 @@ def run_demo(args) -> int:
 
 
 def run_analysis(args) -> int:
-    from journey_explorer.analysis.common import apply_filter, filter_from_args
+    from journey_explorer.analysis.common import apply_filter
     from journey_explorer.store.project import Project
     module = analysis_module(args.command)
     needs_properties = bool(args.segment) or getattr(module, "NEEDS_USER_PROPERTIES", False)
     with Project.open(args.project) as project:
         log = project.load_event_log(with_properties=needs_properties)
-    flt = filter_from_args(args)
-    if getattr(module, "SEGMENT_DEFINES_GROUPS", False) and getattr(args, "vs", None):
-        flt = type(flt)(since=flt.since, until=flt.until, segment=(), by=flt.by)
-    log = apply_filter(log, flt)
+    log = apply_filter(log, analysis_filter(module, args))
     result = module.run(log, module.spec_from_args(args, log))
     if args.csv:
         result.to_frame().to_csv(args.csv, index=False)
     if args.json or not args.csv:
         print(json.dumps(result.to_json_dict(), ensure_ascii=False, default=_json_default))
     return 0
+
+
+def analysis_filter(module, args):
+    """The common filter for an analysis; with ``--segment A --vs B`` the segment names a group to
+    compare, so it must not also filter the log (B's users would vanish)."""
+    from journey_explorer.analysis.common import filter_from_args
+    flt = filter_from_args(args)
+    if module is not None and getattr(module, "SEGMENT_DEFINES_GROUPS", False) and getattr(args, "vs", None):
+        flt = type(flt)(since=flt.since, until=flt.until, segment=(), by=flt.by)
+    return flt
 
 
 def _json_default(value):
@@ -190,7 +197,7 @@ def _json_default(value):
 
 
 def run_export(args) -> int:
-    from journey_explorer.analysis.common import apply_filter, filter_from_args
+    from journey_explorer.analysis.common import apply_filter
     from journey_explorer.export.render import ViewRenderer
     from journey_explorer.state.filters import FilterState
     from journey_explorer.state.views import analysis_module as view_module
@@ -198,9 +205,12 @@ def run_export(args) -> int:
     with Project.open(args.project) as project:
         log = project.load_event_log()
     goal = args.goal or (log.default_goal if log.default_goal in log.event_names else None)
-    common = filter_from_args(args)
-    filters = FilterState(since=common.since, until=common.until, segment=common.segment, by=common.by, goal=goal)
     module = view_module(args.view)
+    common = analysis_filter(module, args)
+    filters = FilterState(since=common.since, until=common.until, segment=common.segment, by=common.by, goal=goal)
+    if getattr(args, "breakdown", None) and Path(args.out).suffix.lower() not in (".csv", ".xlsx"):
+        raise JourneyError("--breakdown gives a funnel per group: export it as a table (.csv or .xlsx); "
+                           "the chart shows one funnel")
     if module is None or any(getattr(args, name) is None for name in args.view_defaults_when_missing):
         spec = None                     # the view's defaults, as on screen
     else:

@@ -174,9 +174,14 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     return Result(spec=spec, table=table, went_next=went)
 
 
+DEFAULT_WINDOW = "30d"       # conversion window the app and the funnel command start from
+
+
 def add_arguments(parser) -> None:
     parser.add_argument("--steps", required=True, help="comma-separated events, e.g. 'Sign Up,Checkout Started'")
-    parser.add_argument("--window", help="time allowed from the first step, e.g. 7d, 12h, 30m")
+    parser.add_argument("--window", default=DEFAULT_WINDOW,
+                        help=f"time allowed from the first step, e.g. 7d, 12h, 30m (default {DEFAULT_WINDOW}; "
+                             "'none' for no limit)")
     parser.add_argument("--order", choices=("strict", "sequential", "any"), default="sequential")
     parser.add_argument("--exclude", default="", help="comma-separated events that drop a path out")
     parser.add_argument("--breakdown", help="a user property: the same funnel per value")
@@ -184,7 +189,8 @@ def add_arguments(parser) -> None:
 
 def spec_from_args(args, log: EventLog) -> Spec:
     return Spec(steps=tuple(s.strip() for s in args.steps.split(",") if s.strip()),
-                window_ms=parse_duration(args.window) if args.window else None, order=args.order,
+                window_ms=None if args.window in (None, "", "none") else parse_duration(args.window),
+                order=args.order,
                 exclude=tuple(e.strip() for e in args.exclude.split(",") if e.strip()),
                 breakdown=args.breakdown)
 

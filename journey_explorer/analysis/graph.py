@@ -129,9 +129,14 @@ def simplify(graph: nx.DiGraph, min_share: float, paths: int, min_edge_share: fl
         kept.add_edge(a, b, **graph.edges[a, b])
 
 
+# Where the app's sliders and the graph command start: the busiest structure, legible at once.
+DEFAULT_MIN_SHARE = 0.05
+
+
 def add_arguments(parser) -> None:
-    parser.add_argument("--min-share", type=float, default=0.0,
-                        help="hide event types reached by fewer than this share of paths, and rarer edges (0-1)")
+    parser.add_argument("--min-share", type=float, default=DEFAULT_MIN_SHARE,
+                        help="hide event types reached by fewer than this share of paths, and rarer edges "
+                             f"(0-1, default {DEFAULT_MIN_SHARE}; 0 shows everything)")
     parser.add_argument("--min-edge-share", type=float, default=None,
                         help="hide edges below this share of the largest edge (default: --min-share)")
 

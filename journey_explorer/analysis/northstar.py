@@ -98,9 +98,18 @@ def _ppp(log: EventLog, spec: Spec) -> dict | None:
 def add_arguments(parser) -> None:
     parser.add_argument("--event", required=True, help="the critical event")
     parser.add_argument("--period", choices=tuple(PERIODS), default="week")
-    parser.add_argument("--csat", help="user property holding CSAT (1-10)")
-    parser.add_argument("--revenue", help="user property holding revenue (CLTV)")
+    parser.add_argument("--csat", help="user property holding CSAT (1-10; default: a property named csat)")
+    parser.add_argument("--revenue", help="user property holding revenue (default: one named revenue, cltv or ltv)")
 
 
 def spec_from_args(args, log: EventLog) -> Spec:
-    return Spec(event=args.event, period=args.period, csat=args.csat, revenue=args.revenue)
+    csat, revenue = property_columns(log)
+    return Spec(event=args.event, period=args.period, csat=args.csat or csat, revenue=args.revenue or revenue)
+
+
+def property_columns(log: EventLog) -> tuple[str | None, str | None]:
+    """The user properties holding CSAT and revenue, found by name (used unless others are named)."""
+    names = [str(c) for c in log.properties().columns]
+    csat = next((c for c in names if c.lower() == "csat"), None)
+    revenue = next((c for c in names if c.lower() in ("revenue", "cltv", "ltv")), None)
+    return csat, revenue

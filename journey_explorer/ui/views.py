@@ -454,7 +454,7 @@ class PathGraphView(AnalysisView):
     title = "Path graph"
 
     def build_options(self) -> None:
-        self.state = graph.Spec(min_share=0.05, min_edge_share=0.05)
+        self.state = graph.Spec(min_share=graph.DEFAULT_MIN_SHARE, min_edge_share=graph.DEFAULT_MIN_SHARE)
         self.sliders = {"min_share": self._slider("Activities reached by at least", "min_share"),
                         "min_edge_share": self._slider("Paths at least", "min_edge_share", suffix=" of the busiest")}
 
@@ -581,7 +581,8 @@ class FunnelView(AnalysisView):
         self.steps_edit.editingFinished.connect(self.refresh)
         self.options.addWidget(QLabel("Steps"))
         self.options.addWidget(self.steps_edit)
-        self.window = self.combo("Window", ["none", "1d", "7d", "30d", "90d"], lambda _: self.refresh(), "30d")
+        self.window = self.combo("Window", ["none", "1d", "7d", "30d", "90d"], lambda _: self.refresh(),
+                                 funnel.DEFAULT_WINDOW)
         self.order = self.combo("Order", ["sequential", "strict", "any"], lambda _: self.refresh())
 
     def default_steps(self, log: EventLog) -> list[str]:
@@ -726,9 +727,7 @@ class NorthStarView(AnalysisView):
 
     def current_spec(self, log: EventLog):
         event = self.event.value() or self.goal() or log.event_names[0]
-        props = log.properties().columns
-        csat = next((c for c in props if str(c).lower() == "csat"), None)
-        revenue = next((c for c in props if str(c).lower() in ("revenue", "cltv", "ltv")), None)
+        csat, revenue = northstar.property_columns(log)
         return northstar.Spec(event=event, period=self.period.currentText(), csat=csat, revenue=revenue)
 
     def show_spec(self, spec) -> None:

@@ -77,3 +77,31 @@ def test_export_without_the_analysis_required_options_uses_the_views_defaults(de
     assert main(["export", str(demo_project_path), "--view", "funnel", "--out", str(out)]) == 0
     # The Funnel view's default: the most common first event, then the goal.
     assert pd.read_csv(out)["event"].dropna().tolist() == ["Ad Click", "Subscription Paid"]
+
+
+@pytest.mark.parametrize("view, command", [
+    ("graph", ["graph"]),
+    ("funnel", ["funnel", "--steps", "Ad Click,Subscription Paid"]),
+    ("northstar", ["northstar", "--event", "Subscription Paid"]),
+])
+def test_app_defaults_and_command_defaults_give_the_same_table(view, command, open_window, qtbot,
+                                                               demo_project_path, tmp_path):
+    """The same question, asked with nobody changing an option, gives the same numbers everywhere."""
+    window = open_window(demo_project_path)
+    index = [v.key for v in window.views].index(view)
+    window.tabs.setCurrentIndex(index)
+    shown = window.views[index]
+    qtbot.waitUntil(lambda: shown.result is not None and not shown.runner.busy, timeout=30_000)
+    from_app = window.export_to(shown, tmp_path / "app.csv")
+    from_command = tmp_path / "command.csv"
+    assert main([command[0], str(demo_project_path), *command[1:], "--csv", str(from_command)]) == 0
+    assert from_app.read_text() == from_command.read_text()
+
+
+def test_export_compare_with_vs_keeps_both_groups(demo_project_path, tmp_path, qapp):
+    out = tmp_path / "compare.csv"
+    assert main(["export", str(demo_project_path), "--view", "compare", "--segment", "plan=Business",
+                 "--vs", "plan=Trial", "--out", str(out)]) == 0
+    assert main(["compare", str(demo_project_path), "--segment", "plan=Business", "--vs", "plan=Trial",
+                 "--csv", str(tmp_path / "command.csv")]) == 0
+    assert out.read_text() == (tmp_path / "command.csv").read_text()
