@@ -13,6 +13,7 @@ import pandas as pd
 
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
+from journey_explorer.export.files import atomic_output
 from journey_explorer.store.board import NOTE_FIELDS, Pin
 
 SLIDE_PICTURE_WIDTH = 1800      # px; at 9 inches wide that is 200 dpi
@@ -106,7 +107,8 @@ def write_pptx(cover: Cover, slides: list[SlideContent], path: str | Path) -> Pa
         slide.notes_slide.notes_text_frame.text = "\n".join(
             f"{NOTE_HEADINGS[k]}: {v}" for k, v in content.notes.items() if v)
     path = Path(path)
-    deck.save(str(path))
+    with atomic_output(path) as temporary:
+        deck.save(str(temporary))
     return path
 
 
@@ -152,15 +154,23 @@ def _add_notes_box(slide, notes: dict[str, str], inches, pt) -> None:
 
 def write_pdf_handout(cover: Cover, slides: list[SlideContent], path: str | Path) -> Path:
     """One 16:9 page for the cover and one per slide: title, picture, notes beside it."""
+    path = Path(path)
+    with atomic_output(path) as temporary:
+        _paint_handout(cover, slides, temporary)
+    return path
+
+
+def _paint_handout(cover: Cover, slides: list[SlideContent], path: Path) -> None:
     from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt
     from PySide6.QtGui import QColor, QFont, QImage, QPageSize, QPainter, QPdfWriter
-    path = Path(path)
     writer = QPdfWriter(str(path))
     writer.setPageSize(QPageSize(QSizeF(297, 167.0625), QPageSize.Unit.Millimeter))
     writer.setPageMargins(QMarginsF(0, 0, 0, 0))
     writer.setResolution(200)
     writer.setTitle(cover.title)
     painter = QPainter(writer)
+    if not painter.isActive():
+        raise JourneyError(f"Could not write {path.name}: the file cannot be opened for writing")
     try:
         width, height = painter.device().width(), painter.device().height()
         unit = width / 1920
@@ -191,7 +201,6 @@ def write_pdf_handout(cover: Cover, slides: list[SlideContent], path: str | Path
                         font, unit)
     finally:
         painter.end()
-    return path
 
 
 def _draw_notes(painter, notes: dict[str, str], area, font, unit) -> None:

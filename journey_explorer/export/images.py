@@ -15,6 +15,7 @@ from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QWidget
 
 from journey_explorer.domain import JourneyError
+from journey_explorer.export.files import atomic_output, check_width
 
 IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
 SLIDE_WIDTH_INCHES = 13.333
@@ -108,34 +109,51 @@ def export_widget(widget: QWidget, path: str | Path, caption: Caption, width: in
     """Write ``widget`` with its caption to ``path``; the suffix chooses PNG, SVG or PDF."""
     path = Path(path)
     suffix = path.suffix.lower()
-    size = slide_size(width)
-    if suffix == ".png":
-        image = to_image(widget, caption, width)
-        if not image.save(str(path)):
-            raise JourneyError(f"Could not write {path}")
-    elif suffix == ".svg":
-        generator = QSvgGenerator()
-        generator.setFileName(str(path))
-        generator.setSize(size)
-        generator.setViewBox(QRect(QPoint(0, 0), size))
-        generator.setTitle(caption.title)
-        generator.setDescription(caption.subtitle)
-        _paint_and_end(QPainter(generator), widget, caption, size)
-    elif suffix == ".pdf":
-        writer = QPdfWriter(str(path))
-        writer.setPageSize(QPageSize(QSizeF(297, 167.0625), QPageSize.Unit.Millimeter))   # 16:9
-        writer.setPageMargins(QMarginsF(0, 0, 0, 0))
-        writer.setResolution(max(round(width / (297 / 25.4)), 72))
-        writer.setTitle(caption.title)
-        painter = QPainter(writer)
-        _paint_and_end(painter, widget, caption, QSize(painter.device().width(), painter.device().height()))
-    else:
+    writers = {".png": _write_png, ".svg": _write_svg, ".pdf": _write_pdf}
+    if suffix not in writers:
         raise JourneyError(f"Cannot export a chart as '{suffix}': use .png, .svg or .pdf")
+    check_width(width)
+    with atomic_output(path) as temporary:
+        writers[suffix](widget, temporary, caption, width)
     return path
 
 
-def to_image(widget: QWidget, caption: Caption, width: int = 1920) -> QImage:
+def _write_png(widget: QWidget, path: Path, caption: Caption, width: int) -> None:
+    if not to_image(widget, caption, width).save(str(path), "PNG"):
+        raise JourneyError(f"Could not write the PNG {path.name}")
+
+
+def _write_svg(widget: QWidget, path: Path, caption: Caption, width: int) -> None:
     size = slide_size(width)
+    generator = QSvgGenerator()
+    generator.setFileName(str(path))
+    generator.setSize(size)
+    generator.setViewBox(QRect(QPoint(0, 0), size))
+    generator.setTitle(caption.title)
+    generator.setDescription(caption.subtitle)
+    _paint_and_end(_active_painter(generator, path), widget, caption, size)
+
+
+def _write_pdf(widget: QWidget, path: Path, caption: Caption, width: int) -> None:
+    writer = QPdfWriter(str(path))
+    writer.setPageSize(QPageSize(QSizeF(297, 167.0625), QPageSize.Unit.Millimeter))   # 16:9
+    writer.setPageMargins(QMarginsF(0, 0, 0, 0))
+    writer.setResolution(max(round(width / (297 / 25.4)), 72))
+    writer.setTitle(caption.title)
+    painter = _active_painter(writer, path)
+    _paint_and_end(painter, widget, caption, QSize(painter.device().width(), painter.device().height()))
+
+
+def _active_painter(device, path: Path) -> QPainter:
+    """A painter on ``device``; Qt reports an unwritable file only as a painter that is not active."""
+    painter = QPainter(device)
+    if not painter.isActive():
+        raise JourneyError(f"Could not write {path.name}: the file cannot be opened for writing")
+    return painter
+
+
+def to_image(widget: QWidget, caption: Caption, width: int = 1920) -> QImage:
+    size = slide_size(check_width(width))
     image = QImage(size, QImage.Format.Format_ARGB32)
     image.setDevicePixelRatio(1.0)
     # Resolution metadata so that slide tools place the picture exactly slide-wide (13.33 in at 16:9):

@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from journey_explorer.domain import JourneyError
+from journey_explorer.export.files import atomic_output
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -37,8 +38,9 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     if suffix not in (".csv", ".xlsx"):
         raise JourneyError(f"Cannot write a table as '{suffix}': use .csv or .xlsx")
     safe = safe_frame(frame)
-    if suffix == ".csv":
-        safe.to_csv(path, index=False)
-    else:
-        safe.to_excel(path, index=False, engine="openpyxl")
+    with atomic_output(path) as temporary:
+        if suffix == ".csv":
+            safe.to_csv(temporary, index=False)
+        else:
+            safe.to_excel(temporary, index=False, engine="openpyxl")
     return path

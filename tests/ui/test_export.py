@@ -108,3 +108,31 @@ def test_drawing_for_exports_leaves_no_widgets_behind(renderer, qapp):
         renderer.image("funnel", width=320)
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     assert len(QApplication.allWidgets()) <= before
+
+
+def test_a_failed_export_leaves_the_previous_file_and_no_partial_one(renderer, tmp_path, monkeypatch):
+    from journey_explorer.domain import JourneyError
+    from journey_explorer.export import images
+    target = tmp_path / "flows.svg"
+    target.write_text("the chart from yesterday")
+
+    def broken(*args):
+        raise JourneyError("drawing failed half-way")
+
+    monkeypatch.setattr(images, "_render_widget", broken)
+    with pytest.raises(JourneyError, match="half-way"):
+        renderer.export("flows", target)
+    assert target.read_text() == "the chart from yesterday"
+    assert [p.name for p in tmp_path.iterdir()] == ["flows.svg"]
+
+
+@pytest.mark.parametrize("out, width, message", [
+    ("missing-folder/flows.png", 1920, "does not exist"),
+    ("flows.png", 0, "out of range"),
+    ("flows.png", 100_000, "out of range"),
+])
+def test_exports_refuse_impossible_requests_with_a_reason(renderer, tmp_path, out, width, message):
+    from journey_explorer.domain import JourneyError
+    with pytest.raises(JourneyError, match=message):
+        renderer.export("flows", tmp_path / out, width=width)
+    assert list(tmp_path.iterdir()) == []
