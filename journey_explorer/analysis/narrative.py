@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 from journey_explorer.analysis import compare, flows, funnel, lifecycle, northstar, retention, stuck
-from journey_explorer.analysis.arrays import step_index
+from journey_explorer.analysis.arrays import distinct_count, step_index
 from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.domain import JourneyError
 
 FUNNEL_MIN_REACH = 0.5     # funnel steps: events at least half of the successful users did
 FUNNEL_MAX_STEPS = 5
@@ -36,19 +37,43 @@ def pct(share: float) -> str:
 
 
 def guess_goal(log: EventLog) -> str:
-    """Without a stored goal: the event that most often ends a path (a process' completion)."""
+    """Without a stored goal: the event that most often ends a path (a process' completion), among
+    the events some paths never reach (a goal everyone reaches separates no one)."""
     ends = np.ones(len(log.user), dtype=bool)
     ends[:-1] = log.user[1:] != log.user[:-1]
-    counts = np.bincount(log.event[ends], minlength=len(log.event_names))
+    counts = np.bincount(log.event[ends], minlength=len(log.event_names)).astype(float)
+    reach = distinct_count(log.event, log.user, len(log.event_names))      # users per event type
+    separating = reach < log.paths_count
+    if separating.any():
+        counts[~separating] = -1
     return log.event_names[int(counts.argmax())]
 
 
+QUESTIONS = {
+    "overview": "Overview", "first_flows": "How journeys start", "stuck_points": "Where users get stuck",
+    "differences": "How successful users differ", "goal_funnel": "The funnel to the goal",
+    "retention_finding": "Do users come back", "lifecycle_finding": "Is the active base growing",
+    "north_star": "The north star",
+}
+
+
 def workshop_findings(log: EventLog, goal: str) -> list[Finding]:
-    """Overview, flows, stuck points, differences, the funnel, retention, lifecycle, north star."""
+    """Overview, flows, stuck points, differences, the funnel, retention, lifecycle, north star.
+
+    A question this data cannot answer (everyone reached the goal, so there is no one to compare)
+    keeps its place in the report and says why, instead of stopping the report."""
     log.event_code(goal)          # an unknown goal fails here, with the event's name in the message
     makers = (overview, first_flows, stuck_points, differences, goal_funnel, retention_finding,
               lifecycle_finding, north_star)
-    return [make(log, goal) for make in makers]
+    findings = []
+    for make in makers:
+        try:
+            findings.append(make(log, goal))
+        except (JourneyError, ValueError) as exc:
+            question = QUESTIONS[make.__name__]
+            findings.append(Finding("", f"{question}: not answered by this data", None,
+                                    f"{question} could not be computed for the goal {goal}: {exc}"))
+    return findings
 
 
 # --- one finding per question ----------------------------------------------------------------------
@@ -123,23 +148,24 @@ def differences(log: EventLog, goal: str) -> Finding:
 
 
 def goal_funnel(log: EventLog, goal: str) -> Finding:
-    spec = funnel.Spec(steps=tuple(goal_funnel_steps(log, goal)), window_ms=None)
-    result = funnel.run(log, spec)
-    table = result.table
-    if len(table) < 2:
-        return Finding("funnel", f"The way to {goal}", spec, f"Too few steps lead to {goal} for a funnel.")
+    steps = tuple(goal_funnel_steps(log, goal))
+    if len(steps) < 2:
+        raise JourneyError(f"no event comes before {goal} for most of the users who reach it")
+    spec = funnel.Spec(steps=steps, window_ms=None)
+    table = funnel.run(log, spec).table
     overall = table["users"].iloc[-1] / max(table["users"].iloc[0], 1)
     drops = table.iloc[1:].assign(lost=lambda t: t["drop_off"])
     worst = drops.loc[drops["lost"].idxmax()]
     before = table["event"].iloc[int(worst["step"]) - 2]
-    text = (f"{pct(overall)} of users who do {table['event'].iloc[0]} go on to {goal} "
-            f"({int(table['users'].iloc[-1]):,} of {int(table['users'].iloc[0]):,}). "
+    # The funnel asks for every milestone in this order, so it can be stricter than "reached the goal".
+    text = (f"{pct(overall)} of users who do {table['event'].iloc[0]} complete all {len(steps)} steps in this "
+            f"order ({' → '.join(steps)}): {int(table['users'].iloc[-1]):,} of {int(table['users'].iloc[0]):,}. "
             f"The biggest loss is from {before} to {worst['event']}: {int(worst['lost']):,} users "
             f"({pct(1 - worst['conversion_from_previous'])}) do not continue.")
     seconds = table["median_seconds_to_convert"].iloc[-1]
     if pd.notna(seconds):
         text += f" Those who convert take a median of {_duration(float(seconds))} for the last step."
-    return Finding("funnel", f"{pct(overall)} get from {table['event'].iloc[0]} to {goal}", spec, text)
+    return Finding("funnel", f"{pct(overall)} complete the {len(steps)} steps to {goal}", spec, text)
 
 
 def goal_funnel_steps(log: EventLog, goal: str) -> list[str]:
@@ -191,18 +217,27 @@ def north_star(log: EventLog, goal: str) -> Finding:
     spec = northstar.Spec(event=goal, period="week")
     table = northstar.run(log, spec).table
     metric = table.set_index("period")["metric"]
-    peak_period, peak = metric.idxmax(), int(metric.max())
-    busy = metric[metric > 0]
-    recent = busy.tail(4).mean() if len(busy) else 0.0
-    earlier = busy.head(4).mean() if len(busy) else 0.0
+    full = metric.iloc[1:-1] if len(metric) > 2 else metric       # the first and last weeks are partial
+    peak_period, peak = full.idxmax(), int(full.max())
+    recent, earlier = full.tail(4).mean(), full.head(4).mean()
     change = (recent - earlier) / earlier if earlier else 0.0
-    text = (f"North star: users doing {goal} per week. It peaked at {peak:,} in the week of {peak_period}. "
-            f"The last four active weeks averaged {recent:,.0f}, {pct(abs(change))} "
+    text = (f"North star: users doing {goal} per week (full weeks only). It peaked at {peak:,} in the week of "
+            f"{peak_period}. The last four weeks averaged {recent:,.0f}, {pct(abs(change))} "
             f"{'above' if change >= 0 else 'below'} the first four ({earlier:,.0f}).")
-    quiet = len(metric) - 1 - int(np.flatnonzero(metric.to_numpy() > 0).max()) if len(busy) else len(metric)
-    if quiet > 0:
-        text += f" No one did {goal} in the last {quiet} week{'s' if quiet > 1 else ''} of the data."
+    quiet = _trailing_zeros(full.to_numpy())
+    if quiet:
+        text += f" No one did {goal} in the last {quiet} full week{'s' if quiet > 1 else ''} of the data."
     return Finding("northstar", f"{goal} per week peaked at {peak:,}", spec, text)
+
+
+def _trailing_zeros(values: np.ndarray) -> int:
+    """How many values at the end are 0.
+
+    >>> _trailing_zeros(np.array([3, 0, 5, 0, 0]))
+    2
+    """
+    nonzero = np.flatnonzero(values)
+    return len(values) - 1 - int(nonzero[-1]) if len(nonzero) else len(values)
 
 
 def _duration(seconds: float) -> str:

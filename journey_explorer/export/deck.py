@@ -5,6 +5,7 @@ high-resolution picture and the three notes. The same content becomes the PDF ha
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,7 +18,8 @@ from journey_explorer.export.files import atomic_output
 from journey_explorer.store.board import NOTE_FIELDS, Pin
 
 SLIDE_PICTURE_WIDTH = 1800      # px; at 9 inches wide that is 200 dpi
-NOTE_HEADINGS = {"hypothesis": "Hypothesis", "observation": "Observation", "action": "Action"}
+NOTE_HEADINGS = {"problem": "Not shown", "hypothesis": "Hypothesis", "observation": "Observation",
+                 "action": "Action"}
 
 
 @dataclass
@@ -29,8 +31,9 @@ class Cover:
 @dataclass
 class SlideContent:
     title: str
-    picture: bytes                                   # PNG
+    picture: bytes | None                            # PNG; None when the chart could not be drawn
     notes: dict[str, str] = field(default_factory=dict)
+    problem: str = ""                                # why there is no picture
 
 
 def cover_for(log: EventLog, project_path: Path | None, pins: list[Pin], heading: str = "") -> Cover:
@@ -49,28 +52,37 @@ def cover_for(log: EventLog, project_path: Path | None, pins: list[Pin], heading
     return Cover(title=heading or name, lines=lines)
 
 
-def pin_slides(log: EventLog, project_path: Path | None, pins: list[Pin]) -> list[SlideContent]:
-    """Each pin drawn from the data (presentation theme) as a slide's content."""
-    from journey_explorer.export.images import png_bytes
+def pin_slides(log: EventLog, project_path: Path | None, pins: list[Pin],
+               source_name: str | None = None) -> list[SlideContent]:
+    """Each pin drawn from the data (presentation theme) as a slide's content. A pin that cannot be
+    drawn (its event was renamed away, its filters match nothing) keeps its slide, saying why."""
     from journey_explorer.export.render import ViewRenderer
-    from journey_explorer.state.filters import FilterState
-    from journey_explorer.state.views import spec_from_dict
-    renderer = ViewRenderer(log, project_path)
+    renderer = ViewRenderer(log, project_path, source_name)
     try:
-        slides = []
-        for pin in pins:
-            spec = spec_from_dict(pin.view, pin.spec) if pin.spec else None
-            filters = FilterState.from_dict(pin.filters) if pin.filters else None
-            image = renderer.image(pin.view, spec, filters, SLIDE_PICTURE_WIDTH, title="")
-            notes = {f: getattr(pin, f) for f in NOTE_FIELDS}
-            slides.append(SlideContent(pin.title, png_bytes(image), notes))
-        return slides
+        return [_pin_slide(renderer, pin) for pin in pins]
     finally:
         renderer.close()
 
 
+def _pin_slide(renderer, pin: Pin) -> SlideContent:
+    from journey_explorer.export.images import png_bytes
+    from journey_explorer.state.filters import FilterState
+    from journey_explorer.state.views import spec_from_dict
+    notes = {f: getattr(pin, f) for f in NOTE_FIELDS}
+    if not pin.view:
+        return SlideContent(pin.title, None, notes)
+    try:
+        spec = spec_from_dict(pin.view, pin.spec) if pin.spec else None
+        filters = FilterState.from_dict(pin.filters) if pin.filters else None
+        image = renderer.image(pin.view, spec, filters, SLIDE_PICTURE_WIDTH, title="")
+    except (JourneyError, KeyError, ValueError) as exc:
+        reason = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        return SlideContent(pin.title, None, notes, problem=f"The chart cannot be drawn from this data: {reason}")
+    return SlideContent(pin.title, png_bytes(image), notes)
+
+
 def write_board(log: EventLog, project_path: Path | None, pins: list[Pin], path: str | Path,
-                heading: str = "") -> Path:
+                heading: str = "", source_name: str | None = None) -> Path:
     """The board as a deck (.pptx) or a handout (.pdf), chosen by the suffix."""
     if not pins:
         raise JourneyError("The board is empty: pin a chart first")
@@ -79,7 +91,7 @@ def write_board(log: EventLog, project_path: Path | None, pins: list[Pin], path:
     if path.suffix.lower() not in writers:
         raise JourneyError(f"Cannot write a board as '{path.suffix}': use .pptx or .pdf")
     cover = cover_for(log, project_path, pins, heading)
-    return writers[path.suffix.lower()](cover, pin_slides(log, project_path, pins), path)
+    return writers[path.suffix.lower()](cover, pin_slides(log, project_path, pins, source_name), path)
 
 
 # --- PowerPoint ------------------------------------------------------------------------------------
@@ -96,16 +108,19 @@ def write_pptx(cover: Cover, slides: list[SlideContent], path: str | Path) -> Pa
     _add_cover(deck, cover, Inches, Pt)
     for content in slides:
         slide = deck.slides.add_slide(deck.slide_layouts[5])     # "Title Only"
-        slide.shapes.title.text = content.title
         title = slide.shapes.title
+        title.text = clean_text(shorten(content.title, TITLE_LIMIT))
         title.left, title.top, title.width, title.height = Inches(0.5), Inches(0.3), Inches(12.3), Inches(0.9)
         for paragraph in title.text_frame.paragraphs:
             for run in paragraph.runs:
-                run.font.size = Pt(28)
-        slide.shapes.add_picture(BytesIO(content.picture), Inches(0.4), Inches(1.35), width=Inches(9.0))
-        _add_notes_box(slide, content.notes, Inches, Pt)
-        slide.notes_slide.notes_text_frame.text = "\n".join(
-            f"{NOTE_HEADINGS[k]}: {v}" for k, v in content.notes.items() if v)
+                run.font.size = Pt(title_points(content.title))
+        if content.picture is not None:
+            slide.shapes.add_picture(BytesIO(content.picture), Inches(0.4), Inches(1.35), width=Inches(9.0))
+            _add_notes_box(slide, content.notes, Inches, Pt, Inches(9.6), Inches(3.4))
+        else:      # no chart: the reason and the notes take the whole slide
+            _add_notes_box(slide, {"problem": content.problem, **content.notes}, Inches, Pt, Inches(0.6), Inches(12))
+        slide.notes_slide.notes_text_frame.text = clean_text("\n".join(
+            f"{NOTE_HEADINGS[k]}: {v}" for k, v in content.notes.items() if v))
     path = Path(path)
     with atomic_output(path) as temporary:
         deck.save(str(temporary))
@@ -129,24 +144,59 @@ def _add_cover(deck, cover: Cover, inches, pt) -> None:
             run.font.size = pt(18)
 
 
-def _add_notes_box(slide, notes: dict[str, str], inches, pt) -> None:
-    box = slide.shapes.add_textbox(inches(9.6), inches(1.35), inches(3.4), inches(5.7))
+def _add_notes_box(slide, notes: dict[str, str], inches, pt, left, width) -> None:
+    box = slide.shapes.add_textbox(left, inches(1.35), width, inches(5.7))
     frame = box.text_frame
     frame.word_wrap = True
+    body_points = notes_points(notes)
     first = True
-    for key in NOTE_FIELDS:
-        text = notes.get(key, "").strip()
+    for key in ("problem",) + NOTE_FIELDS:
+        text = clean_text(shorten(notes.get(key, "").strip(), NOTE_LIMIT))
         if not text:
             continue
         heading = frame.paragraphs[0] if first else frame.add_paragraph()
         first = False
         heading.text = NOTE_HEADINGS[key]
         heading.runs[0].font.bold = True
-        heading.runs[0].font.size = pt(14)
+        heading.runs[0].font.size = pt(body_points + 2)
         body = frame.add_paragraph()
         body.text = text
-        body.runs[0].font.size = pt(12)
+        body.runs[0].font.size = pt(body_points)
         body.space_after = pt(10)
+
+
+# --- text that fits ---------------------------------------------------------------------------------
+
+TITLE_LIMIT, NOTE_LIMIT = 140, 700          # characters shown on a slide (speaker notes keep all)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def clean_text(text: str) -> str:
+    """Without the characters XML (and so PowerPoint) cannot hold: control codes, lone surrogates."""
+    return _NOT_XML.sub("", text)
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut at a word with an ellipsis.
+
+    >>> shorten("Users get stuck at Connect Data Source", 20)
+    'Users get stuck at…'
+    """
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
+
+
+def title_points(title: str) -> int:
+    """28 pt for a headline that fits on a line; smaller as it grows (the box holds two lines)."""
+    return 28 if len(title) <= 70 else 24 if len(title) <= 100 else 20
+
+
+def notes_points(notes: dict[str, str]) -> int:
+    """12 pt, down to 10 pt when the notes together are long."""
+    total = sum(len(min(text, text[:NOTE_LIMIT], key=len)) for text in notes.values())
+    return 12 if total <= 650 else 11 if total <= 1000 else 10
 
 
 # --- PDF handout -----------------------------------------------------------------------------------
@@ -191,14 +241,19 @@ def _paint_handout(cover: Cover, slides: list[SlideContent], path: Path) -> None
                          Qt.TextFlag.TextWordWrap, "\n".join(cover.lines))
         for content in slides:
             writer.newPage()
-            painter.setFont(font(44, True))
+            painter.setFont(font(44 if len(content.title) <= 70 else 34, True))
             painter.setPen(QColor("#111111"))
-            painter.drawText(QRectF(margin, margin * 0.6, width - 2 * margin, 70 * unit), content.title)
-            picture = QImage.fromData(content.picture, "PNG")
-            target = QRectF(margin * 0.6, 150 * unit, 1300 * unit, 1300 * unit * 9 / 16)
-            painter.drawImage(target, picture)
-            _draw_notes(painter, content.notes, QRectF(1380 * unit, 150 * unit, 480 * unit, height - 200 * unit),
-                        font, unit)
+            title_box = QRectF(margin, margin * 0.6, width - 2 * margin, 70 * unit)
+            painter.drawText(title_box, Qt.AlignmentFlag.AlignLeft,
+                             painter.fontMetrics().elidedText(content.title, Qt.TextElideMode.ElideRight,
+                                                              round(title_box.width())))
+            if content.picture is not None:
+                picture = QImage.fromData(content.picture, "PNG")
+                painter.drawImage(QRectF(margin * 0.6, 150 * unit, 1300 * unit, 1300 * unit * 9 / 16), picture)
+                notes_area = QRectF(1380 * unit, 150 * unit, 480 * unit, height - 200 * unit)
+            else:
+                notes_area = QRectF(margin, 150 * unit, width - 2 * margin, height - 200 * unit)
+            _draw_notes(painter, {"problem": content.problem, **content.notes}, notes_area, font, unit)
     finally:
         painter.end()
 
@@ -207,17 +262,34 @@ def _draw_notes(painter, notes: dict[str, str], area, font, unit) -> None:
     from PySide6.QtCore import QRectF, Qt
     from PySide6.QtGui import QColor
     top = area.top()
-    for key in NOTE_FIELDS:
-        text = notes.get(key, "").strip()
-        if not text:
-            continue
+    shown = [(key, notes[key].strip()) for key in ("problem",) + NOTE_FIELDS if notes.get(key, "").strip()]
+    for index, (key, text) in enumerate(shown):
+        share = (area.bottom() - top) / (len(shown) - index)     # each note left gets its part of the page
         painter.setFont(font(26, True))
         painter.setPen(QColor("#111111"))
         painter.drawText(QRectF(area.left(), top, area.width(), 40 * unit), NOTE_HEADINGS[key])
         top += 44 * unit
         painter.setFont(font(22))
         painter.setPen(QColor("#333333"))
-        bounds = painter.boundingRect(QRectF(area.left(), top, area.width(), area.bottom() - top),
-                                      Qt.TextFlag.TextWordWrap, text)
+        room = QRectF(area.left(), top, area.width(), max(share - 44 * unit, 30 * unit))
+        text = _fitting(painter, text, room)
+        bounds = painter.boundingRect(room, Qt.TextFlag.TextWordWrap, text)
         painter.drawText(bounds, Qt.TextFlag.TextWordWrap, text)
         top = bounds.bottom() + 24 * unit
+
+
+def _fitting(painter, text: str, room) -> str:
+    """``text``, cut at a word with an ellipsis where it would run below ``room`` (the page's edge)."""
+    from PySide6.QtCore import Qt
+    if painter.boundingRect(room, Qt.TextFlag.TextWordWrap, text).height() <= room.height():
+        return text
+    words = text.split(" ")
+    low, high = 0, len(words)                 # the most words that still fit, found by bisection
+    while low < high:
+        middle = (low + high + 1) // 2
+        candidate = " ".join(words[:middle]) + "…"
+        if painter.boundingRect(room, Qt.TextFlag.TextWordWrap, candidate).height() <= room.height():
+            low = middle
+        else:
+            high = middle - 1
+    return " ".join(words[:low]) + "…"

@@ -43,12 +43,14 @@ def _quiet_offscreen_warnings() -> None:
 class ViewRenderer:
     """Draws views of one event log on demand; ``close()`` when done."""
 
-    def __init__(self, log: EventLog, project_path: Path | None):
+    def __init__(self, log: EventLog, project_path: Path | None, source_name: str | None = None):
+        """``source_name``: what the source line names (default: the project file's name)."""
         ensure_qt_app()
         from journey_explorer.charts.theme import PRESENTATION
         from journey_explorer.ui.views import Explorer
         self.explorer = Explorer(Path(project_path) if project_path else None, PRESENTATION)
         self.explorer.log = log
+        self.explorer.source_name = source_name
         self._views = []
 
     def draw(self, key: str, spec=None, filters: FilterState | None = None):

@@ -28,15 +28,16 @@ def write_report(source: str | Path, out: str | Path, goal: str | None = None) -
     """A deck (.pptx) or handout (.pdf) answering the workshop questions for a project or a file."""
     source = Path(source)
     if is_project_file(source):
-        return _report_on_project(source, Path(out), goal, heading="")
+        return _report_on_project(source, Path(out), goal, heading="", source_name=None)
     with tempfile.TemporaryDirectory(prefix="journey-report-") as folder:
         from journey_explorer.store.importer import import_file
         project = Path(folder) / f"{source.stem}{SUFFIX}"
         import_file(project, source, ImportOptions())
-        return _report_on_project(project, Path(out), goal, heading=source.name)
+        return _report_on_project(project, Path(out), goal, heading=source.name, source_name=source.name)
 
 
-def _report_on_project(project_path: Path, out: Path, goal: str | None, heading: str) -> Report:
+def _report_on_project(project_path: Path, out: Path, goal: str | None, heading: str,
+                       source_name: str | None) -> Report:
     from journey_explorer.analysis.narrative import guess_goal, workshop_findings
     from journey_explorer.export.deck import write_board
     with Project.open(project_path) as project:
@@ -47,6 +48,6 @@ def _report_on_project(project_path: Path, out: Path, goal: str | None, heading:
     pins = [Pin(view=f.view, title=f.title, spec=spec_to_dict(f.spec), filters=filters, observation=f.observation)
             for f in findings]
     title = f"Journey review: {heading or project_path.stem} (goal: {chosen})"
-    write_board(log, project_path, pins, out, heading=title)
+    write_board(log, project_path, pins, out, heading=title, source_name=source_name)
     return Report(out, chosen, goal is None and chosen != log.default_goal,
                   [{"title": f.title, "observation": f.observation} for f in findings])

@@ -52,6 +52,7 @@ class Explorer(QObject):
         self.log: EventLog | None = None
         self.filters = FilterState()
         self.theme = theme
+        self.source_name: str | None = None     # the source line's name when not the project's file
 
     def set_log(self, log: EventLog) -> None:
         self.log = log
@@ -234,7 +235,8 @@ class AnalysisView(QWidget):
             last = pd.Timestamp(int(shown.ts.max()), unit="ms").date()
             unit = "sessions" if filters.by == "session" else "users"
             parts += [f"{first} – {last}", f"{shown.paths_count:,} {unit}"]
-        project = self.explorer.project_path.name if self.explorer.project_path else "project"
+        project = self.explorer.source_name or (
+            self.explorer.project_path.name if self.explorer.project_path else "project")
         source = f"Source: {project} · Journey Explorer · {pd.Timestamp.now().date()}"
         return Caption(title=title, subtitle=" · ".join(parts), source=source)
 

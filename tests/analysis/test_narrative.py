@@ -68,3 +68,29 @@ def test_every_question_gets_a_finding_with_its_view(log):
     assert [f.view for f in findings] == ["overview", "flows", "stuck", "compare", "funnel", "retention",
                                           "lifecycle", "northstar"]
     assert all(f.title and f.observation for f in findings)
+
+
+def test_a_question_the_data_cannot_answer_says_why_and_the_rest_still_come():
+    # Everyone reaches "pay": there is no failing group to compare with.
+    frame = pd.DataFrame([(u, e, t) for u in "abc" for t, e in enumerate(["visit", "pay"])],
+                         columns=["user", "event", "time"])
+    findings = narrative.workshop_findings(EventLog.from_frame(frame), "pay")
+    assert len(findings) == 8
+    differ = findings[3]
+    assert differ.view == "" and differ.title == "How successful users differ: not answered by this data"
+    assert "empty" in differ.observation
+    assert findings[0].view == "overview" and findings[0].title == "100.0% of users reach pay"
+
+
+def test_guessed_goal_skips_events_every_path_has():
+    # Every path contains "open" and most end with it; "close" separates users.
+    rows = [("a", "close", 0), ("a", "open", 1), ("b", "close", 0), ("b", "open", 1),
+            ("c", "open", 0), ("d", "open", 0), ("d", "close", 1)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    assert narrative.guess_goal(log) == "close"
+
+
+def test_funnel_observation_says_all_steps_in_order(log):
+    finding = narrative.goal_funnel(log, "pay")
+    assert finding.observation.startswith(
+        "40% of users who do visit complete all 4 steps in this order (visit → signup → setup → pay): 2 of 5.")

@@ -132,3 +132,28 @@ def test_notes_wait_while_the_project_is_busy_and_are_saved_after(qtbot, window,
     with Project.open(project_copy) as project:
         assert project.board.pins()[0].observation == "saved once the import is done"
     assert not board.banner.isVisible()
+
+
+def test_deck_keeps_a_slide_for_a_pin_that_cannot_be_drawn_and_fits_long_text(qapp, demo_project_path, tmp_path):
+    from pptx import Presentation
+
+    from journey_explorer.export.deck import write_board
+    with Project.open(demo_project_path) as project:
+        log = project.load_event_log()
+    long_note = "The onboarding checklist loses people at the data connection step. " * 30
+    pins = [Pin(view="funnel", title="A renamed step", spec={"steps": ["Sign Up", "Gone Event"]}),
+            Pin(view="flows", title="Why " + "really " * 40 + "long titles shrink", observation=long_note,
+                hypothesis="Bad\x00char\ufffe here", filters={"goal": "Subscription Paid"})]
+    slides = list(Presentation(str(write_board(log, demo_project_path, pins, tmp_path / "b.pptx"))).slides)
+    assert len(slides) == 3
+    broken = " ".join(s.text_frame.text for s in slides[1].shapes if s.has_text_frame)
+    assert "cannot be drawn" in broken and "Gone Event" in broken
+    assert not [s for s in slides[1].shapes if s.shape_type == 13]          # no picture, no crash
+    title = slides[2].shapes.title
+    assert title.text.endswith("…") and len(title.text) <= 140
+    assert title.text_frame.paragraphs[0].runs[0].font.size.pt == 20
+    texts = " ".join(s.text_frame.text for s in slides[2].shapes if s.has_text_frame)
+    assert "Badchar here" in texts and len(texts) < len(long_note)
+    assert long_note.strip() in slides[2].notes_slide.notes_text_frame.text     # the speaker notes keep all
+    handout = write_board(log, demo_project_path, pins, tmp_path / "b.pdf").read_bytes()
+    assert len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", handout)) == 3
