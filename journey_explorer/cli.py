@@ -113,6 +113,12 @@ def _add_report(commands) -> None:
                     "and the north star, each slide with its findings in words. A file is imported into a "
                     "temporary project first.")
     cmd.add_argument("source", metavar="PROJECT|FILE")
+    for option, text in (("--user", "user"), ("--event", "event name"), ("--time", "timestamp"),
+                         ("--session", "session id")):
+        cmd.add_argument(option, help=f"for a FILE: the column holding the {text} (default: guessed)")
+    cmd.add_argument("--time-format", help="for a FILE: strptime pattern, or epoch_s / epoch_ms / epoch_us")
+    cmd.add_argument("--timezone", default="UTC", help="for a FILE: zone of times without an offset")
+    cmd.add_argument("--date-order", choices=("dmy", "mdy"), help="for a FILE: resolve dates like 03/04/2024")
     cmd.add_argument("--goal", help="the goal event (default: the project's, else the most common last event)")
     cmd.add_argument("--out", help="deck.pptx or handout.pdf (default: NAME-report.pptx here)")
     cmd.add_argument("--json", action="store_true", help="print the slides' titles and findings as JSON")
@@ -228,7 +234,9 @@ def run_export(args) -> int:
 def run_report(args) -> int:
     from journey_explorer.export.report import write_report
     out = args.out or f"{Path(args.source).stem}-report.pptx"
-    report = write_report(args.source, out, args.goal)
+    options = ImportOptions(user=args.user, event=args.event, time=args.time, session=args.session,
+                            time_format=args.time_format, timezone=args.timezone, date_order=args.date_order)
+    report = write_report(args.source, out, args.goal, options)
     if args.json:
         print(json.dumps({"out": str(report.path), "goal": report.goal, "goal_guessed": report.goal_guessed,
                           "slides": report.slides}, ensure_ascii=False))

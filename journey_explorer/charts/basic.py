@@ -36,8 +36,11 @@ def _text(item: pg.PlotItem, text: str, x: float, y: float, theme: Theme, anchor
 
 def axis_label(plot: pg.PlotWidget | pg.PlotItem, side: str, text: str, theme: Theme) -> None:
     """An axis title in the theme's muted colour and a legible size (pyqtgraph's default is tiny)."""
+    from PySide6.QtGui import QFontMetrics
     item = plot.getPlotItem() if isinstance(plot, pg.PlotWidget) else plot
     item.getAxis(side).setLabel(text, color=theme.muted, **{"font-size": f"{theme.font_size * 0.9:.0f}pt"})
+    if side == "bottom":            # tick labels and this title, in the theme's type (see style_plot)
+        item.getAxis(side).setHeight(QFontMetrics(theme.font()).height() * 2 + 22)
 
 
 def category_ticks(plot: pg.PlotWidget, xs: np.ndarray, labels: list[str], theme: Theme) -> list:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QFontMetrics
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 SUCCESS, FAILURE, NEUTRAL = "#009E73", "#D55E00", "#9A9A9A"
@@ -52,4 +52,6 @@ def style_plot(plot: pg.PlotWidget | pg.PlotItem, theme: Theme) -> None:
         axis.setPen(pg.mkPen(theme.muted))
         axis.setTextPen(pg.mkPen(theme.foreground))
         axis.setTickFont(theme.font())
+    # pyqtgraph sizes the bottom axis for its default type; make room for the theme's (slide) type.
+    item.getAxis("bottom").setHeight(QFontMetrics(theme.font()).height() + 16)
     item.showGrid(x=False, y=False)

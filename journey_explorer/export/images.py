@@ -79,6 +79,10 @@ def _render_widget(painter: QPainter, widget: QWidget, target: QRect) -> None:
     layout_height = round(layout_width * target.height() / target.width())
     widget.resize(layout_width, layout_height)
     QGuiApplication.processEvents()
+    # One paint first: pyqtgraph's axes measure their tick labels while painting and then make room
+    # for them; without it, large slide type is clipped at the bottom axis.
+    widget.grab()
+    QGuiApplication.processEvents()
     painter.save()
     painter.translate(target.topLeft())
     painter.scale(target.width() / layout_width, target.height() / layout_height)

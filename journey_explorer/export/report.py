@@ -24,7 +24,8 @@ class Report:
     slides: list[dict]        # title and observation of each slide after the cover
 
 
-def write_report(source: str | Path, out: str | Path, goal: str | None = None) -> Report:
+def write_report(source: str | Path, out: str | Path, goal: str | None = None,
+                 options: ImportOptions | None = None) -> Report:
     """A deck (.pptx) or handout (.pdf) answering the workshop questions for a project or a file."""
     source = Path(source)
     if is_project_file(source):
@@ -32,7 +33,7 @@ def write_report(source: str | Path, out: str | Path, goal: str | None = None) -
     with tempfile.TemporaryDirectory(prefix="journey-report-") as folder:
         from journey_explorer.store.importer import import_file
         project = Path(folder) / f"{source.stem}{SUFFIX}"
-        import_file(project, source, ImportOptions())
+        import_file(project, source, options or ImportOptions())
         return _report_on_project(project, Path(out), goal, heading=source.name, source_name=source.name)
 
 

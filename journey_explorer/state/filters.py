@@ -32,12 +32,25 @@ class FilterState:
             known["segment"] = tuple(known["segment"])
         return cls(**known)
 
-    def describe(self) -> str:
-        """One line for chart subtitles: "2026-01-01 – 2026-03-01 · plan=Pro · per session"."""
+    def describe(self, with_dates: bool = True) -> str:
+        """One line for subtitles and deck covers, the end date inclusive as people read ranges.
+
+        >>> FilterState(since="2026-01-01", until="2026-03-01", segment=("plan=Pro",), by="session").describe()
+        '2026-01-01 – 2026-02-28 · plan=Pro · per session'
+        """
         parts = []
-        if self.since or self.until:
-            parts.append(f"{self.since or '…'} – {self.until or '…'}")
+        if with_dates and (self.since or self.until):
+            parts.append(f"{self.since or '…'} – {_last_day(self.until) if self.until else '…'}")
         parts += list(self.segment)
         if self.by == "session":
             parts.append("per session")
-        return " · ".join(parts) or "all users, all time"
+        return " · ".join(parts) or ("all users, all time" if with_dates else "all users")
+
+
+def _last_day(until: str) -> str:
+    """The exclusive end of a range as its last included day ("2026-03-01" -> "2026-02-28")."""
+    from datetime import date, timedelta
+    try:
+        return (date.fromisoformat(until) - timedelta(days=1)).isoformat()
+    except ValueError:
+        return until          # a date-time is shown as given

@@ -87,6 +87,10 @@ class GroupRuleEdit(QUndoCommand):
         self.window.reload()
 
 
+EXPORT_TYPES = {"PNG image (*.png)": ".png", "SVG vector (*.svg)": ".svg", "PDF (*.pdf)": ".pdf",
+                "CSV table (*.csv)": ".csv", "Excel table (*.xlsx)": ".xlsx"}
+
+
 class MainWindow(QMainWindow):
     def __init__(self, project_path: Path | None = None, settings: Settings | None = None):
         super().__init__()
@@ -340,13 +344,16 @@ class MainWindow(QMainWindow):
 
     def export_view(self) -> None:
         view = self.current_view()
-        if view is None or view.result is None:
+        if view is None:
             self.banner.show_error("Choose a chart to export (the Board exports as a deck).")
             return
+        if view.result is None or view.banner.is_error:
+            self.banner.show_error(f"The {view.title} view has no chart to export: {view.banner.text() or 'not ready'}")
+            return
         suggested = str(Path(self.settings.last_folder or ".") / f"{view.title.lower().replace(' ', '-')}.png")
-        path, _ = QFileDialog.getSaveFileName(
-            self, f"Export {view.title}", suggested,
-            "PNG image (*.png);;SVG vector (*.svg);;PDF (*.pdf);;CSV table (*.csv);;Excel table (*.xlsx)")
+        path, chosen = QFileDialog.getSaveFileName(self, f"Export {view.title}", suggested, ";;".join(EXPORT_TYPES))
+        if path and not Path(path).suffix:
+            path += EXPORT_TYPES[chosen] if chosen in EXPORT_TYPES else ".png"    # the type picked in the dialog
         if path:
             try:
                 self.export_to(view, path)

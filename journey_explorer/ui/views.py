@@ -228,7 +228,7 @@ class AnalysisView(QWidget):
         log, filters = self.explorer.log, self.explorer.filters
         if title is None:
             title = self.title + (f" — goal: {filters.goal}" if filters.goal and self.uses_goal else "")
-        parts = [filters.describe()]
+        parts = [filters.describe(with_dates=False)]      # the dates follow, as the data has them
         shown = apply_filter(log, filters.common()) if log is not None and filters.common() != CommonFilter() else log
         if shown is not None and len(shown):
             first = pd.Timestamp(int(shown.ts.min()), unit="ms").date()
@@ -333,14 +333,15 @@ class OverviewView(AnalysisView):
     def render(self, result) -> None:
         first = pd.Timestamp(result["first"], unit="ms").date()
         last = pd.Timestamp(result["last"], unit="ms").date()
-        self.tiles["users"].set(f"{result['users']:,}")
+        unit = "sessions" if self.explorer.filters.by == "session" else "users"
+        self.tiles["users"].set(f"{result['users']:,}", unit)
         self.tiles["events"].set(f"{result['events']:,}")
         self.tiles["sessions"].set(f"{result['sessions']:,}")
         self.tiles["range"].set(f"{(last - first).days + 1:,} days", f"{first} – {last}")
         if result["reached"] is not None:
             self.tiles["conversion"].set(f"{result['reached'] / max(result['users'], 1):.1%}",
                                          f"reached {result['goal']}")
-        lines = {"weekly active users": result["weekly"]["active"].to_numpy()}
+        lines = {f"weekly active {unit}": result["weekly"]["active"].to_numpy()}
         if result["star"] is not None:
             lines[f"users doing {result['goal']} (north star)"] = result["star"]["metric"].to_numpy()
         basic.line_chart(self.trend, result["weekly"]["period"].tolist(), lines, self.explorer.theme)

@@ -89,7 +89,7 @@ def test_subtitle_counts_the_filtered_users_and_dates(renderer, demo_log, tmp_pa
     view = renderer.draw("lifecycle", filters=filters)
     expected = apply_filter(demo_log, filters.common()).paths_count
     caption = view.caption()
-    assert caption.subtitle.startswith("2026-03-01 – 2026-04-01 · plan=Team · 2026-03-")
+    assert caption.subtitle.startswith("plan=Team · 2026-03-") and "2026-04-01" not in caption.subtitle
     assert caption.subtitle.endswith(f" · {expected:,} users") and expected < demo_log.paths_count
 
 
