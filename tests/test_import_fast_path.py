@@ -45,6 +45,9 @@ SLOW = {
     "short line": HEADER + ROWS + "u1,e1\n" + ROWS,
     "record spanning lines": HEADER + "\"u\n1\",e1,2024-01-01T00:00:00Z\n" + ROWS,
     "property column": "user_id,event,timestamp,plan\n" + ROWS.replace("Z\n", "Z,pro\n"),
+    # Arrow ends a record at a bare CR, the line count does not: with a quoted newline the two
+    # counts could agree while the line numbers in between are off.
+    "bare CR": HEADER + "\"u\n1\",e1,2024-01-01T00:00:00Z\nu2,,2024-01-01T00:00:00Z\ru3,e1,2024-01-01T00:00:00Z\n",
 }
 
 
@@ -137,3 +140,33 @@ def test_random_files_give_the_same_project_on_both_paths(tmp_path_factory, rows
         monkeypatch.setattr(importer, "SMALLEST_TIME_PIECE", 2)     # split time columns down to pairs
         _, fast, slow = import_both_ways(tmp_path, text, monkeypatch)
     assert fast == slow
+
+
+def test_time_format_is_detected_from_the_same_rows_on_both_paths(tmp_path, monkeypatch):
+    """Wide rows put fewer rows in each Arrow batch than the pandas path's first chunk; the time format
+    must still be decided on the same sample (here: the only day-first date is at line 1802)."""
+    monkeypatch.setattr(arrow_csv, "BLOCK_BYTES", 64 << 10)
+    dates = ["13/01/2024 10:00" if i == 1800 else f"{1 + i % 12:02d}/{1 + i % 12:02d}/2024 10:00" for i in range(2000)]
+    text = "user_id,event,timestamp,payload\n" + "".join(f"u{i},e{i % 4},{d},{'x' * 200}\n" for i, d in enumerate(dates))
+    fast_used, fast, slow = import_both_ways(tmp_path, text, monkeypatch, ImportOptions(drop_columns=("payload",)))
+    assert fast_used
+    assert fast == slow and fast[0] == 2000          # read day first on both paths, nothing rejected
+
+
+def test_a_cancel_at_the_last_progress_call_still_leaves_the_project_as_it_was(tmp_path):
+    from journey_explorer.domain import ImportCancelled
+    source = tmp_path / "events.csv"
+    source.write_text(HEADER + ROWS)
+    project = tmp_path / "p.journey"
+    importer.import_file(project, source)
+    before = project.read_bytes()
+    second = tmp_path / "more.csv"
+    second.write_text(HEADER + ROWS.replace("u", "w"))
+
+    def cancel_at_the_end(fraction, rows):
+        if fraction >= 1.0:
+            raise ImportCancelled()
+
+    with pytest.raises(ImportCancelled):
+        importer.import_file(project, second, progress=cancel_at_the_end)
+    assert project.read_bytes() == before

@@ -49,7 +49,10 @@ _SLASH_YMD = re.compile(r"^[0-9]{4}/[0-9]{1,2}/[0-9]{1,2}")
 _DAY_MONTH = re.compile(r"^([0-9]{1,2})([/.\-])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})(?:$|[ T])")
 # An offset only counts after a time with minutes, so the "-15" of "2024-01-15" is not one.
 # No \s in patterns run on whole columns: it sends pandas from pyarrow's RE2 to a Python loop.
-_OFFSET_AT_END = r"(?:[Zz]|:[0-9]{2}(?:[.,][0-9]+)?[ \t]*[+-][0-9]{2}(?::?[0-9]{2})?)[ \t]*$"
+# An offset after the time: after its seconds or minutes (":SS+02"), or after an hour alone ("T10+02");
+# a plain date's "-01" never matches, as the hour must follow T or a space.
+_OFFSET_AT_END = (r"(?:[Zz]|(?::[0-9]{2}|[Tt ][0-9]{2})(?:[.,][0-9]+)?[ \t]*[+-][0-9]{2}(?::?[0-9]{2})?)"
+                  r"[ \t]*$")
 _TIME_LAYOUTS = ("%H:%M:%S.%f", "%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p")
 # Layouts tried when a column is neither ISO, epoch nor numeric day/month (kind "strptime").
 _STRPTIME_CANDIDATES = (

@@ -28,7 +28,13 @@ from journey_explorer.io import arrow_csv
 from journey_explorer.io.base import SourceChunk, SourceReader
 from journey_explorer.io.mapping import guess_mapping, personal_data_columns
 from journey_explorer.io.sources import open_source
-from journey_explorer.io.timestamps import ParsedTimes, check_parse_options, detect_time_format, parse_times
+from journey_explorer.io.timestamps import (
+    SAMPLE_SIZE,
+    ParsedTimes,
+    check_parse_options,
+    detect_time_format,
+    parse_times,
+)
 from journey_explorer.store.project import CACHE_COLUMNS, CACHE_DEFAULTS, KEY_SEPARATOR, Project
 
 Progress = Callable[[float, int], None]
@@ -259,15 +265,19 @@ def file_sha256(path: str) -> str:
     return _digest_and_lines(path)[0]
 
 
-def _digest_and_lines(path: str) -> tuple[str, int]:
-    """SHA-256 of the file and its number of lines (the fast reader must read one row per line)."""
-    digest, newlines, last = hashlib.sha256(), 0, b""
+def _digest_and_lines(path: str) -> tuple[str, int | None]:
+    """SHA-256 of the file and its number of lines (the fast reader must read one row per line).
+
+    The count is None when a line ends in a bare CR: Arrow ends a record there, the line count does
+    not, and the two could disagree unnoticed -- such files go to the pandas reader."""
+    digest, newlines, bare_cr, last = hashlib.sha256(), 0, 0, b""
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(4 << 20), b""):
             digest.update(block)
             newlines += block.count(b"\n")
+            bare_cr += block.count(b"\r") - block.count(b"\r\n") - (last == b"\r" and block[:1] == b"\n")
             last = block[-1:]
-    return digest.hexdigest(), newlines + (last not in (b"\n", b""))
+    return digest.hexdigest(), None if bare_cr else newlines + (last not in (b"\n", b""))
 
 
 def _import_into(project: Project, file_path: str, options: ImportOptions,
@@ -279,7 +289,7 @@ def _import_into(project: Project, file_path: str, options: ImportOptions,
     mapping = guess_mapping(reader, options)
     state = _new_state(project, reader, mapping, options)
     estimated = _estimate_rows(reader, file_path)
-    if not _read_fast(state, reader, line_count, estimated, progress):
+    if not _read_fast(state, reader, line_count, estimated, progress, options.chunk_rows):
         state = _new_state(project, reader, mapping, options)      # start again on the pandas path
         for chunk in reader.chunks(options.chunk_rows):
             _encode_chunk(state, chunk, reader)
@@ -528,8 +538,8 @@ class _ArrowParts:
     rows: int = 0
 
 
-def _read_fast(state: ImportState, reader: SourceReader, line_count: int, estimated: int,
-               progress: Progress) -> bool:
+def _read_fast(state: ImportState, reader: SourceReader, line_count: int | None, estimated: int,
+               progress: Progress, chunk_rows: int) -> bool:
     """Read and encode the file with pyarrow when that gives the pandas path's exact result.
 
     False when the pandas path must read it (pyarrow missing, compressed or non-UTF-8 text, extra
@@ -537,24 +547,46 @@ def _read_fast(state: ImportState, reader: SourceReader, line_count: int, estima
     then hold part of the work and must be replaced.
     """
     mapping = state.mapping
-    if (not arrow_csv.can_read(reader) or mapping.insert_id or mapping.properties_column
+    if (line_count is None or not arrow_csv.can_read(reader) or mapping.insert_id or mapping.properties_column
             or state.property_columns or state.user_property_columns):
         return False
     try:
-        parts = _read_arrow_parts(state, reader, estimated, progress)
+        parts = _read_arrow_parts(state, reader, estimated, progress, chunk_rows)
+        if parts.rows + reader.has_header != line_count:     # line numbers would be off: use pandas
+            return False
+        _encode_arrow_parts(state, reader, parts)
     except arrow_csv.NotSimple:
         return False
-    if parts.rows + reader.has_header != line_count:     # line numbers would be off: use pandas
-        return False
-    _encode_arrow_parts(state, reader, parts)
     return True
 
 
-def _read_arrow_parts(state: ImportState, reader: SourceReader, estimated: int, progress: Progress) -> _ArrowParts:
+def _after_time_detection(state: ImportState, batches, time_position: int, chunk_rows: int):
+    """The batches, once the time format is detected from the sample the pandas path uses: the
+    column's first values within the first ``chunk_rows`` rows (batches hold fewer rows when rows
+    are wide, so the first batch alone could see a different sample)."""
+    batches = iter(batches)
+    held, values, rows = [], [], 0
+    for batch in batches:
+        held.append(batch)
+        values.append(batch.column(time_position).slice(0, max(chunk_rows - rows, 0)).drop_null())
+        rows += batch.num_rows
+        if sum(len(v) for v in values) >= 2 * SAMPLE_SIZE or rows >= chunk_rows:
+            break
+    sample = arrow_csv.column_values(arrow_csv.concat(values)) if values else np.zeros(0, dtype=object)
+    state.time_guess = detect_time_format(pd.Series(sample, dtype=object))
+    yield from held
+    yield from batches
+
+
+def _read_arrow_parts(state: ImportState, reader: SourceReader, estimated: int, progress: Progress,
+                      chunk_rows: int) -> _ArrowParts:
     mapping, parts = state.mapping, _ArrowParts()
     position = {name: i for i, name in enumerate(reader.columns())}
     check_parse_options(mapping.time_format, mapping.timezone, mapping.date_order)
-    for batch in arrow_csv.record_batches(reader):
+    batches = arrow_csv.record_batches(reader)
+    if state.time_guess is None and not mapping.time_format:
+        batches = _after_time_detection(state, batches, position[mapping.time], chunk_rows)
+    for batch in batches:
         parts.users.append(batch.column(position[mapping.user]))
         if mapping.session:
             parts.sessions.append(batch.column(position[mapping.session]))
@@ -664,7 +696,10 @@ def _reject_arrow_rows(state: ImportState, reader: SourceReader, bad: np.ndarray
                        no_event: np.ndarray, time_reasons: dict[int, str]) -> None:
     """Rejections for rows (indices) of the fast path, worded and quoted as ``_reject`` does."""
     lines = bad + reader.has_header + 1
-    frame = reader.parse_lines(lines)
+    try:
+        frame = reader.parse_lines(lines)
+    except ValueError as exc:       # a line that is not one record: the line numbers cannot be trusted
+        raise arrow_csv.NotSimple(str(exc)) from None
     reasons = np.array([time_reasons.get(int(row), "") for row in bad], dtype=object)
     times = ParsedTimes(ms=np.zeros(len(bad), dtype=np.int64), ok=reasons == "", reasons=reasons)
     _reject(state, frame, lines, no_user[bad], no_event[bad], times, reader)
@@ -902,8 +937,8 @@ def _write(project: Project, file_path: str, sha: str, reader: SourceReader, sta
     _write_user_keys(conn, state.users)
     if state.pseudonymize is not None and project.get_setting("pseudonym_key") is None:
         project.set_setting("pseudonym_key", state.pseudonymize.key.hex())
+    progress(1.0, state.read)     # the last chance to cancel: after the commit the import stands
     conn.execute("COMMIT")
-    progress(1.0, state.read)
 
 
 def _fill_raw_text(reader: SourceReader, rejections: list[Rejection]) -> None:

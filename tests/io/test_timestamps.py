@@ -68,6 +68,14 @@ def test_mixed_offsets_in_one_column_convert_to_utc():
         == [at_1145, at_1145 + HOUR, at_1145, at_1145]
 
 
+def test_an_offset_after_an_hour_alone_is_not_applied_twice():
+    # 10:00 at +02:00 is 08:00 UTC whatever the zone chosen for naive times; a date alone stays naive.
+    eight = MAR_1_2024 + 8 * HOUR
+    times = parse_times(pd.Series(["2024-03-01T10+02", "2024-03-01 10+02:00", "2024-03-01"]),
+                        timezone="Europe/Berlin")
+    assert times.ms.tolist() == [eight, eight, MAR_1_2024 - HOUR]      # Berlin is UTC+1 in March
+
+
 def test_slash_ymd_like_the_sepsis_log():
     assert detect_time_format(pd.Series(["2014/10/22 11:15:41.000"])).kind == "slash_ymd"
     # 2014-10-22 + 11:15:41 = 1_413_936_000_000 + 40_541_000
