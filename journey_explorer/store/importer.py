@@ -275,7 +275,8 @@ def _digest_and_lines(path: str) -> tuple[str, int | None]:
         for block in iter(lambda: handle.read(4 << 20), b""):
             digest.update(block)
             newlines += block.count(b"\n")
-            bare_cr += block.count(b"\r") - block.count(b"\r\n") - (last == b"\r" and block[:1] == b"\n")
+            if b"\r" in block or last == b"\r":        # LF-only files skip the CR counts
+                bare_cr += block.count(b"\r") - block.count(b"\r\n") - (last == b"\r" and block[:1] == b"\n")
             last = block[-1:]
     return digest.hexdigest(), None if bare_cr else newlines + (last not in (b"\n", b""))
 
