@@ -62,7 +62,7 @@ def _board_screenshot(app, window, path: Path) -> Path:
         for field, text in zip(("hypothesis", "observation", "action"), (hypothesis, observation, action)):
             window.board.note_edits[field].setPlainText(text)
         window.board.save_notes()
-    app.processEvents()
+    _settle(app, window.board.preview_runner)         # the selected pin is drawn on a worker thread
     window.grab().save(str(path))
     return path
 

@@ -55,6 +55,17 @@ class ViewRenderer:
 
     def draw(self, key: str, spec=None, filters: FilterState | None = None):
         """A computed, drawn view (hidden); ``spec`` None means the view's defaults."""
+        view = self.prepare(key, filters)
+        try:
+            view.draw_now(spec)
+        except BaseException:
+            self.discard(view)
+            raise
+        return view
+
+    def prepare(self, key: str, filters: FilterState | None = None):
+        """The view built and sized for a slide, not yet computed (``draw`` does both; the board
+        computes on a worker thread in between and finishes with ``finish_image``)."""
         from journey_explorer.charts.theme import PRESENTATION
         from journey_explorer.ui.views import VIEW_BY_KEY
         from journey_explorer.ui.widgets import stylesheet
@@ -66,12 +77,14 @@ class ViewRenderer:
         view.chart.resize(1280, 720)
         view.chart.show()
         self._views.append(view)
-        try:
-            view.draw_now(spec)
-        except BaseException:
-            self.discard(view)
-            raise
         return view
+
+    def finish_image(self, view, result, width: int = 1920, title: str | None = None):
+        """Draw a result computed for ``view`` and return the slide-shaped QImage."""
+        from journey_explorer.export.images import to_image
+        view.result = result
+        view.render(result)
+        return to_image(view.chart, view.caption(title), width)
 
     def export(self, key: str, path: str | Path, spec=None, filters: FilterState | None = None,
                width: int = 1920, title: str | None = None) -> Path:

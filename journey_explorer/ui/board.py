@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from journey_explorer.domain import JourneyError
 from journey_explorer.store.board import NOTE_FIELDS, Pin
 from journey_explorer.store.project import Project
+from journey_explorer.tasks import TaskRunner
 from journey_explorer.ui.widgets import Banner
 
 NOTE_PROMPTS = {"hypothesis": "What we expected", "observation": "What the data shows",
@@ -49,6 +50,11 @@ class BoardView(QWidget):
         self.explorer = explorer
         self.pins: list[Pin] = []
         self._previews: dict[tuple, QPixmap] = {}
+        self._jobs: dict[int, PinPreview] = {}                # previews being drawn, to release after
+        self._current_job: tuple | None = None                # (preview key, job) of the latest request
+        self.preview_runner = TaskRunner(self)
+        self.preview_runner.finished.connect(self._preview_ready)
+        self.preview_runner.failed.connect(self._preview_problem)
         self._pending: tuple | None = None      # (project path, pin id, notes) typed but not yet saved
         self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
         self._save_timer.timeout.connect(self.save_notes)
@@ -190,18 +196,50 @@ class BoardView(QWidget):
             self._fit_preview(self._shown)
 
     def _draw_preview(self, pin: Pin) -> None:
-        """The pin drawn from the current data (cached until the data or the pin changes)."""
+        """The pin drawn from the current data: the analysis on a worker thread (a big project must
+        not freeze the window), the picture here; cached until the data or the pin changes."""
         if self.explorer.log is None:
             return
         key = self._preview_key(pin)
-        if key not in self._previews:
-            try:
-                self._previews[key] = QPixmap.fromImage(render_pin(self.explorer, pin, PREVIEW_WIDTH))
-            except (JourneyError, KeyError, ValueError) as exc:
-                self.preview.setPixmap(QPixmap())
-                self.preview.setText(f"This pin cannot be drawn from the current data: {exc}")
-                return
-        self._fit_preview(pin)
+        if key in self._previews:
+            self._fit_preview(pin)
+            return
+        if self.preview_runner.busy and self._current_job is not None and self._current_job[0] == key:
+            return                  # already being drawn
+        self.preview.setPixmap(QPixmap())
+        self.preview.setText("Drawing the chart from the data…")
+        try:
+            job = PinPreview(self.explorer, pin, PREVIEW_WIDTH)
+        except (JourneyError, KeyError, ValueError) as exc:
+            self._preview_problem(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc))
+            return
+        self._jobs[id(job)] = job
+        self._current_job = (key, job)
+        self.preview_runner.start(job.compute)
+
+    def _preview_ready(self, result) -> None:
+        key, job = self._current_job
+        try:
+            self._previews[key] = QPixmap.fromImage(job.finish(result))
+        except (JourneyError, KeyError, ValueError) as exc:
+            self._preview_problem(str(exc))
+            return
+        finally:
+            self._close_jobs()
+        shown = getattr(self, "_shown", None)
+        if shown is not None and self._preview_key(shown) == key:
+            self._fit_preview(shown)
+
+    def _preview_problem(self, message: str) -> None:
+        self._close_jobs()
+        self.preview.setPixmap(QPixmap())
+        self.preview.setText(f"This pin cannot be drawn from the current data: {message}")
+
+    def _close_jobs(self) -> None:
+        """Release the hidden views of finished or superseded previews."""
+        for job in self._jobs.values():
+            job.close()
+        self._jobs.clear()
 
     def _fit_preview(self, pin: Pin) -> None:
         pixmap = self._previews.get(self._preview_key(pin))
@@ -314,14 +352,32 @@ class BoardView(QWidget):
         self.banner.show_info(f"Wrote {len(self.pins)} slides to {path}")
 
 
-def render_pin(explorer, pin: Pin, width: int):
-    """One pin as a slide-shaped QImage drawn from the explorer's current log."""
-    from journey_explorer.export.render import ViewRenderer
-    from journey_explorer.state.filters import FilterState
-    from journey_explorer.state.views import spec_from_dict
-    renderer = ViewRenderer(explorer.log, explorer.project_path)
-    try:
-        return renderer.image(pin.view, spec_from_dict(pin.view, pin.spec) if pin.spec else None,
-                              FilterState.from_dict(pin.filters) if pin.filters else None, width, title=pin.title)
-    finally:
-        renderer.close()
+class PinPreview:
+    """One pin drawn in two halves: the analysis (``compute``, any thread), then the picture
+    (``finish``, the GUI thread) -- the same views and numbers as exports and decks."""
+
+    def __init__(self, explorer, pin: Pin, width: int):
+        from journey_explorer.export.render import ViewRenderer
+        from journey_explorer.state.filters import FilterState
+        from journey_explorer.state.views import spec_from_dict
+        self.pin, self.width = pin, width
+        self.renderer = ViewRenderer(explorer.log, explorer.project_path)
+        try:
+            self.view = self.renderer.prepare(pin.view, FilterState.from_dict(pin.filters) if pin.filters else None)
+            spec = spec_from_dict(pin.view, pin.spec) if pin.spec else None
+            if spec is not None:
+                self.view.show_spec(spec)
+            self.spec = spec if spec is not None else self.view.current_spec(explorer.log)
+        except BaseException:
+            self.renderer.close()
+            raise
+
+    def compute(self, progress):
+        explorer = self.renderer.explorer
+        return self.view._task(explorer.log, explorer.filters, self.spec, progress)
+
+    def finish(self, result):
+        return self.renderer.finish_image(self.view, result, self.width, title=self.pin.title)
+
+    def close(self) -> None:
+        self.renderer.close()

@@ -157,3 +157,27 @@ def test_deck_keeps_a_slide_for_a_pin_that_cannot_be_drawn_and_fits_long_text(qa
     assert long_note.strip() in slides[2].notes_slide.notes_text_frame.text     # the speaker notes keep all
     handout = write_board(log, demo_project_path, pins, tmp_path / "b.pdf").read_bytes()
     assert len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", handout)) == 3
+
+
+def test_board_previews_compute_off_the_gui_thread_and_explain_failures(qtbot, window, project_copy, monkeypatch):
+    import threading
+
+    from journey_explorer.ui import board as board_module
+    threads = []
+    real = board_module.PinPreview.compute
+
+    def recording(self, progress):
+        threads.append(threading.current_thread() is threading.main_thread())
+        return real(self, progress)
+
+    monkeypatch.setattr(board_module.PinPreview, "compute", recording)
+    with Project.open(project_copy) as project:
+        project.board.add(Pin(view="funnel", title="Steps that exist", spec={"steps": ["Sign Up", "Subscription Paid"]}))
+        project.board.add(Pin(view="funnel", title="A renamed step", spec={"steps": ["Sign Up", "Gone Event"]}))
+    window.tabs.setCurrentWidget(window.board)
+    preview = window.board.preview
+    qtbot.waitUntil(lambda: preview.pixmap() is not None and not preview.pixmap().isNull(), timeout=30_000)
+    assert threads == [False]
+    window.board.list.setCurrentRow(1)
+    qtbot.waitUntil(lambda: "cannot be drawn" in preview.text(), timeout=30_000)
+    assert "Gone Event" in preview.text()
