@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QDate, Qt
-from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -87,6 +87,7 @@ class GroupRuleEdit(QUndoCommand):
         self.window.reload()
 
 
+EXPORT_WIDTHS = (1280, 1920, 2560, 3840)      # 16:9: HD, full HD (the default), QHD, 4K
 EXPORT_TYPES = {"PNG image (*.png)": ".png", "SVG vector (*.svg)": ".svg", "PDF (*.pdf)": ".pdf",
                 "CSV table (*.csv)": ".csv", "Excel table (*.xlsx)": ".xlsx"}
 
@@ -122,6 +123,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Export current view…", self.export_view, "Ctrl+E")
         self._action(file_menu, "&Copy chart", self.copy_chart, "Ctrl+Shift+C")
         self._action(file_menu, "&Pin chart to board", self.pin_current_view, "Ctrl+B")
+        self._build_width_menu(file_menu.addMenu("Export &width"))
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit_menu = self.menuBar().addMenu("&Edit")
@@ -135,6 +137,18 @@ class MainWindow(QMainWindow):
         self.presentation_action = self._action(view_menu, "&Presentation mode", self.toggle_presentation, "F11")
         self.presentation_action.setCheckable(True)
         self._fill_recent()
+
+    def _build_width_menu(self, menu) -> None:
+        """PNG and clipboard width, kept in the settings (vector and table exports do not depend on it)."""
+        group = QActionGroup(self)
+        for width in EXPORT_WIDTHS:
+            action = menu.addAction(f"{width} × {width * 9 // 16} px", lambda w=width: self._set_export_width(w))
+            action.setCheckable(True)
+            action.setChecked(width == self.settings.export_width)
+            group.addAction(action)
+
+    def _set_export_width(self, width: int) -> None:
+        self.settings.export_width = width
 
     def _action(self, menu, text, slot, shortcut=None) -> QAction:
         action = QAction(text, self)
@@ -356,7 +370,7 @@ class MainWindow(QMainWindow):
             path += EXPORT_TYPES[chosen] if chosen in EXPORT_TYPES else ".png"    # the type picked in the dialog
         if path:
             try:
-                self.export_to(view, path)
+                self.export_to(view, path, self.settings.export_width)
             except JourneyError as exc:
                 self.banner.show_error(str(exc))
                 return
@@ -383,7 +397,7 @@ class MainWindow(QMainWindow):
         spec, filters = view.current_state()
         renderer = ViewRenderer(self.explorer.log, self.project_path)
         try:
-            QGuiApplication.clipboard().setImage(renderer.image(view.key, spec, filters))
+            QGuiApplication.clipboard().setImage(renderer.image(view.key, spec, filters, self.settings.export_width))
         finally:
             renderer.close()
         self.banner.show_info(f"Copied the {view.title} chart to the clipboard")

@@ -22,6 +22,7 @@ class Settings:
     recent_projects: list[str] = field(default_factory=list)
     last_folder: str = ""
     window_geometry: str = ""          # base64 of QWidget.saveGeometry()
+    export_width: int = 1920           # pixels of exported and copied charts (16:9)
 
     def remember_project(self, path: str) -> None:
         path = str(Path(path).resolve())

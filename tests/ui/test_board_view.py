@@ -181,3 +181,19 @@ def test_board_previews_compute_off_the_gui_thread_and_explain_failures(qtbot, w
     window.board.list.setCurrentRow(1)
     qtbot.waitUntil(lambda: "cannot be drawn" in preview.text(), timeout=30_000)
     assert "Gone Event" in preview.text()
+
+
+def test_the_export_width_menu_sets_png_and_clipboard_width(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtGui import QGuiApplication, QImage
+    from PySide6.QtWidgets import QFileDialog
+    menu = next(a.menu() for a in window.menuBar().actions()[0].menu().actions() if a.menu()
+                and a.text() == "Export &width")
+    next(a for a in menu.actions() if a.text().startswith("1280")).trigger()
+    flows_view = show_view(qtbot, window, 1)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (str(tmp_path / "flows"), "PNG image (*.png)"))
+    window.export_view()
+    assert QImage(str(tmp_path / "flows.png")).width() == 1280        # and the suffix came from the type
+    window.copy_chart()
+    assert QGuiApplication.clipboard().image().width() == 1280
+    assert flows_view.result is not None
