@@ -96,17 +96,23 @@ def first_flows(log: EventLog, goal: str) -> Finding:
     result = flows.run(log, spec)
     codes, counts = np.unique(result.matrix, axis=0, return_counts=True)
     top = int(counts.argmax())
-    names = [result.labels[c] for c in codes[top] if result.labels[c] not in (flows.DROP_OFF, flows.OTHER)]
+    # The path as the Sankey shows it: events outside the top ones read "another event"; it stops
+    # where the users left.
+    steps = [result.labels[c] for c in codes[top]]
+    steps = steps[:steps.index(flows.DROP_OFF)] if flows.DROP_OFF in steps else steps
+    names = ["another event" if name == flows.OTHER else name for name in steps]
     ended = result.matrix[:, -1] == result.labels.index(flows.DROP_OFF) if flows.DROP_OFF in result.labels \
         else np.zeros(len(result.matrix), dtype=bool)
     starts = pd.Series([n["users"] for n in result.node_rows if n["step"] == 1],
                        index=[n["event"] for n in result.node_rows if n["step"] == 1])
+    then = " and then leave" if len(names) < spec.steps else ""
     text = (f"Most users start with {starts.idxmax()} ({pct(starts.max() / result.paths)}). "
-            f"The most common first {len(names)} steps are {' → '.join(names)}, "
+            f"The most common first {len(names)} steps are {' → '.join(names)}{then}, "
             f"taken by {int(counts[top]):,} users ({pct(counts[top] / result.paths)}); "
             f"{len(codes):,} different openings in all. "
             f"{pct(ended.mean())} of users stop within the first {spec.steps} events.")
-    return Finding("flows", f"How journeys start: {' → '.join(names[:3])}", spec, text)
+    named = [name for name in names if name != "another event"][:3]
+    return Finding("flows", f"How journeys start: {' → '.join(named)}", spec, text)
 
 
 def stuck_points(log: EventLog, goal: str) -> Finding:

@@ -94,3 +94,11 @@ def test_funnel_observation_says_all_steps_in_order(log):
     finding = narrative.goal_funnel(log, "pay")
     assert finding.observation.startswith(
         "40% of users who do visit complete all 4 steps in this order (visit → signup → setup → pay): 2 of 5.")
+
+
+def test_flows_finding_reads_the_top_path_as_drawn(log):
+    # Paths: a and b visit → signup → setup → pay; c starts with signup; d, e visit → setup → setup...
+    finding = narrative.first_flows(log, "pay")
+    assert "The most common first 4 steps are visit → signup → setup → pay and then leave, taken by 2 users (40%)" \
+        in finding.observation
+    assert finding.title == "How journeys start: visit → signup → setup"
