@@ -6,6 +6,7 @@ and the file that was there before stays as it was. Qt-free.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,16 @@ from typing import Iterator
 from journey_explorer.domain import JourneyError
 
 MIN_WIDTH, MAX_WIDTH = 320, 7680
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)                      # read once: the process' umask, as a plain open() would apply it
+
+
+def _mode_for(path: Path) -> int:
+    """The replaced file's permissions, or those a newly created file would get."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return 0o666 & ~_UMASK
 
 
 def check_width(width: int) -> int:
@@ -37,6 +48,7 @@ def atomic_output(path: str | Path) -> Iterator[Path]:
     temporary = Path(temporary)
     try:
         yield temporary
+        os.chmod(temporary, _mode_for(path))          # mkstemp makes files private (0600)
         os.replace(temporary, path)
     except OSError as exc:
         raise JourneyError(f"Cannot write {path}: {exc.strerror}") from None

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from journey_explorer.domain import JourneyError
+from journey_explorer.domain import JourneyError, ProjectBusy
 from journey_explorer.store.board import NOTE_FIELDS, Pin
 from journey_explorer.store.project import Project
 from journey_explorer.tasks import TaskRunner
@@ -54,8 +54,9 @@ class BoardView(QWidget):
         self._current_job: tuple | None = None                # (preview key, job) of the latest request
         self.preview_runner = TaskRunner(self)
         self.preview_runner.finished.connect(self._preview_ready)
-        self.preview_runner.failed.connect(self._preview_problem)
-        self._pending: tuple | None = None      # (project path, pin id, notes) typed but not yet saved
+        self.preview_runner.failed.connect(self._preview_failed)
+        self._pending: dict[tuple, dict] = {}    # (project path, pin id) -> notes typed, not yet saved
+        self._pins_path = None                    # the project self.pins were read from
         self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
         self._save_timer.timeout.connect(self.save_notes)
         self.banner = Banner()
@@ -141,6 +142,7 @@ class BoardView(QWidget):
         selected = self.selected_pin()
         with Project.open(path) as project:
             self.pins = project.board.pins()
+        self._pins_path = path              # notes typed on these pins belong to this project
         self.list.blockSignals(True)
         self.list.clear()
         for pin in self.pins:
@@ -204,14 +206,14 @@ class BoardView(QWidget):
         if key in self._previews:
             self._fit_preview(pin)
             return
-        if self.preview_runner.busy and self._current_job is not None and self._current_job[0] == key:
-            return                  # already being drawn
         self.preview.setPixmap(QPixmap())
         self.preview.setText("Drawing the chart from the data…")
+        if self.preview_runner.busy and self._current_job is not None and self._current_job[0] == key:
+            return                  # already being drawn
         try:
             job = PinPreview(self.explorer, pin, PREVIEW_WIDTH)
         except (JourneyError, KeyError, ValueError) as exc:
-            self._preview_problem(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc))
+            self._preview_problem(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc), key)
             return
         self._jobs[id(job)] = job
         self._current_job = (key, job)
@@ -221,25 +223,42 @@ class BoardView(QWidget):
         key, job = self._current_job
         try:
             self._previews[key] = QPixmap.fromImage(job.finish(result))
-        except (JourneyError, KeyError, ValueError) as exc:
-            self._preview_problem(str(exc))
+        except (JourneyError, KeyError, ValueError, RuntimeError) as exc:
+            self._preview_problem(str(exc), key)
             return
         finally:
             self._close_jobs()
-        shown = getattr(self, "_shown", None)
-        if shown is not None and self._preview_key(shown) == key:
-            self._fit_preview(shown)
+        if self._showing(key):
+            self._fit_preview(self._shown)
 
-    def _preview_problem(self, message: str) -> None:
+    def _preview_failed(self, message: str) -> None:
+        key = self._current_job[0] if self._current_job else None
         self._close_jobs()
-        self.preview.setPixmap(QPixmap())
-        self.preview.setText(f"This pin cannot be drawn from the current data: {message}")
+        self._preview_problem(message, key)
+
+    def _preview_problem(self, message: str, key) -> None:
+        if self._showing(key):              # a message about another pin would mislead
+            self.preview.setPixmap(QPixmap())
+            self.preview.setText(f"This pin cannot be drawn from the current data: {message}")
+
+    def _showing(self, key) -> bool:
+        shown = getattr(self, "_shown", None)
+        return shown is not None and self._preview_key(shown) == key
 
     def _close_jobs(self) -> None:
-        """Release the hidden views of finished or superseded previews."""
-        for job in self._jobs.values():
-            job.close()
-        self._jobs.clear()
+        """Release the hidden views of finished or superseded previews (not the one computing)."""
+        running = self._current_job[1] if self._current_job and self.preview_runner.busy else None
+        for job_id, job in list(self._jobs.items()):
+            if job is not running:
+                job.close()
+                del self._jobs[job_id]
+
+    def stop_previews(self) -> None:
+        """Before the window closes: no worker left drawing, no hidden view left behind."""
+        self.preview_runner.cancel()
+        self.preview_runner.wait(5000)
+        self._current_job = None
+        self._close_jobs()
 
     def _fit_preview(self, pin: Pin) -> None:
         pixmap = self._previews.get(self._preview_key(pin))
@@ -261,37 +280,42 @@ class BoardView(QWidget):
     def _notes_edited(self, *_) -> None:
         """Remember what was typed, for which pin of which project; save it shortly (debounced)."""
         pin = getattr(self, "_shown", None)
-        if pin is None:
+        if pin is None or self._pins_path is None:
             return
         notes = {field: edit.toPlainText() for field, edit in self.note_edits.items()}
         notes["title"] = self.title_edit.text().strip() or pin.title
-        self._pending = (self.explorer.project_path, pin.id, notes)
+        self._pending[(self._pins_path, pin.id)] = notes
         self._save_timer.start(SAVE_DELAY_MS)
 
-    def flush_pending_notes(self) -> None:
+    def flush_pending_notes(self, wait_seconds: float = 0.0) -> None:
         """Save typed notes now (before the pins, the selection or the project change)."""
         self._save_timer.stop()
-        if self._pending is not None:
-            self.save_notes()
+        if self._pending:
+            self.save_notes(wait_seconds)
 
-    def save_notes(self) -> bool:
-        """Write the pending notes; when the project is busy, keep them and try again shortly."""
-        if self._pending is None:
-            return True
-        path, pin_id, notes = self._pending
-        try:
-            with Project.open(path) as project:
-                project.board.set_notes(pin_id, **notes)
-        except (JourneyError, sqlite3.OperationalError) as exc:
-            self.banner.show_error(f"The notes are not saved yet ({exc}); trying again in a few seconds.")
-            self._save_timer.start(RETRY_DELAY_MS)
-            return False
-        self._pending = None
-        if self.banner.is_error:
+    def save_notes(self, wait_seconds: float = 0.0) -> bool:
+        """Write the pending notes. A busy project (an import in another window) is not waited for
+        beyond ``wait_seconds``: the notes stay pending and are tried again in a few seconds."""
+        for (path, pin_id), notes in list(self._pending.items()):
+            try:
+                with Project.open(path) as project:
+                    project.conn.execute(f"PRAGMA busy_timeout = {int(wait_seconds * 1000)}")
+                    project.board.set_notes(pin_id, **notes)
+            except (sqlite3.OperationalError, ProjectBusy):
+                self.banner.show_error("The notes are not saved yet: the project is busy (an import?). "
+                                       "Trying again in a few seconds.")
+                self._save_timer.start(RETRY_DELAY_MS)
+                return False
+            except JourneyError as exc:          # the pin or the project is gone: nothing to retry
+                self.banner.show_error(f"These notes could not be saved: {exc}")
+                del self._pending[(path, pin_id)]
+                continue
+            del self._pending[(path, pin_id)]
+            if path == self._pins_path:
+                self._show_saved(pin_id, notes)
+            self.changed.emit()
+        if self.banner.is_error and "busy" in self.banner.text():
             self.banner.hide()
-        if path == self.explorer.project_path:
-            self._show_saved(pin_id, notes)
-        self.changed.emit()
         return True
 
     def _show_saved(self, pin_id: int, notes: dict[str, str]) -> None:

@@ -452,7 +452,8 @@ class MainWindow(QMainWindow):
         self.apply_theme()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
-        self.board.flush_pending_notes()          # notes typed in the last moments are kept
+        self.board.flush_pending_notes(wait_seconds=2)   # notes typed in the last moments are kept
+        self.board.stop_previews()
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64()).decode()
         self.settings.presentation = False
         save_settings(self.settings)

@@ -197,3 +197,42 @@ def test_the_export_width_menu_sets_png_and_clipboard_width(qtbot, window, tmp_p
     window.copy_chart()
     assert QGuiApplication.clipboard().image().width() == 1280
     assert flows_view.result is not None
+
+
+def test_notes_typed_while_another_project_loads_stay_with_their_pin(qtbot, window, project_copy, tmp_path):
+    other = tmp_path / "other.journey"
+    shutil.copy(project_copy, other)
+    for path, title in ((project_copy, "Mine"), (other, "Theirs")):
+        with Project.open(path) as project:
+            project.board.add(Pin(view="flows", title=title))
+    window.tabs.setCurrentWidget(window.board)
+    qtbot.waitUntil(lambda: window.board.list.count() == 1)
+    window.open_project(other)                                   # loading starts; the old pins still show
+    window.board.note_edits["observation"].setPlainText("typed during the load")
+    window.board.flush_pending_notes()
+    qtbot.waitUntil(lambda: not window.loader.busy, timeout=30_000)
+    with Project.open(project_copy) as project:
+        assert [(p.title, p.observation) for p in project.board.pins()] == [("Mine", "typed during the load")]
+    with Project.open(other) as project:
+        assert [(p.title, p.observation) for p in project.board.pins()] == [("Theirs", "")]
+
+
+def test_notes_on_two_pins_typed_while_busy_are_all_saved_later(qtbot, window, project_copy):
+    import sqlite3
+    with Project.open(project_copy) as project:
+        for title in ("One", "Two"):
+            project.board.add(Pin(view="flows", title=title))
+    window.tabs.setCurrentWidget(window.board)
+    board = window.board
+    qtbot.waitUntil(lambda: board.list.count() == 2)
+    other = sqlite3.connect(project_copy, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    for row, text in ((0, "first"), (1, "second")):
+        board.list.setCurrentRow(row)                # switching flushes: the save fails, the notes wait
+        board.note_edits["action"].setPlainText(text)
+    board.list.setCurrentRow(0)
+    other.execute("ROLLBACK")
+    other.close()
+    board.flush_pending_notes()
+    with Project.open(project_copy) as project:
+        assert [(p.title, p.action) for p in project.board.pins()] == [("One", "first"), ("Two", "second")]

@@ -136,3 +136,17 @@ def test_exports_refuse_impossible_requests_with_a_reason(renderer, tmp_path, ou
     with pytest.raises(JourneyError, match=message):
         renderer.export("flows", tmp_path / out, width=width)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_exported_files_get_the_usual_permissions(renderer, tmp_path):
+    import os
+    import stat
+    umask = os.umask(0o022)
+    os.umask(umask)
+    new = renderer.export("lifecycle", tmp_path / "new.csv")
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~umask
+    existing = tmp_path / "shared.csv"
+    existing.write_text("old")
+    existing.chmod(0o664)
+    renderer.export("lifecycle", existing)
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o664
