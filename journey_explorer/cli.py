@@ -217,18 +217,26 @@ def run_export(args) -> int:
     if getattr(args, "breakdown", None) and Path(args.out).suffix.lower() not in (".csv", ".xlsx"):
         raise JourneyError("--breakdown gives a funnel per group: export it as a table (.csv or .xlsx); "
                            "the chart shows one funnel")
-    if module is None or any(getattr(args, name) is None for name in args.view_defaults_when_missing):
-        spec = None                     # the view's defaults, as on screen
-    else:
-        args.goal = goal
-        spec = module.spec_from_args(args, apply_filter(log, common))
     renderer = ViewRenderer(log, Path(args.project))
     try:
+        spec = None                     # the overview has no options of its own
+        if module is not None:
+            missing = [name for name in args.view_defaults_when_missing if getattr(args, name) is None]
+            if missing:                 # e.g. no --steps: the view's own choice, the other options kept
+                shown = renderer.default_spec(args.view, filters)
+                for name in missing:
+                    setattr(args, name, VIEW_DEFAULT_ARGUMENTS[name](shown))
+            args.goal = goal
+            spec = module.spec_from_args(args, apply_filter(log, common))
         path = renderer.export(args.view, args.out, spec, filters, args.width)
     finally:
         renderer.close()
     print(f"Wrote {path}")
     return 0
+
+
+# An option the analysis command requires, spelled from the Spec the view would choose by itself.
+VIEW_DEFAULT_ARGUMENTS = {"steps": lambda spec: ",".join(spec.steps), "event": lambda spec: spec.event}
 
 
 def run_report(args) -> int:

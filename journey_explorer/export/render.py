@@ -79,6 +79,14 @@ class ViewRenderer:
         self._views.append(view)
         return view
 
+    def default_spec(self, key: str, filters: FilterState | None = None):
+        """The analysis options the view chooses by itself for this data (e.g. a funnel's steps)."""
+        view = self.prepare(key, filters)
+        try:
+            return view.current_spec(self.explorer.log)
+        finally:
+            self.discard(view)
+
     def finish_image(self, view, result, width: int = 1920, title: str | None = None):
         """Draw a result computed for ``view`` and return the slide-shaped QImage."""
         from journey_explorer.export.images import to_image

@@ -105,3 +105,17 @@ def test_export_compare_with_vs_keeps_both_groups(demo_project_path, tmp_path, q
     assert main(["compare", str(demo_project_path), "--segment", "plan=Business", "--vs", "plan=Trial",
                  "--csv", str(tmp_path / "command.csv")]) == 0
     assert out.read_text() == (tmp_path / "command.csv").read_text()
+
+
+def test_export_keeps_the_options_given_when_the_view_chooses_the_steps(demo_project_path, tmp_path, qapp):
+    import pandas as pd
+    default, strict = tmp_path / "default.csv", tmp_path / "strict.csv"
+    assert main(["export", str(demo_project_path), "--view", "funnel", "--out", str(default)]) == 0
+    assert main(["export", str(demo_project_path), "--view", "funnel", "--window", "1h", "--order", "strict",
+                 "--out", str(strict)]) == 0
+    assert pd.read_csv(default)["event"].dropna().tolist() == pd.read_csv(strict)["event"].dropna().tolist()
+    assert pd.read_csv(strict)["users"].iloc[-1] < pd.read_csv(default)["users"].iloc[-1]
+    monthly = tmp_path / "monthly.csv"
+    assert main(["export", str(demo_project_path), "--view", "northstar", "--period", "month",
+                 "--out", str(monthly)]) == 0
+    assert len(pd.read_csv(monthly)) < 10                      # months, not weeks
