@@ -148,10 +148,12 @@ def _add_notes_box(slide, notes: dict[str, str], inches, pt, left, width) -> Non
     box = slide.shapes.add_textbox(left, inches(1.35), width, inches(5.7))
     frame = box.text_frame
     frame.word_wrap = True
-    body_points = notes_points(notes)
+    # What fits a 5.7 in tall box at 10-11 pt: ~900 characters beside a chart, ~3,000 across the slide.
+    fitted = within_budget(notes, 900 if width < inches(6) else 3000)
+    body_points = notes_points(fitted)
     first = True
     for key in ("problem",) + NOTE_FIELDS:
-        text = clean_text(shorten(notes.get(key, "").strip(), NOTE_LIMIT))
+        text = clean_text(fitted.get(key, ""))
         if not text:
             continue
         heading = frame.paragraphs[0] if first else frame.add_paragraph()
@@ -167,7 +169,7 @@ def _add_notes_box(slide, notes: dict[str, str], inches, pt, left, width) -> Non
 
 # --- text that fits ---------------------------------------------------------------------------------
 
-TITLE_LIMIT, NOTE_LIMIT = 140, 700          # characters shown on a slide (speaker notes keep all)
+TITLE_LIMIT = 140          # characters of a slide title (the speaker notes keep every note whole)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -195,8 +197,27 @@ def title_points(title: str) -> int:
 
 def notes_points(notes: dict[str, str]) -> int:
     """12 pt, down to 10 pt when the notes together are long."""
-    total = sum(len(min(text, text[:NOTE_LIMIT], key=len)) for text in notes.values())
-    return 12 if total <= 650 else 11 if total <= 1000 else 10
+    total = sum(len(text) for text in notes.values())
+    return 12 if total <= 500 else 11 if total <= 750 else 10
+
+
+def within_budget(notes: dict[str, str], budget: int) -> dict[str, str]:
+    """The notes, stripped, the long ones cut at a word so that together they stay within ``budget``
+    characters (each keeps at least a short opening); short notes are never cut.
+
+    >>> fitted = within_budget({"hypothesis": "short", "observation": "word " * 100}, 120)
+    >>> fitted["hypothesis"], len(fitted["observation"]) <= 115
+    ('short', True)
+    """
+    texts = {key: text.strip() for key, text in notes.items() if text and text.strip()}
+    total = sum(len(text) for text in texts.values())
+    if total <= budget:
+        return texts
+    room = budget - sum(len(t) for t in texts.values() if len(t) <= budget // max(len(texts), 1))
+    long = {k: t for k, t in texts.items() if len(t) > budget // max(len(texts), 1)}
+    long_total = sum(len(t) for t in long.values())
+    return {key: shorten(text, max(80, room * len(text) // long_total)) if key in long else text
+            for key, text in texts.items()}
 
 
 # --- PDF handout -----------------------------------------------------------------------------------
