@@ -17,6 +17,8 @@ from journey_explorer.domain import JourneyError
 
 FUNNEL_MIN_REACH = 0.5     # funnel steps: events at least half of the successful users did
 FUNNEL_MAX_STEPS = 5
+MIN_RETENTION_WEEKS = 4    # fewer weeks of history cannot show a curve flattening
+MIN_TREND_WEEKS = 8        # the north star's first-four vs last-four comparison needs this many full weeks
 
 
 @dataclass
@@ -36,6 +38,15 @@ def pct(share: float) -> str:
     return f"{share:.1%}" if 0 < abs(share) < 0.01 else f"{share:.0%}"
 
 
+def plural(count: int, word: str) -> str:
+    """ "1 week", "3 weeks" (numbers with thousands separators).
+
+    >>> plural(1, "week"), plural(1200, "user")
+    ('1 week', '1,200 users')
+    """
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
 def guess_goal(log: EventLog) -> str:
     """Without a stored goal: the event that most often ends a path (a process' completion), among
     the events some paths never reach (a goal everyone reaches separates no one)."""
@@ -44,7 +55,7 @@ def guess_goal(log: EventLog) -> str:
     counts = np.bincount(log.event[ends], minlength=len(log.event_names)).astype(float)
     reach = distinct_count(log.event, log.user, len(log.event_names))      # users per event type
     separating = reach < log.paths_count
-    if separating.any():
+    if (counts * separating).max() > 0:           # some event that not everyone reaches ends paths
         counts[~separating] = -1
     return log.event_names[int(counts.argmax())]
 
@@ -85,8 +96,9 @@ def overview(log: EventLog, goal: str) -> Finding:
     first = pd.Timestamp(int(log.ts.min()), unit="ms").date()
     last = pd.Timestamp(int(log.ts.max()), unit="ms").date()
     per_user = len(log) / max(users, 1)
-    text = (f"{users:,} users did {len(log):,} events ({per_user:.1f} per user) of {len(log.event_names)} kinds "
-            f"between {first} and {last}. {reached:,} of them ({reached / max(users, 1):.1%}) reached {goal}.")
+    text = (f"{plural(users, 'user')} did {plural(len(log), 'event')} ({per_user:.1f} per user) of "
+            f"{len(log.event_names)} kind{'' if len(log.event_names) == 1 else 's'} between {first} and {last}. "
+            f"{reached:,} of them ({reached / max(users, 1):.1%}) reached {goal}.")
     # One decimal, as the Overview's tile shows it.
     return Finding("overview", f"{reached / max(users, 1):.1%} of users reach {goal}", None, text)
 
@@ -107,9 +119,9 @@ def first_flows(log: EventLog, goal: str) -> Finding:
                        index=[n["event"] for n in result.node_rows if n["step"] == 1])
     then = " and then leave" if len(names) < spec.steps else ""
     text = (f"Most users start with {starts.idxmax()} ({pct(starts.max() / result.paths)}). "
-            f"The most common first {len(names)} steps are {' → '.join(names)}{then}, "
-            f"taken by {int(counts[top]):,} users ({pct(counts[top] / result.paths)}); "
-            f"{len(codes):,} different openings in all. "
+            f"The most common {_first_steps(len(names))} {' → '.join(names)}{then}, "
+            f"taken by {plural(int(counts[top]), 'user')} ({pct(counts[top] / result.paths)}); "
+            f"{plural(len(codes), 'different opening')} in all. "
             f"{pct(ended.mean())} of users stop within the first {spec.steps} events.")
     named = [name for name in names if name != "another event"][:3]
     return Finding("flows", f"How journeys start: {' → '.join(named)}", spec, text)
@@ -118,7 +130,9 @@ def first_flows(log: EventLog, goal: str) -> Finding:
 def stuck_points(log: EventLog, goal: str) -> Finding:
     spec = stuck.Spec(goal=goal)
     result = stuck.run(log, spec)
-    if result.table.empty:
+    if result.successful >= result.paths:
+        raise JourneyError(f"every user reaches {goal}, so no one is stuck on the way")
+    if result.table.empty or result.table["exit_rate"].iloc[0] <= result.baseline_exit_rate:
         return Finding("stuck", "No stuck points stand out", spec, "No event type holds users back measurably.")
     worst = result.table.iloc[0]
     text = (f"{worst['event']} is where users get stuck most: {pct(worst['exit_rate'])} of the "
@@ -166,8 +180,8 @@ def goal_funnel(log: EventLog, goal: str) -> Finding:
     # The funnel asks for every milestone in this order, so it can be stricter than "reached the goal".
     text = (f"{pct(overall)} of users who do {table['event'].iloc[0]} complete all {len(steps)} steps in this "
             f"order ({' → '.join(steps)}): {int(table['users'].iloc[-1]):,} of {int(table['users'].iloc[0]):,}. "
-            f"The biggest loss is from {before} to {worst['event']}: {int(worst['lost']):,} users "
-            f"({pct(1 - worst['conversion_from_previous'])}) do not continue.")
+            f"The biggest loss is from {before} to {worst['event']}: {plural(int(worst['lost']), 'user')} "
+            f"({pct(1 - worst['conversion_from_previous'])}) did not continue.")
     seconds = table["median_seconds_to_convert"].iloc[-1]
     if pd.notna(seconds):
         text += f" Those who convert take a median of {_duration(float(seconds))} for the last step."
@@ -185,9 +199,18 @@ def goal_funnel_steps(log: EventLog, goal: str) -> list[str]:
     goal_pos = firsts[firsts["event"] == goal_code].set_index("user")["pos"]
     firsts = firsts[firsts["pos"] < firsts["user"].map(goal_pos)]            # before their goal only
     summary = firsts.groupby("event").agg(users=("user", "size"), median=("pos", "median"))
-    common = summary[summary["users"] >= FUNNEL_MIN_REACH * max(len(successful), 1)]
-    chosen = common.sort_values("users", ascending=False).head(FUNNEL_MAX_STEPS - 1).sort_values("median")
-    return [log.event_names[int(code)] for code in chosen.index] + [goal]
+    needed = FUNNEL_MIN_REACH * max(len(successful), 1)
+    common = summary[summary["users"] >= needed].sort_values("users", ascending=False)
+    # Milestones most successful users did *together*: alternatives (half search, half browse) would
+    # make a funnel nobody completes.
+    users_of = {code: set(group) for code, group in firsts.groupby("event")["user"]}
+    together, chosen = set(successful.tolist()), []
+    for code in common.index:
+        if len(together & users_of[code]) >= needed and len(chosen) < FUNNEL_MAX_STEPS - 1:
+            together &= users_of[code]
+            chosen.append(code)
+    ordered = summary.loc[chosen].sort_values("median").index
+    return [log.event_names[int(code)] for code in ordered] + [goal]
 
 
 def retention_finding(log: EventLog, goal: str) -> Finding:
@@ -198,8 +221,12 @@ def retention_finding(log: EventLog, goal: str) -> Finding:
     text = result.readout
     if pd.notna(week1):
         text += f" {pct(week1)} of users come back in the week after their first."
-    headline = (f"Retention flattens at {pct(result.plateau)} from week {result.flattens_at}"
-                if result.flattens_at is not None and result.plateau is not None else "Retention keeps falling")
+    if result.flattens_at is not None and result.plateau is not None:
+        headline = f"Retention flattens at {pct(result.plateau)} from week {result.flattens_at}"
+    elif len(curve) < MIN_RETENTION_WEEKS:
+        headline = "Too little history to judge retention"
+    else:
+        headline = "Retention keeps falling"
     return Finding("retention", headline, spec, text)
 
 
@@ -211,10 +238,10 @@ def lifecycle_finding(log: EventLog, goal: str) -> Finding:
     recent = full.tail(4)
     ratio = (recent["new"].sum() + recent["resurrected"].sum()) / max(-recent["dormant"].sum(), 1)
     trend = "growing" if ratio > 1.05 else "shrinking" if ratio < 0.95 else "holding steady"
-    text = (f"In the week of {latest['period']}, {int(latest['active']):,} users were active: "
+    text = (f"In the week of {latest['period']}: {plural(int(latest['active']), 'active user')}, "
             f"{int(latest['new']):,} new, {int(latest['returning']):,} returning and "
             f"{int(latest['resurrected']):,} back after a break, while {int(-latest['dormant']):,} went dormant. "
-            f"Over the last {len(recent)} weeks, {ratio:.2f} users arrived or came back for each one lost "
+            f"Over the last {plural(len(recent), 'week')}, {ratio:.2f} users arrived or came back for each one lost "
             f"(quick ratio): the active base is {trend}.")
     return Finding("lifecycle", f"The active base is {trend} (quick ratio {ratio:.2f})", spec, text)
 
@@ -223,17 +250,26 @@ def north_star(log: EventLog, goal: str) -> Finding:
     spec = northstar.Spec(event=goal, period="week")
     table = northstar.run(log, spec).table
     metric = table.set_index("period")["metric"]
-    full = metric.iloc[1:-1] if len(metric) > 2 else metric       # the first and last weeks are partial
+    trimmed = len(metric) > 2
+    full = metric.iloc[1:-1] if trimmed else metric       # the first and last weeks are partial
     peak_period, peak = full.idxmax(), int(full.max())
-    recent, earlier = full.tail(4).mean(), full.head(4).mean()
-    change = (recent - earlier) / earlier if earlier else 0.0
-    text = (f"North star: users doing {goal} per week (full weeks only). It peaked at {peak:,} in the week of "
-            f"{peak_period}. The last four weeks averaged {recent:,.0f}, {pct(abs(change))} "
-            f"{'above' if change >= 0 else 'below'} the first four ({earlier:,.0f}).")
+    text = (f"North star: users doing {goal} per week{' (full weeks only)' if trimmed else ''}. It peaked at "
+            f"{peak:,} in the week of {peak_period}.")
+    if len(full) >= MIN_TREND_WEEKS:
+        recent, earlier = full.tail(4).mean(), full.head(4).mean()
+        change = (recent - earlier) / earlier if earlier else 0.0
+        text += (f" The last four weeks averaged {recent:,.0f}, {pct(abs(change))} "
+                 f"{'above' if change >= 0 else 'below'} the first four ({earlier:,.0f}).")
+    else:
+        text += f" {plural(len(full), 'week')} of data {'is' if len(full) == 1 else 'are'} too few to tell a trend."
     quiet = _trailing_zeros(full.to_numpy())
     if quiet:
-        text += f" No one did {goal} in the last {quiet} full week{'s' if quiet > 1 else ''} of the data."
+        text += f" No one did {goal} in the last {plural(quiet, 'full week')} of the data."
     return Finding("northstar", f"{goal} per week peaked at {peak:,}", spec, text)
+
+
+def _first_steps(count: int) -> str:
+    return "first step is" if count == 1 else f"first {count} steps are"
 
 
 def _trailing_zeros(values: np.ndarray) -> int:

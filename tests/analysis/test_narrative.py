@@ -44,7 +44,7 @@ def test_funnel_finding_names_the_biggest_loss(log):
     finding = narrative.goal_funnel(log, "pay")
     assert finding.spec.steps == ("visit", "signup", "setup", "pay")
     # Sequential: all 5 visit; a and b sign up after visiting (c signed up before): 2 of 5 continue.
-    assert "The biggest loss is from visit to signup: 3 users (60%) do not continue" in finding.observation
+    assert "The biggest loss is from visit to signup: 3 users (60%) did not continue" in finding.observation
 
 
 def test_stuck_finding_points_at_the_loop(log):
@@ -102,3 +102,21 @@ def test_flows_finding_reads_the_top_path_as_drawn(log):
     assert "The most common first 4 steps are visit → signup → setup → pay and then leave, taken by 2 users (40%)" \
         in finding.observation
     assert finding.title == "How journeys start: visit → signup → setup"
+
+
+def test_a_funnel_is_built_from_milestones_users_did_together():
+    # Half the buyers search, half browse: a funnel needing both would show 0% completing.
+    rows = [("a", "open", 0), ("a", "search", 1), ("a", "buy", 2), ("b", "open", 0), ("b", "browse", 1),
+            ("b", "buy", 2), ("c", "open", 0), ("c", "leave", 1), ("d", "open", 0), ("d", "leave", 1)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    steps = narrative.goal_funnel_steps(log, "buy")
+    assert steps[0] == "open" and steps[-1] == "buy" and len(steps) == 3        # one of search/browse, not both
+    assert narrative.goal_funnel(log, "buy").title == "25% complete the 3 steps to buy"       # 1 of the 4 openers
+
+
+def test_short_histories_say_so_instead_of_inventing_trends(log):
+    north = narrative.north_star(log, "pay")
+    assert "too few to tell a trend" in north.observation and "first four" not in north.observation
+    assert narrative.retention_finding(log, "pay").title == "Too little history to judge retention"
+    one = EventLog.from_frame(pd.DataFrame([("a", "open", 0), ("a", "buy", 1)], columns=["user", "event", "time"]))
+    assert narrative.first_flows(one, "buy").observation.split("; ")[0].endswith("taken by 1 user (100%)")
