@@ -48,17 +48,27 @@ def _add_import(commands) -> None:
     cmd.add_argument("project")
     cmd.add_argument("file")
     cmd.add_argument("--format", choices=FORMATS, default="auto")
-    cmd.add_argument("--user", help="column holding the user id")
-    cmd.add_argument("--event", help="column holding the event name")
-    cmd.add_argument("--time", help="column holding the timestamp")
-    cmd.add_argument("--session", help="column holding a session id")
-    cmd.add_argument("--time-format", help="strptime pattern, or epoch_s / epoch_ms / epoch_us")
-    cmd.add_argument("--timezone", default="UTC", help="zone of times without an offset (default UTC)")
-    cmd.add_argument("--date-order", choices=("dmy", "mdy"), help="resolve dates like 03/04/2024")
+    _add_column_arguments(cmd)
     cmd.add_argument("--sheet", help="Excel sheet to read (default: the first)")
     cmd.add_argument("--pseudonymize", action="store_true", help="replace user ids with a keyed hash")
     cmd.add_argument("--drop-columns", default="", help="comma-separated columns not to import")
     cmd.add_argument("--json", action="store_true", help="print one JSON line")
+
+
+def _add_column_arguments(cmd) -> None:
+    """How to read an event file's columns and times (import, and report on a FILE)."""
+    cmd.add_argument("--user", help="column holding the user id (default: guessed)")
+    cmd.add_argument("--event", help="column holding the event name (default: guessed)")
+    cmd.add_argument("--time", help="column holding the timestamp (default: guessed)")
+    cmd.add_argument("--session", help="column holding a session id")
+    cmd.add_argument("--time-format", help="strptime pattern, or epoch_s / epoch_ms / epoch_us")
+    cmd.add_argument("--timezone", default="UTC", help="zone of times without an offset (default UTC)")
+    cmd.add_argument("--date-order", choices=("dmy", "mdy"), help="resolve dates like 03/04/2024")
+
+
+def _column_options(args, **more) -> ImportOptions:
+    return ImportOptions(user=args.user, event=args.event, time=args.time, session=args.session,
+                         time_format=args.time_format, timezone=args.timezone, date_order=args.date_order, **more)
 
 
 def _add_analysis(commands, name: str) -> None:
@@ -113,12 +123,7 @@ def _add_report(commands) -> None:
                     "and the north star, each slide with its findings in words. A file is imported into a "
                     "temporary project first.")
     cmd.add_argument("source", metavar="PROJECT|FILE")
-    for option, text in (("--user", "user"), ("--event", "event name"), ("--time", "timestamp"),
-                         ("--session", "session id")):
-        cmd.add_argument(option, help=f"for a FILE: the column holding the {text} (default: guessed)")
-    cmd.add_argument("--time-format", help="for a FILE: strptime pattern, or epoch_s / epoch_ms / epoch_us")
-    cmd.add_argument("--timezone", default="UTC", help="for a FILE: zone of times without an offset")
-    cmd.add_argument("--date-order", choices=("dmy", "mdy"), help="for a FILE: resolve dates like 03/04/2024")
+    _add_column_arguments(cmd.add_argument_group("reading a FILE"))
     cmd.add_argument("--goal", help="the goal event (default: the project's, else the most common last event)")
     cmd.add_argument("--out", help="deck.pptx or handout.pdf (default: NAME-report.pptx here)")
     cmd.add_argument("--json", action="store_true", help="print the slides' titles and findings as JSON")
@@ -129,11 +134,8 @@ def _add_report(commands) -> None:
 
 def run_import(args) -> int:
     from journey_explorer.store.importer import import_file
-    options = ImportOptions(
-        format=args.format, user=args.user, event=args.event, time=args.time, session=args.session,
-        time_format=args.time_format, timezone=args.timezone, date_order=args.date_order,
-        pseudonymize=args.pseudonymize, sheet=args.sheet,
-        drop_columns=tuple(c.strip() for c in args.drop_columns.split(",") if c.strip()))
+    options = _column_options(args, format=args.format, pseudonymize=args.pseudonymize, sheet=args.sheet,
+                              drop_columns=tuple(c.strip() for c in args.drop_columns.split(",") if c.strip()))
     summary = import_file(args.project, args.file, options)
     if args.json:
         print(json.dumps(summary.to_json_dict(), ensure_ascii=False))
@@ -242,9 +244,7 @@ VIEW_DEFAULT_ARGUMENTS = {"steps": lambda spec: ",".join(spec.steps), "event": l
 def run_report(args) -> int:
     from journey_explorer.export.report import write_report
     out = args.out or f"{Path(args.source).stem}-report.pptx"
-    options = ImportOptions(user=args.user, event=args.event, time=args.time, session=args.session,
-                            time_format=args.time_format, timezone=args.timezone, date_order=args.date_order)
-    report = write_report(args.source, out, args.goal, options)
+    report = write_report(args.source, out, args.goal, _column_options(args))
     if args.json:
         print(json.dumps({"out": str(report.path), "goal": report.goal, "goal_guessed": report.goal_guessed,
                           "slides": report.slides}, ensure_ascii=False))

@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QPainterPath, QPen
 
-from journey_explorer.charts.theme import FAILURE, NEUTRAL, OKABE_ITO, SUCCESS, Theme, style_plot
+from journey_explorer.charts.theme import FAILURE, NEUTRAL, OKABE_ITO, SUCCESS, Theme, style_plot, widest
 
 
 def _reset(plot: pg.PlotWidget, theme: Theme) -> pg.PlotItem:
@@ -45,21 +45,17 @@ def axis_label(plot: pg.PlotWidget | pg.PlotItem, side: str, text: str, theme: T
 
 def category_ticks(plot: pg.PlotWidget, xs: np.ndarray, labels: list[str], theme: Theme) -> list:
     """Every k-th label, k chosen so that the labels do not overlap at the plot's current width."""
-    from PySide6.QtGui import QFontMetrics
     if not len(labels):
         return []
-    widest = max(QFontMetrics(theme.font()).horizontalAdvance(str(label)) for label in labels) + 24
     room = max(plot.width() - 80, 200)                      # minus the left axis
-    every = max(1, math.ceil(len(labels) * widest / room))
+    every = max(1, math.ceil(len(labels) * (widest(labels, theme.font()) + 24) / room))
     return [(x, label) for i, (x, label) in enumerate(zip(xs, labels)) if i % every == 0]
 
 
 def _cell_text_fits(plot: pg.PlotWidget, cols: int, sample: str, row_labels: list[str], theme: Theme) -> bool:
     """Whether a value like ``sample`` fits inside one heatmap cell at the plot's current width."""
-    from PySide6.QtGui import QFontMetrics
-    axis = max((QFontMetrics(theme.font()).horizontalAdvance(str(r)) for r in row_labels), default=0) + 30
-    cell = (max(plot.width(), 200) - axis) / max(cols, 1)
-    return QFontMetrics(theme.font(0.8)).horizontalAdvance(sample) + 6 <= cell
+    cell = (max(plot.width(), 200) - widest(row_labels, theme.font()) - 30) / max(cols, 1)
+    return widest([sample], theme.font(0.8)) + 6 <= cell
 
 
 def ranked_bars(plot: pg.PlotWidget, labels: list[str], values: list[float], theme: Theme,
@@ -106,9 +102,8 @@ def _reach_with_labels(plot: pg.PlotWidget, longest: float, texts: list[str], ro
                        theme: Theme) -> float:
     """Half-width of a symmetric x range that fits the longest bar plus its value label, at the plot's
     current width: reach = longest + label width in data units, solved for reach."""
-    from PySide6.QtGui import QFontMetrics
-    label = max((QFontMetrics(theme.font(0.9)).horizontalAdvance(t) for t in texts), default=0) + 12
-    axis = max((QFontMetrics(theme.font()).horizontalAdvance(str(r)) for r in row_labels), default=0) + 30
+    label = widest(texts, theme.font(0.9)) + 12
+    axis = widest(row_labels, theme.font()) + 30
     pixels = max(plot.width() - axis, 4 * label, 1)
     return max(longest / max(1 - 2 * label / pixels, 0.25), longest * 1.15)
 

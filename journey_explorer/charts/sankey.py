@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPicture, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem
 
-from journey_explorer.charts.theme import FAILURE, LIGHT, NEUTRAL, SUCCESS, Theme, category_colour
+from journey_explorer.charts.theme import FAILURE, LIGHT, NEUTRAL, SUCCESS, Theme, category_colour, widest
 
 NODE_WIDTH = 0.12          # in step units
 LABEL_SCALE = 0.95         # node labels, relative to the theme's type
@@ -298,14 +298,12 @@ class SankeyWidget(pg.PlotWidget):
 
     def _label_room(self, layout: SankeyLayout, span: float) -> float:
         """Data units to keep right of the last column so its labels fit at the current width."""
-        from PySide6.QtGui import QFontMetrics
         last = max(layout.steps, default=1)
-        metrics = QFontMetrics(self.theme.font(LABEL_SCALE))
-        widest = max((metrics.horizontalAdvance(line) for b in layout.boxes if b.step == last
-                      for line in (b.event, f"{b.users:,} · 100%")), default=0) + 16
-        pixels = max(self.width() - 40, 2 * widest)        # axis-free plot: nearly the whole widget
-        # Solve room / (span + room) = widest / pixels for the room in data units.
-        return max(0.3, widest * span / (pixels - widest))
+        labels = [line for b in layout.boxes if b.step == last for line in (b.event, f"{b.users:,} · 100%")]
+        widest_label = widest(labels, self.theme.font(LABEL_SCALE)) + 16
+        pixels = max(self.width() - 40, 2 * widest_label)        # axis-free plot: nearly the whole widget
+        # Solve room / (span + room) = widest_label / pixels for the room in data units.
+        return max(0.3, widest_label * span / (pixels - widest_label))
 
     def _tooltip(self, text: str) -> None:
         self.setToolTip(text)

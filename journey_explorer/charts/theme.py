@@ -38,6 +38,12 @@ THEMES = {t.name: t for t in (LIGHT, DARK, PRESENTATION)}
 pg.setConfigOptions(antialias=True)
 
 
+def widest(texts, font: QFont) -> int:
+    """Pixel width of the widest of ``texts`` in ``font`` (0 for none): room to keep for labels."""
+    metrics = QFontMetrics(font)
+    return max((metrics.horizontalAdvance(str(text)) for text in texts), default=0)
+
+
 def category_colour(index: int) -> QColor:
     return QColor(OKABE_ITO[index % len(OKABE_ITO)])
 

@@ -15,6 +15,8 @@ from typing import Iterator
 from journey_explorer.domain import JourneyError
 
 MIN_WIDTH, MAX_WIDTH = 320, 7680
+IMAGE_SUFFIXES = (".png", ".svg", ".pdf")      # a chart
+TABLE_SUFFIXES = (".csv", ".xlsx")             # the numbers behind it
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)                      # read once: the process' umask, as a plain open() would apply it
 

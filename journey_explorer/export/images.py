@@ -17,7 +17,6 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QWidget
 from journey_explorer.domain import JourneyError
 from journey_explorer.export.files import atomic_output, check_width
 
-IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
 SLIDE_WIDTH_INCHES = 13.333
 
 

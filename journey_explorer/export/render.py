@@ -12,10 +12,8 @@ from pathlib import Path
 
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
+from journey_explorer.export.files import IMAGE_SUFFIXES, TABLE_SUFFIXES
 from journey_explorer.state.filters import FilterState
-
-TABLE_SUFFIXES = (".csv", ".xlsx")
-IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
 
 
 def ensure_qt_app():
