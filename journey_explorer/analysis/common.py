@@ -71,7 +71,8 @@ def to_ms(text: str) -> int:
 def subset(log: EventLog, keep: np.ndarray) -> EventLog:
     """The log restricted to events where ``keep`` is True (codes and names unchanged)."""
     return replace(log, user=log.user[keep], event=log.event[keep], ts=log.ts[keep],
-                   session=log.session[keep])
+                   session=log.session[keep],
+                   event_properties={name: column.take(keep) for name, column in log.event_properties.items()})
 
 
 def apply_filter(log: EventLog, flt: CommonFilter) -> EventLog:

@@ -5,8 +5,8 @@ contiguous slice and a directly-follows count is one ``bincount``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
@@ -14,6 +14,32 @@ if TYPE_CHECKING:      # pandas is imported lazily: loading a log for the graph 
     import pandas as pd
 
 DEFAULT_SESSION_GAP_MS = 30 * 60 * 1000
+MISSING = -1      # property code of an event that does not carry the property
+
+
+@dataclass(frozen=True, eq=False)
+class PropertyColumn:
+    """One event property, dictionary-encoded and aligned with the log's event arrays.
+
+    ``codes``: int32, one per event (same order as ``EventLog.ts``); ``MISSING`` (-1) where the event
+    does not carry the property. ``values``: object array of the distinct values, indexed by code; a
+    value keeps its type (str, int, float, bool), so numbers stay numbers.
+
+    >>> column = PropertyColumn(np.array([0, -1, 1], dtype=np.int32), np.array(["ios", "web"], dtype=object))
+    >>> column.value_at(2), column.value_at(1)
+    ('web', None)
+    """
+
+    codes: np.ndarray
+    values: np.ndarray
+
+    def value_at(self, position: int):
+        code = int(self.codes[position])
+        return None if code == MISSING else self.values[code]
+
+    def take(self, keep) -> "PropertyColumn":
+        """The column for a subset of events (a boolean mask or an index array); values unchanged."""
+        return PropertyColumn(self.codes[keep], self.values)
 
 
 @dataclass(frozen=True, eq=False)
@@ -25,6 +51,8 @@ class EventLog:
     ``ts``: int64 UTC milliseconds, non-decreasing within a user (ties keep file order).
     ``session``: int64 global session index, non-decreasing; a new value starts each session.
     ``user_properties``: one row per user code (index = code), columns = user properties.
+    ``event_properties``: every other column of the source, per event (name -> ``PropertyColumn``);
+    nested vendor fields carry dotted names (``traits.plan``). Empty when loaded without properties.
     """
 
     user: np.ndarray
@@ -35,6 +63,7 @@ class EventLog:
     user_keys: np.ndarray
     user_properties: pd.DataFrame | None = None     # None: loaded without properties
     default_goal: str | None = None
+    event_properties: Mapping[str, PropertyColumn] = field(default_factory=dict)
 
     # --- construction -------------------------------------------------------------------------
 
