@@ -116,6 +116,7 @@ class ImportSummary:
     personal_data_columns: list[str] = field(default_factory=list)
     dropped_columns: list[str] = field(default_factory=list)
     pseudonymized: bool = False
+    duplicate_lines: list[int] = field(default_factory=list)   # skipped rows (first 1000; all in the project)
 
     def to_json_dict(self) -> dict[str, Any]:
         """The one-line JSON the CLI prints (the documented keys first)."""

@@ -68,7 +68,10 @@ def test_basic_import_counts_and_times(tmp_path):
     assert log.ts[log.user == u2].tolist() == [1704103200000, 1704186000000]
     names = [log.event_names[e] for e in log.event[log.user == list(log.user_keys).index("u1")]]
     assert names == ["signup", "login", "purchase"]
-    assert json.loads(rows[0][0]) == {"plan": "free"}
+    # the extra column is an event property (the fast path keeps no per-row JSON copy)
+    plan = log.event_properties["plan"]
+    assert [plan.value_at(i) for i in np.flatnonzero(log.user == list(log.user_keys).index("u1"))][0] == "free"
+    assert rows[0][0] is None or json.loads(rows[0][0]) == {"plan": "free"}
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
@@ -272,7 +275,7 @@ def test_drop_columns_and_personal_data_flags(tmp_path):
     summary = import_file(project, write(tmp_path, "a.csv", text), ImportOptions(drop_columns=("email",)))
     assert summary.personal_data_columns == ["ip_address"]
     with Project.open(project) as p:
-        props = json.loads(p.conn.execute("SELECT properties FROM events").fetchone()[0])
+        props = {name: column.value_at(0) for name, column in p.load_event_log().event_properties.items()}
     assert props == {"ip_address": "10.0.0.1", "plan": "free"}
     with pytest.raises(InputError, match="nosuch"):
         import_file(tmp_path / "q.journey", tmp_path / "a.csv", ImportOptions(drop_columns=("nosuch",)))

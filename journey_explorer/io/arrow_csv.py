@@ -93,13 +93,14 @@ def release_unused_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
-def iso_ms(column: "pa.Array", naive_is_utc: bool) -> np.ndarray | None:
-    """UTC milliseconds (floored) of ISO 8601 text when pyarrow reads every cell, else None.
+def iso_us(column: "pa.Array", naive_is_utc: bool) -> np.ndarray | None:
+    """UTC microseconds of ISO 8601 text when pyarrow reads every cell, else None.
 
     The first cell picks the cast: with an offset or Z, to a zoned type (which fails on naive
     cells); otherwise, only when the chosen timezone is UTC, to a naive one (which fails on zoned
     cells, slowly: hence not both). None sends the cells to ``parse_times``, which explains each bad
-    one; so do empty cells and years outside 1..9999 (pyarrow reads year 0).
+    one; so do empty cells and years outside 1..9999 (pyarrow reads year 0). Microseconds are kept
+    so rows a fraction of a millisecond apart stay apart and in order.
     """
     if column.null_count or not len(column):
         return None
@@ -110,10 +111,15 @@ def iso_ms(column: "pa.Array", naive_is_utc: bool) -> np.ndarray | None:
         micros = pc.cast(column, pa.timestamp("us", "UTC" if zoned else None)).to_numpy().view(np.int64)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    ms = np.floor_divide(micros, 1000)
-    if ms.min() < MIN_MS or ms.max() > MAX_MS:
+    if micros.min() < MIN_MS * 1000 or micros.max() > MAX_MS * 1000 + 999:
         return None
-    return ms
+    return micros
+
+
+def iso_ms(column: "pa.Array", naive_is_utc: bool) -> np.ndarray | None:
+    """``iso_us`` floored to UTC milliseconds."""
+    micros = iso_us(column, naive_is_utc)
+    return None if micros is None else np.floor_divide(micros, 1000)
 
 
 def concat(arrays: list) -> "pa.Array":

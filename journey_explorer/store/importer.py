@@ -7,6 +7,7 @@ as it was (SQLite's rollback journal restores it), and a project created by a fa
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import io
@@ -21,7 +22,11 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from pandas._libs.hashtable import ObjectFactorizer  # incremental, stateful factorizer
+
+try:    # pandas' incremental hash-table factorizer: private API, so a plain-Python fallback below
+    from pandas._libs.hashtable import ObjectFactorizer
+except ImportError:         # pragma: no cover - exercised by tests through _DictFactorizer directly
+    ObjectFactorizer = None
 
 from journey_explorer.domain import ColumnMapping, ImportOptions, ImportSummary, InputError, JourneyError, Rejection
 from journey_explorer.io import arrow_csv
@@ -35,7 +40,9 @@ from journey_explorer.io.timestamps import (
     detect_time_format,
     parse_times,
 )
+from journey_explorer.store import properties as stored_properties
 from journey_explorer.store.project import CACHE_COLUMNS, CACHE_DEFAULTS, KEY_SEPARATOR, Project
+from journey_explorer.store.properties import PropertyDictionary, flatten
 
 Progress = Callable[[float, int], None]
 WRITE_BATCH = 100_000
@@ -46,6 +53,52 @@ ROWS_PER_STATEMENT = 100
 # SMALLEST_TIME_PIECE rows; what still fails goes to parse_times.
 TIME_PIECES, SMALLEST_TIME_PIECE = 16, 256
 USER_PROPERTY_PREFIX = "case:"       # process-mining case attributes describe the path's owner
+# Vendors whose insert id alone identifies an event (Mixpanel's also needs event, user and time).
+INSERT_ID_ALONE_FORMATS = ("amplitude", "segment", "posthog")
+DUPLICATE_LINES_IN_SUMMARY = 1000    # all of them are stored in duplicate_rows
+PROPERTY_KEY = stored_properties.CODES_PREFIX      # property columns sit beside the others in the plan
+
+
+class _DictFactorizer:
+    """The part of ``ObjectFactorizer`` we use, in plain Python (slower; used if pandas drops it)."""
+
+    def __init__(self, size_hint: int):
+        self._index: dict = {}
+        self._values: list = []
+
+    @property
+    def count(self) -> int:
+        return len(self._values)
+
+    def factorize(self, values: np.ndarray, na_sentinel: int = -1) -> np.ndarray:
+        codes = np.empty(len(values), dtype=np.int64)
+        index, uniques = self._index, self._values
+        for i, value in enumerate(values):
+            if value is None or (isinstance(value, float) and value != value):
+                codes[i] = na_sentinel
+                continue
+            code = index.get(value)
+            if code is None:
+                code = index[value] = len(uniques)
+                uniques.append(value)
+            codes[i] = code
+        return codes
+
+    @property
+    def uniques(self):
+        return self
+
+    def to_array(self) -> np.ndarray:
+        out = np.empty(len(self._values), dtype=object)
+        out[:] = self._values
+        return out
+
+
+def _new_factorizer(size_hint: int):
+    try:
+        return ObjectFactorizer(size_hint)
+    except TypeError:           # missing (None) or a changed signature
+        return _DictFactorizer(size_hint)
 
 
 # --- encoding dictionaries ------------------------------------------------------------------------
@@ -62,7 +115,7 @@ class Dictionary:
     """
 
     def __init__(self, existing_in_code_order: list[str]):
-        self._factorizer = ObjectFactorizer(max(len(existing_in_code_order), 1024))
+        self._factorizer = _new_factorizer(max(len(existing_in_code_order), 1024))
         existing = np.array(existing_in_code_order, dtype=object)
         if len(existing):
             self._factorizer.factorize(existing)
@@ -168,7 +221,11 @@ class EncodedRows:
     session_key: list[np.ndarray] = field(default_factory=list)
     insert_hash: list[np.ndarray] = field(default_factory=list)
     insert_id: list[np.ndarray] = field(default_factory=list)
-    properties: list[np.ndarray] = field(default_factory=list)
+    line: list[np.ndarray] = field(default_factory=list)        # source line of each row
+    sub_ms: list[np.ndarray | None] = field(default_factory=list)   # µs within the ms (None: all 0)
+    # property name -> {chunk number: provisional codes}; a chunk without the property is absent
+    properties: dict[str, dict[int, np.ndarray]] = field(default_factory=dict)
+    properties_json: list[np.ndarray | None] = field(default_factory=list)
 
     lengths: list[int] = field(default_factory=list)   # rows per chunk, kept after the codes are taken
 
@@ -188,12 +245,17 @@ class ImportState:
     pseudonymize: Pseudonymizer | None
     property_columns: list[str]
     user_property_columns: list[str]
+    property_values: dict[str, PropertyDictionary] = field(default_factory=dict)
+    existing_properties: dict[str, list] = field(default_factory=dict)
+    insert_id_alone: bool = False
+    source_columns: list[str] = field(default_factory=list)
     rows: EncodedRows = field(default_factory=EncodedRows)
     rejections: list[Rejection] = field(default_factory=list)
     user_properties: dict[int, dict] = field(default_factory=dict)
     read: int = 0
     time_guess: object = None
     kept: dict[str, np.ndarray] = field(default_factory=dict)   # final codes of rows to insert
+    lines: np.ndarray | None = None                             # source line of each accepted row
 
 
 # --- entry point ----------------------------------------------------------------------------------
@@ -355,10 +417,39 @@ def _new_state(project: Project, reader: SourceReader, mapping: ColumnMapping,
     free = [c for c in columns if c not in mapping.mapped_columns and c not in options.drop_columns
             and not _is_row_index(c)]
     user_props = [c for c in free if c.startswith(USER_PROPERTY_PREFIX)]
-    event_props = [c for c in free if c not in user_props]
     return ImportState(mapping=mapping, users=users, events=events, sessions=sessions,
-                       pseudonymize=pseudonymize, property_columns=event_props,
-                       user_property_columns=user_props)
+                       pseudonymize=pseudonymize, property_columns=free,
+                       user_property_columns=user_props,
+                       existing_properties=stored_properties.stored_values(project.conn),
+                       insert_id_alone=_insert_id_alone(reader, mapping), source_columns=columns)
+
+
+def _insert_id_alone(reader: SourceReader, mapping: ColumnMapping) -> bool:
+    """Does the insert id alone identify an event? Amplitude, Segment and PostHog say so, and so does
+    an event id column; Mixpanel's ``$insert_id`` only with the same event, user and time."""
+    if not mapping.insert_id or reader.format == "mixpanel":
+        return False
+    return reader.format in INSERT_ID_ALONE_FORMATS or "insert" not in mapping.insert_id.lower()
+
+
+def property_name(column: str, columns: list[str]) -> str:
+    """The event property's name for a column: ``case:`` dropped unless a plain column has that name.
+
+    >>> property_name("case:age", ["case:age", "x"]), property_name("case:x", ["case:x", "x"])
+    ('age', 'case:x')
+    """
+    if column.startswith(USER_PROPERTY_PREFIX):
+        plain = column[len(USER_PROPERTY_PREFIX):]
+        if plain and plain not in columns:
+            return plain
+    return column
+
+
+def _property_dictionary(state: ImportState, name: str) -> PropertyDictionary:
+    dictionary = state.property_values.get(name)
+    if dictionary is None:
+        dictionary = state.property_values[name] = PropertyDictionary(state.existing_properties.get(name, ()))
+    return dictionary
 
 
 def _is_row_index(column: str) -> bool:
@@ -417,15 +508,95 @@ def _encode_chunk(state: ImportState, chunk: SourceChunk, reader: SourceReader) 
     frame_good = frame[good] if not good.all() else frame
     user_codes = user_codes[good]
     rows = state.rows
+    chunk_number = len(rows.user)
     rows.user.append(user_codes)
     rows.event.append(event_codes[good])
     rows.ts.append(times.ms[good])
+    rows.line.append(np.asarray(chunk.lines)[good].astype(np.int64))
+    rows.sub_ms.append(sub_milliseconds(frame_good[mapping.time], mapping.time_format or state.time_guess.kind))
     rows.session_key.append(_session_keys(state, frame_good, user_codes))
     insert_ids = _insert_ids(frame_good, mapping)
     rows.insert_id.append(insert_ids)
     rows.insert_hash.append(_hash_text(insert_ids))
-    rows.properties.append(_properties_json(frame_good, state.property_columns, mapping))
+    _encode_properties(state, frame_good, chunk_number)
+    # Structured sources (JSON, vendors, Parquet, XES) keep each row's record as read; a delimited
+    # text row is its file line, and analyses use the property columns either way.
+    rows.properties_json.append(None if reader.format == "csv"
+                                else _properties_json(frame_good, state.property_columns, mapping))
     _collect_user_properties(state, frame_good, user_codes)
+
+
+_SUB_MS_TEXT = r":[0-9]{2}[.,][0-9]{3}([0-9]{1,3})"      # digits 4-6 of the seconds' fraction
+_EPOCH_MICROS = {"epoch_s": 1_000_000, "epoch_ms": 1_000, "epoch_us": 1}
+
+
+def sub_milliseconds(values: pd.Series, kind: str | None) -> np.ndarray | None:
+    """Microseconds within the millisecond (0-999) that the ms times floor away; None when all 0.
+
+    >>> sub_milliseconds(pd.Series(["2024-01-01T10:00:00.123456Z", "2024-01-01T10:00:00.5Z"]), "iso").tolist()
+    [456, 0]
+    >>> sub_milliseconds(pd.Series([1700000000123456, 1700000000123000]), "epoch_us").tolist()
+    [456, 0]
+    """
+    if kind in _EPOCH_MICROS:
+        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        if kind == "epoch_us" and values.dtype.kind in "iu":
+            sub = values.to_numpy() % 1000
+        else:
+            micros = np.round(numbers * _EPOCH_MICROS[kind])
+            sub = np.where(np.isfinite(micros), np.mod(np.nan_to_num(micros), 1000), 0)
+        return _nonzero_or_none(sub)
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return _nonzero_or_none(values.dt.microsecond.fillna(0).to_numpy() % 1000)
+    first = values.dropna().head(1).tolist()
+    if first and isinstance(first[0], dt.datetime):     # Excel/JSON cells that are datetimes
+        return _nonzero_or_none(values.map(
+            lambda v: v.microsecond % 1000 if isinstance(v, dt.datetime) else 0).to_numpy())
+    text = values.astype("string")
+    if not text.head(200).str.contains(_SUB_MS_TEXT.replace("(", "(?:")).any():
+        return None                        # ms or coarser: skip the per-row scan
+    digits = text.str.extract(_SUB_MS_TEXT, expand=False).fillna("").str.ljust(3, "0")
+    return _nonzero_or_none(pd.to_numeric(digits, errors="coerce").fillna(0).to_numpy())
+
+
+def _nonzero_or_none(sub: np.ndarray) -> np.ndarray | None:
+    sub = np.asarray(sub).astype(np.int16, copy=False)
+    return sub if sub.any() else None
+
+
+def _encode_properties(state: ImportState, frame: pd.DataFrame, chunk_number: int) -> None:
+    """Provisional property codes of one chunk: plain columns, then the vendor's nested object."""
+    for column in state.property_columns:
+        name = property_name(column, state.source_columns)
+        codes = _property_dictionary(state, name).encode(_object_values(frame[column]))
+        state.rows.properties.setdefault(name, {})[chunk_number] = codes
+    if state.mapping.properties_column:
+        _encode_nested(state, frame[state.mapping.properties_column], chunk_number)
+
+
+def _encode_nested(state: ImportState, objects: pd.Series, chunk_number: int) -> None:
+    """A column of JSON objects (text or dicts) flattened to dotted property names."""
+    records = [flatten(_as_object(value)) for value in objects.to_numpy(dtype=object)]
+    names = list(dict.fromkeys(name for record in records for name in record))
+    for name in names:
+        if name in state.property_columns:       # a plain column of that name wins
+            continue
+        cells = np.empty(len(records), dtype=object)
+        cells[:] = [record.get(name) for record in records]
+        codes = _property_dictionary(state, name).encode(cells)
+        state.rows.properties.setdefault(name, {})[chunk_number] = codes
+
+
+def _as_object(value) -> dict:
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str) and value.strip().startswith("{"):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
+    return {}
 
 
 def _reject(state: ImportState, frame: pd.DataFrame, lines: np.ndarray, no_user: np.ndarray,
@@ -468,7 +639,9 @@ def _hash_text(values: np.ndarray | None) -> np.ndarray | None:
 
 
 def _properties_json(frame: pd.DataFrame, columns: list[str], mapping: ColumnMapping) -> np.ndarray | None:
-    """One JSON object per row with its non-empty extra columns (None when it has none)."""
+    """One JSON object per row with its non-empty extra columns (None when it has none): the
+    row's record as read, kept in ``events.properties`` on the pandas path (analyses use the
+    dictionary-encoded property columns)."""
     if mapping.properties_column:
         clean = CleanText.of(frame[mapping.properties_column])
         text = clean.values()
@@ -480,7 +653,10 @@ def _properties_json(frame: pd.DataFrame, columns: list[str], mapping: ColumnMap
     if not columns:
         return None
     sub = frame[columns]
-    lines = sub.to_json(orient="records", lines=True, force_ascii=False).splitlines()
+    try:
+        lines = sub.to_json(orient="records", lines=True, force_ascii=False).splitlines()
+    except (TypeError, ValueError, OverflowError):      # cells pandas cannot write (decimals, ...)
+        return np.array([_json_or_none(record) for record in sub.to_dict("records")], dtype=object)
     out = np.array([_drop_nulls(line) for line in lines], dtype=object) if sub.isna().any().any() \
         else np.array(lines, dtype=object)
     return out
@@ -534,6 +710,8 @@ class _ArrowParts:
     event: list[np.ndarray] = field(default_factory=list)
     no_event: list[np.ndarray] = field(default_factory=list)
     ms: list[np.ndarray] = field(default_factory=list)
+    sub_ms: list[np.ndarray] = field(default_factory=list)
+    properties: dict[str, list[np.ndarray]] = field(default_factory=dict)   # provisional codes
     time_ok: list[np.ndarray] = field(default_factory=list)
     time_reasons: dict[int, str] = field(default_factory=dict)    # row index -> why its time failed
     rows: int = 0
@@ -543,13 +721,13 @@ def _read_fast(state: ImportState, reader: SourceReader, line_count: int | None,
                progress: Progress, chunk_rows: int) -> bool:
     """Read and encode the file with pyarrow when that gives the pandas path's exact result.
 
-    False when the pandas path must read it (pyarrow missing, compressed or non-UTF-8 text, extra
-    columns to keep as properties, a ragged or blank line, a record spanning lines); ``state`` may
+    False when the pandas path must read it (pyarrow missing, compressed or non-UTF-8 text, insert
+    ids, ``case:`` user properties, a ragged or blank line, a record spanning lines); ``state`` may
     then hold part of the work and must be replaced.
     """
     mapping = state.mapping
     if (line_count is None or not arrow_csv.can_read(reader) or mapping.insert_id or mapping.properties_column
-            or state.property_columns or state.user_property_columns):
+            or state.user_property_columns):
         return False
     try:
         parts = _read_arrow_parts(state, reader, estimated, progress, chunk_rows)
@@ -594,9 +772,15 @@ def _read_arrow_parts(state: ImportState, reader: SourceReader, estimated: int, 
         codes, missing = state.events.encode_indexed(*arrow_csv.batch_dictionary(batch.column(position[mapping.event])))
         parts.event.append(codes.astype(np.int32))
         parts.no_event.append(missing)
+        for column in state.property_columns:
+            name = property_name(column, state.source_columns)
+            codes = _property_dictionary(state, name).encode_indexed(
+                *arrow_csv.batch_dictionary(batch.column(position[column])))
+            parts.properties.setdefault(name, []).append(codes)
         first_line = parts.rows + reader.has_header + 1
-        ms, ok, reasons = _arrow_times(state, batch.column(position[mapping.time]), first_line)
+        ms, ok, reasons, sub = _arrow_times(state, batch.column(position[mapping.time]), first_line)
         parts.ms.append(ms)
+        parts.sub_ms.append(sub)
         parts.time_ok.append(ok)
         parts.time_reasons.update({parts.rows + row: reason for row, reason in reasons.items()})
         parts.rows += batch.num_rows
@@ -604,45 +788,55 @@ def _read_arrow_parts(state: ImportState, reader: SourceReader, estimated: int, 
     return parts
 
 
-def _arrow_times(state: ImportState, column, first_line: int) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
-    """(UTC ms, ok, reason per failed row) of one batch's time column, as ``parse_times`` gives them."""
+def _arrow_times(state: ImportState, column, first_line: int):
+    """(UTC ms, ok, reason per failed row, µs within the ms) of one batch's time column, as
+    ``parse_times`` and ``sub_milliseconds`` give them."""
     mapping = state.mapping
     if state.time_guess is None and not mapping.time_format:
         state.time_guess = detect_time_format(pd.Series(arrow_csv.column_values(column)))
     if mapping.time_format or state.time_guess.kind != "iso":
-        return _pandas_times(state, column, first_line)
+        return (*_pandas_times(state, column, first_line), _arrow_sub_ms(state, column))
     return _iso_times(state, column, first_line)
 
 
-def _iso_times(state: ImportState, column, first_line: int) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+def _arrow_sub_ms(state: ImportState, column) -> np.ndarray:
+    sub = sub_milliseconds(pd.Series(arrow_csv.column_values(column)),
+                           state.mapping.time_format or state.time_guess.kind)
+    return sub if sub is not None else np.zeros(len(column), dtype=np.int16)
+
+
+def _iso_times(state: ImportState, column, first_line: int):
     """pyarrow's ISO 8601 cast reads a whole piece or fails it: a failing piece is cut up until the
     cells it cannot read sit in small pieces, which ``parse_times`` reads in one call. A few bad
     cells per batch then cost milliseconds instead of sending the batch to pandas; each cell's
     result is its own, whichever piece it is in."""
     ms, ok = np.zeros(len(column), dtype=np.int64), np.ones(len(column), dtype=bool)
+    sub = np.zeros(len(column), dtype=np.int16)
     leftovers: list[tuple[int, int]] = []
-    _cast_pieces(column, 0, len(column), state.mapping.timezone == "UTC", ms, leftovers)
+    _cast_pieces(column, 0, len(column), state.mapping.timezone == "UTC", ms, sub, leftovers)
     if not leftovers:
-        return ms, ok, {}
+        return ms, ok, {}, sub
     rows = np.concatenate([np.arange(start, stop) for start, stop in leftovers])
     pieces = arrow_csv.concat([column.slice(start, stop - start) for start, stop in leftovers])
     ms[rows], ok[rows], reasons = _pandas_times(state, pieces, first_line + leftovers[0][0])
-    return ms, ok, {int(rows[row]): reason for row, reason in reasons.items()}
+    sub[rows] = _arrow_sub_ms(state, pieces)
+    return ms, ok, {int(rows[row]): reason for row, reason in reasons.items()}, sub
 
 
-def _cast_pieces(column, start: int, stop: int, naive_is_utc: bool, ms: np.ndarray,
+def _cast_pieces(column, start: int, stop: int, naive_is_utc: bool, ms: np.ndarray, sub: np.ndarray,
                  leftovers: list[tuple[int, int]]) -> None:
     if stop <= start:
         return
-    piece = arrow_csv.iso_ms(column.slice(start, stop - start), naive_is_utc)
-    if piece is not None:
-        ms[start:stop] = piece
+    micros = arrow_csv.iso_us(column.slice(start, stop - start), naive_is_utc)
+    if micros is not None:
+        ms[start:stop] = np.floor_divide(micros, 1000)
+        sub[start:stop] = micros - ms[start:stop] * 1000
     elif stop - start <= SMALLEST_TIME_PIECE:
         leftovers.append((start, stop))
     else:
         bounds = np.linspace(start, stop, TIME_PIECES + 1).astype(int)
         for low, high in zip(bounds[:-1], bounds[1:]):
-            _cast_pieces(column, int(low), int(high), naive_is_utc, ms, leftovers)
+            _cast_pieces(column, int(low), int(high), naive_is_utc, ms, sub, leftovers)
 
 
 def _pandas_times(state: ImportState, column, first_line: int) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
@@ -669,10 +863,14 @@ def _encode_arrow_parts(state: ImportState, reader: SourceReader, parts: _ArrowP
     rows.user.append(user[good])
     rows.event.append(_joined(parts.event, np.int32)[good])
     rows.ts.append(_joined(parts.ms, np.int64)[good])
+    rows.line.append(np.flatnonzero(good) + reader.has_header + 1)
+    rows.sub_ms.append(_nonzero_or_none(_joined(parts.sub_ms, np.int16)[good]))
     rows.session_key.append(_arrow_session_keys(state, parts.sessions, good))
     rows.insert_id.append(None)
     rows.insert_hash.append(None)
-    rows.properties.append(None)
+    rows.properties_json.append(None)
+    for name, codes in parts.properties.items():
+        rows.properties.setdefault(name, {})[0] = _joined(codes, np.int64)[good]
 
 
 def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:
@@ -717,6 +915,7 @@ class WritePlan:
     session_in_user: np.ndarray      # per kept row: session number within its user
     changed_sessions: list[tuple[int, int]]  # existing rows whose session number changed
     duplicates: int
+    duplicate_rows: list[tuple[int, int | None, int]] = field(default_factory=list)
 
     @property
     def new_count(self) -> int:
@@ -733,8 +932,11 @@ def _finish_encoding(state: ImportState) -> dict[str, np.ndarray]:
                              for code, props in state.user_properties.items()}
     rows.lengths = [len(u) for u in rows.user]
     total = sum(rows.lengths)
-    final = {"insert_hash": _default_column(rows.insert_hash, rows.lengths, "insert_hash")}
-    rows.insert_hash = []
+    final = {"insert_hash": _default_column(rows.insert_hash, rows.lengths, "insert_hash"),
+             "sub_ms": _default_column(rows.sub_ms, rows.lengths, "sub_ms")}
+    rows.insert_hash, rows.sub_ms = [], []
+    state.lines = rows.take("line", np.int64)
+    final.update(_final_property_codes(state))
     # Each column is concatenated, remapped, then its chunks dropped: at 10M rows that keeps
     # ~300 MB of provisional codes from sitting next to their final copies.
     final["user"] = state.users.final(rows.take("user", np.int64)).astype(np.int32)
@@ -753,8 +955,21 @@ def _default_column(parts: list, lengths: list[int], name: str) -> np.ndarray:
     """Chunks of an optional column (None: the default) as one array; a constant when all default."""
     if all(part is None for part in parts):
         return _constant(CACHE_DEFAULTS[name], sum(lengths))
-    return np.concatenate([part if part is not None else np.full(n, CACHE_DEFAULTS[name], dtype=np.int64)
-                           for part, n in zip(parts, lengths)])
+    dtype = CACHE_COLUMNS[name]
+    return np.concatenate([part.astype(dtype, copy=False) if part is not None
+                           else np.full(n, CACHE_DEFAULTS[name], dtype=dtype) for part, n in zip(parts, lengths)])
+
+
+def _final_property_codes(state: ImportState) -> dict[str, np.ndarray]:
+    """Final int32 codes of every property for the accepted rows (file order), -1 where absent."""
+    out = {}
+    for name, dictionary in state.property_values.items():
+        dictionary.finish()
+        by_chunk = state.rows.properties.pop(name, {})
+        parts = [by_chunk.get(number, np.full(n, -1, dtype=np.int64)) for number, n in enumerate(state.rows.lengths)]
+        provisional = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        out[PROPERTY_KEY + name] = dictionary.final(provisional)
+    return out
 
 
 def _constant(value: int, size: int) -> np.ndarray:
@@ -774,26 +989,34 @@ def _plan_write(project: Project, state: ImportState) -> WritePlan:
     new = _finish_encoding(state)
     old = project.load_arrays()
     old_count, new_count = len(old["id"]), len(new["ts"])
+    _add_property_columns(project, old, new, old_count, new_count)
     first_id = int(old["id"].max()) + 1 if old_count else 0
     # New rows get provisional ids in file order; duplicates are found in sorted order, dropped, and
     # the ids closed up (which keeps the sorted order valid).
     merged = {name: np.concatenate([old[name], new[name]]) if old_count else new[name] for name in new}
     merged["id"] = np.concatenate([old["id"], np.arange(first_id, first_id + new_count, dtype=np.int64)])
-    order = sort_order(merged["user"], merged["ts"], merged["id"])
+    order = sort_order(merged["user"], merged["ts"], merged["id"], merged["sub_ms"])
     arrays = {name: _take(values, order) for name, values in merged.items()}
     del merged, order
     keep = np.ones(new_count, dtype=bool)
-    repeated = duplicate_positions(arrays, first_id)
+    # Columns of this file take part in the comparison; properties it lacks are unknown, not different.
+    compared = [PROPERTY_KEY + name for name in state.property_values]
+    compared += ["session_key"] if state.mapping.session else []
+    repeated, originals = duplicate_pairs(arrays, first_id, state.insert_id_alone, compared)
+    repeated_ids, original_ids = arrays["id"][repeated], arrays["id"][originals]
+    duplicates: list[tuple[int, int | None, int]] = []
     if len(repeated):
-        keep[arrays["id"][repeated] - first_id] = False
+        keep[repeated_ids - first_id] = False
         unique = np.ones(len(arrays["id"]), dtype=bool)
         unique[repeated] = False
         arrays = {name: _take(values, unique) for name, values in arrays.items()}
         closed_up = first_id + np.cumsum(keep) - 1
         is_new = arrays["id"] >= first_id
         arrays["id"][is_new] = closed_up[arrays["id"][is_new] - first_id]
+        duplicates = _describe_duplicates(state.lines, repeated_ids, original_ids, first_id, closed_up)
     ids = np.arange(first_id, first_id + int(keep.sum()), dtype=np.int64)
-    state.kept = {name: new[name] if len(repeated) == 0 else new[name][keep] for name in ("user", "event", "ts")}
+    state.kept = {name: new[name] if len(repeated) == 0 else new[name][keep]
+                  for name in ("user", "event", "ts", "sub_ms")}
     gap_ms = int(project.session_gap_minutes * 60_000)
     arrays["session"] = sessions_with_keys(arrays["user"], arrays["ts"], arrays["session_key"], gap_ms)
     in_user = session_number_within_user(arrays["user"], arrays["session"])
@@ -801,11 +1024,35 @@ def _plan_write(project: Project, state: ImportState) -> WritePlan:
     by_id[arrays["id"]] = in_user         # ids are 0..n-1, so this puts them in id (file) order
     changed = _changed_sessions(old, by_id[:old_count]) if old_count else []
     return WritePlan(keep=keep, ids=ids, arrays=arrays, session_in_user=by_id[old_count:],
-                     changed_sessions=changed, duplicates=int((~keep).sum()))
+                     changed_sessions=changed, duplicates=int((~keep).sum()), duplicate_rows=duplicates)
 
 
-def sort_order(user: np.ndarray, ts: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """Order by (user, ts, file order).
+def _add_property_columns(project: Project, old: dict, new: dict, old_count: int, new_count: int) -> None:
+    """Every property of the project or of this file, in both ``old`` and ``new`` (-1 where absent)."""
+    names = {PROPERTY_KEY + name for name in stored_properties.stored_names(project.conn)}
+    names |= {name for name in new if name.startswith(PROPERTY_KEY)}
+    for name in sorted(names):
+        if name not in new:
+            new[name] = np.full(new_count, -1, dtype=np.int32)
+        old[name] = (stored_properties.stored_codes(project.conn, name[len(PROPERTY_KEY):], old_count)
+                     if old_count else np.zeros(0, dtype=np.int32))
+
+
+def _describe_duplicates(lines: np.ndarray, repeated_ids: np.ndarray, original_ids: np.ndarray, first_id: int,
+                         closed_up: np.ndarray) -> list[tuple[int, int | None, int]]:
+    """(line, line of the row it repeats or None for an earlier import, that event's id), by line."""
+    out = []
+    for repeated, original in zip(repeated_ids.tolist(), original_ids.tolist()):
+        if original >= first_id:
+            out.append((int(lines[repeated - first_id]), int(lines[original - first_id]),
+                        int(closed_up[original - first_id])))
+        else:
+            out.append((int(lines[repeated - first_id]), None, int(original)))
+    return sorted(out)
+
+
+def sort_order(user: np.ndarray, ts: np.ndarray, ids: np.ndarray, sub_ms: np.ndarray | None = None) -> np.ndarray:
+    """Order by (user, ts, µs within the ms, file order).
 
     When user codes and the time span fit in one 63-bit key (up to 2M users over 139 years), one
     SIMD quicksort of that key (~1.7x faster than a stable sort, ~5x faster than a 3-key lexsort)
@@ -817,22 +1064,25 @@ def sort_order(user: np.ndarray, ts: np.ndarray, ids: np.ndarray) -> np.ndarray:
     if len(ts) == 0:
         return np.zeros(0, dtype=np.int64)
     span = int(ts.max()) - int(ts.min())
+    if sub_ms is not None and not sub_ms.any():
+        sub_ms = None
     if int(user.max()) >= 1 << 21 or span >= 1 << 42:
-        return np.lexsort((ids, ts, user))
+        return np.lexsort((ids, ts, user) if sub_ms is None else (ids, sub_ms, ts, user))
     key = (user.astype(np.int64) << 42) | (ts - ts.min())
     order = np.argsort(key)
-    _ties_by_id(key[order], order, ids)
+    _ties_by_id(key[order], order, ids, sub_ms)
     return order
 
 
-def _ties_by_id(sorted_key: np.ndarray, order: np.ndarray, ids: np.ndarray) -> None:
-    """Within each run of equal keys, rearrange ``order`` (in place) by ascending id."""
+def _ties_by_id(sorted_key: np.ndarray, order: np.ndarray, ids: np.ndarray, sub_ms: np.ndarray | None = None) -> None:
+    """Within each run of equal keys, rearrange ``order`` (in place) by ascending (µs, id)."""
     tied = sorted_key[1:] == sorted_key[:-1]
     if not tied.any():
         return
     positions, run = _runs(tied)
-    within = np.lexsort((ids[order[positions]], run))
-    order[positions] = order[positions][within]
+    rows = order[positions]
+    keys = (ids[rows], run) if sub_ms is None else (ids[rows], sub_ms[rows], run)
+    order[positions] = rows[np.lexsort(keys)]
 
 
 def _runs(tied: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -870,27 +1120,83 @@ def session_number_within_user(user: np.ndarray, session: np.ndarray) -> np.ndar
     return session - first_session
 
 
-def duplicate_positions(arrays: dict[str, np.ndarray], first_new_id: int) -> np.ndarray:
-    """Positions of new rows that repeat an existing event or an earlier row of the file (same user,
-    event, time and insert id), in arrays sorted by (user, ts, id).
-
-    Equal rows share user and time, so they sit next to each other, the earliest id first: only
-    such runs (rare) are compared in full.
+def duplicate_positions(arrays: dict[str, np.ndarray], first_new_id: int, insert_id_alone: bool = False,
+                        compared: list[str] | None = None) -> np.ndarray:
+    """Positions of new rows that repeat an existing event or an earlier row of the file (see
+    ``duplicate_pairs``), in arrays sorted by (user, ts, µs, id).
 
     >>> arrays = {"user": np.array([0, 0, 0]), "ts": np.array([5, 5, 5]), "event": np.array([1, 2, 1]),
     ...           "insert_hash": np.array([0, 0, 0]), "id": np.array([0, 1, 2])}
     >>> duplicate_positions(arrays, first_new_id=1).tolist()
     [2]
     """
+    return duplicate_pairs(arrays, first_new_id, insert_id_alone, compared)[0]
+
+
+def duplicate_pairs(arrays: dict[str, np.ndarray], first_new_id: int, insert_id_alone: bool = False,
+                    compared: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(positions of new rows that repeat an earlier row, position of the row each one repeats).
+
+    Without an insert id a row repeats another only when every column is equal: user, event, time
+    to the µs, session and every property. With an insert id the vendor's rule applies: the same
+    insert id with the same user, event and time (Mixpanel), or the insert id alone
+    (``insert_id_alone``: Amplitude, Segment, PostHog, an event id column). ``compared``: the other
+    columns (session key, property codes) that must be equal too; default all. Equal rows share user and
+    time, so they sit next to each other, the earliest id first: only such runs (rare) are compared
+    in full. Existing events (id < ``first_new_id``) are never dropped.
+    """
+    if compared is None:
+        compared = [name for name in arrays if name == "session_key" or name.startswith(PROPERTY_KEY)]
+    pairs = [_same_row_in_runs(arrays, insert_id_alone, compared)]
+    insert = arrays.get("insert_hash")
+    if insert_id_alone and insert is not None and insert.strides != (0,) and insert.any():
+        pairs.append(_same_insert_id(arrays["id"], insert))
+    repeated = np.concatenate([p[0] for p in pairs])
+    originals = np.concatenate([p[1] for p in pairs])
+    new = arrays["id"][repeated] >= first_new_id
+    repeated, originals = repeated[new], originals[new]
+    order = np.argsort(repeated, kind="stable")
+    return repeated[order], originals[order]
+
+
+def _same_row_in_runs(arrays: dict[str, np.ndarray], insert_id_alone: bool,
+                      compared: list[str]) -> tuple[np.ndarray, np.ndarray]:
     user, ts = arrays["user"], arrays["ts"]
+    nothing = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     tied = (user[1:] == user[:-1]) & (ts[1:] == ts[:-1])
     if not tied.any():
-        return np.zeros(0, dtype=np.int64)
+        return nothing
     positions, run = _runs(tied)
-    exact = pd.DataFrame({"run": run, "event": arrays["event"][positions],
-                          "insert_hash": arrays["insert_hash"][positions]})
-    repeated = positions[exact.duplicated(keep="first").to_numpy()]
-    return repeated[arrays["id"][repeated] >= first_new_id]     # existing events are never dropped
+    insert = arrays.get("insert_hash")
+    has_id = insert[positions] != 0 if insert is not None else np.zeros(len(positions), dtype=bool)
+    if insert_id_alone:                 # rows with an id are judged by it alone, elsewhere
+        positions, run, has_id = positions[~has_id], run[~has_id], has_id[~has_id]
+        if not len(positions):
+            return nothing
+    columns = {"run": run, "event": arrays["event"][positions]}
+    if insert is not None:
+        columns["insert_hash"] = insert[positions]
+    if "sub_ms" in arrays:
+        columns["sub_ms"] = arrays["sub_ms"][positions]
+    for name in compared:       # a Mixpanel insert id stands in for the rest of the row
+        columns[name] = np.where(has_id, -2, arrays[name][positions])
+    group = pd.DataFrame(columns).groupby(list(columns), sort=False).ngroup().to_numpy()
+    _, first = np.unique(group, return_index=True)
+    originals = positions[first[group]]
+    repeated = originals != positions
+    return positions[repeated], originals[repeated]
+
+
+def _same_insert_id(ids: np.ndarray, insert: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose insert id an earlier row (lower id) already has, and that earlier row."""
+    with_id = np.flatnonzero(insert != 0)
+    by_hash = with_id[np.lexsort((ids[with_id], insert[with_id]))]
+    hashes = insert[by_hash]
+    starts = np.ones(len(by_hash), dtype=bool)
+    starts[1:] = hashes[1:] != hashes[:-1]
+    first = by_hash[np.maximum.accumulate(np.where(starts, np.arange(len(by_hash)), 0))]
+    repeated = ~starts
+    return by_hash[repeated], first[repeated]
 
 
 def _changed_sessions(old: dict[str, np.ndarray], new_in_user: np.ndarray) -> list[tuple[int, int]]:
@@ -913,7 +1219,8 @@ def _summary_before_write(reader: SourceReader, file_path: str, state: ImportSta
         rejected=len(state.rejections), reject_reasons=dict(reasons), file=file_path,
         format=reader.format, mapping={k: v for k, v in asdict(state.mapping).items() if v},
         personal_data_columns=[c for c in flagged if c not in options.drop_columns],
-        dropped_columns=list(options.drop_columns), pseudonymized=options.pseudonymize)
+        dropped_columns=list(options.drop_columns), pseudonymized=options.pseudonymize,
+        duplicate_lines=[line for line, *_ in plan.duplicate_rows[:DUPLICATE_LINES_IN_SUMMARY]])
 
 
 def _reason_kind(reason: str) -> str:
@@ -934,7 +1241,10 @@ def _write(project: Project, file_path: str, sha: str, reader: SourceReader, sta
     conn.executemany("UPDATE events SET session = ? WHERE id = ?", plan.changed_sessions)
     conn.executemany("INSERT INTO rejected_rows(source_id, line, reason, raw) VALUES (?, ?, ?, ?)",
                      [(source_id, r.line, r.reason, r.raw) for r in state.rejections])
+    conn.executemany("INSERT INTO duplicate_rows(source_id, line, original_line, original_event_id) "
+                     "VALUES (?, ?, ?, ?)", [(source_id, *row) for row in plan.duplicate_rows])
     _write_cache(conn, plan.arrays)
+    _write_properties(conn, state, plan.arrays)
     _write_user_keys(conn, state.users)
     if state.pseudonymize is not None and project.get_setting("pseudonym_key") is None:
         project.set_setting("pseudonym_key", state.pseudonymize.key.hex())
@@ -981,13 +1291,12 @@ def _insert_users(project: Project, state: ImportState) -> None:
 
 
 def _json_or_none(values: dict | None) -> str | None:
-    if not values:
+    """User properties as JSON, values typed as event properties are (dates as ISO text, ...)."""
+    plain = {k: stored_properties.normalise_value(v) for k, v in (values or {}).items()}
+    plain = {k: v for k, v in plain.items() if v is not stored_properties.ABSENT}
+    if not plain:
         return None
-    return json.dumps({k: _plain(v) for k, v in values.items()}, ensure_ascii=False)
-
-
-def _plain(value):
-    return value.item() if isinstance(value, np.generic) else value
+    return json.dumps(plain, ensure_ascii=False, default=str)
 
 
 def _insert_events(conn, state: ImportState, plan: WritePlan, source_id: int, progress: Progress) -> None:
@@ -996,8 +1305,10 @@ def _insert_events(conn, state: ImportState, plan: WritePlan, source_id: int, pr
     columns = {"user_id": state.kept["user"], "event_type_id": state.kept["event"], "ts": state.kept["ts"],
                "session": plan.session_in_user}
     text = {"insert_id": _optional_text(rows.insert_id, rows.lengths, keep),
-            "properties": _optional_text(rows.properties, rows.lengths, keep)}
+            "properties": _optional_text(rows.properties_json, rows.lengths, keep)}
     columns.update({name: values for name, values in text.items() if values is not None})
+    if state.kept["sub_ms"].any():
+        columns["sub_ms"] = state.kept["sub_ms"]
     total = len(plan.ids)
     if not total:
         return
@@ -1040,6 +1351,14 @@ def _optional_text(parts: list, lengths: list[int], keep: np.ndarray) -> np.ndar
         return None
     filled = [p if p is not None else np.full(n, None, dtype=object) for p, n in zip(parts, lengths)]
     return np.concatenate(filled)[keep]
+
+
+def _write_properties(conn, state: ImportState, arrays: dict[str, np.ndarray]) -> None:
+    """Each property's sorted codes and its value list (existing values first, codes unchanged)."""
+    codes = {name[len(PROPERTY_KEY):]: values for name, values in arrays.items() if name.startswith(PROPERTY_KEY)}
+    values = {name: (state.property_values[name].values if name in state.property_values
+                     else state.existing_properties.get(name, [])) for name in codes}
+    stored_properties.write_columns(conn, codes, values)
 
 
 def _write_user_keys(conn, users: Dictionary) -> None:

@@ -31,8 +31,9 @@ DEFAULT_SESSION_GAP_MINUTES = 30.0
 CACHE_COLUMNS = {  # name -> dtype of the sorted columnar copy
     "id": np.int64, "user": np.int32, "event": np.int32, "ts": np.int64,
     "session": np.int64, "session_key": np.int64, "insert_hash": np.int64,
+    "sub_ms": np.int16,     # µs within the millisecond: orders and tells apart sub-ms events
 }
-CACHE_DEFAULTS = {"session_key": -1, "insert_hash": 0}   # columns not stored when all default
+CACHE_DEFAULTS = {"session_key": -1, "insert_hash": 0, "sub_ms": 0}   # columns not stored when all default
 KEY_SEPARATOR = "\x1f"      # ASCII unit separator: joins user keys in the cached blob
 
 
@@ -88,13 +89,10 @@ class ProjectLock:
 
 
 def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    """Does process ``pid`` run? psutil asks the OS portably (``os.kill(pid, 0)`` would send
+    CTRL_C_EVENT on Windows)."""
+    import psutil
+    return psutil.pid_exists(pid)
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -233,10 +231,15 @@ class Project:
             return pd.DataFrame(index=range(count))
         return pd.DataFrame.from_records(records, index=ids).reindex(range(count))
 
-    def load_event_log(self, with_properties: bool = True) -> EventLog:
+    def load_event_log(self, with_properties: bool = True, properties: str | list[str] = "lazy") -> EventLog:
         """The project's events as an ``EventLog``: display names merged, group rules applied,
         hidden events left out. ``with_properties=False`` skips parsing user properties (faster
-        for analyses that do not segment)."""
+        for analyses that do not segment).
+
+        ``properties`` chooses the event properties: ``"lazy"`` (each read from the file when a view
+        first uses it), ``"all"``, or a list of names (read now; unknown names are skipped). Property
+        codes are sliced like the events when events are hidden.
+        """
         arrays = self.load_arrays()
         names, lookup, visible = self._event_name_lookup()
         event = lookup[arrays["event"]] if len(arrays["event"]) else arrays["event"]
@@ -247,8 +250,23 @@ class Project:
                        ts=arrays["ts"][keep], session=arrays["session"][keep],
                        event_names=tuple(names), user_keys=self.user_keys(),
                        user_properties=self.user_properties() if with_properties else None,
-                       default_goal=self.default_goal)
+                       default_goal=self.default_goal,
+                       event_properties=self._event_properties(properties, len(arrays["ts"]), keep))
         return log
+
+    def _event_properties(self, which: str | list[str], size: int, keep):
+        from journey_explorer.store import properties as stored
+        if which == "lazy":
+            selections = () if isinstance(keep, slice) else (keep,)
+            return stored.StoredProperties(str(self.path.resolve()), stored.stored_names(self.conn), size,
+                                           stored.cache_stamp(self.conn), selections)
+        names = stored.stored_names(self.conn) if which == "all" else list(which)
+        return stored.load_columns(self.conn, names, size, keep)
+
+    def event_property_names(self) -> list[str]:
+        """Event property names, in the order they first appeared."""
+        from journey_explorer.store.properties import stored_names
+        return stored_names(self.conn)
 
     def _event_name_lookup(self) -> tuple[list[str], np.ndarray, np.ndarray]:
         """Map stored event type ids to codes of the names shown: display name, then group rules.
@@ -373,6 +391,18 @@ class Project:
             query += " WHERE r.source_id = ?"
             params = (source_id,)
         return pd.read_sql_query(query + " ORDER BY r.source_id, r.line", self.conn, params=params)
+
+    def duplicate_rows(self, source_id: int | None = None) -> pd.DataFrame:
+        """Rows skipped as duplicates: source, line, the line it repeats (empty when it repeats an
+        event of an earlier import) and that event's id."""
+        import pandas as pd
+        query = ("SELECT s.path AS source, d.line, d.original_line, d.original_event_id FROM duplicate_rows d "
+                 "JOIN sources s ON s.id = d.source_id")
+        params: tuple = ()
+        if source_id is not None:
+            query += " WHERE d.source_id = ?"
+            params = (source_id,)
+        return pd.read_sql_query(query + " ORDER BY d.source_id, d.line", self.conn, params=params)
 
     def info(self) -> ProjectInfo:
         arrays = self.load_arrays()

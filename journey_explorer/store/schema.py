@@ -52,6 +52,18 @@ def m002_board(db: Database) -> None:
     }, pk="id", defaults={"hypothesis": "", "observation": "", "action": ""})
 
 
+@MIGRATIONS()
+def m003_event_properties(db: Database) -> None:
+    # Event properties become dictionary-encoded columns (store.properties); skipped duplicates are
+    # listed like rejected rows; sub_ms keeps the microseconds a millisecond time floors away.
+    db["event_property_columns"].create({"name": str, "position": int, "value_list": str}, pk="name")
+    db["duplicate_rows"].create({"id": int, "source_id": int, "line": int, "original_line": int,
+                                 "original_event_id": int}, pk="id")
+    db["events"].add_column("sub_ms", int)
+    from journey_explorer.store.properties import rebuild_from_events
+    rebuild_from_events(db.conn)
+
+
 def migrate(db: Database) -> None:
     """Bring ``db`` to the current schema (a no-op when it is up to date)."""
     MIGRATIONS.apply(db)

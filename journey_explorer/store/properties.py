@@ -1,0 +1,348 @@
+"""Event properties in the project file: typed values, dictionary-encoded per event.
+
+Every source column that is not the user, event, time, session or insert id is a property; nested
+vendor objects are flattened with dotted names (``traits.plan``). Each property is stored as
+
+* ``event_property_columns``: one row per property, its distinct values as a JSON list (code order,
+  typed: str, int, float, bool);
+* ``log_cache`` ``property:<name>``: int32 codes (-1 = the event does not carry it), aligned with the
+  sorted event arrays of the cache.
+
+These are the only copy of the properties (events rows do not repeat them as JSON text). Codes are
+stable: a later import appends new values to a property's list and never renumbers old ones.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import io
+import json
+import math
+import re
+import sqlite3
+from typing import Any, Iterable, Iterator, Mapping
+
+import numpy as np
+
+from journey_explorer.analysis.eventlog import MISSING, PropertyColumn
+from journey_explorer.domain import JourneyError
+
+CODES_PREFIX = "property:"      # log_cache name of a property's codes
+_INT = re.compile(r"[+-]?(?:0|[1-9][0-9]*)")
+_FLOAT = re.compile(r"[+-]?(?:0|[1-9][0-9]*)?\.[0-9]+(?:[eE][+-]?[0-9]+)?|[+-]?(?:0|[1-9][0-9]*)[eE][+-]?[0-9]+"
+                    r"|[+-]?(?:0|[1-9][0-9]*)\.[0-9]*")
+
+
+class _Missing:
+    """The marker of an empty cell (None, NaN, NaT, blank text)."""
+
+
+ABSENT = _Missing()
+
+
+def normalise_value(value: Any) -> Any:
+    """A cell as a value we can store and compare: str, int, float or bool, else ``ABSENT``.
+
+    Dates become ISO text, decimals floats, lists and dicts JSON text; text is stripped.
+
+    >>> import pandas as pd
+    >>> [normalise_value(v) for v in (" a ", 3, 2.5, pd.Timestamp("2024-01-02 03:04:05.000006"), [1, "x"])]
+    ['a', 3, 2.5, '2024-01-02T03:04:05.000006', '[1, "x"]']
+    >>> normalise_value(float("nan")) is ABSENT, normalise_value("  ") is ABSENT
+    (True, True)
+    """
+    if value is None:
+        return ABSENT
+    if isinstance(value, str):
+        return value.strip() or ABSENT
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return ABSENT if math.isnan(value) else float(value)
+    if isinstance(value, decimal.Decimal):
+        return ABSENT if value.is_nan() else float(value)
+    if isinstance(value, (dict, list, tuple, np.ndarray)):
+        plain = value.tolist() if isinstance(value, np.ndarray) else value
+        return json.dumps(plain, ensure_ascii=False, default=_json_default)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace").strip() or ABSENT
+    if isinstance(value, np.datetime64):
+        return ABSENT if np.isnat(value) else str(np.datetime_as_string(value))
+    if isinstance(value, (dt.date, dt.time)):        # datetime and pandas.Timestamp included
+        try:
+            import pandas as pd
+            if value is pd.NaT:
+                return ABSENT
+        except ImportError:  # pragma: no cover - pandas is a dependency
+            pass
+        return value.isoformat()
+    try:
+        import pandas as pd
+        if value is pd.NA or value is pd.NaT:
+            return ABSENT
+    except ImportError:  # pragma: no cover
+        pass
+    return str(value)
+
+
+def _json_default(value: Any) -> Any:
+    plain = normalise_value(value)
+    return None if plain is ABSENT else plain
+
+
+def value_key(value: Any) -> tuple:
+    """Dictionary key that keeps ``True``, ``1`` and ``"1"`` apart (Python's ``1 == True``)."""
+    if isinstance(value, bool):
+        return ("b", value)
+    if isinstance(value, (int, float)):
+        return ("n", value)
+    return ("s", value)
+
+
+def typed_text(values: list) -> list:
+    """Numbers for a column of text that is all numbers; anything else unchanged.
+
+    A column decides as a whole, so "007" (not a canonical number) keeps a zip-code column as text.
+
+    >>> typed_text(["1", "2.5", "-3"]), typed_text(["1", "x"]), typed_text(["007", "1"])
+    ([1, 2.5, -3], ['1', 'x'], ['007', '1'])
+    """
+    if not values or not all(isinstance(v, str) for v in values):
+        return values
+    if all(_INT.fullmatch(v) for v in values):
+        return [int(v) for v in values]
+    if all(_INT.fullmatch(v) or _FLOAT.fullmatch(v) for v in values):
+        return [int(v) if _INT.fullmatch(v) else float(v) for v in values]
+    return values
+
+
+def flatten(record: Mapping, prefix: str = "") -> dict[str, Any]:
+    """Nested objects as dotted names; lists stay values.
+
+    >>> flatten({"traits": {"plan": "pro", "seats": {"max": 5}}, "page": "/"})
+    {'traits.plan': 'pro', 'traits.seats.max': 5, 'page': '/'}
+    """
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            out.update(flatten(value, name + "."))
+        else:
+            out[name] = value
+    return out
+
+
+class PropertyDictionary:
+    """Values of one property -> integer codes, continuing the codes already in the project.
+
+    While reading, each distinct cell value gets a provisional code (text not yet typed); ``finish``
+    types this import's values as a column (``typed_text``), looks them up among the existing
+    values, appends the new ones and gives the ``remap`` from provisional to final codes.
+    """
+
+    def __init__(self, existing: Iterable = ()):
+        self.values: list = list(existing)
+        self._final_index = {value_key(v): code for code, v in enumerate(self.values)}
+        self._raw: list = []
+        self._raw_index: dict[tuple, int] = {}
+        self.remap: np.ndarray | None = None
+
+    def encode_uniques(self, uniques) -> np.ndarray:
+        """Provisional code of each distinct cell value (-1 for an empty one)."""
+        out = np.empty(len(uniques), dtype=np.int64)
+        for i, cell in enumerate(uniques):
+            value = normalise_value(cell)
+            if value is ABSENT:
+                out[i] = -1
+                continue
+            key = value_key(value)
+            code = self._raw_index.get(key)
+            if code is None:
+                code = self._raw_index[key] = len(self._raw)
+                self._raw.append(value)
+            out[i] = code
+        return out
+
+    def encode_indexed(self, indices: np.ndarray, uniques) -> np.ndarray:
+        """Provisional codes of cells given as indices into their distinct values (-1: empty)."""
+        lookup = np.append(self.encode_uniques(uniques), -1)     # index -1 -> the trailing -1
+        return lookup[np.where(indices < 0, len(lookup) - 1, indices)]
+
+    def encode(self, cells: np.ndarray) -> np.ndarray:
+        """Provisional codes of a column of cells (any Python values)."""
+        import pandas as pd
+        try:
+            indices, uniques = pd.factorize(cells, use_na_sentinel=True)
+        except TypeError:             # unhashable cells (lists, dicts): compare them as JSON text
+            cells = np.array([_hashable(c) for c in cells], dtype=object)
+            indices, uniques = pd.factorize(cells, use_na_sentinel=True)
+        return self.encode_indexed(indices, uniques)
+
+    def finish(self) -> None:
+        typed = typed_text(self._raw)
+        remap = np.empty(len(typed) + 1, dtype=np.int64)
+        remap[-1] = MISSING
+        for provisional, value in enumerate(typed):
+            key = value_key(value)
+            code = self._final_index.get(key)
+            if code is None:
+                code = self._final_index[key] = len(self.values)
+                self.values.append(value)
+            remap[provisional] = code
+        self.remap = remap
+
+    def final(self, provisional: np.ndarray) -> np.ndarray:
+        return self.remap[provisional].astype(np.int32)
+
+
+def _hashable(cell: Any) -> Any:
+    if isinstance(cell, (dict, list, np.ndarray)):
+        return normalise_value(cell)
+    return cell
+
+
+# --- reading and writing the stored columns -------------------------------------------------------
+
+
+def stored_names(conn: sqlite3.Connection) -> list[str]:
+    """Property names in the order they first appeared."""
+    return [name for (name,) in conn.execute("SELECT name FROM event_property_columns ORDER BY position")]
+
+
+def stored_values(conn: sqlite3.Connection, names: Iterable[str] | None = None) -> dict[str, list]:
+    rows = conn.execute("SELECT name, value_list FROM event_property_columns ORDER BY position")
+    wanted = None if names is None else set(names)
+    return {name: json.loads(text) for name, text in rows if wanted is None or name in wanted}
+
+
+def stored_codes(conn: sqlite3.Connection, name: str, size: int) -> np.ndarray:
+    """A property's int32 codes in cache order (all -1 when no stored event carries it)."""
+    row = conn.execute("SELECT data FROM log_cache WHERE name = ?", (CODES_PREFIX + name,)).fetchone()
+    if row is None:
+        return np.full(size, MISSING, dtype=np.int32)
+    return _from_npy(row[0])
+
+
+def _from_npy(data: bytes) -> np.ndarray:
+    return np.load(io.BytesIO(data), allow_pickle=False)
+
+
+def write_columns(conn: sqlite3.Connection, codes: Mapping[str, np.ndarray], values: Mapping[str, list]) -> None:
+    """Store each property's codes (cache order) and value list; a property no event carries is dropped."""
+    position = conn.execute("SELECT coalesce(max(position), -1) + 1 FROM event_property_columns").fetchone()[0]
+    for name, column in codes.items():
+        if not len(column) or not (column >= 0).any():
+            conn.execute("DELETE FROM event_property_columns WHERE name = ?", (name,))
+            conn.execute("DELETE FROM log_cache WHERE name = ?", (CODES_PREFIX + name,))
+            continue
+        buffer = io.BytesIO()
+        np.save(buffer, column.astype(np.int32, copy=False), allow_pickle=False)
+        conn.execute("INSERT OR REPLACE INTO log_cache(name, data) VALUES (?, ?)",
+                     (CODES_PREFIX + name, buffer.getvalue()))
+        text = json.dumps(values[name], ensure_ascii=False, allow_nan=False)
+        updated = conn.execute("UPDATE event_property_columns SET value_list = ? WHERE name = ?", (text, name))
+        if updated.rowcount == 0:
+            conn.execute("INSERT INTO event_property_columns(name, position, value_list) VALUES (?, ?, ?)",
+                         (name, position, text))
+            position += 1
+
+
+def rebuild_from_events(conn: sqlite3.Connection) -> None:
+    """Build the property columns of a project written before they existed, from ``events.properties``
+    (JSON text per event), aligned with the cached sorted arrays."""
+    row = conn.execute("SELECT data FROM log_cache WHERE name = 'id'").fetchone()
+    if row is None:
+        return
+    ids = _from_npy(row[0])
+    position_of = np.empty(int(ids.max()) + 1 if len(ids) else 0, dtype=np.int64)
+    position_of[ids] = np.arange(len(ids))
+    columns: dict[str, tuple[list[int], list]] = {}
+    for event_id, text in conn.execute("SELECT id, properties FROM events WHERE properties IS NOT NULL"):
+        if event_id >= len(position_of):
+            continue
+        try:
+            record = json.loads(text)
+        except ValueError:
+            continue
+        if not isinstance(record, dict):
+            continue
+        for name, value in flatten(record).items():
+            positions, cells = columns.setdefault(name, ([], []))
+            positions.append(int(position_of[event_id]))
+            cells.append(value)
+    codes, values = {}, {}
+    for name, (positions, cells) in columns.items():
+        dictionary = PropertyDictionary()
+        provisional = dictionary.encode(np.array(cells + [None], dtype=object)[:-1])
+        dictionary.finish()
+        column = np.full(len(ids), MISSING, dtype=np.int32)
+        column[np.array(positions, dtype=np.int64)] = dictionary.final(provisional)
+        codes[name], values[name] = column, dictionary.values
+    write_columns(conn, codes, values)
+
+
+# --- loading into an EventLog ---------------------------------------------------------------------
+
+
+class StoredProperties(Mapping):
+    """Event properties read from the project file when first used, aligned with a loaded log.
+
+    Loading a log costs nothing for properties a view never touches. ``take`` narrows it to a subset
+    of events without reading anything. Reading after the project changed (another import) raises
+    ``JourneyError`` rather than returning codes of other events.
+    """
+
+    def __init__(self, path: str, names: list[str], size: int, stamp: tuple,
+                 selections: tuple = (), loaded: dict | None = None):
+        self._path, self._names, self._size, self._stamp = path, list(names), size, stamp
+        self._selections = selections          # successive masks / index arrays to apply
+        self._loaded: dict[str, PropertyColumn] = loaded if loaded is not None else {}
+
+    def __getitem__(self, name: str) -> PropertyColumn:
+        if name not in self._loaded:
+            if name not in self._names:
+                raise KeyError(name)
+            self._loaded[name] = self._read(name)
+        return self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def take(self, keep) -> "StoredProperties":
+        loaded = {name: column.take(keep) for name, column in self._loaded.items()}
+        return StoredProperties(self._path, self._names, self._size, self._stamp,
+                                self._selections + (keep,), loaded)
+
+    def _read(self, name: str) -> PropertyColumn:
+        conn = sqlite3.connect(f"file:{self._path}?mode=ro", uri=True)
+        try:
+            if cache_stamp(conn) != self._stamp:
+                raise JourneyError("The project changed since its events were loaded (a new import?); "
+                                   "load it again to use its properties.")
+            codes = stored_codes(conn, name, self._size)
+            values = stored_values(conn, [name]).get(name, [])
+        finally:
+            conn.close()
+        for keep in self._selections:
+            codes = codes[keep]
+        return PropertyColumn(codes, np.array(values + [None], dtype=object)[:-1])
+
+
+def cache_stamp(conn: sqlite3.Connection) -> tuple:
+    """What identifies one state of the cached log: its sources (each import adds one)."""
+    return tuple(conn.execute("SELECT count(*), coalesce(max(id), -1) FROM sources").fetchone())
+
+
+def load_columns(conn: sqlite3.Connection, names: Iterable[str], size: int, keep) -> dict[str, PropertyColumn]:
+    """Chosen properties now (unknown names are skipped), sliced by ``keep``."""
+    values = stored_values(conn, names)
+    out = {}
+    for name, value_list in values.items():
+        codes = stored_codes(conn, name, size)[keep]
+        out[name] = PropertyColumn(codes, np.array(value_list + [None], dtype=object)[:-1])
+    return out
