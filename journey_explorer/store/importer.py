@@ -654,7 +654,8 @@ def _properties_json(frame: pd.DataFrame, columns: list[str], mapping: ColumnMap
         return None
     sub = frame[columns]
     try:
-        lines = sub.to_json(orient="records", lines=True, force_ascii=False).splitlines()
+        lines = sub.to_json(orient="records", lines=True, force_ascii=False, date_format="iso",
+                            date_unit="us").splitlines()
     except (TypeError, ValueError, OverflowError):      # cells pandas cannot write (decimals, ...)
         return np.array([_json_or_none(record) for record in sub.to_dict("records")], dtype=object)
     out = np.array([_drop_nulls(line) for line in lines], dtype=object) if sub.isna().any().any() \

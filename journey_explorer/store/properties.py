@@ -102,15 +102,20 @@ def value_key(value: Any) -> tuple:
 
 
 def typed_text(values: list) -> list:
-    """Numbers for a column of text that is all numbers; anything else unchanged.
+    """Numbers (or booleans) for a column of text that is all numbers (all true/false); anything
+    else unchanged.
 
     A column decides as a whole, so "007" (not a canonical number) keeps a zip-code column as text.
 
     >>> typed_text(["1", "2.5", "-3"]), typed_text(["1", "x"]), typed_text(["007", "1"])
     ([1, 2.5, -3], ['1', 'x'], ['007', '1'])
+    >>> typed_text(["true", "False"])
+    [True, False]
     """
     if not values or not all(isinstance(v, str) for v in values):
         return values
+    if all(v.lower() in ("true", "false") for v in values):
+        return [v.lower() == "true" for v in values]
     if all(_INT.fullmatch(v) for v in values):
         return [int(v) for v in values]
     if all(_INT.fullmatch(v) or _FLOAT.fullmatch(v) for v in values):
