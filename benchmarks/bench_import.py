@@ -2,6 +2,7 @@
 
     python benchmarks/bench_import.py --events 1000000
     python benchmarks/bench_import.py --events 10000000 --skip-raw
+    python benchmarks/bench_import.py --events 1000000 --properties 3
 
 The raw limit (DESIGN.md) is pandas ``read_csv`` + dictionary-encoded ``executemany`` + one index,
 with none of the checks a real import does. Each measurement runs in its own process so its peak
@@ -24,14 +25,22 @@ import numpy as np
 import pandas as pd
 
 EVENT_NAMES = [f"event_{i:02d}" for i in range(40)]
+# Property columns of the --properties option: a few-valued text, a ~50-valued text, a number.
+PROPERTY_COLUMNS = {
+    "platform": lambda rng, n: np.array(["ios", "android", "web"])[rng.integers(0, 3, n)],
+    "country": lambda rng, n: np.char.add("c", rng.integers(0, 50, n).astype(str)),
+    "price": lambda rng, n: np.round(rng.gamma(2.0, 20.0, n), 2).astype(str),
+}
 
 
-def generate_csv(path: Path, events: int, users: int, seed: int = 1) -> None:
-    """user_id,event,timestamp rows (ISO 8601 UTC), written in chunks to bound memory."""
+def generate_csv(path: Path, events: int, users: int, seed: int = 1, properties: int = 0) -> None:
+    """user_id,event,timestamp rows (ISO 8601 UTC) and ``properties`` extra columns, written in
+    chunks to bound memory."""
     rng = np.random.default_rng(seed)
     start = np.datetime64("2025-01-01T00:00:00", "ms")
+    extra = list(PROPERTY_COLUMNS)[:properties]
     with open(path, "w") as handle:
-        handle.write("user_id,event,timestamp\n")
+        handle.write(",".join(["user_id", "event", "timestamp", *extra]) + "\n")
         for offset in range(0, events, 1_000_000):
             n = min(1_000_000, events - offset)
             user = rng.integers(0, users, n)
@@ -41,6 +50,8 @@ def generate_csv(path: Path, events: int, users: int, seed: int = 1) -> None:
             frame = pd.DataFrame({"user_id": np.char.add("user_", user.astype(str)),
                                   "event": np.array(EVENT_NAMES)[event],
                                   "timestamp": np.char.add(stamps.astype(str), "Z")})
+            for name in extra:
+                frame[name] = PROPERTY_COLUMNS[name](rng, n)
             frame.to_csv(handle, header=False, index=False)
 
 
@@ -48,14 +59,19 @@ def raw_limit(csv_path: str, db_path: str) -> dict:
     """The floor: parse, encode, executemany, one index. No validation, no sessions, no cache."""
     import sqlite3
     started = time.perf_counter()
-    frame = pd.read_csv(csv_path, dtype={"user_id": str, "event": str, "timestamp": str})
+    frame = pd.read_csv(csv_path, dtype=str)
     ts = pd.to_datetime(frame["timestamp"], format="ISO8601", utc=True).astype("int64") // 1_000_000
     users, user_keys = pd.factorize(frame["user_id"])
     events, event_keys = pd.factorize(frame["event"])
+    # property columns, dictionary-encoded like the others (one integer column each)
+    extra = [c for c in frame.columns if c in PROPERTY_COLUMNS]
+    codes = [pd.factorize(frame[c])[0].tolist() for c in extra]
     conn = sqlite3.connect(db_path)
-    conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, user_id INTEGER, event_type_id INTEGER, ts INTEGER)")
-    conn.executemany("INSERT INTO events(user_id, event_type_id, ts) VALUES (?, ?, ?)",
-                     zip(users.tolist(), events.tolist(), ts.tolist()))
+    conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, user_id INTEGER, event_type_id INTEGER, ts INTEGER"
+                 + "".join(f", {c} INTEGER" for c in extra) + ")")
+    conn.executemany(f"INSERT INTO events(user_id, event_type_id, ts{''.join(', ' + c for c in extra)}) "
+                     f"VALUES (?, ?, ?{', ?' * len(extra)})",
+                     zip(users.tolist(), events.tolist(), ts.tolist(), *codes))
     conn.execute("CREATE INDEX events_user_ts ON events(user_id, ts)")
     conn.commit()
     conn.close()
@@ -103,13 +119,15 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--users", type=int, default=None, help="default: events / 5")
     parser.add_argument("--skip-raw", action="store_true")
+    parser.add_argument("--properties", type=int, default=0, choices=range(len(PROPERTY_COLUMNS) + 1),
+                        help="extra property columns in the generated file (0-3)")
     args = parser.parse_args()
     users = args.users or max(args.events // 5, 1)
     with tempfile.TemporaryDirectory(prefix="journey-bench-") as folder:
         csv_path = os.path.join(folder, "events.csv")
         started = time.perf_counter()
-        generate_csv(Path(csv_path), args.events, users)
-        print(f"generated {args.events:,} events / {users:,} users "
+        generate_csv(Path(csv_path), args.events, users, properties=args.properties)
+        print(f"generated {args.events:,} events / {users:,} users / {args.properties} property columns "
               f"({os.path.getsize(csv_path) / 1e6:.0f} MB CSV) in {time.perf_counter() - started:.1f} s")
         rows = []
         if not args.skip_raw:

@@ -1292,8 +1292,9 @@ def _insert_users(project: Project, state: ImportState) -> None:
 
 
 def _json_or_none(values: dict | None) -> str | None:
-    """User properties as JSON, values typed as event properties are (dates as ISO text, ...)."""
-    plain = {k: stored_properties.normalise_value(v) for k, v in (values or {}).items()}
+    """User properties as JSON, flattened and typed as event properties are (``address.city``,
+    dates as ISO text, ...)."""
+    plain = {k: stored_properties.normalise_value(v) for k, v in flatten(values or {}).items()}
     plain = {k: v for k, v in plain.items() if v is not stored_properties.ABSENT}
     if not plain:
         return None

@@ -144,29 +144,44 @@ class PropertyDictionary:
 
     While reading, each distinct cell value gets a provisional code (text not yet typed); ``finish``
     types this import's values as a column (``typed_text``), looks them up among the existing
-    values, appends the new ones and gives the ``remap`` from provisional to final codes.
+    values, appends the new ones and gives the ``remap`` from provisional to final codes. Text is
+    looked up in a plain ``str`` dict (the common case, and the fast one); other values by
+    ``value_key``.
     """
 
     def __init__(self, existing: Iterable = ()):
         self.values: list = list(existing)
-        self._final_index = {value_key(v): code for code, v in enumerate(self.values)}
+        self._final = _ValueIndex()
+        for code, value in enumerate(self.values):
+            self._final.add(value, code)
         self._raw: list = []
-        self._raw_index: dict[tuple, int] = {}
+        self._raw_index = _ValueIndex()
         self.remap: np.ndarray | None = None
 
     def encode_uniques(self, uniques) -> np.ndarray:
         """Provisional code of each distinct cell value (-1 for an empty one)."""
         out = np.empty(len(uniques), dtype=np.int64)
+        text_index, raw = self._raw_index.text, self._raw
         for i, cell in enumerate(uniques):
+            if type(cell) is str:                       # noqa: E721 - exact type: the fast path
+                value = cell.strip()
+                if not value:
+                    out[i] = -1
+                    continue
+                code = text_index.get(value)
+                if code is None:
+                    code = text_index[value] = len(raw)
+                    raw.append(value)
+                out[i] = code
+                continue
             value = normalise_value(cell)
             if value is ABSENT:
                 out[i] = -1
                 continue
-            key = value_key(value)
-            code = self._raw_index.get(key)
+            code = self._raw_index.get(value)
             if code is None:
-                code = self._raw_index[key] = len(self._raw)
-                self._raw.append(value)
+                code = self._raw_index.add(value, len(raw))
+                raw.append(value)
             out[i] = code
         return out
 
@@ -189,17 +204,35 @@ class PropertyDictionary:
         typed = typed_text(self._raw)
         remap = np.empty(len(typed) + 1, dtype=np.int64)
         remap[-1] = MISSING
+        final, values = self._final, self.values
         for provisional, value in enumerate(typed):
-            key = value_key(value)
-            code = self._final_index.get(key)
+            code = final.get(value)
             if code is None:
-                code = self._final_index[key] = len(self.values)
-                self.values.append(value)
+                code = final.add(value, len(values))
+                values.append(value)
             remap[provisional] = code
         self.remap = remap
 
     def final(self, provisional: np.ndarray) -> np.ndarray:
         return self.remap[provisional].astype(np.int32)
+
+
+class _ValueIndex:
+    """value -> code, text in a plain dict, other values keyed so ``True``, ``1`` and ``"1"`` differ."""
+
+    def __init__(self):
+        self.text: dict[str, int] = {}
+        self.other: dict[tuple, int] = {}
+
+    def get(self, value) -> int | None:
+        return self.text.get(value) if type(value) is str else self.other.get(value_key(value))  # noqa: E721
+
+    def add(self, value, code: int) -> int:
+        if type(value) is str:           # noqa: E721
+            self.text[value] = code
+        else:
+            self.other[value_key(value)] = code
+        return code
 
 
 def _hashable(cell: Any) -> Any:
