@@ -135,7 +135,10 @@ class ImportSummary:
         lines = [f"Read {self.read:,} rows from {self.file} ({self.format}); "
                  f"imported {self.imported:,} events in {self.seconds:.1f} s."]
         if self.duplicates:
-            lines.append(f"Skipped {self.duplicates:,} exact duplicate events.")
+            shown = ", ".join(map(str, self.duplicate_lines[:10]))
+            more = ", ..." if self.duplicates > 10 else ""
+            lines.append(f"Skipped {self.duplicates:,} duplicate rows (identical to an earlier row, or the "
+                         f"same insert id) at lines {shown}{more}.")
         if self.rejected:
             reasons = ", ".join(f"{n:,} {r}" for r, n in sorted(self.reject_reasons.items(),
                                                               key=lambda kv: -kv[1]))

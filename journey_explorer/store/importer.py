@@ -55,6 +55,7 @@ TIME_PIECES, SMALLEST_TIME_PIECE = 16, 256
 USER_PROPERTY_PREFIX = "case:"       # process-mining case attributes describe the path's owner
 # Vendors whose insert id alone identifies an event (Mixpanel's also needs event, user and time).
 INSERT_ID_ALONE_FORMATS = ("amplitude", "segment", "posthog")
+LINE_DTYPE = np.int32        # source line per accepted row (files of 2^31 lines are ~50 GB)
 DUPLICATE_LINES_IN_SUMMARY = 1000    # all of them are stored in duplicate_rows
 PROPERTY_KEY = stored_properties.CODES_PREFIX      # property columns sit beside the others in the plan
 
@@ -512,7 +513,7 @@ def _encode_chunk(state: ImportState, chunk: SourceChunk, reader: SourceReader) 
     rows.user.append(user_codes)
     rows.event.append(event_codes[good])
     rows.ts.append(times.ms[good])
-    rows.line.append(np.asarray(chunk.lines)[good].astype(np.int64))
+    rows.line.append(np.asarray(chunk.lines)[good].astype(LINE_DTYPE))
     rows.sub_ms.append(sub_milliseconds(frame_good[mapping.time], mapping.time_format or state.time_guess.kind))
     rows.session_key.append(_session_keys(state, frame_good, user_codes))
     insert_ids = _insert_ids(frame_good, mapping)
@@ -864,7 +865,7 @@ def _encode_arrow_parts(state: ImportState, reader: SourceReader, parts: _ArrowP
     rows.user.append(user[good])
     rows.event.append(_joined(parts.event, np.int32)[good])
     rows.ts.append(_joined(parts.ms, np.int64)[good])
-    rows.line.append(np.flatnonzero(good) + reader.has_header + 1)
+    rows.line.append((np.flatnonzero(good) + reader.has_header + 1).astype(LINE_DTYPE))
     rows.sub_ms.append(_nonzero_or_none(_joined(parts.sub_ms, np.int16)[good]))
     rows.session_key.append(_arrow_session_keys(state, parts.sessions, good))
     rows.insert_id.append(None)
@@ -936,7 +937,7 @@ def _finish_encoding(state: ImportState) -> dict[str, np.ndarray]:
     final = {"insert_hash": _default_column(rows.insert_hash, rows.lengths, "insert_hash"),
              "sub_ms": _default_column(rows.sub_ms, rows.lengths, "sub_ms")}
     rows.insert_hash, rows.sub_ms = [], []
-    state.lines = rows.take("line", np.int64)
+    state.lines = rows.take("line", LINE_DTYPE)
     final.update(_final_property_codes(state))
     # Each column is concatenated, remapped, then its chunks dropped: at 10M rows that keeps
     # ~300 MB of provisional codes from sitting next to their final copies.

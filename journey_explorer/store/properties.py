@@ -357,7 +357,8 @@ class StoredProperties(Mapping):
                                 self._selections + (keep,), loaded)
 
     def _read(self, name: str) -> PropertyColumn:
-        conn = sqlite3.connect(f"file:{self._path}?mode=ro", uri=True)
+        from pathlib import Path
+        conn = sqlite3.connect(Path(self._path).as_uri() + "?mode=ro", uri=True)    # as_uri escapes ? and #
         try:
             if cache_stamp(conn) != self._stamp:
                 raise JourneyError("The project changed since its events were loaded (a new import?); "
