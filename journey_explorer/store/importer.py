@@ -1,7 +1,9 @@
 """Import one file into a project: read, map, validate, encode, de-duplicate, then commit in one go.
 
 The pipeline is all-or-nothing. Rows are read and encoded in memory first (integers only: user id,
-event type id, UTC ms, session key, insert-id hash); the project is written inside a single
+event type id, UTC ms and the µs within it, session key, insert-id hash, one code per property, see
+``store.properties``); a row is a duplicate only when it is identical to an earlier one (or repeats its
+insert id, by the vendor's rule: ``duplicate_pairs``). The project is written inside a single
 ``BEGIN IMMEDIATE`` ... ``COMMIT``. Any error, a cancel, or a crash before the commit leaves the file
 as it was (SQLite's rollback journal restores it), and a project created by a failed import is removed.
 """
@@ -872,7 +874,7 @@ def _encode_arrow_parts(state: ImportState, reader: SourceReader, parts: _ArrowP
     rows.insert_hash.append(None)
     rows.properties_json.append(None)
     for name, codes in parts.properties.items():
-        rows.properties.setdefault(name, {})[0] = _joined(codes, np.int64)[good]
+        rows.properties.setdefault(name, {})[0] = _joined(codes, np.int32)[good]
 
 
 def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:
@@ -968,8 +970,8 @@ def _final_property_codes(state: ImportState) -> dict[str, np.ndarray]:
     for name, dictionary in state.property_values.items():
         dictionary.finish()
         by_chunk = state.rows.properties.pop(name, {})
-        parts = [by_chunk.get(number, np.full(n, -1, dtype=np.int64)) for number, n in enumerate(state.rows.lengths)]
-        provisional = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        parts = [by_chunk.get(number, np.full(n, -1, dtype=np.int32)) for number, n in enumerate(state.rows.lengths)]
+        provisional = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
         out[PROPERTY_KEY + name] = dictionary.final(provisional)
     return out
 

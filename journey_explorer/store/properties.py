@@ -186,8 +186,8 @@ class PropertyDictionary:
         return out
 
     def encode_indexed(self, indices: np.ndarray, uniques) -> np.ndarray:
-        """Provisional codes of cells given as indices into their distinct values (-1: empty)."""
-        lookup = np.append(self.encode_uniques(uniques), -1)     # index -1 -> the trailing -1
+        """Provisional int32 codes of cells given as indices into their distinct values (-1: empty)."""
+        lookup = np.append(self.encode_uniques(uniques), -1).astype(np.int32)   # index -1 -> the trailing -1
         return lookup[np.where(indices < 0, len(lookup) - 1, indices)]
 
     def encode(self, cells: np.ndarray) -> np.ndarray:
