@@ -324,26 +324,86 @@ def rebuild_from_events(conn: sqlite3.Connection) -> None:
 # --- loading into an EventLog ---------------------------------------------------------------------
 
 
-class StoredProperties(Mapping):
-    """Event properties read from the project file when first used, aligned with a loaded log.
+class _PropertyFile:
+    """Where a loaded log's properties live, and the full columns read so far (shared by subsets)."""
 
-    Loading a log costs nothing for properties a view never touches. ``take`` narrows it to a subset
-    of events without reading anything. Reading after the project changed (another import) raises
-    ``JourneyError`` rather than returning codes of other events.
+    def __init__(self, path: str, size: int, stamp: tuple):
+        self.path, self.size, self.stamp = path, size, stamp
+        self.read: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def column(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(codes in cache order, values) of one property, read once."""
+        if name not in self.read:
+            from pathlib import Path
+            conn = sqlite3.connect(Path(self.path).as_uri() + "?mode=ro", uri=True)   # as_uri escapes ? and #
+            try:
+                if cache_stamp(conn) != self.stamp:
+                    raise JourneyError("The project changed since its events were loaded (a new import?); "
+                                       "load it again to use its properties.")
+                codes = stored_codes(conn, name, self.size)
+                values = stored_values(conn, [name]).get(name, [])
+            finally:
+                conn.close()
+            self.read[name] = (codes, _object_array(values))
+        return self.read[name]
+
+
+def _object_array(values: list) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+class LazyPropertyColumn(PropertyColumn):
+    """A ``PropertyColumn`` whose codes are read from the project file when first used.
+
+    ``take`` (what filters call) only records the selection, so narrowing a log reads nothing.
     """
 
-    def __init__(self, path: str, names: list[str], size: int, stamp: tuple,
-                 selections: tuple = (), loaded: dict | None = None):
-        self._path, self._names, self._size, self._stamp = path, list(names), size, stamp
-        self._selections = selections          # successive masks / index arrays to apply
-        self._loaded: dict[str, PropertyColumn] = loaded if loaded is not None else {}
+    def __init__(self, source: _PropertyFile, name: str, selections: tuple = ()):
+        object.__setattr__(self, "_source", source)         # the dataclass is frozen
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_selections", selections)
+        object.__setattr__(self, "_codes", None)
+
+    @property
+    def codes(self) -> np.ndarray:
+        if self._codes is None:
+            codes = self._source.column(self._name)[0]
+            for keep in self._selections:
+                codes = codes[keep]
+            object.__setattr__(self, "_codes", codes)
+        return self._codes
+
+    @property
+    def values(self) -> np.ndarray:
+        return self._source.column(self._name)[1]
+
+    def take(self, keep) -> PropertyColumn:
+        if self._codes is not None:
+            return PropertyColumn(self._codes[keep], self.values)
+        return LazyPropertyColumn(self._source, self._name, self._selections + (keep,))
+
+    def __repr__(self) -> str:
+        return f"LazyPropertyColumn({self._name!r}, read={self._codes is not None})"
+
+
+class StoredProperties(Mapping):
+    """Event properties of a loaded log, read from the project file when first used.
+
+    Loading a log costs nothing for properties a view never touches, and a filtered log (``take``,
+    or a dict of each column's ``take``) still reads nothing until a view asks for codes. Reading
+    after the project changed (another import) raises ``JourneyError`` rather than returning codes
+    of other events.
+    """
+
+    def __init__(self, path: str, names: list[str], size: int, stamp: tuple, selections: tuple = ()):
+        self._file = _PropertyFile(path, size, stamp)
+        self._names = list(names)
+        self._columns = {name: LazyPropertyColumn(self._file, name, selections) for name in self._names}
 
     def __getitem__(self, name: str) -> PropertyColumn:
-        if name not in self._loaded:
-            if name not in self._names:
-                raise KeyError(name)
-            self._loaded[name] = self._read(name)
-        return self._loaded[name]
+        return self._columns[name]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names)
@@ -351,25 +411,8 @@ class StoredProperties(Mapping):
     def __len__(self) -> int:
         return len(self._names)
 
-    def take(self, keep) -> "StoredProperties":
-        loaded = {name: column.take(keep) for name, column in self._loaded.items()}
-        return StoredProperties(self._path, self._names, self._size, self._stamp,
-                                self._selections + (keep,), loaded)
-
-    def _read(self, name: str) -> PropertyColumn:
-        from pathlib import Path
-        conn = sqlite3.connect(Path(self._path).as_uri() + "?mode=ro", uri=True)    # as_uri escapes ? and #
-        try:
-            if cache_stamp(conn) != self._stamp:
-                raise JourneyError("The project changed since its events were loaded (a new import?); "
-                                   "load it again to use its properties.")
-            codes = stored_codes(conn, name, self._size)
-            values = stored_values(conn, [name]).get(name, [])
-        finally:
-            conn.close()
-        for keep in self._selections:
-            codes = codes[keep]
-        return PropertyColumn(codes, np.array(values + [None], dtype=object)[:-1])
+    def take(self, keep) -> dict[str, PropertyColumn]:
+        return {name: column.take(keep) for name, column in self._columns.items()}
 
 
 def cache_stamp(conn: sqlite3.Connection) -> tuple:
@@ -383,5 +426,5 @@ def load_columns(conn: sqlite3.Connection, names: Iterable[str], size: int, keep
     out = {}
     for name, value_list in values.items():
         codes = stored_codes(conn, name, size)[keep]
-        out[name] = PropertyColumn(codes, np.array(value_list + [None], dtype=object)[:-1])
+        out[name] = PropertyColumn(codes, _object_array(value_list))
     return out

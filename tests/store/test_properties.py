@@ -13,8 +13,10 @@ import pandas as pd
 import pytest
 from sqlite_utils import Database
 
+from journey_explorer.analysis.common import subset
 from journey_explorer.domain import JourneyError
 from journey_explorer.store import importer
+from journey_explorer.store import properties as stored_properties
 from journey_explorer.store.importer import import_file
 from journey_explorer.store.project import Project
 from journey_explorer.store.properties import PropertyDictionary, flatten, normalise_value, typed_text
@@ -73,7 +75,7 @@ def test_properties_are_typed_and_aligned_after_two_imports_and_hidden_events(tm
     assert values_by_event(hidden, "plan") == visible and len(hidden) == 3
 
 
-def test_properties_load_lazily_and_refuse_a_changed_project(tmp_path):
+def test_properties_load_lazily_and_refuse_a_changed_project(tmp_path, monkeypatch):
     project = tmp_path / "p.journey"
     import_file(project, write(tmp_path, "a.csv", FIRST))
     with Project.open(project) as p:
@@ -84,11 +86,16 @@ def test_properties_load_lazily_and_refuse_a_changed_project(tmp_path):
     assert sorted(lazy.event_properties) == ["age", "amount", "plan"]
     # read after the project was closed, sliced like the events (buy hidden), and narrowed by take
     assert [lazy.event_properties["plan"].value_at(i) for i in range(len(lazy))] == ["free", "pro"]
-    narrowed = lazy.event_properties.take(np.array([False, True]))
-    assert narrowed["age"].values[narrowed["age"].codes].tolist() == [41]
+    reads = []
+    real = stored_properties.stored_codes
+    monkeypatch.setattr(stored_properties, "stored_codes", lambda *args: reads.append(args[1]) or real(*args))
+    narrowed = subset(lazy, np.array([False, True])).event_properties     # a filter reads nothing
+    assert reads == []
+    assert narrowed["age"].values[narrowed["age"].codes].tolist() == [41] and reads == ["age"]
+    assert subset(lazy, np.array([True, False])).event_properties["age"].value_at(0) == 30 and reads == ["age"]
     import_file(project, write(tmp_path, "b.csv", SECOND))
     with pytest.raises(JourneyError, match="changed since"):
-        lazy.event_properties["amount"]
+        lazy.event_properties["amount"].codes
 
 
 def test_typed_values_from_parquet_and_json(tmp_path):
