@@ -279,7 +279,7 @@ def write_columns(conn: sqlite3.Connection, codes: Mapping[str, np.ndarray], val
         np.save(buffer, column.astype(np.int32, copy=False), allow_pickle=False)
         conn.execute("INSERT OR REPLACE INTO log_cache(name, data) VALUES (?, ?)",
                      (CODES_PREFIX + name, buffer.getvalue()))
-        text = json.dumps(values[name], ensure_ascii=False, allow_nan=False)
+        text = json.dumps(values[name], ensure_ascii=False)     # ±inf as Infinity, read back by json.loads
         updated = conn.execute("UPDATE event_property_columns SET value_list = ? WHERE name = ?", (text, name))
         if updated.rowcount == 0:
             conn.execute("INSERT INTO event_property_columns(name, position, value_list) VALUES (?, ?, ?)",

@@ -105,7 +105,8 @@ def test_typed_values_from_parquet_and_json(tmp_path):
         "timestamp": pd.to_datetime(["2024-01-01T10:00:00Z", "2024-01-01T11:00:00Z"]),
         "case:signed_up": pd.to_datetime(["2023-12-01T08:00:00.000001Z"] * 2),
         "price": [decimal.Decimal("9.99"), decimal.Decimal("1.50")],
-        "tags": [["x", "y"], []], "count": [3, 4], "flag": [True, False]})
+        "tags": [["x", "y"], []], "count": [3, 4], "flag": [True, False],
+        "ratio": [float("inf"), 0.5]})
     source = tmp_path / "events.parquet"
     frame.to_parquet(source)
     summary = import_file(tmp_path / "p.journey", source)
@@ -116,7 +117,7 @@ def test_typed_values_from_parquet_and_json(tmp_path):
     props = {name: [column.value_at(i) for i in range(2)] for name, column in log.event_properties.items()}
     assert props["signed_up"] == ["2023-12-01T08:00:00.000001+00:00"] * 2
     assert props["price"] == [9.99, 1.5] and props["count"] == [3, 4] and props["flag"] == [True, False]
-    assert props["tags"] == ['["x", "y"]', "[]"]
+    assert props["tags"] == ['["x", "y"]', "[]"] and props["ratio"] == [float("inf"), 0.5]
     assert users.loc[0, "signed_up"] == "2023-12-01T08:00:00.000001+00:00"
 
 
