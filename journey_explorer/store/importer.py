@@ -542,10 +542,10 @@ def sub_milliseconds(values: pd.Series, kind: str | None) -> np.ndarray | None:
     [456, 0]
     """
     if kind in _EPOCH_MICROS:
-        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         if kind == "epoch_us" and values.dtype.kind in "iu":
             sub = values.to_numpy() % 1000
-        else:
+        else:       # text or floats; float64 holds today's µs epochs (~1.7e15 < 2^53) exactly
+            numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
             micros = np.round(numbers * _EPOCH_MICROS[kind])
             sub = np.where(np.isfinite(micros), np.mod(np.nan_to_num(micros), 1000), 0)
         return _nonzero_or_none(sub)
