@@ -117,6 +117,7 @@ class ImportSummary:
     dropped_columns: list[str] = field(default_factory=list)
     pseudonymized: bool = False
     duplicate_lines: list[int] = field(default_factory=list)   # skipped rows (first 1000; all in the project)
+    unstored_properties: list[str] = field(default_factory=list)   # too many distinct values (ids, free text)
 
     def to_json_dict(self) -> dict[str, Any]:
         """The one-line JSON the CLI prints (the documented keys first)."""
@@ -143,6 +144,9 @@ class ImportSummary:
             reasons = ", ".join(f"{n:,} {r}" for r, n in sorted(self.reject_reasons.items(),
                                                               key=lambda kv: -kv[1]))
             lines.append(f"Rejected {self.rejected:,} rows: {reasons}.")
+        if self.unstored_properties:
+            lines.append("Not kept as properties (over a million distinct values, like an id or free text): "
+                         + ", ".join(self.unstored_properties) + ".")
         if self.personal_data_columns:
             lines.append("Columns that look like personal data: "
                          + ", ".join(self.personal_data_columns)

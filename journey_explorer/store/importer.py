@@ -57,6 +57,10 @@ TIME_PIECES, SMALLEST_TIME_PIECE = 16, 256
 USER_PROPERTY_PREFIX = "case:"       # process-mining case attributes describe the path's owner
 # Vendors whose insert id alone identifies an event (Mixpanel's also needs event, user and time).
 INSERT_ID_ALONE_FORMATS = ("amplitude", "segment", "posthog")
+# A property with more distinct values than this in one file is an identifier or free text (an order
+# id, a message): useless for segments and breakdowns, and ~150 bytes of memory per value. It is not
+# stored as a property, and the summary says so.
+MAX_PROPERTY_VALUES = 1_000_000
 LINE_DTYPE = np.int32        # source line per accepted row (files of 2^31 lines are ~50 GB)
 DUPLICATE_LINES_IN_SUMMARY = 1000    # all of them are stored in duplicate_rows
 PROPERTY_KEY = stored_properties.CODES_PREFIX      # property columns sit beside the others in the plan
@@ -252,6 +256,7 @@ class ImportState:
     existing_properties: dict[str, list] = field(default_factory=dict)
     insert_id_alone: bool = False
     source_columns: list[str] = field(default_factory=list)
+    too_many_values: list[str] = field(default_factory=list)    # properties not stored (see MAX_PROPERTY_VALUES)
     rows: EncodedRows = field(default_factory=EncodedRows)
     rejections: list[Rejection] = field(default_factory=list)
     user_properties: dict[int, dict] = field(default_factory=dict)
@@ -455,6 +460,17 @@ def _property_dictionary(state: ImportState, name: str) -> PropertyDictionary:
     return dictionary
 
 
+def _over_limit(state: ImportState, name: str, recorded: dict) -> bool:
+    """Has the property more distinct values than ``MAX_PROPERTY_VALUES``? Then it is dropped from
+    this import (dictionary and the codes ``recorded`` so far) and named in the summary."""
+    if state.property_values[name].distinct_seen <= MAX_PROPERTY_VALUES:
+        return False
+    state.too_many_values.append(name)
+    del state.property_values[name]
+    recorded.pop(name, None)
+    return True
+
+
 def _is_row_index(column: str) -> bool:
     """A column with a blank header (a saved pandas index, ``Unnamed: 0``) carries no information."""
     return column.startswith("Unnamed: ")
@@ -571,8 +587,11 @@ def _encode_properties(state: ImportState, frame: pd.DataFrame, chunk_number: in
     """Provisional property codes of one chunk: plain columns, then the vendor's nested object."""
     for column in state.property_columns:
         name = property_name(column, state.source_columns)
+        if name in state.too_many_values:
+            continue
         codes = _property_dictionary(state, name).encode(_object_values(frame[column]))
-        state.rows.properties.setdefault(name, {})[chunk_number] = codes
+        if not _over_limit(state, name, state.rows.properties):
+            state.rows.properties.setdefault(name, {})[chunk_number] = codes
     if state.mapping.properties_column:
         _encode_nested(state, frame[state.mapping.properties_column], chunk_number)
 
@@ -582,12 +601,13 @@ def _encode_nested(state: ImportState, objects: pd.Series, chunk_number: int) ->
     records = [flatten(_as_object(value)) for value in objects.to_numpy(dtype=object)]
     names = list(dict.fromkeys(name for record in records for name in record))
     for name in names:
-        if name in state.property_columns:       # a plain column of that name wins
+        if name in state.property_columns or name in state.too_many_values:   # a plain column wins
             continue
         cells = np.empty(len(records), dtype=object)
         cells[:] = [record.get(name) for record in records]
         codes = _property_dictionary(state, name).encode(cells)
-        state.rows.properties.setdefault(name, {})[chunk_number] = codes
+        if not _over_limit(state, name, state.rows.properties):
+            state.rows.properties.setdefault(name, {})[chunk_number] = codes
 
 
 def _as_object(value) -> dict:
@@ -778,9 +798,12 @@ def _read_arrow_parts(state: ImportState, reader: SourceReader, estimated: int, 
         parts.no_event.append(missing)
         for column in state.property_columns:
             name = property_name(column, state.source_columns)
+            if name in state.too_many_values:
+                continue
             codes = _property_dictionary(state, name).encode_indexed(
                 *arrow_csv.batch_dictionary(batch.column(position[column])))
-            parts.properties.setdefault(name, []).append(codes)
+            if not _over_limit(state, name, parts.properties):
+                parts.properties.setdefault(name, []).append(codes)
         first_line = parts.rows + reader.has_header + 1
         ms, ok, reasons, sub = _arrow_times(state, batch.column(position[mapping.time]), first_line)
         parts.ms.append(ms)
@@ -1224,7 +1247,8 @@ def _summary_before_write(reader: SourceReader, file_path: str, state: ImportSta
         format=reader.format, mapping={k: v for k, v in asdict(state.mapping).items() if v},
         personal_data_columns=[c for c in flagged if c not in options.drop_columns],
         dropped_columns=list(options.drop_columns), pseudonymized=options.pseudonymize,
-        duplicate_lines=[line for line, *_ in plan.duplicate_rows[:DUPLICATE_LINES_IN_SUMMARY]])
+        duplicate_lines=[line for line, *_ in plan.duplicate_rows[:DUPLICATE_LINES_IN_SUMMARY]],
+        unstored_properties=list(state.too_many_values))
 
 
 def _reason_kind(reason: str) -> str:

@@ -158,6 +158,11 @@ class PropertyDictionary:
         self._raw_index = _ValueIndex()
         self.remap: np.ndarray | None = None
 
+    @property
+    def distinct_seen(self) -> int:
+        """Distinct values met so far in this import."""
+        return len(self._raw)
+
     def encode_uniques(self, uniques) -> np.ndarray:
         """Provisional code of each distinct cell value (-1 for an empty one)."""
         out = np.empty(len(uniques), dtype=np.int64)

@@ -95,7 +95,7 @@ def test_properties_load_lazily_and_refuse_a_changed_project(tmp_path, monkeypat
     assert subset(lazy, np.array([True, False])).event_properties["age"].value_at(0) == 30 and reads == ["age"]
     import_file(project, write(tmp_path, "b.csv", SECOND))
     with pytest.raises(JourneyError, match="changed since"):
-        lazy.event_properties["amount"].codes
+        lazy.event_properties["amount"].value_at(0)
 
 
 def test_typed_values_from_parquet_and_json(tmp_path):
@@ -215,3 +215,17 @@ def test_an_older_project_is_upgraded_with_its_properties(tmp_path):
         assert p.conn.execute("PRAGMA user_version").fetchone()[0] == 3
     assert [log.event_properties["plan"].value_at(i) for i in range(3)] == ["free", None, "pro"]
     assert [log.event_properties["n"].value_at(i) for i in range(3)] == [None, None, 3]
+
+
+@pytest.mark.parametrize("pyarrow", [True, False])
+def test_a_column_with_too_many_distinct_values_is_not_stored_and_said(tmp_path, monkeypatch, pyarrow):
+    from journey_explorer.io import arrow_csv
+    if not pyarrow:
+        monkeypatch.setattr(arrow_csv, "pa", None)
+    monkeypatch.setattr(importer, "MAX_PROPERTY_VALUES", 3)
+    rows = "".join(f"u{i % 2},e,2024-01-01T10:0{i}:00Z,o{i},web\n" for i in range(5))
+    summary = import_file(tmp_path / "p.journey", write(tmp_path, "a.csv", "user,event,time,order_id,platform\n" + rows))
+    assert summary.imported == 5 and summary.unstored_properties == ["order_id"]
+    assert "order_id" in summary.describe()
+    with Project.open(tmp_path / "p.journey") as p:
+        assert list(p.load_event_log(properties="all").event_properties) == ["platform"]
