@@ -44,7 +44,7 @@ from journey_explorer.io.timestamps import (
 )
 from journey_explorer.store import properties as stored_properties
 from journey_explorer.store.project import CACHE_COLUMNS, CACHE_DEFAULTS, KEY_SEPARATOR, Project
-from journey_explorer.store.properties import PropertyDictionary, flatten
+from journey_explorer.store.properties import ABSENT, PropertyDictionary, flatten, normalise_value, text_hashes
 
 Progress = Callable[[float, int], None]
 WRITE_BATCH = 100_000
@@ -233,6 +233,8 @@ class EncodedRows:
     # property name -> {chunk number: provisional codes}; a chunk without the property is absent
     properties: dict[str, dict[int, np.ndarray]] = field(default_factory=dict)
     properties_json: list[np.ndarray | None] = field(default_factory=list)
+    # property name -> {chunk number: int64 hash per row}, for properties with too many values
+    value_hashes: dict[str, dict[int, np.ndarray]] = field(default_factory=dict)
 
     lengths: list[int] = field(default_factory=list)   # rows per chunk, kept after the codes are taken
 
@@ -460,15 +462,37 @@ def _property_dictionary(state: ImportState, name: str) -> PropertyDictionary:
     return dictionary
 
 
-def _over_limit(state: ImportState, name: str, recorded: dict) -> bool:
-    """Has the property more distinct values than ``MAX_PROPERTY_VALUES``? Then it is dropped from
-    this import (dictionary and the codes ``recorded`` so far) and named in the summary."""
-    if state.property_values[name].distinct_seen <= MAX_PROPERTY_VALUES:
-        return False
+def _record_property(state: ImportState, name: str, cells, key: int, codes_by_key: dict,
+                     hashes_by_key: dict) -> None:
+    """File the codes of one chunk's ``cells`` of a property (an object array, or pyarrow text on
+    the fast path) under ``key``.
+
+    Past ``MAX_PROPERTY_VALUES`` distinct values the property is not stored: its codes so far turn
+    into per-row hashes of the values, later chunks give hashes, and the duplicate check still
+    compares them. The summary names it.
+    """
+    arrow = not isinstance(cells, np.ndarray)
+    if name in state.too_many_values:
+        hashes_by_key.setdefault(name, {})[key] = (text_hashes(arrow_csv.column_values(cells)) if arrow
+                                                   else _normalised_hashes(cells))
+        return
+    dictionary = _property_dictionary(state, name)
+    codes = dictionary.encode_indexed(*arrow_csv.batch_dictionary(cells)) if arrow else dictionary.encode(cells)
+    if dictionary.distinct_seen <= MAX_PROPERTY_VALUES:
+        codes_by_key.setdefault(name, {})[key] = codes
+        return
+    lookup = dictionary.value_hashes()
+    hashes = hashes_by_key.setdefault(name, {})
+    for earlier_key, earlier in codes_by_key.pop(name, {}).items():
+        hashes[earlier_key] = lookup[earlier]
+    hashes[key] = lookup[codes]
     state.too_many_values.append(name)
     del state.property_values[name]
-    recorded.pop(name, None)
-    return True
+
+
+def _normalised_hashes(cells: np.ndarray) -> np.ndarray:
+    plain = [normalise_value(cell) for cell in cells]
+    return text_hashes(np.array([None if v is ABSENT else str(v) for v in plain] + [None], dtype=object)[:-1])
 
 
 def _is_row_index(column: str) -> bool:
@@ -586,12 +610,8 @@ def _nonzero_or_none(sub: np.ndarray) -> np.ndarray | None:
 def _encode_properties(state: ImportState, frame: pd.DataFrame, chunk_number: int) -> None:
     """Provisional property codes of one chunk: plain columns, then the vendor's nested object."""
     for column in state.property_columns:
-        name = property_name(column, state.source_columns)
-        if name in state.too_many_values:
-            continue
-        codes = _property_dictionary(state, name).encode(_object_values(frame[column]))
-        if not _over_limit(state, name, state.rows.properties):
-            state.rows.properties.setdefault(name, {})[chunk_number] = codes
+        _record_property(state, property_name(column, state.source_columns), _object_values(frame[column]),
+                         chunk_number, state.rows.properties, state.rows.value_hashes)
     if state.mapping.properties_column:
         _encode_nested(state, frame[state.mapping.properties_column], chunk_number)
 
@@ -601,13 +621,11 @@ def _encode_nested(state: ImportState, objects: pd.Series, chunk_number: int) ->
     records = [flatten(_as_object(value)) for value in objects.to_numpy(dtype=object)]
     names = list(dict.fromkeys(name for record in records for name in record))
     for name in names:
-        if name in state.property_columns or name in state.too_many_values:   # a plain column wins
+        if name in state.property_columns:       # a plain column of that name wins
             continue
         cells = np.empty(len(records), dtype=object)
         cells[:] = [record.get(name) for record in records]
-        codes = _property_dictionary(state, name).encode(cells)
-        if not _over_limit(state, name, state.rows.properties):
-            state.rows.properties.setdefault(name, {})[chunk_number] = codes
+        _record_property(state, name, cells, chunk_number, state.rows.properties, state.rows.value_hashes)
 
 
 def _as_object(value) -> dict:
@@ -735,7 +753,8 @@ class _ArrowParts:
     no_event: list[np.ndarray] = field(default_factory=list)
     ms: list[np.ndarray] = field(default_factory=list)
     sub_ms: list[np.ndarray] = field(default_factory=list)
-    properties: dict[str, list[np.ndarray]] = field(default_factory=dict)   # provisional codes
+    properties: dict[str, dict[int, np.ndarray]] = field(default_factory=dict)   # batch -> provisional codes
+    value_hashes: dict[str, dict[int, np.ndarray]] = field(default_factory=dict)  # see _record_property
     time_ok: list[np.ndarray] = field(default_factory=list)
     time_reasons: dict[int, str] = field(default_factory=dict)    # row index -> why its time failed
     rows: int = 0
@@ -797,13 +816,8 @@ def _read_arrow_parts(state: ImportState, reader: SourceReader, estimated: int, 
         parts.event.append(codes.astype(np.int32))
         parts.no_event.append(missing)
         for column in state.property_columns:
-            name = property_name(column, state.source_columns)
-            if name in state.too_many_values:
-                continue
-            codes = _property_dictionary(state, name).encode_indexed(
-                *arrow_csv.batch_dictionary(batch.column(position[column])))
-            if not _over_limit(state, name, parts.properties):
-                parts.properties.setdefault(name, []).append(codes)
+            _record_property(state, property_name(column, state.source_columns), batch.column(position[column]),
+                             len(parts.ms), parts.properties, parts.value_hashes)
         first_line = parts.rows + reader.has_header + 1
         ms, ok, reasons, sub = _arrow_times(state, batch.column(position[mapping.time]), first_line)
         parts.ms.append(ms)
@@ -896,8 +910,10 @@ def _encode_arrow_parts(state: ImportState, reader: SourceReader, parts: _ArrowP
     rows.insert_id.append(None)
     rows.insert_hash.append(None)
     rows.properties_json.append(None)
-    for name, codes in parts.properties.items():
-        rows.properties.setdefault(name, {})[0] = _joined(codes, np.int32)[good]
+    for name, by_batch in parts.properties.items():
+        rows.properties.setdefault(name, {})[0] = _joined([by_batch[k] for k in sorted(by_batch)], np.int32)[good]
+    for name, by_batch in parts.value_hashes.items():
+        rows.value_hashes.setdefault(name, {})[0] = _joined([by_batch[k] for k in sorted(by_batch)], np.int64)[good]
 
 
 def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:
@@ -964,6 +980,8 @@ def _finish_encoding(state: ImportState) -> dict[str, np.ndarray]:
     rows.insert_hash, rows.sub_ms = [], []
     state.lines = rows.take("line", LINE_DTYPE)
     final.update(_final_property_codes(state))
+    final["extra_hash"] = _combined_hashes(rows.value_hashes, rows.lengths)
+    rows.value_hashes = {}
     # Each column is concatenated, remapped, then its chunks dropped: at 10M rows that keeps
     # ~300 MB of provisional codes from sitting next to their final copies.
     final["user"] = state.users.final(rows.take("user", np.int64)).astype(np.int32)
@@ -985,6 +1003,17 @@ def _default_column(parts: list, lengths: list[int], name: str) -> np.ndarray:
     dtype = CACHE_COLUMNS[name]
     return np.concatenate([part.astype(dtype, copy=False) if part is not None
                            else np.full(n, CACHE_DEFAULTS[name], dtype=dtype) for part, n in zip(parts, lengths)])
+
+
+def _combined_hashes(value_hashes: dict[str, dict[int, np.ndarray]], lengths: list[int]) -> np.ndarray:
+    """One int64 per row mixing the hashes of every unstored property (0 where none)."""
+    if not value_hashes:
+        return _constant(CACHE_DEFAULTS["extra_hash"], sum(lengths))
+    combined = np.zeros(sum(lengths), dtype=np.uint64)
+    for by_chunk in value_hashes.values():
+        parts = [by_chunk.get(number, np.zeros(n, dtype=np.int64)) for number, n in enumerate(lengths)]
+        combined = combined * np.uint64(1_000_003) ^ np.concatenate(parts).view(np.uint64)   # wraps around
+    return combined.view(np.int64)
 
 
 def _final_property_codes(state: ImportState) -> dict[str, np.ndarray]:
@@ -1029,6 +1058,7 @@ def _plan_write(project: Project, state: ImportState) -> WritePlan:
     # Columns of this file take part in the comparison; properties it lacks are unknown, not different.
     compared = [PROPERTY_KEY + name for name in state.property_values]
     compared += ["session_key"] if state.mapping.session else []
+    compared += ["extra_hash"] if state.too_many_values else []
     repeated, originals = duplicate_pairs(arrays, first_id, state.insert_id_alone, compared)
     repeated_ids, original_ids = arrays["id"][repeated], arrays["id"][originals]
     duplicates: list[tuple[int, int | None, int]] = []

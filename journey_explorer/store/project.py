@@ -32,8 +32,9 @@ CACHE_COLUMNS = {  # name -> dtype of the sorted columnar copy
     "id": np.int64, "user": np.int32, "event": np.int32, "ts": np.int64,
     "session": np.int64, "session_key": np.int64, "insert_hash": np.int64,
     "sub_ms": np.int16,     # µs within the millisecond: orders and tells apart sub-ms events
+    "extra_hash": np.int64,  # hash of columns with too many values to store: tells duplicates apart
 }
-CACHE_DEFAULTS = {"session_key": -1, "insert_hash": 0, "sub_ms": 0}   # columns not stored when all default
+CACHE_DEFAULTS = {"session_key": -1, "insert_hash": 0, "sub_ms": 0, "extra_hash": 0}   # not stored when all default
 KEY_SEPARATOR = "\x1f"      # ASCII unit separator: joins user keys in the cached blob
 
 

@@ -163,6 +163,10 @@ class PropertyDictionary:
         """Distinct values met so far in this import."""
         return len(self._raw)
 
+    def value_hashes(self) -> np.ndarray:
+        """``text_hashes`` of the values met so far, by provisional code, and 0 last (for code -1)."""
+        return np.append(text_hashes(np.array([str(v) for v in self._raw] + [None], dtype=object)[:-1]), 0)
+
     def encode_uniques(self, uniques) -> np.ndarray:
         """Provisional code of each distinct cell value (-1 for an empty one)."""
         out = np.empty(len(uniques), dtype=np.int64)
@@ -238,6 +242,22 @@ class _ValueIndex:
         else:
             self.other[value_key(value)] = code
         return code
+
+
+def text_hashes(texts: np.ndarray) -> np.ndarray:
+    """A stable 64-bit hash of each text (surrounding spaces ignored), 0 for None or blank: how a
+    property with too many values to store still tells rows apart in the duplicate check.
+
+    >>> hashes = text_hashes(np.array(["a", " a", None, "", "b"], dtype=object))
+    >>> bool(hashes[0] == hashes[1] != hashes[4]), hashes[2:4].tolist()
+    (True, [0, 0])
+    """
+    import pandas as pd
+    text = pd.Series(texts, dtype=object).astype("string").str.strip()
+    missing = (text.isna() | (text == "")).to_numpy(dtype=bool)
+    hashed = pd.util.hash_array(text.fillna("").to_numpy(dtype=object)).view(np.int64)
+    hashed[missing] = 0
+    return hashed
 
 
 def _hashable(cell: Any) -> Any:

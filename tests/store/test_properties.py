@@ -224,8 +224,11 @@ def test_a_column_with_too_many_distinct_values_is_not_stored_and_said(tmp_path,
         monkeypatch.setattr(arrow_csv, "pa", None)
     monkeypatch.setattr(importer, "MAX_PROPERTY_VALUES", 3)
     rows = "".join(f"u{i % 2},e,2024-01-01T10:0{i}:00Z,o{i},web\n" for i in range(5))
+    # the same time twice, told apart only by the unstored order id; then a true repeat (line 9)
+    rows += "u0,e,2024-01-01T10:00:00Z,o9,web\nu0,e,2024-01-01T10:00:00Z,o9,web\nu0,e,2024-01-01T10:00:00Z,o0,web\n"
     summary = import_file(tmp_path / "p.journey", write(tmp_path, "a.csv", "user,event,time,order_id,platform\n" + rows))
-    assert summary.imported == 5 and summary.unstored_properties == ["order_id"]
+    assert (summary.imported, summary.duplicates) == (6, 2) and summary.duplicate_lines == [8, 9]
+    assert summary.unstored_properties == ["order_id"]
     assert "order_id" in summary.describe()
     with Project.open(tmp_path / "p.journey") as p:
         assert list(p.load_event_log(properties="all").event_properties) == ["platform"]
