@@ -1,0 +1,231 @@
+"""Tracking-plan hygiene: event names that are likely one action, and tracking that looks broken.
+
+``run(log, spec)`` returns a ``Result`` with
+- ``suggestions``: groups of names to merge, each with a suggested target name, a confidence (0-1, and
+  "high" / "medium"), the evidence in words and per pair (``hygiene_pairs`` explains the signals);
+- ``breakages``: events that stop or start, double firing, impossible users / sessions, bad times
+  (``hygiene_breakage``), each with counts and dates.
+
+Both carry a ``key`` so that a dismissal can be remembered in the project (``DISMISSED_SETTING``);
+``apply_merge`` merges through the project's undoable catalog edit (``Project.merge_events``).
+The report's "tracking" finding is ``tracking_finding``. Qt-free; no store imports (a project is
+passed in by the caller).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.analysis.hygiene_breakage import (Breakage, count_outliers, double_firing, stops_and_starts,
+                                                        time_outliers)
+from journey_explorer.analysis.hygiene_pairs import PairEvidence, PairFacts
+from journey_explorer.analysis.hygiene_volume import daily_volume
+
+HIGH = 0.8
+DISMISSED_SETTING = "hygiene.dismissed"     # project setting: list of dismissed keys
+
+
+@dataclass(frozen=True)
+class Spec:
+    min_confidence: float = 0.5       # pairs below this are not suggested
+    now_ms: int | None = None         # "the future" starts here (default: the clock)
+    dismissed: tuple[str, ...] = ()   # keys of suggestions / breakages the user dismissed
+
+
+@dataclass
+class Suggestion:
+    names: tuple[str, ...]            # most events first
+    target: str                       # the name to merge into
+    confidence: float
+    evidence: list[str]
+    pairs: list[PairEvidence]
+    events: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def level(self) -> str:
+        return "high" if self.confidence >= HIGH else "medium"
+
+    @property
+    def key(self) -> str:
+        return merge_key(self.names)
+
+    def to_json_dict(self) -> dict:
+        return {"names": list(self.names), "target": self.target, "confidence": round(self.confidence, 3),
+                "level": self.level, "evidence": self.evidence, "events": self.events, "key": self.key,
+                "pairs": [p.to_json_dict() for p in self.pairs]}
+
+
+@dataclass
+class Result:
+    spec: Spec
+    suggestions: list[Suggestion]
+    breakages: list[Breakage]
+    considered: list[PairEvidence]     # every pair judged, suggested or not (why not: its evidence)
+    notes: list[str]
+
+    def to_json_dict(self) -> dict:
+        return {"suggestions": [s.to_json_dict() for s in self.suggestions],
+                "breakages": [b.to_json_dict() for b in self.breakages],
+                "not_suggested": [p.to_json_dict() for p in self.considered
+                                  if p.confidence < self.spec.min_confidence],
+                "notes": self.notes}
+
+    def to_frame(self) -> pd.DataFrame:
+        rows = [{"type": "merge", "key": s.key, "names": " | ".join(s.names), "target": s.target,
+                 "confidence": round(s.confidence, 3), "count": sum(s.events.values()),
+                 "first": None, "last": None, "detail": "; ".join(s.evidence)} for s in self.suggestions]
+        rows += [{"type": b.kind, "key": b.key, "names": " | ".join(b.events), "target": None, "confidence": None,
+                  "count": b.count, "first": b.first, "last": b.last, "detail": b.message} for b in self.breakages]
+        return pd.DataFrame(rows, columns=["type", "key", "names", "target", "confidence", "count", "first", "last",
+                                           "detail"])
+
+
+def merge_key(names) -> str:
+    """The dismissal key of a merge suggestion: its names, sorted.
+
+    >>> merge_key(["b", "a"])
+    'merge:a|b'
+    """
+    return "merge:" + "|".join(sorted(names))
+
+
+def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
+    """Suggested merges and broken tracking of ``log``."""
+    now_ms = spec.now_ms if spec.now_ms is not None else int(time.time() * 1000)
+    if len(log) == 0:
+        return Result(spec, [], [], [], ["the log is empty"])
+    believable, breakages = time_outliers(log, now_ms)
+    volume = daily_volume(log, believable)
+    if progress:
+        progress(0.2)
+    facts = PairFacts(log, volume)
+    considered = sorted((facts.judge(i, j, match) for (i, j), match in facts.candidates().items()),
+                        key=lambda p: -p.confidence)
+    if progress:
+        progress(0.6)
+    suggestions = group_pairs([p for p in considered if p.confidence >= spec.min_confidence], facts.counts,
+                              log.event_names)
+    notes = []
+    if volume.days < 14:
+        notes.append("stops and starts not checked: the log covers fewer than 14 days")
+    else:
+        breakages += stops_and_starts(log, volume)
+    doubles, note = double_firing(log)
+    breakages += doubles
+    notes += [note] if note else []
+    breakages += count_outliers(log)
+    explain_by_renames(breakages, suggestions)
+    dismissed = set(spec.dismissed)
+    return Result(spec, [s for s in suggestions if s.key not in dismissed],
+                  [b for b in breakages if b.key not in dismissed], considered, notes)
+
+
+def group_pairs(pairs: list[PairEvidence], counts: np.ndarray, names: tuple[str, ...]) -> list[Suggestion]:
+    """Join suggested pairs into groups (strongest pairs first, as in Kruskal's algorithm); a group's
+    confidence is its weakest joining pair's."""
+    code = {name: i for i, name in enumerate(names)}
+    parent = list(range(len(names)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    joined: dict[int, list[PairEvidence]] = {}
+    for pair in sorted(pairs, key=lambda p: -p.confidence):
+        ra, rb = root(code[pair.a]), root(code[pair.b])
+        if ra == rb:
+            continue
+        parent[rb] = ra
+        joined[ra] = joined.pop(ra, []) + joined.pop(rb, []) + [pair]
+    groups = []
+    for pairs_in in joined.values():
+        members = sorted({n for p in pairs_in for n in (p.a, p.b)}, key=lambda n: (-counts[code[n]], n))
+        events = {n: int(counts[code[n]]) for n in members}
+        evidence = (pairs_in[0].evidence if len(pairs_in) == 1 else
+                    [f"{p.a} ~ {p.b}: " + "; ".join(p.evidence) for p in pairs_in])
+        groups.append(Suggestion(tuple(members), suggested_target(pairs_in, members), min(p.confidence for p in pairs_in),
+                                 evidence, pairs_in, events))
+    return sorted(groups, key=lambda s: (-s.confidence, -sum(s.events.values())))
+
+
+def explain_by_renames(breakages: list[Breakage], suggestions: list[Suggestion]) -> None:
+    """A stop or start on the day of a suggested rename is that rename: say so next to it."""
+    for breakage in breakages:
+        if breakage.kind not in ("stops", "starts"):
+            continue
+        for suggestion in suggestions:
+            switch = next((p for p in suggestion.pairs if p.switch_day == breakage.first
+                           and set(breakage.events) & {p.a, p.b}), None)
+            if switch is not None:
+                other = switch.b if switch.a in breakage.events else switch.a
+                breakage.message += f" (the day {other} {'starts' if breakage.kind == 'stops' else 'stops'}: " \
+                                    f"a rename, see the suggested merge)"
+                breakage.numbers["explained_by"] = suggestion.key
+                break
+
+
+def suggested_target(pairs: list[PairEvidence], members: list[str]) -> str:
+    """The name in use after a rename (the later one of the most recent switch), else the most used."""
+    switches = sorted((p for p in pairs if p.later), key=lambda p: p.switch_day)
+    return switches[-1].later if switches else members[0]
+
+
+# --- merging, in the log and in the project ------------------------------------------------------
+
+
+def merge_names(log: EventLog, names, into: str) -> EventLog:
+    """The log with ``names`` shown as one event ``into`` (codes re-sorted by name, as the project
+    does when display names are merged).
+
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": ["a", "a", "b"], "event": ["x", "X", "y"], "time": [0, 1, 2]}))
+    >>> merged = merge_names(log, ["x", "X"], "x")
+    >>> merged.event_names, [merged.event_names[c] for c in merged.event]
+    (('x', 'y'), ['x', 'x', 'y'])
+    """
+    shown = [into if name in set(names) else name for name in log.event_names]
+    new_names = tuple(sorted(set(shown)))
+    lookup = np.array([new_names.index(name) for name in shown], dtype=np.int32)
+    return replace(log, event=lookup[log.event], event_names=new_names)
+
+
+def stored_names(catalog: pd.DataFrame, shown: str) -> list[str]:
+    """The stored names a project shows as ``shown`` (its own, or those renamed to it)."""
+    return catalog.loc[(catalog["display_name"] == shown) | (catalog["name"] == shown), "name"].tolist()
+
+
+def apply_merge(project, suggestion: Suggestion, into: str | None = None) -> list[str]:
+    """Merge a suggestion in the project (``Project.merge_events``: a display-name edit, undone by
+    renaming back); returns the stored names merged."""
+    catalog = project.event_catalog()
+    names = sorted({stored for shown in suggestion.names for stored in stored_names(catalog, shown)})
+    project.merge_events(names, into or suggestion.target)
+    return names
+
+
+def dismissed_keys(project) -> tuple[str, ...]:
+    return tuple(project.get_setting(DISMISSED_SETTING, []) or ())
+
+
+def dismiss(project, key: str, dismissed: bool = True) -> None:
+    """Remember (or forget) that the user dismissed a suggestion or breakage (its ``key``)."""
+    keys = [k for k in dismissed_keys(project) if k != key]
+    project.set_setting(DISMISSED_SETTING, keys + [key] if dismissed else keys)
+
+
+# --- CLI protocol (see analysis.common) ------------------------------------------------------------
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--min-confidence", type=float, default=Spec.min_confidence,
+                        help=f"suggest merges from this confidence on (default {Spec.min_confidence})")
+    parser.add_argument("--all", action="store_true", help="also list what was dismissed")
+
+
+def spec_from_args(args, log: EventLog, dismissed: tuple[str, ...] = ()) -> Spec:
+    return Spec(min_confidence=args.min_confidence, dismissed=() if args.all else dismissed)

@@ -1,0 +1,307 @@
+"""Evidence that two event names are one action, and how much to believe it.
+
+Signals per pair (each a few array look-ups, from facts computed once per log):
+
+- **names** (``hygiene_names``): the same once spelling habits are set aside, similar, or unrelated;
+- **together**: share of the rarer name's sessions that also hold the other. One action under two
+  names almost never appears twice in one session; two different actions (add / remove from cart) do;
+- **neighbours**: overlap of their directly-follows neighbourhoods (what comes just before and just
+  after, within sessions; the two names counted as one symbol): 1 - total variation distance;
+- **position**: the median step of a session at which each occurs;
+- **switch**: one name's events all fall before a day and the other's after it, while the log's
+  volume (standardised by path age, ``hygiene_volume``) says both would otherwise have been seen
+  there: a rename in a release;
+- **platform**: each name carries only one value of an event property that most events carry with
+  several values (``platform=ios`` vs ``android``).
+
+Confidence = sigmoid(sum of log-odds), with the weights below. Names alone reach "medium" (0.62) but
+not "high", and behaviour that disagrees pulls them under the threshold. Similar or unrelated
+names are suggested only with a switch or a platform split: alternatives (``Release A`` /
+``Release B``) share neighbours and exclude each other too, so behaviour alone cannot tell them from
+one action.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sparse
+
+from journey_explorer.analysis.arrays import group_quantiles
+from journey_explorer.analysis.eventlog import MISSING, EventLog
+from journey_explorer.analysis.hygiene_names import SAME, SIMILAR, candidate_name_pairs, name_match
+from journey_explorer.analysis.hygiene_volume import DailyVolume
+
+PRIOR_LOGIT = -2.0
+NAME_WEIGHT = {SAME: 2.5, SIMILAR: 1.0}
+MIN_NEIGHBOUR_EVENTS = 20      # fewer transitions than this: neighbourhoods are not compared
+MIN_SESSIONS = 10              # fewer sessions than this: togetherness is not judged
+SWITCH_PURITY = 0.95           # share of each name's events on its own side of the switch day
+MIN_EXPECTED_ABSENT = 10.0     # an absence means something only where this many were expected
+PLATFORM_SHARE = 0.95          # a name "only" with a value: at least this share of its tagged events
+MIN_TAGGED = 10
+MAX_PROPERTY_VALUES = 20
+MIXED_NAME_SHARE = 0.9         # a name below this dominant share carries the property "mixed"
+BEHAVIOUR_SCREEN = 0.6         # unrelated names: neighbourhood cosine needed to look further
+MAX_SCREENED_NAMES = 400       # behaviour-only screening is quadratic: the most used names only
+MIN_SCREENED_EVENTS = 30
+NOT_SUGGESTED_CAP = 0.4        # confidence of a pair without a name match or a structural signal
+
+
+@dataclass
+class PairEvidence:
+    a: str
+    b: str
+    match: str
+    confidence: float
+    structural: bool                       # a switch date or a platform split was found
+    evidence: list[str] = field(default_factory=list)
+    signals: dict = field(default_factory=dict)
+    switch_day: str | None = None          # the day the later name took over (a rename)
+    later: str | None = None               # the name in use after the switch
+
+    def to_json_dict(self) -> dict:
+        return {"a": self.a, "b": self.b, "name_match": self.match, "confidence": round(self.confidence, 3),
+                "evidence": self.evidence, "signals": self.signals}
+
+
+class PairFacts:
+    """Per-name facts every pair is judged from, computed once for the log."""
+
+    def __init__(self, log: EventLog, volume: DailyVolume):
+        self.log, self.volume = log, volume
+        self.names = log.event_names
+        n = len(self.names)
+        self.counts = np.bincount(log.event, minlength=n)
+        self._sessions(log, n)
+        self._neighbours(log, n)
+        self.properties = [_property_profile(name, column, log.event, n)
+                           for name, column in log.event_properties.items()]
+        self.properties = [p for p in self.properties if p is not None]
+
+    def _sessions(self, log: EventLog, n: int) -> None:
+        """Sessions holding each name, and pairwise sessions holding both (sparse product)."""
+        keys = np.unique(log.session.astype(np.int64) * n + log.event)
+        session, event = keys // n, keys % n
+        session = np.unique(session, return_inverse=True)[1]
+        presence = sparse.csr_matrix((np.ones(len(keys), dtype=np.int32), (session, event)),
+                                     shape=(int(session.max()) + 1 if len(keys) else 0, n))
+        self.sessions = np.bincount(event, minlength=n)
+        self.together = (presence.T @ presence).tocsr()
+        # Step of a session at which each event happens (1-based), summarised per name.
+        starts = np.ones(len(log), dtype=bool)
+        starts[1:] = log.session[1:] != log.session[:-1]
+        first = np.maximum.accumulate(np.where(starts, np.arange(len(log)), 0))
+        step = np.arange(len(log)) - first + 1
+        self.median_step = group_quantiles(log.event, step.astype(float), n, (0.5,))[0]
+
+    def _neighbours(self, log: EventLog, n: int) -> None:
+        """Directly-follows counts within sessions; column ``n`` is the session's start (for
+        predecessors) or end (for successors)."""
+        same = log.session[1:] == log.session[:-1]
+        prev, cur = log.event[:-1].astype(np.int64), log.event[1:].astype(np.int64)
+        starts = np.ones(len(log), dtype=bool)
+        starts[1:] = ~same
+        ends = np.ones(len(log), dtype=bool)
+        ends[:-1] = ~same
+        width = n + 1
+        self.pred = (np.bincount(cur[same] * width + prev[same], minlength=n * width)
+                     + np.bincount(log.event[starts].astype(np.int64) * width + n, minlength=n * width)
+                     ).reshape(n, width)
+        self.succ = (np.bincount(prev[same] * width + cur[same], minlength=n * width)
+                     + np.bincount(log.event[ends].astype(np.int64) * width + n, minlength=n * width)
+                     ).reshape(n, width)
+
+    # --- candidates -----------------------------------------------------------------------------
+
+    def candidates(self) -> dict[tuple[int, int], str]:
+        """Pairs worth judging: names that match, plus pairs of unrelated names whose behaviour
+        looks alike (frequent names, similar neighbours, hardly ever in one session)."""
+        pairs = candidate_name_pairs(self.names)
+        for pair in self._behaviour_screen():
+            pairs.setdefault(pair, name_match(self.names[pair[0]], self.names[pair[1]]))
+        return pairs
+
+    def _behaviour_screen(self) -> list[tuple[int, int]]:
+        frequent = np.flatnonzero(self.counts >= MIN_SCREENED_EVENTS)
+        frequent = frequent[np.argsort(-self.counts[frequent], kind="stable")][:MAX_SCREENED_NAMES]
+        if len(frequent) < 2:
+            return []
+        profile = np.hstack([_unit_rows(self.pred[frequent]), _unit_rows(self.succ[frequent])]) / math.sqrt(2)
+        cosine = profile @ profile.T
+        together = self.together[frequent][:, frequent].toarray()
+        rarer = np.minimum.outer(self.sessions[frequent], self.sessions[frequent])
+        alike = (cosine >= BEHAVIOUR_SCREEN) & (together <= 0.05 * np.maximum(rarer, 1))
+        i, j = np.nonzero(np.triu(alike, k=1))
+        return [tuple(sorted((int(frequent[x]), int(frequent[y])))) for x, y in zip(i, j)]
+
+    # --- judging one pair -----------------------------------------------------------------------
+
+    def judge(self, i: int, j: int, match: str) -> PairEvidence:
+        a, b = self.names[i], self.names[j]
+        pair = PairEvidence(a, b, match, 0.0, False)
+        logit = PRIOR_LOGIT + NAME_WEIGHT.get(match, 0.0)
+        pair.evidence.append(_NAME_WORDS[match].format(a=a, b=b))
+        for signal in (self._together, self._neighbour_signal, self._position, self._switch, self._platform):
+            logit += signal(i, j, pair)
+        confidence = 1 / (1 + math.exp(-logit))
+        if match != SAME and not pair.structural:
+            confidence = min(confidence, NOT_SUGGESTED_CAP)
+        pair.confidence = confidence
+        pair.signals["logit"] = round(logit, 2)
+        return pair
+
+    def _together(self, i: int, j: int, pair: PairEvidence) -> float:
+        rarer = int(min(self.sessions[i], self.sessions[j]))
+        if rarer < MIN_SESSIONS:
+            return 0.0
+        both = int(self.together[i, j])
+        share = both / rarer
+        pair.signals["same_session_share"] = round(share, 4)
+        if share <= 0.02:
+            words = "never" if both == 0 else f"almost never ({both:,} of {rarer:,} sessions)"
+            pair.evidence.append(f"{words} in the same session" + (f" (0 of {rarer:,})" if both == 0 else ""))
+            return 1.0
+        pair.evidence.append(f"together in {share:.0%} of the sessions of the rarer name ({both:,} of {rarer:,})")
+        return 0.3 if share <= 0.10 else -1.0 if share <= 0.30 else -2.5
+
+    def _neighbour_signal(self, i: int, j: int, pair: PairEvidence) -> float:
+        similarity = neighbour_similarity(self.pred, self.succ, i, j, MIN_NEIGHBOUR_EVENTS)
+        if similarity is None:
+            return 0.0
+        pair.signals["neighbour_similarity"] = round(similarity, 3)
+        pair.evidence.append(f"{similarity:.0%} of what comes just before and after them agrees")
+        return 1.0 if similarity >= 0.7 else 0.3 if similarity >= 0.5 else -1.0 if similarity >= 0.3 else -2.5
+
+    def _position(self, i: int, j: int, pair: PairEvidence) -> float:
+        si, sj = self.median_step[i], self.median_step[j]
+        if np.isnan(si) or np.isnan(sj) or min(self.counts[i], self.counts[j]) < MIN_NEIGHBOUR_EVENTS:
+            return 0.0
+        pair.signals["median_session_step"] = [float(si), float(sj)]
+        gap, top = abs(si - sj), max(si, sj)
+        if gap <= max(1.0, 0.25 * top):
+            pair.evidence.append(f"both typically step {si:g}{'' if si == sj else f' / {sj:g}'} of a session")
+            return 0.3
+        pair.evidence.append(f"typically step {si:g} vs step {sj:g} of a session")
+        return -0.7 if gap > max(2.0, 0.5 * top) else 0.0
+
+    def _switch(self, i: int, j: int, pair: PairEvidence) -> float:
+        found = find_switch(self.volume, i, j)
+        if found is None:
+            return 0.0
+        first, second, day, purity = found
+        pair.structural = True
+        pair.switch_day, pair.later = self.volume.date(day), self.names[second]
+        pair.signals["switch"] = {"before": self.names[first], "after": self.names[second],
+                                  "day": pair.switch_day, "purity": round(purity, 4)}
+        pair.evidence.append(f"{self.names[first]} stops and {self.names[second]} starts on {pair.switch_day} "
+                             f"({purity:.0%} of each on its side of that day): a rename in a release?")
+        return 2.0
+
+    def _platform(self, i: int, j: int, pair: PairEvidence) -> float:
+        for profile in self.properties:
+            split = profile.split(i, j)
+            if split is not None:
+                pair.structural = True
+                (value_i, share_i, n_i), (value_j, share_j, n_j) = split
+                pair.signals["platform"] = {"property": profile.name, "values": [value_i, value_j]}
+                pair.evidence.append(
+                    f"{pair.a} only with {profile.name}={value_i} ({share_i:.0%} of {n_i:,} events), "
+                    f"{pair.b} only with {profile.name}={value_j} ({share_j:.0%} of {n_j:,})")
+                return 2.0
+        return 0.0
+
+
+_NAME_WORDS = {
+    SAME: "the names agree once case, separators, plurals and word order are set aside",
+    SIMILAR: "the names are similar",
+    "unrelated": "the names differ (found by behaviour)",
+}
+
+
+def _unit_rows(matrix: np.ndarray) -> np.ndarray:
+    matrix = matrix.astype(float)
+    return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+
+
+def neighbour_similarity(pred: np.ndarray, succ: np.ndarray, i: int, j: int, minimum: int) -> float | None:
+    """Mean of predecessor and successor overlap (1 - total variation distance), the two names
+    counted as one symbol; None when either has fewer than ``minimum`` transitions.
+
+    >>> pred = np.array([[0, 0, 5, 5], [0, 0, 5, 5], [0, 0, 0, 9]])     # names 0, 1 both follow 2 or start
+    >>> succ = np.array([[0, 9, 1, 0], [9, 0, 1, 0], [0, 0, 0, 9]])     # 0 -> 1 and 1 -> 0: the same symbol
+    >>> round(neighbour_similarity(pred, succ, 0, 1, minimum=5), 2)
+    1.0
+    """
+    out = []
+    for matrix in (pred, succ):
+        rows = matrix[[i, j]].astype(float)
+        rows[:, i] += rows[:, j]
+        rows[:, j] = 0
+        totals = rows.sum(axis=1)
+        if totals.min() < minimum:
+            return None
+        shares = rows / totals[:, None]
+        out.append(float(np.minimum(shares[0], shares[1]).sum()))
+    return sum(out) / 2
+
+
+def find_switch(volume: DailyVolume, i: int, j: int) -> tuple[int, int, int, float] | None:
+    """(earlier name, later name, first day of the later one, purity) when one name's events all
+    come before a day and the other's from it on, and each would have been seen on the other's side
+    at the log's volume (``MIN_EXPECTED_ABSENT``); else None."""
+    observed, expected = volume.observed, volume.expected
+    if volume.days < 2 or min(observed[i].sum(), observed[j].sum()) < 5:
+        return None
+    best = None
+    for first, second in ((i, j), (j, i)):
+        before_first = np.concatenate([[0], np.cumsum(observed[first])]) / observed[first].sum()
+        before_second = np.concatenate([[0], np.cumsum(observed[second])]) / observed[second].sum()
+        purity = np.minimum(before_first, 1 - before_second)          # day d: events on days < d
+        day = len(purity) - 1 - int(np.argmax(purity[::-1]))           # the last of equal bests
+        if purity[day] < SWITCH_PURITY or not 0 < day < volume.days:
+            continue
+        # The expected counts sum to each name's observed total over the log (hygiene_volume).
+        missing_second = expected[second][:day].sum()
+        missing_first = expected[first][day:].sum()
+        if min(missing_second, missing_first) >= MIN_EXPECTED_ABSENT and (best is None or purity[day] > best[3]):
+            best = (first, second, day, float(purity[day]))
+    return best
+
+
+@dataclass
+class PropertyProfile:
+    """Which value of one event property each name carries: ``dominant[e]`` (value), ``share[e]``
+    (of the name's tagged events) and ``tagged[e]``; ``platform_like``: most events carry the
+    property with mixed values, so a name bound to one value stands out."""
+
+    name: str
+    values: np.ndarray
+    dominant: np.ndarray
+    share: np.ndarray
+    tagged: np.ndarray
+
+    def split(self, i: int, j: int):
+        ok = (min(self.tagged[i], self.tagged[j]) >= MIN_TAGGED and min(self.share[i], self.share[j]) >= PLATFORM_SHARE
+              and self.dominant[i] != self.dominant[j])
+        if not ok:
+            return None
+        return tuple((self.values[self.dominant[k]], float(self.share[k]), int(self.tagged[k])) for k in (i, j))
+
+
+def _property_profile(name: str, column, event: np.ndarray, n_names: int) -> PropertyProfile | None:
+    """The profile of a low-cardinality property (2 to ``MAX_PROPERTY_VALUES`` values); None otherwise
+    or when it is not platform-like (``page`` is bound to the event by design: it tells nothing)."""
+    n_values = len(column.values)
+    if not 2 <= n_values <= MAX_PROPERTY_VALUES:
+        return None
+    tagged = column.codes != MISSING
+    counts = np.bincount(event[tagged].astype(np.int64) * n_values + column.codes[tagged],
+                         minlength=n_names * n_values).reshape(n_names, n_values)
+    per_name = counts.sum(axis=1)
+    share = counts.max(axis=1) / np.maximum(per_name, 1)
+    mixed = per_name[(share < MIXED_NAME_SHARE) & (per_name > 0)].sum()
+    if per_name.sum() == 0 or mixed / per_name.sum() < 0.5:
+        return None
+    return PropertyProfile(name, column.values, counts.argmax(axis=1), share, per_name)
