@@ -24,6 +24,7 @@ from journey_explorer.analysis.hygiene_breakage import (Breakage, count_outliers
                                                         time_outliers)
 from journey_explorer.analysis.hygiene_pairs import PairEvidence, PairFacts
 from journey_explorer.analysis.hygiene_volume import daily_volume
+from journey_explorer.domain import JourneyError
 
 HIGH = 0.8
 DISMISSED_SETTING = "hygiene.dismissed"     # project setting: list of dismissed keys
@@ -199,13 +200,20 @@ def stored_names(catalog: pd.DataFrame, shown: str) -> list[str]:
     return catalog.loc[(catalog["display_name"] == shown) | (catalog["name"] == shown), "name"].tolist()
 
 
-def apply_merge(project, suggestion: Suggestion, into: str | None = None) -> list[str]:
-    """Merge a suggestion in the project (``Project.merge_events``: a display-name edit, undone by
-    renaming back); returns the stored names merged."""
+def apply_merge(project, suggestion: Suggestion, into: str | None = None) -> dict[str, str]:
+    """Merge a suggestion in the project through ``Project.merge_events`` (display names, so nothing
+    is lost); returns each stored name's previous display name, which ``undo_merge`` restores."""
     catalog = project.event_catalog()
     names = sorted({stored for shown in suggestion.names for stored in stored_names(catalog, shown)})
+    previous = catalog.set_index("name")["display_name"].to_dict()
     project.merge_events(names, into or suggestion.target)
-    return names
+    return {name: previous[name] for name in names}
+
+
+def undo_merge(project, previous: dict[str, str]) -> None:
+    """Give the stored names their display names from before ``apply_merge``."""
+    for name, display in previous.items():
+        project.rename_event(name, display)
 
 
 def dismissed_keys(project) -> tuple[str, ...]:
@@ -218,14 +226,32 @@ def dismiss(project, key: str, dismissed: bool = True) -> None:
     project.set_setting(DISMISSED_SETTING, keys + [key] if dismissed else keys)
 
 
-# --- CLI protocol (see analysis.common) ------------------------------------------------------------
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--min-confidence", type=float, default=Spec.min_confidence,
-                        help=f"suggest merges from this confidence on (default {Spec.min_confidence})")
-    parser.add_argument("--all", action="store_true", help="also list what was dismissed")
+# --- CLI -----------------------------------------------------------------------------------------
 
 
 def spec_from_args(args, log: EventLog, dismissed: tuple[str, ...] = ()) -> Spec:
+    """The Spec of ``hygiene PROJECT`` (options in ``cli._add_hygiene``)."""
     return Spec(min_confidence=args.min_confidence, dismissed=() if args.all else dismissed)
+
+
+def find_suggestion(result: Result, choice: str) -> Suggestion:
+    """Suggestion ``choice``: its 1-based number in the listing, or its key."""
+    if choice.isdigit() and 1 <= int(choice) <= len(result.suggestions):
+        return result.suggestions[int(choice) - 1]
+    for suggestion in result.suggestions:
+        if suggestion.key == choice:
+            return suggestion
+    raise JourneyError(f"No suggested merge '{choice}' (there are {len(result.suggestions)}; "
+                       "give a number from the listing or a key from --json)")
+
+
+def describe(result: Result) -> str:
+    """The result as text for the terminal."""
+    lines = [f"Suggested merges ({len(result.suggestions)}):"]
+    for number, s in enumerate(result.suggestions, 1):
+        lines.append(f"  {number}. {' + '.join(s.names)} -> {s.target}  [{s.level}, {s.confidence:.0%}]  key {s.key}")
+        lines += [f"       - {line}" for line in s.evidence]
+    lines.append(f"Broken tracking ({len(result.breakages)}):")
+    lines += [f"  - {b.message}  [key {b.key}]" for b in result.breakages]
+    lines += [f"Note: {note}" for note in result.notes]
+    return "\n".join(lines)
