@@ -255,3 +255,74 @@ def describe(result: Result) -> str:
     lines += [f"  - {b.message}  [key {b.key}]" for b in result.breakages]
     lines += [f"Note: {note}" for note in result.notes]
     return "\n".join(lines)
+
+
+# --- the report's "tracking" finding ---------------------------------------------------------------
+
+
+def tracking_finding(log: EventLog, goal: str, spec: Spec = Spec()):
+    """The report's tracking slide: the top suggested merge with its effect on the funnel to the
+    goal, and what looks broken. None when there is nothing to say (the report then has no slide)."""
+    from journey_explorer.analysis.narrative import Finding
+    result = run(log, spec)
+    unexplained = [b for b in result.breakages if "explained_by" not in b.numbers]
+    broken = " ".join(f"{b.message}." for b in unexplained[:3])
+    if unexplained:
+        broken = f"Tracking to fix ({len(unexplained)}): {broken}"
+    if not result.suggestions:
+        if not unexplained:
+            return None
+        return Finding("", f"{len(unexplained)} tracking problem{'s' if len(unexplained) > 1 else ''} to fix",
+                       None, broken)
+    top = result.suggestions[0]
+    ordered = [name for name in top.names if name != top.target] + [top.target]      # the one to keep last
+    listed = ", ".join(ordered[:-1]) + f" and {ordered[-1]}"
+    text = (f"{listed} look like one action ({top.level} confidence, {top.confidence:.0%}). "
+            f"Evidence: {_sentence('; '.join(top.evidence))}")
+    effect = merge_effect(log, top, goal)
+    if effect is not None:
+        steps, before, after = effect
+        text += (f" Merged into {top.target}, they change the funnel {' → '.join(steps)} from "
+                 f"{_pct(before)} to {_pct(after)}.")
+    if len(result.suggestions) > 1:
+        text += f" {len(result.suggestions) - 1} more suggested merge{'s' if len(result.suggestions) > 2 else ''}."
+    return Finding("", f"{listed} look like one action", None, f"{text} {broken}".strip())
+
+
+def merge_effect(log: EventLog, suggestion: Suggestion, goal: str) -> tuple[list[str], float, float] | None:
+    """(funnel steps, conversion before, after merging): the funnel to the goal through the merged
+    event, counted first with only the target name, then with all the suggestion's names."""
+    from journey_explorer.analysis import funnel
+    from journey_explorer.analysis.narrative import goal_funnel_steps
+    merged_goal = suggestion.target if goal in suggestion.names else goal
+    merged = merge_names(log, suggestion.names, suggestion.target)
+    steps = goal_funnel_steps(merged, merged_goal)
+    if suggestion.target not in steps:
+        steps = _insert_by_position(merged, steps, suggestion.target)
+    if len(steps) < 2 or any(step not in log.event_names for step in steps):
+        return None
+    shares = []
+    for one in (log, merged):
+        table = funnel.run(one, funnel.Spec(steps=tuple(steps), window_ms=None)).table
+        shares.append(float(table["users"].iloc[-1] / max(table["users"].iloc[0], 1)))
+    return steps, shares[0], shares[1]
+
+
+def _insert_by_position(log: EventLog, steps: list[str], step: str) -> list[str]:
+    """``steps`` (ending with the goal) with ``step`` placed by the median position of users' first
+    time at each event."""
+    from journey_explorer.analysis.arrays import step_index
+    frame = pd.DataFrame({"user": log.user, "event": log.event, "pos": step_index(log)})
+    first = frame.groupby(["user", "event"], sort=False)["pos"].min().groupby("event").median()
+    position = {name: first.get(log.event_code(name), np.inf) for name in steps[:-1] + [step]}
+    return sorted(steps[:-1] + [step], key=lambda name: position[name]) + steps[-1:]
+
+
+def _sentence(text: str) -> str:
+    """End with a full stop unless a question mark already ends it."""
+    return text if text.endswith(("?", ".")) else text + "."
+
+
+def _pct(share: float) -> str:
+    from journey_explorer.analysis.narrative import pct
+    return pct(share)
