@@ -7,7 +7,9 @@ Signals per pair (each a few array look-ups, from facts computed once per log):
   names almost never appears twice in one session; two different actions (add / remove from cart) do;
 - **neighbours**: overlap of their directly-follows neighbourhoods (what comes just before and just
   after, within sessions; the two names counted as one symbol): 1 - total variation distance;
-- **position**: the median step of a session at which each occurs;
+- **position**: the median step of a session at which each occurs.
+  Where most sessions hold fewer than ``MIN_SESSION_STEPS`` events (process logs: a case's steps
+  are hours apart) these three are taken within whole paths instead;
 - **switch**: one name's events all fall before a day and the other's after it, while the log's
   volume (standardised by path age, ``hygiene_volume``) says both would otherwise have been seen
   there: a rename in a release;
@@ -46,6 +48,7 @@ MIXED_NAME_SHARE = 0.9         # a name below this dominant share carries the pr
 BEHAVIOUR_SCREEN = 0.6         # unrelated names: neighbourhood cosine needed to look further
 MAX_SCREENED_NAMES = 400       # behaviour-only screening is quadratic: the most used names only
 MIN_SCREENED_EVENTS = 30
+MIN_SESSION_STEPS = 3          # median events per session below this: compare within whole paths
 NOT_SUGGESTED_CAP = 0.4        # confidence of a pair without a name match or a structural signal
 
 
@@ -66,6 +69,16 @@ class PairEvidence:
                 "evidence": self.evidence, "signals": self.signals}
 
 
+def behaviour_unit(log: EventLog) -> tuple[np.ndarray, str]:
+    """The stretch of a path that behaviour is compared within: sessions, unless most sessions are
+    too short to have neighbours (process logs, where a case's steps are hours or days apart:
+    then whole paths). Returns (non-decreasing unit index per event, its word)."""
+    per_session = np.bincount(log.session) if len(log) else np.zeros(0, dtype=np.int64)
+    if len(log) and np.median(per_session[per_session > 0]) >= MIN_SESSION_STEPS:
+        return log.session, "session"
+    return log.user.astype(np.int64), "path"
+
+
 class PairFacts:
     """Per-name facts every pair is judged from, computed once for the log."""
 
@@ -74,6 +87,7 @@ class PairFacts:
         self.names = log.event_names
         n = len(self.names)
         self.counts = np.bincount(log.event, minlength=n)
+        self.unit, self.unit_word = behaviour_unit(log)
         self._sessions(log, n)
         self._neighbours(log, n)
         self.properties = [_property_profile(name, column, log.event, n)
@@ -81,8 +95,8 @@ class PairFacts:
         self.properties = [p for p in self.properties if p is not None]
 
     def _sessions(self, log: EventLog, n: int) -> None:
-        """Sessions holding each name, and pairwise sessions holding both (sparse product)."""
-        keys = np.unique(log.session.astype(np.int64) * n + log.event)
+        """Sessions (units) holding each name, and pairwise ones holding both (sparse product)."""
+        keys = np.unique(self.unit.astype(np.int64) * n + log.event)
         session, event = keys // n, keys % n
         session = np.unique(session, return_inverse=True)[1]
         presence = sparse.csr_matrix((np.ones(len(keys), dtype=np.int32), (session, event)),
@@ -91,15 +105,15 @@ class PairFacts:
         self.together = (presence.T @ presence).tocsr()
         # Step of a session at which each event happens (1-based), summarised per name.
         starts = np.ones(len(log), dtype=bool)
-        starts[1:] = log.session[1:] != log.session[:-1]
+        starts[1:] = self.unit[1:] != self.unit[:-1]
         first = np.maximum.accumulate(np.where(starts, np.arange(len(log)), 0))
         step = np.arange(len(log)) - first + 1
         self.median_step = group_quantiles(log.event, step.astype(float), n, (0.5,))[0]
 
     def _neighbours(self, log: EventLog, n: int) -> None:
-        """Directly-follows counts within sessions; column ``n`` is the session's start (for
+        """Directly-follows counts within units; column ``n`` is the unit's start (for
         predecessors) or end (for successors)."""
-        same = log.session[1:] == log.session[:-1]
+        same = self.unit[1:] == self.unit[:-1]
         prev, cur = log.event[:-1].astype(np.int64), log.event[1:].astype(np.int64)
         starts = np.ones(len(log), dtype=bool)
         starts[1:] = ~same
@@ -159,11 +173,12 @@ class PairFacts:
         both = int(self.together[i, j])
         share = both / rarer
         pair.signals["same_session_share"] = round(share, 4)
+        pair.signals["unit"] = unit = self.unit_word
         if share <= 0.02:
-            words = "never" if both == 0 else f"almost never ({both:,} of {rarer:,} sessions)"
-            pair.evidence.append(f"{words} in the same session" + (f" (0 of {rarer:,})" if both == 0 else ""))
+            pair.evidence.append(f"never in the same {unit} (0 of {rarer:,})" if both == 0 else
+                                 f"almost never in the same {unit} ({both:,} of {rarer:,})")
             return 1.0
-        pair.evidence.append(f"together in {share:.0%} of the sessions of the rarer name ({both:,} of {rarer:,})")
+        pair.evidence.append(f"together in {share:.0%} of the {unit}s of the rarer name ({both:,} of {rarer:,})")
         return 0.3 if share <= 0.10 else -1.0 if share <= 0.30 else -2.5
 
     def _neighbour_signal(self, i: int, j: int, pair: PairEvidence) -> float:
@@ -181,9 +196,9 @@ class PairFacts:
         pair.signals["median_session_step"] = [float(si), float(sj)]
         gap, top = abs(si - sj), max(si, sj)
         if gap <= max(1.0, 0.25 * top):
-            pair.evidence.append(f"both typically step {si:g}{'' if si == sj else f' / {sj:g}'} of a session")
+            pair.evidence.append(f"both typically step {si:g}{'' if si == sj else f' / {sj:g}'} of a {self.unit_word}")
             return 0.3
-        pair.evidence.append(f"typically step {si:g} vs step {sj:g} of a session")
+        pair.evidence.append(f"typically step {si:g} vs step {sj:g} of a {self.unit_word}")
         return -0.7 if gap > max(2.0, 0.5 * top) else 0.0
 
     def _switch(self, i: int, j: int, pair: PairEvidence) -> float:
