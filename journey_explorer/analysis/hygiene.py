@@ -20,8 +20,7 @@ import numpy as np
 import pandas as pd
 
 from journey_explorer.analysis.eventlog import EventLog
-from journey_explorer.analysis.hygiene_breakage import (Breakage, count_outliers, double_firing, stops_and_starts,
-                                                        time_outliers)
+from journey_explorer.analysis.hygiene_breakage import Breakage, count_outliers, double_firing, stops_and_starts, time_outliers
 from journey_explorer.analysis.hygiene_names import UNRELATED
 from journey_explorer.analysis.hygiene_pairs import PairEvidence, PairFacts
 from journey_explorer.analysis.hygiene_volume import daily_volume

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from journey_explorer.analysis.eventlog import EventLog
-from journey_explorer.analysis.hygiene_volume import DAY_MS, DailyVolume
+from journey_explorer.analysis.hygiene_volume import DAY_MS, DailyVolume, median_count, unique_counts, weighted_median
 
 MIN_EXPECTED = 30.0          # events expected over the silent stretch before an absence is news
 ABSENT_SHARE = 0.05          # observed at most this share of expected: "stopped"
@@ -185,7 +185,7 @@ def double_firing(log: EventLog) -> tuple[list[Breakage], str | None]:
     run_start[1:] = (log.user[1:] != log.user[:-1]) | (second[1:] != second[:-1])
     run = np.cumsum(run_start) - 1
     n = len(log.event_names)
-    keys, counts = np.unique(run.astype(np.int64) * n + log.event, return_counts=True)
+    keys, counts = unique_counts(run.astype(np.int64) * n + log.event)
     repeated = counts > 1
     codes = (keys % n)[repeated]
     extra = np.bincount(codes, weights=counts[repeated] - 1, minlength=n).astype(np.int64)
@@ -239,9 +239,12 @@ def outlier_limit(counts: np.ndarray) -> float:
     >>> round(outlier_limit(np.array([10] * 99 + [5000])))      # counts that hardly vary: 20 x the median
     200
     """
-    logs = np.log10(counts)
-    median = np.median(logs)
-    scale = max(1.4826 * np.median(np.abs(logs - median)), MIN_LOG10_SCALE)
+    histogram = np.bincount(counts)                 # counts take few distinct values: work on those
+    present = np.flatnonzero(histogram)
+    present = present[present > 0]
+    logs, weights = np.log10(present), histogram[present]
+    median = weighted_median(logs, weights)
+    scale = max(1.4826 * weighted_median(np.abs(logs - median), weights), MIN_LOG10_SCALE)
     return float(max(10 ** (median + OUTLIER_Z * scale), OUTLIER_TIMES_MEDIAN * 10 ** median))
 
 
@@ -255,7 +258,7 @@ def _outlier_breakage(log: EventLog, kind: str, label: str, owners: np.ndarray, 
         names = [str(log.user_keys[u]) for u in top]
     else:
         names = [f"{log.user_keys[log.user[np.searchsorted(log.session, s)]]} (session)" for s in top]
-    median = float(np.median(counts))
+    median = median_count(counts)
     first, last = iso_date(log.ts[mine].min()), iso_date(log.ts[mine].max())
     plural = "s" if len(flagged) != 1 else ""
     message = (f"{len(flagged):,} {label}{plural} with impossibly many events (over {limit:,.0f}; the median "

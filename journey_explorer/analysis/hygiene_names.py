@@ -48,6 +48,7 @@ def name_key(name: str) -> str:
     return " ".join(sorted(words(name)))
 
 
+@lru_cache(maxsize=4096)
 def compact_key(name: str) -> str:
     """The words run together (``page_view`` and ``pageviews`` agree here, not by words).
 

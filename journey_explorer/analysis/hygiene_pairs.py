@@ -30,10 +30,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sparse
 
-from journey_explorer.analysis.arrays import group_quantiles
 from journey_explorer.analysis.eventlog import MISSING, EventLog
-from journey_explorer.analysis.hygiene_names import SAME, SIMILAR, candidate_name_pairs, name_match
-from journey_explorer.analysis.hygiene_volume import DailyVolume
+from journey_explorer.analysis.hygiene_names import SAME, SIMILAR, UNRELATED, candidate_name_pairs, name_match
+from journey_explorer.analysis.hygiene_volume import DailyVolume, median_count, unique_counts
 
 PRIOR_LOGIT = -2.0
 NAME_WEIGHT = {SAME: 2.5, SIMILAR: 1.0}
@@ -74,7 +73,7 @@ def behaviour_unit(log: EventLog) -> tuple[np.ndarray, str]:
     too short to have neighbours (process logs, where a case's steps are hours or days apart:
     then whole paths). Returns (non-decreasing unit index per event, its word)."""
     per_session = np.bincount(log.session) if len(log) else np.zeros(0, dtype=np.int64)
-    if len(log) and np.median(per_session[per_session > 0]) >= MIN_SESSION_STEPS:
+    if len(log) and median_count(per_session[per_session > 0]) >= MIN_SESSION_STEPS:
         return log.session, "session"
     return log.user.astype(np.int64), "path"
 
@@ -88,6 +87,7 @@ class PairFacts:
         n = len(self.names)
         self.counts = np.bincount(log.event, minlength=n)
         self.unit, self.unit_word = behaviour_unit(log)
+        self.cumulative = cumulative_volume(volume)
         self._sessions(log, n)
         self._neighbours(log, n)
         self.properties = [_property_profile(name, column, log.event, n)
@@ -96,9 +96,8 @@ class PairFacts:
 
     def _sessions(self, log: EventLog, n: int) -> None:
         """Sessions (units) holding each name, and pairwise ones holding both (sparse product)."""
-        keys = np.unique(self.unit.astype(np.int64) * n + log.event)
+        keys = unique_counts(self.unit.astype(np.int64) * n + log.event)[0]
         session, event = keys // n, keys % n
-        session = np.unique(session, return_inverse=True)[1]
         presence = sparse.csr_matrix((np.ones(len(keys), dtype=np.int32), (session, event)),
                                      shape=(int(session.max()) + 1 if len(keys) else 0, n))
         self.sessions = np.bincount(event, minlength=n)
@@ -108,7 +107,7 @@ class PairFacts:
         starts[1:] = self.unit[1:] != self.unit[:-1]
         first = np.maximum.accumulate(np.where(starts, np.arange(len(log)), 0))
         step = np.arange(len(log)) - first + 1
-        self.median_step = group_quantiles(log.event, step.astype(float), n, (0.5,))[0]
+        self.median_step = median_per_name(log.event, step, n)
 
     def _neighbours(self, log: EventLog, n: int) -> None:
         """Directly-follows counts within units; column ``n`` is the unit's start (for
@@ -153,16 +152,19 @@ class PairFacts:
     # --- judging one pair -----------------------------------------------------------------------
 
     def judge(self, i: int, j: int, match: str) -> PairEvidence:
-        a, b = self.names[i], self.names[j]
-        pair = PairEvidence(a, b, match, 0.0, False)
+        pair = PairEvidence(self.names[i], self.names[j], match, 0.0, False)
         logit = PRIOR_LOGIT + NAME_WEIGHT.get(match, 0.0)
-        pair.evidence.append(_NAME_WORDS[match].format(a=a, b=b))
-        for signal in (self._together, self._neighbour_signal, self._position, self._switch, self._platform):
+        # Structural signals first: without them a pair of unrelated names is not worth the rest.
+        logit += self._switch(i, j, pair) + self._platform(i, j, pair)
+        structural_lines, pair.evidence = pair.evidence, [_NAME_WORDS[match]]
+        if match == UNRELATED and not pair.structural:
+            pair.confidence = min(_sigmoid(logit), NOT_SUGGESTED_CAP)
+            return pair
+        for signal in (self._together, self._neighbour_signal, self._position):
             logit += signal(i, j, pair)
-        confidence = 1 / (1 + math.exp(-logit))
-        if match != SAME and not pair.structural:
-            confidence = min(confidence, NOT_SUGGESTED_CAP)
-        pair.confidence = confidence
+        pair.evidence += structural_lines              # names, behaviour, then the date / platform
+        pair.confidence = _sigmoid(logit) if match == SAME or pair.structural else \
+            min(_sigmoid(logit), NOT_SUGGESTED_CAP)
         pair.signals["logit"] = round(logit, 2)
         return pair
 
@@ -202,7 +204,7 @@ class PairFacts:
         return -0.7 if gap > max(2.0, 0.5 * top) else 0.0
 
     def _switch(self, i: int, j: int, pair: PairEvidence) -> float:
-        found = find_switch(self.volume, i, j)
+        found = find_switch(self.volume, i, j, self.cumulative)
         if found is None:
             return 0.0
         first, second, day, purity = found
@@ -231,8 +233,28 @@ class PairFacts:
 _NAME_WORDS = {
     SAME: "the names agree once case, separators, plurals and word order are set aside",
     SIMILAR: "the names are similar",
-    "unrelated": "the names differ (found by behaviour)",
+    UNRELATED: "the names differ (found by behaviour)",
 }
+
+
+def _sigmoid(logit: float) -> float:
+    return 1 / (1 + math.exp(-logit))
+
+
+def median_per_name(event: np.ndarray, step: np.ndarray, n_names: int, cap: int = 1000) -> np.ndarray:
+    """Median of ``step`` (1, 2, ...) per name (NaN for absent names; of two middle values the upper),
+    from a histogram: steps beyond ``cap`` count as ``cap`` (that far into a session is "very late"
+    either way).
+
+    >>> median_per_name(np.array([0, 0, 0, 1]), np.array([1, 2, 9, 4]), 3).tolist()
+    [2.0, 4.0, nan]
+    """
+    counts = np.bincount(event.astype(np.int64) * cap + np.minimum(step, cap) - 1,
+                         minlength=n_names * cap).reshape(n_names, cap)
+    totals = counts.sum(axis=1)
+    below = np.cumsum(counts, axis=1)
+    median = (below < (totals[:, None] + 1) / 2).sum(axis=1) + 1.0
+    return np.where(totals > 0, median, np.nan)
 
 
 def _unit_rows(matrix: np.ndarray) -> np.ndarray:
@@ -262,24 +284,31 @@ def neighbour_similarity(pred: np.ndarray, succ: np.ndarray, i: int, j: int, min
     return sum(out) / 2
 
 
-def find_switch(volume: DailyVolume, i: int, j: int) -> tuple[int, int, int, float] | None:
+def cumulative_volume(volume: DailyVolume) -> tuple[np.ndarray, np.ndarray]:
+    """Per name and day boundary ``d``: (share of its events on days before ``d``, expected count
+    before ``d``), each ``(names, days + 1)``."""
+    observed = np.concatenate([np.zeros((volume.observed.shape[0], 1)), np.cumsum(volume.observed, axis=1)], axis=1)
+    expected = np.concatenate([np.zeros((volume.expected.shape[0], 1)), np.cumsum(volume.expected, axis=1)], axis=1)
+    return observed / np.maximum(observed[:, -1:], 1), expected
+
+
+def find_switch(volume: DailyVolume, i: int, j: int, cumulative=None) -> tuple[int, int, int, float] | None:
     """(earlier name, later name, first day of the later one, purity) when one name's events all
     come before a day and the other's from it on, and each would have been seen on the other's side
-    at the log's volume (``MIN_EXPECTED_ABSENT``); else None."""
-    observed, expected = volume.observed, volume.expected
-    if volume.days < 2 or min(observed[i].sum(), observed[j].sum()) < 5:
+    at the log's volume (``MIN_EXPECTED_ABSENT``); else None. ``cumulative``: ``cumulative_volume``
+    (computed once for many pairs)."""
+    if volume.days < 2 or min(volume.observed[i].sum(), volume.observed[j].sum()) < 5:
         return None
+    share_before, expected_before = cumulative if cumulative is not None else cumulative_volume(volume)
     best = None
     for first, second in ((i, j), (j, i)):
-        before_first = np.concatenate([[0], np.cumsum(observed[first])]) / observed[first].sum()
-        before_second = np.concatenate([[0], np.cumsum(observed[second])]) / observed[second].sum()
-        purity = np.minimum(before_first, 1 - before_second)          # day d: events on days < d
-        day = len(purity) - 1 - int(np.argmax(purity[::-1]))           # the last of equal bests
+        purity = np.minimum(share_before[first], 1 - share_before[second])     # boundary d: days < d
+        day = len(purity) - 1 - int(np.argmax(purity[::-1]))                     # the last of equal bests
         if purity[day] < SWITCH_PURITY or not 0 < day < volume.days:
             continue
         # The expected counts sum to each name's observed total over the log (hygiene_volume).
-        missing_second = expected[second][:day].sum()
-        missing_first = expected[first][day:].sum()
+        missing_second = expected_before[second, day]
+        missing_first = expected_before[first, -1] - expected_before[first, day]
         if min(missing_second, missing_first) >= MIN_EXPECTED_ABSENT and (best is None or purity[day] > best[3]):
             best = (first, second, day, float(purity[day]))
     return best

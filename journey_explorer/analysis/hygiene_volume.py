@@ -44,6 +44,44 @@ class DailyVolume:
         return pd.Timestamp(self.first_day_ms + int(day) * DAY_MS, unit="ms").date().isoformat()
 
 
+def unique_counts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct keys and their counts, for keys that are *nearly* sorted (a unit code times the
+    number of names plus a name code, in log order): a stable sort (timsort) runs in about linear
+    time there, several times faster than ``np.unique``.
+
+    >>> [a.tolist() for a in unique_counts(np.array([3, 1, 3, 7, 7, 7]))]
+    [[1, 3, 7], [1, 2, 3]]
+    """
+    ordered = np.sort(keys, kind="stable")
+    if len(ordered) == 0:
+        return ordered, np.zeros(0, dtype=np.int64)
+    first = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+    return ordered[first], np.diff(np.append(first, len(ordered)))
+
+
+def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    """The median of ``values`` repeated ``weights`` times (of two middle values, the lower): the
+    median of many counts from their few distinct values, without sorting every count.
+
+    >>> weighted_median(np.array([3.0, 1.0, 2.0]), np.array([1, 1, 5]))
+    2.0
+    """
+    order = np.argsort(values, kind="stable")
+    below = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(below, below[-1] / 2)])
+
+
+def median_count(counts: np.ndarray) -> float:
+    """The median of non-negative integer counts, through their histogram.
+
+    >>> median_count(np.array([1, 1, 4, 9, 2]))
+    2.0
+    """
+    histogram = np.bincount(counts)
+    present = np.flatnonzero(histogram)
+    return weighted_median(present.astype(float), histogram[present])
+
+
 def path_age_ms(log: EventLog) -> np.ndarray:
     """Milliseconds since the user's first event, per event.
 

@@ -8,7 +8,7 @@ import pytest
 from journey_explorer.analysis import funnel, hygiene
 from journey_explorer.analysis.eventlog import EventLog, PropertyColumn
 from journey_explorer.analysis.hygiene_names import SAME, UNRELATED, name_key, name_match
-from journey_explorer.analysis.hygiene_pairs import PairFacts
+from journey_explorer.analysis.hygiene_pairs import PairFacts, neighbour_similarity
 from journey_explorer.analysis.hygiene_volume import daily_volume
 
 DAY = 86_400_000
@@ -126,8 +126,10 @@ def test_alternatives_that_exclude_each_other_are_not_merged():
     assert run(log).suggestions == []
     facts = PairFacts(log, daily_volume(log))
     assert (log.event_code("Release A"), log.event_code("Release B")) in facts.candidates()   # behaviour alike
-    pair = facts.judge(log.event_code("Release A"), log.event_code("Release B"), UNRELATED)
-    assert pair.signals["neighbour_similarity"] == pytest.approx(1.0) and pair.signals["same_session_share"] == 0
+    a, b = log.event_code("Release A"), log.event_code("Release B")
+    assert neighbour_similarity(facts.pred, facts.succ, a, b, 20) == pytest.approx(1.0)
+    assert facts.together[a, b] == 0
+    pair = facts.judge(a, b, UNRELATED)
     assert pair.confidence <= 0.4 and not pair.structural
 
 
