@@ -21,7 +21,7 @@ import pandas as pd
 
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.hygiene_breakage import Breakage, count_outliers, double_firing, stops_and_starts, time_outliers
-from journey_explorer.analysis.hygiene_names import UNRELATED
+from journey_explorer.analysis.hygiene_names import SAME
 from journey_explorer.analysis.hygiene_pairs import PairEvidence, PairFacts
 from journey_explorer.analysis.hygiene_volume import daily_volume
 from journey_explorer.domain import JourneyError
@@ -105,8 +105,8 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
         progress(0.2)
     facts = PairFacts(log, volume)
     judged = (facts.judge(i, j, match) for (i, j), match in facts.candidates().items())
-    # Pairs found by behaviour alone and without a switch or platform split say nothing: left out.
-    considered = sorted((p for p in judged if p.match != UNRELATED or p.structural), key=lambda p: -p.confidence)
+    # Pairs whose names are not the same, without a switch or platform split, say nothing: left out.
+    considered = sorted((p for p in judged if p.match == SAME or p.structural), key=lambda p: -p.confidence)
     if progress:
         progress(0.6)
     suggestions = group_pairs([p for p in considered if p.confidence >= spec.min_confidence], facts.counts,

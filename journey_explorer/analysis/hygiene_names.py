@@ -3,13 +3,18 @@
 Two names are the *same* when they agree after normalising case, separators (``_ - . space``, camelCase),
 plural and verb forms (a Snowball stemmer: ``invited``/``invite``/``invites`` -> ``invit``) and word
 order (``invite_teammate`` = ``Invite Teammates`` = ``teammate_invited``). They are *similar* when half
-their stemmed words agree, or their spellings differ by a typo; similar names are never enough on
-their own (``Release A`` / ``Release B`` are alternatives, not one action).
+their stemmed words agree (of at least three), or they differ in one word only, by a typo (a letter
+added, dropped, changed, or two swapped, in words of 5+ letters: ``recieve`` / ``receive``, but not
+``A`` / ``B``). Similar names are never enough on their
+own (``Release A`` / ``Release B`` are alternatives, not one action).
+
+Candidates are found through indexes (word -> names, one-letter deletions -> names), so a catalog
+of thousands of names is not compared pair by pair.
 """
 from __future__ import annotations
 
-import difflib
 import re
+from collections import defaultdict
 from functools import lru_cache
 
 import snowballstemmer
@@ -21,8 +26,7 @@ UNRELATED = "unrelated"
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _WORD = re.compile(r"[^\W_]+")
 _STEMMER = snowballstemmer.stemmer("english")
-MIN_TYPO_LENGTH = 8          # shorter spellings differ by one letter too easily (cart / card)
-TYPO_RATIO = 0.9
+MIN_TYPO_LENGTH = 5          # shorter words differ by one letter too easily (cart / card, A / B)
 SIMILAR_JACCARD = 0.5
 
 
@@ -58,6 +62,37 @@ def compact_key(name: str) -> str:
     return _STEMMER.stemWord("".join(_WORD.findall(name.lower())))
 
 
+def deletions(text: str) -> set[str]:
+    """The text with one letter dropped, every way (and the text itself).
+
+    >>> sorted(deletions("abc"))
+    ['ab', 'abc', 'ac', 'bc']
+    """
+    return {text} | {text[:k] + text[k + 1:] for k in range(len(text))}
+
+
+def one_typo_apart(a: str, b: str) -> bool:
+    """The names differ in exactly one (stemmed) word, and those two words, of 5+ letters, are one
+    typo apart (they share a one-letter deletion).
+
+    >>> one_typo_apart("recieve_order", "receive_order"), one_typo_apart("Release A", "Release B")
+    (True, False)
+    """
+    wa, wb = set(words(a)), set(words(b))
+    only_a, only_b = wa - wb, wb - wa
+    if len(only_a) != 1 or len(only_b) != 1:
+        return False
+    x, y = only_a.pop(), only_b.pop()
+    return min(len(x), len(y)) >= MIN_TYPO_LENGTH and bool(deletions(x) & deletions(y))
+
+
+def _shared_words_similar(a: str, b: str, shared: int | None = None) -> bool:
+    wa, wb = set(words(a)), set(words(b))
+    shared = len(wa & wb) if shared is None else shared
+    union = len(wa) + len(wb) - shared
+    return shared > 0 and union >= 3 and shared / union >= SIMILAR_JACCARD
+
+
 def name_match(a: str, b: str) -> str:
     """``SAME``, ``SIMILAR`` or ``UNRELATED``.
 
@@ -68,27 +103,41 @@ def name_match(a: str, b: str) -> str:
     """
     if name_key(a) == name_key(b) or compact_key(a) == compact_key(b):
         return SAME
-    wa, wb = set(words(a)), set(words(b))
-    if wa and wb and len(wa & wb) / len(wa | wb) >= SIMILAR_JACCARD and len(wa | wb) >= 3:
-        return SIMILAR
-    ca, cb = compact_key(a), compact_key(b)
-    if min(len(ca), len(cb)) < MIN_TYPO_LENGTH or 2 * min(len(ca), len(cb)) / (len(ca) + len(cb)) < TYPO_RATIO:
-        return UNRELATED      # too short, or too different in length for a typo (skips the slow ratio)
-    if difflib.SequenceMatcher(None, ca, cb).ratio() >= TYPO_RATIO:
-        return SIMILAR
-    return UNRELATED
+    return SIMILAR if _shared_words_similar(a, b) or one_typo_apart(a, b) else UNRELATED
 
 
 def candidate_name_pairs(names: list[str] | tuple[str, ...]) -> dict[tuple[int, int], str]:
-    """Index pairs (i < j) of names that are the same or similar, with the kind of match.
-
-    Same-key names are found by grouping (linear); similar ones by comparing every pair, which is
-    quick for the few hundred names a tracking plan has.
-    """
+    """Index pairs (i < j) of names that are the same or similar, with the kind of match (as
+    ``name_match`` says), found through indexes rather than by comparing every pair."""
     out: dict[tuple[int, int], str] = {}
-    for i in range(len(names)):
-        for j in range(i + 1, len(names)):
-            match = name_match(names[i], names[j])
-            if match != UNRELATED:
-                out[(i, j)] = match
+    keys: dict[str, list[int]] = defaultdict(list)
+    by_word: dict[str, list[int]] = defaultdict(list)
+    by_deletion: dict[str, list[int]] = defaultdict(list)
+    for i, name in enumerate(names):
+        keys["k:" + name_key(name)].append(i)
+        keys["c:" + compact_key(name)].append(i)
+        for word in set(words(name)):
+            by_word[word].append(i)
+            if len(word) >= MIN_TYPO_LENGTH:
+                for variant in deletions(word):
+                    by_deletion[variant].append(i)
+    for group in keys.values():
+        for pair in _pairs(group):
+            out[pair] = SAME
+    shared: dict[tuple[int, int], int] = defaultdict(int)
+    for group in by_word.values():
+        for pair in _pairs(group):
+            shared[pair] += 1
+    for (i, j), count in shared.items():
+        if (i, j) not in out and _shared_words_similar(names[i], names[j], count):
+            out[(i, j)] = SIMILAR
+    for group in by_deletion.values():
+        for i, j in _pairs(group):
+            if (i, j) not in out and one_typo_apart(names[i], names[j]):
+                out[(i, j)] = SIMILAR
     return out
+
+
+def _pairs(members: list[int]):
+    members = sorted(set(members))
+    return ((members[x], members[y]) for x in range(len(members)) for y in range(x + 1, len(members)))

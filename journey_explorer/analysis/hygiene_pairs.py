@@ -18,9 +18,10 @@ Signals per pair (each a few array look-ups, from facts computed once per log):
 
 Confidence = sigmoid(sum of log-odds), with the weights below. Names alone reach "medium" (0.62) but
 not "high", and behaviour that disagrees pulls them under the threshold. Similar or unrelated
-names are suggested only with a switch or a platform split: alternatives (``Release A`` /
-``Release B``) share neighbours and exclude each other too, so behaviour alone cannot tell them from
-one action.
+names are judged (and suggested) only with a switch or a platform split: alternatives
+(``Release A`` / ``Release B``) share neighbours and exclude each other too, so behaviour alone
+cannot tell them from one action; without that signal their confidence stays at
+``NOT_SUGGESTED_CAP``.
 """
 from __future__ import annotations
 
@@ -157,14 +158,13 @@ class PairFacts:
         # Structural signals first: without them a pair of unrelated names is not worth the rest.
         logit += self._switch(i, j, pair) + self._platform(i, j, pair)
         structural_lines, pair.evidence = pair.evidence, [_NAME_WORDS[match]]
-        if match == UNRELATED and not pair.structural:
+        if match != SAME and not pair.structural:       # could be alternatives: not judged further
             pair.confidence = min(_sigmoid(logit), NOT_SUGGESTED_CAP)
             return pair
         for signal in (self._together, self._neighbour_signal, self._position):
             logit += signal(i, j, pair)
         pair.evidence += structural_lines              # names, behaviour, then the date / platform
-        pair.confidence = _sigmoid(logit) if match == SAME or pair.structural else \
-            min(_sigmoid(logit), NOT_SUGGESTED_CAP)
+        pair.confidence = _sigmoid(logit)
         pair.signals["logit"] = round(logit, 2)
         return pair
 
