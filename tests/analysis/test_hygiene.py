@@ -7,7 +7,7 @@ import pytest
 
 from journey_explorer.analysis import funnel, hygiene
 from journey_explorer.analysis.eventlog import EventLog, PropertyColumn
-from journey_explorer.analysis.hygiene_names import SAME, UNRELATED, name_key, name_match
+from journey_explorer.analysis.hygiene_names import SAME, UNRELATED, candidate_name_pairs, name_key, name_match
 from journey_explorer.analysis.hygiene_pairs import PairFacts, neighbour_similarity
 from journey_explorer.analysis.hygiene_volume import daily_volume
 
@@ -58,6 +58,20 @@ def test_names_equal_after_case_separators_plurals_and_word_order():
     assert name_match("page_view", "PageViews") == SAME
     assert name_match("add_to_cart", "remove_from_cart") == UNRELATED
     assert name_match("sign_up", "sign_in") == UNRELATED
+
+
+def test_the_name_indexes_find_exactly_the_pairs_a_full_comparison_finds():
+    import itertools
+    import random
+    rng = random.Random(3)
+    parts = ["view", "click", "invite", "share", "export", "page", "teammate", "cart", "order", "a", "b", "1", "2"]
+    names = sorted({"_".join(rng.sample(parts, rng.randint(1, 3))) for _ in range(150)})
+    names += ["recieve_order", "receive_order", "pageView", "page_views", "Release A", "Release B"]
+    full = {(i, j): m for i, j in itertools.combinations(range(len(names)), 2)
+            if (m := name_match(names[i], names[j])) != UNRELATED}
+    assert candidate_name_pairs(names) == full
+    found = {(names[i], names[j]) for i, j in full}
+    assert ("recieve_order", "receive_order") in found and ("Release A", "Release B") not in found
 
 
 # --- suggested merges -----------------------------------------------------------------------------
@@ -212,9 +226,18 @@ def test_users_with_impossible_counts_and_bad_timestamps():
     result = run(log_of(pd.concat([frame, bot, early, future])))
     kinds = {b.kind: b for b in result.breakages}
     assert kinds["outlier_users"].count == 1 and kinds["outlier_users"].numbers["top"] == ["bot"]
+    assert kinds["outlier_sessions"].count == 1 and kinds["outlier_sessions"].numbers["max"] == 3000
     assert kinds["too_early"].count == 1 and kinds["too_early"].first == "1970-01-01"
     assert kinds["too_early"].numbers["at_epoch_zero"] == 1
     assert kinds["future"].count == 1 and kinds["future"].first == pd.Timestamp(NOW + DAY, unit="ms").date().isoformat()
+
+
+def test_double_firing_is_not_judged_on_times_recorded_to_the_minute():
+    frame = journeys(users=100)
+    frame["time"] = frame["time"] // MINUTE * MINUTE
+    result = run(log_of(pd.concat([frame, frame[frame["event"] == "setup"]])))
+    assert not [b for b in result.breakages if b.kind == "double_firing"]
+    assert any("to the minute" in note for note in result.notes)
 
 
 def test_a_clean_log_has_nothing_to_report():
