@@ -278,13 +278,13 @@ def tracking_finding(log: EventLog, goal: str, spec: Spec = Spec()):
     top = result.suggestions[0]
     ordered = [name for name in top.names if name != top.target] + [top.target]      # the one to keep last
     listed = ", ".join(ordered[:-1]) + f" and {ordered[-1]}"
-    text = (f"{listed} look like one action ({top.level} confidence, {top.confidence:.0%}). "
-            f"Evidence: {_sentence('; '.join(top.evidence))}")
+    text = f"{listed} look like one action ({top.level} confidence, {top.confidence:.0%})"
     effect = merge_effect(log, top, goal)
     if effect is not None:
         steps, before, after = effect
-        text += (f" Merged into {top.target}, they change the funnel {' → '.join(steps)} from "
-                 f"{_pct(before)} to {_pct(after)}.")
+        text += (f": merged into {top.target}, they change the funnel {' → '.join(steps)} from "
+                 f"{_pct(before)} to {_pct(after)}")
+    text += f". Evidence: {_sentence('; '.join(top.evidence))}"
     if len(result.suggestions) > 1:
         text += f" {len(result.suggestions) - 1} more suggested merge{'s' if len(result.suggestions) > 2 else ''}."
     return Finding("", f"{listed} look like one action", None, f"{text} {broken}".strip())
