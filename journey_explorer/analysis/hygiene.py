@@ -99,7 +99,7 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     now_ms = spec.now_ms if spec.now_ms is not None else int(time.time() * 1000)
     if len(log) == 0:
         return Result(spec, [], [], [], ["the log is empty"])
-    believable, breakages = time_outliers(log, now_ms)
+    believable, breakages, notes = time_outliers(log, now_ms)
     volume = daily_volume(log, believable)
     if progress:
         progress(0.2)
@@ -111,7 +111,6 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
         progress(0.6)
     suggestions = group_pairs([p for p in considered if p.confidence >= spec.min_confidence], facts.counts,
                               log.event_names)
-    notes = []
     if volume.days < 14:
         notes.append("stops and starts not checked: the log covers fewer than 14 days")
     else:
@@ -166,8 +165,9 @@ def explain_by_renames(breakages: list[Breakage], suggestions: list[Suggestion])
                            and set(breakage.events) & {p.a, p.b}), None)
             if switch is not None:
                 other = switch.b if switch.a in breakage.events else switch.a
-                breakage.message += f" (the day {other} {'starts' if breakage.kind == 'stops' else 'stops'}: " \
-                                    f"a rename, see the suggested merge)"
+                breakage.message = breakage.message.rsplit(" (", 1)[0] + (
+                    f" (the day {other} {'starts' if breakage.kind == 'stops' else 'stops'}: a rename, see the "
+                    "suggested merge)")
                 breakage.numbers["explained_by"] = suggestion.key
                 break
 

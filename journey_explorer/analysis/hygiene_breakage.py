@@ -28,6 +28,7 @@ OUTLIER_Z = 5.0              # robust z of log10(count)
 OUTLIER_TIMES_MEDIAN = 20    # ... and at least this many times the median count
 MIN_LOG10_SCALE = 0.15       # floor of the robust scale (counts that hardly vary)
 TIME_QUANTILES = (0.01, 0.99)
+MAX_FUTURE_SHARE = 0.1       # more of the log after "now" than this: the clock, not the log, is off
 
 
 @dataclass
@@ -62,24 +63,32 @@ def iso_date(ms: int) -> str:
 # --- times ----------------------------------------------------------------------------------------
 
 
-def time_outliers(log: EventLog, now_ms: int) -> tuple[np.ndarray, list[Breakage]]:
-    """(mask of events with believable times, breakages). Far out = beyond the 1st-99th percentile
-    range by more than that range's own length (at least 30 days)."""
+def time_outliers(log: EventLog, now_ms: int) -> tuple[np.ndarray, list[Breakage], list[str]]:
+    """(mask of events with believable times, breakages, notes). Far out = beyond the 1st-99th
+    percentile range by more than that range's own length (at least 30 days). Times after "now"
+    are judged only when they are a few (``MAX_FUTURE_SHARE``): a log that lies mostly after this
+    computer's clock (a demo, a wrong clock) is not broken."""
     ok = np.ones(len(log), dtype=bool)
     if len(log) == 0:
-        return ok, []
+        return ok, [], []
     lo, hi = np.quantile(log.ts, TIME_QUANTILES)
     reach = max(hi - lo, 30 * DAY_MS)
+    future = log.ts > now_ms
+    notes = []
+    if future.mean() > MAX_FUTURE_SHARE:
+        notes.append(f"times after now not judged: {future.mean():.0%} of the log lies after this computer's "
+                     f"clock ({iso_date(now_ms)})")
+        future = np.zeros(len(log), dtype=bool)
     out = []
-    checks = (("future", log.ts > now_ms, f"after now ({iso_date(now_ms)})"),
+    checks = (("future", future, f"after now ({iso_date(now_ms)})"),
               ("too_early", log.ts < lo - reach, f"long before the rest (which starts around {iso_date(lo)})"),
-              ("too_late", (log.ts > hi + reach) & (log.ts <= now_ms),
+              ("too_late", (log.ts > hi + reach) & ~future,
                f"long after the rest (which ends around {iso_date(hi)})"))
     for kind, mask, where in checks:
         if mask.any():
             ok &= ~mask
             out.append(_time_breakage(log, kind, mask, where))
-    return ok, out
+    return ok, out, notes
 
 
 def _time_breakage(log: EventLog, kind: str, mask: np.ndarray, where: str) -> Breakage:
@@ -155,11 +164,11 @@ def _absence_breakage(log: EventLog, volume: DailyVolume, side: str, day: int, r
     if side == "stops":
         message = (f"{listed} {'stops' if len(names) == 1 else 'stop'} on {date}: {_events(seen)} since, "
                    f"where about {expected:,.0f} were expected at {'its' if len(names) == 1 else 'their'} usual "
-                   f"share of the log's volume")
+                   f"share of the log's volume (tracking lost in a release, or a feature removed?)")
     else:
         message = (f"{listed} {'starts' if len(names) == 1 else 'start'} only on {date}: {_events(seen)} before, "
                    f"where about {expected:,.0f} were expected at {'its' if len(names) == 1 else 'their'} usual "
-                   f"share of the log's volume")
+                   f"share of the log's volume (tracking added late, or a new feature?)")
     return Breakage(side, names, seen, date, date, message,
                     {"observed": seen, "expected": round(expected, 1),
                      "per_event": [{"event": log.event_names[c], "observed": s, "expected": round(e, 1)}

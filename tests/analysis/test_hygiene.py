@@ -240,6 +240,15 @@ def test_double_firing_is_not_judged_on_times_recorded_to_the_minute():
     assert any("to the minute" in note for note in result.notes)
 
 
+def test_a_log_lying_mostly_after_the_clock_is_not_called_broken():
+    log = log_of(journeys(users=100))
+    result = hygiene.run(log, hygiene.Spec(now_ms=START + 10 * DAY))      # 5/6 of the log is "future"
+    assert not [b for b in result.breakages if b.kind == "future"]
+    assert any("after this computer's clock" in note for note in result.notes)
+    few = hygiene.run(log, hygiene.Spec(now_ms=START + 58 * DAY))         # the last days: a few
+    assert [b.kind for b in few.breakages] == ["future"]
+
+
 def test_a_clean_log_has_nothing_to_report():
     result = run(log_of(journeys(users=300)))
     assert result.suggestions == [] and result.breakages == []
