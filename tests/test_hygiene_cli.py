@@ -80,6 +80,15 @@ def test_an_unknown_suggestion_is_one_clear_line(tmp_path, capsys):
     assert "No suggested merge '7'" in capsys.readouterr().err
 
 
+def test_csv_lists_suggestions_and_breakages(tmp_path, capsys):
+    project = renamed_project(tmp_path)
+    assert main(["hygiene", project, "--csv", str(tmp_path / "h.csv")]) == 0
+    table = pd.read_csv(tmp_path / "h.csv")
+    assert table["type"].tolist() == ["merge", "stops", "starts"]
+    assert table.loc[0, "target"] == "Invite Teammates" and table.loc[1, "first"] == "2026-01-31"
+    assert table.loc[1, "count"] == 0 and table.loc[0, "count"] == 200
+
+
 def test_text_output_numbers_the_suggestions(tmp_path, capsys):
     project = renamed_project(tmp_path)
     capsys.readouterr()

@@ -205,6 +205,10 @@ def apply_merge(project, suggestion: Suggestion, into: str | None = None) -> dic
     """Merge a suggestion in the project through ``Project.merge_events`` (display names, so nothing
     is lost); returns each stored name's previous display name, which ``undo_merge`` restores."""
     catalog = project.event_catalog()
+    for shown in suggestion.names:
+        if not stored_names(catalog, shown):
+            raise JourneyError(f"'{shown}' is shown by a grouping rule, not stored under that name: "
+                               "change the rule in the catalog instead")
     names = sorted({stored for shown in suggestion.names for stored in stored_names(catalog, shown)})
     previous = catalog.set_index("name")["display_name"].to_dict()
     project.merge_events(names, into or suggestion.target)
