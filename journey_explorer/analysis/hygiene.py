@@ -19,8 +19,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from journey_explorer.analysis import hygiene_breakage as checks
 from journey_explorer.analysis.eventlog import EventLog
-from journey_explorer.analysis.hygiene_breakage import Breakage, count_outliers, double_firing, stops_and_starts, time_outliers
+from journey_explorer.analysis.hygiene_breakage import Breakage
 from journey_explorer.analysis.hygiene_names import SAME
 from journey_explorer.analysis.hygiene_pairs import PairEvidence, PairFacts
 from journey_explorer.analysis.hygiene_volume import daily_volume
@@ -99,7 +100,7 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     now_ms = spec.now_ms if spec.now_ms is not None else int(time.time() * 1000)
     if len(log) == 0:
         return Result(spec, [], [], [], ["the log is empty"])
-    believable, breakages, notes = time_outliers(log, now_ms)
+    believable, breakages, notes = checks.time_outliers(log, now_ms)
     volume = daily_volume(log, believable)
     if progress:
         progress(0.2)
@@ -114,11 +115,14 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     if volume.days < 14:
         notes.append("stops and starts not checked: the log covers fewer than 14 days")
     else:
-        breakages += stops_and_starts(log, volume)
-    doubles, note = double_firing(log)
+        breakages += checks.stops_and_starts(log, volume)
+    doubles, note = checks.double_firing(log)
     breakages += doubles
+    code = {name: i for i, name in enumerate(log.event_names)}
+    breakages += checks.twin_firing(log, [(code[p.a], code[p.b]) for p in considered
+                                   if p.match == SAME and p.signals.get("same_session_share", 0) >= checks.TWIN_SHARE])
     notes += [note] if note else []
-    breakages += count_outliers(log)
+    breakages += checks.count_outliers(log)
     explain_by_renames(breakages, suggestions)
     dismissed = set(spec.dismissed)
     return Result(spec, [s for s in suggestions if s.key not in dismissed],

@@ -4,7 +4,9 @@
   count expected at its usual share of the events of paths of the same age, ``hygiene_volume``),
   where at least ``MIN_EXPECTED`` were expected. The log's own start and end are not alarms: there
   the expected count is small too.
-- **double firing**: the same event for the same user several times within one second.
+- **double firing**: the same event for the same user several times within one second; **twin
+  firing**: two same-looking names (``hygiene_names``) for the same user within one second, most of
+  the time (one action tracked twice).
 - **outliers**: users or sessions with impossibly many events (robust z-score of log10 counts).
 - **bad times**: timestamps after "now", or far before / after the bulk of the log (a default date
   such as 1970-01-01 written for a missing one).
@@ -23,6 +25,7 @@ MIN_EXPECTED = 30.0          # events expected over the silent stretch before an
 ABSENT_SHARE = 0.05          # observed at most this share of expected: "stopped"
 MIN_DOUBLE_EXTRA = 20        # extra copies of an event (beyond one per user and second)
 MIN_DOUBLE_SHARE = 0.05      # ... and at least this share of its events
+TWIN_SHARE = 0.5             # same-looking names in the same second this often: tracked twice
 MIN_COUNTED = 50             # users / sessions needed before judging their counts
 OUTLIER_Z = 5.0              # robust z of log10(count)
 OUTLIER_TIMES_MEDIAN = 20    # ... and at least this many times the median count
@@ -182,6 +185,49 @@ def _events(count: int) -> str:
 # --- double firing --------------------------------------------------------------------------------
 
 
+def same_second_runs(log: EventLog) -> np.ndarray:
+    """Per event, the index of its run of events by one user within one (UTC) second.
+
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": ["a", "a", "a", "b"], "event": ["x", "y", "x", "x"],
+    ...                                         "time": [1000, 1500, 2000, 2000]}))
+    >>> same_second_runs(log).tolist()
+    [0, 0, 1, 2]
+    """
+    second = log.ts // 1000
+    run_start = np.ones(len(log), dtype=bool)
+    run_start[1:] = (log.user[1:] != log.user[:-1]) | (second[1:] != second[:-1])
+    return np.cumsum(run_start) - 1
+
+
+def twin_firing(log: EventLog, pairs: list[tuple[int, int]]) -> list[Breakage]:
+    """Pairs of same-looking names that fire *together* (one user, the same second) for most of the
+    rarer name's events: one action tracked twice (two SDKs, a client and a server event), which
+    a merge would count double. ``pairs``: name codes to check."""
+    if not pairs or np.mean(log.ts % 60_000 == 0) > 0.9:
+        return []
+    run = same_second_runs(log)
+    out = []
+    for a, b in pairs:
+        runs_a, runs_b = np.unique(run[log.event == a]), np.unique(run[log.event == b])
+        rarer = min(len(runs_a), len(runs_b))
+        both = len(np.intersect1d(runs_a, runs_b, assume_unique=True))
+        if rarer >= MIN_DOUBLE_EXTRA and both >= TWIN_SHARE * rarer:
+            out.append(_twin_breakage(log, a, b, both, rarer, run, np.intersect1d(runs_a, runs_b)))
+    return out
+
+
+def _twin_breakage(log: EventLog, a: int, b: int, both: int, rarer: int, run: np.ndarray,
+                   shared: np.ndarray) -> Breakage:
+    names = (log.event_names[a], log.event_names[b])
+    ts = log.ts[np.isin(run, shared) & ((log.event == a) | (log.event == b))]
+    first, last = iso_date(ts.min()), iso_date(ts.max())
+    message = (f"{names[0]} and {names[1]} fire together: in {both:,} of {rarer:,} cases ({both / rarer:.0%}) "
+               f"one user has both within the same second, from {first} to {last}. One action tracked twice? "
+               f"Keep one of them (merging would count it double)")
+    return Breakage("twin_firing", names, both, first, last, message, {"together": both, "rarer": rarer,
+                                                                        "share": round(both / rarer, 4)})
+
+
 def double_firing(log: EventLog) -> tuple[list[Breakage], str | None]:
     """Events repeated by one user within the same second. Returns (breakages, note); the note says
     why the check was skipped (times recorded to the minute or coarser cannot show it)."""
@@ -189,10 +235,7 @@ def double_firing(log: EventLog) -> tuple[list[Breakage], str | None]:
         return [], None
     if np.mean(log.ts % 60_000 == 0) > 0.9:
         return [], "double firing not checked: times are recorded to the minute or coarser"
-    second = log.ts // 1000
-    run_start = np.ones(len(log), dtype=bool)
-    run_start[1:] = (log.user[1:] != log.user[:-1]) | (second[1:] != second[:-1])
-    run = np.cumsum(run_start) - 1
+    run = same_second_runs(log)
     n = len(log.event_names)
     keys, counts = unique_counts(run.astype(np.int64) * n + log.event)
     repeated = counts > 1

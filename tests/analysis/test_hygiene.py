@@ -232,6 +232,17 @@ def test_users_with_impossible_counts_and_bad_timestamps():
     assert kinds["future"].count == 1 and kinds["future"].first == pd.Timestamp(NOW + DAY, unit="ms").date().isoformat()
 
 
+def test_same_looking_names_firing_together_are_one_action_tracked_twice():
+    # Every signup is sent twice, by the app (signup) and by the server (Sign Ups), 200 ms apart.
+    frame = journeys(users=200)
+    signup = frame[frame["event"] == "signup"]
+    frame = pd.concat([frame, signup.assign(event="Sign Ups", time=signup["time"] + 200)])
+    result = run(log_of(frame.sort_values(["user", "time"], kind="stable")))
+    assert result.suggestions == []                                     # not a merge: it would count double
+    (twin,) = [b for b in result.breakages if b.kind == "twin_firing"]
+    assert set(twin.events) == {"signup", "Sign Ups"} and twin.count == 200 and twin.numbers["share"] == 1.0
+
+
 def test_double_firing_is_not_judged_on_times_recorded_to_the_minute():
     frame = journeys(users=100)
     frame["time"] = frame["time"] // MINUTE * MINUTE
