@@ -96,7 +96,7 @@ def merge_key(names) -> str:
 
 
 def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
-    """Suggested merges and broken tracking of ``log``."""
+    """Suggested merges and broken tracking of ``log``; ``progress(fraction)`` may raise to cancel."""
     now_ms = spec.now_ms if spec.now_ms is not None else int(time.time() * 1000)
     if len(log) == 0:
         return Result(spec, [], [], [], ["the log is empty"])
@@ -105,28 +105,41 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     if progress:
         progress(0.2)
     facts = PairFacts(log, volume)
-    judged = (facts.judge(i, j, match) for (i, j), match in facts.candidates().items())
-    # Pairs whose names are not the same, without a switch or platform split, say nothing: left out.
-    considered = sorted((p for p in judged if p.match == SAME or p.structural), key=lambda p: -p.confidence)
+    considered = judge_candidates(facts)
     if progress:
         progress(0.6)
     suggestions = group_pairs([p for p in considered if p.confidence >= spec.min_confidence], facts.counts,
                               log.event_names)
-    if volume.days < 14:
-        notes.append("stops and starts not checked: the log covers fewer than 14 days")
-    else:
-        breakages += checks.stops_and_starts(log, volume)
-    doubles, note = checks.double_firing(log)
-    breakages += doubles
-    code = {name: i for i, name in enumerate(log.event_names)}
-    breakages += checks.twin_firing(log, [(code[p.a], code[p.b]) for p in considered
-                                   if p.match == SAME and p.signals.get("same_session_share", 0) >= checks.TWIN_SHARE])
-    notes += [note] if note else []
-    breakages += checks.count_outliers(log)
+    breakages += event_breakages(log, volume, considered, notes)
     explain_by_renames(breakages, suggestions)
     dismissed = set(spec.dismissed)
     return Result(spec, [s for s in suggestions if s.key not in dismissed],
                   [b for b in breakages if b.key not in dismissed], considered, notes)
+
+
+def judge_candidates(facts: PairFacts) -> list[PairEvidence]:
+    """Every candidate pair judged, strongest first. Pairs whose names are not the same and that
+    show no switch or platform split say nothing (they could be alternatives): left out."""
+    judged = (facts.judge(i, j, match) for (i, j), match in facts.candidates().items())
+    return sorted((p for p in judged if p.match == SAME or p.structural), key=lambda p: -p.confidence)
+
+
+def event_breakages(log: EventLog, volume, considered: list[PairEvidence], notes: list[str]) -> list[Breakage]:
+    """Stops and starts, double and twin firing, impossible users and sessions; a check that cannot
+    be made on this log adds a note instead."""
+    out = []
+    if volume.days < 14:
+        notes.append("stops and starts not checked: the log covers fewer than 14 days")
+    else:
+        out += checks.stops_and_starts(log, volume)
+    doubles, note = checks.double_firing(log)
+    out += doubles
+    notes += [note] if note else []
+    code = {name: i for i, name in enumerate(log.event_names)}
+    together = [(code[p.a], code[p.b]) for p in considered
+                if p.match == SAME and p.signals.get("same_session_share", 0) >= checks.TWIN_SHARE]
+    out += checks.twin_firing(log, together)
+    return out + checks.count_outliers(log)
 
 
 def group_pairs(pairs: list[PairEvidence], counts: np.ndarray, names: tuple[str, ...]) -> list[Suggestion]:
