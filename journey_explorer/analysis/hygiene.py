@@ -45,7 +45,8 @@ class Suggestion:
     confidence: float
     evidence: list[str]
     pairs: list[PairEvidence]
-    events: dict[str, int] = field(default_factory=dict)
+    events: dict[str, int] = field(default_factory=dict)           # events per name
+    seen: dict[str, tuple[str, str]] = field(default_factory=dict)  # first and last date per name
 
     @property
     def level(self) -> str:
@@ -57,7 +58,8 @@ class Suggestion:
 
     def to_json_dict(self) -> dict:
         return {"names": list(self.names), "target": self.target, "confidence": round(self.confidence, 3),
-                "level": self.level, "evidence": self.evidence, "events": self.events, "key": self.key,
+                "level": self.level, "evidence": self.evidence, "events": self.events,
+                "seen": {name: list(dates) for name, dates in self.seen.items()}, "key": self.key,
                 "pairs": [p.to_json_dict() for p in self.pairs]}
 
 
@@ -109,7 +111,7 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     if progress:
         progress(0.6)
     suggestions = group_pairs([p for p in considered if p.confidence >= spec.min_confidence], facts.counts,
-                              log.event_names)
+                              log.event_names, seen_dates(volume, log.event_names))
     breakages += event_breakages(log, volume, considered, notes)
     explain_by_renames(breakages, suggestions)
     dismissed = set(spec.dismissed)
@@ -142,7 +144,18 @@ def event_breakages(log: EventLog, volume, considered: list[PairEvidence], notes
     return out + checks.count_outliers(log)
 
 
-def group_pairs(pairs: list[PairEvidence], counts: np.ndarray, names: tuple[str, ...]) -> list[Suggestion]:
+def seen_dates(volume, names: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+    """First and last day each name was seen (times far outside the rest left out)."""
+    out = {}
+    for code, name in enumerate(names):
+        days = np.flatnonzero(volume.observed[code])
+        if len(days):
+            out[name] = (volume.date(days[0]), volume.date(days[-1]))
+    return out
+
+
+def group_pairs(pairs: list[PairEvidence], counts: np.ndarray, names: tuple[str, ...],
+                seen: dict[str, tuple[str, str]] | None = None) -> list[Suggestion]:
     """Join suggested pairs into groups (strongest pairs first, as in Kruskal's algorithm); a group's
     confidence is its weakest joining pair's."""
     code = {name: i for i, name in enumerate(names)}
@@ -168,7 +181,7 @@ def group_pairs(pairs: list[PairEvidence], counts: np.ndarray, names: tuple[str,
         evidence = (pairs_in[0].evidence if len(pairs_in) == 1 else
                     [f"{p.a} ~ {p.b}: " + "; ".join(p.evidence) for p in pairs_in])
         groups.append(Suggestion(tuple(members), suggested_target(pairs_in, members), min(p.confidence for p in pairs_in),
-                                 evidence, pairs_in, events))
+                                 evidence, pairs_in, events, {n: seen[n] for n in members if n in (seen or {})}))
     return sorted(groups, key=lambda s: (-s.confidence, -sum(s.events.values())))
 
 

@@ -89,6 +89,8 @@ def test_a_rename_at_a_date_is_suggested_with_the_date_and_the_new_name():
     assert any(date(30) in line and "rename" in line for line in top.evidence)
     assert pair.signals["same_session_share"] == 0
     assert pair.signals["neighbour_similarity"] == pytest.approx(1.0)
+    assert top.seen == {"invite_teammate": (date(0), date(29)), "Invite Teammates": (date(30), date(59))}
+    assert top.events == {"invite_teammate": 150, "Invite Teammates": 150}
     # The stop and the start on that day are listed, and said to be the rename.
     stops = [b for b in result.breakages if b.kind == "stops"]
     assert [b.events for b in stops] == [("invite_teammate",)] and stops[0].first == date(30)
