@@ -297,7 +297,9 @@ def describe(result: Result) -> str:
 
 def tracking_finding(log: EventLog, goal: str, spec: Spec = Spec()):
     """The report's tracking slide: the top suggested merge with its effect on the funnel to the
-    goal, and what looks broken. None when there is nothing to say (the report then has no slide)."""
+    goal (charted as tracked today), and what looks broken. None when there is nothing to say (the
+    report then has no slide)."""
+    from journey_explorer.analysis import funnel
     from journey_explorer.analysis.narrative import Finding
     result = run(log, spec)
     unexplained = [b for b in result.breakages if "explained_by" not in b.numbers]
@@ -321,7 +323,10 @@ def tracking_finding(log: EventLog, goal: str, spec: Spec = Spec()):
     text += f". Evidence: {_sentence('; '.join(top.evidence))}"
     if len(result.suggestions) > 1:
         text += f" {len(result.suggestions) - 1} more suggested merge{'s' if len(result.suggestions) > 2 else ''}."
-    return Finding("", f"{listed} look like one action", None, f"{text} {broken}".strip())
+    # The chart: the funnel as tracked today (through the kept name only), whose number the merge changes.
+    spec = None if effect is None else funnel.Spec(steps=tuple(effect[0]), window_ms=None)
+    return Finding("" if spec is None else "funnel", f"{listed} look like one action", spec,
+                   f"{text} {broken}".strip())
 
 
 def merge_effect(log: EventLog, suggestion: Suggestion, goal: str) -> tuple[list[str], float, float] | None:

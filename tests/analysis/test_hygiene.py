@@ -282,6 +282,7 @@ def test_tracking_finding_states_the_funnel_before_and_after_merging():
     before, after = (s.iloc[-1] / s.iloc[0] for s in shares)
     assert f"from {before:.0%} to {after:.0%}" in finding.observation
     assert before < after
+    assert finding.view == "funnel" and finding.spec.steps == steps      # charted as tracked today
 
 
 def test_no_tracking_slide_for_a_clean_log():
