@@ -237,7 +237,8 @@ def double_firing(log: EventLog) -> tuple[list[Breakage], str | None]:
         return [], "double firing not checked: times are recorded to the minute or coarser"
     run = same_second_runs(log)
     n = len(log.event_names)
-    keys, counts = unique_counts(run.astype(np.int64) * n + log.event)
+    crowded = np.bincount(run)[run] > 1            # only runs of 2+ events can repeat one
+    keys, counts = unique_counts(run[crowded].astype(np.int64) * n + log.event[crowded])
     repeated = counts > 1
     codes = (keys % n)[repeated]
     extra = np.bincount(codes, weights=counts[repeated] - 1, minlength=n).astype(np.int64)

@@ -99,9 +99,12 @@ class PairFacts:
         """Sessions (units) holding each name, and pairwise ones holding both (sparse product)."""
         keys = unique_counts(self.unit.astype(np.int64) * n + log.event)[0]
         session, event = keys // n, keys % n
-        presence = sparse.csr_matrix((np.ones(len(keys), dtype=np.int32), (session, event)),
-                                     shape=(int(session.max()) + 1 if len(keys) else 0, n))
         self.sessions = np.bincount(event, minlength=n)
+        # Only units with two names or more can hold a pair: the product skips the others.
+        shared = np.bincount(session)[session] > 1
+        session, event = session[shared], event[shared]
+        presence = sparse.csr_matrix((np.ones(len(session), dtype=np.int32), (session, event)),
+                                     shape=(int(session.max()) + 1 if len(session) else 0, n))
         self.together = (presence.T @ presence).tocsr()
         # Step of a session at which each event happens (1-based), summarised per name.
         starts = np.ones(len(log), dtype=bool)
@@ -112,20 +115,17 @@ class PairFacts:
 
     def _neighbours(self, log: EventLog, n: int) -> None:
         """Directly-follows counts within units; column ``n`` is the unit's start (for
-        predecessors) or end (for successors)."""
+        predecessors) or end (for successors). One count of transitions serves both: the
+        predecessors of b are the transitions into b."""
         same = self.unit[1:] == self.unit[:-1]
-        prev, cur = log.event[:-1].astype(np.int64), log.event[1:].astype(np.int64)
-        starts = np.ones(len(log), dtype=bool)
-        starts[1:] = ~same
-        ends = np.ones(len(log), dtype=bool)
-        ends[:-1] = ~same
         width = n + 1
-        self.pred = (np.bincount(cur[same] * width + prev[same], minlength=n * width)
-                     + np.bincount(log.event[starts].astype(np.int64) * width + n, minlength=n * width)
-                     ).reshape(n, width)
-        self.succ = (np.bincount(prev[same] * width + cur[same], minlength=n * width)
-                     + np.bincount(log.event[ends].astype(np.int64) * width + n, minlength=n * width)
-                     ).reshape(n, width)
+        # Transitions (a -> b) inside units, plus (a -> end) where a unit ends; rows: a, columns: b or end.
+        following = np.where(same, log.event[1:], n).astype(np.int64)
+        following = np.append(following, n)
+        counts = np.bincount(log.event.astype(np.int64) * width + following, minlength=n * width).reshape(n, width)
+        self.succ = counts
+        starts = np.bincount(log.event[np.append(True, ~same)], minlength=n)
+        self.pred = np.hstack([counts[:, :n].T, starts[:, None]])
 
     # --- candidates -----------------------------------------------------------------------------
 
