@@ -131,9 +131,11 @@ def event_breakages(log: EventLog, volume, considered: list[PairEvidence], notes
     be made on this log adds a note instead."""
     out = []
     if volume.days < 14:
-        notes.append("stops and starts not checked: the log covers fewer than 14 days")
+        notes.append("stops, starts and gaps not checked: the log covers fewer than 14 days")
     else:
         out += checks.stops_and_starts(log, volume)
+        # A stop's stragglers would make a "gap" up to them: events that stop or start are not gaps.
+        out += checks.gaps(log, volume, skip={name for b in out for name in b.events})
     doubles, note = checks.double_firing(log)
     out += doubles
     notes += [note] if note else []

@@ -3,7 +3,7 @@
 - **stops / starts**: from some day on (or until some day) an event is ~absent (at most 5 % of the
   count expected at its usual share of the events of paths of the same age, ``hygiene_volume``),
   where at least ``MIN_EXPECTED`` were expected. The log's own start and end are not alarms: there
-  the expected count is small too.
+  the expected count is small too. **gaps**: days in the middle with none of it, as many expected.
 - **double firing**: the same event for the same user several times within one second; **twin
   firing**: two same-looking names (``hygiene_names``) for the same user within one second, most of
   the time (one action tracked twice).
@@ -36,7 +36,8 @@ MAX_FUTURE_SHARE = 0.1       # more of the log after "now" than this: the clock,
 
 @dataclass
 class Breakage:
-    kind: str                 # stops | starts | double_firing | outlier_users | outlier_sessions | future | too_early | too_late
+    kind: str                 # stops | starts | gap | double_firing | twin_firing | outlier_users | outlier_sessions |
+    #                           future | too_early | too_late
     events: tuple[str, ...]   # the event names concerned (empty for users/sessions/times of all events)
     count: int                # the events (or users / sessions) concerned
     first: str | None         # ISO dates of the first and last concerned event (or of the change)
@@ -124,6 +125,51 @@ def stops_and_starts(log: EventLog, volume: DailyVolume) -> list[Breakage]:
         for day, rows in sorted(by_day.items()):
             out.append(_absence_breakage(log, volume, side, day, rows))
     return out
+
+
+def gaps(log: EventLog, volume: DailyVolume, skip=frozenset()) -> list[Breakage]:
+    """Events missing for a stretch of days in the middle (seen before and after), where at least
+    ``MIN_EXPECTED`` were expected: tracking broken for a while, then fixed. The longest per event;
+    names in ``skip`` are left out."""
+    out = []
+    for code in range(len(log.event_names)):
+        if log.event_names[code] in skip:
+            continue
+        found = longest_gap(volume.observed[code], volume.expected[code])
+        if found is not None:
+            first, end, expected = found
+            name = log.event_names[code]
+            message = (f"{name} is missing from {volume.date(first)} to {volume.date(end - 1)} ({end - first} days): "
+                       f"no events where about {expected:,.0f} were expected at its usual share of the log's "
+                       f"volume (tracking broken for a while?)")
+            out.append(Breakage("gap", (name,), 0, volume.date(first), volume.date(end - 1), message,
+                                {"days": end - first, "expected": round(expected, 1)}))
+    return out
+
+
+def longest_gap(observed: np.ndarray, expected: np.ndarray) -> tuple[int, int, float] | None:
+    """(first day, day after, expected count) of the run of zero days, inside the event's active
+    range, with the most expected events, if that is at least ``MIN_EXPECTED``.
+
+    >>> longest_gap(np.array([4, 4, 0, 0, 0, 4]), np.full(6, 12.0))
+    (2, 5, 36.0)
+    >>> longest_gap(np.array([0, 4, 4, 0, 4, 0]), np.full(6, 12.0)) is None      # edges are starts/stops
+    True
+    """
+    active = np.flatnonzero(observed)
+    if len(active) < 2:
+        return None
+    inside = observed[active[0]:active[-1] + 1] == 0
+    if not inside.any():
+        return None
+    edges = np.diff(np.concatenate([[0], inside.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    cumulative = np.concatenate([[0.0], np.cumsum(expected[active[0]:active[-1] + 1])])
+    missing = cumulative[ends] - cumulative[starts]
+    best = int(np.argmax(missing))
+    if missing[best] < MIN_EXPECTED:
+        return None
+    return int(starts[best] + active[0]), int(ends[best] + active[0]), float(missing[best])
 
 
 def _absence(observed: np.ndarray, expected: np.ndarray) -> list[tuple[str, int, int, float]]:

@@ -184,11 +184,13 @@ def test_groups_join_three_spellings_and_dismissed_ones_are_left_out():
 
 
 def test_an_event_that_stops_is_found_with_its_day_but_the_end_of_the_log_is_not():
-    frame = journeys(users=400, days=80, extra=lambda u, day, s: s + (["search"] if day < 50 else []))
+    # ... and one straggler on day 70 does not turn the stop into a gap.
+    frame = journeys(users=400, days=80, extra=lambda u, day, s: s + (["search"] if day < 50 or u == 350 else []))
     result = run(log_of(frame))
+    assert not [b for b in result.breakages if b.kind == "gap"]
     stops = [b for b in result.breakages if b.kind == "stops"]
     assert [b.events for b in stops] == [("search",)]
-    assert stops[0].first == date(50) and stops[0].count == 0
+    assert stops[0].first == date(50) and stops[0].count == 1
     # Expected: search's share of the events of paths of the same age, times their volume after day 50.
     # Every first event (visit, age 0) is in the first age bucket, every later one (1-30 min) in the next.
     later = frame[frame["event"] != "visit"]
@@ -196,6 +198,15 @@ def test_an_event_that_stops_is_found_with_its_day_but_the_end_of_the_log_is_not
     assert stops[0].numbers["expected"] == pytest.approx(share * (later["time"] >= START + 50 * DAY).sum(),
                                                          abs=0.1)
     assert not [b for b in result.breakages if b.kind == "starts"]
+
+
+def test_an_event_missing_for_ten_days_is_a_gap_with_its_dates():
+    frame = journeys(users=400, days=80, extra=lambda u, day, s: s + (["search"] if not 20 <= day < 30 else []))
+    result = run(log_of(frame))
+    (gap,) = [b for b in result.breakages if b.kind == "gap"]
+    assert gap.events == ("search",) and (gap.first, gap.last) == (date(20), date(29))
+    assert gap.numbers["days"] == 10 and gap.numbers["expected"] >= 30
+    assert not [b for b in result.breakages if b.kind in ("stops", "starts")]
 
 
 def test_a_step_late_in_paths_is_not_an_event_that_starts():
