@@ -122,7 +122,8 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
 def judge_candidates(facts: PairFacts) -> list[PairEvidence]:
     """Every candidate pair judged, strongest first. Pairs whose names are not the same and that
     show no switch or platform split say nothing (they could be alternatives): left out."""
-    judged = (facts.judge(i, j, match) for (i, j), match in facts.candidates().items())
+    judged = (facts.judge(i, j, match) for (i, j), match in facts.candidates().items()
+              if facts.worth_judging(i, j, match))
     return sorted((p for p in judged if p.match == SAME or p.structural), key=lambda p: -p.confidence)
 
 

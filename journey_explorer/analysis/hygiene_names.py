@@ -38,7 +38,13 @@ def words(name: str) -> tuple[str, ...]:
     (('invit', 'teammat'), ('teammat', 'invit'), ('page', 'view'))
     """
     spaced = _CAMEL.sub(" ", name)
-    return tuple(_STEMMER.stemWord(w) for w in _WORD.findall(spaced.lower()))
+    return tuple(stem(w) for w in _WORD.findall(spaced.lower()))
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """One word's Snowball stem (cached: a catalog repeats its few hundred words)."""
+    return _STEMMER.stemWord(word)
 
 
 def name_key(name: str) -> str:
@@ -54,12 +60,12 @@ def name_key(name: str) -> str:
 
 @lru_cache(maxsize=4096)
 def compact_key(name: str) -> str:
-    """The words run together (``page_view`` and ``pageviews`` agree here, not by words).
+    """The stemmed words run together (``page_view`` and ``pageviews`` agree here, not by words).
 
     >>> compact_key("page_view") == compact_key("pageviews")
     True
     """
-    return _STEMMER.stemWord("".join(_WORD.findall(name.lower())))
+    return "".join(words(name))
 
 
 def deletions(text: str) -> set[str]:
@@ -108,34 +114,55 @@ def name_match(a: str, b: str) -> str:
 
 def candidate_name_pairs(names: list[str] | tuple[str, ...]) -> dict[tuple[int, int], str]:
     """Index pairs (i < j) of names that are the same or similar, with the kind of match (as
-    ``name_match`` says), found through indexes rather than by comparing every pair."""
+    ``name_match`` says), found through indexes rather than by comparing every pair: equal keys
+    grouped; shared words counted by a sparse name x word product; typos looked up among the
+    distinct words (one-letter deletions), then among the names holding them."""
     out: dict[tuple[int, int], str] = {}
     keys: dict[str, list[int]] = defaultdict(list)
-    by_word: dict[str, list[int]] = defaultdict(list)
-    by_deletion: dict[str, list[int]] = defaultdict(list)
+    holders: dict[str, list[int]] = defaultdict(list)          # word -> names holding it
     for i, name in enumerate(names):
         keys["k:" + name_key(name)].append(i)
         keys["c:" + compact_key(name)].append(i)
         for word in set(words(name)):
-            by_word[word].append(i)
-            if len(word) >= MIN_TYPO_LENGTH:
-                for variant in deletions(word):
-                    by_deletion[variant].append(i)
+            holders[word].append(i)
     for group in keys.values():
         for pair in _pairs(group):
             out[pair] = SAME
-    shared: dict[tuple[int, int], int] = defaultdict(int)
-    for group in by_word.values():
-        for pair in _pairs(group):
-            shared[pair] += 1
-    for (i, j), count in shared.items():
-        if (i, j) not in out and _shared_words_similar(names[i], names[j], count):
-            out[(i, j)] = SIMILAR
-    for group in by_deletion.values():
-        for i, j in _pairs(group):
-            if (i, j) not in out and one_typo_apart(names[i], names[j]):
-                out[(i, j)] = SIMILAR
+    for pair in _sharing_words(names, holders):
+        out.setdefault(pair, SIMILAR)
+    for x, y in _typo_word_pairs(list(holders)):
+        for i in holders[x]:
+            for j in holders[y]:
+                pair = (min(i, j), max(i, j))
+                if i != j and pair not in out and one_typo_apart(names[i], names[j]):
+                    out[pair] = SIMILAR
     return out
+
+
+def _sharing_words(names, holders: dict[str, list[int]]) -> list[tuple[int, int]]:
+    """Pairs whose word sets overlap by ``SIMILAR_JACCARD`` or more (of three words or more)."""
+    import numpy as np
+    import scipy.sparse as sparse
+    rows = [i for members in holders.values() for i in members]
+    cols = [k for k, members in enumerate(holders.values()) for _ in members]
+    if not rows:
+        return []
+    incidence = sparse.csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(len(names), len(holders)))
+    shared = sparse.triu(incidence @ incidence.T, k=1).tocoo()
+    sizes = np.asarray(incidence.sum(axis=1)).ravel()
+    union = sizes[shared.row] + sizes[shared.col] - shared.data
+    keep = (union >= 3) & (shared.data >= SIMILAR_JACCARD * union)
+    return list(zip(shared.row[keep].tolist(), shared.col[keep].tolist()))
+
+
+def _typo_word_pairs(vocabulary: list[str]) -> set[tuple[str, str]]:
+    """Pairs of distinct words (5+ letters) one typo apart, through their one-letter deletions."""
+    by_deletion: dict[str, list[str]] = defaultdict(list)
+    for word in vocabulary:
+        if len(word) >= MIN_TYPO_LENGTH:
+            for variant in deletions(word):
+                by_deletion[variant].append(word)
+    return {(x, y) for group in by_deletion.values() for x in group for y in group if x < y}
 
 
 def _pairs(members: list[int]):

@@ -92,6 +92,7 @@ class PairFacts:
         self.counts = np.bincount(log.event, minlength=n)
         self.unit, self.unit_word = behaviour_unit(log)
         self.cumulative = cumulative_volume(volume)
+        self._switch_windows()
         self._sessions(log, n)
         self._neighbours(log, n)
         self.properties = [_property_profile(name, column, log.event, n)
@@ -152,6 +153,20 @@ class PairFacts:
         alike = (cosine >= BEHAVIOUR_SCREEN) & (together <= 0.05 * np.maximum(rarer, 1))
         i, j = np.nonzero(np.triu(alike, k=1))
         return [tuple(sorted((int(frequent[x]), int(frequent[y])))) for x, y in zip(i, j)]
+
+    def _switch_windows(self) -> None:
+        """Per name, the first day boundary by which ``SWITCH_PURITY`` of its events happened, and
+        the last by which at most 1 - ``SWITCH_PURITY`` had: a switch from i to j needs the first of
+        i to come no later than the last of j (a cheap test before ``find_switch``)."""
+        share_before = self.cumulative[0]
+        enough = self.volume.observed.sum(axis=1) >= 5 if self.volume.days else np.zeros(len(self.names), bool)
+        self.reach = np.where(enough, np.argmax(share_before >= SWITCH_PURITY, axis=1), np.iinfo(np.int64).max)
+        self.until = (share_before <= 1 - SWITCH_PURITY).sum(axis=1) - 1
+
+    def worth_judging(self, i: int, j: int, match: str) -> bool:
+        """Same names always; others only when a switch or a platform split is possible."""
+        return (match == SAME or self.reach[i] <= self.until[j] or self.reach[j] <= self.until[i]
+                or any(profile.split(i, j) is not None for profile in self.properties))
 
     # --- judging one pair -----------------------------------------------------------------------
 
