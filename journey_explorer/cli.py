@@ -135,8 +135,9 @@ def _add_hygiene(commands) -> None:
     cmd = commands.add_parser(
         "hygiene", help="tracking-plan hygiene: event names that look like one action, broken tracking",
         description="Suggested merges (names likely to be one action, with evidence and a confidence) and "
-                    "broken tracking (events that stop or start, double firing, impossible users or sessions, "
-                    "bad timestamps), with counts and dates.")
+                    "broken tracking (events that stop, start or go missing for days, double firing, one action "
+                    "sent under two names at once, impossible users or sessions, bad timestamps), with counts "
+                    "and dates. Dismissals are kept in the project.")
     cmd.add_argument("project")
     cmd.add_argument("--min-confidence", type=float, default=0.5,
                      help="suggest merges from this confidence on (default 0.5)")
