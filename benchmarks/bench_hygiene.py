@@ -6,6 +6,10 @@ Target (issue 17): <= 1 s for 1M events. The log is built in memory (sorted arra
 loads them): ~200k users over 180 days, 40 event names with a planted rename at day 90
 (``event_03`` -> ``Event 03s``), a platform-free twin pair and a double-firing event, so the
 candidates are judged for real and the breakage checks have something to find.
+
+Measured (2-core machine shared with other jobs, load average ~6): 0.24-0.34 s CPU per run,
+0.5-1.0 s wall, peak RSS ~230 MB; it finds the rename, its stop and start, and the double firing.
+With 1,000 names (a dense vocabulary: 23k similar-name pairs) and 1M events: ~1.1 s CPU.
 """
 from __future__ import annotations
 
