@@ -300,6 +300,16 @@ def test_no_tracking_slide_for_a_clean_log():
     assert hygiene.tracking_finding(log_of(journeys()), "pay", hygiene.Spec(now_ms=NOW)) is None
 
 
+def test_the_workshop_report_ends_with_the_tracking_finding_only_when_there_is_one():
+    from journey_explorer.analysis import narrative
+    renamed = log_of(journeys(action=lambda u, day: "invite_teammate" if day < 30 else "Invite Teammates"))
+    findings = narrative.workshop_findings(renamed, "pay")
+    assert findings[-1].title == "invite_teammate and Invite Teammates look like one action"
+    assert findings[-1].view == "funnel"
+    clean = narrative.workshop_findings(log_of(journeys()), "pay")
+    assert len(clean) == len(findings) - 1 and "one action" not in clean[-1].title
+
+
 def test_the_demos_planted_pair_is_the_top_suggestion():
     from journey_explorer.demo import TRACKING_PLAN_CHANGE, generate_demo
     events = generate_demo(n_users=1500).events
