@@ -14,7 +14,7 @@ from pathlib import Path
 from journey_explorer.domain import FORMATS, ImportOptions, JourneyError
 
 ANALYSES = ("graph", "flows", "stuck", "compare", "funnel", "retention", "lifecycle", "interval", "northstar")
-COMMANDS = ("import", "info", "demo", "export", "report") + ANALYSES
+COMMANDS = ("import", "info", "demo", "export", "report", "hygiene") + ANALYSES
 
 
 def analysis_module(name: str):
@@ -40,6 +40,7 @@ def build_parser(only: str | None = None, export_view: str | None = None) -> arg
             _add_analysis(commands, name)
     _add_export(commands, view=export_view)
     _add_report(commands)
+    _add_hygiene(commands)
     return parser
 
 
@@ -127,6 +128,26 @@ def _add_report(commands) -> None:
     cmd.add_argument("--goal", help="the goal event (default: the project's, else the most common last event)")
     cmd.add_argument("--out", help="deck.pptx or handout.pdf (default: NAME-report.pptx here)")
     cmd.add_argument("--json", action="store_true", help="print the slides' titles and findings as JSON")
+
+
+def _add_hygiene(commands) -> None:
+    # The options are spelled here: building the parser must not import the analysis (scipy).
+    cmd = commands.add_parser(
+        "hygiene", help="tracking-plan hygiene: event names that look like one action, broken tracking",
+        description="Suggested merges (names likely to be one action, with evidence and a confidence) and "
+                    "broken tracking (events that stop, start or go missing for days, double firing, one action "
+                    "sent under two names at once, impossible users or sessions, bad timestamps), with counts "
+                    "and dates. Dismissals are kept in the project.")
+    cmd.add_argument("project")
+    cmd.add_argument("--min-confidence", type=float, default=0.5,
+                     help="suggest merges from this confidence on (default 0.5)")
+    cmd.add_argument("--all", action="store_true", help="also list what was dismissed")
+    cmd.add_argument("--merge", metavar="N|KEY", help="merge suggestion N (1 = first listed) or with this key")
+    cmd.add_argument("--into", help="with --merge: the name to merge into (default: the suggested one)")
+    cmd.add_argument("--dismiss", metavar="KEY", help="remember that this suggestion or breakage is not a problem")
+    cmd.add_argument("--undismiss", metavar="KEY", help="list a dismissed item again")
+    cmd.add_argument("--json", action="store_true", help="print the result as one JSON document")
+    cmd.add_argument("--csv", metavar="FILE", help="write suggestions and breakages to a CSV file")
 
 
 # --- commands -------------------------------------------------------------------------------------
@@ -256,7 +277,33 @@ def run_report(args) -> int:
     return 0
 
 
-HANDLERS = {"import": run_import, "info": run_info, "demo": run_demo, "export": run_export, "report": run_report}
+def run_hygiene(args) -> int:
+    from journey_explorer.analysis import hygiene
+    from journey_explorer.store.project import Project
+    with Project.open(args.project) as project:
+        for key, dismissed in ((args.dismiss, True), (args.undismiss, False)):
+            if key:
+                hygiene.dismiss(project, key, dismissed)
+        log = project.load_event_log()          # with properties: a platform split is evidence
+        result = hygiene.run(log, hygiene.spec_from_args(args, log, hygiene.dismissed_keys(project)))
+        if args.merge:
+            chosen = hygiene.find_suggestion(result, args.merge)
+            merged = hygiene.apply_merge(project, chosen, args.into)
+            print(f"Merged {', '.join(merged)} into {args.into or chosen.target} "
+                  f"(undo: rename them back in the catalog)", file=sys.stderr)
+            result = hygiene.run(project.load_event_log(),
+                                 hygiene.spec_from_args(args, log, hygiene.dismissed_keys(project)))
+    if args.csv:
+        result.to_frame().to_csv(args.csv, index=False)
+    if args.json:
+        print(json.dumps(result.to_json_dict(), ensure_ascii=False, default=_json_default))
+    elif not args.csv:
+        print(hygiene.describe(result))
+    return 0
+
+
+HANDLERS = {"import": run_import, "info": run_info, "demo": run_demo, "export": run_export, "report": run_report,
+            "hygiene": run_hygiene}
 
 
 def main(argv: list[str] | None = None) -> int:

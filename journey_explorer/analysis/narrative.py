@@ -64,7 +64,7 @@ QUESTIONS = {
     "overview": "Overview", "first_flows": "How journeys start", "stuck_points": "Where users get stuck",
     "differences": "How successful users differ", "goal_funnel": "The funnel to the goal",
     "retention_finding": "Do users come back", "lifecycle_finding": "Is the active base growing",
-    "north_star": "The north star",
+    "north_star": "The north star", "tracking_finding": "Tracking plan",
 }
 
 
@@ -74,12 +74,15 @@ def workshop_findings(log: EventLog, goal: str) -> list[Finding]:
     A question this data cannot answer (everyone reached the goal, so there is no one to compare)
     keeps its place in the report and says why, instead of stopping the report."""
     log.event_code(goal)          # an unknown goal fails here, with the event's name in the message
+    from journey_explorer.analysis.hygiene import tracking_finding
     makers = (overview, first_flows, stuck_points, differences, goal_funnel, retention_finding,
-              lifecycle_finding, north_star)
+              lifecycle_finding, north_star, tracking_finding)
     findings = []
     for make in makers:
         try:
-            findings.append(make(log, goal))
+            finding = make(log, goal)
+            if finding is not None:        # a question with nothing to say has no slide (tracking)
+                findings.append(finding)
         except (JourneyError, ValueError) as exc:
             question = QUESTIONS[make.__name__]
             findings.append(Finding("", f"{question}: not answered by this data", None,

@@ -1,0 +1,368 @@
+"""Broken tracking: what a consultant tells the client's developers to fix, with counts and dates.
+
+- **stops / starts**: from some day on (or until some day) an event is ~absent (at most 5 % of the
+  count expected at its usual share of the events of paths of the same age, ``hygiene_volume``),
+  where at least ``MIN_EXPECTED`` were expected. The log's own start and end are not alarms: there
+  the expected count is small too. **gaps**: days in the middle with none of it, as many expected.
+- **double firing**: the same event for the same user several times within one second; **twin
+  firing**: two same-looking names (``hygiene_names``) for the same user within one second, most of
+  the time (one action tracked twice).
+- **outliers**: users or sessions with impossibly many events (robust z-score of log10 counts).
+- **bad times**: timestamps after "now", or far before / after the bulk of the log (a default date
+  such as 1970-01-01 written for a missing one).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.analysis.hygiene_volume import DAY_MS, DailyVolume, median_count, unique_counts, weighted_median
+
+MIN_EXPECTED = 30.0          # events expected over the silent stretch before an absence is news
+ABSENT_SHARE = 0.05          # observed at most this share of expected: "stopped"
+MIN_DOUBLE_EXTRA = 20        # extra copies of an event (beyond one per user and second)
+MIN_DOUBLE_SHARE = 0.05      # ... and at least this share of its events
+TWIN_SHARE = 0.5             # same-looking names in the same second this often: tracked twice
+MIN_COUNTED = 50             # users / sessions needed before judging their counts
+OUTLIER_Z = 5.0              # robust z of log10(count)
+OUTLIER_TIMES_MEDIAN = 20    # ... and at least this many times the median count
+MIN_LOG10_SCALE = 0.15       # floor of the robust scale (counts that hardly vary)
+TIME_QUANTILES = (0.01, 0.99)
+MAX_FUTURE_SHARE = 0.1       # more of the log after "now" than this: the clock, not the log, is off
+
+
+@dataclass
+class Breakage:
+    kind: str                 # stops | starts | gap | double_firing | twin_firing | outlier_users | outlier_sessions |
+    #                           future | too_early | too_late
+    events: tuple[str, ...]   # the event names concerned (empty for users/sessions/times of all events)
+    count: int                # the events (or users / sessions) concerned
+    first: str | None         # ISO dates of the first and last concerned event (or of the change)
+    last: str | None
+    message: str
+    numbers: dict = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """Stable identity for dismissals."""
+        return f"{self.kind}:{'|'.join(self.events)}"
+
+    def to_json_dict(self) -> dict:
+        return {"kind": self.kind, "events": list(self.events), "count": self.count, "first": self.first,
+                "last": self.last, "message": self.message, "numbers": self.numbers, "key": self.key}
+
+
+def iso_date(ms: int) -> str:
+    """The UTC date of a time in milliseconds.
+
+    >>> iso_date(86_400_000)
+    '1970-01-02'
+    """
+    return pd.Timestamp(int(ms), unit="ms").date().isoformat()
+
+
+# --- times ----------------------------------------------------------------------------------------
+
+
+def time_outliers(log: EventLog, now_ms: int) -> tuple[np.ndarray, list[Breakage], list[str]]:
+    """(mask of events with believable times, breakages, notes). Far out = beyond the 1st-99th
+    percentile range by more than that range's own length (at least 30 days). Times after "now"
+    are judged only when they are a few (``MAX_FUTURE_SHARE``): a log that lies mostly after this
+    computer's clock (a demo, a wrong clock) is not broken."""
+    ok = np.ones(len(log), dtype=bool)
+    if len(log) == 0:
+        return ok, [], []
+    lo, hi = np.quantile(log.ts, TIME_QUANTILES)
+    reach = max(hi - lo, 30 * DAY_MS)
+    future = log.ts > now_ms
+    notes = []
+    if future.mean() > MAX_FUTURE_SHARE:
+        notes.append(f"times after now not judged: {future.mean():.0%} of the log lies after this computer's "
+                     f"clock ({iso_date(now_ms)})")
+        future = np.zeros(len(log), dtype=bool)
+    out = []
+    checks = (("future", future, f"after now ({iso_date(now_ms)})"),
+              ("too_early", log.ts < lo - reach, f"long before the rest (which starts around {iso_date(lo)})"),
+              ("too_late", (log.ts > hi + reach) & ~future,
+               f"long after the rest (which ends around {iso_date(hi)})"))
+    for kind, mask, where in checks:
+        if mask.any():
+            ok &= ~mask
+            out.append(_time_breakage(log, kind, mask, where))
+    return ok, out, notes
+
+
+def _time_breakage(log: EventLog, kind: str, mask: np.ndarray, where: str) -> Breakage:
+    count, ts = int(mask.sum()), log.ts[mask]
+    users = int(np.unique(log.user[mask]).size)
+    names = np.array(log.event_names, dtype=object)[np.unique(log.event[mask])]
+    zero = int((ts == 0).sum())
+    message = (f"{count:,} event{'s' if count != 1 else ''} of {users:,} user{'s' if users != 1 else ''} "
+               f"{'are' if count != 1 else 'is'} timed {where}: {iso_date(ts.min())} to {iso_date(ts.max())}")
+    if zero:
+        message += f"; {zero:,} at exactly 1970-01-01 00:00 (a missing time written as 0?)"
+    return Breakage(kind, (), count, iso_date(ts.min()), iso_date(ts.max()), message,
+                    {"users": users, "at_epoch_zero": zero, "event_names": [str(n) for n in names[:10]]})
+
+
+# --- stops and starts -----------------------------------------------------------------------------
+
+
+def stops_and_starts(log: EventLog, volume: DailyVolume) -> list[Breakage]:
+    """Per event: the earliest day from which it is ~absent for good (stops), and the latest day until
+    which it was ~absent (starts). Events that stop (start) on the same day are reported together."""
+    stops: dict[int, list[tuple]] = {}
+    starts: dict[int, list[tuple]] = {}
+    for code in range(len(log.event_names)):
+        found = _absence(volume.observed[code], volume.expected[code])
+        for side, day, seen, expected in found:
+            (stops if side == "stops" else starts).setdefault(day, []).append((code, seen, expected))
+    out = []
+    for side, by_day in (("stops", stops), ("starts", starts)):
+        for day, rows in sorted(by_day.items()):
+            out.append(_absence_breakage(log, volume, side, day, rows))
+    return out
+
+
+def gaps(log: EventLog, volume: DailyVolume, skip=frozenset()) -> list[Breakage]:
+    """Events missing for a stretch of days in the middle (seen before and after), where at least
+    ``MIN_EXPECTED`` were expected: tracking broken for a while, then fixed. The longest per event;
+    names in ``skip`` are left out."""
+    out = []
+    for code in range(len(log.event_names)):
+        if log.event_names[code] in skip:
+            continue
+        found = longest_gap(volume.observed[code], volume.expected[code])
+        if found is not None:
+            first, end, expected = found
+            name = log.event_names[code]
+            message = (f"{name} is missing from {volume.date(first)} to {volume.date(end - 1)} ({end - first} days): "
+                       f"no events where about {expected:,.0f} were expected at its usual share of the log's "
+                       f"volume (tracking broken for a while?)")
+            out.append(Breakage("gap", (name,), 0, volume.date(first), volume.date(end - 1), message,
+                                {"days": end - first, "expected": round(expected, 1)}))
+    return out
+
+
+def longest_gap(observed: np.ndarray, expected: np.ndarray) -> tuple[int, int, float] | None:
+    """(first day, day after, expected count) of the run of zero days, inside the event's active
+    range, with the most expected events, if that is at least ``MIN_EXPECTED``.
+
+    >>> longest_gap(np.array([4, 4, 0, 0, 0, 4]), np.full(6, 12.0))
+    (2, 5, 36.0)
+    >>> longest_gap(np.array([0, 4, 4, 0, 4, 0]), np.full(6, 12.0)) is None      # edges are starts/stops
+    True
+    """
+    active = np.flatnonzero(observed)
+    if len(active) < 2:
+        return None
+    inside = observed[active[0]:active[-1] + 1] == 0
+    if not inside.any():
+        return None
+    edges = np.diff(np.concatenate([[0], inside.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    cumulative = np.concatenate([[0.0], np.cumsum(expected[active[0]:active[-1] + 1])])
+    missing = cumulative[ends] - cumulative[starts]
+    best = int(np.argmax(missing))
+    if missing[best] < MIN_EXPECTED:
+        return None
+    return int(starts[best] + active[0]), int(ends[best] + active[0]), float(missing[best])
+
+
+def _absence(observed: np.ndarray, expected: np.ndarray) -> list[tuple[str, int, int, float]]:
+    """[("stops"|"starts", day, observed, expected over the silent stretch)].
+
+    A boundary ``b`` splits the days into ``[:b]`` and ``[b:]``. The event stops at ``b`` when after
+    it at most ``ABSENT_SHARE`` of the expected count was seen, with at least ``MIN_EXPECTED``
+    expected; it starts at ``b`` when the same holds before it. Of the boundaries that qualify, the
+    change point is where observed minus expected, summed up to ``b``, peaks (stops) or bottoms out
+    (starts): the CUSUM estimate, so a few stragglers do not move the date.
+
+    >>> _absence(np.array([5, 5, 5, 0, 0, 0]), np.full(6, 12.0))     # expected: as spread by the volume
+    [('stops', 3, 0, 36.0)]
+    >>> _absence(np.array([0, 0, 1, 9, 9, 9]), np.full(6, 14.0))
+    [('starts', 3, 1, 42.0)]
+    >>> _absence(np.array([5, 5, 5, 5, 5, 5]), np.full(6, 5.0))
+    []
+    """
+    seen_before = np.concatenate([[0], np.cumsum(observed)])          # index b: days before b
+    expected_before = np.concatenate([[0.0], np.cumsum(expected)])
+    seen_after, expected_after = seen_before[-1] - seen_before, expected_before[-1] - expected_before
+    drift = seen_before - expected_before
+    out = []
+    stops = (expected_after >= MIN_EXPECTED) & (seen_after <= ABSENT_SHARE * expected_after) & (seen_before > 0)
+    if stops.any():
+        b = int(np.flatnonzero(stops)[np.argmax(drift[stops])])
+        out.append(("stops", b, int(seen_after[b]), float(expected_after[b])))
+    starts = (expected_before >= MIN_EXPECTED) & (seen_before <= ABSENT_SHARE * expected_before) & (seen_after > 0)
+    if starts.any():
+        b = int(np.flatnonzero(starts)[np.argmin(drift[starts])])
+        out.append(("starts", b, int(seen_before[b]), float(expected_before[b])))
+    return out
+
+
+def _absence_breakage(log: EventLog, volume: DailyVolume, side: str, day: int, rows: list[tuple]) -> Breakage:
+    rows = sorted(rows, key=lambda r: -r[2])
+    names = tuple(log.event_names[code] for code, _, _ in rows)
+    date = volume.date(day)
+    seen, expected = sum(r[1] for r in rows), sum(r[2] for r in rows)
+    listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    if side == "stops":
+        message = (f"{listed} {'stops' if len(names) == 1 else 'stop'} on {date}: {_events(seen)} since, "
+                   f"where about {expected:,.0f} were expected at {'its' if len(names) == 1 else 'their'} usual "
+                   f"share of the log's volume (tracking lost in a release, or a feature removed?)")
+    else:
+        message = (f"{listed} {'starts' if len(names) == 1 else 'start'} only on {date}: {_events(seen)} before, "
+                   f"where about {expected:,.0f} were expected at {'its' if len(names) == 1 else 'their'} usual "
+                   f"share of the log's volume (tracking added late, or a new feature?)")
+    return Breakage(side, names, seen, date, date, message,
+                    {"observed": seen, "expected": round(expected, 1),
+                     "per_event": [{"event": log.event_names[c], "observed": s, "expected": round(e, 1)}
+                                   for c, s, e in rows]})
+
+
+def _events(count: int) -> str:
+    return f"{count:,} event{'' if count == 1 else 's'}"
+
+
+# --- double firing --------------------------------------------------------------------------------
+
+
+def same_second_runs(log: EventLog) -> np.ndarray:
+    """Per event, the index of its run of events by one user within one (UTC) second.
+
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": ["a", "a", "a", "b"], "event": ["x", "y", "x", "x"],
+    ...                                         "time": [1000, 1500, 2000, 2000]}))
+    >>> same_second_runs(log).tolist()
+    [0, 0, 1, 2]
+    """
+    second = log.ts // 1000
+    run_start = np.ones(len(log), dtype=bool)
+    run_start[1:] = (log.user[1:] != log.user[:-1]) | (second[1:] != second[:-1])
+    return np.cumsum(run_start) - 1
+
+
+def twin_firing(log: EventLog, pairs: list[tuple[int, int]]) -> list[Breakage]:
+    """Pairs of same-looking names that fire *together* (one user, the same second) for most of the
+    rarer name's events: one action tracked twice (two SDKs, a client and a server event), which
+    a merge would count double. ``pairs``: name codes to check."""
+    if not pairs or np.mean(log.ts % 60_000 == 0) > 0.9:
+        return []
+    run = same_second_runs(log)
+    out = []
+    for a, b in pairs:
+        runs_a, runs_b = np.unique(run[log.event == a]), np.unique(run[log.event == b])
+        rarer = min(len(runs_a), len(runs_b))
+        both = len(np.intersect1d(runs_a, runs_b, assume_unique=True))
+        if rarer >= MIN_DOUBLE_EXTRA and both >= TWIN_SHARE * rarer:
+            out.append(_twin_breakage(log, a, b, both, rarer, run, np.intersect1d(runs_a, runs_b)))
+    return out
+
+
+def _twin_breakage(log: EventLog, a: int, b: int, both: int, rarer: int, run: np.ndarray,
+                   shared: np.ndarray) -> Breakage:
+    names = (log.event_names[a], log.event_names[b])
+    ts = log.ts[np.isin(run, shared) & ((log.event == a) | (log.event == b))]
+    first, last = iso_date(ts.min()), iso_date(ts.max())
+    message = (f"{names[0]} and {names[1]} fire together: in {both:,} of {rarer:,} cases ({both / rarer:.0%}) "
+               f"one user has both within the same second, from {first} to {last}. One action tracked twice? "
+               f"Keep one of them (merging would count it double)")
+    return Breakage("twin_firing", names, both, first, last, message, {"together": both, "rarer": rarer,
+                                                                        "share": round(both / rarer, 4)})
+
+
+def double_firing(log: EventLog) -> tuple[list[Breakage], str | None]:
+    """Events repeated by one user within the same second. Returns (breakages, note); the note says
+    why the check was skipped (times recorded to the minute or coarser cannot show it)."""
+    if len(log) == 0:
+        return [], None
+    if np.mean(log.ts % 60_000 == 0) > 0.9:
+        return [], "double firing not checked: times are recorded to the minute or coarser"
+    run = same_second_runs(log)
+    n = len(log.event_names)
+    crowded = np.bincount(run)[run] > 1            # only runs of 2+ events can repeat one
+    keys, counts = unique_counts(run[crowded].astype(np.int64) * n + log.event[crowded])
+    repeated = counts > 1
+    codes = (keys % n)[repeated]
+    extra = np.bincount(codes, weights=counts[repeated] - 1, minlength=n).astype(np.int64)
+    worst = np.zeros(n, dtype=np.int64)
+    np.maximum.at(worst, codes, counts[repeated])
+    totals = np.bincount(log.event, minlength=n)
+    out = []
+    for code in np.flatnonzero((extra >= MIN_DOUBLE_EXTRA) & (extra >= MIN_DOUBLE_SHARE * np.maximum(totals, 1))):
+        out.append(_double_breakage(log, int(code), int(extra[code]), int(totals[code]), int(worst[code]),
+                                    run, keys[repeated][codes == code] // n))
+    out.sort(key=lambda b: -b.count)
+    return out, None
+
+
+def _double_breakage(log: EventLog, code: int, extra: int, total: int, worst: int, run: np.ndarray,
+                     runs: np.ndarray) -> Breakage:
+    mask = (log.event == code) & np.isin(run, runs)
+    users = int(np.unique(log.user[mask]).size)
+    name = log.event_names[code]
+    first, last = iso_date(log.ts[mask].min()), iso_date(log.ts[mask].max())
+    message = (f"{name} fires several times in the same second for one user: {extra:,} extra copies "
+               f"({extra / total:.0%} of its {total:,} events), {users:,} users, up to {worst} in one second, "
+               f"from {first} to {last}")
+    return Breakage("double_firing", (name,), extra, first, last, message,
+                    {"extra": extra, "events": total, "share": round(extra / total, 4), "users": users,
+                     "max_in_one_second": worst})
+
+
+# --- impossible counts ----------------------------------------------------------------------------
+
+
+def count_outliers(log: EventLog) -> list[Breakage]:
+    """Users and sessions with far more events than the rest (robust z of log10 counts above
+    ``OUTLIER_Z`` and at least ``OUTLIER_TIMES_MEDIAN`` times the median)."""
+    out = []
+    for kind, owners, label in (("outlier_users", log.user, "user"), ("outlier_sessions", log.session, "session")):
+        counts = np.bincount(owners)
+        counts = counts[counts > 0]
+        if len(counts) < MIN_COUNTED:
+            continue
+        limit = outlier_limit(counts)
+        flagged = np.flatnonzero(np.bincount(owners) > limit)
+        if len(flagged):
+            out.append(_outlier_breakage(log, kind, label, owners, flagged, counts, limit))
+    return out
+
+
+def outlier_limit(counts: np.ndarray) -> float:
+    """The count above which a user (session) is an outlier.
+
+    >>> round(outlier_limit(np.array([10] * 99 + [5000])))      # counts that hardly vary: 20 x the median
+    200
+    """
+    histogram = np.bincount(counts)                 # counts take few distinct values: work on those
+    present = np.flatnonzero(histogram)
+    present = present[present > 0]
+    logs, weights = np.log10(present), histogram[present]
+    median = weighted_median(logs, weights)
+    scale = max(1.4826 * weighted_median(np.abs(logs - median), weights), MIN_LOG10_SCALE)
+    return float(max(10 ** (median + OUTLIER_Z * scale), OUTLIER_TIMES_MEDIAN * 10 ** median))
+
+
+def _outlier_breakage(log: EventLog, kind: str, label: str, owners: np.ndarray, flagged: np.ndarray,
+                      counts: np.ndarray, limit: float) -> Breakage:
+    mine = np.isin(owners, flagged)
+    held = int(mine.sum())
+    flagged_counts = np.bincount(owners)[flagged]
+    top = flagged[np.argsort(-flagged_counts)][:5]
+    if label == "user":
+        names = [str(log.user_keys[u]) for u in top]
+    else:
+        names = [f"{log.user_keys[log.user[np.searchsorted(log.session, s)]]} (session)" for s in top]
+    median = median_count(counts)
+    first, last = iso_date(log.ts[mine].min()), iso_date(log.ts[mine].max())
+    plural = "s" if len(flagged) != 1 else ""
+    message = (f"{len(flagged):,} {label}{plural} with impossibly many events (over {limit:,.0f}; the median "
+               f"{label} has {median:,.0f}): up to {int(flagged_counts.max()):,}, holding {held:,} events "
+               f"({held / len(log):.1%} of all). Top: {', '.join(names)}. Test accounts or bots?")
+    return Breakage(kind, (), len(flagged), first, last, message,
+                    {"limit": round(limit, 1), "median": median, "events_held": held, "top": names,
+                     "max": int(flagged_counts.max())})

@@ -1,0 +1,319 @@
+"""Tracking-plan hygiene: each signal on a small hand-built log whose answer is known by construction."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from journey_explorer.analysis import funnel, hygiene
+from journey_explorer.analysis.eventlog import EventLog, PropertyColumn
+from journey_explorer.analysis.hygiene_names import SAME, UNRELATED, candidate_name_pairs, name_key, name_match
+from journey_explorer.analysis.hygiene_pairs import PairFacts, neighbour_similarity
+from journey_explorer.analysis.hygiene_volume import daily_volume
+
+DAY = 86_400_000
+MINUTE = 60_000
+START = 1_767_225_600_000            # 2026-01-01T00:00:00Z
+NOW = START + 400 * DAY
+
+
+def journeys(users: int = 300, days: int = 60, action=lambda u, day: "invite", seed: int = 1,
+             extra=None) -> pd.DataFrame:
+    """One session per user on a day spread over ``days``: visit -> signup -> (action) -> setup ->
+    (pay). ``action(user, day)`` names the middle step (None: skipped). Sorted by (user, time)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for u in range(users):
+        day = int(u * days / users)
+        t = START + day * DAY + int(rng.integers(0, 12 * 60)) * MINUTE
+        steps = ["visit", "signup", action(u, day), "setup"] + (["pay"] if u % 3 else [])
+        if extra:
+            steps = extra(u, day, steps)
+        for step in steps:
+            if step is not None:
+                rows.append((f"u{u:04d}", step, t))
+                t += int(rng.integers(61, 300)) * 1000          # 1-5 minutes, to the second
+    return pd.DataFrame(rows, columns=["user", "event", "time"])
+
+
+def log_of(frame: pd.DataFrame, **kwargs) -> EventLog:
+    return EventLog.from_frame(frame, **kwargs)
+
+
+def run(log: EventLog, **spec) -> hygiene.Result:
+    return hygiene.run(log, hygiene.Spec(now_ms=NOW, **spec))
+
+
+def date(day: int) -> str:
+    return pd.Timestamp(START + day * DAY, unit="ms").date().isoformat()
+
+
+# --- names --------------------------------------------------------------------------------------
+
+
+def test_names_equal_after_case_separators_plurals_and_word_order():
+    assert name_key("invite_teammate") == name_key("Invite Teammates") == name_key("teammate_invited")
+    assert name_key("inviteTeammate") == name_key("invite-teammates")
+    assert name_match("page_view", "page_views") == SAME
+    assert name_match("page_view", "PageViews") == SAME
+    assert name_match("add_to_cart", "remove_from_cart") == UNRELATED
+    assert name_match("sign_up", "sign_in") == UNRELATED
+
+
+def test_the_name_indexes_find_exactly_the_pairs_a_full_comparison_finds():
+    import itertools
+    import random
+    rng = random.Random(3)
+    parts = ["view", "click", "invite", "share", "export", "page", "teammate", "cart", "order", "a", "b", "1", "2"]
+    names = sorted({"_".join(rng.sample(parts, rng.randint(1, 3))) for _ in range(150)})
+    names += ["recieve_order", "receive_order", "pageView", "page_views", "Release A", "Release B"]
+    full = {(i, j): m for i, j in itertools.combinations(range(len(names)), 2)
+            if (m := name_match(names[i], names[j])) != UNRELATED}
+    assert candidate_name_pairs(names) == full
+    found = {(names[i], names[j]) for i, j in full}
+    assert ("recieve_order", "receive_order") in found and ("Release A", "Release B") not in found
+
+
+# --- suggested merges -----------------------------------------------------------------------------
+
+
+def test_a_rename_at_a_date_is_suggested_with_the_date_and_the_new_name():
+    frame = journeys(action=lambda u, day: "invite_teammate" if day < 30 else "Invite Teammates")
+    result = run(log_of(frame))
+    top = result.suggestions[0]
+    assert set(top.names) == {"invite_teammate", "Invite Teammates"}
+    assert top.target == "Invite Teammates"          # the name in use now
+    assert top.confidence >= hygiene.HIGH and top.level == "high"
+    pair = top.pairs[0]
+    assert pair.switch_day == date(30)
+    assert any(date(30) in line and "rename" in line for line in top.evidence)
+    assert pair.signals["same_session_share"] == 0
+    assert pair.signals["neighbour_similarity"] == pytest.approx(1.0)
+    assert top.seen == {"invite_teammate": (date(0), date(29)), "Invite Teammates": (date(30), date(59))}
+    assert top.events == {"invite_teammate": 150, "Invite Teammates": 150}
+    # The stop and the start on that day are listed, and said to be the rename.
+    stops = [b for b in result.breakages if b.kind == "stops"]
+    assert [b.events for b in stops] == [("invite_teammate",)] and stops[0].first == date(30)
+    assert stops[0].numbers["explained_by"] == top.key
+    assert {b.events for b in result.breakages if b.kind == "starts"} == {("Invite Teammates",)}
+
+
+def test_a_rename_to_an_unrelated_name_is_found_by_behaviour_alone():
+    frame = journeys(action=lambda u, day: "teammate_invite" if day < 30 else "colleague_added")
+    top = run(log_of(frame)).suggestions[0]
+    assert set(top.names) == {"teammate_invite", "colleague_added"}
+    assert top.pairs[0].match == UNRELATED and top.pairs[0].switch_day == date(30)
+    assert 0.5 <= top.confidence < 0.99
+
+
+def test_names_alone_give_medium_confidence_only_when_behaviour_is_too_thin_to_judge():
+    rows = [("a", "visit", START), ("a", "Export", START + MINUTE), ("b", "visit", START + 2 * MINUTE),
+            ("b", "exports", START + 3 * MINUTE)]
+    result = run(log_of(pd.DataFrame(rows, columns=["user", "event", "time"])))
+    top = result.suggestions[0]
+    assert set(top.names) == {"Export", "exports"} and top.level == "medium"
+    assert 0.5 <= top.confidence < hygiene.HIGH
+
+
+def test_similar_names_with_different_behaviour_are_not_one_action():
+    # Everyone adds to cart; a third then removes it: same sessions, different neighbours.
+    def steps(u, day, base):
+        return ["visit", "add_to_cart", "remove_from_cart", "view", "Export", "exports"] if u % 3 == 0 \
+            else ["visit", "add_to_cart", "Export", "pay", "exports"]
+    result = run(log_of(journeys(extra=steps)))
+    assert result.suggestions == []
+    export = next(p for p in result.considered if {p.a, p.b} == {"Export", "exports"})
+    assert export.match == SAME and export.confidence < 0.5     # same name key, but always together
+    assert export.signals["same_session_share"] == 1.0
+
+
+def test_concurrent_twins_on_the_same_path_are_suggested_without_a_date():
+    # Half the users' app says page_view, the other half's page_views, all the time.
+    frame = journeys(action=lambda u, day: "page_view" if u % 2 else "page_views")
+    top = run(log_of(frame)).suggestions[0]
+    assert set(top.names) == {"page_view", "page_views"} and top.level == "high"
+    assert top.pairs[0].switch_day is None
+
+
+def test_alternatives_that_exclude_each_other_are_not_merged():
+    # Release A or Release B: same neighbours, never together, all the time: a branch, not a rename.
+    frame = journeys(action=lambda u, day: "Release A" if u % 2 else "Release B")
+    log = log_of(frame)
+    assert run(log).suggestions == []
+    facts = PairFacts(log, daily_volume(log))
+    assert (log.event_code("Release A"), log.event_code("Release B")) in facts.candidates()   # behaviour alike
+    a, b = log.event_code("Release A"), log.event_code("Release B")
+    assert neighbour_similarity(facts.pred, facts.succ, a, b, 20) == pytest.approx(1.0)
+    assert facts.together[a, b] == 0
+    pair = facts.judge(a, b, UNRELATED)
+    assert pair.confidence <= 0.4 and not pair.structural
+
+
+def platform_log(with_property: bool = True) -> EventLog:
+    """share_ios only on iOS, share_android only on Android; every other event on both."""
+    frame = journeys(action=lambda u, day: "share_ios" if u % 2 else "share_android")
+    frame["platform"] = np.where(frame["user"].str[-1].astype(int) % 2 == 1, "ios", "android")
+    log = log_of(frame)
+    assert (log.user_keys[log.user] == frame["user"].to_numpy()).all()    # frame already in log order
+    if not with_property:
+        return log
+    values, codes = np.unique(frame["platform"], return_inverse=True)
+    return EventLog(**{**log.__dict__, "event_properties": {
+        "platform": PropertyColumn(codes.astype(np.int32), values.astype(object))}})
+
+
+def test_two_platform_specific_names_are_suggested_by_the_platform_split():
+    top = run(platform_log()).suggestions[0]
+    assert set(top.names) == {"share_ios", "share_android"}
+    assert top.pairs[0].signals["platform"]["property"] == "platform"
+    assert any("platform=ios" in line and "platform=android" in line for line in top.evidence)
+    # Without the property the same behaviour is an alternative, not evidence enough.
+    assert run(platform_log(with_property=False)).suggestions == []
+
+
+def test_groups_join_three_spellings_and_dismissed_ones_are_left_out():
+    names = ["invite_teammate", "Invite Teammates", "teammate_invited"]
+    frame = journeys(action=lambda u, day: names[min(day // 20, 2)])
+    result = run(log_of(frame))
+    top = result.suggestions[0]
+    assert set(top.names) == set(names) and top.target == "teammate_invited"
+    assert run(log_of(frame), dismissed=(top.key,)).suggestions == []
+
+
+# --- broken tracking ------------------------------------------------------------------------------
+
+
+def test_an_event_that_stops_is_found_with_its_day_but_the_end_of_the_log_is_not():
+    # ... and one straggler on day 70 does not turn the stop into a gap.
+    frame = journeys(users=400, days=80, extra=lambda u, day, s: s + (["search"] if day < 50 or u == 350 else []))
+    result = run(log_of(frame))
+    assert not [b for b in result.breakages if b.kind == "gap"]
+    stops = [b for b in result.breakages if b.kind == "stops"]
+    assert [b.events for b in stops] == [("search",)]
+    assert stops[0].first == date(50) and stops[0].count == 1
+    # Expected: search's share of the events of paths of the same age, times their volume after day 50.
+    # Every first event (visit, age 0) is in the first age bucket, every later one (1-30 min) in the next.
+    later = frame[frame["event"] != "visit"]
+    share = (later["event"] == "search").mean()
+    assert stops[0].numbers["expected"] == pytest.approx(share * (later["time"] >= START + 50 * DAY).sum(),
+                                                         abs=0.1)
+    assert not [b for b in result.breakages if b.kind == "starts"]
+
+
+def test_an_event_missing_for_ten_days_is_a_gap_with_its_dates():
+    frame = journeys(users=400, days=80, extra=lambda u, day, s: s + (["search"] if not 20 <= day < 30 else []))
+    result = run(log_of(frame))
+    (gap,) = [b for b in result.breakages if b.kind == "gap"]
+    assert gap.events == ("search",) and (gap.first, gap.last) == (date(20), date(29))
+    assert gap.numbers["days"] == 10 and gap.numbers["expected"] >= 30
+    assert not [b for b in result.breakages if b.kind in ("stops", "starts")]
+
+
+def test_a_step_late_in_paths_is_not_an_event_that_starts():
+    # Renewals come 30 days after signing up, so the log's first month has none: not a breakage.
+    def renew(u, day, steps):
+        return steps
+    frame = journeys(users=400, days=90)
+    renewals = frame[frame["event"] == "pay"].assign(event="renew", time=lambda f: f["time"] + 30 * DAY)
+    frame = pd.concat([frame, renewals]).sort_values(["user", "time"], kind="stable")
+    assert not [b for b in run(log_of(frame)).breakages if b.kind in ("starts", "stops")]
+
+
+def test_double_firing_counts_the_extra_copies():
+    frame = journeys(users=200)
+    setup = frame[(frame["event"] == "setup") & (frame["user"] < "u0040")]
+    copies = pd.concat([setup, setup.assign(time=setup["time"] + 300)])   # 2 extra copies, same second
+    frame = pd.concat([frame, copies]).sort_values(["user", "time"], kind="stable")
+    doubles = [b for b in run(log_of(frame)).breakages if b.kind == "double_firing"]
+    assert len(doubles) == 1 and doubles[0].events == ("setup",)
+    assert doubles[0].count == 80 and doubles[0].numbers["users"] == 40
+    assert doubles[0].numbers["max_in_one_second"] == 3
+    assert doubles[0].numbers["share"] == pytest.approx(80 / 280, abs=1e-4)
+
+
+def test_users_with_impossible_counts_and_bad_timestamps():
+    frame = journeys(users=200)
+    bot = pd.DataFrame({"user": "bot", "event": "visit", "time": START + np.arange(3000) * 1500})
+    early = pd.DataFrame({"user": ["u0001"], "event": ["visit"], "time": [0]})
+    future = pd.DataFrame({"user": ["u0002"], "event": ["pay"], "time": [NOW + DAY]})
+    result = run(log_of(pd.concat([frame, bot, early, future])))
+    kinds = {b.kind: b for b in result.breakages}
+    assert kinds["outlier_users"].count == 1 and kinds["outlier_users"].numbers["top"] == ["bot"]
+    assert kinds["outlier_sessions"].count == 1 and kinds["outlier_sessions"].numbers["max"] == 3000
+    assert kinds["too_early"].count == 1 and kinds["too_early"].first == "1970-01-01"
+    assert kinds["too_early"].numbers["at_epoch_zero"] == 1
+    assert kinds["future"].count == 1 and kinds["future"].first == pd.Timestamp(NOW + DAY, unit="ms").date().isoformat()
+
+
+def test_same_looking_names_firing_together_are_one_action_tracked_twice():
+    # Every signup is sent twice, by the app (signup) and by the server (Sign Ups), 200 ms apart.
+    frame = journeys(users=200)
+    signup = frame[frame["event"] == "signup"]
+    frame = pd.concat([frame, signup.assign(event="Sign Ups", time=signup["time"] + 200)])
+    result = run(log_of(frame.sort_values(["user", "time"], kind="stable")))
+    assert result.suggestions == []                                     # not a merge: it would count double
+    (twin,) = [b for b in result.breakages if b.kind == "twin_firing"]
+    assert set(twin.events) == {"signup", "Sign Ups"} and twin.count == 200 and twin.numbers["share"] == 1.0
+
+
+def test_double_firing_is_not_judged_on_times_recorded_to_the_minute():
+    frame = journeys(users=100)
+    frame["time"] = frame["time"] // MINUTE * MINUTE
+    result = run(log_of(pd.concat([frame, frame[frame["event"] == "setup"]])))
+    assert not [b for b in result.breakages if b.kind == "double_firing"]
+    assert any("to the minute" in note for note in result.notes)
+
+
+def test_a_log_lying_mostly_after_the_clock_is_not_called_broken():
+    log = log_of(journeys(users=100))
+    result = hygiene.run(log, hygiene.Spec(now_ms=START + 10 * DAY))      # 5/6 of the log is "future"
+    assert not [b for b in result.breakages if b.kind == "future"]
+    assert any("after this computer's clock" in note for note in result.notes)
+    few = hygiene.run(log, hygiene.Spec(now_ms=START + 58 * DAY))         # the last days: a few
+    assert [b.kind for b in few.breakages] == ["future"]
+
+
+def test_a_clean_log_has_nothing_to_report():
+    result = run(log_of(journeys(users=300)))
+    assert result.suggestions == [] and result.breakages == []
+
+
+# --- the report's finding -------------------------------------------------------------------------
+
+
+def test_tracking_finding_states_the_funnel_before_and_after_merging():
+    frame = journeys(action=lambda u, day: "invite_teammate" if day < 30 else "Invite Teammates")
+    log = log_of(frame)
+    finding = hygiene.tracking_finding(log, "pay", hygiene.Spec(now_ms=NOW))
+    assert finding.title == "invite_teammate and Invite Teammates look like one action"
+    # Independently: the funnel through the kept name, counted before and after the merge.
+    merged = hygiene.merge_names(log, ["invite_teammate", "Invite Teammates"], "Invite Teammates")
+    steps = ("visit", "signup", "Invite Teammates", "setup", "pay")
+    shares = [funnel.run(one, funnel.Spec(steps=steps, window_ms=None)).table["users"] for one in (log, merged)]
+    before, after = (s.iloc[-1] / s.iloc[0] for s in shares)
+    assert f"from {before:.0%} to {after:.0%}" in finding.observation
+    assert before < after
+    assert finding.view == "funnel" and finding.spec.steps == steps      # charted as tracked today
+
+
+def test_no_tracking_slide_for_a_clean_log():
+    assert hygiene.tracking_finding(log_of(journeys()), "pay", hygiene.Spec(now_ms=NOW)) is None
+
+
+def test_the_workshop_report_ends_with_the_tracking_finding_only_when_there_is_one():
+    from journey_explorer.analysis import narrative
+    renamed = log_of(journeys(action=lambda u, day: "invite_teammate" if day < 30 else "Invite Teammates"))
+    findings = narrative.workshop_findings(renamed, "pay")
+    assert findings[-1].title == "invite_teammate and Invite Teammates look like one action"
+    assert findings[-1].view == "funnel"
+    clean = narrative.workshop_findings(log_of(journeys()), "pay")
+    assert len(clean) == len(findings) - 1 and "one action" not in clean[-1].title
+
+
+def test_the_demos_planted_pair_is_the_top_suggestion():
+    from journey_explorer.demo import TRACKING_PLAN_CHANGE, generate_demo
+    events = generate_demo(n_users=1500).events
+    top = run(log_of(events[["user", "event", "time"]])).suggestions[0]
+    assert set(top.names) == {"invite_teammate", "Invite Teammates"} and top.target == "Invite Teammates"
+    assert top.level == "high"
+    assert top.pairs[0].switch_day == TRACKING_PLAN_CHANGE.date().isoformat()
