@@ -177,6 +177,23 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
 DEFAULT_WINDOW = "30d"       # conversion window the app and the funnel command start from
 
 
+def default_steps(log: EventLog, goal: str | None) -> list[str]:
+    """The funnel a view shows before anyone chooses steps: the most common first event, then the goal.
+
+    >>> import pandas as pd
+    >>> from journey_explorer.analysis.eventlog import EventLog
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": ["a", "a", "b", "b", "c"], "event": ["x", "buy", "x", "y", "y"],
+    ...                                         "time": [0, 1, 0, 1, 0]}))
+    >>> default_steps(log, "buy"), default_steps(log, None), default_steps(log, "x")
+    (['x', 'buy'], ['x'], ['x'])
+    """
+    firsts = np.bincount(log.event[log.path_starts()], minlength=len(log.event_names))
+    steps = [log.event_names[int(firsts.argmax())]]
+    if goal and goal not in steps:
+        steps.append(goal)
+    return steps
+
+
 def add_arguments(parser) -> None:
     parser.add_argument("--steps", required=True, help="comma-separated events, e.g. 'Sign Up,Checkout Started'")
     parser.add_argument("--window", default=DEFAULT_WINDOW,

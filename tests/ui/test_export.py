@@ -86,9 +86,8 @@ def test_subtitle_counts_the_filtered_users_and_dates(renderer, demo_log, tmp_pa
     from journey_explorer.analysis.common import apply_filter
     from journey_explorer.state.filters import FilterState
     filters = FilterState(since="2026-03-01", until="2026-04-01", segment=("plan=Team",), goal=demo_log.default_goal)
-    view = renderer.draw("lifecycle", filters=filters)
     expected = apply_filter(demo_log, filters.common()).paths_count
-    caption = view.caption()
+    caption = renderer.caption("lifecycle", filters)
     assert caption.subtitle.startswith("plan=Team · 2026-03-") and "2026-04-01" not in caption.subtitle
     assert caption.subtitle.endswith(f" · {expected:,} users") and expected < demo_log.paths_count
 
