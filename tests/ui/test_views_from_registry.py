@@ -52,3 +52,32 @@ print(sorted(m for m in sys.modules if m.startswith("journey_explorer.ui")))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
     assert sorted(p.stem for p in tmp_path.glob("*.png")) == sorted(KEYS)
+
+
+def changed_specs(log):
+    """A Spec per view with every option moved off its default (what a pin may bring back)."""
+    from journey_explorer.analysis import compare, flows, funnel, graph, lifecycle, northstar, retention
+    other = log.event_names[3]
+    return {
+        "flows": flows.Spec(from_event=other, steps=4, top=8, collapse_repeats=True, split="goal",
+                            goal=log.default_goal),
+        "graph": graph.Spec(min_share=0.1, min_edge_share=0.2),
+        "compare": compare.Spec(did=other),
+        "funnel": funnel.Spec(steps=(log.event_names[0], other), window_ms=14 * 86_400_000, order="strict"),
+        "retention": retention.Spec(start_event=other, period="month", mode="on-or-after"),
+        "lifecycle": lifecycle.Spec(period="month"),
+        "northstar": northstar.Spec(event=other, period="day"),
+    }
+
+
+def test_a_spec_shown_on_the_controls_reads_back_the_same(open_window, demo_project_path):
+    """show_spec (a pin, the CLI) then current_spec: the binder loses no option, in either direction."""
+    from dataclasses import replace
+    window = open_window(demo_project_path)
+    log = window.explorer.log
+    for key, spec in changed_specs(log).items():
+        view = window.view(key)
+        if key == "northstar":        # the CSAT/revenue columns come from the data, not from a control
+            spec = replace(spec, csat=view.current_spec(log).csat, revenue=view.current_spec(log).revenue)
+        view.show_spec(spec)
+        assert view.current_spec(log) == spec, key

@@ -9,7 +9,6 @@ inline. The numbers come from the same functions as the CLI and the exports.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -24,6 +23,7 @@ from journey_explorer.state.filters import FilterState
 from journey_explorer.state.registry import ViewEntry
 from journey_explorer.state.session import Session
 from journey_explorer.tasks import TaskRunner
+from journey_explorer.ui.views.controls import Binder, EventChoice
 from journey_explorer.ui.widgets import Banner, make_table
 
 
@@ -86,6 +86,7 @@ class AnalysisView(QWidget):
         self.banner = Banner()
         self.chart = self.chart_renderer.make_canvas(explorer.theme)
         self.table, self.model = make_table()
+        self.binder = Binder()     # option controls <-> the view's Spec (see build_options)
         layout = QVBoxLayout(self)
         layout.addLayout(self.options)
         layout.addWidget(self.banner)
@@ -105,14 +106,17 @@ class AnalysisView(QWidget):
     # --- for a view with options to override ---------------------------------------------------
 
     def build_options(self) -> None:
-        """Add controls to ``self.options``; each control changes the view state and refreshes."""
+        """Add controls to ``self.options`` and bind them to Spec fields (``self.binder.bind``);
+        each control refreshes the view when changed."""
 
     def current_spec(self, log: EventLog):
-        """The analysis options the controls show (GUI thread); by default the view's own choice."""
-        return self.entry.default_spec(log, self.explorer.filters)
+        """The analysis options the controls show (GUI thread): the view's own choice for this log
+        and filters, with every bound control's value."""
+        return self.binder.read(self.entry.default_spec(log, self.explorer.filters))
 
     def show_spec(self, spec) -> None:
         """Set the controls to ``spec`` (a pin or the CLI), without recomputing for each control."""
+        self.binder.show(spec)
 
     def shown(self, result, spec) -> None:
         """After drawing: e.g. show the options the view chose by itself."""
@@ -201,52 +205,3 @@ class AnalysisView(QWidget):
         if self.explorer.log is None:
             raise JourneyError("No project is loaded.")
         return self.current_spec(self.explorer.log), self.explorer.filters
-
-
-@contextmanager
-def blocked(*widgets: QWidget):
-    """Set several controls without each one asking for a recompute."""
-    previous = [w.blockSignals(True) for w in widgets]
-    try:
-        yield
-    finally:
-        for widget, was in zip(widgets, previous):
-            widget.blockSignals(was)
-
-
-def duration_text(ms: int) -> str:
-    """30 days in ms -> "30d" (the funnel window control's spelling).
-
-    >>> duration_text(30 * 86_400_000), duration_text(3_600_000), duration_text(90_000)
-    ('30d', '1h', '90s')
-    """
-    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000)):
-        if ms % size == 0:
-            return f"{ms // size}{unit}"
-    return f"{ms // 1000}s"
-
-
-class EventChoice(QComboBox):
-    """An event picker that refills itself when the log changes, keeping the current choice."""
-
-    def __init__(self, explorer: Explorer, none_label: str | None = None, default: str | None = None):
-        super().__init__()
-        self.explorer, self.none_label, self.default = explorer, none_label, default
-        self.setMinimumContentsLength(18)
-        self.fill()
-
-    def fill(self) -> None:
-        current = self.currentText() or self.default
-        self.blockSignals(True)
-        self.clear()
-        if self.none_label:
-            self.addItem(self.none_label)
-        if self.explorer.log is not None:
-            self.addItems(list(self.explorer.log.event_names))
-        if current and self.findText(current) >= 0:
-            self.setCurrentText(current)
-        self.blockSignals(False)
-
-    def value(self) -> str | None:
-        text = self.currentText()
-        return None if not text or text == self.none_label else text

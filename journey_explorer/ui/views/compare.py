@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from journey_explorer.analysis import compare
 from journey_explorer.analysis.eventlog import EventLog
-from journey_explorer.ui.views.base import AnalysisView, blocked
+from journey_explorer.ui.views.base import AnalysisView
+from journey_explorer.ui.views.controls import blocked
 
 
 class CompareView(AnalysisView):

@@ -7,7 +7,8 @@ from PySide6.QtWidgets import QCheckBox, QInputDialog, QLabel, QMenu, QMessageBo
 
 from journey_explorer.analysis import flows
 from journey_explorer.analysis.eventlog import EventLog
-from journey_explorer.ui.views.base import AnalysisView, blocked
+from journey_explorer.ui.views.base import AnalysisView
+from journey_explorer.ui.views.controls import blocked
 
 
 class FlowsView(AnalysisView):

@@ -4,8 +4,21 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel, QLineEdit
 
 from journey_explorer.analysis import funnel
-from journey_explorer.analysis.eventlog import EventLog
-from journey_explorer.ui.views.base import AnalysisView, blocked, duration_text
+from journey_explorer.ui.views.base import AnalysisView
+from journey_explorer.ui.views.controls import duration_text
+
+
+def steps_from_text(text: str) -> tuple[str, ...] | None:
+    """ "Sign Up, Paid" -> ("Sign Up", "Paid"); nothing typed -> None (the view's own steps)."""
+    return tuple(s.strip() for s in text.split(",") if s.strip()) or None
+
+
+def window_from_text(text: str) -> int | None:
+    return None if text == "none" else funnel.parse_duration(text)
+
+
+def window_text(ms: int | None) -> str:
+    return "none" if ms is None else duration_text(ms)
 
 
 class FunnelView(AnalysisView):
@@ -16,25 +29,12 @@ class FunnelView(AnalysisView):
         self.steps_edit.editingFinished.connect(self.refresh)
         self.options.addWidget(QLabel("Steps"))
         self.options.addWidget(self.steps_edit)
-        self.window_choice = self.combo("Window", ["none", "1d", "7d", "30d", "90d"], lambda _: self.refresh(),
-                                        funnel.DEFAULT_WINDOW)
-        self.order = self.combo("Order", ["sequential", "strict", "any"], lambda _: self.refresh())
-
-    def current_spec(self, log: EventLog):
-        names = [s.strip() for s in self.steps_edit.text().split(",") if s.strip()] or \
-            funnel.default_steps(log, self.goal())
-        window = self.window_choice.currentText()
-        return funnel.Spec(steps=tuple(names), order=self.order.currentText(),
-                           window_ms=None if window == "none" else funnel.parse_duration(window))
-
-    def show_spec(self, spec) -> None:
-        window = "none" if spec.window_ms is None else duration_text(spec.window_ms)
-        with blocked(self.steps_edit, self.window_choice, self.order):
-            self.steps_edit.setText(", ".join(spec.steps))
-            if self.window_choice.findText(window) < 0:
-                self.window_choice.addItem(window)
-            self.window_choice.setCurrentText(window)
-            self.order.setCurrentText(spec.order)
+        self.binder.bind("steps", self.steps_edit, steps_from_text, ", ".join, none_keeps_base=True)
+        self.window_choice = self.binder.bind(
+            "window_ms", self.combo("Window", ["none", "1d", "7d", "30d", "90d"], lambda _: self.refresh(),
+                                    funnel.DEFAULT_WINDOW), window_from_text, window_text)
+        self.order = self.binder.bind("order", self.combo("Order", ["sequential", "strict", "any"],
+                                                          lambda _: self.refresh()))
 
     def shown(self, result, spec) -> None:
         if not self.steps_edit.text():          # show the steps the view chose by itself

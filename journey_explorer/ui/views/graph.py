@@ -7,7 +7,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSlider
 
 from journey_explorer.analysis.eventlog import EventLog
-from journey_explorer.ui.views.base import AnalysisView, blocked
+from journey_explorer.ui.views.base import AnalysisView
+from journey_explorer.ui.views.controls import blocked
 
 
 class PathGraphView(AnalysisView):

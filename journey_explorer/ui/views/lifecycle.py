@@ -1,21 +1,13 @@
 """Lifecycle: the period of the stacked bars."""
 from __future__ import annotations
 
-from journey_explorer.analysis import lifecycle
-from journey_explorer.analysis.eventlog import EventLog
-from journey_explorer.ui.views.base import AnalysisView, blocked
+from journey_explorer.ui.views.base import AnalysisView
 
 
 class LifecycleView(AnalysisView):
     def build_options(self) -> None:
-        self.period = self.combo("Period", ["week", "month", "day"], lambda _: self.refresh())
-
-    def current_spec(self, log: EventLog):
-        return lifecycle.Spec(period=self.period.currentText())
-
-    def show_spec(self, spec) -> None:
-        with blocked(self.period):
-            self.period.setCurrentText(spec.period)
+        self.period = self.binder.bind("period", self.combo("Period", ["week", "month", "day"],
+                                                            lambda _: self.refresh()))
 
 
 VIEW_CLASS = LifecycleView

@@ -1,25 +1,16 @@
 """North star: the critical event (default: the goal) and the period."""
 from __future__ import annotations
 
-from dataclasses import replace
-
-from journey_explorer.analysis.eventlog import EventLog
-from journey_explorer.ui.views.base import AnalysisView, blocked
+from journey_explorer.ui.views.base import AnalysisView
 
 
 class NorthStarView(AnalysisView):
     def build_options(self) -> None:
-        self.critical_event = self.event_choice("Critical event", "(the goal)", self.refresh)
-        self.period = self.combo("Period", ["week", "month", "day"], lambda _: self.refresh())
-
-    def current_spec(self, log: EventLog):
-        spec = self.entry.default_spec(log, self.explorer.filters)       # the goal, and CSAT/revenue columns
-        return replace(spec, event=self.critical_event.value() or spec.event, period=self.period.currentText())
-
-    def show_spec(self, spec) -> None:
-        with blocked(self.critical_event, self.period):
-            self.critical_event.setCurrentText(spec.event)
-            self.period.setCurrentText(spec.period)
+        # No event chosen: the view's default (the goal), with the CSAT/revenue columns it found.
+        self.critical_event = self.binder.bind(
+            "event", self.event_choice("Critical event", "(the goal)", self.refresh), none_keeps_base=True)
+        self.period = self.binder.bind("period", self.combo("Period", ["week", "month", "day"],
+                                                            lambda _: self.refresh()))
 
 
 VIEW_CLASS = NorthStarView
