@@ -81,6 +81,13 @@ class ViewRenderer:
         self.session = Session(Path(project_path) if project_path else None, log, source_name=source_name)
         self._canvases = []
 
+    @classmethod
+    def for_session(cls, session: Session) -> "ViewRenderer":
+        """A renderer sharing the window's session (its filtered log is not filtered again)."""
+        renderer = cls(session.log, session.project_path, session.source_name)
+        renderer.session = session
+        return renderer
+
     def resolve(self, key: str, spec=None, filters: FilterState | None = None):
         """The entry, the spec (``None``: the view's defaults for this data) and the filters."""
         entry = view(key)

@@ -385,7 +385,7 @@ class PinPreview:
         from journey_explorer.state.filters import FilterState
         from journey_explorer.state.views import spec_from_dict
         self.pin, self.width = pin, width
-        self.renderer = ViewRenderer(explorer.log, explorer.project_path)
+        self.renderer = ViewRenderer.for_session(explorer.session)
         try:
             filters = FilterState.from_dict(pin.filters) if pin.filters else None
             self.key = pin.view

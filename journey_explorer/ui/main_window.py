@@ -391,7 +391,7 @@ class MainWindow(QMainWindow):
         """``view`` as it is set now, drawn again for a slide (presentation theme, 16:9)."""
         from journey_explorer.export.render import ViewRenderer
         spec, filters = view.current_state()
-        renderer = ViewRenderer(self.explorer.log, self.project_path)
+        renderer = ViewRenderer.for_session(self.explorer.session)
         try:
             return renderer.export(view.key, path, spec, filters, width)
         finally:
@@ -405,7 +405,7 @@ class MainWindow(QMainWindow):
         if view is None or view.result is None:
             return
         spec, filters = view.current_state()
-        renderer = ViewRenderer(self.explorer.log, self.project_path)
+        renderer = ViewRenderer.for_session(self.explorer.session)
         try:
             QGuiApplication.clipboard().setImage(renderer.image(view.key, spec, filters, self.settings.export_width))
         finally:
