@@ -39,13 +39,14 @@ def test_views_left_alone_show_the_registry_defaults(open_window, demo_project_p
         assert window.view(entry.key).current_spec(log) == entry.default_spec(log, filters), entry.key
 
 
-def test_export_of_any_view_builds_no_widget_from_ui(demo_project_path, tmp_path):
+def test_export_of_any_view_and_the_report_build_no_widget_from_ui(demo_project_path, tmp_path):
     code = f"""
 import sys
 from journey_explorer.cli import main
 for key in {KEYS!r}:
     assert main(["export", {str(demo_project_path)!r}, "--view", key, "--out", {str(tmp_path)!r} + "/" + key + ".png",
                  "--width", "640"]) == 0
+assert main(["report", {str(demo_project_path)!r}, "--out", {str(tmp_path)!r} + "/report.pdf"]) == 0
 print(sorted(m for m in sys.modules if m.startswith("journey_explorer.ui")))
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
