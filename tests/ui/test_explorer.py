@@ -44,7 +44,7 @@ def test_changing_a_control_changes_state_and_chart(window, qtbot):
     with qtbot.waitSignal(flows_view.drawn, timeout=30_000):
         flows_view.steps.setValue(3)
     qtbot.wait(50)
-    assert flows_view.state.steps == 3
+    assert flows_view.current_spec(window.explorer.log).steps == 3
     assert {b.step for b in flows_view.sankey.item.boxes} == {1, 2, 3}
     assert len(flows_view.sankey.item.boxes) < before
 
@@ -88,7 +88,7 @@ def test_sankey_node_click_drills_down(window, qtbot):
     flows_view._menu.close()
     with qtbot.waitSignal(flows_view.drawn, timeout=30_000):
         flows_view.start.setCurrentText(box.event)
-    assert flows_view.state.from_event == box.event
+    assert flows_view.current_spec(window.explorer.log).from_event == box.event
     first = [b for b in flows_view.sankey.item.boxes if b.step == 1]
     assert [b.event for b in first] == [box.event]
     assert "users" in flows_view.sankey.item.describe(first[0].rect.center())

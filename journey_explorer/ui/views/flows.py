@@ -8,61 +8,52 @@ from PySide6.QtWidgets import QCheckBox, QInputDialog, QLabel, QMenu, QMessageBo
 from journey_explorer.analysis import flows
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.ui.views.base import AnalysisView
-from journey_explorer.ui.views.controls import blocked
 
 
 class FlowsView(AnalysisView):
     def build_options(self) -> None:
-        self.state = replace(self.entry.default_spec(None, self.explorer.filters), goal=None)
+        default = self.entry.default_spec(None, self.explorer.filters)
+        self.excluded: tuple[str, ...] = ()          # set from a node's menu, not by a control
         self.sankey = self.chart
         self.sankey.item.nodeClicked.connect(self.node_menu)
-        self.start = self.event_choice("From", "(first event)", self._anchors_changed)
-        self.end = self.event_choice("To", "(none)", self._anchors_changed)
-        self.steps = self.spin("Steps", self.state.steps, 2, flows.MAX_STEPS, lambda v: self.set_state(steps=v))
-        self.top = self.spin("Top", self.state.top, 2, 15, lambda v: self.set_state(top=v))
-        self.collapse = QCheckBox("Collapse repeats")
-        self.collapse.toggled.connect(lambda on: self.set_state(collapse_repeats=on))
-        self.split = QCheckBox("Split by goal")
-        self.split.toggled.connect(lambda on: self.set_state(split="goal" if on else None))
+        bind = self.binder.bind
+        self.start = bind("from_event", self.event_choice("From", "(first event)", self.refresh))
+        self.end = bind("to_event", self.event_choice("To", "(none)", self.refresh))
+        self.steps = bind("steps", self.spin("Steps", default.steps, 2, flows.MAX_STEPS, lambda _: self.refresh()))
+        self.top = bind("top", self.spin("Top", default.top, 2, 15, lambda _: self.refresh()))
+        self.collapse = bind("collapse_repeats", QCheckBox("Collapse repeats"))
+        self.split = bind("split", QCheckBox("Split by goal"), lambda on: "goal" if on else None,
+                          lambda split: split == "goal")
         self.exclusions = QLabel("")
+        for box in (self.collapse, self.split):
+            box.toggled.connect(lambda _: self.refresh())
         for widget in (self.collapse, self.split, self.exclusions):
             self.options.addWidget(widget)
 
-    def _anchors_changed(self) -> None:
-        self.set_state(from_event=self.start.value(), to_event=self.end.value())
-
-    def set_state(self, **changes) -> None:
-        self.state = replace(self.state, **changes)
-        self._show_exclusions()
+    def exclude(self, events: tuple[str, ...]) -> None:
+        self.excluded = events
+        self.exclusions.setText(f"Excluded: {', '.join(events)}" if events else "")
         self.refresh()
 
-    def _show_exclusions(self) -> None:
-        self.exclusions.setText(f"Excluded: {', '.join(self.state.exclude)}" if self.state.exclude else "")
-
     def current_spec(self, log: EventLog):
-        return replace(self.state, goal=self.goal())
+        """The controls, the exclusions, and the goal of the filters (a pinned goal is not kept)."""
+        return replace(super().current_spec(log), exclude=self.excluded)
 
     def show_spec(self, spec) -> None:
-        self.state = spec
-        self._show_exclusions()
-        with blocked(self.start, self.end, self.steps, self.top, self.collapse, self.split):
-            self.start.setCurrentText(spec.from_event or self.start.none_label)
-            self.end.setCurrentText(spec.to_event or self.end.none_label)
-            self.steps.setValue(spec.steps)
-            self.top.setValue(spec.top)
-            self.collapse.setChecked(spec.collapse_repeats)
-            self.split.setChecked(spec.split == "goal")
+        self.excluded = spec.exclude
+        self.exclusions.setText(f"Excluded: {', '.join(spec.exclude)}" if spec.exclude else "")
+        super().show_spec(spec)
 
     def node_menu(self, step: int, event: str, screen_pos) -> None:
         menu = QMenu(self)
         menu.addAction(f"Start the flow at {event}", lambda: self.start.setCurrentText(event))
         menu.addAction(f"End the flow at {event}", lambda: self.end.setCurrentText(event))
         if event not in (flows.OTHER, flows.DROP_OFF, flows.PATH_START):
-            menu.addAction(f"Exclude {event}", lambda: self.set_state(exclude=self.state.exclude + (event,)))
+            menu.addAction(f"Exclude {event}", lambda: self.exclude(self.excluded + (event,)))
         if event == flows.OTHER:
-            menu.addAction("Expand Other (show 3 more events)", lambda: self.top.setValue(self.state.top + 3))
-        if self.state.exclude:
-            menu.addAction("Clear exclusions", lambda: self.set_state(exclude=()))
+            menu.addAction("Expand Other (show 3 more events)", lambda: self.top.setValue(self.top.value() + 3))
+        if self.excluded:
+            menu.addAction("Clear exclusions", lambda: self.exclude(()))
         menu.addSeparator()
         menu.addAction("List these users…", lambda: self.list_users(step, event))
         menu.addAction("Save these users as a segment…", lambda: self.save_segment(step, event))
