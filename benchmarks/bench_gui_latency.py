@@ -98,8 +98,7 @@ def main() -> None:
         window.show()
         run_until(app, lambda: not window.loader.busy)
         settle(app)
-        window.tabs.setCurrentIndex(1)
-        flows_view = window.views[1]
+        flows_view = window.show_view("flows")
         run_until(app, lambda: not flows_view.runner.busy)
         settle(app)
         probe.start()

@@ -12,8 +12,9 @@ import time
 from pathlib import Path
 
 from journey_explorer.domain import FORMATS, ImportOptions, JourneyError
+from journey_explorer.state.registry import analysis_commands  # names modules, imports none of them
 
-ANALYSES = ("graph", "flows", "stuck", "compare", "funnel", "retention", "lifecycle", "interval", "northstar")
+ANALYSES = analysis_commands()      # every view's analysis (state.registry), then command-only ones
 COMMANDS = ("import", "info", "demo", "export", "report", "hygiene") + ANALYSES
 
 
@@ -226,7 +227,6 @@ def _json_default(value):
 
 
 def run_export(args) -> int:
-    from journey_explorer.analysis.common import apply_filter
     from journey_explorer.export.render import ViewRenderer
     from journey_explorer.state.filters import FilterState
     from journey_explorer.state.views import analysis_module as view_module
@@ -242,7 +242,7 @@ def run_export(args) -> int:
                            "the chart shows one funnel")
     renderer = ViewRenderer(log, Path(args.project))
     try:
-        spec = None                     # the overview has no options of its own
+        spec = None                     # a view without an analysis module (the overview): its defaults
         if module is not None:
             missing = [name for name in args.view_defaults_when_missing if getattr(args, name) is None]
             if missing:                 # e.g. no --steps: the view's own choice, the other options kept
@@ -250,7 +250,7 @@ def run_export(args) -> int:
                 for name in missing:
                     setattr(args, name, VIEW_DEFAULT_ARGUMENTS[name](shown))
             args.goal = goal
-            spec = module.spec_from_args(args, apply_filter(log, common))
+            spec = module.spec_from_args(args, renderer.session.filtered(filters))
         path = renderer.export(args.view, args.out, spec, filters, args.width)
     finally:
         renderer.close()

@@ -15,7 +15,6 @@ sign up between January and June 2026 and produce ~200k events. Stories planted 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -202,16 +201,3 @@ def generate_demo(n_users: int = 6000, seed: int = 20260105) -> DemoData:
     users = pd.DataFrame(profiles)
     users = users[users["user"].isin(events["user"].unique())].reset_index(drop=True)
     return DemoData(events=events, users=users, default_goal=DEFAULT_GOAL)
-
-
-def write_demo_files(folder: str | Path) -> tuple[Path, Path]:
-    """events.csv and users.csv of the demo, for trying the importer."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    demo = generate_demo()
-    events_path, users_path = folder / "events.csv", folder / "users.csv"
-    frame = demo.events.copy()
-    frame["time"] = pd.to_datetime(frame["time"], unit="ms", utc=True).dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    frame.to_csv(events_path, index=False)
-    demo.users.to_csv(users_path, index=False)
-    return events_path, users_path

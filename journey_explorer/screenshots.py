@@ -27,15 +27,14 @@ def render_all(out_dir: Path, width: int = 1600, height: int = 1000, project: Pa
     _settle(app, window.loader)
     written = []
     for index, view in enumerate(window.views):
-        window.tabs.setCurrentIndex(index)
+        window.show_view(view.key)
         _settle(app, view.runner)
         path = out_dir / f"{index + 1:02d}-{view.title.lower().replace(' ', '-')}.png"
         window.grab().save(str(path))
         written.append(path)
     written.append(_board_screenshot(app, window, out_dir / "11-board.png"))
     window.toggle_presentation(True)
-    window.tabs.setCurrentIndex(1)
-    _settle(app, window.views[1].runner)
+    _settle(app, window.show_view("flows").runner)
     path = out_dir / "10-presentation-mode-flows.png"
     window.grab().save(str(path))
     written.append(path)
@@ -46,15 +45,15 @@ def render_all(out_dir: Path, width: int = 1600, height: int = 1000, project: Pa
 def _board_screenshot(app, window, path: Path) -> Path:
     """Two pins with notes, the second selected, as a workshop would leave the board."""
     notes = {
-        1: ("Half the trials start from ads", "Ad Click leads; the pricing page is the second most common step",
+        "flows": ("Half the trials start from ads", "Ad Click leads; the pricing page is the second most common step",
             "Test a direct-to-signup landing page"),
-        3: ("Users stall during setup", "Connect Data Source: many failing users repeat it and leave",
+        "stuck": ("Users stall during setup", "Connect Data Source: many failing users repeat it and leave",
             "Add a guided connector set-up"),
     }
-    for index in notes:
-        window.tabs.setCurrentIndex(index)
-        _settle(app, window.views[index].runner)
-        window.pin_view(window.views[index])
+    for key in notes:
+        view = window.show_view(key)
+        _settle(app, view.runner)
+        window.pin_view(view)
     window.tabs.setCurrentWidget(window.board)
     app.processEvents()
     for row, (hypothesis, observation, action) in enumerate(notes.values()):

@@ -46,8 +46,8 @@ def _steps(folder: Path, started: float):
     from PySide6.QtGui import QImage
     from PySide6.QtWidgets import QApplication
 
-    from journey_explorer.export.render import _quiet_offscreen_warnings
-    _quiet_offscreen_warnings()
+    from journey_explorer.export.render import quiet_offscreen_warnings
+    quiet_offscreen_warnings()
     app = QApplication.instance() or QApplication(["journey-explorer"])
     from journey_explorer.demo_project import ensure_demo_project
     from journey_explorer.ui.main_window import MainWindow
@@ -65,15 +65,15 @@ def _steps(folder: Path, started: float):
            f"{seconds_since_launch() - demo_seconds:.1f} s (launch to main window loaded, not counting "
            "writing the demo project)")
 
-    for index, view in enumerate(window.views):
+    for view in window.views:
         clock = time.perf_counter()
-        window.tabs.setCurrentIndex(index)
+        window.show_view(view.key)
         _wait(app, lambda v=view: v.result is not None and not v.runner.busy, f"the {view.title} view")
         if view.banner.is_error:
             raise SmokeFailure(f"the {view.title} view failed: {view.banner.text()}")
         yield f"  {view.title}: computed and drawn in {time.perf_counter() - clock:.2f} s"
 
-    png = window.export_to(window.views[1], folder / "flows.png")
+    png = window.export_to(window.view("flows"), folder / "flows.png")
     image = QImage(str(png))
     if (image.width(), image.height()) != (1920, 1080):
         raise SmokeFailure(f"the exported PNG is {image.width()}x{image.height()}, not 1920x1080")

@@ -76,6 +76,7 @@ class EventLog:
         ``time`` may be datetimes, ISO strings, or integer milliseconds. Row order is the file order.
         Meant for tests and small inputs; imports go through ``store``.
 
+        >>> import pandas as pd
         >>> log = EventLog.from_frame(pd.DataFrame({"user": ["a", "a"], "event": ["x", "y"], "time": [0, 1000]}))
         >>> log.paths_count
         1

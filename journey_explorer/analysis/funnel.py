@@ -19,6 +19,7 @@ import pandas as pd
 from journey_explorer.analysis.arrays import path_bounds
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.interval import parse_duration
+from journey_explorer.analysis.records import json_records
 from journey_explorer.domain import JourneyError
 
 NEEDS_USER_PROPERTIES = True     # breakdowns / segments / CSAT and revenue are user properties
@@ -46,8 +47,7 @@ class Result:
     def to_json_dict(self) -> dict:
         return {"steps": list(self.spec.steps), "order": self.spec.order, "window_ms": self.spec.window_ms,
                 "exclude": list(self.spec.exclude), "breakdown": self.spec.breakdown,
-                "funnel": [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
-                           for row in self.table.to_dict("records")],
+                "funnel": json_records(self.table),
                 "went_next": self.went_next}
 
     def to_frame(self) -> pd.DataFrame:
@@ -175,6 +175,23 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
 
 
 DEFAULT_WINDOW = "30d"       # conversion window the app and the funnel command start from
+
+
+def default_steps(log: EventLog, goal: str | None) -> list[str]:
+    """The funnel a view shows before anyone chooses steps: the most common first event, then the goal.
+
+    >>> import pandas as pd
+    >>> from journey_explorer.analysis.eventlog import EventLog
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": ["a", "a", "b", "b", "c"], "event": ["x", "buy", "x", "y", "y"],
+    ...                                         "time": [0, 1, 0, 1, 0]}))
+    >>> default_steps(log, "buy"), default_steps(log, None), default_steps(log, "x")
+    (['x', 'buy'], ['x'], ['x'])
+    """
+    firsts = np.bincount(log.event[log.path_starts()], minlength=len(log.event_names))
+    steps = [log.event_names[int(firsts.argmax())]]
+    if goal and goal not in steps:
+        steps.append(goal)
+    return steps
 
 
 def add_arguments(parser) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.analysis.records import json_records
 from journey_explorer.domain import JourneyError
 
 PERIODS = {"day": "D", "week": "W-SUN", "month": "M"}
@@ -31,9 +32,8 @@ class Result:
     table: pd.DataFrame     # period, new, returning, resurrected, dormant (negative), active, quick_ratio
 
     def to_json_dict(self) -> dict:
-        records = [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
-                   for r in self.table.to_dict("records")]
-        return {"period": self.spec.period, "definition": __doc__.split("\n\n")[1].strip(), "periods": records}
+        return {"period": self.spec.period, "definition": __doc__.split("\n\n")[1].strip(),
+                "periods": json_records(self.table)}
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()

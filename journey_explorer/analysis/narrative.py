@@ -23,7 +23,7 @@ MIN_TREND_WEEKS = 8        # the north star's first-four vs last-four comparison
 
 @dataclass
 class Finding:
-    view: str             # the view that draws it (state.views.VIEW_MODULES)
+    view: str             # the view that draws it (a key of state.registry.VIEWS)
     title: str            # the slide's headline
     spec: object | None   # the analysis Spec behind the chart
     observation: str
@@ -68,15 +68,15 @@ QUESTIONS = {
 }
 
 
-def workshop_findings(log: EventLog, goal: str) -> list[Finding]:
-    """Overview, flows, stuck points, differences, the funnel, retention, lifecycle, north star.
+def workshop_findings(log: EventLog, goal: str, makers: tuple | None = None) -> list[Finding]:
+    """Overview, flows, stuck points, differences, the funnel, retention, lifecycle, north star
+    (or ``makers``, in their order: the report passes the views' findings from ``state.registry``).
 
     A question this data cannot answer (everyone reached the goal, so there is no one to compare)
     keeps its place in the report and says why, instead of stopping the report."""
     log.event_code(goal)          # an unknown goal fails here, with the event's name in the message
-    from journey_explorer.analysis.hygiene import tracking_finding
-    makers = (overview, first_flows, stuck_points, differences, goal_funnel, retention_finding,
-              lifecycle_finding, north_star, tracking_finding)
+    makers = makers or (overview, first_flows, stuck_points, differences, goal_funnel, retention_finding,
+                        lifecycle_finding, north_star)
     findings = []
     for make in makers:
         try:

@@ -19,6 +19,7 @@ import pandas as pd
 from journey_explorer.analysis.arrays import first_time_of
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.lifecycle import PERIODS, period_index, period_ordinals
+from journey_explorer.analysis.records import json_records
 from journey_explorer.domain import JourneyError
 
 NEEDS_USER_PROPERTIES = True     # breakdowns / segments / CSAT and revenue are user properties
@@ -39,9 +40,8 @@ class Result:
     ppp: dict | None
 
     def to_json_dict(self) -> dict:
-        records = [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
-                   for r in self.table.to_dict("records")]
-        return {"event": self.spec.event, "period": self.spec.period, "periods": records, "ppp": self.ppp}
+        return {"event": self.spec.event, "period": self.spec.period, "periods": json_records(self.table),
+                "ppp": self.ppp}
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()

@@ -20,6 +20,7 @@ import pandas as pd
 
 from journey_explorer.analysis.arrays import first_time_of
 from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.analysis.records import json_records
 from journey_explorer.domain import JourneyError
 
 PERIOD_MS = {"day": 86_400_000, "week": 7 * 86_400_000, "month": 30 * 86_400_000}
@@ -46,11 +47,9 @@ class Result:
     readout: str
 
     def to_json_dict(self) -> dict:
-        def clean(records):
-            return [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()} for r in records]
         return {"period": self.spec.period, "mode": self.spec.mode, "start": self.spec.start_event,
-                "return": self.spec.return_event, "curve": clean(self.curve.to_dict("records")),
-                "cohorts": clean(self.cohorts.to_dict("records")), "flattens_at": self.flattens_at,
+                "return": self.spec.return_event, "curve": json_records(self.curve),
+                "cohorts": json_records(self.cohorts), "flattens_at": self.flattens_at,
                 "plateau": self.plateau, "readout": self.readout}
 
     def to_frame(self) -> pd.DataFrame:

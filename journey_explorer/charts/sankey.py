@@ -158,9 +158,6 @@ class SankeyItem(pg.GraphicsObject):
 
     # --- data -------------------------------------------------------------------------------------
 
-    def setData(self, nodes: list[dict], links: list[dict], start_users: int, split: bool = False) -> None:
-        self.apply(SankeyLayout(nodes, links, start_users, self.theme))
-
     def apply(self, layout: SankeyLayout) -> None:
         """Show a prepared layout (cheap: the geometry and picture are already built)."""
         self.prepareGeometryChange()
@@ -275,9 +272,6 @@ class SankeyWidget(pg.PlotWidget):
         self.theme = theme
         self.item.theme = theme
         self.setBackground(theme.background)
-
-    def setData(self, nodes: list[dict], links: list[dict], start_users: int, split: bool = False) -> None:
-        self.show_layout(SankeyLayout(nodes, links, start_users, self.theme))
 
     def show_layout(self, layout: SankeyLayout) -> None:
         self.item.apply(layout)

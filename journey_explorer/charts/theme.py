@@ -61,3 +61,17 @@ def style_plot(plot: pg.PlotWidget | pg.PlotItem, theme: Theme) -> None:
     # pyqtgraph sizes the bottom axis for its default type; make room for the theme's (slide) type.
     item.getAxis("bottom").setHeight(QFontMetrics(theme.font()).height() + 16)
     item.showGrid(x=False, y=False)
+
+
+def stylesheet(theme: Theme) -> str:
+    """Application style for the chosen theme (tiles, tables, side panel); exports use it for tiles too."""
+    base = theme.font_size
+    return f"""
+    QWidget {{ background: {theme.background}; color: {theme.foreground}; font-size: {base}pt; }}
+    #tile {{ border: 1px solid {theme.grid}; border-radius: 6px; }}
+    #tileValue {{ font-size: {int(base * 2.2)}pt; font-weight: bold; }}
+    #tileCaption {{ color: {theme.muted}; }}
+    QTableView {{ gridline-color: {theme.grid}; alternate-background-color: {theme.grid}; }}
+    QTabBar::tab {{ padding: 6px 14px; }}
+    QTabBar::tab:selected {{ font-weight: bold; }}
+    """

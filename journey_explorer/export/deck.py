@@ -232,16 +232,11 @@ def write_pdf_handout(cover: Cover, slides: list[SlideContent], path: str | Path
 
 
 def _paint_handout(cover: Cover, slides: list[SlideContent], path: Path) -> None:
-    from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt
-    from PySide6.QtGui import QColor, QFont, QImage, QPageSize, QPainter, QPdfWriter
-    writer = QPdfWriter(str(path))
-    writer.setPageSize(QPageSize(QSizeF(297, 167.0625), QPageSize.Unit.Millimeter))
-    writer.setPageMargins(QMarginsF(0, 0, 0, 0))
-    writer.setResolution(200)
-    writer.setTitle(cover.title)
-    painter = QPainter(writer)
-    if not painter.isActive():
-        raise JourneyError(f"Could not write {path.name}: the file cannot be opened for writing")
+    from PySide6.QtCore import QRectF, Qt
+    from PySide6.QtGui import QColor, QFont, QImage
+
+    from journey_explorer.export.images import slide_pdf
+    writer, painter = slide_pdf(path, cover.title, dpi=200)
     try:
         width, height = painter.device().width(), painter.device().height()
         unit = width / 1920

@@ -138,13 +138,22 @@ def _write_svg(widget: QWidget, path: Path, caption: Caption, width: int) -> Non
 
 
 def _write_pdf(widget: QWidget, path: Path, caption: Caption, width: int) -> None:
-    writer = QPdfWriter(str(path))
-    writer.setPageSize(QPageSize(QSizeF(297, 167.0625), QPageSize.Unit.Millimeter))   # 16:9
-    writer.setPageMargins(QMarginsF(0, 0, 0, 0))
-    writer.setResolution(max(round(width / (297 / 25.4)), 72))
-    writer.setTitle(caption.title)
-    painter = _active_painter(writer, path)
+    _, painter = slide_pdf(path, caption.title, max(round(width / (PDF_PAGE_MM[0] / 25.4)), 72))
     _paint_and_end(painter, widget, caption, QSize(painter.device().width(), painter.device().height()))
+
+
+PDF_PAGE_MM = (297, 167.0625)            # an A4-wide 16:9 page
+
+
+def slide_pdf(path: Path, title: str, dpi: int) -> tuple[QPdfWriter, QPainter]:
+    """A new PDF of 16:9 pages without margins, and an active painter on it (chart exports and board
+    handouts; keep the writer for ``newPage`` and while the painter paints)."""
+    writer = QPdfWriter(str(path))
+    writer.setPageSize(QPageSize(QSizeF(*PDF_PAGE_MM), QPageSize.Unit.Millimeter))
+    writer.setPageMargins(QMarginsF(0, 0, 0, 0))
+    writer.setResolution(dpi)
+    writer.setTitle(title)
+    return writer, _active_painter(writer, path)
 
 
 def _active_painter(device, path: Path) -> QPainter:
@@ -169,11 +178,6 @@ def to_image(widget: QWidget, caption: Caption, width: int = 1920) -> QImage:
     painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
     _paint_and_end(painter, widget, caption, size)
     return image
-
-
-def copy_to_clipboard(widget: QWidget, caption: Caption, width: int = 1920) -> None:
-    QGuiApplication.clipboard().setImage(to_image(widget, caption, width))
-
 
 
 def png_bytes(image: QImage) -> bytes:

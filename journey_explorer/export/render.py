@@ -1,8 +1,8 @@
 """Draw any view off screen, in the presentation theme, for exports, board pins and reports.
 
-The window's views and this renderer are the same classes computing through the same analysis
-functions, so an exported chart shows exactly the numbers on screen -- only the theme (white, large
-type) and the size (a 16:9 slide) differ.
+No widget from ``ui``: a view is its registry entry (analysis + default options) and its chart
+renderer, the same functions the window's views call -- so an exported chart shows exactly the
+numbers on screen; only the theme (white, large type) and the size (a 16:9 slide) differ.
 """
 from __future__ import annotations
 
@@ -10,10 +10,17 @@ import os
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.charts.renderers import renderer as chart_renderer
 from journey_explorer.domain import JourneyError
 from journey_explorer.export.files import IMAGE_SUFFIXES, TABLE_SUFFIXES
 from journey_explorer.state.filters import FilterState
+from journey_explorer.state.registry import ViewEntry, view
+from journey_explorer.state.session import Session
+
+CANVAS_SIZE = (1280, 720)         # charts are laid out at this size, then scaled to the slide
 
 
 def ensure_qt_app():
@@ -22,12 +29,12 @@ def ensure_qt_app():
     app = QApplication.instance()
     if app is None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        _quiet_offscreen_warnings()
+        quiet_offscreen_warnings()
         app = QApplication(["journey-explorer"])
     return app
 
 
-def _quiet_offscreen_warnings() -> None:
+def quiet_offscreen_warnings() -> None:
     """The offscreen platform warns about window hints it ignores; keep the command line's output clean."""
     from PySide6.QtCore import qInstallMessageHandler
 
@@ -38,6 +45,31 @@ def _quiet_offscreen_warnings() -> None:
     qInstallMessageHandler(handler)
 
 
+def compute_view(session: Session, entry: ViewEntry, spec, filters: FilterState, theme):
+    """The view's result for ``filters`` (any thread): filter, analyse, and the chart's costly geometry."""
+    filtered = session.filtered(filters)
+    if len(filtered) == 0:
+        raise JourneyError("No events match the filters.")
+    result = entry.run(filtered, spec)
+    return chart_renderer(entry.chart_name).prepare(result, theme)
+
+
+def caption_for(session: Session, entry: ViewEntry, filters: FilterState, title: str | None = None):
+    """Title, subtitle (filters, date range, paths) and source line for an exported chart."""
+    from journey_explorer.export.images import Caption
+    if title is None:
+        title = entry.slide_title(filters)
+    parts = [filters.describe(with_dates=False)]      # the dates follow, as the data has them
+    shown = session.filtered(filters) if session.log is not None else None
+    if shown is not None and len(shown):
+        first = pd.Timestamp(int(shown.ts.min()), unit="ms").date()
+        last = pd.Timestamp(int(shown.ts.max()), unit="ms").date()
+        unit = "sessions" if filters.by == "session" else "users"
+        parts += [f"{first} – {last}", f"{shown.paths_count:,} {unit}"]
+    source = f"Source: {session.source_label()} · Journey Explorer · {pd.Timestamp.now().date()}"
+    return Caption(title=title, subtitle=" · ".join(parts), source=source)
+
+
 class ViewRenderer:
     """Draws views of one event log on demand; ``close()`` when done."""
 
@@ -45,52 +77,66 @@ class ViewRenderer:
         """``source_name``: what the source line names (default: the project file's name)."""
         ensure_qt_app()
         from journey_explorer.charts.theme import PRESENTATION
-        from journey_explorer.ui.views import Explorer
-        self.explorer = Explorer(Path(project_path) if project_path else None, PRESENTATION)
-        self.explorer.log = log
-        self.explorer.source_name = source_name
-        self._views = []
+        self.theme = PRESENTATION
+        self.session = Session(Path(project_path) if project_path else None, log, source_name=source_name)
+        self._canvases = []
 
-    def draw(self, key: str, spec=None, filters: FilterState | None = None):
-        """A computed, drawn view (hidden); ``spec`` None means the view's defaults."""
-        view = self.prepare(key, filters)
-        try:
-            view.draw_now(spec)
-        except BaseException:
-            self.discard(view)
-            raise
-        return view
+    @classmethod
+    def for_session(cls, session: Session) -> "ViewRenderer":
+        """A renderer sharing the window's session (its filtered log is not filtered again)."""
+        renderer = cls(session.log, session.project_path, session.source_name)
+        renderer.session = session
+        return renderer
 
-    def prepare(self, key: str, filters: FilterState | None = None):
-        """The view built and sized for a slide, not yet computed (``draw`` does both; the board
-        computes on a worker thread in between and finishes with ``finish_image``)."""
-        from journey_explorer.charts.theme import PRESENTATION
-        from journey_explorer.ui.views import VIEW_BY_KEY
-        from journey_explorer.ui.widgets import stylesheet
-        if key not in VIEW_BY_KEY:
-            raise JourneyError(f"Unknown view '{key}' (choose from {', '.join(VIEW_BY_KEY)})")
-        self.explorer.filters = filters or self._default_filters()
-        view = VIEW_BY_KEY[key](self.explorer, headless=True)
-        view.chart.setStyleSheet(stylesheet(PRESENTATION))      # tiles and labels in slide type too
-        view.chart.resize(1280, 720)
-        view.chart.show()
-        self._views.append(view)
-        return view
+    def resolve(self, key: str, spec=None, filters: FilterState | None = None):
+        """The entry, the spec (``None``: the view's defaults for this data) and the filters."""
+        entry = view(key)
+        filters = filters or self.session.default_filters()
+        return entry, (spec if spec is not None else entry.default_spec(self.session.log, filters)), filters
 
     def default_spec(self, key: str, filters: FilterState | None = None):
         """The analysis options the view chooses by itself for this data (e.g. a funnel's steps)."""
-        view = self.prepare(key, filters)
-        try:
-            return view.current_spec(self.explorer.log)
-        finally:
-            self.discard(view)
+        return self.resolve(key, None, filters)[1]
 
-    def finish_image(self, view, result, width: int = 1920, title: str | None = None):
-        """Draw a result computed for ``view`` and return the slide-shaped QImage."""
+    def compute(self, key: str, spec=None, filters: FilterState | None = None):
+        """The view's result (no widget: safe on a worker thread)."""
+        entry, spec, filters = self.resolve(key, spec, filters)
+        return compute_view(self.session, entry, spec, filters, self.theme)
+
+    def draw(self, key: str, spec=None, filters: FilterState | None = None, result=None):
+        """A hidden canvas with the view's chart drawn on it (``close`` or ``discard`` releases it)."""
+        from PySide6.QtCore import Qt
+
+        from journey_explorer.charts.theme import stylesheet
+        entry, spec, filters = self.resolve(key, spec, filters)
+        if result is None:
+            result = compute_view(self.session, entry, spec, filters, self.theme)
+        chart = chart_renderer(entry.chart_name)
+        canvas = chart.make_canvas(self.theme)
+        canvas.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+        self._canvases.append(canvas)
+        canvas.setStyleSheet(stylesheet(self.theme))      # tiles and labels in slide type too
+        canvas.resize(*CANVAS_SIZE)
+        canvas.show()
+        try:
+            chart.render(result, spec, canvas, self.theme)
+        except BaseException:
+            self.discard(canvas)
+            raise
+        return canvas, result
+
+    def caption(self, key: str, filters: FilterState | None = None, title: str | None = None):
+        return caption_for(self.session, view(key), filters or self.session.default_filters(), title)
+
+    def image(self, key: str, spec=None, filters: FilterState | None = None, width: int = 1920,
+              title: str | None = None, result=None):
+        """One view as a slide-shaped QImage (board thumbnails, decks, the clipboard)."""
         from journey_explorer.export.images import to_image
-        view.result = result
-        view.render(result)
-        return to_image(view.chart, view.caption(title), width)
+        canvas, _ = self.draw(key, spec, filters, result)
+        try:
+            return to_image(canvas, self.caption(key, filters, title), width)
+        finally:
+            self.discard(canvas)
 
     def export(self, key: str, path: str | Path, spec=None, filters: FilterState | None = None,
                width: int = 1920, title: str | None = None) -> Path:
@@ -101,38 +147,25 @@ class ViewRenderer:
         suffix = path.suffix.lower()
         if suffix not in TABLE_SUFFIXES + IMAGE_SUFFIXES:
             raise JourneyError(f"Cannot export to '{path.name}': use .png, .svg, .pdf, .csv or .xlsx")
-        view = self.draw(key, spec, filters)
+        entry, spec, filters = self.resolve(key, spec, filters)
+        if suffix in TABLE_SUFFIXES:
+            result = self.compute(key, spec, filters)
+            # The analysis' own table, exactly as the command line's --csv writes it.
+            frame = result.to_frame() if hasattr(result, "to_frame") else \
+                chart_renderer(entry.chart_name).table(result, spec)
+            return write_table(frame, path)
+        canvas, _ = self.draw(key, spec, filters)
         try:
-            if suffix in TABLE_SUFFIXES:
-                # The analysis' own table, exactly as the command line's --csv writes it.
-                frame = view.result.to_frame() if hasattr(view.result, "to_frame") else view.model.frame
-                return write_table(frame, path)
-            return export_widget(view.chart, path, view.caption(title), width)
+            return export_widget(canvas, path, self.caption(key, filters, title), width)
         finally:
-            self.discard(view)
+            self.discard(canvas)
 
-    def image(self, key: str, spec=None, filters: FilterState | None = None, width: int = 1920,
-              title: str | None = None):
-        """One view as a slide-shaped QImage (board thumbnails, decks, the clipboard)."""
-        from journey_explorer.export.images import to_image
-        view = self.draw(key, spec, filters)
-        try:
-            return to_image(view.chart, view.caption(title), width)
-        finally:
-            self.discard(view)
-
-    def discard(self, view) -> None:
-        if view in self._views:
-            self._views.remove(view)
-        view.chart.hide()
-        view.chart.deleteLater()
-        view.deleteLater()
+    def discard(self, canvas) -> None:
+        if canvas in self._canvases:
+            self._canvases.remove(canvas)
+        canvas.hide()
+        canvas.deleteLater()
 
     def close(self) -> None:
-        for view in list(self._views):
-            self.discard(view)
-
-    def _default_filters(self) -> FilterState:
-        log = self.explorer.log
-        goal = log.default_goal if log is not None and log.default_goal in log.event_names else None
-        return FilterState(goal=goal)
+        for canvas in list(self._canvases):
+            self.discard(canvas)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from journey_explorer.domain import ImportOptions
 from journey_explorer.state.filters import FilterState
+from journey_explorer.state.registry import REPORT_ONLY_FINDINGS, VIEWS
 from journey_explorer.state.views import spec_to_dict
 from journey_explorer.store.board import Pin
 from journey_explorer.store.project import SUFFIX, Project, is_project_file
@@ -37,14 +38,27 @@ def write_report(source: str | Path, out: str | Path, goal: str | None = None,
         return _report_on_project(project, Path(out), goal, heading=source.name, source_name=source.name)
 
 
+def report_questions() -> tuple:
+    """The report's questions in tab order: the finding each view declares in the registry."""
+    names = [entry.finding for entry in VIEWS if entry.finding] + list(REPORT_ONLY_FINDINGS)
+    return tuple(_finding_function(name) for name in names)
+
+
+def _finding_function(name: str):
+    """"stuck_points" (analysis.narrative) or "hygiene.tracking_finding" (analysis.hygiene)."""
+    import importlib
+    module, _, function = name.rpartition(".")
+    return getattr(importlib.import_module(f"journey_explorer.analysis.{module or 'narrative'}"), function)
+
+
 def _report_on_project(project_path: Path, out: Path, goal: str | None, heading: str,
                        source_name: str | None) -> Report:
-    from journey_explorer.analysis.narrative import guess_goal, workshop_findings
+    from journey_explorer.analysis import narrative
     from journey_explorer.export.deck import write_board
     with Project.open(project_path) as project:
         log = project.load_event_log()
-    chosen = goal or (log.default_goal if log.default_goal in log.event_names else None) or guess_goal(log)
-    findings = workshop_findings(log, chosen)
+    chosen = goal or (log.default_goal if log.default_goal in log.event_names else None) or narrative.guess_goal(log)
+    findings = narrative.workshop_findings(log, chosen, report_questions())
     filters = FilterState(goal=chosen).to_dict()
     pins = [Pin(view=f.view, title=f.title, spec=spec_to_dict(f.spec), filters=filters, observation=f.observation)
             for f in findings]

@@ -16,7 +16,10 @@ ZIP_MAGIC = b"PK\x03\x04"
 def inner_name(path: str) -> str:
     """The name that tells the content's format: "a.csv.gz" -> "a.csv"; a zip -> its first member.
 
-    >>> inner_name("events.csv.gz")
+    >>> import gzip, os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "events.csv.gz")
+    >>> with gzip.open(path, "wt") as handle: _ = handle.write("user,event,time")
+    >>> inner_name(path)
     'events.csv'
     """
     base = os.path.basename(path)

@@ -79,7 +79,7 @@ def looks_binary(head: bytes) -> bool:
 def sniff_encoding(head: bytes) -> str:
     """BOMs first, then UTF-8 if the sample decodes, else cp1252 (a superset of latin-1's printables).
 
-    >>> sniff_encoding("café".encode("cp1252"))
+    >>> sniff_encoding("café crème".encode("cp1252"))
     'cp1252'
     """
     if head.startswith(codecs.BOM_UTF8):

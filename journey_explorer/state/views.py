@@ -1,24 +1,20 @@
-"""Which views exist and how a view's analysis options travel (board pins, CLI export, reports).
+"""How a view's analysis options travel (board pins, CLI export, reports).
 
-A view's state is its analysis ``Spec`` plus the shared ``FilterState``; both become plain JSON.
-Qt-free, so the CLI and the store can use it without a window.
+A view's state is its ``Spec`` plus the shared ``FilterState``; both become plain JSON. Which views
+exist is ``state.registry``. Qt-free, so the CLI and the store can use it without a window.
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import asdict, fields
 
-# View key -> the analysis module behind it (None: the overview combines several).
-VIEW_MODULES: dict[str, str | None] = {
-    "overview": None, "flows": "flows", "graph": "graph", "stuck": "stuck", "compare": "compare",
-    "funnel": "funnel", "retention": "retention", "lifecycle": "lifecycle", "northstar": "northstar",
-}
-EXPORTABLE_VIEWS = tuple(VIEW_MODULES)
+from journey_explorer.state.registry import VIEWS, view
+
+EXPORTABLE_VIEWS = tuple(entry.key for entry in VIEWS)
 
 
-def analysis_module(view: str):
-    name = VIEW_MODULES[view]
-    return importlib.import_module(f"journey_explorer.analysis.{name}") if name else None
+def analysis_module(key: str):
+    """The analysis module behind a view (None for one that combines several, like the overview)."""
+    return view(key).module()
 
 
 def spec_to_dict(spec) -> dict:
@@ -26,11 +22,12 @@ def spec_to_dict(spec) -> dict:
     return {} if spec is None else asdict(spec)
 
 
-def spec_from_dict(view: str, data: dict):
-    """The view's Spec from ``spec_to_dict`` output; unknown keys (from newer versions) are ignored."""
-    module = analysis_module(view)
-    if module is None:
+def spec_from_dict(key: str, data: dict):
+    """The view's Spec from ``spec_to_dict`` output; unknown keys (from newer versions) are ignored.
+    None when there is nothing stored (the view's default options then apply)."""
+    if not data:
         return None
-    known = {f.name for f in fields(module.Spec)}
+    spec_type = view(key).spec_type()
+    known = {f.name for f in fields(spec_type)}
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
-    return module.Spec(**values)
+    return spec_type(**values)

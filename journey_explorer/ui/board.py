@@ -246,7 +246,7 @@ class BoardView(QWidget):
         return shown is not None and self._preview_key(shown) == key
 
     def _close_jobs(self) -> None:
-        """Release the hidden views of finished or superseded previews (not the one computing)."""
+        """Release the hidden canvases of finished or superseded previews (not the one computing)."""
         running = self._current_job[1] if self._current_job and self.preview_runner.busy else None
         for job_id, job in list(self._jobs.items()):
             if job is not running:
@@ -378,30 +378,27 @@ class BoardView(QWidget):
 
 class PinPreview:
     """One pin drawn in two halves: the analysis (``compute``, any thread), then the picture
-    (``finish``, the GUI thread) -- the same views and numbers as exports and decks."""
+    (``finish``, the GUI thread) -- the same registry entries, renderers and numbers as exports and decks."""
 
     def __init__(self, explorer, pin: Pin, width: int):
         from journey_explorer.export.render import ViewRenderer
         from journey_explorer.state.filters import FilterState
         from journey_explorer.state.views import spec_from_dict
         self.pin, self.width = pin, width
-        self.renderer = ViewRenderer(explorer.log, explorer.project_path)
+        self.renderer = ViewRenderer.for_session(explorer.session)
         try:
-            self.view = self.renderer.prepare(pin.view, FilterState.from_dict(pin.filters) if pin.filters else None)
-            spec = spec_from_dict(pin.view, pin.spec) if pin.spec else None
-            if spec is not None:
-                self.view.show_spec(spec)
-            self.spec = spec if spec is not None else self.view.current_spec(explorer.log)
+            filters = FilterState.from_dict(pin.filters) if pin.filters else None
+            self.key = pin.view
+            _, self.spec, self.filters = self.renderer.resolve(pin.view, spec_from_dict(pin.view, pin.spec), filters)
         except BaseException:
             self.renderer.close()
             raise
 
     def compute(self, progress):
-        explorer = self.renderer.explorer
-        return self.view._task(explorer.log, explorer.filters, self.spec, progress)
+        return self.renderer.compute(self.key, self.spec, self.filters)
 
     def finish(self, result):
-        return self.renderer.finish_image(self.view, result, self.width, title=self.pin.title)
+        return self.renderer.image(self.key, self.spec, self.filters, self.width, title=self.pin.title, result=result)
 
     def close(self) -> None:
         self.renderer.close()

@@ -25,15 +25,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from journey_explorer.charts.theme import THEMES
+from journey_explorer.charts.theme import THEMES, stylesheet
 from journey_explorer.domain import JourneyError
 from journey_explorer.state.filters import FilterState
+from journey_explorer.state.registry import VIEWS
 from journey_explorer.store.project import SUFFIX, Project
 from journey_explorer.tasks import TaskRunner
 from journey_explorer.ui.board import BoardView
 from journey_explorer.ui.settings import Settings, load_settings, save_settings
-from journey_explorer.ui.views import VIEW_CLASSES, AnalysisView, Explorer
-from journey_explorer.ui.widgets import Banner, FrameModel, stylesheet
+from journey_explorer.ui.views import AnalysisView, Explorer, make_view
+from journey_explorer.ui.widgets import Banner, FrameModel
 
 
 def load_project_log(path: Path, progress):
@@ -171,7 +172,8 @@ class MainWindow(QMainWindow):
         self.filter_bar = self._build_filter_bar()
         self.banner = Banner()
         self.tabs = QTabWidget()
-        self.views = [cls(self.explorer) for cls in VIEW_CLASSES]
+        self.views = [make_view(entry, self.explorer) for entry in VIEWS]      # in tab order
+        self.view_by_key = {view.key: view for view in self.views}
         for view in self.views:
             self.tabs.addTab(view, view.title)
             view.pin_requested.connect(lambda v=view: self.pin_view(v))
@@ -274,8 +276,7 @@ class MainWindow(QMainWindow):
             edit.blockSignals(True)
             edit.setDate(date)
             edit.blockSignals(False)
-        self.explorer.filters = self.current_filters()
-        self.explorer.set_log(log)
+        self.explorer.set_log(log, self.current_filters())
 
     def current_filters(self) -> FilterState:
         segment = tuple(part.strip() for part in self.segment.text().split("&") if part.strip())
@@ -351,10 +352,19 @@ class MainWindow(QMainWindow):
         wizard.open()
         self._wizard = wizard
 
+    def view(self, key: str) -> AnalysisView:
+        """The view of registry key ``key`` (e.g. "flows")."""
+        return self.view_by_key[key]
+
+    def show_view(self, key: str) -> AnalysisView:
+        """Bring the view of ``key`` to the front (it computes when first shown) and return it."""
+        self.tabs.setCurrentWidget(self.view_by_key[key])
+        return self.view_by_key[key]
+
     def current_view(self) -> AnalysisView | None:
         """The analysis view on screen (None on the Board tab)."""
-        index = self.tabs.currentIndex()
-        return self.views[index] if 0 <= index < len(self.views) else None
+        widget = self.tabs.currentWidget()
+        return widget if isinstance(widget, AnalysisView) else None
 
     def export_view(self) -> None:
         view = self.current_view()
@@ -381,7 +391,7 @@ class MainWindow(QMainWindow):
         """``view`` as it is set now, drawn again for a slide (presentation theme, 16:9)."""
         from journey_explorer.export.render import ViewRenderer
         spec, filters = view.current_state()
-        renderer = ViewRenderer(self.explorer.log, self.project_path)
+        renderer = ViewRenderer.for_session(self.explorer.session)
         try:
             return renderer.export(view.key, path, spec, filters, width)
         finally:
@@ -395,7 +405,7 @@ class MainWindow(QMainWindow):
         if view is None or view.result is None:
             return
         spec, filters = view.current_state()
-        renderer = ViewRenderer(self.explorer.log, self.project_path)
+        renderer = ViewRenderer.for_session(self.explorer.session)
         try:
             QGuiApplication.clipboard().setImage(renderer.image(view.key, spec, filters, self.settings.export_width))
         finally:
@@ -414,7 +424,7 @@ class MainWindow(QMainWindow):
         if self.project_path is None or self.explorer.log is None:
             return
         spec, filters = view.current_state()
-        title = view.caption().title
+        title = view.entry.slide_title(filters)
         pin = self.board.add_pin(Pin(view=view.key, title=title, spec=spec_to_dict(spec),
                                      filters=filters.to_dict()))
         self.banner.show_info(f"Pinned '{pin.title}' to the board ({len(self.board.pins)} pins). "

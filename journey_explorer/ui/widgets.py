@@ -5,9 +5,7 @@ import math
 
 import pandas as pd
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
-from PySide6.QtWidgets import QFrame, QHeaderView, QLabel, QTableView, QVBoxLayout
-
-from journey_explorer.charts.theme import Theme
+from PySide6.QtWidgets import QHeaderView, QLabel, QTableView
 
 
 class FrameModel(QAbstractTableModel):
@@ -94,26 +92,6 @@ def size_columns(table: QTableView, model: FrameModel, sample_rows: int = 50) ->
         header.resizeSection(column, min(widest + 24, 420))
 
 
-class Tile(QFrame):
-    """A key figure: a big number over a caption."""
-
-    def __init__(self, caption: str, value: str = "—"):
-        super().__init__()
-        self.setObjectName("tile")
-        layout = QVBoxLayout(self)
-        self.value = QLabel(value)
-        self.value.setObjectName("tileValue")
-        self.caption = QLabel(caption)
-        self.caption.setObjectName("tileCaption")
-        layout.addWidget(self.value)
-        layout.addWidget(self.caption)
-
-    def set(self, value: str, caption: str | None = None) -> None:
-        self.value.setText(value)
-        if caption is not None:
-            self.caption.setText(caption)
-
-
 class Banner(QLabel):
     """An inline message above a chart (errors are shown here, never as a traceback)."""
 
@@ -135,17 +113,3 @@ class Banner(QLabel):
         self.setStyleSheet("background: #EAF3FB; color: #0B3D61; padding: 8px; border-radius: 4px;")
         self.setText(message)
         self.show()
-
-
-def stylesheet(theme: Theme) -> str:
-    """Application style for the chosen theme (tiles, tables, side panel)."""
-    base = theme.font_size
-    return f"""
-    QWidget {{ background: {theme.background}; color: {theme.foreground}; font-size: {base}pt; }}
-    #tile {{ border: 1px solid {theme.grid}; border-radius: 6px; }}
-    #tileValue {{ font-size: {int(base * 2.2)}pt; font-weight: bold; }}
-    #tileCaption {{ color: {theme.muted}; }}
-    QTableView {{ gridline-color: {theme.grid}; alternate-background-color: {theme.grid}; }}
-    QTabBar::tab {{ padding: 6px 14px; }}
-    QTabBar::tab:selected {{ font-weight: bold; }}
-    """

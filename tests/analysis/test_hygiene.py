@@ -302,11 +302,12 @@ def test_no_tracking_slide_for_a_clean_log():
 
 def test_the_workshop_report_ends_with_the_tracking_finding_only_when_there_is_one():
     from journey_explorer.analysis import narrative
+    from journey_explorer.export.report import report_questions
     renamed = log_of(journeys(action=lambda u, day: "invite_teammate" if day < 30 else "Invite Teammates"))
-    findings = narrative.workshop_findings(renamed, "pay")
+    findings = narrative.workshop_findings(renamed, "pay", report_questions())
     assert findings[-1].title == "invite_teammate and Invite Teammates look like one action"
     assert findings[-1].view == "funnel"
-    clean = narrative.workshop_findings(log_of(journeys()), "pay")
+    clean = narrative.workshop_findings(log_of(journeys()), "pay", report_questions())
     assert len(clean) == len(findings) - 1 and "one action" not in clean[-1].title
 
 

@@ -23,9 +23,8 @@ def window(open_window, project_copy):
     return open_window(project_copy, size=(1500, 950))
 
 
-def show_view(qtbot, window, index: int):
-    window.tabs.setCurrentIndex(index)
-    view = window.views[index]
+def show_view(qtbot, window, key: str):
+    view = window.show_view(key)
     qtbot.waitUntil(lambda: view.result is not None and not view.runner.busy, timeout=30_000)
     return view
 
@@ -36,7 +35,7 @@ def pin_button(view):
 
 
 def test_pin_button_stores_the_views_state_and_board_draws_it(qtbot, window, project_copy):
-    flows_view = show_view(qtbot, window, 1)
+    flows_view = show_view(qtbot, window, "flows")
     flows_view.steps.setValue(3)
     qtbot.waitUntil(lambda: not flows_view.runner.busy and flows_view.result.spec.steps == 3, timeout=30_000)
     qtbot.mouseClick(pin_button(flows_view), Qt.MouseButton.LeftButton)
@@ -52,8 +51,8 @@ def test_pin_button_stores_the_views_state_and_board_draws_it(qtbot, window, pro
 
 
 def test_notes_are_saved_as_typed_and_pins_reorder(qtbot, window, project_copy):
-    for index in (1, 5):                     # flows, then funnel
-        view = show_view(qtbot, window, index)
+    for key in ("flows", "funnel"):
+        view = show_view(qtbot, window, key)
         window.pin_view(view)
     window.tabs.setCurrentWidget(window.board)
     board = window.board
@@ -92,7 +91,7 @@ def test_board_to_pptx_and_pdf_handout(qapp, demo_project_path, tmp_path):
 
 
 def test_notes_typed_just_before_closing_are_kept(qtbot, window, project_copy):
-    window.pin_view(show_view(qtbot, window, 3))
+    window.pin_view(show_view(qtbot, window, "stuck"))
     window.tabs.setCurrentWidget(window.board)
     window.board.note_edits["action"].setPlainText("Call the five biggest accounts")
     window.close()                                  # before the save timer fires
@@ -105,7 +104,7 @@ def test_notes_stay_with_their_project_when_another_opens(qtbot, window, project
     shutil.copy(project_copy, other)
     with Project.open(other) as project:
         project.board.add(Pin(view="flows", title="Other's pin"))
-    window.pin_view(show_view(qtbot, window, 1))
+    window.pin_view(show_view(qtbot, window, "flows"))
     window.tabs.setCurrentWidget(window.board)
     window.board.note_edits["hypothesis"].setPlainText("typed in the first project")
     window.open_project(other)                        # before the save timer fires
@@ -118,7 +117,7 @@ def test_notes_stay_with_their_project_when_another_opens(qtbot, window, project
 
 def test_notes_wait_while_the_project_is_busy_and_are_saved_after(qtbot, window, project_copy):
     import sqlite3
-    window.pin_view(show_view(qtbot, window, 1))
+    window.pin_view(show_view(qtbot, window, "flows"))
     window.tabs.setCurrentWidget(window.board)
     board = window.board
     board.note_edits["observation"].setPlainText("saved once the import is done")
@@ -189,7 +188,7 @@ def test_the_export_width_menu_sets_png_and_clipboard_width(qtbot, window, tmp_p
     menu = next(a.menu() for a in window.menuBar().actions()[0].menu().actions() if a.menu()
                 and a.text() == "Export &width")
     next(a for a in menu.actions() if a.text().startswith("1280")).trigger()
-    flows_view = show_view(qtbot, window, 1)
+    flows_view = show_view(qtbot, window, "flows")
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         lambda *a, **k: (str(tmp_path / "flows"), "PNG image (*.png)"))
     window.export_view()

@@ -88,9 +88,7 @@ def test_app_defaults_and_command_defaults_give_the_same_table(view, command, op
                                                                demo_project_path, tmp_path):
     """The same question, asked with nobody changing an option, gives the same numbers everywhere."""
     window = open_window(demo_project_path)
-    index = [v.key for v in window.views].index(view)
-    window.tabs.setCurrentIndex(index)
-    shown = window.views[index]
+    shown = window.show_view(view)
     qtbot.waitUntil(lambda: shown.result is not None and not shown.runner.busy, timeout=30_000)
     from_app = window.export_to(shown, tmp_path / "app.csv")
     from_command = tmp_path / "command.csv"

@@ -6,12 +6,18 @@ from PySide6.QtCore import QPointF
 
 from journey_explorer.tasks import TaskRunner
 from journey_explorer.ui.main_window import MainWindow
-from journey_explorer.ui.views import FlowsView
+from journey_explorer.ui.views.flows import FlowsView
 
 
 def settle(qtbot, runner: TaskRunner) -> None:
     qtbot.waitUntil(lambda: not runner.busy, timeout=30_000)
     qtbot.wait(50)
+
+
+def settle_view(qtbot, view) -> None:
+    """Until the view's latest result is drawn (or its error shown): 'not busy' alone can come first."""
+    qtbot.waitUntil(lambda: not view.runner.busy and view.result is not None
+                    and (view.drawn_result is view.result or view.banner.isVisible()), timeout=30_000)
 
 
 @pytest.fixture
@@ -20,9 +26,9 @@ def window(open_window, demo_project_path):
 
 
 def test_every_view_draws_on_the_demo(window, qtbot):
-    for index, view in enumerate(window.views):
-        window.tabs.setCurrentIndex(index)
-        settle(qtbot, view.runner)
+    for view in window.views:
+        window.show_view(view.key)
+        settle_view(qtbot, view)
         assert view.result is not None, view.title
         assert not view.banner.isVisible(), (view.title, view.banner.text())
         assert view.model.rowCount() > 0, view.title
@@ -31,21 +37,20 @@ def test_every_view_draws_on_the_demo(window, qtbot):
 
 
 def test_changing_a_control_changes_state_and_chart(window, qtbot):
-    window.tabs.setCurrentIndex(1)
-    flows_view = window.views[1]
+    flows_view = window.show_view("flows")
     assert isinstance(flows_view, FlowsView)
-    settle(qtbot, flows_view.runner)
+    settle_view(qtbot, flows_view)
     before = len(flows_view.sankey.item.boxes)
     with qtbot.waitSignal(flows_view.drawn, timeout=30_000):
         flows_view.steps.setValue(3)
     qtbot.wait(50)
-    assert flows_view.state.steps == 3
+    assert flows_view.current_spec(window.explorer.log).steps == 3
     assert {b.step for b in flows_view.sankey.item.boxes} == {1, 2, 3}
     assert len(flows_view.sankey.item.boxes) < before
 
 
 def test_filter_bar_changes_every_number(window, qtbot):
-    overview = window.views[0]
+    overview = window.view("overview")
     settle(qtbot, overview.runner)
     everyone = overview.result["users"]
     with qtbot.waitSignal(overview.drawn, timeout=30_000):
@@ -55,7 +60,7 @@ def test_filter_bar_changes_every_number(window, qtbot):
 
 
 def test_unknown_segment_shows_inline_error(window, qtbot):
-    overview = window.views[0]
+    overview = window.view("overview")
     with qtbot.waitSignal(overview.runner.failed, timeout=30_000):
         window.segment.setText("nosuchproperty=1")
         window.filters_changed()
@@ -63,9 +68,8 @@ def test_unknown_segment_shows_inline_error(window, qtbot):
 
 
 def test_sankey_node_click_drills_down(window, qtbot):
-    window.tabs.setCurrentIndex(1)
-    flows_view = window.views[1]
-    settle(qtbot, flows_view.runner)
+    flows_view = window.show_view("flows")
+    settle_view(qtbot, flows_view)
     box = max(flows_view.sankey.item.boxes, key=lambda b: b.users if b.step == 2 else -1)
     with qtbot.waitSignal(flows_view.sankey.item.nodeClicked, timeout=5000) as signal:
         class Click:
@@ -84,7 +88,7 @@ def test_sankey_node_click_drills_down(window, qtbot):
     flows_view._menu.close()
     with qtbot.waitSignal(flows_view.drawn, timeout=30_000):
         flows_view.start.setCurrentText(box.event)
-    assert flows_view.state.from_event == box.event
+    assert flows_view.current_spec(window.explorer.log).from_event == box.event
     first = [b for b in flows_view.sankey.item.boxes if b.step == 1]
     assert [b.event for b in first] == [box.event]
     assert "users" in flows_view.sankey.item.describe(first[0].rect.center())

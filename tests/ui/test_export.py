@@ -86,9 +86,8 @@ def test_subtitle_counts_the_filtered_users_and_dates(renderer, demo_log, tmp_pa
     from journey_explorer.analysis.common import apply_filter
     from journey_explorer.state.filters import FilterState
     filters = FilterState(since="2026-03-01", until="2026-04-01", segment=("plan=Team",), goal=demo_log.default_goal)
-    view = renderer.draw("lifecycle", filters=filters)
     expected = apply_filter(demo_log, filters.common()).paths_count
-    caption = view.caption()
+    caption = renderer.caption("lifecycle", filters)
     assert caption.subtitle.startswith("plan=Team · 2026-03-") and "2026-04-01" not in caption.subtitle
     assert caption.subtitle.endswith(f" · {expected:,} users") and expected < demo_log.paths_count
 
@@ -150,3 +149,15 @@ def test_exported_files_get_the_usual_permissions(renderer, tmp_path):
     existing.chmod(0o664)
     renderer.export("lifecycle", existing)
     assert stat.S_IMODE(existing.stat().st_mode) == 0o664
+
+
+def test_one_export_filters_the_log_once(demo_project_path, tmp_path, monkeypatch, qapp):
+    """The spec, the chart and the caption share one filtered log (it was filtered three times)."""
+    from journey_explorer.cli import main
+    from journey_explorer.state import session
+    calls = []
+    real = session.apply_filter
+    monkeypatch.setattr(session, "apply_filter", lambda log, flt: calls.append(flt) or real(log, flt))
+    assert main(["export", str(demo_project_path), "--view", "funnel", "--since", "2026-03-01",
+                 "--out", str(tmp_path / "funnel.png"), "--width", "640"]) == 0
+    assert len(calls) == 1

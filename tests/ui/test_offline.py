@@ -32,10 +32,10 @@ def test_import_views_exports_and_report_stay_offline(no_network, qtbot, tmp_pat
     qtbot.addWidget(window)
     window.show()
     qtbot.waitUntil(lambda: window.explorer.log is not None and not window.loader.busy, timeout=30_000)
-    for index, view in enumerate(window.views):
-        window.tabs.setCurrentIndex(index)
+    for view in window.views:
+        window.show_view(view.key)
         qtbot.waitUntil(lambda v=view: v.result is not None and not v.runner.busy, timeout=30_000)
-    window.export_to(window.views[1], tmp_path / "flows.svg")
+    window.export_to(window.view("flows"), tmp_path / "flows.svg")
     window.close()
     assert main(["report", str(project), "--goal", "pay", "--out", str(tmp_path / "r.pptx")]) == 0
     assert not any(name.startswith("PySide6.QtNetwork") for name in sys.modules)

@@ -1,0 +1,16 @@
+"""Tables as JSON-ready rows: the one place where a missing number (NaN) becomes ``null``."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+
+def json_records(frame: pd.DataFrame) -> list[dict]:
+    """The rows of ``frame`` as dicts, NaN floats as None (JSON has no NaN).
+
+    >>> json_records(pd.DataFrame({"step": ["a", "b"], "median_s": [1.5, float("nan")]}))
+    [{'step': 'a', 'median_s': 1.5}, {'step': 'b', 'median_s': None}]
+    """
+    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+            for row in frame.to_dict("records")]

@@ -1,0 +1,23 @@
+"""Flows: the Sankey diagram of the first steps of the paths."""
+from __future__ import annotations
+
+from journey_explorer.charts.sankey import SankeyLayout, SankeyWidget
+
+
+def make_canvas(theme) -> SankeyWidget:
+    return SankeyWidget(theme)
+
+
+def prepare(result, theme):
+    """The Sankey's geometry and picture, built with the analysis (off the GUI thread)."""
+    result.layout = SankeyLayout(result.node_rows, result.link_rows, result.paths, theme)
+    return result
+
+
+def render(result, spec, canvas: SankeyWidget, theme) -> None:
+    canvas.set_theme(theme)
+    canvas.show_layout(result.layout)
+
+
+def table(result, spec):
+    return result.links if result.spec.split is not None else result.links.drop(columns="group")

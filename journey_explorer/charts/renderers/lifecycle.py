@@ -1,0 +1,23 @@
+"""Lifecycle: new, returning, resurrected and dormant users per period, stacked."""
+from __future__ import annotations
+
+import pyqtgraph as pg
+
+from journey_explorer.charts import basic
+from journey_explorer.charts.theme import OKABE_ITO
+
+COLOURS = {"new": OKABE_ITO[0], "returning": OKABE_ITO[2], "resurrected": OKABE_ITO[1], "dormant": OKABE_ITO[5]}
+
+
+def make_canvas(theme) -> pg.PlotWidget:
+    return pg.PlotWidget()
+
+
+def render(result, spec, canvas: pg.PlotWidget, theme) -> None:
+    frame = result.table
+    basic.stacked_bars(canvas, frame["period"].tolist(), {name: frame[name].to_numpy() for name in COLOURS},
+                       COLOURS, theme)
+
+
+def table(result, spec):
+    return result.table

@@ -1,0 +1,164 @@
+"""The views, each declared once: the CLI, the window, exports, the board, the report, the screenshots,
+the smoke test and the tests all iterate ``VIEWS``.
+
+A view is an analysis (``journey_explorer.analysis.<analysis>``: ``Spec``, ``run``, ``add_arguments``,
+``spec_from_args``), the options it starts from for a log (``default_spec``, Qt-free), and a chart
+renderer (``journey_explorer.charts.renderers.<chart>``) that draws its result on screen and in exports.
+Adding a view is one entry here, plus its analysis module and its chart renderer (see ARCHITECTURE.md).
+
+Modules are named, not imported: starting the ``graph`` command must not pay for scipy.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Callable
+
+from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.state.filters import FilterState
+
+
+@dataclass(frozen=True)
+class ViewEntry:
+    key: str                     # the view's name in pins, the CLI (--view) and settings
+    title: str                   # tab and slide title
+    analysis: str | None         # module under journey_explorer.analysis (None: ``compute`` instead)
+    default_spec: Callable[[EventLog, FilterState], object]   # the options before anyone changes them
+    uses_goal: bool = False      # whether the goal shapes its numbers (said in export titles)
+    chart: str = ""              # renderer module under journey_explorer.charts.renderers (default: key)
+    finding: str | None = None   # the report's question answered next to this chart (analysis.narrative)
+    compute: Callable | None = None   # (log, spec) -> result, for a view without an analysis module
+
+    @property
+    def chart_name(self) -> str:
+        return self.chart or self.key
+
+    def module(self):
+        """The analysis module, or None."""
+        return importlib.import_module(f"journey_explorer.analysis.{self.analysis}") if self.analysis else None
+
+    def spec_type(self) -> type:
+        return self.module().Spec if self.analysis else type(self.default_spec(None, FilterState()))
+
+    def slide_title(self, filters: FilterState) -> str:
+        """The title of an export or a pin: the view's, and the goal when it shapes the numbers."""
+        return self.title + (f" — goal: {filters.goal}" if filters.goal and self.uses_goal else "")
+
+    def run(self, log: EventLog, spec, progress=None):
+        """The view's numbers: the analysis' ``run`` (or ``compute``) on an already filtered log."""
+        if self.compute is not None:
+            return self.compute(log, spec)
+        return self.module().run(log, spec)
+
+
+# --- the overview: several analyses at once (no module of its own yet) ------------------------------
+
+
+@dataclass(frozen=True)
+class OverviewSpec:
+    goal: str | None = None
+    by: str = "user"             # the unit the tiles count: "user" or "session"
+
+
+def overview_spec(log: EventLog | None, filters: FilterState) -> OverviewSpec:
+    return OverviewSpec(goal=filters.goal, by=filters.by)
+
+
+def overview_summary(log: EventLog, spec: OverviewSpec) -> dict:
+    """Users, events, sessions, date range, goal reach, weekly lifecycle and north star.
+
+    Kept as it was in the Overview widget; the props branch moves it to ``analysis/overview.py``
+    (then ``OVERVIEW.compute`` points there)."""
+    import numpy as np
+
+    from journey_explorer.analysis import lifecycle, northstar
+    users = log.paths_count
+    goal = spec.goal
+    reached = None
+    if goal and goal in log.event_names:
+        reached = int(np.unique(log.user[log.event == log.event_code(goal)]).size)
+    weekly = lifecycle.run(log, lifecycle.Spec(period="week")).table
+    star = northstar.run(log, northstar.Spec(event=goal, period="week")).table if reached is not None else None
+    return {"users": users, "events": len(log), "sessions": int(np.unique(log.session).size),
+            "first": int(log.ts.min()), "last": int(log.ts.max()), "reached": reached, "goal": goal,
+            "weekly": weekly, "star": star}
+
+
+# --- default options: what each view shows before anyone touches its controls ----------------------
+
+
+def _flows(log, filters):
+    from journey_explorer.analysis import flows
+    return flows.Spec(steps=5, top=6, goal=filters.goal)
+
+
+def _graph(log, filters):
+    from journey_explorer.analysis import graph
+    return graph.Spec(min_share=graph.DEFAULT_MIN_SHARE, min_edge_share=graph.DEFAULT_MIN_SHARE)
+
+
+def _stuck(log, filters):
+    from journey_explorer.analysis import stuck
+    return stuck.Spec(goal=filters.goal)
+
+
+def _compare(log, filters):
+    from journey_explorer.analysis import compare
+    return compare.Spec(goal=filters.goal)
+
+
+def _funnel(log, filters):
+    from journey_explorer.analysis import funnel
+    steps = tuple(funnel.default_steps(log, filters.goal)) if log is not None else ()
+    return funnel.Spec(steps=steps, window_ms=funnel.parse_duration(funnel.DEFAULT_WINDOW))
+
+
+def _retention(log, filters):
+    from journey_explorer.analysis import retention
+    return retention.Spec()
+
+
+def _lifecycle(log, filters):
+    from journey_explorer.analysis import lifecycle
+    return lifecycle.Spec(period="week")
+
+
+def _northstar(log, filters):
+    from journey_explorer.analysis import northstar
+    csat, revenue = northstar.property_columns(log)
+    return northstar.Spec(event=filters.goal or log.event_names[0], period="week", csat=csat, revenue=revenue)
+
+
+OVERVIEW = ViewEntry("overview", "Overview", None, overview_spec, uses_goal=True, finding="overview",
+                     compute=overview_summary)
+VIEWS: tuple[ViewEntry, ...] = (
+    OVERVIEW,
+    ViewEntry("flows", "Flows", "flows", _flows, finding="first_flows"),
+    ViewEntry("graph", "Path graph", "graph", _graph),
+    ViewEntry("stuck", "Stuck points", "stuck", _stuck, uses_goal=True, finding="stuck_points"),
+    ViewEntry("compare", "Compare", "compare", _compare, uses_goal=True, finding="differences"),
+    ViewEntry("funnel", "Funnel", "funnel", _funnel, finding="goal_funnel"),
+    ViewEntry("retention", "Retention", "retention", _retention, finding="retention_finding"),
+    ViewEntry("lifecycle", "Lifecycle", "lifecycle", _lifecycle, finding="lifecycle_finding"),
+    ViewEntry("northstar", "North star", "northstar", _northstar, finding="north_star"),
+)
+VIEW_BY_KEY: dict[str, ViewEntry] = {entry.key: entry for entry in VIEWS}
+
+# Analyses with a command but no view of their own.
+COMMAND_ONLY_ANALYSES: tuple[str, ...] = ("interval",)
+# Report questions answered by no view of their own, after the views' findings: "module.function"
+# under journey_explorer.analysis (a bare name lives in analysis.narrative).
+REPORT_ONLY_FINDINGS: tuple[str, ...] = ("hygiene.tracking_finding",)
+
+
+def view(key: str) -> ViewEntry:
+    """The entry for ``key``; an unknown key says which exist."""
+    from journey_explorer.domain import JourneyError
+    if key not in VIEW_BY_KEY:
+        raise JourneyError(f"Unknown view '{key}' (choose from {', '.join(VIEW_BY_KEY)})")
+    return VIEW_BY_KEY[key]
+
+
+def analysis_commands() -> tuple[str, ...]:
+    """Every analysis the command line offers: the views' (in tab order), then the others."""
+    return tuple(e.analysis for e in VIEWS if e.analysis) + COMMAND_ONLY_ANALYSES

@@ -1,0 +1,207 @@
+"""What every view shares: the explorer (the session, announcing changes), and ``AnalysisView``, a
+thin renderer of (filters + options) -> analysis result -> chart + table.
+
+A view is built from its registry entry: the analysis and the default options come from
+``state.registry``, the chart from ``charts.renderers``; a subclass only adds option controls
+(``build_options``, ``current_spec``, ``show_spec``) and interactions. Every view computes off the
+GUI thread through its own ``TaskRunner`` (a newer request cancels the older one) and shows errors
+inline. The numbers come from the same functions as the CLI and the exports.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget
+
+from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.charts.renderers import renderer as chart_renderer
+from journey_explorer.charts.theme import LIGHT, Theme
+from journey_explorer.domain import JourneyError
+from journey_explorer.export.render import caption_for, compute_view
+from journey_explorer.state.filters import FilterState
+from journey_explorer.state.registry import ViewEntry
+from journey_explorer.state.session import Session
+from journey_explorer.tasks import TaskRunner
+from journey_explorer.ui.views.controls import Binder, EventChoice
+from journey_explorer.ui.widgets import Banner, make_table
+
+
+class Explorer(QObject):
+    """The window's ``Session`` (log, filters, project) and theme; ``changed`` asks for a redraw."""
+
+    changed = Signal()
+
+    def __init__(self, project_path: Path | None = None, theme: Theme = LIGHT):
+        super().__init__()
+        self.session = Session(project_path, theme_name=theme.name)
+        self.theme = theme
+
+    # The session's fields, read as the views always have.
+    log = property(lambda self: self.session.log)
+    filters = property(lambda self: self.session.filters)
+
+    @property
+    def project_path(self) -> Path | None:
+        return self.session.project_path
+
+    @project_path.setter
+    def project_path(self, path: Path | None) -> None:
+        self.session.project_path = path
+
+    def set_log(self, log: EventLog, filters: FilterState | None = None) -> None:
+        if filters is not None:
+            self.session.filters = filters
+        self.session.set_log(log)
+        self.changed.emit()
+
+    def set_filters(self, filters: FilterState) -> None:
+        self.session.filters = filters
+        self.changed.emit()
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.session.theme_name = theme.name
+        self.changed.emit()
+
+
+class AnalysisView(QWidget):
+    """Options row, inline banner, chart above a table of the same numbers."""
+
+    drawn = Signal()           # the chart and table show the latest result
+    pin_requested = Signal()   # the user asked to pin this chart to the board
+
+    def __init__(self, entry: ViewEntry, explorer: Explorer):
+        super().__init__()
+        self.entry, self.explorer = entry, explorer
+        self.key, self.title = entry.key, entry.title
+        self.chart_renderer = chart_renderer(entry.chart_name)
+        self.runner = TaskRunner(self)
+        self.runner.finished.connect(self._show_result)
+        self.runner.failed.connect(self._show_error)
+        self.result = None
+        self.result_spec = None
+        self.drawn_result = None   # the result the chart and table show (the latest once drawn)
+        self.options = QHBoxLayout()
+        self.banner = Banner()
+        self.chart = self.chart_renderer.make_canvas(explorer.theme)
+        self.table, self.model = make_table()
+        self.binder = Binder()     # option controls <-> the view's Spec (see build_options)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.options)
+        layout.addWidget(self.banner)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.chart)
+        splitter.addWidget(self.table)
+        splitter.setSizes([700, 250])
+        layout.addWidget(splitter, 1)
+        self.build_options()
+        self.options.addStretch(1)
+        pin = QPushButton("Pin to board")
+        pin.setToolTip("Keep this chart, as it is set now, on the Board (Ctrl+B)")
+        pin.clicked.connect(self.pin_requested)
+        self.options.addWidget(pin)
+        explorer.changed.connect(self.refresh)
+
+    # --- for a view with options to override ---------------------------------------------------
+
+    def build_options(self) -> None:
+        """Add controls to ``self.options`` and bind them to Spec fields (``self.binder.bind``);
+        each control refreshes the view when changed."""
+
+    def current_spec(self, log: EventLog):
+        """The analysis options the controls show (GUI thread): the view's own choice for this log
+        and filters, with every bound control's value."""
+        return self.binder.read(self.entry.default_spec(log, self.explorer.filters))
+
+    def show_spec(self, spec) -> None:
+        """Set the controls to ``spec`` (a pin or the CLI), without recomputing for each control."""
+        self.binder.show(spec)
+
+    def shown(self, result, spec) -> None:
+        """After drawing: e.g. show the options the view chose by itself."""
+
+    # --- machinery ----------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Recompute for the current filters; a hidden view waits until it is shown."""
+        log = self.explorer.log
+        if log is None:
+            return
+        if not self.isVisible():
+            self._stale = True
+            return
+        self._stale = False
+        self.banner.hide()
+        spec = self.current_spec(log)
+        self.runner.start(self._compute, self.explorer.session, self.explorer.filters, spec, self.explorer.theme)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        if getattr(self, "_stale", True):
+            self.refresh()
+
+    def _compute(self, session: Session, filters: FilterState, spec, theme, progress):
+        progress(0.1)
+        return spec, compute_view(session, self.entry, spec, filters, theme)
+
+    def _show_result(self, computed) -> None:
+        self.result_spec, self.result = computed
+        # Draw on the next turn of the event loop, so input and timers queued meanwhile go first.
+        QTimer.singleShot(0, lambda result=self.result: self._draw(result))
+
+    def _draw(self, result) -> None:
+        if result is not self.result:
+            return                 # a newer result arrived in between
+        try:
+            self.chart_renderer.render(result, self.result_spec, self.chart, self.explorer.theme)
+            self.model.set_frame(self.chart_renderer.table(result, self.result_spec))
+            self.shown(result, self.result_spec)
+            self.drawn_result = result
+        except Exception as exc:  # noqa: BLE001 - a drawing problem must not take the window down
+            self._show_error(f"Could not draw this view: {exc}")
+        self.drawn.emit()
+
+    def _show_error(self, message: str) -> None:
+        self.banner.show_error(message)
+
+    def goal(self) -> str | None:
+        return self.explorer.filters.goal
+
+    def combo(self, label: str, items: list[str], on_change, current: str | None = None) -> QComboBox:
+        box = QComboBox()
+        box.addItems(items)
+        if current is not None and current in items:
+            box.setCurrentText(current)
+        box.currentTextChanged.connect(on_change)
+        self.options.addWidget(QLabel(label))
+        self.options.addWidget(box)
+        return box
+
+    def event_choice(self, label: str, none_label: str | None, on_change) -> "EventChoice":
+        """An event picker in the options row that follows the loaded log's event names."""
+        box = EventChoice(self.explorer, none_label)
+        self.options.addWidget(QLabel(label))
+        self.options.addWidget(box)
+        box.currentTextChanged.connect(on_change)
+        self.explorer.changed.connect(box.fill)
+        return box
+
+    def spin(self, label: str, value: int, low: int, high: int, on_change) -> QSpinBox:
+        box = QSpinBox()
+        box.setRange(low, high)
+        box.setValue(value)
+        box.valueChanged.connect(on_change)
+        self.options.addWidget(QLabel(label))
+        self.options.addWidget(box)
+        return box
+
+    def caption(self, title: str | None = None):
+        """Title, subtitle (filters, date range, users) and source line, as an export gets them."""
+        return caption_for(self.explorer.session, self.entry, self.explorer.filters, title)
+
+    def current_state(self) -> tuple[object, FilterState]:
+        """What a pin or an export needs to draw this view again: its Spec and the filters."""
+        if self.explorer.log is None:
+            raise JourneyError("No project is loaded.")
+        return self.current_spec(self.explorer.log), self.explorer.filters

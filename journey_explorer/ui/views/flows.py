@@ -1,0 +1,82 @@
+"""Flows: the Sankey with its anchors, steps and top-N controls; click a node to drill down."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtWidgets import QCheckBox, QInputDialog, QLabel, QMenu, QMessageBox
+
+from journey_explorer.analysis import flows
+from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.ui.views.base import AnalysisView
+
+
+class FlowsView(AnalysisView):
+    def build_options(self) -> None:
+        default = self.entry.default_spec(None, self.explorer.filters)
+        self.excluded: tuple[str, ...] = ()          # set from a node's menu, not by a control
+        self.sankey = self.chart
+        self.sankey.item.nodeClicked.connect(self.node_menu)
+        bind = self.binder.bind
+        self.start = bind("from_event", self.event_choice("From", "(first event)", self.refresh))
+        self.end = bind("to_event", self.event_choice("To", "(none)", self.refresh))
+        self.steps = bind("steps", self.spin("Steps", default.steps, 2, flows.MAX_STEPS, lambda _: self.refresh()))
+        self.top = bind("top", self.spin("Top", default.top, 2, 15, lambda _: self.refresh()))
+        self.collapse = bind("collapse_repeats", QCheckBox("Collapse repeats"))
+        self.split = bind("split", QCheckBox("Split by goal"), lambda on: "goal" if on else None,
+                          lambda split: split == "goal")
+        self.exclusions = QLabel("")
+        for box in (self.collapse, self.split):
+            box.toggled.connect(lambda _: self.refresh())
+        for widget in (self.collapse, self.split, self.exclusions):
+            self.options.addWidget(widget)
+
+    def exclude(self, events: tuple[str, ...]) -> None:
+        self.excluded = events
+        self.exclusions.setText(f"Excluded: {', '.join(events)}" if events else "")
+        self.refresh()
+
+    def current_spec(self, log: EventLog):
+        """The controls, the exclusions, and the goal of the filters (a pinned goal is not kept)."""
+        return replace(super().current_spec(log), exclude=self.excluded)
+
+    def show_spec(self, spec) -> None:
+        self.excluded = spec.exclude
+        self.exclusions.setText(f"Excluded: {', '.join(spec.exclude)}" if spec.exclude else "")
+        super().show_spec(spec)
+
+    def node_menu(self, step: int, event: str, screen_pos) -> None:
+        menu = QMenu(self)
+        menu.addAction(f"Start the flow at {event}", lambda: self.start.setCurrentText(event))
+        menu.addAction(f"End the flow at {event}", lambda: self.end.setCurrentText(event))
+        if event not in (flows.OTHER, flows.DROP_OFF, flows.PATH_START):
+            menu.addAction(f"Exclude {event}", lambda: self.exclude(self.excluded + (event,)))
+        if event == flows.OTHER:
+            menu.addAction("Expand Other (show 3 more events)", lambda: self.top.setValue(self.top.value() + 3))
+        if self.excluded:
+            menu.addAction("Clear exclusions", lambda: self.exclude(()))
+        menu.addSeparator()
+        menu.addAction("List these users…", lambda: self.list_users(step, event))
+        menu.addAction("Save these users as a segment…", lambda: self.save_segment(step, event))
+        menu.popup(screen_pos.toPoint() if hasattr(screen_pos, "toPoint") else screen_pos)
+        self._menu = menu
+
+    def users_of(self, step: int, event: str) -> list[str]:
+        codes = self.result.users_at(step, event)
+        return [str(k) for k in self.result.user_keys[codes]]
+
+    def list_users(self, step: int, event: str) -> None:
+        users = self.users_of(step, event)
+        shown = "\n".join(users[:200]) + (f"\n… and {len(users) - 200:,} more" if len(users) > 200 else "")
+        QMessageBox.information(self, f"Step {step}: {event}", f"{len(users):,} users\n\n{shown}")
+
+    def save_segment(self, step: int, event: str) -> None:
+        name, ok = QInputDialog.getText(self, "Save segment", "Segment name:", text=f"{event} at step {step}")
+        if ok and name and self.explorer.project_path:
+            from journey_explorer.store.project import Project
+            users = self.users_of(step, event)
+            with Project.open(self.explorer.project_path) as project:
+                project.save_segment(name, {"users": users})
+            self.banner.show_info(f"Saved {len(users):,} users as segment '{name}'.")
+
+
+VIEW_CLASS = FlowsView

@@ -1,0 +1,48 @@
+"""Path graph: sliders for the activities and the paths shown."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QSlider
+
+from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.ui.views.base import AnalysisView
+from journey_explorer.ui.views.controls import blocked
+
+
+class PathGraphView(AnalysisView):
+    def build_options(self) -> None:
+        self.state = self.entry.default_spec(None, self.explorer.filters)
+        self.sliders = {"min_share": self._slider("Activities reached by at least", "min_share"),
+                        "min_edge_share": self._slider("Paths at least", "min_edge_share", suffix=" of the busiest")}
+
+    def _slider(self, caption: str, field: str, suffix: str = " of paths") -> QSlider:
+        slider = QSlider(Qt.Orientation.Horizontal)
+        slider.setRange(0, 50)
+        slider.setValue(int(getattr(self.state, field) * 100))
+        slider.setFixedWidth(160)
+        label = QLabel(f"{slider.value()}%{suffix}")
+
+        def changed(value: int) -> None:
+            label.setText(f"{value}%{suffix}")
+            self.state = replace(self.state, **{field: value / 100})
+            self.refresh()
+
+        slider.valueChanged.connect(changed)
+        for widget in (QLabel(caption), slider, label):
+            self.options.addWidget(widget)
+        return slider
+
+    def current_spec(self, log: EventLog):
+        return self.state
+
+    def show_spec(self, spec) -> None:
+        self.state = spec
+        for field, slider in self.sliders.items():
+            value = getattr(spec, field)
+            with blocked(slider):
+                slider.setValue(round((spec.min_share if value is None else value) * 100))
+
+
+VIEW_CLASS = PathGraphView
