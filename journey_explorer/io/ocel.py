@@ -1,0 +1,146 @@
+"""Object-centric event logs (OCEL 1.0 and 2.0, JSON): flattened on one object type.
+
+In an OCEL log an event concerns several objects (an order, its items, a delivery). A path needs
+one owner, so the user chooses an object type: every event becomes one row per related object of
+that type (the object is the user). Without a choice the reader refuses with the types it found,
+so the message says what to choose. Event attributes become properties; the ids of the event's
+other related objects are kept per type (``objects.item``, JSON text); the chosen objects'
+attributes become user traits.
+
+Shapes (from the OCEL standard, ocel-standard.org):
+- 2.0: ``{"objectTypes": [...], "eventTypes": [...], "objects": [{"id", "type", "attributes"}],
+  "events": [{"id", "type", "time", "attributes": [{"name", "value"}], "relationships": [{"objectId"}]}]}``
+- 1.0: ``{"ocel:global-log": ..., "ocel:events": {id: {"ocel:activity", "ocel:timestamp",
+  "ocel:omap": [ids], "ocel:vmap": {...}}}, "ocel:objects": {id: {"ocel:type", "ocel:ovmap": {...}}}}``
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+from journey_explorer.domain import InputError
+from journey_explorer.io.base import EVENT, INSERT_ID, SESSION, TIME, USER, VENDOR_MAPPING, SourceChunk
+from journey_explorer.io.opening import open_binary
+
+CANONICAL = [USER, EVENT, TIME, SESSION, INSERT_ID]
+
+
+def looks_like_ocel(head: str) -> bool:
+    """OCEL JSON names its top-level parts; checked on the start of the file."""
+    return '"ocel:events"' in head or '"ocel:global-log"' in head or (
+        '"objectTypes"' in head and '"eventTypes"' in head)
+
+
+def _load(path: str) -> dict:
+    with open_binary(path) as stream:
+        raw = stream.read()
+    try:
+        document = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise InputError("the OCEL file is not UTF-8 text (OCEL XML and SQLite are not read: "
+                         "export the log as OCEL JSON)", file=path) from None
+    except ValueError as exc:
+        raise InputError(f"not valid JSON ({getattr(exc, 'msg', exc)})", file=path,
+                         line=getattr(exc, "lineno", None)) from None
+    if not isinstance(document, dict):
+        raise InputError("not an OCEL log (the JSON is not an object)", file=path)
+    return document
+
+
+def _events_and_objects(document: dict) -> tuple[list[dict], dict[str, dict]]:
+    """Both versions as (events: id, type, time, attributes, object ids), (objects: id -> type, attributes)."""
+    if "ocel:events" in document:
+        objects = {str(oid): {"type": o.get("ocel:type"), "attributes": o.get("ocel:ovmap") or {}}
+                   for oid, o in (document.get("ocel:objects") or {}).items() if isinstance(o, dict)}
+        events = [{"id": str(eid), "type": e.get("ocel:activity"), "time": e.get("ocel:timestamp"),
+                   "attributes": e.get("ocel:vmap") or {}, "objects": [str(o) for o in e.get("ocel:omap") or []]}
+                  for eid, e in (document.get("ocel:events") or {}).items() if isinstance(e, dict)]
+        return events, objects
+    objects = {str(o.get("id")): {"type": o.get("type"), "attributes": _attribute_list(o.get("attributes"))}
+               for o in document.get("objects") or [] if isinstance(o, dict)}
+    events = [{"id": str(e.get("id")), "type": e.get("type"), "time": e.get("time"),
+               "attributes": _attribute_list(e.get("attributes")),
+               "objects": [str(r.get("objectId")) for r in e.get("relationships") or [] if isinstance(r, dict)]}
+              for e in document.get("events") or [] if isinstance(e, dict)]
+    return events, objects
+
+
+def _attribute_list(attributes) -> dict:
+    """OCEL 2.0 attributes [{"name", "value"[, "time"]}] as a dict (the latest value of an object's
+    time-varying attribute wins, as listed)."""
+    if isinstance(attributes, dict):
+        return attributes
+    return {a.get("name"): a.get("value") for a in attributes or [] if isinstance(a, dict) and a.get("name")}
+
+
+def object_type_counts(events: list[dict], objects: dict[str, dict]) -> Counter:
+    """Objects per type that take part in at least one event."""
+    seen = {oid for event in events for oid in event["objects"]}
+    return Counter(objects[oid]["type"] for oid in seen if oid in objects)
+
+
+class OcelReader:
+    """An OCEL JSON log flattened on ``object_type``."""
+
+    fixed_mapping = VENDOR_MAPPING.__class__(**{**VENDOR_MAPPING.__dict__, "properties_column": None})
+
+    def __init__(self, path: str, object_type: str | None):
+        self.path, self.format = path, "ocel"
+        events, objects = _events_and_objects(_load(path))
+        if not events:
+            raise InputError("this OCEL log has no events", file=path)
+        counts = object_type_counts(events, objects)
+        self.object_types = [t for t, _ in counts.most_common()]
+        if not object_type or object_type not in counts:
+            listing = ", ".join(f"{t} ({n:,} objects)" for t, n in counts.most_common())
+            lead = (f"no object type '{object_type}' in this log" if object_type else
+                    "this is an object-centric event log (OCEL): each event concerns several objects")
+            raise InputError(f"{lead}; choose the object type whose life is a path with --object-type "
+                             f"(types: {listing or 'none linked to events'})", file=path)
+        self.object_type = object_type
+        self._frame, self._lines, self._traits = _flatten(events, objects, object_type)
+        self.records_not_events = len(events) - len(set(self._frame[INSERT_ID])) if len(self._frame) else len(events)
+        self.notes = [f"OCEL flattened on '{object_type}': {len(self._frame):,} rows from {len(events):,} events; "
+                      f"{self.records_not_events:,} events concern no {object_type} and were left out."]
+        # insert_id carried the event id only to count events; rows of one event for different objects
+        # are not duplicates of each other, so it goes into a property instead.
+        self._frame["ocel:eid"] = self._frame[INSERT_ID]
+        self._frame[INSERT_ID] = None
+
+    def columns(self) -> list[str]:
+        return [str(c) for c in self._frame.columns]
+
+    def preview(self, rows: int = 20) -> pd.DataFrame:
+        return self._frame.head(rows)
+
+    def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
+        for start in range(0, max(len(self._frame), 1), chunk_rows):
+            yield SourceChunk(self._frame.iloc[start:start + chunk_rows].reset_index(drop=True),
+                              self._lines[start:start + chunk_rows])
+
+    def user_traits(self) -> dict[str, dict]:
+        return self._traits
+
+
+def _flatten(events: list[dict], objects: dict[str, dict], object_type: str):
+    rows, lines = [], []
+    for number, event in enumerate(events, start=1):
+        related = defaultdict(list)
+        for oid in event["objects"]:
+            related[(objects.get(oid) or {}).get("type")].append(oid)
+        owners = related.pop(object_type, [])
+        others = {f"objects.{t}": json.dumps(ids, ensure_ascii=False) for t, ids in related.items() if t}
+        attributes = {k: v for k, v in event["attributes"].items() if v is not None}
+        for owner in dict.fromkeys(owners):
+            rows.append({USER: owner, EVENT: event["type"], TIME: event["time"], SESSION: None,
+                         INSERT_ID: event["id"], **attributes, **others})
+            lines.append(number)
+    columns = list(dict.fromkeys(CANONICAL + [k for row in rows for k in row]))
+    frame = pd.DataFrame(rows, columns=columns, dtype=object)
+    traits = {oid: {k: v for k, v in o["attributes"].items() if v is not None}
+              for oid, o in objects.items() if o["type"] == object_type and o["attributes"]}
+    return frame, np.array(lines, dtype=np.int64), traits
