@@ -83,6 +83,12 @@ def object_type_counts(events: list[dict], objects: dict[str, dict]) -> Counter:
     return Counter(objects[oid]["type"] for oid in seen if oid in objects)
 
 
+def ocel_object_types(path: str) -> list[tuple[str, int]]:
+    """(object type, objects taking part in events), most objects first: the choices to offer."""
+    events, objects = _events_and_objects(_load(path))
+    return object_type_counts(events, objects).most_common()
+
+
 class OcelReader:
     """An OCEL JSON log flattened on ``object_type``."""
 
