@@ -79,8 +79,9 @@ def _attribute_list(attributes) -> dict:
 
 def object_type_counts(events: list[dict], objects: dict[str, dict]) -> Counter:
     """Objects per type that take part in at least one event."""
-    seen = {oid for event in events for oid in event["objects"]}
-    return Counter(objects[oid]["type"] for oid in seen if oid in objects)
+    seen = dict.fromkeys(oid for event in events for oid in event["objects"])
+    counts = Counter(objects[oid]["type"] for oid in seen if oid in objects)
+    return Counter(dict(sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))))   # a stable order
 
 
 def ocel_object_types(path: str) -> list[tuple[str, int]]:

@@ -77,16 +77,22 @@ def json_shape(text: str) -> str:
     return "jsonl"
 
 
+RECORD_KEYS = ("events", "data", "records", "results", "rows", "batch", "logs", "entries")
+
+
 def _wraps_records(value: dict) -> bool:
-    """An object that wraps a list of records ({"events": [...], "count": 2}), as opposed to one
-    record that happens to hold a list of objects (GA4's event_params): few keys, and the list."""
-    return len(value) <= 5 and len(record_list(value) or []) > 1
+    """An object that wraps its records under a conventional key ({"events": [...]}, Segment's
+    {"batch": [...]}), as opposed to one record that holds a list of objects (GA4's event_params)."""
+    return vendors.detect([value]) is None and any(
+        isinstance(value.get(key), list) and value[key] and all(isinstance(x, dict) for x in value[key])
+        for key in RECORD_KEYS)
 
 
 def record_list(value: dict) -> list | None:
     """The records an object holds: its longest list of objects ({"events": [...]}), else None."""
-    lists = [v for v in value.values() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)]
-    return max(lists, key=len) if lists else None
+    lists = {k: v for k, v in value.items() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)}
+    named = [lists[k] for k in RECORD_KEYS if k in lists]
+    return named[0] if named else (max(lists.values(), key=len) if lists else None)
 
 
 def _is_xlsx(path: str) -> bool:

@@ -88,6 +88,7 @@ def flatten(values: dict | None, prefix: str = "") -> dict[str, Any]:
 # --- detection -----------------------------------------------------------------------------------
 
 SEGMENT_TYPES = {"track", "page", "screen", "identify", "group", "alias"}
+NOT_EVENTS = {"identify", "group", "alias"}      # they carry traits and identities
 
 
 def _looks_like(record: dict) -> str | None:
@@ -162,10 +163,10 @@ def segment(records: list[dict], timezone: str = "UTC") -> Normalised:
         kind = record.get("type")
         if kind == "identify":
             out.trait(user, record.get("traits") or (record.get("context") or {}).get("traits"), "traits.")
-        event = _segment_event_name(record)
-        if event is None:
+        if kind in NOT_EVENTS:
             out.not_events += 1
             continue
+        event = _segment_event_name(record)        # None (a track without its event) is rejected
         properties = flatten(record.get("properties"), "properties.")
         properties.update(flatten(record.get("context"), "context."))
         time = record.get("timestamp") or record.get("originalTimestamp") or record.get("sentAt") \

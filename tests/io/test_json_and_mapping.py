@@ -85,6 +85,8 @@ def test_json_lines_under_format_json_is_read_line_by_line(tmp_path):
     ('{"a": 1}\n{"a": 2}\n', "jsonl"),
     ('{"a": 1}', "jsonl"),
     ('{"event_params": [{"k": 1}, {"k": 2}], "a": 1, "b": 2, "c": 3, "d": 4, "e": 5}', "jsonl"),
+    ('{"event_name": "x", "event_timestamp": 1, "event_params": [{"k": 1}, {"k": 2}]}', "jsonl"),
+    ('{"batch": [{"a": 1}, {"a": 2}], "sentAt": "2024-01-05T10:00:00Z"}', "json"),
 ])
 def test_json_shape(text, shape):
     assert json_shape(text) == shape

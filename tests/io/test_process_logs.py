@@ -162,7 +162,7 @@ def test_ocel_without_object_type_says_which_to_choose(tmp_path, document):
     source = tmp_path / "log.jsonocel"
     source.write_text(json.dumps(document, indent=2))
     assert detect_format(str(source)) == "ocel"
-    with pytest.raises(InputError, match=r"--object-type .*order \(2 objects\), item \(2 objects\)"):
+    with pytest.raises(InputError, match=r"--object-type .*item \(2 objects\), order \(2 objects\)"):
         import_file(tmp_path / "p.journey", source)
     assert not (tmp_path / "p.journey").exists()
 
