@@ -244,3 +244,13 @@ def personal_data_columns(columns: list[str], preview: pd.DataFrame | None = Non
         if by_name or by_value:
             flagged.append(column)
     return flagged
+
+
+def nested_field_hint(names: list[str], columns: list[str]) -> str:
+    """"; did you mean traits.email?" when a name given is the last part of nested fields.
+
+    >>> nested_field_hint(["email"], ["user", "traits.email", "context.traits.email"])
+    '; did you mean traits.email or context.traits.email?'
+    """
+    matches = [c for name in names for c in columns if str(c).endswith(f".{name}")]
+    return f"; did you mean {' or '.join(matches)}?" if matches else ""

@@ -7,6 +7,7 @@ other trace attributes become user traits.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from functools import lru_cache
 from typing import Iterator
 
 import numpy as np
@@ -20,6 +21,7 @@ COLUMNS = [USER, EVENT, TIME, SESSION, INSERT_ID]
 TYPED = {"string", "date", "int", "float", "boolean", "id"}
 
 
+@lru_cache(maxsize=256)
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 

@@ -26,7 +26,7 @@ from pandas._libs.hashtable import ObjectFactorizer  # incremental, stateful fac
 from journey_explorer.domain import ColumnMapping, ImportOptions, ImportSummary, InputError, JourneyError, Rejection
 from journey_explorer.io import arrow_csv
 from journey_explorer.io.base import SourceChunk, SourceReader
-from journey_explorer.io.mapping import guess_mapping, personal_data_columns
+from journey_explorer.io.mapping import guess_mapping, nested_field_hint, personal_data_columns
 from journey_explorer.io.sources import open_source
 from journey_explorer.io.timestamps import (
     SAMPLE_SIZE,
@@ -347,8 +347,9 @@ def _new_state(project: Project, reader: SourceReader, mapping: ColumnMapping,
     traits = getattr(reader, "trait_columns", list)()    # vendor user traits (traits.email) may be dropped too
     unknown = [c for c in options.drop_columns if c not in columns and c not in traits]
     if unknown:
-        raise InputError(f"--drop-columns names {', '.join(unknown)}, not in the file "
-                         f"(columns: {', '.join(columns)})", file=reader.path)
+        raise InputError(f"--drop-columns names {', '.join(unknown)}, not in the file"
+                         f"{nested_field_hint(unknown, columns + traits)} (columns: {', '.join(columns + traits)})",
+                         file=reader.path)
     if mapping.mapped_columns & set(options.drop_columns):
         raise InputError("cannot drop a column that holds the user, event, time or session: "
                          + ", ".join(sorted(mapping.mapped_columns & set(options.drop_columns))),

@@ -236,3 +236,9 @@ def test_vendor_reader_reads_pretty_printed_arrays(tmp_path):
     source.write_text(json.dumps(SEGMENT, indent=2))
     assert detect_format(str(source)) == "segment"
     assert open_source(str(source)).columns()[:3] == ["user", "event", "time"]
+
+
+def test_dropping_a_nested_field_by_its_last_name_suggests_the_full_name(tmp_path):
+    source = write_lines(tmp_path / "segment.jsonl", SEGMENT)
+    with pytest.raises(InputError, match="did you mean traits.email"):
+        import_file(tmp_path / "p.journey", source, ImportOptions(drop_columns=("email",)))
