@@ -56,7 +56,7 @@ def sniff_structured(path: str) -> str | None:
 
 
 def json_shape(text: str) -> str:
-    """"json" for one document (an array, or an object holding the records, pretty-printed or
+    r""""json" for one document (an array, or an object holding the records, pretty-printed or
     not), "jsonl" for one object per line.
 
     >>> json_shape('{\n  "events": [\n    {"a": 1}\n  ]\n}')
