@@ -29,7 +29,7 @@ INSERT_ID_NAMES = ("$insert id", "insert id", "message id", "messageid", "event 
 PERSONAL_NAME = re.compile(
     r"(e-?mail|phone|mobile|telephone|\btel\b|ip ?addr|\bip\b|first ?name|last ?name|full ?name|"
     r"surname|^name$|user ?name|address|street|postcode|zip ?code|birth|\bssn\b|passport)")
-TRAIT_CONTAINERS = ("traits", "user properties", "$set", "person", "identity")
+TRAIT_CONTAINERS = ("traits", "user properties", "$set", "person", "person properties", "identity")
 EMAIL_VALUE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 IP_VALUE = re.compile(r"^(\d{1,3}\.){3}\d{1,3}$")
 

@@ -384,6 +384,8 @@ def ga4(records: list[dict], timezone: str = "UTC") -> Normalised:
         properties = {**params, **flatten(extra)}
         if record.get("platform") is not None:
             properties["platform"] = record["platform"]
+        if record.get("items"):                     # ecommerce items of the event, as JSON text
+            properties["items"] = json.dumps(record["items"], ensure_ascii=False, default=str)
         out.add(index, user, record.get("event_name"), record.get("event_timestamp"), session, None, properties)
         out.trait(user, _ga4_params(record.get("user_properties"), "user_properties."))
     return out
@@ -399,6 +401,7 @@ def posthog(records: list[dict], timezone: str = "UTC") -> Normalised:
         properties = dict(record.get("properties") or {})
         user = record.get("distinct_id")
         out.trait(user, properties.pop("$set", None), "$set.")
+        out.trait(user, record.get("person_properties"), "person_properties.")     # batch exports
         properties.pop("$set_once", None)
         out.add(index, user, record.get("event"), record.get("timestamp"), properties.get("$session_id"),
                 record.get("uuid"), flatten(properties, "properties."))

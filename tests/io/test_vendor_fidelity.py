@@ -210,13 +210,13 @@ def test_ga4_int_params_are_numbers(tmp_path):
                                  {"key": "quantity", "value": {"int_value": "3"}},
                                  {"key": "value", "value": {"double_value": 12.5}},
                                  {"key": "coupon", "value": {"string_value": "0042"}}],
-                "geo": {"country": "Germany"}}]
+                "geo": {"country": "Germany"}, "items": [{"item_id": "SKU1", "quantity": 3}]}]
     source = write_lines(tmp_path / "ga4.jsonl", records)
     import_file(tmp_path / "p.journey", source)
     props = events(tmp_path / "p.journey")[0][3]
     assert props["event_params.quantity"] == 3 and props["event_params.value"] == 12.5
     assert props["event_params.coupon"] == "0042" and props["geo.country"] == "Germany"
-    assert props["platform"] == "WEB"
+    assert props["platform"] == "WEB" and json.loads(props["items"])[0]["item_id"] == "SKU1"
 
 
 # --- PostHog -------------------------------------------------------------------------------------
@@ -224,10 +224,11 @@ def test_ga4_int_params_are_numbers(tmp_path):
 
 def test_posthog_person_properties_are_traits_with_their_container(tmp_path):
     records = [{"uuid": "e1", "event": "$pageview", "distinct_id": "ph1", "timestamp": "2024-01-05T10:00:00Z",
-                "properties": {"$session_id": "s1", "$set": {"email": "p@example.com"}, "$browser": "Firefox"}}]
+                "properties": {"$session_id": "s1", "$set": {"email": "p@example.com"}, "$browser": "Firefox"},
+                "person_properties": {"name": "Pat"}}]
     source = write_lines(tmp_path / "posthog.jsonl", records)
     summary = import_file(tmp_path / "p.journey", source)
-    assert "$set.email" in summary.personal_data_columns
+    assert {"$set.email", "person_properties.name"} <= set(summary.personal_data_columns)
     assert events(tmp_path / "p.journey")[0][3]["properties.$browser"] == "Firefox"
 
 
