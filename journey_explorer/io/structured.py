@@ -131,6 +131,14 @@ def _first_records(head: str, shape: str) -> list[dict]:
             if isinstance(value, dict):
                 records.append(value)
         return records
+    try:
+        whole = json.loads(head)          # a small document fits in the sample
+    except ValueError:
+        whole = None
+    if isinstance(whole, list):
+        return [r for r in whole[:SNIFF_RECORDS] if isinstance(r, dict)]
+    if isinstance(whole, dict):
+        return (record_list(whole) or [whole])[:SNIFF_RECORDS]
     decoder = json.JSONDecoder()
     if "[" not in head:
         return records
@@ -290,6 +298,9 @@ class VendorReader:
         self._traits = {user: {k: v for k, v in values.items() if k not in dropped}
                         for user, values in normalised.traits.items()}
         self._rejected = rejected
+        if not normalised.rows and normalised.not_events:
+            raise InputError(f"the file holds {normalised.not_events:,} {fmt} records that describe users "
+                             "(identify, alias, group) and no events", file=path)
         self._frame = normalised.frame()
         self._lines = lines[normalised.kept] if len(lines) else lines
         self.records_not_events = normalised.not_events

@@ -99,8 +99,9 @@ def _looks_like(record: dict) -> str | None:
         return "amplitude"
     if "event_name" in record and "event_timestamp" in record:
         return "ga4"
-    if "event" in record and "distinct_id" in record and "timestamp" in record:
-        return "posthog"
+    if "event" in record and "timestamp" in record and (
+            "distinct_id" in record or (isinstance(properties, dict) and "distinct_id" in properties)):
+        return "posthog"          # exports carry distinct_id at the top; the capture API in properties
     if "event" in record and isinstance(properties, dict) and "distinct_id" in properties \
             and "time" in properties:
         return "mixpanel"
@@ -399,8 +400,8 @@ def posthog(records: list[dict], timezone: str = "UTC") -> Normalised:
     out = Normalised()
     for index, record in enumerate(records):
         properties = dict(record.get("properties") or {})
-        user = record.get("distinct_id")
-        out.trait(user, properties.pop("$set", None), "$set.")
+        user = record.get("distinct_id") or properties.pop("distinct_id", None)
+        out.trait(user, properties.pop("$set", None) or record.get("$set"), "$set.")
         out.trait(user, record.get("person_properties"), "person_properties.")     # batch exports
         properties.pop("$set_once", None)
         out.add(index, user, record.get("event"), record.get("timestamp"), properties.get("$session_id"),

@@ -243,3 +243,30 @@ def test_dropping_a_nested_field_by_its_last_name_suggests_the_full_name(tmp_pat
     source = write_lines(tmp_path / "segment.jsonl", SEGMENT)
     with pytest.raises(InputError, match="did you mean traits.email"):
         import_file(tmp_path / "p.journey", source, ImportOptions(drop_columns=("email",)))
+
+
+def test_posthog_capture_batch_with_distinct_id_in_properties(tmp_path):
+    batch = {"api_key": "phc_test", "batch": [
+        {"event": "$pageview", "timestamp": "2024-01-05T10:00:00Z", "uuid": "a",
+         "properties": {"distinct_id": "ph7", "$current_url": "/"}},
+        {"event": "signed_up", "timestamp": "2024-01-05T10:01:00Z", "uuid": "b",
+         "properties": {"distinct_id": "ph7"}, "$set": {"plan": "free"}}]}
+    source = tmp_path / "batch.json"
+    source.write_text(json.dumps(batch, indent=2))
+    assert detect_format(str(source)) == "posthog"
+    summary = import_file(tmp_path / "p.journey", source)
+    assert (summary.imported, summary.users) == (2, 1)
+    assert user_properties(tmp_path / "p.journey")["ph7"]["$set.plan"] == "free"
+
+
+def test_single_pretty_printed_segment_message_is_detected(tmp_path):
+    source = tmp_path / "track.json"
+    source.write_text(json.dumps(SEGMENT[3], indent=2))
+    assert detect_format(str(source)) == "segment"
+    assert import_file(tmp_path / "p.journey", source).imported == 1
+
+
+def test_identify_only_file_says_it_holds_no_events(tmp_path):
+    source = write_lines(tmp_path / "identify.jsonl", [SEGMENT[2]])
+    with pytest.raises(InputError, match="1 segment records that describe users.*no events"):
+        import_file(tmp_path / "p.journey", source)
