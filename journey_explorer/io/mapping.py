@@ -99,6 +99,17 @@ def _hashable(value):
     return str(value) if isinstance(value, (list, dict, set)) else value
 
 
+def _mostly_numbers(values: pd.Series, share: float = 0.9) -> bool:
+    """Do at least ``share`` of the non-empty values read as numbers?
+
+    >>> _mostly_numbers(pd.Series(["3", "10", None])), _mostly_numbers(pd.Series(["open", "3"]))
+    (True, False)
+    """
+    present = values.dropna()
+    present = present[present.astype(str).str.strip() != ""]
+    return bool(len(present)) and bool(pd.to_numeric(present.astype(str), errors="coerce").notna().mean() >= share)
+
+
 def _by_content(preview: pd.DataFrame, taken: set[str]) -> dict[str, str]:
     """Fallback guesses from values: time = parses as dates; event = fewest distinct text values;
     user = more distinct values than the event but repeated."""
@@ -194,7 +205,7 @@ def _guess_roles(reader: SourceReader, columns: list[str], overrides: dict,
     # Lists and objects are properties, whatever they are called ("events": [...]).
     taken = {c for c in overrides.values() if c} | structured_columns(preview)
     chosen: dict[str, str | None] = {}
-    exact_time = False
+    exact_roles: set[str] = set()
     for role, names in (("user", USER_NAMES), ("time", TIME_NAMES), ("event", EVENT_NAMES),
                         ("session", SESSION_NAMES), ("insert_id", INSERT_ID_NAMES)):
         if overrides.get(role):
@@ -203,12 +214,18 @@ def _guess_roles(reader: SourceReader, columns: list[str], overrides: dict,
         if column:
             chosen[role] = column
             taken.add(column)
-            exact_time = exact_time or (role == "time" and exact)
+            if exact:
+                exact_roles.add(role)
     # A column only partly named like a time ("update_date") must mostly hold times; an exact name
     # ("timestamp") is trusted, and its unreadable values are rejected row by row.
-    if (chosen.get("time") and not exact_time and len(preview)
+    if (chosen.get("time") and "time" not in exact_roles and len(preview)
             and not _parses_as_time(preview[chosen["time"]], share=0.5)):
         taken.discard(chosen.pop("time"))
+    # Likewise a column only partly named like an event that holds numbers is a count
+    # ("Events.App Launched.count" in a profile export), not event names.
+    if (chosen.get("event") and "event" not in exact_roles and len(preview)
+            and _mostly_numbers(preview[chosen["event"]])):
+        taken.discard(chosen.pop("event"))
     if len(preview) and not all(chosen.get(r) or overrides.get(r) for r in ("user", "event", "time")):
         for role, column in _by_content(preview, taken | set(chosen.values())).items():
             if not chosen.get(role) and not overrides.get(role):
