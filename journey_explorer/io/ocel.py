@@ -1,4 +1,4 @@
-"""Object-centric event logs (OCEL 1.0 and 2.0, JSON): flattened on one object type.
+"""Object-centric event logs (OCEL 1.0 and 2.0, JSON or XML): flattened on one object type.
 
 In an OCEL log an event concerns several objects (an order, its items, a delivery). A path needs
 one owner, so the user chooses an object type: every event becomes one row per related object of
@@ -16,6 +16,7 @@ Shapes (from the OCEL standard, ocel-standard.org):
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from typing import Iterator
 
@@ -35,20 +36,118 @@ def looks_like_ocel(head: str) -> bool:
         '"objectTypes"' in head and '"eventTypes"' in head)
 
 
-def _load(path: str) -> dict:
+def looks_like_ocel_xml(head: str) -> bool:
+    """An XML <log> without XES traces but with OCEL's parts (object types, omap lists)."""
+    return "<log" in head[:2000] and "<trace" not in head and (
+        "<object-types" in head or 'key="omap"' in head or "<objects" in head or "ocel" in head[:4000].lower())
+
+
+def _load(path: str) -> tuple[list[dict], dict[str, dict]]:
+    """(events, objects) of an OCEL JSON or XML file; see ``_events_and_objects``."""
     with open_binary(path) as stream:
         raw = stream.read()
     try:
-        document = json.loads(raw.decode("utf-8-sig"))
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError("the OCEL file is not UTF-8 text (OCEL XML and SQLite are not read: "
-                         "export the log as OCEL JSON)", file=path) from None
+        raise InputError("the OCEL file is not UTF-8 text (OCEL SQLite is not read: export the log as "
+                         "OCEL JSON or XML)", file=path) from None
+    if text.lstrip().startswith("<"):
+        return _xml_events_and_objects(text, path)
+    try:
+        document = json.loads(text)
     except ValueError as exc:
         raise InputError(f"not valid JSON ({getattr(exc, 'msg', exc)})", file=path,
                          line=getattr(exc, "lineno", None)) from None
     if not isinstance(document, dict):
         raise InputError("not an OCEL log (the JSON is not an object)", file=path)
-    return document
+    return _events_and_objects(document)
+
+
+def _xml_events_and_objects(text: str, path: str) -> tuple[list[dict], dict[str, dict]]:
+    """OCEL 1.0 XML (typed <string key=...> children, omap/vmap lists) or OCEL 2.0 XML (<event id
+    type time> with <attributes> and <objects><relationship object-id>)."""
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        raise InputError(f"not valid XML ({exc})", file=path, line=exc.position[0]) from None
+    events_element, objects_element = root.find("events"), root.find("objects")
+    if events_element is None:
+        raise InputError("this XML is neither XES nor OCEL (no <trace> and no <events>)", file=path)
+    if any(e.get("id") is not None for e in events_element):
+        types = _declared_types(root)
+        events = [{"id": e.get("id"), "type": e.get("type"), "time": e.get("time"),
+                   "attributes": _xml2_attributes(e, types.get(("event", e.get("type")), {})),
+                   "objects": [r.get("object-id") for r in e.iterfind("objects/relationship")]}
+                  for e in events_element]
+        objects = {o.get("id"): {"type": o.get("type"),
+                                 "attributes": _xml2_attributes(o, types.get(("object", o.get("type")), {}))}
+                   for o in (objects_element if objects_element is not None else [])}
+        return events, objects
+    events = []
+    for element in events_element:
+        fields = _xml1_fields(element)
+        events.append({"id": fields.get("id"), "type": fields.get("activity"), "time": fields.get("timestamp"),
+                       "attributes": _without_values(fields.get("vmap")),
+                       "objects": [str(v) for v in (fields.get("omap") or {}).get("__values__", [])]})
+    objects = {}
+    for element in (objects_element if objects_element is not None else []):
+        fields = _xml1_fields(element)
+        objects[str(fields.get("id"))] = {"type": fields.get("type"), "attributes": _without_values(fields.get("ovmap"))}
+    return events, objects
+
+
+def _xml1_fields(element) -> dict:
+    """OCEL 1.0 XML children: typed values by key ("ocel:" prefix dropped); a <list> becomes a dict
+    of its keyed values plus "__values__", every value in order (omap's object ids)."""
+    fields = {}
+    for child in element:
+        key = str(child.get("key", "")).removeprefix("ocel:")
+        if child.tag == "list":
+            inner = [(str(c.get("key", "")).removeprefix("ocel:"), _xml1_value(c)) for c in child]
+            fields[key] = {**dict(inner), "__values__": [v for _, v in inner]}
+        else:
+            fields[key] = _xml1_value(child)
+    return fields
+
+
+def _without_values(fields: dict | None) -> dict:
+    return {k: v for k, v in (fields or {}).items() if k != "__values__"}
+
+
+def _xml1_value(element):
+    value = element.get("value")
+    try:
+        if element.tag == "int":
+            return int(value)
+        if element.tag == "float":
+            return float(value)
+    except (TypeError, ValueError):
+        pass
+    if element.tag == "boolean":
+        return str(value).lower() == "true"
+    return value
+
+
+def _declared_types(root) -> dict[tuple[str, str], dict[str, str]]:
+    """OCEL 2.0 attribute types declared per (event|object, type name)."""
+    declared = {}
+    for scope, path in (("object", "object-types/object-type"), ("event", "event-types/event-type")):
+        for element in root.iterfind(path):
+            declared[(scope, element.get("name"))] = {a.get("name"): a.get("type")
+                                                      for a in element.iterfind("attributes/attribute")}
+    return declared
+
+
+def _xml2_attributes(element, types: dict[str, str]) -> dict:
+    values = {}
+    for attribute in element.iterfind("attributes/attribute"):
+        name, text = attribute.get("name"), attribute.text
+        kind = types.get(name)
+        try:
+            values[name] = int(text) if kind == "integer" else float(text) if kind == "float" else text
+        except (TypeError, ValueError):
+            values[name] = text
+    return values
 
 
 def _events_and_objects(document: dict) -> tuple[list[dict], dict[str, dict]]:
@@ -86,7 +185,7 @@ def object_type_counts(events: list[dict], objects: dict[str, dict]) -> Counter:
 
 def ocel_object_types(path: str) -> list[tuple[str, int]]:
     """(object type, objects taking part in events), most objects first: the choices to offer."""
-    events, objects = _events_and_objects(_load(path))
+    events, objects = _load(path)
     return object_type_counts(events, objects).most_common()
 
 
@@ -97,7 +196,7 @@ class OcelReader:
 
     def __init__(self, path: str, object_type: str | None):
         self.path, self.format = path, "ocel"
-        events, objects = _events_and_objects(_load(path))
+        events, objects = _load(path)
         if not events:
             raise InputError("this OCEL log has no events", file=path)
         counts = object_type_counts(events, objects)

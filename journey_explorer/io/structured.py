@@ -40,10 +40,12 @@ def sniff_structured(path: str) -> str | None:
         return "amplitude" if _amplitude_zip(path) else None
     if name.endswith((".xes", ".xes.gz")):
         return "xes"
+    if name.endswith((".xmlocel", ".jsonocel")):
+        return "ocel"
     head = _head_text(path)
     stripped = head.lstrip("\ufeff \t\r\n")
     if stripped.startswith("<"):
-        if "<log" in head[:2000] and "ocel" in head[:4000].lower():
+        if ocel.looks_like_ocel_xml(head):
             return "ocel"
         return "xes" if "<log" in head[:2000] else None
     if stripped.startswith("[") or stripped.startswith("{"):

@@ -246,3 +246,93 @@ def test_an_ordinary_tsv_is_not_snowplow(tmp_path):
     source = tmp_path / "plain.tsv"
     source.write_text("user\tevent\ttime\nu1\tview\t2024-01-05 10:00:00\n")
     assert detect_format(str(source)) == "csv"
+
+
+OCEL1_XML = """<?xml version='1.0' encoding='UTF-8'?>
+<log>
+  <global scope="log">
+    <list key="object-types"><string key="object-type" value="order"/><string key="object-type" value="item"/></list>
+  </global>
+  <events>
+    <event><string key="id" value="e1"/><string key="activity" value="place order"/>
+      <date key="timestamp" value="2024-01-05T10:00:00"/>
+      <list key="omap"><string key="object-id" value="o1"/><string key="object-id" value="i1"/>
+        <string key="object-id" value="i2"/></list>
+      <list key="vmap"><string key="resource" value="Alice"/><float key="amount" value="9.5"/></list></event>
+    <event><string key="id" value="e2"/><string key="activity" value="pick item"/>
+      <date key="timestamp" value="2024-01-05T11:00:00"/>
+      <list key="omap"><string key="object-id" value="i1"/></list><list key="vmap"/></event>
+    <event><string key="id" value="e3"/><string key="activity" value="place order"/>
+      <date key="timestamp" value="2024-01-05T12:00:00"/>
+      <list key="omap"><string key="object-id" value="o2"/><string key="object-id" value="i2"/></list></event>
+  </events>
+  <objects>
+    <object><string key="id" value="o1"/><string key="type" value="order"/>
+      <list key="ovmap"><string key="region" value="EU"/></list></object>
+    <object><string key="id" value="o2"/><string key="type" value="order"/></object>
+    <object><string key="id" value="i1"/><string key="type" value="item"/></object>
+    <object><string key="id" value="i2"/><string key="type" value="item"/></object>
+  </objects>
+</log>
+"""
+
+OCEL2_XML = """<?xml version='1.0' encoding='UTF-8'?>
+<log>
+  <object-types>
+    <object-type name="order"><attributes><attribute name="region" type="string"/></attributes></object-type>
+    <object-type name="item"><attributes/></object-type>
+  </object-types>
+  <event-types>
+    <event-type name="place order"><attributes><attribute name="resource" type="string"/>
+      <attribute name="amount" type="float"/></attributes></event-type>
+    <event-type name="pick item"><attributes/></event-type>
+  </event-types>
+  <objects>
+    <object id="o1" type="order"><attributes><attribute name="region" time="1970-01-01T00:00:00">EU</attribute>
+      </attributes></object>
+    <object id="o2" type="order"/>
+    <object id="i1" type="item"/>
+    <object id="i2" type="item"/>
+  </objects>
+  <events>
+    <event id="e1" type="place order" time="2024-01-05T10:00:00Z">
+      <attributes><attribute name="resource">Alice</attribute><attribute name="amount">9.5</attribute></attributes>
+      <objects><relationship object-id="o1" qualifier="order"/><relationship object-id="i1" qualifier="item"/>
+        <relationship object-id="i2" qualifier="item"/></objects>
+    </event>
+    <event id="e2" type="pick item" time="2024-01-05T11:00:00Z">
+      <objects><relationship object-id="i1" qualifier="item"/></objects>
+    </event>
+    <event id="e3" type="place order" time="2024-01-05T12:00:00Z">
+      <objects><relationship object-id="o2" qualifier="order"/><relationship object-id="i2" qualifier="item"/></objects>
+    </event>
+  </events>
+</log>
+"""
+
+
+@pytest.mark.parametrize("text", [OCEL1_XML, OCEL2_XML], ids=["ocel1-xml", "ocel2-xml"])
+def test_ocel_xml_flattened_on_items(tmp_path, text):
+    source = tmp_path / "log.xml"
+    source.write_text(text)
+    assert detect_format(str(source)) == "ocel"
+    with pytest.raises(InputError, match="--object-type .*item \\(2 objects\\), order \\(2 objects\\)"):
+        import_file(tmp_path / "p.journey", source)
+    summary = import_file(tmp_path / "p.journey", source, ImportOptions(object_type="item"))
+    assert (summary.imported, summary.users) == (4, 2)
+    rows = stored(tmp_path / "p.journey")
+    assert [(u, e) for u, e, _ in rows] == [("i1", "place order"), ("i2", "place order"), ("i1", "pick item"),
+                                           ("i2", "place order")]
+    assert rows[0][2]["resource"] == "Alice" and rows[0][2]["amount"] == 9.5
+    orders = import_file(tmp_path / "q.journey", source, ImportOptions(object_type="order"))
+    assert orders.imported == 2
+    with Project.open(tmp_path / "q.journey") as p:
+        traits = dict(p.conn.execute("SELECT key, properties FROM users").fetchall())
+    assert json.loads(traits["o1"]) == {"region": "EU"}
+
+
+def test_xml_that_is_neither_xes_nor_ocel(tmp_path):
+    source = tmp_path / "log.xmlocel"
+    source.write_text("<?xml version='1.0'?><log><objects/></log>")
+    with pytest.raises(InputError, match="neither XES nor OCEL"):
+        import_file(tmp_path / "p.journey", source, ImportOptions(object_type="order"))
