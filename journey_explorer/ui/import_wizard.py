@@ -77,7 +77,7 @@ class SourcePage(QWizardPage):
         self.lifecycle = QComboBox()
         for mode in LIFECYCLE_MODES:
             self.lifecycle.addItem(LIFECYCLE_LABELS[mode], mode)
-        self.lifecycle.currentIndexChanged.connect(lambda _: self.load(self.path.text()))
+        self.lifecycle.currentIndexChanged.connect(lambda _: self._reload())
         self.object_type = QComboBox()
         self.object_type.currentIndexChanged.connect(lambda _: self._object_type_chosen())
         file_row = QHBoxLayout()
@@ -170,6 +170,11 @@ class SourcePage(QWizardPage):
 
     def _object_type_chosen(self) -> None:
         if self.object_type.isEnabled():
+            self._reload()
+
+    def _reload(self) -> None:
+        """Read the file again with the new reading options (nothing to do before a file is chosen)."""
+        if self.path.text().strip():
             self.load(self.path.text())
 
     def _reading_options(self) -> ImportOptions:

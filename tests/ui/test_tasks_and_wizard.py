@@ -109,3 +109,20 @@ def test_wizard_offers_object_types_and_lifecycle_modes(qtbot, tmp_path):
     assert len(page.reader.preview(10)) == 1 and page.options().object_type == "order"
     assert not page.lifecycle.isEnabled()
     wizard.close()
+
+
+def test_wizard_lifecycle_choice_changes_the_rows(qtbot, tmp_path):
+    source = tmp_path / "log.csv"
+    source.write_text("case:concept:name,concept:name,lifecycle:transition,time:timestamp\n"
+                      "c1,A,start,2024-01-05T10:00:00Z\nc1,A,complete,2024-01-05T10:01:00Z\n"
+                      "c1,B,complete,2024-01-05T10:02:00Z\n")
+    project = tmp_path / "p.journey"
+    Project.create(project).close()
+    wizard = ImportWizard(project, str(source))
+    qtbot.addWidget(wizard)
+    page = wizard.source_page
+    assert page.lifecycle.isEnabled() and len(page.reader.preview(10)) == 2       # completed rows only
+    page.lifecycle.setCurrentIndex(page.lifecycle.findData("split"))
+    assert list(page.reader.preview(10)["concept:name"]) == ["A (start)", "A (complete)", "B (complete)"]
+    assert page.options().lifecycle == "split"
+    wizard.close()
