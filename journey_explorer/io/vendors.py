@@ -61,6 +61,11 @@ class Normalised:
         return pd.DataFrame(self.rows, columns=columns, dtype=object)
 
 
+def _as_dict(value) -> dict:
+    """A copy of an object field; anything else (missing, a list, a string) as an empty one."""
+    return dict(value) if isinstance(value, dict) else {}
+
+
 def _text(value: Any) -> str | None:
     if value is None or value == "":
         return None
@@ -74,6 +79,9 @@ def flatten(values: dict | None, prefix: str = "") -> dict[str, Any]:
     {'traits.a.b': 1, 'traits.c': '[1, 2]'}
     """
     flat: dict[str, Any] = {}
+    if values is not None and not isinstance(values, dict):      # e.g. "properties": "..." or [...]
+        text = values if isinstance(values, (str, int, float, bool)) else json.dumps(values, default=str)
+        return {prefix.rstrip(".") or "value": text}
     for key, value in (values or {}).items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
@@ -93,7 +101,7 @@ NOT_EVENTS = {"identify", "group", "alias"}      # they carry traits and identit
 
 def _looks_like(record: dict) -> str | None:
     properties = record.get("properties")
-    if record.get("type") in SEGMENT_TYPES and ("userId" in record or "anonymousId" in record):
+    if isinstance(record.get("type"), str) and record["type"] in SEGMENT_TYPES and ("userId" in record or "anonymousId" in record):
         return "segment"
     if "event_type" in record and "event_time" in record:
         return "amplitude"
@@ -161,9 +169,9 @@ def segment(records: list[dict], timezone: str = "UTC") -> Normalised:
         user = links.get(raw_user, raw_user)
         if raw_user != user:
             merged.add(raw_user)
-        kind = record.get("type")
+        kind = record.get("type") if isinstance(record.get("type"), str) else None
         if kind == "identify":
-            out.trait(user, record.get("traits") or (record.get("context") or {}).get("traits"), "traits.")
+            out.trait(user, record.get("traits") or _as_dict(record.get("context")).get("traits"), "traits.")
         if kind in NOT_EVENTS:
             out.not_events += 1
             continue
@@ -182,11 +190,11 @@ def segment(records: list[dict], timezone: str = "UTC") -> Normalised:
 
 
 def _segment_event_name(record: dict) -> str | None:
-    kind = record.get("type")
+    kind = record.get("type") if isinstance(record.get("type"), str) else None
     if kind == "track":
         return record.get("event")
     if kind in ("page", "screen"):
-        name = record.get("name") or (record.get("properties") or {}).get("name")
+        name = record.get("name") or _as_dict(record.get("properties")).get("name")
         label = "Page Viewed" if kind == "page" else "Screen Viewed"
         return f"{label}: {name}" if name else label
     return None
@@ -255,18 +263,18 @@ def mixpanel(records: list[dict], timezone: str = "UTC") -> Normalised:
     against ``mp_processing_time_ms`` (true UTC) when the records carry it.
     """
     out = Normalised(time_format="epoch_ms")
-    local_ms = np.array([_epoch_ms((r.get("properties") or {}).get("time")) for r in records], dtype=float)
-    processed = np.array([_number((r.get("properties") or {}).get("mp_processing_time_ms")) for r in records],
+    local_ms = np.array([_epoch_ms(_as_dict(r.get("properties")).get("time")) for r in records], dtype=float)
+    processed = np.array([_number(_as_dict(r.get("properties")).get("mp_processing_time_ms")) for r in records],
                          dtype=float)
     utc_ms = _mixpanel_utc(local_ms, processed, timezone, out.notes)
     for index, record in enumerate(records):
-        properties = dict(record.get("properties") or {})
+        properties = _as_dict(record.get("properties"))
         user = properties.pop("distinct_id", None)
         properties.pop("time", None)
         insert_id = properties.pop("$insert_id", None)
         session = properties.get("$session_id")
         time = None if np.isnan(utc_ms[index]) else int(utc_ms[index])
-        raw_time = (record.get("properties") or {}).get("time")
+        raw_time = _as_dict(record.get("properties")).get("time")
         out.add(index, user, record.get("event"), time if time is not None else raw_time, session, insert_id,
                 flatten(properties, "properties."))
     return out
@@ -346,7 +354,8 @@ def _mixpanel_utc(local_ms: np.ndarray, processed: np.ndarray, timezone: str, no
 
 def _ga4_value(value: dict | None) -> Any:
     """The one filled value field; BigQuery's JSON writes INT64 as text, which becomes a number."""
-    value = value or {}
+    if not isinstance(value, dict):
+        return value
     for key in ("string_value", "int_value", "double_value", "float_value"):
         found = value.get(key)
         if found is None:
@@ -399,7 +408,7 @@ def posthog(records: list[dict], timezone: str = "UTC") -> Normalised:
     """event; distinct_id; timestamp ISO; properties.$session_id; uuid; properties.$set -> traits."""
     out = Normalised()
     for index, record in enumerate(records):
-        properties = dict(record.get("properties") or {})
+        properties = _as_dict(record.get("properties"))
         user = record.get("distinct_id") or properties.pop("distinct_id", None)
         out.trait(user, properties.pop("$set", None) or record.get("$set"), "$set.")
         out.trait(user, record.get("person_properties"), "person_properties.")     # batch exports

@@ -118,3 +118,21 @@ def test_cli_flags_reach_the_readers(tmp_path):
     chosen = subprocess.run([sys.executable, "-m", "journey_explorer.cli", "import", str(tmp_path / "q.journey"),
                              str(ocel), "--object-type", "order", "--json"], capture_output=True, text=True)
     assert json.loads(chosen.stdout)["imported"] == 1
+
+
+@pytest.mark.parametrize("fmt, records", [
+    ("segment", [{"type": "track", "userId": "u", "event": "A", "timestamp": "2024-01-05T10:00:00Z",
+                  "properties": ["not", "an", "object"], "context": "text"},
+                 {"type": ["track"], "userId": "u", "event": "B", "timestamp": "2024-01-05T10:00:00Z"}]),
+    ("mixpanel", [{"event": "A", "properties": {"distinct_id": "u", "time": 1704448800}},
+                  {"event": "B", "properties": "broken"}]),
+    ("amplitude", [{"event_type": "A", "user_id": "u", "event_time": "2024-01-05 10:00:00",
+                    "event_properties": "{\"a\": 1}", "user_properties": ["x"]}]),
+    ("ga4", [{"event_name": "A", "event_timestamp": 1704448800000000, "user_pseudo_id": "u",
+              "event_params": [{"key": "k", "value": 5}, "junk"], "user_properties": None}]),
+    ("posthog", [{"event": "A", "distinct_id": "u", "timestamp": "2024-01-05T10:00:00Z", "properties": [1]}]),
+])
+def test_vendor_fields_of_the_wrong_type_never_crash(tmp_path, fmt, records):
+    source = write_lines(tmp_path / "in.jsonl", records)
+    summary = import_file(tmp_path / "p.journey", source, ImportOptions(format=fmt))
+    assert summary.imported >= 1 and summary.read == len(records)
