@@ -58,6 +58,8 @@ def looks_like_snowplow(head: bytes) -> bool:
     """Most sample lines split into Snowplow-shaped tab-separated fields (any count: a wrong count
     is refused by the reader with a message, rather than read as a header-less CSV)."""
     lines = [line for line in head.decode("utf-8", errors="replace").splitlines()[:20] if line.strip()]
+    if lines and lines[0].rstrip("\r").split("\t")[:8] == COLUMNS[:8]:
+        return True                 # the header Snowplow's docs offer to paste on top
     if len(lines) > 1:
         lines = lines[:-1] if len(head) >= 64 * 1024 else lines
     shaped = [line for line in lines if line.count("\t") >= 100 and _snowplow_fields(line.split("\t"))]
@@ -88,7 +90,9 @@ class SnowplowReader:
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
-            fields = line.split("\t")
+            fields = line.rstrip("\r").split("\t")
+            if fields == COLUMNS:
+                continue            # a pasted header line
             if len(fields) != len(COLUMNS):
                 self._rejected.append(Rejection(number, f"expected {len(COLUMNS)} tab-separated fields "
                                                 f"(Snowplow enriched event), found {len(fields)}", line[:2000]))

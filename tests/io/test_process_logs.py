@@ -336,3 +336,13 @@ def test_xml_that_is_neither_xes_nor_ocel(tmp_path):
     source.write_text("<?xml version='1.0'?><log><objects/></log>")
     with pytest.raises(InputError, match="neither XES nor OCEL"):
         import_file(tmp_path / "p.journey", source, ImportOptions(object_type="order"))
+
+
+def test_snowplow_with_the_documented_header_pasted_on_top(tmp_path):
+    line = snowplow_line(collector_tstamp="2024-01-05 10:00:00.000", event="page_view", event_id="e-1",
+                         domain_userid="c1", event_name="page_view")
+    source = tmp_path / "with-header.tsv"
+    source.write_text("\t".join(SNOWPLOW_COLUMNS) + "\r\n" + line + "\r\n")
+    assert detect_format(str(source)) == "snowplow"
+    summary = import_file(tmp_path / "p.journey", source)
+    assert (summary.read, summary.imported, summary.rejected) == (1, 1, 0)
