@@ -295,6 +295,7 @@ class VendorReader:
         self.path, self.format = path, fmt
         records, lines, rejected = self._records(path, fmt)
         normalised = vendors.NORMALISERS[fmt](records, timezone=options.timezone)
+        del records                     # only the normalised rows are needed from here on
         dropped = set(options.drop_columns)
         self._trait_names = sorted({name for values in normalised.traits.values() for name in values})
         self._traits = {user: {k: v for k, v in values.items() if k not in dropped}
@@ -304,6 +305,7 @@ class VendorReader:
             raise InputError(f"the file holds {normalised.not_events:,} {fmt} records that describe users "
                              "(identify, alias, group) and no events", file=path)
         self._frame = normalised.frame()
+        normalised.rows.clear()
         self._lines = lines[normalised.kept] if len(lines) else lines
         self.records_not_events = normalised.not_events
         self.notes = normalised.notes
