@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import warnings
 
+import numpy as np
 import pandas as pd
 
 from journey_explorer.domain import ColumnMapping, ImportOptions, InputError
@@ -88,7 +89,7 @@ def structured_columns(preview: pd.DataFrame) -> set[str]:
         values = preview[column].dropna()
         if values.empty:
             continue
-        nested = values.map(lambda v: isinstance(v, (list, dict, tuple))
+        nested = values.map(lambda v: isinstance(v, (list, dict, tuple, np.ndarray))
                             or (isinstance(v, str) and v.strip()[:1] in ("[", "{") and v.strip()[-1:] in ("]", "}")))
         if nested.mean() >= 0.5:
             found.add(column)
@@ -96,7 +97,7 @@ def structured_columns(preview: pd.DataFrame) -> set[str]:
 
 
 def _hashable(value):
-    return str(value) if isinstance(value, (list, dict, set)) else value
+    return str(value) if isinstance(value, (list, dict, set, tuple, np.ndarray)) else value
 
 
 def _mostly_numbers(values: pd.Series, share: float = 0.9) -> bool:

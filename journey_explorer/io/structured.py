@@ -408,6 +408,15 @@ class ExcelReader:
         return {}
 
 
+def _plain_nested(value):
+    """pyarrow's Python form of a nested value, JSON-ready (maps arrive as lists of key/value pairs)."""
+    if isinstance(value, dict):
+        return {str(k): _plain_nested(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_nested(v) for v in value]
+    return value
+
+
 def _excel_value(value: Any) -> Any:
     """Datetimes become ISO text (naive: read in the import's timezone), the rest stays."""
     if hasattr(value, "isoformat"):
@@ -437,14 +446,25 @@ class ParquetReader:
 
     def preview(self, rows: int = 20) -> pd.DataFrame:
         batch = next(self._file.iter_batches(batch_size=rows), None)
-        return batch.to_pandas() if batch is not None else pd.DataFrame(columns=self.columns())
+        return self._frame(batch) if batch is not None else pd.DataFrame(columns=self.columns())
 
     def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
         line = 1
         for batch in self._file.iter_batches(batch_size=chunk_rows):
-            frame = batch.to_pandas()
+            frame = self._frame(batch)
             yield SourceChunk(frame, np.arange(line, line + len(frame), dtype=np.int64))
             line += len(frame)
+
+    @staticmethod
+    def _frame(batch) -> pd.DataFrame:
+        """The batch as pandas, with list/struct/map columns as JSON text (like JSON's lists)."""
+        import pyarrow.types as types
+        frame = batch.to_pandas()
+        for field in batch.schema:
+            if types.is_nested(field.type):
+                frame[field.name] = [None if v is None else json.dumps(_plain_nested(v), ensure_ascii=False, default=str)
+                                     for v in batch.column(field.name).to_pylist()]
+        return frame
 
     def user_traits(self) -> dict[str, dict]:
         return {}

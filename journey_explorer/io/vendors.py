@@ -101,7 +101,8 @@ NOT_EVENTS = {"identify", "group", "alias"}      # they carry traits and identit
 
 def _looks_like(record: dict) -> str | None:
     properties = record.get("properties")
-    if isinstance(record.get("type"), str) and record["type"] in SEGMENT_TYPES and ("userId" in record or "anonymousId" in record):
+    kind = record.get("type")
+    if isinstance(kind, str) and kind in SEGMENT_TYPES and ("userId" in record or "anonymousId" in record):
         return "segment"
     if "event_type" in record and "event_time" in record:
         return "amplitude"

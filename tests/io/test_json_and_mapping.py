@@ -153,3 +153,21 @@ def test_wizard_style_guess_allows_content_only(tmp_path):
     PROFILES.to_csv(source, index=False)
     mapping = guess_mapping(open_source(str(source)), allow_content_only=True)
     assert mapping.time == "Profile Created"
+
+
+def test_parquet_list_and_struct_columns_are_json_text(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+    table = pa.table({"who": ["u1", "u1", "u2", "u3"] * 5, "what": ["a", "b", "a", "c"] * 5,
+                      "tags": [["x", "y"], [], ["z"], ["q"]] * 5, "meta": [{"k": 1}, {"k": 2}, None, {"k": 3}] * 5,
+                      "when": [f"2024-01-05T10:{i:02d}:00Z" for i in range(20)]})
+    source = tmp_path / "events.parquet"
+    pq.write_table(table, source)
+    reader = open_source(str(source))
+    assert {"tags", "meta"} <= structured_columns(reader.preview(20))
+    with pytest.raises(UnconfirmedMapping):          # "who"/"what" are guesses from values, not names
+        guess_mapping(reader)
+    summary = import_file(tmp_path / "p.journey", source, ImportOptions(user="who", event="what", time="when"))
+    assert summary.imported == 20
+    first = stored(tmp_path / "p.journey")[0][2]
+    assert json.loads(first["tags"]) == ["x", "y"] and json.loads(first["meta"]) == {"k": 1}
