@@ -192,7 +192,7 @@ def ocel_object_types(path: str) -> list[tuple[str, int]]:
 class OcelReader:
     """An OCEL JSON log flattened on ``object_type``."""
 
-    fixed_mapping = VENDOR_MAPPING.__class__(**{**VENDOR_MAPPING.__dict__, "properties_column": None})
+    fixed_mapping = VENDOR_MAPPING
 
     def __init__(self, path: str, object_type: str | None):
         self.path, self.format = path, "ocel"

@@ -14,7 +14,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from journey_explorer.domain import ColumnMapping, InputError, Rejection
+from journey_explorer.domain import InputError, Rejection
 from journey_explorer.io.base import VENDOR_MAPPING, SourceChunk
 from journey_explorer.io.opening import open_binary
 
@@ -79,7 +79,7 @@ def _number(text: str):
 class SnowplowReader:
     """Snowplow enriched TSV, read whole (one event per line)."""
 
-    fixed_mapping = ColumnMapping(**{**VENDOR_MAPPING.__dict__, "properties_column": None})
+    fixed_mapping = VENDOR_MAPPING
 
     def __init__(self, path: str):
         from journey_explorer.io.vendors import Normalised

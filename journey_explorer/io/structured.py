@@ -309,8 +309,7 @@ class VendorReader:
         self._lines = lines[normalised.kept] if len(lines) else lines
         self.records_not_events = normalised.not_events
         self.notes = normalised.notes
-        self.fixed_mapping = ColumnMapping(**{**VENDOR_MAPPING.__dict__, "properties_column": None,
-                                              "time_format": normalised.time_format})
+        self.fixed_mapping = ColumnMapping(**{**VENDOR_MAPPING.__dict__, "time_format": normalised.time_format})
 
     @staticmethod
     def _records(path: str, fmt: str):

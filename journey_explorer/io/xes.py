@@ -13,7 +13,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from journey_explorer.domain import ColumnMapping, InputError
+from journey_explorer.domain import InputError
 from journey_explorer.io.base import EVENT, INSERT_ID, SESSION, TIME, USER, VENDOR_MAPPING, SourceChunk
 from journey_explorer.io.opening import open_binary
 
@@ -52,7 +52,7 @@ class XesReader:
     """An XES log, read whole on first use (process logs are small next to event exports) so that
     every event attribute is a column of its own, with its XES type (int, float, boolean)."""
 
-    fixed_mapping = ColumnMapping(**{**VENDOR_MAPPING.__dict__, "properties_column": None})
+    fixed_mapping = VENDOR_MAPPING
 
     def __init__(self, path: str):
         self.path, self.format = path, "xes"
