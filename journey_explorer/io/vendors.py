@@ -268,9 +268,14 @@ def mixpanel(records: list[dict], timezone: str = "UTC") -> Normalised:
     processed = np.array([_number(_as_dict(r.get("properties")).get("mp_processing_time_ms")) for r in records],
                          dtype=float)
     utc_ms = _mixpanel_utc(local_ms, processed, timezone, out.notes)
+    by_device = _mixpanel_device_users(records)
+    stitched = 0
     for index, record in enumerate(records):
         properties = _as_dict(record.get("properties"))
         user = properties.pop("distinct_id", None)
+        device = _text(properties.get("$device_id"))
+        if not _text(properties.get("$user_id")) and device in by_device:
+            user, stitched = by_device[device], stitched + 1
         properties.pop("time", None)
         insert_id = properties.pop("$insert_id", None)
         session = properties.get("$session_id")
@@ -278,7 +283,21 @@ def mixpanel(records: list[dict], timezone: str = "UTC") -> Normalised:
         raw_time = _as_dict(record.get("properties")).get("time")
         out.add(index, user, record.get("event"), time if time is not None else raw_time, session, insert_id,
                 flatten(properties, "properties."))
+    if stitched:
+        out.notes.append(f"Stitched {stitched:,} events from before login to their user ($device_id -> $user_id).")
     return out
+
+
+def _mixpanel_device_users(records: list[dict]) -> dict[str, str]:
+    """Simplified ID merge: events before login carry distinct_id "$device:<id>" and the same
+    $device_id as the events after login, which carry $user_id (the first user of a device wins)."""
+    by_device: dict[str, str] = {}
+    for record in records:
+        properties = _as_dict(record.get("properties"))
+        device, user = _text(properties.get("$device_id")), _text(properties.get("$user_id"))
+        if device and user:
+            by_device.setdefault(device, user)
+    return by_device
 
 
 def _number(value) -> float:

@@ -270,3 +270,13 @@ def test_identify_only_file_says_it_holds_no_events(tmp_path):
     source = write_lines(tmp_path / "identify.jsonl", [SEGMENT[2]])
     with pytest.raises(InputError, match="1 segment records that describe users.*no events"):
         import_file(tmp_path / "p.journey", source)
+
+
+def test_mixpanel_device_events_before_login_join_their_user():
+    records = [{"event": "Viewed", "properties": {"distinct_id": "$device:d1", "$device_id": "d1", "time": 1704448800}},
+               {"event": "Signed Up", "properties": {"distinct_id": "ann", "$device_id": "d1", "$user_id": "ann",
+                                                     "time": 1704448900}},
+               {"event": "Viewed", "properties": {"distinct_id": "$device:d2", "$device_id": "d2", "time": 1704448950}}]
+    out = vendors.mixpanel(records)
+    assert [row["user"] for row in out.rows] == ["ann", "ann", "$device:d2"]
+    assert any("Stitched 1 events" in note for note in out.notes)
