@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from journey_explorer.domain import FORMATS, ImportOptions, JourneyError
+from journey_explorer.domain import FORMATS, LIFECYCLE_MODES, ImportOptions, JourneyError
 from journey_explorer.state.registry import analysis_commands  # names modules, imports none of them
 
 ANALYSES = analysis_commands()      # every view's analysis (state.registry), then command-only ones
@@ -66,11 +66,17 @@ def _add_column_arguments(cmd) -> None:
     cmd.add_argument("--time-format", help="strptime pattern, or epoch_s / epoch_ms / epoch_us")
     cmd.add_argument("--timezone", default="UTC", help="zone of times without an offset (default UTC)")
     cmd.add_argument("--date-order", choices=("dmy", "mdy"), help="resolve dates like 03/04/2024")
+    cmd.add_argument("--lifecycle", choices=LIFECYCLE_MODES, default="auto",
+                     help="process logs with lifecycle:transition: complete = completed rows only (with "
+                          "duration_s from their start), split = 'activity (start)' / 'activity (complete)', "
+                          "all = every row as it is; auto (default) = complete when starts and completes exist")
+    cmd.add_argument("--object-type", help="OCEL logs: the object type whose life is a path (e.g. order)")
 
 
 def _column_options(args, **more) -> ImportOptions:
     return ImportOptions(user=args.user, event=args.event, time=args.time, session=args.session,
-                         time_format=args.time_format, timezone=args.timezone, date_order=args.date_order, **more)
+                         time_format=args.time_format, timezone=args.timezone, date_order=args.date_order,
+                         lifecycle=args.lifecycle, object_type=args.object_type, **more)
 
 
 def _add_analysis(commands, name: str) -> None:

@@ -43,8 +43,10 @@ class ImportCancelled(JourneyError):
 
 # --- import -------------------------------------------------------------------------------------
 
-FORMATS = ("auto", "csv", "xlsx", "jsonl", "json", "parquet", "xes",
-           "segment", "amplitude", "mixpanel", "ga4", "posthog")
+FORMATS = ("auto", "csv", "xlsx", "jsonl", "json", "parquet", "xes", "ocel",
+           "segment", "amplitude", "mixpanel", "ga4", "posthog", "snowplow")
+# How process logs with a lifecycle:transition column are read (see io.lifecycle).
+LIFECYCLE_MODES = ("auto", "complete", "split", "all")
 
 
 @dataclass
@@ -88,6 +90,8 @@ class ImportOptions:
     drop_columns: tuple[str, ...] = ()
     sheet: str | None = None
     chunk_rows: int = 500_000
+    lifecycle: str = "auto"          # one of LIFECYCLE_MODES
+    object_type: str | None = None   # OCEL: the object type whose life is a path
 
 
 @dataclass
@@ -118,6 +122,8 @@ class ImportSummary:
     pseudonymized: bool = False
     duplicate_lines: list[int] = field(default_factory=list)   # skipped rows (first 1000; all in the project)
     unstored_properties: list[str] = field(default_factory=list)   # too many distinct values (ids, free text)
+    skipped: int = 0                 # records read that are not events (identify calls, start rows)
+    notes: list[str] = field(default_factory=list)   # what the reader decided (timezone, identities)
 
     def to_json_dict(self) -> dict[str, Any]:
         """The one-line JSON the CLI prints (the documented keys first)."""
@@ -147,6 +153,7 @@ class ImportSummary:
         if self.unstored_properties:
             lines.append("Not kept as properties (over a million distinct values, like an id or free text): "
                          + ", ".join(self.unstored_properties) + ".")
+        lines.extend(self.notes)
         if self.personal_data_columns:
             lines.append("Columns that look like personal data: "
                          + ", ".join(self.personal_data_columns)

@@ -48,11 +48,11 @@ def test_segment_track_page_identify_and_stitching(tmp_path):
     source = write_lines(tmp_path / "segment.jsonl", records)
     assert detect_format(str(source)) == "segment"
     summary = import_file(tmp_path / "p.journey", source)
-    assert (summary.format, summary.read, summary.imported, summary.duplicates) == ("segment", 4, 3, 1)
+    assert (summary.format, summary.read, summary.imported, summary.duplicates) == ("segment", 5, 3, 1)
     rows, traits, keys, _ = load(tmp_path / "p.journey")
     assert sorted(rows) == sorted([("ann", "Page Viewed: Pricing", T0), ("ann", "Signed Up", T0 + 120_500),
                                    ("anon-9", "Screen Viewed: Home", T0)])
-    assert traits.iloc[keys.index("ann")]["plan"] == "pro"
+    assert traits.iloc[keys.index("ann")]["traits.plan"] == "pro"
 
 
 def test_amplitude_zip_of_gzipped_json_lines(tmp_path):
@@ -74,7 +74,7 @@ def test_amplitude_zip_of_gzipped_json_lines(tmp_path):
     rows, traits, keys, log = load(tmp_path / "p.journey")
     assert sorted(rows) == sorted([("u1", "Open App", T0 + 123), ("d2", "Open App", T0 + 1000),
                                    ("u1", "Buy", T0 + 3_600_000)])
-    assert traits.iloc[keys.index("u1")]["plan"] == "paid"
+    assert traits.iloc[keys.index("u1")]["user_properties.plan"] == "paid"
     # u1's two events share Amplitude's session id although an hour apart
     assert len(set(log.session[log.user == keys.index("u1")])) == 1
 
@@ -102,10 +102,10 @@ def test_ga4_bigquery_export(tmp_path):
     import_file(tmp_path / "p.journey", source)
     rows, traits, keys, _ = load(tmp_path / "p.journey")
     assert sorted(rows) == [("known", "purchase", T0 + 60_000), ("p1", "page_view", T0)]
-    assert traits.iloc[keys.index("p1")]["tier"] == "gold"
+    assert traits.iloc[keys.index("p1")]["user_properties.tier"] == "gold"
     with Project.open(tmp_path / "p.journey") as p:
         props = [json.loads(r[0]) for r in p.conn.execute("SELECT properties FROM events ORDER BY id")]
-    assert props[0]["page_title"] == "Home" and props[1]["value"] == 12.5
+    assert props[0]["event_params.page_title"] == "Home" and props[1]["event_params.value"] == 12.5
 
 
 def test_posthog_export(tmp_path):
@@ -119,7 +119,7 @@ def test_posthog_export(tmp_path):
     import_file(tmp_path / "p.journey", source)
     rows, traits, keys, log = load(tmp_path / "p.journey")
     assert rows == [("ph1", "$pageview", T0), ("ph1", "signed_up", T0)]
-    assert traits.iloc[0]["company"] == "Acme" and len(set(log.session)) == 1
+    assert traits.iloc[0]["$set.company"] == "Acme" and len(set(log.session)) == 1
 
 
 XES = """<?xml version="1.0" encoding="utf-8" ?>

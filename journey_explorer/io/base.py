@@ -4,6 +4,10 @@ A reader turns one file into chunks of rows (a pandas DataFrame each) plus the s
 row, so a bad row can be reported as ``file:line``. Tabular readers keep the file's own column names
 and let ``io.mapping`` guess which column is the user, event and time. Vendor readers (Segment,
 Amplitude, ...) know their fields, so they emit canonical columns and a ``fixed_mapping``.
+
+Optional reader attributes the importer reads when present: ``notes`` (sentences for the summary),
+``records_not_events`` (records read that are not events: Segment identify calls, lifecycle start
+rows), ``trait_columns()`` (names of user traits, which ``--drop-columns`` may name).
 """
 from __future__ import annotations
 
@@ -15,12 +19,12 @@ import pandas as pd
 
 from journey_explorer.domain import ColumnMapping, Rejection
 
-# Canonical column names used by vendor readers (and by the pipeline after mapping).
-USER, EVENT, TIME, SESSION, INSERT_ID, PROPERTIES = (
-    "user", "event", "time", "session", "insert_id", "properties")
+# Canonical column names used by vendor readers (and by the pipeline after mapping). Every other
+# column of a vendor reader's frame is a property, named as the vendor's docs name the field
+# ("properties.plan", "traits.email"), with its JSON type.
+USER, EVENT, TIME, SESSION, INSERT_ID = ("user", "event", "time", "session", "insert_id")
 
-VENDOR_MAPPING = ColumnMapping(user=USER, event=EVENT, time=TIME, session=SESSION,
-                               insert_id=INSERT_ID, properties_column=PROPERTIES)
+VENDOR_MAPPING = ColumnMapping(user=USER, event=EVENT, time=TIME, session=SESSION, insert_id=INSERT_ID)
 
 
 @dataclass

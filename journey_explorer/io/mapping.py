@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import warnings
 
+import numpy as np
 import pandas as pd
 
 from journey_explorer.domain import ColumnMapping, ImportOptions, InputError
@@ -29,6 +30,7 @@ INSERT_ID_NAMES = ("$insert id", "insert id", "message id", "messageid", "event 
 PERSONAL_NAME = re.compile(
     r"(e-?mail|phone|mobile|telephone|\btel\b|ip ?addr|\bip\b|first ?name|last ?name|full ?name|"
     r"surname|^name$|user ?name|address|street|postcode|zip ?code|birth|\bssn\b|passport)")
+TRAIT_CONTAINERS = ("traits", "user properties", "$set", "person", "person properties", "identity")
 EMAIL_VALUE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 IP_VALUE = re.compile(r"^(\d{1,3}\.){3}\d{1,3}$")
 
@@ -76,10 +78,44 @@ def _parses_as_time(values: pd.Series, share: float = 0.9) -> bool:
     return (parsed.notna() & datelike).mean() >= share
 
 
+def structured_columns(preview: pd.DataFrame) -> set[str]:
+    """Columns holding lists or objects (JSON text, or Python lists/dicts): never a user, event or time.
+
+    >>> sorted(structured_columns(pd.DataFrame({"tags": ['["a"]', '[]'], "user": ["u1", "u2"]})))
+    ['tags']
+    """
+    found = set()
+    for column in preview.columns:
+        values = preview[column].dropna()
+        if values.empty:
+            continue
+        nested = values.map(lambda v: isinstance(v, (list, dict, tuple, np.ndarray))
+                            or (isinstance(v, str) and v.strip()[:1] in ("[", "{") and v.strip()[-1:] in ("]", "}")))
+        if nested.mean() >= 0.5:
+            found.add(column)
+    return found
+
+
+def _hashable(value):
+    return str(value) if isinstance(value, (list, dict, set, tuple, np.ndarray)) else value
+
+
+def _mostly_numbers(values: pd.Series, share: float = 0.9) -> bool:
+    """Do at least ``share`` of the non-empty values read as numbers?
+
+    >>> _mostly_numbers(pd.Series(["3", "10", None])), _mostly_numbers(pd.Series(["open", "3"]))
+    (True, False)
+    """
+    present = values.dropna()
+    present = present[present.astype(str).str.strip() != ""]
+    return bool(len(present)) and bool(pd.to_numeric(present.astype(str), errors="coerce").notna().mean() >= share)
+
+
 def _by_content(preview: pd.DataFrame, taken: set[str]) -> dict[str, str]:
     """Fallback guesses from values: time = parses as dates; event = fewest distinct text values;
     user = more distinct values than the event but repeated."""
     guesses: dict[str, str] = {}
+    preview = preview.apply(lambda column: column.map(_hashable))      # lists and dicts as text
     free = [c for c in preview.columns if c not in taken]
     for column in free:
         if _parses_as_time(preview[column]):
@@ -97,10 +133,13 @@ def _by_content(preview: pd.DataFrame, taken: set[str]) -> dict[str, str]:
     return guesses
 
 
-def guess_mapping(reader: SourceReader, options: ImportOptions | None = None) -> ColumnMapping:
+def guess_mapping(reader: SourceReader, options: ImportOptions | None = None,
+                  allow_content_only: bool = False) -> ColumnMapping:
     """The column mapping for ``reader``: the vendor's own, or guessed, with the caller's overrides.
 
-    Raises ``InputError`` naming the missing role (and the available columns) when no column fits.
+    Raises ``InputError`` naming the missing role (and the available columns) when no column fits,
+    and ``UnconfirmedMapping`` when the user, event or time was guessed from values alone (no name
+    evidence) and not given by the caller, unless ``allow_content_only`` (the wizard asks instead).
     """
     options = options or ImportOptions()
     overrides = {"user": options.user, "event": options.event, "time": options.time,
@@ -110,12 +149,13 @@ def guess_mapping(reader: SourceReader, options: ImportOptions | None = None) ->
         if column and column not in columns:
             raise InputError(f"--{role} names column '{column}', which is not in the file "
                              f"(columns: {', '.join(columns)})", file=reader.path)
+    from_content: set[str] = set()
     if reader.fixed_mapping is not None:
         base = reader.fixed_mapping
         chosen = {"user": base.user, "event": base.event, "time": base.time, "session": base.session,
                   "insert_id": base.insert_id}
     else:
-        chosen = _guess_roles(reader, columns, overrides)
+        chosen = _guess_roles(reader, columns, overrides, from_content)
     chosen.update({role: col for role, col in overrides.items() if col})
     missing = [role for role in ("user", "event", "time") if not chosen.get(role)]
     if missing:
@@ -125,18 +165,48 @@ def guess_mapping(reader: SourceReader, options: ImportOptions | None = None) ->
     time_format = options.time_format
     if reader.fixed_mapping is not None and not time_format:
         time_format = reader.fixed_mapping.time_format
-    return ColumnMapping(user=chosen["user"], event=chosen["event"], time=chosen["time"],
+    mapping = ColumnMapping(user=chosen["user"], event=chosen["event"], time=chosen["time"],
                          session=chosen.get("session"), insert_id=chosen.get("insert_id"),
                          properties_column=reader.fixed_mapping.properties_column
                          if reader.fixed_mapping is not None else None,
                          time_format=time_format, timezone=options.timezone,
                          date_order=options.date_order)
+    unconfirmed = {role: chosen[role] for role in ("user", "event", "time")
+                   if role in from_content and not overrides.get(role)}
+    if unconfirmed and not allow_content_only:
+        raise UnconfirmedMapping(mapping, unconfirmed, file=reader.path)
+    return mapping
 
 
-def _guess_roles(reader: SourceReader, columns: list[str], overrides: dict) -> dict[str, str | None]:
-    taken = {c for c in overrides.values() if c}
+class UnconfirmedMapping(InputError):
+    """No column name says which is the user, event or time: some were guessed from values alone.
+
+    A profile table (one row per customer with counts and a signup date) can look like events to a
+    content guess; importing it "successfully" would be worse than asking. ``mapping`` is the guess,
+    ``guessed`` the roles (role -> column) that need the user's word.
+    """
+
+    def __init__(self, mapping: ColumnMapping, guessed: dict[str, str], *, file: str | None = None):
+        self.mapping, self.guessed = mapping, dict(guessed)
+        listed = ", ".join(f"{role} = '{column}'" for role, column in guessed.items())
+        confirm = " ".join(f"--{role} {_quoted(getattr(mapping, role))}" for role in ("user", "event", "time"))
+        super().__init__(f"no column name says which column holds the {' / '.join(guessed)}; guessed from the "
+                         f"values alone: {listed}. If this is an event log and the guess is right, confirm with "
+                         f"{confirm} (or name other columns)", file=file)
+
+
+def _quoted(column: str) -> str:
+    return f"'{column}'" if any(ch in column for ch in " \"'$") else column
+
+
+def _guess_roles(reader: SourceReader, columns: list[str], overrides: dict,
+                 from_content: set[str]) -> dict[str, str | None]:
+    """Roles by name, then by content; the roles filled from content are added to ``from_content``."""
+    preview = reader.preview(200)
+    # Lists and objects are properties, whatever they are called ("events": [...]).
+    taken = {c for c in overrides.values() if c} | structured_columns(preview)
     chosen: dict[str, str | None] = {}
-    exact_time = False
+    exact_roles: set[str] = set()
     for role, names in (("user", USER_NAMES), ("time", TIME_NAMES), ("event", EVENT_NAMES),
                         ("session", SESSION_NAMES), ("insert_id", INSERT_ID_NAMES)):
         if overrides.get(role):
@@ -145,17 +215,23 @@ def _guess_roles(reader: SourceReader, columns: list[str], overrides: dict) -> d
         if column:
             chosen[role] = column
             taken.add(column)
-            exact_time = exact_time or (role == "time" and exact)
-    preview = reader.preview(200)
+            if exact:
+                exact_roles.add(role)
     # A column only partly named like a time ("update_date") must mostly hold times; an exact name
     # ("timestamp") is trusted, and its unreadable values are rejected row by row.
-    if (chosen.get("time") and not exact_time and len(preview)
+    if (chosen.get("time") and "time" not in exact_roles and len(preview)
             and not _parses_as_time(preview[chosen["time"]], share=0.5)):
         taken.discard(chosen.pop("time"))
+    # Likewise a column only partly named like an event that holds numbers is a count
+    # ("Events.App Launched.count" in a profile export), not event names.
+    if (chosen.get("event") and "event" not in exact_roles and len(preview)
+            and _mostly_numbers(preview[chosen["event"]])):
+        taken.discard(chosen.pop("event"))
     if len(preview) and not all(chosen.get(r) or overrides.get(r) for r in ("user", "event", "time")):
         for role, column in _by_content(preview, taken | set(chosen.values())).items():
             if not chosen.get(role) and not overrides.get(role):
                 chosen[role] = column
+                from_content.add(role)
     return chosen
 
 
@@ -172,6 +248,11 @@ def personal_data_columns(columns: list[str], preview: pd.DataFrame | None = Non
         if column in mapped and norm in EVENT_NAMES:
             continue
         by_name = bool(PERSONAL_NAME.search(norm)) and not norm.startswith(("event", "concept", "case:concept"))
+        container, _, leaf = norm.rpartition(".")
+        # A nested field is judged by its own name too (traits.name); a "name" inside event
+        # properties is usually a page or product name, so only traits-like containers count.
+        if container and PERSONAL_NAME.search(leaf) and (leaf != "name" or container.endswith(TRAIT_CONTAINERS)):
+            by_name = True
         by_value = False
         if preview is not None and column in preview:
             values = preview[column].dropna().astype(str).str.strip().head(200)
@@ -181,3 +262,13 @@ def personal_data_columns(columns: list[str], preview: pd.DataFrame | None = Non
         if by_name or by_value:
             flagged.append(column)
     return flagged
+
+
+def nested_field_hint(names: list[str], columns: list[str]) -> str:
+    """"; did you mean traits.email?" when a name given is the last part of nested fields.
+
+    >>> nested_field_hint(["email"], ["user", "traits.email", "context.traits.email"])
+    '; did you mean traits.email or context.traits.email?'
+    """
+    matches = [c for name in names for c in columns if str(c).endswith(f".{name}")]
+    return f"; did you mean {' or '.join(matches)}?" if matches else ""

@@ -42,10 +42,14 @@ def open_source(path: str, options: ImportOptions | None = None) -> SourceReader
         raise InputError(f"unknown format '{fmt}' (choose from {', '.join(FORMATS)})", file=path)
     if fmt == "auto":
         fmt = detect_format(path)
+    from journey_explorer.io import lifecycle
     if fmt == "csv":
-        return DelimitedReader(path)
+        return lifecycle.wrap(DelimitedReader(path), options)
+    if fmt == "snowplow":
+        from journey_explorer.io.snowplow import SnowplowReader
+        return SnowplowReader(path)
     from journey_explorer.io.structured import open_structured
-    return open_structured(path, fmt, options)
+    return lifecycle.wrap(open_structured(path, fmt, options), options)
 
 
 def detect_format(path: str) -> str:
@@ -59,6 +63,9 @@ def detect_format(path: str) -> str:
     if looks_binary(head):
         raise InputError("this is not a table: the file holds binary data "
                          f"({inner_name(path)!r} is not CSV, Excel, JSON, Parquet or XES)", file=path)
+    from journey_explorer.io.snowplow import looks_like_snowplow
+    if looks_like_snowplow(head):
+        return "snowplow"
     return "csv"
 
 

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from journey_explorer.domain import ColumnMapping, ImportOptions, InputError, Rejection
-from journey_explorer.io import vendors
-from journey_explorer.io.base import EVENT, INSERT_ID, PROPERTIES, SESSION, TIME, USER, VENDOR_MAPPING, SourceChunk
+from journey_explorer.io import ocel, vendors
+from journey_explorer.io.base import VENDOR_MAPPING, SourceChunk
 from journey_explorer.io.opening import GZIP_MAGIC, ZIP_MAGIC, inner_name, open_binary, zip_members
 from journey_explorer.io.xes import XesReader
 
@@ -40,15 +40,61 @@ def sniff_structured(path: str) -> str | None:
         return "amplitude" if _amplitude_zip(path) else None
     if name.endswith((".xes", ".xes.gz")):
         return "xes"
+    if name.endswith((".xmlocel", ".jsonocel")):
+        return "ocel"
     head = _head_text(path)
     stripped = head.lstrip("\ufeff \t\r\n")
     if stripped.startswith("<"):
+        if ocel.looks_like_ocel_xml(head):
+            return "ocel"
         return "xes" if "<log" in head[:2000] else None
     if stripped.startswith("[") or stripped.startswith("{"):
-        shape = "json" if stripped.startswith("[") else "jsonl"
-        records = _first_records(head, shape)
+        if ocel.looks_like_ocel(head):
+            return "ocel"
+        shape = json_shape(stripped)
+        records = _first_records(stripped, shape)
         return vendors.detect(records) or shape
     return None
+
+
+def json_shape(text: str) -> str:
+    r""""json" for one document (an array, or an object holding the records, pretty-printed or
+    not), "jsonl" for one object per line.
+
+    >>> json_shape('{\n  "events": [\n    {"a": 1}\n  ]\n}')
+    'json'
+    >>> json_shape('{"a": 1}\n{"a": 2}')
+    'jsonl'
+    """
+    text = text.lstrip("\ufeff \t\r\n")
+    if text.startswith("["):
+        return "json"
+    first, _, rest = text.partition("\n")
+    try:
+        value = json.loads(first)
+    except ValueError:
+        return "json"          # the first object spans lines: a pretty-printed document
+    if not rest.strip() and isinstance(value, dict) and _wraps_records(value):
+        return "json"          # a one-line document holding the records
+    return "jsonl"
+
+
+RECORD_KEYS = ("events", "data", "records", "results", "rows", "batch", "logs", "entries")
+
+
+def _wraps_records(value: dict) -> bool:
+    """An object that wraps its records under a conventional key ({"events": [...]}, Segment's
+    {"batch": [...]}), as opposed to one record that holds a list of objects (GA4's event_params)."""
+    return vendors.detect([value]) is None and any(
+        isinstance(value.get(key), list) and value[key] and all(isinstance(x, dict) for x in value[key])
+        for key in RECORD_KEYS)
+
+
+def record_list(value: dict) -> list | None:
+    """The records an object holds: its longest list of objects ({"events": [...]}), else None."""
+    lists = {k: v for k, v in value.items() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)}
+    named = [lists[k] for k in RECORD_KEYS if k in lists]
+    return named[0] if named else (max(lists.values(), key=len) if lists else None)
 
 
 def _is_xlsx(path: str) -> bool:
@@ -87,7 +133,17 @@ def _first_records(head: str, shape: str) -> list[dict]:
             if isinstance(value, dict):
                 records.append(value)
         return records
+    try:
+        whole = json.loads(head)          # a small document fits in the sample
+    except ValueError:
+        whole = None
+    if isinstance(whole, list):
+        return [r for r in whole[:SNIFF_RECORDS] if isinstance(r, dict)]
+    if isinstance(whole, dict):
+        return (record_list(whole) or [whole])[:SNIFF_RECORDS]
     decoder = json.JSONDecoder()
+    if "[" not in head:
+        return records
     position = head.index("[") + 1
     while len(records) < SNIFF_RECORDS:
         while position < len(head) and head[position] in " \t\r\n,":
@@ -112,10 +168,12 @@ def open_structured(path: str, fmt: str, options: ImportOptions):
         return ParquetReader(path)
     if fmt == "xes":
         return XesReader(path)
+    if fmt == "ocel":
+        return ocel.OcelReader(path, options.object_type)
     if fmt in ("json", "jsonl"):
         return JsonReader(path, fmt)
     if fmt in vendors.NORMALISERS:
-        return VendorReader(path, fmt)
+        return VendorReader(path, fmt, options)
     raise InputError(f"unknown format '{fmt}'", file=path)
 
 
@@ -144,14 +202,31 @@ def read_json_records(path: str, shape: str) -> tuple[list[dict], np.ndarray, li
         try:
             value = json.loads(text)
         except ValueError as exc:
+            if getattr(exc, "msg", "") == "Extra data" and json_shape(text) == "jsonl":
+                return _json_lines(text)          # --format json on a JSON Lines file
             line = getattr(exc, "lineno", None)
             raise InputError(f"not valid JSON ({getattr(exc, 'msg', exc)})", file=path, line=line) from None
-        if isinstance(value, dict):
-            value = next((v for v in value.values() if isinstance(v, list)), [value])
-        if not isinstance(value, list):
-            raise InputError("the JSON holds no list of records", file=path)
-        records = [r for r in value if isinstance(r, dict)]
-        return records, np.arange(1, len(records) + 1, dtype=np.int64), []
+        return _document_records(value, path)
+    records, lines, rejected = _json_lines(text)
+    if len(records) == 1 and not rejected and _wraps_records(records[0]):
+        return _document_records(records[0], path)      # a one-line {"events": [...]} document
+    return records, lines, rejected
+
+
+def _document_records(value, path: str) -> tuple[list[dict], np.ndarray, list[Rejection]]:
+    """Records of one JSON document: an array of objects, or an object holding one (else itself)."""
+    if isinstance(value, dict):
+        value = record_list(value) or [value]
+    if not isinstance(value, list):
+        raise InputError("the JSON holds no list of records", file=path)
+    numbered = [(i, r) for i, r in enumerate(value, start=1)]
+    rejected = [Rejection(i, "not a JSON object", json.dumps(r, default=str)[:2000])
+                for i, r in numbered if not isinstance(r, dict)]
+    kept = [(i, r) for i, r in numbered if isinstance(r, dict)]
+    return [r for _, r in kept], np.array([i for i, _ in kept], dtype=np.int64), rejected
+
+
+def _json_lines(text: str) -> tuple[list[dict], np.ndarray, list[Rejection]]:
     records, lines, rejected = [], [], []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -183,7 +258,8 @@ def _decoded(path: str) -> str:
 
 
 class JsonReader:
-    """Generic JSON / JSON Lines: nested objects flattened to "a.b" columns."""
+    """Generic JSON / JSON Lines: nested objects flattened to "a.b" columns, lists kept as JSON
+    text; values keep their JSON type (an integer stays an integer)."""
 
     fixed_mapping = None
 
@@ -193,7 +269,7 @@ class JsonReader:
         if not records:
             raise InputError("no JSON records found" + (f" ({len(self._rejected)} broken lines)"
                                                          if self._rejected else ""), file=path)
-        self._frame = pd.json_normalize(records, sep=".").astype(object)
+        self._frame = pd.DataFrame([vendors.flatten(r) for r in records], dtype=object)
 
     def columns(self) -> list[str]:
         return [str(c) for c in self._frame.columns]
@@ -214,23 +290,36 @@ class JsonReader:
 class VendorReader:
     """A vendor export: records normalised to canonical columns by ``vendors.NORMALISERS``."""
 
-    def __init__(self, path: str, fmt: str):
+    def __init__(self, path: str, fmt: str, options: ImportOptions | None = None):
+        options = options or ImportOptions()
         self.path, self.format = path, fmt
         records, lines, rejected = self._records(path, fmt)
-        normalised = vendors.NORMALISERS[fmt](records)
-        self._traits = normalised.traits
+        normalised = vendors.NORMALISERS[fmt](records, timezone=options.timezone)
+        del records                     # only the normalised rows are needed from here on
+        dropped = set(options.drop_columns)
+        self._trait_names = sorted({name for values in normalised.traits.values() for name in values})
+        self._traits = {user: {k: v for k, v in values.items() if k not in dropped}
+                        for user, values in normalised.traits.items()}
         self._rejected = rejected
-        frame = pd.DataFrame(normalised.rows, columns=[USER, EVENT, TIME, SESSION, INSERT_ID, PROPERTIES])
-        self._frame = frame.astype(object)
+        if not normalised.rows and normalised.not_events:
+            raise InputError(f"the file holds {normalised.not_events:,} {fmt} records that describe users "
+                             "(identify, alias, group) and no events", file=path)
+        self._frame = normalised.frame()
+        normalised.rows.clear()
         self._lines = lines[normalised.kept] if len(lines) else lines
+        self.records_not_events = normalised.not_events
+        self.notes = normalised.notes
         self.fixed_mapping = ColumnMapping(**{**VENDOR_MAPPING.__dict__, "time_format": normalised.time_format})
 
     @staticmethod
     def _records(path: str, fmt: str):
         if fmt == "amplitude" and _is_zip(path):
             return _amplitude_zip_records(path)
-        head = _head_text(path).lstrip("\ufeff \t\r\n")
-        return read_json_records(path, "json" if head.startswith("[") else "jsonl")
+        return read_json_records(path, json_shape(_head_text(path)))
+
+    def trait_columns(self) -> list[str]:
+        """Names of the user traits (``traits.email``), which ``--drop-columns`` may name too."""
+        return list(self._trait_names)
 
     def columns(self) -> list[str]:
         return list(self._frame.columns)
@@ -318,6 +407,15 @@ class ExcelReader:
         return {}
 
 
+def _plain_nested(value):
+    """pyarrow's Python form of a nested value, JSON-ready (maps arrive as lists of key/value pairs)."""
+    if isinstance(value, dict):
+        return {str(k): _plain_nested(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_nested(v) for v in value]
+    return value
+
+
 def _excel_value(value: Any) -> Any:
     """Datetimes become ISO text (naive: read in the import's timezone), the rest stays."""
     if hasattr(value, "isoformat"):
@@ -347,14 +445,25 @@ class ParquetReader:
 
     def preview(self, rows: int = 20) -> pd.DataFrame:
         batch = next(self._file.iter_batches(batch_size=rows), None)
-        return batch.to_pandas() if batch is not None else pd.DataFrame(columns=self.columns())
+        return self._frame(batch) if batch is not None else pd.DataFrame(columns=self.columns())
 
     def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
         line = 1
         for batch in self._file.iter_batches(batch_size=chunk_rows):
-            frame = batch.to_pandas()
+            frame = self._frame(batch)
             yield SourceChunk(frame, np.arange(line, line + len(frame), dtype=np.int64))
             line += len(frame)
+
+    @staticmethod
+    def _frame(batch) -> pd.DataFrame:
+        """The batch as pandas, with list/struct/map columns as JSON text (like JSON's lists)."""
+        import pyarrow.types as types
+        frame = batch.to_pandas()
+        for field in batch.schema:
+            if types.is_nested(field.type):
+                frame[field.name] = [None if v is None else json.dumps(_plain_nested(v), ensure_ascii=False, default=str)
+                                     for v in batch.column(field.name).to_pylist()]
+        return frame
 
     def user_traits(self) -> dict[str, dict]:
         return {}

@@ -1,26 +1,27 @@
 """XES, the process-mining XML standard: ``<trace>`` (a path) of ``<event>`` elements.
 
-Streamed with ``iterparse`` and cleared as we go. Trace ``concept:name`` is the user, event
+Parsed with ``iterparse`` (elements cleared as we go). Trace ``concept:name`` is the user, event
 ``concept:name`` the event, ``time:timestamp`` the time; other event attributes become properties and
 other trace attributes become user traits.
 """
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
+from functools import lru_cache
 from typing import Iterator
 
 import numpy as np
 import pandas as pd
 
 from journey_explorer.domain import InputError
-from journey_explorer.io.base import EVENT, INSERT_ID, PROPERTIES, SESSION, TIME, USER, VENDOR_MAPPING, SourceChunk
+from journey_explorer.io.base import EVENT, INSERT_ID, SESSION, TIME, USER, VENDOR_MAPPING, SourceChunk
 from journey_explorer.io.opening import open_binary
 
-COLUMNS = [USER, EVENT, TIME, SESSION, INSERT_ID, PROPERTIES]
+COLUMNS = [USER, EVENT, TIME, SESSION, INSERT_ID]
 TYPED = {"string", "date", "int", "float", "boolean", "id"}
 
 
+@lru_cache(maxsize=256)
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
@@ -48,11 +49,16 @@ def _attributes(element: ET.Element) -> dict:
 
 
 class XesReader:
+    """An XES log, read whole on first use (process logs are small next to event exports) so that
+    every event attribute is a column of its own, with its XES type (int, float, boolean)."""
+
     fixed_mapping = VENDOR_MAPPING
 
     def __init__(self, path: str):
         self.path, self.format = path, "xes"
         self._traits: dict[str, dict] = {}
+        self._frame: pd.DataFrame | None = None
+        self._lines: np.ndarray | None = None
         self._check_root()
 
     def _check_root(self) -> None:
@@ -66,23 +72,28 @@ class XesReader:
         except ET.ParseError as exc:
             raise InputError(f"not valid XML ({exc})", file=self.path, line=exc.position[0]) from None
 
+    def _read(self) -> pd.DataFrame:
+        if self._frame is None:
+            rows, lines = [], []
+            for row, line in self._trace_rows():
+                rows.append(row)
+                lines.append(line)
+            columns = list(dict.fromkeys(COLUMNS + [k for row in rows for k in row]))
+            self._frame = pd.DataFrame(rows, columns=columns, dtype=object)
+            self._lines = np.array(lines, dtype=np.int64)
+        return self._frame
+
     def columns(self) -> list[str]:
-        return list(COLUMNS)
+        return [str(c) for c in self._read().columns]
 
     def preview(self, rows: int = 20) -> pd.DataFrame:
-        for chunk in self.chunks(rows):
-            return chunk.frame.head(rows)
-        return pd.DataFrame(columns=COLUMNS)
+        return self._read().head(rows)
 
     def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
-        buffer, lines = [], []
-        for row, line in self._trace_rows():
-            buffer.append(row)
-            lines.append(line)
-            if len(buffer) >= chunk_rows:
-                yield SourceChunk(pd.DataFrame(buffer, columns=COLUMNS, dtype=object), np.array(lines))
-                buffer, lines = [], []
-        yield SourceChunk(pd.DataFrame(buffer, columns=COLUMNS, dtype=object), np.array(lines, dtype=np.int64))
+        frame = self._read()
+        for start in range(0, max(len(frame), 1), chunk_rows):
+            yield SourceChunk(frame.iloc[start:start + chunk_rows].reset_index(drop=True),
+                              self._lines[start:start + chunk_rows])
 
     def _trace_rows(self) -> Iterator[tuple[tuple, int]]:
         """Rows with their trace's name (a direct child of <trace>, written before its events)."""
@@ -101,10 +112,10 @@ class XesReader:
                     if tag == "event":
                         record += 1
                         attributes = _attributes(element)
-                        name = attributes.pop("concept:name", None)
-                        time = attributes.pop("time:timestamp", None)
-                        properties = json.dumps(attributes, ensure_ascii=False) if attributes else None
-                        yield (trace_name, name, time, None, None, properties), record
+                        row = {USER: trace_name, EVENT: attributes.pop("concept:name", None),
+                               TIME: attributes.pop("time:timestamp", None)}
+                        row.update({k if k not in COLUMNS else f"event:{k}": v for k, v in attributes.items()})
+                        yield row, record
                         element.clear()
                     elif parent == "trace" and tag in TYPED and element.get("key") == "concept:name":
                         trace_name = element.get("value")

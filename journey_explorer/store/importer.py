@@ -33,7 +33,7 @@ except ImportError:         # pragma: no cover - exercised by tests through _Dic
 from journey_explorer.domain import ColumnMapping, ImportOptions, ImportSummary, InputError, JourneyError, Rejection
 from journey_explorer.io import arrow_csv
 from journey_explorer.io.base import SourceChunk, SourceReader
-from journey_explorer.io.mapping import guess_mapping, personal_data_columns
+from journey_explorer.io.mapping import guess_mapping, nested_field_hint, personal_data_columns
 from journey_explorer.io.sources import open_source
 from journey_explorer.io.timestamps import (
     SAMPLE_SIZE,
@@ -416,10 +416,12 @@ def _new_state(project: Project, reader: SourceReader, mapping: ColumnMapping,
         key = project.get_setting("pseudonym_key") or secrets.token_hex(32)
         pseudonymize = Pseudonymizer(key)
     columns = reader.columns()
-    unknown = [c for c in options.drop_columns if c not in columns]
+    traits = getattr(reader, "trait_columns", list)()    # vendor user traits (traits.email) may be dropped too
+    unknown = [c for c in options.drop_columns if c not in columns and c not in traits]
     if unknown:
-        raise InputError(f"--drop-columns names {', '.join(unknown)}, not in the file "
-                         f"(columns: {', '.join(columns)})", file=reader.path)
+        raise InputError(f"--drop-columns names {', '.join(unknown)}, not in the file"
+                         f"{nested_field_hint(unknown, columns + traits)} (columns: {', '.join(columns + traits)})",
+                         file=reader.path)
     if mapping.mapped_columns & set(options.drop_columns):
         raise InputError("cannot drop a column that holds the user, event, time or session: "
                          + ", ".join(sorted(mapping.mapped_columns & set(options.drop_columns))),
@@ -1270,9 +1272,12 @@ def _changed_sessions(old: dict[str, np.ndarray], new_in_user: np.ndarray) -> li
 def _summary_before_write(reader: SourceReader, file_path: str, state: ImportState, plan: WritePlan,
                           options: ImportOptions) -> ImportSummary:
     reasons = Counter(_reason_kind(r.reason) for r in state.rejections)
-    flagged = personal_data_columns(reader.columns(), reader.preview(200), state.mapping.mapped_columns)
+    traits = getattr(reader, "trait_columns", list)()
+    flagged = personal_data_columns(reader.columns() + traits, reader.preview(200), state.mapping.mapped_columns)
+    skipped = getattr(reader, "records_not_events", 0)     # read, but not events (identify, start rows)
     return ImportSummary(
-        read=state.read, imported=plan.new_count, duplicates=plan.duplicates,
+        skipped=skipped, notes=list(getattr(reader, "notes", [])),
+        read=state.read + skipped, imported=plan.new_count, duplicates=plan.duplicates,
         rejected=len(state.rejections), reject_reasons=dict(reasons), file=file_path,
         format=reader.format, mapping={k: v for k, v in asdict(state.mapping).items() if v},
         personal_data_columns=[c for c in flagged if c not in options.drop_columns],

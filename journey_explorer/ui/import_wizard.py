@@ -24,15 +24,23 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from journey_explorer.domain import ImportCancelled, ImportOptions, JourneyError
-from journey_explorer.io.mapping import guess_mapping, personal_data_columns
-from journey_explorer.io.sources import open_source
+from journey_explorer.domain import LIFECYCLE_MODES, ImportCancelled, ImportOptions, JourneyError
+from journey_explorer.io.lifecycle import LifecycleReader, lifecycle_column
+from journey_explorer.io.mapping import UnconfirmedMapping, guess_mapping, personal_data_columns
+from journey_explorer.io.ocel import ocel_object_types
+from journey_explorer.io.sources import detect_format, open_source
 from journey_explorer.store.importer import import_file
 from journey_explorer.store.project import Project
 from journey_explorer.tasks import TaskRunner
 from journey_explorer.ui.widgets import Banner, make_table
 
 NOT_SET = "(none)"
+LIFECYCLE_LABELS = {
+    "auto": "Automatic (completed events only when starts and completes exist)",
+    "complete": "Completed events only (duration_s from their start)",
+    "split": "Name them 'activity (start)' / 'activity (complete)'",
+    "all": "Keep every row as it is",
+}
 GUI_CHUNK_ROWS = 100_000     # smaller chunks: the import worker never holds the GIL long enough to stall the window
 
 
@@ -50,6 +58,8 @@ class SourcePage(QWizardPage):
         self.banner = Banner()
         self.preview, self.preview_model = make_table()
         self.roles = {role: QComboBox() for role in ("user", "event", "time", "session")}
+        for box in self.roles.values():
+            box.currentTextChanged.connect(lambda _: self.completeChanged.emit())
         self.time_format = QLineEdit()
         self.time_format.setPlaceholderText("detect (or e.g. %d/%m/%Y %H:%M, epoch_ms)")
         self.timezone = QLineEdit("UTC")
@@ -60,6 +70,16 @@ class SourcePage(QWizardPage):
         self.personal.setWordWrap(True)
         self.drop = QLineEdit()
         self.drop.setPlaceholderText("columns not to import, comma-separated")
+        # A mapping guessed from values alone is a question, not an answer.
+        self.confirm = QCheckBox("These columns are right: import the file as events")
+        self.confirm.toggled.connect(lambda _: self.completeChanged.emit())
+        self.confirm.hide()
+        self.lifecycle = QComboBox()
+        for mode in LIFECYCLE_MODES:
+            self.lifecycle.addItem(LIFECYCLE_LABELS[mode], mode)
+        self.lifecycle.currentIndexChanged.connect(lambda _: self._reload())
+        self.object_type = QComboBox()
+        self.object_type.currentIndexChanged.connect(lambda _: self._object_type_chosen())
         file_row = QHBoxLayout()
         file_row.addWidget(self.path, 1)
         file_row.addWidget(browse)
@@ -70,9 +90,12 @@ class SourcePage(QWizardPage):
         form.addRow("Timezone of naive times", self.timezone)
         form.addRow("Day/month order", self.date_order)
         form.addRow("Leave out columns", self.drop)
+        form.addRow("Lifecycle transitions", self.lifecycle)
+        form.addRow("Object type (OCEL)", self.object_type)
         layout = QVBoxLayout(self)
         layout.addLayout(file_row)
         layout.addWidget(self.banner)
+        layout.addWidget(self.confirm)
         layout.addWidget(self.preview, 1)
         layout.addLayout(form)
         layout.addWidget(self.personal)
@@ -80,15 +103,18 @@ class SourcePage(QWizardPage):
 
     def browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import events", "", "Event files (*.csv *.tsv *.txt *.gz *.zip "
-                                              "*.xlsx *.json *.jsonl *.parquet *.xes);;All files (*)")
+                                              "*.xlsx *.json *.jsonl *.jsonocel *.parquet *.xes);;All files (*)")
         if path:
             self.load(path)
 
     def load(self, path: str) -> None:
         self.path.setText(path)
         self.banner.hide()
+        self.confirm.hide()
+        self.confirm.setChecked(False)
         try:
-            reader = open_source(path)
+            self._offer_object_types(path)
+            reader = open_source(path, self._reading_options())
             preview = reader.preview(20)
         except JourneyError as exc:
             self.banner.show_error(str(exc))
@@ -97,13 +123,10 @@ class SourcePage(QWizardPage):
             self.completeChanged.emit()
             return
         self.reader = reader
-        try:
-            mapping = guess_mapping(reader) if reader.fixed_mapping is None else reader.fixed_mapping
-        except JourneyError as exc:          # not fatal: the user picks the columns below
-            mapping = None
-            self.banner.show_info(f"{exc}. Choose the columns below.")
+        mapping = self._guess(reader)
         self.preview_model.set_frame(preview.astype(str))
         columns = reader.columns()
+        self.lifecycle.setEnabled(isinstance(reader, LifecycleReader) or lifecycle_column(columns) is not None)
         for role, box in self.roles.items():
             box.blockSignals(True)
             box.clear()
@@ -111,15 +134,58 @@ class SourcePage(QWizardPage):
             chosen = getattr(mapping, role, None) if mapping else None
             box.setCurrentText(chosen if chosen else NOT_SET)
             box.blockSignals(False)
-            box.currentTextChanged.connect(self.completeChanged.emit)
         mapped = mapping.mapped_columns if mapping else set()
-        flagged = personal_data_columns(columns, preview, mapped)
+        flagged = personal_data_columns(columns + getattr(reader, "trait_columns", list)(), preview, mapped)
         self.personal.setText("Columns that look like personal data: " + ", ".join(flagged) +
                               ". Consider leaving them out or pseudonymising." if flagged else "")
         self.completeChanged.emit()
 
+    def _guess(self, reader):
+        """The guessed mapping; a guess from values alone is shown as a question to confirm."""
+        try:
+            return guess_mapping(reader) if reader.fixed_mapping is None else reader.fixed_mapping
+        except UnconfirmedMapping as exc:
+            guessed = ", ".join(f"{role}: {column}" for role, column in exc.guessed.items())
+            self.banner.show_info("Is this an event log? No column name says which column holds the "
+                                  f"{' / '.join(exc.guessed)}; guessed from the values alone ({guessed}). "
+                                  "Check the columns below, then confirm.")
+            self.confirm.show()
+            return exc.mapping
+        except JourneyError as exc:          # not fatal: the user picks the columns below
+            self.banner.show_info(f"{exc}. Choose the columns below.")
+            return None
+
+    def _offer_object_types(self, path: str) -> None:
+        """For an OCEL log, fill the object-type choice (most objects first) once per file."""
+        is_ocel = bool(path) and Path(path).is_file() and detect_format(path) == "ocel"
+        self.object_type.setEnabled(is_ocel)
+        if not is_ocel or self.object_type.property("path") == path:
+            return
+        self.object_type.blockSignals(True)
+        self.object_type.clear()
+        for name, count in ocel_object_types(path):
+            self.object_type.addItem(f"{name} ({count:,} objects)", name)
+        self.object_type.setProperty("path", path)
+        self.object_type.blockSignals(False)
+
+    def _object_type_chosen(self) -> None:
+        if self.object_type.isEnabled():
+            self._reload()
+
+    def _reload(self) -> None:
+        """Read the file again with the new reading options (nothing to do before a file is chosen)."""
+        if self.path.text().strip():
+            self.load(self.path.text())
+
+    def _reading_options(self) -> ImportOptions:
+        """How to read the file (before columns are chosen): lifecycle mode and OCEL object type."""
+        return ImportOptions(lifecycle=self.lifecycle.currentData() or "auto",
+                             object_type=self.object_type.currentData() if self.object_type.isEnabled() else None)
+
     def isComplete(self) -> bool:  # noqa: N802 - Qt API
         if getattr(self, "reader", None) is None:
+            return False
+        if not self.confirm.isHidden() and not self.confirm.isChecked():
             return False
         return all(self.roles[r].currentText() != NOT_SET for r in ("user", "event", "time"))
 
@@ -135,7 +201,8 @@ class SourcePage(QWizardPage):
             date_order=None if self.date_order.currentText() == "detect" else self.date_order.currentText(),
             pseudonymize=self.pseudonymize.isChecked(),
             drop_columns=tuple(c.strip() for c in self.drop.text().split(",") if c.strip()),
-            chunk_rows=GUI_CHUNK_ROWS)
+            chunk_rows=GUI_CHUNK_ROWS, lifecycle=self._reading_options().lifecycle,
+            object_type=self._reading_options().object_type)
 
 
 class ProgressPage(QWizardPage):

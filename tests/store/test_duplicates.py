@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from journey_explorer.domain import ImportOptions
 from journey_explorer.io import arrow_csv
 from journey_explorer.store.importer import duplicate_pairs, import_file, sort_order
 from journey_explorer.store.project import Project
@@ -39,7 +40,8 @@ def test_start_and_complete_at_the_same_time_are_both_kept(tmp_path):
             "c1,review,2024-01-01T10:00:00Z,start\n"
             "c1,review,2024-01-01T10:00:00Z,complete\n"
             "c1,decide,2024-01-01T11:00:00Z,complete\n")
-    summary = import_file(tmp_path / "p.journey", write(tmp_path, "a.csv", text))
+    # lifecycle "all": keep both transitions as rows (the default keeps completed work only)
+    summary = import_file(tmp_path / "p.journey", write(tmp_path, "a.csv", text), ImportOptions(lifecycle="all"))
     assert (summary.read, summary.imported, summary.duplicates) == (3, 3, 0)
     with Project.open(tmp_path / "p.journey") as p:
         log = p.load_event_log()

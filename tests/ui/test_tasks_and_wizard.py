@@ -70,3 +70,59 @@ def test_wizard_imports_a_csv(qtbot, tmp_path):
     with Project.open(project) as p:
         assert p.info().events == 3
     wizard.close()
+
+
+def test_wizard_asks_before_importing_a_mapping_guessed_from_values(qtbot, tmp_path):
+    rows = "\n".join(f"id{i},{['google', 'mail', 'ads'][i % 3]},{i % 4},2024-01-{1 + i % 28:02d} 10:00,"
+                     f"{['Pune', 'Delhi', 'Goa', 'Agra', 'Surat'][i % 5]}" for i in range(30))
+    source = tmp_path / "profiles.csv"
+    source.write_text("Identity,utm_source,Total Sessions,Profile Created,City\n" + rows + "\n")
+    project = tmp_path / "p.journey"
+    Project.create(project).close()
+    wizard = ImportWizard(project, str(source))
+    qtbot.addWidget(wizard)
+    page = wizard.source_page
+    assert not page.confirm.isHidden() and not page.isComplete()
+    assert "guessed from the values alone" in page.banner.text()
+    page.confirm.setChecked(True)
+    assert page.isComplete()
+    options = page.options()
+    assert (options.time, options.user) == ("Profile Created", page.roles["user"].currentText())
+    wizard.close()
+
+
+def test_wizard_offers_object_types_and_lifecycle_modes(qtbot, tmp_path):
+    ocel = {"objectTypes": [{"name": "order"}, {"name": "item"}], "eventTypes": [{"name": "place"}],
+            "objects": [{"id": "o1", "type": "order"}, {"id": "i1", "type": "item"}, {"id": "i2", "type": "item"}],
+            "events": [{"id": "e1", "type": "place", "time": "2024-01-05T10:00:00Z",
+                        "relationships": [{"objectId": "o1"}, {"objectId": "i1"}, {"objectId": "i2"}]}]}
+    source = tmp_path / "log.jsonocel"
+    source.write_text(json.dumps(ocel))
+    project = tmp_path / "p.journey"
+    Project.create(project).close()
+    wizard = ImportWizard(project, str(source))
+    qtbot.addWidget(wizard)
+    page = wizard.source_page
+    assert page.object_type.isEnabled() and page.object_type.currentData() == "item"
+    assert page.isComplete() and len(page.reader.preview(10)) == 2
+    page.object_type.setCurrentIndex(page.object_type.findData("order"))
+    assert len(page.reader.preview(10)) == 1 and page.options().object_type == "order"
+    assert not page.lifecycle.isEnabled()
+    wizard.close()
+
+
+def test_wizard_lifecycle_choice_changes_the_rows(qtbot, tmp_path):
+    source = tmp_path / "log.csv"
+    source.write_text("case:concept:name,concept:name,lifecycle:transition,time:timestamp\n"
+                      "c1,A,start,2024-01-05T10:00:00Z\nc1,A,complete,2024-01-05T10:01:00Z\n"
+                      "c1,B,complete,2024-01-05T10:02:00Z\n")
+    project = tmp_path / "p.journey"
+    Project.create(project).close()
+    wizard = ImportWizard(project, str(source))
+    qtbot.addWidget(wizard)
+    page = wizard.source_page
+    assert page.lifecycle.isEnabled() and len(page.reader.preview(10)) == 2       # completed rows only
+    page.lifecycle.setCurrentIndex(page.lifecycle.findData("split"))
+    assert list(page.reader.preview(10)["concept:name"]) == ["A (start)", "A (complete)", "B (complete)"]
+    assert page.options().lifecycle == "split"
+    wizard.close()
