@@ -1,0 +1,143 @@
+"""Find the one window in a series of counts where the rate differs most from the rest, and test it.
+
+Every series the "what changed" analysis looks at is a proportion per period: ``x`` successes out
+of ``n`` trials (conversions out of paths at a step, an event out of all events, paths doing an
+event out of active paths). Event *rates* are Poisson counts; compared given the total number of
+events in each period they are binomial, so one test covers all kinds.
+
+For a series of T periods, every window [s, e) of consecutive periods (with at least
+``min_start`` periods before it, so there is a baseline) is scored by a likelihood-ratio
+statistic: one rate inside the window and one outside, against one rate for the whole series.
+A window that reaches the end of the series is a step change that has not recovered.
+
+Real series vary more from period to period than binomial noise (campaigns, weekdays, a few heavy
+users), so the statistic is divided by the series' own dispersion (Pearson chi-square per degree
+of freedom under the two-rate model, at least 1) and compared with an F(1, T - 2) distribution
+(quasi-likelihood). The best window's p-value is multiplied by the number of windows scanned
+(Bonferroni); the analysis then controls the false discovery rate across all series
+(Benjamini-Hochberg, ``scipy.stats.false_discovery_control``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special, stats
+
+CHUNK = 256        # series scanned at once (bounds memory: CHUNK x windows floats per array)
+
+
+@dataclass(frozen=True)
+class Support:
+    """What a window needs before it can be a finding (no change from a handful of paths)."""
+
+    min_periods: int = 6             # periods with data in the series: no trend from two weeks
+    min_start: int = 2               # periods before the window: the baseline
+    min_trials: int = 30             # trials inside the window, and in the baseline before it
+    min_impact: float = 10.0         # |x inside - n inside x before rate|, in the series' units
+    min_odds_ratio: float = 1.5      # inside vs before, either direction
+
+
+@dataclass
+class ScanResult:
+    """Per series: the best window [start, end) (-1 where none qualifies) and its statistics."""
+
+    start: np.ndarray
+    end: np.ndarray
+    statistic: np.ndarray     # likelihood-ratio statistic divided by the dispersion
+    dispersion: np.ndarray
+    p_value: np.ndarray       # Bonferroni over the windows scanned; 1 where no window qualifies
+    windows: int              # how many windows each series was scanned over
+    tested: np.ndarray        # bool: the series had enough periods to be tested at all
+
+
+def windows(periods: int, min_start: int) -> tuple[np.ndarray, np.ndarray]:
+    """All windows [s, e) with min_start <= s < e <= periods.
+
+    >>> s, e = windows(4, 2)
+    >>> list(zip(s.tolist(), e.tolist()))
+    [(2, 3), (2, 4), (3, 4)]
+    """
+    s, e = np.triu_indices(periods + 1, k=1)
+    keep = s >= min_start
+    return s[keep].astype(np.int64), e[keep].astype(np.int64)
+
+
+def log_likelihood(x: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Binomial log-likelihood at the maximum (p = x / n), without the constant; 0 where n = 0.
+
+    >>> float(log_likelihood(np.array([5.0]), np.array([10.0]))[0]).__round__(4)
+    -6.9315
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(n > 0, x / np.where(n > 0, n, 1), 0.0)
+    return special.xlogy(x, p) + special.xlogy(n - x, 1 - p)
+
+
+def pearson(x: np.ndarray, n: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Pearson chi-square of periods around their pooled rate, from sums: x = sum x_t, n = sum n_t,
+    q = sum x_t^2 / n_t. (sum (x_t - n_t p)^2 / (n_t p (1 - p)) = (q - x^2 / n) / (p (1 - p)).)
+
+    >>> float(pearson(np.array([10.0]), np.array([40.0]), np.array([2 ** 2 / 20 + 8 ** 2 / 20]))[0])
+    3.2
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = x / n
+        value = (q - x * x / n) / (p * (1 - p))
+    return np.where((n > 0) & (p > 0) & (p < 1), np.maximum(value, 0.0), 0.0)
+
+
+def scan(x: np.ndarray, n: np.ndarray, support: Support, impact_scale: np.ndarray | None = None) -> ScanResult:
+    """Scan every series (rows of ``x`` and ``n``, shape (series, periods)) for its best window.
+
+    ``impact_scale`` divides a series' impact (e.g. events per path, to count an event-rate change
+    in paths); 1 by default.
+    """
+    series, periods = x.shape
+    starts, ends = windows(periods, support.min_start)
+    scale = np.ones(series) if impact_scale is None else impact_scale
+    out = ScanResult(start=np.full(series, -1), end=np.full(series, -1), statistic=np.zeros(series),
+                     dispersion=np.ones(series), p_value=np.ones(series), windows=len(starts),
+                     tested=np.zeros(series, dtype=bool))
+    if not len(starts):
+        return out
+    for first in range(0, series, CHUNK):
+        rows = slice(first, first + CHUNK)
+        _scan_chunk(x[rows].astype(float), n[rows].astype(float), starts, ends, support, scale[rows], out, first)
+    return out
+
+
+def _scan_chunk(x, n, starts, ends, support: Support, scale, out: ScanResult, offset: int) -> None:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.where(n > 0, x * x / np.where(n > 0, n, 1), 0.0)
+    zero = np.zeros((len(x), 1))
+    cx, cn, cq = (np.concatenate([zero, np.cumsum(a, axis=1)], axis=1) for a in (x, n, q))
+    total_x, total_n, total_q = cx[:, -1:], cn[:, -1:], cq[:, -1:]
+    xw, nw, qw = (c[:, ends] - c[:, starts] for c in (cx, cn, cq))         # inside the window
+    xo, no, qo = total_x - xw, total_n - nw, total_q - qw                  # outside it
+    xb, nb = cx[:, starts], cn[:, starts]                                  # the baseline before it
+    g = 2 * (log_likelihood(xw, nw) + log_likelihood(xo, no) - log_likelihood(total_x, total_n))
+    observed = (n > 0).sum(axis=1)
+    df = np.maximum(observed - 2, 1)[:, None]
+    dispersion = np.maximum(1.0, (pearson(xw, nw, qw) + pearson(xo, no, qo)) / df)
+    statistic = np.maximum(g, 0) / dispersion
+    with np.errstate(divide="ignore", invalid="ignore"):
+        before_rate = xb / nb
+        impact = np.abs(xw - nw * before_rate) / scale[:, None]
+        log_odds = np.abs(np.log((xw + 0.5) / (nw - xw + 0.5)) - np.log((xb + 0.5) / (nb - xb + 0.5)))
+    eligible = ((nw >= support.min_trials) & (nb >= support.min_trials) & (impact >= support.min_impact)
+                & (log_odds >= np.log(support.min_odds_ratio)))
+    tested = observed >= support.min_periods
+    eligible &= tested[:, None]
+    score = np.where(eligible, statistic, -1.0)
+    best = score.argmax(axis=1)
+    rows = np.arange(len(x))
+    found = score[rows, best] >= 0
+    index = offset + rows
+    out.tested[index] = tested
+    out.start[index] = np.where(found, starts[best], -1)
+    out.end[index] = np.where(found, ends[best], -1)
+    out.statistic[index] = np.where(found, statistic[rows, best], 0.0)
+    out.dispersion[index] = np.where(found, dispersion[rows, best], 1.0)
+    p = stats.f.sf(statistic[rows, best], 1, df[:, 0]) * len(starts)
+    out.p_value[index] = np.where(found, np.minimum(p, 1.0), 1.0)

@@ -1,0 +1,189 @@
+"""Series per period for the "what changed" analysis: event rates, shares of active paths,
+transitions P(next = B | A) and funnel-step conversions, each as counts ``x`` out of ``n``.
+
+Periods are weeks starting on Monday (UTC), or days when the data covers less than eight weeks. A
+first or last period that the data covers for less than half is left out: a few hours of a week
+are not a week.
+
+Conversions need time to happen: a path that reached payment an hour before the data ends has not
+had the chance to pay. So transitions and funnel steps leave out the events, near the end of the
+data, that are closer to the end than 95 % of conversions take ("censored").
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from journey_explorer.analysis.arrays import distinct_count, group_quantiles
+from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.domain import JourneyError
+
+DAY_MS = 86_400_000
+WEEK_MS = 7 * DAY_MS
+MONDAY_OFFSET_MS = 3 * DAY_MS        # 1970-01-01 was a Thursday
+DAILY_BELOW_DAYS = 56                # less data than this: daily periods
+MIN_COVERAGE = 0.5                   # an edge period needs this share of its time covered by data
+SETTLE_QUANTILE = 0.95               # conversions this quick count; later events are censored
+END = "(path ended)"
+
+KINDS = ("funnel", "transition", "share", "rate")
+
+
+@dataclass(frozen=True)
+class Periods:
+    """Consecutive periods [edges[i], edges[i + 1]) in UTC milliseconds."""
+
+    unit: str                 # "week" or "day"
+    edges: np.ndarray         # int64, len = periods + 1
+
+    @property
+    def count(self) -> int:
+        return len(self.edges) - 1
+
+    def index(self, ts: np.ndarray) -> np.ndarray:
+        """The period of each time; -1 outside all periods."""
+        width = self.edges[1] - self.edges[0]
+        position = (ts - self.edges[0]) // width
+        return np.where((ts >= self.edges[0]) & (ts < self.edges[-1]), position, -1).astype(np.int64)
+
+    def dates(self) -> list[str]:
+        """ISO date of each period's first day."""
+        return [pd.Timestamp(int(ms), unit="ms").date().isoformat() for ms in self.edges[:-1]]
+
+
+def choose_periods(ts_min: int, ts_max: int, unit: str = "auto") -> Periods:
+    """Weeks (or days) covering [ts_min, ts_max], edge periods dropped when mostly empty.
+
+    >>> monday = 1704067200000      # 2024-01-01
+    >>> p = choose_periods(monday + 5 * DAY_MS, monday + 70 * DAY_MS)
+    >>> p.unit, p.dates()[0], p.count
+    ('week', '2024-01-08', 9)
+    """
+    if unit == "auto":
+        unit = "day" if ts_max - ts_min < DAILY_BELOW_DAYS * DAY_MS else "week"
+    if unit not in ("week", "day"):
+        raise JourneyError(f"--period must be week, day or auto, not '{unit}'")
+    width = WEEK_MS if unit == "week" else DAY_MS
+    offset = MONDAY_OFFSET_MS if unit == "week" else 0
+    first = (ts_min + offset) // width * width - offset
+    last = (ts_max + offset) // width * width - offset          # start of the period holding ts_max
+    edges = np.arange(first, last + 2 * width, width, dtype=np.int64)
+    if len(edges) > 2 and (edges[1] - ts_min) / width < MIN_COVERAGE:
+        edges = edges[1:]
+    if len(edges) > 2 and (ts_max + 1 - edges[-2]) / width < MIN_COVERAGE:
+        edges = edges[:-1]
+    return Periods(unit, edges)
+
+
+@dataclass
+class SeriesSet:
+    """Rows are series; ``x`` out of ``n`` per period."""
+
+    kind: list[str] = field(default_factory=list)          # one of KINDS
+    source: list[str] = field(default_factory=list)        # the event (A for transitions and steps)
+    target: list[str | None] = field(default_factory=list)  # B for transitions and funnel steps
+    x: list[np.ndarray] = field(default_factory=list)
+    n: list[np.ndarray] = field(default_factory=list)
+    impact_scale: list[float] = field(default_factory=list)  # divides an impact to count it in paths
+
+    def add(self, kind, source, target, x, n, scale=1.0) -> None:
+        self.kind.append(kind)
+        self.source.append(source)
+        self.target.append(target)
+        self.x.append(np.asarray(x, dtype=np.int64))
+        self.n.append(np.asarray(n, dtype=np.int64))
+        self.impact_scale.append(float(scale))
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+    def label(self, i: int) -> str:
+        return self.source[i] if self.target[i] is None else f"{self.source[i]} → {self.target[i]}"
+
+    def matrices(self, periods: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not len(self):
+            empty = np.zeros((0, periods), dtype=np.int64)
+            return empty, empty, np.ones(0)
+        return np.vstack(self.x), np.vstack(self.n), np.array(self.impact_scale)
+
+
+def event_series(log: EventLog, period: np.ndarray, periods: int, out: SeriesSet) -> None:
+    """Per event type: its rate among all events ("rate"), and the share of active paths doing it
+    ("share"). ``period`` is each event's period (-1: outside)."""
+    size = len(log.event_names)
+    inside = period >= 0
+    event, path, when = log.event[inside], log.user[inside], period[inside]
+    key = when * size + event
+    counts = np.bincount(key, minlength=periods * size).reshape(periods, size)
+    total = counts.sum(axis=1)
+    doing = distinct_count(key, path, periods * size).reshape(periods, size)      # paths doing e
+    active = distinct_count(when, path, periods)                                  # paths active at all
+    for code, name in enumerate(log.event_names):
+        if not counts[:, code].any():
+            continue
+        per_path = counts[:, code].sum() / max(doing[:, code].sum(), 1)           # events per path doing it
+        out.add("rate", name, None, counts[:, code], total, scale=per_path)
+        out.add("share", name, None, doing[:, code], active)
+
+
+def transition_series(log: EventLog, period: np.ndarray, periods: int, out: SeriesSet, *,
+                      with_end: bool, min_count: int, limit: int) -> None:
+    """P(next = B | A) per period of A's time: of the A events, how many are directly followed by B
+    in the same path (with ``with_end``, also "the path ended after A"). The ``limit`` most frequent
+    transitions seen at least ``min_count`` times are kept."""
+    if len(log) < 2:
+        return
+    size = len(log.event_names)
+    same = log.user[1:] == log.user[:-1]
+    source = log.event[:-1]
+    target = np.where(same, log.event[1:], size)                   # size stands for "path ended"
+    gap = (log.ts[1:] - log.ts[:-1]).astype(float)
+    settle = group_quantiles(source[same], gap[same], size, (SETTLE_QUANTILE,))[0]
+    settle = np.nan_to_num(settle, nan=0.0)
+    when = period[:-1]
+    keep = (when >= 0) & (log.ts[:-1] <= log.ts.max() - settle[source])
+    last = len(log) - 1                                             # the very last event ends its path
+    if period[last] >= 0 and log.ts[last] <= log.ts.max() - settle[log.event[last]]:
+        source = np.append(source, log.event[last])
+        target = np.append(target, size)
+        when = np.append(when, period[last])
+        keep = np.append(keep, True)
+    source, target, when = source[keep], target[keep], when[keep]
+    trials = np.bincount(when * size + source, minlength=periods * size).reshape(periods, size)
+    pair = source.astype(np.int64) * (size + 1) + target
+    pairs, pair_index, totals = np.unique(pair, return_inverse=True, return_counts=True)
+    chosen = np.flatnonzero((totals >= min_count) & (with_end | (pairs % (size + 1) != size)))
+    chosen = chosen[np.argsort(-totals[chosen], kind="stable")][:limit]
+    position = np.full(len(pairs), -1)
+    position[chosen] = np.arange(len(chosen))
+    mine = position[pair_index] >= 0
+    counts = np.bincount(position[pair_index][mine] * periods + when[mine],
+                         minlength=len(chosen) * periods).reshape(len(chosen), periods)
+    for row, index in enumerate(chosen):
+        a, b = divmod(int(pairs[index]), size + 1)
+        out.add("transition", log.event_names[a], END if b == size else log.event_names[b], counts[row],
+                trials[:, a])
+
+
+def funnel_series(log: EventLog, period_of, periods: int, steps: list[str], out: SeriesSet) -> None:
+    """Per funnel step (sequential, as the funnel view counts it): of the paths reaching step k in a
+    period, how many went on to step k + 1."""
+    from journey_explorer.analysis.funnel import _positions_sequential  # the funnel view's own rule
+    if len(steps) < 2 or not len(log):
+        return
+    codes = [log.event_code(s) for s in steps]
+    position = _positions_sequential(log, codes, [], False, None)
+    horizon = log.ts.max()
+    for k in range(len(steps) - 1):
+        reached = position[:, k] >= 0
+        at = log.ts[position[reached, k]]
+        converted = position[reached, k + 1] >= 0
+        took = log.ts[position[reached, k + 1][converted]] - at[converted]
+        settle = np.quantile(took, SETTLE_QUANTILE) if len(took) else 0.0
+        when = period_of(at)
+        keep = (when >= 0) & (at <= horizon - settle)
+        n = np.bincount(when[keep], minlength=periods)
+        x = np.bincount(when[keep & converted], minlength=periods)
+        out.add("funnel", steps[k], steps[k + 1], x, n)
