@@ -36,6 +36,7 @@ class Support:
     min_trials: int = 30             # trials inside the window, and in the baseline before it
     min_impact: float = 10.0         # |x inside - n inside x before rate|, in the series' units
     min_odds_ratio: float = 1.5      # inside vs before, either direction
+    edge_periods: int = 2            # a step, not a drift: the odds ratio holds across the start too
 
 
 @dataclass
@@ -124,9 +125,11 @@ def _scan_chunk(x, n, starts, ends, support: Support, scale, out: ScanResult, of
     with np.errstate(divide="ignore", invalid="ignore"):
         before_rate = xb / nb
         impact = np.abs(xw - nw * before_rate) / scale[:, None]
-        log_odds = np.abs(np.log((xw + 0.5) / (nw - xw + 0.5)) - np.log((xb + 0.5) / (nb - xb + 0.5)))
+        log_odds = _log_odds_ratio(xw, nw, xb, nb)
+        edge = _edge_log_odds(cx, cn, starts, ends, support.edge_periods)
+    threshold = np.log(support.min_odds_ratio)
     eligible = ((nw >= support.min_trials) & (nb >= support.min_trials) & (impact >= support.min_impact)
-                & (log_odds >= np.log(support.min_odds_ratio)))
+                & (np.abs(log_odds) >= threshold) & (np.abs(edge) >= threshold) & (np.sign(edge) == np.sign(log_odds)))
     tested = observed >= support.min_periods
     eligible &= tested[:, None]
     score = np.where(eligible, statistic, -1.0)
@@ -141,3 +144,18 @@ def _scan_chunk(x, n, starts, ends, support: Support, scale, out: ScanResult, of
     out.dispersion[index] = np.where(found, dispersion[rows, best], 1.0)
     p = stats.f.sf(statistic[rows, best], 1, df[:, 0]) * len(starts)
     out.p_value[index] = np.where(found, np.minimum(p, 1.0), 1.0)
+
+
+def _log_odds_ratio(x1, n1, x0, n0):
+    """log of (x1 / (n1 - x1)) / (x0 / (n0 - x0)), each cell + 0.5 so that zeros stay finite."""
+    return np.log((x1 + 0.5) / (n1 - x1 + 0.5)) - np.log((x0 + 0.5) / (n0 - x0 + 0.5))
+
+
+def _edge_log_odds(cx, cn, starts, ends, periods: int):
+    """The change across the window's start: its first ``periods`` against the ``periods`` just before.
+    A drift (a share creeping from 21 % to 40 % over ten weeks) passes the whole-window test but
+    not this one; an outage or a release does."""
+    before = np.maximum(starts - periods, 0)
+    inside = np.minimum(starts + periods, ends)
+    return _log_odds_ratio(cx[:, inside] - cx[:, starts], cn[:, inside] - cn[:, starts],
+                           cx[:, starts] - cx[:, before], cn[:, starts] - cn[:, before])

@@ -28,10 +28,11 @@ from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
 
 FDR = 0.05
-SAME_STORY_OVERLAP = 0.5           # windows overlapping this much (intersection / union) tell one story
+SAME_STORY_PERIODS = 1             # windows starting and ending this close (in periods) tell one story
 MAX_TRANSITIONS = 400              # most frequent transitions scanned
 TIER = {"funnel": 0, "transition": 1, "share": 2, "rate": 2}
 MENTIONED_PER_STORY = 3            # changes named in a story's sentence
+UNCONNECTED = 99                   # hops from a story's lead for a change sharing no event with it
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,8 @@ def _change_table(series: SeriesSet, scanned, q_value, rows, periods: Periods, s
     for i in rows:
         kind, s, e = series.kind[i], int(scanned.start[i]), int(scanned.end[i])
         x, n = series.x[i], series.n[i]
+        if not n[e:].any():                 # nothing to measure after the window: it never ended
+            e = periods.count
         before_rate = x[:s].sum() / n[:s].sum()
         expected = n[s:e].sum() * before_rate
         impact = float(x[s:e].sum() - expected)
@@ -191,9 +194,29 @@ def _change_table(series: SeriesSet, scanned, q_value, rows, periods: Periods, s
     table["size"] = table["impact_paths"].abs()
     table = table.sort_values(["tier", "size"], ascending=[True, False], kind="stable").reset_index(drop=True)
     table["story"] = _story_numbers(table)
-    table = table.sort_values(["story"], kind="stable").reset_index(drop=True)
+    table["hops"] = _hops_from_lead(table)
+    table = table.sort_values(["story", "hops"], kind="stable").reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
     return table[CHANGE_COLUMNS + ["series"]]
+
+
+def _hops_from_lead(table: pd.DataFrame) -> list[int]:
+    """How far a change is from its story's lead through shared events (1: shares an event with
+    the lead, 2: with one of those, ...); those closest are told first. Unconnected: a large number."""
+    hops = [UNCONNECTED] * len(table)
+    for _, members in table.groupby("story", sort=False):
+        lead = members.index[0]
+        hops[lead], events, level = 0, {members["source"].iloc[0], members["target"].iloc[0]} - {None}, 0
+        while True:
+            level += 1
+            reached = [i for i, row in members.iterrows()
+                       if hops[i] == UNCONNECTED and {row["source"], row["target"]} & events]
+            if not reached:
+                break
+            for i in reached:
+                hops[i] = level
+            events |= {e for i in reached for e in (table.at[i, "source"], table.at[i, "target"]) if e is not None}
+    return hops
 
 
 def _unit(kind: str, paths: str) -> str:
@@ -204,24 +227,23 @@ def _day(ms) -> str:
     return pd.Timestamp(int(ms), unit="ms").date().isoformat()
 
 
-def overlap(a: tuple[int, int], b: tuple[int, int]) -> float:
-    """Intersection over union of two windows [start, end).
+def same_weeks(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Two windows [start, end) tell one story when both their starts and ends are at most
+    ``SAME_STORY_PERIODS`` apart.
 
-    >>> overlap((2, 5), (3, 5)), overlap((2, 4), (4, 6))
-    (0.6666666666666666, 0.0)
+    >>> same_weeks((2, 5), (3, 5)), same_weeks((2, 5), (2, 9))
+    (True, False)
     """
-    inter = max(0, min(a[1], b[1]) - max(a[0], b[0]))
-    union = max(a[1], b[1]) - min(a[0], b[0])
-    return inter / union if union else 0.0
+    return abs(a[0] - b[0]) <= SAME_STORY_PERIODS and abs(a[1] - b[1]) <= SAME_STORY_PERIODS
 
 
 def _story_numbers(table: pd.DataFrame) -> list[int]:
-    """Each change joins the first (highest-ranked) story whose lead window it overlaps enough."""
+    """Each change joins the first (highest-ranked) story whose lead window has the same weeks."""
     leads: list[tuple[int, int]] = []
     numbers = []
     for s, e in zip(table["start_period"], table["end_period"]):
         for number, lead in enumerate(leads):
-            if overlap((s, e), lead) >= SAME_STORY_OVERLAP:
+            if same_weeks((s, e), lead):
                 numbers.append(number + 1)
                 break
         else:
@@ -327,26 +349,43 @@ def headline(row: pd.Series, spec: Spec) -> str:
 
 
 def story_text(members: pd.DataFrame, spec: Spec) -> str:
-    """The lead change and the others in its window, each said once, with how it ended."""
+    """The lead change, then the closest other conversion and the closest event rate of the same
+    weeks (the drop and the error spike), each said once, and how it ended."""
     lead = members.iloc[0]
-    said, clauses = set(), []
-    for _, row in members.iterrows():
-        key = (row["source"], row["target"]) if row["kind"] in ("funnel", "transition") else (row["source"], None)
-        if key in said:
-            continue
-        said.add(key)
-        clauses.append(change_clause(row, spec))
-        if len(clauses) == MENTIONED_PER_STORY:
-            break
-    text = f"{_when(lead)}, {'; '.join(clauses)}."
+    told = _told(members)
+    text = f"{_when(lead)}, {'; '.join(change_clause(row, spec) for row in told)}."
     if lead["recovered"] and not np.isnan(lead["after"]):
         text += f" Afterwards it was {_value(lead['after'], lead['kind'])} again."
     else:
         text += " It had not recovered by the end of the data."
-    others = len(members) - len(clauses)
+    others = len(members) - len(told)
     if others > 0:
         text += f" {_plural(others, 'more series')} moved in the same weeks."
     return text[0].upper() + text[1:]
+
+
+def _told(members: pd.DataFrame) -> list[pd.Series]:
+    """At most ``MENTIONED_PER_STORY`` changes: the lead, the first other conversion, the first
+    event rate (or share), then the next ones in order; one per transition or event."""
+    said, told = set(), []
+    rows = [row for _, row in members.iterrows()]
+
+    def tell(row) -> None:
+        key = (row["source"], row["target"]) if row["kind"] in ("funnel", "transition") else (row["source"], None)
+        if key not in said and len(told) < MENTIONED_PER_STORY:
+            said.add(key)
+            told.append(row)
+    tell(rows[0])
+    for kinds in (("funnel", "transition"), ("rate", "share")):
+        for row in rows[1:]:
+            before = len(told)
+            if row["kind"] in kinds:
+                tell(row)
+            if len(told) > before:
+                break
+    for row in rows[1:]:
+        tell(row)
+    return sorted(told, key=lambda row: list(members.index).index(row.name))
 
 
 def _plural(count: int, word: str) -> str:
