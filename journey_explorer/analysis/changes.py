@@ -376,11 +376,15 @@ def _told(members: pd.DataFrame) -> list[pd.Series]:
             said.add(key)
             told.append(row)
     tell(rows[0])
-    for kinds in (("funnel", "transition"), ("rate", "share")):
-        for row in rows[1:]:
+    lead_events = {rows[0]["source"], rows[0]["target"]}
+    conversions = [row for row in rows[1:] if row["kind"] in ("funnel", "transition")]
+    # A rate of an event the lead does not name (the error spike), before a restatement of the lead.
+    rates = sorted((row for row in rows[1:] if row["kind"] in ("rate", "share")),
+                   key=lambda row: row["source"] in lead_events)
+    for candidates in (conversions, rates):
+        for row in candidates:
             before = len(told)
-            if row["kind"] in kinds:
-                tell(row)
+            tell(row)
             if len(told) > before:
                 break
     for row in rows[1:]:
@@ -416,7 +420,16 @@ def what_changed(log: EventLog, goal: str):
     more = result.stories[1:3]
     if more:
         text += " Also: " + " ".join(story["headline"][0].upper() + story["headline"][1:] + "." for story in more)
-    return Finding("", f"What changed: {top['headline']}", result.spec, text)
+    return Finding("northstar", f"What changed: {top['headline']}", _chart_spec(top, result.periods), text)
+
+
+def _chart_spec(story: dict, periods: Periods):
+    """Until the report has a "what changed" chart: the weekly users of the event that moved (the goal
+    after a conversion drop, the error after a spike), which shows the window."""
+    from journey_explorer.analysis import northstar
+    lead = story["changes"][0]
+    event = lead["target"] if lead["target"] not in (None, change_series.END) else lead["source"]
+    return northstar.Spec(event=event, period=periods.unit)
 
 
 # --- command line ------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from journey_explorer.analysis import compare, flows, funnel, lifecycle, northstar, retention, stuck
+from journey_explorer.analysis import changes, compare, flows, funnel, lifecycle, northstar, retention, stuck
 from journey_explorer.analysis.arrays import distinct_count, step_index
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
@@ -65,6 +65,7 @@ QUESTIONS = {
     "differences": "How successful users differ", "goal_funnel": "The funnel to the goal",
     "retention_finding": "Do users come back", "lifecycle_finding": "Is the active base growing",
     "north_star": "The north star",
+    "what_changed": "What changed",
 }
 
 
@@ -75,7 +76,8 @@ def workshop_findings(log: EventLog, goal: str) -> list[Finding]:
     keeps its place in the report and says why, instead of stopping the report."""
     log.event_code(goal)          # an unknown goal fails here, with the event's name in the message
     makers = (overview, first_flows, stuck_points, differences, goal_funnel, retention_finding,
-              lifecycle_finding, north_star)
+              lifecycle_finding, north_star,
+              changes.what_changed)
     findings = []
     for make in makers:
         try:
