@@ -79,8 +79,8 @@ def pearson(x: np.ndarray, n: np.ndarray, q: np.ndarray) -> np.ndarray:
     """Pearson chi-square of periods around their pooled rate, from sums: x = sum x_t, n = sum n_t,
     q = sum x_t^2 / n_t. (sum (x_t - n_t p)^2 / (n_t p (1 - p)) = (q - x^2 / n) / (p (1 - p)).)
 
-    >>> float(pearson(np.array([10.0]), np.array([40.0]), np.array([2 ** 2 / 20 + 8 ** 2 / 20]))[0])
-    3.2
+    >>> round(float(pearson(np.array([10.0]), np.array([40.0]), np.array([2 ** 2 / 20 + 8 ** 2 / 20]))[0]), 6)
+    4.8
     """
     with np.errstate(divide="ignore", invalid="ignore"):
         p = x / n

@@ -25,6 +25,7 @@ WEEK_MS = 7 * DAY_MS
 MONDAY_OFFSET_MS = 3 * DAY_MS        # 1970-01-01 was a Thursday
 DAILY_BELOW_DAYS = 56                # less data than this: daily periods
 MIN_COVERAGE = 0.5                   # an edge period needs this share of its time covered by data
+THIN_EDGE = 0.25                     # edge periods with fewer active paths than this share of the median
 SETTLE_QUANTILE = 0.95               # conversions this quick count; later events are censored
 END = "(path ended)"
 
@@ -75,6 +76,22 @@ def choose_periods(ts_min: int, ts_max: int, unit: str = "auto") -> Periods:
     if len(edges) > 2 and (ts_max + 1 - edges[-2]) / width < MIN_COVERAGE:
         edges = edges[:-1]
     return Periods(unit, edges)
+
+
+def trim_thin_edges(periods: Periods, log: EventLog) -> tuple[Periods, int, int]:
+    """Leave out the first and last periods with fewer active paths than ``THIN_EDGE`` of the
+    median period: a case log fading in or out (its last weeks hold only the late steps of a
+    few cases) is not a change. Returns the periods kept and how many were left out at each end.
+    """
+    period = periods.index(log.ts)
+    inside = period >= 0
+    active = distinct_count(period[inside], log.user[inside], periods.count)
+    enough = active >= THIN_EDGE * np.median(active)
+    if not enough.any():
+        return periods, 0, 0
+    head = int(np.argmax(enough))
+    tail = int(np.argmax(enough[::-1]))
+    return Periods(periods.unit, periods.edges[head:len(periods.edges) - tail]), head, tail
 
 
 @dataclass

@@ -80,12 +80,14 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     if not len(log):
         raise JourneyError("no events to look at (check the time range and segment)")
     periods = change_series.choose_periods(int(log.ts.min()), int(log.ts.max()), spec.period)
+    periods, head, tail = change_series.trim_thin_edges(periods, log)
+    left_out = _left_out(head, tail, periods.unit)
     goal = _goal(log, spec)
     spec = Spec(goal=goal, steps=spec.steps, period=periods.unit, paths=spec.paths, fdr=spec.fdr, top=spec.top)
     support = change_scan.Support()
     if periods.count < support.min_periods:
         note = (f"{_plural(periods.count, periods.unit)} of data: at least {support.min_periods} are needed "
-                f"to tell a change from noise.")
+                f"to tell a change from noise.{left_out}")
         return Result(spec, periods, SeriesSet(), None, np.ones(0), _empty_changes(), [], (), note)
     series, steps = build_series(log, spec, periods, support)
     _report(progress, 0.5)
@@ -102,7 +104,19 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     note = (f"{len(changes)} of {scanned.tested.sum()} series changed significantly "
             f"(false discovery rate {spec.fdr:.0%})." if len(changes) else
             f"None of {scanned.tested.sum()} series changed beyond its {periods.unit}-to-{periods.unit} noise.")
+    note += left_out
     return Result(spec, periods, series, scanned, q_value, changes, stories[:spec.top], steps, note)
+
+
+def _left_out(head: int, tail: int, unit: str) -> str:
+    """ " The first 2 weeks and the last week ... are left out." (empty when none are)."""
+    parts = [f"the first {_plural(head, unit)}" if head > 1 else f"the first {unit}" if head else "",
+             f"the last {_plural(tail, unit)}" if tail > 1 else f"the last {unit}" if tail else ""]
+    said = " and ".join(p for p in parts if p)
+    if not said:
+        return ""
+    return (f" {said[0].upper()}{said[1:]} hold fewer than a quarter of the usual active paths "
+            f"(the data starting or ending) and {'are' if head + tail > 1 else 'is'} left out.")
 
 
 def _report(progress, fraction: float) -> None:

@@ -64,6 +64,19 @@ def test_short_ranges_use_days():
         change_series.choose_periods(MONDAY, MONDAY + DAY, "month")
 
 
+def test_thin_first_and_last_periods_are_left_out():
+    # Day 0: 1 path; days 1-3: 8 paths each; day 4: 1 path. Median 8: a quarter is 2.
+    rows = [("first", "x", 0), ("last", "x", 4 * DAY)]
+    rows += [(f"p{d}-{i}", "x", d * DAY + i) for d in (1, 2, 3) for i in range(8)]
+    log = make_log([(u, e, MONDAY + t) for u, e, t in rows])
+    periods = change_series.Periods("day", MONDAY + np.arange(6) * DAY)
+    kept, head, tail = change_series.trim_thin_edges(periods, log)
+    assert (kept.count, head, tail) == (3, 1, 1) and kept.dates()[0] == "2024-01-02"
+    note = changes._left_out(head, tail, "day")
+    assert note == (" The first day and the last day hold fewer than a quarter of the usual active paths "
+                    "(the data starting or ending) and are left out.")
+
+
 def test_series_numbers_by_hand():
     # Two days (daily periods): day 0 has a: x→y, b: x→x→y; day 1 has c: x→z, d: x (ends).
     rows = [("a", "x", 0), ("a", "y", 1000), ("b", "x", 0), ("b", "x", 2000), ("b", "y", 3000),
