@@ -28,8 +28,9 @@ MIN_COVERAGE = 0.5                   # an edge period needs this share of its ti
 THIN_EDGE = 0.25                     # edge periods with fewer active paths than this share of the median
 SETTLE_QUANTILE = 0.95               # conversions this quick count; later events are censored
 END = "(path ended)"
+NEW_PATHS = "(new paths)"            # the "new" series: share of active paths first seen in the period
 
-KINDS = ("funnel", "transition", "share", "rate")
+KINDS = ("funnel", "transition", "share", "rate", "new")
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,9 @@ class SeriesSet:
 
 def event_series(log: EventLog, period: np.ndarray, periods: int, out: SeriesSet) -> None:
     """Per event type: its rate among all events ("rate"), and the share of active paths doing it
-    ("share"). ``period`` is each event's period (-1: outside)."""
+    ("share"); and the share of active paths that are new ("new": their first event is in the
+    period), which tells when a rate moved with the mix of new and returning paths. ``period`` is
+    each event's period (-1: outside)."""
     size = len(log.event_names)
     inside = period >= 0
     event, path, when = log.event[inside], log.user[inside], period[inside]
@@ -143,6 +146,8 @@ def event_series(log: EventLog, period: np.ndarray, periods: int, out: SeriesSet
         per_path = counts[:, code].sum() / max(doing[:, code].sum(), 1)           # events per path doing it
         out.add("rate", name, None, counts[:, code], total, scale=per_path)
         out.add("share", name, None, doing[:, code], active)
+    first = period[log.path_starts()]                   # the period of each path's first event
+    out.add("new", NEW_PATHS, None, np.bincount(first[first >= 0], minlength=periods), active)
 
 
 def transition_series(log: EventLog, period: np.ndarray, periods: int, out: SeriesSet, *,

@@ -30,7 +30,7 @@ from journey_explorer.domain import JourneyError
 FDR = 0.05
 SAME_STORY_PERIODS = 1             # windows starting and ending this close (in periods) tell one story
 MAX_TRANSITIONS = 400              # most frequent transitions scanned
-TIER = {"funnel": 0, "transition": 1, "share": 2, "rate": 2}
+TIER = {"funnel": 0, "transition": 1, "share": 2, "rate": 2, "new": 3}
 MENTIONED_PER_STORY = 3            # changes named in a story's sentence
 UNCONNECTED = 99                   # hops from a story's lead for a change sharing no event with it
 
@@ -234,7 +234,8 @@ def _hops_from_lead(table: pd.DataFrame) -> list[int]:
 
 
 def _unit(kind: str, paths: str) -> str:
-    return {"funnel": f"{paths}s", "share": f"{paths}s", "transition": "events", "rate": "events"}[kind]
+    return {"funnel": f"{paths}s", "share": f"{paths}s", "new": f"{paths}s", "transition": "events",
+            "rate": "events"}[kind]
 
 
 def _day(ms) -> str:
@@ -351,12 +352,15 @@ def change_clause(row: pd.Series, spec: Spec) -> str:
                 f"({count:,} {fewer} of {row['trials_during']:,})")
     if kind == "share":
         return f"the share of active {paths}s doing {row['source']} {levels} ({count:,} {fewer} {paths}s)"
+    if kind == "new":
+        return f"the share of active {paths}s who were new {levels}"
     return f"{row['source']} {levels} per 1k events"
 
 
 def headline(row: pd.Series, spec: Spec) -> str:
     kind = row["kind"]
-    what = row["label"] if kind != "share" else f"{spec.paths.capitalize()}s doing {row['source']}"
+    what = {"share": f"{spec.paths.capitalize()}s doing {row['source']}",
+            "new": f"New {spec.paths}s among the active"}.get(kind, row["label"])
     levels = f"{_moved(row['before'], row['during'])} from {_value(row['before'], kind)} to {_value(row['during'], kind)}"
     unit = " per 1k events" if kind == "rate" else ""
     return f"{what} {levels}{unit} ({_when(row).lower()})"
@@ -375,6 +379,9 @@ def story_text(members: pd.DataFrame, spec: Spec) -> str:
     others = len(members) - len(told)
     if others > 0:
         text += f" {_plural(others, 'more series')} moved in the same weeks."
+    if lead["kind"] in ("rate", "share") and (members["kind"] == "new").any():
+        text += (f" The share of new {spec.paths}s moved in the same weeks, so this may follow who was active "
+                 f"rather than a change in what they did.")
     return text[0].upper() + text[1:]
 
 
