@@ -36,3 +36,27 @@ def test_the_report_says_what_changed(demo_log):
     assert "Checkout Started → Subscription Paid fell from" in finding.title
     assert PAYMENT_OUTAGE[0].date().isoformat() in finding.observation
     assert "Payment Failed" in finding.observation
+
+
+def test_cli_changes_then_compare_the_two_periods_it_names(demo_project_path, tmp_path, capsys):
+    import json
+
+    import pandas as pd
+
+    from journey_explorer.cli import main
+    project = str(demo_project_path)
+    table = tmp_path / "changes.csv"
+    assert main(["changes", project, "--json", "--csv", str(table)]) == 0
+    document = json.loads(capsys.readouterr().out)
+    top = document["stories"][0]
+    assert document["period"] == "week" and top["changes"][0]["label"] == "Checkout Started → Subscription Paid"
+    frame = pd.read_csv(table)
+    assert frame["label"].iloc[0] == "Checkout Started → Subscription Paid" and frame["story"].iloc[0] == 1
+    # One click from the evidence: compare the before and during periods the story names.
+    assert main(["compare", project, "--by", "session", *top["compare_args"], "--json"]) == 0
+    compared = json.loads(capsys.readouterr().out)
+    assert compared["groups"]["b"] == f"period {top['evidence']['during']['since']}..{top['evidence']['during']['until']}"
+    events = pd.DataFrame(compared["events"]).set_index("event")
+    assert events.loc["Payment Failed", "share_b"] > 2 * events.loc["Payment Failed", "share_a"]
+    assert main(["changes", project, "--goal", "Nope"]) == 1
+    assert "No event named 'Nope'" in capsys.readouterr().err
