@@ -32,7 +32,7 @@ class Support:
     """What a window needs before it can be a finding (no change from a handful of paths)."""
 
     min_periods: int = 6             # periods with data in the series: no trend from two weeks
-    min_start: int = 2               # periods before the window: the baseline
+    min_start: int = 4               # periods before the window: the baseline (a month of weeks)
     min_trials: int = 30             # trials inside the window, and in the baseline before it
     min_impact: float = 10.0         # |x inside - n inside x before rate|, in the series' units
     min_odds_ratio: float = 1.5      # inside vs before, either direction

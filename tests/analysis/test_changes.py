@@ -130,10 +130,10 @@ def test_scan_finds_a_window_and_its_statistic_matches_a_hand_computed_likelihoo
     expected = 2 * (ll(30, 300) + ll(350, 700) - ll(380, 1000))
     assert result.dispersion[0] == 1.0
     assert result.statistic[0] == pytest.approx(expected)
-    # F(1, 10 - 2) on the statistic, times the 36 windows with at least two periods before them.
+    # F(1, 10 - 2) on the statistic, times the 21 windows with at least four periods before them.
     from scipy import stats
-    assert result.windows == 36
-    assert result.p_value[0] == pytest.approx(stats.f.sf(expected, 1, 8) * 36) and result.p_value[0] < 1e-4
+    assert result.windows == 21
+    assert result.p_value[0] == pytest.approx(stats.f.sf(expected, 1, 8) * 21) and result.p_value[0] < 1e-4
 
 
 def test_scan_divides_by_overdispersion():
