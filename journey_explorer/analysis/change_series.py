@@ -7,7 +7,7 @@ are not a week.
 
 Conversions need time to happen: a path that reached payment an hour before the data ends has not
 had the chance to pay. So transitions and funnel steps leave out the events, near the end of the
-data, that are closer to the end than 95 % of conversions take ("censored").
+data, that are closer to the end than 99 % of conversions take ("censored").
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ MONDAY_OFFSET_MS = 3 * DAY_MS        # 1970-01-01 was a Thursday
 DAILY_BELOW_DAYS = 56                # less data than this: daily periods
 MIN_COVERAGE = 0.5                   # an edge period needs this share of its time covered by data
 THIN_EDGE = 0.25                     # edge periods with fewer active paths than this share of the median
-SETTLE_QUANTILE = 0.95               # conversions this quick count; later events are censored
+SETTLE_QUANTILE = 0.99               # conversions this quick count; later events are censored
 END = "(path ended)"
 NEW_PATHS = "(new paths)"            # the "new" series: share of active paths first seen in the period
 

@@ -29,9 +29,11 @@ from journey_explorer.domain import JourneyError
 
 FDR = 0.05
 SAME_STORY_PERIODS = 1             # windows starting and ending this close (in periods) tell one story
+SAME_STORY_OVERLAP = 0.6           # ...or starting this close and overlapping this much (intersection / union)
 MAX_TRANSITIONS = 400              # most frequent transitions scanned
 TIER = {"funnel": 0, "transition": 1, "share": 2, "rate": 2, "new": 3}
 MENTIONED_PER_STORY = 3            # changes named in a story's sentence
+VANISHED = 0.05                    # a rate below this share of its other level: (not) recorded at all
 UNCONNECTED = 99                   # hops from a story's lead for a change sharing no event with it
 
 
@@ -207,11 +209,22 @@ def _change_table(series: SeriesSet, scanned, q_value, rows, periods: Periods, s
     table["tier"] = table["kind"].map(TIER)
     table["size"] = table["impact_paths"].abs()
     table = table.sort_values(["tier", "size"], ascending=[True, False], kind="stable").reset_index(drop=True)
-    table["story"] = _story_numbers(table)
+    table["story"] = _mix_stories_last(table, _story_numbers(table))
     table["hops"] = _hops_from_lead(table)
     table = table.sort_values(["story", "hops"], kind="stable").reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
     return table[CHANGE_COLUMNS + ["series"]]
+
+
+def _mix_stories_last(table: pd.DataFrame, numbers: list[int]) -> list[int]:
+    """Stories renumbered so that those in which the share of new paths also moved come after the
+    others (they may follow the mix of who was active); the order is otherwise kept."""
+    frame = pd.DataFrame({"story": numbers, "new": table["kind"].eq("new").to_numpy()})
+    lead_is_new = frame.groupby("story")["new"].first()
+    mixed = frame.groupby("story")["new"].any() & ~lead_is_new
+    order = sorted(mixed.index, key=lambda story: (bool(mixed[story]), story))
+    renumber = {story: rank + 1 for rank, story in enumerate(order)}
+    return [renumber[n] for n in numbers]
 
 
 def _hops_from_lead(table: pd.DataFrame) -> list[int]:
@@ -243,13 +256,18 @@ def _day(ms) -> str:
 
 
 def same_weeks(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    """Two windows [start, end) tell one story when both their starts and ends are at most
-    ``SAME_STORY_PERIODS`` apart.
+    """Two windows [start, end) tell one story when their starts are at most ``SAME_STORY_PERIODS``
+    apart and so are their ends, or they overlap mostly (long windows: a step whose other side
+    ended when the data thinned out).
 
-    >>> same_weeks((2, 5), (3, 5)), same_weeks((2, 5), (2, 9))
-    (True, False)
+    >>> same_weeks((2, 5), (3, 5)), same_weeks((2, 5), (2, 9)), same_weeks((10, 25), (11, 29))
+    (True, False, True)
     """
-    return abs(a[0] - b[0]) <= SAME_STORY_PERIODS and abs(a[1] - b[1]) <= SAME_STORY_PERIODS
+    if abs(a[0] - b[0]) > SAME_STORY_PERIODS:
+        return False
+    union = max(a[1], b[1]) - min(a[0], b[0])
+    inter = min(a[1], b[1]) - max(a[0], b[0])
+    return abs(a[1] - b[1]) <= SAME_STORY_PERIODS or inter / union >= SAME_STORY_OVERLAP
 
 
 def _story_numbers(table: pd.DataFrame) -> list[int]:
@@ -379,10 +397,28 @@ def story_text(members: pd.DataFrame, spec: Spec) -> str:
     others = len(members) - len(told)
     if others > 0:
         text += f" {_plural(others, 'more series')} moved in the same weeks."
-    if lead["kind"] in ("rate", "share") and (members["kind"] == "new").any():
+    if lead["kind"] != "new" and (members["kind"] == "new").any():
         text += (f" The share of new {spec.paths}s moved in the same weeks, so this may follow who was active "
                  f"rather than a change in what they did.")
+    renamed = renamed_events(members)
+    if renamed:
+        old, new = renamed
+        text += (f" {old} all but stopped and {new} appeared in the same weeks: this looks like an event renamed "
+                 f"in the tracking plan rather than a change in behaviour.")
     return text[0].upper() + text[1:]
+
+
+def renamed_events(members: pd.DataFrame) -> tuple[str, str] | None:
+    """(old, new) when one event's rate all but vanished (below ``VANISHED`` of its earlier rate) and
+    another's appeared (its earlier rate below ``VANISHED`` of the new one) in the same weeks."""
+    rates = members[members["kind"] == "rate"]
+    gone = rates[rates["during"] <= VANISHED * rates["before"]]
+    came = rates[rates["before"] <= VANISHED * rates["during"]]
+    for old in gone.itertuples():
+        for new in came.itertuples():           # a renamed event keeps its volume (within a factor of 2)
+            if 0.5 <= new.during / old.before <= 2:
+                return str(old.source), str(new.source)
+    return None
 
 
 def _told(members: pd.DataFrame) -> list[pd.Series]:
