@@ -8,12 +8,14 @@ false discovery rate controlled across all series. A change needs support: enoug
 paths in the window and before it, at least 10 paths (or conversions) gained or lost, and odds at
 least 1.5 times higher or lower than before.
 
-Changes whose windows overlap are one story (a conversion drop and an error spike in the same
-weeks). Stories are ranked by what they cost or gained: conversions first (funnel steps, then
-transitions), because a rate alone can move with the traffic mix; then by paths or conversions
-lost or gained in the window against the rate before it. Each story carries its before, during
-and after date ranges, so a view can set the time filter or compare the two periods in one click
-(``compare --period-a BEFORE --period-b DURING``).
+Changes in the same weeks are one story (a conversion drop and an error spike), told from the
+lead through the changes that share its events. Stories are ranked by what they cost or gained:
+conversions first (funnel steps, then transitions), because a rate alone can move with the traffic
+mix; then by paths or conversions lost or gained in the window against the rate before it. A story
+in which the share of new paths also moved says it may follow who was active, and comes after the
+others; one event vanishing while another of the same volume appears is called a likely rename.
+Each story carries its before, during and after date ranges, so a view can set the time filter or
+compare the two periods in one click (``compare --period-a BEFORE --period-b DURING``).
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ TIER = {"funnel": 0, "transition": 1, "share": 2, "rate": 2, "new": 3}
 MENTIONED_PER_STORY = 3            # changes named in a story's sentence
 VANISHED = 0.05                    # a rate below this share of its other level: (not) recorded at all
 UNCONNECTED = 99                   # hops from a story's lead for a change sharing no event with it
+NOT_EVENTS = {None, change_series.END, change_series.NEW_PATHS}     # labels that connect nothing
 
 
 @dataclass(frozen=True)
@@ -117,8 +120,9 @@ def _left_out(head: int, tail: int, unit: str) -> str:
     said = " and ".join(p for p in parts if p)
     if not said:
         return ""
-    return (f" {said[0].upper()}{said[1:]} hold fewer than a quarter of the usual active paths "
-            f"(the data starting or ending) and {'are' if head + tail > 1 else 'is'} left out.")
+    one = head + tail == 1
+    return (f" {said[0].upper()}{said[1:]} {'holds' if one else 'hold'} fewer than a quarter of the usual active "
+            f"paths (the data starting or ending) and {'is' if one else 'are'} left out.")
 
 
 def _report(progress, fraction: float) -> None:
@@ -233,16 +237,17 @@ def _hops_from_lead(table: pd.DataFrame) -> list[int]:
     hops = [UNCONNECTED] * len(table)
     for _, members in table.groupby("story", sort=False):
         lead = members.index[0]
-        hops[lead], events, level = 0, {members["source"].iloc[0], members["target"].iloc[0]} - {None}, 0
+        hops[lead], events, level = 0, {members["source"].iloc[0], members["target"].iloc[0]} - NOT_EVENTS, 0
         while True:
             level += 1
             reached = [i for i, row in members.iterrows()
-                       if hops[i] == UNCONNECTED and {row["source"], row["target"]} & events]
+                       if hops[i] == UNCONNECTED and ({row["source"], row["target"]} - NOT_EVENTS) & events]
             if not reached:
                 break
             for i in reached:
                 hops[i] = level
-            events |= {e for i in reached for e in (table.at[i, "source"], table.at[i, "target"]) if e is not None}
+            events |= {table.at[i, "source"] for i in reached} | {table.at[i, "target"] for i in reached}
+            events -= NOT_EVENTS
     return hops
 
 
@@ -396,7 +401,7 @@ def story_text(members: pd.DataFrame, spec: Spec) -> str:
         text += " It had not recovered by the end of the data."
     others = len(members) - len(told)
     if others > 0:
-        text += f" {_plural(others, 'more series')} moved in the same weeks."
+        text += f" {others:,} more series moved in the same weeks."
     if lead["kind"] != "new" and (members["kind"] == "new").any():
         text += (f" The share of new {spec.paths}s moved in the same weeks, so this may follow who was active "
                  f"rather than a change in what they did.")
@@ -451,8 +456,6 @@ def _told(members: pd.DataFrame) -> list[pd.Series]:
 
 def _plural(count: int, word: str) -> str:
     from journey_explorer.analysis.narrative import plural
-    if word.endswith("series"):
-        return f"{count:,} {word}"
     return plural(int(count), word)
 
 
