@@ -159,3 +159,32 @@ def _edge_log_odds(cx, cn, starts, ends, periods: int):
     inside = np.minimum(starts + periods, ends)
     return _log_odds_ratio(cx[:, inside] - cx[:, starts], cn[:, inside] - cn[:, starts],
                            cx[:, starts] - cx[:, before], cn[:, starts] - cn[:, before])
+
+
+def best_window_near(x: np.ndarray, n: np.ndarray, start: int, end: int, slack: int,
+                     keep_end: bool = False) -> tuple[int, int]:
+    """The window [s, e) with s within ``slack`` of ``start`` and e within ``slack`` of ``end``
+    (``end`` itself with ``keep_end``) where one rate inside and one outside fit best (largest
+    likelihood ratio): a weekly window placed on the day it began and ended.
+
+    >>> x = np.array([5, 5, 5, 1, 1, 1, 1, 5, 5, 5]); n = np.full(10, 10)
+    >>> best_window_near(x, n, 2, 8, slack=2)
+    (3, 7)
+    """
+    periods = len(x)
+    starts = np.arange(max(start - slack, 1), min(start + slack, periods - 1) + 1)
+    ends = np.array([end]) if keep_end else np.arange(max(end - slack, 1), min(end + slack, periods) + 1)
+    s, e = np.meshgrid(starts, ends, indexing="ij")
+    s, e = s.ravel(), e.ravel()
+    valid = e > s
+    s, e = s[valid], e[valid]
+    cx, cn = np.concatenate([[0], np.cumsum(x)]), np.concatenate([[0], np.cumsum(n)])
+    xw, nw = cx[e] - cx[s], cn[e] - cn[s]
+    g = log_likelihood(xw, nw) + log_likelihood(cx[-1] - xw, cn[-1] - nw)
+    best = int(np.argmax(g))
+    s, e = int(s[best]), int(e[best])
+    while s < e - 1 and n[s] == 0:           # empty days fit either side: the window starts with data
+        s += 1
+    while not keep_end and e > s + 1 and n[e - 1] == 0:
+        e -= 1
+    return s, e

@@ -21,7 +21,8 @@ from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
 
 DAY_MS = 86_400_000
-WEEK_MS = 7 * DAY_MS
+WEEK_DAYS = 7
+WEEK_MS = WEEK_DAYS * DAY_MS
 MONDAY_OFFSET_MS = 3 * DAY_MS        # 1970-01-01 was a Thursday
 DAILY_BELOW_DAYS = 56                # less data than this: daily periods
 MIN_COVERAGE = 0.5                   # an edge period needs this share of its time covered by data

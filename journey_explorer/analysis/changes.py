@@ -36,6 +36,7 @@ MAX_TRANSITIONS = 400              # most frequent transitions scanned
 TIER = {"funnel": 0, "transition": 1, "share": 2, "rate": 2, "new": 3}
 MENTIONED_PER_STORY = 3            # changes named in a story's sentence
 VANISHED = 0.05                    # a rate below this share of its other level: (not) recorded at all
+DAY_SLACK = 6                      # days a weekly window's start or end may move when placed on days
 UNCONNECTED = 99                   # hops from a story's lead for a change sharing no event with it
 NOT_EVENTS = {None, change_series.END, change_series.NEW_PATHS}     # labels that connect nothing
 
@@ -105,6 +106,7 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     _report(progress, 0.9)
     significant = np.flatnonzero((scanned.start >= 0) & (q_value <= spec.fdr))
     changes = _change_table(series, scanned, q_value, significant, periods, spec)
+    changes = refine_to_days(log, Spec(**{**spec.__dict__, "steps": steps}), periods, support, changes)
     stories = _stories(changes, series, periods, spec)
     note = (f"{len(changes)} of {scanned.tested.sum()} series changed significantly "
             f"(false discovery rate {spec.fdr:.0%})." if len(changes) else
@@ -187,6 +189,20 @@ def _rate(x: np.ndarray, n: np.ndarray, kind: str) -> float:
     return float(x.sum() / total * (1000 if kind == "rate" else 1))
 
 
+def measure(kind: str, x: np.ndarray, n: np.ndarray, s: int, e: int, periods: Periods, scale: float) -> dict:
+    """A window [s, e) of a series in numbers: its dates, the rate before, during and after it, and
+    the impact (count during minus what the rate before would have given; ``scale`` turns it into
+    paths)."""
+    before_rate = x[:s].sum() / n[:s].sum()
+    expected = n[s:e].sum() * before_rate
+    impact = float(x[s:e].sum() - expected)
+    return {"start": _day(periods.edges[s]), "end": _day(periods.edges[e]), "last_day": _last_day(periods.edges[e]),
+            "recovered": e < periods.count, "before": _rate(x[:s], n[:s], kind), "during": _rate(x[s:e], n[s:e], kind),
+            "after": _rate(x[e:], n[e:], kind), "trials_before": int(n[:s].sum()), "trials_during": int(n[s:e].sum()),
+            "count_during": int(x[s:e].sum()), "expected_during": round(float(expected), 1),
+            "impact": round(impact, 1), "impact_paths": round(impact / scale, 1)}
+
+
 def _change_table(series: SeriesSet, scanned, q_value, rows, periods: Periods, spec: Spec) -> pd.DataFrame:
     records = []
     for i in rows:
@@ -194,17 +210,9 @@ def _change_table(series: SeriesSet, scanned, q_value, rows, periods: Periods, s
         x, n = series.x[i], series.n[i]
         if not n[e:].any():                 # nothing to measure after the window: it never ended
             e = periods.count
-        before_rate = x[:s].sum() / n[:s].sum()
-        expected = n[s:e].sum() * before_rate
-        impact = float(x[s:e].sum() - expected)
         records.append({
             "kind": kind, "label": series.label(i), "source": series.source[i], "target": series.target[i],
-            "unit": _unit(kind, spec.paths), "start": _day(periods.edges[s]), "end": _day(periods.edges[e]),
-            "last_day": _last_day(periods.edges[e]),
-            "recovered": e < periods.count, "before": _rate(x[:s], n[:s], kind), "during": _rate(x[s:e], n[s:e], kind),
-            "after": _rate(x[e:], n[e:], kind), "trials_before": int(n[:s].sum()), "trials_during": int(n[s:e].sum()),
-            "count_during": int(x[s:e].sum()), "expected_during": round(float(expected), 1),
-            "impact": round(impact, 1), "impact_paths": round(impact / series.impact_scale[i], 1),
+            "unit": _unit(kind, spec.paths), **measure(kind, x, n, s, e, periods, series.impact_scale[i]),
             "dispersion": round(float(scanned.dispersion[i]), 3), "p_value": float(scanned.p_value[i]),
             "q_value": float(q_value[i]), "start_period": s, "end_period": e, "series": int(i)})
     if not records:
@@ -218,6 +226,31 @@ def _change_table(series: SeriesSet, scanned, q_value, rows, periods: Periods, s
     table = table.sort_values(["story", "hops"], kind="stable").reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
     return table[CHANGE_COLUMNS + ["series"]]
+
+
+def refine_to_days(log: EventLog, spec: Spec, periods: Periods, support: change_scan.Support,
+                   table: pd.DataFrame) -> pd.DataFrame:
+    """Weekly windows placed on the days they began and ended: each change's daily series is searched
+    within a week of its weekly start and end, and its numbers are measured on the days found.
+    ``start_period``/``end_period`` stay the weekly ones (the chart's axis); the significance is the
+    weekly test's."""
+    if periods.unit != "week" or table.empty:
+        return table
+    days = Periods("day", np.arange(periods.edges[0], periods.edges[-1] + 1, change_series.DAY_MS))
+    daily, _ = build_series(log, spec, days, support)
+    where = {(k, s, t): i for i, (k, s, t) in enumerate(zip(daily.kind, daily.source, daily.target))}
+    table = table.copy()
+    for row in table.itertuples():
+        i = where.get((row.kind, row.source, row.target))
+        if i is None:
+            continue
+        x, n = daily.x[i], daily.n[i]
+        start, end = change_series.WEEK_DAYS * row.start_period, change_series.WEEK_DAYS * row.end_period
+        s, e = change_scan.best_window_near(x, n, start, end, DAY_SLACK, keep_end=not row.recovered)
+        if n[:s].sum() and n[s:e].sum():
+            for key, value in measure(row.kind, x, n, s, e, days, daily.impact_scale[i]).items():
+                table.at[row.Index, key] = value
+    return table
 
 
 def _mix_stories_last(table: pd.DataFrame, numbers: list[int]) -> list[int]:
@@ -340,11 +373,13 @@ def _moved(before: float, during: float) -> str:
 def _value(value: float, kind: str) -> str:
     """48% for shares; "21 per 1k events" for rates (one decimal below 10).
 
-    >>> _value(0.4812, "funnel"), _value(21.3, "rate"), _value(0.0, "rate"), _value(4.25, "rate")
-    ('48%', '21', '0', '4.2')
+    >>> _value(0.4812, "funnel"), _value(21.3, "rate"), _value(0.0, "rate"), _value(4.25, "rate"), _value(3e-4, "share")
+    ('48%', '21', '0', '4.2', 'under 0.1%')
     """
     if kind == "rate":
         return "0" if value == 0 else f"{value:.1f}" if value < 10 else f"{value:.0f}"
+    if 0 < value < 0.0005:
+        return "under 0.1%"
     from journey_explorer.analysis.narrative import pct
     return pct(value)
 

@@ -296,3 +296,35 @@ def test_a_change_that_moves_with_the_share_of_new_paths_says_so():
     assert top["changes"][0]["kind"] != "new" and top["window"]["since"] == "2024-02-26"
     assert any(c["kind"] == "new" for c in top["changes"])
     assert "so this may follow who was active rather than a change in what they did" in top["text"]
+
+
+def test_weekly_windows_are_placed_on_the_days_they_began_and_ended():
+    # An outage from Wednesday 2024-02-28 to Friday 2024-03-15 (inclusive), 40 carts a day.
+    rng = np.random.default_rng(8)
+    first, last = (pd.Timestamp(d, tz="UTC").value // 1_000_000 for d in ("2024-02-28", "2024-03-16"))
+    rows = []
+    for day in range(16 * 7):
+        for i in range(40):
+            user, t = f"u{day}-{i}", MONDAY + day * DAY + int(rng.integers(0, DAY - HOUR))
+            down = first <= t < last
+            rows.append((user, "cart", t))
+            if down and rng.random() < 0.6:
+                rows.append((user, "error", t + 1000))
+            if rng.random() < (0.2 if down else 0.6):
+                rows.append((user, "pay", t + 2000))
+    result = changes.run(make_log(rows, goal="pay"), changes.Spec())
+    assert result.periods.unit == "week"
+    top = result.stories[0]
+    assert top["changes"][0]["label"] == "cart → pay"
+    assert (top["window"]["since"], top["window"]["last_day"]) == ("2024-02-28", "2024-03-15")
+    assert top["evidence"]["during"] == {"since": "2024-02-28", "until": "2024-03-16"}
+    # The numbers are measured on those days: users whose cart fell in the window, and how many paid.
+    frame = pd.DataFrame(rows, columns=["user", "event", "time"])
+    carts = frame[frame["event"] == "cart"].set_index("user")["time"]
+    paid = carts.index.isin(frame.loc[frame["event"] == "pay", "user"])
+    inside = (carts >= first) & (carts < last)
+    during = paid[inside.to_numpy()].mean()
+    assert top["changes"][0]["during"] == pytest.approx(during)
+    from journey_explorer.analysis.narrative import pct
+    assert top["text"].startswith(f"From 2024-02-28 to 2024-03-15, cart → pay per user fell from "
+                                  f"{pct(top['changes'][0]['before'])} to {pct(during)} ({int(inside.sum())} users")
