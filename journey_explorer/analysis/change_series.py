@@ -29,6 +29,7 @@ MIN_COVERAGE = 0.5                   # an edge period needs this share of its ti
 THIN_EDGE = 0.25                     # edge periods with fewer active paths than this share of the median
 SETTLE_QUANTILE = 0.99               # conversions this quick count; later events are censored
 END = "(path ended)"
+DENSE_PAIRS = 1 << 22                # up to ~2,000 event types, transitions are counted in a dense table
 NEW_PATHS = "(new paths)"            # the "new" series: share of active paths first seen in the period
 
 KINDS = ("funnel", "transition", "share", "rate", "new")
@@ -54,6 +55,10 @@ class Periods:
     def dates(self) -> list[str]:
         """ISO date of each period's first day."""
         return [pd.Timestamp(int(ms), unit="ms").date().isoformat() for ms in self.edges[:-1]]
+
+    def days(self) -> "Periods":
+        """The same span in days."""
+        return Periods("day", np.arange(self.edges[0], self.edges[-1] + 1, DAY_MS, dtype=np.int64))
 
 
 def choose_periods(ts_min: int, ts_max: int, unit: str = "auto") -> Periods:
@@ -118,6 +123,21 @@ class SeriesSet:
     def __len__(self) -> int:
         return len(self.kind)
 
+    def coarsen(self, factor: int) -> "SeriesSet":
+        """Counts summed over ``factor`` consecutive periods (days into weeks)."""
+        out = SeriesSet()
+        for i in range(len(self)):
+            out.add(self.kind[i], self.source[i], self.target[i], self.x[i].reshape(-1, factor).sum(axis=1),
+                    self.n[i].reshape(-1, factor).sum(axis=1), self.impact_scale[i])
+        return out
+
+    def find(self, kind: str, source: str, target: str | None) -> int | None:
+        """The index of a series, None when absent."""
+        for i in range(len(self)):
+            if (self.kind[i], self.source[i], self.target[i]) == (kind, source, target):
+                return i
+        return None
+
     def label(self, i: int) -> str:
         return self.source[i] if self.target[i] is None else f"{self.source[i]} → {self.target[i]}"
 
@@ -128,27 +148,39 @@ class SeriesSet:
         return np.vstack(self.x), np.vstack(self.n), np.array(self.impact_scale)
 
 
-def event_series(log: EventLog, period: np.ndarray, periods: int, out: SeriesSet) -> None:
-    """Per event type: its rate among all events ("rate"), and the share of active paths doing it
-    ("share"); and the share of active paths that are new ("new": their first event is in the
-    period), which tells when a rate moved with the mix of new and returning paths. ``period`` is
-    each event's period (-1: outside)."""
+def rate_series(log: EventLog, period: np.ndarray, periods: int, out: SeriesSet) -> None:
+    """Per event type, its rate among all events ("rate"). Counts add up: weekly = sum of daily.
+    ``period`` is each event's period (-1: outside)."""
     size = len(log.event_names)
     inside = period >= 0
-    event, path, when = log.event[inside], log.user[inside], period[inside]
-    key = when * size + event
-    counts = np.bincount(key, minlength=periods * size).reshape(periods, size)
+    counts = np.bincount(period[inside] * size + log.event[inside], minlength=periods * size).reshape(periods, size)
     total = counts.sum(axis=1)
+    for code in np.flatnonzero(counts.any(axis=0)):
+        out.add("rate", log.event_names[code], None, counts[:, code], total)
+
+
+def share_series(log: EventLog, period: np.ndarray, periods: int, out: SeriesSet) -> None:
+    """Per event type, the share of active paths doing it ("share"); and the share of active paths
+    that are new ("new": their first event is in the period), which tells when something moved with
+    the mix of new and returning paths. Distinct paths do not add up over periods."""
+    size = len(log.event_names)
+    inside = period >= 0
+    path, when = log.user[inside], period[inside]
+    key = when * size + log.event[inside]
     doing = distinct_count(key, path, periods * size).reshape(periods, size)      # paths doing e
     active = distinct_count(when, path, periods)                                  # paths active at all
-    for code, name in enumerate(log.event_names):
-        if not counts[:, code].any():
-            continue
-        per_path = counts[:, code].sum() / max(doing[:, code].sum(), 1)           # events per path doing it
-        out.add("rate", name, None, counts[:, code], total, scale=per_path)
-        out.add("share", name, None, doing[:, code], active)
+    for code in np.flatnonzero(doing.any(axis=0)):
+        out.add("share", log.event_names[code], None, doing[:, code], active)
     first = period[log.path_starts()]                   # the period of each path's first event
     out.add("new", NEW_PATHS, None, np.bincount(first[first >= 0], minlength=periods), active)
+
+
+def set_rate_scales(out: SeriesSet) -> None:
+    """A rate's impact counts events; divided by the events per path doing it, it counts paths."""
+    doing = {out.source[i]: out.x[i].sum() for i in range(len(out)) if out.kind[i] == "share"}
+    for i in range(len(out)):
+        if out.kind[i] == "rate":
+            out.impact_scale[i] = float(out.x[i].sum() / max(doing.get(out.source[i], 1), 1))
 
 
 def transition_series(log: EventLog, period: np.ndarray, periods: int, out: SeriesSet, *,
@@ -176,7 +208,12 @@ def transition_series(log: EventLog, period: np.ndarray, periods: int, out: Seri
     source, target, when = source[keep], target[keep], when[keep]
     trials = np.bincount(when * size + source, minlength=periods * size).reshape(periods, size)
     pair = source.astype(np.int64) * (size + 1) + target
-    pairs, pair_index, totals = np.unique(pair, return_inverse=True, return_counts=True)
+    if size * (size + 1) <= DENSE_PAIRS:            # count every possible pair: no sort needed
+        pair_index = pair
+        totals = np.bincount(pair, minlength=size * (size + 1))
+        pairs = np.arange(len(totals))
+    else:
+        pairs, pair_index, totals = np.unique(pair, return_inverse=True, return_counts=True)
     chosen = np.flatnonzero((totals >= min_count) & (with_end | (pairs % (size + 1) != size)))
     chosen = chosen[np.argsort(-totals[chosen], kind="stable")][:limit]
     position = np.full(len(pairs), -1)

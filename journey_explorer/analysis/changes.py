@@ -95,7 +95,7 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
         note = (f"{_plural(periods.count, periods.unit)} of data: at least {support.min_periods} are needed "
                 f"to tell a change from noise.{left_out}")
         return Result(spec, periods, SeriesSet(), None, np.ones(0), _empty_changes(), [], (), note)
-    series, steps = build_series(log, spec, periods, support)
+    series, steps, daily = build_series(log, spec, periods, support)
     _report(progress, 0.5)
     x, n, scale = series.matrices(periods.count)
     scanned = change_scan.scan(x, n, support, scale)
@@ -106,7 +106,8 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     _report(progress, 0.9)
     significant = np.flatnonzero((scanned.start >= 0) & (q_value <= spec.fdr))
     changes = _change_table(series, scanned, q_value, significant, periods, spec)
-    changes = refine_to_days(log, Spec(**{**spec.__dict__, "steps": steps}), periods, support, changes)
+    if daily is not None:
+        changes = refine_to_days(changes, daily, series, periods)
     stories = _stories(changes, series, periods, spec)
     note = (f"{len(changes)} of {scanned.tested.sum()} series changed significantly "
             f"(false discovery rate {spec.fdr:.0%})." if len(changes) else
@@ -143,16 +144,22 @@ def _goal(log: EventLog, spec: Spec) -> str | None:
 
 
 def build_series(log: EventLog, spec: Spec, periods: Periods,
-                 support: change_scan.Support) -> tuple[SeriesSet, tuple[str, ...]]:
-    """Funnel steps, transitions and event series, in that order."""
-    series = SeriesSet()
+                 support: change_scan.Support) -> tuple[SeriesSet, tuple[str, ...], SeriesSet | None]:
+    """Funnel steps, transitions, event rates and shares per period, the funnel steps used, and (for
+    weeks) the daily series of the kinds whose counts add up (funnel, transition, rate), from which
+    the weekly ones are summed and a window is placed on days."""
     steps = tuple(spec.steps) or _goal_steps(log, spec.goal)
-    change_series.funnel_series(log, periods.index, periods.count, list(steps), series)
-    period = periods.index(log.ts)
-    change_series.transition_series(log, period, periods.count, series, with_end=spec.paths == "session",
+    fine = periods.days() if periods.unit == "week" else periods
+    daily = SeriesSet()
+    change_series.funnel_series(log, fine.index, fine.count, list(steps), daily)
+    period = fine.index(log.ts)
+    change_series.transition_series(log, period, fine.count, daily, with_end=spec.paths == "session",
                                     min_count=int(support.min_impact), limit=MAX_TRANSITIONS)
-    change_series.event_series(log, period, periods.count, series)
-    return series, steps
+    change_series.rate_series(log, period, fine.count, daily)
+    series = daily.coarsen(change_series.WEEK_DAYS) if periods.unit == "week" else daily
+    change_series.share_series(log, periods.index(log.ts), periods.count, series)
+    change_series.set_rate_scales(series)
+    return series, steps, (daily if periods.unit == "week" else None)
 
 
 def _goal_steps(log: EventLog, goal: str | None) -> tuple[str, ...]:
@@ -228,27 +235,24 @@ def _change_table(series: SeriesSet, scanned, q_value, rows, periods: Periods, s
     return table[CHANGE_COLUMNS + ["series"]]
 
 
-def refine_to_days(log: EventLog, spec: Spec, periods: Periods, support: change_scan.Support,
-                   table: pd.DataFrame) -> pd.DataFrame:
+def refine_to_days(table: pd.DataFrame, daily: SeriesSet, weekly: SeriesSet, periods: Periods) -> pd.DataFrame:
     """Weekly windows placed on the days they began and ended: each change's daily series is searched
-    within a week of its weekly start and end, and its numbers are measured on the days found.
-    ``start_period``/``end_period`` stay the weekly ones (the chart's axis); the significance is the
-    weekly test's."""
-    if periods.unit != "week" or table.empty:
-        return table
-    days = Periods("day", np.arange(periods.edges[0], periods.edges[-1] + 1, change_series.DAY_MS))
-    daily, _ = build_series(log, spec, days, support)
-    where = {(k, s, t): i for i, (k, s, t) in enumerate(zip(daily.kind, daily.source, daily.target))}
+    within ``DAY_SLACK`` days of its weekly start and end, and its numbers are measured on the days
+    found. ``start_period``/``end_period`` stay weekly (the chart's axis); the significance is the
+    weekly test's. Shares of active paths have no daily series (distinct paths do not add up) and
+    keep their weeks."""
+    days = periods.days()
     table = table.copy()
     for row in table.itertuples():
-        i = where.get((row.kind, row.source, row.target))
+        i = daily.find(row.kind, row.source, row.target)
         if i is None:
             continue
         x, n = daily.x[i], daily.n[i]
         start, end = change_series.WEEK_DAYS * row.start_period, change_series.WEEK_DAYS * row.end_period
         s, e = change_scan.best_window_near(x, n, start, end, DAY_SLACK, keep_end=not row.recovered)
         if n[:s].sum() and n[s:e].sum():
-            for key, value in measure(row.kind, x, n, s, e, days, daily.impact_scale[i]).items():
+            scale = weekly.impact_scale[row.series]
+            for key, value in measure(row.kind, x, n, s, e, days, scale).items():
                 table.at[row.Index, key] = value
     return table
 

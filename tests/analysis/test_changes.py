@@ -64,6 +64,18 @@ def test_short_ranges_use_days():
         change_series.choose_periods(MONDAY, MONDAY + DAY, "month")
 
 
+def test_weekly_counts_are_sums_of_daily_ones():
+    log = shop(weeks=8)
+    periods = change_series.choose_periods(int(log.ts.min()), int(log.ts.max()), "week")
+    daily, weekly = change_series.SeriesSet(), change_series.SeriesSet()
+    change_series.rate_series(log, periods.days().index(log.ts), periods.days().count, daily)
+    change_series.rate_series(log, periods.index(log.ts), periods.count, weekly)
+    summed = daily.coarsen(7)
+    assert summed.kind == weekly.kind and summed.source == weekly.source
+    for a, b in zip(summed.x + summed.n, weekly.x + weekly.n):
+        assert a.tolist() == b.tolist()
+
+
 def test_thin_first_and_last_periods_are_left_out():
     # Day 0: 1 path; days 1-3: 8 paths each; day 4: 1 path. Median 8: a quarter is 2.
     rows = [("first", "x", 0), ("last", "x", 4 * DAY)]
@@ -85,11 +97,14 @@ def test_series_numbers_by_hand():
     periods = change_series.Periods("day", np.array([MONDAY, MONDAY + DAY, MONDAY + 2 * DAY]))
     period = periods.index(log.ts)
     out = change_series.SeriesSet()
-    change_series.event_series(log, period, periods.count, out)
+    change_series.rate_series(log, period, periods.count, out)
+    change_series.share_series(log, period, periods.count, out)
+    change_series.set_rate_scales(out)
     by = {(k, s): (x.tolist(), n.tolist()) for k, s, x, n in zip(out.kind, out.source, out.x, out.n)}
     assert by[("rate", "x")] == ([3, 2], [5, 3])          # 3 of 5 events on day 0, 2 of 3 on day 1
     assert by[("share", "x")] == ([2, 2], [2, 2])         # every active path did x
     assert by[("share", "y")] == ([2, 0], [2, 2])
+    assert by[("new", "(new paths)")] == ([2, 2], [2, 2])  # a, b start on day 0; c, d on day 1
     assert out.impact_scale[out.kind.index("rate")] == pytest.approx(5 / 4)    # x: 5 events by 4 path-days
     # Transitions: the gaps after x are 1 s, 2 s, 1 s, 1 s (b's x→x included); the 99th percentile
     # (1.97 s) censors only d's x, 0 s before the end of the data.
