@@ -159,10 +159,12 @@ def rate_series(log: EventLog, period: np.ndarray, periods: int, out: SeriesSet)
         out.add("rate", log.event_names[code], None, counts[:, code], total)
 
 
-def share_series(log: EventLog, period: np.ndarray, periods: int, out: SeriesSet) -> None:
+def share_series(log: EventLog, period: np.ndarray, periods: int, out: SeriesSet,
+                 sessions: bool = False) -> None:
     """Per event type, the share of active paths doing it ("share"); and the share of active paths
-    that are new ("new": their first event is in the period), which tells when something moved with
-    the mix of new and returning paths. Distinct paths do not add up over periods."""
+    that are new ("new": their first event is in the period; with ``sessions``, the first session of
+    its user), which tells when something moved with the mix of new and returning users. Distinct
+    paths do not add up over periods."""
     size = len(log.event_names)
     inside = period >= 0
     path, when = log.user[inside], period[inside]
@@ -171,8 +173,21 @@ def share_series(log: EventLog, period: np.ndarray, periods: int, out: SeriesSet
     active = distinct_count(when, path, periods)                                  # paths active at all
     for code in np.flatnonzero(doing.any(axis=0)):
         out.add("share", log.event_names[code], None, doing[:, code], active)
-    first = period[log.path_starts()]                   # the period of each path's first event
+    starts = log.path_starts()
+    first = period[starts]                              # the period of each path's first event
+    if sessions:                                        # a session is new when its user is
+        first = np.where(first_sessions(log.user_keys[log.user[starts]]), first, -1)
     out.add("new", NEW_PATHS, None, np.bincount(first[first >= 0], minlength=periods), active)
+
+
+def first_sessions(keys: np.ndarray) -> np.ndarray:
+    """Whether each per-session path key ("user#n", see ``common.sessions_as_paths``) is its user's
+    first session.
+
+    >>> first_sessions(np.array(["a#1", "a#2", "b#1", "c#11"], dtype=object)).tolist()
+    [True, False, True, False]
+    """
+    return np.char.endswith(keys.astype(str), "#1")
 
 
 def set_rate_scales(out: SeriesSet) -> None:

@@ -157,7 +157,7 @@ def build_series(log: EventLog, spec: Spec, periods: Periods,
                                     min_count=int(support.min_impact), limit=MAX_TRANSITIONS)
     change_series.rate_series(log, period, fine.count, daily)
     series = daily.coarsen(change_series.WEEK_DAYS) if periods.unit == "week" else daily
-    change_series.share_series(log, periods.index(log.ts), periods.count, series)
+    change_series.share_series(log, periods.index(log.ts), periods.count, series, sessions=spec.paths == "session")
     change_series.set_rate_scales(series)
     return series, steps, (daily if periods.unit == "week" else None)
 
@@ -415,14 +415,14 @@ def change_clause(row: pd.Series, spec: Spec) -> str:
     if kind == "share":
         return f"the share of active {paths}s doing {row['source']} {levels} ({count:,} {fewer} {paths}s)"
     if kind == "new":
-        return f"the share of active {paths}s who were new {levels}"
+        return f"the share of active {paths}s {_new_words(paths)} {levels}"
     return f"{row['source']} {levels} per 1k events"
 
 
 def headline(row: pd.Series, spec: Spec) -> str:
     kind = row["kind"]
     what = {"share": f"{spec.paths.capitalize()}s doing {row['source']}",
-            "new": f"New {spec.paths}s among the active"}.get(kind, row["label"])
+            "new": f"Active {spec.paths}s {_new_words(spec.paths)}"}.get(kind, row["label"])
     levels = f"{_moved(row['before'], row['during'])} from {_value(row['before'], kind)} to {_value(row['during'], kind)}"
     unit = " per 1k events" if kind == "rate" else ""
     return f"{what} {levels}{unit} ({_when(row).lower()})"
@@ -442,14 +442,18 @@ def story_text(members: pd.DataFrame, spec: Spec) -> str:
     if others > 0:
         text += f" {others:,} more series moved in the same weeks."
     if lead["kind"] != "new" and (members["kind"] == "new").any():
-        text += (f" The share of new {spec.paths}s moved in the same weeks, so this may follow who was active "
-                 f"rather than a change in what they did.")
+        text += (f" The share of {spec.paths}s {_new_words(spec.paths)} moved in the same weeks, so this may follow "
+                 f"who was active rather than a change in what they did.")
     renamed = renamed_events(members)
     if renamed:
         old, new = renamed
         text += (f" {old} all but stopped and {new} appeared in the same weeks: this looks like an event renamed "
                  f"in the tracking plan rather than a change in behaviour.")
     return text[0].upper() + text[1:]
+
+
+def _new_words(paths: str) -> str:
+    return "from new users" if paths == "session" else "who were new"
 
 
 def renamed_events(members: pd.DataFrame) -> tuple[str, str] | None:

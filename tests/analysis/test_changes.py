@@ -343,3 +343,9 @@ def test_weekly_windows_are_placed_on_the_days_they_began_and_ended():
     from journey_explorer.analysis.narrative import pct
     assert top["text"].startswith(f"From 2024-02-28 to 2024-03-15, cart → pay per user fell from "
                                   f"{pct(top['changes'][0]['before'])} to {pct(during)} ({int(inside.sum())} users")
+
+
+def test_docstring_examples():
+    import doctest
+    for module in (change_scan, change_series, changes):
+        assert doctest.testmod(module).failed == 0, module.__name__

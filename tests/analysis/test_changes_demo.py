@@ -60,3 +60,15 @@ def test_cli_changes_then_compare_the_two_periods_it_names(demo_project_path, tm
     assert events.loc["Payment Failed", "share_b"] > 2 * events.loc["Payment Failed", "share_a"]
     assert main(["changes", project, "--goal", "Nope"]) == 1
     assert "No event named 'Nope'" in capsys.readouterr().err
+
+
+def test_per_session_the_outage_is_first_and_the_end_of_sign_ups_is_told_as_a_mix_change(demo_log):
+    from journey_explorer.analysis.common import CommonFilter, apply_filter
+    result = changes.run(apply_filter(demo_log, CommonFilter(by="session")), changes.Spec(paths="session"))
+    top = result.stories[0]
+    assert top["changes"][0]["label"] == f"Checkout Started → {DEFAULT_GOAL}"
+    assert top["window"]["since"] == PAYMENT_OUTAGE[0].date().isoformat()
+    assert "per session fell" in top["text"]
+    # No one signs up after 2026-06-05: what moves then moves with the share of sessions from new users.
+    mixed = [s for s in result.stories if "sessions from new users moved in the same weeks" in s["text"]]
+    assert mixed and all(s["rank"] > top["rank"] for s in mixed)
