@@ -336,9 +336,7 @@ def _stories(changes: pd.DataFrame, series: SeriesSet, periods: Periods, spec: S
         lead = members.iloc[0]
         window = {"since": lead["start"], "until": lead["end"], "last_day": lead["last_day"],
                   "recovered": bool(lead["recovered"])}
-        evidence = {"before": {"since": _day(periods.edges[0]), "until": lead["start"]},
-                    "during": {"since": lead["start"], "until": lead["end"]},
-                    "after": {"since": lead["end"], "until": _day(periods.edges[-1])} if lead["recovered"] else None}
+        evidence = _evidence(lead, periods)
         stories.append({"rank": int(number), "headline": headline(lead, spec), "text": story_text(members, spec),
                         "window": window, "evidence": evidence,
                         "compare_args": ["--period-a", f"{evidence['before']['since']}..{lead['start']}",
@@ -348,10 +346,19 @@ def _stories(changes: pd.DataFrame, series: SeriesSet, periods: Periods, spec: S
     return stories
 
 
+def _evidence(row: pd.Series, periods: Periods) -> dict:
+    """The date ranges [since, until) before, during and after a change (after: None if it did not
+    recover): what a view sets as its time filter, or compares as two periods."""
+    return {"before": {"since": _day(periods.edges[0]), "until": row["start"]},
+            "during": {"since": row["start"], "until": row["end"]},
+            "after": {"since": row["end"], "until": _day(periods.edges[-1])} if row["recovered"] else None}
+
+
 def _change_dict(row: pd.Series, series: SeriesSet, periods: Periods) -> dict:
     """One change with its whole series, so a chart can draw the line, the window [start_period,
     end_period) and the before/during levels."""
     out = {key: _plain(row[key]) for key in CHANGE_COLUMNS if key != "story"}
+    out["evidence"] = _evidence(row, periods)
     i = int(row["series"])
     values = _values(series.kind[i], series.x[i], series.n[i])
     out["series"] = {"periods": periods.dates(), "value": [None if np.isnan(v) else round(float(v), 5) for v in values],

@@ -185,6 +185,7 @@ def test_a_recovering_outage_is_found_with_its_window_and_told_in_words():
                                "during": {"since": "2024-02-26", "until": "2024-03-18"},
                                "after": {"since": "2024-03-18", "until": "2024-05-20"}}
     assert top["compare_args"] == ["--period-a", "2024-01-01..2024-02-26", "--period-b", "2024-02-26..2024-03-18"]
+    assert lead["evidence"] == top["evidence"]
     # The numbers in the words are the counts of the series, recomputed here from the rows.
     series = pd.DataFrame({"x": lead["series"]["count"], "n": lead["series"]["trials"]})
     before = series["x"][:8].sum() / series["n"][:8].sum()
