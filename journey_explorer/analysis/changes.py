@@ -30,7 +30,7 @@ from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
 
 FDR = 0.05
-SAME_STORY_PERIODS = 1             # windows starting and ending this close (in periods) tell one story
+SAME_STORY_PERIODS = {"week": 1, "day": 3}   # windows starting and ending this close tell one story
 SAME_STORY_OVERLAP = 0.6           # ...or starting this close and overlapping this much (intersection / union)
 MAX_TRANSITIONS = 400              # most frequent transitions scanned
 TIER = {"funnel": 0, "transition": 1, "share": 2, "rate": 2, "new": 3}
@@ -228,7 +228,7 @@ def _change_table(series: SeriesSet, scanned, q_value, rows, periods: Periods, s
     table["tier"] = table["kind"].map(TIER)
     table["size"] = table["impact_paths"].abs()
     table = table.sort_values(["tier", "size"], ascending=[True, False], kind="stable").reset_index(drop=True)
-    table["story"] = _mix_stories_last(table, _story_numbers(table))
+    table["story"] = _mix_stories_last(table, _story_numbers(table, SAME_STORY_PERIODS[periods.unit]))
     table["hops"] = _hops_from_lead(table)
     table = table.sort_values(["story", "hops"], kind="stable").reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
@@ -297,28 +297,28 @@ def _day(ms) -> str:
     return pd.Timestamp(int(ms), unit="ms").date().isoformat()
 
 
-def same_weeks(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    """Two windows [start, end) tell one story when their starts are at most ``SAME_STORY_PERIODS``
+def same_weeks(a: tuple[int, int], b: tuple[int, int], tolerance: int = 1) -> bool:
+    """Two windows [start, end) tell one story when their starts are at most ``tolerance`` periods
     apart and so are their ends, or they overlap mostly (long windows: a step whose other side
     ended when the data thinned out).
 
     >>> same_weeks((2, 5), (3, 5)), same_weeks((2, 5), (2, 9)), same_weeks((10, 25), (11, 29))
     (True, False, True)
     """
-    if abs(a[0] - b[0]) > SAME_STORY_PERIODS:
+    if abs(a[0] - b[0]) > tolerance:
         return False
     union = max(a[1], b[1]) - min(a[0], b[0])
     inter = min(a[1], b[1]) - max(a[0], b[0])
-    return abs(a[1] - b[1]) <= SAME_STORY_PERIODS or inter / union >= SAME_STORY_OVERLAP
+    return abs(a[1] - b[1]) <= tolerance or inter / union >= SAME_STORY_OVERLAP
 
 
-def _story_numbers(table: pd.DataFrame) -> list[int]:
+def _story_numbers(table: pd.DataFrame, tolerance: int) -> list[int]:
     """Each change joins the first (highest-ranked) story whose lead window has the same weeks."""
     leads: list[tuple[int, int]] = []
     numbers = []
     for s, e in zip(table["start_period"], table["end_period"]):
         for number, lead in enumerate(leads):
-            if same_weeks((s, e), lead):
+            if same_weeks((s, e), lead, tolerance):
                 numbers.append(number + 1)
                 break
         else:
