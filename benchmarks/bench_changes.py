@@ -7,7 +7,11 @@
 The log is generated with numpy: users arrive over 26 weeks and walk a small shop (30 event types,
 browsing, cart, checkout, payment, goal, errors) with a planted three-week payment outage, so the
 scan has real funnel steps, transitions and a change to find. Prints the time per user and per
-session, and whether the outage came out on top.
+session (wall and CPU: on a shared machine the CPU time is the steadier figure), and whether the
+outage came out on top.
+
+Measured (2 cores shared, load average ~7): per user best 1.4-2.0 s wall, 0.56 s CPU; per session
+1.1-2.4 s wall, 0.59 s CPU; the outage comes out on top both ways.
 """
 from __future__ import annotations
 
@@ -73,14 +77,15 @@ def main() -> None:
     print(f"{len(log):,} events, {log.n_users:,} users, {len(log.event_names)} event types")
     for by in ("user", "session"):
         paths = apply_filter(log, CommonFilter(by=by))
-        times = []
+        times, cpu = [], []
         for _ in range(3):
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             result = changes.run(paths, changes.Spec(paths=by))
             times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - started_cpu)
         top = result.stories[0]["headline"] if result.stories else "(no change found)"
-        print(f"per {by}: best {min(times):.2f} s, first {times[0]:.2f} s over {result.periods.count} "
-              f"{result.periods.unit}s, {result.series_tested} series; top: {top}")
+        print(f"per {by}: best {min(times):.2f} s (CPU {min(cpu):.2f} s), first {times[0]:.2f} s over "
+              f"{result.periods.count} {result.periods.unit}s, {result.series_tested} series; top: {top}")
 
 
 if __name__ == "__main__":
