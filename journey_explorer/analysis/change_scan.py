@@ -182,9 +182,18 @@ def best_window_near(x: np.ndarray, n: np.ndarray, start: int, end: int, slack: 
     xw, nw = cx[e] - cx[s], cn[e] - cn[s]
     g = log_likelihood(xw, nw) + log_likelihood(cx[-1] - xw, cn[-1] - nw)
     best = int(np.argmax(g))
-    s, e = int(s[best]), int(e[best])
-    while s < e - 1 and n[s] == 0:           # empty days fit either side: the window starts with data
-        s += 1
-    while not keep_end and e > s + 1 and n[e - 1] == 0:
-        e -= 1
-    return s, e
+    return trim_empty(n, int(s[best]), int(e[best]), keep_end)
+
+
+def trim_empty(n: np.ndarray, start: int, end: int, keep_end: bool = False) -> tuple[int, int]:
+    """A window without the periods at its edges that have no trials (they fit either side equally):
+    it starts, and unless ``keep_end`` ends, with data.
+
+    >>> trim_empty(np.array([3, 0, 0, 4, 5, 0, 2]), 1, 6)
+    (3, 5)
+    """
+    while start < end - 1 and n[start] == 0:
+        start += 1
+    while not keep_end and end > start + 1 and n[end - 1] == 0:
+        end -= 1
+    return start, end

@@ -174,6 +174,7 @@ def _goal_steps(log: EventLog, goal: str | None) -> tuple[str, ...]:
 
 
 CHANGE_COLUMNS = ["rank", "story", "kind", "label", "source", "target", "unit", "start", "end", "last_day", "recovered",
+                  "data_ends",
                   "before", "during", "after", "trials_before", "trials_during", "count_during", "expected_during",
                   "impact", "impact_paths", "dispersion", "p_value", "q_value", "start_period", "end_period"]
 
@@ -203,8 +204,11 @@ def measure(kind: str, x: np.ndarray, n: np.ndarray, s: int, e: int, periods: Pe
     before_rate = x[:s].sum() / n[:s].sum()
     expected = n[s:e].sum() * before_rate
     impact = float(x[s:e].sum() - expected)
+    measured_until = int(np.flatnonzero(n)[-1]) + 1          # periods after this have no trials at all
     return {"start": _day(periods.edges[s]), "end": _day(periods.edges[e]), "last_day": _last_day(periods.edges[e]),
-            "recovered": e < periods.count, "before": _rate(x[:s], n[:s], kind), "during": _rate(x[s:e], n[s:e], kind),
+            "recovered": e < periods.count,
+            "data_ends": _last_day(periods.edges[measured_until]) if measured_until < periods.count else None,
+            "before": _rate(x[:s], n[:s], kind), "during": _rate(x[s:e], n[s:e], kind),
             "after": _rate(x[e:], n[e:], kind), "trials_before": int(n[:s].sum()), "trials_during": int(n[s:e].sum()),
             "count_during": int(x[s:e].sum()), "expected_during": round(float(expected), 1),
             "impact": round(impact, 1), "impact_paths": round(impact / scale, 1)}
@@ -217,11 +221,13 @@ def _change_table(series: SeriesSet, scanned, q_value, rows, periods: Periods, s
         x, n = series.x[i], series.n[i]
         if not n[e:].any():                 # nothing to measure after the window: it never ended
             e = periods.count
+        s, e = change_scan.trim_empty(n, s, e, keep_end=e == periods.count)
         records.append({
             "kind": kind, "label": series.label(i), "source": series.source[i], "target": series.target[i],
             "unit": _unit(kind, spec.paths), **measure(kind, x, n, s, e, periods, series.impact_scale[i]),
             "dispersion": round(float(scanned.dispersion[i]), 3), "p_value": float(scanned.p_value[i]),
-            "q_value": float(q_value[i]), "start_period": s, "end_period": e, "series": int(i)})
+            "q_value": float(q_value[i]), "start_period": s, "end_period": e, "series": int(i),
+            "seen_until": int(np.flatnonzero(n)[-1]) + 1})     # internal: where its data stop (grouping)
     if not records:
         return _empty_changes()
     table = pd.DataFrame(records)
@@ -313,10 +319,11 @@ def same_weeks(a: tuple[int, int], b: tuple[int, int], tolerance: int = 1) -> bo
 
 
 def _story_numbers(table: pd.DataFrame, tolerance: int) -> list[int]:
-    """Each change joins the first (highest-ranked) story whose lead window has the same weeks."""
+    """Each change joins the first (highest-ranked) story whose lead window has the same weeks (a
+    window's end counted where its series' data stop)."""
     leads: list[tuple[int, int]] = []
     numbers = []
-    for s, e in zip(table["start_period"], table["end_period"]):
+    for s, e in zip(table["start_period"], np.minimum(table["end_period"], table["seen_until"])):
         for number, lead in enumerate(leads):
             if same_weeks((s, e), lead, tolerance):
                 numbers.append(number + 1)
@@ -443,6 +450,8 @@ def story_text(members: pd.DataFrame, spec: Spec) -> str:
     text = f"{_when(lead)}, {'; '.join(change_clause(row, spec) for row in told)}."
     if lead["recovered"] and not np.isnan(lead["after"]):
         text += f" Afterwards it was {_value(lead['after'], lead['kind'])} again."
+    elif isinstance(lead["data_ends"], str):
+        text += f" There is no data for it after {lead['data_ends']}, so whether it recovered cannot be told."
     else:
         text += " It had not recovered by the end of the data."
     others = len(members) - len(told)

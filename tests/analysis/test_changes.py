@@ -350,3 +350,15 @@ def test_docstring_examples():
     import doctest
     for module in (change_scan, change_series, changes):
         assert doctest.testmod(module).failed == 0, module.__name__
+
+
+def test_measure_by_hand_and_a_series_whose_data_stop_early():
+    periods = change_series.Periods("day", MONDAY + np.arange(9) * DAY)
+    x, n = np.array([5, 5, 5, 5, 1, 1, 0, 0]), np.array([10, 10, 10, 10, 10, 10, 0, 0])
+    got = changes.measure("funnel", x, n, 4, 8, periods, scale=1.0)
+    assert (got["start"], got["last_day"], got["recovered"]) == ("2024-01-05", "2024-01-08", False)
+    assert got["before"] == 0.5 and got["during"] == 0.1 and np.isnan(got["after"])
+    assert got["expected_during"] == 10.0 and got["impact"] == -8.0          # 2 of 20 against 50%
+    assert got["data_ends"] == "2024-01-06"                                  # nothing after Saturday
+    rate = changes.measure("rate", x, n, 4, 6, periods, scale=2.0)
+    assert rate["before"] == 500.0 and rate["during"] == 100.0 and rate["impact_paths"] == -4.0
