@@ -11,6 +11,8 @@ sign up between January and June 2026 and produce ~200k events. Stories planted 
 4. Retention that flattens: weekly activity of paying users falls for ~5 weeks, then levels off.
 5. One event under two names: "invite_teammate" (old tracking plan, before 2026-03-01) and
    "Invite Teammates" (after).
+6. A payment outage: for three weeks from 2026-04-13 most checkouts end in "Payment Failed"
+   (GATEWAY_TIMEOUT), many open a support ticket, and checkout -> paid conversion collapses.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ DEFAULT_GOAL = "Subscription Paid"
 START = pd.Timestamp("2026-01-05", tz="UTC")
 END = pd.Timestamp("2026-07-05", tz="UTC")
 TRACKING_PLAN_CHANGE = pd.Timestamp("2026-03-01", tz="UTC")
+PAYMENT_OUTAGE = (pd.Timestamp("2026-04-13", tz="UTC"), pd.Timestamp("2026-05-04", tz="UTC"))   # [start, end)
 
 CHANNELS = {"Paid Search": 0.33, "Organic": 0.25, "Social Ads": 0.20, "Partner Referral": 0.10, "Webinar": 0.12}
 CHANNEL_LIFT = {"Paid Search": 1.0, "Organic": 1.1, "Social Ads": 0.7, "Partner Referral": 3.0, "Webinar": 1.3}
@@ -113,6 +116,9 @@ def _conversion_probability(channel: str, size: str, reached_aha: bool, looped: 
 def _checkout(j: _Journey, size: str) -> bool:
     """Checkout with the payment error story; returns whether the user paid."""
     rng = j.rng
+    during_outage = _payment_outage(j)
+    if during_outage is not None:
+        return during_outage
     j.add("Checkout Started", 3.0, page="/checkout")
     card_failure = size == "1-10" and rng.random() < 0.55
     if card_failure:
@@ -120,6 +126,25 @@ def _checkout(j: _Journey, size: str) -> bool:
         if rng.random() < 0.65:
             return False
         j.add("Checkout Started", 4.0, page="/checkout")
+    j.add(DEFAULT_GOAL, 1.0)
+    return True
+
+
+def _payment_outage(j: _Journey) -> bool | None:
+    """Story 6: a checkout during the payment outage; None outside it (the usual checkout applies).
+    Returns whether the user paid."""
+    start, end = (stamp.value // 1_000_000 for stamp in PAYMENT_OUTAGE)
+    if not start <= j.clock < end:
+        return None
+    rng = j.rng
+    j.add("Checkout Started", 3.0, page="/checkout")
+    if rng.random() < 0.75:
+        j.add("Payment Failed", 0.5, error_code="GATEWAY_TIMEOUT")
+        if rng.random() < 0.5:
+            j.add("Support Ticket Opened", 4.0)
+        if rng.random() < 0.8:
+            return False
+        j.add("Checkout Started", 10.0, page="/checkout")
     j.add(DEFAULT_GOAL, 1.0)
     return True
 

@@ -44,7 +44,8 @@ def test_onboarding_loop_and_drop_off(demo):
 
 def test_payment_error_blocks_small_companies(demo):
     events, users = demo.events, demo.users
-    failed = set(events.loc[events["event"] == "Payment Failed", "user"])
+    declined = (events["event"] == "Payment Failed") & (events["error_code"] == "CARD_DECLINED")   # not the outage
+    failed = set(events.loc[declined, "user"])
     paid = set(events.loc[events["event"] == DEFAULT_GOAL, "user"])
     sizes = users.set_index("user").loc[sorted(failed), "company_size"]
     assert len(failed) > 50 and (sizes == "1-10").all()
@@ -67,3 +68,16 @@ def test_paying_users_weekly_activity_flattens(demo):
     active = logins.assign(week=week).groupby("week")["user"].nunique() / len(paid_at)
     assert active.loc[1] > active.loc[6] + 0.15          # a clear early decline...
     assert abs(active.loc[8] - active.loc[12]) < 0.08    # ...then a plateau
+
+
+def test_payment_outage_window(demo):
+    from journey_explorer.demo import PAYMENT_OUTAGE
+    events = demo.events
+    start, end = (stamp.value // 1_000_000 for stamp in PAYMENT_OUTAGE)
+    inside = events["time"].between(start, end - 1)
+    checkout, paid = events["event"] == "Checkout Started", events["event"] == DEFAULT_GOAL
+    outage_errors = events[events["error_code"] == "GATEWAY_TIMEOUT"]
+    assert outage_errors["time"].between(start, end + 86_400_000).all() and len(outage_errors) > 80
+    rate_inside = (paid & inside).sum() / (checkout & inside).sum()
+    rate_outside = (paid & ~inside).sum() / (checkout & ~inside).sum()
+    assert rate_inside < 0.6 * rate_outside

@@ -7,6 +7,9 @@ Groups:
 - ``--segment "prop=value" --vs "prop=value"``: user properties (the project keeps the last value
   imported for each user, so properties are compared as "last value").
 - ``--did EVENT``: A = users who did it at least once, B = the others.
+- ``--period-a START..END --period-b START..END``: the paths active in each period, each with only
+  its events in that period (END exclusive, like --until; an empty side is open). A path active in
+  both periods is in both groups (see ``period_groups``).
 
 For every event and every transition (A -> B directly): users having it in each group, shares, the
 difference, the odds ratio (Haldane-Anscombe +0.5 when a cell is 0), a p-value (Fisher's exact test
@@ -16,7 +19,7 @@ and the 2- and 3-event sequences that distinguish the groups most.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -42,6 +45,8 @@ class Spec:
     versus: str | None = None
     did: str | None = None
     top_sequences: int = 15
+    period_a: str | None = None       # "START..END" (see period_groups)
+    period_b: str | None = None
 
 
 @dataclass
@@ -71,6 +76,8 @@ class Result:
 
 def _groups(log: EventLog, spec: Spec) -> tuple[EventLog, np.ndarray, np.ndarray, tuple[str, str], str]:
     """(log to compare, mask of group A users, mask of group B users, labels, note)."""
+    if spec.period_a or spec.period_b:
+        return period_groups(log, spec.period_a, spec.period_b)
     if spec.segment and spec.versus:
         a, b = users_matching(log, [spec.segment]), users_matching(log, [spec.versus])
         return log, a & ~b, b & ~a, (spec.segment, spec.versus), "Users in both segments are left out."
@@ -144,7 +151,8 @@ def _has_counts(keys: np.ndarray, users: np.ndarray, size: int, group: np.ndarra
 
 def run(log: EventLog, spec: Spec, progress=None) -> Result:
     compared, a, b, labels, note = _groups(log, spec)
-    a_size, b_size = int(a[np.unique(log.user)].sum()), int(b[np.unique(log.user)].sum())
+    present = np.unique((compared if spec.period_a or spec.period_b else log).user)    # periods: two copies
+    a_size, b_size = int(a[present].sum()), int(b[present].sum())
     if not a_size or not b_size:
         raise JourneyError(f"one of the groups is empty ({labels[0]}: {a_size}, {labels[1]}: {b_size} users)")
     size = len(compared.event_names)
@@ -215,10 +223,68 @@ def add_arguments(parser) -> None:
     parser.add_argument("--within", help="...reaching it within this time of their first event, e.g. 14d")
     parser.add_argument("--vs", help='with --segment "prop=value": the other group, e.g. "plan=Free"')
     parser.add_argument("--did", help="compare users who did this event with those who did not")
+    parser.add_argument("--period-a", help="compare two periods: paths active in START..END (END exclusive)")
+    parser.add_argument("--period-b", help="...with paths active in START..END, e.g. 2026-04-13..2026-05-04")
 
 
 def spec_from_args(args, log: EventLog) -> Spec:
     segment = args.segment[0] if args.segment and args.vs else None
-    goal = args.goal or (None if (segment or args.did) else log.default_goal)
+    periods = getattr(args, "period_a", None) or getattr(args, "period_b", None)
+    goal = args.goal or (None if (segment or args.did or periods) else log.default_goal)
     return Spec(goal=goal, within_ms=parse_duration(args.within) if args.within else None,
-                segment=segment, versus=args.vs, did=args.did)
+                segment=segment, versus=args.vs, did=args.did,
+                period_a=getattr(args, "period_a", None), period_b=getattr(args, "period_b", None))
+
+
+# --- two periods as the groups ---------------------------------------------------------------------
+
+
+def parse_period(text: str) -> tuple[int | None, int | None]:
+    """"2026-04-13..2026-05-04" as UTC milliseconds [start, end); an empty side is open.
+
+    >>> parse_period("2024-01-01..2024-01-08")
+    (1704067200000, 1704672000000)
+    >>> parse_period("..2024-01-08")
+    (None, 1704672000000)
+    """
+    from journey_explorer.analysis.common import to_ms
+    if not text or ".." not in text:
+        raise JourneyError(f"A period must look like START..END (e.g. 2026-04-13..2026-05-04), not '{text}'")
+    start, end = (part.strip() for part in text.split("..", 1))
+    bounds = (to_ms(start) if start else None, to_ms(end) if end else None)
+    if bounds[0] is not None and bounds[1] is not None and bounds[0] >= bounds[1]:
+        raise JourneyError(f"The period '{text}' ends before it starts")
+    return bounds
+
+
+def _in_period(log: EventLog, bounds: tuple[int | None, int | None]) -> np.ndarray:
+    keep = np.ones(len(log), dtype=bool)
+    if bounds[0] is not None:
+        keep &= log.ts >= bounds[0]
+    if bounds[1] is not None:
+        keep &= log.ts < bounds[1]
+    return keep
+
+
+def period_groups(log: EventLog, period_a: str | None, period_b: str | None):
+    """Groups for two periods: A = the paths active in period A with their events in it, B likewise.
+
+    A path active in both periods appears in both groups, so the compared log holds two copies of
+    the user codes: A's keep their codes, B's are shifted by ``log.n_users`` ("user (period B)").
+    """
+    if not (period_a and period_b):
+        raise JourneyError("compare by periods needs both --period-a and --period-b")
+    in_a, in_b = _in_period(log, parse_period(period_a)), _in_period(log, parse_period(period_b))
+    part_a, part_b = subset(log, in_a), subset(log, in_b)
+    offset = log.n_users
+    properties = log.properties()
+    both = replace(
+        log, user=np.concatenate([part_a.user, part_b.user + offset]).astype(np.int32),
+        event=np.concatenate([part_a.event, part_b.event]), ts=np.concatenate([part_a.ts, part_b.ts]),
+        session=np.concatenate([part_a.session, part_b.session + (int(log.session.max()) + 1 if len(log) else 0)]),
+        user_keys=np.concatenate([log.user_keys, np.array([f"{k} (period B)" for k in log.user_keys], dtype=object)]),
+        user_properties=pd.concat([properties, properties], ignore_index=True),
+        event_properties={})
+    codes = np.arange(2 * offset)
+    return both, codes < offset, codes >= offset, (f"period {period_a}", f"period {period_b}"), \
+        "Each group holds the paths active in its period, with their events in that period only."

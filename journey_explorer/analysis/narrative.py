@@ -64,7 +64,7 @@ QUESTIONS = {
     "overview": "Overview", "first_flows": "How journeys start", "stuck_points": "Where users get stuck",
     "differences": "How successful users differ", "goal_funnel": "The funnel to the goal",
     "retention_finding": "Do users come back", "lifecycle_finding": "Is the active base growing",
-    "north_star": "The north star", "tracking_finding": "Tracking plan",
+    "north_star": "The north star", "what_changed": "What changed", "tracking_finding": "Tracking plan",
 }
 
 

@@ -145,10 +145,10 @@ VIEWS: tuple[ViewEntry, ...] = (
 VIEW_BY_KEY: dict[str, ViewEntry] = {entry.key: entry for entry in VIEWS}
 
 # Analyses with a command but no view of their own.
-COMMAND_ONLY_ANALYSES: tuple[str, ...] = ("interval",)
+COMMAND_ONLY_ANALYSES: tuple[str, ...] = ("interval", "changes")
 # Report questions answered by no view of their own, after the views' findings: "module.function"
 # under journey_explorer.analysis (a bare name lives in analysis.narrative).
-REPORT_ONLY_FINDINGS: tuple[str, ...] = ("hygiene.tracking_finding",)
+REPORT_ONLY_FINDINGS: tuple[str, ...] = ("changes.what_changed", "hygiene.tracking_finding")
 
 
 def view(key: str) -> ViewEntry:

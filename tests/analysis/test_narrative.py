@@ -64,9 +64,10 @@ def test_unknown_goal_is_named():
 
 
 def test_every_question_gets_a_finding_with_its_view(log):
-    findings = narrative.workshop_findings(log, "pay")
+    from journey_explorer.export.report import report_questions
+    findings = narrative.workshop_findings(log, "pay", report_questions())
     assert [f.view for f in findings] == ["overview", "flows", "stuck", "compare", "funnel", "retention",
-                                          "lifecycle", "northstar"]
+                                          "lifecycle", "northstar", ""]       # what changed: too little history
     assert all(f.title and f.observation for f in findings)
 
 
@@ -74,8 +75,9 @@ def test_a_question_the_data_cannot_answer_says_why_and_the_rest_still_come():
     # Everyone reaches "pay": there is no failing group to compare with.
     frame = pd.DataFrame([(u, e, t) for u in "abc" for t, e in enumerate(["visit", "pay"])],
                          columns=["user", "event", "time"])
-    findings = narrative.workshop_findings(EventLog.from_frame(frame), "pay")
-    assert len(findings) == 8
+    from journey_explorer.export.report import report_questions
+    findings = narrative.workshop_findings(EventLog.from_frame(frame), "pay", report_questions())
+    assert len(findings) == 9       # no tracking slide: nothing to say
     differ = findings[3]
     assert differ.view == "" and differ.title == "How successful users differ: not answered by this data"
     assert "empty" in differ.observation

@@ -39,7 +39,7 @@ def test_report_deck_has_a_slide_per_question_with_pictures(demo_project_path, t
     summary = json.loads(capsys.readouterr().out)
     assert summary["goal"] == "Subscription Paid" and not summary["goal_guessed"]
     slides = list(Presentation(str(out)).slides)
-    assert len(slides) == 1 + len(summary["slides"]) == 10      # the 10th: the tracking plan (issue 17)
+    assert len(slides) == 1 + len(summary["slides"]) == 11      # + tracking plan (issue 17), what changed
     assert [s.shapes.title.text for s in slides[1:]] == [s["title"] for s in summary["slides"]]
     for slide, expected in zip(slides[1:], summary["slides"]):
         assert sum(1 for shape in slide.shapes if shape.shape_type == 13) == 1
@@ -58,7 +58,7 @@ def test_report_on_a_file_imports_it_into_a_temporary_project(tmp_path, capsys, 
     assert main(["report", str(source), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "goal: close (guessed" in printed
-    assert len(Presentation(str(out)).slides) == 9
+    assert len(Presentation(str(out)).slides) == 10
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.csv", "cases.pptx"]
 
 

@@ -1,0 +1,264 @@
+"""Series per period for the "what changed" analysis: event rates, shares of active paths,
+transitions P(next = B | A) and funnel-step conversions, each as counts ``x`` out of ``n``.
+
+Periods are weeks starting on Monday (UTC), or days when the data covers less than eight weeks. A
+first or last period that the data covers for less than half is left out: a few hours of a week
+are not a week.
+
+Conversions need time to happen: a path that reached payment an hour before the data ends has not
+had the chance to pay. So transitions and funnel steps leave out the events, near the end of the
+data, that are closer to the end than 99 % of conversions take ("censored").
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from journey_explorer.analysis.arrays import distinct_count, group_quantiles
+from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.domain import JourneyError
+
+DAY_MS = 86_400_000
+WEEK_DAYS = 7
+WEEK_MS = WEEK_DAYS * DAY_MS
+MONDAY_OFFSET_MS = 3 * DAY_MS        # 1970-01-01 was a Thursday
+DAILY_BELOW_DAYS = 56                # less data than this: daily periods
+MIN_COVERAGE = 0.5                   # an edge period needs this share of its time covered by data
+THIN_EDGE = 0.25                     # edge periods with fewer active paths than this share of the median
+SETTLE_QUANTILE = 0.99               # conversions this quick count; later events are censored
+END = "(path ended)"
+DENSE_PAIRS = 1 << 22                # up to ~2,000 event types, transitions are counted in a dense table
+NEW_PATHS = "(new paths)"            # the "new" series: share of active paths first seen in the period
+
+KINDS = ("funnel", "transition", "share", "rate", "new")
+
+
+@dataclass(frozen=True)
+class Periods:
+    """Consecutive periods [edges[i], edges[i + 1]) in UTC milliseconds."""
+
+    unit: str                 # "week" or "day"
+    edges: np.ndarray         # int64, len = periods + 1
+
+    @property
+    def count(self) -> int:
+        return len(self.edges) - 1
+
+    def index(self, ts: np.ndarray) -> np.ndarray:
+        """The period of each time; -1 outside all periods."""
+        width = self.edges[1] - self.edges[0]
+        position = (ts - self.edges[0]) // width
+        return np.where((ts >= self.edges[0]) & (ts < self.edges[-1]), position, -1).astype(np.int64)
+
+    def dates(self) -> list[str]:
+        """ISO date of each period's first day."""
+        return [pd.Timestamp(int(ms), unit="ms").date().isoformat() for ms in self.edges[:-1]]
+
+    def days(self) -> "Periods":
+        """The same span in days."""
+        return Periods("day", np.arange(self.edges[0], self.edges[-1] + 1, DAY_MS, dtype=np.int64))
+
+
+def choose_periods(ts_min: int, ts_max: int, unit: str = "auto") -> Periods:
+    """Weeks (or days) covering [ts_min, ts_max], edge periods dropped when mostly empty.
+
+    >>> monday = 1704067200000      # 2024-01-01
+    >>> p = choose_periods(monday + 5 * DAY_MS, monday + 70 * DAY_MS)
+    >>> p.unit, p.dates()[0], p.count
+    ('week', '2024-01-08', 9)
+    """
+    if unit == "auto":
+        unit = "day" if ts_max - ts_min < DAILY_BELOW_DAYS * DAY_MS else "week"
+    if unit not in ("week", "day"):
+        raise JourneyError(f"--period must be week, day or auto, not '{unit}'")
+    width = WEEK_MS if unit == "week" else DAY_MS
+    offset = MONDAY_OFFSET_MS if unit == "week" else 0
+    first = (ts_min + offset) // width * width - offset
+    last = (ts_max + offset) // width * width - offset          # start of the period holding ts_max
+    edges = np.arange(first, last + 2 * width, width, dtype=np.int64)
+    if len(edges) > 2 and (edges[1] - ts_min) / width < MIN_COVERAGE:
+        edges = edges[1:]
+    if len(edges) > 2 and (ts_max + 1 - edges[-2]) / width < MIN_COVERAGE:
+        edges = edges[:-1]
+    return Periods(unit, edges)
+
+
+def trim_thin_edges(periods: Periods, log: EventLog) -> tuple[Periods, int, int]:
+    """Leave out the first and last periods with fewer active paths than ``THIN_EDGE`` of the
+    median period: a case log fading in or out (its last weeks hold only the late steps of a
+    few cases) is not a change. Returns the periods kept and how many were left out at each end.
+    """
+    period = periods.index(log.ts)
+    inside = period >= 0
+    active = distinct_count(period[inside], log.user[inside], periods.count)
+    enough = active >= THIN_EDGE * np.median(active)
+    if not enough.any():
+        return periods, 0, 0
+    head = int(np.argmax(enough))
+    tail = int(np.argmax(enough[::-1]))
+    return Periods(periods.unit, periods.edges[head:len(periods.edges) - tail]), head, tail
+
+
+@dataclass
+class SeriesSet:
+    """Rows are series; ``x`` out of ``n`` per period."""
+
+    kind: list[str] = field(default_factory=list)          # one of KINDS
+    source: list[str] = field(default_factory=list)        # the event (A for transitions and steps)
+    target: list[str | None] = field(default_factory=list)  # B for transitions and funnel steps
+    x: list[np.ndarray] = field(default_factory=list)
+    n: list[np.ndarray] = field(default_factory=list)
+    impact_scale: list[float] = field(default_factory=list)  # divides an impact to count it in paths
+
+    def add(self, kind, source, target, x, n, scale=1.0) -> None:
+        self.kind.append(kind)
+        self.source.append(source)
+        self.target.append(target)
+        self.x.append(np.asarray(x, dtype=np.int64))
+        self.n.append(np.asarray(n, dtype=np.int64))
+        self.impact_scale.append(float(scale))
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+    def coarsen(self, factor: int) -> "SeriesSet":
+        """Counts summed over ``factor`` consecutive periods (days into weeks)."""
+        out = SeriesSet()
+        for i in range(len(self)):
+            out.add(self.kind[i], self.source[i], self.target[i], self.x[i].reshape(-1, factor).sum(axis=1),
+                    self.n[i].reshape(-1, factor).sum(axis=1), self.impact_scale[i])
+        return out
+
+    def find(self, kind: str, source: str, target: str | None) -> int | None:
+        """The index of a series, None when absent."""
+        for i in range(len(self)):
+            if (self.kind[i], self.source[i], self.target[i]) == (kind, source, target):
+                return i
+        return None
+
+    def label(self, i: int) -> str:
+        return self.source[i] if self.target[i] is None else f"{self.source[i]} → {self.target[i]}"
+
+    def matrices(self, periods: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not len(self):
+            empty = np.zeros((0, periods), dtype=np.int64)
+            return empty, empty, np.ones(0)
+        return np.vstack(self.x), np.vstack(self.n), np.array(self.impact_scale)
+
+
+def rate_series(log: EventLog, period: np.ndarray, periods: int, out: SeriesSet) -> None:
+    """Per event type, its rate among all events ("rate"). Counts add up: weekly = sum of daily.
+    ``period`` is each event's period (-1: outside)."""
+    size = len(log.event_names)
+    inside = period >= 0
+    counts = np.bincount(period[inside] * size + log.event[inside], minlength=periods * size).reshape(periods, size)
+    total = counts.sum(axis=1)
+    for code in np.flatnonzero(counts.any(axis=0)):
+        out.add("rate", log.event_names[code], None, counts[:, code], total)
+
+
+def share_series(log: EventLog, period: np.ndarray, periods: int, out: SeriesSet,
+                 sessions: bool = False) -> None:
+    """Per event type, the share of active paths doing it ("share"); and the share of active paths
+    that are new ("new": their first event is in the period; with ``sessions``, the first session of
+    its user), which tells when something moved with the mix of new and returning users. Distinct
+    paths do not add up over periods."""
+    size = len(log.event_names)
+    inside = period >= 0
+    path, when = log.user[inside], period[inside]
+    key = when * size + log.event[inside]
+    doing = distinct_count(key, path, periods * size).reshape(periods, size)      # paths doing e
+    active = distinct_count(when, path, periods)                                  # paths active at all
+    for code in np.flatnonzero(doing.any(axis=0)):
+        out.add("share", log.event_names[code], None, doing[:, code], active)
+    starts = log.path_starts()
+    first = period[starts]                              # the period of each path's first event
+    if sessions:                                        # a session is new when its user is
+        first = np.where(first_sessions(log.user_keys[log.user[starts]]), first, -1)
+    out.add("new", NEW_PATHS, None, np.bincount(first[first >= 0], minlength=periods), active)
+
+
+def first_sessions(keys: np.ndarray) -> np.ndarray:
+    """Whether each per-session path key ("user#n", see ``common.sessions_as_paths``) is its user's
+    first session.
+
+    >>> first_sessions(np.array(["a#1", "a#2", "b#1", "c#11"], dtype=object)).tolist()
+    [True, False, True, False]
+    """
+    return np.char.endswith(keys.astype(str), "#1")
+
+
+def set_rate_scales(out: SeriesSet) -> None:
+    """A rate's impact counts events; divided by the events per path doing it, it counts paths."""
+    doing = {out.source[i]: out.x[i].sum() for i in range(len(out)) if out.kind[i] == "share"}
+    for i in range(len(out)):
+        if out.kind[i] == "rate":
+            out.impact_scale[i] = float(out.x[i].sum() / max(doing.get(out.source[i], 1), 1))
+
+
+def transition_series(log: EventLog, period: np.ndarray, periods: int, out: SeriesSet, *,
+                      with_end: bool, min_count: int, limit: int) -> None:
+    """P(next = B | A) per period of A's time: of the A events, how many are directly followed by B
+    in the same path (with ``with_end``, also "the path ended after A"). The ``limit`` most frequent
+    transitions seen at least ``min_count`` times are kept."""
+    if len(log) < 2:
+        return
+    size = len(log.event_names)
+    same = log.user[1:] == log.user[:-1]
+    source = log.event[:-1]
+    target = np.where(same, log.event[1:], size)                   # size stands for "path ended"
+    gap = (log.ts[1:] - log.ts[:-1]).astype(float)
+    settle = group_quantiles(source[same], gap[same], size, (SETTLE_QUANTILE,))[0]
+    settle = np.nan_to_num(settle, nan=0.0)
+    when = period[:-1]
+    keep = (when >= 0) & (log.ts[:-1] <= log.ts.max() - settle[source])
+    last = len(log) - 1                                             # the very last event ends its path
+    if period[last] >= 0 and log.ts[last] <= log.ts.max() - settle[log.event[last]]:
+        source = np.append(source, log.event[last])
+        target = np.append(target, size)
+        when = np.append(when, period[last])
+        keep = np.append(keep, True)
+    source, target, when = source[keep], target[keep], when[keep]
+    trials = np.bincount(when * size + source, minlength=periods * size).reshape(periods, size)
+    pair = source.astype(np.int64) * (size + 1) + target
+    if size * (size + 1) <= DENSE_PAIRS:            # count every possible pair: no sort needed
+        pair_index = pair
+        totals = np.bincount(pair, minlength=size * (size + 1))
+        pairs = np.arange(len(totals))
+    else:
+        pairs, pair_index, totals = np.unique(pair, return_inverse=True, return_counts=True)
+    chosen = np.flatnonzero((totals >= min_count) & (with_end | (pairs % (size + 1) != size)))
+    chosen = chosen[np.argsort(-totals[chosen], kind="stable")][:limit]
+    position = np.full(len(pairs), -1)
+    position[chosen] = np.arange(len(chosen))
+    mine = position[pair_index] >= 0
+    counts = np.bincount(position[pair_index][mine] * periods + when[mine],
+                         minlength=len(chosen) * periods).reshape(len(chosen), periods)
+    for row, index in enumerate(chosen):
+        a, b = divmod(int(pairs[index]), size + 1)
+        out.add("transition", log.event_names[a], END if b == size else log.event_names[b], counts[row],
+                trials[:, a])
+
+
+def funnel_series(log: EventLog, period_of, periods: int, steps: list[str], out: SeriesSet) -> None:
+    """Per funnel step (sequential, as the funnel view counts it): of the paths reaching step k in a
+    period, how many went on to step k + 1."""
+    from journey_explorer.analysis.funnel import _positions_sequential  # the funnel view's own rule
+    if len(steps) < 2 or not len(log):
+        return
+    codes = [log.event_code(s) for s in steps]
+    position = _positions_sequential(log, codes, [], False, None)
+    horizon = log.ts.max()
+    for k in range(len(steps) - 1):
+        reached = position[:, k] >= 0
+        at = log.ts[position[reached, k]]
+        converted = position[reached, k + 1] >= 0
+        took = log.ts[position[reached, k + 1][converted]] - at[converted]
+        settle = np.quantile(took, SETTLE_QUANTILE) if len(took) else 0.0
+        when = period_of(at)
+        keep = (when >= 0) & (at <= horizon - settle)
+        n = np.bincount(when[keep], minlength=periods)
+        x = np.bincount(when[keep & converted], minlength=periods)
+        out.add("funnel", steps[k], steps[k + 1], x, n)

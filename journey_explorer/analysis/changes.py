@@ -1,0 +1,567 @@
+"""What changed: windows of time where a funnel step, a transition or an event rate moved.
+
+Series per week (per day when the data covers less than eight weeks): the conversion of each step
+of the funnel to the goal, P(next = B | A) for the frequent transitions, and per event type its rate
+per 1,000 events and the share of active paths doing it. Each series is scanned for the window
+where its rate differs most from the rest, tested on the counts (see ``change_scan``), with the
+false discovery rate controlled across all series. A change needs support: enough periods, enough
+paths in the window and before it, at least 10 paths (or conversions) gained or lost, and odds at
+least 1.5 times higher or lower than before.
+
+Changes in the same weeks are one story (a conversion drop and an error spike), told from the
+lead through the changes that share its events. Stories are ranked by what they cost or gained:
+conversions first (funnel steps, then transitions), because a rate alone can move with the traffic
+mix; then by paths or conversions lost or gained in the window against the rate before it. A story
+in which the share of new paths also moved says it may follow who was active, and comes after the
+others; one event vanishing while another of the same volume appears is called a likely rename.
+Each story carries its before, during and after date ranges, so a view can set the time filter or
+compare the two periods in one click (``compare --period-a BEFORE --period-b DURING``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from journey_explorer.analysis import change_scan, change_series
+from journey_explorer.analysis.change_series import Periods, SeriesSet
+from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.domain import JourneyError
+
+FDR = 0.05
+SAME_STORY_PERIODS = {"week": 1, "day": 3}   # windows starting and ending this close tell one story
+SAME_STORY_OVERLAP = 0.6           # ...or starting this close and overlapping this much (intersection / union)
+MAX_TRANSITIONS = 400              # most frequent transitions scanned
+TIER = {"funnel": 0, "transition": 1, "share": 2, "rate": 2, "new": 3}
+MENTIONED_PER_STORY = 3            # changes named in a story's sentence
+VANISHED = 0.05                    # a rate below this share of its other level: (not) recorded at all
+DAY_SLACK = 6                      # days a weekly window's start or end may move when placed on days
+UNCONNECTED = 99                   # hops from a story's lead for a change sharing no event with it
+NOT_EVENTS = {None, change_series.END, change_series.NEW_PATHS}     # labels that connect nothing
+
+
+@dataclass(frozen=True)
+class Spec:
+    goal: str | None = None               # the funnel to this goal is scanned (default: the project's)
+    steps: tuple[str, ...] = ()           # funnel steps instead of the goal funnel
+    period: str = "auto"                  # "week", "day" or "auto" (days below eight weeks of data)
+    paths: str = "user"                   # what a path is, as the common filter's --by made it
+    fdr: float = FDR
+    top: int = 10                         # stories reported
+
+
+@dataclass
+class Result:
+    spec: Spec
+    periods: Periods
+    series: SeriesSet
+    scan: change_scan.ScanResult | None
+    q_value: np.ndarray
+    changes: pd.DataFrame          # one row per significant change, ranked, with its story
+    stories: list[dict]            # ranked; headline, text, window and evidence ranges, members
+    steps: tuple[str, ...]         # the funnel steps scanned
+    note: str
+
+    @property
+    def series_tested(self) -> int:
+        return int(self.scan.tested.sum()) if self.scan is not None else 0
+
+    def series_frame(self, index: int) -> pd.DataFrame:
+        """One series per period (for a chart): period start, count, trials and value."""
+        x, n = self.series.x[index], self.series.n[index]
+        return pd.DataFrame({"period": self.periods.dates(), "count": x, "trials": n,
+                             "value": _values(self.series.kind[index], x, n)})
+
+    def to_json_dict(self) -> dict:
+        return {"period": self.periods.unit, "periods": self.periods.dates(), "paths": self.spec.paths,
+                "goal": self.spec.goal, "funnel_steps": list(self.steps), "series_tested": self.series_tested,
+                "fdr": self.spec.fdr, "note": self.note, "stories": self.stories}
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.changes.drop(columns=["series"], errors="ignore").copy()
+
+
+def run(log: EventLog, spec: Spec, progress=None) -> Result:
+    if not len(log):
+        raise JourneyError("no events to look at (check the time range and segment)")
+    periods = change_series.choose_periods(int(log.ts.min()), int(log.ts.max()), spec.period)
+    periods, head, tail = change_series.trim_thin_edges(periods, log)
+    left_out = _left_out(head, tail, periods.unit)
+    goal = _goal(log, spec)
+    spec = Spec(goal=goal, steps=spec.steps, period=periods.unit, paths=spec.paths, fdr=spec.fdr, top=spec.top)
+    support = change_scan.Support()
+    if periods.count < support.min_periods:
+        note = (f"{_plural(periods.count, periods.unit)} of data: at least {support.min_periods} are needed "
+                f"to tell a change from noise.{left_out}")
+        return Result(spec, periods, SeriesSet(), None, np.ones(0), _empty_changes(), [], (), note)
+    series, steps, daily = build_series(log, spec, periods, support)
+    _report(progress, 0.5)
+    x, n, scale = series.matrices(periods.count)
+    scanned = change_scan.scan(x, n, support, scale)
+    q_value = np.ones(len(series))
+    if scanned.tested.any():
+        from scipy.stats import false_discovery_control
+        q_value[scanned.tested] = false_discovery_control(scanned.p_value[scanned.tested])
+    _report(progress, 0.9)
+    significant = np.flatnonzero((scanned.start >= 0) & (q_value <= spec.fdr))
+    changes = _change_table(series, scanned, q_value, significant, periods, spec)
+    if daily is not None:
+        changes = refine_to_days(changes, daily, series, periods)
+    stories = _stories(changes, series, periods, spec)
+    note = (f"{len(changes)} of {scanned.tested.sum()} series changed significantly "
+            f"(false discovery rate {spec.fdr:.0%})." if len(changes) else
+            f"None of {scanned.tested.sum()} series changed beyond its {periods.unit}-to-{periods.unit} noise.")
+    note += left_out
+    return Result(spec, periods, series, scanned, q_value, changes, stories[:spec.top], steps, note)
+
+
+def _left_out(head: int, tail: int, unit: str) -> str:
+    """ " The first 2 weeks and the last week ... are left out." (empty when none are)."""
+    parts = [f"the first {_plural(head, unit)}" if head > 1 else f"the first {unit}" if head else "",
+             f"the last {_plural(tail, unit)}" if tail > 1 else f"the last {unit}" if tail else ""]
+    said = " and ".join(p for p in parts if p)
+    if not said:
+        return ""
+    one = head + tail == 1
+    return (f" {said[0].upper()}{said[1:]} {'holds' if one else 'hold'} fewer than a quarter of the usual active "
+            f"paths (the data starting or ending) and {'is' if one else 'are'} left out.")
+
+
+def _report(progress, fraction: float) -> None:
+    if progress is not None:
+        progress(fraction)
+
+
+def _goal(log: EventLog, spec: Spec) -> str | None:
+    if spec.goal:
+        log.event_code(spec.goal)            # an unknown goal fails here, named
+        return spec.goal
+    if log.default_goal in log.event_names:
+        return log.default_goal
+    from journey_explorer.analysis.narrative import guess_goal
+    return guess_goal(log)
+
+
+def build_series(log: EventLog, spec: Spec, periods: Periods,
+                 support: change_scan.Support) -> tuple[SeriesSet, tuple[str, ...], SeriesSet | None]:
+    """Funnel steps, transitions, event rates and shares per period, the funnel steps used, and (for
+    weeks) the daily series of the kinds whose counts add up (funnel, transition, rate), from which
+    the weekly ones are summed and a window is placed on days."""
+    steps = tuple(spec.steps) or _goal_steps(log, spec.goal)
+    fine = periods.days() if periods.unit == "week" else periods
+    daily = SeriesSet()
+    change_series.funnel_series(log, fine.index, fine.count, list(steps), daily)
+    period = fine.index(log.ts)
+    change_series.transition_series(log, period, fine.count, daily, with_end=spec.paths == "session",
+                                    min_count=int(support.min_impact), limit=MAX_TRANSITIONS)
+    change_series.rate_series(log, period, fine.count, daily)
+    series = daily.coarsen(change_series.WEEK_DAYS) if periods.unit == "week" else daily
+    change_series.share_series(log, periods.index(log.ts), periods.count, series, sessions=spec.paths == "session")
+    change_series.set_rate_scales(series)
+    return series, steps, (daily if periods.unit == "week" else None)
+
+
+def _goal_steps(log: EventLog, goal: str | None) -> tuple[str, ...]:
+    if goal is None:
+        return ()
+    from journey_explorer.analysis.narrative import goal_funnel_steps
+    steps = goal_funnel_steps(log, goal)
+    return tuple(steps) if len(steps) >= 2 else ()
+
+
+# --- the table of changes ------------------------------------------------------------------------
+
+
+CHANGE_COLUMNS = ["rank", "story", "kind", "label", "source", "target", "unit", "start", "end", "last_day", "recovered",
+                  "data_ends",
+                  "before", "during", "after", "trials_before", "trials_during", "count_during", "expected_during",
+                  "impact", "impact_paths", "dispersion", "p_value", "q_value", "start_period", "end_period"]
+
+
+def _empty_changes() -> pd.DataFrame:
+    return pd.DataFrame(columns=CHANGE_COLUMNS)
+
+
+def _values(kind: str, x: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Rates per 1,000 events, shares as fractions; NaN where a period has no trials."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.where(n > 0, x / np.where(n > 0, n, 1), np.nan)
+    return value * 1000 if kind == "rate" else value
+
+
+def _rate(x: np.ndarray, n: np.ndarray, kind: str) -> float:
+    total = n.sum()
+    if not total:
+        return float("nan")
+    return float(x.sum() / total * (1000 if kind == "rate" else 1))
+
+
+def measure(kind: str, x: np.ndarray, n: np.ndarray, s: int, e: int, periods: Periods, scale: float) -> dict:
+    """A window [s, e) of a series in numbers: its dates, the rate before, during and after it, and
+    the impact (count during minus what the rate before would have given; ``scale`` turns it into
+    paths)."""
+    before_rate = x[:s].sum() / n[:s].sum()
+    expected = n[s:e].sum() * before_rate
+    impact = float(x[s:e].sum() - expected)
+    measured_until = int(np.flatnonzero(n)[-1]) + 1          # periods after this have no trials at all
+    return {"start": _day(periods.edges[s]), "end": _day(periods.edges[e]), "last_day": _last_day(periods.edges[e]),
+            "recovered": e < periods.count,
+            "data_ends": _last_day(periods.edges[measured_until]) if measured_until < periods.count else None,
+            "before": _rate(x[:s], n[:s], kind), "during": _rate(x[s:e], n[s:e], kind),
+            "after": _rate(x[e:], n[e:], kind), "trials_before": int(n[:s].sum()), "trials_during": int(n[s:e].sum()),
+            "count_during": int(x[s:e].sum()), "expected_during": round(float(expected), 1),
+            "impact": round(impact, 1), "impact_paths": round(impact / scale, 1)}
+
+
+def _change_table(series: SeriesSet, scanned, q_value, rows, periods: Periods, spec: Spec) -> pd.DataFrame:
+    records = []
+    for i in rows:
+        kind, s, e = series.kind[i], int(scanned.start[i]), int(scanned.end[i])
+        x, n = series.x[i], series.n[i]
+        if not n[e:].any():                 # nothing to measure after the window: it never ended
+            e = periods.count
+        s, e = change_scan.trim_empty(n, s, e, keep_end=e == periods.count)
+        records.append({
+            "kind": kind, "label": series.label(i), "source": series.source[i], "target": series.target[i],
+            "unit": _unit(kind, spec.paths), **measure(kind, x, n, s, e, periods, series.impact_scale[i]),
+            "dispersion": round(float(scanned.dispersion[i]), 3), "p_value": float(scanned.p_value[i]),
+            "q_value": float(q_value[i]), "start_period": s, "end_period": e, "series": int(i),
+            "seen_until": int(np.flatnonzero(n)[-1]) + 1})     # internal: where its data stop (grouping)
+    if not records:
+        return _empty_changes()
+    table = pd.DataFrame(records)
+    table["tier"] = table["kind"].map(TIER)
+    table["size"] = table["impact_paths"].abs()
+    table = table.sort_values(["tier", "size"], ascending=[True, False], kind="stable").reset_index(drop=True)
+    table["story"] = _mix_stories_last(table, _story_numbers(table, SAME_STORY_PERIODS[periods.unit]))
+    table["hops"] = _hops_from_lead(table)
+    table = table.sort_values(["story", "hops"], kind="stable").reset_index(drop=True)
+    table["rank"] = np.arange(1, len(table) + 1)
+    return table[CHANGE_COLUMNS + ["series"]]
+
+
+def refine_to_days(table: pd.DataFrame, daily: SeriesSet, weekly: SeriesSet, periods: Periods) -> pd.DataFrame:
+    """Weekly windows placed on the days they began and ended: each change's daily series is searched
+    within ``DAY_SLACK`` days of its weekly start and end, and its numbers are measured on the days
+    found. ``start_period``/``end_period`` stay weekly (the chart's axis); the significance is the
+    weekly test's. Shares of active paths have no daily series (distinct paths do not add up) and
+    keep their weeks."""
+    days = periods.days()
+    table = table.copy()
+    for row in table.itertuples():
+        i = daily.find(row.kind, row.source, row.target)
+        if i is None:
+            continue
+        x, n = daily.x[i], daily.n[i]
+        start, end = change_series.WEEK_DAYS * row.start_period, change_series.WEEK_DAYS * row.end_period
+        s, e = change_scan.best_window_near(x, n, start, end, DAY_SLACK, keep_end=not row.recovered)
+        if n[:s].sum() and n[s:e].sum():
+            scale = weekly.impact_scale[row.series]
+            for key, value in measure(row.kind, x, n, s, e, days, scale).items():
+                table.at[row.Index, key] = value
+    return table
+
+
+def _mix_stories_last(table: pd.DataFrame, numbers: list[int]) -> list[int]:
+    """Stories renumbered so that those in which the share of new paths also moved come after the
+    others (they may follow the mix of who was active); the order is otherwise kept."""
+    frame = pd.DataFrame({"story": numbers, "new": table["kind"].eq("new").to_numpy()})
+    lead_is_new = frame.groupby("story")["new"].first()
+    mixed = frame.groupby("story")["new"].any() & ~lead_is_new
+    order = sorted(mixed.index, key=lambda story: (bool(mixed[story]), story))
+    renumber = {story: rank + 1 for rank, story in enumerate(order)}
+    return [renumber[n] for n in numbers]
+
+
+def _hops_from_lead(table: pd.DataFrame) -> list[int]:
+    """How far a change is from its story's lead through shared events (1: shares an event with
+    the lead, 2: with one of those, ...); those closest are told first. Unconnected: a large number."""
+    hops = [UNCONNECTED] * len(table)
+    for _, members in table.groupby("story", sort=False):
+        lead = members.index[0]
+        hops[lead], events, level = 0, {members["source"].iloc[0], members["target"].iloc[0]} - NOT_EVENTS, 0
+        while True:
+            level += 1
+            reached = [i for i, row in members.iterrows()
+                       if hops[i] == UNCONNECTED and ({row["source"], row["target"]} - NOT_EVENTS) & events]
+            if not reached:
+                break
+            for i in reached:
+                hops[i] = level
+            events |= {table.at[i, "source"] for i in reached} | {table.at[i, "target"] for i in reached}
+            events -= NOT_EVENTS
+    return hops
+
+
+def _unit(kind: str, paths: str) -> str:
+    return {"funnel": f"{paths}s", "share": f"{paths}s", "new": f"{paths}s", "transition": "events",
+            "rate": "events"}[kind]
+
+
+def _day(ms) -> str:
+    return pd.Timestamp(int(ms), unit="ms").date().isoformat()
+
+
+def same_weeks(a: tuple[int, int], b: tuple[int, int], tolerance: int = 1) -> bool:
+    """Two windows [start, end) tell one story when their starts are at most ``tolerance`` periods
+    apart and so are their ends, or they overlap mostly (long windows: a step whose other side
+    ended when the data thinned out).
+
+    >>> same_weeks((2, 5), (3, 5)), same_weeks((2, 5), (2, 9)), same_weeks((10, 25), (11, 29))
+    (True, False, True)
+    """
+    if abs(a[0] - b[0]) > tolerance:
+        return False
+    union = max(a[1], b[1]) - min(a[0], b[0])
+    inter = min(a[1], b[1]) - max(a[0], b[0])
+    return abs(a[1] - b[1]) <= tolerance or inter / union >= SAME_STORY_OVERLAP
+
+
+def _story_numbers(table: pd.DataFrame, tolerance: int) -> list[int]:
+    """Each change joins the first (highest-ranked) story whose lead window has the same weeks (a
+    window's end counted where its series' data stop)."""
+    leads: list[tuple[int, int]] = []
+    numbers = []
+    for s, e in zip(table["start_period"], np.minimum(table["end_period"], table["seen_until"])):
+        for number, lead in enumerate(leads):
+            if same_weeks((s, e), lead, tolerance):
+                numbers.append(number + 1)
+                break
+        else:
+            leads.append((s, e))
+            numbers.append(len(leads))
+    return numbers
+
+
+# --- stories in words ------------------------------------------------------------------------------
+
+
+def _stories(changes: pd.DataFrame, series: SeriesSet, periods: Periods, spec: Spec) -> list[dict]:
+    stories = []
+    for number, members in changes.groupby("story", sort=True):
+        lead = members.iloc[0]
+        window = {"since": lead["start"], "until": lead["end"], "last_day": lead["last_day"],
+                  "recovered": bool(lead["recovered"])}
+        evidence = _evidence(lead, periods)
+        stories.append({"rank": int(number), "headline": headline(lead, spec), "text": story_text(members, spec),
+                        "window": window, "evidence": evidence,
+                        "compare_args": ["--period-a", f"{evidence['before']['since']}..{lead['start']}",
+                                         "--period-b", f"{lead['start']}..{lead['end']}"],
+                        "impact_paths": float(lead["impact_paths"]),
+                        "changes": [_change_dict(row, series, periods) for _, row in members.iterrows()]})
+    return stories
+
+
+def _evidence(row: pd.Series, periods: Periods) -> dict:
+    """The date ranges [since, until) before, during and after a change (after: None if it did not
+    recover): what a view sets as its time filter, or compares as two periods."""
+    return {"before": {"since": _day(periods.edges[0]), "until": row["start"]},
+            "during": {"since": row["start"], "until": row["end"]},
+            "after": {"since": row["end"], "until": _day(periods.edges[-1])} if row["recovered"] else None}
+
+
+def _change_dict(row: pd.Series, series: SeriesSet, periods: Periods) -> dict:
+    """One change with its whole series, so a chart can draw the line, the window [start_period,
+    end_period) and the before/during levels."""
+    out = {key: _plain(row[key]) for key in CHANGE_COLUMNS if key != "story"}
+    out["evidence"] = _evidence(row, periods)
+    i = int(row["series"])
+    values = _values(series.kind[i], series.x[i], series.n[i])
+    out["series"] = {"periods": periods.dates(), "value": [None if np.isnan(v) else round(float(v), 5) for v in values],
+                     "count": series.x[i].tolist(), "trials": series.n[i].tolist()}
+    return out
+
+
+def _plain(value):
+    """numpy scalars as Python values, NaN as None (JSON)."""
+    value = value.item() if hasattr(value, "item") else value
+    return None if isinstance(value, float) and np.isnan(value) else value
+
+
+def _last_day(end_ms) -> str:
+    """The last day inside a window that ends (exclusive) at ``end_ms``."""
+    return _day(int(end_ms) - 1)
+
+
+def _moved(before: float, during: float) -> str:
+    return "rose" if during > before else "fell"
+
+
+def _value(value: float, kind: str) -> str:
+    """48% for shares; "21 per 1k events" for rates (one decimal below 10).
+
+    >>> _value(0.4812, "funnel"), _value(21.3, "rate"), _value(0.0, "rate"), _value(4.25, "rate"), _value(3e-4, "share")
+    ('48%', '21', '0', '4.2', 'under 0.1%')
+    """
+    if kind == "rate":
+        return "0" if value == 0 else f"{value:.1f}" if value < 10 else f"{value:.0f}"
+    if 0 < value < 0.0005:
+        return "under 0.1%"
+    from journey_explorer.analysis.narrative import pct
+    return pct(value)
+
+
+def _when(row: pd.Series) -> str:
+    if row["recovered"]:
+        return f"From {row['start']} to {row['last_day']}"
+    return f"Since {row['start']}"
+
+
+def change_clause(row: pd.Series, spec: Spec) -> str:
+    """One change in words, without its dates.
+
+    e.g. "payment_details → purchase per session fell from 48% to 22% (130 sessions; 34 fewer
+    conversions than at the earlier rate)".
+    """
+    kind, moved = row["kind"], _moved(row["before"], row["during"])
+    levels = f"{moved} from {_value(row['before'], kind)} to {_value(row['during'], kind)}"
+    paths = spec.paths
+    count = int(abs(round(row["impact"])))
+    fewer = "more" if row["impact"] > 0 else "fewer"
+    if kind == "funnel":
+        return (f"{row['source']} → {row['target']} per {paths} {levels} ({_plural(row['trials_during'], paths)} "
+                f"reached {row['source']}; {count:,} {fewer} went on than at the earlier rate)")
+    if kind == "transition":
+        after = "the path ending" if row["target"] == change_series.END else row["target"]
+        return (f"{row['source']} followed directly by {after} {levels} of {row['source']} events "
+                f"({count:,} {fewer} of {row['trials_during']:,})")
+    if kind == "share":
+        return f"the share of active {paths}s doing {row['source']} {levels} ({count:,} {fewer} {paths}s)"
+    if kind == "new":
+        return f"the share of active {paths}s {_new_words(paths)} {levels}"
+    return f"{row['source']} {levels} per 1k events"
+
+
+def headline(row: pd.Series, spec: Spec) -> str:
+    kind = row["kind"]
+    what = {"share": f"{spec.paths.capitalize()}s doing {row['source']}",
+            "new": f"Active {spec.paths}s {_new_words(spec.paths)}"}.get(kind, row["label"])
+    levels = f"{_moved(row['before'], row['during'])} from {_value(row['before'], kind)} to {_value(row['during'], kind)}"
+    unit = " per 1k events" if kind == "rate" else ""
+    return f"{what} {levels}{unit} ({_when(row).lower()})"
+
+
+def story_text(members: pd.DataFrame, spec: Spec) -> str:
+    """The lead change, then the closest other conversion and the closest event rate of the same
+    weeks (the drop and the error spike), each said once, and how it ended."""
+    lead = members.iloc[0]
+    told = _told(members)
+    text = f"{_when(lead)}, {'; '.join(change_clause(row, spec) for row in told)}."
+    if lead["recovered"] and not np.isnan(lead["after"]):
+        text += f" Afterwards it was {_value(lead['after'], lead['kind'])} again."
+    elif isinstance(lead["data_ends"], str):
+        text += f" There is no data for it after {lead['data_ends']}, so whether it recovered cannot be told."
+    else:
+        text += " It had not recovered by the end of the data."
+    others = len(members) - len(told)
+    if others > 0:
+        text += f" {others:,} more series moved in the same weeks."
+    if lead["kind"] != "new" and (members["kind"] == "new").any():
+        text += (f" The share of {spec.paths}s {_new_words(spec.paths)} moved in the same weeks, so this may follow "
+                 f"who was active rather than a change in what they did.")
+    renamed = renamed_events(members)
+    if renamed:
+        old, new = renamed
+        text += (f" {old} all but stopped and {new} appeared in the same weeks: this looks like an event renamed "
+                 f"in the tracking plan rather than a change in behaviour.")
+    return text[0].upper() + text[1:]
+
+
+def _new_words(paths: str) -> str:
+    return "from new users" if paths == "session" else "who were new"
+
+
+def renamed_events(members: pd.DataFrame) -> tuple[str, str] | None:
+    """(old, new) when one event's rate all but vanished (below ``VANISHED`` of its earlier rate) and
+    another's appeared (its earlier rate below ``VANISHED`` of the new one) in the same weeks."""
+    rates = members[members["kind"] == "rate"]
+    gone = rates[rates["during"] <= VANISHED * rates["before"]]
+    came = rates[rates["before"] <= VANISHED * rates["during"]]
+    for old in gone.itertuples():
+        for new in came.itertuples():           # a renamed event keeps its volume (within a factor of 2)
+            if 0.5 <= new.during / old.before <= 2:
+                return str(old.source), str(new.source)
+    return None
+
+
+def _told(members: pd.DataFrame) -> list[pd.Series]:
+    """At most ``MENTIONED_PER_STORY`` changes: the lead, the first other conversion, the first
+    event rate (or share), then the next ones in order; one per transition or event."""
+    said, told = set(), []
+    rows = [row for _, row in members.iterrows()]
+
+    def tell(row) -> None:
+        key = (row["source"], row["target"]) if row["kind"] in ("funnel", "transition") else (row["source"], None)
+        if key not in said and len(told) < MENTIONED_PER_STORY:
+            said.add(key)
+            told.append(row)
+    tell(rows[0])
+    lead_events = {rows[0]["source"], rows[0]["target"]}
+    conversions = [row for row in rows[1:] if row["kind"] in ("funnel", "transition")]
+    # A rate of an event the lead does not name (the error spike), before a restatement of the lead.
+    rates = sorted((row for row in rows[1:] if row["kind"] in ("rate", "share")),
+                   key=lambda row: row["source"] in lead_events)
+    for candidates in (conversions, rates):
+        for row in candidates:
+            before = len(told)
+            tell(row)
+            if len(told) > before:
+                break
+    for row in rows[1:]:
+        tell(row)
+    return sorted(told, key=lambda row: list(members.index).index(row.name))
+
+
+def _plural(count: int, word: str) -> str:
+    from journey_explorer.analysis.narrative import plural
+    return plural(int(count), word)
+
+
+# --- the report's finding --------------------------------------------------------------------------
+
+
+def what_changed(log: EventLog, goal: str):
+    """The report's "what changed" finding: the top story in words, or why there is none."""
+    from journey_explorer.analysis.narrative import Finding
+    spec = Spec(goal=goal)
+    result = run(log, spec)
+    first, last = _day(result.periods.edges[0]), _last_day(result.periods.edges[-1])
+    if result.scan is None:
+        return Finding("", "Too little history to tell what changed", result.spec, result.note)
+    if not result.stories:
+        return Finding("", "No significant change over time", result.spec,
+                       f"From {first} to {last}, {result.series_tested:,} series (funnel steps to {goal}, "
+                       f"transitions, event rates) were checked {result.periods.unit} by {result.periods.unit}: "
+                       f"none moved beyond its usual ups and downs.")
+    top = result.stories[0]
+    text = top["text"]
+    more = result.stories[1:3]
+    if more:
+        text += " Also: " + " ".join(story["headline"][0].upper() + story["headline"][1:] + "." for story in more)
+    return Finding("northstar", f"What changed: {top['headline']}", _chart_spec(top, result.periods), text)
+
+
+def _chart_spec(story: dict, periods: Periods):
+    """Until the report has a "what changed" chart: the weekly users of the event that moved (the goal
+    after a conversion drop, the error after a spike), which shows the window."""
+    from journey_explorer.analysis import northstar
+    lead = story["changes"][0]
+    event = lead["target"] if lead["target"] not in (None, change_series.END) else lead["source"]
+    return northstar.Spec(event=event, period=periods.unit)
+
+
+# --- command line ------------------------------------------------------------------------------------
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--goal", help="scan the funnel to this event (default: the project's goal)")
+    parser.add_argument("--steps", help="comma-separated funnel steps to scan instead of the goal funnel")
+    parser.add_argument("--period", choices=("auto", "week", "day"), default="auto",
+                        help="series per week or per day (default: days when the data covers under 8 weeks)")
+    parser.add_argument("--top", type=int, default=10, help="how many stories to report (default 10)")
+
+
+def spec_from_args(args, log: EventLog) -> Spec:
+    steps = tuple(s.strip() for s in (args.steps or "").split(",") if s.strip())
+    return Spec(goal=args.goal, steps=steps, period=args.period, paths=args.by, top=args.top)
