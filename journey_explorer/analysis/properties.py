@@ -1,0 +1,457 @@
+"""Properties: what each one is, segments on any of them, and breakdowns by their values.
+
+A property is any column besides user / event / time / session, kept per event
+(``EventLog.event_properties``), or a user property (``EventLog.user_properties``: ``case:`` columns
+and the demo's plan/channel, one value per user).
+
+The rule, stated once and used by segments, breakdowns and "who differs" alike:
+- a path's value is the **first** value it carries among the events analysed ("first touch"): per-user
+  paths take the user's first value, per-session paths the session's first value;
+- with ``match="any"`` ("any event"), a path matches a condition when any of its events carries a
+  matching value;
+- ``!=`` and ``not in`` match exactly the paths that ``=`` and ``in`` do not (so a path without the
+  property matches ``platform!=ios``);
+- a user property is the user's value for every path of theirs.
+
+Conditions: ``KEY=VALUE``, ``KEY!=VALUE``, ``KEY in a,b``, ``KEY not in a,b``, ``KEY>=N`` (also
+``>``, ``<``, ``<=``). Values of a numeric property are compared as numbers ("3" = 3.0).
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from journey_explorer.analysis.eventlog import MISSING, EventLog
+from journey_explorer.domain import JourneyError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+LEVELS = ("user", "session", "event")
+NONE_LABEL, OTHER_LABEL = "(none)", "Other"
+DEFAULT_TOP = 5                  # breakdown groups shown before "Other"
+MAX_CHANGING_SHARE = 0.01        # a property is user-level when at most 1 % of users carry two values
+MATCH_RULES = ("first", "any")   # first touch, any event
+
+
+# --- errors (worded for a person: the GUI shows them as they are) --------------------------------
+
+
+class PropertyError(JourneyError):
+    """A property or value the project does not have."""
+
+
+class UnknownProperty(PropertyError):
+    def __init__(self, name: str, known: list[str]):
+        self.name, self.known = name, known
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        listed = ", ".join(known[:8]) + ("…" if len(known) > 8 else "") if known else "none"
+        super().__init__(f"No property '{name}'.{hint} (known: {listed})")
+
+
+class UnknownValue(PropertyError):
+    def __init__(self, name: str, value: str, known: list[str]):
+        self.name, self.value = name, value
+        close = difflib.get_close_matches(value, known, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        listed = ", ".join(known[:8]) + ("…" if len(known) > 8 else "")
+        super().__init__(f"No event has {name} '{value}'.{hint} (values: {listed})")
+
+
+class SegmentSyntaxError(JourneyError):
+    """A segment that cannot be read."""
+
+
+# --- finding a property --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    """A property resolved in a log: ``codes`` per event (``per_user`` False) or per user code
+    (``per_user`` True), ``MISSING`` where absent; ``values`` the distinct values by code."""
+
+    name: str
+    codes: np.ndarray
+    values: np.ndarray
+    per_user: bool
+
+    @property
+    def numeric(self) -> bool:
+        return is_numeric(self.values)
+
+
+def is_numeric(values: np.ndarray) -> bool:
+    return len(values) > 0 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+
+
+def property_names(log: EventLog) -> list[str]:
+    """Event properties first, then user properties not also kept per event."""
+    names = [str(n) for n in log.event_properties]
+    if log.user_properties is not None:
+        names += [str(c) for c in log.user_properties.columns if str(c) not in names and str(c) != "user"]
+    return names
+
+
+def resolve(log: EventLog, name: str) -> Source:
+    """The property called ``name``; ``plan`` also finds ``case:plan`` and the other way round."""
+    names = property_names(log)
+    wanted = name.strip()
+    lowered = {n.lower(): n for n in names}
+    for candidate in (wanted, f"case:{wanted}", wanted.removeprefix("case:")):
+        if candidate in names:
+            return _source(log, candidate)
+        if candidate.lower() in lowered:
+            return _source(log, lowered[candidate.lower()])
+    raise UnknownProperty(wanted, names)
+
+
+def _source(log: EventLog, name: str) -> Source:
+    if name in log.event_properties:
+        column = log.event_properties[name]
+        return Source(name, column.codes, column.values, per_user=False)
+    from journey_explorer.analysis.eventlog import encode_property
+    column = log.user_properties[name].to_numpy(dtype=object)
+    encoded = encode_property(column)
+    codes = np.full(log.n_users, MISSING, dtype=np.int32)
+    codes[:len(encoded.codes)] = encoded.codes[:log.n_users]
+    return Source(name, codes, encoded.values, per_user=True)
+
+
+# --- a path's value ------------------------------------------------------------------------------
+
+
+def first_codes(codes: np.ndarray, owner: np.ndarray, size: int, within: np.ndarray | None = None) -> np.ndarray:
+    """Per owner (path) the code of its first event carrying a value; ``owner`` is non-decreasing.
+
+    >>> first_codes(np.array([-1, 2, 1, -1, 0]), np.array([0, 0, 0, 1, 2]), 3).tolist()
+    [2, -1, 0]
+    """
+    valid = codes != MISSING if within is None else within & (codes != MISSING)
+    index = np.flatnonzero(valid)
+    holder = owner[index]
+    first = np.ones(len(index), dtype=bool)
+    first[1:] = holder[1:] != holder[:-1]
+    out = np.full(size, MISSING, dtype=np.int32)
+    out[holder[first]] = codes[index[first]]
+    return out
+
+
+def path_owner(log: EventLog, by: str) -> tuple[np.ndarray, int]:
+    """Per event the path it belongs to (user code, or global session index) and the path count."""
+    if by == "session":
+        return log.session, (int(log.session[-1]) + 1 if len(log) else 0)
+    return log.user, log.n_users
+
+
+def _user_of_owner(log: EventLog, owner: np.ndarray, size: int) -> np.ndarray:
+    """The user code of every path (identity for per-user paths)."""
+    if owner is log.user:
+        return np.arange(size)
+    user_of = np.zeros(size, dtype=np.int64)
+    user_of[owner] = log.user
+    return user_of
+
+
+def path_values(log: EventLog, source: Source, owner: np.ndarray, size: int,
+                within: np.ndarray | None = None) -> np.ndarray:
+    """Per path, the code of its first-touch value (``MISSING`` when it carries none)."""
+    if source.per_user:
+        return source.codes[_user_of_owner(log, owner, size)]
+    return first_codes(source.codes, owner, size, within)
+
+
+# --- conditions ------------------------------------------------------------------------------------
+
+_SYMBOL = re.compile(r"^\s*(?P<key>[^=!<>]+?)\s*(?P<op>!=|>=|<=|=|>|<)\s*(?P<value>.*?)\s*$")
+_IN = re.compile(r"^\s*(?P<key>.+?)\s+(?P<op>not\s+in|in)\s+(?P<value>.+?)\s*$", re.IGNORECASE)
+_NUMERIC_OPS = {">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal}
+
+
+@dataclass(frozen=True)
+class Condition:
+    """``key op values``; ``op`` is one of = != in "not in" > >= < <=."""
+
+    key: str
+    op: str
+    values: tuple[str, ...]
+
+    @property
+    def negated(self) -> bool:
+        return self.op in ("!=", "not in")
+
+    def value_test(self, source: Source) -> np.ndarray:
+        """Per distinct value of the property: does it satisfy the (positive) condition?"""
+        if self.op in _NUMERIC_OPS:
+            return self._compare_numbers(source)
+        if source.numeric:
+            numbers = np.array(source.values, dtype=float)
+            wanted = [_number(v, self.key) for v in self.values]
+            ok = np.isin(numbers, wanted)
+            missing = [v for v, n in zip(self.values, wanted) if n not in numbers]
+        else:
+            texts = np.array([_text(v) for v in source.values], dtype=object)
+            ok = np.isin(texts, list(self.values))
+            missing = [v for v in self.values if v not in set(texts)]
+        if missing:
+            raise UnknownValue(source.name, missing[0], sorted({_text(v) for v in source.values}, key=str))
+        return ok
+
+    def _compare_numbers(self, source: Source) -> np.ndarray:
+        target = _number(self.values[0], self.key)
+        numeric = np.array([isinstance(v, (int, float)) and not isinstance(v, bool) for v in source.values], bool)
+        numbers = np.array([v if ok else np.nan for v, ok in zip(source.values, numeric)], dtype=float)
+        if len(source.values) and not numeric.any():
+            raise PropertyError(f"'{source.name}' is not a number, so it cannot be compared with {self.op}")
+        with np.errstate(invalid="ignore"):
+            return _NUMERIC_OPS[self.op](numbers, target) & numeric
+
+    def paths(self, log: EventLog, owner: np.ndarray, size: int, within: np.ndarray | None,
+              match: str) -> np.ndarray:
+        """Boolean per path (owner)."""
+        source = resolve(log, self.key)
+        ok_value = np.append(self.value_test(source), False)        # code -1 (missing) -> False
+        if match == "any" and not source.per_user:
+            hit = ok_value[source.codes]
+            if within is not None:
+                hit &= within
+            found = np.zeros(size, dtype=bool)
+            found[owner[hit]] = True
+        else:
+            found = ok_value[path_values(log, source, owner, size, within)]
+        return ~found if self.negated else found
+
+    def __str__(self) -> str:
+        joined = ",".join(self.values)
+        return f"{self.key} {self.op} {joined}" if "in" in self.op else f"{self.key}{self.op}{joined}"
+
+
+def _text(value) -> str:
+    return str(value).strip()
+
+
+def _number(text: str, key: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise PropertyError(f"'{key}' holds numbers; '{text}' is not one") from None
+
+
+def parse_condition(text: str) -> Condition:
+    """A property condition, e.g. "plan = Pro", "platform in ios,android", "age>=30".
+
+    >>> parse_condition("platform in ios, android")
+    Condition(key='platform', op='in', values=('ios', 'android'))
+    """
+    symbol = _SYMBOL.match(text)
+    if symbol and symbol["key"] and not _IN.match(symbol["key"]):
+        values = (symbol["value"],)
+        op = symbol["op"]
+    else:
+        found = _IN.match(text)
+        if not found:
+            raise SegmentSyntaxError(
+                f"Cannot read the segment '{text.strip()}': write property=value, property!=value, "
+                "property in a,b, 'did EVENT', or the name of a saved segment")
+        op = "not in" if found["op"].lower().startswith("not") else "in"
+        symbol, values = found, tuple(v.strip() for v in found["value"].split(",") if v.strip())
+    if not values or values == ("",):
+        raise SegmentSyntaxError(f"The segment '{text.strip()}' has no value after '{op}'")
+    return Condition(symbol["key"].strip(), op, values)
+
+
+# --- segments (property conditions, behavioural cohorts, saved segments) --------------------------
+
+
+def segment_paths(log: EventLog, segment, by: str = "user", within: np.ndarray | None = None,
+                  match: str = "first") -> np.ndarray:
+    """Boolean per path (user code, or session index when ``by="session"``): paths in every part
+    of ``segment`` (texts such as "plan=Pro", "did Export >= 3 within 7d", a saved segment's name).
+    ``within`` limits the events looked at (the time range)."""
+    from journey_explorer.analysis import cohorts
+    if match not in MATCH_RULES:
+        raise JourneyError("Properties match on the first touch or on any event")
+    owner, size = path_owner(log, by)
+    ok = np.ones(size, dtype=bool)
+    for text in segment:
+        ok &= cohorts.parse_segment(text, log.saved_segments).paths(log, owner, size, within, match)
+    return ok
+
+
+def segment_events(log: EventLog, segment, by: str = "user", within: np.ndarray | None = None,
+                   match: str = "first") -> np.ndarray:
+    """Boolean per event: the event belongs to a path in the segment."""
+    owner, _ = path_owner(log, by)
+    return segment_paths(log, segment, by, within, match)[owner]
+
+
+# --- breakdowns -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Breakdown:
+    """Paths of the analysed log in groups by a property's first-touch value: the ``top`` values
+    with most paths, then "Other" (the remaining values) and "(none)" (no value), when not empty."""
+
+    key: str
+    labels: list[str]        # group names, largest first; Other and (none) last
+    group: np.ndarray        # per path (user code of the analysed log): index into labels, -1 = no events
+    sizes: np.ndarray        # paths per group
+
+    def masks(self):
+        """(label, boolean mask over path codes) per group."""
+        for index, label in enumerate(self.labels):
+            yield label, self.group == index
+
+    def to_json_dict(self) -> dict:
+        return {"property": self.key, "groups": [{"group": label, "paths": int(n)}
+                                                 for label, n in zip(self.labels, self.sizes)]}
+
+
+def breakdown(log: EventLog, key: str, top: int = DEFAULT_TOP) -> Breakdown:
+    """Group the log's paths by ``key`` (first touch); see ``Breakdown``.
+
+    Paths are the log's user codes, so call it on the analysed (filtered) log: per-session logs give
+    each session its own value.
+    """
+    source = resolve(log, key)
+    codes = path_values(log, source, log.user, log.n_users)
+    has_events = np.zeros(log.n_users, dtype=bool)
+    has_events[log.user] = True
+    counts = np.bincount(codes[has_events & (codes != MISSING)], minlength=len(source.values))
+    ranked = [int(c) for c in np.argsort(-counts, kind="stable") if counts[c] > 0]
+    kept = ranked[:top]
+    labels = [_text(source.values[c]) for c in kept]
+    group_of_code = np.full(len(source.values) + 1, -1, dtype=np.int64)    # last slot: missing
+    group_of_code[kept] = np.arange(len(kept))
+    if len(ranked) > top:
+        group_of_code[ranked[top:]] = len(labels)
+        labels.append(OTHER_LABEL)
+    if (has_events & (codes == MISSING)).any():
+        group_of_code[-1] = len(labels)
+        labels.append(NONE_LABEL)
+    group = np.where(has_events, group_of_code[codes], -1)
+    sizes = np.bincount(group[group >= 0], minlength=len(labels))
+    return Breakdown(key=source.name, labels=labels, group=group, sizes=sizes)
+
+
+# --- the catalog ----------------------------------------------------------------------------------
+
+
+def classify(log: EventLog, source: Source) -> dict:
+    """Level (user / session / event) and how many users and sessions carry more than one value."""
+    if source.per_user:
+        users = int((source.codes[:log.n_users] != MISSING).sum())
+        return {"level": "user", "events": None, "users": users, "changing_users": 0, "changing_sessions": 0}
+    carrying = source.codes != MISSING
+    changing = {}
+    for by in ("user", "session"):
+        owner, size = path_owner(log, by)
+        first = first_codes(source.codes, owner, size)
+        differs = carrying & (source.codes != first[owner])
+        changing[by] = int(np.unique(owner[differs]).size)
+    users = int(np.unique(log.user[carrying]).size)
+    sessions = int(np.unique(log.session[carrying]).size)
+    if changing["user"] <= MAX_CHANGING_SHARE * users:
+        level = "user"
+    elif changing["session"] <= MAX_CHANGING_SHARE * sessions:
+        level = "session"
+    else:
+        level = "event"
+    return {"level": level, "events": int(carrying.sum()), "users": users,
+            "changing_users": changing["user"], "changing_sessions": changing["session"]}
+
+
+def top_values(log: EventLog, source: Source, top: int = 5) -> list[dict]:
+    """The values most users carry: [{"value", "users", "events"}], most users first."""
+    from journey_explorer.analysis.arrays import distinct_count
+    size = len(source.values)
+    if source.per_user:
+        codes = source.codes[:log.n_users]
+        users = np.bincount(codes[codes != MISSING], minlength=size)
+        events = np.bincount(codes[log.user][codes[log.user] != MISSING], minlength=size)
+    else:
+        carrying = source.codes != MISSING
+        users = distinct_count(source.codes[carrying], log.user[carrying], size)
+        events = np.bincount(source.codes[carrying], minlength=size)
+    order = np.argsort(-users, kind="stable")[:top]
+    return [{"value": source.values[c], "users": int(users[c]), "events": int(events[c])}
+            for c in order if users[c] > 0]
+
+
+def catalog(log: EventLog, top: int = 5) -> "pd.DataFrame":
+    """One row per property: name, level, type, events and users carrying it, distinct values,
+    users/sessions with more than one value, and the top values ("ios (1,204) · web (310)")."""
+    import pandas as pd
+    rows = []
+    for name in property_names(log):
+        source = _source(log, name)
+        facts = classify(log, source)
+        values = top_values(log, source, top)
+        kind = "number" if source.numeric else (
+            "boolean" if len(source.values) and all(isinstance(v, bool) for v in source.values) else "text")
+        rows.append({"property": name, **facts, "type": kind, "distinct": len(source.values),
+                     "top_values": " · ".join(f"{_text(v['value'])} ({v['users']:,})" for v in values),
+                     "top": values})
+    columns = ["property", "level", "type", "events", "users", "distinct", "changing_users",
+               "changing_sessions", "top_values", "top"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+# --- who differs -----------------------------------------------------------------------------------
+
+MAX_WHO_VALUES = 20     # per property: the values most paths carry (ids and free text stay out)
+MIN_COVERAGE = 0.5      # a property whose top values cover fewer paths than this looks like an id
+
+
+def who_differs(log: EventLog, a: np.ndarray, b: np.ndarray, label: str = "value") -> "pd.DataFrame":
+    """Paths of group A vs group B by first-touch property value, with compare's statistics.
+
+    ``a``/``b``: boolean masks over the log's path (user) codes. One row per property value:
+    paths with it in each group, shares, difference, odds ratio, p-value and a Benjamini-Hochberg
+    q-value across every value of every property; plus ``rate_with`` / ``rate_without``: the share of
+    paths in A among paths with / without the value ("Partner Referral users reach the goal at 41 %
+    vs 12 %").
+    """
+    import pandas as pd
+
+    from journey_explorer.analysis.compare import _effect_table
+    has_events = np.zeros(log.n_users, dtype=bool)
+    has_events[log.user] = True
+    a, b = a & has_events, b & has_events
+    a_size, b_size = int(a.sum()), int(b.sum())
+    names, properties, values, a_has, b_has = [], [], [], [], []
+    for name in property_names(log):
+        source = _source(log, name)
+        codes = path_values(log, source, log.user, log.n_users)
+        counted = (a | b) & (codes != MISSING)
+        total = np.bincount(codes[counted], minlength=len(source.values))
+        chosen = [int(c) for c in np.argsort(-total, kind="stable")[:MAX_WHO_VALUES] if total[c] > 0]
+        if not chosen or total[chosen].sum() < MIN_COVERAGE * counted.sum():
+            continue
+        in_a = np.bincount(codes[counted & a], minlength=len(source.values))
+        in_b = np.bincount(codes[counted & b], minlength=len(source.values))
+        for code in chosen:
+            names.append(f"{name} = {_text(source.values[code])}")
+            properties.append(name)
+            values.append(source.values[code])
+            a_has.append(in_a[code])
+            b_has.append(in_b[code])
+    columns = ["property", label, "users_a", "users_b", "share_a", "share_b", "difference", "odds_ratio",
+               "p_value", "q_value", "rate_with", "rate_without"]
+    if not names:
+        return pd.DataFrame(columns=columns)
+    a_has, b_has = np.array(a_has, dtype=np.int64), np.array(b_has, dtype=np.int64)
+    table = _effect_table(names, a_has, a_size, b_has, b_size, "name")
+    lookup = {n: (p, v) for n, p, v in zip(names, properties, values)}
+    table.insert(0, "property", [lookup[n][0] for n in table["name"]])
+    table.insert(1, label, [lookup[n][1] for n in table["name"]])
+    with_value = table["users_a"] + table["users_b"]
+    table["rate_with"] = np.round(table["users_a"] / with_value.clip(lower=1), 4)
+    without = (a_size + b_size) - with_value
+    table["rate_without"] = np.round((a_size - table["users_a"]) / without.clip(lower=1), 4)
+    return table.drop(columns="name")[columns]
