@@ -13,8 +13,9 @@ from pathlib import Path
 
 from journey_explorer.domain import FORMATS, ImportOptions, JourneyError
 
-ANALYSES = ("graph", "flows", "stuck", "compare", "funnel", "retention", "lifecycle", "interval", "northstar")
-COMMANDS = ("import", "info", "demo", "export", "report") + ANALYSES
+ANALYSES = ("graph", "flows", "stuck", "compare", "funnel", "retention", "lifecycle", "interval", "northstar",
+            "overview")
+COMMANDS = ("import", "info", "demo", "export", "report", "properties", "segments") + ANALYSES
 
 
 def analysis_module(name: str):
@@ -40,6 +41,7 @@ def build_parser(only: str | None = None, export_view: str | None = None) -> arg
             _add_analysis(commands, name)
     _add_export(commands, view=export_view)
     _add_report(commands)
+    _add_properties(commands)
     return parser
 
 
@@ -129,6 +131,18 @@ def _add_report(commands) -> None:
     cmd.add_argument("--json", action="store_true", help="print the slides' titles and findings as JSON")
 
 
+def _add_properties(commands) -> None:
+    cmd = commands.add_parser("properties", help="every property: level (user/session/event), type, top values")
+    cmd.add_argument("project")
+    cmd.add_argument("--json", action="store_true", help="print one JSON document")
+    cmd = commands.add_parser("segments", help="saved segments with their sizes; --save NAME keeps --segment")
+    cmd.add_argument("project")
+    cmd.add_argument("--save", metavar="NAME", help="save the --segment conditions under this name")
+    cmd.add_argument("--segment", action="append", default=[], help='e.g. "did Export >= 3 within 7d"')
+    cmd.add_argument("--match", choices=("first", "any"), default="first")
+    cmd.add_argument("--json", action="store_true", help="print one JSON document")
+
+
 # --- commands -------------------------------------------------------------------------------------
 
 
@@ -173,9 +187,13 @@ def run_analysis(args) -> int:
     from journey_explorer.analysis.common import apply_filter
     from journey_explorer.store.project import Project
     module = analysis_module(args.command)
-    needs_properties = bool(args.segment) or getattr(module, "NEEDS_USER_PROPERTIES", False)
+    needs_properties = (bool(args.segment) or bool(getattr(args, "breakdown", None))
+                        or getattr(module, "NEEDS_USER_PROPERTIES", False))
     with Project.open(args.project) as project:
         log = project.load_event_log(with_properties=needs_properties)
+        if args.segment:
+            from dataclasses import replace
+            log = replace(log, saved_segments=project.segments())
     log = apply_filter(log, analysis_filter(module, args))
     result = module.run(log, module.spec_from_args(args, log))
     if args.csv:
@@ -256,7 +274,35 @@ def run_report(args) -> int:
     return 0
 
 
-HANDLERS = {"import": run_import, "info": run_info, "demo": run_demo, "export": run_export, "report": run_report}
+def run_properties(args) -> int:
+    from journey_explorer.analysis.properties import catalog_text, catalog_json
+    from journey_explorer.store.project import Project
+    with Project.open(args.project) as project:
+        log = project.load_event_log(with_properties=True)
+    print(json.dumps(catalog_json(log), ensure_ascii=False, default=_json_default) if args.json else catalog_text(log))
+    return 0
+
+
+def run_segments(args) -> int:
+    from dataclasses import replace
+
+    from journey_explorer.analysis.cohorts import definition, segment_sizes
+    from journey_explorer.store.project import Project
+    with Project.open(args.project) as project:
+        if args.save:
+            project.save_segment(args.save, definition(args.segment, args.match))
+        log = replace(project.load_event_log(with_properties=True), saved_segments=project.segments())
+    rows = segment_sizes(log)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, default=_json_default))
+    for row in [] if args.json else rows:
+        size = f"{row['paths']:,} users" if row["paths"] is not None else row["problem"]
+        print(f"{row['name']}: {size}")
+    return 0
+
+
+HANDLERS = {"import": run_import, "info": run_info, "demo": run_demo, "export": run_export, "report": run_report,
+            "properties": run_properties, "segments": run_segments}
 
 
 def main(argv: list[str] | None = None) -> int:

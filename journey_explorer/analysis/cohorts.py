@@ -74,7 +74,7 @@ class Cohort:
 
 
 def _duration_text(ms: int) -> str:
-    for unit, size in (("w", 7 * 86_400_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000)):
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000)):
         if ms % size == 0:
             return f"{ms // size}{unit}"
     return f"{ms / 1000:g}s"

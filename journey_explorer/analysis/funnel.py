@@ -16,7 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from journey_explorer.analysis import properties
 from journey_explorer.analysis.arrays import path_bounds
+from journey_explorer.analysis.common import add_breakdown_argument
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.interval import parse_duration
 from journey_explorer.domain import JourneyError
@@ -42,10 +44,11 @@ class Result:
     spec: Spec
     table: pd.DataFrame          # group, step, event, users, conversion_from_start, ...
     went_next: list[dict]
+    groups: list[dict] | None = None     # with a breakdown: [{"group", "paths"}], largest first
 
     def to_json_dict(self) -> dict:
         return {"steps": list(self.spec.steps), "order": self.spec.order, "window_ms": self.spec.window_ms,
-                "exclude": list(self.spec.exclude), "breakdown": self.spec.breakdown,
+                "exclude": list(self.spec.exclude), "breakdown": self.spec.breakdown, "groups": self.groups,
                 "funnel": [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
                            for row in self.table.to_dict("records")],
                 "went_next": self.went_next}
@@ -159,11 +162,11 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
         position = _positions_sequential(log, codes, exclude, spec.order == "strict", spec.window_ms)
     path_users = log.user[path_bounds(log)[0]]
     groups = [(None, np.ones(len(position), dtype=bool))]
-    if spec.breakdown:
-        if spec.breakdown not in log.properties().columns:
-            raise JourneyError(f"Unknown user property '{spec.breakdown}'")
-        values = log.properties()[spec.breakdown].astype(str).fillna("(none)").to_numpy()[path_users]
-        groups += [(str(v), values == v) for v in pd.unique(values)]
+    split = None
+    if spec.breakdown:          # one funnel per property value (first touch), after the overall one
+        split = properties.breakdown(log, spec.breakdown)
+        group_of_row = split.group[path_users]
+        groups += [(label, group_of_row == index) for index, label in enumerate(split.labels)]
     rows, went = [], []
     for name, mask in groups:
         rows += _step_rows(log, spec, position[mask], name)
@@ -171,7 +174,8 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     table = pd.DataFrame(rows, columns=["group", "step", "event", "users", "conversion_from_start",
                                         "conversion_from_previous", "drop_off", "median_seconds_to_convert",
                                         "p90_seconds_to_convert"])
-    return Result(spec=spec, table=table, went_next=went)
+    return Result(spec=spec, table=table, went_next=went,
+                  groups=split.to_json_dict()["groups"] if split else None)
 
 
 DEFAULT_WINDOW = "30d"       # conversion window the app and the funnel command start from
@@ -184,7 +188,7 @@ def add_arguments(parser) -> None:
                              "'none' for no limit)")
     parser.add_argument("--order", choices=("strict", "sequential", "any"), default="sequential")
     parser.add_argument("--exclude", default="", help="comma-separated events that drop a path out")
-    parser.add_argument("--breakdown", help="a user property: the same funnel per value")
+    add_breakdown_argument(parser)
 
 
 def spec_from_args(args, log: EventLog) -> Spec:

@@ -406,6 +406,7 @@ def catalog(log: EventLog, top: int = 5) -> "pd.DataFrame":
 
 MAX_WHO_VALUES = 20     # per property: the values most paths carry (ids and free text stay out)
 MIN_COVERAGE = 0.5      # a property whose top values cover fewer paths than this looks like an id
+MIN_OUTCOME_PATHS = 20  # below this, a property that splits the groups perfectly may be chance
 
 
 def who_differs(log: EventLog, a: np.ndarray, b: np.ndarray, label: str = "value") -> "pd.DataFrame":
@@ -416,6 +417,9 @@ def who_differs(log: EventLog, a: np.ndarray, b: np.ndarray, label: str = "value
     q-value across every value of every property; plus ``rate_with`` / ``rate_without``: the share of
     paths in A among paths with / without the value ("Partner Referral users reach the goal at 41 %
     vs 12 %").
+
+    A property whose every value belongs to one group only (a plan bought, revenue) is the outcome,
+    not who the users are: it is left out and named in ``table.attrs["outcomes"]``.
     """
     import pandas as pd
 
@@ -424,7 +428,7 @@ def who_differs(log: EventLog, a: np.ndarray, b: np.ndarray, label: str = "value
     has_events[log.user] = True
     a, b = a & has_events, b & has_events
     a_size, b_size = int(a.sum()), int(b.sum())
-    names, properties, values, a_has, b_has = [], [], [], [], []
+    names, properties, values, a_has, b_has, outcomes = [], [], [], [], [], []
     for name in property_names(log):
         source = _source(log, name)
         codes = path_values(log, source, log.user, log.n_users)
@@ -435,6 +439,9 @@ def who_differs(log: EventLog, a: np.ndarray, b: np.ndarray, label: str = "value
             continue
         in_a = np.bincount(codes[counted & a], minlength=len(source.values))
         in_b = np.bincount(codes[counted & b], minlength=len(source.values))
+        if _separates(in_a[chosen], in_b[chosen]):
+            outcomes.append(name)
+            continue
         for code in chosen:
             names.append(f"{name} = {_text(source.values[code])}")
             properties.append(name)
@@ -444,7 +451,9 @@ def who_differs(log: EventLog, a: np.ndarray, b: np.ndarray, label: str = "value
     columns = ["property", label, "users_a", "users_b", "share_a", "share_b", "difference", "odds_ratio",
                "p_value", "q_value", "rate_with", "rate_without"]
     if not names:
-        return pd.DataFrame(columns=columns)
+        empty = pd.DataFrame(columns=columns)
+        empty.attrs["outcomes"] = outcomes
+        return empty
     a_has, b_has = np.array(a_has, dtype=np.int64), np.array(b_has, dtype=np.int64)
     table = _effect_table(names, a_has, a_size, b_has, b_size, "name")
     lookup = {n: (p, v) for n, p, v in zip(names, properties, values)}
@@ -454,4 +463,34 @@ def who_differs(log: EventLog, a: np.ndarray, b: np.ndarray, label: str = "value
     table["rate_with"] = np.round(table["users_a"] / with_value.clip(lower=1), 4)
     without = (a_size + b_size) - with_value
     table["rate_without"] = np.round((a_size - table["users_a"]) / without.clip(lower=1), 4)
-    return table.drop(columns="name")[columns]
+    table = table.drop(columns="name")[columns]
+    table.attrs["outcomes"] = outcomes
+    return table
+
+
+def _separates(in_a: np.ndarray, in_b: np.ndarray) -> bool:
+    """Every value is carried by paths of one group only, on enough paths to mean it."""
+    return (in_a.sum() > 0 and in_b.sum() > 0 and in_a.sum() + in_b.sum() >= MIN_OUTCOME_PATHS
+            and bool(np.all(np.minimum(in_a, in_b) == 0)))
+
+
+# --- the catalog as the CLI prints it --------------------------------------------------------------
+
+
+def catalog_json(log: EventLog) -> dict:
+    """The ``properties --json`` document: the stated rule and one entry per property."""
+    table = catalog(log)
+    return {"rule": "a path's value is its first one (first touch); per-session paths use the session's",
+            "properties": [{k: v for k, v in row.items() if k != "top_values"} for row in table.to_dict("records")]}
+
+
+def catalog_text(log: EventLog) -> str:
+    """One line per property, for the terminal."""
+    table = catalog(log)
+    if table.empty:
+        return "No properties in this project (only user, event, time and session columns)."
+    lines = []
+    for row in table.to_dict("records"):
+        lines.append(f"{row['property']}: {row['level']}-level {row['type']}, {row['users']:,} users, "
+                     f"{row['distinct']:,} values — {row['top_values']}")
+    return "\n".join(lines)

@@ -160,7 +160,7 @@ def test_behavioural_cohorts():
     assert matching(["did not view >= 2 within 1h"], log=log) == ["u1", "u4"]
     with pytest.raises(cohorts.UnknownEvent, match="Did you mean 'buy'"):
         matching(["did bye"], log=log)
-    assert str(cohorts.parse_segment("did not view >= 2 within 2w")) == "did not view >= 2 within 2w"
+    assert str(cohorts.parse_segment("did not view >= 2 within 14d")) == "did not view >= 2 within 14d"
 
 
 def test_saved_segments_by_name():
