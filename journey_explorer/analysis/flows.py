@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from journey_explorer.analysis.arrays import group_quantiles, path_bounds, users_with_event
+from journey_explorer.analysis.arrays import path_bounds, users_with_event
 from journey_explorer.analysis.common import add_breakdown_argument
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.transforms import collapse_repeats, exclude_events
@@ -252,7 +252,7 @@ def _tables(labels: np.ndarray, names: list[str], group: np.ndarray, group_names
         has_time = moving & (cells[step] >= 0) & (cells[step + 1] >= 0)
         gap_ms = gap_after[cells[step][has_time]]
         counts = np.bincount(pair[moving], minlength=n_labels * n_labels * n_groups)
-        medians = group_quantiles(pair[has_time], gap_ms, len(counts), (0.5,))[0] / 1000.0
+        medians = medians_by_key(pair[has_time], gap_ms, len(counts)) / 1000.0
         for code in np.flatnonzero(counts):
             rest, g = divmod(int(code), n_groups)
             a, b = divmod(rest, n_labels)
@@ -263,6 +263,34 @@ def _tables(labels: np.ndarray, names: list[str], group: np.ndarray, group_names
     nodes = sorted((dict(zip(NODE_COLUMNS, row)) for row in node_rows), key=lambda r: (r["step"], -r["users"]))
     links = sorted((dict(zip(LINK_COLUMNS, row)) for row in link_rows), key=lambda r: (r["step"], -r["users"]))
     return nodes, links
+
+
+def medians_by_key(keys: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Median of non-negative integer ``values`` per key in ``range(size)`` (NaN for empty keys), as
+    numpy's linear interpolation; one sort of key and value packed into an int64, however many keys
+    (a breakdown multiplies the links, so a call per key would not do).
+
+    >>> medians_by_key(np.array([1, 1, 1, 0, 1]), np.array([5, 1, 3, 7, 2]), 3).tolist()
+    [7.0, 2.5, nan]
+    """
+    out = np.full(size, np.nan)
+    if len(keys) == 0:
+        return out
+    floor = int(values.min())           # shifted to start at 0 (gaps are never negative, but be safe)
+    span = int(values.max()) - floor + 1
+    if size * span < 1 << 62:
+        packed = np.sort(keys.astype(np.int64) * span + (values - floor))
+        ordered = packed % span + floor
+    else:               # values too large to pack: sort by value, then (stably) by key
+        by_value = np.argsort(values, kind="stable")
+        ordered = values[by_value][np.argsort(keys[by_value], kind="stable")]
+    counts = np.bincount(keys, minlength=size)
+    present = np.flatnonzero(counts)
+    start = np.concatenate([[0], np.cumsum(counts)])[present]
+    middle = (counts[present] - 1) / 2
+    low, high = ordered[start + np.floor(middle).astype(np.int64)], ordered[start + np.ceil(middle).astype(np.int64)]
+    out[present] = low + (high - low) / 2
+    return out
 
 
 def add_arguments(parser) -> None:

@@ -131,12 +131,24 @@ def first_codes(codes: np.ndarray, owner: np.ndarray, size: int, within: np.ndar
     >>> first_codes(np.array([-1, 2, 1, -1, 0]), np.array([0, 0, 0, 1, 2]), 3).tolist()
     [2, -1, 0]
     """
-    valid = codes != MISSING if within is None else within & (codes != MISSING)
+    out = np.full(size, MISSING, dtype=np.int32)
+    if len(codes) == 0:
+        return out
+    if within is None:
+        # Usually a path's first event carries the value: take those, and scan only the other paths.
+        starts = np.flatnonzero(np.concatenate([[True], owner[1:] != owner[:-1]]))
+        out[owner[starts]] = codes[starts]
+        unresolved = np.zeros(size, dtype=bool)
+        unresolved[owner[starts]] = codes[starts] == MISSING
+        if not unresolved.any():
+            return out
+        valid = unresolved[owner] & (codes != MISSING)
+    else:
+        valid = within & (codes != MISSING)
     index = np.flatnonzero(valid)
     holder = owner[index]
     first = np.ones(len(index), dtype=bool)
     first[1:] = holder[1:] != holder[:-1]
-    out = np.full(size, MISSING, dtype=np.int32)
     out[holder[first]] = codes[index[first]]
     return out
 
