@@ -63,15 +63,6 @@ def _weights() -> np.ndarray:
     return weights / weights.sum()
 
 
-def best(call, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - started)
-    return min(times)
-
-
 VIEWS = {
     "funnel": lambda log, key: funnel.run(log, funnel.Spec(steps=("visit", "cart", "pay"), window_ms=30 * DAY,
                                                            breakdown=key)),
@@ -87,17 +78,27 @@ SEGMENTS = {"segment": (("platform in ios,web,android",), "first"),
 
 
 def measure(log: EventLog, repeat: int) -> list[dict]:
+    """Best of ``repeat`` per variant; the variants take turns, so a busy moment on a shared machine
+    does not fall on one of them only."""
     rows = []
     for name, view in VIEWS.items():
-        plain = best(lambda: view(apply_filter(log, CommonFilter()), None), repeat)
-        row = {"view": name, "plain_s": round(plain, 3)}
+        variants = {"plain": lambda view=view: view(apply_filter(log, CommonFilter()), None),
+                    "breakdown": lambda view=view: view(apply_filter(log, CommonFilter()), "plan")}
         for label, (segment, match) in SEGMENTS.items():
-            seconds = best(lambda: view(apply_filter(log, CommonFilter(segment=segment, match=match)), None), repeat)
+            flt = CommonFilter(segment=segment, match=match)
+            variants[label] = lambda flt=flt, view=view: view(apply_filter(log, flt), None)
+        times = {label: [] for label in variants}
+        for _ in range(repeat):
+            for label, call in variants.items():
+                started = time.perf_counter()
+                call()
+                times[label].append(time.perf_counter() - started)
+        plain = min(times["plain"])
+        row = {"view": name, "plain_s": round(plain, 3)}
+        for label in list(variants)[1:]:
+            seconds = min(times[label])
             row[f"{label}_s"] = round(seconds, 3)
             row[f"{label}_added"] = f"{seconds / plain - 1:+.0%}"
-        seconds = best(lambda: view(apply_filter(log, CommonFilter()), "plan"), repeat)
-        row["breakdown_s"] = round(seconds, 3)
-        row["breakdown_added"] = f"{seconds / plain - 1:+.0%}"
         rows.append(row)
         print(row, flush=True)
     return rows
@@ -107,7 +108,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--users", type=int, default=200_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     started = time.perf_counter()
     log = synthetic_log(args.events, args.users)

@@ -275,7 +275,7 @@ def run_report(args) -> int:
 
 
 def run_properties(args) -> int:
-    from journey_explorer.analysis.properties import catalog_text, catalog_json
+    from journey_explorer.analysis.properties import catalog_json, catalog_text
     from journey_explorer.store.project import Project
     with Project.open(args.project) as project:
         log = project.load_event_log(with_properties=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.analysis.eventlog import EventLog, TakenProperties
 from journey_explorer.domain import JourneyError
 
 
@@ -56,7 +56,7 @@ def subset(log: EventLog, keep: np.ndarray) -> EventLog:
     """The log restricted to events where ``keep`` is True (codes and names unchanged)."""
     return replace(log, user=log.user[keep], event=log.event[keep], ts=log.ts[keep],
                    session=log.session[keep],
-                   event_properties={name: column.take(keep) for name, column in log.event_properties.items()})
+                   event_properties=TakenProperties(log.event_properties, keep) if log.event_properties else {})
 
 
 def apply_filter(log: EventLog, flt: CommonFilter) -> EventLog:
@@ -75,7 +75,8 @@ def apply_filter(log: EventLog, flt: CommonFilter) -> EventLog:
     if flt.segment:
         # Segments read the events in the time range, per path (user or session): see ``properties``.
         from journey_explorer.analysis.properties import segment_events
-        keep &= segment_events(log, flt.segment, by=flt.by, within=keep, match=flt.match)
+        ranged = bool(flt.since or flt.until)
+        keep &= segment_events(log, flt.segment, by=flt.by, within=keep if ranged else None, match=flt.match)
     if flt.by == "user":
         return subset(log, keep) if not keep.all() else log
     # Sessions keep the number they have in the whole history ("u7#3"), whatever the filter leaves.

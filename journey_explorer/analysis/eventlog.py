@@ -5,8 +5,9 @@ contiguous slice and a directly-follows count is one ``bincount``.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -40,6 +41,28 @@ class PropertyColumn:
     def take(self, keep) -> "PropertyColumn":
         """The column for a subset of events (a boolean mask or an index array); values unchanged."""
         return PropertyColumn(self.codes[keep], self.values)
+
+
+class TakenProperties(Mapping):
+    """The event properties of a subset of the events: a column is cut when first read, so that
+    filtering a log never touches (or loads) properties the view does not use."""
+
+    def __init__(self, source: Mapping[str, PropertyColumn], keep):
+        self._source, self._keep, self._taken = source, keep, {}
+
+    def __getitem__(self, name: str) -> PropertyColumn:
+        if name not in self._taken:
+            self._taken[name] = self._source[name].take(self._keep)
+        return self._taken[name]
+
+    def __iter__(self):
+        return iter(self._source)
+
+    def __len__(self) -> int:
+        return len(self._source)
+
+    def __contains__(self, name) -> bool:
+        return name in self._source
 
 
 @dataclass(frozen=True, eq=False)

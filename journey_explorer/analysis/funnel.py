@@ -131,8 +131,9 @@ def _step_rows(log: EventLog, spec: Spec, position: np.ndarray, group: str | Non
     return rows
 
 
-def _went_next(log: EventLog, spec: Spec, position: np.ndarray, group: str | None) -> list[dict]:
-    """For the paths lost at each step: the event right after the last step they reached."""
+def _next_codes(log: EventLog, spec: Spec, position: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per step k >= 2: (mask of paths lost there, code of the event right after the last step they
+    reached; ``len(event_names)`` when the path ended)."""
     out = []
     for k in range(1, len(spec.steps)):
         lost = (position[:, k - 1] >= 0) & (position[:, k] < 0)
@@ -140,12 +141,21 @@ def _went_next(log: EventLog, spec: Spec, position: np.ndarray, group: str | Non
         following = last + 1
         same = following < len(log)
         same[same] = log.user[following[same]] == log.user[last[same]]
-        names = np.where(same, np.array(log.event_names, dtype=object)[log.event[np.minimum(following, len(log) - 1)]],
-                         NO_MORE)
-        counts = pd.Series(names).value_counts().head(spec.next_events)
-        out.append({"group": group, "lost_after_step": k, "users": int(lost.sum()),
-                    "next": [{"event": e, "users": int(n), "share": round(n / max(lost.sum(), 1), 4)}
-                             for e, n in counts.items()]})
+        out.append((lost, np.where(same, log.event[np.minimum(following, len(log) - 1)], len(log.event_names))))
+    return out
+
+
+def _went_next(log: EventLog, spec: Spec, lost_next: list, mask: np.ndarray, group: str | None) -> list[dict]:
+    """For the paths (of ``mask``) lost at each step: the event right after the last step they reached."""
+    names = list(log.event_names) + [NO_MORE]
+    out = []
+    for k, (lost, code) in enumerate(lost_next, start=1):
+        mine = code[mask[lost]]
+        counts = np.bincount(mine, minlength=len(names))
+        top = [int(c) for c in np.argsort(-counts, kind="stable")[:spec.next_events] if counts[c] > 0]
+        out.append({"group": group, "lost_after_step": k, "users": len(mine),
+                    "next": [{"event": names[c], "users": int(counts[c]), "share": round(counts[c] / max(len(mine), 1), 4)}
+                             for c in top]})
     return out
 
 
@@ -168,9 +178,10 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
         group_of_row = split.group[path_users]
         groups += [(label, group_of_row == index) for index, label in enumerate(split.labels)]
     rows, went = [], []
+    lost_next = _next_codes(log, spec, position)
     for name, mask in groups:
         rows += _step_rows(log, spec, position[mask], name)
-        went += _went_next(log, spec, position[mask], name)
+        went += _went_next(log, spec, lost_next, mask, name)
     table = pd.DataFrame(rows, columns=["group", "step", "event", "users", "conversion_from_start",
                                         "conversion_from_previous", "drop_off", "median_seconds_to_convert",
                                         "p90_seconds_to_convert"])
