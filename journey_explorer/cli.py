@@ -230,13 +230,18 @@ def run_export(args) -> int:
     from journey_explorer.store.project import Project
     with Project.open(args.project) as project:
         log = project.load_event_log()
+        saved = project.segments()
+    if saved:
+        from dataclasses import replace
+        log = replace(log, saved_segments=saved)
     goal = args.goal or (log.default_goal if log.default_goal in log.event_names else None)
     module = view_module(args.view)
     common = analysis_filter(module, args)
-    filters = FilterState(since=common.since, until=common.until, segment=common.segment, by=common.by, goal=goal)
+    filters = FilterState(since=common.since, until=common.until, segment=common.segment, by=common.by, goal=goal,
+                          match=common.match)
     if getattr(args, "breakdown", None) and Path(args.out).suffix.lower() not in (".csv", ".xlsx"):
-        raise JourneyError("--breakdown gives a funnel per group: export it as a table (.csv or .xlsx); "
-                           "the chart shows one funnel")
+        raise JourneyError("--breakdown gives a result per group: export it as a table (.csv or .xlsx); "
+                           "the chart shows one")
     renderer = ViewRenderer(log, Path(args.project))
     try:
         spec = None                     # the overview has no options of its own

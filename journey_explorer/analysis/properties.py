@@ -153,6 +153,13 @@ def first_codes(codes: np.ndarray, owner: np.ndarray, size: int, within: np.ndar
     return out
 
 
+def paths_with_events(log: EventLog) -> np.ndarray:
+    """Boolean per user code: the path has events in this log (a filter may leave some empty)."""
+    has_events = np.zeros(log.n_users, dtype=bool)
+    has_events[log.user[np.flatnonzero(log.path_starts())]] = True    # (an index is faster than a mask)
+    return has_events
+
+
 def path_owner(log: EventLog, by: str) -> tuple[np.ndarray, int]:
     """Per event the path it belongs to (user code, or global session index) and the path count."""
     if by == "session":
@@ -332,8 +339,7 @@ def breakdown(log: EventLog, key: str, top: int = DEFAULT_TOP) -> Breakdown:
     """
     source = resolve(log, key)
     codes = path_values(log, source, log.user, log.n_users)
-    has_events = np.zeros(log.n_users, dtype=bool)
-    has_events[log.user] = True
+    has_events = paths_with_events(log)
     counts = np.bincount(codes[has_events & (codes != MISSING)], minlength=len(source.values))
     ranked = [int(c) for c in np.argsort(-counts, kind="stable") if counts[c] > 0]
     kept = ranked[:top]
@@ -436,8 +442,7 @@ def who_differs(log: EventLog, a: np.ndarray, b: np.ndarray, label: str = "value
     import pandas as pd
 
     from journey_explorer.analysis.compare import _effect_table
-    has_events = np.zeros(log.n_users, dtype=bool)
-    has_events[log.user] = True
+    has_events = paths_with_events(log)
     a, b = a & has_events, b & has_events
     a_size, b_size = int(a.sum()), int(b.sum())
     names, properties, values, a_has, b_has, outcomes = [], [], [], [], [], []
@@ -506,3 +511,36 @@ def catalog_text(log: EventLog) -> str:
         lines.append(f"{row['property']}: {row['level']}-level {row['type']}, {row['users']:,} users, "
                      f"{row['distinct']:,} values — {row['top_values']}")
     return "\n".join(lines)
+
+
+# --- words and completions --------------------------------------------------------------------------
+
+SIGNIFICANT_Q = 0.05     # a "who" difference is said only below this q-value...
+MIN_PATHS_SAID = 30      # ...and when at least this many paths carry the value
+
+
+def who_sentences(table: "pd.DataFrame", reached: str = "reach the goal", limit: int = 3) -> list[str]:
+    """The strongest "who" differences in words, e.g. "channel Partner Referral: 43.5 % reach the goal
+    vs 15.8 % of the other users (618 users)"; only significant ones on enough paths."""
+    said = []
+    strong = table[(table["q_value"] < SIGNIFICANT_Q) & (table["users_a"] + table["users_b"] >= MIN_PATHS_SAID)]
+    lift = strong["rate_with"] - strong["rate_without"]
+    # Largest gaps first; of two mirror images (two values of a two-valued property), the better one.
+    strong = strong.assign(_gap=lift.abs().round(6), _lift=lift).sort_values(["_gap", "_lift"], ascending=False)
+    for row in strong.head(limit).itertuples():
+        paths = int(row.users_a + row.users_b)
+        said.append(f"{row.property} {_text(row.value)}: {row.rate_with:.1%} {reached} vs {row.rate_without:.1%} "
+                    f"of the other users ({paths:,} users)")
+    return said
+
+
+def segment_suggestions(log: EventLog, values_per_property: int = 5) -> list[str]:
+    """What a segment box can offer: saved segments, "property=value" for each property's top values,
+    and "did EVENT" / "did not EVENT" for every event."""
+    out = list(log.saved_segments)
+    for name in property_names(log):
+        source = _source(log, name)
+        out += [f"{name}={_text(v['value'])}" for v in top_values(log, source, values_per_property)]
+    for event in log.event_names:
+        out += [f"did {event}", f"did not {event}"]
+    return out

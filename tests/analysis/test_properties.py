@@ -186,3 +186,26 @@ def test_who_differs_counts_first_touch_values():
     assert row["rate_with"] == 0.5 and row["rate_without"] == 0.0
     assert set(table["property"]) >= {"channel", "platform"}
     assert (table["q_value"] >= table["p_value"] - 1e-12).all()
+
+
+def test_who_sentences_only_for_significant_values_on_enough_paths():
+    rows = [(f"p{i}", "buy" if i % 3 else "view", 0, None, "partner", None, None) for i in range(60)]
+    rows += [(f"o{i}", "buy" if i % 10 == 0 else "view", 0, None, "organic", None, None) for i in range(60)]
+    log = make_log(rows)
+    buyers = np.zeros(log.n_users, dtype=bool)
+    buyers[log.user[log.event == log.event_code("buy")]] = True
+    said = properties.who_sentences(properties.who_differs(log, buyers, ~buyers))
+    # partner: 40 of 60 buy; organic: 6 of 60
+    assert said[0] == "channel partner: 66.7% reach the goal vs 10.0% of the other users (60 users)"
+    small = make_log()
+    one = np.isin(small.user_keys, ["u1"])
+    assert properties.who_sentences(properties.who_differs(small, one, ~one)) == []
+
+
+def test_segment_suggestions_offer_values_cohorts_and_saved_names():
+    log = EventLog(**{**make_log().__dict__, "saved_segments": {"vip": {"users": ["u1"]}}})
+    offered = properties.segment_suggestions(log)
+    assert offered[0] == "vip"
+    assert {"platform=web", "channel=ads", "did buy", "did not view"} <= set(offered)
+    for text in offered:                    # everything offered can be used as it is
+        properties.segment_paths(log, [text])
