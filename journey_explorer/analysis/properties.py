@@ -519,18 +519,22 @@ SIGNIFICANT_Q = 0.05     # a "who" difference is said only below this q-value...
 MIN_PATHS_SAID = 30      # ...and when at least this many paths carry the value
 
 
-def who_sentences(table: "pd.DataFrame", reached: str = "reach the goal", limit: int = 3) -> list[str]:
+def who_sentences(table: "pd.DataFrame", reached: str = "reach the goal", limit: int = 3,
+                  unit: str = "users") -> list[str]:
     """The strongest "who" differences in words, e.g. "channel Partner Referral: 43.5 % reach the goal
-    vs 15.8 % of the other users (618 users)"; only significant ones on enough paths."""
-    said = []
+    vs 15.8 % of the other users (618 users)"; only significant ones on enough paths, one per property."""
+    said, properties_said = [], set()
     strong = table[(table["q_value"] < SIGNIFICANT_Q) & (table["users_a"] + table["users_b"] >= MIN_PATHS_SAID)]
     lift = strong["rate_with"] - strong["rate_without"]
     # Largest gaps first; of two mirror images (two values of a two-valued property), the better one.
     strong = strong.assign(_gap=lift.abs().round(6), _lift=lift).sort_values(["_gap", "_lift"], ascending=False)
-    for row in strong.head(limit).itertuples():
+    for row in strong.itertuples():
+        if row.property in properties_said or len(said) == limit:
+            continue
+        properties_said.add(row.property)
         paths = int(row.users_a + row.users_b)
         said.append(f"{row.property} {_text(row.value)}: {row.rate_with:.1%} {reached} vs {row.rate_without:.1%} "
-                    f"of the other users ({paths:,} users)")
+                    f"of the other {unit} ({paths:,} {unit})")
     return said
 
 

@@ -209,3 +209,13 @@ def test_segment_suggestions_offer_values_cohorts_and_saved_names():
     assert {"platform=web", "channel=ads", "did buy", "did not view"} <= set(offered)
     for text in offered:                    # everything offered can be used as it is
         properties.segment_paths(log, [text])
+
+
+def test_who_sentences_say_one_value_per_property():
+    rows = [(f"p{i}", "buy" if i % 3 else "view", 0, None, "partner", None, None) for i in range(60)]
+    rows += [(f"o{i}", "buy" if i % 10 == 0 else "view", 0, None, "organic", None, None) for i in range(60)]
+    log = make_log(rows)
+    buyers = np.zeros(log.n_users, dtype=bool)
+    buyers[log.user[log.event == log.event_code("buy")]] = True
+    said = properties.who_sentences(properties.who_differs(log, buyers, ~buyers), unit="sessions")
+    assert len(said) == 1 and said[0].endswith("of the other sessions (60 sessions)")
