@@ -371,9 +371,9 @@ def classify(log: EventLog, source: Source) -> dict:
         owner, size = path_owner(log, by)
         first = first_codes(source.codes, owner, size)
         differs = carrying & (source.codes != first[owner])
-        changing[by] = int(np.unique(owner[differs]).size)
-    users = int(np.unique(log.user[carrying]).size)
-    sessions = int(np.unique(log.session[carrying]).size)
+        changing[by] = _distinct_sorted(owner[np.flatnonzero(differs)])
+    index = np.flatnonzero(carrying)
+    users, sessions = _distinct_sorted(log.user[index]), _distinct_sorted(log.session[index])
     if changing["user"] <= MAX_CHANGING_SHARE * users:
         level = "user"
     elif changing["session"] <= MAX_CHANGING_SHARE * sessions:
@@ -382,6 +382,11 @@ def classify(log: EventLog, source: Source) -> dict:
         level = "event"
     return {"level": level, "events": int(carrying.sum()), "users": users,
             "changing_users": changing["user"], "changing_sessions": changing["session"]}
+
+
+def _distinct_sorted(values: np.ndarray) -> int:
+    """Distinct values of a non-decreasing array (user codes and sessions of a sorted log)."""
+    return int(len(values) and 1 + np.count_nonzero(values[1:] != values[:-1]))
 
 
 def top_values(log: EventLog, source: Source, top: int = 5) -> list[dict]:
