@@ -553,3 +553,19 @@ def segment_suggestions(log: EventLog, values_per_property: int = 5) -> list[str
     for event in log.event_names:
         out += [f"did {event}", f"did not {event}"]
     return out
+
+
+def properties_needed(segment=(), breakdown: str | None = None,
+                      saved: dict | None = None) -> set[str]:
+    """The property names a view's segment and breakdown read (as written: ``plan`` may be stored as
+    ``case:plan``), so a loader can read only those columns. Behavioural cohorts need none; a view
+    listing every property (the catalog, compare's "who") needs them all and does not use this."""
+    from journey_explorer.analysis import cohorts
+    names = {breakdown} if breakdown else set()
+    for text in segment:
+        part = cohorts.parse_segment(text, saved or {})
+        if isinstance(part, Condition):
+            names.add(part.key)
+        elif isinstance(part, cohorts.SavedSegment):
+            names |= properties_needed(part.definition.get("segment", ()))
+    return names

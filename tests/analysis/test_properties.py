@@ -219,3 +219,10 @@ def test_who_sentences_say_one_value_per_property():
     buyers[log.user[log.event == log.event_code("buy")]] = True
     said = properties.who_sentences(properties.who_differs(log, buyers, ~buyers), unit="sessions")
     assert len(said) == 1 and said[0].endswith("of the other sessions (60 sessions)")
+
+
+def test_properties_needed_by_a_view():
+    saved = {"mobile buyers": cohorts.definition(["platform in ios,android", "did buy"])}
+    assert properties.properties_needed(("plan=Pro", "did buy", "mobile buyers"), "channel", saved) == \
+        {"plan", "channel", "platform"}
+    assert properties.properties_needed() == set()
