@@ -14,11 +14,13 @@ The rule, stated once and used by segments, breakdowns and "who differs" alike:
 - a user property is the user's value for every path of theirs.
 
 Conditions: ``KEY=VALUE``, ``KEY!=VALUE``, ``KEY in a,b``, ``KEY not in a,b``, ``KEY>=N`` (also
-``>``, ``<``, ``<=``). Values of a numeric property are compared as numbers ("3" = 3.0).
+``>``, ``<``, ``<=``). Values of a numeric property are compared as numbers ("3" = 3.0), text in
+alphabetical order (so ISO dates compare as dates); ``=`` finds a value whatever its case.
 """
 from __future__ import annotations
 
 import difflib
+import operator
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -188,7 +190,7 @@ def path_values(log: EventLog, source: Source, owner: np.ndarray, size: int,
 
 _SYMBOL = re.compile(r"^\s*(?P<key>[^=!<>]+?)\s*(?P<op>!=|>=|<=|=|>|<)\s*(?P<value>.*?)\s*$")
 _IN = re.compile(r"^\s*(?P<key>.+?)\s+(?P<op>not\s+in|in)\s+(?P<value>.+?)\s*$", re.IGNORECASE)
-_NUMERIC_OPS = {">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal}
+_ORDER_OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 
 
 @dataclass(frozen=True)
@@ -205,8 +207,8 @@ class Condition:
 
     def value_test(self, source: Source) -> np.ndarray:
         """Per distinct value of the property: does it satisfy the (positive) condition?"""
-        if self.op in _NUMERIC_OPS:
-            return self._compare_numbers(source)
+        if self.op in _ORDER_OPS:
+            return self._compare(source)
         if source.numeric:
             numbers = np.array(source.values, dtype=float)
             wanted = [_number(v, self.key) for v in self.values]
@@ -214,20 +216,23 @@ class Condition:
             missing = [v for v, n in zip(self.values, wanted) if n not in numbers]
         else:
             texts = np.array([_text(v) for v in source.values], dtype=object)
-            ok = np.isin(texts, list(self.values))
-            missing = [v for v in self.values if v not in set(texts)]
+            known = set(texts)
+            folded = {t.casefold(): t for t in texts}           # "true" finds True, "ios" finds iOS
+            wanted = [v if v in known else folded.get(v.casefold(), v) for v in self.values]
+            ok = np.isin(texts, wanted)
+            missing = [v for v, w in zip(self.values, wanted) if w not in known]
         if missing:
             raise UnknownValue(source.name, missing[0], sorted({_text(v) for v in source.values}, key=str))
         return ok
 
-    def _compare_numbers(self, source: Source) -> np.ndarray:
-        target = _number(self.values[0], self.key)
+    def _compare(self, source: Source) -> np.ndarray:
+        """< <= > >=: numbers as numbers; a text property in alphabetical order (ISO dates sort as dates)."""
+        compare = _ORDER_OPS[self.op]
         numeric = np.array([isinstance(v, (int, float)) and not isinstance(v, bool) for v in source.values], bool)
-        numbers = np.array([v if ok else np.nan for v, ok in zip(source.values, numeric)], dtype=float)
-        if len(source.values) and not numeric.any():
-            raise PropertyError(f"'{source.name}' is not a number, so it cannot be compared with {self.op}")
-        with np.errstate(invalid="ignore"):
-            return _NUMERIC_OPS[self.op](numbers, target) & numeric
+        if numeric.any():
+            target = _number(self.values[0], self.key)
+            return np.array([ok and compare(v, target) for v, ok in zip(source.values, numeric)], dtype=bool)
+        return np.array([compare(_text(v), self.values[0]) for v in source.values], dtype=bool)
 
     def paths(self, log: EventLog, owner: np.ndarray, size: int, within: np.ndarray | None,
               match: str) -> np.ndarray:
