@@ -77,8 +77,10 @@ class Result:
                 "breakdown": records(self.breakdown) if self.breakdown is not None else None}
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.concat([self.events.assign(kind="event"), self.transitions.assign(kind="transition")],
-                         ignore_index=True)
+        parts = [self.events.assign(kind="event"), self.transitions.assign(kind="transition")]
+        if self.who is not None and len(self.who):       # property values: "property" and "value" columns
+            parts.append(self.who.assign(kind="who"))
+        return pd.concat(parts, ignore_index=True)
 
 
 def _groups(log: EventLog, spec: Spec) -> tuple[EventLog, np.ndarray, np.ndarray, tuple[str, str], str]:

@@ -108,6 +108,8 @@ def test_compare_who_and_breakdown():
     assert breakdown.loc["organic", "rate_a"] == 0.2 and breakdown.loc["partner", "paths"] == 30
     document = result.to_json_dict()
     assert document["who"][0]["property"] == "channel" and document["breakdown_property"] == "channel"
+    table = result.to_frame()
+    assert table[table["kind"] == "who"]["value"].tolist()[:2] in (["partner", "organic"], ["organic", "partner"])
 
 
 def test_unknown_breakdown_property_is_a_clear_error():
