@@ -229,3 +229,22 @@ def test_properties_needed_by_a_view():
     assert properties.properties_needed(("plan=Pro", "did buy", "mobile buyers"), "channel", saved) == \
         {"plan", "channel", "platform"}
     assert properties.properties_needed() == set()
+
+
+def test_filtering_cuts_only_the_property_columns_read():
+    log = make_log()
+    taken = []
+    original = log.event_properties["page"]
+
+    class CountingColumn(type(original)):
+        def take(self, keep):
+            taken.append("page")
+            return super().take(keep)
+
+    columns = dict(log.event_properties, page=CountingColumn(original.codes, original.values))
+    log = EventLog(**{**log.__dict__, "event_properties": columns})
+    filtered = apply_filter(log, CommonFilter(segment=("platform=web",)))
+    assert taken == [] and set(filtered.event_properties) == set(columns)
+    assert [filtered.event_properties["page"].value_at(i) for i in range(len(filtered))] == \
+        ["home", "search"]                                           # u2's events (u1 first had ios)
+    assert taken == ["page"]
