@@ -244,7 +244,9 @@ class Condition:
             if within is not None:
                 hit &= within
             found = np.zeros(size, dtype=bool)
-            found[owner[hit]] = True
+            if len(owner):          # paths are runs of equal owners: OR over each run
+                starts = np.flatnonzero(np.concatenate([[True], owner[1:] != owner[:-1]]))
+                found[owner[starts]] = np.logical_or.reduceat(hit, starts)
         else:
             found = ok_value[path_values(log, source, owner, size, within)]
         return ~found if self.negated else found
