@@ -125,3 +125,29 @@ def test_breakdown_masks_cover_every_path_once():
     for _, mask in split.masks():
         covered += mask
     assert covered.tolist() == [1] * 6
+
+
+def test_compare_groups_from_cohorts_and_properties():
+    rows = [("a", "visit", 0, "ads"), ("a", "pay", 1000, None), ("b", "visit", 0, "ads"),
+            ("c", "visit", 0, "seo"), ("c", "pay", 1000, None), ("d", "visit", 0, "seo")]
+    log = make_log(rows)
+    result = compare.run(log, compare.Spec(segment="did pay", versus="did not pay"))
+    assert result.group_sizes == (2, 2)
+    ads = result.who.set_index("value").loc["ads"]
+    assert (ads["users_a"], ads["users_b"]) == (1, 1)                 # a pays, b does not
+    by_channel = compare.run(log, compare.Spec(segment="channel=ads", versus="channel!=ads"))
+    assert by_channel.group_sizes == (2, 2)
+    assert "channel" not in set(by_channel.who["property"])     # the property defining the groups
+
+
+def test_who_per_session_uses_each_session_value():
+    rows = [("a", "visit", 0, "ads"), ("a", "pay", 1000, None),            # session 1: ads, pays
+            ("a", "visit", 2 * DAY, "seo"),                                 # session 2: seo, no pay
+            ("b", "visit", 0, "seo")]
+    log = apply_filter(make_log(rows), CommonFilter(by="session"))
+    paid = np.zeros(log.n_users, dtype=bool)
+    paid[log.user[log.event == log.event_code("pay")]] = True
+    from journey_explorer.analysis.properties import who_differs
+    who = who_differs(log, paid, ~paid).set_index("value")
+    assert (who.loc["ads", "users_a"], who.loc["ads", "users_b"]) == (1, 0)
+    assert (who.loc["seo", "users_a"], who.loc["seo", "users_b"]) == (0, 2)
