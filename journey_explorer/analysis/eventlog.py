@@ -109,7 +109,7 @@ class EventLog:
         """
         import pandas as pd
         time = frame["time"]
-        if np.issubdtype(time.dtype, np.number):
+        if pd.api.types.is_numeric_dtype(time):
             ts = time.to_numpy(dtype=np.int64)
         else:
             ts = (pd.to_datetime(time, utc=True, format="mixed").astype("datetime64[ms, UTC]")
