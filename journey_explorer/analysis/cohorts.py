@@ -51,14 +51,15 @@ class Cohort:
               match: str = "first") -> np.ndarray:
         if self.event not in log.event_names:
             raise UnknownEvent(self.event, log.event_names)
-        seen = np.ones(len(log), dtype=bool) if within is None else within
-        index = np.flatnonzero(seen)
-        holder = owner[index]
+        # Paths are runs of equal owners; "first seen" is the first event looked at in each run.
+        index = np.arange(len(log)) if within is None else np.flatnonzero(within)
+        holder = owner[index] if within is not None else owner
         first_seen = np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
-        starts = np.ones(len(index), dtype=bool)
-        starts[1:] = holder[1:] != holder[:-1]
-        first_seen[holder[starts]] = log.ts[index[starts]]
-        hits = index[log.event[index] == log.event_code(self.event)]
+        if len(index):
+            starts = np.flatnonzero(np.concatenate([[True], holder[1:] != holder[:-1]]))
+            first_seen[holder[starts]] = log.ts[index[starts]]
+        is_event = log.event == log.event_code(self.event)
+        hits = np.flatnonzero(is_event) if within is None else index[is_event[index]]
         if self.within_ms is not None:
             hits = hits[log.ts[hits] - first_seen[owner[hits]] <= self.within_ms]
         found = np.bincount(owner[hits], minlength=size) >= self.min_count

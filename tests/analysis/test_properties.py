@@ -164,6 +164,12 @@ def test_behavioural_cohorts():
     with pytest.raises(cohorts.UnknownEvent, match="Did you mean 'buy'"):
         matching(["did bye"], log=log)
     assert str(cohorts.parse_segment("did not view >= 2 within 14d")) == "did not view >= 2 within 14d"
+    # In a time range, behaviour is read from the events in it: from 1 minute on, u1 buys (at 1 min),
+    # and "first seen" is each path's first event in the range.
+    later = apply_filter(log, CommonFilter(since="1970-01-01T00:01:00", segment=("did buy",)))
+    assert sorted(later.user_keys[np.unique(later.user)]) == ["u1"]
+    later = apply_filter(log, CommonFilter(since="1970-01-01T00:01:00", segment=("did view within 1h",)))
+    assert sorted(later.user_keys[np.unique(later.user)]) == ["u2", "u3"]   # u1's view is 2 h after its buy
 
 
 def test_saved_segments_by_name():
