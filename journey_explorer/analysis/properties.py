@@ -510,7 +510,15 @@ def catalog_json(log: EventLog) -> dict:
     """The ``properties --json`` document: the stated rule and one entry per property."""
     table = catalog(log)
     return {"rule": "a path's value is its first one (first touch); per-session paths use the session's",
-            "properties": [{k: v for k, v in row.items() if k != "top_values"} for row in table.to_dict("records")]}
+            "properties": [{k: _plain(v) for k, v in row.items() if k != "top_values"}
+                           for row in table.to_dict("records")]}
+
+
+def _plain(value):
+    """JSON-ready: NaN (a number column with gaps) becomes None, numpy numbers Python ones."""
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def catalog_text(log: EventLog) -> str:

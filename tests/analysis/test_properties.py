@@ -254,3 +254,12 @@ def test_filtering_cuts_only_the_property_columns_read():
     assert [filtered.event_properties["page"].value_at(i) for i in range(len(filtered))] == \
         ["home", "search"]                                           # u2's events (u1 first had ios)
     assert taken == ["page"]
+
+
+def test_catalog_json_is_valid_json_with_user_and_event_properties():
+    import json
+    plans = pd.DataFrame({"user": ["u1", "u2", "u3", "u4"], "case:plan": ["Pro", "Free", "Pro", None]})
+    document = properties.catalog_json(make_log(user_properties=plans))
+    text = json.dumps(document, allow_nan=False)          # NaN would not be JSON
+    by_name = {p["property"]: p for p in json.loads(text)["properties"]}
+    assert by_name["case:plan"]["events"] is None and by_name["platform"]["events"] == 5
