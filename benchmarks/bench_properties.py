@@ -10,6 +10,12 @@ filtering included), with a segment matched on any event, with a behavioural coh
 breakdown by ``plan``; best of ``--repeat`` runs, in process. Times are CPU seconds of this
 process (``time.process_time``): on a machine shared with other work, wall-clock minima still swing
 by 2x between runs, which would drown a 50 % budget.
+
+Measured 2026-12-01 (2-core machine shared with other work; CPU s, plain -> added by breakdown /
+segment first touch / segment any event / cohort; run-to-run noise about ±15 points):
+  funnel 0.050 s: +12 % / +22 % / +17 % / +7 %      flows 0.122 s: +19 % / +25 % / +18 % / +19 %
+  retention 0.605 s: +25 % / +16 % / +13 % / +22 %  overview 0.258 s: +24 % / +3 % / +2 % / +21 %
+  compare 1.087 s (its "who" table included): -4 % / +5 % / +2 % / -4 %
 """
 from __future__ import annotations
 
