@@ -21,7 +21,7 @@ from typing import Mapping
 import numpy as np
 
 from journey_explorer.analysis.eventlog import EventLog
-from journey_explorer.analysis.properties import SegmentSyntaxError, _user_of_owner, parse_condition
+from journey_explorer.analysis.properties import SegmentSyntaxError, _user_of_owner, parse_condition, property_names
 from journey_explorer.domain import JourneyError
 
 _COHORT = re.compile(
@@ -97,14 +97,14 @@ class SavedSegment:
         rule = self.definition.get("match", match)
         ok = np.ones(size, dtype=bool)
         for text in parts:
-            ok &= parse_segment(text, {}).paths(log, owner, size, within, rule)
+            ok &= parse_segment(text, {}, known=property_names(log)).paths(log, owner, size, within, rule)
         return ok
 
     def __str__(self) -> str:
         return self.name
 
 
-def parse_segment(text: str, saved: Mapping[str, dict] | None = None):
+def parse_segment(text: str, saved: Mapping[str, dict] | None = None, known: list[str] | None = None):
     """A saved segment's name, a behavioural cohort ("did ...") or a property condition.
 
     >>> str(parse_segment("did Export >= 3 within 7d"))
@@ -116,7 +116,7 @@ def parse_segment(text: str, saved: Mapping[str, dict] | None = None):
     cohort = _COHORT.match(stripped)
     if cohort:
         return _cohort(cohort)
-    return parse_condition(stripped)
+    return parse_condition(stripped, known)
 
 
 def _cohort(found: re.Match) -> Cohort:

@@ -267,27 +267,46 @@ def _number(text: str, key: str) -> float:
         raise PropertyError(f"'{key}' holds numbers; '{text}' is not one") from None
 
 
-def parse_condition(text: str) -> Condition:
+def parse_condition(text: str, known: list[str] | None = None) -> Condition:
     """A property condition, e.g. "plan = Pro", "platform in ios,android", "age>=30".
+
+    A text that reads both ways ("logged in app=yes": key "logged in app", or key "logged" in
+    "app=yes") is read with the key among ``known`` property names; without them, as "in".
 
     >>> parse_condition("platform in ios, android")
     Condition(key='platform', op='in', values=('ios', 'android'))
     """
-    symbol = _SYMBOL.match(text)
-    if symbol and symbol["key"] and not _IN.match(symbol["key"]):
-        values = (symbol["value"],)
-        op = symbol["op"]
+    readings = [r for r in (_symbol_reading(text), _in_reading(text)) if r is not None]
+    if not readings:
+        raise SegmentSyntaxError(
+            f"Cannot read the segment '{text.strip()}': write property=value, property!=value, "
+            "property in a,b, 'did EVENT', or the name of a saved segment")
+    names = {n.lower() for n in known or ()} | {n.lower().removeprefix("case:") for n in known or ()}
+    known_key = [r for r in readings if r.key.lower().removeprefix("case:") in names]
+    if known_key:
+        chosen = known_key[0]
+    elif len(readings) == 2 and _IN.match(readings[0].key):
+        chosen = readings[1]          # "a in b=c" without a property "a in b": the "in" reading
     else:
-        found = _IN.match(text)
-        if not found:
-            raise SegmentSyntaxError(
-                f"Cannot read the segment '{text.strip()}': write property=value, property!=value, "
-                "property in a,b, 'did EVENT', or the name of a saved segment")
-        op = "not in" if found["op"].lower().startswith("not") else "in"
-        symbol, values = found, tuple(v.strip() for v in found["value"].split(",") if v.strip())
-    if not values or values == ("",):
-        raise SegmentSyntaxError(f"The segment '{text.strip()}' has no value after '{op}'")
-    return Condition(symbol["key"].strip(), op, values)
+        chosen = readings[0]
+    if not chosen.values or chosen.values == ("",):
+        raise SegmentSyntaxError(f"The segment '{text.strip()}' has no value after '{chosen.op}'")
+    return chosen
+
+
+def _symbol_reading(text: str) -> Condition | None:
+    found = _SYMBOL.match(text)
+    if not found or not found["key"].strip():
+        return None
+    return Condition(found["key"].strip(), found["op"], (found["value"],))
+
+
+def _in_reading(text: str) -> Condition | None:
+    found = _IN.match(text)
+    if not found:
+        return None
+    op = "not in" if found["op"].lower().startswith("not") else "in"
+    return Condition(found["key"].strip(), op, tuple(v.strip() for v in found["value"].split(",") if v.strip()))
 
 
 # --- segments (property conditions, behavioural cohorts, saved segments) --------------------------
@@ -304,7 +323,8 @@ def segment_paths(log: EventLog, segment, by: str = "user", within: np.ndarray |
     owner, size = path_owner(log, by)
     ok = np.ones(size, dtype=bool)
     for text in segment:
-        ok &= cohorts.parse_segment(text, log.saved_segments).paths(log, owner, size, within, match)
+        part = cohorts.parse_segment(text, log.saved_segments, known=property_names(log))
+        ok &= part.paths(log, owner, size, within, match)
     return ok
 
 

@@ -263,3 +263,13 @@ def test_catalog_json_is_valid_json_with_user_and_event_properties():
     text = json.dumps(document, allow_nan=False)          # NaN would not be JSON
     by_name = {p["property"]: p for p in json.loads(text)["properties"]}
     assert by_name["case:plan"]["events"] is None and by_name["platform"]["events"] == 5
+
+
+def test_a_condition_that_reads_two_ways_takes_the_known_property():
+    parse = properties.parse_condition
+    assert parse("logged in app=yes") == properties.Condition("logged", "in", ("app=yes",))
+    assert parse("logged in app=yes", known=["logged in app"]) == properties.Condition("logged in app", "=", ("yes",))
+    assert parse("url in /a?x=1,/b", known=["url"]) == properties.Condition("url", "in", ("/a?x=1", "/b"))
+    rows = [("u1", "view", 0, "yes"), ("u2", "view", 0, "no")]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time", "logged in app"]))
+    assert users(log, properties.segment_paths(log, ["logged in app=yes"])) == ["u1"]
