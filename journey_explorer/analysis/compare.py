@@ -47,6 +47,7 @@ class Spec:
     did: str | None = None
     top_sequences: int = 15
     breakdown: str | None = None
+    match: str = "first"          # segment groups: a path's property value is its first, or any event's
 
 
 @dataclass
@@ -86,7 +87,7 @@ class Result:
 def _groups(log: EventLog, spec: Spec) -> tuple[EventLog, np.ndarray, np.ndarray, tuple[str, str], str]:
     """(log to compare, mask of group A users, mask of group B users, labels, note)."""
     if spec.segment and spec.versus:
-        a, b = users_matching(log, [spec.segment]), users_matching(log, [spec.versus])
+        a, b = users_matching(log, [spec.segment], spec.match), users_matching(log, [spec.versus], spec.match)
         return log, a & ~b, b & ~a, (spec.segment, spec.versus), "Users in both segments are left out."
     if spec.did:
         did = users_with_event(log, log.event_code(spec.did))
@@ -267,4 +268,5 @@ def spec_from_args(args, log: EventLog) -> Spec:
     segment = args.segment[0] if args.segment and args.vs else None
     goal = args.goal or (None if (segment or args.did) else log.default_goal)
     return Spec(goal=goal, within_ms=parse_duration(args.within) if args.within else None,
-                segment=segment, versus=args.vs, did=args.did, breakdown=getattr(args, "breakdown", None))
+                segment=segment, versus=args.vs, did=args.did, breakdown=getattr(args, "breakdown", None),
+                match=getattr(args, "match", "first"))

@@ -151,3 +151,10 @@ def test_who_per_session_uses_each_session_value():
     who = who_differs(log, paid, ~paid).set_index("value")
     assert (who.loc["ads", "users_a"], who.loc["ads", "users_b"]) == (1, 0)
     assert (who.loc["seo", "users_a"], who.loc["seo", "users_b"]) == (0, 2)
+
+
+def test_compare_segments_follow_the_match_rule():
+    rows = [("a", "visit", 0, "ads"), ("a", "visit", 1000, "seo"), ("b", "visit", 0, "seo"), ("c", "visit", 0, "mail")]
+    first = compare.run(make_log(rows), compare.Spec(segment="channel=seo", versus="channel=mail"))
+    anywhere = compare.run(make_log(rows), compare.Spec(segment="channel=seo", versus="channel=mail", match="any"))
+    assert first.group_sizes == (1, 1) and anywhere.group_sizes == (2, 1)     # a's first channel is ads
