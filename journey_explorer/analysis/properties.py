@@ -5,9 +5,9 @@ A property is any column besides user / event / time / session, kept per event
 and the demo's plan/channel, one value per user).
 
 The rule, stated once and used by segments, breakdowns and "who differs" alike:
-- a path's value is the **first** value it carries among the events analysed (the time range
-  applied) ("first touch"): per-user
-  paths take the user's first value, per-session paths the session's first value;
+- a path's value is the **first** value it carries among the events analysed, the time range
+  applied ("first touch"): per-user paths take the user's first value, per-session paths the
+  session's first value;
 - with ``match="any"`` ("any event"), a path matches a condition when any of its events carries a
   matching value;
 - ``!=`` and ``not in`` match exactly the paths that ``=`` and ``in`` do not (so a path without the
