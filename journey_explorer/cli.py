@@ -15,7 +15,7 @@ from journey_explorer.domain import FORMATS, LIFECYCLE_MODES, ImportOptions, Jou
 from journey_explorer.state.registry import analysis_commands  # names modules, imports none of them
 
 ANALYSES = analysis_commands()      # every view's analysis (state.registry), then command-only ones
-COMMANDS = ("import", "info", "demo", "export", "report", "hygiene") + ANALYSES
+COMMANDS = ("import", "info", "demo", "export", "report", "hygiene", "properties", "segments") + ANALYSES
 
 
 def analysis_module(name: str):
@@ -42,6 +42,7 @@ def build_parser(only: str | None = None, export_view: str | None = None) -> arg
     _add_export(commands, view=export_view)
     _add_report(commands)
     _add_hygiene(commands)
+    _add_properties(commands)
     return parser
 
 
@@ -157,6 +158,18 @@ def _add_hygiene(commands) -> None:
     cmd.add_argument("--csv", metavar="FILE", help="write suggestions and breakages to a CSV file")
 
 
+def _add_properties(commands) -> None:
+    cmd = commands.add_parser("properties", help="every property: level (user/session/event), type, top values")
+    cmd.add_argument("project")
+    cmd.add_argument("--json", action="store_true", help="print one JSON document")
+    cmd = commands.add_parser("segments", help="saved segments with their sizes; --save NAME keeps --segment")
+    cmd.add_argument("project")
+    cmd.add_argument("--save", metavar="NAME", help="save the --segment conditions under this name")
+    cmd.add_argument("--segment", action="append", default=[], help='e.g. "did Export >= 3 within 7d"')
+    cmd.add_argument("--match", choices=("first", "any"), default="first")
+    cmd.add_argument("--json", action="store_true", help="print one JSON document")
+
+
 # --- commands -------------------------------------------------------------------------------------
 
 
@@ -201,9 +214,13 @@ def run_analysis(args) -> int:
     from journey_explorer.analysis.common import apply_filter
     from journey_explorer.store.project import Project
     module = analysis_module(args.command)
-    needs_properties = bool(args.segment) or getattr(module, "NEEDS_USER_PROPERTIES", False)
+    needs_properties = (bool(args.segment) or bool(getattr(args, "breakdown", None))
+                        or getattr(module, "NEEDS_USER_PROPERTIES", False))
     with Project.open(args.project) as project:
         log = project.load_event_log(with_properties=needs_properties)
+        if args.segment:
+            from dataclasses import replace
+            log = replace(log, saved_segments=project.segments())
     log = apply_filter(log, analysis_filter(module, args))
     result = module.run(log, module.spec_from_args(args, log))
     if args.csv:
@@ -239,13 +256,18 @@ def run_export(args) -> int:
     from journey_explorer.store.project import Project
     with Project.open(args.project) as project:
         log = project.load_event_log()
+        saved = project.segments()
+    if saved:
+        from dataclasses import replace
+        log = replace(log, saved_segments=saved)
     goal = args.goal or (log.default_goal if log.default_goal in log.event_names else None)
     module = view_module(args.view)
     common = analysis_filter(module, args)
-    filters = FilterState(since=common.since, until=common.until, segment=common.segment, by=common.by, goal=goal)
+    filters = FilterState(since=common.since, until=common.until, segment=common.segment, by=common.by, goal=goal,
+                          match=common.match)
     if getattr(args, "breakdown", None) and Path(args.out).suffix.lower() not in (".csv", ".xlsx"):
-        raise JourneyError("--breakdown gives a funnel per group: export it as a table (.csv or .xlsx); "
-                           "the chart shows one funnel")
+        raise JourneyError("--breakdown gives a result per group: export it as a table (.csv or .xlsx); "
+                           "the chart shows one")
     renderer = ViewRenderer(log, Path(args.project))
     try:
         spec = None                     # a view without an analysis module (the overview): its defaults
@@ -308,8 +330,36 @@ def run_hygiene(args) -> int:
     return 0
 
 
+def run_properties(args) -> int:
+    from journey_explorer.analysis.properties import catalog_json, catalog_text
+    from journey_explorer.store.project import Project
+    with Project.open(args.project) as project:
+        log = project.load_event_log(with_properties=True)
+    print(json.dumps(catalog_json(log), ensure_ascii=False, default=_json_default) if args.json else catalog_text(log))
+    return 0
+
+
+def run_segments(args) -> int:
+    from dataclasses import replace
+
+    from journey_explorer.analysis.cohorts import definition
+    from journey_explorer.analysis.segments import segment_sizes
+    from journey_explorer.store.project import Project
+    with Project.open(args.project) as project:
+        if args.save:
+            project.save_segment(args.save, definition(args.segment, args.match))
+        log = replace(project.load_event_log(with_properties=True), saved_segments=project.segments())
+    rows = segment_sizes(log)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, default=_json_default))
+    for row in [] if args.json else rows:
+        size = f"{row['paths']:,} users" if row["paths"] is not None else row["problem"]
+        print(f"{row['name']}: {size}")
+    return 0
+
+
 HANDLERS = {"import": run_import, "info": run_info, "demo": run_demo, "export": run_export, "report": run_report,
-            "hygiene": run_hygiene}
+            "hygiene": run_hygiene, "properties": run_properties, "segments": run_segments}
 
 
 def main(argv: list[str] | None = None) -> int:

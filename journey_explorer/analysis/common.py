@@ -16,45 +16,29 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.analysis.eventlog import EventLog, TakenProperties
 from journey_explorer.domain import JourneyError
 
 
 @dataclass(frozen=True)
 class CommonFilter:
-    """``since``/``until``: ISO dates or datetimes (UTC, until is exclusive); ``segment``: "prop=value"
-    conditions on user properties, all of which must hold; ``by``: paths per "user" or per "session"."""
+    """``since``/``until``: ISO dates or datetimes (UTC, until is exclusive); ``segment``: conditions
+    that must all hold ("plan=Pro", "platform in ios,android", "did Export >= 3 within 7d", a saved
+    segment's name; see ``properties`` and ``cohorts``); ``by``: paths per "user" or per "session";
+    ``match``: a path's property value is its first one ("first", first touch) or any of its
+    events' values ("any")."""
 
     since: str | None = None
     until: str | None = None
     segment: tuple[str, ...] = ()
     by: str = "user"
+    match: str = "first"
 
 
-def parse_condition(text: str) -> tuple[str, str]:
-    """Split "plan=Pro" into ("plan", "Pro").
-
-    >>> parse_condition("plan = Pro")
-    ('plan', 'Pro')
-    """
-    if "=" not in text:
-        raise JourneyError(f"Segment '{text}' must look like property=value")
-    prop, value = text.split("=", 1)
-    return prop.strip(), value.strip()
-
-
-def users_matching(log: EventLog, conditions: tuple[str, ...] | list[str]) -> np.ndarray:
-    """Boolean mask over user codes: users whose properties satisfy every "prop=value" condition."""
-    mask = np.ones(log.n_users, dtype=bool)
-    for text in conditions:
-        prop, value = parse_condition(text)
-        properties = log.properties()
-        if prop not in properties.columns:
-            known = ", ".join(map(str, properties.columns)) or "none"
-            raise JourneyError(f"Unknown user property '{prop}' (known: {known})")
-        column = properties[prop]
-        mask &= column.astype(str).str.strip().eq(value).to_numpy()
-    return mask
+def users_matching(log: EventLog, conditions: tuple[str, ...] | list[str], match: str = "first") -> np.ndarray:
+    """Boolean mask over the log's path (user) codes: paths in every segment condition."""
+    from journey_explorer.analysis.segments import segment_paths
+    return segment_paths(log, tuple(conditions), by="user", match=match)
 
 
 def to_ms(text: str) -> int:
@@ -72,7 +56,7 @@ def subset(log: EventLog, keep: np.ndarray) -> EventLog:
     """The log restricted to events where ``keep`` is True (codes and names unchanged)."""
     return replace(log, user=log.user[keep], event=log.event[keep], ts=log.ts[keep],
                    session=log.session[keep],
-                   event_properties={name: column.take(keep) for name, column in log.event_properties.items()})
+                   event_properties=TakenProperties(log.event_properties, keep) if log.event_properties else {})
 
 
 def apply_filter(log: EventLog, flt: CommonFilter) -> EventLog:
@@ -81,29 +65,48 @@ def apply_filter(log: EventLog, flt: CommonFilter) -> EventLog:
     In a per-session log, ``user`` holds session indices and ``user_keys`` reads "user#n" so that
     every analysis can treat a path uniformly. User properties follow their sessions.
     """
+    if flt.by not in ("user", "session"):
+        raise JourneyError(f"Paths are per user or per session, not per '{flt.by}'")
     keep = np.ones(len(log), dtype=bool)
     if flt.since:
         keep &= log.ts >= to_ms(flt.since)
     if flt.until:
         keep &= log.ts < to_ms(flt.until)
     if flt.segment:
-        keep &= users_matching(log, flt.segment)[log.user]
-    out = subset(log, keep) if not keep.all() else log
-    if flt.by == "session":
-        out = sessions_as_paths(out)
-    elif flt.by != "user":
-        raise JourneyError(f"--by must be 'user' or 'session', not '{flt.by}'")
-    return out
+        # Segments read the events in the time range, per path (user or session): see ``properties``.
+        from journey_explorer.analysis.segments import segment_events
+        ranged = bool(flt.since or flt.until)
+        keep &= segment_events(log, flt.segment, by=flt.by, within=keep if ranged else None, match=flt.match)
+    if flt.by == "user":
+        return subset(log, keep) if not keep.all() else log
+    # Sessions keep the number they have in the whole history ("u7#3"), whatever the filter leaves.
+    number = _session_number(log)
+    if keep.all():
+        return sessions_as_paths(log, number)
+    return sessions_as_paths(subset(log, keep), number[keep])
 
 
-def sessions_as_paths(log: EventLog) -> EventLog:
-    """Re-key the log so that each session is a path of its own."""
+def _session_number(log: EventLog) -> np.ndarray:
+    """Per event, the 0-based number of its session within its user's history."""
+    if len(log) == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = log.path_starts()
+    first_session = log.session[np.flatnonzero(starts)]
+    return log.session - first_session[np.cumsum(starts) - 1]
+
+
+def sessions_as_paths(log: EventLog, session_number: np.ndarray | None = None) -> EventLog:
+    """Re-key the log so that each session is a path of its own; ``session_number`` (per event)
+    numbers sessions within their user, by default in the order they appear in this log."""
     if len(log) == 0:
         return log
     session_codes, first = np.unique(log.session, return_index=True)
     new_user = np.searchsorted(session_codes, log.session).astype(np.int32)
     owner = log.user[first]
-    number_within_user = np.arange(len(owner)) - np.searchsorted(owner, owner)
+    if session_number is None:
+        number_within_user = np.arange(len(owner)) - np.searchsorted(owner, owner)
+    else:
+        number_within_user = session_number[first]
     keys = np.array([f"{log.user_keys[u]}#{n + 1}" for u, n in zip(owner, number_within_user)],
                     dtype=object)
     props = (log.user_properties.iloc[owner].reset_index(drop=True)
@@ -117,10 +120,20 @@ def add_common_arguments(parser) -> None:
     parser.add_argument("--since", help="only events at or after this UTC date/time")
     parser.add_argument("--until", help="only events before this UTC date/time")
     parser.add_argument("--segment", action="append", default=[],
-                        help='only users whose property matches, e.g. "plan=Pro" (repeatable)')
+                        help='only paths in this segment, e.g. "plan=Pro", "platform in ios,android", '
+                             '"did Export >= 3 within 7d", or a saved segment\'s name (repeatable: all must hold)')
     parser.add_argument("--by", choices=("user", "session"), default="user",
                         help="treat each user's whole history, or each session, as one path")
+    parser.add_argument("--match", choices=("first", "any"), default="first",
+                        help="a path's property value: its first one (first touch, default) or any event's")
+
+
+def add_breakdown_argument(parser) -> None:
+    """``--breakdown KEY`` for the analyses that split their result by a property's values."""
+    parser.add_argument("--breakdown", metavar="PROPERTY",
+                        help="split the result by this property's values (first touch; the top 5 and Other)")
 
 
 def filter_from_args(args) -> CommonFilter:
-    return CommonFilter(since=args.since, until=args.until, segment=tuple(args.segment), by=args.by)
+    return CommonFilter(since=args.since, until=args.until, segment=tuple(args.segment), by=args.by,
+                        match=getattr(args, "match", "first"))

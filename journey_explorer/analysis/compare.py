@@ -4,8 +4,8 @@ Groups:
 - ``--goal EVENT [--within DURATION]``: A = users who reach the goal (within the duration from their
   first event), B = the rest. Only what happened *before* reaching the goal is compared, so the goal
   and its aftermath do not explain themselves.
-- ``--segment "prop=value" --vs "prop=value"``: user properties (the project keeps the last value
-  imported for each user, so properties are compared as "last value").
+- ``--segment "prop=value" --vs "prop=value"``: two segments (any segment text; a property is read
+  as the path's first value, "first touch", see ``properties``).
 - ``--did EVENT``: A = users who did it at least once, B = the others.
 - ``--period-a START..END --period-b START..END``: the paths active in each period, each with only
   its events in that period (END exclusive, like --until; an empty side is open). A path active in
@@ -16,6 +16,10 @@ difference, the odds ratio (Haldane-Anscombe +0.5 when a cell is 0), a p-value (
 when an expected count is below 5, else chi-square) and the Benjamini-Hochberg q-value; sorted by
 absolute difference. Also a step matrix (share of group A's paths with event e at step k minus B's)
 and the 2- and 3-event sequences that distinguish the groups most.
+
+Who: the same statistics for every property value (first touch per path), q-values across all
+values of all properties (``Result.who``); ``--breakdown PROPERTY`` adds each value's group sizes
+and the share of its paths in group A (``Result.breakdown``).
 """
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from journey_explorer.analysis.arrays import distinct_count, first_time_of, step_index, users_with_event
-from journey_explorer.analysis.common import subset, users_matching
+from journey_explorer.analysis.common import add_breakdown_argument, subset, users_matching
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.interval import parse_duration
 from journey_explorer.domain import JourneyError
@@ -47,6 +51,8 @@ class Spec:
     top_sequences: int = 15
     period_a: str | None = None       # "START..END" (see period_groups)
     period_b: str | None = None
+    breakdown: str | None = None
+    match: str = "first"          # segment groups: a path's property value is its first, or any event's
 
 
 @dataclass
@@ -59,6 +65,8 @@ class Result:
     step_matrix: pd.DataFrame
     sequences: pd.DataFrame
     note: str
+    who: pd.DataFrame | None = None          # property values: shares, difference, p and q values
+    breakdown: pd.DataFrame | None = None    # group, paths, users_a, users_b, share_a, share_b, rate_a
 
     def to_json_dict(self) -> dict:
         def records(frame):
@@ -66,12 +74,19 @@ class Result:
                     for r in frame.to_dict("records")]
         return {"groups": {"a": self.labels[0], "b": self.labels[1]},
                 "sizes": {"a": self.group_sizes[0], "b": self.group_sizes[1]}, "note": self.note,
-                "property_value": "last", "events": records(self.events), "transitions": records(self.transitions),
-                "step_matrix": records(self.step_matrix), "sequences": records(self.sequences)}
+                "property_value": "first touch", "events": records(self.events),
+                "transitions": records(self.transitions),
+                "step_matrix": records(self.step_matrix), "sequences": records(self.sequences),
+                "who": records(self.who) if self.who is not None else [],
+                "who_outcomes": self.who.attrs.get("outcomes", []) if self.who is not None else [],
+                "breakdown_property": self.spec.breakdown,
+                "breakdown": records(self.breakdown) if self.breakdown is not None else None}
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.concat([self.events.assign(kind="event"), self.transitions.assign(kind="transition")],
-                         ignore_index=True)
+        parts = [self.events.assign(kind="event"), self.transitions.assign(kind="transition")]
+        if self.who is not None and len(self.who):       # property values: "property" and "value" columns
+            parts.append(self.who.assign(kind="who"))
+        return pd.concat(parts, ignore_index=True)
 
 
 def _groups(log: EventLog, spec: Spec) -> tuple[EventLog, np.ndarray, np.ndarray, tuple[str, str], str]:
@@ -79,7 +94,7 @@ def _groups(log: EventLog, spec: Spec) -> tuple[EventLog, np.ndarray, np.ndarray
     if spec.period_a or spec.period_b:
         return period_groups(log, spec.period_a, spec.period_b)
     if spec.segment and spec.versus:
-        a, b = users_matching(log, [spec.segment]), users_matching(log, [spec.versus])
+        a, b = users_matching(log, [spec.segment], spec.match), users_matching(log, [spec.versus], spec.match)
         return log, a & ~b, b & ~a, (spec.segment, spec.versus), "Users in both segments are left out."
     if spec.did:
         did = users_with_event(log, log.event_code(spec.did))
@@ -151,7 +166,8 @@ def _has_counts(keys: np.ndarray, users: np.ndarray, size: int, group: np.ndarra
 
 def run(log: EventLog, spec: Spec, progress=None) -> Result:
     compared, a, b, labels, note = _groups(log, spec)
-    present = np.unique((compared if spec.period_a or spec.period_b else log).user)    # periods: two copies
+    periods = bool(spec.period_a or spec.period_b)
+    present = np.unique((compared if periods else log).user)    # periods: two copies
     a_size, b_size = int(a[present].sum()), int(b[present].sum())
     if not a_size or not b_size:
         raise JourneyError(f"one of the groups is empty ({labels[0]}: {a_size}, {labels[1]}: {b_size} users)")
@@ -167,7 +183,40 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
                                 _has_counts(pair, pair_users, size * size, b), b_size, "transition")
     return Result(spec=spec, labels=labels, group_sizes=(a_size, b_size), events=events, transitions=transitions,
                   step_matrix=_step_matrix(compared, a, b, a_size, b_size),
-                  sequences=_sequences(compared, a, b, a_size, b_size, spec.top_sequences), note=note)
+                  sequences=_sequences(compared, a, b, a_size, b_size, spec.top_sequences), note=note,
+                  # Two periods: the groups hold copies of the same paths, so "who" has nothing to tell apart.
+                  who=None if periods else _who(log, spec, a, b),
+                  breakdown=None if periods else _breakdown(log, spec, a, b))
+
+
+def _who(log: EventLog, spec: Spec, a: np.ndarray, b: np.ndarray) -> pd.DataFrame:
+    """Property values of the two groups; a property that defines the groups is left out."""
+    from journey_explorer.analysis import properties
+    defining = set()
+    for text in (spec.segment, spec.versus):
+        try:
+            defining.add(properties.parse_condition(text).key.removeprefix("case:") if text else None)
+        except JourneyError:
+            pass                      # a cohort or saved segment: no property defines it
+    table = properties.who_differs(log, a, b)
+    outcomes = table.attrs.get("outcomes", [])
+    table = table[~table["property"].str.removeprefix("case:").isin(defining)].reset_index(drop=True)
+    table.attrs["outcomes"] = outcomes
+    return table
+
+
+def _breakdown(log: EventLog, spec: Spec, a: np.ndarray, b: np.ndarray) -> pd.DataFrame | None:
+    if not spec.breakdown:
+        return None
+    from journey_explorer.analysis import properties
+    split = properties.breakdown(log, spec.breakdown)
+    size = len(split.labels)
+    in_a = np.bincount(split.group[a & (split.group >= 0)], minlength=size)
+    in_b = np.bincount(split.group[b & (split.group >= 0)], minlength=size)
+    return pd.DataFrame({"group": split.labels, "paths": split.sizes, "users_a": in_a, "users_b": in_b,
+                         "share_a": np.round(in_a / max(in_a.sum(), 1), 4),
+                         "share_b": np.round(in_b / max(in_b.sum(), 1), 4),
+                         "rate_a": np.round(in_a / np.maximum(in_a + in_b, 1), 4)})
 
 
 def _step_matrix(log: EventLog, a, b, a_size, b_size) -> pd.DataFrame:
@@ -225,6 +274,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--did", help="compare users who did this event with those who did not")
     parser.add_argument("--period-a", help="compare two periods: paths active in START..END (END exclusive)")
     parser.add_argument("--period-b", help="...with paths active in START..END, e.g. 2026-04-13..2026-05-04")
+    add_breakdown_argument(parser)
 
 
 def spec_from_args(args, log: EventLog) -> Spec:
@@ -232,7 +282,8 @@ def spec_from_args(args, log: EventLog) -> Spec:
     periods = getattr(args, "period_a", None) or getattr(args, "period_b", None)
     goal = args.goal or (None if (segment or args.did or periods) else log.default_goal)
     return Spec(goal=goal, within_ms=parse_duration(args.within) if args.within else None,
-                segment=segment, versus=args.vs, did=args.did,
+                segment=segment, versus=args.vs, did=args.did, breakdown=getattr(args, "breakdown", None),
+                match=getattr(args, "match", "first"),
                 period_a=getattr(args, "period_a", None), period_b=getattr(args, "period_b", None))
 
 

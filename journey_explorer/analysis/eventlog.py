@@ -5,8 +5,9 @@ contiguous slice and a directly-follows count is one ``bincount``.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -42,6 +43,28 @@ class PropertyColumn:
         return PropertyColumn(self.codes[keep], self.values)
 
 
+class TakenProperties(Mapping):
+    """The event properties of a subset of the events: a column is cut when first read, so that
+    filtering a log never touches (or loads) properties the view does not use."""
+
+    def __init__(self, source: Mapping[str, PropertyColumn], keep):
+        self._source, self._keep, self._taken = source, keep, {}
+
+    def __getitem__(self, name: str) -> PropertyColumn:
+        if name not in self._taken:
+            self._taken[name] = self._source[name].take(self._keep)
+        return self._taken[name]
+
+    def __iter__(self):
+        return iter(self._source)
+
+    def __len__(self) -> int:
+        return len(self._source)
+
+    def __contains__(self, name) -> bool:
+        return name in self._source
+
+
 @dataclass(frozen=True, eq=False)
 class EventLog:
     """Sorted, dictionary-encoded events.
@@ -53,6 +76,7 @@ class EventLog:
     ``user_properties``: one row per user code (index = code), columns = user properties.
     ``event_properties``: every other column of the source, per event (name -> ``PropertyColumn``);
     nested vendor fields carry dotted names (``traits.plan``). Empty when loaded without properties.
+    ``saved_segments``: the project's saved segments (name -> definition), so a segment can name one.
     """
 
     user: np.ndarray
@@ -64,6 +88,7 @@ class EventLog:
     user_properties: pd.DataFrame | None = None     # None: loaded without properties
     default_goal: str | None = None
     event_properties: Mapping[str, PropertyColumn] = field(default_factory=dict)
+    saved_segments: Mapping[str, dict] = field(default_factory=dict)
 
     # --- construction -------------------------------------------------------------------------
 
@@ -74,7 +99,9 @@ class EventLog:
         """Build a log from a DataFrame with columns ``user``, ``event``, ``time`` (and optional ``session``).
 
         ``time`` may be datetimes, ISO strings, or integer milliseconds. Row order is the file order.
-        Meant for tests and small inputs; imports go through ``store``.
+        Every other column becomes an event property (``event_properties``), values keeping their
+        type; ``None``/NaN means the event does not carry it. Meant for tests and small inputs;
+        imports go through ``store``.
 
         >>> import pandas as pd
         >>> log = EventLog.from_frame(pd.DataFrame({"user": ["a", "a"], "event": ["x", "y"], "time": [0, 1000]}))
@@ -83,7 +110,7 @@ class EventLog:
         """
         import pandas as pd
         time = frame["time"]
-        if np.issubdtype(time.dtype, np.number):
+        if pd.api.types.is_numeric_dtype(time):
             ts = time.to_numpy(dtype=np.int64)
         else:
             ts = (pd.to_datetime(time, utc=True, format="mixed").astype("datetime64[ms, UTC]")
@@ -100,9 +127,11 @@ class EventLog:
         if user_properties is not None and "user" in user_properties:
             props = (user_properties.set_index(user_properties["user"].astype(str))
                      .drop(columns="user").reindex(user_keys).reset_index(drop=True))
+        extra = [c for c in frame.columns if c not in CORE_COLUMNS]
+        event_properties = {str(c): encode_property(frame[c].to_numpy(dtype=object)[order]) for c in extra}
         return cls(user=user_codes.astype(np.int32), event=event_codes.astype(np.int32), ts=ts,
                    session=session, event_names=tuple(str(n) for n in names), user_keys=user_keys,
-                   user_properties=props, default_goal=default_goal)
+                   user_properties=props, default_goal=default_goal, event_properties=event_properties)
 
     # --- basic facts --------------------------------------------------------------------------
 
@@ -137,6 +166,27 @@ class EventLog:
         starts = np.ones(len(self.user), dtype=bool)
         starts[1:] = self.user[1:] != self.user[:-1]
         return starts
+
+
+CORE_COLUMNS = ("user", "event", "time", "session")
+
+
+def encode_property(values: np.ndarray) -> PropertyColumn:
+    """Dictionary-encode one column of per-event values; ``None``/NaN/"" become ``MISSING``.
+
+    >>> column = encode_property(np.array(["ios", None, "web", "ios"], dtype=object))
+    >>> column.codes.tolist(), column.values.tolist()
+    ([0, -1, 1, 0], ['ios', 'web'])
+    """
+    import pandas as pd
+    values = np.where(pd.isna(values) | (values == ""), None, values)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    # Plain Python values (int, float, str, bool): numbers stay numbers, numpy types do not leak out.
+    distinct = np.empty(len(uniques), dtype=object)
+    distinct[:] = [v.item() if hasattr(v, "item") else v for v in uniques]
+    if len(distinct) and all(isinstance(v, float) and v.is_integer() for v in distinct):
+        distinct[:] = [int(v) for v in distinct]      # an integer column that had gaps (NaN made it float)
+    return PropertyColumn(codes.astype(np.int32), distinct)
 
 
 def compute_sessions(user: np.ndarray, ts: np.ndarray, gap_ms: int,

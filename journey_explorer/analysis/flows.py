@@ -10,7 +10,8 @@
 
 Each step keeps its top K events by users; the rest are merged into "Other". With ``--split goal``
 every node and link is split into successful users (reach the goal anywhere in their path) and
-failing users.
+failing users; with ``--breakdown PROPERTY`` into groups by the property's first-touch value (its
+top 5 values, Other, and "(none)" for paths without it).
 """
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from journey_explorer.analysis.arrays import group_quantiles, path_bounds, users_with_event
+from journey_explorer.analysis.arrays import path_bounds, users_with_event
+from journey_explorer.analysis.common import add_breakdown_argument
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.transforms import collapse_repeats, exclude_events
 from journey_explorer.domain import JourneyError
@@ -40,6 +42,7 @@ class Spec:
     exclude: tuple[str, ...] = ()
     split: str | None = None          # None or "goal"
     goal: str | None = None
+    breakdown: str | None = None      # a property: split nodes and links by its values
 
     @property
     def direction(self) -> str:
@@ -59,6 +62,8 @@ class Result:
     node_rows: list[dict]              # step, event, group, users
     link_rows: list[dict]              # step, source, target, group, users, share_of_start, median_seconds
     user_keys: np.ndarray = field(repr=False, default=None)
+    breakdown_groups: list[dict] | None = None   # with a breakdown: [{"group", "paths"}], largest first
+    breakdown_of_row: np.ndarray | None = field(repr=False, default=None)   # per row: index in those groups
 
     @property
     def nodes(self):
@@ -76,16 +81,20 @@ class Result:
         if event not in self.labels:
             return np.zeros(0, dtype=np.int64)
         mask = self.matrix[:, step - 1] == self.labels.index(event)
-        if group is not None and self.groups is not None:
+        if group is not None and self.breakdown_of_row is not None:
+            names = [g["group"] for g in self.breakdown_groups]
+            mask &= self.breakdown_of_row == (names.index(group) if group in names else -2)
+        elif group is not None and self.groups is not None:
             mask &= self.groups == (group == "successful")
         return np.unique(self.path_users[mask])
 
     def to_json_dict(self) -> dict:
-        split = self.spec.split is not None
+        split = self.spec.split is not None or self.spec.breakdown is not None
         drop = [] if split else ["group"]
         return {"direction": self.spec.direction, "from": self.spec.from_event, "to": self.spec.to_event,
                 "steps": self.spec.steps, "paths": self.paths, "split": self.spec.split,
-                "goal": self.spec.goal if split else None,
+                "goal": self.spec.goal if self.spec.split else None,
+                "breakdown": self.spec.breakdown, "groups": self.breakdown_groups,
                 "nodes": [{k: v for k, v in row.items() if k not in drop} for row in self.node_rows],
                 "links": [{k: v for k, v in row.items() if k not in drop} for row in self.link_rows]}
 
@@ -186,20 +195,43 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     path_users = log.user[starts][valid] if len(starts) else np.zeros(0, dtype=np.int32)
     labels, names = _labels(log, cells, spec.top)       # (steps, paths)
     groups = _goal_groups(log, spec, path_users)
+    row_group, group_names, split = _row_groups(log, spec, groups, path_users)
     # Consecutive steps are consecutive events, so a link's time is the gap after its source event.
     gap_after = np.diff(log.ts) if len(log) > 1 else np.zeros(0, dtype=np.int64)
-    node_rows, link_rows = _tables(labels, names, groups, cells, gap_after, spec)
+    node_rows, link_rows = _tables(labels, names, row_group, group_names, cells, gap_after, spec)
     return Result(spec=spec, paths=int(valid.sum()), labels=names, matrix=labels.T, path_users=path_users,
-                  groups=groups, node_rows=node_rows, link_rows=link_rows, user_keys=log.user_keys)
+                  groups=groups, node_rows=node_rows, link_rows=link_rows, user_keys=log.user_keys,
+                  breakdown_groups=_flow_groups(split, row_group) if split else None,
+                  breakdown_of_row=row_group if split else None)
 
 
-def _tables(labels: np.ndarray, names: list[str], groups: np.ndarray | None, cells: np.ndarray, gap_after: np.ndarray,
-            spec: Spec) -> tuple[list[dict], list[dict]]:
+def _row_groups(log: EventLog, spec: Spec, goal_groups: np.ndarray | None, path_users: np.ndarray):
+    """(group index per flow row, group names, breakdown or None): goal split, property breakdown,
+    or a single unnamed group."""
+    if spec.split and spec.breakdown:
+        raise JourneyError("Split the flow by the goal or by a property, not both")
+    if spec.breakdown:
+        from journey_explorer.analysis import properties
+        split = properties.breakdown(log, spec.breakdown)
+        return split.group[path_users], split.labels, split
+    if goal_groups is not None:
+        return goal_groups.astype(np.int64), ["failing", "successful"], None
+    return np.zeros(len(path_users), dtype=np.int64), [None], None
+
+
+def _flow_groups(split, row_group: np.ndarray) -> list[dict]:
+    """The breakdown's groups with the paths each has in this flow (anchored paths only)."""
+    counts = np.bincount(row_group, minlength=len(split.labels))
+    return [{"group": label, "paths": int(n)} for label, n in zip(split.labels, counts)]
+
+
+def _tables(labels: np.ndarray, names: list[str], group: np.ndarray, group_names: list, cells: np.ndarray,
+            gap_after: np.ndarray, spec: Spec) -> tuple[list[dict], list[dict]]:
     """Node and link counts per step (and group), links with the median time between the two steps.
-    ``labels`` and ``cells`` (event index per step) are step-major: (steps, paths)."""
+    ``labels`` and ``cells`` (event index per step) are step-major: (steps, paths); ``group`` is
+    each path's index in ``group_names``."""
     n_labels, steps = len(names), labels.shape[0]
-    group = groups.astype(np.int64) if groups is not None else np.zeros(labels.shape[1], dtype=np.int64)
-    group_names = ["failing", "successful"] if groups is not None else [None]
+    n_groups = len(group_names)
     drop, reached = names.index(DROP_OFF), names.index(REACHED)
     node_rows, link_rows = [], []
     start_users = labels.shape[1]
@@ -208,21 +240,21 @@ def _tables(labels: np.ndarray, names: list[str], groups: np.ndarray | None, cel
         shown = labels[step] != reached
         if step > 0:
             shown &= (labels[step - 1] != drop) & (labels[step - 1] != reached)
-        node_counts = np.bincount((labels[step] * 2 + group)[shown], minlength=n_labels * 2)
+        node_counts = np.bincount((labels[step] * n_groups + group)[shown], minlength=n_labels * n_groups)
         for code in np.flatnonzero(node_counts):
-            label, g = divmod(int(code), 2)
+            label, g = divmod(int(code), n_groups)
             node_rows.append((step + 1, names[label], group_names[g], int(node_counts[code])))
         if step + 1 == steps:
             break
         source, target = labels[step], labels[step + 1]
         moving = (source != drop) & (source != reached) & (target != reached)
-        pair = (source * n_labels + target) * 2 + group
+        pair = (source.astype(np.int64) * n_labels + target) * n_groups + group
         has_time = moving & (cells[step] >= 0) & (cells[step + 1] >= 0)
         gap_ms = gap_after[cells[step][has_time]]
-        counts = np.bincount(pair[moving], minlength=n_labels * n_labels * 2)
-        medians = group_quantiles(pair[has_time], gap_ms, len(counts), (0.5,))[0] / 1000.0
+        counts = np.bincount(pair[moving], minlength=n_labels * n_labels * n_groups)
+        medians = medians_by_key(pair[has_time], gap_ms, len(counts)) / 1000.0
         for code in np.flatnonzero(counts):
-            rest, g = divmod(int(code), 2)
+            rest, g = divmod(int(code), n_groups)
             a, b = divmod(rest, n_labels)
             median = medians[code]
             link_rows.append((step + 1, names[a], names[b], group_names[g],
@@ -231,6 +263,34 @@ def _tables(labels: np.ndarray, names: list[str], groups: np.ndarray | None, cel
     nodes = sorted((dict(zip(NODE_COLUMNS, row)) for row in node_rows), key=lambda r: (r["step"], -r["users"]))
     links = sorted((dict(zip(LINK_COLUMNS, row)) for row in link_rows), key=lambda r: (r["step"], -r["users"]))
     return nodes, links
+
+
+def medians_by_key(keys: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Median of non-negative integer ``values`` per key in ``range(size)`` (NaN for empty keys), as
+    numpy's linear interpolation; one sort of key and value packed into an int64, however many keys
+    (a breakdown multiplies the links, so a call per key would not do).
+
+    >>> medians_by_key(np.array([1, 1, 1, 0, 1]), np.array([5, 1, 3, 7, 2]), 3).tolist()
+    [7.0, 2.5, nan]
+    """
+    out = np.full(size, np.nan)
+    if len(keys) == 0:
+        return out
+    floor = int(values.min())           # shifted to start at 0 (gaps are never negative, but be safe)
+    span = int(values.max()) - floor + 1
+    if size * span < 1 << 62:
+        packed = np.sort(keys.astype(np.int64) * span + (values - floor))
+        ordered = packed % span + floor
+    else:               # values too large to pack: sort by value, then (stably) by key
+        by_value = np.argsort(values, kind="stable")
+        ordered = values[by_value][np.argsort(keys[by_value], kind="stable")]
+    counts = np.bincount(keys, minlength=size)
+    present = np.flatnonzero(counts)
+    start = np.concatenate([[0], np.cumsum(counts)])[present]
+    middle = (counts[present] - 1) / 2
+    low, high = ordered[start + np.floor(middle).astype(np.int64)], ordered[start + np.ceil(middle).astype(np.int64)]
+    out[present] = low + (high - low) / 2
+    return out
 
 
 def add_arguments(parser) -> None:
@@ -242,10 +302,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--exclude", default="", help="comma-separated events to leave out")
     parser.add_argument("--split", choices=("goal",), help="split nodes and links into successful/failing users")
     parser.add_argument("--goal", help="the goal event (default: the project's)")
+    add_breakdown_argument(parser)
 
 
 def spec_from_args(args, log: EventLog) -> Spec:
     return Spec(from_event=args.from_event, to_event=args.to_event, steps=args.steps, top=args.top,
                 collapse_repeats=args.collapse_repeats,
                 exclude=tuple(e.strip() for e in args.exclude.split(",") if e.strip()),
-                split=args.split, goal=args.goal or log.default_goal)
+                split=args.split, goal=args.goal or log.default_goal, breakdown=getattr(args, "breakdown", None))

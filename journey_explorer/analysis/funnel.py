@@ -16,7 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from journey_explorer.analysis import properties
 from journey_explorer.analysis.arrays import path_bounds
+from journey_explorer.analysis.common import add_breakdown_argument
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.interval import parse_duration
 from journey_explorer.analysis.records import json_records
@@ -43,10 +45,11 @@ class Result:
     spec: Spec
     table: pd.DataFrame          # group, step, event, users, conversion_from_start, ...
     went_next: list[dict]
+    groups: list[dict] | None = None     # with a breakdown: [{"group", "paths"}], largest first
 
     def to_json_dict(self) -> dict:
         return {"steps": list(self.spec.steps), "order": self.spec.order, "window_ms": self.spec.window_ms,
-                "exclude": list(self.spec.exclude), "breakdown": self.spec.breakdown,
+                "exclude": list(self.spec.exclude), "breakdown": self.spec.breakdown, "groups": self.groups,
                 "funnel": json_records(self.table),
                 "went_next": self.went_next}
 
@@ -108,41 +111,59 @@ def _positions_any(log: EventLog, codes: list[int], window: int | None) -> np.nd
     return np.where(reached, first, -1)
 
 
-def _step_rows(log: EventLog, spec: Spec, position: np.ndarray, group: str | None) -> list[tuple]:
+def _step_rows(log: EventLog, spec: Spec, position: np.ndarray, group_of_row: np.ndarray,
+               labels: list[str]) -> list[tuple]:
+    """Table rows: the whole funnel (group None), then one funnel per breakdown group.
+    ``group_of_row``: each path's index in ``labels``; counts come from one ``bincount`` per step."""
+    n_steps, n_groups = len(spec.steps), len(labels)
+    users = np.zeros((n_groups + 1, n_steps), dtype=np.int64)         # row 0: everyone
+    seconds, owners = [np.zeros(0)], [np.zeros(0, dtype=np.int64)]     # per step: time from the previous step
+    for k in range(n_steps):
+        reached = np.flatnonzero(position[:, k] >= 0)
+        users[0, k] = len(reached)
+        users[1:, k] = np.bincount(group_of_row[reached], minlength=n_groups)
+        if k > 0:
+            seconds.append(np.abs(log.ts[position[reached, k]] - log.ts[position[reached, k - 1]]) / 1000.0)
+            owners.append(group_of_row[reached])
     rows = []
-    entered = int((position[:, 0] >= 0).sum()) if len(position) else 0
-    previous_users = entered
-    for k, name in enumerate(spec.steps):
-        reached = position[:, k] >= 0
-        users = int(reached.sum())
-        seconds = np.zeros(0)
-        if k > 0 and users:
-            seconds = (log.ts[position[reached, k]] - log.ts[position[reached, k - 1]]) / 1000.0
-            seconds = np.abs(seconds)
-        median, p90 = (np.quantile(seconds, [0.5, 0.9]) if len(seconds) else (np.nan, np.nan))
-        rows.append((group, k + 1, name, users, round(users / entered, 4) if entered else 0.0,
-                     round(users / previous_users, 4) if previous_users else 0.0, previous_users - users if k else 0,
-                     None if np.isnan(median) else round(float(median), 1),
-                     None if np.isnan(p90) else round(float(p90), 1)))
-        previous_users = users
+    for g, group in enumerate([None] + list(labels)):
+        entered = int(users[g, 0])
+        for k, name in enumerate(spec.steps):
+            mine = seconds[k] if g == 0 else seconds[k][owners[k] == g - 1]
+            median, p90 = np.quantile(mine, [0.5, 0.9]) if len(mine) else (np.nan, np.nan)
+            now, before = int(users[g, k]), int(users[g, k - 1]) if k else entered
+            rows.append((group, k + 1, name, now, round(now / entered, 4) if entered else 0.0,
+                         round(now / before, 4) if before else 0.0, before - now if k else 0,
+                         None if np.isnan(median) else round(float(median), 1),
+                         None if np.isnan(p90) else round(float(p90), 1)))
     return rows
 
 
-def _went_next(log: EventLog, spec: Spec, position: np.ndarray, group: str | None) -> list[dict]:
-    """For the paths lost at each step: the event right after the last step they reached."""
-    out = []
+def _went_next(log: EventLog, spec: Spec, position: np.ndarray, group_of_row: np.ndarray,
+               labels: list[str]) -> list[dict]:
+    """For the paths lost at each step: the event right after the last step they reached; for
+    everyone (group None), then per breakdown group."""
+    names = list(log.event_names) + [NO_MORE]          # the last code: the path ended
+    n_groups = len(labels)
+    counts = []                                        # per step: (groups + 1, codes)
     for k in range(1, len(spec.steps)):
-        lost = (position[:, k - 1] >= 0) & (position[:, k] < 0)
+        lost = np.flatnonzero((position[:, k - 1] >= 0) & (position[:, k] < 0))
         last = position[lost, k - 1]
         following = last + 1
         same = following < len(log)
         same[same] = log.user[following[same]] == log.user[last[same]]
-        names = np.where(same, np.array(log.event_names, dtype=object)[log.event[np.minimum(following, len(log) - 1)]],
-                         NO_MORE)
-        counts = pd.Series(names).value_counts().head(spec.next_events)
-        out.append({"group": group, "lost_after_step": k, "users": int(lost.sum()),
-                    "next": [{"event": e, "users": int(n), "share": round(n / max(lost.sum(), 1), 4)}
-                             for e, n in counts.items()]})
+        code = np.where(same, log.event[np.minimum(following, len(log) - 1)], len(log.event_names))
+        per_group = np.bincount(group_of_row[lost] * len(names) + code,
+                                minlength=max(n_groups, 1) * len(names)).reshape(-1, len(names))[:n_groups]
+        counts.append(np.vstack([np.bincount(code, minlength=len(names)), per_group]))
+    out = []
+    for g, group in enumerate([None] + list(labels)):
+        for k, table in enumerate(counts, start=1):
+            row, lost_users = table[g], int(table[g].sum())
+            top = [int(c) for c in np.argsort(-row, kind="stable")[:spec.next_events] if row[c] > 0]
+            out.append({"group": group, "lost_after_step": k, "users": lost_users,
+                        "next": [{"event": names[c], "users": int(row[c]), "share": round(row[c] / max(lost_users, 1), 4)}
+                                 for c in top]})
     return out
 
 
@@ -157,21 +178,18 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
         position = _positions_any(log, codes, spec.window_ms)
     else:
         position = _positions_sequential(log, codes, exclude, spec.order == "strict", spec.window_ms)
-    path_users = log.user[path_bounds(log)[0]]
-    groups = [(None, np.ones(len(position), dtype=bool))]
-    if spec.breakdown:
-        if spec.breakdown not in log.properties().columns:
-            raise JourneyError(f"Unknown user property '{spec.breakdown}'")
-        values = log.properties()[spec.breakdown].astype(str).fillna("(none)").to_numpy()[path_users]
-        groups += [(str(v), values == v) for v in pd.unique(values)]
-    rows, went = [], []
-    for name, mask in groups:
-        rows += _step_rows(log, spec, position[mask], name)
-        went += _went_next(log, spec, position[mask], name)
+    split, labels = None, []
+    group_of_row = np.zeros(len(position), dtype=np.int64)
+    if spec.breakdown:          # one funnel per property value (first touch), after the overall one
+        split = properties.breakdown(log, spec.breakdown)
+        group_of_row, labels = split.group[log.user[path_bounds(log)[0]]], split.labels
+    rows = _step_rows(log, spec, position, group_of_row, labels)
+    went = _went_next(log, spec, position, group_of_row, labels)
     table = pd.DataFrame(rows, columns=["group", "step", "event", "users", "conversion_from_start",
                                         "conversion_from_previous", "drop_off", "median_seconds_to_convert",
                                         "p90_seconds_to_convert"])
-    return Result(spec=spec, table=table, went_next=went)
+    return Result(spec=spec, table=table, went_next=went,
+                  groups=split.to_json_dict()["groups"] if split else None)
 
 
 DEFAULT_WINDOW = "30d"       # conversion window the app and the funnel command start from
@@ -201,7 +219,7 @@ def add_arguments(parser) -> None:
                              "'none' for no limit)")
     parser.add_argument("--order", choices=("strict", "sequential", "any"), default="sequential")
     parser.add_argument("--exclude", default="", help="comma-separated events that drop a path out")
-    parser.add_argument("--breakdown", help="a user property: the same funnel per value")
+    add_breakdown_argument(parser)
 
 
 def spec_from_args(args, log: EventLog) -> Spec:

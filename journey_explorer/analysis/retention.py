@@ -10,6 +10,9 @@ whole period after their start, so young cohorts never pull the curve down.
 Flattening: the curve flattens at the first period from which every later period-to-period decline
 stays below 10 % (relative), looking only at periods with at least 30 eligible users; the plateau is
 the mean retention from there on.
+
+``--breakdown PROPERTY``: the curve again per group of the property's first-touch value (its top 5
+values, Other, "(none)"), in ``Result.breakdown`` (group, period, eligible, retained, share).
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from journey_explorer.analysis.arrays import first_time_of
+from journey_explorer.analysis.common import add_breakdown_argument
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.records import json_records
 from journey_explorer.domain import JourneyError
@@ -35,6 +39,7 @@ class Spec:
     period: str = "week"
     mode: str = "on"
     max_periods: int = 12
+    breakdown: str | None = None
 
 
 @dataclass
@@ -45,15 +50,18 @@ class Result:
     flattens_at: int | None
     plateau: float | None
     readout: str
+    breakdown: pd.DataFrame | None = None    # group, users, period, eligible, retained, share
 
     def to_json_dict(self) -> dict:
         return {"period": self.spec.period, "mode": self.spec.mode, "start": self.spec.start_event,
                 "return": self.spec.return_event, "curve": json_records(self.curve),
                 "cohorts": json_records(self.cohorts), "flattens_at": self.flattens_at,
-                "plateau": self.plateau, "readout": self.readout}
+                "plateau": self.plateau, "readout": self.readout, "breakdown_property": self.spec.breakdown,
+                "breakdown": None if self.breakdown is None else json_records(self.breakdown)}
 
     def to_frame(self) -> pd.DataFrame:
-        return self.cohorts.copy()
+        """The cohort triangle; with a breakdown, the curve per group."""
+        return (self.breakdown if self.breakdown is not None else self.cohorts).copy()
 
 
 def _starts(log: EventLog, spec: Spec) -> np.ndarray:
@@ -97,7 +105,23 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     cohorts = _cohort_table(_cohort_labels(start[users], spec.period), retained, observable)
     flattens_at, plateau = _flattening(curve)
     return Result(spec=spec, cohorts=cohorts, curve=curve, flattens_at=flattens_at, plateau=plateau,
-                  readout=_readout(curve, flattens_at, plateau, spec.period))
+                  readout=_readout(curve, flattens_at, plateau, spec.period),
+                  breakdown=_breakdown_curves(log, spec, users, retained, observable) if spec.breakdown else None)
+
+
+def _breakdown_curves(log: EventLog, spec: Spec, users: np.ndarray, retained: np.ndarray,
+                      observable: np.ndarray) -> pd.DataFrame:
+    """The retention curve per group of the breakdown property (rows: users with a start)."""
+    from journey_explorer.analysis import properties
+    split = properties.breakdown(log, spec.breakdown)
+    group = split.group[users]
+    frames = []
+    for index, label in enumerate(split.labels):
+        mask = group == index
+        if mask.any():
+            frames.append(_curve(retained[mask], observable[mask]).assign(group=label, users=int(mask.sum())))
+    columns = ["group", "users", "period", "eligible", "retained", "share"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
 
 def _retained_matrix(users: np.ndarray, r_user: np.ndarray, offsets: np.ndarray, spec: Spec) -> np.ndarray:
@@ -166,7 +190,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--return", dest="return_event", help="the event that counts as coming back (default: any)")
     parser.add_argument("--period", choices=tuple(PERIOD_MS), default="week")
     parser.add_argument("--mode", choices=("on", "on-or-after"), default="on")
+    add_breakdown_argument(parser)
 
 
 def spec_from_args(args, log: EventLog) -> Spec:
-    return Spec(start_event=args.start_event, return_event=args.return_event, period=args.period, mode=args.mode)
+    return Spec(start_event=args.start_event, return_event=args.return_event, period=args.period, mode=args.mode,
+                breakdown=getattr(args, "breakdown", None))

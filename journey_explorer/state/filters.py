@@ -12,12 +12,14 @@ STATE_VERSION = 1
 class FilterState:
     since: str | None = None          # ISO date, inclusive
     until: str | None = None          # ISO date, exclusive
-    segment: tuple[str, ...] = ()     # "prop=value" conditions
+    segment: tuple[str, ...] = ()     # "prop=value", "did EVENT", saved segment names (all must hold)
     goal: str | None = None
     by: str = "user"                  # "user" or "session"
+    match: str = "first"              # property value of a path: "first" touch or "any" event
 
     def common(self) -> CommonFilter:
-        return CommonFilter(since=self.since, until=self.until, segment=self.segment, by=self.by)
+        return CommonFilter(since=self.since, until=self.until, segment=self.segment, by=self.by,
+                            match=self.match)
 
     def with_changes(self, **changes) -> "FilterState":
         return replace(self, **changes)
@@ -42,6 +44,8 @@ class FilterState:
         if with_dates and (self.since or self.until):
             parts.append(f"{self.since or '…'} – {_last_day(self.until) if self.until else '…'}")
         parts += list(self.segment)
+        if self.segment and self.match == "any":
+            parts.append("property on any event")
         if self.by == "session":
             parts.append("per session")
         return " · ".join(parts) or ("all users, all time" if with_dates else "all users")

@@ -152,11 +152,12 @@ def test_alternatives_that_exclude_each_other_are_not_merged():
 def platform_log(with_property: bool = True) -> EventLog:
     """share_ios only on iOS, share_android only on Android; every other event on both."""
     frame = journeys(action=lambda u, day: "share_ios" if u % 2 else "share_android")
-    frame["platform"] = np.where(frame["user"].str[-1].astype(int) % 2 == 1, "ios", "android")
-    log = log_of(frame)
+    platform = np.where(frame["user"].str[-1].astype(int) % 2 == 1, "ios", "android")
+    log = log_of(frame)        # without the column: EventLog.from_frame makes every extra column a property
     assert (log.user_keys[log.user] == frame["user"].to_numpy()).all()    # frame already in log order
     if not with_property:
         return log
+    frame["platform"] = platform
     values, codes = np.unique(frame["platform"], return_inverse=True)
     return EventLog(**{**log.__dict__, "event_properties": {
         "platform": PropertyColumn(codes.astype(np.int32), values.astype(object))}})

@@ -64,7 +64,7 @@ def test_unknown_segment_shows_inline_error(window, qtbot):
     with qtbot.waitSignal(overview.runner.failed, timeout=30_000):
         window.segment.setText("nosuchproperty=1")
         window.filters_changed()
-    assert overview.banner.isVisible() and "Unknown user property" in overview.banner.text()
+    assert overview.banner.isVisible() and "No property 'nosuchproperty'" in overview.banner.text()
 
 
 def test_sankey_node_click_drills_down(window, qtbot):
