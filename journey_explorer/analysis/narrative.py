@@ -132,19 +132,34 @@ def stuck_points(log: EventLog, goal: str) -> Finding:
     result = stuck.run(log, spec)
     if result.successful >= result.paths:
         raise JourneyError(f"every user reaches {goal}, so no one is stuck on the way")
-    if result.table.empty or result.table["exit_rate"].iloc[0] <= result.baseline_exit_rate:
-        return Finding("stuck", "No stuck points stand out", spec, "No event type holds users back measurably.")
-    worst = result.table.iloc[0]
-    text = (f"{worst['event']} is where users get stuck most: {pct(worst['exit_rate'])} of the "
-            f"{int(worst['users']):,} users who reach it leave without reaching {goal} "
-            f"(baseline {pct(result.baseline_exit_rate)}), and {pct(worst['loop_rate_failing'])} of failing users "
-            f"repeat it.")
-    unstuck = next((u for u in result.unstuck if u["event"] == worst["event"] and u["next"]), None)
-    if unstuck:
-        step = max(unstuck["next"], key=lambda n: n["successful_share"] - n["failing_share"])
-        text += (f" Users who got past it and succeeded went on to {step['event']} "
-                 f"({pct(step['successful_share'])} of them, against {pct(step['failing_share'])} of those who failed).")
+    found = result.stuck
+    if found.empty:
+        return Finding("stuck", "No stuck points stand out", spec,
+                       f"At no event do failing users do measurably worse than successful ones (each part needs "
+                       f"at least {spec.min_paths} failing and {spec.min_reference} successful users there, "
+                       f"and a significant, material difference).")
+    worst = found.iloc[0]
+    text = f"{worst['event']} is where users get stuck most: {worst['explanation']}."
+    unstuck = next((u for u in result.unstuck if u["event"] == worst["event"]), None)
+    if unstuck and unstuck["successful_users"] >= spec.min_reference:
+        text += " " + _got_past(unstuck)
+    if len(found) > 1:
+        text += " Also: " + "; ".join(f"{r.event}" for r in found.iloc[1:3].itertuples()) + "."
     return Finding("stuck", f"Users get stuck at {worst['event']}", spec, text)
+
+
+def _got_past(unstuck: dict) -> str:
+    """How successful users got past a stuck point, against failing users, in one sentence."""
+    steps = [n for n in unstuck["next"] if n["event"] != stuck.LEFT]
+    if not steps:
+        return ""
+    step = max(steps, key=lambda n: n["successful_share"] - n["failing_share"])
+    text = (f"Successful users went on to {step['event']} ({pct(step['successful_share'])} of them, against "
+            f"{pct(step['failing_share'])} of failing users, {pct(unstuck['failing_left'])} of whom left there).")
+    if unstuck["routes"]:
+        route = unstuck["routes"][0]
+        text += f" Their most common way on: {route['route']} ({pct(route['share'])})."
+    return text
 
 
 def differences(log: EventLog, goal: str) -> Finding:
