@@ -13,7 +13,8 @@ from pathlib import Path
 
 from journey_explorer.domain import FORMATS, ImportOptions, JourneyError
 
-ANALYSES = ("graph", "flows", "stuck", "compare", "funnel", "retention", "lifecycle", "interval", "northstar")
+ANALYSES = ("graph", "flows", "stuck", "compare", "drivers", "funnel", "retention", "lifecycle", "interval",
+            "northstar")
 COMMANDS = ("import", "info", "demo", "export", "report") + ANALYSES
 
 

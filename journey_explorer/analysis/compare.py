@@ -10,8 +10,14 @@ Groups:
 
 For every event and every transition (A -> B directly): users having it in each group, shares, the
 difference, the odds ratio (Haldane-Anscombe +0.5 when a cell is 0), a p-value (Fisher's exact test
-when an expected count is below 5, else chi-square) and the Benjamini-Hochberg q-value; sorted by
-absolute difference. Also a step matrix (share of group A's paths with event e at step k minus B's)
+when an expected count is below 5, else chi-square) and the Benjamini-Hochberg q-value; sorted with
+the differences that pass (q < 0.05 and at least ``MIN_SUPPORT`` users) first, by absolute difference.
+
+With goal groups, the *route to the goal* is reported apart (``route``) and left out of the event
+ranking: steps that at least ``ROUTE_SHARE`` of successful paths take in the stretch just before the
+goal (the goal's own visit, at most ``ROUTE_WINDOW`` steps back), given at least ``MIN_ROUTE_USERS``
+successful paths, and more often than failing paths take it at all. "Successful users do
+payment_details" is the route, not a difference. Also a step matrix (share of group A's paths with event e at step k minus B's)
 and the 2- and 3-event sequences that distinguish the groups most.
 """
 from __future__ import annotations
@@ -32,6 +38,10 @@ NEEDS_USER_PROPERTIES = True     # breakdowns / segments / CSAT and revenue are 
 
 SEGMENT_DEFINES_GROUPS = True
 MATRIX_STEPS = 10
+ROUTE_SHARE = 0.8        # share of successful paths that pass a step just before the goal
+ROUTE_WINDOW = 10        # steps back from the goal (within the goal's visit) that count as "just before"
+MIN_ROUTE_USERS = 20     # successful paths needed before anything is called a route
+MIN_SUPPORT = 20         # users (both groups) an event needs before its difference is reported
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,7 @@ class Result:
     step_matrix: pd.DataFrame
     sequences: pd.DataFrame
     note: str
+    route: pd.DataFrame | None = None      # goal groups: steps just before the goal (not ranked)
 
     def to_json_dict(self) -> dict:
         def records(frame):
@@ -62,11 +73,14 @@ class Result:
         return {"groups": {"a": self.labels[0], "b": self.labels[1]},
                 "sizes": {"a": self.group_sizes[0], "b": self.group_sizes[1]}, "note": self.note,
                 "property_value": "last", "events": records(self.events), "transitions": records(self.transitions),
-                "step_matrix": records(self.step_matrix), "sequences": records(self.sequences)}
+                "step_matrix": records(self.step_matrix), "sequences": records(self.sequences),
+                "route": records(self.route) if self.route is not None else []}
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.concat([self.events.assign(kind="event"), self.transitions.assign(kind="transition")],
-                         ignore_index=True)
+        parts = [self.events.assign(kind="event"), self.transitions.assign(kind="transition")]
+        if self.route is not None and len(self.route):
+            parts.insert(1, self.route.assign(kind="route"))
+        return pd.concat(parts, ignore_index=True)
 
 
 def _groups(log: EventLog, spec: Spec) -> tuple[EventLog, np.ndarray, np.ndarray, tuple[str, str], str]:
@@ -124,6 +138,37 @@ def benjamini_hochberg(pvalues: np.ndarray) -> np.ndarray:
     return out
 
 
+def route_to_goal(log: EventLog, goal: int) -> pd.DataFrame:
+    """Steps at least ``ROUTE_SHARE`` of successful paths take just before their first goal (in the
+    goal's visit, at most ``ROUTE_WINDOW`` steps back): event, paths and share of successful paths.
+    Empty with fewer than ``MIN_ROUTE_USERS`` successful paths."""
+    hits = np.flatnonzero(log.event == goal)
+    first = hits[np.append(True, log.user[hits][1:] != log.user[hits][:-1])]
+    if len(first) < MIN_ROUTE_USERS:
+        return pd.DataFrame(columns=["event", "successful_paths", "share", "failing_share"])
+    back = np.arange(1, ROUTE_WINDOW + 1)
+    positions = first[:, None] - back[None, :]
+    valid = positions >= 0
+    positions = np.where(valid, positions, 0)
+    valid &= (log.user[positions] == log.user[first][:, None]) & (log.session[positions] ==
+                                                                   log.session[first][:, None])
+    # a gap in the stretch (another visit) ends it: keep only steps before the first break
+    valid = np.cumprod(valid, axis=1).astype(bool)
+    owners = np.repeat(np.arange(len(first)), ROUTE_WINDOW).reshape(len(first), ROUTE_WINDOW)
+    codes, owner = log.event[positions[valid]], owners[valid]
+    pairs = np.unique(codes.astype(np.int64) * len(first) + owner)
+    paths = np.bincount(pairs // len(first), minlength=len(log.event_names))
+    share = paths / len(first)
+    # A step failing paths take at least as often (a browsing page) is not a route they missed.
+    failing = ~users_with_event(log, goal)
+    failing_share = distinct_count(log.event[failing[log.user]], log.user[failing[log.user]],
+                                   len(log.event_names)) / max(int(failing[np.unique(log.user)].sum()), 1)
+    keep = np.flatnonzero((share >= ROUTE_SHARE) & (np.arange(len(share)) != goal) & (share > failing_share))
+    frame = pd.DataFrame({"event": [log.event_names[c] for c in keep], "successful_paths": paths[keep],
+                          "share": np.round(share[keep], 4), "failing_share": np.round(failing_share[keep], 4)})
+    return frame.sort_values("share", ascending=False, ignore_index=True)
+
+
 def _effect_table(names: list[str], a_has, a_size, b_has, b_size, label: str) -> pd.DataFrame:
     keep = (a_has + b_has) > 0
     a_has, b_has = a_has[keep], b_has[keep]
@@ -133,8 +178,10 @@ def _effect_table(names: list[str], a_has, a_size, b_has, b_size, label: str) ->
                           "share_a": np.round(a_share, 4), "share_b": np.round(b_share, 4),
                           "difference": np.round(a_share - b_share, 4), "odds_ratio": np.round(odds, 3),
                           "p_value": p, "q_value": benjamini_hochberg(p)})
-    frame = frame.reindex(frame["difference"].abs().sort_values(ascending=False).index).reset_index(drop=True)
-    return frame
+    frame["passes"] = (frame["q_value"] < 0.05) & (frame["users_a"] + frame["users_b"] >= MIN_SUPPORT)
+    frame["_size"] = frame["difference"].abs()
+    frame = frame.sort_values(["passes", "_size"], ascending=False).drop(columns="_size")
+    return frame.reset_index(drop=True)
 
 
 def _has_counts(keys: np.ndarray, users: np.ndarray, size: int, group: np.ndarray) -> np.ndarray:
@@ -157,9 +204,17 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     pair_names = [f"{names[i // size]} → {names[i % size]}" for i in range(size * size)]
     transitions = _effect_table(pair_names, _has_counts(pair, pair_users, size * size, a), a_size,
                                 _has_counts(pair, pair_users, size * size, b), b_size, "transition")
+    route = None
+    if _is_goal_groups(spec):
+        route = route_to_goal(log, log.event_code(spec.goal))
+        events = events[~events["event"].isin(route["event"])].reset_index(drop=True)
     return Result(spec=spec, labels=labels, group_sizes=(a_size, b_size), events=events, transitions=transitions,
                   step_matrix=_step_matrix(compared, a, b, a_size, b_size),
-                  sequences=_sequences(compared, a, b, a_size, b_size, spec.top_sequences), note=note)
+                  sequences=_sequences(compared, a, b, a_size, b_size, spec.top_sequences), note=note, route=route)
+
+
+def _is_goal_groups(spec: Spec) -> bool:
+    return bool(spec.goal) and not (spec.segment and spec.versus) and not spec.did
 
 
 def _step_matrix(log: EventLog, a, b, a_size, b_size) -> pd.DataFrame:
