@@ -14,7 +14,7 @@ The guess scores every event type by structure, the way a person reads a convers
 - conversion-like names (purchase, paid, order, subscribe, ...) only break near-ties (x1.1);
   failure-like names (error, failed, cancel, ...) are never the goal while another candidate scores.
 
-The score is the product; the event with the highest score wins. Never the first item of a list,
+The score is the product (lateness softened to 0.25 + 0.75 x lateness); the highest score wins. Never the first item of a list,
 and never simply the most common last event (a browsing page that everyone ends on scores low on
 reach and on repetition).
 """
@@ -29,10 +29,10 @@ from journey_explorer.analysis.arrays import distinct_count, path_bounds
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
 
-CONVERSION_WORDS = re.compile(r"purchas|paid|pay(ment)?_?(succe|complete)|order|subscri|checkout_?complete|"
+CONVERSION_WORDS = re.compile(r"purchas|paid|pay(?:ment)?_?(?:succe|complete)|order|subscri|checkout_?complete|"
                               r"convert|upgrade|renew|won|success|complete|bought|buy|booked|deal", re.I)
 FAILURE_WORDS = re.compile(r"error|fail|cancel|abandon|declin|reject|churn|refund|timeout|crash|denied", re.I)
-MIN_REACH_PATHS = 5
+MIN_REACH_PATHS = 2       # an event one path has is an accident, not a goal
 
 
 def default_goal(log: EventLog) -> str:
@@ -63,8 +63,9 @@ def goal_scores(log: EventLog) -> pd.DataFrame:
     names = frame.index.to_series()
     frame["name"] = np.where(names.str.contains(FAILURE_WORDS), 0.5,
                              np.where(names.str.contains(CONVERSION_WORDS), 1.1, 1.0))
-    frame["score"] = (frame["reach_score"] * frame["lateness"] * frame["once"] * frame["ends_after"]
-                      * frame["name"])
+    # Lateness leans rather than decides (a goal reached early by a few paths is still a goal).
+    frame["score"] = (frame["reach_score"] * (0.25 + 0.75 * frame["lateness"]) * frame["once"]
+                      * frame["ends_after"] * frame["name"])
     frame = frame[frame["reach"] > 0]
     return frame.sort_values(["score", "reach"], ascending=[False, False])
 

@@ -10,15 +10,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from journey_explorer.analysis import compare, flows, funnel, lifecycle, northstar, retention, stuck
-from journey_explorer.analysis.arrays import distinct_count, step_index
+from journey_explorer.analysis import compare, drivers, flows, funnel, lifecycle, northstar, retention, stuck
+from journey_explorer.analysis.arrays import step_index
 from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.analysis.goals import guess_goal  # noqa: F401  (the report's default; one function)
+from journey_explorer.analysis.interval import value_event
 from journey_explorer.domain import JourneyError
 
 FUNNEL_MIN_REACH = 0.5     # funnel steps: events at least half of the successful users did
 FUNNEL_MAX_STEPS = 5
 MIN_RETENTION_WEEKS = 4    # fewer weeks of history cannot show a curve flattening
 MIN_TREND_WEEKS = 8        # the north star's first-four vs last-four comparison needs this many full weeks
+MIN_FINDING_USERS = 30     # no sentence about a group of paths smaller than this...
+MIN_FINDING_SHARE = 0.05   # ...or a smaller share of all paths
+MAX_FINDINGS = 10
 
 
 @dataclass
@@ -47,44 +52,23 @@ def plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
-def guess_goal(log: EventLog) -> str:
-    """Without a stored goal: the event that most often ends a path (a process' completion), among
-    the events some paths never reach (a goal everyone reaches separates no one)."""
-    ends = np.ones(len(log.user), dtype=bool)
-    ends[:-1] = log.user[1:] != log.user[:-1]
-    counts = np.bincount(log.event[ends], minlength=len(log.event_names)).astype(float)
-    reach = distinct_count(log.event, log.user, len(log.event_names))      # users per event type
-    separating = reach < log.paths_count
-    if (counts * separating).max() > 0:           # some event that not everyone reaches ends paths
-        counts[~separating] = -1
-    return log.event_names[int(counts.argmax())]
-
-
-QUESTIONS = {
-    "overview": "Overview", "first_flows": "How journeys start", "stuck_points": "Where users get stuck",
-    "differences": "How successful users differ", "goal_funnel": "The funnel to the goal",
-    "retention_finding": "Do users come back", "lifecycle_finding": "Is the active base growing",
-    "north_star": "The north star",
-}
-
-
 def workshop_findings(log: EventLog, goal: str) -> list[Finding]:
-    """Overview, flows, stuck points, differences, the funnel, retention, lifecycle, north star.
+    """One finding per question in ``FINDINGS`` (at most ``MAX_FINDINGS``), in that order.
 
     A question this data cannot answer (everyone reached the goal, so there is no one to compare)
-    keeps its place in the report and says why, instead of stopping the report."""
+    keeps its place in the report and says why, instead of stopping the report. A maker may return
+    None when its finding does not pass its thresholds and has nothing worth a slide."""
     log.event_code(goal)          # an unknown goal fails here, with the event's name in the message
-    makers = (overview, first_flows, stuck_points, differences, goal_funnel, retention_finding,
-              lifecycle_finding, north_star)
     findings = []
-    for make in makers:
+    for question, make in FINDINGS:
         try:
-            findings.append(make(log, goal))
+            finding = make(log, goal)
         except (JourneyError, ValueError) as exc:
-            question = QUESTIONS[make.__name__]
-            findings.append(Finding("", f"{question}: not answered by this data", None,
-                                    f"{question} could not be computed for the goal {goal}: {exc}"))
-    return findings
+            finding = Finding("", f"{question}: not answered by this data", None,
+                              f"{question} could not be computed for the goal {goal}: {exc}")
+        if finding is not None:
+            findings.append(finding)
+    return findings[:MAX_FINDINGS]
 
 
 # --- one finding per question ----------------------------------------------------------------------
@@ -118,13 +102,24 @@ def first_flows(log: EventLog, goal: str) -> Finding:
     starts = pd.Series([n["users"] for n in result.node_rows if n["step"] == 1],
                        index=[n["event"] for n in result.node_rows if n["step"] == 1])
     then = " and then leave" if len(names) < spec.steps else ""
-    text = (f"Most users start with {starts.idxmax()} ({pct(starts.max() / result.paths)}). "
-            f"The most common {_first_steps(len(names))} {' → '.join(names)}{then}, "
-            f"taken by {plural(int(counts[top]), 'user')} ({pct(counts[top] / result.paths)}); "
-            f"{plural(len(codes), 'different opening')} in all. "
-            f"{pct(ended.mean())} of users stop within the first {spec.steps} events.")
-    named = [name for name in names if name != "another event"][:3]
-    return Finding("flows", f"How journeys start: {' → '.join(named)}", spec, text)
+    text = f"Most users start with {starts.idxmax()} ({pct(starts.max() / result.paths)}). "
+    if _enough(int(counts[top]), result.paths):
+        text += (f"The most common {_first_steps(len(names))} {' → '.join(names)}{then}, "
+                 f"taken by {plural(int(counts[top]), 'user')} ({pct(counts[top] / result.paths)}); "
+                 f"{plural(len(codes), 'different opening')} in all. ")
+        named = [name for name in names if name != "another event"][:3]
+        title = f"How journeys start: {' → '.join(named)}"
+    else:
+        text += (f"No opening of {spec.steps} steps is shared by enough users to name "
+                 f"({plural(len(codes), 'different opening')} among {plural(result.paths, 'user')}). ")
+        title = f"Journeys start with {starts.idxmax()}"
+    text += f"{pct(ended.mean())} of users stop within the first {spec.steps} events."
+    return Finding("flows", title, spec, text)
+
+
+def _enough(users: int, paths: int) -> bool:
+    """A group big enough to talk about: ``MIN_FINDING_USERS`` users and ``MIN_FINDING_SHARE`` of paths."""
+    return users >= MIN_FINDING_USERS and users >= MIN_FINDING_SHARE * paths
 
 
 def stuck_points(log: EventLog, goal: str) -> Finding:
@@ -166,10 +161,14 @@ def differences(log: EventLog, goal: str) -> Finding:
     spec = compare.Spec(goal=goal)
     result = compare.run(log, spec)
     (name_a, name_b), (size_a, size_b) = result.labels, result.group_sizes
-    events = result.events[result.events["q_value"] < 0.05]
+    events = result.events[result.events["passes"]]
     more = events[events["difference"] > 0].head(3)
     less = events[events["difference"] < 0].head(2)
-    parts = [f"Comparing {size_a:,} {name_a} with {size_b:,} {name_b} users (events before {goal} only)."]
+    parts = [f"Comparing {size_a:,} {name_a} with {size_b:,} {name_b} users (what they did before {goal})."]
+    if result.route is not None and len(result.route):
+        steps = ", ".join(result.route["event"].head(4))
+        parts.append(f"Left out as the route to {goal}, not a difference: {steps} (taken just before it by at "
+                     f"least {pct(compare.ROUTE_SHARE)} of {name_a} users).")
     if len(more):
         listed = "; ".join(f"{r.event} ({pct(r.share_a)} vs {pct(r.share_b)})" for r in more.itertuples())
         parts.append(f"{name_a.capitalize()} users did these far more often: {listed}.")
@@ -177,9 +176,33 @@ def differences(log: EventLog, goal: str) -> Finding:
         listed = "; ".join(f"{r.event} ({pct(r.share_b)} vs {pct(r.share_a)})" for r in less.itertuples())
         parts.append(f"{name_b.capitalize()} users did these more: {listed}.")
     if not len(events):
-        parts.append("No event differs significantly between the groups.")
-    headline = f"{name_a.capitalize()} users do {more.iloc[0]['event']}" if len(more) else "How the groups differ"
+        parts.append(f"No behaviour differs significantly between the groups (q < 0.05, at least "
+                     f"{compare.MIN_SUPPORT} users).")
+    if len(more):
+        top = more.iloc[0]
+        headline = f"{pct(top['share_a'])} of {name_a} users did {top['event']} before {goal}, {pct(top['share_b'])} " \
+                   f"of {name_b}"
+    else:
+        headline = "No behaviour sets the groups apart"
     return Finding("compare", headline, spec, " ".join(parts))
+
+
+def early_drivers(log: EventLog, goal: str) -> Finding:
+    spec = drivers.Spec(goal=goal)
+    result = drivers.run(log, spec)
+    found = result.drivers
+    if found.empty:
+        return Finding("", "No early behaviour predicts the goal", None,
+                       f"No behaviour in users' first days goes with reaching {goal} significantly more often "
+                       f"(cohorts of at least {spec.min_users} users, q < {spec.alpha:g} over "
+                       f"{plural(len(result.cells), 'combination')} tried).")
+    top = found.iloc[0]
+    text = top["sentence"] + "."
+    if len(found) > 1:
+        text += " Also: " + "; ".join(found["sentence"].iloc[1:3]) + "."
+    text += (f" Route steps ({', '.join(result.route) or 'none'}) and anything after {goal} are left out; "
+             f"{plural(len(result.cells), 'combination')} of event, count and days were tested with FDR control.")
+    return Finding("", f"Early behaviour that predicts {goal}: {top['event']} ({top['lift']:.1f}x)", None, text)
 
 
 def goal_funnel(log: EventLog, goal: str) -> Finding:
@@ -262,14 +285,18 @@ def lifecycle_finding(log: EventLog, goal: str) -> Finding:
 
 
 def north_star(log: EventLog, goal: str) -> Finding:
-    spec = northstar.Spec(event=goal, period="week")
-    table = northstar.run(log, spec).table
-    metric = table.set_index("period")["metric"]
-    trimmed = len(metric) > 2
-    full = metric.iloc[1:-1] if trimmed else metric       # the first and last weeks are partial
+    event = value_event(log)
+    spec = northstar.Spec(event=event, period="week")
+    result = northstar.run(log, spec)
+    table = result.table
+    full = table[table["complete"]].set_index("period")["metric"]
+    if full.empty:
+        raise JourneyError("the data does not cover one full week")
+    latest = result.headline
     peak_period, peak = full.idxmax(), int(full.max())
-    text = (f"North star: users doing {goal} per week{' (full weeks only)' if trimmed else ''}. It peaked at "
-            f"{peak:,} in the week of {peak_period}.")
+    text = (f"North star: users doing {event} (the event users come back to repeat) per week, full weeks only. "
+            f"In the last full week ({latest['period']}) {plural(int(latest['metric']), 'user')} did it; "
+            f"it peaked at {peak:,} in the week of {peak_period}.")
     if len(full) >= MIN_TREND_WEEKS:
         recent, earlier = full.tail(4).mean(), full.head(4).mean()
         change = (recent - earlier) / earlier if earlier else 0.0
@@ -279,8 +306,9 @@ def north_star(log: EventLog, goal: str) -> Finding:
         text += f" {plural(len(full), 'week')} of data {'is' if len(full) == 1 else 'are'} too few to tell a trend."
     quiet = _trailing_zeros(full.to_numpy())
     if quiet:
-        text += f" No one did {goal} in the last {plural(quiet, 'full week')} of the data."
-    return Finding("northstar", f"{goal} per week peaked at {peak:,}", spec, text)
+        text += f" No one did {event} in the last {plural(quiet, 'full week')} of the data."
+    return Finding("northstar", f"{plural(int(latest['metric']), 'user')} did {event} in the last full week", spec,
+                   text)
 
 
 def _first_steps(count: int) -> str:
@@ -310,3 +338,17 @@ def _duration(seconds: float) -> str:
     if seconds < 172_800:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 86400:.1f} days"
+
+
+# The report's questions, in slide order: (question, maker). Add a finding with one line here.
+FINDINGS = [
+    ("Overview", overview),
+    ("How journeys start", first_flows),
+    ("Where users get stuck", stuck_points),
+    ("How successful users differ", differences),
+    ("What early behaviour predicts the goal", early_drivers),
+    ("The funnel to the goal", goal_funnel),
+    ("Do users come back", retention_finding),
+    ("Is the active base growing", lifecycle_finding),
+    ("The north star", north_star),
+]
