@@ -17,22 +17,29 @@ DAY = 86_400_000
 START = 1_704_067_200_000          # 2024-01-01
 
 
+class _Shopper:
+    """Collects one shopper's rows visit by visit."""
+
+    def __init__(self, user: str, rng: np.random.Generator, rows: list):
+        self.user, self.rng, self.rows = user, rng, rows
+        self.clock = START + int(rng.integers(0, 60 * DAY))
+        self.session = ""
+
+    def add(self, event: str, gap: float = 1.0) -> None:
+        self.clock += int(self.rng.exponential(gap) * MINUTE) + 1000
+        self.rows.append((self.user, event, self.clock, self.session))
+
+
 def shop_frame(users: int = 1500, seed: int = 1) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    rows = []
+    rows: list[tuple] = []
     for index in range(users):
-        user = f"s{index:04d}"
-        clock = START + int(rng.integers(0, 60 * DAY))
+        shopper = _Shopper(f"s{index:04d}", rng, rows)
+        add = shopper.add
         wishes = rng.random() < 0.3
         visits = int(rng.integers(1, 5))
         for visit in range(visits):
-            session = f"{user}-{visit}"
-
-            def add(event, gap=1.0):
-                nonlocal clock
-                clock += int(rng.exponential(gap) * MINUTE) + 1000
-                rows.append((user, event, clock, session))
-
+            shopper.session = f"{shopper.user}-{visit}"
             add("home")
             for _ in range(int(rng.integers(1, 4))):          # browsing loops everyone does
                 add("catalog")
@@ -44,7 +51,7 @@ def shop_frame(users: int = 1500, seed: int = 1) -> pd.DataFrame:
                 _checkout(add, rng)
             elif rng.random() < 0.5:
                 add("product_view")                            # leave from a product page
-            clock += int(rng.integers(1, 8)) * DAY
+            shopper.clock += int(rng.integers(1, 8)) * DAY
     return pd.DataFrame(rows, columns=["user", "event", "time", "session"])
 
 
