@@ -177,7 +177,14 @@ def _effect_table(names: list[str], a_has, a_size, b_has, b_size, label: str) ->
     frame = pd.DataFrame({label: np.array(names, dtype=object)[keep], "users_a": a_has, "users_b": b_has,
                           "share_a": np.round(a_share, 4), "share_b": np.round(b_share, 4),
                           "difference": np.round(a_share - b_share, 4), "odds_ratio": np.round(odds, 3),
-                          "p_value": p, "q_value": benjamini_hochberg(p)})
+                          "p_value": p})
+    return _rank(frame)
+
+
+def _rank(frame: pd.DataFrame) -> pd.DataFrame:
+    """q-values over the rows given, ``passes`` (q < 0.05 and ``MIN_SUPPORT`` users), passing rows first,
+    then by absolute difference."""
+    frame = frame.assign(q_value=benjamini_hochberg(frame["p_value"].to_numpy(float)))
     frame["passes"] = (frame["q_value"] < 0.05) & (frame["users_a"] + frame["users_b"] >= MIN_SUPPORT)
     frame["_size"] = frame["difference"].abs()
     frame = frame.sort_values(["passes", "_size"], ascending=False).drop(columns="_size")
@@ -207,7 +214,8 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     route = None
     if _is_goal_groups(spec):
         route = route_to_goal(log, log.event_code(spec.goal))
-        events = events[~events["event"].isin(route["event"])].reset_index(drop=True)
+        # Route steps are not hypotheses: the false discovery rate is controlled over behaviours only.
+        events = _rank(events[~events["event"].isin(route["event"])])
     return Result(spec=spec, labels=labels, group_sizes=(a_size, b_size), events=events, transitions=transitions,
                   step_matrix=_step_matrix(compared, a, b, a_size, b_size),
                   sequences=_sequences(compared, a, b, a_size, b_size, spec.top_sequences), note=note, route=route)

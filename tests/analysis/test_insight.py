@@ -19,13 +19,13 @@ def frame_log(rows, goal=None) -> EventLog:
 
 
 def route_rows():
-    """25 buyers: home, browse, [coupon for 10], cart, pay in one visit; 25 others: home, browse, browse
-    (2 of them with a coupon)."""
+    """25 buyers: home, browse, [coupon for 16], cart, pay in one visit; 25 others: home, browse, browse
+    (4 of them with a coupon)."""
     rows = []
     for i in range(25):
-        steps = ["home", "browse"] + (["coupon"] if i < 10 else []) + ["cart", "pay"]
+        steps = ["home", "browse"] + (["coupon"] if i < 16 else []) + ["cart", "pay"]
         rows += [(f"b{i}", e, k * MINUTE) for k, e in enumerate(steps)]
-        steps = ["home", "browse"] + (["coupon"] if i < 2 else []) + ["browse"]
+        steps = ["home", "browse"] + (["coupon"] if i < 4 else []) + ["browse"]
         rows += [(f"f{i}", e, k * MINUTE) for k, e in enumerate(steps)]
     return rows
 
@@ -40,9 +40,11 @@ def test_route_is_reported_apart_and_only_behaviours_are_ranked():
     assert result.route["event"].tolist() == ["cart"]
     events = result.events.set_index("event")
     assert "cart" not in events.index and "pay" not in events.index
-    assert (events.loc["coupon", "users_a"], events.loc["coupon", "users_b"]) == (10, 2)
+    assert (events.loc["coupon", "users_a"], events.loc["coupon", "users_b"]) == (16, 4)
     # expected counts of 6 and more: chi-square with continuity correction
-    assert events.loc["coupon", "p_value"] == pytest.approx(stats.chi2_contingency([[10, 15], [2, 23]])[1])
+    assert events.loc["coupon", "p_value"] == pytest.approx(stats.chi2_contingency([[16, 9], [4, 21]])[1])
+    # q over the three behaviours (home, browse, coupon) only: the route is no hypothesis
+    assert events.loc["coupon", "q_value"] == pytest.approx(3 * events.loc["coupon", "p_value"])
     assert bool(events.loc["coupon", "passes"]) and result.events.iloc[0]["event"] == "coupon"
     assert not events.loc["home", "passes"]          # no difference
 
