@@ -18,6 +18,10 @@ A cell is reported only with at least ``Spec.min_users`` users in the cohort and
 the best (k, D) among the significant cells is kept (largest phi: it balances lift and reach, as
 Compass does); rows are sorted with positive drivers first, by phi.
 
+``who``: the same statistics for who the users are: each value of each categorical property (first
+touch, see ``pathprops``; properties that merely restate the outcome left out), its users against the
+rest, with its own FDR control.
+
 Per-user paths: a "session" log has no first days to speak of.
 """
 from __future__ import annotations
@@ -29,6 +33,7 @@ import pandas as pd
 
 from journey_explorer.analysis.compare import _test, benjamini_hochberg, route_to_goal
 from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.analysis.pathprops import path_properties, without_outcomes
 from journey_explorer.domain import JourneyError
 
 DAY_MS = 86_400_000
@@ -52,6 +57,7 @@ class Result:
     route: list[str]
     cells: pd.DataFrame       # every (event, k, D) tried, with its statistics
     table: pd.DataFrame       # the best significant cell per event, best first
+    who: pd.DataFrame | None = None     # property values against the rest, significant ones first
 
     @property
     def drivers(self) -> pd.DataFrame:
@@ -63,7 +69,8 @@ class Result:
             return [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
                     for r in frame.to_dict("records")]
         return {"goal": self.spec.goal, "users": self.users, "route_left_out": self.route,
-                "tests": len(self.cells), "drivers": records(self.table)}
+                "tests": len(self.cells), "drivers": records(self.table),
+                "who": records(self.who) if self.who is not None else []}
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -85,7 +92,32 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     frame = pd.concat(cells, ignore_index=True) if cells else pd.DataFrame()
     frame = _finish(frame, log, spec)
     users = int((first_seen != NEVER).sum())
-    return Result(spec=spec, users=users, route=route, cells=frame, table=_best(frame, spec))
+    return Result(spec=spec, users=users, route=route, cells=frame, table=_best(frame, spec),
+                  who=who_differs(log, reached, spec))
+
+
+def who_differs(log: EventLog, reached: np.ndarray, spec: Spec) -> pd.DataFrame:
+    """Per property value: its users' goal rate against the rest's, lift, share, phi, p and q."""
+    paths = np.unique(log.user)
+    properties = without_outcomes(path_properties(log), reached, paths)
+    rows = []
+    for name, values in properties.items():
+        held = values[paths]
+        for value in pd.unique(held):
+            if value is None:
+                continue
+            mine = held == value
+            rows.append((name, value, int(mine.sum()), int((mine & reached[paths]).sum()),
+                         int((~mine).sum()), int((~mine & reached[paths]).sum())))
+    frame = pd.DataFrame(rows, columns=["property", "value", "cohort", "cohort_reached", "rest", "rest_reached"])
+    frame = _finish(frame, log, spec)
+    if frame.empty:
+        return frame
+    frame["significant"] = frame["q_value"] < spec.alpha
+    frame["sentence"] = [f"Users with {r.property} = {r.value} reach {spec.goal} at {_pct(r.rate_a)} vs "
+                         f"{_pct(r.rate_b)} of the others ({r.lift:.1f}x; {_pct(r.share)} of users)"
+                         for r in frame.itertuples()]
+    return frame.sort_values(["significant", "phi"], ascending=False, ignore_index=True)
 
 
 def _first_times(log: EventLog, goal: int) -> tuple[np.ndarray, np.ndarray]:

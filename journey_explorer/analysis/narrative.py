@@ -136,6 +136,9 @@ def stuck_points(log: EventLog, goal: str) -> Finding:
     worst = found.iloc[0]
     text = f"{worst['event']} is where users get stuck most: {worst['explanation']}."
     unstuck = next((u for u in result.unstuck if u["event"] == worst["event"]), None)
+    if unstuck and (unstuck.get("where_text") or unstuck.get("when_text")):
+        context = "; ".join(t for t in (unstuck.get("where_text"), unstuck.get("when_text")) if t)
+        text += f" It is {context}."
     if unstuck and unstuck["successful_users"] >= spec.min_reference:
         text += " " + _got_past(unstuck)
     if len(found) > 1:
@@ -202,6 +205,9 @@ def early_drivers(log: EventLog, goal: str) -> Finding:
         text += " Also: " + "; ".join(found["sentence"].iloc[1:3]) + "."
     text += (f" Route steps ({', '.join(result.route) or 'none'}) and anything after {goal} are left out; "
              f"{plural(len(result.cells), 'combination')} of event, count and days were tested with FDR control.")
+    who = result.who[result.who["significant"] & (result.who["lift"] > 1)] if result.who is not None else None
+    if who is not None and len(who):
+        text += f" Who they are matters too: {who.iloc[0]['sentence']}."
     return Finding("", f"Early behaviour that predicts {goal}: {top['event']} ({top['lift']:.1f}x)", None, text)
 
 

@@ -33,6 +33,7 @@ from scipy import stats
 
 from journey_explorer.analysis.arrays import distinct_count, path_bounds, users_with_event
 from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.analysis.pathprops import path_properties, without_outcomes
 from journey_explorer.domain import JourneyError
 
 RANK_EXPLANATION = ("Ranked by how much worse failing paths do at an event than successful ones: the share "
@@ -226,8 +227,16 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     table = _table(log, spec, goal, counts, expected, expected_per_path, dwell, successful_user)
     ended_all = counts["end_failing"].sum()
     baseline = float(ended_all / max(counts["reach_failing"].sum(), 1))
-    unstuck = [unstuck_for(log, name, goal, successful_user, spec.next_events)
-               for name in table.head(spec.top).loc[lambda t: t["score"] > 0, "event"]]
+    unstuck = []
+    properties = {}
+    if len(table) and (table["score"] > 0).any():
+        properties = without_outcomes(path_properties(log), successful_user, path_users)
+    for row in table.head(spec.top).itertuples():
+        if row.score <= 0:
+            break
+        entry = unstuck_for(log, row.event, goal, successful_user, spec.next_events)
+        entry.update(where_and_when(log, row, successful_user, properties, spec))
+        unstuck.append(entry)
     return Result(spec=spec, paths=paths, successful=int(successful_user[path_users].sum()),
                   baseline_exit_rate=baseline, table=table, unstuck=unstuck)
 
@@ -433,6 +442,96 @@ def _route(log: EventLog, position: int, goal_position: int, longest: int = 6) -
     if len(names) > longest:
         names = names[:2] + ["…"] + names[-(longest - 3):]
     return " → ".join(names)
+
+
+# --- where and since when it is worse ---------------------------------------------------------------
+
+
+def part_flags(log: EventLog, code: int, part: str) -> tuple[np.ndarray, np.ndarray]:
+    """(paths that reach the event, those of them that leave from it / loop on it), per user code."""
+    reach = np.zeros(log.n_users, dtype=bool)
+    reach[log.user[log.event == code]] = True
+    flagged = np.zeros(log.n_users, dtype=bool)
+    if part == "exit":
+        at = (log.event == code) & visit_ends(log)
+        flagged[log.user[at]] = True
+    else:
+        codes, users = loop_paths(log, len(log.event_names))
+        flagged[users[codes == code]] = True
+    return reach, flagged & reach
+
+
+def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: dict[str, np.ndarray],
+                   spec: Spec) -> dict:
+    """For a stuck point's main part (leaving or looping): the property value where paths that reach it
+    do it most (against paths with other values), and whether that changed between the first and the
+    last third of the time range (by path start). All paths that reach it count, not only failing ones:
+    among failing paths alone, a segment that converts well would look worse (its failing paths are
+    the stuck ones). One-sided / two-sided Fisher tests, FDR over the comparisons made for this stuck
+    point; only significant ones with ``min_paths`` paths on each side."""
+    part = "loop" if row.loop_excess >= row.exit_excess else "exit"
+    if row.loop_excess <= 0 and row.exit_excess <= 0:
+        return {"where": None, "when": None}
+    reach, flagged = part_flags(log, log.event_code(row.event), part)
+    candidates = _where_candidates(reach, flagged, properties, spec.min_paths)
+    change = _when_candidate(log, reach, flagged, spec.min_paths)
+    tests = candidates + ([change] if change else [])
+    q = benjamini_hochberg(np.array([t["p_value"] for t in tests], dtype=float)) if tests else []
+    for test, value in zip(tests, q):
+        test["q_value"] = float(value)
+    found = [c for c in candidates if c["q_value"] < spec.alpha]
+    where = max(found, key=lambda c: c["rate"] - c["rate_others"]) if found else None
+    when = change if change and change["q_value"] < spec.alpha else None
+    verb = "loop on it" if part == "loop" else "leave from it"
+    out = {"part": part, "where": where, "when": when}
+    out["where_text"] = (f"worst for {where['property']} = {where['value']}: {_pct(where['rate'])} of "
+                         f"{spec.unit} who reach it there {verb} vs {_pct(where['rate_others'])} of the others"
+                         ) if where else ""
+    out["when_text"] = (f"{'up' if when['rate_late'] > when['rate_early'] else 'down'} from "
+                        f"{_pct(when['rate_early'])} of {spec.unit} starting {when['early']} to "
+                        f"{_pct(when['rate_late'])} of those starting {when['late']}") if when else ""
+    return out
+
+
+def _where_candidates(reach, flagged, properties, minimum) -> list[dict]:
+    out = []
+    for name, values in properties.items():
+        for value in pd.unique(values[reach]):
+            if value is None:
+                continue
+            mine = reach & (values == value)
+            others = reach & ~(values == value)
+            n, m = int(mine.sum()), int(others.sum())
+            if n < minimum or m < minimum:
+                continue
+            x, y = int((flagged & mine).sum()), int((flagged & others).sum())
+            out.append({"property": name, "value": value, "paths": n, "rate": round(x / n, 4),
+                        "rate_others": round(y / m, 4), "p_value": fisher_greater(x, n, y, m)})
+    return out
+
+
+def _when_candidate(log: EventLog, reach, flagged, minimum) -> dict | None:
+    """First third against last third of the time range, by the time each path starts."""
+    if not len(log):
+        return None
+    starts, _ = path_bounds(log)
+    start_time = np.full(log.n_users, -1, dtype=np.int64)
+    start_time[log.user[starts]] = log.ts[starts]
+    low, high = int(log.ts.min()), int(log.ts.max())
+    cut1, cut2 = low + (high - low) // 3, low + 2 * (high - low) // 3
+    early, late = reach & (start_time < cut1), reach & (start_time >= cut2)
+    n, m = int(early.sum()), int(late.sum())
+    if n < minimum or m < minimum:
+        return None
+    x, y = int((flagged & early).sum()), int((flagged & late).sum())
+    p = float(stats.fisher_exact([[x, n - x], [y, m - y]])[1])
+    return {"early": f"{_date(low)} – {_date(cut1)}", "late": f"{_date(cut2)} – {_date(high)}",
+            "paths_early": n, "paths_late": m, "rate_early": round(x / n, 4), "rate_late": round(y / m, 4),
+            "p_value": p}
+
+
+def _date(ms: int) -> str:
+    return str(pd.Timestamp(ms, unit="ms").date())
 
 
 def add_arguments(parser) -> None:
