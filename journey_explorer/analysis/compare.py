@@ -15,7 +15,8 @@ the differences that pass (q < 0.05 and at least ``MIN_SUPPORT`` users) first, b
 
 With goal groups, the *route to the goal* is reported apart (``route``) and left out of the event
 ranking: steps that at least ``ROUTE_SHARE`` of successful paths take in the stretch just before the
-goal (the goal's own visit, at most ``ROUTE_WINDOW`` steps back), given at least ``MIN_ROUTE_USERS``
+goal (the step right before it, and the goal's own visit up to ``ROUTE_WINDOW`` steps back), given
+at least ``MIN_ROUTE_USERS``
 successful paths, and more often than failing paths take it at all. "Successful users do
 payment_details" is the route, not a difference. Also a step matrix (share of group A's paths with event e at step k minus B's)
 and the 2- and 3-event sequences that distinguish the groups most.
@@ -150,8 +151,10 @@ def route_to_goal(log: EventLog, goal: int) -> pd.DataFrame:
     positions = first[:, None] - back[None, :]
     valid = positions >= 0
     positions = np.where(valid, positions, 0)
-    valid &= (log.user[positions] == log.user[first][:, None]) & (log.session[positions] ==
-                                                                   log.session[first][:, None])
+    # The step right before the goal always counts (a return to hospital weeks after the release still
+    # comes "right after" it); further back, only steps in the goal's own visit.
+    same_visit = (log.session[positions] == log.session[first][:, None]) | (back == 1)[None, :]
+    valid &= (log.user[positions] == log.user[first][:, None]) & same_visit
     # a gap in the stretch (another visit) ends it: keep only steps before the first break
     valid = np.cumprod(valid, axis=1).astype(bool)
     owners = np.repeat(np.arange(len(first)), ROUTE_WINDOW).reshape(len(first), ROUTE_WINDOW)

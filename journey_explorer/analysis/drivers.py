@@ -211,7 +211,7 @@ def sentence(row, goal: str) -> str:
     vs 12 % of the others (3.4x; 18 % of users)"."""
     times = "at least once" if row.k == 1 else f"at least {row.k} times"
     days = "day" if row.days == 1 else f"{row.days:g} days"
-    lift = f"{row.lift:.1f}x" if np.isfinite(row.lift) else "only they do"
+    lift = f"{row.lift:.1f}x" if np.isfinite(row.lift) else "none of the others do"
     return (f"Users who do {row.event} {times} in their first {days} reach {goal} at {_pct(row.rate_a)} "
             f"vs {_pct(row.rate_b)} of the others ({lift}; {_pct(row.share)} of users, "
             f"{row.cohort:,} of {row.cohort + row.rest:,})")

@@ -5,7 +5,8 @@ One Qt-free function (``default_goal``) used by the CLI, the report and the GUI,
 The guess scores every event type by structure, the way a person reads a conversion off a log:
 
 - **a minority reaches it**: goals separate users (an event most paths have is a step, not a goal);
-  ``reach`` is the share of paths with it, scored 1 between 2 % and 50 % and falling to 0 at 95 %;
+  ``reach`` is the share of paths with it, scored 1 between 10 % and 50 %, less below (log scale, 0 at
+  0.5 %) and above (0 at 95 %);
 - **late**: its first occurrence comes after most of the path's other kinds of events (the share of
   the path's distinct events first seen before it, median over paths);
 - **seldom repeated**: the share of its paths that do it exactly once;
@@ -71,12 +72,14 @@ def goal_scores(log: EventLog) -> pd.DataFrame:
 
 
 def _reach_score(reach: np.ndarray, paths_with: np.ndarray) -> np.ndarray:
-    """1 for a share of paths between 2 % and 50 %, less outside; 0 for events (almost) every path has.
+    """1 for a share of paths between 10 % and 50 %; below, falling on a log scale to 0 at 0.5 % (a goal
+    a handful of paths reach separates little); above, falling to 0 at 95 % (a goal everyone reaches
+    separates no one).
 
     >>> _reach_score(np.array([0.01, 0.3, 0.725, 0.99]), np.array([10, 300, 725, 990])).round(2).tolist()
-    [0.5, 1.0, 0.5, 0.0]
+    [0.23, 1.0, 0.5, 0.0]
     """
-    low = np.minimum(1.0, reach / 0.02)
+    low = np.clip(np.log(np.maximum(reach, 1e-12) / 0.005) / np.log(0.10 / 0.005), 0.0, 1.0)
     high = np.clip((0.95 - reach) / 0.45, 0.0, 1.0)
     return np.where(paths_with >= MIN_REACH_PATHS, low * high, 0.0)
 
