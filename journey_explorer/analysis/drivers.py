@@ -111,8 +111,6 @@ def who_differs(log: EventLog, reached: np.ndarray, spec: Spec) -> pd.DataFrame:
                          int((~mine).sum()), int((~mine & reached[paths]).sum())))
     frame = pd.DataFrame(rows, columns=["property", "value", "cohort", "cohort_reached", "rest", "rest_reached"])
     frame = _finish(frame, log, spec)
-    if frame.empty:
-        return frame
     frame["significant"] = frame["q_value"] < spec.alpha
     frame["sentence"] = [f"Users with {r.property} = {r.value} reach {spec.goal} at {_pct(r.rate_a)} vs "
                          f"{_pct(r.rate_b)} of the others ({r.lift:.1f}x; {_pct(r.share)} of users)"

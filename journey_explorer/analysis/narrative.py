@@ -165,50 +165,43 @@ def differences(log: EventLog, goal: str) -> Finding:
     result = compare.run(log, spec)
     (name_a, name_b), (size_a, size_b) = result.labels, result.group_sizes
     events = result.events[result.events["passes"]]
-    more = events[events["difference"] > 0].head(3)
+    more = events[events["difference"] > 0].head(2)
     less = events[events["difference"] < 0].head(2)
-    parts = [f"Comparing {size_a:,} {name_a} with {size_b:,} {name_b} users (what they did before {goal})."]
+    parts = [f"Comparing {size_a:,} {name_a} with {size_b:,} {name_b} users (before {goal})."]
     if result.route is not None and len(result.route):
-        steps = ", ".join(result.route["event"].head(4))
-        parts.append(f"Left out as the route to {goal}, not a difference: {steps} (taken just before it by at "
-                     f"least {pct(compare.ROUTE_SHARE)} of {name_a} users).")
+        parts.append(f"Left out as the route to {goal}: {', '.join(result.route['event'].head(4))}.")
     if len(more):
         listed = "; ".join(f"{r.event} ({pct(r.share_a)} vs {pct(r.share_b)})" for r in more.itertuples())
-        parts.append(f"{name_a.capitalize()} users did these far more often: {listed}.")
+        parts.append(f"{name_a.capitalize()} users did more: {listed}.")
     if len(less):
         listed = "; ".join(f"{r.event} ({pct(r.share_b)} vs {pct(r.share_a)})" for r in less.itertuples())
-        parts.append(f"{name_b.capitalize()} users did these more: {listed}.")
+        parts.append(f"{name_b.capitalize()} users did more: {listed}.")
     if not len(events):
-        parts.append(f"No behaviour differs significantly between the groups (q < 0.05, at least "
-                     f"{compare.MIN_SUPPORT} users).")
+        parts.append(f"No behaviour differs significantly (q < 0.05, at least {compare.MIN_SUPPORT} users).")
+    parts.append(early_drivers(log, goal))
     if len(more):
         top = more.iloc[0]
         headline = f"{pct(top['share_a'])} of {name_a} users did {top['event']} before {goal}, {pct(top['share_b'])} " \
                    f"of {name_b}"
     else:
         headline = "No behaviour sets the groups apart"
-    return Finding("compare", headline, spec, " ".join(parts))
+    return Finding("compare", headline, spec, " ".join(p for p in parts if p))
 
 
-def early_drivers(log: EventLog, goal: str) -> Finding:
-    spec = drivers.Spec(goal=goal)
-    result = drivers.run(log, spec)
-    found = result.drivers
-    if found.empty:
-        return Finding("", "No early behaviour predicts the goal", None,
-                       f"No behaviour in users' first days goes with reaching {goal} significantly more often "
-                       f"(cohorts of at least {spec.min_users} users, q < {spec.alpha:g} over "
-                       f"{plural(len(result.cells), 'combination')} tried).")
-    top = found.iloc[0]
-    text = top["sentence"] + "."
-    if len(found) > 1:
-        text += " Also: " + "; ".join(found["sentence"].iloc[1:3]) + "."
-    text += (f" Route steps ({', '.join(result.route) or 'none'}) and anything after {goal} are left out; "
-             f"{plural(len(result.cells), 'combination')} of event, count and days were tested with FDR control.")
+def early_drivers(log: EventLog, goal: str) -> str:
+    """The early behaviour (and who) that most predicts the goal, in words; "" when none passes or the
+    drivers cannot be computed (the comparison stands without them)."""
+    try:
+        result = drivers.run(log, drivers.Spec(goal=goal))
+    except (JourneyError, ValueError):
+        return ""
+    parts = []
+    if len(result.drivers):
+        parts.append(f"Early behaviour that predicts {goal}: {result.drivers.iloc[0]['sentence']}.")
     who = result.who[result.who["significant"] & (result.who["lift"] > 1)] if result.who is not None else None
     if who is not None and len(who):
-        text += f" Who they are matters too: {who.iloc[0]['sentence']}."
-    return Finding("", f"Early behaviour that predicts {goal}: {top['event']} ({top['lift']:.1f}x)", None, text)
+        parts.append(f"Who: {who.iloc[0]['sentence']}.")
+    return " ".join(parts)
 
 
 def goal_funnel(log: EventLog, goal: str) -> Finding:
@@ -352,7 +345,6 @@ FINDINGS = [
     ("How journeys start", first_flows),
     ("Where users get stuck", stuck_points),
     ("How successful users differ", differences),
-    ("What early behaviour predicts the goal", early_drivers),
     ("The funnel to the goal", goal_funnel),
     ("Do users come back", retention_finding),
     ("Is the active base growing", lifecycle_finding),
