@@ -293,8 +293,10 @@ def north_star(log: EventLog, goal: str) -> Finding:
         raise JourneyError("the data does not cover one full week")
     latest = result.headline
     peak_period, peak = full.idxmax(), int(full.max())
+    last_full = full.index[-1]
+    week = "the last full week" if latest["period"] == last_full else "the last full week with any"
     text = (f"North star: users doing {event} (the event users come back to repeat) per week, full weeks only. "
-            f"In the last full week ({latest['period']}) {plural(int(latest['metric']), 'user')} did it; "
+            f"In {week} ({latest['period']}) {plural(int(latest['metric']), 'user')} did it; "
             f"it peaked at {peak:,} in the week of {peak_period}.")
     if len(full) >= MIN_TREND_WEEKS:
         recent, earlier = full.tail(4).mean(), full.head(4).mean()
@@ -306,8 +308,7 @@ def north_star(log: EventLog, goal: str) -> Finding:
     quiet = _trailing_zeros(full.to_numpy())
     if quiet:
         text += f" No one did {event} in the last {plural(quiet, 'full week')} of the data."
-    return Finding("northstar", f"{plural(int(latest['metric']), 'user')} did {event} in the last full week", spec,
-                   text)
+    return Finding("northstar", f"{plural(int(latest['metric']), 'user')} did {event} in {week}", spec, text)
 
 
 def _first_steps(count: int) -> str:

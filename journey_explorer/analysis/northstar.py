@@ -41,11 +41,14 @@ class Result:
     @property
     def headline(self) -> dict | None:
         """The row tiles and headlines report: the last *complete* period (fully inside the data, so
-        never the partial tail that would read "0"); the last period when none is complete."""
+        never the partial tail that would read "0") in which anyone did the event (a log whose last
+        weeks only carry other events has an empty tail, not a north star of 0); the last complete
+        period when no one ever did it; the last period when none is complete."""
         if self.table.empty:
             return None
         complete = self.table[self.table["complete"]]
-        row = (complete if len(complete) else self.table).iloc[-1]
+        active = complete[complete["metric"] > 0]
+        row = (active if len(active) else complete if len(complete) else self.table).iloc[-1]
         return {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.to_dict().items()}
 
     def to_json_dict(self) -> dict:

@@ -151,3 +151,12 @@ def test_north_star_headline_is_the_last_complete_week():
     assert result.table["complete"].tolist() == [True, True, False]
     assert result.headline["period"] == "2024-01-08" and result.headline["metric"] == 2
     assert result.to_json_dict()["headline"]["metric"] == 2
+
+
+def test_north_star_headline_skips_an_empty_tail():
+    # use in the weeks of 1 and 8 Jan; the weeks of 15 and 22 Jan are complete but only carry "other"
+    rows = [("a", "use", MONDAY), ("b", "use", MONDAY + 8 * DAY), ("c", "other", MONDAY + 15 * DAY),
+            ("c", "other", MONDAY + 29 * DAY)]
+    result = northstar.run(frame_log(rows), northstar.Spec(event="use"))
+    assert result.table["complete"].tolist() == [True, True, True, True, False]
+    assert result.headline["period"] == "2024-01-08" and result.headline["metric"] == 1
