@@ -94,3 +94,25 @@ def test_shop_ranks_the_real_stuck_point_over_browsing_pages(shop, by):
     assert table.loc["catalog", "score"] < 0.5 * table.loc["shipping_form", "score"]
     words = table.loc["shipping_form", "explanation"]
     assert f"of failing {stuck.unit_word(by)} who reach it leave from there vs" in words
+
+
+def test_where_it_is_worse_is_hand_checked():
+    from types import SimpleNamespace
+    # 40 paths reach connect; mobile: 15 of 20 loop on it, desktop: 4 of 20
+    rows = []
+    for i in range(40):
+        loops = (i < 15) or (20 <= i < 24)          # u00-u19 are mobile, u20-u39 desktop
+        rows += [(f"u{i:02d}", "connect", 0), (f"u{i:02d}", "error", 1000)]
+        if loops:
+            rows.append((f"u{i:02d}", "connect", 2000))
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    os_of = np.array(["mobile" if int(key[1:]) < 20 else "desktop" for key in log.user_keys], dtype=object)
+    row = SimpleNamespace(event="connect", loop_excess=0.3, exit_excess=0.0)
+    spec = stuck.Spec(goal="pay", min_paths=10)
+    found = stuck.where_and_when(log, row, np.zeros(log.n_users, dtype=bool), {"os": os_of}, spec)
+    where = found["where"]
+    assert (where["property"], where["value"], where["rate"], where["rate_others"]) == ("os", "mobile", 0.75, 0.2)
+    assert where["p_value"] == pytest.approx(stuck.fisher_greater(15, 20, 4, 20))
+    assert where["q_value"] == pytest.approx(2 * where["p_value"])        # BH over mobile and desktop
+    assert found["when"] is None                                          # every path starts at once
+    assert found["where_text"] == "worst for os = mobile: 75% of users who reach it there loop on it vs 20% of the others"
