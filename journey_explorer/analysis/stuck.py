@@ -71,7 +71,7 @@ class Result:
     @property
     def stuck(self) -> pd.DataFrame:
         """The rows that pass the thresholds (score > 0), best first."""
-        return self.table[self.table["score"] > 0]
+        return self.table[self.table["score"] > 0] if len(self.table) else self.table
 
     def to_json_dict(self) -> dict:
         return {"goal": self.spec.goal, "paths": self.paths, "successful": self.successful,

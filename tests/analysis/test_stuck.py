@@ -116,3 +116,23 @@ def test_where_it_is_worse_is_hand_checked():
     assert where["q_value"] == pytest.approx(2 * where["p_value"])        # BH over mobile and desktop
     assert found["when"] is None                                          # every path starts at once
     assert found["where_text"] == "worst for os = mobile: 75% of users who reach it there loop on it vs 20% of the others"
+
+
+def test_since_when_compares_the_first_and_last_third_by_path_start():
+    from types import SimpleNamespace
+    # 30 paths start on day 0 (6 loop), 30 on day 30 (21 loop); the data spans days 0-30
+    rows = []
+    for i in range(60):
+        start = 0 if i < 30 else 30 * 86_400_000
+        loops = (i < 6) or (30 <= i < 51)
+        rows += [(f"u{i:02d}", "connect", start), (f"u{i:02d}", "error", start + 1000)]
+        if loops:
+            rows.append((f"u{i:02d}", "connect", start + 2000))
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    row = SimpleNamespace(event="connect", loop_excess=0.3, exit_excess=0.0)
+    found = stuck.where_and_when(log, row, np.zeros(log.n_users, dtype=bool), {}, stuck.Spec(goal="pay", min_paths=10))
+    when = found["when"]
+    assert (when["rate_early"], when["rate_late"], when["paths_early"], when["paths_late"]) == (0.2, 0.7, 30, 30)
+    assert when["p_value"] == pytest.approx(stats.fisher_exact([[6, 24], [21, 9]])[1])
+    assert found["when_text"] == ("up from 20% of users starting 1970-01-01 – 1970-01-11 to 70% of those "
+                                  "starting 1970-01-21 – 1970-01-31")
