@@ -114,6 +114,17 @@ def test_the_onboarding_loop_tops_stuck_and_it_grows_on_mobile(demo_stuck):
     assert context["next"][0]["event"] == "Connection Succeeded"
 
 
+def test_per_session_the_loop_still_tops_not_the_dashboard_habit(demo_log):
+    from journey_explorer.analysis import stuck
+    from journey_explorer.analysis.common import CommonFilter, apply_filter
+    sessions = apply_filter(demo_log, CommonFilter(by="session"))
+    table = stuck.run(sessions, stuck.Spec(goal=DEFAULT_GOAL, unit="sessions")).table.set_index("event")
+    assert table.index[0] == "Connect Data Source"
+    # paying users' later visits loop on View Dashboard (a habit), so it is not stuck per session either
+    assert table.loc["View Dashboard", "score"] == 0
+    assert table.loc["View Dashboard", "loop_rate_successful_users"] > table.loc["View Dashboard", "loop_rate_failing"]
+
+
 def test_docs_pages_have_raw_exits_but_are_not_stuck(demo_stuck):
     table = demo_stuck.table.set_index("event")
     raw = table["ended_without_goal"].sort_values(ascending=False)

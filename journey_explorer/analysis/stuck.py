@@ -10,6 +10,10 @@ type (the goal itself left out), three parts, each a one-sided test:
   exit counts only when it beats both references (the larger p-value of the two tests).
 - **loop**: the share of failing paths that repeat the event (A A) or bounce back to it (A B A),
   against successful paths (Fisher's exact test).
+
+Per session, a paying user's later visits count as failing sessions; their habits there are not being
+stuck, so successful *users* (all their sessions together: did any leave from / loop on the event)
+are a second reference for exits and loops, as in the per-user view (each part must beat both).
 - **dwell**: how long a path waits after the event before its next step in the same session (per
   path, the median wait), failing against successful (Mann-Whitney U). Its size is
   P(a failing path waits longer than a successful one) - 1/2.
@@ -221,7 +225,7 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     path_users = log.user[starts]
     paths = len(starts)
     failing_user = ~successful_user
-    counts = _counts(log, size, successful_user, ends)
+    counts = _counts(log, size, successful_user, ends, successful_owners(log, successful_user))
     expected, expected_per_path = expected_exits(log, failing_user, size)
     dwell = path_dwell(log)
     table = _table(log, spec, goal, counts, expected, expected_per_path, dwell, successful_user)
@@ -241,18 +245,44 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
                   baseline_exit_rate=baseline, table=table, unstuck=unstuck)
 
 
-def _counts(log: EventLog, size: int, successful_user: np.ndarray, ends: np.ndarray) -> dict[str, np.ndarray]:
-    """Paths per event type and group: reaching it, ending on it, looping on it."""
+def successful_owners(log: EventLog, successful_user: np.ndarray) -> np.ndarray | None:
+    """In a per-session log (keys "user#n", see ``common.sessions_as_paths``): per session, the code of
+    its user when that user reaches the goal in any session, else -1. None in a per-user log.
+
+    Per session, a paying user's later visits are "failing sessions"; their habits there are not being
+    stuck. Per user those events sit in successful paths, so the per-session view also compares with
+    successful *users* (all their sessions together), as the per-user view does."""
+    keys = log.user_keys
+    if not len(keys) or not np.array_equal(log.session, log.user) or \
+            not all(isinstance(k, str) and "#" in k for k in keys):
+        return None
+    owners = pd.Series(keys).str.rsplit("#", n=1).str[0].to_numpy()
+    _, owner = np.unique(owners, return_inverse=True)
+    succeeds = np.zeros(owner.max() + 1, dtype=bool)
+    succeeds[owner[successful_user]] = True
+    return np.where(succeeds[owner], owner, -1)
+
+
+def _counts(log: EventLog, size: int, successful_user: np.ndarray, ends: np.ndarray,
+            owners: np.ndarray | None) -> dict[str, np.ndarray]:
+    """Paths per event type and group: reaching it, leaving from it, ending on it, looping on it.
+    Groups: successful, failing, and (per session) successful users counted over all their sessions."""
     out = {}
     loop_codes, loop_users = loop_paths(log, size)
     last_event, last_user = log.event[ends - 1], log.user[ends - 1]
     left = visit_ends(log)
-    for group, name in ((True, "successful"), (False, "failing")):
-        mine = successful_user[log.user] == group
+    for name, member in (("successful", successful_user), ("failing", ~successful_user)):
+        mine = member[log.user]
         out[f"reach_{name}"] = distinct_count(log.event[mine], log.user[mine], size)
         out[f"left_{name}"] = distinct_count(log.event[mine & left], log.user[mine & left], size)
-        out[f"end_{name}"] = np.bincount(last_event[successful_user[last_user] == group], minlength=size)
-        out[f"loop_{name}"] = np.bincount(loop_codes[successful_user[loop_users] == group], minlength=size)
+        out[f"end_{name}"] = np.bincount(last_event[member[last_user]], minlength=size)
+        out[f"loop_{name}"] = np.bincount(loop_codes[member[loop_users]], minlength=size)
+    if owners is not None:
+        owner, mine = owners[log.user], owners[log.user] >= 0
+        out["reach_other"] = distinct_count(log.event[mine], owner[mine], size)
+        out["left_other"] = distinct_count(log.event[mine & left], owner[mine & left], size)
+        looped = owners[loop_users] >= 0
+        out["loop_other"] = distinct_count(loop_codes[looped], owners[loop_users][looped], size)
     return out
 
 
@@ -297,7 +327,7 @@ def _material(table: pd.DataFrame, part: str) -> pd.Series:
             table["exit_rate_failing"] >= MIN_RATIO * table["exit_reference"])
     if part == "loop":
         return (table["loop_excess"] >= MIN_EXCESS) & (
-            table["loop_rate_failing"] >= MIN_RATIO * table["loop_rate_successful"])
+            table["loop_rate_failing"] >= MIN_RATIO * table["loop_reference"])
     return table["dwell_excess"] >= MIN_DWELL_EXCESS
 
 
@@ -316,6 +346,11 @@ def _event_row(name, c, code, f_reach, s_reach, expected, expected_probabilities
     reference = max(expected_rate, s_exit) if has_reference else np.nan
     f_loop_rate = f_loop / f_reach if f_reach else np.nan
     s_loop_rate = s_loop / s_reach if s_reach else np.nan
+    loop_reference, p_loop = s_loop_rate, fisher_greater(f_loop, f_reach, s_loop, s_reach)
+    other = _other_sessions(c, code, f_reach, f_end, f_loop, spec.min_reference)
+    if other and has_reference:     # per session: also worse than successful users (all their sessions)
+        reference, p_success = max(reference, other["exit"]), max(p_success, other["exit_p"])
+        loop_reference, p_loop = max(loop_reference, other["loop"]), max(p_loop, other["loop_p"])
     row = {"event": name, "users": f_reach + s_reach, "failing_users": f_reach, "successful_users": s_reach,
            "ended_without_goal": int(c["end_failing"][code]), "left_failing": f_end, "left_successful": s_end,
            "exit_rate": round(int(c["end_failing"][code]) / (f_reach + s_reach), 4),
@@ -326,10 +361,25 @@ def _event_row(name, c, code, f_reach, s_reach, expected, expected_probabilities
            "exit_p": max(p_base, p_success) if has_reference else np.nan,
            "loop_rate": _r((f_loop + s_loop) / (f_reach + s_reach)),
            "loop_rate_failing": _r(f_loop_rate), "loop_rate_successful": _r(s_loop_rate),
-           "loop_excess": _r(f_loop_rate - s_loop_rate) if has_reference else 0.0,
-           "loop_p": fisher_greater(f_loop, f_reach, s_loop, s_reach) if has_reference else np.nan}
+           "loop_reference": _r(loop_reference),
+           "loop_excess": _r(f_loop_rate - loop_reference) if has_reference else 0.0,
+           "loop_p": p_loop if has_reference else np.nan,
+           "exit_rate_successful_users": _r(other["exit"]) if other else np.nan,
+           "loop_rate_successful_users": _r(other["loop"]) if other else np.nan}
     row.update(_dwell_part(waits, successful_user, has_reference, spec.min_reference))
     return row
+
+
+def _other_sessions(c: dict, code: int, f_reach: int, f_end: int, f_loop: int, minimum: int) -> dict | None:
+    """Per session: the share of successful users (over all their sessions) who leave from / loop on
+    this event, with the
+    one-sided tests of the failing sessions against them; None per user or with too few sessions."""
+    if "reach_other" not in c or c["reach_other"][code] < minimum:
+        return None
+    o_reach, o_end, o_loop = (int(c[f"{k}_other"][code]) for k in ("reach", "left", "loop"))
+    return {"exit": o_end / o_reach, "loop": o_loop / o_reach,
+            "exit_p": fisher_greater(f_end, f_reach, o_end, o_reach),
+            "loop_p": fisher_greater(f_loop, f_reach, o_loop, o_reach)}
 
 
 def _dwell_part(waits: pd.DataFrame | None, successful_user: np.ndarray, has_reference: bool,
@@ -357,11 +407,16 @@ def _explain(row, spec: Spec) -> str:
     if row.exit_excess > 0:
         text = f"{_pct(row.exit_rate_failing)} of failing {unit} who reach it leave from there"
         text += f" vs {_pct(row.exit_rate_successful)} of successful"
+        if not pd.isna(row.exit_rate_successful_users):
+            text += f" and {_pct(row.exit_rate_successful_users)} of successful users"
         text += f" ({_pct(row.exit_rate_expected)} expected had they left at random steps)"
         parts.append(text)
     if row.loop_excess > 0:
-        parts.append(f"{_pct(row.loop_rate_failing)} of failing {unit} loop on it vs "
-                     f"{_pct(row.loop_rate_successful)} of successful")
+        text = (f"{_pct(row.loop_rate_failing)} of failing {unit} loop on it vs "
+                f"{_pct(row.loop_rate_successful)} of successful")
+        if not pd.isna(row.loop_rate_successful_users):
+            text += f" and {_pct(row.loop_rate_successful_users)} of successful users"
+        parts.append(text)
     if row.dwell_excess > 0:
         parts.append(f"failing {unit} wait a median {_duration(row.dwell_median_seconds_failing)} before their "
                      f"next step vs {_duration(row.dwell_median_seconds_successful)} for successful")

@@ -136,3 +136,25 @@ def test_since_when_compares_the_first_and_last_third_by_path_start():
     assert when["p_value"] == pytest.approx(stats.fisher_exact([[6, 24], [21, 9]])[1])
     assert found["when_text"] == ("up from 20% of users starting 1970-01-01 – 1970-01-11 to 70% of those "
                                   "starting 1970-01-21 – 1970-01-31")
+
+
+def test_per_session_reference_is_successful_users_over_all_their_sessions():
+    # a buys in session 2 after looping on view in session 1; b loops on view in its only session
+    hour = 3_600_000
+    rows = [("a", "view", 0), ("a", "view", 1000), ("a", "view", 5 * hour), ("a", "pay", 5 * hour + 1000),
+            ("b", "view", 0), ("b", "view", 1000)]
+    log = apply_filter(EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"])),
+                       CommonFilter(by="session"))
+    successful = np.array([False, True, False])          # sessions a#1, a#2, b#1
+    assert stuck.successful_owners(log, successful).tolist() == [0, 0, -1]
+    result = stuck.run(log, stuck.Spec(goal="pay", min_paths=1, min_reference=1, unit="sessions"))
+    view = result.table.set_index("event").loc["view"]
+    # failing sessions a#1 and b#1 both loop; the successful session a#2 does not; user a did (in a#1)
+    assert (view["loop_rate_failing"], view["loop_rate_successful"], view["loop_rate_successful_users"]) == \
+        (1.0, 0.0, 1.0)
+    assert view["loop_excess"] == 0.0
+    per_user = stuck.run(EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"])),
+                         stuck.Spec(goal="pay", min_paths=1, min_reference=1))
+    assert stuck.successful_owners(EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"])),
+                                   np.array([True, False])) is None
+    assert np.isnan(per_user.table.set_index("event").loc["view", "loop_rate_successful_users"])
