@@ -4,19 +4,25 @@ A page everyone leaves or loops on is not a stuck point; a stuck point is where 
 (those that never reach the goal) behave worse than successful paths at the same event. Per event
 type (the goal itself left out), three parts, each a one-sided test:
 
-- **exit**: the share of failing paths that reach the event and end there, against (a) the share of
-  successful paths that end there and (b) the share expected if each failing path had left at a
-  random one of its steps (the base rate: a path that is mostly ``product_view`` ends on one). The
-  exit counts only when it beats both references (the larger p-value of the two tests).
+- **exit**: the share of failing paths that reach the event and leave from it (a visit of theirs
+  ends there), against (a) the same share of successful paths and (b) the share expected if every
+  visit had ended at a random one of its steps (the base rate: a visit made mostly of
+  ``product_view`` ends on one). It counts only when it beats both (the larger p-value of the two
+  one-sided tests: Fisher's exact test, and a normal approximation to the Poisson-binomial).
 - **loop**: the share of failing paths that repeat the event (A A) or bounce back to it (A B A),
   against successful paths (Fisher's exact test).
+- **dwell**: how long a path waits after the event before its next step in the same session (per
+  path, the median wait), failing against successful (Mann-Whitney U). Its size is
+  P(a failing path waits longer than a successful one) - 1/2.
 
 Per session, a paying user's later visits count as failing sessions; their habits there are not being
 stuck, so successful *users* (all their sessions together: did any leave from / loop on the event)
 are a second reference for exits and loops, as in the per-user view (each part must beat both).
-- **dwell**: how long a path waits after the event before its next step in the same session (per
-  path, the median wait), failing against successful (Mann-Whitney U). Its size is
-  P(a failing path waits longer than a successful one) - 1/2.
+
+For the top stuck points, ``unstuck`` says what successful users did right after their last visit
+before the goal and the route they took from there to the goal, against failing users, and where
+(the property value, first touch) and since when (first against last third of the time range) it is
+worse.
 
 Each part's size is "how many share points worse", kept only if its Benjamini-Hochberg q-value
 (over all events and parts) is below ``Spec.alpha``, it is material (``MIN_EXCESS`` points and
