@@ -411,17 +411,17 @@ def _explain(row, spec: Spec) -> str:
     unit = spec.unit
     parts = []
     if row.exit_excess > 0:
-        text = f"{_pct(row.exit_rate_failing)} of failing {unit} who reach it leave from there"
+        text = f"{_pct(row.exit_rate_failing)} of failing {unit} {_who(unit)} reach it leave from there"
         text += f" vs {_pct(row.exit_rate_successful)} of successful"
         if not pd.isna(row.exit_rate_successful_users):
-            text += f" and {_pct(row.exit_rate_successful_users)} of successful users"
+            text += f" and {_pct(row.exit_rate_successful_users)} of users who succeed (in any session)"
         text += f" ({_pct(row.exit_rate_expected)} expected had they left at random steps)"
         parts.append(text)
     if row.loop_excess > 0:
         text = (f"{_pct(row.loop_rate_failing)} of failing {unit} loop on it vs "
                 f"{_pct(row.loop_rate_successful)} of successful")
         if not pd.isna(row.loop_rate_successful_users):
-            text += f" and {_pct(row.loop_rate_successful_users)} of successful users"
+            text += f" and {_pct(row.loop_rate_successful_users)} of users who succeed (in any session)"
         parts.append(text)
     if row.dwell_excess > 0:
         parts.append(f"failing {unit} wait a median {_duration(row.dwell_median_seconds_failing)} before their "
@@ -433,6 +433,10 @@ def _explain(row, spec: Spec) -> str:
             return f"too few successful {unit} reach it ({row.successful_users}) to compare with"
         return f"failing {unit} do no worse here than successful ones"
     return "; ".join(parts)
+
+
+def _who(unit: str) -> str:
+    return "that" if unit == "sessions" else "who"
 
 
 def _pct(share: float) -> str:
@@ -546,7 +550,8 @@ def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: 
     verb = "loop on it" if part == "loop" else "leave from it"
     out = {"part": part, "where": where, "when": when}
     out["where_text"] = (f"worst for {where['property']} = {where['value']}: {_pct(where['rate'])} of "
-                         f"{spec.unit} who reach it there {verb} vs {_pct(where['rate_others'])} of the others"
+                         f"{spec.unit} {_who(spec.unit)} reach it there {verb} vs {_pct(where['rate_others'])} of "
+                         f"the others"
                          ) if where else ""
     out["when_text"] = (f"{'up' if when['rate_late'] > when['rate_early'] else 'down'} from "
                         f"{_pct(when['rate_early'])} of {spec.unit} starting {when['early']} to "
