@@ -259,11 +259,15 @@ def successful_owners(log: EventLog, successful_user: np.ndarray) -> np.ndarray 
     stuck. Per user those events sit in successful paths, so the per-session view also compares with
     successful *users* (all their sessions together), as the per-user view does."""
     keys = log.user_keys
-    if not len(keys) or not np.array_equal(log.session, log.user) or \
-            not all(isinstance(k, str) and "#" in k for k in keys):
+    if not len(keys) or not np.array_equal(log.session, log.user):
         return None
-    owners = pd.Series(keys).str.rsplit("#", n=1).str[0].to_numpy()
-    _, owner = np.unique(owners, return_inverse=True)
+    try:        # a user's sessions are consecutive and numbered from 1: "#1" starts the next user
+        first = np.fromiter((k.rsplit("#", 1)[1] == "1" for k in keys), dtype=bool, count=len(keys))
+    except (AttributeError, IndexError):
+        return None                 # not keys of sessions_as_paths: a per-user log
+    if not first[0]:
+        return None
+    owner = np.cumsum(first) - 1
     succeeds = np.zeros(owner.max() + 1, dtype=bool)
     succeeds[owner[successful_user]] = True
     return np.where(succeeds[owner], owner, -1)
