@@ -227,4 +227,6 @@ def add_arguments(parser) -> None:
 
 def spec_from_args(args, log: EventLog) -> Spec:
     from journey_explorer.analysis.goals import default_goal
+    if getattr(args, "by", "user") == "session":
+        raise JourneyError("drivers look at what users do in their first days: run them per user (--by user)")
     return Spec(goal=args.goal or default_goal(log), min_users=args.min_users)

@@ -160,3 +160,13 @@ def test_north_star_headline_skips_an_empty_tail():
     result = northstar.run(frame_log(rows), northstar.Spec(event="use"))
     assert result.table["complete"].tolist() == [True, True, True, True, False]
     assert result.headline["period"] == "2024-01-08" and result.headline["metric"] == 1
+
+
+def test_drivers_command_refuses_per_session_paths():
+    from argparse import Namespace
+
+    from journey_explorer.domain import JourneyError
+    log = frame_log(driver_rows(), goal="buy")
+    assert drivers.spec_from_args(Namespace(goal=None, min_users=30, by="user"), log).goal == "buy"
+    with pytest.raises(JourneyError, match="per user"):
+        drivers.spec_from_args(Namespace(goal=None, min_users=30, by="session"), log)
