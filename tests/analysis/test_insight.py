@@ -170,3 +170,20 @@ def test_drivers_command_refuses_per_session_paths():
     assert drivers.spec_from_args(Namespace(goal=None, min_users=30, by="user"), log).goal == "buy"
     with pytest.raises(JourneyError, match="per user"):
         drivers.spec_from_args(Namespace(goal=None, min_users=30, by="session"), log)
+
+
+def test_cli_drivers_stuck_and_northstar_defaults(demo_project_path, capsys):
+    import json
+
+    from journey_explorer.cli import main
+    assert main(["drivers", str(demo_project_path), "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["goal"] == "Subscription Paid" and found["drivers"][0]["event"] == "Dashboard Shared"
+    assert found["who"][0]["value"] == "Partner Referral"
+    assert main(["stuck", str(demo_project_path), "--by", "session", "--json"]) == 0
+    stuck_points = json.loads(capsys.readouterr().out)
+    assert stuck_points["events"][0]["event"] == "Connect Data Source"
+    assert "failing sessions that reach it" in stuck_points["events"][0]["explanation"]
+    assert main(["northstar", str(demo_project_path), "--json"]) == 0        # no --event: the value event
+    star = json.loads(capsys.readouterr().out)
+    assert star["event"] == "View Dashboard" and star["headline"]["complete"]
