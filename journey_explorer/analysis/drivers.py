@@ -36,6 +36,7 @@ from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.pathprops import path_properties, without_outcomes
 from journey_explorer.domain import JourneyError
 
+NEEDS_USER_PROPERTIES = True     # "who" / "where": property values per path
 DAY_MS = 86_400_000
 NEVER = np.iinfo(np.int64).max
 

@@ -52,6 +52,7 @@ RANK_EXPLANATION = ("Ranked by how much worse failing paths do at an event than 
                     "significant (one-sided tests, Benjamini-Hochberg q < 0.05), big enough to matter and "
                     "reached by enough paths; the difference is weighted by the square root of the failing "
                     "paths, so size of the difference leads and volume is damped.")
+NEEDS_USER_PROPERTIES = True     # "who" / "where": property values per path
 MIN_EXCESS = 0.05        # share points a part must exceed its reference by...
 MIN_RATIO = 1.25         # ...and the ratio to it
 MIN_DWELL_EXCESS = 0.1   # failing paths wait longer than successful in >= 60 % of pairs
