@@ -157,6 +157,9 @@ def _got_past(unstuck: dict) -> str:
     if unstuck["routes"]:
         route = unstuck["routes"][0]
         text += f" Their most common way on: {route['route']} ({pct(route['share'])})."
+    if unstuck.get("failing_routes"):
+        route = unstuck["failing_routes"][0]
+        text += f" Failing users most often: {route['route']} ({pct(route['share'])})."
     return text
 
 

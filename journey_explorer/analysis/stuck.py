@@ -465,7 +465,8 @@ def _duration(seconds: float) -> str:
 
 def unstuck_for(log: EventLog, name: str, goal: int, successful_user: np.ndarray, top: int = 5) -> dict:
     """What successful users did right after their last visit to ``name`` before the goal, and the route
-    they took from there to the goal, against what failing users did after their last visit."""
+    they took from there to the goal, against what failing users did after their last visit and the
+    way they went from there until they left."""
     code = log.event_code(name)
     starts, ends = path_bounds(log)
     first_goal = np.full(log.n_users, len(log), dtype=np.int64)
@@ -478,7 +479,7 @@ def unstuck_for(log: EventLog, name: str, goal: int, successful_user: np.ndarray
     path_end = np.zeros(log.n_users, dtype=np.int64)
     path_end[log.user[starts]] = ends
     nexts = {True: [], False: []}
-    routes = []
+    routes = {True: [], False: []}
     for position in last:
         user = log.user[position]
         ok = bool(successful_user[user])
@@ -487,28 +488,38 @@ def unstuck_for(log: EventLog, name: str, goal: int, successful_user: np.ndarray
             following += 1
         nexts[ok].append(log.event_names[log.event[following]] if following < path_end[user] else LEFT)
         if ok:
-            routes.append(_route(log, position, int(first_goal[user])))
+            routes[ok].append(_route(log, position, int(first_goal[user])))
+        else:       # where failing users went from there, until they left
+            routes[ok].append(_route(log, position, int(path_end[user]) - 1) + f" → {LEFT}")
     n_ok, n_fail = len(nexts[True]), len(nexts[False])
     s_next = pd.Series(nexts[True], dtype=object).value_counts() / max(n_ok, 1)
     f_next = pd.Series(nexts[False], dtype=object).value_counts() / max(n_fail, 1)
     events = s_next.sub(f_next, fill_value=0).sort_values(ascending=False).index[:top]
-    route_counts = pd.Series(routes, dtype=object).value_counts()
     return {"event": name, "successful_users": n_ok, "failing_users": n_fail,
             "next": [{"event": e,
                       "successful_share": round(float(s_next.get(e, 0.0)), 4),
                       "failing_share": round(float(f_next.get(e, 0.0)), 4)} for e in events],
             "failing_left": round(float(f_next.get(LEFT, 0.0)), 4),
-            "routes": [{"route": route, "users": int(n), "share": round(n / max(n_ok, 1), 4)}
-                       for route, n in route_counts.head(3).items()]}
+            "routes": _top_routes(routes[True], n_ok), "failing_routes": _top_routes(routes[False], n_fail)}
 
 
-def _route(log: EventLog, position: int, goal_position: int, longest: int = 6) -> str:
-    """The steps from ``position`` to the goal, consecutive repeats merged, long middles shortened."""
-    names = []
-    for code in log.event[position:goal_position + 1]:
-        name = log.event_names[code]
-        if not names or names[-1] != name:
-            names.append(name)
+def _top_routes(routes: list[str], paths: int, top: int = 3) -> list[dict]:
+    counts = pd.Series(routes, dtype=object).value_counts().head(top)
+    return [{"route": route, "users": int(n), "share": round(n / max(paths, 1), 4)} for route, n in counts.items()]
+
+
+def _route(log: EventLog, position: int, last_position: int, longest: int = 6) -> str:
+    """The steps from ``position`` to ``last_position`` (inclusive), consecutive repeats merged, a long
+    middle shortened to "…".
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": ["a"] * 4, "event": ["x", "x", "y", "z"], "time": range(4)}))
+    >>> _route(log, 0, 3)
+    'x → y → z'
+    """
+    codes = log.event[position:last_position + 1]
+    codes = codes[np.append(True, codes[1:] != codes[:-1])]
+    names = [log.event_names[c] for c in codes]
     if len(names) > longest:
         names = names[:2] + ["…"] + names[-(longest - 3):]
     return " → ".join(names)

@@ -70,6 +70,7 @@ def test_unstuck_names_the_next_step_and_route(log):
     nexts = {n["event"]: (n["successful_share"], n["failing_share"]) for n in result["next"]}
     assert nexts["pay"] == (1.0, 0.0) and nexts[stuck.LEFT] == (0.0, 1.0)
     assert result["routes"] == [{"route": "connect → pay", "users": 2, "share": 1.0}]
+    assert result["failing_routes"] == [{"route": "connect → (left)", "users": 2, "share": 1.0}]
 
 
 def test_needs_a_goal(log):
