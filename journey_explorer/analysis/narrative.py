@@ -186,6 +186,9 @@ def differences(log: EventLog, goal: str) -> Finding:
         top = more.iloc[0]
         headline = f"{pct(top['share_a'])} of {name_a} users did {top['event']} before {goal}, {pct(top['share_b'])} " \
                    f"of {name_b}"
+    elif len(less):
+        top = less.iloc[0]
+        headline = f"{pct(top['share_b'])} of {name_b} users did {top['event']}, {pct(top['share_a'])} of {name_a}"
     else:
         headline = "No behaviour sets the groups apart"
     return Finding("compare", headline, spec, " ".join(p for p in parts if p))

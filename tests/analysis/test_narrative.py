@@ -132,3 +132,15 @@ def test_short_histories_say_so_instead_of_inventing_trends(log):
     north = narrative.north_star(EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"])), "use")
     assert "too few to tell a trend" in north.observation and "first four" not in north.observation
     assert north.title == "1 user did use in the last full week"
+
+
+def test_differences_name_what_failing_users_do_more_and_leave_the_route_out():
+    # 25 buyers: open, cart, buy; 25 others: open, error (20 of them), leave
+    rows = []
+    for i in range(25):
+        rows += [(f"b{i}", "open", 0), (f"b{i}", "cart", 1000), (f"b{i}", "buy", 2000)]
+        rows += [(f"f{i}", "open", 0)] + ([(f"f{i}", "error", 1000)] if i < 20 else [])
+    finding = narrative.differences(EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"])), "buy")
+    assert finding.title == "80% of failing users did error, 0% of successful"
+    assert "Left out as the route to buy: cart." in finding.observation
+    assert "Successful users did more" not in finding.observation        # cart is the route, not a difference
