@@ -16,10 +16,13 @@ the differences that pass (q < 0.05 and at least ``MIN_SUPPORT`` users) first, b
 With goal groups, the *route to the goal* is reported apart (``route``) and left out of the event
 ranking: steps that at least ``ROUTE_SHARE`` of successful paths take in the stretch just before the
 goal (the step right before it, and the goal's own visit up to ``ROUTE_WINDOW`` steps back), given
-at least ``MIN_ROUTE_USERS``
-successful paths, and more often than failing paths take it at all. "Successful users do
-payment_details" is the route, not a difference. Also a step matrix (share of group A's paths with event e at step k minus B's)
-and the 2- and 3-event sequences that distinguish the groups most.
+at least ``MIN_ROUTE_USERS`` successful paths, and more often than failing paths take it at all.
+"Successful users do payment_details" is the route, not a difference. Likewise an event failing
+paths do "more" only because successful paths are cut at the goal (every ticket ends "Closed") does
+not pass: failing users must also do it more than successful users do at any time.
+
+Also a step matrix (share of group A's paths with event e at step k minus B's) and the 2- and
+3-event sequences that distinguish the groups most.
 """
 from __future__ import annotations
 
@@ -219,9 +222,24 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
         route = route_to_goal(log, log.event_code(spec.goal))
         # Route steps are not hypotheses: the false discovery rate is controlled over behaviours only.
         events = _rank(events[~events["event"].isin(route["event"])])
+        events = _not_after_the_goal(events, log, a, a_size)
     return Result(spec=spec, labels=labels, group_sizes=(a_size, b_size), events=events, transitions=transitions,
                   step_matrix=_step_matrix(compared, a, b, a_size, b_size),
                   sequences=_sequences(compared, a, b, a_size, b_size, spec.top_sequences), note=note, route=route)
+
+
+def _not_after_the_goal(events: pd.DataFrame, log: EventLog, a: np.ndarray, a_size: int) -> pd.DataFrame:
+    """Failing paths are compared whole, successful ones only before the goal; an event that ends every
+    path (a ticket's "Closed") would read "failing users do it more". ``share_a_any_time`` is the share
+    of successful users who do it at all; a "failing users do it more" row passes only when failing users
+    also do it more than that."""
+    size = len(log.event_names)
+    any_time = _has_counts(log.event, log.user, size, a) / max(a_size, 1)
+    codes = [log.event_names.index(name) for name in events["event"]]
+    events = events.assign(share_a_any_time=np.round(any_time[codes], 4) if codes else [])
+    artefact = (events["difference"] < 0) & (events["share_b"] <= events["share_a_any_time"])
+    events["passes"] = events["passes"] & ~artefact
+    return events.sort_values(["passes"], ascending=False, kind="stable").reset_index(drop=True)
 
 
 def _is_goal_groups(spec: Spec) -> bool:
