@@ -46,6 +46,7 @@ ROUTE_SHARE = 0.8        # share of successful paths that pass a step just befor
 ROUTE_WINDOW = 10        # steps back from the goal (within the goal's visit) that count as "just before"
 MIN_ROUTE_USERS = 20     # successful paths needed before anything is called a route
 MIN_SUPPORT = 20         # users (both groups) an event needs before its difference is reported
+MIN_AFTER_GOAL_EXCESS = 0.05   # failing users must beat successful users' any-time share by this much
 
 
 @dataclass(frozen=True)
@@ -222,22 +223,27 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
         route = route_to_goal(log, log.event_code(spec.goal))
         # Route steps are not hypotheses: the false discovery rate is controlled over behaviours only.
         events = _rank(events[~events["event"].isin(route["event"])])
-        events = _not_after_the_goal(events, log, a, a_size)
+        events = _not_after_the_goal(events, log, a, a_size, b_size)
     return Result(spec=spec, labels=labels, group_sizes=(a_size, b_size), events=events, transitions=transitions,
                   step_matrix=_step_matrix(compared, a, b, a_size, b_size),
                   sequences=_sequences(compared, a, b, a_size, b_size, spec.top_sequences), note=note, route=route)
 
 
-def _not_after_the_goal(events: pd.DataFrame, log: EventLog, a: np.ndarray, a_size: int) -> pd.DataFrame:
+def _not_after_the_goal(events: pd.DataFrame, log: EventLog, a: np.ndarray, a_size: int,
+                        b_size: int) -> pd.DataFrame:
     """Failing paths are compared whole, successful ones only before the goal; an event that ends every
     path (a ticket's "Closed") would read "failing users do it more". ``share_a_any_time`` is the share
     of successful users who do it at all; a "failing users do it more" row passes only when failing users
-    also do it more than that."""
+    also do it more than that (by ``MIN_AFTER_GOAL_EXCESS`` and a one-sided Fisher test)."""
     size = len(log.event_names)
     any_time = _has_counts(log.event, log.user, size, a) / max(a_size, 1)
     codes = [log.event_names.index(name) for name in events["event"]]
     events = events.assign(share_a_any_time=np.round(any_time[codes], 4) if codes else [])
-    artefact = (events["difference"] < 0) & (events["share_b"] <= events["share_a_any_time"])
+    a_any = np.round(any_time[codes] * a_size).astype(int) if codes else np.zeros(0, dtype=int)
+    beyond = [(b - a_share >= MIN_AFTER_GOAL_EXCESS) and
+              stats.fisher_exact([[ub, b_size - ub], [ua, a_size - ua]], alternative="greater")[1] < 0.05
+              for b, a_share, ub, ua in zip(events["share_b"], events["share_a_any_time"], events["users_b"], a_any)]
+    artefact = (events["difference"] < 0) & ~np.array(beyond, dtype=bool)
     events["passes"] = events["passes"] & ~artefact
     return events.sort_values(["passes"], ascending=False, kind="stable").reset_index(drop=True)
 
