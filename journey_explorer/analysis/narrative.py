@@ -2,6 +2,12 @@
 
 Each ``Finding`` names the view that shows it, the analysis Spec it was computed with (so the chart
 on the slide shows exactly these numbers), a headline and the observations. Qt-free.
+
+The questions are the ``FINDINGS`` list at the end (add one with one line); at most ``MAX_FINDINGS``.
+Every sentence passes the analysis' own thresholds (significance with FDR, minimum users) and is true
+on small data: no path named for fewer than ``MIN_FINDING_USERS`` users, no stuck point or difference
+from a handful, no route step sold as a difference, no trend from a few weeks, no headline from a
+partial or empty week. Each observation fits the 900-character box beside its chart.
 """
 from __future__ import annotations
 
