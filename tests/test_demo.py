@@ -163,3 +163,4 @@ def test_the_report_names_the_stories(demo_log):
     assert "channel = Partner Referral" in " ".join(findings.values())
     assert "Checkout Started" not in text                    # no tautology in a headline
     assert len(findings) <= 10
+    assert all(len(words) <= 900 for words in findings.values())      # fits the box beside the chart
