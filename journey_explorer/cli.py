@@ -133,7 +133,7 @@ def _add_report(commands) -> None:
                     "temporary project first.")
     cmd.add_argument("source", metavar="PROJECT|FILE")
     _add_column_arguments(cmd.add_argument_group("reading a FILE"))
-    cmd.add_argument("--goal", help="the goal event (default: the project's, else the most common last event)")
+    cmd.add_argument("--goal", help="the goal event (default: the project's, else a guess from the paths' structure)")
     cmd.add_argument("--out", help="deck.pptx or handout.pdf (default: NAME-report.pptx here)")
     cmd.add_argument("--json", action="store_true", help="print the slides' titles and findings as JSON")
 
@@ -298,7 +298,7 @@ def run_report(args) -> int:
         print(json.dumps({"out": str(report.path), "goal": report.goal, "goal_guessed": report.goal_guessed,
                           "slides": report.slides}, ensure_ascii=False))
         return 0
-    guessed = " (guessed: the most common last event; choose with --goal)" if report.goal_guessed else ""
+    guessed = " (guessed from the paths' structure; choose with --goal)" if report.goal_guessed else ""
     print(f"Wrote {len(report.slides) + 1} slides to {report.path}; goal: {report.goal}{guessed}")
     for slide in report.slides:
         print(f"  - {slide['title']}")

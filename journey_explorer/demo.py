@@ -13,6 +13,11 @@ sign up between January and June 2026 and produce ~200k events. Stories planted 
    "Invite Teammates" (after).
 6. A payment outage: for three weeks from 2026-04-13 most checkouts end in "Payment Failed"
    (GATEWAY_TIMEOUT), many open a support ticket, and checkout -> paid conversion collapses.
+7. A loop that grows on one platform: from 2026-03-15 a mobile connector bug sends more and more
+   mobile users into the connection loop (month by month), while desktop and tablet stay as they were.
+8. Browsing pages that are not the problem: "Docs Page View", browsed (often several in a row) at the
+   end of many usage visits by paying and non-paying users alike, so many paths end there.
+9. An early behaviour that predicts success: sharing a dashboard ("Dashboard Shared") on the first day.
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ START = pd.Timestamp("2026-01-05", tz="UTC")
 END = pd.Timestamp("2026-07-05", tz="UTC")
 TRACKING_PLAN_CHANGE = pd.Timestamp("2026-03-01", tz="UTC")
 PAYMENT_OUTAGE = (pd.Timestamp("2026-04-13", tz="UTC"), pd.Timestamp("2026-05-04", tz="UTC"))   # [start, end)
+MOBILE_BUG_START = pd.Timestamp("2026-03-15", tz="UTC")
 
 CHANNELS = {"Paid Search": 0.33, "Organic": 0.25, "Social Ads": 0.20, "Partner Referral": 0.10, "Webinar": 0.12}
 CHANNEL_LIFT = {"Paid Search": 1.0, "Organic": 1.1, "Social Ads": 0.7, "Partner Referral": 3.0, "Webinar": 1.3}
@@ -89,7 +95,7 @@ def _onboarding(j: _Journey, invite_name: str) -> tuple[bool, bool]:
     if rng.random() < 0.08:
         return False, False
     j.add("Connect Data Source", 4.0)
-    looped = rng.random() < 0.38
+    looped = rng.random() < _connection_loop_chance(j)
     if looped:
         for _ in range(int(rng.integers(2, 6))):
             j.add("Connection Failed", 1.0, error_code=str(rng.choice(["AUTH_401", "TIMEOUT", "SSL"])))
@@ -105,6 +111,22 @@ def _onboarding(j: _Journey, invite_name: str) -> tuple[bool, bool]:
         j.add(invite_name, 2.0)
     j.add("Build First Dashboard", 6.0)
     return rng.random() < 0.85, looped
+
+
+def _connection_loop_chance(j: _Journey) -> float:
+    """Story 6: the chance of the connection loop; on mobile it grows month by month after the bug."""
+    base = 0.38
+    since_bug = j.clock - MOBILE_BUG_START.value // 1_000_000
+    if j.device != "mobile" or since_bug < 0:
+        return base
+    return min(0.85, base + 0.15 * (1 + since_bug / (30 * DAY)))
+
+
+def _browse_docs(j: _Journey) -> None:
+    """Story 7: docs browsing at the end of a usage visit (everyone does it; many visits end there)."""
+    if j.rng.random() < 0.45:
+        for _ in range(int(j.rng.integers(1, 4))):
+            j.add("Docs Page View", 1.5, page="/docs")
 
 
 def _conversion_probability(channel: str, size: str, reached_aha: bool, looped: bool) -> float:
@@ -169,6 +191,7 @@ def _usage(j: _Journey, paid: bool, start_ms: int, plan: str) -> int:
                 j.add("Export Report", 2.0)
             if rng.random() < 0.05:
                 j.add("Help Article Viewed", 2.0, page="/help")
+            _browse_docs(j)
             if paid and week % 4 == 0:
                 j.add("Subscription Renewed", 0.5)
                 months_paid += 1

@@ -13,9 +13,19 @@ Groups:
 
 For every event and every transition (A -> B directly): users having it in each group, shares, the
 difference, the odds ratio (Haldane-Anscombe +0.5 when a cell is 0), a p-value (Fisher's exact test
-when an expected count is below 5, else chi-square) and the Benjamini-Hochberg q-value; sorted by
-absolute difference. Also a step matrix (share of group A's paths with event e at step k minus B's)
-and the 2- and 3-event sequences that distinguish the groups most.
+when an expected count is below 5, else chi-square) and the Benjamini-Hochberg q-value; sorted with
+the differences that pass (q < 0.05 and at least ``MIN_SUPPORT`` users) first, by absolute difference.
+
+With goal groups, the *route to the goal* is reported apart (``route``) and left out of the event
+ranking: steps that at least ``ROUTE_SHARE`` of successful paths take in the stretch just before the
+goal (the step right before it, and the goal's own visit up to ``ROUTE_WINDOW`` steps back), given
+at least ``MIN_ROUTE_USERS`` successful paths, and more often than failing paths take it at all.
+"Successful users do payment_details" is the route, not a difference. Likewise an event failing
+paths do "more" only because successful paths are cut at the goal (every ticket ends "Closed") does
+not pass: failing users must also do it more than successful users do at any time.
+
+Also a step matrix (share of group A's paths with event e at step k minus B's) and the 2- and
+3-event sequences that distinguish the groups most.
 
 Who: the same statistics for every property value (first touch per path), q-values across all
 values of all properties (``Result.who``); ``--breakdown PROPERTY`` adds each value's group sizes
@@ -31,6 +41,10 @@ from scipy import stats
 
 from journey_explorer.analysis.arrays import distinct_count, first_time_of, step_index, users_with_event
 from journey_explorer.analysis.common import add_breakdown_argument, subset, users_matching
+from journey_explorer.analysis.effects import MIN_SUPPORT, benjamini_hochberg  # noqa: F401  (compare's API)
+from journey_explorer.analysis.effects import effect_table as _effect_table
+from journey_explorer.analysis.effects import rank_effects as _rank  # noqa: F401
+from journey_explorer.analysis.effects import two_by_two_tests as _test  # noqa: F401
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.interval import parse_duration
 from journey_explorer.domain import JourneyError
@@ -39,6 +53,10 @@ NEEDS_USER_PROPERTIES = True     # breakdowns / segments / CSAT and revenue are 
 
 SEGMENT_DEFINES_GROUPS = True
 MATRIX_STEPS = 10
+ROUTE_SHARE = 0.8        # share of successful paths that pass a step just before the goal
+ROUTE_WINDOW = 10        # steps back from the goal (within the goal's visit) that count as "just before"
+MIN_ROUTE_USERS = 20     # successful paths needed before anything is called a route
+MIN_AFTER_GOAL_EXCESS = 0.05   # failing users must beat successful users' any-time share by this much
 
 
 @dataclass(frozen=True)
@@ -67,6 +85,7 @@ class Result:
     note: str
     who: pd.DataFrame | None = None          # property values: shares, difference, p and q values
     breakdown: pd.DataFrame | None = None    # group, paths, users_a, users_b, share_a, share_b, rate_a
+    route: pd.DataFrame | None = None      # goal groups: steps just before the goal (not ranked)
 
     def to_json_dict(self) -> dict:
         def records(frame):
@@ -77,6 +96,7 @@ class Result:
                 "property_value": "first touch", "events": records(self.events),
                 "transitions": records(self.transitions),
                 "step_matrix": records(self.step_matrix), "sequences": records(self.sequences),
+                "route": records(self.route) if self.route is not None else [],
                 "who": records(self.who) if self.who is not None else [],
                 "who_outcomes": self.who.attrs.get("outcomes", []) if self.who is not None else [],
                 "breakdown_property": self.spec.breakdown,
@@ -84,6 +104,8 @@ class Result:
 
     def to_frame(self) -> pd.DataFrame:
         parts = [self.events.assign(kind="event"), self.transitions.assign(kind="transition")]
+        if self.route is not None and len(self.route):
+            parts.insert(1, self.route.assign(kind="route"))
         if self.who is not None and len(self.who):       # property values: "property" and "value" columns
             parts.append(self.who.assign(kind="who"))
         return pd.concat(parts, ignore_index=True)
@@ -113,50 +135,45 @@ def _groups(log: EventLog, spec: Spec) -> tuple[EventLog, np.ndarray, np.ndarray
     return subset(log, before_goal), reached, ~reached, ("successful", "failing"), note
 
 
-def _test(a_has: np.ndarray, a_size: int, b_has: np.ndarray, b_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Odds ratios and p-values for 2x2 tables [has, has not] x [A, B]."""
-    odds, pvalues = np.empty(len(a_has)), np.empty(len(a_has))
-    for i, (x, y) in enumerate(zip(a_has, b_has)):
-        table = np.array([[x, a_size - x], [y, b_size - y]], dtype=float)
-        cells = table + 0.5 if (table == 0).any() else table
-        odds[i] = (cells[0, 0] * cells[1, 1]) / (cells[0, 1] * cells[1, 0])
-        expected = table.sum(1)[:, None] * table.sum(0)[None, :] / max(table.sum(), 1)
-        if (table.sum(0) == 0).any() or (table.sum(1) == 0).any():
-            pvalues[i] = 1.0
-        elif (expected < 5).any():
-            pvalues[i] = stats.fisher_exact(table)[1]
-        else:
-            pvalues[i] = stats.chi2_contingency(table, correction=True)[1]
-    return odds, np.clip(pvalues, 0, 1)
 
 
-def benjamini_hochberg(pvalues: np.ndarray) -> np.ndarray:
-    """q-values (monotone, capped at 1).
-
-    >>> benjamini_hochberg(np.array([0.01, 0.04, 0.03])).round(3).tolist()
-    [0.03, 0.04, 0.04]
-    """
-    if not len(pvalues):
-        return pvalues
-    order = np.argsort(pvalues)
-    ranked = pvalues[order] * len(pvalues) / np.arange(1, len(pvalues) + 1)
-    q = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty_like(q)
-    out[order] = np.minimum(q, 1.0)
-    return out
 
 
-def _effect_table(names: list[str], a_has, a_size, b_has, b_size, label: str) -> pd.DataFrame:
-    keep = (a_has + b_has) > 0
-    a_has, b_has = a_has[keep], b_has[keep]
-    odds, p = _test(a_has, a_size, b_has, b_size)
-    a_share, b_share = a_has / max(a_size, 1), b_has / max(b_size, 1)
-    frame = pd.DataFrame({label: np.array(names, dtype=object)[keep], "users_a": a_has, "users_b": b_has,
-                          "share_a": np.round(a_share, 4), "share_b": np.round(b_share, 4),
-                          "difference": np.round(a_share - b_share, 4), "odds_ratio": np.round(odds, 3),
-                          "p_value": p, "q_value": benjamini_hochberg(p)})
-    frame = frame.reindex(frame["difference"].abs().sort_values(ascending=False).index).reset_index(drop=True)
-    return frame
+def route_to_goal(log: EventLog, goal: int) -> pd.DataFrame:
+    """Steps at least ``ROUTE_SHARE`` of successful paths take just before their first goal (in the
+    goal's visit, at most ``ROUTE_WINDOW`` steps back): event, paths and share of successful paths.
+    Empty with fewer than ``MIN_ROUTE_USERS`` successful paths."""
+    hits = np.flatnonzero(log.event == goal)
+    first = hits[np.append(True, log.user[hits][1:] != log.user[hits][:-1])]
+    if len(first) < MIN_ROUTE_USERS:
+        return pd.DataFrame(columns=["event", "successful_paths", "share", "failing_share"])
+    back = np.arange(1, ROUTE_WINDOW + 1)
+    positions = first[:, None] - back[None, :]
+    valid = positions >= 0
+    positions = np.where(valid, positions, 0)
+    # The step right before the goal always counts (a return to hospital weeks after the release still
+    # comes "right after" it); further back, only steps in the goal's own visit.
+    same_visit = (log.session[positions] == log.session[first][:, None]) | (back == 1)[None, :]
+    valid &= (log.user[positions] == log.user[first][:, None]) & same_visit
+    # a gap in the stretch (another visit) ends it: keep only steps before the first break
+    valid = np.cumprod(valid, axis=1).astype(bool)
+    owners = np.repeat(np.arange(len(first)), ROUTE_WINDOW).reshape(len(first), ROUTE_WINDOW)
+    codes, owner = log.event[positions[valid]], owners[valid]
+    pairs = np.unique(codes.astype(np.int64) * len(first) + owner)
+    paths = np.bincount(pairs // len(first), minlength=len(log.event_names))
+    share = paths / len(first)
+    # A step failing paths take at least as often (a browsing page) is not a route they missed.
+    failing = ~users_with_event(log, goal)
+    failing_share = distinct_count(log.event[failing[log.user]], log.user[failing[log.user]],
+                                   len(log.event_names)) / max(int(failing[np.unique(log.user)].sum()), 1)
+    keep = np.flatnonzero((share >= ROUTE_SHARE) & (np.arange(len(share)) != goal) & (share > failing_share))
+    frame = pd.DataFrame({"event": [log.event_names[c] for c in keep], "successful_paths": paths[keep],
+                          "share": np.round(share[keep], 4), "failing_share": np.round(failing_share[keep], 4)})
+    return frame.sort_values("share", ascending=False, ignore_index=True)
+
+
+
+
 
 
 def _has_counts(keys: np.ndarray, users: np.ndarray, size: int, group: np.ndarray) -> np.ndarray:
@@ -181,9 +198,15 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     pair_names = [f"{names[i // size]} → {names[i % size]}" for i in range(size * size)]
     transitions = _effect_table(pair_names, _has_counts(pair, pair_users, size * size, a), a_size,
                                 _has_counts(pair, pair_users, size * size, b), b_size, "transition")
+    route = None
+    if _is_goal_groups(spec):
+        route = route_to_goal(log, log.event_code(spec.goal))
+        # Route steps are not hypotheses: the false discovery rate is controlled over behaviours only.
+        events = _rank(events[~events["event"].isin(route["event"])])
+        events = _not_after_the_goal(events, log, a, a_size, b_size)
     return Result(spec=spec, labels=labels, group_sizes=(a_size, b_size), events=events, transitions=transitions,
                   step_matrix=_step_matrix(compared, a, b, a_size, b_size),
-                  sequences=_sequences(compared, a, b, a_size, b_size, spec.top_sequences), note=note,
+                  sequences=_sequences(compared, a, b, a_size, b_size, spec.top_sequences), note=note, route=route,
                   # Two periods: the groups hold copies of the same paths, so "who" has nothing to tell apart.
                   who=None if periods else _who(log, spec, a, b),
                   breakdown=None if periods else _breakdown(log, spec, a, b))
@@ -217,6 +240,30 @@ def _breakdown(log: EventLog, spec: Spec, a: np.ndarray, b: np.ndarray) -> pd.Da
                          "share_a": np.round(in_a / max(in_a.sum(), 1), 4),
                          "share_b": np.round(in_b / max(in_b.sum(), 1), 4),
                          "rate_a": np.round(in_a / np.maximum(in_a + in_b, 1), 4)})
+
+
+def _not_after_the_goal(events: pd.DataFrame, log: EventLog, a: np.ndarray, a_size: int,
+                        b_size: int) -> pd.DataFrame:
+    """Failing paths are compared whole, successful ones only before the goal; an event that ends every
+    path (a ticket's "Closed") would read "failing users do it more". ``share_a_any_time`` is the share
+    of successful users who do it at all; a "failing users do it more" row passes only when failing users
+    also do it more than that (by ``MIN_AFTER_GOAL_EXCESS`` and a one-sided Fisher test)."""
+    size = len(log.event_names)
+    any_time = _has_counts(log.event, log.user, size, a) / max(a_size, 1)
+    codes = [log.event_names.index(name) for name in events["event"]]
+    events = events.assign(share_a_any_time=np.round(any_time[codes], 4) if codes else [])
+    a_any = np.round(any_time[codes] * a_size).astype(int) if codes else np.zeros(0, dtype=int)
+    beyond = [(b - a_share >= MIN_AFTER_GOAL_EXCESS) and
+              stats.fisher_exact([[ub, b_size - ub], [ua, a_size - ua]], alternative="greater")[1] < 0.05
+              for b, a_share, ub, ua in zip(events["share_b"], events["share_a_any_time"], events["users_b"], a_any)]
+    artefact = (events["difference"] < 0) & ~np.array(beyond, dtype=bool)
+    events["passes"] = events["passes"] & ~artefact
+    return events.sort_values(["passes"], ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _is_goal_groups(spec: Spec) -> bool:
+    return (bool(spec.goal) and not (spec.segment and spec.versus) and not spec.did
+            and not (spec.period_a or spec.period_b))
 
 
 def _step_matrix(log: EventLog, a, b, a_size, b_size) -> pd.DataFrame:

@@ -83,9 +83,35 @@ def _histogram(gaps: np.ndarray, bins: int) -> pd.DataFrame:
                          "cumulative_share": np.round(np.cumsum(counts) / len(gaps), 4)})
 
 
+def value_event(log: EventLog) -> str:
+    """The value event users repeat: the default critical event of the north star and of this analysis.
+
+    Among event types, the one the most users do in at least two different visits (sessions), leaving
+    out events that mostly open a visit (``login``, ``app_open``: a way in, not the value) and the
+    goal-like one-offs (done once by most who do it). Ties go to the event repeated by more users.
+    Falls back to the most common event when nothing is repeated across visits.
+    """
+    size = len(log.event_names)
+    if not len(log):
+        raise JourneyError("no events to choose a critical event from")
+    opens = np.ones(len(log), dtype=bool)
+    opens[1:] = (log.user[1:] != log.user[:-1]) | (log.session[1:] != log.session[:-1])
+    opener_share = np.bincount(log.event[opens], minlength=size) / np.maximum(np.bincount(log.event, minlength=size), 1)
+    visits = np.unique(log.event.astype(np.int64) * (int(log.session.max()) + 1) + log.session)
+    codes, sessions = visits // (int(log.session.max()) + 1), visits % (int(log.session.max()) + 1)
+    owner = np.empty(int(log.session.max()) + 1, dtype=np.int64)
+    owner[log.session] = log.user
+    pairs, visit_counts = np.unique(codes * (log.n_users + 1) + owner[sessions], return_counts=True)
+    repeaters = np.bincount((pairs // (log.n_users + 1))[visit_counts >= 2], minlength=size)
+    score = np.where(opener_share < 0.5, repeaters, 0)
+    if score.max() <= 0:
+        return log.event_names[int(np.bincount(log.event, minlength=size).argmax())]
+    return log.event_names[int(score.argmax())]
+
+
 def add_arguments(parser) -> None:
-    parser.add_argument("--event", required=True, help="the critical event")
+    parser.add_argument("--event", help="the critical event (default: the value event users repeat)")
 
 
 def spec_from_args(args, log: EventLog) -> Spec:
-    return Spec(event=args.event)
+    return Spec(event=args.event or value_event(log))

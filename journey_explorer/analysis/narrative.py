@@ -2,6 +2,12 @@
 
 Each ``Finding`` names the view that shows it, the analysis Spec it was computed with (so the chart
 on the slide shows exactly these numbers), a headline and the observations. Qt-free.
+
+The questions are the ``FINDINGS`` list at the end (add one with one line); at most ``MAX_FINDINGS``.
+Every sentence passes the analysis' own thresholds (significance with FDR, minimum users) and is true
+on small data: no path named for fewer than ``MIN_FINDING_USERS`` users, no stuck point or difference
+from a handful, no route step sold as a difference, no trend from a few weeks, no headline from a
+partial or empty week. Each observation fits the 900-character box beside its chart.
 """
 from __future__ import annotations
 
@@ -10,15 +16,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from journey_explorer.analysis import compare, flows, funnel, lifecycle, northstar, retention, stuck
-from journey_explorer.analysis.arrays import distinct_count, step_index
+from journey_explorer.analysis import compare, drivers, flows, funnel, lifecycle, northstar, retention, stuck
+from journey_explorer.analysis.arrays import step_index
 from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.analysis.goals import guess_goal  # noqa: F401  (the report's default; one function)
+from journey_explorer.analysis.interval import value_event
 from journey_explorer.domain import JourneyError
 
 FUNNEL_MIN_REACH = 0.5     # funnel steps: events at least half of the successful users did
 FUNNEL_MAX_STEPS = 5
 MIN_RETENTION_WEEKS = 4    # fewer weeks of history cannot show a curve flattening
 MIN_TREND_WEEKS = 8        # the north star's first-four vs last-four comparison needs this many full weeks
+MIN_FINDING_USERS = 30     # no sentence about a group of paths smaller than this...
+MIN_FINDING_SHARE = 0.05   # ...or a smaller share of all paths
+MAX_FINDINGS = 10
 
 
 @dataclass
@@ -47,19 +58,6 @@ def plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
-def guess_goal(log: EventLog) -> str:
-    """Without a stored goal: the event that most often ends a path (a process' completion), among
-    the events some paths never reach (a goal everyone reaches separates no one)."""
-    ends = np.ones(len(log.user), dtype=bool)
-    ends[:-1] = log.user[1:] != log.user[:-1]
-    counts = np.bincount(log.event[ends], minlength=len(log.event_names)).astype(float)
-    reach = distinct_count(log.event, log.user, len(log.event_names))      # users per event type
-    separating = reach < log.paths_count
-    if (counts * separating).max() > 0:           # some event that not everyone reaches ends paths
-        counts[~separating] = -1
-    return log.event_names[int(counts.argmax())]
-
-
 QUESTIONS = {
     "overview": "Overview", "first_flows": "How journeys start", "stuck_points": "Where users get stuck",
     "differences": "How successful users differ", "goal_funnel": "The funnel to the goal",
@@ -69,25 +67,25 @@ QUESTIONS = {
 
 
 def workshop_findings(log: EventLog, goal: str, makers: tuple | None = None) -> list[Finding]:
-    """Overview, flows, stuck points, differences, the funnel, retention, lifecycle, north star
-    (or ``makers``, in their order: the report passes the views' findings from ``state.registry``).
+    """One finding per question, in order: ``makers`` (the report passes the views' findings and the
+    report-only ones from ``state.registry``), else ``FINDINGS``; at most ``MAX_FINDINGS``.
 
     A question this data cannot answer (everyone reached the goal, so there is no one to compare)
-    keeps its place in the report and says why, instead of stopping the report."""
+    keeps its place in the report and says why, instead of stopping the report. A maker may return
+    None when its finding does not pass its thresholds and has nothing worth a slide."""
     log.event_code(goal)          # an unknown goal fails here, with the event's name in the message
-    makers = makers or (overview, first_flows, stuck_points, differences, goal_funnel, retention_finding,
-                        lifecycle_finding, north_star)
+    makers = makers or tuple(make for _, make in FINDINGS)
     findings = []
     for make in makers:
         try:
             finding = make(log, goal)
-            if finding is not None:        # a question with nothing to say has no slide (tracking)
-                findings.append(finding)
         except (JourneyError, ValueError) as exc:
             question = QUESTIONS[make.__name__]
-            findings.append(Finding("", f"{question}: not answered by this data", None,
-                                    f"{question} could not be computed for the goal {goal}: {exc}"))
-    return findings
+            finding = Finding("", f"{question}: not answered by this data", None,
+                              f"{question} could not be computed for the goal {goal}: {exc}")
+        if finding is not None:
+            findings.append(finding)
+    return findings[:MAX_FINDINGS]
 
 
 # --- one finding per question ----------------------------------------------------------------------
@@ -121,13 +119,24 @@ def first_flows(log: EventLog, goal: str) -> Finding:
     starts = pd.Series([n["users"] for n in result.node_rows if n["step"] == 1],
                        index=[n["event"] for n in result.node_rows if n["step"] == 1])
     then = " and then leave" if len(names) < spec.steps else ""
-    text = (f"Most users start with {starts.idxmax()} ({pct(starts.max() / result.paths)}). "
-            f"The most common {_first_steps(len(names))} {' → '.join(names)}{then}, "
-            f"taken by {plural(int(counts[top]), 'user')} ({pct(counts[top] / result.paths)}); "
-            f"{plural(len(codes), 'different opening')} in all. "
-            f"{pct(ended.mean())} of users stop within the first {spec.steps} events.")
-    named = [name for name in names if name != "another event"][:3]
-    return Finding("flows", f"How journeys start: {' → '.join(named)}", spec, text)
+    text = f"Most users start with {starts.idxmax()} ({pct(starts.max() / result.paths)}). "
+    if _enough(int(counts[top]), result.paths):
+        text += (f"The most common {_first_steps(len(names))} {' → '.join(names)}{then}, "
+                 f"taken by {plural(int(counts[top]), 'user')} ({pct(counts[top] / result.paths)}); "
+                 f"{plural(len(codes), 'different opening')} in all. ")
+        named = [name for name in names if name != "another event"][:3]
+        title = f"How journeys start: {' → '.join(named)}"
+    else:
+        text += (f"No opening of {spec.steps} steps is shared by enough users to name "
+                 f"({plural(len(codes), 'different opening')} among {plural(result.paths, 'user')}). ")
+        title = f"Journeys start with {starts.idxmax()}"
+    text += f"{pct(ended.mean())} of users stop within the first {spec.steps} events."
+    return Finding("flows", title, spec, text)
+
+
+def _enough(users: int, paths: int) -> bool:
+    """A group big enough to talk about: ``MIN_FINDING_USERS`` users and ``MIN_FINDING_SHARE`` of paths."""
+    return users >= MIN_FINDING_USERS and users >= MIN_FINDING_SHARE * paths
 
 
 def stuck_points(log: EventLog, goal: str) -> Finding:
@@ -135,39 +144,87 @@ def stuck_points(log: EventLog, goal: str) -> Finding:
     result = stuck.run(log, spec)
     if result.successful >= result.paths:
         raise JourneyError(f"every user reaches {goal}, so no one is stuck on the way")
-    if result.table.empty or result.table["exit_rate"].iloc[0] <= result.baseline_exit_rate:
-        return Finding("stuck", "No stuck points stand out", spec, "No event type holds users back measurably.")
-    worst = result.table.iloc[0]
-    text = (f"{worst['event']} is where users get stuck most: {pct(worst['exit_rate'])} of the "
-            f"{int(worst['users']):,} users who reach it leave without reaching {goal} "
-            f"(baseline {pct(result.baseline_exit_rate)}), and {pct(worst['loop_rate_failing'])} of failing users "
-            f"repeat it.")
-    unstuck = next((u for u in result.unstuck if u["event"] == worst["event"] and u["next"]), None)
-    if unstuck:
-        step = max(unstuck["next"], key=lambda n: n["successful_share"] - n["failing_share"])
-        text += (f" Users who got past it and succeeded went on to {step['event']} "
-                 f"({pct(step['successful_share'])} of them, against {pct(step['failing_share'])} of those who failed).")
+    found = result.stuck
+    if found.empty:
+        return Finding("stuck", "No stuck points stand out", spec,
+                       f"At no event do failing users do measurably worse than successful ones (each part needs "
+                       f"at least {spec.min_paths} failing and {spec.min_reference} successful users there, "
+                       f"and a significant, material difference).")
+    worst = found.iloc[0]
+    text = f"{worst['event']} is where users get stuck most: {worst['explanation']}."
+    unstuck = next((u for u in result.unstuck if u["event"] == worst["event"]), None)
+    if unstuck and (unstuck.get("where_text") or unstuck.get("when_text")):
+        context = "; ".join(t for t in (unstuck.get("where_text"), unstuck.get("when_text")) if t)
+        text += f" It is {context}."
+    if unstuck and unstuck["successful_users"] >= spec.min_reference:
+        text += " " + _got_past(unstuck)
+    if len(found) > 1:
+        text += " Also: " + "; ".join(f"{r.event}" for r in found.iloc[1:3].itertuples()) + "."
     return Finding("stuck", f"Users get stuck at {worst['event']}", spec, text)
+
+
+def _got_past(unstuck: dict) -> str:
+    """How successful users got past a stuck point, against failing users, in one sentence."""
+    steps = [n for n in unstuck["next"] if n["event"] != stuck.LEFT]
+    if not steps:
+        return ""
+    step = max(steps, key=lambda n: n["successful_share"] - n["failing_share"])
+    text = (f"Successful users went on to {step['event']} ({pct(step['successful_share'])} of them, against "
+            f"{pct(step['failing_share'])} of failing users, {pct(unstuck['failing_left'])} of whom left there).")
+    if unstuck["routes"]:
+        route = unstuck["routes"][0]
+        text += f" Their most common way on: {route['route']} ({pct(route['share'])})."
+    if unstuck.get("failing_routes"):
+        route = unstuck["failing_routes"][0]
+        text += f" Failing users most often: {route['route']} ({pct(route['share'])})."
+    return text
 
 
 def differences(log: EventLog, goal: str) -> Finding:
     spec = compare.Spec(goal=goal)
     result = compare.run(log, spec)
     (name_a, name_b), (size_a, size_b) = result.labels, result.group_sizes
-    events = result.events[result.events["q_value"] < 0.05]
-    more = events[events["difference"] > 0].head(3)
+    events = result.events[result.events["passes"]]
+    more = events[events["difference"] > 0].head(2)
     less = events[events["difference"] < 0].head(2)
-    parts = [f"Comparing {size_a:,} {name_a} with {size_b:,} {name_b} users (events before {goal} only)."]
+    parts = [f"Comparing {size_a:,} {name_a} with {size_b:,} {name_b} users (before {goal})."]
+    if result.route is not None and len(result.route):
+        parts.append(f"Left out as the route to {goal}: {', '.join(result.route['event'].head(4))}.")
     if len(more):
         listed = "; ".join(f"{r.event} ({pct(r.share_a)} vs {pct(r.share_b)})" for r in more.itertuples())
-        parts.append(f"{name_a.capitalize()} users did these far more often: {listed}.")
+        parts.append(f"{name_a.capitalize()} users did more: {listed}.")
     if len(less):
         listed = "; ".join(f"{r.event} ({pct(r.share_b)} vs {pct(r.share_a)})" for r in less.itertuples())
-        parts.append(f"{name_b.capitalize()} users did these more: {listed}.")
+        parts.append(f"{name_b.capitalize()} users did more: {listed}.")
     if not len(events):
-        parts.append("No event differs significantly between the groups.")
-    headline = f"{name_a.capitalize()} users do {more.iloc[0]['event']}" if len(more) else "How the groups differ"
-    return Finding("compare", headline, spec, " ".join(parts))
+        parts.append(f"No behaviour differs significantly (q < 0.05, at least {compare.MIN_SUPPORT} users).")
+    parts.append(early_drivers(log, goal))
+    if len(more):
+        top = more.iloc[0]
+        headline = f"{pct(top['share_a'])} of {name_a} users did {top['event']} before {goal}, {pct(top['share_b'])} " \
+                   f"of {name_b}"
+    elif len(less):
+        top = less.iloc[0]
+        headline = f"{pct(top['share_b'])} of {name_b} users did {top['event']}, {pct(top['share_a'])} of {name_a}"
+    else:
+        headline = "No behaviour sets the groups apart"
+    return Finding("compare", headline, spec, " ".join(p for p in parts if p))
+
+
+def early_drivers(log: EventLog, goal: str) -> str:
+    """The early behaviour (and who) that most predicts the goal, in words; "" when none passes or the
+    drivers cannot be computed (the comparison stands without them)."""
+    try:
+        result = drivers.run(log, drivers.Spec(goal=goal))
+    except (JourneyError, ValueError):
+        return ""
+    parts = []
+    if len(result.drivers):
+        parts.append(f"Early behaviour that predicts {goal}: {result.drivers.iloc[0]['sentence']}.")
+    who = result.who[result.who["significant"] & (result.who["lift"] > 1)] if result.who is not None else None
+    if who is not None and len(who):
+        parts.append(f"Who: {who.iloc[0]['sentence']}.")
+    return " ".join(parts)
 
 
 def goal_funnel(log: EventLog, goal: str) -> Finding:
@@ -250,14 +307,20 @@ def lifecycle_finding(log: EventLog, goal: str) -> Finding:
 
 
 def north_star(log: EventLog, goal: str) -> Finding:
-    spec = northstar.Spec(event=goal, period="week")
-    table = northstar.run(log, spec).table
-    metric = table.set_index("period")["metric"]
-    trimmed = len(metric) > 2
-    full = metric.iloc[1:-1] if trimmed else metric       # the first and last weeks are partial
+    event = value_event(log)
+    spec = northstar.Spec(event=event, period="week")
+    result = northstar.run(log, spec)
+    table = result.table
+    full = table[table["complete"]].set_index("period")["metric"]
+    if full.empty:
+        raise JourneyError("the data does not cover one full week")
+    latest = result.headline
     peak_period, peak = full.idxmax(), int(full.max())
-    text = (f"North star: users doing {goal} per week{' (full weeks only)' if trimmed else ''}. It peaked at "
-            f"{peak:,} in the week of {peak_period}.")
+    last_full = full.index[-1]
+    week = "the last full week" if latest["period"] == last_full else "the last full week with any"
+    text = (f"North star: users doing {event} (the event users come back to repeat) per week, full weeks only. "
+            f"In {week} ({latest['period']}) {plural(int(latest['metric']), 'user')} did it; "
+            f"it peaked at {peak:,} in the week of {peak_period}.")
     if len(full) >= MIN_TREND_WEEKS:
         recent, earlier = full.tail(4).mean(), full.head(4).mean()
         change = (recent - earlier) / earlier if earlier else 0.0
@@ -267,8 +330,8 @@ def north_star(log: EventLog, goal: str) -> Finding:
         text += f" {plural(len(full), 'week')} of data {'is' if len(full) == 1 else 'are'} too few to tell a trend."
     quiet = _trailing_zeros(full.to_numpy())
     if quiet:
-        text += f" No one did {goal} in the last {plural(quiet, 'full week')} of the data."
-    return Finding("northstar", f"{goal} per week peaked at {peak:,}", spec, text)
+        text += f" No one did {event} in the last {plural(quiet, 'full week')} of the data."
+    return Finding("northstar", f"{plural(int(latest['metric']), 'user')} did {event} in {week}", spec, text)
 
 
 def _first_steps(count: int) -> str:
@@ -298,3 +361,16 @@ def _duration(seconds: float) -> str:
     if seconds < 172_800:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 86400:.1f} days"
+
+
+# The report's questions, in slide order: (question, maker). Add a finding with one line here.
+FINDINGS = [
+    ("Overview", overview),
+    ("How journeys start", first_flows),
+    ("Where users get stuck", stuck_points),
+    ("How successful users differ", differences),
+    ("The funnel to the goal", goal_funnel),
+    ("Do users come back", retention_finding),
+    ("Is the active base growing", lifecycle_finding),
+    ("The north star", north_star),
+]

@@ -39,9 +39,22 @@ class Result:
     table: pd.DataFrame
     ppp: dict | None
 
+    @property
+    def headline(self) -> dict | None:
+        """The row tiles and headlines report: the last *complete* period (fully inside the data, so
+        never the partial tail that would read "0") in which anyone did the event (a log whose last
+        weeks only carry other events has an empty tail, not a north star of 0); the last complete
+        period when no one ever did it; the last period when none is complete."""
+        if self.table.empty:
+            return None
+        complete = self.table[self.table["complete"]]
+        active = complete[complete["metric"] > 0]
+        row = (active if len(active) else complete if len(complete) else self.table).iloc[-1]
+        return {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.to_dict().items()}
+
     def to_json_dict(self) -> dict:
-        return {"event": self.spec.event, "period": self.spec.period, "periods": json_records(self.table),
-                "ppp": self.ppp}
+        return {"event": self.spec.event, "period": self.spec.period, "headline": self.headline,
+                "periods": json_records(self.table), "ppp": self.ppp}
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -73,7 +86,24 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
                               "breadth": breadth, "depth": np.round(repeaters / np.maximum(breadth, 1), 4),
                               "frequency": np.round(np.where(breadth > 0, events / np.maximum(breadth, 1), np.nan), 3),
                               "efficiency_days": np.round(efficiency, 2)})
+    table["complete"] = complete_periods(labels, log.ts)
     return Result(spec=spec, table=table, ppp=_ppp(log, spec))
+
+
+def complete_periods(labels: pd.PeriodIndex, ts: np.ndarray) -> np.ndarray:
+    """True for periods that lie wholly between the first and the last event of the data.
+
+    >>> weeks = pd.period_range("2024-01-01", periods=3, freq="W-SUN")
+    >>> complete_periods(weeks, np.array([1704067200000, 1705536000000])).tolist()   # Mon 1 Jan .. Thu 18 Jan
+    [True, True, False]
+    """
+    if not len(ts):
+        return np.zeros(len(labels), dtype=bool)
+    first = pd.Timestamp(int(ts.min()), unit="ms")
+    last = pd.Timestamp(int(ts.max()), unit="ms")
+    starts = labels.start_time
+    ends = labels.end_time
+    return np.asarray((starts >= first.floor("D")) & (ends <= last), dtype=bool)
 
 
 def _ppp(log: EventLog, spec: Spec) -> dict | None:
@@ -96,7 +126,8 @@ def _ppp(log: EventLog, spec: Spec) -> dict | None:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--event", required=True, help="the critical event")
+    parser.add_argument("--event", help="the critical event (default: the value event users repeat, "
+                                         "from the usage-interval analysis)")
     parser.add_argument("--period", choices=tuple(PERIODS), default="week")
     parser.add_argument("--csat", help="user property holding CSAT (1-10; default: a property named csat)")
     parser.add_argument("--revenue", help="user property holding revenue (default: one named revenue, cltv or ltv)")
@@ -104,7 +135,9 @@ def add_arguments(parser) -> None:
 
 def spec_from_args(args, log: EventLog) -> Spec:
     csat, revenue = property_columns(log)
-    return Spec(event=args.event, period=args.period, csat=args.csat or csat, revenue=args.revenue or revenue)
+    from journey_explorer.analysis.interval import value_event
+    return Spec(event=args.event or value_event(log), period=args.period, csat=args.csat or csat,
+                revenue=args.revenue or revenue)
 
 
 def property_columns(log: EventLog) -> tuple[str | None, str | None]:

@@ -455,7 +455,7 @@ def who_differs(log: EventLog, a: np.ndarray, b: np.ndarray, label: str = "value
     """
     import pandas as pd
 
-    from journey_explorer.analysis.compare import _effect_table
+    from journey_explorer.analysis.effects import effect_table
     has_events = paths_with_events(log)
     a, b = a & has_events, b & has_events
     a_size, b_size = int(a.sum()), int(b.sum())
@@ -486,7 +486,7 @@ def who_differs(log: EventLog, a: np.ndarray, b: np.ndarray, label: str = "value
         empty.attrs["outcomes"] = outcomes
         return empty
     a_has, b_has = np.array(a_has, dtype=np.int64), np.array(b_has, dtype=np.int64)
-    table = _effect_table(names, a_has, a_size, b_has, b_size, "name")
+    table = effect_table(names, a_has, a_size, b_has, b_size, "name")
     lookup = {n: (p, v) for n, p, v in zip(names, properties, values)}
     table.insert(0, "property", [lookup[n][0] for n in table["name"]])
     table.insert(1, label, [lookup[n][1] for n in table["name"]])

@@ -1,20 +1,37 @@
-"""Stuck points: where paths end without the goal, loop, or stall — and how successful users got past.
+"""Stuck points: where failing paths do worse than successful ones — and how successful users got past.
 
-Per event type:
-- ``users``: paths that reached it; ``ended_without_goal``: failing paths whose last event it is;
-- ``exit_rate`` = ended_without_goal / users;
-- ``loop_rate``: share of its users who repeat it (A -> A) or bounce back to it (A -> B -> A);
-- ``dwell``: median seconds to the next event, for all users and for successful users.
+A page everyone leaves or loops on is not a stuck point; a stuck point is where *failing* paths
+(those that never reach the goal) behave worse than successful paths at the same event. Per event
+type (the goal itself left out), three parts, each a one-sided test:
 
-Rank score (higher = more stuck), chosen so that volume alone does not decide:
+- **exit**: the share of failing paths that reach the event and leave from it (a visit of theirs
+  ends there), against (a) the same share of successful paths and (b) the share expected if every
+  visit had ended at a random one of its steps (the base rate: a visit made mostly of
+  ``product_view`` ends on one). It counts only when it beats both (the larger p-value of the two
+  one-sided tests: Fisher's exact test, and a normal approximation to the Poisson-binomial).
+- **loop**: the share of failing paths that repeat the event (A A) or bounce back to it (A B A),
+  against successful paths (Fisher's exact test).
+- **dwell**: how long a path waits after the event before its next step in the same session (per
+  path, the median wait), failing against successful (Mann-Whitney U). Its size is
+  P(a failing path waits longer than a successful one) - 1/2.
 
-    score = sqrt(users) * (max(0, exit_rate - baseline) + 0.5 * excess_loop + 0.25 * stall)
+Per session, a paying user's later visits count as failing sessions; their habits there are not being
+stuck, so successful *users* (all their sessions together: did any leave from / loop on the event)
+are a second reference for exits and loops, as in the per-user view (each part must beat both).
 
-where ``baseline`` = sum(ended_without_goal) / sum(users) over event types reached by at least 1 % of
-paths (the average chance that a step is a failing path's last), ``excess_loop`` = max(0, loop rate
-of failing users - loop rate of successful users) (loops that successful users do too are just
-normal use), and ``stall`` = max(0, log2(dwell_all / dwell_successful)), capped at 3. The square
-root damps volume: a step with 4x the users needs only half the excess to rank the same.
+For the top stuck points, ``unstuck`` says what successful users did right after their last visit
+before the goal and the route they took from there to the goal, against failing users, and where
+(the property value, first touch) and since when (first against last third of the time range) it is
+worse.
+
+Each part's size is "how many share points worse", kept only if its Benjamini-Hochberg q-value
+(over all events and parts) is below ``Spec.alpha``, it is material (``MIN_EXCESS`` points and
+``MIN_RATIO`` times its reference), at least ``Spec.min_paths`` failing paths and
+``Spec.min_reference`` successful paths reach the event (without successful paths there, there is
+nothing to be worse than). ``worse_by`` is the sum of the kept parts; the rank score is
+``worse_by * sqrt(failing paths)``, so the size of the difference leads and volume is damped (a
+browsing page with a small excess over millions of paths does not outrank a real stuck point).
+``explanation`` says each part in words.
 """
 from __future__ import annotations
 
@@ -22,15 +39,24 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from journey_explorer.analysis.arrays import distinct_count, group_quantiles, path_bounds, users_with_event
+from journey_explorer.analysis.arrays import distinct_count, path_bounds, users_with_event
 from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.analysis.pathprops import path_properties, without_outcomes
 from journey_explorer.domain import JourneyError
 
-RANK_EXPLANATION = ("score = sqrt(users) * (max(0, exit_rate - baseline_exit_rate) + 0.5 * excess_loop "
-                    "+ 0.25 * stall); excess_loop = max(0, loop rate of failing - of successful users); "
-                    "stall = max(0, log2(dwell / dwell of successful users)) capped at 3; baseline = "
-                    "sum(ended_without_goal) / sum(users) over event types reached by >= 1% of paths")
+RANK_EXPLANATION = ("Ranked by how much worse failing paths do at an event than successful ones: the share "
+                    "that leave from there (beyond both successful paths and the share expected had they left "
+                    "at random steps), that loop there, and that wait longer there, each counted only when "
+                    "significant (one-sided tests, Benjamini-Hochberg q < 0.05), big enough to matter and "
+                    "reached by enough paths; the difference is weighted by the square root of the failing "
+                    "paths, so size of the difference leads and volume is damped.")
+NEEDS_USER_PROPERTIES = True     # "who" / "where": property values per path
+MIN_EXCESS = 0.05        # share points a part must exceed its reference by...
+MIN_RATIO = 1.25         # ...and the ratio to it
+MIN_DWELL_EXCESS = 0.1   # failing paths wait longer than successful in >= 60 % of pairs
+LEFT = "(left)"           # "what they did next" when the path ended there
 
 
 @dataclass(frozen=True)
@@ -38,6 +64,10 @@ class Spec:
     goal: str | None = None
     top: int = 5              # stuck points that get an "unstuck" comparison
     next_events: int = 5
+    min_paths: int = 20       # failing paths that must reach an event before it can be a stuck point
+    min_reference: int = 10   # successful paths that must reach it to compare with
+    alpha: float = 0.05
+    unit: str = "users"       # the word for a path in sentences: "users" or "sessions"
 
 
 @dataclass
@@ -48,6 +78,11 @@ class Result:
     baseline_exit_rate: float
     table: pd.DataFrame
     unstuck: list[dict]
+
+    @property
+    def stuck(self) -> pd.DataFrame:
+        """The rows that pass the thresholds (score > 0), best first."""
+        return self.table[self.table["score"] > 0] if len(self.table) else self.table
 
     def to_json_dict(self) -> dict:
         return {"goal": self.spec.goal, "paths": self.paths, "successful": self.successful,
@@ -63,8 +98,57 @@ def _records(frame: pd.DataFrame) -> list[dict]:
             for row in frame.to_dict("records")]
 
 
-def _loop_users(log: EventLog, size: int, among: np.ndarray) -> np.ndarray:
-    """Per event type, users (of those with ``among[user]``) with a repeat (A A) or a bounce (A B A)."""
+# --- the statistics, each testable on its own ---------------------------------------------------------
+
+
+def fisher_greater(x1: int, n1: int, x2: int, n2: int) -> float:
+    """One-sided Fisher exact p-value that x1/n1 is larger than x2/n2.
+
+    >>> round(fisher_greater(8, 10, 2, 10), 4)
+    0.0115
+    """
+    if n1 == 0 or n2 == 0:
+        return 1.0
+    return float(stats.fisher_exact([[x1, n1 - x1], [x2, n2 - x2]], alternative="greater")[1])
+
+
+def poisson_binomial_greater(observed: int, probabilities: np.ndarray) -> float:
+    """One-sided p-value that a sum of independent Bernoulli(p_i) is at least ``observed`` (normal
+    approximation with continuity correction; exact enough for the supports we require).
+
+    >>> round(poisson_binomial_greater(30, np.full(100, 0.2)), 4)     # mean 20, sd 4: z = 2.375
+    0.0088
+    """
+    mean = float(probabilities.sum())
+    var = float((probabilities * (1 - probabilities)).sum())
+    if var <= 0:
+        return 0.0 if observed > mean else 1.0
+    z = (observed - 0.5 - mean) / np.sqrt(var)
+    return float(stats.norm.sf(z))
+
+
+def benjamini_hochberg(pvalues: np.ndarray) -> np.ndarray:
+    """q-values (monotone, capped at 1); NaN p-values stay NaN and do not count as tests.
+
+    >>> benjamini_hochberg(np.array([0.01, np.nan, 0.04, 0.03])).round(3).tolist()
+    [0.03, nan, 0.04, 0.04]
+    """
+    pvalues = np.asarray(pvalues, dtype=float)
+    out = np.full(len(pvalues), np.nan)
+    tested = np.flatnonzero(~np.isnan(pvalues))
+    if not len(tested):
+        return out
+    p = pvalues[tested]
+    order = np.argsort(p)
+    ranked = p[order] * len(p) / np.arange(1, len(p) + 1)
+    q = np.minimum.accumulate(ranked[::-1])[::-1]
+    out[tested[order]] = np.minimum(q, 1.0)
+    return out
+
+
+def loop_paths(log: EventLog, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(event code, path) pairs, distinct, where the path repeats the event (A A) or bounces back to
+    it (A B A)."""
     same1 = log.user[1:] == log.user[:-1]
     repeat = same1 & (log.event[1:] == log.event[:-1])
     codes, users = [log.event[:-1][repeat]], [log.user[:-1][repeat]]
@@ -73,9 +157,69 @@ def _loop_users(log: EventLog, size: int, among: np.ndarray) -> np.ndarray:
         bounce = same2 & (log.event[2:] == log.event[:-2]) & (log.event[1:-1] != log.event[:-2])
         codes.append(log.event[:-2][bounce])
         users.append(log.user[:-2][bounce])
-    codes, users = np.concatenate(codes), np.concatenate(users)
-    keep = among[users]
-    return distinct_count(codes[keep], users[keep], size)
+    pairs = np.unique(np.concatenate(codes).astype(np.int64) * (log.n_users + 1) + np.concatenate(users))
+    return pairs // (log.n_users + 1), pairs % (log.n_users + 1)
+
+
+def visit_ends(log: EventLog) -> np.ndarray:
+    """Boolean mask: True where an event is the last of its visit (session) or of its path."""
+    last = np.ones(len(log), dtype=bool)
+    last[:-1] = (log.user[1:] != log.user[:-1]) | (log.session[1:] != log.session[:-1])
+    return last
+
+
+def expected_exits(log: EventLog, failing_user: np.ndarray, size: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Per event type: how many failing paths would leave from it at least once if every visit ended at
+    a random one of its steps (the base rate), and each path's probability (for the test).
+
+    A visit of L steps with c of them on the event ends there with probability c / L; a path leaves
+    from the event at least once with probability 1 - prod over its visits (1 - c / L).
+    """
+    failing = np.flatnonzero(failing_user[log.user])
+    if not len(failing):
+        return np.zeros(size), [np.zeros(0)] * size
+    session, event, user = log.session[failing], log.event[failing], log.user[failing]
+    visit_codes, visit_length = np.unique(session, return_counts=True)
+    length = visit_length[np.searchsorted(visit_codes, session)]
+    span = np.int64(size)
+    keys, first, counts = np.unique(session.astype(np.int64) * span + event, return_index=True,
+                                    return_counts=True)
+    with np.errstate(divide="ignore"):
+        log_stay = np.log1p(-counts / length[first])
+    path_keys = user[first].astype(np.int64) * span + event[first]
+    paths, inverse = np.unique(path_keys, return_inverse=True)
+    probability = 1 - np.exp(np.bincount(inverse, weights=log_stay, minlength=len(paths)))
+    probability = np.where(np.isnan(probability), 1.0, probability)       # a visit made only of the event
+    codes = paths % span
+    order = np.argsort(codes, kind="stable")
+    codes, probability = codes[order], probability[order]
+    expected = np.bincount(codes, weights=probability, minlength=size)
+    per_event = np.split(probability, np.searchsorted(codes, np.arange(1, size)))
+    return expected, per_event
+
+
+def path_dwell(log: EventLog) -> pd.DataFrame:
+    """Per (path, event type): the median seconds from the event to the path's next event in the same
+    session (events that end a session have no wait)."""
+    same = (log.user[1:] == log.user[:-1]) & (log.session[1:] == log.session[:-1])
+    gap = np.diff(log.ts)[same] / 1000.0
+    frame = pd.DataFrame({"path": log.user[:-1][same], "event": log.event[:-1][same], "wait": gap})
+    return frame.groupby(["event", "path"], sort=True)["wait"].median().reset_index()
+
+
+def auc_greater(failing: np.ndarray, successful: np.ndarray) -> tuple[float, float]:
+    """(P(a failing value exceeds a successful one) counting ties half, one-sided Mann-Whitney p).
+
+    >>> auc_greater(np.array([3.0, 4.0]), np.array([1.0, 2.0]))[0]
+    1.0
+    """
+    if not len(failing) or not len(successful):
+        return 0.5, float("nan")
+    test = stats.mannwhitneyu(failing, successful, alternative="greater")
+    return float(test.statistic / (len(failing) * len(successful))), float(test.pvalue)
+
+
+# --- the table ------------------------------------------------------------------------------------------
 
 
 def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
@@ -85,80 +229,409 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     size = len(log.event_names)
     successful_user = users_with_event(log, goal)
     starts, ends = path_bounds(log)
+    path_users = log.user[starts]
     paths = len(starts)
-    reached = distinct_count(log.event, log.user, size)
-    last_event, last_user = log.event[ends - 1], log.user[ends - 1]
-    failing_end = ~successful_user[last_user]
-    ended = np.bincount(last_event[failing_end], minlength=size)
-    loops = {group: _loop_users(log, size, successful_user == group) for group in (True, False)}
-    reached_by = {group: distinct_count(log.event[successful_user[log.user] == group],
-                                        log.user[successful_user[log.user] == group], size)
-                  for group in (True, False)}
-    same = np.append(log.user[1:] == log.user[:-1], False)
-    gap = np.append(np.diff(log.ts) / 1000.0, np.nan)
-    has_next = same & ~np.isnan(gap)
-    dwell = group_quantiles(log.event[has_next], gap[has_next], size, (0.5,))[0]
-    ok = has_next & successful_user[log.user]
-    dwell_successful = group_quantiles(log.event[ok], gap[ok], size, (0.5,))[0]
-    table = _table(log, reached, ended, loops, reached_by, dwell, dwell_successful, paths, goal)
-    baseline = float(table.attrs["baseline"])
-    unstuck = _unstuck(log, table.head(spec.top)["event"].tolist(), successful_user, spec.next_events)
-    return Result(spec=spec, paths=paths, successful=int(successful_user[np.unique(log.user)].sum()) if paths else 0,
+    failing_user = ~successful_user
+    counts = _counts(log, size, successful_user, ends, successful_owners(log, successful_user))
+    expected, expected_per_path = expected_exits(log, failing_user, size)
+    dwell = path_dwell(log)
+    table = _table(log, spec, goal, counts, expected, expected_per_path, dwell, successful_user)
+    ended_all = counts["end_failing"].sum()
+    baseline = float(ended_all / max(counts["reach_failing"].sum(), 1))
+    unstuck = []
+    properties = {}
+    if len(table) and (table["score"] > 0).any():
+        properties = without_outcomes(path_properties(log), successful_user, path_users)
+    for row in table.head(spec.top).itertuples():
+        if row.score <= 0:
+            break
+        entry = unstuck_for(log, row.event, goal, successful_user, spec.next_events)
+        entry.update(where_and_when(log, row, successful_user, properties, spec))
+        unstuck.append(entry)
+    return Result(spec=spec, paths=paths, successful=int(successful_user[path_users].sum()),
                   baseline_exit_rate=baseline, table=table, unstuck=unstuck)
 
 
-def _table(log, reached, ended, loops, reached_by, dwell, dwell_successful, paths, goal) -> pd.DataFrame:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        exit_rate = np.where(reached > 0, ended / np.maximum(reached, 1), np.nan)
-        loop_rate = (loops[True] + loops[False]) / np.maximum(reached, 1)
-        loop_successful = loops[True] / np.maximum(reached_by[True], 1)
-        loop_failing = loops[False] / np.maximum(reached_by[False], 1)
-        stall = np.clip(np.nan_to_num(np.log2(dwell / dwell_successful), nan=0.0, posinf=3.0), 0, 3)
-    common = (reached >= 0.01 * paths) & (np.arange(len(reached)) != goal) & (reached > 0)
-    baseline = float(ended[common].sum() / reached[common].sum()) if common.any() else 0.0
-    excess_loop = np.maximum(0, loop_failing - loop_successful)
-    score = np.sqrt(reached) * (np.maximum(0, exit_rate - baseline) + 0.5 * excess_loop + 0.25 * stall)
-    table = pd.DataFrame({
-        "event": list(log.event_names), "users": reached, "ended_without_goal": ended,
-        "exit_rate": np.round(exit_rate, 4), "loop_rate": np.round(loop_rate, 4),
-        "loop_rate_successful": np.round(loop_successful, 4), "loop_rate_failing": np.round(loop_failing, 4),
-        "dwell_median_seconds": np.round(dwell, 1), "dwell_median_seconds_successful": np.round(dwell_successful, 1),
-        "score": np.round(score, 3)})
-    table = table[(table["users"] > 0) & (table.index != goal)]
-    table = table.sort_values("score", ascending=False, ignore_index=True)
-    table.insert(0, "rank", np.arange(1, len(table) + 1))
-    table.attrs["baseline"] = baseline
-    return table
+def successful_owners(log: EventLog, successful_user: np.ndarray) -> np.ndarray | None:
+    """In a per-session log (keys "user#n", see ``common.sessions_as_paths``): per session, the code of
+    its user when that user reaches the goal in any session, else -1. None in a per-user log.
+
+    Per session, a paying user's later visits are "failing sessions"; their habits there are not being
+    stuck. Per user those events sit in successful paths, so the per-session view also compares with
+    successful *users* (all their sessions together), as the per-user view does."""
+    keys = log.user_keys
+    if not len(keys) or not np.array_equal(log.session, log.user):
+        return None
+    try:        # a user's sessions are consecutive and numbered from 1: "#1" starts the next user
+        first = np.fromiter((k.rsplit("#", 1)[1] == "1" for k in keys), dtype=bool, count=len(keys))
+    except (AttributeError, IndexError):
+        return None                 # not keys of sessions_as_paths: a per-user log
+    if not first[0]:
+        return None
+    owner = np.cumsum(first) - 1
+    succeeds = np.zeros(owner.max() + 1, dtype=bool)
+    succeeds[owner[successful_user]] = True
+    return np.where(succeeds[owner], owner, -1)
 
 
-def _unstuck(log: EventLog, events: list[str], successful_user: np.ndarray, top: int) -> list[dict]:
-    """For each stuck point: what successful vs failing users did right after it (share of users)."""
-    same = log.user[1:] == log.user[:-1]
-    source, target, user = log.event[:-1][same], log.event[1:][same], log.user[:-1][same]
-    size = len(log.event_names)
-    out = []
-    for name in events:
-        code = log.event_code(name)
-        at = source == code
-        group_users = {g: np.unique(log.user[log.event == code][successful_user[log.user[log.event == code]] == g])
-                       for g in (True, False)}
-        shares = {}
-        for g in (True, False):
-            mask = at & (successful_user[user] == g)
-            counts = distinct_count(target[mask], user[mask], size)
-            shares[g] = counts / max(len(group_users[g]), 1)
-        order = np.argsort(-(shares[True] + shares[False] * 1e-6))[:top]
-        out.append({"event": name, "successful_users": int(len(group_users[True])),
-                    "failing_users": int(len(group_users[False])),
-                    "next": [{"event": log.event_names[c], "successful_share": round(float(shares[True][c]), 4),
-                              "failing_share": round(float(shares[False][c]), 4)}
-                             for c in order if shares[True][c] > 0 or shares[False][c] > 0]})
+def _counts(log: EventLog, size: int, successful_user: np.ndarray, ends: np.ndarray,
+            owners: np.ndarray | None) -> dict[str, np.ndarray]:
+    """Paths per event type and group: reaching it, leaving from it, ending on it, looping on it.
+    Groups: successful, failing, and (per session) successful users counted over all their sessions."""
+    out = {}
+    loop_codes, loop_users = loop_paths(log, size)
+    last_event, last_user = log.event[ends - 1], log.user[ends - 1]
+    left = visit_ends(log)
+    for name, member in (("successful", successful_user), ("failing", ~successful_user)):
+        mine = member[log.user]
+        out[f"reach_{name}"] = distinct_count(log.event[mine], log.user[mine], size)
+        out[f"left_{name}"] = distinct_count(log.event[mine & left], log.user[mine & left], size)
+        out[f"end_{name}"] = np.bincount(last_event[member[last_user]], minlength=size)
+        out[f"loop_{name}"] = np.bincount(loop_codes[member[loop_users]], minlength=size)
+    if owners is not None:
+        owner, mine = owners[log.user], owners[log.user] >= 0
+        out["reach_other"] = distinct_count(log.event[mine], owner[mine], size)
+        out["left_other"] = distinct_count(log.event[mine & left], owner[mine & left], size)
+        looped = owners[loop_users] >= 0
+        out["loop_other"] = distinct_count(loop_codes[looped], owners[loop_users][looped], size)
     return out
 
 
+def _table(log, spec, goal, c, expected, expected_per_path, dwell, successful_user) -> pd.DataFrame:
+    size = len(log.event_names)
+    rows = []
+    by_event = dict(tuple(dwell.groupby("event")))
+    for code in range(size):
+        f_reach, s_reach = int(c["reach_failing"][code]), int(c["reach_successful"][code])
+        if code == goal or f_reach + s_reach == 0:
+            continue
+        waits = by_event.get(code)
+        rows.append(_event_row(log.event_names[code], c, code, f_reach, s_reach, expected[code],
+                               expected_per_path[code], waits, successful_user, spec))
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    eligible = table["failing_users"] >= spec.min_paths
+    for part in ("exit", "loop", "dwell"):
+        p = table[f"{part}_p"].where(eligible)
+        table[f"{part}_q"] = benjamini_hochberg(p.to_numpy())
+    parts = []
+    for part in ("exit", "loop", "dwell"):
+        kept = (table[f"{part}_q"] < spec.alpha) & _material(table, part)
+        table[f"{part}_excess"] = table[f"{part}_excess"].where(kept, 0.0)
+        parts.append(table[f"{part}_excess"])
+    table["worse_by"] = np.round(sum(parts), 4)
+    # Effect first, volume damped: 4x the failing paths counts as much as twice the difference.
+    table["score"] = np.round(table["worse_by"] * np.sqrt(table["failing_users"]), 3)
+    table["explanation"] = [_explain(row, spec) for row in table.itertuples()]
+    table = table.sort_values(["score", "failing_users"], ascending=False, ignore_index=True)
+    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    return table
+
+
+def _material(table: pd.DataFrame, part: str) -> pd.Series:
+    """A significant difference that is also big enough to matter: at least ``MIN_EXCESS`` share points
+    and ``MIN_RATIO`` times the reference (a 2-point excess on a page every path ends on is noise
+    made significant by volume)."""
+    if part == "exit":
+        return (table["exit_excess"] >= MIN_EXCESS) & (
+            table["exit_rate_failing"] >= MIN_RATIO * table["exit_reference"])
+    if part == "loop":
+        return (table["loop_excess"] >= MIN_EXCESS) & (
+            table["loop_rate_failing"] >= MIN_RATIO * table["loop_reference"])
+    return table["dwell_excess"] >= MIN_DWELL_EXCESS
+
+
+def _event_row(name, c, code, f_reach, s_reach, expected, expected_probabilities, waits, successful_user,
+               spec) -> dict:
+    f_end, s_end = int(c["left_failing"][code]), int(c["left_successful"][code])
+    f_loop, s_loop = int(c["loop_failing"][code]), int(c["loop_successful"][code])
+    f_exit = f_end / f_reach if f_reach else np.nan
+    s_exit = s_end / s_reach if s_reach else np.nan
+    expected_rate = expected / f_reach if f_reach else np.nan
+    has_reference = s_reach >= spec.min_reference
+    # The exit must beat the base rate, and successful paths when there are enough of them.
+    # Without enough successful paths at the event there is nothing to be worse than: no exit part.
+    p_base = poisson_binomial_greater(f_end, expected_probabilities) if f_reach else 1.0
+    p_success = fisher_greater(f_end, f_reach, s_end, s_reach) if has_reference else np.nan
+    reference = max(expected_rate, s_exit) if has_reference else np.nan
+    f_loop_rate = f_loop / f_reach if f_reach else np.nan
+    s_loop_rate = s_loop / s_reach if s_reach else np.nan
+    loop_reference, p_loop = s_loop_rate, fisher_greater(f_loop, f_reach, s_loop, s_reach)
+    other = _other_sessions(c, code, f_reach, f_end, f_loop, spec.min_reference)
+    if other and has_reference:     # per session: also worse than successful users (all their sessions)
+        reference, p_success = max(reference, other["exit"]), max(p_success, other["exit_p"])
+        loop_reference, p_loop = max(loop_reference, other["loop"]), max(p_loop, other["loop_p"])
+    row = {"event": name, "users": f_reach + s_reach, "failing_users": f_reach, "successful_users": s_reach,
+           "ended_without_goal": int(c["end_failing"][code]), "left_failing": f_end, "left_successful": s_end,
+           "exit_rate": round(int(c["end_failing"][code]) / (f_reach + s_reach), 4),
+           "exit_rate_failing": _r(f_exit), "exit_rate_successful": _r(s_exit),
+           "exit_rate_expected": _r(expected_rate),
+           "exit_reference": _r(reference),
+           "exit_excess": _r(f_exit - reference) if has_reference else 0.0,
+           "exit_p": max(p_base, p_success) if has_reference else np.nan,
+           "loop_rate": _r((f_loop + s_loop) / (f_reach + s_reach)),
+           "loop_rate_failing": _r(f_loop_rate), "loop_rate_successful": _r(s_loop_rate),
+           "loop_reference": _r(loop_reference),
+           "loop_excess": _r(f_loop_rate - loop_reference) if has_reference else 0.0,
+           "loop_p": p_loop if has_reference else np.nan,
+           "exit_rate_successful_users": _r(other["exit"]) if other else np.nan,
+           "loop_rate_successful_users": _r(other["loop"]) if other else np.nan}
+    row.update(_dwell_part(waits, successful_user, has_reference, spec.min_reference))
+    return row
+
+
+def _other_sessions(c: dict, code: int, f_reach: int, f_end: int, f_loop: int, minimum: int) -> dict | None:
+    """Per session: the share of successful users (over all their sessions) who leave from / loop on
+    this event, with the
+    one-sided tests of the failing sessions against them; None per user or with too few sessions."""
+    if "reach_other" not in c or c["reach_other"][code] < minimum:
+        return None
+    o_reach, o_end, o_loop = (int(c[f"{k}_other"][code]) for k in ("reach", "left", "loop"))
+    return {"exit": o_end / o_reach, "loop": o_loop / o_reach,
+            "exit_p": fisher_greater(f_end, f_reach, o_end, o_reach),
+            "loop_p": fisher_greater(f_loop, f_reach, o_loop, o_reach)}
+
+
+def _dwell_part(waits: pd.DataFrame | None, successful_user: np.ndarray, has_reference: bool,
+                minimum: int) -> dict:
+    if waits is None or not has_reference:
+        return {"dwell_median_seconds_failing": np.nan, "dwell_median_seconds_successful": np.nan,
+                "dwell_excess": 0.0, "dwell_p": np.nan}
+    ok = successful_user[waits["path"].to_numpy()]
+    failing, successful = waits["wait"].to_numpy()[~ok], waits["wait"].to_numpy()[ok]
+    enough = len(failing) >= minimum and len(successful) >= minimum
+    auc, p = auc_greater(failing, successful) if enough else (0.5, np.nan)
+    return {"dwell_median_seconds_failing": _r(np.median(failing), 1) if len(failing) else np.nan,
+            "dwell_median_seconds_successful": _r(np.median(successful), 1) if len(successful) else np.nan,
+            "dwell_excess": _r(auc - 0.5), "dwell_p": p}
+
+
+def _r(value, digits: int = 4) -> float:
+    return float(np.round(value, digits)) if value is not None and not pd.isna(value) else np.nan
+
+
+def _explain(row, spec: Spec) -> str:
+    """The parts of a row in words (only the parts that count)."""
+    unit = spec.unit
+    parts = []
+    if row.exit_excess > 0:
+        text = f"{_pct(row.exit_rate_failing)} of failing {unit} {_who(unit)} reach it leave from there"
+        text += f" vs {_pct(row.exit_rate_successful)} of successful"
+        if not pd.isna(row.exit_rate_successful_users):
+            text += f" and {_pct(row.exit_rate_successful_users)} of users who succeed (in any session)"
+        text += f" ({_pct(row.exit_rate_expected)} expected had they left at random steps)"
+        parts.append(text)
+    if row.loop_excess > 0:
+        text = (f"{_pct(row.loop_rate_failing)} of failing {unit} loop on it vs "
+                f"{_pct(row.loop_rate_successful)} of successful")
+        if not pd.isna(row.loop_rate_successful_users):
+            text += f" and {_pct(row.loop_rate_successful_users)} of users who succeed (in any session)"
+        parts.append(text)
+    if row.dwell_excess > 0:
+        parts.append(f"failing {unit} wait a median {_duration(row.dwell_median_seconds_failing)} before their "
+                     f"next step vs {_duration(row.dwell_median_seconds_successful)} for successful")
+    if not parts:
+        if row.failing_users < spec.min_paths:
+            return f"too few failing {unit} reach it ({row.failing_users}) to judge"
+        if row.successful_users < spec.min_reference:
+            return f"too few successful {unit} reach it ({row.successful_users}) to compare with"
+        return f"failing {unit} do no worse here than successful ones"
+    return "; ".join(parts)
+
+
+def _who(unit: str) -> str:
+    return "that" if unit == "sessions" else "who"
+
+
+def _pct(share: float) -> str:
+    return f"{share:.1%}" if 0 < abs(share) < 0.01 else f"{share:.0%}"
+
+
+def _duration(seconds: float) -> str:
+    if pd.isna(seconds):
+        return "—"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172_800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+# --- how successful users got unstuck --------------------------------------------------------------------
+
+
+def unstuck_for(log: EventLog, name: str, goal: int, successful_user: np.ndarray, top: int = 5) -> dict:
+    """What successful users did right after their last visit to ``name`` before the goal, and the route
+    they took from there to the goal, against what failing users did after their last visit and the
+    way they went from there until they left."""
+    code = log.event_code(name)
+    starts, ends = path_bounds(log)
+    first_goal = np.full(log.n_users, len(log), dtype=np.int64)
+    hits = np.flatnonzero(log.event == goal)
+    first_goal[log.user[hits][::-1]] = hits[::-1]
+    at = np.flatnonzero(log.event == code)
+    before = at < first_goal[log.user[at]]
+    at = at[before]
+    last = at[np.append(log.user[at][1:] != log.user[at][:-1], True)]     # last visit per path
+    path_end = np.zeros(log.n_users, dtype=np.int64)
+    path_end[log.user[starts]] = ends
+    nexts = {True: [], False: []}
+    routes = {True: [], False: []}
+    for position in last:
+        user = log.user[position]
+        ok = bool(successful_user[user])
+        following = position + 1
+        while following < path_end[user] and log.event[following] == code:
+            following += 1
+        nexts[ok].append(log.event_names[log.event[following]] if following < path_end[user] else LEFT)
+        if ok:
+            routes[ok].append(_route(log, position, int(first_goal[user])))
+        else:       # where failing users went from there, until they left
+            routes[ok].append(_route(log, position, int(path_end[user]) - 1) + f" → {LEFT}")
+    n_ok, n_fail = len(nexts[True]), len(nexts[False])
+    s_next = pd.Series(nexts[True], dtype=object).value_counts() / max(n_ok, 1)
+    f_next = pd.Series(nexts[False], dtype=object).value_counts() / max(n_fail, 1)
+    events = s_next.sub(f_next, fill_value=0).sort_values(ascending=False).index[:top]
+    return {"event": name, "successful_users": n_ok, "failing_users": n_fail,
+            "next": [{"event": e,
+                      "successful_share": round(float(s_next.get(e, 0.0)), 4),
+                      "failing_share": round(float(f_next.get(e, 0.0)), 4)} for e in events],
+            "failing_left": round(float(f_next.get(LEFT, 0.0)), 4),
+            "routes": _top_routes(routes[True], n_ok), "failing_routes": _top_routes(routes[False], n_fail)}
+
+
+def _top_routes(routes: list[str], paths: int, top: int = 3) -> list[dict]:
+    counts = pd.Series(routes, dtype=object).value_counts().head(top)
+    return [{"route": route, "users": int(n), "share": round(n / max(paths, 1), 4)} for route, n in counts.items()]
+
+
+def _route(log: EventLog, position: int, last_position: int, longest: int = 6) -> str:
+    """The steps from ``position`` to ``last_position`` (inclusive), consecutive repeats merged, a long
+    middle shortened to "…".
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": ["a"] * 4, "event": ["x", "x", "y", "z"], "time": range(4)}))
+    >>> _route(log, 0, 3)
+    'x → y → z'
+    """
+    codes = log.event[position:last_position + 1]
+    codes = codes[np.append(True, codes[1:] != codes[:-1])]
+    names = [log.event_names[c] for c in codes]
+    if len(names) > longest:
+        names = names[:2] + ["…"] + names[-(longest - 3):]
+    return " → ".join(names)
+
+
+# --- where and since when it is worse ---------------------------------------------------------------
+
+
+def part_flags(log: EventLog, code: int, part: str) -> tuple[np.ndarray, np.ndarray]:
+    """(paths that reach the event, those of them that leave from it / loop on it), per user code."""
+    reach = np.zeros(log.n_users, dtype=bool)
+    reach[log.user[log.event == code]] = True
+    flagged = np.zeros(log.n_users, dtype=bool)
+    if part == "exit":
+        at = (log.event == code) & visit_ends(log)
+        flagged[log.user[at]] = True
+    else:
+        codes, users = loop_paths(log, len(log.event_names))
+        flagged[users[codes == code]] = True
+    return reach, flagged & reach
+
+
+def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: dict[str, np.ndarray],
+                   spec: Spec) -> dict:
+    """For a stuck point's main part (leaving or looping): the property value where paths that reach it
+    do it most (against paths with other values), and whether that changed between the first and the
+    last third of the time range (by path start). All paths that reach it count, not only failing ones:
+    among failing paths alone, a segment that converts well would look worse (its failing paths are
+    the stuck ones). One-sided / two-sided Fisher tests, FDR over the comparisons made for this stuck
+    point; only significant ones with ``min_paths`` paths on each side."""
+    part = "loop" if row.loop_excess >= row.exit_excess else "exit"
+    if row.loop_excess <= 0 and row.exit_excess <= 0:
+        return {"where": None, "when": None}
+    reach, flagged = part_flags(log, log.event_code(row.event), part)
+    candidates = _where_candidates(reach, flagged, properties, spec.min_paths)
+    change = _when_candidate(log, reach, flagged, spec.min_paths)
+    tests = candidates + ([change] if change else [])
+    q = benjamini_hochberg(np.array([t["p_value"] for t in tests], dtype=float)) if tests else []
+    for test, value in zip(tests, q):
+        test["q_value"] = float(value)
+    found = [c for c in candidates if c["q_value"] < spec.alpha]
+    where = max(found, key=lambda c: c["rate"] - c["rate_others"]) if found else None
+    when = change if change and change["q_value"] < spec.alpha else None
+    if where is not None:         # a change confined to the worst segment is diluted in the overall rate
+        within = _when_candidate(log, reach & (properties[where["property"]] == where["value"]), flagged,
+                                 spec.min_paths)
+        if within and min(1.0, 2 * within["p_value"]) < spec.alpha and (when is None
+                                                                         or within["p_value"] < when["p_value"]):
+            when = {**within, "segment": f"{where['property']} = {where['value']}"}
+    verb = "loop on it" if part == "loop" else "leave from it"
+    out = {"part": part, "where": where, "when": when}
+    out["where_text"] = (f"worst for {where['property']} = {where['value']}: {_pct(where['rate'])} of "
+                         f"{spec.unit} {_who(spec.unit)} reach it there {verb} vs {_pct(where['rate_others'])} of "
+                         f"the others"
+                         ) if where else ""
+    out["when_text"] = ((f"among {when['segment']} paths, " if when and when.get("segment") else "")
+                        + f"{'up' if when['rate_late'] > when['rate_early'] else 'down'} from "
+                        f"{_pct(when['rate_early'])} of {spec.unit} starting {when['early']} to "
+                        f"{_pct(when['rate_late'])} of those starting {when['late']}") if when else ""
+    return out
+
+
+def _where_candidates(reach, flagged, properties, minimum) -> list[dict]:
+    out = []
+    for name, values in properties.items():
+        for value in pd.unique(values[reach]):
+            if value is None:
+                continue
+            mine = reach & (values == value)
+            others = reach & ~(values == value)
+            n, m = int(mine.sum()), int(others.sum())
+            if n < minimum or m < minimum:
+                continue
+            x, y = int((flagged & mine).sum()), int((flagged & others).sum())
+            out.append({"property": name, "value": value, "paths": n, "rate": round(x / n, 4),
+                        "rate_others": round(y / m, 4), "p_value": fisher_greater(x, n, y, m)})
+    return out
+
+
+def _when_candidate(log: EventLog, reach, flagged, minimum) -> dict | None:
+    """First third against last third of the time range, by the time each path starts."""
+    if not len(log):
+        return None
+    starts, _ = path_bounds(log)
+    start_time = np.full(log.n_users, -1, dtype=np.int64)
+    start_time[log.user[starts]] = log.ts[starts]
+    low, high = int(log.ts.min()), int(log.ts.max())
+    cut1, cut2 = low + (high - low) // 3, low + 2 * (high - low) // 3
+    early, late = reach & (start_time < cut1), reach & (start_time >= cut2)
+    n, m = int(early.sum()), int(late.sum())
+    if n < minimum or m < minimum:
+        return None
+    x, y = int((flagged & early).sum()), int((flagged & late).sum())
+    p = float(stats.fisher_exact([[x, n - x], [y, m - y]])[1])
+    return {"early": f"{_date(low)} – {_date(cut1)}", "late": f"{_date(cut2)} – {_date(high)}",
+            "paths_early": n, "paths_late": m, "rate_early": round(x / n, 4), "rate_late": round(y / m, 4),
+            "p_value": p}
+
+
+def _date(ms: int) -> str:
+    return str(pd.Timestamp(ms, unit="ms").date())
+
+
 def add_arguments(parser) -> None:
-    parser.add_argument("--goal", help="the goal event (default: the project's)")
+    parser.add_argument("--goal", help="the goal event (default: the project's, else a guess from the paths)")
 
 
 def spec_from_args(args, log: EventLog) -> Spec:
-    return Spec(goal=args.goal or log.default_goal)
+    from journey_explorer.analysis.goals import default_goal
+    return Spec(goal=args.goal or default_goal(log), unit=unit_word(getattr(args, "by", "user")))
+
+
+def unit_word(by: str) -> str:
+    """The word for a path in sentences: per-session paths are "sessions", per-user paths "users"."""
+    return "sessions" if by == "session" else "users"

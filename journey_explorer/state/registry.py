@@ -145,7 +145,7 @@ VIEWS: tuple[ViewEntry, ...] = (
 VIEW_BY_KEY: dict[str, ViewEntry] = {entry.key: entry for entry in VIEWS}
 
 # Analyses with a command but no view of their own.
-COMMAND_ONLY_ANALYSES: tuple[str, ...] = ("interval", "changes", "overview")
+COMMAND_ONLY_ANALYSES: tuple[str, ...] = ("drivers", "interval", "changes", "overview")
 # Report questions answered by no view of their own, after the views' findings: "module.function"
 # under journey_explorer.analysis (a bare name lives in analysis.narrative).
 REPORT_ONLY_FINDINGS: tuple[str, ...] = ("changes.what_changed", "hygiene.tracking_finding")

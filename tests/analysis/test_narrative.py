@@ -6,6 +6,7 @@ import pytest
 
 from journey_explorer.analysis import narrative
 from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.domain import JourneyError
 
 DAY = 86_400_000
 MONDAY = 1704067200000          # 2024-01-01T00:00:00Z
@@ -47,14 +48,14 @@ def test_funnel_finding_names_the_biggest_loss(log):
     assert "The biggest loss is from visit to signup: 3 users (60%) did not continue" in finding.observation
 
 
-def test_stuck_finding_points_at_the_loop(log):
+def test_no_stuck_point_from_a_handful_of_users(log):
     finding = narrative.stuck_points(log, "pay")
-    assert finding.title == "Users get stuck at setup"
-    assert "100% of failing users repeat it" in finding.observation
+    assert finding.title == "No stuck points stand out"
+    assert "at least 20 failing" in finding.observation
 
 
-def test_goal_guess_is_the_most_common_last_event(log):
-    assert narrative.guess_goal(log) == "pay"          # 3 paths end with pay, 2 with setup
+def test_goal_guess_is_the_event_a_minority_reaches_late_once(log):
+    assert narrative.guess_goal(log) == "pay"          # setup and visit: every path has them
 
 
 def test_unknown_goal_is_named():
@@ -66,8 +67,9 @@ def test_unknown_goal_is_named():
 def test_every_question_gets_a_finding_with_its_view(log):
     from journey_explorer.export.report import report_questions
     findings = narrative.workshop_findings(log, "pay", report_questions())
+    # the north star needs a full week of data; what changed: too little history
     assert [f.view for f in findings] == ["overview", "flows", "stuck", "compare", "funnel", "retention",
-                                          "lifecycle", "northstar", ""]       # what changed: too little history
+                                          "lifecycle", "", ""]
     assert all(f.title and f.observation for f in findings)
 
 
@@ -77,7 +79,7 @@ def test_a_question_the_data_cannot_answer_says_why_and_the_rest_still_come():
                          columns=["user", "event", "time"])
     from journey_explorer.export.report import report_questions
     findings = narrative.workshop_findings(EventLog.from_frame(frame), "pay", report_questions())
-    assert len(findings) == 9       # no tracking slide: nothing to say
+    assert len(findings) == len(report_questions()) - 1 <= narrative.MAX_FINDINGS    # no tracking slide: nothing to say
     differ = findings[3]
     assert differ.view == "" and differ.title == "How successful users differ: not answered by this data"
     assert "empty" in differ.observation
@@ -98,12 +100,19 @@ def test_funnel_observation_says_all_steps_in_order(log):
         "40% of users who do visit complete all 4 steps in this order (visit → signup → setup → pay): 2 of 5.")
 
 
-def test_flows_finding_reads_the_top_path_as_drawn(log):
-    # Paths: a and b visit → signup → setup → pay; c starts with signup; d, e visit → setup → setup...
-    finding = narrative.first_flows(log, "pay")
-    assert "The most common first 4 steps are visit → signup → setup → pay and then leave, taken by 2 users (40%)" \
+def test_flows_finding_reads_the_top_path_as_drawn():
+    # Twenty copies of each user: 40 paths visit → signup → setup → pay, 20 start with signup...
+    frame = pd.DataFrame([(f"{u}{n}", e, t) for u, e, t in ROWS for n in range(20)], columns=["user", "event", "time"])
+    finding = narrative.first_flows(EventLog.from_frame(frame), "pay")
+    assert "The most common first 4 steps are visit → signup → setup → pay and then leave, taken by 40 users (40%)" \
         in finding.observation
     assert finding.title == "How journeys start: visit → signup → setup"
+
+
+def test_flows_finding_names_no_path_of_a_handful_of_users(log):
+    finding = narrative.first_flows(log, "pay")
+    assert "No opening of 5 steps is shared by enough users to name" in finding.observation
+    assert finding.title == "Journeys start with visit"
 
 
 def test_a_funnel_is_built_from_milestones_users_did_together():
@@ -117,8 +126,23 @@ def test_a_funnel_is_built_from_milestones_users_did_together():
 
 
 def test_short_histories_say_so_instead_of_inventing_trends(log):
-    north = narrative.north_star(log, "pay")
-    assert "too few to tell a trend" in north.observation and "first four" not in north.observation
+    with pytest.raises(JourneyError, match="one full week"):
+        narrative.north_star(log, "pay")
     assert narrative.retention_finding(log, "pay").title == "Too little history to judge retention"
-    one = EventLog.from_frame(pd.DataFrame([("a", "open", 0), ("a", "buy", 1)], columns=["user", "event", "time"]))
-    assert narrative.first_flows(one, "buy").observation.split("; ")[0].endswith("taken by 1 user (100%)")
+    # three weeks of one user: a full week, too few for a trend
+    rows = [("a", "use", MONDAY + d * DAY) for d in range(0, 20, 2)]
+    north = narrative.north_star(EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"])), "use")
+    assert "too few to tell a trend" in north.observation and "first four" not in north.observation
+    assert north.title == "1 user did use in the last full week"
+
+
+def test_differences_name_what_failing_users_do_more_and_leave_the_route_out():
+    # 25 buyers: open, cart, buy; 25 others: open, error (20 of them), leave
+    rows = []
+    for i in range(25):
+        rows += [(f"b{i}", "open", 0), (f"b{i}", "cart", 1000), (f"b{i}", "buy", 2000)]
+        rows += [(f"f{i}", "open", 0)] + ([(f"f{i}", "error", 1000)] if i < 20 else [])
+    finding = narrative.differences(EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"])), "buy")
+    assert finding.title == "80% of failing users did error, 0% of successful"
+    assert "Left out as the route to buy: cart." in finding.observation
+    assert "Successful users did more" not in finding.observation        # cart is the route, not a difference

@@ -1,12 +1,16 @@
-"""Stuck points on a hand-checked log."""
+"""Stuck points: each statistic on a hand-checked log, and the ranking on generated logs."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from journey_explorer.analysis import stuck
+from journey_explorer.analysis.common import CommonFilter, apply_filter
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
+from tests.analysis.shop import shop_log
 
 ROWS = [  # a and b pay; c and d loop on connect and leave; e leaves after home
     ("a", "home", 0), ("a", "connect", 60_000), ("a", "pay", 120_000),
@@ -15,30 +19,143 @@ ROWS = [  # a and b pay; c and d loop on connect and leave; e leaves after home
     ("d", "home", 0), ("d", "connect", 10_000), ("d", "error", 20_000), ("d", "connect", 30_000),
     ("e", "home", 0),
 ]
+SMALL = stuck.Spec(goal="pay", min_paths=1, min_reference=1)
 
 
-def test_hand_checked_stuck_table():
-    log = EventLog.from_frame(pd.DataFrame(ROWS, columns=["user", "event", "time"]))
-    result = stuck.run(log, stuck.Spec(goal="pay"))
+@pytest.fixture
+def log():
+    return EventLog.from_frame(pd.DataFrame(ROWS, columns=["user", "event", "time"]))
+
+
+def test_hand_checked_rates(log):
+    result = stuck.run(log, SMALL)
     table = result.table.set_index("event")
     assert (result.paths, result.successful) == (5, 2)
-    assert table.loc["connect", "users"] == 4 and table.loc["connect", "ended_without_goal"] == 2
-    assert table.loc["connect", "exit_rate"] == 0.5 and table.loc["home", "exit_rate"] == 0.2
-    # loops: b (bounce), c (repeat), d (bounce) of 4 connect users; failing c, d: 2 of 2; successful b: 1 of 2
-    assert table.loc["connect", "loop_rate"] == 0.75
-    assert (table.loc["connect", "loop_rate_failing"], table.loc["connect", "loop_rate_successful"]) == (1.0, 0.5)
-    # dwell after connect: a 60 s, b 10 s and 10 s, c 100 s, d 10 s -> median 10; successful: 60, 10, 10 -> 10
-    assert table.loc["connect", "dwell_median_seconds"] == 10.0
+    connect = table.loc["connect"]
+    assert (connect["failing_users"], connect["successful_users"]) == (2, 2)
+    # c and d leave from connect, a and b go on: 100 % vs 0 %
+    assert (connect["exit_rate_failing"], connect["exit_rate_successful"]) == (1.0, 0.0)
+    # random exits: c's one visit is 2 connects of 3 steps, d's 2 of 4 -> (2/3 + 1/2) / 2
+    assert connect["exit_rate_expected"] == pytest.approx((2 / 3 + 1 / 2) / 2, abs=1e-4)
+    # loops: c repeats, d bounces (failing 2 of 2); b bounces (successful 1 of 2)
+    assert (connect["loop_rate_failing"], connect["loop_rate_successful"]) == (1.0, 0.5)
+    # waits after connect per path: a 60 s; b 10, 10 -> 10; c 100 s; d 10 s
+    assert (connect["dwell_median_seconds_failing"], connect["dwell_median_seconds_successful"]) == (55.0, 35.0)
+    assert connect["dwell_excess"] == 0.0          # 2.5 of 4 pairs favour failing: AUC 0.625, not significant
+    assert stuck.auc_greater(np.array([100.0, 10.0]), np.array([60.0, 10.0]))[0] == 0.625
+    home = table.loc["home"]
+    assert home["exit_rate_expected"] == pytest.approx((1 / 3 + 1 / 4 + 1) / 3, abs=1e-4)
     assert "pay" not in table.index
-    # baseline = (1 + 2 + 0) ended / (5 + 4 + 2) reached over home, connect, error
-    assert result.baseline_exit_rate == pytest.approx(3 / 11)
-    assert result.table.iloc[0]["event"] == "connect"
-    unstuck = result.unstuck[0]
-    shares = {n["event"]: (n["successful_share"], n["failing_share"]) for n in unstuck["next"]}
-    assert shares["pay"] == (1.0, 0.0) and shares["error"] == (0.5, 0.5)
 
 
-def test_needs_a_goal():
-    log = EventLog.from_frame(pd.DataFrame(ROWS, columns=["user", "event", "time"]))
+def test_nothing_is_stuck_on_a_handful_of_paths(log):
+    result = stuck.run(log, stuck.Spec(goal="pay"))
+    assert (result.table["score"] == 0).all() and result.stuck.empty
+    assert "too few failing users" in result.table.set_index("event").loc["connect", "explanation"]
+
+
+def test_statistics_match_scipy_and_hand_values():
+    # Fisher one-sided: P(X >= 8) for the hypergeometric with 10 of 20 drawn, 10 successes.
+    assert stuck.fisher_greater(8, 10, 2, 10) == pytest.approx(stats.hypergeom.sf(7, 20, 10, 10))
+    assert stuck.fisher_greater(3, 0, 1, 5) == 1.0
+    # mean 20, variance 16 -> z = (30 - 0.5 - 20) / 4
+    assert stuck.poisson_binomial_greater(30, np.full(100, 0.2)) == pytest.approx(stats.norm.sf(9.5 / 4))
+    assert stuck.auc_greater(np.array([3.0, 4.0]), np.array([1.0, 2.0]))[0] == 1.0
+    q = stuck.benjamini_hochberg(np.array([0.01, np.nan, 0.04, 0.03]))
+    assert np.isnan(q[1]) and q[[0, 2, 3]].round(3).tolist() == [0.03, 0.04, 0.04]
+
+
+def test_unstuck_names_the_next_step_and_route(log):
+    result = stuck.unstuck_for(log, "connect", log.event_code("pay"), np.array([True, True, False, False, False]))
+    nexts = {n["event"]: (n["successful_share"], n["failing_share"]) for n in result["next"]}
+    assert nexts["pay"] == (1.0, 0.0) and nexts[stuck.LEFT] == (0.0, 1.0)
+    assert result["routes"] == [{"route": "connect → pay", "users": 2, "share": 1.0}]
+    assert result["failing_routes"] == [{"route": "connect → (left)", "users": 2, "share": 1.0}]
+
+
+def test_needs_a_goal(log):
     with pytest.raises(JourneyError, match="goal"):
         stuck.run(log, stuck.Spec())
+
+
+@pytest.fixture(scope="module")
+def shop():
+    return shop_log(seed=3)
+
+
+@pytest.mark.parametrize("by", ["user", "session"])
+def test_shop_ranks_the_real_stuck_point_over_browsing_pages(shop, by):
+    log = apply_filter(shop, CommonFilter(by=by))
+    result = stuck.run(log, stuck.Spec(goal="purchase", unit=stuck.unit_word(by)))
+    table = result.table.set_index("event")
+    assert result.table.iloc[0]["event"] == "shipping_form"
+    # Browsing pages: lots of raw exits and loops, but successful paths leave and loop there too.
+    assert table.loc["product_view", "ended_without_goal"] > table.loc["shipping_form", "ended_without_goal"]
+    assert table.loc["product_view", "score"] < 0.5 * table.loc["shipping_form", "score"]
+    assert table.loc["catalog", "score"] < 0.5 * table.loc["shipping_form", "score"]
+    words = table.loc["shipping_form", "explanation"]
+    assert f"of failing {stuck.unit_word(by)} {'that' if by == 'session' else 'who'} reach it leave from there vs" in words
+
+
+def test_where_it_is_worse_is_hand_checked():
+    from types import SimpleNamespace
+    # 40 paths reach connect; mobile: 15 of 20 loop on it, desktop: 4 of 20
+    rows = []
+    for i in range(40):
+        loops = (i < 15) or (20 <= i < 24)          # u00-u19 are mobile, u20-u39 desktop
+        rows += [(f"u{i:02d}", "connect", 0), (f"u{i:02d}", "error", 1000)]
+        if loops:
+            rows.append((f"u{i:02d}", "connect", 2000))
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    os_of = np.array(["mobile" if int(key[1:]) < 20 else "desktop" for key in log.user_keys], dtype=object)
+    row = SimpleNamespace(event="connect", loop_excess=0.3, exit_excess=0.0)
+    spec = stuck.Spec(goal="pay", min_paths=10)
+    found = stuck.where_and_when(log, row, np.zeros(log.n_users, dtype=bool), {"os": os_of}, spec)
+    where = found["where"]
+    assert (where["property"], where["value"], where["rate"], where["rate_others"]) == ("os", "mobile", 0.75, 0.2)
+    assert where["p_value"] == pytest.approx(stuck.fisher_greater(15, 20, 4, 20))
+    assert where["q_value"] == pytest.approx(2 * where["p_value"])        # BH over mobile and desktop
+    assert found["when"] is None                                          # every path starts at once
+    assert found["where_text"] == "worst for os = mobile: 75% of users who reach it there loop on it vs 20% of the others"
+
+
+def test_since_when_compares_the_first_and_last_third_by_path_start():
+    from types import SimpleNamespace
+    # 30 paths start on day 0 (6 loop), 30 on day 30 (21 loop); the data spans days 0-30
+    rows = []
+    for i in range(60):
+        start = 0 if i < 30 else 30 * 86_400_000
+        loops = (i < 6) or (30 <= i < 51)
+        rows += [(f"u{i:02d}", "connect", start), (f"u{i:02d}", "error", start + 1000)]
+        if loops:
+            rows.append((f"u{i:02d}", "connect", start + 2000))
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    row = SimpleNamespace(event="connect", loop_excess=0.3, exit_excess=0.0)
+    found = stuck.where_and_when(log, row, np.zeros(log.n_users, dtype=bool), {}, stuck.Spec(goal="pay", min_paths=10))
+    when = found["when"]
+    assert (when["rate_early"], when["rate_late"], when["paths_early"], when["paths_late"]) == (0.2, 0.7, 30, 30)
+    assert when["p_value"] == pytest.approx(stats.fisher_exact([[6, 24], [21, 9]])[1])
+    assert found["when_text"] == ("up from 20% of users starting 1970-01-01 – 1970-01-11 to 70% of those "
+                                  "starting 1970-01-21 – 1970-01-31")
+
+
+def test_per_session_reference_is_successful_users_over_all_their_sessions():
+    # a buys in session 2 after looping on view in session 1; b loops on view in its only session
+    hour = 3_600_000
+    rows = [("a", "view", 0), ("a", "view", 1000), ("a", "view", 5 * hour), ("a", "pay", 5 * hour + 1000),
+            ("b", "view", 0), ("b", "view", 1000)]
+    log = apply_filter(EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"])),
+                       CommonFilter(by="session"))
+    successful = np.array([False, True, False])          # sessions a#1, a#2, b#1
+    assert stuck.successful_owners(log, successful).tolist() == [0, 0, -1]
+    result = stuck.run(log, stuck.Spec(goal="pay", min_paths=1, min_reference=1, unit="sessions"))
+    view = result.table.set_index("event").loc["view"]
+    # failing sessions a#1 and b#1 both loop; the successful session a#2 does not; user a did (in a#1)
+    assert (view["loop_rate_failing"], view["loop_rate_successful"], view["loop_rate_successful_users"]) == \
+        (1.0, 0.0, 1.0)
+    assert view["loop_excess"] == 0.0
+    per_user = stuck.run(EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"])),
+                         stuck.Spec(goal="pay", min_paths=1, min_reference=1))
+    assert stuck.successful_owners(EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"])),
+                                   np.array([True, False])) is None
+    assert np.isnan(per_user.table.set_index("event").loc["view", "loop_rate_successful_users"])

@@ -87,7 +87,7 @@ def test_slide_title_names_the_goal_only_where_it_shapes_the_numbers():
 
 def test_the_cli_offers_every_views_analysis_and_the_command_only_ones():
     from journey_explorer.cli import ANALYSES
-    assert set(ANALYSES) == {e.analysis for e in VIEWS if e.analysis} | {"interval", "changes", "overview"}
+    assert set(ANALYSES) == {e.analysis for e in VIEWS if e.analysis} | {"drivers", "interval", "changes", "overview"}
     assert ANALYSES == analysis_commands()
 
 

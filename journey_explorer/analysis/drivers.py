@@ -1,0 +1,233 @@
+"""Early-behaviour drivers: which early behaviours go with reaching the goal (Amplitude Compass style).
+
+"Users who do X at least k times in their first D days reach the goal at A % vs B % of the others."
+
+For every event X (not the goal, not a step of the route to the goal: see ``compare.route_to_goal``),
+every k in ``Spec.min_counts`` and every D in ``Spec.windows_days``:
+
+- the users counted are those observed for at least D days (first event at least D days before the
+  end of the data), so every one of them had the full window;
+- X is counted in [first event, first event + D) and only *before* the user's first goal, so what
+  happens after the goal never explains it;
+- the cohort (did X >= k times) and the rest are compared on "reached the goal, ever": rates A and B,
+  lift A / B, the cohort's share of users, the phi coefficient, and a two-sided p-value (Fisher's exact
+  test for small expected counts, else chi-square), with Benjamini-Hochberg control over *all*
+  (X, k, D) tried, so searching the grid does not manufacture findings.
+
+A cell is reported only with at least ``Spec.min_users`` users in the cohort and in the rest. Per X
+the best (k, D) among the significant cells is kept (largest phi: it balances lift and reach, as
+Compass does); rows are sorted with positive drivers first, by phi.
+
+``who``: the same statistics for who the users are: each value of each categorical property (first
+touch, see ``pathprops``; properties that merely restate the outcome left out), its users against the
+rest, with its own FDR control.
+
+Per-user paths: a "session" log has no first days to speak of.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from journey_explorer.analysis.compare import _test, benjamini_hochberg, route_to_goal
+from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.analysis.pathprops import path_properties, without_outcomes
+from journey_explorer.domain import JourneyError
+
+NEEDS_USER_PROPERTIES = True     # "who" / "where": property values per path
+DAY_MS = 86_400_000
+NEVER = np.iinfo(np.int64).max
+
+
+@dataclass(frozen=True)
+class Spec:
+    goal: str | None = None
+    windows_days: tuple[float, ...] = (1, 3, 7, 14)
+    min_counts: tuple[int, ...] = (1, 2, 3, 5)
+    min_users: int = 30
+    alpha: float = 0.05
+    top: int = 10
+
+
+@dataclass
+class Result:
+    spec: Spec
+    users: int
+    route: list[str]
+    cells: pd.DataFrame       # every (event, k, D) tried, with its statistics
+    table: pd.DataFrame       # the best significant cell per event, best first
+    who: pd.DataFrame | None = None     # property values against the rest, significant ones first
+
+    @property
+    def drivers(self) -> pd.DataFrame:
+        """Behaviours that go with reaching the goal more often (lift > 1)."""
+        return self.table[self.table["lift"] > 1]
+
+    def to_json_dict(self) -> dict:
+        def records(frame):
+            return [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
+                    for r in frame.to_dict("records")]
+        return {"goal": self.spec.goal, "users": self.users, "route_left_out": self.route,
+                "tests": len(self.cells), "drivers": records(self.table),
+                "who": records(self.who) if self.who is not None else []}
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+
+def run(log: EventLog, spec: Spec, progress=None) -> Result:
+    if not spec.goal:
+        raise JourneyError("drivers need a goal: give --goal EVENT or set the project's default goal")
+    goal = log.event_code(spec.goal)
+    route = route_to_goal(log, goal)["event"].tolist()
+    excluded = {goal} | {log.event_code(name) for name in route}
+    first_seen, first_goal = _first_times(log, goal)
+    reached = first_goal != NEVER
+    cells = []
+    for days in spec.windows_days:
+        cells.append(_window_cells(log, days, spec.min_counts, first_seen, first_goal, reached, excluded))
+        if progress:
+            progress(len(cells) / len(spec.windows_days))
+    frame = pd.concat(cells, ignore_index=True) if cells else pd.DataFrame()
+    frame = _finish(frame, log, spec)
+    users = int((first_seen != NEVER).sum())
+    return Result(spec=spec, users=users, route=route, cells=frame, table=_best(frame, spec),
+                  who=who_differs(log, reached, spec))
+
+
+def who_differs(log: EventLog, reached: np.ndarray, spec: Spec) -> pd.DataFrame:
+    """Per property value: its users' goal rate against the rest's, lift, share, phi, p and q."""
+    paths = np.unique(log.user)
+    properties = without_outcomes(path_properties(log), reached, paths)
+    rows = []
+    for name, values in properties.items():
+        held = values[paths]
+        for value in pd.unique(held):
+            if value is None:
+                continue
+            mine = held == value
+            rows.append((name, value, int(mine.sum()), int((mine & reached[paths]).sum()),
+                         int((~mine).sum()), int((~mine & reached[paths]).sum())))
+    frame = pd.DataFrame(rows, columns=["property", "value", "cohort", "cohort_reached", "rest", "rest_reached"])
+    frame = _finish(frame, log, spec)
+    frame["significant"] = frame["q_value"] < spec.alpha
+    frame["sentence"] = [f"Users with {r.property} = {r.value} reach {spec.goal} at {_pct(r.rate_a)} vs "
+                         f"{_pct(r.rate_b)} of the others ({r.lift:.1f}x; {_pct(r.share)} of users)"
+                         for r in frame.itertuples()]
+    return frame.sort_values(["significant", "phi"], ascending=False, ignore_index=True)
+
+
+def _first_times(log: EventLog, goal: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per user code: time of the first event, and of the first goal (``NEVER`` when none)."""
+    first_seen = np.full(log.n_users, NEVER, dtype=np.int64)
+    starts = np.flatnonzero(log.path_starts())
+    first_seen[log.user[starts]] = log.ts[starts]
+    first_goal = np.full(log.n_users, NEVER, dtype=np.int64)
+    hits = np.flatnonzero(log.event == goal)
+    first_goal[log.user[hits][::-1]] = log.ts[hits][::-1]
+    return first_seen, first_goal
+
+
+def _window_cells(log, days, min_counts, first_seen, first_goal, reached, excluded) -> pd.DataFrame:
+    """Counts for every (event, k) with window D: cohort size and reached, rest size and reached."""
+    size = len(log.event_names)
+    window = int(days * DAY_MS)
+    end = int(log.ts.max()) if len(log) else 0
+    eligible = (first_seen != NEVER) & (first_seen <= end - window)
+    limit = np.minimum(first_seen + window, first_goal)
+    early = (log.ts < limit[log.user]) & eligible[log.user]
+    pairs, counts = np.unique(log.user[early].astype(np.int64) * size + log.event[early], return_counts=True)
+    users, codes = pairs // size, pairs % size
+    n_eligible, reached_eligible = int(eligible.sum()), int((eligible & reached).sum())
+    rows = []
+    for k in min_counts:
+        did = counts >= k
+        cohort = np.bincount(codes[did], minlength=size)
+        cohort_reached = np.bincount(codes[did & reached[users]], minlength=size)
+        for code in np.flatnonzero(cohort):
+            if code in excluded:
+                continue
+            rows.append((log.event_names[code], k, days, int(cohort[code]), int(cohort_reached[code]),
+                         n_eligible - int(cohort[code]), reached_eligible - int(cohort_reached[code])))
+    return pd.DataFrame(rows, columns=["event", "k", "days", "cohort", "cohort_reached", "rest", "rest_reached"])
+
+
+def _finish(frame: pd.DataFrame, log: EventLog, spec: Spec) -> pd.DataFrame:
+    """Rates, lift, share, phi, p and q for every cell with enough users on both sides."""
+    if frame.empty:
+        return frame.assign(rate_a=[], rate_b=[], lift=[], share=[], phi=[], p_value=[], q_value=[])
+    frame = frame[(frame["cohort"] >= spec.min_users) & (frame["rest"] >= spec.min_users)].reset_index(drop=True)
+    a, n_a = frame["cohort_reached"].to_numpy(float), frame["cohort"].to_numpy(float)
+    b, n_b = frame["rest_reached"].to_numpy(float), frame["rest"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frame["rate_a"] = np.round(a / n_a, 4)
+        frame["rate_b"] = np.round(b / n_b, 4)
+        frame["lift"] = np.round(np.where(b > 0, (a / n_a) / (b / n_b), np.inf), 3)
+        frame["share"] = np.round(n_a / (n_a + n_b), 4)
+        frame["phi"] = np.round(phi(a, n_a - a, b, n_b - b), 4)
+    frame["p_value"] = [two_sided_p(int(x), int(n), int(y), int(m)) for x, n, y, m in zip(a, n_a, b, n_b)]
+    frame["q_value"] = benjamini_hochberg(frame["p_value"].to_numpy(float))
+    return frame
+
+
+def two_sided_p(x: int, n: int, y: int, m: int) -> float:
+    """p-value that x of n and y of m differ: compare's test (Fisher exact for small expected counts,
+    else chi-square with continuity correction).
+
+    >>> round(two_sided_p(2, 2, 1, 3), 3)
+    0.4
+    """
+    return float(_test(np.array([x]), n, np.array([y]), m)[1][0])
+
+
+def phi(a, b, c, d):
+    """The phi coefficient of the 2x2 table [[a, b], [c, d]] (cohort reached / not; rest reached / not).
+
+    >>> round(float(phi(30, 10, 10, 30)), 3)
+    0.5
+    """
+    a, b, c, d = (np.asarray(x, dtype=float) for x in (a, b, c, d))
+    denominator = np.sqrt((a + b) * (c + d) * (a + c) * (b + d))
+    return np.where(denominator > 0, (a * d - b * c) / np.where(denominator > 0, denominator, 1), 0.0)
+
+
+def _best(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
+    """Per event the significant cell with the largest |phi|; positive drivers first."""
+    if frame.empty:
+        return frame.assign(sentence=[])
+    significant = frame[frame["q_value"] < spec.alpha]
+    best = significant.loc[significant.groupby("event")["phi"].apply(lambda s: s.abs().idxmax())] \
+        if len(significant) else significant
+    best = best.sort_values("phi", ascending=False).reset_index(drop=True)
+    best = best.assign(sentence=[sentence(row, spec.goal) for row in best.itertuples()])
+    return best.head(spec.top) if spec.top else best
+
+
+def sentence(row, goal: str) -> str:
+    """One driver in words, e.g. "Users who do X at least 2 times in their first 3 days reach Y at 41 %
+    vs 12 % of the others (3.4x; 18 % of users)"."""
+    times = "at least once" if row.k == 1 else f"at least {row.k} times"
+    days = "day" if row.days == 1 else f"{row.days:g} days"
+    lift = f"{row.lift:.1f}x" if np.isfinite(row.lift) else "none of the others do"
+    return (f"Users who do {row.event} {times} in their first {days} reach {goal} at {_pct(row.rate_a)} "
+            f"vs {_pct(row.rate_b)} of the others ({lift}; {_pct(row.share)} of users, "
+            f"{row.cohort:,} of {row.cohort + row.rest:,})")
+
+
+def _pct(share: float) -> str:
+    return f"{share:.1%}" if 0 < abs(share) < 0.01 else f"{share:.0%}"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--goal", help="the goal event (default: the project's, else a guess from the paths)")
+    parser.add_argument("--min-users", type=int, default=Spec.min_users,
+                        help="users needed in a cohort and in the rest (default 30)")
+
+
+def spec_from_args(args, log: EventLog) -> Spec:
+    from journey_explorer.analysis.goals import default_goal
+    if getattr(args, "by", "user") == "session":
+        raise JourneyError("drivers look at what users do in their first days: run them per user (--by user)")
+    return Spec(goal=args.goal or default_goal(log), min_users=args.min_users)

@@ -1,0 +1,118 @@
+"""The default goal: the project's stored goal, else a guess from the shape of the paths.
+
+One Qt-free function (``default_goal``) used by the CLI, the report and the GUI, so they all agree.
+
+The guess scores every event type by structure, the way a person reads a conversion off a log:
+
+- **a minority reaches it**: goals separate users (an event most paths have is a step, not a goal);
+  ``reach`` is the share of paths with it, scored 1 between 10 % and 50 %, less below (log scale, 0 at
+  0.5 %) and above (0 at 95 %);
+- **late**: its first occurrence comes after most of the path's other kinds of events (the share of
+  the path's distinct events first seen before it, median over paths);
+- **seldom repeated**: the share of its paths that do it exactly once;
+- **paths or visits often end after it**: the share of its occurrences that are the last of their
+  session (or path);
+- conversion-like names (purchase, paid, order, subscribe, ...) only break near-ties (x1.1);
+  failure-like names (error, failed, cancel, ...) are never the goal while another candidate scores.
+
+The score is the product (lateness softened to 0.25 + 0.75 x lateness); the highest score wins. Never the first item of a list,
+and never simply the most common last event (a browsing page that everyone ends on scores low on
+reach and on repetition).
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from journey_explorer.analysis.arrays import distinct_count, path_bounds
+from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.domain import JourneyError
+
+CONVERSION_WORDS = re.compile(r"purchas|paid|pay(?:ment)?_?(?:succe|complete)|order|subscri|checkout_?complete|"
+                              r"convert|upgrade|renew|won|success|complete|bought|buy|booked|deal", re.I)
+FAILURE_WORDS = re.compile(r"error|fail|cancel|abandon|declin|reject|churn|refund|timeout|crash|denied", re.I)
+MIN_REACH_PATHS = 2       # an event one path has is an accident, not a goal
+
+
+def default_goal(log: EventLog) -> str:
+    """The project's goal when it names an event of this log, else ``guess_goal``."""
+    if log.default_goal and log.default_goal in log.event_names:
+        return log.default_goal
+    return guess_goal(log)
+
+
+def guess_goal(log: EventLog) -> str:
+    """The event type whose structure looks most like a goal (see the module notes)."""
+    table = goal_scores(log)
+    if table.empty:
+        raise JourneyError("the log has no events to guess a goal from")
+    return str(table.index[0])
+
+
+def goal_scores(log: EventLog) -> pd.DataFrame:
+    """Per event type: the parts of the goal score and the score, best first."""
+    size = len(log.event_names)
+    if not len(log):
+        return pd.DataFrame()
+    paths = log.paths_count
+    reach = distinct_count(log.event, log.user, size) / max(paths, 1)
+    frame = pd.DataFrame({"reach": reach, "reach_score": _reach_score(reach, distinct_count(
+        log.event, log.user, size)), "lateness": _lateness(log, size), "once": _once(log, size),
+        "ends_after": _ends_after(log, size)}, index=list(log.event_names))
+    names = frame.index.to_series()
+    frame["name"] = np.where(names.str.contains(FAILURE_WORDS), 0.5,
+                             np.where(names.str.contains(CONVERSION_WORDS), 1.1, 1.0))
+    # Lateness leans rather than decides (a goal reached early by a few paths is still a goal).
+    frame["score"] = (frame["reach_score"] * (0.25 + 0.75 * frame["lateness"]) * frame["once"]
+                      * frame["ends_after"] * frame["name"])
+    frame = frame[frame["reach"] > 0]
+    return frame.sort_values(["score", "reach"], ascending=[False, False])
+
+
+def _reach_score(reach: np.ndarray, paths_with: np.ndarray) -> np.ndarray:
+    """1 for a share of paths between 10 % and 50 %; below, falling on a log scale to 0 at 0.5 % (a goal
+    a handful of paths reach separates little); above, falling to 0 at 95 % (a goal everyone reaches
+    separates no one).
+
+    >>> _reach_score(np.array([0.01, 0.3, 0.725, 0.99]), np.array([10, 300, 725, 990])).round(2).tolist()
+    [0.23, 1.0, 0.5, 0.0]
+    """
+    low = np.clip(np.log(np.maximum(reach, 1e-12) / 0.005) / np.log(0.10 / 0.005), 0.0, 1.0)
+    high = np.clip((0.95 - reach) / 0.45, 0.0, 1.0)
+    return np.where(paths_with >= MIN_REACH_PATHS, low * high, 0.0)
+
+
+def _first_occurrences(log: EventLog) -> pd.DataFrame:
+    """Per (path, event type) the position of its first occurrence, and the path's distinct count."""
+    starts, ends = path_bounds(log)
+    position = np.arange(len(log)) - np.repeat(starts, ends - starts)
+    frame = pd.DataFrame({"path": log.user, "event": log.event, "position": position})
+    firsts = frame.drop_duplicates(["path", "event"])
+    return firsts
+
+
+def _lateness(log: EventLog, size: int) -> np.ndarray:
+    """Median over paths of the share of the path's other distinct events first seen before it."""
+    firsts = _first_occurrences(log)
+    order = firsts.groupby("path").cumcount()            # rank among first occurrences (in path order)
+    distinct = firsts.groupby("path")["event"].transform("size")
+    share = np.where(distinct > 1, order / (distinct - 1).clip(lower=1), 1.0)
+    medians = pd.Series(share, index=firsts.index).groupby(firsts["event"].to_numpy()).median()
+    return medians.reindex(range(size), fill_value=0.0).to_numpy()
+
+
+def _once(log: EventLog, size: int) -> np.ndarray:
+    """Share of the paths with the event that do it exactly once."""
+    pairs, counts = np.unique(log.event.astype(np.int64) * (log.n_users + 1) + log.user, return_counts=True)
+    codes = pairs // (log.n_users + 1)
+    once = np.bincount(codes[counts == 1], minlength=size)
+    return once / np.maximum(np.bincount(codes, minlength=size), 1)
+
+
+def _ends_after(log: EventLog, size: int) -> np.ndarray:
+    """Share of the event's occurrences that are the last of their session or path."""
+    last = np.ones(len(log), dtype=bool)
+    last[:-1] = (log.user[1:] != log.user[:-1]) | (log.session[1:] != log.session[:-1])
+    return np.bincount(log.event[last], minlength=size) / np.maximum(np.bincount(log.event, minlength=size), 1)

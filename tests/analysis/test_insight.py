@@ -1,0 +1,201 @@
+"""Route vs behaviour, early drivers, the goal guess, the value event and complete periods: hand-checked."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from journey_explorer.analysis import compare, drivers, goals, interval, northstar
+from journey_explorer.analysis.eventlog import EventLog
+from tests.analysis.shop import shop_log
+
+MINUTE, DAY = 60_000, 86_400_000
+MONDAY = 1704067200000          # 2024-01-01T00:00:00Z
+
+
+def frame_log(rows, goal=None) -> EventLog:
+    return EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]), default_goal=goal)
+
+
+def route_rows():
+    """25 buyers: home, browse, [coupon for 16], cart, pay in one visit; 25 others: home, browse, browse
+    (4 of them with a coupon)."""
+    rows = []
+    for i in range(25):
+        steps = ["home", "browse"] + (["coupon"] if i < 16 else []) + ["cart", "pay"]
+        rows += [(f"b{i}", e, k * MINUTE) for k, e in enumerate(steps)]
+        steps = ["home", "browse"] + (["coupon"] if i < 4 else []) + ["browse"]
+        rows += [(f"f{i}", e, k * MINUTE) for k, e in enumerate(steps)]
+    return rows
+
+
+def test_route_is_reported_apart_and_only_behaviours_are_ranked():
+    log = frame_log(route_rows())
+    route = compare.route_to_goal(log, log.event_code("pay"))
+    # cart: every buyer, no one else; home and browse: everyone (failing paths too) -> not a route
+    assert route.to_dict("records") == [{"event": "cart", "successful_paths": 25, "share": 1.0,
+                                         "failing_share": 0.0}]
+    result = compare.run(log, compare.Spec(goal="pay"))
+    assert result.route["event"].tolist() == ["cart"]
+    events = result.events.set_index("event")
+    assert "cart" not in events.index and "pay" not in events.index
+    assert (events.loc["coupon", "users_a"], events.loc["coupon", "users_b"]) == (16, 4)
+    # expected counts of 6 and more: chi-square with continuity correction
+    assert events.loc["coupon", "p_value"] == pytest.approx(stats.chi2_contingency([[16, 9], [4, 21]])[1])
+    # q over the three behaviours (home, browse, coupon) only: the route is no hypothesis
+    assert events.loc["coupon", "q_value"] == pytest.approx(3 * events.loc["coupon", "p_value"])
+    assert bool(events.loc["coupon", "passes"]) and result.events.iloc[0]["event"] == "coupon"
+    assert not events.loc["home", "passes"]          # no difference
+
+
+def test_no_route_from_a_handful_of_successful_paths():
+    rows = [r for r in route_rows() if r[0] in {"b1", "b2", "f1"}]
+    log = frame_log(rows)
+    assert compare.route_to_goal(log, log.event_code("pay")).empty
+
+
+def driver_rows():
+    """40 users do 'tour' twice on day 0 (30 buy on day 5); 40 never do (10 buy); 5 buy at once and
+    tour only afterwards (not counted: after the goal). The data ends on day 20."""
+    rows = []
+    for i in range(40):
+        rows += [(f"t{i}", "open", 0), (f"t{i}", "tour", MINUTE), (f"t{i}", "tour", 2 * MINUTE)]
+        if i < 30:
+            rows.append((f"t{i}", "buy", 5 * DAY))
+        rows += [(f"n{i}", "open", 0), (f"n{i}", "read", MINUTE)]
+        if i < 10:
+            rows.append((f"n{i}", "buy", 5 * DAY))
+    for i in range(5):
+        rows += [(f"q{i}", "open", 0), (f"q{i}", "buy", MINUTE), (f"q{i}", "tour", 2 * MINUTE),
+                 (f"q{i}", "tour", 3 * MINUTE)]
+    rows.append(("late", "open", 20 * DAY))
+    return rows
+
+
+def test_driver_cells_are_hand_checked():
+    result = drivers.run(frame_log(driver_rows()), drivers.Spec(goal="buy"))
+    cell = result.cells.set_index(["event", "k", "days"]).loc[("tour", 2, 1)]
+    # cohort 40 (30 buy); the rest: 40 non-touring + 5 who toured after buying (15 buy); "late" is too late
+    assert (cell["cohort"], cell["cohort_reached"], cell["rest"], cell["rest_reached"]) == (40, 30, 45, 15)
+    assert cell["rate_a"] == 0.75 and cell["rate_b"] == pytest.approx(1 / 3, abs=1e-4)
+    assert cell["lift"] == 2.25 and cell["share"] == pytest.approx(40 / 85, abs=1e-4)
+    assert cell["phi"] == pytest.approx((30 * 30 - 10 * 15) / np.sqrt(40 * 45 * 45 * 40), abs=1e-4)
+    assert cell["p_value"] == pytest.approx(stats.chi2_contingency([[30, 10], [15, 30]])[1])
+    assert ("tour", 3, 1) not in result.cells.set_index(["event", "k", "days"]).index    # nobody toured 3 times
+    top = result.drivers.iloc[0]
+    assert (top["event"], top["k"], top["days"]) == ("tour", 1, 1)      # ties: the simplest cell
+    assert top["sentence"] == ("Users who do tour at least once in their first day reach buy at 75% vs 33% of "
+                               "the others (2.2x; 47% of users, 40 of 85)")
+    assert (result.cells["q_value"] >= result.cells["p_value"] - 1e-12).all()
+
+
+def test_no_driver_from_a_handful_of_users():
+    rows = [r for r in driver_rows() if r[0][1:] in {"0", "1", "2", "3"} or r[0] == "late"]
+    result = drivers.run(frame_log(rows), drivers.Spec(goal="buy"))
+    assert result.cells.empty and result.table.empty
+
+
+def test_shop_drivers_and_compare_name_the_planted_behaviour_not_the_route():
+    log = shop_log(seed=3)
+    result = drivers.run(log, drivers.Spec(goal="purchase"))
+    assert result.drivers.iloc[0]["event"] == "wishlist_add"
+    assert {"cart", "checkout", "payment_details"} <= set(result.route)
+    differences = compare.run(log, compare.Spec(goal="purchase"))
+    passing = differences.events[differences.events["passes"]]
+    assert passing.iloc[0]["event"] == "wishlist_add"
+    assert not set(passing["event"]) & {"cart", "checkout", "payment_details", "add_to_cart"}
+
+
+def test_goal_guess_prefers_structure_to_the_most_common_last_event():
+    log = shop_log(seed=3)
+    last = pd.Series(np.asarray(log.event_names)[log.event[np.append(log.user[1:] != log.user[:-1], True)]])
+    assert last.value_counts().index[0] == "product_view"         # what the old guess would have said
+    assert goals.guess_goal(log) == "purchase"
+    assert goals.default_goal(log) == "purchase"
+    stored = EventLog.from_frame(pd.DataFrame(route_rows(), columns=["user", "event", "time"]), default_goal="cart")
+    assert goals.default_goal(stored) == "cart"
+
+
+def test_goal_score_parts_are_hand_checked():
+    # a: open, buy; b: open, look, buy (one visit each); c: open, look, look
+    rows = [("a", "open", 0), ("a", "buy", 1), ("b", "open", 0), ("b", "look", 1), ("b", "buy", 2),
+            ("c", "open", 0), ("c", "look", 1), ("c", "look", 2)]
+    table = goals.goal_scores(frame_log(rows))
+    buy, look = table.loc["buy"], table.loc["look"]
+    assert buy["reach"] == pytest.approx(2 / 3) and buy["once"] == 1.0 and buy["ends_after"] == 1.0
+    assert buy["lateness"] == 1.0                      # last of the path's distinct events in both paths
+    # look: once for b, twice for c; of its 3 occurrences only c's second ends a visit; b: 1/2, c: 1 late
+    assert look["once"] == 0.5 and look["ends_after"] == pytest.approx(1 / 3) and look["lateness"] == 0.75
+    assert table.loc["open", "score"] == 0.0            # every path has it
+    assert table.index[0] == "buy"
+
+
+def test_value_event_is_repeated_across_visits_and_not_a_way_in():
+    rows = []
+    for u in "abc":
+        for visit in range(3):
+            t = visit * DAY
+            rows += [(u, "login", t), (u, "report", t + MINUTE)]
+        rows.append((u, "signup", -DAY))
+    rows += [("a", "share", 1), ("a", "share", 2)]          # repeated, but within one visit
+    log = frame_log(rows)
+    assert interval.value_event(log) == "report"        # login opens every visit; signup and share: one visit
+
+
+def test_north_star_headline_is_the_last_complete_week():
+    # Mon 1 Jan to Wed 17 Jan: weeks of 1 and 8 Jan are complete, the week of 15 Jan is not (and quiet)
+    rows = [("a", "use", MONDAY), ("a", "use", MONDAY + 8 * DAY), ("b", "use", MONDAY + 9 * DAY),
+            ("c", "other", MONDAY + 16 * DAY)]
+    result = northstar.run(frame_log(rows), northstar.Spec(event="use"))
+    assert result.table["complete"].tolist() == [True, True, False]
+    assert result.headline["period"] == "2024-01-08" and result.headline["metric"] == 2
+    assert result.to_json_dict()["headline"]["metric"] == 2
+
+
+def test_north_star_headline_skips_an_empty_tail():
+    # use in the weeks of 1 and 8 Jan; the weeks of 15 and 22 Jan are complete but only carry "other"
+    rows = [("a", "use", MONDAY), ("b", "use", MONDAY + 8 * DAY), ("c", "other", MONDAY + 15 * DAY),
+            ("c", "other", MONDAY + 29 * DAY)]
+    result = northstar.run(frame_log(rows), northstar.Spec(event="use"))
+    assert result.table["complete"].tolist() == [True, True, True, True, False]
+    assert result.headline["period"] == "2024-01-08" and result.headline["metric"] == 1
+
+
+def test_drivers_command_refuses_per_session_paths():
+    from argparse import Namespace
+
+    from journey_explorer.domain import JourneyError
+    log = frame_log(driver_rows(), goal="buy")
+    assert drivers.spec_from_args(Namespace(goal=None, min_users=30, by="user"), log).goal == "buy"
+    with pytest.raises(JourneyError, match="per user"):
+        drivers.spec_from_args(Namespace(goal=None, min_users=30, by="session"), log)
+
+
+def test_cli_drivers_stuck_and_northstar_defaults(demo_project_path, capsys):
+    import json
+
+    from journey_explorer.cli import main
+    assert main(["drivers", str(demo_project_path), "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["goal"] == "Subscription Paid" and found["drivers"][0]["event"] == "Dashboard Shared"
+    assert found["who"][0]["value"] == "Partner Referral"
+    assert main(["stuck", str(demo_project_path), "--by", "session", "--json"]) == 0
+    stuck_points = json.loads(capsys.readouterr().out)
+    assert stuck_points["events"][0]["event"] == "Connect Data Source"
+    assert "failing sessions that reach it" in stuck_points["events"][0]["explanation"]
+    assert main(["northstar", str(demo_project_path), "--json"]) == 0        # no --event: the value event
+    star = json.loads(capsys.readouterr().out)
+    assert star["event"] == "View Dashboard" and star["headline"]["complete"]
+
+
+def test_an_event_that_ends_every_path_is_no_failing_behaviour():
+    # every ticket ends with close; 25 are escalated first (the goal), 25 not; 10 of those 25 got a reminder
+    rows = []
+    for i in range(25):
+        rows += [(f"e{i}", "open", 0), (f"e{i}", "escalate", 1000), (f"e{i}", "close", 2000)]
+        rows += [(f"n{i}", "open", 0)] + ([(f"n{i}", "remind", 500)] if i < 20 else []) + [(f"n{i}", "close", 2000)]
+    events = compare.run(frame_log(rows), compare.Spec(goal="escalate")).events.set_index("event")
+    assert events.loc["close", "share_b"] == 1.0 and events.loc["close", "share_a"] == 0.0    # before the goal
+    assert events.loc["close", "share_a_any_time"] == 1.0 and not events.loc["close", "passes"]
+    assert events.loc["remind", "passes"]          # 80 % vs 0 % (also any time): a real difference
