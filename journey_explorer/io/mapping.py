@@ -23,7 +23,8 @@ USER_NAMES = ("case:concept:name", "user id", "userid", "user", "distinct id", "
 EVENT_NAMES = ("concept:name", "event name", "event type", "event", "activity", "action", "event action",
                "step", "name", "type")
 TIME_NAMES = ("time:timestamp", "timestamp", "event time", "event timestamp", "complete timestamp", "time",
-              "datetime", "date time", "occurred at", "created at", "ts", "date", "when", "start timestamp")
+              "datetime", "date time", "occurred at", "created at", "ts", "date", "when", "start timestamp",
+              "epoch", "unix", "tstamp", "time stamp", "millis", "logged at", "sent at", "received at")
 SESSION_NAMES = ("session id", "sessionid", "session", "ga session id", "$session id", "visit id")
 INSERT_ID_NAMES = ("$insert id", "insert id", "message id", "messageid", "event id", "uuid")
 
@@ -173,6 +174,10 @@ def guess_mapping(reader: SourceReader, options: ImportOptions | None = None,
                          date_order=options.date_order)
     unconfirmed = {role: chosen[role] for role in ("user", "event", "time")
                    if role in from_content and not overrides.get(role)}
+    # Times describe themselves (they parse as dates or epoch numbers): a time column found by its values
+    # is enough when the user and the event were found by their names.
+    if set(unconfirmed) == {"time"}:
+        unconfirmed = {}
     if unconfirmed and not allow_content_only:
         raise UnconfirmedMapping(mapping, unconfirmed, file=reader.path)
     return mapping

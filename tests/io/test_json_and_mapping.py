@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from journey_explorer.domain import ImportOptions, InputError
+from journey_explorer.io import mapping as mapping_names
 from journey_explorer.io.mapping import UnconfirmedMapping, guess_mapping, structured_columns
 from journey_explorer.io.sources import detect_format, open_source
 from journey_explorer.io.structured import json_shape
@@ -171,3 +172,19 @@ def test_parquet_list_and_struct_columns_are_json_text(tmp_path):
     assert summary.imported == 20
     first = stored(tmp_path / "p.journey")[0][2]
     assert json.loads(first["tags"]) == ["x", "y"] and json.loads(first["meta"]) == {"k": 1}
+
+
+def test_a_time_found_by_its_values_is_enough_when_user_and_event_are_named(tmp_path):
+    # "created" says nothing about time by name, but its values are dates; user and event are named.
+    source = tmp_path / "events.csv"
+    pd.DataFrame({"distinct_id": ["a", "b", "a"], "action": ["x", "y", "z"],
+                  "recorded": ["2024-01-01 10:00", "2024-01-02 11:00", "2024-01-03 12:00"]}).to_csv(source, index=False)
+    assert guess_mapping(open_source(str(source))).time == "recorded"
+    profiles = tmp_path / "profiles.csv"          # there the user and the event are guesses too
+    PROFILES.to_csv(profiles, index=False)
+    with pytest.raises(UnconfirmedMapping):
+        guess_mapping(open_source(str(profiles)))
+
+
+def test_epoch_columns_are_named_times():
+    assert "epoch" in mapping_names.TIME_NAMES and mapping_names.normalise("epoch_ms") == "epoch ms"
