@@ -54,6 +54,7 @@ NEEDS_USER_PROPERTIES = True     # breakdowns / segments / CSAT and revenue are 
 SEGMENT_DEFINES_GROUPS = True
 MATRIX_STEPS = 10
 ROUTE_SHARE = 0.8        # share of successful paths that pass a step just before the goal
+PREREQUISITE_SHARE = 0.97   # ...or take at any time before the goal (a prerequisite, not a behaviour)
 ROUTE_WINDOW = 10        # steps back from the goal (within the goal's visit) that count as "just before"
 MIN_ROUTE_USERS = 20     # successful paths needed before anything is called a route
 MIN_AFTER_GOAL_EXCESS = 0.05   # failing users must beat successful users' any-time share by this much
@@ -146,7 +147,7 @@ def route_to_goal(log: EventLog, goal: int) -> pd.DataFrame:
     hits = np.flatnonzero(log.event == goal)
     first = hits[np.append(True, log.user[hits][1:] != log.user[hits][:-1])]
     if len(first) < MIN_ROUTE_USERS:
-        return pd.DataFrame(columns=["event", "successful_paths", "share", "failing_share"])
+        return pd.DataFrame(columns=["event", "successful_paths", "share", "failing_share", "share_before_goal"])
     back = np.arange(1, ROUTE_WINDOW + 1)
     positions = first[:, None] - back[None, :]
     valid = positions >= 0
@@ -166,9 +167,17 @@ def route_to_goal(log: EventLog, goal: int) -> pd.DataFrame:
     failing = ~users_with_event(log, goal)
     failing_share = distinct_count(log.event[failing[log.user]], log.user[failing[log.user]],
                                    len(log.event_names)) / max(int(failing[np.unique(log.user)].sum()), 1)
-    keep = np.flatnonzero((share >= ROUTE_SHARE) & (np.arange(len(share)) != goal) & (share > failing_share))
+    # Prerequisites count as route too: a step nearly every successful path takes at some point before
+    # the goal (opening the app again) separates those who came back from those who did not, not habits.
+    first_goal = first_time_of(log, goal)
+    reached = first_goal != np.iinfo(np.int64).max
+    before_goal = (log.ts < first_goal[log.user]) & reached[log.user]
+    prior = distinct_count(log.event[before_goal], log.user[before_goal], len(log.event_names)) / len(first)
+    route_step = (share >= ROUTE_SHARE) | (prior >= PREREQUISITE_SHARE)
+    keep = np.flatnonzero(route_step & (np.arange(len(share)) != goal) & (np.maximum(share, prior) > failing_share))
     frame = pd.DataFrame({"event": [log.event_names[c] for c in keep], "successful_paths": paths[keep],
-                          "share": np.round(share[keep], 4), "failing_share": np.round(failing_share[keep], 4)})
+                          "share": np.round(share[keep], 4), "failing_share": np.round(failing_share[keep], 4),
+                          "share_before_goal": np.round(prior[keep], 4)})
     return frame.sort_values("share", ascending=False, ignore_index=True)
 
 

@@ -30,12 +30,26 @@ def route_rows():
     return rows
 
 
+def test_a_prerequisite_every_buyer_did_earlier_is_route_not_a_behaviour():
+    # 30 buyers all "return" in a later visit before paying (days apart: not "just before" the goal);
+    # of 30 others, 20 return and 10 never come back. Returning is a prerequisite, not a habit.
+    rows = []
+    for i in range(30):
+        rows += [(f"b{i}", "signup", 0), (f"b{i}", "return", 3 * DAY), (f"b{i}", "offer", 6 * DAY),
+                 (f"b{i}", "pay", 6 * DAY + MINUTE)]
+        rows += [(f"f{i}", "signup", 0)] + ([(f"f{i}", "return", 3 * DAY)] if i < 20 else [])
+    log = frame_log(rows)
+    route = compare.route_to_goal(log, log.event_code("pay")).set_index("event")
+    assert "return" in route.index and route.loc["return", "share_before_goal"] == 1.0
+    assert "signup" not in route.index                # everyone does it: no difference to explain
+
+
 def test_route_is_reported_apart_and_only_behaviours_are_ranked():
     log = frame_log(route_rows())
     route = compare.route_to_goal(log, log.event_code("pay"))
     # cart: every buyer, no one else; home and browse: everyone (failing paths too) -> not a route
     assert route.to_dict("records") == [{"event": "cart", "successful_paths": 25, "share": 1.0,
-                                         "failing_share": 0.0}]
+                                         "failing_share": 0.0, "share_before_goal": 1.0}]
     result = compare.run(log, compare.Spec(goal="pay"))
     assert result.route["event"].tolist() == ["cart"]
     events = result.events.set_index("event")
