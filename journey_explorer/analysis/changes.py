@@ -265,11 +265,15 @@ def refine_to_days(table: pd.DataFrame, daily: SeriesSet, weekly: SeriesSet, per
 
 def _mix_stories_last(table: pd.DataFrame, numbers: list[int]) -> list[int]:
     """Stories renumbered so that those in which the share of new paths also moved come after the
-    others (they may follow the mix of who was active); the order is otherwise kept."""
+    others (they may follow the mix of who was active), and likely renames after the rest of those;
+    the order is otherwise kept."""
     frame = pd.DataFrame({"story": numbers, "new": table["kind"].eq("new").to_numpy()})
     lead_is_new = frame.groupby("story")["new"].first()
     mixed = frame.groupby("story")["new"].any() & ~lead_is_new
-    order = sorted(mixed.index, key=lambda story: (bool(mixed[story]), story))
+    # A likely rename is a tracking change (the tracking slide tells it), not a change in behaviour.
+    stories = table.assign(story=numbers)
+    renamed = {story: renamed_events(members) is not None for story, members in stories.groupby("story")}
+    order = sorted(mixed.index, key=lambda story: (bool(mixed[story]), renamed[story], story))
     renumber = {story: rank + 1 for rank, story in enumerate(order)}
     return [renumber[n] for n in numbers]
 
