@@ -14,13 +14,28 @@ def make_canvas(theme) -> pg.PlotWidget:
 
 
 def render(result, spec, canvas: pg.PlotWidget, theme) -> None:
-    top = result.table.head(12)
-    texts = [f"exit {r.exit_rate:.0%} · loops {r.loop_rate_failing:.0%} · {int(r.users):,} users"
-             for r in top.itertuples()]
+    stuck_rows = result.table[result.table["score"] > 0]
+    top = (stuck_rows if len(stuck_rows) else result.table).head(12)
+    unit = getattr(spec, "unit", "users")
     basic.ranked_bars(canvas, top["event"].tolist(), top["score"].tolist(), theme,
-                      value_text=texts, colours=[OKABE_ITO[5]] * len(top))
-    basic.axis_label(canvas, "bottom", "stuck score (see the rank explanation)", theme)
+                      value_text=[bar_text(row, unit) for row in top.itertuples()],
+                      colours=[OKABE_ITO[5]] * len(top))
+    basic.axis_label(canvas, "bottom", f"how much worse failing {unit} do here than successful ones", theme)
     canvas.setToolTip(stuck.RANK_EXPLANATION)
+
+
+def bar_text(row, unit: str = "users") -> str:
+    """The parts that make an event stuck, failing vs successful paths: "leave 86% vs 34% · loop 22% vs 15%"."""
+    parts = []
+    if row.exit_excess > 0:
+        parts.append(f"leave {row.exit_rate_failing:.0%} vs {row.exit_reference:.0%}")
+    if row.loop_excess > 0:
+        parts.append(f"loop {row.loop_rate_failing:.0%} vs {row.loop_reference:.0%}")
+    if row.dwell_excess > 0:
+        parts.append("wait longer")
+    if not parts:
+        return f"no worse for failing {unit}"
+    return " · ".join(parts) + f" ({int(row.failing_users):,} failing)"
 
 
 def table(result, spec) -> pd.DataFrame:
