@@ -129,6 +129,34 @@ def _northstar(log, filters):
     return northstar.Spec(event=filters.goal or log.event_names[0], period="week", csat=csat, revenue=revenue)
 
 
+def _changes(log, filters):
+    from journey_explorer.analysis import changes
+    return changes.Spec(goal=filters.goal, paths=filters.by)
+
+
+def _interval(log, filters):
+    from journey_explorer.analysis import interval
+    return interval.Spec(event=critical_event(log, filters))
+
+
+def critical_event(log, filters) -> str:
+    """The event whose repeats the usage interval measures: the goal when at least a tenth of the
+    users doing it repeat it, else the event the most users do more than once (the habit users
+    come back for; a one-off purchase has no interval)."""
+    if log is None:
+        return filters.goal or ""
+    import numpy as np
+    pairs = log.user.astype(np.int64) * len(log.event_names) + log.event
+    codes, counts = np.unique(pairs, return_counts=True)
+    events = codes % len(log.event_names)
+    doing = np.bincount(events, minlength=len(log.event_names))
+    repeating = np.bincount(events[counts > 1], minlength=len(log.event_names))
+    goal = filters.goal if filters.goal in log.event_names else None
+    if goal is not None and repeating[log.event_code(goal)] >= 0.1 * max(doing[log.event_code(goal)], 1):
+        return goal
+    return log.event_names[int(repeating.argmax())]
+
+
 OVERVIEW = ViewEntry("overview", "Overview", None, overview_spec, uses_goal=True, finding="overview",
                      compute=overview_summary)
 VIEWS: tuple[ViewEntry, ...] = (
@@ -141,14 +169,16 @@ VIEWS: tuple[ViewEntry, ...] = (
     ViewEntry("retention", "Retention", "retention", _retention, finding="retention_finding"),
     ViewEntry("lifecycle", "Lifecycle", "lifecycle", _lifecycle, finding="lifecycle_finding"),
     ViewEntry("northstar", "North star", "northstar", _northstar, finding="north_star"),
+    ViewEntry("changes", "What changed", "changes", _changes, uses_goal=True, finding="changes.what_changed"),
+    ViewEntry("interval", "Usage interval", "interval", _interval),
 )
 VIEW_BY_KEY: dict[str, ViewEntry] = {entry.key: entry for entry in VIEWS}
 
 # Analyses with a command but no view of their own.
-COMMAND_ONLY_ANALYSES: tuple[str, ...] = ("interval", "changes")
+COMMAND_ONLY_ANALYSES: tuple[str, ...] = ()
 # Report questions answered by no view of their own, after the views' findings: "module.function"
 # under journey_explorer.analysis (a bare name lives in analysis.narrative).
-REPORT_ONLY_FINDINGS: tuple[str, ...] = ("changes.what_changed", "hygiene.tracking_finding")
+REPORT_ONLY_FINDINGS: tuple[str, ...] = ("hygiene.tracking_finding",)
 
 
 def view(key: str) -> ViewEntry:

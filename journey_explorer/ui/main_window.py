@@ -177,6 +177,10 @@ class MainWindow(QMainWindow):
         for view in self.views:
             self.tabs.addTab(view, view.title)
             view.pin_requested.connect(lambda v=view: self.pin_view(v))
+        changes = self.view_by_key.get("changes")
+        if changes is not None:          # a story's evidence, one click away
+            changes.compare_requested.connect(self.compare_periods)
+            changes.window_requested.connect(self.set_time_window)
         self.board = BoardView(self.explorer)
         self.tabs.addTab(self.board, self.board.title)
         layout.addWidget(self.filter_bar)
@@ -277,6 +281,27 @@ class MainWindow(QMainWindow):
             edit.setDate(date)
             edit.blockSignals(False)
         self.explorer.set_log(log, self.current_filters())
+
+    def compare_periods(self, period_a: str, period_b: str) -> None:
+        """Compare period A with period B (e.g. before a change and its window) on the Compare tab."""
+        self.view("compare").set_periods((period_a, period_b))
+        self.show_view("compare")
+
+    def set_time_window(self, since: str, until: str) -> None:
+        """Set the filter bar's dates to [since, until) (until exclusive, as the filter reads it)."""
+        widgets = (self.use_since, self.since, self.use_until, self.until)
+        for widget in widgets:
+            widget.blockSignals(True)
+        self.use_since.setChecked(True)
+        self.use_until.setChecked(True)
+        self.since.setEnabled(True)
+        self.until.setEnabled(True)
+        self.since.setDate(QDate.fromString(since[:10], "yyyy-MM-dd"))
+        self.until.setDate(QDate.fromString(until[:10], "yyyy-MM-dd"))
+        for widget in widgets:
+            widget.blockSignals(False)
+        self.filters_changed()
+        self.banner.show_info(f"Showing {since} until {until} (untick From and until to see all dates again).")
 
     def current_filters(self) -> FilterState:
         segment = tuple(part.strip() for part in self.segment.text().split("&") if part.strip())
