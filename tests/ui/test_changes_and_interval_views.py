@@ -47,6 +47,10 @@ def test_changes_lists_the_stories_and_charts_the_selected_one(window, qtbot):
     view.table.selectRow(1)                                # a click on the second story
     qtbot.waitUntil(lambda: view.chart.story == 1)
     assert result.stories[1]["headline"][1:] in view.chart.headline.text()
+    legends = [i for i in view.chart.plot.scene().items() if isinstance(i, pg.LegendItem)]
+    assert len(legends) == 1                               # the first story's legend is gone
+    texts = [label.text for _, label in legends[0].items]
+    assert any(result.stories[1]["changes"][0]["start"] in t for t in texts)
 
 
 def test_compare_the_two_periods_opens_compare_on_before_vs_during(window, qtbot):

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from journey_explorer.charts import basic
 from journey_explorer.charts.theme import OKABE_ITO, Theme
 
-LINE, BEFORE, DURING, AFTER, WINDOW = OKABE_ITO[0], OKABE_ITO[7], OKABE_ITO[5], OKABE_ITO[2], OKABE_ITO[1]
+LINE, DURING, AFTER, WINDOW = OKABE_ITO[0], OKABE_ITO[5], OKABE_ITO[2], OKABE_ITO[1]   # "before": the text colour
 
 
 class ChangeCanvas(QWidget):
@@ -76,6 +76,7 @@ def render(result, spec, canvas: ChangeCanvas, theme: Theme) -> None:
     stories = result.stories
     plot = canvas.plot
     if not stories:
+        drop_legend(plot)
         basic._reset(plot, theme)
         plot.getPlotItem().hideAxis("left")
         plot.getPlotItem().hideAxis("bottom")
@@ -92,10 +93,11 @@ def render(result, spec, canvas: ChangeCanvas, theme: Theme) -> None:
 def draw_series(plot: pg.PlotWidget, change: dict, unit: str, theme: Theme) -> None:
     """The series as a line, the window [start_period, end_period) shaded, dashed levels before,
     during and (when it recovered) after."""
+    drop_legend(plot)
     item = basic._reset(plot, theme)
-    # A legend in rows of three above the data (the y range leaves room for it), never over the line.
+    # A legend in two columns above the data (the y range leaves room for it), never over the line.
     legend = item.addLegend(offset=(10, 5), labelTextColor=theme.foreground, labelTextSize=f"{theme.font_size}pt")
-    legend.setColumnCount(3)
+    legend.setColumnCount(2)
     series = change["series"]
     labels = series["periods"]
     values = np.array([np.nan if v is None else v for v in series["value"]], float)
@@ -110,7 +112,7 @@ def draw_series(plot: pg.PlotWidget, change: dict, unit: str, theme: Theme) -> N
                         f"change window ({change['start']} – {change['last_day']})")
     item.plot(xs, values * scale, pen=pg.mkPen(LINE, width=3), symbol="o", symbolSize=7, symbolBrush=LINE,
               symbolPen=pg.mkPen(None), connect="finite", name=change["label"])
-    levels = [("before", change["before"], 0, start, BEFORE), ("during", change["during"], start, end, DURING)]
+    levels = [("before", change["before"], 0, start, theme.foreground), ("during", change["during"], start, end, DURING)]
     measured = np.flatnonzero(np.isfinite(values))
     last = int(measured[-1]) + 1 if len(measured) else len(labels)     # periods after this have no data
     if change.get("recovered") and end < last:
@@ -130,6 +132,15 @@ def draw_series(plot: pg.PlotWidget, change: dict, unit: str, theme: Theme) -> N
     basic.axis_label(item, "bottom", f"{unit} starting", theme)
     item.setXRange(-0.6, len(labels) - 0.4, padding=0)
     item.setYRange(0, top * 1.4 or 1, padding=0)      # room above for the legend
+
+
+def drop_legend(plot: pg.PlotWidget) -> None:
+    """Take the previous drawing's legend off the plot: clearing the plot keeps it in the scene,
+    so a second story's legend would be drawn over the first one's."""
+    legend = plot.getPlotItem().legend
+    if legend is not None and legend.scene() is not None:
+        legend.scene().removeItem(legend)
+    plot.getPlotItem().legend = None
 
 
 def _alpha(colour: str, alpha: int):

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 
 from journey_explorer.charts import basic
 from journey_explorer.charts.canvas import TilesOverTrend
+from journey_explorer.charts.renderers.changes import drop_legend
 from journey_explorer.charts.theme import OKABE_ITO
 
 SHARE = 0.8         # the interval analysis' headline quantile
@@ -52,6 +53,7 @@ def render(result, spec, canvas: TilesOverTrend, theme) -> None:
 
 def draw_curve(plot: pg.PlotWidget, result, theme) -> None:
     """Cumulative share of first repeats by days since the first time, with the 80 % interval."""
+    drop_legend(plot)
     item = basic._reset(plot, theme)
     gaps = np.sort(result.first_gaps_days)
     if not len(gaps):
