@@ -34,6 +34,7 @@ class HygienePanel(QWidget):
     """Suggested merges with Merge / Dismiss, and broken tracking with Dismiss."""
 
     merge_requested = Signal(object)          # a hygiene.Suggestion
+    found = Signal(int)                       # suggestions and breakages listed
     message = Signal(str, bool)               # text, is an error
 
     def __init__(self, parent: QWidget | None = None):
@@ -105,6 +106,7 @@ class HygienePanel(QWidget):
         self.status.setText("" if found else "No duplicate names or broken tracking found.")
         self.status.setVisible(not found)
         self._enable_buttons()
+        self.found.emit(found)
 
     def merge_selected(self) -> None:
         item = self.merges.currentItem()
@@ -122,6 +124,7 @@ class HygienePanel(QWidget):
         widget.takeItem(widget.row(item))
         self.message.emit(f"Dismissed: {item.text().splitlines()[0]}", False)
         self._enable_buttons()
+        self.found.emit(self.merges.count() + self.breakages.count())
 
 
 def _row(*buttons: QPushButton) -> QHBoxLayout:

@@ -235,14 +235,21 @@ class MainWindow(QMainWindow):
         self.catalog.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.catalog.customContextMenuRequested.connect(self.catalog_menu)
         self.segments = QListWidget()
-        for title, widget in (("Sources", self.sources), ("Events (right-click to rename, merge or hide)",
-                                                         self.catalog), ("Saved segments", self.segments)):
-            layout.addWidget(QLabel(title))
-            layout.addWidget(widget, 3 if widget is self.catalog else 1)
         self.hygiene = HygienePanel()
         self.hygiene.merge_requested.connect(self.merge_suggestion)
         self.hygiene.message.connect(lambda text, error: (self.banner.show_error if error else self.banner.show_info)(text))
-        layout.insertWidget(layout.indexOf(self.catalog) + 1, self.hygiene, 3)
+        # The event list and its tracking check share the panel's height as two tabs (a projector is 720 px high).
+        self.catalog_tabs = QTabWidget()
+        self.catalog_tabs.addTab(self.catalog, "Events")
+        self.catalog_tabs.addTab(self.hygiene, "Checks")
+        self.catalog_tabs.tabBar().setUsesScrollButtons(False)
+        self.catalog_tabs.setTabToolTip(0, "Right-click an event to rename, merge or hide it")
+        self.catalog_tabs.setTabToolTip(1, "Names that look like one action, and tracking that looks broken")
+        self.hygiene.found.connect(self._show_tracking_count)
+        for title, widget in (("Sources", self.sources), ("Event catalog", self.catalog_tabs),
+                              ("Saved segments", self.segments)):
+            layout.addWidget(QLabel(title))
+            layout.addWidget(widget, 3 if widget is self.catalog_tabs else 1)
         layout.insertWidget(0, self.project_label)
         self.dock = QDockWidget("Project", self)
         self.dock.setWidget(panel)
@@ -366,6 +373,9 @@ class MainWindow(QMainWindow):
         menu.addAction("Group events matching a pattern…", lambda: self.add_group_rule(row["name"]))
         menu.popup(self.catalog.viewport().mapToGlobal(position))
         self._menu = menu
+
+    def _show_tracking_count(self, count: int) -> None:
+        self.catalog_tabs.setTabText(1, f"Checks ({count})" if count else "Checks")
 
     def merge_suggestion(self, suggestion) -> None:
         """Merge a suggested group of names into its target: one undo step renaming every stored

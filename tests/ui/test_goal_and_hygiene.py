@@ -73,6 +73,7 @@ def test_the_hygiene_panel_suggests_the_demos_pair_and_merges_it_in_one_undo_ste
     assert all(f"• {line}" in first for line in top.evidence)
     assert [panel.breakages.item(i).text() for i in range(panel.breakages.count())] == \
         [b.message for b in result.breakages]
+    assert window.catalog_tabs.tabText(1) == f"Checks ({len(result.suggestions) + len(result.breakages)})"
     names_before = set(window.explorer.log.event_names)
     panel.merges.setCurrentRow(0)
     with qtbot.waitSignal(panel.merge_requested):
