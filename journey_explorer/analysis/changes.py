@@ -543,16 +543,7 @@ def what_changed(log: EventLog, goal: str):
     more = result.stories[1:3]
     if more:
         text += " Also: " + " ".join(story["headline"][0].upper() + story["headline"][1:] + "." for story in more)
-    return Finding("northstar", f"What changed: {top['headline']}", _chart_spec(top, result.periods), text)
-
-
-def _chart_spec(story: dict, periods: Periods):
-    """Until the report has a "what changed" chart: the weekly users of the event that moved (the goal
-    after a conversion drop, the error after a spike), which shows the window."""
-    from journey_explorer.analysis import northstar
-    lead = story["changes"][0]
-    event = lead["target"] if lead["target"] not in (None, change_series.END) else lead["source"]
-    return northstar.Spec(event=event, period=periods.unit)
+    return Finding("changes", f"What changed: {top['headline']}", result.spec, text)
 
 
 # --- command line ------------------------------------------------------------------------------------

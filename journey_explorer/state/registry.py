@@ -125,8 +125,39 @@ def _lifecycle(log, filters):
 
 def _northstar(log, filters):
     from journey_explorer.analysis import northstar
+    from journey_explorer.analysis.interval import value_event
     csat, revenue = northstar.property_columns(log)
-    return northstar.Spec(event=filters.goal or log.event_names[0], period="week", csat=csat, revenue=revenue)
+    # The north star counts the value event users repeat, not the goal (often a one-off purchase).
+    event = value_event(log) if log is not None and len(log) else (filters.goal or "")
+    return northstar.Spec(event=event, period="week", csat=csat, revenue=revenue)
+
+
+def _changes(log, filters):
+    from journey_explorer.analysis import changes
+    return changes.Spec(goal=filters.goal, paths=filters.by)
+
+
+def _interval(log, filters):
+    from journey_explorer.analysis import interval
+    return interval.Spec(event=critical_event(log, filters))
+
+
+def critical_event(log, filters) -> str:
+    """The event whose repeats the usage interval measures: the goal when at least a tenth of the
+    users doing it repeat it, else the value event users come back to repeat
+    (``analysis.interval.value_event``; a one-off purchase has no interval)."""
+    if log is None:
+        return filters.goal or ""
+    import numpy as np
+
+    from journey_explorer.analysis.interval import value_event
+    goal = filters.goal if filters.goal in log.event_names else None
+    if goal is not None:
+        code = log.event_code(goal)
+        users, counts = np.unique(log.user[log.event == code], return_counts=True)
+        if len(users) and (counts > 1).sum() >= 0.1 * len(users):
+            return goal
+    return value_event(log)
 
 
 OVERVIEW = ViewEntry("overview", "Overview", None, overview_spec, uses_goal=True, finding="overview",
@@ -141,14 +172,16 @@ VIEWS: tuple[ViewEntry, ...] = (
     ViewEntry("retention", "Retention", "retention", _retention, finding="retention_finding"),
     ViewEntry("lifecycle", "Lifecycle", "lifecycle", _lifecycle, finding="lifecycle_finding"),
     ViewEntry("northstar", "North star", "northstar", _northstar, finding="north_star"),
+    ViewEntry("changes", "What changed", "changes", _changes, uses_goal=True, finding="changes.what_changed"),
+    ViewEntry("interval", "Usage interval", "interval", _interval),
 )
 VIEW_BY_KEY: dict[str, ViewEntry] = {entry.key: entry for entry in VIEWS}
 
 # Analyses with a command but no view of their own.
-COMMAND_ONLY_ANALYSES: tuple[str, ...] = ("drivers", "interval", "changes", "overview")
+COMMAND_ONLY_ANALYSES: tuple[str, ...] = ("drivers", "overview")
 # Report questions answered by no view of their own, after the views' findings: "module.function"
 # under journey_explorer.analysis (a bare name lives in analysis.narrative).
-REPORT_ONLY_FINDINGS: tuple[str, ...] = ("changes.what_changed", "hygiene.tracking_finding")
+REPORT_ONLY_FINDINGS: tuple[str, ...] = ("hygiene.tracking_finding",)
 
 
 def view(key: str) -> ViewEntry:

@@ -32,6 +32,7 @@ from journey_explorer.state.registry import VIEWS
 from journey_explorer.store.project import SUFFIX, Project
 from journey_explorer.tasks import TaskRunner
 from journey_explorer.ui.board import BoardView
+from journey_explorer.ui.hygiene_panel import HygienePanel
 from journey_explorer.ui.settings import Settings, load_settings, save_settings
 from journey_explorer.ui.views import AnalysisView, Explorer, make_view
 from journey_explorer.ui.widgets import Banner, FrameModel
@@ -43,7 +44,7 @@ def load_project_log(path: Path, progress):
         log = project.load_event_log()
         progress(0.7)
         return {"log": log, "info": project.info(), "catalog": project.event_catalog(),
-                "segments": project.segments()}
+                "segments": project.segments(), "path": str(path)}
 
 
 class CatalogEdit(QUndoCommand):
@@ -103,6 +104,7 @@ class MainWindow(QMainWindow):
         self.loader.finished.connect(self._loaded)
         self.loader.failed.connect(lambda message: self.banner.show_error(message))
         self.undo = QUndoStack(self)
+        self.goal_project: str | None = None       # the project whose events the goal picker lists
         self.setAcceptDrops(True)
         self._build_menus()
         self._build_central()
@@ -177,6 +179,10 @@ class MainWindow(QMainWindow):
         for view in self.views:
             self.tabs.addTab(view, view.title)
             view.pin_requested.connect(lambda v=view: self.pin_view(v))
+        changes = self.view_by_key.get("changes")
+        if changes is not None:          # a story's evidence, one click away
+            changes.compare_requested.connect(self.compare_periods)
+            changes.window_requested.connect(self.set_time_window)
         self.board = BoardView(self.explorer)
         self.tabs.addTab(self.board, self.board.title)
         layout.addWidget(self.filter_bar)
@@ -203,8 +209,10 @@ class MainWindow(QMainWindow):
         self.segment.setClearButtonEnabled(True)
         self.segment.editingFinished.connect(self.filters_changed)
         self.goal = QComboBox()
-        self.goal.setMinimumContentsLength(18)
-        self.goal.currentTextChanged.connect(self.filters_changed)
+        self.goal.setMinimumContentsLength(24)
+        self.goal.setToolTip("The event that counts as success; your choice is kept in the project")
+        self.goal.currentIndexChanged.connect(self.filters_changed)
+        self.goal.activated.connect(self.goal_chosen)
         self.by = QComboBox()
         self.by.addItems(["per user", "per session"])
         self.by.currentTextChanged.connect(self.filters_changed)
@@ -227,10 +235,21 @@ class MainWindow(QMainWindow):
         self.catalog.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.catalog.customContextMenuRequested.connect(self.catalog_menu)
         self.segments = QListWidget()
-        for title, widget in (("Sources", self.sources), ("Events (right-click to rename, merge or hide)",
-                                                         self.catalog), ("Saved segments", self.segments)):
+        self.hygiene = HygienePanel()
+        self.hygiene.merge_requested.connect(self.merge_suggestion)
+        self.hygiene.message.connect(lambda text, error: (self.banner.show_error if error else self.banner.show_info)(text))
+        # The event list and its tracking check share the panel's height as two tabs (a projector is 720 px high).
+        self.catalog_tabs = QTabWidget()
+        self.catalog_tabs.addTab(self.catalog, "Events")
+        self.catalog_tabs.addTab(self.hygiene, "Checks")
+        self.catalog_tabs.tabBar().setUsesScrollButtons(False)
+        self.catalog_tabs.setTabToolTip(0, "Right-click an event to rename, merge or hide it")
+        self.catalog_tabs.setTabToolTip(1, "Names that look like one action, and tracking that looks broken")
+        self.hygiene.found.connect(self._show_tracking_count)
+        for title, widget in (("Sources", self.sources), ("Event catalog", self.catalog_tabs),
+                              ("Saved segments", self.segments)):
             layout.addWidget(QLabel(title))
-            layout.addWidget(widget, 3 if widget is self.catalog else 1)
+            layout.addWidget(widget, 3 if widget is self.catalog_tabs else 1)
         layout.insertWidget(0, self.project_label)
         self.dock = QDockWidget("Project", self)
         self.dock.setWidget(panel)
@@ -263,13 +282,8 @@ class MainWindow(QMainWindow):
         self.segments.addItems(sorted(loaded["segments"]))
         self.catalog_model.set_frame(loaded["catalog"][["name", "display_name", "hidden", "events", "users"]])
         self.catalog.resizeColumnsToContents()
-        self.goal.blockSignals(True)
-        current = self.goal.currentText() or log.default_goal
-        self.goal.clear()
-        self.goal.addItems(list(log.event_names))
-        if current in log.event_names:
-            self.goal.setCurrentText(current)
-        self.goal.blockSignals(False)
+        self.fill_goals(log, same_project=loaded.get("path") == self.goal_project)
+        self.goal_project = loaded.get("path")
         first = QDate.fromString(str(info.first_time)[:10], "yyyy-MM-dd")
         last = QDate.fromString(str(info.last_time)[:10], "yyyy-MM-dd")
         for edit, date in ((self.since, first), (self.until, last.addDays(1))):
@@ -277,13 +291,70 @@ class MainWindow(QMainWindow):
             edit.setDate(date)
             edit.blockSignals(False)
         self.explorer.set_log(log, self.current_filters())
+        self.hygiene.check(self.project_path, log)
+
+    def compare_periods(self, period_a: str, period_b: str) -> None:
+        """Compare period A with period B (e.g. before a change and its window) on the Compare tab."""
+        self.view("compare").set_periods((period_a, period_b))
+        self.show_view("compare")
+
+    def set_time_window(self, since: str, until: str) -> None:
+        """Set the filter bar's dates to [since, until) (until exclusive, as the filter reads it)."""
+        widgets = (self.use_since, self.since, self.use_until, self.until)
+        for widget in widgets:
+            widget.blockSignals(True)
+        self.use_since.setChecked(True)
+        self.use_until.setChecked(True)
+        self.since.setEnabled(True)
+        self.until.setEnabled(True)
+        self.since.setDate(QDate.fromString(since[:10], "yyyy-MM-dd"))
+        self.until.setDate(QDate.fromString(until[:10], "yyyy-MM-dd"))
+        for widget in widgets:
+            widget.blockSignals(False)
+        self.filters_changed()
+        self.banner.show_info(f"Showing {since} until {until} (untick From and until to see all dates again).")
+
+    def fill_goals(self, log, same_project: bool) -> None:
+        """The goal picker: events by how many paths reach them, with their counts. Selected: the
+        choice kept in the project, else the structural guess marked "(guessed)" -- never simply the
+        first name in the list. A reload of the same project (after a catalog edit) keeps the choice."""
+        from journey_explorer.analysis.arrays import distinct_count
+        from journey_explorer.analysis.narrative import guess_goal
+        current = self.goal.currentData() if same_project else None
+        stored = log.default_goal if log.default_goal in log.event_names else None
+        guessed = None if stored else guess_goal(log)
+        chosen = current if current in log.event_names else stored or guessed
+        reach = distinct_count(log.event, log.user, len(log.event_names))
+        self.goal.blockSignals(True)
+        self.goal.clear()
+        for code in sorted(range(len(log.event_names)), key=lambda c: (-reach[c], log.event_names[c])):
+            name = log.event_names[code]
+            mark = " (guessed)" if name == guessed else ""
+            self.goal.addItem(f"{name}{mark} — {int(reach[code]):,} users", name)
+        self.goal.setCurrentIndex(max(self.goal.findData(chosen), 0))
+        self.goal.blockSignals(False)
+
+    def goal_chosen(self, index: int) -> None:
+        """The user picked a goal: keep it in the project (restored on reopen) and drop the guess mark."""
+        name = self.goal.itemData(index)
+        if not name or self.project_path is None:
+            return
+        try:
+            with Project.open(self.project_path) as project:
+                project.default_goal = name
+        except JourneyError as exc:
+            self.banner.show_error(f"The goal could not be kept in the project: {exc}")
+            return
+        guessed = self.goal.findText(" (guessed)", Qt.MatchFlag.MatchContains)
+        if guessed >= 0:
+            self.goal.setItemText(guessed, self.goal.itemText(guessed).replace(" (guessed)", "", 1))
 
     def current_filters(self) -> FilterState:
         segment = tuple(part.strip() for part in self.segment.text().split("&") if part.strip())
         return FilterState(
             since=self.since.date().toString("yyyy-MM-dd") if self.use_since.isChecked() else None,
             until=self.until.date().toString("yyyy-MM-dd") if self.use_until.isChecked() else None,
-            segment=segment, goal=self.goal.currentText() or None,
+            segment=segment, goal=self.goal.currentData() or None,
             by="session" if self.by.currentText() == "per session" else "user")
 
     def filters_changed(self, *_) -> None:
@@ -302,6 +373,27 @@ class MainWindow(QMainWindow):
         menu.addAction("Group events matching a pattern…", lambda: self.add_group_rule(row["name"]))
         menu.popup(self.catalog.viewport().mapToGlobal(position))
         self._menu = menu
+
+    def _show_tracking_count(self, count: int) -> None:
+        self.catalog_tabs.setTabText(1, f"Checks ({count})" if count else "Checks")
+
+    def merge_suggestion(self, suggestion) -> None:
+        """Merge a suggested group of names into its target: one undo step renaming every stored
+        name behind them (a grouping rule's names cannot be merged here, and say so)."""
+        from journey_explorer.analysis.hygiene import stored_names
+        catalog = self.catalog_model.frame
+        stored = {shown: stored_names(catalog, shown) for shown in suggestion.names}
+        missing = [shown for shown, names in stored.items() if not names]
+        if missing:
+            self.banner.show_error(f"'{missing[0]}' comes from a grouping rule: change the rule instead.")
+            return
+        display = catalog.set_index("name")["display_name"].to_dict()
+        self.undo.beginMacro(f"merge {' + '.join(suggestion.names)} into {suggestion.target}")
+        for name in sorted({n for names in stored.values() for n in names}):
+            if display[name] != suggestion.target:
+                self.undo.push(CatalogEdit(self, name, "rename", display[name], suggestion.target))
+        self.undo.endMacro()
+        self.banner.show_info(f"Merged {' + '.join(suggestion.names)} into {suggestion.target} (Ctrl+Z undoes it).")
 
     def add_group_rule(self, example: str) -> None:
         pattern, ok = QInputDialog.getText(self, "Group events", "Regular expression (e.g. ^product_):",
@@ -467,7 +559,7 @@ class MainWindow(QMainWindow):
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64()).decode()
         self.settings.presentation = False
         save_settings(self.settings)
-        for runner in [self.loader] + [v.runner for v in self.views]:
+        for runner in [self.loader, self.hygiene.runner] + [v.runner for v in self.views]:
             runner.cancel()
             runner.wait(5000)
         super().closeEvent(event)

@@ -274,7 +274,7 @@ def test_report_finding_tells_the_top_story_or_why_there_is_none():
     finding = changes.what_changed(shop(), "pay")
     assert finding.title.startswith("What changed: cart → pay fell from")
     assert "2024-02-26" in finding.title and "error rose from 0 to" in finding.observation
-    assert finding.view == "northstar" and finding.spec.event == "pay" and finding.spec.period == "week"
+    assert finding.view == "changes" and finding.spec.goal == "pay" and finding.spec.period == "week"
     quiet = changes.what_changed(shop(window=None, noise=0.06), "pay")
     assert quiet.title == "No significant change over time"
     assert "none moved beyond its usual ups and downs" in quiet.observation

@@ -57,7 +57,7 @@ print(sorted(m for m in sys.modules if m.startswith("journey_explorer.ui")))
 
 def changed_specs(log):
     """A Spec per view with every option moved off its default (what a pin may bring back)."""
-    from journey_explorer.analysis import compare, flows, funnel, graph, lifecycle, northstar, retention
+    from journey_explorer.analysis import changes, compare, flows, funnel, graph, interval, lifecycle, northstar, retention
     other = log.event_names[3]
     return {
         "flows": flows.Spec(from_event=other, steps=4, top=8, collapse_repeats=True, split="goal",
@@ -68,6 +68,10 @@ def changed_specs(log):
         "retention": retention.Spec(start_event=other, period="month", mode="on-or-after"),
         "lifecycle": lifecycle.Spec(period="month"),
         "northstar": northstar.Spec(event=other, period="day"),
+        "changes": changes.Spec(goal=log.default_goal, period="day"),
+        "interval": interval.Spec(event=other),
+        "compare periods": compare.Spec(goal=log.default_goal, period_a="2026-01-05..2026-02-01",
+                                        period_b="2026-02-01..2026-03-01"),
     }
 
 
@@ -77,7 +81,7 @@ def test_a_spec_shown_on_the_controls_reads_back_the_same(open_window, demo_proj
     window = open_window(demo_project_path)
     log = window.explorer.log
     for key, spec in changed_specs(log).items():
-        view = window.view(key)
+        view = window.view(key.split()[0])
         if key == "northstar":        # the CSAT/revenue columns come from the data, not from a control
             spec = replace(spec, csat=view.current_spec(log).csat, revenue=view.current_spec(log).revenue)
         view.show_spec(spec)

@@ -1,0 +1,68 @@
+"""What changed: the ranked stories in the table, the selected one charted; one click from a story
+to its evidence (compare the period before with the change window, or set the time filter to it)."""
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QAbstractItemView, QPushButton
+
+from journey_explorer.ui.views.base import AnalysisView
+
+PERIODS = ["auto", "week", "day"]
+
+
+class ChangesView(AnalysisView):
+    compare_requested = Signal(str, str)     # period A (before), period B (during): "START..END"
+    window_requested = Signal(str, str)      # since, until (exclusive): the change window
+
+    def build_options(self) -> None:
+        self.period = self.binder.bind("period", self.combo("Series per", PERIODS, lambda _: self.refresh()))
+        self.compare_button = QPushButton("Compare the two periods")
+        self.compare_button.setToolTip("Open Compare with the weeks before the change against the change window")
+        self.compare_button.clicked.connect(self.compare_story)
+        self.window_button = QPushButton("Show this window")
+        self.window_button.setToolTip("Set the time filter to the change window, for every view")
+        self.window_button.clicked.connect(self.show_window)
+        for button in (self.compare_button, self.window_button):
+            button.setEnabled(False)
+            self.options.addWidget(button)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.selectionModel().currentRowChanged.connect(lambda current, _: self.select_story(current.row()))
+
+    def shown(self, result, spec) -> None:
+        has_stories = bool(result.stories)
+        self.compare_button.setEnabled(has_stories)
+        self.window_button.setEnabled(has_stories)
+        if has_stories:
+            self.table.selectRow(min(self.chart.story, len(result.stories) - 1))
+
+    def story(self) -> dict | None:
+        """The story the chart shows (None before a result or when nothing changed)."""
+        result = self.drawn_result
+        if result is None or not result.stories:
+            return None
+        return result.stories[min(self.chart.story, len(result.stories) - 1)]
+
+    def select_story(self, index: int) -> None:
+        """Chart story ``index`` (a row of the table) without computing again."""
+        result = self.drawn_result
+        if result is None or not 0 <= index < len(result.stories) or index == self.chart.story:
+            return
+        self.chart.story = index
+        self.chart_renderer.render(result, self.result_spec, self.chart, self.explorer.theme)
+
+    def compare_story(self) -> None:
+        story = self.story()
+        if story is not None:
+            before, during = story["evidence"]["before"], story["evidence"]["during"]
+            self.compare_requested.emit(f"{before['since']}..{before['until']}",
+                                        f"{during['since']}..{during['until']}")
+
+    def show_window(self) -> None:
+        story = self.story()
+        if story is not None:
+            during = story["evidence"]["during"]
+            self.window_requested.emit(during["since"], during["until"])
+
+
+VIEW_CLASS = ChangesView

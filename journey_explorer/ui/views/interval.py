@@ -1,0 +1,13 @@
+"""Usage interval: which event's repeats to measure (default: the registry's critical event)."""
+from __future__ import annotations
+
+from journey_explorer.ui.views.base import AnalysisView
+
+
+class IntervalView(AnalysisView):
+    def build_options(self) -> None:
+        self.event = self.binder.bind("event", self.event_choice("Critical event", "(most repeated)",
+                                                                 lambda _: self.refresh()), none_keeps_base=True)
+
+
+VIEW_CLASS = IntervalView

@@ -1,0 +1,127 @@
+"""The What changed and Usage interval views on the demo: stories listed and charted, one click to
+their evidence (compare of the two periods, the time filter), the interval's figures and curve."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyqtgraph as pg
+import pytest
+
+from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.state.filters import FilterState
+from journey_explorer.state.registry import critical_event
+
+
+def settle_view(qtbot, view) -> None:
+    qtbot.waitUntil(lambda: not view.runner.busy and view.result is not None
+                    and (view.drawn_result is view.result or view.banner.isVisible()), timeout=60_000)
+
+
+@pytest.fixture
+def window(open_window, demo_project_path):
+    return open_window(demo_project_path)
+
+
+def _items(plot, kind):
+    return [i for i in plot.getPlotItem().items if isinstance(i, kind)]
+
+
+def test_changes_lists_the_stories_and_charts_the_selected_one(window, qtbot):
+    view = window.show_view("changes")
+    settle_view(qtbot, view)
+    result = view.drawn_result
+    assert len(result.stories) >= 2                      # the demo's payment outage and others
+    assert view.model.rowCount() == len(result.stories)
+    assert list(view.model.frame["rank"]) == [s["rank"] for s in result.stories]
+    top = result.stories[0]
+    assert top["headline"][1:] in view.chart.headline.text() and view.chart.text.text() == top["text"]
+    lead = top["changes"][0]
+    region = _items(view.chart.plot, pg.LinearRegionItem)[0].getRegion()
+    assert region == pytest.approx((lead["start_period"] - 0.5, lead["end_period"] - 0.5))
+    line = next(c for c in _items(view.chart.plot, pg.PlotDataItem) if c.name() == lead["label"])
+    expected = np.array([np.nan if v is None else v for v in lead["series"]["value"]], float)
+    scale = 1.0 if lead["kind"] == "rate" else 100.0
+    np.testing.assert_allclose(line.yData, expected * scale)
+    names = [c.name() for c in _items(view.chart.plot, pg.PlotDataItem)]
+    assert any(n and n.startswith("before: ") for n in names) and any(n and n.startswith("during: ") for n in names)
+    view.table.selectRow(1)                                # a click on the second story
+    qtbot.waitUntil(lambda: view.chart.story == 1)
+    assert result.stories[1]["headline"][1:] in view.chart.headline.text()
+    legends = [i for i in view.chart.plot.scene().items() if isinstance(i, pg.LegendItem)]
+    assert len(legends) == 1                               # the first story's legend is gone
+    texts = [label.text for _, label in legends[0].items]
+    assert any(result.stories[1]["changes"][0]["start"] in t for t in texts)
+
+
+def test_compare_the_two_periods_opens_compare_on_before_vs_during(window, qtbot):
+    view = window.show_view("changes")
+    settle_view(qtbot, view)
+    evidence = view.drawn_result.stories[0]["evidence"]
+    with qtbot.waitSignal(view.compare_requested):
+        view.compare_button.click()
+    compare = window.view("compare")
+    assert window.tabs.currentWidget() is compare
+    spec = compare.current_spec(window.explorer.log)
+    assert spec.period_a == f"{evidence['before']['since']}..{evidence['before']['until']}"
+    assert spec.period_b == f"{evidence['during']['since']}..{evidence['during']['until']}"
+    settle_view(qtbot, compare)
+    assert compare.drawn_result.spec.period_b == spec.period_b and not compare.banner.is_error
+    compare.clear_periods.click()                          # back to successful vs failing
+    assert compare.current_spec(window.explorer.log) == compare.entry.default_spec(window.explorer.log,
+                                                                                   window.explorer.filters)
+
+
+def test_show_this_window_sets_the_time_filter_to_the_change(window, qtbot):
+    view = window.show_view("changes")
+    settle_view(qtbot, view)
+    during = view.drawn_result.stories[0]["evidence"]["during"]
+    view.window_button.click()
+    filters = window.explorer.filters
+    assert (filters.since, filters.until) == (during["since"], during["until"])
+    funnel = window.show_view("funnel")
+    settle_view(qtbot, funnel)
+    assert funnel.drawn_result is not None                # the other views follow the window
+
+
+def test_report_slide_for_what_changed_draws_the_changes_chart(demo_project_path):
+    from journey_explorer.analysis import changes
+    from journey_explorer.store.project import Project
+    with Project.open(demo_project_path) as project:
+        log = project.load_event_log()
+    finding = changes.what_changed(log, log.default_goal)
+    assert finding.view == "changes" and finding.spec.goal == log.default_goal
+
+
+def test_usage_interval_shows_the_critical_event_its_interval_and_curve(window, qtbot):
+    from journey_explorer.charts.renderers.interval import days_text
+    view = window.show_view("interval")
+    settle_view(qtbot, view)
+    result = view.drawn_result
+    log = window.explorer.log
+    assert result.spec.event == critical_event(log, window.explorer.filters)
+    assert result.repeating_users > 0                      # a one-off goal is not the default
+    assert view.chart.tiles["interval"].value.text() == days_text(result.interval_80_days)
+    assert view.chart.tiles["repeating"].value.text() == f"{result.repeating_users:,}"
+    curve = next(c for c in view.chart.trend.getPlotItem().items if isinstance(c, pg.PlotDataItem))
+    assert curve.yData.max() <= 100 and curve.yData[-1] == pytest.approx(
+        100 * np.mean(result.first_gaps_days <= curve.xData[-1]), abs=0.5)
+    other = next(n for n in log.event_names if n != result.spec.event)
+    view.event.setCurrentText(other)
+    qtbot.waitUntil(lambda: view.drawn_result is not None and view.drawn_result.spec.event == other, timeout=30_000)
+
+
+def _log(rows):
+    frame = pd.DataFrame(rows, columns=["user", "event", "time"])
+    frame["time"] = pd.to_datetime(frame["time"])
+    return EventLog.from_frame(frame)
+
+
+def test_critical_event_is_the_goal_when_repeated_else_the_most_repeated():
+    rows = [("a", "view", "2024-01-01"), ("a", "view", "2024-01-03"), ("a", "buy", "2024-01-04"),
+            ("b", "view", "2024-01-01"), ("b", "view", "2024-01-02"), ("b", "buy", "2024-01-02"),
+            ("b", "buy", "2024-01-09"), ("c", "home", "2024-01-01"), ("c", "home", "2024-01-05")]
+    log = _log(rows)
+    assert critical_event(log, FilterState(goal="buy")) == "buy"          # 1 of 2 buyers repeat it
+    assert critical_event(log, FilterState(goal="home")) == "home"
+    once = _log([r for r in rows if not (r[1] == "buy" and r[2] == "2024-01-09")])
+    assert critical_event(once, FilterState(goal="buy")) == "view"        # nobody repeats buy; 2 repeat view

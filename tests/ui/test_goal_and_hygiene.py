@@ -1,0 +1,104 @@
+"""The goal picker (stored goal, else the structural guess marked as such; the choice kept in the
+project) and the catalog's hygiene panel (suggested merges: merge as one undo step, dismiss kept)."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from PySide6.QtCore import Qt
+
+from journey_explorer.analysis import hygiene
+from journey_explorer.analysis.narrative import guess_goal
+from journey_explorer.store.project import Project
+
+
+@pytest.fixture
+def project(demo_project_path, tmp_path):
+    """A copy of the demo: these tests write to the project."""
+    path = tmp_path / "client.journey"
+    shutil.copy(demo_project_path, path)
+    return path
+
+
+def settle_hygiene(qtbot, window) -> None:
+    qtbot.waitUntil(lambda: window.hygiene.result is not None and not window.hygiene.runner.busy, timeout=60_000)
+
+
+def test_without_a_stored_goal_the_picker_shows_the_guess_marked_never_the_first_item(open_window, project, qtbot):
+    with Project.open(project) as p:
+        p.default_goal = None
+    window = open_window(project)
+    log = window.explorer.log
+    guess = guess_goal(log)
+    assert window.goal.currentData() == guess and window.explorer.filters.goal == guess
+    assert window.goal.currentText().startswith(f"{guess} (guessed) — ")
+    assert window.goal.findText("(guessed)", Qt.MatchFlag.MatchContains) == window.goal.currentIndex()
+    users = [int(window.goal.itemText(i).rsplit("— ", 1)[1].split()[0].replace(",", ""))
+             for i in range(window.goal.count())]
+    assert users == sorted(users, reverse=True)            # by paths reaching them, with the counts
+    code = log.event_code(guess)
+    assert users[window.goal.currentIndex()] == len(set(log.user[log.event == code]))
+    assert window.goal.itemData(0) != guess                # on the demo the first item is another event
+
+
+def test_the_chosen_goal_is_kept_in_the_project_and_restored_on_reopen(open_window, project, qtbot):
+    with Project.open(project) as p:
+        p.default_goal = None
+    window = open_window(project)
+    chosen = next(window.goal.itemData(i) for i in range(window.goal.count())
+                  if window.goal.itemData(i) != window.goal.currentData())
+    index = window.goal.findData(chosen)
+    window.goal.setCurrentIndex(index)
+    window.goal.activated.emit(index)                      # what a user's pick sends
+    assert window.explorer.filters.goal == chosen
+    assert "(guessed)" not in " ".join(window.goal.itemText(i) for i in range(window.goal.count()))
+    with Project.open(project) as p:
+        assert p.default_goal == chosen
+    window.close()
+    again = open_window(project)
+    assert again.goal.currentData() == chosen and again.explorer.filters.goal == chosen
+    assert not again.goal.currentText().count("(guessed)")
+
+
+def test_the_hygiene_panel_suggests_the_demos_pair_and_merges_it_in_one_undo_step(open_window, project, qtbot):
+    window = open_window(project)
+    settle_hygiene(qtbot, window)
+    panel = window.hygiene
+    result = hygiene.run(window.explorer.log, hygiene.Spec())
+    assert panel.merges.count() == len(result.suggestions) >= 1
+    top = result.suggestions[0]
+    assert {"invite_teammate", "Invite Teammates"} <= set(top.names)
+    first = panel.merges.item(0).text()
+    assert first.startswith(f"{' + '.join(top.names)} → {top.target}") and f"{top.confidence:.0%}" in first
+    assert all(f"• {line}" in first for line in top.evidence)
+    assert [panel.breakages.item(i).text() for i in range(panel.breakages.count())] == \
+        [b.message for b in result.breakages]
+    assert window.catalog_tabs.tabText(1) == f"Checks ({len(result.suggestions) + len(result.breakages)})"
+    names_before = set(window.explorer.log.event_names)
+    panel.merges.setCurrentRow(0)
+    with qtbot.waitSignal(panel.merge_requested):
+        panel.merge_button.click()
+    qtbot.waitUntil(lambda: not (set(top.names) - {top.target}) & set(window.explorer.log.event_names)
+                    and not window.loader.busy, timeout=30_000)
+    assert window.undo.count() == 1                         # one step, however many names
+    window.undo.undo()
+    qtbot.waitUntil(lambda: set(window.explorer.log.event_names) == names_before and not window.loader.busy,
+                    timeout=30_000)
+
+
+def test_a_dismissed_suggestion_is_remembered_in_the_project(open_window, project, qtbot):
+    window = open_window(project)
+    settle_hygiene(qtbot, window)
+    panel = window.hygiene
+    key = panel.merges.item(0).data(Qt.ItemDataRole.UserRole).key
+    count = panel.merges.count()
+    panel.merges.setCurrentRow(0)
+    panel.dismiss_button.click()
+    assert panel.merges.count() == count - 1
+    with Project.open(project) as p:
+        assert key in hygiene.dismissed_keys(p)
+    window.close()
+    again = open_window(project)
+    settle_hygiene(qtbot, again)
+    keys = [again.hygiene.merges.item(i).data(Qt.ItemDataRole.UserRole).key for i in range(again.hygiene.merges.count())]
+    assert key not in keys
