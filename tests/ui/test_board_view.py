@@ -176,7 +176,7 @@ def test_board_previews_compute_off_the_gui_thread_and_explain_failures(qtbot, w
     window.tabs.setCurrentWidget(window.board)
     preview = window.board.preview
     qtbot.waitUntil(lambda: preview.pixmap() is not None and not preview.pixmap().isNull(), timeout=30_000)
-    assert threads == [False]
+    assert threads and not any(threads)       # every preview computed off the GUI thread (a reload may redo one)
     window.board.list.setCurrentRow(1)
     qtbot.waitUntil(lambda: "cannot be drawn" in preview.text(), timeout=30_000)
     assert "Gone Event" in preview.text()
