@@ -542,7 +542,7 @@ def what_changed(log: EventLog, goal: str):
     text = top["text"]
     more = result.stories[1:3]
     if more:
-        text += " Also: " + " ".join(story["headline"][0].upper() + story["headline"][1:] + "." for story in more)
+        text += " Also: " + " ".join(story["headline"] + "." for story in more)   # event names keep their case
     return Finding("changes", f"What changed: {top['headline']}", result.spec, text)
 
 

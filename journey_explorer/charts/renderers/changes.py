@@ -85,7 +85,7 @@ def render(result, spec, canvas: ChangeCanvas, theme: Theme) -> None:
         return
     canvas.story = min(max(canvas.story, 0), len(stories) - 1)
     story = stories[canvas.story]
-    canvas.headline.setText(f"{story['rank']}. {_capital(story['headline'])}")
+    canvas.headline.setText(f"{story['rank']}. {story['headline']}")
     canvas.text.setText(story["text"])
     draw_series(plot, story["changes"][0], result.periods.unit, theme)
 
@@ -150,13 +150,9 @@ def _alpha(colour: str, alpha: int):
     return qcolor
 
 
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 def table(result, spec) -> pd.DataFrame:
     """The ranked stories, one row each: what the view's list shows and a click selects."""
-    rows = [{"rank": s["rank"], "headline": _capital(s["headline"]), "from": s["window"]["since"],
+    rows = [{"rank": s["rank"], "headline": s["headline"], "from": s["window"]["since"],
              "to": s["window"]["last_day"], "recovered": s["window"]["recovered"],
              "paths or conversions": round(s["impact_paths"]), "changes": len(s["changes"])} for s in result.stories]
     return pd.DataFrame(rows, columns=["rank", "headline", "from", "to", "recovered", "paths or conversions",
