@@ -1,0 +1,224 @@
+"""The process map's geometry (Qt-free): a layered top-to-bottom drawing of a directly-follows graph.
+
+A Sugiyama-style layout in three steps, on the graph plus a *Start* node (an edge to every event
+that begins paths) and an *End* node (an edge from every event that ends them):
+
+1. **Back edges**: an edge is a back edge when its target typically comes no later in a path than
+   its source (median step index, ``position``); the rest form a DAG.
+2. **Layers**: each node's layer is its longest forward path from Start (networkx's topological
+   order); End goes one layer below the deepest node.
+3. **Order within a layer**: a few barycentre sweeps (down, then up) weighted by edge counts, so
+   strong edges run straight and cross less.
+
+Coordinates are in layout units (one unit between layers and between neighbours in a layer; y
+grows upwards, so layers go down). Forward edges leave the bottom of their source box and enter
+the top of their target; back edges leave the right side of their source and curve back into the
+right side of their target. Every edge carries a cubic Bézier (four points) and an arrowhead
+(a triangle whose tip is on the target box).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import networkx as nx
+
+START, END = "Start", "End"
+BOX_WIDTH, BOX_HEIGHT = 0.84, 0.36
+ARROW_LENGTH, ARROW_HALF_WIDTH = 0.09, 0.045
+SWEEPS = 4
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str
+    layer: int
+    x: float
+    y: float
+    kind: str                 # "start", "end" or "event"
+    users: int = 0
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        """left, bottom, right, top."""
+        return (self.x - BOX_WIDTH / 2, self.y - BOX_HEIGHT / 2, self.x + BOX_WIDTH / 2, self.y + BOX_HEIGHT / 2)
+
+
+@dataclass(frozen=True)
+class Route:
+    source: str
+    target: str
+    count: int
+    median_seconds: float | None
+    back: bool
+    curve: tuple[Point, Point, Point, Point]      # cubic Bézier from the source box to the arrow's base
+    arrow: tuple[Point, Point, Point]             # tip (on the target box), then the two base corners
+    label: Point
+
+    def point(self, t: float) -> Point:
+        """The curve at ``t`` in [0, 1]."""
+        (x0, y0), (x1, y1), (x2, y2), (x3, y3) = self.curve
+        a, b, c, d = (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t ** 2, t ** 3
+        return (a * x0 + b * x1 + c * x2 + d * x3, a * y0 + b * y1 + c * y2 + d * y3)
+
+
+@dataclass(frozen=True)
+class ProcessMap:
+    places: dict[str, Place]
+    routes: list[Route]
+
+    @property
+    def layers(self) -> int:
+        return max((p.layer for p in self.places.values()), default=0) + 1
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        """left, bottom, right, top of everything drawn (boxes and back-edge bulges)."""
+        xs = [x for p in self.places.values() for x in (p.box[0], p.box[2])]
+        ys = [y for p in self.places.values() for y in (p.box[1], p.box[3])]
+        for route in self.routes:
+            xs += [pt[0] for pt in route.curve]
+            ys += [pt[1] for pt in route.curve]
+        return (min(xs), min(ys), max(xs), max(ys)) if xs else (0.0, 0.0, 1.0, 1.0)
+
+
+def with_start_and_end(graph: nx.DiGraph, paths: int) -> nx.DiGraph:
+    """``graph`` plus Start and End nodes linked to the events that begin and end paths.
+
+    Self-loops are left out (they are shown on the node, not as edges)."""
+    full = nx.DiGraph()
+    full.add_node(START, users=paths, position=-math.inf)
+    full.add_node(END, users=paths, position=math.inf)
+    for name, data in graph.nodes(data=True):
+        full.add_node(name, **data)
+        if data.get("starts"):
+            full.add_edge(START, name, count=data["starts"], median_seconds=None)
+        if data.get("ends"):
+            full.add_edge(name, END, count=data["ends"], median_seconds=None)
+    for a, b, data in graph.edges(data=True):
+        if a != b:
+            full.add_edge(a, b, **data)
+    return full
+
+
+def _rank(graph: nx.DiGraph) -> dict[str, tuple]:
+    """Typical position in a path, then busiest first, then name: a total order."""
+    return {n: (d.get("position") if d.get("position") is not None else 0.0, -d.get("users", 0), n)
+            for n, d in graph.nodes(data=True)}
+
+
+def back_edges(graph: nx.DiGraph) -> set[tuple[str, str]]:
+    rank = _rank(graph)
+    return {(a, b) for a, b in graph.edges if rank[b] <= rank[a]}
+
+
+def layers(graph: nx.DiGraph, back: set[tuple[str, str]]) -> dict[str, int]:
+    forward = nx.DiGraph()
+    forward.add_nodes_from(graph.nodes)
+    forward.add_edges_from(e for e in graph.edges if e not in back)
+    layer: dict[str, int] = {}
+    for node in nx.topological_sort(forward):
+        preds = [layer[p] + 1 for p in forward.predecessors(node)]
+        layer[node] = 0 if node == START else max(preds, default=1)
+    if END in layer:
+        layer[END] = max((v for n, v in layer.items() if n != END), default=0) + 1
+    return layer
+
+
+def order_layers(graph: nx.DiGraph, layer: dict[str, int]) -> dict[str, float]:
+    """x of every node: barycentre sweeps, then each layer centred on 0 with unit spacing."""
+    rows: dict[int, list[str]] = {}
+    rank = _rank(graph)
+    for node in sorted(layer, key=lambda n: rank[n]):
+        rows.setdefault(layer[node], []).append(node)
+    x = {n: i - (len(row) - 1) / 2 for row in rows.values() for i, n in enumerate(row)}
+    depth = max(rows, default=0)
+    for sweep in range(SWEEPS):
+        downwards = sweep % 2 == 0
+        for level in (range(1, depth + 1) if downwards else range(depth - 1, -1, -1)):
+            row = rows.get(level, [])
+            centre = {n: _barycentre(graph, n, x, layer, above=downwards) for n in row}
+            row.sort(key=lambda n: (centre[n] if centre[n] is not None else x[n], rank[n]))
+            x.update({n: i - (len(row) - 1) / 2 for i, n in enumerate(row)})
+    return x
+
+
+def _barycentre(graph: nx.DiGraph, node: str, x: dict[str, float], layer: dict[str, int],
+                above: bool) -> float | None:
+    if above:
+        neighbours = [(p, graph.edges[p, node]["count"]) for p in graph.predecessors(node) if layer[p] < layer[node]]
+    else:
+        neighbours = [(s, graph.edges[node, s]["count"]) for s in graph.successors(node) if layer[s] > layer[node]]
+    total = sum(w for _, w in neighbours)
+    return sum(x[n] * w for n, w in neighbours) / total if total else None
+
+
+def process_map(graph: nx.DiGraph, paths: int) -> ProcessMap:
+    """The layered layout of ``graph`` (a directly-follows graph with node ``position``s)."""
+    full = with_start_and_end(graph, paths)
+    back = back_edges(full)
+    layer = layers(full, back)
+    x = order_layers(full, layer)
+    places = {n: Place(n, layer[n], x[n], -float(layer[n]), _kind(n), int(full.nodes[n].get("users", 0)))
+              for n in full.nodes}
+    routes = _routes(full, places, back)
+    return ProcessMap(places, routes)
+
+
+def _kind(name: str) -> str:
+    return {START: "start", END: "end"}.get(name, "event")
+
+
+def _routes(graph: nx.DiGraph, places: dict[str, Place], back: set[tuple[str, str]]) -> list[Route]:
+    out_port = _ports(graph, places, back, outgoing=True)
+    in_port = _ports(graph, places, back, outgoing=False)
+    routes = []
+    for a, b, data in graph.edges(data=True):
+        is_back = (a, b) in back
+        route = (_back_route if is_back else _forward_route)(places[a], places[b], out_port[a, b], in_port[a, b])
+        curve, arrow, label = route
+        routes.append(Route(a, b, int(data["count"]), data.get("median_seconds"), is_back, curve, arrow, label))
+    return sorted(routes, key=lambda r: -r.count)
+
+
+def _ports(graph: nx.DiGraph, places: dict[str, Place], back, outgoing: bool) -> dict[tuple[str, str], float]:
+    """Where each forward edge meets a box, spread along its side in the order of the other ends
+    (so edges fanning out of one node do not start on top of each other); back edges: 0."""
+    ports: dict[tuple[str, str], float] = {}
+    for node in graph.nodes:
+        edges = graph.out_edges(node) if outgoing else graph.in_edges(node)
+        forward = sorted((e for e in edges if e not in back), key=lambda e: places[e[1] if outgoing else e[0]].x)
+        spread = BOX_WIDTH * 0.6
+        for i, edge in enumerate(forward):
+            ports[edge] = 0.0 if len(forward) == 1 else -spread / 2 + spread * i / (len(forward) - 1)
+        ports.update({e: 0.0 for e in edges if e in back})
+    return ports
+
+
+def _forward_route(source: Place, target: Place, out_dx: float, in_dx: float):
+    x0, y0 = source.x + out_dx, source.y - BOX_HEIGHT / 2
+    tip = (target.x + in_dx, target.y + BOX_HEIGHT / 2)
+    x3, y3 = tip[0], tip[1] + ARROW_LENGTH
+    bend = (y0 - y3) * 0.45
+    curve = ((x0, y0), (x0, y0 - bend), (x3, y3 + bend), (x3, y3))
+    arrow = (tip, (x3 - ARROW_HALF_WIDTH, y3), (x3 + ARROW_HALF_WIDTH, y3))
+    return curve, arrow, _midpoint(curve)
+
+
+def _back_route(source: Place, target: Place, out_dx: float, in_dx: float):
+    """Out of the source's outer side, around, into the target's outer side (arrow pointing in)."""
+    side = 1.0 if source.x + target.x >= 0 else -1.0
+    x0, y0 = source.x + side * BOX_WIDTH / 2, source.y
+    tip = (target.x + side * BOX_WIDTH / 2, target.y)
+    x3, y3 = tip[0] + side * ARROW_LENGTH, tip[1]
+    bulge = side * (0.25 + 0.12 * abs(source.y - target.y))
+    outer = max(x0, x3) if side > 0 else min(x0, x3)
+    curve = ((x0, y0), (outer + bulge, y0), (outer + bulge, y3), (x3, y3))
+    arrow = (tip, (x3, y3 - ARROW_HALF_WIDTH), (x3, y3 + ARROW_HALF_WIDTH))
+    return curve, arrow, _midpoint(curve)
+
+
+def _midpoint(curve) -> Point:
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = curve
+    return ((x0 + 3 * x1 + 3 * x2 + x3) / 8, (y0 + 3 * y1 + 3 * y2 + y3) / 8)
