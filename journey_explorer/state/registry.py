@@ -94,7 +94,7 @@ def _flows(log, filters):
 
 def _graph(log, filters):
     from journey_explorer.analysis import graph
-    return graph.Spec(min_share=graph.DEFAULT_MIN_SHARE, min_edge_share=graph.DEFAULT_MIN_SHARE)
+    return graph.Spec(min_share=graph.DEFAULT_MIN_SHARE, min_edge_share=graph.DEFAULT_MIN_SHARE, goal=filters.goal)
 
 
 def _stuck(log, filters):
