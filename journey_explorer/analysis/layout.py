@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 START, END = "Start", "End"
-BOX_WIDTH, BOX_HEIGHT = 0.84, 0.36
+BOX_WIDTH, BOX_HEIGHT = 0.84, 0.46
 ARROW_LENGTH, ARROW_HALF_WIDTH = 0.09, 0.045
 SWEEPS = 4
 
@@ -83,18 +83,21 @@ class ProcessMap:
         return (min(xs), min(ys), max(xs), max(ys)) if xs else (0.0, 0.0, 1.0, 1.0)
 
 
-def with_start_and_end(graph: nx.DiGraph, paths: int) -> nx.DiGraph:
+def with_start_and_end(graph: nx.DiGraph, paths: int, min_count: int = 0) -> nx.DiGraph:
     """``graph`` plus Start and End nodes linked to the events that begin and end paths.
 
-    Self-loops are left out (they are shown on the node, not as edges)."""
+    A Start or End edge rarer than ``min_count`` is left out unless its node would be cut off
+    without it; self-loops are left out too (they are shown on the node, not as edges)."""
     full = nx.DiGraph()
     full.add_node(START, users=paths, position=-math.inf)
     full.add_node(END, users=paths, position=math.inf)
     for name, data in graph.nodes(data=True):
         full.add_node(name, **data)
-        if data.get("starts"):
+        others_in = any(a != name for a in graph.predecessors(name))
+        others_out = any(b != name for b in graph.successors(name))
+        if data.get("starts") and (data["starts"] >= min_count or not others_in):
             full.add_edge(START, name, count=data["starts"], median_seconds=None)
-        if data.get("ends"):
+        if data.get("ends") and (data["ends"] >= min_count or not others_out):
             full.add_edge(name, END, count=data["ends"], median_seconds=None)
     for a, b, data in graph.edges(data=True):
         if a != b:
@@ -154,9 +157,9 @@ def _barycentre(graph: nx.DiGraph, node: str, x: dict[str, float], layer: dict[s
     return sum(x[n] * w for n, w in neighbours) / total if total else None
 
 
-def process_map(graph: nx.DiGraph, paths: int) -> ProcessMap:
+def process_map(graph: nx.DiGraph, paths: int, min_count: int = 0) -> ProcessMap:
     """The layered layout of ``graph`` (a directly-follows graph with node ``position``s)."""
-    full = with_start_and_end(graph, paths)
+    full = with_start_and_end(graph, paths, min_count)
     back = back_edges(full)
     layer = layers(full, back)
     x = order_layers(full, layer)

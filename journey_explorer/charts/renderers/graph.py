@@ -110,6 +110,7 @@ def _label(text: str, at, theme: Theme, colour: str, scale: float, bold: bool = 
     item.setText(text)
     item.setFont(font)
     item.setPos(*at)
+    item.setZValue(10)
     if max_width is None:          # edge labels: on a background patch so the line under them is not read as text
         item.fill = pg.mkBrush(QColor(theme.background))
     return item
