@@ -9,7 +9,8 @@ by at least that share of paths, and edges whose count is at least that share of
 count among the kept nodes; then, so no kept node floats unreachable, the strongest incoming edge of
 any node not reachable from a start node is put back (repeated until all are reachable).
 
-With a goal, the strongest path from a start event to the goal (the one whose weakest edge is busiest) is always kept, so the way to the goal never disappears.
+With a goal, the strongest path from a start event to the goal (the one whose
+weakest edge is busiest) is always kept, so the way to the goal never disappears.
 
 The result carries the process map's layout (``analysis.layout``: layers from Start to End, edges
 with arrowheads) and the most common variants (``analysis.variants``).
