@@ -3,8 +3,8 @@
 A Sugiyama-style layout in three steps, on the graph plus a *Start* node (an edge to every event
 that begins paths) and an *End* node (an edge from every event that ends them):
 
-1. **Back edges**: an edge is a back edge when its target typically comes no later in a path than
-   its source (median step index, ``position``); the rest form a DAG.
+1. **Back edges**: a depth-first walk from Start along the busiest edges first; an edge that
+   returns to a node still on the walk closes a loop and is a back edge. The rest form a DAG.
 2. **Layers**: each node's layer is its longest forward path from Start (networkx's topological
    order); End goes one layer below the deepest node.
 3. **Order within a layer**: a few barycentre sweeps (down, then up) weighted by edge counts, so
@@ -111,9 +111,37 @@ def _rank(graph: nx.DiGraph) -> dict[str, tuple]:
             for n, d in graph.nodes(data=True)}
 
 
+
+
+
 def back_edges(graph: nx.DiGraph) -> set[tuple[str, str]]:
+    """Edges that close a cycle in a depth-first walk from Start taking the busiest edges first
+    (greedy cycle removal: the main flow stays forward, loops back become back edges)."""
     rank = _rank(graph)
-    return {(a, b) for a, b in graph.edges if rank[b] <= rank[a]}
+    state: dict[str, int] = {}                   # 1: on the walk's stack, 2: done
+    back: set[tuple[str, str]] = set()
+    roots = ([START] if START in graph else []) + sorted(graph.nodes, key=lambda n: rank[n])
+    for root in roots:
+        if root in state:
+            continue
+        state[root] = 1
+        stack = [(root, iter(_busiest_first(graph, root)))]
+        while stack:
+            node, successors = stack[-1]
+            child = next(successors, None)
+            if child is None:
+                state[node] = 2
+                stack.pop()
+            elif state.get(child) == 1:
+                back.add((node, child))
+            elif child not in state:
+                state[child] = 1
+                stack.append((child, iter(_busiest_first(graph, child))))
+    return back
+
+
+def _busiest_first(graph: nx.DiGraph, node: str) -> list[str]:
+    return sorted(graph.successors(node), key=lambda s: (-graph.edges[node, s]["count"], s))
 
 
 def layers(graph: nx.DiGraph, back: set[tuple[str, str]]) -> dict[str, int]:

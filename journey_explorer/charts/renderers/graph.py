@@ -75,9 +75,12 @@ def render(result, spec, canvas: pg.PlotWidget, theme: Theme) -> None:
         plot.addItem(_label(text, route.label, theme, colour=colour, scale=0.72, bold=True))
     for place in layout.places.values():
         plot.addItem(_BoxItem(place, theme))
-        plot.addItem(_label(_box_text(result, place), (place.x, place.y), theme,
-                            colour="#FFFFFF" if place.kind != "event" else theme.foreground,
-                            scale=0.78, max_width=_box_pixels(canvas, layout)))
+        lines = _box_text(result, place).split("\n")
+        offsets = (0.0,) if len(lines) == 1 else (0.09, -0.11)
+        for line, dy, scale in zip(lines, offsets, (0.8, 0.7)):
+            plot.addItem(_label(line, (place.x, place.y + dy), theme,
+                                colour="#FFFFFF" if place.kind != "event" else theme.foreground,
+                                scale=scale, bold=place.kind != "event", max_width=_box_pixels(canvas, layout)))
     left, bottom, right, top_y = layout.bounds()
     plot.getViewBox().setAspectLocked(False)
     plot.setXRange(left - 0.1, right + 0.1, padding=0)
@@ -106,7 +109,7 @@ def _label(text: str, at, theme: Theme, colour: str, scale: float, bold: bool = 
     item = pg.TextItem(color=colour, anchor=(0.5, 0.5))
     font = theme.font(scale, bold=bold)
     if max_width is not None:
-        text = "\n".join(_elide(line, font, max_width) for line in text.split("\n"))
+        text = _elide(text, font, max_width)
     item.setText(text)
     item.setFont(font)
     item.setPos(*at)
