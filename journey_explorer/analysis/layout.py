@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 START, END = "Start", "End"
-BOX_WIDTH, BOX_HEIGHT = 0.84, 0.46
+BOX_WIDTH, BOX_HEIGHT = 0.9, 0.5
 ARROW_LENGTH, ARROW_HALF_WIDTH = 0.09, 0.045
 SWEEPS = 4
 

@@ -75,12 +75,9 @@ def render(result, spec, canvas: pg.PlotWidget, theme: Theme) -> None:
         plot.addItem(_label(text, route.label, theme, colour=colour, scale=0.72, bold=True))
     for place in layout.places.values():
         plot.addItem(_BoxItem(place, theme))
-        lines = _box_text(result, place).split("\n")
-        offsets = (0.0,) if len(lines) == 1 else (0.09, -0.11)
-        for line, dy, scale in zip(lines, offsets, (0.8, 0.7)):
-            plot.addItem(_label(line, (place.x, place.y + dy), theme,
-                                colour="#FFFFFF" if place.kind != "event" else theme.foreground,
-                                scale=scale, bold=place.kind != "event", max_width=_box_pixels(canvas, layout)))
+        plot.addItem(_label(_box_text(result, place), (place.x, place.y), theme,
+                            colour="#FFFFFF" if place.kind != "event" else theme.foreground,
+                            scale=0.72, bold=place.kind != "event", max_width=_box_pixels(canvas, layout)))
     left, bottom, right, top_y = layout.bounds()
     plot.getViewBox().setAspectLocked(False)
     plot.setXRange(left - 0.1, right + 0.1, padding=0)
@@ -95,7 +92,7 @@ def _box_text(result, place) -> str:
         return "■ End"
     loops = result.graph.edges[place.name, place.name]["count"] if result.graph.has_edge(place.name, place.name) else 0
     repeat = f" ↻{units.compact_count(loops)}" if loops else ""
-    return f"{place.name}\n{units.count(place.users)} · {units.percent(place.users / max(result.paths, 1), 0)}{repeat}"
+    return f"{place.name} · {units.count(place.users)} ({units.percent(place.users / max(result.paths, 1), 0)}){repeat}"
 
 
 def _box_pixels(canvas: pg.PlotWidget, layout: ProcessMap) -> int:
