@@ -81,8 +81,8 @@ def render(result, spec, canvas: pg.PlotWidget, theme: Theme) -> None:
     left, bottom, right, top_y = layout.bounds()
     plot.getViewBox().setAspectLocked(False)
     plot.setXRange(left - 0.1, right + 0.1, padding=0)
-    plot.setYRange(bottom - 0.15, top_y + 0.55, padding=0)
-    _legend(plot, legend_entries(result, measure), left, top_y + 0.5, theme)
+    plot.setYRange(bottom - 0.15, top_y + 0.75, padding=0)
+    _legend(plot, legend_entries(result, measure), left, top_y + 0.72, theme)
 
 
 def _box_text(result, place) -> str:
@@ -122,7 +122,7 @@ def _elide(line: str, font, max_width: int) -> str:
 
 def _legend(plot: pg.PlotItem, entries: list[tuple[str, str]], x: float, y: float, theme: Theme) -> None:
     swatches = "   ".join(f'<span style="color:{c}; font-weight:bold">━━</span> {t}' for c, t in entries)
-    item = pg.TextItem(anchor=(0, 1))
+    item = pg.TextItem(anchor=(0, 0))
     font = theme.font(0.8)
     item.setHtml(f'<span style="color:{theme.muted}">{swatches}</span>')
     item.setFont(font)
