@@ -29,6 +29,8 @@ ARROW_LENGTH, ARROW_HALF_WIDTH = 0.09, 0.045
 SWEEPS = 4
 
 Point = tuple[float, float]
+Segment = tuple[Point, Point, Point, Point]
+DUMMY_WIDTH = 0.3           # room a long edge takes in a layer it passes through
 
 
 @dataclass(frozen=True)
@@ -53,15 +55,21 @@ class Route:
     count: int
     median_seconds: float | None
     back: bool
-    curve: tuple[Point, Point, Point, Point]      # cubic Bézier from the source box to the arrow's base
-    arrow: tuple[Point, Point, Point]             # tip (on the target box), then the two base corners
+    segments: tuple[Segment, ...]       # cubic Béziers, joined, from the source box to the arrow's base
+    arrow: tuple[Point, Point, Point]   # tip (on the target box), then the two base corners
     label: Point
 
-    def point(self, t: float) -> Point:
-        """The curve at ``t`` in [0, 1]."""
-        (x0, y0), (x1, y1), (x2, y2), (x3, y3) = self.curve
-        a, b, c, d = (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t ** 2, t ** 3
-        return (a * x0 + b * x1 + c * x2 + d * x3, a * y0 + b * y1 + c * y2 + d * y3)
+    @property
+    def start(self) -> Point:
+        return self.segments[0][0]
+
+    @property
+    def end(self) -> Point:
+        return self.segments[-1][3]
+
+    def points(self, per_segment: int = 8) -> list[Point]:
+        """Points along the whole route (for checks and bounds)."""
+        return [_bezier(seg, i / per_segment) for seg in self.segments for i in range(per_segment + 1)]
 
 
 @dataclass(frozen=True)
@@ -78,8 +86,8 @@ class ProcessMap:
         xs = [x for p in self.places.values() for x in (p.box[0], p.box[2])]
         ys = [y for p in self.places.values() for y in (p.box[1], p.box[3])]
         for route in self.routes:
-            xs += [pt[0] for pt in route.curve]
-            ys += [pt[1] for pt in route.curve]
+            xs += [pt[0] for seg in route.segments for pt in seg]
+            ys += [pt[1] for seg in route.segments for pt in seg]
         return (min(xs), min(ys), max(xs), max(ys)) if xs else (0.0, 0.0, 1.0, 1.0)
 
 
@@ -158,12 +166,15 @@ def layers(graph: nx.DiGraph, back: set[tuple[str, str]]) -> dict[str, int]:
 
 
 def order_layers(graph: nx.DiGraph, layer: dict[str, int]) -> dict[str, float]:
-    """x of every node: barycentre sweeps, then each layer centred on 0 with unit spacing."""
+    """x of every node: barycentre sweeps, then each layer centred on 0 (a node takes one unit,
+    a long edge's waypoint ``DUMMY_WIDTH``)."""
     rows: dict[int, list[str]] = {}
     rank = _rank(graph)
     for node in sorted(layer, key=lambda n: rank[n]):
         rows.setdefault(layer[node], []).append(node)
-    x = {n: i - (len(row) - 1) / 2 for row in rows.values() for i, n in enumerate(row)}
+    x: dict[str, float] = {}
+    for row in rows.values():
+        x.update(_spaced(graph, row))
     depth = max(rows, default=0)
     for sweep in range(SWEEPS):
         downwards = sweep % 2 == 0
@@ -171,7 +182,17 @@ def order_layers(graph: nx.DiGraph, layer: dict[str, int]) -> dict[str, float]:
             row = rows.get(level, [])
             centre = {n: _barycentre(graph, n, x, layer, above=downwards) for n in row}
             row.sort(key=lambda n: (centre[n] if centre[n] is not None else x[n], rank[n]))
-            x.update({n: i - (len(row) - 1) / 2 for i, n in enumerate(row)})
+            x.update(_spaced(graph, row))
+    return x
+
+
+def _spaced(graph: nx.DiGraph, row: list[str]) -> dict[str, float]:
+    widths = [DUMMY_WIDTH if graph.nodes[n].get("dummy") else 1.0 for n in row]
+    total = sum(widths)
+    x, left = {}, -total / 2
+    for node, width in zip(row, widths):
+        x[node] = left + width / 2
+        left += width
     return x
 
 
@@ -190,36 +211,62 @@ def process_map(graph: nx.DiGraph, paths: int, min_count: int = 0) -> ProcessMap
     full = with_start_and_end(graph, paths, min_count)
     back = back_edges(full)
     layer = layers(full, back)
-    x = order_layers(full, layer)
+    ordering, waypoints = _with_waypoints(full, layer, back)
+    x = order_layers(ordering, layer)
     places = {n: Place(n, layer[n], x[n], -float(layer[n]), _kind(n), int(full.nodes[n].get("users", 0)))
               for n in full.nodes}
-    routes = _routes(full, places, back)
+    via = {edge: [(x[w], -float(layer[w])) for w in names] for edge, names in waypoints.items()}
+    routes = _routes(full, places, back, via)
     return ProcessMap(places, routes)
+
+
+def _with_waypoints(graph: nx.DiGraph, layer: dict[str, int], back) -> tuple[nx.DiGraph, dict]:
+    """A copy of ``graph`` where each forward edge spanning several layers passes through a waypoint
+    in every layer between (so the ordering keeps a free lane for it), and the waypoints per edge."""
+    ordering = nx.DiGraph()
+    ordering.add_nodes_from(graph.nodes(data=True))
+    waypoints: dict[tuple[str, str], list[str]] = {}
+    for a, b, data in graph.edges(data=True):
+        span = layer[b] - layer[a]
+        if (a, b) in back or span <= 1:
+            ordering.add_edge(a, b, count=data["count"])
+            continue
+        names = [f"\0{a}\0{b}\0{i}" for i in range(1, span)]
+        for i, name in enumerate(names, start=1):
+            ordering.add_node(name, dummy=True, position=None, users=0)
+            layer[name] = layer[a] + i
+        chain = [a, *names, b]
+        ordering.add_edges_from(((u, v, {"count": data["count"]}) for u, v in zip(chain, chain[1:])))
+        waypoints[a, b] = names
+    return ordering, waypoints
 
 
 def _kind(name: str) -> str:
     return {START: "start", END: "end"}.get(name, "event")
 
 
-def _routes(graph: nx.DiGraph, places: dict[str, Place], back: set[tuple[str, str]]) -> list[Route]:
-    out_port = _ports(graph, places, back, outgoing=True)
-    in_port = _ports(graph, places, back, outgoing=False)
+def _routes(graph: nx.DiGraph, places: dict[str, Place], back: set[tuple[str, str]],
+            via: dict[tuple[str, str], list[Point]]) -> list[Route]:
+    out_port = _ports(graph, places, back, via, outgoing=True)
+    in_port = _ports(graph, places, back, via, outgoing=False)
     routes = []
     for a, b, data in graph.edges(data=True):
-        is_back = (a, b) in back
-        route = (_back_route if is_back else _forward_route)(places[a], places[b], out_port[a, b], in_port[a, b])
-        curve, arrow, label = route
-        routes.append(Route(a, b, int(data["count"]), data.get("median_seconds"), is_back, curve, arrow, label))
+        if (a, b) in back:
+            segments, arrow = _back_route(places[a], places[b], places)
+        else:
+            segments, arrow = _forward_route(places[a], places[b], out_port[a, b], in_port[a, b], via.get((a, b), []))
+        routes.append(Route(a, b, int(data["count"]), data.get("median_seconds"), (a, b) in back, segments, arrow,
+                            _bezier(segments[0], 0.5)))
     return sorted(routes, key=lambda r: -r.count)
 
 
-def _ports(graph: nx.DiGraph, places: dict[str, Place], back, outgoing: bool) -> dict[tuple[str, str], float]:
+def _ports(graph: nx.DiGraph, places: dict[str, Place], back, via, outgoing: bool) -> dict[tuple[str, str], float]:
     """Where each forward edge meets a box, spread along its side in the order of the other ends
     (so edges fanning out of one node do not start on top of each other); back edges: 0."""
     ports: dict[tuple[str, str], float] = {}
     for node in graph.nodes:
         edges = graph.out_edges(node) if outgoing else graph.in_edges(node)
-        forward = sorted((e for e in edges if e not in back), key=lambda e: places[e[1] if outgoing else e[0]].x)
+        forward = sorted((e for e in edges if e not in back), key=lambda e: _next_x(e, places, via, outgoing))
         spread = BOX_WIDTH * 0.6
         for i, edge in enumerate(forward):
             ports[edge] = 0.0 if len(forward) == 1 else -spread / 2 + spread * i / (len(forward) - 1)
@@ -227,29 +274,44 @@ def _ports(graph: nx.DiGraph, places: dict[str, Place], back, outgoing: bool) ->
     return ports
 
 
-def _forward_route(source: Place, target: Place, out_dx: float, in_dx: float):
-    x0, y0 = source.x + out_dx, source.y - BOX_HEIGHT / 2
+def _next_x(edge, places: dict[str, Place], via, outgoing: bool) -> float:
+    """x of the first thing the edge reaches after (or before) its node: a waypoint or the other end."""
+    points = via.get(edge, [])
+    if points:
+        return points[0][0] if outgoing else points[-1][0]
+    return places[edge[1] if outgoing else edge[0]].x
+
+
+def _forward_route(source: Place, target: Place, out_dx: float, in_dx: float, waypoints: list[Point]):
+    """Down from the source's bottom, straight through each waypoint's layer, into the target's top."""
     tip = (target.x + in_dx, target.y + BOX_HEIGHT / 2)
-    x3, y3 = tip[0], tip[1] + ARROW_LENGTH
-    bend = (y0 - y3) * 0.45
-    curve = ((x0, y0), (x0, y0 - bend), (x3, y3 + bend), (x3, y3))
-    arrow = (tip, (x3 - ARROW_HALF_WIDTH, y3), (x3 + ARROW_HALF_WIDTH, y3))
-    return curve, arrow, _midpoint(curve)
+    stops = [(source.x + out_dx, source.y - BOX_HEIGHT / 2)]
+    for x, y in waypoints:
+        stops += [(x, y + BOX_HEIGHT / 2), (x, y - BOX_HEIGHT / 2)]
+    stops.append((tip[0], tip[1] + ARROW_LENGTH))
+    segments = []
+    for i, ((x0, y0), (x3, y3)) in enumerate(zip(stops, stops[1:])):
+        bend = (y0 - y3) * (0.45 if i % 2 == 0 else 0.0)       # odd segments: straight down a waypoint's lane
+        segments.append(((x0, y0), (x0, y0 - bend), (x3, y3 + bend), (x3, y3)))
+    x3, y3 = stops[-1]
+    return tuple(segments), (tip, (x3 - ARROW_HALF_WIDTH, y3), (x3 + ARROW_HALF_WIDTH, y3))
 
 
-def _back_route(source: Place, target: Place, out_dx: float, in_dx: float):
-    """Out of the source's outer side, around, into the target's outer side (arrow pointing in)."""
+def _back_route(source: Place, target: Place, places: dict[str, Place]):
+    """Out of the source's outer side, around every box between, into the target's outer side."""
     side = 1.0 if source.x + target.x >= 0 else -1.0
     x0, y0 = source.x + side * BOX_WIDTH / 2, source.y
     tip = (target.x + side * BOX_WIDTH / 2, target.y)
     x3, y3 = tip[0] + side * ARROW_LENGTH, tip[1]
-    bulge = side * (0.25 + 0.12 * abs(source.y - target.y))
-    outer = max(x0, x3) if side > 0 else min(x0, x3)
-    curve = ((x0, y0), (outer + bulge, y0), (outer + bulge, y3), (x3, y3))
-    arrow = (tip, (x3, y3 - ARROW_HALF_WIDTH), (x3, y3 + ARROW_HALF_WIDTH))
-    return curve, arrow, _midpoint(curve)
+    low, high = sorted((source.layer, target.layer))
+    between = [p.x + side * BOX_WIDTH / 2 for p in places.values() if low <= p.layer <= high]
+    outer = max(between) if side > 0 else min(between)
+    bulge = outer + side * (0.2 + 0.06 * (high - low))
+    segment = ((x0, y0), (bulge, y0), (bulge, y3), (x3, y3))
+    return (segment,), (tip, (x3, y3 - ARROW_HALF_WIDTH), (x3, y3 + ARROW_HALF_WIDTH))
 
 
-def _midpoint(curve) -> Point:
-    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = curve
-    return ((x0 + 3 * x1 + 3 * x2 + x3) / 8, (y0 + 3 * y1 + 3 * y2 + y3) / 8)
+def _bezier(segment: Segment, t: float) -> Point:
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = segment
+    a, b, c, d = (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t ** 2, t ** 3
+    return (a * x0 + b * x1 + c * x2 + d * x3, a * y0 + b * y1 + c * y2 + d * y3)

@@ -27,15 +27,20 @@ def check_geometry(pmap: layout.ProcessMap) -> None:
     for route in pmap.routes:
         source, target = pmap.places[route.source], pmap.places[route.target]
         tip, base1, base2 = route.arrow
-        assert _on_box_edge(route.curve[0], source), route          # leaves its source box
+        assert _on_box_edge(route.start, source), route             # leaves its source box
         assert _on_box_edge(tip, target), route                     # the arrow's tip touches the target box
-        assert route.curve[3] == ((base1[0] + base2[0]) / 2, (base1[1] + base2[1]) / 2)   # curve ends at its base
+        assert route.end == ((base1[0] + base2[0]) / 2, (base1[1] + base2[1]) / 2)   # the line ends at its base
         assert base1 != base2 and tip not in (base1, base2)                                 # a real triangle
         if not route.back:
             assert source.layer < target.layer
             # between its nodes: the curve stays within the two layers' vertical span
-            ys = [route.point(t / 10)[1] for t in range(11)]
-            assert all(target.y <= y <= source.y for y in ys), route
+            points = route.points()
+            assert all(target.y <= y <= source.y for _, y in points), route
+            assert [y for _, y in points] == sorted((y for _, y in points), reverse=True)   # always downwards
+        # and it never crosses another box
+        others = [p for name, p in pmap.places.items() if name not in (route.source, route.target)]
+        for x, y in route.points():
+            assert not any(p.box[0] < x < p.box[2] and p.box[1] < y < p.box[3] for p in others), (route, x, y)
 
 
 def test_hand_checked_layout():

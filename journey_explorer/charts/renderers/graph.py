@@ -158,9 +158,9 @@ class _EdgeItem(pg.GraphicsObject):
 
     def __init__(self, route, colour: QColor, width: float):
         super().__init__()
-        p0, p1, p2, p3 = (QPointF(*p) for p in route.curve)
-        self.path = QPainterPath(p0)
-        self.path.cubicTo(p1, p2, p3)
+        self.path = QPainterPath(QPointF(*route.start))
+        for _, p1, p2, p3 in route.segments:
+            self.path.cubicTo(QPointF(*p1), QPointF(*p2), QPointF(*p3))
         self.arrow = QPolygonF([QPointF(*p) for p in route.arrow])
         self.pen = QPen(colour, width)
         self.pen.setCosmetic(True)
