@@ -21,6 +21,7 @@ FREQUENCY_COLOUR = "#0072B2"
 SPEED_COLOURS = ("#56B4E9", "#E69F00", "#D55E00")        # fast, middle, slow (Okabe-Ito)
 UNTIMED = "#9A9A9A"                                       # Start and End edges carry no time
 BOX_FILL, BOX_EDGE, ENDPOINT_FILL = "#DCEBF7", "#0072B2", "#444444"
+ARROW_PIXELS = 11
 
 
 def make_canvas(theme) -> pg.PlotWidget:
@@ -161,7 +162,10 @@ class _EdgeItem(pg.GraphicsObject):
         self.path = QPainterPath(QPointF(*route.start))
         for _, p1, p2, p3 in route.segments:
             self.path.cubicTo(QPointF(*p1), QPointF(*p2), QPointF(*p3))
+        tip, base1, base2 = route.arrow
         self.arrow = QPolygonF([QPointF(*p) for p in route.arrow])
+        self.tip = QPointF(*tip)
+        self.base = QPointF((base1[0] + base2[0]) / 2, (base1[1] + base2[1]) / 2)
         self.pen = QPen(colour, width)
         self.pen.setCosmetic(True)
         self.pen.setCapStyle(Qt.PenCapStyle.FlatCap)
@@ -173,9 +177,25 @@ class _EdgeItem(pg.GraphicsObject):
         painter.setPen(self.pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self.path)
+        painter.drawLine(self.base, self.tip)          # up to the tip, under the pixel-sized head
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(self.brush)
-        painter.drawPolygon(self.arrow)
+        painter.drawPolygon(self._arrow_in_pixels(painter))
+
+    def _arrow_in_pixels(self, painter: QPainter) -> QPolygonF:
+        """The layout's arrowhead redrawn at a fixed pixel size (the map's x and y scales differ),
+        pointing the same way, its tip on the same point of the target box."""
+        transform = painter.transform()
+        tip, base = transform.map(self.tip), transform.map(self.base)
+        dx, dy = tip.x() - base.x(), tip.y() - base.y()
+        norm = max((dx * dx + dy * dy) ** 0.5, 1e-9)
+        ux, uy = dx / norm, dy / norm
+        length, half = ARROW_PIXELS, ARROW_PIXELS * 0.55
+        back = QPointF(tip.x() - ux * length, tip.y() - uy * length)
+        polygon = QPolygonF([tip, QPointF(back.x() - uy * half, back.y() + ux * half),
+                             QPointF(back.x() + uy * half, back.y() - ux * half)])
+        inverse, _ = transform.inverted()
+        return inverse.map(polygon)
 
     def boundingRect(self) -> QRectF:
         return self.path.boundingRect().united(self.arrow.boundingRect()).adjusted(-0.05, -0.05, 0.05, 0.05)
@@ -185,12 +205,12 @@ def table(result, spec) -> pd.DataFrame:
     """The variants, in human units (the CSV/XLSX export keeps the raw edge table)."""
     frame = result.variants
     goal = getattr(spec, "goal", None)
+    reached = f"Reached {goal}" if goal else "Reached goal"
     return pd.DataFrame({
-        "Variant (most common whole paths)": frame["variant"],
-        "Steps": frame["steps"],
         "Paths": [units.count(v) for v in frame["paths"]],
         "Share": [units.percent(v) for v in frame["share"]],
         "Median duration": [units.duration(v) for v in frame["median_seconds"]],
-        f"Reached {goal}" if goal else "Reached goal": ["—" if v is None else "yes" if v else "no"
-                                                        for v in frame["reached_goal"]],
+        reached: ["—" if v is None else "yes" if v else "no" for v in frame["reached_goal"]],
+        "Steps": frame["steps"],
+        "Variant (most common whole paths)": frame["variant"],
     })
