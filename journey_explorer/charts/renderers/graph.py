@@ -22,6 +22,7 @@ SPEED_COLOURS = ("#56B4E9", "#E69F00", "#D55E00")        # fast, middle, slow (O
 UNTIMED = "#9A9A9A"                                       # Start and End edges carry no time
 BOX_FILL, BOX_EDGE, ENDPOINT_FILL = "#DCEBF7", "#0072B2", "#444444"
 ARROW_PIXELS = 11
+BOX_PIXELS_MAX = 330
 
 
 def make_canvas(theme) -> pg.PlotWidget:
@@ -80,8 +81,9 @@ def render(result, spec, canvas: pg.PlotWidget, theme: Theme) -> None:
                             colour="#FFFFFF" if place.kind != "event" else theme.foreground,
                             scale=0.72, bold=place.kind != "event", max_width=_box_pixels(canvas, layout)))
     left, bottom, right, top_y = layout.bounds()
+    left, right = _x_range(canvas, left - 0.1, right + 0.1)
     plot.getViewBox().setAspectLocked(False)
-    plot.setXRange(left - 0.1, right + 0.1, padding=0)
+    plot.setXRange(left, right, padding=0)
     plot.setYRange(bottom - 0.15, top_y + 0.75, padding=0)
     _legend(plot, legend_entries(result, measure), left, top_y + 0.72, theme)
 
@@ -96,10 +98,19 @@ def _box_text(result, place) -> str:
     return f"{place.name} · {units.count(place.users)} ({units.percent(place.users / max(result.paths, 1), 0)}){repeat}"
 
 
+def _x_range(canvas: pg.PlotWidget, left: float, right: float) -> tuple[float, float]:
+    """Widened around its middle when a narrow map would stretch a box wider than ``BOX_PIXELS_MAX``."""
+    least = max(canvas.width(), 400) * BOX_WIDTH / BOX_PIXELS_MAX
+    if right - left >= least:
+        return left, right
+    middle = (left + right) / 2
+    return middle - least / 2, middle + least / 2
+
+
 def _box_pixels(canvas: pg.PlotWidget, layout: ProcessMap) -> int:
     left, _, right, _ = layout.bounds()
-    width = max(canvas.width(), 400)
-    return int(width * BOX_WIDTH / max(right - left + 0.2, 1e-6)) - 6
+    left, right = _x_range(canvas, left - 0.1, right + 0.1)
+    return int(max(canvas.width(), 400) * BOX_WIDTH / max(right - left, 1e-6)) - 6
 
 
 def _label(text: str, at, theme: Theme, colour: str, scale: float, bold: bool = False,
