@@ -29,6 +29,12 @@ def make_canvas(theme) -> pg.PlotWidget:
     return pg.PlotWidget()
 
 
+def prepare(result, theme):
+    """The map's layout, computed with the analysis (off the GUI thread)."""
+    result.process_map      # noqa: B018 - a cached property: computed here, read by render
+    return result
+
+
 def speed_bands(medians: list[float]) -> tuple[float, float]:
     """Two bounds splitting the edges' median times into thirds (fast / middle / slow)."""
     low, high = np.quantile(np.asarray(medians, dtype=float), [1 / 3, 2 / 3]) if medians else (0.0, 0.0)
