@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 START, END = "Start", "End"
-BOX_WIDTH, BOX_HEIGHT = 0.9, 0.5
+BOX_WIDTH, BOX_HEIGHT = 0.9, 0.44
 ARROW_LENGTH, ARROW_HALF_WIDTH = 0.09, 0.045
 SWEEPS = 4
 
@@ -250,9 +250,10 @@ def _routes(graph: nx.DiGraph, places: dict[str, Place], back: set[tuple[str, st
     out_port = _ports(graph, places, back, via, outgoing=True)
     in_port = _ports(graph, places, back, via, outgoing=False)
     routes = []
-    for a, b, data in graph.edges(data=True):
+    lanes: list[tuple[float, int, int, float]] = []      # side, layers spanned and outer x of back edges so far
+    for a, b, data in sorted(graph.edges(data=True), key=lambda e: abs(places[e[0]].layer - places[e[1]].layer)):
         if (a, b) in back:
-            segments, arrow = _back_route(places[a], places[b], places)
+            segments, arrow = _back_route(places[a], places[b], places, lanes)
         else:
             segments, arrow = _forward_route(places[a], places[b], out_port[a, b], in_port[a, b], via.get((a, b), []))
         routes.append(Route(a, b, int(data["count"]), data.get("median_seconds"), (a, b) in back, segments, arrow,
@@ -297,8 +298,9 @@ def _forward_route(source: Place, target: Place, out_dx: float, in_dx: float, wa
     return tuple(segments), (tip, (x3 - ARROW_HALF_WIDTH, y3), (x3 + ARROW_HALF_WIDTH, y3))
 
 
-def _back_route(source: Place, target: Place, places: dict[str, Place]):
-    """Out of the source's outer side, around every box between, into the target's outer side."""
+def _back_route(source: Place, target: Place, places: dict[str, Place], lanes: list):
+    """Out of the source's outer side, around every box between and outside the back edges already
+    routed over the same layers (so they do not run on top of each other), into the target's side."""
     side = 1.0 if source.x + target.x >= 0 else -1.0
     x0, y0 = source.x + side * BOX_WIDTH / 2, source.y
     tip = (target.x + side * BOX_WIDTH / 2, target.y)
@@ -307,6 +309,10 @@ def _back_route(source: Place, target: Place, places: dict[str, Place]):
     between = [p.x + side * BOX_WIDTH / 2 for p in places.values() if low <= p.layer <= high]
     outer = max(between) if side > 0 else min(between)
     bulge = outer + side * (0.2 + 0.06 * (high - low))
+    for lane_side, lane_low, lane_high, lane_x in lanes:
+        if lane_side == side and lane_low <= high and low <= lane_high:
+            bulge = max(bulge, lane_x + 0.12) if side > 0 else min(bulge, lane_x - 0.12)
+    lanes.append((side, low, high, bulge))
     segment = ((x0, y0), (bulge, y0), (bulge, y3), (x3, y3))
     return (segment,), (tip, (x3, y3 - ARROW_HALF_WIDTH), (x3, y3 + ARROW_HALF_WIDTH))
 

@@ -80,7 +80,11 @@ def render(result, spec, canvas: pg.PlotWidget, theme: Theme) -> None:
         plot.addItem(_EdgeItem(route, QColor(colour), width))
         text = units.compact_count(route.count) if measure == "frequency" or route.median_seconds is None \
             else units.duration(route.median_seconds)
-        plot.addItem(_label(text, route.label, theme, colour=colour, scale=0.72, bold=True))
+        label = _label(text, route.label, theme, colour=colour, scale=0.64, bold=True)
+        if _straight_down(route):          # beside the line, so the label does not hide the arrowhead
+            label.setAnchor((0, 0.5))
+            label.setPos(route.label[0] + 0.03, route.label[1])
+        plot.addItem(label)
     for place in layout.places.values():
         plot.addItem(_BoxItem(place, theme))
         plot.addItem(_label(_box_text(result, place), (place.x, place.y), theme,
@@ -92,6 +96,11 @@ def render(result, spec, canvas: pg.PlotWidget, theme: Theme) -> None:
     plot.setXRange(left, right, padding=0)
     plot.setYRange(bottom - 0.15, top_y + 0.75, padding=0)
     _legend(plot, legend_entries(result, measure), left, top_y + 0.72, theme)
+
+
+def _straight_down(route) -> bool:
+    (x0, _), *_, (x3, _) = route.segments[0]
+    return not route.back and abs(x3 - x0) < 0.05
 
 
 def _box_text(result, place) -> str:
