@@ -79,3 +79,17 @@ def test_variants_hand_checked():
     assert rows["home → cart → buy"]["median_seconds"] == 65.0 and rows["home → cart → buy"]["reached_goal"]
     home = rows["home"]                          # repeats merged: c's "home home" is one step
     assert (home["steps"], home["share"], home["median_seconds"], home["reached_goal"]) == (1, 1 / 3, 1.0, False)
+
+
+def test_strongest_path_to_a_rare_goal_is_kept():
+    # 10 paths home -> browse; the goal "buy" is reached by 2 paths: home -> cart -> buy (x2) is the
+    # strongest way there (its weakest edge carries 2), home -> help -> buy carries 1.
+    rows = [(f"u{i}", "home", 0) for i in range(10)] + [(f"u{i}", "browse", 1000) for i in range(4, 10)]
+    rows += [("u0", "cart", 1000), ("u0", "buy", 2000), ("u1", "cart", 1000), ("u1", "buy", 2000),
+             ("u2", "help", 1000), ("u2", "buy", 2000)]
+    log = make_log(rows)
+    assert graph.strongest_path(graph.build_graph(log), "buy") == ["home", "cart", "buy"]
+    without = graph.run(log, graph.Spec(min_share=0.5, min_edge_share=0.5))
+    kept = graph.run(log, graph.Spec(min_share=0.5, min_edge_share=0.5, goal="buy"))
+    assert "buy" not in without.graph and "cart" not in without.graph
+    assert {("home", "cart"), ("cart", "buy")} <= set(kept.graph.edges) and "help" not in kept.graph
