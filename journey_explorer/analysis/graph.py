@@ -8,23 +8,38 @@ Simplification (``--min-share``), like Disco's activity and path sliders: keep e
 by at least that share of paths, and edges whose count is at least that share of the largest edge
 count among the kept nodes; then, so no kept node floats unreachable, the strongest incoming edge of
 any node not reachable from a start node is put back (repeated until all are reachable).
+
+With a goal, the strongest path from a start event to the goal (the one whose
+weakest edge is busiest) is always kept, so the way to the goal never disappears.
+
+The result carries the process map's layout (``analysis.layout``: layers from Start to End, edges
+with arrowheads) and the most common variants (``analysis.variants``).
 """
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 
+from journey_explorer.analysis import layout as map_layout
 from journey_explorer.analysis.arrays import Groups, path_bounds, step_index
 from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.analysis.variants import COLUMNS as VARIANT_COLUMNS
+from journey_explorer.analysis.variants import variants as top_variants
+
+MEASURES = ("frequency", "performance")    # edges labelled and coloured by count, or by median time
 
 
 @dataclass(frozen=True)
 class Spec:
     min_share: float = 0.0                 # activity slider: event types reached by fewer paths are hidden
     min_edge_share: float | None = None    # path slider: rarer edges hidden (None: same as min_share)
+    goal: str | None = None                # its strongest path from a start is always shown
+    measure: str = "frequency"             # what edges say: "frequency" (counts) or "performance" (median time)
 
     @property
     def edge_share(self) -> float:
@@ -36,6 +51,17 @@ class Result:
     graph: nx.DiGraph
     paths: int
     spec: Spec = field(default_factory=Spec)
+    variants: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=VARIANT_COLUMNS))
+
+    @cached_property
+    def process_map(self) -> map_layout.ProcessMap:
+        return map_layout.process_map(self.graph, self.paths, self.min_edge_count)
+
+    @property
+    def min_edge_count(self) -> int:
+        """The path slider's threshold in transitions (Start and End edges obey it too)."""
+        strongest = max((d["count"] for _, _, d in self.graph.edges(data=True)), default=0)
+        return int(np.ceil(self.spec.edge_share * strongest))
 
     def nodes(self) -> list[dict]:
         return [{"event": name, **{k: self.graph.nodes[name][k] for k in ("users", "events", "starts", "ends")},
@@ -47,10 +73,11 @@ class Result:
         return sorted(rows, key=lambda r: -r["count"])
 
     def to_json_dict(self) -> dict:
-        return {"paths": self.paths, "min_share": self.spec.min_share, "nodes": self.nodes(), "edges": self.edges()}
+        return {"paths": self.paths, "min_share": self.spec.min_share, "goal": self.spec.goal,
+                "nodes": self.nodes(), "edges": self.edges(),
+                "variants": self.variants.astype(object).where(self.variants.notna(), None).to_dict("records")}
 
     def to_frame(self):
-        import pandas as pd
         return pd.DataFrame(self.edges(), columns=["source", "target", "count", "users", "median_seconds",
                                                    "p90_seconds"])
 
@@ -103,8 +130,24 @@ def build_graph(log: EventLog) -> nx.DiGraph:
     return graph
 
 
-def simplify(graph: nx.DiGraph, min_share: float, paths: int, min_edge_share: float | None = None) -> nx.DiGraph:
-    """Keep frequent nodes and edges, then make every kept node reachable again (see module doc)."""
+def strongest_path(graph: nx.DiGraph, goal: str | None) -> list[str]:
+    """The path from an event that starts paths to ``goal`` whose weakest edge is busiest ([] if none)."""
+    sources = [n for n, d in graph.nodes(data=True) if d["starts"] > 0]
+    if goal not in graph or not sources:
+        return []
+    for floor in sorted({d["count"] for _, _, d in graph.edges(data=True)}, reverse=True):
+        strong = nx.DiGraph([(a, b) for a, b, d in graph.edges(data=True) if d["count"] >= floor])
+        strong.add_nodes_from(sources + [goal])
+        for source in sources:
+            if nx.has_path(strong, source, goal):
+                return nx.shortest_path(strong, source, goal)
+    return [goal] if goal in sources else []
+
+
+def simplify(graph: nx.DiGraph, min_share: float, paths: int, min_edge_share: float | None = None,
+             goal: str | None = None) -> nx.DiGraph:
+    """Keep frequent nodes and edges and the strongest path to the goal, then make every kept node
+    reachable again (see module doc)."""
     edge_share = min_share if min_edge_share is None else min_edge_share
     if min_share <= 0 and edge_share <= 0:
         return graph
@@ -112,6 +155,9 @@ def simplify(graph: nx.DiGraph, min_share: float, paths: int, min_edge_share: fl
     kept = nx.DiGraph(graph.subgraph(nodes))
     strongest = max((d["count"] for _, _, d in kept.edges(data=True)), default=0)
     kept.remove_edges_from([(a, b) for a, b, d in list(kept.edges(data=True)) if d["count"] < edge_share * strongest])
+    to_goal = strongest_path(graph, goal)
+    kept.add_nodes_from((n, graph.nodes[n]) for n in to_goal)
+    kept.add_edges_from((a, b, graph.edges[a, b]) for a, b in zip(to_goal, to_goal[1:]))
     sources = {n for n in kept if graph.nodes[n]["starts"] > 0}
     while True:
         reachable = set(sources)
@@ -129,23 +175,31 @@ def simplify(graph: nx.DiGraph, min_share: float, paths: int, min_edge_share: fl
         kept.add_edge(a, b, **graph.edges[a, b])
 
 
-# Where the app's sliders and the graph command start: the busiest structure, legible at once.
-DEFAULT_MIN_SHARE = 0.05
+# Where the app's sliders and the graph command start: the busiest structure, legible at once
+# (on the demo: 16 event types, 24 arrows including Start and End, the goal on the map).
+DEFAULT_MIN_SHARE = 0.25
+DEFAULT_MIN_EDGE_SHARE = 0.15
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--min-share", type=float, default=DEFAULT_MIN_SHARE,
                         help="hide event types reached by fewer than this share of paths, and rarer edges "
                              f"(0-1, default {DEFAULT_MIN_SHARE}; 0 shows everything)")
-    parser.add_argument("--min-edge-share", type=float, default=None,
-                        help="hide edges below this share of the largest edge (default: --min-share)")
+    parser.add_argument("--min-edge-share", type=float, default=DEFAULT_MIN_EDGE_SHARE,
+                        help="hide edges below this share of the largest edge "
+                             f"(default {DEFAULT_MIN_EDGE_SHARE})")
+    parser.add_argument("--measure", choices=MEASURES, default="frequency",
+                        help="what the process map's edges say: transitions (frequency) or median time "
+                             "(performance)")
 
 
 def spec_from_args(args, log: EventLog) -> Spec:
-    return Spec(min_share=args.min_share, min_edge_share=args.min_edge_share)
+    goal = getattr(args, "goal", None) or log.default_goal
+    return Spec(min_share=args.min_share, min_edge_share=args.min_edge_share,
+                goal=goal if goal in log.event_names else None, measure=args.measure)
 
 
 def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     paths = log.paths_count
-    graph = simplify(build_graph(log), spec.min_share, paths, spec.min_edge_share)
-    return Result(graph=graph, paths=paths, spec=spec)
+    graph = simplify(build_graph(log), spec.min_share, paths, spec.min_edge_share, spec.goal)
+    return Result(graph=graph, paths=paths, spec=spec, variants=top_variants(log, spec.goal))

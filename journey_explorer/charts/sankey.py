@@ -4,16 +4,24 @@
 ``QPicture`` and replays it in ``paint`` (see pyqtgraph's customGraphicsItem example); labels are
 ``TextItem`` children so they keep their size when the view is scaled. Hover reports the node or link
 under the cursor; a click on a node emits ``nodeClicked(step, event, screen_pos)``.
+
+Labels never overlap (``label_boxes``): each node's label stays within the node's own height plus half
+the gaps around it, and within the room before the next column. It is the full label (event, users,
+share) when two lines fit there, "event · share" when one line fits, shortened with an ellipsis when
+too wide, and left out when the node is too thin (the tooltip still names it). They are placed again
+whenever the view is resized or rescaled.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPicture, QTransform
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPicture, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem
 
+from journey_explorer.analysis import units
 from journey_explorer.charts.theme import FAILURE, LIGHT, NEUTRAL, SUCCESS, Theme, category_colour, widest
 
 NODE_WIDTH = 0.12          # in step units
@@ -21,6 +29,51 @@ LABEL_SCALE = 0.95         # node labels, relative to the theme's type
 MIN_BAND_SHARE = 0.002     # bands thinner than this share of the start are not drawn (still in the table)
 GAP = 0.02                 # vertical gap between nodes, as a share of the height
 SPECIAL = {"Drop-off": NEUTRAL, "Other": "#BBBBBB", "Path start": "#CCCCCC"}
+LABEL_MARGIN = 0.015       # between a bar and its label, in step units
+LABEL_PAD_PX = 6           # kept free before the next column's bars
+
+
+class LabelBox(NamedTuple):
+    """A node's label: ``text`` left-aligned at data ``x``, centred on data ``y``, of the given pixel size."""
+    box: NodeBox
+    text: str
+    x: float
+    y: float
+    width_px: float
+    height_px: float
+
+    def pixel_rect(self, px_per_x: float, px_per_y: float) -> QRectF:
+        """Where it is drawn, in pixels (y grows downwards) for the given scale."""
+        return QRectF(self.x * px_per_x, -self.y * px_per_y - self.height_px / 2, self.width_px, self.height_px)
+
+
+def label_boxes(layout: "SankeyLayout", px_per_x: float, px_per_y: float, font: QFont,
+                right_edge: float | None = None) -> list[LabelBox]:
+    """Every node's label that fits, at a scale of ``px_per_x`` / ``px_per_y`` pixels per data unit
+    (see the module doc); ``right_edge`` (data x) bounds the last column's labels."""
+    metrics = QFontMetrics(font)
+    line = metrics.height()
+    last = max(layout.steps, default=1)
+    start = layout.start_users
+    labels = []
+    for box in layout.boxes:
+        x = box.rect.right() + LABEL_MARGIN
+        end = right_edge if box.step == last and right_edge is not None else box.step
+        room = (end - x) * px_per_x - LABEL_PAD_PX
+        span = (box.rect.height() + GAP) * px_per_y           # the node plus half a gap above and below
+        share = units.percent(box.users / start, 0)
+        if span >= 2 * line:
+            lines = [box.event, f"{units.count(box.users)} · {share}"]
+        elif span >= line:
+            lines = [f"{box.event} · {share}"]
+        else:
+            continue
+        lines = [metrics.elidedText(text, Qt.TextElideMode.ElideRight, int(room)) for text in lines]
+        if room < metrics.horizontalAdvance("Mm…") or not any(t.strip("…") for t in lines):
+            continue
+        width = max(metrics.horizontalAdvance(t) for t in lines)
+        labels.append(LabelBox(box, "\n".join(lines), x, box.rect.center().y(), width, line * len(lines)))
+    return labels
 
 
 @dataclass
@@ -48,8 +101,10 @@ class SankeyLayout:
     and the GUI thread only swaps it in.
     """
 
-    def __init__(self, nodes: list[dict], links: list[dict], start_users: int, theme: Theme = LIGHT):
+    def __init__(self, nodes: list[dict], links: list[dict], start_users: int, theme: Theme = LIGHT,
+                 goal: str | None = None):
         self.theme = theme
+        self.goal = goal
         self.start_users = max(start_users, 1)
         self.steps = sorted({n["step"] for n in nodes})
         self.boxes: list[NodeBox] = []
@@ -57,6 +112,13 @@ class SankeyLayout:
         self.bounds = QRectF(0, 0, 1, 1)
         self._layout(nodes, links)
         self.picture = self._draw()
+
+    def legend(self) -> list[tuple[str, str]]:
+        """(colour, name) of the split groups drawn ([] without a split)."""
+        groups = {b.group for b in self.boxes if b.group is not None}
+        goal = self.goal or "the goal"
+        names = {"successful": (SUCCESS, f"reached {goal}"), "failing": (FAILURE, f"did not reach {goal}")}
+        return [names[g] for g in ("successful", "failing") if g in groups]
 
     def colour(self, event: str, group: str | None) -> QColor:
         if event in SPECIAL:
@@ -150,6 +212,7 @@ class SankeyItem(pg.GraphicsObject):
         self.boxes: list[NodeBox] = []
         self.bands: list[Band] = []
         self.labels: list[QGraphicsSimpleTextItem] = []
+        self.layout: SankeyLayout | None = None
         self.start_users = 1
         self._bounds = QRectF(0, 0, 1, 1)
         self.setAcceptHoverEvents(True)
@@ -163,6 +226,7 @@ class SankeyItem(pg.GraphicsObject):
         self.prepareGeometryChange()
         self.theme = layout.theme
         self.start_users = layout.start_users
+        self.layout = layout
         self.boxes, self.bands, self.picture = layout.boxes, layout.bands, layout.picture
         self._bounds = QRectF(layout.bounds)
         self._place_labels()
@@ -170,26 +234,38 @@ class SankeyItem(pg.GraphicsObject):
         self.informViewBoundsChanged()
 
     def _place_labels(self) -> None:
-        """Plain text items that ignore the view's scaling (cheap: ~0.2 ms each, unlike TextItem)."""
+        """Plain text items that ignore the view's scaling (cheap: ~0.2 ms each, unlike TextItem),
+        at the positions ``label_boxes`` finds for the current scale."""
         for label in self.labels:
             label.setParentItem(None)
             if label.scene() is not None:
                 label.scene().removeItem(label)
         self.labels = []
+        if self.layout is None:
+            return
         font = self.theme.font(LABEL_SCALE)
         colour = QColor(self.theme.foreground)
-        for box in self.boxes:
-            if box.rect.height() < 0.018:
-                continue                      # too thin to carry a label legibly
-            share = box.users / self.start_users
-            label = QGraphicsSimpleTextItem(f"{box.event}\n{box.users:,} · {share:.0%}", self)
+        px_per_x, px_per_y, right_edge = self._scale()
+        for placed in label_boxes(self.layout, px_per_x, px_per_y, font, right_edge):
+            label = QGraphicsSimpleTextItem(placed.text, self)
             label.setFont(font)
             label.setBrush(colour)
             label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
-            label.setPos(box.rect.right() + 0.015, box.rect.center().y())
-            height = label.boundingRect().height()
-            label.setTransform(QTransform.fromTranslate(0, -height / 2))   # centre on the bar
+            label.setPos(placed.x, placed.y)
+            label.setTransform(QTransform.fromTranslate(0, -placed.height_px / 2))   # centred on the bar
             self.labels.append(label)
+
+    def _scale(self) -> tuple[float, float, float | None]:
+        """Pixels per data unit in x and y, and the view's right edge (data x); a guess off screen."""
+        view = self.getViewBox()
+        if view is None or view.width() <= 0 or view.height() <= 0:
+            return 300.0, 600.0, None
+        rect = view.viewRect()
+        return view.width() / max(rect.width(), 1e-9), view.height() / max(rect.height(), 1e-9), rect.right()
+
+    def viewTransformChanged(self) -> None:
+        """Resized or rescaled: the labels' room changed with it."""
+        self._place_labels()
 
     # --- Qt ---------------------------------------------------------------------------------------
 
@@ -211,14 +287,15 @@ class SankeyItem(pg.GraphicsObject):
         node = self.node_at(pos)
         if node is not None:
             group = f" ({node.group})" if node.group else ""
-            return f"Step {node.step}: {node.event}{group}\n{node.users:,} users · {node.users / self.start_users:.1%} of start"
+            return (f"Step {node.step}: {node.event}{group}\n{units.count(node.users)} users · "
+                    f"{units.percent(node.users / self.start_users)} of start")
         band = self.band_at(pos)
         if band is not None:
             link = band.link
             median = link.get("median_seconds")
-            timing = f"\nmedian {format_duration(median)}" if median is not None else ""
-            return (f"{link['source']} → {link['target']}\n{link['users']:,} users · "
-                    f"{link['users'] / self.start_users:.1%} of start{timing}")
+            timing = f"\nmedian {units.duration(median)}" if median is not None else ""
+            return (f"{link['source']} → {link['target']}\n{units.count(link['users'])} users · "
+                    f"{units.percent(link['users'] / self.start_users)} of start{timing}")
         return ""
 
     def hoverEvent(self, event) -> None:
@@ -237,21 +314,6 @@ def _blend(colour: QColor, background: QColor, amount: float) -> QColor:
                     for c in ("red", "green", "blue")))
 
 
-def format_duration(seconds: float) -> str:
-    """Short human duration: 45 s, 12 min, 3.5 h, 2.1 d.
-
-    >>> format_duration(45), format_duration(720), format_duration(12600), format_duration(181440)
-    ('45 s', '12 min', '3.5 h', '2.1 d')
-    """
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 36 * 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
-
-
 class SankeyWidget(pg.PlotWidget):
     """A plot with hidden axes holding one ``SankeyItem`` and step headers."""
 
@@ -261,6 +323,7 @@ class SankeyWidget(pg.PlotWidget):
         self.item = SankeyItem(theme)
         self.addItem(self.item)
         self.headers: list[pg.TextItem] = []
+        self.legend: pg.TextItem | None = None
         plot = self.getPlotItem()
         plot.hideAxis("left")
         plot.hideAxis("bottom")
@@ -287,13 +350,29 @@ class SankeyWidget(pg.PlotWidget):
             self.headers.append(header)
         last = max(steps, default=1)
         left, right = -0.05, last - 1 + NODE_WIDTH
-        self.setRange(xRange=(left, right + self._label_room(layout, right - left)), yRange=(-0.02, 1.06),
+        bottom = self._show_legend(layout.legend())
+        self.setRange(xRange=(left, right + self._label_room(layout, right - left)), yRange=(bottom, 1.06),
                       padding=0)
+
+    def _show_legend(self, entries: list[tuple[str, str]]) -> float:
+        """The split groups' colours and names under the bars; the bottom of the y range to show."""
+        if self.legend is not None:
+            self.removeItem(self.legend)
+            self.legend = None
+        if not entries:
+            return -0.02
+        swatches = "&nbsp;&nbsp;&nbsp;&nbsp;".join(f'<span style="color:{c}">■</span> {name}' for c, name in entries)
+        self.legend = pg.TextItem(anchor=(0, 0))
+        self.legend.setHtml(f'<span style="color:{self.theme.foreground}">{swatches}</span>')
+        self.legend.setFont(self.theme.font(1.0))
+        self.legend.setPos(-0.04, -0.025)
+        self.addItem(self.legend)
+        return -0.09
 
     def _label_room(self, layout: SankeyLayout, span: float) -> float:
         """Data units to keep right of the last column so its labels fit at the current width."""
         last = max(layout.steps, default=1)
-        labels = [line for b in layout.boxes if b.step == last for line in (b.event, f"{b.users:,} · 100%")]
+        labels = [line for b in layout.boxes if b.step == last for line in (b.event, f"{units.count(b.users)} · 100%")]
         widest_label = widest(labels, self.theme.font(LABEL_SCALE)) + 16
         pixels = max(self.width() - 40, 2 * widest_label)        # axis-free plot: nearly the whole widget
         # Solve room / (span + room) = widest_label / pixels for the room in data units.

@@ -94,7 +94,8 @@ def _flows(log, filters):
 
 def _graph(log, filters):
     from journey_explorer.analysis import graph
-    return graph.Spec(min_share=graph.DEFAULT_MIN_SHARE, min_edge_share=graph.DEFAULT_MIN_SHARE)
+    return graph.Spec(min_share=graph.DEFAULT_MIN_SHARE, min_edge_share=graph.DEFAULT_MIN_EDGE_SHARE,
+                      goal=filters.goal)
 
 
 def _stuck(log, filters):
@@ -165,7 +166,7 @@ OVERVIEW = ViewEntry("overview", "Overview", None, overview_spec, uses_goal=True
 VIEWS: tuple[ViewEntry, ...] = (
     OVERVIEW,
     ViewEntry("flows", "Flows", "flows", _flows, finding="first_flows"),
-    ViewEntry("graph", "Path graph", "graph", _graph),
+    ViewEntry("graph", "Process map", "graph", _graph, uses_goal=True),
     ViewEntry("stuck", "Stuck points", "stuck", _stuck, uses_goal=True, finding="stuck_points"),
     ViewEntry("compare", "Compare", "compare", _compare, uses_goal=True, finding="differences"),
     ViewEntry("funnel", "Funnel", "funnel", _funnel, finding="goal_funnel"),

@@ -62,7 +62,7 @@ def changed_specs(log):
     return {
         "flows": flows.Spec(from_event=other, steps=4, top=8, collapse_repeats=True, split="goal",
                             exclude=(log.event_names[4],), goal=log.default_goal),
-        "graph": graph.Spec(min_share=0.1, min_edge_share=0.2),
+        "graph": graph.Spec(min_share=0.1, min_edge_share=0.2, goal=log.default_goal, measure="performance"),
         "compare": compare.Spec(did=other),
         "funnel": funnel.Spec(steps=(log.event_names[0], other), window_ms=14 * 86_400_000, order="strict"),
         "retention": retention.Spec(start_event=other, period="month", mode="on-or-after"),

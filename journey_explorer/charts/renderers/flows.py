@@ -10,7 +10,7 @@ def make_canvas(theme) -> SankeyWidget:
 
 def prepare(result, theme):
     """The Sankey's geometry and picture, built with the analysis (off the GUI thread)."""
-    result.layout = SankeyLayout(result.node_rows, result.link_rows, result.paths, theme)
+    result.layout = SankeyLayout(result.node_rows, result.link_rows, result.paths, theme, goal=result.spec.goal)
     return result
 
 

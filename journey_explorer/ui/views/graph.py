@@ -1,12 +1,14 @@
-"""Path graph: sliders for the activities and the paths shown."""
+"""Process map: sliders for the activities and the paths shown, frequency / performance, and the
+variants table beside the map (not under it)."""
 from __future__ import annotations
 
 from dataclasses import replace
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QSlider
+from PySide6.QtWidgets import QComboBox, QLabel, QSlider, QSplitter
 
 from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.analysis.graph import MEASURES
 from journey_explorer.ui.views.base import AnalysisView
 from journey_explorer.ui.views.controls import blocked
 
@@ -16,6 +18,23 @@ class PathGraphView(AnalysisView):
         self.state = self.entry.default_spec(None, self.explorer.filters)
         self.sliders = {"min_share": self._slider("Activities reached by at least", "min_share"),
                         "min_edge_share": self._slider("Paths at least", "min_edge_share", suffix=" of the busiest")}
+        self.measure = QComboBox()
+        self.measure.addItems([m.capitalize() for m in MEASURES])
+        self.measure.setToolTip("Frequency: arrows labelled with transitions. Performance: with the median time.")
+        self.measure.currentIndexChanged.connect(self._measure_changed)
+        self.options.addWidget(QLabel("Show"))
+        self.options.addWidget(self.measure)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        splitter = self.chart.parentWidget()
+        if isinstance(splitter, QSplitter) and splitter.orientation() != Qt.Orientation.Horizontal:
+            splitter.setOrientation(Qt.Orientation.Horizontal)      # the variants beside the map
+            splitter.setSizes([650, 350])
+
+    def _measure_changed(self, index: int) -> None:
+        self.state = replace(self.state, measure=MEASURES[index])
+        self.refresh()
 
     def _slider(self, caption: str, field: str, suffix: str = " of paths") -> QSlider:
         slider = QSlider(Qt.Orientation.Horizontal)
@@ -35,7 +54,7 @@ class PathGraphView(AnalysisView):
         return slider
 
     def current_spec(self, log: EventLog):
-        return self.state
+        return replace(self.state, goal=self.explorer.filters.goal)
 
     def show_spec(self, spec) -> None:
         self.state = spec
@@ -43,6 +62,8 @@ class PathGraphView(AnalysisView):
             value = getattr(spec, field)
             with blocked(slider):
                 slider.setValue(round((spec.min_share if value is None else value) * 100))
+        with blocked(self.measure):
+            self.measure.setCurrentIndex(MEASURES.index(spec.measure))
 
 
 VIEW_CLASS = PathGraphView

@@ -1,0 +1,87 @@
+"""Human units for what people read on a chart or in a table (Qt-free).
+
+Durations in at most two units ("2 d 3 h", "1 h 20 min", "4 min", "35 s"), shares as percentages
+("54.7%"), counts with thousands separators ("12,345"). Exports to CSV/XLSX keep the raw numbers;
+these are for labels, legends and the tables on screen.
+"""
+from __future__ import annotations
+
+import math
+
+MISSING = "–"
+_MINUTE, _HOUR, _DAY = 60, 3600, 86400
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _round(value: float) -> int:
+    """Half up (Python's round() goes to even: 80.5 min would read as 80)."""
+    return int(math.floor(value + 0.5))
+
+
+def duration(seconds: float | None) -> str:
+    """A duration in the largest unit that fits, with the next one when it adds information.
+
+    >>> duration(35), duration(240), duration(4_830), duration(183_600)
+    ('35 s', '4 min', '1 h 21 min', '2 d 3 h')
+    """
+    if _missing(seconds) or seconds < 0:
+        return MISSING
+    if seconds < 1:
+        return "< 1 s" if seconds > 0 else "0 s"
+    if _round(seconds) < _MINUTE:
+        return f"{_round(seconds)} s"
+    if _round(seconds / _MINUTE) < 60:
+        return f"{_round(seconds / _MINUTE)} min"
+    if _round(seconds / _MINUTE) < 24 * 60:
+        return _two_units(_round(seconds / _MINUTE), 60, "h", "min")
+    if seconds >= 30 * _DAY:
+        return f"{count(_round(seconds / _DAY))} d"
+    return _two_units(_round(seconds / _HOUR), 24, "d", "h")
+
+
+def _two_units(small_total: int, per_big: int, big: str, small: str) -> str:
+    whole, rest = divmod(small_total, per_big)
+    return f"{whole} {big}" if rest == 0 else f"{whole} {big} {rest} {small}"
+
+
+def percent(share: float | None, digits: int = 1) -> str:
+    """A share (0-1) as a percentage; a share too small to show at ``digits`` says so.
+
+    >>> percent(0.547), percent(1), percent(0.0004), percent(0.25, digits=0)
+    ('54.7%', '100.0%', '< 0.1%', '25%')
+    """
+    if _missing(share):
+        return MISSING
+    smallest = 10 ** -digits
+    if 0 < share * 100 < smallest:
+        return f"< {smallest:.{digits}f}%"
+    return f"{share * 100:.{digits}f}%"
+
+
+def count(value: float | None) -> str:
+    """A count with thousands separators.
+
+    >>> count(1234567), count(0), count(12.0)
+    ('1,234,567', '0', '12')
+    """
+    if _missing(value):
+        return MISSING
+    return f"{_round(value):,}"
+
+
+def compact_count(value: float | None) -> str:
+    """A count short enough for an edge label: 950, 12.3k, 4.5M.
+
+    >>> compact_count(950), compact_count(12_345), compact_count(4_520_000)
+    ('950', '12.3k', '4.5M')
+    """
+    if _missing(value):
+        return MISSING
+    if abs(value) < 10_000:
+        return count(value)
+    if abs(value) < 1_000_000:
+        return f"{value / 1000:.1f}k"
+    return f"{value / 1_000_000:.1f}M"

@@ -1,0 +1,40 @@
+"""Variants: the most common whole paths, as in process mining.
+
+A path's variant is its sequence of event types with immediate repeats merged (``A A B`` reads
+``A → B``: a refresh is not a new way through). For each of the most common variants: how many
+paths follow it, their share of all paths, the median duration (first to last event) and whether
+the variant contains the goal.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from journey_explorer.analysis.arrays import path_bounds
+from journey_explorer.analysis.eventlog import EventLog
+
+COLUMNS = ["variant", "steps", "paths", "share", "median_seconds", "reached_goal"]
+ARROW = " → "
+
+
+def variants(log: EventLog, goal: str | None = None, top: int = 10) -> pd.DataFrame:
+    """The ``top`` most common variants of ``log``'s paths (see module doc), most common first."""
+    if len(log) == 0:
+        return pd.DataFrame(columns=COLUMNS)
+    starts, ends = path_bounds(log)
+    path_of = np.repeat(np.arange(len(starts)), ends - starts)
+    first = np.ones(len(log), dtype=bool)
+    first[1:] = (log.event[1:] != log.event[:-1]) | (path_of[1:] != path_of[:-1])
+    # One character per event type: a path's variant is a short string, grouped by pandas.
+    letters = np.array([chr(0x100 + code) for code in range(len(log.event_names))], dtype=object)
+    keys = pd.Series(letters[log.event[first]]).groupby(path_of[first]).agg("".join)
+    durations = (log.ts[ends - 1] - log.ts[starts]) / 1000.0
+    frame = pd.DataFrame({"key": keys.to_numpy(), "seconds": durations})
+    grouped = frame.groupby("key")["seconds"].agg(["size", "median"]).sort_values("size", ascending=False)
+    grouped = grouped.head(top)
+    goal_letter = chr(0x100 + log.event_names.index(goal)) if goal in log.event_names else None
+    rows = [{"variant": ARROW.join(log.event_names[ord(c) - 0x100] for c in key), "steps": len(key),
+             "paths": int(size), "share": size / len(starts), "median_seconds": round(float(median), 3),
+             "reached_goal": None if goal_letter is None else goal_letter in key}
+            for key, size, median in zip(grouped.index, grouped["size"], grouped["median"])]
+    return pd.DataFrame(rows, columns=COLUMNS)
