@@ -224,6 +224,7 @@ def test_notes_on_two_pins_typed_while_busy_are_all_saved_later(qtbot, window, p
     window.tabs.setCurrentWidget(window.board)
     board = window.board
     qtbot.waitUntil(lambda: board.list.count() == 2)
+    qtbot.waitUntil(lambda: not window.loader.busy, timeout=30_000)    # a slow machine may still be loading
     other = sqlite3.connect(project_copy, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     for row, text in ((0, "first"), (1, "second")):
@@ -232,6 +233,7 @@ def test_notes_on_two_pins_typed_while_busy_are_all_saved_later(qtbot, window, p
     board.list.setCurrentRow(0)
     other.execute("ROLLBACK")
     other.close()
-    board.flush_pending_notes()
+    qtbot.waitUntil(lambda: not window.loader.busy, timeout=30_000)
+    board.flush_pending_notes(wait_seconds=2)      # a background reader on a loaded machine is waited for
     with Project.open(project_copy) as project:
         assert [(p.title, p.action) for p in project.board.pins()] == [("One", "first"), ("Two", "second")]
