@@ -51,7 +51,7 @@ class ViewEntry:
         return self.module().run(log, spec)
 
 
-# --- the overview: several analyses at once (no module of its own yet) ------------------------------
+# --- the overview: analysis/overview.py, shown as the dict the Overview tab reads --------------------
 
 
 @dataclass(frozen=True)
