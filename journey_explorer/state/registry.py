@@ -51,7 +51,7 @@ class ViewEntry:
         return self.module().run(log, spec)
 
 
-# --- the overview: several analyses at once (no module of its own yet) ------------------------------
+# --- the overview: analysis/overview.py, shown as the dict the Overview tab reads --------------------
 
 
 @dataclass(frozen=True)
@@ -65,23 +65,15 @@ def overview_spec(log: EventLog | None, filters: FilterState) -> OverviewSpec:
 
 
 def overview_summary(log: EventLog, spec: OverviewSpec) -> dict:
-    """Users, events, sessions, date range, goal reach, weekly lifecycle and north star.
-
-    Kept as it was in the Overview widget; the props branch moves it to ``analysis/overview.py``
-    (then ``OVERVIEW.compute`` points there)."""
-    import numpy as np
-
-    from journey_explorer.analysis import lifecycle, northstar
-    users = log.paths_count
-    goal = spec.goal
-    reached = None
-    if goal and goal in log.event_names:
-        reached = int(np.unique(log.user[log.event == log.event_code(goal)]).size)
-    weekly = lifecycle.run(log, lifecycle.Spec(period="week")).table
-    star = northstar.run(log, northstar.Spec(event=goal, period="week")).table if reached is not None else None
-    return {"users": users, "events": len(log), "sessions": int(np.unique(log.session).size),
-            "first": int(log.ts.min()), "last": int(log.ts.max()), "reached": reached, "goal": goal,
-            "weekly": weekly, "star": star}
+    """Users, events, sessions, date range, goal reach, weekly lifecycle and north star: the numbers of
+    ``analysis/overview.py`` (``run``, as the CLI's ``overview`` command gives them), in the dict the
+    Overview tab, its exports and the report read. A goal the log does not know shows no reach."""
+    from journey_explorer.analysis import overview
+    goal = spec.goal if spec.goal and spec.goal in log.event_names else None
+    result = overview.run(log, overview.Spec(goal=goal))
+    return {"users": result.paths, "events": result.events, "sessions": result.sessions,
+            "first": result.first_ms, "last": result.last_ms, "reached": result.reached, "goal": goal,
+            "weekly": result.weekly, "star": result.star}
 
 
 # --- default options: what each view shows before anyone touches its controls ----------------------

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QDate, Qt
+from PySide6.QtCore import QByteArray, QDate, QStringListModel, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QCompleter,
     QDateEdit,
     QDockWidget,
     QFileDialog,
@@ -45,6 +46,33 @@ def load_project_log(path: Path, progress):
         progress(0.7)
         return {"log": log, "info": project.info(), "catalog": project.event_catalog(),
                 "segments": project.segments(), "path": str(path)}
+
+
+class SegmentCompleter(QCompleter):
+    """Completes the condition after the last "&" of a segment box, case-insensitively, matching
+    anywhere in a suggestion ("chan" offers "channel=Partner Referral"); the conditions before it stay."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.suggestions = QStringListModel(self)        # parented: PySide would otherwise collect it
+        self.setModel(self.suggestions)
+        self.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.setMaxVisibleItems(12)
+
+    def set_suggestions(self, suggestions: list[str]) -> None:
+        self.suggestions.setStringList(list(dict.fromkeys(suggestions)))
+
+    def splitPath(self, path: str) -> list[str]:
+        return [path.rsplit("&", 1)[-1].strip()]
+
+    def pathFromIndex(self, index) -> str:
+        chosen = super().pathFromIndex(index)
+        text = self.widget().text() if self.widget() is not None else ""
+        if "&" not in text:
+            return chosen
+        return f"{text.rsplit('&', 1)[0].rstrip()} & {chosen}"
 
 
 class CatalogEdit(QUndoCommand):
@@ -207,7 +235,19 @@ class MainWindow(QMainWindow):
         self.segment = QLineEdit()
         self.segment.setPlaceholderText("segment, e.g. channel=Partner Referral")
         self.segment.setClearButtonEnabled(True)
+        self.segment.setMinimumWidth(260)
         self.segment.editingFinished.connect(self.filters_changed)
+        self.segment_completer = SegmentCompleter(self.segment)
+        self.segment.setCompleter(self.segment_completer)
+        # Choosing a suggestion filters at once (queued: after the completer has set the box's text).
+        self.segment_completer.activated.connect(self.filters_changed, Qt.ConnectionType.QueuedConnection)
+        self.match = QComboBox()
+        self.match.addItem("first touch", "first")
+        self.match.addItem("any event", "any")
+        self.match.setToolTip(
+            "Which value of a property a path has. First touch: per user, the user's first value; "
+            "per session, the session's value. Any event: a path matches if any of its events carries the value.")
+        self.match.currentIndexChanged.connect(self.filters_changed)
         self.goal = QComboBox()
         self.goal.setMinimumContentsLength(24)
         self.goal.setToolTip("The event that counts as success; your choice is kept in the project")
@@ -216,8 +256,9 @@ class MainWindow(QMainWindow):
         self.by = QComboBox()
         self.by.addItems(["per user", "per session"])
         self.by.currentTextChanged.connect(self.filters_changed)
-        for label, widget in (("Segment", self.segment), ("Goal", self.goal), ("Paths", self.by)):
-            row.addWidget(QLabel(label))
+        for label, widget in (("Segment", self.segment), (None, self.match), ("Goal", self.goal), ("Paths", self.by)):
+            if label:
+                row.addWidget(QLabel(label))
             row.addWidget(widget)
         row.addStretch(1)
         return bar
@@ -290,6 +331,7 @@ class MainWindow(QMainWindow):
             edit.blockSignals(True)
             edit.setDate(date)
             edit.blockSignals(False)
+        self.fill_segment_suggestions(log)
         self.explorer.set_log(log, self.current_filters())
         self.hygiene.check(self.project_path, log)
 
@@ -334,6 +376,15 @@ class MainWindow(QMainWindow):
         self.goal.setCurrentIndex(max(self.goal.findData(chosen), 0))
         self.goal.blockSignals(False)
 
+    def fill_segment_suggestions(self, log) -> None:
+        """The segment box's completions: saved segments, property=value for top values, did/did not EVENT."""
+        from journey_explorer.analysis.properties import segment_suggestions
+        try:
+            suggestions = segment_suggestions(log)
+        except JourneyError:
+            suggestions = []
+        self.segment_completer.set_suggestions(suggestions)
+
     def goal_chosen(self, index: int) -> None:
         """The user picked a goal: keep it in the project (restored on reopen) and drop the guess mark."""
         name = self.goal.itemData(index)
@@ -355,7 +406,8 @@ class MainWindow(QMainWindow):
             since=self.since.date().toString("yyyy-MM-dd") if self.use_since.isChecked() else None,
             until=self.until.date().toString("yyyy-MM-dd") if self.use_until.isChecked() else None,
             segment=segment, goal=self.goal.currentData() or None,
-            by="session" if self.by.currentText() == "per session" else "user")
+            by="session" if self.by.currentText() == "per session" else "user",
+            match=self.match.currentData() or "first")
 
     def filters_changed(self, *_) -> None:
         if self.explorer.log is not None:

@@ -80,6 +80,17 @@ def test_overview_counts_from_the_registry(log):
     assert (result["users"], result["events"], result["reached"]) == (3, 8, 2)
 
 
+def test_the_overview_tab_computes_through_the_overview_analysis(log):
+    from journey_explorer.analysis import overview
+    shown = view("overview").run(log, view("overview").default_spec(log, FilterState(goal="buy")))
+    analysed = overview.run(log, overview.Spec(goal="buy"))
+    assert (shown["users"], shown["events"], shown["sessions"], shown["reached"]) == \
+        (analysed.paths, analysed.events, analysed.sessions, analysed.reached)
+    assert shown["weekly"].equals(analysed.weekly) and shown["star"].equals(analysed.star)
+    unknown = view("overview").run(log, view("overview").default_spec(log, FilterState(goal="no such event")))
+    assert unknown["reached"] is None and unknown["star"] is None and unknown["users"] == 3
+
+
 def test_slide_title_names_the_goal_only_where_it_shapes_the_numbers():
     filters = FilterState(goal="buy")
     assert view("stuck").slide_title(filters) == "Stuck points — goal: buy"
