@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from journey_explorer.analysis import compare, drivers, flows, funnel, lifecycle, northstar, retention, stuck
+from journey_explorer.analysis import compare, drivers, flows, funnel, lifecycle, northstar, retention, stuck, units
 from journey_explorer.analysis.arrays import step_index
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.goals import guess_goal  # noqa: F401  (the report's default; one function)
@@ -244,7 +244,7 @@ def goal_funnel(log: EventLog, goal: str) -> Finding:
             f"({pct(1 - worst['conversion_from_previous'])}) did not continue.")
     seconds = table["median_seconds_to_convert"].iloc[-1]
     if pd.notna(seconds):
-        text += f" Those who convert take a median of {_duration(float(seconds))} for the last step."
+        text += f" Those who convert take a median of {units.duration(float(seconds))} for the last step."
     return Finding("funnel", f"{pct(overall)} complete the {len(steps)} steps to {goal}", spec, text)
 
 
@@ -348,19 +348,6 @@ def _trailing_zeros(values: np.ndarray) -> int:
     return len(values) - 1 - int(nonzero[-1]) if len(nonzero) else len(values)
 
 
-def _duration(seconds: float) -> str:
-    """A readable duration: "45 s", "12 min", "5.2 h", "3.4 days".
-
-    >>> _duration(45), _duration(720), _duration(18_720), _duration(293_760)
-    ('45 s', '12 min', '5.2 h', '3.4 days')
-    """
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 172_800:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
 
 
 # The report's questions, in slide order: (question, maker). Add a finding with one line here.

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from journey_explorer.analysis import units
 from journey_explorer.analysis.arrays import distinct_count, path_bounds, users_with_event
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.pathprops import path_properties, without_outcomes
@@ -429,8 +430,8 @@ def _explain(row, spec: Spec) -> str:
             text += f" and {_pct(row.loop_rate_successful_users)} of users who succeed (in any session)"
         parts.append(text)
     if row.dwell_excess > 0:
-        parts.append(f"failing {unit} wait a median {_duration(row.dwell_median_seconds_failing)} before their "
-                     f"next step vs {_duration(row.dwell_median_seconds_successful)} for successful")
+        parts.append(f"failing {unit} wait a median {units.duration(row.dwell_median_seconds_failing)} before their "
+                     f"next step vs {units.duration(row.dwell_median_seconds_successful)} for successful")
     if not parts:
         if row.failing_users < spec.min_paths:
             return f"too few failing {unit} reach it ({row.failing_users}) to judge"
@@ -448,16 +449,6 @@ def _pct(share: float) -> str:
     return f"{share:.1%}" if 0 < abs(share) < 0.01 else f"{share:.0%}"
 
 
-def _duration(seconds: float) -> str:
-    if pd.isna(seconds):
-        return "—"
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 172_800:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
 
 
 # --- how successful users got unstuck --------------------------------------------------------------------
