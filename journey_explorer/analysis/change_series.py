@@ -28,6 +28,7 @@ DAILY_BELOW_DAYS = 56                # less data than this: daily periods
 MIN_COVERAGE = 0.5                   # an edge period needs this share of its time covered by data
 THIN_EDGE = 0.25                     # edge periods with fewer active paths than this share of the median
 SETTLE_QUANTILE = 0.99               # conversions this quick count; later events are censored
+MAX_TRANSITION_SETTLE_MS = WEEK_MS   # ...but a transition is never censored for more than a week
 END = "(path ended)"
 DENSE_PAIRS = 1 << 22                # up to ~2,000 event types, transitions are counted in a dense table
 NEW_PATHS = "(new paths)"            # the "new" series: share of active paths first seen in the period
@@ -211,7 +212,9 @@ def transition_series(log: EventLog, period: np.ndarray, periods: int, out: Seri
     target = np.where(same, log.event[1:], size)                   # size stands for "path ended"
     gap = (log.ts[1:] - log.ts[:-1]).astype(float)
     settle = group_quantiles(source[same], gap[same], size, (SETTLE_QUANTILE,))[0]
-    settle = np.nan_to_num(settle, nan=0.0)
+    # At most a week: the next step after A in a later visit can be days away (the 99th percentile of a
+    # per-user gap), and censoring that long would hide every week after a change.
+    settle = np.minimum(np.nan_to_num(settle, nan=0.0), MAX_TRANSITION_SETTLE_MS)
     when = period[:-1]
     keep = (when >= 0) & (log.ts[:-1] <= log.ts.max() - settle[source])
     last = len(log) - 1                                             # the very last event ends its path

@@ -362,3 +362,23 @@ def test_measure_by_hand_and_a_series_whose_data_stop_early():
     assert got["data_ends"] == "2024-01-06"                                  # nothing after Saturday
     rate = changes.measure("rate", x, n, 4, 6, periods, scale=2.0)
     assert rate["before"] == 500.0 and rate["during"] == 100.0 and rate["impact_paths"] == -4.0
+
+
+def test_a_transition_is_censored_for_at_most_a_week_near_the_end():
+    # Every week 10 users do x → y a minute apart; in the first week 2 of them come back 30 days later
+    # (x → z across visits), so the 99th percentile gap after x is about 30 days. Censoring is capped at
+    # a week: week 6 (three weeks before the data end) still counts its x events.
+    rows = []
+    for week in range(10):
+        for u in range(10):
+            user, start = f"w{week}u{u}", MONDAY + week * 7 * DAY + u * HOUR
+            rows += [(user, "x", start), (user, "y", start + 60_000)]
+            if week == 0 and u < 2:
+                rows += [(user, "x", start + 2 * DAY), (user, "z", start + 32 * DAY)]
+    log = make_log(rows)
+    periods = change_series.Periods("week", MONDAY + np.arange(10) * 7 * DAY)
+    trans = change_series.SeriesSet()
+    change_series.transition_series(log, periods.index(log.ts), periods.count, trans, with_end=False,
+                                    min_count=1, limit=50)
+    n = trans.n[[trans.label(i) for i in range(len(trans))].index("x → y")]
+    assert n[6] == 10            # uncapped, the ~30-day percentile would censor weeks 5 to 9
