@@ -120,7 +120,7 @@ def demo_stuck(demo_log):
 def test_the_onboarding_loop_tops_stuck_and_it_grows_on_mobile(demo_stuck):
     top = demo_stuck.table.iloc[0]
     assert top["event"] == "Connect Data Source"
-    assert "loop on it" in top["explanation"] and "leave from there" in top["explanation"]
+    assert "loop on it" in top["explanation"] and "end a visit there" in top["explanation"]
     assert demo_stuck.table.set_index("event").loc["View Dashboard", "score"] < 0.5 * top["score"]
     context = demo_stuck.unstuck[0]
     assert context["where"]["property"] == "device" and context["where"]["value"] == "mobile"

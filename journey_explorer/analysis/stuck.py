@@ -48,7 +48,7 @@ from journey_explorer.analysis.pathprops import path_properties, without_outcome
 from journey_explorer.domain import JourneyError
 
 RANK_EXPLANATION = ("Ranked by how much worse failing paths do at an event than successful ones: the share "
-                    "that leave from there (beyond both successful paths and the share expected had they left "
+                    "that end a visit there (beyond both successful paths and the share expected had they left "
                     "at random steps), that loop there, and that wait longer there, each counted only when "
                     "significant (one-sided tests, Benjamini-Hochberg q < 0.05), big enough to matter and "
                     "reached by enough paths; the difference is weighted by the square root of the failing "
@@ -417,7 +417,7 @@ def _explain(row, spec: Spec) -> str:
     unit = spec.unit
     parts = []
     if row.exit_excess > 0:
-        text = f"{_pct(row.exit_rate_failing)} of failing {unit} {_who(unit)} reach it leave from there"
+        text = f"{_pct(row.exit_rate_failing)} of failing {unit} {_who(unit)} reach it end a visit there"
         text += f" vs {_pct(row.exit_rate_successful)} of successful"
         if not pd.isna(row.exit_rate_successful_users):
             text += f" and {_pct(row.exit_rate_successful_users)} of users who succeed (in any session)"
@@ -560,7 +560,7 @@ def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: 
         if within and min(1.0, 2 * within["p_value"]) < spec.alpha and (when is None
                                                                          or within["p_value"] < when["p_value"]):
             when = {**within, "segment": f"{where['property']} = {where['value']}"}
-    verb = "loop on it" if part == "loop" else "leave from it"
+    verb = "loop on it" if part == "loop" else "end a visit there"
     out = {"part": part, "where": where, "when": when}
     out["where_text"] = (f"worst for {where['property']} = {where['value']}: {_pct(where['rate'])} of "
                          f"{spec.unit} {_who(spec.unit)} reach it there {verb} vs {_pct(where['rate_others'])} of "

@@ -94,7 +94,7 @@ def test_shop_ranks_the_real_stuck_point_over_browsing_pages(shop, by):
     assert table.loc["product_view", "score"] < 0.5 * table.loc["shipping_form", "score"]
     assert table.loc["catalog", "score"] < 0.5 * table.loc["shipping_form", "score"]
     words = table.loc["shipping_form", "explanation"]
-    assert f"of failing {stuck.unit_word(by)} {'that' if by == 'session' else 'who'} reach it leave from there vs" in words
+    assert f"of failing {stuck.unit_word(by)} {'that' if by == 'session' else 'who'} reach it end a visit there vs" in words
 
 
 def test_where_it_is_worse_is_hand_checked():
