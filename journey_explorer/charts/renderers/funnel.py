@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pyqtgraph as pg
 
-from journey_explorer.charts import basic
+from journey_explorer.charts import basic, breakdown
 
 
 def make_canvas(theme) -> pg.PlotWidget:
@@ -12,6 +12,8 @@ def make_canvas(theme) -> pg.PlotWidget:
 
 
 def render(result, spec, canvas: pg.PlotWidget, theme) -> None:
+    if breakdown.funnel_by_group(canvas, result, theme):      # a breakdown: grouped bars per step
+        return
     basic.funnel_bars(canvas, result.table["event"].tolist(), result.table["users"].tolist(), theme)
 
 
