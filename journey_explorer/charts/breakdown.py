@@ -96,16 +96,16 @@ def funnel_by_group(plot: pg.PlotWidget, result, theme: Theme) -> bool:
 
 def _bar_values(plot: pg.PlotWidget, item: pg.PlotItem, xs: np.ndarray, shares: np.ndarray, width: float,
                 theme: Theme) -> None:
-    """Each bar's share written above it from the second step on (the first is 100 % by definition),
-    when the bars are wide enough at the plot's width."""
-    later = shares[1:]
-    texts = [units.percent(s, digits=0) for s in later.ravel()]
+    """Each bar's share written above it, when the labels fit the bars at the plot's width; a full
+    bar (the first step, and any at 100 %) reads off the axis and gets none."""
+    texts = [units.percent(s, digits=0) for s in shares.ravel()]
+    shown = [(float(x), float(s), t) for x, s, t in zip(xs.ravel(), shares.ravel(), texts) if t != "100%"]
     slot = width / 0.9 * max(plot.width() - 80, 200) / max(shares.shape[0], 1)     # a bar and its gap, in pixels
-    scale = next((k for k in (0.7, 0.6) if widest(texts, theme.font(k)) <= slot), None)
+    scale = next((k for k in (0.7, 0.6) if widest([t for *_, t in shown], theme.font(k)) + 2 <= slot), None)
     if scale is None:
         return
-    for x, share, text in zip(xs[1:].ravel(), later.ravel(), texts):
-        basic._text(item, text, float(x), float(share) + 0.01, theme, anchor=(0.5, 1), scale=scale)
+    for x, share, text in shown:
+        basic._text(item, text, x, share + 0.01, theme, anchor=(0.5, 1), scale=scale)
 
 
 def curves_by_group(plot: pg.PlotWidget, result, theme: Theme) -> bool:
