@@ -157,3 +157,34 @@ def _legend_room(rows: int) -> float:
 def _percent_axis(item: pg.PlotItem, theme: Theme, title: str) -> None:
     item.getAxis("left").setTicks([[(v, f"{v:.0%}") for v in np.linspace(0, 1, 6)]])
     basic.axis_label(item, "left", title, theme)
+
+
+def compare_table(result) -> pd.DataFrame:
+    """The table under the compare chart: the breakdown (each value's users in both groups), then
+    the events the chart ranks, then who differs (property values); a "table" column says which,
+    and the a/b columns are named after the groups."""
+    a, b = result.labels
+    parts = []
+    if result.breakdown is not None:
+        parts.append(result.breakdown.assign(table=f"by {result.spec.breakdown}"))
+    parts.append(result.events.assign(table="events"))
+    if result.who is not None and len(result.who):
+        parts.append(result.who.assign(table="who"))
+    frame = pd.concat(parts, ignore_index=True)
+    frame = frame[["table"] + [c for c in frame.columns if c != "table"]]
+    return frame.rename(columns=lambda c: _group_column(c, a, b))
+
+
+def _group_column(column: str, a: str, b: str) -> str:
+    """ "users_a" -> "users successful": the table's columns named after the compared groups.
+
+    >>> _group_column("share_b", "successful", "failing"), _group_column("rate_a", "A", "B")
+    ('share failing', 'rate A')
+    >>> _group_column("share_a_any_time", "successful", "failing"), _group_column("event", "x", "y")
+    ('share successful any time', 'event')
+    """
+    for suffix, label in (("_a", a), ("_b", b)):
+        stem, found, rest = column.partition(suffix)
+        if found and (not rest or rest.startswith("_")):
+            return f"{stem} {label}{rest}".replace("_", " ")
+    return column
