@@ -66,6 +66,8 @@ def test_choosing_channel_draws_one_bar_series_per_channel_named_in_the_legend(q
     assert heights[:, 0] == pytest.approx(1.0)
     final = result.table[result.table["group"].isin(expected) & (result.table["step"] == 2)]
     assert heights[:, 1] == pytest.approx(final.set_index("group").loc[expected, "conversion_from_start"])
+    went = view.model.frame.dropna(subset=["went next"])           # where each group's lost users went
+    assert set(went["group"].dropna()) == set(expected)
 
 
 def test_retention_draws_one_curve_per_group_and_everyone_for_reference(qtbot, window):
@@ -150,3 +152,11 @@ def test_funnel_shares_read_each_groups_conversion_from_its_own_first_step():
     shares, entered = charts.funnel_shares(table, ["a", "b", "c"], 2)
     assert shares.tolist() == [[1.0, 1.0, 0.0], [0.5, 0.25, 0.0]]
     assert entered.tolist() == [6, 4, 0]                          # "c": nobody entered, no bars drawn
+
+
+def test_the_flows_table_names_each_links_group_with_a_breakdown(qtbot, window):
+    view = window.show_view("flows")
+    view.breakdown.setCurrentText("channel")
+    result = drawn_with(qtbot, view, breakdown="channel")
+    groups = set(view.model.frame["group"])
+    assert groups == {g["group"] for g in result.breakdown_groups if g["paths"] > 0}

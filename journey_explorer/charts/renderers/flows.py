@@ -21,4 +21,5 @@ def render(result, spec, canvas: SankeyWidget, theme) -> None:
 
 
 def table(result, spec):
-    return result.links if result.spec.split is not None else result.links.drop(columns="group")
+    split = result.spec.split is not None or result.spec.breakdown is not None     # the links per group
+    return result.links if split else result.links.drop(columns="group")

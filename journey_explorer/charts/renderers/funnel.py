@@ -18,6 +18,6 @@ def render(result, spec, canvas: pg.PlotWidget, theme) -> None:
 
 
 def table(result, spec) -> pd.DataFrame:
-    went = [{"lost after": result.spec.steps[w["lost_after_step"] - 1], "went next": n["event"],
+    went = [{"group": w["group"], "lost after": result.spec.steps[w["lost_after_step"] - 1], "went next": n["event"],
              "users": n["users"], "share": n["share"]} for w in result.went_next for n in w["next"]]
     return pd.concat([result.table, pd.DataFrame(went)], ignore_index=True) if went else result.table
