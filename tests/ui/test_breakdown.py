@@ -160,3 +160,27 @@ def test_the_flows_table_names_each_links_group_with_a_breakdown(qtbot, window):
     result = drawn_with(qtbot, view, breakdown="channel")
     groups = set(view.model.frame["group"])
     assert groups == {g["group"] for g in result.breakdown_groups if g["paths"] > 0}
+
+
+@pytest.mark.parametrize("view", ["funnel", "retention", "flows"])
+def test_export_of_a_broken_down_chart_draws_every_groups_colour(view, demo_project_path, tmp_path, qapp):
+    from PySide6.QtGui import QColor, QImage
+
+    from journey_explorer.cli import main
+    out = tmp_path / f"{view}.png"
+    steps = ["--steps", STEPS.replace(", ", ",")] if view == "funnel" else []
+    assert main(["export", str(demo_project_path), "--view", view, "--breakdown", "channel", *steps,
+                 "--out", str(out), "--width", "960"]) == 0
+    image = QImage(str(out))
+    with Project.open(demo_project_path) as project:
+        labels = property_breakdown(project.load_event_log(), "channel").labels
+    pixels = {image.pixelColor(x, y).name() for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)}
+    for colour in charts.group_colours(labels):
+        assert QColor(colour).name() in pixels, colour
+
+
+def test_export_of_compare_with_a_breakdown_as_a_picture_is_still_refused(demo_project_path, tmp_path, capsys, qapp):
+    from journey_explorer.cli import main
+    assert main(["export", str(demo_project_path), "--view", "compare", "--breakdown", "channel",
+                 "--out", str(tmp_path / "compare.png")]) == 1
+    assert "export it as a table" in capsys.readouterr().err
