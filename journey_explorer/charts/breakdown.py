@@ -65,6 +65,7 @@ def funnel_shares(table: pd.DataFrame, labels: list[str], steps: int) -> tuple[n
 
 def funnel_by_group(plot: pg.PlotWidget, result, theme: Theme) -> bool:
     """Grouped bars per funnel step, one bar per group; False (nothing drawn) without a breakdown."""
+    _forget(plot)
     if not result.groups:
         return False
     every = [g["group"] for g in result.groups]
@@ -73,7 +74,7 @@ def funnel_by_group(plot: pg.PlotWidget, result, theme: Theme) -> bool:
     colours = dict(zip(every, group_colours(every)))
     drawn = entered > 0                   # a group nobody entered the funnel from has no bars
     labels, shares, entered = [g for g, on in zip(every, drawn) if on], shares[:, drawn], entered[drawn]
-    item = basic._reset(plot, theme)
+    item = _fresh(plot, theme)
     xs = bar_positions(len(steps), len(labels))
     width = GROUP_WIDTH / max(len(labels), 1) * 0.9
     names = [legend_name(label, int(n)) for label, n in zip(labels, entered)]
@@ -85,10 +86,11 @@ def funnel_by_group(plot: pg.PlotWidget, result, theme: Theme) -> bool:
         item.legend.addItem(bar, name)
     empty = [g for g, on in zip(every, drawn) if not on]
     if empty:
-        basic.axis_label(item, "bottom", f"no users entered at {steps[0]}: {', '.join(empty)}", theme)
+        _axis_title(item, "bottom", f"no users entered at {steps[0]}: {', '.join(empty)}", theme)
     _bar_values(plot, item, xs, shares, width, theme)
     item.getAxis("bottom").setTicks([[(float(x), s) for x, s in enumerate(steps)]])
     _percent_axis(item, theme, "share of the group's users who reached the step")
+    _title(item, f"Funnel by {result.spec.breakdown}", theme)
     item.setXRange(-0.5, len(steps) - 0.5, padding=0)
     item.setYRange(0, 1.0 + _legend_room(rows), padding=0)
     return True
@@ -112,10 +114,11 @@ def curves_by_group(plot: pg.PlotWidget, result, theme: Theme) -> bool:
     """Retention: one curve per group (and everyone, dashed grey, for reference); False (nothing
     drawn) without a breakdown."""
     frame = result.breakdown
+    _forget(plot)
     if frame is None:
         return False
     labels = list(dict.fromkeys(frame["group"]))
-    item = basic._reset(plot, theme)
+    item = _fresh(plot, theme)
     sizes = frame.groupby("group", sort=False)["users"].first()
     _legend(plot, item, theme, ["everyone"] + [legend_name(g, int(sizes[g])) for g in labels], right=True)
     overall = result.curve[result.curve["eligible"] > 0]
@@ -134,6 +137,7 @@ def curves_by_group(plot: pg.PlotWidget, result, theme: Theme) -> bool:
                                                           [str(p) for p in range(span + 1)], theme)])
     basic.axis_label(item, "bottom", f"{result.spec.period}s since start", theme)
     _percent_axis(item, theme, "users retained")
+    _title(item, f"Retention by {result.spec.breakdown}", theme)
     item.setXRange(-0.3, span + 0.3, padding=0)
     item.setYRange(0, 1.05, padding=0)           # the legend sits top right, where the curves have fallen
     return True
@@ -146,6 +150,7 @@ def _legend(plot: pg.PlotWidget, item: pg.PlotItem, theme: Theme, names: list[st
     legend = item.addLegend(offset=(-10, 5) if right else (10, 5), labelTextColor=theme.foreground,
                             labelTextSize=f"{theme.font_size}pt", brush=pg.mkBrush(QColor(theme.background)))
     legend.setColumnCount(columns)
+    item._breakdown_marks["legend"] = legend
     return -(-len(names) // columns)
 
 
@@ -156,7 +161,7 @@ def _legend_room(rows: int) -> float:
 
 def _percent_axis(item: pg.PlotItem, theme: Theme, title: str) -> None:
     item.getAxis("left").setTicks([[(v, f"{v:.0%}") for v in np.linspace(0, 1, 6)]])
-    basic.axis_label(item, "left", title, theme)
+    _axis_title(item, "left", title, theme)
 
 
 def compare_table(result) -> pd.DataFrame:
@@ -188,3 +193,48 @@ def _group_column(column: str, a: str, b: str) -> str:
         if found and (not rest or rest.startswith("_")):
             return f"{stem} {label}{rest}".replace("_", " ")
     return column
+
+
+def _title(item: pg.PlotItem, text: str, theme: Theme) -> None:
+    """Which property the groups come from, above the plot (the legend names only its values)."""
+    item.setTitle(text, color=theme.muted, size=f"{theme.font_size}pt")
+    item._breakdown_marks["title"] = True
+
+
+# What a breakdown chart leaves on a plot that the plain chart's reset does not undo (a title, axis
+# titles, a legend): noted on the plot item, and undone before the next drawing of that plot.
+
+def _fresh(plot: pg.PlotWidget, theme: Theme) -> pg.PlotItem:
+    """The plot cleared for a breakdown chart, with an empty record of what it adds."""
+    item = plot.getPlotItem()
+    if item.legend is not None and item.legend.scene() is not None:
+        item.legend.scene().removeItem(item.legend)          # the plain chart's legend, left by a reset
+    item = basic._reset(plot, theme)
+    item._breakdown_marks = {"labels": {}, "legend": None, "title": False}
+    return item
+
+
+def _axis_title(item: pg.PlotItem, side: str, text: str, theme: Theme) -> None:
+    basic.axis_label(item, side, text, theme)
+    item._breakdown_marks["labels"][side] = text
+
+
+def _forget(plot: pg.PlotWidget) -> None:
+    """Undo a previous breakdown chart's additions; an axis title someone else set since is kept."""
+    item = plot.getPlotItem()
+    marks = getattr(item, "_breakdown_marks", None)
+    if not marks:
+        return
+    if marks["title"]:
+        item.setTitle(None)
+    for side, text in marks["labels"].items():
+        axis = item.getAxis(side)
+        if axis.labelText == text:
+            axis.labelText = ""
+            axis.showLabel(False)
+    legend = marks["legend"]
+    if legend is not None and legend.scene() is not None:
+        legend.scene().removeItem(legend)
+    if item.legend is legend:
+        item.legend = None
+    item._breakdown_marks = None

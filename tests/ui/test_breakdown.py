@@ -68,6 +68,9 @@ def test_choosing_channel_draws_one_bar_series_per_channel_named_in_the_legend(q
     assert heights[:, 1] == pytest.approx(final.set_index("group").loc[expected, "conversion_from_start"])
     went = view.model.frame.dropna(subset=["went next"])           # where each group's lost users went
     assert set(went["group"].dropna()) == set(expected)
+    view.breakdown.setCurrentText("none")
+    drawn_with(qtbot, view, breakdown=None)
+    assert_nothing_left(view.chart, legend_kept=[])
 
 
 def test_retention_draws_one_curve_per_group_and_everyone_for_reference(qtbot, window):
@@ -89,6 +92,16 @@ def test_retention_draws_one_curve_per_group_and_everyone_for_reference(qtbot, w
     view.breakdown.setCurrentText("none")
     drawn_with(qtbot, view, breakdown=None)
     assert view.chart.right.isVisibleTo(view.chart)
+    assert_nothing_left(view.chart.left, legend_kept=["retained users"])
+
+
+def assert_nothing_left(plot: pg.PlotWidget, legend_kept: list[str]) -> None:
+    """Back to no breakdown: no group title, axis title or legend of the breakdown chart remains."""
+    item = plot.getPlotItem()
+    assert not item.titleLabel.isVisible()
+    assert item.getAxis("left").labelText == ""
+    legends = [c for c in item.vb.childItems() if isinstance(c, pg.LegendItem)]
+    assert [label.text for legend in legends for _, label in legend.items] == legend_kept
 
 
 def test_the_pin_of_a_broken_down_funnel_comes_back_with_its_breakdown(qtbot, window, project_copy):
