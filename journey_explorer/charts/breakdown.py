@@ -103,7 +103,7 @@ def _bar_values(plot: pg.PlotWidget, item: pg.PlotItem, xs: np.ndarray, shares: 
     texts = [units.percent(s, digits=0) for s in shares.ravel()]
     shown = [(float(x), float(s), t) for x, s, t in zip(xs.ravel(), shares.ravel(), texts) if t != "100%"]
     slot = width / 0.9 * max(plot.width() - 80, 200) / max(shares.shape[0], 1)     # a bar and its gap, in pixels
-    scale = next((k for k in (0.7, 0.6) if widest([t for *_, t in shown], theme.font(k)) + 2 <= slot), None)
+    scale = next((k for k in (0.9, 0.7, 0.6) if widest([t for *_, t in shown], theme.font(k)) + 2 <= slot), None)
     if scale is None:
         return
     for x, share, text in shown:
