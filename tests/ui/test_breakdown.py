@@ -197,3 +197,14 @@ def test_export_of_compare_with_a_breakdown_as_a_picture_is_still_refused(demo_p
     assert main(["export", str(demo_project_path), "--view", "compare", "--breakdown", "channel",
                  "--out", str(tmp_path / "compare.png")]) == 1
     assert "export it as a table" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("key", ["funnel", "retention", "compare", "flows"])
+def test_a_spec_with_a_breakdown_shows_on_the_control_and_reads_back(key, window):
+    from dataclasses import replace
+    view = window.view(key)
+    log = window.explorer.log
+    spec = replace(view.entry.default_spec(log, window.explorer.filters), breakdown="plan")
+    view.show_spec(spec)
+    assert view.breakdown.currentText() == "plan"
+    assert view.current_spec(log) == spec
