@@ -265,7 +265,8 @@ def run_export(args) -> int:
     common = analysis_filter(module, args)
     filters = FilterState(since=common.since, until=common.until, segment=common.segment, by=common.by, goal=goal,
                           match=common.match)
-    if getattr(args, "breakdown", None) and Path(args.out).suffix.lower() not in (".csv", ".xlsx"):
+    if (getattr(args, "breakdown", None) and args.view not in ("funnel", "retention", "flows")  # charts that draw groups
+            and Path(args.out).suffix.lower() not in (".csv", ".xlsx")):
         raise JourneyError("--breakdown gives a result per group: export it as a table (.csv or .xlsx); "
                            "the chart shows one")
     renderer = ViewRenderer(log, Path(args.project))

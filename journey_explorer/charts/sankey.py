@@ -22,6 +22,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPainte
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem
 
 from journey_explorer.analysis import units
+from journey_explorer.charts.breakdown import group_colours
 from journey_explorer.charts.theme import FAILURE, LIGHT, NEUTRAL, SUCCESS, Theme, category_colour, widest
 
 NODE_WIDTH = 0.12          # in step units
@@ -102,9 +103,13 @@ class SankeyLayout:
     """
 
     def __init__(self, nodes: list[dict], links: list[dict], start_users: int, theme: Theme = LIGHT,
-                 goal: str | None = None):
+                 goal: str | None = None, breakdown: list[str] | None = None):
         self.theme = theme
         self.goal = goal
+        # A breakdown's groups (property values, largest first): a colour each, stacked in this order.
+        names = breakdown or []
+        self.group_colours = dict(zip(names, group_colours(names)))
+        self.group_rank = {name: rank for rank, name in enumerate(names)}
         self.start_users = max(start_users, 1)
         self.steps = sorted({n["step"] for n in nodes})
         self.boxes: list[NodeBox] = []
@@ -116,6 +121,8 @@ class SankeyLayout:
     def legend(self) -> list[tuple[str, str]]:
         """(colour, name) of the split groups drawn ([] without a split)."""
         groups = {b.group for b in self.boxes if b.group is not None}
+        if self.group_colours:
+            return [(colour, name) for name, colour in self.group_colours.items() if name in groups]
         goal = self.goal or "the goal"
         names = {"successful": (SUCCESS, f"reached {goal}"), "failing": (FAILURE, f"did not reach {goal}")}
         return [names[g] for g in ("successful", "failing") if g in groups]
@@ -123,6 +130,8 @@ class SankeyLayout:
     def colour(self, event: str, group: str | None) -> QColor:
         if event in SPECIAL:
             return QColor(SPECIAL[event])
+        if group in self.group_colours:
+            return QColor(self.group_colours[group])
         if group is not None:
             return QColor(SUCCESS if group == "successful" else FAILURE)
         return category_colour(self.order[event])
@@ -139,8 +148,8 @@ class SankeyLayout:
                      / max(sum(n["users"] for n in nodes if n["step"] == s), 1) for s in self.steps), default=1.0)
         for step in self.steps:
             column = [n for n in nodes if n["step"] == step]
-            # Successful above failing, then by size; Other / Path start / Drop-off at the bottom.
-            column.sort(key=lambda n: (n.get("group") == "failing", n["event"] in SPECIAL,
+            # Successful above failing (a breakdown: its groups in order), then by size; Other / Path start / Drop-off last.
+            column.sort(key=lambda n: (self.group_rank.get(n.get("group"), n.get("group") == "failing"), n["event"] in SPECIAL,
                                        n["event"] == "Drop-off", -n["users"]))
             y = 1.0
             for n in column:

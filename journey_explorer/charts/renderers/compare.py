@@ -1,7 +1,7 @@
 """Compare: how the two groups differ by event (left) and by step (right)."""
 from __future__ import annotations
 
-from journey_explorer.charts import basic
+from journey_explorer.charts import basic, breakdown
 from journey_explorer.charts.canvas import SideBySide
 
 
@@ -30,4 +30,4 @@ def render(result, spec, canvas: SideBySide, theme) -> None:
 
 
 def table(result, spec):
-    return result.events
+    return breakdown.compare_table(result)      # the breakdown and who differs too, not only the events

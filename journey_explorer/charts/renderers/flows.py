@@ -10,7 +10,8 @@ def make_canvas(theme) -> SankeyWidget:
 
 def prepare(result, theme):
     """The Sankey's geometry and picture, built with the analysis (off the GUI thread)."""
-    result.layout = SankeyLayout(result.node_rows, result.link_rows, result.paths, theme, goal=result.spec.goal)
+    result.layout = SankeyLayout(result.node_rows, result.link_rows, result.paths, theme, goal=result.spec.goal,
+                                 breakdown=[g["group"] for g in result.breakdown_groups or []])
     return result
 
 
@@ -20,4 +21,5 @@ def render(result, spec, canvas: SankeyWidget, theme) -> None:
 
 
 def table(result, spec):
-    return result.links if result.spec.split is not None else result.links.drop(columns="group")
+    split = result.spec.split is not None or result.spec.breakdown is not None     # the links per group
+    return result.links if split else result.links.drop(columns="group")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-from journey_explorer.charts import basic
+from journey_explorer.charts import basic, breakdown
 from journey_explorer.charts.canvas import ReadoutOverTwo
 
 
@@ -21,6 +21,8 @@ def render(result, spec, canvas: ReadoutOverTwo, theme) -> None:
     if result.flattens_at is not None:
         canvas.left.addItem(pg.InfiniteLine(result.flattens_at, angle=90,
                                             pen=pg.mkPen(theme.muted, style=Qt.PenStyle.DashLine)))
+    breakdown.curves_by_group(canvas.left, result, theme)    # a breakdown: one curve per group instead
+    canvas.right.setVisible(result.breakdown is None)        # ... and room for them (the cohorts are everyone's)
     cohorts = result.cohorts.tail(16)
     columns = [c for c in cohorts.columns if c.startswith("p")]
     matrix = cohorts[columns].astype(float).to_numpy()
@@ -29,4 +31,4 @@ def render(result, spec, canvas: ReadoutOverTwo, theme) -> None:
 
 
 def table(result, spec):
-    return result.cohorts
+    return result.cohorts if result.breakdown is None else result.breakdown

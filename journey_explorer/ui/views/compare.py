@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QLabel, QPushButton
 from journey_explorer.analysis import compare
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.ui.views.base import AnalysisView
+from journey_explorer.ui.views.breakdown_choice import add_breakdown
 from journey_explorer.ui.views.controls import blocked
 
 
@@ -14,6 +15,7 @@ class CompareView(AnalysisView):
     def build_options(self) -> None:
         self.periods: tuple[str, str] | None = None        # (period A, period B) as "START..END"
         self.did = self.event_choice("Groups", "(successful vs failing)", self._groups_chosen)
+        self.breakdown = add_breakdown(self)       # the groups' shares of each value, under the chart
         self.periods_label = QLabel()
         self.clear_periods = QPushButton("Back to successful vs failing")
         self.clear_periods.clicked.connect(lambda: self.set_periods(None))
@@ -26,11 +28,12 @@ class CompareView(AnalysisView):
         if self.periods:
             return compare.Spec(goal=default.goal, period_a=self.periods[0], period_b=self.periods[1])
         did = self.did.value()
-        return compare.Spec(did=did) if did else default
+        return self.binder.read(compare.Spec(did=did) if did else default)
 
     def show_spec(self, spec) -> None:
         with blocked(self.did):
             self.did.setCurrentText(spec.did or self.did.none_label)
+        self.binder.show(spec)
         self.periods = (spec.period_a, spec.period_b) if spec.period_a and spec.period_b else None
         self._show_periods()
 
@@ -52,6 +55,7 @@ class CompareView(AnalysisView):
         self.periods_label.setVisible(on)
         self.clear_periods.setVisible(on)
         self.did.setEnabled(not on)
+        self.breakdown.setEnabled(not on)          # two periods hold the same paths: no breakdown
 
 
 def _dates(period: str) -> str:

@@ -8,6 +8,8 @@ from PySide6.QtWidgets import QCheckBox, QInputDialog, QLabel, QMenu, QMessageBo
 from journey_explorer.analysis import flows
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.ui.views.base import AnalysisView
+from journey_explorer.ui.views.breakdown_choice import NO_BREAKDOWN, add_breakdown
+from journey_explorer.ui.views.controls import blocked
 
 
 class FlowsView(AnalysisView):
@@ -25,10 +27,24 @@ class FlowsView(AnalysisView):
         self.split = bind("split", QCheckBox("Split by goal"), lambda on: "goal" if on else None,
                           lambda split: split == "goal")
         self.exclusions = QLabel("")
-        for box in (self.collapse, self.split):
-            box.toggled.connect(lambda _: self.refresh())
+        self.collapse.toggled.connect(lambda _: self.refresh())
+        self.split.toggled.connect(self._split_chosen)
         for widget in (self.collapse, self.split, self.exclusions):
             self.options.addWidget(widget)
+        self.breakdown = add_breakdown(self, self._breakdown_chosen)
+
+    # A flow splits by the goal or by a property, not both: choosing one clears the other.
+    def _split_chosen(self, on: bool) -> None:
+        if on:
+            with blocked(self.breakdown):
+                self.breakdown.setCurrentText(NO_BREAKDOWN)
+        self.refresh()
+
+    def _breakdown_chosen(self) -> None:
+        if self.breakdown.currentText() != NO_BREAKDOWN:
+            with blocked(self.split):
+                self.split.setChecked(False)
+        self.refresh()
 
     def exclude(self, events: tuple[str, ...]) -> None:
         self.excluded = events

@@ -5,6 +5,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit
 
 from journey_explorer.analysis import funnel
 from journey_explorer.ui.views.base import AnalysisView
+from journey_explorer.ui.views.breakdown_choice import add_breakdown
 from journey_explorer.ui.views.controls import duration_text
 
 
@@ -35,6 +36,7 @@ class FunnelView(AnalysisView):
                                     funnel.DEFAULT_WINDOW), window_from_text, window_text)
         self.order = self.binder.bind("order", self.combo("Order", ["sequential", "strict", "any"],
                                                           lambda _: self.refresh()))
+        self.breakdown = add_breakdown(self)
 
     def shown(self, result, spec) -> None:
         if not self.steps_edit.text():          # show the steps the view chose by itself

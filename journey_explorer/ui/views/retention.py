@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from journey_explorer.ui.views.base import AnalysisView
+from journey_explorer.ui.views.breakdown_choice import add_breakdown
 
 
 class RetentionView(AnalysisView):
@@ -10,6 +11,7 @@ class RetentionView(AnalysisView):
         self.period = self.binder.bind("period", self.combo("Period", ["week", "day", "month"],
                                                             lambda _: self.refresh()))
         self.mode = self.binder.bind("mode", self.combo("Mode", ["on", "on-or-after"], lambda _: self.refresh()))
+        self.breakdown = add_breakdown(self)
 
 
 VIEW_CLASS = RetentionView
