@@ -18,6 +18,7 @@ import numpy as np
 
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError, ProjectBusy, ProjectInfo
+from journey_explorer.store.errors import ProjectTooNew, project_error
 from journey_explorer.store.version import SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -43,11 +44,13 @@ class ProjectLock:
 
     SQLite alone would answer a second writer with "database is locked" after a timeout; the lock
     lets us say which process holds the project. The same process may take it again (the GUI and
-    its import worker); a lock left by a process that no longer runs is taken over.
+    its import worker); a lock left by a process that no longer runs is taken over. The lock holds
+    the pid and the process' start time, so a pid the OS reused for another program is not taken
+    for the writer. It sits beside the real file (symlinks resolved): two names, one lock.
     """
 
     def __init__(self, path: Path):
-        self.path = Path(str(path) + ".lock")
+        self.path = Path(os.path.realpath(path) + ".lock")
         self.held = False
 
     def acquire(self) -> None:
@@ -60,16 +63,29 @@ class ProjectLock:
                 owner = self._owner()
                 if owner == os.getpid():
                     return        # this process already writes here (e.g. GUI + worker)
-                if owner is not None and _process_alive(owner):
+                if owner is not None:
                     raise ProjectBusy(
                         f"The project {self.path.name[:-5]} is open in another Journey Explorer process "
                         f"(pid {owner}); close it there and try again.") from None
-                self._remove()    # stale lock from a process that died
+                self._remove()    # stale lock from a process that died (or an unreadable one)
                 continue
-            with os.fdopen(fd, "w") as handle:
-                handle.write(str(os.getpid()))
+            except OSError as exc:
+                raise project_error(self.path, exc) from None
+            self._write_owner(fd)
             self.held = True
             return
+
+    def _write_owner(self, fd: int) -> None:
+        """Write "pid start-time"; on failure (a full disk) leave no empty lock file behind."""
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(f"{os.getpid()} {_start_time(os.getpid())!r}")
+        except OSError as exc:
+            self._remove()
+            raise project_error(self.path, exc) from None
+        except BaseException:
+            self._remove()
+            raise
 
     def release(self) -> None:
         if self.held and self._owner() == os.getpid():
@@ -77,10 +93,20 @@ class ProjectLock:
         self.held = False
 
     def _owner(self) -> int | None:
+        """The pid of the live process holding the lock, or None (no lock, or a stale one)."""
         try:
-            return int(self.path.read_text().strip() or "0") or None
-        except (OSError, ValueError):
+            fields = self.path.read_text().split()
+            pid = int(fields[0]) if fields else 0
+            started = float(fields[1]) if len(fields) > 1 else None
+        except (OSError, ValueError, UnicodeDecodeError):
             return None
+        if pid <= 0 or not _process_alive(pid):
+            return None
+        if started is not None and pid != os.getpid():
+            now = _start_time(pid)
+            if now is not None and abs(now - started) > 1.0:
+                return None       # the pid now belongs to another program: the writer is gone
+        return pid
 
     def _remove(self) -> None:
         try:
@@ -96,9 +122,19 @@ def _process_alive(pid: int) -> bool:
     return psutil.pid_exists(pid)
 
 
+def _start_time(pid: int) -> float | None:
+    """When process ``pid`` started (seconds since the epoch), or None when it cannot be read."""
+    import psutil
+    try:
+        return psutil.Process(pid).create_time()
+    except (psutil.Error, OSError):
+        return None
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """An autocommit connection (we issue BEGIN/COMMIT ourselves) with import-friendly pragmas."""
-    conn = sqlite3.connect(str(path), isolation_level=None, timeout=2.0, check_same_thread=False)
+    # os.fsencode: a file name that is not valid UTF-8 (undecodable bytes on Linux) still opens.
+    conn = sqlite3.connect(os.fsencode(path), isolation_level=None, timeout=2.0, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=DELETE")   # rollback journal: a failed import restores every byte
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA cache_size=-200000")    # ~200 MB page cache for bulk inserts
@@ -107,11 +143,8 @@ def connect(path: Path) -> sqlite3.Connection:
 
 
 def busy_error(path: Path, exc: sqlite3.OperationalError) -> JourneyError:
-    """Turn SQLite's lock errors into a message a user can act on."""
-    if "locked" in str(exc) or "busy" in str(exc):
-        return ProjectBusy(f"The project {Path(path).name} is being written by another process; "
-                           "wait for it to finish or close it there, then try again.")
-    return JourneyError(f"Cannot use the project {Path(path).name}: {exc}")
+    """Turn SQLite's errors into a message a user can act on (kept for callers of the old name)."""
+    return project_error(path, exc)
 
 
 class Project:
@@ -126,28 +159,56 @@ class Project:
 
     @classmethod
     def open(cls, path: str | os.PathLike, *, create: bool = False) -> "Project":
-        """Open (and upgrade) a project; with ``create`` a missing file becomes a new empty project."""
+        """Open (and upgrade) a project; with ``create`` a missing file becomes a new empty project.
+
+        Refuses a project written by a newer Journey Explorer; an older one is upgraded after a
+        backup copy is made beside it (``NAME.v2-backup``).
+        """
         path = Path(path)
-        if not path.exists() and not create:
-            raise JourneyError(f"No project at {path} (create one with 'journey-explorer import' or "
-                               "'journey-explorer demo')")
-        if path.exists() and not _is_sqlite(path):
-            raise JourneyError(f"{path} is not a Journey Explorer project (not an SQLite file)")
+        check_project_path(path, create)
+        conn = None
         try:
-            project = cls(path, connect(path))
+            conn = connect(path)
+            project = cls(path, conn)
             project._upgrade_schema()
-        except sqlite3.OperationalError as exc:
-            raise busy_error(path, exc) from None
-        except sqlite3.DatabaseError as exc:
-            raise JourneyError(f"{path} is damaged or not a project: {exc}") from None
+        except JourneyError:
+            _close_quietly(conn)
+            raise
+        except (sqlite3.Error, OSError) as exc:
+            _close_quietly(conn)
+            raise project_error(path, exc) from None
         return project
 
     def _upgrade_schema(self) -> None:
         """Run pending migrations; an up-to-date file is recognised by its user_version alone."""
-        if self.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
             return
+        if version > SCHEMA_VERSION:
+            raise ProjectTooNew(
+                f"The project {self.path.name} was made by a newer Journey Explorer (project format {version}; "
+                f"this version reads up to {SCHEMA_VERSION}). Open it with the newer version; it was not changed.")
+        if self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            self.backup_copy(f"v{version}-backup")
         from journey_explorer.store.schema import migrate
         migrate(self.db)
+
+    def backup_copy(self, label: str) -> Path:
+        """A consistent copy of the file beside it (``NAME.LABEL``, numbered if taken), written whole
+        or not at all (SQLite's online backup into a temporary file, then a rename)."""
+        target = self.path.with_name(f"{self.path.name}.{label}")
+        number = 1
+        while target.exists():
+            number += 1
+            target = self.path.with_name(f"{self.path.name}.{label}{number}")
+        temporary = target.with_name(target.name + ".partial")
+        copy = sqlite3.connect(os.fsencode(temporary))
+        try:
+            self.conn.backup(copy)
+        finally:
+            copy.close()
+        os.replace(temporary, target)
+        return target
 
     @property
     def db(self):
@@ -430,6 +491,33 @@ def _is_sqlite(path: Path) -> bool:
         return True          # an empty file: SQLite treats it as a new database
     with open(path, "rb") as handle:
         return handle.read(16) == b"SQLite format 3\x00"
+
+
+def check_project_path(path: Path, create: bool) -> None:
+    """Refuse, with a clear message, what SQLite would fail on obscurely (or silently accept)."""
+    try:
+        if path.is_dir():
+            raise JourneyError(f"{path} is a folder, not a project file: name a file such as "
+                               f"{path / ('project' + SUFFIX)}")
+        if not path.exists():
+            if not create:
+                raise JourneyError(f"No project at {path} (create one with 'journey-explorer import' or "
+                                   "'journey-explorer demo')")
+            if not path.parent.is_dir():
+                raise JourneyError(f"Cannot create {path}: the folder {path.parent} does not exist")
+            return
+        if not _is_sqlite(path):
+            raise JourneyError(f"{path} is not a Journey Explorer project (not an SQLite file)")
+    except OSError as exc:
+        raise project_error(path, exc) from None
+
+
+def _close_quietly(conn: sqlite3.Connection | None) -> None:
+    if conn is not None:
+        try:
+            conn.close()
+        except sqlite3.Error:
+            pass
 
 
 def is_project_file(path: str | os.PathLike) -> bool:
