@@ -48,9 +48,11 @@ from journey_explorer.store.errors import project_error
 from journey_explorer.store.project import (
     CACHE_COLUMNS,
     CACHE_DEFAULTS,
+    CHECK_NAME,
     KEY_SEPARATOR,
     Project,
     ProjectLock,
+    cache_check,
     check_project_path,
 )
 from journey_explorer.store.properties import ABSENT, PropertyDictionary, flatten, normalise_value, text_hashes
@@ -1553,7 +1555,9 @@ def _write_user_keys(conn, users: Dictionary) -> None:
 
 def _write_cache(conn, arrays: dict[str, np.ndarray]) -> None:
     """Store the sorted arrays; columns that hold only their default (no session column, no insert
-    ids) are left out, which saves ~16 bytes per event."""
+    ids) are left out, which saves ~16 bytes per event. Their row count and checksum go beside them
+    (``Project.load_arrays`` verifies them)."""
+    blobs = {}
     for name, dtype in CACHE_COLUMNS.items():
         values = arrays[name]
         if name in CACHE_DEFAULTS and np.all(values == CACHE_DEFAULTS[name]):
@@ -1561,7 +1565,11 @@ def _write_cache(conn, arrays: dict[str, np.ndarray]) -> None:
             continue
         buffer = io.BytesIO()
         np.save(buffer, values.astype(dtype, copy=False), allow_pickle=False)
-        conn.execute("INSERT OR REPLACE INTO log_cache(name, data) VALUES (?, ?)", (name, buffer.getvalue()))
+        blobs[name] = buffer.getvalue()
+        conn.execute("INSERT OR REPLACE INTO log_cache(name, data) VALUES (?, ?)", (name, blobs[name]))
+    check = {"events": int(len(arrays["ts"])), **cache_check(blobs)}
+    conn.execute("INSERT OR REPLACE INTO log_cache(name, data) VALUES (?, ?)",
+                 (CHECK_NAME, json.dumps(check).encode()))
 
 
 __all__ = ["import_file", "file_sha256", "sessions_with_keys", "session_number_within_user", "JourneyError"]
