@@ -15,7 +15,7 @@ from pathlib import Path
 from journey_explorer.domain import FORMATS, ImportOptions, JourneyError
 
 ANALYSES = ("graph", "flows", "stuck", "compare", "funnel", "retention", "lifecycle", "interval", "northstar")
-COMMANDS = ("import", "info", "demo", "export", "report") + ANALYSES
+COMMANDS = ("import", "info", "demo", "repair", "export", "report") + ANALYSES
 
 
 def analysis_module(name: str):
@@ -37,6 +37,8 @@ def build_parser(only: str | None = None, export_view: str | None = None) -> arg
     demo = commands.add_parser("demo", help="write the built-in demo project")
     demo.add_argument("project")
     demo.add_argument("--force", action="store_true", help="replace an existing project at PROJECT")
+    repair = commands.add_parser("repair", help="check a project and rebuild its cached event log from its events")
+    repair.add_argument("project")
     for name in ANALYSES:
         if only is None or only == name:
             _add_analysis(commands, name)
@@ -171,6 +173,16 @@ def run_demo(args) -> int:
     return 0
 
 
+def run_repair(args) -> int:
+    from journey_explorer.store.repair import repair_project
+    done = repair_project(args.project)
+    print(f"Repaired {args.project}: the cached log was rebuilt from {done['events']:,} events "
+          f"(the file as it was is kept in {done['backup']})")
+    if done["lost_properties"]:
+        print(f"  these event properties were damaged and are gone: {', '.join(done['lost_properties'])}")
+    return 0
+
+
 def run_analysis(args) -> int:
     from journey_explorer.analysis.common import apply_filter
     from journey_explorer.store.project import Project
@@ -267,7 +279,8 @@ def run_report(args) -> int:
     return 0
 
 
-HANDLERS = {"import": run_import, "info": run_info, "demo": run_demo, "export": run_export, "report": run_report}
+HANDLERS = {"import": run_import, "info": run_info, "demo": run_demo, "repair": run_repair, "export": run_export,
+            "report": run_report}
 
 
 def main(argv: list[str] | None = None) -> int:
