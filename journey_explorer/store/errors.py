@@ -72,3 +72,55 @@ def _os_error(path: Path, exc: OSError) -> JourneyError:
         return JourneyError(f"{where} is a folder, not a project file: name a file such as "
                             f"{Path(where) / 'project.journey'}")
     return JourneyError(f"Cannot use {where}: {exc.strerror or exc}")
+
+
+# What reading damaged bytes raises, besides sqlite3.DatabaseError: numpy's header parser (ValueError,
+# SyntaxError, tokenize.TokenError), JSON text (ValueError), a value of the wrong type (TypeError,
+# re.error), an index out of range, pandas' out-of-bounds times (ValueError), undecodable text.
+def _damage_types() -> tuple[type[BaseException], ...]:
+    import re
+    import tokenize
+    return (ValueError, TypeError, IndexError, KeyError, OverflowError, UnicodeDecodeError, EOFError,
+            SyntaxError, tokenize.TokenError, re.error, MemoryError)
+
+
+DAMAGE_TYPES = _damage_types()
+
+
+def database_path(conn: sqlite3.Connection) -> Path:
+    """The file behind a connection (for messages about it)."""
+    try:
+        row = conn.execute("PRAGMA database_list").fetchone()
+        return Path(row[2]) if row and row[2] else Path("project")
+    except sqlite3.Error:
+        return Path("project")
+
+
+def reads_project(method):
+    """Decorate a method that reads a project file: damaged bytes become ``ProjectDamaged`` and
+    SQLite's errors their message (busy, read-only, ...), whatever the query or parser hit them.
+    The object needs ``path`` or ``conn``."""
+    import functools
+
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except JourneyError:
+            raise
+        except sqlite3.Error as exc:
+            raise project_error(_where(self), exc) from None
+        except OSError as exc:        # pandas wraps SQLite's errors in its own DatabaseError(OSError)
+            cause = exc.__cause__ or exc.__context__
+            raise project_error(_where(self), cause if isinstance(cause, sqlite3.Error) else exc) from None
+        except DAMAGE_TYPES as exc:
+            raise ProjectDamaged(_where(self), f"{type(exc).__name__}: {str(exc)[:150]}") from None
+    return guarded
+
+
+def _where(owner) -> Path:
+    path = getattr(owner, "path", None)
+    if path is not None:
+        return Path(path)
+    conn = getattr(owner, "conn", None) or getattr(owner, "_conn", None)
+    return database_path(conn) if conn is not None else Path("project")

@@ -19,7 +19,7 @@ import numpy as np
 
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError, ProjectBusy, ProjectInfo
-from journey_explorer.store.errors import ProjectDamaged, ProjectTooNew, project_error
+from journey_explorer.store.errors import DAMAGE_TYPES, ProjectDamaged, ProjectTooNew, project_error, reads_project
 from journey_explorer.store.version import SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -197,6 +197,9 @@ class Project:
         except (sqlite3.Error, OSError) as exc:
             _close_quietly(conn)
             raise project_error(path, exc) from None
+        except DAMAGE_TYPES as exc:       # a damaged schema or migration table
+            _close_quietly(conn)
+            raise ProjectDamaged(path, f"{type(exc).__name__}: {str(exc)[:150]}") from None
         return project
 
     def _upgrade_schema(self) -> None:
@@ -252,6 +255,7 @@ class Project:
 
     # --- settings -----------------------------------------------------------------------------
 
+    @reads_project
     def get_setting(self, key: str, default: Any = None) -> Any:
         row = self.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
         return json.loads(row[0]) if row else default
@@ -274,6 +278,7 @@ class Project:
 
     # --- the event log ------------------------------------------------------------------------
 
+    @reads_project
     def load_arrays(self) -> dict[str, np.ndarray]:
         """The sorted columnar copy of all events (empty arrays for an empty project).
 
@@ -303,6 +308,7 @@ class Project:
                 raise ProjectDamaged(self.path, f"the cached column '{name}' does not match the others")
         return arrays
 
+    @reads_project
     def verify(self) -> None:
         """The thorough check (``info``, ``repair``, before an import writes): SQLite's own
         quick_check, the event table's row count against the cache, and the cache's checksum."""
@@ -317,11 +323,13 @@ class Project:
         if rows != cached:
             raise ProjectDamaged(self.path, f"{rows:,} events stored but {cached:,} in the cached log")
 
+    @reads_project
     def event_types(self) -> pd.DataFrame:
         import pandas as pd
         return pd.read_sql_query(
             "SELECT id, name, display_name, hidden, group_name FROM event_types ORDER BY id", self.conn)
 
+    @reads_project
     def user_keys(self) -> np.ndarray:
         """User ids as imported (position = user code); read from the cached blob when present."""
         row = self.conn.execute("SELECT data FROM log_cache WHERE name = 'user_keys'").fetchone()
@@ -331,6 +339,7 @@ class Project:
         keys = [key for (key,) in self.conn.execute("SELECT key FROM users ORDER BY id")]
         return np.array(keys, dtype=object)
 
+    @reads_project
     def user_properties(self) -> pd.DataFrame:
         """One row per user id (index = id), one column per property (last value imported)."""
         import pandas as pd
@@ -344,6 +353,7 @@ class Project:
             return pd.DataFrame(index=range(count))
         return pd.DataFrame.from_records(records, index=ids).reindex(range(count))
 
+    @reads_project
     def load_event_log(self, with_properties: bool = True, properties: str | list[str] = "lazy") -> EventLog:
         """The project's events as an ``EventLog``: display names merged, group rules applied,
         hidden events left out. ``with_properties=False`` skips parsing user properties (faster
@@ -376,6 +386,7 @@ class Project:
         names = stored.stored_names(self.conn) if which == "all" else list(which)
         return stored.load_columns(self.conn, names, size, keep)
 
+    @reads_project
     def event_property_names(self) -> list[str]:
         """Event property names, in the order they first appeared."""
         from journey_explorer.store.properties import stored_names
@@ -412,6 +423,7 @@ class Project:
 
     # --- catalog edits (rename / merge / hide / group) ----------------------------------------
 
+    @reads_project
     def event_catalog(self) -> pd.DataFrame:
         """Every stored event name with its display name, hidden flag, group, events and users."""
         import pandas as pd
@@ -447,6 +459,7 @@ class Project:
     def set_hidden(self, name: str, hidden: bool = True) -> None:
         self.conn.execute("UPDATE event_types SET hidden = ? WHERE id = ?", (int(hidden), self._type_id(name)))
 
+    @reads_project
     def group_rules(self) -> list[tuple[str, str]]:
         return [(p, g) for p, g in self.conn.execute(
             "SELECT pattern, group_name FROM group_rules ORDER BY position")]
@@ -470,6 +483,7 @@ class Project:
         self.conn.execute("INSERT OR REPLACE INTO segments(name, definition) VALUES (?, ?)",
                           (name, json.dumps(definition)))
 
+    @reads_project
     def segments(self) -> dict[str, dict]:
         return {n: json.loads(d) for n, d in self.conn.execute("SELECT name, definition FROM segments")}
 
@@ -482,6 +496,7 @@ class Project:
 
     # --- facts --------------------------------------------------------------------------------
 
+    @reads_project
     def sources(self) -> list[dict[str, Any]]:
         rows = self.conn.execute(
             "SELECT id, path, sha256, format, mapping, rows_read, imported, duplicates, rejected, "
@@ -495,6 +510,7 @@ class Project:
             out.append(item)
         return out
 
+    @reads_project
     def rejected_rows(self, source_id: int | None = None) -> pd.DataFrame:
         import pandas as pd
         query = ("SELECT s.path AS source, r.line, r.reason, r.raw FROM rejected_rows r "
@@ -505,6 +521,7 @@ class Project:
             params = (source_id,)
         return pd.read_sql_query(query + " ORDER BY r.source_id, r.line", self.conn, params=params)
 
+    @reads_project
     def duplicate_rows(self, source_id: int | None = None) -> pd.DataFrame:
         """Rows skipped as duplicates: source, line, the line it repeats (empty when it repeats an
         event of an earlier import) and that event's id."""
@@ -517,6 +534,7 @@ class Project:
             params = (source_id,)
         return pd.read_sql_query(query + " ORDER BY d.source_id, d.line", self.conn, params=params)
 
+    @reads_project
     def info(self) -> ProjectInfo:
         arrays = self.load_arrays()
         ts = arrays["ts"]

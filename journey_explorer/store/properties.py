@@ -26,6 +26,7 @@ import numpy as np
 
 from journey_explorer.analysis.eventlog import MISSING, PropertyColumn
 from journey_explorer.domain import JourneyError
+from journey_explorer.store.errors import ProjectDamaged, reads_project
 
 CODES_PREFIX = "property:"      # log_cache name of a property's codes
 _INT = re.compile(r"[+-]?(?:0|[1-9][0-9]*)")
@@ -356,6 +357,7 @@ class _PropertyFile:
         self.path, self.size, self.stamp = path, size, stamp
         self.read: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
+    @reads_project
     def column(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(codes in cache order, values) of one property, read once."""
         if name not in self.read:
@@ -369,6 +371,8 @@ class _PropertyFile:
                 values = stored_values(conn, [name]).get(name, [])
             finally:
                 conn.close()
+            if len(codes) != self.size or (len(codes) and (int(codes.max()) >= len(values) or int(codes.min()) < MISSING)):
+                raise ProjectDamaged(self.path, f"the codes of the property '{name}' do not match its events")
             self.read[name] = (codes, _object_array(values))
         return self.read[name]
 
