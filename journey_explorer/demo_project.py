@@ -30,6 +30,8 @@ def write_demo_project(path: Path, force: bool = False) -> Path:
     lock = ProjectLock(path)
     lock.acquire()                  # ProjectBusy while an import (or the app) writes there
     building = path.with_name(f".{path.name}.demo-{os.getpid()}")
+    for leftover in path.parent.glob(f".{path.name}.demo-*"):     # of a killed run (we hold the lock)
+        leftover.unlink(missing_ok=True)
     try:
         _build_demo(building)
         os.replace(building, Path(os.path.realpath(path)))

@@ -99,7 +99,7 @@ def database_path(conn: sqlite3.Connection) -> Path:
 def reads_project(method):
     """Decorate a method that reads a project file: damaged bytes become ``ProjectDamaged`` and
     SQLite's errors their message (busy, read-only, ...), whatever the query or parser hit them.
-    The object needs ``path`` or ``conn``."""
+    The object needs ``path`` or ``conn``; a plain function takes the connection first."""
     import functools
 
     @functools.wraps(method)
@@ -119,6 +119,8 @@ def reads_project(method):
 
 
 def _where(owner) -> Path:
+    if isinstance(owner, sqlite3.Connection):     # a module function taking the connection first
+        return database_path(owner)
     path = getattr(owner, "path", None)
     if path is not None:
         return Path(path)

@@ -481,6 +481,7 @@ def _import_into(project: Project, file_path: str, options: ImportOptions,
     sha, line_count = _digest_and_lines(file_path)
     if project.conn.execute("SELECT 1 FROM sources WHERE sha256 = ?", (sha,)).fetchone():
         return _already_imported(project, file_path)
+    project.load_arrays()         # a damaged project is refused before the file is read
     reader = open_source(file_path, options)
     mapping = guess_mapping(reader, options)
     state = _new_state(project, reader, mapping, options)
