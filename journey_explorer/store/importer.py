@@ -44,7 +44,7 @@ from journey_explorer.io.timestamps import (
     parse_times,
 )
 from journey_explorer.store import properties as stored_properties
-from journey_explorer.store.errors import project_error
+from journey_explorer.store.errors import ProjectDamaged, project_error
 from journey_explorer.store.project import (
     CACHE_COLUMNS,
     CACHE_DEFAULTS,
@@ -532,8 +532,8 @@ def _estimate_rows(reader: SourceReader, file_path: str) -> int:
 
 def _new_state(project: Project, reader: SourceReader, mapping: ColumnMapping,
                options: ImportOptions) -> ImportState:
-    users = Dictionary([k for (k,) in project.conn.execute("SELECT key FROM users ORDER BY id")])
-    events = Dictionary([k for (k,) in project.conn.execute("SELECT name FROM event_types ORDER BY id")])
+    users = Dictionary(_stored_texts(project, "SELECT key FROM users ORDER BY id", "user ids"))
+    events = Dictionary(_stored_texts(project, "SELECT name FROM event_types ORDER BY id", "event names"))
     sessions = Dictionary([])
     pseudonymize = None
     if options.pseudonymize:
@@ -556,6 +556,14 @@ def _new_state(project: Project, reader: SourceReader, mapping: ColumnMapping,
                        user_property_columns=user_props,
                        existing_properties=stored_properties.stored_values(project.conn),
                        insert_id_alone=_insert_id_alone(reader, mapping), source_columns=columns)
+
+
+def _stored_texts(project: Project, query: str, what: str) -> list[str]:
+    """User ids or event names already in the project; anything but text there is damage."""
+    values = [value for (value,) in project.conn.execute(query)]
+    if not all(isinstance(value, str) for value in values):
+        raise ProjectDamaged(project.path, f"some stored {what} are not text")
+    return values
 
 
 def _insert_id_alone(reader: SourceReader, mapping: ColumnMapping) -> bool:
