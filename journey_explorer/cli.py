@@ -303,7 +303,6 @@ def run_guarded(handler, args) -> int:
     Expected problems (bad input, a busy or damaged project, a full disk) name the file and what to
     do; anything else is a bug: its traceback goes to the log file, whose path the message gives.
     """
-    from journey_explorer.crashlog import log_exception
     project = getattr(args, "project", None) or getattr(args, "source", None)
     try:
         return handler(args)
@@ -316,12 +315,22 @@ def run_guarded(handler, args) -> int:
     except (sqlite3.Error, OSError) as exc:       # the project file or a file being written
         from journey_explorer.store.errors import project_error
         return _fail(str(project_error(project or "", exc)), 1, exc, args, logged=False)
+    except UnicodeEncodeError as exc:
+        if "surrogates" not in str(exc):
+            return _unexpected(exc, args, project)
+        return _fail("a file name is not valid UTF-8 and a library cannot open it; rename the file "
+                     "(letters, digits, - and _) and try again", 1, exc, args, logged=False)
     except RecursionError as exc:
         return _fail("the input is nested too deeply to read (RecursionError)", 1, exc, args, logged=False)
     except Exception as exc:      # noqa: BLE001 - the boundary: anything else is a bug
-        log = log_exception(exc, f"journey-explorer {args.command}", near=project)
-        where = f", see {log}" if log else ""
-        return _fail(f"unexpected {type(exc).__name__}: {exc} (this is a bug{where})", 2, exc, args, logged=True)
+        return _unexpected(exc, args, project)
+
+
+def _unexpected(exc: BaseException, args, project) -> int:
+    from journey_explorer.crashlog import log_exception
+    log = log_exception(exc, f"journey-explorer {args.command}", near=project)
+    where = f", see {log}" if log else ""
+    return _fail(f"unexpected {type(exc).__name__}: {exc} (this is a bug{where})", 2, exc, args, logged=True)
 
 
 def _fail(message: str, code: int, exc: BaseException, args, logged: bool) -> int:

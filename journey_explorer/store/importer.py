@@ -1452,11 +1452,16 @@ def _fill_raw_text(reader: SourceReader, rejections: list[Rejection]) -> None:
                 rejection.raw = found.get(rejection.line, "")
 
 
+def storable_path(path: str) -> str:
+    """An absolute path as UTF-8 text: bytes of a name that is not UTF-8 are kept as \\xNN escapes."""
+    return os.fsencode(os.path.abspath(path)).decode("utf-8", "backslashreplace")
+
+
 def _insert_source(conn, file_path, sha, reader, state, summary) -> int:
     cursor = conn.execute(
         "INSERT INTO sources(path, sha256, format, mapping, rows_read, imported, duplicates, rejected, "
         "imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (os.path.abspath(file_path), sha, reader.format, json.dumps(summary.mapping), summary.read,
+        (storable_path(file_path), sha, reader.format, json.dumps(summary.mapping), summary.read,
          summary.imported, summary.duplicates, summary.rejected,
          pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")))
     return int(cursor.lastrowid)
