@@ -276,3 +276,7 @@ def test_an_event_file_name_that_is_not_utf8_never_says_bug(tmp_path, capsys):
             assert opened.sources()[0]["path"].endswith("caf\\xe9.csv")
     else:
         assert "not valid UTF-8" in err and not (tmp_path / "p.journey").exists()
+
+
+def test_a_non_utf8_path_is_stored_with_escapes():
+    assert importer.storable_path(os.fsdecode(b"/x/caf\xe9.csv")) == "/x/caf\\xe9.csv"

@@ -1598,8 +1598,16 @@ def import_user_properties(project_path: str | os.PathLike, users: pd.DataFrame,
     """
     if key_column not in users:
         raise InputError(f"the user table has no column '{key_column}'")
+    lock = ProjectLock(project_path)
+    lock.acquire()              # before the file is opened (or created): one writer at a time
+    try:
+        return _import_user_properties_locked(project_path, users, key_column, pseudonymize)
+    finally:
+        lock.release()
+
+
+def _import_user_properties_locked(project_path, users: pd.DataFrame, key_column: str, pseudonymize: bool) -> int:
     with Project.open(project_path, create=True) as project:
-        project.lock.acquire()
         dictionary = Dictionary([k for (k,) in project.conn.execute("SELECT key FROM users ORDER BY id")])
         provisional, _ = dictionary.encode(_object_values(users[key_column]))
         key = project.get_setting("pseudonym_key") if pseudonymize else None
