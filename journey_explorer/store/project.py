@@ -162,11 +162,6 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def busy_error(path: Path, exc: sqlite3.OperationalError) -> JourneyError:
-    """Turn SQLite's errors into a message a user can act on (kept for callers of the old name)."""
-    return project_error(path, exc)
-
-
 class Project:
     """An open project file."""
 
