@@ -291,7 +291,11 @@ def main(argv: list[str] | None = None) -> int:
         return app_main(argv)
     # Register only the analysis being run (its imports are not free); --help lists them all.
     only = argv[0] if argv[0] in ANALYSES else (None if argv[0].startswith("-") else "")
-    args = build_parser(only=only, export_view=_option_value(argv, "--view")).parse_args(argv)
+    try:
+        args = build_parser(only=only, export_view=_option_value(argv, "--view")).parse_args(argv)
+    except KeyboardInterrupt:       # Ctrl+C while starting: no command ran yet
+        print("journey-explorer: interrupted before the command started; nothing was changed", file=sys.stderr)
+        return 130
     handler = HANDLERS.get(args.command, run_analysis)
     _tolerate_unprintable_names()
     return run_guarded(handler, args)

@@ -280,3 +280,26 @@ def test_an_event_file_name_that_is_not_utf8_never_says_bug(tmp_path, capsys):
 
 def test_a_non_utf8_path_is_stored_with_escapes():
     assert importer.storable_path(os.fsdecode(b"/x/caf\xe9.csv")) == "/x/caf\\xe9.csv"
+
+
+def test_a_real_ctrl_c_at_any_moment_is_reported_as_the_database_says(tmp_path):
+    """SIGINT at several moments of a real import: the message always agrees with the project."""
+    import signal
+    source = tmp_path / "big.csv"
+    rows = [f"u{i % 5000},e{i % 7},{1_700_000_000_000 + i * 1000}" for i in range(150_000)]
+    source.write_text("user,event,time\n" + "\n".join(rows) + "\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    for delay in (0.3, 1.2, 2.5, 4.0):
+        project = tmp_path / f"p{delay}.journey"
+        child = subprocess.Popen([sys.executable, "-m", "journey_explorer.cli", "import", str(project), str(source),
+                                  "--time-format", "epoch_ms"], env=env, stderr=subprocess.PIPE, text=True)
+        time.sleep(delay)
+        child.send_signal(signal.SIGINT)
+        err = child.communicate()[1]
+        saved = project.exists() and bool(sqlite3.connect(project).execute("SELECT count(*) FROM sources").fetchone()[0])
+        if child.returncode == 0:
+            assert saved                            # finished before the signal
+        else:
+            assert child.returncode == 130 and "Traceback" not in err, err
+            assert ("saved" in err) == saved, (delay, err)
+        assert not list(tmp_path.glob(f".p{delay}.journey*"))
