@@ -312,11 +312,13 @@ def run_guarded(handler, args) -> int:
         return handler(args)
     except KeyboardInterrupt as exc:
         return _fail(_interrupted_message(args), 130, exc, args, logged=False)
-    except JourneyError as exc:
-        return _fail(str(exc), 130 if getattr(exc, "committed", None) is not None else 1, exc, args, logged=False)
+    except JourneyError as exc:     # ImportInterrupted (it has ``committed``) exits as an interrupt
+        return _fail(str(exc), 130 if hasattr(exc, "committed") else 1, exc, args, logged=False)
     except KeyError as exc:      # e.g. an unknown event name given to an analysis
         return _fail(str(exc.args[0] if exc.args else exc), 1, exc, args, logged=False)
     except (sqlite3.Error, OSError) as exc:       # the project file or a file being written
+        if isinstance(exc, sqlite3.Error) and type(exc) not in (sqlite3.DatabaseError, sqlite3.OperationalError):
+            return _unexpected(exc, args, project)    # a misused API (ProgrammingError, ...) is ours
         from journey_explorer.store.errors import project_error
         return _fail(str(project_error(project or "", exc)), 1, exc, args, logged=False)
     except UnicodeEncodeError as exc:
