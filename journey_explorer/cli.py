@@ -316,6 +316,9 @@ def run_guarded(handler, args) -> int:
         return _fail(str(exc), 130 if hasattr(exc, "committed") else 1, exc, args, logged=False)
     except KeyError as exc:      # e.g. an unknown event name given to an analysis
         return _fail(str(exc.args[0] if exc.args else exc), 1, exc, args, logged=False)
+    except BrokenPipeError:         # `... | head` closed the pipe: nothing to report
+        _silence_stdout()
+        return 1
     except (sqlite3.Error, OSError) as exc:       # the project file or a file being written
         if isinstance(exc, sqlite3.Error) and type(exc) not in (sqlite3.DatabaseError, sqlite3.OperationalError):
             return _unexpected(exc, args, project)    # a misused API (ProgrammingError, ...) is ours
@@ -359,6 +362,15 @@ def _interrupted_message(args) -> str:
     if getattr(args, "csv", None) or getattr(args, "out", None):
         return "interrupted; the project was not changed and no output file was half-written"
     return "interrupted; the project was not changed"
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device so the interpreter's final flush does not fail again."""
+    import os
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _tolerate_unprintable_names() -> None:

@@ -303,3 +303,13 @@ def test_a_real_ctrl_c_at_any_moment_is_reported_as_the_database_says(tmp_path):
             assert child.returncode == 130 and "Traceback" not in err, err
             assert ("saved" in err) == saved, (delay, err)
         assert not list(tmp_path.glob(f".p{delay}.journey*"))
+
+
+def test_a_closed_output_pipe_is_quiet(project):
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    child = subprocess.Popen([sys.executable, "-m", "journey_explorer.cli", "info", str(project)], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child.stdout.close()             # like `| head -0`: the reader is gone before anything is printed
+    err = child.stderr.read()
+    child.wait()
+    assert child.returncode == 1 and err == "", err
