@@ -49,11 +49,11 @@ from journey_explorer.store.project import (
     CACHE_COLUMNS,
     CACHE_DEFAULTS,
     CHECK_NAME,
-    KEY_SEPARATOR,
     Project,
     ProjectLock,
     cache_check,
     check_project_path,
+    store_user_keys,
 )
 from journey_explorer.store.properties import ABSENT, PropertyDictionary, flatten, normalise_value, text_hashes
 
@@ -1558,13 +1558,7 @@ def _write_properties(conn, state: ImportState, arrays: dict[str, np.ndarray]) -
 
 
 def _write_user_keys(conn, users: Dictionary) -> None:
-    """All user keys in code order as one blob: loading 1M keys takes milliseconds, not a query."""
-    keys = users.final_values.tolist()
-    if any(KEY_SEPARATOR in k for k in keys):
-        conn.execute("DELETE FROM log_cache WHERE name = 'user_keys'")     # fall back to the table
-        return
-    conn.execute("INSERT OR REPLACE INTO log_cache(name, data) VALUES ('user_keys', ?)",
-                 (KEY_SEPARATOR.join(keys).encode("utf-8"),))
+    store_user_keys(conn, users.final_values.tolist())
 
 
 def _write_cache(conn, arrays: dict[str, np.ndarray]) -> None:

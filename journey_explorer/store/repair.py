@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from journey_explorer.store.errors import ProjectDamaged, project_error
-from journey_explorer.store.project import KEY_SEPARATOR, Project
+from journey_explorer.store.project import Project, store_user_keys
 
 
 def repair_project(path: str | Path) -> dict:
@@ -39,9 +39,9 @@ def repair_project(path: str | Path) -> dict:
             if not properties.stored_names(conn):
                 properties.rebuild_from_events(conn)      # projects that kept properties as JSON
             keys = [key for (key,) in conn.execute("SELECT key FROM users ORDER BY id")]
-            if not any(KEY_SEPARATOR in key for key in keys):
-                conn.execute("INSERT INTO log_cache(name, data) VALUES ('user_keys', ?)",
-                             (KEY_SEPARATOR.join(keys).encode("utf-8"),))
+            if not all(isinstance(key, str) for key in keys):
+                raise ProjectDamaged(project.path, "some stored user ids are not text; only a backup copy helps")
+            store_user_keys(conn, keys)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:

@@ -149,3 +149,14 @@ def test_an_expected_error_does_not_say_bug(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("JOURNEY_EXPLORER_LOG_DIR", str(tmp_path / "logs"))
     assert main(["info", str(tmp_path / "nope.journey")]) == 1
     assert "bug" not in capsys.readouterr().err
+
+
+def test_changed_user_id_bytes_are_damage_and_repair_restores_them(project, capsys):
+    with Project.open(project) as opened:
+        keys = opened.user_keys().tolist()
+    flip_cache_byte(project, "user_keys")
+    with pytest.raises(ProjectDamaged, match="user ids"):
+        Project.open(project).load_event_log()
+    assert main(["repair", str(project)]) == 0
+    with Project.open(project) as opened:
+        assert opened.user_keys().tolist() == keys
