@@ -53,6 +53,7 @@ from journey_explorer.store.project import (
     ProjectLock,
     cache_check,
     check_project_path,
+    event_names_crc,
     store_user_keys,
 )
 from journey_explorer.store.properties import ABSENT, PropertyDictionary, flatten, normalise_value, text_hashes
@@ -1575,7 +1576,7 @@ def _write_cache(conn, arrays: dict[str, np.ndarray]) -> None:
         np.save(buffer, values.astype(dtype, copy=False), allow_pickle=False)
         blobs[name] = buffer.getvalue()
         conn.execute("INSERT OR REPLACE INTO log_cache(name, data) VALUES (?, ?)", (name, blobs[name]))
-    check = {"events": int(len(arrays["ts"])), **cache_check(blobs)}
+    check = {"events": int(len(arrays["ts"])), **cache_check(blobs), "event_names_crc32": event_names_crc(conn)}
     conn.execute("INSERT OR REPLACE INTO log_cache(name, data) VALUES (?, ?)",
                  (CHECK_NAME, json.dumps(check).encode()))
 

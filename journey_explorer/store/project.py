@@ -53,11 +53,12 @@ def cache_check(blobs: dict[str, bytes]) -> dict[str, int]:
     return {"crc32": crc}
 
 
-def _verify_cache(blobs: dict, arrays: dict, stored: dict) -> None:
-    if cache_check(blobs)["crc32"] != stored.get("crc32"):
-        raise ValueError("its checksum differs from the one stored at the last import")
-    if "events" in stored and len(arrays.get("ts", ())) != stored["events"]:
-        raise ValueError(f"it holds {len(arrays.get('ts', ())):,} events, not {stored['events']:,}")
+def event_names_crc(conn: sqlite3.Connection) -> int:
+    """CRC-32 of the stored event names (never edited after import: renames set display_name)."""
+    names = [name for (name,) in conn.execute("SELECT name FROM event_types ORDER BY id")]
+    if not all(isinstance(name, str) for name in names):
+        raise ValueError("some stored event names are not text")
+    return zlib.crc32(KEY_SEPARATOR.join(names).encode("utf-8", "surrogatepass"))
 
 
 def store_user_keys(conn: sqlite3.Connection, keys: list[str]) -> None:
@@ -298,11 +299,7 @@ class Project:
         try:
             arrays = {name: np.load(io.BytesIO(data), allow_pickle=False) for name, data in blobs.items()}
             if check is not None:
-                _verify_cache(blobs, arrays, json.loads(bytes(check[0])))
-                # ~10 ms for a million rows; walks the table's pages, so a zeroed one is noticed too
-                rows = self.conn.execute("SELECT count(*) FROM events").fetchone()[0]
-                if rows != len(arrays.get("ts", ())):
-                    raise ValueError(f"{rows:,} events stored but {len(arrays.get('ts', ())):,} cached")
+                self._verify_cache(blobs, arrays, json.loads(bytes(check[0])))
         except sqlite3.DatabaseError as exc:
             raise project_error(self.path, exc) from None
         except (ValueError, OSError, EOFError, TypeError, KeyError, UnicodeDecodeError) as exc:
@@ -314,6 +311,20 @@ class Project:
             elif len(arrays[name]) != count or arrays[name].dtype != dtype:
                 raise ProjectDamaged(self.path, f"the cached column '{name}' does not match the others")
         return arrays
+
+    def _verify_cache(self, blobs: dict, arrays: dict, stored: dict) -> None:
+        """Raise ValueError when the cache, the event names or the event count differ from ``stored``."""
+        if cache_check(blobs)["crc32"] != stored.get("crc32"):
+            raise ValueError("its checksum differs from the one stored at the last import")
+        count = len(arrays.get("ts", ()))
+        if "events" in stored and count != stored["events"]:
+            raise ValueError(f"it holds {count:,} events, not {stored['events']:,}")
+        if "event_names_crc32" in stored and event_names_crc(self.conn) != stored["event_names_crc32"]:
+            raise ValueError("the stored event names differ from their checksum")
+        # ~10 ms for a million rows; it walks the table's pages, so a zeroed one is noticed too
+        rows = self.conn.execute("SELECT count(*) FROM events").fetchone()[0]
+        if rows != count:
+            raise ValueError(f"{rows:,} events stored but {count:,} cached")
 
     @reads_project
     def verify(self) -> None:

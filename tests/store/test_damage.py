@@ -160,3 +160,16 @@ def test_changed_user_id_bytes_are_damage_and_repair_restores_them(project, caps
     assert main(["repair", str(project)]) == 0
     with Project.open(project) as opened:
         assert opened.user_keys().tolist() == keys
+
+
+def test_a_changed_event_name_is_damage_but_a_rename_is_not(project):
+    with Project.open(project) as opened:
+        opened.rename_event("browse", "Browse catalogue")
+        opened.set_hidden("leave")
+        assert "Browse catalogue" in opened.load_event_log().event_names
+    conn = sqlite3.connect(project)
+    conn.execute("UPDATE event_types SET name = 'brOwse' WHERE name = 'browse'")     # one byte on disk
+    conn.commit()
+    conn.close()
+    with pytest.raises(ProjectDamaged, match="event names"):
+        Project.open(project).load_event_log()
