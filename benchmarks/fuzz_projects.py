@@ -93,9 +93,20 @@ def import_into(path: Path, folder: Path) -> None:
     import_file(path, source)
 
 
-def run_case(base: bytes, seed: int, folder: Path) -> str:
+def answers(path: Path) -> tuple:
+    """What a user would read off the project: counts, times, names, ids, the event log's times."""
+    from journey_explorer.store.project import Project
+    with Project.open(path) as project:
+        info = project.info()
+        log = project.load_event_log(properties="all")
+        return (info.events, info.users, info.event_types, info.sessions, info.first_time, info.last_time,
+                tuple(log.event_names), tuple(log.user_keys), log.ts.tobytes(), log.session.tobytes())
+
+
+def run_case(base: bytes, seed: int, folder: Path, reference: tuple | None = None) -> str:
     """Mutate with ``seed`` and use the copy (every 8th case also imports into it); returns the
-    outcome's name. Unexpected errors raise."""
+    outcome's name. Unexpected errors raise. With ``reference`` (the base's ``answers``), a copy that
+    opens without complaint is also told apart: same answers, or silently different ones."""
     rng = random.Random(seed)
     path = folder / f"case-{seed}.journey"
     path.write_bytes(mutate(base, rng))
@@ -103,6 +114,8 @@ def run_case(base: bytes, seed: int, folder: Path) -> str:
         if seed % 8 == 0:
             import_into(path, folder)
         use_project(path)
+        if reference is not None and seed % 8 != 0:
+            return "ok, same answers" if answers(path) == reference else "ok, DIFFERENT answers"
         return "ok"
     except JourneyError as exc:
         return type(exc).__name__
@@ -118,12 +131,13 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     folder = Path(tempfile.mkdtemp(prefix="journey-fuzz-"))
     try:
-        base = make_base_project(folder).read_bytes()
+        base_path = make_base_project(folder)
+        base, reference = base_path.read_bytes(), answers(base_path)
         outcomes, escapes = Counter(), Counter()
         started = time.perf_counter()
         for seed in range(args.seed, args.seed + args.cases):
             try:
-                outcomes[run_case(base, seed, folder)] += 1
+                outcomes[run_case(base, seed, folder, reference)] += 1
             except Exception as exc:    # noqa: BLE001 - what we are hunting
                 key = f"{type(exc).__name__} at {traceback.extract_tb(exc.__traceback__)[-1].name}"
                 escapes[key] += 1
