@@ -173,3 +173,32 @@ def test_a_changed_event_name_is_damage_but_a_rename_is_not(project):
     conn.close()
     with pytest.raises(ProjectDamaged, match="event names"):
         Project.open(project).load_event_log()
+
+
+def _immutable(path: Path, on: bool) -> bool:
+    """chattr +i: read-only even for root (tests may run as root, where chmod does not stop writes)."""
+    import shutil
+    import subprocess
+    if shutil.which("chattr") is None:
+        return False
+    return subprocess.run(["chattr", "+i" if on else "-i", str(path)], capture_output=True).returncode == 0
+
+
+@pytest.mark.parametrize("what", ["project", "folder"])
+def test_a_read_only_project_or_folder_gives_a_message_and_no_lock(tmp_path, capsys, what):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    target = folder / "p.journey"
+    import_file(target, events_csv(tmp_path))
+    more = events_csv(tmp_path, "more.csv", users=5, prefix="w")
+    locked = target if what == "project" else folder
+    if not _immutable(locked, True):
+        pytest.skip("chattr +i is not available here")
+    try:
+        assert main(["import", str(target), str(more)]) == 1
+        err = capsys.readouterr().err
+        assert ("read-only" in err or "permission denied" in err) and "bug" not in err, err
+        assert main(["info", str(target)]) == 0             # reading still works
+        assert sorted(p.name for p in folder.iterdir()) == ["p.journey"]
+    finally:
+        _immutable(locked, False)
