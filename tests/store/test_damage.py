@@ -202,3 +202,16 @@ def test_a_read_only_project_or_folder_gives_a_message_and_no_lock(tmp_path, cap
         assert sorted(p.name for p in folder.iterdir()) == ["p.journey"]
     finally:
         _immutable(locked, False)
+
+
+def test_disk_full_while_creating_a_project_leaves_nothing(tmp_path, monkeypatch):
+    original = project_module.connect
+
+    def small_disk(path):
+        conn = original(path)
+        conn.execute("PRAGMA max_page_count = 12")        # room for the schema, not for the events
+        return conn
+    monkeypatch.setattr(project_module, "connect", small_disk)
+    with pytest.raises(DiskFull):
+        import_file(tmp_path / "p.journey", events_csv(tmp_path, users=3000))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.csv"]
