@@ -300,6 +300,8 @@ class Project:
             arrays = {name: np.load(io.BytesIO(data), allow_pickle=False) for name, data in blobs.items()}
             if check is not None:
                 self._verify_cache(blobs, arrays, json.loads(bytes(check[0])))
+            elif not blobs and self.conn.execute("SELECT 1 FROM events LIMIT 1").fetchone():
+                raise ValueError("it is missing although the project holds events")
         except sqlite3.DatabaseError as exc:
             raise project_error(self.path, exc) from None
         except (ValueError, OSError, EOFError, TypeError, KeyError, UnicodeDecodeError) as exc:

@@ -15,6 +15,7 @@ from journey_explorer.store.errors import DiskFull, ProjectDamaged, project_erro
 from journey_explorer.store.importer import import_file
 from journey_explorer.store.project import Project
 from journey_explorer.store.properties import stored_codes
+from journey_explorer.store.repair import repair_project
 
 
 def events_csv(folder: Path, name: str = "e.csv", users: int = 30, prefix: str = "u") -> Path:
@@ -215,3 +216,15 @@ def test_disk_full_while_creating_a_project_leaves_nothing(tmp_path, monkeypatch
     with pytest.raises(DiskFull):
         import_file(tmp_path / "p.journey", events_csv(tmp_path, users=3000))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.csv"]
+
+
+def test_a_lost_cache_is_damage_not_an_empty_project(project):
+    conn = sqlite3.connect(project)
+    conn.execute("DELETE FROM log_cache WHERE name NOT LIKE 'property:%'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(ProjectDamaged, match="missing"):
+        Project.open(project).info()
+    repair_project(project)
+    with Project.open(project) as opened:
+        assert opened.info().events == 90
