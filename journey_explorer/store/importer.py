@@ -54,6 +54,7 @@ from journey_explorer.store.project import (
     cache_check,
     check_project_path,
     event_names_crc,
+    store_catalog_check,
     store_user_keys,
 )
 from journey_explorer.store.properties import ABSENT, PropertyDictionary, flatten, normalise_value, text_hashes
@@ -1435,6 +1436,7 @@ def _write(project: Project, file_path: str, sha: str, reader: SourceReader, sta
     conn.executemany("INSERT INTO duplicate_rows(source_id, line, original_line, original_event_id) "
                      "VALUES (?, ?, ?, ?)", [(source_id, *row) for row in plan.duplicate_rows])
     _write_cache(conn, plan.arrays)
+    store_catalog_check(conn)
     _write_properties(conn, state, plan.arrays)
     _write_user_keys(conn, state.users)
     if state.pseudonymize is not None and project.get_setting("pseudonym_key") is None:

@@ -12,8 +12,9 @@ import os
 import re
 import sqlite3
 import zlib
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
@@ -39,6 +40,7 @@ CACHE_COLUMNS = {  # name -> dtype of the sorted columnar copy
 CACHE_DEFAULTS = {"session_key": -1, "insert_hash": 0, "sub_ms": 0, "extra_hash": 0}   # not stored when all default
 CHECK_NAME = "check"        # log_cache row: {"events": n, "crc32": ...} of the columns above, written at commit
 USER_KEYS_CHECK = "check:user_keys"
+CATALOG_CHECK = "check:catalog"
 KEY_SEPARATOR = "\x1f"      # ASCII unit separator: joins user keys in the cached blob
 
 
@@ -59,6 +61,19 @@ def event_names_crc(conn: sqlite3.Connection) -> int:
     if not all(isinstance(name, str) for name in names):
         raise ValueError("some stored event names are not text")
     return zlib.crc32(KEY_SEPARATOR.join(names).encode("utf-8", "surrogatepass"))
+
+
+def catalog_crc(conn: sqlite3.Connection) -> int:
+    """CRC-32 of what decides the names shown: every event type's row and the grouping rules."""
+    types = conn.execute("SELECT id, name, display_name, hidden, group_name FROM event_types ORDER BY id").fetchall()
+    rules = conn.execute("SELECT position, pattern, group_name FROM group_rules ORDER BY position").fetchall()
+    return zlib.crc32(json.dumps([types, rules], ensure_ascii=False).encode("utf-8", "surrogatepass"))
+
+
+def store_catalog_check(conn: sqlite3.Connection) -> None:
+    """Record the catalog's checksum (after an import or an edit, inside its transaction)."""
+    conn.execute("INSERT OR REPLACE INTO log_cache(name, data) VALUES (?, ?)",
+                 (CATALOG_CHECK, json.dumps({"crc32": catalog_crc(conn)}).encode()))
 
 
 def store_user_keys(conn: sqlite3.Connection, keys: list[str]) -> None:
@@ -421,6 +436,7 @@ class Project:
 
         Returns (names, code per type id, visible per type id).
         """
+        self._verify_catalog()
         rows = self.conn.execute(
             "SELECT id, name, display_name, hidden, group_name FROM event_types ORDER BY id").fetchall()
         if not rows:
@@ -444,6 +460,12 @@ class Project:
             lookup[type_id] = code_of.get(label, 0)
             visible[type_id] = ok
         return names, lookup, visible
+
+    def _verify_catalog(self) -> None:
+        row = self.conn.execute("SELECT data FROM log_cache WHERE name = ?", (CATALOG_CHECK,)).fetchone()
+        if row is not None and json.loads(bytes(row[0]))["crc32"] != catalog_crc(self.conn):
+            raise ProjectDamaged(self.path, "the event catalog (display names, hidden events, groups) "
+                                            "differs from its checksum")
 
     # --- catalog edits (rename / merge / hide / group) ----------------------------------------
 
@@ -471,17 +493,38 @@ class Project:
             raise JourneyError(f"No event named '{name}' in this project")
         return int(row[0])
 
+    @contextmanager
+    def _catalog_edit(self) -> Iterator[None]:
+        """One transaction for an edit and the catalog's new checksum (a kill between the two must
+        not make an intact project look damaged); busy or read-only become messages."""
+        own = not self.conn.in_transaction
+        try:
+            if own:
+                self.conn.execute("BEGIN IMMEDIATE")
+            yield
+            store_catalog_check(self.conn)
+            if own:
+                self.conn.execute("COMMIT")
+        except BaseException as exc:
+            if own and self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):
+                raise project_error(self.path, exc) from None
+            raise
+
     def rename_event(self, name: str, display_name: str) -> None:
         """Show ``name`` as ``display_name``; two names given the same display name are merged."""
-        self.conn.execute("UPDATE event_types SET display_name = ? WHERE id = ?",
-                          (display_name or name, self._type_id(name)))
+        with self._catalog_edit():
+            self.conn.execute("UPDATE event_types SET display_name = ? WHERE id = ?",
+                              (display_name or name, self._type_id(name)))
 
     def merge_events(self, names: list[str], into: str) -> None:
         for name in names:
             self.rename_event(name, into)
 
     def set_hidden(self, name: str, hidden: bool = True) -> None:
-        self.conn.execute("UPDATE event_types SET hidden = ? WHERE id = ?", (int(hidden), self._type_id(name)))
+        with self._catalog_edit():
+            self.conn.execute("UPDATE event_types SET hidden = ? WHERE id = ?", (int(hidden), self._type_id(name)))
 
     @reads_project
     def group_rules(self) -> list[tuple[str, str]]:
@@ -495,11 +538,10 @@ class Project:
                 re.compile(pattern)
             except re.error as exc:
                 raise JourneyError(f"Invalid pattern '{pattern}': {exc}") from None
-        self.conn.execute("BEGIN")
-        self.conn.execute("DELETE FROM group_rules")
-        self.conn.executemany("INSERT INTO group_rules(position, pattern, group_name) VALUES (?, ?, ?)",
-                              [(i, p, g) for i, (p, g) in enumerate(rules)])
-        self.conn.execute("COMMIT")
+        with self._catalog_edit():
+            self.conn.execute("DELETE FROM group_rules")
+            self.conn.executemany("INSERT INTO group_rules(position, pattern, group_name) VALUES (?, ?, ?)",
+                                  [(i, p, g) for i, (p, g) in enumerate(rules)])
 
     # --- segments -----------------------------------------------------------------------------
 

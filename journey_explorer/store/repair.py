@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from journey_explorer.store.errors import ProjectDamaged, project_error
-from journey_explorer.store.project import Project, store_user_keys
+from journey_explorer.store.project import Project, store_catalog_check, store_user_keys
 
 
 def repair_project(path: str | Path) -> dict:
@@ -36,6 +36,7 @@ def repair_project(path: str | Path) -> dict:
             lost = _drop_unreadable_properties(conn, len(arrays["ts"]))
             conn.execute("DELETE FROM log_cache WHERE name NOT LIKE ?", (properties.CODES_PREFIX + "%",))
             importer._write_cache(conn, arrays)
+            store_catalog_check(conn)        # the catalog as it now reads is taken as right
             if not properties.stored_names(conn):
                 properties.rebuild_from_events(conn)      # projects that kept properties as JSON
             keys = [key for (key,) in conn.execute("SELECT key FROM users ORDER BY id")]

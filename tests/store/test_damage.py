@@ -228,3 +228,21 @@ def test_a_lost_cache_is_damage_not_an_empty_project(project):
     repair_project(project)
     with Project.open(project) as opened:
         assert opened.info().events == 90
+
+
+@pytest.mark.parametrize("edit", ["UPDATE event_types SET display_name = 'Buy!' WHERE name = 'buy'",
+                                  "UPDATE event_types SET hidden = 1 WHERE name = 'open'",
+                                  "INSERT INTO group_rules(position, pattern, group_name) VALUES (5, 'b', 'B')"])
+def test_catalog_bytes_changed_behind_the_apps_back_are_damage(project, edit):
+    with Project.open(project) as opened:
+        opened.set_group_rules([("^le", "Left")])           # edits through the app keep the check right
+        assert "Left" in opened.load_event_log().event_names
+    conn = sqlite3.connect(project)
+    conn.execute(edit)
+    conn.commit()
+    conn.close()
+    with pytest.raises(ProjectDamaged, match="catalog"):
+        Project.open(project).load_event_log()
+    repair_project(project)          # takes the catalog as it now reads
+    with Project.open(project) as opened:
+        opened.load_event_log()
