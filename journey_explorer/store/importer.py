@@ -484,6 +484,7 @@ def _import_into(project: Project, file_path: str, options: ImportOptions,
     if project.conn.execute("SELECT 1 FROM sources WHERE sha256 = ?", (sha,)).fetchone():
         return _already_imported(project, file_path)
     project.load_arrays()         # a damaged project is refused before the file is read
+    project.verify_catalog()
     reader = open_source(file_path, options)
     mapping = guess_mapping(reader, options)
     state = _new_state(project, reader, mapping, options)

@@ -67,7 +67,9 @@ def catalog_crc(conn: sqlite3.Connection) -> int:
     """CRC-32 of what decides the names shown: every event type's row and the grouping rules."""
     types = conn.execute("SELECT id, name, display_name, hidden, group_name FROM event_types ORDER BY id").fetchall()
     rules = conn.execute("SELECT position, pattern, group_name FROM group_rules ORDER BY position").fetchall()
-    return zlib.crc32(json.dumps([types, rules], ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    # default=repr: a damaged cell (bytes where text belongs) gives a different checksum, not a crash
+    text = json.dumps([types, rules], ensure_ascii=False, default=repr)
+    return zlib.crc32(text.encode("utf-8", "surrogatepass"))
 
 
 def store_catalog_check(conn: sqlite3.Connection) -> None:
@@ -436,7 +438,7 @@ class Project:
 
         Returns (names, code per type id, visible per type id).
         """
-        self._verify_catalog()
+        self.verify_catalog()
         rows = self.conn.execute(
             "SELECT id, name, display_name, hidden, group_name FROM event_types ORDER BY id").fetchall()
         if not rows:
@@ -461,7 +463,8 @@ class Project:
             visible[type_id] = ok
         return names, lookup, visible
 
-    def _verify_catalog(self) -> None:
+    @reads_project
+    def verify_catalog(self) -> None:
         row = self.conn.execute("SELECT data FROM log_cache WHERE name = ?", (CATALOG_CHECK,)).fetchone()
         if row is not None and json.loads(bytes(row[0]))["crc32"] != catalog_crc(self.conn):
             raise ProjectDamaged(self.path, "the event catalog (display names, hidden events, groups) "
