@@ -41,6 +41,7 @@ CACHE_DEFAULTS = {"session_key": -1, "insert_hash": 0, "sub_ms": 0, "extra_hash"
 CHECK_NAME = "check"        # log_cache row: {"events": n, "crc32": ...} of the columns above, written at commit
 USER_KEYS_CHECK = "check:user_keys"
 CATALOG_CHECK = "check:catalog"
+CHECKS_SETTING = "checksums"    # settings key present once a file has its checksums
 KEY_SEPARATOR = "\x1f"      # ASCII unit separator: joins user keys in the cached blob
 
 
@@ -73,9 +74,11 @@ def catalog_crc(conn: sqlite3.Connection) -> int:
 
 
 def store_catalog_check(conn: sqlite3.Connection) -> None:
-    """Record the catalog's checksum (after an import or an edit, inside its transaction)."""
+    """Record the catalog's checksum (after an import or an edit, inside its transaction), and that
+    this file has checksums: from then on a missing one is damage too."""
     conn.execute("INSERT OR REPLACE INTO log_cache(name, data) VALUES (?, ?)",
                  (CATALOG_CHECK, json.dumps({"crc32": catalog_crc(conn)}).encode()))
+    conn.execute("INSERT OR REPLACE INTO settings(key, value) VALUES (?, 'true')", (CHECKS_SETTING,))
 
 
 def store_user_keys(conn: sqlite3.Connection, keys: list[str]) -> None:
@@ -317,6 +320,8 @@ class Project:
             arrays = {name: np.load(io.BytesIO(data), allow_pickle=False) for name, data in blobs.items()}
             if check is not None:
                 self._verify_cache(blobs, arrays, json.loads(bytes(check[0])))
+            elif self._has_checks():
+                raise ValueError("its checksum is missing")
             elif not blobs and self.conn.execute("SELECT 1 FROM events LIMIT 1").fetchone():
                 raise ValueError("it is missing although the project holds events")
         except sqlite3.DatabaseError as exc:
@@ -373,6 +378,8 @@ class Project:
         row = self.conn.execute("SELECT data FROM log_cache WHERE name = 'user_keys'").fetchone()
         if row is not None:
             check = self.conn.execute("SELECT data FROM log_cache WHERE name = ?", (USER_KEYS_CHECK,)).fetchone()
+            if check is None and self._has_checks():
+                raise ProjectDamaged(self.path, "the stored user ids' checksum is missing")
             if check is not None and zlib.crc32(bytes(row[0])) != json.loads(bytes(check[0]))["crc32"]:
                 raise ProjectDamaged(self.path, "the stored user ids differ from their checksum")
             return np.array(bytes(row[0]).decode("utf-8").split(KEY_SEPARATOR), dtype=object) if row[0] else \
@@ -463,9 +470,15 @@ class Project:
             visible[type_id] = ok
         return names, lookup, visible
 
+    def _has_checks(self) -> bool:
+        """Were checksums written into this file? (Projects from before them have none to verify.)"""
+        return self.get_setting(CHECKS_SETTING) is not None
+
     @reads_project
     def verify_catalog(self) -> None:
         row = self.conn.execute("SELECT data FROM log_cache WHERE name = ?", (CATALOG_CHECK,)).fetchone()
+        if row is None and self._has_checks():
+            raise ProjectDamaged(self.path, "the event catalog's checksum is missing")
         if row is not None and json.loads(bytes(row[0]))["crc32"] != catalog_crc(self.conn):
             raise ProjectDamaged(self.path, "the event catalog (display names, hidden events, groups) "
                                             "differs from its checksum")
@@ -615,7 +628,8 @@ class Project:
         return ProjectInfo(
             path=str(self.path), events=int(len(ts)),
             users=int(len(np.unique(arrays["user"]))),
-            event_types=int(self.conn.execute("SELECT count(*) FROM event_types").fetchone()[0]),
+            event_types=int(self.conn.execute(   # NOT INDEXED: count the checked table, not its index
+                "SELECT count(*) FROM event_types NOT INDEXED").fetchone()[0]),
             sessions=int(len(np.unique(arrays["session"]))),
             first_time=iso(ts.min()) if len(ts) else None,
             last_time=iso(ts.max()) if len(ts) else None,

@@ -246,3 +246,27 @@ def test_catalog_bytes_changed_behind_the_apps_back_are_damage(project, edit):
     repair_project(project)          # takes the catalog as it now reads
     with Project.open(project) as opened:
         opened.load_event_log()
+
+
+@pytest.mark.parametrize("row", ["check", "check:catalog", "check:user_keys"])
+def test_a_lost_checksum_is_damage(project, row):
+    conn = sqlite3.connect(project)
+    conn.execute("DELETE FROM log_cache WHERE name = ?", (row,))
+    conn.commit()
+    conn.close()
+    with pytest.raises(ProjectDamaged, match="missing"):
+        Project.open(project).load_event_log()
+
+
+def test_a_project_from_before_checksums_still_opens_and_gets_them_at_its_next_import(project, tmp_path):
+    conn = sqlite3.connect(project)
+    conn.execute("DELETE FROM log_cache WHERE name LIKE 'check%'")
+    conn.execute("DELETE FROM settings WHERE key = 'checksums'")
+    conn.commit()
+    conn.close()
+    with Project.open(project) as opened:
+        assert opened.info().events == 90
+    import_file(project, events_csv(tmp_path, "more.csv", users=5, prefix="w"))
+    flip_cache_byte(project)
+    with pytest.raises(ProjectDamaged):
+        Project.open(project).load_event_log()
