@@ -28,6 +28,8 @@ def repair_project(path: str | Path) -> dict:
     try:
         project.lock.acquire()
         columns = _read_events(project)
+        if len(columns["id"]) and not np.array_equal(columns["id"], np.arange(len(columns["id"]))):
+            raise ProjectDamaged(project.path, "event ids are not contiguous; only a backup copy helps")
         backup = project.backup_copy("damaged-backup")
         arrays = _cache_arrays(columns)
         conn = project.conn
@@ -94,8 +96,6 @@ def _read_events(project: Project) -> dict[str, np.ndarray]:
 def _cache_arrays(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The sorted arrays ``importer._write_cache`` stores, made from the table's columns."""
     from journey_explorer.store.importer import _hash_text, sort_order
-    if len(columns["id"]) and not np.array_equal(columns["id"], np.arange(len(columns["id"]))):
-        raise ProjectDamaged(Path("."), "event ids are not contiguous")
     order = sort_order(columns["user"], columns["ts"], columns["id"], columns["sub_ms"])
     arrays = {name: columns[name][order] for name in ("id", "user", "event", "ts", "sub_ms", "in_user")}
     # A session is one (user, session number) pair: number them in sorted order, as the import does.
