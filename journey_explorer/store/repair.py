@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from journey_explorer.store.errors import ProjectDamaged, project_error
+from journey_explorer.store.errors import DAMAGE_TYPES, ProjectDamaged, project_error
 from journey_explorer.store.project import Project, store_catalog_check, store_user_keys
 
 
@@ -22,40 +22,56 @@ def repair_project(path: str | Path) -> dict:
     """Rebuild the cache of the project at ``path``; returns what was done (events, backup path).
 
     Raises ``ProjectDamaged`` when the events table itself cannot be read (use a backup copy then).
+    A refused repair changes nothing and leaves no backup copy behind.
     """
-    from journey_explorer.store import importer, properties
     project = Project.open(path)
+    done: dict = {}
     try:
         project.lock.acquire()
-        columns = _read_events(project)
-        if len(columns["id"]) and not np.array_equal(columns["id"], np.arange(len(columns["id"]))):
-            raise ProjectDamaged(project.path, "event ids are not contiguous; only a backup copy helps")
-        backup = project.backup_copy("damaged-backup")
-        arrays = _cache_arrays(columns)
-        conn = project.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            lost = _drop_unreadable_properties(conn, len(arrays["ts"]))
-            conn.execute("DELETE FROM log_cache WHERE name NOT LIKE ?", (properties.CODES_PREFIX + "%",))
-            importer._write_cache(conn, arrays)
-            store_catalog_check(conn)        # the catalog as it now reads is taken as right
-            if not properties.stored_names(conn):
-                properties.rebuild_from_events(conn)      # projects that kept properties as JSON
-            keys = [key for (key,) in conn.execute("SELECT key FROM users ORDER BY id")]
-            if not all(isinstance(key, str) for key in keys):
-                raise ProjectDamaged(project.path, "some stored user ids are not text; only a backup copy helps")
-            store_user_keys(conn, keys)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        project.verify()
-        return {"events": int(len(arrays["ts"])), "backup": str(backup), "lost_properties": lost}
-    except sqlite3.Error as exc:
-        raise project_error(path, exc) from None
+        _rebuild(project, done)
+        project.verify()            # damage the cache does not cover (e.g. other tables) still shows
+        return done
+    except BaseException as exc:
+        if "backup" in done and "events" not in done:     # not committed: the copy is only litter
+            Path(done["backup"]).unlink(missing_ok=True)
+        if isinstance(exc, sqlite3.Error):
+            raise project_error(path, exc) from None
+        if isinstance(exc, DAMAGE_TYPES):       # values of the wrong type in the tables themselves
+            raise ProjectDamaged(project.path, f"the stored events cannot be read back ({type(exc).__name__}); "
+                                               "only a backup copy can help") from None
+        raise
     finally:
         project.close()
+
+
+def _rebuild(project: Project, done: dict) -> None:
+    """Read the events, back the file up, rewrite the cache and its checksums in one transaction;
+    ``done`` gets "backup" once the copy exists and "events" once the transaction committed."""
+    from journey_explorer.store import importer, properties
+    columns = _read_events(project)
+    if len(columns["id"]) and not np.array_equal(columns["id"], np.arange(len(columns["id"]))):
+        raise ProjectDamaged(project.path, "event ids are not contiguous; only a backup copy helps")
+    arrays = _cache_arrays(columns)
+    done["backup"] = str(project.backup_copy("damaged-backup"))
+    conn = project.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        done["lost_properties"] = _drop_unreadable_properties(conn, len(arrays["ts"]))
+        conn.execute("DELETE FROM log_cache WHERE name NOT LIKE ?", (properties.CODES_PREFIX + "%",))
+        importer._write_cache(conn, arrays)
+        store_catalog_check(conn)        # the catalog as it now reads is taken as right
+        if not properties.stored_names(conn):
+            properties.rebuild_from_events(conn)      # projects that kept properties as JSON
+        keys = [key for (key,) in conn.execute("SELECT key FROM users ORDER BY id")]
+        if not all(isinstance(key, str) for key in keys):
+            raise ProjectDamaged(project.path, "some stored user ids are not text; only a backup copy helps")
+        store_user_keys(conn, keys)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    done["events"] = int(len(arrays["ts"]))
 
 
 def _drop_unreadable_properties(conn: sqlite3.Connection, size: int) -> list[str]:

@@ -270,3 +270,15 @@ def test_a_project_from_before_checksums_still_opens_and_gets_them_at_its_next_i
     flip_cache_byte(project)
     with pytest.raises(ProjectDamaged):
         Project.open(project).load_event_log()
+
+
+def test_a_refused_repair_changes_nothing_and_leaves_no_copy(project):
+    conn = sqlite3.connect(project)
+    conn.execute("UPDATE events SET ts = x'00ff' WHERE id = 3")      # a value of the wrong type
+    conn.commit()
+    conn.close()
+    before = project.read_bytes()
+    with pytest.raises(ProjectDamaged, match="backup"):
+        repair_project(project)
+    assert project.read_bytes() == before
+    assert sorted(p.name for p in project.parent.iterdir() if p.name.startswith("p.journey")) == ["p.journey"]
