@@ -535,7 +535,7 @@ def _estimate_rows(reader: SourceReader, file_path: str) -> int:
 
 def _new_state(project: Project, reader: SourceReader, mapping: ColumnMapping,
                options: ImportOptions) -> ImportState:
-    users = Dictionary(_stored_texts(project, "SELECT key FROM users ORDER BY id", "user ids"))
+    users = Dictionary(_stored_user_keys(project))
     events = Dictionary(_stored_texts(project, "SELECT name FROM event_types ORDER BY id", "event names"))
     sessions = Dictionary([])
     pseudonymize = None
@@ -567,6 +567,15 @@ def _stored_texts(project: Project, query: str, what: str) -> list[str]:
     if not all(isinstance(value, str) for value in values):
         raise ProjectDamaged(project.path, f"some stored {what} are not text")
     return values
+
+
+def _stored_user_keys(project: Project) -> list[str]:
+    """The users table's ids, which must be unique and agree with the checksummed copy in the cache."""
+    keys = _stored_texts(project, "SELECT key FROM users ORDER BY id", "user ids")
+    cached = project.user_keys()
+    if len(set(keys)) != len(keys) or (len(cached) and cached.tolist() != keys):
+        raise ProjectDamaged(project.path, "the users table disagrees with the stored user ids")
+    return keys
 
 
 def _insert_id_alone(reader: SourceReader, mapping: ColumnMapping) -> bool:
