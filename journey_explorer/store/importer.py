@@ -572,8 +572,9 @@ def _stored_texts(project: Project, query: str, what: str) -> list[str]:
 def _stored_user_keys(project: Project) -> list[str]:
     """The users table's ids, which must be unique and agree with the checksummed copy in the cache."""
     keys = _stored_texts(project, "SELECT key FROM users ORDER BY id", "user ids")
-    cached = project.user_keys()
-    if len(set(keys)) != len(keys) or (len(cached) and cached.tolist() != keys):
+    cached = project.user_keys()        # unique by construction: equal lists need no set
+    agree = cached.tolist() == keys if len(cached) else len(set(keys)) == len(keys)
+    if not agree:
         raise ProjectDamaged(project.path, "the users table disagrees with the stored user ids")
     return keys
 
