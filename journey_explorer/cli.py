@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ from journey_explorer.domain import FORMATS, LIFECYCLE_MODES, ImportOptions, Jou
 from journey_explorer.state.registry import analysis_commands  # names modules, imports none of them
 
 ANALYSES = analysis_commands()      # every view's analysis (state.registry), then command-only ones
-COMMANDS = ("import", "info", "demo", "export", "report", "hygiene", "properties", "segments") + ANALYSES
+COMMANDS = ("import", "info", "demo", "repair", "export", "report", "hygiene", "properties", "segments") + ANALYSES
 
 
 def analysis_module(name: str):
@@ -36,6 +37,9 @@ def build_parser(only: str | None = None, export_view: str | None = None) -> arg
     info.add_argument("--json", action="store_true", help="print one JSON document")
     demo = commands.add_parser("demo", help="write the built-in demo project")
     demo.add_argument("project")
+    demo.add_argument("--force", action="store_true", help="replace an existing project at PROJECT")
+    repair = commands.add_parser("repair", help="check a project and rebuild its cached event log from its events")
+    repair.add_argument("project")
     for name in ANALYSES:
         if only is None or only == name:
             _add_analysis(commands, name)
@@ -205,8 +209,18 @@ def run_info(args) -> int:
 def run_demo(args) -> int:
     from journey_explorer.demo_project import write_demo_project
     started = time.perf_counter()
-    path = write_demo_project(Path(args.project))
+    path = write_demo_project(Path(args.project), force=args.force)
     print(f"Wrote the demo project to {path} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def run_repair(args) -> int:
+    from journey_explorer.store.repair import repair_project
+    done = repair_project(args.project)
+    print(f"Repaired {args.project}: the cached log was rebuilt from {done['events']:,} events "
+          f"(the file as it was is kept in {done['backup']})")
+    if done["lost_properties"]:
+        print(f"  these event properties were damaged and are gone: {', '.join(done['lost_properties'])}")
     return 0
 
 
@@ -224,10 +238,19 @@ def run_analysis(args) -> int:
     log = apply_filter(log, analysis_filter(module, args))
     result = module.run(log, module.spec_from_args(args, log))
     if args.csv:
-        result.to_frame().to_csv(args.csv, index=False)
+        write_csv(result.to_frame(), args.csv)
     if args.json or not args.csv:
         print(json.dumps(result.to_json_dict(), ensure_ascii=False, default=_json_default))
     return 0
+
+
+def write_csv(frame, path: str) -> None:
+    """A result table as CSV the way ``export`` writes one: formulas neutralised (a cell such as
+    ``=HYPERLINK(...)`` is text in a spreadsheet), written whole or not at all (temp file + rename)."""
+    from journey_explorer.export.files import atomic_output
+    from journey_explorer.export.tables import safe_frame
+    with atomic_output(path) as temporary:
+        safe_frame(frame).to_csv(temporary, index=False)
 
 
 def analysis_filter(module, args):
@@ -323,7 +346,7 @@ def run_hygiene(args) -> int:
             result = hygiene.run(project.load_event_log(),
                                  hygiene.spec_from_args(args, log, hygiene.dismissed_keys(project)))
     if args.csv:
-        result.to_frame().to_csv(args.csv, index=False)
+        write_csv(result.to_frame(), args.csv)
     if args.json:
         print(json.dumps(result.to_json_dict(), ensure_ascii=False, default=_json_default))
     elif not args.csv:
@@ -359,8 +382,8 @@ def run_segments(args) -> int:
     return 0
 
 
-HANDLERS = {"import": run_import, "info": run_info, "demo": run_demo, "export": run_export, "report": run_report,
-            "hygiene": run_hygiene, "properties": run_properties, "segments": run_segments}
+HANDLERS = {"import": run_import, "info": run_info, "demo": run_demo, "repair": run_repair, "export": run_export,
+            "report": run_report, "hygiene": run_hygiene, "properties": run_properties, "segments": run_segments}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -371,19 +394,96 @@ def main(argv: list[str] | None = None) -> int:
         return app_main(argv)
     # Register only the analysis being run (its imports are not free); --help lists them all.
     only = argv[0] if argv[0] in ANALYSES else (None if argv[0].startswith("-") else "")
-    args = build_parser(only=only, export_view=_option_value(argv, "--view")).parse_args(argv)
+    try:
+        args = build_parser(only=only, export_view=_option_value(argv, "--view")).parse_args(argv)
+    except KeyboardInterrupt:       # Ctrl+C while starting: no command ran yet
+        print("journey-explorer: interrupted before the command started; nothing was changed", file=sys.stderr)
+        return 130
     handler = HANDLERS.get(args.command, run_analysis)
+    _tolerate_unprintable_names()
+    return run_guarded(handler, args)
+
+
+def run_guarded(handler, args) -> int:
+    """The CLI's error boundary: every failure becomes one line on stderr and an exit code.
+
+    Expected problems (bad input, a busy or damaged project, a full disk) name the file and what to
+    do; anything else is a bug: its traceback goes to the log file, whose path the message gives.
+    """
+    project = getattr(args, "project", None) or getattr(args, "source", None)
     try:
         return handler(args)
-    except JourneyError as exc:
-        print(f"journey-explorer: error: {exc}", file=sys.stderr)
-        return 1
+    except KeyboardInterrupt as exc:
+        return _fail(_interrupted_message(args), 130, exc, args, logged=False)
+    except JourneyError as exc:     # ImportInterrupted (it has ``committed``) exits as an interrupt
+        return _fail(str(exc), 130 if hasattr(exc, "committed") else 1, exc, args, logged=False)
     except KeyError as exc:      # e.g. an unknown event name given to an analysis
-        print(f"journey-explorer: error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return _fail(str(exc.args[0] if exc.args else exc), 1, exc, args, logged=False)
+    except BrokenPipeError:         # `... | head` closed the pipe: nothing to report
+        _silence_stdout()
         return 1
-    except KeyboardInterrupt:
-        print("journey-explorer: interrupted; nothing was changed", file=sys.stderr)
-        return 130
+    except (sqlite3.Error, OSError) as exc:       # the project file or a file being written
+        if isinstance(exc, sqlite3.Error) and type(exc) not in (sqlite3.DatabaseError, sqlite3.OperationalError):
+            return _unexpected(exc, args, project)    # a misused API (ProgrammingError, ...) is ours
+        from journey_explorer.store.errors import project_error
+        return _fail(str(project_error(project or "", exc)), 1, exc, args, logged=False)
+    except UnicodeEncodeError as exc:
+        if "surrogates" not in str(exc):
+            return _unexpected(exc, args, project)
+        return _fail("a file name is not valid UTF-8 and a library cannot open it; rename the file "
+                     "(letters, digits, - and _) and try again", 1, exc, args, logged=False)
+    except RecursionError as exc:
+        return _fail("the input is nested too deeply to read (RecursionError)", 1, exc, args, logged=False)
+    except Exception as exc:      # noqa: BLE001 - the boundary: anything else is a bug
+        return _unexpected(exc, args, project)
+
+
+def _unexpected(exc: BaseException, args, project) -> int:
+    from journey_explorer.crashlog import log_exception
+    log = log_exception(exc, f"journey-explorer {args.command}", near=project)
+    where = f", see {log}" if log else ""
+    return _fail(f"unexpected {type(exc).__name__}: {exc} (this is a bug{where})", 2, exc, args, logged=True)
+
+
+def _fail(message: str, code: int, exc: BaseException, args, logged: bool) -> int:
+    """Print one line; keep the traceback of every failure in the log (not on screen)."""
+    if not logged:
+        from journey_explorer.crashlog import log_exception
+        log_exception(exc, f"journey-explorer {args.command}", near=getattr(args, "project", None))
+    first_line = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
+    print(f"journey-explorer: error: {first_line}", file=sys.stderr)
+    return code
+
+
+def _interrupted_message(args) -> str:
+    """What Ctrl+C interrupted and whether anything was saved, read from the files themselves."""
+    if args.command == "import":
+        from journey_explorer.store.importer import interrupted_import_message
+        return interrupted_import_message(args.project, args.file)
+    if args.command in ("demo", "repair"):
+        return f"interrupted; {args.project} is either as it was or completely written (never half-written)"
+    if getattr(args, "csv", None) or getattr(args, "out", None):
+        return "interrupted; the project was not changed and no output file was half-written"
+    return "interrupted; the project was not changed"
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device so the interpreter's final flush does not fail again."""
+    import os
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _tolerate_unprintable_names() -> None:
+    """A file name that is not valid UTF-8 is printed with escapes instead of crashing the message."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
 
 
 def _option_value(argv: list[str], option: str) -> str | None:

@@ -6,9 +6,9 @@ import tempfile
 from pathlib import Path
 
 from journey_explorer.demo import generate_demo
-from journey_explorer.domain import ImportOptions
+from journey_explorer.domain import ImportOptions, JourneyError
 from journey_explorer.store.importer import import_file, import_user_properties
-from journey_explorer.store.project import Project
+from journey_explorer.store.project import Project, ProjectLock, is_project_file
 
 
 def default_demo_path() -> Path:
@@ -18,26 +18,53 @@ def default_demo_path() -> Path:
     return Path(folder) / "demo.journey"
 
 
-def write_demo_project(path: Path) -> Path:
-    """Generate the demo data and import it into a new project at ``path`` (replacing it)."""
+def write_demo_project(path: Path, force: bool = False) -> Path:
+    """Generate the demo data and import it into a new project at ``path``.
+
+    An existing file is never deleted unasked: a file that is not a project is refused, an existing
+    project is replaced only with ``force`` and never while another process holds it. The demo is
+    built under a temporary name and renamed into place, so ``path`` is whole at every moment.
+    """
     path = Path(path)
-    if path.exists():
-        path.unlink()
+    _check_demo_target(path, force)
+    lock = ProjectLock(path)
+    lock.acquire()                  # ProjectBusy while an import (or the app) writes there
+    building = path.with_name(f".{path.name}.demo-{os.getpid()}")
+    for leftover in path.parent.glob(f".{path.name}.demo-*"):     # of a killed run (we hold the lock)
+        leftover.unlink(missing_ok=True)
+    try:
+        _build_demo(building)
+        os.replace(building, Path(os.path.realpath(path)))
+    finally:
+        for leftover in (building, Path(str(building) + ".lock")):
+            leftover.unlink(missing_ok=True)
+        lock.release()
+    return path
+
+
+def _check_demo_target(path: Path, force: bool) -> None:
+    if path.is_dir():
+        raise JourneyError(f"{path} is a folder: name a file such as {path / 'demo.journey'}")
+    if not path.exists():
+        return
+    if not is_project_file(path):
+        raise JourneyError(f"{path} exists and is not a Journey Explorer project; it was left alone. "
+                           "Choose another name for the demo.")
+    if not force:
+        raise JourneyError(f"The project {path} already exists; add --force to replace it with the demo.")
+
+
+def _build_demo(path: Path) -> None:
     demo = generate_demo()
     with tempfile.TemporaryDirectory(prefix="journey-demo-") as folder:
         events_csv = Path(folder) / "demo-events.csv"
         demo.events.to_csv(events_csv, index=False)
-        try:
-            import_file(path, events_csv, ImportOptions(user="user", event="event", time="time",
-                                                        session="session_id", time_format="epoch_ms"))
-            import_user_properties(path, demo.users, key_column="user")
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
+        import_file(path, events_csv, ImportOptions(user="user", event="event", time="time",
+                                                    session="session_id", time_format="epoch_ms"))
+        import_user_properties(path, demo.users, key_column="user")
     with Project.open(path) as project:
         project.default_goal = demo.default_goal
         project.conn.execute("UPDATE sources SET path = ?", ("Built-in demo: B2B SaaS trial journeys",))
-    return path
 
 
 def ensure_demo_project(path: Path | None = None) -> Path:

@@ -14,6 +14,7 @@ def _isolated_app_dirs(tmp_path_factory, monkeypatch):
     base = tmp_path_factory.mktemp("appdirs")
     monkeypatch.setenv("JOURNEY_EXPLORER_DATA_DIR", str(base / "data"))
     monkeypatch.setenv("JOURNEY_EXPLORER_SETTINGS_DIR", str(base / "settings"))
+    monkeypatch.setenv("JOURNEY_EXPLORER_LOG_DIR", str(base / "logs"))
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from journey_explorer.domain import JourneyError
+from journey_explorer.store.errors import reads_project
 
 NOTE_FIELDS = ("hypothesis", "observation", "action")
 
@@ -36,6 +37,7 @@ class Board:
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
 
+    @reads_project
     def pins(self) -> list[Pin]:
         rows = self.conn.execute(
             "SELECT id, position, view, title, spec, filters, hypothesis, observation, action, created_at "

@@ -16,6 +16,7 @@ import io
 import json
 import os
 import secrets
+import sqlite3
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -43,7 +44,19 @@ from journey_explorer.io.timestamps import (
     parse_times,
 )
 from journey_explorer.store import properties as stored_properties
-from journey_explorer.store.project import CACHE_COLUMNS, CACHE_DEFAULTS, KEY_SEPARATOR, Project
+from journey_explorer.store.errors import ProjectDamaged, project_error
+from journey_explorer.store.project import (
+    CACHE_COLUMNS,
+    CACHE_DEFAULTS,
+    CHECK_NAME,
+    Project,
+    ProjectLock,
+    cache_check,
+    check_project_path,
+    event_names_crc,
+    store_catalog_check,
+    store_user_keys,
+)
 from journey_explorer.store.properties import ABSENT, PropertyDictionary, flatten, normalise_value, text_hashes
 
 Progress = Callable[[float, int], None]
@@ -278,43 +291,136 @@ def import_file(project_path: str | os.PathLike, file_path: str | os.PathLike,
     ``progress(fraction, rows)`` is called as work proceeds; raising ``ImportCancelled`` (or any
     exception) from it aborts the import and leaves the project exactly as it was.
 
-    Raises ``InputError`` for unusable input, ``ProjectBusy`` when another process writes.
+    The project's lock is taken before anything else, so two imports never create or remove the same
+    file. A new project is built under a temporary name beside it and renamed into place after the
+    commit: a kill at any moment leaves no half-made project at ``project_path``.
+
+    Raises ``InputError`` for unusable input, ``ProjectBusy`` when another process writes,
+    ``ImportInterrupted`` (saying whether the import was committed) on Ctrl+C.
     """
     started = time.perf_counter()
     project_path, file_path = Path(project_path), os.fspath(file_path)
     options = options or ImportOptions()
     if not os.path.isfile(file_path):
         raise InputError("file not found" if not os.path.exists(file_path) else "not a file", file=file_path)
-    existed = project_path.exists()
-    project = None
+    final = Path(os.path.realpath(project_path))      # a symlink stays; its target gets the project
+    check_project_path(final, create=True)
+    lock = ProjectLock(project_path)
+    lock.acquire()
     try:
-        project = Project.open(project_path, create=True)
-        project.lock.acquire()
-        summary = _import_into(project, file_path, options, progress or (lambda f, n: None))
-    except InputError as exc:
-        _abandon(project, project_path, existed)
-        project = None
-        if exc.file is None:      # say which file, whichever layer found the problem
-            raise type(exc)(exc.reason, file=file_path, line=exc.line, column=exc.column) from None
-        raise
-    except BaseException:
-        _abandon(project, project_path, existed)
-        project = None
-        raise
+        summary = _import_locked(project_path, final, file_path, options, progress or (lambda f, n: None))
     finally:
-        if project is not None:
-            project.close()
+        lock.release()
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def _abandon(project: Project | None, project_path: Path, existed: bool) -> None:
-    """Undo everything: roll back, close, and remove a project this import created."""
+def _import_locked(project_path: Path, final: Path, file_path: str, options: ImportOptions,
+                   progress: Progress) -> ImportSummary:
+    """The import, with the project's lock held: into the file itself, or into a new one made aside."""
+    new = not final.exists()
+    target = _building_path(final) if new else project_path
+    if new:
+        _remove_stale_builds(final)
+    project = None
+    try:
+        project = Project.open(target, create=new)
+        summary = _import_into(project, file_path, options, progress)
+        project.close()
+        project = None
+        if new:
+            os.replace(target, final)
+        return summary
+    except InputError as exc:
+        _abandon(project, target if new else None)
+        if exc.file is None:      # say which file, whichever layer found the problem
+            raise type(exc)(exc.reason, file=file_path, line=exc.line, column=exc.column) from None
+        raise
+    except KeyboardInterrupt:
+        renamed = new and not target.exists()           # it landed after the rename
+        committed = _committed(final if renamed else target, file_path, project)
+        if committed and new and not renamed:
+            _finish_new_project(project, target, final)     # the commit stands: put it in place
+        else:
+            _abandon(project, target if new and not committed else None)
+        raise ImportInterrupted(final, file_path, committed) from None
+    except BaseException as exc:
+        _abandon(project, target if new else None)
+        if isinstance(exc, (sqlite3.Error, OSError)):
+            raise project_error(project_path, exc) from None
+        raise
+
+
+class ImportInterrupted(JourneyError):
+    """Ctrl+C during an import; ``committed`` says, from the database, whether the import stands."""
+
+    def __init__(self, project_path, file_path, committed: bool):
+        self.committed = committed
+        name, file = Path(project_path).name, Path(file_path).name
+        if committed:
+            text = f"interrupted after the import was saved: {file} is in the project {name}"
+        else:
+            text = f"interrupted; {file} was not imported and the project {name} was left as it was"
+        super().__init__(text)
+
+
+def interrupted_import_message(project_path, file_path) -> str:
+    """What an interrupt around ``import`` did, read from the project (for an interrupt that lands
+    outside ``import_file``, e.g. while its summary is printed)."""
+    final = Path(os.path.realpath(project_path))
+    committed = final.is_file() and _committed(final, os.fspath(file_path), None)
+    return str(ImportInterrupted(final, file_path, committed))
+
+
+def _committed(database: Path, file_path: str, project: Project | None) -> bool:
+    """Is ``file_path`` recorded as a source of ``database``? The sources row is written in the same
+    transaction as the events, so it tells exactly whether the import committed."""
+    sha = _known_digest(file_path)
+    if sha is None or not database.is_file():
+        return False            # interrupted before the file was read or the project made
+    if project is not None:
+        _rollback_quietly(project)      # an open transaction is not a commit
+    try:
+        conn = sqlite3.connect(os.fsencode(database), timeout=5.0)
+        try:
+            row = conn.execute("SELECT 1 FROM sources WHERE sha256 = ?", (sha,)).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return row is not None
+
+
+def _finish_new_project(project: Project | None, building: Path, final: Path) -> None:
+    if project is not None:
+        project.close()
+    os.replace(building, final)
+
+
+def _building_path(final: Path) -> Path:
+    """Where a new project is built before it gets its name (hidden, beside it, same disk)."""
+    return final.with_name(f".{final.name}.importing-{os.getpid()}")
+
+
+def _remove_stale_builds(final: Path) -> None:
+    """Leftovers of imports that were killed. Only the lock holder builds, and we hold the lock."""
+    for leftover in final.parent.glob(f".{final.name}.importing-*"):
+        try:
+            leftover.unlink()
+        except OSError:
+            pass
+
+
+def _abandon(project: Project | None, remove: Path | None) -> None:
+    """Undo everything: roll back, close, and remove the new project this import was building."""
     if project is not None:
         _rollback_quietly(project)
-        project.close()
-    if not existed:
-        _remove_project_files(project_path)
+        try:
+            project.close()
+        except Exception:   # noqa: BLE001 - the original error matters more
+            pass
+    if remove is not None:
+        _remove_project_files(remove)
 
 
 def _rollback_quietly(project: Project) -> None:
@@ -343,6 +449,7 @@ def _digest_and_lines(path: str) -> tuple[str, int | None]:
     The count is None when a line ends in a bare CR: Arrow ends a record there, the line count does
     not, and the two could disagree unnoticed -- such files go to the pandas reader."""
     digest, newlines, bare_cr, last = hashlib.sha256(), 0, 0, b""
+    stamp = _file_stamp(path)
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(4 << 20), b""):
             digest.update(block)
@@ -350,7 +457,25 @@ def _digest_and_lines(path: str) -> tuple[str, int | None]:
             if b"\r" in block or last == b"\r":        # LF-only files skip the CR counts
                 bare_cr += block.count(b"\r") - block.count(b"\r\n") - (last == b"\r" and block[:1] == b"\n")
             last = block[-1:]
+    _DIGESTS[stamp] = digest.hexdigest()
     return digest.hexdigest(), None if bare_cr else newlines + (last not in (b"\n", b""))
+
+
+# Digests computed in this process, by (path, size, mtime): an interrupt handler can then ask the
+# project whether this file's import committed without reading the file again.
+_DIGESTS: dict[tuple, str] = {}
+
+
+def _file_stamp(path: str) -> tuple:
+    info = os.stat(path)
+    return (os.path.abspath(path), info.st_size, info.st_mtime_ns)
+
+
+def _known_digest(path: str) -> str | None:
+    try:
+        return _DIGESTS.get(_file_stamp(path))
+    except OSError:
+        return None
 
 
 def _import_into(project: Project, file_path: str, options: ImportOptions,
@@ -358,6 +483,8 @@ def _import_into(project: Project, file_path: str, options: ImportOptions,
     sha, line_count = _digest_and_lines(file_path)
     if project.conn.execute("SELECT 1 FROM sources WHERE sha256 = ?", (sha,)).fetchone():
         return _already_imported(project, file_path)
+    project.load_arrays()         # a damaged project is refused before the file is read
+    project.verify_catalog()
     reader = open_source(file_path, options)
     mapping = guess_mapping(reader, options)
     state = _new_state(project, reader, mapping, options)
@@ -408,8 +535,8 @@ def _estimate_rows(reader: SourceReader, file_path: str) -> int:
 
 def _new_state(project: Project, reader: SourceReader, mapping: ColumnMapping,
                options: ImportOptions) -> ImportState:
-    users = Dictionary([k for (k,) in project.conn.execute("SELECT key FROM users ORDER BY id")])
-    events = Dictionary([k for (k,) in project.conn.execute("SELECT name FROM event_types ORDER BY id")])
+    users = Dictionary(_stored_user_keys(project))
+    events = Dictionary(_stored_texts(project, "SELECT name FROM event_types ORDER BY id", "event names"))
     sessions = Dictionary([])
     pseudonymize = None
     if options.pseudonymize:
@@ -434,6 +561,24 @@ def _new_state(project: Project, reader: SourceReader, mapping: ColumnMapping,
                        user_property_columns=user_props,
                        existing_properties=stored_properties.stored_values(project.conn),
                        insert_id_alone=_insert_id_alone(reader, mapping), source_columns=columns)
+
+
+def _stored_texts(project: Project, query: str, what: str) -> list[str]:
+    """User ids or event names already in the project; anything but text there is damage."""
+    values = [value for (value,) in project.conn.execute(query)]
+    if not all(isinstance(value, str) for value in values):
+        raise ProjectDamaged(project.path, f"some stored {what} are not text")
+    return values
+
+
+def _stored_user_keys(project: Project) -> list[str]:
+    """The users table's ids, which must be unique and agree with the checksummed copy in the cache."""
+    keys = _stored_texts(project, "SELECT key FROM users ORDER BY id", "user ids")
+    cached = project.user_keys()        # unique by construction: equal lists need no set
+    agree = cached.tolist() == keys if len(cached) else len(set(keys)) == len(keys)
+    if not agree:
+        raise ProjectDamaged(project.path, "the users table disagrees with the stored user ids")
+    return keys
 
 
 def _insert_id_alone(reader: SourceReader, mapping: ColumnMapping) -> bool:
@@ -1307,6 +1452,7 @@ def _write(project: Project, file_path: str, sha: str, reader: SourceReader, sta
     conn.executemany("INSERT INTO duplicate_rows(source_id, line, original_line, original_event_id) "
                      "VALUES (?, ?, ?, ?)", [(source_id, *row) for row in plan.duplicate_rows])
     _write_cache(conn, plan.arrays)
+    store_catalog_check(conn)
     _write_properties(conn, state, plan.arrays)
     _write_user_keys(conn, state.users)
     if state.pseudonymize is not None and project.get_setting("pseudonym_key") is None:
@@ -1325,11 +1471,16 @@ def _fill_raw_text(reader: SourceReader, rejections: list[Rejection]) -> None:
                 rejection.raw = found.get(rejection.line, "")
 
 
+def storable_path(path: str) -> str:
+    """An absolute path as UTF-8 text: bytes of a name that is not UTF-8 are kept as \\xNN escapes."""
+    return os.fsencode(os.path.abspath(path)).decode("utf-8", "backslashreplace")
+
+
 def _insert_source(conn, file_path, sha, reader, state, summary) -> int:
     cursor = conn.execute(
         "INSERT INTO sources(path, sha256, format, mapping, rows_read, imported, duplicates, rejected, "
         "imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (os.path.abspath(file_path), sha, reader.format, json.dumps(summary.mapping), summary.read,
+        (storable_path(file_path), sha, reader.format, json.dumps(summary.mapping), summary.read,
          summary.imported, summary.duplicates, summary.rejected,
          pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")))
     return int(cursor.lastrowid)
@@ -1426,18 +1577,14 @@ def _write_properties(conn, state: ImportState, arrays: dict[str, np.ndarray]) -
 
 
 def _write_user_keys(conn, users: Dictionary) -> None:
-    """All user keys in code order as one blob: loading 1M keys takes milliseconds, not a query."""
-    keys = users.final_values.tolist()
-    if any(KEY_SEPARATOR in k for k in keys):
-        conn.execute("DELETE FROM log_cache WHERE name = 'user_keys'")     # fall back to the table
-        return
-    conn.execute("INSERT OR REPLACE INTO log_cache(name, data) VALUES ('user_keys', ?)",
-                 (KEY_SEPARATOR.join(keys).encode("utf-8"),))
+    store_user_keys(conn, users.final_values.tolist())
 
 
 def _write_cache(conn, arrays: dict[str, np.ndarray]) -> None:
     """Store the sorted arrays; columns that hold only their default (no session column, no insert
-    ids) are left out, which saves ~16 bytes per event."""
+    ids) are left out, which saves ~16 bytes per event. Their row count and checksum go beside them
+    (``Project.load_arrays`` verifies them)."""
+    blobs = {}
     for name, dtype in CACHE_COLUMNS.items():
         values = arrays[name]
         if name in CACHE_DEFAULTS and np.all(values == CACHE_DEFAULTS[name]):
@@ -1445,7 +1592,11 @@ def _write_cache(conn, arrays: dict[str, np.ndarray]) -> None:
             continue
         buffer = io.BytesIO()
         np.save(buffer, values.astype(dtype, copy=False), allow_pickle=False)
-        conn.execute("INSERT OR REPLACE INTO log_cache(name, data) VALUES (?, ?)", (name, buffer.getvalue()))
+        blobs[name] = buffer.getvalue()
+        conn.execute("INSERT OR REPLACE INTO log_cache(name, data) VALUES (?, ?)", (name, blobs[name]))
+    check = {"events": int(len(arrays["ts"])), **cache_check(blobs), "event_names_crc32": event_names_crc(conn)}
+    conn.execute("INSERT OR REPLACE INTO log_cache(name, data) VALUES (?, ?)",
+                 (CHECK_NAME, json.dumps(check).encode()))
 
 
 __all__ = ["import_file", "file_sha256", "sessions_with_keys", "session_number_within_user", "JourneyError"]
@@ -1460,8 +1611,16 @@ def import_user_properties(project_path: str | os.PathLike, users: pd.DataFrame,
     """
     if key_column not in users:
         raise InputError(f"the user table has no column '{key_column}'")
+    lock = ProjectLock(project_path)
+    lock.acquire()              # before the file is opened (or created): one writer at a time
+    try:
+        return _import_user_properties_locked(project_path, users, key_column, pseudonymize)
+    finally:
+        lock.release()
+
+
+def _import_user_properties_locked(project_path, users: pd.DataFrame, key_column: str, pseudonymize: bool) -> int:
     with Project.open(project_path, create=True) as project:
-        project.lock.acquire()
         dictionary = Dictionary([k for (k,) in project.conn.execute("SELECT key FROM users ORDER BY id")])
         provisional, _ = dictionary.encode(_object_values(users[key_column]))
         key = project.get_setting("pseudonym_key") if pseudonymize else None

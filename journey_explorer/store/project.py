@@ -11,13 +11,16 @@ import json
 import os
 import re
 import sqlite3
+import zlib
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError, ProjectBusy, ProjectInfo
+from journey_explorer.store.errors import DAMAGE_TYPES, ProjectDamaged, ProjectTooNew, project_error, reads_project
 from journey_explorer.store.version import SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -35,7 +38,58 @@ CACHE_COLUMNS = {  # name -> dtype of the sorted columnar copy
     "extra_hash": np.int64,  # hash of columns with too many values to store: tells duplicates apart
 }
 CACHE_DEFAULTS = {"session_key": -1, "insert_hash": 0, "sub_ms": 0, "extra_hash": 0}   # not stored when all default
+CHECK_NAME = "check"        # log_cache row: {"events": n, "crc32": ...} of the columns above, written at commit
+USER_KEYS_CHECK = "check:user_keys"
+CATALOG_CHECK = "check:catalog"
+CHECKS_SETTING = "checksums"    # settings key present once a file has its checksums
 KEY_SEPARATOR = "\x1f"      # ASCII unit separator: joins user keys in the cached blob
+
+
+def cache_check(blobs: dict[str, bytes]) -> dict[str, int]:
+    """What ``load_arrays`` verifies: the CRC-32 of the cached columns' bytes (in CACHE_COLUMNS order).
+    zlib's CRC runs at ~1 GB/s: ~40 ms for a million events."""
+    crc = 0
+    for name in CACHE_COLUMNS:
+        if name in blobs:
+            crc = zlib.crc32(name.encode(), crc)
+            crc = zlib.crc32(blobs[name], crc)
+    return {"crc32": crc}
+
+
+def event_names_crc(conn: sqlite3.Connection) -> int:
+    """CRC-32 of the stored event names (never edited after import: renames set display_name)."""
+    names = [name for (name,) in conn.execute("SELECT name FROM event_types ORDER BY id")]
+    if not all(isinstance(name, str) for name in names):
+        raise ValueError("some stored event names are not text")
+    return zlib.crc32(KEY_SEPARATOR.join(names).encode("utf-8", "surrogatepass"))
+
+
+def catalog_crc(conn: sqlite3.Connection) -> int:
+    """CRC-32 of what decides the names shown: every event type's row and the grouping rules."""
+    types = conn.execute("SELECT id, name, display_name, hidden, group_name FROM event_types ORDER BY id").fetchall()
+    rules = conn.execute("SELECT position, pattern, group_name FROM group_rules ORDER BY position").fetchall()
+    # default=repr: a damaged cell (bytes where text belongs) gives a different checksum, not a crash
+    text = json.dumps([types, rules], ensure_ascii=False, default=repr)
+    return zlib.crc32(text.encode("utf-8", "surrogatepass"))
+
+
+def store_catalog_check(conn: sqlite3.Connection) -> None:
+    """Record the catalog's checksum (after an import or an edit, inside its transaction), and that
+    this file has checksums: from then on a missing one is damage too."""
+    conn.execute("INSERT OR REPLACE INTO log_cache(name, data) VALUES (?, ?)",
+                 (CATALOG_CHECK, json.dumps({"crc32": catalog_crc(conn)}).encode()))
+    conn.execute("INSERT OR REPLACE INTO settings(key, value) VALUES (?, 'true')", (CHECKS_SETTING,))
+
+
+def store_user_keys(conn: sqlite3.Connection, keys: list[str]) -> None:
+    """All user keys in code order as one blob (loading 1M keys takes milliseconds, not a query),
+    with its CRC-32; keys containing the separator fall back to the users table."""
+    if any(KEY_SEPARATOR in key for key in keys):
+        conn.execute("DELETE FROM log_cache WHERE name IN ('user_keys', ?)", (USER_KEYS_CHECK,))
+        return
+    blob = KEY_SEPARATOR.join(keys).encode("utf-8")
+    conn.executemany("INSERT OR REPLACE INTO log_cache(name, data) VALUES (?, ?)",
+                     [("user_keys", blob), (USER_KEYS_CHECK, json.dumps({"crc32": zlib.crc32(blob)}).encode())])
 
 
 class ProjectLock:
@@ -43,11 +97,13 @@ class ProjectLock:
 
     SQLite alone would answer a second writer with "database is locked" after a timeout; the lock
     lets us say which process holds the project. The same process may take it again (the GUI and
-    its import worker); a lock left by a process that no longer runs is taken over.
+    its import worker); a lock left by a process that no longer runs is taken over. The lock holds
+    the pid and the process' start time, so a pid the OS reused for another program is not taken
+    for the writer. It sits beside the real file (symlinks resolved): two names, one lock.
     """
 
     def __init__(self, path: Path):
-        self.path = Path(str(path) + ".lock")
+        self.path = Path(os.path.realpath(path) + ".lock")
         self.held = False
 
     def acquire(self) -> None:
@@ -60,16 +116,29 @@ class ProjectLock:
                 owner = self._owner()
                 if owner == os.getpid():
                     return        # this process already writes here (e.g. GUI + worker)
-                if owner is not None and _process_alive(owner):
+                if owner is not None:
                     raise ProjectBusy(
                         f"The project {self.path.name[:-5]} is open in another Journey Explorer process "
                         f"(pid {owner}); close it there and try again.") from None
-                self._remove()    # stale lock from a process that died
+                self._remove()    # stale lock from a process that died (or an unreadable one)
                 continue
-            with os.fdopen(fd, "w") as handle:
-                handle.write(str(os.getpid()))
+            except OSError as exc:
+                raise project_error(self.path, exc) from None
+            self._write_owner(fd)
             self.held = True
             return
+
+    def _write_owner(self, fd: int) -> None:
+        """Write "pid start-time"; on failure (a full disk) leave no empty lock file behind."""
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(f"{os.getpid()} {_start_time(os.getpid())!r}")
+        except OSError as exc:
+            self._remove()
+            raise project_error(self.path, exc) from None
+        except BaseException:
+            self._remove()
+            raise
 
     def release(self) -> None:
         if self.held and self._owner() == os.getpid():
@@ -77,10 +146,20 @@ class ProjectLock:
         self.held = False
 
     def _owner(self) -> int | None:
+        """The pid of the live process holding the lock, or None (no lock, or a stale one)."""
         try:
-            return int(self.path.read_text().strip() or "0") or None
-        except (OSError, ValueError):
+            fields = self.path.read_text().split()
+            pid = int(fields[0]) if fields else 0
+            started = float(fields[1]) if len(fields) > 1 else None
+        except (OSError, ValueError, UnicodeDecodeError):
             return None
+        if pid <= 0 or not _process_alive(pid):
+            return None
+        if started is not None and pid != os.getpid():
+            now = _start_time(pid)
+            if now is not None and abs(now - started) > 1.0:
+                return None       # the pid now belongs to another program: the writer is gone
+        return pid
 
     def _remove(self) -> None:
         try:
@@ -96,22 +175,24 @@ def _process_alive(pid: int) -> bool:
     return psutil.pid_exists(pid)
 
 
+def _start_time(pid: int) -> float | None:
+    """When process ``pid`` started (seconds since the epoch), or None when it cannot be read."""
+    import psutil
+    try:
+        return psutil.Process(pid).create_time()
+    except (psutil.Error, OSError):
+        return None
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """An autocommit connection (we issue BEGIN/COMMIT ourselves) with import-friendly pragmas."""
-    conn = sqlite3.connect(str(path), isolation_level=None, timeout=2.0, check_same_thread=False)
+    # os.fsencode: a file name that is not valid UTF-8 (undecodable bytes on Linux) still opens.
+    conn = sqlite3.connect(os.fsencode(path), isolation_level=None, timeout=2.0, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=DELETE")   # rollback journal: a failed import restores every byte
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA cache_size=-200000")    # ~200 MB page cache for bulk inserts
     conn.execute("PRAGMA temp_store=MEMORY")
     return conn
-
-
-def busy_error(path: Path, exc: sqlite3.OperationalError) -> JourneyError:
-    """Turn SQLite's lock errors into a message a user can act on."""
-    if "locked" in str(exc) or "busy" in str(exc):
-        return ProjectBusy(f"The project {Path(path).name} is being written by another process; "
-                           "wait for it to finish or close it there, then try again.")
-    return JourneyError(f"Cannot use the project {Path(path).name}: {exc}")
 
 
 class Project:
@@ -126,28 +207,59 @@ class Project:
 
     @classmethod
     def open(cls, path: str | os.PathLike, *, create: bool = False) -> "Project":
-        """Open (and upgrade) a project; with ``create`` a missing file becomes a new empty project."""
+        """Open (and upgrade) a project; with ``create`` a missing file becomes a new empty project.
+
+        Refuses a project written by a newer Journey Explorer; an older one is upgraded after a
+        backup copy is made beside it (``NAME.v2-backup``).
+        """
         path = Path(path)
-        if not path.exists() and not create:
-            raise JourneyError(f"No project at {path} (create one with 'journey-explorer import' or "
-                               "'journey-explorer demo')")
-        if path.exists() and not _is_sqlite(path):
-            raise JourneyError(f"{path} is not a Journey Explorer project (not an SQLite file)")
+        check_project_path(path, create)
+        conn = None
         try:
-            project = cls(path, connect(path))
+            conn = connect(path)
+            project = cls(path, conn)
             project._upgrade_schema()
-        except sqlite3.OperationalError as exc:
-            raise busy_error(path, exc) from None
-        except sqlite3.DatabaseError as exc:
-            raise JourneyError(f"{path} is damaged or not a project: {exc}") from None
+        except JourneyError:
+            _close_quietly(conn)
+            raise
+        except (sqlite3.Error, OSError) as exc:
+            _close_quietly(conn)
+            raise project_error(path, exc) from None
+        except DAMAGE_TYPES as exc:       # a damaged schema or migration table
+            _close_quietly(conn)
+            raise ProjectDamaged(path, f"{type(exc).__name__}: {str(exc)[:150]}") from None
         return project
 
     def _upgrade_schema(self) -> None:
         """Run pending migrations; an up-to-date file is recognised by its user_version alone."""
-        if self.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
             return
+        if version > SCHEMA_VERSION:
+            raise ProjectTooNew(
+                f"The project {self.path.name} was made by a newer Journey Explorer (project format {version}; "
+                f"this version reads up to {SCHEMA_VERSION}). Open it with the newer version; it was not changed.")
+        if self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            self.backup_copy(f"v{version}-backup")
         from journey_explorer.store.schema import migrate
         migrate(self.db)
+
+    def backup_copy(self, label: str) -> Path:
+        """A consistent copy of the file beside it (``NAME.LABEL``, numbered if taken), written whole
+        or not at all (SQLite's online backup into a temporary file, then a rename)."""
+        target = self.path.with_name(f"{self.path.name}.{label}")
+        number = 1
+        while target.exists():
+            number += 1
+            target = self.path.with_name(f"{self.path.name}.{label}{number}")
+        temporary = target.with_name(target.name + ".partial")
+        copy = sqlite3.connect(os.fsencode(temporary))
+        try:
+            self.conn.backup(copy)
+        finally:
+            copy.close()
+        os.replace(temporary, target)
+        return target
 
     @property
     def db(self):
@@ -171,6 +283,7 @@ class Project:
 
     # --- settings -----------------------------------------------------------------------------
 
+    @reads_project
     def get_setting(self, key: str, default: Any = None) -> Any:
         row = self.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
         return json.loads(row[0]) if row else default
@@ -193,32 +306,88 @@ class Project:
 
     # --- the event log ------------------------------------------------------------------------
 
+    @reads_project
     def load_arrays(self) -> dict[str, np.ndarray]:
-        """The sorted columnar copy of all events (empty arrays for an empty project)."""
+        """The sorted columnar copy of all events (empty arrays for an empty project).
+
+        The copy is checked against the row count and checksum stored with it at commit: changed
+        bytes raise ``ProjectDamaged`` instead of wrong numbers or an obscure error."""
         names = tuple(CACHE_COLUMNS)
         blobs = dict(self.conn.execute(
             f"SELECT name, data FROM log_cache WHERE name IN ({', '.join('?' * len(names))})", names))
-        arrays = {name: np.load(io.BytesIO(data), allow_pickle=False) for name, data in blobs.items()}
+        check = self.conn.execute("SELECT data FROM log_cache WHERE name = ?", (CHECK_NAME,)).fetchone()
+        try:
+            arrays = {name: np.load(io.BytesIO(data), allow_pickle=False) for name, data in blobs.items()}
+            if check is not None:
+                self._verify_cache(blobs, arrays, json.loads(bytes(check[0])))
+            elif self._has_checks():
+                raise ValueError("its checksum is missing")
+            elif not blobs and self.conn.execute("SELECT 1 FROM events LIMIT 1").fetchone():
+                raise ValueError("it is missing although the project holds events")
+        except sqlite3.DatabaseError as exc:
+            raise project_error(self.path, exc) from None
+        except (ValueError, OSError, EOFError, TypeError, KeyError, UnicodeDecodeError) as exc:
+            raise ProjectDamaged(self.path, f"the cached event log does not read back: {exc}") from None
         count = len(arrays.get("ts", ()))
         for name, dtype in CACHE_COLUMNS.items():
             if name not in arrays:
                 arrays[name] = np.full(count, CACHE_DEFAULTS.get(name, 0), dtype=dtype)
+            elif len(arrays[name]) != count or arrays[name].dtype != dtype:
+                raise ProjectDamaged(self.path, f"the cached column '{name}' does not match the others")
         return arrays
 
+    def _verify_cache(self, blobs: dict, arrays: dict, stored: dict) -> None:
+        """Raise ValueError when the cache, the event names or the event count differ from ``stored``."""
+        if cache_check(blobs)["crc32"] != stored.get("crc32"):
+            raise ValueError("its checksum differs from the one stored at the last import")
+        count = len(arrays.get("ts", ()))
+        if "events" in stored and count != stored["events"]:
+            raise ValueError(f"it holds {count:,} events, not {stored['events']:,}")
+        if "event_names_crc32" in stored and event_names_crc(self.conn) != stored["event_names_crc32"]:
+            raise ValueError("the stored event names differ from their checksum")
+        # ~10 ms for a million rows; it walks the table's pages, so a zeroed one is noticed too
+        rows = self.conn.execute("SELECT count(*) FROM events").fetchone()[0]
+        if rows != count:
+            raise ValueError(f"{rows:,} events stored but {count:,} cached")
+
+    @reads_project
+    def verify(self) -> None:
+        """The thorough check (``info``, ``repair``, before an import writes): SQLite's own
+        quick_check, the event table's row count against the cache, and the cache's checksum."""
+        try:
+            problems = [row[0] for row in self.conn.execute("PRAGMA quick_check(5)")]
+            if problems != ["ok"]:
+                raise ProjectDamaged(self.path, "; ".join(problems)[:200])
+            rows = self.conn.execute("SELECT count(*) FROM events").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise project_error(self.path, exc) from None
+        cached = len(self.load_arrays()["ts"])
+        if rows != cached:
+            raise ProjectDamaged(self.path, f"{rows:,} events stored but {cached:,} in the cached log")
+
+    @reads_project
     def event_types(self) -> pd.DataFrame:
         import pandas as pd
         return pd.read_sql_query(
             "SELECT id, name, display_name, hidden, group_name FROM event_types ORDER BY id", self.conn)
 
+    @reads_project
     def user_keys(self) -> np.ndarray:
-        """User ids as imported (position = user code); read from the cached blob when present."""
+        """User ids as imported (position = user code); read from the cached blob when present
+        (and checked against the CRC-32 stored with it)."""
         row = self.conn.execute("SELECT data FROM log_cache WHERE name = 'user_keys'").fetchone()
         if row is not None:
+            check = self.conn.execute("SELECT data FROM log_cache WHERE name = ?", (USER_KEYS_CHECK,)).fetchone()
+            if check is None and self._has_checks():
+                raise ProjectDamaged(self.path, "the stored user ids' checksum is missing")
+            if check is not None and zlib.crc32(bytes(row[0])) != json.loads(bytes(check[0]))["crc32"]:
+                raise ProjectDamaged(self.path, "the stored user ids differ from their checksum")
             return np.array(bytes(row[0]).decode("utf-8").split(KEY_SEPARATOR), dtype=object) if row[0] else \
                 np.zeros(0, dtype=object)
         keys = [key for (key,) in self.conn.execute("SELECT key FROM users ORDER BY id")]
         return np.array(keys, dtype=object)
 
+    @reads_project
     def user_properties(self) -> pd.DataFrame:
         """One row per user id (index = id), one column per property (last value imported)."""
         import pandas as pd
@@ -232,6 +401,7 @@ class Project:
             return pd.DataFrame(index=range(count))
         return pd.DataFrame.from_records(records, index=ids).reindex(range(count))
 
+    @reads_project
     def load_event_log(self, with_properties: bool = True, properties: str | list[str] = "lazy") -> EventLog:
         """The project's events as an ``EventLog``: display names merged, group rules applied,
         hidden events left out. ``with_properties=False`` skips parsing user properties (faster
@@ -264,6 +434,7 @@ class Project:
         names = stored.stored_names(self.conn) if which == "all" else list(which)
         return stored.load_columns(self.conn, names, size, keep)
 
+    @reads_project
     def event_property_names(self) -> list[str]:
         """Event property names, in the order they first appeared."""
         from journey_explorer.store.properties import stored_names
@@ -274,6 +445,7 @@ class Project:
 
         Returns (names, code per type id, visible per type id).
         """
+        self.verify_catalog()
         rows = self.conn.execute(
             "SELECT id, name, display_name, hidden, group_name FROM event_types ORDER BY id").fetchall()
         if not rows:
@@ -298,8 +470,22 @@ class Project:
             visible[type_id] = ok
         return names, lookup, visible
 
+    def _has_checks(self) -> bool:
+        """Were checksums written into this file? (Projects from before them have none to verify.)"""
+        return self.get_setting(CHECKS_SETTING) is not None
+
+    @reads_project
+    def verify_catalog(self) -> None:
+        row = self.conn.execute("SELECT data FROM log_cache WHERE name = ?", (CATALOG_CHECK,)).fetchone()
+        if row is None and self._has_checks():
+            raise ProjectDamaged(self.path, "the event catalog's checksum is missing")
+        if row is not None and json.loads(bytes(row[0]))["crc32"] != catalog_crc(self.conn):
+            raise ProjectDamaged(self.path, "the event catalog (display names, hidden events, groups) "
+                                            "differs from its checksum")
+
     # --- catalog edits (rename / merge / hide / group) ----------------------------------------
 
+    @reads_project
     def event_catalog(self) -> pd.DataFrame:
         """Every stored event name with its display name, hidden flag, group, events and users."""
         import pandas as pd
@@ -323,18 +509,40 @@ class Project:
             raise JourneyError(f"No event named '{name}' in this project")
         return int(row[0])
 
+    @contextmanager
+    def _catalog_edit(self) -> Iterator[None]:
+        """One transaction for an edit and the catalog's new checksum (a kill between the two must
+        not make an intact project look damaged); busy or read-only become messages."""
+        own = not self.conn.in_transaction
+        try:
+            if own:
+                self.conn.execute("BEGIN IMMEDIATE")
+            yield
+            store_catalog_check(self.conn)
+            if own:
+                self.conn.execute("COMMIT")
+        except BaseException as exc:
+            if own and self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):
+                raise project_error(self.path, exc) from None
+            raise
+
     def rename_event(self, name: str, display_name: str) -> None:
         """Show ``name`` as ``display_name``; two names given the same display name are merged."""
-        self.conn.execute("UPDATE event_types SET display_name = ? WHERE id = ?",
-                          (display_name or name, self._type_id(name)))
+        with self._catalog_edit():
+            self.conn.execute("UPDATE event_types SET display_name = ? WHERE id = ?",
+                              (display_name or name, self._type_id(name)))
 
     def merge_events(self, names: list[str], into: str) -> None:
         for name in names:
             self.rename_event(name, into)
 
     def set_hidden(self, name: str, hidden: bool = True) -> None:
-        self.conn.execute("UPDATE event_types SET hidden = ? WHERE id = ?", (int(hidden), self._type_id(name)))
+        with self._catalog_edit():
+            self.conn.execute("UPDATE event_types SET hidden = ? WHERE id = ?", (int(hidden), self._type_id(name)))
 
+    @reads_project
     def group_rules(self) -> list[tuple[str, str]]:
         return [(p, g) for p, g in self.conn.execute(
             "SELECT pattern, group_name FROM group_rules ORDER BY position")]
@@ -346,11 +554,10 @@ class Project:
                 re.compile(pattern)
             except re.error as exc:
                 raise JourneyError(f"Invalid pattern '{pattern}': {exc}") from None
-        self.conn.execute("BEGIN")
-        self.conn.execute("DELETE FROM group_rules")
-        self.conn.executemany("INSERT INTO group_rules(position, pattern, group_name) VALUES (?, ?, ?)",
-                              [(i, p, g) for i, (p, g) in enumerate(rules)])
-        self.conn.execute("COMMIT")
+        with self._catalog_edit():
+            self.conn.execute("DELETE FROM group_rules")
+            self.conn.executemany("INSERT INTO group_rules(position, pattern, group_name) VALUES (?, ?, ?)",
+                                  [(i, p, g) for i, (p, g) in enumerate(rules)])
 
     # --- segments -----------------------------------------------------------------------------
 
@@ -358,6 +565,7 @@ class Project:
         self.conn.execute("INSERT OR REPLACE INTO segments(name, definition) VALUES (?, ?)",
                           (name, json.dumps(definition)))
 
+    @reads_project
     def segments(self) -> dict[str, dict]:
         return {n: json.loads(d) for n, d in self.conn.execute("SELECT name, definition FROM segments")}
 
@@ -370,6 +578,7 @@ class Project:
 
     # --- facts --------------------------------------------------------------------------------
 
+    @reads_project
     def sources(self) -> list[dict[str, Any]]:
         rows = self.conn.execute(
             "SELECT id, path, sha256, format, mapping, rows_read, imported, duplicates, rejected, "
@@ -383,6 +592,7 @@ class Project:
             out.append(item)
         return out
 
+    @reads_project
     def rejected_rows(self, source_id: int | None = None) -> pd.DataFrame:
         import pandas as pd
         query = ("SELECT s.path AS source, r.line, r.reason, r.raw FROM rejected_rows r "
@@ -393,6 +603,7 @@ class Project:
             params = (source_id,)
         return pd.read_sql_query(query + " ORDER BY r.source_id, r.line", self.conn, params=params)
 
+    @reads_project
     def duplicate_rows(self, source_id: int | None = None) -> pd.DataFrame:
         """Rows skipped as duplicates: source, line, the line it repeats (empty when it repeats an
         event of an earlier import) and that event's id."""
@@ -405,6 +616,7 @@ class Project:
             params = (source_id,)
         return pd.read_sql_query(query + " ORDER BY d.source_id, d.line", self.conn, params=params)
 
+    @reads_project
     def info(self) -> ProjectInfo:
         arrays = self.load_arrays()
         ts = arrays["ts"]
@@ -416,7 +628,8 @@ class Project:
         return ProjectInfo(
             path=str(self.path), events=int(len(ts)),
             users=int(len(np.unique(arrays["user"]))),
-            event_types=int(self.conn.execute("SELECT count(*) FROM event_types").fetchone()[0]),
+            event_types=int(self.conn.execute(   # NOT INDEXED: count the checked table, not its index
+                "SELECT count(*) FROM event_types NOT INDEXED").fetchone()[0]),
             sessions=int(len(np.unique(arrays["session"]))),
             first_time=iso(ts.min()) if len(ts) else None,
             last_time=iso(ts.max()) if len(ts) else None,
@@ -430,6 +643,33 @@ def _is_sqlite(path: Path) -> bool:
         return True          # an empty file: SQLite treats it as a new database
     with open(path, "rb") as handle:
         return handle.read(16) == b"SQLite format 3\x00"
+
+
+def check_project_path(path: Path, create: bool) -> None:
+    """Refuse, with a clear message, what SQLite would fail on obscurely (or silently accept)."""
+    try:
+        if path.is_dir():
+            raise JourneyError(f"{path} is a folder, not a project file: name a file such as "
+                               f"{path / ('project' + SUFFIX)}")
+        if not path.exists():
+            if not create:
+                raise JourneyError(f"No project at {path} (create one with 'journey-explorer import' or "
+                                   "'journey-explorer demo')")
+            if not path.parent.is_dir():
+                raise JourneyError(f"Cannot create {path}: the folder {path.parent} does not exist")
+            return
+        if not _is_sqlite(path):
+            raise JourneyError(f"{path} is not a Journey Explorer project (not an SQLite file)")
+    except OSError as exc:
+        raise project_error(path, exc) from None
+
+
+def _close_quietly(conn: sqlite3.Connection | None) -> None:
+    if conn is not None:
+        try:
+            conn.close()
+        except sqlite3.Error:
+            pass
 
 
 def is_project_file(path: str | os.PathLike) -> bool:

@@ -26,6 +26,7 @@ import numpy as np
 
 from journey_explorer.analysis.eventlog import MISSING, PropertyColumn
 from journey_explorer.domain import JourneyError
+from journey_explorer.store.errors import ProjectDamaged, reads_project
 
 CODES_PREFIX = "property:"      # log_cache name of a property's codes
 _INT = re.compile(r"[+-]?(?:0|[1-9][0-9]*)")
@@ -269,17 +270,20 @@ def _hashable(cell: Any) -> Any:
 # --- reading and writing the stored columns -------------------------------------------------------
 
 
+@reads_project
 def stored_names(conn: sqlite3.Connection) -> list[str]:
     """Property names in the order they first appeared."""
     return [name for (name,) in conn.execute("SELECT name FROM event_property_columns ORDER BY position")]
 
 
+@reads_project
 def stored_values(conn: sqlite3.Connection, names: Iterable[str] | None = None) -> dict[str, list]:
     rows = conn.execute("SELECT name, value_list FROM event_property_columns ORDER BY position")
     wanted = None if names is None else set(names)
     return {name: json.loads(text) for name, text in rows if wanted is None or name in wanted}
 
 
+@reads_project
 def stored_codes(conn: sqlite3.Connection, name: str, size: int) -> np.ndarray:
     """A property's int32 codes in cache order (all -1 when no stored event carries it)."""
     row = conn.execute("SELECT data FROM log_cache WHERE name = ?", (CODES_PREFIX + name,)).fetchone()
@@ -356,6 +360,7 @@ class _PropertyFile:
         self.path, self.size, self.stamp = path, size, stamp
         self.read: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
+    @reads_project
     def column(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(codes in cache order, values) of one property, read once."""
         if name not in self.read:
@@ -369,6 +374,8 @@ class _PropertyFile:
                 values = stored_values(conn, [name]).get(name, [])
             finally:
                 conn.close()
+            if len(codes) != self.size or (len(codes) and (int(codes.max()) >= len(values) or int(codes.min()) < MISSING)):
+                raise ProjectDamaged(self.path, f"the codes of the property '{name}' do not match its events")
             self.read[name] = (codes, _object_array(values))
         return self.read[name]
 
@@ -445,6 +452,7 @@ def cache_stamp(conn: sqlite3.Connection) -> tuple:
     return tuple(conn.execute("SELECT count(*), coalesce(max(id), -1) FROM sources").fetchone())
 
 
+@reads_project
 def load_columns(conn: sqlite3.Connection, names: Iterable[str], size: int, keep) -> dict[str, PropertyColumn]:
     """Chosen properties now (unknown names are skipped), sliced by ``keep``."""
     values = stored_values(conn, names)
