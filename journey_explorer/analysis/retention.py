@@ -201,12 +201,11 @@ def read_out(curve: pd.DataFrame, period: str) -> tuple[int | None, float | None
         tolerance = _level_tolerance(shares[f], eligible[f], shares[later], eligible[later])
         if np.all(np.abs(shares[later] - shares[f]) <= tolerance):
             plateau = round(float(np.average(shares[f:], weights=eligible[f:])), 4)
-            span = int(periods[-1] - periods[f])
             verdict = ("a core of users keeps coming back" if plateau >= 0.10
-                       else "but the plateau is low: few users stay")
+                       else "the plateau is low: few users stay")
             return int(periods[f]), plateau, (
                 f"Retention levels off from {period} {int(periods[f])} at about {units.percent(plateau, 0)} "
-                f"(level for {span} {period}s since): {verdict}.")
+                f"and stays level through {period} {int(periods[-1])}; {verdict}.")
     first, last = shares[-FLAT_AFTER - 1], shares[-1]
     return None, None, (
         f"Retention has not levelled off: {'down' if last <= first else 'up'} "

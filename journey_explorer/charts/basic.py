@@ -93,7 +93,7 @@ def category_ticks(plot: pg.PlotWidget, xs: np.ndarray, labels: list[str], theme
 def _cell_text_fits(plot: pg.PlotWidget, cols: int, sample: str, row_labels: list[str], theme: Theme) -> bool:
     """Whether a value like ``sample`` fits inside one heatmap cell at the plot's current width."""
     cell = (max(plot.width(), 200) - widest(row_labels, theme.font()) - 30) / max(cols, 1)
-    return widest([sample], theme.font(0.8)) + 6 <= cell
+    return widest([sample], theme.font(0.8)) + 16 <= cell
 
 
 def ranked_bars(plot: pg.PlotWidget, labels: list[str], values: list[float], theme: Theme,
@@ -158,14 +158,29 @@ def funnel_bars(plot: pg.PlotWidget, steps: list[str], users: list[int], theme: 
     item.addItem(pg.BarGraphItem(x=xs, y0=np.asarray(users, float), height=np.asarray(lost, float), width=0.6,
                                  brush=pg.mkBrush(QColor(NEUTRAL).lighter(150)), pen=pg.mkPen(None)))
     for i, (x, u) in enumerate(zip(xs, users)):
-        previous = f" · {units.percent(u / max(users[i - 1], 1), 0)} of previous" if i else ""
-        _text(item, f"{units.count(u)}\n{units.percent(u / start, 1)} of start{previous}", x, u + start * 0.02,
-              theme, anchor=(0.5, 1))
-    item.getAxis("bottom").setTicks([[(x, s) for x, s in zip(xs, steps)]])
+        shares = (f"\n{units.percent(u / start, 1)} of start\n{units.percent(u / max(users[i - 1], 1), 0)} of previous"
+                  if i else "")
+        _text(item, f"{units.count(u)}{shares}", x, u + start * 0.02, theme, anchor=(0.5, 1), scale=0.8)
+    item.getAxis("bottom").setTicks([[(x, _wrap(s)) for x, s in zip(xs, steps)]])
+    from PySide6.QtGui import QFontMetrics
+    item.getAxis("bottom").setHeight(QFontMetrics(theme.font()).height() * 2 + 16)     # two-line step names
     item.getAxis("left").enableAutoSIPrefix(False)
     axis_label(item, "left", unit, theme)
     item.setXRange(-0.6, len(steps) - 0.4, padding=0)
-    item.setYRange(0, start * 1.25, padding=0)
+    item.setYRange(0, start * 1.3, padding=0)
+
+
+def _wrap(label: str, width: int = 14) -> str:
+    """A long category label over two lines, split at the space nearest the middle.
+
+    >>> _wrap("Connect Data Source"), _wrap("Sign Up")
+    ('Connect\\nData Source', 'Sign Up')
+    """
+    if len(label) <= width or " " not in label:
+        return label
+    spaces = [i for i, ch in enumerate(label) if ch == " "]
+    cut = min(spaces, key=lambda i: abs(i - len(label) / 2))
+    return f"{label[:cut]}\n{label[cut + 1:]}"
 
 
 def stacked_bars(plot: pg.PlotWidget, categories: list[str], series: dict[str, np.ndarray], colours: dict[str, str],
@@ -232,7 +247,7 @@ def heatmap(plot: pg.PlotWidget, matrix: np.ndarray, row_labels: list[str], col_
         for r in range(rows):
             for c in range(cols):
                 value = matrix[r, c]
-                if np.isfinite(value):
+                if np.isfinite(value) and not (points and abs(value) < 0.005):   # no "+0" wallpaper
                     strong = abs(value) > reach * 0.6
                     _text(item, fmt(value), c + 0.5, rows - r - 0.5, theme, anchor=(0.5, 0.5),
                           colour="#FFFFFF" if strong and not diverging else theme.foreground, scale=0.8)
@@ -254,16 +269,17 @@ def _cell_colours(matrix: np.ndarray, cmap: pg.ColorMap, levels: tuple[float, fl
 def _colour_bar(item: pg.PlotItem, cmap: pg.ColorMap, levels, label: str, points: bool, theme: Theme,
                 show_no_data: bool) -> None:
     """A colour scale right of the heatmap, ticks as percentages (or points), and what hatching means."""
-    if show_no_data:
-        label = f"{label}   (hatched: no data yet)".strip()
-    bar = pg.ColorBarItem(values=levels, colorMap=cmap, interactive=False, width=14, colorMapMenu=False,
+    bar = pg.ColorBarItem(values=levels, colorMap=cmap, interactive=False, width=14, colorMapMenu=False, rounding=0.001,
                           pen=theme.muted)
-    bar.axis.setTicks([share_ticks(levels[0], levels[1], points, most=5)])
+    ticks = [(v, text.replace(" pts", "")) for v, text in share_ticks(levels[0], levels[1], points, most=5)]
+    bar.axis.setTicks([ticks])                          # the title says "points"; the bar's axis is narrow
     bar.axis.enableAutoSIPrefix(False)
     bar.axis.setPen(pg.mkPen(theme.muted))
     bar.axis.setTextPen(pg.mkPen(theme.foreground))
     bar.axis.setTickFont(theme.font(0.8))
-    bar.axis.setLabel(label, color=theme.muted, **{"font-size": f"{theme.font_size * 0.8:.0f}pt"})
+    bar.axis.setStyle(hideOverlappingLabels=False)      # the end ticks (0 %, 100 %) sit on the bar's edges
+    title = label + ("  ·  hatched: no data yet" if show_no_data else "")
+    item.setTitle(title, color=theme.muted, size=f"{theme.font_size * 0.8:.0f}pt")
     item.layout.addItem(bar, 2, 3)
     item._colour_bar = bar
 

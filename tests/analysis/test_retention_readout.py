@@ -23,7 +23,7 @@ def test_flat_for_eight_weeks_is_called_flat_where_it_starts():
     # week 7 (5.7%): largest gap 0.7 points <= 1.425 -> flat from week 7, for 5 weeks since
     assert flattens_at == 7
     assert plateau == round(np.mean([.057, .053, .05, .059, .054, .055]), 4)
-    assert "levels off from week 7" in text and "still" not in text and "5 weeks since" in text
+    assert "levels off from week 7" in text and "still" not in text and "stays level through week 12" in text
 
 
 def test_steady_fall_is_not_called_flat():

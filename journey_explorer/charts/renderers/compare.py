@@ -1,4 +1,4 @@
-"""Compare: how the two groups differ by event (left) and by step (right)."""
+"""Compare: how the two groups differ by event (left) and by step (right), in percentage points."""
 from __future__ import annotations
 
 from journey_explorer.charts import basic
@@ -25,9 +25,12 @@ def render(result, spec, canvas: SideBySide, theme) -> None:
     matrix = result.step_matrix.set_index("step")
     columns = list(matrix.abs().max().sort_values(ascending=False).index[:8])
     basic.heatmap(canvas.right, matrix[columns].to_numpy().T, columns,
-                  [str(s) for s in matrix.index], theme, diverging=True, fmt="{:+.0%}")
-    basic.axis_label(canvas.right, "bottom", "step", theme)
+                  [str(s) for s in matrix.index], theme, diverging=True, points=True,
+                  scale_label=f"{result.labels[0]} minus {result.labels[1]}, points")
+    basic.axis_label(canvas.right, "bottom", "step of the path (1 = first event)", theme)
 
 
 def table(result, spec):
-    return result.events
+    frame = result.events.copy()
+    frame.attrs["units"] = {c: "percent" for c in frame.columns if c.startswith("share") or c == "difference"}
+    return frame
