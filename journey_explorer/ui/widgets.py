@@ -62,7 +62,8 @@ def _unit_cell(formatter):
         else formatter(float(value))
 
 
-_UNIT_FORMATS = {"percent": _unit_cell(units.percent), "duration": _unit_cell(units.duration)}
+_UNIT_FORMATS = {"percent": _unit_cell(units.percent), "duration": _unit_cell(units.duration),
+                 "points": _unit_cell(lambda v: f"{v * 100:+.1f} pts")}     # a difference of two shares
 
 
 def format_cell(value) -> str:

@@ -31,6 +31,22 @@ def render(result, spec, canvas: SideBySide, theme) -> None:
 
 
 def table(result, spec):
-    frame = result.events.copy()
-    frame.attrs["units"] = {c: "percent" for c in frame.columns if c.startswith("share") or c == "difference"}
+    """The events table with the groups' names in the headers and shares in percent (points for the
+    difference); exports keep ``result.to_frame()``'s raw columns."""
+    a, b = result.labels
+    frame = result.events.rename(columns=lambda c: _header(c, a, b))
+    frame.attrs["units"] = {c: "percent" for c in frame.columns if c.startswith("share")}
+    frame.attrs["units"][f"difference ({a} − {b})"] = "points"
     return frame
+
+
+def _header(column: str, a: str, b: str) -> str:
+    """ "share_a_any_time" -> "share (successful) any time"; "difference" names both groups.
+
+    >>> _header("share_a_any_time", "successful", "failing"), _header("users_b", "x", "y")
+    ('share (successful) any time', 'users (y)')
+    """
+    if column == "difference":
+        return f"difference ({a} − {b})"
+    words = column.split("_")
+    return " ".join(f"({a})" if w == "a" else f"({b})" if w == "b" else w for w in words)

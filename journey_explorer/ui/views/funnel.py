@@ -49,6 +49,8 @@ class StepBuilder(QWidget):
         self.list.setFixedHeight(self.picker.sizeHint().height() + 8)
         self.list.setMinimumWidth(320)
         self.list.setToolTip("Drag a step to reorder; select one and press Delete to remove it")
+        self.list.setStyleSheet("QListWidget::item { border: 1px solid palette(mid); border-radius: 4px;"
+                                " padding: 0px 6px; }")            # each step reads as a chip
         self.list.model().rowsMoved.connect(self.changed)
         self.remove_button = QPushButton("Remove")
         self.remove_button.clicked.connect(self.remove_selected)
