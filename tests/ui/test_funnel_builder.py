@@ -98,3 +98,10 @@ def test_window_order_subtitle_and_went_next_chart(qtbot, view):
     assert model.data(model.index(1, column)) == "66.7%"
     column = list(model.frame.columns).index("median time from previous step")
     assert model.data(model.index(1, column)) == "1 h 2 min"   # median of 4 min and 120 min
+
+
+def test_per_session_paths_are_called_sessions(qtbot, view):
+    with qtbot.waitSignal(view.drawn, timeout=20_000):
+        view.explorer.set_filters(FilterState(goal="Subscription Paid", by="session"))
+    assert view.chart.left.getPlotItem().getAxis("left").labelText == "sessions"
+    assert "sessions" in view.model.frame.columns and "users" not in view.model.frame.columns

@@ -16,6 +16,11 @@ ORDER_WORDS = {"sequential": "in this order, other events between allowed",
 NEXT_PER_STEP = 3          # "went instead" bars per step: enough to name the leak, few enough to read
 
 
+def path_unit(result) -> str:
+    """ "sessions" when the paths are sessions (set by the view's computation), else "users"."""
+    return getattr(result, "path_unit", "users")
+
+
 def make_canvas(theme) -> ReadoutOverTwo:
     canvas = ReadoutOverTwo()
     splitter = canvas.left.parentWidget()
@@ -42,7 +47,8 @@ def subtitle(spec) -> str:
 def render(result, spec, canvas: ReadoutOverTwo, theme) -> None:
     canvas.readout.setText(subtitle(result.spec))
     overall = result.table[result.table["group"].isna()]
-    basic.funnel_bars(canvas.left, overall["event"].tolist(), overall["users"].tolist(), theme)
+    basic.funnel_bars(canvas.left, overall["event"].tolist(), overall["users"].tolist(), theme,
+                      unit=path_unit(result))
     went_instead_bars(canvas.right, result, theme)
 
 
@@ -100,6 +106,7 @@ def table(result, spec) -> pd.DataFrame:
                                          "conversion_from_start": "of start",
                                          "conversion_from_previous": "of previous step",
                                          "drop_off": "lost at this step"})
+    frame = frame.rename(columns={"users": path_unit(result)})
     if frame["group"].isna().all():
         frame = frame.drop(columns="group")
     frame.attrs["units"] = {"of start": "percent", "of previous step": "percent",

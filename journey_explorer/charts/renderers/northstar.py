@@ -17,12 +17,13 @@ def render(result, spec, canvas: TilesOverTrend, theme) -> None:
     frame = result.table
     full = frame.iloc[-2] if len(frame) > 1 else frame.iloc[-1]     # the last period is usually partial
     tiles = canvas.tiles
-    tiles["metric"].set(units.count(full["metric"]), f"users doing {result.spec.event} ({full['period']})")
+    unit = getattr(result, "path_unit", "users")
+    tiles["metric"].set(units.count(full["metric"]), f"{unit} doing {result.spec.event} ({full['period']})")
     tiles["depth"].set(units.percent(full["depth"], 0))
     tiles["frequency"].set(units.MISSING if pd.isna(full["frequency"]) else f"{full['frequency']:.1f}")
     tiles["efficiency"].set(units.duration(None if pd.isna(full["efficiency_days"]) else full["efficiency_days"] * 86_400))
     basic.line_chart(canvas.trend, frame["period"].tolist(), {"north star": frame["metric"].to_numpy()}, theme)
-    basic.axis_label(canvas.trend, "left", f"users doing {result.spec.event}", theme)
+    basic.axis_label(canvas.trend, "left", f"{unit} doing {result.spec.event}", theme)
 
 
 def table(result, spec):

@@ -21,7 +21,7 @@ def render(result, spec, canvas: ReadoutOverTwo, theme) -> None:
     canvas.readout.setText(result.readout)
     curve = result.curve[result.curve["eligible"] > 0]
     basic.line_chart(canvas.left, [str(p) for p in curve["period"]],
-                     {"retained users": curve["share"].to_numpy()}, theme, percent=True)
+                     {f"retained {getattr(result, 'path_unit', 'users')}": curve["share"].to_numpy()}, theme, percent=True)
     basic.axis_label(canvas.left, "bottom", f"{result.spec.period}s since start", theme)
     _band(canvas.left, curve)
     if result.flattens_at is not None:
