@@ -201,6 +201,10 @@ def read_out(curve: pd.DataFrame, period: str) -> tuple[int | None, float | None
         tolerance = _level_tolerance(shares[f], eligible[f], shares[later], eligible[later])
         if np.all(np.abs(shares[later] - shares[f]) <= tolerance):
             plateau = round(float(np.average(shares[f:], weights=eligible[f:])), 4)
+            if plateau < 0.005:                  # "levels off at 0%" would hide that nobody stays
+                return int(periods[f]), plateau, (
+                    f"Retention falls to about zero by {period} {int(periods[f])}: almost nobody comes back "
+                    f"after that (through {period} {int(periods[-1])}).")
             verdict = ("a core of users keeps coming back" if plateau >= 0.10
                        else "the plateau is low: few users stay")
             return int(periods[f]), plateau, (

@@ -57,3 +57,11 @@ def test_wilson_band_hand_checked():
     low, high = wilson_band([0, 10], [10, 10])
     # 0 of 10: [0, 27.8%]; 10 of 10: [72.2%, 100%]
     assert np.allclose([low[0], high[0], low[1], high[1]], [0, 0.2775, 0.7225, 1], atol=1e-4)
+
+
+def test_a_curve_that_reaches_zero_says_nobody_comes_back():
+    flattens_at, plateau, text = read_out(curve([.3, .1, .02, 0, 0, 0, 0]), "week")
+    # week 4 (0%) with 0, 0, 0 after it: level; week 3 (2%) vs 0: 2 points > its tolerance,
+    # max(noise 1.96·sqrt(.02·.98/1e4) = 0.27 pts, min(2 pts, 25% of 2% = 0.5 pts)) = 0.5 pts
+    assert (flattens_at, plateau) == (4, 0.0)
+    assert text.startswith("Retention falls to about zero by week 4") and "levels off" not in text

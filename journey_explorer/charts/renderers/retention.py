@@ -51,9 +51,11 @@ def _plateau_marker(plot: pg.PlotWidget, result, theme) -> None:
     plot.addItem(pg.InfiniteLine(result.flattens_at, angle=90, pen=pen))
     last = float(result.curve.loc[result.curve["eligible"] > 0, "period"].max())
     plot.plot([result.flattens_at, last], [result.plateau, result.plateau], pen=pen)
-    label = pg.TextItem(f"levels off at ~{units.percent(result.plateau, 0)}", color=theme.muted, anchor=(0, 1))
+    words = "about zero from here" if result.plateau < 0.005 else f"levels off at ~{units.percent(result.plateau, 0)}"
+    right_half = result.flattens_at > last / 2           # then the words go left of the line, inside the plot
+    label = pg.TextItem(words, color=theme.muted, anchor=(1, 1) if right_half else (0, 1))
     label.setFont(theme.font(0.85))
-    label.setPos(result.flattens_at + 0.15, result.plateau + 0.08)
+    label.setPos(result.flattens_at + (-0.15 if right_half else 0.15), result.plateau + 0.08)
     plot.addItem(label)
 
 
