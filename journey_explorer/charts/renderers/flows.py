@@ -20,4 +20,8 @@ def render(result, spec, canvas: SankeyWidget, theme) -> None:
 
 
 def table(result, spec):
-    return result.links if result.spec.split is not None else result.links.drop(columns="group")
+    frame = result.links if result.spec.split is not None else result.links.drop(columns="group")
+    frame = frame.rename(columns={"users": getattr(result, "path_unit", "users"), "share_of_start": "of start",
+                                  "median_seconds": "median time"})
+    frame.attrs["units"] = {"of start": "percent", "median time": "duration"}
+    return frame

@@ -27,4 +27,7 @@ def render(result, spec, canvas: TilesOverTrend, theme) -> None:
 
 
 def table(result, spec):
-    return result.table
+    frame = result.table.assign(efficiency_days=result.table["efficiency_days"] * 86_400)
+    frame = frame.rename(columns={"efficiency_days": "time to first time", "depth": "repeat within period"})
+    frame.attrs["units"] = {"time to first time": "duration", "repeat within period": "percent"}
+    return frame
