@@ -36,6 +36,9 @@ FLAT_AFTER = 3               # periods after the start of a plateau that must st
 FLAT_POINTS = 0.02           # ... within 2 percentage points,
 FLAT_RELATIVE = 0.25         # ... or 25 % of the level when that is smaller (a low curve halving is not flat),
 Z95 = 1.96                   # ... unless sampling noise (95 %) alone is larger
+FLAT_RULE = (f"Level from a period when each of the {FLAT_AFTER}+ later periods stays within "
+             f"{FLAT_POINTS * 100:.0f} points (or {FLAT_RELATIVE:.0%} of the level, if smaller) of it, or within "
+             f"the 95% sampling margin when that is wider; periods with fewer than {MIN_ELIGIBLE} users are left out.")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from journey_explorer.analysis import units
-from journey_explorer.analysis.retention import wilson_band
+from journey_explorer.analysis.retention import FLAT_RULE, wilson_band
 from journey_explorer.charts import basic
 from journey_explorer.charts.canvas import ReadoutOverTwo
 from journey_explorer.charts.theme import OKABE_ITO
@@ -19,6 +19,7 @@ def make_canvas(theme) -> ReadoutOverTwo:
 
 def render(result, spec, canvas: ReadoutOverTwo, theme) -> None:
     canvas.readout.setText(result.readout)
+    canvas.readout.setToolTip(FLAT_RULE)          # the rule behind the words and the dashed marker
     curve = result.curve[result.curve["eligible"] > 0]
     basic.line_chart(canvas.left, [str(p) for p in curve["period"]],
                      {f"retained {getattr(result, 'path_unit', 'users')}": curve["share"].to_numpy()}, theme, percent=True)
