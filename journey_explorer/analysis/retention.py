@@ -7,9 +7,11 @@ happens in that period. Mode ``on-or-after``: retained when one happens in perio
 Period 0 is the cohort itself (100 %). A user counts for period k only when the data covers that
 whole period after their start, so young cohorts never pull the curve down.
 
-Flattening: the curve flattens at the first period from which every later period-to-period decline
-stays below 10 % (relative), looking only at periods with at least 30 eligible users; the plateau is
-the mean retention from there on.
+Flattening (``read_out``), looking only at periods >= 1 with at least 30 eligible users: the curve
+is flat from the earliest period f followed by at least 3 periods whose shares all stay within a
+tolerance of f's share; the tolerance is the larger of the 95 % binomial margin of the difference
+and min(2 percentage points, 25 % of f's share). The plateau is the eligible-weighted mean share from
+f on. Not flat: "still falling", with the change over the last 3 periods.
 
 ``--breakdown PROPERTY``: the curve again per group of the property's first-touch value (its top 5
 values, Other, "(none)"), in ``Result.breakdown`` (group, period, eligible, retained, share).
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from journey_explorer.analysis import units
 from journey_explorer.analysis.arrays import first_time_of
 from journey_explorer.analysis.common import add_breakdown_argument
 from journey_explorer.analysis.eventlog import EventLog
@@ -28,8 +31,14 @@ from journey_explorer.analysis.records import json_records
 from journey_explorer.domain import JourneyError
 
 PERIOD_MS = {"day": 86_400_000, "week": 7 * 86_400_000, "month": 30 * 86_400_000}
-FLAT_DECLINE = 0.10
 MIN_ELIGIBLE = 30
+FLAT_AFTER = 3               # periods after the start of a plateau that must stay level
+FLAT_POINTS = 0.02           # ... within 2 percentage points,
+FLAT_RELATIVE = 0.25         # ... or 25 % of the level when that is smaller (a low curve halving is not flat),
+Z95 = 1.96                   # ... unless sampling noise (95 %) alone is larger
+FLAT_RULE = (f"Level from a period when each of the {FLAT_AFTER}+ later periods stays within "
+             f"{FLAT_POINTS * 100:.0f} points (or {FLAT_RELATIVE:.0%} of the level, if smaller) of it, or within "
+             f"the 95% sampling margin when that is wider; periods with fewer than {MIN_ELIGIBLE} users are left out.")
 
 
 @dataclass(frozen=True)
@@ -103,9 +112,9 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     retained[:, 0] = True
     curve = _curve(retained, observable)
     cohorts = _cohort_table(_cohort_labels(start[users], spec.period), retained, observable)
-    flattens_at, plateau = _flattening(curve)
+    flattens_at, plateau, readout = read_out(curve, spec.period)
     return Result(spec=spec, cohorts=cohorts, curve=curve, flattens_at=flattens_at, plateau=plateau,
-                  readout=_readout(curve, flattens_at, plateau, spec.period),
+                  readout=readout,
                   breakdown=_breakdown_curves(log, spec, users, retained, observable) if spec.breakdown else None)
 
 
@@ -159,30 +168,56 @@ def _cohort_table(labels: np.ndarray, retained: np.ndarray, observable: np.ndarr
     return pd.DataFrame(rows)
 
 
-def _flattening(curve: pd.DataFrame) -> tuple[int | None, float | None]:
+def wilson_band(retained, eligible, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+    """95 % Wilson interval of retained/eligible per period (NaN where nobody is eligible).
+
+    >>> low, high = wilson_band([50], [100])
+    >>> round(float(low[0]), 3), round(float(high[0]), 3)
+    (0.404, 0.596)
+    """
+    k, n = np.asarray(retained, float), np.asarray(eligible, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        margin = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - margin, centre + margin
+
+
+def _level_tolerance(p_ref: float, n_ref: int, p: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """How far a later share may stray from the reference share and still count as level."""
+    noise = Z95 * np.sqrt(p_ref * (1 - p_ref) / n_ref + p * (1 - p) / n)
+    return np.maximum(noise, min(FLAT_POINTS, FLAT_RELATIVE * p_ref))
+
+
+def read_out(curve: pd.DataFrame, period: str) -> tuple[int | None, float | None, str]:
+    """(flattens_at, plateau, sentence) for a retention curve (period, eligible, retained, share),
+    by the rule in the module docstring: the words and the marker come from the same decision."""
     usable = curve[(curve["eligible"] >= MIN_ELIGIBLE) & (curve["period"] >= 1)]
-    shares = usable["share"].to_numpy()
+    if len(usable) < FLAT_AFTER + 1:
+        return None, None, (f"Too little history to judge retention (fewer than {FLAT_AFTER + 1} {period}s "
+                            f"with {MIN_ELIGIBLE}+ users).")
     periods = usable["period"].to_numpy()
-    if len(shares) < 3:
-        return None, None
-    declines = 1 - shares[1:] / np.maximum(shares[:-1], 1e-12)
-    for i in range(len(declines) - 1):       # need at least two later steps to call it flat
-        if np.all(declines[i:] < FLAT_DECLINE):
-            return int(periods[i]), round(float(shares[i:].mean()), 4)
-    return None, None
-
-
-def _readout(curve: pd.DataFrame, flattens_at: int | None, plateau: float | None, period: str) -> str:
-    if flattens_at is not None:
-        verdict = ("a core of users keeps coming back (a product/market-fit signal)" if plateau >= 0.10
-                   else "but the plateau is low: few users stay")
-        return f"Retention flattens from {period} {flattens_at} at about {plateau:.0%} of users: {verdict}."
-    usable = curve[(curve["eligible"] >= MIN_ELIGIBLE) & (curve["period"] >= 1)]
-    if len(usable) < 3:
-        return f"Too little history to judge retention (fewer than 3 {period}s with {MIN_ELIGIBLE}+ users)."
-    last = usable.iloc[-1]
-    return (f"Retention has not flattened: it is still falling at {period} {int(last['period'])} "
-            f"({last['share']:.0%} of users).")
+    shares = (usable["retained"] / usable["eligible"]).to_numpy(float)
+    eligible = usable["eligible"].to_numpy(float)
+    for f in range(len(shares) - FLAT_AFTER):
+        later = slice(f + 1, None)
+        tolerance = _level_tolerance(shares[f], eligible[f], shares[later], eligible[later])
+        if np.all(np.abs(shares[later] - shares[f]) <= tolerance):
+            plateau = round(float(np.average(shares[f:], weights=eligible[f:])), 4)
+            if plateau < 0.005:                  # "levels off at 0%" would hide that nobody stays
+                return int(periods[f]), plateau, (
+                    f"Retention falls to about zero by {period} {int(periods[f])}: almost nobody comes back "
+                    f"after that (through {period} {int(periods[-1])}).")
+            verdict = ("a core of users keeps coming back" if plateau >= 0.10
+                       else "the plateau is low: few users stay")
+            return int(periods[f]), plateau, (
+                f"Retention levels off from {period} {int(periods[f])} at about {units.percent(plateau, 0)} "
+                f"and stays level through {period} {int(periods[-1])}; {verdict}.")
+    first, last = shares[-FLAT_AFTER - 1], shares[-1]
+    return None, None, (
+        f"Retention has not levelled off: {'down' if last <= first else 'up'} "
+        f"{abs(first - last) * 100:.1f} points over the last {FLAT_AFTER} {period}s "
+        f"({units.percent(first, 0)} → {units.percent(last, 0)} at {period} {int(periods[-1])}).")
 
 
 def add_arguments(parser) -> None:

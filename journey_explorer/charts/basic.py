@@ -7,15 +7,21 @@ import math
 import networkx as nx
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF
-from PySide6.QtGui import QColor, QPainterPath, QPen
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsRectItem
 
+from journey_explorer.analysis import units
 from journey_explorer.charts.theme import FAILURE, NEUTRAL, OKABE_ITO, SUCCESS, Theme, style_plot, widest
+
+NO_DATA = "#8C8C8C"             # hatch over cells without data: never the colour of 0 %
+_NICE_STEPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0)
 
 
 def _reset(plot: pg.PlotWidget, theme: Theme) -> pg.PlotItem:
     item = plot.getPlotItem()
     item.clear()
+    _remove_colour_bar(item)
     item.legend = None
     for axis in ("left", "bottom"):
         item.getAxis(axis).setTicks(None)
@@ -43,6 +49,38 @@ def axis_label(plot: pg.PlotWidget | pg.PlotItem, side: str, text: str, theme: T
         item.getAxis(side).setHeight(QFontMetrics(theme.font()).height() * 2 + 22)
 
 
+def share_ticks(low: float, high: float, points: bool = False, most: int = 7) -> list[tuple[float, str]]:
+    """Ticks for an axis of shares (0-1): round percentages ("20%"), or percentage points with a
+    sign ("+20 pts") for a difference of shares; the step is the smallest round one giving at most
+    ``most`` ticks.
+
+    >>> share_ticks(0, 1)
+    [(0.0, '0%'), (0.2, '20%'), (0.4, '40%'), (0.6, '60%'), (0.8, '80%'), (1.0, '100%')]
+    >>> share_ticks(-0.45, 0.45, points=True)
+    [(-0.4, '-40 pts'), (-0.2, '-20 pts'), (0.0, '0'), (0.2, '+20 pts'), (0.4, '+40 pts')]
+    >>> share_ticks(0, 0.06)
+    [(0.0, '0%'), (0.01, '1%'), (0.02, '2%'), (0.03, '3%'), (0.04, '4%'), (0.05, '5%'), (0.06, '6%')]
+    """
+    span = max(high - low, 1e-9)
+    step = next((s for s in _NICE_STEPS if span / s <= most - 1), _NICE_STEPS[-1])
+    first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
+    ticks = []
+    for i in range(first, last + 1):
+        value = round(i * step, 6)
+        if points:
+            text = "0" if i == 0 else f"{value * 100:+.0f} pts"
+        else:
+            text = f"{value * 100:.0f}%"
+        ticks.append((value, text))
+    return ticks
+
+
+def _share_axis(item: pg.PlotItem, side: str, low: float, high: float, points: bool = False) -> None:
+    axis = item.getAxis(side)
+    axis.enableAutoSIPrefix(False)          # never "(x0.001)" under a share
+    axis.setTicks([share_ticks(low, high, points)])
+
+
 def category_ticks(plot: pg.PlotWidget, xs: np.ndarray, labels: list[str], theme: Theme) -> list:
     """Every k-th label, k chosen so that the labels do not overlap at the plot's current width."""
     if not len(labels):
@@ -55,7 +93,7 @@ def category_ticks(plot: pg.PlotWidget, xs: np.ndarray, labels: list[str], theme
 def _cell_text_fits(plot: pg.PlotWidget, cols: int, sample: str, row_labels: list[str], theme: Theme) -> bool:
     """Whether a value like ``sample`` fits inside one heatmap cell at the plot's current width."""
     cell = (max(plot.width(), 200) - widest(row_labels, theme.font()) - 30) / max(cols, 1)
-    return widest([sample], theme.font(0.8)) + 6 <= cell
+    return widest([sample], theme.font(0.8)) + 16 <= cell
 
 
 def ranked_bars(plot: pg.PlotWidget, labels: list[str], values: list[float], theme: Theme,
@@ -87,15 +125,16 @@ def diverging_bars(plot: pg.PlotWidget, labels: list[str], values: list[float], 
     item.addItem(pg.BarGraphItem(x0=np.minimum(values, 0), y=ys, height=0.7, width=np.abs(values),
                                  brushes=brushes, pen=pg.mkPen(None)))
     item.getAxis("left").setTicks([[(y, label) for y, label in zip(ys, labels)]])
-    texts = [f"{value:+.0%} {mark}".strip() for value, mark in zip(values, marks)]
+    texts = [f"{value * 100:+.0f} pts {mark}".strip() for value, mark in zip(values, marks)]
     for y, value, text in zip(ys, values, texts):
         anchor = (0, 0.5) if value >= 0 else (1, 0.5)
         _text(item, text, value + (0.01 if value >= 0 else -0.01), y, theme, anchor)
     reach = _reach_with_labels(plot, max(float(np.abs(values).max()) if n else 0.1, 0.05), texts, labels, theme)
     item.setXRange(-reach, reach, padding=0)
+    _share_axis(item, "bottom", -reach, reach, points=True)
     item.setYRange(-0.6, n - 0.4, padding=0)
     item.addItem(pg.InfiniteLine(0, angle=90, pen=pg.mkPen(theme.muted)))
-    axis_label(item, "bottom", f"share of {positive} minus share of {negative}", theme)
+    axis_label(item, "bottom", f"share of {positive} minus share of {negative}, points", theme)
 
 
 def _reach_with_labels(plot: pg.PlotWidget, longest: float, texts: list[str], row_labels: list[str],
@@ -108,7 +147,7 @@ def _reach_with_labels(plot: pg.PlotWidget, longest: float, texts: list[str], ro
     return max(longest / max(1 - 2 * label / pixels, 0.25), longest * 1.15)
 
 
-def funnel_bars(plot: pg.PlotWidget, steps: list[str], users: list[int], theme: Theme) -> None:
+def funnel_bars(plot: pg.PlotWidget, steps: list[str], users: list[int], theme: Theme, unit: str = "users") -> None:
     """Vertical bars per step, conversion from start and from the previous step written above."""
     item = _reset(plot, theme)
     xs = np.arange(len(steps)).astype(float)
@@ -119,11 +158,29 @@ def funnel_bars(plot: pg.PlotWidget, steps: list[str], users: list[int], theme: 
     item.addItem(pg.BarGraphItem(x=xs, y0=np.asarray(users, float), height=np.asarray(lost, float), width=0.6,
                                  brush=pg.mkBrush(QColor(NEUTRAL).lighter(150)), pen=pg.mkPen(None)))
     for i, (x, u) in enumerate(zip(xs, users)):
-        previous = f" · {u / max(users[i - 1], 1):.0%} of previous" if i else ""
-        _text(item, f"{u:,}\n{u / start:.0%}{previous}", x, u + start * 0.02, theme, anchor=(0.5, 1))
-    item.getAxis("bottom").setTicks([[(x, s) for x, s in zip(xs, steps)]])
+        shares = (f"\n{units.percent(u / start, 1)} of start\n{units.percent(u / max(users[i - 1], 1), 0)} of previous"
+                  if i else "")
+        _text(item, f"{units.count(u)}{shares}", x, u + start * 0.02, theme, anchor=(0.5, 1), scale=0.8)
+    item.getAxis("bottom").setTicks([[(x, _wrap(s)) for x, s in zip(xs, steps)]])
+    from PySide6.QtGui import QFontMetrics
+    item.getAxis("bottom").setHeight(QFontMetrics(theme.font()).height() * 2 + 16)     # two-line step names
+    item.getAxis("left").enableAutoSIPrefix(False)
+    axis_label(item, "left", unit, theme)
     item.setXRange(-0.6, len(steps) - 0.4, padding=0)
-    item.setYRange(0, start * 1.25, padding=0)
+    item.setYRange(0, start * 1.3, padding=0)
+
+
+def _wrap(label: str, width: int = 14) -> str:
+    """A long category label over two lines, split at the space nearest the middle.
+
+    >>> _wrap("Connect Data Source"), _wrap("Sign Up")
+    ('Connect\\nData Source', 'Sign Up')
+    """
+    if len(label) <= width or " " not in label:
+        return label
+    spaces = [i for i, ch in enumerate(label) if ch == " "]
+    cut = min(spaces, key=lambda i: abs(i - len(label) / 2))
+    return f"{label[:cut]}\n{label[cut + 1:]}"
 
 
 def stacked_bars(plot: pg.PlotWidget, categories: list[str], series: dict[str, np.ndarray], colours: dict[str, str],
@@ -157,40 +214,83 @@ def line_chart(plot: pg.PlotWidget, x_labels: list[str], lines: dict[str, np.nda
                   symbolBrush=colour, symbolPen=pg.mkPen(None), name=name)
     item.getAxis("bottom").setTicks([category_ticks(plot, xs, x_labels, theme)])
     if percent:
-        item.getAxis("left").setTicks([[(v, f"{v:.0%}") for v in np.linspace(0, 1, 6)]])
+        _share_axis(item, "left", 0, 1)
         item.setYRange(0, 1.05, padding=0)
+    else:
+        item.getAxis("left").enableAutoSIPrefix(False)
 
 
 def heatmap(plot: pg.PlotWidget, matrix: np.ndarray, row_labels: list[str], col_labels: list[str], theme: Theme,
-            diverging: bool = False, fmt: str = "{:.0%}") -> None:
-    """Cells coloured by value (NaN left blank) with the value written in each cell."""
+            diverging: bool = False, fmt=None, scale_label: str = "", points: bool = False) -> None:
+    """Cells coloured by value with the value written in each cell, a colour scale beside them, and
+    cells without data (NaN) hatched grey so they never read as 0 %. Values are shares (0-1);
+    ``points``: differences of shares, shown in percentage points."""
     item = _reset(plot, theme)
     rows, cols = matrix.shape
+    fmt = fmt or ((lambda v: f"{v * 100:+.0f}") if points else (lambda v: units.percent(v, 0)))
     finite = matrix[np.isfinite(matrix)]
     reach = float(np.abs(finite).max()) if len(finite) else 1.0
     if diverging:
         cmap = pg.ColorMap([0.0, 0.5, 1.0], [QColor(FAILURE), QColor("#F7F7F7"), QColor(SUCCESS)])
-        levels = (-reach or -1, reach or 1)
+        levels = (-(reach or 1), reach or 1)
     else:
         cmap = pg.ColorMap([0.0, 1.0], [QColor("#F2F7FB"), QColor(OKABE_ITO[0])])
         levels = (0, reach or 1)
-    image = pg.ImageItem(np.nan_to_num(matrix.T[:, ::-1], nan=levels[0] if not diverging else 0.0))
-    image.setLookupTable(cmap.getLookupTable(nPts=256))
-    image.setLevels(levels)
+    hatch = QGraphicsRectItem(QRectF(0, 0, cols, rows))       # shows through the NaN (transparent) cells
+    hatch.setBrush(QBrush(QColor(NO_DATA), Qt.BrushStyle.BDiagPattern))
+    hatch.setPen(QPen(Qt.PenStyle.NoPen))
+    item.addItem(hatch)
+    image = pg.ImageItem(_cell_colours(matrix, cmap, levels))
     image.setRect(QRectF(0, 0, cols, rows))
     item.addItem(image)
-    if rows * cols <= 400 and _cell_text_fits(plot, cols, fmt.format(-reach if diverging else reach), row_labels, theme):
+    if rows * cols <= 400 and _cell_text_fits(plot, cols, fmt(-reach if diverging else reach), row_labels, theme):
         for r in range(rows):
             for c in range(cols):
                 value = matrix[r, c]
-                if np.isfinite(value):
+                if np.isfinite(value) and not (points and abs(value) < 0.005):   # no "+0" wallpaper
                     strong = abs(value) > reach * 0.6
-                    _text(item, fmt.format(value), c + 0.5, rows - r - 0.5, theme, anchor=(0.5, 0.5),
+                    _text(item, fmt(value), c + 0.5, rows - r - 0.5, theme, anchor=(0.5, 0.5),
                           colour="#FFFFFF" if strong and not diverging else theme.foreground, scale=0.8)
     item.getAxis("left").setTicks([[(rows - r - 0.5, label) for r, label in enumerate(row_labels)]])
     item.getAxis("bottom").setTicks([[(c + 0.5, label) for c, label in enumerate(col_labels)]])
     item.setXRange(0, cols, padding=0)
     item.setYRange(0, rows, padding=0)
+    _colour_bar(item, cmap, levels, scale_label, points, theme, show_no_data=bool(np.isnan(matrix).any()))
+
+
+def _cell_colours(matrix: np.ndarray, cmap: pg.ColorMap, levels: tuple[float, float]) -> np.ndarray:
+    """RGBA per cell (image orientation: x = column, y = row from the bottom); NaN fully transparent."""
+    scaled = (np.nan_to_num(matrix, nan=levels[0]) - levels[0]) / (levels[1] - levels[0])
+    rgba = cmap.map(np.clip(scaled, 0, 1).ravel(), mode="byte").reshape(*matrix.shape, 4)
+    rgba[~np.isfinite(matrix)] = 0
+    return rgba.transpose(1, 0, 2)[:, ::-1]
+
+
+def _colour_bar(item: pg.PlotItem, cmap: pg.ColorMap, levels, label: str, points: bool, theme: Theme,
+                show_no_data: bool) -> None:
+    """A colour scale right of the heatmap, ticks as percentages (or points), and what hatching means."""
+    bar = pg.ColorBarItem(values=levels, colorMap=cmap, interactive=False, width=14, colorMapMenu=False, rounding=0.001,
+                          pen=theme.muted)
+    ticks = [(v, text.replace(" pts", "")) for v, text in share_ticks(levels[0], levels[1], points, most=5)]
+    bar.axis.setTicks([ticks])                          # the title says "points"; the bar's axis is narrow
+    bar.axis.enableAutoSIPrefix(False)
+    bar.axis.setPen(pg.mkPen(theme.muted))
+    bar.axis.setTextPen(pg.mkPen(theme.foreground))
+    bar.axis.setTickFont(theme.font(0.8))
+    bar.axis.setStyle(hideOverlappingLabels=False)      # the end ticks (0 %, 100 %) sit on the bar's edges
+    title = label + ("  ·  hatched: no data yet" if show_no_data else "")
+    item.setTitle(title, color=theme.muted, size=f"{theme.font_size * 0.8:.0f}pt")
+    item.layout.addItem(bar, 2, 3)
+    item._colour_bar = bar
+
+
+def _remove_colour_bar(item: pg.PlotItem) -> None:
+    bar = getattr(item, "_colour_bar", None)
+    if bar is not None:
+        item.layout.removeItem(bar)
+        if bar.scene() is not None:
+            bar.scene().removeItem(bar)
+        item._colour_bar = None
 
 
 def path_graph(plot: pg.PlotWidget, graph: nx.DiGraph, theme: Theme) -> None:

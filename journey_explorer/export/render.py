@@ -51,6 +51,8 @@ def compute_view(session: Session, entry: ViewEntry, spec, filters: FilterState,
     if len(filtered) == 0:
         raise JourneyError("No events match the filters.")
     result = entry.run(filtered, spec)
+    if hasattr(result, "__dict__"):        # what a path is, for the chart's words ("sessions", not "users")
+        result.path_unit = "sessions" if filters.by == "session" else "users"
     return chart_renderer(entry.chart_name).prepare(result, theme)
 
 

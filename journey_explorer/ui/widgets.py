@@ -7,6 +7,8 @@ import pandas as pd
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableView
 
+from journey_explorer.analysis import units
+
 
 class FrameModel(QAbstractTableModel):
     """A read-only view of a DataFrame; numbers right-aligned and formatted for reading.
@@ -26,7 +28,12 @@ class FrameModel(QAbstractTableModel):
     def set_frame(self, frame: pd.DataFrame) -> None:
         self.beginResetModel()
         self.frame = frame.reset_index(drop=True)
-        self._cells = [[format_cell(v) for v in row] for row in self.frame.itertuples(index=False, name=None)]
+        # A renderer's table may name each column's unit (frame.attrs["units"]: "percent" | "duration",
+        # values as shares 0-1 / seconds); exports write the raw numbers, the screen shows them humanly.
+        unit_of = frame.attrs.get("units", {})
+        formatters = [_UNIT_FORMATS.get(unit_of.get(c), format_cell) for c in self.frame.columns]
+        self._cells = [[f(v) for f, v in zip(formatters, row)]
+                       for row in self.frame.itertuples(index=False, name=None)]
         self._numeric = [pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
                          for t in self.frame.dtypes]
         self.endResetModel()
@@ -48,6 +55,15 @@ class FrameModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return str(self.frame.columns[section]).replace("_", " ")
         return None
+
+
+def _unit_cell(formatter):
+    return lambda value: "" if value is None or (isinstance(value, float) and math.isnan(value)) \
+        else formatter(float(value))
+
+
+_UNIT_FORMATS = {"percent": _unit_cell(units.percent), "duration": _unit_cell(units.duration),
+                 "points": _unit_cell(lambda v: f"{v * 100:+.1f} pts")}     # a difference of two shares
 
 
 def format_cell(value) -> str:
@@ -76,7 +92,7 @@ def make_table() -> tuple[QTableView, FrameModel]:
     # Columns are sized once per new frame from its first 50 rows. (ResizeToContents would re-measure
     # every row later in the event loop, blocking the window for ~0.1 s on big tables.)
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    header.setStretchLastSection(True)
+    header.setStretchLastSection(False)     # a stretched last column took half the width while others were cut
     model.modelReset.connect(lambda: size_columns(table, model))
     return table, model
 

@@ -44,8 +44,8 @@ def legend_names(plot: pg.PlotWidget) -> list[str]:
 
 def funnel_with_channel(qtbot, window):
     view = window.show_view("funnel")
-    view.steps_edit.setText(STEPS)
-    view.steps_edit.editingFinished.emit()
+    view.builder.set_steps([step.strip() for step in STEPS.split(",")])     # the step builder's list
+    view.builder.changed.emit()
     view.breakdown.setCurrentText("channel")
     return view, drawn_with(qtbot, view, breakdown="channel", steps=("Sign Up", "Subscription Paid"))
 
@@ -59,18 +59,18 @@ def test_choosing_channel_draws_one_bar_series_per_channel_named_in_the_legend(q
     entered = pd.Series(channel[signed_up]).value_counts()
     expected = property_breakdown(log, "channel").labels            # top 5 values, then Other if more
     assert len(expected) == min(entered.size, 5) + (entered.size > 5)
-    bars = [i for i in view.chart.getPlotItem().items if isinstance(i, pg.BarGraphItem)]
+    funnel_plot = view.chart.left                                   # the funnel (left), where the lost went (right)
+    bars = [i for i in funnel_plot.getPlotItem().items if isinstance(i, pg.BarGraphItem)]
     assert len(bars) == len(expected)
-    assert legend_names(view.chart) == [charts.legend_name(g, int(entered[g])) for g in expected]
+    assert legend_names(funnel_plot) == [charts.legend_name(g, int(entered[g])) for g in expected]
     heights = np.array([bar.opts["height"] for bar in bars])        # (group, step): share of the group
     assert heights[:, 0] == pytest.approx(1.0)
     final = result.table[result.table["group"].isin(expected) & (result.table["step"] == 2)]
     assert heights[:, 1] == pytest.approx(final.set_index("group").loc[expected, "conversion_from_start"])
-    went = view.model.frame.dropna(subset=["went next"])           # where each group's lost users went
-    assert set(went["group"].dropna()) == set(expected)
+    assert set(view.model.frame["group"].dropna()) == set(expected)   # the step table per group
     view.breakdown.setCurrentText("none")
     drawn_with(qtbot, view, breakdown=None)
-    assert_nothing_left(view.chart, legend_kept=[])
+    assert_nothing_left(funnel_plot, legend_kept=[], axis_title="users")     # the plain funnel's own axis
 
 
 def test_retention_draws_one_curve_per_group_and_everyone_for_reference(qtbot, window):
@@ -95,11 +95,12 @@ def test_retention_draws_one_curve_per_group_and_everyone_for_reference(qtbot, w
     assert_nothing_left(view.chart.left, legend_kept=["retained users"])
 
 
-def assert_nothing_left(plot: pg.PlotWidget, legend_kept: list[str]) -> None:
-    """Back to no breakdown: no group title, axis title or legend of the breakdown chart remains."""
+def assert_nothing_left(plot: pg.PlotWidget, legend_kept: list[str], axis_title: str = "") -> None:
+    """Back to no breakdown: no group title, axis title (other than the plain chart's) or legend of the
+    breakdown chart remains."""
     item = plot.getPlotItem()
     assert not item.titleLabel.isVisible()
-    assert item.getAxis("left").labelText == ""
+    assert item.getAxis("left").labelText == axis_title
     legends = [c for c in item.vb.childItems() if isinstance(c, pg.LegendItem)]
     assert [label.text for legend in legends for _, label in legend.items] == legend_kept
 

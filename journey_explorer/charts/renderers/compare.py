@@ -1,4 +1,4 @@
-"""Compare: how the two groups differ by event (left) and by step (right)."""
+"""Compare: how the two groups differ by event (left) and by step (right), in percentage points."""
 from __future__ import annotations
 
 from journey_explorer.charts import basic, breakdown
@@ -25,9 +25,16 @@ def render(result, spec, canvas: SideBySide, theme) -> None:
     matrix = result.step_matrix.set_index("step")
     columns = list(matrix.abs().max().sort_values(ascending=False).index[:8])
     basic.heatmap(canvas.right, matrix[columns].to_numpy().T, columns,
-                  [str(s) for s in matrix.index], theme, diverging=True, fmt="{:+.0%}")
-    basic.axis_label(canvas.right, "bottom", "step", theme)
+                  [str(s) for s in matrix.index], theme, diverging=True, points=True,
+                  scale_label=f"{result.labels[0]} minus {result.labels[1]}, points")
+    basic.axis_label(canvas.right, "bottom", "step of the path (1 = first event)", theme)
 
 
 def table(result, spec):
-    return breakdown.compare_table(result)      # the breakdown and who differs too, not only the events
+    """The breakdown, the events and who differs, the a/b columns named after the groups; shares in
+    percent, the difference in points (exports keep ``result.to_frame()``'s raw columns)."""
+    frame = breakdown.compare_table(result)
+    frame.attrs["units"] = {c: "percent" for c in frame.columns if c.startswith("share")}
+    if "difference" in frame.columns:
+        frame.attrs["units"]["difference"] = "points"
+    return frame

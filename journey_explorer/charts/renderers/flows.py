@@ -22,4 +22,8 @@ def render(result, spec, canvas: SankeyWidget, theme) -> None:
 
 def table(result, spec):
     split = result.spec.split is not None or result.spec.breakdown is not None     # the links per group
-    return result.links if split else result.links.drop(columns="group")
+    frame = result.links if split else result.links.drop(columns="group")
+    frame = frame.rename(columns={"users": getattr(result, "path_unit", "users"), "share_of_start": "of start",
+                                  "median_seconds": "median time"})
+    frame.attrs["units"] = {"of start": "percent", "median time": "duration"}
+    return frame

@@ -17,6 +17,7 @@ def render(result, spec, canvas: pg.PlotWidget, theme) -> None:
     frame = result.table
     basic.stacked_bars(canvas, frame["period"].tolist(), {name: frame[name].to_numpy() for name in COLOURS},
                        COLOURS, theme)
+    basic.axis_label(canvas, "left", f"{getattr(result, 'path_unit', 'users')} (dormant below zero)", theme)
 
 
 def table(result, spec):

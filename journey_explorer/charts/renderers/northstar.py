@@ -3,25 +3,31 @@ from __future__ import annotations
 
 import pandas as pd
 
+from journey_explorer.analysis import units
 from journey_explorer.charts import basic
 from journey_explorer.charts.canvas import TilesOverTrend
 
 
 def make_canvas(theme) -> TilesOverTrend:
     return TilesOverTrend({"metric": "users doing it (last full period)", "depth": "repeat it within the period",
-                           "frequency": "times per user", "efficiency": "days to first time"})
+                           "frequency": "times per user", "efficiency": "time to first time"})
 
 
 def render(result, spec, canvas: TilesOverTrend, theme) -> None:
     frame = result.table
     full = frame.iloc[-2] if len(frame) > 1 else frame.iloc[-1]     # the last period is usually partial
     tiles = canvas.tiles
-    tiles["metric"].set(f"{int(full['metric']):,}", f"users doing {result.spec.event} ({full['period']})")
-    tiles["depth"].set(f"{full['depth']:.0%}")
-    tiles["frequency"].set("—" if pd.isna(full["frequency"]) else f"{full['frequency']:.2f}")
-    tiles["efficiency"].set("—" if pd.isna(full["efficiency_days"]) else f"{full['efficiency_days']:.1f}")
+    unit = getattr(result, "path_unit", "users")
+    tiles["metric"].set(units.count(full["metric"]), f"{unit} doing {result.spec.event} ({full['period']})")
+    tiles["depth"].set(units.percent(full["depth"], 0))
+    tiles["frequency"].set(units.MISSING if pd.isna(full["frequency"]) else f"{full['frequency']:.1f}")
+    tiles["efficiency"].set(units.duration(None if pd.isna(full["efficiency_days"]) else full["efficiency_days"] * 86_400))
     basic.line_chart(canvas.trend, frame["period"].tolist(), {"north star": frame["metric"].to_numpy()}, theme)
+    basic.axis_label(canvas.trend, "left", f"{unit} doing {result.spec.event}", theme)
 
 
 def table(result, spec):
-    return result.table
+    frame = result.table.assign(efficiency_days=result.table["efficiency_days"] * 86_400)
+    frame = frame.rename(columns={"efficiency_days": "time to first time", "depth": "repeat within period"})
+    frame.attrs["units"] = {"time to first time": "duration", "repeat within period": "percent"}
+    return frame

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from journey_explorer.analysis import units
 from journey_explorer.charts import basic
 from journey_explorer.charts.canvas import TilesOverTrend
 
@@ -17,12 +18,13 @@ def render(result: dict, spec, canvas: TilesOverTrend, theme) -> None:
     last = pd.Timestamp(result["last"], unit="ms").date()
     unit = "sessions" if spec.by == "session" else "users"
     tiles = canvas.tiles
-    tiles["users"].set(f"{result['users']:,}", unit)
-    tiles["events"].set(f"{result['events']:,}")
-    tiles["sessions"].set(f"{result['sessions']:,}")
+    tiles["users"].set(units.count(result["users"]), unit)
+    tiles["events"].set(units.count(result["events"]))
+    tiles["sessions"].set(units.count(result["sessions"]))
     tiles["range"].set(f"{(last - first).days + 1:,} days", f"{first} – {last}")
     if result["reached"] is not None:
-        tiles["conversion"].set(f"{result['reached'] / max(result['users'], 1):.1%}", f"reached {result['goal']}")
+        tiles["conversion"].set(units.percent(result["reached"] / max(result["users"], 1)),
+                                f"reached {result['goal']} (any time)")
     lines = {f"weekly active {unit}": result["weekly"]["active"].to_numpy()}
     if result["star"] is not None:
         lines[f"users doing {result['goal']} (north star)"] = result["star"]["metric"].to_numpy()

@@ -1,17 +1,17 @@
-"""Funnel: steps (default: the view's own choice), conversion window and order."""
+"""Funnel: a step builder (pick events from the catalog, add, drag to reorder, remove), the
+conversion window and the order rule beside it. Until steps are picked the view shows its own."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QLineEdit
+from dataclasses import replace
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QAbstractItemView, QComboBox, QCompleter, QHBoxLayout, QLabel, QListWidget, QPushButton, QWidget
 
 from journey_explorer.analysis import funnel
 from journey_explorer.ui.views.base import AnalysisView
 from journey_explorer.ui.views.breakdown_choice import add_breakdown
-from journey_explorer.ui.views.controls import duration_text
-
-
-def steps_from_text(text: str) -> tuple[str, ...] | None:
-    """ "Sign Up, Paid" -> ("Sign Up", "Paid"); nothing typed -> None (the view's own steps)."""
-    return tuple(s.strip() for s in text.split(",") if s.strip()) or None
+from journey_explorer.ui.views.controls import blocked, duration_text
 
 
 def window_from_text(text: str) -> int | None:
@@ -22,15 +22,85 @@ def window_text(ms: int | None) -> str:
     return "none" if ms is None else duration_text(ms)
 
 
+class StepBuilder(QWidget):
+    """The funnel's steps as chips in a row: a searchable event picker with Add, the steps (drag to
+    reorder; Delete or Remove takes the selected one out). ``changed`` after every edit."""
+
+    changed = Signal()
+
+    def __init__(self):
+        super().__init__()
+        self.picker = QComboBox()
+        self.picker.setEditable(True)
+        self.picker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.picker.lineEdit().setPlaceholderText("search events…")
+        self.picker.setMinimumWidth(180)
+        completer = QCompleter(self.picker.model(), self.picker)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)        # "paid" finds "Subscription Paid"
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.picker.setCompleter(completer)
+        self.picker.lineEdit().returnPressed.connect(self.add_picked)
+        self.add_button = QPushButton("Add step")
+        self.add_button.clicked.connect(self.add_picked)
+        self.list = QListWidget()
+        self.list.setFlow(QListWidget.Flow.LeftToRight)
+        self.list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.list.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.list.setSpacing(2)
+        self.list.setFixedHeight(self.picker.sizeHint().height() + 8)
+        self.list.setMinimumWidth(320)
+        self.list.setToolTip("Drag a step to reorder; select one and press Delete to remove it")
+        self.list.setStyleSheet("QListWidget::item { border: 1px solid palette(mid); border-radius: 4px;"
+                                " padding: 0px 6px; }")            # each step reads as a chip
+        self.list.model().rowsMoved.connect(self.changed)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.clicked.connect(self.remove_selected)
+        QShortcut(QKeySequence.StandardKey.Delete, self.list, self.remove_selected)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.picker, self.add_button, self.list, self.remove_button):
+            layout.addWidget(widget)
+
+    def set_catalog(self, names) -> None:
+        """The events to pick from (the loaded log's), in alphabetical order."""
+        with blocked(self.picker):
+            self.picker.clear()
+            self.picker.addItems(sorted(names, key=str.lower))
+            self.picker.setCurrentIndex(-1)
+
+    def steps(self) -> tuple[str, ...]:
+        return tuple(self.list.item(i).text() for i in range(self.list.count()))
+
+    def set_steps(self, steps) -> None:
+        with blocked(self.list):
+            self.list.clear()
+            self.list.addItems(list(steps))
+
+    def add_picked(self) -> None:
+        """Add the picked event (typed text must name an event in the catalog)."""
+        name = self.picker.currentText().strip()
+        if self.picker.findText(name, Qt.MatchFlag.MatchFixedString) < 0:
+            return
+        name = self.picker.itemText(self.picker.findText(name, Qt.MatchFlag.MatchFixedString))
+        self.list.addItem(name)
+        self.picker.setCurrentIndex(-1)
+        self.changed.emit()
+
+    def remove_selected(self) -> None:
+        row = self.list.currentRow()
+        if row >= 0:
+            self.list.takeItem(row)
+            self.changed.emit()
+
+
 class FunnelView(AnalysisView):
     def build_options(self) -> None:
-        self.steps_edit = QLineEdit()
-        self.steps_edit.setPlaceholderText("comma-separated steps")
-        self.steps_edit.setMinimumWidth(420)
-        self.steps_edit.editingFinished.connect(self.refresh)
+        self.builder = StepBuilder()
+        self.builder.changed.connect(self.refresh)
         self.options.addWidget(QLabel("Steps"))
-        self.options.addWidget(self.steps_edit)
-        self.binder.bind("steps", self.steps_edit, steps_from_text, ", ".join, none_keeps_base=True)
+        self.options.addWidget(self.builder, 1)
+        self.explorer.changed.connect(self._fill_catalog)
+        self._fill_catalog()
         self.window_choice = self.binder.bind(
             "window_ms", self.combo("Window", ["none", "1d", "7d", "30d", "90d"], lambda _: self.refresh(),
                                     funnel.DEFAULT_WINDOW), window_from_text, window_text)
@@ -38,9 +108,29 @@ class FunnelView(AnalysisView):
                                                           lambda _: self.refresh()))
         self.breakdown = add_breakdown(self)
 
+    def _fill_catalog(self) -> None:
+        if self.explorer.log is not None:
+            self.builder.set_catalog(self.explorer.log.event_names)
+
+    def current_spec(self, log):
+        spec = super().current_spec(log)
+        steps = self.builder.steps()
+        return replace(spec, steps=steps) if steps else spec     # nothing picked: the view's own steps
+
+    def show_spec(self, spec) -> None:
+        super().show_spec(spec)
+        self.builder.set_steps(spec.steps)
+
+    def refresh(self) -> None:
+        log = self.explorer.log
+        if log is not None and len(self.current_spec(log).steps) < 2:     # one step says nothing: wait
+            self.banner.show_info("Pick at least two steps (search an event, then Add step).")
+            return
+        super().refresh()
+
     def shown(self, result, spec) -> None:
-        if not self.steps_edit.text():          # show the steps the view chose by itself
-            self.steps_edit.setText(", ".join(result.spec.steps))
+        if not self.builder.steps():          # show the steps the view chose by itself
+            self.builder.set_steps(result.spec.steps)
 
 
 VIEW_CLASS = FunnelView
