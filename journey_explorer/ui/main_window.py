@@ -141,7 +141,7 @@ class MainWindow(QMainWindow):
         self.info_timer.timeout.connect(lambda: self.banner.hide() if not self.banner.is_error else None)
         self.project_is_demo = False
         self.restore_state = False     # the next load is a newly opened project: restore its saved state
-        self.normal_geometry = None    # the window's geometry before presentation mode
+        self.normal_geometry = None    # the window's geometry (a QRect) before presentation mode
         self.undo = QUndoStack(self)
         self.goal_project: str | None = None       # the project whose events the goal picker lists
         self.setAcceptDrops(True)
@@ -364,7 +364,7 @@ class MainWindow(QMainWindow):
         self.segments.clear()
         self.catalog_model.set_frame(pd.DataFrame())
         self.project_label.clear()
-        self.segment.clear()
+        self.show_saved_filters({})      # a project without saved filters starts unfiltered
         self.goal.blockSignals(True)
         self.goal.clear()
         self.goal.blockSignals(False)
@@ -380,7 +380,8 @@ class MainWindow(QMainWindow):
         self.open_project(ensure_demo_project())
 
     def reload(self) -> None:
-        self.show_info("Loading the project…")
+        if self.pages.currentWidget() is not self.loading_page:     # a newly opened project says so there
+            self.show_info("Loading the project…")
         self.loader.start(load_project_log, self.project_path)
 
     def _loaded(self, loaded: dict) -> None:
@@ -407,7 +408,7 @@ class MainWindow(QMainWindow):
             edit.setDate(date)
             edit.blockSignals(False)
         self.fill_segment_suggestions(log)
-        saved = loaded.get("state") if self.restore_state else None
+        opened, saved = self.restore_state, loaded.get("state") if self.restore_state else None
         if saved:
             self.show_saved_filters(saved.get("filters") or {})
         self.restore_state = False
@@ -416,6 +417,8 @@ class MainWindow(QMainWindow):
             self.show_view(saved["tab"])
         elif saved and saved.get("tab") == "board":
             self.tabs.setCurrentWidget(self.board)
+        elif opened:
+            self.tabs.setCurrentIndex(0)         # a project opened for the first time starts at the overview
         self._update_summary()
         self.hygiene.check(self.project_path, log)
 
@@ -520,7 +523,10 @@ class MainWindow(QMainWindow):
         from journey_explorer.analysis.narrative import guess_goal
         current = self.goal.currentData() if same_project else None
         stored = log.default_goal if log.default_goal in log.event_names else None
-        guessed = None if stored else guess_goal(log)
+        try:
+            guessed = None if stored else guess_goal(log)
+        except JourneyError:          # no events to guess from (a project whose import failed)
+            guessed = None
         chosen = current if current in log.event_names else stored or guessed
         reach = distinct_count(log.event, log.user, len(log.event_names))
         self.goal.blockSignals(True)
@@ -654,12 +660,27 @@ class MainWindow(QMainWindow):
             return
         self.run_import_wizard(self.project_path, file_path)
 
-    def run_import_wizard(self, project_path: Path, file_path: str | None) -> None:
+    def run_import_wizard(self, project_path: Path, file_path: str | None, is_new: bool = False) -> None:
+        """Import into ``project_path``; a new project opens once its events are in (and is removed
+        again if the wizard is cancelled before importing anything)."""
         from journey_explorer.ui.import_wizard import ImportWizard
         wizard = ImportWizard(project_path, file_path, self)
-        wizard.imported.connect(self.reload)
+        if is_new:
+            wizard.imported.connect(lambda: self.open_project(Path(project_path)))
+            wizard.rejected.connect(lambda: self._remove_if_empty(Path(project_path)))
+        else:
+            wizard.imported.connect(self.reload)
         wizard.open()
         self._wizard = wizard
+
+    def _remove_if_empty(self, path: Path) -> None:
+        try:
+            with Project.open(path) as project:
+                empty = not project.sources()
+        except JourneyError:
+            return
+        if empty:
+            path.unlink(missing_ok=True)
 
     def new_project_from_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "New project from file", self.settings.last_folder,
@@ -698,9 +719,7 @@ class MainWindow(QMainWindow):
             except (JourneyError, OSError) as exc:
                 QMessageBox.warning(self, "New project", str(exc))
                 return
-        if Path(target) != self.project_path:
-            self.open_project(Path(target))
-        self.run_import_wizard(Path(target), file_path)
+        self.run_import_wizard(Path(target), file_path, is_new)
 
     def view(self, key: str) -> AnalysisView:
         """The view of registry key ``key`` (e.g. "flows")."""
@@ -823,7 +842,7 @@ class MainWindow(QMainWindow):
         one-line summary stays), tables and banners hidden. F11 or Esc returns to the window as it was."""
         on = bool(on)
         if on and not self.isFullScreen():
-            self.normal_geometry = self.saveGeometry()
+            self.normal_geometry = self.geometry()
         self.settings.presentation = on
         self.presentation_action.setChecked(on)
         for shortcut in self.presentation_keys:
@@ -843,15 +862,15 @@ class MainWindow(QMainWindow):
         elif self.isFullScreen():
             self.showNormal()
             if self.normal_geometry is not None:      # back to the size it had, never wider than the screen
-                self.restoreGeometry(self.normal_geometry)
+                self.setGeometry(self.normal_geometry.intersected(self.screen().availableGeometry()))
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         self.board.flush_pending_notes(wait_seconds=2)   # notes typed in the last moments are kept
         self.board.stop_previews()
         if self.project_path is not None and self.explorer.log is not None:
             self.save_project_state()
-        if self.isFullScreen() and self.normal_geometry is not None:
-            self.restoreGeometry(self.normal_geometry)     # remember the window, not the full screen
+        if self.isFullScreen():
+            self.toggle_presentation(False)     # remember the window, not the full screen
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64()).decode()
         self.settings.presentation = False
         save_settings(self.settings)
