@@ -31,7 +31,7 @@ from journey_explorer.charts.theme import THEMES, stylesheet
 from journey_explorer.domain import JourneyError
 from journey_explorer.state.filters import FilterState
 from journey_explorer.state.registry import VIEWS
-from journey_explorer.store.project import SUFFIX, Project
+from journey_explorer.store.project import Project
 from journey_explorer.tasks import TaskRunner
 from journey_explorer.ui.board import BoardView
 from journey_explorer.ui.flow_layout import FlowLayout, grouped
@@ -161,10 +161,11 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        self._action(file_menu, "&New project…", self.new_project, QKeySequence.StandardKey.New)
+        self._action(file_menu, "&New project from file…", self.new_project_from_file, QKeySequence.StandardKey.New)
         self._action(file_menu, "&Open project…", self.choose_project, QKeySequence.StandardKey.Open)
         self.recent_menu = file_menu.addMenu("Recent projects")
         self._action(file_menu, "&Import file…", self.import_file, "Ctrl+I")
+        self._action(file_menu, "&Close project", self.close_project, QKeySequence.StandardKey.Close)
         self._action(file_menu, "&Export current view…", self.export_view, "Ctrl+E")
         self._action(file_menu, "&Copy chart", self.copy_chart, "Ctrl+Shift+C")
         self._action(file_menu, "&Pin chart to board", self.pin_current_view, "Ctrl+B")
@@ -374,6 +375,16 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentWidget(self.start_page)
         self.dock.hide()
         self.setWindowTitle("Journey Explorer")
+
+    def close_project(self) -> None:
+        """Back to the start page; the project's filters and tab are kept in it."""
+        self.board.flush_pending_notes()
+        if self.project_path is not None and self.explorer.log is not None:
+            self.save_project_state()
+        self.clear_project()
+        self.project_path = self.explorer.project_path = None
+        self.project_is_demo = False
+        self.show_start_page()
 
     def open_demo(self) -> None:
         from journey_explorer.demo_project import ensure_demo_project
@@ -635,19 +646,6 @@ class MainWindow(QMainWindow):
                                               "Journey projects (*.journey)")
         if path:
             self.open_project(Path(path))
-
-    def new_project(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "New project", self.settings.last_folder,
-                                              "Journey projects (*.journey)")
-        if path:
-            path = path if path.endswith(SUFFIX) else path + SUFFIX
-            try:
-                Project.create(path).close()
-            except JourneyError as exc:
-                QMessageBox.warning(self, "New project", str(exc))
-                return
-            self.open_project(Path(path))
-            self.import_file()
 
     def import_file(self, file_path: str | None = None) -> None:
         """Import into the open project (Ctrl+I); a file dropped or chosen from the start page asks

@@ -19,6 +19,8 @@ class StartPage(QWidget):
         hint = QLabel("Drop an event file on this window to start a new project from it.")
         hint.setWordWrap(True)
         self.recent = QListWidget()
+        self.recent.setStyleSheet("QListWidget { font-size: 12pt; } QListWidget::item { padding: 6px; }")
+        self.recent.setMaximumWidth(900)
         self.recent.itemActivated.connect(lambda item: self.open_requested.emit(item.data(Qt.ItemDataRole.UserRole)))
         self.new_button = QPushButton("New project from file…")
         self.new_button.clicked.connect(self.new_from_file_requested)

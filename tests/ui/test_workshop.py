@@ -262,3 +262,15 @@ def test_f11_is_true_full_screen_and_esc_restores_the_window(open_window, demo_p
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     assert not window.isFullScreen() and window.menuBar().isVisible()
     assert window.width() <= 1000          # never wider than before (nor than the screen)
+
+
+def test_closing_a_project_returns_to_the_start_page_with_it_listed(open_window, qtbot, tmp_path):
+    project = small_project(tmp_path, "acme")
+    window = open_window(project)
+    window.show_view("funnel")
+    window.close_project()
+    assert window.project_path is None and window.pages.currentWidget() is window.start_page
+    assert window.explorer.log is None and window.dock.isHidden()
+    assert window.start_page.recent.item(0).text().startswith("acme")
+    with Project.open(project) as opened:
+        assert opened.get_setting(STATE_SETTING)["tab"] == "funnel"
