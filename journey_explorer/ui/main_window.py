@@ -738,7 +738,7 @@ class MainWindow(QMainWindow):
         if view is None:
             self.show_error("Choose a chart to export (the Board exports as a deck).")
             return
-        if view.result is None or view.banner.is_error:
+        if view.result is None or (view.banner.is_error and not view.banner.isHidden()):   # an old error does not count
             self.show_error(f"The {view.title} view has no chart to export: {view.banner.text() or 'not ready'}")
             return
         suggested = str(Path(self.settings.last_folder or ".") / f"{view.title.lower().replace(' ', '-')}.png")

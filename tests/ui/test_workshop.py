@@ -172,7 +172,7 @@ def test_the_demo_keeps_no_window_state(open_window, demo_project_path, qtbot):
         assert project.get_setting(STATE_SETTING) is None
 
 
-def test_a_failed_view_shows_its_message_instead_of_a_stale_chart(open_window, qtbot, tmp_path):
+def test_a_failed_view_shows_its_message_instead_of_a_stale_chart(open_window, qtbot, tmp_path, monkeypatch):
     window = open_window(small_project(tmp_path, "acme"))
     overview = window.show_view("overview")
     drawn(qtbot, overview)
@@ -187,6 +187,11 @@ def test_a_failed_view_shows_its_message_instead_of_a_stale_chart(open_window, q
         window.filters_changed()
     assert overview.chart.isVisible() and not overview.banner.isVisible()
     assert window.banner.isHidden()          # the next successful action cleared the old error
+    exported = tmp_path / "overview.png"
+    monkeypatch.setattr("journey_explorer.ui.main_window.QFileDialog.getSaveFileName",
+                        lambda *args: (str(exported), "PNG image (*.png)"))
+    window.export_view()                      # the chart on screen exports, whatever failed before it
+    assert exported.stat().st_size > 0 and not window.banner.is_error
 
 
 def test_information_banners_go_away_by_themselves(open_window, qtbot, tmp_path):
