@@ -345,6 +345,7 @@ class MainWindow(QMainWindow):
         self._fill_recent()
         self.loading_page.setText(f"Opening {self.project_path.stem}…")
         self.pages.setCurrentWidget(self.loading_page)
+        self.dock.hide()                 # shown again with the new project's facts
         self.restore_state = True
         self.reload()
 
@@ -361,6 +362,12 @@ class MainWindow(QMainWindow):
             view.chart.hide()            # shown again once this view draws the new project's numbers
             view._stale = True
         self.banner.hide()
+        self.undo.clear()                # its edits name the old project's events
+        self.hygiene.runner.cancel()
+        self.hygiene.result = None
+        self.hygiene.merges.clear()
+        self.hygiene.breakages.clear()
+        self._show_tracking_count(0)
         self.sources.clear()
         self.segments.clear()
         self.catalog_model.set_frame(pd.DataFrame())

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QAbstractButton, QAbstractScrollArea, QComboBox, Q
 from journey_explorer.store.importer import import_file
 from journey_explorer.store.project import Project
 from journey_explorer.ui.import_wizard import ImportTargetDialog, unique_project_path
-from journey_explorer.ui.main_window import STATE_SETTING, MainWindow
+from journey_explorer.ui.main_window import STATE_SETTING, CatalogEdit, MainWindow
 
 EVENTS = ("user,event,time\n"
           "u1,open,2024-01-01T10:00:00Z\nu1,buy,2024-01-01T11:00:00Z\n"
@@ -146,12 +146,16 @@ def test_filters_and_tab_stay_with_their_project(open_window, qtbot, tmp_path):
     funnel = window.show_view("funnel")
     drawn(qtbot, funnel)
     assert funnel.chart.isVisible()
+    window.undo.push(CatalogEdit(window, "browse", "hide", False, True))      # an edit of acme's catalog
+    settled(qtbot, window)
+    assert window.undo.count() == 1
     window.open_project(globex)
     # Before the new project shows: nothing of acme's is left on screen.
     assert all(view.result is None and view.model.rowCount() == 0 and view.chart.isHidden()
                for view in window.views)
     assert window.segment.text() == "" and window.sources.count() == 0 and window.banner.isHidden()
-    assert window.pages.currentWidget() is window.loading_page
+    assert window.pages.currentWidget() is window.loading_page and window.dock.isHidden()
+    assert window.undo.count() == 0 and window.hygiene.merges.count() == 0 and window.catalog_model.rowCount() == 0
     settled(qtbot, window)
     assert window.segment.text() == "" and window.by.currentText() == "per user"
     assert window.current_view().key == "overview"
