@@ -55,21 +55,31 @@ class FlowLayout(QLayout):
         return size + QSize(margins.left() + margins.right(), margins.top() + margins.bottom())
 
     def _arrange(self, rect: QRect, move: bool) -> int:
+        """Place the items line by line, each centred vertically on its line; returns the height used."""
         margins = self.contentsMargins()
         area = rect.adjusted(margins.left(), margins.top(), -margins.right(), -margins.bottom())
-        x, y, line_height = area.x(), area.y(), 0
+        lines, line, x = [], [], area.x()
         for item in self._items:
             if item.widget() is not None and item.widget().isHidden():
                 continue
-            hint = item.sizeHint()
-            if x + hint.width() > area.right() + 1 and line_height > 0:
-                x, y, line_height = area.x(), y + line_height + self.spacing(), 0
+            width = item.sizeHint().width()
+            if line and x + width > area.right() + 1:
+                lines.append(line)
+                line, x = [], area.x()
+            line.append((item, x))
+            x += width + self.spacing()
+        if line:
+            lines.append(line)
+        y = area.y()
+        for placed in lines:
+            height = max(item.sizeHint().height() for item, _ in placed)
             if move:
-                item.setGeometry(QRect(QPoint(x, y), hint))
-            x += hint.width() + self.spacing()
-            line_height = max(line_height, hint.height())
-        return y + line_height - rect.y() + margins.bottom()
-
+                for item, left in placed:
+                    hint = item.sizeHint()
+                    item.setGeometry(QRect(QPoint(left, y + (height - hint.height()) // 2), hint))
+            y += height + self.spacing()
+        used = y - self.spacing() if lines else y
+        return used - rect.y() + margins.bottom()
 
 def grouped(*widgets, parent=None):
     """Widgets that stay together on one line of a flow (a label and its box)."""

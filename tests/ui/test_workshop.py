@@ -283,3 +283,25 @@ def test_closing_a_project_returns_to_the_start_page_with_it_listed(open_window,
     assert window.start_page.recent.item(0).text().startswith("acme")
     with Project.open(project) as opened:
         assert opened.get_setting(STATE_SETTING)["tab"] == "funnel"
+
+
+def test_flow_layout_wraps_instead_of_widening(qtbot):
+    from PySide6.QtWidgets import QPushButton, QWidget
+
+    from journey_explorer.ui.flow_layout import FlowLayout
+    box = QWidget()
+    qtbot.addWidget(box)
+    flow = FlowLayout(box)
+    buttons = [QPushButton(f"Option number {i}") for i in range(4)]
+    for button in buttons:
+        flow.addWidget(button)
+    flow.addStretch(1)                     # accepted, as a QHBoxLayout's caller would call it
+    widest = max(b.sizeHint().width() for b in buttons)
+    assert flow.minimumSize().width() == widest
+    one_line = sum(b.sizeHint().width() for b in buttons) + 3 * flow.spacing()
+    assert flow.heightForWidth(one_line) == buttons[0].sizeHint().height()
+    assert flow.heightForWidth(widest) == 4 * buttons[0].sizeHint().height() + 3 * flow.spacing()
+    box.resize(widest, 400)
+    box.show()
+    qtbot.waitUntil(lambda: buttons[1].y() > buttons[0].y())
+    assert {b.x() for b in buttons} == {0}
