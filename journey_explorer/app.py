@@ -34,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
         QMessageBox.critical(None, "Journey Explorer", str(exc))
         return 1
     if not window.settings.window_geometry:
-        window.resize(1440, 900)
+        screen = window.screen().availableGeometry()      # a 1280×720 projector gets all of itself, no more
+        window.resize(min(1440, screen.width()), min(900, screen.height()))
     window.show()
     return app.exec()
 

@@ -305,3 +305,18 @@ def test_flow_layout_wraps_instead_of_widening(qtbot):
     box.show()
     qtbot.waitUntil(lambda: buttons[1].y() > buttons[0].y())
     assert {b.x() for b in buttons} == {0}
+
+
+def test_the_app_opens_on_the_start_page_no_larger_than_the_screen(qtbot, monkeypatch):
+    from PySide6.QtWidgets import QApplication
+
+    from journey_explorer import app
+    monkeypatch.setattr(QApplication, "exec", lambda self: 0)
+    before = set(QApplication.topLevelWidgets())
+    assert app.main([]) == 0
+    window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w not in before)
+    qtbot.addWidget(window)
+    screen = window.screen().availableGeometry()
+    assert window.pages.currentWidget() is window.start_page
+    assert window.width() <= screen.width() and window.height() <= screen.height()
+    window.close()
