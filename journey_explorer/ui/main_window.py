@@ -360,7 +360,6 @@ class MainWindow(QMainWindow):
             view.model.set_frame(pd.DataFrame())
             view.banner.hide()
             view.chart.hide()            # shown again once this view draws the new project's numbers
-            view._stale = True
         self.banner.hide()
         self.undo.clear()                # its edits name the old project's events
         self.hygiene.runner.cancel()
