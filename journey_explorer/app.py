@@ -1,4 +1,4 @@
-"""Start the desktop app: ``journey-explorer [PROJECT]`` (the demo project when none is given)."""
+"""Start the desktop app: ``journey-explorer [PROJECT]`` (the start page when none is given)."""
 from __future__ import annotations
 
 import argparse
@@ -8,7 +8,7 @@ from pathlib import Path
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="journey-explorer", description="Open the Journey Explorer app.")
-    parser.add_argument("project", nargs="?", help="a .journey project (default: the built-in demo)")
+    parser.add_argument("project", nargs="?", help="a .journey project (default: the start page)")
     parser.add_argument("--smoke-test", action="store_true",
                         help="check this installation offscreen (every view, a PNG and a deck) and exit")
     return parser.parse_args(argv)
@@ -21,7 +21,6 @@ def main(argv: list[str] | None = None) -> int:
         return run_smoke_test()
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from journey_explorer.demo_project import ensure_demo_project
     from journey_explorer.domain import JourneyError
     from journey_explorer.ui.main_window import MainWindow
 
@@ -30,13 +29,13 @@ def main(argv: list[str] | None = None) -> int:
     from journey_explorer.ui.icon import app_icon
     app.setWindowIcon(app_icon())
     try:
-        path = Path(args.project) if args.project else ensure_demo_project()
-        window = MainWindow(path)
+        window = MainWindow(Path(args.project) if args.project else None)   # no project: the start page
     except JourneyError as exc:
         QMessageBox.critical(None, "Journey Explorer", str(exc))
         return 1
     if not window.settings.window_geometry:
-        window.resize(1440, 900)
+        screen = window.screen().availableGeometry()      # a 1280×720 projector gets all of itself, no more
+        window.resize(min(1440, screen.width()), min(900, screen.height()))
     window.show()
     return app.exec()
 

@@ -10,12 +10,37 @@ from journey_explorer.domain import ImportOptions, JourneyError
 from journey_explorer.store.importer import import_file, import_user_properties
 from journey_explorer.store.project import Project, ProjectLock, is_project_file
 
+DEMO_SETTING = "built_in_demo"     # marks the demo project: never an import target, rebuilt from code
+
+
+def data_folder() -> Path:
+    """The app's data folder (``JOURNEY_EXPLORER_DATA_DIR`` overrides it)."""
+    return Path(os.environ.get("JOURNEY_EXPLORER_DATA_DIR") or os.path.join(
+        os.environ.get("XDG_DATA_HOME") or os.path.join(Path.home(), ".local", "share"), "journey-explorer"))
+
 
 def default_demo_path() -> Path:
-    """Where the app keeps its demo project (``JOURNEY_EXPLORER_DATA_DIR`` overrides the folder)."""
-    folder = os.environ.get("JOURNEY_EXPLORER_DATA_DIR") or os.path.join(
-        os.environ.get("XDG_DATA_HOME") or os.path.join(Path.home(), ".local", "share"), "journey-explorer")
-    return Path(folder) / "demo.journey"
+    """Where the app keeps its demo project."""
+    return data_folder() / "demo.journey"
+
+
+def default_projects_folder() -> Path:
+    """Where a new project made from a dropped file goes unless the user chooses another folder."""
+    return data_folder() / "projects"
+
+
+def is_demo_project(path: Path | None) -> bool:
+    """Whether ``path`` is the built-in demo (marked when written, or at the demo's own location)."""
+    if path is None:
+        return False
+    path = Path(path)
+    if path.resolve() == default_demo_path().resolve():
+        return True
+    try:
+        with Project.open(path) as project:
+            return bool(project.get_setting(DEMO_SETTING, False))
+    except Exception:  # noqa: BLE001 - an unreadable file is simply not the demo
+        return False
 
 
 def write_demo_project(path: Path, force: bool = False) -> Path:
@@ -64,13 +89,24 @@ def _build_demo(path: Path) -> None:
         import_user_properties(path, demo.users, key_column="user")
     with Project.open(path) as project:
         project.default_goal = demo.default_goal
+        project.set_setting(DEMO_SETTING, True)
         project.conn.execute("UPDATE sources SET path = ?", ("Built-in demo: B2B SaaS trial journeys",))
 
 
 def ensure_demo_project(path: Path | None = None) -> Path:
-    """The demo project, written on first use."""
+    """The demo project, written on first use and written again from code whenever the file is
+    not the untouched demo (e.g. an older version imported a client's file into it)."""
     path = Path(path) if path else default_demo_path()
-    if not path.exists():
+    if not path.exists() or not _untouched_demo(path):
         path.parent.mkdir(parents=True, exist_ok=True)
         write_demo_project(path)
     return path
+
+
+def _untouched_demo(path: Path) -> bool:
+    """The demo's marker is set and it holds exactly its one built-in source."""
+    try:
+        with Project.open(path) as project:
+            return bool(project.get_setting(DEMO_SETTING, False)) and len(project.sources()) == 1
+    except Exception:  # noqa: BLE001 - a damaged demo is rebuilt
+        return False

@@ -18,6 +18,8 @@ class Tile(QFrame):
         self.value.setObjectName("tileValue")
         self.caption = QLabel(caption)
         self.caption.setObjectName("tileCaption")
+        for label in (self.value, self.caption):     # wraps in a narrow window rather than widening it
+            label.setWordWrap(True)
         layout.addWidget(self.value)
         layout.addWidget(self.caption)
 

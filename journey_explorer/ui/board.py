@@ -118,7 +118,9 @@ class BoardView(QWidget):
         self.note_edits: dict[str, QPlainTextEdit] = {}
         for field in NOTE_FIELDS:
             column = QVBoxLayout()
-            column.addWidget(QLabel(f"{field.capitalize()} — {NOTE_PROMPTS[field].lower()}"))
+            prompt = QLabel(f"{field.capitalize()} — {NOTE_PROMPTS[field].lower()}")
+            prompt.setWordWrap(True)      # three prompts side by side must not widen the window
+            column.addWidget(prompt)
             edit = QPlainTextEdit()
             edit.setPlaceholderText(NOTE_PROMPTS[field])
             edit.setMaximumHeight(110)

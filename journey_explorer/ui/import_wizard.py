@@ -12,6 +12,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDialog,
+    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QRadioButton,
     QVBoxLayout,
     QWizard,
     QWizardPage,
@@ -30,7 +33,7 @@ from journey_explorer.io.mapping import UnconfirmedMapping, guess_mapping, perso
 from journey_explorer.io.ocel import ocel_object_types
 from journey_explorer.io.sources import detect_format, open_source
 from journey_explorer.store.importer import import_file
-from journey_explorer.store.project import Project
+from journey_explorer.store.project import SUFFIX, Project
 from journey_explorer.tasks import TaskRunner
 from journey_explorer.ui.widgets import Banner, make_table
 
@@ -298,8 +301,8 @@ class ImportWizard(QWizard):
 
     def __init__(self, project_path: Path, file_path: str | None = None, parent=None):
         super().__init__(parent)
-        self.setWindowTitle("Import events")
         self.project_path = Path(project_path)
+        self.setWindowTitle(f"Import events into {self.project_path.stem}")   # the target, always named
         self.source_page = SourcePage(self)
         self.progress_page = ProgressPage(self)
         self.summary_page = SummaryPage(self)
@@ -313,3 +316,69 @@ class ImportWizard(QWizard):
         self.progress_page.cancel()
         self.progress_page.runner.wait(10_000)
         super().reject()
+
+
+def unique_project_path(folder: Path, name: str) -> Path:
+    """``folder/name.journey``, or ``name 2.journey``, ``name 3.journey``… when it is taken."""
+    candidate, number = Path(folder) / f"{name}{SUFFIX}", 2
+    while candidate.exists():
+        candidate, number = Path(folder) / f"{name} {number}{SUFFIX}", number + 1
+    return candidate
+
+
+class ImportTargetDialog(QDialog):
+    """Where a dropped or opened event file goes: a new project named after the file (the default),
+    or the open project, named. The built-in demo is never offered as a target."""
+
+    def __init__(self, file_path: str, folder: Path, current: Path | None, current_is_demo: bool, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Import events")
+        self.file_path, self.folder = Path(file_path), Path(folder)
+        self.new_choice = QRadioButton("New project from this file")
+        self.new_choice.setChecked(True)
+        self.name = QLineEdit(self.file_path.stem)
+        self.where = QLabel()
+        self.where.setWordWrap(True)
+        choose = QPushButton("Choose folder…")
+        choose.clicked.connect(self.choose_folder)
+        self.add_choice = QRadioButton()
+        self.current = current if current is not None and not current_is_demo else None
+        if self.current is not None:
+            self.add_choice.setText(f"Add to {self.current.stem}")
+        else:
+            self.add_choice.setText("Add to the demo project (not possible: the demo is rebuilt from code)"
+                                    if current_is_demo else "Add to an open project (none is open)")
+            self.add_choice.setEnabled(False)
+        self.name.textChanged.connect(self._show_where)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Continue")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout()
+        form.addRow("Project name", self.name)
+        form.addRow(self.where, choose)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"Import {self.file_path.name} into:"))
+        layout.addWidget(self.new_choice)
+        layout.addLayout(form)
+        layout.addWidget(self.add_choice)
+        layout.addWidget(buttons)
+        self._show_where()
+
+    def _show_where(self) -> None:
+        self.where.setText(f"Saved as {self.new_path()}")
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder for the new project", str(self.folder))
+        if folder:
+            self.folder = Path(folder)
+            self._show_where()
+
+    def new_path(self) -> Path:
+        return unique_project_path(self.folder, self.name.text().strip() or self.file_path.stem)
+
+    def target(self) -> tuple[Path, bool]:
+        """The chosen project file and whether it is new (to be created)."""
+        if self.add_choice.isChecked() and self.current is not None:
+            return self.current, False
+        return self.new_path(), True

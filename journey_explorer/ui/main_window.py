@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QDate, QStringListModel, Qt
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoCommand, QUndoStack
+import pandas as pd
+from PySide6.QtCore import QByteArray, QDate, QStringListModel, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -12,7 +13,6 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDockWidget,
     QFileDialog,
-    QHBoxLayout,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QStackedWidget,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -30,13 +31,18 @@ from journey_explorer.charts.theme import THEMES, stylesheet
 from journey_explorer.domain import JourneyError
 from journey_explorer.state.filters import FilterState
 from journey_explorer.state.registry import VIEWS
-from journey_explorer.store.project import SUFFIX, Project
+from journey_explorer.store.project import Project
 from journey_explorer.tasks import TaskRunner
 from journey_explorer.ui.board import BoardView
+from journey_explorer.ui.flow_layout import FlowLayout, grouped
 from journey_explorer.ui.hygiene_panel import HygienePanel
 from journey_explorer.ui.settings import Settings, load_settings, save_settings
+from journey_explorer.ui.start_page import StartPage
 from journey_explorer.ui.views import AnalysisView, Explorer, make_view
 from journey_explorer.ui.widgets import Banner, FrameModel
+
+STATE_SETTING = "window_state"   # in the project: filters and the selected tab, restored on open
+INFO_SECONDS = 8                # an information banner goes away by itself
 
 
 def load_project_log(path: Path, progress):
@@ -45,7 +51,7 @@ def load_project_log(path: Path, progress):
         log = project.load_event_log()
         progress(0.7)
         return {"log": log, "info": project.info(), "catalog": project.event_catalog(),
-                "segments": project.segments(), "path": str(path)}
+                "segments": project.segments(), "path": str(path), "state": project.get_setting(STATE_SETTING)}
 
 
 class SegmentCompleter(QCompleter):
@@ -130,7 +136,12 @@ class MainWindow(QMainWindow):
         self.explorer = Explorer(self.project_path, THEMES.get(self.settings.theme, THEMES["light"]))
         self.loader = TaskRunner(self)
         self.loader.finished.connect(self._loaded)
-        self.loader.failed.connect(lambda message: self.banner.show_error(message))
+        self.loader.failed.connect(self.show_error)
+        self.info_timer = QTimer(self, singleShot=True, interval=INFO_SECONDS * 1000)
+        self.info_timer.timeout.connect(lambda: self.banner.hide() if not self.banner.is_error else None)
+        self.project_is_demo = False
+        self.restore_state = False     # the next load is a newly opened project: restore its saved state
+        self.normal_geometry = None    # the window's geometry (a QRect) before presentation mode
         self.undo = QUndoStack(self)
         self.goal_project: str | None = None       # the project whose events the goal picker lists
         self.setAcceptDrops(True)
@@ -140,17 +151,21 @@ class MainWindow(QMainWindow):
         self.apply_theme()
         if self.settings.window_geometry:
             self.restoreGeometry(QByteArray.fromBase64(self.settings.window_geometry.encode()))
+        self._build_presentation_keys()
         if self.project_path:
             self.open_project(self.project_path)
+        else:
+            self.show_start_page()
 
     # --- layout -------------------------------------------------------------------------------
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        self._action(file_menu, "&New project…", self.new_project, QKeySequence.StandardKey.New)
+        self._action(file_menu, "&New project from file…", self.new_project_from_file, QKeySequence.StandardKey.New)
         self._action(file_menu, "&Open project…", self.choose_project, QKeySequence.StandardKey.Open)
         self.recent_menu = file_menu.addMenu("Recent projects")
         self._action(file_menu, "&Import file…", self.import_file, "Ctrl+I")
+        self._action(file_menu, "&Close project", self.close_project, QKeySequence.StandardKey.Close)
         self._action(file_menu, "&Export current view…", self.export_view, "Ctrl+E")
         self._action(file_menu, "&Copy chart", self.copy_chart, "Ctrl+Shift+C")
         self._action(file_menu, "&Pin chart to board", self.pin_current_view, "Ctrl+B")
@@ -200,13 +215,20 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         self.filter_bar = self._build_filter_bar()
+        self.filter_summary = QLabel()      # presentation mode: the filters in one line
+        self.filter_summary.setStyleSheet("font-size: 13pt; padding: 2px 6px;")
+        self.filter_summary.hide()
         self.banner = Banner()
         self.tabs = QTabWidget()
+        self.tabs.setUsesScrollButtons(True)      # the tab titles never widen the window
         self.views = [make_view(entry, self.explorer) for entry in VIEWS]      # in tab order
         self.view_by_key = {view.key: view for view in self.views}
         for view in self.views:
             self.tabs.addTab(view, view.title)
             view.pin_requested.connect(lambda v=view: self.pin_view(v))
+            view.runner.failed.connect(lambda _message, v=view: self.show_failed(v))
+            view.drawn.connect(lambda v=view: self.view_drawn(v))
+        self.tabs.currentChanged.connect(self._update_summary)
         changes = self.view_by_key.get("changes")
         if changes is not None:          # a story's evidence, one click away
             changes.compare_requested.connect(self.compare_periods)
@@ -214,14 +236,24 @@ class MainWindow(QMainWindow):
         self.board = BoardView(self.explorer)
         self.tabs.addTab(self.board, self.board.title)
         layout.addWidget(self.filter_bar)
+        layout.addWidget(self.filter_summary)
         layout.addWidget(self.banner)
         layout.addWidget(self.tabs, 1)
-        self.setCentralWidget(central)
+        self.start_page = StartPage()
+        self.start_page.open_requested.connect(lambda path: self.open_project(Path(path)))
+        self.start_page.demo_requested.connect(self.open_demo)
+        self.start_page.new_from_file_requested.connect(self.new_project_from_file)
+        self.loading_page = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)   # between two projects
+        self.pages = QStackedWidget()
+        for page in (self.start_page, self.loading_page, central):
+            self.pages.addWidget(page)
+        self.work_page = central
+        self.setCentralWidget(self.pages)
 
     def _build_filter_bar(self) -> QWidget:
         bar = QWidget()
-        row = QHBoxLayout(bar)
-        row.setContentsMargins(0, 0, 0, 0)
+        row = FlowLayout(bar)      # wraps on a narrow window (a 1024 px projector) instead of widening it
+        dates = []
         self.use_since, self.since = QCheckBox("From"), QDateEdit(calendarPopup=True)
         self.use_until, self.until = QCheckBox("until"), QDateEdit(calendarPopup=True)
         for check, edit in ((self.use_since, self.since), (self.use_until, self.until)):
@@ -230,12 +262,12 @@ class MainWindow(QMainWindow):
             check.toggled.connect(edit.setEnabled)
             check.toggled.connect(self.filters_changed)
             edit.dateChanged.connect(self.filters_changed)
-            row.addWidget(check)
-            row.addWidget(edit)
+            dates += [check, edit]
+        row.addWidget(grouped(*dates))
         self.segment = QLineEdit()
         self.segment.setPlaceholderText("segment, e.g. channel=Partner Referral")
         self.segment.setClearButtonEnabled(True)
-        self.segment.setMinimumWidth(260)
+        self.segment.setMinimumWidth(240)
         self.segment.editingFinished.connect(self.filters_changed)
         self.segment_completer = SegmentCompleter(self.segment)
         self.segment.setCompleter(self.segment_completer)
@@ -249,18 +281,17 @@ class MainWindow(QMainWindow):
             "per session, the session's value. Any event: a path matches if any of its events carries the value.")
         self.match.currentIndexChanged.connect(self.filters_changed)
         self.goal = QComboBox()
-        self.goal.setMinimumContentsLength(24)
+        self.goal.setMinimumContentsLength(20)
+        self.goal.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.goal.setToolTip("The event that counts as success; your choice is kept in the project")
         self.goal.currentIndexChanged.connect(self.filters_changed)
         self.goal.activated.connect(self.goal_chosen)
         self.by = QComboBox()
         self.by.addItems(["per user", "per session"])
         self.by.currentTextChanged.connect(self.filters_changed)
-        for label, widget in (("Segment", self.segment), (None, self.match), ("Goal", self.goal), ("Paths", self.by)):
-            if label:
-                row.addWidget(QLabel(label))
-            row.addWidget(widget)
-        row.addStretch(1)
+        row.addWidget(grouped(QLabel("Segment"), self.segment, self.match))
+        row.addWidget(grouped(QLabel("Goal"), self.goal))
+        row.addWidget(grouped(QLabel("Paths"), self.by))
         return bar
 
     def _build_side_panel(self) -> None:
@@ -278,7 +309,7 @@ class MainWindow(QMainWindow):
         self.segments = QListWidget()
         self.hygiene = HygienePanel()
         self.hygiene.merge_requested.connect(self.merge_suggestion)
-        self.hygiene.message.connect(lambda text, error: (self.banner.show_error if error else self.banner.show_info)(text))
+        self.hygiene.message.connect(lambda text, error: (self.show_error if error else self.show_info)(text))
         # The event list and its tracking check share the panel's height as two tabs (a projector is 720 px high).
         self.catalog_tabs = QTabWidget()
         self.catalog_tabs.addTab(self.catalog, "Events")
@@ -300,20 +331,82 @@ class MainWindow(QMainWindow):
     # --- project --------------------------------------------------------------------------------
 
     def open_project(self, path: Path) -> None:
+        """Leave the open project (its state saved, its views and banners cleared), then load ``path``."""
         self.board.flush_pending_notes()          # notes belong to the project they were typed in
+        if self.project_path is not None and self.explorer.log is not None:
+            self.save_project_state()
+        self.clear_project()
+        from journey_explorer.demo_project import is_demo_project
         self.project_path = Path(path)
+        self.project_is_demo = is_demo_project(self.project_path)
         self.explorer.project_path = self.project_path
-        self.setWindowTitle(f"{self.project_path.name} — Journey Explorer")
+        self.setWindowTitle(f"{self.project_path.stem} — Journey Explorer")
         self.settings.remember_project(str(self.project_path))
         self._fill_recent()
+        self.loading_page.setText(f"Opening {self.project_path.stem}…")
+        self.pages.setCurrentWidget(self.loading_page)
+        self.dock.hide()                 # shown again with the new project's facts
+        self.restore_state = True
         self.reload()
 
+    def clear_project(self) -> None:
+        """Forget everything shown for the open project: results, charts, tables, banners, side panel."""
+        self.loader.cancel()
+        self.explorer.session.log = None          # and with it the old project's filtered logs
+        self.explorer.session.filters = FilterState()
+        for view in self.views:
+            view.runner.cancel()
+            view.result = view.result_spec = view.drawn_result = None
+            view.model.set_frame(pd.DataFrame())
+            view.banner.hide()
+            view.chart.hide()            # shown again once this view draws the new project's numbers
+        self.banner.hide()
+        self.undo.clear()                # its edits name the old project's events
+        self.hygiene.runner.cancel()
+        self.hygiene.result = None
+        self.hygiene.merges.clear()
+        self.hygiene.breakages.clear()
+        self._show_tracking_count(0)
+        self.sources.clear()
+        self.segments.clear()
+        self.catalog_model.set_frame(pd.DataFrame())
+        self.project_label.clear()
+        self.show_saved_filters({})      # a project without saved filters starts unfiltered
+        self.goal.blockSignals(True)
+        self.goal.clear()
+        self.goal.blockSignals(False)
+
+    def show_start_page(self) -> None:
+        self.start_page.set_recent(self.settings.recent_projects)
+        self.pages.setCurrentWidget(self.start_page)
+        self.dock.hide()
+        self.setWindowTitle("Journey Explorer")
+
+    def close_project(self) -> None:
+        """Back to the start page; the project's filters and tab are kept in it."""
+        self.board.flush_pending_notes()
+        if self.project_path is not None and self.explorer.log is not None:
+            self.save_project_state()
+        self.clear_project()
+        self.project_path = self.explorer.project_path = None
+        self.project_is_demo = False
+        self.show_start_page()
+
+    def open_demo(self) -> None:
+        from journey_explorer.demo_project import ensure_demo_project
+        self.open_project(ensure_demo_project())
+
     def reload(self) -> None:
-        self.banner.show_info("Loading the project…")
+        if self.pages.currentWidget() is not self.loading_page:     # a newly opened project says so there
+            self.show_info("Loading the project…")
         self.loader.start(load_project_log, self.project_path)
 
     def _loaded(self, loaded: dict) -> None:
+        if loaded.get("path") != str(self.project_path):
+            return                       # a project left while it was loading
         self.banner.hide()
+        self.pages.setCurrentWidget(self.work_page)
+        self.dock.setVisible(not self.settings.presentation)
         info, log = loaded["info"], loaded["log"]
         self.project_label.setText(f"{self.project_path.name}\n{info.users:,} users · {info.events:,} events")
         self.sources.clear()
@@ -332,8 +425,91 @@ class MainWindow(QMainWindow):
             edit.setDate(date)
             edit.blockSignals(False)
         self.fill_segment_suggestions(log)
+        opened, saved = self.restore_state, loaded.get("state") if self.restore_state else None
+        if saved:
+            self.show_saved_filters(saved.get("filters") or {})
+        self.restore_state = False
         self.explorer.set_log(log, self.current_filters())
+        if saved and saved.get("tab") in self.view_by_key:
+            self.show_view(saved["tab"])
+        elif saved and saved.get("tab") == "board":
+            self.tabs.setCurrentWidget(self.board)
+        elif opened:
+            self.tabs.setCurrentIndex(0)         # a project opened for the first time starts at the overview
+        self._update_summary()
         self.hygiene.check(self.project_path, log)
+
+    # --- state kept in the project ---------------------------------------------------------------
+
+    def project_state(self) -> dict:
+        """What the project remembers of this window: the filters (the goal is kept on its own) and the tab."""
+        filters = self.current_filters().to_dict()
+        filters.pop("goal", None)
+        view = self.current_view()
+        return {"filters": filters, "tab": view.key if view is not None else "board"}
+
+    def save_project_state(self) -> None:
+        """Keep the filters and tab in the project (not in the read-only demo, which opens as built)."""
+        if self.project_path is None or self.project_is_demo:
+            return
+        try:
+            with Project.open(self.project_path) as project:
+                project.set_setting(STATE_SETTING, self.project_state())
+        except JourneyError as exc:       # e.g. another program holds the project: not worth a dialog
+            self.show_error(f"The filters and tab could not be kept in the project: {exc}")
+
+    def show_saved_filters(self, saved: dict) -> None:
+        """Set the filter bar to a project's saved filters, without recomputing for each control."""
+        filters = FilterState.from_dict(saved)
+        widgets = (self.use_since, self.since, self.use_until, self.until, self.segment, self.match, self.by)
+        for widget in widgets:
+            widget.blockSignals(True)
+        for check, edit, value in ((self.use_since, self.since, filters.since),
+                                   (self.use_until, self.until, filters.until)):
+            check.setChecked(bool(value))
+            edit.setEnabled(bool(value))
+            if value:
+                edit.setDate(QDate.fromString(value[:10], "yyyy-MM-dd"))
+        self.segment.setText(" & ".join(filters.segment))
+        self.match.setCurrentIndex(max(self.match.findData(filters.match), 0))
+        self.by.setCurrentText("per session" if filters.by == "session" else "per user")
+        for widget in widgets:
+            widget.blockSignals(False)
+
+    # --- banners and failed views --------------------------------------------------------------
+
+    def show_info(self, message: str) -> None:
+        """An information line that goes away after a few seconds (none while presenting)."""
+        if self.settings.presentation:
+            return
+        self.banner.show_info(message)
+        self.info_timer.start()
+
+    def show_error(self, message: str) -> None:
+        """An error line that stays until the next successful action (shown even while presenting)."""
+        self.info_timer.stop()
+        self.banner.show_error(message)
+
+    def show_failed(self, view: AnalysisView) -> None:
+        """A view whose compute failed shows its message instead of a chart that no longer matches."""
+        view.chart.hide()
+        view.model.set_frame(pd.DataFrame())
+
+    def view_drawn(self, view: AnalysisView) -> None:
+        failed = view.banner.is_error and not view.banner.isHidden()
+        view.chart.setVisible(not failed)
+        if failed:
+            self.show_failed(view)
+        elif self.banner.is_error:
+            self.banner.hide()           # the next successful action clears an old error
+
+    def _update_summary(self, *_) -> None:
+        """Presentation mode's one line: project, filters and goal."""
+        if self.project_path is None:
+            return
+        filters = self.current_filters()
+        goal = f" · goal: {filters.goal}" if filters.goal else ""
+        self.filter_summary.setText(f"{self.project_path.stem} · {filters.describe()}{goal}")
 
     def compare_periods(self, period_a: str, period_b: str) -> None:
         """Compare period A with period B (e.g. before a change and its window) on the Compare tab."""
@@ -354,7 +530,7 @@ class MainWindow(QMainWindow):
         for widget in widgets:
             widget.blockSignals(False)
         self.filters_changed()
-        self.banner.show_info(f"Showing {since} until {until} (untick From and until to see all dates again).")
+        self.show_info(f"Showing {since} until {until} (untick From and until to see all dates again).")
 
     def fill_goals(self, log, same_project: bool) -> None:
         """The goal picker: events by how many paths reach them, with their counts. Selected: the
@@ -364,7 +540,10 @@ class MainWindow(QMainWindow):
         from journey_explorer.analysis.narrative import guess_goal
         current = self.goal.currentData() if same_project else None
         stored = log.default_goal if log.default_goal in log.event_names else None
-        guessed = None if stored else guess_goal(log)
+        try:
+            guessed = None if stored else guess_goal(log)
+        except JourneyError:          # no events to guess from (a project whose import failed)
+            guessed = None
         chosen = current if current in log.event_names else stored or guessed
         reach = distinct_count(log.event, log.user, len(log.event_names))
         self.goal.blockSignals(True)
@@ -394,7 +573,7 @@ class MainWindow(QMainWindow):
             with Project.open(self.project_path) as project:
                 project.default_goal = name
         except JourneyError as exc:
-            self.banner.show_error(f"The goal could not be kept in the project: {exc}")
+            self.show_error(f"The goal could not be kept in the project: {exc}")
             return
         guessed = self.goal.findText(" (guessed)", Qt.MatchFlag.MatchContains)
         if guessed >= 0:
@@ -412,6 +591,7 @@ class MainWindow(QMainWindow):
     def filters_changed(self, *_) -> None:
         if self.explorer.log is not None:
             self.explorer.set_filters(self.current_filters())
+            self._update_summary()
 
     def catalog_menu(self, position) -> None:
         index = self.catalog.indexAt(position)
@@ -437,7 +617,7 @@ class MainWindow(QMainWindow):
         stored = {shown: stored_names(catalog, shown) for shown in suggestion.names}
         missing = [shown for shown, names in stored.items() if not names]
         if missing:
-            self.banner.show_error(f"'{missing[0]}' comes from a grouping rule: change the rule instead.")
+            self.show_error(f"'{missing[0]}' comes from a grouping rule: change the rule instead.")
             return
         display = catalog.set_index("name")["display_name"].to_dict()
         self.undo.beginMacro(f"merge {' + '.join(suggestion.names)} into {suggestion.target}")
@@ -445,7 +625,7 @@ class MainWindow(QMainWindow):
             if display[name] != suggestion.target:
                 self.undo.push(CatalogEdit(self, name, "rename", display[name], suggestion.target))
         self.undo.endMacro()
-        self.banner.show_info(f"Merged {' + '.join(suggestion.names)} into {suggestion.target} (Ctrl+Z undoes it).")
+        self.show_info(f"Merged {' + '.join(suggestion.names)} into {suggestion.target} (Ctrl+Z undoes it).")
 
     def add_group_rule(self, example: str) -> None:
         pattern, ok = QInputDialog.getText(self, "Group events", "Regular expression (e.g. ^product_):",
@@ -457,7 +637,7 @@ class MainWindow(QMainWindow):
             try:
                 self.undo.push(GroupRuleEdit(self, pattern, group))
             except JourneyError as exc:
-                self.banner.show_error(str(exc))
+                self.show_error(str(exc))
 
     def rename_event(self, name: str, shown: str) -> None:
         new, ok = QInputDialog.getText(self, "Rename or merge",
@@ -473,28 +653,77 @@ class MainWindow(QMainWindow):
         if path:
             self.open_project(Path(path))
 
-    def new_project(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "New project", self.settings.last_folder,
-                                              "Journey projects (*.journey)")
-        if path:
-            path = path if path.endswith(SUFFIX) else path + SUFFIX
-            try:
-                Project.create(path).close()
-            except JourneyError as exc:
-                QMessageBox.warning(self, "New project", str(exc))
-                return
-            self.open_project(Path(path))
-            self.import_file()
-
     def import_file(self, file_path: str | None = None) -> None:
-        from journey_explorer.ui.import_wizard import ImportWizard
-        if self.project_path is None:
-            self.new_project()
+        """Import into the open project (Ctrl+I); a file dropped or chosen from the start page asks
+        where it goes first (``import_new_file``). The built-in demo is never the target."""
+        if file_path or self.project_path is None or self.project_is_demo:
+            if not file_path:
+                self.new_project_from_file()
+            else:
+                self.import_new_file(file_path)
             return
-        wizard = ImportWizard(self.project_path, file_path, self)
-        wizard.imported.connect(self.reload)
+        self.run_import_wizard(self.project_path, file_path)
+
+    def run_import_wizard(self, project_path: Path, file_path: str | None, is_new: bool = False) -> None:
+        """Import into ``project_path``; a new project opens once its events are in (and is removed
+        again if the wizard is cancelled before importing anything)."""
+        from journey_explorer.ui.import_wizard import ImportWizard
+        wizard = ImportWizard(project_path, file_path, self)
+        if is_new:
+            wizard.imported.connect(lambda: self.open_project(Path(project_path)))
+            wizard.rejected.connect(lambda: self._remove_if_empty(Path(project_path)))
+        else:
+            wizard.imported.connect(self.reload)
         wizard.open()
         self._wizard = wizard
+
+    def _remove_if_empty(self, path: Path) -> None:
+        try:
+            with Project.open(path) as project:
+                empty = not project.sources()
+        except JourneyError:
+            return
+        if empty:
+            path.unlink(missing_ok=True)
+
+    def new_project_from_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "New project from file", self.settings.last_folder,
+                                              "Event files (*.csv *.tsv *.txt *.gz *.zip *.xlsx *.json *.jsonl "
+                                              "*.jsonocel *.parquet *.xes);;All files (*)")
+        if path:
+            self.settings.last_folder = str(Path(path).parent)
+            self.import_new_file(path)
+
+    def projects_folder(self) -> Path:
+        """Where new projects go: beside the latest recent project that is not the demo."""
+        from journey_explorer.demo_project import default_demo_path, default_projects_folder
+        demo = default_demo_path().resolve()
+        for recent in self.settings.recent_projects:
+            if Path(recent).exists() and Path(recent).resolve() != demo:
+                return Path(recent).parent
+        return default_projects_folder()
+
+    def import_target_dialog(self, file_path: str):
+        """The dialog asking where ``file_path`` goes (tests answer it without showing it)."""
+        from journey_explorer.ui.import_wizard import ImportTargetDialog
+        return ImportTargetDialog(file_path, self.projects_folder(), self.project_path, self.project_is_demo, self)
+
+    def import_new_file(self, file_path: str) -> None:
+        """Ask: a new project named after the file (default) or the open project; then import."""
+        dialog = self.import_target_dialog(file_path)
+        if dialog.exec() != dialog.DialogCode.Accepted:
+            return
+        self.import_into(*dialog.target(), file_path)
+
+    def import_into(self, target: Path, is_new: bool, file_path: str) -> None:
+        if is_new:
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                Project.create(target).close()
+            except (JourneyError, OSError) as exc:
+                QMessageBox.warning(self, "New project", str(exc))
+                return
+        self.run_import_wizard(Path(target), file_path, is_new)
 
     def view(self, key: str) -> AnalysisView:
         """The view of registry key ``key`` (e.g. "flows")."""
@@ -513,10 +742,10 @@ class MainWindow(QMainWindow):
     def export_view(self) -> None:
         view = self.current_view()
         if view is None:
-            self.banner.show_error("Choose a chart to export (the Board exports as a deck).")
+            self.show_error("Choose a chart to export (the Board exports as a deck).")
             return
-        if view.result is None or view.banner.is_error:
-            self.banner.show_error(f"The {view.title} view has no chart to export: {view.banner.text() or 'not ready'}")
+        if view.result is None or (view.banner.is_error and not view.banner.isHidden()):   # an old error does not count
+            self.show_error(f"The {view.title} view has no chart to export: {view.banner.text() or 'not ready'}")
             return
         suggested = str(Path(self.settings.last_folder or ".") / f"{view.title.lower().replace(' ', '-')}.png")
         path, chosen = QFileDialog.getSaveFileName(self, f"Export {view.title}", suggested, ";;".join(EXPORT_TYPES))
@@ -526,10 +755,10 @@ class MainWindow(QMainWindow):
             try:
                 self.export_to(view, path, self.settings.export_width)
             except JourneyError as exc:
-                self.banner.show_error(str(exc))
+                self.show_error(str(exc))
                 return
             self.settings.last_folder = str(Path(path).parent)
-            self.banner.show_info(f"Exported {view.title} to {path}")
+            self.show_info(f"Exported {view.title} to {path}")
 
     def export_to(self, view: AnalysisView, path: str | Path, width: int = 1920) -> Path:
         """``view`` as it is set now, drawn again for a slide (presentation theme, 16:9)."""
@@ -554,7 +783,7 @@ class MainWindow(QMainWindow):
             QGuiApplication.clipboard().setImage(renderer.image(view.key, spec, filters, self.settings.export_width))
         finally:
             renderer.close()
-        self.banner.show_info(f"Copied the {view.title} chart to the clipboard")
+        self.show_info(f"Copied the {view.title} chart to the clipboard")
 
     def pin_current_view(self) -> None:
         view = self.current_view()
@@ -571,7 +800,7 @@ class MainWindow(QMainWindow):
         title = view.entry.slide_title(filters)
         pin = self.board.add_pin(Pin(view=view.key, title=title, spec=spec_to_dict(spec),
                                      filters=filters.to_dict()))
-        self.banner.show_info(f"Pinned '{pin.title}' to the board ({len(self.board.pins)} pins). "
+        self.show_info(f"Pinned '{pin.title}' to the board ({len(self.board.pins)} pins). "
                               "Add your notes on the Board tab.")
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
@@ -581,7 +810,7 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event) -> None:  # noqa: N802 - Qt API
         urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if urls:
-            self.import_file(urls[0])
+            self.import_new_file(urls[0])
 
     # --- look -----------------------------------------------------------------------------------
 
@@ -595,19 +824,57 @@ class MainWindow(QMainWindow):
         self.settings.theme = "dark" if on else "light"
         self.apply_theme()
 
+    def _build_presentation_keys(self) -> None:
+        """Esc leaves presentation mode; PgUp/PgDn and the arrows move between views while presenting
+        (arrows only then: in normal mode they belong to the focused control)."""
+        self.presentation_keys = []
+        for keys, slot in ((("Esc",), lambda: self.toggle_presentation(False)),
+                           (("PgDown", "Right", "Down"), lambda: self.step_view(1)),
+                           (("PgUp", "Left", "Up"), lambda: self.step_view(-1))):
+            for key in keys:
+                shortcut = QShortcut(QKeySequence(key), self)
+                shortcut.activated.connect(slot)
+                shortcut.setEnabled(False)
+                self.presentation_keys.append(shortcut)
+
+    def step_view(self, step: int) -> None:
+        """The next (or previous) tab, wrapping around."""
+        self.tabs.setCurrentIndex((self.tabs.currentIndex() + step) % self.tabs.count())
+
     def toggle_presentation(self, on: bool) -> None:
-        """Large type, light theme, chrome hidden: for the projector."""
-        self.settings.presentation = bool(on)
-        self.presentation_action.setChecked(bool(on))
+        """Full screen for the projector: large type, light theme; menus, side panel, filter bar (a
+        one-line summary stays), tables and banners hidden. F11 or Esc returns to the window as it was."""
+        on = bool(on)
+        if on and not self.isFullScreen():
+            self.normal_geometry = self.geometry()
+        self.settings.presentation = on
+        self.presentation_action.setChecked(on)
+        for shortcut in self.presentation_keys:
+            shortcut.setEnabled(on)
         self.menuBar().setVisible(not on)
-        self.dock.setVisible(not on)
+        self.dock.setVisible(not on and self.pages.currentWidget() is not self.start_page)
+        self.filter_bar.setVisible(not on)
+        self.filter_summary.setVisible(on)
+        self._update_summary()
+        if on:
+            self.banner.hide()
         for view in self.views:
             view.table.setVisible(not on)
         self.apply_theme()
+        if on:
+            self.showFullScreen()
+        elif self.isFullScreen():
+            self.showNormal()
+            if self.normal_geometry is not None:      # back to the size it had, never wider than the screen
+                self.setGeometry(self.normal_geometry.intersected(self.screen().availableGeometry()))
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         self.board.flush_pending_notes(wait_seconds=2)   # notes typed in the last moments are kept
         self.board.stop_previews()
+        if self.project_path is not None and self.explorer.log is not None:
+            self.save_project_state()
+        if self.isFullScreen():
+            self.toggle_presentation(False)     # remember the window, not the full screen
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64()).decode()
         self.settings.presentation = False
         save_settings(self.settings)

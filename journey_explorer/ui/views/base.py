@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget
 
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.charts.renderers import renderer as chart_renderer
@@ -23,6 +23,7 @@ from journey_explorer.state.filters import FilterState
 from journey_explorer.state.registry import ViewEntry
 from journey_explorer.state.session import Session
 from journey_explorer.tasks import TaskRunner
+from journey_explorer.ui.flow_layout import FlowLayout
 from journey_explorer.ui.views.controls import Binder, EventChoice
 from journey_explorer.ui.widgets import Banner, make_table
 
@@ -82,7 +83,7 @@ class AnalysisView(QWidget):
         self.result = None
         self.result_spec = None
         self.drawn_result = None   # the result the chart and table show (the latest once drawn)
-        self.options = QHBoxLayout()
+        self.options = FlowLayout()     # wraps on a narrow window instead of widening it
         self.banner = Banner()
         self.chart = self.chart_renderer.make_canvas(explorer.theme)
         self.table, self.model = make_table()
