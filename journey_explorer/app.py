@@ -1,4 +1,5 @@
-"""Start the desktop app: ``journey-explorer [PROJECT]`` (the start page when none is given)."""
+"""Start the desktop app: ``journey-explorer [PROJECT]``. Without a project: the built-in demo on a first
+run (nothing opened before), else the start page with the recent projects."""
 from __future__ import annotations
 
 import argparse
@@ -8,7 +9,8 @@ from pathlib import Path
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="journey-explorer", description="Open the Journey Explorer app.")
-    parser.add_argument("project", nargs="?", help="a .journey project (default: the start page)")
+    parser.add_argument("project", nargs="?",
+                        help="a .journey project (default: the demo on a first run, else the start page)")
     parser.add_argument("--smoke-test", action="store_true",
                         help="check this installation offscreen (every view, a PNG and a deck) and exit")
     return parser.parse_args(argv)
@@ -30,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     app.setWindowIcon(app_icon())
     try:
         window = MainWindow(Path(args.project) if args.project else None)   # no project: the start page
+        if not args.project and not window.settings.recent_projects:
+            window.open_demo()          # a first run shows something to explore at once
     except JourneyError as exc:
         QMessageBox.critical(None, "Journey Explorer", str(exc))
         return 1

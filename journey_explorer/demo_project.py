@@ -99,7 +99,7 @@ def ensure_demo_project(path: Path | None = None) -> Path:
     path = Path(path) if path else default_demo_path()
     if not path.exists() or not _untouched_demo(path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_demo_project(path)
+        write_demo_project(path, force=True)       # the app's own demo file: replacing it is the point
     return path
 
 

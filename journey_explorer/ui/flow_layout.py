@@ -19,6 +19,11 @@ class FlowLayout(QLayout):
     def addStretch(self, stretch: int = 0) -> None:  # noqa: N802 - QHBoxLayout's API; a flow has no stretch
         """Accepted for code written for a QHBoxLayout; a flow wraps instead of stretching."""
 
+    def addWidget(self, widget, stretch: int = 0, *args) -> None:  # noqa: N802 - QHBoxLayout's signature
+        """As QLayout.addWidget; a QHBoxLayout's stretch (and alignment) are accepted and ignored: a flow
+        gives each widget its size hint and wraps."""
+        super().addWidget(widget)
+
     def count(self) -> int:
         return len(self._items)
 

@@ -307,16 +307,33 @@ def test_flow_layout_wraps_instead_of_widening(qtbot):
     assert {b.x() for b in buttons} == {0}
 
 
-def test_the_app_opens_on_the_start_page_no_larger_than_the_screen(qtbot, monkeypatch):
+def _app_window(qtbot, monkeypatch, argv) -> MainWindow:
     from PySide6.QtWidgets import QApplication
 
     from journey_explorer import app
     monkeypatch.setattr(QApplication, "exec", lambda self: 0)
     before = set(QApplication.topLevelWidgets())
-    assert app.main([]) == 0
+    assert app.main(argv) == 0
     window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w not in before)
     qtbot.addWidget(window)
+    return window
+
+
+def test_a_first_run_opens_the_demo_no_larger_than_the_screen(qtbot, monkeypatch):
+    # Nothing opened before (the README's first command on a fresh machine): the demo, at once.
+    window = _app_window(qtbot, monkeypatch, [])
+    qtbot.waitUntil(lambda: window.project_path is not None and window.project_path.name == "demo.journey",
+                    timeout=30_000)
     screen = window.screen().availableGeometry()
-    assert window.pages.currentWidget() is window.start_page
     assert window.width() <= screen.width() and window.height() <= screen.height()
+    window.close()
+
+
+def test_later_runs_open_on_the_start_page(qtbot, monkeypatch, tmp_path):
+    from journey_explorer.ui.settings import load_settings, save_settings
+    settings = load_settings()
+    settings.remember_project(str(tmp_path / "client.journey"))
+    save_settings(settings)
+    window = _app_window(qtbot, monkeypatch, [])
+    assert window.pages.currentWidget() is window.start_page
     window.close()
