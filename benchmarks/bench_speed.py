@@ -140,14 +140,20 @@ def check_compare(result, answer) -> None:
         assert round(threes.loc[row.sequence, "a"] / a_size, 4) == row.share_a
 
 
-def same_results(before: dict, after: dict) -> list[str]:
-    """Names of the results whose JSON differs (NaN equal to NaN)."""
-    import json
-    differ = []
-    for name in before:
-        if json.dumps(before[name], sort_keys=True, default=str) != json.dumps(after[name], sort_keys=True, default=str):
-            differ.append(name)
-    return differ
+def same_results(before: dict, after: dict, tolerance: float = 1e-9) -> list[str]:
+    """Names of the results that differ: any text, count or structure, or a number by more than
+    ``tolerance`` (p-values now come from numpy's chi-square, not scipy's: equal to ~1e-15)."""
+    def differs(x, y) -> bool:
+        if isinstance(x, dict) and isinstance(y, dict):
+            return x.keys() != y.keys() or any(differs(x[k], y[k]) for k in x)
+        if isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)):
+            return len(x) != len(y) or any(differs(a, b) for a, b in zip(x, y))
+        if isinstance(x, float) or isinstance(y, float):
+            if x is None or y is None:
+                return x is not y
+            return not (np.isclose(x, y, rtol=tolerance, atol=tolerance) or (np.isnan(x) and np.isnan(y)))
+        return x != y
+    return [name for name in before if differs(before[name], after[name])]
 
 
 def main() -> None:
