@@ -5,6 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
+ON_WINDOW_SHOWN = None      # benchmarks/bench_startup.py: called once the main window is on screen
+
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="journey-explorer", description="Open the Journey Explorer app.")
@@ -38,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     if not window.settings.window_geometry:
         window.resize(1440, 900)
     window.show()
+    if ON_WINDOW_SHOWN is not None:
+        ON_WINDOW_SHOWN()
     return app.exec()
 
 
