@@ -5,6 +5,7 @@
 Each run is a fresh interpreter (offscreen Qt) doing what ``journey-explorer`` does (``app.main``'s
 order), timed with the kernel's process start time (``smoke.seconds_since_launch``), so interpreter
 start and every import count. Also the wall time of ``python -c "import journey_explorer.ui.main_window"``.
+The app first shows a placeholder window (Qt only), then the main window.
 Targets: window shown ≤ 0.5 s, first view drawn ≤ 1.0 s. Prints the median of the runs.
 """
 from __future__ import annotations
@@ -25,9 +26,9 @@ marks = {}
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-def shown():
+def shown(which):
     QApplication.processEvents()            # let the window paint
-    marks.setdefault("window_shown", seconds_since_launch())
+    marks.setdefault(which + "_shown", seconds_since_launch())
 
 app_module.ON_WINDOW_SHOWN = shown
 
@@ -70,10 +71,11 @@ def main() -> None:
                        stdout=subprocess.DEVNULL)
     runs = [one_run(args.project) for _ in range(args.runs)]
     imports = [import_seconds() for _ in range(args.runs)]
-    shown = statistics.median(r.get("window_shown", float("nan")) for r in runs)
-    first = statistics.median(r["first_view"] for r in runs)
-    print(f"median of {args.runs}: import main_window {statistics.median(imports):.2f} s   "
-          f"window shown {shown:.2f} s   first view drawn {first:.2f} s (from process start)")
+    def median(key):
+        return statistics.median(r.get(key, float("nan")) for r in runs)
+    print(f"median of {args.runs}: import main_window {statistics.median(imports):.2f} s   placeholder shown "
+          f"{median('placeholder_shown'):.2f} s   main window shown {median('window_shown'):.2f} s   "
+          f"first view drawn {median('first_view'):.2f} s (from process start)")
 
 
 if __name__ == "__main__":
