@@ -192,7 +192,7 @@ def _has_counts(keys: np.ndarray, users: np.ndarray, size: int, group: np.ndarra
 def run(log: EventLog, spec: Spec, progress=None) -> Result:
     compared, a, b, labels, note = _groups(log, spec)
     periods = bool(spec.period_a or spec.period_b)
-    present = np.unique((compared if periods else log).user)    # periods: two copies
+    present = _distinct_sorted((compared if periods else log).user)    # periods: two copies
     a_size, b_size = int(a[present].sum()), int(b[present].sum())
     if not a_size or not b_size:
         raise JourneyError(f"one of the groups is empty ({labels[0]}: {a_size}, {labels[1]}: {b_size} users)")
@@ -316,6 +316,13 @@ def _sequences(log: EventLog, a, b, a_size, b_size, top: int) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["length", "sequence", "share_a", "share_b", "difference"])
     return frame.reindex(frame["difference"].abs().sort_values(ascending=False).index).head(top * 2) \
         .reset_index(drop=True)
+
+
+def _distinct_sorted(users: np.ndarray) -> np.ndarray:
+    """``np.unique`` of a log's user codes, by neighbour comparison when they are sorted (always, in a log)."""
+    if len(users) < 2 or not (users[1:] >= users[:-1]).all():
+        return np.unique(users)
+    return users[np.append(True, users[1:] != users[:-1])]
 
 
 DENSE_SEQUENCE_CODES = 1 << 22   # sequence codes counted in place (bins); more: renumbered first
