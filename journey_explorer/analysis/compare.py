@@ -165,7 +165,7 @@ def route_to_goal(log: EventLog, goal: int) -> pd.DataFrame:
     # A step failing paths take at least as often (a browsing page) is not a route they missed.
     failing = ~users_with_event(log, goal)
     failing_share = distinct_count(log.event[failing[log.user]], log.user[failing[log.user]],
-                                   len(log.event_names)) / max(int(failing[np.unique(log.user)].sum()), 1)
+                                   len(log.event_names)) / max(int(failing[_distinct_sorted(log.user)].sum()), 1)
     # Prerequisites count as route too: a step nearly every successful path takes at some point before
     # the goal (opening the app again) separates those who came back from those who did not, not habits.
     first_goal = first_time_of(log, goal)
