@@ -107,3 +107,12 @@ def test_sequence_user_counts_match_a_plain_loop():
             if sequence in ours.index:
                 assert ours.loc[sequence, "share_a"] == round(len(users & did) / len(did), 4)
                 assert ours.loc[sequence, "share_b"] == round(len(users - did) / (len(paths) - len(did)), 4)
+
+
+def test_sequences_from_a_huge_alphabet_are_renumbered_with_the_same_counts(monkeypatch):
+    rng = np.random.default_rng(8)
+    rows = [(f"u{u}", f"e{rng.integers(0, 5)}", t * 1000) for u in range(40) for t in range(rng.integers(1, 7))]
+    log = make_log(rows)
+    dense = compare.run(log, compare.Spec(did="e1")).sequences
+    monkeypatch.setattr(compare, "DENSE_SEQUENCE_CODES", 1)       # every code space counts as huge
+    assert compare.run(log, compare.Spec(did="e1")).sequences.equals(dense)
