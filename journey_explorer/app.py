@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+ON_WINDOW_SHOWN = None   # benchmarks/bench_startup.py: called with "placeholder", then "window", once on screen
+
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="journey-explorer", description="Open the Journey Explorer app.")
@@ -23,25 +25,51 @@ def main(argv: list[str] | None = None) -> int:
         return run_smoke_test()
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from journey_explorer.domain import JourneyError
-    from journey_explorer.ui.main_window import MainWindow
-
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Journey Explorer")
+    # Something on screen within a blink: the window's own modules (charts, pandas, every view) take
+    # a second or more to import, so a plain placeholder shows first and the window replaces it.
+    placeholder = _placeholder(args.project)
+    if ON_WINDOW_SHOWN is not None:
+        ON_WINDOW_SHOWN("placeholder")
+
+    from journey_explorer.domain import JourneyError
     from journey_explorer.ui.icon import app_icon
+    from journey_explorer.ui.main_window import MainWindow
+
     app.setWindowIcon(app_icon())
     try:
         window = MainWindow(Path(args.project) if args.project else None)   # no project: the start page
         if not args.project and not window.settings.recent_projects:
             window.open_demo()          # a first run shows something to explore at once
     except JourneyError as exc:
+        placeholder.close()
         QMessageBox.critical(None, "Journey Explorer", str(exc))
         return 1
     if not window.settings.window_geometry:
         screen = window.screen().availableGeometry()      # a 1280×720 projector gets all of itself, no more
         window.resize(min(1440, screen.width()), min(900, screen.height()))
     window.show()
+    placeholder.close()
+    if ON_WINDOW_SHOWN is not None:
+        ON_WINDOW_SHOWN("window")
     return app.exec()
+
+
+def _placeholder(project: str | None):
+    """A small window saying what is opening, painted at once (Qt widgets only, no app modules)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication, QLabel
+
+    name = Path(project).name if project else "the demo project"
+    label = QLabel(f"Journey Explorer\n\nOpening {name}…")
+    label.setWindowTitle("Journey Explorer")
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setStyleSheet("QLabel { font-size: 18pt; padding: 48px; }")
+    label.resize(560, 300)
+    label.show()
+    QApplication.processEvents()          # paint it before the long imports
+    return label
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
 
 CHUNK = 256        # series scanned at once (bounds memory: CHUNK x windows floats per array)
 
@@ -72,6 +71,7 @@ def log_likelihood(x: np.ndarray, n: np.ndarray) -> np.ndarray:
     """
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.where(n > 0, x / np.where(n > 0, n, 1), 0.0)
+    from scipy import special  # imported when used: scipy costs ~1 s at start-up
     return special.xlogy(x, p) + special.xlogy(n - x, 1 - p)
 
 
@@ -142,6 +142,7 @@ def _scan_chunk(x, n, starts, ends, support: Support, scale, out: ScanResult, of
     out.end[index] = np.where(found, ends[best], -1)
     out.statistic[index] = np.where(found, statistic[rows, best], 0.0)
     out.dispersion[index] = np.where(found, dispersion[rows, best], 1.0)
+    from scipy import stats  # imported when used: scipy.stats costs ~1 s at start-up
     p = stats.f.sf(statistic[rows, best], 1, df[:, 0]) * len(starts)
     out.p_value[index] = np.where(found, np.minimum(p, 1.0), 1.0)
 

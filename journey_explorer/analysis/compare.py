@@ -37,9 +37,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from journey_explorer.analysis.arrays import distinct_count, first_time_of, step_index, users_with_event
+from journey_explorer.analysis.arrays import distinct_count, first_time_of, group_order, step_index, users_with_event
 from journey_explorer.analysis.common import add_breakdown_argument, subset, users_matching
 from journey_explorer.analysis.effects import MIN_SUPPORT, benjamini_hochberg  # noqa: F401  (compare's API)
 from journey_explorer.analysis.effects import effect_table as _effect_table
@@ -166,7 +165,7 @@ def route_to_goal(log: EventLog, goal: int) -> pd.DataFrame:
     # A step failing paths take at least as often (a browsing page) is not a route they missed.
     failing = ~users_with_event(log, goal)
     failing_share = distinct_count(log.event[failing[log.user]], log.user[failing[log.user]],
-                                   len(log.event_names)) / max(int(failing[np.unique(log.user)].sum()), 1)
+                                   len(log.event_names)) / max(int(failing[_distinct_sorted(log.user)].sum()), 1)
     # Prerequisites count as route too: a step nearly every successful path takes at some point before
     # the goal (opening the app again) separates those who came back from those who did not, not habits.
     first_goal = first_time_of(log, goal)
@@ -193,7 +192,7 @@ def _has_counts(keys: np.ndarray, users: np.ndarray, size: int, group: np.ndarra
 def run(log: EventLog, spec: Spec, progress=None) -> Result:
     compared, a, b, labels, note = _groups(log, spec)
     periods = bool(spec.period_a or spec.period_b)
-    present = np.unique((compared if periods else log).user)    # periods: two copies
+    present = _distinct_sorted((compared if periods else log).user)    # periods: two copies
     a_size, b_size = int(a[present].sum()), int(b[present].sum())
     if not a_size or not b_size:
         raise JourneyError(f"one of the groups is empty ({labels[0]}: {a_size}, {labels[1]}: {b_size} users)")
@@ -262,6 +261,7 @@ def _not_after_the_goal(events: pd.DataFrame, log: EventLog, a: np.ndarray, a_si
     codes = [log.event_names.index(name) for name in events["event"]]
     events = events.assign(share_a_any_time=np.round(any_time[codes], 4) if codes else [])
     a_any = np.round(any_time[codes] * a_size).astype(int) if codes else np.zeros(0, dtype=int)
+    from scipy import stats  # imported when used: scipy.stats costs ~1 s at start-up
     beyond = [(b - a_share >= MIN_AFTER_GOAL_EXCESS) and
               stats.fisher_exact([[ub, b_size - ub], [ua, a_size - ua]], alternative="greater")[1] < 0.05
               for b, a_share, ub, ua in zip(events["share_b"], events["share_a_any_time"], events["users_b"], a_any)]
@@ -303,12 +303,7 @@ def _sequences(log: EventLog, a, b, a_size, b_size, top: int) -> pd.DataFrame:
         for k in range(n):
             same &= log.user[k:len(log) - n + 1 + k] == log.user[:len(log) - n + 1]
             code = code * size + log.event[k:len(log) - n + 1 + k]
-        code, users = code[same], log.user[:len(log) - n + 1][same]
-        pairs = np.unique(code * (log.n_users + 1) + users)
-        seq, owner = pairs // (log.n_users + 1), pairs % (log.n_users + 1)
-        uniq, inverse = np.unique(seq, return_inverse=True)
-        a_has = np.bincount(inverse[a[owner]], minlength=len(uniq))
-        b_has = np.bincount(inverse[b[owner]], minlength=len(uniq))
+        uniq, a_has, b_has = _users_per_sequence(code[same], log.user[:len(log) - n + 1][same], a, b, size ** n)
         difference = a_has / a_size - b_has / b_size
         for i in np.argsort(-np.abs(difference))[:top]:
             parts, value = [], int(uniq[i])
@@ -321,6 +316,40 @@ def _sequences(log: EventLog, a, b, a_size, b_size, top: int) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["length", "sequence", "share_a", "share_b", "difference"])
     return frame.reindex(frame["difference"].abs().sort_values(ascending=False).index).head(top * 2) \
         .reset_index(drop=True)
+
+
+def _distinct_sorted(users: np.ndarray) -> np.ndarray:
+    """``np.unique`` of a log's user codes, by neighbour comparison when they are sorted (always, in a log)."""
+    if len(users) < 2 or not (users[1:] >= users[:-1]).all():
+        return np.unique(users)
+    return users[np.append(True, users[1:] != users[:-1])]
+
+
+DENSE_SEQUENCE_CODES = 1 << 22   # sequence codes counted in place (bins); more: renumbered first
+
+
+def _users_per_sequence(code: np.ndarray, users: np.ndarray, a: np.ndarray, b: np.ndarray,
+                        space: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sequence codes present (ascending) and how many distinct users of A and of B have each.
+
+    ``users`` is non-decreasing (a sorted log), so a stable grouping by code keeps each code's users
+    sorted and a (code, user) pair is new where either differs from its neighbour: no sort of
+    (code, user) keys. Codes from a huge alphabet are renumbered first (``np.unique``).
+    """
+    if space > DENSE_SEQUENCE_CODES:
+        present, code = np.unique(code, return_inverse=True)
+        space = len(present)
+    else:
+        present = None
+    order = group_order(code, space)
+    code, users = code[order], users[order]
+    first = np.ones(len(code), dtype=bool)
+    first[1:] = (code[1:] != code[:-1]) | (users[1:] != users[:-1])
+    code, users = code[first], users[first]
+    a_has = np.bincount(code[a[users]], minlength=space)
+    b_has = np.bincount(code[b[users]], minlength=space)
+    used = np.flatnonzero(a_has + b_has) if present is None else np.arange(space)
+    return (used if present is None else present), a_has[used], b_has[used]
 
 
 def add_arguments(parser) -> None:

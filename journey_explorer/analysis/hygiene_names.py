@@ -17,17 +17,21 @@ import re
 from collections import defaultdict
 from functools import lru_cache
 
-import snowballstemmer
-
 SAME = "same"
 SIMILAR = "similar"
 UNRELATED = "unrelated"
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _WORD = re.compile(r"[^\W_]+")
-_STEMMER = snowballstemmer.stemmer("english")
 MIN_TYPO_LENGTH = 5          # shorter words differ by one letter too easily (cart / card, A / B)
 SIMILAR_JACCARD = 0.5
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    """The English Snowball stemmer, built when first needed (importing it costs ~0.1 s at start-up)."""
+    import snowballstemmer
+    return snowballstemmer.stemmer("english")
 
 
 @lru_cache(maxsize=4096)
@@ -44,7 +48,7 @@ def words(name: str) -> tuple[str, ...]:
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """One word's Snowball stem (cached: a catalog repeats its few hundred words)."""
-    return _STEMMER.stemWord(word)
+    return _stemmer().stemWord(word)
 
 
 def name_key(name: str) -> str:

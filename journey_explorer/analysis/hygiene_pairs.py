@@ -32,7 +32,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sparse
 
 from journey_explorer.analysis.eventlog import MISSING, EventLog
 from journey_explorer.analysis.hygiene_names import SAME, SIMILAR, UNRELATED, candidate_name_pairs, name_match
@@ -107,6 +106,7 @@ class PairFacts:
         # Only units with two names or more can hold a pair: the product skips the others.
         shared = np.bincount(session)[session] > 1
         session, event = session[shared], event[shared]
+        import scipy.sparse as sparse  # imported when used: scipy costs ~0.5 s at start-up
         presence = sparse.csr_matrix((np.ones(len(session), dtype=np.int32), (session, event)),
                                      shape=(int(session.max()) + 1 if len(session) else 0, n))
         self.together = (presence.T @ presence).tocsr()

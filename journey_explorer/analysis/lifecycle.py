@@ -19,6 +19,7 @@ from journey_explorer.analysis.records import json_records
 from journey_explorer.domain import JourneyError
 
 PERIODS = {"day": "D", "week": "W-SUN", "month": "M"}
+DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,32 @@ class Result:
 
 
 def period_ordinals(ts: np.ndarray, period: str) -> np.ndarray:
-    """Calendar period (pandas ordinal) of each UTC millisecond timestamp."""
-    return pd.to_datetime(ts, unit="ms", utc=True).tz_localize(None).to_period(PERIODS[period]).asi8
+    """Calendar period (pandas ordinal) of each UTC millisecond timestamp, in integer arithmetic.
+
+    Days since 1970, weeks ending on Sunday (1970-01-01 was a Thursday; pandas numbers the week
+    ending Sunday 1970-01-04 as 1) or months since January 1970, the same numbers as
+    ``pd.PeriodIndex.asi8`` without building timestamps.
+
+    >>> period_ordinals(np.array([0, 4 * DAY_MS]), "week").tolist()      # Thu 1 Jan, Mon 5 Jan 1970
+    [1, 2]
+    """
+    ts = np.asarray(ts, dtype=np.int64)
+    if period == "month":
+        return ts.astype("datetime64[ms]").astype("datetime64[M]").astype(np.int64)
+    days = ts // DAY_MS
+    return days if period == "day" else (days + 3) // 7 + 1
+
+
+def period_starts(ordinals: np.ndarray, period: str) -> list[str]:
+    """The first day (YYYY-MM-DD) of each period ordinal.
+
+    >>> period_starts(np.array([1, 2]), "week"), period_starts(np.array([1]), "month")
+    (['1969-12-29', '1970-01-05'], ['1970-02-01'])
+    """
+    if period == "month":
+        return np.datetime_as_string(ordinals.astype("datetime64[M]").astype("datetime64[D]")).tolist()
+    days = (ordinals - 1) * 7 - 3 if period == "week" else ordinals
+    return np.datetime_as_string(days.astype("datetime64[D]")).tolist()
 
 
 def period_index(ts: np.ndarray, period: str) -> tuple[np.ndarray, pd.PeriodIndex]:
@@ -60,9 +85,16 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
         raise JourneyError("--period must be day, week or month")
     if len(log) == 0:
         raise JourneyError("no events in the selection")
-    number, labels = period_index(log.ts, spec.period)
-    pairs = np.unique(log.user.astype(np.int64) * (len(labels) + 1) + number)
-    user, period = pairs // (len(labels) + 1), pairs % (len(labels) + 1)
+    ordinals = period_ordinals(log.ts, spec.period)
+    first = int(ordinals.min())
+    size = int(ordinals.max()) - first + 1
+    # The log is sorted by user and time, so a user's periods never go down: a (user, period) pair
+    # starts wherever the user or the period differs from the previous event's.
+    starts = np.empty(len(log), dtype=bool)
+    starts[0] = True
+    np.not_equal(ordinals[1:], ordinals[:-1], out=starts[1:])
+    starts[1:] |= log.user[1:] != log.user[:-1]
+    user, period = log.user[starts], ordinals[starts] - first
     same_user_before = np.append(False, user[1:] == user[:-1])
     gap = np.append(0, np.diff(period))
     new = ~same_user_before
@@ -70,10 +102,9 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     resurrected = same_user_before & (gap > 1)
     same_user_after = np.append(user[1:] == user[:-1], False)
     next_gap = np.append(np.diff(period), 0)
-    goes_dormant = (~same_user_after | (next_gap > 1)) & (period + 1 < len(labels))
-    size = len(labels)
+    goes_dormant = (~same_user_after | (next_gap > 1)) & (period + 1 < size)
     table = pd.DataFrame({
-        "period": [str(p.start_time.date()) for p in labels],
+        "period": period_starts(np.arange(first, first + size), spec.period),
         "new": np.bincount(period[new], minlength=size),
         "returning": np.bincount(period[returning], minlength=size),
         "resurrected": np.bincount(period[resurrected], minlength=size),

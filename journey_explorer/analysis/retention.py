@@ -82,13 +82,30 @@ def _starts(log: EventLog, spec: Spec) -> np.ndarray:
     return first
 
 
-def _cohort_labels(start_ms: np.ndarray, period: str) -> np.ndarray:
-    stamps = pd.to_datetime(start_ms, unit="ms", utc=True)
+def _cohort_codes(start_ms: np.ndarray, period: str) -> np.ndarray:
+    """Integer calendar period of each start: days, Monday-based weeks or months since 1970 (UTC).
+
+    >>> _cohort_codes(np.array([0, 4 * 86_400_000]), "week").tolist()   # Thu 1 Jan, Mon 5 Jan 1970
+    [0, 1]
+    """
+    days = start_ms // 86_400_000
     if period == "day":
-        return np.asarray(stamps.strftime("%Y-%m-%d"))
+        return days
     if period == "week":
-        return np.asarray((stamps - pd.to_timedelta(stamps.day_of_week, unit="D")).strftime("%Y-%m-%d"))
-    return np.asarray(stamps.strftime("%Y-%m"))
+        return (days + 3) // 7                      # 1970-01-01 was a Thursday
+    return start_ms.astype("datetime64[ms]").astype("datetime64[M]").astype(np.int64)
+
+
+def _cohort_label(codes: np.ndarray, period: str) -> list[str]:
+    """The text of a few cohort codes (labelled only at the end, after counting on integers).
+
+    >>> _cohort_label(np.array([0, 1]), "week"), _cohort_label(np.array([13]), "month")
+    (['1969-12-29', '1970-01-05'], ['1971-02'])
+    """
+    if period == "month":
+        return np.datetime_as_string(codes.astype("datetime64[M]")).tolist()
+    days = codes * 7 - 3 if period == "week" else codes        # a week is named by its Monday
+    return np.datetime_as_string(days.astype("datetime64[D]")).tolist()
 
 
 def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
@@ -102,16 +119,22 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
         raise JourneyError("no user has the start event")
     end = int(log.ts.max())
     eligible_periods = (end - start[users]) // length          # periods fully observed: 0..n-1
-    returns = log.event == log.event_code(spec.return_event) if spec.return_event else np.ones(len(log), bool)
-    r_user, r_ts = log.user[returns], log.ts[returns]
-    after = has_start[r_user] & (r_ts >= start[r_user])
-    offsets = (r_ts[after] - start[r_user[after]]) // length
-    retained = _retained_matrix(users, r_user[after], offsets, spec)
+    if spec.return_event:
+        returns = log.event == log.event_code(spec.return_event)
+        r_user, r_ts = log.user[returns], log.ts[returns]
+    else:                                                      # any event: no copy of the log
+        r_user, r_ts = log.user, log.ts
+    r_start = start[r_user]
+    after = r_ts >= r_start                                    # a user without a start has the max
+    if not after.all():
+        r_user, r_ts, r_start = r_user[after], r_ts[after], r_start[after]
+    offsets = (r_ts - r_start) // length
+    retained = _retained_matrix(users, r_user, offsets, spec)
     observable = np.arange(spec.max_periods + 1)[None, :] < eligible_periods[:, None]
     observable[:, 0] = True
     retained[:, 0] = True
     curve = _curve(retained, observable)
-    cohorts = _cohort_table(_cohort_labels(start[users], spec.period), retained, observable)
+    cohorts = _cohort_table(_cohort_codes(start[users], spec.period), spec.period, retained, observable)
     flattens_at, plateau, readout = read_out(curve, spec.period)
     return Result(spec=spec, cohorts=cohorts, curve=curve, flattens_at=flattens_at, plateau=plateau,
                   readout=readout,
@@ -135,16 +158,21 @@ def _breakdown_curves(log: EventLog, spec: Spec, users: np.ndarray, retained: np
 
 def _retained_matrix(users: np.ndarray, r_user: np.ndarray, offsets: np.ndarray, spec: Spec) -> np.ndarray:
     """(users, periods) booleans: retained in that period after the start."""
-    row = np.full(int(users.max()) + 1, -1, dtype=np.int64)
-    row[users] = np.arange(len(users))
-    keep = offsets <= spec.max_periods
-    matrix = np.zeros((len(users), spec.max_periods + 1), dtype=bool)
-    if spec.mode == "on":
-        matrix[row[r_user[keep]], offsets[keep]] = True
+    periods = spec.max_periods + 1
+    if len(users) == int(users.max()) + 1:          # every user has a start: rows are user codes
+        rows = r_user
     else:
-        latest = np.full(len(users), -1, dtype=np.int64)
-        np.maximum.at(latest, row[r_user], np.minimum(offsets, spec.max_periods))
-        matrix = np.arange(spec.max_periods + 1)[None, :] <= latest[:, None]
+        row = np.full(int(users.max()) + 1, -1, dtype=np.int64)
+        row[users] = np.arange(len(users))
+        rows = row[r_user]
+    if spec.mode == "on":
+        matrix = np.zeros(len(users) * periods, dtype=bool)
+        keep = offsets <= spec.max_periods
+        matrix[rows[keep] * periods + offsets[keep]] = True
+        return matrix.reshape(len(users), periods)
+    latest = np.full(len(users), -1, dtype=np.int64)
+    np.maximum.at(latest, rows, np.minimum(offsets, spec.max_periods))
+    matrix = np.arange(periods)[None, :] <= latest[:, None]
     return matrix
 
 
@@ -156,16 +184,40 @@ def _curve(retained: np.ndarray, observable: np.ndarray) -> pd.DataFrame:
                          "share": np.round(share, 4)})
 
 
-def _cohort_table(labels: np.ndarray, retained: np.ndarray, observable: np.ndarray) -> pd.DataFrame:
+def _cohort_table(codes: np.ndarray, period: str, retained: np.ndarray, observable: np.ndarray) -> pd.DataFrame:
+    """One row per cohort: size and, per period, the retained share when the whole cohort is observable."""
+    present, cohort = _dense(codes)
+    periods = retained.shape[1]
+    sizes = np.bincount(cohort, minlength=len(present))
+    kept = _cell_counts(cohort, retained & observable, len(present))
+    whole = _cell_counts(cohort, ~observable, len(present)) == 0
     rows = []
-    for label in np.unique(labels):
-        mask = labels == label
-        eligible = observable[mask].sum(axis=0)
-        kept = (retained[mask] & observable[mask]).sum(axis=0)
-        share = np.where(eligible == mask.sum(), kept / mask.sum(), np.nan)   # only whole cohorts
-        rows.append({"cohort": str(label), "size": int(mask.sum()),
-                     **{f"p{k}": (None if np.isnan(v) else round(float(v), 4)) for k, v in enumerate(share)}})
+    for label, size, complete, counts in zip(_cohort_label(present, period), sizes, whole, kept):
+        rows.append({"cohort": label, "size": int(size), **{
+            f"p{k}": (round(float(counts[k] / size), 4) if complete[k] else None) for k in range(periods)}})
     return pd.DataFrame(rows)
+
+
+def _dense(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct codes present (ascending) and each code's index among them, by counting, not sorting.
+
+    >>> [a.tolist() for a in _dense(np.array([7, 5, 7, 9]))]
+    [[5, 7, 9], [1, 0, 1, 2]]
+    """
+    lowest = int(codes.min())
+    counts = np.bincount(codes - lowest)
+    present = np.flatnonzero(counts)
+    index = np.zeros(len(counts), dtype=np.int64)
+    index[present] = np.arange(len(present))
+    return present + lowest, index[codes - lowest]
+
+
+def _cell_counts(group: np.ndarray, cells: np.ndarray, groups: int) -> np.ndarray:
+    """(groups, columns) counts of the true cells of a (rows, columns) boolean matrix, rows in ``group``."""
+    columns = cells.shape[1]
+    flat = np.flatnonzero(cells.ravel())
+    return np.bincount(group[flat // columns] * columns + flat % columns,
+                       minlength=groups * columns).reshape(groups, columns)
 
 
 def wilson_band(retained, eligible, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:

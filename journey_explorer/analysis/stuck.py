@@ -39,7 +39,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from journey_explorer.analysis import units
 from journey_explorer.analysis.arrays import distinct_count, path_bounds, users_with_event
@@ -110,6 +109,7 @@ def fisher_greater(x1: int, n1: int, x2: int, n2: int) -> float:
     """
     if n1 == 0 or n2 == 0:
         return 1.0
+    from scipy import stats  # imported when used: scipy.stats costs ~1 s at start-up
     return float(stats.fisher_exact([[x1, n1 - x1], [x2, n2 - x2]], alternative="greater")[1])
 
 
@@ -125,6 +125,7 @@ def poisson_binomial_greater(observed: int, probabilities: np.ndarray) -> float:
     if var <= 0:
         return 0.0 if observed > mean else 1.0
     z = (observed - 0.5 - mean) / np.sqrt(var)
+    from scipy import stats  # imported when used: scipy.stats costs ~1 s at start-up
     return float(stats.norm.sf(z))
 
 
@@ -216,6 +217,7 @@ def auc_greater(failing: np.ndarray, successful: np.ndarray) -> tuple[float, flo
     """
     if not len(failing) or not len(successful):
         return 0.5, float("nan")
+    from scipy import stats  # imported when used: scipy.stats costs ~1 s at start-up
     test = stats.mannwhitneyu(failing, successful, alternative="greater")
     return float(test.statistic / (len(failing) * len(successful))), float(test.pvalue)
 
@@ -604,6 +606,7 @@ def _when_candidate(log: EventLog, reach, flagged, minimum) -> dict | None:
     if n < minimum or m < minimum:
         return None
     x, y = int((flagged & early).sum()), int((flagged & late).sum())
+    from scipy import stats  # imported when used: scipy.stats costs ~1 s at start-up
     p = float(stats.fisher_exact([[x, n - x], [y, m - y]])[1])
     return {"early": f"{_date(low)} – {_date(cut1)}", "late": f"{_date(cut2)} – {_date(high)}",
             "paths_early": n, "paths_late": m, "rate_early": round(x / n, 4), "rate_late": round(y / m, 4),

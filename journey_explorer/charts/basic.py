@@ -3,8 +3,8 @@ lines, heatmaps and the path graph. Each function clears the plot and draws one 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -16,6 +16,8 @@ from journey_explorer.charts.theme import FAILURE, NEUTRAL, OKABE_ITO, SUCCESS, 
 
 NO_DATA = "#8C8C8C"             # hatch over cells without data: never the colour of 0 %
 _NICE_STEPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0)
+if TYPE_CHECKING:      # annotations only: importing networkx costs ~0.6 s at start-up
+    import networkx as nx
 
 
 def _reset(plot: pg.PlotWidget, theme: Theme) -> pg.PlotItem:

@@ -1,0 +1,208 @@
+"""Retention, lifecycle and compare against DuckDB answering the same question, in one run (issue 16).
+
+    python benchmarks/bench_speed.py --events 1000000 --workdir /tmp/speed-bench
+    python benchmarks/bench_speed.py --events 1000000 --workdir /tmp/speed-bench --snapshot before.pkl
+    python benchmarks/bench_speed.py --events 1000000 --workdir /tmp/speed-bench --check before.pkl
+
+The same synthetic CSV is imported as a project (ours) and loaded into an in-memory DuckDB table with
+the timestamp as integer milliseconds (so both sides do integer period arithmetic). Before timing,
+each DuckDB answer is checked equal to ours (retention curve and cohort sizes, the lifecycle table,
+compare's distinct-user counts per event, transition and 3-event sequence). ``--snapshot`` stores
+our results, ``--check`` compares a later run's results with a stored snapshot (a change must not
+move a number). Each side is timed as the best of ``--repeat`` warm runs.
+
+Measured (issue 16, 2 shared cores, load 4-7, so DuckDB's own times vary 0.4-1.6 s between runs):
+1M before: retention 0.548 s (1.25x DuckDB), lifecycle 0.692 s (1.01x), compare 1.985 s (0.77x);
+1M after: retention 0.126 s, lifecycle 0.103 s, compare 0.586 s (0.10x, 0.08x, 0.14x in that run);
+10M after: retention 1.91 s (0.24x), lifecycle 2.02 s (0.33x), compare 8.73 s (0.22x).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_import import generate_csv  # noqa: E402
+
+DAY = 86_400_000
+WEEK = 7 * DAY
+COMPARE_EVENT = "event_05"
+LOAD_SQL = ("CREATE TABLE events AS SELECT user_id, event, epoch_ms(timestamp) AS ts, "
+            "row_number() OVER () AS rownum FROM read_csv('{csv}', header=true, columns={{"
+            "'user_id': 'VARCHAR', 'event': 'VARCHAR', 'timestamp': 'TIMESTAMPTZ'}})")
+# Week number with Monday as the first day (1970-01-01 was a Thursday).
+RETENTION_SQL = f"""
+WITH s AS (SELECT user_id, min(ts) AS start FROM events GROUP BY user_id),
+u AS (SELECT user_id, start, ((SELECT max(ts) FROM events) - start) // {WEEK} AS n,
+             (start // {DAY} + 3) // 7 AS cohort FROM s),
+o AS (SELECT DISTINCT e.user_id, (e.ts - s.start) // {WEEK} AS k FROM events e JOIN s USING (user_id))
+SELECT cohort, k, count(*) AS retained FROM o JOIN u USING (user_id)
+WHERE k <= 12 AND (k < n OR k = 0) GROUP BY ALL
+"""
+COHORT_SQL = f"""
+SELECT (start // {DAY} + 3) // 7 AS cohort, count(*) AS size,
+       min(((SELECT max(ts) FROM events) - start) // {WEEK}) AS min_n
+FROM (SELECT user_id, min(ts) AS start FROM events GROUP BY user_id) GROUP BY ALL
+"""
+LIFECYCLE_SQL = f"""
+WITH a AS (SELECT DISTINCT user_id, (ts // {DAY} + 3) // 7 AS w FROM events),
+l AS (SELECT w, w - lag(w) OVER p AS gap, lead(w) OVER p - w AS next_gap FROM a
+      WINDOW p AS (PARTITION BY user_id ORDER BY w)),
+last AS (SELECT max(w) AS last FROM a)
+SELECT w, count(*) FILTER (gap IS NULL) AS new, count(*) FILTER (gap = 1) AS returning,
+       count(*) FILTER (gap > 1) AS resurrected, count(*) AS active,
+       count(*) FILTER ((next_gap IS NULL OR next_gap > 1) AND w < (SELECT last FROM last)) AS dormant_next
+FROM l GROUP BY w
+"""
+COMPARE_SQL = f"""
+CREATE OR REPLACE TEMP TABLE grams AS
+WITH g AS (SELECT user_id, bool_or(event = '{COMPARE_EVENT}') AS a FROM events GROUP BY user_id)
+SELECT user_id, a, event, lead(event) OVER w AS e2, lead(event, 2) OVER w AS e3
+FROM events JOIN g USING (user_id) WINDOW w AS (PARTITION BY user_id ORDER BY ts, rownum);
+"""
+COMPARE_COUNTS_SQL = """
+SELECT 1 AS n, event || '' AS gram, count(DISTINCT user_id) FILTER (a) AS a, count(DISTINCT user_id) FILTER (NOT a) AS b
+FROM grams GROUP BY ALL
+UNION ALL
+SELECT 2, event || ' → ' || e2, count(DISTINCT user_id) FILTER (a), count(DISTINCT user_id) FILTER (NOT a)
+FROM grams WHERE e2 IS NOT NULL GROUP BY ALL
+UNION ALL
+SELECT 3, event || ' → ' || e2 || ' → ' || e3, count(DISTINCT user_id) FILTER (a), count(DISTINCT user_id) FILTER (NOT a)
+FROM grams WHERE e3 IS NOT NULL GROUP BY ALL
+"""
+
+
+def best_of(call, repeat: int) -> float:
+    call()                                         # warm
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def ours(log, repeat: int) -> tuple[dict, dict]:
+    from journey_explorer.analysis import compare, lifecycle, retention
+    calls = {"retention": lambda: retention.run(log, retention.Spec()),
+             "lifecycle": lambda: lifecycle.run(log, lifecycle.Spec()),
+             "compare": lambda: compare.run(log, compare.Spec(did=COMPARE_EVENT))}
+    results = {name: call() for name, call in calls.items()}
+    return results, {name: best_of(call, repeat) for name, call in calls.items()}
+
+
+def duckdb_side(csv: str, repeat: int):
+    import duckdb
+    connection = duckdb.connect()
+    connection.execute(LOAD_SQL.format(csv=csv))
+    queries = {"retention": lambda: (connection.execute(RETENTION_SQL).df(), connection.execute(COHORT_SQL).df()),
+               "lifecycle": lambda: connection.execute(LIFECYCLE_SQL).df(),
+               "compare": lambda: (connection.execute(COMPARE_SQL),
+                                   connection.execute(COMPARE_COUNTS_SQL).df())[1]}
+    answers = {name: query() for name, query in queries.items()}
+    return answers, {name: best_of(query, repeat) for name, query in queries.items()}
+
+
+def check_retention(result, answer) -> None:
+    triangle, cohorts = answer
+    curve = triangle.groupby("k")["retained"].sum()
+    assert np.array_equal(result.curve["retained"].to_numpy(), curve.reindex(range(13), fill_value=0).to_numpy())
+    sizes = cohorts.sort_values("cohort")
+    assert np.array_equal(result.cohorts["size"].to_numpy(), sizes["size"].to_numpy())
+    labels = pd.to_datetime(sizes["cohort"].to_numpy() * 7 - 3, unit="D").strftime("%Y-%m-%d")
+    assert list(result.cohorts["cohort"]) == list(labels)
+    assert int(result.curve["eligible"][0]) == int(cohorts["size"].sum())
+
+
+def check_lifecycle(result, answer) -> None:
+    answer = answer.sort_values("w").reset_index(drop=True)
+    table = result.table
+    for column in ("new", "returning", "resurrected", "active"):
+        assert np.array_equal(table[column].to_numpy(), answer[column].to_numpy()), column
+    dormant = np.append(0, answer["dormant_next"].to_numpy()[:-1])
+    assert np.array_equal(-table["dormant"].to_numpy(), dormant)
+
+
+def check_compare(result, answer) -> None:
+    ours_counts = pd.concat([
+        result.events.rename(columns={"event": "gram"}).assign(n=1),
+        result.transitions.rename(columns={"transition": "gram"}).assign(n=2)])[["n", "gram", "users_a", "users_b"]]
+    theirs = answer[answer["n"] < 3].rename(columns={"a": "users_a", "b": "users_b"})
+    merged = theirs.merge(ours_counts, on=["n", "gram"], suffixes=("_duck", ""))
+    assert len(merged) == len(theirs) == len(ours_counts)
+    assert (merged["users_a_duck"] == merged["users_a"]).all() and (merged["users_b_duck"] == merged["users_b"]).all()
+    threes = answer[answer["n"] == 3].set_index("gram")
+    for row in result.sequences[result.sequences["length"] == 3].itertuples():
+        a_size, b_size = result.group_sizes
+        assert round(threes.loc[row.sequence, "a"] / a_size, 4) == row.share_a
+
+
+def same_results(before: dict, after: dict, tolerance: float = 1e-9) -> list[str]:
+    """Names of the results that differ: any text, count or structure, or a number by more than
+    ``tolerance`` (p-values now come from numpy's chi-square, not scipy's: equal to ~1e-15)."""
+    def differs(x, y) -> bool:
+        if isinstance(x, dict) and isinstance(y, dict):
+            return x.keys() != y.keys() or any(differs(x[k], y[k]) for k in x)
+        if isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)):
+            return len(x) != len(y) or any(differs(a, b) for a, b in zip(x, y))
+        if isinstance(x, float) or isinstance(y, float):
+            if x is None or y is None:
+                return x is not y
+            return not (np.isclose(x, y, rtol=tolerance, atol=tolerance) or (np.isnan(x) and np.isnan(y)))
+        return x != y
+    return [name for name in before if differs(before[name], after[name])]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--workdir", default="/tmp/journey-speed-bench")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--snapshot")
+    parser.add_argument("--check")
+    parser.add_argument("--skip-duckdb", action="store_true")
+    args = parser.parse_args()
+    os.makedirs(args.workdir, exist_ok=True)
+    csv = os.path.join(args.workdir, f"events-{args.events}.csv")
+    project = os.path.join(args.workdir, f"events-{args.events}.journey")
+    if not os.path.exists(project):
+        generate_csv(Path(csv), args.events, max(args.events // 5, 1))
+        subprocess.run([sys.executable, "-m", "journey_explorer.cli", "import", project, csv, "--json"],
+                       check=True, stdout=subprocess.DEVNULL)
+    from journey_explorer.store.project import Project
+    with Project.open(project) as p:
+        log = p.load_event_log()
+    results, times = ours(log, args.repeat)
+    print(f"{args.events:,} events, {log.n_users:,} users")
+    json_results = {name: result.to_json_dict() for name, result in results.items()}
+    if args.snapshot:
+        with open(args.snapshot, "wb") as handle:
+            pickle.dump(json_results, handle)
+    if args.check:
+        with open(args.check, "rb") as handle:
+            differ = same_results(pickle.load(handle), json_results)
+        print("same numbers as the snapshot" if not differ else f"DIFFERENT from the snapshot: {differ}")
+    duck = {}
+    if not args.skip_duckdb:
+        answers, duck = duckdb_side(csv, args.repeat)
+        check_retention(results["retention"], answers["retention"])
+        check_lifecycle(results["lifecycle"], answers["lifecycle"])
+        check_compare(results["compare"], answers["compare"])
+        print("DuckDB's answers equal ours")
+    for name, seconds in times.items():
+        line = f"{name:10} ours {seconds:7.3f} s"
+        if name in duck:
+            line += f"   duckdb {duck[name]:7.3f} s   ratio {seconds / duck[name]:5.2f}x"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

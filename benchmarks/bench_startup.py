@@ -1,0 +1,87 @@
+"""Cold start on the demo project, measured from process start (issue 16): window shown, first view drawn.
+
+    python benchmarks/bench_startup.py --runs 5
+
+Each run is a fresh interpreter (offscreen Qt) doing what ``journey-explorer`` does (``app.main``'s
+order), timed with the kernel's process start time (``smoke.seconds_since_launch``), so interpreter
+start and every import count. Also the wall time of ``python -c "import journey_explorer.ui.main_window"``.
+The app first shows a placeholder window (Qt only), then the main window.
+Targets: window shown ≤ 0.5 s, first view drawn ≤ 1.0 s. Prints the median of the runs.
+
+Measured (issue 16, median of 5, 2 shared cores): before, import main_window 2.12 s, window shown
+3.79 s, first view drawn 4.25 s; after, import 1.78 s, placeholder shown 0.26 s, main window 2.41 s,
+first view drawn 2.73 s. What is left is pandas (~1.2 s, imported by ui.widgets and the analyses),
+pyqtgraph (~0.6 s) and PySide6 (~0.2 s).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+CHILD = r"""
+import json, sys, time
+from journey_explorer import app as app_module
+from journey_explorer.smoke import seconds_since_launch
+marks = {}
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+def shown(which):
+    QApplication.processEvents()            # let the window paint
+    marks.setdefault(which + "_shown", seconds_since_launch())
+
+app_module.ON_WINDOW_SHOWN = shown
+
+def poll():
+    window = next((w for w in QApplication.topLevelWidgets() if type(w).__name__ == "MainWindow"), None)
+    view = window.current_view() if window is not None else None
+    if view is not None and window.explorer.log is not None and view.result is not None and not view.runner.busy:
+        marks["first_view"] = seconds_since_launch()
+        print(json.dumps(marks), flush=True)
+        QApplication.instance().quit()
+        return
+    QTimer.singleShot(5, poll)
+
+QTimer.singleShot(0, poll)
+app_module.main([sys.argv[1]])
+"""
+
+
+def one_run(project: str) -> dict:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    out = subprocess.run([sys.executable, "-c", CHILD, project], env=env, check=True, capture_output=True,
+                         text=True, timeout=120).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def import_seconds() -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import journey_explorer.ui.main_window"], check=True,
+                   env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--project", default="/tmp/journey-startup-demo.journey")
+    args = parser.parse_args()
+    if not os.path.exists(args.project):
+        subprocess.run([sys.executable, "-m", "journey_explorer.cli", "demo", args.project], check=True,
+                       stdout=subprocess.DEVNULL)
+    runs = [one_run(args.project) for _ in range(args.runs)]
+    imports = [import_seconds() for _ in range(args.runs)]
+    def median(key):
+        return statistics.median(r.get(key, float("nan")) for r in runs)
+    print(f"median of {args.runs}: import main_window {statistics.median(imports):.2f} s   placeholder shown "
+          f"{median('placeholder_shown'):.2f} s   main window shown {median('window_shown'):.2f} s   "
+          f"first view drawn {median('first_view'):.2f} s (from process start)")
+
+
+if __name__ == "__main__":
+    main()
