@@ -101,8 +101,15 @@ def _compare(log, filters):
 
 
 def _funnel(log, filters):
-    from journey_explorer.analysis import funnel
-    steps = tuple(funnel.default_steps(log, filters.goal)) if log is not None else ()
+    """The milestones successful paths hit on the way to the goal (as the report's funnel), else the
+    most common first event then the goal."""
+    from journey_explorer.analysis import funnel, narrative
+    steps: tuple[str, ...] = ()
+    if log is not None:
+        steps = tuple(funnel.default_steps(log, filters.goal))
+        if filters.goal in log.event_names and (log.event == log.event_code(filters.goal)).any():
+            milestones = tuple(narrative.goal_funnel_steps(log, filters.goal))
+            steps = milestones if len(milestones) >= 2 else steps
     return funnel.Spec(steps=steps, window_ms=funnel.parse_duration(funnel.DEFAULT_WINDOW))
 
 

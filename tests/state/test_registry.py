@@ -71,8 +71,10 @@ def test_goal_shaped_defaults_follow_the_filters(log):
     from journey_explorer.analysis.interval import value_event
     assert view("northstar").default_spec(log, filters).event == value_event(log)
     assert view("northstar").default_spec(log, FilterState()).event == value_event(log)
-    # Most common first event (home: a and b), then the goal.
-    assert view("funnel").default_spec(log, filters).steps == ("home", "buy")
+    # The milestones the buyers hit before buying (home, then cart), then the goal.
+    assert view("funnel").default_spec(log, filters).steps == ("home", "cart", "buy")
+    # Without a goal: the most common first event.
+    assert view("funnel").default_spec(log, FilterState()).steps == ("home",)
 
 
 def test_overview_counts_from_the_registry(log):

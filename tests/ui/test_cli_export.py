@@ -75,13 +75,19 @@ def test_export_without_the_analysis_required_options_uses_the_views_defaults(de
     import pandas as pd
     out = tmp_path / "funnel.csv"
     assert main(["export", str(demo_project_path), "--view", "funnel", "--out", str(out)]) == 0
-    # The Funnel view's default: the most common first event, then the goal.
-    assert pd.read_csv(out)["event"].dropna().tolist() == ["Ad Click", "Subscription Paid"]
+    # The Funnel view's default: the milestones successful users hit before the goal (the report's funnel).
+    from journey_explorer.analysis import narrative
+    from journey_explorer.store.project import Project
+    with Project.open(demo_project_path) as project:
+        log = project.load_event_log()
+    expected = narrative.goal_funnel_steps(log, "Subscription Paid")
+    assert len(expected) >= 3 and expected[-1] == "Subscription Paid"
+    assert pd.read_csv(out)["event"].dropna().tolist()[:len(expected)] == expected
 
 
 @pytest.mark.parametrize("view, command", [
     ("graph", ["graph"]),
-    ("funnel", ["funnel", "--steps", "Ad Click,Subscription Paid"]),
+    ("funnel", ["funnel", "--steps", "{shown steps}"]),         # the steps the view chose by default
     ("northstar", ["northstar"]),          # both default to the value event users repeat
 ])
 def test_app_defaults_and_command_defaults_give_the_same_table(view, command, open_window, qtbot,
@@ -92,6 +98,7 @@ def test_app_defaults_and_command_defaults_give_the_same_table(view, command, op
     qtbot.waitUntil(lambda: shown.result is not None and not shown.runner.busy, timeout=30_000)
     from_app = window.export_to(shown, tmp_path / "app.csv")
     from_command = tmp_path / "command.csv"
+    command = [",".join(shown.result.spec.steps) if part == "{shown steps}" else part for part in command]
     assert main([command[0], str(demo_project_path), *command[1:], "--csv", str(from_command)]) == 0
     assert from_app.read_text() == from_command.read_text()
 

@@ -36,8 +36,11 @@ def view(qtbot):
 
 
 def test_starts_from_the_views_own_steps(view):
-    # the registry's default: the most common first event, then the goal
-    assert view.builder.steps() == ("visit", "Subscription Paid")
+    # the registry's default: the milestones successful users hit before the goal, ending with it
+    from journey_explorer.analysis import narrative
+    log = view.explorer.log
+    assert view.builder.steps() == tuple(narrative.goal_funnel_steps(log, "Subscription Paid"))
+    assert view.builder.steps()[0] == "visit" and view.builder.steps()[-1] == "Subscription Paid"
 
 
 def users_per_step(view) -> list[int]:
