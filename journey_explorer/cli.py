@@ -283,7 +283,9 @@ def run_export(args) -> int:
     if saved:
         from dataclasses import replace
         log = replace(log, saved_segments=saved)
-    goal = args.goal or (log.default_goal if log.default_goal in log.event_names else None)
+    from journey_explorer.analysis.goals import default_goal
+    # The project's goal, else the same structural guess the window and the report make.
+    goal = args.goal or (default_goal(log) if len(log) else None)
     module = view_module(args.view)
     common = analysis_filter(module, args)
     filters = FilterState(since=common.since, until=common.until, segment=common.segment, by=common.by, goal=goal,
