@@ -389,6 +389,7 @@ HANDLERS = {"import": run_import, "info": run_info, "demo": run_demo, "repair": 
 
 
 def main(argv: list[str] | None = None) -> int:
+    from_command_line = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-h")
                     and argv[0] not in ("--help",)):
@@ -403,7 +404,20 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     handler = HANDLERS.get(args.command, run_analysis)
     _tolerate_unprintable_names()
-    return run_guarded(handler, args)
+    code = run_guarded(handler, args)
+    if from_command_line:
+        _ignore_late_interrupts()
+    return code
+
+
+def _ignore_late_interrupts() -> None:
+    """The command has finished and said so: a Ctrl+C while Python shuts down must not kill the process
+    with a signal (exit -2) and hide the exit code that matches the message."""
+    import signal
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:              # not the main thread: nothing to protect
+        pass
 
 
 def run_guarded(handler, args) -> int:
