@@ -472,15 +472,29 @@ class ParquetReader:
         return list(self._file.schema_arrow.names)
 
     def preview(self, rows: int = 20) -> pd.DataFrame:
-        batch = next(self._file.iter_batches(batch_size=rows), None)
+        batch = next(self._batches(rows), None)
         return self._frame(batch) if batch is not None else pd.DataFrame(columns=self.columns())
 
     def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
         line = 1
-        for batch in self._file.iter_batches(batch_size=chunk_rows):
+        for batch in self._batches(chunk_rows):
             frame = self._frame(batch)
             yield SourceChunk(frame, np.arange(line, line + len(frame), dtype=np.int64))
             line += len(frame)
+
+    def _batches(self, size: int):
+        """Record batches; damage found in a row group (a bad page, a cut file) said as a message."""
+        import pyarrow as pa
+        batches, read = self._file.iter_batches(batch_size=size), 0
+        while True:
+            try:
+                batch = next(batches, None)
+            except (OSError, ValueError, pa.ArrowException) as exc:
+                raise InputError(f"the Parquet data is damaged after row {read:,} ({exc})", file=self.path) from None
+            if batch is None:
+                return
+            read += batch.num_rows
+            yield batch
 
     @staticmethod
     def _frame(batch) -> pd.DataFrame:
