@@ -34,13 +34,13 @@ class ExpansionLimits:
 
     ``max_bytes``: the most any one member (or .gz) may expand to. ``max_ratio``: expanded bytes per
     compressed byte, checked once ``ratio_floor`` bytes came out (small text compresses very well,
-    and a real export rarely beats 100:1, while a zip bomb of zeros reaches 1000:1).
+    and a real export rarely beats 50:1, while a zip bomb of zeros reaches 1000:1).
     Environment variables ``JOURNEY_EXPLORER_MAX_EXPANDED_GB`` and ``JOURNEY_EXPLORER_MAX_RATIO``
     override the defaults.
     """
 
     max_bytes: int = 32 * GIB
-    max_ratio: float = 250.0
+    max_ratio: float = 100.0
     ratio_floor: int = 256 * MIB
 
 

@@ -410,9 +410,16 @@ class ExcelReader:
             raise InputError(f"not a readable Excel workbook ({type(exc).__name__}: {exc})", file=path) from None
         if sheet is not None and sheet not in workbook.sheetnames:
             raise InputError(f"no sheet named '{sheet}' (sheets: {', '.join(workbook.sheetnames)})", file=path)
+        if not workbook.worksheets:
+            raise InputError("the workbook has no sheets", file=path)
         worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
-        rows = [list(r) for r in worksheet.iter_rows(values_only=True)]
-        workbook.close()
+        try:       # read-only sheets are parsed as they are read: damage shows up here
+            rows = [list(r) for r in worksheet.iter_rows(values_only=True)]
+        except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken sheet
+            raise InputError(f"the sheet '{worksheet.title}' is damaged ({type(exc).__name__}: {exc})",
+                             file=path) from None
+        finally:
+            workbook.close()
         while rows and all(v is None for v in rows[-1]):
             rows.pop()
         if not rows:

@@ -246,3 +246,14 @@ def test_damaged_compressed_files_give_only_the_apps_errors(tmp_path):
                 outcomes["message"] += 1
             path.unlink()
     assert outcomes["message"] > 60, outcomes       # most damage is noticed, and said
+
+
+def test_every_reader_under_seeded_mutation_raises_only_the_apps_errors():
+    """A short run of benchmarks/fuzz_readers.py (the long run takes ~1 minute for 10,000 cases)."""
+    import importlib.util
+    from pathlib import Path
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "fuzz_readers.py"
+    spec = importlib.util.spec_from_file_location("fuzz_readers", script)
+    fuzz = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fuzz)
+    assert fuzz.run(cases=19 * 20, seed=7) == 0
