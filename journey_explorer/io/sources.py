@@ -365,8 +365,8 @@ def _reject_undecodable(frame: pd.DataFrame, lines: np.ndarray, rejected: list[R
     if not bad.any():
         return frame, lines
     for row in np.flatnonzero(bad):
-        rejected.append(Rejection(int(lines[row]), f"column '{first_column[int(row)]}' holds bytes that are not "
-                                  "UTF-8 text (re-save the file as UTF-8)", ""))
+        rejected.append(Rejection(int(lines[row]), f"not UTF-8 text in column '{first_column[int(row)]}' "
+                                  "(re-save the file as UTF-8)", ""))
     rejected.sort(key=lambda rejection: rejection.line)
     return frame[~bad].reset_index(drop=True), lines[~bad]
 
