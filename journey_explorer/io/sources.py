@@ -122,7 +122,7 @@ def sniff_delimiter(lines: list[str]) -> str:
     """
     best, best_score = ",", -1.0
     for delimiter in DELIMITERS:
-        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter) if row]
+        counts = [len(row) for row in csv_rows(lines, delimiter) if row]
         if not counts or max(counts) < 2:
             continue
         typical = max(set(counts), key=counts.count)
@@ -131,6 +131,19 @@ def sniff_delimiter(lines: list[str]) -> str:
         if score > best_score:
             best, best_score = delimiter, score
     return best
+
+
+def csv_rows(lines: list[str], delimiter: str) -> list[list[str]]:
+    """The sample's rows, or none when a field passes the csv module's 128 KB limit (a wide line
+    tried with the wrong delimiter is one huge field: that delimiter simply does not fit).
+
+    >>> csv_rows(["a;" * 70_000], ",")
+    []
+    """
+    try:
+        return list(csv.reader(lines, delimiter=delimiter))
+    except csv.Error:
+        return []
 
 
 def sniff_header(rows: list[list[str]]) -> bool:
@@ -169,7 +182,7 @@ class DelimitedReader:
         if not complete and len(sample_lines) > 1:
             sample_lines = sample_lines[:-1]      # the last line may be cut mid-way
         self.delimiter = sniff_delimiter(sample_lines)
-        rows = list(csv.reader(sample_lines, delimiter=self.delimiter))
+        rows = csv_rows(sample_lines, self.delimiter)
         self.has_header = sniff_header(rows)
         header = rows[0] if rows else []
         self._columns = ([self._clean_name(c, i) for i, c in enumerate(header)] if self.has_header
