@@ -257,3 +257,11 @@ def test_every_reader_under_seeded_mutation_raises_only_the_apps_errors():
     fuzz = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(fuzz)
     assert fuzz.run(cases=19 * 20, seed=7) == 0
+
+
+def test_a_header_longer_than_the_csv_field_limit_is_sniffed(tmp_path):
+    names = ["user", "event", "time"] + [f"property_{i:05d}" for i in range(20_000)]      # ~300 KB
+    path = tmp_path / "wider.csv"
+    path.write_text(",".join(names) + "\n" + ",".join(["u1", "click", "2024-01-01"] + ["1"] * 20_000) + "\n")
+    reader = DelimitedReader(str(path))
+    assert reader.delimiter == "," and reader.columns() == names
