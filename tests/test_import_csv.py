@@ -181,13 +181,15 @@ def test_truncated_gzip_is_reported(tmp_path):
     assert "gzip" in str(err.value) and "cut.csv.gz" in str(err.value)
 
 
-def test_invalid_utf8_after_the_sniffed_start_is_reported(tmp_path):
+def test_invalid_utf8_after_the_sniffed_start_rejects_that_row_at_its_line(tmp_path):
     body = "u1,a,2024-01-01T00:00:00Z\n" * 5000
     path = tmp_path / "mixed.csv"
     path.write_bytes(("user,event,time\n" + body).encode() + b"u1,caf\xe9,2024-01-01T00:00:00Z\n")
-    with pytest.raises(InputError) as err:
-        import_file(tmp_path / "p.journey", path)
-    assert "utf-8" in str(err.value) and "mixed.csv" in str(err.value)
+    summary = import_file(tmp_path / "p.journey", path)
+    assert summary.imported + summary.duplicates == 5000 and summary.rejected == 1
+    with Project.open(tmp_path / "p.journey") as project:
+        ((line, reason),) = project.conn.execute("SELECT line, reason FROM rejected_rows").fetchall()
+    assert line == 5002 and "UTF-8" in reason
 
 
 def test_reimporting_the_same_file_adds_nothing(tmp_path):

@@ -114,17 +114,16 @@ def test_fast_path_honours_options(tmp_path, monkeypatch, options):
     assert fast == slow
 
 
-def test_invalid_utf8_after_the_sniffed_head_is_reported_the_same(tmp_path, monkeypatch):
+def test_invalid_utf8_after_the_sniffed_head_is_rejected_the_same(tmp_path, monkeypatch):
     text = HEADER + ROWS * 600 + "u\udcff1,e1,2024-01-01T00:00:00Z\n"
     source = tmp_path / "bad.csv"
     source.write_bytes(text.encode("utf-8", errors="surrogateescape"))
-    errors = []
+    outcomes = []
     for pyarrow in (arrow_csv.pa, None):
         monkeypatch.setattr(arrow_csv, "pa", pyarrow)
-        with pytest.raises(InputError) as caught:
-            importer.import_file(tmp_path / f"{pyarrow is None}.journey", source)
-        errors.append(str(caught.value))
-    assert errors[0] == errors[1]
+        summary = importer.import_file(tmp_path / f"{pyarrow is None}.journey", source)
+        outcomes.append((summary.imported, summary.rejected, summary.reject_reasons))
+    assert outcomes[0] == outcomes[1] and outcomes[0][1] == 1
 
 
 CELLS = ["u1", "u2", " u1", "", "  ", "\"u,3\"", "\"\"", "e1", "\"e 1\"", "x\"y", "\"a\"\"b\"", "\x1c", "nan",

@@ -55,6 +55,8 @@ def _load(path: str) -> tuple[list[dict], dict[str, dict]]:
         return _xml_events_and_objects(text, path)
     try:
         document = json.loads(text)
+    except RecursionError:
+        raise InputError("the JSON is nested too deeply to read (about 1,000 levels)", file=path) from None
     except ValueError as exc:
         raise InputError(f"not valid JSON ({getattr(exc, 'msg', exc)})", file=path,
                          line=getattr(exc, "lineno", None)) from None

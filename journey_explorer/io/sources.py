@@ -20,8 +20,14 @@ import pandas as pd
 from journey_explorer.domain import FORMATS, ImportOptions, InputError, Rejection
 from journey_explorer.io.base import SourceChunk, SourceReader
 from journey_explorer.io.opening import inner_name, open_binary
+from journey_explorer.io.textscan import ScanningStream, lines_of_skipped, record_lines
 
 SNIFF_BYTES = 64 * 1024
+# A header wider than the sniffing window is read on to its end (5,000 columns is ~60 KB), up to this
+# much; a first line longer than that is no table header (a 10 MB line without a newline is refused).
+MAX_SAMPLE_BYTES = 8 << 20
+UTF8 = ("utf-8", "utf-8-sig")
+_SURROGATE = re.compile("[\udc80-\udcff]")        # an undecodable byte, kept by surrogateescape
 DELIMITERS = (",", ";", "\t", "|")
 _BAD_LINE = re.compile(r"Skipping line (\d+): (.*)")
 
@@ -116,7 +122,7 @@ def sniff_delimiter(lines: list[str]) -> str:
     """
     best, best_score = ",", -1.0
     for delimiter in DELIMITERS:
-        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter) if row]
+        counts = [len(row) for row in csv_rows(lines, delimiter) if row]
         if not counts or max(counts) < 2:
             continue
         typical = max(set(counts), key=counts.count)
@@ -125,6 +131,19 @@ def sniff_delimiter(lines: list[str]) -> str:
         if score > best_score:
             best, best_score = delimiter, score
     return best
+
+
+def csv_rows(lines: list[str], delimiter: str) -> list[list[str]]:
+    """The sample's rows, or none when a field passes the csv module's 128 KB limit (a wide line
+    tried with the wrong delimiter is one huge field: that delimiter simply does not fit).
+
+    >>> csv_rows(["a;" * 70_000], ",")
+    []
+    """
+    try:
+        return list(csv.reader(lines, delimiter=delimiter))
+    except csv.Error:
+        return []
 
 
 def sniff_header(rows: list[list[str]]) -> bool:
@@ -154,16 +173,16 @@ class DelimitedReader:
         self.path = path
         self.format = "csv"
         with open_binary(path) as stream:
-            head = stream.read(SNIFF_BYTES)
+            head, complete = read_sample(stream, path)
         if not head.strip():
             raise InputError("the file is empty", file=path)
         self.encoding = sniff_encoding(head)
         text = head.decode(self.encoding, errors="replace")
         sample_lines = text.splitlines()[:50]
-        if len(head) == SNIFF_BYTES and len(sample_lines) > 1:
+        if not complete and len(sample_lines) > 1:
             sample_lines = sample_lines[:-1]      # the last line may be cut mid-way
         self.delimiter = sniff_delimiter(sample_lines)
-        rows = list(csv.reader(sample_lines, delimiter=self.delimiter))
+        rows = csv_rows(sample_lines, self.delimiter)
         self.has_header = sniff_header(rows)
         header = rows[0] if rows else []
         self._columns = ([self._clean_name(c, i) for i, c in enumerate(header)] if self.has_header
@@ -188,14 +207,16 @@ class DelimitedReader:
     def columns(self) -> list[str]:
         return list(self._columns)
 
-    def _read_csv(self, **kwargs):
-        stream = open_binary(self.path)
+    def _read_csv(self, stream=None, **kwargs):
+        stream = stream or open_binary(self.path)
+        # UTF-8 keeps an invalid byte as a lone surrogate, so only the rows holding one are rejected.
+        errors = "surrogateescape" if self.encoding in UTF8 else "strict"
         return pd.read_csv(
             # dtype=object: plain Python strings; pandas 3's Arrow strings cost ~40% more here.
             stream, sep=self.delimiter, encoding=self.encoding, dtype=object,
             header=0 if self.has_header else None, names=self._columns,
             keep_default_na=False, na_values=[""], skip_blank_lines=False,
-            on_bad_lines="warn", encoding_errors="strict", engine="c", **kwargs)
+            on_bad_lines="warn", encoding_errors=errors, engine="c", **kwargs)
 
     def preview(self, rows: int = 20) -> pd.DataFrame:
         with warnings.catch_warnings():
@@ -207,22 +228,36 @@ class DelimitedReader:
 
     def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
         next_line = 2 if self.has_header else 1
+        scan = ScanningStream(open_binary(self.path), check_utf8=self.encoding in UTF8,
+                              ascii_compatible=not self.encoding.startswith("utf-16"))
+        shift = 0                  # extra lines of earlier records that spanned several lines
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                for frame in self._read_csv(chunksize=chunk_rows):
+                for frame in self._read_csv(io.BufferedReader(scan, 1 << 20), chunksize=chunk_rows):
                     bad = self._bad_lines(caught)
                     caught.clear()
-                    lines, next_line = self._line_numbers(len(frame), next_line, bad)
-                    rejected = [Rejection(line, reason, "") for line, reason in bad]
-                    yield SourceChunk(frame.reset_index(drop=True), lines, rejected)
+                    frame = frame.reset_index(drop=True)
+                    logical, next_line = self._line_numbers(len(frame), next_line, bad)
+                    spans = _line_spans(frame) if scan.quoted_newline else None
+                    skipped = lines_of_skipped([line for line, _ in bad], logical, spans, shift)
+                    lines, shift = record_lines(logical, spans, shift)
+                    rejected = [Rejection(line, reason, "") for line, (_, reason) in zip(skipped, bad)]
+                    if scan.inner_bom:
+                        frame = _strip_boms(frame)
+                    if scan.invalid_utf8_line is not None:
+                        frame, lines = _reject_undecodable(frame, lines, rejected)
+                    yield SourceChunk(frame, lines, rejected)
         except UnicodeDecodeError as exc:
-            raise InputError(f"the text is not valid {self.encoding} (byte {exc.start} of a block: "
-                             f"{exc.reason})", file=self.path, line=next_line) from None
+            line = scan.invalid_utf8_line or next_line
+            raise InputError(f"the text is not valid {self.encoding} ({exc.reason}); re-save the file as "
+                             "UTF-8", file=self.path, line=line) from None
         except pd.errors.ParserError as exc:
             raise InputError(f"cannot parse the table ({exc})", file=self.path) from None
         except pd.errors.EmptyDataError:
             raise InputError("the file has no rows", file=self.path) from None
+        finally:
+            scan.close()
 
     @staticmethod
     def _bad_lines(caught) -> list[tuple[int, str]]:
@@ -234,9 +269,9 @@ class DelimitedReader:
 
     @staticmethod
     def _line_numbers(rows: int, start: int, bad: list[tuple[int, str]]) -> tuple[np.ndarray, int]:
-        """File line of each parsed row, skipping lines pandas dropped as ragged.
+        """pandas' record number of each parsed row, skipping records it dropped as ragged.
 
-        Assumes one record per line (quoted fields spanning lines shift later numbers).
+        Counts one line per record; ``textscan.record_lines`` adds the lines of quoted newlines.
         """
         span = np.arange(start, start + rows + len(bad), dtype=np.int64)
         if bad:
@@ -275,6 +310,78 @@ class DelimitedReader:
                 if number >= last:
                     break
         return found
+
+
+def read_sample(stream, path: str) -> tuple[bytes, bool]:
+    """The start of a text file for sniffing: 64 KiB, or more when the first line (a wide header) is
+    longer, so the sample holds the header and a few rows. Also whether the sample is the whole file.
+
+    A first line without a line break within ``MAX_SAMPLE_BYTES`` is refused rather than read on.
+    """
+    head = stream.read(SNIFF_BYTES)
+    if len(head) < SNIFF_BYTES:
+        return head, True
+    while True:
+        first_end = _first_line_end(head)
+        wanted = SNIFF_BYTES if first_end < 0 else 4 * (first_end + 1)   # the header and ~3 rows as wide
+        if first_end >= 0 and len(head) >= wanted:
+            return head, False
+        if len(head) >= MAX_SAMPLE_BYTES:
+            if first_end < 0:
+                raise InputError(f"the first line is longer than {MAX_SAMPLE_BYTES >> 20} MB without a line "
+                                 "break: this is not a table of events", file=path)
+            return head, False
+        more = stream.read(min(max(wanted - len(head), len(head)), MAX_SAMPLE_BYTES - len(head)))
+        if not more:
+            return head, True
+        head += more
+
+
+def _first_line_end(head: bytes) -> int:
+    ends = [i for i in (head.find(b"\n"), head.find(b"\r")) if i >= 0]
+    return min(ends) if ends else -1
+
+
+def _line_spans(frame: pd.DataFrame) -> np.ndarray:
+    """Lines each row spans: one, plus the newlines inside its (quoted) cells."""
+    spans = np.ones(len(frame), dtype=np.int64)
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype == object:
+            spans += column.str.count("\n").fillna(0).to_numpy(dtype=np.int64)
+    return spans
+
+
+def _strip_boms(frame: pd.DataFrame) -> pd.DataFrame:
+    """U+FEFF at the start of a cell is a byte order mark from a joined file, not part of the value."""
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype == object:
+            marked = column.str.startswith("\ufeff", na=False).to_numpy(dtype=bool)
+            if marked.any():
+                frame.loc[marked, name] = column[marked].str.lstrip("\ufeff")
+    return frame
+
+
+def _reject_undecodable(frame: pd.DataFrame, lines: np.ndarray, rejected: list[Rejection]):
+    """Rows holding bytes that are not UTF-8 become rejections (the rest of the file is kept)."""
+    bad = np.zeros(len(frame), dtype=bool)
+    first_column: dict[int, str] = {}
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype != object:
+            continue
+        hit = column.str.contains(_SURROGATE, na=False).to_numpy(dtype=bool)
+        for row in np.flatnonzero(hit & ~bad):
+            first_column[int(row)] = str(name)
+        bad |= hit
+    if not bad.any():
+        return frame, lines
+    for row in np.flatnonzero(bad):
+        rejected.append(Rejection(int(lines[row]), f"not UTF-8 text in column '{first_column[int(row)]}' "
+                                  "(re-save the file as UTF-8)", ""))
+    rejected.sort(key=lambda rejection: rejection.line)
+    return frame[~bad].reset_index(drop=True), lines[~bad]
 
 
 def _lines_by_number(path: str, numbers: list[int], encoding: str) -> dict[int, str]:

@@ -7,7 +7,6 @@ XES and vendor readers know their fields, so they emit the canonical columns of 
 """
 from __future__ import annotations
 
-import gzip
 import json
 import zipfile
 from typing import Any, Iterator
@@ -18,7 +17,7 @@ import pandas as pd
 from journey_explorer.domain import ColumnMapping, ImportOptions, InputError, Rejection
 from journey_explorer.io import ocel, vendors
 from journey_explorer.io.base import VENDOR_MAPPING, SourceChunk
-from journey_explorer.io.opening import GZIP_MAGIC, ZIP_MAGIC, inner_name, open_binary, zip_members
+from journey_explorer.io.opening import ARCHIVE_ERRORS, ZIP_MAGIC, inner_name, open_binary, open_zip_member, zip_members
 from journey_explorer.io.xes import XesReader
 
 SNIFF_RECORDS = 20
@@ -72,7 +71,7 @@ def json_shape(text: str) -> str:
     first, _, rest = text.partition("\n")
     try:
         value = json.loads(first)
-    except ValueError:
+    except (ValueError, RecursionError):
         return "json"          # the first object spans lines: a pretty-printed document
     if not rest.strip() and isinstance(value, dict) and _wraps_records(value):
         return "json"          # a one-line document holding the records
@@ -101,7 +100,7 @@ def _is_xlsx(path: str) -> bool:
     try:
         with zipfile.ZipFile(path) as archive:
             return "xl/workbook.xml" in archive.namelist()
-    except zipfile.BadZipFile:
+    except ARCHIVE_ERRORS:
         return False
 
 
@@ -126,16 +125,13 @@ def _first_records(head: str, shape: str) -> list[dict]:
     records: list[dict] = []
     if shape == "jsonl":
         for line in head.splitlines()[:SNIFF_RECORDS]:
-            try:
-                value = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(value, dict):
+            value, problem = _parse_json_line(line)
+            if not problem:
                 records.append(value)
         return records
     try:
         whole = json.loads(head)          # a small document fits in the sample
-    except ValueError:
+    except (ValueError, RecursionError):
         whole = None
     if isinstance(whole, list):
         return [r for r in whole[:SNIFF_RECORDS] if isinstance(r, dict)]
@@ -150,7 +146,7 @@ def _first_records(head: str, shape: str) -> list[dict]:
             position += 1
         try:
             value, position = decoder.raw_decode(head, position)
-        except ValueError:
+        except (ValueError, RecursionError):
             break
         if isinstance(value, dict):
             records.append(value)
@@ -201,6 +197,9 @@ def read_json_records(path: str, shape: str) -> tuple[list[dict], np.ndarray, li
     if shape == "json":
         try:
             value = json.loads(text)
+        except RecursionError:
+            raise InputError(f"the JSON is nested too deeply to read (more than about {MAX_DEPTH} levels of "
+                             "brackets): not an event export", file=path) from None
         except ValueError as exc:
             if getattr(exc, "msg", "") == "Extra data" and json_shape(text) == "jsonl":
                 return _json_lines(text)          # --format json on a JSON Lines file
@@ -231,17 +230,29 @@ def _json_lines(text: str) -> tuple[list[dict], np.ndarray, list[Rejection]]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            value = json.loads(line)
-        except ValueError as exc:
-            rejected.append(Rejection(number, f"not valid JSON ({getattr(exc, 'msg', exc)})", line[:2000]))
-            continue
-        if not isinstance(value, dict):
-            rejected.append(Rejection(number, "not a JSON object", line[:2000]))
+        value, problem = _parse_json_line(line)
+        if problem:
+            rejected.append(Rejection(number, problem, line[:2000]))
             continue
         records.append(value)
         lines.append(number)
     return records, np.array(lines, dtype=np.int64), rejected
+
+
+MAX_DEPTH = 1000      # Python's json stops near its recursion limit; no event record nests this deep
+
+
+def _parse_json_line(line: str) -> tuple[dict | None, str]:
+    """(the object on one line, ""), or (None, why the line is not a record)."""
+    try:
+        value = json.loads(line)
+    except RecursionError:
+        return None, f"JSON nested more than about {MAX_DEPTH} levels deep"
+    except ValueError as exc:
+        return None, f"not valid JSON ({getattr(exc, 'msg', exc)})"
+    if not isinstance(value, dict):
+        return None, "not a JSON object"
+    return value, ""
 
 
 def _decoded(path: str) -> str:
@@ -269,7 +280,12 @@ class JsonReader:
         if not records:
             raise InputError("no JSON records found" + (f" ({len(self._rejected)} broken lines)"
                                                          if self._rejected else ""), file=path)
-        self._frame = pd.DataFrame([vendors.flatten(r) for r in records], dtype=object)
+        try:
+            flat = [vendors.flatten(r) for r in records]
+        except RecursionError:
+            raise InputError(f"a JSON record is nested too deeply to read (about {MAX_DEPTH} levels)",
+                             file=path) from None
+        self._frame = pd.DataFrame(flat, dtype=object)
 
     def columns(self) -> list[str]:
         return [str(c) for c in self._frame.columns]
@@ -294,7 +310,11 @@ class VendorReader:
         options = options or ImportOptions()
         self.path, self.format = path, fmt
         records, lines, rejected = self._records(path, fmt)
-        normalised = vendors.NORMALISERS[fmt](records, timezone=options.timezone)
+        try:
+            normalised = vendors.NORMALISERS[fmt](records, timezone=options.timezone)
+        except RecursionError:
+            raise InputError(f"a {fmt} record is nested too deeply to read (about {MAX_DEPTH} levels)",
+                             file=path) from None
         del records                     # only the normalised rows are needed from here on
         dropped = set(options.drop_columns)
         self._trait_names = sorted({name for values in normalised.traits.values() for name in values})
@@ -343,26 +363,34 @@ def _amplitude_zip_records(path: str):
     """Amplitude's export: a zip of gzipped JSON-lines files (one per hour)."""
     records, lines, rejected = [], [], []
     record_number = 0
-    with zipfile.ZipFile(path) as archive:
+    try:
+        archive = zipfile.ZipFile(path)
+    except ARCHIVE_ERRORS as exc:
+        raise InputError(f"not a readable zip archive ({exc})", file=path) from None
+    with archive:
         for member in sorted(zip_members(path)):
-            raw = archive.read(member)
-            if raw.startswith(GZIP_MAGIC):
-                try:
-                    raw = gzip.decompress(raw)
-                except (OSError, EOFError) as exc:
-                    raise InputError(f"member {member} is damaged ({exc})", file=path) from None
-            for line in raw.decode("utf-8-sig").splitlines():
-                if not line.strip():
-                    continue
-                record_number += 1
-                try:
-                    value = json.loads(line)
-                except ValueError as exc:
-                    rejected.append(Rejection(record_number, f"not valid JSON in {member} ({exc})", line[:2000]))
-                    continue
-                records.append(value)
-                lines.append(record_number)
+            # Streamed line by line: an hour's file is never held whole, and the guard bounds it.
+            with open_zip_member(archive, member, path) as stream:
+                for raw in stream:
+                    line = _decode_line(raw, member, path)
+                    if not line.strip():
+                        continue
+                    record_number += 1
+                    value, problem = _parse_json_line(line)
+                    if problem:
+                        rejected.append(Rejection(record_number, f"{problem} in {member}", line[:2000]))
+                        continue
+                    records.append(value)
+                    lines.append(record_number)
     return records, np.array(lines, dtype=np.int64), rejected
+
+
+def _decode_line(raw: bytes, member: str, path: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"member {member} is not UTF-8 text ({exc.reason} at byte {exc.start} of a line)",
+                         file=path) from None
 
 
 # --- Excel and Parquet ---------------------------------------------------------------------------
@@ -382,9 +410,16 @@ class ExcelReader:
             raise InputError(f"not a readable Excel workbook ({type(exc).__name__}: {exc})", file=path) from None
         if sheet is not None and sheet not in workbook.sheetnames:
             raise InputError(f"no sheet named '{sheet}' (sheets: {', '.join(workbook.sheetnames)})", file=path)
+        if not workbook.worksheets:
+            raise InputError("the workbook has no sheets", file=path)
         worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
-        rows = [list(r) for r in worksheet.iter_rows(values_only=True)]
-        workbook.close()
+        try:       # read-only sheets are parsed as they are read: damage shows up here
+            rows = [list(r) for r in worksheet.iter_rows(values_only=True)]
+        except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken sheet
+            raise InputError(f"the sheet '{worksheet.title}' is damaged ({type(exc).__name__}: {exc})",
+                             file=path) from None
+        finally:
+            workbook.close()
         while rows and all(v is None for v in rows[-1]):
             rows.pop()
         if not rows:
@@ -444,15 +479,29 @@ class ParquetReader:
         return list(self._file.schema_arrow.names)
 
     def preview(self, rows: int = 20) -> pd.DataFrame:
-        batch = next(self._file.iter_batches(batch_size=rows), None)
+        batch = next(self._batches(rows), None)
         return self._frame(batch) if batch is not None else pd.DataFrame(columns=self.columns())
 
     def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
         line = 1
-        for batch in self._file.iter_batches(batch_size=chunk_rows):
+        for batch in self._batches(chunk_rows):
             frame = self._frame(batch)
             yield SourceChunk(frame, np.arange(line, line + len(frame), dtype=np.int64))
             line += len(frame)
+
+    def _batches(self, size: int):
+        """Record batches; damage found in a row group (a bad page, a cut file) said as a message."""
+        import pyarrow as pa
+        batches, read = self._file.iter_batches(batch_size=size), 0
+        while True:
+            try:
+                batch = next(batches, None)
+            except (OSError, ValueError, pa.ArrowException) as exc:
+                raise InputError(f"the Parquet data is damaged after row {read:,} ({exc})", file=self.path) from None
+            if batch is None:
+                return
+            read += batch.num_rows
+            yield batch
 
     @staticmethod
     def _frame(batch) -> pd.DataFrame:
