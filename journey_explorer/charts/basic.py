@@ -20,6 +20,20 @@ if TYPE_CHECKING:      # annotations only: importing networkx costs ~0.6 s at st
     import networkx as nx
 
 
+def message(plot: pg.PlotWidget, text: str, theme: Theme) -> None:
+    """An empty chart that says why it is empty (no axes, the sentence in the middle)."""
+    item = _reset(plot, theme)
+    item.hideAxis("left")
+    item.hideAxis("bottom")
+    label = pg.TextItem(text, color=theme.foreground, anchor=(0.5, 0.5))
+    label.setFont(theme.font(1.0))
+    label.setTextWidth(600)
+    item.addItem(label)
+    label.setPos(0.5, 0.5)
+    item.setXRange(0, 1, padding=0)
+    item.setYRange(0, 1, padding=0)
+
+
 def _reset(plot: pg.PlotWidget, theme: Theme) -> pg.PlotItem:
     item = plot.getPlotItem()
     item.clear()

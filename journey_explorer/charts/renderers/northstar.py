@@ -15,7 +15,9 @@ def make_canvas(theme) -> TilesOverTrend:
 
 def render(result, spec, canvas: TilesOverTrend, theme) -> None:
     frame = result.table
-    full = frame.iloc[-2] if len(frame) > 1 else frame.iloc[-1]     # the last period is usually partial
+    # The tiles say what the report's headline says: the last complete period in which anyone did it.
+    headline = result.headline
+    full = pd.Series(headline) if headline is not None else frame.iloc[-1]
     tiles = canvas.tiles
     unit = getattr(result, "path_unit", "users")
     tiles["metric"].set(units.count(full["metric"]), f"{unit} doing {result.spec.event} ({full['period']})")

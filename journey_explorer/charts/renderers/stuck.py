@@ -15,8 +15,12 @@ def make_canvas(theme) -> pg.PlotWidget:
 
 def render(result, spec, canvas: pg.PlotWidget, theme) -> None:
     stuck_rows = result.table[result.table["score"] > 0]
-    top = (stuck_rows if len(stuck_rows) else result.table).head(12)
     unit = getattr(spec, "unit", "users")
+    if stuck_rows.empty:            # say so instead of a ranking of zeros
+        basic.message(canvas, f"No stuck point: at no event do failing {unit} end visits, loop or wait "
+                              f"significantly more than successful ones.", theme)
+        return
+    top = stuck_rows.head(12)
     basic.ranked_bars(canvas, top["event"].tolist(), top["score"].tolist(), theme,
                       value_text=[bar_text(row, unit) for row in top.itertuples()],
                       colours=[OKABE_ITO[5]] * len(top))
