@@ -122,3 +122,18 @@ def test_catalog_edits_are_undoable(qtbot, demo_project_path, tmp_path):
     window.undo.undo()
     qtbot.waitUntil(lambda: set(window.explorer.log.event_names) == names_before, timeout=30_000)
     window.close()
+
+
+def test_the_user_list_of_a_node_fits_the_screen_lists_exactly_its_paths_and_copies(window, qtbot):
+    from PySide6.QtWidgets import QApplication
+    flows_view = window.show_view("flows")
+    settle_view(qtbot, flows_view)
+    box = max(flows_view.sankey.item.boxes, key=lambda b: b.users)       # the biggest node: many users
+    flows_view.list_users(box.step, box.event)
+    dialog = flows_view._user_list
+    qtbot.addWidget(dialog)
+    assert dialog.list.count() == box.users == len(set(dialog.users))     # exactly the node's paths, once each
+    assert dialog.height() <= dialog.screen().availableGeometry().height()
+    dialog.copy()
+    assert QApplication.clipboard().text().splitlines() == dialog.users
+    dialog.close()

@@ -3,13 +3,49 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtWidgets import QCheckBox, QInputDialog, QLabel, QMenu, QMessageBox
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QMenu,
+    QVBoxLayout,
+)
 
 from journey_explorer.analysis import flows
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.ui.views.base import AnalysisView
 from journey_explorer.ui.views.breakdown_choice import NO_BREAKDOWN, add_breakdown
 from journey_explorer.ui.views.controls import blocked
+
+
+class UserListDialog(QDialog):
+    """The paths of a Sankey node: a scrolling list that fits the screen, with Copy and Save as segment."""
+
+    def __init__(self, parent, title: str, users: list[str], save) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.users = users
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"{len(users):,} {'path' if len(users) == 1 else 'paths'} at this node"))
+        self.list = QListWidget()
+        self.list.addItems(users)
+        layout.addWidget(self.list)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        copy = buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)
+        copy.clicked.connect(self.copy)
+        segment = buttons.addButton("Save as segment…", QDialogButtonBox.ButtonRole.ActionRole)
+        segment.clicked.connect(save)
+        buttons.rejected.connect(self.close)
+        layout.addWidget(buttons)
+        screen = (parent.screen() if parent is not None else QApplication.primaryScreen()).availableGeometry()
+        self.resize(min(420, screen.width()), min(560, int(screen.height() * 0.8)))   # never taller than the screen
+
+    def copy(self) -> None:
+        QApplication.clipboard().setText("\n".join(self.users))
 
 
 class FlowsView(AnalysisView):
@@ -81,9 +117,10 @@ class FlowsView(AnalysisView):
         return [str(k) for k in self.result.user_keys[codes]]
 
     def list_users(self, step: int, event: str) -> None:
-        users = self.users_of(step, event)
-        shown = "\n".join(users[:200]) + (f"\n… and {len(users) - 200:,} more" if len(users) > 200 else "")
-        QMessageBox.information(self, f"Step {step}: {event}", f"{len(users):,} users\n\n{shown}")
+        dialog = UserListDialog(self, f"Step {step}: {event}", self.users_of(step, event),
+                                lambda: self.save_segment(step, event))
+        self._user_list = dialog            # kept for tests; the dialog is modeless
+        dialog.show()
 
     def save_segment(self, step: int, event: str) -> None:
         name, ok = QInputDialog.getText(self, "Save segment", "Segment name:", text=f"{event} at step {step}")
