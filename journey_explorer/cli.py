@@ -404,15 +404,25 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     handler = HANDLERS.get(args.command, run_analysis)
     _tolerate_unprintable_names()
-    code = run_guarded(handler, args)
-    if from_command_line:
-        _ignore_late_interrupts()
+    global _FROM_COMMAND_LINE
+    _FROM_COMMAND_LINE = from_command_line
+    try:
+        code = run_guarded(handler, args)
+    except KeyboardInterrupt:       # a second Ctrl+C while the first one's message was being written
+        code = 130
+    _ignore_late_interrupts()
     return code
 
 
+_FROM_COMMAND_LINE = False          # True while a real command line runs (not tests calling ``main``)
+
+
 def _ignore_late_interrupts() -> None:
-    """The command has finished and said so: a Ctrl+C while Python shuts down must not kill the process
-    with a signal (exit -2) and hide the exit code that matches the message."""
+    """The command has finished, or is stopping, and says so: a further Ctrl+C (pyarrow's reader may
+    deliver the first one again when it ends) must not kill the process with a signal (exit -2) and
+    hide the exit code that matches the message. Only for a real command line."""
+    if not _FROM_COMMAND_LINE:
+        return
     import signal
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -430,8 +440,11 @@ def run_guarded(handler, args) -> int:
     try:
         return handler(args)
     except KeyboardInterrupt as exc:
+        _ignore_late_interrupts()   # stopping already: a repeated signal must not cut the message short
         return _fail(_interrupted_message(args), 130, exc, args, logged=False)
     except JourneyError as exc:     # ImportInterrupted (it has ``committed``) exits as an interrupt
+        if hasattr(exc, "committed"):
+            _ignore_late_interrupts()
         return _fail(str(exc), 130 if hasattr(exc, "committed") else 1, exc, args, logged=False)
     except KeyError as exc:      # e.g. an unknown event name given to an analysis
         return _fail(str(exc.args[0] if exc.args else exc), 1, exc, args, logged=False)

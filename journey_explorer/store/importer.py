@@ -794,9 +794,18 @@ def _reject(state: ImportState, frame: pd.DataFrame, lines: np.ndarray, no_user:
                        np.where(no_event, f"missing event ({mapping.event})", times.reasons))
     bad = np.flatnonzero(~(~no_user & ~no_event & times.ok))
     separator = getattr(reader, "delimiter", ",")
-    raw = frame.iloc[bad].astype("string").fillna("").agg(separator.join, axis=1).to_numpy()
-    state.rejections.extend(Rejection(int(lines[i]), str(reasons[i]), str(text))
+    # Plain str per cell, not pandas' "string" dtype: its Arrow storage refuses the surrogates that
+    # undecodable bytes become, and the raw line is exactly what the user needs to see.
+    raw = [separator.join(_cell_text(value) for value in row) for row in frame.iloc[bad].itertuples(index=False)]
+    state.rejections.extend(Rejection(int(lines[i]), str(reasons[i]), text)
                             for i, text in zip(bad, raw))
+
+
+def _cell_text(value) -> str:
+    """A cell as it reads in a rejected row: missing values empty, anything else as ``str``."""
+    if value is None or (np.ndim(value) == 0 and pd.isna(value)):
+        return ""
+    return str(value)
 
 
 def _session_keys(state: ImportState, frame: pd.DataFrame, user_codes: np.ndarray) -> np.ndarray:
