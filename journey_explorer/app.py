@@ -43,14 +43,14 @@ def main(argv: list[str] | None = None) -> int:
         if not args.project and not window.settings.recent_projects:
             window.open_demo()          # a first run shows something to explore at once
     except JourneyError as exc:
-        placeholder.close()
         QMessageBox.critical(None, "Journey Explorer", str(exc))
         return 1
+    finally:
+        placeholder.close()            # whatever happened, the placeholder does not outlive start-up
     if not window.settings.window_geometry:
         screen = window.screen().availableGeometry()      # a 1280×720 projector gets all of itself, no more
         window.resize(min(1440, screen.width()), min(900, screen.height()))
     window.show()
-    placeholder.close()
     if ON_WINDOW_SHOWN is not None:
         ON_WINDOW_SHOWN("window")
     return app.exec()
@@ -61,8 +61,8 @@ def _placeholder(project: str | None):
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication, QLabel
 
-    name = Path(project).name if project else "the demo project"
-    label = QLabel(f"Journey Explorer\n\nOpening {name}…")
+    doing = f"Opening {Path(project).name}…" if project else "Starting…"
+    label = QLabel(f"Journey Explorer\n\n{doing}")
     label.setWindowTitle("Journey Explorer")
     label.setAlignment(Qt.AlignmentFlag.AlignCenter)
     label.setStyleSheet("QLabel { font-size: 18pt; padding: 48px; }")

@@ -365,7 +365,8 @@ def add_arguments(parser) -> None:
 def spec_from_args(args, log: EventLog) -> Spec:
     segment = args.segment[0] if args.segment and args.vs else None
     periods = getattr(args, "period_a", None) or getattr(args, "period_b", None)
-    goal = args.goal or (None if (segment or args.did or periods) else log.default_goal)
+    from journey_explorer.analysis.goals import default_goal  # the stored goal, else the structural guess
+    goal = args.goal or (None if (segment or args.did or periods) else default_goal(log) if len(log) else None)
     return Spec(goal=goal, within_ms=parse_duration(args.within) if args.within else None,
                 segment=segment, versus=args.vs, did=args.did, breakdown=getattr(args, "breakdown", None),
                 match=getattr(args, "match", "first"),

@@ -305,8 +305,13 @@ def add_arguments(parser) -> None:
     add_breakdown_argument(parser)
 
 
+def _default_goal(log: EventLog) -> str | None:
+    from journey_explorer.analysis.goals import default_goal  # the stored goal, else the structural guess
+    return default_goal(log) if len(log) else None
+
+
 def spec_from_args(args, log: EventLog) -> Spec:
     return Spec(from_event=args.from_event, to_event=args.to_event, steps=args.steps, top=args.top,
                 collapse_repeats=args.collapse_repeats,
                 exclude=tuple(e.strip() for e in args.exclude.split(",") if e.strip()),
-                split=args.split, goal=args.goal or log.default_goal, breakdown=getattr(args, "breakdown", None))
+                split=args.split, goal=args.goal or _default_goal(log), breakdown=getattr(args, "breakdown", None))

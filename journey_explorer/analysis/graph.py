@@ -194,7 +194,8 @@ def add_arguments(parser) -> None:
 
 
 def spec_from_args(args, log: EventLog) -> Spec:
-    goal = getattr(args, "goal", None) or log.default_goal
+    from journey_explorer.analysis.goals import default_goal  # the stored goal, else the structural guess
+    goal = getattr(args, "goal", None) or (default_goal(log) if len(log) else None)
     return Spec(min_share=args.min_share, min_edge_share=args.min_edge_share,
                 goal=goal if goal in log.event_names else None, measure=args.measure)
 

@@ -113,5 +113,18 @@ def add_arguments(parser) -> None:
     parser.add_argument("--event", help="the critical event (default: the value event users repeat)")
 
 
+def default_event(log: EventLog, goal: str | None) -> str:
+    """The event whose repeats the interval measures: the goal when at least a tenth of the users doing
+    it repeat it, else the value event users come back to repeat (a one-off purchase has no interval).
+    The window, exports and this command share it."""
+    if goal in log.event_names:
+        users, counts = np.unique(log.user[log.event == log.event_code(goal)], return_counts=True)
+        if len(users) and (counts > 1).sum() >= 0.1 * len(users):
+            return goal
+    return value_event(log)
+
+
 def spec_from_args(args, log: EventLog) -> Spec:
-    return Spec(event=args.event or value_event(log))
+    from journey_explorer.analysis.goals import default_goal
+    goal = getattr(args, "goal", None) or (default_goal(log) if len(log) else None)
+    return Spec(event=args.event or default_event(log, goal))

@@ -282,7 +282,8 @@ def retention_finding(log: EventLog, goal: str) -> Finding:
     if pd.notna(week1):
         text += f" {pct(week1)} of users come back in the week after their first."
     if result.flattens_at is not None and result.plateau is not None:
-        headline = f"Retention flattens at {pct(result.plateau)} from week {result.flattens_at}"
+        headline = (f"Almost nobody comes back after week {result.flattens_at}" if result.plateau < 0.005
+                    else f"Retention flattens at {pct(result.plateau)} from week {result.flattens_at}")
     elif len(curve) < MIN_RETENTION_WEEKS:
         headline = "Too little history to judge retention"
     else:

@@ -108,4 +108,5 @@ def add_arguments(parser) -> None:
 
 
 def spec_from_args(args, log: EventLog) -> Spec:
-    return Spec(goal=args.goal or log.default_goal, breakdown=args.breakdown)
+    from journey_explorer.analysis.goals import default_goal  # the stored goal, else the structural guess
+    return Spec(goal=args.goal or (default_goal(log) if len(log) else None), breakdown=args.breakdown)

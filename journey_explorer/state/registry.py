@@ -143,21 +143,11 @@ def _interval(log, filters):
 
 
 def critical_event(log, filters) -> str:
-    """The event whose repeats the usage interval measures: the goal when at least a tenth of the
-    users doing it repeat it, else the value event users come back to repeat
-    (``analysis.interval.value_event``; a one-off purchase has no interval)."""
+    """The usage interval's event: ``analysis.interval.default_event`` for the goal in the filters."""
     if log is None:
         return filters.goal or ""
-    import numpy as np
-
-    from journey_explorer.analysis.interval import value_event
-    goal = filters.goal if filters.goal in log.event_names else None
-    if goal is not None:
-        code = log.event_code(goal)
-        users, counts = np.unique(log.user[log.event == code], return_counts=True)
-        if len(users) and (counts > 1).sum() >= 0.1 * len(users):
-            return goal
-    return value_event(log)
+    from journey_explorer.analysis.interval import default_event
+    return default_event(log, filters.goal)
 
 
 OVERVIEW = ViewEntry("overview", "Overview", None, overview_spec, uses_goal=True, finding="overview",

@@ -34,7 +34,7 @@ def table(result, spec):
     """The breakdown, the events and who differs, the a/b columns named after the groups; shares in
     percent, the difference in points (exports keep ``result.to_frame()``'s raw columns)."""
     frame = breakdown.compare_table(result)
-    frame.attrs["units"] = {c: "percent" for c in frame.columns if c.startswith("share")}
+    frame.attrs["units"] = {c: "percent" for c in frame.columns if c.startswith(("share", "rate"))}
     if "difference" in frame.columns:
         frame.attrs["units"]["difference"] = "points"
     return frame
