@@ -41,6 +41,20 @@ class SourceChunk:
     rejected: list[Rejection] = field(default_factory=list)
 
 
+def frame_chunks(frame: pd.DataFrame, lines: np.ndarray, chunk_rows: int,
+                 rejected: list[Rejection] | None = None) -> Iterator[SourceChunk]:
+    """The chunks of a reader that holds its rows in memory; the reader's own rejections come with the
+    first chunk (an empty source still yields one chunk, so they are not lost)."""
+    rejected = list(rejected or [])
+    if frame.empty:
+        yield SourceChunk(frame, lines, rejected)
+        return
+    for start in range(0, len(frame), chunk_rows):
+        end = start + chunk_rows
+        yield SourceChunk(frame.iloc[start:end].reset_index(drop=True), lines[start:end],
+                          rejected if start == 0 else [])
+
+
 class SourceReader(Protocol):
     """A file opened for import."""
 

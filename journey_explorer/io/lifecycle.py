@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from journey_explorer.domain import LIFECYCLE_MODES, ImportOptions, InputError
-from journey_explorer.io.base import SourceChunk
+from journey_explorer.io.base import SourceChunk, frame_chunks
 
 LIFECYCLE_COLUMNS = ("lifecycle:transition", "lifecycle_transition", "lifecycle transition", "lifecycle")
 INSTANCE_COLUMNS = ("concept:instance",)
@@ -147,10 +147,7 @@ class LifecycleReader:
         return self._prepare().head(rows)
 
     def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
-        frame = self._prepare()
-        for start in range(0, max(len(frame), 1), chunk_rows):
-            yield SourceChunk(frame.iloc[start:start + chunk_rows].reset_index(drop=True),
-                              self._lines[start:start + chunk_rows], self._rejected if start == 0 else [])
+        return frame_chunks(self._prepare(), self._lines, chunk_rows, self._rejected)
 
     def _prepare(self) -> pd.DataFrame:
         if self._done:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from journey_explorer.domain import InputError
-from journey_explorer.io.base import EVENT, INSERT_ID, SESSION, TIME, USER, VENDOR_MAPPING, SourceChunk
+from journey_explorer.io.base import EVENT, INSERT_ID, SESSION, TIME, USER, VENDOR_MAPPING, SourceChunk, frame_chunks
 from journey_explorer.io.opening import open_binary
 
 CANONICAL = [USER, EVENT, TIME, SESSION, INSERT_ID]
@@ -226,9 +226,7 @@ class OcelReader:
         return self._frame.head(rows)
 
     def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
-        for start in range(0, max(len(self._frame), 1), chunk_rows):
-            yield SourceChunk(self._frame.iloc[start:start + chunk_rows].reset_index(drop=True),
-                              self._lines[start:start + chunk_rows])
+        return frame_chunks(self._frame, self._lines, chunk_rows)
 
     def user_traits(self) -> dict[str, dict]:
         return self._traits

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from journey_explorer.domain import InputError, Rejection
-from journey_explorer.io.base import VENDOR_MAPPING, SourceChunk
+from journey_explorer.io.base import VENDOR_MAPPING, SourceChunk, frame_chunks
 from journey_explorer.io.opening import open_binary
 
 COLUMNS = (
@@ -124,9 +124,7 @@ class SnowplowReader:
         return self._frame.head(rows)
 
     def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
-        for start in range(0, max(len(self._frame), 1), chunk_rows):
-            yield SourceChunk(self._frame.iloc[start:start + chunk_rows].reset_index(drop=True),
-                              self._lines[start:start + chunk_rows], self._rejected if start == 0 else [])
+        return frame_chunks(self._frame, self._lines, chunk_rows, self._rejected)
 
     def user_traits(self) -> dict[str, dict]:
         return {}

@@ -16,7 +16,7 @@ import pandas as pd
 
 from journey_explorer.domain import ColumnMapping, ImportOptions, InputError, Rejection
 from journey_explorer.io import ocel, vendors
-from journey_explorer.io.base import VENDOR_MAPPING, SourceChunk
+from journey_explorer.io.base import VENDOR_MAPPING, SourceChunk, frame_chunks
 from journey_explorer.io.opening import ARCHIVE_ERRORS, ZIP_MAGIC, inner_name, open_binary, open_zip_member, zip_members
 from journey_explorer.io.xes import XesReader
 
@@ -173,16 +173,6 @@ def open_structured(path: str, fmt: str, options: ImportOptions):
     raise InputError(f"unknown format '{fmt}'", file=path)
 
 
-def _chunks_of(frame: pd.DataFrame, lines: np.ndarray, chunk_rows: int,
-               rejected: list[Rejection] | None = None) -> Iterator[SourceChunk]:
-    rejected = list(rejected or [])
-    if frame.empty:
-        yield SourceChunk(frame, lines, rejected)
-        return
-    for start in range(0, len(frame), chunk_rows):
-        end = start + chunk_rows
-        yield SourceChunk(frame.iloc[start:end].reset_index(drop=True), lines[start:end],
-                          rejected if start == 0 else [])
 
 
 # --- JSON ----------------------------------------------------------------------------------------
@@ -294,7 +284,7 @@ class JsonReader:
         return self._frame.head(rows)
 
     def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
-        return _chunks_of(self._frame, self._lines, chunk_rows, self._rejected)
+        return frame_chunks(self._frame, self._lines, chunk_rows, self._rejected)
 
     def user_traits(self) -> dict[str, dict]:
         return {}
@@ -348,7 +338,7 @@ class VendorReader:
         return self._frame.head(rows)
 
     def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
-        return _chunks_of(self._frame, self._lines, chunk_rows, self._rejected)
+        return frame_chunks(self._frame, self._lines, chunk_rows, self._rejected)
 
     def user_traits(self) -> dict[str, dict]:
         return self._traits
@@ -436,7 +426,7 @@ class ExcelReader:
         return self._frame.head(rows)
 
     def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
-        return _chunks_of(self._frame, self._lines, chunk_rows)
+        return frame_chunks(self._frame, self._lines, chunk_rows)
 
     def user_traits(self) -> dict[str, dict]:
         return {}
