@@ -139,11 +139,15 @@ def _groups(log: EventLog, spec: Spec) -> tuple[EventLog, np.ndarray, np.ndarray
 
 
 
-def route_to_goal(log: EventLog, goal: int) -> pd.DataFrame:
+def route_to_goal(log: EventLog, goal: int, successful: np.ndarray | None = None) -> pd.DataFrame:
     """Steps at least ``ROUTE_SHARE`` of successful paths take just before their first goal (in the
     goal's visit, at most ``ROUTE_WINDOW`` steps back): event, paths and share of successful paths.
-    Empty with fewer than ``MIN_ROUTE_USERS`` successful paths."""
+    ``successful``: the compared group's mask over user codes (goal reached *within* a time, say);
+    default every path that reaches the goal. Empty with fewer than ``MIN_ROUTE_USERS`` successful paths."""
+    reached_goal = users_with_event(log, goal)
+    successful = reached_goal if successful is None else successful & reached_goal
     hits = np.flatnonzero(log.event == goal)
+    hits = hits[successful[log.user[hits]]]
     first = hits[np.append(True, log.user[hits][1:] != log.user[hits][:-1])]
     if len(first) < MIN_ROUTE_USERS:
         return pd.DataFrame(columns=["event", "successful_paths", "share", "failing_share", "share_before_goal"])
@@ -163,14 +167,13 @@ def route_to_goal(log: EventLog, goal: int) -> pd.DataFrame:
     paths = np.bincount(pairs // len(first), minlength=len(log.event_names))
     share = paths / len(first)
     # A step failing paths take at least as often (a browsing page) is not a route they missed.
-    failing = ~users_with_event(log, goal)
+    failing = ~successful
     failing_share = distinct_count(log.event[failing[log.user]], log.user[failing[log.user]],
                                    len(log.event_names)) / max(int(failing[_distinct_sorted(log.user)].sum()), 1)
     # Prerequisites count as route too: a step nearly every successful path takes at some point before
     # the goal (opening the app again) separates those who came back from those who did not, not habits.
     first_goal = first_time_of(log, goal)
-    reached = first_goal != np.iinfo(np.int64).max
-    before_goal = (log.ts < first_goal[log.user]) & reached[log.user]
+    before_goal = (log.ts < first_goal[log.user]) & successful[log.user]
     prior = distinct_count(log.event[before_goal], log.user[before_goal], len(log.event_names)) / len(first)
     route_step = (share >= ROUTE_SHARE) | (prior >= PREREQUISITE_SHARE)
     keep = np.flatnonzero(route_step & (np.arange(len(share)) != goal) & (np.maximum(share, prior) > failing_share))
@@ -208,7 +211,7 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
                                 _has_counts(pair, pair_users, size * size, b), b_size, "transition")
     route = None
     if _is_goal_groups(spec):
-        route = route_to_goal(log, log.event_code(spec.goal))
+        route = route_to_goal(log, log.event_code(spec.goal), a)       # a: reached it (within the time, if any)
         # Route steps are not hypotheses: the false discovery rate is controlled over behaviours only.
         events = _rank(events[~events["event"].isin(route["event"])])
         events = _not_after_the_goal(events, log, a, a_size, b_size)

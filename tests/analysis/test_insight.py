@@ -213,3 +213,19 @@ def test_an_event_that_ends_every_path_is_no_failing_behaviour():
     assert events.loc["close", "share_b"] == 1.0 and events.loc["close", "share_a"] == 0.0    # before the goal
     assert events.loc["close", "share_a_any_time"] == 1.0 and not events.loc["close", "passes"]
     assert events.loc["remind", "passes"]          # 80 % vs 0 % (also any time): a real difference
+
+
+def test_the_route_follows_the_compared_groups_when_the_goal_must_come_within_a_time():
+    # 25 quick buyers (home, cart, pay in one visit); 25 slow ones pay after 10 days via a wishlist.
+    # With "within 3 days" the slow ones are in the failing group: their wishlist is not a route step,
+    # and cart (done by every quick buyer, by no one else) is.
+    rows = []
+    for i in range(25):
+        rows += [(f"q{i}", "home", 0), (f"q{i}", "cart", MINUTE), (f"q{i}", "pay", 2 * MINUTE)]
+        rows += [(f"s{i}", "home", 0), (f"s{i}", "wishlist", 10 * DAY), (f"s{i}", "pay", 10 * DAY + MINUTE)]
+    log = frame_log(rows)
+    quick = np.array([key.startswith("q") for key in log.user_keys])
+    route = compare.route_to_goal(log, log.event_code("pay"), quick)
+    assert route["event"].tolist() == ["cart"]
+    everyone = compare.route_to_goal(log, log.event_code("pay"))     # every buyer: home is the only common step
+    assert "wishlist" not in set(everyone["event"]) and "cart" not in set(everyone["event"])
