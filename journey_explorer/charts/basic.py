@@ -123,9 +123,10 @@ def ranked_bars(plot: pg.PlotWidget, labels: list[str], values: list[float], the
                                  brushes=brushes, pen=pg.mkPen(None)))
     item.getAxis("left").setTicks([[(y, label) for y, label in zip(ys, labels)]])
     top = max([abs(v) for v in values] + [1e-9])
-    for y, value, text in zip(ys, values, value_text or [f"{v:,.0f}" for v in values]):
+    texts = value_text or [f"{v:,.0f}" for v in values]
+    for y, value, text in zip(ys, values, texts):
         _text(item, text, value + top * 0.01, y, theme)
-    item.setXRange(0, top * 1.45, padding=0)
+    item.setXRange(0, _right_with_labels(plot, values, texts, labels, theme, top), padding=0)
     item.setYRange(-0.6, n - 0.4, padding=0)
     item.setTitle(title, color=theme.foreground)
 
@@ -151,6 +152,16 @@ def diverging_bars(plot: pg.PlotWidget, labels: list[str], values: list[float], 
     item.setYRange(-0.6, n - 0.4, padding=0)
     item.addItem(pg.InfiniteLine(0, angle=90, pen=pg.mkPen(theme.muted)))
     axis_label(item, "bottom", f"share of {positive} minus share of {negative}, points", theme)
+
+
+def _right_with_labels(plot: pg.PlotWidget, values, texts: list[str], row_labels: list[str], theme: Theme,
+                       top: float) -> float:
+    """The x range's right end such that every bar's value label ends inside the plot at its current
+    width: for each bar, value + label width in data units <= right, solved for right."""
+    font = theme.font(0.9)
+    pixels = max(plot.width() - widest(row_labels, theme.font()) - 30, 1)
+    needed = [abs(v) / max(1 - (widest([t], font) + 12) / pixels, 0.25) for v, t in zip(values, texts)]
+    return max(needed + [top * 1.15])
 
 
 def _reach_with_labels(plot: pg.PlotWidget, longest: float, texts: list[str], row_labels: list[str],
