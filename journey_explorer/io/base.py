@@ -55,6 +55,27 @@ def frame_chunks(frame: pd.DataFrame, lines: np.ndarray, chunk_rows: int,
                           rejected if start == 0 else [])
 
 
+class InMemoryReader:
+    """The reading half of a reader that parses the whole file first: subclasses set ``_frame`` (one
+    row per record), ``_lines`` (their line or record numbers) and, when they have them, ``_rejected``
+    (records that could not be parsed) and ``_traits`` (user properties apart from events)."""
+
+    _frame: pd.DataFrame
+    _lines: np.ndarray
+
+    def columns(self) -> list[str]:
+        return [str(c) for c in self._frame.columns]
+
+    def preview(self, rows: int = 20) -> pd.DataFrame:
+        return self._frame.head(rows)
+
+    def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
+        return frame_chunks(self._frame, self._lines, chunk_rows, getattr(self, "_rejected", None))
+
+    def user_traits(self) -> dict[str, dict]:
+        return getattr(self, "_traits", {})
+
+
 class SourceReader(Protocol):
     """A file opened for import."""
 

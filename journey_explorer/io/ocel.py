@@ -18,13 +18,20 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
 
 from journey_explorer.domain import InputError
-from journey_explorer.io.base import EVENT, INSERT_ID, SESSION, TIME, USER, VENDOR_MAPPING, SourceChunk, frame_chunks
+from journey_explorer.io.base import (
+    EVENT,
+    INSERT_ID,
+    SESSION,
+    TIME,
+    USER,
+    VENDOR_MAPPING,
+    InMemoryReader,
+)
 from journey_explorer.io.opening import open_binary
 
 CANONICAL = [USER, EVENT, TIME, SESSION, INSERT_ID]
@@ -191,7 +198,7 @@ def ocel_object_types(path: str) -> list[tuple[str, int]]:
     return object_type_counts(events, objects).most_common()
 
 
-class OcelReader:
+class OcelReader(InMemoryReader):
     """An OCEL JSON log flattened on ``object_type``."""
 
     fixed_mapping = VENDOR_MAPPING
@@ -218,18 +225,6 @@ class OcelReader:
         # are not duplicates of each other, so it goes into a property instead.
         self._frame["ocel:eid"] = self._frame[INSERT_ID]
         self._frame[INSERT_ID] = None
-
-    def columns(self) -> list[str]:
-        return [str(c) for c in self._frame.columns]
-
-    def preview(self, rows: int = 20) -> pd.DataFrame:
-        return self._frame.head(rows)
-
-    def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
-        return frame_chunks(self._frame, self._lines, chunk_rows)
-
-    def user_traits(self) -> dict[str, dict]:
-        return self._traits
 
 
 def _flatten(events: list[dict], objects: dict[str, dict], object_type: str):

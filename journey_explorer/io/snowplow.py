@@ -9,13 +9,11 @@ session: ``domain_sessionid``; insert id: ``event_id``. Other non-empty fields a
 from __future__ import annotations
 
 import re
-from typing import Iterator
 
 import numpy as np
-import pandas as pd
 
 from journey_explorer.domain import InputError, Rejection
-from journey_explorer.io.base import VENDOR_MAPPING, SourceChunk, frame_chunks
+from journey_explorer.io.base import VENDOR_MAPPING, InMemoryReader
 from journey_explorer.io.opening import open_binary
 
 COLUMNS = (
@@ -76,7 +74,7 @@ def _number(text: str):
             return text
 
 
-class SnowplowReader:
+class SnowplowReader(InMemoryReader):
     """Snowplow enriched TSV, read whole (one event per line)."""
 
     fixed_mapping = VENDOR_MAPPING
@@ -116,15 +114,3 @@ class SnowplowReader:
         properties = {name: _number(value) if name in NUMERIC else value
                       for name, value in record.items() if value != "" and name not in CONSUMED}
         out.add(number, user, event, time, record["domain_sessionid"], record["event_id"], properties)
-
-    def columns(self) -> list[str]:
-        return [str(c) for c in self._frame.columns]
-
-    def preview(self, rows: int = 20) -> pd.DataFrame:
-        return self._frame.head(rows)
-
-    def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
-        return frame_chunks(self._frame, self._lines, chunk_rows, self._rejected)
-
-    def user_traits(self) -> dict[str, dict]:
-        return {}

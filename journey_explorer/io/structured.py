@@ -16,7 +16,7 @@ import pandas as pd
 
 from journey_explorer.domain import ColumnMapping, ImportOptions, InputError, Rejection
 from journey_explorer.io import ocel, vendors
-from journey_explorer.io.base import VENDOR_MAPPING, SourceChunk, frame_chunks
+from journey_explorer.io.base import VENDOR_MAPPING, InMemoryReader, SourceChunk, frame_chunks
 from journey_explorer.io.opening import ARCHIVE_ERRORS, ZIP_MAGIC, inner_name, open_binary, open_zip_member, zip_members
 from journey_explorer.io.xes import XesReader
 
@@ -258,7 +258,7 @@ def _decoded(path: str) -> str:
     raise InputError("the JSON text is neither UTF-8 nor UTF-16", file=path)
 
 
-class JsonReader:
+class JsonReader(InMemoryReader):
     """Generic JSON / JSON Lines: nested objects flattened to "a.b" columns, lists kept as JSON
     text; values keep their JSON type (an integer stays an integer)."""
 
@@ -276,18 +276,6 @@ class JsonReader:
             raise InputError(f"a JSON record is nested too deeply to read (about {MAX_DEPTH} levels)",
                              file=path) from None
         self._frame = pd.DataFrame(flat, dtype=object)
-
-    def columns(self) -> list[str]:
-        return [str(c) for c in self._frame.columns]
-
-    def preview(self, rows: int = 20) -> pd.DataFrame:
-        return self._frame.head(rows)
-
-    def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
-        return frame_chunks(self._frame, self._lines, chunk_rows, self._rejected)
-
-    def user_traits(self) -> dict[str, dict]:
-        return {}
 
 
 # --- vendors -------------------------------------------------------------------------------------
