@@ -222,9 +222,12 @@ class DelimitedReader:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                return self._read_csv(nrows=rows)
+                frame = self._read_csv(nrows=rows)
             except (UnicodeDecodeError, pd.errors.ParserError) as exc:
                 raise InputError(f"cannot read the table ({exc})", file=self.path) from None
+        # The preview only guesses columns and shows rows: an undecodable byte reads as U+FFFD there
+        # (the import itself rejects such rows), so no text column carries a lone surrogate onward.
+        return frame.replace(_SURROGATE, "\ufffd", regex=True) if self.encoding in UTF8 else frame
 
     def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
         next_line = 2 if self.has_header else 1
