@@ -56,6 +56,7 @@ ROUTE_SHARE = 0.8        # share of successful paths that pass a step just befor
 PREREQUISITE_SHARE = 0.97   # ...or take at any time before the goal (a prerequisite, not a behaviour)
 ROUTE_WINDOW = 10        # steps back from the goal (within the goal's visit) that count as "just before"
 MIN_ROUTE_USERS = 20     # successful paths needed before anything is called a route
+STAGE_SHARE = 0.95       # an event this share of its paths do only after a route step is compared there
 MIN_AFTER_GOAL_EXCESS = 0.05   # failing users must beat successful users' any-time share by this much
 
 
@@ -213,7 +214,8 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     if _is_goal_groups(spec):
         route = route_to_goal(log, log.event_code(spec.goal), a)       # a: reached it (within the time, if any)
         # Route steps are not hypotheses: the false discovery rate is controlled over behaviours only.
-        events = _rank(events[~events["event"].isin(route["event"])])
+        events = events[~events["event"].isin(route["event"])]
+        events = _rank(_within_stage(events, compared, log, a, b, list(route["event"])))
         events = _not_after_the_goal(events, log, a, a_size, b_size)
     return Result(spec=spec, labels=labels, group_sizes=(a_size, b_size), events=events, transitions=transitions,
                   step_matrix=_step_matrix(compared, a, b, a_size, b_size),
@@ -253,6 +255,60 @@ def _breakdown(log: EventLog, spec: Spec, a: np.ndarray, b: np.ndarray) -> pd.Da
                          "rate_a": np.round(in_a / np.maximum(in_a + in_b, 1), 4)})
 
 
+def _within_stage(events: pd.DataFrame, log: EventLog, whole: EventLog, a: np.ndarray, b: np.ndarray,
+                  route: list[str]) -> pd.DataFrame:
+    """Compare an event that can only happen at a stage of the route among the paths that reached it.
+
+    A coupon can only be applied in the cart: successful paths all reach the cart, failing ones less
+    often, so "successful users apply coupons more" would restate the route. When at least
+    ``STAGE_SHARE`` of the paths doing an event reached a route step first, the event is compared among
+    the paths of each group that reached that step (the step reached by the fewest paths, when several
+    qualify, and of those the nearest); ``reached`` names it, ``reached_a``/``reached_b`` are the group sizes there and
+    ``_reached_a_any_time`` how many of group A's there do the event at any time (``whole``: the log not
+    cut at the goal; used by ``_not_after_the_goal``, then dropped)."""
+    events = events.assign(reached=None, reached_a=np.nan, reached_b=np.nan, _reached_a_any_time=np.nan)
+    route_codes = [log.event_names.index(name) for name in route if name in log.event_names]
+    if not route_codes or events.empty:
+        return events
+    first = {code: _first_position(log, code) for code in route_codes}
+    reached = {code: first[code] >= 0 for code in route_codes}
+    for index, name in zip(events.index, events["event"]):
+        own_first = _first_position(log, log.event_names.index(name))
+        doers = own_first >= 0
+        if doers.sum() < MIN_ROUTE_USERS:
+            continue
+        stages = [code for code in route_codes
+                  if np.mean((first[code][doers] >= 0) & (first[code][doers] < own_first[doers])) >= STAGE_SHARE]
+        if not stages:
+            continue
+        # the most specific step: reached by the fewest paths; of equals, the one nearest the event
+        stage = min(stages, key=lambda code: (int(reached[code].sum()), -float(first[code][doers].mean())))
+        there = reached[stage]
+        a_n, b_n = int((a & there).sum()), int((b & there).sum())
+        if not a_n or not b_n:
+            continue
+        a_has, b_has = int((a & there & doers).sum()), int((b & there & doers).sum())
+        odds, p = _test(np.array([a_has]), a_n, np.array([b_has]), b_n)
+        events.loc[index, ["users_a", "users_b"]] = [a_has, b_has]
+        events.loc[index, ["share_a", "share_b", "difference"]] = [round(a_has / a_n, 4), round(b_has / b_n, 4),
+                                                                  round(a_has / a_n - b_has / b_n, 4)]
+        events.loc[index, ["odds_ratio", "p_value"]] = [round(float(odds[0]), 3), float(p[0])]
+        any_time = int((a & there & (_first_position(whole, whole.event_names.index(name)) >= 0)).sum())
+        events.loc[index, ["reached", "reached_a", "reached_b", "_reached_a_any_time"]] = [
+            log.event_names[stage], a_n, b_n, any_time]
+    return events
+
+
+def _first_position(log: EventLog, code: int) -> np.ndarray:
+    """Per user code: the position of the user's first event of this type, -1 if none."""
+    out = np.full(log.n_users, -1, dtype=np.int64)
+    hits = np.flatnonzero(log.event == code)
+    if len(hits):
+        first = np.append(True, log.user[hits][1:] != log.user[hits][:-1])
+        out[log.user[hits[first]]] = hits[first]
+    return out
+
+
 def _not_after_the_goal(events: pd.DataFrame, log: EventLog, a: np.ndarray, a_size: int,
                         b_size: int) -> pd.DataFrame:
     """Failing paths are compared whole, successful ones only before the goal; an event that ends every
@@ -260,16 +316,23 @@ def _not_after_the_goal(events: pd.DataFrame, log: EventLog, a: np.ndarray, a_si
     of successful users who do it at all; a "failing users do it more" row passes only when failing users
     also do it more than that (by ``MIN_AFTER_GOAL_EXCESS`` and a one-sided Fisher test)."""
     size = len(log.event_names)
-    any_time = _has_counts(log.event, log.user, size, a) / max(a_size, 1)
     codes = [log.event_names.index(name) for name in events["event"]]
-    events = events.assign(share_a_any_time=np.round(any_time[codes], 4) if codes else [])
-    a_any = np.round(any_time[codes] * a_size).astype(int) if codes else np.zeros(0, dtype=int)
+    a_any = _has_counts(log.event, log.user, size, a)[codes].astype(float)
+    a_sizes, b_sizes = np.full(len(events), float(a_size)), np.full(len(events), float(b_size))
+    if "reached" in events:            # compared at a stage of the route: the same paths there
+        staged = events["reached"].notna().to_numpy()
+        a_any[staged] = events["_reached_a_any_time"].to_numpy(float)[staged]
+        a_sizes[staged] = events["reached_a"].to_numpy(float)[staged]
+        b_sizes[staged] = events["reached_b"].to_numpy(float)[staged]
+    events = events.assign(share_a_any_time=np.round(a_any / np.maximum(a_sizes, 1), 4))
     from scipy import stats  # imported when used: scipy.stats costs ~1 s at start-up
     beyond = [(b - a_share >= MIN_AFTER_GOAL_EXCESS) and
-              stats.fisher_exact([[ub, b_size - ub], [ua, a_size - ua]], alternative="greater")[1] < 0.05
-              for b, a_share, ub, ua in zip(events["share_b"], events["share_a_any_time"], events["users_b"], a_any)]
+              stats.fisher_exact([[int(ub), int(nb - ub)], [int(ua), int(na - ua)]], alternative="greater")[1] < 0.05
+              for b, a_share, ub, ua, na, nb in zip(events["share_b"], events["share_a_any_time"], events["users_b"],
+                                                   a_any, a_sizes, b_sizes)]
     artefact = (events["difference"] < 0) & ~np.array(beyond, dtype=bool)
     events["passes"] = events["passes"] & ~artefact
+    events = events.drop(columns="_reached_a_any_time", errors="ignore")
     return events.sort_values(["passes"], ascending=False, kind="stable").reset_index(drop=True)
 
 

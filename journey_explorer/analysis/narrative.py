@@ -191,24 +191,36 @@ def differences(log: EventLog, goal: str) -> Finding:
     if result.route is not None and len(result.route):
         parts.append(f"Left out as the route to {goal}: {', '.join(result.route['event'].head(4))}.")
     if len(more):
-        listed = "; ".join(f"{r.event} ({pct(r.share_a)} vs {pct(r.share_b)})" for r in more.itertuples())
+        listed = "; ".join(f"{r.event} ({pct(r.share_a)} vs {pct(r.share_b)}{_among(r)})" for r in more.itertuples())
         parts.append(f"{name_a.capitalize()} users did more: {listed}.")
     if len(less):
-        listed = "; ".join(f"{r.event} ({pct(r.share_b)} vs {pct(r.share_a)})" for r in less.itertuples())
+        listed = "; ".join(f"{r.event} ({pct(r.share_b)} vs {pct(r.share_a)}{_among(r)})" for r in less.itertuples())
         parts.append(f"{name_b.capitalize()} users did more: {listed}.")
     if not len(events):
         parts.append(f"No behaviour differs significantly (q < 0.05, at least {compare.MIN_SUPPORT} users).")
     parts.append(early_drivers(log, goal))
     if len(more):
         top = more.iloc[0]
-        headline = f"{pct(top['share_a'])} of {name_a} users did {top['event']} before {goal}, {pct(top['share_b'])} " \
-                   f"of {name_b}"
+        headline = f"{pct(top['share_a'])} of {name_a} users{_reaching(top)} did {top['event']} before {goal}, " \
+                   f"{pct(top['share_b'])} of {name_b}"
     elif len(less):
         top = less.iloc[0]
-        headline = f"{pct(top['share_b'])} of {name_b} users did {top['event']}, {pct(top['share_a'])} of {name_a}"
+        headline = f"{pct(top['share_b'])} of {name_b} users{_reaching(top)} did {top['event']}, " \
+                   f"{pct(top['share_a'])} of {name_a}"
     else:
         headline = "No behaviour sets the groups apart"
     return Finding("compare", headline, spec, " ".join(p for p in parts if p))
+
+
+def _among(row) -> str:
+    """ " of those who reached cart" for an event compared only where it can happen (compare's ``reached``)."""
+    step = getattr(row, "reached", None)
+    return f" of those who reached {step}" if isinstance(step, str) else ""
+
+
+def _reaching(row) -> str:
+    step = row.get("reached") if hasattr(row, "get") else None
+    return f" who reached {step}" if isinstance(step, str) else ""
 
 
 def early_drivers(log: EventLog, goal: str) -> str:

@@ -18,9 +18,21 @@ def significance_marks(q_values) -> list[str]:
     return ["***" if q < 0.001 else "**" if q < 0.01 else "*" if q < 0.05 else "" for q in q_values]
 
 
+def event_labels(events) -> list[str]:
+    """Event names; one compared only among the paths that reached a step says so.
+
+    >>> import pandas as pd
+    >>> event_labels(pd.DataFrame({"event": ["a", "coupon"], "reached": [None, "cart"]}))
+    ['a', 'coupon (of those reaching cart)']
+    """
+    reached = events["reached"] if "reached" in events else [None] * len(events)
+    return [name if not isinstance(step, str) else f"{name} (of those reaching {step})"
+            for name, step in zip(events["event"], reached)]
+
+
 def render(result, spec, canvas: SideBySide, theme) -> None:
     top = result.events.head(15)
-    basic.diverging_bars(canvas.left, top["event"].tolist(), top["difference"].tolist(),
+    basic.diverging_bars(canvas.left, event_labels(top), top["difference"].tolist(),
                          significance_marks(top["q_value"]), theme, *result.labels)
     matrix = result.step_matrix.set_index("step")
     columns = list(matrix.abs().max().sort_values(ascending=False).index[:8])
