@@ -20,7 +20,7 @@ from journey_explorer.analysis import compare, drivers, flows, funnel, lifecycle
 from journey_explorer.analysis.arrays import step_index
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.goals import guess_goal  # noqa: F401  (the report's default; one function)
-from journey_explorer.analysis.interval import value_event
+from journey_explorer.analysis.interval import default_event
 from journey_explorer.domain import JourneyError
 
 FUNNEL_MIN_REACH = 0.5     # funnel steps: events at least half of the successful users did
@@ -320,7 +320,7 @@ def lifecycle_finding(log: EventLog, goal: str) -> Finding:
 
 
 def north_star(log: EventLog, goal: str) -> Finding:
-    event = value_event(log)
+    event = default_event(log, goal)
     spec = northstar.Spec(event=event, period="week")
     result = northstar.run(log, spec)
     table = result.table
@@ -331,7 +331,8 @@ def north_star(log: EventLog, goal: str) -> Finding:
     peak_period, peak = full.idxmax(), int(full.max())
     last_full = full.index[-1]
     week = "the last full week" if latest["period"] == last_full else "the last full week with any"
-    text = (f"North star: users doing {event} (the event users come back to repeat) per week, full weeks only. "
+    why = "the goal, which users come back to repeat" if event == goal else "the event users come back to repeat"
+    text = (f"North star: users doing {event} ({why}) per week, full weeks only. "
             f"In {week} ({latest['period']}) {plural(int(latest['metric']), 'user')} did it; "
             f"it peaked at {peak:,} in the week of {peak_period}.")
     if len(full) >= MIN_TREND_WEEKS:

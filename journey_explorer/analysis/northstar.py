@@ -135,8 +135,10 @@ def add_arguments(parser) -> None:
 
 def spec_from_args(args, log: EventLog) -> Spec:
     csat, revenue = property_columns(log)
-    from journey_explorer.analysis.interval import value_event
-    return Spec(event=args.event or value_event(log), period=args.period, csat=args.csat or csat,
+    from journey_explorer.analysis.goals import default_goal
+    from journey_explorer.analysis.interval import default_event
+    event = args.event or default_event(log, getattr(args, "goal", None) or (default_goal(log) if len(log) else None))
+    return Spec(event=event, period=args.period, csat=args.csat or csat,
                 revenue=args.revenue or revenue)
 
 

@@ -125,10 +125,10 @@ def _lifecycle(log, filters):
 
 def _northstar(log, filters):
     from journey_explorer.analysis import northstar
-    from journey_explorer.analysis.interval import value_event
     csat, revenue = northstar.property_columns(log)
-    # The north star counts the value event users repeat, not the goal (often a one-off purchase).
-    event = value_event(log) if log is not None and len(log) else (filters.goal or "")
+    # The goal when users repeat it (weekly buyers), else the value event users repeat: a one-off
+    # purchase per user would make a north star that only counts newcomers.
+    event = critical_event(log, filters) if log is not None and len(log) else (filters.goal or "")
     return northstar.Spec(event=event, period="week", csat=csat, revenue=revenue)
 
 

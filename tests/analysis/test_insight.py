@@ -257,3 +257,23 @@ def test_the_route_follows_the_compared_groups_when_the_goal_must_come_within_a_
     assert route["event"].tolist() == ["cart"]
     everyone = compare.route_to_goal(log, log.event_code("pay"))     # every buyer: home is the only common step
     assert "wishlist" not in set(everyone["event"]) and "cart" not in set(everyone["event"])
+
+
+def test_the_north_star_is_the_goal_when_users_repeat_it():
+    """Weekly buyers when shoppers buy again; the repeated value event when the goal is a one-off."""
+    from journey_explorer.analysis import narrative
+    from journey_explorer.state import registry
+    from journey_explorer.state.filters import FilterState
+    rows = []
+    for i in range(60):
+        for visit in range(4):
+            t = (i * 4 + visit) * 86_400_000
+            rows += [(f"u{i}", "browse", t), (f"u{i}", "browse", t + 1000)]
+            if i % 2 and visit in (1, 3):
+                rows.append((f"u{i}", "buy", t + 2000))          # half the users buy, twice each
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    assert narrative.north_star(log, "buy").spec.event == "buy"
+    assert registry.view("northstar").default_spec(log, FilterState(goal="buy")).event == "buy"
+    bought_once = [r for r in rows if not (r[1] == "buy" and (r[2] // 86_400_000) % 4 == 3)]   # drop 2nd buys
+    one_off = EventLog.from_frame(pd.DataFrame(bought_once, columns=["user", "event", "time"]))
+    assert narrative.north_star(one_off, "buy").spec.event == "browse"
