@@ -255,35 +255,50 @@ def _breakdown(log: EventLog, spec: Spec, a: np.ndarray, b: np.ndarray) -> pd.Da
                          "rate_a": np.round(in_a / np.maximum(in_a + in_b, 1), 4)})
 
 
+def route_stages(log: EventLog, route: list[str], events: list[str]) -> dict[str, str]:
+    """Per event name (of ``events``): the route step it only happens after, when there is one.
+
+    When at least ``STAGE_SHARE`` of the paths doing an event did a route step first, that step is the
+    event's stage (a coupon is only used in the cart); of several, the one reached by the fewest paths
+    and, of those, the nearest to the event. Events with fewer than ``MIN_ROUTE_USERS`` paths have none."""
+    route_codes = [log.event_names.index(name) for name in route if name in log.event_names]
+    first = {code: _first_position(log, code) for code in route_codes}
+    reach = {code: int((first[code] >= 0).sum()) for code in route_codes}
+    stages = {}
+    for name in events:
+        if name not in log.event_names or name in route:
+            continue
+        own_first = _first_position(log, log.event_names.index(name))
+        doers = own_first >= 0
+        if doers.sum() < MIN_ROUTE_USERS:
+            continue
+        before = [code for code in route_codes
+                  if np.mean((first[code][doers] >= 0) & (first[code][doers] < own_first[doers])) >= STAGE_SHARE]
+        if before:
+            stage = min(before, key=lambda code: (reach[code], -float(first[code][doers].mean())))
+            stages[name] = log.event_names[stage]
+    return stages
+
+
 def _within_stage(events: pd.DataFrame, log: EventLog, whole: EventLog, a: np.ndarray, b: np.ndarray,
                   route: list[str]) -> pd.DataFrame:
     """Compare an event that can only happen at a stage of the route among the paths that reached it.
 
     A coupon can only be applied in the cart: successful paths all reach the cart, failing ones less
-    often, so "successful users apply coupons more" would restate the route. When at least
-    ``STAGE_SHARE`` of the paths doing an event reached a route step first, the event is compared among
-    the paths of each group that reached that step (the step reached by the fewest paths, when several
-    qualify, and of those the nearest); ``reached`` names it, ``reached_a``/``reached_b`` are the group sizes there and
-    ``_reached_a_any_time`` how many of group A's there do the event at any time (``whole``: the log not
-    cut at the goal; used by ``_not_after_the_goal``, then dropped)."""
+    often, so "successful users apply coupons more" would restate the route. An event with a stage
+    (``route_stages``) is compared among the paths of each group that reached that step; ``reached``
+    names it, ``reached_a``/``reached_b`` are the group sizes there and ``_reached_a_any_time`` how many
+    of group A's there do the event at any time (``whole``: the log not cut at the goal; used by
+    ``_not_after_the_goal``, then dropped)."""
     events = events.assign(reached=None, reached_a=np.nan, reached_b=np.nan, _reached_a_any_time=np.nan)
-    route_codes = [log.event_names.index(name) for name in route if name in log.event_names]
-    if not route_codes or events.empty:
+    if events.empty:
         return events
-    first = {code: _first_position(log, code) for code in route_codes}
-    reached = {code: first[code] >= 0 for code in route_codes}
+    stages = route_stages(log, route, list(events["event"]))
     for index, name in zip(events.index, events["event"]):
-        own_first = _first_position(log, log.event_names.index(name))
-        doers = own_first >= 0
-        if doers.sum() < MIN_ROUTE_USERS:
+        if name not in stages:
             continue
-        stages = [code for code in route_codes
-                  if np.mean((first[code][doers] >= 0) & (first[code][doers] < own_first[doers])) >= STAGE_SHARE]
-        if not stages:
-            continue
-        # the most specific step: reached by the fewest paths; of equals, the one nearest the event
-        stage = min(stages, key=lambda code: (int(reached[code].sum()), -float(first[code][doers].mean())))
-        there = reached[stage]
+        there = _first_position(log, log.event_names.index(stages[name])) >= 0
+        doers = _first_position(log, log.event_names.index(name)) >= 0
         a_n, b_n = int((a & there).sum()), int((b & there).sum())
         if not a_n or not b_n:
             continue
@@ -295,7 +310,7 @@ def _within_stage(events: pd.DataFrame, log: EventLog, whole: EventLog, a: np.nd
         events.loc[index, ["odds_ratio", "p_value"]] = [round(float(odds[0]), 3), float(p[0])]
         any_time = int((a & there & (_first_position(whole, whole.event_names.index(name)) >= 0)).sum())
         events.loc[index, ["reached", "reached_a", "reached_b", "_reached_a_any_time"]] = [
-            log.event_names[stage], a_n, b_n, any_time]
+            stages[name], a_n, b_n, any_time]
     return events
 
 

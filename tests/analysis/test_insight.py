@@ -277,3 +277,26 @@ def test_the_north_star_is_the_goal_when_users_repeat_it():
     bought_once = [r for r in rows if not (r[1] == "buy" and (r[2] // 86_400_000) % 4 == 3)]   # drop 2nd buys
     one_off = EventLog.from_frame(pd.DataFrame(bought_once, columns=["user", "event", "time"]))
     assert narrative.north_star(one_off, "buy").spec.event == "browse"
+
+
+def test_an_early_behaviour_that_only_happens_in_the_route_is_no_driver_by_itself():
+    """coupon is used only in the cart, by half the cart-reachers, who buy at the same 50% either way:
+    against all others it would look like a 3x driver (50% vs 17%); among those who reached the cart it
+    is none."""
+    rows = [("late", "home", 40 * 86_400_000)]                     # the data end: everyone had 14 days
+    for i in range(800):
+        user, t = f"u{i}", i * 60_000
+        rows += [(user, "home", t), (user, "browse", t + 1000)]
+        if i % 2:
+            rows.append((user, "cart", t + 2000))
+            if i % 8 in (1, 3):
+                rows.append((user, "coupon", t + 3000))
+            if i % 8 in (1, 5):
+                rows += [(user, "pay", t + 4000), (user, "buy", t + 5000)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    result = drivers.run(log, drivers.Spec(goal="buy"))
+    coupon = result.cells[(result.cells["event"] == "coupon") & (result.cells["k"] == 1)
+                          & (result.cells["days"] == 1)].iloc[0]
+    assert coupon["reached"] == "cart"
+    assert (coupon["cohort"], coupon["rest"], coupon["rate_a"], coupon["rate_b"]) == (200, 200, 0.5, 0.5)
+    assert "coupon" not in set(result.drivers["event"])
