@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from journey_explorer.analysis.arrays import distinct_count, group_quantiles
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 
 DAY_MS = 86_400_000
 WEEK_DAYS = 7

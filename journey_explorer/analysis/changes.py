@@ -26,8 +26,8 @@ import pandas as pd
 
 from journey_explorer.analysis import change_scan, change_series
 from journey_explorer.analysis.change_series import Periods, SeriesSet
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 
 FDR = 0.05
 SAME_STORY_PERIODS = {"week": 1, "day": 3}   # windows starting and ending this close tell one story

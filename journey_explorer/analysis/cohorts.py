@@ -20,9 +20,9 @@ from typing import Mapping
 
 import numpy as np
 
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.properties import SegmentSyntaxError, _user_of_owner, parse_condition, property_names
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 
 _COHORT = re.compile(
     r"^\s*did\s+(?P<negate>not\s+)?(?P<event>.+?)"

@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from journey_explorer.analysis.eventlog import EventLog, TakenProperties
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog, TakenProperties
 
 
 @dataclass(frozen=True)

@@ -44,9 +44,9 @@ from journey_explorer.analysis.effects import MIN_SUPPORT, benjamini_hochberg  #
 from journey_explorer.analysis.effects import effect_table as _effect_table
 from journey_explorer.analysis.effects import rank_effects as _rank  # noqa: F401
 from journey_explorer.analysis.effects import two_by_two_tests as _test  # noqa: F401
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.interval import parse_duration
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 
 NEEDS_USER_PROPERTIES = True     # breakdowns / segments / CSAT and revenue are user properties
 

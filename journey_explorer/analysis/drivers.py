@@ -32,9 +32,9 @@ import numpy as np
 import pandas as pd
 
 from journey_explorer.analysis.compare import _test, benjamini_hochberg, route_to_goal
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.pathprops import path_properties, without_outcomes
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 
 NEEDS_USER_PROPERTIES = True     # "who" / "where": property values per path
 DAY_MS = 86_400_000

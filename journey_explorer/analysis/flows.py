@@ -21,9 +21,9 @@ import numpy as np
 
 from journey_explorer.analysis.arrays import path_bounds, users_with_event
 from journey_explorer.analysis.common import add_breakdown_argument
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.transforms import collapse_repeats, exclude_events
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 
 MAX_STEPS = 20
 OTHER, DROP_OFF, PATH_START = "Other", "Drop-off", "Path start"

@@ -19,10 +19,10 @@ import pandas as pd
 from journey_explorer.analysis import properties
 from journey_explorer.analysis.arrays import path_bounds
 from journey_explorer.analysis.common import add_breakdown_argument
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.interval import parse_duration
 from journey_explorer.analysis.records import json_records
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 
 NEEDS_USER_PROPERTIES = True     # breakdowns / segments / CSAT and revenue are user properties
 
@@ -199,7 +199,7 @@ def default_steps(log: EventLog, goal: str | None) -> list[str]:
     """The funnel a view shows before anyone chooses steps: the most common first event, then the goal.
 
     >>> import pandas as pd
-    >>> from journey_explorer.analysis.eventlog import EventLog
+    >>> from journey_explorer.eventlog import EventLog
     >>> log = EventLog.from_frame(pd.DataFrame({"user": ["a", "a", "b", "b", "c"], "event": ["x", "buy", "x", "y", "y"],
     ...                                         "time": [0, 1, 0, 1, 0]}))
     >>> default_steps(log, "buy"), default_steps(log, None), default_steps(log, "x")

@@ -27,9 +27,9 @@ import pandas as pd
 
 from journey_explorer.analysis import layout as map_layout
 from journey_explorer.analysis.arrays import Groups, path_bounds, step_index
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.variants import COLUMNS as VARIANT_COLUMNS
 from journey_explorer.analysis.variants import variants as top_variants
+from journey_explorer.eventlog import EventLog
 
 MEASURES = ("frequency", "performance")    # edges labelled and coloured by count, or by median time
 

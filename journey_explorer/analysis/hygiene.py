@@ -20,12 +20,12 @@ import numpy as np
 import pandas as pd
 
 from journey_explorer.analysis import hygiene_breakage as checks
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.hygiene_breakage import Breakage
 from journey_explorer.analysis.hygiene_names import SAME
 from journey_explorer.analysis.hygiene_pairs import PairEvidence, PairFacts
 from journey_explorer.analysis.hygiene_volume import daily_volume
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 
 HIGH = 0.8
 DISMISSED_SETTING = "hygiene.dismissed"     # project setting: list of dismissed keys

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.records import json_records
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 
 PERIODS = {"day": "D", "week": "W-SUN", "month": "M"}
 DAY_MS = 86_400_000

@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 
 from journey_explorer.analysis.arrays import first_time_of
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.lifecycle import PERIODS, period_index, period_ordinals
 from journey_explorer.analysis.records import json_records
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 
 NEEDS_USER_PROPERTIES = True     # breakdowns / segments / CSAT and revenue are user properties
 

@@ -12,8 +12,8 @@ import pandas as pd
 
 from journey_explorer.analysis import lifecycle, northstar
 from journey_explorer.analysis.common import add_breakdown_argument
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 
 NEEDS_USER_PROPERTIES = True     # a breakdown may use user properties
 GROUP_COLUMNS = ["group", "paths", "events", "sessions", "reached", "conversion"]

@@ -26,9 +26,9 @@ import pandas as pd
 from journey_explorer.analysis import units
 from journey_explorer.analysis.arrays import first_time_of
 from journey_explorer.analysis.common import add_breakdown_argument
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.records import json_records
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 
 PERIOD_MS = {"day": 86_400_000, "week": 7 * 86_400_000, "month": 30 * 86_400_000}
 MIN_ELIGIBLE = 30

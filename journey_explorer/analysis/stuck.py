@@ -42,9 +42,9 @@ import pandas as pd
 
 from journey_explorer.analysis import units
 from journey_explorer.analysis.arrays import distinct_count, path_bounds, users_with_event
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.pathprops import path_properties, without_outcomes
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 
 RANK_EXPLANATION = ("Ranked by how much worse failing paths do at an event than successful ones: the share "
                     "that end a visit there (beyond both successful paths and the share expected had they left "

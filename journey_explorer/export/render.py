@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.charts.renderers import renderer as chart_renderer
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 from journey_explorer.export.files import IMAGE_SUFFIXES, TABLE_SUFFIXES
 from journey_explorer.state.filters import FilterState
 from journey_explorer.state.registry import ViewEntry, view

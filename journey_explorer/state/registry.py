@@ -14,7 +14,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Callable
 
-from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.eventlog import EventLog
 from journey_explorer.state.filters import FilterState
 
 

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError, ProjectBusy, ProjectInfo
+from journey_explorer.eventlog import EventLog
 from journey_explorer.store.errors import DAMAGE_TYPES, ProjectDamaged, ProjectTooNew, project_error, reads_project
 from journey_explorer.store.version import SCHEMA_VERSION
 

@@ -9,8 +9,8 @@ import pytest
 
 from journey_explorer.analysis import change_scan, change_series, changes
 from journey_explorer.analysis.common import CommonFilter, apply_filter
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 
 DAY = 86_400_000
 HOUR = 3_600_000

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from journey_explorer.analysis import compare
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 
 DAY = 86_400_000
 MONDAY = 1704067200000          # 2024-01-01

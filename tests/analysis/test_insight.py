@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from journey_explorer.analysis import compare, drivers, goals, interval, northstar
-from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.eventlog import EventLog
 from tests.analysis.shop import shop_log
 
 MINUTE, DAY = 60_000, 86_400_000

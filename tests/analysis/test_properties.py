@@ -8,8 +8,8 @@ import pytest
 
 from journey_explorer.analysis import cohorts, properties, segments
 from journey_explorer.analysis.common import CommonFilter, apply_filter
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 
 MIN, HOUR = 60_000, 3_600_000
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from journey_explorer.analysis import narrative
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 from journey_explorer.state.filters import FilterState
 from journey_explorer.state.registry import VIEW_BY_KEY, VIEWS, analysis_commands, view
 from journey_explorer.state.session import Session
