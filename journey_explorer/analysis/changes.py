@@ -547,16 +547,3 @@ def what_changed(log: EventLog, goal: str):
 
 
 # --- command line ------------------------------------------------------------------------------------
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--goal", help="scan the funnel to this event (default: the project's goal)")
-    parser.add_argument("--steps", help="comma-separated funnel steps to scan instead of the goal funnel")
-    parser.add_argument("--period", choices=("auto", "week", "day"), default="auto",
-                        help="series per week or per day (default: days when the data covers under 8 weeks)")
-    parser.add_argument("--top", type=int, default=10, help="how many stories to report (default 10)")
-
-
-def spec_from_args(args, log: EventLog) -> Spec:
-    steps = tuple(s.strip() for s in (args.steps or "").split(",") if s.strip())
-    return Spec(goal=args.goal, steps=steps, period=args.period, paths=args.by, top=args.top)

@@ -264,12 +264,7 @@ def dismiss(project, key: str, dismissed: bool = True) -> None:
     project.set_setting(DISMISSED_SETTING, keys + [key] if dismissed else keys)
 
 
-# --- CLI -----------------------------------------------------------------------------------------
-
-
-def spec_from_args(args, log: EventLog, dismissed: tuple[str, ...] = ()) -> Spec:
-    """The Spec of ``hygiene PROJECT`` (options in ``cli._add_hygiene``)."""
-    return Spec(min_confidence=args.min_confidence, dismissed=() if args.all else dismissed)
+# --- choosing and describing suggestions (the hygiene command) -------------------------------------
 
 
 def find_suggestion(result: Result, choice: str) -> Suggestion:
@@ -280,7 +275,7 @@ def find_suggestion(result: Result, choice: str) -> Suggestion:
         if suggestion.key == choice:
             return suggestion
     raise JourneyError(f"No suggested merge '{choice}' (there are {len(result.suggestions)}; "
-                       "give a number from the listing or a key from --json)")
+                       "give a number from the listing or a suggestion's key)")
 
 
 def describe(result: Result) -> str:

@@ -43,7 +43,7 @@ import pandas as pd
 from journey_explorer.analysis import units
 from journey_explorer.analysis.arrays import distinct_count, path_bounds, users_with_event
 from journey_explorer.analysis.pathprops import path_properties, without_outcomes
-from journey_explorer.domain import JourneyError
+from journey_explorer.domain import MissingGoal
 from journey_explorer.eventlog import EventLog
 
 RANK_EXPLANATION = ("Ranked by how much worse failing paths do at an event than successful ones: the share "
@@ -227,7 +227,7 @@ def auc_greater(failing: np.ndarray, successful: np.ndarray) -> tuple[float, flo
 
 def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     if not spec.goal:
-        raise JourneyError("stuck points need a goal: give --goal EVENT or set the project's default goal")
+        raise MissingGoal("stuck points")
     goal = log.event_code(spec.goal)
     size = len(log.event_names)
     successful_user = users_with_event(log, goal)
@@ -615,15 +615,6 @@ def _when_candidate(log: EventLog, reach, flagged, minimum) -> dict | None:
 
 def _date(ms: int) -> str:
     return str(pd.Timestamp(ms, unit="ms").date())
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--goal", help="the goal event (default: the project's, else a guess from the paths)")
-
-
-def spec_from_args(args, log: EventLog) -> Spec:
-    from journey_explorer.analysis.goals import default_goal
-    return Spec(goal=args.goal or default_goal(log), unit=unit_word(getattr(args, "by", "user")))
 
 
 def unit_word(by: str) -> str:

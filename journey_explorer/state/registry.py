@@ -1,8 +1,8 @@
 """The views, each declared once: the CLI, the window, exports, the board, the report, the screenshots,
 the smoke test and the tests all iterate ``VIEWS``.
 
-A view is an analysis (``journey_explorer.analysis.<analysis>``: ``Spec``, ``run``, ``add_arguments``,
-``spec_from_args``), the options it starts from for a log (``default_spec``, Qt-free), and a chart
+A view is an analysis (``journey_explorer.analysis.<analysis>``: ``Spec``, ``run``; its command-line
+flags are ``journey_explorer.cli.arguments``), the options it starts from for a log (``default_spec``, Qt-free), and a chart
 renderer (``journey_explorer.charts.renderers.<chart>``) that draws its result on screen and in exports.
 Adding a view is one entry here, plus its analysis module and its chart renderer (see ARCHITECTURE.md).
 

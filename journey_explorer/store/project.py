@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
-from journey_explorer.domain import JourneyError, ProjectBusy, ProjectInfo
+from journey_explorer.domain import JourneyError, ProjectBusy, ProjectInfo, UnknownEvent
 from journey_explorer.eventlog import EventLog
 from journey_explorer.store.errors import DAMAGE_TYPES, ProjectDamaged, ProjectTooNew, project_error, reads_project
 from journey_explorer.store.version import SCHEMA_VERSION
@@ -506,7 +506,8 @@ class Project:
     def _type_id(self, name: str) -> int:
         row = self.conn.execute("SELECT id FROM event_types WHERE name = ?", (name,)).fetchone()
         if row is None:
-            raise JourneyError(f"No event named '{name}' in this project")
+            known = [n for (n,) in self.conn.execute("SELECT name FROM event_types")]
+            raise UnknownEvent(name, known)
         return int(row[0])
 
     @contextmanager

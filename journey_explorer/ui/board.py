@@ -214,8 +214,8 @@ class BoardView(QWidget):
             return                  # already being drawn
         try:
             job = PinPreview(self.explorer, pin, PREVIEW_WIDTH)
-        except (JourneyError, KeyError, ValueError) as exc:
-            self._preview_problem(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc), key)
+        except (JourneyError, ValueError) as exc:
+            self._preview_problem(str(exc), key)
             return
         self._jobs[id(job)] = job
         self._current_job = (key, job)

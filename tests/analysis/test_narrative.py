@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from journey_explorer.analysis import narrative
-from journey_explorer.domain import JourneyError
+from journey_explorer.domain import JourneyError, UnknownEvent
 from journey_explorer.eventlog import EventLog
 
 DAY = 86_400_000
@@ -60,7 +60,7 @@ def test_goal_guess_is_the_event_a_minority_reaches_late_once(log):
 
 def test_unknown_goal_is_named():
     frame = pd.DataFrame(ROWS, columns=["user", "event", "time"])
-    with pytest.raises(KeyError, match="No event named 'paid'"):
+    with pytest.raises(UnknownEvent, match="No event named 'paid'"):
         narrative.workshop_findings(EventLog.from_frame(frame), "paid")
 
 
