@@ -638,6 +638,18 @@ class Project:
                                          "rejected", "imported_at")} for s in self.sources()],
             default_goal=self.default_goal, session_gap_minutes=self.session_gap_minutes)
 
+    # --- what other modules once wrote as raw SQL ---------------------------------------------------
+
+    def wait_when_busy(self, seconds: float) -> None:
+        """How long a write waits for another process (an import) holding the file, before it fails
+        with ``sqlite3.OperationalError`` ("database is locked"); 0 fails at once."""
+        self.conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+
+    def label_sources(self, label: str) -> None:
+        """Name every source ``label`` instead of the path it was imported from (the built-in demo
+        is imported from a temporary file nobody should see)."""
+        self.conn.execute("UPDATE sources SET path = ?", (label,))
+
 
 def _is_sqlite(path: Path) -> bool:
     if path.stat().st_size == 0:

@@ -301,7 +301,7 @@ class BoardView(QWidget):
         for (path, pin_id), notes in list(self._pending.items()):
             try:
                 with Project.open(path) as project:
-                    project.conn.execute(f"PRAGMA busy_timeout = {int(wait_seconds * 1000)}")
+                    project.wait_when_busy(wait_seconds)
                     project.board.set_notes(pin_id, **notes)
             except (sqlite3.OperationalError, ProjectBusy):
                 self.banner.show_error("The notes are not saved yet: the project is busy (an import?). "
