@@ -28,6 +28,7 @@ from journey_explorer.analysis import change_scan, change_series
 from journey_explorer.analysis.change_series import Periods, SeriesSet
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog
+from journey_explorer.progress import part
 
 FDR = 0.05
 SAME_STORY_PERIODS = {"week": 1, "day": 3}   # windows starting and ending this close tell one story
@@ -98,7 +99,7 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     series, steps, daily = build_series(log, spec, periods, support)
     _report(progress, 0.5)
     x, n, scale = series.matrices(periods.count)
-    scanned = change_scan.scan(x, n, support, scale)
+    scanned = change_scan.scan(x, n, support, scale, progress=part(progress, 0.5, 0.9))
     q_value = np.ones(len(series))
     if scanned.tested.any():
         from scipy.stats import false_discovery_control

@@ -46,6 +46,7 @@ from journey_explorer.analysis.effects import rank_effects as _rank  # noqa: F40
 from journey_explorer.analysis.effects import two_by_two_tests as _test  # noqa: F401
 from journey_explorer.domain import GroupsNotChosen, JourneyError, OptionError
 from journey_explorer.eventlog import EventLog
+from journey_explorer.progress import report
 
 NEEDS_USER_PROPERTIES = True     # breakdowns / segments / CSAT and revenue are user properties
 
@@ -202,18 +203,21 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     names = list(compared.event_names)
     events = _effect_table(names, _has_counts(compared.event, compared.user, size, a), a_size,
                            _has_counts(compared.event, compared.user, size, b), b_size, "event")
+    report(progress, 0.3)
     same = compared.user[1:] == compared.user[:-1]
     pair = compared.event[:-1][same].astype(np.int64) * size + compared.event[1:][same]
     pair_users = compared.user[:-1][same]
     pair_names = [f"{names[i // size]} → {names[i % size]}" for i in range(size * size)]
     transitions = _effect_table(pair_names, _has_counts(pair, pair_users, size * size, a), a_size,
                                 _has_counts(pair, pair_users, size * size, b), b_size, "transition")
+    report(progress, 0.6)
     route = None
     if _is_goal_groups(spec):
         route = route_to_goal(log, log.event_code(spec.goal), a)       # a: reached it (within the time, if any)
         # Route steps are not hypotheses: the false discovery rate is controlled over behaviours only.
         events = _rank(events[~events["event"].isin(route["event"])])
         events = _not_after_the_goal(events, log, a, a_size, b_size)
+    report(progress, 0.8)
     return Result(spec=spec, labels=labels, group_sizes=(a_size, b_size), events=events, transitions=transitions,
                   step_matrix=_step_matrix(compared, a, b, a_size, b_size),
                   sequences=_sequences(compared, a, b, a_size, b_size, spec.top_sequences), note=note, route=route,

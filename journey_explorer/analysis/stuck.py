@@ -45,6 +45,7 @@ from journey_explorer.analysis.arrays import distinct_count, path_bounds, users_
 from journey_explorer.analysis.pathprops import path_properties, without_outcomes
 from journey_explorer.domain import MissingGoal
 from journey_explorer.eventlog import EventLog
+from journey_explorer.progress import report
 
 RANK_EXPLANATION = ("Ranked by how much worse failing paths do at an event than successful ones: the share "
                     "that end a visit there (beyond both successful paths and the share expected had they left "
@@ -239,15 +240,17 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     expected, expected_per_path = expected_exits(log, failing_user, size)
     dwell = path_dwell(log)
     table = _table(log, spec, goal, counts, expected, expected_per_path, dwell, successful_user)
+    report(progress, 0.5)
     ended_all = counts["end_failing"].sum()
     baseline = float(ended_all / max(counts["reach_failing"].sum(), 1))
     unstuck = []
     properties = {}
     if len(table) and (table["score"] > 0).any():
         properties = without_outcomes(path_properties(log), successful_user, path_users)
-    for row in table.head(spec.top).itertuples():
+    for number, row in enumerate(table.head(spec.top).itertuples()):
         if row.score <= 0:
             break
+        report(progress, 0.5 + 0.5 * number / spec.top)     # each row looks at every successful path
         entry = unstuck_for(log, row.event, goal, successful_user, spec.next_events)
         entry.update(where_and_when(log, row, successful_user, properties, spec))
         unstuck.append(entry)

@@ -48,7 +48,7 @@ class ViewEntry:
         """The view's numbers: the analysis' ``run`` (or ``compute``) on an already filtered log."""
         if self.compute is not None:
             return self.compute(log, spec)
-        return self.module().run(log, spec)
+        return self.module().run(log, spec, progress)
 
 
 # --- the overview: analysis/overview.py, shown as the dict the Overview tab reads --------------------

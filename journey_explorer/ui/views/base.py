@@ -144,7 +144,7 @@ class AnalysisView(QWidget):
 
     def _compute(self, session: Session, filters: FilterState, spec, theme, progress):
         progress(0.1)
-        return spec, compute_view(session, self.entry, spec, filters, theme)
+        return spec, compute_view(session, self.entry, spec, filters, theme, progress)
 
     def _show_result(self, computed) -> None:
         self.result_spec, self.result = computed
