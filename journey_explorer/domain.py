@@ -5,7 +5,7 @@ No I/O and no Qt here, so the CLI, the GUI and the tests all speak the same lang
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 # --- errors -------------------------------------------------------------------------------------
 
@@ -14,16 +14,43 @@ class JourneyError(Exception):
     """An error whose message is meant for the user (one clear line, no traceback)."""
 
 
+# How the import window names an option that a message speaks of (``{time_format}`` in its text):
+# its controls' labels. The command line names it by its flag instead (``cli.arguments.flag_name``).
+IMPORT_OPTION_WORDS = {"format": "the file format", "time_format": "'Time format'",
+                       "date_order": "'Day/month order'", "object_type": "'Object type (OCEL)'",
+                       "timezone": "'Timezone of naive times'"}
+
+
+def name_options(template: str, words: Callable[[str], str], options=IMPORT_OPTION_WORDS) -> str:
+    """``template`` with each ``{field}`` of ``options`` named by ``words(field)``; other braces (a
+    file's own text quoted in a message) are left alone.
+
+    >>> name_options("choose {date_order} dmy, not {x}", IMPORT_OPTION_WORDS.get)
+    "choose 'Day/month order' dmy, not {x}"
+    """
+    for option in options:
+        template = template.replace("{" + option + "}", words(option))
+    return template
+
+
 class InputError(JourneyError):
-    """A problem with an input file, located as precisely as we can (file, line, column)."""
+    """A problem with an input file, located as precisely as we can (file, line, column).
+
+    ``message`` may name import options as ``{field}`` (``{time_format}``): ``str()`` words them as the
+    import window does, ``naming(words)`` as a caller chooses (the CLI: by their flags).
+    """
 
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
                  column: str | None = None):
         self.file, self.line, self.column, self.reason = file, line, column, message
-        where = ":".join(str(part) for part in (file, line) if part is not None)
-        if column is not None:
-            where = f"{where}, column '{column}'" if where else f"column '{column}'"
-        super().__init__(f"{where}: {message}" if where else message)
+        super().__init__(self.naming(IMPORT_OPTION_WORDS.__getitem__))
+
+    def naming(self, words: Callable[[str], str]) -> str:
+        message = name_options(self.reason, words)
+        where = ":".join(str(part) for part in (self.file, self.line) if part is not None)
+        if self.column is not None:
+            where = f"{where}, column '{self.column}'" if where else f"column '{self.column}'"
+        return f"{where}: {message}" if where else message
 
 
 class AmbiguousDateOrder(InputError):
@@ -72,10 +99,11 @@ class OptionError(JourneyError):
 
     def __init__(self, option: str, template: str, default_name: str | None = None):
         self.option, self.template = option, template
-        super().__init__(self.naming(default_name or option.replace("_", " ")))
+        super().__init__(self.naming(lambda _: default_name or option.replace("_", " ")))
 
-    def naming(self, name: str) -> str:
-        message = self.template.replace("{option}", name)
+    def naming(self, words: Callable[[str], str]) -> str:
+        """The message with the option named by ``words(option)``."""
+        message = self.template.replace("{option}", words(self.option))
         return message[:1].upper() + message[1:]
 
 
@@ -97,7 +125,7 @@ class StepCountError(OptionError):
 
     >>> str(StepCountError(20, 1, 12))
     'Steps must be between 1 and 12, not 20'
-    >>> StepCountError(1, 2, what="a funnel").naming("--steps")
+    >>> StepCountError(1, 2, what="a funnel").naming(lambda option: "--" + option)
     'A funnel needs at least 2 --steps, not 1'
     """
 
@@ -116,7 +144,7 @@ class MissingGoal(OptionError):
 
     >>> str(MissingGoal("stuck points"))
     "Stuck points need a goal: choose one in the Goal box, or set the project's default goal"
-    >>> MissingGoal("stuck points").naming("give --goal EVENT")
+    >>> MissingGoal("stuck points").naming(lambda option: "give --goal EVENT")
     "Stuck points need a goal: give --goal EVENT, or set the project's default goal"
     """
 

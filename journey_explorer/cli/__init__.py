@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from journey_explorer.cli.arguments import add_common_arguments, arguments_for, cli_message, filter_from_args, hygiene_spec
-from journey_explorer.domain import FORMATS, LIFECYCLE_MODES, ImportOptions, JourneyError, OptionError
+from journey_explorer.domain import FORMATS, LIFECYCLE_MODES, ImportOptions, InputError, JourneyError, OptionError
 from journey_explorer.state.registry import analysis_commands  # names modules, imports none of them
 
 ANALYSES = analysis_commands()      # every view's analysis (state.registry), then command-only ones
@@ -440,7 +440,7 @@ def run_guarded(handler, args) -> int:
     except KeyboardInterrupt as exc:
         _ignore_late_interrupts()   # stopping already: a repeated signal must not cut the message short
         return _fail(_interrupted_message(args), 130, exc, args, logged=False)
-    except OptionError as exc:      # worded with the window's names: name the flag instead
+    except (OptionError, InputError) as exc:      # worded with the window's names: name the flags instead
         return _fail(cli_message(exc), 1, exc, args, logged=False)
     except JourneyError as exc:     # ImportInterrupted (it has ``committed``) exits as an interrupt
         if hasattr(exc, "committed"):

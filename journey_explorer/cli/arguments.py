@@ -10,7 +10,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Callable
 
-from journey_explorer.domain import JourneyError, OptionError
+from journey_explorer.domain import InputError, JourneyError, OptionError
 from journey_explorer.eventlog import EventLog
 
 
@@ -275,11 +275,13 @@ def flag_name(option: str) -> str:
     return FLAG_NAMES.get(option, "--" + option.replace("_", "-"))
 
 
-def cli_message(error: OptionError) -> str:
-    """An option error as the command line says it: the option named by its flag.
+def cli_message(error: OptionError | InputError) -> str:
+    """An error that names options, as the command line says it: each option named by its flag.
 
     >>> from journey_explorer.domain import StepCountError
     >>> cli_message(StepCountError(20, 1, 12))
     '--steps must be between 1 and 12, not 20'
+    >>> cli_message(InputError("choose {date_order} dmy or mdy", line=3))
+    '3: choose --date-order dmy or mdy'
     """
-    return error.naming(flag_name(error.option))
+    return error.naming(flag_name)
