@@ -15,12 +15,9 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from journey_explorer.domain import JourneyError
+from journey_explorer.progress import Cancelled  # raised by a stale task's report, inside analysis loops too
 
 log = logging.getLogger(__name__)
-
-
-class Cancelled(Exception):
-    """Raised inside a task whose result nobody wants any more."""
 
 
 class _Relay(QObject):

@@ -17,8 +17,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.pathprops import path_properties
+from journey_explorer.eventlog import EventLog
 
 END = "(path ended)"          # change_series.END: the path ending counts as "next"
 MIN_TRIALS = 20               # per side and period, for a value to be tried

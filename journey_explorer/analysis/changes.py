@@ -28,8 +28,9 @@ import pandas as pd
 
 from journey_explorer.analysis import change_scan, change_series, change_who
 from journey_explorer.analysis.change_series import Periods, SeriesSet
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
+from journey_explorer.progress import part
 
 FDR = 0.05
 SAME_STORY_PERIODS = {"week": 1, "day": 3}   # windows starting and ending this close tell one story
@@ -102,7 +103,7 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     series, steps, daily = build_series(log, spec, periods, support)
     _report(progress, 0.5)
     x, n, scale = series.matrices(periods.count)
-    scanned = change_scan.scan(x, n, support, scale)
+    scanned = change_scan.scan(x, n, support, scale, progress=part(progress, 0.5, 0.9))
     q_value = np.ones(len(series))
     if scanned.tested.any():
         from scipy.stats import false_discovery_control
@@ -587,16 +588,3 @@ def what_changed(log: EventLog, goal: str):
 
 
 # --- command line ------------------------------------------------------------------------------------
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--goal", help="scan the funnel to this event (default: the project's goal)")
-    parser.add_argument("--steps", help="comma-separated funnel steps to scan instead of the goal funnel")
-    parser.add_argument("--period", choices=("auto", "week", "day"), default="auto",
-                        help="series per week or per day (default: days when the data covers under 8 weeks)")
-    parser.add_argument("--top", type=int, default=10, help="how many stories to report (default 10)")
-
-
-def spec_from_args(args, log: EventLog) -> Spec:
-    steps = tuple(s.strip() for s in (args.steps or "").split(",") if s.strip())
-    return Spec(goal=args.goal, steps=steps, period=args.period, paths=args.by, top=args.top)

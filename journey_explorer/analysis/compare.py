@@ -39,14 +39,14 @@ import numpy as np
 import pandas as pd
 
 from journey_explorer.analysis.arrays import distinct_count, first_time_of, group_order, step_index, users_with_event
-from journey_explorer.analysis.common import add_breakdown_argument, subset, users_matching
+from journey_explorer.analysis.common import subset, users_matching
 from journey_explorer.analysis.effects import MIN_SUPPORT, benjamini_hochberg  # noqa: F401  (compare's API)
 from journey_explorer.analysis.effects import effect_table as _effect_table
 from journey_explorer.analysis.effects import rank_effects as _rank  # noqa: F401
 from journey_explorer.analysis.effects import two_by_two_tests as _test  # noqa: F401
-from journey_explorer.analysis.eventlog import EventLog
-from journey_explorer.analysis.interval import parse_duration
-from journey_explorer.domain import JourneyError
+from journey_explorer.domain import GroupsNotChosen, JourneyError, OptionError
+from journey_explorer.eventlog import EventLog
+from journey_explorer.progress import report
 
 NEEDS_USER_PROPERTIES = True     # breakdowns / segments / CSAT and revenue are user properties
 
@@ -123,7 +123,7 @@ def _groups(log: EventLog, spec: Spec) -> tuple[EventLog, np.ndarray, np.ndarray
         did = users_with_event(log, log.event_code(spec.did))
         return log, did, ~did, (f"did {spec.did}", f"did not {spec.did}"), ""
     if not spec.goal:
-        raise JourneyError("compare needs --goal EVENT, --segment A --vs B, or --did EVENT")
+        raise GroupsNotChosen()
     first_goal = first_time_of(log, log.event_code(spec.goal))
     reached = first_goal != np.iinfo(np.int64).max
     if spec.within_ms is not None:
@@ -204,12 +204,14 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     names = list(compared.event_names)
     events = _effect_table(names, _has_counts(compared.event, compared.user, size, a), a_size,
                            _has_counts(compared.event, compared.user, size, b), b_size, "event")
+    report(progress, 0.3)
     same = compared.user[1:] == compared.user[:-1]
     pair = compared.event[:-1][same].astype(np.int64) * size + compared.event[1:][same]
     pair_users = compared.user[:-1][same]
     pair_names = [f"{names[i // size]} → {names[i % size]}" for i in range(size * size)]
     transitions = _effect_table(pair_names, _has_counts(pair, pair_users, size * size, a), a_size,
                                 _has_counts(pair, pair_users, size * size, b), b_size, "transition")
+    report(progress, 0.6)
     route = None
     if _is_goal_groups(spec):
         route = route_to_goal(log, log.event_code(spec.goal), a)       # a: reached it (within the time, if any)
@@ -217,6 +219,7 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
         events = events[~events["event"].isin(route["event"])]
         events = _rank(_within_stage(events, compared, log, a, b, list(route["event"])))
         events = _not_after_the_goal(events, log, a, a_size, b_size)
+    report(progress, 0.8)
     return Result(spec=spec, labels=labels, group_sizes=(a_size, b_size), events=events, transitions=transitions,
                   step_matrix=_step_matrix(compared, a, b, a_size, b_size),
                   sequences=_sequences(compared, a, b, a_size, b_size, spec.top_sequences), note=note, route=route,
@@ -433,27 +436,6 @@ def _users_per_sequence(code: np.ndarray, users: np.ndarray, a: np.ndarray, b: n
     return (used if present is None else present), a_has[used], b_has[used]
 
 
-def add_arguments(parser) -> None:
-    parser.add_argument("--goal", help="compare users who reach this event with the rest")
-    parser.add_argument("--within", help="...reaching it within this time of their first event, e.g. 14d")
-    parser.add_argument("--vs", help='with --segment "prop=value": the other group, e.g. "plan=Free"')
-    parser.add_argument("--did", help="compare users who did this event with those who did not")
-    parser.add_argument("--period-a", help="compare two periods: paths active in START..END (END exclusive)")
-    parser.add_argument("--period-b", help="...with paths active in START..END, e.g. 2026-04-13..2026-05-04")
-    add_breakdown_argument(parser)
-
-
-def spec_from_args(args, log: EventLog) -> Spec:
-    segment = args.segment[0] if args.segment and args.vs else None
-    periods = getattr(args, "period_a", None) or getattr(args, "period_b", None)
-    from journey_explorer.analysis.goals import default_goal  # the stored goal, else the structural guess
-    goal = args.goal or (None if (segment or args.did or periods) else default_goal(log) if len(log) else None)
-    return Spec(goal=goal, within_ms=parse_duration(args.within) if args.within else None,
-                segment=segment, versus=args.vs, did=args.did, breakdown=getattr(args, "breakdown", None),
-                match=getattr(args, "match", "first"),
-                period_a=getattr(args, "period_a", None), period_b=getattr(args, "period_b", None))
-
-
 # --- two periods as the groups ---------------------------------------------------------------------
 
 
@@ -491,7 +473,9 @@ def period_groups(log: EventLog, period_a: str | None, period_b: str | None):
     the user codes: A's keep their codes, B's are shifted by ``log.n_users`` ("user (period B)").
     """
     if not (period_a and period_b):
-        raise JourneyError("compare by periods needs both --period-a and --period-b")
+        missing = "b" if period_a else "a"
+        raise OptionError(f"period_{missing}", "compare by periods needs both periods: {option} is missing",
+                          default_name=f"period {missing.upper()}")
     in_a, in_b = _in_period(log, parse_period(period_a)), _in_period(log, parse_period(period_b))
     part_a, part_b = subset(log, in_a), subset(log, in_b)
     offset = log.n_users

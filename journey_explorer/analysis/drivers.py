@@ -35,9 +35,9 @@ import numpy as np
 import pandas as pd
 
 from journey_explorer.analysis.compare import _test, benjamini_hochberg, route_stages, route_to_goal
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.pathprops import path_properties, without_outcomes
-from journey_explorer.domain import JourneyError
+from journey_explorer.domain import MissingGoal
+from journey_explorer.eventlog import EventLog
 
 NEEDS_USER_PROPERTIES = True     # "who" / "where": property values per path
 DAY_MS = 86_400_000
@@ -82,7 +82,7 @@ class Result:
 
 def run(log: EventLog, spec: Spec, progress=None) -> Result:
     if not spec.goal:
-        raise JourneyError("drivers need a goal: give --goal EVENT or set the project's default goal")
+        raise MissingGoal("drivers")
     goal = log.event_code(spec.goal)
     route = route_to_goal(log, goal)["event"].tolist()
     excluded = {goal} | {log.event_code(name) for name in route}
@@ -246,16 +246,3 @@ def sentence(row, goal: str) -> str:
 
 def _pct(share: float) -> str:
     return f"{share:.1%}" if 0 < abs(share) < 0.01 else f"{share:.0%}"
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--goal", help="the goal event (default: the project's, else a guess from the paths)")
-    parser.add_argument("--min-users", type=int, default=Spec.min_users,
-                        help="users needed in a cohort and in the rest (default 30)")
-
-
-def spec_from_args(args, log: EventLog) -> Spec:
-    from journey_explorer.analysis.goals import default_goal
-    if getattr(args, "by", "user") == "session":
-        raise JourneyError("drivers look at what users do in their first days: run them per user (--by user)")
-    return Spec(goal=args.goal or default_goal(log), min_users=args.min_users)

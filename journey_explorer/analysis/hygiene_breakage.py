@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.hygiene_volume import DAY_MS, DailyVolume, median_count, unique_counts, weighted_median
+from journey_explorer.eventlog import EventLog
 
 MIN_EXPECTED = 30.0          # events expected over the silent stretch before an absence is news
 ABSENT_SHARE = 0.05          # observed at most this share of expected: "stopped"

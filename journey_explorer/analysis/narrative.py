@@ -18,10 +18,10 @@ import pandas as pd
 
 from journey_explorer.analysis import compare, drivers, flows, funnel, lifecycle, northstar, retention, stuck, units
 from journey_explorer.analysis.arrays import step_index
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.goals import guess_goal  # noqa: F401  (the report's default; one function)
 from journey_explorer.analysis.interval import default_event
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 
 FUNNEL_MIN_REACH = 0.5     # funnel steps: events at least half of the successful users did
 FUNNEL_MAX_STEPS = 5

@@ -50,9 +50,10 @@ import pandas as pd
 
 from journey_explorer.analysis import units
 from journey_explorer.analysis.arrays import distinct_count, path_bounds, users_with_event
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.pathprops import path_properties, without_outcomes
-from journey_explorer.domain import JourneyError
+from journey_explorer.domain import MissingGoal
+from journey_explorer.eventlog import EventLog
+from journey_explorer.progress import report
 
 RANK_EXPLANATION = ("Ranked by how much worse failing paths do at an event than successful ones: the share "
                     "that end a visit there (beyond successful paths, also on their visits that did not go on "
@@ -236,7 +237,7 @@ def auc_greater(failing: np.ndarray, successful: np.ndarray) -> tuple[float, flo
 
 def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     if not spec.goal:
-        raise JourneyError("stuck points need a goal: give --goal EVENT or set the project's default goal")
+        raise MissingGoal("stuck points")
     goal = log.event_code(spec.goal)
     size = len(log.event_names)
     successful_user = users_with_event(log, goal)
@@ -248,15 +249,17 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     expected, expected_per_path = expected_exits(log, failing_user, size)
     dwell = path_dwell(log)
     table = _table(log, spec, goal, counts, expected, expected_per_path, dwell, successful_user)
+    report(progress, 0.5)
     ended_all = counts["end_failing"].sum()
     baseline = float(ended_all / max(counts["reach_failing"].sum(), 1))
     unstuck = []
     properties = {}
     if len(table) and (table["score"] > 0).any():
         properties = without_outcomes(path_properties(log), successful_user, path_users)
-    for row in table.head(spec.top).itertuples():
+    for number, row in enumerate(table.head(spec.top).itertuples()):
         if row.score <= 0:
             break
+        report(progress, 0.5 + 0.5 * number / spec.top)     # each row looks at every successful path
         entry = unstuck_for(log, row.event, goal, successful_user, spec.next_events)
         entry.update(where_and_when(log, row, successful_user, properties, spec))
         unstuck.append(entry)
@@ -656,15 +659,6 @@ def _when_candidate(log: EventLog, reach, flagged, minimum) -> dict | None:
 
 def _date(ms: int) -> str:
     return str(pd.Timestamp(ms, unit="ms").date())
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--goal", help="the goal event (default: the project's, else a guess from the paths)")
-
-
-def spec_from_args(args, log: EventLog) -> Spec:
-    from journey_explorer.analysis.goals import default_goal
-    return Spec(goal=args.goal or default_goal(log), unit=unit_word(getattr(args, "by", "user")))
 
 
 def unit_word(by: str) -> str:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 from journey_explorer.export.files import atomic_output
 from journey_explorer.store.board import NOTE_FIELDS, Pin
 
@@ -75,9 +75,8 @@ def _pin_slide(renderer, pin: Pin) -> SlideContent:
         spec = spec_from_dict(pin.view, pin.spec) if pin.spec else None
         filters = FilterState.from_dict(pin.filters) if pin.filters else None
         image = renderer.image(pin.view, spec, filters, SLIDE_PICTURE_WIDTH, title="")
-    except (JourneyError, KeyError, ValueError) as exc:
-        reason = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        return SlideContent(pin.title, None, notes, problem=f"The chart cannot be drawn from this data: {reason}")
+    except (JourneyError, ValueError) as exc:
+        return SlideContent(pin.title, None, notes, problem=f"The chart cannot be drawn from this data: {exc}")
     return SlideContent(pin.title, png_bytes(image), notes)
 
 

@@ -122,7 +122,7 @@ def open_binary(path: str) -> BinaryIO:
         members = zip_members(path)
         if len(members) != 1:
             raise InputError(f"the zip holds {len(members)} files; expected one table "
-                             "(or an Amplitude export, which is read with --format amplitude)",
+                             "(or an Amplitude export: set {format} to amplitude)",
                              file=path)
         archive = _open_zip(path)
         return open_zip_member(archive, members[0], path, owns_archive=True)

@@ -214,8 +214,8 @@ class BoardView(QWidget):
             return                  # already being drawn
         try:
             job = PinPreview(self.explorer, pin, PREVIEW_WIDTH)
-        except (JourneyError, KeyError, ValueError) as exc:
-            self._preview_problem(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc), key)
+        except (JourneyError, ValueError) as exc:
+            self._preview_problem(str(exc), key)
             return
         self._jobs[id(job)] = job
         self._current_job = (key, job)
@@ -301,7 +301,7 @@ class BoardView(QWidget):
         for (path, pin_id), notes in list(self._pending.items()):
             try:
                 with Project.open(path) as project:
-                    project.conn.execute(f"PRAGMA busy_timeout = {int(wait_seconds * 1000)}")
+                    project.wait_when_busy(wait_seconds)
                     project.board.set_notes(pin_id, **notes)
             except (sqlite3.OperationalError, ProjectBusy):
                 self.banner.show_error("The notes are not saved yet: the project is busy (an import?). "

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from journey_explorer.analysis import change_who, changes
-from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.eventlog import EventLog
 
 DAY = 86_400_000
 START = 1_704_067_200_000            # Monday 2024-01-01

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 
 from journey_explorer.analysis import funnel, hygiene
-from journey_explorer.analysis.eventlog import EventLog, PropertyColumn
 from journey_explorer.analysis.hygiene_names import SAME, UNRELATED, candidate_name_pairs, name_key, name_match
 from journey_explorer.analysis.hygiene_pairs import PairFacts, neighbour_similarity
 from journey_explorer.analysis.hygiene_volume import daily_volume
+from journey_explorer.eventlog import EventLog, PropertyColumn
 
 DAY = 86_400_000
 MINUTE = 60_000

@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from journey_explorer.analysis import compare, drivers, goals, interval, northstar
-from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.eventlog import EventLog
 from tests.analysis.shop import shop_log
 
 MINUTE, DAY = 60_000, 86_400_000
@@ -207,11 +207,12 @@ def test_north_star_headline_skips_an_empty_tail():
 def test_drivers_command_refuses_per_session_paths():
     from argparse import Namespace
 
+    from journey_explorer.cli.arguments import drivers_spec
     from journey_explorer.domain import JourneyError
     log = frame_log(driver_rows(), goal="buy")
-    assert drivers.spec_from_args(Namespace(goal=None, min_users=30, by="user"), log).goal == "buy"
+    assert drivers_spec(Namespace(goal=None, min_users=30, by="user"), log).goal == "buy"
     with pytest.raises(JourneyError, match="per user"):
-        drivers.spec_from_args(Namespace(goal=None, min_users=30, by="session"), log)
+        drivers_spec(Namespace(goal=None, min_users=30, by="session"), log)
 
 
 def test_cli_drivers_stuck_and_northstar_defaults(demo_project_path, capsys):

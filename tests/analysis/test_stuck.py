@@ -8,8 +8,8 @@ from scipy import stats
 
 from journey_explorer.analysis import stuck
 from journey_explorer.analysis.common import CommonFilter, apply_filter
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 from tests.analysis.shop import shop_log
 
 ROWS = [  # a and b pay; c and d loop on connect and leave; e leaves after home

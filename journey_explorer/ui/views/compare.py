@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel, QPushButton
 
 from journey_explorer.analysis import compare
-from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.eventlog import EventLog
 from journey_explorer.ui.views.base import AnalysisView
 from journey_explorer.ui.views.breakdown_choice import add_breakdown
 from journey_explorer.ui.views.controls import blocked

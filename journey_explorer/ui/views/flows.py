@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from journey_explorer.analysis import flows
-from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.eventlog import EventLog
 from journey_explorer.ui.views.base import AnalysisView
 from journey_explorer.ui.views.breakdown_choice import NO_BREAKDOWN, add_breakdown
 from journey_explorer.ui.views.controls import blocked
