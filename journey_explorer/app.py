@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.project and not window.settings.recent_projects:
             window.open_demo()          # a first run shows something to explore at once
     except JourneyError as exc:
-        QMessageBox.critical(None, "Journey Explorer", str(exc))
+        from journey_explorer.ui.widgets import message_box
+        message_box(None, QMessageBox.Icon.Critical, "Journey Explorer", str(exc))    # the path, literally
         return 1
     finally:
         placeholder.close()            # whatever happened, the placeholder does not outlive start-up
