@@ -17,7 +17,15 @@ import pandas as pd
 from journey_explorer.domain import ColumnMapping, ImportOptions, InputError, Rejection
 from journey_explorer.io import ocel, vendors
 from journey_explorer.io.base import VENDOR_MAPPING, InMemoryReader, SourceChunk, frame_chunks
-from journey_explorer.io.opening import ARCHIVE_ERRORS, ZIP_MAGIC, inner_name, open_binary, open_zip_member, zip_members
+from journey_explorer.io.opening import (
+    ARCHIVE_ERRORS,
+    ZIP_MAGIC,
+    check_archive_expansion,
+    inner_name,
+    open_binary,
+    open_zip_member,
+    zip_members,
+)
 from journey_explorer.io.xes import XesReader
 
 SNIFF_RECORDS = 20
@@ -382,6 +390,7 @@ class ExcelReader:
     def __init__(self, path: str, sheet: str | None):
         from openpyxl import load_workbook
         self.path, self.format = path, "xlsx"
+        check_archive_expansion(path, "the workbook", "Excel workbook")    # an .xlsx is a zip: the .zip guard
         try:
             workbook = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
