@@ -8,6 +8,7 @@ XES and vendor readers know their fields, so they emit the canonical columns of 
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 from typing import Any, Iterator
 
@@ -452,13 +453,14 @@ class ParquetReader:
 
     def __init__(self, path: str):
         try:
+            import pyarrow as pa
             import pyarrow.parquet as pq
         except ImportError:
             raise InputError("Parquet needs pyarrow, which this installation lacks: pip install pyarrow",
                              file=path) from None
         self.path, self.format = path, "parquet"
         try:
-            self._file = pq.ParquetFile(path)
+            self._file = pq.ParquetFile(pa.OSFile(os.fsencode(path)))     # by its bytes: a non-UTF-8 name opens too
         except Exception as exc:  # noqa: BLE001 - pyarrow's errors vary by damage
             raise InputError(f"not a readable Parquet file ({exc})", file=path) from None
 
