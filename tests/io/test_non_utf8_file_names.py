@@ -56,3 +56,12 @@ def test_the_command_line_imports_it(tmp_path):
                           capture_output=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     assert b"Traceback" not in done.stderr
+
+
+def test_a_name_a_file_dialog_could_not_spell_says_to_rename_the_file(tmp_path):
+    from journey_explorer.domain import InputError
+    from journey_explorer.io.sources import open_source
+    non_utf8(tmp_path, ".csv", ROWS)
+    lossy = str(tmp_path / "caf\ufffd.csv")          # what Qt hands over for b'caf\xe9.csv'
+    with pytest.raises(InputError, match="not valid UTF-8.*rename the file"):
+        open_source(lossy)
