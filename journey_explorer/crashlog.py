@@ -90,7 +90,14 @@ def expected_message(exc: BaseException, near: str | os.PathLike | None = None) 
     if isinstance(exc, UnicodeEncodeError) and "surrogates" in str(exc):
         return ("A file name is not valid UTF-8 and a library cannot open it; rename the file "
                 "(letters, digits, - and _) and try again.")
-    if isinstance(exc, OSError) or type(exc) in (sqlite3.DatabaseError, sqlite3.OperationalError):
+    is_sqlite = type(exc) in (sqlite3.DatabaseError, sqlite3.OperationalError)
+    if is_sqlite and near is None:          # a worker that does not know which project it read
+        if any(word in str(exc).lower() for word in ("locked", "busy")):
+            return ("The project is being used by another process; wait for it to finish or close it there, "
+                    "then try again.")
+        return (f"Reading the project failed ({_first_line(exc)}). Try again; if it repeats, run "
+                "'journey-explorer repair PROJECT' or use a backup copy.")
+    if isinstance(exc, OSError) or is_sqlite:
         from journey_explorer.store.errors import project_error
         where = near if near is not None else getattr(exc, "filename", None) or ""
         return str(project_error(where, exc))
