@@ -667,6 +667,10 @@ class MainWindow(QMainWindow):
             if display[name] != suggestion.target:
                 self.undo.push(CatalogEdit(self, name, "rename", display[name], suggestion.target))
         self.undo.endMacro()
+        merged = self.undo.command(self.undo.index() - 1)
+        if merged is not None and merged.childCount() == 0:      # every rename failed (and said why)
+            merged.setObsolete(True)
+            self.undo.undo()             # an obsolete step is dropped, not kept as an empty "merge"
         if self.banner.isHidden():
             self.show_info(f"Merged {' + '.join(suggestion.names)} into {suggestion.target} (Ctrl+Z undoes it).")
 

@@ -110,3 +110,18 @@ def test_an_invalid_pattern_is_a_message_and_not_recorded(open_window, project, 
     window.undo.push(GroupRuleEdit(window, "([", "Broken"))
     assert window.banner.is_error and "Invalid pattern" in window.banner.text()
     assert window.undo.count() == 0
+
+
+def test_a_merge_while_busy_is_a_message_and_leaves_no_empty_undo_step(open_window, project, qtbot):
+    from types import SimpleNamespace
+    window = open_window(project)
+    with another_writer(project):
+        window.merge_suggestion(SimpleNamespace(names=("open", "browse"), target="open"))
+    busy_message(window)                 # not replaced by "Merged ..."
+    assert window.undo.count() == 0 and not window.undo.canUndo()
+    window.merge_suggestion(SimpleNamespace(names=("open", "browse"), target="open"))
+    settled(window, qtbot)
+    assert window.undo.count() == 1 and not window.banner.is_error
+    with Project.open(project) as opened:
+        catalog = opened.event_catalog()
+    assert catalog.set_index("name")["display_name"]["browse"] == "open"
