@@ -415,10 +415,14 @@ def main(argv: list[str] | None = None) -> int:
 _FROM_COMMAND_LINE = False          # True while a real command line runs (not tests calling ``main``)
 
 
-def _ignore_late_interrupts() -> None:
+def _ignore_late_interrupts(exit_code: int | None = None) -> None:
     """The command has finished, or is stopping, and says so: a further Ctrl+C (pyarrow's reader may
     deliver the first one again when it ends) must not kill the process with a signal (exit -2) and
-    hide the exit code that matches the message. Only for a real command line."""
+    hide the exit code that matches the message. Only for a real command line.
+
+    With ``exit_code`` (an interrupted command whose message is written) the process ends here, once
+    its output is flushed: whatever still runs at shutdown (pyarrow's objects being freed, the
+    interpreter's own exit) can then neither print a traceback nor turn the exit code into -2."""
     if not _FROM_COMMAND_LINE:
         return
     import signal
@@ -426,6 +430,14 @@ def _ignore_late_interrupts() -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     except ValueError:              # not the main thread: nothing to protect
         pass
+    if exit_code is not None:
+        import os
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(exit_code)
 
 
 def run_guarded(handler, args) -> int:
@@ -439,13 +451,20 @@ def run_guarded(handler, args) -> int:
         return handler(args)
     except KeyboardInterrupt as exc:
         _ignore_late_interrupts()   # stopping already: a repeated signal must not cut the message short
-        return _fail(_interrupted_message(args), 130, exc, args, logged=False)
+        try:
+            return _fail(_interrupted_message(args), 130, exc, args, logged=False)
+        finally:
+            _ignore_late_interrupts(exit_code=130)      # said: end now with the code that matches
     except (OptionError, InputError) as exc:      # worded with the window's names: name the flags instead
         return _fail(cli_message(exc), 1, exc, args, logged=False)
     except JourneyError as exc:     # ImportInterrupted (it has ``committed``) exits as an interrupt
-        if hasattr(exc, "committed"):
-            _ignore_late_interrupts()
-        return _fail(str(exc), 130 if hasattr(exc, "committed") else 1, exc, args, logged=False)
+        if not hasattr(exc, "committed"):
+            return _fail(str(exc), 1, exc, args, logged=False)
+        _ignore_late_interrupts()
+        try:
+            return _fail(str(exc), 130, exc, args, logged=False)
+        finally:
+            _ignore_late_interrupts(exit_code=130)
     except BrokenPipeError:         # `... | head` closed the pipe: nothing to report
         _silence_stdout()
         return 1

@@ -111,6 +111,7 @@ class BoardView(QWidget):
         self.title_edit.setPlaceholderText("Slide title")
         self.title_edit.textEdited.connect(self._notes_edited)
         self.preview = QLabel("Pin a chart from any view (the Pin to board button or Ctrl+B).")
+        self.preview.setTextFormat(Qt.TextFormat.PlainText)     # a failure message names events
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.preview.setMinimumHeight(300)
