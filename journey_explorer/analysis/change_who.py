@@ -17,6 +17,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from journey_explorer.analysis.effects import benjamini_hochberg
 from journey_explorer.analysis.pathprops import path_properties
 from journey_explorer.eventlog import EventLog
 
@@ -74,7 +75,7 @@ def who_changed(log: EventLog, kind: str, source: str, target: str | None, befor
     tried = list(dict.fromkeys(c["property"] for c in candidates))
     if not candidates:
         return None, tried
-    q = _benjamini_hochberg(np.array([c["p_value"] for c in candidates]))
+    q = benjamini_hochberg(np.array([c["p_value"] for c in candidates]))
     for candidate, value in zip(candidates, q):
         candidate["q_value"] = float(value)
     found = [c for c in candidates if c["q_value"] < ALPHA
@@ -139,15 +140,6 @@ def _candidate(success, mine, in_before, in_during, overall: float) -> dict | No
     return {"before": round(rates[0], 4), "during": round(rates[1], 4), "others_before": round(rates[2], 4),
             "others_during": round(rates[3], 4), "trials_during": counts[1], "excess": float(excess),
             "p_value": float(p_value)}
-
-
-def _benjamini_hochberg(p: np.ndarray) -> np.ndarray:
-    order = np.argsort(p)
-    ranked = p[order] * len(p) / np.arange(1, len(p) + 1)
-    q = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty_like(q)
-    out[order] = np.minimum(q, 1.0)
-    return out
 
 
 def day_ms(day: str) -> int:
