@@ -169,6 +169,8 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Export current view…", self.export_view, "Ctrl+E")
         self._action(file_menu, "&Copy chart", self.copy_chart, "Ctrl+Shift+C")
         self._action(file_menu, "&Pin chart to board", self.pin_current_view, "Ctrl+B")
+        self.report_action = self._action(file_menu, "Create &report…", self.create_report, "Ctrl+R")
+        self.report_action.setToolTip("A slide deck of the findings for the current goal and filters")
         self._build_width_menu(file_menu.addMenu("Export &width"))
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -784,6 +786,22 @@ class MainWindow(QMainWindow):
         finally:
             renderer.close()
         self.show_info(f"Copied the {view.title} chart to the clipboard")
+
+    def report_dialog(self):
+        """The "Create report…" dialog for the current goal and filters (tests drive it unshown)."""
+        from journey_explorer.ui.report_dialog import ReportDialog
+        self.board.flush_pending_notes()            # the pins' latest notes go into the deck
+        return ReportDialog(self)
+
+    def create_report(self) -> None:
+        if self.project_path is None or self.explorer.log is None:
+            self.show_error("Open a project first: the report answers its questions for its events.")
+            return
+        dialog = self.report_dialog()
+        dialog.written.connect(lambda path: self.show_info(f"Report written to {path}"))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        self._report_dialog = dialog
 
     def pin_current_view(self) -> None:
         view = self.current_view()
