@@ -178,6 +178,10 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.undo.createUndoAction(self, "&Undo"))
         edit_menu.actions()[-1].setShortcut(QKeySequence.StandardKey.Undo)
         edit_menu.addAction(self.undo.createRedoAction(self, "&Redo"))
+        edit_menu.addSeparator()
+        self.undo_import_action = self._action(edit_menu, "Undo import", self.undo_last_import)
+        self.undo_import_action.setEnabled(False)
+        edit_menu.aboutToShow.connect(self.update_undo_import)
         view_menu = self.menuBar().addMenu("&View")
         self.dark_action = self._action(view_menu, "&Dark theme", self.toggle_dark)
         self.dark_action.setCheckable(True)
@@ -353,6 +357,8 @@ class MainWindow(QMainWindow):
 
     def clear_project(self) -> None:
         """Forget everything shown for the open project: results, charts, tables, banners, side panel."""
+        from journey_explorer.store.import_undo import discard_undo
+        discard_undo(self.project_path)          # an import's undo lasts while its project is open
         self.loader.cancel()
         self.explorer.session.log = None          # and with it the old project's filtered logs
         self.explorer.session.filters = FilterState()
@@ -669,15 +675,66 @@ class MainWindow(QMainWindow):
     def run_import_wizard(self, project_path: Path, file_path: str | None, is_new: bool = False) -> None:
         """Import into ``project_path``; a new project opens once its events are in (and is removed
         again if the wizard is cancelled before importing anything)."""
+        from journey_explorer.store.import_undo import discard_undo, prepare_undo
         from journey_explorer.ui.import_wizard import ImportWizard
         wizard = ImportWizard(project_path, file_path, self)
         if is_new:
             wizard.imported.connect(lambda: self.open_project(Path(project_path)))
             wizard.rejected.connect(lambda: self._remove_if_empty(Path(project_path)))
         else:
-            wizard.imported.connect(self.reload)
+            try:              # what "Undo import of <file>" puts back
+                prepare_undo(project_path)
+            except (JourneyError, OSError) as exc:
+                discard_undo(project_path)
+                self.show_error(f"This import cannot be undone (no snapshot of the project: {exc}).")
+            wizard.imported.connect(lambda: self._imported_into_open_project(wizard))
+            wizard.rejected.connect(self.update_undo_import)
         wizard.open()
         self._wizard = wizard
+
+    def _imported_into_open_project(self, wizard) -> None:
+        """Keep the import's undo and offer it on the summary page, then show the new events."""
+        from PySide6.QtWidgets import QPushButton
+
+        from journey_explorer.store.import_undo import seal_undo
+        summary = wizard.progress_page.summary
+        file_name = Path(summary.file).name if summary is not None else "the file"
+        if seal_undo(wizard.project_path, file_name):
+            button = QPushButton(f"Undo import of {file_name}")
+            button.setToolTip("Put the project back as it was before this import (also in the Edit menu)")
+
+            def undo_and_close() -> None:
+                if self.undo_last_import():
+                    wizard.accept()
+            button.clicked.connect(undo_and_close)
+            wizard.summary_page.layout().addWidget(button)
+            wizard.undo_button = button
+        self.update_undo_import()
+        self.reload()
+
+    def update_undo_import(self) -> None:
+        """The Edit menu's "Undo import of <file>": enabled while the project is unchanged since it."""
+        from journey_explorer.store.import_undo import undoable_import
+        name = undoable_import(self.project_path) if not self.project_is_demo else None
+        self.undo_import_action.setText(f"Undo import of {name}" if name else "Undo import")
+        self.undo_import_action.setEnabled(name is not None)
+
+    def undo_last_import(self) -> bool:
+        """Restore the project as it was before its last import (refused once it changed since)."""
+        from journey_explorer.store.import_undo import undo_import
+        if self.project_path is None:
+            return False
+        self.board.flush_pending_notes()
+        try:
+            name = undo_import(self.project_path)
+        except JourneyError as exc:
+            self.show_error(str(exc))
+            self.update_undo_import()
+            return False
+        self.update_undo_import()
+        self.reload()
+        self.show_info(f"Undid the import of {name}: the project is as it was before it.")
+        return True
 
     def _remove_if_empty(self, path: Path) -> None:
         try:
@@ -887,7 +944,9 @@ class MainWindow(QMainWindow):
                 self.setGeometry(self.normal_geometry.intersected(self.screen().availableGeometry()))
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        from journey_explorer.store.import_undo import discard_undo
         self.board.flush_pending_notes(wait_seconds=2)   # notes typed in the last moments are kept
+        discard_undo(self.project_path)
         self.board.stop_previews()
         if self.project_path is not None and self.explorer.log is not None:
             self.save_project_state()
