@@ -97,11 +97,13 @@ class ReportDialog(QDialog):
 
         self.title = QLineEdit(default_title(self.name, goal))
         self.title.setMinimumWidth(420)
-        self.include_pins = QCheckBox(f"Add the board's {len(self.board_pins)} pinned chart"
-                                      f"{'' if len(self.board_pins) == 1 else 's'} after the findings")
+        count = len(self.board_pins)
+        self.include_pins = QCheckBox(f"Add the board's {count} pinned chart{'' if count == 1 else 's'} after "
+                                      f"the findings" if count else "Add pinned charts (the board has none yet)")
         self.include_pins.setChecked(bool(self.board_pins))
         self.include_pins.setEnabled(bool(self.board_pins))
-        folder = Path(window.settings.last_folder or Path.home())
+        # Beside the project (the folder an event file came from may be read-only, or the client's).
+        folder = project.parent if project is not None and not window.project_is_demo else Path.home()
         self.out = QLineEdit(str(folder / f"{self.name}-report.pptx"))
         browse = QPushButton("Choose…")
         browse.clicked.connect(self.choose_file)
@@ -196,7 +198,6 @@ class ReportDialog(QDialog):
         self.create_button.setText("Create again")
         self.open_folder_button.show()
         self.status.setText(f"Wrote {len(self.slides) + 1} slides (goal: {self.plan.goal}) to {path}")
-        self.window_.settings.last_folder = str(Path(path).parent)
         self.written.emit(Path(path))
 
     def _failed(self, message: str) -> None:
