@@ -165,8 +165,11 @@ def add_native_chart(slide, chart: NativeChart, left, top, width, height):
     from pptx.dml.color import RGBColor
     from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
     from pptx.util import Pt
+    from pptx.enum.chart import XL_TICK_LABEL_POSITION
+    many = len(chart.categories) > 30          # a long weekly series: a plain line, no marker per week
     types = {"bar": XL_CHART_TYPE.BAR_CLUSTERED, "column": XL_CHART_TYPE.COLUMN_CLUSTERED,
-             "stacked": XL_CHART_TYPE.COLUMN_STACKED, "line": XL_CHART_TYPE.LINE_MARKERS}
+             "stacked": XL_CHART_TYPE.COLUMN_STACKED,
+             "line": XL_CHART_TYPE.LINE if many else XL_CHART_TYPE.LINE_MARKERS}
     data = CategoryChartData(number_format=chart.number_format)
     data.categories = [clean_text(c) for c in chart.categories]
     for name, values in chart.series.items():
@@ -174,6 +177,7 @@ def add_native_chart(slide, chart: NativeChart, left, top, width, height):
     frame = slide.shapes.add_chart(types[chart.kind], left, top, width, height, data)
     plot_chart = frame.chart
     plot_chart.font.size = Pt(12)
+    plot_chart.has_title = False               # the slide's title says what the chart shows
     plot_chart.has_legend = len(chart.series) > 1
     if plot_chart.has_legend:
         plot_chart.legend.position = XL_LEGEND_POSITION.TOP
@@ -184,6 +188,11 @@ def add_native_chart(slide, chart: NativeChart, left, top, width, height):
     value_axis.tick_labels.number_format = chart.number_format
     value_axis.tick_labels.number_format_is_linked = False
     value_axis.has_major_gridlines = True
+    numbers = [v for values in chart.series.values() for v in values if v is not None]
+    if chart.number_format.endswith("%") and numbers and 0 <= min(numbers) and max(numbers) <= 1:
+        value_axis.minimum_scale, value_axis.maximum_scale = 0, 1       # shares: 0-100 %, never 120 %
+    # Category names below the plot, not on the zero line (lifecycle's dormant bars go below it).
+    plot_chart.category_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW
     if chart.value_axis:
         value_axis.has_title = True
         value_axis.axis_title.text_frame.text = clean_text(chart.value_axis)
