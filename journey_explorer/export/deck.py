@@ -163,9 +163,8 @@ def add_native_chart(slide, chart: NativeChart, left, top, width, height):
     """``chart`` as an editable PowerPoint chart (its data in the embedded workbook)."""
     from pptx.chart.data import CategoryChartData
     from pptx.dml.color import RGBColor
-    from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
+    from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_TICK_LABEL_POSITION
     from pptx.util import Pt
-    from pptx.enum.chart import XL_TICK_LABEL_POSITION
     many = len(chart.categories) > 30          # a long weekly series: a plain line, no marker per week
     types = {"bar": XL_CHART_TYPE.BAR_CLUSTERED, "column": XL_CHART_TYPE.COLUMN_CLUSTERED,
              "stacked": XL_CHART_TYPE.COLUMN_STACKED,
