@@ -41,7 +41,7 @@ from journey_explorer.ui.start_page import StartPage
 from journey_explorer.ui.views import AnalysisView, Explorer, make_view
 from journey_explorer.ui.widgets import Banner, FrameModel
 
-STATE_SETTING = "window_state"   # in the project: filters and the selected tab, restored on open
+STATE_SETTING = "window_state"   # in the project: filters, the selected tab, each view's options; restored on open
 INFO_SECONDS = 8                # an information banner goes away by itself
 
 
@@ -359,6 +359,8 @@ class MainWindow(QMainWindow):
         """Forget everything shown for the open project: results, charts, tables, banners, side panel."""
         from journey_explorer.store.import_undo import discard_undo
         discard_undo(self.project_path)          # an import's undo lasts while its project is open
+        # Views whose options were changed here start from their own choice in the next project.
+        self.views_to_reset = set(self.view_options()) if self.explorer.log is not None else set()
         self.loader.cancel()
         self.explorer.session.log = None          # and with it the old project's filtered logs
         self.explorer.session.filters = FilterState()
@@ -438,6 +440,16 @@ class MainWindow(QMainWindow):
             self.show_saved_filters(saved.get("filters") or {})
         self.restore_state = False
         self.explorer.set_log(log, self.current_filters())
+        kept = (saved.get("views") or {}) if saved else {}
+        for key in getattr(self, "views_to_reset", set()) - set(kept):
+            view = self.view_by_key[key]
+            try:
+                view.show_spec(view.entry.default_spec(log, self.explorer.filters))
+            except (JourneyError, KeyError, ValueError, TypeError):
+                continue
+            view.refresh()
+        self.views_to_reset = set()
+        self.restore_view_options(kept)
         if saved and saved.get("tab") in self.view_by_key:
             self.show_view(saved["tab"])
         elif saved and saved.get("tab") == "board":
@@ -454,7 +466,47 @@ class MainWindow(QMainWindow):
         filters = self.current_filters().to_dict()
         filters.pop("goal", None)
         view = self.current_view()
-        return {"filters": filters, "tab": view.key if view is not None else "board"}
+        return {"filters": filters, "tab": view.key if view is not None else "board", "views": self.view_options()}
+
+    def view_options(self) -> dict:
+        """Each view's options (its Spec as JSON) where the user changed them from the view's own
+        choice: a view never touched follows the data and the goal when the project opens again."""
+        from journey_explorer.state.views import spec_to_dict
+        log, options = self.explorer.log, {}
+        if log is None:
+            return options
+        for view in self.views:
+            spec = view.result_spec          # the options of the chart on screen (None: never shown)
+            if spec is None:
+                continue
+            try:
+                if spec == view.entry.default_spec(log, self.explorer.filters):
+                    continue
+                options[view.key] = spec_to_dict(spec)
+            except (JourneyError, KeyError, ValueError, TypeError):
+                continue
+        return options
+
+    def restore_view_options(self, saved: dict) -> None:
+        """Show each view's saved options (the goal always the project's current one); a view whose
+        saved options no longer fit the data keeps its own choice."""
+        from dataclasses import fields, replace
+
+        from journey_explorer.state.views import spec_from_dict
+        for key, data in (saved or {}).items():
+            view = self.view_by_key.get(key)
+            if view is None or not isinstance(data, dict):
+                continue
+            try:
+                spec = spec_from_dict(key, data)
+                if spec is None:
+                    continue
+                if "goal" in {f.name for f in fields(spec)}:
+                    spec = replace(spec, goal=self.explorer.filters.goal)
+                view.show_spec(spec)
+            except (JourneyError, KeyError, ValueError, TypeError):
+                continue
+            view.refresh()
 
     def save_project_state(self) -> None:
         """Keep the filters and tab in the project (not in the read-only demo, which opens as built)."""
