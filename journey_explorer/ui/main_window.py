@@ -415,6 +415,9 @@ class MainWindow(QMainWindow):
         if loaded.get("path") != str(self.project_path):
             return                       # a project left while it was loading
         self.banner.hide()
+        if getattr(self, "pending_info", None):         # said once the project shows it
+            self.show_info(self.pending_info)
+            self.pending_info = None
         self.pages.setCurrentWidget(self.work_page)
         self.dock.setVisible(not self.settings.presentation)
         info, log = loaded["info"], loaded["log"]
@@ -730,6 +733,8 @@ class MainWindow(QMainWindow):
         from journey_explorer.store.import_undo import discard_undo, prepare_undo
         from journey_explorer.ui.import_wizard import ImportWizard
         wizard = ImportWizard(project_path, file_path, self)
+        screen = self.screen().availableGeometry()       # its buttons stay on a 1280×720 projector
+        wizard.resize(min(wizard.width(), screen.width() - 40), min(wizard.height(), screen.height() - 60))
         if is_new:
             wizard.imported.connect(lambda: self.open_project(Path(project_path)))
             wizard.rejected.connect(lambda: self._remove_if_empty(Path(project_path)))
@@ -784,8 +789,8 @@ class MainWindow(QMainWindow):
             self.update_undo_import()
             return False
         self.update_undo_import()
+        self.pending_info = f"Undid the import of {name}: the project is as it was before it."
         self.reload()
-        self.show_info(f"Undid the import of {name}: the project is as it was before it.")
         return True
 
     def _remove_if_empty(self, path: Path) -> None:

@@ -46,6 +46,7 @@ def test_undo_from_the_import_summary(open_window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: window.explorer.log is not None and window.explorer.log.n_users == 2, timeout=30_000)
     qtbot.waitUntil(lambda: not window.loader.busy, timeout=30_000)
     assert counts(path) == before
+    assert "Undid the import of second.csv" in window.banner.text()
     assert not window.undo_import_action.isEnabled() and not snapshot_path(path).exists()
     assert not wizard.isVisible()
 
