@@ -17,7 +17,7 @@ import pandas as pd
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
 from journey_explorer.export.files import atomic_output
-from journey_explorer.export.native_charts import NativeChart, native_chart
+from journey_explorer.export.native_charts import NativeChart, native_chart, nothing_to_draw
 from journey_explorer.store.board import NOTE_FIELDS, Pin
 
 SLIDE_PICTURE_WIDTH = 1800      # px; at 9 inches wide that is 200 dpi
@@ -99,6 +99,8 @@ def pin_slide(renderer, pin: Pin, result=None) -> SlideContent:
             result = renderer.compute(pin.view, *pin_state(pin))
         if isinstance(result, BaseException):
             raise result
+        if nothing_to_draw(pin.view, result):
+            return SlideContent(pin.title, None, notes)
         spec, filters = pin_state(pin)
         image = renderer.image(pin.view, spec, filters, SLIDE_PICTURE_WIDTH, title="", result=result)
     except (JourneyError, KeyError, ValueError) as exc:

@@ -41,6 +41,15 @@ def native_chart(view_key: str, result) -> NativeChart | None:
     return chart
 
 
+def nothing_to_draw(view_key: str, result) -> bool:
+    """Whether the view's chart would only say that there is nothing to show (no stuck point): its
+    slide then gives the whole width to the finding instead of a picture of that sentence."""
+    if view_key == "stuck":
+        table = getattr(result, "table", None)
+        return table is not None and not (table["score"] > 0).any()
+    return False
+
+
 def _values(values) -> list[float | None]:
     """Plain floats; NaN (no data) as None, which PowerPoint leaves as a gap."""
     out = []

@@ -73,3 +73,15 @@ def test_sankey_graph_and_heatmaps_stay_pictures(demo_project_path, demo_log, tm
         assert not [s for s in slide.shapes if s.has_chart]
         assert len([s for s in slide.shapes if s.shape_type == 13]) == 1
     assert native_chart("flows", object()) is None and native_chart("graph", object()) is None
+
+
+def test_a_chart_that_would_only_say_nothing_is_stuck_gives_its_slide_to_the_finding():
+    import types
+
+    import pandas as pd
+
+    from journey_explorer.export.native_charts import native_chart, nothing_to_draw
+    nothing = types.SimpleNamespace(table=pd.DataFrame({"event": ["a"], "score": [0.0]}))
+    assert nothing_to_draw("stuck", nothing) and native_chart("stuck", nothing) is None
+    stuck = types.SimpleNamespace(table=pd.DataFrame({"event": ["a"], "score": [2.0]}))
+    assert not nothing_to_draw("stuck", stuck) and not nothing_to_draw("funnel", stuck)
