@@ -188,9 +188,10 @@ def funnel_bars(plot: pg.PlotWidget, steps: list[str], users: list[int], theme: 
     for i, (x, u) in enumerate(zip(xs, users)):
         shares = (f"\n{units.percent(u / start, 1)} of start\n{units.percent(u / max(users[i - 1], 1), 0)} of previous"
                   if i else "")
-        label = _text(item, f"{units.count(u)}{shares}", x, u + start * 0.02, theme, anchor=(0.5, 1), scale=0.8)
-        if lost[i] > 0:        # over the pale "lost" bar: on a chip of the background, readable in any theme
-            label.fill = pg.mkBrush(QColor(theme.background))
+        # On top of the whole column (kept + lost): on the background, never over the pale "lost" bar,
+        # where the theme's text colour would vanish in the dark theme.
+        top = max(u, users[i - 1] if i else u)
+        _text(item, f"{units.count(u)}{shares}", x, top + start * 0.02, theme, anchor=(0.5, 1), scale=0.8)
     item.getAxis("bottom").setTicks([[(x, _wrap(s)) for x, s in zip(xs, steps)]])
     from PySide6.QtGui import QFontMetrics
     item.getAxis("bottom").setHeight(QFontMetrics(theme.font()).height() * 2 + 16)     # two-line step names
