@@ -549,7 +549,10 @@ def _run_import_keeping_undo(args) -> int:
         return run_import(args)
     finally:
         if kept:
-            seal_undo(args.project, args.file)
+            try:
+                seal_undo(args.project, args.file)
+            except (JourneyError, OSError):       # never hides what the import itself said
+                discard_undo(args.project)
 
 
 _build_parser_without_undo = build_parser

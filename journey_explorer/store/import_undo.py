@@ -70,14 +70,18 @@ def prepare_undo(project_path: str | os.PathLike) -> Path:
     target = snapshot_path(project_path)
     temporary = target.with_name(target.name + ".partial")
     with Project.open(project_path) as project:
-        copy = sqlite3.connect(os.fsencode(temporary))
         try:
-            project.conn.backup(copy)
-        finally:
-            copy.close()
-        before = project_stamp(project.conn)
-    os.replace(temporary, target)
-    _meta_path(project_path).write_text(json.dumps({"before": before, "after": None, "file": None}))
+            copy = sqlite3.connect(os.fsencode(temporary))
+            try:
+                project.conn.backup(copy)
+            finally:
+                copy.close()
+            before = project_stamp(project.conn)
+            os.replace(temporary, target)
+            _meta_path(project_path).write_text(json.dumps({"before": before, "after": None, "file": None}))
+        except (sqlite3.Error, OSError) as exc:      # a read-only folder, a full disk: no undo, say why
+            discard_undo(project_path)
+            raise JourneyError(f"Cannot keep a copy of {Path(project_path).name} to undo the import: {exc}") from None
     return target
 
 
@@ -148,4 +152,7 @@ def discard_undo(project_path: str | os.PathLike | None) -> None:
         return
     for path in (snapshot_path(project_path), _meta_path(project_path),
                  snapshot_path(project_path).with_name(snapshot_path(project_path).name + ".partial")):
-        path.unlink(missing_ok=True)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass          # a read-only folder holds no snapshot of ours anyway

@@ -756,7 +756,11 @@ class MainWindow(QMainWindow):
         from journey_explorer.store.import_undo import seal_undo
         summary = wizard.progress_page.summary
         file_name = Path(summary.file).name if summary is not None else "the file"
-        if seal_undo(wizard.project_path, file_name):
+        try:
+            sealed = seal_undo(wizard.project_path, file_name)
+        except (JourneyError, OSError):
+            sealed = False
+        if sealed:
             button = QPushButton(f"Undo import of {file_name}")
             button.setToolTip("Put the project back as it was before this import (also in the Edit menu)")
 

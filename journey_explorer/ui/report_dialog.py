@@ -221,9 +221,9 @@ class ReportDialog(QDialog):
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.path.parent)))
 
     def done(self, result: int) -> None:
-        """Closing stops a deck still being made (its worker stops at its next progress report)."""
+        """Closing stops a deck still being made: its worker stops at its next progress report and
+        its result is dropped (no waiting here: the window stays responsive)."""
         self.draw_timer.stop()
         self.runner.cancel()
-        self.runner.wait(10_000)
         self._close_renderer()
         super().done(result)

@@ -90,3 +90,16 @@ def test_gui_deck_uses_the_filters_and_adds_the_board_pins(qtbot, open_window, w
     with Project.open(workshop) as project:
         everyone = project.load_event_log().paths_count
     assert f"{everyone:,} users" not in expected.slides[0]["observation"]
+
+
+def test_closing_the_dialog_while_it_works_stops_it_without_a_deck(qtbot, open_window, workshop, tmp_path):
+    window = open_window(workshop)
+    dialog = window.report_dialog()
+    dialog.out.setText(str(tmp_path / "never.pptx"))
+    written = []
+    dialog.written.connect(written.append)
+    dialog.create()
+    dialog.done(0)                                   # at once: the analyses are still running
+    dialog.runner.wait(120_000)
+    qtbot.wait(200)
+    assert not written and not (tmp_path / "never.pptx").exists()
