@@ -35,7 +35,7 @@ OUTAGE_WEEKS = (12, 15)
 
 def generate(events: int, users: int, seed: int = 7):
     """Sorted arrays for an EventLog: about ``events`` events by ``users`` users."""
-    from journey_explorer.analysis.eventlog import EventLog, compute_sessions
+    from journey_explorer.eventlog import EventLog, compute_sessions
     rng = np.random.default_rng(seed)
     names = BROWSE + CHECKOUT + ERRORS
     code = {name: i for i, name in enumerate(names)}

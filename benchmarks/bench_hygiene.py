@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from journey_explorer.analysis import hygiene  # noqa: E402
-from journey_explorer.analysis.eventlog import EventLog, compute_sessions  # noqa: E402
+from journey_explorer.eventlog import EventLog, compute_sessions  # noqa: E402
 
 DAY = 86_400_000
 

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from journey_explorer.analysis import compare, drivers, goals, interval, stuck  # noqa: E402
 from journey_explorer.analysis.common import CommonFilter, apply_filter  # noqa: E402
-from journey_explorer.analysis.eventlog import DEFAULT_SESSION_GAP_MS, EventLog, compute_sessions  # noqa: E402
+from journey_explorer.eventlog import DEFAULT_SESSION_GAP_MS, EventLog, compute_sessions  # noqa: E402
 
 
 def random_log(events: int, users: int, seed: int = 1) -> EventLog:

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from journey_explorer.analysis import compare, flows, funnel, overview, retention  # noqa: E402
 from journey_explorer.analysis.common import CommonFilter, apply_filter  # noqa: E402
-from journey_explorer.analysis.eventlog import EventLog, PropertyColumn, compute_sessions  # noqa: E402
+from journey_explorer.eventlog import EventLog, PropertyColumn, compute_sessions  # noqa: E402
 
 DAY = 86_400_000
 EVENTS = ["visit", "search", "view", "cart", "checkout", "pay", "help", "login", "share", "export",

@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Journey Explorer")
+    install_error_boundary(app)
     # Something on screen within a blink: the window's own modules (charts, pandas, every view) take
     # a second or more to import, so a plain placeholder shows first and the window replaces it.
     placeholder = _placeholder(args.project)
@@ -47,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.project and not window.settings.recent_projects:
             window.open_demo()          # a first run shows something to explore at once
     except JourneyError as exc:
-        QMessageBox.critical(None, "Journey Explorer", str(exc))
+        from journey_explorer.ui.widgets import message_box
+        message_box(None, QMessageBox.Icon.Critical, "Journey Explorer", str(exc))    # the path, literally
         return 1
     finally:
         placeholder.close()            # whatever happened, the placeholder does not outlive start-up
@@ -64,6 +66,15 @@ def _display_problem() -> str | None:
     """Why Qt could not open a window here (missing xcb libraries: which packages), else None."""
     from journey_explorer.platform_check import display_problem
     return display_problem()
+
+
+def install_error_boundary(app):
+    """From now on an exception escaping a slot or a thread is a message on screen (its traceback in
+    the log file), not a console traceback with the window carrying on as if the action had worked."""
+    from journey_explorer.ui.errors import ErrorBoundary
+    boundary = ErrorBoundary(app)
+    boundary.install()
+    return boundary
 
 
 def _placeholder(project: str | None):

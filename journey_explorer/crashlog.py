@@ -47,3 +47,63 @@ def log_exception(exc: BaseException, context: str, near: str | os.PathLike | No
         except OSError:
             continue
     return None
+
+
+BUG_WORDS = "this is a bug"
+
+
+def failure_message(exc: BaseException, context: str, near: str | os.PathLike | None = None) -> str:
+    """What a user is told about ``exc`` (the GUI's boundary: a slot, an undo step, a worker task).
+
+    The traceback always goes to the log, never into the message. An expected problem keeps its own
+    words (a ``JourneyError`` names the file, row or field and what to do); anything else is a bug,
+    and the message says so with the log's path (see ``expected_message``).
+    """
+    log = log_exception(exc, context, near=near)
+    expected = expected_message(exc, near)
+    if expected is not None:
+        return expected
+    where = f"; the details are in {log}" if log else ""
+    return f"Unexpected {type(exc).__name__}: {_first_line(exc)} ({BUG_WORDS}{where})"
+
+
+def expected_message(exc: BaseException, near: str | os.PathLike | None = None) -> str | None:
+    """The user-facing message for a foreseen failure, or None when ``exc`` is a bug.
+
+    >>> from journey_explorer.domain import JourneyError
+    >>> expected_message(JourneyError("events.csv, line 3: no user id; map a user column"))
+    'events.csv, line 3: no user id; map a user column'
+    >>> expected_message(ValueError("boom")) is None
+    True
+    """
+    import sqlite3
+
+    from journey_explorer.domain import JourneyError
+    if isinstance(exc, JourneyError):
+        return str(exc)
+    if isinstance(exc, KeyError):            # e.g. an unknown event name given to an analysis
+        return str(exc.args[0] if exc.args else exc)
+    if isinstance(exc, MemoryError):
+        return "Not enough memory for this; close other programs or filter to fewer users, then try again."
+    if isinstance(exc, RecursionError):
+        return "The input is nested too deeply to read (RecursionError)."
+    if isinstance(exc, UnicodeEncodeError) and "surrogates" in str(exc):
+        return ("A file name is not valid UTF-8 and a library cannot open it; rename the file "
+                "(letters, digits, - and _) and try again.")
+    is_sqlite = type(exc) in (sqlite3.DatabaseError, sqlite3.OperationalError)
+    if is_sqlite and near is None:          # a worker that does not know which project it read
+        if any(word in str(exc).lower() for word in ("locked", "busy")):
+            return ("The project is being used by another process; wait for it to finish or close it there, "
+                    "then try again.")
+        return (f"Reading the project failed ({_first_line(exc)}). Try again; if it repeats, run "
+                "'journey-explorer repair PROJECT' or use a backup copy.")
+    if isinstance(exc, OSError) or is_sqlite:
+        from journey_explorer.store.errors import project_error
+        where = near if near is not None else getattr(exc, "filename", None) or ""
+        return str(project_error(where, exc))
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__

@@ -90,7 +90,7 @@ def _build_demo(path: Path) -> None:
     with Project.open(path) as project:
         project.default_goal = demo.default_goal
         project.set_setting(DEMO_SETTING, True)
-        project.conn.execute("UPDATE sources SET path = ?", ("Built-in demo: B2B SaaS trial journeys",))
+        project.label_sources("Built-in demo: B2B SaaS trial journeys")
 
 
 def ensure_demo_project(path: Path | None = None) -> Path:

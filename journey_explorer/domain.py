@@ -5,7 +5,7 @@ No I/O and no Qt here, so the CLI, the GUI and the tests all speak the same lang
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Callable, Sequence
 
 # --- errors -------------------------------------------------------------------------------------
 
@@ -14,20 +14,156 @@ class JourneyError(Exception):
     """An error whose message is meant for the user (one clear line, no traceback)."""
 
 
+# How the import window names an option that a message speaks of (``{time_format}`` in its text):
+# its controls' labels. The command line names it by its flag instead (``cli.arguments.flag_name``).
+IMPORT_OPTION_WORDS = {"format": "the file format", "time_format": "'Time format'",
+                       "date_order": "'Day/month order'", "object_type": "'Object type (OCEL)'",
+                       "timezone": "'Timezone of naive times'"}
+
+
+def name_options(template: str, words: Callable[[str], str], options=IMPORT_OPTION_WORDS) -> str:
+    """``template`` with each ``{field}`` of ``options`` named by ``words(field)``; other braces (a
+    file's own text quoted in a message) are left alone.
+
+    >>> name_options("choose {date_order} dmy, not {x}", IMPORT_OPTION_WORDS.get)
+    "choose 'Day/month order' dmy, not {x}"
+    """
+    for option in options:
+        template = template.replace("{" + option + "}", words(option))
+    return template
+
+
 class InputError(JourneyError):
-    """A problem with an input file, located as precisely as we can (file, line, column)."""
+    """A problem with an input file, located as precisely as we can (file, line, column).
+
+    ``message`` may name import options as ``{field}`` (``{time_format}``): ``str()`` words them as the
+    import window does, ``naming(words)`` as a caller chooses (the CLI: by their flags).
+    """
 
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
                  column: str | None = None):
         self.file, self.line, self.column, self.reason = file, line, column, message
-        where = ":".join(str(part) for part in (file, line) if part is not None)
-        if column is not None:
-            where = f"{where}, column '{column}'" if where else f"column '{column}'"
-        super().__init__(f"{where}: {message}" if where else message)
+        super().__init__(self.naming(IMPORT_OPTION_WORDS.__getitem__))
+
+    def naming(self, words: Callable[[str], str]) -> str:
+        message = name_options(self.reason, words)
+        where = ":".join(str(part) for part in (self.file, self.line) if part is not None)
+        if self.column is not None:
+            where = f"{where}, column '{self.column}'" if where else f"column '{self.column}'"
+        return f"{where}: {message}" if where else message
 
 
 class AmbiguousDateOrder(InputError):
     """Dates such as 03/04/2024 fit both day/month and month/day: the user has to choose."""
+
+
+class UnknownEvent(JourneyError):
+    """An event name the project does not have; the message suggests the closest names it has.
+
+    >>> str(UnknownEvent("Purchse", ("Purchase", "Signup", "Search")))
+    "No event named 'Purchse' in this project; did you mean 'Purchase'?"
+    """
+
+    def __init__(self, name: str, known: Sequence[str] = ()):
+        self.name, self.suggestions = name, close_names(name, known)
+        hint = f"; did you mean {_either(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(f"No event named '{name}' in this project{hint}")
+
+
+def close_names(name: str, known: Sequence[str], limit: int = 3) -> tuple[str, ...]:
+    """Up to ``limit`` names in ``known`` that look like ``name``, closest first; a name that differs
+    only in case comes first (difflib alone ranks 'purchase' far from 'Purchase').
+
+    >>> close_names("purchase", ["Purchase", "Purchased", "Signup"])
+    ('Purchase', 'Purchased')
+    """
+    import difflib
+    same_case = [k for k in known if k.lower() == name.lower() and k != name]
+    lowered = {k.lower(): k for k in known}
+    close = [lowered[c] for c in difflib.get_close_matches(name.lower(), list(lowered), n=limit)]
+    return tuple(dict.fromkeys(same_case + [c for c in close if c != name]))[:limit]
+
+
+def _either(names: Sequence[str]) -> str:
+    quoted = [f"'{n}'" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + f" or {quoted[-1]}"
+
+
+class OptionError(JourneyError):
+    """An analysis option (a field of its ``Spec``) that the analysis cannot use.
+
+    ``template`` says what is wrong, with ``{option}`` where the option is named: ``str()`` names it
+    in plain words (``default_name``), the CLI by its flag and the window by its control, through
+    ``naming(name)``. ``option`` is the Spec field, so each side can look its own name up.
+    """
+
+    def __init__(self, option: str, template: str, default_name: str | None = None):
+        self.option, self.template = option, template
+        super().__init__(self.naming(lambda _: default_name or option.replace("_", " ")))
+
+    def naming(self, words: Callable[[str], str]) -> str:
+        """The message with the option named by ``words(option)``."""
+        message = self.template.replace("{option}", words(self.option))
+        return message[:1].upper() + message[1:]
+
+
+class ChoiceError(OptionError):
+    """An option set to a value outside its choices.
+
+    >>> str(ChoiceError("period", "year", ("day", "week", "month")))
+    "Period must be day, week or month, not 'year'"
+    """
+
+    def __init__(self, option: str, value, choices: Sequence[str]):
+        self.value, self.choices = value, tuple(choices)
+        words = ", ".join(self.choices[:-1]) + f" or {self.choices[-1]}" if len(self.choices) > 1 else self.choices[0]
+        super().__init__(option, f"{{option}} must be {words}, not '{value}'")
+
+
+class StepCountError(OptionError):
+    """Too few or too many steps: ``count`` given, ``minimum`` to ``maximum`` (None: no upper limit).
+
+    >>> str(StepCountError(20, 1, 12))
+    'Steps must be between 1 and 12, not 20'
+    >>> StepCountError(1, 2, what="a funnel").naming(lambda option: "--" + option)
+    'A funnel needs at least 2 --steps, not 1'
+    """
+
+    def __init__(self, count: int, minimum: int, maximum: int | None = None, *, what: str = "",
+                 option: str = "steps"):
+        self.count, self.minimum, self.maximum = count, minimum, maximum
+        if maximum is None:
+            template = f"{what or 'this'} needs at least {minimum} {{option}}, not {count}"
+        else:
+            template = f"{{option}} must be between {minimum} and {maximum}, not {count}"
+        super().__init__(option, template)
+
+
+class MissingGoal(OptionError):
+    """An analysis that needs a goal got none (none chosen, and the project has no default goal).
+
+    >>> str(MissingGoal("stuck points"))
+    "Stuck points need a goal: choose one in the Goal box, or set the project's default goal"
+    >>> MissingGoal("stuck points").naming(lambda option: "give --goal EVENT")
+    "Stuck points need a goal: give --goal EVENT, or set the project's default goal"
+    """
+
+    def __init__(self, what: str, need: str = "need"):
+        self.what = what
+        super().__init__("goal", f"{what} {need} a goal: {{option}}, or set the project's default goal",
+                         default_name="choose one in the Goal box")
+
+
+class GroupsNotChosen(OptionError):
+    """A comparison without its two groups (no goal, no segments, no event, no periods).
+
+    >>> str(GroupsNotChosen())
+    'Compare needs two groups: choose a goal, or an event under Groups'
+    """
+
+    def __init__(self) -> None:
+        super().__init__("groups", "compare needs two groups: choose {option}",
+                         default_name="a goal, or an event under Groups")
 
 
 class ProjectBusy(JourneyError):

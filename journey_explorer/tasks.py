@@ -3,24 +3,19 @@
 ``TaskRunner.start(fn, *args)`` calls ``fn(*args, progress=report)`` on a worker thread. Starting a
 new task on the same runner cancels the previous one: its ``report`` raises ``Cancelled`` at the next
 call and whatever it returns is dropped. Results and errors come back on the GUI thread through
-signals; a ``JourneyError`` keeps its message, anything else becomes "Unexpected error: ...".
+signals. A failure is one message (``crashlog.failure_message``): a ``JourneyError`` keeps its own
+words, anything else says "this is a bug" with the log file's path; the traceback goes to that log,
+never to the screen.
 """
 from __future__ import annotations
 
-import logging
 import threading
-import traceback
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from journey_explorer.domain import JourneyError
-
-log = logging.getLogger(__name__)
-
-
-class Cancelled(Exception):
-    """Raised inside a task whose result nobody wants any more."""
+from journey_explorer.crashlog import failure_message
+from journey_explorer.progress import Cancelled  # raised by a stale task's report, inside analysis loops too
 
 
 class _Relay(QObject):
@@ -50,19 +45,18 @@ class _Job(QRunnable):
                 result = self.fn(*self.args, progress=report)
             except Cancelled:
                 return
-            except JourneyError as exc:
-                relay.failed.emit(self.generation, str(exc))
-            except KeyError as exc:
-                relay.failed.emit(self.generation, str(exc.args[0] if exc.args else exc))
-            except Exception as exc:  # noqa: BLE001 - shown to the user, logged for us
-                log.error("task failed: %s", traceback.format_exc())
-                relay.failed.emit(self.generation, f"Unexpected error: {exc}")
+            except Exception as exc:  # noqa: BLE001 - the worker's error boundary: a message, the traceback logged
+                relay.failed.emit(self.generation, failure_message(exc, f"task {_name(self.fn)}"))
             else:
                 relay.done.emit(self.generation, result)
         except RuntimeError:
             pass            # the window (and its relay) closed while this ran: nobody to tell
         finally:
             self.runner._finished_one()
+
+
+def _name(fn: Callable) -> str:
+    return getattr(fn, "__qualname__", None) or repr(fn)
 
 
 class TaskRunner(QObject):

@@ -86,3 +86,17 @@ def test_help_lists_every_command(capsys):
     for command in ("import", "info", "demo", "graph", "flows", "stuck", "compare", "funnel", "retention",
                     "lifecycle", "interval", "northstar"):
         assert command in out
+
+
+def test_a_misspelt_event_is_named_with_the_close_names_it_may_be(demo_project_path, capsys):
+    assert main(["funnel", str(demo_project_path), "--steps", "Sign up,Subscription paid"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("journey-explorer: error: No event named 'Sign up' in this project; did you mean 'Sign Up'")
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_an_option_error_names_the_flag_on_the_command_line(demo_project_path, capsys):
+    assert main(["flows", str(demo_project_path), "--steps", "21"]) == 1
+    assert capsys.readouterr().err.strip() == "journey-explorer: error: --steps must be between 1 and 20, not 21"
+    assert main(["compare", str(demo_project_path), "--period-a", "2026-04-01..2026-05-01"]) == 1
+    assert "needs both periods: --period-b is missing" in capsys.readouterr().err

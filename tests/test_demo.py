@@ -93,7 +93,7 @@ def demo_event_log(demo):
 
     import numpy as np
 
-    from journey_explorer.analysis.eventlog import EventLog, PropertyColumn
+    from journey_explorer.eventlog import EventLog, PropertyColumn
     events = demo.events.rename(columns={"session_id": "session"})
     log = EventLog.from_frame(events[["user", "event", "time", "session"]], user_properties=demo.users,
                               default_goal=demo.default_goal)

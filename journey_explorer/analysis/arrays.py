@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.eventlog import EventLog
 
 
 def group_order(keys: np.ndarray, size: int) -> np.ndarray:

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from journey_explorer.progress import report
+
 CHUNK = 256        # series scanned at once (bounds memory: CHUNK x windows floats per array)
 
 
@@ -88,11 +90,13 @@ def pearson(x: np.ndarray, n: np.ndarray, q: np.ndarray) -> np.ndarray:
     return np.where((n > 0) & (p > 0) & (p < 1), np.maximum(value, 0.0), 0.0)
 
 
-def scan(x: np.ndarray, n: np.ndarray, support: Support, impact_scale: np.ndarray | None = None) -> ScanResult:
+def scan(x: np.ndarray, n: np.ndarray, support: Support, impact_scale: np.ndarray | None = None,
+         progress=None) -> ScanResult:
     """Scan every series (rows of ``x`` and ``n``, shape (series, periods)) for its best window.
 
     ``impact_scale`` divides a series' impact (e.g. events per path, to count an event-rate change
-    in paths); 1 by default.
+    in paths); 1 by default. ``progress(fraction)`` hears after each chunk of series (and may raise
+    ``progress.Cancelled``).
     """
     series, periods = x.shape
     starts, ends = windows(periods, support.min_start)
@@ -103,6 +107,7 @@ def scan(x: np.ndarray, n: np.ndarray, support: Support, impact_scale: np.ndarra
     if not len(starts):
         return out
     for first in range(0, series, CHUNK):
+        report(progress, first / series)
         rows = slice(first, first + CHUNK)
         _scan_chunk(x[rows].astype(float), n[rows].astype(float), starts, ends, support, scale[rows], out, first)
     return out

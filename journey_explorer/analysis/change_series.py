@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from journey_explorer.analysis.arrays import distinct_count, group_quantiles
-from journey_explorer.analysis.eventlog import EventLog
-from journey_explorer.domain import JourneyError
+from journey_explorer.domain import ChoiceError
+from journey_explorer.eventlog import EventLog
 
 DAY_MS = 86_400_000
 WEEK_DAYS = 7
@@ -73,7 +73,7 @@ def choose_periods(ts_min: int, ts_max: int, unit: str = "auto") -> Periods:
     if unit == "auto":
         unit = "day" if ts_max - ts_min < DAILY_BELOW_DAYS * DAY_MS else "week"
     if unit not in ("week", "day"):
-        raise JourneyError(f"--period must be week, day or auto, not '{unit}'")
+        raise ChoiceError("period", unit, ("week", "day", "auto"))
     width = WEEK_MS if unit == "week" else DAY_MS
     offset = MONDAY_OFFSET_MS if unit == "week" else 0
     first = (ts_min + offset) // width * width - offset

@@ -15,7 +15,9 @@ mix; then by paths or conversions lost or gained in the window against the rate 
 in which the share of new paths also moved says it may follow who was active, and comes after the
 others; one event vanishing while another of the same volume appears is called a likely rename.
 Each story carries its before, during and after date ranges, so a view can set the time filter or
-compare the two periods in one click (``compare --period-a BEFORE --period-b DURING``).
+compare the two periods in one click (``compare --period-a BEFORE --period-b DURING``). The first
+stories also say who the change hit: the property value (country, app version…) where it was
+concentrated, or that none stands out (``change_who``).
 """
 from __future__ import annotations
 
@@ -24,10 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from journey_explorer.analysis import change_scan, change_series
+from journey_explorer.analysis import change_scan, change_series, change_who
 from journey_explorer.analysis.change_series import Periods, SeriesSet
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
+from journey_explorer.progress import part
 
 FDR = 0.05
 SAME_STORY_PERIODS = {"week": 1, "day": 3}   # windows starting and ending this close tell one story
@@ -39,6 +42,8 @@ VANISHED = 0.05                    # a rate below this share of its other level:
 DAY_SLACK = 6                      # days a weekly window's start or end may move when placed on days
 UNCONNECTED = 99                   # hops from a story's lead for a change sharing no event with it
 NOT_EVENTS = {None, change_series.END, change_series.NEW_PATHS}     # labels that connect nothing
+WHO_STORIES = 3                    # stories told with who they hit (the report tells three)
+NEEDS_USER_PROPERTIES = True       # who a change hit: property values per path
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,7 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     series, steps, daily = build_series(log, spec, periods, support)
     _report(progress, 0.5)
     x, n, scale = series.matrices(periods.count)
-    scanned = change_scan.scan(x, n, support, scale)
+    scanned = change_scan.scan(x, n, support, scale, progress=part(progress, 0.5, 0.9))
     q_value = np.ones(len(series))
     if scanned.tested.any():
         from scipy.stats import false_discovery_control
@@ -109,6 +114,7 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     if daily is not None:
         changes = refine_to_days(changes, daily, series, periods)
     stories = _stories(changes, series, periods, spec)
+    _tell_who(log, stories[:WHO_STORIES], changes, spec)
     note = (f"{len(changes)} of {scanned.tested.sum()} series changed significantly "
             f"(false discovery rate {spec.fdr:.0%})." if len(changes) else
             f"None of {scanned.tested.sum()} series changed beyond its {periods.unit}-to-{periods.unit} noise.")
@@ -357,6 +363,39 @@ def _stories(changes: pd.DataFrame, series: SeriesSet, periods: Periods, spec: S
     return stories
 
 
+def _tell_who(log: EventLog, stories: list[dict], changes: pd.DataFrame, spec: Spec) -> None:
+    """Add to each story who its change hit (``who``), in its headline and text."""
+    if not stories:
+        return
+    from journey_explorer.analysis.pathprops import path_properties
+    properties = path_properties(log)
+    for story in stories:
+        who = change_who.story_who(log, story, properties)
+        story["who"] = who
+        if who is None:
+            continue
+        change = story["changes"][who["change"]]
+        found = who["found"]
+        if found is None:
+            story["text"] += (f" No single {_listed(who['properties'])} stands out: the change was spread "
+                              f"across them.")
+            continue
+        where = f"{found['property']} = {found['value']}"
+        lead = changes[changes["story"] == story["rank"]].iloc[0]
+        story["headline"] = headline(lead, spec, where)
+        scale = 1000.0 if change["kind"] == "rate" else 1.0
+        what = change["label"] + (" per 1k events" if change["kind"] == "rate" else "")
+        levels = [_value(found[key] * scale, change["kind"]) for key in
+                  ("before", "during", "others_before", "others_during")]
+        story["text"] += (f" It was concentrated in {where}: there {what} went from {levels[0]} to {levels[1]}, "
+                          f"against {levels[2]} to {levels[3]} for the others.")
+
+
+def _listed(names: list[str]) -> str:
+    """"a", "a or b", "a, b or c"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
 def _evidence(row: pd.Series, periods: Periods) -> dict:
     """The date ranges [since, until) before, during and after a change (after: None if it did not
     recover): what a view sets as its time filter, or compares as two periods."""
@@ -437,13 +476,15 @@ def change_clause(row: pd.Series, spec: Spec) -> str:
     return f"{row['source']} {levels} per 1k events"
 
 
-def headline(row: pd.Series, spec: Spec) -> str:
+def headline(row: pd.Series, spec: Spec, where: str = "") -> str:
+    """e.g. "payment → paid fell from 92% to 42%, mostly country = IN (from 2026-04-13 to 2026-05-03)"."""
     kind = row["kind"]
     what = {"share": f"{spec.paths.capitalize()}s doing {row['source']}",
             "new": f"Active {spec.paths}s {_new_words(spec.paths)}"}.get(kind, row["label"])
     levels = f"{_moved(row['before'], row['during'])} from {_value(row['before'], kind)} to {_value(row['during'], kind)}"
     unit = " per 1k events" if kind == "rate" else ""
-    return f"{what} {levels}{unit} ({_when(row).lower()})"
+    mostly = f", mostly {where}" if where else ""
+    return f"{what} {levels}{unit}{mostly} ({_when(row).lower()})"
 
 
 def story_text(members: pd.DataFrame, spec: Spec) -> str:
@@ -547,16 +588,3 @@ def what_changed(log: EventLog, goal: str):
 
 
 # --- command line ------------------------------------------------------------------------------------
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--goal", help="scan the funnel to this event (default: the project's goal)")
-    parser.add_argument("--steps", help="comma-separated funnel steps to scan instead of the goal funnel")
-    parser.add_argument("--period", choices=("auto", "week", "day"), default="auto",
-                        help="series per week or per day (default: days when the data covers under 8 weeks)")
-    parser.add_argument("--top", type=int, default=10, help="how many stories to report (default 10)")
-
-
-def spec_from_args(args, log: EventLog) -> Spec:
-    steps = tuple(s.strip() for s in (args.steps or "").split(",") if s.strip())
-    return Spec(goal=args.goal, steps=steps, period=args.period, paths=args.by, top=args.top)

@@ -13,28 +13,20 @@ Like property values, behaviour is read from the events analysed (the time range
 """
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
 import numpy as np
 
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.properties import SegmentSyntaxError, _user_of_owner, parse_condition, property_names
-from journey_explorer.domain import JourneyError
+from journey_explorer.domain import UnknownEvent
+from journey_explorer.eventlog import EventLog
 
 _COHORT = re.compile(
     r"^\s*did\s+(?P<negate>not\s+)?(?P<event>.+?)"
     r"(?:\s*(?:>=|at\s+least)\s*(?P<k>\d+)(?:\s*times?)?)?"
     r"(?:\s+within\s+(?P<within>\d+(?:\.\d+)?\s*[smhdw]?))?\s*$", re.IGNORECASE)
-
-
-class UnknownEvent(JourneyError):
-    def __init__(self, name: str, known: tuple[str, ...]):
-        close = difflib.get_close_matches(name, list(known), n=1)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
-        super().__init__(f"No event named '{name}'.{hint}")
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,14 @@
 """Options every analysis shares (time range, segment, per user or per session) and the module protocol.
 
 Each analysis module (``graph``, ``flows``, ``stuck``, ``compare``, ``funnel``, ``retention``,
-``lifecycle``, ``interval``, ``northstar``) exposes the same four things, so the CLI, the GUI and the
+``lifecycle``, ``interval``, ``northstar``) exposes the same things, so the CLI, the GUI and the
 exporters drive them all alike:
 
-- ``Spec``: a dataclass of the analysis' own options;
-- ``add_arguments(parser)``: its CLI flags (the common ones are added by the CLI);
-- ``spec_from_args(args, log) -> Spec``;
+- ``Spec``: a frozen dataclass of the analysis' own options;
 - ``run(log, spec, progress=None) -> Result``: pure; ``progress(fraction)`` may raise to cancel;
-- ``Result.to_json_dict()`` (the ``--json`` document) and ``Result.to_frame()`` (the ``--csv`` table).
+- ``Result.to_json_dict()`` (the CLI's JSON document) and ``Result.to_frame()`` (its table).
+
+How a Spec is read from a command line is the CLI's business (``journey_explorer.cli.arguments``).
 """
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from journey_explorer.analysis.eventlog import EventLog, TakenProperties
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog, TakenProperties
 
 
 @dataclass(frozen=True)
@@ -114,26 +114,3 @@ def sessions_as_paths(log: EventLog, session_number: np.ndarray | None = None) -
     return replace(log, user=new_user, session=new_user.astype(np.int64), user_keys=keys,
                    user_properties=props)
 
-
-def add_common_arguments(parser) -> None:
-    """The CLI flags every analysis command takes."""
-    parser.add_argument("--since", help="only events at or after this UTC date/time")
-    parser.add_argument("--until", help="only events before this UTC date/time")
-    parser.add_argument("--segment", action="append", default=[],
-                        help='only paths in this segment, e.g. "plan=Pro", "platform in ios,android", '
-                             '"did Export >= 3 within 7d", or a saved segment\'s name (repeatable: all must hold)')
-    parser.add_argument("--by", choices=("user", "session"), default="user",
-                        help="treat each user's whole history, or each session, as one path")
-    parser.add_argument("--match", choices=("first", "any"), default="first",
-                        help="a path's property value: its first one (first touch, default) or any event's")
-
-
-def add_breakdown_argument(parser) -> None:
-    """``--breakdown KEY`` for the analyses that split their result by a property's values."""
-    parser.add_argument("--breakdown", metavar="PROPERTY",
-                        help="split the result by this property's values (first touch; the top 5 and Other)")
-
-
-def filter_from_args(args) -> CommonFilter:
-    return CommonFilter(since=args.since, until=args.until, segment=tuple(args.segment), by=args.by,
-                        match=getattr(args, "match", "first"))

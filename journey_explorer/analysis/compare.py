@@ -39,14 +39,14 @@ import numpy as np
 import pandas as pd
 
 from journey_explorer.analysis.arrays import distinct_count, first_time_of, group_order, step_index, users_with_event
-from journey_explorer.analysis.common import add_breakdown_argument, subset, users_matching
+from journey_explorer.analysis.common import subset, users_matching
 from journey_explorer.analysis.effects import MIN_SUPPORT, benjamini_hochberg  # noqa: F401  (compare's API)
 from journey_explorer.analysis.effects import effect_table as _effect_table
 from journey_explorer.analysis.effects import rank_effects as _rank  # noqa: F401
 from journey_explorer.analysis.effects import two_by_two_tests as _test  # noqa: F401
-from journey_explorer.analysis.eventlog import EventLog
-from journey_explorer.analysis.interval import parse_duration
-from journey_explorer.domain import JourneyError
+from journey_explorer.domain import GroupsNotChosen, JourneyError, OptionError
+from journey_explorer.eventlog import EventLog
+from journey_explorer.progress import report
 
 NEEDS_USER_PROPERTIES = True     # breakdowns / segments / CSAT and revenue are user properties
 
@@ -56,6 +56,7 @@ ROUTE_SHARE = 0.8        # share of successful paths that pass a step just befor
 PREREQUISITE_SHARE = 0.97   # ...or take at any time before the goal (a prerequisite, not a behaviour)
 ROUTE_WINDOW = 10        # steps back from the goal (within the goal's visit) that count as "just before"
 MIN_ROUTE_USERS = 20     # successful paths needed before anything is called a route
+STAGE_SHARE = 0.95       # an event this share of its paths do only after a route step is compared there
 MIN_AFTER_GOAL_EXCESS = 0.05   # failing users must beat successful users' any-time share by this much
 
 
@@ -122,7 +123,7 @@ def _groups(log: EventLog, spec: Spec) -> tuple[EventLog, np.ndarray, np.ndarray
         did = users_with_event(log, log.event_code(spec.did))
         return log, did, ~did, (f"did {spec.did}", f"did not {spec.did}"), ""
     if not spec.goal:
-        raise JourneyError("compare needs --goal EVENT, --segment A --vs B, or --did EVENT")
+        raise GroupsNotChosen()
     first_goal = first_time_of(log, log.event_code(spec.goal))
     reached = first_goal != np.iinfo(np.int64).max
     if spec.within_ms is not None:
@@ -203,18 +204,22 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     names = list(compared.event_names)
     events = _effect_table(names, _has_counts(compared.event, compared.user, size, a), a_size,
                            _has_counts(compared.event, compared.user, size, b), b_size, "event")
+    report(progress, 0.3)
     same = compared.user[1:] == compared.user[:-1]
     pair = compared.event[:-1][same].astype(np.int64) * size + compared.event[1:][same]
     pair_users = compared.user[:-1][same]
     pair_names = [f"{names[i // size]} → {names[i % size]}" for i in range(size * size)]
     transitions = _effect_table(pair_names, _has_counts(pair, pair_users, size * size, a), a_size,
                                 _has_counts(pair, pair_users, size * size, b), b_size, "transition")
+    report(progress, 0.6)
     route = None
     if _is_goal_groups(spec):
         route = route_to_goal(log, log.event_code(spec.goal), a)       # a: reached it (within the time, if any)
         # Route steps are not hypotheses: the false discovery rate is controlled over behaviours only.
-        events = _rank(events[~events["event"].isin(route["event"])])
+        events = events[~events["event"].isin(route["event"])]
+        events = _rank(_within_stage(events, compared, log, a, b, list(route["event"])))
         events = _not_after_the_goal(events, log, a, a_size, b_size)
+    report(progress, 0.8)
     return Result(spec=spec, labels=labels, group_sizes=(a_size, b_size), events=events, transitions=transitions,
                   step_matrix=_step_matrix(compared, a, b, a_size, b_size),
                   sequences=_sequences(compared, a, b, a_size, b_size, spec.top_sequences), note=note, route=route,
@@ -253,6 +258,75 @@ def _breakdown(log: EventLog, spec: Spec, a: np.ndarray, b: np.ndarray) -> pd.Da
                          "rate_a": np.round(in_a / np.maximum(in_a + in_b, 1), 4)})
 
 
+def route_stages(log: EventLog, route: list[str], events: list[str]) -> dict[str, str]:
+    """Per event name (of ``events``): the route step it only happens after, when there is one.
+
+    When at least ``STAGE_SHARE`` of the paths doing an event did a route step first, that step is the
+    event's stage (a coupon is only used in the cart); of several, the one reached by the fewest paths
+    and, of those, the nearest to the event. Events with fewer than ``MIN_ROUTE_USERS`` paths have none."""
+    route_codes = [log.event_names.index(name) for name in route if name in log.event_names]
+    first = {code: _first_position(log, code) for code in route_codes}
+    reach = {code: int((first[code] >= 0).sum()) for code in route_codes}
+    stages = {}
+    for name in events:
+        if name not in log.event_names or name in route:
+            continue
+        own_first = _first_position(log, log.event_names.index(name))
+        doers = own_first >= 0
+        if doers.sum() < MIN_ROUTE_USERS:
+            continue
+        before = [code for code in route_codes
+                  if np.mean((first[code][doers] >= 0) & (first[code][doers] < own_first[doers])) >= STAGE_SHARE]
+        if before:
+            stage = min(before, key=lambda code: (reach[code], -float(first[code][doers].mean())))
+            stages[name] = log.event_names[stage]
+    return stages
+
+
+def _within_stage(events: pd.DataFrame, log: EventLog, whole: EventLog, a: np.ndarray, b: np.ndarray,
+                  route: list[str]) -> pd.DataFrame:
+    """Compare an event that can only happen at a stage of the route among the paths that reached it.
+
+    A coupon can only be applied in the cart: successful paths all reach the cart, failing ones less
+    often, so "successful users apply coupons more" would restate the route. An event with a stage
+    (``route_stages``) is compared among the paths of each group that reached that step; ``reached``
+    names it, ``reached_a``/``reached_b`` are the group sizes there and ``_reached_a_any_time`` how many
+    of group A's there do the event at any time (``whole``: the log not cut at the goal; used by
+    ``_not_after_the_goal``, then dropped)."""
+    events = events.assign(reached=None, reached_a=np.nan, reached_b=np.nan, _reached_a_any_time=np.nan)
+    if events.empty:
+        return events
+    stages = route_stages(log, route, list(events["event"]))
+    for index, name in zip(events.index, events["event"]):
+        if name not in stages:
+            continue
+        there = _first_position(log, log.event_names.index(stages[name])) >= 0
+        doers = _first_position(log, log.event_names.index(name)) >= 0
+        a_n, b_n = int((a & there).sum()), int((b & there).sum())
+        if not a_n or not b_n:
+            continue
+        a_has, b_has = int((a & there & doers).sum()), int((b & there & doers).sum())
+        odds, p = _test(np.array([a_has]), a_n, np.array([b_has]), b_n)
+        events.loc[index, ["users_a", "users_b"]] = [a_has, b_has]
+        events.loc[index, ["share_a", "share_b", "difference"]] = [round(a_has / a_n, 4), round(b_has / b_n, 4),
+                                                                  round(a_has / a_n - b_has / b_n, 4)]
+        events.loc[index, ["odds_ratio", "p_value"]] = [round(float(odds[0]), 3), float(p[0])]
+        any_time = int((a & there & (_first_position(whole, whole.event_names.index(name)) >= 0)).sum())
+        events.loc[index, ["reached", "reached_a", "reached_b", "_reached_a_any_time"]] = [
+            stages[name], a_n, b_n, any_time]
+    return events
+
+
+def _first_position(log: EventLog, code: int) -> np.ndarray:
+    """Per user code: the position of the user's first event of this type, -1 if none."""
+    out = np.full(log.n_users, -1, dtype=np.int64)
+    hits = np.flatnonzero(log.event == code)
+    if len(hits):
+        first = np.append(True, log.user[hits][1:] != log.user[hits][:-1])
+        out[log.user[hits[first]]] = hits[first]
+    return out
+
+
 def _not_after_the_goal(events: pd.DataFrame, log: EventLog, a: np.ndarray, a_size: int,
                         b_size: int) -> pd.DataFrame:
     """Failing paths are compared whole, successful ones only before the goal; an event that ends every
@@ -260,16 +334,23 @@ def _not_after_the_goal(events: pd.DataFrame, log: EventLog, a: np.ndarray, a_si
     of successful users who do it at all; a "failing users do it more" row passes only when failing users
     also do it more than that (by ``MIN_AFTER_GOAL_EXCESS`` and a one-sided Fisher test)."""
     size = len(log.event_names)
-    any_time = _has_counts(log.event, log.user, size, a) / max(a_size, 1)
     codes = [log.event_names.index(name) for name in events["event"]]
-    events = events.assign(share_a_any_time=np.round(any_time[codes], 4) if codes else [])
-    a_any = np.round(any_time[codes] * a_size).astype(int) if codes else np.zeros(0, dtype=int)
+    a_any = _has_counts(log.event, log.user, size, a)[codes].astype(float)
+    a_sizes, b_sizes = np.full(len(events), float(a_size)), np.full(len(events), float(b_size))
+    if "reached" in events:            # compared at a stage of the route: the same paths there
+        staged = events["reached"].notna().to_numpy()
+        a_any[staged] = events["_reached_a_any_time"].to_numpy(float)[staged]
+        a_sizes[staged] = events["reached_a"].to_numpy(float)[staged]
+        b_sizes[staged] = events["reached_b"].to_numpy(float)[staged]
+    events = events.assign(share_a_any_time=np.round(a_any / np.maximum(a_sizes, 1), 4))
     from scipy import stats  # imported when used: scipy.stats costs ~1 s at start-up
     beyond = [(b - a_share >= MIN_AFTER_GOAL_EXCESS) and
-              stats.fisher_exact([[ub, b_size - ub], [ua, a_size - ua]], alternative="greater")[1] < 0.05
-              for b, a_share, ub, ua in zip(events["share_b"], events["share_a_any_time"], events["users_b"], a_any)]
+              stats.fisher_exact([[int(ub), int(nb - ub)], [int(ua), int(na - ua)]], alternative="greater")[1] < 0.05
+              for b, a_share, ub, ua, na, nb in zip(events["share_b"], events["share_a_any_time"], events["users_b"],
+                                                   a_any, a_sizes, b_sizes)]
     artefact = (events["difference"] < 0) & ~np.array(beyond, dtype=bool)
     events["passes"] = events["passes"] & ~artefact
+    events = events.drop(columns="_reached_a_any_time", errors="ignore")
     return events.sort_values(["passes"], ascending=False, kind="stable").reset_index(drop=True)
 
 
@@ -355,27 +436,6 @@ def _users_per_sequence(code: np.ndarray, users: np.ndarray, a: np.ndarray, b: n
     return (used if present is None else present), a_has[used], b_has[used]
 
 
-def add_arguments(parser) -> None:
-    parser.add_argument("--goal", help="compare users who reach this event with the rest")
-    parser.add_argument("--within", help="...reaching it within this time of their first event, e.g. 14d")
-    parser.add_argument("--vs", help='with --segment "prop=value": the other group, e.g. "plan=Free"')
-    parser.add_argument("--did", help="compare users who did this event with those who did not")
-    parser.add_argument("--period-a", help="compare two periods: paths active in START..END (END exclusive)")
-    parser.add_argument("--period-b", help="...with paths active in START..END, e.g. 2026-04-13..2026-05-04")
-    add_breakdown_argument(parser)
-
-
-def spec_from_args(args, log: EventLog) -> Spec:
-    segment = args.segment[0] if args.segment and args.vs else None
-    periods = getattr(args, "period_a", None) or getattr(args, "period_b", None)
-    from journey_explorer.analysis.goals import default_goal  # the stored goal, else the structural guess
-    goal = args.goal or (None if (segment or args.did or periods) else default_goal(log) if len(log) else None)
-    return Spec(goal=goal, within_ms=parse_duration(args.within) if args.within else None,
-                segment=segment, versus=args.vs, did=args.did, breakdown=getattr(args, "breakdown", None),
-                match=getattr(args, "match", "first"),
-                period_a=getattr(args, "period_a", None), period_b=getattr(args, "period_b", None))
-
-
 # --- two periods as the groups ---------------------------------------------------------------------
 
 
@@ -413,7 +473,9 @@ def period_groups(log: EventLog, period_a: str | None, period_b: str | None):
     the user codes: A's keep their codes, B's are shifted by ``log.n_users`` ("user (period B)").
     """
     if not (period_a and period_b):
-        raise JourneyError("compare by periods needs both --period-a and --period-b")
+        missing = "b" if period_a else "a"
+        raise OptionError(f"period_{missing}", "compare by periods needs both periods: {option} is missing",
+                          default_name=f"period {missing.upper()}")
     in_a, in_b = _in_period(log, parse_period(period_a)), _in_period(log, parse_period(period_b))
     part_a, part_b = subset(log, in_a), subset(log, in_b)
     offset = log.n_users

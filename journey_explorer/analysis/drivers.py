@@ -9,6 +9,9 @@ every k in ``Spec.min_counts`` and every D in ``Spec.windows_days``:
   end of the data), so every one of them had the full window;
 - X is counted in [first event, first event + D) and only *before* the user's first goal, so what
   happens after the goal never explains it;
+- an X that only happens after a route step (a coupon, in the cart: ``compare.route_stages``) is
+  compared among the users who reached that step in the same window (``reached``): otherwise using
+  a coupon would "predict" buying only because the cart does;
 - the cohort (did X >= k times) and the rest are compared on "reached the goal, ever": rates A and B,
   lift A / B, the cohort's share of users, the phi coefficient, and a two-sided p-value (Fisher's exact
   test for small expected counts, else chi-square), with Benjamini-Hochberg control over *all*
@@ -31,10 +34,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from journey_explorer.analysis.compare import _test, benjamini_hochberg, route_to_goal
-from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.analysis.compare import _test, benjamini_hochberg, route_stages, route_to_goal
 from journey_explorer.analysis.pathprops import path_properties, without_outcomes
-from journey_explorer.domain import JourneyError
+from journey_explorer.domain import MissingGoal
+from journey_explorer.eventlog import EventLog
 
 NEEDS_USER_PROPERTIES = True     # "who" / "where": property values per path
 DAY_MS = 86_400_000
@@ -79,15 +82,18 @@ class Result:
 
 def run(log: EventLog, spec: Spec, progress=None) -> Result:
     if not spec.goal:
-        raise JourneyError("drivers need a goal: give --goal EVENT or set the project's default goal")
+        raise MissingGoal("drivers")
     goal = log.event_code(spec.goal)
     route = route_to_goal(log, goal)["event"].tolist()
     excluded = {goal} | {log.event_code(name) for name in route}
     first_seen, first_goal = _first_times(log, goal)
     reached = first_goal != NEVER
+    candidates = [name for code, name in enumerate(log.event_names) if code not in excluded]
+    stages = {log.event_code(event): log.event_code(step)
+              for event, step in route_stages(log, route, candidates).items()}
     cells = []
     for days in spec.windows_days:
-        cells.append(_window_cells(log, days, spec.min_counts, first_seen, first_goal, reached, excluded))
+        cells.append(_window_cells(log, days, spec.min_counts, first_seen, first_goal, reached, excluded, stages))
         if progress:
             progress(len(cells) / len(spec.windows_days))
     frame = pd.concat(cells, ignore_index=True) if cells else pd.DataFrame()
@@ -130,8 +136,10 @@ def _first_times(log: EventLog, goal: int) -> tuple[np.ndarray, np.ndarray]:
     return first_seen, first_goal
 
 
-def _window_cells(log, days, min_counts, first_seen, first_goal, reached, excluded) -> pd.DataFrame:
-    """Counts for every (event, k) with window D: cohort size and reached, rest size and reached."""
+def _window_cells(log, days, min_counts, first_seen, first_goal, reached, excluded, stages=None) -> pd.DataFrame:
+    """Counts for every (event, k) with window D: cohort size and reached, rest size and reached.
+    ``stages``: event code -> the route step it only happens after; such an event's cohort and rest are
+    the users who reached that step in the window."""
     size = len(log.event_names)
     window = int(days * DAY_MS)
     end = int(log.ts.max()) if len(log) else 0
@@ -140,18 +148,35 @@ def _window_cells(log, days, min_counts, first_seen, first_goal, reached, exclud
     early = (log.ts < limit[log.user]) & eligible[log.user]
     pairs, counts = np.unique(log.user[early].astype(np.int64) * size + log.event[early], return_counts=True)
     users, codes = pairs // size, pairs % size
-    n_eligible, reached_eligible = int(eligible.sum()), int((eligible & reached).sum())
+    at_stage = _reached_in_window(log, set((stages or {}).values()), early, eligible)
     rows = []
     for k in min_counts:
         did = counts >= k
-        cohort = np.bincount(codes[did], minlength=size)
-        cohort_reached = np.bincount(codes[did & reached[users]], minlength=size)
-        for code in np.flatnonzero(cohort):
+        for code in np.unique(codes[did]):
             if code in excluded:
                 continue
-            rows.append((log.event_names[code], k, days, int(cohort[code]), int(cohort_reached[code]),
-                         n_eligible - int(cohort[code]), reached_eligible - int(cohort_reached[code])))
-    return pd.DataFrame(rows, columns=["event", "k", "days", "cohort", "cohort_reached", "rest", "rest_reached"])
+            stage = (stages or {}).get(int(code))
+            population = at_stage[stage] if stage is not None else eligible
+            mine = did & (codes == code) & population[users]
+            cohort, cohort_reached = int(mine.sum()), int((mine & reached[users]).sum())
+            if not cohort:
+                continue
+            rows.append((log.event_names[code], k, days, cohort, cohort_reached,
+                         int(population.sum()) - cohort, int((population & reached).sum()) - cohort_reached,
+                         log.event_names[stage] if stage is not None else None))
+    return pd.DataFrame(rows, columns=["event", "k", "days", "cohort", "cohort_reached", "rest", "rest_reached",
+                                       "reached"])
+
+
+def _reached_in_window(log: EventLog, steps: set[int], early: np.ndarray, eligible: np.ndarray) -> dict:
+    """Per route step: which users (eligible for the window) did it in their window."""
+    out = {}
+    for step in steps:
+        hit = early & (log.event == step)
+        users = np.zeros(log.n_users, dtype=bool)
+        users[log.user[hit]] = True
+        out[step] = users & eligible
+    return out
 
 
 def _finish(frame: pd.DataFrame, log: EventLog, spec: Spec) -> pd.DataFrame:
@@ -211,23 +236,13 @@ def sentence(row, goal: str) -> str:
     times = "at least once" if row.k == 1 else f"at least {row.k} times"
     days = "day" if row.days == 1 else f"{row.days:g} days"
     lift = f"{row.lift:.1f}x" if np.isfinite(row.lift) else "none of the others do"
+    step = getattr(row, "reached", None)
+    others = f"the others who reached {step} then" if isinstance(step, str) else "the others"
+    users = f"users who reached {step}" if isinstance(step, str) else "users"
     return (f"Users who do {row.event} {times} in their first {days} reach {goal} at {_pct(row.rate_a)} "
-            f"vs {_pct(row.rate_b)} of the others ({lift}; {_pct(row.share)} of users, "
+            f"vs {_pct(row.rate_b)} of {others} ({lift}; {_pct(row.share)} of {users}, "
             f"{row.cohort:,} of {row.cohort + row.rest:,})")
 
 
 def _pct(share: float) -> str:
     return f"{share:.1%}" if 0 < abs(share) < 0.01 else f"{share:.0%}"
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--goal", help="the goal event (default: the project's, else a guess from the paths)")
-    parser.add_argument("--min-users", type=int, default=Spec.min_users,
-                        help="users needed in a cohort and in the rest (default 30)")
-
-
-def spec_from_args(args, log: EventLog) -> Spec:
-    from journey_explorer.analysis.goals import default_goal
-    if getattr(args, "by", "user") == "session":
-        raise JourneyError("drivers look at what users do in their first days: run them per user (--by user)")
-    return Spec(goal=args.goal or default_goal(log), min_users=args.min_users)

@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from journey_explorer.analysis.arrays import path_bounds, users_with_event
-from journey_explorer.analysis.common import add_breakdown_argument
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.transforms import collapse_repeats, exclude_events
-from journey_explorer.domain import JourneyError
+from journey_explorer.domain import JourneyError, MissingGoal, StepCountError
+from journey_explorer.eventlog import EventLog
 
 MAX_STEPS = 20
 OTHER, DROP_OFF, PATH_START = "Other", "Drop-off", "Path start"
@@ -177,13 +176,13 @@ def _goal_groups(log: EventLog, spec: Spec, path_users: np.ndarray) -> np.ndarra
     if spec.split != "goal":
         return None
     if not spec.goal:
-        raise JourneyError("--split goal needs a goal: give --goal EVENT or set the project's default goal")
+        raise MissingGoal("splitting by the goal", need="needs")
     return users_with_event(log, log.event_code(spec.goal))[path_users]
 
 
 def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     if not 1 <= spec.steps <= MAX_STEPS:
-        raise JourneyError(f"--steps must be between 1 and {MAX_STEPS}")
+        raise StepCountError(spec.steps, 1, MAX_STEPS)
     for name in (spec.from_event, spec.to_event, spec.goal if spec.split else None):
         if name:
             log.event_code(name)          # a clear error for unknown names
@@ -291,27 +290,3 @@ def medians_by_key(keys: np.ndarray, values: np.ndarray, size: int) -> np.ndarra
     low, high = ordered[start + np.floor(middle).astype(np.int64)], ordered[start + np.ceil(middle).astype(np.int64)]
     out[present] = low + (high - low) / 2
     return out
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--from", dest="from_event", help="start the flow at each path's first EVENT")
-    parser.add_argument("--to", dest="to_event", help="end the flow at each path's first EVENT")
-    parser.add_argument("--steps", type=int, default=5, help=f"steps to show (1-{MAX_STEPS}, default 5)")
-    parser.add_argument("--top", type=int, default=6, help="events kept per step; the rest is Other (default 6)")
-    parser.add_argument("--collapse-repeats", action="store_true", help="A A B -> A B")
-    parser.add_argument("--exclude", default="", help="comma-separated events to leave out")
-    parser.add_argument("--split", choices=("goal",), help="split nodes and links into successful/failing users")
-    parser.add_argument("--goal", help="the goal event (default: the project's)")
-    add_breakdown_argument(parser)
-
-
-def _default_goal(log: EventLog) -> str | None:
-    from journey_explorer.analysis.goals import default_goal  # the stored goal, else the structural guess
-    return default_goal(log) if len(log) else None
-
-
-def spec_from_args(args, log: EventLog) -> Spec:
-    return Spec(from_event=args.from_event, to_event=args.to_event, steps=args.steps, top=args.top,
-                collapse_repeats=args.collapse_repeats,
-                exclude=tuple(e.strip() for e in args.exclude.split(",") if e.strip()),
-                split=args.split, goal=args.goal or _default_goal(log), breakdown=getattr(args, "breakdown", None))

@@ -18,11 +18,10 @@ import pandas as pd
 
 from journey_explorer.analysis import properties
 from journey_explorer.analysis.arrays import path_bounds
-from journey_explorer.analysis.common import add_breakdown_argument
-from journey_explorer.analysis.eventlog import EventLog
-from journey_explorer.analysis.interval import parse_duration
+from journey_explorer.analysis.interval import parse_duration  # noqa: F401 - the window spelling, read by the views
 from journey_explorer.analysis.records import json_records
-from journey_explorer.domain import JourneyError
+from journey_explorer.domain import ChoiceError, StepCountError
+from journey_explorer.eventlog import EventLog
 
 NEEDS_USER_PROPERTIES = True     # breakdowns / segments / CSAT and revenue are user properties
 
@@ -169,9 +168,9 @@ def _went_next(log: EventLog, spec: Spec, position: np.ndarray, group_of_row: np
 
 def run(log: EventLog, spec: Spec, progress=None) -> Result:
     if len(spec.steps) < 2:
-        raise JourneyError("a funnel needs at least two --steps, e.g. --steps 'Sign Up,Subscription Paid'")
+        raise StepCountError(len(spec.steps), 2, what="a funnel")
     if spec.order not in ("sequential", "strict", "any"):
-        raise JourneyError("--order must be strict, sequential or any")
+        raise ChoiceError("order", spec.order, ("strict", "sequential", "any"))
     codes = [log.event_code(s) for s in spec.steps]
     exclude = [log.event_code(e) for e in spec.exclude]
     if spec.order == "any":
@@ -199,7 +198,7 @@ def default_steps(log: EventLog, goal: str | None) -> list[str]:
     """The funnel a view shows before anyone chooses steps: the most common first event, then the goal.
 
     >>> import pandas as pd
-    >>> from journey_explorer.analysis.eventlog import EventLog
+    >>> from journey_explorer.eventlog import EventLog
     >>> log = EventLog.from_frame(pd.DataFrame({"user": ["a", "a", "b", "b", "c"], "event": ["x", "buy", "x", "y", "y"],
     ...                                         "time": [0, 1, 0, 1, 0]}))
     >>> default_steps(log, "buy"), default_steps(log, None), default_steps(log, "x")
@@ -210,22 +209,4 @@ def default_steps(log: EventLog, goal: str | None) -> list[str]:
     if goal and goal not in steps:
         steps.append(goal)
     return steps
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--steps", required=True, help="comma-separated events, e.g. 'Sign Up,Checkout Started'")
-    parser.add_argument("--window", default=DEFAULT_WINDOW,
-                        help=f"time allowed from the first step, e.g. 7d, 12h, 30m (default {DEFAULT_WINDOW}; "
-                             "'none' for no limit)")
-    parser.add_argument("--order", choices=("strict", "sequential", "any"), default="sequential")
-    parser.add_argument("--exclude", default="", help="comma-separated events that drop a path out")
-    add_breakdown_argument(parser)
-
-
-def spec_from_args(args, log: EventLog) -> Spec:
-    return Spec(steps=tuple(s.strip() for s in args.steps.split(",") if s.strip()),
-                window_ms=None if args.window in (None, "", "none") else parse_duration(args.window),
-                order=args.order,
-                exclude=tuple(e.strip() for e in args.exclude.split(",") if e.strip()),
-                breakdown=args.breakdown)
 

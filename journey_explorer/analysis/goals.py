@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from journey_explorer.analysis.arrays import distinct_count, path_bounds
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 
 CONVERSION_WORDS = re.compile(r"purchas|paid|pay(?:ment)?_?(?:succe|complete)|order|subscri|checkout_?complete|"
                               r"convert|upgrade|renew|won|success|complete|bought|buy|booked|deal", re.I)

@@ -27,9 +27,9 @@ import pandas as pd
 
 from journey_explorer.analysis import layout as map_layout
 from journey_explorer.analysis.arrays import Groups, path_bounds, step_index
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.variants import COLUMNS as VARIANT_COLUMNS
 from journey_explorer.analysis.variants import variants as top_variants
+from journey_explorer.eventlog import EventLog
 
 MEASURES = ("frequency", "performance")    # edges labelled and coloured by count, or by median time
 
@@ -179,25 +179,6 @@ def simplify(graph: nx.DiGraph, min_share: float, paths: int, min_edge_share: fl
 # (on the demo: 16 event types, 24 arrows including Start and End, the goal on the map).
 DEFAULT_MIN_SHARE = 0.25
 DEFAULT_MIN_EDGE_SHARE = 0.15
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--min-share", type=float, default=DEFAULT_MIN_SHARE,
-                        help="hide event types reached by fewer than this share of paths, and rarer edges "
-                             f"(0-1, default {DEFAULT_MIN_SHARE}; 0 shows everything)")
-    parser.add_argument("--min-edge-share", type=float, default=DEFAULT_MIN_EDGE_SHARE,
-                        help="hide edges below this share of the largest edge "
-                             f"(default {DEFAULT_MIN_EDGE_SHARE})")
-    parser.add_argument("--measure", choices=MEASURES, default="frequency",
-                        help="what the process map's edges say: transitions (frequency) or median time "
-                             "(performance)")
-
-
-def spec_from_args(args, log: EventLog) -> Spec:
-    from journey_explorer.analysis.goals import default_goal  # the stored goal, else the structural guess
-    goal = getattr(args, "goal", None) or (default_goal(log) if len(log) else None)
-    return Spec(min_share=args.min_share, min_edge_share=args.min_edge_share,
-                goal=goal if goal in log.event_names else None, measure=args.measure)
 
 
 def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:

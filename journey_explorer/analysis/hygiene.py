@@ -20,12 +20,13 @@ import numpy as np
 import pandas as pd
 
 from journey_explorer.analysis import hygiene_breakage as checks
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.hygiene_breakage import Breakage
 from journey_explorer.analysis.hygiene_names import SAME
 from journey_explorer.analysis.hygiene_pairs import PairEvidence, PairFacts
 from journey_explorer.analysis.hygiene_volume import daily_volume
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
+from journey_explorer.progress import part, report
 
 HIGH = 0.8
 DISMISSED_SETTING = "hygiene.dismissed"     # project setting: list of dismissed keys
@@ -107,7 +108,7 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     if progress:
         progress(0.2)
     facts = PairFacts(log, volume)
-    considered = judge_candidates(facts)
+    considered = judge_candidates(facts, part(progress, 0.2, 0.6))
     if progress:
         progress(0.6)
     suggestions = group_pairs([p for p in considered if p.confidence >= spec.min_confidence], facts.counts,
@@ -119,12 +120,21 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
                   [b for b in breakages if b.key not in dismissed], considered, notes)
 
 
-def judge_candidates(facts: PairFacts) -> list[PairEvidence]:
+def judge_candidates(facts: PairFacts, progress=None) -> list[PairEvidence]:
     """Every candidate pair judged, strongest first. Pairs whose names are not the same and that
-    show no switch or platform split say nothing (they could be alternatives): left out."""
-    judged = (facts.judge(i, j, match) for (i, j), match in facts.candidates().items()
-              if facts.worth_judging(i, j, match))
+    show no switch or platform split say nothing (they could be alternatives): left out.
+    ``progress`` hears every ``REPORT_EVERY`` pairs (thousands of names make millions of pairs)."""
+    candidates = list(facts.candidates().items())
+    judged = []
+    for number, ((i, j), match) in enumerate(candidates):
+        if number % REPORT_EVERY == 0:
+            report(progress, number / len(candidates))
+        if facts.worth_judging(i, j, match):
+            judged.append(facts.judge(i, j, match))
     return sorted((p for p in judged if p.match == SAME or p.structural), key=lambda p: -p.confidence)
+
+
+REPORT_EVERY = 500
 
 
 def event_breakages(log: EventLog, volume, considered: list[PairEvidence], notes: list[str]) -> list[Breakage]:
@@ -264,12 +274,7 @@ def dismiss(project, key: str, dismissed: bool = True) -> None:
     project.set_setting(DISMISSED_SETTING, keys + [key] if dismissed else keys)
 
 
-# --- CLI -----------------------------------------------------------------------------------------
-
-
-def spec_from_args(args, log: EventLog, dismissed: tuple[str, ...] = ()) -> Spec:
-    """The Spec of ``hygiene PROJECT`` (options in ``cli._add_hygiene``)."""
-    return Spec(min_confidence=args.min_confidence, dismissed=() if args.all else dismissed)
+# --- choosing and describing suggestions (the hygiene command) -------------------------------------
 
 
 def find_suggestion(result: Result, choice: str) -> Suggestion:
@@ -280,7 +285,7 @@ def find_suggestion(result: Result, choice: str) -> Suggestion:
         if suggestion.key == choice:
             return suggestion
     raise JourneyError(f"No suggested merge '{choice}' (there are {len(result.suggestions)}; "
-                       "give a number from the listing or a key from --json)")
+                       "give a number from the listing or a suggestion's key)")
 
 
 def describe(result: Result) -> str:

@@ -3,7 +3,10 @@
 - **stops / starts**: from some day on (or until some day) an event is ~absent (at most 5 % of the
   count expected at its usual share of the events of paths of the same age, ``hygiene_volume``),
   where at least ``MIN_EXPECTED`` were expected. The log's own start and end are not alarms: there
-  the expected count is small too. **gaps**: days in the middle with none of it, as many expected.
+  the expected count is small too. Both at once (seen only in a stretch in the middle) is a
+  **burst** — errors of an outage, a campaign — told apart and not counted as tracking to fix; so is
+  a start or stop on the day a burst starts or ends (the same incident). **gaps**: days in the
+  middle with none of it, as many expected.
 - **double firing**: the same event for the same user several times within one second; **twin
   firing**: two same-looking names (``hygiene_names``) for the same user within one second, most of
   the time (one action tracked twice).
@@ -18,8 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.hygiene_volume import DAY_MS, DailyVolume, median_count, unique_counts, weighted_median
+from journey_explorer.eventlog import EventLog
 
 MIN_EXPECTED = 30.0          # events expected over the silent stretch before an absence is news
 ABSENT_SHARE = 0.05          # observed at most this share of expected: "stopped"
@@ -36,7 +39,7 @@ MAX_FUTURE_SHARE = 0.1       # more of the log after "now" than this: the clock,
 
 @dataclass
 class Breakage:
-    kind: str                 # stops | starts | gap | double_firing | twin_firing | outlier_users | outlier_sessions |
+    kind: str                 # stops | starts | burst | gap | double_firing | twin_firing | outlier_users | outlier_sessions |
     #                           future | too_early | too_late
     events: tuple[str, ...]   # the event names concerned (empty for users/sessions/times of all events)
     count: int                # the events (or users / sessions) concerned
@@ -113,18 +116,41 @@ def _time_breakage(log: EventLog, kind: str, mask: np.ndarray, where: str) -> Br
 
 def stops_and_starts(log: EventLog, volume: DailyVolume) -> list[Breakage]:
     """Per event: the earliest day from which it is ~absent for good (stops), and the latest day until
-    which it was ~absent (starts). Events that stop (start) on the same day are reported together."""
+    which it was ~absent (starts). Events that stop (start) on the same day are reported together.
+
+    An event that both starts and stops — seen only in a stretch in the middle — is a burst, not
+    broken tracking: an error during an outage, a campaign's page. It is reported as ``burst``,
+    marked as explained (the report does not count it as tracking to fix; "what changed" tells it)."""
     stops: dict[int, list[tuple]] = {}
     starts: dict[int, list[tuple]] = {}
-    for code in range(len(log.event_names)):
-        found = _absence(volume.observed[code], volume.expected[code])
-        for side, day, seen, expected in found:
-            (stops if side == "stops" else starts).setdefault(day, []).append((code, seen, expected))
     out = []
+    for code in range(len(log.event_names)):
+        found = {side: (day, seen, expected)
+                 for side, day, seen, expected in _absence(volume.observed[code], volume.expected[code])}
+        if "starts" in found and "stops" in found and found["starts"][0] < found["stops"][0]:
+            out.append(_burst(log, volume, code, found["starts"][0], found["stops"][0]))
+            continue
+        for side, (day, seen, expected) in found.items():
+            (stops if side == "stops" else starts).setdefault(day, []).append((code, seen, expected))
+    bursts = list(out)
     for side, by_day in (("stops", stops), ("starts", starts)):
         for day, rows in sorted(by_day.items()):
-            out.append(_absence_breakage(log, volume, side, day, rows))
+            out.append(_same_incident(_absence_breakage(log, volume, side, day, rows), bursts))
     return out
+
+
+def _same_incident(breakage: Breakage, bursts: list[Breakage]) -> Breakage:
+    """A start on the day a burst starts (a stop on the day one ends) belongs to that incident."""
+    edge = "first" if breakage.kind == "starts" else "last"
+    day = pd.Timestamp(breakage.first)
+    for burst in bursts:
+        if abs((pd.Timestamp(getattr(burst, edge)) - day).days) <= 1:
+            verb = "starts" if breakage.kind == "starts" else "ends"
+            breakage.message = breakage.message.rsplit(" (", 1)[0] + (
+                f" (the day {burst.events[0]}'s burst {verb}: part of the same incident, not tracking)")
+            breakage.numbers["explained_by"] = burst.key
+            break
+    return breakage
 
 
 def gaps(log: EventLog, volume: DailyVolume, skip=frozenset()) -> list[Breakage]:
@@ -222,6 +248,18 @@ def _absence_breakage(log: EventLog, volume: DailyVolume, side: str, day: int, r
                     {"observed": seen, "expected": round(expected, 1),
                      "per_event": [{"event": log.event_names[c], "observed": s, "expected": round(e, 1)}
                                    for c, s, e in rows]})
+
+
+def _burst(log: EventLog, volume: DailyVolume, code: int, first: int, end: int) -> Breakage:
+    name = log.event_names[code]
+    inside = int(volume.observed[code][first:end].sum())
+    outside = int(volume.observed[code].sum()) - inside
+    days = end - first
+    message = (f"{name} occurs only from {volume.date(first)} to {volume.date(end - 1)} ({days} days, "
+               f"{_events(inside)}; {_events(outside)} outside): a burst such as errors during an incident or "
+               f"a campaign, not tracking that broke (see What changed)")
+    return Breakage("burst", (name,), inside, volume.date(first), volume.date(end - 1), message,
+                    {"days": days, "inside": inside, "outside": outside, "explained_by": "burst"})
 
 
 def _events(count: int) -> str:

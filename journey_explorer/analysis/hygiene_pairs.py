@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from journey_explorer.analysis.eventlog import MISSING, EventLog
 from journey_explorer.analysis.hygiene_names import SAME, SIMILAR, UNRELATED, candidate_name_pairs, name_match
 from journey_explorer.analysis.hygiene_volume import DailyVolume, median_count, unique_counts
+from journey_explorer.eventlog import MISSING, EventLog
 
 PRIOR_LOGIT = -2.0
 NAME_WEIGHT = {SAME: 2.5, SIMILAR: 1.0}

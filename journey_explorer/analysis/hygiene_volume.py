@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.eventlog import EventLog
 
 DAY_MS = 86_400_000
 MINUTE_MS = 60_000

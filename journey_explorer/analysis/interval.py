@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 
 UNITS_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 7 * 86_400_000}
 
@@ -109,10 +109,6 @@ def value_event(log: EventLog) -> str:
     return log.event_names[int(score.argmax())]
 
 
-def add_arguments(parser) -> None:
-    parser.add_argument("--event", help="the critical event (default: the value event users repeat)")
-
-
 def default_event(log: EventLog, goal: str | None) -> str:
     """The event whose repeats the interval measures: the goal when at least a tenth of the users doing
     it repeat it, else the value event users come back to repeat (a one-off purchase has no interval).
@@ -122,9 +118,3 @@ def default_event(log: EventLog, goal: str | None) -> str:
         if len(users) and (counts > 1).sum() >= 0.1 * len(users):
             return goal
     return value_event(log)
-
-
-def spec_from_args(args, log: EventLog) -> Spec:
-    from journey_explorer.analysis.goals import default_goal
-    goal = getattr(args, "goal", None) or (default_goal(log) if len(log) else None)
-    return Spec(event=args.event or default_event(log, goal))

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.records import json_records
-from journey_explorer.domain import JourneyError
+from journey_explorer.domain import ChoiceError, JourneyError
+from journey_explorer.eventlog import EventLog
 
 PERIODS = {"day": "D", "week": "W-SUN", "month": "M"}
 DAY_MS = 86_400_000
@@ -82,7 +82,7 @@ def period_index(ts: np.ndarray, period: str) -> tuple[np.ndarray, pd.PeriodInde
 
 def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     if spec.period not in PERIODS:
-        raise JourneyError("--period must be day, week or month")
+        raise ChoiceError("period", spec.period, ("day", "week", "month"))
     if len(log) == 0:
         raise JourneyError("no events in the selection")
     ordinals = period_ordinals(log.ts, spec.period)
@@ -114,11 +114,3 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
         quick = (table["new"] + table["resurrected"]) / -table["dormant"]
     table["quick_ratio"] = np.round(quick.where(table["dormant"] < 0), 3)
     return Result(spec=spec, table=table)
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--period", choices=tuple(PERIODS), default="week")
-
-
-def spec_from_args(args, log: EventLog) -> Spec:
-    return Spec(period=args.period)

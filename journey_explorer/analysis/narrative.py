@@ -18,10 +18,10 @@ import pandas as pd
 
 from journey_explorer.analysis import compare, drivers, flows, funnel, lifecycle, northstar, retention, stuck, units
 from journey_explorer.analysis.arrays import step_index
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.goals import guess_goal  # noqa: F401  (the report's default; one function)
-from journey_explorer.analysis.interval import value_event
+from journey_explorer.analysis.interval import default_event
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 
 FUNNEL_MIN_REACH = 0.5     # funnel steps: events at least half of the successful users did
 FUNNEL_MAX_STEPS = 5
@@ -191,24 +191,36 @@ def differences(log: EventLog, goal: str) -> Finding:
     if result.route is not None and len(result.route):
         parts.append(f"Left out as the route to {goal}: {', '.join(result.route['event'].head(4))}.")
     if len(more):
-        listed = "; ".join(f"{r.event} ({pct(r.share_a)} vs {pct(r.share_b)})" for r in more.itertuples())
+        listed = "; ".join(f"{r.event} ({pct(r.share_a)} vs {pct(r.share_b)}{_among(r)})" for r in more.itertuples())
         parts.append(f"{name_a.capitalize()} users did more: {listed}.")
     if len(less):
-        listed = "; ".join(f"{r.event} ({pct(r.share_b)} vs {pct(r.share_a)})" for r in less.itertuples())
+        listed = "; ".join(f"{r.event} ({pct(r.share_b)} vs {pct(r.share_a)}{_among(r)})" for r in less.itertuples())
         parts.append(f"{name_b.capitalize()} users did more: {listed}.")
     if not len(events):
         parts.append(f"No behaviour differs significantly (q < 0.05, at least {compare.MIN_SUPPORT} users).")
     parts.append(early_drivers(log, goal))
     if len(more):
         top = more.iloc[0]
-        headline = f"{pct(top['share_a'])} of {name_a} users did {top['event']} before {goal}, {pct(top['share_b'])} " \
-                   f"of {name_b}"
+        headline = f"{pct(top['share_a'])} of {name_a} users{_reaching(top)} did {top['event']} before {goal}, " \
+                   f"{pct(top['share_b'])} of {name_b}"
     elif len(less):
         top = less.iloc[0]
-        headline = f"{pct(top['share_b'])} of {name_b} users did {top['event']}, {pct(top['share_a'])} of {name_a}"
+        headline = f"{pct(top['share_b'])} of {name_b} users{_reaching(top)} did {top['event']}, " \
+                   f"{pct(top['share_a'])} of {name_a}"
     else:
         headline = "No behaviour sets the groups apart"
     return Finding("compare", headline, spec, " ".join(p for p in parts if p))
+
+
+def _among(row) -> str:
+    """ " of those who reached cart" for an event compared only where it can happen (compare's ``reached``)."""
+    step = getattr(row, "reached", None)
+    return f" of those who reached {step}" if isinstance(step, str) else ""
+
+
+def _reaching(row) -> str:
+    step = row.get("reached") if hasattr(row, "get") else None
+    return f" who reached {step}" if isinstance(step, str) else ""
 
 
 def early_drivers(log: EventLog, goal: str) -> str:
@@ -308,7 +320,7 @@ def lifecycle_finding(log: EventLog, goal: str) -> Finding:
 
 
 def north_star(log: EventLog, goal: str) -> Finding:
-    event = value_event(log)
+    event = default_event(log, goal)
     spec = northstar.Spec(event=event, period="week")
     result = northstar.run(log, spec)
     table = result.table
@@ -319,7 +331,8 @@ def north_star(log: EventLog, goal: str) -> Finding:
     peak_period, peak = full.idxmax(), int(full.max())
     last_full = full.index[-1]
     week = "the last full week" if latest["period"] == last_full else "the last full week with any"
-    text = (f"North star: users doing {event} (the event users come back to repeat) per week, full weeks only. "
+    why = "the goal, which users come back to repeat" if event == goal else "the event users come back to repeat"
+    text = (f"North star: users doing {event} ({why}) per week, full weeks only. "
             f"In {week} ({latest['period']}) {plural(int(latest['metric']), 'user')} did it; "
             f"it peaked at {peak:,} in the week of {peak_period}.")
     if len(full) >= MIN_TREND_WEEKS:

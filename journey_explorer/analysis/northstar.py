@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 
 from journey_explorer.analysis.arrays import first_time_of
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.lifecycle import PERIODS, period_index, period_ordinals
 from journey_explorer.analysis.records import json_records
-from journey_explorer.domain import JourneyError
+from journey_explorer.domain import ChoiceError, JourneyError
+from journey_explorer.eventlog import EventLog
 
 NEEDS_USER_PROPERTIES = True     # breakdowns / segments / CSAT and revenue are user properties
 
@@ -62,7 +62,7 @@ class Result:
 
 def run(log: EventLog, spec: Spec, progress=None) -> Result:
     if spec.period not in PERIODS:
-        raise JourneyError("--period must be day, week or month")
+        raise ChoiceError("period", spec.period, ("day", "week", "month"))
     code = log.event_code(spec.event)
     number, labels = period_index(log.ts, spec.period)
     size = len(labels)
@@ -123,21 +123,6 @@ def _ppp(log: EventLog, spec: Spec) -> dict | None:
             "quantiles": {f"p{int(q * 100)}": round(float(ppp.quantile(q)), 2) for q in (0.1, 0.25, 0.5, 0.75, 0.9)},
             "histogram": [{"from": round(float(a), 2), "to": round(float(b), 2), "users": int(c)}
                           for a, b, c in zip(edges[:-1], edges[1:], counts)]}
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--event", help="the critical event (default: the value event users repeat, "
-                                         "from the usage-interval analysis)")
-    parser.add_argument("--period", choices=tuple(PERIODS), default="week")
-    parser.add_argument("--csat", help="user property holding CSAT (1-10; default: a property named csat)")
-    parser.add_argument("--revenue", help="user property holding revenue (default: one named revenue, cltv or ltv)")
-
-
-def spec_from_args(args, log: EventLog) -> Spec:
-    csat, revenue = property_columns(log)
-    from journey_explorer.analysis.interval import value_event
-    return Spec(event=args.event or value_event(log), period=args.period, csat=args.csat or csat,
-                revenue=args.revenue or revenue)
 
 
 def property_columns(log: EventLog) -> tuple[str | None, str | None]:

@@ -11,9 +11,8 @@ import numpy as np
 import pandas as pd
 
 from journey_explorer.analysis import lifecycle, northstar
-from journey_explorer.analysis.common import add_breakdown_argument
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 
 NEEDS_USER_PROPERTIES = True     # a breakdown may use user properties
 GROUP_COLUMNS = ["group", "paths", "events", "sessions", "reached", "conversion"]
@@ -100,13 +99,3 @@ def _groups(log: EventLog, key: str, reached_by: np.ndarray | None) -> pd.DataFr
         return frame.assign(reached=None, conversion=None)[GROUP_COLUMNS]
     reached = np.bincount(split.group[reached_by & (split.group >= 0)], minlength=size)
     return frame.assign(reached=reached, conversion=np.round(reached / np.maximum(split.sizes, 1), 4))[GROUP_COLUMNS]
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--goal", help="the goal event (default: the project's)")
-    add_breakdown_argument(parser)
-
-
-def spec_from_args(args, log: EventLog) -> Spec:
-    from journey_explorer.analysis.goals import default_goal  # the stored goal, else the structural guess
-    return Spec(goal=args.goal or (default_goal(log) if len(log) else None), breakdown=args.breakdown)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from journey_explorer.analysis.arrays import path_bounds
-from journey_explorer.analysis.eventlog import MISSING, EventLog
+from journey_explorer.eventlog import MISSING, EventLog
 
 MAX_VALUES = 20
 MIN_COVERAGE = 0.8   # share of paths that must carry a property: one only some events carry (an error

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from journey_explorer.analysis.eventlog import MISSING, EventLog
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import MISSING, EventLog
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -117,7 +117,7 @@ def _source(log: EventLog, name: str) -> Source:
     if name in log.event_properties:
         column = log.event_properties[name]
         return Source(name, column.codes, column.values, per_user=False)
-    from journey_explorer.analysis.eventlog import encode_property
+    from journey_explorer.eventlog import encode_property
     column = log.user_properties[name].to_numpy(dtype=object)
     encoded = encode_property(column)
     codes = np.full(log.n_users, MISSING, dtype=np.int32)

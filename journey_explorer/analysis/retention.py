@@ -25,10 +25,9 @@ import pandas as pd
 
 from journey_explorer.analysis import units
 from journey_explorer.analysis.arrays import first_time_of
-from journey_explorer.analysis.common import add_breakdown_argument
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.records import json_records
-from journey_explorer.domain import JourneyError
+from journey_explorer.domain import ChoiceError, JourneyError
+from journey_explorer.eventlog import EventLog
 
 PERIOD_MS = {"day": 86_400_000, "week": 7 * 86_400_000, "month": 30 * 86_400_000}
 MIN_ELIGIBLE = 30
@@ -109,8 +108,10 @@ def _cohort_label(codes: np.ndarray, period: str) -> list[str]:
 
 
 def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
-    if spec.period not in PERIOD_MS or spec.mode not in ("on", "on-or-after"):
-        raise JourneyError("--period must be day, week or month and --mode on or on-or-after")
+    if spec.period not in PERIOD_MS:
+        raise ChoiceError("period", spec.period, tuple(PERIOD_MS))
+    if spec.mode not in ("on", "on-or-after"):
+        raise ChoiceError("mode", spec.mode, ("on", "on-or-after"))
     length = PERIOD_MS[spec.period]
     start = _starts(log, spec)
     has_start = start != np.iinfo(np.int64).max
@@ -270,16 +271,3 @@ def read_out(curve: pd.DataFrame, period: str) -> tuple[int | None, float | None
         f"Retention has not levelled off: {'down' if last <= first else 'up'} "
         f"{abs(first - last) * 100:.1f} points over the last {FLAT_AFTER} {period}s "
         f"({units.percent(first, 0)} → {units.percent(last, 0)} at {period} {int(periods[-1])}).")
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--start", dest="start_event", help="the event that starts a user's clock (default: first event)")
-    parser.add_argument("--return", dest="return_event", help="the event that counts as coming back (default: any)")
-    parser.add_argument("--period", choices=tuple(PERIOD_MS), default="week")
-    parser.add_argument("--mode", choices=("on", "on-or-after"), default="on")
-    add_breakdown_argument(parser)
-
-
-def spec_from_args(args, log: EventLog) -> Spec:
-    return Spec(start_event=args.start_event, return_event=args.return_event, period=args.period, mode=args.mode,
-                breakdown=getattr(args, "breakdown", None))

@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from journey_explorer.analysis import cohorts
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.properties import MATCH_RULES, Condition, path_owner, property_names
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 
 
 def segment_paths(log: EventLog, segment, by: str = "user", within: np.ndarray | None = None,

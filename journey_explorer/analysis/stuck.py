@@ -5,10 +5,18 @@ A page everyone leaves or loops on is not a stuck point; a stuck point is where 
 type (the goal itself left out), three parts, each a one-sided test:
 
 - **exit**: the share of failing paths that reach the event and leave from it (a visit of theirs
-  ends there), against (a) the same share of successful paths and (b) the share expected if every
-  visit had ended at a random one of its steps (the base rate: a visit made mostly of
-  ``product_view`` ends on one). It counts only when it beats both (the larger p-value of the two
+  ends there), against (a) the same share of successful paths, (b) the same share of successful
+  paths counting only their visits that did not go on to the goal from it, and (c) the share expected if
+  every visit had ended at a random one of its steps (the base rate: a visit made mostly of
+  ``product_view`` ends on one). It counts only when it beats all three (the largest p-value of the
   one-sided tests: Fisher's exact test, and a normal approximation to the Poisson-binomial).
+  Reference (b) is the like-for-like one: a visit that goes on to the goal cannot end at a step
+  before it, so against (a) alone the last steps before the goal (checkout, the offer page) always
+  look like stuck points — failing paths never convert, by definition. (b) asks instead "on a visit
+  that does not convert after this step, do failing paths end here more than successful ones do?"
+  (used when enough successful paths have such a visit). A step where *every* non-converting visit
+  ends — failing or successful — is then the funnel's drop-off, not a place where failing paths do
+  worse; its loops and waits still count.
 - **loop**: the share of failing paths that repeat the event (A A) or bounce back to it (A B A),
   against successful paths (Fisher's exact test).
 - **dwell**: how long a path waits after the event before its next step in the same session (per
@@ -42,16 +50,18 @@ import pandas as pd
 
 from journey_explorer.analysis import units
 from journey_explorer.analysis.arrays import distinct_count, path_bounds, users_with_event
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.pathprops import path_properties, without_outcomes
-from journey_explorer.domain import JourneyError
+from journey_explorer.domain import MissingGoal
+from journey_explorer.eventlog import EventLog
+from journey_explorer.progress import report
 
 RANK_EXPLANATION = ("Ranked by how much worse failing paths do at an event than successful ones: the share "
-                    "that end a visit there (beyond both successful paths and the share expected had they left "
-                    "at random steps), that loop there, and that wait longer there, each counted only when "
-                    "significant (one-sided tests, Benjamini-Hochberg q < 0.05), big enough to matter and "
-                    "reached by enough paths; the difference is weighted by the square root of the failing "
-                    "paths, so size of the difference leads and volume is damped.")
+                    "that end a visit there (beyond successful paths, also on their visits that did not go on "
+                    "to the goal, and the share expected had they left at random steps), that loop there, and "
+                    "that wait longer there, each counted only when significant (one-sided tests, "
+                    "Benjamini-Hochberg q < 0.05), big enough to matter and reached by enough paths; the "
+                    "difference is weighted by the square root of the failing paths, so size of the difference "
+                    "leads and volume is damped.")
 NEEDS_USER_PROPERTIES = True     # "who" / "where": property values per path
 MIN_EXCESS = 0.05        # share points a part must exceed its reference by...
 MIN_RATIO = 1.25         # ...and the ratio to it
@@ -227,7 +237,7 @@ def auc_greater(failing: np.ndarray, successful: np.ndarray) -> tuple[float, flo
 
 def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     if not spec.goal:
-        raise JourneyError("stuck points need a goal: give --goal EVENT or set the project's default goal")
+        raise MissingGoal("stuck points")
     goal = log.event_code(spec.goal)
     size = len(log.event_names)
     successful_user = users_with_event(log, goal)
@@ -235,19 +245,21 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     path_users = log.user[starts]
     paths = len(starts)
     failing_user = ~successful_user
-    counts = _counts(log, size, successful_user, ends, successful_owners(log, successful_user))
+    counts = _counts(log, size, goal, successful_user, ends, successful_owners(log, successful_user))
     expected, expected_per_path = expected_exits(log, failing_user, size)
     dwell = path_dwell(log)
     table = _table(log, spec, goal, counts, expected, expected_per_path, dwell, successful_user)
+    report(progress, 0.5)
     ended_all = counts["end_failing"].sum()
     baseline = float(ended_all / max(counts["reach_failing"].sum(), 1))
     unstuck = []
     properties = {}
     if len(table) and (table["score"] > 0).any():
         properties = without_outcomes(path_properties(log), successful_user, path_users)
-    for row in table.head(spec.top).itertuples():
+    for number, row in enumerate(table.head(spec.top).itertuples()):
         if row.score <= 0:
             break
+        report(progress, 0.5 + 0.5 * number / spec.top)     # each row looks at every successful path
         entry = unstuck_for(log, row.event, goal, successful_user, spec.next_events)
         entry.update(where_and_when(log, row, successful_user, properties, spec))
         unstuck.append(entry)
@@ -277,10 +289,32 @@ def successful_owners(log: EventLog, successful_user: np.ndarray) -> np.ndarray 
     return np.where(succeeds[owner], owner, -1)
 
 
-def _counts(log: EventLog, size: int, successful_user: np.ndarray, ends: np.ndarray,
+def goal_follows_in_visit(log: EventLog, goal: int) -> np.ndarray:
+    """Boolean mask: True where the goal comes later in the same visit (the visit converts after it).
+
+    >>> frame = pd.DataFrame({"user": "u", "event": ["cart", "pay", "done", "cart"],
+    ...                       "time": [0, 60_000, 120_000, 9_000_000]})         # a new visit 2.5 h later
+    >>> log = EventLog.from_frame(frame)
+    >>> goal_follows_in_visit(log, log.event_code("done")).tolist()
+    [True, True, False, False]
+    """
+    n = len(log)
+    if not n:
+        return np.zeros(0, dtype=bool)
+    visit_start = np.ones(n, dtype=bool)
+    visit_start[1:] = (log.user[1:] != log.user[:-1]) | (log.session[1:] != log.session[:-1])
+    position = np.arange(n)
+    goal_position = np.where(log.event == goal, position, -1)
+    last_goal = np.maximum.reduceat(goal_position, np.flatnonzero(visit_start))
+    return last_goal[np.cumsum(visit_start) - 1] > position
+
+
+def _counts(log: EventLog, size: int, goal: int, successful_user: np.ndarray, ends: np.ndarray,
             owners: np.ndarray | None) -> dict[str, np.ndarray]:
     """Paths per event type and group: reaching it, leaving from it, ending on it, looping on it.
-    Groups: successful, failing, and (per session) successful users counted over all their sessions."""
+    Groups: successful, failing, and (per session) successful users counted over all their sessions.
+    ``reach_successful_open``: successful paths reaching the event on a visit that does not go on to
+    the goal after it (only such a visit can end there)."""
     out = {}
     loop_codes, loop_users = loop_paths(log, size)
     last_event, last_user = log.event[ends - 1], log.user[ends - 1]
@@ -291,6 +325,8 @@ def _counts(log: EventLog, size: int, successful_user: np.ndarray, ends: np.ndar
         out[f"left_{name}"] = distinct_count(log.event[mine & left], log.user[mine & left], size)
         out[f"end_{name}"] = np.bincount(last_event[member[last_user]], minlength=size)
         out[f"loop_{name}"] = np.bincount(loop_codes[member[loop_users]], minlength=size)
+    open_visit = successful_user[log.user] & ~goal_follows_in_visit(log, goal)
+    out["reach_successful_open"] = distinct_count(log.event[open_visit], log.user[open_visit], size)
     if owners is not None:
         owner, mine = owners[log.user], owners[log.user] >= 0
         out["reach_other"] = distinct_count(log.event[mine], owner[mine], size)
@@ -358,6 +394,11 @@ def _event_row(name, c, code, f_reach, s_reach, expected, expected_probabilities
     p_base = poisson_binomial_greater(f_end, expected_probabilities) if f_reach else 1.0
     p_success = fisher_greater(f_end, f_reach, s_end, s_reach) if has_reference else np.nan
     reference = max(expected_rate, s_exit) if has_reference else np.nan
+    s_open_reach = int(c["reach_successful_open"][code])
+    s_exit_open = s_end / s_open_reach if s_open_reach >= spec.min_reference else np.nan
+    if has_reference and not np.isnan(s_exit_open):     # like for like: visits that did not convert
+        reference = max(reference, s_exit_open)
+        p_success = max(p_success, fisher_greater(f_end, f_reach, s_end, s_open_reach))
     f_loop_rate = f_loop / f_reach if f_reach else np.nan
     s_loop_rate = s_loop / s_reach if s_reach else np.nan
     loop_reference, p_loop = s_loop_rate, fisher_greater(f_loop, f_reach, s_loop, s_reach)
@@ -369,6 +410,7 @@ def _event_row(name, c, code, f_reach, s_reach, expected, expected_probabilities
            "ended_without_goal": int(c["end_failing"][code]), "left_failing": f_end, "left_successful": s_end,
            "exit_rate": round(int(c["end_failing"][code]) / (f_reach + s_reach), 4),
            "exit_rate_failing": _r(f_exit), "exit_rate_successful": _r(s_exit),
+           "exit_rate_successful_open": _r(s_exit_open),
            "exit_rate_expected": _r(expected_rate),
            "exit_reference": _r(reference),
            "exit_excess": _r(f_exit - reference) if has_reference else 0.0,
@@ -421,6 +463,8 @@ def _explain(row, spec: Spec) -> str:
     if row.exit_excess > 0:
         text = f"{_pct(row.exit_rate_failing)} of failing {unit} {_who(unit)} reach it end a visit there"
         text += f" vs {_pct(row.exit_rate_successful)} of successful"
+        if not pd.isna(row.exit_rate_successful_open) and row.exit_rate_successful_open > row.exit_rate_successful:
+            text += f", {_pct(row.exit_rate_successful_open)} on their visits that did not go on to the goal"
         if not pd.isna(row.exit_rate_successful_users):
             text += f" and {_pct(row.exit_rate_successful_users)} of users who succeed (in any session)"
         text += f" ({_pct(row.exit_rate_expected)} expected had they left at random steps)"
@@ -615,15 +659,6 @@ def _when_candidate(log: EventLog, reach, flagged, minimum) -> dict | None:
 
 def _date(ms: int) -> str:
     return str(pd.Timestamp(ms, unit="ms").date())
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--goal", help="the goal event (default: the project's, else a guess from the paths)")
-
-
-def spec_from_args(args, log: EventLog) -> Spec:
-    from journey_explorer.analysis.goals import default_goal
-    return Spec(goal=args.goal or default_goal(log), unit=unit_word(getattr(args, "by", "user")))
 
 
 def unit_word(by: str) -> str:

@@ -11,7 +11,7 @@ from dataclasses import replace
 import numpy as np
 
 from journey_explorer.analysis.common import subset
-from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.eventlog import EventLog
 
 
 def rename_events(log: EventLog, names: dict[str, str]) -> EventLog:

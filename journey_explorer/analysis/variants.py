@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from journey_explorer.analysis.arrays import path_bounds
-from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.eventlog import EventLog
 
 COLUMNS = ["variant", "steps", "paths", "share", "median_seconds", "reached_goal"]
 ARROW = " → "

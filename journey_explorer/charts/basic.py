@@ -12,7 +12,7 @@ from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
 from journey_explorer.analysis import units
-from journey_explorer.charts.theme import FAILURE, NEUTRAL, OKABE_ITO, SUCCESS, Theme, style_plot, widest
+from journey_explorer.charts.theme import FAILURE, NEUTRAL, OKABE_ITO, SUCCESS, Theme, literal, style_plot, widest
 
 NO_DATA = "#8C8C8C"             # hatch over cells without data: never the colour of 0 %
 _NICE_STEPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0)
@@ -60,7 +60,7 @@ def axis_label(plot: pg.PlotWidget | pg.PlotItem, side: str, text: str, theme: T
     """An axis title in the theme's muted colour and a legible size (pyqtgraph's default is tiny)."""
     from PySide6.QtGui import QFontMetrics
     item = plot.getPlotItem() if isinstance(plot, pg.PlotWidget) else plot
-    item.getAxis(side).setLabel(text, color=theme.muted, **{"font-size": f"{theme.font_size * 0.9:.0f}pt"})
+    item.getAxis(side).setLabel(literal(text), color=theme.muted, **{"font-size": f"{theme.font_size * 0.9:.0f}pt"})
     if side == "bottom":            # tick labels and this title, in the theme's type (see style_plot)
         item.getAxis(side).setHeight(QFontMetrics(theme.font()).height() * 2 + 22)
 
@@ -128,7 +128,7 @@ def ranked_bars(plot: pg.PlotWidget, labels: list[str], values: list[float], the
         _text(item, text, value + top * 0.01, y, theme)
     item.setXRange(0, _right_with_labels(plot, values, texts, labels, theme, top), padding=0)
     item.setYRange(-0.6, n - 0.4, padding=0)
-    item.setTitle(title, color=theme.foreground)
+    item.setTitle(literal(title), color=theme.foreground)
 
 
 def diverging_bars(plot: pg.PlotWidget, labels: list[str], values: list[float], marks: list[str],
@@ -227,7 +227,7 @@ def stacked_bars(plot: pg.PlotWidget, categories: list[str], series: dict[str, n
         bar = pg.BarGraphItem(x=xs, y0=base, height=values, width=0.75, brush=pg.mkBrush(colours[name]),
                               pen=pg.mkPen(None))
         item.addItem(bar)
-        item.legend.addItem(bar, name)
+        item.legend.addItem(bar, literal(name))
         up, down = np.where(values >= 0, up + values, up), np.where(values < 0, down + values, down)
     item.getAxis("bottom").setTicks([category_ticks(plot, xs, categories, theme)])
     item.addItem(pg.InfiniteLine(0, angle=0, pen=pg.mkPen(theme.muted)))
@@ -242,7 +242,7 @@ def line_chart(plot: pg.PlotWidget, x_labels: list[str], lines: dict[str, np.nda
     for i, (name, values) in enumerate(lines.items()):
         colour = OKABE_ITO[i % len(OKABE_ITO)]
         item.plot(xs, np.asarray(values, float), pen=pg.mkPen(colour, width=3), symbol="o", symbolSize=7,
-                  symbolBrush=colour, symbolPen=pg.mkPen(None), name=name)
+                  symbolBrush=colour, symbolPen=pg.mkPen(None), name=literal(name))
     item.getAxis("bottom").setTicks([category_ticks(plot, xs, x_labels, theme)])
     if percent:
         _share_axis(item, "left", 0, 1)
@@ -346,7 +346,7 @@ def _colour_bar(item: pg.PlotItem, cmap: pg.ColorMap, levels, label: str, points
     bar.axis.setTickFont(theme.font(0.8))
     bar.axis.setStyle(hideOverlappingLabels=False)      # the end ticks (0 %, 100 %) sit on the bar's edges
     title = label + ("  ·  hatched: no data yet" if show_no_data else "")
-    item.setTitle(title, color=theme.muted, size=f"{theme.font_size * 0.8:.0f}pt")
+    item.setTitle(literal(title), color=theme.muted, size=f"{theme.font_size * 0.8:.0f}pt")
     item.layout.addItem(bar, 2, 3)
     item._colour_bar = bar
 

@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor
 from journey_explorer.analysis import units
 from journey_explorer.analysis.properties import NONE_LABEL, OTHER_LABEL
 from journey_explorer.charts import basic
-from journey_explorer.charts.theme import NEUTRAL, OKABE_ITO, Theme, widest
+from journey_explorer.charts.theme import NEUTRAL, OKABE_ITO, Theme, literal, widest
 
 GROUP_WIDTH = 0.8          # of one step's slot on the x axis, shared by that step's bars
 
@@ -83,7 +83,7 @@ def funnel_by_group(plot: pg.PlotWidget, result, theme: Theme) -> bool:
         bar = pg.BarGraphItem(x=xs[:, g], height=shares[:, g], width=width, brush=pg.mkBrush(colours[label]),
                               pen=pg.mkPen(None))
         item.addItem(bar)
-        item.legend.addItem(bar, name)
+        item.legend.addItem(bar, literal(name))
     empty = [g for g, on in zip(every, drawn) if not on]
     if empty:
         _axis_title(item, "bottom", f"no users entered at {steps[0]}: {', '.join(empty)}", theme)
@@ -131,7 +131,7 @@ def curves_by_group(plot: pg.PlotWidget, result, theme: Theme) -> bool:
             continue
         item.plot(rows["period"].to_numpy(float), rows["share"].to_numpy(float), pen=pg.mkPen(colour, width=3),
                   symbol="o", symbolSize=6, symbolBrush=colour, symbolPen=pg.mkPen(None),
-                  name=legend_name(label, int(sizes[label])))
+                  name=literal(legend_name(label, int(sizes[label]))))
     span = int(frame["period"].max()) if len(frame) else 1
     item.getAxis("bottom").setTicks([basic.category_ticks(plot, np.arange(span + 1, dtype=float),
                                                           [str(p) for p in range(span + 1)], theme)])
@@ -197,7 +197,7 @@ def _group_column(column: str, a: str, b: str) -> str:
 
 def _title(item: pg.PlotItem, text: str, theme: Theme) -> None:
     """Which property the groups come from, above the plot (the legend names only its values)."""
-    item.setTitle(text, color=theme.muted, size=f"{theme.font_size}pt")
+    item.setTitle(literal(text), color=theme.muted, size=f"{theme.font_size}pt")
     item._breakdown_marks["title"] = True
 
 

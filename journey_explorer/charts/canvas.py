@@ -20,6 +20,7 @@ class Tile(QFrame):
         self.caption.setObjectName("tileCaption")
         for label in (self.value, self.caption):     # wraps in a narrow window rather than widening it
             label.setWordWrap(True)
+            label.setTextFormat(Qt.TextFormat.PlainText)   # captions name events: never read as HTML
         layout.addWidget(self.value)
         layout.addWidget(self.caption)
 
@@ -63,6 +64,7 @@ class ReadoutOverTwo(QWidget):
         layout = QVBoxLayout(self)
         self.readout = QLabel()
         self.readout.setWordWrap(True)
+        self.readout.setTextFormat(Qt.TextFormat.PlainText)
         self.readout.setStyleSheet("font-weight: bold;")
         row = QSplitter(Qt.Orientation.Horizontal)
         self.left, self.right = pg.PlotWidget(), pg.PlotWidget()

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem
 
 from journey_explorer.analysis import units
 from journey_explorer.charts.breakdown import group_colours
-from journey_explorer.charts.theme import FAILURE, LIGHT, NEUTRAL, SUCCESS, Theme, category_colour, widest
+from journey_explorer.charts.theme import FAILURE, LIGHT, NEUTRAL, SUCCESS, Theme, category_colour, literal, widest
 
 NODE_WIDTH = 0.12          # in step units
 LABEL_SCALE = 0.95         # node labels, relative to the theme's type
@@ -370,7 +370,8 @@ class SankeyWidget(pg.PlotWidget):
             self.legend = None
         if not entries:
             return -0.02
-        swatches = "&nbsp;&nbsp;&nbsp;&nbsp;".join(f'<span style="color:{c}">■</span> {name}' for c, name in entries)
+        swatches = "&nbsp;&nbsp;&nbsp;&nbsp;".join(f'<span style="color:{c}">■</span> {literal(name)}'
+                                                   for c, name in entries)
         self.legend = pg.TextItem(anchor=(0, 0))
         self.legend.setHtml(f'<span style="color:{self.theme.foreground}">{swatches}</span>')
         self.legend.setFont(self.theme.font(1.0))
@@ -388,4 +389,4 @@ class SankeyWidget(pg.PlotWidget):
         return max(0.3, widest_label * span / (pixels - widest_label))
 
     def _tooltip(self, text: str) -> None:
-        self.setToolTip(text)
+        self.setToolTip(f"<p>{literal(text)}</p>".replace("\n", "<br>") if text else "")   # names, never markup

@@ -4,6 +4,7 @@ The categorical palette is Okabe-Ito (distinguishable with the common colour-vis
 """
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 import pyqtgraph as pg
@@ -36,6 +37,16 @@ PRESENTATION = Theme("presentation", background="#FFFFFF", foreground="#111111",
 THEMES = {t.name: t for t in (LIGHT, DARK, PRESENTATION)}
 
 pg.setConfigOptions(antialias=True)
+
+
+def literal(text) -> str:
+    """Text for pyqtgraph's HTML labels (legends, titles, axis titles, ``TextItem.setHtml``): an
+    event or property value named ``<img src=file:...>`` shows as written, it loads nothing.
+
+    >>> literal("<b>cart & checkout</b>")
+    '&lt;b&gt;cart &amp; checkout&lt;/b&gt;'
+    """
+    return html.escape(str(text), quote=False)
 
 
 def widest(texts, font: QFont) -> int:

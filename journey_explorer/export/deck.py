@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 from journey_explorer.export.files import atomic_output
 from journey_explorer.export.native_charts import NativeChart, native_chart, nothing_to_draw
 from journey_explorer.store.board import NOTE_FIELDS, Pin

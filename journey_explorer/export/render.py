@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.charts.renderers import renderer as chart_renderer
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 from journey_explorer.export.files import IMAGE_SUFFIXES, TABLE_SUFFIXES
 from journey_explorer.state.filters import FilterState
 from journey_explorer.state.registry import ViewEntry, view
@@ -45,12 +45,13 @@ def quiet_offscreen_warnings() -> None:
     qInstallMessageHandler(handler)
 
 
-def compute_view(session: Session, entry: ViewEntry, spec, filters: FilterState, theme):
-    """The view's result for ``filters`` (any thread): filter, analyse, and the chart's costly geometry."""
+def compute_view(session: Session, entry: ViewEntry, spec, filters: FilterState, theme, progress=None):
+    """The view's result for ``filters`` (any thread): filter, analyse, and the chart's costly geometry.
+    ``progress(fraction)`` is passed to the analysis, which reports through it and stops when it raises."""
     filtered = session.filtered(filters)
     if len(filtered) == 0:
         raise JourneyError("No events match the filters.")
-    result = entry.run(filtered, spec)
+    result = entry.run(filtered, spec, progress)
     if hasattr(result, "__dict__"):        # what a path is, for the chart's words ("sessions", not "users")
         result.path_unit = "sessions" if filters.by == "session" else "users"
     return chart_renderer(entry.chart_name).prepare(result, theme)

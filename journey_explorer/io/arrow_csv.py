@@ -58,7 +58,7 @@ def record_batches(reader) -> Iterator["pa.RecordBatch"]:
     columns = reader.columns()
     try:
         stream = pa_csv.open_csv(
-            reader.path,
+            native_file(reader.path),
             read_options=pa_csv.ReadOptions(column_names=columns, skip_rows=1 if reader.has_header else 0,
                                             block_size=BLOCK_BYTES),
             # A blank line then has the wrong number of fields and stops the read, like a ragged one.
@@ -69,6 +69,12 @@ def record_batches(reader) -> Iterator["pa.RecordBatch"]:
         release_unused_memory()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError) as exc:
         raise NotSimple(str(exc)) from None
+
+
+def native_file(path: str) -> "pa.NativeFile":
+    """``path`` opened for pyarrow by its bytes: a file name that is not valid UTF-8 (``caf\\xe9.csv``
+    on Linux, which Python holds with a surrogate escape) would make pyarrow's own open fail."""
+    return pa.OSFile(os.fsencode(path), mode="r")
 
 
 def column_values(column: "pa.Array") -> np.ndarray:

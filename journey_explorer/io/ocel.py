@@ -214,7 +214,7 @@ class OcelReader(InMemoryReader):
             listing = ", ".join(f"{t} ({n:,} objects)" for t, n in counts.most_common())
             lead = (f"no object type '{object_type}' in this log" if object_type else
                     "this is an object-centric event log (OCEL): each event concerns several objects")
-            raise InputError(f"{lead}; choose the object type whose life is a path with --object-type "
+            raise InputError(f"{lead}; choose with {{object_type}} the type whose life is a path "
                              f"(types: {listing or 'none linked to events'})", file=path)
         self.object_type = object_type
         self._frame, self._lines, self._traits = _flatten(events, objects, object_type)

@@ -122,7 +122,7 @@ def open_binary(path: str) -> BinaryIO:
         members = zip_members(path)
         if len(members) != 1:
             raise InputError(f"the zip holds {len(members)} files; expected one table "
-                             "(or an Amplitude export, which is read with --format amplitude)",
+                             "(or an Amplitude export: set {format} to amplitude)",
                              file=path)
         archive = _open_zip(path)
         return open_zip_member(archive, members[0], path, owns_archive=True)
@@ -162,6 +162,41 @@ def open_zip_member(archive: zipfile.ZipFile, member: str, path: str, owns_archi
     return stream
 
 
+def check_archive_expansion(path: str, what: str = "the workbook", kind: str = "zip archive") -> None:
+    """Refuse a zip-based file (an .xlsx) whose members would expand beyond ``ExpansionLimits``,
+    before a library that unzips it itself (openpyxl) reads a byte of it.
+
+    The sizes checked are the ones the zip declares: Python's ``zipfile`` never returns more than a
+    member's declared size (a member that lies is cut there and fails its CRC check), so they bound
+    what the library can unpack. Each member, and all of them together, must keep within the size
+    limit, and within the ratio once ``ratio_floor`` bytes would come out. A file that is no zip at
+    all is "not a readable {kind}".
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [(info.filename, info.file_size, info.compress_size) for info in archive.infolist()]
+    except ARCHIVE_ERRORS as exc:
+        raise InputError(f"not a readable {kind} ({type(exc).__name__}: {exc})", file=path) from None
+    on_disk = max(1, os.path.getsize(path))
+    totals = ("all its parts together", sum(m[1] for m in members), sum(m[2] for m in members))
+    for name, expanded, compressed in members + [totals]:
+        _refuse_expansion(path, f"{what}, {name}", expanded, max(1, min(compressed, on_disk)), expansion_limits())
+
+
+def _refuse_expansion(path: str, what: str, expanded: int, compressed: int, limits: ExpansionLimits) -> None:
+    ratio = expanded / compressed
+    too_big = expanded > limits.max_bytes
+    too_dense = expanded > limits.ratio_floor and ratio > limits.max_ratio
+    if too_big or too_dense:
+        name = os.path.basename(path)
+        limit = (f"{limits.max_bytes / GIB:.3g} GB" if too_big
+                 else f"{limits.max_ratio:g} times its compressed size")
+        raise InputError(f"{name} expands to more than {limit} ({what}: {expanded / GIB:.3g} GB "
+                         f"from {compressed / MIB:.3g} MB, ratio {ratio:,.0f}:1): refused "
+                         "as a likely decompression bomb; unpack it yourself if it is genuine",
+                         file=path)
+
+
 def _buffered(raw: io.RawIOBase) -> io.BufferedReader:
     return io.BufferedReader(raw, buffer_size=1 << 20)
 
@@ -194,18 +229,7 @@ class GuardedStream(io.RawIOBase):
         return len(data)
 
     def _check(self) -> None:
-        limits, expanded = self._limits, self._expanded
-        ratio = expanded / self._compressed
-        too_big = expanded > limits.max_bytes
-        too_dense = expanded > limits.ratio_floor and ratio > limits.max_ratio
-        if too_big or too_dense:
-            name = os.path.basename(self._path)
-            limit = (f"{limits.max_bytes / GIB:.3g} GB" if too_big
-                     else f"{limits.max_ratio:g} times its compressed size")
-            raise InputError(f"{name} expands to more than {limit} ({self._what}: {expanded / GIB:.3g} GB "
-                             f"so far from {self._compressed / MIB:.3g} MB, ratio {ratio:,.0f}:1): refused "
-                             "as a likely decompression bomb; unpack it yourself if it is genuine",
-                             file=self._path)
+        _refuse_expansion(self._path, f"{self._what}, so far", self._expanded, self._compressed, self._limits)
 
     def close(self) -> None:
         if not self.closed:

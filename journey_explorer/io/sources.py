@@ -40,6 +40,9 @@ def open_source(path: str, options: ImportOptions | None = None) -> SourceReader
     options = options or ImportOptions()
     path = os.fspath(path)
     if not os.path.exists(path):
+        if "\ufffd" in path:        # a non-UTF-8 name that a file dialog or a drop could not spell
+            raise InputError("file not found: its name is not valid UTF-8 and was read with a replaced "
+                             "character; rename the file (letters, digits, - and _) and try again", file=path)
         raise InputError("file not found", file=path)
     if os.path.getsize(path) == 0:
         raise InputError("the file is empty", file=path)

@@ -8,6 +8,7 @@ XES and vendor readers know their fields, so they emit the canonical columns of 
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 from typing import Any, Iterator
 
@@ -17,7 +18,15 @@ import pandas as pd
 from journey_explorer.domain import ColumnMapping, ImportOptions, InputError, Rejection
 from journey_explorer.io import ocel, vendors
 from journey_explorer.io.base import VENDOR_MAPPING, InMemoryReader, SourceChunk, frame_chunks
-from journey_explorer.io.opening import ARCHIVE_ERRORS, ZIP_MAGIC, inner_name, open_binary, open_zip_member, zip_members
+from journey_explorer.io.opening import (
+    ARCHIVE_ERRORS,
+    ZIP_MAGIC,
+    check_archive_expansion,
+    inner_name,
+    open_binary,
+    open_zip_member,
+    zip_members,
+)
 from journey_explorer.io.xes import XesReader
 
 SNIFF_RECORDS = 20
@@ -382,6 +391,7 @@ class ExcelReader:
     def __init__(self, path: str, sheet: str | None):
         from openpyxl import load_workbook
         self.path, self.format = path, "xlsx"
+        check_archive_expansion(path, "the workbook", "Excel workbook")    # an .xlsx is a zip: the .zip guard
         try:
             workbook = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
@@ -443,13 +453,14 @@ class ParquetReader:
 
     def __init__(self, path: str):
         try:
+            import pyarrow as pa
             import pyarrow.parquet as pq
         except ImportError:
             raise InputError("Parquet needs pyarrow, which this installation lacks: pip install pyarrow",
                              file=path) from None
         self.path, self.format = path, "parquet"
         try:
-            self._file = pq.ParquetFile(path)
+            self._file = pq.ParquetFile(pa.OSFile(os.fsencode(path)))     # by its bytes: a non-UTF-8 name opens too
         except Exception as exc:  # noqa: BLE001 - pyarrow's errors vary by damage
             raise InputError(f"not a readable Parquet file ({exc})", file=path) from None
 

@@ -259,12 +259,12 @@ def _check_options(time_format: str | None, date_order: str | None) -> None:
     if time_format is None or time_format in EPOCH_FORMATS:
         return
     if "%" not in time_format:
-        raise InputError(f"invalid --time-format '{time_format}': give a strptime pattern such as "
+        raise InputError(f"invalid {{time_format}} '{time_format}': give a strptime pattern such as "
                          "'%d/%m/%Y %H:%M' or one of epoch_s, epoch_ms, epoch_us")
     try:
         _quiet_to_datetime(pd.Series(["0"]), format=time_format, errors="coerce")
     except ValueError as exc:
-        raise InputError(f"invalid --time-format '{time_format}': {exc}") from None
+        raise InputError(f"invalid {{time_format}} '{time_format}': {exc}") from None
 
 
 def _ambiguous_error(guess: TimeFormatGuess, column: str | None, first_line: int | None):
@@ -273,8 +273,8 @@ def _ambiguous_error(guess: TimeFormatGuess, column: str | None, first_line: int
         problem = f"dates{where} such as '{guess.example}' put the day first in some rows and the month first in others"
     else:
         problem = f"dates{where} such as '{guess.example}' fit both day/month and month/day order"
-    return AmbiguousDateOrder(f"{problem}; choose the order with --date-order dmy or --date-order mdy "
-                              "(or give an exact --time-format such as '%d/%m/%Y %H:%M')",
+    return AmbiguousDateOrder(f"{problem}; choose the order: {{date_order}} dmy or mdy "
+                              "(or give an exact {time_format} such as '%d/%m/%Y %H:%M')",
                               line=first_line, column=column)
 
 

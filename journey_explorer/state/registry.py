@@ -1,8 +1,8 @@
 """The views, each declared once: the CLI, the window, exports, the board, the report, the screenshots,
 the smoke test and the tests all iterate ``VIEWS``.
 
-A view is an analysis (``journey_explorer.analysis.<analysis>``: ``Spec``, ``run``, ``add_arguments``,
-``spec_from_args``), the options it starts from for a log (``default_spec``, Qt-free), and a chart
+A view is an analysis (``journey_explorer.analysis.<analysis>``: ``Spec``, ``run``; its command-line
+flags are ``journey_explorer.cli.arguments``), the options it starts from for a log (``default_spec``, Qt-free), and a chart
 renderer (``journey_explorer.charts.renderers.<chart>``) that draws its result on screen and in exports.
 Adding a view is one entry here, plus its analysis module and its chart renderer (see ARCHITECTURE.md).
 
@@ -14,7 +14,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Callable
 
-from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.eventlog import EventLog
 from journey_explorer.state.filters import FilterState
 
 
@@ -48,7 +48,7 @@ class ViewEntry:
         """The view's numbers: the analysis' ``run`` (or ``compute``) on an already filtered log."""
         if self.compute is not None:
             return self.compute(log, spec)
-        return self.module().run(log, spec)
+        return self.module().run(log, spec, progress)
 
 
 # --- the overview: analysis/overview.py, shown as the dict the Overview tab reads --------------------
@@ -125,10 +125,10 @@ def _lifecycle(log, filters):
 
 def _northstar(log, filters):
     from journey_explorer.analysis import northstar
-    from journey_explorer.analysis.interval import value_event
     csat, revenue = northstar.property_columns(log)
-    # The north star counts the value event users repeat, not the goal (often a one-off purchase).
-    event = value_event(log) if log is not None and len(log) else (filters.goal or "")
+    # The goal when users repeat it (weekly buyers), else the value event users repeat: a one-off
+    # purchase per user would make a north star that only counts newcomers.
+    event = critical_event(log, filters) if log is not None and len(log) else (filters.goal or "")
     return northstar.Spec(event=event, period="week", csat=csat, revenue=revenue)
 
 

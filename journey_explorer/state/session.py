@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from journey_explorer.analysis.common import CommonFilter, apply_filter
-from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.eventlog import EventLog
 from journey_explorer.state.filters import FilterState
 
 

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
-from journey_explorer.analysis.eventlog import EventLog
-from journey_explorer.domain import JourneyError, ProjectBusy, ProjectInfo
+from journey_explorer.domain import JourneyError, ProjectBusy, ProjectInfo, UnknownEvent
+from journey_explorer.eventlog import EventLog
 from journey_explorer.store.errors import DAMAGE_TYPES, ProjectDamaged, ProjectTooNew, project_error, reads_project
 from journey_explorer.store.version import SCHEMA_VERSION
 
@@ -506,7 +506,8 @@ class Project:
     def _type_id(self, name: str) -> int:
         row = self.conn.execute("SELECT id FROM event_types WHERE name = ?", (name,)).fetchone()
         if row is None:
-            raise JourneyError(f"No event named '{name}' in this project")
+            known = [n for (n,) in self.conn.execute("SELECT name FROM event_types")]
+            raise UnknownEvent(name, known)
         return int(row[0])
 
     @contextmanager
@@ -636,6 +637,18 @@ class Project:
             sources=[{k: s[k] for k in ("path", "format", "rows_read", "imported", "duplicates",
                                          "rejected", "imported_at")} for s in self.sources()],
             default_goal=self.default_goal, session_gap_minutes=self.session_gap_minutes)
+
+    # --- what other modules once wrote as raw SQL ---------------------------------------------------
+
+    def wait_when_busy(self, seconds: float) -> None:
+        """How long a write waits for another process (an import) holding the file, before it fails
+        with ``sqlite3.OperationalError`` ("database is locked"); 0 fails at once."""
+        self.conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+
+    def label_sources(self, label: str) -> None:
+        """Name every source ``label`` instead of the path it was imported from (the built-in demo
+        is imported from a temporary file nobody should see)."""
+        self.conn.execute("UPDATE sources SET path = ?", (label,))
 
 
 def _is_sqlite(path: Path) -> bool:

@@ -24,8 +24,8 @@ from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
 
-from journey_explorer.analysis.eventlog import MISSING, PropertyColumn
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import MISSING, PropertyColumn
 from journey_explorer.store.errors import ProjectDamaged, reads_project
 
 CODES_PREFIX = "property:"      # log_cache name of a property's codes

@@ -111,6 +111,7 @@ class BoardView(QWidget):
         self.title_edit.setPlaceholderText("Slide title")
         self.title_edit.textEdited.connect(self._notes_edited)
         self.preview = QLabel("Pin a chart from any view (the Pin to board button or Ctrl+B).")
+        self.preview.setTextFormat(Qt.TextFormat.PlainText)     # a failure message names events
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.preview.setMinimumHeight(300)
@@ -214,8 +215,8 @@ class BoardView(QWidget):
             return                  # already being drawn
         try:
             job = PinPreview(self.explorer, pin, PREVIEW_WIDTH)
-        except (JourneyError, KeyError, ValueError) as exc:
-            self._preview_problem(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc), key)
+        except (JourneyError, ValueError) as exc:
+            self._preview_problem(str(exc), key)
             return
         self._jobs[id(job)] = job
         self._current_job = (key, job)
@@ -301,7 +302,7 @@ class BoardView(QWidget):
         for (path, pin_id), notes in list(self._pending.items()):
             try:
                 with Project.open(path) as project:
-                    project.conn.execute(f"PRAGMA busy_timeout = {int(wait_seconds * 1000)}")
+                    project.wait_when_busy(wait_seconds)
                     project.board.set_notes(pin_id, **notes)
             except (sqlite3.OperationalError, ProjectBusy):
                 self.banner.show_error("The notes are not saved yet: the project is busy (an import?). "

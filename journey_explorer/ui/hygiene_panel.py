@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
 from journey_explorer.analysis import hygiene
 from journey_explorer.store.project import Project
 from journey_explorer.tasks import TaskRunner
+from journey_explorer.ui.widgets import plain_tooltip
 
 
 def check_tracking(project_path: str, log, progress):
@@ -47,6 +48,7 @@ class HygienePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
         self.merges = self._list("Names that look like one action (select one to merge or dismiss it)")
         self.breakages = self._list("Tracking that looks broken")
@@ -96,7 +98,7 @@ class HygienePanel(QWidget):
         for suggestion in result.suggestions:
             item = QListWidgetItem(suggestion_text(suggestion))
             item.setData(Qt.ItemDataRole.UserRole, suggestion)
-            item.setToolTip("\n".join(suggestion.evidence))
+            item.setToolTip(plain_tooltip("\n".join(suggestion.evidence)))
             self.merges.addItem(item)
         for breakage in result.breakages:
             item = QListWidgetItem(breakage.message)

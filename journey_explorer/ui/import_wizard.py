@@ -35,7 +35,7 @@ from journey_explorer.io.sources import detect_format, open_source
 from journey_explorer.store.importer import import_file
 from journey_explorer.store.project import SUFFIX, Project
 from journey_explorer.tasks import TaskRunner
-from journey_explorer.ui.widgets import Banner, make_table
+from journey_explorer.ui.widgets import Banner, make_table, plain_label
 
 NOT_SET = "(none)"
 LIFECYCLE_LABELS = {
@@ -69,7 +69,7 @@ class SourcePage(QWizardPage):
         self.date_order = QComboBox()
         self.date_order.addItems(["detect", "dmy", "mdy"])
         self.pseudonymize = QCheckBox("Pseudonymise user ids (keyed hash kept in the project)")
-        self.personal = QLabel()
+        self.personal = plain_label()        # column names from the file
         self.personal.setWordWrap(True)
         self.drop = QLineEdit()
         self.drop.setPlaceholderText("columns not to import, comma-separated")
@@ -278,7 +278,7 @@ class SummaryPage(QWizardPage):
         super().__init__()
         self.setTitle("Imported")
         self.wiz = wizard
-        self.text = QLabel()
+        self.text = plain_label()            # the summary names the file and rejected rows
         self.text.setWordWrap(True)
         self.rejected, self.rejected_model = make_table()
         layout = QVBoxLayout(self)
@@ -337,7 +337,7 @@ class ImportTargetDialog(QDialog):
         self.new_choice = QRadioButton("New project from this file")
         self.new_choice.setChecked(True)
         self.name = QLineEdit(self.file_path.stem)
-        self.where = QLabel()
+        self.where = plain_label()
         self.where.setWordWrap(True)
         choose = QPushButton("Choose folder…")
         choose.clicked.connect(self.choose_folder)
@@ -358,7 +358,7 @@ class ImportTargetDialog(QDialog):
         form.addRow("Project name", self.name)
         form.addRow(self.where, choose)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"Import {self.file_path.name} into:"))
+        layout.addWidget(plain_label(f"Import {self.file_path.name} into:"))
         layout.addWidget(self.new_choice)
         layout.addLayout(form)
         layout.addWidget(self.add_choice)

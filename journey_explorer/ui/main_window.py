@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDockWidget,
     QFileDialog,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -39,7 +38,7 @@ from journey_explorer.ui.hygiene_panel import HygienePanel
 from journey_explorer.ui.settings import Settings, load_settings, save_settings
 from journey_explorer.ui.start_page import StartPage
 from journey_explorer.ui.views import AnalysisView, Explorer, make_view
-from journey_explorer.ui.widgets import Banner, FrameModel
+from journey_explorer.ui.widgets import Banner, FrameModel, ask_text, message_box, plain_label
 
 STATE_SETTING = "window_state"   # in the project: filters, the selected tab, each view's options; restored on open
 INFO_SECONDS = 8                # an information banner goes away by itself
@@ -81,46 +80,88 @@ class SegmentCompleter(QCompleter):
         return f"{text.rsplit('&', 1)[0].rstrip()} & {chosen}"
 
 
-class CatalogEdit(QUndoCommand):
+class ProjectEdit(QUndoCommand):
+    """An undoable write to the project file. A write that fails (the project busy in another
+    process, a read-only file) is a message, and the project and the undo stack keep agreeing: a
+    first do that failed is not recorded; a failed undo or redo is stepped back over, so the step
+    can be tried again."""
+
+    def __init__(self, window: "MainWindow", text: str):
+        super().__init__(text)
+        self.window = window
+        self._done_once = False
+        self._step_back = False
+
+    def write(self, forward: bool) -> None:
+        """Do (``forward``) or undo the change in the project file."""
+        raise NotImplementedError
+
+    def redo(self) -> None:
+        self._guarded(True)
+
+    def undo(self) -> None:
+        self._guarded(False)
+
+    def _guarded(self, forward: bool) -> None:
+        if self._step_back:              # the stack steps back over a failed undo or redo: nothing to write
+            self._step_back = False
+            return
+        try:
+            self.write(forward)
+        except Exception as exc:  # noqa: BLE001 - the undo step's error boundary
+            from journey_explorer.crashlog import failure_message
+            self.window.show_error(failure_message(exc, f"{'redo' if forward else 'undo'} {self.text()}",
+                                                   near=self.window.project_path))
+            if forward and not self._done_once:
+                self.setObsolete(True)   # never done: QUndoStack.push does not record it
+            else:
+                self._step_back = True
+                QTimer.singleShot(0, lambda at=self.window.undo.index(): self._restore(forward, at))
+            return
+        self._done_once = True
+        self.window.reload()
+
+    def _restore(self, forward: bool, at: int) -> None:
+        """After the stack has moved past a step that failed, move it back (the step is not done/undone)."""
+        stack = self.window.undo
+        if forward and stack.index() == at + 1:
+            stack.undo()
+        elif not forward and stack.index() == at - 1:
+            stack.redo()
+        self._step_back = False
+
+
+class CatalogEdit(ProjectEdit):
     """Rename (or merge, by giving an existing name) or hide an event type; undoable."""
 
     def __init__(self, window: "MainWindow", name: str, field: str, old, new):
-        super().__init__(f"{field} {name}")
-        self.window, self.name, self.field, self.old, self.new = window, name, field, old, new
+        super().__init__(window, f"{field} {name}")
+        self.name, self.field, self.old, self.new = name, field, old, new
 
-    def _apply(self, value) -> None:
+    def write(self, forward: bool) -> None:
+        value = self.new if forward else self.old
         with Project.open(self.window.project_path) as project:
             if self.field == "rename":
                 project.rename_event(self.name, value)
             else:
                 project.set_hidden(self.name, bool(value))
-        self.window.reload()
-
-    def redo(self) -> None:
-        self._apply(self.new)
-
-    def undo(self) -> None:
-        self._apply(self.old)
 
 
-class GroupRuleEdit(QUndoCommand):
+class GroupRuleEdit(ProjectEdit):
     """Add a regex grouping rule ("^product_" -> "Product Page"); undo restores the previous rules."""
 
     def __init__(self, window: "MainWindow", pattern: str, group: str):
-        super().__init__(f"group {pattern} as {group}")
-        self.window, self.pattern, self.group = window, pattern, group
+        super().__init__(window, f"group {pattern} as {group}")
+        self.pattern, self.group = pattern, group
         self.before: list[tuple[str, str]] = []
 
-    def redo(self) -> None:
+    def write(self, forward: bool) -> None:
         with Project.open(self.window.project_path) as project:
-            self.before = project.group_rules()
-            project.set_group_rules(self.before + [(self.pattern, self.group)])
-        self.window.reload()
-
-    def undo(self) -> None:
-        with Project.open(self.window.project_path) as project:
-            project.set_group_rules(self.before)
-        self.window.reload()
+            if forward:
+                self.before = project.group_rules()
+                project.set_group_rules(self.before + [(self.pattern, self.group)])
+            else:
+                project.set_group_rules(self.before)
 
 
 EXPORT_WIDTHS = (1280, 1920, 2560, 3840)      # 16:9: HD, full HD (the default), QHD, 4K
@@ -221,7 +262,7 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         self.filter_bar = self._build_filter_bar()
-        self.filter_summary = QLabel()      # presentation mode: the filters in one line
+        self.filter_summary = plain_label()      # presentation mode: the filters in one line
         self.filter_summary.setStyleSheet("font-size: 13pt; padding: 2px 6px;")
         self.filter_summary.hide()
         self.banner = Banner()
@@ -249,7 +290,7 @@ class MainWindow(QMainWindow):
         self.start_page.open_requested.connect(lambda path: self.open_project(Path(path)))
         self.start_page.demo_requested.connect(self.open_demo)
         self.start_page.new_from_file_requested.connect(self.new_project_from_file)
-        self.loading_page = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)   # between two projects
+        self.loading_page = plain_label(alignment=Qt.AlignmentFlag.AlignCenter)   # between two projects
         self.pages = QStackedWidget()
         for page in (self.start_page, self.loading_page, central):
             self.pages.addWidget(page)
@@ -303,7 +344,7 @@ class MainWindow(QMainWindow):
     def _build_side_panel(self) -> None:
         panel = QWidget()
         layout = QVBoxLayout(panel)
-        self.project_label = QLabel()
+        self.project_label = plain_label()      # file names and values as they are, never HTML
         self.project_label.setWordWrap(True)
         self.project_label.setStyleSheet("font-weight: bold;")
         self.sources = QListWidget()
@@ -683,19 +724,25 @@ class MainWindow(QMainWindow):
             self.show_error(f"'{missing[0]}' comes from a grouping rule: change the rule instead.")
             return
         display = catalog.set_index("name")["display_name"].to_dict()
+        self.banner.hide()               # a step that fails says so here (ProjectEdit)
         self.undo.beginMacro(f"merge {' + '.join(suggestion.names)} into {suggestion.target}")
         for name in sorted({n for names in stored.values() for n in names}):
             if display[name] != suggestion.target:
                 self.undo.push(CatalogEdit(self, name, "rename", display[name], suggestion.target))
         self.undo.endMacro()
-        self.show_info(f"Merged {' + '.join(suggestion.names)} into {suggestion.target} (Ctrl+Z undoes it).")
+        merged = self.undo.command(self.undo.index() - 1)
+        if merged is not None and merged.childCount() == 0:      # every rename failed (and said why)
+            merged.setObsolete(True)
+            self.undo.undo()             # an obsolete step is dropped, not kept as an empty "merge"
+        if self.banner.isHidden():
+            self.show_info(f"Merged {' + '.join(suggestion.names)} into {suggestion.target} (Ctrl+Z undoes it).")
 
     def add_group_rule(self, example: str) -> None:
-        pattern, ok = QInputDialog.getText(self, "Group events", "Regular expression (e.g. ^product_):",
-                                           text=f"^{example}")
+        pattern, ok = ask_text(self, "Group events", "Regular expression (e.g. ^product_):",
+                               text=f"^{example}")
         if not ok or not pattern:
             return
-        group, ok = QInputDialog.getText(self, "Group events", f"Show events matching {pattern} as:")
+        group, ok = ask_text(self, "Group events", f"Show events matching {pattern} as:")
         if ok and group:
             try:
                 self.undo.push(GroupRuleEdit(self, pattern, group))
@@ -703,8 +750,8 @@ class MainWindow(QMainWindow):
                 self.show_error(str(exc))
 
     def rename_event(self, name: str, shown: str) -> None:
-        new, ok = QInputDialog.getText(self, "Rename or merge",
-                                       f"Show '{name}' as (an existing name merges the two):", text=shown)
+        new, ok = ask_text(self, "Rename or merge",
+                           f"Show '{name}' as (an existing name merges the two):", text=shown)
         if ok and new and new != shown:
             self.undo.push(CatalogEdit(self, name, "rename", shown, new))
 
@@ -841,7 +888,7 @@ class MainWindow(QMainWindow):
                 target.parent.mkdir(parents=True, exist_ok=True)
                 Project.create(target).close()
             except (JourneyError, OSError) as exc:
-                QMessageBox.warning(self, "New project", str(exc))
+                message_box(self, QMessageBox.Icon.Warning, "New project", str(exc))
                 return
         self.run_import_wizard(Path(target), file_path, is_new)
 

@@ -1,11 +1,18 @@
-"""Small shared widgets: a pandas table model, KPI tiles and the inline error banner."""
+"""Small shared widgets: a pandas table model, KPI tiles, the inline error banner, and text that
+shows data (event names, file names, property values) literally.
+
+A QLabel, a message box and a tooltip guess whether their text is HTML: an event named
+``<img src=file:///...>`` would load that file and show the picture. Text made from data goes
+through ``plain_label``, ``plain_tooltip``, ``message_box`` or ``ask_text`` instead.
+"""
 from __future__ import annotations
 
 import math
 
 import pandas as pd
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
-from PySide6.QtWidgets import QHeaderView, QLabel, QTableView
+from PySide6.QtGui import Qt as QtGui_Qt
+from PySide6.QtWidgets import QHeaderView, QInputDialog, QLabel, QMessageBox, QTableView, QWidget
 
 from journey_explorer.analysis import units
 
@@ -113,6 +120,7 @@ class Banner(QLabel):
 
     def __init__(self):
         super().__init__()
+        self.setTextFormat(Qt.TextFormat.PlainText)      # messages name files and events
         self.setWordWrap(True)
         self.hide()
 
@@ -129,3 +137,37 @@ class Banner(QLabel):
         self.setStyleSheet("background: #EAF3FB; color: #0B3D61; padding: 8px; border-radius: 4px;")
         self.setText(message)
         self.show()
+
+
+def plain_label(text: str = "", **kwargs) -> QLabel:
+    """A QLabel that shows ``text`` as it is, never as HTML."""
+    label = QLabel(**kwargs)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setText(text)
+    return label
+
+
+def plain_tooltip(text: str) -> str:
+    """A tooltip showing ``text`` literally (tooltips have no plain-text switch: escaped HTML)."""
+    return QtGui_Qt.convertFromPlainText(text) if text else ""
+
+
+def message_box(parent: QWidget | None, icon: QMessageBox.Icon, title: str, text: str) -> None:
+    """A modal message whose text is shown literally (QMessageBox.warning guesses HTML)."""
+    box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.exec()
+
+
+def ask_text(parent: QWidget | None, title: str, label: str, text: str = "") -> tuple[str, bool]:
+    """``QInputDialog.getText`` with its label (which names events or patterns) shown literally."""
+    dialog = QInputDialog(parent)
+    dialog.setWindowTitle(title)
+    dialog.setLabelText(label)
+    dialog.setTextValue(text)
+    for child in dialog.findChildren(QLabel):
+        child.setTextFormat(Qt.TextFormat.PlainText)
+    accepted = dialog.exec() == QInputDialog.DialogCode.Accepted
+    value = dialog.textValue()
+    dialog.deleteLater()
+    return value, accepted

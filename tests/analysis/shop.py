@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.eventlog import EventLog
 
 MINUTE = 60_000
 DAY = 86_400_000

@@ -8,8 +8,8 @@ import pytest
 
 from journey_explorer.analysis import compare, flows, funnel, overview, retention
 from journey_explorer.analysis.common import CommonFilter, apply_filter
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.properties import PropertyError
+from journey_explorer.eventlog import EventLog
 
 DAY = 86_400_000
 MONDAY = 1704067200000          # 2024-01-01T00:00:00Z

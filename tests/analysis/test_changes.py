@@ -9,8 +9,8 @@ import pytest
 
 from journey_explorer.analysis import change_scan, change_series, changes
 from journey_explorer.analysis.common import CommonFilter, apply_filter
-from journey_explorer.analysis.eventlog import EventLog
-from journey_explorer.domain import JourneyError
+from journey_explorer.domain import ChoiceError, JourneyError, UnknownEvent
+from journey_explorer.eventlog import EventLog
 
 DAY = 86_400_000
 HOUR = 3_600_000
@@ -60,8 +60,9 @@ def test_short_ranges_use_days():
     periods = change_series.choose_periods(MONDAY, MONDAY + 20 * DAY + 13 * HOUR)
     assert periods.unit == "day" and periods.count == 21          # the last day is covered for 13 h of 24
     assert change_series.choose_periods(MONDAY, MONDAY + 20 * DAY + 11 * HOUR).count == 20
-    with pytest.raises(JourneyError, match="--period"):
+    with pytest.raises(ChoiceError, match="Period must be week, day or auto, not 'month'") as refused:
         change_series.choose_periods(MONDAY, MONDAY + DAY, "month")
+    assert refused.value.option == "period" and refused.value.value == "month"
 
 
 def test_weekly_counts_are_sums_of_daily_ones():
@@ -262,7 +263,7 @@ def test_json_and_frame():
 
 
 def test_unknown_goal_and_empty_log_are_named():
-    with pytest.raises(KeyError, match="No event named 'paid'"):
+    with pytest.raises(UnknownEvent, match="No event named 'paid'"):
         changes.run(shop(weeks=6), changes.Spec(goal="paid"))
     empty = make_log([("a", "x", MONDAY)])
     from journey_explorer.analysis.common import subset

@@ -5,8 +5,9 @@ import pandas as pd
 import pytest
 
 from journey_explorer.analysis import compare
-from journey_explorer.analysis.eventlog import EventLog
-from journey_explorer.domain import JourneyError
+from journey_explorer.cli.arguments import cli_message
+from journey_explorer.domain import JourneyError, OptionError
+from journey_explorer.eventlog import EventLog
 
 DAY = 86_400_000
 MONDAY = 1704067200000          # 2024-01-01
@@ -42,5 +43,6 @@ def test_each_period_holds_its_active_paths_with_their_events_in_it():
 
 def test_both_periods_are_needed():
     log = EventLog.from_frame(pd.DataFrame([("a", "x", MONDAY)], columns=["user", "event", "time"]))
-    with pytest.raises(JourneyError, match="both --period-a and --period-b"):
+    with pytest.raises(OptionError, match="needs both periods: period B is missing") as refused:
         compare.run(log, compare.Spec(period_a="2024-01-01..2024-01-08"))
+    assert cli_message(refused.value) == "Compare by periods needs both periods: --period-b is missing"

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from journey_explorer.analysis import flows
-from journey_explorer.analysis.eventlog import EventLog
-from journey_explorer.domain import JourneyError
+from journey_explorer.domain import StepCountError, UnknownEvent
+from journey_explorer.eventlog import EventLog
 
 
 def make_log(rows, goal=None):
@@ -77,10 +77,11 @@ def test_exclude_and_collapse():
 
 
 def test_unknown_event_and_bad_steps():
-    with pytest.raises(KeyError, match="No event named 'nope'"):
+    with pytest.raises(UnknownEvent, match="No event named 'nope'"):
         flows.run(make_log(ROWS), flows.Spec(from_event="nope"))
-    with pytest.raises(JourneyError, match="--steps"):
+    with pytest.raises(StepCountError, match="Steps must be between 1 and 20, not 21") as refused:
         flows.run(make_log(ROWS), flows.Spec(steps=21))
+    assert (refused.value.count, refused.value.minimum, refused.value.maximum) == (21, 1, flows.MAX_STEPS)
 
 
 @settings(max_examples=60, deadline=None)

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from journey_explorer.analysis import graph
-from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.eventlog import EventLog
 
 
 def make_log(rows):

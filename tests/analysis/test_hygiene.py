@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 
 from journey_explorer.analysis import funnel, hygiene
-from journey_explorer.analysis.eventlog import EventLog, PropertyColumn
 from journey_explorer.analysis.hygiene_names import SAME, UNRELATED, candidate_name_pairs, name_key, name_match
 from journey_explorer.analysis.hygiene_pairs import PairFacts, neighbour_similarity
 from journey_explorer.analysis.hygiene_volume import daily_volume
+from journey_explorer.eventlog import EventLog, PropertyColumn
 
 DAY = 86_400_000
 MINUTE = 60_000
@@ -208,6 +208,22 @@ def test_an_event_missing_for_ten_days_is_a_gap_with_its_dates():
     assert gap.events == ("search",) and (gap.first, gap.last) == (date(20), date(29))
     assert gap.numbers["days"] == 10 and gap.numbers["expected"] >= 30
     assert not [b for b in result.breakages if b.kind in ("stops", "starts")]
+
+
+def test_an_event_seen_only_in_a_stretch_is_a_burst_not_tracking_to_fix():
+    # "error" only from day 40 to day 54 (an outage), "chat" from day 40 to the end (support opened
+    # for it): neither is tracking that broke; the stretch is told once, as a burst.
+    frame = journeys(users=600, days=90, extra=lambda u, day, s: s + (["error"] if 40 <= day < 55 else [])
+                     + (["chat"] if day >= 40 and u % 3 == 0 else []))
+    result = run(log_of(frame))
+    (burst,) = [b for b in result.breakages if b.kind == "burst"]
+    assert burst.events == ("error",) and (burst.first, burst.last) == (date(40), date(54))
+    assert burst.numbers["outside"] == 0 and burst.numbers["inside"] == (frame["event"] == "error").sum()
+    (chat,) = [b for b in result.breakages if b.kind == "starts"]
+    assert chat.events == ("chat",) and chat.numbers["explained_by"] == burst.key
+    assert "part of the same incident" in chat.message
+    assert not [b for b in result.breakages if b.kind in ("stops", "gap")]
+    assert all("explained_by" in b.numbers for b in result.breakages)        # nothing for the report to fix
 
 
 def test_a_step_late_in_paths_is_not_an_event_that_starts():

@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from journey_explorer.analysis import compare, drivers, goals, interval, northstar
-from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.eventlog import EventLog
 from tests.analysis.shop import shop_log
 
 MINUTE, DAY = 60_000, 86_400_000
@@ -117,8 +117,36 @@ def test_shop_drivers_and_compare_name_the_planted_behaviour_not_the_route():
     assert {"cart", "checkout", "payment_details"} <= set(result.route)
     differences = compare.run(log, compare.Spec(goal="purchase"))
     passing = differences.events[differences.events["passes"]]
-    assert passing.iloc[0]["event"] == "wishlist_add"
+    assert passing[passing["difference"] > 0].iloc[0]["event"] == "wishlist_add"
     assert not set(passing["event"]) & {"cart", "checkout", "payment_details", "add_to_cart"}
+    # shipping_error can only happen in the checkout: compared among the paths that reached its form.
+    # Every failing shopper who got there met it; a quarter of the buyers did (and got past).
+    error = passing.set_index("event").loc["shipping_error"]
+    assert error["reached"] == "shipping_form"
+    assert (error["share_b"], error["users_b"]) == (1.0, error["reached_b"])
+    assert error["share_a"] == pytest.approx(error["users_a"] / error["reached_a"], abs=1e-4)
+
+
+def test_an_optional_step_inside_the_route_is_compared_where_it_can_happen():
+    """coupon is only ever used in the cart, by half the buyers and half the cart-leavers alike: the
+    whole-group shares (50% vs 17%) differ only because every buyer reaches the cart."""
+    rows = []
+    for i in range(400):
+        user, t = f"u{i}", i * 10_000_000
+        rows += [(user, "home", t), (user, "browse", t + 1000)]
+        if i % 2:                                      # half reach the cart...
+            rows.append((user, "cart", t + 2000))
+            if i % 8 in (1, 3):                        # ...half of those use a coupon
+                rows.append((user, "coupon", t + 3000))
+            if i % 8 in (1, 5):                        # ...and half of them buy
+                rows += [(user, "pay", t + 4000), (user, "buy", t + 5000)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    result = compare.run(log, compare.Spec(goal="buy"))
+    coupon = result.events.set_index("event").loc["coupon"]
+    assert coupon["reached"] == "cart"
+    assert (coupon["reached_a"], coupon["reached_b"]) == (100, 100)
+    assert (coupon["share_a"], coupon["share_b"], coupon["difference"]) == (0.5, 0.5, 0.0)
+    assert not coupon["passes"]
 
 
 def test_goal_guess_prefers_structure_to_the_most_common_last_event():
@@ -179,11 +207,12 @@ def test_north_star_headline_skips_an_empty_tail():
 def test_drivers_command_refuses_per_session_paths():
     from argparse import Namespace
 
+    from journey_explorer.cli.arguments import drivers_spec
     from journey_explorer.domain import JourneyError
     log = frame_log(driver_rows(), goal="buy")
-    assert drivers.spec_from_args(Namespace(goal=None, min_users=30, by="user"), log).goal == "buy"
+    assert drivers_spec(Namespace(goal=None, min_users=30, by="user"), log).goal == "buy"
     with pytest.raises(JourneyError, match="per user"):
-        drivers.spec_from_args(Namespace(goal=None, min_users=30, by="session"), log)
+        drivers_spec(Namespace(goal=None, min_users=30, by="session"), log)
 
 
 def test_cli_drivers_stuck_and_northstar_defaults(demo_project_path, capsys):
@@ -229,3 +258,46 @@ def test_the_route_follows_the_compared_groups_when_the_goal_must_come_within_a_
     assert route["event"].tolist() == ["cart"]
     everyone = compare.route_to_goal(log, log.event_code("pay"))     # every buyer: home is the only common step
     assert "wishlist" not in set(everyone["event"]) and "cart" not in set(everyone["event"])
+
+
+def test_the_north_star_is_the_goal_when_users_repeat_it():
+    """Weekly buyers when shoppers buy again; the repeated value event when the goal is a one-off."""
+    from journey_explorer.analysis import narrative
+    from journey_explorer.state import registry
+    from journey_explorer.state.filters import FilterState
+    rows = []
+    for i in range(60):
+        for visit in range(4):
+            t = (i * 4 + visit) * 86_400_000
+            rows += [(f"u{i}", "browse", t), (f"u{i}", "browse", t + 1000)]
+            if i % 2 and visit in (1, 3):
+                rows.append((f"u{i}", "buy", t + 2000))          # half the users buy, twice each
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    assert narrative.north_star(log, "buy").spec.event == "buy"
+    assert registry.view("northstar").default_spec(log, FilterState(goal="buy")).event == "buy"
+    bought_once = [r for r in rows if not (r[1] == "buy" and (r[2] // 86_400_000) % 4 == 3)]   # drop 2nd buys
+    one_off = EventLog.from_frame(pd.DataFrame(bought_once, columns=["user", "event", "time"]))
+    assert narrative.north_star(one_off, "buy").spec.event == "browse"
+
+
+def test_an_early_behaviour_that_only_happens_in_the_route_is_no_driver_by_itself():
+    """coupon is used only in the cart, by half the cart-reachers, who buy at the same 50% either way:
+    against all others it would look like a 3x driver (50% vs 17%); among those who reached the cart it
+    is none."""
+    rows = [("late", "home", 40 * 86_400_000)]                     # the data end: everyone had 14 days
+    for i in range(800):
+        user, t = f"u{i}", i * 60_000
+        rows += [(user, "home", t), (user, "browse", t + 1000)]
+        if i % 2:
+            rows.append((user, "cart", t + 2000))
+            if i % 8 in (1, 3):
+                rows.append((user, "coupon", t + 3000))
+            if i % 8 in (1, 5):
+                rows += [(user, "pay", t + 4000), (user, "buy", t + 5000)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    result = drivers.run(log, drivers.Spec(goal="buy"))
+    coupon = result.cells[(result.cells["event"] == "coupon") & (result.cells["k"] == 1)
+                          & (result.cells["days"] == 1)].iloc[0]
+    assert coupon["reached"] == "cart"
+    assert (coupon["cohort"], coupon["rest"], coupon["rate_a"], coupon["rate_b"]) == (200, 200, 0.5, 0.5)
+    assert "coupon" not in set(result.drivers["event"])

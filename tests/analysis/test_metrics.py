@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from journey_explorer.analysis import compare, funnel, interval, lifecycle, northstar, retention
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 
 DAY = 86_400_000
 MONDAY = 1704067200000          # 2024-01-01T00:00:00Z, a Monday

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from journey_explorer.analysis import narrative
-from journey_explorer.analysis.eventlog import EventLog
-from journey_explorer.domain import JourneyError
+from journey_explorer.domain import JourneyError, UnknownEvent
+from journey_explorer.eventlog import EventLog
 
 DAY = 86_400_000
 MONDAY = 1704067200000          # 2024-01-01T00:00:00Z
@@ -60,7 +60,7 @@ def test_goal_guess_is_the_event_a_minority_reaches_late_once(log):
 
 def test_unknown_goal_is_named():
     frame = pd.DataFrame(ROWS, columns=["user", "event", "time"])
-    with pytest.raises(KeyError, match="No event named 'paid'"):
+    with pytest.raises(UnknownEvent, match="No event named 'paid'"):
         narrative.workshop_findings(EventLog.from_frame(frame), "paid")
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pandas as pd
 
 from journey_explorer.analysis import graph, layout
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.variants import variants
+from journey_explorer.eventlog import EventLog
 
 
 def make_log(rows):

@@ -8,8 +8,8 @@ import pytest
 
 from journey_explorer.analysis import cohorts, properties, segments
 from journey_explorer.analysis.common import CommonFilter, apply_filter
-from journey_explorer.analysis.eventlog import EventLog
-from journey_explorer.domain import JourneyError
+from journey_explorer.domain import JourneyError, UnknownEvent
+from journey_explorer.eventlog import EventLog
 
 MIN, HOUR = 60_000, 3_600_000
 
@@ -161,7 +161,7 @@ def test_behavioural_cohorts():
     assert matching(["did view >= 2 within 1h"], log=log) == ["u2", "u3"]   # u1's second view is 2 h in
     assert matching(["did view at least 2 times within 3h"], log=log) == ["u1", "u2", "u3"]
     assert matching(["did not view >= 2 within 1h"], log=log) == ["u1", "u4"]
-    with pytest.raises(cohorts.UnknownEvent, match="Did you mean 'buy'"):
+    with pytest.raises(UnknownEvent, match="did you mean 'buy'"):
         matching(["did bye"], log=log)
     assert str(cohorts.parse_segment("did not view >= 2 within 14d")) == "did not view >= 2 within 14d"
     # In a time range, behaviour is read from the events in it: from 1 minute on, u1 buys (at 1 min),

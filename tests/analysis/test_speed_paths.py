@@ -10,7 +10,7 @@ from scipy import stats
 
 from journey_explorer.analysis import compare, lifecycle, retention
 from journey_explorer.analysis.effects import two_by_two_tests
-from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.eventlog import EventLog
 
 DAY = 86_400_000
 MONDAY = 1704067200000          # 2024-01-01T00:00:00Z, a Monday

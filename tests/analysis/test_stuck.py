@@ -8,8 +8,8 @@ from scipy import stats
 
 from journey_explorer.analysis import stuck
 from journey_explorer.analysis.common import CommonFilter, apply_filter
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 from tests.analysis.shop import shop_log
 
 ROWS = [  # a and b pay; c and d loop on connect and leave; e leaves after home
@@ -93,8 +93,44 @@ def test_shop_ranks_the_real_stuck_point_over_browsing_pages(shop, by):
     assert table.loc["product_view", "ended_without_goal"] > table.loc["shipping_form", "ended_without_goal"]
     assert table.loc["product_view", "score"] < 0.5 * table.loc["shipping_form", "score"]
     assert table.loc["catalog", "score"] < 0.5 * table.loc["shipping_form", "score"]
+    # Every visit that fails at shipping_form ends there, the later buyers' failed visits too: its exits
+    # are the funnel's drop-off; what failing paths do worse there is retry.
     words = table.loc["shipping_form", "explanation"]
-    assert f"of failing {stuck.unit_word(by)} {'that' if by == 'session' else 'who'} reach it end a visit there vs" in words
+    assert f"of failing {stuck.unit_word(by)} loop on it vs" in words
+
+
+# c and d look at the offer and leave; a and b buy right after it (b on a second visit, having left the
+# offer once); e leaves from a broken upload that a and b got past.
+OFFER_ROWS = [
+    ("a", "home", 0), ("a", "upload", 60_000), ("a", "offer", 120_000), ("a", "buy", 180_000),
+    ("b", "home", 0), ("b", "upload", 60_000), ("b", "offer", 120_000),
+    ("b", "home", 90_000_000), ("b", "offer", 90_060_000), ("b", "buy", 90_120_000),
+    ("c", "home", 0), ("c", "upload", 60_000), ("c", "offer", 120_000),
+    ("d", "home", 0), ("d", "upload", 60_000), ("d", "offer", 120_000),
+    ("e", "home", 0), ("e", "upload", 60_000),
+]
+
+
+def test_the_step_before_the_goal_is_compared_on_visits_that_did_not_convert():
+    log = EventLog.from_frame(pd.DataFrame(OFFER_ROWS, columns=["user", "event", "time"]))
+    table = stuck.run(log, stuck.Spec(goal="buy", min_paths=1, min_reference=1)).table.set_index("event")
+    offer = table.loc["offer"]
+    # Failing c and d end their visit at the offer (2 of 2); of the successful, only b ever does (1 of 2)
+    # but a visit that buys cannot end there: on visits that did not buy after it, b ended there 1 of 1.
+    assert (offer["exit_rate_failing"], offer["exit_rate_successful"]) == (1.0, 0.5)
+    assert offer["exit_rate_successful_open"] == 1.0
+    assert offer["exit_reference"] == 1.0 and offer["exit_excess"] == 0.0
+    # The upload is no such step: a and b go on from it in the same visit and do not end there.
+    upload = table.loc["upload"]
+    assert (upload["exit_rate_failing"], upload["exit_rate_successful_open"]) == (pytest.approx(1 / 3, abs=1e-4), 0.0)
+
+
+def test_goal_follows_in_visit_marks_only_steps_of_converting_visits():
+    log = EventLog.from_frame(pd.DataFrame(OFFER_ROWS, columns=["user", "event", "time"]))
+    follows = stuck.goal_follows_in_visit(log, log.event_code("buy"))
+    marked = {(log.user_keys[u], log.event_names[e], t) for u, e, t, m in zip(log.user, log.event, log.ts, follows) if m}
+    assert marked == {("a", "home", 0), ("a", "upload", 60_000), ("a", "offer", 120_000),
+                      ("b", "home", 90_000_000), ("b", "offer", 90_060_000)}
 
 
 def test_where_it_is_worse_is_hand_checked():

@@ -265,3 +265,17 @@ def test_a_header_longer_than_the_csv_field_limit_is_sniffed(tmp_path):
     path.write_text(",".join(names) + "\n" + ",".join(["u1", "click", "2024-01-01"] + ["1"] * 20_000) + "\n")
     reader = DelimitedReader(str(path))
     assert reader.delimiter == "," and reader.columns() == names
+
+
+def test_a_zip_of_several_tables_names_the_amplitude_format_for_each_audience(tmp_path):
+    from journey_explorer.cli.arguments import cli_message
+    from journey_explorer.io.opening import open_binary
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("a.csv", "user,event,time\n")
+        zipped.writestr("b.csv", "user,event,time\n")
+    with pytest.raises(InputError) as refused:
+        open_binary(str(archive))
+    assert str(refused.value).endswith("the zip holds 2 files; expected one table "
+                                       "(or an Amplitude export: set the file format to amplitude)")
+    assert cli_message(refused.value).endswith("(or an Amplitude export: set --format to amplitude)")

@@ -165,7 +165,7 @@ def test_ocel_without_object_type_says_which_to_choose(tmp_path, document):
     source = tmp_path / "log.jsonocel"
     source.write_text(json.dumps(document, indent=2))
     assert detect_format(str(source)) == "ocel"
-    with pytest.raises(InputError, match=r"--object-type .*item \(2 objects\), order \(2 objects\)"):
+    with pytest.raises(InputError, match=r"'Object type \(OCEL\)' the type .*item \(2 objects\), order \(2 objects\)"):
         import_file(tmp_path / "p.journey", source)
     assert not (tmp_path / "p.journey").exists()
 
@@ -319,7 +319,7 @@ def test_ocel_xml_flattened_on_items(tmp_path, text):
     source = tmp_path / "log.xml"
     source.write_text(text)
     assert detect_format(str(source)) == "ocel"
-    with pytest.raises(InputError, match="--object-type .*item \\(2 objects\\), order \\(2 objects\\)"):
+    with pytest.raises(InputError, match="'Object type \\(OCEL\\)' the type .*item \\(2 objects\\), order \\(2 objects\\)"):
         import_file(tmp_path / "p.journey", source)
     summary = import_file(tmp_path / "p.journey", source, ImportOptions(object_type="item"))
     assert (summary.imported, summary.users) == (4, 2)

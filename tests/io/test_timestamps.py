@@ -185,9 +185,12 @@ def test_truly_ambiguous_dates_raise_until_the_order_is_given():
     assert detect_time_format(values).ambiguous_day_month
     with pytest.raises(AmbiguousDateOrder) as err:
         parse_times(values, column="When", first_line=2)
-    message = str(err.value)
-    assert "'When'" in message and "03/04/2024 10:00" in message and "--date-order dmy" in message
-    assert "--time-format" in message and err.value.line == 2
+    message = str(err.value)        # as the import window says it: its controls' labels
+    assert "'When'" in message and "03/04/2024 10:00" in message and "'Day/month order' dmy or mdy" in message
+    assert "exact 'Time format'" in message and err.value.line == 2 and "--" not in message
+    from journey_explorer.cli.arguments import cli_message
+    said = cli_message(err.value)   # as the command line says it: its flags
+    assert "--date-order dmy or mdy" in said and "exact --time-format" in said and "'When'" in said
     assert ms_of(values, date_order="dmy")[0] == 1_704_067_200_000 + 93 * 86_400_000 + 10 * HOUR
     assert ms_of(values, date_order="mdy")[0] == MAR_1_2024 + 3 * 86_400_000 + 10 * HOUR
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from journey_explorer.analysis import narrative
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 from journey_explorer.state.filters import FilterState
 from journey_explorer.state.registry import VIEW_BY_KEY, VIEWS, analysis_commands, view
 from journey_explorer.state.session import Session
@@ -44,8 +44,25 @@ def test_every_view_has_an_analysis_with_the_protocol_or_a_compute(key):
     if module is None:
         assert entry.compute is not None
         return
-    for name in ("Spec", "run", "add_arguments", "spec_from_args"):
+    for name in ("Spec", "run"):
         assert hasattr(module, name), f"{module.__name__} lacks {name}"
+    for name in ("add_arguments", "spec_from_args"):       # the command line's business: cli.arguments
+        assert not hasattr(module, name), f"{module.__name__} still parses arguments ({name})"
+
+
+@pytest.mark.parametrize("analysis", analysis_commands())
+def test_the_cli_reads_every_analysis_spec_from_its_flags(analysis, log):
+    """Each analysis command's flags, parsed with their defaults, make that analysis' Spec."""
+    import argparse
+    import importlib
+
+    from journey_explorer.cli.arguments import add_common_arguments, arguments_for
+    parser = argparse.ArgumentParser()
+    add_common_arguments(parser)
+    arguments_for(analysis).add(parser)
+    argv = ["--steps", "home,buy"] if analysis == "funnel" else []     # the one required flag
+    spec = arguments_for(analysis).spec(parser.parse_args(argv), log)
+    assert isinstance(spec, importlib.import_module(f"journey_explorer.analysis.{analysis}").Spec)
 
 
 @pytest.mark.parametrize("key", KEYS)

@@ -7,7 +7,7 @@ import pandas as pd
 import pyqtgraph as pg
 import pytest
 
-from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.eventlog import EventLog
 from journey_explorer.state.filters import FilterState
 from journey_explorer.state.registry import critical_event
 

@@ -137,3 +137,19 @@ def test_the_user_list_of_a_node_fits_the_screen_lists_exactly_its_paths_and_cop
     dialog.copy()
     assert QApplication.clipboard().text().splitlines() == dialog.users
     dialog.close()
+
+
+def test_errors_in_the_window_name_controls_not_flags(window, qtbot):
+    """The same typed errors the CLI words with flags read, on a banner, with the window's names."""
+    from dataclasses import replace
+    stuck_view = window.show_view("stuck")
+    settle_view(qtbot, stuck_view)
+    with qtbot.waitSignal(stuck_view.runner.failed, timeout=30_000):
+        window.explorer.set_filters(replace(window.explorer.filters, goal="Subscription paid"))
+    assert stuck_view.banner.text() == ("No event named 'Subscription paid' in this project; "
+                                        "did you mean 'Subscription Paid' or 'Subscription Renewed'?")
+    with qtbot.waitSignal(stuck_view.runner.failed, timeout=30_000):
+        window.explorer.set_filters(replace(window.explorer.filters, goal=None))
+    assert stuck_view.banner.text() == ("Stuck points need a goal: choose one in the Goal box, "
+                                        "or set the project's default goal")
+    assert "--" not in stuck_view.banner.text()

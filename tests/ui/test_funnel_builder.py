@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.charts.renderers import funnel as funnel_chart
+from journey_explorer.eventlog import EventLog
 from journey_explorer.state.filters import FilterState
 from journey_explorer.state.registry import VIEWS
 from journey_explorer.ui.views import make_view

@@ -126,3 +126,18 @@ def test_wizard_lifecycle_choice_changes_the_rows(qtbot, tmp_path):
     assert list(page.reader.preview(10)["concept:name"]) == ["A (start)", "A (complete)", "B (complete)"]
     assert page.options().lifecycle == "split"
     wizard.close()
+
+
+def test_the_worker_treats_a_cancel_from_inside_an_analysis_as_silent(qtbot):
+    from journey_explorer.progress import Cancelled
+    runner = TaskRunner()
+    outcomes = []
+    runner.finished.connect(lambda result: outcomes.append(("done", result)))
+    runner.failed.connect(lambda message: outcomes.append(("failed", message)))
+
+    def stale(progress):
+        raise Cancelled()      # what an analysis raises when its reporter says nobody waits
+    runner.start(stale)
+    assert runner.wait(10_000)
+    qtbot.wait(50)
+    assert outcomes == []

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from journey_explorer.charts import basic
-from journey_explorer.charts.theme import OKABE_ITO, Theme
+from journey_explorer.charts.theme import OKABE_ITO, Theme, literal
 
 LINE, DURING, AFTER, WINDOW = OKABE_ITO[0], OKABE_ITO[5], OKABE_ITO[2], OKABE_ITO[1]   # "before": the text colour
 
@@ -28,6 +28,7 @@ class ChangeCanvas(QWidget):
         self.headline, self.text = QLabel(), QLabel()
         for label in (self.headline, self.text):
             label.setWordWrap(True)
+            label.setTextFormat(Qt.TextFormat.PlainText)     # series are named after events
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.headline.setStyleSheet("font-weight: bold;")
         self.plot = pg.PlotWidget()
@@ -111,7 +112,7 @@ def draw_series(plot: pg.PlotWidget, change: dict, unit: str, theme: Theme) -> N
     item.legend.addItem(pg.BarGraphItem(x=[0], height=[0], width=0, brush=pg.mkBrush(_alpha(WINDOW, 110))),
                         f"change window ({change['start']} – {change['last_day']})")
     item.plot(xs, values * scale, pen=pg.mkPen(LINE, width=3), symbol="o", symbolSize=7, symbolBrush=LINE,
-              symbolPen=pg.mkPen(None), connect="finite", name=change["label"])
+              symbolPen=pg.mkPen(None), connect="finite", name=literal(change["label"]))
     levels = [("before", change["before"], 0, start, theme.foreground), ("during", change["during"], start, end, DURING)]
     measured = np.flatnonzero(np.isfinite(values))
     last = int(measured[-1]) + 1 if len(measured) else len(labels)     # periods after this have no data

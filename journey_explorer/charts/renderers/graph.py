@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QGraphicsItem
 from journey_explorer.analysis import units
 from journey_explorer.analysis.layout import BOX_WIDTH, ProcessMap
 from journey_explorer.charts import basic
-from journey_explorer.charts.theme import Theme, style_plot
+from journey_explorer.charts.theme import Theme, literal, style_plot
 
 FREQUENCY_COLOUR = "#0072B2"
 SPEED_COLOURS = ("#56B4E9", "#E69F00", "#D55E00")        # fast, middle, slow (Okabe-Ito)
@@ -150,7 +150,7 @@ def _elide(line: str, font, max_width: int) -> str:
 
 
 def _legend(plot: pg.PlotItem, entries: list[tuple[str, str]], x: float, y: float, theme: Theme) -> None:
-    swatches = "   ".join(f'<span style="color:{c}; font-weight:bold">━━</span> {t}' for c, t in entries)
+    swatches = "   ".join(f'<span style="color:{c}; font-weight:bold">━━</span> {literal(t)}' for c, t in entries)
     item = pg.TextItem(anchor=(0, 0))
     font = theme.font(0.8)
     item.setHtml(f'<span style="color:{theme.muted}">{swatches}</span>')

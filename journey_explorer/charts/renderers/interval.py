@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from journey_explorer.charts import basic
 from journey_explorer.charts.canvas import TilesOverTrend
 from journey_explorer.charts.renderers.changes import drop_legend
-from journey_explorer.charts.theme import OKABE_ITO
+from journey_explorer.charts.theme import OKABE_ITO, literal
 
 SHARE = 0.8         # the interval analysis' headline quantile
 
@@ -71,7 +71,7 @@ def draw_curve(plot: pg.PlotWidget, result, theme) -> None:
     xs = np.concatenate([[0.0], np.repeat(shown, 2)])           # a step curve
     ys = np.concatenate([[0.0, 0.0], np.repeat(share, 2)[:-1]])
     item.plot(xs, ys * 100, pen=pg.mkPen(OKABE_ITO[0], width=3),
-              name=f"repeated {result.spec.event} by then")
+              name=literal(f"repeated {result.spec.event} by then"))
     interval = result.interval_80_days
     if interval is not None:
         dash = pg.mkPen(OKABE_ITO[5], width=2, style=Qt.PenStyle.DashLine)

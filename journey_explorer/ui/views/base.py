@@ -14,10 +14,10 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget
 
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.charts.renderers import renderer as chart_renderer
 from journey_explorer.charts.theme import LIGHT, Theme
 from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
 from journey_explorer.export.render import caption_for, compute_view
 from journey_explorer.state.filters import FilterState
 from journey_explorer.state.registry import ViewEntry
@@ -144,7 +144,7 @@ class AnalysisView(QWidget):
 
     def _compute(self, session: Session, filters: FilterState, spec, theme, progress):
         progress(0.1)
-        return spec, compute_view(session, self.entry, spec, filters, theme)
+        return spec, compute_view(session, self.entry, spec, filters, theme, progress)
 
     def _show_result(self, computed) -> None:
         self.result_spec, self.result = computed

@@ -2,10 +2,11 @@
 (set from the What changed view: the weeks before a change against the change window)."""
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton
 
 from journey_explorer.analysis import compare
-from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.eventlog import EventLog
 from journey_explorer.ui.views.base import AnalysisView
 from journey_explorer.ui.views.breakdown_choice import add_breakdown
 from journey_explorer.ui.views.controls import blocked
@@ -17,6 +18,7 @@ class CompareView(AnalysisView):
         self.did = self.event_choice("Groups", "(successful vs failing)", self._groups_chosen)
         self.breakdown = add_breakdown(self)       # the groups' shares of each value, under the chart
         self.periods_label = QLabel()
+        self.periods_label.setTextFormat(Qt.TextFormat.PlainText)
         self.clear_periods = QPushButton("Back to successful vs failing")
         self.clear_periods.clicked.connect(lambda: self.set_periods(None))
         self.options.addWidget(self.periods_label)

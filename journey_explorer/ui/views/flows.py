@@ -16,10 +16,11 @@ from PySide6.QtWidgets import (
 )
 
 from journey_explorer.analysis import flows
-from journey_explorer.analysis.eventlog import EventLog
+from journey_explorer.eventlog import EventLog
 from journey_explorer.ui.views.base import AnalysisView
 from journey_explorer.ui.views.breakdown_choice import NO_BREAKDOWN, add_breakdown
 from journey_explorer.ui.views.controls import blocked
+from journey_explorer.ui.widgets import plain_label
 
 
 class UserListDialog(QDialog):
@@ -62,7 +63,7 @@ class FlowsView(AnalysisView):
         self.collapse = bind("collapse_repeats", QCheckBox("Collapse repeats"))
         self.split = bind("split", QCheckBox("Split by goal"), lambda on: "goal" if on else None,
                           lambda split: split == "goal")
-        self.exclusions = QLabel("")
+        self.exclusions = plain_label("")          # event names, shown as they are (never as HTML)
         self.collapse.toggled.connect(lambda _: self.refresh())
         self.split.toggled.connect(self._split_chosen)
         for widget in (self.collapse, self.split, self.exclusions):

@@ -7,8 +7,8 @@ from dataclasses import replace
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QSlider, QSplitter
 
-from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.graph import MEASURES
+from journey_explorer.eventlog import EventLog
 from journey_explorer.ui.views.base import AnalysisView
 from journey_explorer.ui.views.controls import blocked
 

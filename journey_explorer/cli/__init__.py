@@ -12,7 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from journey_explorer.domain import FORMATS, LIFECYCLE_MODES, ImportOptions, JourneyError
+from journey_explorer.cli.arguments import add_common_arguments, arguments_for, cli_message, filter_from_args, hygiene_spec
+from journey_explorer.domain import FORMATS, LIFECYCLE_MODES, ImportOptions, InputError, JourneyError, OptionError
 from journey_explorer.state.registry import analysis_commands  # names modules, imports none of them
 
 ANALYSES = analysis_commands()      # every view's analysis (state.registry), then command-only ones
@@ -20,7 +21,7 @@ COMMANDS = ("import", "info", "demo", "repair", "export", "report", "hygiene", "
 
 
 def analysis_module(name: str):
-    """The analysis module behind a command (see the protocol in ``analysis.common``)."""
+    """The analysis module behind a command (``Spec`` and ``run``; its flags are in ``cli.arguments``)."""
     return importlib.import_module(f"journey_explorer.analysis.{name}")
 
 
@@ -89,12 +90,11 @@ def _add_analysis(commands, name: str) -> None:
         module = analysis_module(name)
     except ImportError:
         return          # an analysis not built yet is simply not offered
-    from journey_explorer.analysis.common import add_common_arguments
     doc = (module.__doc__ or name).strip().splitlines()[0]
     cmd = commands.add_parser(name, help=doc, description=module.__doc__)
     cmd.add_argument("project")
     add_common_arguments(cmd)
-    module.add_arguments(cmd)
+    arguments_for(name).add(cmd)
     cmd.add_argument("--json", action="store_true", help="print the result as one JSON document")
     cmd.add_argument("--csv", metavar="FILE", help="write the result table to a CSV file")
 
@@ -111,13 +111,12 @@ def _add_export(commands, view: str | None) -> None:
     cmd.add_argument("--out", required=True, help="FILE.png|.svg|.pdf|.csv|.xlsx")
     cmd.add_argument("--width", type=int, default=1920, help="image width in pixels (default 1920, 16:9)")
     cmd.set_defaults(view_defaults_when_missing=())
-    from journey_explorer.analysis.common import add_common_arguments
     add_common_arguments(cmd)
     if view in EXPORTABLE_VIEWS:
-        from journey_explorer.state.views import analysis_module as view_module
-        module = view_module(view)
-        if module is not None:
-            module.add_arguments(cmd)
+        from journey_explorer.state.registry import view as view_entry
+        analysis = view_entry(view).analysis
+        if analysis:
+            arguments_for(analysis).add(cmd)
             # What the analysis command requires (funnel --steps, northstar --event) is optional here:
             # without it the export shows the view's own default, as the app would.
             for action in cmd._actions:
@@ -236,7 +235,7 @@ def run_analysis(args) -> int:
             from dataclasses import replace
             log = replace(log, saved_segments=project.segments())
     log = apply_filter(log, analysis_filter(module, args))
-    result = module.run(log, module.spec_from_args(args, log))
+    result = module.run(log, arguments_for(args.command).spec(args, log))
     if args.csv:
         write_csv(result.to_frame(), args.csv)
     if args.json or not args.csv:
@@ -256,7 +255,6 @@ def write_csv(frame, path: str) -> None:
 def analysis_filter(module, args):
     """The common filter for an analysis; with ``--segment A --vs B`` the segment names a group to
     compare, so it must not also filter the log (B's users would vanish)."""
-    from journey_explorer.analysis.common import filter_from_args
     flt = filter_from_args(args)
     if module is not None and getattr(module, "SEGMENT_DEFINES_GROUPS", False) and getattr(args, "vs", None):
         flt = type(flt)(since=flt.since, until=flt.until, segment=(), by=flt.by)
@@ -275,6 +273,7 @@ def _json_default(value):
 def run_export(args) -> int:
     from journey_explorer.export.render import ViewRenderer
     from journey_explorer.state.filters import FilterState
+    from journey_explorer.state.registry import view as view_entry
     from journey_explorer.state.views import analysis_module as view_module
     from journey_explorer.store.project import Project
     with Project.open(args.project) as project:
@@ -304,7 +303,7 @@ def run_export(args) -> int:
                 for name in missing:
                     setattr(args, name, VIEW_DEFAULT_ARGUMENTS[name](shown))
             args.goal = goal
-            spec = module.spec_from_args(args, renderer.session.filtered(filters))
+            spec = arguments_for(view_entry(args.view).analysis).spec(args, renderer.session.filtered(filters))
         path = renderer.export(args.view, args.out, spec, filters, args.width)
     finally:
         renderer.close()
@@ -339,14 +338,13 @@ def run_hygiene(args) -> int:
             if key:
                 hygiene.dismiss(project, key, dismissed)
         log = project.load_event_log()          # with properties: a platform split is evidence
-        result = hygiene.run(log, hygiene.spec_from_args(args, log, hygiene.dismissed_keys(project)))
+        result = hygiene.run(log, hygiene_spec(args, hygiene.dismissed_keys(project)))
         if args.merge:
             chosen = hygiene.find_suggestion(result, args.merge)
             merged = hygiene.apply_merge(project, chosen, args.into)
             print(f"Merged {', '.join(merged)} into {args.into or chosen.target} "
                   f"(undo: rename them back in the catalog)", file=sys.stderr)
-            result = hygiene.run(project.load_event_log(),
-                                 hygiene.spec_from_args(args, log, hygiene.dismissed_keys(project)))
+            result = hygiene.run(project.load_event_log(), hygiene_spec(args, hygiene.dismissed_keys(project)))
     if args.csv:
         write_csv(result.to_frame(), args.csv)
     if args.json:
@@ -417,10 +415,14 @@ def main(argv: list[str] | None = None) -> int:
 _FROM_COMMAND_LINE = False          # True while a real command line runs (not tests calling ``main``)
 
 
-def _ignore_late_interrupts() -> None:
+def _ignore_late_interrupts(exit_code: int | None = None) -> None:
     """The command has finished, or is stopping, and says so: a further Ctrl+C (pyarrow's reader may
     deliver the first one again when it ends) must not kill the process with a signal (exit -2) and
-    hide the exit code that matches the message. Only for a real command line."""
+    hide the exit code that matches the message. Only for a real command line.
+
+    With ``exit_code`` (an interrupted command whose message is written) the process ends here, once
+    its output is flushed: whatever still runs at shutdown (pyarrow's objects being freed, the
+    interpreter's own exit) can then neither print a traceback nor turn the exit code into -2."""
     if not _FROM_COMMAND_LINE:
         return
     import signal
@@ -428,6 +430,14 @@ def _ignore_late_interrupts() -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     except ValueError:              # not the main thread: nothing to protect
         pass
+    if exit_code is not None:
+        import os
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(exit_code)
 
 
 def run_guarded(handler, args) -> int:
@@ -441,13 +451,20 @@ def run_guarded(handler, args) -> int:
         return handler(args)
     except KeyboardInterrupt as exc:
         _ignore_late_interrupts()   # stopping already: a repeated signal must not cut the message short
-        return _fail(_interrupted_message(args), 130, exc, args, logged=False)
+        try:
+            return _fail(_interrupted_message(args), 130, exc, args, logged=False)
+        finally:
+            _ignore_late_interrupts(exit_code=130)      # said: end now with the code that matches
+    except (OptionError, InputError) as exc:      # worded with the window's names: name the flags instead
+        return _fail(cli_message(exc), 1, exc, args, logged=False)
     except JourneyError as exc:     # ImportInterrupted (it has ``committed``) exits as an interrupt
-        if hasattr(exc, "committed"):
-            _ignore_late_interrupts()
-        return _fail(str(exc), 130 if hasattr(exc, "committed") else 1, exc, args, logged=False)
-    except KeyError as exc:      # e.g. an unknown event name given to an analysis
-        return _fail(str(exc.args[0] if exc.args else exc), 1, exc, args, logged=False)
+        if not hasattr(exc, "committed"):
+            return _fail(str(exc), 1, exc, args, logged=False)
+        _ignore_late_interrupts()
+        try:
+            return _fail(str(exc), 130, exc, args, logged=False)
+        finally:
+            _ignore_late_interrupts(exit_code=130)
     except BrokenPipeError:         # `... | head` closed the pipe: nothing to report
         _silence_stdout()
         return 1

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from journey_explorer.domain import UnknownEvent
+
 if TYPE_CHECKING:      # pandas is imported lazily: loading a log for the graph must not pay for it
     import pandas as pd
 
@@ -155,11 +157,11 @@ class EventLog:
         return self.user_properties
 
     def event_code(self, name: str) -> int:
-        """Code of an event name; raises KeyError with a helpful message when unknown."""
+        """Code of an event name; ``UnknownEvent`` (naming close names) when the log has none such."""
         try:
             return self.event_names.index(name)
         except ValueError:
-            raise KeyError(f"No event named '{name}' in this project") from None
+            raise UnknownEvent(name, self.event_names) from None
 
     def path_starts(self) -> np.ndarray:
         """Boolean mask: True where a new user's path begins."""

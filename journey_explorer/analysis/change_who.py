@@ -1,0 +1,159 @@
+"""Who a change hit: the property value (country, app version, channel…) where a change is concentrated.
+
+A change found by ``changes`` is a rate that moved in a window of time. For a story's lead change
+that can be counted per event — a transition P(next = B | A), an event's rate per 1,000 events, or
+a funnel step A → B per path — the same rate is counted before the window and during it, once for
+the paths holding each property value ("first touch", see ``pathprops``) and once for all others.
+The value where the change is concentrated is the one whose own change exceeds the others' change
+the most, in the direction of the overall change: a one-sided z-test of the difference of the two
+differences, Benjamini-Hochberg over every value tried. It is named only when significant and when
+its change is at least ``CONCENTRATED`` times the others' (an outage in one country, not a change
+everywhere that is a little bigger in one place).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from journey_explorer.analysis.pathprops import path_properties
+from journey_explorer.eventlog import EventLog
+
+END = "(path ended)"          # change_series.END: the path ending counts as "next"
+MIN_TRIALS = 20               # per side and period, for a value to be tried
+CONCENTRATED = 2.0            # the value's change must be this many times the others' change
+ALPHA = 0.05
+DAY_MS = 86_400_000
+
+
+COUNTABLE = ("funnel", "transition", "rate")
+
+
+def story_who(log: EventLog, story: dict, properties: dict[str, np.ndarray]) -> dict | None:
+    """For a story of ``changes``: its first change that can be counted per event, and where it was
+    concentrated. Returns None when no change of the story can be counted or no property was tried;
+    else {"change": index in the story, "found": the value (see ``who_changed``) or None,
+    "properties": the property names tried}."""
+    evidence = story["evidence"]
+    before = (day_ms(evidence["before"]["since"]), day_ms(evidence["before"]["until"]))
+    during = (day_ms(evidence["during"]["since"]), day_ms(evidence["during"]["until"]))
+    for index, change in enumerate(story["changes"]):
+        if change["kind"] in COUNTABLE:
+            found, tried = who_changed(log, change["kind"], change["source"], change["target"], before, during,
+                                       properties)
+            return {"change": index, "found": found, "properties": tried} if tried else None
+    return None
+
+
+def who_changed(log: EventLog, kind: str, source: str, target: str | None, before: tuple[int, int],
+                during: tuple[int, int], properties: dict[str, np.ndarray] | None = None
+                ) -> tuple[dict | None, list[str]]:
+    """(The property value where this change is concentrated or None, the property names tried);
+    ``before``/``during`` are [start, end) in UTC ms. The value's keys: property, value, before,
+    during (its rates), others_before, others_during, trials_during, excess, p_value, q_value."""
+    trials = _trials(log, kind, source, target)
+    if trials is None:
+        return None, []
+    position, success = trials
+    when = log.ts[position]
+    in_before = (when >= before[0]) & (when < before[1])
+    in_during = (when >= during[0]) & (when < during[1])
+    overall = _rate(success, in_during) - _rate(success, in_before)
+    if not np.isfinite(overall) or overall == 0:
+        return None, []
+    properties = path_properties(log) if properties is None else properties
+    candidates = []
+    for name, per_path in properties.items():
+        codes, values = pd.factorize(pd.Series(per_path, dtype=object), use_na_sentinel=True)
+        event_code = codes[log.user[position]]
+        for code, value in enumerate(values):
+            candidate = _candidate(success, event_code == code, in_before, in_during, overall)
+            if candidate is not None:
+                candidates.append({"property": name, "value": value, **candidate})
+    tried = list(dict.fromkeys(c["property"] for c in candidates))
+    if not candidates:
+        return None, tried
+    q = _benjamini_hochberg(np.array([c["p_value"] for c in candidates]))
+    for candidate, value in zip(candidates, q):
+        candidate["q_value"] = float(value)
+    found = [c for c in candidates if c["q_value"] < ALPHA
+             and abs(c["during"] - c["before"]) >= CONCENTRATED * abs(c["others_during"] - c["others_before"])]
+    if not found:
+        return None, tried
+    return max(found, key=lambda c: c["excess"]), tried
+
+
+def _trials(log: EventLog, kind: str, source: str, target: str | None):
+    """(event positions that are trials, whether each succeeded) for a change's rate, or None when
+    the kind cannot be counted per event (a share of active paths, new paths) or an event is gone."""
+    names = {name: code for code, name in enumerate(log.event_names)}
+    if source not in names or (target not in (None, END) and target not in names):
+        return None
+    a = names[source]
+    if kind == "rate":
+        return np.arange(len(log)), log.event == a
+    if kind == "transition":
+        position = np.flatnonzero(log.event == a)
+        last = np.ones(len(log), dtype=bool)
+        last[:-1] = log.user[1:] != log.user[:-1]
+        if target == END:
+            return position, last[position]
+        following = np.minimum(position + 1, len(log) - 1)
+        return position, ~last[position] & (log.event[following] == names[target])
+    if kind == "funnel":
+        return _funnel_trials(log, a, names[target])
+    return None
+
+
+def _funnel_trials(log: EventLog, a: int, b: int):
+    """Per path: its first A (the trial, dated when it happened) and whether a B came after it."""
+    is_a = log.event == a
+    position = np.flatnonzero(is_a)
+    first = np.ones(len(position), dtype=bool)
+    first[1:] = log.user[position[1:]] != log.user[position[:-1]]
+    position = position[first]
+    last_b = np.full(log.n_users, -1, dtype=np.int64)
+    b_positions = np.flatnonzero(log.event == b)
+    np.maximum.at(last_b, log.user[b_positions], b_positions)
+    return position, last_b[log.user[position]] > position
+
+
+def _rate(success: np.ndarray, mask: np.ndarray) -> float:
+    n = int(mask.sum())
+    return float(success[mask].sum() / n) if n else math.nan
+
+
+def _candidate(success, mine, in_before, in_during, overall: float) -> dict | None:
+    """The value's change against the others' change, tested one-sided in the overall direction."""
+    groups = [mine & in_before, mine & in_during, ~mine & in_before, ~mine & in_during]
+    counts = [int(g.sum()) for g in groups]
+    if min(counts) < MIN_TRIALS:
+        return None
+    rates = [float(success[g].sum()) / n for g, n in zip(groups, counts)]
+    own, others = rates[1] - rates[0], rates[3] - rates[2]
+    excess = (own - others) * np.sign(overall)
+    variance = sum(max(p * (1 - p), 0.25 / n) / n for p, n in zip(rates, counts))   # never zero: a 0 % or 100 % cell
+    z = excess / math.sqrt(variance)
+    p_value = 0.5 * math.erfc(z / math.sqrt(2))
+    return {"before": round(rates[0], 4), "during": round(rates[1], 4), "others_before": round(rates[2], 4),
+            "others_during": round(rates[3], 4), "trials_during": counts[1], "excess": float(excess),
+            "p_value": float(p_value)}
+
+
+def _benjamini_hochberg(p: np.ndarray) -> np.ndarray:
+    order = np.argsort(p)
+    ranked = p[order] * len(p) / np.arange(1, len(p) + 1)
+    q = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty_like(q)
+    out[order] = np.minimum(q, 1.0)
+    return out
+
+
+def day_ms(day: str) -> int:
+    """An ISO date's midnight UTC in ms.
+
+    >>> day_ms("1970-01-02")
+    86400000
+    """
+    return int(pd.Timestamp(day, tz="UTC").value // 1_000_000)

@@ -1,0 +1,59 @@
+"""Who a change hit: hand-built logs where a drop is confined to one country, or spread over all."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from journey_explorer.analysis import change_who, changes
+from journey_explorer.eventlog import EventLog
+
+DAY = 86_400_000
+START = 1_704_067_200_000            # Monday 2024-01-01
+WINDOW = (START + 35 * DAY, START + 49 * DAY)
+
+
+def _log(broken_countries: set[str]) -> EventLog:
+    """80 paths a day for 10 weeks, half IN and half GB: home → pay → done, or pay → error during the
+    window for the broken countries."""
+    rows = []
+    for day in range(70):
+        for n in range(8):
+            country = "IN" if n % 2 else "GB"
+            user, t = f"u{day}-{n}", START + day * DAY + n * 60_000
+            broken = WINDOW[0] <= t < WINDOW[1] and country in broken_countries
+            rows += [(user, "home", t, country), (user, "pay", t + 1000, country),
+                     (user, "error" if broken else "done", t + 2000, country)]
+    return EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time", "country"]))
+
+
+def test_a_drop_in_one_country_is_found_there_with_its_rates():
+    log = _log({"IN"})
+    found, tried = change_who.who_changed(log, "transition", "pay", "done", (START, WINDOW[0]), WINDOW)
+    assert tried == ["country"]
+    assert (found["property"], found["value"]) == ("country", "IN")
+    # IN: every pay went on to done before the window and none during it; GB always did.
+    assert (found["before"], found["during"], found["others_before"], found["others_during"]) == (1.0, 0.0, 1.0, 1.0)
+    assert found["trials_during"] == 14 * 4 and found["q_value"] < 0.05
+
+
+def test_a_drop_everywhere_names_no_country():
+    log = _log({"IN", "GB"})
+    found, tried = change_who.who_changed(log, "transition", "pay", "done", (START, WINDOW[0]), WINDOW)
+    assert found is None and tried == ["country"]
+
+
+@pytest.mark.parametrize("kind, source, target", [("rate", "error", None), ("funnel", "pay", "done")])
+def test_event_rates_and_funnel_steps_are_counted_too(kind, source, target):
+    found, _ = change_who.who_changed(_log({"IN"}), kind, source, target, (START, WINDOW[0]), WINDOW)
+    assert found["value"] == "IN"
+
+
+def test_the_changes_story_says_who_in_its_headline_and_text():
+    result = changes.run(_log({"IN"}), changes.Spec(goal="done"))
+    story = result.stories[0]
+    assert story["who"]["found"]["value"] == "IN"
+    assert ", mostly country = IN (from 2024-02-05 to 2024-02-18)" in story["headline"]
+    assert "It was concentrated in country = IN: there" in story["text"]
+    spread = changes.run(_log({"IN", "GB"}), changes.Spec(goal="done")).stories[0]
+    assert "mostly" not in spread["headline"]
+    assert spread["text"].endswith("No single country stands out: the change was spread across them.")
