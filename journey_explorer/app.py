@@ -23,6 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.smoke_test:
         from journey_explorer.smoke import run_smoke_test
         return run_smoke_test()
+    problem = _display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -56,6 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     if ON_WINDOW_SHOWN is not None:
         ON_WINDOW_SHOWN("window")
     return app.exec()
+
+
+def _display_problem() -> str | None:
+    """Why Qt could not open a window here (missing xcb libraries: which packages), else None."""
+    from journey_explorer.platform_check import display_problem
+    return display_problem()
 
 
 def install_error_boundary(app):

@@ -1,6 +1,8 @@
 """``journey-explorer --smoke-test``: prove an installation (or the frozen bundle) works, offline.
 
-Opens the main window offscreen on a fresh demo project, computes every view once, exports one PNG
+With a display (DISPLAY or WAYLAND_DISPLAY), first checks that Qt opens a real window there (the
+platform plugin and its system libraries); without one it says that only offscreen was checked.
+Then opens the main window offscreen on a fresh demo project, computes every view once, exports one PNG
 and one PPTX deck into a temporary folder, checks them, and exits 0 -- or 1 with the reason. It
 touches none of the user's files: the demo project and the settings live in the temporary folder.
 """
@@ -24,6 +26,12 @@ class SmokeFailure(Exception):
 def run_smoke_test(keep: bool = False) -> int:
     started = time.perf_counter()
     folder = Path(tempfile.mkdtemp(prefix="journey-smoke-"))
+    real, message = check_real_platform()
+    print(message, file=sys.stdout if real else sys.stderr, flush=True)
+    if real is False:
+        print("smoke test FAILED: the app cannot open a window on this display", file=sys.stderr)
+        shutil.rmtree(folder, ignore_errors=True)
+        return 1
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     os.environ["JOURNEY_EXPLORER_DATA_DIR"] = str(folder / "data")
     os.environ["JOURNEY_EXPLORER_SETTINGS_DIR"] = str(folder / "settings")
@@ -88,6 +96,37 @@ def _steps(folder: Path, started: float):
         raise SmokeFailure(f"the deck has {slides} slides, expected {len(report.slides) + 1}")
     yield f"exported {report.path.name} ({slides} slides)"
     window.close()
+
+
+def check_real_platform(environ=os.environ) -> tuple[bool | None, str]:
+    """With a display (DISPLAY or WAYLAND_DISPLAY set): start Qt on the real platform in a child
+    process (Qt aborts the process when its plugin cannot load) and say which platform answered.
+    Without one: (None, "offscreen only"). (False, why) when a window could not be opened."""
+    import subprocess
+
+    from journey_explorer.platform_check import display_problem
+    display = environ.get("WAYLAND_DISPLAY") or environ.get("DISPLAY")
+    chosen = environ.get("QT_QPA_PLATFORM", "")
+    if not display or chosen in ("offscreen", "minimal"):
+        why = f"QT_QPA_PLATFORM={chosen}" if chosen else "no DISPLAY or WAYLAND_DISPLAY"
+        return None, f"platform: offscreen only ({why}; the real window was not checked)"
+    problem = display_problem(environ)
+    if problem:
+        return False, problem
+    if getattr(sys, "frozen", False):     # a bundle cannot run "python -c": the libraries were checked
+        return True, f"platform: the window's libraries load (display {display})"
+    probe = ("from PySide6.QtWidgets import QApplication, QWidget; app = QApplication(['probe']); "
+             "w = QWidget(); w.show(); app.processEvents(); print(app.platformName())")
+    try:
+        done = subprocess.run([sys.executable, "-c", probe], env=dict(environ), capture_output=True, text=True,
+                              timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, f"platform: Qt did not start on display {display}: {exc}"
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines() or ["no message"]
+        said = next((line for line in lines if "could not" in line.lower()), lines[-1])
+        return False, f"platform: Qt could not open a window on display {display}: {said.strip()}"
+    return True, f"platform: {done.stdout.strip() or 'unknown'} on display {display} opens a window"
 
 
 def seconds_since_launch() -> float:

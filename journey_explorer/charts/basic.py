@@ -182,12 +182,16 @@ def funnel_bars(plot: pg.PlotWidget, steps: list[str], users: list[int], theme: 
     item.addItem(pg.BarGraphItem(x=xs, height=np.asarray(users, float), width=0.6,
                                  brush=pg.mkBrush(OKABE_ITO[0]), pen=pg.mkPen(None)))
     lost = [max(users[i - 1] - users[i], 0) if i else 0 for i in range(len(users))]
+    lost_colour = QColor(NEUTRAL).lighter(150)
     item.addItem(pg.BarGraphItem(x=xs, y0=np.asarray(users, float), height=np.asarray(lost, float), width=0.6,
-                                 brush=pg.mkBrush(QColor(NEUTRAL).lighter(150)), pen=pg.mkPen(None)))
+                                 brush=pg.mkBrush(lost_colour), pen=pg.mkPen(None)))
     for i, (x, u) in enumerate(zip(xs, users)):
         shares = (f"\n{units.percent(u / start, 1)} of start\n{units.percent(u / max(users[i - 1], 1), 0)} of previous"
                   if i else "")
-        _text(item, f"{units.count(u)}{shares}", x, u + start * 0.02, theme, anchor=(0.5, 1), scale=0.8)
+        # On top of the whole column (kept + lost): on the background, never over the pale "lost" bar,
+        # where the theme's text colour would vanish in the dark theme.
+        top = max(u, users[i - 1] if i else u)
+        _text(item, f"{units.count(u)}{shares}", x, top + start * 0.02, theme, anchor=(0.5, 1), scale=0.8)
     item.getAxis("bottom").setTicks([[(x, _wrap(s)) for x, s in zip(xs, steps)]])
     from PySide6.QtGui import QFontMetrics
     item.getAxis("bottom").setHeight(QFontMetrics(theme.font()).height() * 2 + 16)     # two-line step names
@@ -271,18 +275,54 @@ def heatmap(plot: pg.PlotWidget, matrix: np.ndarray, row_labels: list[str], col_
     image.setRect(QRectF(0, 0, cols, rows))
     item.addItem(image)
     if rows * cols <= 400 and _cell_text_fits(plot, cols, fmt(-reach if diverging else reach), row_labels, theme):
+        # Each number in black or white, whichever reads better on its own cell (the cells' colours are
+        # the same in every theme, so the theme's text colour would vanish on pale cells in dark mode).
+        colours = cell_text_colours(matrix, cmap, levels)
         for r in range(rows):
             for c in range(cols):
                 value = matrix[r, c]
                 if np.isfinite(value) and not (points and abs(value) < 0.005):   # no "+0" wallpaper
-                    strong = abs(value) > reach * 0.6
                     _text(item, fmt(value), c + 0.5, rows - r - 0.5, theme, anchor=(0.5, 0.5),
-                          colour="#FFFFFF" if strong and not diverging else theme.foreground, scale=0.8)
+                          colour=colours[r][c], scale=0.8)
     item.getAxis("left").setTicks([[(rows - r - 0.5, label) for r, label in enumerate(row_labels)]])
     item.getAxis("bottom").setTicks([[(c + 0.5, label) for c, label in enumerate(col_labels)]])
     item.setXRange(0, cols, padding=0)
     item.setYRange(0, rows, padding=0)
     _colour_bar(item, cmap, levels, scale_label, points, theme, show_no_data=bool(np.isnan(matrix).any()))
+
+
+CELL_TEXT_DARK, CELL_TEXT_LIGHT = "#000000", "#FFFFFF"     # the pair that reads on any cell colour
+
+
+def relative_luminance(rgb) -> float:
+    """WCAG 2 relative luminance of an sRGB colour given as 0-255 components.
+
+    >>> round(relative_luminance((255, 255, 255)), 3), round(relative_luminance((0, 0, 0)), 3)
+    (1.0, 0.0)
+    """
+    def linear(channel: float) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (linear(float(v)) for v in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(first, second) -> float:
+    """WCAG contrast ratio of two colours (1 to 21; body text wants at least 4.5)."""
+    a, b = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+def readable_on(rgb) -> str:
+    """Black or white text, whichever contrasts more with the background ``rgb``."""
+    dark, light = (0, 0, 0), (255, 255, 255)
+    return CELL_TEXT_DARK if contrast_ratio(rgb, dark) >= contrast_ratio(rgb, light) else CELL_TEXT_LIGHT
+
+
+def cell_text_colours(matrix: np.ndarray, cmap: pg.ColorMap, levels: tuple[float, float]) -> list[list[str]]:
+    """The text colour for each cell's number (rows as in ``matrix``), from the cell's own colour."""
+    rgba = _cell_colours(matrix, cmap, levels)[:, ::-1].transpose(1, 0, 2)      # back to matrix order
+    return [[readable_on(rgba[r, c]) for c in range(matrix.shape[1])] for r in range(matrix.shape[0])]
 
 
 def _cell_colours(matrix: np.ndarray, cmap: pg.ColorMap, levels: tuple[float, float]) -> np.ndarray:

@@ -542,5 +542,50 @@ def _option_value(argv: list[str], option: str) -> str | None:
     return None
 
 
+# --- undo-import: a project back as it was before its last import (store.import_undo) ---------------
+# One block, registered into the tables above: an import into an existing project keeps a snapshot.
+
+def run_undo_import(args) -> int:
+    from journey_explorer.store.import_undo import undo_import
+    name = undo_import(args.project)
+    print(f"Undid the import of {name}: {Path(args.project).name} is as it was before it")
+    return 0
+
+
+def _run_import_keeping_undo(args) -> int:
+    from journey_explorer.store.import_undo import discard_undo, prepare_undo, seal_undo
+    from journey_explorer.store.project import is_project_file
+    kept = False
+    if Path(args.project).exists() and is_project_file(Path(args.project)):
+        try:
+            prepare_undo(args.project)
+            kept = True
+        except (JourneyError, OSError):
+            discard_undo(args.project)      # the import itself says what is wrong with the project
+    try:
+        return run_import(args)
+    finally:
+        if kept:
+            try:
+                seal_undo(args.project, args.file)
+            except (JourneyError, OSError):       # never hides what the import itself said
+                discard_undo(args.project)
+
+
+_build_parser_without_undo = build_parser
+
+
+def build_parser(only: str | None = None, export_view: str | None = None) -> argparse.ArgumentParser:  # noqa: F811
+    parser = _build_parser_without_undo(only, export_view)
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    cmd = commands.add_parser("undo-import", help="undo the last import into a project (while unchanged since)")
+    cmd.add_argument("project")
+    return parser
+
+
+COMMANDS += ("undo-import",)
+HANDLERS.update({"undo-import": run_undo_import, "import": _run_import_keeping_undo})
+
+
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -1,7 +1,9 @@
 """Boards and reports to a 16:9 PowerPoint deck (python-pptx) or a PDF handout (QPdfWriter).
 
-A deck is a cover (project, date range, filters) and one slide per pin: its title, the chart as a
-high-resolution picture and the three notes. The same content becomes the PDF handout, one page each.
+A deck is a cover (project, date range, filters) and one slide per pin: its title, the chart and the
+three notes. A bar or line chart goes in as a native PowerPoint chart (editable, restylable; see
+``export.native_charts``), any other chart (Sankey, process map, heatmaps) as a high-resolution picture.
+The same content becomes the PDF handout, one page each (always pictures).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import pandas as pd
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog
 from journey_explorer.export.files import atomic_output
+from journey_explorer.export.native_charts import NativeChart, native_chart, nothing_to_draw
 from journey_explorer.store.board import NOTE_FIELDS, Pin
 
 SLIDE_PICTURE_WIDTH = 1800      # px; at 9 inches wide that is 200 dpi
@@ -34,6 +37,7 @@ class SlideContent:
     picture: bytes | None                            # PNG; None when the chart could not be drawn
     notes: dict[str, str] = field(default_factory=dict)
     problem: str = ""                                # why there is no picture
+    chart: NativeChart | None = None                 # the numbers as a native chart (PPTX), else the picture
 
 
 def cover_for(log: EventLog, project_path: Path | None, pins: list[Pin], heading: str = "") -> Cover:
@@ -59,25 +63,50 @@ def pin_slides(log: EventLog, project_path: Path | None, pins: list[Pin],
     from journey_explorer.export.render import ViewRenderer
     renderer = ViewRenderer(log, project_path, source_name)
     try:
-        return [_pin_slide(renderer, pin) for pin in pins]
+        return [pin_slide(renderer, pin) for pin in pins]
     finally:
         renderer.close()
 
 
-def _pin_slide(renderer, pin: Pin) -> SlideContent:
-    from journey_explorer.export.images import png_bytes
+def pin_state(pin: Pin):
+    """The pin's Spec and FilterState (None: the view's defaults, the session's filters)."""
     from journey_explorer.state.filters import FilterState
     from journey_explorer.state.views import spec_from_dict
+    spec = spec_from_dict(pin.view, pin.spec) if pin.spec else None
+    filters = FilterState.from_dict(pin.filters) if pin.filters else None
+    return spec, filters
+
+
+def compute_pin(renderer, pin: Pin):
+    """The pin's result (any thread), or the exception saying why it cannot be drawn."""
+    if not pin.view:
+        return None
+    try:
+        return renderer.compute(pin.view, *pin_state(pin))
+    except (JourneyError, KeyError, ValueError) as exc:
+        return exc
+
+
+def pin_slide(renderer, pin: Pin, result=None) -> SlideContent:
+    """A pin's slide (GUI thread: the picture is drawn on a hidden canvas); ``result`` from
+    ``compute_pin`` when it was computed already (on a worker thread)."""
+    from journey_explorer.export.images import png_bytes
     notes = {f: getattr(pin, f) for f in NOTE_FIELDS}
     if not pin.view:
         return SlideContent(pin.title, None, notes)
     try:
-        spec = spec_from_dict(pin.view, pin.spec) if pin.spec else None
-        filters = FilterState.from_dict(pin.filters) if pin.filters else None
-        image = renderer.image(pin.view, spec, filters, SLIDE_PICTURE_WIDTH, title="")
-    except (JourneyError, ValueError) as exc:
-        return SlideContent(pin.title, None, notes, problem=f"The chart cannot be drawn from this data: {exc}")
-    return SlideContent(pin.title, png_bytes(image), notes)
+        if result is None:
+            result = renderer.compute(pin.view, *pin_state(pin))
+        if isinstance(result, BaseException):
+            raise result
+        if nothing_to_draw(pin.view, result):
+            return SlideContent(pin.title, None, notes)
+        spec, filters = pin_state(pin)
+        image = renderer.image(pin.view, spec, filters, SLIDE_PICTURE_WIDTH, title="", result=result)
+    except (JourneyError, KeyError, ValueError) as exc:
+        reason = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        return SlideContent(pin.title, None, notes, problem=f"The chart cannot be drawn from this data: {reason}")
+    return SlideContent(pin.title, png_bytes(image), notes, chart=native_chart(pin.view, result))
 
 
 def write_board(log: EventLog, project_path: Path | None, pins: list[Pin], path: str | Path,
@@ -113,7 +142,10 @@ def write_pptx(cover: Cover, slides: list[SlideContent], path: str | Path) -> Pa
         for paragraph in title.text_frame.paragraphs:
             for run in paragraph.runs:
                 run.font.size = Pt(title_points(content.title))
-        if content.picture is not None:
+        if content.chart is not None:
+            add_native_chart(slide, content.chart, Inches(0.4), Inches(1.35), Inches(9.0), Inches(5.7))
+            _add_notes_box(slide, content.notes, Inches, Pt, Inches(9.6), Inches(3.4))
+        elif content.picture is not None:
             slide.shapes.add_picture(BytesIO(content.picture), Inches(0.4), Inches(1.35), width=Inches(9.0))
             _add_notes_box(slide, content.notes, Inches, Pt, Inches(9.6), Inches(3.4))
         else:      # no chart: the reason and the notes take the whole slide
@@ -124,6 +156,68 @@ def write_pptx(cover: Cover, slides: list[SlideContent], path: str | Path) -> Pa
     with atomic_output(path) as temporary:
         deck.save(str(temporary))
     return path
+
+
+CHART_COLOURS = ("0072B2", "E69F00", "009E73", "D55E00", "CC79A7", "56B4E9", "F0E442", "000000")  # Okabe–Ito
+
+
+def add_native_chart(slide, chart: NativeChart, left, top, width, height):
+    """``chart`` as an editable PowerPoint chart (its data in the embedded workbook)."""
+    from pptx.chart.data import CategoryChartData
+    from pptx.dml.color import RGBColor
+    from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_TICK_LABEL_POSITION
+    from pptx.util import Pt
+    many = len(chart.categories) > 30          # a long weekly series: a plain line, no marker per week
+    types = {"bar": XL_CHART_TYPE.BAR_CLUSTERED, "column": XL_CHART_TYPE.COLUMN_CLUSTERED,
+             "stacked": XL_CHART_TYPE.COLUMN_STACKED,
+             "line": XL_CHART_TYPE.LINE if many else XL_CHART_TYPE.LINE_MARKERS}
+    data = CategoryChartData(number_format=chart.number_format)
+    data.categories = [clean_text(c) for c in chart.categories]
+    for name, values in chart.series.items():
+        data.add_series(clean_text(name), values)
+    frame = slide.shapes.add_chart(types[chart.kind], left, top, width, height, data)
+    plot_chart = frame.chart
+    plot_chart.font.size = Pt(12)
+    plot_chart.has_title = False               # the slide's title says what the chart shows
+    plot_chart.has_legend = len(chart.series) > 1
+    if plot_chart.has_legend:
+        plot_chart.legend.position = XL_LEGEND_POSITION.TOP
+        plot_chart.legend.include_in_layout = False
+    if chart.kind == "bar":             # a ranking reads top down, as on screen
+        plot_chart.category_axis.reverse_order = True
+    value_axis = plot_chart.value_axis
+    value_axis.tick_labels.number_format = chart.number_format
+    value_axis.tick_labels.number_format_is_linked = False
+    value_axis.has_major_gridlines = True
+    numbers = [v for values in chart.series.values() for v in values if v is not None]
+    if chart.number_format.endswith("%") and numbers and 0 <= min(numbers) and max(numbers) <= 1:
+        value_axis.minimum_scale, value_axis.maximum_scale = 0, 1       # shares: 0-100 %, never 120 %
+    # Category names below the plot, not on the zero line (lifecycle's dormant bars go below it).
+    plot_chart.category_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW
+    if chart.value_axis:
+        value_axis.has_title = True
+        value_axis.axis_title.text_frame.text = clean_text(chart.value_axis)
+        value_axis.axis_title.text_frame.paragraphs[0].runs[0].font.size = Pt(11)
+    plot = plot_chart.plots[0]
+    if chart.labels and len(chart.categories) * len(chart.series) <= 30:
+        plot.has_data_labels = True
+        plot.data_labels.number_format = chart.number_format
+        plot.data_labels.number_format_is_linked = False
+        plot.data_labels.font.size = Pt(10)
+    if chart.kind in ("bar", "column", "stacked"):
+        plot.gap_width = 60
+        if chart.kind == "stacked":
+            plot.overlap = 100
+    for index, series in enumerate(plot.series):
+        colour = RGBColor.from_string(CHART_COLOURS[index % len(CHART_COLOURS)])
+        if chart.kind == "line":
+            series.format.line.color.rgb = colour
+            series.format.line.width = Pt(2.5)
+            series.smooth = False
+        else:
+            series.format.fill.solid()
+            series.format.fill.fore_color.rgb = colour
+    return frame
 
 
 def _add_cover(deck, cover: Cover, inches, pt) -> None:

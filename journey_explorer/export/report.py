@@ -26,16 +26,88 @@ class Report:
 
 
 def write_report(source: str | Path, out: str | Path, goal: str | None = None,
-                 options: ImportOptions | None = None) -> Report:
-    """A deck (.pptx) or handout (.pdf) answering the workshop questions for a project or a file."""
+                 options: ImportOptions | None = None, filters: FilterState | None = None,
+                 title: str = "") -> Report:
+    """A deck (.pptx) or handout (.pdf) answering the workshop questions for a project or a file,
+    for the data under ``filters`` (dates, segment, per user or session; default: all of it)."""
     source = Path(source)
     if is_project_file(source):
-        return _report_on_project(source, Path(out), goal, heading="", source_name=None)
+        return _report_on_project(source, Path(out), goal, heading="", source_name=None, filters=filters,
+                                  title=title)
     with tempfile.TemporaryDirectory(prefix="journey-report-") as folder:
         from journey_explorer.store.importer import import_file
         project = Path(folder) / f"{source.stem}{SUFFIX}"
         import_file(project, source, options or ImportOptions())
-        return _report_on_project(project, Path(out), goal, heading=source.name, source_name=source.name)
+        return _report_on_project(project, Path(out), goal, heading=source.name, source_name=source.name,
+                                  filters=filters, title=title)
+
+
+@dataclass
+class ReportPlan:
+    """What a report deck says before anything is drawn: the goal, the filters, the title and one pin
+    per finding (then any pins the user added from the board)."""
+    goal: str
+    goal_guessed: bool
+    filters: FilterState
+    title: str
+    findings: list
+    pins: list[Pin]
+
+
+def chosen_goal(log, goal: str | None) -> str:
+    """The goal asked for, else the project's, else the structural guess (as the window makes it)."""
+    from journey_explorer.analysis import narrative
+    return goal or (log.default_goal if log.default_goal in log.event_names else None) or narrative.guess_goal(log)
+
+
+def default_title(name: str, goal: str) -> str:
+    return f"Journey review: {name} (goal: {goal})"
+
+
+def plan_report(log, goal: str | None = None, filters: FilterState | None = None, name: str = "",
+                title: str = "", board_pins=(), session=None, progress=None) -> ReportPlan:
+    """The findings for ``log`` under ``filters`` (any thread; ``session`` shares the window's
+    filtered logs). The same function behind the CLI's ``report`` and the window's "Create report…"."""
+    from dataclasses import replace
+
+    from journey_explorer.analysis import narrative
+    from journey_explorer.domain import JourneyError
+    from journey_explorer.state.session import Session
+    asked = goal or (filters.goal if filters else None)
+    chosen = chosen_goal(log, asked)
+    filters = replace(filters or FilterState(), goal=chosen)
+    session = session or Session(None, log)
+    shown = session.filtered(filters)
+    if len(shown) == 0:
+        raise JourneyError("No events match the filters: nothing to report on.")
+    findings = narrative.workshop_findings(shown, chosen, report_questions())
+    if progress is not None:
+        progress(0.5)
+    as_dict = filters.to_dict()
+    pins = [Pin(view=f.view, title=f.title, spec=spec_to_dict(f.spec), filters=as_dict, observation=f.observation)
+            for f in findings] + list(board_pins)
+    return ReportPlan(chosen, not asked and chosen != log.default_goal, filters,
+                      title or default_title(name, chosen), findings, pins)
+
+
+def report_cover(log, project_path: Path | None, plan: ReportPlan, session=None):
+    """The title slide: the (editable) title, the project, the dates of the data the slides show,
+    the filters in words."""
+    import pandas as pd
+
+    from journey_explorer.export.deck import Cover
+    from journey_explorer.state.session import Session
+    shown = (session or Session(None, log)).filtered(plan.filters)
+    lines = [f"Project: {Path(project_path).stem}" if project_path else "Journey Explorer"]
+    if len(shown):
+        first = pd.Timestamp(int(shown.ts.min()), unit="ms").date()
+        last = pd.Timestamp(int(shown.ts.max()), unit="ms").date()
+        unit = "sessions" if plan.filters.by == "session" else "users"
+        lines.append(f"Data: {first} – {last} · {shown.paths_count:,} {unit} · {len(shown):,} events")
+    lines.append(f"Filters: {plan.filters.describe()} · goal: {plan.goal}")
+    from datetime import date
+    lines.append(f"Prepared with Journey Explorer on {date.today().isoformat()}")
+    return Cover(title=plan.title, lines=lines)
 
 
 def report_questions() -> tuple:
@@ -52,17 +124,16 @@ def _finding_function(name: str):
 
 
 def _report_on_project(project_path: Path, out: Path, goal: str | None, heading: str,
-                       source_name: str | None) -> Report:
-    from journey_explorer.analysis import narrative
-    from journey_explorer.export.deck import write_board
+                       source_name: str | None, filters: FilterState | None = None, title: str = "") -> Report:
+    from journey_explorer.domain import JourneyError
+    from journey_explorer.export.deck import pin_slides, write_pdf_handout, write_pptx
     with Project.open(project_path) as project:
         log = project.load_event_log()
-    chosen = goal or (log.default_goal if log.default_goal in log.event_names else None) or narrative.guess_goal(log)
-    findings = narrative.workshop_findings(log, chosen, report_questions())
-    filters = FilterState(goal=chosen).to_dict()
-    pins = [Pin(view=f.view, title=f.title, spec=spec_to_dict(f.spec), filters=filters, observation=f.observation)
-            for f in findings]
-    title = f"Journey review: {heading or project_path.stem} (goal: {chosen})"
-    write_board(log, project_path, pins, out, heading=title, source_name=source_name)
-    return Report(out, chosen, goal is None and chosen != log.default_goal,
-                  [{"title": f.title, "observation": f.observation} for f in findings])
+    plan = plan_report(log, goal, filters, name=heading or project_path.stem, title=title)
+    writers = {".pptx": write_pptx, ".pdf": write_pdf_handout}
+    if out.suffix.lower() not in writers:
+        raise JourneyError(f"Cannot write a report as '{out.suffix}': use .pptx or .pdf")
+    cover = report_cover(log, project_path, plan)
+    writers[out.suffix.lower()](cover, pin_slides(log, project_path, plan.pins, source_name), out)
+    return Report(out, plan.goal, plan.goal_guessed,
+                  [{"title": f.title, "observation": f.observation} for f in plan.findings])

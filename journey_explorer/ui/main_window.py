@@ -40,7 +40,7 @@ from journey_explorer.ui.start_page import StartPage
 from journey_explorer.ui.views import AnalysisView, Explorer, make_view
 from journey_explorer.ui.widgets import Banner, FrameModel, ask_text, message_box, plain_label
 
-STATE_SETTING = "window_state"   # in the project: filters and the selected tab, restored on open
+STATE_SETTING = "window_state"   # in the project: filters, the selected tab, each view's options; restored on open
 INFO_SECONDS = 8                # an information banner goes away by itself
 
 
@@ -210,6 +210,8 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Export current view…", self.export_view, "Ctrl+E")
         self._action(file_menu, "&Copy chart", self.copy_chart, "Ctrl+Shift+C")
         self._action(file_menu, "&Pin chart to board", self.pin_current_view, "Ctrl+B")
+        self.report_action = self._action(file_menu, "Create &report…", self.create_report, "Ctrl+R")
+        self.report_action.setToolTip("A slide deck of the findings for the current goal and filters")
         self._build_width_menu(file_menu.addMenu("Export &width"))
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -217,6 +219,10 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.undo.createUndoAction(self, "&Undo"))
         edit_menu.actions()[-1].setShortcut(QKeySequence.StandardKey.Undo)
         edit_menu.addAction(self.undo.createRedoAction(self, "&Redo"))
+        edit_menu.addSeparator()
+        self.undo_import_action = self._action(edit_menu, "Undo import", self.undo_last_import)
+        self.undo_import_action.setEnabled(False)
+        edit_menu.aboutToShow.connect(self.update_undo_import)
         view_menu = self.menuBar().addMenu("&View")
         self.dark_action = self._action(view_menu, "&Dark theme", self.toggle_dark)
         self.dark_action.setCheckable(True)
@@ -392,6 +398,10 @@ class MainWindow(QMainWindow):
 
     def clear_project(self) -> None:
         """Forget everything shown for the open project: results, charts, tables, banners, side panel."""
+        from journey_explorer.store.import_undo import discard_undo
+        discard_undo(self.project_path)          # an import's undo lasts while its project is open
+        # Views whose options were changed here start from their own choice in the next project.
+        self.views_to_reset = set(self.view_options()) if self.explorer.log is not None else set()
         self.loader.cancel()
         self.explorer.session.log = None          # and with it the old project's filtered logs
         self.explorer.session.filters = FilterState()
@@ -446,6 +456,9 @@ class MainWindow(QMainWindow):
         if loaded.get("path") != str(self.project_path):
             return                       # a project left while it was loading
         self.banner.hide()
+        if getattr(self, "pending_info", None):         # said once the project shows it
+            self.show_info(self.pending_info)
+            self.pending_info = None
         self.pages.setCurrentWidget(self.work_page)
         self.dock.setVisible(not self.settings.presentation)
         info, log = loaded["info"], loaded["log"]
@@ -471,6 +484,16 @@ class MainWindow(QMainWindow):
             self.show_saved_filters(saved.get("filters") or {})
         self.restore_state = False
         self.explorer.set_log(log, self.current_filters())
+        kept = (saved.get("views") or {}) if saved else {}
+        for key in getattr(self, "views_to_reset", set()) - set(kept):
+            view = self.view_by_key[key]
+            try:
+                view.show_spec(view.entry.default_spec(log, self.explorer.filters))
+            except (JourneyError, KeyError, ValueError, TypeError):
+                continue
+            view.refresh()
+        self.views_to_reset = set()
+        self.restore_view_options(kept)
         if saved and saved.get("tab") in self.view_by_key:
             self.show_view(saved["tab"])
         elif saved and saved.get("tab") == "board":
@@ -487,7 +510,47 @@ class MainWindow(QMainWindow):
         filters = self.current_filters().to_dict()
         filters.pop("goal", None)
         view = self.current_view()
-        return {"filters": filters, "tab": view.key if view is not None else "board"}
+        return {"filters": filters, "tab": view.key if view is not None else "board", "views": self.view_options()}
+
+    def view_options(self) -> dict:
+        """Each view's options (its Spec as JSON) where the user changed them from the view's own
+        choice: a view never touched follows the data and the goal when the project opens again."""
+        from journey_explorer.state.views import spec_to_dict
+        log, options = self.explorer.log, {}
+        if log is None:
+            return options
+        for view in self.views:
+            spec = view.result_spec          # the options of the chart on screen (None: never shown)
+            if spec is None:
+                continue
+            try:
+                if spec == view.entry.default_spec(log, self.explorer.filters):
+                    continue
+                options[view.key] = spec_to_dict(spec)
+            except (JourneyError, KeyError, ValueError, TypeError):
+                continue
+        return options
+
+    def restore_view_options(self, saved: dict) -> None:
+        """Show each view's saved options (the goal always the project's current one); a view whose
+        saved options no longer fit the data keeps its own choice."""
+        from dataclasses import fields, replace
+
+        from journey_explorer.state.views import spec_from_dict
+        for key, data in (saved or {}).items():
+            view = self.view_by_key.get(key)
+            if view is None or not isinstance(data, dict):
+                continue
+            try:
+                spec = spec_from_dict(key, data)
+                if spec is None:
+                    continue
+                if "goal" in {f.name for f in fields(spec)}:
+                    spec = replace(spec, goal=self.explorer.filters.goal)
+                view.show_spec(spec)
+            except (JourneyError, KeyError, ValueError, TypeError):
+                continue
+            view.refresh()
 
     def save_project_state(self) -> None:
         """Keep the filters and tab in the project (not in the read-only demo, which opens as built)."""
@@ -714,15 +777,72 @@ class MainWindow(QMainWindow):
     def run_import_wizard(self, project_path: Path, file_path: str | None, is_new: bool = False) -> None:
         """Import into ``project_path``; a new project opens once its events are in (and is removed
         again if the wizard is cancelled before importing anything)."""
+        from journey_explorer.store.import_undo import discard_undo, prepare_undo
         from journey_explorer.ui.import_wizard import ImportWizard
         wizard = ImportWizard(project_path, file_path, self)
+        screen = self.screen().availableGeometry()       # its buttons stay on a 1280×720 projector
+        wizard.resize(min(wizard.width(), screen.width() - 40), min(wizard.height(), screen.height() - 60))
         if is_new:
             wizard.imported.connect(lambda: self.open_project(Path(project_path)))
             wizard.rejected.connect(lambda: self._remove_if_empty(Path(project_path)))
         else:
-            wizard.imported.connect(self.reload)
+            try:              # what "Undo import of <file>" puts back
+                prepare_undo(project_path)
+            except (JourneyError, OSError) as exc:
+                discard_undo(project_path)
+                self.show_error(f"This import cannot be undone (no snapshot of the project: {exc}).")
+            wizard.imported.connect(lambda: self._imported_into_open_project(wizard))
+            wizard.rejected.connect(self.update_undo_import)
         wizard.open()
         self._wizard = wizard
+
+    def _imported_into_open_project(self, wizard) -> None:
+        """Keep the import's undo and offer it on the summary page, then show the new events."""
+        from PySide6.QtWidgets import QPushButton
+
+        from journey_explorer.store.import_undo import seal_undo
+        summary = wizard.progress_page.summary
+        file_name = Path(summary.file).name if summary is not None else "the file"
+        try:
+            sealed = seal_undo(wizard.project_path, file_name)
+        except (JourneyError, OSError):
+            sealed = False
+        if sealed:
+            button = QPushButton(f"Undo import of {file_name}")
+            button.setToolTip("Put the project back as it was before this import (also in the Edit menu)")
+
+            def undo_and_close() -> None:
+                if self.undo_last_import():
+                    wizard.accept()
+            button.clicked.connect(undo_and_close)
+            wizard.summary_page.layout().addWidget(button)
+            wizard.undo_button = button
+        self.update_undo_import()
+        self.reload()
+
+    def update_undo_import(self) -> None:
+        """The Edit menu's "Undo import of <file>": enabled while the project is unchanged since it."""
+        from journey_explorer.store.import_undo import undoable_import
+        name = undoable_import(self.project_path) if not self.project_is_demo else None
+        self.undo_import_action.setText(f"Undo import of {name}" if name else "Undo import")
+        self.undo_import_action.setEnabled(name is not None)
+
+    def undo_last_import(self) -> bool:
+        """Restore the project as it was before its last import (refused once it changed since)."""
+        from journey_explorer.store.import_undo import undo_import
+        if self.project_path is None:
+            return False
+        self.board.flush_pending_notes()
+        try:
+            name = undo_import(self.project_path)
+        except JourneyError as exc:
+            self.show_error(str(exc))
+            self.update_undo_import()
+            return False
+        self.update_undo_import()
+        self.pending_info = f"Undid the import of {name}: the project is as it was before it."
+        self.reload()
+        return True
 
     def _remove_if_empty(self, path: Path) -> None:
         try:
@@ -832,6 +952,22 @@ class MainWindow(QMainWindow):
             renderer.close()
         self.show_info(f"Copied the {view.title} chart to the clipboard")
 
+    def report_dialog(self):
+        """The "Create report…" dialog for the current goal and filters (tests drive it unshown)."""
+        from journey_explorer.ui.report_dialog import ReportDialog
+        self.board.flush_pending_notes()            # the pins' latest notes go into the deck
+        return ReportDialog(self)
+
+    def create_report(self) -> None:
+        if self.project_path is None or self.explorer.log is None:
+            self.show_error("Open a project first: the report answers its questions for its events.")
+            return
+        dialog = self.report_dialog()
+        dialog.written.connect(lambda path: self.show_info(f"Report written to {path}"))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        self._report_dialog = dialog
+
     def pin_current_view(self) -> None:
         view = self.current_view()
         if view is not None:
@@ -916,7 +1052,9 @@ class MainWindow(QMainWindow):
                 self.setGeometry(self.normal_geometry.intersected(self.screen().availableGeometry()))
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        from journey_explorer.store.import_undo import discard_undo
         self.board.flush_pending_notes(wait_seconds=2)   # notes typed in the last moments are kept
+        discard_undo(self.project_path)
         self.board.stop_previews()
         if self.project_path is not None and self.explorer.log is not None:
             self.save_project_state()

@@ -80,9 +80,11 @@ def test_board_to_pptx_and_pdf_handout(qapp, demo_project_path, tmp_path):
     assert len(slides) == 4
     assert slides[0].shapes.title.text == "demo"
     assert [s.shapes.title.text for s in slides[1:]] == ["How trials start", "Do users stay?", "Funnel to paid"]
-    for slide in slides[1:]:
-        pictures = [s for s in slide.shapes if s.shape_type == 13]          # MSO_SHAPE_TYPE.PICTURE
-        assert len(pictures) == 1 and pictures[0].image.size[0] >= 1600
+    # The Sankey as a picture; retention's curve and the funnel as native (editable) charts.
+    pictures = [s for s in slides[1].shapes if s.shape_type == 13]          # MSO_SHAPE_TYPE.PICTURE
+    assert len(pictures) == 1 and pictures[0].image.size[0] >= 1600
+    for slide in slides[2:]:
+        assert [s for s in slide.shapes if s.has_chart] and not [s for s in slide.shapes if s.shape_type == 13]
     texts = " ".join(s.text_frame.text for s in slides[2].shapes if s.has_text_frame)
     assert "Onboarding loses them" in texts and "Fix setup" in texts
     assert round(deck.slide_width / deck.slide_height, 2) == round(16 / 9, 2)

@@ -32,7 +32,7 @@ def test_export_refuses_unknown_events_with_one_line(demo_project_path, tmp_path
     assert not (tmp_path / "x.png").exists()
 
 
-def test_report_deck_has_a_slide_per_question_with_pictures(demo_project_path, tmp_path, capsys, qapp):
+def test_report_deck_has_a_slide_per_question_with_a_chart(demo_project_path, tmp_path, capsys, qapp):
     from pptx import Presentation
     out = tmp_path / "report.pptx"
     assert main(["report", str(demo_project_path), "--out", str(out), "--json"]) == 0
@@ -42,7 +42,8 @@ def test_report_deck_has_a_slide_per_question_with_pictures(demo_project_path, t
     assert len(slides) == 1 + len(summary["slides"]) == 11      # + tracking plan (issue 17), what changed
     assert [s.shapes.title.text for s in slides[1:]] == [s["title"] for s in summary["slides"]]
     for slide, expected in zip(slides[1:], summary["slides"]):
-        assert sum(1 for shape in slide.shapes if shape.shape_type == 13) == 1
+        # A picture (Sankey, maps, heatmaps, tiles) or a native chart (bars, lines): exactly one.
+        assert sum(1 for shape in slide.shapes if shape.shape_type == 13 or shape.has_chart) == 1
         text = " ".join(shape.text_frame.text for shape in slide.shapes if shape.has_text_frame)
         assert expected["observation"] in text
     assert "6,000 users" in summary["slides"][0]["observation"]

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from journey_explorer.analysis import units
 from journey_explorer.analysis.layout import BOX_WIDTH, ProcessMap
+from journey_explorer.charts import basic
 from journey_explorer.charts.theme import Theme, literal, style_plot
 
 FREQUENCY_COLOUR = "#0072B2"
@@ -88,7 +89,8 @@ def render(result, spec, canvas: pg.PlotWidget, theme: Theme) -> None:
     for place in layout.places.values():
         plot.addItem(_BoxItem(place, theme))
         plot.addItem(_label(_box_text(result, place), (place.x, place.y), theme,
-                            colour="#FFFFFF" if place.kind != "event" else theme.foreground,
+                            # the boxes are pale in every theme: dark type on them, never the theme's
+                            colour="#FFFFFF" if place.kind != "event" else basic.readable_on(QColor(BOX_FILL).getRgb()),
                             scale=0.72, bold=place.kind != "event", max_width=_box_pixels(canvas, layout)))
     left, bottom, right, top_y = layout.bounds()
     left, right = _x_range(canvas, left - 0.1, right + 0.1)
