@@ -280,6 +280,7 @@ class MainWindow(QMainWindow):
         if changes is not None:          # a story's evidence, one click away
             changes.compare_requested.connect(self.compare_periods)
             changes.window_requested.connect(self.set_time_window)
+            changes.segment_requested.connect(self.set_segment)
         self.board = BoardView(self.explorer)
         self.tabs.addTab(self.board, self.board.title)
         layout.addWidget(self.filter_bar)
@@ -619,6 +620,12 @@ class MainWindow(QMainWindow):
         """Compare period A with period B (e.g. before a change and its window) on the Compare tab."""
         self.view("compare").set_periods((period_a, period_b))
         self.show_view("compare")
+
+    def set_segment(self, condition: str) -> None:
+        """Set the segment box to one condition ("property=value"), for every view."""
+        self.segment.setText(condition)
+        self.filters_changed()
+        self.show_info(f"Showing the segment {condition} (clear the segment box to see everyone again).")
 
     def set_time_window(self, since: str, until: str) -> None:
         """Set the filter bar's dates to [since, until) (until exclusive, as the filter reads it)."""

@@ -125,3 +125,27 @@ def test_critical_event_is_the_goal_when_repeated_else_the_most_repeated():
     assert critical_event(log, FilterState(goal="home")) == "home"
     once = _log([r for r in rows if not (r[1] == "buy" and r[2] == "2024-01-09")])
     assert critical_event(once, FilterState(goal="buy")) == "view"        # nobody repeats buy; 2 repeat view
+
+
+def test_show_who_it_hit_sets_the_segment_to_the_value_the_change_was_concentrated_in(open_window, qtbot,
+                                                                                       tmp_path):
+    """A payment step that breaks for IN only, for two weeks: the story names country = IN, and one
+    click shows that segment in every view."""
+    from journey_explorer.store.importer import import_file
+    from tests.analysis.test_change_who import _log
+    log = _log({"IN"})
+    frame = pd.DataFrame({"user": log.user_keys[log.user], "event": np.asarray(log.event_names)[log.event],
+                          "time": pd.to_datetime(log.ts, unit="ms", utc=True).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                          "country": log.event_properties["country"].values[log.event_properties["country"].codes]})
+    frame.to_csv(tmp_path / "pay.csv", index=False)
+    import_file(tmp_path / "pay.journey", tmp_path / "pay.csv")
+    window = open_window(tmp_path / "pay.journey")
+    view = window.show_view("changes")
+    settle_view(qtbot, view)
+    assert view.drawn_result.stories[0]["who"]["found"]["value"] == "IN"
+    assert view.who_button.isEnabled() and view.who_button.text() == "Show country = IN"
+    with qtbot.waitSignal(view.segment_requested):
+        view.who_button.click()
+    assert list(window.explorer.filters.segment) == ["country=IN"]
+    settle_view(qtbot, view)
+    assert view.drawn_result is view.result

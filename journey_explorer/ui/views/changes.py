@@ -1,5 +1,6 @@
 """What changed: the ranked stories in the table, the selected one charted; one click from a story
-to its evidence (compare the period before with the change window, or set the time filter to it)."""
+to its evidence (compare the period before with the change window, set the time filter to it, or
+set the segment to the property value it hit)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
@@ -13,6 +14,7 @@ PERIODS = ["auto", "week", "day"]
 class ChangesView(AnalysisView):
     compare_requested = Signal(str, str)     # period A (before), period B (during): "START..END"
     window_requested = Signal(str, str)      # since, until (exclusive): the change window
+    segment_requested = Signal(str)          # "property=value": who the change hit
 
     def build_options(self) -> None:
         self.period = self.binder.bind("period", self.combo("Series per", PERIODS, lambda _: self.refresh()))
@@ -22,7 +24,10 @@ class ChangesView(AnalysisView):
         self.window_button = QPushButton("Show this window")
         self.window_button.setToolTip("Set the time filter to the change window, for every view")
         self.window_button.clicked.connect(self.show_window)
-        for button in (self.compare_button, self.window_button):
+        self.who_button = QPushButton("Show who it hit")
+        self.who_button.setToolTip("Set the segment to the property value where the change was concentrated")
+        self.who_button.clicked.connect(self.show_who)
+        for button in (self.compare_button, self.window_button, self.who_button):
             button.setEnabled(False)
             self.options.addWidget(button)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -35,10 +40,11 @@ class ChangesView(AnalysisView):
         self.window_button.setEnabled(has_stories)
         if has_stories:
             self.table.selectRow(min(self.chart.story, len(result.stories) - 1))
+        self.update_who_button(result)
 
-    def story(self) -> dict | None:
+    def story(self, result=None) -> dict | None:
         """The story the chart shows (None before a result or when nothing changed)."""
-        result = self.drawn_result
+        result = result if result is not None else self.drawn_result
         if result is None or not result.stories:
             return None
         return result.stories[min(self.chart.story, len(result.stories) - 1)]
@@ -50,6 +56,18 @@ class ChangesView(AnalysisView):
             return
         self.chart.story = index
         self.chart_renderer.render(result, self.result_spec, self.chart, self.explorer.theme)
+        self.update_who_button()
+
+    def who(self, result=None) -> str | None:
+        """The selected story's "property=value" (where its change was concentrated), if one was found."""
+        story = self.story(result)
+        found = ((story or {}).get("who") or {}).get("found")
+        return f"{found['property']}={found['value']}" if found else None
+
+    def update_who_button(self, result=None) -> None:
+        who = self.who(result)
+        self.who_button.setEnabled(who is not None)
+        self.who_button.setText(f"Show {who.replace('=', ' = ')}" if who else "Show who it hit")
 
     def compare_story(self) -> None:
         story = self.story()
@@ -63,6 +81,12 @@ class ChangesView(AnalysisView):
         if story is not None:
             during = story["evidence"]["during"]
             self.window_requested.emit(during["since"], during["until"])
+
+
+    def show_who(self) -> None:
+        who = self.who()
+        if who is not None:
+            self.segment_requested.emit(who)
 
 
 VIEW_CLASS = ChangesView
