@@ -282,9 +282,11 @@ class SummaryPage(QWizardPage):
         self.text.setWordWrap(True)
         self.rejected, self.rejected_model = make_table()
         layout = QVBoxLayout(self)
+        self.rejected_title = QLabel("Rejected rows")
         layout.addWidget(self.text)
-        layout.addWidget(QLabel("Rejected rows"))
+        layout.addWidget(self.rejected_title)
         layout.addWidget(self.rejected, 1)
+        layout.addStretch(0)
 
     def initializePage(self) -> None:  # noqa: N802 - Qt API
         summary = self.wiz.progress_page.summary
@@ -292,7 +294,11 @@ class SummaryPage(QWizardPage):
         with Project.open(self.wiz.project_path) as project:
             rows = project.rejected_rows()
         file_name = str(Path(summary.file).resolve())
-        self.rejected_model.set_frame(rows[rows["source"] == file_name][["line", "reason", "raw"]])
+        mine = rows[rows["source"] == file_name][["line", "reason", "raw"]]
+        self.rejected_model.set_frame(mine)
+        # An empty table reads as "something failed to show": say there were none instead.
+        self.rejected_title.setText(f"Rejected rows ({len(mine):,})" if len(mine) else "No rows were rejected.")
+        self.rejected.setVisible(bool(len(mine)))
         self.wiz.imported.emit()
 
 

@@ -67,8 +67,23 @@ def test_wizard_imports_a_csv(qtbot, tmp_path):
     summary = wizard.progress_page.summary
     assert (summary.imported, summary.rejected) == (3, 1)
     assert wizard.summary_page.rejected_model.rowCount() == 1
+    assert wizard.summary_page.rejected_title.text() == "Rejected rows (1)"
+    assert wizard.summary_page.rejected.isVisible()
     with Project.open(project) as p:
         assert p.info().events == 3
+    wizard.close()
+
+
+def test_wizard_says_no_row_was_rejected_instead_of_an_empty_table(qtbot, tmp_path):
+    source = tmp_path / "clean.csv"
+    source.write_text("user,event,time\nu1,open,2024-01-01T10:00:00Z\nu1,buy,2024-01-01T11:00:00Z\n")
+    wizard = ImportWizard(tmp_path / "clean.journey", str(source))
+    qtbot.addWidget(wizard)
+    wizard.show()
+    with qtbot.waitSignal(wizard.imported, timeout=30_000):
+        wizard.next()
+    page = wizard.summary_page
+    assert page.rejected_title.text() == "No rows were rejected." and not page.rejected.isVisible()
     wizard.close()
 
 
