@@ -32,11 +32,22 @@ def event_labels(events) -> list[str]:
     return [name if not isinstance(step, str) else f"{name} {STAGED_MARK}" for name, step in zip(events["event"], reached)]
 
 
+def bar_marks(events) -> list[str]:
+    """Stars only on differences that pass (significant, enough users, not an after-the-goal artefact):
+    a starred bar the table calls "does not pass" would contradict it.
+
+    >>> import pandas as pd
+    >>> bar_marks(pd.DataFrame({"q_value": [0.0001, 0.0001, 0.2], "passes": [True, False, False]}))
+    ['***', '', '']
+    """
+    q_values = events["q_value"].where(events["passes"], 1.0) if "passes" in events else events["q_value"]
+    return significance_marks(q_values)
+
+
 def render(result, spec, canvas: SideBySide, theme) -> None:
     top = result.events.head(15)
     labels = event_labels(top)
-    basic.diverging_bars(canvas.left, labels, top["difference"].tolist(),
-                         significance_marks(top["q_value"]), theme, *result.labels)
+    basic.diverging_bars(canvas.left, labels, top["difference"].tolist(), bar_marks(top), theme, *result.labels)
     staged = "reached" in top and top["reached"].notna().any()
     # Short: a plot title's text sets the plot's minimum width (a longer one pushes the bars off screen).
     canvas.left.getPlotItem().setTitle(f"{STAGED_MARK} compared among paths that reached its step" if staged else None,
