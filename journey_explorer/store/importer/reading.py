@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import secrets
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,6 @@ from journey_explorer.io.base import SourceChunk, SourceReader
 from journey_explorer.io.mapping import nested_field_hint
 from journey_explorer.io.timestamps import (
     SAMPLE_SIZE,
-    ParsedTimes,
     check_parse_options,
     detect_time_format,
     parse_times,
@@ -159,6 +159,86 @@ def _is_row_index(column: str) -> bool:
     """A column with a blank header (a saved pandas index, ``Unnamed: 0``) carries no information."""
     return column.startswith("Unnamed: ")
 
+# --- the one path both readers take: check, reject, keep ----------------------------------------
+
+
+@dataclass
+class CheckedRows:
+    """Rows read by either path, with the columns every row needs encoded: a pandas chunk, or the
+    whole file on the fast path. A row is kept only with a user, an event and a readable time."""
+
+    lines: np.ndarray                   # source line of each row
+    user: np.ndarray                    # provisional codes (see Dictionary)
+    no_user: np.ndarray
+    event: np.ndarray
+    no_event: np.ndarray
+    ms: np.ndarray                      # UTC milliseconds
+    time_ok: np.ndarray
+    time_reasons: Callable[[np.ndarray], np.ndarray]    # why the times of these rows failed
+
+    def usable(self) -> np.ndarray:
+        return ~self.no_user & ~self.no_event & self.time_ok
+
+
+def _keep_usable(state: ImportState, checked: CheckedRows, reader: SourceReader,
+                 rows_as_read: Callable[[np.ndarray], pd.DataFrame]) -> np.ndarray | None:
+    """The mask of usable rows (None when there are none); every other row becomes a rejection.
+
+    ``rows_as_read(positions)``: those rows' cells as read, to quote each rejected line."""
+    good = checked.usable()
+    if not good.all():
+        _reject(state, checked, np.flatnonzero(~good), reader, rows_as_read)
+    return good if good.any() else None
+
+
+def _reject(state: ImportState, checked: CheckedRows, bad: np.ndarray, reader: SourceReader,
+            rows_as_read: Callable[[np.ndarray], pd.DataFrame]) -> None:
+    mapping = state.mapping
+    reasons = np.where(checked.no_user[bad], f"missing user ({mapping.user})",
+                       np.where(checked.no_event[bad], f"missing event ({mapping.event})",
+                                checked.time_reasons(bad)))
+    separator = getattr(reader, "delimiter", ",")
+    # Plain str per cell, not pandas' "string" dtype: its Arrow storage refuses the surrogates that
+    # undecodable bytes become, and the raw line is exactly what the user needs to see.
+    raw = [separator.join(_cell_text(value) for value in row)
+           for row in rows_as_read(bad).itertuples(index=False)]
+    state.rejections.extend(Rejection(int(line), str(reason), text)
+                            for line, reason, text in zip(checked.lines[bad], reasons, raw))
+
+
+def _cell_text(value) -> str:
+    """A cell as it reads in a rejected row: missing values empty, anything else as ``str``."""
+    if value is None or (np.ndim(value) == 0 and pd.isna(value)):
+        return ""
+    return str(value)
+
+
+def _append_kept(state: ImportState, checked: CheckedRows, good: np.ndarray, sub_ms: np.ndarray | None,
+                 session_key: np.ndarray, insert_ids: np.ndarray | None) -> None:
+    """The kept rows' codes into ``state.rows`` (``sub_ms``, ``session_key``, ``insert_ids``: kept rows only)."""
+    rows = state.rows
+    rows.user.append(checked.user[good])
+    rows.event.append(checked.event[good])
+    rows.ts.append(checked.ms[good])
+    rows.line.append(checked.lines[good].astype(LINE_DTYPE))
+    rows.sub_ms.append(sub_ms)
+    rows.session_key.append(session_key)
+    rows.insert_id.append(insert_ids)
+    rows.insert_hash.append(_hash_text(insert_ids))
+
+
+def _session_keys(state: ImportState, count: int, encode: Callable[[Dictionary], tuple]) -> np.ndarray:
+    """Session keys of ``count`` kept rows (-1 where empty); ``encode(dictionary)`` encodes their cells."""
+    if not state.mapping.session:
+        return np.full(count, -1, dtype=np.int64)
+    keys, missing = encode(state.sessions)
+    keys = keys.astype(np.int64, copy=False)
+    keys[missing] = -1
+    return keys
+
+
+# --- pandas path: one chunk at a time -----------------------------------------------------------
+
 
 def _encode_chunk(state: ImportState, chunk: SourceChunk, reader: SourceReader) -> None:
     frame, mapping = chunk.frame, state.mapping
@@ -166,37 +246,31 @@ def _encode_chunk(state: ImportState, chunk: SourceChunk, reader: SourceReader) 
     state.read += len(frame) + len(chunk.rejected)
     if frame.empty:
         return
-    user_codes, no_user = state.users.encode(_object_values(frame[mapping.user]))
-    event_codes, no_event = state.events.encode(_object_values(frame[mapping.event]))
+    user, no_user = state.users.encode(_object_values(frame[mapping.user]))
+    event, no_event = state.events.encode(_object_values(frame[mapping.event]))
     if state.time_guess is None and not mapping.time_format:
         state.time_guess = detect_time_format(frame[mapping.time])
     times = parse_times(frame[mapping.time], time_format=mapping.time_format, timezone=mapping.timezone,
                         date_order=mapping.date_order, guess=state.time_guess, column=mapping.time,
                         first_line=int(chunk.lines[0]))
-    good = ~no_user & ~no_event & times.ok
-    if not good.all():
-        _reject(state, frame, chunk.lines, no_user, no_event, times, reader)
-    if not good.any():
+    checked = CheckedRows(lines=np.asarray(chunk.lines), user=user, no_user=no_user, event=event,
+                          no_event=no_event, ms=times.ms, time_ok=times.ok,
+                          time_reasons=lambda rows: np.asarray(times.reasons)[rows])
+    good = _keep_usable(state, checked, reader, lambda rows: frame.iloc[rows])
+    if good is None:
         return
-    frame_good = frame[good] if not good.all() else frame
-    user_codes = user_codes[good]
-    rows = state.rows
-    chunk_number = len(rows.user)
-    rows.user.append(user_codes)
-    rows.event.append(event_codes[good])
-    rows.ts.append(times.ms[good])
-    rows.line.append(np.asarray(chunk.lines)[good].astype(LINE_DTYPE))
-    rows.sub_ms.append(sub_milliseconds(frame_good[mapping.time], mapping.time_format or state.time_guess.kind))
-    rows.session_key.append(_session_keys(state, frame_good, user_codes))
-    insert_ids = _insert_ids(frame_good, mapping)
-    rows.insert_id.append(insert_ids)
-    rows.insert_hash.append(_hash_text(insert_ids))
-    _encode_properties(state, frame_good, chunk_number)
+    kept = frame[good] if not good.all() else frame
+    chunk_number = len(state.rows.user)
+    sessions = _session_keys(state, len(kept), lambda sessions: sessions.encode(_object_values(kept[mapping.session])))
+    _append_kept(state, checked, good, sub_ms=sub_milliseconds(kept[mapping.time], mapping.time_format or state.time_guess.kind),
+                 session_key=sessions, insert_ids=_insert_ids(kept, mapping))
+    _encode_properties(state, kept, chunk_number)
     # Structured sources (JSON, vendors, Parquet, XES) keep each row's record as read; a delimited
     # text row is its file line, and analyses use the property columns either way.
-    rows.properties_json.append(None if reader.format == "csv"
-                                else _properties_json(frame_good, state.property_columns, mapping))
-    _collect_user_properties(state, frame_good, user_codes)
+    state.rows.properties_json.append(None if reader.format == "csv"
+                                      else _properties_json(kept, state.property_columns, mapping))
+    _collect_user_properties(state, kept, user[good])
+
 
 
 _SUB_MS_TEXT = r":[0-9]{2}[.,][0-9]{3}([0-9]{1,3})"      # digits 4-6 of the seconds' fraction
@@ -270,34 +344,11 @@ def _as_object(value) -> dict:
     return {}
 
 
-def _reject(state: ImportState, frame: pd.DataFrame, lines: np.ndarray, no_user: np.ndarray,
-            no_event: np.ndarray, times, reader: SourceReader) -> None:
-    mapping = state.mapping
-    reasons = np.where(no_user, f"missing user ({mapping.user})",
-                       np.where(no_event, f"missing event ({mapping.event})", times.reasons))
-    bad = np.flatnonzero(~(~no_user & ~no_event & times.ok))
-    separator = getattr(reader, "delimiter", ",")
-    # Plain str per cell, not pandas' "string" dtype: its Arrow storage refuses the surrogates that
-    # undecodable bytes become, and the raw line is exactly what the user needs to see.
-    raw = [separator.join(_cell_text(value) for value in row) for row in frame.iloc[bad].itertuples(index=False)]
-    state.rejections.extend(Rejection(int(lines[i]), str(reasons[i]), text)
-                            for i, text in zip(bad, raw))
-
-
 def _cell_text(value) -> str:
     """A cell as it reads in a rejected row: missing values empty, anything else as ``str``."""
     if value is None or (np.ndim(value) == 0 and pd.isna(value)):
         return ""
     return str(value)
-
-
-def _session_keys(state: ImportState, frame: pd.DataFrame, user_codes: np.ndarray) -> np.ndarray:
-    column = state.mapping.session
-    if not column:
-        return np.full(len(frame), -1, dtype=np.int64)
-    keys, missing = state.sessions.encode(_object_values(frame[column]))
-    keys[missing] = -1
-    return keys
 
 
 def _insert_ids(frame: pd.DataFrame, mapping: ColumnMapping) -> np.ndarray | None:
@@ -517,63 +568,49 @@ def _pandas_times(state: ImportState, column, first_line: int) -> tuple[np.ndarr
                         column=mapping.time, first_line=first_line)
     return times.ms, times.ok, {int(row): str(times.reasons[row]) for row in np.flatnonzero(~times.ok)}
 
-
 def _encode_arrow_parts(state: ImportState, reader: SourceReader, parts: _ArrowParts) -> None:
     """Codes of the accepted rows into ``state.rows``; the others become rejections."""
     state.read = parts.rows
     user, no_user = state.users.encode_all(parts.users)
     parts.users = []
-    no_event = _joined(parts.no_event, bool)
-    time_ok = _joined(parts.time_ok, bool)
-    good = ~no_user & ~no_event & time_ok
-    if not good.all():
-        _reject_arrow_rows(state, reader, np.flatnonzero(~good), no_user, no_event, parts.time_reasons)
-    if not good.any():
+    reasons = parts.time_reasons
+    checked = CheckedRows(lines=np.arange(parts.rows, dtype=LINE_DTYPE) + (reader.has_header + 1), user=user,
+                          no_user=no_user, event=_joined(parts.event, np.int32), no_event=_joined(parts.no_event, bool),
+                          ms=_joined(parts.ms, np.int64), time_ok=_joined(parts.time_ok, bool),
+                          time_reasons=lambda rows: np.array([reasons.get(int(row), "") for row in rows], dtype=object))
+    good = _keep_usable(state, checked, reader, lambda rows: _parse_lines(reader, checked.lines[rows]))
+    if good is None:
         return
-    rows = state.rows
-    rows.user.append(user[good])
-    rows.event.append(_joined(parts.event, np.int32)[good])
-    rows.ts.append(_joined(parts.ms, np.int64)[good])
-    rows.line.append((np.flatnonzero(good) + reader.has_header + 1).astype(LINE_DTYPE))
-    rows.sub_ms.append(_nonzero_or_none(_joined(parts.sub_ms, np.int16)[good]))
-    rows.session_key.append(_arrow_session_keys(state, parts.sessions, good))
-    rows.insert_id.append(None)
-    rows.insert_hash.append(None)
-    rows.properties_json.append(None)
+    accepted = _accepted(parts.sessions, good) if state.mapping.session else []
+    _append_kept(state, checked, good, sub_ms=_nonzero_or_none(_joined(parts.sub_ms, np.int16)[good]),
+                 session_key=_session_keys(state, int(good.sum()), lambda sessions: sessions.encode_all(accepted)),
+                 insert_ids=None)
+    state.rows.properties_json.append(None)
     for name, by_batch in parts.properties.items():
-        rows.properties.setdefault(name, {})[0] = _joined([by_batch[k] for k in sorted(by_batch)], np.int32)[good]
+        state.rows.properties.setdefault(name, {})[0] = _joined([by_batch[k] for k in sorted(by_batch)], np.int32)[good]
     for name, by_batch in parts.value_hashes.items():
-        rows.value_hashes.setdefault(name, {})[0] = _joined([by_batch[k] for k in sorted(by_batch)], np.int64)[good]
+        state.rows.value_hashes.setdefault(name, {})[0] = _joined([by_batch[k] for k in sorted(by_batch)], np.int64)[good]
 
 
-def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:
-    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
-
-
-def _arrow_session_keys(state: ImportState, chunks: list, good: np.ndarray) -> np.ndarray:
-    """Session keys of the accepted rows (-1 where empty), as ``_session_keys`` gives them."""
-    if not state.mapping.session:
-        return np.full(int(good.sum()), -1, dtype=np.int64)
+def _accepted(chunks: list, good: np.ndarray) -> list:
+    """The pyarrow chunks of one column, only the rows ``good`` marks."""
     accepted, start = [], 0
     for chunk in chunks:
         accepted.append(chunk.filter(good[start:start + len(chunk)]))
         start += len(chunk)
-    keys, missing = state.sessions.encode_all(accepted)
-    keys = keys.astype(np.int64)
-    keys[missing] = -1
-    return keys
+    return accepted
 
 
-def _reject_arrow_rows(state: ImportState, reader: SourceReader, bad: np.ndarray, no_user: np.ndarray,
-                       no_event: np.ndarray, time_reasons: dict[int, str]) -> None:
-    """Rejections for rows (indices) of the fast path, worded and quoted as ``_reject`` does."""
-    lines = bad + reader.has_header + 1
+def _parse_lines(reader: SourceReader, lines: np.ndarray) -> pd.DataFrame:
+    """The file's ``lines`` as the pandas reader reads them (to quote rejected rows)."""
     try:
-        frame = reader.parse_lines(lines)
+        return reader.parse_lines(lines)
     except ValueError as exc:       # a line that is not one record: the line numbers cannot be trusted
         raise arrow_csv.NotSimple(str(exc)) from None
-    reasons = np.array([time_reasons.get(int(row), "") for row in bad], dtype=object)
-    times = ParsedTimes(ms=np.zeros(len(bad), dtype=np.int64), ok=reasons == "", reasons=reasons)
-    _reject(state, frame, lines, no_user[bad], no_event[bad], times, reader)
+
+
+
+def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
 
 
