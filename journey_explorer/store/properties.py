@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import io
 import json
 import math
 import re
@@ -26,6 +25,7 @@ import numpy as np
 
 from journey_explorer.analysis.eventlog import MISSING, PropertyColumn
 from journey_explorer.domain import JourneyError
+from journey_explorer.store.column_codec import encode_column, read_column
 from journey_explorer.store.errors import ProjectDamaged, reads_project
 
 CODES_PREFIX = "property:"      # log_cache name of a property's codes
@@ -289,11 +289,7 @@ def stored_codes(conn: sqlite3.Connection, name: str, size: int) -> np.ndarray:
     row = conn.execute("SELECT data FROM log_cache WHERE name = ?", (CODES_PREFIX + name,)).fetchone()
     if row is None:
         return np.full(size, MISSING, dtype=np.int32)
-    return _from_npy(row[0])
-
-
-def _from_npy(data: bytes) -> np.ndarray:
-    return np.load(io.BytesIO(data), allow_pickle=False)
+    return read_column(row[0])
 
 
 def write_columns(conn: sqlite3.Connection, codes: Mapping[str, np.ndarray], values: Mapping[str, list]) -> None:
@@ -304,10 +300,9 @@ def write_columns(conn: sqlite3.Connection, codes: Mapping[str, np.ndarray], val
             conn.execute("DELETE FROM event_property_columns WHERE name = ?", (name,))
             conn.execute("DELETE FROM log_cache WHERE name = ?", (CODES_PREFIX + name,))
             continue
-        buffer = io.BytesIO()
-        np.save(buffer, column.astype(np.int32, copy=False), allow_pickle=False)
+        blob = encode_column(column, np.int32)
         conn.execute("INSERT OR REPLACE INTO log_cache(name, data) VALUES (?, ?)",
-                     (CODES_PREFIX + name, buffer.getvalue()))
+                     (CODES_PREFIX + name, blob))
         text = json.dumps(values[name], ensure_ascii=False)     # ±inf as Infinity, read back by json.loads
         updated = conn.execute("UPDATE event_property_columns SET value_list = ? WHERE name = ?", (text, name))
         if updated.rowcount == 0:
@@ -322,7 +317,7 @@ def rebuild_from_events(conn: sqlite3.Connection) -> None:
     row = conn.execute("SELECT data FROM log_cache WHERE name = 'id'").fetchone()
     if row is None:
         return
-    ids = _from_npy(row[0])
+    ids = read_column(row[0])
     position_of = np.empty(int(ids.max()) + 1 if len(ids) else 0, dtype=np.int64)
     position_of[ids] = np.arange(len(ids))
     columns: dict[str, tuple[list[int], list]] = {}

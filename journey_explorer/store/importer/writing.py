@@ -3,7 +3,6 @@ rows, the sorted cache and its checks.
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 from collections import Counter
@@ -16,6 +15,7 @@ from journey_explorer.domain import ImportOptions, ImportSummary, JourneyError, 
 from journey_explorer.io.base import SourceReader
 from journey_explorer.io.mapping import personal_data_columns
 from journey_explorer.store import properties as stored_properties
+from journey_explorer.store.column_codec import encode_column
 from journey_explorer.store.importer.encoding import Dictionary, _json_or_none
 from journey_explorer.store.importer.planning import WritePlan
 from journey_explorer.store.importer.state import PROPERTY_KEY, ImportState, Progress
@@ -206,9 +206,7 @@ def _write_cache(conn, arrays: dict[str, np.ndarray]) -> None:
         if name in CACHE_DEFAULTS and np.all(values == CACHE_DEFAULTS[name]):
             conn.execute("DELETE FROM log_cache WHERE name = ?", (name,))
             continue
-        buffer = io.BytesIO()
-        np.save(buffer, values.astype(dtype, copy=False), allow_pickle=False)
-        blobs[name] = buffer.getvalue()
+        blobs[name] = encode_column(values, dtype)
         conn.execute("INSERT OR REPLACE INTO log_cache(name, data) VALUES (?, ?)", (name, blobs[name]))
     check = {"events": int(len(arrays["ts"])), **cache_check(blobs), "event_names_crc32": event_names_crc(conn)}
     conn.execute("INSERT OR REPLACE INTO log_cache(name, data) VALUES (?, ?)",
