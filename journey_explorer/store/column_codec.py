@@ -33,6 +33,7 @@ CACHE_COLUMNS = {  # name -> dtype of the sorted columnar copy
 CACHE_DEFAULTS = {"session_key": -1, "insert_hash": 0, "sub_ms": 0, "extra_hash": 0}   # not stored when all default
 CHECK_NAME = "check"        # log_cache row: {"events": n, "crc32": ...} of the columns above, written at commit
 MAGIC = b"JXC1"
+SMALL_BYTES = 4096      # smaller columns are stored as they are: compressing them costs more than it saves
 _UNSIGNED = (np.uint8, np.uint16, np.uint32, np.uint64)
 
 
@@ -108,6 +109,8 @@ def _join_planes(planes: np.ndarray, stored: np.dtype, count: int) -> np.ndarray
 
 
 def _compress(planes: np.ndarray) -> tuple[str, bytes]:
+    if planes.nbytes < SMALL_BYTES:
+        return "none", planes.tobytes()
     try:
         import pyarrow as pa
         if pa.Codec.is_available("zstd"):
@@ -125,6 +128,8 @@ def _decompress(codec: str, body: memoryview, size: int) -> np.ndarray:
         except (OSError, pa.ArrowException) as exc:     # damaged bytes
             raise ValueError(f"a cached column does not decompress ({exc})") from None
         planes = np.frombuffer(raw, dtype=np.uint8)
+    elif codec == "none":
+        planes = np.frombuffer(body, dtype=np.uint8)
     elif codec == "zlib":
         try:
             planes = np.frombuffer(zlib.decompress(body), dtype=np.uint8)

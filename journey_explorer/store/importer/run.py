@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from journey_explorer.domain import ImportOptions, ImportSummary, InputError, JourneyError
+from journey_explorer.io import arrow_csv
 from journey_explorer.io.base import SourceReader
 from journey_explorer.io.mapping import guess_mapping
 from journey_explorer.io.sources import open_source
@@ -231,9 +232,10 @@ def _import_into(project: Project, file_path: str, options: ImportOptions,
     project.load_arrays()         # a damaged project is refused before the file is read
     project.verify_catalog()
     reader = open_source(file_path, options)
+    _preview_once(reader)
     mapping = guess_mapping(reader, options)
     state = _new_state(project, reader, mapping, options)
-    estimated = _estimate_rows(reader, file_path)
+    estimated = _estimate_rows(reader, file_path, line_count)
     if not _read_fast(state, reader, line_count, estimated, progress, options.chunk_rows):
         state = _new_state(project, reader, mapping, options)      # start again on the pandas path
         for chunk in reader.chunks(options.chunk_rows):
@@ -268,8 +270,23 @@ def _nothing_imported_message(state: ImportState) -> str:
             + ", ".join(f"{n:,} {r}" for r, n in reasons) + where)
 
 
-def _estimate_rows(reader: SourceReader, file_path: str) -> int:
-    """Rows expected, from the bytes per row of the preview (only used for the progress bar)."""
+def _preview_once(reader: SourceReader) -> None:
+    """Mapping, progress estimate and summary each ask for the same preview: parse it once (a file of
+    100,000 columns takes seconds to preview). Nobody changes the frame it returns."""
+    read, previews = reader.preview, {}
+
+    def preview(rows: int = 20):
+        if rows not in previews:
+            previews[rows] = read(rows)
+        return previews[rows]
+    reader.preview = preview
+
+
+def _estimate_rows(reader: SourceReader, file_path: str, line_count: int | None) -> int:
+    """Rows expected (only used for the progress bar): the lines of plain text, else from the bytes
+    per row of the preview."""
+    if line_count is not None and arrow_csv.can_read(reader):
+        return max(line_count - reader.has_header, 1)
     try:
         sample = reader.preview(200)
         sample_bytes = len(sample.to_csv(index=False).encode()) / max(len(sample), 1)
