@@ -67,10 +67,11 @@ def store_catalog_check(conn: sqlite3.Connection) -> None:
 def store_user_keys(conn: sqlite3.Connection, keys: list[str]) -> None:
     """All user keys in code order as one blob (loading 1M keys takes milliseconds, not a query),
     with its CRC-32; keys containing the separator fall back to the users table."""
-    if any(KEY_SEPARATOR in key for key in keys):
+    text = KEY_SEPARATOR.join(keys)
+    if text.count(KEY_SEPARATOR) != max(len(keys) - 1, 0):        # a key holds the separator
         conn.execute("DELETE FROM log_cache WHERE name IN ('user_keys', ?)", (USER_KEYS_CHECK,))
         return
-    blob = KEY_SEPARATOR.join(keys).encode("utf-8")
+    blob = text.encode("utf-8")
     conn.executemany("INSERT OR REPLACE INTO log_cache(name, data) VALUES (?, ?)",
                      [("user_keys", blob), (USER_KEYS_CHECK, json.dumps({"crc32": zlib.crc32(blob)}).encode())])
 

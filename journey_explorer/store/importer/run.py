@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 
 from journey_explorer.domain import ImportOptions, ImportSummary, InputError, JourneyError
-from journey_explorer.io import arrow_csv
 from journey_explorer.io.base import SourceReader
 from journey_explorer.io.mapping import guess_mapping
+from journey_explorer.io.opening import GZIP_MAGIC, ZIP_MAGIC
 from journey_explorer.io.sources import open_source
 from journey_explorer.store.errors import project_error
 from journey_explorer.store.importer.encoding import Dictionary, Pseudonymizer, _object_values
@@ -285,8 +285,11 @@ def _preview_once(reader: SourceReader) -> None:
 def _estimate_rows(reader: SourceReader, file_path: str, line_count: int | None) -> int:
     """Rows expected (only used for the progress bar): the lines of plain text, else from the bytes
     per row of the preview."""
-    if line_count is not None and arrow_csv.can_read(reader):
-        return max(line_count - reader.has_header, 1)
+    if line_count is not None and reader.format == "csv":
+        with open(file_path, "rb") as handle:
+            compressed = handle.read(4).startswith((GZIP_MAGIC, ZIP_MAGIC))
+        if not compressed:
+            return max(line_count - getattr(reader, "has_header", True), 1)
     try:
         sample = reader.preview(200)
         sample_bytes = len(sample.to_csv(index=False).encode()) / max(len(sample), 1)
