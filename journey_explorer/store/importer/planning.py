@@ -177,21 +177,23 @@ def _describe_duplicates(lines: np.ndarray, repeated_ids: np.ndarray, original_i
 def sort_order(user: np.ndarray, ts: np.ndarray, ids: np.ndarray, sub_ms: np.ndarray | None = None) -> np.ndarray:
     """Order by (user, ts, µs within the ms, file order).
 
-    When user codes and the time span fit in one 63-bit key (up to 2M users over 139 years), one
-    SIMD quicksort of that key (~1.7x faster than a stable sort, ~5x faster than a 3-key lexsort)
-    leaves only rows with the same user and time to be put back in id order.
+    When user codes and the time span fit in one 63-bit key (bits split by the data: 4M users over
+    six months need 22 + 34), one SIMD quicksort of that key (~1.7x faster than a stable sort, ~5x
+    faster than a 3-key lexsort) leaves only rows with the same user and time to be put back in id order.
 
     >>> sort_order(np.array([1, 0, 0]), np.array([5, 9, 9]), np.array([0, 2, 1])).tolist()
     [2, 1, 0]
     """
     if len(ts) == 0:
         return np.zeros(0, dtype=np.int64)
-    span = int(ts.max()) - int(ts.min())
+    low = int(ts.min())
+    time_bits = (int(ts.max()) - low).bit_length()
     if sub_ms is not None and not sub_ms.any():
         sub_ms = None
-    if int(user.max()) >= 1 << 21 or span >= 1 << 42:
+    if int(user.min()) < 0 or int(user.max()).bit_length() + time_bits > 63:
         return np.lexsort((ids, ts, user) if sub_ms is None else (ids, sub_ms, ts, user))
-    key = (user.astype(np.int64) << 42) | (ts - ts.min())
+    key = user.astype(np.int64) << time_bits
+    key |= ts - low
     order = np.argsort(key)
     _ties_by_id(key[order], order, ids, sub_ms)
     return order
