@@ -118,7 +118,7 @@ class Dictionary:
             raise RuntimeError("encode_all must be the only encode")
         codes, values = arrow_csv.whole_column_dictionary(self._values(), chunks)
         self._adopted = values
-        new_blank = _blank(values[self.first_new:])
+        new_blank = np.fromiter((not v.strip() for v in values[self.first_new:]), bool, len(values) - self.first_new)
         self._blank = np.concatenate([self._blank, new_blank])
         missing = codes < 0
         missing[~missing] = self._blank[codes[~missing]]
@@ -161,58 +161,12 @@ class Dictionary:
         return {value: self.first_new + i for i, value in enumerate(self.final_values[self.first_new:])}
 
 
-# Every character ``str.strip`` removes (``str.isspace``), for pyarrow to find the values it would change.
-WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
-              "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
-
-
-def _edge_whitespace(values: np.ndarray) -> np.ndarray | None:
-    """Which text values are empty or start or end in whitespace (the only ones ``strip`` changes),
-    found by pyarrow without a Python call per value; None when the values are not all text.
-
-    >>> _edge_whitespace(np.array(["a", " b", "c\u3000", "", "d e"], dtype=object)).tolist()
-    [False, True, True, True, False]
-    """
-    try:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-    except ImportError:         # pragma: no cover - pyarrow is a core dependency
-        return None
-    try:
-        text = pa.array(values, type=pa.string())
-    except (pa.ArrowException, TypeError, ValueError, UnicodeError):     # numbers, lone surrogates
-        return None
-    if text.null_count:
-        return None
-    spaces = pa.array(list(WHITESPACE))
-    first = pc.is_in(pc.utf8_slice_codeunits(text, 0, 1), value_set=spaces)
-    last = pc.is_in(pc.utf8_slice_codeunits(text, -1, 2**31 - 1), value_set=spaces)
-    empty = pc.equal(pc.utf8_length(text), 0)
-    return pc.or_(pc.or_(first, last), empty).to_numpy(zero_copy_only=False)
-
-
-def _blank(values: np.ndarray) -> np.ndarray:
-    """``not v.strip()`` for each text value."""
-    edge = _edge_whitespace(values)
-    if edge is None:
-        return np.fromiter((not v.strip() for v in values), bool, len(values))
-    blank = np.zeros(len(values), dtype=bool)
-    candidates = np.flatnonzero(edge)
-    blank[candidates] = [not v.strip() for v in values[candidates]]
-    return blank
-
-
 def _stripped(values: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, bool]:
-    """``str(v).strip() or None`` where ``keep``, None elsewhere; and whether any kept value changed."""
+    """``str(v).strip() or None`` where ``keep``, None elsewhere; and whether any kept value changed
+    (when none did, the values are still distinct and need no second factorize)."""
     out = np.full(len(values), None, dtype=object)
-    edge = _edge_whitespace(values)
-    if edge is None:            # not all text: clean each value, and let the caller merge them
-        out[keep] = [str(v).strip() or None for v in values[keep]]
-        return out, True
-    out[keep] = values[keep]
-    touched = np.flatnonzero(edge & keep)
-    out[touched] = [v.strip() or None for v in values[touched]]
-    return out, bool(len(touched))
+    out[keep] = [str(v).strip() or None for v in values[keep]]
+    return out, bool((out[keep] != values[keep]).any())
 
 
 class Pseudonymizer:
