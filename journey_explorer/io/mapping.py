@@ -85,16 +85,28 @@ def structured_columns(preview: pd.DataFrame) -> set[str]:
     >>> sorted(structured_columns(pd.DataFrame({"tags": ['["a"]', '[]'], "user": ["u1", "u2"]})))
     ['tags']
     """
-    found = set()
-    for column in preview.columns:
-        values = preview[column].dropna()
-        if values.empty:
-            continue
-        nested = values.map(lambda v: isinstance(v, (list, dict, tuple, np.ndarray))
-                            or (isinstance(v, str) and v.strip()[:1] in ("[", "{") and v.strip()[-1:] in ("]", "}")))
-        if nested.mean() >= 0.5:
-            found.add(column)
-    return found
+    def nested(cells: np.ndarray) -> np.ndarray:
+        return np.fromiter((isinstance(v, (list, dict, tuple, np.ndarray))
+                            or (isinstance(v, str) and v.strip()[:1] in ("[", "{") and v.strip()[-1:] in ("]", "}"))
+                            for v in cells), dtype=bool, count=len(cells))
+    shares = _shares_by_column(preview, [nested])[0]
+    return {column for column, share in zip(preview.columns, shares) if share >= 0.5}
+
+
+def _shares_by_column(preview: pd.DataFrame, tests: list, first: int | None = None) -> list[np.ndarray]:
+    """For each ``test`` (present cells -> bool per cell), the share of each column's present cells
+    that pass it (NaN for a column without any), over the first ``first`` present cells of a column.
+
+    All cells go through each test at once: a file of 100,000 columns costs one call, not 100,000."""
+    cells = preview.to_numpy(dtype=object).T          # one row per column
+    present = ~pd.isna(cells)
+    if first is not None:
+        present &= np.cumsum(present, axis=1) <= first
+    column = np.nonzero(present)[0]
+    values = cells[present]
+    count = np.bincount(column, minlength=len(cells)).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return [np.bincount(column, weights=test(values), minlength=len(cells)) / count for test in tests]
 
 
 def _hashable(value):
@@ -247,7 +259,7 @@ def personal_data_columns(columns: list[str], preview: pd.DataFrame | None = Non
     >>> personal_data_columns(["user_id", "email", "plan"])
     ['email']
     """
-    flagged = []
+    flagged, by_value = [], _personal_values(preview) if preview is not None else {}
     for column in columns:
         norm = normalise(column)
         if column in mapped and norm in EVENT_NAMES:
@@ -258,15 +270,17 @@ def personal_data_columns(columns: list[str], preview: pd.DataFrame | None = Non
         # properties is usually a page or product name, so only traits-like containers count.
         if container and PERSONAL_NAME.search(leaf) and (leaf != "name" or container.endswith(TRAIT_CONTAINERS)):
             by_name = True
-        by_value = False
-        if preview is not None and column in preview:
-            values = preview[column].dropna().astype(str).str.strip().head(200)
-            if len(values):
-                by_value = (values.str.match(EMAIL_VALUE).mean() > 0.5
-                            or values.str.match(IP_VALUE).mean() > 0.5)
-        if by_name or by_value:
+        if by_name or by_value.get(column, False):
             flagged.append(column)
     return flagged
+
+
+def _personal_values(preview: pd.DataFrame) -> dict[str, bool]:
+    """Columns whose first 200 present values are mostly emails or IP addresses."""
+    def matching(pattern):
+        return lambda cells: pd.Series(cells, dtype=object).astype(str).str.strip().str.match(pattern).to_numpy(bool)
+    email, ip = _shares_by_column(preview, [matching(EMAIL_VALUE), matching(IP_VALUE)], first=200)
+    return {column: bool(e > 0.5 or i > 0.5) for column, e, i in zip(preview.columns, email, ip)}
 
 
 def nested_field_hint(names: list[str], columns: list[str]) -> str:

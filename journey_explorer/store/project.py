@@ -6,7 +6,6 @@ file (``log_cache``) so ``load_event_log`` does not have to sort millions of row
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -20,6 +19,7 @@ import numpy as np
 
 from journey_explorer.domain import JourneyError, ProjectBusy, ProjectInfo, UnknownEvent
 from journey_explorer.eventlog import EventLog
+from journey_explorer.store.column_codec import CACHE_COLUMNS, CACHE_DEFAULTS, CHECK_NAME, cache_check, read_column
 from journey_explorer.store.errors import DAMAGE_TYPES, ProjectDamaged, ProjectTooNew, project_error, reads_project
 from journey_explorer.store.version import SCHEMA_VERSION
 
@@ -31,29 +31,12 @@ if TYPE_CHECKING:
 
 SUFFIX = ".journey"
 DEFAULT_SESSION_GAP_MINUTES = 30.0
-CACHE_COLUMNS = {  # name -> dtype of the sorted columnar copy
-    "id": np.int64, "user": np.int32, "event": np.int32, "ts": np.int64,
-    "session": np.int64, "session_key": np.int64, "insert_hash": np.int64,
-    "sub_ms": np.int16,     # µs within the millisecond: orders and tells apart sub-ms events
-    "extra_hash": np.int64,  # hash of columns with too many values to store: tells duplicates apart
-}
-CACHE_DEFAULTS = {"session_key": -1, "insert_hash": 0, "sub_ms": 0, "extra_hash": 0}   # not stored when all default
-CHECK_NAME = "check"        # log_cache row: {"events": n, "crc32": ...} of the columns above, written at commit
 USER_KEYS_CHECK = "check:user_keys"
 CATALOG_CHECK = "check:catalog"
 CHECKS_SETTING = "checksums"    # settings key present once a file has its checksums
 KEY_SEPARATOR = "\x1f"      # ASCII unit separator: joins user keys in the cached blob
 
 
-def cache_check(blobs: dict[str, bytes]) -> dict[str, int]:
-    """What ``load_arrays`` verifies: the CRC-32 of the cached columns' bytes (in CACHE_COLUMNS order).
-    zlib's CRC runs at ~1 GB/s: ~40 ms for a million events."""
-    crc = 0
-    for name in CACHE_COLUMNS:
-        if name in blobs:
-            crc = zlib.crc32(name.encode(), crc)
-            crc = zlib.crc32(blobs[name], crc)
-    return {"crc32": crc}
 
 
 def event_names_crc(conn: sqlite3.Connection) -> int:
@@ -84,10 +67,11 @@ def store_catalog_check(conn: sqlite3.Connection) -> None:
 def store_user_keys(conn: sqlite3.Connection, keys: list[str]) -> None:
     """All user keys in code order as one blob (loading 1M keys takes milliseconds, not a query),
     with its CRC-32; keys containing the separator fall back to the users table."""
-    if any(KEY_SEPARATOR in key for key in keys):
+    text = KEY_SEPARATOR.join(keys)
+    if text.count(KEY_SEPARATOR) != max(len(keys) - 1, 0):        # a key holds the separator
         conn.execute("DELETE FROM log_cache WHERE name IN ('user_keys', ?)", (USER_KEYS_CHECK,))
         return
-    blob = KEY_SEPARATOR.join(keys).encode("utf-8")
+    blob = text.encode("utf-8")
     conn.executemany("INSERT OR REPLACE INTO log_cache(name, data) VALUES (?, ?)",
                      [("user_keys", blob), (USER_KEYS_CHECK, json.dumps({"crc32": zlib.crc32(blob)}).encode())])
 
@@ -317,9 +301,12 @@ class Project:
             f"SELECT name, data FROM log_cache WHERE name IN ({', '.join('?' * len(names))})", names))
         check = self.conn.execute("SELECT data FROM log_cache WHERE name = ?", (CHECK_NAME,)).fetchone()
         try:
-            arrays = {name: np.load(io.BytesIO(data), allow_pickle=False) for name, data in blobs.items()}
-            if check is not None:
-                self._verify_cache(blobs, arrays, json.loads(bytes(check[0])))
+            stored = json.loads(bytes(check[0])) if check is not None else None
+            if stored is not None and cache_check(blobs)["crc32"] != stored.get("crc32"):
+                raise ValueError("its checksum differs from the one stored at the last import")
+            arrays = {name: read_column(data) for name, data in blobs.items()}    # only after the checksum
+            if stored is not None:
+                self._verify_cache(arrays, stored)
             elif self._has_checks():
                 raise ValueError("its checksum is missing")
             elif not blobs and self.conn.execute("SELECT 1 FROM events LIMIT 1").fetchone():
@@ -336,10 +323,8 @@ class Project:
                 raise ProjectDamaged(self.path, f"the cached column '{name}' does not match the others")
         return arrays
 
-    def _verify_cache(self, blobs: dict, arrays: dict, stored: dict) -> None:
-        """Raise ValueError when the cache, the event names or the event count differ from ``stored``."""
-        if cache_check(blobs)["crc32"] != stored.get("crc32"):
-            raise ValueError("its checksum differs from the one stored at the last import")
+    def _verify_cache(self, arrays: dict, stored: dict) -> None:
+        """Raise ValueError when the event names or the event count differ from ``stored``."""
         count = len(arrays.get("ts", ()))
         if "events" in stored and count != stored["events"]:
             raise ValueError(f"it holds {count:,} events, not {stored['events']:,}")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import io
 import json
 import math
 import re
@@ -26,6 +25,7 @@ import numpy as np
 
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import MISSING, PropertyColumn
+from journey_explorer.store.column_codec import encode_column, read_column
 from journey_explorer.store.errors import ProjectDamaged, reads_project
 
 CODES_PREFIX = "property:"      # log_cache name of a property's codes
@@ -289,31 +289,32 @@ def stored_codes(conn: sqlite3.Connection, name: str, size: int) -> np.ndarray:
     row = conn.execute("SELECT data FROM log_cache WHERE name = ?", (CODES_PREFIX + name,)).fetchone()
     if row is None:
         return np.full(size, MISSING, dtype=np.int32)
-    return _from_npy(row[0])
-
-
-def _from_npy(data: bytes) -> np.ndarray:
-    return np.load(io.BytesIO(data), allow_pickle=False)
+    return read_column(row[0])
 
 
 def write_columns(conn: sqlite3.Connection, codes: Mapping[str, np.ndarray], values: Mapping[str, list]) -> None:
-    """Store each property's codes (cache order) and value list; a property no event carries is dropped."""
+    """Store each property's codes (cache order) and value list; a property no event carries is dropped.
+
+    One statement per kind of change (executemany), not per property: a file can have 100,000."""
+    known = {name for (name,) in conn.execute("SELECT name FROM event_property_columns")}
     position = conn.execute("SELECT coalesce(max(position), -1) + 1 FROM event_property_columns").fetchone()[0]
+    dropped, blobs, updated, added = [], [], [], []
     for name, column in codes.items():
         if not len(column) or not (column >= 0).any():
-            conn.execute("DELETE FROM event_property_columns WHERE name = ?", (name,))
-            conn.execute("DELETE FROM log_cache WHERE name = ?", (CODES_PREFIX + name,))
+            dropped.append(name)
             continue
-        buffer = io.BytesIO()
-        np.save(buffer, column.astype(np.int32, copy=False), allow_pickle=False)
-        conn.execute("INSERT OR REPLACE INTO log_cache(name, data) VALUES (?, ?)",
-                     (CODES_PREFIX + name, buffer.getvalue()))
+        blobs.append((CODES_PREFIX + name, encode_column(column, np.int32)))
         text = json.dumps(values[name], ensure_ascii=False)     # ±inf as Infinity, read back by json.loads
-        updated = conn.execute("UPDATE event_property_columns SET value_list = ? WHERE name = ?", (text, name))
-        if updated.rowcount == 0:
-            conn.execute("INSERT INTO event_property_columns(name, position, value_list) VALUES (?, ?, ?)",
-                         (name, position, text))
+        if name in known:
+            updated.append((text, name))
+        else:
+            added.append((name, position, text))
             position += 1
+    conn.executemany("DELETE FROM event_property_columns WHERE name = ?", [(name,) for name in dropped])
+    conn.executemany("DELETE FROM log_cache WHERE name = ?", [(CODES_PREFIX + name,) for name in dropped])
+    conn.executemany("INSERT OR REPLACE INTO log_cache(name, data) VALUES (?, ?)", blobs)
+    conn.executemany("UPDATE event_property_columns SET value_list = ? WHERE name = ?", updated)
+    conn.executemany("INSERT INTO event_property_columns(name, position, value_list) VALUES (?, ?, ?)", added)
 
 
 def rebuild_from_events(conn: sqlite3.Connection) -> None:
@@ -322,7 +323,7 @@ def rebuild_from_events(conn: sqlite3.Connection) -> None:
     row = conn.execute("SELECT data FROM log_cache WHERE name = 'id'").fetchone()
     if row is None:
         return
-    ids = _from_npy(row[0])
+    ids = read_column(row[0])
     position_of = np.empty(int(ids.max()) + 1 if len(ids) else 0, dtype=np.int64)
     position_of[ids] = np.arange(len(ids))
     columns: dict[str, tuple[list[int], list]] = {}

@@ -6,8 +6,12 @@ ties between events with the same time.
 """
 from __future__ import annotations
 
+import json
+
+import numpy as np
 from sqlite_utils import Database, Migrations
 
+from journey_explorer.store.column_codec import CACHE_COLUMNS, CHECK_NAME, cache_check, encode_column, is_encoded, read_column
 from journey_explorer.store.version import SCHEMA_VERSION
 
 MIGRATIONS = Migrations("journey_explorer")
@@ -62,6 +66,52 @@ def m003_event_properties(db: Database) -> None:
     db["events"].add_column("sub_ms", int)
     from journey_explorer.store.properties import rebuild_from_events
     rebuild_from_events(db.conn)
+
+
+@MIGRATIONS()
+def m004_compact_cache(db: Database) -> None:
+    # The cached columns are stored compact (store.column_codec, ~4x smaller). Older np.save blobs are
+    # re-encoded, and their checksum with them, only when they still match the checksum stored at
+    # their import: a damaged cache is left as it was, for load_arrays to report and repair to rebuild.
+    from journey_explorer.store.properties import CODES_PREFIX
+    conn = db.conn
+    blobs = dict(conn.execute(f"SELECT name, data FROM log_cache WHERE name IN ({', '.join('?' * len(CACHE_COLUMNS))})",
+                              tuple(CACHE_COLUMNS)))
+    check = conn.execute("SELECT data FROM log_cache WHERE name = ?", (CHECK_NAME,)).fetchone()
+    stored = _json_or_none(check[0]) if check is not None else None
+    if blobs and stored is not None and cache_check(blobs)["crc32"] == stored.get("crc32"):
+        encoded = _reencoded(blobs, CACHE_COLUMNS)
+        if encoded is not None:
+            conn.executemany("UPDATE log_cache SET data = ? WHERE name = ?",
+                             [(data, name) for name, data in encoded.items()])
+            stored.update(cache_check(encoded))
+            conn.execute("UPDATE log_cache SET data = ? WHERE name = ?", (json.dumps(stored).encode(), CHECK_NAME))
+    for name, data in conn.execute("SELECT name, data FROM log_cache WHERE name LIKE ?", (CODES_PREFIX + "%",)).fetchall():
+        encoded = _reencoded({name: data}, {name: np.int32})
+        if encoded is not None:
+            conn.execute("UPDATE log_cache SET data = ? WHERE name = ?", (encoded[name], name))
+
+
+def _json_or_none(data) -> dict | None:
+    try:
+        value = json.loads(bytes(data))
+    except (TypeError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _reencoded(blobs: dict, dtypes: dict) -> dict | None:
+    """Every blob in the compact format, or None when one does not read back (damage stays visible)."""
+    out = {}
+    for name, data in blobs.items():
+        if is_encoded(data):
+            out[name] = bytes(data)
+            continue
+        try:
+            out[name] = encode_column(read_column(data), dtypes[name])
+        except (ValueError, OSError, EOFError, TypeError):
+            return None
+    return out
 
 
 def migrate(db: Database) -> None:

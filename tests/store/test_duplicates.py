@@ -144,3 +144,14 @@ def test_duplicate_pairs_point_at_the_earliest_row():
 def test_sort_order_breaks_time_ties_by_microseconds_then_file_order():
     user, ts = np.array([0, 0, 0]), np.array([7, 7, 7])
     assert sort_order(user, ts, np.array([0, 1, 2]), np.array([500, 100, 100])).tolist() == [1, 2, 0]
+
+
+@pytest.mark.parametrize("users, span", [(5_000_000, 180 * 86_400_000), (1 << 30, 1 << 40), (3, 1 << 60)])
+def test_sort_order_agrees_with_a_lexsort_whatever_the_bits_the_data_needs(users, span):
+    rng = np.random.default_rng(users % 1000)
+    user = rng.integers(0, users, 20_000)
+    user[:50] = user[50]            # ties on the user and the time, broken by id
+    ts = 1_700_000_000_000 + rng.integers(0, span, 20_000)
+    ts[:50] = ts[50]
+    ids = rng.permutation(20_000)
+    assert sort_order(user, ts, ids).tolist() == np.lexsort((ids, ts, user)).tolist()

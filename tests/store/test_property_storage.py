@@ -21,6 +21,7 @@ from journey_explorer.store.importer import import_file
 from journey_explorer.store.project import Project
 from journey_explorer.store.properties import PropertyDictionary, flatten, normalise_value, typed_text
 from journey_explorer.store.schema import MIGRATIONS
+from journey_explorer.store.version import SCHEMA_VERSION
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -212,7 +213,7 @@ def test_an_older_project_is_upgraded_with_its_properties(tmp_path):
     conn.close()
     with Project.open(path) as p:
         log = p.load_event_log(properties="all")
-        assert p.conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert p.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert [log.event_properties["plan"].value_at(i) for i in range(3)] == ["free", None, "pro"]
     assert [log.event_properties["n"].value_at(i) for i in range(3)] == [None, None, 3]
 

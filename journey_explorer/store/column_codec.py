@@ -1,0 +1,164 @@
+"""Integer columns of the sorted event cache as compact bytes (schema 4 on).
+
+A column is stored as the smallest unsigned integers that hold it: the steps between neighbours when it
+never falls (user codes, session numbers: mostly 0 or 1, one byte each), else its distance from its
+minimum (times: 34 bits over six months, event codes: one byte); past 32 bits, as the low 32 bits and
+a second part with the rest (one byte that hardly varies, for times). Each part is compressed with
+Zstandard (pyarrow's, a core dependency) or zlib level 1 (stdlib) when pyarrow lacks it. At 10M events
+the cache shrinks from 341 MB to ~80 MB; decoding is a cumulative sum or an addition per column.
+
+A blob is ``MAGIC``, a 4-byte header length, a JSON header (dtype, count, base, each part's integer
+type, codec and length), then the compressed parts. Arithmetic wraps around, so any int64 (hashes
+included) round-trips exactly.
+
+>>> values = np.array([3, 3, 4, 9, 9], dtype=np.int64)
+>>> decode_column(encode_column(values, np.int64)).tolist()
+[3, 3, 4, 9, 9]
+>>> hashes = np.array([-2**63, 2**63 - 1, 0], dtype=np.int64)
+>>> decode_column(encode_column(hashes, np.int64)).tolist() == hashes.tolist()
+True
+"""
+from __future__ import annotations
+
+import json
+import zlib
+
+import numpy as np
+
+CACHE_COLUMNS = {  # name -> dtype of the sorted columnar copy
+    "id": np.int64, "user": np.int32, "event": np.int32, "ts": np.int64,
+    "session": np.int64, "session_key": np.int64, "insert_hash": np.int64,
+    "sub_ms": np.int16,     # µs within the millisecond: orders and tells apart sub-ms events
+    "extra_hash": np.int64,  # hash of columns with too many values to store: tells duplicates apart
+}
+CACHE_DEFAULTS = {"session_key": -1, "insert_hash": 0, "sub_ms": 0, "extra_hash": 0}   # not stored when all default
+CHECK_NAME = "check"        # log_cache row: {"events": n, "crc32": ...} of the columns above, written at commit
+MAGIC = b"JXC1"
+SMALL_BYTES = 4096      # smaller columns are stored as they are: compressing them costs more than it saves
+_UNSIGNED = (np.uint8, np.uint16, np.uint32, np.uint64)
+
+
+def is_encoded(blob: bytes) -> bool:
+    return bytes(blob[:len(MAGIC)]) == MAGIC
+
+
+def read_column(blob: bytes) -> np.ndarray:
+    """A cached column in either format: ``encode_column``'s, or ``np.save``'s (schema 3 and earlier)."""
+    if is_encoded(blob):
+        return decode_column(blob)
+    import io
+    return np.load(io.BytesIO(blob), allow_pickle=False)
+
+
+def encode_column(values: np.ndarray, dtype) -> bytes:
+    """``values`` (read back as ``dtype``) as a compact blob."""
+    values = np.asarray(values).astype(np.int64, copy=False)
+    unsigned = values.view(np.uint64) if values.strides != (0,) else np.ascontiguousarray(values).view(np.uint64)
+    count = len(unsigned)
+    rising = count > 1 and bool(np.all(values[1:] >= values[:-1]))
+    if rising:
+        base = int(unsigned[0])
+        work = np.empty(count, dtype=np.uint64)
+        work[0] = 0
+        np.subtract(unsigned[1:], unsigned[:-1], out=work[1:])
+    else:
+        base = int(unsigned[np.argmin(values)]) if count else 0
+        work = unsigned - np.uint64(base)
+    parts = _parts(work)
+    codecs, bodies = zip(*(_compress(part) for part in parts))
+    header = json.dumps({"dtype": np.dtype(dtype).str, "count": count, "steps": rising, "base": base,
+                         "parts": [[part.dtype.str, codec, len(body)] for part, codec, body in zip(parts, codecs, bodies)],
+                         }).encode()
+    return MAGIC + len(header).to_bytes(4, "little") + header + b"".join(bodies)
+
+
+def decode_column(blob: bytes) -> np.ndarray:
+    """The array ``encode_column`` stored; ValueError when the blob does not read back whole."""
+    view = memoryview(blob)
+    if not is_encoded(view):
+        raise ValueError("not an encoded column")
+    length = int.from_bytes(view[4:8], "little")
+    header = json.loads(bytes(view[8:8 + length]))
+    count, target = int(header["count"]), np.dtype(header["dtype"])
+    parts, start = [], 8 + length
+    for stored, codec, size in header["parts"]:
+        stored = np.dtype(stored)
+        raw = _decompress(codec, view[start:start + size], stored.itemsize * count)
+        parts.append(raw.view(stored))
+        start += size
+    work = _joined(parts)
+    # Arithmetic in the target's width wraps like the uint64 arithmetic of the encoder: exact.
+    base = np.array(header["base"], dtype=np.uint64).astype(target)
+    values = np.cumsum(work, dtype=target) if header["steps"] else work.astype(target)
+    values += base
+    return values
+
+
+def _narrowest(largest: int):
+    for dtype in _UNSIGNED:
+        if largest <= np.iinfo(dtype).max:
+            return dtype
+    return np.uint64
+
+
+def _parts(work: np.ndarray) -> list[np.ndarray]:
+    """``work`` (uint64) in the narrowest integers; past 32 bits, as its low 32 bits and the rest in
+    a second, narrow part (times over months need 34 bits: 4 bytes and a nearly constant byte)."""
+    largest = int(work.max()) if len(work) else 0
+    if largest < 1 << 32:
+        return [work.astype(_narrowest(largest))]
+    return [work.astype(np.uint32), (work >> np.uint64(32)).astype(_narrowest(largest >> 32))]
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    if len(parts) == 1:
+        return parts[0]
+    low, high = parts
+    work = high.astype(np.uint64)
+    work <<= np.uint64(32)
+    work |= low
+    return work
+
+
+def _compress(part: np.ndarray) -> tuple[str, bytes]:
+    if part.nbytes < SMALL_BYTES:
+        return "none", part.tobytes()
+    try:
+        import pyarrow as pa
+        if pa.Codec.is_available("zstd"):
+            return "zstd", pa.compress(part, codec="zstd", asbytes=True)
+    except ImportError:         # pragma: no cover - pyarrow is a core dependency
+        pass
+    return "zlib", zlib.compress(part, 1)
+
+
+def _decompress(codec: str, body: memoryview, size: int) -> np.ndarray:
+    if codec == "zstd":
+        import pyarrow as pa
+        try:
+            raw = pa.decompress(body, decompressed_size=size, codec="zstd")
+        except (OSError, pa.ArrowException) as exc:     # damaged bytes
+            raise ValueError(f"a cached column does not decompress ({exc})") from None
+        raw = np.frombuffer(raw, dtype=np.uint8)
+    elif codec == "none":
+        raw = np.frombuffer(body, dtype=np.uint8)
+    elif codec == "zlib":
+        try:
+            raw = np.frombuffer(zlib.decompress(body), dtype=np.uint8)
+        except zlib.error as exc:
+            raise ValueError(f"a cached column does not decompress ({exc})") from None
+    else:
+        raise ValueError(f"unknown cache codec {codec!r}")
+    if len(raw) != size:
+        raise ValueError("a cached column has the wrong length")
+    return raw
+
+def cache_check(blobs: dict[str, bytes]) -> dict[str, int]:
+    """What ``load_arrays`` verifies: the CRC-32 of the cached columns' bytes (in CACHE_COLUMNS order).
+    zlib's CRC runs at ~1 GB/s: ~40 ms for a million events."""
+    crc = 0
+    for name in CACHE_COLUMNS:
+        if name in blobs:
+            crc = zlib.crc32(name.encode(), crc)
+            crc = zlib.crc32(blobs[name], crc)
+    return {"crc32": crc}

@@ -1,0 +1,215 @@
+"""Writing a plan inside one transaction: sources, users, event types, events, rejected and duplicate
+rows, the sorted cache and its checks.
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from dataclasses import asdict
+
+import numpy as np
+import pandas as pd
+
+from journey_explorer.domain import ImportOptions, ImportSummary, JourneyError, Rejection
+from journey_explorer.io.base import SourceReader
+from journey_explorer.io.mapping import personal_data_columns
+from journey_explorer.store import properties as stored_properties
+from journey_explorer.store.column_codec import encode_column
+from journey_explorer.store.importer.encoding import Dictionary, _json_or_none
+from journey_explorer.store.importer.planning import WritePlan
+from journey_explorer.store.importer.state import PROPERTY_KEY, ImportState, Progress
+from journey_explorer.store.project import (
+    CACHE_COLUMNS,
+    CACHE_DEFAULTS,
+    CHECK_NAME,
+    Project,
+    cache_check,
+    event_names_crc,
+    store_catalog_check,
+    store_user_keys,
+)
+
+WRITE_BATCH = 100_000
+# Rows per INSERT statement: multi-row VALUES halves the per-row cost of executemany (fewer
+# step/reset round trips). 100 rows x 6 columns stays under SQLite's old 999-variable limit.
+ROWS_PER_STATEMENT = 100
+DUPLICATE_LINES_IN_SUMMARY = 1000    # all of them are stored in duplicate_rows
+
+
+
+
+def _summary_before_write(reader: SourceReader, file_path: str, state: ImportState, plan: WritePlan,
+                          options: ImportOptions) -> ImportSummary:
+    reasons = Counter(_reason_kind(r.reason) for r in state.rejections)
+    traits = getattr(reader, "trait_columns", list)()
+    flagged = personal_data_columns(reader.columns() + traits, reader.preview(200), state.mapping.mapped_columns)
+    skipped = getattr(reader, "records_not_events", 0)     # read, but not events (identify, start rows)
+    return ImportSummary(
+        skipped=skipped, notes=list(getattr(reader, "notes", [])),
+        read=state.read + skipped, imported=plan.new_count, duplicates=plan.duplicates,
+        rejected=len(state.rejections), reject_reasons=dict(reasons), file=file_path,
+        format=reader.format, mapping={k: v for k, v in asdict(state.mapping).items() if v},
+        personal_data_columns=[c for c in flagged if c not in options.drop_columns],
+        dropped_columns=list(options.drop_columns), pseudonymized=options.pseudonymize,
+        duplicate_lines=[line for line, *_ in plan.duplicate_rows[:DUPLICATE_LINES_IN_SUMMARY]],
+        unstored_properties=list(state.too_many_values))
+
+
+def _reason_kind(reason: str) -> str:
+    """Group reasons for counting: "unparseable time 'abc'" -> "unparseable time"."""
+    return reason.split(" '")[0].split(" (")[0].split(":")[0].strip()
+
+
+def _write(project: Project, file_path: str, sha: str, reader: SourceReader, state: ImportState,
+           plan: WritePlan, traits: dict, summary: ImportSummary, progress: Progress) -> None:
+    conn = project.conn
+    _fill_raw_text(reader, state.rejections)
+    conn.execute("BEGIN IMMEDIATE")
+    source_id = _insert_source(conn, file_path, sha, reader, state, summary)
+    _insert_users(project, state)
+    conn.executemany("INSERT INTO event_types(id, name, display_name, hidden) VALUES (?, ?, ?, 0)",
+                     [(code, name, name) for name, code in state.events.new.items()])
+    _insert_events(conn, state, plan, source_id, progress)
+    conn.executemany("UPDATE events SET session = ? WHERE id = ?", plan.changed_sessions)
+    conn.executemany("INSERT INTO rejected_rows(source_id, line, reason, raw) VALUES (?, ?, ?, ?)",
+                     [(source_id, r.line, r.reason, r.raw) for r in state.rejections])
+    conn.executemany("INSERT INTO duplicate_rows(source_id, line, original_line, original_event_id) "
+                     "VALUES (?, ?, ?, ?)", [(source_id, *row) for row in plan.duplicate_rows])
+    _write_cache(conn, plan.arrays)
+    store_catalog_check(conn)
+    _write_properties(conn, state, plan.arrays)
+    _write_user_keys(conn, state.users)
+    if state.pseudonymize is not None and project.get_setting("pseudonym_key") is None:
+        project.set_setting("pseudonym_key", state.pseudonymize.key.hex())
+    progress(1.0, state.read)     # the last chance to cancel: after the commit the import stands
+    conn.execute("COMMIT")
+
+
+def _fill_raw_text(reader: SourceReader, rejections: list[Rejection]) -> None:
+    """Rows the parser itself skipped (ragged lines) get their raw text from the file."""
+    missing = {r.line for r in rejections if not r.raw}
+    if missing and hasattr(reader, "raw_lines"):
+        found = reader.raw_lines(missing)
+        for rejection in rejections:
+            if not rejection.raw:
+                rejection.raw = found.get(rejection.line, "")
+
+
+def storable_path(path: str) -> str:
+    """An absolute path as UTF-8 text: bytes of a name that is not UTF-8 are kept as \\xNN escapes."""
+    return os.fsencode(os.path.abspath(path)).decode("utf-8", "backslashreplace")
+
+
+def _insert_source(conn, file_path, sha, reader, state, summary) -> int:
+    cursor = conn.execute(
+        "INSERT INTO sources(path, sha256, format, mapping, rows_read, imported, duplicates, rejected, "
+        "imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (storable_path(file_path), sha, reader.format, json.dumps(summary.mapping), summary.read,
+         summary.imported, summary.duplicates, summary.rejected,
+         pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")))
+    return int(cursor.lastrowid)
+
+
+def _insert_users(project: Project, state: ImportState) -> None:
+    conn, users = project.conn, state.users
+    first_new = users.first_new
+    new_keys = users.final_values[first_new:].tolist()
+    # One statement over a JSON array is ~3x faster than executemany for 100k+ plain rows.
+    conn.execute("INSERT INTO users(id, key) SELECT ? + key, value FROM json_each(?)",
+                 (first_new, json.dumps(new_keys, ensure_ascii=False)))
+    conn.executemany("UPDATE users SET properties = ? WHERE id = ?",
+                     [(_json_or_none(props), code) for code, props in state.user_properties.items()
+                      if code >= first_new and props])
+    updates = [(code, props) for code, props in state.user_properties.items() if code < first_new]
+    for code, props in updates:
+        row = conn.execute("SELECT properties FROM users WHERE id = ?", (code,)).fetchone()
+        merged = json.loads(row[0]) if row and row[0] else {}
+        merged.update(props)
+        conn.execute("UPDATE users SET properties = ? WHERE id = ?", (_json_or_none(merged), code))
+
+
+
+def _insert_events(conn, state: ImportState, plan: WritePlan, source_id: int, progress: Progress) -> None:
+    """Multi-row inserts in batches; Python lists are made per batch so memory stays flat at 10M rows."""
+    rows, keep = state.rows, plan.keep
+    columns = {"user_id": state.kept["user"], "event_type_id": state.kept["event"], "ts": state.kept["ts"],
+               "session": plan.session_in_user}
+    text = {"insert_id": _optional_text(rows.insert_id, rows.lengths, keep),
+            "properties": _optional_text(rows.properties_json, rows.lengths, keep)}
+    columns.update({name: values for name, values in text.items() if values is not None})
+    if state.kept["sub_ms"].any():
+        columns["sub_ms"] = state.kept["sub_ms"]
+    total = len(plan.ids)
+    if not total:
+        return
+    names = ", ".join(columns)
+    one_row = f"({', '.join('?' * len(columns))}, {int(source_id)})"
+    # The first row carries its id; SQLite then numbers the rest max(rowid) + 1, ... which are
+    # exactly our contiguous ids. Not binding an id per row saves ~12 % of the insert time.
+    conn.execute(f"INSERT INTO events(id, {names}, source_id) VALUES (?, {one_row[1:]}",
+                 [int(plan.ids[0]), *_row_major([values[:1] for values in columns.values()])])
+    single = f"INSERT INTO events({names}, source_id) VALUES {one_row}"
+    multi = f"INSERT INTO events({names}, source_id) VALUES {', '.join([one_row] * ROWS_PER_STATEMENT)}"
+    width = len(columns) * ROWS_PER_STATEMENT
+    for start in range(1, total, WRITE_BATCH):
+        end = min(start + WRITE_BATCH, total)
+        flat = _row_major([values[start:end] for values in columns.values()])
+        whole = len(flat) - len(flat) % width
+        groups = iter(flat[:whole])
+        conn.executemany(multi, zip(*[groups] * width))
+        rest = iter(flat[whole:])
+        conn.executemany(single, zip(*[rest] * len(columns)))
+        progress(0.65 + 0.3 * end / max(total, 1), state.read)
+    last = conn.execute("SELECT max(id) FROM events").fetchone()[0]
+    if last != int(plan.ids[-1]):       # never commit rows whose ids disagree with the cache
+        raise JourneyError(f"internal error: event ids out of step ({last} != {int(plan.ids[-1])})")
+
+
+def _row_major(columns: list[np.ndarray]) -> list:
+    """Parallel columns as one flat list of Python values, row after row."""
+    if all(values.dtype != object for values in columns):
+        return np.column_stack(columns).ravel().tolist()
+    table = np.empty((len(columns[0]), len(columns)), dtype=object)
+    for j, values in enumerate(columns):
+        table[:, j] = values
+    return table.ravel().tolist()
+
+
+def _optional_text(parts: list, lengths: list[int], keep: np.ndarray) -> np.ndarray | None:
+    """One text column (insert ids, properties) over all chunks; None when no chunk has it."""
+    if all(p is None for p in parts):
+        return None
+    filled = [p if p is not None else np.full(n, None, dtype=object) for p, n in zip(parts, lengths)]
+    return np.concatenate(filled)[keep]
+
+
+def _write_properties(conn, state: ImportState, arrays: dict[str, np.ndarray]) -> None:
+    """Each property's sorted codes and its value list (existing values first, codes unchanged)."""
+    codes = {name[len(PROPERTY_KEY):]: values for name, values in arrays.items() if name.startswith(PROPERTY_KEY)}
+    values = {name: (state.property_values[name].values if name in state.property_values
+                     else state.existing_properties.get(name, [])) for name in codes}
+    stored_properties.write_columns(conn, codes, values)
+
+
+def _write_user_keys(conn, users: Dictionary) -> None:
+    store_user_keys(conn, users.final_values.tolist())
+
+
+def _write_cache(conn, arrays: dict[str, np.ndarray]) -> None:
+    """Store the sorted arrays; columns that hold only their default (no session column, no insert
+    ids) are left out, which saves ~16 bytes per event. Their row count and checksum go beside them
+    (``Project.load_arrays`` verifies them)."""
+    blobs = {}
+    for name, dtype in CACHE_COLUMNS.items():
+        values = arrays[name]
+        if name in CACHE_DEFAULTS and np.all(values == CACHE_DEFAULTS[name]):
+            conn.execute("DELETE FROM log_cache WHERE name = ?", (name,))
+            continue
+        blobs[name] = encode_column(values, dtype)
+        conn.execute("INSERT OR REPLACE INTO log_cache(name, data) VALUES (?, ?)", (name, blobs[name]))
+    check = {"events": int(len(arrays["ts"])), **cache_check(blobs), "event_names_crc32": event_names_crc(conn)}
+    conn.execute("INSERT OR REPLACE INTO log_cache(name, data) VALUES (?, ?)",
+                 (CHECK_NAME, json.dumps(check).encode()))
+
+

@@ -1,0 +1,115 @@
+"""The compact cache format (schema 4) and the upgrade of projects that cached np.save blobs."""
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+
+import numpy as np
+import pytest
+
+from journey_explorer.store.column_codec import (
+    CACHE_COLUMNS,
+    CHECK_NAME,
+    cache_check,
+    decode_column,
+    encode_column,
+    is_encoded,
+)
+from journey_explorer.store.errors import ProjectDamaged
+from journey_explorer.store.importer import import_file
+from journey_explorer.store.project import Project
+from journey_explorer.store.properties import CODES_PREFIX
+from journey_explorer.store.version import SCHEMA_VERSION
+
+RNG = np.random.default_rng(7)
+
+
+@pytest.mark.parametrize("values, dtype", [
+    (np.sort(RNG.integers(0, 3_000_000, 5000)), np.int32),               # rising: stored as steps
+    (RNG.integers(1_700_000_000_000, 1_716_000_000_000, 5000), np.int64),  # times
+    (RNG.permutation(5000), np.int64),                                   # ids in sorted order
+    (RNG.integers(-2**63, 2**63 - 1, 5000, dtype=np.int64), np.int64),   # hashes, full range
+    (np.array([-1, 5, -1, 2]), np.int64),                                # session keys
+    (RNG.integers(0, 1000, 5000), np.int16),                             # sub_ms
+    (np.array([], dtype=np.int64), np.int64),
+    (np.array([42]), np.int32),
+    (np.broadcast_to(np.int64(3), (10,)), np.int64),                     # a constant column
+])
+def test_columns_round_trip_exactly_with_their_dtype(values, dtype):
+    blob = encode_column(values, dtype)
+    back = decode_column(blob)
+    assert is_encoded(blob) and back.dtype == dtype
+    assert back.tolist() == np.asarray(values).tolist()
+    back[:1] = 0        # a loaded column is the caller's to change
+
+
+def test_narrow_columns_take_little_room():
+    users = np.sort(RNG.integers(0, 200_000, 1_000_000)).astype(np.int32)
+    assert len(encode_column(users, np.int32)) < 0.05 * users.nbytes      # 1 byte a step, then compressed
+
+
+@pytest.mark.parametrize("cut", [1, 200, 5000])
+def test_a_cut_short_column_reads_as_a_value_error(cut):
+    """(Changed bytes are the checksum's to find: ``load_arrays`` verifies it before decoding.)"""
+    blob = encode_column(RNG.integers(0, 1 << 40, 10_000), np.int64)
+    with pytest.raises(ValueError):
+        decode_column(blob[:-cut])
+
+
+def _as_schema_3(path) -> None:
+    """Turn a project into what schema 3 wrote: np.save blobs under their checksum, user_version 3."""
+    conn = sqlite3.connect(path)
+    blobs = {}
+    for name, data in conn.execute("SELECT name, data FROM log_cache").fetchall():
+        if name in CACHE_COLUMNS or name.startswith(CODES_PREFIX):
+            buffer = io.BytesIO()
+            np.save(buffer, decode_column(data), allow_pickle=False)
+            blobs[name] = buffer.getvalue()
+            conn.execute("UPDATE log_cache SET data = ? WHERE name = ?", (blobs[name], name))
+    check = json.loads(conn.execute("SELECT data FROM log_cache WHERE name = ?", (CHECK_NAME,)).fetchone()[0])
+    check.update(cache_check({name: data for name, data in blobs.items() if name in CACHE_COLUMNS}))
+    conn.execute("UPDATE log_cache SET data = ? WHERE name = ?", (json.dumps(check).encode(), CHECK_NAME))
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm004_compact_cache'")
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+
+
+@pytest.fixture
+def project(tmp_path):
+    source = tmp_path / "e.csv"
+    source.write_text("user,event,time,plan\n" + "".join(
+        f"u{i % 7},e{i % 3},2024-01-0{1 + i % 5}T10:00:{i % 60:02d}.{i:03d}456Z,{'pro' if i % 2 else ''}\n"
+        for i in range(200)))
+    path = tmp_path / "p.journey"
+    import_file(path, source)
+    return path
+
+
+def test_a_schema_3_project_is_upgraded_to_compact_columns_with_the_same_events(project):
+    with Project.open(project) as opened:
+        before = opened.load_arrays()
+        plan = opened.load_event_log(properties="all").event_properties["plan"].codes.tolist()
+    _as_schema_3(project)
+    with Project.open(project) as opened:
+        assert opened.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        blobs = [data for name, data in opened.conn.execute("SELECT name, data FROM log_cache")
+                 if name in CACHE_COLUMNS or name.startswith(CODES_PREFIX)]
+        assert blobs and all(is_encoded(data) for data in blobs)
+        after = opened.load_arrays()
+        assert opened.load_event_log(properties="all").event_properties["plan"].codes.tolist() == plan
+    assert {name: values.tolist() for name, values in after.items()} == \
+        {name: values.tolist() for name, values in before.items()}
+
+
+def test_a_damaged_schema_3_cache_stays_damaged_after_the_upgrade(project):
+    _as_schema_3(project)
+    conn = sqlite3.connect(project)
+    data = bytearray(conn.execute("SELECT data FROM log_cache WHERE name = 'ts'").fetchone()[0])
+    data[-1] ^= 0xFF
+    conn.execute("UPDATE log_cache SET data = ? WHERE name = 'ts'", (bytes(data),))
+    conn.commit()
+    conn.close()
+    with Project.open(project) as opened, pytest.raises(ProjectDamaged):
+        opened.load_arrays()
