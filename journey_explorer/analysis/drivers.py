@@ -27,14 +27,17 @@ Per-user paths: a "session" log has no first days to speak of.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from journey_explorer.analysis.compare import _test, benjamini_hochberg, route_to_goal
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.pathprops import path_properties, without_outcomes
 from journey_explorer.domain import JourneyError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NEEDS_USER_PROPERTIES = True     # "who" / "where": property values per path
 DAY_MS = 86_400_000
@@ -78,6 +81,7 @@ class Result:
 
 
 def run(log: EventLog, spec: Spec, progress=None) -> Result:
+    import pandas as pd
     if not spec.goal:
         raise JourneyError("drivers need a goal: give --goal EVENT or set the project's default goal")
     goal = log.event_code(spec.goal)
@@ -99,6 +103,7 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
 
 def who_differs(log: EventLog, reached: np.ndarray, spec: Spec) -> pd.DataFrame:
     """Per property value: its users' goal rate against the rest's, lift, share, phi, p and q."""
+    import pandas as pd
     paths = np.unique(log.user)
     properties = without_outcomes(path_properties(log), reached, paths)
     rows = []
@@ -132,6 +137,7 @@ def _first_times(log: EventLog, goal: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _window_cells(log, days, min_counts, first_seen, first_goal, reached, excluded) -> pd.DataFrame:
     """Counts for every (event, k) with window D: cohort size and reached, rest size and reached."""
+    import pandas as pd
     size = len(log.event_names)
     window = int(days * DAY_MS)
     end = int(log.ts.max()) if len(log) else 0

@@ -22,13 +22,16 @@ reach and on repetition).
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from journey_explorer.analysis.arrays import distinct_count, path_bounds
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CONVERSION_WORDS = re.compile(r"purchas|paid|pay(?:ment)?_?(?:succe|complete)|order|subscri|checkout_?complete|"
                               r"convert|upgrade|renew|won|success|complete|bought|buy|booked|deal", re.I)
@@ -53,6 +56,7 @@ def guess_goal(log: EventLog) -> str:
 
 def goal_scores(log: EventLog) -> pd.DataFrame:
     """Per event type: the parts of the goal score and the score, best first."""
+    import pandas as pd
     size = len(log.event_names)
     if not len(log):
         return pd.DataFrame()
@@ -86,6 +90,7 @@ def _reach_score(reach: np.ndarray, paths_with: np.ndarray) -> np.ndarray:
 
 def _first_occurrences(log: EventLog) -> pd.DataFrame:
     """Per (path, event type) the position of its first occurrence, and the path's distinct count."""
+    import pandas as pd
     starts, ends = path_bounds(log)
     position = np.arange(len(log)) - np.repeat(starts, ends - starts)
     frame = pd.DataFrame({"path": log.user, "event": log.event, "position": position})
@@ -95,6 +100,7 @@ def _first_occurrences(log: EventLog) -> pd.DataFrame:
 
 def _lateness(log: EventLog, size: int) -> np.ndarray:
     """Median over paths of the share of the path's other distinct events first seen before it."""
+    import pandas as pd
     firsts = _first_occurrences(log)
     order = firsts.groupby("path").cumcount()            # rank among first occurrences (in path order)
     distinct = firsts.groupby("path")["event"].transform("size")

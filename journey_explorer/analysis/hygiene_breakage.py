@@ -14,12 +14,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.hygiene_volume import DAY_MS, DailyVolume, median_count, unique_counts, weighted_median
+
+if TYPE_CHECKING:
+    pass
 
 MIN_EXPECTED = 30.0          # events expected over the silent stretch before an absence is news
 ABSENT_SHARE = 0.05          # observed at most this share of expected: "stopped"
@@ -61,6 +64,7 @@ def iso_date(ms: int) -> str:
     >>> iso_date(86_400_000)
     '1970-01-02'
     """
+    import pandas as pd
     return pd.Timestamp(int(ms), unit="ms").date().isoformat()
 
 
@@ -234,6 +238,7 @@ def _events(count: int) -> str:
 def same_second_runs(log: EventLog) -> np.ndarray:
     """Per event, the index of its run of events by one user within one (UTC) second.
 
+    >>> import pandas as pd
     >>> log = EventLog.from_frame(pd.DataFrame({"user": ["a", "a", "a", "b"], "event": ["x", "y", "x", "x"],
     ...                                         "time": [1000, 1500, 2000, 2000]}))
     >>> same_second_runs(log).tolist()

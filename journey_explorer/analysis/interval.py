@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 UNITS_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 7 * 86_400_000}
 
@@ -74,6 +77,7 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
 
 
 def _histogram(gaps: np.ndarray, bins: int) -> pd.DataFrame:
+    import pandas as pd
     if not len(gaps):
         return pd.DataFrame(columns=["from_days", "to_days", "gaps", "cumulative_share"])
     top = max(float(np.quantile(gaps, 0.99)), 1e-9)

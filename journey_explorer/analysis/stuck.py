@@ -36,15 +36,18 @@ browsing page with a small excess over millions of paths does not outrank a real
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from journey_explorer.analysis import units
 from journey_explorer.analysis.arrays import distinct_count, path_bounds, users_with_event
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.analysis.pathprops import path_properties, without_outcomes
 from journey_explorer.domain import JourneyError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RANK_EXPLANATION = ("Ranked by how much worse failing paths do at an event than successful ones: the share "
                     "that end a visit there (beyond both successful paths and the share expected had they left "
@@ -203,6 +206,7 @@ def expected_exits(log: EventLog, failing_user: np.ndarray, size: int) -> tuple[
 def path_dwell(log: EventLog) -> pd.DataFrame:
     """Per (path, event type): the median seconds from the event to the path's next event in the same
     session (events that end a session have no wait)."""
+    import pandas as pd
     same = (log.user[1:] == log.user[:-1]) & (log.session[1:] == log.session[:-1])
     gap = np.diff(log.ts)[same] / 1000.0
     frame = pd.DataFrame({"path": log.user[:-1][same], "event": log.event[:-1][same], "wait": gap})
@@ -301,6 +305,7 @@ def _counts(log: EventLog, size: int, successful_user: np.ndarray, ends: np.ndar
 
 
 def _table(log, spec, goal, c, expected, expected_per_path, dwell, successful_user) -> pd.DataFrame:
+    import pandas as pd
     size = len(log.event_names)
     rows = []
     by_event = dict(tuple(dwell.groupby("event")))
@@ -411,11 +416,13 @@ def _dwell_part(waits: pd.DataFrame | None, successful_user: np.ndarray, has_ref
 
 
 def _r(value, digits: int = 4) -> float:
+    import pandas as pd
     return float(np.round(value, digits)) if value is not None and not pd.isna(value) else np.nan
 
 
 def _explain(row, spec: Spec) -> str:
     """The parts of a row in words (only the parts that count)."""
+    import pandas as pd
     unit = spec.unit
     parts = []
     if row.exit_excess > 0:
@@ -460,6 +467,7 @@ def unstuck_for(log: EventLog, name: str, goal: int, successful_user: np.ndarray
     """What successful users did right after their last visit to ``name`` before the goal, and the route
     they took from there to the goal, against what failing users did after their last visit and the
     way they went from there until they left."""
+    import pandas as pd
     code = log.event_code(name)
     starts, ends = path_bounds(log)
     first_goal = np.full(log.n_users, len(log), dtype=np.int64)
@@ -497,6 +505,7 @@ def unstuck_for(log: EventLog, name: str, goal: int, successful_user: np.ndarray
 
 
 def _top_routes(routes: list[str], paths: int, top: int = 3) -> list[dict]:
+    import pandas as pd
     counts = pd.Series(routes, dtype=object).value_counts().head(top)
     return [{"route": route, "users": int(n), "share": round(n / max(paths, 1), 4)} for route, n in counts.items()]
 
@@ -576,6 +585,7 @@ def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: 
 
 
 def _where_candidates(reach, flagged, properties, minimum) -> list[dict]:
+    import pandas as pd
     out = []
     for name, values in properties.items():
         for value in pd.unique(values[reach]):
@@ -614,6 +624,7 @@ def _when_candidate(log: EventLog, reach, flagged, minimum) -> dict | None:
 
 
 def _date(ms: int) -> str:
+    import pandas as pd
     return str(pd.Timestamp(ms, unit="ms").date())
 
 

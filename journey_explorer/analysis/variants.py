@@ -7,11 +7,15 @@ the variant contains the goal.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from journey_explorer.analysis.arrays import path_bounds
 from journey_explorer.analysis.eventlog import EventLog
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COLUMNS = ["variant", "steps", "paths", "share", "median_seconds", "reached_goal"]
 ARROW = " → "
@@ -19,6 +23,7 @@ ARROW = " → "
 
 def variants(log: EventLog, goal: str | None = None, top: int = 10) -> pd.DataFrame:
     """The ``top`` most common variants of ``log``'s paths (see module doc), most common first."""
+    import pandas as pd
     if len(log) == 0:
         return pd.DataFrame(columns=COLUMNS)
     starts, ends = path_bounds(log)

@@ -7,17 +7,21 @@ remembered in the project, so the suggestion does not come back on the next open
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
 
-from journey_explorer.analysis import hygiene
 from journey_explorer.store.project import Project
 from journey_explorer.tasks import TaskRunner
+
+if TYPE_CHECKING:      # imported where used: the checks (and pandas) are not needed to open the window
+    from journey_explorer.analysis import hygiene
 
 
 def check_tracking(project_path: str, log, progress):
     """Background task: the hygiene result for ``log``, leaving out what the user dismissed."""
+    from journey_explorer.analysis import hygiene
     with Project.open(Path(project_path)) as project:
         dismissed = hygiene.dismissed_keys(project)
     return hygiene.run(log, hygiene.Spec(dismissed=dismissed), progress=progress)
@@ -119,6 +123,7 @@ class HygienePanel(QWidget):
         if item is None or self.project_path is None:
             return
         entry = item.data(Qt.ItemDataRole.UserRole)
+        from journey_explorer.analysis import hygiene
         with Project.open(Path(self.project_path)) as project:
             hygiene.dismiss(project, entry.key)
         widget.takeItem(widget.row(item))

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 from PySide6.QtCore import QByteArray, QDate, QStringListModel, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
@@ -357,9 +356,9 @@ class MainWindow(QMainWindow):
         for view in self.views:
             view.runner.cancel()
             view.result = view.result_spec = view.drawn_result = None
-            view.model.set_frame(pd.DataFrame())
+            view.model.clear()
             view.banner.hide()
-            view.chart.hide()            # shown again once this view draws the new project's numbers
+            view.set_chart_visible(False)    # shown again once this view draws the new project's numbers
         self.banner.hide()
         self.undo.clear()                # its edits name the old project's events
         self.hygiene.runner.cancel()
@@ -369,7 +368,7 @@ class MainWindow(QMainWindow):
         self._show_tracking_count(0)
         self.sources.clear()
         self.segments.clear()
-        self.catalog_model.set_frame(pd.DataFrame())
+        self.catalog_model.clear()
         self.project_label.clear()
         self.show_saved_filters({})      # a project without saved filters starts unfiltered
         self.goal.blockSignals(True)
@@ -492,12 +491,12 @@ class MainWindow(QMainWindow):
 
     def show_failed(self, view: AnalysisView) -> None:
         """A view whose compute failed shows its message instead of a chart that no longer matches."""
-        view.chart.hide()
-        view.model.set_frame(pd.DataFrame())
+        view.set_chart_visible(False)
+        view.model.clear()
 
     def view_drawn(self, view: AnalysisView) -> None:
         failed = view.banner.is_error and not view.banner.isHidden()
-        view.chart.setVisible(not failed)
+        view.set_chart_visible(not failed)
         if failed:
             self.show_failed(view)
         elif self.banner.is_error:

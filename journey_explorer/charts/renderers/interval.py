@@ -2,8 +2,9 @@
 repeating) over the share of repeats made within each number of days, the 80 % interval marked."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
@@ -11,6 +12,9 @@ from journey_explorer.charts import basic
 from journey_explorer.charts.canvas import TilesOverTrend
 from journey_explorer.charts.renderers.changes import drop_legend
 from journey_explorer.charts.theme import OKABE_ITO
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SHARE = 0.8         # the interval analysis' headline quantile
 
