@@ -121,6 +121,7 @@ class AnalysisView(QWidget):
             sizes = self.splitter.sizes()
             self.splitter.replaceWidget(0, self._chart).deleteLater()
             self.splitter.setSizes(sizes)
+            self.chart_made(self._chart)
         return self._chart
 
     def set_chart_visible(self, visible: bool) -> None:
@@ -143,6 +144,9 @@ class AnalysisView(QWidget):
     def show_spec(self, spec) -> None:
         """Set the controls to ``spec`` (a pin or the CLI), without recomputing for each control."""
         self.binder.show(spec)
+
+    def chart_made(self, chart) -> None:
+        """The chart's canvas was just made: e.g. connect its signals."""
 
     def shown(self, result, spec) -> None:
         """After drawing: e.g. show the options the view chose by itself."""
