@@ -37,6 +37,11 @@ class Columns:
         """Each row as a tuple of Python values (strings, ints, floats), in column order."""
         return zip(*(values.tolist() for values in self.data.values()))
 
+    def records(self) -> list[dict]:
+        """The rows as dicts of Python values (like ``DataFrame.to_dict("records")``)."""
+        names = self.columns
+        return [dict(zip(names, row)) for row in self.rows()]
+
     def is_numeric(self, name: str) -> bool:
         return self.data[name].dtype.kind in "iufc"
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from journey_explorer.analysis.arrays import distinct_count, path_bounds
+from journey_explorer.analysis.arrays import distinct_count
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
 
@@ -88,25 +88,39 @@ def _reach_score(reach: np.ndarray, paths_with: np.ndarray) -> np.ndarray:
     return np.where(paths_with >= MIN_REACH_PATHS, low * high, 0.0)
 
 
-def _first_occurrences(log: EventLog) -> pd.DataFrame:
-    """Per (path, event type) the position of its first occurrence, and the path's distinct count."""
-    import pandas as pd
-    starts, ends = path_bounds(log)
-    position = np.arange(len(log)) - np.repeat(starts, ends - starts)
-    frame = pd.DataFrame({"path": log.user, "event": log.event, "position": position})
-    firsts = frame.drop_duplicates(["path", "event"])
-    return firsts
-
-
 def _lateness(log: EventLog, size: int) -> np.ndarray:
-    """Median over paths of the share of the path's other distinct events first seen before it."""
-    import pandas as pd
-    firsts = _first_occurrences(log)
-    order = firsts.groupby("path").cumcount()            # rank among first occurrences (in path order)
-    distinct = firsts.groupby("path")["event"].transform("size")
-    share = np.where(distinct > 1, order / (distinct - 1).clip(lower=1), 1.0)
-    medians = pd.Series(share, index=firsts.index).groupby(firsts["event"].to_numpy()).median()
-    return medians.reindex(range(size), fill_value=0.0).to_numpy()
+    """Median over paths of the share of the path's other distinct events first seen before it.
+
+    In numpy (a pandas drop_duplicates + groupby took ~0.4 s at 1M events): the first occurrence of
+    each (path, event) from a stable sort of the pair keys, back in path order; a rank and a count
+    per path; a median per event from one sort (the two middle values averaged, as pandas does).
+    """
+    if not len(log):
+        return np.zeros(size)
+    key = log.user.astype(np.int64) * size + log.event
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = sorted_key[1:] != sorted_key[:-1]
+    firsts = np.sort(order[first])                      # first occurrences, in path order
+    path, event = log.user[firsts], log.event[firsts]
+    new_path = np.ones(len(path), dtype=bool)
+    new_path[1:] = path[1:] != path[:-1]
+    run_start = np.flatnonzero(new_path)
+    run_length = np.diff(np.append(run_start, len(path)))
+    rank = np.arange(len(path)) - np.repeat(run_start, run_length)
+    distinct = np.repeat(run_length, run_length)
+    share = np.where(distinct > 1, rank / np.maximum(distinct - 1, 1), 1.0)
+    by_event = np.lexsort((share, event))
+    event, share = event[by_event], share[by_event]
+    counts = np.bincount(event, minlength=size)
+    start = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    medians = np.zeros(size)
+    has = counts > 0
+    low = share[start[has] + (counts[has] - 1) // 2]
+    high = share[start[has] + counts[has] // 2]
+    medians[has] = (low + high) / 2
+    return medians
 
 
 def _once(log: EventLog, size: int) -> np.ndarray:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from journey_explorer.analysis.columns import Columns
 from journey_explorer.analysis.eventlog import EventLog
 from journey_explorer.domain import JourneyError
 
@@ -47,17 +48,17 @@ class Result:
     gaps_days: np.ndarray
     first_gaps_days: np.ndarray
     interval_80_days: float | None
-    histogram: pd.DataFrame
+    histogram: Columns               # from_days, to_days, gaps, cumulative_share
 
     def to_json_dict(self) -> dict:
         return {"event": self.spec.event, "users_with_event": self.users_with_event,
                 "repeating_users": self.repeating_users,
                 "interval_80_percent_days": self.interval_80_days,
                 "median_gap_days": round(float(np.median(self.gaps_days)), 3) if len(self.gaps_days) else None,
-                "histogram": self.histogram.to_dict("records")}
+                "histogram": self.histogram.records()}
 
     def to_frame(self) -> pd.DataFrame:
-        return self.histogram.copy()
+        return self.histogram.to_frame()
 
 
 def run(log: EventLog, spec: Spec, progress=None) -> Result:
@@ -71,20 +72,23 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     first[1:] = gap_users[1:] != gap_users[:-1]
     first_gaps = gaps[first]
     interval = round(float(np.quantile(first_gaps, 0.8)), 3) if len(first_gaps) else None
-    return Result(spec=spec, users_with_event=int(len(np.unique(users))), repeating_users=int(first.sum()),
+    # Users are sorted: the distinct ones are where the user changes (no np.unique).
+    distinct_users = 1 + int(np.count_nonzero(~same)) if len(users) else 0
+    return Result(spec=spec, users_with_event=distinct_users, repeating_users=int(first.sum()),
                   gaps_days=gaps, first_gaps_days=first_gaps, interval_80_days=interval,
                   histogram=_histogram(gaps, spec.bins))
 
 
-def _histogram(gaps: np.ndarray, bins: int) -> pd.DataFrame:
-    import pandas as pd
+def _histogram(gaps: np.ndarray, bins: int) -> Columns:
+    """numpy columns (``to_frame`` makes the DataFrame): the command's JSON needs no pandas."""
     if not len(gaps):
-        return pd.DataFrame(columns=["from_days", "to_days", "gaps", "cumulative_share"])
+        return Columns({"from_days": np.zeros(0), "to_days": np.zeros(0), "gaps": np.zeros(0, dtype=np.int64),
+                        "cumulative_share": np.zeros(0)})
     top = max(float(np.quantile(gaps, 0.99)), 1e-9)
     edges = np.linspace(0, top, bins + 1)
     counts, _ = np.histogram(np.minimum(gaps, top), bins=edges)
-    return pd.DataFrame({"from_days": np.round(edges[:-1], 3), "to_days": np.round(edges[1:], 3), "gaps": counts,
-                         "cumulative_share": np.round(np.cumsum(counts) / len(gaps), 4)})
+    return Columns({"from_days": np.round(edges[:-1], 3), "to_days": np.round(edges[1:], 3), "gaps": counts,
+                    "cumulative_share": np.round(np.cumsum(counts) / len(gaps), 4)})
 
 
 def value_event(log: EventLog) -> str:
@@ -129,6 +133,8 @@ def default_event(log: EventLog, goal: str | None) -> str:
 
 
 def spec_from_args(args, log: EventLog) -> Spec:
+    if args.event:
+        return Spec(event=args.event)      # no goal to guess (the guess costs more than the analysis)
     from journey_explorer.analysis.goals import default_goal
     goal = getattr(args, "goal", None) or (default_goal(log) if len(log) else None)
-    return Spec(event=args.event or default_event(log, goal))
+    return Spec(event=default_event(log, goal))
