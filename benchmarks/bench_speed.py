@@ -129,7 +129,7 @@ def best_of(call, repeat: int) -> float:
     return min(times)
 
 
-def ours(log, repeat: int) -> tuple[dict, dict]:
+def ours(log, repeat: int, only: list[str] | None = None) -> tuple[dict, dict]:
     from journey_explorer.analysis import compare, interval, lifecycle, northstar, retention, stuck
     calls = {"retention": lambda: retention.run(log, retention.Spec()),
              "lifecycle": lambda: lifecycle.run(log, lifecycle.Spec()),
@@ -137,11 +137,12 @@ def ours(log, repeat: int) -> tuple[dict, dict]:
              "interval": lambda: interval.run(log, interval.Spec(event=GOAL_EVENT)),
              "northstar": lambda: northstar.run(log, northstar.Spec(event=GOAL_EVENT)),
              "stuck": lambda: stuck.run(log, stuck.Spec(goal=GOAL_EVENT))}
+    calls = {name: call for name, call in calls.items() if not only or name in only}
     results = {name: call() for name, call in calls.items()}
     return results, {name: best_of(call, repeat) for name, call in calls.items()}
 
 
-def duckdb_side(csv: str, repeat: int):
+def duckdb_side(csv: str, repeat: int, only: list[str] | None = None):
     import duckdb
     connection = duckdb.connect()
     connection.execute(LOAD_SQL.format(csv=csv))
@@ -152,6 +153,7 @@ def duckdb_side(csv: str, repeat: int):
                "interval": lambda: connection.execute(INTERVAL_SQL).df(),
                "northstar": lambda: connection.execute(NORTHSTAR_SQL).df(),
                "stuck": lambda: connection.execute(STUCK_SQL).df()}
+    queries = {name: query for name, query in queries.items() if not only or name in only}
     answers = {name: query() for name, query in queries.items()}
     return answers, {name: best_of(query, repeat) for name, query in queries.items()}
 
@@ -234,7 +236,7 @@ def same_results(before: dict, after: dict, tolerance: float = 1e-9) -> list[str
                 return x is not y
             return not (np.isclose(x, y, rtol=tolerance, atol=tolerance) or (np.isnan(x) and np.isnan(y)))
         return x != y
-    return [name for name in before if differs(before[name], after[name])]
+    return [name for name in before if name in after and differs(before[name], after[name])]
 
 
 # Whole process at the command line (issue 16): ``journey-explorer <command> PROJECT --json`` against
@@ -289,6 +291,7 @@ def main() -> None:
     parser.add_argument("--cli", nargs="*", metavar="COMMAND",
                         help=f"time whole processes instead (default: all of {', '.join(CLI_QUESTIONS)})")
     parser.add_argument("--runs", type=int, default=5, help="whole-process runs per side (median)")
+    parser.add_argument("--only", nargs="+", metavar="ANALYSIS", help="in process: only these analyses")
     args = parser.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
     csv = os.path.join(args.workdir, f"events-{args.events}.csv")
@@ -304,7 +307,7 @@ def main() -> None:
     from journey_explorer.store.project import Project
     with Project.open(project) as p:
         log = p.load_event_log()
-    results, times = ours(log, args.repeat)
+    results, times = ours(log, args.repeat, args.only)
     print(f"{args.events:,} events, {log.n_users:,} users")
     json_results = {name: result.to_json_dict() for name, result in results.items()}
     if args.snapshot:
@@ -316,13 +319,11 @@ def main() -> None:
         print("same numbers as the snapshot" if not differ else f"DIFFERENT from the snapshot: {differ}")
     duck = {}
     if not args.skip_duckdb:
-        answers, duck = duckdb_side(csv, args.repeat)
-        check_retention(results["retention"], answers["retention"])
-        check_lifecycle(results["lifecycle"], answers["lifecycle"])
-        check_compare(results["compare"], answers["compare"])
-        check_interval(results["interval"], answers["interval"])
-        check_northstar(results["northstar"], answers["northstar"])
-        check_stuck(results["stuck"], answers["stuck"])
+        answers, duck = duckdb_side(csv, args.repeat, args.only)
+        checks = {"retention": check_retention, "lifecycle": check_lifecycle, "compare": check_compare,
+                  "interval": check_interval, "northstar": check_northstar, "stuck": check_stuck}
+        for name in answers:
+            checks[name](results[name], answers[name])
         print("DuckDB's answers equal ours")
     for name, seconds in times.items():
         line = f"{name:10} ours {seconds:7.3f} s"

@@ -22,6 +22,7 @@ reach and on repetition).
 from __future__ import annotations
 
 import re
+import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -47,11 +48,19 @@ def default_goal(log: EventLog) -> str:
 
 
 def guess_goal(log: EventLog) -> str:
-    """The event type whose structure looks most like a goal (see the module notes)."""
+    """The event type whose structure looks most like a goal (see the module notes). Kept per log (logs
+    are immutable): the window's loader guesses it off the GUI thread, the goal box then reads it."""
+    known = _GUESSES.get(log)
+    if known is not None:
+        return known
     table = goal_scores(log)
     if table.empty:
         raise JourneyError("the log has no events to guess a goal from")
-    return str(table.index[0])
+    _GUESSES[log] = guess = str(table.index[0])
+    return guess
+
+
+_GUESSES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def goal_scores(log: EventLog) -> pd.DataFrame:

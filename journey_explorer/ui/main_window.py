@@ -49,6 +49,9 @@ def load_project_log(path: Path, progress):
     with Project.open(path) as project:
         log = project.load_event_log()
         progress(0.7)
+        if len(log):
+            from journey_explorer.analysis.goals import default_goal
+            default_goal(log)         # the goal guess (~0.4 s at 1M), kept per log: not on the GUI thread
         return {"log": log, "info": project.info(), "catalog": project.event_catalog(),
                 "segments": project.segments(), "path": str(path), "state": project.get_setting(STATE_SETTING)}
 
