@@ -15,6 +15,19 @@ Measured (issue 16, 2 shared cores, load 4-7, so DuckDB's own times vary 0.4-1.6
 1M before: retention 0.548 s (1.25x DuckDB), lifecycle 0.692 s (1.01x), compare 1.985 s (0.77x);
 1M after: retention 0.126 s, lifecycle 0.103 s, compare 0.586 s (0.10x, 0.08x, 0.14x in that run);
 10M after: retention 1.91 s (0.24x), lifecycle 2.02 s (0.33x), compare 8.73 s (0.22x).
+
+Interval, north star and stuck points (their DuckDB SQL below, checked equal: interval's users,
+repeaters, gaps and 80th percentile; north star's breadth, depth, frequency and efficiency per week;
+stuck's per-event failing/successful users, endings, visit exits and loops), same numbers as before
+the change (--check). Load average 5-6 on 2 cores in both runs:
+1M: interval 0.008 s (0.03x), north star 0.073 s (0.08x), stuck 1.22 s (0.18x); retention 0.06x,
+lifecycle 0.06x, compare 0.09x. 10M: interval 0.19 s (0.09x), north star 1.55 s (0.26x), stuck 30.6 s
+(0.56x), retention 0.17x, lifecycle 0.11x. ``changes`` has no SQL equivalent here yet.
+
+``--cli``: whole processes at 1M, median of 3, the same run for both sides (before -> after this
+change): retention 1.41x -> 0.60x, lifecycle 0.66x -> 1.13x (noise: DuckDB's own time moved
+3.4 -> 2.0 s), interval 4.59x -> 0.96x, north star 1.70x -> 2.33x, stuck 1.07x -> 0.85x,
+graph 9.45x -> 2.17x (14.9 s -> 3.6 s: variants no longer joined per path in pandas).
 """
 from __future__ import annotations
 
