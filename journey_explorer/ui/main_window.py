@@ -49,9 +49,10 @@ def load_project_log(path: Path, progress):
     with Project.open(path) as project:
         log = project.load_event_log()
         progress(0.7)
-        if len(log):
-            from journey_explorer.analysis.goals import default_goal
-            default_goal(log)         # the goal guess (~0.4 s at 1M), kept per log: not on the GUI thread
+        if len(log):               # the goal box's numbers, kept per log: worked out here, not on the GUI thread
+            from journey_explorer.analysis.goals import default_goal, goal_reach
+            goal_reach(log)
+            default_goal(log)         # the guess: ~0.4 s at 1M
         return {"log": log, "info": project.info(), "catalog": project.event_catalog(),
                 "segments": project.segments(), "path": str(path), "state": project.get_setting(STATE_SETTING)}
 
@@ -538,7 +539,7 @@ class MainWindow(QMainWindow):
         """The goal picker: events by how many paths reach them, with their counts. Selected: the
         choice kept in the project, else the structural guess marked "(guessed)" -- never simply the
         first name in the list. A reload of the same project (after a catalog edit) keeps the choice."""
-        from journey_explorer.analysis.arrays import distinct_count
+        from journey_explorer.analysis.goals import goal_reach
         from journey_explorer.analysis.narrative import guess_goal
         current = self.goal.currentData() if same_project else None
         stored = log.default_goal if log.default_goal in log.event_names else None
@@ -547,7 +548,7 @@ class MainWindow(QMainWindow):
         except JourneyError:          # no events to guess from (a project whose import failed)
             guessed = None
         chosen = current if current in log.event_names else stored or guessed
-        reach = distinct_count(log.event, log.user, len(log.event_names))
+        reach = goal_reach(log)
         self.goal.blockSignals(True)
         self.goal.clear()
         for code in sorted(range(len(log.event_names)), key=lambda c: (-reach[c], log.event_names[c])):
