@@ -12,6 +12,14 @@ Measured (issue 16, median of 5, 2 shared cores): before, import main_window 2.1
 3.79 s, first view drawn 4.25 s; after, import 1.78 s, placeholder shown 0.26 s, main window 2.41 s,
 first view drawn 2.73 s. What is left is pandas (~1.2 s, imported by ui.widgets and the analyses),
 pyqtgraph (~0.6 s) and PySide6 (~0.2 s).
+
+Measured (issue 16, second pass: no pandas or networkx before the first view, tab charts made on first
+use; compiled modules cached; before and after interleaved in one run, load ~1-2.7, medians of 3 per
+round, 3 rounds): main window shown 1.86-2.55 s -> 0.86-1.10 s, first view drawn 2.25-2.97 s ->
+1.57-2.12 s. Where the rest goes (one run): PySide6 0.25 s, importing the window 0.54 s (pyqtgraph
+~0.25 s of it), building it 0.09 s, then the loader 0.9 s, of which user properties 0.65 s (pandas'
+import) and the event catalog 0.13 s (pandas' read_sql_query), the window's _loaded 0.13 s, the
+Overview 0.02 s. Next: user properties and the catalog read without pandas (or after the first view).
 """
 from __future__ import annotations
 
