@@ -61,11 +61,63 @@ def settle(app, seconds: float = 0.3) -> None:
         time.sleep(0.005)
 
 
+def drawn(view) -> bool:
+    return not view.runner.busy and view.result is not None and view.drawn_result is view.result
+
+
+def explore(app, probe, project: Path, runs: int) -> None:
+    """Open an existing project, switch through every view, change the goal and the date range;
+    per step the longest GUI-thread gap over ``runs`` runs (issue 16: never above 100 ms at 10M)."""
+    worst: dict[str, list[float]] = {}
+    for _ in range(runs):
+        explore_once(app, probe, project, worst)
+    for name, gaps in worst.items():
+        flag = "" if max(gaps) <= 100 else "   > 100 ms"
+        print(f"{name:32} longest gap {max(gaps):6.0f} ms   median of runs {sorted(gaps)[len(gaps) // 2]:6.0f} ms{flag}")
+
+
+def explore_once(app, probe, project: Path, worst: dict) -> None:
+    from journey_explorer.state.registry import VIEWS
+    from journey_explorer.ui.main_window import MainWindow
+
+    def step(name: str, action, done) -> None:
+        probe.start()
+        action()
+        run_until(app, done)
+        settle(app, 0.2)
+        worst.setdefault(name, []).append(probe.stop()[0])
+
+    window = MainWindow(project)
+    window.resize(1600, 1000)
+    step("open (load + first view)", window.show, lambda: not window.loader.busy and window.explorer.log is not None
+         and drawn(window.current_view()))
+    for entry in VIEWS:
+        step(f"switch to {entry.key}", lambda key=entry.key: window.show_view(key),
+             lambda key=entry.key: drawn(window.view_by_key[key]))
+    overview = window.show_view("overview")
+    run_until(app, lambda: drawn(overview))
+    if window.goal.count() > 2:
+        step("goal change (overview)", lambda: window.goal.setCurrentIndex(
+            1 + (window.goal.currentIndex() % (window.goal.count() - 1))), lambda: drawn(overview))
+    step("date filter (overview)", lambda: window.use_since.setChecked(not window.use_since.isChecked()),
+         lambda: drawn(overview))
+    window.close()
+    settle(app, 0.5)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--project", help="an imported project: time opening it, every view, a goal and a date "
+                                          "filter change instead (no import)")
+    parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
     os.environ.setdefault("JOURNEY_EXPLORER_SETTINGS_DIR", tempfile.mkdtemp())
+    if args.project:
+        from PySide6.QtWidgets import QApplication
+        app = QApplication.instance() or QApplication([])
+        explore(app, Probe(), Path(args.project), args.runs)
+        return
     from bench_import import generate_csv
     from PySide6.QtWidgets import QApplication
 

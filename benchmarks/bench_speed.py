@@ -15,6 +15,19 @@ Measured (issue 16, 2 shared cores, load 4-7, so DuckDB's own times vary 0.4-1.6
 1M before: retention 0.548 s (1.25x DuckDB), lifecycle 0.692 s (1.01x), compare 1.985 s (0.77x);
 1M after: retention 0.126 s, lifecycle 0.103 s, compare 0.586 s (0.10x, 0.08x, 0.14x in that run);
 10M after: retention 1.91 s (0.24x), lifecycle 2.02 s (0.33x), compare 8.73 s (0.22x).
+
+Interval, north star and stuck points (their DuckDB SQL below, checked equal: interval's users,
+repeaters, gaps and 80th percentile; north star's breadth, depth, frequency and efficiency per week;
+stuck's per-event failing/successful users, endings, visit exits and loops), same numbers as before
+the change (--check). Load average 5-6 on 2 cores in both runs:
+1M: interval 0.008 s (0.03x), north star 0.073 s (0.08x), stuck 1.22 s (0.18x); retention 0.06x,
+lifecycle 0.06x, compare 0.09x. 10M: interval 0.19 s (0.09x), north star 1.55 s (0.26x), stuck 30.6 s
+(0.56x), retention 0.17x, lifecycle 0.11x. ``changes`` has no SQL equivalent here yet.
+
+``--cli``: whole processes at 1M, median of 3, the same run for both sides (before -> after this
+change): retention 1.41x -> 0.60x, lifecycle 0.66x -> 1.13x (noise: DuckDB's own time moved
+3.4 -> 2.0 s), interval 4.59x -> 0.96x, north star 1.70x -> 2.33x, stuck 1.07x -> 0.85x,
+graph 9.45x -> 2.17x (14.9 s -> 3.6 s: variants no longer joined per path in pandas).
 """
 from __future__ import annotations
 
@@ -78,6 +91,45 @@ UNION ALL
 SELECT 3, event || ' → ' || e2 || ' → ' || e3, count(DISTINCT user_id) FILTER (a), count(DISTINCT user_id) FILTER (NOT a)
 FROM grams WHERE e3 IS NOT NULL GROUP BY ALL
 """
+GOAL_EVENT = "event_05"        # north star's critical event, interval's event and stuck's goal
+INTERVAL_SQL = f"""
+WITH h AS (SELECT user_id, ts, row_number() OVER (PARTITION BY user_id ORDER BY ts, rownum) AS k
+           FROM events WHERE event = '{GOAL_EVENT}'),
+g AS (SELECT user_id, k, ts - lag(ts) OVER (PARTITION BY user_id ORDER BY k) AS gap FROM h)
+SELECT count(DISTINCT user_id) AS users, count(*) FILTER (k = 2) AS repeating, count(gap) AS gaps,
+       quantile_cont(gap / 86400000.0, 0.8) FILTER (k = 2) AS p80 FROM g
+"""
+NORTHSTAR_SQL = f"""
+WITH h AS (SELECT user_id, (ts // {DAY} + 3) // 7 AS w FROM events WHERE event = '{GOAL_EVENT}'),
+p AS (SELECT w, user_id, count(*) AS n FROM h GROUP BY ALL),
+f AS (SELECT user_id, min(ts) AS first FROM events GROUP BY user_id),
+c AS (SELECT user_id, min(ts) AS fc FROM events WHERE event = '{GOAL_EVENT}' GROUP BY user_id),
+eff AS (SELECT (fc // {DAY} + 3) // 7 AS w, median((fc - first) / 86400000.0) AS efficiency
+        FROM c JOIN f USING (user_id) GROUP BY ALL)
+SELECT w, count(*) AS breadth, count(*) FILTER (n > 1) AS repeaters, sum(n) AS events, any_value(efficiency) AS efficiency
+FROM p LEFT JOIN eff USING (w) GROUP BY w
+"""
+# Stuck points' counts per event (the goal left out): failing / successful users reaching it, failing
+# paths ending on it, users leaving a visit from it (a visit ends after 30 minutes without an event,
+# as the import cut sessions), and users looping on it (A A or A B A).
+STUCK_SQL = f"""
+WITH g AS (SELECT user_id, bool_or(event = '{GOAL_EVENT}') AS ok FROM events GROUP BY user_id),
+e AS (SELECT user_id, event, ts, lead(ts) OVER w AS next_ts, lead(event) OVER w AS e1,
+             lead(event, 2) OVER w AS e2, lead(ts) OVER w IS NULL AS last
+      FROM events WINDOW w AS (PARTITION BY user_id ORDER BY ts, rownum))
+SELECT event, count(DISTINCT user_id) FILTER (NOT ok) AS failing_users,
+       count(DISTINCT user_id) FILTER (ok) AS successful_users,
+       count(*) FILTER (last AND NOT ok) AS ended_without_goal,
+       count(DISTINCT user_id) FILTER ((last OR next_ts - ts > 1800000) AND NOT ok) AS left_failing,
+       count(DISTINCT user_id) FILTER ((last OR next_ts - ts > 1800000) AND ok) AS left_successful,
+       count(DISTINCT user_id) FILTER ((e1 = event OR (e2 = event AND e1 <> event)) AND NOT ok) AS loop_failing
+FROM e JOIN g USING (user_id) WHERE event <> '{GOAL_EVENT}' GROUP BY event
+"""
+DFG_SQL = """
+SELECT event, next_event, count(*) AS n FROM (
+    SELECT event, lead(event) OVER (PARTITION BY user_id ORDER BY ts, rownum) AS next_event FROM events)
+WHERE next_event IS NOT NULL GROUP BY ALL
+"""
 
 
 def best_of(call, repeat: int) -> float:
@@ -90,23 +142,31 @@ def best_of(call, repeat: int) -> float:
     return min(times)
 
 
-def ours(log, repeat: int) -> tuple[dict, dict]:
-    from journey_explorer.analysis import compare, lifecycle, retention
+def ours(log, repeat: int, only: list[str] | None = None) -> tuple[dict, dict]:
+    from journey_explorer.analysis import compare, interval, lifecycle, northstar, retention, stuck
     calls = {"retention": lambda: retention.run(log, retention.Spec()),
              "lifecycle": lambda: lifecycle.run(log, lifecycle.Spec()),
-             "compare": lambda: compare.run(log, compare.Spec(did=COMPARE_EVENT))}
+             "compare": lambda: compare.run(log, compare.Spec(did=COMPARE_EVENT)),
+             "interval": lambda: interval.run(log, interval.Spec(event=GOAL_EVENT)),
+             "northstar": lambda: northstar.run(log, northstar.Spec(event=GOAL_EVENT)),
+             "stuck": lambda: stuck.run(log, stuck.Spec(goal=GOAL_EVENT))}
+    calls = {name: call for name, call in calls.items() if not only or name in only}
     results = {name: call() for name, call in calls.items()}
     return results, {name: best_of(call, repeat) for name, call in calls.items()}
 
 
-def duckdb_side(csv: str, repeat: int):
+def duckdb_side(csv: str, repeat: int, only: list[str] | None = None):
     import duckdb
     connection = duckdb.connect()
     connection.execute(LOAD_SQL.format(csv=csv))
     queries = {"retention": lambda: (connection.execute(RETENTION_SQL).df(), connection.execute(COHORT_SQL).df()),
                "lifecycle": lambda: connection.execute(LIFECYCLE_SQL).df(),
                "compare": lambda: (connection.execute(COMPARE_SQL),
-                                   connection.execute(COMPARE_COUNTS_SQL).df())[1]}
+                                   connection.execute(COMPARE_COUNTS_SQL).df())[1],
+               "interval": lambda: connection.execute(INTERVAL_SQL).df(),
+               "northstar": lambda: connection.execute(NORTHSTAR_SQL).df(),
+               "stuck": lambda: connection.execute(STUCK_SQL).df()}
+    queries = {name: query for name, query in queries.items() if not only or name in only}
     answers = {name: query() for name, query in queries.items()}
     return answers, {name: best_of(query, repeat) for name, query in queries.items()}
 
@@ -145,6 +205,37 @@ def check_compare(result, answer) -> None:
         assert round(threes.loc[row.sequence, "a"] / a_size, 4) == row.share_a
 
 
+def check_interval(result, answer) -> None:
+    row = answer.iloc[0]
+    assert (result.users_with_event, result.repeating_users, len(result.gaps_days)) == \
+        (int(row["users"]), int(row["repeating"]), int(row["gaps"]))
+    assert result.interval_80_days == round(float(row["p80"]), 3)
+
+
+def check_northstar(result, answer) -> None:
+    table = result.table
+    weeks = answer.set_index("w").reindex(range(int(answer["w"].min()), int(answer["w"].min()) + len(table)))
+    assert len(weeks) == len(table) and int(answer["w"].max()) - int(answer["w"].min()) < len(table)
+    assert np.array_equal(table["breadth"].to_numpy(), weeks["breadth"].fillna(0).to_numpy(dtype=np.int64))
+    breadth = table["breadth"].to_numpy()
+    repeaters = weeks["repeaters"].fillna(0).to_numpy()
+    assert np.array_equal(table["depth"].to_numpy(), np.round(repeaters / np.maximum(breadth, 1), 4))
+    frequency = np.round(np.where(breadth > 0, weeks["events"].fillna(0).to_numpy() / np.maximum(breadth, 1), np.nan), 3)
+    assert np.allclose(table["frequency"].to_numpy(dtype=float), frequency, equal_nan=True)
+    assert np.allclose(table["efficiency_days"].to_numpy(dtype=float), np.round(weeks["efficiency"].to_numpy(dtype=float), 2),
+                       equal_nan=True)
+
+
+def check_stuck(result, answer) -> None:
+    table = result.table.set_index("event")
+    theirs = answer.set_index("event").loc[table.index]
+    assert len(theirs) == len(table) == len(answer)
+    for column in ("failing_users", "successful_users", "ended_without_goal", "left_failing", "left_successful"):
+        assert np.array_equal(table[column].to_numpy(), theirs[column].to_numpy()), column
+    loops = np.round(theirs["loop_failing"].to_numpy() / np.maximum(theirs["failing_users"].to_numpy(), 1), 4)
+    assert np.allclose(table["loop_rate_failing"].to_numpy(dtype=float), loops)
+
+
 def same_results(before: dict, after: dict, tolerance: float = 1e-9) -> list[str]:
     """Names of the results that differ: any text, count or structure, or a number by more than
     ``tolerance`` (p-values now come from numpy's chi-square, not scipy's: equal to ~1e-15)."""
@@ -158,7 +249,48 @@ def same_results(before: dict, after: dict, tolerance: float = 1e-9) -> list[str
                 return x is not y
             return not (np.isclose(x, y, rtol=tolerance, atol=tolerance) or (np.isnan(x) and np.isnan(y)))
         return x != y
-    return [name for name in before if differs(before[name], after[name])]
+    return [name for name in before if name in after and differs(before[name], after[name])]
+
+
+# Whole process at the command line (issue 16): ``journey-explorer <command> PROJECT --json`` against
+# a Python process that opens DuckDB's own .duckdb file (read-only, the same table as in memory) and
+# answers the same question (``import duckdb`` + connect + query + fetch).
+CLI_QUESTIONS = {
+    "retention": ([], [RETENTION_SQL, COHORT_SQL]),
+    "lifecycle": ([], [LIFECYCLE_SQL]),
+    "interval": (["--event", GOAL_EVENT], [INTERVAL_SQL]),
+    "northstar": (["--event", GOAL_EVENT], [NORTHSTAR_SQL]),
+    "stuck": (["--goal", GOAL_EVENT], [STUCK_SQL]),
+    "graph": ([], [DFG_SQL]),
+}
+DUCKDB_CHILD = ("import sys, duckdb\n"
+                "connection = duckdb.connect(sys.argv[1], read_only=True)\n"
+                "for sql in sys.argv[2:]:\n"
+                "    connection.execute(sql).fetchall()\n")
+
+
+def median_seconds(command: list[str], runs: int) -> float:
+    import statistics
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def whole_process(project: str, csv: str, database: str, runs: int, names: list[str]) -> None:
+    if not os.path.exists(database):
+        import duckdb
+        with duckdb.connect(database) as connection:
+            connection.execute(LOAD_SQL.format(csv=csv))
+    print(f"whole process, median of {runs} (ours: journey-explorer COMMAND --json; DuckDB: python + duckdb "
+          f"module reading its .duckdb file)")
+    for name in names:
+        extra, queries = CLI_QUESTIONS[name]
+        ours_s = median_seconds([sys.executable, "-m", "journey_explorer.cli", name, project, "--json", *extra], runs)
+        duck_s = median_seconds([sys.executable, "-c", DUCKDB_CHILD, database, *queries], runs)
+        print(f"{name:10} ours {ours_s:7.3f} s   duckdb {duck_s:7.3f} s   ratio {ours_s / duck_s:5.2f}x")
 
 
 def main() -> None:
@@ -169,6 +301,10 @@ def main() -> None:
     parser.add_argument("--snapshot")
     parser.add_argument("--check")
     parser.add_argument("--skip-duckdb", action="store_true")
+    parser.add_argument("--cli", nargs="*", metavar="COMMAND",
+                        help=f"time whole processes instead (default: all of {', '.join(CLI_QUESTIONS)})")
+    parser.add_argument("--runs", type=int, default=5, help="whole-process runs per side (median)")
+    parser.add_argument("--only", nargs="+", metavar="ANALYSIS", help="in process: only these analyses")
     args = parser.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
     csv = os.path.join(args.workdir, f"events-{args.events}.csv")
@@ -177,10 +313,14 @@ def main() -> None:
         generate_csv(Path(csv), args.events, max(args.events // 5, 1))
         subprocess.run([sys.executable, "-m", "journey_explorer.cli", "import", project, csv, "--json"],
                        check=True, stdout=subprocess.DEVNULL)
+    if args.cli is not None:
+        whole_process(project, csv, os.path.join(args.workdir, f"events-{args.events}.duckdb"), args.runs,
+                      args.cli or list(CLI_QUESTIONS))
+        return
     from journey_explorer.store.project import Project
     with Project.open(project) as p:
         log = p.load_event_log()
-    results, times = ours(log, args.repeat)
+    results, times = ours(log, args.repeat, args.only)
     print(f"{args.events:,} events, {log.n_users:,} users")
     json_results = {name: result.to_json_dict() for name, result in results.items()}
     if args.snapshot:
@@ -192,10 +332,11 @@ def main() -> None:
         print("same numbers as the snapshot" if not differ else f"DIFFERENT from the snapshot: {differ}")
     duck = {}
     if not args.skip_duckdb:
-        answers, duck = duckdb_side(csv, args.repeat)
-        check_retention(results["retention"], answers["retention"])
-        check_lifecycle(results["lifecycle"], answers["lifecycle"])
-        check_compare(results["compare"], answers["compare"])
+        answers, duck = duckdb_side(csv, args.repeat, args.only)
+        checks = {"retention": check_retention, "lifecycle": check_lifecycle, "compare": check_compare,
+                  "interval": check_interval, "northstar": check_northstar, "stuck": check_stuck}
+        for name in answers:
+            checks[name](results[name], answers[name])
         print("DuckDB's answers equal ours")
     for name, seconds in times.items():
         line = f"{name:10} ours {seconds:7.3f} s"

@@ -5,9 +5,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from journey_explorer.demo import generate_demo
 from journey_explorer.domain import ImportOptions, JourneyError
-from journey_explorer.store.importer import import_file, import_user_properties
 from journey_explorer.store.project import Project, ProjectLock, is_project_file
 
 DEMO_SETTING = "built_in_demo"     # marks the demo project: never an import target, rebuilt from code
@@ -80,6 +78,9 @@ def _check_demo_target(path: Path, force: bool) -> None:
 
 
 def _build_demo(path: Path) -> None:
+    # Imported here: opening the (already built) demo needs neither the generator nor the importer.
+    from journey_explorer.demo import generate_demo
+    from journey_explorer.store.importer import import_file, import_user_properties
     demo = generate_demo()
     with tempfile.TemporaryDirectory(prefix="journey-demo-") as folder:
         events_csv = Path(folder) / "demo-events.csv"

@@ -12,13 +12,16 @@ data, that are closer to the end than 99 % of conversions take ("censored").
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from journey_explorer.analysis.arrays import distinct_count, group_quantiles
 from journey_explorer.domain import ChoiceError
 from journey_explorer.eventlog import EventLog
+
+if TYPE_CHECKING:
+    pass
 
 DAY_MS = 86_400_000
 WEEK_DAYS = 7
@@ -55,6 +58,7 @@ class Periods:
 
     def dates(self) -> list[str]:
         """ISO date of each period's first day."""
+        import pandas as pd
         return [pd.Timestamp(int(ms), unit="ms").date().isoformat() for ms in self.edges[:-1]]
 
     def days(self) -> "Periods":

@@ -22,15 +22,18 @@ concentrated, or that none stands out (``change_who``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from journey_explorer.analysis import change_scan, change_series, change_who
 from journey_explorer.analysis.change_series import Periods, SeriesSet
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog
 from journey_explorer.progress import part
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FDR = 0.05
 SAME_STORY_PERIODS = {"week": 1, "day": 3}   # windows starting and ending this close tell one story
@@ -74,6 +77,7 @@ class Result:
 
     def series_frame(self, index: int) -> pd.DataFrame:
         """One series per period (for a chart): period start, count, trials and value."""
+        import pandas as pd
         x, n = self.series.x[index], self.series.n[index]
         return pd.DataFrame({"period": self.periods.dates(), "count": x, "trials": n,
                              "value": _values(self.series.kind[index], x, n)})
@@ -186,6 +190,7 @@ CHANGE_COLUMNS = ["rank", "story", "kind", "label", "source", "target", "unit", 
 
 
 def _empty_changes() -> pd.DataFrame:
+    import pandas as pd
     return pd.DataFrame(columns=CHANGE_COLUMNS)
 
 
@@ -221,6 +226,7 @@ def measure(kind: str, x: np.ndarray, n: np.ndarray, s: int, e: int, periods: Pe
 
 
 def _change_table(series: SeriesSet, scanned, q_value, rows, periods: Periods, spec: Spec) -> pd.DataFrame:
+    import pandas as pd
     records = []
     for i in rows:
         kind, s, e = series.kind[i], int(scanned.start[i]), int(scanned.end[i])
@@ -273,6 +279,7 @@ def _mix_stories_last(table: pd.DataFrame, numbers: list[int]) -> list[int]:
     """Stories renumbered so that those in which the share of new paths also moved come after the
     others (they may follow the mix of who was active), and likely renames after the rest of those;
     the order is otherwise kept."""
+    import pandas as pd
     frame = pd.DataFrame({"story": numbers, "new": table["kind"].eq("new").to_numpy()})
     lead_is_new = frame.groupby("story")["new"].first()
     mixed = frame.groupby("story")["new"].any() & ~lead_is_new
@@ -310,6 +317,7 @@ def _unit(kind: str, paths: str) -> str:
 
 
 def _day(ms) -> str:
+    import pandas as pd
     return pd.Timestamp(int(ms), unit="ms").date().isoformat()
 
 

@@ -34,9 +34,9 @@ and the share of its paths in group A (``Result.breakdown``).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from journey_explorer.analysis.arrays import distinct_count, first_time_of, group_order, step_index, users_with_event
 from journey_explorer.analysis.common import subset, users_matching
@@ -47,6 +47,9 @@ from journey_explorer.analysis.effects import two_by_two_tests as _test  # noqa:
 from journey_explorer.domain import GroupsNotChosen, JourneyError, OptionError
 from journey_explorer.eventlog import EventLog
 from journey_explorer.progress import report
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NEEDS_USER_PROPERTIES = True     # breakdowns / segments / CSAT and revenue are user properties
 
@@ -104,6 +107,7 @@ class Result:
                 "breakdown": records(self.breakdown) if self.breakdown is not None else None}
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
         parts = [self.events.assign(kind="event"), self.transitions.assign(kind="transition")]
         if self.route is not None and len(self.route):
             parts.insert(1, self.route.assign(kind="route"))
@@ -145,6 +149,7 @@ def route_to_goal(log: EventLog, goal: int, successful: np.ndarray | None = None
     goal's visit, at most ``ROUTE_WINDOW`` steps back): event, paths and share of successful paths.
     ``successful``: the compared group's mask over user codes (goal reached *within* a time, say);
     default every path that reaches the goal. Empty with fewer than ``MIN_ROUTE_USERS`` successful paths."""
+    import pandas as pd
     reached_goal = users_with_event(log, goal)
     successful = reached_goal if successful is None else successful & reached_goal
     hits = np.flatnonzero(log.event == goal)
@@ -245,6 +250,7 @@ def _who(log: EventLog, spec: Spec, a: np.ndarray, b: np.ndarray) -> pd.DataFram
 
 
 def _breakdown(log: EventLog, spec: Spec, a: np.ndarray, b: np.ndarray) -> pd.DataFrame | None:
+    import pandas as pd
     if not spec.breakdown:
         return None
     from journey_explorer.analysis import properties
@@ -361,6 +367,7 @@ def _is_goal_groups(spec: Spec) -> bool:
 
 def _step_matrix(log: EventLog, a, b, a_size, b_size) -> pd.DataFrame:
     """Share of A's paths with event e at step k minus B's share, k = 1..10."""
+    import pandas as pd
     step = step_index(log)
     early = step < MATRIX_STEPS
     size = len(log.event_names)
@@ -377,6 +384,7 @@ def _step_matrix(log: EventLog, a, b, a_size, b_size) -> pd.DataFrame:
 
 def _sequences(log: EventLog, a, b, a_size, b_size, top: int) -> pd.DataFrame:
     """Contiguous 2- and 3-event sequences with the largest difference in share of users."""
+    import pandas as pd
     size = len(log.event_names)
     rows = []
     for n in (2, 3):
@@ -472,6 +480,7 @@ def period_groups(log: EventLog, period_a: str | None, period_b: str | None):
     A path active in both periods appears in both groups, so the compared log holds two copies of
     the user codes: A's keep their codes, B's are shifted by ``log.n_users`` ("user (period B)").
     """
+    import pandas as pd
     if not (period_a and period_b):
         missing = "b" if period_a else "a"
         raise OptionError(f"period_{missing}", "compare by periods needs both periods: {option} is missing",

@@ -30,14 +30,17 @@ Per-user paths: a "session" log has no first days to speak of.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from journey_explorer.analysis.compare import _test, benjamini_hochberg, route_stages, route_to_goal
 from journey_explorer.analysis.pathprops import path_properties, without_outcomes
 from journey_explorer.domain import MissingGoal
 from journey_explorer.eventlog import EventLog
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NEEDS_USER_PROPERTIES = True     # "who" / "where": property values per path
 DAY_MS = 86_400_000
@@ -81,6 +84,7 @@ class Result:
 
 
 def run(log: EventLog, spec: Spec, progress=None) -> Result:
+    import pandas as pd
     if not spec.goal:
         raise MissingGoal("drivers")
     goal = log.event_code(spec.goal)
@@ -105,6 +109,7 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
 
 def who_differs(log: EventLog, reached: np.ndarray, spec: Spec) -> pd.DataFrame:
     """Per property value: its users' goal rate against the rest's, lift, share, phi, p and q."""
+    import pandas as pd
     paths = np.unique(log.user)
     properties = without_outcomes(path_properties(log), reached, paths)
     rows = []
@@ -140,6 +145,7 @@ def _window_cells(log, days, min_counts, first_seen, first_goal, reached, exclud
     """Counts for every (event, k) with window D: cohort size and reached, rest size and reached.
     ``stages``: event code -> the route step it only happens after; such an event's cohort and rest are
     the users who reached that step in the window."""
+    import pandas as pd
     size = len(log.event_names)
     window = int(days * DAY_MS)
     end = int(log.ts.max()) if len(log) else 0

@@ -7,9 +7,12 @@ correction), Benjamini-Hochberg q-values across the rows, and ``passes`` = signi
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MIN_SUPPORT = 20         # users (both groups) a row needs before its difference is reported
 
@@ -101,6 +104,7 @@ def benjamini_hochberg(pvalues: np.ndarray) -> np.ndarray:
 
 def effect_table(names: list[str], a_has, a_size, b_has, b_size, label: str) -> pd.DataFrame:
     """One row per name with users in A and B, shares, difference, odds ratio, p and q values, ``passes``."""
+    import pandas as pd
     keep = (a_has + b_has) > 0
     a_has, b_has = a_has[keep], b_has[keep]
     odds, p = two_by_two_tests(a_has, a_size, b_has, b_size)

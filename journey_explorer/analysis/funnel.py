@@ -12,9 +12,9 @@ For every drop-off, "went next" lists the events right after the last step those
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from journey_explorer.analysis import properties
 from journey_explorer.analysis.arrays import path_bounds
@@ -22,6 +22,9 @@ from journey_explorer.analysis.interval import parse_duration  # noqa: F401 - th
 from journey_explorer.analysis.records import json_records
 from journey_explorer.domain import ChoiceError, StepCountError
 from journey_explorer.eventlog import EventLog
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NEEDS_USER_PROPERTIES = True     # breakdowns / segments / CSAT and revenue are user properties
 
@@ -167,6 +170,7 @@ def _went_next(log: EventLog, spec: Spec, position: np.ndarray, group_of_row: np
 
 
 def run(log: EventLog, spec: Spec, progress=None) -> Result:
+    import pandas as pd
     if len(spec.steps) < 2:
         raise StepCountError(len(spec.steps), 2, what="a funnel")
     if spec.order not in ("sequential", "strict", "any"):

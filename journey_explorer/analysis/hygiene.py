@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from journey_explorer.analysis import hygiene_breakage as checks
 from journey_explorer.analysis.hygiene_breakage import Breakage
@@ -27,6 +27,9 @@ from journey_explorer.analysis.hygiene_volume import daily_volume
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog
 from journey_explorer.progress import part, report
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 HIGH = 0.8
 DISMISSED_SETTING = "hygiene.dismissed"     # project setting: list of dismissed keys
@@ -80,6 +83,7 @@ class Result:
                 "notes": self.notes}
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
         rows = [{"type": "merge", "key": s.key, "names": " | ".join(s.names), "target": s.target,
                  "confidence": round(s.confidence, 3), "count": sum(s.events.values()),
                  "first": None, "last": None, "detail": "; ".join(s.evidence)} for s in self.suggestions]
@@ -228,6 +232,7 @@ def merge_names(log: EventLog, names, into: str) -> EventLog:
     """The log with ``names`` shown as one event ``into`` (codes re-sorted by name, as the project
     does when display names are merged).
 
+    >>> import pandas as pd
     >>> log = EventLog.from_frame(pd.DataFrame({"user": ["a", "a", "b"], "event": ["x", "X", "y"], "time": [0, 1, 2]}))
     >>> merged = merge_names(log, ["x", "X"], "x")
     >>> merged.event_names, [merged.event_names[c] for c in merged.event]
@@ -359,6 +364,8 @@ def merge_effect(log: EventLog, suggestion: Suggestion, goal: str) -> tuple[list
 def _insert_by_position(log: EventLog, steps: list[str], step: str) -> list[str]:
     """``steps`` (ending with the goal) with ``step`` placed by the median position of users' first
     time at each event."""
+    import pandas as pd
+
     from journey_explorer.analysis.arrays import step_index
     frame = pd.DataFrame({"user": log.user, "event": log.event, "pos": step_index(log)})
     first = frame.groupby(["user", "event"], sort=False)["pos"].min().groupby("event").median()

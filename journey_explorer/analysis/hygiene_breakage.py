@@ -17,12 +17,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from journey_explorer.analysis.hygiene_volume import DAY_MS, DailyVolume, median_count, unique_counts, weighted_median
 from journey_explorer.eventlog import EventLog
+
+if TYPE_CHECKING:
+    pass
 
 MIN_EXPECTED = 30.0          # events expected over the silent stretch before an absence is news
 ABSENT_SHARE = 0.05          # observed at most this share of expected: "stopped"
@@ -64,6 +67,7 @@ def iso_date(ms: int) -> str:
     >>> iso_date(86_400_000)
     '1970-01-02'
     """
+    import pandas as pd
     return pd.Timestamp(int(ms), unit="ms").date().isoformat()
 
 
@@ -142,9 +146,9 @@ def stops_and_starts(log: EventLog, volume: DailyVolume) -> list[Breakage]:
 def _same_incident(breakage: Breakage, bursts: list[Breakage]) -> Breakage:
     """A start on the day a burst starts (a stop on the day one ends) belongs to that incident."""
     edge = "first" if breakage.kind == "starts" else "last"
-    day = pd.Timestamp(breakage.first)
+    day = np.datetime64(breakage.first, "D")
     for burst in bursts:
-        if abs((pd.Timestamp(getattr(burst, edge)) - day).days) <= 1:
+        if abs(int((np.datetime64(getattr(burst, edge), "D") - day).astype(int))) <= 1:
             verb = "starts" if breakage.kind == "starts" else "ends"
             breakage.message = breakage.message.rsplit(" (", 1)[0] + (
                 f" (the day {burst.events[0]}'s burst {verb}: part of the same incident, not tracking)")
@@ -272,6 +276,7 @@ def _events(count: int) -> str:
 def same_second_runs(log: EventLog) -> np.ndarray:
     """Per event, the index of its run of events by one user within one (UTC) second.
 
+    >>> import pandas as pd
     >>> log = EventLog.from_frame(pd.DataFrame({"user": ["a", "a", "a", "b"], "event": ["x", "y", "x", "x"],
     ...                                         "time": [1000, 1500, 2000, 2000]}))
     >>> same_second_runs(log).tolist()

@@ -14,11 +14,14 @@ little low (conservative: an alarm needs more evidence, never less).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from journey_explorer.eventlog import EventLog
+
+if TYPE_CHECKING:
+    pass
 
 DAY_MS = 86_400_000
 MINUTE_MS = 60_000
@@ -41,6 +44,7 @@ class DailyVolume:
 
     def date(self, day: int) -> str:
         """The ISO date of day index ``day``."""
+        import pandas as pd
         return pd.Timestamp(self.first_day_ms + int(day) * DAY_MS, unit="ms").date().isoformat()
 
 
@@ -85,6 +89,7 @@ def median_count(counts: np.ndarray) -> float:
 def path_age_ms(log: EventLog) -> np.ndarray:
     """Milliseconds since the user's first event, per event.
 
+    >>> import pandas as pd
     >>> log = EventLog.from_frame(pd.DataFrame({"user": ["a", "a", "b"], "event": ["x", "y", "x"],
     ...                                         "time": [100, 250, 70]}))
     >>> path_age_ms(log).tolist()

@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
+
 
 START, END = "Start", "End"
 BOX_WIDTH, BOX_HEIGHT = 0.9, 0.44
@@ -96,6 +99,7 @@ def with_start_and_end(graph: nx.DiGraph, paths: int, min_count: int = 0) -> nx.
 
     A Start or End edge rarer than ``min_count`` is left out unless its node would be cut off
     without it; self-loops are left out too (they are shown on the node, not as edges)."""
+    import networkx as nx
     full = nx.DiGraph()
     full.add_node(START, users=paths, position=-math.inf)
     full.add_node(END, users=paths, position=math.inf)
@@ -153,6 +157,7 @@ def _busiest_first(graph: nx.DiGraph, node: str) -> list[str]:
 
 
 def layers(graph: nx.DiGraph, back: set[tuple[str, str]]) -> dict[str, int]:
+    import networkx as nx
     forward = nx.DiGraph()
     forward.add_nodes_from(graph.nodes)
     forward.add_edges_from(e for e in graph.edges if e not in back)
@@ -223,6 +228,7 @@ def process_map(graph: nx.DiGraph, paths: int, min_count: int = 0) -> ProcessMap
 def _with_waypoints(graph: nx.DiGraph, layer: dict[str, int], back) -> tuple[nx.DiGraph, dict]:
     """A copy of ``graph`` where each forward edge spanning several layers passes through a waypoint
     in every layer between (so the ordering keeps a free lane for it), and the waypoints per edge."""
+    import networkx as nx
     ordering = nx.DiGraph()
     ordering.add_nodes_from(graph.nodes(data=True))
     waypoints: dict[tuple[str, str], list[str]] = {}

@@ -10,13 +10,16 @@ user active in a period when they have any event in it:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from journey_explorer.analysis.records import json_records
 from journey_explorer.domain import ChoiceError, JourneyError
 from journey_explorer.eventlog import EventLog
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PERIODS = {"day": "D", "week": "W-SUN", "month": "M"}
 DAY_MS = 86_400_000
@@ -71,6 +74,7 @@ def period_starts(ordinals: np.ndarray, period: str) -> list[str]:
 
 def period_index(ts: np.ndarray, period: str) -> tuple[np.ndarray, pd.PeriodIndex]:
     """Period number of each timestamp (0 = the first period of ``ts``), and the periods they stand for."""
+    import pandas as pd
     ordinals = period_ordinals(ts, period)
     if not len(ordinals):
         return ordinals, pd.PeriodIndex([], freq=PERIODS[period])
@@ -81,11 +85,22 @@ def period_index(ts: np.ndarray, period: str) -> tuple[np.ndarray, pd.PeriodInde
 
 
 def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
-    if spec.period not in PERIODS:
-        raise ChoiceError("period", spec.period, ("day", "week", "month"))
+    import pandas as pd
+    table = pd.DataFrame(counts(log, spec.period))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        quick = (table["new"] + table["resurrected"]) / -table["dormant"]
+    table["quick_ratio"] = np.round(quick.where(table["dormant"] < 0), 3)
+    return Result(spec=spec, table=table)
+
+
+def counts(log: EventLog, period: str) -> dict:
+    """The lifecycle table's columns without pandas (period start, new, returning, resurrected,
+    dormant, active): the Overview on start-up draws these before pandas is imported."""
+    if period not in PERIODS:
+        raise ChoiceError("period", period, ("day", "week", "month"))
     if len(log) == 0:
         raise JourneyError("no events in the selection")
-    ordinals = period_ordinals(log.ts, spec.period)
+    ordinals = period_ordinals(log.ts, period)
     first = int(ordinals.min())
     size = int(ordinals.max()) - first + 1
     # The log is sorted by user and time, so a user's periods never go down: a (user, period) pair
@@ -94,23 +109,18 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     starts[0] = True
     np.not_equal(ordinals[1:], ordinals[:-1], out=starts[1:])
     starts[1:] |= log.user[1:] != log.user[:-1]
-    user, period = log.user[starts], ordinals[starts] - first
+    user, period_of = log.user[starts], ordinals[starts] - first
     same_user_before = np.append(False, user[1:] == user[:-1])
-    gap = np.append(0, np.diff(period))
+    gap = np.append(0, np.diff(period_of))
     new = ~same_user_before
     returning = same_user_before & (gap == 1)
     resurrected = same_user_before & (gap > 1)
     same_user_after = np.append(user[1:] == user[:-1], False)
-    next_gap = np.append(np.diff(period), 0)
-    goes_dormant = (~same_user_after | (next_gap > 1)) & (period + 1 < size)
-    table = pd.DataFrame({
-        "period": period_starts(np.arange(first, first + size), spec.period),
-        "new": np.bincount(period[new], minlength=size),
-        "returning": np.bincount(period[returning], minlength=size),
-        "resurrected": np.bincount(period[resurrected], minlength=size),
-        "dormant": -np.bincount(period[goes_dormant] + 1, minlength=size + 1)[:size],
-        "active": np.bincount(period, minlength=size)})
-    with np.errstate(divide="ignore", invalid="ignore"):
-        quick = (table["new"] + table["resurrected"]) / -table["dormant"]
-    table["quick_ratio"] = np.round(quick.where(table["dormant"] < 0), 3)
-    return Result(spec=spec, table=table)
+    next_gap = np.append(np.diff(period_of), 0)
+    goes_dormant = (~same_user_after | (next_gap > 1)) & (period_of + 1 < size)
+    return {"period": period_starts(np.arange(first, first + size), period),
+            "new": np.bincount(period_of[new], minlength=size),
+            "returning": np.bincount(period_of[returning], minlength=size),
+            "resurrected": np.bincount(period_of[resurrected], minlength=size),
+            "dormant": -np.bincount(period_of[goes_dormant] + 1, minlength=size + 1)[:size],
+            "active": np.bincount(period_of, minlength=size)}

@@ -12,9 +12,9 @@ partial or empty week. Each observation fits the 900-character box beside its ch
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from journey_explorer.analysis import compare, drivers, flows, funnel, lifecycle, northstar, retention, stuck, units
 from journey_explorer.analysis.arrays import step_index
@@ -22,6 +22,9 @@ from journey_explorer.analysis.goals import guess_goal  # noqa: F401  (the repor
 from journey_explorer.analysis.interval import default_event
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog
+
+if TYPE_CHECKING:
+    pass
 
 FUNNEL_MIN_REACH = 0.5     # funnel steps: events at least half of the successful users did
 FUNNEL_MAX_STEPS = 5
@@ -92,6 +95,7 @@ def workshop_findings(log: EventLog, goal: str, makers: tuple | None = None) -> 
 
 
 def overview(log: EventLog, goal: str) -> Finding:
+    import pandas as pd
     users = log.paths_count
     reached = int(np.unique(log.user[log.event == log.event_code(goal)]).size)
     first = pd.Timestamp(int(log.ts.min()), unit="ms").date()
@@ -105,6 +109,7 @@ def overview(log: EventLog, goal: str) -> Finding:
 
 
 def first_flows(log: EventLog, goal: str) -> Finding:
+    import pandas as pd
     spec = flows.Spec(steps=5, top=6, goal=goal)
     result = flows.run(log, spec)
     codes, counts = np.unique(result.matrix, axis=0, return_counts=True)
@@ -240,6 +245,7 @@ def early_drivers(log: EventLog, goal: str) -> str:
 
 
 def goal_funnel(log: EventLog, goal: str) -> Finding:
+    import pandas as pd
     steps = tuple(goal_funnel_steps(log, goal))
     if len(steps) < 2:
         raise JourneyError(f"no event comes before {goal} for most of the users who reach it")
@@ -263,6 +269,7 @@ def goal_funnel(log: EventLog, goal: str) -> Finding:
 def goal_funnel_steps(log: EventLog, goal: str) -> list[str]:
     """Milestones on the way to the goal: events most successful users did before it, in their
     typical order (median position of the first time), ending with the goal."""
+    import pandas as pd
     goal_code = log.event_code(goal)
     successful = np.unique(log.user[log.event == goal_code])
     mine = np.isin(log.user, successful)
@@ -286,6 +293,7 @@ def goal_funnel_steps(log: EventLog, goal: str) -> list[str]:
 
 
 def retention_finding(log: EventLog, goal: str) -> Finding:
+    import pandas as pd
     spec = retention.Spec(period="week")
     result = retention.run(log, spec)
     curve = result.curve[result.curve["eligible"] > 0].set_index("period")["share"]

@@ -12,15 +12,18 @@ the customer lifetime value), with its quantiles and histogram — who gets valu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from journey_explorer.analysis.arrays import first_time_of
 from journey_explorer.analysis.lifecycle import PERIODS, period_index, period_ordinals
 from journey_explorer.analysis.records import json_records
 from journey_explorer.domain import ChoiceError, JourneyError
 from journey_explorer.eventlog import EventLog
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NEEDS_USER_PROPERTIES = True     # breakdowns / segments / CSAT and revenue are user properties
 
@@ -61,17 +64,13 @@ class Result:
 
 
 def run(log: EventLog, spec: Spec, progress=None) -> Result:
+    import pandas as pd
     if spec.period not in PERIODS:
         raise ChoiceError("period", spec.period, ("day", "week", "month"))
     code = log.event_code(spec.event)
     number, labels = period_index(log.ts, spec.period)
     size = len(labels)
-    hits = log.event == code
-    pairs, counts = np.unique(log.user[hits].astype(np.int64) * size + number[hits], return_counts=True)
-    period = pairs % size
-    breadth = np.bincount(period, minlength=size)
-    repeaters = np.bincount(period[counts > 1], minlength=size)
-    events = np.bincount(number[hits], minlength=size)
+    breadth, repeaters, events = critical_counts(log, code, number, size)
     first_critical = first_time_of(log, code)
     starts = np.flatnonzero(log.path_starts())
     first_event = np.full(log.n_users, np.iinfo(np.int64).max, dtype=np.int64)
@@ -90,13 +89,33 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     return Result(spec=spec, table=table, ppp=_ppp(log, spec))
 
 
+def critical_counts(log: EventLog, code: int, number: np.ndarray, size: int):
+    """Per period: users who did event ``code`` (breadth), those who did it more than once
+    (repeaters), and its events. ``number``: each event's period, 0..size-1.
+
+    The log is sorted by user and time, so the (user, period) pairs of the hits come in order: a pair
+    starts where the user or the period changes (no sort, no ``np.unique``).
+    """
+    hits = log.event == code
+    user, period = log.user[hits], number[hits]
+    starts = np.ones(len(user), dtype=bool)
+    starts[1:] = (user[1:] != user[:-1]) | (period[1:] != period[:-1])
+    first = np.flatnonzero(starts)
+    repeated = np.diff(np.append(first, len(user))) > 1
+    pair_period = period[first]
+    return (np.bincount(pair_period, minlength=size), np.bincount(pair_period[repeated], minlength=size),
+            np.bincount(period, minlength=size))
+
+
 def complete_periods(labels: pd.PeriodIndex, ts: np.ndarray) -> np.ndarray:
     """True for periods that lie wholly between the first and the last event of the data.
 
+    >>> import pandas as pd
     >>> weeks = pd.period_range("2024-01-01", periods=3, freq="W-SUN")
     >>> complete_periods(weeks, np.array([1704067200000, 1705536000000])).tolist()   # Mon 1 Jan .. Thu 18 Jan
     [True, True, False]
     """
+    import pandas as pd
     if not len(ts):
         return np.zeros(len(labels), dtype=bool)
     first = pd.Timestamp(int(ts.min()), unit="ms")
@@ -107,6 +126,7 @@ def complete_periods(labels: pd.PeriodIndex, ts: np.ndarray) -> np.ndarray:
 
 
 def _ppp(log: EventLog, spec: Spec) -> dict | None:
+    import pandas as pd
     if not (spec.csat and spec.revenue):
         return None
     props = log.properties()

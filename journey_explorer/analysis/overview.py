@@ -6,13 +6,16 @@ the property's first-touch value (its top 5 values, Other, "(none)").
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from journey_explorer.analysis import lifecycle, northstar
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NEEDS_USER_PROPERTIES = True     # a breakdown may use user properties
 GROUP_COLUMNS = ["group", "paths", "events", "sessions", "reached", "conversion"]
@@ -42,6 +45,7 @@ class Result:
         return None if self.reached is None else self.reached / max(self.paths, 1)
 
     def to_json_dict(self) -> dict:
+        import pandas as pd
         def records(frame):
             return [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
                     for r in frame.to_dict("records")]
@@ -80,12 +84,37 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
                   groups=_groups(log, spec.breakdown, reached_by) if spec.breakdown else None)
 
 
+def summary(log: EventLog, goal: str | None) -> dict:
+    """The Overview tab's numbers without pandas (it is the first view drawn on start-up): the same
+    numbers as ``run``, the weekly lifecycle and the north star as ``Columns``."""
+    from journey_explorer.analysis.columns import Columns
+    if len(log) == 0:
+        raise JourneyError("No events match the filters.")
+    weekly = lifecycle.counts(log, "week")
+    reached = star = None
+    if goal:
+        code = log.event_code(goal)
+        reached_by = np.zeros(log.n_users, dtype=bool)
+        reached_by[log.user[log.event == code]] = True
+        reached = int(reached_by.sum())
+        ordinals = lifecycle.period_ordinals(log.ts, "week")
+        first = int(ordinals.min())
+        size = int(ordinals.max()) - first + 1
+        breadth = northstar.critical_counts(log, code, ordinals - first, size)[0]
+        star = Columns({"period": weekly["period"], "metric": breadth})
+    return {"users": log.paths_count, "events": len(log), "sessions": _distinct(log.session),
+            "first": int(log.ts.min()), "last": int(log.ts.max()), "reached": reached, "goal": goal,
+            "weekly": Columns(weekly), "star": star}
+
+
 def _distinct(sorted_values: np.ndarray) -> int:
     """Distinct values of a non-decreasing array (sessions are numbered in order)."""
     return int(len(sorted_values) and 1 + np.count_nonzero(sorted_values[1:] != sorted_values[:-1]))
 
 
 def _groups(log: EventLog, key: str, reached_by: np.ndarray | None) -> pd.DataFrame:
+    import pandas as pd
+
     from journey_explorer.analysis import properties
     split = properties.breakdown(log, key)
     size = len(split.labels)

@@ -8,11 +8,15 @@ would each make every value its own group; and only event properties most paths 
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from journey_explorer.analysis.arrays import path_bounds
 from journey_explorer.eventlog import MISSING, EventLog
+
+if TYPE_CHECKING:
+    pass
 
 MAX_VALUES = 20
 MIN_COVERAGE = 0.8   # share of paths that must carry a property: one only some events carry (an error
@@ -21,6 +25,7 @@ MIN_COVERAGE = 0.8   # share of paths that must carry a property: one only some 
 
 def path_properties(log: EventLog, max_values: int = MAX_VALUES) -> dict[str, np.ndarray]:
     """Property name -> value per user code (object array; None where the path has none)."""
+    import pandas as pd
     out: dict[str, np.ndarray] = {}
     props = log.properties()
     for name in props.columns:
@@ -65,6 +70,7 @@ def without_outcomes(properties: dict[str, np.ndarray], successful_user: np.ndar
     >>> list(without_outcomes(props, ok, np.arange(20)))
     ['os']
     """
+    import pandas as pd
     out = {}
     for name, values in properties.items():
         frame = pd.DataFrame({"value": values[paths], "ok": successful_user[paths]}).dropna()

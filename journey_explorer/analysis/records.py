@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 
 def json_records(frame: pd.DataFrame) -> list[dict]:
     """The rows of ``frame`` as dicts, NaN floats as None (JSON has no NaN).
 
+    >>> import pandas as pd
     >>> json_records(pd.DataFrame({"step": ["a", "b"], "median_s": [1.5, float("nan")]}))
     [{'step': 'a', 'median_s': 1.5}, {'step': 'b', 'median_s': None}]
     """

@@ -19,15 +19,18 @@ values, Other, "(none)"), in ``Result.breakdown`` (group, period, eligible, reta
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from journey_explorer.analysis import units
 from journey_explorer.analysis.arrays import first_time_of
 from journey_explorer.analysis.records import json_records
 from journey_explorer.domain import ChoiceError, JourneyError
 from journey_explorer.eventlog import EventLog
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PERIOD_MS = {"day": 86_400_000, "week": 7 * 86_400_000, "month": 30 * 86_400_000}
 MIN_ELIGIBLE = 30
@@ -145,6 +148,8 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
 def _breakdown_curves(log: EventLog, spec: Spec, users: np.ndarray, retained: np.ndarray,
                       observable: np.ndarray) -> pd.DataFrame:
     """The retention curve per group of the breakdown property (rows: users with a start)."""
+    import pandas as pd
+
     from journey_explorer.analysis import properties
     split = properties.breakdown(log, spec.breakdown)
     group = split.group[users]
@@ -178,6 +183,7 @@ def _retained_matrix(users: np.ndarray, r_user: np.ndarray, offsets: np.ndarray,
 
 
 def _curve(retained: np.ndarray, observable: np.ndarray) -> pd.DataFrame:
+    import pandas as pd
     eligible = observable.sum(axis=0)
     kept = (retained & observable).sum(axis=0)
     share = np.where(eligible > 0, kept / np.maximum(eligible, 1), np.nan)
@@ -187,6 +193,7 @@ def _curve(retained: np.ndarray, observable: np.ndarray) -> pd.DataFrame:
 
 def _cohort_table(codes: np.ndarray, period: str, retained: np.ndarray, observable: np.ndarray) -> pd.DataFrame:
     """One row per cohort: size and, per period, the retained share when the whole cohort is observable."""
+    import pandas as pd
     present, cohort = _dense(codes)
     periods = retained.shape[1]
     sizes = np.bincount(cohort, minlength=len(present))

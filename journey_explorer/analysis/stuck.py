@@ -44,9 +44,9 @@ browsing page with a small excess over millions of paths does not outrank a real
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from journey_explorer.analysis import units
 from journey_explorer.analysis.arrays import distinct_count, path_bounds, users_with_event
@@ -54,6 +54,9 @@ from journey_explorer.analysis.pathprops import path_properties, without_outcome
 from journey_explorer.domain import MissingGoal
 from journey_explorer.eventlog import EventLog
 from journey_explorer.progress import report
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RANK_EXPLANATION = ("Ranked by how much worse failing paths do at an event than successful ones: the share "
                     "that end a visit there (beyond successful paths, also on their visits that did not go on "
@@ -213,6 +216,7 @@ def expected_exits(log: EventLog, failing_user: np.ndarray, size: int) -> tuple[
 def path_dwell(log: EventLog) -> pd.DataFrame:
     """Per (path, event type): the median seconds from the event to the path's next event in the same
     session (events that end a session have no wait)."""
+    import pandas as pd
     same = (log.user[1:] == log.user[:-1]) & (log.session[1:] == log.session[:-1])
     gap = np.diff(log.ts)[same] / 1000.0
     frame = pd.DataFrame({"path": log.user[:-1][same], "event": log.event[:-1][same], "wait": gap})
@@ -292,6 +296,7 @@ def successful_owners(log: EventLog, successful_user: np.ndarray) -> np.ndarray 
 def goal_follows_in_visit(log: EventLog, goal: int) -> np.ndarray:
     """Boolean mask: True where the goal comes later in the same visit (the visit converts after it).
 
+    >>> import pandas as pd
     >>> frame = pd.DataFrame({"user": "u", "event": ["cart", "pay", "done", "cart"],
     ...                       "time": [0, 60_000, 120_000, 9_000_000]})         # a new visit 2.5 h later
     >>> log = EventLog.from_frame(frame)
@@ -337,6 +342,7 @@ def _counts(log: EventLog, size: int, goal: int, successful_user: np.ndarray, en
 
 
 def _table(log, spec, goal, c, expected, expected_per_path, dwell, successful_user) -> pd.DataFrame:
+    import pandas as pd
     size = len(log.event_names)
     rows = []
     by_event = dict(tuple(dwell.groupby("event")))
@@ -453,11 +459,13 @@ def _dwell_part(waits: pd.DataFrame | None, successful_user: np.ndarray, has_ref
 
 
 def _r(value, digits: int = 4) -> float:
+    import pandas as pd
     return float(np.round(value, digits)) if value is not None and not pd.isna(value) else np.nan
 
 
 def _explain(row, spec: Spec) -> str:
     """The parts of a row in words (only the parts that count)."""
+    import pandas as pd
     unit = spec.unit
     parts = []
     if row.exit_excess > 0:
@@ -504,6 +512,7 @@ def unstuck_for(log: EventLog, name: str, goal: int, successful_user: np.ndarray
     """What successful users did right after their last visit to ``name`` before the goal, and the route
     they took from there to the goal, against what failing users did after their last visit and the
     way they went from there until they left."""
+    import pandas as pd
     code = log.event_code(name)
     starts, ends = path_bounds(log)
     first_goal = np.full(log.n_users, len(log), dtype=np.int64)
@@ -541,6 +550,7 @@ def unstuck_for(log: EventLog, name: str, goal: int, successful_user: np.ndarray
 
 
 def _top_routes(routes: list[str], paths: int, top: int = 3) -> list[dict]:
+    import pandas as pd
     counts = pd.Series(routes, dtype=object).value_counts().head(top)
     return [{"route": route, "users": int(n), "share": round(n / max(paths, 1), 4)} for route, n in counts.items()]
 
@@ -620,6 +630,7 @@ def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: 
 
 
 def _where_candidates(reach, flagged, properties, minimum) -> list[dict]:
+    import pandas as pd
     out = []
     for name, values in properties.items():
         for value in pd.unique(values[reach]):
@@ -658,6 +669,7 @@ def _when_candidate(log: EventLog, reach, flagged, minimum) -> dict | None:
 
 
 def _date(ms: int) -> str:
+    import pandas as pd
     return str(pd.Timestamp(ms, unit="ms").date())
 
 

@@ -7,6 +7,7 @@ these are for labels, legends and the tables on screen.
 from __future__ import annotations
 
 import math
+from datetime import date, datetime, timedelta
 
 MISSING = "–"
 _MINUTE, _HOUR, _DAY = 60, 3600, 86400
@@ -85,3 +86,13 @@ def compact_count(value: float | None) -> str:
     if abs(value) < 1_000_000:
         return f"{value / 1000:.1f}k"
     return f"{value / 1_000_000:.1f}M"
+
+
+def utc_date(ms) -> date:
+    """The UTC calendar day of a millisecond timestamp (``pd.Timestamp(ms, unit="ms").date()``
+    without pandas).
+
+    >>> utc_date(0), utc_date(1704067199999)
+    (datetime.date(1970, 1, 1), datetime.date(2023, 12, 31))
+    """
+    return (datetime(1970, 1, 1) + timedelta(milliseconds=int(ms))).date()

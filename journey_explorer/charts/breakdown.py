@@ -6,8 +6,9 @@ retained), never raw counts: a consultant compares channels, not channel volumes
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
@@ -16,6 +17,9 @@ from journey_explorer.analysis import units
 from journey_explorer.analysis.properties import NONE_LABEL, OTHER_LABEL
 from journey_explorer.charts import basic
 from journey_explorer.charts.theme import NEUTRAL, OKABE_ITO, Theme, literal, widest
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 GROUP_WIDTH = 0.8          # of one step's slot on the x axis, shared by that step's bars
 
@@ -168,6 +172,7 @@ def compare_table(result) -> pd.DataFrame:
     """The table under the compare chart: the breakdown (each value's users in both groups), then
     the events the chart ranks, then who differs (property values); a "table" column says which,
     and the a/b columns are named after the groups."""
+    import pandas as pd
     a, b = result.labels
     parts = []
     if result.breakdown is not None:

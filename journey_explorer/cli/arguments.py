@@ -178,7 +178,9 @@ def add_interval(parser) -> None:
 
 def interval_spec(args, log: EventLog):
     interval = _analysis("interval")
-    return interval.Spec(event=args.event or interval.default_event(log, _goal_or_default(args, log)))
+    if args.event:
+        return interval.Spec(event=args.event)      # no goal to guess (the guess costs more than the analysis)
+    return interval.Spec(event=interval.default_event(log, _goal_or_default(args, log)))
 
 
 def add_northstar(parser) -> None:
@@ -193,7 +195,7 @@ def northstar_spec(args, log: EventLog):
     northstar = _analysis("northstar")
     from journey_explorer.analysis.interval import default_event
     csat, revenue = northstar.property_columns(log)
-    event = args.event or default_event(log, _goal_or_default(args, log))
+    event = args.event or default_event(log, _goal_or_default(args, log))      # a named event: no goal guessed
     return northstar.Spec(event=event, period=args.period, csat=args.csat or csat, revenue=args.revenue or revenue)
 
 

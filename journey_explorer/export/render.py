@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
-import pandas as pd
-
+from journey_explorer.analysis.units import utc_date
 from journey_explorer.charts.renderers import renderer as chart_renderer
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog
@@ -65,11 +65,10 @@ def caption_for(session: Session, entry: ViewEntry, filters: FilterState, title:
     parts = [filters.describe(with_dates=False)]      # the dates follow, as the data has them
     shown = session.filtered(filters) if session.log is not None else None
     if shown is not None and len(shown):
-        first = pd.Timestamp(int(shown.ts.min()), unit="ms").date()
-        last = pd.Timestamp(int(shown.ts.max()), unit="ms").date()
+        first, last = utc_date(shown.ts.min()), utc_date(shown.ts.max())
         unit = "sessions" if filters.by == "session" else "users"
         parts += [f"{first} – {last}", f"{shown.paths_count:,} {unit}"]
-    source = f"Source: {session.source_label()} · Journey Explorer · {pd.Timestamp.now().date()}"
+    source = f"Source: {session.source_label()} · Journey Explorer · {date.today()}"
     return Caption(title=title, subtitle=" · ".join(parts), source=source)
 
 
@@ -156,6 +155,8 @@ class ViewRenderer:
             # The analysis' own table, exactly as the command line's --csv writes it.
             frame = result.to_frame() if hasattr(result, "to_frame") else \
                 chart_renderer(entry.chart_name).table(result, spec)
+            if hasattr(frame, "to_frame"):           # analysis.columns.Columns (the Overview's table)
+                frame = frame.to_frame()
             return write_table(frame, path)
         canvas, _ = self.draw(key, spec, filters)
         try:

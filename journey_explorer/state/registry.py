@@ -70,10 +70,7 @@ def overview_summary(log: EventLog, spec: OverviewSpec) -> dict:
     Overview tab, its exports and the report read. A goal the log does not know shows no reach."""
     from journey_explorer.analysis import overview
     goal = spec.goal if spec.goal and spec.goal in log.event_names else None
-    result = overview.run(log, overview.Spec(goal=goal))
-    return {"users": result.paths, "events": result.events, "sessions": result.sessions,
-            "first": result.first_ms, "last": result.last_ms, "reached": result.reached, "goal": goal,
-            "weekly": result.weekly, "star": result.star}
+    return overview.summary(log, goal)        # numpy only: the first view on start-up needs no pandas
 
 
 # --- default options: what each view shows before anyone touches its controls ----------------------

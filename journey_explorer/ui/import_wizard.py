@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pandas as pd
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -121,7 +120,7 @@ class SourcePage(QWizardPage):
             preview = reader.preview(20)
         except JourneyError as exc:
             self.banner.show_error(str(exc))
-            self.preview_model.set_frame(pd.DataFrame())
+            self.preview_model.clear()
             self.reader = None
             self.completeChanged.emit()
             return

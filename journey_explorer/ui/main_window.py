@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 from PySide6.QtCore import QByteArray, QDate, QStringListModel, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
@@ -49,6 +48,10 @@ def load_project_log(path: Path, progress):
     with Project.open(path) as project:
         log = project.load_event_log()
         progress(0.7)
+        if len(log):               # the goal box's numbers, kept per log: worked out here, not on the GUI thread
+            from journey_explorer.analysis.goals import default_goal, goal_reach
+            goal_reach(log)
+            default_goal(log)         # the guess: ~0.4 s at 1M
         return {"log": log, "info": project.info(), "catalog": project.event_catalog(),
                 "segments": project.segments(), "path": str(path), "state": project.get_setting(STATE_SETTING)}
 
@@ -409,9 +412,9 @@ class MainWindow(QMainWindow):
         for view in self.views:
             view.runner.cancel()
             view.result = view.result_spec = view.drawn_result = None
-            view.model.set_frame(pd.DataFrame())
+            view.model.clear()
             view.banner.hide()
-            view.chart.hide()            # shown again once this view draws the new project's numbers
+            view.set_chart_visible(False)    # shown again once this view draws the new project's numbers
         self.banner.hide()
         self.undo.clear()                # its edits name the old project's events
         self.hygiene.runner.cancel()
@@ -421,7 +424,7 @@ class MainWindow(QMainWindow):
         self._show_tracking_count(0)
         self.sources.clear()
         self.segments.clear()
-        self.catalog_model.set_frame(pd.DataFrame())
+        self.catalog_model.clear()
         self.project_label.clear()
         self.show_saved_filters({})      # a project without saved filters starts unfiltered
         self.goal.blockSignals(True)
@@ -597,12 +600,12 @@ class MainWindow(QMainWindow):
 
     def show_failed(self, view: AnalysisView) -> None:
         """A view whose compute failed shows its message instead of a chart that no longer matches."""
-        view.chart.hide()
-        view.model.set_frame(pd.DataFrame())
+        view.set_chart_visible(False)
+        view.model.clear()
 
     def view_drawn(self, view: AnalysisView) -> None:
         failed = view.banner.is_error and not view.banner.isHidden()
-        view.chart.setVisible(not failed)
+        view.set_chart_visible(not failed)
         if failed:
             self.show_failed(view)
         elif self.banner.is_error:
@@ -647,7 +650,7 @@ class MainWindow(QMainWindow):
         """The goal picker: events by how many paths reach them, with their counts. Selected: the
         choice kept in the project, else the structural guess marked "(guessed)" -- never simply the
         first name in the list. A reload of the same project (after a catalog edit) keeps the choice."""
-        from journey_explorer.analysis.arrays import distinct_count
+        from journey_explorer.analysis.goals import goal_reach
         from journey_explorer.analysis.narrative import guess_goal
         current = self.goal.currentData() if same_project else None
         stored = log.default_goal if log.default_goal in log.event_names else None
@@ -656,7 +659,7 @@ class MainWindow(QMainWindow):
         except JourneyError:          # no events to guess from (a project whose import failed)
             guessed = None
         chosen = current if current in log.event_names else stored or guessed
-        reach = distinct_count(log.event, log.user, len(log.event_names))
+        reach = goal_reach(log)
         self.goal.blockSignals(True)
         self.goal.clear()
         for code in sorted(range(len(log.event_names)), key=lambda c: (-reach[c], log.event_names[c])):

@@ -8,48 +8,71 @@ through ``plain_label``, ``plain_tooltip``, ``message_box`` or ``ask_text`` inst
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import Qt as QtGui_Qt
 from PySide6.QtWidgets import QHeaderView, QInputDialog, QLabel, QMessageBox, QTableView, QWidget
 
 from journey_explorer.analysis import units
+from journey_explorer.analysis.columns import Columns
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class FrameModel(QAbstractTableModel):
-    """A read-only view of a DataFrame; numbers right-aligned and formatted for reading.
+    """A read-only view of a DataFrame (or of ``analysis.columns.Columns``, which needs no pandas: the
+    first view on start-up); numbers right-aligned and formatted for reading.
 
     Cells are formatted once when the frame is set: asking pandas for each cell on every repaint
     costs tens of milliseconds on the GUI thread.
     """
 
-    def __init__(self, frame: pd.DataFrame | None = None):
+    def __init__(self, frame: pd.DataFrame | Columns | None = None):
         super().__init__()
-        self.frame = pd.DataFrame()
+        self._frame = None           # a DataFrame, a Columns, or None (empty)
+        self._columns: list = []
         self._cells: list[list[str]] = []
         self._numeric: list[bool] = []
         if frame is not None:
             self.set_frame(frame)
 
-    def set_frame(self, frame: pd.DataFrame) -> None:
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The table shown, as a DataFrame (pandas is imported only when someone asks)."""
+        if not hasattr(self._frame, "iloc"):
+            import pandas as pd
+            self._frame = pd.DataFrame() if self._frame is None else self._frame.to_frame()
+        return self._frame
+
+    def clear(self) -> None:
+        self.set_frame(Columns({}))
+
+    def set_frame(self, frame: pd.DataFrame | Columns) -> None:
         self.beginResetModel()
-        self.frame = frame.reset_index(drop=True)
         # A renderer's table may name each column's unit (frame.attrs["units"]: "percent" | "duration",
         # values as shares 0-1 / seconds); exports write the raw numbers, the screen shows them humanly.
         unit_of = frame.attrs.get("units", {})
-        formatters = [_UNIT_FORMATS.get(unit_of.get(c), format_cell) for c in self.frame.columns]
-        self._cells = [[f(v) for f, v in zip(formatters, row)]
-                       for row in self.frame.itertuples(index=False, name=None)]
-        self._numeric = [pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
-                         for t in self.frame.dtypes]
+        if isinstance(frame, Columns):
+            self._frame = frame
+            rows = frame.rows()
+            self._numeric = [frame.is_numeric(c) for c in frame.columns]
+        else:
+            from pandas.api.types import is_bool_dtype, is_numeric_dtype
+            self._frame = frame = frame.reset_index(drop=True)
+            rows = frame.itertuples(index=False, name=None)
+            self._numeric = [is_numeric_dtype(t) and not is_bool_dtype(t) for t in frame.dtypes]
+        self._columns = list(frame.columns)
+        formatters = [_UNIT_FORMATS.get(unit_of.get(c), format_cell) for c in self._columns]
+        self._cells = [[f(v) for f, v in zip(formatters, row)] for row in rows]
         self.endResetModel()
 
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._cells)
 
     def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.frame.columns)
+        return 0 if parent.isValid() else len(self._columns)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole:
@@ -60,7 +83,7 @@ class FrameModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return str(self.frame.columns[section]).replace("_", " ")
+            return str(self._columns[section]).replace("_", " ")
         return None
 
 

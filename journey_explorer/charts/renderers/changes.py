@@ -6,14 +6,18 @@ it from the table of stories, an export or a report slide draws the top story.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from journey_explorer.charts import basic
 from journey_explorer.charts.theme import OKABE_ITO, Theme, literal
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LINE, DURING, AFTER, WINDOW = OKABE_ITO[0], OKABE_ITO[5], OKABE_ITO[2], OKABE_ITO[1]   # "before": the text colour
 
@@ -153,6 +157,7 @@ def _alpha(colour: str, alpha: int):
 
 def table(result, spec) -> pd.DataFrame:
     """The ranked stories, one row each: what the view's list shows and a click selects."""
+    import pandas as pd
     rows = [{"rank": s["rank"], "headline": s["headline"], "from": s["window"]["since"],
              "to": s["window"]["last_day"], "recovered": s["window"]["recovered"],
              "paths or conversions": round(s["impact_paths"]), "changes": len(s["changes"])} for s in result.stories]

@@ -2,13 +2,17 @@
 under a line saying which paths count: the steps, their order rule, the window and the groups."""
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
 import pyqtgraph as pg
 
 from journey_explorer.analysis import units
 from journey_explorer.charts import basic, breakdown
 from journey_explorer.charts.canvas import ReadoutOverTwo
 from journey_explorer.charts.theme import OKABE_ITO
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ORDER_WORDS = {"sequential": "in this order, other events between allowed",
                "strict": "in this order, each step the very next event",

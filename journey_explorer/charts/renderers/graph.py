@@ -6,8 +6,9 @@ three bands whose bounds are read from the data, and a legend drawn with the ver
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFontMetrics, QPainter, QPainterPath, QPen, QPolygonF
@@ -17,6 +18,9 @@ from journey_explorer.analysis import units
 from journey_explorer.analysis.layout import BOX_WIDTH, ProcessMap
 from journey_explorer.charts import basic
 from journey_explorer.charts.theme import Theme, literal, style_plot
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FREQUENCY_COLOUR = "#0072B2"
 SPEED_COLOURS = ("#56B4E9", "#E69F00", "#D55E00")        # fast, middle, slow (Okabe-Ito)
@@ -231,6 +235,7 @@ class _EdgeItem(pg.GraphicsObject):
 
 def table(result, spec) -> pd.DataFrame:
     """The variants, in human units (the CSV/XLSX export keeps the raw edge table)."""
+    import pandas as pd
     frame = result.variants
     goal = getattr(spec, "goal", None)
     reached = f"Reached {goal}" if goal else "Reached goal"

@@ -1,11 +1,14 @@
 """North star: the last full period's figures over the metric's trend."""
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from journey_explorer.analysis import units
 from journey_explorer.charts import basic
 from journey_explorer.charts.canvas import TilesOverTrend
+
+if TYPE_CHECKING:
+    pass
 
 
 def make_canvas(theme) -> TilesOverTrend:
@@ -14,6 +17,7 @@ def make_canvas(theme) -> TilesOverTrend:
 
 
 def render(result, spec, canvas: TilesOverTrend, theme) -> None:
+    import pandas as pd
     frame = result.table
     # The tiles say what the report's headline says: the last complete period in which anyone did it.
     headline = result.headline

@@ -1,9 +1,14 @@
-"""Overview: key-figure tiles over the weekly active users (and the north star when there is a goal)."""
+"""Overview: key-figure tiles over the weekly active users (and the north star when there is a goal).
+
+Drawn from ``overview.summary``'s numpy columns (``analysis.columns.Columns``): the first view on
+start-up needs no pandas.
+"""
 from __future__ import annotations
 
-import pandas as pd
+import numpy as np
 
 from journey_explorer.analysis import units
+from journey_explorer.analysis.columns import Columns
 from journey_explorer.charts import basic
 from journey_explorer.charts.canvas import TilesOverTrend
 
@@ -14,8 +19,7 @@ def make_canvas(theme) -> TilesOverTrend:
 
 
 def render(result: dict, spec, canvas: TilesOverTrend, theme) -> None:
-    first = pd.Timestamp(result["first"], unit="ms").date()
-    last = pd.Timestamp(result["last"], unit="ms").date()
+    first, last = units.utc_date(result["first"]), units.utc_date(result["last"])
     unit = "sessions" if spec.by == "session" else "users"
     tiles = canvas.tiles
     tiles["users"].set(units.count(result["users"]), unit)
@@ -25,14 +29,14 @@ def render(result: dict, spec, canvas: TilesOverTrend, theme) -> None:
     if result["reached"] is not None:
         tiles["conversion"].set(units.percent(result["reached"] / max(result["users"], 1)),
                                 f"reached {result['goal']} (any time)")
-    lines = {f"weekly active {unit}": result["weekly"]["active"].to_numpy()}
+    lines = {f"weekly active {unit}": np.asarray(result["weekly"]["active"])}
     if result["star"] is not None:
-        lines[f"users doing {result['goal']} (north star)"] = result["star"]["metric"].to_numpy()
-    basic.line_chart(canvas.trend, result["weekly"]["period"].tolist(), lines, theme)
+        lines[f"users doing {result['goal']} (north star)"] = np.asarray(result["star"]["metric"])
+    basic.line_chart(canvas.trend, np.asarray(result["weekly"]["period"]).tolist(), lines, theme)
 
 
-def table(result: dict, spec) -> pd.DataFrame:
+def table(result: dict, spec) -> Columns:
     frame = result["weekly"][["period", "active", "new", "returning", "resurrected", "dormant"]]
     if result["star"] is not None:
-        frame = frame.assign(north_star=result["star"]["metric"].to_numpy())
+        frame = frame.assign(north_star=np.asarray(result["star"]["metric"]))
     return frame

@@ -1,12 +1,16 @@
 """Stuck points: events ranked by how much worse failing paths do there, with what successful users did next."""
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
 import pyqtgraph as pg
 
 from journey_explorer.analysis import stuck
 from journey_explorer.charts import basic
 from journey_explorer.charts.theme import OKABE_ITO
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def make_canvas(theme) -> pg.PlotWidget:
@@ -44,6 +48,7 @@ def bar_text(row, unit: str = "users") -> str:
 
 def table(result, spec) -> pd.DataFrame:
     """The ranking, then what successful and failing users did next at each stuck point."""
+    import pandas as pd
     unstuck = [{"stuck at": u["event"], "next event": n["event"],
                 "successful users": n["successful_share"], "failing users": n["failing_share"]}
                for u in result.unstuck for n in u["next"]]

@@ -76,7 +76,9 @@ class AnalysisView(QWidget):
         super().__init__()
         self.entry, self.explorer = entry, explorer
         self.key, self.title = entry.key, entry.title
-        self.chart_renderer = chart_renderer(entry.chart_name)
+        self._renderer = None     # the chart renderer and its canvas are made when first needed:
+        self._chart = None        # start-up builds every tab but draws only the first
+        self._chart_visible = True
         self.runner = TaskRunner(self)
         self.runner.finished.connect(self._show_result)
         self.runner.failed.connect(self._show_error)
@@ -85,14 +87,13 @@ class AnalysisView(QWidget):
         self.drawn_result = None   # the result the chart and table show (the latest once drawn)
         self.options = FlowLayout()     # wraps on a narrow window instead of widening it
         self.banner = Banner()
-        self.chart = self.chart_renderer.make_canvas(explorer.theme)
         self.table, self.model = make_table()
         self.binder = Binder()     # option controls <-> the view's Spec (see build_options)
         layout = QVBoxLayout(self)
         layout.addLayout(self.options)
         layout.addWidget(self.banner)
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.chart)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(QWidget())       # the chart's place (see ``chart``)
         splitter.addWidget(self.table)
         splitter.setSizes([700, 250])
         layout.addWidget(splitter, 1)
@@ -103,6 +104,31 @@ class AnalysisView(QWidget):
         pin.clicked.connect(self.pin_requested)
         self.options.addWidget(pin)
         explorer.changed.connect(self.refresh)
+
+    @property
+    def chart_renderer(self):
+        if self._renderer is None:
+            self._renderer = chart_renderer(self.entry.chart_name)
+        return self._renderer
+
+    @property
+    def chart(self):
+        """The chart's canvas, made on first use (a PlotWidget costs ~25 ms; most tabs are never opened
+        at start-up)."""
+        if self._chart is None:
+            self._chart = self.chart_renderer.make_canvas(self.explorer.theme)
+            self._chart.setVisible(self._chart_visible)
+            sizes = self.splitter.sizes()
+            self.splitter.replaceWidget(0, self._chart).deleteLater()
+            self.splitter.setSizes(sizes)
+            self.chart_made(self._chart)
+        return self._chart
+
+    def set_chart_visible(self, visible: bool) -> None:
+        """Show or hide the chart without making a canvas that was never drawn on."""
+        self._chart_visible = visible
+        if self._chart is not None:
+            self._chart.setVisible(visible)
 
     # --- for a view with options to override ---------------------------------------------------
 
@@ -118,6 +144,9 @@ class AnalysisView(QWidget):
     def show_spec(self, spec) -> None:
         """Set the controls to ``spec`` (a pin or the CLI), without recomputing for each control."""
         self.binder.show(spec)
+
+    def chart_made(self, chart) -> None:
+        """The chart's canvas was just made: e.g. connect its signals."""
 
     def shown(self, result, spec) -> None:
         """After drawing: e.g. show the options the view chose by itself."""

@@ -53,8 +53,6 @@ class FlowsView(AnalysisView):
     def build_options(self) -> None:
         default = self.entry.default_spec(None, self.explorer.filters)
         self.excluded: tuple[str, ...] = ()          # set from a node's menu, not by a control
-        self.sankey = self.chart
-        self.sankey.item.nodeClicked.connect(self.node_menu)
         bind = self.binder.bind
         self.start = bind("from_event", self.event_choice("From", "(first event)", self.refresh))
         self.end = bind("to_event", self.event_choice("To", "(none)", self.refresh))
@@ -69,6 +67,13 @@ class FlowsView(AnalysisView):
         for widget in (self.collapse, self.split, self.exclusions):
             self.options.addWidget(widget)
         self.breakdown = add_breakdown(self, self._breakdown_chosen)
+
+    @property
+    def sankey(self):
+        return self.chart
+
+    def chart_made(self, chart) -> None:
+        chart.item.nodeClicked.connect(self.node_menu)
 
     # A flow splits by the goal or by a property, not both: choosing one clears the other.
     def _split_chosen(self, on: bool) -> None:
