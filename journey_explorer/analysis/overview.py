@@ -37,7 +37,7 @@ class Result:
     last_ms: int
     reached: int | None              # paths reaching the goal (None without a goal)
     weekly: pd.DataFrame             # lifecycle per week: period, new, returning, ..., active
-    star: pd.DataFrame | None        # north star per week (the goal as critical event)
+    star: pd.DataFrame | None        # users doing the goal per week
     groups: pd.DataFrame | None = None   # with a breakdown: GROUP_COLUMNS
 
     @property
@@ -63,7 +63,7 @@ class Result:
         if self.groups is not None:
             return self.groups.copy()
         table = self.weekly[["period", "active", "new", "returning", "resurrected", "dormant"]]
-        return table.assign(north_star=self.star["metric"].to_numpy()) if self.star is not None else table.copy()
+        return table.assign(doing_goal=self.star["metric"].to_numpy()) if self.star is not None else table.copy()
 
 
 def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
