@@ -393,6 +393,7 @@ class MainWindow(QMainWindow):
         self.explorer.project_path = self.project_path
         self.setWindowTitle(f"{self.project_path.stem} — Journey Explorer")
         self.settings.remember_project(str(self.project_path))
+        self._save_settings_now()          # a crash or a kill later must not forget the project
         self._fill_recent()
         self.loading_page.setText(f"Opening {self.project_path.stem}…")
         self.pages.setCurrentWidget(self.loading_page)
@@ -629,6 +630,13 @@ class MainWindow(QMainWindow):
         self.segment.setText(condition)
         self.filters_changed()
         self.show_info(f"Showing the segment {condition} (clear the segment box to see everyone again).")
+
+    def _save_settings_now(self) -> None:
+        try:
+            save_settings(self.settings)
+        except OSError as exc:             # a read-only home: the app works on, without its memory
+            self.show_error(f"Settings could not be saved ({exc.strerror or exc}); recent projects will "
+                            f"not be remembered.")
 
     def set_time_window(self, since: str, until: str) -> None:
         """Set the filter bar's dates to [since, until) (until exclusive, as the filter reads it)."""

@@ -337,3 +337,11 @@ def test_later_runs_open_on_the_start_page(qtbot, monkeypatch, tmp_path):
     window = _app_window(qtbot, monkeypatch, [])
     assert window.pages.currentWidget() is window.start_page
     window.close()
+
+
+def test_an_opened_project_is_remembered_at_once_not_only_at_a_clean_exit(open_window, tmp_path):
+    """The app killed (or crashed) after opening a client's project still lists it next time."""
+    from journey_explorer.ui.settings import load_settings
+    project = small_project(tmp_path, "acme")
+    open_window(project)
+    assert load_settings().recent_projects[0] == str(project)       # read back before any close
