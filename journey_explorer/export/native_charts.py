@@ -107,13 +107,20 @@ def _stuck(result) -> NativeChart | None:
 
 
 def _compare(result) -> NativeChart | None:
-    top = result.events.head(MAX_CATEGORIES)
+    events = result.events
+    if "passes" in events and events["passes"].any():
+        events = events[events["passes"]]          # the differences the slide's words name, not 100% vs 100%
+    top = events.head(MAX_CATEGORIES)
     if top.empty:
         return None
     a, b = result.labels[0], result.labels[1]
-    return NativeChart("bar", [str(e) for e in top["event"]],
+    names = [f"{e} †" if isinstance(r, str) else str(e)
+             for e, r in zip(top["event"], top["reached"] if "reached" in top else [None] * len(top))]
+    axis = "share of paths doing the event" + (" († among the paths that reached its step)"
+                                                if any(n.endswith(" †") for n in names) else "")
+    return NativeChart("bar", names,
                        {str(a): _values(top["share_a"]), str(b): _values(top["share_b"])},
-                       number_format="0%", value_axis="share of paths doing the event")
+                       number_format="0%", value_axis=axis)
 
 
 def _changes(result) -> NativeChart | None:

@@ -34,10 +34,10 @@ def expected(key, log):
     if key == "stuck":
         rows = result.table[result.table["score"] > 0].head(12)
         return "BAR_CLUSTERED", list(rows["event"]), {"stuck score": list(rows["score"])}
-    if key == "compare":
-        top = result.events.head(15)
-        return "BAR_CLUSTERED", list(top["event"]), {result.labels[0]: list(top["share_a"]),
-                                                      result.labels[1]: list(top["share_b"])}
+    if key == "compare":         # only the differences that pass (the slide names them), staged ones marked
+        top = result.events[result.events["passes"]].head(15)
+        names = [e + (" †" if isinstance(r, str) else "") for e, r in zip(top["event"], top["reached"])]
+        return "BAR_CLUSTERED", names, {result.labels[0]: list(top["share_a"]), result.labels[1]: list(top["share_b"])}
     raise AssertionError(key)
 
 
