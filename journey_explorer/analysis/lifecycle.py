@@ -34,6 +34,14 @@ class Spec:
 class Result:
     spec: Spec
     table: pd.DataFrame     # period, new, returning, resurrected, dormant (negative), active, quick_ratio
+    first_ms: int | None = None     # the data's first and last event: which periods it covers whole
+    last_ms: int | None = None
+
+    def covered(self) -> np.ndarray:
+        """Per period: whether the data covers it whole (a chart leaves the others out)."""
+        if self.first_ms is None:
+            return np.ones(len(self.table), dtype=bool)
+        return covered_periods(list(self.table["period"]), self.spec.period, self.first_ms, self.last_ms)
 
     def to_json_dict(self) -> dict:
         return {"period": self.spec.period, "definition": __doc__.split("\n\n")[1].strip(),
@@ -58,6 +66,25 @@ def period_ordinals(ts: np.ndarray, period: str) -> np.ndarray:
         return ts.astype("datetime64[ms]").astype("datetime64[M]").astype(np.int64)
     days = ts // DAY_MS
     return days if period == "day" else (days + 3) // 7 + 1
+
+
+def covered_periods(starts: list[str], period: str, first_ms: int, last_ms: int) -> np.ndarray:
+    """Per period (its first day, as ``period_starts`` gives): whether the data covers it whole, from
+    its first day to its last. A period the data starts or ends inside holds a few days' users and
+    would chart a rise or fall that is not there. All True when none is whole (too little data).
+
+    >>> day = 86_400_000
+    >>> monday = 1_735_516_800_000          # 2024-12-30
+    >>> covered_periods(["2024-12-30", "2025-01-06", "2025-01-13"], "week", monday + day, monday + 15 * day).tolist()
+    [False, True, False]
+    """
+    begins = np.array(starts, dtype="datetime64[D]")
+    unit = {"day": np.timedelta64(1, "D"), "week": np.timedelta64(7, "D")}.get(period)
+    ends = (begins + unit if unit is not None else
+            (begins.astype("datetime64[M]") + np.timedelta64(1, "M")).astype("datetime64[D]"))
+    first_day = np.datetime64(int(first_ms) // DAY_MS, "D")
+    whole = (begins >= first_day) & (ends.astype("datetime64[ms]").astype(np.int64) <= last_ms + 1)
+    return whole if whole.any() else np.ones(len(starts), dtype=bool)
 
 
 def period_starts(ordinals: np.ndarray, period: str) -> list[str]:
@@ -90,7 +117,7 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     with np.errstate(divide="ignore", invalid="ignore"):
         quick = (table["new"] + table["resurrected"]) / -table["dormant"]
     table["quick_ratio"] = np.round(quick.where(table["dormant"] < 0), 3)
-    return Result(spec=spec, table=table)
+    return Result(spec=spec, table=table, first_ms=int(log.ts.min()), last_ms=int(log.ts.max()))
 
 
 def counts(log: EventLog, period: str) -> dict:

@@ -82,7 +82,7 @@ def _retention(result) -> NativeChart:
 
 
 def _lifecycle(result) -> NativeChart:
-    table = result.table
+    table = result.table[result.covered()] if hasattr(result, "covered") else result.table   # whole periods only
     names = [c for c in ("new", "returning", "resurrected", "dormant") if c in table.columns]
     return NativeChart("stacked", [str(p) for p in table["period"]], {n: _values(table[n]) for n in names},
                        value_axis=f"{getattr(result, 'path_unit', 'users')} (dormant below zero)", labels=False)

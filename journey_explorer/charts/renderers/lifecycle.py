@@ -14,7 +14,7 @@ def make_canvas(theme) -> pg.PlotWidget:
 
 
 def render(result, spec, canvas: pg.PlotWidget, theme) -> None:
-    frame = result.table
+    frame = result.table[result.covered()] if hasattr(result, "covered") else result.table   # whole periods only
     basic.stacked_bars(canvas, frame["period"].tolist(), {name: frame[name].to_numpy() for name in COLOURS},
                        COLOURS, theme)
     basic.axis_label(canvas, "left", f"{getattr(result, 'path_unit', 'users')} (dormant below zero)", theme)

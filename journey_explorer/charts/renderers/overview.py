@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from journey_explorer.analysis import units
+from journey_explorer.analysis import lifecycle, units
 from journey_explorer.analysis.columns import Columns
 from journey_explorer.charts import basic
 from journey_explorer.charts.canvas import TilesOverTrend
@@ -30,26 +30,11 @@ def render(result: dict, spec, canvas: TilesOverTrend, theme) -> None:
         tiles["conversion"].set(units.percent(result["reached"] / max(result["users"], 1)),
                                 f"reached {result['goal']} (any time)")
     periods = np.asarray(result["weekly"]["period"]).tolist()
-    full = full_weeks(periods, result["first"], result["last"])
+    full = lifecycle.covered_periods(periods, "week", result["first"], result["last"])
     lines = {f"weekly active {unit}": np.asarray(result["weekly"]["active"])[full]}
     if result["star"] is not None:
         lines[f"{unit} doing {result['goal']} that week"] = np.asarray(result["star"]["metric"])[full]
     basic.line_chart(canvas.trend, [p for p, keep in zip(periods, full) if keep], lines, theme)
-
-
-def full_weeks(periods: list[str], first_ms: int, last_ms: int) -> np.ndarray:
-    """Which weeks (Monday dates) the data covers whole: a week the data starts or ends inside holds
-    a few days' users and would draw a fall or rise that is not there (the table keeps it).
-
-    >>> day = 86_400_000
-    >>> monday = 1_735_516_800_000          # 2024-12-30
-    >>> full_weeks(["2024-12-30", "2025-01-06", "2025-01-13"], monday + day, monday + 15 * day).tolist()
-    [False, True, False]
-    """
-    starts = np.array(periods, dtype="datetime64[D]").astype("datetime64[ms]").astype(np.int64)
-    first_day = first_ms // 86_400_000 * 86_400_000
-    full = (starts >= first_day) & (starts + 7 * 86_400_000 <= last_ms + 1)
-    return full if full.any() else np.ones(len(periods), dtype=bool)     # under a week of data: draw it all
 
 
 def table(result: dict, spec) -> Columns:
