@@ -154,22 +154,31 @@ def _window_cells(log, days, min_counts, first_seen, first_goal, reached, exclud
     early = (log.ts < limit[log.user]) & eligible[log.user]
     pairs, counts = np.unique(log.user[early].astype(np.int64) * size + log.event[early], return_counts=True)
     users, codes = pairs // size, pairs % size
-    at_stage = _reached_in_window(log, set((stages or {}).values()), early, eligible)
+    stages = stages or {}
+    at_stage = _reached_in_window(log, set(stages.values()), early, eligible)
+    population_size = {step: (int(users_there.sum()), int((users_there & reached).sum()))
+                       for step, users_there in at_stage.items()}
+    n_eligible, reached_eligible = int(eligible.sum()), int((eligible & reached).sum())
     rows = []
     for k in min_counts:
         did = counts >= k
-        for code in np.unique(codes[did]):
+        cohort = np.bincount(codes[did], minlength=size)
+        cohort_reached = np.bincount(codes[did & reached[users]], minlength=size)
+        for code in np.flatnonzero(cohort):
             if code in excluded:
                 continue
-            stage = (stages or {}).get(int(code))
-            population = at_stage[stage] if stage is not None else eligible
-            mine = did & (codes == code) & population[users]
-            cohort, cohort_reached = int(mine.sum()), int((mine & reached[users]).sum())
-            if not cohort:
+            stage = stages.get(int(code))
+            if stage is None:
+                rows.append((log.event_names[code], k, days, int(cohort[code]), int(cohort_reached[code]),
+                             n_eligible - int(cohort[code]), reached_eligible - int(cohort_reached[code]), None))
                 continue
-            rows.append((log.event_names[code], k, days, cohort, cohort_reached,
-                         int(population.sum()) - cohort, int((population & reached).sum()) - cohort_reached,
-                         log.event_names[stage] if stage is not None else None))
+            # Only at the stage: the cohort and the rest among the users who reached it in the window.
+            mine = did & (codes == code) & at_stage[stage][users]
+            n, n_reached = int(mine.sum()), int((mine & reached[users]).sum())
+            if n:
+                there, there_reached = population_size[stage]
+                rows.append((log.event_names[code], k, days, n, n_reached, there - n, there_reached - n_reached,
+                             log.event_names[stage]))
     return pd.DataFrame(rows, columns=["event", "k", "days", "cohort", "cohort_reached", "rest", "rest_reached",
                                        "reached"])
 
