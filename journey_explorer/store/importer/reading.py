@@ -441,21 +441,23 @@ class _ArrowParts:
     rows: int = 0
 
 
-def _read_fast(state: ImportState, reader: SourceReader, line_count: int | None, estimated: int,
+def _read_fast(state: ImportState, reader: SourceReader, line_count: Callable[[], int | None], estimated: int,
                progress: Progress, chunk_rows: int) -> bool:
     """Read and encode the file with pyarrow when that gives the pandas path's exact result.
 
     False when the pandas path must read it (pyarrow missing, compressed or non-UTF-8 text, insert
     ids, ``case:`` user properties, a ragged or blank line, a record spanning lines); ``state`` may
-    then hold part of the work and must be replaced.
+    then hold part of the work and must be replaced. ``line_count()``: the file's lines (None when
+    a line ends in a bare CR), worked out beside the reading and asked for once it is done.
     """
     mapping = state.mapping
-    if (line_count is None or not arrow_csv.can_read(reader) or mapping.insert_id or mapping.properties_column
+    if (not arrow_csv.can_read(reader) or mapping.insert_id or mapping.properties_column
             or state.user_property_columns):
         return False
     try:
         parts = _read_arrow_parts(state, reader, estimated, progress, chunk_rows)
-        if parts.rows + reader.has_header != line_count:     # line numbers would be off: use pandas
+        lines = line_count()
+        if lines is None or parts.rows + reader.has_header != lines:     # line numbers would be off: use pandas
             return False
         _encode_arrow_parts(state, reader, parts)
     except arrow_csv.NotSimple:
