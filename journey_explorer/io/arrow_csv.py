@@ -89,6 +89,37 @@ def batch_dictionary(column: "pa.Array") -> tuple[np.ndarray, np.ndarray]:
             column_values(encoded.dictionary))
 
 
+def columns_dictionaries(columns: list) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``batch_dictionary`` of each of ``columns`` (pyarrow text of equal length), in a few calls
+    for all of them: one hash table over every cell, then one factorize of (column, value) pairs.
+    A wide file's batch (100,000 columns of a few rows) then costs milliseconds instead of ~80 µs of
+    pyarrow calls per column.
+
+    The pairs are met column after column, so each column's values get consecutive numbers in
+    order of first appearance: the same indices and values as ``batch_dictionary``.
+
+    >>> [(i.tolist(), v.tolist()) for i, v in columns_dictionaries([pa.array(["b", None, "b"]), pa.array(["x", "b", "x"])])]
+    [([0, -1, 0], ['b']), ([0, 1, 0], ['x', 'b'])]
+    """
+    import pandas as pd
+    if not columns:
+        return []
+    rows = len(columns[0])
+    encoded = pa.concat_arrays(columns).dictionary_encode()       # record_batches: all text
+    dictionary = column_values(encoded.dictionary)
+    indices = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.int64)
+    present = indices >= 0
+    column_of = np.repeat(np.arange(len(columns), dtype=np.int64), rows)
+    pairs = column_of * (len(dictionary) + 1) + indices
+    local = np.full(len(indices), -1, dtype=np.int64)
+    numbers, distinct = pd.factorize(pairs[present])
+    distinct_column = distinct // (len(dictionary) + 1)
+    starts = np.searchsorted(distinct_column, np.arange(len(columns) + 1))
+    local[present] = numbers - starts[column_of[present]]
+    values = dictionary[distinct % (len(dictionary) + 1)] if len(distinct) else np.zeros(0, dtype=object)
+    return [(local[j * rows:(j + 1) * rows], values[starts[j]:starts[j + 1]]) for j in range(len(columns))]
+
+
 def whole_column_dictionary(first: np.ndarray, chunks: list) -> tuple[np.ndarray, np.ndarray]:
     """Codes of the cells of ``chunks`` (-1 where empty) and the distinct values, ``first`` leading.
 

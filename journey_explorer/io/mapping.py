@@ -7,6 +7,7 @@ an event). The caller can override each choice.
 """
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 
@@ -36,6 +37,7 @@ EMAIL_VALUE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 IP_VALUE = re.compile(r"^(\d{1,3}\.){3}\d{1,3}$")
 
 
+@functools.lru_cache(maxsize=1 << 18)      # each guess asks again for every column's name (100,000 in a wide file)
 def normalise(name: str) -> str:
     """Lower case with ``_``/``-``/spaces collapsed to one space.
 

@@ -292,10 +292,12 @@ def stored_codes(conn: sqlite3.Connection, name: str, size: int) -> np.ndarray:
     return read_column(row[0])
 
 
-def write_columns(conn: sqlite3.Connection, codes: Mapping[str, np.ndarray], values: Mapping[str, list]) -> None:
+def write_columns(conn: sqlite3.Connection, codes: Mapping[str, np.ndarray], values: Mapping[str, list],
+                  encoded: Mapping[str, bytes] | None = None) -> None:
     """Store each property's codes (cache order) and value list; a property no event carries is dropped.
 
-    One statement per kind of change (executemany), not per property: a file can have 100,000."""
+    One statement per kind of change (executemany), not per property: a file can have 100,000.
+    ``encoded``: the codes' blobs (``encode_column(codes, np.int32)``) when already made."""
     known = {name for (name,) in conn.execute("SELECT name FROM event_property_columns")}
     position = conn.execute("SELECT coalesce(max(position), -1) + 1 FROM event_property_columns").fetchone()[0]
     dropped, blobs, updated, added = [], [], [], []
@@ -303,7 +305,8 @@ def write_columns(conn: sqlite3.Connection, codes: Mapping[str, np.ndarray], val
         if not len(column) or not (column >= 0).any():
             dropped.append(name)
             continue
-        blobs.append((CODES_PREFIX + name, encode_column(column, np.int32)))
+        blob = encoded.get(name) if encoded is not None else None
+        blobs.append((CODES_PREFIX + name, blob if blob is not None else encode_column(column, np.int32)))
         text = json.dumps(values[name], ensure_ascii=False)     # ±inf as Infinity, read back by json.loads
         if name in known:
             updated.append((text, name))

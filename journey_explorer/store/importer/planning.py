@@ -143,7 +143,7 @@ def _plan_write(project: Project, state: ImportState) -> WritePlan:
     gap_ms = int(project.session_gap_minutes * 60_000)
     arrays["session"] = sessions_with_keys(arrays["user"], arrays["ts"], arrays["session_key"], gap_ms)
     in_user = session_number_within_user(arrays["user"], arrays["session"])
-    by_id = np.empty(len(arrays["id"]), dtype=np.int64)
+    by_id = np.empty(len(arrays["id"]), dtype=np.int32)      # a user's session number: int32 saves 40 MB at 10M
     by_id[arrays["id"]] = in_user         # ids are 0..n-1, so this puts them in id (file) order
     changed = _changed_sessions(old, by_id[:old_count]) if old_count else []
     return WritePlan(keep=keep, ids=ids, arrays=arrays, session_in_user=by_id[old_count:],

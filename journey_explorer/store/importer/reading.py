@@ -49,6 +49,8 @@ INSERT_ID_ALONE_FORMATS = ("amplitude", "segment", "posthog")
 # id, a message): useless for segments and breakdowns, and ~150 bytes of memory per value. It is not
 # stored as a property, and the summary says so.
 MAX_PROPERTY_VALUES = 1_000_000
+# From this many property columns, a batch's columns are dictionary-encoded together (wide files).
+MANY_COLUMNS = 64
 
 
 def _new_state(project: Project, reader: SourceReader, mapping: ColumnMapping,
@@ -136,13 +138,18 @@ def _record_property(state: ImportState, name: str, cells, key: int, codes_by_ke
     into per-row hashes of the values, later chunks give hashes, and the duplicate check still
     compares them. The summary names it.
     """
-    arrow = not isinstance(cells, np.ndarray)
+    if isinstance(cells, tuple):        # (indices, distinct values), as arrow_csv.batch_dictionary gives
+        indexed = cells
+    elif not isinstance(cells, np.ndarray):
+        indexed = arrow_csv.batch_dictionary(cells)
+    else:
+        indexed = None
     if name in state.too_many_values:
-        hashes_by_key.setdefault(name, {})[key] = (text_hashes(arrow_csv.column_values(cells)) if arrow
+        hashes_by_key.setdefault(name, {})[key] = (text_hashes(_indexed_cells(*indexed)) if indexed is not None
                                                    else _normalised_hashes(cells))
         return
     dictionary = _property_dictionary(state, name)
-    codes = dictionary.encode_indexed(*arrow_csv.batch_dictionary(cells)) if arrow else dictionary.encode(cells)
+    codes = dictionary.encode_indexed(*indexed) if indexed is not None else dictionary.encode(cells)
     if dictionary.distinct_seen <= MAX_PROPERTY_VALUES:
         codes_by_key.setdefault(name, {})[key] = codes
         return
@@ -153,6 +160,11 @@ def _record_property(state: ImportState, name: str, cells, key: int, codes_by_ke
     hashes[key] = lookup[codes]
     state.too_many_values.append(name)
     del state.property_values[name]
+
+
+def _indexed_cells(indices: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Cells from their indices into distinct ``values`` (-1: empty, None)."""
+    return np.append(values.astype(object), None)[np.where(indices < 0, len(values), indices)]
 
 
 def _is_row_index(column: str) -> bool:
@@ -441,21 +453,23 @@ class _ArrowParts:
     rows: int = 0
 
 
-def _read_fast(state: ImportState, reader: SourceReader, line_count: int | None, estimated: int,
+def _read_fast(state: ImportState, reader: SourceReader, line_count: Callable[[], int | None], estimated: int,
                progress: Progress, chunk_rows: int) -> bool:
     """Read and encode the file with pyarrow when that gives the pandas path's exact result.
 
     False when the pandas path must read it (pyarrow missing, compressed or non-UTF-8 text, insert
     ids, ``case:`` user properties, a ragged or blank line, a record spanning lines); ``state`` may
-    then hold part of the work and must be replaced.
+    then hold part of the work and must be replaced. ``line_count()``: the file's lines (None when
+    a line ends in a bare CR), worked out beside the reading and asked for once it is done.
     """
     mapping = state.mapping
-    if (line_count is None or not arrow_csv.can_read(reader) or mapping.insert_id or mapping.properties_column
+    if (not arrow_csv.can_read(reader) or mapping.insert_id or mapping.properties_column
             or state.user_property_columns):
         return False
     try:
         parts = _read_arrow_parts(state, reader, estimated, progress, chunk_rows)
-        if parts.rows + reader.has_header != line_count:     # line numbers would be off: use pandas
+        lines = line_count()
+        if lines is None or parts.rows + reader.has_header != lines:     # line numbers would be off: use pandas
             return False
         _encode_arrow_parts(state, reader, parts)
     except arrow_csv.NotSimple:
@@ -496,8 +510,11 @@ def _read_arrow_parts(state: ImportState, reader: SourceReader, estimated: int, 
         codes, missing = state.events.encode_indexed(*arrow_csv.batch_dictionary(batch.column(position[mapping.event])))
         parts.event.append(codes.astype(np.int32))
         parts.no_event.append(missing)
-        for column in state.property_columns:
-            _record_property(state, property_name(column, state.source_columns), batch.column(position[column]),
+        columns = [batch.column(position[column]) for column in state.property_columns]
+        if len(columns) >= MANY_COLUMNS:        # a wide file: every property column's dictionary at once
+            columns = arrow_csv.columns_dictionaries(columns)
+        for column, cells in zip(state.property_columns, columns):
+            _record_property(state, property_name(column, state.source_columns), cells,
                              len(parts.ms), parts.properties, parts.value_hashes)
         first_line = parts.rows + reader.has_header + 1
         ms, ok, reasons, sub = _arrow_times(state, batch.column(position[mapping.time]), first_line)

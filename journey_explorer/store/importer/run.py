@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -189,15 +190,18 @@ def file_sha256(path: str) -> str:
     return _digest_and_lines(path)[0]
 
 
-def _digest_and_lines(path: str) -> tuple[str, int | None]:
+def _digest_and_lines(path: str, stop: threading.Event | None = None) -> tuple[str, int | None]:
     """SHA-256 of the file and its number of lines (the fast reader must read one row per line).
 
     The count is None when a line ends in a bare CR: Arrow ends a record there, the line count does
-    not, and the two could disagree unnoticed -- such files go to the pandas reader."""
+    not, and the two could disagree unnoticed -- such files go to the pandas reader. ``stop`` set:
+    give up (``_Stopped``)."""
     digest, newlines, bare_cr, last = hashlib.sha256(), 0, 0, b""
     stamp = _file_stamp(path)
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(4 << 20), b""):
+            if stop is not None and stop.is_set():
+                raise _Stopped()
             digest.update(block)
             newlines += block.count(b"\n")
             if b"\r" in block or last == b"\r":        # LF-only files skip the CR counts
@@ -207,9 +211,55 @@ def _digest_and_lines(path: str) -> tuple[str, int | None]:
     return digest.hexdigest(), None if bare_cr else newlines + (last not in (b"\n", b""))
 
 
+class _Stopped(Exception):
+    """The import no longer needs the digest."""
+
+
+class _AlreadyImported(Exception):
+    """The file's digest is among the project's sources: nothing to import."""
+
+
+class _Digest:
+    """``_digest_and_lines`` on a thread, while the file is read: hashlib and file reads release the
+    GIL, so at 10M rows the ~1 s digest hides behind pyarrow's parse instead of coming before it."""
+
+    def __init__(self, path: str):
+        self._stop = threading.Event()
+        self._outcome: tuple | None = None
+        self._thread = threading.Thread(target=self._run, args=(path,), name="import-digest", daemon=True)
+        self._stamp = _file_stamp(path)
+        _RUNNING[self._stamp] = self
+        self._thread.start()
+
+    def _run(self, path: str) -> None:
+        try:
+            self._outcome = (_digest_and_lines(path, self._stop), None)
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever asks for the result
+            self._outcome = (None, exc)
+        finally:
+            _RUNNING.pop(self._stamp, None)
+
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def result(self, timeout: float | None = None) -> tuple[str, int | None]:
+        self._thread.join(timeout)
+        if self._outcome is None:
+            raise TimeoutError("the file digest is not finished")
+        value, error = self._outcome
+        if error is not None:
+            raise error
+        return value
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
 # Digests computed in this process, by (path, size, mtime): an interrupt handler can then ask the
-# project whether this file's import committed without reading the file again.
+# project whether this file's import committed without reading the file again. A digest still
+# being worked out on its thread is in _RUNNING.
 _DIGESTS: dict[tuple, str] = {}
+_RUNNING: dict[tuple, _Digest] = {}
 
 
 def _file_stamp(path: str) -> tuple:
@@ -219,28 +269,61 @@ def _file_stamp(path: str) -> tuple:
 
 def _known_digest(path: str) -> str | None:
     try:
-        return _DIGESTS.get(_file_stamp(path))
+        stamp = _file_stamp(path)
     except OSError:
         return None
+    running = _RUNNING.get(stamp)
+    if running is not None and stamp not in _DIGESTS:
+        try:        # an interrupt landed while the file was being read: finish its digest
+            running.result(timeout=60)
+        except Exception:  # noqa: BLE001 - no digest: the import cannot have committed
+            return None
+    return _DIGESTS.get(stamp)
 
 
 def _import_into(project: Project, file_path: str, options: ImportOptions,
                  progress: Progress) -> ImportSummary:
-    sha, line_count = _digest_and_lines(file_path)
-    if project.conn.execute("SELECT 1 FROM sources WHERE sha256 = ?", (sha,)).fetchone():
+    digest = _Digest(file_path)
+    try:
+        return _import_digesting(project, file_path, options, progress, digest)
+    except _AlreadyImported:
         return _already_imported(project, file_path)
+    except KeyboardInterrupt:
+        raise           # the digest finishes: the interrupt handler asks the project about it
+    except BaseException:
+        digest.stop()
+        raise
+
+
+def _import_digesting(project: Project, file_path: str, options: ImportOptions, progress: Progress,
+                      digest: _Digest) -> ImportSummary:
+    """The import, while ``digest`` works out the file's SHA-256 and line count beside the reading.
+    As soon as the digest is known, a file already in the project stops the import (``_AlreadyImported``)."""
+    seen = project.conn.execute("SELECT sha256 FROM sources").fetchall()
+    known = {sha for (sha,) in seen}
+
+    def check_digest() -> None:
+        if digest.done() and digest.result()[0] in known:
+            raise _AlreadyImported()
+
+    def watched(fraction: float, rows: int) -> None:
+        check_digest()
+        progress(fraction, rows)
+
     project.load_arrays()         # a damaged project is refused before the file is read
     project.verify_catalog()
     reader = open_source(file_path, options)
     _preview_once(reader)
     mapping = guess_mapping(reader, options)
     state = _new_state(project, reader, mapping, options)
-    estimated = _estimate_rows(reader, file_path, line_count)
-    if not _read_fast(state, reader, line_count, estimated, progress, options.chunk_rows):
+    estimated = _estimate_rows(reader, file_path, digest.result()[1] if digest.done() else None)
+    if not _read_fast(state, reader, lambda: digest.result()[1], estimated, watched, options.chunk_rows):
         state = _new_state(project, reader, mapping, options)      # start again on the pandas path
         for chunk in reader.chunks(options.chunk_rows):
             _encode_chunk(state, chunk, reader)
-            progress(min(0.6, 0.6 * state.read / max(estimated, 1)), state.read)
+            watched(min(0.6, 0.6 * state.read / max(estimated, 1)), state.read)
+    sha = digest.result()[0]
+    check_digest()
     traits = reader.user_traits()
     _add_trait_users(state, traits)
     progress(0.6, state.read)
@@ -283,13 +366,17 @@ def _preview_once(reader: SourceReader) -> None:
 
 
 def _estimate_rows(reader: SourceReader, file_path: str, line_count: int | None) -> int:
-    """Rows expected (only used for the progress bar): the lines of plain text, else from the bytes
-    per row of the preview."""
-    if line_count is not None and reader.format == "csv":
+    """Rows expected (only used for the progress bar): the lines of plain text (counted, or from the
+    first MB's lines when the count is not known yet), else from the bytes per row of the preview."""
+    if reader.format == "csv":
         with open(file_path, "rb") as handle:
-            compressed = handle.read(4).startswith((GZIP_MAGIC, ZIP_MAGIC))
-        if not compressed:
-            return max(line_count - getattr(reader, "has_header", True), 1)
+            head = handle.read(1 << 20)
+        if not head.startswith((GZIP_MAGIC, ZIP_MAGIC)):
+            header = getattr(reader, "has_header", True)
+            if line_count is not None:
+                return max(line_count - header, 1)
+            if head.count(b"\n"):
+                return max(int(os.path.getsize(file_path) * head.count(b"\n") / len(head)) - header, 1)
     try:
         sample = reader.preview(200)
         sample_bytes = len(sample.to_csv(index=False).encode()) / max(len(sample), 1)
