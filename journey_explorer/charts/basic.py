@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QFontMetrics, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
 from journey_explorer.analysis import units
@@ -38,6 +38,7 @@ def _reset(plot: pg.PlotWidget, theme: Theme) -> pg.PlotItem:
     item = plot.getPlotItem()
     item.clear()
     _remove_colour_bar(item)
+    _remove_legend_above(item)
     item.legend = None
     for axis in ("left", "bottom"):
         item.getAxis(axis).setTicks(None)
@@ -214,11 +215,49 @@ def _wrap(label: str, width: int = 14) -> str:
     return f"{label[:cut]}\n{label[cut + 1:]}"
 
 
+def legend_above(plot: pg.PlotWidget, item: pg.PlotItem, theme: Theme, names: list[str]) -> pg.LegendItem:
+    """A legend in the row above the plot area (where a title would go), so it never covers a line or
+    a bar: one row when the names fit the plot's width, more rows otherwise. Series added with a
+    ``name`` after this call are listed in it (pyqtgraph's ``item.legend``)."""
+    font = theme.font()
+    width = max(plot.width(), 400) - 20
+    columns = max(1, min(len(names), int(width // (widest(names, font) + 50))))
+    legend = pg.LegendItem(colCount=columns, labelTextColor=theme.foreground, labelTextSize=f"{theme.font_size}pt",
+                           horSpacing=24, verSpacing=-4)
+    # Not in the layout's title cell (the hidden title label holds it): anchored to the plot item's
+    # top left, over the title row, which is made as tall as the legend's rows.
+    legend.setParentItem(item)
+    legend.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(8, 2))
+    rows = -(-len(names) // columns)
+    item.layout.setRowFixedHeight(0, rows * (QFontMetrics(font).height() + 16) + 4)  # until fit_legend_row
+    item.legend = legend
+    item._legend_above = legend
+    return legend
+
+
+def fit_legend_row(item: pg.PlotItem) -> None:
+    """The title row as tall as the legend above the plot, once its entries are in."""
+    legend = getattr(item, "_legend_above", None)
+    if legend is not None:
+        legend.updateSize()
+        item.layout.setRowFixedHeight(0, legend.boundingRect().height() + 4)
+
+
+def _remove_legend_above(item: pg.PlotItem) -> None:
+    legend = getattr(item, "_legend_above", None)
+    if legend is None:
+        return
+    if legend.scene() is not None:
+        legend.scene().removeItem(legend)
+    item._legend_above = None
+    item.layout.setRowFixedHeight(0, 0 if not item.titleLabel.isVisible() else item.titleLabel.maximumHeight())
+
+
 def stacked_bars(plot: pg.PlotWidget, categories: list[str], series: dict[str, np.ndarray], colours: dict[str, str],
                  theme: Theme) -> None:
     """Stacked bars; negative series stack downwards from zero (lifecycle's dormant users)."""
     item = _reset(plot, theme)
-    item.addLegend(offset=(10, 10), labelTextColor=theme.foreground, labelTextSize=f"{theme.font_size}pt")
+    legend_above(plot, item, theme, list(series))
     xs = np.arange(len(categories)).astype(float)
     up, down = np.zeros(len(xs)), np.zeros(len(xs))
     for name, values in series.items():
@@ -229,6 +268,7 @@ def stacked_bars(plot: pg.PlotWidget, categories: list[str], series: dict[str, n
         item.addItem(bar)
         item.legend.addItem(bar, literal(name))
         up, down = np.where(values >= 0, up + values, up), np.where(values < 0, down + values, down)
+    fit_legend_row(item)
     item.getAxis("bottom").setTicks([category_ticks(plot, xs, categories, theme)])
     item.addItem(pg.InfiniteLine(0, angle=0, pen=pg.mkPen(theme.muted)))
     item.setXRange(-0.6, len(categories) - 0.4, padding=0)
@@ -237,12 +277,13 @@ def stacked_bars(plot: pg.PlotWidget, categories: list[str], series: dict[str, n
 def line_chart(plot: pg.PlotWidget, x_labels: list[str], lines: dict[str, np.ndarray], theme: Theme,
                percent: bool = False) -> None:
     item = _reset(plot, theme)
-    item.addLegend(offset=(-10, 10), labelTextColor=theme.foreground, labelTextSize=f"{theme.font_size}pt")
+    legend_above(plot, item, theme, list(lines))
     xs = np.arange(len(x_labels)).astype(float)
     for i, (name, values) in enumerate(lines.items()):
         colour = OKABE_ITO[i % len(OKABE_ITO)]
         item.plot(xs, np.asarray(values, float), pen=pg.mkPen(colour, width=3), symbol="o", symbolSize=7,
                   symbolBrush=colour, symbolPen=pg.mkPen(None), name=literal(name))
+    fit_legend_row(item)
     item.getAxis("bottom").setTicks([category_ticks(plot, xs, x_labels, theme)])
     if percent:
         _share_axis(item, "left", 0, 1)
