@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6 import QtGui
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFontMetrics, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
@@ -39,6 +40,7 @@ def _reset(plot: pg.PlotWidget, theme: Theme) -> pg.PlotItem:
     item.clear()
     _remove_colour_bar(item)
     _remove_legend_above(item)
+    _forget_cell_numbers(item)
     item.legend = None
     for axis in ("left", "bottom"):
         item.getAxis(axis).setTicks(None)
@@ -107,10 +109,37 @@ def category_ticks(plot: pg.PlotWidget, xs: np.ndarray, labels: list[str], theme
     return [(x, label) for i, (x, label) in enumerate(zip(xs, labels)) if i % every == 0]
 
 
-def _cell_text_fits(plot: pg.PlotWidget, cols: int, sample: str, row_labels: list[str], theme: Theme) -> bool:
-    """Whether a value like ``sample`` fits inside one heatmap cell at the plot's current width."""
-    cell = (max(plot.width(), 200) - widest(row_labels, theme.font()) - 30) / max(cols, 1)
-    return widest([sample], theme.font(0.8)) + 16 <= cell
+CELL_TEXT_SCALE = 0.8        # a heatmap cell's number, relative to the theme's type
+
+
+def cell_text_fits(cell_width: float, cell_height: float, samples: list[str], theme: Theme) -> bool:
+    """Whether numbers like ``samples`` fit inside a heatmap cell of this size in pixels (a margin each side).
+
+    >>> from journey_explorer.charts.theme import LIGHT
+    >>> cell_text_fits(60, 30, ["+17"], LIGHT), cell_text_fits(18, 30, ["+17"], LIGHT)
+    (True, False)
+    """
+    font = theme.font(CELL_TEXT_SCALE)
+    return widest(samples, font) + 6 <= cell_width and QFontMetrics(font).height() + 2 <= cell_height
+
+
+class HeatmapCells(pg.ImageItem):
+    """The heatmap's coloured cells; hovering one says its row, column and value in a tooltip (the
+    numbers written in the cells show only when they fit)."""
+
+    def __init__(self, image, describe):
+        super().__init__(image)
+        self.describe = describe                # (column, row from the bottom) -> text, or ""
+        self.setAcceptHoverEvents(True)
+
+    def hoverEvent(self, event) -> None:  # noqa: N802 - pyqtgraph API
+        if event.isExit():
+            self.setToolTip("")
+            return
+        pos = event.pos()
+        width, height = self.image.shape[:2]
+        col, row = int(pos.x()), int(pos.y())
+        self.setToolTip(self.describe(col, row) if 0 <= col < width and 0 <= row < height else "")
 
 
 def ranked_bars(plot: pg.PlotWidget, labels: list[str], values: list[float], theme: Theme,
@@ -312,10 +341,17 @@ def heatmap(plot: pg.PlotWidget, matrix: np.ndarray, row_labels: list[str], col_
     hatch.setBrush(QBrush(QColor(NO_DATA), Qt.BrushStyle.BDiagPattern))
     hatch.setPen(QPen(Qt.PenStyle.NoPen))
     item.addItem(hatch)
-    image = pg.ImageItem(_cell_colours(matrix, cmap, levels))
+    def describe(col: int, row_from_bottom: int) -> str:
+        r = rows - 1 - row_from_bottom
+        value = matrix[r, col]
+        shown = fmt(value) + (" pts" if points else "") if np.isfinite(value) else "no data yet"
+        return QtGui.Qt.convertFromPlainText(f"{row_labels[r]} · {col_labels[col]}: {shown}")
+
+    image = HeatmapCells(_cell_colours(matrix, cmap, levels), describe)
     image.setRect(QRectF(0, 0, cols, rows))
     item.addItem(image)
-    if rows * cols <= 400 and _cell_text_fits(plot, cols, fmt(-reach if diverging else reach), row_labels, theme):
+    texts = []
+    if rows * cols <= 400:
         # Each number in black or white, whichever reads better on its own cell (the cells' colours are
         # the same in every theme, so the theme's text colour would vanish on pale cells in dark mode).
         colours = cell_text_colours(matrix, cmap, levels)
@@ -323,13 +359,42 @@ def heatmap(plot: pg.PlotWidget, matrix: np.ndarray, row_labels: list[str], col_
             for c in range(cols):
                 value = matrix[r, c]
                 if np.isfinite(value) and not (points and abs(value) < 0.005):   # no "+0" wallpaper
-                    _text(item, fmt(value), c + 0.5, rows - r - 0.5, theme, anchor=(0.5, 0.5),
-                          colour=colours[r][c], scale=0.8)
+                    texts.append(_text(item, fmt(value), c + 0.5, rows - r - 0.5, theme, anchor=(0.5, 0.5),
+                                       colour=colours[r][c], scale=CELL_TEXT_SCALE))
+    _show_cell_numbers_that_fit(item, texts, rows, cols, theme)
     item.getAxis("left").setTicks([[(rows - r - 0.5, label) for r, label in enumerate(row_labels)]])
     item.getAxis("bottom").setTicks([[(c + 0.5, label) for c, label in enumerate(col_labels)]])
     item.setXRange(0, cols, padding=0)
     item.setYRange(0, rows, padding=0)
     _colour_bar(item, cmap, levels, scale_label, points, theme, show_no_data=bool(np.isnan(matrix).any()))
+
+
+def _show_cell_numbers_that_fit(item: pg.PlotItem, texts: list[pg.TextItem], rows: int, cols: int,
+                                theme: Theme) -> None:
+    """The cells' numbers shown while the cells are big enough for them (the plot's real size, on
+    screen or in an export, checked again whenever it is resized); else the tooltip says them."""
+    samples = [t.toPlainText() for t in texts]
+
+    def update() -> None:
+        box = item.vb.sceneBoundingRect()
+        fits = bool(texts) and cell_text_fits(box.width() / max(cols, 1), box.height() / max(rows, 1), samples, theme)
+        for text in texts:
+            text.setVisible(fits)
+
+    _forget_cell_numbers(item)
+    item._cell_numbers_update = update
+    item.vb.sigResized.connect(update)
+    update()
+
+
+def _forget_cell_numbers(item: pg.PlotItem) -> None:
+    previous = getattr(item, "_cell_numbers_update", None)
+    if previous is not None:
+        try:
+            item.vb.sigResized.disconnect(previous)
+        except (RuntimeError, TypeError):
+            pass
+        item._cell_numbers_update = None
 
 
 CELL_TEXT_DARK, CELL_TEXT_LIGHT = "#000000", "#FFFFFF"     # the pair that reads on any cell colour
