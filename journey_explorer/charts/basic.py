@@ -113,12 +113,8 @@ CELL_TEXT_SCALE = 0.8        # a heatmap cell's number, relative to the theme's 
 
 
 def cell_text_fits(cell_width: float, cell_height: float, samples: list[str], theme: Theme) -> bool:
-    """Whether numbers like ``samples`` fit inside a heatmap cell of this size in pixels (a margin each side).
-
-    >>> from journey_explorer.charts.theme import LIGHT
-    >>> cell_text_fits(60, 30, ["+17"], LIGHT), cell_text_fits(18, 30, ["+17"], LIGHT)
-    (True, False)
-    """
+    """Whether numbers like ``samples`` fit inside a heatmap cell of this size in pixels (a margin each
+    side); needs a QGuiApplication for the font's metrics (tests/ui/test_heatmap_cell_numbers.py)."""
     font = theme.font(CELL_TEXT_SCALE)
     return widest(samples, font) + 6 <= cell_width and QFontMetrics(font).height() + 2 <= cell_height
 
