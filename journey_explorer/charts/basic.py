@@ -157,6 +157,16 @@ def ranked_bars(plot: pg.PlotWidget, labels: list[str], values: list[float], the
     item.setTitle(literal(title), color=theme.foreground)
 
 
+def fit_labels(plot: pg.PlotWidget, labels: list[str], theme: Theme, share: float = 0.4) -> list[str]:
+    """Category labels shortened in the middle ("T09-1 Process or…from party 1") to at most ``share`` of
+    the plot's current width, so long event names do not push the plot wider than its window (a slide,
+    being wider, keeps them whole); labels that fit are left as they are."""
+    metrics = QFontMetrics(theme.font())
+    room = max(int(plot.width() * share), 190)      # a plot not laid out yet is narrow: keep ~28 characters
+    return [metrics.elidedText(label, Qt.TextElideMode.ElideMiddle, room) if metrics.horizontalAdvance(label) > room
+            else label for label in labels]
+
+
 def diverging_bars(plot: pg.PlotWidget, labels: list[str], values: list[float], marks: list[str],
                    theme: Theme, positive: str = "A", negative: str = "B") -> None:
     """Bars left (B more often) and right (A more often) of zero, with significance marks."""
@@ -167,6 +177,7 @@ def diverging_bars(plot: pg.PlotWidget, labels: list[str], values: list[float], 
     brushes = [pg.mkBrush(SUCCESS if v >= 0 else FAILURE) for v in values]
     item.addItem(pg.BarGraphItem(x0=np.minimum(values, 0), y=ys, height=0.7, width=np.abs(values),
                                  brushes=brushes, pen=pg.mkPen(None)))
+    labels = fit_labels(plot, labels, theme)
     item.getAxis("left").setTicks([[(y, label) for y, label in zip(ys, labels)]])
     texts = [f"{value * 100:+.0f} pts {mark}".strip() for value, mark in zip(values, marks)]
     for y, value, text in zip(ys, values, texts):
@@ -358,7 +369,7 @@ def heatmap(plot: pg.PlotWidget, matrix: np.ndarray, row_labels: list[str], col_
                     texts.append(_text(item, fmt(value), c + 0.5, rows - r - 0.5, theme, anchor=(0.5, 0.5),
                                        colour=colours[r][c], scale=CELL_TEXT_SCALE))
     _show_cell_numbers_that_fit(item, texts, rows, cols, theme)
-    item.getAxis("left").setTicks([[(rows - r - 0.5, label) for r, label in enumerate(row_labels)]])
+    item.getAxis("left").setTicks([[(rows - r - 0.5, label) for r, label in enumerate(fit_labels(plot, row_labels, theme))]])
     item.getAxis("bottom").setTicks([[(c + 0.5, label) for c, label in enumerate(col_labels)]])
     item.setXRange(0, cols, padding=0)
     item.setYRange(0, rows, padding=0)
