@@ -40,7 +40,7 @@ def _reset(plot: pg.PlotWidget, theme: Theme) -> pg.PlotItem:
     item.clear()
     _remove_colour_bar(item)
     _remove_legend_above(item)
-    _forget_cell_numbers(item)
+    _forget_resize_hook(item)
     item.legend = None
     for axis in ("left", "bottom"):
         item.getAxis(axis).setTicks(None)
@@ -143,6 +143,7 @@ def ranked_bars(plot: pg.PlotWidget, labels: list[str], values: list[float], the
     """Horizontal bars, first label on top, value written at the end of each bar."""
     item = _reset(plot, theme)
     n = len(labels)
+    labels = fit_labels(plot, labels, theme)
     ys = np.arange(n)[::-1].astype(float)
     brushes = [pg.mkBrush(c) for c in (colours or [OKABE_ITO[0]] * n)]
     item.addItem(pg.BarGraphItem(x0=np.zeros(n), y=ys, height=0.7, width=np.asarray(values, float),
@@ -222,20 +223,40 @@ def funnel_bars(plot: pg.PlotWidget, steps: list[str], users: list[int], theme: 
     lost_colour = QColor(NEUTRAL).lighter(150)
     item.addItem(pg.BarGraphItem(x=xs, y0=np.asarray(users, float), height=np.asarray(lost, float), width=0.6,
                                  brush=pg.mkBrush(lost_colour), pen=pg.mkPen(None)))
-    for i, (x, u) in enumerate(zip(xs, users)):
-        shares = (f"\n{units.percent(u / start, 1)} of start\n{units.percent(u / max(users[i - 1], 1), 0)} of previous"
-                  if i else "")
+    texts = [f"{units.count(u)}" + (f"\n{units.percent(u / start, 1)} of start\n"
+                                    f"{units.percent(u / max(users[i - 1], 1), 0)} of previous" if i else "")
+             for i, u in enumerate(users)]
+    labels = []
+    for i, (x, u, text) in enumerate(zip(xs, users, texts)):
         # On top of the whole column (kept + lost): on the background, never over the pale "lost" bar,
         # where the theme's text colour would vanish in the dark theme.
         top = max(u, users[i - 1] if i else u)
-        _text(item, f"{units.count(u)}{shares}", x, top + start * 0.02, theme, anchor=(0.5, 1), scale=0.8)
-    item.getAxis("bottom").setTicks([[(x, _wrap(s)) for x, s in zip(xs, steps)]])
+        labels.append(_text(item, text, x, top + start * 0.02, theme, anchor=(0.5, 1), scale=0.8))
+    lines = [line for t in texts for line in t.split("\n")]
+
+    def fit_to_columns() -> None:
+        """Step names and the numbers over the bars sized to the columns' real width (again on resize)."""
+        column = item.vb.sceneBoundingRect().width() / max(len(steps), 1) - 10     # pixels per step, a gap
+        scale = next((s for s in (0.8, 0.7, 0.62) if widest(lines, theme.font(s)) <= column), 0.62)
+        for label in labels:
+            label.setFont(theme.font(scale))
+        item.getAxis("bottom").setTicks([[(x, step_label(s, column, theme)) for x, s in zip(xs, steps)]])
+
+    _on_resize(item, fit_to_columns)
     from PySide6.QtGui import QFontMetrics
     item.getAxis("bottom").setHeight(QFontMetrics(theme.font()).height() * 2 + 16)     # two-line step names
     item.getAxis("left").enableAutoSIPrefix(False)
     axis_label(item, "left", unit, theme)
     item.setXRange(-0.6, len(steps) - 0.4, padding=0)
     item.setYRange(0, start * 1.3, padding=0)
+
+
+def step_label(label: str, pixels: float, theme: Theme) -> str:
+    """A step's name under its column: over two lines, each shortened in the middle to the column's
+    width so neighbouring names never run into each other."""
+    metrics = QFontMetrics(theme.font())
+    room = max(int(pixels), 40)
+    return "\n".join(metrics.elidedText(line, Qt.TextElideMode.ElideMiddle, room) for line in _wrap(label).split("\n"))
 
 
 def _wrap(label: str, width: int = 14) -> str:
@@ -388,20 +409,26 @@ def _show_cell_numbers_that_fit(item: pg.PlotItem, texts: list[pg.TextItem], row
         for text in texts:
             text.setVisible(fits)
 
-    _forget_cell_numbers(item)
-    item._cell_numbers_update = update
+    _on_resize(item, update)
+
+
+def _on_resize(item: pg.PlotItem, update) -> None:
+    """Run ``update`` now and whenever the plot area changes size (one hook per plot, until its reset):
+    what depends on pixels (numbers in cells, step names) follows the real size on screen and in exports."""
+    _forget_resize_hook(item)
+    item._resize_hook = update
     item.vb.sigResized.connect(update)
     update()
 
 
-def _forget_cell_numbers(item: pg.PlotItem) -> None:
-    previous = getattr(item, "_cell_numbers_update", None)
+def _forget_resize_hook(item: pg.PlotItem) -> None:
+    previous = getattr(item, "_resize_hook", None)
     if previous is not None:
         try:
             item.vb.sigResized.disconnect(previous)
         except (RuntimeError, TypeError):
             pass
-        item._cell_numbers_update = None
+        item._resize_hook = None
 
 
 CELL_TEXT_DARK, CELL_TEXT_LIGHT = "#000000", "#FFFFFF"     # the pair that reads on any cell colour
