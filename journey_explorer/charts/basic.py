@@ -277,8 +277,12 @@ def legend_above(plot: pg.PlotWidget, item: pg.PlotItem, theme: Theme, names: li
     a bar: one row when the names fit the plot's width, more rows otherwise. Series added with a
     ``name`` after this call are listed in it (pyqtgraph's ``item.legend``)."""
     font = theme.font()
-    width = max(plot.width(), 400) - 20
-    columns = max(1, min(len(names), int(width // (widest(names, font) + 50))))
+
+    def columns_for(width: float) -> int:
+        def fits(columns: int) -> bool:       # pyqtgraph lays entries out row by row in a grid
+            return sum(widest(names[c::columns], font) + 50 for c in range(columns)) <= width - 20
+        return next((c for c in range(len(names), 0, -1) if fits(c)), 1)
+    columns = columns_for(max(plot.width(), 400))
     legend = pg.LegendItem(colCount=columns, labelTextColor=theme.foreground, labelTextSize=f"{theme.font_size}pt",
                            horSpacing=24, verSpacing=-4)
     # Not in the layout's title cell (the hidden title label holds it): anchored to the plot item's
@@ -289,6 +293,14 @@ def legend_above(plot: pg.PlotWidget, item: pg.PlotItem, theme: Theme, names: li
     item.layout.setRowFixedHeight(0, rows * (QFontMetrics(font).height() + 16) + 4)  # until fit_legend_row
     item.legend = legend
     item._legend_above = legend
+
+    def follow_width() -> None:           # as many columns as the plot's real width holds (on resize too)
+        wanted = columns_for(item.sceneBoundingRect().width())
+        if wanted != legend.columnCount:
+            legend.setColumnCount(wanted)
+            fit_legend_row(item)
+    item._legend_follow = follow_width
+    item.vb.sigResized.connect(follow_width)
     return legend
 
 
@@ -304,6 +316,13 @@ def _remove_legend_above(item: pg.PlotItem) -> None:
     legend = getattr(item, "_legend_above", None)
     if legend is None:
         return
+    follow = getattr(item, "_legend_follow", None)
+    if follow is not None:
+        try:
+            item.vb.sigResized.disconnect(follow)
+        except (RuntimeError, TypeError):
+            pass
+        item._legend_follow = None
     if legend.scene() is not None:
         legend.scene().removeItem(legend)
     item._legend_above = None
