@@ -18,7 +18,8 @@ class JourneyError(Exception):
 # its controls' labels. The command line names it by its flag instead (``cli.arguments.flag_name``).
 IMPORT_OPTION_WORDS = {"format": "the file format", "time_format": "'Time format'",
                        "date_order": "'Day/month order'", "object_type": "'Object type (OCEL)'",
-                       "timezone": "'Timezone of naive times'"}
+                       "timezone": "'Timezone of naive times'", "drop_columns": "'Leave out columns'",
+                       "lifecycle": "'Lifecycle transitions'", "pseudonymize": "'Pseudonymise user ids'"}
 
 
 def name_options(template: str, words: Callable[[str], str], options=IMPORT_OPTION_WORDS) -> str:
@@ -261,18 +262,37 @@ class ImportSummary:
     skipped: int = 0                 # records read that are not events (identify calls, start rows)
     notes: list[str] = field(default_factory=list)   # what the reader decided (timezone, identities)
 
-    def to_json_dict(self) -> dict[str, Any]:
-        """The one-line JSON the CLI prints (the documented keys first)."""
+    def to_json_dict(self, words: Callable[[str], str] = IMPORT_OPTION_WORDS.__getitem__) -> dict[str, Any]:
+        """The one-line JSON the CLI prints (the documented keys first); ``words`` names the options
+        that ``notes`` speak of (``{timezone}``), as in ``describe``."""
         keys = ("read", "imported", "duplicates", "rejected", "reject_reasons", "users",
                 "event_types", "seconds")
         full = asdict(self)
         out = {k: full[k] for k in keys}
         out["seconds"] = round(self.seconds, 3)
         out.update({k: v for k, v in full.items() if k not in keys})
+        out["notes"] = [name_options(note, words) for note in self.notes]
         return out
 
-    def describe(self) -> str:
-        """A short human summary for the terminal and the wizard."""
+    def describe(self, words: Callable[[str], str] = IMPORT_OPTION_WORDS.__getitem__) -> str:
+        """A short human summary for the wizard (and, with ``words`` = the CLI's flag names, the terminal).
+
+        Notes and advice name import options as ``{field}``; ``words(field)`` says how: by default as
+        the import window labels them.
+
+        >>> summary = ImportSummary(file="e.csv", personal_data_columns=["email"],
+        ...                         notes=["Read as UTC (give {timezone} with the project's zone)."])
+        >>> print(summary.describe())                                # doctest: +ELLIPSIS
+        Read 0 rows from e.csv (); imported 0 events in 0.0 s.
+        Read as UTC (give 'Timezone of naive times' with the project's zone).
+        Columns that look like personal data: email (consider 'Leave out columns' or 'Pseudonymise user ids').
+        ...
+        >>> print(summary.describe(lambda option: "--" + option.replace("_", "-")))  # doctest: +ELLIPSIS
+        Read ...
+        Read as UTC (give --timezone with the project's zone).
+        Columns that look like personal data: email (consider --drop-columns or --pseudonymize).
+        ...
+        """
         if self.already_imported:
             return f"{self.file} was already imported into this project; nothing was added."
         lines = [f"Read {self.read:,} rows from {self.file} ({self.format}); "
@@ -289,11 +309,11 @@ class ImportSummary:
         if self.unstored_properties:
             lines.append("Not kept as properties (over a million distinct values, like an id or free text): "
                          + ", ".join(self.unstored_properties) + ".")
-        lines.extend(self.notes)
+        lines.extend(name_options(note, words) for note in self.notes)
         if self.personal_data_columns:
-            lines.append("Columns that look like personal data: "
-                         + ", ".join(self.personal_data_columns)
-                         + " (consider --drop-columns or --pseudonymize).")
+            lines.append(name_options("Columns that look like personal data: "
+                                      + ", ".join(self.personal_data_columns)
+                                      + " (consider {drop_columns} or {pseudonymize}).", words))
         lines.append(f"The project now has {self.users:,} users and {self.event_types:,} event types.")
         return "\n".join(lines)
 

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6 import QtGui
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QFontMetrics, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
 from journey_explorer.analysis import units
@@ -38,6 +39,8 @@ def _reset(plot: pg.PlotWidget, theme: Theme) -> pg.PlotItem:
     item = plot.getPlotItem()
     item.clear()
     _remove_colour_bar(item)
+    _remove_legend_above(item)
+    _forget_resize_hook(item)
     item.legend = None
     for axis in ("left", "bottom"):
         item.getAxis(axis).setTicks(None)
@@ -106,10 +109,33 @@ def category_ticks(plot: pg.PlotWidget, xs: np.ndarray, labels: list[str], theme
     return [(x, label) for i, (x, label) in enumerate(zip(xs, labels)) if i % every == 0]
 
 
-def _cell_text_fits(plot: pg.PlotWidget, cols: int, sample: str, row_labels: list[str], theme: Theme) -> bool:
-    """Whether a value like ``sample`` fits inside one heatmap cell at the plot's current width."""
-    cell = (max(plot.width(), 200) - widest(row_labels, theme.font()) - 30) / max(cols, 1)
-    return widest([sample], theme.font(0.8)) + 16 <= cell
+CELL_TEXT_SCALE = 0.8        # a heatmap cell's number, relative to the theme's type
+
+
+def cell_text_fits(cell_width: float, cell_height: float, samples: list[str], theme: Theme) -> bool:
+    """Whether numbers like ``samples`` fit inside a heatmap cell of this size in pixels (a margin each
+    side); needs a QGuiApplication for the font's metrics (tests/ui/test_heatmap_cell_numbers.py)."""
+    font = theme.font(CELL_TEXT_SCALE)
+    return widest(samples, font) + 6 <= cell_width and QFontMetrics(font).height() + 2 <= cell_height
+
+
+class HeatmapCells(pg.ImageItem):
+    """The heatmap's coloured cells; hovering one says its row, column and value in a tooltip (the
+    numbers written in the cells show only when they fit)."""
+
+    def __init__(self, image, describe):
+        super().__init__(image)
+        self.describe = describe                # (column, row from the bottom) -> text, or ""
+        self.setAcceptHoverEvents(True)
+
+    def hoverEvent(self, event) -> None:  # noqa: N802 - pyqtgraph API
+        if event.isExit():
+            self.setToolTip("")
+            return
+        pos = event.pos()
+        width, height = self.image.shape[:2]
+        col, row = int(pos.x()), int(pos.y())
+        self.setToolTip(self.describe(col, row) if 0 <= col < width and 0 <= row < height else "")
 
 
 def ranked_bars(plot: pg.PlotWidget, labels: list[str], values: list[float], theme: Theme,
@@ -117,6 +143,7 @@ def ranked_bars(plot: pg.PlotWidget, labels: list[str], values: list[float], the
     """Horizontal bars, first label on top, value written at the end of each bar."""
     item = _reset(plot, theme)
     n = len(labels)
+    labels = fit_labels(plot, labels, theme)
     ys = np.arange(n)[::-1].astype(float)
     brushes = [pg.mkBrush(c) for c in (colours or [OKABE_ITO[0]] * n)]
     item.addItem(pg.BarGraphItem(x0=np.zeros(n), y=ys, height=0.7, width=np.asarray(values, float),
@@ -131,6 +158,16 @@ def ranked_bars(plot: pg.PlotWidget, labels: list[str], values: list[float], the
     item.setTitle(literal(title), color=theme.foreground)
 
 
+def fit_labels(plot: pg.PlotWidget, labels: list[str], theme: Theme, share: float = 0.4) -> list[str]:
+    """Category labels shortened in the middle ("T09-1 Process or…from party 1") to at most ``share`` of
+    the plot's current width, so long event names do not push the plot wider than its window (a slide,
+    being wider, keeps them whole); labels that fit are left as they are."""
+    metrics = QFontMetrics(theme.font())
+    room = max(int(plot.width() * share), 190)      # a plot not laid out yet is narrow: keep ~28 characters
+    return [metrics.elidedText(label, Qt.TextElideMode.ElideMiddle, room) if metrics.horizontalAdvance(label) > room
+            else label for label in labels]
+
+
 def diverging_bars(plot: pg.PlotWidget, labels: list[str], values: list[float], marks: list[str],
                    theme: Theme, positive: str = "A", negative: str = "B") -> None:
     """Bars left (B more often) and right (A more often) of zero, with significance marks."""
@@ -141,6 +178,7 @@ def diverging_bars(plot: pg.PlotWidget, labels: list[str], values: list[float], 
     brushes = [pg.mkBrush(SUCCESS if v >= 0 else FAILURE) for v in values]
     item.addItem(pg.BarGraphItem(x0=np.minimum(values, 0), y=ys, height=0.7, width=np.abs(values),
                                  brushes=brushes, pen=pg.mkPen(None)))
+    labels = fit_labels(plot, labels, theme)
     item.getAxis("left").setTicks([[(y, label) for y, label in zip(ys, labels)]])
     texts = [f"{value * 100:+.0f} pts {mark}".strip() for value, mark in zip(values, marks)]
     for y, value, text in zip(ys, values, texts):
@@ -185,20 +223,40 @@ def funnel_bars(plot: pg.PlotWidget, steps: list[str], users: list[int], theme: 
     lost_colour = QColor(NEUTRAL).lighter(150)
     item.addItem(pg.BarGraphItem(x=xs, y0=np.asarray(users, float), height=np.asarray(lost, float), width=0.6,
                                  brush=pg.mkBrush(lost_colour), pen=pg.mkPen(None)))
-    for i, (x, u) in enumerate(zip(xs, users)):
-        shares = (f"\n{units.percent(u / start, 1)} of start\n{units.percent(u / max(users[i - 1], 1), 0)} of previous"
-                  if i else "")
+    texts = [f"{units.count(u)}" + (f"\n{units.percent(u / start, 1)} of start\n"
+                                    f"{units.percent(u / max(users[i - 1], 1), 0)} of previous" if i else "")
+             for i, u in enumerate(users)]
+    labels = []
+    for i, (x, u, text) in enumerate(zip(xs, users, texts)):
         # On top of the whole column (kept + lost): on the background, never over the pale "lost" bar,
         # where the theme's text colour would vanish in the dark theme.
         top = max(u, users[i - 1] if i else u)
-        _text(item, f"{units.count(u)}{shares}", x, top + start * 0.02, theme, anchor=(0.5, 1), scale=0.8)
-    item.getAxis("bottom").setTicks([[(x, _wrap(s)) for x, s in zip(xs, steps)]])
+        labels.append(_text(item, text, x, top + start * 0.02, theme, anchor=(0.5, 1), scale=0.8))
+    lines = [line for t in texts for line in t.split("\n")]
+
+    def fit_to_columns() -> None:
+        """Step names and the numbers over the bars sized to the columns' real width (again on resize)."""
+        column = item.vb.sceneBoundingRect().width() / max(len(steps), 1) - 10     # pixels per step, a gap
+        scale = next((s for s in (0.8, 0.7, 0.62) if widest(lines, theme.font(s)) <= column), 0.62)
+        for label in labels:
+            label.setFont(theme.font(scale))
+        item.getAxis("bottom").setTicks([[(x, step_label(s, column, theme)) for x, s in zip(xs, steps)]])
+
+    _on_resize(item, fit_to_columns)
     from PySide6.QtGui import QFontMetrics
     item.getAxis("bottom").setHeight(QFontMetrics(theme.font()).height() * 2 + 16)     # two-line step names
     item.getAxis("left").enableAutoSIPrefix(False)
     axis_label(item, "left", unit, theme)
     item.setXRange(-0.6, len(steps) - 0.4, padding=0)
     item.setYRange(0, start * 1.3, padding=0)
+
+
+def step_label(label: str, pixels: float, theme: Theme) -> str:
+    """A step's name under its column: over two lines, each shortened in the middle to the column's
+    width so neighbouring names never run into each other."""
+    metrics = QFontMetrics(theme.font())
+    room = max(int(pixels), 40)
+    return "\n".join(metrics.elidedText(line, Qt.TextElideMode.ElideMiddle, room) for line in _wrap(label).split("\n"))
 
 
 def _wrap(label: str, width: int = 14) -> str:
@@ -214,11 +272,68 @@ def _wrap(label: str, width: int = 14) -> str:
     return f"{label[:cut]}\n{label[cut + 1:]}"
 
 
+def legend_above(plot: pg.PlotWidget, item: pg.PlotItem, theme: Theme, names: list[str]) -> pg.LegendItem:
+    """A legend in the row above the plot area (where a title would go), so it never covers a line or
+    a bar: one row when the names fit the plot's width, more rows otherwise. Series added with a
+    ``name`` after this call are listed in it (pyqtgraph's ``item.legend``)."""
+    font = theme.font()
+
+    def columns_for(width: float) -> int:
+        def fits(columns: int) -> bool:       # pyqtgraph lays entries out row by row in a grid
+            return sum(widest(names[c::columns], font) + 50 for c in range(columns)) <= width - 20
+        return next((c for c in range(len(names), 0, -1) if fits(c)), 1)
+    columns = columns_for(max(plot.width(), 400))
+    legend = pg.LegendItem(colCount=columns, labelTextColor=theme.foreground, labelTextSize=f"{theme.font_size}pt",
+                           horSpacing=24, verSpacing=-4)
+    # Not in the layout's title cell (the hidden title label holds it): anchored to the plot item's
+    # top left, over the title row, which is made as tall as the legend's rows.
+    legend.setParentItem(item)
+    legend.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(8, 2))
+    rows = -(-len(names) // columns)
+    item.layout.setRowFixedHeight(0, rows * (QFontMetrics(font).height() + 16) + 4)  # until fit_legend_row
+    item.legend = legend
+    item._legend_above = legend
+
+    def follow_width() -> None:           # as many columns as the plot's real width holds (on resize too)
+        wanted = columns_for(item.sceneBoundingRect().width())
+        if wanted != legend.columnCount:
+            legend.setColumnCount(wanted)
+            fit_legend_row(item)
+    item._legend_follow = follow_width
+    item.vb.sigResized.connect(follow_width)
+    return legend
+
+
+def fit_legend_row(item: pg.PlotItem) -> None:
+    """The title row as tall as the legend above the plot, once its entries are in."""
+    legend = getattr(item, "_legend_above", None)
+    if legend is not None:
+        legend.updateSize()
+        item.layout.setRowFixedHeight(0, legend.boundingRect().height() + 4)
+
+
+def _remove_legend_above(item: pg.PlotItem) -> None:
+    legend = getattr(item, "_legend_above", None)
+    if legend is None:
+        return
+    follow = getattr(item, "_legend_follow", None)
+    if follow is not None:
+        try:
+            item.vb.sigResized.disconnect(follow)
+        except (RuntimeError, TypeError):
+            pass
+        item._legend_follow = None
+    if legend.scene() is not None:
+        legend.scene().removeItem(legend)
+    item._legend_above = None
+    item.layout.setRowFixedHeight(0, 0 if not item.titleLabel.isVisible() else item.titleLabel.maximumHeight())
+
+
 def stacked_bars(plot: pg.PlotWidget, categories: list[str], series: dict[str, np.ndarray], colours: dict[str, str],
                  theme: Theme) -> None:
     """Stacked bars; negative series stack downwards from zero (lifecycle's dormant users)."""
     item = _reset(plot, theme)
-    item.addLegend(offset=(10, 10), labelTextColor=theme.foreground, labelTextSize=f"{theme.font_size}pt")
+    legend_above(plot, item, theme, list(series))
     xs = np.arange(len(categories)).astype(float)
     up, down = np.zeros(len(xs)), np.zeros(len(xs))
     for name, values in series.items():
@@ -229,6 +344,7 @@ def stacked_bars(plot: pg.PlotWidget, categories: list[str], series: dict[str, n
         item.addItem(bar)
         item.legend.addItem(bar, literal(name))
         up, down = np.where(values >= 0, up + values, up), np.where(values < 0, down + values, down)
+    fit_legend_row(item)
     item.getAxis("bottom").setTicks([category_ticks(plot, xs, categories, theme)])
     item.addItem(pg.InfiniteLine(0, angle=0, pen=pg.mkPen(theme.muted)))
     item.setXRange(-0.6, len(categories) - 0.4, padding=0)
@@ -237,12 +353,13 @@ def stacked_bars(plot: pg.PlotWidget, categories: list[str], series: dict[str, n
 def line_chart(plot: pg.PlotWidget, x_labels: list[str], lines: dict[str, np.ndarray], theme: Theme,
                percent: bool = False) -> None:
     item = _reset(plot, theme)
-    item.addLegend(offset=(-10, 10), labelTextColor=theme.foreground, labelTextSize=f"{theme.font_size}pt")
+    legend_above(plot, item, theme, list(lines))
     xs = np.arange(len(x_labels)).astype(float)
     for i, (name, values) in enumerate(lines.items()):
         colour = OKABE_ITO[i % len(OKABE_ITO)]
         item.plot(xs, np.asarray(values, float), pen=pg.mkPen(colour, width=3), symbol="o", symbolSize=7,
                   symbolBrush=colour, symbolPen=pg.mkPen(None), name=literal(name))
+    fit_legend_row(item)
     item.getAxis("bottom").setTicks([category_ticks(plot, xs, x_labels, theme)])
     if percent:
         _share_axis(item, "left", 0, 1)
@@ -271,10 +388,17 @@ def heatmap(plot: pg.PlotWidget, matrix: np.ndarray, row_labels: list[str], col_
     hatch.setBrush(QBrush(QColor(NO_DATA), Qt.BrushStyle.BDiagPattern))
     hatch.setPen(QPen(Qt.PenStyle.NoPen))
     item.addItem(hatch)
-    image = pg.ImageItem(_cell_colours(matrix, cmap, levels))
+    def describe(col: int, row_from_bottom: int) -> str:
+        r = rows - 1 - row_from_bottom
+        value = matrix[r, col]
+        shown = fmt(value) + (" pts" if points else "") if np.isfinite(value) else "no data yet"
+        return QtGui.Qt.convertFromPlainText(f"{row_labels[r]} · {col_labels[col]}: {shown}")
+
+    image = HeatmapCells(_cell_colours(matrix, cmap, levels), describe)
     image.setRect(QRectF(0, 0, cols, rows))
     item.addItem(image)
-    if rows * cols <= 400 and _cell_text_fits(plot, cols, fmt(-reach if diverging else reach), row_labels, theme):
+    texts = []
+    if rows * cols <= 400:
         # Each number in black or white, whichever reads better on its own cell (the cells' colours are
         # the same in every theme, so the theme's text colour would vanish on pale cells in dark mode).
         colours = cell_text_colours(matrix, cmap, levels)
@@ -282,13 +406,48 @@ def heatmap(plot: pg.PlotWidget, matrix: np.ndarray, row_labels: list[str], col_
             for c in range(cols):
                 value = matrix[r, c]
                 if np.isfinite(value) and not (points and abs(value) < 0.005):   # no "+0" wallpaper
-                    _text(item, fmt(value), c + 0.5, rows - r - 0.5, theme, anchor=(0.5, 0.5),
-                          colour=colours[r][c], scale=0.8)
-    item.getAxis("left").setTicks([[(rows - r - 0.5, label) for r, label in enumerate(row_labels)]])
+                    texts.append(_text(item, fmt(value), c + 0.5, rows - r - 0.5, theme, anchor=(0.5, 0.5),
+                                       colour=colours[r][c], scale=CELL_TEXT_SCALE))
+    _show_cell_numbers_that_fit(item, texts, rows, cols, theme)
+    item.getAxis("left").setTicks([[(rows - r - 0.5, label) for r, label in enumerate(fit_labels(plot, row_labels, theme))]])
     item.getAxis("bottom").setTicks([[(c + 0.5, label) for c, label in enumerate(col_labels)]])
     item.setXRange(0, cols, padding=0)
     item.setYRange(0, rows, padding=0)
     _colour_bar(item, cmap, levels, scale_label, points, theme, show_no_data=bool(np.isnan(matrix).any()))
+
+
+def _show_cell_numbers_that_fit(item: pg.PlotItem, texts: list[pg.TextItem], rows: int, cols: int,
+                                theme: Theme) -> None:
+    """The cells' numbers shown while the cells are big enough for them (the plot's real size, on
+    screen or in an export, checked again whenever it is resized); else the tooltip says them."""
+    samples = [t.toPlainText() for t in texts]
+
+    def update() -> None:
+        box = item.vb.sceneBoundingRect()
+        fits = bool(texts) and cell_text_fits(box.width() / max(cols, 1), box.height() / max(rows, 1), samples, theme)
+        for text in texts:
+            text.setVisible(fits)
+
+    _on_resize(item, update)
+
+
+def _on_resize(item: pg.PlotItem, update) -> None:
+    """Run ``update`` now and whenever the plot area changes size (one hook per plot, until its reset):
+    what depends on pixels (numbers in cells, step names) follows the real size on screen and in exports."""
+    _forget_resize_hook(item)
+    item._resize_hook = update
+    item.vb.sigResized.connect(update)
+    update()
+
+
+def _forget_resize_hook(item: pg.PlotItem) -> None:
+    previous = getattr(item, "_resize_hook", None)
+    if previous is not None:
+        try:
+            item.vb.sigResized.disconnect(previous)
+        except (RuntimeError, TypeError):
+            pass
+        item._resize_hook = None
 
 
 CELL_TEXT_DARK, CELL_TEXT_LIGHT = "#000000", "#FFFFFF"     # the pair that reads on any cell colour

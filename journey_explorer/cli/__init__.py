@@ -12,7 +12,14 @@ import sys
 import time
 from pathlib import Path
 
-from journey_explorer.cli.arguments import add_common_arguments, arguments_for, cli_message, filter_from_args, hygiene_spec
+from journey_explorer.cli.arguments import (
+    add_common_arguments,
+    arguments_for,
+    cli_message,
+    filter_from_args,
+    flag_name,
+    hygiene_spec,
+)
 from journey_explorer.domain import FORMATS, LIFECYCLE_MODES, ImportOptions, InputError, JourneyError, OptionError
 from journey_explorer.state.registry import analysis_commands  # names modules, imports none of them
 
@@ -182,9 +189,9 @@ def run_import(args) -> int:
                               drop_columns=tuple(c.strip() for c in args.drop_columns.split(",") if c.strip()))
     summary = import_file(args.project, args.file, options)
     if args.json:
-        print(json.dumps(summary.to_json_dict(), ensure_ascii=False))
+        print(json.dumps(summary.to_json_dict(flag_name), ensure_ascii=False))
     else:
-        print(summary.describe())
+        print(summary.describe(flag_name))   # options named by their flags, not the window's labels
     return 0
 
 

@@ -185,7 +185,7 @@ class LifecycleReader:
         paired = int(np.count_nonzero(~np.isnan(seconds)))
         if mode == "complete":
             self._notes.append(f"Kept completed rows only ({self.transition}): left out {self._left_out:,} "
-                               "start/schedule/other rows (--lifecycle split names them instead, all keeps them).")
+                               "start/schedule/other rows ({lifecycle} can name them instead, or keep them).")
         else:
             self._notes.append(f"Events named by {self.transition}: 'activity (start)', 'activity (complete)'.")
         if paired:

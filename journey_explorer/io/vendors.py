@@ -350,7 +350,7 @@ def _mixpanel_utc(local_ms: np.ndarray, processed: np.ndarray, timezone: str, no
                                   nonexistent="shift_forward").dt.tz_convert("UTC").dt.tz_localize(None)
         out = local_ms.copy()
         out[ok] = utc.to_numpy().astype("datetime64[ms]").view(np.int64)
-        notes.append(f"Mixpanel times read as local times in {timezone} (--timezone).")
+        notes.append(f"Mixpanel times read as local times in {timezone} ({{timezone}}).")
         if offset is not None:
             given = int(np.median((local_ms[ok] - out[ok]))) if ok.any() else 0
             if abs(given - offset) >= QUARTER_HOUR_MS:
@@ -359,13 +359,13 @@ def _mixpanel_utc(local_ms: np.ndarray, processed: np.ndarray, timezone: str, no
         return out
     if offset:
         notes.append(f"Mixpanel times are in the project's timezone: measured {_offset_text(offset)} from "
-                     "mp_processing_time_ms and converted to UTC (give --timezone to choose the zone).")
+                     "mp_processing_time_ms and converted to UTC (give {timezone} to choose the zone).")
         return local_ms - offset
     if offset == 0:
         notes.append("Mixpanel times checked against mp_processing_time_ms: already UTC.")
     else:
         notes.append("Mixpanel raw-export times are in the project's timezone, which the file does not say: "
-                     "read as UTC (give --timezone with the project's zone).")
+                     "read as UTC (give {timezone} with the project's zone).")
     return local_ms
 
 

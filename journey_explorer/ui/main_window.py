@@ -833,7 +833,7 @@ class MainWindow(QMainWindow):
                 if self.undo_last_import():
                     wizard.accept()
             button.clicked.connect(undo_and_close)
-            wizard.summary_page.layout().addWidget(button)
+            wizard.summary_page.layout().addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)   # as wide as its text
             wizard.undo_button = button
         self.update_undo_import()
         self.reload()

@@ -101,7 +101,8 @@ def assert_nothing_left(plot: pg.PlotWidget, legend_kept: list[str], axis_title:
     item = plot.getPlotItem()
     assert not item.titleLabel.isVisible()
     assert item.getAxis("left").labelText == axis_title
-    legends = [c for c in item.vb.childItems() if isinstance(c, pg.LegendItem)]
+    legends = [c for c in item.vb.childItems() + item.childItems()        # over the plot, or above it
+               if isinstance(c, pg.LegendItem) and c.scene() is not None]
     assert [label.text for legend in legends for _, label in legend.items] == legend_kept
 
 

@@ -100,9 +100,6 @@ def draw_series(plot: pg.PlotWidget, change: dict, unit: str, theme: Theme) -> N
     during and (when it recovered) after."""
     drop_legend(plot)
     item = basic._reset(plot, theme)
-    # A legend in two columns above the data (the y range leaves room for it), never over the line.
-    legend = item.addLegend(offset=(10, 5), labelTextColor=theme.foreground, labelTextSize=f"{theme.font_size}pt")
-    legend.setColumnCount(2)
     series = change["series"]
     labels = series["periods"]
     values = np.array([np.nan if v is None else v for v in series["value"]], float)
@@ -113,10 +110,14 @@ def draw_series(plot: pg.PlotWidget, change: dict, unit: str, theme: Theme) -> N
     shade = pg.LinearRegionItem((start - 0.5, end - 0.5), movable=False,
                                 brush=pg.mkBrush(_alpha(WINDOW, 60)), pen=pg.mkPen(None))
     item.addItem(shade)
+    # The legend above the plot area (never over the line or the window), the series' name shortened to fit.
+    window = f"change window ({change['start']} – {change['last_day']})"
+    series_name = basic.fit_labels(plot, [change["label"]], theme, share=0.9)[0]
+    basic.legend_above(plot, item, theme, [window, series_name, "before: 100.0%", "during: 100.0%"])
     item.legend.addItem(pg.BarGraphItem(x=[0], height=[0], width=0, brush=pg.mkBrush(_alpha(WINDOW, 110))),
-                        f"change window ({change['start']} – {change['last_day']})")
+                        literal(window))
     item.plot(xs, values * scale, pen=pg.mkPen(LINE, width=3), symbol="o", symbolSize=7, symbolBrush=LINE,
-              symbolPen=pg.mkPen(None), connect="finite", name=literal(change["label"]))
+              symbolPen=pg.mkPen(None), connect="finite", name=literal(series_name))
     levels = [("before", change["before"], 0, start, theme.foreground), ("during", change["during"], start, end, DURING)]
     measured = np.flatnonzero(np.isfinite(values))
     last = int(measured[-1]) + 1 if len(measured) else len(labels)     # periods after this have no data
@@ -136,7 +137,8 @@ def draw_series(plot: pg.PlotWidget, change: dict, unit: str, theme: Theme) -> N
     basic.axis_label(item, "left", axis_title(change, unit), theme)
     basic.axis_label(item, "bottom", f"{unit} starting", theme)
     item.setXRange(-0.6, len(labels) - 0.4, padding=0)
-    item.setYRange(0, top * 1.4 or 1, padding=0)      # room above for the legend
+    item.setYRange(0, top * 1.1 or 1, padding=0)
+    basic.fit_legend_row(item)
 
 
 def drop_legend(plot: pg.PlotWidget) -> None:

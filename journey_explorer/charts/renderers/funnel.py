@@ -80,7 +80,7 @@ def went_instead_bars(plot, result, theme) -> None:
         texts.append("")
         colours.append(colour)
         for r in rows:
-            labels.append(r["event"])
+            labels.append(r["event"])           # shortened to the plot's width by ranked_bars
             values.append(r["share"])
             texts.append(f"{units.percent(r['share'], 0)} · {units.count(r['users'])}")
             colours.append(colour)

@@ -66,7 +66,7 @@ def _new_state(project: Project, reader: SourceReader, mapping: ColumnMapping,
     traits = getattr(reader, "trait_columns", list)()    # vendor user traits (traits.email) may be dropped too
     unknown = [c for c in options.drop_columns if c not in columns and c not in traits]
     if unknown:
-        raise InputError(f"--drop-columns names {', '.join(unknown)}, not in the file"
+        raise InputError(f"{{drop_columns}} names {', '.join(unknown)}, not in the file"
                          f"{nested_field_hint(unknown, columns + traits)} (columns: {', '.join(columns + traits)})",
                          file=reader.path)
     if mapping.mapped_columns & set(options.drop_columns):

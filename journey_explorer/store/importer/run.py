@@ -411,7 +411,7 @@ def _import_user_properties_locked(project_path, users: pd.DataFrame, key_column
         key = project.get_setting("pseudonym_key") if pseudonymize else None
         if pseudonymize and key is None:
             raise InputError("pseudonymised user properties need a project whose events were "
-                             "imported with --pseudonymize")
+                             "imported with {pseudonymize}")
         dictionary.finish([provisional], Pseudonymizer(key) if key else None)
         codes = dictionary.final(provisional)
         records = users.drop(columns=[key_column]).to_dict("records")
