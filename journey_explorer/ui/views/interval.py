@@ -6,7 +6,7 @@ from journey_explorer.ui.views.base import AnalysisView
 
 class IntervalView(AnalysisView):
     def build_options(self) -> None:
-        self.event = self.binder.bind("event", self.event_choice("Critical event", "(most repeated)",
+        self.event = self.binder.bind("event", self.event_choice("Critical event", "(automatic)",
                                                                  lambda _: self.refresh()), none_keeps_base=True)
 
 
