@@ -241,8 +241,9 @@ def _add_notes_box(slide, notes: dict[str, str], inches, pt, left, width) -> Non
     box = slide.shapes.add_textbox(left, inches(1.35), width, inches(5.7))
     frame = box.text_frame
     frame.word_wrap = True
-    # What fits a 5.7 in tall box at 10-11 pt: ~900 characters beside a chart, ~3,000 across the slide.
-    fitted = within_budget(notes, 900 if width < inches(6) else 3000)
+    # What fits a 5.7 in tall box at 10 pt: ~750 characters beside a chart (long event names wrap early;
+    # 900 ran off the bottom of a What changed slide), ~3,000 across the slide.
+    fitted = within_budget(notes, 750 if width < inches(6) else 3000)
     body_points = notes_points(fitted)
     first = True
     for key in ("problem",) + NOTE_FIELDS:
