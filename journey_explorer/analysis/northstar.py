@@ -129,12 +129,12 @@ def _ppp(log: EventLog, spec: Spec) -> dict | None:
     import pandas as pd
     if not (spec.csat and spec.revenue):
         return None
-    props = log.properties()
-    missing = [p for p in (spec.csat, spec.revenue) if p not in props.columns]
+    names = log.user_property_names()          # only the two columns used are read
+    missing = [p for p in (spec.csat, spec.revenue) if p not in names]
     if missing:
         raise JourneyError(f"Unknown user property {', '.join(missing)}")
-    csat = pd.to_numeric(props[spec.csat], errors="coerce")
-    revenue = pd.to_numeric(props[spec.revenue], errors="coerce")
+    csat = pd.to_numeric(pd.Series(log.user_property(spec.csat)), errors="coerce")
+    revenue = pd.to_numeric(pd.Series(log.user_property(spec.revenue)), errors="coerce")
     ppp = (csat * revenue).dropna()
     if ppp.empty:
         return {"users": 0}
@@ -147,7 +147,7 @@ def _ppp(log: EventLog, spec: Spec) -> dict | None:
 
 def property_columns(log: EventLog) -> tuple[str | None, str | None]:
     """The user properties holding CSAT and revenue, found by name (used unless others are named)."""
-    names = [str(c) for c in log.properties().columns]
+    names = log.user_property_names()          # the names alone: no property is read
     csat = next((c for c in names if c.lower() == "csat"), None)
     revenue = next((c for c in names if c.lower() in ("revenue", "cltv", "ltv")), None)
     return csat, revenue

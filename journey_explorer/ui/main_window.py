@@ -44,16 +44,31 @@ INFO_SECONDS = 8                # an information banner goes away by itself
 
 
 def load_project_log(path: Path, progress):
-    """Background task: the project's event log and its side-panel facts."""
+    """Background task: the project's event log and its side-panel facts, without pandas (user
+    properties are read when a view asks; the catalog comes as numpy columns)."""
+    from journey_explorer.analysis.columns import Columns
     with Project.open(path) as project:
-        log = project.load_event_log()
+        arrays = project.load_arrays()          # read once: the log, the catalog and the facts
+        log = project.load_event_log(arrays=arrays)
         progress(0.7)
         if len(log):               # the goal box's numbers, kept per log: worked out here, not on the GUI thread
             from journey_explorer.analysis.goals import default_goal, goal_reach
             goal_reach(log)
             default_goal(log)         # the guess: ~0.4 s at 1M
-        return {"log": log, "info": project.info(), "catalog": project.event_catalog(),
-                "segments": project.segments(), "path": str(path), "state": project.get_setting(STATE_SETTING)}
+        catalog = Columns(project.event_catalog_columns(arrays))
+        loaded = {"log": log, "info": project.info(arrays), "catalog": catalog,
+                  "segments": project.segments(), "path": str(path), "state": project.get_setting(STATE_SETTING)}
+    return loaded
+
+
+def segment_suggestions(log, progress=None) -> tuple:
+    """Background task: the segment box's completions for ``log`` (they read every property's
+    values: ~0.25-0.5 s on the demo, so after the first view, off the GUI thread)."""
+    from journey_explorer.analysis.properties import segment_suggestions
+    try:
+        return log, segment_suggestions(log)
+    except JourneyError:
+        return log, []
 
 
 class SegmentCompleter(QCompleter):
@@ -181,6 +196,8 @@ class MainWindow(QMainWindow):
         self.loader = TaskRunner(self)
         self.loader.finished.connect(self._loaded)
         self.loader.failed.connect(self.show_error)
+        self.suggester = TaskRunner(self)
+        self.suggester.finished.connect(self._suggestions_ready)
         self.info_timer = QTimer(self, singleShot=True, interval=INFO_SECONDS * 1000)
         self.info_timer.timeout.connect(lambda: self.banner.hide() if not self.banner.is_error else None)
         self.project_is_demo = False
@@ -482,7 +499,6 @@ class MainWindow(QMainWindow):
             edit.blockSignals(True)
             edit.setDate(date)
             edit.blockSignals(False)
-        self.fill_segment_suggestions(log)
         opened, saved = self.restore_state, loaded.get("state") if self.restore_state else None
         if saved:
             self.show_saved_filters(saved.get("filters") or {})
@@ -506,6 +522,7 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentIndex(0)         # a project opened for the first time starts at the overview
         self._update_summary()
         self.hygiene.check(self.project_path, log)
+        self.suggester.start(segment_suggestions, log)      # the completions come a moment later
 
     # --- state kept in the project ---------------------------------------------------------------
 
@@ -671,12 +688,12 @@ class MainWindow(QMainWindow):
 
     def fill_segment_suggestions(self, log) -> None:
         """The segment box's completions: saved segments, property=value for top values, did/did not EVENT."""
-        from journey_explorer.analysis.properties import segment_suggestions
-        try:
-            suggestions = segment_suggestions(log)
-        except JourneyError:
-            suggestions = []
-        self.segment_completer.set_suggestions(suggestions)
+        self.segment_completer.set_suggestions(segment_suggestions(log)[1])
+
+    def _suggestions_ready(self, done: tuple) -> None:
+        log, suggestions = done
+        if log is self.explorer.log:               # not a project left meanwhile
+            self.segment_completer.set_suggestions(suggestions)
 
     def goal_chosen(self, index: int) -> None:
         """The user picked a goal: keep it in the project (restored on reopen) and drop the guess mark."""
