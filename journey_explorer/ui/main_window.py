@@ -41,6 +41,7 @@ from journey_explorer.ui.widgets import Banner, FrameModel, ask_text, message_bo
 
 STATE_SETTING = "window_state"   # in the project: filters, the selected tab, each view's options; restored on open
 INFO_SECONDS = 8                # an information banner goes away by itself
+FIRST_VIEW_GRACE_MS = 5000      # the side checks start after the first view drawn, or after this (board, error)
 
 
 def load_project_log(path: Path, progress):
@@ -198,6 +199,7 @@ class MainWindow(QMainWindow):
         self.loader.failed.connect(self.show_error)
         self.suggester = TaskRunner(self)
         self.suggester.finished.connect(self._suggestions_ready)
+        self.pending_checks = None     # (path, log): the hygiene check and completions, started after the first view
         self.info_timer = QTimer(self, singleShot=True, interval=INFO_SECONDS * 1000)
         self.info_timer.timeout.connect(lambda: self.banner.hide() if not self.banner.is_error else None)
         self.project_is_demo = False
@@ -289,6 +291,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setUsesScrollButtons(True)      # the tab titles never widen the window
         self.views = [make_view(entry, self.explorer) for entry in VIEWS]      # in tab order
+        for view in self.views:
+            view.drawn.connect(self._start_side_checks)
         self.view_by_key = {view.key: view for view in self.views}
         for view in self.views:
             self.tabs.addTab(view, view.title)
@@ -521,8 +525,20 @@ class MainWindow(QMainWindow):
         elif opened:
             self.tabs.setCurrentIndex(0)         # a project opened for the first time starts at the overview
         self._update_summary()
-        self.hygiene.check(self.project_path, log)
-        self.suggester.start(segment_suggestions, log)      # the completions come a moment later
+        # The tracking check and the segment box's completions wait for the first view drawn (or a
+        # moment): run beside it they would share its two cores and import pandas (~0.5 s).
+        self.pending_checks = (self.project_path, log)
+        if self.current_view() is None:           # the board: no view to wait for
+            self._start_side_checks()
+        else:
+            QTimer.singleShot(FIRST_VIEW_GRACE_MS, self._start_side_checks)
+
+    def _start_side_checks(self) -> None:
+        pending, self.pending_checks = self.pending_checks, None
+        if pending is None or pending[1] is not self.explorer.log:
+            return
+        self.hygiene.check(*pending)
+        self.suggester.start(segment_suggestions, pending[1])
 
     # --- state kept in the project ---------------------------------------------------------------
 
