@@ -226,6 +226,14 @@ class UserPropertySource:
     def take(self, rows: np.ndarray) -> "UserPropertySource":
         return TakenUserProperties(self, rows)
 
+    # read like the DataFrame it stands for (code written before it existed)
+    @property
+    def columns(self) -> list[str]:
+        return self.names()
+
+    def __getitem__(self, name: str):
+        return self.frame()[name]
+
 
 class TakenUserProperties(UserPropertySource):
     """Another source's user properties re-keyed (``rows[new code]`` = old code), cut when read."""
