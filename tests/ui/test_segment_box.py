@@ -12,8 +12,11 @@ def settle_view(qtbot, view) -> None:
 
 
 @pytest.fixture
-def window(open_window, demo_project_path):
-    return open_window(demo_project_path)
+def window(open_window, demo_project_path, qtbot):
+    window = open_window(demo_project_path)
+    # the completions are worked out after the first view is drawn (window.suggester)
+    qtbot.waitUntil(lambda: window.pending_checks is None and not window.suggester.busy, timeout=30_000)
+    return window
 
 
 def offered(completer) -> list[str]:
