@@ -684,7 +684,7 @@ class MainWindow(QMainWindow):
         """The goal picker: events by how many paths reach them, with their counts. Selected: the
         choice kept in the project, else the structural guess marked "(guessed)" -- never simply the
         first name in the list. A reload of the same project (after a catalog edit) keeps the choice."""
-        from journey_explorer.analysis.goals import goal_reach, guess_goal     # not via narrative: ~0.08 s of imports
+        from journey_explorer.analysis.goals import goal_reach, guess_goal  # not via narrative: ~0.08 s of imports
         current = self.goal.currentData() if same_project else None
         stored = log.default_goal if log.default_goal in log.event_names else None
         try:
