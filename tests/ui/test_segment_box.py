@@ -12,10 +12,9 @@ def settle_view(qtbot, view) -> None:
 
 
 @pytest.fixture
-def window(open_window, demo_project_path, qtbot):
+def window(open_window, demo_project_path, settle_side_checks):
     window = open_window(demo_project_path)
-    # the completions are worked out after the first view is drawn (window.suggester)
-    qtbot.waitUntil(lambda: window.pending_checks is None and not window.suggester.busy, timeout=30_000)
+    settle_side_checks(window)      # the completions come after the first view is drawn
     return window
 
 
