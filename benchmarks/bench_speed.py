@@ -28,6 +28,10 @@ lifecycle 0.06x, compare 0.09x. 10M: interval 0.19 s (0.09x), north star 1.55 s 
 change): retention 1.41x -> 0.60x, lifecycle 0.66x -> 1.13x (noise: DuckDB's own time moved
 3.4 -> 2.0 s), interval 4.59x -> 0.96x, north star 1.70x -> 2.33x, stuck 1.07x -> 0.85x,
 graph 9.45x -> 2.17x (14.9 s -> 3.6 s: variants no longer joined per path in pandas).
+North star, third pass (CSAT/revenue looked up by the user property names, no user property read,
+no pandas; before/after/DuckDB interleaved, 7 rounds, load 4-5): 3.78 s -> 1.98 s against DuckDB's
+1.86 s, 2.03x -> 1.06x (median of the per-round ratios 2.09x -> 1.17x). What is left: numpy's import
+and reading the cached arrays (~0.3-0.6 s at this load).
 """
 from __future__ import annotations
 

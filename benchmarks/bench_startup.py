@@ -20,6 +20,16 @@ round, 3 rounds): main window shown 1.86-2.55 s -> 0.86-1.10 s, first view drawn
 ~0.25 s of it), building it 0.09 s, then the loader 0.9 s, of which user properties 0.65 s (pandas'
 import) and the event catalog 0.13 s (pandas' read_sql_query), the window's _loaded 0.13 s, the
 Overview 0.02 s. Next: user properties and the catalog read without pandas (or after the first view).
+
+Measured (issue 16, third pass: no pandas before the first view is drawn — user properties read when a
+view asks, names by SQLite, the catalog as numpy columns, the log's arrays read once; the tracking
+check and the segment completions start after the first view; _loaded ~0.4 s -> 50-70 ms. Before and
+after interleaved in one run (``--against`` a copy of the old tree), 7 rounds, load average 4-5 on the 2 cores, so every
+figure is ~2-3x a quiet machine's): first view drawn 5.29 s -> 3.84 s (median), main window shown ->
+first view drawn 2.19 s -> 0.30 s. At load ~2.8 (``--against``, 7 rounds): first view 2.24 s -> 1.24 s,
+main window -> first view 1.04 s -> 0.16 s, main window shown 1.19 s / 1.11 s. What is left before the
+main window shows is importing it (pyqtgraph, PySide6): 1.0 s is not reached from there. Next: read
+the project on a thread while the window's modules import (after the placeholder).
 """
 from __future__ import annotations
 
@@ -72,9 +82,11 @@ def child_env(bytecode: bool) -> dict:
     return env
 
 
-def one_run(project: str, env: dict) -> dict:
+def one_run(project: str, env: dict, tree: str | None = None) -> dict:
+    if tree is not None:              # another copy of the app (the old code), run from its own folder
+        env = dict(env, PYTHONPATH=tree)
     out = subprocess.run([sys.executable, "-c", CHILD, project], env=env, check=True, capture_output=True,
-                         text=True, timeout=120).stdout
+                         text=True, timeout=120, cwd=tree).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -84,17 +96,40 @@ def import_seconds(env: dict) -> float:
     return time.perf_counter() - started
 
 
+def compare(project: str, env: dict, other: str, runs: int) -> None:
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    trees = {"other": os.path.abspath(other), "this": here}
+    for tree in trees.values():
+        one_run(project, env, tree)                   # compile once each
+    results = {name: [] for name in trees}
+    for _ in range(runs):                             # interleaved: both see the same load
+        for name, tree in trees.items():
+            results[name].append(one_run(project, env, tree))
+    for name, rows in results.items():
+        medians = {key: statistics.median(r.get(key, float("nan")) for r in rows) for key in rows[0]}
+        gap = statistics.median(r["first_view"] - r.get("window_shown", float("nan")) for r in rows)
+        print(f"{name:5} ({trees[name]}): median of {runs}: " +
+              "   ".join(f"{key.replace('_', ' ')} {value:.2f} s" for key, value in medians.items()) +
+              f"   main window -> first view {gap:.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--project", default="/tmp/journey-startup-demo.journey")
     parser.add_argument("--no-bytecode", action="store_true",
                         help="keep the environment's PYTHONDONTWRITEBYTECODE (every run compiles the sources)")
+    parser.add_argument("--against", metavar="TREE",
+                        help="also run the app in TREE (e.g. `git archive HEAD~3 | tar -x -C TREE`), "
+                             "alternating with this one each round, and print both medians")
     args = parser.parse_args()
     env = child_env(not args.no_bytecode)
     if not os.path.exists(args.project):
         subprocess.run([sys.executable, "-m", "journey_explorer.cli", "demo", args.project], check=True,
                        stdout=subprocess.DEVNULL)
+    if args.against:
+        compare(args.project, env, args.against, args.runs)
+        return
     if not args.no_bytecode:
         one_run(args.project, env)          # compiles the modules once, like an installation
     runs = [one_run(args.project, env) for _ in range(args.runs)]

@@ -75,7 +75,9 @@ class EventLog:
     ``event``: int32 codes into ``event_names``.
     ``ts``: int64 UTC milliseconds, non-decreasing within a user (ties keep file order).
     ``session``: int64 global session index, non-decreasing; a new value starts each session.
-    ``user_properties``: one row per user code (index = code), columns = user properties.
+    ``user_properties``: one row per user code (index = code), columns = user properties; a
+    ``UserPropertySource`` (a project's, read when first used) or a DataFrame. Read it through
+    ``user_property_names``, ``user_property`` (one column, no pandas) or ``properties()`` (all).
     ``event_properties``: every other column of the source, per event (name -> ``PropertyColumn``);
     nested vendor fields carry dotted names (``traits.plan``). Empty when loaded without properties.
     ``saved_segments``: the project's saved segments (name -> definition), so a segment can name one.
@@ -87,7 +89,7 @@ class EventLog:
     session: np.ndarray
     event_names: tuple[str, ...]
     user_keys: np.ndarray
-    user_properties: pd.DataFrame | None = None     # None: loaded without properties
+    user_properties: pd.DataFrame | UserPropertySource | None = None     # None: loaded without properties
     default_goal: str | None = None
     event_properties: Mapping[str, PropertyColumn] = field(default_factory=dict)
     saved_segments: Mapping[str, dict] = field(default_factory=dict)
@@ -154,7 +156,42 @@ class EventLog:
         import pandas as pd
         if self.user_properties is None:
             return pd.DataFrame(index=range(self.n_users))
+        if isinstance(self.user_properties, UserPropertySource):
+            return self.user_properties.frame()
         return self.user_properties
+
+    def user_property_names(self) -> list[str]:
+        """The user properties' names (no values read).
+
+        >>> import pandas as pd
+        >>> EventLog.from_frame(pd.DataFrame({"user": ["a"], "event": ["x"], "time": [0]}),
+        ...                     user_properties=pd.DataFrame({"user": ["a"], "plan": ["pro"]})).user_property_names()
+        ['plan']
+        """
+        if self.user_properties is None:
+            return []
+        if isinstance(self.user_properties, UserPropertySource):
+            return self.user_properties.names()
+        return [str(c) for c in self.user_properties.columns]
+
+    def user_property(self, name: str) -> np.ndarray:
+        """One user property, an object array per user code (``None`` or NaN where a user has none);
+        numbers as ``properties()`` holds them (a column of numbers with gaps is float). ``KeyError``
+        for an unknown name."""
+        if self.user_properties is None:
+            raise KeyError(name)
+        if isinstance(self.user_properties, UserPropertySource):
+            return self.user_properties.column(name)
+        return self.user_properties[name].to_numpy(dtype=object)
+
+    def take_users(self, rows: np.ndarray):
+        """The user properties for new user codes (``rows[new code]`` = old code); what
+        ``user_properties`` holds for a re-keyed log."""
+        if self.user_properties is None:
+            return None
+        if isinstance(self.user_properties, UserPropertySource):
+            return self.user_properties.take(rows)
+        return self.user_properties.iloc[rows].reset_index(drop=True)
 
     def event_code(self, name: str) -> int:
         """Code of an event name; ``UnknownEvent`` (naming close names) when the log has none such."""
@@ -173,6 +210,47 @@ class EventLog:
 CORE_COLUMNS = ("user", "event", "time", "session")
 
 
+class UserPropertySource:
+    """User properties read when first asked (``store.project.StoredUserProperties``): the names
+    alone, one column, or all of them as a DataFrame. Loading a log costs nothing for them."""
+
+    def names(self) -> list[str]:
+        raise NotImplementedError
+
+    def column(self, name: str) -> np.ndarray:
+        raise NotImplementedError
+
+    def frame(self) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def take(self, rows: np.ndarray) -> "UserPropertySource":
+        return TakenUserProperties(self, rows)
+
+    # read like the DataFrame it stands for (code written before it existed)
+    @property
+    def columns(self) -> list[str]:
+        return self.names()
+
+    def __getitem__(self, name: str):
+        return self.frame()[name]
+
+
+class TakenUserProperties(UserPropertySource):
+    """Another source's user properties re-keyed (``rows[new code]`` = old code), cut when read."""
+
+    def __init__(self, source: UserPropertySource, rows: np.ndarray):
+        self._source, self._rows = source, np.asarray(rows)
+
+    def names(self) -> list[str]:
+        return self._source.names()
+
+    def column(self, name: str) -> np.ndarray:
+        return self._source.column(name)[self._rows]
+
+    def frame(self) -> pd.DataFrame:
+        return self._source.frame().iloc[self._rows].reset_index(drop=True)
+
+
 def encode_property(values: np.ndarray) -> PropertyColumn:
     """Dictionary-encode one column of per-event values; ``None``/NaN/"" become ``MISSING``.
 
@@ -180,15 +258,26 @@ def encode_property(values: np.ndarray) -> PropertyColumn:
     >>> column.codes.tolist(), column.values.tolist()
     ([0, -1, 1, 0], ['ios', 'web'])
     """
-    import pandas as pd
-    values = np.where(pd.isna(values) | (values == ""), None, values)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    # Codes in order of first appearance (as pandas.factorize), without pandas: a dict does it.
+    code_of: dict = {}
+    codes = np.fromiter((MISSING if _missing(v) else code_of.setdefault(v, len(code_of)) for v in values),
+                        dtype=np.int32, count=len(values))
     # Plain Python values (int, float, str, bool): numbers stay numbers, numpy types do not leak out.
-    distinct = np.empty(len(uniques), dtype=object)
-    distinct[:] = [v.item() if hasattr(v, "item") else v for v in uniques]
+    distinct = np.empty(len(code_of), dtype=object)
+    distinct[:] = [v.item() if hasattr(v, "item") else v for v in code_of]
     if len(distinct) and all(isinstance(v, float) and v.is_integer() for v in distinct):
         distinct[:] = [int(v) for v in distinct]      # an integer column that had gaps (NaN made it float)
-    return PropertyColumn(codes.astype(np.int32), distinct)
+    return PropertyColumn(codes, distinct)
+
+
+def _missing(value) -> bool:
+    """None, NaN, NaT or "" (what ``pandas.isna`` and an empty cell mean), for one value."""
+    if value is None or (isinstance(value, str) and value == "") or type(value).__name__ == "NAType":
+        return True
+    try:
+        return bool(value != value)          # NaN, NaT
+    except (TypeError, ValueError):
+        return False
 
 
 def compute_sessions(user: np.ndarray, ts: np.ndarray, gap_ms: int,

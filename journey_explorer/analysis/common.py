@@ -109,8 +109,6 @@ def sessions_as_paths(log: EventLog, session_number: np.ndarray | None = None) -
         number_within_user = session_number[first]
     keys = np.array([f"{log.user_keys[u]}#{n + 1}" for u, n in zip(owner, number_within_user)],
                     dtype=object)
-    props = (log.user_properties.iloc[owner].reset_index(drop=True)
-             if log.user_properties is not None else None)
     return replace(log, user=new_user, session=new_user.astype(np.int64), user_keys=keys,
-                   user_properties=props)
+                   user_properties=log.take_users(owner))
 

@@ -11,13 +11,14 @@ the customer lifetime value), with its quantiles and histogram — who gets valu
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from journey_explorer.analysis.arrays import first_time_of
-from journey_explorer.analysis.lifecycle import PERIODS, period_index, period_ordinals
+from journey_explorer.analysis.columns import Columns
+from journey_explorer.analysis.lifecycle import DAY_MS, PERIODS, period_ordinals, period_starts
 from journey_explorer.analysis.records import json_records
 from journey_explorer.domain import ChoiceError, JourneyError
 from journey_explorer.eventlog import EventLog
@@ -38,9 +39,19 @@ class Spec:
 
 @dataclass
 class Result:
+    """``columns``: the table per period as numpy columns (period, metric, breadth, depth, frequency,
+    efficiency_days, complete); ``table`` is the same as a DataFrame, built when first asked (the
+    command line's JSON does not need pandas)."""
     spec: Spec
-    table: pd.DataFrame
+    columns: Columns
     ppp: dict | None
+    _table: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        if self._table is None:
+            self._table = self.columns.to_frame()
+        return self._table
 
     @property
     def headline(self) -> dict | None:
@@ -48,28 +59,32 @@ class Result:
         never the partial tail that would read "0") in which anyone did the event (a log whose last
         weeks only carry other events has an empty tail, not a north star of 0); the last complete
         period when no one ever did it; the last period when none is complete."""
-        if self.table.empty:
+        if not len(self.columns):
             return None
-        complete = self.table[self.table["complete"]]
-        active = complete[complete["metric"] > 0]
-        row = (active if len(active) else complete if len(complete) else self.table).iloc[-1]
-        return {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.to_dict().items()}
+        complete = self.columns["complete"].astype(bool)
+        rows = np.flatnonzero(complete & (self.columns["metric"] > 0))
+        rows = rows if len(rows) else np.flatnonzero(complete)
+        row = int(rows[-1]) if len(rows) else len(self.columns) - 1
+        values = {name: column[row].item() if hasattr(column[row], "item") else column[row]
+                  for name, column in self.columns.data.items()}
+        return {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in values.items()}
 
     def to_json_dict(self) -> dict:
         return {"event": self.spec.event, "period": self.spec.period, "headline": self.headline,
-                "periods": json_records(self.table), "ppp": self.ppp}
+                "periods": json_records(self.columns), "ppp": self.ppp}
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
 
 
 def run(log: EventLog, spec: Spec, progress=None) -> Result:
-    import pandas as pd
     if spec.period not in PERIODS:
         raise ChoiceError("period", spec.period, ("day", "week", "month"))
     code = log.event_code(spec.event)
-    number, labels = period_index(log.ts, spec.period)
-    size = len(labels)
+    ordinals = period_ordinals(log.ts, spec.period)
+    first = int(ordinals.min()) if len(ordinals) else 0
+    size = int(ordinals.max()) - first + 1 if len(ordinals) else 0
+    number = ordinals - first
     breadth, repeaters, events = critical_counts(log, code, number, size)
     first_critical = first_time_of(log, code)
     starts = np.flatnonzero(log.path_starts())
@@ -77,16 +92,40 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     first_event[log.user[starts]] = log.ts[starts]
     converted = np.flatnonzero(first_critical != np.iinfo(np.int64).max)
     days = (first_critical[converted] - first_event[converted]) / 86_400_000
-    convert_period = period_ordinals(first_critical[converted], spec.period) - labels[0].ordinal
+    convert_period = period_ordinals(first_critical[converted], spec.period) - first
     efficiency = [float(np.median(days[convert_period == p])) if np.any(convert_period == p) else np.nan
                   for p in range(size)]
+    periods = np.arange(first, first + size, dtype=np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        table = pd.DataFrame({"period": [str(p.start_time.date()) for p in labels], "metric": breadth,
-                              "breadth": breadth, "depth": np.round(repeaters / np.maximum(breadth, 1), 4),
-                              "frequency": np.round(np.where(breadth > 0, events / np.maximum(breadth, 1), np.nan), 3),
-                              "efficiency_days": np.round(efficiency, 2)})
-    table["complete"] = complete_periods(labels, log.ts)
-    return Result(spec=spec, table=table, ppp=_ppp(log, spec))
+        columns = Columns({
+            "period": np.array(period_starts(periods, spec.period), dtype=object), "metric": breadth,
+            "breadth": breadth, "depth": np.round(repeaters / np.maximum(breadth, 1), 4),
+            "frequency": np.round(np.where(breadth > 0, events / np.maximum(breadth, 1), np.nan), 3),
+            "efficiency_days": np.round(np.array(efficiency, dtype=float), 2),
+            "complete": whole_periods(periods, spec.period, log.ts)})
+    return Result(spec=spec, columns=columns, ppp=_ppp(log, spec))
+
+
+def whole_periods(ordinals: np.ndarray, period: str, ts: np.ndarray) -> np.ndarray:
+    """True for periods (ordinals, ``period_ordinals``) that lie wholly between the first day of the
+    data and its last event; pandas' Period.start_time/end_time arithmetic in integers.
+
+    >>> whole_periods(np.array([2819, 2820, 2821]), "week", np.array([1704067200000, 1705536000000]))
+    array([ True,  True, False])
+    """
+    if not len(ts):
+        return np.zeros(len(ordinals), dtype=bool)
+    first_day = int(ts.min()) // DAY_MS * DAY_MS
+    starts, ends = period_start_ms(ordinals, period), period_start_ms(ordinals + 1, period)
+    return (starts >= first_day) & (ends <= int(ts.max()))     # a period ends 1 ns before the next
+
+
+def period_start_ms(ordinals: np.ndarray, period: str) -> np.ndarray:
+    """UTC milliseconds at which each period ordinal (``period_ordinals``) starts."""
+    if period == "month":
+        return ordinals.astype("datetime64[M]").astype("datetime64[ms]").astype(np.int64)
+    days = (ordinals - 1) * 7 - 3 if period == "week" else ordinals
+    return days.astype(np.int64) * DAY_MS
 
 
 def critical_counts(log: EventLog, code: int, number: np.ndarray, size: int):
@@ -107,34 +146,16 @@ def critical_counts(log: EventLog, code: int, number: np.ndarray, size: int):
             np.bincount(period, minlength=size))
 
 
-def complete_periods(labels: pd.PeriodIndex, ts: np.ndarray) -> np.ndarray:
-    """True for periods that lie wholly between the first and the last event of the data.
-
-    >>> import pandas as pd
-    >>> weeks = pd.period_range("2024-01-01", periods=3, freq="W-SUN")
-    >>> complete_periods(weeks, np.array([1704067200000, 1705536000000])).tolist()   # Mon 1 Jan .. Thu 18 Jan
-    [True, True, False]
-    """
-    import pandas as pd
-    if not len(ts):
-        return np.zeros(len(labels), dtype=bool)
-    first = pd.Timestamp(int(ts.min()), unit="ms")
-    last = pd.Timestamp(int(ts.max()), unit="ms")
-    starts = labels.start_time
-    ends = labels.end_time
-    return np.asarray((starts >= first.floor("D")) & (ends <= last), dtype=bool)
-
-
 def _ppp(log: EventLog, spec: Spec) -> dict | None:
-    import pandas as pd
     if not (spec.csat and spec.revenue):
         return None
-    props = log.properties()
-    missing = [p for p in (spec.csat, spec.revenue) if p not in props.columns]
+    import pandas as pd
+    names = log.user_property_names()          # only the two columns used are read
+    missing = [p for p in (spec.csat, spec.revenue) if p not in names]
     if missing:
         raise JourneyError(f"Unknown user property {', '.join(missing)}")
-    csat = pd.to_numeric(props[spec.csat], errors="coerce")
-    revenue = pd.to_numeric(props[spec.revenue], errors="coerce")
+    csat = pd.to_numeric(pd.Series(log.user_property(spec.csat)), errors="coerce")
+    revenue = pd.to_numeric(pd.Series(log.user_property(spec.revenue)), errors="coerce")
     ppp = (csat * revenue).dropna()
     if ppp.empty:
         return {"users": 0}
@@ -147,7 +168,7 @@ def _ppp(log: EventLog, spec: Spec) -> dict | None:
 
 def property_columns(log: EventLog) -> tuple[str | None, str | None]:
     """The user properties holding CSAT and revenue, found by name (used unless others are named)."""
-    names = [str(c) for c in log.properties().columns]
+    names = log.user_property_names()          # the names alone: no property is read
     csat = next((c for c in names if c.lower() == "csat"), None)
     revenue = next((c for c in names if c.lower() in ("revenue", "cltv", "ltv")), None)
     return csat, revenue

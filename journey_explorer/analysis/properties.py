@@ -95,8 +95,7 @@ def is_numeric(values: np.ndarray) -> bool:
 def property_names(log: EventLog) -> list[str]:
     """Event properties first, then user properties not also kept per event."""
     names = [str(n) for n in log.event_properties]
-    if log.user_properties is not None:
-        names += [str(c) for c in log.user_properties.columns if str(c) not in names and str(c) != "user"]
+    names += [c for c in log.user_property_names() if c not in names and c != "user"]
     return names
 
 
@@ -118,7 +117,7 @@ def _source(log: EventLog, name: str) -> Source:
         column = log.event_properties[name]
         return Source(name, column.codes, column.values, per_user=False)
     from journey_explorer.eventlog import encode_property
-    column = log.user_properties[name].to_numpy(dtype=object)
+    column = log.user_property(name)
     encoded = encode_property(column)
     codes = np.full(log.n_users, MISSING, dtype=np.int32)
     codes[:len(encoded.codes)] = encoded.codes[:log.n_users]

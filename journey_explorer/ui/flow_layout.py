@@ -10,11 +10,13 @@ class FlowLayout(QLayout):
     def __init__(self, parent=None, spacing: int = 6):
         super().__init__(parent)
         self._items = []
+        self._heights: dict[int, int] = {}      # heightForWidth, per width, until Qt invalidates the layout
         self.setSpacing(spacing)
         self.setContentsMargins(0, 0, 0, 0)
 
     def addItem(self, item) -> None:  # noqa: N802 - Qt API
         self._items.append(item)
+        self._heights.clear()
 
     def addStretch(self, stretch: int = 0) -> None:  # noqa: N802 - QHBoxLayout's API; a flow has no stretch
         """Accepted for code written for a QHBoxLayout; a flow wraps instead of stretching."""
@@ -31,6 +33,7 @@ class FlowLayout(QLayout):
         return self._items[index] if 0 <= index < len(self._items) else None
 
     def takeAt(self, index: int):  # noqa: N802 - Qt API
+        self._heights.clear()
         return self._items.pop(index) if 0 <= index < len(self._items) else None
 
     def expandingDirections(self):  # noqa: N802 - Qt API
@@ -40,7 +43,15 @@ class FlowLayout(QLayout):
         return True
 
     def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt API
-        return self._arrange(QRect(0, 0, width, 0), move=False)
+        # Qt asks this many times per layout pass (~230 on the first show of the window's work page,
+        # 0.14 s of Python); an item shown, hidden or resized invalidates the layout, and the cache.
+        if width not in self._heights:
+            self._heights[width] = self._arrange(QRect(0, 0, width, 0), move=False)
+        return self._heights[width]
+
+    def invalidate(self) -> None:
+        self._heights.clear()
+        super().invalidate()
 
     def setGeometry(self, rect: QRect) -> None:  # noqa: N802 - Qt API
         super().setGeometry(rect)

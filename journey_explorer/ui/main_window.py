@@ -41,19 +41,36 @@ from journey_explorer.ui.widgets import Banner, FrameModel, ask_text, message_bo
 
 STATE_SETTING = "window_state"   # in the project: filters, the selected tab, each view's options; restored on open
 INFO_SECONDS = 8                # an information banner goes away by itself
+FIRST_VIEW_GRACE_MS = 5000      # the side checks start after the first view drawn, or after this (board, error)
 
 
 def load_project_log(path: Path, progress):
-    """Background task: the project's event log and its side-panel facts."""
+    """Background task: the project's event log and its side-panel facts, without pandas (user
+    properties are read when a view asks; the catalog comes as numpy columns)."""
+    from journey_explorer.analysis.columns import Columns
     with Project.open(path) as project:
-        log = project.load_event_log()
+        arrays = project.load_arrays()          # read once: the log, the catalog and the facts
+        log = project.load_event_log(arrays=arrays)
         progress(0.7)
         if len(log):               # the goal box's numbers, kept per log: worked out here, not on the GUI thread
             from journey_explorer.analysis.goals import default_goal, goal_reach
             goal_reach(log)
             default_goal(log)         # the guess: ~0.4 s at 1M
-        return {"log": log, "info": project.info(), "catalog": project.event_catalog(),
-                "segments": project.segments(), "path": str(path), "state": project.get_setting(STATE_SETTING)}
+        log.user_property_names()      # read once here (SQLite walks the users' JSON), not by the views' boxes
+        catalog = Columns(project.event_catalog_columns(arrays))
+        loaded = {"log": log, "info": project.info(arrays), "catalog": catalog,
+                  "segments": project.segments(), "path": str(path), "state": project.get_setting(STATE_SETTING)}
+    return loaded
+
+
+def segment_suggestions(log, progress=None) -> tuple:
+    """Background task: the segment box's completions for ``log`` (they read every property's
+    values: ~0.25-0.5 s on the demo, so after the first view, off the GUI thread)."""
+    from journey_explorer.analysis.properties import segment_suggestions
+    try:
+        return log, segment_suggestions(log)
+    except JourneyError:
+        return log, []
 
 
 class SegmentCompleter(QCompleter):
@@ -181,6 +198,9 @@ class MainWindow(QMainWindow):
         self.loader = TaskRunner(self)
         self.loader.finished.connect(self._loaded)
         self.loader.failed.connect(self.show_error)
+        self.suggester = TaskRunner(self)
+        self.suggester.finished.connect(self._suggestions_ready)
+        self.pending_checks = None     # (path, log): the hygiene check and completions, started after the first view
         self.info_timer = QTimer(self, singleShot=True, interval=INFO_SECONDS * 1000)
         self.info_timer.timeout.connect(lambda: self.banner.hide() if not self.banner.is_error else None)
         self.project_is_demo = False
@@ -272,6 +292,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setUsesScrollButtons(True)      # the tab titles never widen the window
         self.views = [make_view(entry, self.explorer) for entry in VIEWS]      # in tab order
+        for view in self.views:
+            view.drawn.connect(self._start_side_checks)
         self.view_by_key = {view.key: view for view in self.views}
         for view in self.views:
             self.tabs.addTab(view, view.title)
@@ -483,7 +505,6 @@ class MainWindow(QMainWindow):
             edit.blockSignals(True)
             edit.setDate(date)
             edit.blockSignals(False)
-        self.fill_segment_suggestions(log)
         opened, saved = self.restore_state, loaded.get("state") if self.restore_state else None
         if saved:
             self.show_saved_filters(saved.get("filters") or {})
@@ -506,7 +527,20 @@ class MainWindow(QMainWindow):
         elif opened:
             self.tabs.setCurrentIndex(0)         # a project opened for the first time starts at the overview
         self._update_summary()
-        self.hygiene.check(self.project_path, log)
+        # The tracking check and the segment box's completions wait for the first view drawn (or a
+        # moment): run beside it they would share its two cores and import pandas (~0.5 s).
+        self.pending_checks = (self.project_path, log)
+        if self.current_view() is None:           # the board: no view to wait for
+            self._start_side_checks()
+        else:
+            QTimer.singleShot(FIRST_VIEW_GRACE_MS, self._start_side_checks)
+
+    def _start_side_checks(self) -> None:
+        pending, self.pending_checks = self.pending_checks, None
+        if pending is None or pending[1] is not self.explorer.log:
+            return
+        self.hygiene.check(*pending)
+        self.suggester.start(segment_suggestions, pending[1])
 
     # --- state kept in the project ---------------------------------------------------------------
 
@@ -658,8 +692,7 @@ class MainWindow(QMainWindow):
         """The goal picker: events by how many paths reach them, with their counts. Selected: the
         choice kept in the project, else the structural guess marked "(guessed)" -- never simply the
         first name in the list. A reload of the same project (after a catalog edit) keeps the choice."""
-        from journey_explorer.analysis.goals import goal_reach
-        from journey_explorer.analysis.narrative import guess_goal
+        from journey_explorer.analysis.goals import goal_reach, guess_goal  # not via narrative: ~0.08 s of imports
         current = self.goal.currentData() if same_project else None
         stored = log.default_goal if log.default_goal in log.event_names else None
         try:
@@ -679,12 +712,12 @@ class MainWindow(QMainWindow):
 
     def fill_segment_suggestions(self, log) -> None:
         """The segment box's completions: saved segments, property=value for top values, did/did not EVENT."""
-        from journey_explorer.analysis.properties import segment_suggestions
-        try:
-            suggestions = segment_suggestions(log)
-        except JourneyError:
-            suggestions = []
-        self.segment_completer.set_suggestions(suggestions)
+        self.segment_completer.set_suggestions(segment_suggestions(log)[1])
+
+    def _suggestions_ready(self, done: tuple) -> None:
+        log, suggestions = done
+        if log is self.explorer.log:               # not a project left meanwhile
+            self.segment_completer.set_suggestions(suggestions)
 
     def goal_chosen(self, index: int) -> None:
         """The user picked a goal: keep it in the project (restored on reopen) and drop the guess mark."""

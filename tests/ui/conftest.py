@@ -35,3 +35,14 @@ def open_window(qtbot):
     yield open_on
     for window in opened:
         window.close()
+
+
+@pytest.fixture
+def settle_side_checks(qtbot):
+    """Wait for what a window starts after its first view is drawn (the tracking check and the
+    segment box's completions): they read the project file, so a test that writes it or reads the
+    completions waits for them."""
+    def settle(window) -> None:
+        qtbot.waitUntil(lambda: window.pending_checks is None and not window.suggester.busy
+                        and not window.hygiene.runner.busy, timeout=30_000)
+    return settle

@@ -19,8 +19,10 @@ def project_copy(demo_project_path, tmp_path):
 
 
 @pytest.fixture
-def window(open_window, project_copy):
-    return open_window(project_copy, size=(1500, 950))
+def window(open_window, project_copy, settle_side_checks):
+    window = open_window(project_copy, size=(1500, 950))
+    settle_side_checks(window)      # they read the file the tests write
+    return window
 
 
 def show_view(qtbot, window, key: str):

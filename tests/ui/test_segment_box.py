@@ -12,8 +12,10 @@ def settle_view(qtbot, view) -> None:
 
 
 @pytest.fixture
-def window(open_window, demo_project_path):
-    return open_window(demo_project_path)
+def window(open_window, demo_project_path, settle_side_checks):
+    window = open_window(demo_project_path)
+    settle_side_checks(window)      # the completions come after the first view is drawn
+    return window
 
 
 def offered(completer) -> list[str]:
