@@ -31,15 +31,20 @@ DAY_MS = 86_400_000
 COUNTABLE = ("funnel", "transition", "rate")
 
 
-def story_who(log: EventLog, story: dict, properties: dict[str, np.ndarray]) -> dict | None:
+def story_who(log: EventLog, story: dict, properties: dict[str, np.ndarray],
+              first_step: str | None = None) -> dict | None:
     """For a story of ``changes``: its first change that can be counted per event, and where it was
     concentrated. Returns None when no change of the story can be counted or no property was tried;
     else {"change": index in the story, "found": the value (see ``who_changed``) or None,
-    "properties": the property names tried}."""
+    "properties": the property names tried}. A funnel step counts only when it is the funnel's first
+    (``first_step``): a later step's paths are those that took the earlier steps in order, which the
+    per-path first A -> B here does not reproduce."""
     evidence = story["evidence"]
     before = (day_ms(evidence["before"]["since"]), day_ms(evidence["before"]["until"]))
     during = (day_ms(evidence["during"]["since"]), day_ms(evidence["during"]["until"]))
     for index, change in enumerate(story["changes"]):
+        if change["kind"] == "funnel" and change["source"] != first_step:
+            continue
         if change["kind"] in COUNTABLE:
             found, tried = who_changed(log, change["kind"], change["source"], change["target"], before, during,
                                        properties)

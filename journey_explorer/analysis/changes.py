@@ -118,7 +118,7 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     if daily is not None:
         changes = refine_to_days(changes, daily, series, periods)
     stories = _stories(changes, series, periods, spec)
-    _tell_who(log, stories[:WHO_STORIES], changes, spec)
+    _tell_who(log, stories[:WHO_STORIES], changes, spec, steps[0] if steps else None)
     note = (f"{len(changes)} of {scanned.tested.sum()} series changed significantly "
             f"(false discovery rate {spec.fdr:.0%})." if len(changes) else
             f"None of {scanned.tested.sum()} series changed beyond its {periods.unit}-to-{periods.unit} noise.")
@@ -371,14 +371,15 @@ def _stories(changes: pd.DataFrame, series: SeriesSet, periods: Periods, spec: S
     return stories
 
 
-def _tell_who(log: EventLog, stories: list[dict], changes: pd.DataFrame, spec: Spec) -> None:
+def _tell_who(log: EventLog, stories: list[dict], changes: pd.DataFrame, spec: Spec,
+              first_step: str | None = None) -> None:
     """Add to each story who its change hit (``who``), in its headline and text."""
     if not stories:
         return
     from journey_explorer.analysis.pathprops import path_properties
     properties = path_properties(log)
     for story in stories:
-        who = change_who.story_who(log, story, properties)
+        who = change_who.story_who(log, story, properties, first_step)
         story["who"] = who
         if who is None:
             continue
@@ -390,7 +391,9 @@ def _tell_who(log: EventLog, stories: list[dict], changes: pd.DataFrame, spec: S
             continue
         where = f"{found['property']} = {found['value']}"
         lead = changes[changes["story"] == story["rank"]].iloc[0]
-        story["headline"] = headline(lead, spec, where)
+        # The headline says where only for its own change (or the same two events counted per event).
+        if who["change"] == 0 or (change["source"], change["target"]) == (lead["source"], lead["target"]):
+            story["headline"] = headline(lead, spec, where)
         scale = 1000.0 if change["kind"] == "rate" else 1.0
         what = change["label"] + (" per 1k events" if change["kind"] == "rate" else "")
         levels = [_value(found[key] * scale, change["kind"]) for key in

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 MIN_EXPECTED = 30.0          # events expected over the silent stretch before an absence is news
 ABSENT_SHARE = 0.05          # observed at most this share of expected: "stopped"
+BURST_MAX_SHARE = 1 / 3      # a start-and-stop stretch this short (share of the log's days) is a burst
 MIN_DOUBLE_EXTRA = 20        # extra copies of an event (beyond one per user and second)
 MIN_DOUBLE_SHARE = 0.05      # ... and at least this share of its events
 TWIN_SHARE = 0.5             # same-looking names in the same second this often: tracked twice
@@ -122,38 +123,62 @@ def stops_and_starts(log: EventLog, volume: DailyVolume) -> list[Breakage]:
     """Per event: the earliest day from which it is ~absent for good (stops), and the latest day until
     which it was ~absent (starts). Events that stop (start) on the same day are reported together.
 
-    An event that both starts and stops — seen only in a stretch in the middle — is a burst, not
-    broken tracking: an error during an outage, a campaign's page. It is reported as ``burst``,
-    marked as explained (the report does not count it as tracking to fix; "what changed" tells it)."""
+    An event that both starts and stops — seen only in a short stretch in the middle (at most
+    ``BURST_MAX_SHARE`` of the log's days) — is a burst, not broken tracking: errors during an outage, a
+    campaign's page. It is reported as ``burst``, marked as explained (the report does not count it as
+    tracking to fix; "what changed" tells it). So is an event that starts the day a burst starts and is
+    gone again when it ends (a support chat opened for the outage). A longer stretch (an event renamed
+    twice) stays a start and a stop; a stop on the day a burst ends is never excused by it."""
+    found_by_code = {code: {side: (day, seen, expected) for side, day, seen, expected
+                            in _absence(volume.observed[code], volume.expected[code])}
+                     for code in range(len(log.event_names))}
+    out = []
+    for code, found in found_by_code.items():
+        if _is_burst(found, volume):
+            out.append(_burst(log, volume, code, found["starts"][0], found["stops"][0]))
+    bursts = list(out)
     stops: dict[int, list[tuple]] = {}
     starts: dict[int, list[tuple]] = {}
-    out = []
-    for code in range(len(log.event_names)):
-        found = {side: (day, seen, expected)
-                 for side, day, seen, expected in _absence(volume.observed[code], volume.expected[code])}
-        if "starts" in found and "stops" in found and found["starts"][0] < found["stops"][0]:
-            out.append(_burst(log, volume, code, found["starts"][0], found["stops"][0]))
+    for code, found in found_by_code.items():
+        if _is_burst(found, volume):
+            continue
+        incident = _started_with(code, found, volume, bursts) if "stops" not in found else None
+        if incident is not None:
+            out.append(_with_incident(_absence_breakage(log, volume, "starts", found["starts"][0],
+                                                        [(code, *found["starts"][1:])]), incident))
             continue
         for side, (day, seen, expected) in found.items():
             (stops if side == "stops" else starts).setdefault(day, []).append((code, seen, expected))
-    bursts = list(out)
     for side, by_day in (("stops", stops), ("starts", starts)):
         for day, rows in sorted(by_day.items()):
-            out.append(_same_incident(_absence_breakage(log, volume, side, day, rows), bursts))
+            out.append(_absence_breakage(log, volume, side, day, rows))
     return out
 
 
-def _same_incident(breakage: Breakage, bursts: list[Breakage]) -> Breakage:
-    """A start on the day a burst starts (a stop on the day one ends) belongs to that incident."""
-    edge = "first" if breakage.kind == "starts" else "last"
-    day = np.datetime64(breakage.first, "D")
+def _is_burst(found: dict, volume: DailyVolume) -> bool:
+    if "starts" not in found or "stops" not in found:
+        return False
+    first, end = found["starts"][0], found["stops"][0]
+    return first < end and end - first <= BURST_MAX_SHARE * volume.days
+
+
+def _started_with(code: int, found: dict, volume: DailyVolume, bursts: list[Breakage]) -> Breakage | None:
+    """The burst this event started with (within a day of its start) and ended with (at most
+    ``ABSENT_SHARE`` of its events after the burst's last day), if any."""
+    if "starts" not in found:
+        return None
+    observed = volume.observed[code]
     for burst in bursts:
-        if abs(int((np.datetime64(getattr(burst, edge), "D") - day).astype(int))) <= 1:
-            verb = "starts" if breakage.kind == "starts" else "ends"
-            breakage.message = breakage.message.rsplit(" (", 1)[0] + (
-                f" (the day {burst.events[0]}'s burst {verb}: part of the same incident, not tracking)")
-            breakage.numbers["explained_by"] = burst.key
-            break
+        first, end = burst.numbers["first_day"], burst.numbers["end_day"]
+        if abs(found["starts"][0] - first) <= 1 and observed[end:].sum() <= ABSENT_SHARE * observed.sum():
+            return burst
+    return None
+
+
+def _with_incident(breakage: Breakage, burst: Breakage) -> Breakage:
+    breakage.message = breakage.message.rsplit(" (", 1)[0] + (
+        f" (it came and went with {burst.events[0]}'s burst: part of the same incident, not tracking)")
+    breakage.numbers["explained_by"] = burst.key
     return breakage
 
 
@@ -263,7 +288,8 @@ def _burst(log: EventLog, volume: DailyVolume, code: int, first: int, end: int) 
                f"{_events(inside)}; {_events(outside)} outside): a burst such as errors during an incident or "
                f"a campaign, not tracking that broke (see What changed)")
     return Breakage("burst", (name,), inside, volume.date(first), volume.date(end - 1), message,
-                    {"days": days, "inside": inside, "outside": outside, "explained_by": "burst"})
+                    {"days": days, "inside": inside, "outside": outside, "explained_by": "burst",
+                     "first_day": int(first), "end_day": int(end)})
 
 
 def _events(count: int) -> str:

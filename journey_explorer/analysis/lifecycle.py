@@ -77,13 +77,16 @@ def covered_periods(starts: list[str], period: str, first_ms: int, last_ms: int)
     >>> monday = 1_735_516_800_000          # 2024-12-30
     >>> covered_periods(["2024-12-30", "2025-01-06", "2025-01-13"], "week", monday + day, monday + 15 * day).tolist()
     [False, True, False]
+    >>> covered_periods(["2024-12-30", "2025-01-06"], "week", monday, monday + 14 * day - 60_000).tolist()  # ends Sun 23:59
+    [True, True]
     """
     begins = np.array(starts, dtype="datetime64[D]")
     unit = {"day": np.timedelta64(1, "D"), "week": np.timedelta64(7, "D")}.get(period)
     ends = (begins + unit if unit is not None else
             (begins.astype("datetime64[M]") + np.timedelta64(1, "M")).astype("datetime64[D]"))
     first_day = np.datetime64(int(first_ms) // DAY_MS, "D")
-    whole = (begins >= first_day) & (ends.astype("datetime64[ms]").astype(np.int64) <= last_ms + 1)
+    day_after_last = np.datetime64(int(last_ms) // DAY_MS + 1, "D")
+    whole = (begins >= first_day) & (ends <= day_after_last)     # both ends by whole days
     return whole if whole.any() else np.ones(len(starts), dtype=bool)
 
 

@@ -416,7 +416,7 @@ def _event_row(name, c, code, f_reach, s_reach, expected, expected_probabilities
            "ended_without_goal": int(c["end_failing"][code]), "left_failing": f_end, "left_successful": s_end,
            "exit_rate": round(int(c["end_failing"][code]) / (f_reach + s_reach), 4),
            "exit_rate_failing": _r(f_exit), "exit_rate_successful": _r(s_exit),
-           "exit_rate_successful_open": _r(s_exit_open),
+           "exit_rate_successful_open": _r(s_exit_open), "successful_users_open": s_open_reach,
            "exit_rate_expected": _r(expected_rate),
            "exit_reference": _r(reference),
            "exit_excess": _r(f_exit - reference) if has_reference else 0.0,
@@ -473,6 +473,8 @@ def _explain(row, spec: Spec) -> str:
         text += f" vs {_pct(row.exit_rate_successful)} of successful"
         if not pd.isna(row.exit_rate_successful_open) and row.exit_rate_successful_open > row.exit_rate_successful:
             text += f", {_pct(row.exit_rate_successful_open)} on their visits that did not go on to the goal"
+        elif pd.isna(row.exit_rate_successful_open) and row.successful_users >= spec.min_reference:
+            text += ", who nearly all go on to the goal in the same visit"       # no like-for-like reference
         if not pd.isna(row.exit_rate_successful_users):
             text += f" and {_pct(row.exit_rate_successful_users)} of users who succeed (in any session)"
         text += f" ({_pct(row.exit_rate_expected)} expected had they left at random steps)"

@@ -57,3 +57,17 @@ def test_the_changes_story_says_who_in_its_headline_and_text():
     spread = changes.run(_log({"IN", "GB"}), changes.Spec(goal="done")).stories[0]
     assert "mostly" not in spread["headline"]
     assert spread["text"].endswith("No single country stands out: the change was spread across them.")
+
+
+def test_a_later_funnel_step_is_not_counted_per_path_the_same_transition_is():
+    """A funnel's later step counts paths that took the earlier steps in order; who_changed's per-path
+    first A -> B does not reproduce that, so the story's per-event transition is used instead."""
+    log = _log({"IN"})
+    story = {"evidence": {"before": {"since": "2024-01-01", "until": "2024-02-05"},
+                          "during": {"since": "2024-02-05", "until": "2024-02-19"}},
+             "changes": [{"kind": "funnel", "source": "pay", "target": "done"},
+                         {"kind": "transition", "source": "pay", "target": "done"}]}
+    properties = change_who.path_properties(log)
+    assert change_who.story_who(log, story, properties, first_step="home")["change"] == 1
+    assert change_who.story_who(log, story, properties, first_step="pay")["change"] == 0
+    assert change_who.story_who(log, story, properties, first_step="home")["found"]["value"] == "IN"

@@ -356,13 +356,6 @@ def _as_object(value) -> dict:
     return {}
 
 
-def _cell_text(value) -> str:
-    """A cell as it reads in a rejected row: missing values empty, anything else as ``str``."""
-    if value is None or (np.ndim(value) == 0 and pd.isna(value)):
-        return ""
-    return str(value)
-
-
 def _insert_ids(frame: pd.DataFrame, mapping: ColumnMapping) -> np.ndarray | None:
     if not mapping.insert_id:
         return None
