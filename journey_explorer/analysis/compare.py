@@ -330,8 +330,8 @@ def _within_stage(events: pd.DataFrame, log: EventLog, whole: EventLog, a: np.nd
     for index, name in zip(events.index, events["event"]):
         if name not in stages:
             continue
-        there = _first_position(log, log.event_names.index(stages[name])) >= 0
-        doers = _first_position(log, log.event_names.index(name)) >= 0
+        there = users_with_event(log, log.event_names.index(stages[name]))
+        doers = users_with_event(log, log.event_names.index(name))
         a_n, b_n = int((a & there).sum()), int((b & there).sum())
         if not a_n or not b_n:
             continue
@@ -341,20 +341,25 @@ def _within_stage(events: pd.DataFrame, log: EventLog, whole: EventLog, a: np.nd
         events.loc[index, ["share_a", "share_b", "difference"]] = [round(a_has / a_n, 4), round(b_has / b_n, 4),
                                                                   round(a_has / a_n - b_has / b_n, 4)]
         events.loc[index, ["odds_ratio", "p_value"]] = [round(float(odds[0]), 3), float(p[0])]
-        any_time = int((a & there & (_first_position(whole, whole.event_names.index(name)) >= 0)).sum())
+        any_time = int((a & there & users_with_event(whole, whole.event_names.index(name))).sum())
         events.loc[index, ["reached", "reached_a", "reached_b", "_reached_a_any_time"]] = [
             stages[name], a_n, b_n, any_time]
     return events
 
 
-def _first_position(log: EventLog, code: int) -> np.ndarray:
-    """Per user code: the position of the user's first event of this type, -1 if none."""
-    out = np.full(log.n_users, -1, dtype=np.int64)
-    hits = np.flatnonzero(log.event == code)
-    if len(hits):
-        first = np.append(True, log.user[hits][1:] != log.user[hits][:-1])
-        out[log.user[hits[first]]] = hits[first]
-    return out
+STAGED_MARK = "†"       # an event compared only among the paths that reached its step of the route
+
+
+def event_labels(events: pd.DataFrame) -> list[str]:
+    """Event names for charts; one compared only among the paths that reached a step of the route
+    (``_within_stage``) is marked.
+
+    >>> import pandas as pd
+    >>> event_labels(pd.DataFrame({"event": ["a", "coupon"], "reached": [None, "cart"]}))
+    ['a', 'coupon †']
+    """
+    reached = events["reached"] if "reached" in events else [None] * len(events)
+    return [name if not isinstance(step, str) else f"{name} {STAGED_MARK}" for name, step in zip(events["event"], reached)]
 
 
 def _not_after_the_goal(events: pd.DataFrame, log: EventLog, a: np.ndarray, a_size: int,

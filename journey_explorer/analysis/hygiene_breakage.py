@@ -132,15 +132,14 @@ def stops_and_starts(log: EventLog, volume: DailyVolume) -> list[Breakage]:
     found_by_code = {code: {side: (day, seen, expected) for side, day, seen, expected
                             in _absence(volume.observed[code], volume.expected[code])}
                      for code in range(len(log.event_names))}
-    out = []
-    for code, found in found_by_code.items():
-        if _is_burst(found, volume):
-            out.append(_burst(log, volume, code, found["starts"][0], found["stops"][0]))
-    bursts = list(out)
+    burst_codes = [code for code, found in found_by_code.items() if _is_burst(found, volume)]
+    bursts = [_burst(log, volume, code, found_by_code[code]["starts"][0], found_by_code[code]["stops"][0])
+              for code in burst_codes]
+    out = list(bursts)
     stops: dict[int, list[tuple]] = {}
     starts: dict[int, list[tuple]] = {}
     for code, found in found_by_code.items():
-        if _is_burst(found, volume):
+        if code in burst_codes:
             continue
         incident = _started_with(code, found, volume, bursts) if "stops" not in found else None
         if incident is not None:

@@ -307,7 +307,7 @@ def goal_follows_in_visit(log: EventLog, goal: int) -> np.ndarray:
     if not n:
         return np.zeros(0, dtype=bool)
     visit_start = np.ones(n, dtype=bool)
-    visit_start[1:] = (log.user[1:] != log.user[:-1]) | (log.session[1:] != log.session[:-1])
+    visit_start[1:] = visit_ends(log)[:-1]
     position = np.arange(n)
     goal_position = np.where(log.event == goal, position, -1)
     last_goal = np.maximum.reduceat(goal_position, np.flatnonzero(visit_start))

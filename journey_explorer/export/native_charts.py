@@ -114,10 +114,11 @@ def _compare(result) -> NativeChart | None:
     if top.empty:
         return None
     a, b = result.labels[0], result.labels[1]
-    names = [f"{e} †" if isinstance(r, str) else str(e)
-             for e, r in zip(top["event"], top["reached"] if "reached" in top else [None] * len(top))]
-    axis = "share of paths doing the event" + (" († among the paths that reached its step)"
-                                                if any(n.endswith(" †") for n in names) else "")
+    from journey_explorer.analysis.compare import STAGED_MARK, event_labels
+    names = [str(name) for name in event_labels(top)]
+    staged = "reached" in top and top["reached"].notna().any()
+    axis = "share of paths doing the event" + (f" ({STAGED_MARK} among the paths that reached its step)"
+                                                if staged else "")
     return NativeChart("bar", names,
                        {str(a): _values(top["share_a"]), str(b): _values(top["share_b"])},
                        number_format="0%", value_axis=axis)

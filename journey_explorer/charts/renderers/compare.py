@@ -1,6 +1,7 @@
 """Compare: how the two groups differ by event (left) and by step (right), in percentage points."""
 from __future__ import annotations
 
+from journey_explorer.analysis import compare
 from journey_explorer.charts import basic, breakdown
 from journey_explorer.charts.canvas import SideBySide
 
@@ -18,20 +19,6 @@ def significance_marks(q_values) -> list[str]:
     return ["***" if q < 0.001 else "**" if q < 0.01 else "*" if q < 0.05 else "" for q in q_values]
 
 
-STAGED_MARK = "†"
-
-
-def event_labels(events) -> list[str]:
-    """Event names; one compared only among the paths that reached a step of the route is marked.
-
-    >>> import pandas as pd
-    >>> event_labels(pd.DataFrame({"event": ["a", "coupon"], "reached": [None, "cart"]}))
-    ['a', 'coupon †']
-    """
-    reached = events["reached"] if "reached" in events else [None] * len(events)
-    return [name if not isinstance(step, str) else f"{name} {STAGED_MARK}" for name, step in zip(events["event"], reached)]
-
-
 def bar_marks(events) -> list[str]:
     """Stars only on differences that pass (significant, enough users, not an after-the-goal artefact):
     a starred bar the table calls "does not pass" would contradict it.
@@ -46,11 +33,11 @@ def bar_marks(events) -> list[str]:
 
 def render(result, spec, canvas: SideBySide, theme) -> None:
     top = result.events.head(15)
-    labels = event_labels(top)
+    labels = compare.event_labels(top)
     basic.diverging_bars(canvas.left, labels, top["difference"].tolist(), bar_marks(top), theme, *result.labels)
     staged = "reached" in top and top["reached"].notna().any()
     # Short: a plot title's text sets the plot's minimum width (a longer one pushes the bars off screen).
-    canvas.left.getPlotItem().setTitle(f"{STAGED_MARK} compared among paths that reached its step" if staged else None,
+    canvas.left.getPlotItem().setTitle(f"{compare.STAGED_MARK} compared among paths that reached its step" if staged else None,
                                        color=theme.muted, size=f"{theme.font_size}pt")
     matrix = result.step_matrix.set_index("step")
     columns = list(matrix.abs().max().sort_values(ascending=False).index[:8])
