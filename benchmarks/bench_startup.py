@@ -51,7 +51,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 def shown(which):
-    QApplication.processEvents()            # let the window paint
+    for widget in QApplication.topLevelWidgets():
+        if widget.isVisible():
+            widget.repaint()                # painted now, before whatever work is queued behind it
     marks.setdefault(which + "_shown", seconds_since_launch())
 
 app_module.ON_WINDOW_SHOWN = shown
@@ -59,7 +61,9 @@ app_module.ON_WINDOW_SHOWN = shown
 def poll():
     window = next((w for w in QApplication.topLevelWidgets() if type(w).__name__ == "MainWindow"), None)
     view = window.current_view() if window is not None else None
-    if view is not None and window.explorer.log is not None and view.result is not None and not view.runner.busy:
+    if view is not None and window.explorer.log is not None and view.result is not None and not view.runner.busy \
+            and view.drawn_result is view.result:          # drawn: chart and table show the result
+        QApplication.processEvents()        # let the chart paint
         marks["first_view"] = seconds_since_launch()
         print(json.dumps(marks), flush=True)
         QApplication.instance().quit()

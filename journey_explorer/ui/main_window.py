@@ -34,33 +34,14 @@ from journey_explorer.tasks import TaskRunner
 from journey_explorer.ui.board import BoardView
 from journey_explorer.ui.flow_layout import FlowLayout, grouped
 from journey_explorer.ui.hygiene_panel import HygienePanel
+from journey_explorer.ui.project_loader import STATE_SETTING, EarlyLoad, load_project_log
 from journey_explorer.ui.settings import Settings, load_settings, save_settings
 from journey_explorer.ui.start_page import StartPage
 from journey_explorer.ui.views import AnalysisView, Explorer, make_view
 from journey_explorer.ui.widgets import Banner, FrameModel, ask_text, message_box, plain_label
 
-STATE_SETTING = "window_state"   # in the project: filters, the selected tab, each view's options; restored on open
 INFO_SECONDS = 8                # an information banner goes away by itself
 FIRST_VIEW_GRACE_MS = 5000      # the side checks start after the first view drawn, or after this (board, error)
-
-
-def load_project_log(path: Path, progress):
-    """Background task: the project's event log and its side-panel facts, without pandas (user
-    properties are read when a view asks; the catalog comes as numpy columns)."""
-    from journey_explorer.analysis.columns import Columns
-    with Project.open(path) as project:
-        arrays = project.load_arrays()          # read once: the log, the catalog and the facts
-        log = project.load_event_log(arrays=arrays)
-        progress(0.7)
-        if len(log):               # the goal box's numbers, kept per log: worked out here, not on the GUI thread
-            from journey_explorer.analysis.goals import default_goal, goal_reach
-            goal_reach(log)
-            default_goal(log)         # the guess: ~0.4 s at 1M
-        log.user_property_names()      # read once here (SQLite walks the users' JSON), not by the views' boxes
-        catalog = Columns(project.event_catalog_columns(arrays))
-        loaded = {"log": log, "info": project.info(arrays), "catalog": catalog,
-                  "segments": project.segments(), "path": str(path), "state": project.get_setting(STATE_SETTING)}
-    return loaded
 
 
 def segment_suggestions(log, progress=None) -> tuple:
@@ -190,10 +171,14 @@ EXPORT_TYPES = {"PNG image (*.png)": ".png", "SVG vector (*.svg)": ".svg", "PDF 
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, project_path: Path | None = None, settings: Settings | None = None):
+    def __init__(self, project_path: Path | None = None, settings: Settings | None = None,
+                 early_load: EarlyLoad | None = None):
+        """``early_load``: ``project_path`` already being read since launch (``app.main``); its
+        result is taken instead of reading the file again."""
         super().__init__()
         self.settings = settings or load_settings()
         self.project_path = Path(project_path) if project_path else None
+        self.early_load = early_load
         self.explorer = Explorer(self.project_path, THEMES.get(self.settings.theme, THEMES["light"]))
         self.loader = TaskRunner(self)
         self.loader.finished.connect(self._loaded)
@@ -411,6 +396,11 @@ class MainWindow(QMainWindow):
         self.clear_project()
         from journey_explorer.demo_project import is_demo_project
         self.project_path = Path(path)
+        if self.early_load is not None:
+            if self.early_load.path == self.project_path:
+                self.early_load.wait()        # done reading (and upgrading) the file before we open it too
+            else:
+                self.early_load = None        # another project was asked for
         self.project_is_demo = is_demo_project(self.project_path)
         self.explorer.project_path = self.project_path
         self.setWindowTitle(f"{self.project_path.stem} — Journey Explorer")
@@ -477,7 +467,11 @@ class MainWindow(QMainWindow):
     def reload(self) -> None:
         if self.pages.currentWidget() is not self.loading_page:     # a newly opened project says so there
             self.show_info("Loading the project…")
-        self.loader.start(load_project_log, self.project_path)
+        early, self.early_load = self.early_load, None        # read once: a later reload reads the file
+        if early is not None and early.path == self.project_path:
+            self.loader.start(early.result)
+        else:
+            self.loader.start(load_project_log, self.project_path)
 
     def _loaded(self, loaded: dict) -> None:
         if loaded.get("path") != str(self.project_path):

@@ -167,6 +167,11 @@ class AnalysisView(QWidget):
         self.banner.hide()
         spec = self.current_spec(log)
         self.runner.start(self._compute, self.explorer.session, self.explorer.filters, spec, self.explorer.theme)
+        if self._chart is None:      # made while the analysis runs, not after it (the first: pyqtgraph's import)
+            QTimer.singleShot(0, self._make_chart)
+
+    def _make_chart(self) -> None:
+        self.chart  # noqa: B018 - the property makes the canvas
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)
