@@ -1,6 +1,7 @@
 """The explorer window: project side panel, a filter bar every view obeys, and the views as tabs."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QDate, QStringListModel, Qt, QTimer
@@ -79,6 +80,36 @@ class SegmentCompleter(QCompleter):
         if "&" not in text:
             return chosen
         return f"{text.rsplit('&', 1)[0].rstrip()} & {chosen}"
+
+
+class LazyViews(Mapping):
+    """The analysis views by registry key, in tab order; each is built the first time it is asked
+    for (its tab opened, ``MainWindow.view``): start-up builds the first tab's only, not every tab's
+    controls and their modules. ``built()`` is what exists so far."""
+
+    def __init__(self, build):
+        self._build = build            # (ViewEntry) -> AnalysisView
+        self._views: dict[str, AnalysisView] = {}
+
+    def __getitem__(self, key: str) -> AnalysisView:
+        if key not in self._views:
+            entry = next((e for e in VIEWS if e.key == key), None)
+            if entry is None:
+                raise KeyError(key)
+            self._views[key] = self._build(entry)
+        return self._views[key]
+
+    def __contains__(self, key) -> bool:          # without building it
+        return any(entry.key == key for entry in VIEWS)
+
+    def __iter__(self):
+        return (entry.key for entry in VIEWS)
+
+    def __len__(self) -> int:
+        return len(VIEWS)
+
+    def built(self) -> list[AnalysisView]:
+        return [self._views[entry.key] for entry in VIEWS if entry.key in self._views]
 
 
 class ProjectEdit(QUndoCommand):
@@ -276,21 +307,13 @@ class MainWindow(QMainWindow):
         self.banner = Banner()
         self.tabs = QTabWidget()
         self.tabs.setUsesScrollButtons(True)      # the tab titles never widen the window
-        self.views = [make_view(entry, self.explorer) for entry in VIEWS]      # in tab order
-        for view in self.views:
-            view.drawn.connect(self._start_side_checks)
-        self.view_by_key = {view.key: view for view in self.views}
-        for view in self.views:
-            self.tabs.addTab(view, view.title)
-            view.pin_requested.connect(lambda v=view: self.pin_view(v))
-            view.runner.failed.connect(lambda _message, v=view: self.show_failed(v))
-            view.drawn.connect(lambda v=view: self.view_drawn(v))
+        # Each view's tab holds a blank stand-in until the view is built (when its tab is opened).
+        self.view_by_key = LazyViews(self._build_view)
+        self._placing_view = False
+        for entry in VIEWS:                       # in tab order
+            self.tabs.addTab(QWidget(), entry.title)
+        self.tabs.currentChanged.connect(self._tab_opened)
         self.tabs.currentChanged.connect(self._update_summary)
-        changes = self.view_by_key.get("changes")
-        if changes is not None:          # a story's evidence, one click away
-            changes.compare_requested.connect(self.compare_periods)
-            changes.window_requested.connect(self.set_time_window)
-            changes.segment_requested.connect(self.set_segment)
         self.board = BoardView(self.explorer)
         self.tabs.addTab(self.board, self.board.title)
         layout.addWidget(self.filter_bar)
@@ -307,6 +330,44 @@ class MainWindow(QMainWindow):
             self.pages.addWidget(page)
         self.work_page = central
         self.setCentralWidget(self.pages)
+        self._tab_opened(self.tabs.currentIndex())
+
+    @property
+    def views(self) -> list[AnalysisView]:
+        """Every analysis view, in tab order (building those not built yet)."""
+        return [self.view_by_key[entry.key] for entry in VIEWS]
+
+    def _tab_opened(self, index: int) -> None:
+        if self._placing_view or not 0 <= index < len(VIEWS):
+            return                # tabs shift while a view takes its stand-in's place: not an opened tab
+        if not isinstance(self.tabs.widget(index), AnalysisView):
+            self.view_by_key[VIEWS[index].key]        # builds it: a stand-in is never left showing
+
+    def _build_view(self, entry) -> AnalysisView:
+        """Make the view of ``entry`` and put it in its tab, in place of the stand-in."""
+        view = make_view(entry, self.explorer)
+        index = VIEWS.index(entry)
+        stand_in, showing = self.tabs.widget(index), self.tabs.currentIndex() == index
+        self._placing_view = True
+        try:
+            self.tabs.insertTab(index, view, entry.title)     # the stand-in moves one to the right...
+            if showing:
+                self.tabs.setCurrentIndex(index)
+            self.tabs.removeTab(index + 1)                    # ...and goes, never showing another tab meanwhile
+        finally:
+            self._placing_view = False
+        stand_in.deleteLater()
+        view.drawn.connect(self._start_side_checks)
+        view.pin_requested.connect(lambda v=view: self.pin_view(v))
+        view.runner.failed.connect(lambda _message, v=view: self.show_failed(v))
+        view.drawn.connect(lambda v=view: self.view_drawn(v))
+        if view.key == "changes":          # a story's evidence, one click away
+            view.compare_requested.connect(self.compare_periods)
+            view.window_requested.connect(self.set_time_window)
+            view.segment_requested.connect(self.set_segment)
+        view.table.setVisible(not self.settings.presentation)
+        view.set_chart_visible(False)      # as opening a project leaves every view: shown once it draws
+        return view
 
     def _build_filter_bar(self) -> QWidget:
         bar = QWidget()
@@ -422,7 +483,7 @@ class MainWindow(QMainWindow):
         self.loader.cancel()
         self.explorer.session.log = None          # and with it the old project's filtered logs
         self.explorer.session.filters = FilterState()
-        for view in self.views:
+        for view in self.view_by_key.built():
             view.runner.cancel()
             view.result = view.result_spec = view.drawn_result = None
             view.model.clear()
@@ -552,7 +613,7 @@ class MainWindow(QMainWindow):
         log, options = self.explorer.log, {}
         if log is None:
             return options
-        for view in self.views:
+        for view in self.view_by_key.built():
             spec = view.result_spec          # the options of the chart on screen (None: never shown)
             if spec is None:
                 continue
@@ -1086,7 +1147,7 @@ class MainWindow(QMainWindow):
         self._update_summary()
         if on:
             self.banner.hide()
-        for view in self.views:
+        for view in self.view_by_key.built():      # and each view built later (_build_view)
             view.table.setVisible(not on)
         self.apply_theme()
         if on:
@@ -1108,7 +1169,7 @@ class MainWindow(QMainWindow):
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64()).decode()
         self.settings.presentation = False
         save_settings(self.settings)
-        for runner in [self.loader, self.hygiene.runner] + [v.runner for v in self.views]:
+        for runner in [self.loader, self.hygiene.runner] + [v.runner for v in self.view_by_key.built()]:
             runner.cancel()
             runner.wait(5000)
         super().closeEvent(event)

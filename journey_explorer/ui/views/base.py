@@ -117,11 +117,11 @@ class AnalysisView(QWidget):
         at start-up)."""
         if self._chart is None:
             self._chart = self.chart_renderer.make_canvas(self.explorer.theme)
-            self._chart.setVisible(self._chart_visible)
             sizes = self.splitter.sizes()
             if 0 in sizes:          # made while presenting (table hidden): keep the table a share for later
                 sizes = [700, 250]
             self.splitter.replaceWidget(0, self._chart).deleteLater()
+            self._chart.setVisible(self._chart_visible)    # once in the splitter: never a window of its own
             self.splitter.setSizes(sizes)
             self.chart_made(self._chart)
         return self._chart
