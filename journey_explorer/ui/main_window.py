@@ -459,7 +459,7 @@ class MainWindow(QMainWindow):
         self.project_path = Path(path)
         if self.early_load is not None:
             if self.early_load.path == self.project_path:
-                self.early_load.wait()        # done reading (and upgrading) the file before we open it too
+                self.early_load.wait_until_open()     # it may be upgrading the file, which we open below
             else:
                 self.early_load = None        # another project was asked for
         self.project_is_demo = is_demo_project(self.project_path)

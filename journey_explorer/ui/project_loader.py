@@ -13,14 +13,17 @@ from pathlib import Path
 STATE_SETTING = "window_state"   # in the project: filters, the selected tab, each view's options; restored on open
 
 
-def load_project_log(path: Path, progress) -> dict:
+def load_project_log(path: Path, progress, opened=None) -> dict:
     """Background task: the project's event log and its side-panel facts, without pandas (user
-    properties are read when a view asks; the catalog comes as numpy columns)."""
+    properties are read when a view asks; the catalog comes as numpy columns). ``opened()`` is
+    called once the file is open (and its schema upgraded)."""
     # Imported here: at launch this runs on the early thread, beside the window's own imports.
     from journey_explorer.analysis.columns import Columns
     from journey_explorer.analysis.goals import default_goal, goal_reach
     from journey_explorer.store.project import Project
     with Project.open(path) as project:
+        if opened is not None:
+            opened()
         arrays = project.load_arrays()          # read once: the log, the catalog and the facts
         log = project.load_event_log(arrays=arrays)
         progress(0.7)
@@ -40,6 +43,7 @@ class EarlyLoad:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self._opened = threading.Event()      # the file is open: an older schema is upgraded by then
         self._done = threading.Event()
         self._loaded: dict | None = None
         self._error: Exception | None = None
@@ -48,19 +52,20 @@ class EarlyLoad:
 
     def _read(self) -> None:
         try:
-            self._loaded = load_project_log(self.path, lambda *_: None)
+            self._loaded = load_project_log(self.path, lambda *_: None, self._opened.set)
         except Exception as exc:  # noqa: BLE001 - handed to whoever takes the result (the window's loader)
             self._error = exc
         finally:
+            self._opened.set()
             self._done.set()
 
-    def wait(self) -> None:
-        """Until the read is over: it may be upgrading the file's schema, so nothing else opens it meanwhile."""
-        self._done.wait()
+    def wait_until_open(self) -> None:
+        """Until the file is open: opening it may upgrade its schema, so nothing else opens it before."""
+        self._opened.wait()
 
     def result(self, progress=None) -> dict:
         """What the read found (a ``TaskRunner`` task: it waits on the runner's thread)."""
-        self.wait()
+        self._done.wait()
         if self._error is not None:
             raise self._error
         return self._loaded
