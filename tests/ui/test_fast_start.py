@@ -75,3 +75,16 @@ def test_the_windows_own_modules_do_not_import_pyqtgraph():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_opening_the_app_skips_the_command_line_parser():
+    from journey_explorer.__main__ import opens_the_app
+    assert opens_the_app([]) and opens_the_app(["acme.journey"])
+    assert not opens_the_app(["info", "acme.journey"]) and not opens_the_app(["--smoke-test"])
+    code = ("import sys, journey_explorer.app as app\n"
+            "app.main = lambda argv: print(argv, 'journey_explorer.cli' in sys.modules) or 0\n"
+            "from journey_explorer.__main__ import main\n"
+            "sys.exit(main(['acme.journey']))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['acme.journey'] False"
