@@ -71,7 +71,8 @@ def poll():
     QTimer.singleShot(5, poll)
 
 QTimer.singleShot(0, poll)
-app_module.main([sys.argv[1]])
+from journey_explorer.__main__ import main as entry_point      # what the journey-explorer command runs
+entry_point([sys.argv[1]])
 """
 
 
