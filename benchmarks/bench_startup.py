@@ -2,10 +2,12 @@
 
     python benchmarks/bench_startup.py --runs 5
 
-Each run is a fresh interpreter (offscreen Qt) doing what ``journey-explorer`` does (``app.main``'s
-order), timed with the kernel's process start time (``smoke.seconds_since_launch``), so interpreter
-start and every import count. Also the wall time of ``python -c "import journey_explorer.ui.main_window"``.
-The app first shows a placeholder window (Qt only), then the main window.
+Each run is a fresh interpreter (offscreen Qt) doing what ``journey-explorer`` does (it starts through
+``journey_explorer.__main__``), timed with the kernel's process start time (``smoke.seconds_since_launch``),
+so interpreter start and every import count. Also the wall time of ``python -c "import
+journey_explorer.ui.main_window"``. The app first shows a placeholder window (Qt only), then the main
+window. "Shown" is when the window has painted (repainted at once, before any queued work); "first
+view" when the Overview's chart and table show its result and have painted.
 Targets: window shown ≤ 0.5 s, first view drawn ≤ 1.0 s. Prints the median of the runs.
 
 Measured (issue 16, median of 5, 2 shared cores): before, import main_window 2.12 s, window shown
@@ -30,6 +32,29 @@ first view drawn 2.19 s -> 0.30 s. At load ~2.8 (``--against``, 7 rounds): first
 main window -> first view 1.04 s -> 0.16 s, main window shown 1.19 s / 1.11 s. What is left before the
 main window shows is importing it (pyqtgraph, PySide6): 1.0 s is not reached from there. Next: read
 the project on a thread while the window's modules import (after the placeholder).
+
+Measured (issue 16, fourth pass: the window's modules leave pyqtgraph to the first chart, via
+``charts.plotting``; the project read on a thread from launch, ``ui.project_loader.EarlyLoad``; each
+view built when its tab is first opened; a view makes its chart while its analysis runs; the app
+started from ``__main__`` without the CLI's parser). ``--against`` a copy of main's tree, 11 rounds
+interleaved, load average 3.2-3.9 on the 2 shared cores, with this version of the child (first view =
+drawn and painted, so a little later than the figures above): placeholder shown 0.49 s -> 0.22 s,
+main window shown 1.19 s -> 0.62 s, first view drawn 1.52 s -> 1.29 s. Steps (9 rounds each, load
+2-4.5, so only the direction is firm): pyqtgraph out of the window's modules with the early read and
+the chart made while computing, against main: main window 1.14 -> 0.88 s, first view 1.54 -> 1.47 s;
+the early read (a copy without it -> with it): first view 2.13 -> 1.92 s (load ~3.9; the read alone is
+~0.06 s of work, the rest of its time is imports, so it gains little more); then building only the
+opened tab: first view 2.01 -> 1.55 s, main window 1.11 -> 0.84 s (load ~4.3).
+Where a run's time goes now (one run, load ~3): placeholder 0.30 s, the window's modules 0.20 s
+(numpy is most of it; the early read imports its own beside them), building it 0.08 s, the loaded
+project shown 0.02 s, then pyqtgraph's import 0.40 s (on the GUI thread, while the Overview computes
+on a worker), drawing 0.05 s. What keeps the first view above 1.0 s under load is pyqtgraph's import:
+its ``pyqtgraph.Qt`` copies every class of QtCore, QtGui and QtWidgets into its own modules, which makes
+PySide6 create all ~700 class objects (~0.15-0.25 s), and its ``__init__`` imports every item and
+widget. Importing a submodule (``pyqtgraph.graphicsItems.PlotItem``) runs the package's ``__init__``
+first, so that does not avoid it; the threads share the GIL, so importing it beside other work only
+interleaves. Left: a plotting surface for the Overview that does not need pyqtgraph, or a lighter
+pyqtgraph import (upstream).
 """
 from __future__ import annotations
 
@@ -51,7 +76,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 def shown(which):
-    QApplication.processEvents()            # let the window paint
+    for widget in QApplication.topLevelWidgets():
+        if widget.isVisible():
+            widget.repaint()                # painted now, before whatever work is queued behind it
     marks.setdefault(which + "_shown", seconds_since_launch())
 
 app_module.ON_WINDOW_SHOWN = shown
@@ -59,7 +86,9 @@ app_module.ON_WINDOW_SHOWN = shown
 def poll():
     window = next((w for w in QApplication.topLevelWidgets() if type(w).__name__ == "MainWindow"), None)
     view = window.current_view() if window is not None else None
-    if view is not None and window.explorer.log is not None and view.result is not None and not view.runner.busy:
+    if view is not None and window.explorer.log is not None and view.result is not None and not view.runner.busy \
+            and view.drawn_result is view.result:          # drawn: chart and table show the result
+        QApplication.processEvents()        # let the chart paint
         marks["first_view"] = seconds_since_launch()
         print(json.dumps(marks), flush=True)
         QApplication.instance().quit()
@@ -67,7 +96,8 @@ def poll():
     QTimer.singleShot(5, poll)
 
 QTimer.singleShot(0, poll)
-app_module.main([sys.argv[1]])
+from journey_explorer.__main__ import main as entry_point      # what the journey-explorer command runs
+entry_point([sys.argv[1]])
 """
 
 

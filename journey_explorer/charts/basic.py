@@ -6,13 +6,13 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6 import QtGui
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFontMetrics, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
 from journey_explorer.analysis import units
+from journey_explorer.charts.plotting import pg
 from journey_explorer.charts.theme import FAILURE, NEUTRAL, OKABE_ITO, SUCCESS, Theme, literal, style_plot, widest
 
 NO_DATA = "#8C8C8C"             # hatch over cells without data: never the colour of 0 %

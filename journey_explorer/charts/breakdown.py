@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from journey_explorer.analysis import units
 from journey_explorer.analysis.properties import NONE_LABEL, OTHER_LABEL
 from journey_explorer.charts import basic
+from journey_explorer.charts.plotting import pg
 from journey_explorer.charts.theme import NEUTRAL, OKABE_ITO, Theme, literal, widest
 
 if TYPE_CHECKING:

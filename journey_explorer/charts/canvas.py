@@ -2,9 +2,10 @@
 trend, or two plots side by side. Plain widgets, the same on screen and in exports."""
 from __future__ import annotations
 
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+
+from journey_explorer.charts.plotting import pg
 
 
 class Tile(QFrame):

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pyqtgraph as pg
 from PySide6.QtGui import QColor, QFont, QFontMetrics
+
+if TYPE_CHECKING:
+    from journey_explorer.charts.plotting import pg
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 SUCCESS, FAILURE, NEUTRAL = "#009E73", "#D55E00", "#9A9A9A"
@@ -37,8 +40,6 @@ PRESENTATION = Theme("presentation", background="#FFFFFF", foreground="#111111",
                      grid="#E5E5E5", font_size=15)
 THEMES = {t.name: t for t in (LIGHT, DARK, PRESENTATION)}
 
-pg.setConfigOptions(antialias=True)
-
 
 def literal(text) -> str:
     """Text for pyqtgraph's HTML labels (legends, titles, axis titles, ``TextItem.setHtml``): an
@@ -62,6 +63,7 @@ def category_colour(index: int) -> QColor:
 
 def style_plot(plot: pg.PlotWidget | pg.PlotItem, theme: Theme) -> None:
     """Background, axis colours and fonts of a pyqtgraph plot."""
+    from journey_explorer.charts.plotting import pg  # the window's own modules never import pyqtgraph
     item = plot.getPlotItem() if isinstance(plot, pg.PlotWidget) else plot
     if isinstance(plot, pg.PlotWidget):
         plot.setBackground(theme.background)

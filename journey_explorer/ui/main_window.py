@@ -1,6 +1,7 @@
 """The explorer window: project side panel, a filter bar every view obeys, and the views as tabs."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QDate, QStringListModel, Qt, QTimer
@@ -34,33 +35,14 @@ from journey_explorer.tasks import TaskRunner
 from journey_explorer.ui.board import BoardView
 from journey_explorer.ui.flow_layout import FlowLayout, grouped
 from journey_explorer.ui.hygiene_panel import HygienePanel
+from journey_explorer.ui.project_loader import STATE_SETTING, EarlyLoad, load_project_log
 from journey_explorer.ui.settings import Settings, load_settings, save_settings
 from journey_explorer.ui.start_page import StartPage
 from journey_explorer.ui.views import AnalysisView, Explorer, make_view
 from journey_explorer.ui.widgets import Banner, FrameModel, ask_text, message_box, plain_label
 
-STATE_SETTING = "window_state"   # in the project: filters, the selected tab, each view's options; restored on open
 INFO_SECONDS = 8                # an information banner goes away by itself
 FIRST_VIEW_GRACE_MS = 5000      # the side checks start after the first view drawn, or after this (board, error)
-
-
-def load_project_log(path: Path, progress):
-    """Background task: the project's event log and its side-panel facts, without pandas (user
-    properties are read when a view asks; the catalog comes as numpy columns)."""
-    from journey_explorer.analysis.columns import Columns
-    with Project.open(path) as project:
-        arrays = project.load_arrays()          # read once: the log, the catalog and the facts
-        log = project.load_event_log(arrays=arrays)
-        progress(0.7)
-        if len(log):               # the goal box's numbers, kept per log: worked out here, not on the GUI thread
-            from journey_explorer.analysis.goals import default_goal, goal_reach
-            goal_reach(log)
-            default_goal(log)         # the guess: ~0.4 s at 1M
-        log.user_property_names()      # read once here (SQLite walks the users' JSON), not by the views' boxes
-        catalog = Columns(project.event_catalog_columns(arrays))
-        loaded = {"log": log, "info": project.info(arrays), "catalog": catalog,
-                  "segments": project.segments(), "path": str(path), "state": project.get_setting(STATE_SETTING)}
-    return loaded
 
 
 def segment_suggestions(log, progress=None) -> tuple:
@@ -98,6 +80,36 @@ class SegmentCompleter(QCompleter):
         if "&" not in text:
             return chosen
         return f"{text.rsplit('&', 1)[0].rstrip()} & {chosen}"
+
+
+class LazyViews(Mapping):
+    """The analysis views by registry key, in tab order; each is built the first time it is asked
+    for (its tab opened, ``MainWindow.view``): start-up builds the first tab's only, not every tab's
+    controls and their modules. ``built()`` is what exists so far."""
+
+    def __init__(self, build):
+        self._build = build            # (ViewEntry) -> AnalysisView
+        self._views: dict[str, AnalysisView] = {}
+
+    def __getitem__(self, key: str) -> AnalysisView:
+        if key not in self._views:
+            entry = next((e for e in VIEWS if e.key == key), None)
+            if entry is None:
+                raise KeyError(key)
+            self._views[key] = self._build(entry)
+        return self._views[key]
+
+    def __contains__(self, key) -> bool:          # without building it
+        return any(entry.key == key for entry in VIEWS)
+
+    def __iter__(self):
+        return (entry.key for entry in VIEWS)
+
+    def __len__(self) -> int:
+        return len(VIEWS)
+
+    def built(self) -> list[AnalysisView]:
+        return [self._views[entry.key] for entry in VIEWS if entry.key in self._views]
 
 
 class ProjectEdit(QUndoCommand):
@@ -190,10 +202,14 @@ EXPORT_TYPES = {"PNG image (*.png)": ".png", "SVG vector (*.svg)": ".svg", "PDF 
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, project_path: Path | None = None, settings: Settings | None = None):
+    def __init__(self, project_path: Path | None = None, settings: Settings | None = None,
+                 early_load: EarlyLoad | None = None):
+        """``early_load``: ``project_path`` already being read since launch (``app.main``); its
+        result is taken instead of reading the file again."""
         super().__init__()
         self.settings = settings or load_settings()
         self.project_path = Path(project_path) if project_path else None
+        self.early_load = early_load
         self.explorer = Explorer(self.project_path, THEMES.get(self.settings.theme, THEMES["light"]))
         self.loader = TaskRunner(self)
         self.loader.finished.connect(self._loaded)
@@ -291,21 +307,13 @@ class MainWindow(QMainWindow):
         self.banner = Banner()
         self.tabs = QTabWidget()
         self.tabs.setUsesScrollButtons(True)      # the tab titles never widen the window
-        self.views = [make_view(entry, self.explorer) for entry in VIEWS]      # in tab order
-        for view in self.views:
-            view.drawn.connect(self._start_side_checks)
-        self.view_by_key = {view.key: view for view in self.views}
-        for view in self.views:
-            self.tabs.addTab(view, view.title)
-            view.pin_requested.connect(lambda v=view: self.pin_view(v))
-            view.runner.failed.connect(lambda _message, v=view: self.show_failed(v))
-            view.drawn.connect(lambda v=view: self.view_drawn(v))
+        # Each view's tab holds a blank stand-in until the view is built (when its tab is opened).
+        self.view_by_key = LazyViews(self._build_view)
+        self._placing_view = False
+        for entry in VIEWS:                       # in tab order
+            self.tabs.addTab(QWidget(), entry.title)
+        self.tabs.currentChanged.connect(self._tab_opened)
         self.tabs.currentChanged.connect(self._update_summary)
-        changes = self.view_by_key.get("changes")
-        if changes is not None:          # a story's evidence, one click away
-            changes.compare_requested.connect(self.compare_periods)
-            changes.window_requested.connect(self.set_time_window)
-            changes.segment_requested.connect(self.set_segment)
         self.board = BoardView(self.explorer)
         self.tabs.addTab(self.board, self.board.title)
         layout.addWidget(self.filter_bar)
@@ -322,6 +330,44 @@ class MainWindow(QMainWindow):
             self.pages.addWidget(page)
         self.work_page = central
         self.setCentralWidget(self.pages)
+        self._tab_opened(self.tabs.currentIndex())
+
+    @property
+    def views(self) -> list[AnalysisView]:
+        """Every analysis view, in tab order (building those not built yet)."""
+        return [self.view_by_key[entry.key] for entry in VIEWS]
+
+    def _tab_opened(self, index: int) -> None:
+        if self._placing_view or not 0 <= index < len(VIEWS):
+            return                # tabs shift while a view takes its stand-in's place: not an opened tab
+        if not isinstance(self.tabs.widget(index), AnalysisView):
+            self.view_by_key[VIEWS[index].key]        # builds it: a stand-in is never left showing
+
+    def _build_view(self, entry) -> AnalysisView:
+        """Make the view of ``entry`` and put it in its tab, in place of the stand-in."""
+        view = make_view(entry, self.explorer)
+        index = VIEWS.index(entry)
+        stand_in, showing = self.tabs.widget(index), self.tabs.currentIndex() == index
+        self._placing_view = True
+        try:
+            self.tabs.insertTab(index, view, entry.title)     # the stand-in moves one to the right...
+            if showing:
+                self.tabs.setCurrentIndex(index)
+            self.tabs.removeTab(index + 1)                    # ...and goes, never showing another tab meanwhile
+        finally:
+            self._placing_view = False
+        stand_in.deleteLater()
+        view.drawn.connect(self._start_side_checks)
+        view.pin_requested.connect(lambda v=view: self.pin_view(v))
+        view.runner.failed.connect(lambda _message, v=view: self.show_failed(v))
+        view.drawn.connect(lambda v=view: self.view_drawn(v))
+        if view.key == "changes":          # a story's evidence, one click away
+            view.compare_requested.connect(self.compare_periods)
+            view.window_requested.connect(self.set_time_window)
+            view.segment_requested.connect(self.set_segment)
+        view.table.setVisible(not self.settings.presentation)
+        view.set_chart_visible(False)      # as opening a project leaves every view: shown once it draws
+        return view
 
     def _build_filter_bar(self) -> QWidget:
         bar = QWidget()
@@ -411,6 +457,11 @@ class MainWindow(QMainWindow):
         self.clear_project()
         from journey_explorer.demo_project import is_demo_project
         self.project_path = Path(path)
+        if self.early_load is not None:
+            if self.early_load.path == self.project_path:
+                self.early_load.wait_until_open()     # it may be upgrading the file, which we open below
+            else:
+                self.early_load = None        # another project was asked for
         self.project_is_demo = is_demo_project(self.project_path)
         self.explorer.project_path = self.project_path
         self.setWindowTitle(f"{self.project_path.stem} — Journey Explorer")
@@ -432,7 +483,7 @@ class MainWindow(QMainWindow):
         self.loader.cancel()
         self.explorer.session.log = None          # and with it the old project's filtered logs
         self.explorer.session.filters = FilterState()
-        for view in self.views:
+        for view in self.view_by_key.built():
             view.runner.cancel()
             view.result = view.result_spec = view.drawn_result = None
             view.model.clear()
@@ -477,7 +528,11 @@ class MainWindow(QMainWindow):
     def reload(self) -> None:
         if self.pages.currentWidget() is not self.loading_page:     # a newly opened project says so there
             self.show_info("Loading the project…")
-        self.loader.start(load_project_log, self.project_path)
+        early, self.early_load = self.early_load, None        # read once: a later reload reads the file
+        if early is not None and early.path == self.project_path:
+            self.loader.start(early.result)
+        else:
+            self.loader.start(load_project_log, self.project_path)
 
     def _loaded(self, loaded: dict) -> None:
         if loaded.get("path") != str(self.project_path):
@@ -558,7 +613,7 @@ class MainWindow(QMainWindow):
         log, options = self.explorer.log, {}
         if log is None:
             return options
-        for view in self.views:
+        for view in self.view_by_key.built():
             spec = view.result_spec          # the options of the chart on screen (None: never shown)
             if spec is None:
                 continue
@@ -1092,7 +1147,7 @@ class MainWindow(QMainWindow):
         self._update_summary()
         if on:
             self.banner.hide()
-        for view in self.views:
+        for view in self.view_by_key.built():      # and each view built later (_build_view)
             view.table.setVisible(not on)
         self.apply_theme()
         if on:
@@ -1114,7 +1169,7 @@ class MainWindow(QMainWindow):
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64()).decode()
         self.settings.presentation = False
         save_settings(self.settings)
-        for runner in [self.loader, self.hygiene.runner] + [v.runner for v in self.views]:
+        for runner in [self.loader, self.hygiene.runner] + [v.runner for v in self.view_by_key.built()]:
             runner.cancel()
             runner.wait(5000)
         super().closeEvent(event)

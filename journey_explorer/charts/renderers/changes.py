@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from journey_explorer.charts import basic
+from journey_explorer.charts.plotting import pg
 from journey_explorer.charts.theme import OKABE_ITO, Theme, literal
 
 if TYPE_CHECKING:

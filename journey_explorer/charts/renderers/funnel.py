@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import pyqtgraph as pg
-
 from journey_explorer.analysis import units
 from journey_explorer.charts import basic, breakdown
 from journey_explorer.charts.canvas import ReadoutOverTwo
+from journey_explorer.charts.plotting import pg
 from journey_explorer.charts.theme import OKABE_ITO
 
 if TYPE_CHECKING:

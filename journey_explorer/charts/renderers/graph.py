@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFontMetrics, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem
@@ -17,6 +16,7 @@ from PySide6.QtWidgets import QGraphicsItem
 from journey_explorer.analysis import units
 from journey_explorer.analysis.layout import BOX_WIDTH, ProcessMap
 from journey_explorer.charts import basic
+from journey_explorer.charts.plotting import pg
 from journey_explorer.charts.theme import Theme, literal, style_plot
 
 if TYPE_CHECKING:

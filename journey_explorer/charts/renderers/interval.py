@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from journey_explorer.charts import basic
 from journey_explorer.charts.canvas import TilesOverTrend
+from journey_explorer.charts.plotting import pg
 from journey_explorer.charts.renderers.changes import drop_legend
 from journey_explorer.charts.theme import OKABE_ITO, literal
 

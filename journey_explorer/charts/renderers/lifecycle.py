@@ -1,9 +1,8 @@
 """Lifecycle: new, returning, resurrected and dormant users per period, stacked."""
 from __future__ import annotations
 
-import pyqtgraph as pg
-
 from journey_explorer.charts import basic
+from journey_explorer.charts.plotting import pg
 from journey_explorer.charts.theme import OKABE_ITO
 
 COLOURS = {"new": OKABE_ITO[0], "returning": OKABE_ITO[2], "resurrected": OKABE_ITO[1], "dormant": OKABE_ITO[5]}

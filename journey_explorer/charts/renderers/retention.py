@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
@@ -10,6 +9,7 @@ from journey_explorer.analysis import units
 from journey_explorer.analysis.retention import FLAT_RULE, wilson_band
 from journey_explorer.charts import basic, breakdown
 from journey_explorer.charts.canvas import ReadoutOverTwo
+from journey_explorer.charts.plotting import pg
 from journey_explorer.charts.theme import OKABE_ITO
 
 

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import pyqtgraph as pg
-
 from journey_explorer.analysis import stuck
 from journey_explorer.charts import basic
+from journey_explorer.charts.plotting import pg
 from journey_explorer.charts.theme import OKABE_ITO
 
 if TYPE_CHECKING:

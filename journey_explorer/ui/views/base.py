@@ -117,11 +117,11 @@ class AnalysisView(QWidget):
         at start-up)."""
         if self._chart is None:
             self._chart = self.chart_renderer.make_canvas(self.explorer.theme)
-            self._chart.setVisible(self._chart_visible)
             sizes = self.splitter.sizes()
             if 0 in sizes:          # made while presenting (table hidden): keep the table a share for later
                 sizes = [700, 250]
             self.splitter.replaceWidget(0, self._chart).deleteLater()
+            self._chart.setVisible(self._chart_visible)    # once in the splitter: never a window of its own
             self.splitter.setSizes(sizes)
             self.chart_made(self._chart)
         return self._chart
@@ -167,6 +167,11 @@ class AnalysisView(QWidget):
         self.banner.hide()
         spec = self.current_spec(log)
         self.runner.start(self._compute, self.explorer.session, self.explorer.filters, spec, self.explorer.theme)
+        if self._chart is None:      # made while the analysis runs, not after it (the first: pyqtgraph's import)
+            QTimer.singleShot(0, self._make_chart)
+
+    def _make_chart(self) -> None:
+        self.chart  # noqa: B018 - the property makes the canvas
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)
