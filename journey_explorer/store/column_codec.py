@@ -34,6 +34,7 @@ CACHE_COLUMNS = {  # name -> dtype of the sorted columnar copy
 CACHE_DEFAULTS = {"session_key": -1, "insert_hash": 0, "sub_ms": 0, "extra_hash": 0}   # not stored when all default
 CHECK_NAME = "check"        # log_cache row: {"events": n, "crc32": ...} of the columns above, written at commit
 MAGIC = b"JXC1"
+TEXT_MAGIC = b"JXT1"
 SMALL_BYTES = 4096      # smaller columns are stored as they are: compressing them costs more than it saves
 _UNSIGNED = (np.uint8, np.uint16, np.uint32, np.uint64)
 
@@ -152,6 +153,34 @@ def _decompress(codec: str, body: memoryview, size: int) -> np.ndarray:
     if len(raw) != size:
         raise ValueError("a cached column has the wrong length")
     return raw
+
+
+def encode_texts(values) -> bytes:
+    """A column of text or None (insert ids, raw properties JSON) as one compressed blob: a JSON list
+    (ASCII-escaped, so lone surrogates survive) behind ``TEXT_MAGIC`` and a header like a column's.
+
+    >>> decode_texts(encode_texts(["a", None, "\u00e9\\n"]))
+    ['a', None, 'é\\n']
+    """
+    body = json.dumps(list(values)).encode("ascii")
+    codec, packed = _compress(np.frombuffer(body, dtype=np.uint8))
+    header = json.dumps({"count": len(values), "codec": codec, "size": len(body)}).encode()
+    return TEXT_MAGIC + len(header).to_bytes(4, "little") + header + packed
+
+
+def decode_texts(blob: bytes) -> list:
+    """The list ``encode_texts`` stored; ValueError when the blob does not read back whole."""
+    view = memoryview(blob)
+    if bytes(view[:len(TEXT_MAGIC)]) != TEXT_MAGIC:
+        raise ValueError("not an encoded text column")
+    length = int.from_bytes(view[4:8], "little")
+    header = json.loads(bytes(view[8:8 + length]))
+    raw = _decompress(header["codec"], view[8 + length:], int(header["size"]))
+    values = json.loads(raw.tobytes())
+    if not isinstance(values, list) or len(values) != header["count"]:
+        raise ValueError("a text column has the wrong length")
+    return values
+
 
 def cache_check(blobs: dict[str, bytes]) -> dict[str, int]:
     """What ``load_arrays`` verifies: the CRC-32 of the cached columns' bytes (in CACHE_COLUMNS order).
