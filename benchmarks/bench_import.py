@@ -104,6 +104,12 @@ def load_log(csv_path: str, db_path: str) -> dict:
     return {"seconds": time.perf_counter() - started, "events": len(log)}
 
 
+def cpu_seconds() -> float:
+    """This process's CPU time (user + system, all threads): steadier than wall time on a busy machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def peak_rss_mb() -> float:
     """This process's own peak RSS (VmHWM resets at exec, unlike ru_maxrss after a fork)."""
     with open("/proc/self/status") as status:
@@ -117,7 +123,7 @@ def run_child(kind: str, csv_path: str, db_path: str) -> dict:
     """Run one measurement in a fresh process; add its peak RSS and the file size."""
     code = (f"import json, resource, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
             f"import bench_import as b; r = b.{kind}({csv_path!r}, {db_path!r}); "
-            "r['peak_rss_mb'] = b.peak_rss_mb(); print(json.dumps(r))")
+            "r['peak_rss_mb'] = b.peak_rss_mb(); r['cpu_seconds'] = b.cpu_seconds(); print(json.dumps(r))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     if os.path.exists(db_path):
@@ -153,10 +159,10 @@ def main() -> None:
         project = os.path.join(temporary, "bench.journey")
         rows.append(("journey import", run_child("journey_import", csv_path, project)))
         rows.append(("load event log", run_child("load_log", csv_path, project)))
-        print(f"{'':16} {'seconds':>8} {'events/s':>12} {'peak RSS MB':>12} {'file MB':>8}")
+        print(f"{'':16} {'seconds':>8} {'events/s':>12} {'peak RSS MB':>12} {'file MB':>8} {'CPU s':>7}")
         for name, r in rows:
             print(f"{name:16} {r['seconds']:8.2f} {args.events / r['seconds']:12,.0f} "
-                  f"{r['peak_rss_mb']:12,.0f} {r.get('file_mb', 0):8.1f}")
+                  f"{r['peak_rss_mb']:12,.0f} {r.get('file_mb', 0):8.1f} {r['cpu_seconds']:7.1f}")
         by_name = dict(rows)
         journey = by_name["journey import"]
         if "raw limit" in by_name:

@@ -1,4 +1,5 @@
-"""Integer columns of the sorted event cache as compact bytes (schema 4 on).
+"""Integer columns of the sorted event cache (schema 4 on) and of the file-order event chunks (schema 5
+on) as compact bytes.
 
 A column is stored as the smallest unsigned integers that hold it: the steps between neighbours when it
 never falls (user codes, session numbers: mostly 0 or 1, one byte each), else its distance from its
@@ -10,6 +11,9 @@ the cache shrinks from 341 MB to ~80 MB; decoding is a cumulative sum or an addi
 A blob is ``MAGIC``, a 4-byte header length, a JSON header (dtype, count, base, each part's integer
 type, codec and length), then the compressed parts. Arithmetic wraps around, so any int64 (hashes
 included) round-trips exactly.
+
+The same module stores the text columns of ``store.event_chunks`` (insert ids, raw properties JSON):
+``encode_texts`` compresses a list of text or None as one JSON list behind ``TEXT_MAGIC``.
 
 >>> values = np.array([3, 3, 4, 9, 9], dtype=np.int64)
 >>> decode_column(encode_column(values, np.int64)).tolist()

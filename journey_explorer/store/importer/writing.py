@@ -1,5 +1,5 @@
-"""Writing a plan inside one transaction: sources, users, event types, events, rejected and duplicate
-rows, the sorted cache and its checks.
+"""Writing a plan inside one transaction: sources, users, event types, the events in file order
+(``store.event_chunks``), rejected and duplicate rows, the sorted cache and its checks.
 """
 from __future__ import annotations
 
@@ -61,9 +61,9 @@ def _reason_kind(reason: str) -> str:
 
 def _write(project: Project, file_path: str, sha: str, reader: SourceReader, state: ImportState,
            plan: WritePlan, traits: dict, summary: ImportSummary, progress: Progress) -> None:
-    """Everything in one transaction, on this thread's connection. The sorted cache and the property
-    columns are compressed on a second thread meanwhile: numpy and Zstandard release the GIL, as
-    SQLite does while it steps the event inserts, so the two overlap (~1 s at 10M events)."""
+    """Everything in one transaction, on this thread's connection. The event chunks, the sorted cache
+    and the property columns are compressed on a second thread meanwhile: numpy and Zstandard release
+    the GIL, as SQLite does while it inserts the users and stores the blobs, so the two overlap."""
     _fill_raw_text(reader, state.rejections)
     with ThreadPoolExecutor(1, thread_name_prefix="import-cache") as pool:
         _write_transaction(project, file_path, sha, reader, state, plan, summary, progress, pool)
