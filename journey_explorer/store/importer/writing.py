@@ -18,6 +18,7 @@ from journey_explorer.io.mapping import personal_data_columns
 from journey_explorer.store import event_chunks
 from journey_explorer.store import properties as stored_properties
 from journey_explorer.store.column_codec import encode_column
+from journey_explorer.store.errors import ProjectDamaged
 from journey_explorer.store.importer.encoding import Dictionary, _json_or_none
 from journey_explorer.store.importer.planning import WritePlan
 from journey_explorer.store.importer.state import PROPERTY_KEY, ImportState, Progress
@@ -94,7 +95,10 @@ def _write_transaction(project: Project, file_path: str, sha: str, reader: Sourc
         raise
     # The stored rows' columns are done with (~200 MB at 10M events, freed before the cache lands)
     state.kept, plan.session_in_user = {}, plan.session_in_user[:0].copy()
-    event_chunks.renumber_sessions(conn, *plan.changed_sessions)
+    try:
+        event_chunks.renumber_sessions(conn, *plan.changed_sessions)
+    except event_chunks.DamagedEvents as exc:     # never give damaged bytes a fresh checksum
+        raise ProjectDamaged(project.path, str(exc)) from None
     conn.executemany("INSERT INTO rejected_rows(source_id, line, reason, raw) VALUES (?, ?, ?, ?)",
                      [(source_id, r.line, r.reason, r.raw) for r in state.rejections])
     conn.executemany("INSERT INTO duplicate_rows(source_id, line, original_line, original_event_id) "
