@@ -54,7 +54,7 @@ SLOW = {
 def project_contents(path: Path) -> dict:
     conn = sqlite3.connect(path)
     tables = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
-              for t in ("users", "event_types", "events", "rejected_rows", "log_cache")}
+              for t in ("users", "event_types", "event_chunks", "rejected_rows", "log_cache")}
     tables["sources"] = conn.execute("SELECT rows_read, imported, duplicates, rejected, mapping FROM sources").fetchall()
     conn.close()
     return tables

@@ -12,6 +12,7 @@ from journey_explorer.domain import ImportOptions, InputError
 from journey_explorer.io.sources import detect_format
 from journey_explorer.store.importer import import_file
 from journey_explorer.store.project import Project
+from tests.store.stored import stored_events
 
 # 2024-01-05T10:00:00Z = 1704448800000 ms
 T0 = 1704448800000
@@ -103,8 +104,7 @@ def test_ga4_bigquery_export(tmp_path):
     rows, traits, keys, _ = load(tmp_path / "p.journey")
     assert sorted(rows) == [("known", "purchase", T0 + 60_000), ("p1", "page_view", T0)]
     assert traits.iloc[keys.index("p1")]["user_properties.tier"] == "gold"
-    with Project.open(tmp_path / "p.journey") as p:
-        props = [json.loads(r[0]) for r in p.conn.execute("SELECT properties FROM events ORDER BY id")]
+    props = [e["properties"] for e in stored_events(tmp_path / "p.journey")]
     assert props[0]["event_params.page_title"] == "Home" and props[1]["event_params.value"] == 12.5
 
 
@@ -203,7 +203,7 @@ def test_generic_json_lines_with_a_broken_line(tmp_path):
     assert (summary.imported, summary.rejected) == (2, 1)
     with Project.open(tmp_path / "p.journey") as p:
         rejected = p.rejected_rows()
-        props = json.loads(p.conn.execute("SELECT properties FROM events WHERE id = 0").fetchone()[0])
+    props = stored_events(tmp_path / "p.journey")[0]["properties"]
     assert rejected["line"].tolist() == [2] and "JSON" in rejected["reason"][0]
     assert props == {"meta.k": 1}
 

@@ -1,4 +1,5 @@
-"""Integer columns of the sorted event cache as compact bytes (schema 4 on).
+"""Integer columns of the sorted event cache (schema 4 on) and of the file-order event chunks (schema 5
+on) as compact bytes.
 
 A column is stored as the smallest unsigned integers that hold it: the steps between neighbours when it
 never falls (user codes, session numbers: mostly 0 or 1, one byte each), else its distance from its
@@ -10,6 +11,9 @@ the cache shrinks from 341 MB to ~80 MB; decoding is a cumulative sum or an addi
 A blob is ``MAGIC``, a 4-byte header length, a JSON header (dtype, count, base, each part's integer
 type, codec and length), then the compressed parts. Arithmetic wraps around, so any int64 (hashes
 included) round-trips exactly.
+
+The same module stores the text columns of ``store.event_chunks`` (insert ids, raw properties JSON):
+``encode_texts`` compresses a list of text or None as one JSON list behind ``TEXT_MAGIC``.
 
 >>> values = np.array([3, 3, 4, 9, 9], dtype=np.int64)
 >>> decode_column(encode_column(values, np.int64)).tolist()
@@ -34,6 +38,7 @@ CACHE_COLUMNS = {  # name -> dtype of the sorted columnar copy
 CACHE_DEFAULTS = {"session_key": -1, "insert_hash": 0, "sub_ms": 0, "extra_hash": 0}   # not stored when all default
 CHECK_NAME = "check"        # log_cache row: {"events": n, "crc32": ...} of the columns above, written at commit
 MAGIC = b"JXC1"
+TEXT_MAGIC = b"JXT1"
 SMALL_BYTES = 4096      # smaller columns are stored as they are: compressing them costs more than it saves
 _UNSIGNED = (np.uint8, np.uint16, np.uint32, np.uint64)
 
@@ -152,6 +157,34 @@ def _decompress(codec: str, body: memoryview, size: int) -> np.ndarray:
     if len(raw) != size:
         raise ValueError("a cached column has the wrong length")
     return raw
+
+
+def encode_texts(values) -> bytes:
+    """A column of text or None (insert ids, raw properties JSON) as one compressed blob: a JSON list
+    (ASCII-escaped, so lone surrogates survive) behind ``TEXT_MAGIC`` and a header like a column's.
+
+    >>> decode_texts(encode_texts(["a", None, "\u00e9\\n"]))
+    ['a', None, 'é\\n']
+    """
+    body = json.dumps(list(values)).encode("ascii")
+    codec, packed = _compress(np.frombuffer(body, dtype=np.uint8))
+    header = json.dumps({"count": len(values), "codec": codec, "size": len(body)}).encode()
+    return TEXT_MAGIC + len(header).to_bytes(4, "little") + header + packed
+
+
+def decode_texts(blob: bytes) -> list:
+    """The list ``encode_texts`` stored; ValueError when the blob does not read back whole."""
+    view = memoryview(blob)
+    if bytes(view[:len(TEXT_MAGIC)]) != TEXT_MAGIC:
+        raise ValueError("not an encoded text column")
+    length = int.from_bytes(view[4:8], "little")
+    header = json.loads(bytes(view[8:8 + length]))
+    raw = _decompress(header["codec"], view[8 + length:], int(header["size"]))
+    values = json.loads(raw.tobytes())
+    if not isinstance(values, list) or len(values) != header["count"]:
+        raise ValueError("a text column has the wrong length")
+    return values
+
 
 def cache_check(blobs: dict[str, bytes]) -> dict[str, int]:
     """What ``load_arrays`` verifies: the CRC-32 of the cached columns' bytes (in CACHE_COLUMNS order).

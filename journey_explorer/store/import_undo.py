@@ -9,8 +9,8 @@ by a restore, so then it refuses and says why. The next import or closing the pr
 snapshot (``discard_undo``).
 
 The stamp is a SHA-256 over every table's rows except the window's own state (the filters and tab
-the window saves on its own); events are covered by their count, last id and the checksummed
-columnar copy in ``log_cache``.
+the window saves on its own); the stored events by each chunk's place, size and checksum
+(``event_chunks.stamp_rows``, the checksum covers its blobs).
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ import sqlite3
 from pathlib import Path
 
 from journey_explorer.domain import JourneyError
+from journey_explorer.store import event_chunks
 
 SNAPSHOT_SUFFIX = ".undo-import"
 VOLATILE_SETTINGS = ("window_state",)      # written by the window on every close: not a change
@@ -43,9 +44,8 @@ def project_stamp(conn: sqlite3.Connection) -> str:
     for table in tables:
         digest.update(f"\x00{table}\x00".encode())
         quoted = '"' + table.replace('"', '""') + '"'
-        if table == "events":         # millions of rows: their count and span (log_cache holds their checksum)
-            rows = conn.execute(f"SELECT count(*), max(id), sum(ts), sum(user_id), sum(event_type_id) "
-                                f"FROM {quoted}").fetchall()
+        if table == event_chunks.TABLE:     # megabytes of blobs: their checksums stand for them
+            rows = event_chunks.stamp_rows(conn)
         elif table == "settings":
             marks = ",".join("?" * len(VOLATILE_SETTINGS))
             rows = conn.execute(f"SELECT key, value FROM {quoted} WHERE key NOT IN ({marks}) ORDER BY key",

@@ -1,8 +1,9 @@
 """The project file: one SQLite database holding sources, users, event types, events and settings.
 
 ``Project`` is the only way the rest of the app touches the file. Reads are plain queries; bulk
-writes happen in ``store.importer`` inside one transaction. The sorted event arrays are cached in the
-file (``log_cache``) so ``load_event_log`` does not have to sort millions of rows again.
+writes happen in ``store.importer`` inside one transaction. The events are stored twice: in file order as
+compressed chunks (``store.event_chunks``), and sorted as the columnar cache (``log_cache``) that
+``load_event_log`` reads, so opening never sorts millions of events again.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from journey_explorer.domain import JourneyError, ProjectBusy, ProjectInfo, Unkn
 from journey_explorer.eventlog import EventLog, UserPropertySource
 from journey_explorer.store.column_codec import CACHE_COLUMNS, CACHE_DEFAULTS, CHECK_NAME, cache_check, read_column
 from journey_explorer.store.errors import DAMAGE_TYPES, ProjectDamaged, ProjectTooNew, project_error, reads_project
+from journey_explorer.store.event_chunks import event_count, has_events
 from journey_explorer.store.version import SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -311,7 +313,7 @@ class Project:
                 self._verify_cache(arrays, stored)
             elif self._has_checks():
                 raise ValueError("its checksum is missing")
-            elif not blobs and self.conn.execute("SELECT 1 FROM events LIMIT 1").fetchone():
+            elif not blobs and has_events(self.conn):
                 raise ValueError("it is missing although the project holds events")
         except sqlite3.DatabaseError as exc:
             raise project_error(self.path, exc) from None
@@ -332,20 +334,20 @@ class Project:
             raise ValueError(f"it holds {count:,} events, not {stored['events']:,}")
         if "event_names_crc32" in stored and event_names_crc(self.conn) != stored["event_names_crc32"]:
             raise ValueError("the stored event names differ from their checksum")
-        # ~10 ms for a million rows; it walks the table's pages, so a zeroed one is noticed too
-        rows = self.conn.execute("SELECT count(*) FROM events").fetchone()[0]
+        # a sum over a few dozen chunk rows; it walks the table's pages, so a zeroed one is noticed too
+        rows = event_count(self.conn)
         if rows != count:
             raise ValueError(f"{rows:,} events stored but {count:,} cached")
 
     @reads_project
     def verify(self) -> None:
         """The thorough check (``info``, ``repair``, before an import writes): SQLite's own
-        quick_check, the event table's row count against the cache, and the cache's checksum."""
+        quick_check, the stored events' count against the cache, and the cache's checksum."""
         try:
             problems = [row[0] for row in self.conn.execute("PRAGMA quick_check(5)")]
             if problems != ["ok"]:
                 raise ProjectDamaged(self.path, "; ".join(problems)[:200])
-            rows = self.conn.execute("SELECT count(*) FROM events").fetchone()[0]
+            rows = event_count(self.conn)
         except sqlite3.DatabaseError as exc:
             raise project_error(self.path, exc) from None
         cached = len(self.load_arrays()["ts"])

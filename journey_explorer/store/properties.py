@@ -321,8 +321,9 @@ def write_columns(conn: sqlite3.Connection, codes: Mapping[str, np.ndarray], val
 
 
 def rebuild_from_events(conn: sqlite3.Connection) -> None:
-    """Build the property columns of a project written before they existed, from ``events.properties``
-    (JSON text per event), aligned with the cached sorted arrays."""
+    """Build the property columns of a project written before they existed, from each stored event's
+    raw properties JSON (``event_chunks.read_events``), aligned with the cached sorted arrays."""
+    from journey_explorer.store.event_chunks import read_events
     row = conn.execute("SELECT data FROM log_cache WHERE name = 'id'").fetchone()
     if row is None:
         return
@@ -330,8 +331,9 @@ def rebuild_from_events(conn: sqlite3.Connection) -> None:
     position_of = np.empty(int(ids.max()) + 1 if len(ids) else 0, dtype=np.int64)
     position_of[ids] = np.arange(len(ids))
     columns: dict[str, tuple[list[int], list]] = {}
-    for event_id, text in conn.execute("SELECT id, properties FROM events WHERE properties IS NOT NULL"):
-        if event_id >= len(position_of):
+    stored = read_events(conn, ("id", "properties"))
+    for event_id, text in zip(stored["id"].tolist(), stored["properties"]):
+        if text is None or event_id >= len(position_of):
             continue
         try:
             record = json.loads(text)

@@ -1,7 +1,7 @@
-"""``journey-explorer repair``: rebuild the cached event log from the events table.
+"""``journey-explorer repair``: rebuild the cached event log from the stored events.
 
-The cache (``log_cache``) is a sorted copy of the events; when its bytes are damaged but the events
-table still reads whole, everything analyses use can be made again from the table:
+The cache (``log_cache``) is a sorted copy of the events; when its bytes are damaged but the file-order
+events (``store.event_chunks``) still read whole, everything analyses use can be made again from them:
 ids, users, event types, times (with µs), sessions (from each event's stored session number), insert-id
 hashes; property columns are kept where they still read whole. Two things cannot be recovered and are reset: the hash of an
 explicit session column's value and of columns too varied to store (both only refine the duplicate
@@ -15,13 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from journey_explorer.store.errors import DAMAGE_TYPES, ProjectDamaged, project_error
+from journey_explorer.store.event_chunks import DamagedEvents, read_events
 from journey_explorer.store.project import Project, store_catalog_check, store_user_keys
 
 
 def repair_project(path: str | Path) -> dict:
     """Rebuild the cache of the project at ``path``; returns what was done (events, backup path).
 
-    Raises ``ProjectDamaged`` when the events table itself cannot be read (use a backup copy then).
+    Raises ``ProjectDamaged`` when the stored events themselves cannot be read (use a backup copy then).
     A refused repair changes nothing and leaves no backup copy behind.
     """
     project = Project.open(path)
@@ -91,29 +92,20 @@ def _drop_unreadable_properties(conn: sqlite3.Connection, size: int) -> list[str
 
 
 def _read_events(project: Project) -> dict[str, np.ndarray]:
-    """Every event row as columns; a table that no longer reads whole cannot be repaired."""
+    """Every stored event as columns in file order; events that no longer read whole cannot be repaired."""
     try:
-        rows = project.conn.execute(
-            "SELECT id, user_id, event_type_id, ts, coalesce(session, 0), coalesce(sub_ms, 0), insert_id "
-            "FROM events ORDER BY id").fetchall()
-    except sqlite3.DatabaseError as exc:
+        return read_events(project.conn, ("id", "user", "event", "ts", "session", "sub_ms", "insert_id"))
+    except (sqlite3.DatabaseError, DamagedEvents) as exc:
         raise ProjectDamaged(project.path, f"the events themselves are damaged ({exc}); only a backup "
                                            "copy can bring them back") from None
-    if not rows:
-        return {name: np.zeros(0, dtype=np.int64) for name in ("id", "user", "event", "ts", "in_user", "sub_ms")} \
-            | {"insert_id": np.zeros(0, dtype=object)}
-    ids, users, events, ts, in_user, sub_ms, insert = zip(*rows)
-    return {"id": np.array(ids, dtype=np.int64), "user": np.array(users, dtype=np.int64),
-            "event": np.array(events, dtype=np.int64), "ts": np.array(ts, dtype=np.int64),
-            "in_user": np.array(in_user, dtype=np.int64), "sub_ms": np.array(sub_ms, dtype=np.int64),
-            "insert_id": np.array(insert, dtype=object)}
 
 
 def _cache_arrays(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The sorted arrays ``importer._write_cache`` stores, made from the table's columns."""
+    """The sorted arrays ``importer._write_cache`` stores, made from the stored events' columns."""
     from journey_explorer.store.importer import _hash_text, sort_order
     order = sort_order(columns["user"], columns["ts"], columns["id"], columns["sub_ms"])
-    arrays = {name: columns[name][order] for name in ("id", "user", "event", "ts", "sub_ms", "in_user")}
+    arrays = {name: columns[name][order] for name in ("id", "user", "event", "ts", "sub_ms")}
+    arrays["in_user"] = columns["session"][order]      # the session number within its user
     # A session is one (user, session number) pair: number them in sorted order, as the import does.
     pair = arrays["user"] << 32 | arrays["in_user"]
     starts = np.ones(len(pair), dtype=bool)

@@ -2,4 +2,4 @@
 
 Bump it with every new migration in ``store.schema``; ``migrate`` stores it as SQLite's user_version.
 """
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5

@@ -12,7 +12,7 @@ from journey_explorer.io.mapping import UnconfirmedMapping, guess_mapping, struc
 from journey_explorer.io.sources import detect_format, open_source
 from journey_explorer.io.structured import json_shape
 from journey_explorer.store.importer import import_file
-from journey_explorer.store.project import Project
+from tests.store.stored import stored_events
 
 RECORDS = [
     {"user_id": "u1", "event": "view", "timestamp": "2024-01-05T10:00:00Z", "tags": ["a", "b"],
@@ -23,10 +23,7 @@ RECORDS = [
 
 
 def stored(project):
-    with Project.open(project) as p:
-        return [(u, e, json.loads(props) if props else {}) for u, e, props in p.conn.execute(
-            "SELECT u.key, t.name, e.properties FROM events e JOIN users u ON u.id = e.user_id "
-            "JOIN event_types t ON t.id = e.event_type_id ORDER BY e.id")]
+    return [(e["user"], e["event"], e["properties"] or {}) for e in stored_events(project)]
 
 
 @pytest.mark.parametrize("fmt", ["json", "auto"])

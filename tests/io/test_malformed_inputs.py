@@ -11,6 +11,7 @@ import pytest
 from journey_explorer.domain import ImportOptions, InputError
 from journey_explorer.store.importer import import_file
 from journey_explorer.store.project import Project
+from tests.store.stored import stored_events
 
 
 def write_lines(path, lines):
@@ -61,9 +62,8 @@ def test_ga4_param_with_unreadable_int_stays_text(tmp_path):
         {"event_name": "x", "event_timestamp": "1704448800000000", "user_pseudo_id": "p",
          "event_params": [{"key": "n", "value": {"int_value": "twelve"}}, {"value": {"int_value": "1"}}]}])
     import_file(tmp_path / "p.journey", source)
-    with Project.open(tmp_path / "p.journey") as p:
-        (props,) = p.conn.execute("SELECT properties FROM events").fetchone()
-    assert json.loads(props) == {"event_params.n": "twelve"}
+    (event,) = stored_events(tmp_path / "p.journey")
+    assert event["properties"] == {"event_params.n": "twelve"}
 
 
 @pytest.mark.parametrize("content, message", [

@@ -14,6 +14,7 @@ from journey_explorer.io.snowplow import COLUMNS as SNOWPLOW_COLUMNS
 from journey_explorer.io.sources import detect_format, open_source
 from journey_explorer.store.importer import import_file
 from journey_explorer.store.project import Project
+from tests.store.stored import stored_events
 
 
 def stored(project):
@@ -230,8 +231,7 @@ def test_snowplow_enriched_tsv_gets_its_documented_names(tmp_path):
     assert [(u, e) for u, e, _ in rows] == [("cookie-1", "page_view"), ("ann", "event")]
     assert rows[0][2]["page_url"] == "https://shop.example/" and rows[0][2]["br_viewwidth"] == 1280
     assert rows[1][2]["se_value"] == 19.99 and rows[1][2]["se_action"] == "add"
-    with Project.open(tmp_path / "p.journey") as p:
-        ts = [t for (t,) in p.conn.execute("SELECT ts FROM events ORDER BY id")]
+    ts = [e["ts"] for e in stored_events(tmp_path / "p.journey")]
     assert ts == [1704448800000, 1704448860000]          # derived_tstamp first, UTC
 
 

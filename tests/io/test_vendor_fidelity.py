@@ -13,6 +13,7 @@ from journey_explorer.io import vendors
 from journey_explorer.io.sources import detect_format, open_source
 from journey_explorer.store.importer import import_file
 from journey_explorer.store.project import Project
+from tests.store.stored import stored_events
 
 T0 = 1704448800000          # 2024-01-05T10:00:00Z in ms
 IST_MS = (5 * 60 + 30) * 60_000
@@ -25,11 +26,7 @@ def write_lines(path, records):
 
 def events(project):
     """(user key, event name, ts ms, properties dict) in id order."""
-    with Project.open(project) as p:
-        rows = p.conn.execute("SELECT u.key, t.name, e.ts, e.properties FROM events e "
-                              "JOIN users u ON u.id = e.user_id JOIN event_types t ON t.id = e.event_type_id "
-                              "ORDER BY e.id").fetchall()
-    return [(user, name, ts, json.loads(props) if props else {}) for user, name, ts, props in rows]
+    return [(e["user"], e["event"], e["ts"], e["properties"] or {}) for e in stored_events(project)]
 
 
 def user_properties(project):

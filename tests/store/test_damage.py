@@ -10,6 +10,7 @@ import pytest
 
 from journey_explorer.cli import main
 from journey_explorer.domain import JourneyError, ProjectBusy
+from journey_explorer.store import event_chunks
 from journey_explorer.store import project as project_module
 from journey_explorer.store.errors import DiskFull, ProjectDamaged, project_error
 from journey_explorer.store.importer import import_file
@@ -70,12 +71,12 @@ def test_changed_cache_bytes_are_damage_and_repair_rebuilds_them(project, capsys
     import_file(project, events_csv(project.parent, "more.csv", users=5, prefix="w"))
 
 
-def test_a_zeroed_page_in_the_events_table_is_noticed(project):
+def test_a_zeroed_page_in_the_stored_events_is_noticed(project):
     conn = sqlite3.connect(project)
     page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'events'").fetchone()[0]
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (event_chunks.TABLE,)).fetchone()[0]
     conn.close()
-    with open(project, "r+b") as handle:       # the events table's root page
+    with open(project, "r+b") as handle:       # the event chunks table's root page
         handle.seek((root - 1) * page_size)
         handle.write(b"\0" * page_size)
     with pytest.raises(ProjectDamaged):
@@ -100,7 +101,7 @@ def test_disk_full_at_commit_is_a_message_and_changes_nothing(project, tmp_path,
 def test_a_reader_holding_a_transaction_gives_a_busy_message(project, tmp_path):
     reader = sqlite3.connect(project, isolation_level=None)
     reader.execute("BEGIN")
-    reader.execute("SELECT count(*) FROM events").fetchone()     # a shared lock, held
+    reader.execute("SELECT count(*) FROM event_chunks").fetchone()     # a shared lock, held
     try:
         with pytest.raises(ProjectBusy, match="another process"):
             import_file(project, events_csv(tmp_path, "more.csv", users=5, prefix="w"))
@@ -272,13 +273,34 @@ def test_a_project_from_before_checksums_still_opens_and_gets_them_at_its_next_i
         Project.open(project).load_event_log()
 
 
-def test_a_refused_repair_changes_nothing_and_leaves_no_copy(project):
+@pytest.mark.parametrize("edit", [
+    "UPDATE event_chunks SET ts = x'00ff'",                     # a column that is not one
+    "UPDATE event_chunks SET user = 'u1'",                      # a value of the wrong type
+    "UPDATE event_chunks SET count = count - 1",                # a chunk that no longer says its size
+])
+def test_a_refused_repair_changes_nothing_and_leaves_no_copy(project, edit):
+    """A chunk that fails its checksum is named; nothing is rebuilt from it."""
     conn = sqlite3.connect(project)
-    conn.execute("UPDATE events SET ts = x'00ff' WHERE id = 3")      # a value of the wrong type
+    conn.execute(edit)
     conn.commit()
     conn.close()
     before = project.read_bytes()
-    with pytest.raises(ProjectDamaged, match="backup"):
+    with pytest.raises(ProjectDamaged, match="events themselves are damaged.*id 0.*backup"):
         repair_project(project)
     assert project.read_bytes() == before
     assert sorted(p.name for p in project.parent.iterdir() if p.name.startswith("p.journey")) == ["p.journey"]
+
+
+def test_a_flipped_byte_in_a_stored_chunk_is_named_by_repair(project, monkeypatch, tmp_path):
+    monkeypatch.setattr(event_chunks, "CHUNK_EVENTS", 40)           # 90 events: three chunks
+    more = tmp_path / "more.journey"
+    import_file(more, events_csv(tmp_path))
+    conn = sqlite3.connect(more)
+    assert [row[0] for row in conn.execute("SELECT first_id FROM event_chunks ORDER BY 1")] == [0, 40, 80]
+    data = bytearray(conn.execute("SELECT ts FROM event_chunks WHERE first_id = 40").fetchone()[0])
+    data[-2] ^= 0x01
+    conn.execute("UPDATE event_chunks SET ts = ? WHERE first_id = 40", (bytes(data),))
+    conn.commit()
+    conn.close()
+    with pytest.raises(ProjectDamaged, match="from id 40 on"):
+        repair_project(more)

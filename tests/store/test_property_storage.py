@@ -176,7 +176,7 @@ def test_pandas_factorizer_fallback_gives_the_same_project(tmp_path, monkeypatch
     import_file(tmp_path / "fast.journey", source)
     monkeypatch.setattr(importer, "ObjectFactorizer", None)
     import_file(tmp_path / "plain.journey", source)
-    tables = ("users", "event_types", "events", "log_cache", "event_property_columns")
+    tables = ("users", "event_types", "event_chunks", "log_cache", "event_property_columns")
 
     def contents(path):
         conn = sqlite3.connect(path)

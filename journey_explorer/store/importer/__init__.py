@@ -14,7 +14,7 @@ The modules, in the order an import runs through them:
 - ``reading``: the file into an ``ImportState`` (``state``) with the pandas path or the pyarrow fast
   path, sharing one rejection path; ``encoding``: the dictionaries that turn text into codes;
 - ``planning``: final codes, sorted order, duplicates, sessions (``WritePlan``);
-- ``writing``: the rows and the sorted cache, in one transaction.
+- ``writing``: the events (as ``store.event_chunks``) and the sorted cache, in one transaction.
 """
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ from journey_explorer.store.importer.run import (
     import_user_properties,
     interrupted_import_message,
 )
-from journey_explorer.store.importer.writing import WRITE_BATCH, _write, _write_cache, storable_path
+from journey_explorer.store.importer.writing import _write, _write_cache, storable_path
 
 __all__ = [
     "import_file", "import_user_properties", "interrupted_import_message", "ImportInterrupted", "file_sha256",
@@ -56,7 +56,7 @@ __all__ = [
     "duplicate_positions", "property_name", "sub_milliseconds", "Dictionary", "Pseudonymizer", "WritePlan",
     "JourneyError",
     # used by store.repair and by tests that patch or wrap them
-    "secrets", "ObjectFactorizer", "MAX_PROPERTY_VALUES", "SMALLEST_TIME_PIECE", "WRITE_BATCH",
+    "secrets", "ObjectFactorizer", "MAX_PROPERTY_VALUES", "SMALLEST_TIME_PIECE",
     "_hash_text", "_plan_write", "_encode_arrow_parts", "_write", "_write_cache",
 ]
 
@@ -66,7 +66,7 @@ _MODULES = (encoding, state, reading, planning, writing, run)
 class _PatchThrough(types.ModuleType):
     """Setting a name here sets it in every module of the package that holds it.
 
-    ``monkeypatch.setattr(importer, "WRITE_BATCH", 500)`` (tests, repair scripts) then reaches the
+    ``monkeypatch.setattr(importer, "MAX_PROPERTY_VALUES", 3)`` (tests, repair scripts) then reaches the
     code that reads the name, as it did when the importer was one module.
     """
 

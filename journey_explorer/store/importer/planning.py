@@ -22,7 +22,7 @@ class WritePlan:
     ids: np.ndarray                  # event ids (global file order) of kept rows
     arrays: dict[str, np.ndarray]    # new sorted cache (existing + kept rows)
     session_in_user: np.ndarray      # per kept row: session number within its user
-    changed_sessions: list[tuple[int, int]]  # existing rows whose session number changed
+    changed_sessions: tuple[np.ndarray, np.ndarray]  # (ids, new numbers) of existing events whose session number changed
     duplicates: int
     duplicate_rows: list[tuple[int, int | None, int]] = field(default_factory=list)
 
@@ -145,7 +145,7 @@ def _plan_write(project: Project, state: ImportState) -> WritePlan:
     in_user = session_number_within_user(arrays["user"], arrays["session"])
     by_id = np.empty(len(arrays["id"]), dtype=np.int32)      # a user's session number: int32 saves 40 MB at 10M
     by_id[arrays["id"]] = in_user         # ids are 0..n-1, so this puts them in id (file) order
-    changed = _changed_sessions(old, by_id[:old_count]) if old_count else []
+    changed = _changed_sessions(old, by_id[:old_count])
     return WritePlan(keep=keep, ids=ids, arrays=arrays, session_in_user=by_id[old_count:],
                      changed_sessions=changed, duplicates=int((~keep).sum()), duplicate_rows=duplicates)
 
@@ -324,11 +324,12 @@ def _same_insert_id(ids: np.ndarray, insert: np.ndarray) -> tuple[np.ndarray, np
     return by_hash[repeated], first[repeated]
 
 
-def _changed_sessions(old: dict[str, np.ndarray], new_in_user: np.ndarray) -> list[tuple[int, int]]:
-    """Existing events whose session number changed because new events joined their user."""
+def _changed_sessions(old: dict[str, np.ndarray], new_in_user: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, new session numbers) of existing events whose number changed because new events joined
+    their user."""
     old_in_user = np.empty(len(old["id"]), dtype=np.int64)
     old_in_user[old["id"]] = session_number_within_user(old["user"], old["session"])
     differs = np.flatnonzero(old_in_user != new_in_user)     # index = event id
-    return list(zip(new_in_user[differs].tolist(), differs.tolist()))
+    return differs.astype(np.int64), new_in_user[differs]
 
 

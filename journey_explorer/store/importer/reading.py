@@ -367,7 +367,7 @@ def _insert_ids(frame: pd.DataFrame, mapping: ColumnMapping) -> np.ndarray | Non
 
 def _properties_json(frame: pd.DataFrame, columns: list[str], mapping: ColumnMapping) -> np.ndarray | None:
     """One JSON object per row with its non-empty extra columns (None when it has none): the
-    row's record as read, kept in ``events.properties`` on the pandas path (analyses use the
+    row's record as read, kept in the event chunks' ``properties`` on the pandas path (analyses use the
     dictionary-encoded property columns)."""
     if mapping.properties_column:
         clean = CleanText.of(frame[mapping.properties_column])

@@ -1,12 +1,12 @@
-"""Writing a plan inside one transaction: sources, users, event types, events, rejected and duplicate
-rows, the sorted cache and its checks.
+"""Writing a plan inside one transaction: sources, users, event types, the events in file order
+(``store.event_chunks``), rejected and duplicate rows, the sorted cache and its checks.
 """
 from __future__ import annotations
 
 import json
 import os
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
 
 import numpy as np
@@ -15,8 +15,10 @@ import pandas as pd
 from journey_explorer.domain import ImportOptions, ImportSummary, JourneyError, Rejection
 from journey_explorer.io.base import SourceReader
 from journey_explorer.io.mapping import personal_data_columns
+from journey_explorer.store import event_chunks
 from journey_explorer.store import properties as stored_properties
 from journey_explorer.store.column_codec import encode_column
+from journey_explorer.store.errors import ProjectDamaged
 from journey_explorer.store.importer.encoding import Dictionary, _json_or_none
 from journey_explorer.store.importer.planning import WritePlan
 from journey_explorer.store.importer.state import PROPERTY_KEY, ImportState, Progress
@@ -31,10 +33,6 @@ from journey_explorer.store.project import (
     store_user_keys,
 )
 
-WRITE_BATCH = 100_000
-# Rows per INSERT statement: multi-row VALUES halves the per-row cost of executemany (fewer
-# step/reset round trips). 100 rows x 6 columns stays under SQLite's old 999-variable limit.
-ROWS_PER_STATEMENT = 100
 DUPLICATE_LINES_IN_SUMMARY = 1000    # all of them are stored in duplicate_rows
 
 
@@ -64,9 +62,9 @@ def _reason_kind(reason: str) -> str:
 
 def _write(project: Project, file_path: str, sha: str, reader: SourceReader, state: ImportState,
            plan: WritePlan, traits: dict, summary: ImportSummary, progress: Progress) -> None:
-    """Everything in one transaction, on this thread's connection. The sorted cache and the property
-    columns are compressed on a second thread meanwhile: numpy and Zstandard release the GIL, as
-    SQLite does while it steps the event inserts, so the two overlap (~1 s at 10M events)."""
+    """Everything in one transaction, on this thread's connection. The event chunks, the sorted cache
+    and the property columns are compressed on a second thread meanwhile: numpy and Zstandard release
+    the GIL, as SQLite does while it inserts the users and stores the blobs, so the two overlap."""
     _fill_raw_text(reader, state.rejections)
     with ThreadPoolExecutor(1, thread_name_prefix="import-cache") as pool:
         _write_transaction(project, file_path, sha, reader, state, plan, summary, progress, pool)
@@ -77,28 +75,37 @@ def _write_transaction(project: Project, file_path: str, sha: str, reader: Sourc
     conn = project.conn
     conn.execute("BEGIN IMMEDIATE")
     source_id = _insert_source(conn, file_path, sha, reader, state, summary)
-    _insert_users(project, state)
-    conn.executemany("INSERT INTO event_types(id, name, display_name, hidden) VALUES (?, ?, ?, 0)",
-                     [(code, name, name) for name, code in state.events.new.items()])
-    # Submitted after the users: their JSON text and the encoder's temporaries would otherwise add
-    # up to the import's peak memory (~100 MB at 10M events).
-    cache = pool.submit(_encode_cache, plan.arrays)
-    properties = pool.submit(_encode_property_columns, plan.arrays)
+    # The event chunks are encoded while this thread inserts the users (~1 s at 2M users), and it
+    # stores each chunk as it lands. Their temporaries are small (one chunk at a time).
+    chunks = _submit_event_chunks(pool, state, plan, source_id)
+    cache = properties = None
     try:
-        _insert_events(conn, state, plan, source_id, progress)
+        _insert_users(project, state)
+        conn.executemany("INSERT INTO event_types(id, name, display_name, hidden) VALUES (?, ?, ?, 0)",
+                         [(code, name, name) for name, code in state.events.new.items()])
+        # Submitted after the users: their JSON text and the encoder's temporaries would otherwise
+        # add up to the import's peak memory (~100 MB at 10M events).
+        cache = pool.submit(_encode_cache, plan.arrays)
+        properties = pool.submit(_encode_property_columns, plan.arrays)
+        _insert_event_chunks(conn, chunks, progress, state.read)
     except BaseException:
-        cache.cancel()
-        properties.cancel()
+        for future in (*chunks, cache, properties):
+            if future is not None:      # None: a chunk already stored, or not submitted
+                future.cancel()
         raise
-    # The inserted rows' columns are done with (~200 MB at 10M events, freed before the cache lands)
+    # The stored rows' columns are done with (~200 MB at 10M events, freed before the cache lands)
     state.kept, plan.session_in_user = {}, plan.session_in_user[:0].copy()
-    conn.executemany("UPDATE events SET session = ? WHERE id = ?", plan.changed_sessions)
+    try:
+        event_chunks.renumber_sessions(conn, *plan.changed_sessions)
+    except event_chunks.DamagedEvents as exc:     # never give damaged bytes a fresh checksum
+        raise ProjectDamaged(project.path, str(exc)) from None
     conn.executemany("INSERT INTO rejected_rows(source_id, line, reason, raw) VALUES (?, ?, ?, ?)",
                      [(source_id, r.line, r.reason, r.raw) for r in state.rejections])
     conn.executemany("INSERT INTO duplicate_rows(source_id, line, original_line, original_event_id) "
                      "VALUES (?, ?, ?, ?)", [(source_id, *row) for row in plan.duplicate_rows])
     _write_cache(conn, plan.arrays, cache.result())
     del cache           # its blobs are in the database now
+    _check_event_ids(conn, plan)
     store_catalog_check(conn)
     _write_properties(conn, state, plan.arrays, properties.result())
     del properties
@@ -153,50 +160,36 @@ def _insert_users(project: Project, state: ImportState) -> None:
 
 
 
-def _insert_events(conn, state: ImportState, plan: WritePlan, source_id: int, progress: Progress) -> None:
-    """Multi-row inserts in batches; Python lists are made per batch so memory stays flat at 10M rows."""
+def _submit_event_chunks(pool: ThreadPoolExecutor, state: ImportState, plan: WritePlan,
+                        source_id: int) -> list[Future]:
+    """The new events in file order, one ``event_chunks.encode_chunk`` task per chunk."""
     rows, keep = state.rows, plan.keep
-    columns = {"user_id": state.kept["user"], "event_type_id": state.kept["event"], "ts": state.kept["ts"],
-               "session": plan.session_in_user}
-    text = {"insert_id": _optional_text(rows.insert_id, rows.lengths, keep),
-            "properties": _optional_text(rows.properties_json, rows.lengths, keep)}
-    columns.update({name: values for name, values in text.items() if values is not None})
-    if state.kept["sub_ms"].any():
-        columns["sub_ms"] = state.kept["sub_ms"]
-    total = len(plan.ids)
-    if not total:
-        return
-    names = ", ".join(columns)
-    one_row = f"({', '.join('?' * len(columns))}, {int(source_id)})"
-    # The first row carries its id; SQLite then numbers the rest max(rowid) + 1, ... which are
-    # exactly our contiguous ids. Not binding an id per row saves ~12 % of the insert time.
-    conn.execute(f"INSERT INTO events(id, {names}, source_id) VALUES (?, {one_row[1:]}",
-                 [int(plan.ids[0]), *_row_major([values[:1] for values in columns.values()])])
-    single = f"INSERT INTO events({names}, source_id) VALUES {one_row}"
-    multi = f"INSERT INTO events({names}, source_id) VALUES {', '.join([one_row] * ROWS_PER_STATEMENT)}"
-    width = len(columns) * ROWS_PER_STATEMENT
-    for start in range(1, total, WRITE_BATCH):
-        end = min(start + WRITE_BATCH, total)
-        flat = _row_major([values[start:end] for values in columns.values()])
-        whole = len(flat) - len(flat) % width
-        groups = iter(flat[:whole])
-        conn.executemany(multi, zip(*[groups] * width))
-        rest = iter(flat[whole:])
-        conn.executemany(single, zip(*[rest] * len(columns)))
-        progress(0.65 + 0.3 * end / max(total, 1), state.read)
-    last = conn.execute("SELECT max(id) FROM events").fetchone()[0]
-    if last != int(plan.ids[-1]):       # never commit rows whose ids disagree with the cache
-        raise JourneyError(f"internal error: event ids out of step ({last} != {int(plan.ids[-1])})")
+    columns = {"user": state.kept["user"], "event": state.kept["event"], "ts": state.kept["ts"],
+               "sub_ms": state.kept["sub_ms"], "session": plan.session_in_user,
+               "insert_id": _optional_text(rows.insert_id, rows.lengths, keep),
+               "properties": _optional_text(rows.properties_json, rows.lengths, keep)}
+    first_id = int(plan.ids[0]) if len(plan.ids) else 0
+    return [pool.submit(event_chunks.encode_chunk, first_id + start, source_id,
+                        {name: None if values is None else values[start:start + event_chunks.CHUNK_EVENTS]
+                         for name, values in columns.items()})
+            for start in event_chunks.chunk_starts(len(plan.ids))]
 
 
-def _row_major(columns: list[np.ndarray]) -> list:
-    """Parallel columns as one flat list of Python values, row after row."""
-    if all(values.dtype != object for values in columns):
-        return np.column_stack(columns).ravel().tolist()
-    table = np.empty((len(columns[0]), len(columns)), dtype=object)
-    for j, values in enumerate(columns):
-        table[:, j] = values
-    return table.ravel().tolist()
+def _insert_event_chunks(conn, chunks: list[Future], progress: Progress, read: int) -> None:
+    """Store each encoded chunk as it lands (its blobs are freed once SQLite has them)."""
+    for number, future in enumerate(chunks):
+        event_chunks.insert_chunk(conn, future.result())
+        chunks[number] = None
+        progress(0.65 + 0.3 * (number + 1) / len(chunks), read)
+
+
+def _check_event_ids(conn, plan: WritePlan) -> None:
+    """Never commit stored events that disagree with the cache: as many, ids 0, 1, 2 ... in file order."""
+    stored, end = event_chunks.stored_span(conn)
+    expected = len(plan.arrays["ts"])
+    if stored != expected or (len(plan.ids) and end != int(plan.ids[-1]) + 1):
+        raise JourneyError(f"internal error: event ids out of step ({stored} events up to id {end - 1}, "
+                           f"{expected} in the cache)")
 
 
 def _optional_text(parts: list, lengths: list[int], keep: np.ndarray) -> np.ndarray | None:
