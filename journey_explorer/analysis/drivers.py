@@ -12,6 +12,11 @@ every k in ``Spec.min_counts`` and every D in ``Spec.windows_days``:
 - an X that only happens after a route step (a coupon, in the cart: ``compare.route_stages``) is
   compared among the users who reached that step in the same window (``reached``): otherwise using
   a coupon would "predict" buying only because the cart does;
+- counting only before the goal favours the quick: a buyer who buys in the first hour has no time left
+  to browse, so anything users do *after* reaching the goal (docs, exports, a second visit) would read
+  "does X, reaches the goal less". A behaviour that goes with reaching it *less* is therefore kept only
+  when it still does so counted at any time in the window, the goal's own users included (one-sided
+  test, ``after_goal_p`` below ``Spec.alpha``): compare's after-the-goal check, per cell;
 - the cohort (did X >= k times) and the rest are compared on "reached the goal, ever": rates A and B,
   lift A / B, the cohort's share of users, the phi coefficient, and a two-sided p-value (Fisher's exact
   test for small expected counts, else chi-square), with Benjamini-Hochberg control over *all*
@@ -95,13 +100,17 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     candidates = [name for code, name in enumerate(log.event_names) if code not in excluded]
     stages = {log.event_code(event): log.event_code(step)
               for event, step in route_stages(log, route, candidates).items()}
-    cells = []
+    cells, any_time = [], []
+    never = np.full(log.n_users, NEVER, dtype=np.int64)
     for days in spec.windows_days:
         cells.append(_window_cells(log, days, spec.min_counts, first_seen, first_goal, reached, excluded, stages))
+        # The same cells counted whether or not the goal came first: the after-the-goal check below.
+        any_time.append(_window_cells(log, days, spec.min_counts, first_seen, never, reached, excluded, stages))
         if progress:
             progress(len(cells) / len(spec.windows_days))
     frame = pd.concat(cells, ignore_index=True) if cells else pd.DataFrame()
     frame = _finish(frame, log, spec)
+    frame = _after_goal_check(frame, pd.concat(any_time, ignore_index=True) if any_time else None)
     users = int((first_seen != NEVER).sum())
     return Result(spec=spec, users=users, route=route, cells=frame, table=_best(frame, spec),
                   who=who_differs(log, reached, spec))
@@ -183,6 +192,41 @@ def _window_cells(log, days, min_counts, first_seen, first_goal, reached, exclud
                                        "reached"])
 
 
+def _after_goal_check(frame: pd.DataFrame, any_time: pd.DataFrame | None) -> pd.DataFrame:
+    """``after_goal_p``: for a cell whose cohort reaches the goal less often, the one-sided p-value that
+    it still does when X is counted at any time in the window (after the goal too); NaN for the others.
+
+    >>> import pandas as pd
+    >>> before = pd.DataFrame({"event": ["docs"], "k": [1], "days": [7], "lift": [0.0]})
+    >>> later = pd.DataFrame({"event": ["docs"], "k": [1], "days": [7], "cohort": [60], "cohort_reached": [30],
+    ...                       "rest": [140], "rest_reached": [40]})
+    >>> float(_after_goal_check(before, later)["after_goal_p"][0]) > 0.5    # docs readers buy more, after all
+    True
+    """
+    if frame.empty or any_time is None or any_time.empty:
+        return frame.assign(after_goal_p=np.nan)
+    keys = ["event", "k", "days"]
+    counts = any_time[keys + ["cohort", "cohort_reached", "rest", "rest_reached"]]
+    joined = frame[keys].merge(counts, on=keys, how="left", validate="one_to_one").fillna(0)
+    x, n, y, m = (joined[name].to_numpy(np.int64) for name in ("cohort_reached", "cohort", "rest_reached", "rest"))
+    p = np.full(len(frame), np.nan)
+    for i in np.flatnonzero((frame["lift"] < 1).to_numpy()):
+        p[i] = _p_reaches_less(x[i], n[i], y[i], m[i]) if n[i] and m[i] else 1.0
+    return frame.assign(after_goal_p=p)
+
+
+def _p_reaches_less(x: int, n: int, y: int, m: int) -> float:
+    """One-sided p-value that x of n reach the goal less often than y of m (Fisher's exact test).
+
+    >>> round(_p_reaches_less(0, 20, 10, 20), 5)
+    0.00022
+    >>> _p_reaches_less(10, 20, 5, 20) > 0.9
+    True
+    """
+    from scipy import stats  # imported when used: scipy.stats costs ~1 s at start-up
+    return float(stats.fisher_exact([[x, n - x], [y, m - y]], alternative="less")[1])
+
+
 def _reached_in_window(log: EventLog, steps: set[int], early: np.ndarray, eligible: np.ndarray) -> dict:
     """Per route step: which users (eligible for the window) did it in their window."""
     out = {}
@@ -237,7 +281,7 @@ def _best(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
     """Per event the significant cell with the largest |phi|; positive drivers first."""
     if frame.empty:
         return frame.assign(sentence=[])
-    significant = frame[frame["q_value"] < spec.alpha]
+    significant = frame[(frame["q_value"] < spec.alpha) & ~(frame["after_goal_p"] >= spec.alpha)]
     best = significant.loc[significant.groupby("event")["phi"].apply(lambda s: s.abs().idxmax())] \
         if len(significant) else significant
     best = best.sort_values("phi", ascending=False).reset_index(drop=True)

@@ -104,6 +104,27 @@ def test_driver_cells_are_hand_checked():
     assert (result.cells["q_value"] >= result.cells["p_value"] - 1e-12).all()
 
 
+def test_a_behaviour_done_after_the_goal_is_no_negative_driver():
+    """40 buyers buy at once and read the docs afterwards; 40 users read the docs and never buy; 40 do
+    neither. Counted before the goal only, "docs" would read 0% vs 50%. 'error': 40 never-buyers and 5
+    buyers (before buying) meet it -- that one holds whenever it is counted."""
+    rows = []
+    for i in range(40):
+        rows += [(f"b{i}", "open", 0), (f"b{i}", "buy", MINUTE), (f"b{i}", "docs", 5 * MINUTE)]
+        rows += [(f"r{i}", "open", 0), (f"r{i}", "docs", MINUTE), (f"r{i}", "error", 2 * MINUTE)]
+        rows += [(f"n{i}", "open", 0), (f"n{i}", "browse", MINUTE)]
+    rows += [(f"b{i}", "error", MINUTE // 2) for i in range(5)]
+    rows.append(("late", "open", 20 * DAY))
+    result = drivers.run(frame_log(rows), drivers.Spec(goal="buy", min_users=20))
+    cells = result.cells.set_index(["event", "k", "days"])
+    docs = cells.loc[("docs", 1, 1)]
+    assert (docs["cohort"], docs["cohort_reached"], docs["lift"]) == (40, 0, 0.0)    # before the goal: 0% vs 50%
+    assert docs["q_value"] < 0.05 and docs["after_goal_p"] > 0.5                      # any time: 50% vs 0%
+    assert "docs" not in set(result.table["event"])
+    assert cells.loc[("error", 1, 1), "after_goal_p"] < 0.05
+    assert "error" in set(result.table["event"])
+
+
 def test_no_driver_from_a_handful_of_users():
     rows = [r for r in driver_rows() if r[0][1:] in {"0", "1", "2", "3"} or r[0] == "late"]
     result = drivers.run(frame_log(rows), drivers.Spec(goal="buy"))
