@@ -206,6 +206,45 @@ def test_value_event_is_repeated_across_visits_and_not_a_way_in():
     assert interval.value_event(log) == "report"        # login opens every visit; signup and share: one visit
 
 
+def north_star_rows(after_goal: bool):
+    """30 users browse 'rates' in three visits; 20 of them 'deposit' once. With ``after_goal``, 10
+    depositors come back in two later visits to 'transfer'. A deposit sent twice in one visit: 5 of them."""
+    rows = []
+    for i in range(30):
+        for visit in range(3):
+            rows += [(f"u{i}", "open", visit * DAY), (f"u{i}", "rates", visit * DAY + MINUTE)]
+        if i < 20:
+            rows.append((f"u{i}", "deposit", 2 * DAY + 2 * MINUTE))
+        if i < 5:
+            rows.append((f"u{i}", "deposit", 2 * DAY + 3 * MINUTE))
+        if after_goal and i < 10:
+            rows += [(f"u{i}", "open", (3 + v) * DAY) for v in range(2)]
+            rows += [(f"u{i}", "transfer", (3 + v) * DAY + MINUTE) for v in range(2)]
+    return rows
+
+
+def test_north_star_default_is_what_the_goal_opens_never_a_page_everybody_browses():
+    # Nothing follows the one-off deposit (the repeat within one visit is no repeat): the goal itself,
+    # not 'rates', which everybody browses in every visit, depositing or not.
+    log = frame_log(north_star_rows(after_goal=False))
+    assert interval.value_event(log) == "rates"                 # without a goal: the most repeated
+    assert interval.default_event(log, "deposit") == "deposit"
+    # 10 of 20 depositors come back twice to transfer: the value the deposit opens.
+    log = frame_log(north_star_rows(after_goal=True))
+    assert interval.default_event(log, "deposit") == "transfer"
+    assert interval.default_event(log, None) == interval.value_event(log)
+
+
+def test_north_star_default_on_a_sample_of_a_large_log_agrees(monkeypatch):
+    log = frame_log(north_star_rows(after_goal=True) * 1)
+    monkeypatch.setattr(interval, "SAMPLE_ROWS", 40)
+    monkeypatch.setattr(interval, "SAMPLE_PIECES", 4)
+    user = interval._path_sample(log)[0]
+    assert 40 <= len(user) < len(log)                       # whole paths from four places
+    assert np.all(np.diff(user) >= 0) and len(set(user.tolist())) < log.n_users
+    assert interval.default_event(log, "deposit") == "transfer"
+
+
 def test_north_star_headline_is_the_last_complete_week():
     # Mon 1 Jan to Wed 17 Jan: weeks of 1 and 8 Jan are complete, the week of 15 Jan is not (and quiet)
     rows = [("a", "use", MONDAY), ("a", "use", MONDAY + 8 * DAY), ("b", "use", MONDAY + 9 * DAY),
@@ -282,7 +321,8 @@ def test_the_route_follows_the_compared_groups_when_the_goal_must_come_within_a_
 
 
 def test_the_north_star_is_the_goal_when_users_repeat_it():
-    """Weekly buyers when shoppers buy again; the repeated value event when the goal is a one-off."""
+    """Weekly buyers when shoppers buy again; when the goal is a one-off and nothing but the way in
+    ('browse' opens every visit) follows it, still the goal (a count of new buyers per week)."""
     from journey_explorer.analysis import narrative
     from journey_explorer.state import registry
     from journey_explorer.state.filters import FilterState
@@ -298,7 +338,7 @@ def test_the_north_star_is_the_goal_when_users_repeat_it():
     assert registry.view("northstar").default_spec(log, FilterState(goal="buy")).event == "buy"
     bought_once = [r for r in rows if not (r[1] == "buy" and (r[2] // 86_400_000) % 4 == 3)]   # drop 2nd buys
     one_off = EventLog.from_frame(pd.DataFrame(bought_once, columns=["user", "event", "time"]))
-    assert narrative.north_star(one_off, "buy").spec.event == "browse"
+    assert narrative.north_star(one_off, "buy").spec.event == "buy"
 
 
 def test_an_early_behaviour_that_only_happens_in_the_route_is_no_driver_by_itself():
