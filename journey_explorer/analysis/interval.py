@@ -174,6 +174,16 @@ def default_event(log: EventLog, goal: str | None) -> str:
     return known[goal]
 
 
+def interval_event(log: EventLog, goal: str | None) -> str:
+    """The usage interval's default: ``default_event``, unless that is a one-off nobody does in two
+    visits (a first deposit): an interval needs repeats, so then the value event users repeat."""
+    chosen = default_event(log, goal)
+    code = log.event_code(chosen)
+    if chosen == goal and not repeated_across_visits(log, log.event == code)[code]:
+        return value_event(log)
+    return chosen
+
+
 def _default_for_goal(log: EventLog, goal: int) -> str:
     if not (log.event == goal).any():
         return value_event(log)

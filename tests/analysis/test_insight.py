@@ -229,6 +229,7 @@ def test_north_star_default_is_what_the_goal_opens_never_a_page_everybody_browse
     log = frame_log(north_star_rows(after_goal=False))
     assert interval.value_event(log) == "rates"                 # without a goal: the most repeated
     assert interval.default_event(log, "deposit") == "deposit"
+    assert interval.interval_event(log, "deposit") == "rates"   # an interval needs repeats
     # 10 of 20 depositors come back twice to transfer: the value the deposit opens.
     log = frame_log(north_star_rows(after_goal=True))
     assert interval.default_event(log, "deposit") == "transfer"
