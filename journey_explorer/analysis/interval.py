@@ -166,8 +166,20 @@ def default_event(log: EventLog, goal: str | None) -> str:
       everybody browses, whether or not they ever reach the goal, is never the value.
 
     Without a goal: ``value_event``. The window, exports and this command share it."""
+    return default_choice(log, goal)[0]
+
+
+# Why ``default_event`` chose its event, in words that follow "users doing EVENT (...)".
+WHY = {"goal repeated": "the goal, which users come back to repeat",
+       "after goal": "what users come back to do after {goal}",
+       "goal once": "the goal: nothing users do after it comes back",
+       "value": "the event users come back to repeat"}
+
+
+def default_choice(log: EventLog, goal: str | None) -> tuple[str, str]:
+    """(``default_event``'s event, why: a key of ``WHY``)."""
     if goal not in log.event_names:
-        return value_event(log)
+        return value_event(log), "value"
     known = _DEFAULT_EVENTS.setdefault(log, {})
     if goal not in known:
         known[goal] = _default_for_goal(log, log.event_code(goal))
@@ -184,9 +196,10 @@ def interval_event(log: EventLog, goal: str | None) -> str:
     return chosen
 
 
-def _default_for_goal(log: EventLog, goal: int) -> str:
+def _default_for_goal(log: EventLog, goal: int) -> tuple[str, str]:
+    name = log.event_names[goal]
     if not (log.event == goal).any():
-        return value_event(log)
+        return value_event(log), "value"
     # A default is a choice, not a count: it is made on every k-th path of a large log, so that it
     # costs the GUI thread the same few tens of ms at 1M and 10M events (the analysis then counts the chosen event exactly).
     user, session, event, ts = _path_sample(log)
@@ -195,9 +208,9 @@ def _default_for_goal(log: EventLog, goal: int) -> str:
     first_hit = hits[np.r_[True, user[hits][1:] != user[hits][:-1]]] if len(hits) else hits
     reachers = len(first_hit)
     if not reachers:
-        return log.event_names[goal]
+        return name, "goal once"
     if visits.repeaters(event == goal)[goal] >= 0.1 * reachers:
-        return log.event_names[goal]
+        return name, "goal repeated"
     # After each converted user's first goal: that user's rows from just past it to the path's end.
     after_goal = np.zeros(len(event) + 1, dtype=np.int64)
     path_end = np.searchsorted(user, user[first_hit], side="right")
@@ -206,7 +219,7 @@ def _default_for_goal(log: EventLog, goal: int) -> str:
     score = visits.repeaters(np.cumsum(after_goal[:-1]) > 0)
     score[goal] = 0
     best = int(score.argmax())
-    return log.event_names[best] if score[best] >= 0.1 * reachers else log.event_names[goal]
+    return (log.event_names[best], "after goal") if score[best] >= 0.1 * reachers else (name, "goal once")
 
 
 SAMPLE_ROWS = 200_000
@@ -230,4 +243,4 @@ def _path_sample(log: EventLog) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     return log.user[index], log.session[index], log.event[index], log.ts[index]
 
 
-_DEFAULT_EVENTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # log -> {goal: its default event}
+_DEFAULT_EVENTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # log -> {goal: (event, why)}

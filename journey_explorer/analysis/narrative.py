@@ -19,7 +19,7 @@ import numpy as np
 from journey_explorer.analysis import compare, drivers, flows, funnel, lifecycle, northstar, retention, stuck, units
 from journey_explorer.analysis.arrays import step_index
 from journey_explorer.analysis.goals import guess_goal  # noqa: F401  (the report's default; one function)
-from journey_explorer.analysis.interval import default_event
+from journey_explorer.analysis.interval import WHY, default_choice
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog
 
@@ -328,7 +328,7 @@ def lifecycle_finding(log: EventLog, goal: str) -> Finding:
 
 
 def north_star(log: EventLog, goal: str) -> Finding:
-    event = default_event(log, goal)
+    event, reason = default_choice(log, goal)
     spec = northstar.Spec(event=event, period="week")
     result = northstar.run(log, spec)
     table = result.table
@@ -339,7 +339,7 @@ def north_star(log: EventLog, goal: str) -> Finding:
     peak_period, peak = full.idxmax(), int(full.max())
     last_full = full.index[-1]
     week = "the last full week" if latest["period"] == last_full else "the last full week with any"
-    why = "the goal, which users come back to repeat" if event == goal else "the event users come back to repeat"
+    why = WHY[reason].format(goal=goal)
     text = (f"North star: users doing {event} ({why}) per week, full weeks only. "
             f"In {week} ({latest['period']}) {plural(int(latest['metric']), 'user')} did it; "
             f"it peaked at {peak:,} in the week of {peak_period}.")

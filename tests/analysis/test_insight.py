@@ -228,11 +228,13 @@ def test_north_star_default_is_what_the_goal_opens_never_a_page_everybody_browse
     # not 'rates', which everybody browses in every visit, depositing or not.
     log = frame_log(north_star_rows(after_goal=False))
     assert interval.value_event(log) == "rates"                 # without a goal: the most repeated
-    assert interval.default_event(log, "deposit") == "deposit"
+    assert interval.default_choice(log, "deposit") == ("deposit", "goal once")
     assert interval.interval_event(log, "deposit") == "rates"   # an interval needs repeats
     # 10 of 20 depositors come back twice to transfer: the value the deposit opens.
     log = frame_log(north_star_rows(after_goal=True))
     assert interval.default_event(log, "deposit") == "transfer"
+    assert interval.default_choice(log, "deposit") == ("transfer", "after goal")
+    assert interval.WHY["after goal"].format(goal="deposit") == "what users come back to do after deposit"
     assert interval.default_event(log, None) == interval.value_event(log)
 
 
