@@ -53,6 +53,12 @@ class Result:
             self._table = self.columns.to_frame()
         return self._table
 
+    def charted(self) -> pd.DataFrame:
+        """The periods a trend chart draws: the complete ones (a partial first or last week would chart a
+        rise or fall that is not there, under a headline that leaves it out); all when none is whole."""
+        complete = self.table["complete"].astype(bool)
+        return self.table[complete] if complete.any() else self.table
+
     @property
     def headline(self) -> dict | None:
         """The row tiles and headlines report: the last *complete* period (fully inside the data, so

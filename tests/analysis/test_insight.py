@@ -255,6 +255,7 @@ def test_north_star_headline_is_the_last_complete_week():
     result = northstar.run(frame_log(rows), northstar.Spec(event="use"))
     assert result.table["complete"].tolist() == [True, True, False]
     assert result.headline["period"] == "2024-01-08" and result.headline["metric"] == 2
+    assert result.charted()["period"].tolist() == ["2024-01-01", "2024-01-08"]     # the trend leaves it out too
     assert result.to_json_dict()["headline"]["metric"] == 2
 
 
