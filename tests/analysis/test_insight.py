@@ -63,6 +63,32 @@ def test_route_is_reported_apart_and_only_behaviours_are_ranked():
     assert not events.loc["home", "passes"]          # no difference
 
 
+def test_failing_users_doing_more_only_because_they_visit_more_is_no_difference():
+    """80 buyers come once (open, [faq for 40], cart, buy); 80 others come twice (open, cart) and 60
+    of them open the faq in one of the two visits: 75% of users vs 50%, but 60 of 160 visits (38%)
+    against 40 of 80 (50%) -- they only came more often. 'error': 60 others meet it on both visits,
+    10 buyers once: more per visit too."""
+    rows = []
+    for i in range(80):
+        start = i * DAY
+        rows += [(f"b{i}", "open", start), (f"b{i}", "cart", start + 2 * MINUTE), (f"b{i}", "buy", start + 3 * MINUTE)]
+        rows += [(f"b{i}", "faq", start + MINUTE)] if i < 40 else []
+        rows += [(f"b{i}", "error", start + MINUTE + 1)] if i < 10 else []
+        for visit in range(2):
+            t = start + visit * DAY // 2
+            rows += [(f"f{i}", "open", t), (f"f{i}", "cart", t + 2 * MINUTE)]
+            rows += [(f"f{i}", "faq", t + MINUTE)] if i < 60 and visit == i % 2 else []
+            rows += [(f"f{i}", "error", t + MINUTE + 1)] if i < 60 else []
+    result = compare.run(frame_log(rows), compare.Spec(goal="buy"))
+    events = result.events.set_index("event")
+    assert (events.loc["faq", "share_a"], events.loc["faq", "share_b"]) == (0.5, 0.75)
+    assert events.loc["faq", "q_value"] < 0.05                # a difference of users, but not of visits
+    assert (events.loc["faq", "visit_share_a"], events.loc["faq", "visit_share_b"]) == (0.5, 0.375)
+    assert not events.loc["faq", "passes"]
+    assert (events.loc["error", "visit_share_a"], events.loc["error", "visit_share_b"]) == (0.125, 0.75)
+    assert events.loc["error", "passes"]
+
+
 def test_no_route_from_a_handful_of_successful_paths():
     rows = [r for r in route_rows() if r[0] in {"b1", "b2", "f1"}]
     log = frame_log(rows)
