@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from journey_explorer.analysis.common import subset
 from journey_explorer.analysis.compare import _test, benjamini_hochberg, route_stages, route_to_goal
 from journey_explorer.analysis.pathprops import path_properties, without_outcomes
 from journey_explorer.domain import MissingGoal
@@ -112,8 +113,8 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     frame = _finish(frame, log, spec)
     frame = _after_goal_check(frame, pd.concat(any_time, ignore_index=True) if any_time else None)
     users = int((first_seen != NEVER).sum())
-    return Result(spec=spec, users=users, route=route, cells=frame, table=_best(frame, spec),
-                  who=who_differs(log, reached, spec))
+    table = _not_only_more_visits(_best(frame, spec), log, first_seen, first_goal, reached)
+    return Result(spec=spec, users=users, route=route, cells=frame, table=table, who=who_differs(log, reached, spec))
 
 
 def who_differs(log: EventLog, reached: np.ndarray, spec: Spec) -> pd.DataFrame:
@@ -190,6 +191,47 @@ def _window_cells(log, days, min_counts, first_seen, first_goal, reached, exclud
                              log.event_names[stage]))
     return pd.DataFrame(rows, columns=["event", "k", "days", "cohort", "cohort_reached", "rest", "rest_reached",
                                        "reached"])
+
+
+def _not_only_more_visits(table: pd.DataFrame, log: EventLog, first_seen: np.ndarray, first_goal: np.ndarray,
+                          reached: np.ndarray) -> pd.DataFrame:
+    """Users who do not reach the goal soon keep visiting, so anything done now and then on a visit
+    piles up in their first days ("opens the FAQ twice"). A behaviour that goes with reaching the goal
+    less is kept only when the visits of those who never reach it include it more often too (in the
+    cell's window, before the goal; at a stage, the visits of users who reached it): compare's check
+    (``compare._not_only_more_visits``) on the drivers' own population."""
+    from journey_explorer.analysis.compare import VISIT_ALPHA, _p_more, _visits_with
+    if table.empty:
+        return table.assign(visit_share_reached=[], visit_share_not=[])
+    shares, keep = [], []
+    for row in table.itertuples():
+        if row.lift >= 1:
+            shares.append((np.nan, np.nan))
+            keep.append(True)
+            continue
+        window = int(row.days * DAY_MS)
+        end = int(log.ts.max())
+        eligible = (first_seen != NEVER) & (first_seen <= end - window)
+        early = (log.ts < np.minimum(first_seen + window, first_goal)[log.user]) & eligible[log.user]
+        population = eligible
+        if isinstance(getattr(row, "reached", None), str):
+            step = log.event_code(row.reached)
+            population = population & _users_with(log, early & (log.event == step))
+        in_window = subset(log, early)          # user codes are kept: the masks over users still apply
+        code = log.event_code(row.event)
+        with_r, visits_r = _visits_with(in_window, code, population & reached)
+        with_n, visits_n = _visits_with(in_window, code, population & ~reached)
+        share_r, share_n = with_r / max(visits_r, 1), with_n / max(visits_n, 1)
+        shares.append((round(share_r, 4), round(share_n, 4)))
+        keep.append(bool(visits_r and visits_n and _p_more(with_n, visits_n, with_r, visits_r) < VISIT_ALPHA))
+    table = table.assign(visit_share_reached=[a for a, _ in shares], visit_share_not=[b for _, b in shares])
+    return table[keep].reset_index(drop=True)
+
+
+def _users_with(log: EventLog, rows: np.ndarray) -> np.ndarray:
+    users = np.zeros(log.n_users, dtype=bool)
+    users[log.user[rows]] = True
+    return users
 
 
 def _after_goal_check(frame: pd.DataFrame, any_time: pd.DataFrame | None) -> pd.DataFrame:

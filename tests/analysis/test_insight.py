@@ -63,7 +63,7 @@ def test_route_is_reported_apart_and_only_behaviours_are_ranked():
     assert not events.loc["home", "passes"]          # no difference
 
 
-def test_failing_users_doing_more_only_because_they_visit_more_is_no_difference():
+def more_visits_rows():
     """80 buyers come once (open, [faq for 40], cart, buy); 80 others come twice (open, cart) and 60
     of them open the faq in one of the two visits: 75% of users vs 50%, but 60 of 160 visits (38%)
     against 40 of 80 (50%) -- they only came more often. 'error': 60 others meet it on both visits,
@@ -79,6 +79,11 @@ def test_failing_users_doing_more_only_because_they_visit_more_is_no_difference(
             rows += [(f"f{i}", "open", t), (f"f{i}", "cart", t + 2 * MINUTE)]
             rows += [(f"f{i}", "faq", t + MINUTE)] if i < 60 and visit == i % 2 else []
             rows += [(f"f{i}", "error", t + MINUTE + 1)] if i < 60 else []
+    return rows
+
+
+def test_failing_users_doing_more_only_because_they_visit_more_is_no_difference():
+    rows = more_visits_rows()
     result = compare.run(frame_log(rows), compare.Spec(goal="buy"))
     events = result.events.set_index("event")
     assert (events.loc["faq", "share_a"], events.loc["faq", "share_b"]) == (0.5, 0.75)
@@ -87,6 +92,16 @@ def test_failing_users_doing_more_only_because_they_visit_more_is_no_difference(
     assert not events.loc["faq", "passes"]
     assert (events.loc["error", "visit_share_a"], events.loc["error", "visit_share_b"]) == (0.125, 0.75)
     assert events.loc["error", "passes"]
+
+
+def test_a_behaviour_that_piles_up_because_users_visit_more_is_no_negative_driver():
+    result = drivers.run(frame_log(more_visits_rows()), drivers.Spec(goal="buy"))
+    faq = result.cells[(result.cells["event"] == "faq") & (result.cells["k"] == 1)]
+    assert (faq["lift"] < 1).all() and (faq["q_value"] < 0.05).any()      # by users: a negative driver
+    # by visits: 50% vs 38%; and 'open' / 'cart' twice (every visit has them) only count visits
+    assert set(result.table["event"]) == {"error"}
+    error = result.table.set_index("event").loc["error"]
+    assert error["visit_share_not"] > 5 * error["visit_share_reached"]
 
 
 def test_no_route_from_a_handful_of_successful_paths():
