@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QAbstractItemView, QComboBox, QCompleter, QHBoxLayout, QLabel, QListWidget, QPushButton, QWidget
 
@@ -20,6 +20,45 @@ def window_from_text(text: str) -> int | None:
 
 def window_text(ms: int | None) -> str:
     return "none" if ms is None else duration_text(ms)
+
+
+CHIP_PADDING = 14     # the chip style's border and side padding, not in the delegate's size hint
+
+
+class ChipList(QListWidget):
+    """Steps as chips in one row, asking for the width of all of them (the options row then gives the
+    builder a line of its own rather than a slot where chips hide behind a scroll bar), and tall enough
+    for the scroll bar when they still do not fit (a bar over the chips cut them in half)."""
+
+    def __init__(self, chip_height: int):
+        super().__init__()
+        self.chip_height = chip_height
+        self.setFlow(QListWidget.Flow.LeftToRight)
+        self.setSizeAdjustPolicy(QListWidget.SizeAdjustPolicy.AdjustIgnored)
+        for signal in (self.model().rowsInserted, self.model().rowsRemoved, self.model().modelReset):
+            signal.connect(self._rows_changed)       # a bound slot: dropped with the widget
+        self._fit()
+
+    def _rows_changed(self, *_) -> None:
+        self._fit()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        chips = sum(self.sizeHintForIndex(self.model().index(i, 0)).width() + CHIP_PADDING + 2 * self.spacing()
+                    for i in range(self.count()))
+        return QSize(max(320, min(chips + 2 * self.frameWidth() + 4, 1100)), self.height())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        bar = self.horizontalScrollBar()
+        needs_bar = bar.maximum() > 0
+        extra = self.style().pixelMetric(self.style().PixelMetric.PM_ScrollBarExtent) if needs_bar else 0
+        height = self.chip_height + 2 * self.frameWidth() + 6 + extra
+        if self.height() != height:
+            self.setFixedHeight(height)
+        self.updateGeometry()
 
 
 class StepBuilder(QWidget):
@@ -42,12 +81,10 @@ class StepBuilder(QWidget):
         self.picker.lineEdit().returnPressed.connect(self.add_picked)
         self.add_button = QPushButton("Add step")
         self.add_button.clicked.connect(self.add_picked)
-        self.list = QListWidget()
-        self.list.setFlow(QListWidget.Flow.LeftToRight)
+        self.list = ChipList(self.picker.sizeHint().height())
         self.list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.list.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.list.setSpacing(2)
-        self.list.setFixedHeight(self.picker.sizeHint().height() + 8)
         self.list.setMinimumWidth(320)
         self.list.setToolTip("Drag a step to reorder; select one and press Delete to remove it")
         self.list.setStyleSheet("QListWidget::item { border: 1px solid palette(mid); border-radius: 4px;"
