@@ -302,7 +302,7 @@ def retention_finding(log: EventLog, goal: str) -> Finding:
     if pd.notna(week1):
         text += f" {pct(week1)} of users come back in the week after their first."
     if result.flattens_at is not None and result.plateau is not None:
-        headline = (f"Almost nobody comes back after week {result.flattens_at}" if result.plateau < 0.005
+        headline = (f"Almost nobody comes back after week {result.flattens_at}" if result.plateau < retention.ALMOST_NOBODY
                     else f"Retention flattens at {pct(result.plateau)} from week {result.flattens_at}")
     elif len(curve) < MIN_RETENTION_WEEKS:
         headline = "Too little history to judge retention"
@@ -313,8 +313,8 @@ def retention_finding(log: EventLog, goal: str) -> Finding:
 
 def lifecycle_finding(log: EventLog, goal: str) -> Finding:
     spec = lifecycle.Spec(period="week")
-    table = lifecycle.run(log, spec).table
-    full = table.iloc[:-1] if len(table) > 1 else table         # the last period is usually partial
+    result = lifecycle.run(log, spec)
+    full = result.table[result.covered()]         # weeks the data covers whole (as the chart draws them)
     latest = full.iloc[-1]
     recent = full.tail(4)
     ratio = (recent["new"].sum() + recent["resurrected"].sum()) / max(-recent["dormant"].sum(), 1)
