@@ -142,7 +142,8 @@ def _interval(log, filters):
 
 
 def critical_event(log, filters) -> str:
-    """The usage interval's event: ``analysis.interval.default_event`` for the goal in the filters."""
+    """The north star's critical event: ``analysis.interval.default_event`` for the goal in the filters
+    (the usage interval's is ``interval_event``: it needs an event users repeat)."""
     if log is None:
         return filters.goal or ""
     from journey_explorer.analysis.interval import default_event
