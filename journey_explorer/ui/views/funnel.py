@@ -6,7 +6,17 @@ from dataclasses import replace
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QAbstractItemView, QComboBox, QCompleter, QHBoxLayout, QLabel, QListWidget, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QCompleter,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QSizePolicy,
+    QWidget,
+)
 
 from journey_explorer.analysis import funnel
 from journey_explorer.ui.views.base import AnalysisView
@@ -45,7 +55,7 @@ class ChipList(QListWidget):
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         chips = sum(self.sizeHintForIndex(self.model().index(i, 0)).width() + CHIP_PADDING + 2 * self.spacing()
                     for i in range(self.count()))
-        return QSize(max(320, min(chips + 2 * self.frameWidth() + 4, 1100)), self.height())
+        return QSize(max(200, min(chips + 2 * self.frameWidth() + 4, 1100)), self.height())
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
@@ -73,7 +83,11 @@ class StepBuilder(QWidget):
         self.picker.setEditable(True)
         self.picker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.picker.lineEdit().setPlaceholderText("search events…")
-        self.picker.setMinimumWidth(180)
+        # As wide as ~14 characters whatever the catalog holds (a size from the longest event name
+        # changed after the layout was made), and it keeps that width: the steps' box gives way and scrolls.
+        self.picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.picker.setMinimumContentsLength(14)
+        self.picker.setSizePolicy(QSizePolicy.Policy.Fixed, self.picker.sizePolicy().verticalPolicy())
         completer = QCompleter(self.picker.model(), self.picker)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)        # "paid" finds "Subscription Paid"
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -85,7 +99,7 @@ class StepBuilder(QWidget):
         self.list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.list.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.list.setSpacing(2)
-        self.list.setMinimumWidth(320)
+        self.list.setMinimumWidth(200)
         self.list.setToolTip("Drag a step to reorder; select one and press Delete to remove it")
         self.list.setStyleSheet("QListWidget::item { border: 1px solid palette(mid); border-radius: 4px;"
                                 " padding: 0px 6px; }")            # each step reads as a chip
