@@ -118,6 +118,7 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     if daily is not None:
         changes = refine_to_days(changes, daily, series, periods)
     stories = _stories(changes, series, periods, spec)
+    _pinpoint(log, stories, changes, spec)
     _tell_who(log, stories[:WHO_STORIES], changes, spec, steps[0] if steps else None)
     note = (f"{len(changes)} of {scanned.tested.sum()} series changed significantly "
             f"(false discovery rate {spec.fdr:.0%})." if len(changes) else
@@ -371,6 +372,59 @@ def _stories(changes: pd.DataFrame, series: SeriesSet, periods: Periods, spec: S
     return stories
 
 
+def _pinpoint(log: EventLog, stories: list[dict], changes: pd.DataFrame, spec: Spec) -> None:
+    """A story led by a funnel step that spans several events (install → KYC) says where in it things
+    broke: the transition of the story that moved the same way with the most paths behind it (at
+    least half the step's), among those whose first event mostly happens inside that step (after the
+    path's A and before its B). Set as ``at`` and in the headline. A step that is itself a transition
+    that changed (checkout → paid) is precise already."""
+    for story in stories:
+        members = changes[changes["story"] == story["rank"]]
+        lead = members.iloc[0]
+        transitions = members[members["kind"] == "transition"]
+        direct = ((transitions["source"] == lead["source"]) & (transitions["target"] == lead["target"])).any()
+        if lead["kind"] != "funnel" or direct:
+            continue
+        inside = [row for _, row in transitions.iterrows()
+                  if np.sign(row["impact"]) == np.sign(lead["impact"])
+                  and abs(row["impact"]) >= 0.5 * abs(lead["impact"]) and row["target"] not in NOT_EVENTS
+                  and _mostly_inside(log, lead["source"], lead["target"], row["source"])]
+        if inside:
+            at = max(inside, key=lambda row: abs(row["impact"]))
+            story["at"] = {"source": at["source"], "target": at["target"], "before": float(at["before"]),
+                           "during": float(at["during"])}
+            story["headline"] = headline(lead, spec, at=story["at"])
+
+
+INSIDE_SHARE = 0.5     # of an event's occurrences (in paths that reach A) between A and the B after it
+
+
+def _mostly_inside(log: EventLog, a: str, b: str, x: str) -> bool:
+    """Whether most occurrences of ``x`` in paths that did ``a`` fall after the path's first ``a`` and
+    before the first ``b`` after it (or the path's end).
+
+    >>> log = EventLog.from_frame(__import__("pandas").DataFrame(
+    ...     {"user": ["u"] * 4 + ["v"] * 3, "event": ["a", "x", "b", "y", "y", "a", "x"], "time": range(7)}))
+    >>> _mostly_inside(log, "a", "b", "x"), _mostly_inside(log, "a", "b", "y")
+    (True, False)
+    """
+    names = {name: code for code, name in enumerate(log.event_names)}
+    if not {a, b, x} <= set(names):
+        return False
+    from journey_explorer.analysis.arrays import first_time_of
+    never = np.iinfo(np.int64).max
+    first_a = first_time_of(log, names[a])
+    is_b_after_a = (log.event == names[b]) & (log.ts > first_a[log.user])
+    first_b = np.full(log.n_users, never, dtype=np.int64)
+    np.minimum.at(first_b, log.user[is_b_after_a], log.ts[is_b_after_a])
+    occurrences = np.flatnonzero((log.event == names[x]) & (first_a[log.user] != never))
+    if not len(occurrences):
+        return False
+    when, user = log.ts[occurrences], log.user[occurrences]
+    inside = (when >= first_a[user]) & (when <= first_b[user])
+    return bool(inside.mean() >= INSIDE_SHARE)
+
+
 def _tell_who(log: EventLog, stories: list[dict], changes: pd.DataFrame, spec: Spec,
               first_step: str | None = None) -> None:
     """Add to each story who its change hit (``who``), in its headline and text."""
@@ -393,7 +447,7 @@ def _tell_who(log: EventLog, stories: list[dict], changes: pd.DataFrame, spec: S
         lead = changes[changes["story"] == story["rank"]].iloc[0]
         # The headline says where only for its own change (or the same two events counted per event).
         if who["change"] == 0 or (change["source"], change["target"]) == (lead["source"], lead["target"]):
-            story["headline"] = headline(lead, spec, where)
+            story["headline"] = headline(lead, spec, where, story.get("at"))
         scale = 1000.0 if change["kind"] == "rate" else 1.0
         what = change["label"] + (" per 1k events" if change["kind"] == "rate" else "")
         levels = [_value(found[key] * scale, change["kind"]) for key in
@@ -487,15 +541,21 @@ def change_clause(row: pd.Series, spec: Spec) -> str:
     return f"{row['source']} {levels} per 1k events"
 
 
-def headline(row: pd.Series, spec: Spec, where: str = "") -> str:
-    """e.g. "payment → paid fell from 92% to 42%, mostly country = IN (from 2026-04-13 to 2026-05-03)"."""
+def headline(row: pd.Series, spec: Spec, where: str = "", at: dict | None = None) -> str:
+    """e.g. "payment → paid fell from 92% to 42%, mostly country = IN (from 2026-04-13 to 2026-05-03)";
+    ``at``: the transition inside a funnel step where it broke ("…, where sms_sent → verified fell from
+    100% to 81%, …")."""
     kind = row["kind"]
     what = {"share": f"{spec.paths.capitalize()}s doing {row['source']}",
             "new": f"Active {spec.paths}s {_new_words(spec.paths)}"}.get(kind, row["label"])
     levels = f"{_moved(row['before'], row['during'])} from {_value(row['before'], kind)} to {_value(row['during'], kind)}"
     unit = " per 1k events" if kind == "rate" else ""
+    inside = ""
+    if at:
+        inside = (f", where {at['source']} → {at['target']} {_moved(at['before'], at['during'])} from "
+                  f"{_value(at['before'], 'transition')} to {_value(at['during'], 'transition')}")
     mostly = f", mostly {where}" if where else ""
-    return f"{what} {levels}{unit}{mostly} ({_when(row).lower()})"
+    return f"{what} {levels}{unit}{inside}{mostly} ({_when(row).lower()})"
 
 
 def story_text(members: pd.DataFrame, spec: Spec) -> str:

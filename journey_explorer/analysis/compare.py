@@ -224,6 +224,7 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
         events = events[~events["event"].isin(route["event"])]
         events = _rank(_within_stage(events, compared, log, a, b, list(route["event"])))
         events = _not_after_the_goal(events, log, a, a_size, b_size)
+        events = _not_only_more_visits(events, compared, a, b)
     report(progress, 0.8)
     return Result(spec=spec, labels=labels, group_sizes=(a_size, b_size), events=events, transitions=transitions,
                   step_matrix=_step_matrix(compared, a, b, a_size, b_size),
@@ -387,6 +388,65 @@ def _not_after_the_goal(events: pd.DataFrame, log: EventLog, a: np.ndarray, a_si
     events["passes"] = events["passes"] & ~artefact
     events = events.drop(columns="_reached_a_any_time", errors="ignore")
     return events.sort_values(["passes"], ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _not_only_more_visits(events: pd.DataFrame, compared: EventLog, a: np.ndarray, b: np.ndarray) -> pd.DataFrame:
+    """Failing paths go on visiting while successful ones are cut at the goal, so a page people open
+    now and then on any visit (the FAQ) reads "failing users do it more" only because they came more
+    often. A "failing users do it more" row passes only when their *visits* include it more often too:
+    ``visit_share_a``/``visit_share_b``, the share of each group's visits (before the goal for group A;
+    at a stage, the visits of the paths that reached it) with the event, one-sided two-proportion test
+    at ``VISIT_ALPHA``."""
+    events = events.assign(visit_share_a=np.nan, visit_share_b=np.nan)
+    failing_more = np.flatnonzero(((events["difference"] < 0) & events["passes"]).to_numpy())
+    if not len(failing_more):
+        return events
+    names = list(compared.event_names)
+    stage_users = {}
+    for row in failing_more:
+        name, step = events["event"].iloc[row], events["reached"].iloc[row] if "reached" in events else None
+        there = None
+        if isinstance(step, str):
+            if step not in stage_users:
+                stage_users[step] = users_with_event(compared, names.index(step))
+            there = stage_users[step]
+        code = names.index(name)
+        (with_a, visits_a), (with_b, visits_b) = (_visits_with(compared, code, group if there is None else group & there)
+                                                for group in (a, b))
+        share_a, share_b = with_a / max(visits_a, 1), with_b / max(visits_b, 1)
+        events.iloc[row, events.columns.get_indexer(["visit_share_a", "visit_share_b"])] = [round(share_a, 4),
+                                                                                          round(share_b, 4)]
+        if not (visits_a and visits_b and _p_more(with_b, visits_b, with_a, visits_a) < VISIT_ALPHA):
+            events.iloc[row, events.columns.get_loc("passes")] = False
+    return events.sort_values(["passes"], ascending=False, kind="stable").reset_index(drop=True)
+
+
+VISIT_ALPHA = 0.05
+
+
+def _visits_with(log: EventLog, code: int, group: np.ndarray) -> tuple[int, int]:
+    """(visits of the group's paths that include event ``code``, all their visits)."""
+    rows = group[log.user]
+    sessions = log.session[rows]
+    if not len(sessions):
+        return 0, 0
+    visits = 1 + int(np.count_nonzero(sessions[1:] != sessions[:-1]))     # sessions never go down the log
+    hit = sessions[log.event[rows] == code]
+    return (1 + int(np.count_nonzero(hit[1:] != hit[:-1])) if len(hit) else 0), visits
+
+
+def _p_more(x: int, n: int, y: int, m: int) -> float:
+    """One-sided p-value that x of n is a larger share than y of m (two-proportion z-test, pooled).
+
+    >>> round(_p_more(30, 100, 20, 100), 3)
+    0.051
+    """
+    import math
+    pooled = (x + y) / (n + m)
+    spread = math.sqrt(pooled * (1 - pooled) * (1 / n + 1 / m)) if 0 < pooled < 1 else 0.0
+    if spread == 0:
+        return 0.0 if x / n > y / m else 1.0
+    return 0.5 * math.erfc((x / n - y / m) / spread / math.sqrt(2))
 
 
 def _is_goal_groups(spec: Spec) -> bool:

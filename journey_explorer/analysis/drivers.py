@@ -12,6 +12,11 @@ every k in ``Spec.min_counts`` and every D in ``Spec.windows_days``:
 - an X that only happens after a route step (a coupon, in the cart: ``compare.route_stages``) is
   compared among the users who reached that step in the same window (``reached``): otherwise using
   a coupon would "predict" buying only because the cart does;
+- counting only before the goal favours the quick: a buyer who buys in the first hour has no time left
+  to browse, so anything users do *after* reaching the goal (docs, exports, a second visit) would read
+  "does X, reaches the goal less". A behaviour that goes with reaching it *less* is therefore kept only
+  when it still does so counted at any time in the window, the goal's own users included (one-sided
+  test, ``after_goal_p`` below ``Spec.alpha``): compare's after-the-goal check, per cell;
 - the cohort (did X >= k times) and the rest are compared on "reached the goal, ever": rates A and B,
   lift A / B, the cohort's share of users, the phi coefficient, and a two-sided p-value (Fisher's exact
   test for small expected counts, else chi-square), with Benjamini-Hochberg control over *all*
@@ -34,6 +39,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from journey_explorer.analysis.common import subset
 from journey_explorer.analysis.compare import _test, benjamini_hochberg, route_stages, route_to_goal
 from journey_explorer.analysis.pathprops import path_properties, without_outcomes
 from journey_explorer.domain import MissingGoal
@@ -95,16 +101,20 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     candidates = [name for code, name in enumerate(log.event_names) if code not in excluded]
     stages = {log.event_code(event): log.event_code(step)
               for event, step in route_stages(log, route, candidates).items()}
-    cells = []
+    cells, any_time = [], []
+    never = np.full(log.n_users, NEVER, dtype=np.int64)
     for days in spec.windows_days:
         cells.append(_window_cells(log, days, spec.min_counts, first_seen, first_goal, reached, excluded, stages))
+        # The same cells counted whether or not the goal came first: the after-the-goal check below.
+        any_time.append(_window_cells(log, days, spec.min_counts, first_seen, never, reached, excluded, stages))
         if progress:
             progress(len(cells) / len(spec.windows_days))
     frame = pd.concat(cells, ignore_index=True) if cells else pd.DataFrame()
     frame = _finish(frame, log, spec)
+    frame = _after_goal_check(frame, pd.concat(any_time, ignore_index=True) if any_time else None)
     users = int((first_seen != NEVER).sum())
-    return Result(spec=spec, users=users, route=route, cells=frame, table=_best(frame, spec),
-                  who=who_differs(log, reached, spec))
+    table = _not_only_more_visits(_best(frame, spec), log, first_seen, first_goal, reached)
+    return Result(spec=spec, users=users, route=route, cells=frame, table=table, who=who_differs(log, reached, spec))
 
 
 def who_differs(log: EventLog, reached: np.ndarray, spec: Spec) -> pd.DataFrame:
@@ -183,6 +193,82 @@ def _window_cells(log, days, min_counts, first_seen, first_goal, reached, exclud
                                        "reached"])
 
 
+def _not_only_more_visits(table: pd.DataFrame, log: EventLog, first_seen: np.ndarray, first_goal: np.ndarray,
+                          reached: np.ndarray) -> pd.DataFrame:
+    """Users who do not reach the goal soon keep visiting, so anything done now and then on a visit
+    piles up in their first days ("opens the FAQ twice"). A behaviour that goes with reaching the goal
+    less is kept only when the visits of those who never reach it include it more often too (in the
+    cell's window, before the goal; at a stage, the visits of users who reached it): compare's check
+    (``compare._not_only_more_visits``) on the drivers' own population."""
+    from journey_explorer.analysis.compare import VISIT_ALPHA, _p_more, _visits_with
+    if table.empty:
+        return table.assign(visit_share_reached=[], visit_share_not=[])
+    shares, keep = [], []
+    for row in table.itertuples():
+        if row.lift >= 1:
+            shares.append((np.nan, np.nan))
+            keep.append(True)
+            continue
+        window = int(row.days * DAY_MS)
+        end = int(log.ts.max())
+        eligible = (first_seen != NEVER) & (first_seen <= end - window)
+        early = (log.ts < np.minimum(first_seen + window, first_goal)[log.user]) & eligible[log.user]
+        population = eligible
+        if isinstance(getattr(row, "reached", None), str):
+            step = log.event_code(row.reached)
+            population = population & _users_with(log, early & (log.event == step))
+        in_window = subset(log, early)          # user codes are kept: the masks over users still apply
+        code = log.event_code(row.event)
+        with_r, visits_r = _visits_with(in_window, code, population & reached)
+        with_n, visits_n = _visits_with(in_window, code, population & ~reached)
+        share_r, share_n = with_r / max(visits_r, 1), with_n / max(visits_n, 1)
+        shares.append((round(share_r, 4), round(share_n, 4)))
+        keep.append(bool(visits_r and visits_n and _p_more(with_n, visits_n, with_r, visits_r) < VISIT_ALPHA))
+    table = table.assign(visit_share_reached=[a for a, _ in shares], visit_share_not=[b for _, b in shares])
+    return table[keep].reset_index(drop=True)
+
+
+def _users_with(log: EventLog, rows: np.ndarray) -> np.ndarray:
+    users = np.zeros(log.n_users, dtype=bool)
+    users[log.user[rows]] = True
+    return users
+
+
+def _after_goal_check(frame: pd.DataFrame, any_time: pd.DataFrame | None) -> pd.DataFrame:
+    """``after_goal_p``: for a cell whose cohort reaches the goal less often, the one-sided p-value that
+    it still does when X is counted at any time in the window (after the goal too); NaN for the others.
+
+    >>> import pandas as pd
+    >>> before = pd.DataFrame({"event": ["docs"], "k": [1], "days": [7], "lift": [0.0]})
+    >>> later = pd.DataFrame({"event": ["docs"], "k": [1], "days": [7], "cohort": [60], "cohort_reached": [30],
+    ...                       "rest": [140], "rest_reached": [40]})
+    >>> float(_after_goal_check(before, later)["after_goal_p"][0]) > 0.5    # docs readers buy more, after all
+    True
+    """
+    if frame.empty or any_time is None or any_time.empty:
+        return frame.assign(after_goal_p=np.nan)
+    keys = ["event", "k", "days"]
+    counts = any_time[keys + ["cohort", "cohort_reached", "rest", "rest_reached"]]
+    joined = frame[keys].merge(counts, on=keys, how="left", validate="one_to_one").fillna(0)
+    x, n, y, m = (joined[name].to_numpy(np.int64) for name in ("cohort_reached", "cohort", "rest_reached", "rest"))
+    p = np.full(len(frame), np.nan)
+    for i in np.flatnonzero((frame["lift"] < 1).to_numpy()):
+        p[i] = _p_reaches_less(x[i], n[i], y[i], m[i]) if n[i] and m[i] else 1.0
+    return frame.assign(after_goal_p=p)
+
+
+def _p_reaches_less(x: int, n: int, y: int, m: int) -> float:
+    """One-sided p-value that x of n reach the goal less often than y of m (Fisher's exact test).
+
+    >>> round(_p_reaches_less(0, 20, 10, 20), 5)
+    0.00022
+    >>> _p_reaches_less(10, 20, 5, 20) > 0.9
+    True
+    """
+    from scipy import stats  # imported when used: scipy.stats costs ~1 s at start-up
+    return float(stats.fisher_exact([[x, n - x], [y, m - y]], alternative="less")[1])
+
+
 def _reached_in_window(log: EventLog, steps: set[int], early: np.ndarray, eligible: np.ndarray) -> dict:
     """Per route step: which users (eligible for the window) did it in their window."""
     out = {}
@@ -237,7 +323,7 @@ def _best(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
     """Per event the significant cell with the largest |phi|; positive drivers first."""
     if frame.empty:
         return frame.assign(sentence=[])
-    significant = frame[frame["q_value"] < spec.alpha]
+    significant = frame[(frame["q_value"] < spec.alpha) & ~(frame["after_goal_p"] >= spec.alpha)]
     best = significant.loc[significant.groupby("event")["phi"].apply(lambda s: s.abs().idxmax())] \
         if len(significant) else significant
     best = best.sort_values("phi", ascending=False).reset_index(drop=True)

@@ -75,6 +75,17 @@ class Result:
     considered: list[PairEvidence]     # every pair judged, suggested or not (why not: its evidence)
     notes: list[str]
 
+    @property
+    def broken(self) -> list[Breakage]:
+        """What to tell the client's developers to fix: breakages nothing else explains."""
+        return [b for b in self.breakages if "explained_by" not in b.numbers]
+
+    @property
+    def explained(self) -> list[Breakage]:
+        """Changes in the tracking that are not faults: bursts (an incident, a campaign: see What
+        changed) and the two halves of a rename (see the suggested merge)."""
+        return [b for b in self.breakages if "explained_by" in b.numbers]
+
     def to_json_dict(self) -> dict:
         return {"suggestions": [s.to_json_dict() for s in self.suggestions],
                 "breakages": [b.to_json_dict() for b in self.breakages],
@@ -299,8 +310,11 @@ def describe(result: Result) -> str:
     for number, s in enumerate(result.suggestions, 1):
         lines.append(f"  {number}. {' + '.join(s.names)} -> {s.target}  [{s.level}, {s.confidence:.0%}]  key {s.key}")
         lines += [f"       - {line}" for line in s.evidence]
-    lines.append(f"Broken tracking ({len(result.breakages)}):")
-    lines += [f"  - {b.message}  [key {b.key}]" for b in result.breakages]
+    lines.append(f"Broken tracking ({len(result.broken)}):")
+    lines += [f"  - {b.message}  [key {b.key}]" for b in result.broken]
+    if result.explained:
+        lines.append(f"Explained, not broken ({len(result.explained)}):")
+        lines += [f"  - {b.message}  [key {b.key}]" for b in result.explained]
     lines += [f"Note: {note}" for note in result.notes]
     return "\n".join(lines)
 
@@ -315,7 +329,7 @@ def tracking_finding(log: EventLog, goal: str, spec: Spec = Spec()):
     from journey_explorer.analysis import funnel
     from journey_explorer.analysis.narrative import Finding
     result = run(log, spec)
-    unexplained = [b for b in result.breakages if "explained_by" not in b.numbers]
+    unexplained = result.broken
     broken = " ".join(f"{b.message}." for b in unexplained[:3])
     if unexplained:
         broken = f"Tracking to fix ({len(unexplained)}): {broken}"

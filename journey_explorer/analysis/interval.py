@@ -93,51 +93,154 @@ def _histogram(gaps: np.ndarray, bins: int) -> Columns:
 
 
 def value_event(log: EventLog) -> str:
-    """The value event users repeat: the default critical event of the north star and of this analysis.
+    """The value event users repeat: the default critical event of the north star and of this analysis
+    when no goal is set (``default_event`` with a goal).
 
     Among event types, the one the most users do in at least two different visits (sessions), leaving
     out events that mostly open a visit (``login``, ``app_open``: a way in, not the value) and the
     goal-like one-offs (done once by most who do it). Ties go to the event repeated by more users.
     Falls back to the most common event when nothing is repeated across visits.
     """
-    size = len(log.event_names)
     if not len(log):
         raise JourneyError("no events to choose a critical event from")
     known = _VALUE_EVENTS.get(log)
     if known is not None:
         return known
-    opens = np.ones(len(log), dtype=bool)
-    opens[1:] = (log.user[1:] != log.user[:-1]) | (log.session[1:] != log.session[:-1])
-    opener_share = np.bincount(log.event[opens], minlength=size) / np.maximum(np.bincount(log.event, minlength=size), 1)
-    # Distinct (visit, event) pairs, then (user, event) pairs seen in two visits or more: sorts and
-    # neighbour comparisons (sessions, and so users, never go down along the log; np.unique's hash
-    # took ~0.5 s per call at 1M events, on the GUI thread when a view picks its default event).
-    visit = np.sort(log.session.astype(np.int64) * size + log.event)
-    visit = visit[np.r_[True, visit[1:] != visit[:-1]]]
-    owner = np.empty(int(log.session.max()) + 1, dtype=np.int64)
-    owner[log.session] = log.user
-    pair = np.sort(owner[visit // size] * size + visit % size)
-    starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
-    visit_counts = np.diff(np.append(starts, len(pair)))
-    repeaters = np.bincount((pair[starts] % size)[visit_counts >= 2], minlength=size)
-    score = np.where(opener_share < 0.5, repeaters, 0)
+    score = repeated_across_visits(log)
     if score.max() <= 0:
-        chosen = log.event_names[int(np.bincount(log.event, minlength=size).argmax())]
+        chosen = log.event_names[int(np.bincount(log.event, minlength=len(log.event_names)).argmax())]
     else:
         chosen = log.event_names[int(score.argmax())]
     _VALUE_EVENTS[log] = chosen
     return chosen
 
 
+def repeated_across_visits(log: EventLog, rows: np.ndarray | None = None) -> np.ndarray:
+    """Per event code: how many users do it in two visits or more (among ``rows``, a mask over the log;
+    default all), 0 for events that mostly open a visit (a way in, not the value)."""
+    visits = _Visits(log.user, log.session, log.event, len(log.event_names))
+    return visits.repeaters(rows)
+
+
+class _Visits:
+    """Columns sorted by (user, time) with their visits numbered 0, 1, ... and each event's share of
+    visit openings, for counting repeats across visits."""
+
+    def __init__(self, user: np.ndarray, session: np.ndarray, event: np.ndarray, size: int):
+        self.user, self.event, self.size = user, event, size
+        opens = np.ones(len(event), dtype=bool)
+        opens[1:] = (user[1:] != user[:-1]) | (session[1:] != session[:-1])
+        self.visit = np.cumsum(opens) - 1               # sessions never go down along the log
+        self.owner = user[opens]                        # visit number -> its user
+        self.opener_share = (np.bincount(event[opens], minlength=size)
+                             / np.maximum(np.bincount(event, minlength=size), 1))
+
+    def repeaters(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """Per event: users doing it (among ``rows``) in two visits or more; 0 for ways in."""
+        visit, event = (self.visit, self.event) if rows is None else (self.visit[rows], self.event[rows])
+        if not len(event):
+            return np.zeros(self.size, dtype=np.int64)
+        # Distinct (visit, event) pairs, then (user, event) pairs seen in two visits or more: sorts and
+        # neighbour comparisons (np.unique's hash took ~0.5 s per call at 1M events, on the GUI thread
+        # when a view picks its default event).
+        pairs = np.sort(visit.astype(np.int64) * self.size + event)
+        pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]
+        by_user = np.sort(self.owner[pairs // self.size].astype(np.int64) * self.size + pairs % self.size)
+        starts = np.flatnonzero(np.r_[True, by_user[1:] != by_user[:-1]])
+        visit_counts = np.diff(np.append(starts, len(by_user)))
+        repeated = np.bincount((by_user[starts] % self.size)[visit_counts >= 2], minlength=self.size)
+        return np.where(self.opener_share < 0.5, repeated, 0)
+
+
 _VALUE_EVENTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # log -> its value event (logs are immutable)
 
 
 def default_event(log: EventLog, goal: str | None) -> str:
-    """The event whose repeats the interval measures: the goal when at least a tenth of the users doing
-    it repeat it, else the value event users come back to repeat (a one-off purchase has no interval).
-    The window, exports and this command share it."""
-    if goal in log.event_names:
-        users, counts = np.unique(log.user[log.event == log.event_code(goal)], return_counts=True)
-        if len(users) and (counts > 1).sum() >= 0.1 * len(users):
-            return goal
-    return value_event(log)
+    """The event whose repeats the interval and the north star measure, for ``goal``:
+
+    - the goal itself when at least a tenth of the users doing it do it again in another visit (weekly
+      buyers; a payment sent twice in one visit is not a repeat);
+    - else the value the goal opens: the event most converted users do in two visits or more *after*
+      their first goal (reports built after subscribing), when a tenth of them do;
+    - else the goal (a one-off that nothing follows: the north star counts it per period). A page that
+      everybody browses, whether or not they ever reach the goal, is never the value.
+
+    Without a goal: ``value_event``. The window, exports and this command share it."""
+    return default_choice(log, goal)[0]
+
+
+# Why ``default_event`` chose its event, in words that follow "users doing EVENT (...)".
+WHY = {"goal repeated": "the goal, which users come back to repeat",
+       "after goal": "what users come back to do after {goal}",
+       "goal once": "the goal: nothing users do after it comes back",
+       "value": "the event users come back to repeat"}
+
+
+def default_choice(log: EventLog, goal: str | None) -> tuple[str, str]:
+    """(``default_event``'s event, why: a key of ``WHY``)."""
+    if goal not in log.event_names:
+        return value_event(log), "value"
+    known = _DEFAULT_EVENTS.setdefault(log, {})
+    if goal not in known:
+        known[goal] = _default_for_goal(log, log.event_code(goal))
+    return known[goal]
+
+
+def interval_event(log: EventLog, goal: str | None) -> str:
+    """The usage interval's default: ``default_event``, unless that is a one-off nobody does in two
+    visits (a first deposit): an interval needs repeats, so then the value event users repeat."""
+    chosen = default_event(log, goal)
+    code = log.event_code(chosen)
+    if chosen == goal and not repeated_across_visits(log, log.event == code)[code]:
+        return value_event(log)
+    return chosen
+
+
+def _default_for_goal(log: EventLog, goal: int) -> tuple[str, str]:
+    name = log.event_names[goal]
+    if not (log.event == goal).any():
+        return value_event(log), "value"
+    # A default is a choice, not a count: it is made on every k-th path of a large log, so that it
+    # costs the GUI thread the same few tens of ms at 1M and 10M events (the analysis then counts the chosen event exactly).
+    user, session, event, ts = _path_sample(log)
+    visits = _Visits(user, session, event, len(log.event_names))
+    hits = np.flatnonzero(event == goal)
+    first_hit = hits[np.r_[True, user[hits][1:] != user[hits][:-1]]] if len(hits) else hits
+    reachers = len(first_hit)
+    if not reachers:
+        return name, "goal once"
+    if visits.repeaters(event == goal)[goal] >= 0.1 * reachers:
+        return name, "goal repeated"
+    # After each converted user's first goal: that user's rows from just past it to the path's end.
+    after_goal = np.zeros(len(event) + 1, dtype=np.int64)
+    path_end = np.searchsorted(user, user[first_hit], side="right")
+    np.add.at(after_goal, first_hit + 1, 1)
+    np.add.at(after_goal, path_end, -1)
+    score = visits.repeaters(np.cumsum(after_goal[:-1]) > 0)
+    score[goal] = 0
+    best = int(score.argmax())
+    return (log.event_names[best], "after goal") if score[best] >= 0.1 * reachers else (name, "goal once")
+
+
+SAMPLE_ROWS = 200_000
+SAMPLE_PIECES = 64
+
+
+def _path_sample(log: EventLog) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(user, session, event, ts) of whole paths taken from ``SAMPLE_PIECES`` places spread over a log
+    above ``SAMPLE_ROWS`` events (paths are in user-code order, which follows the file: a spread, not
+    the first users); the whole log below. Slices, so it costs the same at 1M and 10M events."""
+    n = len(log)
+    if n <= SAMPLE_ROWS:
+        return log.user, log.session, log.event, log.ts
+    length = SAMPLE_ROWS // SAMPLE_PIECES
+    starts = np.linspace(0, n - length, SAMPLE_PIECES).astype(np.int64)
+    begins = np.searchsorted(log.user, log.user[starts], side="left")          # back to a path's start
+    ends = np.searchsorted(log.user, log.user[starts + length - 1], side="right")  # on to its end
+    ends = np.maximum.accumulate(ends)
+    begins[1:] = np.maximum(begins[1:], ends[:-1])         # a long path is taken once
+    index = np.concatenate([np.arange(b, e) for b, e in zip(begins.tolist(), ends.tolist()) if e > b])
+    return log.user[index], log.session[index], log.event[index], log.ts[index]
+
+
+_DEFAULT_EVENTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # log -> {goal: (event, why)}

@@ -19,7 +19,7 @@ import numpy as np
 from journey_explorer.analysis import compare, drivers, flows, funnel, lifecycle, northstar, retention, stuck, units
 from journey_explorer.analysis.arrays import step_index
 from journey_explorer.analysis.goals import guess_goal  # noqa: F401  (the report's default; one function)
-from journey_explorer.analysis.interval import default_event
+from journey_explorer.analysis.interval import WHY, default_choice
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog
 
@@ -302,7 +302,7 @@ def retention_finding(log: EventLog, goal: str) -> Finding:
     if pd.notna(week1):
         text += f" {pct(week1)} of users come back in the week after their first."
     if result.flattens_at is not None and result.plateau is not None:
-        headline = (f"Almost nobody comes back after week {result.flattens_at}" if result.plateau < 0.005
+        headline = (f"Almost nobody comes back after week {result.flattens_at}" if result.plateau < retention.ALMOST_NOBODY
                     else f"Retention flattens at {pct(result.plateau)} from week {result.flattens_at}")
     elif len(curve) < MIN_RETENTION_WEEKS:
         headline = "Too little history to judge retention"
@@ -313,8 +313,8 @@ def retention_finding(log: EventLog, goal: str) -> Finding:
 
 def lifecycle_finding(log: EventLog, goal: str) -> Finding:
     spec = lifecycle.Spec(period="week")
-    table = lifecycle.run(log, spec).table
-    full = table.iloc[:-1] if len(table) > 1 else table         # the last period is usually partial
+    result = lifecycle.run(log, spec)
+    full = result.table[result.covered()]         # weeks the data covers whole (as the chart draws them)
     latest = full.iloc[-1]
     recent = full.tail(4)
     ratio = (recent["new"].sum() + recent["resurrected"].sum()) / max(-recent["dormant"].sum(), 1)
@@ -328,7 +328,7 @@ def lifecycle_finding(log: EventLog, goal: str) -> Finding:
 
 
 def north_star(log: EventLog, goal: str) -> Finding:
-    event = default_event(log, goal)
+    event, reason = default_choice(log, goal)
     spec = northstar.Spec(event=event, period="week")
     result = northstar.run(log, spec)
     table = result.table
@@ -339,7 +339,7 @@ def north_star(log: EventLog, goal: str) -> Finding:
     peak_period, peak = full.idxmax(), int(full.max())
     last_full = full.index[-1]
     week = "the last full week" if latest["period"] == last_full else "the last full week with any"
-    why = "the goal, which users come back to repeat" if event == goal else "the event users come back to repeat"
+    why = WHY[reason].format(goal=goal)
     text = (f"North star: users doing {event} ({why}) per week, full weeks only. "
             f"In {week} ({latest['period']}) {plural(int(latest['metric']), 'user')} did it; "
             f"it peaked at {peak:,} in the week of {peak_period}.")

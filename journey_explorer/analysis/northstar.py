@@ -53,6 +53,12 @@ class Result:
             self._table = self.columns.to_frame()
         return self._table
 
+    def charted(self) -> pd.DataFrame:
+        """The periods a trend chart draws: the complete ones (a partial first or last week would chart a
+        rise or fall that is not there, under a headline that leaves it out); all when none is whole."""
+        complete = self.table["complete"].astype(bool)
+        return self.table[complete] if complete.any() else self.table
+
     @property
     def headline(self) -> dict | None:
         """The row tiles and headlines report: the last *complete* period (fully inside the data, so
@@ -108,16 +114,21 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
 
 def whole_periods(ordinals: np.ndarray, period: str, ts: np.ndarray) -> np.ndarray:
     """True for periods (ordinals, ``period_ordinals``) that lie wholly between the first day of the
-    data and its last event; pandas' Period.start_time/end_time arithmetic in integers.
+    data and its last day, both ends judged by whole days as ``lifecycle.covered_periods`` does (a
+    week whose data end Sunday 23:58 is whole); pandas' Period.start_time arithmetic in integers.
 
     >>> whole_periods(np.array([2819, 2820, 2821]), "week", np.array([1704067200000, 1705536000000]))
     array([ True,  True, False])
+    >>> sunday_late = 1705881480000          # 2024-01-21 23:58, the last minutes of the week of 15 Jan
+    >>> whole_periods(np.array([2819, 2820, 2821]), "week", np.array([1704067200000, sunday_late]))
+    array([ True,  True,  True])
     """
     if not len(ts):
         return np.zeros(len(ordinals), dtype=bool)
     first_day = int(ts.min()) // DAY_MS * DAY_MS
+    day_after_last = (int(ts.max()) // DAY_MS + 1) * DAY_MS
     starts, ends = period_start_ms(ordinals, period), period_start_ms(ordinals + 1, period)
-    return (starts >= first_day) & (ends <= int(ts.max()))     # a period ends 1 ns before the next
+    return (starts >= first_day) & (ends <= day_after_last)
 
 
 def period_start_ms(ordinals: np.ndarray, period: str) -> np.ndarray:

@@ -249,6 +249,9 @@ def _level_tolerance(p_ref: float, n_ref: int, p: np.ndarray, n: np.ndarray) -> 
     return np.maximum(noise, min(FLAT_POINTS, FLAT_RELATIVE * p_ref))
 
 
+ALMOST_NOBODY = 0.01     # shares below this from some period on: "almost nobody comes back", not a trend
+
+
 def read_out(curve: pd.DataFrame, period: str) -> tuple[int | None, float | None, str]:
     """(flattens_at, plateau, sentence) for a retention curve (period, eligible, retained, share),
     by the rule in the module docstring: the words and the marker come from the same decision."""
@@ -273,6 +276,13 @@ def read_out(curve: pd.DataFrame, period: str) -> tuple[int | None, float | None
             return int(periods[f]), plateau, (
                 f"Retention levels off from {period} {int(periods[f])} at about {units.percent(plateau, 0)} "
                 f"and stays level through {period} {int(periods[-1])}; {verdict}.")
+    below = np.flatnonzero(shares >= ALMOST_NOBODY)
+    gone = int(below[-1]) + 1 if len(below) else 0           # from here on, every share is under 1 %
+    if gone <= len(shares) - 2:        # still sliding, but among the last crumbs: 0.9 % -> 0.4 % is no trend
+        plateau = round(float(np.average(shares[gone:], weights=eligible[gone:])), 4)
+        return int(periods[gone]), plateau, (
+            f"Retention falls below {units.percent(ALMOST_NOBODY, 0)} by {period} {int(periods[gone])}: almost "
+            f"nobody comes back after that (through {period} {int(periods[-1])}).")
     first, last = shares[-FLAT_AFTER - 1], shares[-1]
     return None, None, (
         f"Retention has not levelled off: {'down' if last <= first else 'up'} "

@@ -17,8 +17,8 @@ type (the goal itself left out), three parts, each a one-sided test:
   (used when enough successful paths have such a visit). A step where *every* non-converting visit
   ends — failing or successful — is then the funnel's drop-off, not a place where failing paths do
   worse; its loops and waits still count.
-- **loop**: the share of failing paths that repeat the event (A A) or bounce back to it (A B A),
-  against successful paths (Fisher's exact test).
+- **loop**: the share of failing paths that repeat the event (A A) or bounce back to it (A B A)
+  within a visit, against successful paths (Fisher's exact test).
 - **dwell**: how long a path waits after the event before its next step in the same session (per
   path, the median wait), failing against successful (Mann-Whitney U). Its size is
   P(a failing path waits longer than a successful one) - 1/2.
@@ -163,8 +163,8 @@ def benjamini_hochberg(pvalues: np.ndarray) -> np.ndarray:
 
 def loop_paths(log: EventLog, size: int) -> tuple[np.ndarray, np.ndarray]:
     """(event code, path) pairs, distinct, where the path repeats the event (A A) or bounces back to
-    it (A B A)."""
-    same1 = log.user[1:] == log.user[:-1]
+    it (A B A) within one visit: opening the app again on another day is coming back, not a loop."""
+    same1 = (log.user[1:] == log.user[:-1]) & (log.session[1:] == log.session[:-1])
     repeat = same1 & (log.event[1:] == log.event[:-1])
     codes, users = [log.event[:-1][repeat]], [log.user[:-1][repeat]]
     if len(log) > 2:

@@ -71,5 +71,10 @@ class ReadoutOverTwo(QWidget):
         self.left, self.right = pg.PlotWidget(), pg.PlotWidget()
         row.addWidget(self.left)
         row.addWidget(self.right)
+        # Halves, whatever the plots' size hints: on a 1024 px screen the right plot (the funnel's
+        # "where the lost went next", with its row labels and headings) got a quarter and was cut off.
+        row.setStretchFactor(0, 1)
+        row.setStretchFactor(1, 1)
+        row.setSizes([1, 1])
         layout.addWidget(self.readout)
         layout.addWidget(row, 1)

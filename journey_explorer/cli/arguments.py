@@ -180,12 +180,12 @@ def interval_spec(args, log: EventLog):
     interval = _analysis("interval")
     if args.event:
         return interval.Spec(event=args.event)      # no goal to guess (the guess costs more than the analysis)
-    return interval.Spec(event=interval.default_event(log, _goal_or_default(args, log)))
+    return interval.Spec(event=interval.interval_event(log, _goal_or_default(args, log)))
 
 
 def add_northstar(parser) -> None:
-    parser.add_argument("--event", help="the critical event (default: the goal when users repeat it, else the "
-                                         "value event users repeat, as the usage-interval analysis)")
+    parser.add_argument("--event", help="the critical event (default: the goal when users repeat it, else what "
+                                         "converted users come back to do, else the goal)")
     parser.add_argument("--period", choices=tuple(_analysis("northstar").PERIODS), default="week")
     parser.add_argument("--csat", help="user property holding CSAT (1-10; default: a property named csat)")
     parser.add_argument("--revenue", help="user property holding revenue (default: one named revenue, cltv or ltv)")

@@ -89,7 +89,7 @@ def _lifecycle(result) -> NativeChart:
 
 
 def _northstar(result) -> NativeChart:
-    table = result.table
+    table = result.charted() if hasattr(result, "charted") else result.table      # whole periods only
     unit = getattr(result, "path_unit", "users")
     return NativeChart("line", [str(p) for p in table["period"]], {"north star": _values(table["metric"])},
                        value_axis=f"{unit} doing {result.spec.event}")

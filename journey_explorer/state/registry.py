@@ -123,8 +123,8 @@ def _lifecycle(log, filters):
 def _northstar(log, filters):
     from journey_explorer.analysis import northstar
     csat, revenue = northstar.property_columns(log)
-    # The goal when users repeat it (weekly buyers), else the value event users repeat: a one-off
-    # purchase per user would make a north star that only counts newcomers.
+    # The goal when users repeat it (weekly buyers), else what converted users come back to do, else
+    # the goal (new converts per week): see analysis.interval.default_event.
     event = critical_event(log, filters) if log is not None and len(log) else (filters.goal or "")
     return northstar.Spec(event=event, period="week", csat=csat, revenue=revenue)
 
@@ -136,11 +136,14 @@ def _changes(log, filters):
 
 def _interval(log, filters):
     from journey_explorer.analysis import interval
-    return interval.Spec(event=critical_event(log, filters))
+    if log is None or not len(log):
+        return interval.Spec(event=filters.goal or "")
+    return interval.Spec(event=interval.interval_event(log, filters.goal))
 
 
 def critical_event(log, filters) -> str:
-    """The usage interval's event: ``analysis.interval.default_event`` for the goal in the filters."""
+    """The north star's critical event: ``analysis.interval.default_event`` for the goal in the filters
+    (the usage interval's is ``interval_event``: it needs an event users repeat)."""
     if log is None:
         return filters.goal or ""
     from journey_explorer.analysis.interval import default_event

@@ -70,6 +70,12 @@ class FlowLayout(QLayout):
         margins = self.contentsMargins()
         return size + QSize(margins.left() + margins.right(), margins.top() + margins.bottom())
 
+    @staticmethod
+    def _width(item, available: int) -> int:
+        """The item's preferred width, but no wider than the line (a long row of funnel steps then
+        scrolls inside its box instead of running off the window), nor narrower than its minimum."""
+        return max(min(item.sizeHint().width(), available), item.minimumSize().width())
+
     def _arrange(self, rect: QRect, move: bool) -> int:
         """Place the items line by line, each centred vertically on its line; returns the height used."""
         margins = self.contentsMargins()
@@ -78,7 +84,7 @@ class FlowLayout(QLayout):
         for item in self._items:
             if item.widget() is not None and item.widget().isHidden():
                 continue
-            width = item.sizeHint().width()
+            width = self._width(item, area.width())
             if line and x + width > area.right() + 1:
                 lines.append(line)
                 line, x = [], area.x()
@@ -91,7 +97,7 @@ class FlowLayout(QLayout):
             height = max(item.sizeHint().height() for item, _ in placed)
             if move:
                 for item, left in placed:
-                    hint = item.sizeHint()
+                    hint = QSize(self._width(item, area.width()), item.sizeHint().height())
                     item.setGeometry(QRect(QPoint(left, y + (height - hint.height()) // 2), hint))
             y += height + self.spacing()
         used = y - self.spacing() if lines else y

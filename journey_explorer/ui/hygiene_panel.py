@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
 
 from journey_explorer.store.project import Project
@@ -62,7 +63,9 @@ class HygienePanel(QWidget):
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
         self.merges = self._list("Names that look like one action (select one to merge or dismiss it)")
-        self.breakages = self._list("Tracking that looks broken")
+        self.breakages = self._list("Tracking that looks broken: events that stopped, started, fire twice, "
+                                    "or carry impossible times. Below them, greyed: changes that are explained "
+                                    "(an incident's burst, the halves of a rename), not faults.")
         self.merge_button = QPushButton("Merge")
         self.merge_button.setToolTip("Show these names as one event (Edit › Undo takes it back)")
         self.merge_button.clicked.connect(self.merge_selected)
@@ -111,11 +114,16 @@ class HygienePanel(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, suggestion)
             item.setToolTip(plain_tooltip("\n".join(suggestion.evidence)))
             self.merges.addItem(item)
-        for breakage in result.breakages:
+        for breakage in result.broken:
             item = QListWidgetItem(breakage.message)
             item.setData(Qt.ItemDataRole.UserRole, breakage)
             self.breakages.addItem(item)
-        found = len(result.suggestions) + len(result.breakages)
+        for breakage in result.explained:      # listed, so the count and dates are at hand; not counted
+            item = QListWidgetItem(f"Explained, not broken: {breakage.message}")
+            item.setData(Qt.ItemDataRole.UserRole, breakage)
+            item.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            self.breakages.addItem(item)
+        found = len(result.suggestions) + len(result.broken)
         self.status.setText("" if found else "No duplicate names or broken tracking found.")
         self.status.setVisible(not found)
         self._enable_buttons()
@@ -138,7 +146,13 @@ class HygienePanel(QWidget):
         widget.takeItem(widget.row(item))
         self.message.emit(f"Dismissed: {item.text().splitlines()[0]}", False)
         self._enable_buttons()
-        self.found.emit(self.merges.count() + self.breakages.count())
+        self.found.emit(self.merges.count() + self._broken_listed())
+
+
+    def _broken_listed(self) -> int:
+        """Breakages still listed that are faults (explained ones are listed greyed, not counted)."""
+        entries = [self.breakages.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.breakages.count())]
+        return sum(1 for entry in entries if "explained_by" not in entry.numbers)
 
 
 def _row(*buttons: QPushButton) -> QHBoxLayout:

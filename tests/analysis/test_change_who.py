@@ -71,3 +71,22 @@ def test_a_later_funnel_step_is_not_counted_per_path_the_same_transition_is():
     assert change_who.story_who(log, story, properties, first_step="home")["change"] == 1
     assert change_who.story_who(log, story, properties, first_step="pay")["change"] == 0
     assert change_who.story_who(log, story, properties, first_step="home")["found"]["value"] == "IN"
+
+
+def test_a_funnel_step_says_where_inside_it_things_broke():
+    """install → kyc spans sms_sent → verified; in the window half the codes never arrive (resend,
+    then nothing). The headline names that transition; a step that is itself the transition does not."""
+    rows = []
+    for day in range(70):
+        for n in range(8):
+            user, t = f"u{day}-{n}", START + day * DAY + n * 60_000
+            broken = WINDOW[0] <= t < WINDOW[1] and n % 2
+            rows += [(user, "install", t), (user, "sms_sent", t + 1000)]
+            rows += [(user, "resend", t + 2000)] if broken else [(user, "verified", t + 2000), (user, "kyc", t + 3000)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    story = changes.run(log, changes.Spec(steps=("install", "kyc"))).stories[0]
+    assert story["headline"].startswith("install → kyc fell from 100% to 50%, where sms_sent → verified fell "
+                                        "from 100% to 50% (from 2024-02-05 to 2024-02-18)")
+    assert story["at"] == {"source": "sms_sent", "target": "verified", "before": 1.0, "during": 0.5}
+    direct = changes.run(log, changes.Spec(steps=("sms_sent", "verified"))).stories[0]
+    assert "at" not in direct and ", where" not in direct["headline"]

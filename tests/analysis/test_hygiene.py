@@ -225,6 +225,12 @@ def test_an_event_seen_only_in_a_stretch_is_a_burst_not_tracking_to_fix():
     assert chat.events == ("chat",) and "explained_by" not in chat.numbers
     (search,) = [b for b in result.breakages if b.kind == "stops"]
     assert search.events == ("search",) and search.first == date(55) and "explained_by" not in search.numbers
+    # Told apart: the faults to fix, then what is explained (not counted as broken)
+    assert sorted(b.events for b in result.broken) == [("chat",), ("search",)]
+    assert [b.events for b in result.explained] == [("error",)]
+    text = hygiene.describe(result)
+    assert "Broken tracking (2):" in text and "Explained, not broken (1):" in text
+    assert text.index("Explained, not broken") > text.index(search.message)
 
 
 def test_a_long_stretch_is_not_a_burst():

@@ -63,6 +63,47 @@ def test_route_is_reported_apart_and_only_behaviours_are_ranked():
     assert not events.loc["home", "passes"]          # no difference
 
 
+def more_visits_rows():
+    """80 buyers come once (open, [faq for 40], cart, buy); 80 others come twice (open, cart) and 60
+    of them open the faq in one of the two visits: 75% of users vs 50%, but 60 of 160 visits (38%)
+    against 40 of 80 (50%) -- they only came more often. 'error': 60 others meet it on both visits,
+    10 buyers once: more per visit too."""
+    rows = []
+    for i in range(80):
+        start = i * DAY
+        rows += [(f"b{i}", "open", start), (f"b{i}", "cart", start + 2 * MINUTE), (f"b{i}", "buy", start + 3 * MINUTE)]
+        rows += [(f"b{i}", "faq", start + MINUTE)] if i < 40 else []
+        rows += [(f"b{i}", "error", start + MINUTE + 1)] if i < 10 else []
+        for visit in range(2):
+            t = start + visit * DAY // 2
+            rows += [(f"f{i}", "open", t), (f"f{i}", "cart", t + 2 * MINUTE)]
+            rows += [(f"f{i}", "faq", t + MINUTE)] if i < 60 and visit == i % 2 else []
+            rows += [(f"f{i}", "error", t + MINUTE + 1)] if i < 60 else []
+    return rows
+
+
+def test_failing_users_doing_more_only_because_they_visit_more_is_no_difference():
+    rows = more_visits_rows()
+    result = compare.run(frame_log(rows), compare.Spec(goal="buy"))
+    events = result.events.set_index("event")
+    assert (events.loc["faq", "share_a"], events.loc["faq", "share_b"]) == (0.5, 0.75)
+    assert events.loc["faq", "q_value"] < 0.05                # a difference of users, but not of visits
+    assert (events.loc["faq", "visit_share_a"], events.loc["faq", "visit_share_b"]) == (0.5, 0.375)
+    assert not events.loc["faq", "passes"]
+    assert (events.loc["error", "visit_share_a"], events.loc["error", "visit_share_b"]) == (0.125, 0.75)
+    assert events.loc["error", "passes"]
+
+
+def test_a_behaviour_that_piles_up_because_users_visit_more_is_no_negative_driver():
+    result = drivers.run(frame_log(more_visits_rows()), drivers.Spec(goal="buy"))
+    faq = result.cells[(result.cells["event"] == "faq") & (result.cells["k"] == 1)]
+    assert (faq["lift"] < 1).all() and (faq["q_value"] < 0.05).any()      # by users: a negative driver
+    # by visits: 50% vs 38%; and 'open' / 'cart' twice (every visit has them) only count visits
+    assert set(result.table["event"]) == {"error"}
+    error = result.table.set_index("event").loc["error"]
+    assert error["visit_share_not"] > 5 * error["visit_share_reached"]
+
+
 def test_no_route_from_a_handful_of_successful_paths():
     rows = [r for r in route_rows() if r[0] in {"b1", "b2", "f1"}]
     log = frame_log(rows)
@@ -102,6 +143,27 @@ def test_driver_cells_are_hand_checked():
     assert top["sentence"] == ("Users who do tour at least once in their first day reach buy at 75% vs 33% of "
                                "the others (2.2x; 47% of users, 40 of 85)")
     assert (result.cells["q_value"] >= result.cells["p_value"] - 1e-12).all()
+
+
+def test_a_behaviour_done_after_the_goal_is_no_negative_driver():
+    """40 buyers buy at once and read the docs afterwards; 40 users read the docs and never buy; 40 do
+    neither. Counted before the goal only, "docs" would read 0% vs 50%. 'error': 40 never-buyers and 5
+    buyers (before buying) meet it -- that one holds whenever it is counted."""
+    rows = []
+    for i in range(40):
+        rows += [(f"b{i}", "open", 0), (f"b{i}", "buy", MINUTE), (f"b{i}", "docs", 5 * MINUTE)]
+        rows += [(f"r{i}", "open", 0), (f"r{i}", "docs", MINUTE), (f"r{i}", "error", 2 * MINUTE)]
+        rows += [(f"n{i}", "open", 0), (f"n{i}", "browse", MINUTE)]
+    rows += [(f"b{i}", "error", MINUTE // 2) for i in range(5)]
+    rows.append(("late", "open", 20 * DAY))
+    result = drivers.run(frame_log(rows), drivers.Spec(goal="buy", min_users=20))
+    cells = result.cells.set_index(["event", "k", "days"])
+    docs = cells.loc[("docs", 1, 1)]
+    assert (docs["cohort"], docs["cohort_reached"], docs["lift"]) == (40, 0, 0.0)    # before the goal: 0% vs 50%
+    assert docs["q_value"] < 0.05 and docs["after_goal_p"] > 0.5                      # any time: 50% vs 0%
+    assert "docs" not in set(result.table["event"])
+    assert cells.loc[("error", 1, 1), "after_goal_p"] < 0.05
+    assert "error" in set(result.table["event"])
 
 
 def test_no_driver_from_a_handful_of_users():
@@ -185,6 +247,48 @@ def test_value_event_is_repeated_across_visits_and_not_a_way_in():
     assert interval.value_event(log) == "report"        # login opens every visit; signup and share: one visit
 
 
+def north_star_rows(after_goal: bool):
+    """30 users browse 'rates' in three visits; 20 of them 'deposit' once. With ``after_goal``, 10
+    depositors come back in two later visits to 'transfer'. A deposit sent twice in one visit: 5 of them."""
+    rows = []
+    for i in range(30):
+        for visit in range(3):
+            rows += [(f"u{i}", "open", visit * DAY), (f"u{i}", "rates", visit * DAY + MINUTE)]
+        if i < 20:
+            rows.append((f"u{i}", "deposit", 2 * DAY + 2 * MINUTE))
+        if i < 5:
+            rows.append((f"u{i}", "deposit", 2 * DAY + 3 * MINUTE))
+        if after_goal and i < 10:
+            rows += [(f"u{i}", "open", (3 + v) * DAY) for v in range(2)]
+            rows += [(f"u{i}", "transfer", (3 + v) * DAY + MINUTE) for v in range(2)]
+    return rows
+
+
+def test_north_star_default_is_what_the_goal_opens_never_a_page_everybody_browses():
+    # Nothing follows the one-off deposit (the repeat within one visit is no repeat): the goal itself,
+    # not 'rates', which everybody browses in every visit, depositing or not.
+    log = frame_log(north_star_rows(after_goal=False))
+    assert interval.value_event(log) == "rates"                 # without a goal: the most repeated
+    assert interval.default_choice(log, "deposit") == ("deposit", "goal once")
+    assert interval.interval_event(log, "deposit") == "rates"   # an interval needs repeats
+    # 10 of 20 depositors come back twice to transfer: the value the deposit opens.
+    log = frame_log(north_star_rows(after_goal=True))
+    assert interval.default_event(log, "deposit") == "transfer"
+    assert interval.default_choice(log, "deposit") == ("transfer", "after goal")
+    assert interval.WHY["after goal"].format(goal="deposit") == "what users come back to do after deposit"
+    assert interval.default_event(log, None) == interval.value_event(log)
+
+
+def test_north_star_default_on_a_sample_of_a_large_log_agrees(monkeypatch):
+    log = frame_log(north_star_rows(after_goal=True) * 1)
+    monkeypatch.setattr(interval, "SAMPLE_ROWS", 40)
+    monkeypatch.setattr(interval, "SAMPLE_PIECES", 4)
+    user = interval._path_sample(log)[0]
+    assert 40 <= len(user) < len(log)                       # whole paths from four places
+    assert np.all(np.diff(user) >= 0) and len(set(user.tolist())) < log.n_users
+    assert interval.default_event(log, "deposit") == "transfer"
+
+
 def test_north_star_headline_is_the_last_complete_week():
     # Mon 1 Jan to Wed 17 Jan: weeks of 1 and 8 Jan are complete, the week of 15 Jan is not (and quiet)
     rows = [("a", "use", MONDAY), ("a", "use", MONDAY + 8 * DAY), ("b", "use", MONDAY + 9 * DAY),
@@ -192,6 +296,7 @@ def test_north_star_headline_is_the_last_complete_week():
     result = northstar.run(frame_log(rows), northstar.Spec(event="use"))
     assert result.table["complete"].tolist() == [True, True, False]
     assert result.headline["period"] == "2024-01-08" and result.headline["metric"] == 2
+    assert result.charted()["period"].tolist() == ["2024-01-01", "2024-01-08"]     # the trend leaves it out too
     assert result.to_json_dict()["headline"]["metric"] == 2
 
 
@@ -261,7 +366,8 @@ def test_the_route_follows_the_compared_groups_when_the_goal_must_come_within_a_
 
 
 def test_the_north_star_is_the_goal_when_users_repeat_it():
-    """Weekly buyers when shoppers buy again; the repeated value event when the goal is a one-off."""
+    """Weekly buyers when shoppers buy again; when the goal is a one-off and nothing but the way in
+    ('browse' opens every visit) follows it, still the goal (a count of new buyers per week)."""
     from journey_explorer.analysis import narrative
     from journey_explorer.state import registry
     from journey_explorer.state.filters import FilterState
@@ -277,7 +383,7 @@ def test_the_north_star_is_the_goal_when_users_repeat_it():
     assert registry.view("northstar").default_spec(log, FilterState(goal="buy")).event == "buy"
     bought_once = [r for r in rows if not (r[1] == "buy" and (r[2] // 86_400_000) % 4 == 3)]   # drop 2nd buys
     one_off = EventLog.from_frame(pd.DataFrame(bought_once, columns=["user", "event", "time"]))
-    assert narrative.north_star(one_off, "buy").spec.event == "browse"
+    assert narrative.north_star(one_off, "buy").spec.event == "buy"
 
 
 def test_an_early_behaviour_that_only_happens_in_the_route_is_no_driver_by_itself():

@@ -65,3 +65,11 @@ def test_a_curve_that_reaches_zero_says_nobody_comes_back():
     # max(noise 1.96·sqrt(.02·.98/1e4) = 0.27 pts, min(2 pts, 25% of 2% = 0.5 pts)) = 0.5 pts
     assert (flattens_at, plateau) == (4, 0.0)
     assert text.startswith("Retention falls to about zero by week 4") and "levels off" not in text
+
+
+def test_a_curve_sliding_among_the_last_crumbs_says_almost_nobody_comes_back():
+    # 0.9 % -> 0.4 % over the last weeks is a relative halving (no plateau by the rule) but nobody is left:
+    # every share from week 5 on is under 1 %, so it reads from there, the plateau their weighted mean.
+    flattens_at, plateau, text = read_out(curve([.59, .2, .05, .02, .009, .008, .006, .005, .004]), "week")
+    assert flattens_at == 5 and plateau == round(np.mean([.009, .008, .006, .005, .004]), 4)
+    assert text == "Retention falls below 1% by week 5: almost nobody comes back after that (through week 9)."

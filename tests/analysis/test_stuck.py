@@ -195,3 +195,16 @@ def test_per_session_reference_is_successful_users_over_all_their_sessions():
     assert stuck.successful_owners(EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"])),
                                    np.array([True, False])) is None
     assert np.isnan(per_user.table.set_index("event").loc["view", "loop_rate_successful_users"])
+
+
+def test_a_loop_is_within_one_visit_coming_back_another_day_is_not():
+    """u opens the app on three days (open → rates each time): no loop. v bounces rates → faq → rates in
+    one visit, and w repeats faq twice in a row: loops on rates and faq."""
+    day, minute = 86_400_000, 60_000
+    rows = [("u", "open", d * day) for d in range(3)] + [("u", "rates", d * day + minute) for d in range(3)]
+    rows += [("v", "open", 0), ("v", "rates", minute), ("v", "faq", 2 * minute), ("v", "rates", 3 * minute)]
+    rows += [("w", "faq", 0), ("w", "faq", minute)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    codes, users = stuck.loop_paths(log, len(log.event_names))
+    found = sorted((log.event_names[c], log.user_keys[u]) for c, u in zip(codes, users))
+    assert found == [("faq", "w"), ("rates", "v")]

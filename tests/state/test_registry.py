@@ -84,9 +84,9 @@ def test_goal_shaped_defaults_follow_the_filters(log):
     filters = FilterState(goal="buy")
     assert view("flows").default_spec(log, filters).goal == "buy"
     assert view("stuck").default_spec(log, filters).goal == "buy"
-    # the north star counts the value event users repeat, whatever the goal (a one-off purchase)
-    from journey_explorer.analysis.interval import value_event
-    assert view("northstar").default_spec(log, filters).event == value_event(log)
+    # the north star counts what the goal opens (or the goal); without a goal, the value event users repeat
+    from journey_explorer.analysis.interval import default_event, value_event
+    assert view("northstar").default_spec(log, filters).event == default_event(log, "buy")
     assert view("northstar").default_spec(log, FilterState()).event == value_event(log)
     # The milestones the buyers hit before buying (home, then cart), then the goal.
     assert view("funnel").default_spec(log, filters).steps == ("home", "cart", "buy")

@@ -108,3 +108,19 @@ def test_per_session_paths_are_called_sessions(qtbot, view):
         view.explorer.set_filters(FilterState(goal="Subscription Paid", by="session"))
     assert view.chart.left.getPlotItem().getAxis("left").labelText == "sessions"
     assert "sessions" in view.model.frame.columns and "users" not in view.model.frame.columns
+
+
+def test_many_steps_in_a_narrow_window_stay_inside_it_and_readable(view, qtbot):
+    """Chips that do not fit scroll inside their box: the builder stays within the view's width and the
+    box is tall enough for the chips above its scroll bar (the bar used to cut them in half)."""
+    view.builder.set_steps(["visit", "signup", "help", "Subscription Paid"] * 3)
+    view.resize(700, 600)
+    qtbot.waitUntil(lambda: view.builder.list.horizontalScrollBar().maximum() > 0, timeout=5000)
+    chips = view.builder.list
+    assert view.builder.geometry().right() <= view.width()
+    bar = chips.horizontalScrollBar()
+    qtbot.waitUntil(lambda: chips.height() >= chips.chip_height + bar.sizeHint().height(), timeout=5000)
+    view.builder.set_steps(["visit", "signup"])
+    view.resize(1400, 800)
+    qtbot.waitUntil(lambda: bar.maximum() == 0 and chips.height() < chips.chip_height + bar.sizeHint().height(),
+                    timeout=5000)

@@ -71,9 +71,11 @@ def test_the_hygiene_panel_suggests_the_demos_pair_and_merges_it_in_one_undo_ste
     first = panel.merges.item(0).text()
     assert first.startswith(f"{' + '.join(top.names)} → {top.target}") and f"{top.confidence:.0%}" in first
     assert all(f"• {line}" in first for line in top.evidence)
+    # Faults first; then, listed but not counted, what is explained (here the two halves of the rename)
     assert [panel.breakages.item(i).text() for i in range(panel.breakages.count())] == \
-        [b.message for b in result.breakages]
-    assert window.catalog_tabs.tabText(1) == f"Checks ({len(result.suggestions) + len(result.breakages)})"
+        [b.message for b in result.broken] + [f"Explained, not broken: {b.message}" for b in result.explained]
+    assert result.explained and all("explained_by" in b.numbers for b in result.explained)
+    assert window.catalog_tabs.tabText(1) == f"Checks ({len(result.suggestions) + len(result.broken)})"
     names_before = set(window.explorer.log.event_names)
     panel.merges.setCurrentRow(0)
     with qtbot.waitSignal(panel.merge_requested):

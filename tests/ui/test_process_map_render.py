@@ -57,3 +57,35 @@ def test_variants_table_in_human_units(demo_result):
     assert all(s.endswith("%") for s in table["Share"])
     assert set(table[f"Reached {log.default_goal}"]) <= {"yes", "no"}
     assert list(result.to_frame().columns)[:3] == ["source", "target", "count"]     # the export stays raw
+
+
+@pytest.mark.parametrize("size", [(700, 560), (1600, 900)])
+def test_every_box_names_its_event_whole_in_one_type_size(qtbot, demo_result, size):
+    """A box too narrow for "name · counts" puts the counts under the name, or drops them; the name is
+    shortened last (the demo's longest, "Connection Succeeded", fits at both sizes)."""
+    log, run = demo_result
+    result = run()
+    canvas = renderer.make_canvas(PRESENTATION)
+    qtbot.addWidget(canvas)
+    canvas.resize(*size)
+    renderer.render(result, result.spec, canvas, PRESENTATION)
+    labels = [i for i in canvas.getPlotItem().items if isinstance(i, pg.TextItem)]
+    events = [p.name for p in result.process_map.places.values() if p.kind == "event"]
+    for name in events:
+        assert any(item.textItem.toPlainText().split("\n")[0].split(" · ")[0] == name for item in labels), name
+    box_sizes = {item.textItem.font().pixelSize() or item.textItem.font().pointSizeF() for item in labels
+                 if item.textItem.toPlainText().split("\n")[0].split(" · ")[0] in events}
+    assert len(box_sizes) == 1
+
+
+def test_box_text_falls_back_to_two_lines_then_the_name(qtbot):
+    from journey_explorer.charts.theme import LIGHT
+    font = LIGHT.font(0.72)
+    from PySide6.QtGui import QFontMetrics
+    metrics = QFontMetrics(font)
+    name, counts = "kyc_photo_upload", "2,958 (99%)"
+    wide = metrics.horizontalAdvance(f"{name} · {counts}") + 4
+    narrow = metrics.horizontalAdvance(name) + 4
+    assert renderer._fitted_box_text(name, counts, font, wide, metrics.height()) == f"{name} · {counts}"
+    assert renderer._fitted_box_text(name, counts, font, narrow, 2 * metrics.height()) == f"{name}\n{counts}"
+    assert renderer._fitted_box_text(name, counts, font, narrow, metrics.height()) == name

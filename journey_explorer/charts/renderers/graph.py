@@ -14,7 +14,7 @@ from PySide6.QtGui import QBrush, QColor, QFontMetrics, QPainter, QPainterPath, 
 from PySide6.QtWidgets import QGraphicsItem
 
 from journey_explorer.analysis import units
-from journey_explorer.analysis.layout import BOX_WIDTH, ProcessMap
+from journey_explorer.analysis.layout import BOX_HEIGHT, BOX_WIDTH, ProcessMap
 from journey_explorer.charts import basic
 from journey_explorer.charts.plotting import pg
 from journey_explorer.charts.theme import Theme, literal, style_plot
@@ -90,12 +90,18 @@ def render(result, spec, canvas: pg.PlotWidget, theme: Theme) -> None:
             label.setAnchor((0, 0.5))
             label.setPos(route.label[0] + 0.03, route.label[1])
         plot.addItem(label)
-    for place in layout.places.values():
+    box_width, box_height = _box_pixels(canvas, layout), _box_pixel_height(canvas, layout)
+    parts = {name: _box_parts(result, place) for name, place in layout.places.items()}
+    scale = _box_scale([(parts[name][0], place.kind != "event") for name, place in layout.places.items()],
+                       theme, box_width)
+    for name, place in layout.places.items():
         plot.addItem(_BoxItem(place, theme))
-        plot.addItem(_label(_box_text(result, place), (place.x, place.y), theme,
+        bold = place.kind != "event"
+        text = _fitted_box_text(*parts[name], theme.font(scale, bold=bold), box_width, box_height)
+        plot.addItem(_label(text, (place.x, place.y), theme,
                             # the boxes are pale in every theme: dark type on them, never the theme's
                             colour="#FFFFFF" if place.kind != "event" else basic.readable_on(QColor(BOX_FILL).getRgb()),
-                            scale=0.72, bold=place.kind != "event", max_width=_box_pixels(canvas, layout)))
+                            scale=scale, bold=bold, patch=False))
     left, bottom, right, top_y = layout.bounds()
     left, right = _x_range(canvas, left - 0.1, right + 0.1)
     plot.getViewBox().setAspectLocked(False)
@@ -109,14 +115,47 @@ def _straight_down(route) -> bool:
     return not route.back and abs(x3 - x0) < 0.05
 
 
-def _box_text(result, place) -> str:
+def _box_parts(result, place) -> tuple[str, str]:
+    """(name, counts) of a box: "▶ Start", "3,000"; "pay", "1,200 (40%) ↻35"."""
     if place.kind == "start":
-        return f"▶ Start · {units.count(result.paths)}"
+        return "▶ Start", units.count(result.paths)
     if place.kind == "end":
-        return "■ End"
+        return "■ End", ""
     loops = result.graph.edges[place.name, place.name]["count"] if result.graph.has_edge(place.name, place.name) else 0
     repeat = f" ↻{units.compact_count(loops)}" if loops else ""
-    return f"{place.name} · {units.count(place.users)} ({units.percent(place.users / max(result.paths, 1), 0)}){repeat}"
+    return place.name, f"{units.count(place.users)} ({units.percent(place.users / max(result.paths, 1), 0)}){repeat}"
+
+
+BOX_TEXT_SCALES = (0.72, 0.66, 0.6)       # the boxes' type shrinks this far before a name is shortened
+
+
+def _box_scale(titles: list[tuple[str, bool]], theme: Theme, width: int) -> float:
+    """One type size for every box (mixed sizes read as emphasis): the largest at which every name
+    (with its boldness) fits."""
+    for scale in BOX_TEXT_SCALES:
+        plain, bold = QFontMetrics(theme.font(scale)), QFontMetrics(theme.font(scale, bold=True))
+        if all((bold if is_bold else plain).horizontalAdvance(title) <= width for title, is_bold in titles):
+            return scale
+    return BOX_TEXT_SCALES[-1]
+
+
+def _fitted_box_text(title: str, counts: str, font, width: int, height: int) -> str:
+    """A box's text: on one line when it fits; else the name with the counts under it when the box is
+    tall enough; else the name alone (the arrows carry the counts). The name is shortened last."""
+    metrics = QFontMetrics(font)
+    whole = f"{title} · {counts}" if counts else title
+    if metrics.horizontalAdvance(whole) <= width:
+        return whole
+    if counts and 2 * metrics.height() <= height + 2:
+        return f"{_elide(title, font, width)}\n{_elide(counts, font, width)}"
+    return _elide(title, font, width)
+
+
+def _box_pixel_height(canvas: pg.PlotWidget, layout: ProcessMap) -> int:
+    """A box's height on screen, from the y range ``render`` sets."""
+    _, bottom, _, top_y = layout.bounds()
+    span = (top_y + 0.75) - (bottom - 0.15)
+    return int(max(canvas.height(), 300) * BOX_HEIGHT / max(span, 1e-6))
 
 
 def _x_range(canvas: pg.PlotWidget, left: float, right: float) -> tuple[float, float]:
@@ -135,7 +174,9 @@ def _box_pixels(canvas: pg.PlotWidget, layout: ProcessMap) -> int:
 
 
 def _label(text: str, at, theme: Theme, colour: str, scale: float, bold: bool = False,
-           max_width: int | None = None) -> pg.TextItem:
+           max_width: int | None = None, patch: bool | None = None) -> pg.TextItem:
+    """A centred label; ``patch`` (default: when no ``max_width``, as on edges) puts it on a patch of
+    the background so a line under it is not read as text."""
     item = pg.TextItem(color=colour, anchor=(0.5, 0.5))
     font = theme.font(scale, bold=bold)
     if max_width is not None:
@@ -144,7 +185,7 @@ def _label(text: str, at, theme: Theme, colour: str, scale: float, bold: bool = 
     item.setFont(font)
     item.setPos(*at)
     item.setZValue(10)
-    if max_width is None:          # edge labels: on a background patch so the line under them is not read as text
+    if patch if patch is not None else max_width is None:
         item.fill = pg.mkBrush(QColor(theme.background))
     return item
 

@@ -28,7 +28,8 @@ def render(result, spec, canvas: TilesOverTrend, theme) -> None:
     tiles["depth"].set(units.percent(full["depth"], 0))
     tiles["frequency"].set(units.MISSING if pd.isna(full["frequency"]) else f"{full['frequency']:.1f}")
     tiles["efficiency"].set(units.duration(None if pd.isna(full["efficiency_days"]) else full["efficiency_days"] * 86_400))
-    basic.line_chart(canvas.trend, frame["period"].tolist(), {"north star": frame["metric"].to_numpy()}, theme)
+    drawn = result.charted() if hasattr(result, "charted") else frame       # whole periods only
+    basic.line_chart(canvas.trend, drawn["period"].tolist(), {"north star": drawn["metric"].to_numpy()}, theme)
     # The tile above names the event; a long event name on the vertical axis would be cut off.
     basic.axis_label(canvas.trend, "left", f"{unit} doing it", theme)
 

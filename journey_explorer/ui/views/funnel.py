@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QAbstractItemView, QComboBox, QCompleter, QHBoxLayout, QLabel, QListWidget, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QCompleter,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QSizePolicy,
+    QWidget,
+)
 
 from journey_explorer.analysis import funnel
 from journey_explorer.ui.views.base import AnalysisView
@@ -22,6 +32,45 @@ def window_text(ms: int | None) -> str:
     return "none" if ms is None else duration_text(ms)
 
 
+CHIP_PADDING = 14     # the chip style's border and side padding, not in the delegate's size hint
+
+
+class ChipList(QListWidget):
+    """Steps as chips in one row, asking for the width of all of them (the options row then gives the
+    builder a line of its own rather than a slot where chips hide behind a scroll bar), and tall enough
+    for the scroll bar when they still do not fit (a bar over the chips cut them in half)."""
+
+    def __init__(self, chip_height: int):
+        super().__init__()
+        self.chip_height = chip_height
+        self.setFlow(QListWidget.Flow.LeftToRight)
+        self.setSizeAdjustPolicy(QListWidget.SizeAdjustPolicy.AdjustIgnored)
+        for signal in (self.model().rowsInserted, self.model().rowsRemoved, self.model().modelReset):
+            signal.connect(self._rows_changed)       # a bound slot: dropped with the widget
+        self._fit()
+
+    def _rows_changed(self, *_) -> None:
+        self._fit()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        chips = sum(self.sizeHintForIndex(self.model().index(i, 0)).width() + CHIP_PADDING + 2 * self.spacing()
+                    for i in range(self.count()))
+        return QSize(max(200, min(chips + 2 * self.frameWidth() + 4, 1100)), self.height())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        bar = self.horizontalScrollBar()
+        needs_bar = bar.maximum() > 0
+        extra = self.style().pixelMetric(self.style().PixelMetric.PM_ScrollBarExtent) if needs_bar else 0
+        height = self.chip_height + 2 * self.frameWidth() + 6 + extra
+        if self.height() != height:
+            self.setFixedHeight(height)
+        self.updateGeometry()
+
+
 class StepBuilder(QWidget):
     """The funnel's steps as chips in a row: a searchable event picker with Add, the steps (drag to
     reorder; Delete or Remove takes the selected one out). ``changed`` after every edit."""
@@ -34,7 +83,11 @@ class StepBuilder(QWidget):
         self.picker.setEditable(True)
         self.picker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.picker.lineEdit().setPlaceholderText("search events…")
-        self.picker.setMinimumWidth(180)
+        # As wide as ~14 characters whatever the catalog holds (a size from the longest event name
+        # changed after the layout was made), and it keeps that width: the steps' box gives way and scrolls.
+        self.picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.picker.setMinimumContentsLength(14)
+        self.picker.setSizePolicy(QSizePolicy.Policy.Fixed, self.picker.sizePolicy().verticalPolicy())
         completer = QCompleter(self.picker.model(), self.picker)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)        # "paid" finds "Subscription Paid"
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -42,13 +95,11 @@ class StepBuilder(QWidget):
         self.picker.lineEdit().returnPressed.connect(self.add_picked)
         self.add_button = QPushButton("Add step")
         self.add_button.clicked.connect(self.add_picked)
-        self.list = QListWidget()
-        self.list.setFlow(QListWidget.Flow.LeftToRight)
+        self.list = ChipList(self.picker.sizeHint().height())
         self.list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.list.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.list.setSpacing(2)
-        self.list.setFixedHeight(self.picker.sizeHint().height() + 8)
-        self.list.setMinimumWidth(320)
+        self.list.setMinimumWidth(200)
         self.list.setToolTip("Drag a step to reorder; select one and press Delete to remove it")
         self.list.setStyleSheet("QListWidget::item { border: 1px solid palette(mid); border-radius: 4px;"
                                 " padding: 0px 6px; }")            # each step reads as a chip

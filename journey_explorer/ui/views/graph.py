@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QLabel, QSlider, QSplitter
 
 from journey_explorer.analysis.graph import MEASURES
@@ -24,6 +24,26 @@ class PathGraphView(AnalysisView):
         self.measure.currentIndexChanged.connect(self._measure_changed)
         self.options.addWidget(QLabel("Show"))
         self.options.addWidget(self.measure)
+        # The boxes' type is fitted to their size on screen: drawn again once a resize settles.
+        self._refit = QTimer(self, singleShot=True, interval=150)
+        self._refit.timeout.connect(self._redraw_chart)
+        self._watching_chart = False
+
+    def shown(self, result, spec) -> None:
+        super().shown(result, spec)
+        if not self._watching_chart:          # the canvas exists once drawn (made on first use)
+            self.chart.installEventFilter(self)
+            self._watching_chart = True
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt API
+        if watched is self.chart and event.type() == QEvent.Type.Resize and self.drawn_result is not None:
+            self._refit.start()
+        return super().eventFilter(watched, event)
+
+    def _redraw_chart(self) -> None:
+        result = self.drawn_result
+        if result is not None and result is self.result:
+            self.chart_renderer.render(result, self.result_spec, self.chart, self.explorer.theme)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
