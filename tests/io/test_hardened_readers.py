@@ -152,7 +152,8 @@ def test_a_bom_in_the_middle_of_a_file_is_not_part_of_the_user(tmp_path):
     path.write_bytes((first + second).encode("utf-8"))
     (chunk,) = read_all(open_source(str(path)))
     assert chunk.frame["user"].tolist() == ["u1", "u1", "u2"]
-    assert not arrow_csv.can_read(DelimitedReader(str(path)))
+    with pytest.raises(arrow_csv.NotSimple, match="byte order mark"):      # the fast path hands it on
+        list(arrow_csv.record_batches(DelimitedReader(str(path))))
     summary = import_file(tmp_path / "p.journey", path)
     assert summary.users == 2
 
