@@ -23,6 +23,7 @@ class Groups:
 
     def __init__(self, keys: np.ndarray, size: int):
         self.size = size
+        self.unsorted_keys = keys
         self.order = group_order(keys, size)
         self.keys = keys[self.order]
         self.counts = np.bincount(keys, minlength=size)
@@ -40,10 +41,40 @@ class Groups:
         """(len(quantiles), size) quantiles per key, linear interpolation; NaN for empty keys.
         ``skip_last`` leaves out the last key (a bucket for rows that belong nowhere)."""
         out = np.full((len(quantiles), self.size - (1 if skip_last else 0)), np.nan)
-        grouped = values[self.order]
-        for key in np.flatnonzero(self.counts[:out.shape[1]]):
-            out[:, key] = np.quantile(grouped[self.bounds[key]:self.bounds[key + 1]], quantiles)
+        keys = np.flatnonzero(self.counts[:out.shape[1]])
+        if values.dtype.kind == "f" and np.isnan(values).any():     # np.quantile's NaN rules, key by key
+            grouped = values[self.order]
+            for key in keys:
+                out[:, key] = np.quantile(grouped[self.bounds[key]:self.bounds[key + 1]], quantiles)
+            return out
+        # One sort of all values, then a stable regroup by key: each group's values in order (one call
+        # instead of a np.quantile per key, which cost ~0.3 ms each: 0.5 s for 1,600 edges).
+        by_value = np.argsort(values)
+        ordered = values[by_value[group_order(self.unsorted_keys[by_value], self.size)]]
+        for row, q in enumerate(quantiles):
+            out[row, keys] = sorted_quantile(ordered, self.bounds[keys], self.counts[keys], q)
         return out
+
+
+def sorted_quantile(ordered: np.ndarray, starts: np.ndarray, counts: np.ndarray, q: float) -> np.ndarray:
+    """Quantile ``q`` of each run ``ordered[start:start + count]`` (sorted, non-empty, no NaN), with
+    exactly np.quantile's arithmetic (method "linear"): the same bits, not only close.
+
+    >>> sorted_quantile(np.array([1.0, 2.0, 4.0, 5.0, 7.0]), np.array([0, 2]), np.array([2, 3]), 0.9).tolist()
+    [1.9, 6.6]
+    """
+    q = np.float64(q)
+    virtual = (counts - 1) * q                              # numpy's virtual index for "linear"
+    previous = np.floor(virtual)
+    above, below = virtual >= counts - 1, virtual < 0
+    previous_local = np.where(above, counts - 1, np.where(below, 0, previous)).astype(np.intp)
+    next_local = np.where(above, counts - 1, np.where(below, 0, previous + 1)).astype(np.intp)
+    gamma = virtual - np.where(above, -1.0, np.where(below, 0.0, previous))   # as numpy's _get_gamma sees them
+    low, high = ordered[starts + previous_local], ordered[starts + next_local]
+    difference = high - low                                 # numpy's _lerp
+    result = np.add(low, difference * gamma, dtype=np.float64)
+    np.subtract(high, difference * (1 - gamma), out=result, where=gamma >= 0.5, casting="unsafe", dtype=np.float64)
+    return result
 
 
 def distinct_count(keys: np.ndarray, owners: np.ndarray, size: int) -> np.ndarray:

@@ -53,10 +53,14 @@ def guess_goal(log: EventLog) -> str:
     known = _GUESSES.get(log)
     if known is not None:
         return known
-    table = goal_scores(log)
-    if table.empty:
+    names, parts = _score_parts(log)
+    candidates = np.flatnonzero(parts["reach"] > 0) if names else np.zeros(0, dtype=np.int64)
+    if not len(candidates):
         raise JourneyError("the log has no events to guess a goal from")
-    _GUESSES[log] = guess = str(table.index[0])
+    # goal_scores' order without pandas: score, then reach, both descending; ties stay in name order
+    # (a stable sort, as pandas' sort_values by two columns is).
+    best = np.lexsort((-parts["reach"][candidates], -parts["score"][candidates]))[0]
+    _GUESSES[log] = guess = str(names[candidates[best]])
     return guess
 
 
@@ -78,23 +82,31 @@ _REACH: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def goal_scores(log: EventLog) -> pd.DataFrame:
     """Per event type: the parts of the goal score and the score, best first."""
     import pandas as pd
+    names, parts = _score_parts(log)
+    if not names:
+        return pd.DataFrame()
+    frame = pd.DataFrame(parts, index=names)
+    frame = frame[frame["reach"] > 0]
+    return frame.sort_values(["score", "reach"], ascending=[False, False])
+
+
+def _score_parts(log: EventLog) -> tuple[list[str], dict[str, np.ndarray]]:
+    """The event names and, per name, the parts of its score and the score (numpy: ``guess_goal``
+    does without pandas, whose import costs more than the guess). No names for an empty log."""
     size = len(log.event_names)
     if not len(log):
-        return pd.DataFrame()
+        return [], {}
     paths = log.paths_count
     users = goal_reach(log)
     reach = users / max(paths, 1)
-    frame = pd.DataFrame({"reach": reach, "reach_score": _reach_score(reach, users), "lateness": _lateness(log, size),
-                          "once": _once(log, size),
-        "ends_after": _ends_after(log, size)}, index=list(log.event_names))
-    names = frame.index.to_series()
-    frame["name"] = np.where(names.str.contains(FAILURE_WORDS), 0.5,
-                             np.where(names.str.contains(CONVERSION_WORDS), 1.1, 1.0))
+    parts = {"reach": reach, "reach_score": _reach_score(reach, users), "lateness": _lateness(log, size),
+             "once": _once(log, size), "ends_after": _ends_after(log, size)}
+    parts["name"] = np.array([0.5 if FAILURE_WORDS.search(name) else 1.1 if CONVERSION_WORDS.search(name) else 1.0
+                              for name in log.event_names])
     # Lateness leans rather than decides (a goal reached early by a few paths is still a goal).
-    frame["score"] = (frame["reach_score"] * (0.25 + 0.75 * frame["lateness"]) * frame["once"]
-                      * frame["ends_after"] * frame["name"])
-    frame = frame[frame["reach"] > 0]
-    return frame.sort_values(["score", "reach"], ascending=[False, False])
+    parts["score"] = (parts["reach_score"] * (0.25 + 0.75 * parts["lateness"]) * parts["once"]
+                      * parts["ends_after"] * parts["name"])
+    return list(log.event_names), parts
 
 
 def _reach_score(reach: np.ndarray, paths_with: np.ndarray) -> np.ndarray:

@@ -1,0 +1,102 @@
+"""The numpy paths that replaced pandas or per-key numpy calls (issue 16, whole-process speed) give the
+same answers as the code they replaced, kept here as the reference: bit for bit, ties included."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from journey_explorer.analysis import goals, lifecycle
+from journey_explorer.analysis.arrays import Groups
+from journey_explorer.analysis.records import json_records
+from journey_explorer.analysis.variants import ARROW, COLUMNS, variant_rows
+from journey_explorer.eventlog import EventLog
+
+
+def random_log(seed: int, users: int = 300, events: int = 6, max_steps: int = 6) -> EventLog:
+    """Short paths over few event names and coarse times: many equal variants, sizes and gaps."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for user in range(users):
+        steps = int(rng.integers(1, max_steps + 1))
+        start = int(rng.integers(0, 60)) * 86_400_000
+        gaps = np.cumsum(rng.integers(0, 4, steps)) * 60_000
+        rows += [(f"u{user:04d}", f"e{int(rng.integers(0, events))}", start + int(g)) for g in gaps]
+    return EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_group_quantiles_are_numpys_to_the_bit(seed):
+    rng = np.random.default_rng(seed)
+    size = int(rng.integers(1, 40))
+    keys = rng.integers(0, size, int(rng.integers(1, 2000)))
+    values = [rng.integers(0, 30, len(keys)), rng.exponential(50, len(keys)).round(1),
+              rng.normal(0, 1e6, len(keys))][seed % 3]
+    quantiles = (0.0, 0.1, 0.5, 0.9, 0.99, 1.0)
+    groups = Groups(keys, size)
+    grouped = values[groups.order]
+    expected = np.full((len(quantiles), size), np.nan)
+    for key in np.flatnonzero(groups.counts):
+        expected[:, key] = np.quantile(grouped[groups.bounds[key]:groups.bounds[key + 1]], quantiles)
+    assert np.array_equal(groups.quantiles(values, quantiles), expected, equal_nan=True)
+
+
+def test_group_quantiles_with_nan_follow_numpy():
+    keys, values = np.array([0, 0, 1, 1]), np.array([1.0, np.nan, 2.0, 4.0])
+    assert np.array_equal(Groups(keys, 2).quantiles(values, (0.5,)), [[np.nan, 3.0]], equal_nan=True)
+
+
+def pandas_variants(log: EventLog, goal: str | None, top: int) -> list[dict]:
+    """The variants as the pandas groupby computed them before (the reference)."""
+    starts = np.flatnonzero(log.path_starts())
+    ends = np.append(starts[1:], len(log))
+    keys, durations = [], (log.ts[ends - 1] - log.ts[starts]) / 1000.0
+    for a, b in zip(starts, ends):
+        codes = log.event[a:b]
+        merged = codes[np.r_[True, codes[1:] != codes[:-1]]]
+        keys.append("".join(chr(0x100 + int(c)) for c in merged))
+    grouped = (pd.DataFrame({"key": keys, "seconds": durations}).groupby("key")["seconds"].agg(["size", "median"])
+               .sort_values("size", ascending=False).head(top))
+    goal_letter = chr(0x100 + log.event_names.index(goal)) if goal in log.event_names else None
+    frame = pd.DataFrame([{"variant": ARROW.join(log.event_names[ord(c) - 0x100] for c in key), "steps": len(key),
+                           "paths": int(size), "share": size / len(starts), "median_seconds": round(float(median), 3),
+                           "reached_goal": None if goal_letter is None else goal_letter in key}
+                          for key, size, median in zip(grouped.index, grouped["size"], grouped["median"])],
+                         columns=COLUMNS)
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_variants_without_pandas_match_the_groupby_ties_included(seed):
+    log = random_log(seed, events=3 + seed % 3, max_steps=2 + seed % 4)
+    for top in (1, 3, 10):                  # small tops cut through runs of equal sizes
+        assert variant_rows(log, "e1", top) == pandas_variants(log, "e1", top)
+    assert variant_rows(log, None, 5) == pandas_variants(log, None, 5)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_goal_guess_is_the_first_row_of_the_score_table(seed):
+    log = random_log(seed, users=60 + 20 * seed, events=4 + seed % 5)
+    assert goals.guess_goal(log) == goals.goal_scores(log).index[0]
+
+
+def test_goal_guess_breaks_a_full_tie_by_name_order_as_the_table_does():
+    # "a" and "b" behave identically (same reach, lateness, repeats, endings): the table lists "a" first.
+    rows = [(f"u{i}", "start", 0) for i in range(10)] + [(f"u{i}", "a" if i % 2 else "b", 1000) for i in range(4)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    table = goals.goal_scores(log)
+    assert table.loc["a", "score"] == table.loc["b", "score"] > 0
+    assert goals.guess_goal(log) == table.index[0] == "a"
+
+
+@pytest.mark.parametrize("period", ["day", "week", "month"])
+def test_lifecycle_columns_give_the_table_pandas_built(period):
+    log = random_log(5, users=400)
+    result = lifecycle.run(log, lifecycle.Spec(period=period))
+    reference = pd.DataFrame(lifecycle.counts(log, period))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        quick = (reference["new"] + reference["resurrected"]) / -reference["dormant"]
+    reference["quick_ratio"] = np.round(quick.where(reference["dormant"] < 0), 3)
+    pd.testing.assert_frame_equal(result.table, reference)
+    assert result.to_json_dict()["periods"] == json_records(reference)
+    assert np.isnan(result.columns["quick_ratio"][0])           # nobody can go dormant in the first period
