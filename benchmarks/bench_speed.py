@@ -40,6 +40,7 @@ import os
 import pickle
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -273,28 +274,58 @@ DUCKDB_CHILD = ("import sys, duckdb\n"
                 "    connection.execute(sql).fetchall()\n")
 
 
-def median_seconds(command: list[str], runs: int) -> float:
+def seconds(command: list[str], env: dict) -> float:
+    started = time.perf_counter()
+    # Run outside any checkout: ``python -m`` puts the working directory first on sys.path.
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env, cwd=tempfile.gettempdir())
+    return time.perf_counter() - started
+
+
+def child_env(pythonpath: str | None) -> dict:
+    """The environment of a timed process: an installed package runs from compiled bytecode, so
+    PYTHONDONTWRITEBYTECODE is dropped (with it, every run recompiles ~30 of our modules: ~0.1-0.2 s)."""
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    return env
+
+
+def whole_process(project: str, csv: str, database: str, runs: int, names: list[str],
+                  before: str | None = None) -> None:
+    """Per command, ``runs`` rounds of [ours, DuckDB(, before)] one after the other (so a burst of
+    load from other processes hits all sides alike), after one untimed warm-up run of each side;
+    medians, and the median of the per-round ratios. ``before``: a checkout of older code to time
+    in the same rounds (``git archive COMMIT | tar -x -C DIR``)."""
     import statistics
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
-def whole_process(project: str, csv: str, database: str, runs: int, names: list[str]) -> None:
     if not os.path.exists(database):
         import duckdb
         with duckdb.connect(database) as connection:
             connection.execute(LOAD_SQL.format(csv=csv))
-    print(f"whole process, median of {runs} (ours: journey-explorer COMMAND --json; DuckDB: python + duckdb "
-          f"module reading its .duckdb file)")
+    print(f"whole process, {runs} interleaved rounds, medians (ours: journey-explorer COMMAND --json; DuckDB: "
+          f"python + duckdb module reading its .duckdb file); load average {os.getloadavg()[0]:.1f}")
+    here = str(Path(__file__).resolve().parent.parent)
     for name in names:
         extra, queries = CLI_QUESTIONS[name]
-        ours_s = median_seconds([sys.executable, "-m", "journey_explorer.cli", name, project, "--json", *extra], runs)
-        duck_s = median_seconds([sys.executable, "-c", DUCKDB_CHILD, database, *queries], runs)
-        print(f"{name:10} ours {ours_s:7.3f} s   duckdb {duck_s:7.3f} s   ratio {ours_s / duck_s:5.2f}x")
+        cli = [sys.executable, "-m", "journey_explorer.cli", name, project, "--json", *extra]
+        sides = {"ours": (cli, child_env(here)),
+                 "duckdb": ([sys.executable, "-c", DUCKDB_CHILD, database, *queries], child_env(None))}
+        if before:
+            sides["before"] = (cli, child_env(before))
+        times: dict[str, list[float]] = {side: [] for side in sides}
+        for command, env in sides.values():
+            seconds(command, env)                                   # warm: page cache, bytecode
+        for _ in range(runs):
+            for side, (command, env) in sides.items():
+                times[side].append(seconds(command, env))
+        median = {side: statistics.median(values) for side, values in times.items()}
+        ratio = statistics.median(o / d for o, d in zip(times["ours"], times["duckdb"]))
+        line = (f"{name:10} ours {median['ours']:7.3f} s   duckdb {median['duckdb']:7.3f} s   "
+                f"ratio {median['ours'] / median['duckdb']:5.2f}x (per round {ratio:4.2f}x)")
+        if before:
+            was = statistics.median(b / d for b, d in zip(times["before"], times["duckdb"]))
+            line += (f"   before {median['before']:7.3f} s, ratio {median['before'] / median['duckdb']:5.2f}x "
+                     f"(per round {was:4.2f}x)")
+        print(line + f"   load {os.getloadavg()[0]:.1f}", flush=True)
 
 
 def main() -> None:
@@ -308,8 +339,10 @@ def main() -> None:
     parser.add_argument("--cli", nargs="*", metavar="COMMAND",
                         help=f"time whole processes instead (default: all of {', '.join(CLI_QUESTIONS)})")
     parser.add_argument("--runs", type=int, default=5, help="whole-process runs per side (median)")
+    parser.add_argument("--before", metavar="DIR", help="with --cli: also time the code checked out in DIR")
     parser.add_argument("--only", nargs="+", metavar="ANALYSIS", help="in process: only these analyses")
     args = parser.parse_args()
+    args.workdir = os.path.abspath(args.workdir)     # the timed processes run elsewhere
     os.makedirs(args.workdir, exist_ok=True)
     csv = os.path.join(args.workdir, f"events-{args.events}.csv")
     project = os.path.join(args.workdir, f"events-{args.events}.journey")
@@ -319,7 +352,7 @@ def main() -> None:
                        check=True, stdout=subprocess.DEVNULL)
     if args.cli is not None:
         whole_process(project, csv, os.path.join(args.workdir, f"events-{args.events}.duckdb"), args.runs,
-                      args.cli or list(CLI_QUESTIONS))
+                      args.cli or list(CLI_QUESTIONS), args.before)
         return
     from journey_explorer.store.project import Project
     with Project.open(project) as p:

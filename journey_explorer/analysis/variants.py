@@ -35,27 +35,59 @@ def variant_rows(log: EventLog, goal: str | None = None, top: int = 10) -> list[
     path_of = np.repeat(np.arange(len(starts)), ends - starts)
     first = np.ones(len(log), dtype=bool)
     first[1:] = (log.event[1:] != log.event[:-1]) | (path_of[1:] != path_of[:-1])
-    # One character per event type: a path's variant is a short string. The strings are cut from one
-    # joined string at the path bounds (a per-path join in pandas took ~10 s at 200k paths); every
-    # path has a first event, so each path gets its key, in order.
-    letters = np.array([chr(0x100 + code) for code in range(len(log.event_names))], dtype=object)
-    text = "".join(letters[log.event[first]])
-    merged_path = path_of[first]
-    bounds = np.append(np.flatnonzero(np.r_[True, merged_path[1:] != merged_path[:-1]]), len(merged_path)).tolist()
-    group_of: dict[str, int] = {}
-    group = np.array([group_of.setdefault(text[a:b], len(group_of)) for a, b in zip(bounds[:-1], bounds[1:])])
-    keys = sorted(group_of)                     # as pandas' groupby lists them
-    sizes = np.bincount(group, minlength=len(keys))[[group_of[key] for key in keys]]
+    merged, merged_path = log.event[first], path_of[first]
+    # every path has a first event, so each path has its run of merged events, in path order
+    bounds = np.append(np.flatnonzero(np.r_[True, merged_path[1:] != merged_path[:-1]]), len(merged))
+    grouped = _grouped_as_bytes if _fits_bytes(log, bounds) else _grouped_as_text
+    codes_of, group = grouped(merged, bounds)
+    sizes = np.bincount(group)                  # per variant, in the sequences' order
     durations = (log.ts[ends - 1] - log.ts[starts]) / 1000.0
-    goal_letter = chr(0x100 + log.event_names.index(goal)) if goal in log.event_names else None
+    goal_code = log.event_names.index(goal) if goal in log.event_names else None
     rows = []
     for rank in most_common(sizes)[:top]:
-        key, size = keys[rank], int(sizes[rank])
-        median = float(np.median(durations[group == group_of[key]]))
-        rows.append({"variant": ARROW.join(log.event_names[ord(c) - 0x100] for c in key), "steps": len(key),
+        codes, size = codes_of(rank), int(sizes[rank])
+        median = float(np.median(durations[group == rank]))
+        rows.append({"variant": ARROW.join(log.event_names[code] for code in codes), "steps": len(codes),
                      "paths": size, "share": size / len(starts), "median_seconds": round(median, 3),
-                     "reached_goal": None if goal_letter is None else goal_letter in key})
+                     "reached_goal": None if goal_code is None else goal_code in codes})
     return rows
+
+
+# Variants are grouped and ordered by their sequence of event codes, compared as text (pandas' groupby
+# order): code by code, a shorter sequence before its continuations. Both ways below give that order.
+BYTES_LIMIT = 1 << 26           # the byte matrix's size limit (64 MB)
+
+
+def _fits_bytes(log: EventLog, bounds: np.ndarray) -> bool:
+    longest = int(np.diff(bounds).max())
+    return len(log.event_names) < 255 and (len(bounds) - 1) * longest <= BYTES_LIMIT
+
+
+def _grouped_as_bytes(merged: np.ndarray, bounds: np.ndarray):
+    """One row of bytes per path (code + 1, zero-padded: a shorter path sorts first), grouped by
+    numpy's sort of fixed-width byte strings (no Python object per path). Returns a function giving
+    the codes of the variant of each rank, and each path's rank."""
+    lengths = np.diff(bounds)
+    width = int(lengths.max())
+    matrix = np.zeros((len(lengths), width), dtype=np.uint8)
+    matrix[np.repeat(np.arange(len(lengths)), lengths), np.arange(len(merged)) - np.repeat(bounds[:-1], lengths)] = \
+        merged + 1
+    unique, group = np.unique(matrix.view(f"S{width}").ravel(), return_inverse=True)
+    return (lambda rank: [byte - 1 for byte in unique[rank]]), group.ravel()
+
+
+def _grouped_as_text(merged: np.ndarray, bounds: np.ndarray):
+    """Many event types or very long paths: one character per event type, a string per path cut
+    from one joined string (a per-path join in pandas took ~10 s at 200k paths), grouped in a dict."""
+    letters = np.array([chr(0x100 + code) for code in range(int(merged.max()) + 1)], dtype=object)
+    text = "".join(letters[merged])
+    cuts = bounds.tolist()
+    group_of: dict[str, int] = {}
+    first_seen = np.array([group_of.setdefault(text[a:b], len(group_of)) for a, b in zip(cuts[:-1], cuts[1:])])
+    keys = sorted(group_of)
+    rank_of = np.empty(len(keys), dtype=np.int64)
+    rank_of[[group_of[key] for key in keys]] = np.arange(len(keys))
+    return (lambda rank: [ord(letter) - 0x100 for letter in keys[rank]]), rank_of[first_seen]
 
 
 def most_common(sizes: np.ndarray) -> np.ndarray:
