@@ -103,3 +103,55 @@ def test_lifecycle_columns_give_the_table_pandas_built(period):
     pd.testing.assert_frame_equal(result.table, reference)
     assert result.to_json_dict()["periods"] == json_records(reference)
     assert np.isnan(result.columns["quick_ratio"][0])           # nobody can go dormant in the first period
+
+
+def sorted_pairs_reference(log: EventLog, size: int):
+    """The goal score's lateness and repetition as computed before ``path_event_pairs`` (the reference):
+    first occurrences from a stable sort of user * size + event, repeats from np.unique's counts."""
+    key = log.user.astype(np.int64) * size + log.event
+    order = np.argsort(key, kind="stable")
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    pairs, counts = np.unique(log.event.astype(np.int64) * (log.n_users + 1) + log.user, return_counts=True)
+    codes = pairs // (log.n_users + 1)
+    once = np.bincount(codes[counts == 1], minlength=size) / np.maximum(np.bincount(codes, minlength=size), 1)
+    return np.sort(order[first]), once, np.bincount(codes, minlength=size)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_goal_score_parts_from_one_grouping_equal_the_sorts_they_replace(seed):
+    log = random_log(seed, users=200, events=3 + seed, max_steps=8)
+    size = len(log.event_names)
+    firsts, once, reach = sorted_pairs_reference(log, size)
+    got_firsts, pair_event, pair_count = goals.path_event_pairs(log, size)
+    assert np.array_equal(got_firsts, firsts)
+    assert np.array_equal(goals._once(size, pair_event, pair_count), once)
+    assert np.array_equal(np.bincount(pair_event, minlength=size), reach)
+    assert np.array_equal(np.bincount(pair_event, minlength=size), goals.goal_reach(log))
+
+
+def lateness_reference(log: EventLog, size: int) -> np.ndarray:
+    """Lateness as computed before (the reference): medians per event from one lexsort."""
+    firsts = sorted_pairs_reference(log, size)[0]
+    path, event = log.user[firsts], log.event[firsts]
+    run_start = np.flatnonzero(np.r_[True, path[1:] != path[:-1]])
+    run_length = np.diff(np.append(run_start, len(path)))
+    rank = np.arange(len(path)) - np.repeat(run_start, run_length)
+    distinct = np.repeat(run_length, run_length)
+    share = np.where(distinct > 1, rank / np.maximum(distinct - 1, 1), 1.0)
+    by_event = np.lexsort((share, event))
+    event, share = event[by_event], share[by_event]
+    counts = np.bincount(event, minlength=size)
+    start = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    medians = np.zeros(size)
+    has = counts > 0
+    medians[has] = (share[start[has] + (counts[has] - 1) // 2] + share[start[has] + counts[has] // 2]) / 2
+    return medians
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_goal_lateness_medians_equal_the_lexsort_they_replace(seed):
+    log = random_log(seed, users=150 + 50 * seed, events=3 + seed, max_steps=9)
+    size = len(log.event_names)
+    firsts = goals.path_event_pairs(log, size)[0]
+    assert np.array_equal(goals._lateness(log, size, firsts), lateness_reference(log, size))
