@@ -47,22 +47,29 @@ class Groups:
             for key in keys:
                 out[:, key] = np.quantile(grouped[self.bounds[key]:self.bounds[key + 1]], quantiles)
             return out
-        # One sort of all values, then a stable regroup by key: each group's values in order (one call
-        # instead of a np.quantile per key, which cost ~0.3 ms each: 0.5 s for 1,600 edges).
-        by_value = np.argsort(values)
-        ordered = values[by_value[group_order(self.unsorted_keys[by_value], self.size)]]
+        counts, starts = self.counts[keys], self.bounds[keys]
+        if len(keys) > PARTITION_KEYS:
+            # Many small groups: one sort of all values, then a stable regroup by key.
+            by_value = np.argsort(values)
+            ordered = values[by_value[group_order(self.unsorted_keys[by_value], self.size)]]
+        else:
+            # A partial sort per key, at just the positions the quantiles read (np.quantile's own way,
+            # without its per-call cost: ~0.3 ms a key, 0.5 s for 1,600 edges; a full sort ~0.1 s at 1M).
+            ordered = values[self.order]
+            read = np.column_stack([position for q in quantiles for position in linear_positions(counts, q)[:2]])
+            for start, count, positions in zip(starts.tolist(), counts.tolist(), read):
+                ordered[start:start + count].partition(positions)
         for row, q in enumerate(quantiles):
-            out[row, keys] = sorted_quantile(ordered, self.bounds[keys], self.counts[keys], q)
+            out[row, keys] = sorted_quantile(ordered, starts, counts, q)
         return out
 
 
-def sorted_quantile(ordered: np.ndarray, starts: np.ndarray, counts: np.ndarray, q: float) -> np.ndarray:
-    """Quantile ``q`` of each run ``ordered[start:start + count]`` (sorted, non-empty, no NaN), with
-    exactly np.quantile's arithmetic (method "linear"): the same bits, not only close.
+PARTITION_KEYS = 5_000          # above this many keys, Groups.quantiles sorts everything once
 
-    >>> sorted_quantile(np.array([1.0, 2.0, 4.0, 5.0, 7.0]), np.array([0, 2]), np.array([2, 3]), 0.9).tolist()
-    [1.9, 6.6]
-    """
+
+def linear_positions(counts: np.ndarray, q: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For runs of ``counts`` sorted values, np.quantile's "linear" method: the positions (in each run)
+    of the two values quantile ``q`` lies between, and its weight, computed as numpy does (same bits)."""
     q = np.float64(q)
     virtual = (counts - 1) * q                              # numpy's virtual index for "linear"
     previous = np.floor(virtual)
@@ -70,6 +77,18 @@ def sorted_quantile(ordered: np.ndarray, starts: np.ndarray, counts: np.ndarray,
     previous_local = np.where(above, counts - 1, np.where(below, 0, previous)).astype(np.intp)
     next_local = np.where(above, counts - 1, np.where(below, 0, previous + 1)).astype(np.intp)
     gamma = virtual - np.where(above, -1.0, np.where(below, 0.0, previous))   # as numpy's _get_gamma sees them
+    return previous_local, next_local, gamma
+
+
+def sorted_quantile(ordered: np.ndarray, starts: np.ndarray, counts: np.ndarray, q: float) -> np.ndarray:
+    """Quantile ``q`` of each run ``ordered[start:start + count]`` (non-empty, no NaN, sorted at least
+    at the positions ``linear_positions`` names), with exactly np.quantile's arithmetic: the same
+    bits, not only close.
+
+    >>> sorted_quantile(np.array([1.0, 2.0, 4.0, 5.0, 7.0]), np.array([0, 2]), np.array([2, 3]), 0.9).tolist()
+    [1.9, 6.6]
+    """
+    previous_local, next_local, gamma = linear_positions(counts, q)
     low, high = ordered[starts + previous_local], ordered[starts + next_local]
     difference = high - low                                 # numpy's _lerp
     result = np.add(low, difference * gamma, dtype=np.float64)

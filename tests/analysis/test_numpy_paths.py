@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journey_explorer.analysis import goals, lifecycle, variants
+from journey_explorer.analysis import arrays, goals, lifecycle, variants
 from journey_explorer.analysis.arrays import Groups
 from journey_explorer.analysis.records import json_records
 from journey_explorer.analysis.variants import ARROW, COLUMNS, variant_rows
@@ -25,8 +25,11 @@ def random_log(seed: int, users: int = 300, events: int = 6, max_steps: int = 6)
     return EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
 
 
+@pytest.mark.parametrize("sort_all", [False, True])
 @pytest.mark.parametrize("seed", range(12))
-def test_group_quantiles_are_numpys_to_the_bit(seed):
+def test_group_quantiles_are_numpys_to_the_bit(seed, sort_all, monkeypatch):
+    if sort_all:                            # the way for many keys: one sort of every value
+        monkeypatch.setattr(arrays, "PARTITION_KEYS", 0)
     rng = np.random.default_rng(seed)
     size = int(rng.integers(1, 40))
     keys = rng.integers(0, size, int(rng.integers(1, 2000)))
