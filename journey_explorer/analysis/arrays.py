@@ -96,6 +96,27 @@ def sorted_quantile(ordered: np.ndarray, starts: np.ndarray, counts: np.ndarray,
     return result
 
 
+def group_medians(keys: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """np.median of ``values`` (no NaN) per key in ``range(size)``, NaN for empty keys: the two middle
+    values averaged, found by a partial sort per key (no np.median call per key, nor its numpy.ma import).
+
+    >>> group_medians(np.array([0, 0, 1, 0, 0]), np.array([3.0, 1.0, 5.0, 2.0, 9.0]), 3).tolist()
+    [2.5, 5.0, nan]
+    """
+    out = np.full(size, np.nan)
+    if not len(keys):
+        return out
+    groups = Groups(keys, size)
+    ordered = values[groups.order]
+    for key in np.flatnonzero(groups.counts).tolist():
+        count, start = int(groups.counts[key]), int(groups.bounds[key])
+        low, high = (count - 1) // 2, count // 2
+        middle = ordered[start:start + count]
+        middle.partition((low, high))
+        out[key] = (middle[low] + middle[high]) / 2
+    return out
+
+
 def distinct_count(keys: np.ndarray, owners: np.ndarray, size: int) -> np.ndarray:
     """How many distinct owners (e.g. users) each key has: ``result[k]`` for k in range(size)."""
     if len(keys) == 0:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from journey_explorer.analysis.arrays import Groups, distinct_count, group_order
+from journey_explorer.analysis.arrays import Groups, distinct_count, group_medians
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog
 
@@ -161,18 +161,8 @@ def _lateness(log: EventLog, size: int, firsts: np.ndarray) -> np.ndarray:
     rank = np.arange(len(path)) - np.repeat(run_start, run_length)
     distinct = np.repeat(run_length, run_length)
     share = np.where(distinct > 1, rank / np.maximum(distinct - 1, 1), 1.0)
-    # The median per event: the two middle values of each event's shares (averaged, as pandas does),
-    # found by a partial sort per event after one radix grouping (sorting the floats cost ~0.1 s at 1M).
-    by_event = group_order(event, size)
-    share = share[by_event]
-    counts = np.bincount(event, minlength=size)
-    start = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    medians = np.zeros(size)
-    for code in np.flatnonzero(counts):
-        low, high = (counts[code] - 1) // 2, counts[code] // 2
-        middle = np.partition(share[start[code]:start[code] + counts[code]], (low, high))
-        medians[code] = (middle[low] + middle[high]) / 2
-    return medians
+    medians = group_medians(event, share, size)     # pandas' median: the two middle values averaged
+    return np.where(np.isnan(medians), 0.0, medians)
 
 
 def _once(size: int, pair_event: np.ndarray, pair_count: np.ndarray) -> np.ndarray:

@@ -158,3 +158,13 @@ def test_goal_lateness_medians_equal_the_lexsort_they_replace(seed):
     size = len(log.event_names)
     firsts = goals.path_event_pairs(log, size)[0]
     assert np.array_equal(goals._lateness(log, size, firsts), lateness_reference(log, size))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_group_medians_are_np_median_to_the_bit(seed):
+    rng = np.random.default_rng(seed)
+    size = int(rng.integers(1, 30))
+    keys = rng.integers(0, size, int(rng.integers(1, 3000)))
+    values = rng.exponential(3.0, len(keys)).round(seed % 4)
+    expected = [np.median(values[keys == key]) if np.any(keys == key) else np.nan for key in range(size)]
+    assert np.array_equal(arrays.group_medians(keys, values, size), np.array(expected), equal_nan=True)
