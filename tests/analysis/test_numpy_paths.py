@@ -168,3 +168,14 @@ def test_group_medians_are_np_median_to_the_bit(seed):
     values = rng.exponential(3.0, len(keys)).round(seed % 4)
     expected = [np.median(values[keys == key]) if np.any(keys == key) else np.nan for key in range(size)]
     assert np.array_equal(arrays.group_medians(keys, values, size), np.array(expected), equal_nan=True)
+
+
+@pytest.mark.parametrize("period", ["day", "week"])
+def test_retention_json_without_pandas_is_what_its_tables_say(period):
+    from journey_explorer.analysis import retention
+    result = retention.run(random_log(3, users=500), retention.Spec(period=period, max_periods=6))
+    out = result.to_json_dict()
+    assert out["curve"] == json_records(result.curve) and out["cohorts"] == json_records(result.cohorts)
+    assert list(result.curve.dtypes.astype(str)) == ["int64", "int64", "int64", "float64"]
+    assert any(value is None for row in out["cohorts"] for value in row.values())    # young cohorts' cells
+    assert retention.read_out(result.curve, period) == retention.read_out(result.curve_columns, period)
