@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from journey_explorer.analysis.arrays import path_bounds
+from journey_explorer.analysis.arrays import median, path_bounds
 from journey_explorer.eventlog import EventLog
 
 if TYPE_CHECKING:
@@ -46,9 +46,9 @@ def variant_rows(log: EventLog, goal: str | None = None, top: int = 10) -> list[
     rows = []
     for rank in most_common(sizes)[:top]:
         codes, size = codes_of(rank), int(sizes[rank])
-        median = float(np.median(durations[group == rank]))
+        middle = median(durations[group == rank])
         rows.append({"variant": ARROW.join(log.event_names[code] for code in codes), "steps": len(codes),
-                     "paths": size, "share": size / len(starts), "median_seconds": round(median, 3),
+                     "paths": size, "share": size / len(starts), "median_seconds": round(middle, 3),
                      "reached_goal": None if goal_code is None else goal_code in codes})
     return rows
 
