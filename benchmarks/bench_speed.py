@@ -22,7 +22,13 @@ stuck's per-event failing/successful users, endings, visit exits and loops), sam
 the change (--check). Load average 5-6 on 2 cores in both runs:
 1M: interval 0.008 s (0.03x), north star 0.073 s (0.08x), stuck 1.22 s (0.18x); retention 0.06x,
 lifecycle 0.06x, compare 0.09x. 10M: interval 0.19 s (0.09x), north star 1.55 s (0.26x), stuck 30.6 s
-(0.56x), retention 0.17x, lifecycle 0.11x. ``changes`` has no SQL equivalent here yet.
+(0.56x), retention 0.17x, lifecycle 0.11x.
+
+``changes`` (``changes_sql``: the counts it scans, checked equal series by series before timing: its
+weeks and trimmed edge weeks, per event its rate and share of active users, new users, the 400 most
+frequent censored transitions, the sequential funnel's censored steps; ``--only changes changes_counts``),
+1M, load 3.5, same numbers as before this pass (--check): the whole analysis (scan, stories, who they
+hit) 0.99 s, 0.41x DuckDB's 2.43 s for the counts alone; our counts alone 0.40 s (0.16x).
 
 ``--cli``: whole processes at 1M, median of 3, the same run for both sides (before -> after this
 change): retention 1.41x -> 0.60x, lifecycle 0.66x -> 1.13x (noise: DuckDB's own time moved
@@ -32,6 +38,24 @@ North star, third pass (CSAT/revenue looked up by the user property names, no us
 no pandas; before/after/DuckDB interleaved, 7 rounds, load 4-5): 3.78 s -> 1.98 s against DuckDB's
 1.86 s, 2.03x -> 1.06x (median of the per-round ratios 2.09x -> 1.17x). What is left: numpy's import
 and reading the cached arrays (~0.3-0.6 s at this load).
+
+``--cli``, fourth pass (whole process, 1M; ``--before DIR`` = the previous commit, timed in the same
+interleaved rounds; medians of the per-round ratios). Changed here: the timed processes run outside
+any checkout (``python -m`` puts the working directory first on sys.path, so a run from a worktree
+timed that worktree whatever PYTHONPATH said) and may write bytecode (PYTHONDONTWRITEBYTECODE made
+every run recompile ~30 of our modules, 0.1-0.2 s, which an installed package never does). Lifecycle
+and retention keep their tables as numpy columns and graph counts variants and scores the goal
+guess without pandas (no pandas import: ~0.5 s); per-key quantiles and medians come from partial
+sorts (a np.quantile call per edge cost ~0.5 s); same numbers (--check, DuckDB checks, CLI JSON and
+CSV compared byte for byte with the previous commit's on the demo and at 1M).
+7 rounds, load 3.5-5.4: retention 0.91x -> 0.56x, lifecycle 0.95x -> 0.51x, graph 1.91x -> 1.12x
+(3.15 s -> 2.05 s against DuckDB's 1.75 s), stuck 1.04x -> 0.84x, north star 0.89x -> 0.95x and
+interval 1.24x -> 1.30x (unchanged code: noise), changes 0.93x -> 1.00x (3.8 s against DuckDB's
+3.8 s; ~2 s of ours is importing scipy.stats and pandas for the scan and who-it-hit).
+9 rounds, load 1.7-2.0 (DuckDB's threads get both cores): graph 2.36x -> 1.41x (1.61 s -> 0.92 s
+against 0.63 s), lifecycle 1.20x -> 0.58x, north star 1.03x -> 0.99x. Graph's 0.92 s: Python and
+numpy ~0.2 s, networkx's import ~0.1 s, loading the project ~0.15 s (pyarrow's import included),
+the goal guess ~0.12 s, node and edge statistics ~0.12 s, variants ~0.1 s.
 """
 from __future__ import annotations
 
