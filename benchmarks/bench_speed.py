@@ -22,7 +22,13 @@ stuck's per-event failing/successful users, endings, visit exits and loops), sam
 the change (--check). Load average 5-6 on 2 cores in both runs:
 1M: interval 0.008 s (0.03x), north star 0.073 s (0.08x), stuck 1.22 s (0.18x); retention 0.06x,
 lifecycle 0.06x, compare 0.09x. 10M: interval 0.19 s (0.09x), north star 1.55 s (0.26x), stuck 30.6 s
-(0.56x), retention 0.17x, lifecycle 0.11x. ``changes`` has no SQL equivalent here yet.
+(0.56x), retention 0.17x, lifecycle 0.11x.
+
+``changes`` (``changes_sql``: the counts it scans, checked equal series by series before timing: its
+weeks and trimmed edge weeks, per event its rate and share of active users, new users, the 400 most
+frequent censored transitions, the sequential funnel's censored steps; ``--only changes changes_counts``),
+1M, load 3.5, same numbers as before this pass (--check): the whole analysis (scan, stories, who they
+hit) 0.99 s, 0.41x DuckDB's 2.43 s for the counts alone; our counts alone 0.40 s (0.16x).
 
 ``--cli``: whole processes at 1M, median of 3, the same run for both sides (before -> after this
 change): retention 1.41x -> 0.60x, lifecycle 0.66x -> 1.13x (noise: DuckDB's own time moved
@@ -32,6 +38,24 @@ North star, third pass (CSAT/revenue looked up by the user property names, no us
 no pandas; before/after/DuckDB interleaved, 7 rounds, load 4-5): 3.78 s -> 1.98 s against DuckDB's
 1.86 s, 2.03x -> 1.06x (median of the per-round ratios 2.09x -> 1.17x). What is left: numpy's import
 and reading the cached arrays (~0.3-0.6 s at this load).
+
+``--cli``, fourth pass (whole process, 1M; ``--before DIR`` = the previous commit, timed in the same
+interleaved rounds; medians of the per-round ratios). Changed here: the timed processes run outside
+any checkout (``python -m`` puts the working directory first on sys.path, so a run from a worktree
+timed that worktree whatever PYTHONPATH said) and may write bytecode (PYTHONDONTWRITEBYTECODE made
+every run recompile ~30 of our modules, 0.1-0.2 s, which an installed package never does). Lifecycle
+and retention keep their tables as numpy columns and graph counts variants and scores the goal
+guess without pandas (no pandas import: ~0.5 s); per-key quantiles and medians come from partial
+sorts (a np.quantile call per edge cost ~0.5 s); same numbers (--check, DuckDB checks, CLI JSON and
+CSV compared byte for byte with the previous commit's on the demo and at 1M).
+7 rounds, load 3.5-5.4: retention 0.91x -> 0.56x, lifecycle 0.95x -> 0.51x, graph 1.91x -> 1.12x
+(3.15 s -> 2.05 s against DuckDB's 1.75 s), stuck 1.04x -> 0.84x, north star 0.89x -> 0.95x and
+interval 1.24x -> 1.30x (unchanged code: noise), changes 0.93x -> 1.00x (3.8 s against DuckDB's
+3.8 s; ~2 s of ours is importing scipy.stats and pandas for the scan and who-it-hit).
+9 rounds, load 1.7-2.0 (DuckDB's threads get both cores): graph 2.36x -> 1.41x (1.61 s -> 0.92 s
+against 0.63 s), lifecycle 1.20x -> 0.58x, north star 1.03x -> 0.99x. Graph's 0.92 s: Python and
+numpy ~0.2 s, networkx's import ~0.1 s, loading the project ~0.15 s (pyarrow's import included),
+the goal guess ~0.12 s, node and edge statistics ~0.12 s, variants ~0.1 s.
 """
 from __future__ import annotations
 
@@ -40,6 +64,7 @@ import os
 import pickle
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -135,6 +160,79 @@ SELECT event, next_event, count(*) AS n FROM (
 WHERE next_event IS NOT NULL GROUP BY ALL
 """
 
+# What changed (analysis.changes): the counts it scans, per week. Weeks start on Monday; an edge week the
+# data covers for less than half is left out, then edge weeks with fewer active users than a quarter of
+# the median week. Per event: its events and the users doing it per week (out of all events / active
+# users); new users per week; P(next = B | A) for the 400 most frequent pairs seen at least 10 times
+# (A's events near the end of the data left out: closer to it than 99 % of A's next steps take, at most a
+# week); and the sequential funnel's steps (a step closer to the end than 99 % of its conversions left
+# out). Rows: (kind, source, target, week, value); "base" carries the first week's start and the weeks.
+CHANGE_STEPS = ("event_01", "event_03", GOAL_EVENT)
+
+
+def changes_sql(steps: tuple[str, ...] = CHANGE_STEPS) -> str:
+    week, monday = WEEK, 3 * DAY
+    # Step j: each user's first step-j event after their step j - 1 (positions among the steps' events).
+    reached = [f"p1 AS (SELECT user_id, min(k) AS k1, arg_min(ts, k) AS t1 FROM pos WHERE event = '{steps[0]}' "
+               f"GROUP BY user_id)"]
+    for j in range(2, len(steps) + 1):
+        after = f"event = '{steps[j - 1]}' AND k > r.k{j - 1}"
+        reached.append(
+            f"p{j} AS (SELECT user_id, r.t{j - 1}, min(k) FILTER ({after}) AS k{j}, arg_min(ts, k) FILTER ({after}) "
+            f"AS t{j} FROM p{j - 1} r JOIN pos USING (user_id) WHERE r.k{j - 1} IS NOT NULL GROUP BY ALL)")
+    funnel = []
+    for step in range(1, len(steps)):
+        funnel.append(f"""
+f{step} AS (SELECT t{step} AS reached_at, t{step + 1} - t{step} AS took FROM p{step + 1}),
+s{step} AS (SELECT coalesce(quantile_cont(took::DOUBLE, 0.99), 0) AS settle FROM f{step}),
+g{step} AS (SELECT (reached_at - base.a) // {week} AS w, took IS NOT NULL AS converted FROM f{step}, s{step}, base
+            WHERE reached_at >= base.a AND reached_at < base.a + base.n * {week}
+                  AND reached_at <= base.hi - s{step}.settle)""")
+    funnel_rows = "\n".join(
+        f"UNION ALL SELECT 'funnel_n', '{steps[step - 1]}', '{steps[step]}', w, count(*) FROM g{step} GROUP BY w\n"
+        f"UNION ALL SELECT 'funnel_x', '{steps[step - 1]}', '{steps[step]}', w, count(*) FILTER (converted) "
+        f"FROM g{step} GROUP BY w" for step in range(1, len(steps)))
+    return f"""
+WITH span AS (SELECT min(ts) AS lo, max(ts) AS hi FROM events),
+raw AS (SELECT lo, hi, (lo + {monday}) // {week} * {week} - {monday} AS first,
+               (hi + {monday}) // {week} * {week} - {monday} AS last FROM span),
+cut1 AS (SELECT *, (last - first) // {week} + 1 AS n0,
+                ((last - first) // {week} + 1 > 1 AND (first + {week} - lo) / {week} < 0.5)::INT AS drop_first FROM raw),
+cut2 AS (SELECT lo, hi, last, first + drop_first * {week} AS a, n0 - drop_first AS n1 FROM cut1),
+periods AS (SELECT hi, a, n1 - (n1 > 1 AND (hi + 1 - last) / {week} < 0.5)::INT AS n FROM cut2),
+weeks AS (SELECT unnest(range(0, n)) AS w FROM periods),
+active0 AS (SELECT weeks.w, count(DISTINCT e.user_id) AS active FROM weeks LEFT JOIN
+            (SELECT user_id, (ts - a) // {week} AS w FROM events, periods WHERE ts >= a AND ts < a + n * {week}) e
+            USING (w) GROUP BY weeks.w),
+kept AS (SELECT min(w) AS head, max(w) AS tail FROM active0
+         WHERE active >= 0.25 * (SELECT quantile_cont(active, 0.5) FROM active0)),
+base AS (SELECT p.a + k.head * {week} AS a, k.tail - k.head + 1 AS n, p.hi FROM periods p, kept k),
+ev AS (SELECT e.user_id, e.event, e.ts, e.rownum,
+              CASE WHEN e.ts >= b.a AND e.ts < b.a + b.n * {week} THEN (e.ts - b.a) // {week} ELSE -1 END AS w
+       FROM events e, base b),
+seq AS (SELECT event, ts, w, lead(event) OVER o AS next_event, lead(ts) OVER o - ts AS gap
+        FROM ev WINDOW o AS (PARTITION BY user_id ORDER BY ts, rownum)),
+settle AS (SELECT event, least(coalesce(quantile_cont(gap::DOUBLE, 0.99), 0), {week}) AS s FROM seq GROUP BY event),
+sources AS (SELECT seq.* FROM seq JOIN settle USING (event), base WHERE w >= 0 AND ts <= base.hi - settle.s),
+pairs AS (SELECT event, next_event, count(*) AS total FROM sources WHERE next_event IS NOT NULL GROUP BY ALL
+          HAVING count(*) >= 10 ORDER BY total DESC, event, next_event LIMIT 400),
+pos AS (SELECT user_id, event, ts, row_number() OVER (PARTITION BY user_id ORDER BY ts, rownum) AS k FROM events
+        WHERE event IN ({', '.join(repr(step) for step in steps)})),
+{", ".join(reached)},{",".join(funnel)}
+SELECT 'base' AS kind, NULL AS source, NULL AS target, a AS w, n AS value FROM base
+UNION ALL SELECT 'rate', event, NULL, w, count(*) FROM ev WHERE w >= 0 GROUP BY ALL
+UNION ALL SELECT 'events', NULL, NULL, w, count(*) FROM ev WHERE w >= 0 GROUP BY ALL
+UNION ALL SELECT 'share', event, NULL, w, count(DISTINCT user_id) FROM ev WHERE w >= 0 GROUP BY ALL
+UNION ALL SELECT 'active', NULL, NULL, w, count(DISTINCT user_id) FROM ev WHERE w >= 0 GROUP BY ALL
+UNION ALL SELECT 'new', NULL, NULL, w, count(*) FROM (SELECT arg_min(w, ts) AS w FROM ev GROUP BY user_id) WHERE w >= 0
+          GROUP BY ALL
+UNION ALL SELECT 'trials', event, NULL, w, count(*) FROM sources GROUP BY ALL
+UNION ALL SELECT 'transition', event, next_event, w, count(*) FROM sources JOIN pairs USING (event, next_event)
+          GROUP BY ALL
+{funnel_rows}
+"""
+
+
 
 def best_of(call, repeat: int) -> float:
     call()                                         # warm
@@ -147,13 +245,16 @@ def best_of(call, repeat: int) -> float:
 
 
 def ours(log, repeat: int, only: list[str] | None = None) -> tuple[dict, dict]:
-    from journey_explorer.analysis import compare, interval, lifecycle, northstar, retention, stuck
+    from journey_explorer.analysis import changes, compare, interval, lifecycle, northstar, retention, stuck
     calls = {"retention": lambda: retention.run(log, retention.Spec()),
              "lifecycle": lambda: lifecycle.run(log, lifecycle.Spec()),
              "compare": lambda: compare.run(log, compare.Spec(did=COMPARE_EVENT)),
              "interval": lambda: interval.run(log, interval.Spec(event=GOAL_EVENT)),
              "northstar": lambda: northstar.run(log, northstar.Spec(event=GOAL_EVENT)),
-             "stuck": lambda: stuck.run(log, stuck.Spec(goal=GOAL_EVENT))}
+             "stuck": lambda: stuck.run(log, stuck.Spec(goal=GOAL_EVENT)),
+             # the whole analysis (its scan, stories and who they hit), and only the counts DuckDB gives
+             "changes": lambda: changes.run(log, changes.Spec(goal=GOAL_EVENT, steps=CHANGE_STEPS, period="week")),
+             "changes_counts": lambda: change_counts(log)}
     calls = {name: call for name, call in calls.items() if not only or name in only}
     results = {name: call() for name, call in calls.items()}
     return results, {name: best_of(call, repeat) for name, call in calls.items()}
@@ -169,8 +270,11 @@ def duckdb_side(csv: str, repeat: int, only: list[str] | None = None):
                                    connection.execute(COMPARE_COUNTS_SQL).df())[1],
                "interval": lambda: connection.execute(INTERVAL_SQL).df(),
                "northstar": lambda: connection.execute(NORTHSTAR_SQL).df(),
-               "stuck": lambda: connection.execute(STUCK_SQL).df()}
-    queries = {name: query for name, query in queries.items() if not only or name in only}
+               "stuck": lambda: connection.execute(STUCK_SQL).df(),
+               "changes": lambda: connection.execute(changes_sql()).df()}
+    connection.execute("SET enable_progress_bar = false")
+    queries = {name: query for name, query in queries.items()
+               if not only or name in only or (name == "changes" and "changes_counts" in only)}
     answers = {name: query() for name, query in queries.items()}
     return answers, {name: best_of(query, repeat) for name, query in queries.items()}
 
@@ -240,6 +344,47 @@ def check_stuck(result, answer) -> None:
     assert np.allclose(table["loop_rate_failing"].to_numpy(dtype=float), loops)
 
 
+def change_counts(log):
+    """The counts ``changes`` scans (its periods, trimmed edges and series), without the scan."""
+    from journey_explorer.analysis import change_scan, change_series, changes
+    periods = change_series.choose_periods(int(log.ts.min()), int(log.ts.max()), "week")
+    periods, _, _ = change_series.trim_thin_edges(periods, log)
+    spec = changes.Spec(goal=GOAL_EVENT, steps=CHANGE_STEPS, period="week")
+    return periods, changes.build_series(log, spec, periods, change_scan.Support())[0]
+
+
+def check_changes(result, answer) -> None:
+    """``result``: (periods, series) from ``change_counts`` or a ``changes.Result``."""
+    periods, series = (result.periods, result.series) if hasattr(result, "series") else result
+    base = answer[answer["kind"] == "base"].iloc[0]
+    assert (int(periods.edges[0]), periods.count) == (int(base["w"]), int(base["value"]))
+
+    def per_week(kind: str, source=None, target=None) -> np.ndarray:
+        rows = answer[answer["kind"] == kind]
+        if source is not None:
+            rows = rows[rows["source"] == source]
+        if target is not None:
+            rows = rows[rows["target"] == target]
+        out = np.zeros(periods.count, dtype=np.int64)
+        out[rows["w"].to_numpy(dtype=np.int64)] = rows["value"].to_numpy(dtype=np.int64)
+        return out
+
+    totals = {"rate": per_week("events"), "share": per_week("active"), "new": per_week("active")}
+    transitions = set(map(tuple, answer[answer["kind"] == "transition"][["source", "target"]].to_numpy()))
+    assert transitions == {(a, b) for k, a, b in zip(series.kind, series.source, series.target) if k == "transition"}
+    funnel_steps = {(a, b) for k, a, b in zip(series.kind, series.source, series.target) if k == "funnel"}
+    assert funnel_steps == set(zip(CHANGE_STEPS, CHANGE_STEPS[1:]))
+    for i in range(len(series)):
+        kind, source, target = series.kind[i], series.source[i], series.target[i]
+        if kind == "transition":
+            x, n = per_week("transition", source, target), per_week("trials", source)
+        elif kind == "funnel":
+            x, n = per_week("funnel_x", source, target), per_week("funnel_n", source, target)
+        else:
+            x, n = per_week(kind, None if kind == "new" else source), totals[kind]
+        assert np.array_equal(series.x[i], x) and np.array_equal(series.n[i], n), (kind, source, target)
+
+
 def same_results(before: dict, after: dict, tolerance: float = 1e-9) -> list[str]:
     """Names of the results that differ: any text, count or structure, or a number by more than
     ``tolerance`` (p-values now come from numpy's chi-square, not scipy's: equal to ~1e-15)."""
@@ -266,6 +411,7 @@ CLI_QUESTIONS = {
     "northstar": (["--event", GOAL_EVENT], [NORTHSTAR_SQL]),
     "stuck": (["--goal", GOAL_EVENT], [STUCK_SQL]),
     "graph": ([], [DFG_SQL]),
+    "changes": (["--goal", GOAL_EVENT, "--steps", ",".join(CHANGE_STEPS), "--period", "week"], [changes_sql()]),
 }
 DUCKDB_CHILD = ("import sys, duckdb\n"
                 "connection = duckdb.connect(sys.argv[1], read_only=True)\n"
@@ -273,28 +419,58 @@ DUCKDB_CHILD = ("import sys, duckdb\n"
                 "    connection.execute(sql).fetchall()\n")
 
 
-def median_seconds(command: list[str], runs: int) -> float:
+def seconds(command: list[str], env: dict) -> float:
+    started = time.perf_counter()
+    # Run outside any checkout: ``python -m`` puts the working directory first on sys.path.
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env, cwd=tempfile.gettempdir())
+    return time.perf_counter() - started
+
+
+def child_env(pythonpath: str | None) -> dict:
+    """The environment of a timed process: an installed package runs from compiled bytecode, so
+    PYTHONDONTWRITEBYTECODE is dropped (with it, every run recompiles ~30 of our modules: ~0.1-0.2 s)."""
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    return env
+
+
+def whole_process(project: str, csv: str, database: str, runs: int, names: list[str],
+                  before: str | None = None) -> None:
+    """Per command, ``runs`` rounds of [ours, DuckDB(, before)] one after the other (so a burst of
+    load from other processes hits all sides alike), after one untimed warm-up run of each side;
+    medians, and the median of the per-round ratios. ``before``: a checkout of older code to time
+    in the same rounds (``git archive COMMIT | tar -x -C DIR``)."""
     import statistics
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
-def whole_process(project: str, csv: str, database: str, runs: int, names: list[str]) -> None:
     if not os.path.exists(database):
         import duckdb
         with duckdb.connect(database) as connection:
             connection.execute(LOAD_SQL.format(csv=csv))
-    print(f"whole process, median of {runs} (ours: journey-explorer COMMAND --json; DuckDB: python + duckdb "
-          f"module reading its .duckdb file)")
+    print(f"whole process, {runs} interleaved rounds, medians (ours: journey-explorer COMMAND --json; DuckDB: "
+          f"python + duckdb module reading its .duckdb file); load average {os.getloadavg()[0]:.1f}")
+    here = str(Path(__file__).resolve().parent.parent)
     for name in names:
         extra, queries = CLI_QUESTIONS[name]
-        ours_s = median_seconds([sys.executable, "-m", "journey_explorer.cli", name, project, "--json", *extra], runs)
-        duck_s = median_seconds([sys.executable, "-c", DUCKDB_CHILD, database, *queries], runs)
-        print(f"{name:10} ours {ours_s:7.3f} s   duckdb {duck_s:7.3f} s   ratio {ours_s / duck_s:5.2f}x")
+        cli = [sys.executable, "-m", "journey_explorer.cli", name, project, "--json", *extra]
+        sides = {"ours": (cli, child_env(here)),
+                 "duckdb": ([sys.executable, "-c", DUCKDB_CHILD, database, *queries], child_env(None))}
+        if before:
+            sides["before"] = (cli, child_env(before))
+        times: dict[str, list[float]] = {side: [] for side in sides}
+        for command, env in sides.values():
+            seconds(command, env)                                   # warm: page cache, bytecode
+        for _ in range(runs):
+            for side, (command, env) in sides.items():
+                times[side].append(seconds(command, env))
+        median = {side: statistics.median(values) for side, values in times.items()}
+        ratio = statistics.median(o / d for o, d in zip(times["ours"], times["duckdb"]))
+        line = (f"{name:10} ours {median['ours']:7.3f} s   duckdb {median['duckdb']:7.3f} s   "
+                f"ratio {median['ours'] / median['duckdb']:5.2f}x (per round {ratio:4.2f}x)")
+        if before:
+            was = statistics.median(b / d for b, d in zip(times["before"], times["duckdb"]))
+            line += (f"   before {median['before']:7.3f} s, ratio {median['before'] / median['duckdb']:5.2f}x "
+                     f"(per round {was:4.2f}x)")
+        print(line + f"   load {os.getloadavg()[0]:.1f}", flush=True)
 
 
 def main() -> None:
@@ -308,8 +484,10 @@ def main() -> None:
     parser.add_argument("--cli", nargs="*", metavar="COMMAND",
                         help=f"time whole processes instead (default: all of {', '.join(CLI_QUESTIONS)})")
     parser.add_argument("--runs", type=int, default=5, help="whole-process runs per side (median)")
+    parser.add_argument("--before", metavar="DIR", help="with --cli: also time the code checked out in DIR")
     parser.add_argument("--only", nargs="+", metavar="ANALYSIS", help="in process: only these analyses")
     args = parser.parse_args()
+    args.workdir = os.path.abspath(args.workdir)     # the timed processes run elsewhere
     os.makedirs(args.workdir, exist_ok=True)
     csv = os.path.join(args.workdir, f"events-{args.events}.csv")
     project = os.path.join(args.workdir, f"events-{args.events}.journey")
@@ -319,14 +497,14 @@ def main() -> None:
                        check=True, stdout=subprocess.DEVNULL)
     if args.cli is not None:
         whole_process(project, csv, os.path.join(args.workdir, f"events-{args.events}.duckdb"), args.runs,
-                      args.cli or list(CLI_QUESTIONS))
+                      args.cli or list(CLI_QUESTIONS), args.before)
         return
     from journey_explorer.store.project import Project
     with Project.open(project) as p:
         log = p.load_event_log()
     results, times = ours(log, args.repeat, args.only)
     print(f"{args.events:,} events, {log.n_users:,} users")
-    json_results = {name: result.to_json_dict() for name, result in results.items()}
+    json_results = {name: result.to_json_dict() for name, result in results.items() if hasattr(result, "to_json_dict")}
     if args.snapshot:
         with open(args.snapshot, "wb") as handle:
             pickle.dump(json_results, handle)
@@ -338,14 +516,18 @@ def main() -> None:
     if not args.skip_duckdb:
         answers, duck = duckdb_side(csv, args.repeat, args.only)
         checks = {"retention": check_retention, "lifecycle": check_lifecycle, "compare": check_compare,
-                  "interval": check_interval, "northstar": check_northstar, "stuck": check_stuck}
+                  "interval": check_interval, "northstar": check_northstar, "stuck": check_stuck,
+                  "changes": check_changes}
         for name in answers:
-            checks[name](results[name], answers[name])
+            for ours_name in (name, f"{name}_counts"):
+                if ours_name in results:
+                    checks[name](results[ours_name], answers[name])
         print("DuckDB's answers equal ours")
     for name, seconds in times.items():
-        line = f"{name:10} ours {seconds:7.3f} s"
-        if name in duck:
-            line += f"   duckdb {duck[name]:7.3f} s   ratio {seconds / duck[name]:5.2f}x"
+        line = f"{name:14} ours {seconds:7.3f} s"
+        theirs = duck.get(name.removesuffix("_counts"))
+        if theirs:
+            line += f"   duckdb {theirs:7.3f} s   ratio {seconds / theirs:5.2f}x"
         print(line)
 
 

@@ -23,6 +23,7 @@ class Groups:
 
     def __init__(self, keys: np.ndarray, size: int):
         self.size = size
+        self.unsorted_keys = keys
         self.order = group_order(keys, size)
         self.keys = keys[self.order]
         self.counts = np.bincount(keys, minlength=size)
@@ -40,10 +41,87 @@ class Groups:
         """(len(quantiles), size) quantiles per key, linear interpolation; NaN for empty keys.
         ``skip_last`` leaves out the last key (a bucket for rows that belong nowhere)."""
         out = np.full((len(quantiles), self.size - (1 if skip_last else 0)), np.nan)
-        grouped = values[self.order]
-        for key in np.flatnonzero(self.counts[:out.shape[1]]):
-            out[:, key] = np.quantile(grouped[self.bounds[key]:self.bounds[key + 1]], quantiles)
+        keys = np.flatnonzero(self.counts[:out.shape[1]])
+        if values.dtype.kind == "f" and np.isnan(values).any():     # np.quantile's NaN rules, key by key
+            grouped = values[self.order]
+            for key in keys:
+                out[:, key] = np.quantile(grouped[self.bounds[key]:self.bounds[key + 1]], quantiles)
+            return out
+        counts, starts = self.counts[keys], self.bounds[keys]
+        if len(keys) > PARTITION_KEYS:
+            # Many small groups: one sort of all values, then a stable regroup by key.
+            by_value = np.argsort(values)
+            ordered = values[by_value[group_order(self.unsorted_keys[by_value], self.size)]]
+        else:
+            # A partial sort per key, at just the positions the quantiles read (np.quantile's own way,
+            # without its per-call cost: ~0.3 ms a key, 0.5 s for 1,600 edges; a full sort ~0.1 s at 1M).
+            ordered = values[self.order]
+            read = np.column_stack([position for q in quantiles for position in linear_positions(counts, q)[:2]])
+            for start, count, positions in zip(starts.tolist(), counts.tolist(), read):
+                ordered[start:start + count].partition(positions)
+        for row, q in enumerate(quantiles):
+            out[row, keys] = sorted_quantile(ordered, starts, counts, q)
         return out
+
+
+PARTITION_KEYS = 5_000          # above this many keys, Groups.quantiles sorts everything once
+
+
+def linear_positions(counts: np.ndarray, q: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For runs of ``counts`` sorted values, np.quantile's "linear" method: the positions (in each run)
+    of the two values quantile ``q`` lies between, and its weight, computed as numpy does (same bits)."""
+    q = np.float64(q)
+    virtual = (counts - 1) * q                              # numpy's virtual index for "linear"
+    previous = np.floor(virtual)
+    above, below = virtual >= counts - 1, virtual < 0
+    previous_local = np.where(above, counts - 1, np.where(below, 0, previous)).astype(np.intp)
+    next_local = np.where(above, counts - 1, np.where(below, 0, previous + 1)).astype(np.intp)
+    gamma = virtual - np.where(above, -1.0, np.where(below, 0.0, previous))   # as numpy's _get_gamma sees them
+    return previous_local, next_local, gamma
+
+
+def sorted_quantile(ordered: np.ndarray, starts: np.ndarray, counts: np.ndarray, q: float) -> np.ndarray:
+    """Quantile ``q`` of each run ``ordered[start:start + count]`` (non-empty, no NaN, sorted at least
+    at the positions ``linear_positions`` names), with exactly np.quantile's arithmetic: the same
+    bits, not only close.
+
+    >>> sorted_quantile(np.array([1.0, 2.0, 4.0, 5.0, 7.0]), np.array([0, 2]), np.array([2, 3]), 0.9).tolist()
+    [1.9, 6.6]
+    """
+    previous_local, next_local, gamma = linear_positions(counts, q)
+    low, high = ordered[starts + previous_local], ordered[starts + next_local]
+    difference = high - low                                 # numpy's _lerp
+    result = np.add(low, difference * gamma, dtype=np.float64)
+    np.subtract(high, difference * (1 - gamma), out=result, where=gamma >= 0.5, casting="unsafe", dtype=np.float64)
+    return result
+
+
+def group_medians(keys: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """np.median of ``values`` (no NaN) per key in ``range(size)``, NaN for empty keys: the two middle
+    values averaged, found by a partial sort per key (no np.median call per key, nor its numpy.ma import).
+
+    >>> group_medians(np.array([0, 0, 1, 0, 0]), np.array([3.0, 1.0, 5.0, 2.0, 9.0]), 3).tolist()
+    [2.5, 5.0, nan]
+    """
+    out = np.full(size, np.nan)
+    if not len(keys):
+        return out
+    groups = Groups(keys, size)
+    ordered = values[groups.order]
+    for key in np.flatnonzero(groups.counts).tolist():
+        out[key] = median(ordered[groups.bounds[key]:groups.bounds[key + 1]])
+    return out
+
+
+def median(values: np.ndarray) -> float:
+    """np.median of a non-empty array without NaN (same bits), by a partial sort of a copy.
+
+    >>> median(np.array([4.0, 1.0, 3.0, 2.0])), median(np.array([5, 1, 3]))
+    (2.5, 3.0)
+    """
+    low, high = (len(values) - 1) // 2, len(values) // 2
+    middle = np.partition(values, (low, high))
+    return float((middle[low] + middle[high]) / 2)
 
 
 def distinct_count(keys: np.ndarray, owners: np.ndarray, size: int) -> np.ndarray:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from journey_explorer.analysis.arrays import distinct_count
+from journey_explorer.analysis.arrays import Groups, distinct_count, group_medians
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog
 
@@ -53,10 +53,14 @@ def guess_goal(log: EventLog) -> str:
     known = _GUESSES.get(log)
     if known is not None:
         return known
-    table = goal_scores(log)
-    if table.empty:
+    names, parts = _score_parts(log)
+    candidates = np.flatnonzero(parts["reach"] > 0) if names else np.zeros(0, dtype=np.int64)
+    if not len(candidates):
         raise JourneyError("the log has no events to guess a goal from")
-    _GUESSES[log] = guess = str(table.index[0])
+    # goal_scores' order without pandas: score, then reach, both descending; ties stay in name order
+    # (a stable sort, as pandas' sort_values by two columns is).
+    best = np.lexsort((-parts["reach"][candidates], -parts["score"][candidates]))[0]
+    _GUESSES[log] = guess = str(names[candidates[best]])
     return guess
 
 
@@ -78,23 +82,34 @@ _REACH: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def goal_scores(log: EventLog) -> pd.DataFrame:
     """Per event type: the parts of the goal score and the score, best first."""
     import pandas as pd
-    size = len(log.event_names)
-    if not len(log):
+    names, parts = _score_parts(log)
+    if not names:
         return pd.DataFrame()
-    paths = log.paths_count
-    users = goal_reach(log)
-    reach = users / max(paths, 1)
-    frame = pd.DataFrame({"reach": reach, "reach_score": _reach_score(reach, users), "lateness": _lateness(log, size),
-                          "once": _once(log, size),
-        "ends_after": _ends_after(log, size)}, index=list(log.event_names))
-    names = frame.index.to_series()
-    frame["name"] = np.where(names.str.contains(FAILURE_WORDS), 0.5,
-                             np.where(names.str.contains(CONVERSION_WORDS), 1.1, 1.0))
-    # Lateness leans rather than decides (a goal reached early by a few paths is still a goal).
-    frame["score"] = (frame["reach_score"] * (0.25 + 0.75 * frame["lateness"]) * frame["once"]
-                      * frame["ends_after"] * frame["name"])
+    frame = pd.DataFrame(parts, index=names)
     frame = frame[frame["reach"] > 0]
     return frame.sort_values(["score", "reach"], ascending=[False, False])
+
+
+def _score_parts(log: EventLog) -> tuple[list[str], dict[str, np.ndarray]]:
+    """The event names and, per name, the parts of its score and the score (numpy: ``guess_goal``
+    does without pandas, whose import costs more than the guess). No names for an empty log."""
+    size = len(log.event_names)
+    if not len(log):
+        return [], {}
+    paths = log.paths_count
+    firsts, pair_event, pair_count = path_event_pairs(log, size)
+    users = _REACH.get(log)
+    if users is None:                          # goal_reach's counts, from the pairs at hand
+        _REACH[log] = users = np.bincount(pair_event, minlength=size)
+    reach = users / max(paths, 1)
+    parts = {"reach": reach, "reach_score": _reach_score(reach, users), "lateness": _lateness(log, size, firsts),
+             "once": _once(size, pair_event, pair_count), "ends_after": _ends_after(log, size)}
+    parts["name"] = np.array([0.5 if FAILURE_WORDS.search(name) else 1.1 if CONVERSION_WORDS.search(name) else 1.0
+                              for name in log.event_names])
+    # Lateness leans rather than decides (a goal reached early by a few paths is still a goal).
+    parts["score"] = (parts["reach_score"] * (0.25 + 0.75 * parts["lateness"]) * parts["once"]
+                      * parts["ends_after"] * parts["name"])
+    return list(log.event_names), parts
 
 
 def _reach_score(reach: np.ndarray, paths_with: np.ndarray) -> np.ndarray:
@@ -110,21 +125,34 @@ def _reach_score(reach: np.ndarray, paths_with: np.ndarray) -> np.ndarray:
     return np.where(paths_with >= MIN_REACH_PATHS, low * high, 0.0)
 
 
-def _lateness(log: EventLog, size: int) -> np.ndarray:
+def path_event_pairs(log: EventLog, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each (path, event) pair: the row of its first occurrence (rows in path order), its event and
+    how often the path has it. One stable grouping by event (a radix sort below 65,536 event types):
+    a path's rows are contiguous, so inside an event's group its rows stay together and in order.
+
+    >>> log = EventLog.from_frame(__import__("pandas").DataFrame(
+    ...     {"user": ["a", "a", "a", "b"], "event": ["x", "y", "x", "x"], "time": [0, 1, 2, 0]}))
+    >>> [part.tolist() for part in path_event_pairs(log, 2)]
+    [[0, 1, 3], [0, 0, 1], [2, 1, 1]]
+    """
+    by_event = Groups(log.event, size)
+    paths = log.user[by_event.order]
+    starts = np.ones(len(paths), dtype=bool)
+    starts[1:] = (by_event.keys[1:] != by_event.keys[:-1]) | (paths[1:] != paths[:-1])
+    is_first = np.zeros(len(paths), dtype=bool)
+    is_first[by_event.order[starts]] = True
+    pair_starts = np.flatnonzero(starts)
+    return np.flatnonzero(is_first), by_event.keys[pair_starts], np.diff(np.append(pair_starts, len(paths)))
+
+
+def _lateness(log: EventLog, size: int, firsts: np.ndarray) -> np.ndarray:
     """Median over paths of the share of the path's other distinct events first seen before it.
 
-    In numpy (a pandas drop_duplicates + groupby took ~0.4 s at 1M events): the first occurrence of
-    each (path, event) from a stable sort of the pair keys, back in path order; a rank and a count
-    per path; a median per event from one sort (the two middle values averaged, as pandas does).
+    In numpy (a pandas drop_duplicates + groupby took ~0.4 s at 1M events): from the first occurrence
+    of each (path, event) (``path_event_pairs``), a rank and a count per path; then a median per event.
     """
     if not len(log):
         return np.zeros(size)
-    key = log.user.astype(np.int64) * size + log.event
-    order = np.argsort(key, kind="stable")
-    sorted_key = key[order]
-    first = np.ones(len(key), dtype=bool)
-    first[1:] = sorted_key[1:] != sorted_key[:-1]
-    firsts = np.sort(order[first])                      # first occurrences, in path order
     path, event = log.user[firsts], log.event[firsts]
     new_path = np.ones(len(path), dtype=bool)
     new_path[1:] = path[1:] != path[:-1]
@@ -133,24 +161,14 @@ def _lateness(log: EventLog, size: int) -> np.ndarray:
     rank = np.arange(len(path)) - np.repeat(run_start, run_length)
     distinct = np.repeat(run_length, run_length)
     share = np.where(distinct > 1, rank / np.maximum(distinct - 1, 1), 1.0)
-    by_event = np.lexsort((share, event))
-    event, share = event[by_event], share[by_event]
-    counts = np.bincount(event, minlength=size)
-    start = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    medians = np.zeros(size)
-    has = counts > 0
-    low = share[start[has] + (counts[has] - 1) // 2]
-    high = share[start[has] + counts[has] // 2]
-    medians[has] = (low + high) / 2
-    return medians
+    medians = group_medians(event, share, size)     # pandas' median: the two middle values averaged
+    return np.where(np.isnan(medians), 0.0, medians)
 
 
-def _once(log: EventLog, size: int) -> np.ndarray:
-    """Share of the paths with the event that do it exactly once."""
-    pairs, counts = np.unique(log.event.astype(np.int64) * (log.n_users + 1) + log.user, return_counts=True)
-    codes = pairs // (log.n_users + 1)
-    once = np.bincount(codes[counts == 1], minlength=size)
-    return once / np.maximum(np.bincount(codes, minlength=size), 1)
+def _once(size: int, pair_event: np.ndarray, pair_count: np.ndarray) -> np.ndarray:
+    """Share of the paths with the event that do it exactly once (from ``path_event_pairs``)."""
+    once = np.bincount(pair_event[pair_count == 1], minlength=size)
+    return once / np.maximum(np.bincount(pair_event, minlength=size), 1)
 
 
 def _ends_after(log: EventLog, size: int) -> np.ndarray:

@@ -27,7 +27,7 @@ import numpy as np
 from journey_explorer.analysis import layout as map_layout
 from journey_explorer.analysis.arrays import Groups, path_bounds, step_index
 from journey_explorer.analysis.variants import COLUMNS as VARIANT_COLUMNS
-from journey_explorer.analysis.variants import variants as top_variants
+from journey_explorer.analysis.variants import variant_rows
 from journey_explorer.eventlog import EventLog
 
 if TYPE_CHECKING:
@@ -49,17 +49,19 @@ class Spec:
         return self.min_share if self.min_edge_share is None else self.min_edge_share
 
 
-def _no_variants():
-    import pandas as pd
-    return pd.DataFrame(columns=VARIANT_COLUMNS)
-
-
 @dataclass
 class Result:
+    """``variant_rows``: the most common variants (``analysis.variants``) as plain rows; ``variants``
+    is the same as a DataFrame (the command line's JSON does without pandas)."""
     graph: nx.DiGraph
     paths: int
     spec: Spec = field(default_factory=Spec)
-    variants: pd.DataFrame = field(default_factory=_no_variants)
+    variant_rows: list[dict] = field(default_factory=list)
+
+    @property
+    def variants(self) -> pd.DataFrame:
+        import pandas as pd
+        return pd.DataFrame(self.variant_rows, columns=VARIANT_COLUMNS)
 
     @cached_property
     def process_map(self) -> map_layout.ProcessMap:
@@ -83,7 +85,7 @@ class Result:
     def to_json_dict(self) -> dict:
         return {"paths": self.paths, "min_share": self.spec.min_share, "goal": self.spec.goal,
                 "nodes": self.nodes(), "edges": self.edges(),
-                "variants": self.variants.astype(object).where(self.variants.notna(), None).to_dict("records")}
+                "variants": [dict(row) for row in self.variant_rows]}
 
     def to_frame(self):
         import pandas as pd
@@ -196,4 +198,4 @@ DEFAULT_MIN_EDGE_SHARE = 0.15
 def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     paths = log.paths_count
     graph = simplify(build_graph(log), spec.min_share, paths, spec.min_edge_share, spec.goal)
-    return Result(graph=graph, paths=paths, spec=spec, variants=top_variants(log, spec.goal))
+    return Result(graph=graph, paths=paths, spec=spec, variant_rows=variant_rows(log, spec.goal))

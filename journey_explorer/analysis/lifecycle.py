@@ -9,11 +9,12 @@ user active in a period when they have any event in it:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from journey_explorer.analysis.columns import Columns
 from journey_explorer.analysis.records import json_records
 from journey_explorer.domain import ChoiceError, JourneyError
 from journey_explorer.eventlog import EventLog
@@ -32,20 +33,30 @@ class Spec:
 
 @dataclass
 class Result:
+    """``columns``: per period, period (its first day), new, returning, resurrected, dormant
+    (negative), active and quick_ratio as numpy columns; ``table`` is the same as a DataFrame, built
+    when first asked (the command line's JSON does not need pandas: its import is ~0.5 s)."""
     spec: Spec
-    table: pd.DataFrame     # period, new, returning, resurrected, dormant (negative), active, quick_ratio
+    columns: Columns
     first_ms: int | None = None     # the data's first and last event: which periods it covers whole
     last_ms: int | None = None
+    _table: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        if self._table is None:
+            self._table = self.columns.to_frame()
+        return self._table
 
     def covered(self) -> np.ndarray:
         """Per period: whether the data covers it whole (a chart leaves the others out)."""
         if self.first_ms is None:
-            return np.ones(len(self.table), dtype=bool)
-        return covered_periods(list(self.table["period"]), self.spec.period, self.first_ms, self.last_ms)
+            return np.ones(len(self.columns), dtype=bool)
+        return covered_periods(list(self.columns["period"]), self.spec.period, self.first_ms, self.last_ms)
 
     def to_json_dict(self) -> dict:
         return {"period": self.spec.period, "definition": __doc__.split("\n\n")[1].strip(),
-                "periods": json_records(self.table)}
+                "periods": json_records(self.columns)}
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -115,12 +126,21 @@ def period_index(ts: np.ndarray, period: str) -> tuple[np.ndarray, pd.PeriodInde
 
 
 def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
-    import pandas as pd
-    table = pd.DataFrame(counts(log, spec.period))
+    table = counts(log, spec.period)
+    table["period"] = np.array(table["period"], dtype=object)
+    table["quick_ratio"] = quick_ratio(table["new"], table["resurrected"], table["dormant"])
+    return Result(spec=spec, columns=Columns(table), first_ms=int(log.ts.min()), last_ms=int(log.ts.max()))
+
+
+def quick_ratio(new: np.ndarray, resurrected: np.ndarray, dormant: np.ndarray) -> np.ndarray:
+    """(new + resurrected) / dormant users per period, rounded to 3 places; NaN where none went dormant.
+
+    >>> quick_ratio(np.array([3, 1]), np.array([1, 0]), np.array([-2, 0])).tolist()
+    [2.0, nan]
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
-        quick = (table["new"] + table["resurrected"]) / -table["dormant"]
-    table["quick_ratio"] = np.round(quick.where(table["dormant"] < 0), 3)
-    return Result(spec=spec, table=table, first_ms=int(log.ts.min()), last_ms=int(log.ts.max()))
+        quick = (new + resurrected) / -dormant
+    return np.round(np.where(dormant < 0, quick, np.nan), 3)
 
 
 def counts(log: EventLog, period: str) -> dict:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from journey_explorer.analysis.arrays import first_time_of
+from journey_explorer.analysis.arrays import first_time_of, group_medians
 from journey_explorer.analysis.columns import Columns
 from journey_explorer.analysis.lifecycle import DAY_MS, PERIODS, period_ordinals, period_starts
 from journey_explorer.analysis.records import json_records
@@ -99,8 +99,7 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     converted = np.flatnonzero(first_critical != np.iinfo(np.int64).max)
     days = (first_critical[converted] - first_event[converted]) / 86_400_000
     convert_period = period_ordinals(first_critical[converted], spec.period) - first
-    efficiency = [float(np.median(days[convert_period == p])) if np.any(convert_period == p) else np.nan
-                  for p in range(size)]
+    efficiency = group_medians(convert_period, days, size)
     periods = np.arange(first, first + size, dtype=np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         columns = Columns({

@@ -18,13 +18,14 @@ values, Other, "(none)"), in ``Result.breakdown`` (group, period, eligible, reta
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from journey_explorer.analysis import units
 from journey_explorer.analysis.arrays import first_time_of
+from journey_explorer.analysis.columns import Columns
 from journey_explorer.analysis.records import json_records
 from journey_explorer.domain import ChoiceError, JourneyError
 from journey_explorer.eventlog import EventLog
@@ -55,18 +56,35 @@ class Spec:
 
 @dataclass
 class Result:
+    """``curve_columns`` and ``cohort_rows`` hold the curve and the cohort triangle without pandas (the
+    command line's JSON does not import it: ~0.5 s); ``curve`` and ``cohorts`` are the same as
+    DataFrames, built when first asked."""
     spec: Spec
-    cohorts: pd.DataFrame       # cohort, size, then one retained-share column per period
-    curve: pd.DataFrame         # period, eligible, retained, share
+    cohort_rows: list[dict]     # cohort, size, then one retained share per period (None: not whole)
+    curve_columns: Columns      # period, eligible, retained, share
     flattens_at: int | None
     plateau: float | None
     readout: str
     breakdown: pd.DataFrame | None = None    # group, users, period, eligible, retained, share
+    _frames: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @property
+    def curve(self) -> pd.DataFrame:
+        if "curve" not in self._frames:
+            self._frames["curve"] = self.curve_columns.to_frame()
+        return self._frames["curve"]
+
+    @property
+    def cohorts(self) -> pd.DataFrame:
+        if "cohorts" not in self._frames:
+            import pandas as pd
+            self._frames["cohorts"] = pd.DataFrame(self.cohort_rows)
+        return self._frames["cohorts"]
 
     def to_json_dict(self) -> dict:
         return {"period": self.spec.period, "mode": self.spec.mode, "start": self.spec.start_event,
-                "return": self.spec.return_event, "curve": json_records(self.curve),
-                "cohorts": json_records(self.cohorts), "flattens_at": self.flattens_at,
+                "return": self.spec.return_event, "curve": json_records(self.curve_columns),
+                "cohorts": [dict(row) for row in self.cohort_rows], "flattens_at": self.flattens_at,
                 "plateau": self.plateau, "readout": self.readout, "breakdown_property": self.spec.breakdown,
                 "breakdown": None if self.breakdown is None else json_records(self.breakdown)}
 
@@ -138,9 +156,9 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     observable[:, 0] = True
     retained[:, 0] = True
     curve = _curve(retained, observable)
-    cohorts = _cohort_table(_cohort_codes(start[users], spec.period), spec.period, retained, observable)
+    cohorts = _cohort_rows(_cohort_codes(start[users], spec.period), spec.period, retained, observable)
     flattens_at, plateau, readout = read_out(curve, spec.period)
-    return Result(spec=spec, cohorts=cohorts, curve=curve, flattens_at=flattens_at, plateau=plateau,
+    return Result(spec=spec, cohort_rows=cohorts, curve_columns=curve, flattens_at=flattens_at, plateau=plateau,
                   readout=readout,
                   breakdown=_breakdown_curves(log, spec, users, retained, observable) if spec.breakdown else None)
 
@@ -157,7 +175,7 @@ def _breakdown_curves(log: EventLog, spec: Spec, users: np.ndarray, retained: np
     for index, label in enumerate(split.labels):
         mask = group == index
         if mask.any():
-            frames.append(_curve(retained[mask], observable[mask]).assign(group=label, users=int(mask.sum())))
+            frames.append(_curve(retained[mask], observable[mask]).to_frame().assign(group=label, users=int(mask.sum())))
     columns = ["group", "users", "period", "eligible", "retained", "share"]
     return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
@@ -182,18 +200,16 @@ def _retained_matrix(users: np.ndarray, r_user: np.ndarray, offsets: np.ndarray,
     return matrix
 
 
-def _curve(retained: np.ndarray, observable: np.ndarray) -> pd.DataFrame:
-    import pandas as pd
+def _curve(retained: np.ndarray, observable: np.ndarray) -> Columns:
     eligible = observable.sum(axis=0)
     kept = (retained & observable).sum(axis=0)
     share = np.where(eligible > 0, kept / np.maximum(eligible, 1), np.nan)
-    return pd.DataFrame({"period": np.arange(len(eligible)), "eligible": eligible, "retained": kept,
-                         "share": np.round(share, 4)})
+    return Columns({"period": np.arange(len(eligible)), "eligible": eligible, "retained": kept,
+                    "share": np.round(share, 4)})
 
 
-def _cohort_table(codes: np.ndarray, period: str, retained: np.ndarray, observable: np.ndarray) -> pd.DataFrame:
+def _cohort_rows(codes: np.ndarray, period: str, retained: np.ndarray, observable: np.ndarray) -> list[dict]:
     """One row per cohort: size and, per period, the retained share when the whole cohort is observable."""
-    import pandas as pd
     present, cohort = _dense(codes)
     periods = retained.shape[1]
     sizes = np.bincount(cohort, minlength=len(present))
@@ -203,7 +219,7 @@ def _cohort_table(codes: np.ndarray, period: str, retained: np.ndarray, observab
     for label, size, complete, counts in zip(_cohort_label(present, period), sizes, whole, kept):
         rows.append({"cohort": label, "size": int(size), **{
             f"p{k}": (round(float(counts[k] / size), 4) if complete[k] else None) for k in range(periods)}})
-    return pd.DataFrame(rows)
+    return rows
 
 
 def _dense(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -252,16 +268,18 @@ def _level_tolerance(p_ref: float, n_ref: int, p: np.ndarray, n: np.ndarray) -> 
 ALMOST_NOBODY = 0.01     # shares below this from some period on: "almost nobody comes back", not a trend
 
 
-def read_out(curve: pd.DataFrame, period: str) -> tuple[int | None, float | None, str]:
-    """(flattens_at, plateau, sentence) for a retention curve (period, eligible, retained, share),
-    by the rule in the module docstring: the words and the marker come from the same decision."""
-    usable = curve[(curve["eligible"] >= MIN_ELIGIBLE) & (curve["period"] >= 1)]
-    if len(usable) < FLAT_AFTER + 1:
+def read_out(curve, period: str) -> tuple[int | None, float | None, str]:
+    """(flattens_at, plateau, sentence) for a retention curve (period, eligible, retained, share; a
+    DataFrame or ``Columns``), by the rule in the module docstring: the words and the marker come from
+    the same decision."""
+    all_eligible = np.asarray(curve["eligible"])
+    usable = (all_eligible >= MIN_ELIGIBLE) & (np.asarray(curve["period"]) >= 1)
+    if usable.sum() < FLAT_AFTER + 1:
         return None, None, (f"Too little history to judge retention (fewer than {FLAT_AFTER + 1} {period}s "
                             f"with {MIN_ELIGIBLE}+ users).")
-    periods = usable["period"].to_numpy()
-    shares = (usable["retained"] / usable["eligible"]).to_numpy(float)
-    eligible = usable["eligible"].to_numpy(float)
+    periods = np.asarray(curve["period"])[usable]
+    shares = (np.asarray(curve["retained"])[usable] / all_eligible[usable]).astype(float)
+    eligible = all_eligible[usable].astype(float)
     for f in range(len(shares) - FLAT_AFTER):
         later = slice(f + 1, None)
         tolerance = _level_tolerance(shares[f], eligible[f], shares[later], eligible[later])

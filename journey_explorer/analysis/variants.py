@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from journey_explorer.analysis.arrays import path_bounds
+from journey_explorer.analysis.arrays import median, path_bounds
 from journey_explorer.eventlog import EventLog
 
 if TYPE_CHECKING:
@@ -24,27 +24,79 @@ ARROW = " → "
 def variants(log: EventLog, goal: str | None = None, top: int = 10) -> pd.DataFrame:
     """The ``top`` most common variants of ``log``'s paths (see module doc), most common first."""
     import pandas as pd
+    return pd.DataFrame(variant_rows(log, goal, top), columns=COLUMNS)
+
+
+def variant_rows(log: EventLog, goal: str | None = None, top: int = 10) -> list[dict]:
+    """``variants`` as rows of plain Python values, without pandas (the command line's JSON)."""
     if len(log) == 0:
-        return pd.DataFrame(columns=COLUMNS)
+        return []
     starts, ends = path_bounds(log)
     path_of = np.repeat(np.arange(len(starts)), ends - starts)
     first = np.ones(len(log), dtype=bool)
     first[1:] = (log.event[1:] != log.event[:-1]) | (path_of[1:] != path_of[:-1])
-    # One character per event type: a path's variant is a short string, grouped by pandas. The
-    # strings are cut from one joined string at the path bounds (a per-path join in pandas took
-    # ~10 s at 200k paths); every path has a first event, so each path gets its key, in order.
-    letters = np.array([chr(0x100 + code) for code in range(len(log.event_names))], dtype=object)
-    text = "".join(letters[log.event[first]])
-    merged_path = path_of[first]
-    bounds = np.append(np.flatnonzero(np.r_[True, merged_path[1:] != merged_path[:-1]]), len(merged_path)).tolist()
-    keys = np.array([text[a:b] for a, b in zip(bounds[:-1], bounds[1:])], dtype=object)
+    merged, merged_path = log.event[first], path_of[first]
+    # every path has a first event, so each path has its run of merged events, in path order
+    bounds = np.append(np.flatnonzero(np.r_[True, merged_path[1:] != merged_path[:-1]]), len(merged))
+    grouped = _grouped_as_bytes if _fits_bytes(log, bounds) else _grouped_as_text
+    codes_of, group = grouped(merged, bounds)
+    sizes = np.bincount(group)                  # per variant, in the sequences' order
     durations = (log.ts[ends - 1] - log.ts[starts]) / 1000.0
-    frame = pd.DataFrame({"key": keys, "seconds": durations})
-    grouped = frame.groupby("key")["seconds"].agg(["size", "median"]).sort_values("size", ascending=False)
-    grouped = grouped.head(top)
-    goal_letter = chr(0x100 + log.event_names.index(goal)) if goal in log.event_names else None
-    rows = [{"variant": ARROW.join(log.event_names[ord(c) - 0x100] for c in key), "steps": len(key),
-             "paths": int(size), "share": size / len(starts), "median_seconds": round(float(median), 3),
-             "reached_goal": None if goal_letter is None else goal_letter in key}
-            for key, size, median in zip(grouped.index, grouped["size"], grouped["median"])]
-    return pd.DataFrame(rows, columns=COLUMNS)
+    goal_code = log.event_names.index(goal) if goal in log.event_names else None
+    rows = []
+    for rank in most_common(sizes)[:top]:
+        codes, size = codes_of(rank), int(sizes[rank])
+        middle = median(durations[group == rank])
+        rows.append({"variant": ARROW.join(log.event_names[code] for code in codes), "steps": len(codes),
+                     "paths": size, "share": size / len(starts), "median_seconds": round(middle, 3),
+                     "reached_goal": None if goal_code is None else goal_code in codes})
+    return rows
+
+
+# Variants are grouped and ordered by their sequence of event codes, compared as text (pandas' groupby
+# order): code by code, a shorter sequence before its continuations. Both ways below give that order.
+BYTES_LIMIT = 1 << 26           # the byte matrix's size limit (64 MB)
+
+
+def _fits_bytes(log: EventLog, bounds: np.ndarray) -> bool:
+    longest = int(np.diff(bounds).max())
+    return len(log.event_names) < 255 and (len(bounds) - 1) * longest <= BYTES_LIMIT
+
+
+def _grouped_as_bytes(merged: np.ndarray, bounds: np.ndarray):
+    """One row of bytes per path (code + 1, zero-padded: a shorter path sorts first), grouped by
+    numpy's sort of fixed-width byte strings (no Python object per path). Returns a function giving
+    the codes of the variant of each rank, and each path's rank."""
+    lengths = np.diff(bounds)
+    width = int(lengths.max())
+    matrix = np.zeros((len(lengths), width), dtype=np.uint8)
+    matrix[np.repeat(np.arange(len(lengths)), lengths), np.arange(len(merged)) - np.repeat(bounds[:-1], lengths)] = \
+        merged + 1
+    unique, group = np.unique(matrix.view(f"S{width}").ravel(), return_inverse=True)
+    return (lambda rank: [byte - 1 for byte in unique[rank]]), group.ravel()
+
+
+def _grouped_as_text(merged: np.ndarray, bounds: np.ndarray):
+    """Many event types or very long paths: one character per event type, a string per path cut
+    from one joined string (a per-path join in pandas took ~10 s at 200k paths), grouped in a dict."""
+    letters = np.array([chr(0x100 + code) for code in range(int(merged.max()) + 1)], dtype=object)
+    text = "".join(letters[merged])
+    cuts = bounds.tolist()
+    group_of: dict[str, int] = {}
+    first_seen = np.array([group_of.setdefault(text[a:b], len(group_of)) for a, b in zip(cuts[:-1], cuts[1:])])
+    keys = sorted(group_of)
+    rank_of = np.empty(len(keys), dtype=np.int64)
+    rank_of[[group_of[key] for key in keys]] = np.arange(len(keys))
+    return (lambda rank: [ord(letter) - 0x100 for letter in keys[rank]]), rank_of[first_seen]
+
+
+def most_common(sizes: np.ndarray) -> np.ndarray:
+    """Positions of ``sizes`` largest first; equal sizes in the order pandas' ``sort_values(ascending=
+    False)`` gives them (its default quicksort is not stable: the same sort on the same reversed
+    array, so the variants listed at a tie do not change).
+
+    >>> most_common(np.array([1, 5, 3])).tolist()
+    [1, 2, 0]
+    """
+    positions = np.arange(len(sizes))[::-1]
+    return positions[sizes[::-1].argsort(kind="quicksort")][::-1]
