@@ -28,6 +28,7 @@ import numpy as np
 
 from journey_explorer.analysis import change_scan, change_series, change_who
 from journey_explorer.analysis.change_series import Periods, SeriesSet
+from journey_explorer.analysis.effects import benjamini_hochberg
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog
 from journey_explorer.progress import part
@@ -110,8 +111,7 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     scanned = change_scan.scan(x, n, support, scale, progress=part(progress, 0.5, 0.9))
     q_value = np.ones(len(series))
     if scanned.tested.any():
-        from scipy.stats import false_discovery_control
-        q_value[scanned.tested] = false_discovery_control(scanned.p_value[scanned.tested])
+        q_value[scanned.tested] = benjamini_hochberg(scanned.p_value[scanned.tested])
     _report(progress, 0.9)
     significant = np.flatnonzero((scanned.start >= 0) & (q_value <= spec.fdr))
     changes = _change_table(series, scanned, q_value, significant, periods, spec)
