@@ -6,13 +6,20 @@ call and whatever it returns is dropped. Results and errors come back on the GUI
 signals. A failure is one message (``crashlog.failure_message``): a ``JourneyError`` keeps its own
 words, anything else says "this is a bug" with the log file's path; the traceback goes to that log,
 never to the screen.
+
+The first runner also moves Python's cyclic garbage collection to the GUI thread
+(``collect_on_gui_thread``): a collection that happens to start on a worker thread destroys whatever
+Qt objects (plot items of a redrawn chart) sit in unreachable cycles there, and Qt then deadlocks
+with the GUI thread — the suite hung once in the presentation test this way, the worker stuck in a
+class creation that had triggered a collection.
 """
 from __future__ import annotations
 
+import gc
 import threading
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from journey_explorer.crashlog import failure_message
 from journey_explorer.progress import Cancelled  # raised by a stale task's report, inside analysis loops too
@@ -59,6 +66,44 @@ def _name(fn: Callable) -> str:
     return getattr(fn, "__qualname__", None) or repr(fn)
 
 
+class _GuiThreadCollector(QObject):
+    """Automatic collection off; the same thresholds checked on a GUI-thread timer instead (pyqtgraph's
+    ``GarbageCollector`` recipe, without importing pyqtgraph at start-up)."""
+
+    def __init__(self, interval_ms: int):
+        super().__init__()
+        self.thresholds = gc.get_threshold()
+        gc.disable()
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.collect_if_due)
+        self.timer.start(interval_ms)
+
+    def collect_if_due(self) -> None:
+        young, middle, old = gc.get_count()
+        if young > self.thresholds[0]:
+            gc.collect(0)
+            if middle > self.thresholds[1]:
+                gc.collect(1)
+                if old > self.thresholds[2]:
+                    gc.collect(2)
+
+
+_collector: _GuiThreadCollector | None = None
+
+
+def collect_on_gui_thread(interval_ms: int = 500) -> None:
+    """From now on, collect cyclic garbage only on this (the GUI) thread; idempotent."""
+    global _collector
+    if _collector is None:
+        _collector = _GuiThreadCollector(interval_ms)
+
+
+def collect_if_due() -> None:
+    """What the GUI thread's timer does, for code that runs no event loop for a while (tests)."""
+    if _collector is not None:
+        _collector.collect_if_due()
+
+
 class TaskRunner(QObject):
     """Runs at most one wanted task at a time; newer requests replace older ones."""
 
@@ -69,6 +114,7 @@ class TaskRunner(QObject):
 
     def __init__(self, parent: QObject | None = None, pool: QThreadPool | None = None):
         super().__init__(parent)
+        collect_on_gui_thread()         # runners are made on the GUI thread, before any worker runs
         self._pool = pool or QThreadPool.globalInstance()
         self._generation = 0
         self._running = 0

@@ -17,6 +17,16 @@ def _isolated_app_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("JOURNEY_EXPLORER_LOG_DIR", str(base / "logs"))
 
 
+@pytest.fixture(autouse=True)
+def _collect_garbage_between_tests():
+    """Once a task runner moved garbage collection to the GUI thread's timer, tests that run no event
+    loop would never collect: do what the timer does after each test (cheap unless it is due)."""
+    yield
+    import sys
+    if "journey_explorer.tasks" in sys.modules:
+        sys.modules["journey_explorer.tasks"].collect_if_due()
+
+
 @pytest.fixture(scope="session")
 def demo_project_path(tmp_path_factory):
     """The demo project, generated once per test session (read-only for tests)."""

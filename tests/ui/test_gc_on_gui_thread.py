@@ -1,0 +1,38 @@
+"""Cyclic garbage is collected on the GUI thread only: a collection started on a worker thread destroys
+Qt objects (a redrawn chart's plot items) there and can deadlock with the GUI thread."""
+from __future__ import annotations
+
+import gc
+import threading
+
+from journey_explorer.tasks import TaskRunner
+
+
+class Node:
+    def __init__(self):
+        self.me = self          # a cycle: only the cyclic collector frees it
+
+
+def make_cycles(count: int, progress=None) -> int:
+    for _ in range(count):
+        Node()
+    return count
+
+
+def test_worker_allocations_are_collected_on_the_gui_thread(qtbot):
+    runner = TaskRunner()
+    assert not gc.isenabled()              # automatic collection is off; the GUI thread's timer collects
+    threads = []
+
+    def seen(phase, info):
+        if phase == "start":
+            threads.append(threading.get_ident())
+
+    gc.callbacks.append(seen)
+    try:
+        with qtbot.waitSignal(runner.finished, timeout=30_000):
+            runner.start(make_cycles, 200_000)    # far beyond the young generation's threshold
+        qtbot.waitUntil(lambda: bool(threads), timeout=5_000)
+    finally:
+        gc.callbacks.remove(seen)
+    assert set(threads) == {threading.main_thread().ident}
