@@ -42,8 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     from journey_explorer.ui.settings import load_settings
 
     settings = load_settings()
+    data_file = args.project if args.project and is_data_file(args.project) else None
     try:
-        project = _project_to_open(args.project, settings)       # None: the start page
+        # A data file (journey-explorer events.csv) opens as a drop of it would: the app as it would
+        # start without it, then "New project from this file" or "Add to <project>".
+        project = _project_to_open(None if data_file else args.project, settings)       # None: the start page
         # Read while the window's modules import (~0.5 s) and it builds, instead of after.
         early_load = _early_load(project) if project else None
 
@@ -63,7 +66,33 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     if ON_WINDOW_SHOWN is not None:
         ON_WINDOW_SHOWN("window")
+    if data_file:
+        from PySide6.QtCore import QTimer
+        QTimer.singleShot(0, lambda: window.import_new_file(str(Path(data_file).resolve())))
     return app.exec()
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def is_data_file(path: str) -> bool:
+    """An existing file that is not a project (a SQLite database): events to import.
+
+    >>> import tempfile, os
+    >>> with tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as f:
+    ...     _ = f.write(b"user,event,time\\n")
+    >>> is_data_file(f.name), is_data_file(f.name + ".missing")
+    (True, False)
+    >>> os.remove(f.name)
+    """
+    file = Path(path)
+    if not file.is_file():
+        return False
+    try:
+        with open(file, "rb") as handle:
+            return handle.read(len(SQLITE_HEADER)) != SQLITE_HEADER
+    except OSError:
+        return False
 
 
 def _project_to_open(project: str | None, settings) -> Path | None:
