@@ -190,10 +190,24 @@ def interval_event(log: EventLog, goal: str | None) -> str:
     """The usage interval's default: ``default_event``, unless that is a one-off nobody does in two
     visits (a first deposit): an interval needs repeats, so then the value event users repeat."""
     chosen = default_event(log, goal)
-    code = log.event_code(chosen)
-    if chosen == goal and not repeated_across_visits(log, log.event == code)[code]:
+    if chosen == goal and not _done_in_two_visits(log, log.event_code(chosen)):
         return value_event(log)
     return chosen
+
+
+def _done_in_two_visits(log: EventLog, code: int) -> bool:
+    """Whether any user does event ``code`` in two visits or more (from its own rows only: the log
+    is sorted by user and time, so a user's visits with it come in order).
+
+    >>> log = EventLog.from_frame(__import__("pandas").DataFrame(
+    ...     {"user": ["a", "a", "b"], "event": ["x", "x", "x"], "time": [0, 1, 10 * 86_400_000]}))
+    >>> _done_in_two_visits(log, 0)
+    False
+    """
+    hits = np.flatnonzero(log.event == code)
+    user, session = log.user[hits], log.session[hits]
+    same_user = user[1:] == user[:-1]
+    return bool((same_user & (session[1:] != session[:-1])).any())
 
 
 def _default_for_goal(log: EventLog, goal: int) -> tuple[str, str]:
