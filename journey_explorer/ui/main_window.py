@@ -309,6 +309,9 @@ class MainWindow(QMainWindow):
         self.tabs.setUsesScrollButtons(True)      # the tab titles never widen the window
         # Each view's tab holds a blank stand-in until the view is built (when its tab is opened).
         self.view_by_key = LazyViews(self._build_view)
+        # Saved options of views not built yet: applied when their tab is first opened (building every
+        # view with saved options on open stalled the window ~1 s at 10M events).
+        self.pending_view_options: dict[str, dict] = {}
         self._placing_view = False
         for entry in VIEWS:                       # in tab order
             self.tabs.addTab(QWidget(), entry.title)
@@ -357,6 +360,8 @@ class MainWindow(QMainWindow):
         finally:
             self._placing_view = False
         stand_in.deleteLater()
+        if entry.key in self.pending_view_options:
+            self._apply_view_options(view, self.pending_view_options.pop(entry.key))
         view.drawn.connect(self._start_side_checks)
         view.pin_requested.connect(lambda v=view: self.pin_view(v))
         view.runner.failed.connect(lambda _message, v=view: self.show_failed(v))
@@ -481,6 +486,7 @@ class MainWindow(QMainWindow):
         # Views whose options were changed here start from their own choice in the next project.
         self.views_to_reset = set(self.view_options()) if self.explorer.log is not None else set()
         self.loader.cancel()
+        self.pending_view_options = {}            # the old project's saved options, never shown
         self.explorer.session.log = None          # and with it the old project's filtered logs
         self.explorer.session.filters = FilterState()
         for view in self.view_by_key.built():
@@ -613,6 +619,7 @@ class MainWindow(QMainWindow):
         log, options = self.explorer.log, {}
         if log is None:
             return options
+        options.update(self.pending_view_options)      # saved, and their tabs not opened since
         for view in self.view_by_key.built():
             spec = view.result_spec          # the options of the chart on screen (None: never shown)
             if spec is None:
@@ -628,23 +635,30 @@ class MainWindow(QMainWindow):
     def restore_view_options(self, saved: dict) -> None:
         """Show each view's saved options (the goal always the project's current one); a view whose
         saved options no longer fit the data keeps its own choice."""
+        built = {view.key: view for view in self.view_by_key.built()}
+        self.pending_view_options = {}
+        for key, data in (saved or {}).items():
+            if key not in self.view_by_key or not isinstance(data, dict):
+                continue
+            if key in built:
+                self._apply_view_options(built[key], data)
+            else:                    # shown when its tab is first opened
+                self.pending_view_options[key] = data
+
+    def _apply_view_options(self, view: AnalysisView, data: dict) -> None:
         from dataclasses import fields, replace
 
         from journey_explorer.state.views import spec_from_dict
-        for key, data in (saved or {}).items():
-            view = self.view_by_key.get(key)
-            if view is None or not isinstance(data, dict):
-                continue
-            try:
-                spec = spec_from_dict(key, data)
-                if spec is None:
-                    continue
-                if "goal" in {f.name for f in fields(spec)}:
-                    spec = replace(spec, goal=self.explorer.filters.goal)
-                view.show_spec(spec)
-            except (JourneyError, KeyError, ValueError, TypeError):
-                continue
-            view.refresh()
+        try:
+            spec = spec_from_dict(view.key, data)
+            if spec is None:
+                return
+            if "goal" in {f.name for f in fields(spec)}:
+                spec = replace(spec, goal=self.explorer.filters.goal)
+            view.show_spec(spec)
+        except (JourneyError, KeyError, ValueError, TypeError):
+            return
+        view.refresh()
 
     def save_project_state(self) -> None:
         """Keep the filters and tab in the project (not in the read-only demo, which opens as built)."""
