@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Journey Explorer")
     install_error_boundary(app)
+    from journey_explorer.tasks import collect_on_gui_thread
+    collect_on_gui_thread()         # before the early read's thread starts: no collection there
     # Something on screen within a blink: the window's own modules (charts, pandas, every view) take
     # a second or more to import, so a plain placeholder shows first and the window replaces it.
     placeholder = _placeholder(args.project)
@@ -76,7 +78,8 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def is_data_file(path: str) -> bool:
-    """An existing file that is not a project (a SQLite database): events to import.
+    """An existing, non-empty file that is not a project (a SQLite database, or anything named
+    ``.journey``): events to import.
 
     >>> import tempfile, os
     >>> with tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as f:
@@ -86,8 +89,8 @@ def is_data_file(path: str) -> bool:
     >>> os.remove(f.name)
     """
     file = Path(path)
-    if not file.is_file():
-        return False
+    if not file.is_file() or file.suffix.lower() == ".journey" or file.stat().st_size == 0:
+        return False        # a missing, empty or damaged project: opening it as one says what is wrong
     try:
         with open(file, "rb") as handle:
             return handle.read(len(SQLITE_HEADER)) != SQLITE_HEADER

@@ -19,7 +19,7 @@ import gc
 import threading
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThreadPool, QTimer, Signal
 
 from journey_explorer.crashlog import failure_message
 from journey_explorer.progress import Cancelled  # raised by a stale task's report, inside analysis loops too
@@ -72,6 +72,9 @@ class _GuiThreadCollector(QObject):
 
     def __init__(self, interval_ms: int):
         super().__init__()
+        app = QCoreApplication.instance()
+        if app is not None and QThread.currentThread() is not app.thread():
+            raise RuntimeError("garbage collection must be moved to the GUI thread, from the GUI thread")
         self.thresholds = gc.get_threshold()
         gc.disable()
         self.timer = QTimer(self)
@@ -79,6 +82,8 @@ class _GuiThreadCollector(QObject):
         self.timer.start(interval_ms)
 
     def collect_if_due(self) -> None:
+        # An explicit gen-2 collection skips CPython's own brake on full collections: with millions of
+        # tracked objects one can take a few hundred ms, about once a minute during a long import.
         young, middle, old = gc.get_count()
         if young > self.thresholds[0]:
             gc.collect(0)

@@ -87,18 +87,28 @@ def _yates_chi_square(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
 
 
 def benjamini_hochberg(pvalues: np.ndarray) -> np.ndarray:
-    """q-values (monotone, capped at 1).
+    """q-values (monotone, capped at 1); a missing p-value (NaN) gets q = 1 and does not count as a
+    test (one NaN used to make every q-value NaN).
 
     >>> benjamini_hochberg(np.array([0.01, 0.04, 0.03])).round(3).tolist()
     [0.03, 0.04, 0.04]
+    >>> benjamini_hochberg(np.array([0.01, np.nan, 0.03])).round(3).tolist()
+    [0.02, 1.0, 0.03]
     """
+    pvalues = np.asarray(pvalues, dtype=float)
     if not len(pvalues):
         return pvalues
-    order = np.argsort(pvalues)
-    ranked = pvalues[order] * len(pvalues) / np.arange(1, len(pvalues) + 1)
+    known = ~np.isnan(pvalues)
+    out = np.ones(len(pvalues))
+    tested = pvalues[known]
+    if not len(tested):
+        return out
+    order = np.argsort(tested)
+    ranked = tested[order] * len(tested) / np.arange(1, len(tested) + 1)
     q = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty_like(q)
-    out[order] = np.minimum(q, 1.0)
+    within = np.empty_like(q)
+    within[order] = np.minimum(q, 1.0)
+    out[known] = within
     return out
 
 

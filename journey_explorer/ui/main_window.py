@@ -213,7 +213,7 @@ class MainWindow(QMainWindow):
         self.explorer = Explorer(self.project_path, THEMES.get(self.settings.theme, THEMES["light"]))
         self.loader = TaskRunner(self)
         self.loader.finished.connect(self._loaded)
-        self.loader.failed.connect(self.show_error)
+        self.loader.failed.connect(self._load_failed)
         self.suggester = TaskRunner(self)
         self.suggester.finished.connect(self._suggestions_ready)
         self.pending_checks = None     # (path, log): the hygiene check and completions, started after the first view
@@ -475,6 +475,7 @@ class MainWindow(QMainWindow):
         self._fill_recent()
         self.loading_page.setText(f"Opening {self.project_path.stem}…")
         self.pages.setCurrentWidget(self.loading_page)
+        self.start_page.show_problem("")
         self.dock.hide()                 # shown again with the new project's facts
         self.restore_state = True
         self.reload()
@@ -510,6 +511,22 @@ class MainWindow(QMainWindow):
         self.goal.blockSignals(True)
         self.goal.clear()
         self.goal.blockSignals(False)
+
+    def _load_failed(self, message: str) -> None:
+        """A project that could not be opened (missing, a folder, damaged): back to the start page
+        with the message, and off the recent list -- the window sat on "Opening …" for ever."""
+        if self.explorer.log is None and self.pages.currentWidget() is self.loading_page:
+            failed = self.project_path
+            self.clear_project()
+            self.project_path = None
+            if failed is not None:
+                self.settings.forget_project(str(failed))
+                self._save_settings_now()
+                self._fill_recent()
+            self.show_start_page()
+            self.start_page.show_problem(message)
+            return
+        self.show_error(message)
 
     def show_start_page(self) -> None:
         self.start_page.set_recent(self.settings.recent_projects)

@@ -28,6 +28,10 @@ class Settings:
         path = str(Path(path).resolve())
         self.recent_projects = [path] + [p for p in self.recent_projects if p != path][:MAX_RECENT - 1]
 
+    def forget_project(self, path: str) -> None:
+        path = str(Path(path).resolve())
+        self.recent_projects = [p for p in self.recent_projects if p != path]
+
 
 def settings_path() -> Path:
     folder = os.environ.get("JOURNEY_EXPLORER_SETTINGS_DIR")

@@ -18,6 +18,12 @@ class StartPage(QWidget):
         title.setStyleSheet("font-size: 20pt; font-weight: bold;")
         hint = QLabel("Drop an event file on this window to start a new project from it.")
         hint.setWordWrap(True)
+        # Why the page is back (a project that could not be opened); hidden otherwise.
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.setTextFormat(Qt.TextFormat.PlainText)
+        self.problem.setStyleSheet("color: #B00020; font-weight: bold;")
+        self.problem.hide()
         self.recent = QListWidget()
         self.recent.setStyleSheet("QListWidget { font-size: 12pt; } QListWidget::item { padding: 6px; }")
         self.recent.setMaximumWidth(900)
@@ -33,10 +39,16 @@ class StartPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(48, 32, 48, 32)
         layout.addWidget(title)
+        layout.addWidget(self.problem)
         layout.addWidget(hint)
         layout.addLayout(buttons)
         layout.addWidget(QLabel("Recent projects (double-click to open)"))
         layout.addWidget(self.recent, 1)
+
+    def show_problem(self, message: str) -> None:
+        """Say why no project is open (cleared with ``""``)."""
+        self.problem.setText(message)
+        self.problem.setVisible(bool(message))
 
     def set_recent(self, paths: list[str]) -> None:
         """List the recent projects that still exist, by name with their folder."""

@@ -45,8 +45,9 @@ def test_an_early_read_that_fails_is_the_windows_message(qtbot, tmp_path):
     window = MainWindow(missing, early_load=EarlyLoad(missing))
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window.banner.is_error and not window.banner.isHidden(), timeout=30_000)
-    assert "gone.journey" in window.banner.text() and window.explorer.log is None
+    # the start page comes back with the message (it sat on "Opening gone…")
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.start_page, timeout=30_000)
+    assert "gone.journey" in window.start_page.problem.text() and window.explorer.log is None
     window.close()
 
 
