@@ -113,7 +113,8 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     frame = _finish(frame, log, spec)
     frame = _after_goal_check(frame, pd.concat(any_time, ignore_index=True) if any_time else None)
     users = int((first_seen != NEVER).sum())
-    table = _not_only_more_visits(_best(frame, spec), log, first_seen, first_goal, reached)
+    frame = _visit_check(frame, log, first_seen, first_goal, reached, spec)
+    table = _best(frame, spec)
     return Result(spec=spec, users=users, route=route, cells=frame, table=table, who=who_differs(log, reached, spec))
 
 
@@ -193,39 +194,41 @@ def _window_cells(log, days, min_counts, first_seen, first_goal, reached, exclud
                                        "reached"])
 
 
-def _not_only_more_visits(table: pd.DataFrame, log: EventLog, first_seen: np.ndarray, first_goal: np.ndarray,
-                          reached: np.ndarray) -> pd.DataFrame:
+def _visit_check(frame: pd.DataFrame, log: EventLog, first_seen: np.ndarray, first_goal: np.ndarray,
+                 reached: np.ndarray, spec: Spec) -> pd.DataFrame:
     """Users who do not reach the goal soon keep visiting, so anything done now and then on a visit
-    piles up in their first days ("opens the FAQ twice"). A behaviour that goes with reaching the goal
-    less is kept only when the visits of those who never reach it include it more often too (in the
-    cell's window, before the goal; at a stage, the visits of users who reached it): compare's check
-    (``compare._not_only_more_visits``) on the drivers' own population."""
+    piles up in their first days ("opens the FAQ twice"). A cell that goes with reaching the goal less
+    passes (``visit_ok``) only when the visits of those who never reach it include the event more often
+    too (in the cell's window, before the goal; at a stage, the visits of users who reached it):
+    compare's check (``compare._not_only_more_visits``) on the drivers' own population. Judged per
+    cell before the best cell of an event is chosen, so a failing negative cell never hides the same
+    event's positive one."""
     from journey_explorer.analysis.compare import VISIT_ALPHA, _p_more, _visits_with
-    if table.empty:
-        return table.assign(visit_share_reached=[], visit_share_not=[])
-    shares, keep = [], []
-    for row in table.itertuples():
-        if row.lift >= 1:
-            shares.append((np.nan, np.nan))
-            keep.append(True)
-            continue
-        window = int(row.days * DAY_MS)
-        end = int(log.ts.max())
-        eligible = (first_seen != NEVER) & (first_seen <= end - window)
-        early = (log.ts < np.minimum(first_seen + window, first_goal)[log.user]) & eligible[log.user]
+    shares_r, shares_n = np.full(len(frame), np.nan), np.full(len(frame), np.nan)
+    ok = np.ones(len(frame), dtype=bool)
+    if frame.empty:
+        return frame.assign(visit_share_reached=shares_r, visit_share_not=shares_n, visit_ok=ok)
+    candidates = np.flatnonzero(((frame["lift"] < 1) & (frame["q_value"] < spec.alpha)
+                                 & ~(frame["after_goal_p"] >= spec.alpha)).to_numpy())
+    windows: dict[float, tuple] = {}
+    end = int(log.ts.max())
+    for i in candidates:
+        row = frame.iloc[i]
+        if row["days"] not in windows:     # the window's rows once per D, not per cell
+            window = int(row["days"] * DAY_MS)
+            eligible = (first_seen != NEVER) & (first_seen <= end - window)
+            early = (log.ts < np.minimum(first_seen + window, first_goal)[log.user]) & eligible[log.user]
+            windows[row["days"]] = (eligible, early, subset(log, early))   # user codes kept: user masks apply
+        eligible, early, in_window = windows[row["days"]]
         population = eligible
-        if isinstance(getattr(row, "reached", None), str):
-            step = log.event_code(row.reached)
-            population = population & _users_with(log, early & (log.event == step))
-        in_window = subset(log, early)          # user codes are kept: the masks over users still apply
-        code = log.event_code(row.event)
+        if isinstance(row.get("reached"), str):
+            population = population & _users_with(log, early & (log.event == log.event_code(row["reached"])))
+        code = log.event_code(row["event"])
         with_r, visits_r = _visits_with(in_window, code, population & reached)
         with_n, visits_n = _visits_with(in_window, code, population & ~reached)
-        share_r, share_n = with_r / max(visits_r, 1), with_n / max(visits_n, 1)
-        shares.append((round(share_r, 4), round(share_n, 4)))
-        keep.append(bool(visits_r and visits_n and _p_more(with_n, visits_n, with_r, visits_r) < VISIT_ALPHA))
-    table = table.assign(visit_share_reached=[a for a, _ in shares], visit_share_not=[b for _, b in shares])
-    return table[keep].reset_index(drop=True)
+        shares_r[i], shares_n[i] = round(with_r / max(visits_r, 1), 4), round(with_n / max(visits_n, 1), 4)
+        ok[i] = bool(visits_r and visits_n and _p_more(with_n, visits_n, with_r, visits_r) < VISIT_ALPHA)
+    return frame.assign(visit_share_reached=shares_r, visit_share_not=shares_n, visit_ok=ok)
 
 
 def _users_with(log: EventLog, rows: np.ndarray) -> np.ndarray:
@@ -323,7 +326,8 @@ def _best(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
     """Per event the significant cell with the largest |phi|; positive drivers first."""
     if frame.empty:
         return frame.assign(sentence=[])
-    significant = frame[(frame["q_value"] < spec.alpha) & ~(frame["after_goal_p"] >= spec.alpha)]
+    significant = frame[(frame["q_value"] < spec.alpha) & ~(frame["after_goal_p"] >= spec.alpha)
+                        & frame.get("visit_ok", True)]
     best = significant.loc[significant.groupby("event")["phi"].apply(lambda s: s.abs().idxmax())] \
         if len(significant) else significant
     best = best.sort_values("phi", ascending=False).reset_index(drop=True)

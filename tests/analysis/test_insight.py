@@ -407,3 +407,14 @@ def test_an_early_behaviour_that_only_happens_in_the_route_is_no_driver_by_itsel
     assert coupon["reached"] == "cart"
     assert (coupon["cohort"], coupon["rest"], coupon["rate_a"], coupon["rate_b"]) == (200, 200, 0.5, 0.5)
     assert "coupon" not in set(result.drivers["event"])
+
+
+def test_a_negative_cell_that_fails_the_visit_check_does_not_hide_the_events_positive_one():
+    import pandas as pd
+    frame = pd.DataFrame({"event": ["search", "search"], "k": [1, 5], "days": [7, 7], "cohort": [300, 80],
+                          "cohort_reached": [150, 10], "rest": [700, 920], "rest_reached": [250, 390],
+                          "rate_a": [0.5, 0.125], "rate_b": [0.357, 0.424], "lift": [1.4, 0.29], "share": [0.3, 0.08],
+                          "phi": [0.13, -0.16], "p_value": [1e-5, 1e-6], "q_value": [1e-5, 1e-6],
+                          "after_goal_p": [np.nan, 1e-4], "visit_ok": [True, False], "reached": [None, None]})
+    best = drivers._best(frame, drivers.Spec(goal="buy"))
+    assert best[["event", "k"]].values.tolist() == [["search", 1]]
