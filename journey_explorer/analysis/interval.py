@@ -196,8 +196,9 @@ def interval_event(log: EventLog, goal: str | None) -> str:
 
 
 def _done_in_two_visits(log: EventLog, code: int) -> bool:
-    """Whether any user does event ``code`` in two visits or more (from its own rows only: the log
-    is sorted by user and time, so a user's visits with it come in order).
+    """Whether any user does event ``code`` in two visits or more, the event not mostly opening its
+    visits (a way in, as ``repeated_across_visits`` rules) -- from its own rows and their neighbours
+    only: the log is sorted by user and time, so a user's visits with it come in order.
 
     >>> log = EventLog.from_frame(__import__("pandas").DataFrame(
     ...     {"user": ["a", "a", "b"], "event": ["x", "x", "x"], "time": [0, 1, 10 * 86_400_000]}))
@@ -205,6 +206,12 @@ def _done_in_two_visits(log: EventLog, code: int) -> bool:
     False
     """
     hits = np.flatnonzero(log.event == code)
+    if not len(hits):
+        return False
+    before = np.maximum(hits - 1, 0)
+    opens = (hits == 0) | (log.user[before] != log.user[hits]) | (log.session[before] != log.session[hits])
+    if opens.mean() >= 0.5:
+        return False
     user, session = log.user[hits], log.session[hits]
     same_user = user[1:] == user[:-1]
     return bool((same_user & (session[1:] != session[:-1])).any())
@@ -217,6 +224,8 @@ def _default_for_goal(log: EventLog, goal: int) -> tuple[str, str]:
     # A default is a choice, not a count: it is made on every k-th path of a large log, so that it
     # costs the GUI thread the same few tens of ms at 1M and 10M events (the analysis then counts the chosen event exactly).
     user, session, event, ts = _path_sample(log)
+    if np.count_nonzero(event == goal) < MIN_SAMPLED_GOALS:       # a rare goal: sample its users' paths
+        user, session, event, ts = _reachers_paths(log, goal)
     visits = _Visits(user, session, event, len(log.event_names))
     hits = np.flatnonzero(event == goal)
     first_hit = hits[np.r_[True, user[hits][1:] != user[hits][:-1]]] if len(hits) else hits
@@ -238,6 +247,22 @@ def _default_for_goal(log: EventLog, goal: int) -> tuple[str, str]:
 
 SAMPLE_ROWS = 200_000
 SAMPLE_PIECES = 64
+MIN_SAMPLED_GOALS = 200      # fewer goal events in the sample: it is drawn from the converted users' paths
+
+
+def _reachers_paths(log: EventLog, goal: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(user, session, event, ts) of the paths that reach ``goal`` (what the choice reads), every k-th
+    of them when they hold more than ``SAMPLE_ROWS`` events."""
+    reached = np.zeros(log.n_users, dtype=bool)
+    reached[log.user[log.event == goal]] = True
+    keep = reached[log.user]
+    if np.count_nonzero(keep) > SAMPLE_ROWS:
+        users = np.flatnonzero(reached)
+        step = -(-np.count_nonzero(keep) // SAMPLE_ROWS)
+        reached[:] = False
+        reached[users[::step]] = True
+        keep = reached[log.user]
+    return log.user[keep], log.session[keep], log.event[keep], log.ts[keep]
 
 
 def _path_sample(log: EventLog) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -418,3 +418,17 @@ def test_a_negative_cell_that_fails_the_visit_check_does_not_hide_the_events_pos
                           "after_goal_p": [np.nan, 1e-4], "visit_ok": [True, False], "reached": [None, None]})
     best = drivers._best(frame, drivers.Spec(goal="buy"))
     assert best[["event", "k"]].values.tolist() == [["search", 1]]
+
+
+def test_a_rare_goal_is_judged_on_its_own_users_paths_not_a_sample_that_missed_them(monkeypatch):
+    # 10 depositors of 310 users, all at the end of the log; they come back twice to transfer. A sample of
+    # the first paths would hold no deposit and say "nothing comes back after it".
+    rows = [(f"a{i}", "browse", d * DAY) for i in range(300) for d in range(2)]
+    rows += [(f"z{i}", "deposit", 0) for i in range(10)]
+    rows += [(f"z{i}", "open", (1 + v) * DAY) for i in range(10) for v in range(2)]
+    rows += [(f"z{i}", "transfer", (1 + v) * DAY + MINUTE) for i in range(10) for v in range(2)]
+    log = frame_log(rows)
+    monkeypatch.setattr(interval, "SAMPLE_ROWS", 60)
+    monkeypatch.setattr(interval, "SAMPLE_PIECES", 1)
+    assert not (interval._path_sample(log)[2] == log.event_code("deposit")).any()
+    assert interval.default_choice(log, "deposit") == ("transfer", "after goal")
