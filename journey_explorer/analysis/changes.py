@@ -543,8 +543,8 @@ def change_clause(row: pd.Series, spec: Spec) -> str:
 
 def headline(row: pd.Series, spec: Spec, where: str = "", at: dict | None = None) -> str:
     """e.g. "payment → paid fell from 92% to 42%, mostly country = IN (from 2026-04-13 to 2026-05-03)";
-    ``at``: the transition inside a funnel step where it broke ("…, where sms_sent → verified fell from
-    100% to 81%, …")."""
+    ``at``: the transition inside a funnel step where it broke ("…, mostly country = IN, where sms_sent →
+    verified fell from 100% to 81% (…)")."""
     kind = row["kind"]
     what = {"share": f"{spec.paths.capitalize()}s doing {row['source']}",
             "new": f"Active {spec.paths}s {_new_words(spec.paths)}"}.get(kind, row["label"])
@@ -555,7 +555,8 @@ def headline(row: pd.Series, spec: Spec, where: str = "", at: dict | None = None
         inside = (f", where {at['source']} → {at['target']} {_moved(at['before'], at['during'])} from "
                   f"{_value(at['before'], 'transition')} to {_value(at['during'], 'transition')}")
     mostly = f", mostly {where}" if where else ""
-    return f"{what} {levels}{unit}{inside}{mostly} ({_when(row).lower()})"
+    # Who before where: a slide title cut at two lines keeps "mostly country = IN".
+    return f"{what} {levels}{unit}{mostly}{inside} ({_when(row).lower()})"
 
 
 def story_text(members: pd.DataFrame, spec: Spec) -> str:

@@ -90,3 +90,9 @@ def test_a_funnel_step_says_where_inside_it_things_broke():
     assert story["at"] == {"source": "sms_sent", "target": "verified", "before": 1.0, "during": 0.5}
     direct = changes.run(log, changes.Spec(steps=("sms_sent", "verified"))).stories[0]
     assert "at" not in direct and ", where" not in direct["headline"]
+
+
+def test_who_comes_before_where_in_the_headline():
+    """A slide title cut at two lines must keep who it hit: "…, mostly country = IN, where pay → done …"."""
+    story = changes.run(_log({"IN"}), changes.Spec(steps=("home", "done"))).stories[0]
+    assert ", mostly country = IN, where pay → done fell from 100% to 50%" in story["headline"]
