@@ -78,13 +78,13 @@ class Result:
     @property
     def broken(self) -> list[Breakage]:
         """What to tell the client's developers to fix: breakages nothing else explains."""
-        return [b for b in self.breakages if "explained_by" not in b.numbers]
+        return [b for b in self.breakages if not b.explained]
 
     @property
     def explained(self) -> list[Breakage]:
         """Changes in the tracking that are not faults: bursts (an incident, a campaign: see What
         changed) and the two halves of a rename (see the suggested merge)."""
-        return [b for b in self.breakages if "explained_by" in b.numbers]
+        return [b for b in self.breakages if b.explained]
 
     def to_json_dict(self) -> dict:
         return {"suggestions": [s.to_json_dict() for s in self.suggestions],

@@ -53,6 +53,11 @@ class Breakage:
     numbers: dict = field(default_factory=dict)
 
     @property
+    def explained(self) -> bool:
+        """Not a fault: a burst (an incident, a campaign) or half of a rename, told elsewhere."""
+        return "explained_by" in self.numbers
+
+    @property
     def key(self) -> str:
         """Stable identity for dismissals."""
         return f"{self.kind}:{'|'.join(self.events)}"

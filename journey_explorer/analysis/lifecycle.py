@@ -9,7 +9,8 @@ user active in a period when they have any event in it:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,13 +41,11 @@ class Result:
     columns: Columns
     first_ms: int | None = None     # the data's first and last event: which periods it covers whole
     last_ms: int | None = None
-    _table: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
-    @property
+    @cached_property
     def table(self) -> pd.DataFrame:
-        if self._table is None:
-            self._table = self.columns.to_frame()
-        return self._table
+        """The columns as a DataFrame, made when first asked (the CLI's JSON does without pandas)."""
+        return self.columns.to_frame()
 
     def covered(self) -> np.ndarray:
         """Per period: whether the data covers it whole (a chart leaves the others out)."""

@@ -11,7 +11,8 @@ the customer lifetime value), with its quantiles and histogram — who gets valu
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -45,13 +46,11 @@ class Result:
     spec: Spec
     columns: Columns
     ppp: dict | None
-    _table: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
-    @property
+    @cached_property
     def table(self) -> pd.DataFrame:
-        if self._table is None:
-            self._table = self.columns.to_frame()
-        return self._table
+        """The columns as a DataFrame, made when first asked (the CLI's JSON does without pandas)."""
+        return self.columns.to_frame()
 
     def charted(self) -> pd.DataFrame:
         """The periods a trend chart draws: the complete ones (a partial first or last week would chart a

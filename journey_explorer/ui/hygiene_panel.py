@@ -152,7 +152,7 @@ class HygienePanel(QWidget):
     def _broken_listed(self) -> int:
         """Breakages still listed that are faults (explained ones are listed greyed, not counted)."""
         entries = [self.breakages.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.breakages.count())]
-        return sum(1 for entry in entries if "explained_by" not in entry.numbers)
+        return sum(1 for entry in entries if not entry.explained)
 
 
 def _row(*buttons: QPushButton) -> QHBoxLayout:
