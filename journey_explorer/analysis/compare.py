@@ -148,7 +148,12 @@ def route_to_goal(log: EventLog, goal: int, successful: np.ndarray | None = None
     """Steps at least ``ROUTE_SHARE`` of successful paths take just before their first goal (in the
     goal's visit, at most ``ROUTE_WINDOW`` steps back): event, paths and share of successful paths.
     ``successful``: the compared group's mask over user codes (goal reached *within* a time, say);
-    default every path that reaches the goal. Empty with fewer than ``MIN_ROUTE_USERS`` successful paths."""
+    default every path that reaches the goal. Empty with fewer than ``MIN_ROUTE_USERS`` successful paths.
+
+    Each event is judged over the paths that reached the goal while it was being logged: just before
+    the goal, between its first and last time in the log; at any time before the goal, from its first
+    time on. A step renamed in a release (add_to_basket, then basket_add) is the route under each name
+    in its own months, not a habit of half the buyers."""
     import pandas as pd
     reached_goal = users_with_event(log, goal)
     successful = reached_goal if successful is None else successful & reached_goal
@@ -171,7 +176,13 @@ def route_to_goal(log: EventLog, goal: int, successful: np.ndarray | None = None
     codes, owner = log.event[positions[valid]], owners[valid]
     pairs = np.unique(codes.astype(np.int64) * len(first) + owner)
     paths = np.bincount(pairs // len(first), minlength=len(log.event_names))
-    share = paths / len(first)
+    # Judged over the goals whose stretch before them was logged while the event was (see the notes).
+    logged_from, logged_until = logged_spans(log)
+    window_start = np.where(valid.any(axis=1), log.ts[positions[np.arange(len(first)), valid.sum(axis=1) - 1]],
+                            log.ts[first])
+    judged_since = _at_least(log.ts[first], logged_from)
+    judged = np.maximum(judged_since - _at_least(window_start, logged_until, strictly=True), 0)
+    share = paths / np.maximum(judged, 1)
     # A step failing paths take at least as often (a browsing page) is not a route they missed.
     failing = ~successful
     failing_share = distinct_count(log.event[failing[log.user]], log.user[failing[log.user]],
@@ -180,8 +191,12 @@ def route_to_goal(log: EventLog, goal: int, successful: np.ndarray | None = None
     # the goal (opening the app again) separates those who came back from those who did not, not habits.
     first_goal = first_time_of(log, goal)
     before_goal = (log.ts < first_goal[log.user]) & successful[log.user]
-    prior = distinct_count(log.event[before_goal], log.user[before_goal], len(log.event_names)) / len(first)
-    route_step = (share >= ROUTE_SHARE) | (prior >= PREREQUISITE_SHARE)
+    before_goal &= first_goal[log.user] >= logged_from[log.event]
+    prior = distinct_count(log.event[before_goal], log.user[before_goal], len(log.event_names))
+    prior = prior / np.maximum(judged_since, 1)
+    # a route needs enough goals reached while the event was logged
+    route_step = (((share >= ROUTE_SHARE) & (judged >= MIN_ROUTE_USERS))
+                  | ((prior >= PREREQUISITE_SHARE) & (judged_since >= MIN_ROUTE_USERS)))
     keep = np.flatnonzero(route_step & (np.arange(len(share)) != goal) & (np.maximum(share, prior) > failing_share))
     frame = pd.DataFrame({"event": [log.event_names[c] for c in keep], "successful_paths": paths[keep],
                           "share": np.round(share[keep], 4), "failing_share": np.round(failing_share[keep], 4),
@@ -191,6 +206,35 @@ def route_to_goal(log: EventLog, goal: int, successful: np.ndarray | None = None
 
 
 
+
+
+LOGGED_PART = 0.2      # an event logged for at least this part of the log's time (not all of it) is judged there
+
+
+def logged_spans(log: EventLog) -> tuple[np.ndarray, np.ndarray]:
+    """Per event code: the stretch of time it was logged in — its first and last time in the log when
+    that covers at least ``LOGGED_PART`` of the log's time (a step renamed or added in a release),
+    else the whole log (an event done in a burst, or rarely, was not switched on and off).
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": ["a", "a", "b", "b"], "event": ["x", "y", "x", "z"],
+    ...                                         "time": [0, 50, 40, 100]}))
+    >>> [side.tolist() for side in logged_spans(log)]      # x: 0-40, y: one moment, z: one moment
+    [[0, 0, 0], [40, 100, 100]]
+    """
+    size = len(log.event_names)
+    since, until = np.full(size, np.iinfo(np.int64).max), np.full(size, np.iinfo(np.int64).min)
+    np.minimum.at(since, log.event, log.ts)
+    np.maximum.at(until, log.event, log.ts)
+    start, end = (int(log.ts.min()), int(log.ts.max())) if len(log) else (0, 0)
+    whole = (until - since) < LOGGED_PART * (end - start)
+    return np.where(whole, start, since), np.where(whole, end, until)
+
+
+def _at_least(times: np.ndarray, bounds: np.ndarray, strictly: bool = False) -> np.ndarray:
+    """Per bound, how many of ``times`` are at or above it (above it, ``strictly``)."""
+    ordered = np.sort(times)
+    return len(ordered) - np.searchsorted(ordered, bounds, side="right" if strictly else "left")
 
 
 def _has_counts(keys: np.ndarray, users: np.ndarray, size: int, group: np.ndarray) -> np.ndarray:

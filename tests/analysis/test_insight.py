@@ -44,6 +44,23 @@ def test_a_prerequisite_every_buyer_did_earlier_is_route_not_a_behaviour():
     assert "signup" not in route.index                # everyone does it: no difference to explain
 
 
+def test_a_step_renamed_halfway_is_route_under_both_names():
+    # 60 buyers over 60 days, one a day: home, cart, pay; the cart step is logged as "cart" until day 30,
+    # then as "basket". 60 others only browse. Over all buyers each name is taken by half of them.
+    rows = []
+    for day in range(60):
+        step = "cart" if day < 30 else "basket"
+        rows += [(f"b{day}", "home", day * DAY), (f"b{day}", step, day * DAY + MINUTE),
+                 (f"b{day}", "pay", day * DAY + 2 * MINUTE)]
+        rows += [(f"f{day}", "home", day * DAY), (f"f{day}", "browse", day * DAY + MINUTE)]
+    log = frame_log(rows)
+    route = compare.route_to_goal(log, log.event_code("pay")).set_index("event")
+    assert set(route.index) == {"cart", "basket"}
+    assert route.loc["cart", "share"] == 1.0 and route.loc["basket", "share"] == 1.0    # 30 of 30 each
+    result = compare.run(log, compare.Spec(goal="pay"))
+    assert not set(result.events["event"]) & {"cart", "basket"}        # not "successful users did more"
+
+
 def test_route_is_reported_apart_and_only_behaviours_are_ranked():
     log = frame_log(route_rows())
     route = compare.route_to_goal(log, log.event_code("pay"))
@@ -233,6 +250,26 @@ def test_goal_score_parts_are_hand_checked():
     assert look["once"] == 0.5 and look["ends_after"] == pytest.approx(1 / 3) and look["lateness"] == 0.75
     assert table.loc["open", "score"] == 0.0            # every path has it
     assert table.index[0] == "buy"
+
+
+def test_goal_is_the_event_carrying_an_amount_not_the_feedback_step_after_it():
+    # 40 users browse; 24 order (with an order value of their own), 12 of them twice and then rate the order.
+    # Structure alone prefers "rate": later, rarer, done once, always last. The amount marks the purchase.
+    rows = []
+    for i in range(40):
+        user = f"u{i}"
+        rows += [(user, "open", 0, None), (user, "browse", MINUTE, None), (user, "browse", 2 * MINUTE, None)]
+        if i < 24:
+            rows.append((user, "order", 3 * MINUTE, 10.0 + i))
+        if i < 12:
+            rows += [(user, "order", DAY, 50.0 + i), (user, "rate", DAY + MINUTE, None)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time", "order_value"]))
+    table = goals.goal_scores(log)
+    assert table.loc["order", "amount"] == goals.AMOUNT_WEIGHT and table.loc["rate", "amount"] == 1.0
+    assert table.loc["rate", "score"] > table.loc["order", "score"] / goals.AMOUNT_WEIGHT   # structure: rate
+    assert goals.guess_goal(log) == "order"
+    without_amount = EventLog.from_frame(pd.DataFrame([row[:3] for row in rows], columns=["user", "event", "time"]))
+    assert goals.guess_goal(without_amount) == "rate"
 
 
 def test_value_event_is_repeated_across_visits_and_not_a_way_in():
