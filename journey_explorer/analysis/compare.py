@@ -201,7 +201,13 @@ def route_to_goal(log: EventLog, goal: int, successful: np.ndarray | None = None
     frame = pd.DataFrame({"event": [log.event_names[c] for c in keep], "successful_paths": paths[keep],
                           "share": np.round(share[keep], 4), "failing_share": np.round(failing_share[keep], 4),
                           "share_before_goal": np.round(prior[keep], 4)})
-    return frame.sort_values("share", ascending=False, ignore_index=True)
+    frame = frame.sort_values("share", ascending=False, ignore_index=True)
+    # Steps most successful paths take just before the goal, failing paths taking them as often or
+    # not (a pricing page seen at sign-up by all, and again on the way to pay): doing one again is
+    # taking the route, which early-behaviour counts (drivers) leave out.
+    just_before = (share >= ROUTE_SHARE) & (judged >= MIN_ROUTE_USERS) & (np.arange(len(share)) != goal)
+    frame.attrs["just_before"] = [log.event_names[c] for c in np.flatnonzero(just_before)]
+    return frame
 
 
 

@@ -94,7 +94,9 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     if not spec.goal:
         raise MissingGoal("drivers")
     goal = log.event_code(spec.goal)
-    route = route_to_goal(log, goal)["event"].tolist()
+    route_frame = route_to_goal(log, goal)
+    route = route_frame["event"].tolist()
+    route_repeats = set(route_frame.attrs.get("just_before", []))
     excluded = {goal} | {log.event_code(name) for name in route}
     first_seen, first_goal = _first_times(log, goal)
     reached = first_goal != NEVER
@@ -109,9 +111,10 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
         any_time.append(_window_cells(log, days, spec.min_counts, first_seen, never, reached, excluded, stages))
         if progress:
             progress(len(cells) / len(spec.windows_days))
-    frame = pd.concat(cells, ignore_index=True) if cells else pd.DataFrame()
+    frame = _without_route_repeats(pd.concat(cells, ignore_index=True) if cells else pd.DataFrame(), route_repeats)
     frame = _finish(frame, log, spec)
-    frame = _after_goal_check(frame, pd.concat(any_time, ignore_index=True) if any_time else None)
+    any_time_frame = pd.concat(any_time, ignore_index=True) if any_time else None
+    frame = _after_goal_check(frame, _without_route_repeats(any_time_frame, route_repeats))
     users = int((first_seen != NEVER).sum())
     frame = _visit_check(frame, log, first_seen, first_goal, reached, spec)
     table = _best(frame, spec)
@@ -150,6 +153,14 @@ def _first_times(log: EventLog, goal: int) -> tuple[np.ndarray, np.ndarray]:
     hits = np.flatnonzero(log.event == goal)
     first_goal[log.user[hits][::-1]] = log.ts[hits][::-1]
     return first_seen, first_goal
+
+
+def _without_route_repeats(frame: pd.DataFrame | None, steps: set[str]) -> pd.DataFrame | None:
+    """The cells without "did X at least k >= 2 times" for a step taken just before the goal: the
+    second pricing page is the one on the way to pay (see ``compare.route_to_goal``)."""
+    if frame is None or frame.empty or not steps:
+        return frame
+    return frame[~(frame["event"].isin(steps) & (frame["k"] >= 2))].reset_index(drop=True)
 
 
 def _window_cells(log, days, min_counts, first_seen, first_goal, reached, excluded, stages=None) -> pd.DataFrame:

@@ -183,6 +183,24 @@ def test_a_behaviour_done_after_the_goal_is_no_negative_driver():
     assert "error" in set(result.table["event"])
 
 
+def test_seeing_a_route_page_again_is_no_early_driver():
+    """Everyone sees "pricing" at sign-up; 40 buyers see it again just before paying, 40 others never
+    come back. "pricing at least twice" would 'predict' buying perfectly: it is the way to pay."""
+    rows = []
+    for i in range(40):
+        rows += [(f"b{i}", "signup", 0), (f"b{i}", "pricing", MINUTE), (f"b{i}", "home", DAY),
+                 (f"b{i}", "pricing", DAY + MINUTE), (f"b{i}", "checkout", DAY + 2 * MINUTE),
+                 (f"b{i}", "pay", DAY + 3 * MINUTE)]
+        rows += [(f"f{i}", "signup", 0), (f"f{i}", "pricing", MINUTE)]
+    rows += [("late", "signup", 20 * DAY), ("late", "pricing", 20 * DAY + MINUTE)]
+    log = frame_log(rows)
+    route = compare.route_to_goal(log, log.event_code("pay"))
+    assert "pricing" not in set(route["event"]) and "pricing" in route.attrs["just_before"]
+    result = drivers.run(log, drivers.Spec(goal="pay", min_users=20))
+    assert not ((result.cells["event"] == "pricing") & (result.cells["k"] >= 2)).any()
+    assert "pricing" not in set(result.table["event"])
+
+
 def test_no_driver_from_a_handful_of_users():
     rows = [r for r in driver_rows() if r[0][1:] in {"0", "1", "2", "3"} or r[0] == "late"]
     result = drivers.run(frame_log(rows), drivers.Spec(goal="buy"))
