@@ -27,6 +27,7 @@ from journey_explorer.analysis.hygiene_volume import daily_volume
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog
 from journey_explorer.progress import part, report
+from journey_explorer.store import event_detail
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -74,6 +75,7 @@ class Result:
     breakages: list[Breakage]
     considered: list[PairEvidence]     # every pair judged, suggested or not (why not: its evidence)
     notes: list[str]
+    naming: list[event_detail.Suggestion] = field(default_factory=list)    # events to name by a property
 
     @property
     def broken(self) -> list[Breakage]:
@@ -87,7 +89,8 @@ class Result:
         return [b for b in self.breakages if b.explained]
 
     def to_json_dict(self) -> dict:
-        return {"suggestions": [s.to_json_dict() for s in self.suggestions],
+        return {"name_by_property": [s.to_json_dict() for s in self.naming],
+                "suggestions": [s.to_json_dict() for s in self.suggestions],
                 "breakages": [b.to_json_dict() for b in self.breakages],
                 "not_suggested": [p.to_json_dict() for p in self.considered
                                   if p.confidence < self.spec.min_confidence],
@@ -98,6 +101,9 @@ class Result:
         rows = [{"type": "merge", "key": s.key, "names": " | ".join(s.names), "target": s.target,
                  "confidence": round(s.confidence, 3), "count": sum(s.events.values()),
                  "first": None, "last": None, "detail": "; ".join(s.evidence)} for s in self.suggestions]
+        rows += [{"type": "name_by_property", "key": s.key, "names": s.event, "target": s.property,
+                  "confidence": None, "count": None, "first": None, "last": None, "detail": s.sentence}
+                 for s in self.naming]
         rows += [{"type": b.kind, "key": b.key, "names": " | ".join(b.events), "target": None, "confidence": None,
                   "count": b.count, "first": b.first, "last": b.last, "detail": b.message} for b in self.breakages]
         return pd.DataFrame(rows, columns=["type", "key", "names", "target", "confidence", "count", "first", "last",
@@ -132,7 +138,8 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     explain_by_renames(breakages, suggestions)
     dismissed = set(spec.dismissed)
     return Result(spec, [s for s in suggestions if s.key not in dismissed],
-                  [b for b in breakages if b.key not in dismissed], considered, notes)
+                  [b for b in breakages if b.key not in dismissed], considered, notes,
+                  [s for s in event_detail.suggest(log) if s.key not in dismissed])
 
 
 def judge_candidates(facts: PairFacts, progress=None) -> list[PairEvidence]:
@@ -306,7 +313,11 @@ def find_suggestion(result: Result, choice: str) -> Suggestion:
 
 def describe(result: Result) -> str:
     """The result as text for the terminal."""
-    lines = [f"Suggested merges ({len(result.suggestions)}):"]
+    lines = []
+    if result.naming:
+        lines.append(f"Events to name by a property ({len(result.naming)}):")
+        lines += [f"  - {s.sentence}  [--name-by '{s.event}={s.property}', key {s.key}]" for s in result.naming]
+    lines.append(f"Suggested merges ({len(result.suggestions)}):")
     for number, s in enumerate(result.suggestions, 1):
         lines.append(f"  {number}. {' + '.join(s.names)} -> {s.target}  [{s.level}, {s.confidence:.0%}]  key {s.key}")
         lines += [f"       - {line}" for line in s.evidence]
@@ -333,9 +344,13 @@ def tracking_finding(log: EventLog, goal: str, spec: Spec = Spec()):
     broken = " ".join(f"{b.message}." for b in unexplained[:3])
     if unexplained:
         broken = f"Tracking to fix ({len(unexplained)}): {broken}"
+    if result.naming:          # paths of one generic event say little: the first thing to change
+        broken = f"{result.naming[0].sentence} {broken}".strip()
     if not result.suggestions:
-        if not unexplained:
+        if not unexplained and not result.naming:
             return None
+        if not unexplained:
+            return Finding("", f"Name {result.naming[0].event} by its {result.naming[0].property}", None, broken)
         return Finding("", f"{len(unexplained)} tracking problem{'s' if len(unexplained) > 1 else ''} to fix",
                        None, broken)
     top = result.suggestions[0]

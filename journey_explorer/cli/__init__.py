@@ -164,6 +164,10 @@ def _add_hygiene(commands) -> None:
     cmd.add_argument("--into", help="with --merge: the name to merge into (default: the suggested one)")
     cmd.add_argument("--dismiss", metavar="KEY", help="remember that this suggestion or breakage is not a problem")
     cmd.add_argument("--undismiss", metavar="KEY", help="list a dismissed item again")
+    cmd.add_argument("--name-by", metavar="EVENT=PROPERTY",
+                     help="name EVENT by its PROPERTY in every view ('page_view=page_title' shows "
+                          "'page_view: Pricing', ...)")
+    cmd.add_argument("--name-plainly", metavar="EVENT", help="undo --name-by for EVENT")
     cmd.add_argument("--json", action="store_true", help="print the result as one JSON document")
     cmd.add_argument("--csv", metavar="FILE", help="write suggestions and breakages to a CSV file")
 
@@ -344,6 +348,7 @@ def run_hygiene(args) -> int:
         for key, dismissed in ((args.dismiss, True), (args.undismiss, False)):
             if key:
                 hygiene.dismiss(project, key, dismissed)
+        _name_events(project, args)
         log = project.load_event_log()          # with properties: a platform split is evidence
         result = hygiene.run(log, hygiene_spec(args, hygiene.dismissed_keys(project)))
         if args.merge:
@@ -359,6 +364,19 @@ def run_hygiene(args) -> int:
     elif not args.csv:
         print(hygiene.describe(result))
     return 0
+
+
+def _name_events(project, args) -> None:
+    """--name-by EVENT=PROPERTY / --name-plainly EVENT (``store.event_detail``)."""
+    if args.name_by:
+        event, separator, prop = args.name_by.rpartition("=")
+        if not separator or not event or not prop:
+            raise JourneyError(f"--name-by wants EVENT=PROPERTY (e.g. page_view=page_title), not '{args.name_by}'")
+        project.set_event_detail(event, prop)
+        print(f"{event} is now named by its {prop} (undo: --name-plainly '{event}')", file=sys.stderr)
+    if args.name_plainly:
+        project.set_event_detail(args.name_plainly, None)
+        print(f"{args.name_plainly} is named plainly again", file=sys.stderr)
 
 
 def run_properties(args) -> int:

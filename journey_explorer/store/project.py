@@ -24,6 +24,7 @@ from journey_explorer.eventlog import EventLog, UserPropertySource
 from journey_explorer.store.column_codec import CACHE_COLUMNS, CACHE_DEFAULTS, CHECK_NAME, cache_check, read_column
 from journey_explorer.store.errors import DAMAGE_TYPES, ProjectDamaged, ProjectTooNew, project_error, reads_project
 from journey_explorer.store.event_chunks import event_count, has_events
+from journey_explorer.store.event_detail import RULES_SETTING, name_by_property
 from journey_explorer.store.version import SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -412,8 +413,31 @@ class Project:
                        user_properties=StoredUserProperties(self.path, cache_stamp(self.conn))
                        if with_properties else None,
                        default_goal=self.default_goal,
-                       event_properties=self._event_properties(properties, len(arrays["ts"]), keep))
-        return log
+                       event_properties=self._event_properties(self._with_detail(properties),
+                                                               len(arrays["ts"]), keep))
+        rules = self.event_detail_rules()
+        return name_by_property(log, rules) if rules else log
+
+    def _with_detail(self, properties: str | list[str]) -> str | list[str]:
+        """The chosen properties plus those that name events (every view must see the same names)."""
+        if isinstance(properties, str):
+            return properties
+        return list(dict.fromkeys([*properties, *self.event_detail_rules().values()]))
+
+    def event_detail_rules(self) -> dict[str, str]:
+        """Events named by a property ({event name as shown: property}; ``store.event_detail``)."""
+        return dict(self.get_setting(RULES_SETTING, {}) or {})
+
+    def set_event_detail(self, event: str, prop: str | None) -> None:
+        """Name ``event`` by its property ``prop`` ("page_view: /pricing"), or plainly again (None)."""
+        if prop is not None and prop not in self.event_property_names():
+            raise JourneyError(f"The project has no event property '{prop}'")
+        rules = self.event_detail_rules()
+        if prop is None:
+            rules.pop(event, None)
+        else:
+            rules[event] = prop
+        self.set_setting(RULES_SETTING, rules)
 
     def _event_properties(self, which: str | list[str], size: int, keep):
         from journey_explorer.store import properties as stored

@@ -1,5 +1,6 @@
-"""The catalog's hygiene panel: suggested merges (names that are likely one action) and broken
-tracking, from ``analysis.hygiene`` computed off the GUI thread.
+"""The catalog's hygiene panel: suggested merges (names that are likely one action), events to name
+by a property (one generic page_view), and broken tracking, from ``analysis.hygiene`` computed off
+the GUI thread.
 
 A merge goes through the window's undoable catalog edits (one undo step per merge); a dismissal is
 remembered in the project, so the suggestion does not come back on the next open.
@@ -81,9 +82,8 @@ class HygienePanel(QWidget):
         layout.addWidget(QLabel("Broken tracking"))
         layout.addWidget(self.breakages, 1)
         layout.addLayout(_row(self.dismiss_breakage))
-        for widget, buttons in ((self.merges, (self.merge_button, self.dismiss_button)),
-                                (self.breakages, (self.dismiss_breakage,))):
-            widget.currentRowChanged.connect(lambda row, b=buttons: [x.setEnabled(row >= 0) for x in b])
+        for widget in (self.merges, self.breakages):
+            widget.currentRowChanged.connect(lambda _row: self._enable_buttons())
         self._enable_buttons()
 
     def _list(self, tooltip: str) -> QListWidget:
@@ -94,6 +94,9 @@ class HygienePanel(QWidget):
         return widget
 
     def _enable_buttons(self) -> None:
+        item = self.merges.currentItem()
+        naming = item is not None and not hasattr(item.data(Qt.ItemDataRole.UserRole), "names")
+        self.merge_button.setText("Name by it" if naming else "Merge")
         self.merge_button.setEnabled(self.merges.currentRow() >= 0)
         self.dismiss_button.setEnabled(self.merges.currentRow() >= 0)
         self.dismiss_breakage.setEnabled(self.breakages.currentRow() >= 0)
@@ -109,6 +112,12 @@ class HygienePanel(QWidget):
         self.result = result
         self.merges.clear()
         self.breakages.clear()
+        for naming in result.naming:         # first: paths of one generic event hide every other finding
+            item = QListWidgetItem(naming.sentence)
+            item.setData(Qt.ItemDataRole.UserRole, naming)
+            item.setToolTip(plain_tooltip(f"Show each {naming.event} as '{naming.event}: <{naming.property}>' in "
+                                          "every view (Edit › Undo takes it back)"))
+            self.merges.addItem(item)
         for suggestion in result.suggestions:
             item = QListWidgetItem(suggestion_text(suggestion))
             item.setData(Qt.ItemDataRole.UserRole, suggestion)
@@ -123,7 +132,7 @@ class HygienePanel(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, breakage)
             item.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))
             self.breakages.addItem(item)
-        found = len(result.suggestions) + len(result.broken)
+        found = len(result.naming) + len(result.suggestions) + len(result.broken)
         self.status.setText("" if found else "No duplicate names or broken tracking found.")
         self.status.setVisible(not found)
         self._enable_buttons()

@@ -196,6 +196,21 @@ class GroupRuleEdit(ProjectEdit):
                 project.set_group_rules(self.before)
 
 
+class EventDetailEdit(ProjectEdit):
+    """Name an event by one of its properties ("page_view: Pricing"), or plainly again; undoable."""
+
+    def __init__(self, window: "MainWindow", event: str, prop: str | None):
+        super().__init__(window, f"name {event} by {prop}" if prop else f"name {event} plainly")
+        self.event, self.prop = event, prop
+        self.before: str | None = None
+
+    def write(self, forward: bool) -> None:
+        with Project.open(self.window.project_path) as project:
+            if forward:
+                self.before = project.event_detail_rules().get(self.event)
+            project.set_event_detail(self.event, self.prop if forward else self.before)
+
+
 EXPORT_WIDTHS = (1280, 1920, 2560, 3840)      # 16:9: HD, full HD (the default), QHD, 4K
 EXPORT_TYPES = {"PNG image (*.png)": ".png", "SVG vector (*.svg)": ".svg", "PDF (*.pdf)": ".pdf",
                 "CSV table (*.csv)": ".csv", "Excel table (*.xlsx)": ".xlsx"}
@@ -844,15 +859,37 @@ class MainWindow(QMainWindow):
         menu.addAction("Show" if row["hidden"] else "Hide",
                        lambda: self.undo.push(CatalogEdit(self, row["name"], "hide", row["hidden"], not row["hidden"])))
         menu.addAction("Group events matching a pattern…", lambda: self.add_group_rule(row["name"]))
+        menu.addAction("Name by a property…", lambda: self.name_by_property(row["display_name"] or row["name"]))
         menu.popup(self.catalog.viewport().mapToGlobal(position))
         self._menu = menu
 
     def _show_tracking_count(self, count: int) -> None:
         self.catalog_tabs.setTabText(1, f"Checks ({count})" if count else "Checks")
 
+    def name_by_property(self, event: str) -> None:
+        """Ask which event property names ``event`` ("page_view: Pricing"), or none (its plain name)."""
+        from PySide6.QtWidgets import QInputDialog
+        plain = "(its plain name)"
+        with Project.open(self.project_path) as project:
+            names, current = project.event_property_names(), project.event_detail_rules().get(event)
+        if not names:
+            self.show_info("This project's events carry no properties to name them by.")
+            return
+        choices = [plain, *names]
+        chosen, ok = QInputDialog.getItem(self, "Name by a property", f"Name each {event} event by:", choices,
+                                          choices.index(current) if current in choices else 0, False)
+        if ok and chosen != (current or plain):
+            self.undo.push(EventDetailEdit(self, event, None if chosen == plain else chosen))
+
     def merge_suggestion(self, suggestion) -> None:
         """Merge a suggested group of names into its target: one undo step renaming every stored
-        name behind them (a grouping rule's names cannot be merged here, and say so)."""
+        name behind them (a grouping rule's names cannot be merged here, and say so). A suggestion
+        to name an event by a property (``store.event_detail``) is one undo step too."""
+        from journey_explorer.store.event_detail import Suggestion as NamingSuggestion
+        if isinstance(suggestion, NamingSuggestion):
+            self.undo.push(EventDetailEdit(self, suggestion.event, suggestion.property))
+            self.show_info(f"{suggestion.event} is now named by its {suggestion.property} (Ctrl+Z undoes it).")
+            return
         from journey_explorer.analysis.hygiene import stored_names
         catalog = self.catalog_model.frame
         stored = {shown: stored_names(catalog, shown) for shown in suggestion.names}

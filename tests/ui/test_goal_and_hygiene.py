@@ -104,3 +104,30 @@ def test_a_dismissed_suggestion_is_remembered_in_the_project(open_window, projec
     settle_hygiene(qtbot, again)
     keys = [again.hygiene.merges.item(i).data(Qt.ItemDataRole.UserRole).key for i in range(again.hygiene.merges.count())]
     assert key not in keys
+
+
+def test_a_log_of_page_views_is_named_by_page_from_the_checks_panel_in_one_undo_step(open_window, tmp_path, qtbot):
+    from journey_explorer.store.importer import import_file
+    from tests.store.test_event_detail import web_frame
+    csv, path = tmp_path / "web.csv", tmp_path / "web.journey"
+    web_frame().rename(columns={"page_title": "label"}).to_csv(csv, index=False)    # not named at import
+    import_file(path, csv)
+    window = open_window(path)
+    settle_hygiene(qtbot, window)
+    panel = window.hygiene
+    naming = panel.merges.item(0).data(Qt.ItemDataRole.UserRole)
+    assert (naming.event, naming.property) == ("page_view", "label")
+    assert panel.merges.item(0).text().startswith("page_view makes 80% of the events; its property label")
+    panel.merges.setCurrentRow(0)
+    assert panel.merge_button.text() == "Name by it"
+    with qtbot.waitSignal(panel.merge_requested):
+        panel.merge_button.click()
+    qtbot.waitUntil(lambda: "page_view: Pricing" in window.explorer.log.event_names and not window.loader.busy,
+                    timeout=30_000)
+    assert window.goal.findData("page_view: Sign up") >= 0                 # the goal picker lists the pages
+    assert window.undo.count() == 1
+    window.undo.undo()
+    qtbot.waitUntil(lambda: "page_view" in window.explorer.log.event_names and not window.loader.busy,
+                    timeout=30_000)
+    with Project.open(path) as project:
+        assert project.event_detail_rules() == {}

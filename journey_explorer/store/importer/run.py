@@ -73,6 +73,8 @@ def _import_locked(project_path: Path, final: Path, file_path: str, options: Imp
     try:
         project = Project.open(target, create=new)
         summary = _import_into(project, file_path, options, progress)
+        if new and not summary.already_imported:
+            _name_page_events(project, summary)
         project.close()
         project = None
         if new:
@@ -279,6 +281,21 @@ def _known_digest(path: str) -> str | None:
         except Exception:  # noqa: BLE001 - no digest: the import cannot have committed
             return None
     return _DIGESTS.get(stamp)
+
+
+def _name_page_events(project: Project, summary: ImportSummary) -> None:
+    """A new project whose paths are one page or screen event (page_view with page_title) names that
+    event by its page at once ("page_view: Pricing"), and says so; the catalog undoes it."""
+    from journey_explorer.store import event_detail
+    names = [name for (name,) in project.conn.execute("SELECT name FROM event_types")]
+    if not event_detail.may_have_clear_case(names, project.event_property_names()):
+        return
+    for suggestion in event_detail.suggest(project.load_event_log(with_properties=False)):
+        if event_detail.clear_case(suggestion):
+            project.set_event_detail(suggestion.event, suggestion.property)
+            summary.notes.append(f"{suggestion.event} events are named by their {suggestion.property} "
+                                 f"({suggestion.values} values: '{suggestion.event}: {suggestion.examples[0]}', …); "
+                                 "the catalog's menu names them plainly again")
 
 
 def _import_into(project: Project, file_path: str, options: ImportOptions,

@@ -1,0 +1,176 @@
+"""Events named by one of their properties: "page_view" becomes "page_view: /pricing", "page_view: /checkout".
+
+Many exports log one generic event for every page or screen and keep what was seen in a property
+(GA4's page_view with page_title, Mixpanel's "Page View" with page, an app's screen_view with
+screen_name). Paths of one name say nothing; the property is the step. A project keeps which of
+its events are named by which property (``RULES_SETTING``) and ``Project.load_event_log`` applies
+them, so every view, the CLI and the report see the same names.
+
+``suggest`` finds such events in a log: one event that makes a large share of the log, or has a
+generic name, with a text property set on nearly all of its events and a few to a few hundred
+values there. ``clear_case`` says whether the import may name them at once (a page or screen
+event with a page or screen property), which it reports and the catalog can undo.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from journey_explorer.eventlog import MISSING, EventLog
+
+RULES_SETTING = "event_detail"      # {event name as shown: property name}
+MAX_VALUES = 60                     # the commonest values get names of their own; the rest "(other)"
+OTHER = "(other)"
+MIN_SHARE_OF_LOG = 0.3              # an event this large is generic, whatever its name
+MIN_SET_SHARE = 0.9                 # the property must be set on this share of the event's rows
+MIN_DISTINCT, MAX_DISTINCT = 3, 500
+GENERIC_EVENT = re.compile(r"page.?view|screen.?view|pageview|^page$|^screen$|page viewed|screen viewed|"
+                           r"^view$|^click$|^tap$|button.?click|^track$|^event$", re.I)
+DETAIL_PROPERTY = re.compile(r"page|screen|path|url|title|route|view|name|label|button|element", re.I)
+PAGE_OR_SCREEN_EVENT = re.compile(r"page.?view|screen.?view|pageview|^page$|^screen$", re.I)
+PAGE_OR_SCREEN_PROPERTY = re.compile(r"page|screen|path|url|title|route", re.I)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    event: str
+    property: str
+    values: int            # distinct values on the event's rows
+    share_of_log: float    # the event's share of all events
+    set_share: float       # share of the event's rows that carry the property
+    examples: tuple[str, ...] = ()     # its commonest values
+
+    @property
+    def key(self) -> str:
+        """Its dismissal key (the hygiene panel's Dismiss)."""
+        return f"name:{self.event}"
+
+    def to_json_dict(self) -> dict:
+        return {"event": self.event, "property": self.property, "values": self.values,
+                "share_of_log": self.share_of_log, "set_share": self.set_share, "examples": list(self.examples),
+                "key": self.key}
+
+    @property
+    def sentence(self) -> str:
+        return (f"{self.event} makes {self.share_of_log:.0%} of the events; its property {self.property} "
+                f"tells them apart ({self.values} values: {', '.join(self.examples)}, …): name them by it?")
+
+
+def name_by_property(log: EventLog, rules: dict[str, str], max_values: int = MAX_VALUES) -> EventLog:
+    """The log with each ``rules`` event named "event: value" by its property (the ``max_values``
+    commonest values; the rest "event: (other)"; rows without the property keep the plain name).
+    Rules naming an event or property the log does not have are skipped.
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": ["a", "a", "a", "b"], "event": ["view", "buy", "view", "view"],
+    ...                                         "time": [0, 1, 2, 0], "page": ["/home", None, "/cart", None]}))
+    >>> named = name_by_property(log, {"view": "page"})
+    >>> [named.event_names[code] for code in named.event], named.event_names
+    (['view: /home', 'buy', 'view: /cart', 'view'], ('buy', 'view', 'view: /cart', 'view: /home'))
+    """
+    labels = np.array(log.event_names, dtype=object)      # label per old code, then per new label code
+    row_label = log.event.astype(np.int64)
+    for event, prop in rules.items():
+        if event not in log.event_names or prop not in log.event_properties:
+            continue
+        rows = np.flatnonzero(log.event == log.event_code(event))
+        column = log.event_properties[prop]
+        codes = column.codes[rows]
+        carried = codes != MISSING
+        named = _value_labels(event, column.values, codes[carried], max_values)
+        row_label[rows[carried]] = len(labels) + named.codes
+        labels = np.concatenate([labels, named.labels])
+    if len(labels) == len(log.event_names):
+        return log
+    # Names in use only (a page_view always carrying its page leaves no plain "page_view"), sorted and
+    # merged with an existing event of the same name.
+    used = np.flatnonzero(np.bincount(row_label, minlength=len(labels)))
+    names, code_of_used = np.unique(labels[used].astype(str), return_inverse=True)
+    new_code = np.zeros(len(labels), dtype=np.int32)
+    new_code[used] = code_of_used
+    return replace(log, event=new_code[row_label], event_names=tuple(str(n) for n in names))
+
+
+@dataclass
+class _Labels:
+    labels: np.ndarray     # one per distinct label
+    codes: np.ndarray      # label code per row
+
+
+def _value_labels(event: str, values: np.ndarray, codes: np.ndarray, max_values: int) -> _Labels:
+    """"event: value" for the commonest values, "event: (other)" for the rest, coded per row."""
+    counts = np.bincount(codes, minlength=len(values))
+    ranked = np.argsort(-counts, kind="stable")
+    kept = ranked[:max_values][counts[ranked[:max_values]] > 0]
+    label_of_value = np.full(len(values), len(kept), dtype=np.int64)       # the rest: "(other)"
+    label_of_value[kept] = np.arange(len(kept))
+    texts = [f"{event}: {_text(values[v])}" for v in kept] + [f"{event}: {OTHER}"]
+    return _Labels(np.array(texts, dtype=object), label_of_value[codes])
+
+
+def _text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip() or "(empty)"
+
+
+def suggest(log: EventLog) -> list[Suggestion]:
+    """Events worth naming by a property (see the module notes), the clearest first; one property per
+    event, named like a step (page, screen, path, title, name, button...), a page or screen first,
+    then the fewest values."""
+    if not len(log):
+        return []
+    counts = np.bincount(log.event, minlength=len(log.event_names))
+    found = []
+    for code, event in enumerate(log.event_names):
+        share = counts[code] / len(log)
+        if counts[code] < 2 or not (share >= MIN_SHARE_OF_LOG or GENERIC_EVENT.search(event)):
+            continue
+        if ": " in event:      # named by a property already ("page_view: Pricing", Segment's "Page Viewed: Home")
+            continue
+        best = _best_property(log, code)
+        if best is not None:
+            prop, values, set_share = best
+            found.append(Suggestion(event, prop, values, round(float(share), 4), round(set_share, 4),
+                                    _commonest(log, code, prop)))
+    return sorted(found, key=lambda s: (not clear_case(s), -s.share_of_log))
+
+
+def _best_property(log: EventLog, code: int) -> tuple[str, int, float] | None:
+    rows = log.event == code
+    candidates = []
+    for prop in log.event_properties:
+        if not DETAIL_PROPERTY.search(prop):
+            continue           # a country or a plan splits users, not steps
+        column = log.event_properties[prop]
+        if not len(column.values) or sum(isinstance(v, str) for v in column.values) < 0.9 * len(column.values):
+            continue           # numbers, flags and amounts are not names of a step
+        codes = column.codes[rows]
+        set_share = float((codes != MISSING).mean())
+        values = int(np.count_nonzero(np.bincount(codes[codes != MISSING], minlength=len(column.values))))
+        if set_share >= MIN_SET_SHARE and MIN_DISTINCT <= values <= MAX_DISTINCT:
+            candidates.append((not PAGE_OR_SCREEN_PROPERTY.search(prop), values, prop, set_share))
+    if not candidates:
+        return None
+    _, values, prop, set_share = min(candidates)
+    return prop, values, set_share
+
+
+def may_have_clear_case(event_names, property_names) -> bool:
+    """Whether ``suggest`` could find a clear case, from names alone (the import asks before loading)."""
+    return (any(PAGE_OR_SCREEN_EVENT.search(name) for name in event_names)
+            and any(PAGE_OR_SCREEN_PROPERTY.search(name) for name in property_names))
+
+
+def _commonest(log: EventLog, code: int, prop: str, count: int = 3) -> tuple[str, ...]:
+    column = log.event_properties[prop]
+    codes = column.codes[log.event == code]
+    counts = np.bincount(codes[codes != MISSING], minlength=len(column.values))
+    return tuple(_text(column.values[v]) for v in np.argsort(-counts, kind="stable")[:count] if counts[v])
+
+
+def clear_case(suggestion: Suggestion) -> bool:
+    """A page or screen event named by a page or screen property: safe to apply at import (undoable)."""
+    return bool(PAGE_OR_SCREEN_EVENT.search(suggestion.event) and PAGE_OR_SCREEN_PROPERTY.search(suggestion.property))

@@ -1,0 +1,118 @@
+"""Events named by a property: the transform, the suggestion, the project's rule, the import's naming."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from journey_explorer.domain import JourneyError
+from journey_explorer.eventlog import EventLog
+from journey_explorer.store import event_detail
+from journey_explorer.store.importer import import_file
+from journey_explorer.store.project import Project
+
+PAGES = ["Home", "Pricing", "Sign up", "Docs"]
+
+
+def web_rows(users: int = 30) -> list[tuple]:
+    """Each user: page_view Home, Pricing, Sign up (page_title set), a sign_up event, then Docs."""
+    rows = []
+    for u in range(users):
+        for step, page in enumerate(PAGES[:3]):
+            rows.append((f"u{u}", "page_view", step * 60_000, page, "Chrome"))
+        rows.append((f"u{u}", "sign_up", 3 * 60_000, None, "Chrome"))
+        rows.append((f"u{u}", "page_view", 4 * 60_000, "Docs", "Chrome"))
+    return rows
+
+
+def web_frame(users: int = 30) -> pd.DataFrame:
+    return pd.DataFrame(web_rows(users), columns=["user", "event", "time", "page_title", "browser"])
+
+
+def test_naming_keeps_rows_and_order_and_counts_each_page():
+    log = EventLog.from_frame(web_frame())
+    named = event_detail.name_by_property(log, {"page_view": "page_title"})
+    assert len(named) == len(log) and (named.ts == log.ts).all() and (named.user == log.user).all()
+    assert named.event_names == ("page_view: Docs", "page_view: Home", "page_view: Pricing", "page_view: Sign up",
+                                 "sign_up")
+    shown = pd.Series([named.event_names[c] for c in named.event]).value_counts()
+    assert shown["page_view: Home"] == 30 and shown["sign_up"] == 30 and shown.sum() == 150
+
+
+def test_rare_values_beyond_the_cap_share_one_other_name():
+    log = EventLog.from_frame(web_frame())
+    named = event_detail.name_by_property(log, {"page_view": "page_title"}, max_values=2)
+    # Home, Pricing, Sign up and Docs: 30 rows each; the first two by rank keep names, the rest "(other)"
+    shown = pd.Series([named.event_names[c] for c in named.event]).value_counts()
+    assert shown["page_view: (other)"] == 60 and len(named.event_names) == 4       # 3 pages + sign_up
+
+
+def test_a_rule_for_an_unknown_event_or_property_changes_nothing():
+    log = EventLog.from_frame(web_frame())
+    assert event_detail.name_by_property(log, {"click": "page_title", "page_view": "nope"}) is log
+
+
+def test_suggestion_finds_the_page_property_not_the_browser():
+    log = EventLog.from_frame(web_frame())
+    [suggestion] = event_detail.suggest(log)
+    assert (suggestion.event, suggestion.property, suggestion.values) == ("page_view", "page_title", 4)
+    assert suggestion.share_of_log == pytest.approx(0.8) and event_detail.clear_case(suggestion)
+    assert "page_title tells them apart (4 values: " in suggestion.sentence
+
+
+def test_no_suggestion_when_events_already_name_the_steps():
+    frame = web_frame()
+    frame["event"] = frame["page_title"].fillna("sign_up").str.lower()
+    assert event_detail.suggest(EventLog.from_frame(frame)) == []
+    named = event_detail.name_by_property(EventLog.from_frame(web_frame()), {"page_view": "page_title"})
+    assert event_detail.suggest(named) == []          # "page_view: Home" is not split again
+
+
+def test_the_project_keeps_the_rule_and_every_load_applies_it(tmp_path):
+    csv = tmp_path / "web.csv"
+    web_frame().rename(columns={"page_title": "label"}).to_csv(csv, index=False)
+    path = tmp_path / "p.journey"
+    import_file(path, csv)
+    with Project.open(path) as project:
+        assert project.event_detail_rules() == {}            # a "label" is no page or screen: not named at import
+        project.set_event_detail("page_view", "label")
+        assert "page_view: Pricing" in project.load_event_log().event_names
+        assert "page_view: Pricing" in project.load_event_log(properties=[]).event_names    # the CLI's loads too
+        with pytest.raises(JourneyError, match="no event property 'colour'"):
+            project.set_event_detail("page_view", "colour")
+        project.set_event_detail("page_view", None)
+        assert "page_view" in project.load_event_log().event_names
+
+
+def test_a_new_project_of_page_views_is_named_by_page_at_import(tmp_path):
+    csv = tmp_path / "web.csv"
+    web_frame().to_csv(csv, index=False)
+    summary = import_file(tmp_path / "p.journey", csv)
+    assert any("page_view events are named by their page_title" in note for note in summary.notes)
+    with Project.open(tmp_path / "p.journey") as project:
+        assert project.event_detail_rules() == {"page_view": "page_title"}
+        assert "page_view: Sign up" in project.load_event_log().event_names
+    # A second file into the same project does not name again what the user may have undone.
+    with Project.open(tmp_path / "p.journey") as project:
+        project.set_event_detail("page_view", None)
+    more = tmp_path / "more.csv"
+    web_frame(5).assign(user=lambda f: "x" + f["user"]).to_csv(more, index=False)
+    import_file(tmp_path / "p.journey", more)
+    with Project.open(tmp_path / "p.journey") as project:
+        assert project.event_detail_rules() == {}
+
+
+def test_the_hygiene_command_names_and_unnames_events(tmp_path, capsys):
+    from journey_explorer.cli import main
+    csv = tmp_path / "web.csv"
+    web_frame().rename(columns={"page_title": "label"}).to_csv(csv, index=False)
+    path = tmp_path / "p.journey"
+    import_file(path, csv)
+    assert main(["hygiene", str(path)]) == 0
+    assert "page_view makes 80% of the events; its property label tells them apart" in capsys.readouterr().out
+    assert main(["hygiene", str(path), "--name-by", "page_view=label"]) == 0
+    assert "Events to name by a property" not in capsys.readouterr().out
+    with Project.open(path) as project:
+        assert "page_view: Docs" in project.load_event_log().event_names
+    assert main(["hygiene", str(path), "--name-plainly", "page_view"]) == 0
+    with Project.open(path) as project:
+        assert project.event_detail_rules() == {}
