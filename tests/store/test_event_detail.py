@@ -83,9 +83,12 @@ def test_the_project_keeps_the_rule_and_every_load_applies_it(tmp_path):
         assert "page_view" in project.load_event_log().event_names
 
 
-def test_a_new_project_of_page_views_is_named_by_page_at_import(tmp_path):
+@pytest.mark.parametrize("made_empty_first", [False, True])       # the import window makes the file first
+def test_a_new_project_of_page_views_is_named_by_page_at_import(tmp_path, made_empty_first):
     csv = tmp_path / "web.csv"
     web_frame().to_csv(csv, index=False)
+    if made_empty_first:
+        Project.create(tmp_path / "p.journey").close()
     summary = import_file(tmp_path / "p.journey", csv)
     assert any("page_view events are named by their page_title" in note for note in summary.notes)
     with Project.open(tmp_path / "p.journey") as project:

@@ -19,6 +19,7 @@ from journey_explorer.io.mapping import guess_mapping
 from journey_explorer.io.opening import GZIP_MAGIC, ZIP_MAGIC
 from journey_explorer.io.sources import open_source
 from journey_explorer.store.errors import project_error
+from journey_explorer.store.event_chunks import has_events
 from journey_explorer.store.importer.encoding import Dictionary, Pseudonymizer, _object_values
 from journey_explorer.store.importer.planning import _plan_write
 from journey_explorer.store.importer.reading import _add_trait_users, _encode_chunk, _new_state, _read_fast
@@ -72,8 +73,9 @@ def _import_locked(project_path: Path, final: Path, file_path: str, options: Imp
     project = None
     try:
         project = Project.open(target, create=new)
+        first_events = not has_events(project.conn)      # a new project (the wizard may have made it empty)
         summary = _import_into(project, file_path, options, progress)
-        if new and not summary.already_imported:
+        if first_events and not summary.already_imported:
             _name_page_events(project, summary)
         project.close()
         project = None
