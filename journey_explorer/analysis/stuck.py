@@ -23,6 +23,9 @@ type (the goal itself left out), three parts, each a one-sided test:
   path, the median wait), failing against successful (Mann-Whitney U). Its size is
   P(a failing path waits longer than a successful one) - 1/2.
 
+Both exit and loop must also hold per *visit* (``_visit_check``): a failing user who keeps coming back
+to browse ends and bounces on the browsing pages on more of their paths only by visiting more.
+
 Per session, a paying user's later visits count as failing sessions; their habits there are not being
 stuck, so successful *users* (all their sessions together: did any leave from / loop on the event)
 are a second reference for exits and loops, as in the per-user view (each part must beat both).
@@ -161,18 +164,22 @@ def benjamini_hochberg(pvalues: np.ndarray) -> np.ndarray:
     return out
 
 
+def loop_rows(log: EventLog) -> np.ndarray:
+    """Boolean mask: the rows whose event the visit repeats next (A A) or bounces back to (A B A)."""
+    rows = np.zeros(len(log), dtype=bool)
+    same1 = (log.user[1:] == log.user[:-1]) & (log.session[1:] == log.session[:-1])
+    rows[:-1] = same1 & (log.event[1:] == log.event[:-1])
+    if len(log) > 2:
+        same2 = same1[1:] & same1[:-1]
+        rows[:-2] |= same2 & (log.event[2:] == log.event[:-2]) & (log.event[1:-1] != log.event[:-2])
+    return rows
+
+
 def loop_paths(log: EventLog, size: int) -> tuple[np.ndarray, np.ndarray]:
     """(event code, path) pairs, distinct, where the path repeats the event (A A) or bounces back to
     it (A B A) within one visit: opening the app again on another day is coming back, not a loop."""
-    same1 = (log.user[1:] == log.user[:-1]) & (log.session[1:] == log.session[:-1])
-    repeat = same1 & (log.event[1:] == log.event[:-1])
-    codes, users = [log.event[:-1][repeat]], [log.user[:-1][repeat]]
-    if len(log) > 2:
-        same2 = same1[1:] & same1[:-1]
-        bounce = same2 & (log.event[2:] == log.event[:-2]) & (log.event[1:-1] != log.event[:-2])
-        codes.append(log.event[:-2][bounce])
-        users.append(log.user[:-2][bounce])
-    pairs = np.unique(np.concatenate(codes).astype(np.int64) * (log.n_users + 1) + np.concatenate(users))
+    rows = loop_rows(log)
+    pairs = np.unique(log.event[rows].astype(np.int64) * (log.n_users + 1) + log.user[rows])
     return pairs // (log.n_users + 1), pairs % (log.n_users + 1)
 
 
@@ -332,6 +339,7 @@ def _counts(log: EventLog, size: int, goal: int, successful_user: np.ndarray, en
         out[f"loop_{name}"] = np.bincount(loop_codes[member[loop_users]], minlength=size)
     open_visit = successful_user[log.user] & ~goal_follows_in_visit(log, goal)
     out["reach_successful_open"] = distinct_count(log.event[open_visit], log.user[open_visit], size)
+    out.update(_visit_counts(log, size, successful_user, open_visit, left))
     if owners is not None:
         owner, mine = owners[log.user], owners[log.user] >= 0
         out["reach_other"] = distinct_count(log.event[mine], owner[mine], size)
@@ -339,6 +347,39 @@ def _counts(log: EventLog, size: int, goal: int, successful_user: np.ndarray, en
         looped = owners[loop_users] >= 0
         out["loop_other"] = distinct_count(loop_codes[looped], owners[loop_users][looped], size)
     return out
+
+
+def _visit_counts(log: EventLog, size: int, successful_user: np.ndarray, open_visit: np.ndarray,
+                  left: np.ndarray) -> dict[str, np.ndarray]:
+    """Per event type, counted in *visits* that reach it: how many, how many end there, how many loop
+    on it — for failing paths, successful paths, and successful paths' visits that do not go on to the
+    goal after it. A failing user who keeps coming back to browse ends and bounces on the browsing
+    pages on more of *their* paths simply by having more visits; per visit they do not."""
+    looped = loop_rows(log)
+    groups = {"failing": ~successful_user[log.user], "successful": successful_user[log.user],
+              "successful_open": open_visit}
+    out = {}
+    for name, rows in groups.items():
+        out[f"visits_{name}"] = distinct_count(log.event[rows], log.session[rows], size)
+        out[f"visit_left_{name}"] = np.bincount(log.event[rows & left], minlength=size)   # one end per visit
+        out[f"visit_loop_{name}"] = distinct_count(log.event[rows & looped], log.session[rows & looped], size)
+    return out
+
+
+def _visit_check(c: dict, code: int, minimum: int) -> dict | None:
+    """One-sided tests that failing paths' *visits* at the event end there / loop there more often
+    than successful paths' (exits: against their visits that did not convert after it); None with
+    fewer than ``minimum`` visits on either side."""
+    f_visits, s_visits, s_open = (int(c[f"visits_{k}"][code]) for k in ("failing", "successful", "successful_open"))
+    if f_visits < minimum or s_visits < minimum:
+        return None
+    f_end, f_loop = int(c["visit_left_failing"][code]), int(c["visit_loop_failing"][code])
+    s_loop = int(c["visit_loop_successful"][code])
+    exit_p = (fisher_greater(f_end, f_visits, int(c["visit_left_successful_open"][code]), s_open)
+              if s_open >= minimum else np.nan)
+    return {"exit": f_end / f_visits, "exit_reference": c["visit_left_successful_open"][code] / max(s_open, 1),
+            "exit_p": exit_p, "loop": f_loop / f_visits, "loop_reference": s_loop / s_visits,
+            "loop_p": fisher_greater(f_loop, f_visits, s_loop, s_visits)}
 
 
 def _table(log, spec, goal, c, expected, expected_per_path, dwell, successful_user) -> pd.DataFrame:
@@ -412,6 +453,11 @@ def _event_row(name, c, code, f_reach, s_reach, expected, expected_probabilities
     if other and has_reference:     # per session: also worse than successful users (all their sessions)
         reference, p_success = max(reference, other["exit"]), max(p_success, other["exit_p"])
         loop_reference, p_loop = max(loop_reference, other["loop"]), max(p_loop, other["loop_p"])
+    visits = _visit_check(c, code, spec.min_reference)
+    if visits and has_reference:    # and worse per visit, not only through more visits
+        if not np.isnan(visits["exit_p"]):
+            p_success = max(p_success, visits["exit_p"])
+        p_loop = max(p_loop, visits["loop_p"])
     row = {"event": name, "users": f_reach + s_reach, "failing_users": f_reach, "successful_users": s_reach,
            "ended_without_goal": int(c["end_failing"][code]), "left_failing": f_end, "left_successful": s_end,
            "exit_rate": round(int(c["end_failing"][code]) / (f_reach + s_reach), 4),
@@ -427,7 +473,11 @@ def _event_row(name, c, code, f_reach, s_reach, expected, expected_probabilities
            "loop_excess": _r(f_loop_rate - loop_reference) if has_reference else 0.0,
            "loop_p": p_loop if has_reference else np.nan,
            "exit_rate_successful_users": _r(other["exit"]) if other else np.nan,
-           "loop_rate_successful_users": _r(other["loop"]) if other else np.nan}
+           "loop_rate_successful_users": _r(other["loop"]) if other else np.nan,
+           "exit_rate_failing_visits": _r(visits["exit"]) if visits else np.nan,
+           "exit_rate_successful_visits": _r(visits["exit_reference"]) if visits else np.nan,
+           "loop_rate_failing_visits": _r(visits["loop"]) if visits else np.nan,
+           "loop_rate_successful_visits": _r(visits["loop_reference"]) if visits else np.nan}
     row.update(_dwell_part(waits, successful_user, has_reference, spec.min_reference))
     return row
 

@@ -208,3 +208,27 @@ def test_a_loop_is_within_one_visit_coming_back_another_day_is_not():
     codes, users = stuck.loop_paths(log, len(log.event_names))
     found = sorted((log.event_names[c], log.user_keys[u]) for c, u in zip(codes, users))
     assert found == [("faq", "w"), ("rates", "v")]
+
+
+def test_bouncing_on_a_browsing_page_over_more_visits_is_not_being_stuck():
+    """Every browsing visit, whoever makes it, is "open, docs, blog" — one in four bounces back to docs.
+    60 failing users make four such visits (so each bounces once); 60 buyers make one (a quarter of them
+    bounce), then buy on another day. Per user: 100% vs 25% loop on docs; per visit: 25% vs 25%."""
+    day = 86_400_000
+    rows = []
+
+    def visit(user, start, bounce):
+        steps = ["open", "docs", "blog"] + (["docs"] if bounce else [])
+        return [(user, event, start + k * 60_000) for k, event in enumerate(steps)]
+
+    for i in range(60):
+        for v in range(4):
+            rows += visit(f"f{i}", v * day, bounce=(v == i % 4))
+        rows += visit(f"s{i}", 0, bounce=(i % 4 == 0))
+        rows += [(f"s{i}", "open", 5 * day), (f"s{i}", "pricing", 5 * day + 60_000), (f"s{i}", "pay", 5 * day + 120_000)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    table = stuck.run(log, stuck.Spec(goal="pay")).table.set_index("event")
+    docs = table.loc["docs"]
+    assert docs["loop_rate_failing"] == 1.0 and docs["loop_rate_successful"] == 0.25          # per user
+    assert docs["loop_rate_failing_visits"] == 0.25 and docs["loop_rate_successful_visits"] == 0.25
+    assert docs["loop_excess"] == 0.0 and docs["score"] == 0.0
