@@ -94,6 +94,24 @@ def workshop_findings(log: EventLog, goal: str, makers: tuple | None = None) -> 
 # --- one finding per question ----------------------------------------------------------------------
 
 
+def _trend_sentence(recent: float, earlier: float) -> str:
+    """The last four weeks' average against the first four's, small averages with a decimal.
+
+    >>> _trend_sentence(150.0, 100.0)
+    'The last four weeks averaged 150, 50% above the first four (100).'
+    >>> _trend_sentence(0.25, 0.0)
+    'The last four weeks averaged 0.2, against none in the first four.'
+    """
+    def average(value: float) -> str:
+        return f"{value:,.1f}" if 0 < value < 10 else f"{value:,.0f}"
+    if not earlier:
+        return (f"The last four weeks averaged {average(recent)}, against none in the first four."
+                if recent else "No one did it in the first four weeks or the last four.")
+    change = (recent - earlier) / earlier
+    return (f"The last four weeks averaged {average(recent)}, {pct(abs(change))} "
+            f"{'above' if change >= 0 else 'below'} the first four ({average(earlier)}).")
+
+
 def overview(log: EventLog, goal: str) -> Finding:
     import pandas as pd
     users = log.paths_count
@@ -345,9 +363,7 @@ def north_star(log: EventLog, goal: str) -> Finding:
             f"it peaked at {peak:,} in the week of {peak_period}.")
     if len(full) >= MIN_TREND_WEEKS:
         recent, earlier = full.tail(4).mean(), full.head(4).mean()
-        change = (recent - earlier) / earlier if earlier else 0.0
-        text += (f" The last four weeks averaged {recent:,.0f}, {pct(abs(change))} "
-                 f"{'above' if change >= 0 else 'below'} the first four ({earlier:,.0f}).")
+        text += f" {_trend_sentence(recent, earlier)}"
     else:
         text += f" {plural(len(full), 'week')} of data {'is' if len(full) == 1 else 'are'} too few to tell a trend."
     quiet = _trailing_zeros(full.to_numpy())
