@@ -41,6 +41,18 @@ def test_funnel_steps_are_the_milestones_before_the_goal_in_typical_order(log):
     assert narrative.goal_funnel_steps(log, "pay") == ["visit", "signup", "setup", "pay"]
 
 
+def test_the_step_right_before_the_goal_is_a_funnel_step_even_when_more_common_ones_fill_the_funnel():
+    # Everyone passes open, home, search, menu; 6 of 10 open the wallet, 5 of them pay right after. (Every
+    # payer did all five: ties, which name order alone would break against "wallet".)
+    rows = []
+    for i in range(10):
+        steps = ["open", "home", "search", "menu"] + (["wallet"] if i < 6 else []) + (["pay"] if i < 5 else [])
+        rows += [(f"u{i}", event, k) for k, event in enumerate(steps)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    steps = narrative.goal_funnel_steps(log, "pay")
+    assert len(steps) == narrative.FUNNEL_MAX_STEPS and steps[-2:] == ["wallet", "pay"]
+
+
 def test_funnel_finding_names_the_biggest_loss(log):
     finding = narrative.goal_funnel(log, "pay")
     assert finding.spec.steps == ("visit", "signup", "setup", "pay")
