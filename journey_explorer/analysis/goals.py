@@ -11,7 +11,8 @@ The guess scores every event type by structure, the way a person reads a convers
   the path's distinct events first seen before it, median over paths);
 - **seldom repeated**: the share of its paths that do it exactly once;
 - **paths or visits often end after it**: the share of its occurrences that are the last of their
-  session (or path);
+  session (or path), softened (0.1 + 0.9 x the share: a purchase always followed by its thank-you
+  page still scores);
 - conversion-like names (purchase, paid, order, subscribe, ...) only break near-ties (x1.1);
   failure-like names (error, failed, cancel, ...) are never the goal while another candidate scores.
 
@@ -59,6 +60,10 @@ def guess_goal(log: EventLog) -> str:
     candidates = np.flatnonzero(parts["reach"] > 0) if names else np.zeros(0, dtype=np.int64)
     if not len(candidates):
         raise JourneyError("the log has no events to guess a goal from")
+    # A failure is never the goal while anything else scores (a payment error is late and rare too).
+    failure = parts["name"][candidates] < 1.0
+    if (parts["score"][candidates][~failure] > 0).any():
+        candidates = candidates[~failure]
     # goal_scores' order without pandas: score, then reach, both descending; ties stay in name order
     # (a stable sort, as pandas' sort_values by two columns is).
     best = np.lexsort((-parts["reach"][candidates], -parts["score"][candidates]))[0]
@@ -111,7 +116,7 @@ def _score_parts(log: EventLog) -> tuple[list[str], dict[str, np.ndarray]]:
                               for name in log.event_names])
     # Lateness leans rather than decides (a goal reached early by a few paths is still a goal).
     parts["score"] = (parts["reach_score"] * (0.25 + 0.75 * parts["lateness"]) * parts["once"]
-                      * parts["ends_after"] * parts["name"] * parts["amount"])
+                      * (0.1 + 0.9 * parts["ends_after"]) * parts["name"] * parts["amount"])
     return list(log.event_names), parts
 
 

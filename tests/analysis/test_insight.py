@@ -290,6 +290,22 @@ def test_goal_is_the_event_carrying_an_amount_not_the_feedback_step_after_it():
     assert goals.guess_goal(without_amount) == "rate"
 
 
+def test_a_failure_is_never_the_goal_while_a_purchase_followed_by_more_browsing_scores():
+    # 40 users open and browse; 20 buy and browse on in the same visit (the purchase never ends one);
+    # 4 others meet a payment error, their last event.
+    rows = []
+    for i in range(40):
+        rows += [(f"u{i}", "open", 0), (f"u{i}", "browse", MINUTE)]
+        if i < 20:
+            rows += [(f"u{i}", "purchase", 2 * MINUTE), (f"u{i}", "browse", 3 * MINUTE)]
+        elif i < 24:
+            rows.append((f"u{i}", "payment_error", 2 * MINUTE))
+    log = frame_log(rows)
+    table = goals.goal_scores(log)
+    assert table.loc["purchase", "ends_after"] == 0.0 and table.loc["purchase", "score"] > 0
+    assert goals.guess_goal(log) == "purchase"
+
+
 def test_value_event_is_repeated_across_visits_and_not_a_way_in():
     rows = []
     for u in "abc":
