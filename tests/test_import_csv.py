@@ -352,3 +352,21 @@ def test_event_catalog_counts(tmp_path):
     assert catalog.loc["signup", "users"] == 2 and catalog.loc["purchase", "users"] == 1
     assert log.event_names == ("Sign In",) and len(log) == 3
     assert np.all(log.event == 0)
+
+
+def test_a_european_spreadsheet_export_keeps_its_decimal_commas_as_numbers(tmp_path):
+    """Semicolons, German column names, day.month.year times and decimal commas, as a spreadsheet saves a
+    CSV in Germany."""
+    from journey_explorer.store.project import Project
+    source = tmp_path / "export.csv"
+    source.write_text("kunde;aktion;zeit;betrag\n"
+                      "a;view;03.02.2025 10:15;\n"
+                      "a;order;03.02.2025 10:20;1.234,50\n"
+                      "b;order;14.02.2025 09:00;12,5\n"
+                      "c;order;28.02.2025 18:30;7\n", encoding="cp1252")
+    importer.import_file(tmp_path / "p.journey", source)
+    with Project.open(tmp_path / "p.journey") as project:
+        log = project.load_event_log()
+    amounts = log.event_properties["betrag"]
+    assert sorted(amounts.value_at(i) for i in range(len(log)) if amounts.value_at(i) is not None) == [7, 12.5, 1234.5]
+    assert str(np.datetime64(int(log.ts.max()), "ms")) == "2025-02-28T18:30:00.000"

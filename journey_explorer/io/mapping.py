@@ -20,12 +20,19 @@ from journey_explorer.io.base import SourceReader
 # Ordered: earlier patterns win. Matched against a normalised name (lower case, separators -> " ").
 USER_NAMES = ("case:concept:name", "user id", "userid", "user", "distinct id", "customer id", "client id",
               "account id", "visitor id", "member id", "person id", "case id", "caseid", "case", "anonymous id",
-              "device id", "uid", "customer", "client", "account", "visitor", "member", "person")
+              "device id", "uid", "customer", "client", "account", "visitor", "member", "person",
+              # client files from continental Europe: German, French, Spanish, Dutch, Italian
+              "kunden id", "kundennummer", "kunde", "benutzer", "nutzer", "id client", "utilisateur",
+              "id usuario", "usuario", "cliente", "klant", "gebruiker", "utente")
 EVENT_NAMES = ("concept:name", "event name", "event type", "event", "activity", "action", "event action",
-               "step", "name", "type")
+               "step", "name", "type",
+               "ereignis", "aktion", "aktivität", "événement", "evenement", "activité", "evento", "acción",
+               "accion", "actividad", "gebeurtenis", "activiteit", "attività")
 TIME_NAMES = ("time:timestamp", "timestamp", "event time", "event timestamp", "complete timestamp", "time",
               "datetime", "date time", "occurred at", "created at", "ts", "date", "when", "start timestamp",
-              "epoch", "unix", "tstamp", "time stamp", "millis", "logged at", "sent at", "received at")
+              "epoch", "unix", "tstamp", "time stamp", "millis", "logged at", "sent at", "received at",
+              "zeitstempel", "zeitpunkt", "zeit", "datum", "horodatage", "date heure", "fecha hora", "fecha",
+              "marca de tiempo", "tijdstip", "tijd", "data ora")
 SESSION_NAMES = ("session id", "sessionid", "session", "ga session id", "$session id", "visit id")
 INSERT_ID_NAMES = ("$insert id", "insert id", "message id", "messageid", "event id", "uuid")
 

@@ -32,6 +32,7 @@ CODES_PREFIX = "property:"      # log_cache name of a property's codes
 _INT = re.compile(r"[+-]?(?:0|[1-9][0-9]*)")
 _FLOAT = re.compile(r"[+-]?(?:0|[1-9][0-9]*)?\.[0-9]+(?:[eE][+-]?[0-9]+)?|[+-]?(?:0|[1-9][0-9]*)[eE][+-]?[0-9]+"
                     r"|[+-]?(?:0|[1-9][0-9]*)\.[0-9]*")
+_DECIMAL_COMMA = re.compile(r"[+-]?(?:0|[1-9][0-9]{0,2}(?:\.[0-9]{3})+|[1-9][0-9]*),[0-9]+")
 
 
 class _Missing:
@@ -112,6 +113,8 @@ def typed_text(values: list) -> list:
     ([1, 2.5, -3], ['1', 'x'], ['007', '1'])
     >>> typed_text(["true", "False"])
     [True, False]
+    >>> typed_text(["12,50", "3", "1.234,5"])            # a European spreadsheet's decimal commas
+    [12.5, 3, 1234.5]
     """
     if not values or not all(isinstance(v, str) for v in values):
         return values
@@ -121,7 +124,23 @@ def typed_text(values: list) -> list:
         return [int(v) for v in values]
     if all(_INT.fullmatch(v) or _FLOAT.fullmatch(v) for v in values):
         return [int(v) if _INT.fullmatch(v) else float(v) for v in values]
+    if _decimal_commas(values):
+        return [int(v) if _INT.fullmatch(v) else float(v.replace(".", "").replace(",", ".")) for v in values]
     return values
+
+
+def _decimal_commas(values: list[str]) -> bool:
+    """Whether a text column is numbers written with a decimal comma (European spreadsheets: "12,50",
+    "1.234,5"). A column whose commas all have three digits after them ("1,234") could be thousands
+    written the English way: it stays text.
+
+    >>> _decimal_commas(["12,5", "3", "1.234,56"]), _decimal_commas(["1,234", "5,000"]), _decimal_commas(["1,2,3"])
+    (True, False, False)
+    """
+    commas = [v for v in values if not _INT.fullmatch(v)]
+    if not commas or not all(_INT.fullmatch(v) or _DECIMAL_COMMA.fullmatch(v) for v in values):
+        return False
+    return any(len(v.rpartition(",")[2]) != 3 or "." in v for v in commas)
 
 
 def flatten(record: Mapping, prefix: str = "") -> dict[str, Any]:
