@@ -446,7 +446,7 @@ def _not_only_more_visits(events: pd.DataFrame, compared: EventLog, a: np.ndarra
     often. A "failing users do it more" row passes only when their *visits* include it more often too:
     ``visit_share_a``/``visit_share_b``, the share of each group's visits (before the goal for group A;
     at a stage, the visits of the paths that reached it) with the event, one-sided two-proportion test
-    at ``VISIT_ALPHA``."""
+    at ``VISIT_ALPHA`` and at least ``VISIT_MIN_RATIO`` times as often."""
     events = events.assign(visit_share_a=np.nan, visit_share_b=np.nan)
     failing_more = np.flatnonzero(((events["difference"] < 0) & events["passes"]).to_numpy())
     if not len(failing_more):
@@ -466,12 +466,14 @@ def _not_only_more_visits(events: pd.DataFrame, compared: EventLog, a: np.ndarra
         share_a, share_b = with_a / max(visits_a, 1), with_b / max(visits_b, 1)
         events.iloc[row, events.columns.get_indexer(["visit_share_a", "visit_share_b"])] = [round(share_a, 4),
                                                                                           round(share_b, 4)]
-        if not (visits_a and visits_b and _p_more(with_b, visits_b, with_a, visits_a) < VISIT_ALPHA):
+        material = share_b >= VISIT_MIN_RATIO * share_a       # 40% vs 38% of visits explains little
+        if not (visits_a and visits_b and material and _p_more(with_b, visits_b, with_a, visits_a) < VISIT_ALPHA):
             events.iloc[row, events.columns.get_loc("passes")] = False
     return events.sort_values(["passes"], ascending=False, kind="stable").reset_index(drop=True)
 
 
 VISIT_ALPHA = 0.05
+VISIT_MIN_RATIO = 1.25     # ...and their visits must include it this many times as often (as stuck's MIN_RATIO)
 
 
 def _visits_with(log: EventLog, code: int, group: np.ndarray) -> tuple[int, int]:
