@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from journey_explorer.analysis.goals import FAILURE_WORDS
 from journey_explorer.analysis.hygiene_volume import DAY_MS, DailyVolume, median_count, unique_counts, weighted_median
 from journey_explorer.eventlog import EventLog
 
@@ -269,18 +270,23 @@ def _absence_breakage(log: EventLog, volume: DailyVolume, side: str, day: int, r
     date = volume.date(day)
     seen, expected = sum(r[1] for r in rows), sum(r[2] for r in rows)
     listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    failures = all(FAILURE_WORDS.search(name) for name in names)
     if side == "stops":
         message = (f"{listed} {'stops' if len(names) == 1 else 'stop'} on {date}: {_events(seen)} since, "
                    f"where about {expected:,.0f} were expected at {'its' if len(names) == 1 else 'their'} usual "
                    f"share of the log's volume (tracking lost in a release, or a feature removed?)")
     else:
+        # Errors that begin on a day are a new failure (What changed tells the story), not tracking to fix.
+        why = "errors that began then, not tracking: see What changed" if failures else \
+            "tracking added late, or a new feature?"
         message = (f"{listed} {'starts' if len(names) == 1 else 'start'} only on {date}: {_events(seen)} before, "
                    f"where about {expected:,.0f} were expected at {'its' if len(names) == 1 else 'their'} usual "
-                   f"share of the log's volume (tracking added late, or a new feature?)")
-    return Breakage(side, names, seen, date, date, message,
-                    {"observed": seen, "expected": round(expected, 1),
-                     "per_event": [{"event": log.event_names[c], "observed": s, "expected": round(e, 1)}
-                                   for c, s, e in rows]})
+                   f"share of the log's volume ({why})")
+    numbers = {"observed": seen, "expected": round(expected, 1),
+               "per_event": [{"event": log.event_names[c], "observed": s, "expected": round(e, 1)} for c, s, e in rows]}
+    if side != "stops" and failures:
+        numbers["explained_by"] = "failure"
+    return Breakage(side, names, seen, date, date, message, numbers)
 
 
 def _burst(log: EventLog, volume: DailyVolume, code: int, first: int, end: int) -> Breakage:

@@ -233,6 +233,18 @@ def test_an_event_seen_only_in_a_stretch_is_a_burst_not_tracking_to_fix():
     assert text.index("Explained, not broken") > text.index(search.message)
 
 
+def test_errors_that_begin_on_a_day_and_stay_are_a_failure_not_tracking_to_fix():
+    # "sdk_error" from day 40 on, for a third of the users (a release that broke payments): explained,
+    # said as errors that began then; "chat" starts the same way on day 60 and is still a start to look at.
+    frame = journeys(users=600, days=90, extra=lambda u, day, s: s + (["sdk_error"] if day >= 40 and u % 3 == 0 else [])
+                     + (["chat"] if day >= 60 and u % 3 == 1 else []))
+    result = run(log_of(frame))
+    starts = {b.events: b for b in result.breakages if b.kind == "starts"}
+    assert set(starts) == {("sdk_error",), ("chat",)}
+    assert starts[("sdk_error",)].explained and "errors that began then" in starts[("sdk_error",)].message
+    assert not starts[("chat",)].explained and "tracking added late" in starts[("chat",)].message
+
+
 def test_a_long_stretch_is_not_a_burst():
     # Renamed twice: v2 lives from day 20 to day 69 of 90, more than a third of the log: a start and a stop.
     frame = journeys(users=600, days=90, action=lambda u, day: "v1" if day < 20 else "v2" if day < 70 else "v3")
