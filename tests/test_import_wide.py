@@ -88,7 +88,7 @@ def test_a_100000_column_preview_and_batch_encoding_take_no_per_column_pandas(tm
     assert preview.shape == (3, columns + 3) and preview.iloc[2, -1] == str((columns - 1) % 7)
     assert [encoded[i][0].tolist() for i in (0, 5)] == [[0, -1, 0], [0, -1, 1]]
     assert all(np.array_equal(e[1], arrow_csv.batch_dictionary(b)[1]) for e, b in zip(encoded[:50], batch))
-    assert seconds < 5          # ~0.5 s; pandas' preview alone took ~80 s
+    assert seconds < 20         # ~0.5 s quiet, ~5 s on a loaded machine; pandas' preview alone took ~80 s
 
 
 def test_a_wide_file_stores_the_same_properties_as_column_by_column(tmp_path, monkeypatch):
