@@ -370,3 +370,14 @@ def test_a_european_spreadsheet_export_keeps_its_decimal_commas_as_numbers(tmp_p
     amounts = log.event_properties["betrag"]
     assert sorted(amounts.value_at(i) for i in range(len(log)) if amounts.value_at(i) is not None) == [7, 12.5, 1234.5]
     assert str(np.datetime64(int(log.ts.max()), "ms")) == "2025-02-28T18:30:00.000"
+
+
+def test_identical_rows_of_a_file_with_minute_times_are_said_to_be_maybe_repeats(tmp_path):
+    source = tmp_path / "minutes.csv"
+    source.write_text("user,event,time\na,scroll,2025-02-03 10:15\na,scroll,2025-02-03 10:15\na,buy,2025-02-03 10:16\n")
+    summary = importer.import_file(tmp_path / "p.journey", source)
+    assert summary.duplicates == 1
+    assert any(note.startswith("The file gives times to the minute: the 1 identical rows") for note in summary.notes)
+    seconds = tmp_path / "ms.csv"
+    seconds.write_text("user,event,time\nb,scroll,2025-02-03 10:15:00.120\nb,scroll,2025-02-03 10:15:00.120\n")
+    assert not any("gives times" in note for note in importer.import_file(tmp_path / "q.journey", seconds).notes)

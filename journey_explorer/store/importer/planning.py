@@ -25,6 +25,7 @@ class WritePlan:
     changed_sessions: tuple[np.ndarray, np.ndarray]  # (ids, new numbers) of existing events whose session number changed
     duplicates: int
     duplicate_rows: list[tuple[int, int | None, int]] = field(default_factory=list)
+    duplicates_within: str | None = None   # "minute" / "second": the file's times are that coarse
 
     @property
     def new_count(self) -> int:
@@ -147,7 +148,24 @@ def _plan_write(project: Project, state: ImportState) -> WritePlan:
     by_id[arrays["id"]] = in_user         # ids are 0..n-1, so this puts them in id (file) order
     changed = _changed_sessions(old, by_id[:old_count])
     return WritePlan(keep=keep, ids=ids, arrays=arrays, session_in_user=by_id[old_count:],
-                     changed_sessions=changed, duplicates=int((~keep).sum()), duplicate_rows=duplicates)
+                     changed_sessions=changed, duplicates=int((~keep).sum()), duplicate_rows=duplicates,
+                     duplicates_within=_coarse_time(new) if len(repeated) else None)
+
+
+def _coarse_time(new: dict[str, np.ndarray]) -> str | None:
+    """"minute" or "second" when every time of the file is a whole one: identical rows may then be an
+    action repeated within it rather than copies.
+
+    >>> _coarse_time({"ts": np.array([60_000, 120_000]), "sub_ms": np.zeros(2)}), _coarse_time({"ts": np.array([1])})
+    ('minute', None)
+    """
+    ts = new["ts"]
+    if "sub_ms" in new and np.any(new["sub_ms"]):
+        return None
+    for unit, ms in (("minute", 60_000), ("second", 1_000)):
+        if len(ts) and not np.any(ts % ms):
+            return unit
+    return None
 
 
 def _add_property_columns(project: Project, old: dict, new: dict, old_count: int, new_count: int) -> None:

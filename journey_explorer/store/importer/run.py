@@ -297,7 +297,7 @@ def _name_page_events(project: Project, summary: ImportSummary) -> None:
             project.set_event_detail(suggestion.event, suggestion.property)
             summary.notes.append(f"{suggestion.event} events are named by their {suggestion.property} "
                                  f"({suggestion.values} values: '{suggestion.event}: {suggestion.examples[0]}', …); "
-                                 "the catalog's menu names them plainly again")
+                                 "the catalog's menu names them plainly again.")
 
 
 def _import_into(project: Project, file_path: str, options: ImportOptions,

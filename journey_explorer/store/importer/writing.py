@@ -44,8 +44,13 @@ def _summary_before_write(reader: SourceReader, file_path: str, state: ImportSta
     traits = getattr(reader, "trait_columns", list)()
     flagged = personal_data_columns(reader.columns() + traits, reader.preview(200), state.mapping.mapped_columns)
     skipped = getattr(reader, "records_not_events", 0)     # read, but not events (identify, start rows)
+    notes = list(getattr(reader, "notes", []))
+    if plan.duplicates_within and not state.insert_id_alone:
+        notes.append(f"The file gives times to the {plan.duplicates_within}: the {plan.duplicates:,} identical rows "
+                     f"skipped may be one action repeated within a {plan.duplicates_within} rather than copies "
+                     "(their lines are listed; an export with full times tells them apart).")
     return ImportSummary(
-        skipped=skipped, notes=list(getattr(reader, "notes", [])),
+        skipped=skipped, notes=notes,
         read=state.read + skipped, imported=plan.new_count, duplicates=plan.duplicates,
         rejected=len(state.rejections), reject_reasons=dict(reasons), file=file_path,
         format=reader.format, mapping={k: v for k, v in asdict(state.mapping).items() if v},
