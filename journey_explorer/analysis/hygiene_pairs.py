@@ -327,9 +327,27 @@ def find_switch(volume: DailyVolume, i: int, j: int, cumulative=None) -> tuple[i
         # The expected counts sum to each name's observed total over the log (hygiene_volume).
         missing_second = expected_before[second, day]
         missing_first = expected_before[first, -1] - expected_before[first, day]
-        if min(missing_second, missing_first) >= MIN_EXPECTED_ABSENT and (best is None or purity[day] > best[3]):
+        if min(missing_second, missing_first) < MIN_EXPECTED_ABSENT or _gap_between(volume, expected_before,
+                                                                                    first, second, day):
+            continue
+        if best is None or purity[day] > best[3]:
             best = (first, second, day, float(purity[day]))
     return best
+
+
+def _gap_between(volume: DailyVolume, expected_before: np.ndarray, first: int, second: int, day: int) -> bool:
+    """Whether weeks pass between the first name's last day and the second's first day in which either
+    would have been seen at its usual share of the volume: one thing stopped and another began later,
+    not a rename (which switches over a day)."""
+    seen_first = np.flatnonzero(volume.observed[first][:day])
+    seen_second = np.flatnonzero(volume.observed[second][day:])
+    if not len(seen_first) or not len(seen_second):
+        return False
+    gap_start, gap_end = int(seen_first[-1]) + 1, day + int(seen_second[0])     # days [gap_start, gap_end)
+    if gap_end <= gap_start:
+        return False
+    expected = [expected_before[name, gap_end] - expected_before[name, gap_start] for name in (first, second)]
+    return max(expected) >= MIN_EXPECTED_ABSENT
 
 
 @dataclass

@@ -245,6 +245,16 @@ def test_errors_that_begin_on_a_day_and_stay_are_a_failure_not_tracking_to_fix()
     assert not starts[("chat",)].explained and "tracking added late" in starts[("chat",)].message
 
 
+def test_a_step_that_stops_weeks_before_another_begins_is_no_rename():
+    # "invite" until day 30; nothing in its place for three weeks; "referral" from day 50 in the same spot.
+    # Each is all on its side of any day between: only a switch over a day is a rename.
+    frame = journeys(users=900, days=90, action=lambda u, day: "invite" if day < 30 else None if day < 50 else "referral")
+    result = run(log_of(frame))
+    assert not [s for s in result.suggestions if {"invite", "referral"} <= set(s.names)]
+    renamed = journeys(users=900, days=90, action=lambda u, day: "invite" if day < 30 else "referral")
+    assert [s.names for s in run(log_of(renamed)).suggestions] == [("referral", "invite")]
+
+
 def test_a_long_stretch_is_not_a_burst():
     # Renamed twice: v2 lives from day 20 to day 69 of 90, more than a third of the log: a start and a stop.
     frame = journeys(users=600, days=90, action=lambda u, day: "v1" if day < 20 else "v2" if day < 70 else "v3")
