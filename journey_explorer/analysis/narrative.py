@@ -256,10 +256,26 @@ def early_drivers(log: EventLog, goal: str) -> str:
     parts = []
     if len(result.drivers):
         parts.append(f"Early behaviour that predicts {goal}: {result.drivers.iloc[0]['sentence']}.")
-    who = result.who[result.who["significant"] & (result.who["lift"] > 1)] if result.who is not None else None
-    if who is not None and len(who):
-        parts.append(f"Who: {who.iloc[0]['sentence']}.")
+    who = _who_sentences(result.who)
+    if who:
+        parts.append(f"Who: {who}.")
     return " ".join(parts)
+
+
+def _who_sentences(who) -> str:
+    """The segment that reaches the goal most above the others, and the one most below (unless it is the
+    same property's other half: app 7.3 above, 7.4 below), by the strength of the link (phi)."""
+    if who is None or not len(who):
+        return ""
+    significant = who[who["significant"]]
+    above = significant[significant["lift"] > 1].sort_values("phi", ascending=False).head(1)
+    below = significant[significant["lift"] < 1].sort_values("phi").head(1)
+    if len(above) and len(below):
+        prop = below["property"].iloc[0]
+        if prop == above["property"].iloc[0] and (who["property"] == prop).sum() <= 2:
+            below = below.iloc[:0]
+    sentences = [*above["sentence"], *below["sentence"]]
+    return "; ".join([sentences[0], *(s[0].lower() + s[1:] for s in sentences[1:])]) if sentences else ""
 
 
 def goal_funnel(log: EventLog, goal: str) -> Finding:
