@@ -363,8 +363,9 @@ def _stories(changes: pd.DataFrame, series: SeriesSet, periods: Periods, spec: S
         window = {"since": lead["start"], "until": lead["end"], "last_day": lead["last_day"],
                   "recovered": bool(lead["recovered"])}
         evidence = _evidence(lead, periods)
+        renamed = renamed_events(members)
         stories.append({"rank": int(number), "headline": headline(lead, spec), "text": story_text(members, spec),
-                        "window": window, "evidence": evidence,
+                        "renamed": list(renamed) if renamed else None, "window": window, "evidence": evidence,
                         "compare_args": ["--period-a", f"{evidence['before']['since']}..{lead['start']}",
                                          "--period-b", f"{lead['start']}..{lead['end']}"],
                         "impact_paths": float(lead["impact_paths"]),
@@ -655,8 +656,16 @@ def what_changed(log: EventLog, goal: str):
     text = top["text"]
     more = result.stories[1:3]
     if more:
-        text += " Also: " + " ".join(story["headline"] + "." for story in more)   # event names keep their case
+        text += " Also: " + " ".join(_also(story) for story in more)   # event names keep their case
     return Finding("changes", f"What changed: {top['headline']}", result.spec, text)
+
+
+def _also(story: dict) -> str:
+    """A further story in one sentence; a likely rename says so (it is a tracking change)."""
+    if story.get("renamed"):
+        old, new = story["renamed"]
+        return f"{story['headline']}: likely {old} renamed {new} in the tracking plan."
+    return f"{story['headline']}."
 
 
 # --- command line ------------------------------------------------------------------------------------

@@ -296,6 +296,10 @@ def test_an_event_renamed_in_the_tracking_plan_is_called_so():
     texts = " ".join(story["text"] for story in result.stories)
     assert ("invite_teammate all but stopped and Invite Teammates appeared in the same weeks: this looks like "
             "an event renamed in the tracking plan") in texts
+    renamed = [story for story in result.stories if story["renamed"]]
+    assert renamed and renamed[0]["renamed"] == ["invite_teammate", "Invite Teammates"]
+    # Told among the further stories of the report, the rename says so after its headline
+    assert changes._also(renamed[0]).endswith(": likely invite_teammate renamed Invite Teammates in the tracking plan.")
 
 
 def test_a_change_that_moves_with_the_share_of_new_paths_says_so():
