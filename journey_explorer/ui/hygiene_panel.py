@@ -75,7 +75,7 @@ class HygienePanel(QWidget):
         self.dismiss_button.clicked.connect(lambda: self.dismiss_selected(self.merges))
         self.dismiss_breakage = QPushButton("Dismiss")
         self.dismiss_breakage.clicked.connect(lambda: self.dismiss_selected(self.breakages))
-        layout.addWidget(QLabel("Suggestions: names and merges"))
+        layout.addWidget(QLabel("Suggestions"))
         layout.addWidget(self.status)
         layout.addWidget(self.merges, 2)
         layout.addLayout(_row(self.merge_button, self.dismiss_button))
