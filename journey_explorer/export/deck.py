@@ -161,6 +161,53 @@ def write_pptx(cover: Cover, slides: list[SlideContent], path: str | Path) -> Pa
 CHART_COLOURS = ("0072B2", "E69F00", "009E73", "D55E00", "CC79A7", "56B4E9", "F0E442", "000000")  # Okabe–Ito
 
 
+def short_dates(categories) -> list:
+    """ISO days as "13 Jan", the year on the first and where it changes ("6 Jan 2025"): a row of
+    "2025-01-13" labels wraps over three lines under a weekly chart. Other categories unchanged.
+
+    >>> short_dates(["2024-12-30", "2025-01-06", "2025-01-13"]), short_dates(["week 1", "2025-01-06"])
+    (['30 Dec 2024', '6 Jan 2025', '13 Jan'], ['week 1', '2025-01-06'])
+    """
+    import re
+    texts = [str(c) for c in categories]
+    if not texts or not all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", t) for t in texts):
+        return list(categories)
+    months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+    out, year = [], None
+    for text in texts:
+        y, m, d = text.split("-")
+        out.append(f"{int(d)} {months[int(m) - 1]}" + (f" {y}" if y != year else ""))
+        year = y
+    return out
+
+
+LINE_LABELS_SHOWN = 8     # a long weekly series names every n-th week (all of them wrapped over three lines)
+
+
+def skip_category_labels(category_axis, count: int, shown: int = LINE_LABELS_SHOWN) -> int:
+    """Label (and tick) every n-th category so that about ``shown`` are named; returns n. python-pptx
+    has no setting for it: the axis's ``c:tickLblSkip`` / ``c:tickMarkSkip``, placed where the schema
+    wants them (before ``c:noMultiLvlLbl``), as PowerPoint rejects them elsewhere."""
+    skip = -(-count // shown)
+    if skip <= 1:
+        return 1
+    from pptx.oxml import parse_xml
+    from pptx.oxml.ns import nsdecls, qn
+    axis = category_axis._element
+    for tag in ("c:tickLblSkip", "c:tickMarkSkip"):
+        for old in axis.findall(qn(tag)):
+            axis.remove(old)
+    successor = next((axis.find(qn(tag)) for tag in ("c:noMultiLvlLbl", "c:extLst") if axis.find(qn(tag)) is not None),
+                     None)
+    for tag in ("c:tickLblSkip", "c:tickMarkSkip"):
+        element = parse_xml(f'<{tag} {nsdecls("c")} val="{skip}"/>')
+        if successor is not None:
+            successor.addprevious(element)
+        else:
+            axis.append(element)
+    return skip
+
+
 def add_native_chart(slide, chart: NativeChart, left, top, width, height):
     """``chart`` as an editable PowerPoint chart (its data in the embedded workbook)."""
     from pptx.chart.data import CategoryChartData
@@ -172,7 +219,7 @@ def add_native_chart(slide, chart: NativeChart, left, top, width, height):
              "stacked": XL_CHART_TYPE.COLUMN_STACKED,
              "line": XL_CHART_TYPE.LINE if many else XL_CHART_TYPE.LINE_MARKERS}
     data = CategoryChartData(number_format=chart.number_format)
-    data.categories = [clean_text(c) for c in chart.categories]
+    data.categories = [clean_text(c) for c in short_dates(chart.categories)]
     for name, values in chart.series.items():
         data.add_series(clean_text(name), values)
     frame = slide.shapes.add_chart(types[chart.kind], left, top, width, height, data)
@@ -194,6 +241,8 @@ def add_native_chart(slide, chart: NativeChart, left, top, width, height):
         value_axis.minimum_scale, value_axis.maximum_scale = 0, 1       # shares: 0-100 %, never 120 %
     # Category names below the plot, not on the zero line (lifecycle's dormant bars go below it).
     plot_chart.category_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW
+    if chart.kind == "line":
+        skip_category_labels(plot_chart.category_axis, len(chart.categories))
     if chart.value_axis:
         value_axis.has_title = True
         value_axis.axis_title.text_frame.text = clean_text(chart.value_axis)
