@@ -26,6 +26,7 @@ OTHER = "(other)"
 MIN_SHARE_OF_LOG = 0.3              # an event this large is generic, whatever its name
 MIN_SET_SHARE = 0.9                 # the property must be set on this share of the event's rows
 MIN_DISTINCT, MAX_DISTINCT = 3, 500
+MAX_VALUES_READ = 200_000           # a property with more distinct values on the event is not read as pages
 GENERIC_EVENT = re.compile(r"page.?view|screen.?view|pageview|^page$|^screen$|page viewed|screen viewed|"
                            r"^view$|^click$|^tap$|button.?click|^track$|^event$", re.I)
 DETAIL_PROPERTY = re.compile(r"page|screen|path|url|title|route|view|name|label|button|element", re.I)
@@ -100,14 +101,44 @@ class _Labels:
 
 
 def _value_labels(event: str, values: np.ndarray, codes: np.ndarray, max_values: int) -> _Labels:
-    """"event: value" for the commonest values, "event: (other)" for the rest, coded per row."""
-    counts = np.bincount(codes, minlength=len(values))
+    """"event: value" for the commonest values (pages by their path, ``value_texts``), "event: (other)"
+    for the rest, coded per row."""
+    texts, text_of_value = np.unique(value_texts(values), return_inverse=True)
+    row_text = text_of_value[codes]
+    counts = np.bincount(row_text, minlength=len(texts))
     ranked = np.argsort(-counts, kind="stable")
     kept = ranked[:max_values][counts[ranked[:max_values]] > 0]
-    label_of_value = np.full(len(values), len(kept), dtype=np.int64)       # the rest: "(other)"
-    label_of_value[kept] = np.arange(len(kept))
-    texts = [f"{event}: {_text(values[v])}" for v in kept] + [f"{event}: {OTHER}"]
-    return _Labels(np.array(texts, dtype=object), label_of_value[codes])
+    label_of_text = np.full(len(texts), len(kept), dtype=np.int64)       # the rest: "(other)"
+    label_of_text[kept] = np.arange(len(kept))
+    labels = [f"{event}: {texts[t]}" for t in kept] + [f"{event}: {OTHER}"]
+    return _Labels(np.array(labels, dtype=object), label_of_text[row_text])
+
+
+URL_PREFIX = re.compile(r"^[a-z][a-z0-9+.-]*://[^/?#]*", re.I)
+ID_SEGMENT = re.compile(r"^(?:\d+|[0-9a-f]{8,}|[0-9a-f]{8}-[0-9a-f-]{27,})$", re.I)
+
+
+def value_texts(values: np.ndarray) -> np.ndarray:
+    """The text of each distinct value. A column of URLs or paths is named by page: the path without
+    host, query or fragment, and ids as ":id" ("https://shop.com/orders/123?x=1" -> "/orders/:id"), so
+    a page is one step, not one per order or campaign.
+
+    >>> value_texts(np.array(["https://a.com/orders/123?gclid=9", "/orders/77/", "/", "https://a.com"], dtype=object)).tolist()
+    ['/orders/:id', '/orders/:id', '/', '/']
+    >>> value_texts(np.array(["Pricing", 2.0], dtype=object)).tolist()
+    ['Pricing', '2']
+    """
+    texts = [_text(value) for value in values]
+    looks_like_pages = sum(t.startswith("/") or bool(URL_PREFIX.match(t)) for t in texts) >= 0.9 * max(len(texts), 1)
+    out = np.empty(len(texts), dtype=object)
+    out[:] = [_page(t) for t in texts] if looks_like_pages and texts else texts
+    return out
+
+
+def _page(text: str) -> str:
+    path = URL_PREFIX.sub("", text).split("#", 1)[0].split("?", 1)[0]
+    segments = [":id" if ID_SEGMENT.match(part) else part for part in path.split("/") if part]
+    return "/" + "/".join(segments)
 
 
 def _text(value) -> str:
@@ -149,12 +180,18 @@ def _best_property(log: EventLog, code: int) -> tuple[str, int, float] | None:
             continue           # numbers, flags and amounts are not names of a step
         codes = column.codes[rows]
         set_share = float((codes != MISSING).mean())
-        values = int(np.count_nonzero(np.bincount(codes[codes != MISSING], minlength=len(column.values))))
+        used = np.flatnonzero(np.bincount(codes[codes != MISSING], minlength=len(column.values)))
+        if len(used) > MAX_VALUES_READ:
+            continue           # free text or ids: reading them all as pages costs more than it tells
+        texts = value_texts(column.values[used])
+        values = len(set(texts))
         if set_share >= MIN_SET_SHARE and MIN_DISTINCT <= values <= MAX_DISTINCT:
-            candidates.append((not PAGE_OR_SCREEN_PROPERTY.search(prop), values, prop, set_share))
+            # a page's title before its path ("Pricing" reads better than "/pricing"), then fewer values
+            paths = sum(str(t).startswith("/") for t in texts) >= 0.9 * len(texts)
+            candidates.append((not PAGE_OR_SCREEN_PROPERTY.search(prop), paths, values, prop, set_share))
     if not candidates:
         return None
-    _, values, prop, set_share = min(candidates)
+    *_, values, prop, set_share = min(candidates)
     return prop, values, set_share
 
 
@@ -167,8 +204,8 @@ def may_have_clear_case(event_names, property_names) -> bool:
 def _commonest(log: EventLog, code: int, prop: str, count: int = 3) -> tuple[str, ...]:
     column = log.event_properties[prop]
     codes = column.codes[log.event == code]
-    counts = np.bincount(codes[codes != MISSING], minlength=len(column.values))
-    return tuple(_text(column.values[v]) for v in np.argsort(-counts, kind="stable")[:count] if counts[v])
+    named = _value_labels("", column.values, codes[codes != MISSING], count)
+    return tuple(label.removeprefix(": ") for label in named.labels[:-1])
 
 
 def clear_case(suggestion: Suggestion) -> bool:

@@ -119,3 +119,20 @@ def test_the_hygiene_command_names_and_unnames_events(tmp_path, capsys):
     assert main(["hygiene", str(path), "--name-plainly", "page_view"]) == 0
     with Project.open(path) as project:
         assert project.event_detail_rules() == {}
+
+
+def test_urls_name_pages_by_their_path_without_query_or_ids():
+    frame = web_frame()
+    frame["page_location"] = frame["page_title"].map(
+        {"Home": "https://shop.example/?utm=x", "Pricing": "https://shop.example/pricing?gclid=1",
+         "Sign up": "https://shop.example/signup#form", "Docs": "https://shop.example/docs/page"}.get)
+    frame.loc[frame.index % 3 == 0, "page_location"] = frame["page_location"].str.replace("?gclid=1", "?gclid=2")
+    frame.loc[frame["page_title"] == "Docs", "page_location"] = [f"https://shop.example/orders/{1000 + i}"
+                                                                  for i in range((frame["page_title"] == "Docs").sum())]
+    log = EventLog.from_frame(frame.drop(columns=["page_title"]))
+    [suggestion] = event_detail.suggest(log)
+    assert (suggestion.property, suggestion.values) == ("page_location", 4)     # dozens of URLs, 4 pages
+    named = event_detail.name_by_property(log, {"page_view": "page_location"})
+    assert set(named.event_names) == {"page_view: /", "page_view: /pricing", "page_view: /signup",
+                                      "page_view: /orders/:id", "sign_up"}
+    assert event_detail.suggest(EventLog.from_frame(frame))[0].property == "page_title"    # the title reads better
