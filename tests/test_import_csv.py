@@ -359,10 +359,10 @@ def test_a_european_spreadsheet_export_keeps_its_decimal_commas_as_numbers(tmp_p
     CSV in Germany."""
     from journey_explorer.store.project import Project
     source = tmp_path / "export.csv"
-    source.write_text("kunde;aktion;zeit;betrag\n"
+    source.write_text("kunde;ereignis;zeitstempel;betrag\n"
                       "a;view;03.02.2025 10:15;\n"
                       "a;order;03.02.2025 10:20;1.234,50\n"
-                      "b;order;14.02.2025 09:00;12,5\n"
+                      "b;order;14.02.2025 09:00;12,50\n"
                       "c;order;28.02.2025 18:30;7\n", encoding="cp1252")
     importer.import_file(tmp_path / "p.journey", source)
     with Project.open(tmp_path / "p.journey") as project:

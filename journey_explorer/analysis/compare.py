@@ -140,10 +140,6 @@ def _groups(log: EventLog, spec: Spec) -> tuple[EventLog, np.ndarray, np.ndarray
     return subset(log, before_goal), reached, ~reached, ("successful", "failing"), note
 
 
-
-
-
-
 def route_to_goal(log: EventLog, goal: int, successful: np.ndarray | None = None) -> pd.DataFrame:
     """Steps at least ``ROUTE_SHARE`` of successful paths take just before their first goal (in the
     goal's visit, at most ``ROUTE_WINDOW`` steps back): event, paths and share of successful paths.
@@ -210,10 +206,6 @@ def route_to_goal(log: EventLog, goal: int, successful: np.ndarray | None = None
     return frame
 
 
-
-
-
-
 LOGGED_PART = 0.2      # an event logged for at least this part of the log's time (not all of it) is judged there
 
 
@@ -233,7 +225,8 @@ def logged_spans(log: EventLog) -> tuple[np.ndarray, np.ndarray]:
     np.minimum.at(since, log.event, log.ts)
     np.maximum.at(until, log.event, log.ts)
     start, end = (int(log.ts.min()), int(log.ts.max())) if len(log) else (0, 0)
-    whole = (until - since) < LOGGED_PART * (end - start)
+    absent = since > until                               # no rows: the whole log (not a wrapped difference)
+    whole = absent | ((np.where(absent, 0, until - since)) < LOGGED_PART * (end - start))
     return np.where(whole, start, since), np.where(whole, end, until)
 
 

@@ -39,7 +39,8 @@ CONVERSION_WORDS = re.compile(r"purchas|paid|pay(?:ment)?_?(?:succe|complete)|or
                               r"convert|upgrade|renew|won|success|complete|bought|buy|booked|deal", re.I)
 FAILURE_WORDS = re.compile(r"error|fail|cancel|abandon|declin|reject|churn|refund|timeout|crash|denied", re.I)
 MIN_REACH_PATHS = 2       # an event one path has is an accident, not a goal
-AMOUNT_MIN_VALUES = 20    # a number with fewer distinct values is a rating or a count of items, not an amount
+AMOUNT_NAME = re.compile(r"amount|value|price|revenue|total|sum\b|cost|paid|spend|gmv|betrag|montant|importe|prix|preis",
+                         re.I)    # a duration, a rating or a count of results is no amount
 AMOUNT_WEIGHT = 10.0
 
 
@@ -121,10 +122,10 @@ def _score_parts(log: EventLog) -> tuple[list[str], dict[str, np.ndarray]]:
 
 
 def carries_amount(log: EventLog, size: int) -> np.ndarray:
-    """Per event type: whether it carries an amount of its own — an event property that is a number
-    with at least ``AMOUNT_MIN_VALUES`` distinct values, set on at least 80 % of the type's events and
-    on at most 2 % of all other events. Only such number columns are read (their distinct values
-    decide first, without reading the per-event codes).
+    """Per event type: whether it carries an amount of its own — an event property named like money
+    (``AMOUNT_NAME``: order_value, amount, revenue...) holding numbers, set on at least 80 % of the
+    type's events and on at most 2 % of all other events. Only such columns' per-event codes are read
+    (the name and the distinct values decide first).
 
     >>> import pandas as pd
     >>> frame = pd.DataFrame({"user": list("aabbcc") * 10, "event": ["view", "buy"] * 30, "time": range(60),
@@ -136,13 +137,16 @@ def carries_amount(log: EventLog, size: int) -> np.ndarray:
     found = np.zeros(size, dtype=bool)
     events = np.bincount(log.event, minlength=size)
     for name in log.event_properties:
+        if not AMOUNT_NAME.search(name):
+            continue
         column = log.event_properties[name]
         values = column.values
         # More distinct values than the commonest event type has events: set on several types (an id).
-        if not AMOUNT_MIN_VALUES <= len(values) <= events.max(initial=0):
+        if not 2 <= len(values) <= events.max(initial=0):
             continue
-        numbers = sum(1 for value in values if isinstance(value, (int, float)) and not isinstance(value, bool))
-        if numbers < 0.9 * len(values):
+        sample = values[:10_000]
+        numbers = sum(1 for value in sample if isinstance(value, (int, float)) and not isinstance(value, bool))
+        if numbers < 0.9 * len(sample):
             continue
         set_on = np.bincount(log.event[column.codes != MISSING], minlength=size)
         elsewhere = set_on.sum() - set_on

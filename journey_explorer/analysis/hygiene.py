@@ -273,8 +273,8 @@ def apply_merge(project, suggestion: Suggestion, into: str | None = None) -> dic
     catalog = project.event_catalog()
     for shown in suggestion.names:
         if not stored_names(catalog, shown):
-            raise JourneyError(f"'{shown}' is shown by a grouping rule, not stored under that name: "
-                               "change the rule in the catalog instead")
+            raise JourneyError(f"'{shown}' is shown by a grouping rule or by naming an event by a property, not "
+                               "stored under that name: change that rule instead")
     names = sorted({stored for shown in suggestion.names for stored in stored_names(catalog, shown)})
     previous = catalog.set_index("name")["display_name"].to_dict()
     project.merge_events(names, into or suggestion.target)

@@ -16,12 +16,12 @@
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from journey_explorer.analysis.goals import FAILURE_WORDS
 from journey_explorer.analysis.hygiene_volume import DAY_MS, DailyVolume, median_count, unique_counts, weighted_median
 from journey_explorer.eventlog import EventLog
 
@@ -264,13 +264,17 @@ def _absence(observed: np.ndarray, expected: np.ndarray) -> list[tuple[str, int,
     return out
 
 
+# Errors, not outcomes: a cancellation or refund event that starts late is tracking added late.
+ERROR_WORDS = re.compile(r"error|fail|crash|timeout|exception|denied", re.I)
+
+
 def _absence_breakage(log: EventLog, volume: DailyVolume, side: str, day: int, rows: list[tuple]) -> Breakage:
     rows = sorted(rows, key=lambda r: -r[2])
     names = tuple(log.event_names[code] for code, _, _ in rows)
     date = volume.date(day)
     seen, expected = sum(r[1] for r in rows), sum(r[2] for r in rows)
     listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    failures = all(FAILURE_WORDS.search(name) for name in names)
+    failures = all(ERROR_WORDS.search(name) for name in names)
     if side == "stops":
         message = (f"{listed} {'stops' if len(names) == 1 else 'stop'} on {date}: {_events(seen)} since, "
                    f"where about {expected:,.0f} were expected at {'its' if len(names) == 1 else 'their'} usual "

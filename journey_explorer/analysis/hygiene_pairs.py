@@ -43,6 +43,7 @@ MIN_NEIGHBOUR_EVENTS = 20      # fewer transitions than this: neighbourhoods are
 MIN_SESSIONS = 10              # fewer sessions than this: togetherness is not judged
 SWITCH_PURITY = 0.95           # share of each name's events on its own side of the switch day
 MIN_EXPECTED_ABSENT = 10.0     # an absence means something only where this many were expected
+MIN_GAP_DAYS = 7               # a stop and a start this many days apart are two changes, not one rename
 PLATFORM_SHARE = 0.95          # a name "only" with a value: at least this share of its tagged events
 MIN_TAGGED = 10
 MAX_PROPERTY_VALUES = 20
@@ -344,7 +345,7 @@ def _gap_between(volume: DailyVolume, expected_before: np.ndarray, first: int, s
     if not len(seen_first) or not len(seen_second):
         return False
     gap_start, gap_end = int(seen_first[-1]) + 1, day + int(seen_second[0])     # days [gap_start, gap_end)
-    if gap_end <= gap_start:
+    if gap_end - gap_start < MIN_GAP_DAYS:         # a release day, a weekend: still a switch
         return False
     expected = [expected_before[name, gap_end] - expected_before[name, gap_start] for name in (first, second)]
     return max(expected) >= MIN_EXPECTED_ABSENT

@@ -100,14 +100,14 @@ def _trend_sentence(recent: float, earlier: float) -> str:
     >>> _trend_sentence(150.0, 100.0)
     'The last four weeks averaged 150, 50% above the first four (100).'
     >>> _trend_sentence(0.25, 0.0)
-    'The last four weeks averaged 0.2, against none in the first four.'
+    'The last four weeks averaged 0.25, against none in the first four.'
     """
     def average(value: float) -> str:
-        return f"{value:,.1f}" if 0 < value < 10 else f"{value:,.0f}"
+        return f"{value:,.2f}" if 0 < value < 1 else f"{value:,.1f}" if 0 < value < 10 else f"{value:,.0f}"
     if not earlier:
         return (f"The last four weeks averaged {average(recent)}, against none in the first four."
                 if recent else "No one did it in the first four weeks or the last four.")
-    change = (recent - earlier) / earlier
+    change = (recent - earlier) / earlier       # 0.25 shows as 0.25, so 1.5 is 500% above it in words too
     return (f"The last four weeks averaged {average(recent)}, {pct(abs(change))} "
             f"{'above' if change >= 0 else 'below'} the first four ({average(earlier)}).")
 

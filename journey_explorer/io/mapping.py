@@ -26,12 +26,12 @@ USER_NAMES = ("case:concept:name", "user id", "userid", "user", "distinct id", "
               "id usuario", "usuario", "cliente", "klant", "gebruiker", "utente")
 EVENT_NAMES = ("concept:name", "event name", "event type", "event", "activity", "action", "event action",
                "step", "name", "type",
-               "ereignis", "aktion", "aktivität", "événement", "evenement", "activité", "evento", "acción",
+               "ereignis", "aktivität", "événement", "evenement", "activité", "evento", "acción",
                "accion", "actividad", "gebeurtenis", "activiteit", "attività")
 TIME_NAMES = ("time:timestamp", "timestamp", "event time", "event timestamp", "complete timestamp", "time",
               "datetime", "date time", "occurred at", "created at", "ts", "date", "when", "start timestamp",
               "epoch", "unix", "tstamp", "time stamp", "millis", "logged at", "sent at", "received at",
-              "zeitstempel", "zeitpunkt", "zeit", "datum", "horodatage", "date heure", "fecha hora", "fecha",
+              "zeitstempel", "zeitpunkt", "datum", "horodatage", "date heure", "fecha hora", "fecha",
               "marca de tiempo", "tijdstip", "tijd", "data ora")
 SESSION_NAMES = ("session id", "sessionid", "session", "ga session id", "$session id", "visit id")
 INSERT_ID_NAMES = ("$insert id", "insert id", "message id", "messageid", "event id", "uuid")

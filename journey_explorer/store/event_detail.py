@@ -32,6 +32,9 @@ GENERIC_EVENT = re.compile(r"page.?view|screen.?view|pageview|^page$|^screen$|pa
 DETAIL_PROPERTY = re.compile(r"page|screen|path|url|title|route|view|name|label|button|element", re.I)
 PAGE_OR_SCREEN_EVENT = re.compile(r"page.?view|screen.?view|pageview|^page$|^screen$", re.I)
 PAGE_OR_SCREEN_PROPERTY = re.compile(r"page|screen|path|url|title|route", re.I)
+# Where a view came from or started, not what it showed (a thank-you page is nobody's referrer).
+NOT_THE_PAGE = re.compile(r"refer|previous|prev\b|prev_|from|origin|source|landing|entrance|entry|exit|initial|first",
+                          re.I)
 
 
 @dataclass(frozen=True)
@@ -102,8 +105,11 @@ class _Labels:
 
 def _value_labels(event: str, values: np.ndarray, codes: np.ndarray, max_values: int) -> _Labels:
     """"event: value" for the commonest values (pages by their path, ``value_texts``), "event: (other)"
-    for the rest, coded per row."""
-    texts, text_of_value = np.unique(value_texts(values), return_inverse=True)
+    for the rest, coded per row. Only the values the rows use are read (a URL column holds millions)."""
+    used = np.flatnonzero(np.bincount(codes, minlength=len(values))) if len(codes) else np.zeros(0, dtype=np.int64)
+    texts, text_of_used = np.unique(value_texts(values[used]).astype(str), return_inverse=True)
+    text_of_value = np.zeros(len(values), dtype=np.int64)
+    text_of_value[used] = text_of_used
     row_text = text_of_value[codes]
     counts = np.bincount(row_text, minlength=len(texts))
     ranked = np.argsort(-counts, kind="stable")
@@ -173,10 +179,11 @@ def _best_property(log: EventLog, code: int) -> tuple[str, int, float] | None:
     rows = log.event == code
     candidates = []
     for prop in log.event_properties:
-        if not DETAIL_PROPERTY.search(prop):
-            continue           # a country or a plan splits users, not steps
+        if not DETAIL_PROPERTY.search(prop) or NOT_THE_PAGE.search(prop):
+            continue           # a country or a plan splits users, not steps; a referrer is another page
         column = log.event_properties[prop]
-        if not len(column.values) or sum(isinstance(v, str) for v in column.values) < 0.9 * len(column.values):
+        sample = column.values[:10_000]
+        if not len(sample) or sum(isinstance(v, str) for v in sample) < 0.9 * len(sample):
             continue           # numbers, flags and amounts are not names of a step
         codes = column.codes[rows]
         set_share = float((codes != MISSING).mean())

@@ -428,10 +428,17 @@ class Project:
         """Events named by a property ({event name as shown: property}; ``store.event_detail``)."""
         return dict(self.get_setting(RULES_SETTING, {}) or {})
 
+    def shown_event_names(self) -> list[str]:
+        """The event names the views show before any is named by a property: display names and groups."""
+        return self._event_name_lookup()[0]
+
     def set_event_detail(self, event: str, prop: str | None) -> None:
-        """Name ``event`` by its property ``prop`` ("page_view: /pricing"), or plainly again (None)."""
+        """Name ``event`` by its property ``prop`` ("page_view: /pricing"), or plainly again (None).
+        ``event`` is a name the views show (a display name or a group's name)."""
         if prop is not None and prop not in self.event_property_names():
             raise JourneyError(f"The project has no event property '{prop}'")
+        if prop is not None and event not in self.shown_event_names():
+            raise UnknownEvent(event, self.shown_event_names())
         rules = self.event_detail_rules()
         if prop is None:
             rules.pop(event, None)

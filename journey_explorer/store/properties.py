@@ -32,7 +32,7 @@ CODES_PREFIX = "property:"      # log_cache name of a property's codes
 _INT = re.compile(r"[+-]?(?:0|[1-9][0-9]*)")
 _FLOAT = re.compile(r"[+-]?(?:0|[1-9][0-9]*)?\.[0-9]+(?:[eE][+-]?[0-9]+)?|[+-]?(?:0|[1-9][0-9]*)[eE][+-]?[0-9]+"
                     r"|[+-]?(?:0|[1-9][0-9]*)\.[0-9]*")
-_DECIMAL_COMMA = re.compile(r"[+-]?(?:0|[1-9][0-9]{0,2}(?:\.[0-9]{3})+|[1-9][0-9]*),[0-9]+")
+_DECIMAL_COMMA = re.compile(r"[+-]?(?:(?:0|[1-9][0-9]*),[0-9]{2}|[1-9][0-9]{0,2}(?:\.[0-9]{3})+,[0-9]+)")
 
 
 class _Missing:
@@ -130,17 +130,15 @@ def typed_text(values: list) -> list:
 
 
 def _decimal_commas(values: list[str]) -> bool:
-    """Whether a text column is numbers written with a decimal comma (European spreadsheets: "12,50",
-    "1.234,5"). A column whose commas all have three digits after them ("1,234") could be thousands
-    written the English way: it stays text.
+    """Whether a text column is money written with a decimal comma (European spreadsheets: "12,50",
+    "1.234,56"): every value a whole number, two decimals after a comma, or thousands with dots. One
+    decimal ("3,9") or three ("1,250": English thousands?) could be anything else: the column stays text.
 
-    >>> _decimal_commas(["12,5", "3", "1.234,56"]), _decimal_commas(["1,234", "5,000"]), _decimal_commas(["1,2,3"])
+    >>> _decimal_commas(["12,50", "3", "1.234,5"]), _decimal_commas(["1,250", "0,75"]), _decimal_commas(["17,42", "3,9"])
     (True, False, False)
     """
     commas = [v for v in values if not _INT.fullmatch(v)]
-    if not commas or not all(_INT.fullmatch(v) or _DECIMAL_COMMA.fullmatch(v) for v in values):
-        return False
-    return any(len(v.rpartition(",")[2]) != 3 or "." in v for v in commas)
+    return bool(commas) and all(_DECIMAL_COMMA.fullmatch(v) for v in commas)
 
 
 def flatten(record: Mapping, prefix: str = "") -> dict[str, Any]:
@@ -384,6 +382,25 @@ class _PropertyFile:
     def __init__(self, path: str, size: int, stamp: tuple):
         self.path, self.size, self.stamp = path, size, stamp
         self.read: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.values_read: dict[str, np.ndarray] = {}
+
+    @reads_project
+    def values(self, name: str) -> np.ndarray:
+        """The distinct values of one property, without its per-event codes (a look at what a column
+        holds — numbers? how many? — costs a small read, not one int32 per event)."""
+        if name in self.read:
+            return self.read[name][1]
+        if name not in self.values_read:
+            from pathlib import Path
+            conn = sqlite3.connect(Path(self.path).as_uri() + "?mode=ro", uri=True)
+            try:
+                if cache_stamp(conn) != self.stamp:
+                    raise JourneyError("The project changed since its events were loaded (a new import?); "
+                                       "load it again to use its properties.")
+                self.values_read[name] = _object_array(stored_values(conn, [name]).get(name, []))
+            finally:
+                conn.close()
+        return self.values_read[name]
 
     @reads_project
     def column(self, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -434,7 +451,7 @@ class LazyPropertyColumn(PropertyColumn):
 
     @property
     def values(self) -> np.ndarray:
-        return self._source.column(self._name)[1]
+        return self._source.values(self._name)
 
     def take(self, keep) -> PropertyColumn:
         if self._codes is not None:

@@ -872,6 +872,11 @@ class MainWindow(QMainWindow):
         plain = "(its plain name)"
         with Project.open(self.project_path) as project:
             names, current = project.event_property_names(), project.event_detail_rules().get(event)
+            shown = project.shown_event_names()
+        if event not in shown:
+            self.show_error(f"'{event}' is shown as part of a group (a grouping rule): name the group's events "
+                            "by a property from the group's row instead.")
+            return
         if not names:
             self.show_info("This project's events carry no properties to name them by.")
             return
@@ -895,7 +900,8 @@ class MainWindow(QMainWindow):
         stored = {shown: stored_names(catalog, shown) for shown in suggestion.names}
         missing = [shown for shown, names in stored.items() if not names]
         if missing:
-            self.show_error(f"'{missing[0]}' comes from a grouping rule: change the rule instead.")
+            self.show_error(f"'{missing[0]}' comes from a grouping rule or from naming an event by a property: "
+                            "change that rule instead.")
             return
         display = catalog.set_index("name")["display_name"].to_dict()
         self.banner.hide()               # a step that fails says so here (ProjectEdit)

@@ -253,6 +253,9 @@ def test_a_step_that_stops_weeks_before_another_begins_is_no_rename():
     assert not [s for s in result.suggestions if {"invite", "referral"} <= set(s.names)]
     renamed = journeys(users=900, days=90, action=lambda u, day: "invite" if day < 30 else "referral")
     assert [s.names for s in run(log_of(renamed)).suggestions] == [("referral", "invite")]
+    over_a_day = journeys(users=2700, days=90, action=lambda u, day: "invite" if day < 30 else None if day < 31
+                          else "referral")         # a release day without either: still a rename
+    assert [s.names for s in run(log_of(over_a_day)).suggestions] == [("referral", "invite")]
 
 
 def test_a_long_stretch_is_not_a_burst():

@@ -305,6 +305,8 @@ def test_goal_is_the_event_carrying_an_amount_not_the_feedback_step_after_it():
     assert goals.guess_goal(log) == "order"
     without_amount = EventLog.from_frame(pd.DataFrame([row[:3] for row in rows], columns=["user", "event", "time"]))
     assert goals.guess_goal(without_amount) == "rate"
+    timed = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time", "load_ms"]))
+    assert goals.guess_goal(timed) == "rate"                 # a number of its own, but no amount by its name
 
 
 def test_a_failure_is_never_the_goal_while_a_purchase_followed_by_more_browsing_scores():

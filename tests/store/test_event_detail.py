@@ -79,6 +79,8 @@ def test_the_project_keeps_the_rule_and_every_load_applies_it(tmp_path):
         assert "page_view: Pricing" in project.load_event_log(properties=[]).event_names    # the CLI's loads too
         with pytest.raises(JourneyError, match="no event property 'colour'"):
             project.set_event_detail("page_view", "colour")
+        with pytest.raises(JourneyError, match="No event named 'page_veiw' in this project; did you mean 'page_view'"):
+            project.set_event_detail("page_veiw", "label")
         project.set_event_detail("page_view", None)
         assert "page_view" in project.load_event_log().event_names
 
@@ -136,3 +138,15 @@ def test_urls_name_pages_by_their_path_without_query_or_ids():
     assert set(named.event_names) == {"page_view: /", "page_view: /pricing", "page_view: /signup",
                                       "page_view: /orders/:id", "sign_up"}
     assert event_detail.suggest(EventLog.from_frame(frame))[0].property == "page_title"    # the title reads better
+
+
+def test_a_referrer_never_names_the_page():
+    # GA4 rows carry the page and the one before it; the last page (Docs) is nobody's referrer, so the
+    # referrer has fewer values and would win on that alone.
+    frame = web_frame()
+    frame["page_location"] = "https://shop.example/" + frame["page_title"].str.lower().str.replace(" ", "-")
+    frame["page_referrer"] = frame.groupby("user")["page_location"].shift(1)
+    frame.loc[frame["event"] != "page_view", ["page_location", "page_referrer"]] = None
+    frame["page_referrer"] = frame.groupby("user")["page_referrer"].ffill().fillna("https://google.com/")
+    log = EventLog.from_frame(frame.drop(columns=["page_title"]))
+    assert [(s.event, s.property) for s in event_detail.suggest(log)] == [("page_view", "page_location")]

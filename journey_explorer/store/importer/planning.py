@@ -153,16 +153,18 @@ def _plan_write(project: Project, state: ImportState) -> WritePlan:
 
 
 def _coarse_time(new: dict[str, np.ndarray]) -> str | None:
-    """"minute" or "second" when every time of the file is a whole one: identical rows may then be an
+    """"day", "minute" or "second" when every time of the file is a whole one: identical rows may then be an
     action repeated within it rather than copies.
 
     >>> _coarse_time({"ts": np.array([60_000, 120_000]), "sub_ms": np.zeros(2)}), _coarse_time({"ts": np.array([1])})
     ('minute', None)
+    >>> _coarse_time({"ts": np.array([0, 86_400_000])})
+    'day'
     """
     ts = new["ts"]
     if "sub_ms" in new and np.any(new["sub_ms"]):
         return None
-    for unit, ms in (("minute", 60_000), ("second", 1_000)):
+    for unit, ms in (("day", 86_400_000), ("minute", 60_000), ("second", 1_000)):
         if len(ts) and not np.any(ts % ms):
             return unit
     return None
