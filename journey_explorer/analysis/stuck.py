@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from journey_explorer.analysis import units
-from journey_explorer.analysis.arrays import distinct_count, path_bounds, users_with_event
+from journey_explorer.analysis.arrays import Groups, distinct_count, path_bounds, users_with_event
 from journey_explorer.analysis.pathprops import path_properties, without_outcomes
 from journey_explorer.domain import MissingGoal
 from journey_explorer.eventlog import EventLog
@@ -354,15 +354,29 @@ def _visit_counts(log: EventLog, size: int, successful_user: np.ndarray, open_vi
     """Per event type, counted in *visits* that reach it: how many, how many end there, how many loop
     on it — for failing paths, successful paths, and successful paths' visits that do not go on to the
     goal after it. A failing user who keeps coming back to browse ends and bounces on the browsing
-    pages on more of *their* paths simply by having more visits; per visit they do not."""
-    looped = loop_rows(log)
-    groups = {"failing": ~successful_user[log.user], "successful": successful_user[log.user],
-              "successful_open": open_visit}
+    pages on more of *their* paths simply by having more visits; per visit they do not.
+
+    One stable grouping by event: inside an event's group the visits come in order, so each run of one
+    visit is one (visit, event) pair (its first row decides the path's group; its last row whether the
+    visit goes on to the goal after it — rows after a visit's last goal are all "open")."""
+    n = len(log)
+    by_event = Groups(log.event, size)
+    visit = log.session[by_event.order]
+    run_start = np.ones(n, dtype=bool)
+    run_start[1:] = (by_event.keys[1:] != by_event.keys[:-1]) | (visit[1:] != visit[:-1])
+    starts = np.flatnonzero(run_start)
+    run_event = by_event.keys[starts]
+    first_row, last_row = by_event.order[starts], by_event.order[np.append(starts[1:], n) - 1]
+    looped = np.maximum.reduceat(loop_rows(log)[by_event.order], starts) if n else np.zeros(0, dtype=bool)
+    successful_row = successful_user[log.user]
+    runs = {"failing": ~successful_row[first_row], "successful": successful_row[first_row],
+            "successful_open": open_visit[last_row]}
+    rows = {"failing": ~successful_row, "successful": successful_row, "successful_open": open_visit}
     out = {}
-    for name, rows in groups.items():
-        out[f"visits_{name}"] = distinct_count(log.event[rows], log.session[rows], size)
-        out[f"visit_left_{name}"] = np.bincount(log.event[rows & left], minlength=size)   # one end per visit
-        out[f"visit_loop_{name}"] = distinct_count(log.event[rows & looped], log.session[rows & looped], size)
+    for name, member in runs.items():
+        out[f"visits_{name}"] = np.bincount(run_event[member], minlength=size)
+        out[f"visit_left_{name}"] = np.bincount(log.event[rows[name] & left], minlength=size)   # one end per visit
+        out[f"visit_loop_{name}"] = np.bincount(run_event[member & looped], minlength=size)
     return out
 
 
