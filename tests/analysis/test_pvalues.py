@@ -92,3 +92,18 @@ def test_mann_whitney_matches_scipy_with_ties_zeros_and_large_samples():
         expected = stats.mannwhitneyu(x, y, alternative="greater")
         assert u == expected.statistic
         assert p == pytest.approx(expected.pvalue, rel=1e-13, abs=1e-300) or (np.isnan(p) and np.isnan(expected.pvalue))
+
+
+def test_f_sf_one_and_incomplete_beta_match_scipy():
+    from scipy import special
+    rng = np.random.default_rng(11)
+    df = rng.integers(1, 120, 3000).astype(float)
+    statistic = np.r_[rng.exponential(3, 1500), rng.exponential(80, 1500)]
+    assert np.allclose(pvalues.f_sf_one(statistic, df), stats.f.sf(statistic, 1, df), rtol=1e-11, atol=1e-300)
+    assert pvalues.f_sf_one(np.array([0.0, np.inf]), np.array([4.0, 4.0])).tolist() == [1.0, 0.0]
+    # F(1, 4) = 4 is |T| = 2 with 4 degrees of freedom: tan(theta) = 2 / sqrt(4), theta = 45 degrees, and
+    # P(|T| <= t) = sin(theta) (1 + cos(theta)^2 / 2) = sqrt(2) / 2 * 5 / 4
+    assert pvalues.f_sf_one(np.array([4.0]), np.array([4.0]))[0] == pytest.approx(1 - 5 * math.sqrt(2) / 8, rel=1e-13)
+    a, b, x = rng.uniform(0.1, 60, 500), rng.uniform(0.1, 60, 500), rng.uniform(0, 1, 500)
+    assert np.allclose(pvalues.regularized_beta(a, b, x), special.betainc(a, b, x), rtol=1e-11, atol=1e-300)
+    assert pvalues.regularized_beta(np.array([2.0]), np.array([3.0]), np.array([0.4]))[0] == pytest.approx(0.5248, rel=1e-13)
