@@ -27,6 +27,7 @@ import numpy as np
 
 from journey_explorer.analysis import layout as map_layout
 from journey_explorer.analysis.arrays import Groups, path_bounds, step_index
+from journey_explorer.analysis.goals import goal_reach
 from journey_explorer.analysis.variants import COLUMNS as VARIANT_COLUMNS
 from journey_explorer.analysis.variants import variant_rows
 from journey_explorer.eventlog import EventLog
@@ -213,7 +214,8 @@ def _rounded(value: float) -> float | None:
 def _node_stats(log: EventLog, size: int) -> dict[str, np.ndarray]:
     starts, ends = path_bounds(log)
     by_event = Groups(log.event, size)
-    return {"events": by_event.counts, "users": by_event.distinct(log.user),
+    # paths per event: what the goal guess counted already (kept per log), else counted here
+    return {"events": by_event.counts, "users": goal_reach(log),
             "starts": np.bincount(log.event[starts], minlength=size),
             "ends": np.bincount(log.event[ends - 1], minlength=size) if len(ends) else np.zeros(size, dtype=int),
             "position": by_event.quantiles(step_index(log), (0.5,))[0]}
