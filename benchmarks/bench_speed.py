@@ -74,7 +74,9 @@ morning's quiet ones), so the same-run times matter more than the ratios:
 0.86 s (1.02x -> 0.77x), interval 0.45 s -> 0.43 s (1.08x -> 1.16x, noise), north star 0.40 s ->
 0.44 s (0.79x -> 0.82x, noise), changes 2.03 s -> 1.97 s (0.57x -> 0.57x); changes alone, 9 rounds,
 load 3.1: 2.63 s -> 2.19 s (0.74x -> 0.67x). 5 rounds, load 2.6-3.3: stuck 1.70 s -> 0.95 s (0.92x ->
-0.47x), graph 0.82 s -> 0.62 s (1.18x -> 0.96x), changes 1.90 s -> 1.37 s (0.75x -> 0.58x).
+0.47x), graph 0.82 s -> 0.62 s (1.18x -> 0.96x), changes 1.90 s -> 1.37 s (0.75x -> 0.58x). 5 rounds,
+load 2.0-3.0: stuck 2.81 s -> 1.47 s (0.94x -> 0.47x), graph 1.09 s -> 0.91 s (0.87x -> 0.76x), changes
+2.17 s -> 1.89 s (0.60x -> 0.54x), interval 0.41 s both (1.16x -> 1.21x), north star 0.42 s -> 0.44 s.
 Scaled by those time ratios, this morning's quiet figures (stuck 1.49x, graph 1.60x, changes 1.10x)
 become about stuck 0.8x, graph 1.2x, changes 0.85x. Graph's remainder: Python and numpy ~0.2 s,
 loading the project ~0.08-0.15 s, the goal guess ~0.1 s, node and edge statistics ~0.1 s (two
