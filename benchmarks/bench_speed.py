@@ -56,6 +56,31 @@ interval 1.24x -> 1.30x (unchanged code: noise), changes 0.93x -> 1.00x (3.8 s a
 against 0.63 s), lifecycle 1.20x -> 0.58x, north star 1.03x -> 0.99x. Graph's 0.92 s: Python and
 numpy ~0.2 s, networkx's import ~0.1 s, loading the project ~0.15 s (pyarrow's import included),
 the goal guess ~0.12 s, node and edge statistics ~0.12 s, variants ~0.1 s.
+
+``--cli``, fifth pass (issue 16; ``--before`` = main at 2fba36e, same interleaved rounds). No scipy on
+any command's path (``analysis/pvalues.py``: Fisher's exact tests as R's phyper with Loader's binomial
+densities, scipy's ndtr, the asymptotic Mann-Whitney U, P(F(1, df) > s) by the incomplete beta's
+continued fraction; importing scipy.stats was ~1 s of stuck, scipy.special ~0.3 s of changes), no
+networkx in graph (a plain-dict graph with networkx's orders and shortest path), variants grouped by
+64-bit words, the event log decoding only its four columns, interval's percentiles without
+np.quantile (its np.unique imported numpy.ma), changes' refined columns written once. The CLI's JSON
+(and CSV) is byte-identical to main's on the demo and at 1M for graph, interval, northstar,
+retention, lifecycle, funnel, flows, overview and hygiene; stuck, changes, compare and drivers differ
+only in p- and q-values' last digits (at most 4e-11 relatively: scipy's boost drifts that far at
+counts near 1e5, ours stays ~1e-14 of the exact fraction); in-process numbers unchanged (--check
+against a snapshot of main). The machine was shared (load 2.4-3.3; DuckDB's own times 1.5-2x this
+morning's quiet ones), so the same-run times matter more than the ratios:
+7 rounds, load 2.4-3.2: stuck 2.74 s -> 1.50 s (per round 0.95x -> 0.47x DuckDB), graph 1.16 s ->
+0.86 s (1.02x -> 0.77x), interval 0.45 s -> 0.43 s (1.08x -> 1.16x, noise), north star 0.40 s ->
+0.44 s (0.79x -> 0.82x, noise), changes 2.03 s -> 1.97 s (0.57x -> 0.57x); changes alone, 9 rounds,
+load 3.1: 2.63 s -> 2.19 s (0.74x -> 0.67x). 5 rounds, load 2.6-3.3: stuck 1.70 s -> 0.95 s (0.92x ->
+0.47x), graph 0.82 s -> 0.62 s (1.18x -> 0.96x), changes 1.90 s -> 1.37 s (0.75x -> 0.58x). 5 rounds,
+load 2.0-3.0: stuck 2.81 s -> 1.47 s (0.94x -> 0.47x), graph 1.09 s -> 0.91 s (0.87x -> 0.76x), changes
+2.17 s -> 1.89 s (0.60x -> 0.54x), interval 0.41 s both (1.16x -> 1.21x), north star 0.42 s -> 0.44 s.
+Scaled by those time ratios, this morning's quiet figures (stuck 1.49x, graph 1.60x, changes 1.10x)
+become about stuck 0.8x, graph 1.2x, changes 0.85x. Graph's remainder: Python and numpy ~0.2 s,
+loading the project ~0.08-0.15 s, the goal guess ~0.1 s, node and edge statistics ~0.1 s (two
+threads), variants ~0.08 s.
 """
 from __future__ import annotations
 

@@ -96,6 +96,19 @@ def sorted_quantile(ordered: np.ndarray, starts: np.ndarray, counts: np.ndarray,
     return result
 
 
+def quantile(values: np.ndarray, q: float) -> float:
+    """np.quantile(values, q) of a non-empty array without NaN, the same bits, by one partial sort:
+    np.quantile's own call to np.unique imports numpy.ma (~40 ms of a command-line run).
+
+    >>> quantile(np.array([4.0, 1.0, 3.0, 2.0]), 0.8), float(np.quantile(np.array([4.0, 1.0, 3.0, 2.0]), 0.8))
+    (3.4000000000000004, 3.4000000000000004)
+    """
+    counts, starts = np.array([len(values)]), np.zeros(1, dtype=np.intp)
+    previous, following, _ = linear_positions(counts, q)
+    ordered = np.partition(values, (int(previous[0]), int(following[0])))
+    return float(sorted_quantile(ordered, starts, counts, q)[0])
+
+
 def group_medians(keys: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     """np.median of ``values`` (no NaN) per key in ``range(size)``, NaN for empty keys: the two middle
     values averaged, found by a partial sort per key (no np.median call per key, nor its numpy.ma import).

@@ -260,9 +260,10 @@ def refine_to_days(table: pd.DataFrame, daily: SeriesSet, weekly: SeriesSet, per
     found. ``start_period``/``end_period`` stay weekly (the chart's axis); the significance is the
     weekly test's. Shares of active paths have no daily series (distinct paths do not add up) and
     keep their weeks."""
+    import pandas as pd
     days = periods.days()
-    table = table.copy()
-    for row in table.itertuples():
+    columns: dict[str, np.ndarray] = {}        # the refined columns, written back once (.at per cell is slow)
+    for position, row in enumerate(table.itertuples()):
         i = daily.find(row.kind, row.source, row.target)
         if i is None:
             continue
@@ -272,8 +273,11 @@ def refine_to_days(table: pd.DataFrame, daily: SeriesSet, weekly: SeriesSet, per
         if n[:s].sum() and n[s:e].sum():
             scale = weekly.impact_scale[row.series]
             for key, value in measure(row.kind, x, n, s, e, days, scale).items():
-                table.at[row.Index, key] = value
-    return table
+                if key not in columns:
+                    columns[key] = table[key].to_numpy(copy=True)
+                columns[key][position] = value
+    return table.assign(**{key: pd.Series(values, index=table.index).astype(table[key].dtype)
+                           for key, values in columns.items()})
 
 
 def _mix_stories_last(table: pd.DataFrame, numbers: list[int]) -> list[int]:

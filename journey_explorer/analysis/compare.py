@@ -44,6 +44,7 @@ from journey_explorer.analysis.effects import MIN_SUPPORT, benjamini_hochberg  #
 from journey_explorer.analysis.effects import effect_table as _effect_table
 from journey_explorer.analysis.effects import rank_effects as _rank  # noqa: F401
 from journey_explorer.analysis.effects import two_by_two_tests as _test  # noqa: F401
+from journey_explorer.analysis.pvalues import fisher_greater
 from journey_explorer.domain import GroupsNotChosen, JourneyError, OptionError
 from journey_explorer.eventlog import EventLog
 from journey_explorer.progress import report
@@ -422,9 +423,8 @@ def _not_after_the_goal(events: pd.DataFrame, log: EventLog, a: np.ndarray, a_si
         a_sizes[staged] = events["reached_a"].to_numpy(float)[staged]
         b_sizes[staged] = events["reached_b"].to_numpy(float)[staged]
     events = events.assign(share_a_any_time=np.round(a_any / np.maximum(a_sizes, 1), 4))
-    from scipy import stats  # imported when used: scipy.stats costs ~1 s at start-up
     beyond = [(b - a_share >= MIN_AFTER_GOAL_EXCESS) and
-              stats.fisher_exact([[int(ub), int(nb - ub)], [int(ua), int(na - ua)]], alternative="greater")[1] < 0.05
+              fisher_greater(int(ub), int(nb), int(ua), int(na)) < 0.05
               for b, a_share, ub, ua, na, nb in zip(events["share_b"], events["share_a_any_time"], events["users_b"],
                                                    a_any, a_sizes, b_sizes)]
     artefact = (events["difference"] < 0) & ~np.array(beyond, dtype=bool)

@@ -42,6 +42,7 @@ import numpy as np
 from journey_explorer.analysis.common import subset
 from journey_explorer.analysis.compare import _test, benjamini_hochberg, route_stages, route_to_goal
 from journey_explorer.analysis.pathprops import path_properties, without_outcomes
+from journey_explorer.analysis.pvalues import fisher_less
 from journey_explorer.domain import MissingGoal
 from journey_explorer.eventlog import EventLog
 
@@ -279,8 +280,7 @@ def _p_reaches_less(x: int, n: int, y: int, m: int) -> float:
     >>> _p_reaches_less(10, 20, 5, 20) > 0.9
     True
     """
-    from scipy import stats  # imported when used: scipy.stats costs ~1 s at start-up
-    return float(stats.fisher_exact([[x, n - x], [y, m - y]], alternative="less")[1])
+    return fisher_less(x, n, y, m)
 
 
 def _reached_in_window(log: EventLog, steps: set[int], early: np.ndarray, eligible: np.ndarray) -> dict:

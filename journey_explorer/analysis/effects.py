@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from journey_explorer.analysis.pvalues import hypergeom_pmf
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -54,13 +56,13 @@ def fisher_two_sided(tables: np.ndarray) -> np.ndarray:
 
     The p-value is the probability, under the hypergeometric law of x given the margins, of the
     tables no more likely than the observed one (as ``scipy.stats.fisher_exact``, whose tie
-    tolerance it shares). One vectorised ``hypergeom.pmf`` call over every table's whole support:
-    rows reach here only when an expected count is below 5, so supports are short.
+    tolerance it shares), over every table's whole support (``pvalues.hypergeom_pmf``, without
+    scipy.stats' ~1 s import): rows reach here only when an expected count is below 5, so supports
+    are short.
 
     >>> fisher_two_sided(np.array([[8, 2, 1, 5], [3, 1, 1, 3]])).round(6).tolist()   # Lady tasting tea
     [0.034965, 0.485714]
     """
-    from scipy.stats import hypergeom  # only here: importing scipy.stats costs ~1 s at start-up
     x, first, second = tables[:, 0], tables[:, 0] + tables[:, 1], tables[:, 2] + tables[:, 3]
     has = tables[:, 0] + tables[:, 2]
     low, high = np.maximum(0, has - second), np.minimum(has, first)
@@ -68,7 +70,8 @@ def fisher_two_sided(tables: np.ndarray) -> np.ndarray:
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     row = np.repeat(np.arange(len(tables)), sizes)
     k = low[row] + np.arange(int(sizes.sum())) - starts[row]
-    pmf = hypergeom.pmf(k, (first + second)[row], first[row], has[row])
+    pmf = np.array([hypergeom_pmf(*args) for args in zip(k.tolist(), first[row].tolist(), second[row].tolist(),
+                                                            has[row].tolist())], dtype=float)
     observed = pmf[starts + x - low]
     extreme = pmf <= (observed * (1 + FISHER_TIE))[row]
     pvalues = np.bincount(row, weights=np.where(extreme, pmf, 0.0), minlength=len(tables))

@@ -1,8 +1,9 @@
 """Path graph: the directly-follows graph of event types, with users, counts and times.
 
 ``count`` on an edge A -> B is the number of times B directly follows A inside a path (time order,
-file order breaking ties); ``users`` is how many paths contain that step. The graph is a NetworkX
-DiGraph of aggregates only — never per-event rows.
+file order breaking ties); ``users`` is how many paths contain that step. The graph holds
+aggregates only — never per-event rows: built and simplified as plain dicts (``Arrows``), a NetworkX
+DiGraph only when the process map asks for one (importing networkx costs ~0.2 s of a command-line run).
 
 Simplification (``--min-share``), like Disco's activity and path sliders: keep event types reached
 by at least that share of paths, and edges whose count is at least that share of the largest edge
@@ -26,6 +27,7 @@ import numpy as np
 
 from journey_explorer.analysis import layout as map_layout
 from journey_explorer.analysis.arrays import Groups, path_bounds, step_index
+from journey_explorer.analysis.goals import goal_reach
 from journey_explorer.analysis.variants import COLUMNS as VARIANT_COLUMNS
 from journey_explorer.analysis.variants import variant_rows
 from journey_explorer.eventlog import EventLog
@@ -49,14 +51,125 @@ class Spec:
         return self.min_share if self.min_edge_share is None else self.min_edge_share
 
 
+class Arrows:
+    """A directed graph as plain dicts, with the few NetworkX DiGraph operations this module needs and
+    NetworkX's iteration orders (nodes and successors in insertion order, predecessors in the order
+    their edges were added), so simplifying gives the graph networkx gave."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, dict] = {}
+        self.succ: dict[str, dict[str, dict]] = {}
+        self.pred: dict[str, dict[str, dict]] = {}
+        self.created: dict[tuple[str, str], None] = {}    # edges in the order they were added
+
+    def __contains__(self, name) -> bool:
+        return name in self.nodes
+
+    def __iter__(self):
+        return iter(self.nodes)
+
+    def add_node(self, name: str, **data) -> None:
+        if name not in self.nodes:
+            self.nodes[name], self.succ[name], self.pred[name] = {}, {}, {}
+        self.nodes[name].update(data)
+
+    def add_edge(self, a: str, b: str, **data) -> None:
+        self.add_node(a)
+        self.add_node(b)
+        if b in self.succ[a]:
+            self.succ[a][b].update(data)
+        else:
+            self.succ[a][b] = self.pred[b][a] = dict(data)
+            self.created[a, b] = None
+
+    def remove_edge(self, a: str, b: str) -> None:
+        del self.succ[a][b], self.pred[b][a], self.created[a, b]
+
+    def edges(self):
+        """(source, target, data) with sources in node order, targets in insertion order."""
+        return [(a, b, data) for a in self.nodes for b, data in self.succ[a].items()]
+
+    def in_edges(self, b: str):
+        return [(a, b, data) for a, data in self.pred[b].items()]
+
+    def subgraph(self, names) -> Arrows:
+        """The induced subgraph on ``names`` (kept in this graph's order), data copied."""
+        keep = set(names)
+        out = Arrows()
+        for name in self.nodes:
+            if name in keep:
+                out.add_node(name, **self.nodes[name])
+        for a, b, data in self.edges():
+            if a in keep and b in keep:
+                out.add_edge(a, b, **data)
+        return out
+
+    def descendants(self, start: str) -> set[str]:
+        seen, fringe = {start}, [start]
+        while fringe:
+            fringe = [b for a in fringe for b in self.succ[a] if not (b in seen or seen.add(b))]
+        return seen - {start}
+
+    def shortest_path(self, source: str, target: str) -> list[str] | None:
+        """networkx's ``bidirectional_shortest_path`` (the same path among equally short ones), or None."""
+        if source == target:
+            return [source]
+        pred, succ = {source: None}, {target: None}
+        forward, backward = [source], [target]
+        meet = None
+        while forward and backward and meet is None:
+            if len(forward) <= len(backward):
+                forward, meet = self._widen(forward, self.succ, pred, succ)
+            else:
+                backward, meet = self._widen(backward, self.pred, succ, pred)
+        if meet is None:
+            return None
+        path, node = [], meet
+        while node is not None:
+            path.append(node)
+            node = pred[node]
+        path.reverse()
+        node = succ[path[-1]]
+        while node is not None:
+            path.append(node)
+            node = succ[node]
+        return path
+
+    @staticmethod
+    def _widen(fringe, neighbours, mine, theirs):
+        """One breadth-first level of a bidirectional search; returns (next fringe, meeting node)."""
+        level = []
+        for v in fringe:
+            for w in neighbours[v]:
+                if w not in mine:
+                    level.append(w)
+                    mine[w] = v
+                if w in theirs:
+                    return level, w
+        return level, None
+
+    def to_networkx(self) -> nx.DiGraph:
+        """The same graph, its edges added in this one's order (so predecessors come in the same order)."""
+        import networkx as nx
+        graph = nx.DiGraph()
+        graph.add_nodes_from(self.nodes.items())
+        graph.add_edges_from((a, b, self.succ[a][b]) for a, b in self.created)
+        return graph
+
+
 @dataclass
 class Result:
     """``variant_rows``: the most common variants (``analysis.variants``) as plain rows; ``variants``
-    is the same as a DataFrame (the command line's JSON does without pandas)."""
-    graph: nx.DiGraph
+    is the same as a DataFrame (the command line's JSON does without pandas). ``arrows`` is the graph
+    as plain dicts; ``graph`` the same as a NetworkX DiGraph (the command line's JSON does without)."""
+    arrows: Arrows
     paths: int
     spec: Spec = field(default_factory=Spec)
     variant_rows: list[dict] = field(default_factory=list)
+
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        return self.arrows.to_networkx()
 
     @property
     def variants(self) -> pd.DataFrame:
@@ -70,16 +183,17 @@ class Result:
     @property
     def min_edge_count(self) -> int:
         """The path slider's threshold in transitions (Start and End edges obey it too)."""
-        strongest = max((d["count"] for _, _, d in self.graph.edges(data=True)), default=0)
+        strongest = max((d["count"] for _, _, d in self.arrows.edges()), default=0)
         return int(np.ceil(self.spec.edge_share * strongest))
 
     def nodes(self) -> list[dict]:
-        return [{"event": name, **{k: self.graph.nodes[name][k] for k in ("users", "events", "starts", "ends")},
-                 "position": self.graph.nodes[name]["position"]}
-                for name in sorted(self.graph.nodes, key=lambda n: -self.graph.nodes[n]["events"])]
+        nodes = self.arrows.nodes
+        return [{"event": name, **{k: nodes[name][k] for k in ("users", "events", "starts", "ends")},
+                 "position": nodes[name]["position"]}
+                for name in sorted(nodes, key=lambda n: -nodes[n]["events"])]
 
     def edges(self) -> list[dict]:
-        rows = [{"source": a, "target": b, **data} for a, b, data in self.graph.edges(data=True)]
+        rows = [{"source": a, "target": b, **data} for a, b, data in self.arrows.edges()]
         return sorted(rows, key=lambda r: -r["count"])
 
     def to_json_dict(self) -> dict:
@@ -100,7 +214,8 @@ def _rounded(value: float) -> float | None:
 def _node_stats(log: EventLog, size: int) -> dict[str, np.ndarray]:
     starts, ends = path_bounds(log)
     by_event = Groups(log.event, size)
-    return {"events": by_event.counts, "users": by_event.distinct(log.user),
+    # paths per event: what the goal guess counted already (kept per log), else counted here
+    return {"events": by_event.counts, "users": goal_reach(log),
             "starts": np.bincount(log.event[starts], minlength=size),
             "ends": np.bincount(log.event[ends - 1], minlength=size) if len(ends) else np.zeros(size, dtype=int),
             "position": by_event.quantiles(step_index(log), (0.5,))[0]}
@@ -121,7 +236,11 @@ def _edge_stats(log: EventLog, size: int) -> dict[str, np.ndarray]:
 
 def build_graph(log: EventLog) -> nx.DiGraph:
     """The full directly-follows graph of ``log`` with node and edge statistics."""
-    import networkx as nx
+    return build_arrows(log).to_networkx()
+
+
+def build_arrows(log: EventLog) -> Arrows:
+    """``build_graph`` as plain dicts."""
     size = len(log.event_names)
     # Node and edge statistics are independent; numpy's sorts and gathers release the GIL, so the
     # two halves run side by side on two cores (~1.6x faster on 10M events).
@@ -129,7 +248,7 @@ def build_graph(log: EventLog) -> nx.DiGraph:
         nodes_job = pool.submit(_node_stats, log, size)
         edges = _edge_stats(log, size)
         nodes = nodes_job.result()
-    graph = nx.DiGraph()
+    graph = Arrows()
     for code in np.flatnonzero(nodes["events"]):
         graph.add_node(log.event_names[code], users=int(nodes["users"][code]), events=int(nodes["events"][code]),
                        starts=int(nodes["starts"][code]), ends=int(nodes["ends"][code]),
@@ -142,51 +261,70 @@ def build_graph(log: EventLog) -> nx.DiGraph:
     return graph
 
 
-def strongest_path(graph: nx.DiGraph, goal: str | None) -> list[str]:
+def strongest_path(graph: Arrows | nx.DiGraph, goal: str | None) -> list[str]:
     """The path from an event that starts paths to ``goal`` whose weakest edge is busiest ([] if none)."""
-    import networkx as nx
-    sources = [n for n, d in graph.nodes(data=True) if d["starts"] > 0]
+    graph = _as_arrows(graph)
+    sources = [n for n, d in graph.nodes.items() if d["starts"] > 0]
     if goal not in graph or not sources:
         return []
-    for floor in sorted({d["count"] for _, _, d in graph.edges(data=True)}, reverse=True):
-        strong = nx.DiGraph([(a, b) for a, b, d in graph.edges(data=True) if d["count"] >= floor])
-        strong.add_nodes_from(sources + [goal])
+    edges = graph.edges()
+    for floor in sorted({d["count"] for _, _, d in edges}, reverse=True):
+        strong = Arrows()
+        for a, b, d in edges:
+            if d["count"] >= floor:
+                strong.add_edge(a, b)
+        for name in sources + [goal]:
+            strong.add_node(name)
         for source in sources:
-            if nx.has_path(strong, source, goal):
-                return nx.shortest_path(strong, source, goal)
+            path = strong.shortest_path(source, goal)
+            if path is not None:
+                return path
     return [goal] if goal in sources else []
 
 
-def simplify(graph: nx.DiGraph, min_share: float, paths: int, min_edge_share: float | None = None,
-             goal: str | None = None) -> nx.DiGraph:
+def _as_arrows(graph: Arrows | nx.DiGraph) -> Arrows:
+    if isinstance(graph, Arrows):
+        return graph
+    arrows = Arrows()
+    for name, data in graph.nodes(data=True):
+        arrows.add_node(name, **data)
+    for a, b, data in graph.edges(data=True):
+        arrows.add_edge(a, b, **data)
+    return arrows
+
+
+def simplify(graph: Arrows, min_share: float, paths: int, min_edge_share: float | None = None,
+             goal: str | None = None) -> Arrows:
     """Keep frequent nodes and edges and the strongest path to the goal, then make every kept node
     reachable again (see module doc)."""
-    import networkx as nx
     edge_share = min_share if min_edge_share is None else min_edge_share
     if min_share <= 0 and edge_share <= 0:
         return graph
-    nodes = [n for n, d in graph.nodes(data=True) if d["users"] >= min_share * paths]
-    kept = nx.DiGraph(graph.subgraph(nodes))
-    strongest = max((d["count"] for _, _, d in kept.edges(data=True)), default=0)
-    kept.remove_edges_from([(a, b) for a, b, d in list(kept.edges(data=True)) if d["count"] < edge_share * strongest])
+    kept = graph.subgraph([n for n, d in graph.nodes.items() if d["users"] >= min_share * paths])
+    strongest = max((d["count"] for _, _, d in kept.edges()), default=0)
+    for a, b, d in kept.edges():
+        if d["count"] < edge_share * strongest:
+            kept.remove_edge(a, b)
     to_goal = strongest_path(graph, goal)
-    kept.add_nodes_from((n, graph.nodes[n]) for n in to_goal)
-    kept.add_edges_from((a, b, graph.edges[a, b]) for a, b in zip(to_goal, to_goal[1:]))
+    for name in to_goal:
+        kept.add_node(name, **graph.nodes[name])
+    for a, b in zip(to_goal, to_goal[1:]):
+        kept.add_edge(a, b, **graph.succ[a][b])
     sources = {n for n in kept if graph.nodes[n]["starts"] > 0}
     while True:
         reachable = set(sources)
         for start in sources:
-            reachable |= nx.descendants(kept, start)
+            reachable |= kept.descendants(start)
         stranded = [n for n in kept if n not in reachable]
         if not stranded:
             return kept
-        candidates = [(d["count"], a, b) for b in stranded for a, _, d in graph.in_edges(b, data=True)
+        candidates = [(d["count"], a, b) for b in stranded for a, _, d in graph.in_edges(b)
                       if a in reachable and a in kept]
         if not candidates:
             sources |= set(stranded)       # nothing leads there: it starts paths of its own
             continue
         _, a, b = max(candidates)
-        kept.add_edge(a, b, **graph.edges[a, b])
+        kept.add_edge(a, b, **graph.succ[a][b])
 
 
 # Where the app's sliders and the graph command start: the busiest structure, legible at once
@@ -197,5 +335,5 @@ DEFAULT_MIN_EDGE_SHARE = 0.15
 
 def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     paths = log.paths_count
-    graph = simplify(build_graph(log), spec.min_share, paths, spec.min_edge_share, spec.goal)
-    return Result(graph=graph, paths=paths, spec=spec, variant_rows=variant_rows(log, spec.goal))
+    arrows = simplify(build_arrows(log), spec.min_share, paths, spec.min_edge_share, spec.goal)
+    return Result(arrows=arrows, paths=paths, spec=spec, variant_rows=variant_rows(log, spec.goal))

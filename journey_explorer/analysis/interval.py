@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from journey_explorer.analysis.arrays import median, quantile
 from journey_explorer.analysis.columns import Columns
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog
@@ -55,7 +56,7 @@ class Result:
         return {"event": self.spec.event, "users_with_event": self.users_with_event,
                 "repeating_users": self.repeating_users,
                 "interval_80_percent_days": self.interval_80_days,
-                "median_gap_days": round(float(np.median(self.gaps_days)), 3) if len(self.gaps_days) else None,
+                "median_gap_days": round(median(self.gaps_days), 3) if len(self.gaps_days) else None,
                 "histogram": self.histogram.records()}
 
     def to_frame(self) -> pd.DataFrame:
@@ -72,7 +73,7 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     first = np.ones(len(gap_users), dtype=bool)
     first[1:] = gap_users[1:] != gap_users[:-1]
     first_gaps = gaps[first]
-    interval = round(float(np.quantile(first_gaps, 0.8)), 3) if len(first_gaps) else None
+    interval = round(quantile(first_gaps, 0.8), 3) if len(first_gaps) else None
     # Users are sorted: the distinct ones are where the user changes (no np.unique).
     distinct_users = 1 + int(np.count_nonzero(~same)) if len(users) else 0
     return Result(spec=spec, users_with_event=distinct_users, repeating_users=int(first.sum()),
@@ -85,7 +86,7 @@ def _histogram(gaps: np.ndarray, bins: int) -> Columns:
     if not len(gaps):
         return Columns({"from_days": np.zeros(0), "to_days": np.zeros(0), "gaps": np.zeros(0, dtype=np.int64),
                         "cumulative_share": np.zeros(0)})
-    top = max(float(np.quantile(gaps, 0.99)), 1e-9)
+    top = max(quantile(gaps, 0.99), 1e-9)
     edges = np.linspace(0, top, bins + 1)
     counts, _ = np.histogram(np.minimum(gaps, top), bins=edges)
     return Columns({"from_days": np.round(edges[:-1], 3), "to_days": np.round(edges[1:], 3), "gaps": counts,

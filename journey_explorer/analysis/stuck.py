@@ -54,6 +54,7 @@ import numpy as np
 from journey_explorer.analysis import units
 from journey_explorer.analysis.arrays import Groups, distinct_count, path_bounds, users_with_event
 from journey_explorer.analysis.pathprops import path_properties, without_outcomes
+from journey_explorer.analysis.pvalues import fisher_greater, fisher_two_sided_p, mann_whitney_greater, normal_sf
 from journey_explorer.domain import MissingGoal
 from journey_explorer.eventlog import EventLog
 from journey_explorer.progress import report
@@ -117,18 +118,6 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 # --- the statistics, each testable on its own ---------------------------------------------------------
 
 
-def fisher_greater(x1: int, n1: int, x2: int, n2: int) -> float:
-    """One-sided Fisher exact p-value that x1/n1 is larger than x2/n2.
-
-    >>> round(fisher_greater(8, 10, 2, 10), 4)
-    0.0115
-    """
-    if n1 == 0 or n2 == 0:
-        return 1.0
-    from scipy import stats  # imported when used: scipy.stats costs ~1 s at start-up
-    return float(stats.fisher_exact([[x1, n1 - x1], [x2, n2 - x2]], alternative="greater")[1])
-
-
 def poisson_binomial_greater(observed: int, probabilities: np.ndarray) -> float:
     """One-sided p-value that a sum of independent Bernoulli(p_i) is at least ``observed`` (normal
     approximation with continuity correction; exact enough for the supports we require).
@@ -140,9 +129,7 @@ def poisson_binomial_greater(observed: int, probabilities: np.ndarray) -> float:
     var = float((probabilities * (1 - probabilities)).sum())
     if var <= 0:
         return 0.0 if observed > mean else 1.0
-    z = (observed - 0.5 - mean) / np.sqrt(var)
-    from scipy import stats  # imported when used: scipy.stats costs ~1 s at start-up
-    return float(stats.norm.sf(z))
+    return normal_sf(float((observed - 0.5 - mean) / np.sqrt(var)))
 
 
 def benjamini_hochberg(pvalues: np.ndarray) -> np.ndarray:
@@ -238,9 +225,8 @@ def auc_greater(failing: np.ndarray, successful: np.ndarray) -> tuple[float, flo
     """
     if not len(failing) or not len(successful):
         return 0.5, float("nan")
-    from scipy import stats  # imported when used: scipy.stats costs ~1 s at start-up
-    test = stats.mannwhitneyu(failing, successful, alternative="greater")
-    return float(test.statistic / (len(failing) * len(successful))), float(test.pvalue)
+    u, p = mann_whitney_greater(failing, successful)
+    return float(u / (len(failing) * len(successful))), p
 
 
 # --- the table ------------------------------------------------------------------------------------------
@@ -727,8 +713,7 @@ def _when_candidate(log: EventLog, reach, flagged, minimum) -> dict | None:
     if n < minimum or m < minimum:
         return None
     x, y = int((flagged & early).sum()), int((flagged & late).sum())
-    from scipy import stats  # imported when used: scipy.stats costs ~1 s at start-up
-    p = float(stats.fisher_exact([[x, n - x], [y, m - y]])[1])
+    p = fisher_two_sided_p(x, n, y, m)
     return {"early": f"{_date(low)} – {_date(cut1)}", "late": f"{_date(cut2)} – {_date(high)}",
             "paths_early": n, "paths_late": m, "rate_early": round(x / n, 4), "rate_late": round(y / m, 4),
             "p_value": p}

@@ -81,6 +81,9 @@ def store_user_keys(conn: sqlite3.Connection, keys: list[str]) -> None:
                      [("user_keys", blob), (USER_KEYS_CHECK, json.dumps({"crc32": zlib.crc32(blob)}).encode())])
 
 
+LOG_COLUMNS = ("user", "event", "ts", "session")     # what an EventLog is made of
+
+
 class ProjectLock:
     """A sidecar ``.lock`` file naming the process that writes to the project.
 
@@ -296,12 +299,15 @@ class Project:
     # --- the event log ------------------------------------------------------------------------
 
     @reads_project
-    def load_arrays(self) -> dict[str, np.ndarray]:
-        """The sorted columnar copy of all events (empty arrays for an empty project).
+    def load_arrays(self, columns: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+        """The sorted columnar copy of all events (empty arrays for an empty project); with
+        ``columns``, only those are decoded (and filled in when not stored).
 
         The copy is checked against the row count and checksum stored with it at commit: changed
-        bytes raise ``ProjectDamaged`` instead of wrong numbers or an obscure error."""
+        bytes raise ``ProjectDamaged`` instead of wrong numbers or an obscure error. The checksum
+        covers every stored column, so all are read; the others are not decoded."""
         names = tuple(CACHE_COLUMNS)
+        wanted = names if columns is None else ("ts", *(name for name in columns if name != "ts"))  # ts: the count
         blobs = dict(self.conn.execute(
             f"SELECT name, data FROM log_cache WHERE name IN ({', '.join('?' * len(names))})", names))
         check = self.conn.execute("SELECT data FROM log_cache WHERE name = ?", (CHECK_NAME,)).fetchone()
@@ -309,7 +315,7 @@ class Project:
             stored = json.loads(bytes(check[0])) if check is not None else None
             if stored is not None and cache_check(blobs)["crc32"] != stored.get("crc32"):
                 raise ValueError("its checksum differs from the one stored at the last import")
-            arrays = {name: read_column(data) for name, data in blobs.items()}    # only after the checksum
+            arrays = {name: read_column(data) for name, data in blobs.items() if name in wanted}   # after the checksum
             if stored is not None:
                 self._verify_cache(arrays, stored)
             elif self._has_checks():
@@ -321,7 +327,8 @@ class Project:
         except (ValueError, OSError, EOFError, TypeError, KeyError, UnicodeDecodeError) as exc:
             raise ProjectDamaged(self.path, f"the cached event log does not read back: {exc}") from None
         count = len(arrays.get("ts", ()))
-        for name, dtype in CACHE_COLUMNS.items():
+        for name in wanted:
+            dtype = CACHE_COLUMNS[name]
             if name not in arrays:
                 arrays[name] = np.full(count, CACHE_DEFAULTS.get(name, 0), dtype=dtype)
             elif len(arrays[name]) != count or arrays[name].dtype != dtype:
@@ -401,7 +408,7 @@ class Project:
         User properties are read when first asked (``EventLog.user_property`` / ``properties()``).
         """
         from journey_explorer.store.properties import cache_stamp
-        arrays = self.load_arrays() if arrays is None else arrays
+        arrays = self.load_arrays(LOG_COLUMNS) if arrays is None else arrays
         names, lookup, visible = self._event_name_lookup()
         event = lookup[arrays["event"]] if len(arrays["event"]) else arrays["event"]
         keep = visible[arrays["event"]] if len(arrays["event"]) else np.zeros(0, dtype=bool)
@@ -520,7 +527,7 @@ class Project:
         """``event_catalog()`` as numpy columns (name -> array), in the same row order, without
         pandas (what the window's side panel shows on open). ``arrays``: ``load_arrays()`` when the
         caller has them already."""
-        arrays = self.load_arrays() if arrays is None else arrays
+        arrays = self.load_arrays(LOG_COLUMNS) if arrays is None else arrays
         rows = self.conn.execute(
             "SELECT id, name, display_name, hidden, group_name FROM event_types ORDER BY id").fetchall()
         ids = np.array([r[0] for r in rows], dtype=np.int64)
@@ -658,7 +665,7 @@ class Project:
 
     @reads_project
     def info(self, arrays: dict | None = None) -> ProjectInfo:
-        arrays = self.load_arrays() if arrays is None else arrays
+        arrays = self.load_arrays(LOG_COLUMNS) if arrays is None else arrays
         ts = arrays["ts"]
 
         def iso(ms: int) -> str:         # as pandas.Timestamp(ms, unit="ms", tz="UTC").isoformat()

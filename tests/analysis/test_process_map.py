@@ -93,3 +93,26 @@ def test_strongest_path_to_a_rare_goal_is_kept():
     kept = graph.run(log, graph.Spec(min_share=0.5, min_edge_share=0.5, goal="buy"))
     assert "buy" not in without.graph and "cart" not in without.graph
     assert {("home", "cart"), ("cart", "buy")} <= set(kept.graph.edges) and "help" not in kept.graph
+
+
+def test_plain_graph_searches_like_networkx():
+    # The graph is simplified as plain dicts (no networkx import); its searches must pick what
+    # networkx picks, the same path among equally short ones included.
+    import random
+
+    import networkx as nx
+    rng = random.Random(5)
+    for _ in range(40):
+        names = [f"n{i}" for i in range(rng.randint(2, 12))]
+        arrows = graph.Arrows()
+        for name in names:
+            arrows.add_node(name)
+        for _ in range(rng.randint(1, 40)):
+            arrows.add_edge(rng.choice(names), rng.choice(names), count=rng.randint(1, 5))
+        reference = arrows.to_networkx()
+        assert list(reference.edges(data=True)) == arrows.edges()
+        for source in names[:4]:
+            assert arrows.descendants(source) == nx.descendants(reference, source)
+            for target in names[-3:]:
+                expected = nx.shortest_path(reference, source, target) if nx.has_path(reference, source, target) else None
+                assert arrows.shortest_path(source, target) == expected
