@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from journey_explorer.charts.theme import THEMES, stylesheet
+from journey_explorer.charts.warm_up import import_plotting_in_background
 from journey_explorer.domain import JourneyError
 from journey_explorer.state.filters import FilterState
 from journey_explorer.state.registry import VIEWS
@@ -556,6 +557,9 @@ class MainWindow(QMainWindow):
             self.loader.start(early.result)
         else:
             self.loader.start(load_project_log, self.project_path)
+        # pyqtgraph imported while the project loads, not on the GUI thread after it; at the first
+        # turn of the event loop, so that it does not slow the window's first showing at start-up.
+        QTimer.singleShot(0, import_plotting_in_background)
 
     def _loaded(self, loaded: dict) -> None:
         if loaded.get("path") != str(self.project_path):
