@@ -3,8 +3,9 @@
 Importing pyqtgraph takes ~0.4-0.8 s (it copies every Qt class into its own modules and loads all its
 items). The window leaves it to the first chart (``charts.plotting``), so it used to run on the GUI
 thread once the project had loaded: at 10M events opening a project froze the window for that long.
-Started when the load starts, it is done by the time the first chart needs it (a 10M load takes
-seconds); the GUI thread keeps answering meanwhile, as the threads take turns with the GIL. Its
+Started on a thread while a slow load runs (``MainWindow.reload``), it is done by the time the first
+chart needs it (a 10M load takes seconds); the GUI thread keeps answering meanwhile, as the threads
+take turns with the GIL. Its
 import creates no Qt object that belongs to a thread (the views' workers import the chart renderers,
 pyqtgraph with them, too). This module itself imports nothing heavy.
 """
