@@ -12,37 +12,42 @@ Target (issue 4): no gap above 100 ms.
 With ``--project``: open it, switch to every view, change the goal and the dates (issue 16: never above
 100 ms at 10M); per step the longest gap of each run ("runs"), their median and the longest.
 
-Measured (issue 16, GUI pass; 10M events, 1.99M users; 2 shared cores with another helper's
-benchmarks, load average 1.9-3.7, CPU pressure ~40 %; before = 2fba36e's tree, after = this branch,
-interleaved before/after/before/after, 3 runs each, so 6 runs per side; median / worst ms):
-  open (load + first view)  186 / 657  ->  178 / 275   (the cold open's worst: 657 and 1217 ms before)
-  switch to retention       224 / 403  ->   98 / 199   (heatmap numbers painted by one item)
-  switch to compare         144 / 209  ->  112 / 158
-  switch to flows           100 / 366  ->   89 / 188
-  switch to changes          92 / 206  ->   72 / 106
-  switch to graph           102 / 255  ->  182 / 310   (not improved; see below)
-  switch to stuck           120 / 144  ->  202 / 261   (not improved; see below)
-  the other steps (overview, funnel, lifecycle, north star, interval, goal, dates): 20-90 ms median
-  on both sides. An earlier interleaved run (load 2.5-3.5) agreed: retention 285 -> 103, compare
-  204 -> 118, open worst 1217 -> 384, graph 206 -> 293, stuck 130 -> 216.
+Measured (issue 16, GUI pass; 10M events, 1.99M users; before = 2fba36e's tree, after = this branch;
+before and after run alternately in one session, median / worst ms of the runs):
+quiet machine (load ~1.1, one round, 3 runs each):
+  open (load + first view)  145 / 563  ->  197 / 204   (the cold open, pyqtgraph's import: 563 -> 204)
+  switch to retention       229 / 271  ->   65 /  73   (heatmap numbers painted by one item)
+  switch to graph           107 / 117  ->   65 /  94
+  switch to stuck           124 / 200  ->  107 / 115
+  switch to compare         110 / 113  ->   85 / 108
+  switch to flows            63 / 107  ->   73 /  77
+  switch to changes          56 /  68  ->   60 / 107   (one run; 39-60 in the others)
+  overview, funnel, lifecycle, north star, interval, goal and date changes: 10-83 ms on both sides.
+busy machine (another helper's benchmarks, load 1.9-3.7, CPU pressure ~40 %; 2 rounds, 6 runs each,
+before the np.repeat change below): open 186 / 657 -> 178 / 275, retention 224 / 403 -> 98 / 199,
+compare 144 / 209 -> 112 / 158, flows 100 / 366 -> 89 / 188, graph 102 / 255 -> 182 / 310, stuck
+120 / 144 -> 202 / 261 (graph and stuck then waited on the GIL, see (4)).
 What changed: (1) a heatmap's cell numbers are one item (``charts.basic.CellNumbers``) instead of a
 pyqtgraph TextItem per cell: a 16 x 13 heatmap drew in ~300 ms, now ~55 ms (measured alone);
 (2) the table under a chart is built and formatted on the view's worker (``ui.widgets.format_table``),
 the GUI thread only swaps the cells in (flows' links, graph's variants, compare's reordered table);
 (3) a load still running after 150 ms imports pyqtgraph on a thread of its own
-(``charts.warm_up``): the first chart no longer imports it on the GUI thread (0.4-0.8 s at 10M).
-Start-up on the demo is unchanged (bench_startup --against, 9 rounds, load ~3-3.9: first view
-1.35 s -> 1.38 s, main window -> first view 0.59 s -> 0.57 s).
-Graph and stuck: filter toggles on those views alone (the tracking check finished first, 3 pairs of
-processes, 5 recomputes each) show no consistent difference (graph medians 100/117/85 -> 152/69/87,
-stuck 188/95/101 -> 136/126/119). A stall sampler (the GUI thread's stack from a watchdog thread when
-the timer is late) shows the GUI thread waiting for the GIL there, not running code: the worker holds
-it inside numpy calls that do not release it, mostly ``np.repeat`` in ``analysis.arrays.step_index``
-and ``variants._grouped_as_bytes`` / ``variant_rows`` (py-spy --gil: ~0.4 s of GIL held in
-``step_index``'s repeat over one pass), and ``cumsum`` in the tracking check. Those are left (core
-analysis code). Garbage collection on the GUI thread's timer (gc.callbacks): gen-0/1 collections of
-10-45k young objects took 10-170 ms under this load, ~0.4-0.7 s per pass in all; no gen-2 ran during
-a pass, so ``gc.freeze`` would not have helped here.
+(``charts.warm_up``): the first chart no longer imports it on the GUI thread (0.4-0.8 s at 10M);
+(4) ``np.repeat`` holds the GIL for its whole call (~55 ms per 10M items; a thread calling it in a
+loop made the main thread wait up to 102 ms), and a stall sampler (the GUI thread's stack taken by a
+watchdog thread when the timer is late) and ``py-spy --gil`` showed the GUI thread waiting on it while
+graph, stuck and compare computed: ``analysis.arrays.run_numbers`` (a cumulative sum, which releases
+the GIL) replaces it in step_index, variants, the funnel and the goal guess. Filter toggles on those
+views alone (the tracking check finished first, 2 rounds, 5 recomputes each, load ~1.1): graph
+83 / 124 -> 49 / 49 (median per round), worst 130 -> 60; stuck 121 / 118 -> 115 / 99; compare 101 / 65 -> 71 / 81.
+Start-up on the demo is unchanged (bench_startup --against, 9 rounds, load ~1.1: first view drawn
+0.93 s -> 0.91 s, window shown 0.49 s -> 0.48 s).
+Left: the open still stalls ~0.2 s once the project has loaded (not pyqtgraph: the window's _loaded
+and first draw at 10M, not yet broken down); stuck and compare sit at ~85-115 ms (more numpy calls
+holding the GIL in the workers, e.g. the tracking check's; the compare canvas, two plots, is made in
+one turn). Garbage collection on the GUI thread's timer (gc.callbacks): gen-0/1 collections of
+10-45k young objects took 10-170 ms under load (0.4-0.7 s per pass in all); no gen-2 ran during a
+pass, so ``gc.freeze`` after a load would not have helped here.
 """
 from __future__ import annotations
 
