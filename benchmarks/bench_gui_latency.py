@@ -6,6 +6,48 @@ A QTimer ticks every 10 ms on the GUI thread; the longest gap between ticks is t
 window could not respond. Measured during (1) a 1M-event import run through the task bridge, as the
 import wizard does, and (2) a flow recompute in the explorer window on the imported project.
 Target (issue 4): no gap above 100 ms.
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui_latency.py --project /tmp/prof10m.journey --runs 3
+
+With ``--project``: open it, switch to every view, change the goal and the dates (issue 16: never above
+100 ms at 10M); per step the longest gap of each run ("runs"), their median and the longest.
+
+Measured (issue 16, GUI pass; 10M events, 1.99M users; before = 2fba36e's tree, after = this branch;
+before and after run alternately in one session, median / worst ms of the runs):
+quiet machine (load ~1.1, one round, 3 runs each):
+  open (load + first view)  145 / 563  ->  197 / 204   (the cold open, pyqtgraph's import: 563 -> 204)
+  switch to retention       229 / 271  ->   65 /  73   (heatmap numbers painted by one item)
+  switch to graph           107 / 117  ->   65 /  94
+  switch to stuck           124 / 200  ->  107 / 115
+  switch to compare         110 / 113  ->   85 / 108
+  switch to flows            63 / 107  ->   73 /  77
+  switch to changes          56 /  68  ->   60 / 107   (one run; 39-60 in the others)
+  overview, funnel, lifecycle, north star, interval, goal and date changes: 10-83 ms on both sides.
+busy machine (another helper's benchmarks, load 1.9-3.7, CPU pressure ~40 %; 2 rounds, 6 runs each,
+before the np.repeat change below): open 186 / 657 -> 178 / 275, retention 224 / 403 -> 98 / 199,
+compare 144 / 209 -> 112 / 158, flows 100 / 366 -> 89 / 188, graph 102 / 255 -> 182 / 310, stuck
+120 / 144 -> 202 / 261 (graph and stuck then waited on the GIL, see (4)).
+What changed: (1) a heatmap's cell numbers are one item (``charts.basic.CellNumbers``) instead of a
+pyqtgraph TextItem per cell: a 16 x 13 heatmap drew in ~300 ms, now ~55 ms (measured alone);
+(2) the table under a chart is built and formatted on the view's worker (``ui.widgets.format_table``),
+the GUI thread only swaps the cells in (flows' links, graph's variants, compare's reordered table);
+(3) a load still running after 150 ms imports pyqtgraph on a thread of its own
+(``charts.warm_up``): the first chart no longer imports it on the GUI thread (0.4-0.8 s at 10M);
+(4) ``np.repeat`` holds the GIL for its whole call (~55 ms per 10M items; a thread calling it in a
+loop made the main thread wait up to 102 ms), and a stall sampler (the GUI thread's stack taken by a
+watchdog thread when the timer is late) and ``py-spy --gil`` showed the GUI thread waiting on it while
+graph, stuck and compare computed: ``analysis.arrays.run_numbers`` (a cumulative sum, which releases
+the GIL) replaces it in step_index, variants, the funnel and the goal guess. Filter toggles on those
+views alone (the tracking check finished first, 2 rounds, 5 recomputes each, load ~1.1): graph
+83 / 124 -> 49 / 49 (median per round), worst 130 -> 60; stuck 121 / 118 -> 115 / 99; compare 101 / 65 -> 71 / 81.
+Start-up on the demo is unchanged (bench_startup --against, 9 rounds, load ~1.1: first view drawn
+0.93 s -> 0.91 s, window shown 0.49 s -> 0.48 s).
+Left: the open still stalls ~0.2 s once the project has loaded (not pyqtgraph: the window's _loaded
+and first draw at 10M, not yet broken down); stuck and compare sit at ~85-115 ms (more numpy calls
+holding the GIL in the workers, e.g. the tracking check's; the compare canvas, two plots, is made in
+one turn). Garbage collection on the GUI thread's timer (gc.callbacks): gen-0/1 collections of
+10-45k young objects took 10-170 ms under load (0.4-0.7 s per pass in all); no gen-2 ran during a
+pass, so ``gc.freeze`` after a load would not have helped here.
 """
 from __future__ import annotations
 
@@ -73,7 +115,8 @@ def explore(app, probe, project: Path, runs: int) -> None:
         explore_once(app, probe, project, worst)
     for name, gaps in worst.items():
         flag = "" if max(gaps) <= 100 else "   > 100 ms"
-        print(f"{name:32} longest gap {max(gaps):6.0f} ms   median of runs {sorted(gaps)[len(gaps) // 2]:6.0f} ms{flag}")
+        print(f"{name:32} longest gap {max(gaps):6.0f} ms   median of runs {sorted(gaps)[len(gaps) // 2]:6.0f} ms"
+              f"   runs {' '.join(f'{g:.0f}' for g in gaps)}{flag}")
 
 
 def explore_once(app, probe, project: Path, worst: dict) -> None:

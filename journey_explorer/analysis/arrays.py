@@ -173,9 +173,22 @@ def path_bounds(log: EventLog) -> tuple[np.ndarray, np.ndarray]:
 
 def step_index(log: EventLog) -> np.ndarray:
     """0-based position of every event within its path."""
-    starts, ends = path_bounds(log)
-    first = np.repeat(starts, ends - starts)
-    return np.arange(len(log)) - first
+    starts, _ = path_bounds(log)
+    return np.arange(len(log)) - starts[run_numbers(starts, len(log))]
+
+
+def run_numbers(starts: np.ndarray, n: int) -> np.ndarray:
+    """For each of ``n`` items cut into consecutive runs beginning at ``starts`` (increasing, the first
+    0), the number of its run: ``np.repeat(np.arange(len(starts)), run lengths)`` by a cumulative sum.
+    np.repeat holds the GIL throughout (~55 ms for 10M items), freezing the window while a view
+    computes on a worker; the sum lets the GUI thread run meanwhile.
+
+    >>> run_numbers(np.array([0, 2, 3]), 6).tolist()
+    [0, 0, 1, 2, 2, 2]
+    """
+    marks = np.zeros(n, dtype=np.int64)
+    marks[starts[1:]] = 1
+    return np.cumsum(marks, out=marks)
 
 
 def users_with_event(log: EventLog, code: int) -> np.ndarray:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from journey_explorer.analysis import properties
-from journey_explorer.analysis.arrays import path_bounds
+from journey_explorer.analysis.arrays import path_bounds, run_numbers
 from journey_explorer.analysis.interval import parse_duration  # noqa: F401 - the window spelling, read by the views
 from journey_explorer.analysis.records import json_records
 from journey_explorer.domain import ChoiceError, StepCountError
@@ -93,7 +93,7 @@ def _positions_sequential(log: EventLog, codes: list[int], exclude: list[int], s
 def _positions_any(log: EventLog, codes: list[int], window: int | None) -> np.ndarray:
     """Any order: step k reached when steps 1..k all occur within the window from the first step 1."""
     starts, ends = path_bounds(log)
-    path_of = np.repeat(np.arange(len(starts)), ends - starts)
+    path_of = run_numbers(starts, len(log))
     first = np.full((len(starts), len(codes)), -1, dtype=np.int64)
     anchor_ts = None
     for k, code in enumerate(codes):

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from journey_explorer.analysis.arrays import Groups, distinct_count, group_medians
+from journey_explorer.analysis.arrays import Groups, distinct_count, group_medians, run_numbers
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import MISSING, EventLog
 
@@ -200,8 +200,9 @@ def _lateness(log: EventLog, size: int, firsts: np.ndarray) -> np.ndarray:
     new_path[1:] = path[1:] != path[:-1]
     run_start = np.flatnonzero(new_path)
     run_length = np.diff(np.append(run_start, len(path)))
-    rank = np.arange(len(path)) - np.repeat(run_start, run_length)
-    distinct = np.repeat(run_length, run_length)
+    run = run_numbers(run_start, len(path))
+    rank = np.arange(len(path)) - run_start[run]
+    distinct = run_length[run]
     share = np.where(distinct > 1, rank / np.maximum(distinct - 1, 1), 1.0)
     medians = group_medians(event, share, size)     # pandas' median: the two middle values averaged
     return np.where(np.isnan(medians), 0.0, medians)

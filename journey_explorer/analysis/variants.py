@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from journey_explorer.analysis.arrays import median, path_bounds
+from journey_explorer.analysis.arrays import median, path_bounds, run_numbers
 from journey_explorer.eventlog import EventLog
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def variant_rows(log: EventLog, goal: str | None = None, top: int = 10) -> list[
     if len(log) == 0:
         return []
     starts, ends = path_bounds(log)
-    path_of = np.repeat(np.arange(len(starts)), ends - starts)
+    path_of = run_numbers(starts, len(log))
     first = np.ones(len(log), dtype=bool)
     first[1:] = (log.event[1:] != log.event[:-1]) | (path_of[1:] != path_of[:-1])
     merged, merged_path = log.event[first], path_of[first]
@@ -70,8 +70,8 @@ def _grouped_as_bytes(merged: np.ndarray, bounds: np.ndarray):
     lengths = np.diff(bounds)
     words = -(-int(lengths.max()) // 8)
     matrix = np.zeros((len(lengths), 8 * words), dtype=np.uint8)
-    matrix[np.repeat(np.arange(len(lengths)), lengths), np.arange(len(merged)) - np.repeat(bounds[:-1], lengths)] = \
-        merged + 1
+    row = run_numbers(bounds[:-1], len(merged))          # not np.repeat: it holds the GIL (GUI stalls at 10M)
+    matrix[row, np.arange(len(merged)) - bounds[:-1][row]] = merged + 1
     keys = matrix.view(">u8").astype(np.uint64)                 # (paths, words), numeric order = byte order
     order = np.argsort(keys[:, 0]) if words == 1 else np.lexsort(keys.T[::-1])
     ordered = keys[order]

@@ -3,7 +3,7 @@ lines, heatmaps and the path graph. Each function clears the plot and draws one 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from PySide6 import QtGui
@@ -117,6 +117,48 @@ def cell_text_fits(cell_width: float, cell_height: float, samples: list[str], th
     side); needs a QGuiApplication for the font's metrics (tests/ui/test_heatmap_cell_numbers.py)."""
     font = theme.font(CELL_TEXT_SCALE)
     return widest(samples, font) + 6 <= cell_width and QFontMetrics(font).height() + 2 <= cell_height
+
+
+class CellNumber(NamedTuple):
+    """One number written in a heatmap cell: its centre (plot units), its text and colour."""
+
+    x: float
+    y: float
+    text: str
+    colour: str
+
+
+class CellNumbers(pg.GraphicsObject):
+    """All of a heatmap's cell numbers in one item that paints them centred on their cells, at the
+    font's size whatever the zoom (as a ``pg.TextItem`` is drawn). A TextItem per cell made drawing a
+    16 x 13 retention heatmap take ~0.3 s on the GUI thread; one item for all takes ~0.05 s."""
+
+    def __init__(self, numbers: list[CellNumber], font: QtGui.QFont, rect: QRectF):
+        super().__init__()
+        self.numbers, self.font, self._rect = numbers, font, rect
+        self._pens = {colour: QPen(QColor(colour)) for colour in {n.colour for n in numbers}}
+        self._line_height = QFontMetrics(font).height()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
+        return self._rect
+
+    def paint(self, painter, *args) -> None:
+        # Drawn in scene units (pixels before any export scaling), like a TextItem: the plot's
+        # data-to-scene scaling is undone, an export's own scaling is kept.
+        to_scene = self.sceneTransform()
+        from_scene, invertible = to_scene.inverted()
+        if not invertible:
+            return
+        painter.save()
+        painter.setTransform(from_scene * painter.transform())
+        painter.setFont(self.font)
+        half = self._line_height
+        for number in self.numbers:
+            centre = to_scene.map(QPointF(number.x, number.y))
+            painter.setPen(self._pens[number.colour])
+            painter.drawText(QRectF(centre.x() - 10 * half, centre.y() - half, 20 * half, 2 * half),
+                             Qt.AlignmentFlag.AlignCenter, number.text)
+        painter.restore()
 
 
 class HeatmapCells(pg.ImageItem):
@@ -397,7 +439,7 @@ def heatmap(plot: pg.PlotWidget, matrix: np.ndarray, row_labels: list[str], col_
     image = HeatmapCells(_cell_colours(matrix, cmap, levels), describe)
     image.setRect(QRectF(0, 0, cols, rows))
     item.addItem(image)
-    texts = []
+    numbers = []
     if rows * cols <= 400:
         # Each number in black or white, whichever reads better on its own cell (the cells' colours are
         # the same in every theme, so the theme's text colour would vanish on pale cells in dark mode).
@@ -406,9 +448,10 @@ def heatmap(plot: pg.PlotWidget, matrix: np.ndarray, row_labels: list[str], col_
             for c in range(cols):
                 value = matrix[r, c]
                 if np.isfinite(value) and not (points and abs(value) < 0.005):   # no "+0" wallpaper
-                    texts.append(_text(item, fmt(value), c + 0.5, rows - r - 0.5, theme, anchor=(0.5, 0.5),
-                                       colour=colours[r][c], scale=CELL_TEXT_SCALE))
-    _show_cell_numbers_that_fit(item, texts, rows, cols, theme)
+                    numbers.append(CellNumber(c + 0.5, rows - r - 0.5, fmt(value), colours[r][c]))
+    cell_numbers = CellNumbers(numbers, theme.font(CELL_TEXT_SCALE), QRectF(0, 0, cols, rows))
+    item.addItem(cell_numbers)
+    _show_cell_numbers_that_fit(item, cell_numbers, rows, cols, theme)
     item.getAxis("left").setTicks([[(rows - r - 0.5, label) for r, label in enumerate(fit_labels(plot, row_labels, theme))]])
     item.getAxis("bottom").setTicks([[(c + 0.5, label) for c, label in enumerate(col_labels)]])
     item.setXRange(0, cols, padding=0)
@@ -416,17 +459,15 @@ def heatmap(plot: pg.PlotWidget, matrix: np.ndarray, row_labels: list[str], col_
     _colour_bar(item, cmap, levels, scale_label, points, theme, show_no_data=bool(np.isnan(matrix).any()))
 
 
-def _show_cell_numbers_that_fit(item: pg.PlotItem, texts: list[pg.TextItem], rows: int, cols: int,
-                                theme: Theme) -> None:
+def _show_cell_numbers_that_fit(item: pg.PlotItem, numbers: CellNumbers, rows: int, cols: int, theme: Theme) -> None:
     """The cells' numbers shown while the cells are big enough for them (the plot's real size, on
     screen or in an export, checked again whenever it is resized); else the tooltip says them."""
-    samples = [t.toPlainText() for t in texts]
+    samples = [number.text for number in numbers.numbers]
 
     def update() -> None:
         box = item.vb.sceneBoundingRect()
-        fits = bool(texts) and cell_text_fits(box.width() / max(cols, 1), box.height() / max(rows, 1), samples, theme)
-        for text in texts:
-            text.setVisible(fits)
+        fits = bool(samples) and cell_text_fits(box.width() / max(cols, 1), box.height() / max(rows, 1), samples, theme)
+        numbers.setVisible(fits)
 
     _on_resize(item, update)
 

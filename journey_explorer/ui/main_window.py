@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from journey_explorer.charts.theme import THEMES, stylesheet
+from journey_explorer.charts.warm_up import import_plotting_in_background
 from journey_explorer.domain import JourneyError
 from journey_explorer.state.filters import FilterState
 from journey_explorer.state.registry import VIEWS
@@ -43,6 +44,7 @@ from journey_explorer.ui.widgets import Banner, FrameModel, ask_text, message_bo
 
 INFO_SECONDS = 8                # an information banner goes away by itself
 FIRST_VIEW_GRACE_MS = 5000      # the side checks start after the first view drawn, or after this (board, error)
+CHART_IMPORT_AFTER_MS = 150    # a load still running this long after it started imports pyqtgraph beside it
 
 
 def segment_suggestions(log, progress=None) -> tuple:
@@ -571,6 +573,14 @@ class MainWindow(QMainWindow):
             self.loader.start(early.result)
         else:
             self.loader.start(load_project_log, self.project_path)
+        # A slow load (a big project) hides pyqtgraph's import on a thread of its own, instead of the
+        # first chart's import freezing the window after it. A quick one (the demo at start-up) is
+        # done before that would help: the thread would only compete with the first view for the GIL.
+        QTimer.singleShot(CHART_IMPORT_AFTER_MS, self._import_charts_if_still_loading)
+
+    def _import_charts_if_still_loading(self) -> None:
+        if self.loader.busy:
+            import_plotting_in_background()
 
     def _loaded(self, loaded: dict) -> None:
         if loaded.get("path") != str(self.project_path):

@@ -8,6 +8,7 @@ through ``plain_label``, ``plain_tooltip``, ``message_box`` or ``ask_text`` inst
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
@@ -19,6 +20,37 @@ from journey_explorer.analysis.columns import Columns
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+@dataclass(frozen=True)
+class FormattedTable:
+    """A table's cells as the screen shows them: what ``FrameModel.show_table`` needs."""
+
+    frame: pd.DataFrame | Columns
+    columns: list
+    cells: list[list[str]]
+    numeric: list[bool]
+
+
+def format_table(frame: pd.DataFrame | Columns) -> FormattedTable:
+    """Every cell of ``frame`` as text (any thread: no Qt object is touched). The views build and format
+    their tables on their worker thread: at 10M events this took tens of ms on the GUI thread.
+
+    A renderer's table may name each column's unit (frame.attrs["units"]: "percent" | "duration" |
+    "points", values as shares 0-1 / seconds); exports write the raw numbers, the screen shows them humanly."""
+    unit_of = frame.attrs.get("units", {})
+    if isinstance(frame, Columns):
+        rows = frame.rows()
+        numeric = [frame.is_numeric(c) for c in frame.columns]
+    else:
+        from pandas.api.types import is_bool_dtype, is_numeric_dtype
+        frame = frame.reset_index(drop=True)
+        rows = frame.itertuples(index=False, name=None)
+        numeric = [is_numeric_dtype(t) and not is_bool_dtype(t) for t in frame.dtypes]
+    columns = list(frame.columns)
+    formatters = [_UNIT_FORMATS.get(unit_of.get(c), format_cell) for c in columns]
+    cells = [[f(v) for f, v in zip(formatters, row)] for row in rows]
+    return FormattedTable(frame, columns, cells, numeric)
 
 
 class FrameModel(QAbstractTableModel):
@@ -50,22 +82,12 @@ class FrameModel(QAbstractTableModel):
         self.set_frame(Columns({}))
 
     def set_frame(self, frame: pd.DataFrame | Columns) -> None:
+        self.show_table(format_table(frame))
+
+    def show_table(self, table: FormattedTable) -> None:
+        """Show a table formatted beforehand (``format_table``, e.g. on a view's worker thread)."""
         self.beginResetModel()
-        # A renderer's table may name each column's unit (frame.attrs["units"]: "percent" | "duration",
-        # values as shares 0-1 / seconds); exports write the raw numbers, the screen shows them humanly.
-        unit_of = frame.attrs.get("units", {})
-        if isinstance(frame, Columns):
-            self._frame = frame
-            rows = frame.rows()
-            self._numeric = [frame.is_numeric(c) for c in frame.columns]
-        else:
-            from pandas.api.types import is_bool_dtype, is_numeric_dtype
-            self._frame = frame = frame.reset_index(drop=True)
-            rows = frame.itertuples(index=False, name=None)
-            self._numeric = [is_numeric_dtype(t) and not is_bool_dtype(t) for t in frame.dtypes]
-        self._columns = list(frame.columns)
-        formatters = [_UNIT_FORMATS.get(unit_of.get(c), format_cell) for c in self._columns]
-        self._cells = [[f(v) for f, v in zip(formatters, row)] for row in rows]
+        self._frame, self._columns, self._cells, self._numeric = table.frame, table.columns, table.cells, table.numeric
         self.endResetModel()
 
     def rowCount(self, parent=QModelIndex()) -> int:

@@ -179,3 +179,15 @@ def test_retention_json_without_pandas_is_what_its_tables_say(period):
     assert list(result.curve.dtypes.astype(str)) == ["int64", "int64", "int64", "float64"]
     assert any(value is None for row in out["cohorts"] for value in row.values())    # young cohorts' cells
     assert retention.read_out(result.curve, period) == retention.read_out(result.curve_columns, period)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_run_numbers_and_step_index_are_what_np_repeat_gave(seed):
+    """``run_numbers`` replaced np.repeat (which holds the GIL, freezing the window at 10M events)."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(1, 7, int(rng.integers(1, 50)))
+    starts = np.append(0, np.cumsum(lengths)[:-1])
+    assert arrays.run_numbers(starts, int(lengths.sum())).tolist() == np.repeat(np.arange(len(lengths)), lengths).tolist()
+    log = random_log(seed, users=80)
+    path_starts, ends = arrays.path_bounds(log)
+    assert arrays.step_index(log).tolist() == (np.arange(len(log)) - np.repeat(path_starts, ends - path_starts)).tolist()

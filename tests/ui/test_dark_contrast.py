@@ -18,9 +18,9 @@ def cell_labels(plot):
     item = plot.getPlotItem()
     image = next(i for i in item.items if isinstance(i, pg.ImageItem)).image     # [column, row from bottom]
     found = []
-    for text in (i for i in item.items if isinstance(i, pg.TextItem)):
-        x, y = text.pos().x(), text.pos().y()
-        found.append((text.toPlainText(), text.color, image[int(x), int(y)]))
+    for numbers in (i for i in item.items if isinstance(i, basic.CellNumbers)):
+        for number in numbers.numbers:
+            found.append((number.text, QColor(number.colour), image[int(number.x), int(number.y)]))
     return found
 
 

@@ -89,3 +89,14 @@ def test_opening_the_app_skips_the_command_line_parser():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "['acme.journey'] False"
+
+
+def test_pyqtgraph_can_be_imported_on_a_thread_while_a_project_loads():
+    code = ("import sys, journey_explorer.ui.main_window\n"
+            "from journey_explorer.charts.warm_up import import_plotting_in_background\n"
+            "thread = import_plotting_in_background()\n"
+            "thread.join(120)\n"
+            "print(thread.name, 'pyqtgraph' in sys.modules, import_plotting_in_background())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["chart-import", "True", "None"]     # once imported, not again

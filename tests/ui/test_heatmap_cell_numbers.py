@@ -25,7 +25,8 @@ def draw(qtbot, size, theme=LIGHT):
 
 
 def numbers(plot):
-    return [t for t in plot.getPlotItem().items if isinstance(t, pg.TextItem)]
+    """The item writing the cells' numbers (one for all cells)."""
+    return [i for i in plot.getPlotItem().items if isinstance(i, basic.CellNumbers)]
 
 
 def cells(plot):
@@ -57,3 +58,19 @@ def test_every_cell_has_a_tooltip_with_its_number(qtbot):
 def test_exported_heatmap_still_writes_its_numbers(qtbot):
     plot = draw(qtbot, (1200, 700), theme=LIGHT)
     assert numbers(plot) and all(t.isVisible() for t in numbers(plot))
+
+
+def test_every_finite_cell_gets_its_number_painted_centred_in_it(qtbot):
+    plot = draw(qtbot, (1200, 700))
+    (item,) = numbers(plot)
+    written = {(n.x, n.y): n.text for n in item.numbers}
+    assert written[(0.5, 4.5)] == "-20"            # column 1 of the top row, centred in the cell
+    assert (9.5, 0.5) not in written                # the NaN cell: hatched, no number
+    assert "+0" not in written.values()             # no "+0" wallpaper on differences
+    centre = plot.mapFromScene(item.mapToScene(0.5, 4.5))        # that cell's centre on screen
+    around = [(centre.x() + dx, centre.y() + dy) for dx in range(-15, 16) for dy in range(-6, 7)]
+    shown = plot.grab().toImage()
+    item.setVisible(False)
+    bare = plot.grab().toImage()
+    changed = sum(shown.pixelColor(x, y) != bare.pixelColor(x, y) for x, y in around)
+    assert changed > 20, "the number is painted around its cell's centre"

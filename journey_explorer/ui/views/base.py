@@ -25,7 +25,7 @@ from journey_explorer.state.session import Session
 from journey_explorer.tasks import TaskRunner
 from journey_explorer.ui.flow_layout import FlowLayout
 from journey_explorer.ui.views.controls import Binder, EventChoice
-from journey_explorer.ui.widgets import Banner, make_table
+from journey_explorer.ui.widgets import Banner, format_table, make_table
 
 
 class Explorer(QObject):
@@ -84,6 +84,7 @@ class AnalysisView(QWidget):
         self.runner.failed.connect(self._show_error)
         self.result = None
         self.result_spec = None
+        self._result_table = None     # the result's table, formatted on the worker thread
         self.drawn_result = None   # the result the chart and table show (the latest once drawn)
         self.options = FlowLayout()     # wraps on a narrow window instead of widening it
         self.banner = Banner()
@@ -179,11 +180,18 @@ class AnalysisView(QWidget):
             self.refresh()
 
     def _compute(self, session: Session, filters: FilterState, spec, theme, progress):
+        """Worker thread: the result, and the table under the chart built and formatted here too (pandas
+        reshaping and formatting thousands of cells would block the GUI thread at 10M events)."""
         progress(0.1)
-        return spec, compute_view(session, self.entry, spec, filters, theme, progress)
+        result = compute_view(session, self.entry, spec, filters, theme, progress)
+        try:
+            table = format_table(chart_renderer(self.entry.chart_name).table(result, spec))
+        except Exception as exc:  # noqa: BLE001 - said when drawing, as a drawing problem always was
+            table = exc
+        return spec, result, table
 
     def _show_result(self, computed) -> None:
-        self.result_spec, self.result = computed
+        self.result_spec, self.result, self._result_table = computed
         # Draw on the next turn of the event loop, so input and timers queued meanwhile go first.
         QTimer.singleShot(0, lambda result=self.result: self._draw(result))
 
@@ -192,7 +200,9 @@ class AnalysisView(QWidget):
             return                 # a newer result arrived in between
         try:
             self.chart_renderer.render(result, self.result_spec, self.chart, self.explorer.theme)
-            self.model.set_frame(self.chart_renderer.table(result, self.result_spec))
+            if isinstance(self._result_table, Exception):
+                raise self._result_table
+            self.model.show_table(self._result_table)
             self.shown(result, self.result_spec)
             self.drawn_result = result
         except Exception as exc:  # noqa: BLE001 - a drawing problem must not take the window down

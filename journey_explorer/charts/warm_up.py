@@ -1,0 +1,35 @@
+"""pyqtgraph's first import, started on a thread of its own while a project loads.
+
+Importing pyqtgraph takes ~0.4-0.8 s (it copies every Qt class into its own modules and loads all its
+items). The window leaves it to the first chart (``charts.plotting``), so it used to run on the GUI
+thread once the project had loaded: at 10M events opening a project froze the window for that long.
+Started on a thread while a slow load runs (``MainWindow.reload``), it is done by the time the first
+chart needs it (a 10M load takes seconds); the GUI thread keeps answering meanwhile, as the threads
+take turns with the GIL. Its
+import creates no Qt object that belongs to a thread (the views' workers import the chart renderers,
+pyqtgraph with them, too). This module itself imports nothing heavy.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+import threading
+
+PLOTTING = "journey_explorer.charts.plotting"
+
+
+def import_plotting_in_background() -> threading.Thread | None:
+    """Start importing ``charts.plotting`` (pyqtgraph) on a daemon thread, unless it is imported
+    already; the thread, or None."""
+    if PLOTTING in sys.modules:
+        return None
+    thread = threading.Thread(target=_import_plotting, name="chart-import", daemon=True)
+    thread.start()
+    return thread
+
+
+def _import_plotting() -> None:
+    try:
+        importlib.import_module(PLOTTING)
+    except Exception:  # noqa: BLE001 - the first chart imports it again on the GUI thread and says what failed
+        pass
