@@ -48,6 +48,9 @@ holding the GIL in the workers, e.g. the tracking check's; the compare canvas, t
 one turn). Garbage collection on the GUI thread's timer (gc.callbacks): gen-0/1 collections of
 10-45k young objects took 10-170 ms under load (0.4-0.7 s per pass in all); no gen-2 ran during a
 pass, so ``gc.freeze`` after a load would not have helped here.
+After merging with the day's insight and command-line work (3 runs, load ~1, median / worst ms): open 222 / 273,
+stuck 143 / 186, changes 134 / 201, compare 75 / 154, date filter 55 / 125 still over 100 ms; flows 56 / 78,
+graph 77 / 81, retention 65 / 94, funnel 44 / 70, others under 55.
 """
 from __future__ import annotations
 

@@ -81,6 +81,11 @@ Scaled by those time ratios, this morning's quiet figures (stuck 1.49x, graph 1.
 become about stuck 0.8x, graph 1.2x, changes 0.85x. Graph's remainder: Python and numpy ~0.2 s,
 loading the project ~0.08-0.15 s, the goal guess ~0.1 s, node and edge statistics ~0.1 s (two
 threads), variants ~0.08 s.
+After merging (with the insight changes of the same day: stuck's per-visit checks, the goal's amount),
+quiet machine, 5 interleaved rounds, load 0.7-1.1, medians against DuckDB: stuck 1.22 s vs 1.41 s
+(0.86x), changes 1.28 s vs 1.49 s (0.86x), north star 0.30 s vs 0.34 s (0.89x), retention 0.67x,
+lifecycle 0.62x; still over: graph 0.61 s vs 0.55 s (1.10x), interval 0.29 s vs 0.25 s (1.15x) — the
+floor of Python, numpy and opening the project (user ids ~22 ms, the cache's blobs ~15-40 ms).
 """
 from __future__ import annotations
 
