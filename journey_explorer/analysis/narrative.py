@@ -274,8 +274,13 @@ def _who_sentences(who) -> str:
         prop = below["property"].iloc[0]
         if prop == above["property"].iloc[0] and (who["property"] == prop).sum() <= 2:
             below = below.iloc[:0]
-    sentences = [*above["sentence"], *below["sentence"]]
-    return "; ".join([sentences[0], *(s[0].lower() + s[1:] for s in sentences[1:])]) if sentences else ""
+    if not len(above):
+        return below["sentence"].iloc[0] if len(below) else ""
+    text = above["sentence"].iloc[0]
+    if len(below):           # said short: the slide's box beside the chart holds ~900 characters
+        row = below.iloc[0]
+        text += f"; {row['property']} = {row['value']} at {pct(row['rate_a'])} vs {pct(row['rate_b'])} ({row['lift']:.1f}x)"
+    return text
 
 
 def goal_funnel(log: EventLog, goal: str) -> Finding:

@@ -163,11 +163,11 @@ def test_differences_name_what_failing_users_do_more_and_leave_the_route_out():
 def test_who_names_the_segment_most_above_and_the_one_most_below_but_not_a_mirror():
     def row(prop, value, lift, phi, significant=True):
         return {"property": prop, "value": value, "lift": lift, "phi": phi, "significant": significant,
-                "sentence": f"Users with {prop} = {value} x{lift}"}
+                "rate_a": 0.5 * lift, "rate_b": 0.5, "sentence": f"Users with {prop} = {value} x{lift}"}
     who = pd.DataFrame([row("source", "referral", 1.2, 0.12), row("source", "tiktok", 0.7, -0.18),
                         row("source", "organic", 1.0, 0.0, False), row("app", "7.3", 1.2, 0.11),
                         row("app", "7.4", 0.8, -0.17)])
-    assert narrative._who_sentences(who) == "Users with source = referral x1.2; users with source = tiktok x0.7"
+    assert narrative._who_sentences(who) == "Users with source = referral x1.2; source = tiktok at 35% vs 50% (0.7x)"
     two_sided = who[who["property"] == "app"]              # 7.4 below is 7.3 above said again
     assert narrative._who_sentences(two_sided) == "Users with app = 7.3 x1.2"
     assert narrative._who_sentences(who.iloc[:0]) == ""
