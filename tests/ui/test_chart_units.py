@@ -54,3 +54,21 @@ def test_table_cells_in_units_while_the_frame_stays_raw(qtbot):
     right = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     assert model.data(model.index(0, 1), Qt.ItemDataRole.TextAlignmentRole) == right
     assert model.data(model.index(0, 0), Qt.ItemDataRole.TextAlignmentRole) is None
+
+
+def test_the_compare_chart_shows_the_differences_that_pass_not_zero_rows(qtbot, demo_project_path):
+    from journey_explorer.analysis import compare
+    from journey_explorer.charts.canvas import SideBySide
+    from journey_explorer.charts.renderers import compare as renderer
+    from journey_explorer.store.project import Project
+    with Project.open(demo_project_path) as project:
+        log = project.load_event_log()
+    spec = compare.Spec(goal="Subscription Paid")
+    result = compare.run(log, spec)
+    canvas = SideBySide()
+    qtbot.addWidget(canvas)
+    renderer.render(result, spec, canvas, PRESENTATION)
+    shown = [text for _, text in canvas.left.getPlotItem().getAxis("left")._tickLevels[0]]
+    passing = result.events[result.events["passes"]]
+    assert 0 < len(passing) < len(result.events) and len(shown) == min(len(passing), 15)
+    assert shown[0].startswith(str(compare.event_labels(passing.head(15))[0])[:6])    # long names elided

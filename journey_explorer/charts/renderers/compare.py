@@ -32,7 +32,10 @@ def bar_marks(events) -> list[str]:
 
 
 def render(result, spec, canvas: SideBySide, theme) -> None:
-    top = result.events.head(15)
+    events = result.events
+    if "passes" in events and events["passes"].any():
+        events = events[events["passes"]]       # the differences the findings name, as on the slide; not +0 pts rows
+    top = events.head(15)
     labels = compare.event_labels(top)
     basic.diverging_bars(canvas.left, labels, top["difference"].tolist(), bar_marks(top), theme, *result.labels)
     staged = "reached" in top and top["reached"].notna().any()
