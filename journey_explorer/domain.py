@@ -19,7 +19,8 @@ class JourneyError(Exception):
 IMPORT_OPTION_WORDS = {"format": "the file format", "time_format": "'Time format'",
                        "date_order": "'Day/month order'", "object_type": "'Object type (OCEL)'",
                        "timezone": "'Timezone of naive times'", "drop_columns": "'Leave out columns'",
-                       "lifecycle": "'Lifecycle transitions'", "pseudonymize": "'Pseudonymise user ids'"}
+                       "lifecycle": "'Lifecycle transitions'", "pseudonymize": "'Pseudonymise user ids'",
+                       "keep_identical_rows": "'Keep identical rows'"}
 
 
 def name_options(template: str, words: Callable[[str], str], options=IMPORT_OPTION_WORDS) -> str:
@@ -229,6 +230,7 @@ class ImportOptions:
     chunk_rows: int = 500_000
     lifecycle: str = "auto"          # one of LIFECYCLE_MODES
     object_type: str | None = None   # OCEL: the object type whose life is a path
+    keep_identical_rows: bool = False  # times to the minute: a row equal to another is a repeat, not a copy
 
 
 @dataclass

@@ -378,6 +378,10 @@ def test_identical_rows_of_a_file_with_minute_times_are_said_to_be_maybe_repeats
     summary = importer.import_file(tmp_path / "p.journey", source)
     assert summary.duplicates == 1
     assert any(note.startswith("The file gives times to the minute: the 1 identical rows") for note in summary.notes)
+    assert "import with 'Keep identical rows' to keep every row" in summary.describe()      # as the window names it
+    assert "--keep-identical-rows" in summary.describe(lambda field: "--" + field.replace("_", "-"))
+    kept = importer.import_file(tmp_path / "k.journey", source, ImportOptions(keep_identical_rows=True))
+    assert (kept.duplicates, kept.imported) == (0, 3)
     seconds = tmp_path / "ms.csv"
     seconds.write_text("user,event,time\nb,scroll,2025-02-03 10:15:00.120\nb,scroll,2025-02-03 10:15:00.120\n")
     assert not any("gives times" in note for note in importer.import_file(tmp_path / "q.journey", seconds).notes)

@@ -66,6 +66,9 @@ def _add_import(commands) -> None:
     _add_column_arguments(cmd)
     cmd.add_argument("--sheet", help="Excel sheet to read (default: the first)")
     cmd.add_argument("--pseudonymize", action="store_true", help="replace user ids with a keyed hash")
+    cmd.add_argument("--keep-identical-rows", action="store_true",
+                     help="keep rows equal to an earlier one (a file whose times are to the minute, where a repeat "
+                          "within it is real); by default they are skipped as duplicates and listed")
     cmd.add_argument("--drop-columns", default="", help="comma-separated columns not to import")
     cmd.add_argument("--json", action="store_true", help="print one JSON line")
 
@@ -190,7 +193,8 @@ def _add_properties(commands) -> None:
 def run_import(args) -> int:
     from journey_explorer.store.importer import import_file
     options = _column_options(args, format=args.format, pseudonymize=args.pseudonymize, sheet=args.sheet,
-                              drop_columns=tuple(c.strip() for c in args.drop_columns.split(",") if c.strip()))
+                              drop_columns=tuple(c.strip() for c in args.drop_columns.split(",") if c.strip()),
+                              keep_identical_rows=args.keep_identical_rows)
     summary = import_file(args.project, args.file, options)
     if args.json:
         print(json.dumps(summary.to_json_dict(flag_name), ensure_ascii=False))

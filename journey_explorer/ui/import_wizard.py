@@ -68,6 +68,7 @@ class SourcePage(QWizardPage):
         self.date_order = QComboBox()
         self.date_order.addItems(["detect", "dmy", "mdy"])
         self.pseudonymize = QCheckBox("Pseudonymise user ids (keyed hash kept in the project)")
+        self.keep_identical = QCheckBox("Keep identical rows (times to the minute: a repeat within it is real)")
         self.personal = plain_label()        # column names from the file
         self.personal.setWordWrap(True)
         self.drop = QLineEdit()
@@ -102,6 +103,7 @@ class SourcePage(QWizardPage):
         layout.addLayout(form)
         layout.addWidget(self.personal)
         layout.addWidget(self.pseudonymize)
+        layout.addWidget(self.keep_identical)
 
     def browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import events", "", "Event files (*.csv *.tsv *.txt *.gz *.zip "
@@ -201,7 +203,7 @@ class SourcePage(QWizardPage):
             session=None if fixed or session == NOT_SET else session,
             time_format=self.time_format.text().strip() or None, timezone=self.timezone.text().strip() or "UTC",
             date_order=None if self.date_order.currentText() == "detect" else self.date_order.currentText(),
-            pseudonymize=self.pseudonymize.isChecked(),
+            pseudonymize=self.pseudonymize.isChecked(), keep_identical_rows=self.keep_identical.isChecked(),
             drop_columns=tuple(c.strip() for c in self.drop.text().split(",") if c.strip()),
             chunk_rows=GUI_CHUNK_ROWS, lifecycle=self._reading_options().lifecycle,
             object_type=self._reading_options().object_type)

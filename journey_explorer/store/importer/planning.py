@@ -126,7 +126,10 @@ def _plan_write(project: Project, state: ImportState) -> WritePlan:
     compared = [PROPERTY_KEY + name for name in state.property_values]
     compared += ["session_key"] if state.mapping.session else []
     compared += ["extra_hash"] if state.too_many_values else []
-    repeated, originals = duplicate_pairs(arrays, first_id, state.insert_id_alone, compared)
+    if state.keep_identical_rows:       # asked for: every row is an event (the file's times are too coarse)
+        repeated = originals = np.zeros(0, dtype=np.int64)
+    else:
+        repeated, originals = duplicate_pairs(arrays, first_id, state.insert_id_alone, compared)
     repeated_ids, original_ids = arrays["id"][repeated], arrays["id"][originals]
     duplicates: list[tuple[int, int | None, int]] = []
     if len(repeated):

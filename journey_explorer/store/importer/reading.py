@@ -80,7 +80,8 @@ def _new_state(project: Project, reader: SourceReader, mapping: ColumnMapping,
                        pseudonymize=pseudonymize, property_columns=free,
                        user_property_columns=user_props,
                        existing_properties=stored_properties.stored_values(project.conn),
-                       insert_id_alone=_insert_id_alone(reader, mapping), source_columns=columns)
+                       insert_id_alone=_insert_id_alone(reader, mapping), source_columns=columns,
+                       keep_identical_rows=options.keep_identical_rows)
 
 
 def _stored_texts(project: Project, query: str, what: str) -> list[str]:

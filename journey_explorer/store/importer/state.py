@@ -58,6 +58,7 @@ class ImportState:
     property_values: dict[str, PropertyDictionary] = field(default_factory=dict)
     existing_properties: dict[str, list] = field(default_factory=dict)
     insert_id_alone: bool = False
+    keep_identical_rows: bool = False    # no duplicate check (ImportOptions.keep_identical_rows)
     source_columns: list[str] = field(default_factory=list)
     too_many_values: list[str] = field(default_factory=list)    # properties not stored (see MAX_PROPERTY_VALUES)
     rows: EncodedRows = field(default_factory=EncodedRows)

@@ -48,7 +48,8 @@ def _summary_before_write(reader: SourceReader, file_path: str, state: ImportSta
     if plan.duplicates_within and not state.insert_id_alone:
         notes.append(f"The file gives times to the {plan.duplicates_within}: the {plan.duplicates:,} identical rows "
                      f"skipped may be one action repeated within a {plan.duplicates_within} rather than copies "
-                     "(their lines are listed; an export with full times tells them apart).")
+                     "(their lines are listed; an export with full times tells them apart, or import with "
+                     "{keep_identical_rows} to keep every row).")
     return ImportSummary(
         skipped=skipped, notes=notes,
         read=state.read + skipped, imported=plan.new_count, duplicates=plan.duplicates,
