@@ -576,10 +576,22 @@ class Project:
             raise
 
     def rename_event(self, name: str, display_name: str) -> None:
-        """Show ``name`` as ``display_name``; two names given the same display name are merged."""
+        """Show ``name`` as ``display_name``; two names given the same display name are merged. A rule
+        naming the event by a property follows it to its new name (when no other event keeps the old)."""
+        before = self.shown_event_names()
         with self._catalog_edit():
             self.conn.execute("UPDATE event_types SET display_name = ? WHERE id = ?",
                               (display_name or name, self._type_id(name)))
+        self._move_detail_rule(before)         # after the catalog's new checksum (names read through it)
+
+    def _move_detail_rule(self, before: list[str]) -> None:
+        rules = self.event_detail_rules()
+        after = self.shown_event_names()
+        gone, new = set(before) - set(after), set(after) - set(before)
+        moved = {old: rules.pop(old) for old in gone if old in rules}
+        if moved and len(new) == 1:
+            rules[new.pop()] = next(iter(moved.values()))
+            self.set_setting(RULES_SETTING, rules)
 
     def merge_events(self, names: list[str], into: str) -> None:
         for name in names:

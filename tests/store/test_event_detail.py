@@ -81,8 +81,11 @@ def test_the_project_keeps_the_rule_and_every_load_applies_it(tmp_path):
             project.set_event_detail("page_view", "colour")
         with pytest.raises(JourneyError, match="No event named 'page_veiw' in this project; did you mean 'page_view'"):
             project.set_event_detail("page_veiw", "label")
-        project.set_event_detail("page_view", None)
-        assert "page_view" in project.load_event_log().event_names
+        project.rename_event("page_view", "Page View")          # the rule follows the event's new name
+        assert project.event_detail_rules() == {"Page View": "label"}
+        assert "Page View: Pricing" in project.load_event_log().event_names
+        project.set_event_detail("Page View", None)
+        assert "Page View" in project.load_event_log().event_names
 
 
 @pytest.mark.parametrize("made_empty_first", [False, True])       # the import window makes the file first
