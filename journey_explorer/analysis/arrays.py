@@ -198,12 +198,18 @@ def users_with_event(log: EventLog, code: int) -> np.ndarray:
     return mask
 
 
+def first_rows_of(log: EventLog, code: int) -> np.ndarray:
+    """Row of each path's first ``code`` event (events are sorted by path, then time)."""
+    hits = np.flatnonzero(log.event == code)
+    users = log.user[hits]
+    is_first = np.ones(len(hits), dtype=bool)
+    is_first[1:] = users[1:] != users[:-1]
+    return hits[is_first]
+
+
 def first_time_of(log: EventLog, code: int) -> np.ndarray:
     """Per user code, the time (ms) of their first ``code`` event; int64 max where never."""
     first = np.full(log.n_users, np.iinfo(np.int64).max, dtype=np.int64)
-    hits = np.flatnonzero(log.event == code)
-    users = log.user[hits]
-    is_first = np.ones(len(hits), dtype=bool)       # events are sorted by (user, time)
-    is_first[1:] = users[1:] != users[:-1]
-    first[users[is_first]] = log.ts[hits[is_first]]
+    rows = first_rows_of(log, code)
+    first[log.user[rows]] = log.ts[rows]
     return first

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from journey_explorer.analysis import compare, drivers, flows, funnel, lifecycle, northstar, retention, stuck, units
-from journey_explorer.analysis.arrays import step_index
+from journey_explorer.analysis.arrays import first_rows_of, step_index
 from journey_explorer.analysis.goals import guess_goal  # noqa: F401  (the report's default; one function)
 from journey_explorer.analysis.interval import WHY, default_choice
 from journey_explorer.domain import JourneyError
@@ -343,9 +343,8 @@ def _step_before_first(log: EventLog, goal_code: int) -> int:
     >>> log.event_names[_step_before_first(log, log.event_code("p"))]
     'x'
     """
-    hits = np.flatnonzero(log.event == goal_code)
-    first = hits[np.append(True, log.user[hits][1:] != log.user[hits][:-1])] if len(hits) else hits
-    first = first[(first > 0)]
+    first = first_rows_of(log, goal_code)
+    first = first[first > 0]
     first = first[log.user[first - 1] == log.user[first]]
     if not len(first):
         return -1

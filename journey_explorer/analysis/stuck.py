@@ -162,10 +162,11 @@ def loop_rows(log: EventLog) -> np.ndarray:
     return rows
 
 
-def loop_paths(log: EventLog, size: int) -> tuple[np.ndarray, np.ndarray]:
+def loop_paths(log: EventLog, size: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(event code, path) pairs, distinct, where the path repeats the event (A A) or bounces back to
-    it (A B A) within one visit: opening the app again on another day is coming back, not a loop."""
-    rows = loop_rows(log)
+    it (A B A) within one visit: opening the app again on another day is coming back, not a loop.
+    ``rows``: ``loop_rows(log)`` when the caller has it."""
+    rows = loop_rows(log) if rows is None else rows
     pairs = np.unique(log.event[rows].astype(np.int64) * (log.n_users + 1) + log.user[rows])
     return pairs // (log.n_users + 1), pairs % (log.n_users + 1)
 
@@ -314,7 +315,8 @@ def _counts(log: EventLog, size: int, goal: int, successful_user: np.ndarray, en
     ``reach_successful_open``: successful paths reaching the event on a visit that does not go on to
     the goal after it (only such a visit can end there)."""
     out = {}
-    loop_codes, loop_users = loop_paths(log, size)
+    looped = loop_rows(log)
+    loop_codes, loop_users = loop_paths(log, size, looped)
     last_event, last_user = log.event[ends - 1], log.user[ends - 1]
     left = visit_ends(log)
     for name, member in (("successful", successful_user), ("failing", ~successful_user)):
@@ -325,7 +327,7 @@ def _counts(log: EventLog, size: int, goal: int, successful_user: np.ndarray, en
         out[f"loop_{name}"] = np.bincount(loop_codes[member[loop_users]], minlength=size)
     open_visit = successful_user[log.user] & ~goal_follows_in_visit(log, goal)
     out["reach_successful_open"] = distinct_count(log.event[open_visit], log.user[open_visit], size)
-    out.update(_visit_counts(log, size, successful_user, open_visit, left))
+    out.update(_visit_counts(log, size, successful_user, open_visit, left, looped))
     if owners is not None:
         owner, mine = owners[log.user], owners[log.user] >= 0
         out["reach_other"] = distinct_count(log.event[mine], owner[mine], size)
@@ -336,7 +338,7 @@ def _counts(log: EventLog, size: int, goal: int, successful_user: np.ndarray, en
 
 
 def _visit_counts(log: EventLog, size: int, successful_user: np.ndarray, open_visit: np.ndarray,
-                  left: np.ndarray) -> dict[str, np.ndarray]:
+                  left: np.ndarray, looped_rows: np.ndarray) -> dict[str, np.ndarray]:
     """Per event type, counted in *visits* that reach it: how many, how many end there, how many loop
     on it — for failing paths, successful paths, and successful paths' visits that do not go on to the
     goal after it. A failing user who keeps coming back to browse ends and bounces on the browsing
@@ -353,7 +355,7 @@ def _visit_counts(log: EventLog, size: int, successful_user: np.ndarray, open_vi
     starts = np.flatnonzero(run_start)
     run_event = by_event.keys[starts]
     first_row, last_row = by_event.order[starts], by_event.order[np.append(starts[1:], n) - 1]
-    looped = np.maximum.reduceat(loop_rows(log)[by_event.order], starts) if n else np.zeros(0, dtype=bool)
+    looped = np.maximum.reduceat(looped_rows[by_event.order], starts) if n else np.zeros(0, dtype=bool)
     successful_row = successful_user[log.user]
     runs = {"failing": ~successful_row[first_row], "successful": successful_row[first_row],
             "successful_open": open_visit[last_row]}

@@ -408,6 +408,7 @@ class Project:
         User properties are read when first asked (``EventLog.user_property`` / ``properties()``).
         """
         from journey_explorer.store.properties import cache_stamp
+        rules = self.event_detail_rules()
         arrays = self.load_arrays(LOG_COLUMNS) if arrays is None else arrays
         names, lookup, visible = self._event_name_lookup()
         event = lookup[arrays["event"]] if len(arrays["event"]) else arrays["event"]
@@ -420,16 +421,9 @@ class Project:
                        user_properties=StoredUserProperties(self.path, cache_stamp(self.conn))
                        if with_properties else None,
                        default_goal=self.default_goal,
-                       event_properties=self._event_properties(self._with_detail(properties),
+                       event_properties=self._event_properties(_with_detail(properties, rules),
                                                                len(arrays["ts"]), keep))
-        rules = self.event_detail_rules()
         return name_by_property(log, rules) if rules else log
-
-    def _with_detail(self, properties: str | list[str]) -> str | list[str]:
-        """The chosen properties plus those that name events (every view must see the same names)."""
-        if isinstance(properties, str):
-            return properties
-        return list(dict.fromkeys([*properties, *self.event_detail_rules().values()]))
 
     def event_detail_rules(self) -> dict[str, str]:
         """Events named by a property ({event name as shown: property}; ``store.event_detail``)."""
@@ -706,6 +700,13 @@ class Project:
         """Name every source ``label`` instead of the path it was imported from (the built-in demo
         is imported from a temporary file nobody should see)."""
         self.conn.execute("UPDATE sources SET path = ?", (label,))
+
+
+def _with_detail(properties: str | list[str], rules: dict[str, str]) -> str | list[str]:
+    """The chosen properties plus those that name events (every view must see the same names)."""
+    if isinstance(properties, str):
+        return properties
+    return list(dict.fromkeys([*properties, *rules.values()]))
 
 
 def _distinct_count(values: np.ndarray) -> int:

@@ -19,6 +19,7 @@ import json
 import math
 import re
 import sqlite3
+from contextlib import contextmanager
 from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
@@ -384,6 +385,19 @@ class _PropertyFile:
         self.read: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.values_read: dict[str, np.ndarray] = {}
 
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """A read-only connection to the project, refused when it changed since the log was loaded."""
+        from pathlib import Path
+        conn = sqlite3.connect(Path(self.path).as_uri() + "?mode=ro", uri=True)   # as_uri escapes ? and #
+        try:
+            if cache_stamp(conn) != self.stamp:
+                raise JourneyError("The project changed since its events were loaded (a new import?); "
+                                   "load it again to use its properties.")
+            yield conn
+        finally:
+            conn.close()
+
     @reads_project
     def values(self, name: str) -> np.ndarray:
         """The distinct values of one property, without its per-event codes (a look at what a column
@@ -391,31 +405,17 @@ class _PropertyFile:
         if name in self.read:
             return self.read[name][1]
         if name not in self.values_read:
-            from pathlib import Path
-            conn = sqlite3.connect(Path(self.path).as_uri() + "?mode=ro", uri=True)
-            try:
-                if cache_stamp(conn) != self.stamp:
-                    raise JourneyError("The project changed since its events were loaded (a new import?); "
-                                       "load it again to use its properties.")
+            with self._connection() as conn:
                 self.values_read[name] = _object_array(stored_values(conn, [name]).get(name, []))
-            finally:
-                conn.close()
         return self.values_read[name]
 
     @reads_project
     def column(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(codes in cache order, values) of one property, read once."""
         if name not in self.read:
-            from pathlib import Path
-            conn = sqlite3.connect(Path(self.path).as_uri() + "?mode=ro", uri=True)   # as_uri escapes ? and #
-            try:
-                if cache_stamp(conn) != self.stamp:
-                    raise JourneyError("The project changed since its events were loaded (a new import?); "
-                                       "load it again to use its properties.")
+            with self._connection() as conn:
                 codes = stored_codes(conn, name, self.size)
                 values = stored_values(conn, [name]).get(name, [])
-            finally:
-                conn.close()
             if len(codes) != self.size or (len(codes) and (int(codes.max()) >= len(values) or int(codes.min()) < MISSING)):
                 raise ProjectDamaged(self.path, f"the codes of the property '{name}' do not match its events")
             self.read[name] = (codes, _object_array(values))

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
 
+from journey_explorer.store.event_detail import Suggestion as NamingSuggestion
 from journey_explorer.store.project import Project
 from journey_explorer.tasks import TaskRunner
 from journey_explorer.ui.widgets import plain_tooltip
@@ -95,7 +96,7 @@ class HygienePanel(QWidget):
 
     def _enable_buttons(self) -> None:
         item = self.merges.currentItem()
-        naming = item is not None and not hasattr(item.data(Qt.ItemDataRole.UserRole), "names")
+        naming = item is not None and isinstance(item.data(Qt.ItemDataRole.UserRole), NamingSuggestion)
         self.merge_button.setText("Name by it" if naming else "Merge")
         self.merge_button.setEnabled(self.merges.currentRow() >= 0)
         self.dismiss_button.setEnabled(self.merges.currentRow() >= 0)

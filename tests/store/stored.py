@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from journey_explorer.store.event_chunks import read_events
@@ -20,3 +21,13 @@ def stored_events(path: str | Path) -> list[dict]:
              "insert_id": columns["insert_id"][i],
              "properties": None if columns["properties"][i] is None else json.loads(columns["properties"][i])}
             for i in range(len(columns["id"]))]
+
+
+def flip_stored_byte(path: str | Path, table: str, column: str, where: str, key, at: int = -1, mask: int = 0x01) -> None:
+    """Change one bit of a stored blob behind the app's back (``column`` of ``table`` where ``where`` = ``key``)."""
+    conn = sqlite3.connect(path)
+    data = bytearray(conn.execute(f"SELECT {column} FROM {table} WHERE {where} = ?", (key,)).fetchone()[0])
+    data[at] ^= mask
+    conn.execute(f"UPDATE {table} SET {column} = ? WHERE {where} = ?", (bytes(data), key))
+    conn.commit()
+    conn.close()

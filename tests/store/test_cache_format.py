@@ -21,6 +21,7 @@ from journey_explorer.store.importer import import_file
 from journey_explorer.store.project import Project
 from journey_explorer.store.properties import CODES_PREFIX
 from journey_explorer.store.version import SCHEMA_VERSION
+from tests.store.stored import flip_stored_byte
 
 RNG = np.random.default_rng(7)
 
@@ -105,11 +106,6 @@ def test_a_schema_3_project_is_upgraded_to_compact_columns_with_the_same_events(
 
 def test_a_damaged_schema_3_cache_stays_damaged_after_the_upgrade(project):
     _as_schema_3(project)
-    conn = sqlite3.connect(project)
-    data = bytearray(conn.execute("SELECT data FROM log_cache WHERE name = 'ts'").fetchone()[0])
-    data[-1] ^= 0xFF
-    conn.execute("UPDATE log_cache SET data = ? WHERE name = 'ts'", (bytes(data),))
-    conn.commit()
-    conn.close()
+    flip_stored_byte(project, "log_cache", "data", "name", "ts", mask=0xFF)
     with Project.open(project) as opened, pytest.raises(ProjectDamaged):
         opened.load_arrays()

@@ -17,6 +17,7 @@ from journey_explorer.store.importer import import_file
 from journey_explorer.store.project import Project
 from journey_explorer.store.properties import stored_codes
 from journey_explorer.store.repair import repair_project
+from tests.store.stored import flip_stored_byte
 
 
 def events_csv(folder: Path, name: str = "e.csv", users: int = 30, prefix: str = "u") -> Path:
@@ -37,12 +38,7 @@ def project(tmp_path) -> Path:
 
 
 def flip_cache_byte(path: Path, name: str = "ts") -> None:
-    conn = sqlite3.connect(path)
-    data = bytearray(conn.execute("SELECT data FROM log_cache WHERE name = ?", (name,)).fetchone()[0])
-    data[-3] ^= 0x40
-    conn.execute("UPDATE log_cache SET data = ? WHERE name = ?", (bytes(data), name))
-    conn.commit()
-    conn.close()
+    flip_stored_byte(path, "log_cache", "data", "name", name, at=-3, mask=0x40)
 
 
 def snapshot(path: Path) -> dict:
@@ -297,10 +293,7 @@ def test_a_flipped_byte_in_a_stored_chunk_is_named_by_repair(project, monkeypatc
     import_file(more, events_csv(tmp_path))
     conn = sqlite3.connect(more)
     assert [row[0] for row in conn.execute("SELECT first_id FROM event_chunks ORDER BY 1")] == [0, 40, 80]
-    data = bytearray(conn.execute("SELECT ts FROM event_chunks WHERE first_id = 40").fetchone()[0])
-    data[-2] ^= 0x01
-    conn.execute("UPDATE event_chunks SET ts = ? WHERE first_id = 40", (bytes(data),))
-    conn.commit()
     conn.close()
+    flip_stored_byte(more, "event_chunks", "ts", "first_id", 40, at=-2)
     with pytest.raises(ProjectDamaged, match="from id 40 on"):
         repair_project(more)

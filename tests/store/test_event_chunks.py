@@ -19,6 +19,7 @@ from journey_explorer.store.project import Project
 from journey_explorer.store.repair import repair_project
 from journey_explorer.store.schema import MIGRATIONS
 from journey_explorer.store.version import SCHEMA_VERSION
+from tests.store.stored import flip_stored_byte
 
 
 def json_lines(folder: Path, name: str, users: range, day: int) -> Path:
@@ -177,12 +178,7 @@ def test_a_schema_4_project_with_a_value_of_the_wrong_type_is_left_as_it_was(tmp
 def test_an_import_that_would_renumber_a_damaged_chunk_refuses_and_changes_nothing(tmp_path, small_chunks):
     project = tmp_path / "p.journey"
     import_file(project, json_lines(tmp_path, "a.jsonl", range(10), day=3))
-    conn = sqlite3.connect(project)
-    data = bytearray(conn.execute("SELECT session FROM event_chunks WHERE first_id = 16").fetchone()[0])
-    data[-1] ^= 0x01
-    conn.execute("UPDATE event_chunks SET session = ? WHERE first_id = 16", (bytes(data),))
-    conn.commit()
-    conn.close()
+    flip_stored_byte(project, "event_chunks", "session", "first_id", 16)
     before = project.read_bytes()
     early = tmp_path / "b.jsonl"        # renumbers u4's sessions, in the damaged chunk
     early.write_text(json.dumps({"user_id": "u4", "event": "open", "timestamp": "2024-01-03T01:00:00Z"}) + "\n")
