@@ -122,11 +122,17 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     return Result(spec=spec, users=users, route=route, cells=frame, table=table, who=who_differs(log, reached, spec))
 
 
-def who_differs(log: EventLog, reached: np.ndarray, spec: Spec) -> pd.DataFrame:
-    """Per property value: its users' goal rate against the rest's, lift, share, phi, p and q."""
+def who_differs(log: EventLog, reached: np.ndarray, spec: Spec, among: np.ndarray | None = None,
+                goal_reached: np.ndarray | None = None) -> pd.DataFrame:
+    """Per property value: its users' goal rate against the rest's, lift, share, phi, p and q (only
+    over the users ``among`` marks, when given: e.g. those who reached a funnel step). A property that
+    restates ``reached`` (or ``goal_reached``, over all users: a plan of "Trial" until one pays) is left out."""
     import pandas as pd
-    paths = np.unique(log.user)
+    everyone = np.unique(log.user)
+    paths = everyone[among[everyone]] if among is not None else everyone
     properties = without_outcomes(path_properties(log), reached, paths)
+    if goal_reached is not None:
+        properties = without_outcomes(properties, goal_reached, everyone)
     rows = []
     for name, values in properties.items():
         held = values[paths]

@@ -195,6 +195,15 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
                   groups=split.to_json_dict()["groups"] if split else None)
 
 
+def steps_reached(log: EventLog, spec: Spec) -> tuple[np.ndarray, np.ndarray]:
+    """Per path (user): its user code and how many of the steps it completed in order (sequential or
+    strict funnels; the counts behind ``run``'s table without a breakdown)."""
+    codes = [log.event_code(s) for s in spec.steps]
+    exclude = [log.event_code(e) for e in spec.exclude]
+    position = _positions_sequential(log, codes, exclude, spec.order == "strict", spec.window_ms)
+    return log.user[path_bounds(log)[0]], (position >= 0).sum(axis=1)
+
+
 DEFAULT_WINDOW = "30d"       # conversion window the app and the funnel command start from
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from journey_explorer.analysis import compare, drivers, flows, funnel, lifecycle, northstar, retention, stuck, units
-from journey_explorer.analysis.arrays import first_rows_of, step_index
+from journey_explorer.analysis.arrays import distinct_count, first_rows_of, step_index, users_with_event
 from journey_explorer.analysis.goals import guess_goal  # noqa: F401  (the report's default; one function)
 from journey_explorer.analysis.interval import WHY, default_choice
 from journey_explorer.domain import JourneyError
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 FUNNEL_MIN_REACH = 0.5     # funnel steps: events at least half of the successful users did
 FUNNEL_MAX_STEPS = 5
+NEARLY_ALL = 0.95          # funnel steps nearly every successful user took: one per plateau of reach
+PLATEAU_TOLERANCE = 0.02   # reaches within 2% of each other: no loss between the steps
+LOST_LIFT = 0.8            # the funnel names who it loses most when they go on at most 0.8x the others' rate
 MIN_RETENTION_WEEKS = 4    # fewer weeks of history cannot show a curve flattening
 MIN_TREND_WEEKS = 8        # the north star's first-four vs last-four comparison needs this many full weeks
 MIN_FINDING_USERS = 30     # no sentence about a group of paths smaller than this...
@@ -299,10 +302,32 @@ def goal_funnel(log: EventLog, goal: str) -> Finding:
             f"order ({' → '.join(steps)}): {int(table['users'].iloc[-1]):,} of {int(table['users'].iloc[0]):,}. "
             f"The biggest loss is from {before} to {worst['event']}: {plural(int(worst['lost']), 'user')} "
             f"({pct(1 - worst['conversion_from_previous'])}) did not continue.")
+    text += _who_was_lost(log, spec, int(worst["step"]) - 1)
     seconds = table["median_seconds_to_convert"].iloc[-1]
     if pd.notna(seconds):
         text += f" Those who convert take a median of {units.duration(float(seconds))} for the last step."
     return Finding("funnel", f"{pct(overall)} complete the {len(steps)} steps to {goal}", spec, text)
+
+
+def _who_was_lost(log: EventLog, spec: funnel.Spec, step: int) -> str:
+    """" Worst for platform = mweb: 22% of them went on vs 55% of the others." — the property value whose
+    users, among those who completed the first ``step`` steps, went on least (significant, at most
+    ``LOST_LIFT`` times the others' rate); "" when none stands out."""
+    users, completed = funnel.steps_reached(log, spec)
+    among, went_on = np.zeros(log.n_users, dtype=bool), np.zeros(log.n_users, dtype=bool)
+    among[users[completed >= step]] = True
+    went_on[users[completed > step]] = True
+    goal_reached = users_with_event(log, log.event_code(spec.steps[-1]))
+    who = drivers.who_differs(log, went_on, drivers.Spec(goal=spec.steps[step]), among=among,
+                              goal_reached=goal_reached)
+    if who is None or not len(who):
+        return ""
+    worse = who[who["significant"] & (who["lift"] <= LOST_LIFT)].sort_values("phi")
+    if not len(worse):
+        return ""
+    row = worse.iloc[0]
+    return (f" Worst for {row['property']} = {row['value']}: {pct(row['rate_a'])} of them went on vs "
+            f"{pct(row['rate_b'])} of the others.")
 
 
 def goal_funnel_steps(log: EventLog, goal: str) -> list[str]:
@@ -320,9 +345,15 @@ def goal_funnel_steps(log: EventLog, goal: str) -> list[str]:
     needed = FUNNEL_MIN_REACH * max(len(successful), 1)
     common = summary[summary["users"] >= needed].sort_values("users", ascending=False)
     # The step most of them took right before the goal (checkout, before paying) always, then the most
-    # common ones: four steps everyone passes would leave the last one, where users drop, out.
+    # common ones: four steps everyone passes would leave the last one, where users drop, out. Among the
+    # steps nearly every successful user took, those after which users are lost come first.
     last = _step_before_first(log, goal_code)
-    candidates = [*(code for code in common.index if code == last), *(code for code in common.index if code != last)]
+    reach = distinct_count(log.event, log.user, len(log.event_names))
+    nearly_all = summary.index[summary["users"] >= NEARLY_ALL * len(successful)]
+    plateaus = _plateaus(summary.loc[nearly_all].sort_values("median").index, reach)
+    per_user = np.bincount(log.event, minlength=len(reach)) / np.maximum(reach, 1)
+    shown = {min(steps, key=lambda code: per_user[code]) for steps in plateaus if last not in steps}
+    candidates = sorted(common.index, key=lambda code: (code != last, code not in shown))
     # Milestones most successful users did *together*: alternatives (half search, half browse) would
     # make a funnel nobody completes.
     users_of = {code: set(group) for code, group in firsts.groupby("event")["user"]}
@@ -333,6 +364,24 @@ def goal_funnel_steps(log: EventLog, goal: str) -> list[str]:
             chosen.append(code)
     ordered = summary.loc[chosen].sort_values("median").index
     return [log.event_names[int(code)] for code in ordered] + [goal]
+
+
+def _plateaus(ordered, reach: np.ndarray) -> list[list[int]]:
+    """Steps in their typical order, split where users are lost: a step's reach (users who did it at
+    all) above the next step's by more than ``PLATEAU_TOLERANCE`` ends a plateau (search, results and
+    hotel page reached by all, the room choice by fewer). A funnel showing one step of each plateau
+    shows every loss; three steps of one plateau show none. One step per plateau is shown, the one
+    users repeat least (a milestone done once, not an app open done every visit).
+
+    >>> _plateaus([0, 1, 2, 3], np.array([100, 100, 80, 79]))
+    [[0, 1], [2, 3]]
+    """
+    plateaus: list[list[int]] = []
+    for code in (int(c) for c in ordered):
+        if not plateaus or reach[plateaus[-1][-1]] > (1 + PLATEAU_TOLERANCE) * reach[code]:
+            plateaus.append([])
+        plateaus[-1].append(code)
+    return plateaus
 
 
 def _step_before_first(log: EventLog, goal_code: int) -> int:

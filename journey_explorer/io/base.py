@@ -21,7 +21,7 @@ from journey_explorer.domain import ColumnMapping, Rejection
 
 # Canonical column names used by vendor readers (and by the pipeline after mapping). Every other
 # column of a vendor reader's frame is a property, named as the vendor's docs name the field
-# ("properties.plan", "traits.email"), with its JSON type.
+# ("plan", "context.ip", "traits.email"), with its JSON type.
 USER, EVENT, TIME, SESSION, INSERT_ID = ("user", "event", "time", "session", "insert_id")
 
 VENDOR_MAPPING = ColumnMapping(user=USER, event=EVENT, time=TIME, session=SESSION, insert_id=INSERT_ID)

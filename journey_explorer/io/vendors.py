@@ -2,9 +2,11 @@
 
 Each normaliser turns the vendor's records into rows with the canonical columns of ``io.base``
 (user, event, time, session, insert id) plus one column per property, and user traits apart.
-Nested objects are flattened with dotted names that keep their container (``properties.plan``,
-``context.ip``, ``traits.email``), so a user can name (and drop) exactly the field the vendor's
-docs name; values keep their JSON type (numbers stay numbers, lists become JSON text).
+An event's own properties keep the bare names the vendor's tool shows (``plan``, ``$os``: Segment,
+Mixpanel, PostHog; they read "utm_source = affiliate" on a slide, not "properties.utm_source");
+other nested objects are flattened with dotted names that keep their container (``context.ip``,
+``event_properties.plan``, ``traits.email``), so a user can name (and drop) exactly the field the
+vendor's docs name; values keep their JSON type (numbers stay numbers, lists become JSON text).
 
 Field names follow the vendors' documented export shapes: Segment's Spec (track/page/screen/
 identify/alias), Amplitude's Export API, Mixpanel's raw export, GA4's BigQuery export, PostHog's
@@ -177,7 +179,7 @@ def segment(records: list[dict], timezone: str = "UTC") -> Normalised:
             out.not_events += 1
             continue
         event = _segment_event_name(record)        # None (a track without its event) is rejected
-        properties = flatten(record.get("properties"), "properties.")
+        properties = flatten(record.get("properties"))      # bare, as Segment shows them; context keeps its prefix
         properties.update(flatten(record.get("context"), "context."))
         time = record.get("timestamp") or record.get("originalTimestamp") or record.get("sentAt") \
             or record.get("receivedAt")
@@ -282,7 +284,7 @@ def mixpanel(records: list[dict], timezone: str = "UTC") -> Normalised:
         time = None if np.isnan(utc_ms[index]) else int(utc_ms[index])
         raw_time = _as_dict(record.get("properties")).get("time")
         out.add(index, user, record.get("event"), time if time is not None else raw_time, session, insert_id,
-                flatten(properties, "properties."))
+                flatten(properties))        # bare names, as Mixpanel shows them ("utm_source", "$os")
     if stitched:
         out.notes.append(f"Stitched {stitched:,} events from before login to their user ($device_id -> $user_id).")
     return out
@@ -434,7 +436,7 @@ def posthog(records: list[dict], timezone: str = "UTC") -> Normalised:
         out.trait(user, record.get("person_properties"), "person_properties.")     # batch exports
         properties.pop("$set_once", None)
         out.add(index, user, record.get("event"), record.get("timestamp"), properties.get("$session_id"),
-                record.get("uuid"), flatten(properties, "properties."))
+                record.get("uuid"), flatten(properties))      # bare names, as PostHog shows them
     return out
 
 

@@ -171,3 +171,48 @@ def test_who_names_the_segment_most_above_and_the_one_most_below_but_not_a_mirro
     two_sided = who[who["property"] == "app"]              # 7.4 below is 7.3 above said again
     assert narrative._who_sentences(two_sided) == "Users with app = 7.3 x1.2"
     assert narrative._who_sentences(who.iloc[:0]) == ""
+
+
+def test_funnel_takes_a_step_after_which_users_are_lost_over_steps_everyone_passes():
+    """All 20 users search, see results and a hotel; 16 choose a room; 10 fill in details, extras and pay;
+    8 book. Every booker did all seven steps: the funnel keeps a step of the first three and the room
+    (users are lost after each), not a run of steps with no loss between them."""
+    rows = []
+    for i in range(20):
+        steps = ["search", "results", "hotel"] + (["room"] if i < 16 else []) + (
+            ["details", "extras", "payment"] if i < 10 else []) + (["book"] if i < 8 else [])
+        rows += [(f"u{i}", event, k) for k, event in enumerate(steps)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    steps = narrative.goal_funnel_steps(log, "book")
+    assert "room" in steps and steps[-2:] == ["payment", "book"] and steps[0] in ("search", "results", "hotel")
+    text = narrative.goal_funnel(log, "book").observation
+    assert "The biggest loss is from room to " in text and ": 6 users (38%) did not continue" in text
+
+
+def test_funnel_names_who_it_loses_most_at_the_biggest_loss():
+    """40 web and 40 mobile-web users reach the room choice; 30 web and 8 mobile-web users go on to pay."""
+    rows = []
+    for i in range(80):
+        platform = "web" if i < 40 else "mweb"
+        goes_on = i < 30 or 40 <= i < 48
+        steps = ["search", "room"] + (["payment", "book"] if goes_on else [])
+        rows += [(f"u{i}", event, k, platform) for k, event in enumerate(steps)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time", "platform"]))
+    text = narrative.goal_funnel(log, "book").observation
+    assert "The biggest loss is from room to payment: 42 users (52%)" in text
+    assert "Worst for platform = mweb: 20% of them went on vs 75% of the others." in text
+
+
+def test_funnel_does_not_name_a_property_that_restates_the_goal_as_who_it_loses():
+    """Everyone on plan "Trial" until they pay (then "Pro"): trial users go on from the room choice far
+    less, but the plan says only whether they paid. The web/mobile split is who the funnel loses."""
+    rows = []
+    for i in range(80):
+        platform = "web" if i < 40 else "mweb"
+        goes_on = i < 30 or 40 <= i < 48
+        pays = i < 24 or 40 <= i < 46
+        steps = ["search", "room"] + (["payment"] if goes_on else []) + (["book"] if pays else [])
+        rows += [(f"u{i}", event, k, platform, "Pro" if pays else "Trial") for k, event in enumerate(steps)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time", "platform", "plan"]))
+    text = narrative.goal_funnel(log, "book").observation
+    assert "plan" not in text and "Worst for platform = mweb" in text

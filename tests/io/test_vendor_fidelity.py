@@ -71,9 +71,9 @@ def test_segment_properties_are_dotted_and_typed(tmp_path):
     import_file(tmp_path / "p.journey", source)
     rows = events(tmp_path / "p.journey")
     assert rows[0][3]["context.ip"] == "10.0.0.1"
-    assert rows[1][3]["properties.price"] == 49 and isinstance(rows[1][3]["properties.price"], int)
-    assert json.loads(rows[1][3]["properties.tags"]) == ["a", "b"]
-    assert rows[2][3]["properties.revenue"] == 49.5
+    assert rows[1][3]["price"] == 49 and isinstance(rows[1][3]["price"], int)
+    assert json.loads(rows[1][3]["tags"]) == ["a", "b"]
+    assert rows[2][3]["revenue"] == 49.5
     traits = user_properties(tmp_path / "p.journey")["ann"]
     assert traits["traits.email"] == "ann@example.com" and traits["traits.seats"] == 3
 
@@ -164,7 +164,7 @@ def test_mixpanel_offset_measured_from_processing_time(tmp_path):
     summary = import_file(tmp_path / "p.journey", source)
     assert [ts for _, _, ts, _ in events(tmp_path / "p.journey")] == [T0, T0 + 90_000, T0 + 3_600_000]
     assert any("UTC+05:30" in note for note in summary.notes)
-    assert events(tmp_path / "p.journey")[0][3]["properties.items"] == 3
+    assert events(tmp_path / "p.journey")[0][3]["items"] == 3
 
 
 def test_mixpanel_timezone_option_converts_local_times(tmp_path):
@@ -228,7 +228,7 @@ def test_posthog_person_properties_are_traits_with_their_container(tmp_path):
     source = write_lines(tmp_path / "posthog.jsonl", records)
     summary = import_file(tmp_path / "p.journey", source)
     assert {"$set.email", "person_properties.name"} <= set(summary.personal_data_columns)
-    assert events(tmp_path / "p.journey")[0][3]["properties.$browser"] == "Firefox"
+    assert events(tmp_path / "p.journey")[0][3]["$browser"] == "Firefox"
 
 
 def test_vendor_reader_reads_pretty_printed_arrays(tmp_path):
