@@ -9,6 +9,11 @@ the most, in the direction of the overall change: a one-sided z-test of the diff
 differences, Benjamini-Hochberg over every value tried. It is named only when significant and when
 its change is at least ``CONCENTRATED`` times the others' (an outage in one country, not a change
 everywhere that is a little bigger in one place).
+
+``release_with`` asks a second question of the same rate, per event: did a property value arrive with
+the change and carry it (an app version first seen the week the conversion fell, on the events that
+fell while the other versions' did not)? That names the release to roll back, where the first touch
+names only the platform.
 """
 from __future__ import annotations
 
@@ -26,6 +31,10 @@ MIN_TRIALS = 20               # per side and period, for a value to be tried
 CONCENTRATED = 2.0            # the value's change must be this many times the others' change
 ALPHA = 0.05
 DAY_MS = 86_400_000
+RELEASE_DAYS = 7              # a release value is first seen at most a week from a change's start...
+RELEASE_NEW_SHARE = 0.05      # ...and on under 5% of the trials before it
+RELEASE_ALPHA = 0.01
+RELEASE_MAX_VALUES = 200      # event properties with more values are ids, not releases
 
 
 COUNTABLE = ("funnel", "transition", "rate")
@@ -39,17 +48,30 @@ def story_who(log: EventLog, story: dict, properties: dict[str, np.ndarray],
     "properties": the property names tried}. A funnel step counts only when it is the funnel's first
     (``first_step``): a later step's paths are those that took the earlier steps in order, which the
     per-path first A -> B here does not reproduce."""
-    evidence = story["evidence"]
+    index = countable_change(story, first_step)
+    if index is None:
+        return None
+    evidence, change = story["evidence"], story["changes"][index]
     before = (day_ms(evidence["before"]["since"]), day_ms(evidence["before"]["until"]))
     during = (day_ms(evidence["during"]["since"]), day_ms(evidence["during"]["until"]))
+    found, tried = who_changed(log, change["kind"], change["source"], change["target"], before, during, properties)
+    return {"change": index, "found": found, "properties": tried} if tried else None
+
+
+def countable_change(story: dict, first_step: str | None = None) -> int | None:
+    """The index of a story's first change that can be counted per event (see ``story_who``), or None."""
     for index, change in enumerate(story["changes"]):
-        if change["kind"] == "funnel" and change["source"] != first_step:
-            continue
-        if change["kind"] in COUNTABLE:
-            found, tried = who_changed(log, change["kind"], change["source"], change["target"], before, during,
-                                       properties)
-            return {"change": index, "found": found, "properties": tried} if tried else None
+        if change["kind"] in COUNTABLE and (change["kind"] != "funnel" or change["source"] == first_step):
+            return index
     return None
+
+
+def story_release(log: EventLog, story: dict, index: int) -> dict | None:
+    """``release_with`` for change ``index`` of a story of ``changes`` (over its before and during weeks)."""
+    evidence, change = story["evidence"], story["changes"][index]
+    before = (day_ms(evidence["before"]["since"]), day_ms(evidence["before"]["until"]))
+    during = (day_ms(evidence["during"]["since"]), day_ms(evidence["during"]["until"]))
+    return release_with(log, change["kind"], change["source"], change["target"], before, during)
 
 
 def who_changed(log: EventLog, kind: str, source: str, target: str | None, before: tuple[int, int],
@@ -88,6 +110,67 @@ def who_changed(log: EventLog, kind: str, source: str, target: str | None, befor
     if not found:
         return None, tried
     return max(found, key=lambda c: c["excess"]), tried
+
+
+def release_with(log: EventLog, kind: str, source: str, target: str | None, before: tuple[int, int],
+                 during: tuple[int, int]) -> dict | None:
+    """The event property value that arrived with a change and carries it — an app version, a build, a
+    page variant — or None. A value qualifies when (1) it was first seen within ``RELEASE_DAYS`` of the
+    change's start and is on under ``RELEASE_NEW_SHARE`` of the trials before it, and (2) its trials
+    during the change moved at least as far as the change did, while the other trials of the same weeks
+    (when there are ``MIN_TRIALS``) moved at most 1/``CONCENTRATED`` as far and differ from it
+    significantly (one-sided z-test, p < ``RELEASE_ALPHA``). The one carrying most trials wins.
+    Keys: property, value, first_seen (ms), rate, others_rate, before_rate, share (of the trials during)."""
+    trials = _trials(log, kind, source, target)
+    if trials is None:
+        return None
+    position, success = trials
+    when = log.ts[position]
+    in_before = (when >= before[0]) & (when < before[1])
+    in_during = (when >= during[0]) & (when < during[1])
+    before_rate, during_rate = _rate(success, in_before), _rate(success, in_during)
+    moved = during_rate - before_rate
+    if not np.isfinite(moved) or moved == 0 or in_during.sum() < MIN_TRIALS:
+        return None
+    found = []
+    for name, column in log.event_properties.items():
+        if not 1 < len(column.values) <= RELEASE_MAX_VALUES:
+            continue
+        held = column.codes[position]
+        for code in np.unique(held[in_during & (held >= 0)]):
+            carried = held == code
+            candidate = _release_candidate(success, carried, in_before, in_during, before_rate, moved)
+            if candidate is None:
+                continue
+            first_seen = int(log.ts[column.codes == code].min())
+            if abs(first_seen - during[0]) <= RELEASE_DAYS * DAY_MS:
+                found.append({"property": str(name), "value": column.values[code], "first_seen": first_seen,
+                              "before_rate": round(before_rate, 4), **candidate})
+    return max(found, key=lambda c: c["share"]) if found else None
+
+
+def _release_candidate(success, carried, in_before, in_during, before_rate: float, moved: float) -> dict | None:
+    if carried[in_before].sum() > RELEASE_NEW_SHARE * max(in_before.sum(), 1):
+        return None                                          # not new: there before the change
+    mine, others = carried & in_during, ~carried & in_during
+    n_mine, n_others = int(mine.sum()), int(others.sum())
+    if n_mine < MIN_TRIALS:
+        return None
+    rate = float(success[mine].mean())
+    direction = np.sign(moved)
+    if (rate - before_rate) * direction < abs(moved):
+        return None                                          # it does not carry the change
+    others_rate = float(success[others].mean()) if n_others else math.nan
+    if n_others >= MIN_TRIALS:
+        if abs(others_rate - before_rate) * CONCENTRATED > abs(rate - before_rate):
+            return None                                      # the others moved too: not this value's doing
+        variance = max(rate * (1 - rate), 0.25 / n_mine) / n_mine + \
+            max(others_rate * (1 - others_rate), 0.25 / n_others) / n_others
+        z = (rate - others_rate) * direction / math.sqrt(variance)
+        if 0.5 * math.erfc(z / math.sqrt(2)) >= RELEASE_ALPHA:
+            return None
+    return {"rate": round(rate, 4), "others_rate": round(others_rate, 4) if n_others else None,
+            "share": round(n_mine / max(int(in_during.sum()), 1), 4)}
 
 
 def _trials(log: EventLog, kind: str, source: str, target: str | None):

@@ -440,25 +440,43 @@ def _tell_who(log: EventLog, stories: list[dict], changes: pd.DataFrame, spec: S
     for story in stories:
         who = change_who.story_who(log, story, properties, first_step)
         story["who"] = who
-        if who is None:
+        index = change_who.countable_change(story, first_step)
+        release = change_who.story_release(log, story, index) if index is not None else None
+        story["release"] = release
+        found = who["found"] if who else None
+        if found is None and release is None:
+            if who is not None:
+                story["text"] += (f" No single {_listed(who['properties'])} stands out: the change was spread "
+                                  f"across them.")
             continue
-        change = story["changes"][who["change"]]
-        found = who["found"]
-        if found is None:
-            story["text"] += (f" No single {_listed(who['properties'])} stands out: the change was spread "
-                              f"across them.")
-            continue
-        where = f"{found['property']} = {found['value']}"
+        change = story["changes"][index]
+        # The release names what to roll back; the first touch where it showed.
+        where = f"{release['property']} = {release['value']}" if release else f"{found['property']} = {found['value']}"
         lead = changes[changes["story"] == story["rank"]].iloc[0]
         # The headline says where only for its own change (or the same two events counted per event).
-        if who["change"] == 0 or (change["source"], change["target"]) == (lead["source"], lead["target"]):
+        if index == 0 or (change["source"], change["target"]) == (lead["source"], lead["target"]):
             story["headline"] = headline(lead, spec, where, story.get("at"))
         scale = 1000.0 if change["kind"] == "rate" else 1.0
         what = change["label"] + (" per 1k events" if change["kind"] == "rate" else "")
-        levels = [_value(found[key] * scale, change["kind"]) for key in
-                  ("before", "during", "others_before", "others_during")]
-        story["text"] += (f" It was concentrated in {where}: there {what} went from {levels[0]} to {levels[1]}, "
-                          f"against {levels[2]} to {levels[3]} for the others.")
+        if found is not None:
+            levels = [_value(found[key] * scale, change["kind"]) for key in
+                      ("before", "during", "others_before", "others_during")]
+            story["text"] += (f" It was concentrated in {found['property']} = {found['value']}: there {what} went "
+                              f"from {levels[0]} to {levels[1]}, against {levels[2]} to {levels[3]} for the others.")
+        if release is not None:
+            story["text"] += " " + _release_sentence(release, what, change["kind"], scale)
+
+
+def _release_sentence(release: dict, what: str, kind: str, scale: float) -> str:
+    """"It came with app_version = 7.3 (first seen 2025-05-12): 45% on its events, 87% on the others of
+    the same weeks and 88% before." """
+    first = _day(release["first_seen"])
+    rate = _value(release["rate"] * scale, kind)
+    before = _value(release["before_rate"] * scale, kind)
+    others = ("" if release["others_rate"] is None
+              else f", {_value(release['others_rate'] * scale, kind)} on the others of the same weeks")
+    return (f"It came with {release['property']} = {release['value']} (first seen {first}): {what} was {rate} "
+            f"on its events{others} and {before} before.")
 
 
 def _listed(names: list[str]) -> str:

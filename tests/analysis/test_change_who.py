@@ -96,3 +96,37 @@ def test_who_comes_before_where_in_the_headline():
     """A slide title cut at two lines must keep who it hit: "…, mostly country = IN, where pay → done …"."""
     story = changes.run(_log({"IN"}), changes.Spec(steps=("home", "done"))).stories[0]
     assert ", mostly country = IN, where pay → done fell from 100% to 50%" in story["headline"]
+
+
+def _release_log(broken: str | None) -> EventLog:
+    """80 paths a day for 10 weeks on app versions: 1.0 throughout; from the window's first day every
+    other user has 2.0 instead. ``broken``: "2.0" (its pays fail from then on: error, not done), "all"
+    (every pay in the window fails), None."""
+    rows = []
+    for day in range(70):
+        for n in range(8):
+            t = START + day * DAY + n * 60_000
+            version = "2.0" if t >= WINDOW[0] and n % 2 else "1.0"
+            fails = broken == version or (broken == "all" and WINDOW[0] <= t < WINDOW[1])
+            rows += [(f"u{day}-{n}", event, t + k * 1000, version)
+                     for k, event in enumerate(["home", "pay", "error" if fails else "done"])]
+    return EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time", "app_version"]))
+
+
+def test_a_drop_that_came_with_a_new_app_version_names_the_release():
+    release = change_who.release_with(_release_log("2.0"), "transition", "pay", "done", (START, WINDOW[0]), WINDOW)
+    assert (release["property"], release["value"], release["first_seen"]) == ("app_version", "2.0", WINDOW[0] + 60_000)
+    # During the window half the pays are on 2.0 (none went on to done), the other half on 1.0 (all did).
+    assert (release["rate"], release["others_rate"], release["before_rate"], release["share"]) == (0.0, 1.0, 1.0, 0.5)
+
+
+def test_a_new_version_hit_no_harder_than_the_old_one_is_no_release_to_blame():
+    log = _release_log("all")       # every pay fails in the window, on 1.0 as on 2.0
+    assert change_who.release_with(log, "transition", "pay", "done", (START, WINDOW[0]), WINDOW) is None
+
+
+def test_the_changes_story_names_the_release_in_its_headline_and_text():
+    story = changes.run(_release_log("2.0"), changes.Spec(goal="done")).stories[0]
+    assert ", mostly app_version = 2.0 (since 2024-02-05)" in story["headline"]
+    assert ("It came with app_version = 2.0 (first seen 2024-02-05): pay → done was 0% on its events, "
+            "100% on the others of the same weeks and 100% before.") in story["text"]
