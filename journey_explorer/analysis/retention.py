@@ -26,6 +26,7 @@ import numpy as np
 from journey_explorer.analysis import units
 from journey_explorer.analysis.arrays import first_time_of
 from journey_explorer.analysis.columns import Columns
+from journey_explorer.analysis.pvalues import normal_sf
 from journey_explorer.analysis.records import json_records
 from journey_explorer.domain import ChoiceError, JourneyError
 from journey_explorer.eventlog import EventLog
@@ -36,6 +37,10 @@ if TYPE_CHECKING:
 PERIOD_MS = {"day": 86_400_000, "week": 7 * 86_400_000, "month": 30 * 86_400_000}
 MIN_ELIGIBLE = 30
 FLAT_AFTER = 3               # periods after the start of a plateau that must stay level
+SHIFT_MIN_COHORTS = 2        # cohort_shift: cohorts on each side of a split...
+SHIFT_ALPHA = 0.001          # ...its p-value (Bonferroni over the splits tried)...
+SHIFT_POINTS = 0.05          # ...and how far apart the two sides' retention must be: 5 points...
+SHIFT_RATIO = 1.25           # ...and 1.25 times
 FLAT_POINTS = 0.02           # ... within 2 percentage points,
 FLAT_RELATIVE = 0.25         # ... or 25 % of the level when that is smaller (a low curve halving is not flat),
 Z95 = 1.96                   # ... unless sampling noise (95 %) alone is larger
@@ -266,6 +271,48 @@ def _level_tolerance(p_ref: float, n_ref: int, p: np.ndarray, n: np.ndarray) -> 
 
 
 ALMOST_NOBODY = 0.01     # shares below this from some period on: "almost nobody comes back", not a trend
+
+
+def cohort_shift(cohort_rows: list[dict], period: int = 1) -> dict | None:
+    """Did retention at ``period`` change between earlier and later cohorts? The split of the cohorts
+    (in time order, each whole at that period) into before and since with the largest two-proportion
+    z, kept when p < ``SHIFT_ALPHA`` (a Bonferroni bound over the splits tried) and material: at least
+    ``SHIFT_POINTS`` apart and ``SHIFT_RATIO`` times. Returns {"since": the first later cohort,
+    "first": the first cohort, "last": the last cohort, "before": share, "after": share,
+    "users_before", "users_after", "p_value"} or None.
+
+    >>> rows = [{"cohort": c, "size": 100, "p1": s} for c, s in zip("abcd", [0.4, 0.4, 0.2, 0.2])]
+    >>> shift = cohort_shift(rows)
+    >>> shift["since"], shift["before"], shift["after"]
+    ('c', 0.4, 0.2)
+    """
+    key = f"p{period}"
+    rows = [r for r in cohort_rows if r.get(key) is not None and r["size"] > 0]
+    if len(rows) < 2 * SHIFT_MIN_COHORTS:
+        return None
+    sizes = np.array([r["size"] for r in rows], dtype=float)
+    kept = np.round(np.array([r[key] for r in rows], dtype=float) * sizes)
+    best = None
+    splits = range(SHIFT_MIN_COHORTS, len(rows) - SHIFT_MIN_COHORTS + 1)
+    for k in splits:
+        n1, n2, x1, x2 = sizes[:k].sum(), sizes[k:].sum(), kept[:k].sum(), kept[k:].sum()
+        if min(n1, n2) < MIN_ELIGIBLE:
+            continue
+        p1, p2, pooled = x1 / n1, x2 / n2, (x1 + x2) / (n1 + n2)
+        spread = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+        z = abs(p1 - p2) / spread if spread > 0 else 0.0
+        if best is None or z > best[0]:
+            best = (z, k, p1, p2, n1, n2)
+    if best is None:
+        return None
+    z, k, before, after = best[:4]
+    p_value = min(1.0, 2 * normal_sf(z) * len(splits))
+    low, high = sorted((before, after))
+    if p_value >= SHIFT_ALPHA or high - low < SHIFT_POINTS or high < SHIFT_RATIO * low:
+        return None
+    return {"since": rows[k]["cohort"], "first": rows[0]["cohort"], "last": rows[-1]["cohort"],
+            "before": round(float(before), 4), "after": round(float(after), 4),
+            "users_before": int(best[4]), "users_after": int(best[5]), "p_value": p_value}
 
 
 def read_out(curve, period: str) -> tuple[int | None, float | None, str]:

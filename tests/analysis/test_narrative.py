@@ -216,3 +216,25 @@ def test_funnel_does_not_name_a_property_that_restates_the_goal_as_who_it_loses(
     log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time", "platform", "plan"]))
     text = narrative.goal_funnel(log, "book").observation
     assert "plan" not in text and "Worst for platform = mweb" in text
+
+
+def test_retention_finding_says_when_newer_users_came_back_less():
+    """Weekly cohorts of 40 users over 10 weeks: before week 5, 20 of each come back the next week;
+    from week 5 on, 6 do. The report leads with the change between cohorts."""
+    rows = []
+    for week in range(10):
+        for n in range(40):
+            start = MONDAY + week * 7 * DAY + n * 60_000
+            rows.append((f"u{week}-{n}", "open", start))
+            if n < (20 if week < 5 else 6):
+                rows.append((f"u{week}-{n}", "open", start + 8 * DAY))
+    rows.append(("late", "open", MONDAY + 80 * DAY))       # the data goes on: the last cohorts' week 1 is known
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    finding = narrative.retention_finding(log, "open")
+    assert finding.title == "Week-1 retention fell from 50% to 15% for users starting since 2024-02-05"
+    assert ("Week-1 retention fell from 50% of the 200 users who started before 2024-02-05 to 15% of the 200 "
+            "who started from then to the week of 2024-03-04 (the last whose week 1 is known).") in finding.observation
+
+
+def test_retention_finding_claims_no_change_when_cohorts_come_back_alike(log):
+    assert "Week-1 retention" not in narrative.retention_finding(log, "pay").observation
