@@ -176,7 +176,7 @@ def event_breakages(log: EventLog, volume, considered: list[PairEvidence], notes
     together = [(code[p.a], code[p.b]) for p in considered
                 if p.match == SAME and p.signals.get("same_session_share", 0) >= checks.TWIN_SHARE]
     out += checks.twin_firing(log, together)
-    return out + checks.count_outliers(log)
+    return out + checks.property_losses(log) + checks.count_outliers(log)
 
 
 def seen_dates(volume, names: tuple[str, ...]) -> dict[str, tuple[str, str]]:

@@ -11,6 +11,8 @@
   firing**: two same-looking names (``hygiene_names``) for the same user within one second, most of
   the time (one action tracked twice).
 - **outliers**: users or sessions with impossibly many events (robust z-score of log10 counts).
+- **property stops**: an event that nearly always carried a property carries it much less often from
+  some day on (``property_losses``; a release that dropped ``revenue`` from the purchase).
 - **bad times**: timestamps after "now", or far before / after the bulk of the log (a default date
   such as 1970-01-01 written for a missing one).
 """
@@ -39,13 +41,17 @@ OUTLIER_Z = 5.0              # robust z of log10(count)
 OUTLIER_TIMES_MEDIAN = 20    # ... and at least this many times the median count
 MIN_LOG10_SCALE = 0.15       # floor of the robust scale (counts that hardly vary)
 TIME_QUANTILES = (0.01, 0.99)
+PROPERTY_KEPT = 0.95         # property_losses: an event that carried a property this often before...
+PROPERTY_DROP = 0.15         # ...and this much less often since
+HOLDER_SHARE = 0.8           # a value holding this share of the events without it is named
+MAX_HOLDER_VALUES = 200
 MAX_FUTURE_SHARE = 0.1       # more of the log after "now" than this: the clock, not the log, is off
 
 
 @dataclass
 class Breakage:
     kind: str                 # stops | starts | burst | gap | double_firing | twin_firing | outlier_users | outlier_sessions |
-    #                           future | too_early | too_late
+    #                           property_stops | future | too_early | too_late
     events: tuple[str, ...]   # the event names concerned (empty for users/sessions/times of all events)
     count: int                # the events (or users / sessions) concerned
     first: str | None         # ISO dates of the first and last concerned event (or of the change)
@@ -394,6 +400,126 @@ def _double_breakage(log: EventLog, code: int, extra: int, total: int, worst: in
     return Breakage("double_firing", (name,), extra, first, last, message,
                     {"extra": extra, "events": total, "share": round(extra / total, 4), "users": users,
                      "max_in_one_second": worst})
+
+
+# --- properties -----------------------------------------------------------------------------------
+
+
+def property_losses(log: EventLog) -> list[Breakage]:
+    """Events that stopped carrying a property they nearly always had: from some day on, the share of
+    an event's occurrences with the property falls from ``PROPERTY_KEPT`` or more to at least
+    ``PROPERTY_DROP`` lower, with ``MIN_EXPECTED`` or more occurrences without it since (a release
+    that drops ``revenue`` from the purchase event). The day is the one that best splits the
+    event's days into a well-covered before and a worse-covered after (least squares of the daily
+    shares, weighted by the events of each day), not in the log's last days (``_edge_days``); the
+    message names, when there is one, the property value (a platform, an app version) that holds most
+    of the occurrences without it."""
+    if len(log) == 0:
+        return []
+    day = ((log.ts - log.ts.min()) // DAY_MS).astype(np.int64)
+    days, n_events = int(day.max()) + 1, len(log.event_names)
+    if days < 2:
+        return []
+    cell = log.event.astype(np.int64) * days + day
+    totals = np.bincount(cell, minlength=n_events * days).reshape(n_events, days)
+    out = []
+    for name, column in log.event_properties.items():
+        present = np.bincount(cell[column.codes >= 0], minlength=n_events * days).reshape(n_events, days)
+        for code, split in _coverage_drops(totals, present):
+            out.append(_property_breakage(log, str(name), column, code, split, day))
+    out.sort(key=lambda b: -b.count)
+    return out
+
+
+def _coverage_drops(totals: np.ndarray, present: np.ndarray) -> list[tuple[int, int]]:
+    """(event code, first day after the split) for every event whose property coverage dropped."""
+    found = []
+    for code in np.flatnonzero(present.sum(axis=1) >= MIN_EXPECTED):
+        t, p = np.cumsum(totals[code]), np.cumsum(present[code])
+        before_n, before_p = t[:-1], p[:-1]
+        after_n, after_p = t[-1] - before_n, p[-1] - before_p
+        with np.errstate(divide="ignore", invalid="ignore"):
+            before, after = before_p / before_n, after_p / after_n
+            missing_after = after_n - after_p
+            ok = (before_n >= MIN_EXPECTED) & (missing_after >= MIN_EXPECTED) & (before >= PROPERTY_KEPT) & (
+                before - after >= PROPERTY_DROP)
+            # Between-group sum of squares of the two sides' shares: the split that best explains them.
+            gain = np.where(ok, before_n * after_n / t[-1] * (before - after) ** 2, -1.0)
+        # Not in the log's last days only: records still open when it was extracted lack their end.
+        ok[max(len(ok) - _edge_days(len(t)), 0):] = False
+        gain[~ok] = -1.0
+        split = int(np.argmax(gain)) + 1
+        if ok.any() and _level_since(totals[code], present[code], split):
+            found.append((int(code), split))
+    return found
+
+
+def _level_since(totals: np.ndarray, present: np.ndarray, split: int) -> bool:
+    """Whether the coverage since ``split`` stays level: its first and second halves (by events)
+    within ``PROPERTY_DROP`` / 2. A release drops a property at once; records still open at the log's
+    end lack it more and more towards the end (a process log's missing end dates).
+
+    >>> _level_since(np.array([10, 10, 10, 10]), np.array([10, 10, 5, 5]), 2)
+    True
+    >>> _level_since(np.array([10, 10, 10, 10]), np.array([10, 10, 8, 1]), 2)
+    False
+    """
+    t, p = totals[split:], present[split:]
+    middle = int(np.searchsorted(np.cumsum(t), t.sum() / 2)) + 1
+    first, second = t[:middle].sum(), t[middle:].sum()
+    if not first or not second:
+        return True
+    return bool(abs(p[:middle].sum() / first - p[middle:].sum() / second) <= PROPERTY_DROP / 2)
+
+
+def _edge_days(days: int) -> int:
+    """The last days of a log where a property's drop is not judged: a tenth of them, at least a week.
+
+    >>> _edge_days(120), _edge_days(30)
+    (12, 7)
+    """
+    return max(7, days // 10)
+
+
+def _property_breakage(log: EventLog, name: str, column, code: int, split: int, day: np.ndarray) -> Breakage:
+    rows = log.event == code
+    since = rows & (day >= split)
+    carried = column.codes >= 0
+    before = float(carried[rows & (day < split)].mean())
+    after = float(carried[since].mean())
+    missing = since & ~carried
+    event = log.event_names[code]
+    first = iso_date(int(log.ts[since].min()))
+    last = iso_date(int(log.ts[missing].max()))
+    holder = _mostly_on(log, missing, since & carried, exclude=name)
+    where = f"; {holder[2]:.0%} of those on {holder[0]} = {holder[1]}" if holder else ""
+    message = (f"{event} stopped carrying {name} on {first}: {before:.0%} of its events had it before, "
+               f"{after:.0%} since ({int(missing.sum()):,} events without it{where})")
+    numbers = {"property": name, "before": round(before, 4), "after": round(after, 4), "missing": int(missing.sum())}
+    if holder:
+        numbers.update({"where_property": holder[0], "where_value": holder[1], "where_share": round(holder[2], 4)})
+    return Breakage("property_stops", (event, name), int(missing.sum()), first, last, message, numbers)
+
+
+def _mostly_on(log: EventLog, missing: np.ndarray, kept: np.ndarray, exclude: str) -> tuple[str, object, float] | None:
+    """(property, value, share) of another property's value that holds at least ``HOLDER_SHARE`` of the
+    ``missing`` rows and (nearly) none of the ``kept`` ones: where the property went missing."""
+    best = None
+    for name, column in log.event_properties.items():
+        if name == exclude or not 1 < len(column.values) <= MAX_HOLDER_VALUES:
+            continue
+        codes = column.codes[missing]
+        codes = codes[codes >= 0]
+        if not len(codes):
+            continue
+        value = int(np.bincount(codes).argmax())
+        share = float(np.mean(column.codes[missing] == value))
+        kept_share = float(np.mean(column.codes[kept] == value)) if kept.any() else 0.0
+        # Ties (Android and its app version 7.3 both hold them all): the narrower value, seen on fewer events.
+        rank = (share, -kept_share, -int(np.count_nonzero(column.codes == value)))
+        if share >= HOLDER_SHARE and kept_share <= 0.05 and (best is None or rank > best[0]):
+            best = (rank, str(name), column.values[value], share)
+    return best[1:] if best else None
 
 
 # --- impossible counts ----------------------------------------------------------------------------

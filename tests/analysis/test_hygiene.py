@@ -374,3 +374,30 @@ def test_the_demos_planted_pair_is_the_top_suggestion():
     assert set(top.names) == {"invite_teammate", "Invite Teammates"} and top.target == "Invite Teammates"
     assert top.level == "high"
     assert top.pairs[0].switch_day == TRACKING_PLAN_CHANGE.date().isoformat()
+
+
+def _purchases(revenue_on) -> EventLog:
+    """60 days, 20 users a day: view then buy; buy carries revenue unless ``revenue_on(day, user)`` is
+    False. Half the users are on android."""
+    rows = []
+    for day in range(60):
+        for n in range(20):
+            t = day * DAY + n * 60_000
+            platform = "android" if n % 2 else "ios"
+            revenue = 10.0 if revenue_on(day, n) else None
+            rows += [(f"u{day}-{n}", "view", t, platform, None), (f"u{day}-{n}", "buy", t + 1000, platform, revenue)]
+    return EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time", "platform", "revenue"]))
+
+
+def test_an_event_that_stops_carrying_a_property_on_one_platform_is_broken_tracking():
+    log = _purchases(lambda day, n: day < 30 or n % 2 == 0)      # from day 30, android's buys have no revenue
+    found = [b for b in hygiene.run(log).broken if b.kind == "property_stops"]
+    assert [(b.events, b.first, b.count) for b in found] == [(("buy", "revenue"), "1970-01-31", 300)]
+    assert found[0].message == ("buy stopped carrying revenue on 1970-01-31: 100% of its events had it before, "
+                                "50% since (300 events without it; 100% of those on platform = android)")
+
+
+def test_a_property_missing_more_and_more_towards_the_end_is_not_called_broken():
+    # Records still open at the extraction lack their end: fewer and fewer carry it over the last 20 days.
+    log = _purchases(lambda day, n: day < 40 or n < 20 * (60 - day) / 20)
+    assert not [b for b in hygiene.run(log).broken if b.kind == "property_stops"]
