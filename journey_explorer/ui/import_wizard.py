@@ -58,7 +58,7 @@ class SourcePage(QWizardPage):
         browse.clicked.connect(self.browse)
         self.path.editingFinished.connect(lambda: self.load(self.path.text()))
         self.banner = Banner()
-        self.preview, self.preview_model = make_table()
+        self.preview, self.preview_model = make_table(literal_headers=True)
         self.roles = {role: QComboBox() for role in ("user", "event", "time", "session")}
         for box in self.roles.values():
             box.currentTextChanged.connect(lambda _: self.completeChanged.emit())

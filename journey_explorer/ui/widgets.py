@@ -61,8 +61,11 @@ class FrameModel(QAbstractTableModel):
     costs tens of milliseconds on the GUI thread.
     """
 
-    def __init__(self, frame: pd.DataFrame | Columns | None = None):
+    def __init__(self, frame: pd.DataFrame | Columns | None = None, literal_headers: bool = False):
         super().__init__()
+        # A file's own column names are shown as written (the user types them into the import's
+        # options); an analysis table's "drop_off" reads "drop off".
+        self.literal_headers = literal_headers
         self._frame = None           # a DataFrame, a Columns, or None (empty)
         self._columns: list = []
         self._cells: list[list[str]] = []
@@ -105,7 +108,8 @@ class FrameModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return str(self._columns[section]).replace("_", " ")
+            name = str(self._columns[section])
+            return name if self.literal_headers else name.replace("_", " ")
         return None
 
 
@@ -134,8 +138,8 @@ def format_cell(value) -> str:
     return str(value)
 
 
-def make_table() -> tuple[QTableView, FrameModel]:
-    model = FrameModel()
+def make_table(literal_headers: bool = False) -> tuple[QTableView, FrameModel]:
+    model = FrameModel(literal_headers=literal_headers)
     table = QTableView()
     table.setModel(model)
     table.setAlternatingRowColors(True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import threading
 
+from PySide6.QtCore import Qt
+
 from journey_explorer.domain import JourneyError
 from journey_explorer.store.project import Project
 from journey_explorer.tasks import TaskRunner
@@ -156,3 +158,16 @@ def test_the_worker_treats_a_cancel_from_inside_an_analysis_as_silent(qtbot):
     assert runner.wait(10_000)
     qtbot.wait(50)
     assert outcomes == []
+
+
+def test_wizard_preview_shows_the_files_column_names_as_written(qtbot, tmp_path):
+    # The names are what the user types into "Leave out columns" and the segment box: utm_source, not "utm source".
+    source = tmp_path / "events.csv"
+    source.write_text("user_id,event_name,event_time,utm_source\nu1,open,2024-01-01T10:00:00Z,ads\n")
+    project = tmp_path / "p.journey"
+    Project.create(project).close()
+    wizard = ImportWizard(project, str(source))
+    qtbot.addWidget(wizard)
+    model = wizard.source_page.preview_model
+    headers = [model.headerData(i, Qt.Orientation.Horizontal) for i in range(model.columnCount())]
+    assert "utm_source" in headers and "utm source" not in headers
