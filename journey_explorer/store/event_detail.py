@@ -8,8 +8,10 @@ them, so every view, the CLI and the report see the same names.
 
 ``suggest`` finds such events in a log: one event that makes a large share of the log, or has a
 generic name, with a text property set on nearly all of its events and a few to a few hundred
-values there. ``clear_case`` says whether the import may name them at once (a page or screen
-event with a page or screen property), which it reports and the catalog can undo.
+values there; and any event that carries its outcome (``payment`` with ``status`` = success /
+failed: named by it, a failed payment no longer reaches the goal). ``clear_case`` says whether the
+import may name them at once (a page or screen event with a page or screen property, an outcome),
+which it reports and the catalog can undo.
 """
 from __future__ import annotations
 
@@ -37,6 +39,16 @@ NOT_THE_PAGE = re.compile(r"refer|previous|prev\b|prev_|from|origin|source|landi
                           re.I)
 
 
+# An event carrying its outcome ("payment" with status = success / failed): one name for both makes
+# a failed payment reach the goal. Named by it, "payment: success" is the goal and "payment: failed" a step.
+OUTCOME_PROPERTY = re.compile(r"status|result|outcome|success|response", re.I)   # not "state": a US state
+SUCCESS_VALUE = re.compile(r"^(success(ful)?|succeeded|ok|complete[d]?|approved|paid|accepted|passed|captured|"
+                           r"authori[sz]ed|confirmed)$", re.I)
+FAILURE_VALUE = re.compile(r"^(fail(ed|ure)?|error(ed)?|declined|rejected|denied|cancell?ed|timeout|timed.?out|"
+                           r"aborted|refused|expired|insufficient.?funds)$", re.I)
+MAX_OUTCOMES = 6
+
+
 @dataclass(frozen=True)
 class Suggestion:
     event: str
@@ -45,6 +57,7 @@ class Suggestion:
     share_of_log: float    # the event's share of all events
     set_share: float       # share of the event's rows that carry the property
     examples: tuple[str, ...] = ()     # its commonest values
+    kind: str = "steps"    # "steps" (pages, screens) or "outcome" (success / failure of the event)
 
     @property
     def key(self) -> str:
@@ -54,10 +67,13 @@ class Suggestion:
     def to_json_dict(self) -> dict:
         return {"event": self.event, "property": self.property, "values": self.values,
                 "share_of_log": self.share_of_log, "set_share": self.set_share, "examples": list(self.examples),
-                "key": self.key}
+                "kind": self.kind, "key": self.key}
 
     @property
     def sentence(self) -> str:
+        if self.kind == "outcome":
+            return (f"{self.event} carries its outcome in {self.property} ({', '.join(self.examples)}): one name "
+                    f"counts a failed {self.event} as reaching it; name them by it?")
         return (f"{self.event} makes {self.share_of_log:.0%} of the events; its property {self.property} "
                 f"tells them apart ({self.values} values: {', '.join(self.examples)}, …): name them by it?")
 
@@ -163,9 +179,15 @@ def suggest(log: EventLog) -> list[Suggestion]:
     found = []
     for code, event in enumerate(log.event_names):
         share = counts[code] / len(log)
-        if counts[code] < 2 or not (share >= MIN_SHARE_OF_LOG or GENERIC_EVENT.search(event)):
+        if counts[code] < 2 or ": " in event:   # named by a property already ("page_view: Pricing")
             continue
-        if ": " in event:      # named by a property already ("page_view: Pricing", Segment's "Page Viewed: Home")
+        outcome = _outcome_property(log, code)
+        if outcome is not None:
+            prop, values, set_share = outcome
+            found.append(Suggestion(event, prop, values, round(float(share), 4), round(set_share, 4),
+                                    _commonest(log, code, prop), kind="outcome"))
+            continue
+        if not (share >= MIN_SHARE_OF_LOG or GENERIC_EVENT.search(event)):
             continue
         best = _best_property(log, code)
         if best is not None:
@@ -202,10 +224,31 @@ def _best_property(log: EventLog, code: int) -> tuple[str, int, float] | None:
     return prop, values, set_share
 
 
+def _outcome_property(log: EventLog, code: int) -> tuple[str, int, float] | None:
+    """(property, values, share of rows set) of a status-like property (``OUTCOME_PROPERTY``) set on
+    nearly all of the event's rows with 2 to ``MAX_OUTCOMES`` text values, a success and a failure
+    among them ("success" and "failed"), or None."""
+    rows = log.event == code
+    for prop in log.event_properties:
+        if not OUTCOME_PROPERTY.search(prop):
+            continue
+        column = log.event_properties[prop]
+        codes = column.codes[rows]
+        set_share = float((codes != MISSING).mean())
+        used = np.flatnonzero(np.bincount(codes[codes != MISSING], minlength=len(column.values)))
+        if set_share < MIN_SET_SHARE or not 2 <= len(used) <= MAX_OUTCOMES:
+            continue
+        texts = [str(value).strip() for value in column.values[used] if isinstance(value, str)]
+        if any(SUCCESS_VALUE.match(t) for t in texts) and any(FAILURE_VALUE.match(t) for t in texts):
+            return prop, len(used), set_share
+    return None
+
+
 def may_have_clear_case(event_names, property_names) -> bool:
     """Whether ``suggest`` could find a clear case, from names alone (the import asks before loading)."""
     return (any(PAGE_OR_SCREEN_EVENT.search(name) for name in event_names)
-            and any(PAGE_OR_SCREEN_PROPERTY.search(name) for name in property_names))
+            and any(PAGE_OR_SCREEN_PROPERTY.search(name) for name in property_names)) or any(
+        OUTCOME_PROPERTY.search(name) for name in property_names)
 
 
 def _commonest(log: EventLog, code: int, prop: str, count: int = 3) -> tuple[str, ...]:
@@ -216,5 +259,7 @@ def _commonest(log: EventLog, code: int, prop: str, count: int = 3) -> tuple[str
 
 
 def clear_case(suggestion: Suggestion) -> bool:
-    """A page or screen event named by a page or screen property: safe to apply at import (undoable)."""
-    return bool(PAGE_OR_SCREEN_EVENT.search(suggestion.event) and PAGE_OR_SCREEN_PROPERTY.search(suggestion.property))
+    """A page or screen event named by a page or screen property, or an event by its outcome: safe to
+    apply at import (undoable)."""
+    return suggestion.kind == "outcome" or bool(
+        PAGE_OR_SCREEN_EVENT.search(suggestion.event) and PAGE_OR_SCREEN_PROPERTY.search(suggestion.property))

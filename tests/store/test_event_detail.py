@@ -153,3 +153,41 @@ def test_a_referrer_never_names_the_page():
     frame["page_referrer"] = frame.groupby("user")["page_referrer"].ffill().fillna("https://google.com/")
     log = EventLog.from_frame(frame.drop(columns=["page_title"]))
     assert [(s.event, s.property) for s in event_detail.suggest(log)] == [("page_view", "page_location")]
+
+
+def payment_frame(users: int = 40) -> pd.DataFrame:
+    """Each user: cart, checkout, payment with status "failed" (every 4th user) or "success"; the failed
+    ones try again and succeed. A "country" property has two values too (not an outcome)."""
+    rows = []
+    for u in range(users):
+        country = "DE" if u % 2 else "FR"
+        rows += [(f"u{u}", "cart", 0, None, country), (f"u{u}", "checkout", 60_000, None, country)]
+        statuses = ["failed", "success"] if u % 4 == 0 else ["success"]
+        rows += [(f"u{u}", "payment", 120_000 + k * 60_000, status, country) for k, status in enumerate(statuses)]
+    return pd.DataFrame(rows, columns=["user", "event", "time", "status", "country"])
+
+
+def test_an_event_carrying_its_outcome_is_suggested_to_be_named_by_it():
+    log = EventLog.from_frame(payment_frame())
+    [suggestion] = event_detail.suggest(log)
+    assert (suggestion.event, suggestion.property, suggestion.values, suggestion.kind) == ("payment", "status", 2, "outcome")
+    assert suggestion.examples == ("success", "failed") and event_detail.clear_case(suggestion)
+    assert suggestion.sentence == ("payment carries its outcome in status (success, failed): one name counts a "
+                                   "failed payment as reaching it; name them by it?")
+    named = event_detail.name_by_property(log, {"payment": "status"})
+    assert {"payment: success", "payment: failed"} <= set(named.event_names)
+
+
+def test_a_status_without_a_success_and_a_failure_is_no_outcome():
+    frame = payment_frame().assign(status=lambda f: f["status"].map({"failed": "pending", "success": "shipped"}))
+    assert event_detail.suggest(EventLog.from_frame(frame)) == []
+
+
+def test_a_new_project_names_an_event_by_its_outcome_at_import(tmp_path):
+    csv = tmp_path / "orders.csv"
+    payment_frame().to_csv(csv, index=False)
+    summary = import_file(tmp_path / "p.journey", csv)
+    assert any("payment events are named by their status" in note for note in summary.notes)
+    with Project.open(tmp_path / "p.journey") as project:
+        assert project.event_detail_rules() == {"payment": "status"}
+        assert {"payment: success", "payment: failed"} <= set(project.load_event_log().event_names)

@@ -287,7 +287,8 @@ def _known_digest(path: str) -> str | None:
 
 def _name_page_events(project: Project, summary: ImportSummary) -> None:
     """A new project whose paths are one page or screen event (page_view with page_title) names that
-    event by its page at once ("page_view: Pricing"), and says so; the catalog undoes it."""
+    event by its page at once ("page_view: Pricing"), as it names an event carrying its outcome
+    ("payment: failed"), and says so; the catalog undoes it."""
     from journey_explorer.store import event_detail
     names = [name for (name,) in project.conn.execute("SELECT name FROM event_types")]
     if not event_detail.may_have_clear_case(names, project.event_property_names()):
