@@ -209,11 +209,15 @@ def expected_exits(log: EventLog, failing_user: np.ndarray, size: int) -> tuple[
     return expected, per_event
 
 
-def path_dwell(log: EventLog) -> pd.DataFrame:
+def path_dwell(log: EventLog, goal: int | None = None) -> pd.DataFrame:
     """Per (path, event type): the median seconds from the event to the path's next event in the same
-    session (events that end a session have no wait)."""
+    session (events that end a session have no wait). A wait that ends at the ``goal`` is left out:
+    it is the conversion itself, which failing paths never have (a trial that converts in a minute is
+    no reference for one that leads elsewhere)."""
     import pandas as pd
     same = (log.user[1:] == log.user[:-1]) & (log.session[1:] == log.session[:-1])
+    if goal is not None:
+        same &= log.event[1:] != goal
     gap = np.diff(log.ts)[same] / 1000.0
     frame = pd.DataFrame({"path": log.user[:-1][same], "event": log.event[:-1][same], "wait": gap})
     return frame.groupby(["event", "path"], sort=True)["wait"].median().reset_index()
@@ -246,7 +250,7 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     failing_user = ~successful_user
     counts = _counts(log, size, goal, successful_user, ends, successful_owners(log, successful_user))
     expected, expected_per_path = expected_exits(log, failing_user, size)
-    dwell = path_dwell(log)
+    dwell = path_dwell(log, goal)
     table = _table(log, spec, goal, counts, expected, expected_per_path, dwell, successful_user)
     report(progress, 0.5)
     ended_all = counts["end_failing"].sum()

@@ -21,6 +21,9 @@ from journey_explorer.io.base import SourceReader
 USER_NAMES = ("case:concept:name", "user id", "userid", "user", "distinct id", "customer id", "client id",
               "account id", "visitor id", "member id", "person id", "case id", "caseid", "case", "anonymous id",
               "device id", "uid", "customer", "client", "account", "visitor", "member", "person",
+              # who the log follows, by domain: a learner, a player, a patient, a subscriber...
+              "learner", "student", "player", "patient", "subscriber", "shopper", "buyer", "guest", "employee",
+              "rider", "contact", "lead id", "profile id", "install id", "installation id", "household",
               # client files from continental Europe: German, French, Spanish, Dutch, Italian
               "kunden id", "kundennummer", "kunde", "benutzer", "nutzer", "id client", "utilisateur",
               "id usuario", "usuario", "cliente", "klant", "gebruiker", "utente")
@@ -149,10 +152,29 @@ def _by_content(preview: pd.DataFrame, taken: set[str]) -> dict[str, str]:
     by_cardinality = sorted(text_columns, key=lambda c: preview[c].nunique())
     if by_cardinality:
         guesses["event"] = by_cardinality[0]
-    repeated = [c for c in by_cardinality[1:] if preview[c].nunique() < len(preview)]
+    whole_numbers = [c for c in free if c != guesses.get("time") and c not in text_columns and _ids(preview[c])]
+    repeated = [c for c in by_cardinality[1:] + whole_numbers if preview[c].nunique() < len(preview)]
     if repeated:
-        guesses["user"] = repeated[0]
+        # Ids carry digits (L-482913, 10234); a platform or a country does not, however few users the
+        # first rows of a file grouped by user show.
+        guesses["user"] = max(repeated, key=lambda c: (_digit_share(preview[c]) >= 0.5, preview[c].nunique()))
     return guesses
+
+
+def _digit_share(values: pd.Series) -> float:
+    """The share of non-empty values with a digit in them.
+
+    >>> _digit_share(pd.Series(["L-1", "L-2", "web", None]))
+    0.6666666666666666
+    """
+    present = values.dropna().astype(str)
+    return float(present.str.contains(r"\d").mean()) if len(present) else 0.0
+
+
+def _ids(values: pd.Series) -> bool:
+    """Whole numbers that could be user ids (not amounts with decimals), set on 90% of the rows."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    return bool(numbers.notna().mean() > 0.9) and bool((numbers.dropna() % 1 == 0).all())
 
 
 def guess_mapping(reader: SourceReader, options: ImportOptions | None = None,

@@ -39,9 +39,10 @@ def test_hand_checked_rates(log):
     assert connect["exit_rate_expected"] == pytest.approx((2 / 3 + 1 / 2) / 2, abs=1e-4)
     # loops: c repeats, d bounces (failing 2 of 2); b bounces (successful 1 of 2)
     assert (connect["loop_rate_failing"], connect["loop_rate_successful"]) == (1.0, 0.5)
-    # waits after connect per path: a 60 s; b 10, 10 -> 10; c 100 s; d 10 s
-    assert (connect["dwell_median_seconds_failing"], connect["dwell_median_seconds_successful"]) == (55.0, 35.0)
-    assert connect["dwell_excess"] == 0.0          # 2.5 of 4 pairs favour failing: AUC 0.625, not significant
+    # waits after connect per path, a wait that ends at the goal left out (it is the conversion): a none
+    # (connect -> pay); b 10 s (connect -> error; its connect -> pay left out); c 100 s; d 10 s
+    assert (connect["dwell_median_seconds_failing"], connect["dwell_median_seconds_successful"]) == (55.0, 10.0)
+    assert connect["dwell_excess"] == 0.0          # 1.5 of 2 pairs favour failing: AUC 0.75, not significant
     assert stuck.auc_greater(np.array([100.0, 10.0]), np.array([60.0, 10.0]))[0] == 0.625
     home = table.loc["home"]
     assert home["exit_rate_expected"] == pytest.approx((1 / 3 + 1 / 4 + 1) / 3, abs=1e-4)
@@ -257,3 +258,16 @@ def test_a_loop_only_slightly_more_common_per_visit_is_not_being_stuck():
     assert guide["loop_rate_failing_visits"] == 0.3 and guide["loop_rate_successful_visits"] == 0.25
     assert guide["loop_q"] < 0.05                       # significant per user and per visit ...
     assert guide["loop_excess"] == 0.0 and guide["score"] == 0.0       # ... but not 1.25x per visit
+
+
+def test_a_quick_conversion_is_no_reference_for_how_long_failing_users_wait():
+    """After the trial, 30 buyers pay within a minute; 30 others read help for 10 minutes, then leave.
+    Both groups also browse a page 2 minutes before the trial. The wait trial -> pay is the conversion
+    itself: against the buyers' other waits at the trial (none) nothing says the others wait longer."""
+    rows = []
+    for i in range(30):
+        rows += [(f"b{i}", "browse", 0), (f"b{i}", "trial", 120_000), (f"b{i}", "pay", 150_000)]
+        rows += [(f"f{i}", "browse", 0), (f"f{i}", "trial", 120_000), (f"f{i}", "help", 720_000)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    trial = stuck.run(log, stuck.Spec(goal="pay")).table.set_index("event").loc["trial"]
+    assert np.isnan(trial["dwell_median_seconds_successful"]) and trial["dwell_excess"] == 0.0
