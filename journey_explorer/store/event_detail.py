@@ -28,6 +28,7 @@ OTHER = "(other)"
 MIN_SHARE_OF_LOG = 0.3              # an event this large is generic, whatever its name
 MIN_SET_SHARE = 0.9                 # the property must be set on this share of the event's rows
 MIN_DISTINCT, MAX_DISTINCT = 3, 500
+VARIES_SHARE = 0.5                  # a property changing along the event's rows for this share of users
 MAX_VALUES_READ = 200_000           # a property with more distinct values on the event is not read as pages
 GENERIC_EVENT = re.compile(r"page.?view|screen.?view|pageview|^page$|^screen$|page viewed|screen viewed|"
                            r"^view$|^click$|^tap$|button.?click|^track$|^event$", re.I)
@@ -201,13 +202,18 @@ def _best_property(log: EventLog, code: int) -> tuple[str, int, float] | None:
     rows = log.event == code
     candidates = []
     for prop in log.event_properties:
-        if not DETAIL_PROPERTY.search(prop) or NOT_THE_PAGE.search(prop):
-            continue           # a country or a plan splits users, not steps; a referrer is another page
+        if NOT_THE_PAGE.search(prop):
+            continue           # a referrer is another page
+        named_like_a_step = bool(DETAIL_PROPERTY.search(prop))
         column = log.event_properties[prop]
         sample = column.values[:10_000]
-        if not len(sample) or sum(isinstance(v, str) for v in sample) < 0.9 * len(sample):
-            continue           # numbers, flags and amounts are not names of a step
+        if not len(sample) or sum(_step_like(v, named_like_a_step) for v in sample) < 0.9 * len(sample):
+            continue           # flags and amounts are not names of a step
         codes = column.codes[rows]
+        # Any other property must change along a user's events (lesson 1, 2, 3; level 4, 5): a country
+        # or a plan splits users, not steps.
+        if not named_like_a_step and not (len(column.values) <= MAX_VALUES and _varies_within_users(log, rows, codes)):
+            continue
         set_share = float((codes != MISSING).mean())
         used = np.flatnonzero(np.bincount(codes[codes != MISSING], minlength=len(column.values)))
         if len(used) > MAX_VALUES_READ:
@@ -217,7 +223,8 @@ def _best_property(log: EventLog, code: int) -> tuple[str, int, float] | None:
         if set_share >= MIN_SET_SHARE and MIN_DISTINCT <= values <= MAX_DISTINCT:
             # a page's title before its path ("Pricing" reads better than "/pricing"), then fewer values
             paths = sum(str(t).startswith("/") for t in texts) >= 0.9 * len(texts)
-            candidates.append((not PAGE_OR_SCREEN_PROPERTY.search(prop), paths, values, prop, set_share))
+            candidates.append((not PAGE_OR_SCREEN_PROPERTY.search(prop), not named_like_a_step, paths, values, prop,
+                               set_share))
     if not candidates:
         return None
     *_, values, prop, set_share = min(candidates)
@@ -242,6 +249,34 @@ def _outcome_property(log: EventLog, code: int) -> tuple[str, int, float] | None
         if any(SUCCESS_VALUE.match(t) for t in texts) and any(FAILURE_VALUE.match(t) for t in texts):
             return prop, len(used), set_share
     return None
+
+
+def _step_like(value, named_like_a_step: bool) -> bool:
+    """Text names a step; so do whole numbers of a property that changes along a path (level 7)."""
+    if isinstance(value, str):
+        return True
+    return not named_like_a_step and isinstance(value, (int, float)) and not isinstance(value, bool) and float(
+        value).is_integer()
+
+
+def _varies_within_users(log: EventLog, rows: np.ndarray, codes: np.ndarray) -> bool:
+    """Whether at least ``VARIES_SHARE`` of the users with two or more of these rows carrying the
+    property see two or more of its values there.
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": list("aabb"), "event": ["x"] * 4, "time": range(4)}))
+    >>> rows = np.ones(4, dtype=bool)
+    >>> _varies_within_users(log, rows, np.array([0, 1, 2, 2])), _varies_within_users(log, rows, np.array([0, 0, 1, 1]))
+    (True, False)
+    """
+    carried = codes != MISSING
+    users, values = log.user[rows][carried].astype(np.int64), codes[carried].astype(np.int64)
+    if not len(users):
+        return False
+    pairs = np.unique(users * (int(values.max()) + 1) + values)
+    distinct = np.bincount(pairs // (int(values.max()) + 1), minlength=log.n_users)
+    several = np.bincount(users, minlength=log.n_users) >= 2
+    return bool(several.any()) and float((distinct[several] >= 2).mean()) >= VARIES_SHARE
 
 
 def may_have_clear_case(event_names, property_names) -> bool:

@@ -191,3 +191,19 @@ def test_a_new_project_names_an_event_by_its_outcome_at_import(tmp_path):
     with Project.open(tmp_path / "p.journey") as project:
         assert project.event_detail_rules() == {"payment": "status"}
         assert {"payment: success", "payment: failed"} <= set(project.load_event_log().event_names)
+
+
+def test_a_property_that_changes_along_each_users_events_is_suggested_whatever_its_name():
+    """lesson_started is most of the log; its "lesson" (not named like a page) changes along each user's
+    lessons, so it names steps; its "country" is fixed per user and names nobody's steps."""
+    rows = []
+    for u in range(20):
+        for k, lesson in enumerate(["Unit 1", "Unit 2", "Unit 3"]):
+            rows.append((f"u{u}", "lesson_started", k * 60_000, lesson, "DE" if u % 2 else "FR"))
+        rows.append((f"u{u}", "subscribed", 4 * 60_000, None, "DE" if u % 2 else "FR"))
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time", "lesson", "country"]))
+    [suggestion] = event_detail.suggest(log)
+    assert (suggestion.event, suggestion.property, suggestion.values) == ("lesson_started", "lesson", 3)
+    assert not event_detail.clear_case(suggestion)        # suggested, not applied at import
+    fixed = pd.DataFrame(rows, columns=["user", "event", "time", "lesson", "country"]).drop(columns="lesson")
+    assert event_detail.suggest(EventLog.from_frame(fixed)) == []
