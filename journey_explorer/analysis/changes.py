@@ -21,7 +21,7 @@ concentrated, or that none stands out (``change_who``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -47,6 +47,8 @@ DAY_SLACK = 6                      # days a weekly window's start or end may mov
 UNCONNECTED = 99                   # hops from a story's lead for a change sharing no event with it
 NOT_EVENTS = {None, change_series.END, change_series.NEW_PATHS}     # labels that connect nothing
 WHO_STORIES = 3                    # stories told with who they hit (the report tells three)
+NEAR_ODDS_RATIO = 1.25             # conversions scanned again at this odds ratio, kept when concentrated...
+NEAR_TRIED = 5                     # ...of the strongest this many
 NEEDS_USER_PROPERTIES = True       # who a change hit: property values per path
 
 
@@ -120,11 +122,81 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     stories = _stories(changes, series, periods, spec)
     _pinpoint(log, stories, changes, spec)
     _tell_who(log, stories[:WHO_STORIES], changes, spec, steps[0] if steps else None)
-    note = (f"{len(changes)} of {scanned.tested.sum()} series changed significantly "
-            f"(false discovery rate {spec.fdr:.0%})." if len(changes) else
+    overall = len(changes)
+    changes, stories = _with_concentrated(log, series, scanned, q_value, changes, stories, periods, spec, support,
+                                          steps[0] if steps else None)
+    note = (f"{overall} of {scanned.tested.sum()} series changed significantly "
+            f"(false discovery rate {spec.fdr:.0%})." if overall else
             f"None of {scanned.tested.sum()} series changed beyond its {periods.unit}-to-{periods.unit} noise.")
+    if len(changes) > overall:
+        note += f" {_plural(len(changes) - overall, 'conversion')} changed in one segment only (see who it hit)."
     note += left_out
     return Result(spec, periods, series, scanned, q_value, changes, stories[:spec.top], steps, note)
+
+
+def _with_concentrated(log: EventLog, series: SeriesSet, scanned, q_value, changes: pd.DataFrame, stories: list[dict],
+                       periods: Periods, spec: Spec, support, first_step: str | None) -> tuple[pd.DataFrame, list[dict]]:
+    """Changes and stories, plus the conversions that changed in one segment only: a pricing test for US
+    learners (trials 26% -> 57%) moves the whole log's rate by odds of only 1.48, under the scan's 1.5.
+    Conversions (funnel steps, transitions) not found changed are scanned again at odds of
+    ``NEAR_ODDS_RATIO``; of the ``NEAR_TRIED`` strongest windows with p <= the false discovery rate,
+    those whose change is concentrated in one property value (``change_who``, q under its alpha /
+    ``NEAR_TRIED``) that itself moved by the scan's odds ratio are kept. Told after the others."""
+    import pandas as pd
+    candidates = np.array([i for i in range(len(series)) if series.kind[i] in ("funnel", "transition")
+                           and not (scanned.start[i] >= 0 and q_value[i] <= spec.fdr)], dtype=np.int64)
+    if not len(candidates):
+        return changes, stories
+    x, n, scale = series.matrices(periods.count)
+    near = change_scan.scan(x[candidates], n[candidates], replace(support, min_odds_ratio=NEAR_ODDS_RATIO),
+                            scale[candidates])
+    # The whole log's window need only be nominally significant (Bonferroni over its windows already):
+    # the evidence is the segment's own change, tested per value with a bound over the series tried.
+    picked = [k for k in np.argsort(-near.statistic) if near.start[k] >= 0 and near.p_value[k] <= spec.fdr][:NEAR_TRIED]
+    if not picked:
+        return changes, stories
+    from journey_explorer.analysis.pathprops import path_properties
+    properties = path_properties(log)
+    kept = [k for k in picked
+            if _concentrated(log, series, int(candidates[k]), near, int(k), periods, support, properties)]
+    if not kept:
+        return changes, stories
+    full = change_scan.ScanResult(start=np.full(len(series), -1), end=np.full(len(series), -1),
+                                  statistic=np.zeros(len(series)), dispersion=np.ones(len(series)),
+                                  p_value=np.ones(len(series)), windows=near.windows,
+                                  tested=np.zeros(len(series), dtype=bool))
+    full_q = np.ones(len(series))
+    for k in kept:
+        i = int(candidates[k])
+        for name in ("start", "end", "statistic", "dispersion", "p_value", "tested"):
+            getattr(full, name)[i] = getattr(near, name)[k]
+        full_q[i] = min(1.0, near.p_value[k] * len(picked))
+    extra = _change_table(series, full, full_q, [int(candidates[k]) for k in kept], periods, spec)
+    offset = int(changes["story"].max()) if len(changes) else 0
+    extra["story"] += offset
+    extra["rank"] += len(changes)
+    extra_stories = _stories(extra, series, periods, spec)
+    _tell_who(log, extra_stories, extra, spec, first_step, properties)
+    extra_stories = [story for story in extra_stories if (story.get("who") or {}).get("found") or story.get("release")]
+    told = {story["rank"] for story in extra_stories}
+    extra = extra[extra["story"].isin(told)]
+    return (pd.concat([changes, extra], ignore_index=True) if len(changes) else extra.reset_index(drop=True),
+            stories + extra_stories)
+
+
+def _concentrated(log: EventLog, series: SeriesSet, i: int, near, k: int, periods: Periods, support,
+                  properties: dict) -> bool:
+    """Whether a near-miss's change sits in one property value whose own rate moved by the scan's odds."""
+    edges = periods.edges
+    before = (int(edges[0]), int(edges[near.start[k]]))
+    during = (int(edges[near.start[k]]), int(edges[near.end[k]]))
+    found, _ = change_who.who_changed(log, series.kind[i], series.source[i], series.target[i], before, during,
+                                      properties)
+    if found is None or found["q_value"] > change_who.ALPHA / NEAR_TRIED:
+        return False
+    odds = [max(min(rate, 1 - 1e-6), 1e-6) for rate in (found["before"], found["during"])]
+    ratio = (odds[1] / (1 - odds[1])) / (odds[0] / (1 - odds[0]))
+    return max(ratio, 1 / ratio) >= support.min_odds_ratio
 
 
 def _left_out(head: int, tail: int, unit: str) -> str:
@@ -431,12 +503,12 @@ def _mostly_inside(log: EventLog, a: str, b: str, x: str) -> bool:
 
 
 def _tell_who(log: EventLog, stories: list[dict], changes: pd.DataFrame, spec: Spec,
-              first_step: str | None = None) -> None:
+              first_step: str | None = None, properties: dict | None = None) -> None:
     """Add to each story who its change hit (``who``), in its headline and text."""
     if not stories:
         return
     from journey_explorer.analysis.pathprops import path_properties
-    properties = path_properties(log)
+    properties = path_properties(log) if properties is None else properties
     for story in stories:
         who = change_who.story_who(log, story, properties, first_step)
         story["who"] = who

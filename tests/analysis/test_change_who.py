@@ -130,3 +130,29 @@ def test_the_changes_story_names_the_release_in_its_headline_and_text():
     assert ", mostly app_version = 2.0 (since 2024-02-05)" in story["headline"]
     assert ("It came with app_version = 2.0 (first seen 2024-02-05): pay → done was 0% on its events, "
             "100% on the others of the same weeks and 100% before.") in story["text"]
+
+
+def _one_country_log(changed_rate_in: float) -> EventLog:
+    """20 weeks x 40 users a day in four countries; half of each country's pays go on to done (the rest
+    to error), except IN's from week 10 on, where ``changed_rate_in`` of them do."""
+    rows = []
+    for day in range(140):
+        for n in range(40):
+            country, rank = ["IN", "GB", "US", "DE"][n % 4], (n // 4) % 10
+            t = START + day * DAY + n * 60_000
+            rate = changed_rate_in if country == "IN" and day >= 70 else 0.5
+            rows += [(f"u{day}-{n}", event, t + k * 1000, country)
+                     for k, event in enumerate(["home", "pay", "done" if rank < 10 * rate else "error"])]
+    return EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time", "country"]))
+
+
+def test_a_conversion_that_changed_in_one_country_only_is_a_story_though_diluted_overall():
+    # IN: 50% -> 80% from week 10; all users 50% -> 57.5%: odds 1.35x, under the scan's 1.5x.
+    result = changes.run(_one_country_log(0.8), changes.Spec(goal="done"))
+    assert result.stories and result.stories[0]["headline"].startswith("pay → done rose from 50% to 57%, mostly country = IN")
+    assert "there pay → done went from 50% to 80%, against 50% to 50% for the others" in result.stories[0]["text"]
+    assert "changed in one segment only" in result.note
+
+
+def test_no_segment_story_without_a_change():
+    assert changes.run(_one_country_log(0.5), changes.Spec(goal="done")).stories == []
