@@ -416,15 +416,8 @@ def retention_finding(log: EventLog, goal: str) -> Finding:
         headline = "Too little history to judge retention"
     else:
         headline = "Retention keeps falling"
-    shift = retention.cohort_shift(result.cohort_rows)
-    if shift:           # a change between cohorts says more than the curve's shape: it leads
-        moved = "fell" if shift["after"] < shift["before"] else "rose"
-        headline = (f"Week-1 retention {moved} from {pct(shift['before'])} to {pct(shift['after'])} for users "
-                    f"starting since {shift['since']}")
-        text += (f" Week-1 retention {moved} from {pct(shift['before'])} of the "
-                 f"{plural(shift['users_before'], 'user')} who started before {shift['since']} to "
-                 f"{pct(shift['after'])} of the {shift['users_after']:,} who started from then to the week of "
-                 f"{shift['last']} (the last whose week 1 is known).")
+    if result.shift:        # a change between cohorts says more than the curve's shape: it leads
+        headline = retention.shift_headline(result.shift, spec.period)
     return Finding("retention", headline, spec, text)
 
 

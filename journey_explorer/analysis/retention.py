@@ -71,6 +71,7 @@ class Result:
     plateau: float | None
     readout: str
     breakdown: pd.DataFrame | None = None    # group, users, period, eligible, retained, share
+    shift: dict | None = None                # ``cohort_shift``: later cohorts came back less (or more)
     _frames: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
@@ -90,7 +91,8 @@ class Result:
         return {"period": self.spec.period, "mode": self.spec.mode, "start": self.spec.start_event,
                 "return": self.spec.return_event, "curve": json_records(self.curve_columns),
                 "cohorts": [dict(row) for row in self.cohort_rows], "flattens_at": self.flattens_at,
-                "plateau": self.plateau, "readout": self.readout, "breakdown_property": self.spec.breakdown,
+                "plateau": self.plateau, "readout": self.readout, "shift": self.shift,
+                "breakdown_property": self.spec.breakdown,
                 "breakdown": None if self.breakdown is None else json_records(self.breakdown)}
 
     def to_frame(self) -> pd.DataFrame:
@@ -163,8 +165,11 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     curve = _curve(retained, observable)
     cohorts = _cohort_rows(_cohort_codes(start[users], spec.period), spec.period, retained, observable)
     flattens_at, plateau, readout = read_out(curve, spec.period)
+    shift = cohort_shift(cohorts)
+    if shift:
+        readout += " " + shift_sentence(shift, spec.period)
     return Result(spec=spec, cohort_rows=cohorts, curve_columns=curve, flattens_at=flattens_at, plateau=plateau,
-                  readout=readout,
+                  readout=readout, shift=shift,
                   breakdown=_breakdown_curves(log, spec, users, retained, observable) if spec.breakdown else None)
 
 
@@ -313,6 +318,26 @@ def cohort_shift(cohort_rows: list[dict], period: int = 1) -> dict | None:
     return {"since": rows[k]["cohort"], "first": rows[0]["cohort"], "last": rows[-1]["cohort"],
             "before": round(float(before), 4), "after": round(float(after), 4),
             "users_before": int(best[4]), "users_after": int(best[5]), "p_value": p_value}
+
+
+def shift_headline(shift: dict, period: str) -> str:
+    """e.g. "Week-1 retention fell from 50% to 15% for users starting since 2024-02-05"."""
+    return (f"{period.capitalize()}-1 retention {_moved(shift)} from {units.percent(shift['before'], 0)} to "
+            f"{units.percent(shift['after'], 0)} for users starting since {shift['since']}")
+
+
+def shift_sentence(shift: dict, period: str) -> str:
+    """The words of a ``cohort_shift``, e.g. "Week-1 retention fell from 50% of the 200 users who started
+    before 2024-02-05 to 15% of the 200 who started from then to the week of 2024-03-04 (the last
+    whose week 1 is known)." """
+    return (f"{period.capitalize()}-1 retention {_moved(shift)} from {units.percent(shift['before'], 0)} of the "
+            f"{shift['users_before']:,} users who started before {shift['since']} to "
+            f"{units.percent(shift['after'], 0)} of the {shift['users_after']:,} who started from then to the "
+            f"{period} of {shift['last']} (the last whose {period} 1 is known).")
+
+
+def _moved(shift: dict) -> str:
+    return "fell" if shift["after"] < shift["before"] else "rose"
 
 
 def read_out(curve, period: str) -> tuple[int | None, float | None, str]:

@@ -2,7 +2,9 @@
 import numpy as np
 import pandas as pd
 
+from journey_explorer.analysis import retention
 from journey_explorer.analysis.retention import read_out, wilson_band
+from journey_explorer.eventlog import EventLog
 
 
 def curve(shares, eligible=10_000):
@@ -73,3 +75,23 @@ def test_a_curve_sliding_among_the_last_crumbs_says_almost_nobody_comes_back():
     flattens_at, plateau, text = read_out(curve([.59, .2, .05, .02, .009, .008, .006, .005, .004]), "week")
     assert flattens_at == 5 and plateau == round(np.mean([.009, .008, .006, .005, .004]), 4)
     assert text == "Retention falls below 1% by week 5: almost nobody comes back after that (through week 9)."
+
+
+def test_the_retention_view_says_when_newer_cohorts_came_back_less():
+    """Weekly cohorts of 40 over 10 weeks: 20 of each came back the next week before week 5, 6 after.
+    The view's readout (the same words as the report's) says so, with the numbers behind it."""
+    day, monday = 86_400_000, 1704067200000
+    rows = []
+    for week in range(10):
+        for n in range(40):
+            start = monday + week * 7 * day + n * 60_000
+            rows.append((f"u{week}-{n}", "open", start))
+            if n < (20 if week < 5 else 6):
+                rows.append((f"u{week}-{n}", "open", start + 8 * day))
+    rows.append(("late", "open", monday + 80 * day))
+    result = retention.run(EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"])),
+                           retention.Spec(period="week"))
+    assert (result.shift["before"], result.shift["after"], result.shift["since"]) == (0.5, 0.15, "2024-02-05")
+    assert result.readout.endswith("Week-1 retention fell from 50% of the 200 users who started before 2024-02-05 "
+                                   "to 15% of the 200 who started from then to the week of 2024-03-04 (the last "
+                                   "whose week 1 is known).")
