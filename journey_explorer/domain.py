@@ -194,6 +194,8 @@ class ColumnMapping:
     ``time_format`` is a strptime pattern, ``"epoch_s"``/``"epoch_ms"``/``"epoch_us"``, or None to detect.
     ``date_order`` ("dmy" or "mdy") resolves dates like 03/04/2024; None means "detect, and refuse to guess".
     ``properties_column`` names a column that already holds a JSON object of properties (vendor readers).
+    ``time_of_day``: spreadsheet exports split the date and the time ("Date", "Time"); the two are
+    read together as one time.
     """
 
     user: str
@@ -205,11 +207,12 @@ class ColumnMapping:
     time_format: str | None = None
     timezone: str = "UTC"
     date_order: str | None = None
+    time_of_day: str | None = None     # a column with the time of day when ``time`` holds dates only
 
     @property
     def mapped_columns(self) -> set[str]:
         return {c for c in (self.user, self.event, self.time, self.session, self.insert_id,
-                            self.properties_column) if c}
+                            self.properties_column, self.time_of_day) if c}
 
 
 @dataclass

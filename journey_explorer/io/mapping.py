@@ -7,6 +7,7 @@ an event). The caller can override each choice.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import warnings
@@ -215,6 +216,7 @@ def guess_mapping(reader: SourceReader, options: ImportOptions | None = None,
                          if reader.fixed_mapping is not None else None,
                          time_format=time_format, timezone=options.timezone,
                          date_order=options.date_order)
+    mapping = _with_time_of_day(mapping, reader.preview(200), columns)
     unconfirmed = {role: chosen[role] for role in ("user", "event", "time")
                    if role in from_content and not overrides.get(role)}
     # Times describe themselves (they parse as dates or epoch numbers): a time column found by its values
@@ -224,6 +226,48 @@ def guess_mapping(reader: SourceReader, options: ImportOptions | None = None,
     if unconfirmed and not allow_content_only:
         raise UnconfirmedMapping(mapping, unconfirmed, file=reader.path)
     return mapping
+
+
+TIME_OF_DAY = re.compile(r"^\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?(\s*[AaPp]\.?[Mm]\.?)?$")
+DATE_ONLY = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}/\d{1,2}/\d{1,2})$")
+
+
+def _with_time_of_day(mapping: ColumnMapping, preview: pd.DataFrame, columns: list[str]) -> ColumnMapping:
+    """A time column of dates only with exactly one other column of times of day (or the other way
+    round): read as one time, the date's column first ("Date" 2025-03-01 + "Time" 10:00:05)."""
+    if mapping.time_format or not len(preview) or mapping.time not in preview:
+        return mapping
+    taken = mapping.mapped_columns
+
+    def holds(column: str, pattern: re.Pattern) -> bool:
+        values = preview[column].dropna().astype(str).str.strip()
+        values = values[values != ""]
+        return bool(len(values)) and bool(values.str.match(pattern).mean() >= 0.9)
+
+    for first, second in ((DATE_ONLY, TIME_OF_DAY), (TIME_OF_DAY, DATE_ONLY)):
+        if not holds(mapping.time, first):
+            continue
+        partners = [c for c in columns if c not in taken and c in preview and holds(c, second)]
+        if len(partners) == 1:
+            date, clock = (mapping.time, partners[0]) if first is DATE_ONLY else (partners[0], mapping.time)
+            return dataclasses.replace(mapping, time=date, time_of_day=clock)
+    return mapping
+
+
+def time_text(frame: pd.DataFrame, mapping: ColumnMapping) -> pd.Series:
+    """The text of each row's time: the time column, or its date and ``time_of_day`` joined by a space
+    (missing when either is).
+
+    >>> m = ColumnMapping("u", "e", "d", time_of_day="t")
+    >>> time_text(pd.DataFrame({"d": ["2025-03-01", None], "t": ["10:00", "11:00"]}), m).tolist()
+    ['2025-03-01 10:00', None]
+    """
+    if not mapping.time_of_day:
+        return frame[mapping.time]
+    date, clock = frame[mapping.time], frame[mapping.time_of_day]
+    joined = (date.astype(str).str.strip() + " " + clock.astype(str).str.strip()).astype(object)
+    joined[date.isna() | clock.isna()] = None
+    return joined
 
 
 class UnconfirmedMapping(InputError):

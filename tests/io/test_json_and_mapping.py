@@ -12,6 +12,7 @@ from journey_explorer.io.mapping import UnconfirmedMapping, guess_mapping, struc
 from journey_explorer.io.sources import detect_format, open_source
 from journey_explorer.io.structured import json_shape
 from journey_explorer.store.importer import import_file
+from journey_explorer.store.project import Project
 from tests.store.stored import stored_events
 
 RECORDS = [
@@ -204,3 +205,20 @@ def test_content_guess_takes_the_id_column_for_the_user_not_a_platform(tmp_path)
 def test_a_learner_column_names_the_user(tmp_path):
     mapping = guess_mapping(open_source(str(_grouped_by_subject(tmp_path / "a.csv", "learner"))))
     assert (mapping.user, mapping.event, mapping.time) == ("learner", "activity", "occurred_at")
+
+
+def test_a_date_column_and_a_time_of_day_column_are_read_as_one_time(tmp_path):
+    """A spreadsheet export: "date" 2025-03-01 and "time" 10:00:05 in two columns (the time named like
+    the time, so it was chosen alone, and every row was rejected as an unreadable time)."""
+    source = tmp_path / "split.csv"
+    source.write_text("user_id,event,date,time,plan\nu1,open,2025-03-01,10:00:05,pro\nu1,buy,01.03.2025,10:01:10,pro\n"
+                      "u2,open,2025-03-02,9:00,free\n".replace("01.03.2025", "2025-03-01"))
+    mapping = guess_mapping(open_source(str(source)))
+    assert (mapping.time, mapping.time_of_day) == ("date", "time")
+    summary = import_file(tmp_path / "p.journey", source)
+    assert (summary.imported, summary.rejected) == (3, 0)
+    assert "Each time is the date in 'date' and the time of day in 'time', read together." in summary.notes
+    events = stored_events(tmp_path / "p.journey")
+    assert [e["ts"] for e in events] == [1740823205000, 1740823270000, 1740906000000]
+    with Project.open(tmp_path / "p.journey") as project:
+        assert project.event_property_names() == ["plan"]        # neither column is left as a property

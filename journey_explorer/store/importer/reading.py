@@ -15,7 +15,7 @@ import pandas as pd
 from journey_explorer.domain import ColumnMapping, ImportOptions, InputError, Rejection
 from journey_explorer.io import arrow_csv
 from journey_explorer.io.base import SourceChunk, SourceReader
-from journey_explorer.io.mapping import nested_field_hint
+from journey_explorer.io.mapping import nested_field_hint, time_text
 from journey_explorer.io.timestamps import (
     SAMPLE_SIZE,
     check_parse_options,
@@ -261,9 +261,10 @@ def _encode_chunk(state: ImportState, chunk: SourceChunk, reader: SourceReader) 
         return
     user, no_user = state.users.encode(_object_values(frame[mapping.user]))
     event, no_event = state.events.encode(_object_values(frame[mapping.event]))
+    when = time_text(frame, mapping)
     if state.time_guess is None and not mapping.time_format:
-        state.time_guess = detect_time_format(frame[mapping.time])
-    times = parse_times(frame[mapping.time], time_format=mapping.time_format, timezone=mapping.timezone,
+        state.time_guess = detect_time_format(when)
+    times = parse_times(when, time_format=mapping.time_format, timezone=mapping.timezone,
                         date_order=mapping.date_order, guess=state.time_guess, column=mapping.time,
                         first_line=int(chunk.lines[0]))
     checked = CheckedRows(lines=np.asarray(chunk.lines), user=user, no_user=no_user, event=event,
@@ -275,7 +276,8 @@ def _encode_chunk(state: ImportState, chunk: SourceChunk, reader: SourceReader) 
     kept = frame[good] if not good.all() else frame
     chunk_number = len(state.rows.user)
     sessions = _session_keys(state, len(kept), lambda sessions: sessions.encode(_object_values(kept[mapping.session])))
-    _append_kept(state, checked, good, sub_ms=sub_milliseconds(kept[mapping.time], mapping.time_format or state.time_guess.kind),
+    _append_kept(state, checked, good, sub_ms=sub_milliseconds(when[good] if not good.all() else when,
+                                                                 mapping.time_format or state.time_guess.kind),
                  session_key=sessions, insert_ids=_insert_ids(kept, mapping))
     _encode_properties(state, kept, chunk_number)
     # Structured sources (JSON, vendors, Parquet, XES) keep each row's record as read; a delimited
@@ -457,7 +459,7 @@ def _read_fast(state: ImportState, reader: SourceReader, line_count: Callable[[]
     a line ends in a bare CR), worked out beside the reading and asked for once it is done.
     """
     mapping = state.mapping
-    if (not arrow_csv.can_read(reader) or mapping.insert_id or mapping.properties_column
+    if (not arrow_csv.can_read(reader) or mapping.insert_id or mapping.properties_column or mapping.time_of_day
             or state.user_property_columns):
         return False
     try:

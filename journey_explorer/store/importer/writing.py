@@ -45,6 +45,9 @@ def _summary_before_write(reader: SourceReader, file_path: str, state: ImportSta
     flagged = personal_data_columns(reader.columns() + traits, reader.preview(200), state.mapping.mapped_columns)
     skipped = getattr(reader, "records_not_events", 0)     # read, but not events (identify, start rows)
     notes = list(getattr(reader, "notes", []))
+    if state.mapping.time_of_day:
+        notes.append(f"Each time is the date in '{state.mapping.time}' and the time of day in "
+                     f"'{state.mapping.time_of_day}', read together.")
     if plan.duplicates_within and not state.insert_id_alone:
         notes.append(f"The file gives times to the {plan.duplicates_within}: the {plan.duplicates:,} identical rows "
                      f"skipped may be one action repeated within a {plan.duplicates_within} rather than copies "
