@@ -770,9 +770,14 @@ class MainWindow(QMainWindow):
         self.view("compare").set_periods((period_a, period_b))
         self.show_view("compare")
 
-    def set_segment(self, condition: str) -> None:
-        """Set the segment box to one condition ("property=value"), for every view."""
+    def set_segment(self, condition: str, match: str | None = None) -> None:
+        """Set the segment box to one condition ("property=value"), for every view; ``match`` ("first"
+        or "any") also sets which of a path's values counts."""
         self.segment.setText(condition)
+        if match is not None and self.match.findData(match) >= 0:
+            self.match.blockSignals(True)          # one recompute, below
+            self.match.setCurrentIndex(self.match.findData(match))
+            self.match.blockSignals(False)
         self.filters_changed()
         self.show_info(f"Showing the segment {condition} (clear the segment box to see everyone again).")
 

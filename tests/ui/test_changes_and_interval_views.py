@@ -153,3 +153,25 @@ def test_show_who_it_hit_sets_the_segment_to_the_value_the_change_was_concentrat
     assert list(window.explorer.filters.segment) == ["country=IN"]
     settle_view(qtbot, view)
     assert view.drawn_result is view.result
+
+
+def test_show_who_it_hit_shows_the_release_on_any_of_a_paths_events(open_window, qtbot, tmp_path):
+    """Pays fail on app version 2.0 from the day it ships: the story names the release, and one click
+    sets the segment to it, matched on any event (a user's version changes along the path)."""
+    from journey_explorer.store.importer import import_file
+    from tests.analysis.test_change_who import _release_log
+    log = _release_log("2.0")
+    column = log.event_properties["app_version"]
+    frame = pd.DataFrame({"user": log.user_keys[log.user], "event": np.asarray(log.event_names)[log.event],
+                          "time": pd.to_datetime(log.ts, unit="ms", utc=True).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                          "app_version": column.values[column.codes]})
+    frame.to_csv(tmp_path / "release.csv", index=False)
+    import_file(tmp_path / "release.journey", tmp_path / "release.csv")
+    window = open_window(tmp_path / "release.journey")
+    view = window.show_view("changes")
+    settle_view(qtbot, view)
+    assert view.who_button.text() in ("Show app_version = 2.0", "Show app_version = 2")
+    with qtbot.waitSignal(view.segment_requested):
+        view.who_button.click()
+    assert list(window.explorer.filters.segment)[0].startswith("app_version=2")
+    assert window.explorer.filters.match == "any"

@@ -14,7 +14,7 @@ PERIODS = ["auto", "week", "day"]
 class ChangesView(AnalysisView):
     compare_requested = Signal(str, str)     # period A (before), period B (during): "START..END"
     window_requested = Signal(str, str)      # since, until (exclusive): the change window
-    segment_requested = Signal(str)          # "property=value": who the change hit
+    segment_requested = Signal(str, str)     # "property=value" who the change hit, and how paths match it
 
     def build_options(self) -> None:
         self.period = self.binder.bind("period", self.combo("Series per", PERIODS, lambda _: self.refresh()))
@@ -58,16 +58,20 @@ class ChangesView(AnalysisView):
         self.chart_renderer.render(result, self.result_spec, self.chart, self.explorer.theme)
         self.update_who_button()
 
-    def who(self, result=None) -> str | None:
-        """The selected story's "property=value" (where its change was concentrated), if one was found."""
-        story = self.story(result)
-        found = ((story or {}).get("who") or {}).get("found")
-        return f"{found['property']}={found['value']}" if found else None
+    def who(self, result=None) -> tuple[str, str] | None:
+        """The selected story's ("property=value", match): the release it came with, matched on any of
+        a path's events (an app version changes along a path), or else where its change was
+        concentrated, matched on first touch (as ``change_who`` counts it); None when neither was found."""
+        story = self.story(result) or {}
+        release, found = story.get("release"), (story.get("who") or {}).get("found")
+        if release:
+            return f"{release['property']}={release['value']}", "any"
+        return (f"{found['property']}={found['value']}", "first") if found else None
 
     def update_who_button(self, result=None) -> None:
         who = self.who(result)
         self.who_button.setEnabled(who is not None)
-        self.who_button.setText(f"Show {who.replace('=', ' = ')}" if who else "Show who it hit")
+        self.who_button.setText(f"Show {who[0].replace('=', ' = ')}" if who else "Show who it hit")
 
     def compare_story(self) -> None:
         story = self.story()
@@ -86,7 +90,7 @@ class ChangesView(AnalysisView):
     def show_who(self) -> None:
         who = self.who()
         if who is not None:
-            self.segment_requested.emit(who)
+            self.segment_requested.emit(*who)
 
 
 VIEW_CLASS = ChangesView
