@@ -198,6 +198,8 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
 def steps_reached(log: EventLog, spec: Spec) -> tuple[np.ndarray, np.ndarray]:
     """Per path (user): its user code and how many of the steps it completed in order (sequential or
     strict funnels; the counts behind ``run``'s table without a breakdown)."""
+    if spec.order not in ("sequential", "strict"):
+        raise ChoiceError("order", spec.order, ("strict", "sequential"))
     codes = [log.event_code(s) for s in spec.steps]
     exclude = [log.event_code(e) for e in spec.exclude]
     position = _positions_sequential(log, codes, exclude, spec.order == "strict", spec.window_ms)

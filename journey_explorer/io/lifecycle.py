@@ -167,11 +167,11 @@ class LifecycleReader:
         return self._frame
 
     def _apply(self, frame: pd.DataFrame, lines: np.ndarray, mode: str) -> None:
-        from journey_explorer.io.mapping import guess_mapping
+        from journey_explorer.io.mapping import guess_mapping, time_text
         from journey_explorer.io.timestamps import parse_times
         try:
             mapping = guess_mapping(self.inner, self.options, allow_content_only=True)
-            times = parse_times(frame[mapping.time], time_format=mapping.time_format, timezone=mapping.timezone,
+            times = parse_times(time_text(frame, mapping), time_format=mapping.time_format, timezone=mapping.timezone,
                                 date_order=mapping.date_order, column=mapping.time)
         except InputError:
             return        # the import reports the same problem when it maps and parses the file

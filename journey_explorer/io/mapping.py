@@ -137,7 +137,7 @@ def _mostly_numbers(values: pd.Series, share: float = 0.9) -> bool:
     return bool(len(present)) and bool(pd.to_numeric(present.astype(str), errors="coerce").notna().mean() >= share)
 
 
-def _by_content(preview: pd.DataFrame, taken: set[str]) -> dict[str, str]:
+def _by_content(preview: pd.DataFrame, taken: set[str], needs_event: bool = True) -> dict[str, str]:
     """Fallback guesses from values: time = parses as dates; event = fewest distinct text values;
     user = more distinct values than the event but repeated."""
     guesses: dict[str, str] = {}
@@ -151,25 +151,23 @@ def _by_content(preview: pd.DataFrame, taken: set[str]) -> dict[str, str]:
                     and preview[c].notna().mean() > 0.9
                     and not pd.to_numeric(preview[c], errors="coerce").notna().all()]
     by_cardinality = sorted(text_columns, key=lambda c: preview[c].nunique())
-    if by_cardinality:
-        guesses["event"] = by_cardinality[0]
-    whole_numbers = [c for c in free if c != guesses.get("time") and c not in text_columns and _ids(preview[c])]
-    repeated = [c for c in by_cardinality[1:] + whole_numbers if preview[c].nunique() < len(preview)]
+    if by_cardinality and needs_event:
+        guesses["event"] = by_cardinality.pop(0)
+    repeated = [c for c in by_cardinality if preview[c].nunique() < len(preview)]
+    if not repeated:       # whole numbers only when no text column can be the user (a qty is a number too)
+        repeated = [c for c in free if c != guesses.get("time") and c not in text_columns and _ids(preview[c])
+                    and preview[c].nunique() < len(preview)]
     if repeated:
-        # Ids carry digits (L-482913, 10234); a platform or a country does not, however few users the
-        # first rows of a file grouped by user show.
-        guesses["user"] = max(repeated, key=lambda c: (_digit_share(preview[c]) >= 0.5, preview[c].nunique()))
+        # Ids carry digits or an @ (L-482913, ann@x.io); a platform or a country does not, however few
+        # users the first rows of a file grouped by user show.
+        guesses["user"] = max(repeated, key=lambda c: (_id_like(preview[c]), preview[c].nunique()))
     return guesses
 
 
-def _digit_share(values: pd.Series) -> float:
-    """The share of non-empty values with a digit in them.
-
-    >>> _digit_share(pd.Series(["L-1", "L-2", "web", None]))
-    0.6666666666666666
-    """
+def _id_like(values: pd.Series) -> bool:
+    """Half the values or more carry a digit or an @ (ids, emails), as a platform or country does not."""
     present = values.dropna().astype(str)
-    return float(present.str.contains(r"\d").mean()) if len(present) else 0.0
+    return bool(len(present)) and bool(present.str.contains(r"[\d@]").mean() >= 0.5)
 
 
 def _ids(values: pd.Series) -> bool:
@@ -228,13 +226,17 @@ def guess_mapping(reader: SourceReader, options: ImportOptions | None = None,
     return mapping
 
 
-TIME_OF_DAY = re.compile(r"^\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?(\s*[AaPp]\.?[Mm]\.?)?$")
+TIME_OF_DAY = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d([.,]\d+)?)?(\s*[AaPp]\.?[Mm]\.?)?$")
 DATE_ONLY = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}/\d{1,2}/\d{1,2})$")
+# Named like the half it holds: a duration (45:10) is no time of day, an expiry date no event date.
+CLOCK_NAME = re.compile(r"time|hour|clock|uhrzeit|zeit|heure|hora|tijd|ora", re.I)
+DATE_NAME = re.compile(r"date|day|datum|fecha|jour|dag|data|tag", re.I)
 
 
 def _with_time_of_day(mapping: ColumnMapping, preview: pd.DataFrame, columns: list[str]) -> ColumnMapping:
-    """A time column of dates only with exactly one other column of times of day (or the other way
-    round): read as one time, the date's column first ("Date" 2025-03-01 + "Time" 10:00:05)."""
+    """A time column of dates only with exactly one other column of times of day named like one (or
+    the other way round): read as one time, the date's column first ("Date" 2025-03-01 + "Time"
+    10:00:05). Hours above 23 or a column named otherwise ("duration" 45:10) are not a time of day."""
     if mapping.time_format or not len(preview) or mapping.time not in preview:
         return mapping
     taken = mapping.mapped_columns
@@ -244,10 +246,10 @@ def _with_time_of_day(mapping: ColumnMapping, preview: pd.DataFrame, columns: li
         values = values[values != ""]
         return bool(len(values)) and bool(values.str.match(pattern).mean() >= 0.9)
 
-    for first, second in ((DATE_ONLY, TIME_OF_DAY), (TIME_OF_DAY, DATE_ONLY)):
+    for first, second, name in ((DATE_ONLY, TIME_OF_DAY, CLOCK_NAME), (TIME_OF_DAY, DATE_ONLY, DATE_NAME)):
         if not holds(mapping.time, first):
             continue
-        partners = [c for c in columns if c not in taken and c in preview and holds(c, second)]
+        partners = [c for c in columns if c not in taken and c in preview and name.search(str(c)) and holds(c, second)]
         if len(partners) == 1:
             date, clock = (mapping.time, partners[0]) if first is DATE_ONLY else (partners[0], mapping.time)
             return dataclasses.replace(mapping, time=date, time_of_day=clock)
@@ -320,7 +322,8 @@ def _guess_roles(reader: SourceReader, columns: list[str], overrides: dict,
             and _mostly_numbers(preview[chosen["event"]])):
         taken.discard(chosen.pop("event"))
     if len(preview) and not all(chosen.get(r) or overrides.get(r) for r in ("user", "event", "time")):
-        for role, column in _by_content(preview, taken | set(chosen.values())).items():
+        needs_event = not (chosen.get("event") or overrides.get("event"))
+        for role, column in _by_content(preview, taken | set(chosen.values()), needs_event).items():
             if not chosen.get(role) and not overrides.get(role):
                 chosen[role] = column
                 from_content.add(role)

@@ -222,3 +222,21 @@ def test_a_date_column_and_a_time_of_day_column_are_read_as_one_time(tmp_path):
     assert [e["ts"] for e in events] == [1740823205000, 1740823270000, 1740906000000]
     with Project.open(tmp_path / "p.journey") as project:
         assert project.event_property_names() == ["plan"]        # neither column is left as a property
+
+
+def test_a_duration_beside_a_date_is_no_time_of_day(tmp_path):
+    source = tmp_path / "calls.csv"
+    source.write_text("user_id,event,date,duration\nu1,call,2025-03-01,45:10\nu1,call,2025-03-02,03:05\n"
+                      "u2,call,2025-03-02,12:00\n")
+    mapping = guess_mapping(open_source(str(source)))
+    assert (mapping.time, mapping.time_of_day) == ("date", None)
+    assert import_file(tmp_path / "p.journey", source).imported == 3
+
+
+def test_content_guess_takes_an_email_for_the_user_over_a_quantity(tmp_path):
+    source = tmp_path / "orders.csv"
+    rows = [f"{name}@shop.io,{action},2025-03-0{day}T10:00:00Z,{qty}" for day, (name, action, qty) in
+            enumerate([("ann", "view", 1), ("ann", "buy", 2), ("bob", "view", 1), ("bob", "view", 3),
+                       ("cy", "buy", 1), ("cy", "view", 2)], start=1)]
+    source.write_text("mail,action,ts,qty\n" + "\n".join(rows) + "\n")
+    assert guess_mapping(open_source(str(source)), allow_content_only=True).user == "mail"
