@@ -119,7 +119,8 @@ def release_with(log: EventLog, kind: str, source: str, target: str | None, befo
     change's start and is on under ``RELEASE_NEW_SHARE`` of the trials before it, and (2) its trials
     during the change moved at least as far as the change did, while the other trials of the same weeks
     (when there are ``MIN_TRIALS``) moved at most 1/``CONCENTRATED`` as far and differ from it
-    significantly (one-sided z-test, p < ``RELEASE_ALPHA``). The one carrying most trials wins.
+    significantly (one-sided z-test, p < ``RELEASE_ALPHA``; with too few others, the trials before the
+    change are the reference). The one carrying most trials wins.
     Keys: property, value, first_seen (ms), rate, others_rate, before_rate, share (of the trials during)."""
     trials = _trials(log, kind, source, target)
     if trials is None:
@@ -132,18 +133,26 @@ def release_with(log: EventLog, kind: str, source: str, target: str | None, befo
     moved = during_rate - before_rate
     if not np.isfinite(moved) or moved == 0 or in_during.sum() < MIN_TRIALS:
         return None
+    # Only the trials of the two periods, and per property one count of its values on each side:
+    # the per-value tests run for the few values that are new and were first seen near the start.
+    kept = in_before | in_during
+    position, success, in_before, in_during = position[kept], success[kept], in_before[kept], in_during[kept]
+    allowed_before = RELEASE_NEW_SHARE * max(int(in_before.sum()), 1)
     found = []
     for name, column in log.event_properties.items():
-        if not 1 < len(column.values) <= RELEASE_MAX_VALUES:
+        size = len(column.values)
+        if not 1 < size <= RELEASE_MAX_VALUES:
             continue
         held = column.codes[position]
-        for code in np.unique(held[in_during & (held >= 0)]):
-            carried = held == code
-            candidate = _release_candidate(success, carried, in_before, in_during, before_rate, moved)
-            if candidate is None:
-                continue
+        carried = held >= 0
+        during_n = np.bincount(held[carried & in_during], minlength=size)
+        before_n = np.bincount(held[carried & in_before], minlength=size)
+        for code in np.flatnonzero((during_n >= MIN_TRIALS) & (before_n <= allowed_before)):
             first_seen = int(log.ts[column.codes == code].min())
-            if abs(first_seen - during[0]) <= RELEASE_DAYS * DAY_MS:
+            if abs(first_seen - during[0]) > RELEASE_DAYS * DAY_MS:
+                continue
+            candidate = _release_candidate(success, held == code, in_before, in_during, before_rate, moved)
+            if candidate is not None:
                 found.append({"property": str(name), "value": column.values[code], "first_seen": first_seen,
                               "before_rate": round(before_rate, 4), **candidate})
     return max(found, key=lambda c: c["share"]) if found else None
@@ -164,11 +173,16 @@ def _release_candidate(success, carried, in_before, in_during, before_rate: floa
     if n_others >= MIN_TRIALS:
         if abs(others_rate - before_rate) * CONCENTRATED > abs(rate - before_rate):
             return None                                      # the others moved too: not this value's doing
-        variance = max(rate * (1 - rate), 0.25 / n_mine) / n_mine + \
-            max(others_rate * (1 - others_rate), 0.25 / n_others) / n_others
-        z = (rate - others_rate) * direction / math.sqrt(variance)
-        if 0.5 * math.erfc(z / math.sqrt(2)) >= RELEASE_ALPHA:
-            return None
+        reference, n_reference = others_rate, n_others
+    else:                # everyone moved to it at once (a web release): tested against the weeks before
+        reference, n_reference = before_rate, int(in_before.sum())
+    if n_reference < MIN_TRIALS:
+        return None
+    variance = max(rate * (1 - rate), 0.25 / n_mine) / n_mine + \
+        max(reference * (1 - reference), 0.25 / n_reference) / n_reference
+    z = (rate - reference) * direction / math.sqrt(variance)
+    if 0.5 * math.erfc(z / math.sqrt(2)) >= RELEASE_ALPHA:
+        return None
     return {"rate": round(rate, 4), "others_rate": round(others_rate, 4) if n_others else None,
             "share": round(n_mine / max(int(in_during.sum()), 1), 4)}
 

@@ -134,7 +134,7 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
         progress(0.6)
     suggestions = group_pairs([p for p in considered if p.confidence >= spec.min_confidence], facts.counts,
                               log.event_names, seen_dates(volume, log.event_names))
-    breakages += event_breakages(log, volume, considered, notes)
+    breakages += event_breakages(log, volume, considered, notes, believable)
     explain_by_renames(breakages, suggestions)
     dismissed = set(spec.dismissed)
     return Result(spec, [s for s in suggestions if s.key not in dismissed],
@@ -159,16 +159,19 @@ def judge_candidates(facts: PairFacts, progress=None) -> list[PairEvidence]:
 REPORT_EVERY = 500
 
 
-def event_breakages(log: EventLog, volume, considered: list[PairEvidence], notes: list[str]) -> list[Breakage]:
-    """Stops and starts, double and twin firing, impossible users and sessions; a check that cannot
-    be made on this log adds a note instead."""
+def event_breakages(log: EventLog, volume, considered: list[PairEvidence], notes: list[str],
+                    believable: np.ndarray | None = None) -> list[Breakage]:
+    """Stops and starts, properties no longer carried, double and twin firing, impossible users and
+    sessions; a check that cannot be made on this log adds a note instead."""
     out = []
     if volume.days < 14:
-        notes.append("stops, starts and gaps not checked: the log covers fewer than 14 days")
+        notes.append("stops, starts, gaps and properties no longer carried not checked: the log covers fewer "
+                     "than 14 days")
     else:
         out += checks.stops_and_starts(log, volume)
         # A stop's stragglers would make a "gap" up to them: events that stop or start are not gaps.
         out += checks.gaps(log, volume, skip={name for b in out for name in b.events})
+        out += checks.property_losses(log, volume, np.ones(len(log), dtype=bool) if believable is None else believable)
     doubles, note = checks.double_firing(log)
     out += doubles
     notes += [note] if note else []
@@ -176,7 +179,7 @@ def event_breakages(log: EventLog, volume, considered: list[PairEvidence], notes
     together = [(code[p.a], code[p.b]) for p in considered
                 if p.match == SAME and p.signals.get("same_session_share", 0) >= checks.TWIN_SHARE]
     out += checks.twin_firing(log, together)
-    return out + checks.property_losses(log) + checks.count_outliers(log)
+    return out + checks.count_outliers(log)
 
 
 def seen_dates(volume, names: tuple[str, ...]) -> dict[str, tuple[str, str]]:

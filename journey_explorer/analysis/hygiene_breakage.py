@@ -405,7 +405,7 @@ def _double_breakage(log: EventLog, code: int, extra: int, total: int, worst: in
 # --- properties -----------------------------------------------------------------------------------
 
 
-def property_losses(log: EventLog) -> list[Breakage]:
+def property_losses(log: EventLog, volume: DailyVolume, keep: np.ndarray) -> list[Breakage]:
     """Events that stopped carrying a property they nearly always had: from some day on, the share of
     an event's occurrences with the property falls from ``PROPERTY_KEPT`` or more to at least
     ``PROPERTY_DROP`` lower, with ``MIN_EXPECTED`` or more occurrences without it since (a release
@@ -413,18 +413,19 @@ def property_losses(log: EventLog) -> list[Breakage]:
     event's days into a well-covered before and a worse-covered after (least squares of the daily
     shares, weighted by the events of each day), not in the log's last days (``_edge_days``); the
     message names, when there is one, the property value (a platform, an app version) that holds most
-    of the occurrences without it."""
-    if len(log) == 0:
+    of the occurrences without it. Days are ``volume``'s (``keep``: the believable times, so that a
+    1970 default date does not stretch the calendar)."""
+    days, n_events = volume.days, len(log.event_names)
+    if days < 2 or not keep.any():
         return []
-    day = ((log.ts - log.ts.min()) // DAY_MS).astype(np.int64)
-    days, n_events = int(day.max()) + 1, len(log.event_names)
-    if days < 2:
-        return []
+    day = np.full(len(log), -1, dtype=np.int64)
+    day[keep] = log.ts[keep] // DAY_MS - volume.first_day_ms // DAY_MS
     cell = log.event.astype(np.int64) * days + day
-    totals = np.bincount(cell, minlength=n_events * days).reshape(n_events, days)
+    totals = volume.observed
     out = []
     for name, column in log.event_properties.items():
-        present = np.bincount(cell[column.codes >= 0], minlength=n_events * days).reshape(n_events, days)
+        counted = keep & (column.codes >= 0)
+        present = np.bincount(cell[counted], minlength=n_events * days).reshape(n_events, days)
         for code, split in _coverage_drops(totals, present):
             out.append(_property_breakage(log, str(name), column, code, split, day))
     out.sort(key=lambda b: -b.count)
@@ -482,7 +483,7 @@ def _edge_days(days: int) -> int:
 
 
 def _property_breakage(log: EventLog, name: str, column, code: int, split: int, day: np.ndarray) -> Breakage:
-    rows = log.event == code
+    rows = (log.event == code) & (day >= 0)
     since = rows & (day >= split)
     carried = column.codes >= 0
     before = float(carried[rows & (day < split)].mean())

@@ -42,7 +42,8 @@ NOT_THE_PAGE = re.compile(r"refer|previous|prev\b|prev_|from|origin|source|landi
 
 # An event carrying its outcome ("payment" with status = success / failed): one name for both makes
 # a failed payment reach the goal. Named by it, "payment: success" is the goal and "payment: failed" a step.
-OUTCOME_PROPERTY = re.compile(r"status|result|outcome|success|response", re.I)   # not "state": a US state
+# A word of its own ("status", "payment_status", "result"), not "search_results"; not "state": a US state.
+OUTCOME_PROPERTY = re.compile(r"(?:^|[^a-z])(status|result|outcome|success)(?:$|[^a-z])", re.I)
 SUCCESS_VALUE = re.compile(r"^(success(ful)?|succeeded|ok|complete[d]?|approved|paid|accepted|passed|captured|"
                            r"authori[sz]ed|confirmed)$", re.I)
 FAILURE_VALUE = re.compile(r"^(fail(ed|ure)?|error(ed)?|declined|rejected|denied|cancell?ed|timeout|timed.?out|"
@@ -177,12 +178,13 @@ def suggest(log: EventLog) -> list[Suggestion]:
     if not len(log):
         return []
     counts = np.bincount(log.event, minlength=len(log.event_names))
+    outcomes = _outcome_properties(log)
     found = []
     for code, event in enumerate(log.event_names):
         share = counts[code] / len(log)
         if counts[code] < 2 or ": " in event:   # named by a property already ("page_view: Pricing")
             continue
-        outcome = _outcome_property(log, code)
+        outcome = outcomes.get(code)
         if outcome is not None:
             prop, values, set_share = outcome
             found.append(Suggestion(event, prop, values, round(float(share), 4), round(set_share, 4),
@@ -231,24 +233,37 @@ def _best_property(log: EventLog, code: int) -> tuple[str, int, float] | None:
     return prop, values, set_share
 
 
-def _outcome_property(log: EventLog, code: int) -> tuple[str, int, float] | None:
-    """(property, values, share of rows set) of a status-like property (``OUTCOME_PROPERTY``) set on
-    nearly all of the event's rows with 2 to ``MAX_OUTCOMES`` text values, a success and a failure
-    among them ("success" and "failed"), or None."""
-    rows = log.event == code
+def _outcome_properties(log: EventLog) -> dict[int, tuple[str, int, float]]:
+    """Per event code, (property, values, share of rows set) of a status-like property
+    (``OUTCOME_PROPERTY``) set on nearly all of the event's rows with 2 to ``MAX_OUTCOMES`` text values
+    there, a success and a failure among them ("success" and "failed"). A property is read only when
+    its values hold a success and a failure; then one count over (event, value) serves every event."""
+    out: dict[int, tuple[str, int, float]] = {}
+    n_events = len(log.event_names)
     for prop in log.event_properties:
         if not OUTCOME_PROPERTY.search(prop):
             continue
         column = log.event_properties[prop]
-        codes = column.codes[rows]
-        set_share = float((codes != MISSING).mean())
-        used = np.flatnonzero(np.bincount(codes[codes != MISSING], minlength=len(column.values)))
-        if set_share < MIN_SET_SHARE or not 2 <= len(used) <= MAX_OUTCOMES:
+        values = column.values
+        if len(values) > 50 or not _has_outcomes(values):
             continue
-        texts = [str(value).strip() for value in column.values[used] if isinstance(value, str)]
-        if any(SUCCESS_VALUE.match(t) for t in texts) and any(FAILURE_VALUE.match(t) for t in texts):
-            return prop, len(used), set_share
-    return None
+        carried = column.codes != MISSING
+        cells = np.bincount(log.event[carried].astype(np.int64) * len(values) + column.codes[carried],
+                            minlength=n_events * len(values)).reshape(n_events, len(values))
+        rows = np.bincount(log.event, minlength=n_events)
+        for code in np.flatnonzero(rows):
+            used = np.flatnonzero(cells[code])
+            set_share = float(cells[code].sum() / rows[code])
+            if code in out or set_share < MIN_SET_SHARE or not 2 <= len(used) <= MAX_OUTCOMES:
+                continue
+            if _has_outcomes(values[used]):
+                out[int(code)] = (prop, len(used), set_share)
+    return out
+
+
+def _has_outcomes(values) -> bool:
+    texts = [str(value).strip() for value in values if isinstance(value, str)]
+    return any(SUCCESS_VALUE.match(t) for t in texts) and any(FAILURE_VALUE.match(t) for t in texts)
 
 
 def _step_like(value, named_like_a_step: bool) -> bool:

@@ -401,3 +401,17 @@ def test_a_property_missing_more_and_more_towards_the_end_is_not_called_broken()
     # Records still open at the extraction lack their end: fewer and fewer carry it over the last 20 days.
     log = _purchases(lambda day, n: day < 40 or n < 20 * (60 - day) / 20)
     assert not [b for b in hygiene.run(log).broken if b.kind == "property_stops"]
+
+
+def test_a_stray_far_timestamp_does_not_stretch_the_property_check():
+    """One row dated 40 years after the rest (a default date) is left out of the calendar, as the
+    volume checks leave it out: the dropped revenue is still found, over the log's own 60 days."""
+    log = _purchases(lambda day, n: day < 30 or n % 2 == 0)
+    frame = pd.DataFrame({"user": log.user_keys[log.user], "event": np.asarray(log.event_names)[log.event],
+                          "time": log.ts, "platform": log.event_properties["platform"].values[
+                              log.event_properties["platform"].codes],
+                          "revenue": [log.event_properties["revenue"].value_at(i) for i in range(len(log))]})
+    stray = pd.DataFrame([("late", "view", 40 * 365 * DAY, "ios", None)], columns=frame.columns)
+    result = hygiene.run(EventLog.from_frame(pd.concat([frame, stray], ignore_index=True)), hygiene.Spec(now_ms=10**14))
+    found = [b for b in result.broken if b.kind == "property_stops"]
+    assert [(b.events, b.first, b.count) for b in found] == [(("buy", "revenue"), "1970-01-31", 300)]

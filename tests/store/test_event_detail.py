@@ -207,3 +207,9 @@ def test_a_property_that_changes_along_each_users_events_is_suggested_whatever_i
     assert not event_detail.clear_case(suggestion)        # suggested, not applied at import
     fixed = pd.DataFrame(rows, columns=["user", "event", "time", "lesson", "country"]).drop(columns="lesson")
     assert event_detail.suggest(EventLog.from_frame(fixed)) == []
+
+
+def test_only_a_status_word_of_its_own_names_an_outcome():
+    assert event_detail.OUTCOME_PROPERTY.search("payment_status") and event_detail.OUTCOME_PROPERTY.search("Result")
+    assert not event_detail.OUTCOME_PROPERTY.search("search_results")
+    assert not event_detail.OUTCOME_PROPERTY.search("response_ms")
