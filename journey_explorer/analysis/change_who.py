@@ -32,7 +32,7 @@ CONCENTRATED = 2.0            # the value's change must be this many times the o
 ALPHA = 0.05
 DAY_MS = 86_400_000
 RELEASE_DAYS = 7              # a release value is first seen at most a week from a change's start...
-RELEASE_NEW_SHARE = 0.05      # ...and on under 5% of the trials before it
+RELEASE_NEW_SHARE = 0.05      # ...and its share of the trials before under 5% of its share during
 RELEASE_ALPHA = 0.01
 RELEASE_MAX_VALUES = 200      # event properties with more values are ids, not releases
 
@@ -116,7 +116,8 @@ def release_with(log: EventLog, kind: str, source: str, target: str | None, befo
                  during: tuple[int, int]) -> dict | None:
     """The event property value that arrived with a change and carries it — an app version, a build, a
     page variant — or None. A value qualifies when (1) it was first seen within ``RELEASE_DAYS`` of the
-    change's start and is on under ``RELEASE_NEW_SHARE`` of the trials before it, and (2) its trials
+    change's start and its share of the trials before it is under ``RELEASE_NEW_SHARE`` of its share
+    during it, and (2) its trials
     during the change moved at least as far as the change did, while the other trials of the same weeks
     (when there are ``MIN_TRIALS``) moved at most 1/``CONCENTRATED`` as far and differ from it
     significantly (one-sided z-test, p < ``RELEASE_ALPHA``; with too few others, the trials before the
@@ -137,7 +138,7 @@ def release_with(log: EventLog, kind: str, source: str, target: str | None, befo
     # the per-value tests run for the few values that are new and were first seen near the start.
     kept = in_before | in_during
     position, success, in_before, in_during = position[kept], success[kept], in_before[kept], in_during[kept]
-    allowed_before = RELEASE_NEW_SHARE * max(int(in_before.sum()), 1)
+    n_before, n_during = max(int(in_before.sum()), 1), int(in_during.sum())
     found = []
     for name, column in log.event_properties.items():
         size = len(column.values)
@@ -147,7 +148,10 @@ def release_with(log: EventLog, kind: str, source: str, target: str | None, befo
         carried = held >= 0
         during_n = np.bincount(held[carried & in_during], minlength=size)
         before_n = np.bincount(held[carried & in_before], minlength=size)
-        for code in np.flatnonzero((during_n >= MIN_TRIALS) & (before_n <= allowed_before)):
+        # New: its share of the trials before is under RELEASE_NEW_SHARE of its share during (absent
+        # before, on a third of the trials since), not merely a small value all along.
+        new = (during_n >= MIN_TRIALS) & (before_n / n_before <= RELEASE_NEW_SHARE * during_n / n_during)
+        for code in np.flatnonzero(new):
             first_seen = int(log.ts[column.codes == code].min())
             if abs(first_seen - during[0]) > RELEASE_DAYS * DAY_MS:
                 continue
@@ -159,8 +163,6 @@ def release_with(log: EventLog, kind: str, source: str, target: str | None, befo
 
 
 def _release_candidate(success, carried, in_before, in_during, before_rate: float, moved: float) -> dict | None:
-    if carried[in_before].sum() > RELEASE_NEW_SHARE * max(in_before.sum(), 1):
-        return None                                          # not new: there before the change
     mine, others = carried & in_during, ~carried & in_during
     n_mine, n_others = int(mine.sum()), int(others.sum())
     if n_mine < MIN_TRIALS:
