@@ -122,16 +122,32 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     stories = _stories(changes, series, periods, spec)
     _pinpoint(log, stories, changes, spec)
     _tell_who(log, stories[:WHO_STORIES], changes, spec, steps[0] if steps else None)
-    overall = len(changes)
+    overall, told = len(changes), len(stories)
     changes, stories = _with_concentrated(log, series, scanned, q_value, changes, stories, periods, spec, support,
                                           steps[0] if steps else None)
+    stories = _keep_segment_stories(stories, told, spec.top)
     note = (f"{overall} of {scanned.tested.sum()} series changed significantly "
             f"(false discovery rate {spec.fdr:.0%})." if overall else
             f"None of {scanned.tested.sum()} series changed beyond its {periods.unit}-to-{periods.unit} noise.")
     if len(changes) > overall:
-        note += f" {_plural(len(changes) - overall, 'conversion')} changed in one segment only (see who it hit)."
+        segment_only = changes.iloc[overall:]
+        count = segment_only["story"].nunique()
+        note += (f" Told after the others: {_plural(count, 'change')} in one segment only "
+                 f"({len(segment_only):,} series; see who it hit).")
     note += left_out
-    return Result(spec, periods, series, scanned, q_value, changes, stories[:spec.top], steps, note)
+    return Result(spec, periods, series, scanned, q_value, changes, stories, steps, note)
+
+
+def _keep_segment_stories(stories: list[dict], told: int, top: int) -> list[dict]:
+    """The first ``top`` stories, keeping room for the segment-only ones (after the first ``told``).
+
+    >>> [s["rank"] for s in _keep_segment_stories([{"rank": r} for r in (1, 2, 3, 4)], told=3, top=3)]
+    [1, 2, 4]
+    >>> [s["rank"] for s in _keep_segment_stories([{"rank": r} for r in (1, 2)], told=2, top=3)]
+    [1, 2]
+    """
+    extra = stories[told:][:max(1, top // 3)]
+    return stories[:max(top - len(extra), 0)][:told] + extra
 
 
 def _with_concentrated(log: EventLog, series: SeriesSet, scanned, q_value, changes: pd.DataFrame, stories: list[dict],
