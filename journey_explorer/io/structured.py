@@ -318,6 +318,18 @@ class VendorReader:
         self.notes = normalised.notes
         self.fixed_mapping = ColumnMapping(**{**VENDOR_MAPPING.__dict__, "time_format": normalised.time_format})
 
+    def name_properties_with_container(self) -> None:
+        """Name the event's own properties "properties.plan", as projects imported them before they
+        were named bare: a project holding such names keeps one name per property across imports."""
+        if self.format not in vendors.BARE_PROPERTIES:
+            return
+        rename = {}
+        for column in self._frame.columns:
+            if column in vendors.CANONICAL or column.startswith("context."):
+                continue
+            rename[column] = "properties." + column.removeprefix("source.")
+        self._frame = self._frame.rename(columns=rename)
+
     @staticmethod
     def _records(path: str, fmt: str):
         if fmt == "amplitude" and _is_zip(path):

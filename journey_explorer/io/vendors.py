@@ -26,6 +26,7 @@ from journey_explorer.io.base import EVENT, INSERT_ID, SESSION, TIME, USER
 from journey_explorer.io.timestamps import check_timezone
 
 CANONICAL = (USER, EVENT, TIME, SESSION, INSERT_ID)
+BARE_PROPERTIES = ("segment", "mixpanel", "posthog")     # formats whose event properties are named bare
 QUARTER_HOUR_MS = 15 * 60 * 1000
 
 

@@ -167,6 +167,21 @@ def test_mixpanel_offset_measured_from_processing_time(tmp_path):
     assert events(tmp_path / "p.journey")[0][3]["items"] == 3
 
 
+def test_a_project_holding_prefixed_property_names_keeps_them_for_a_new_export(tmp_path):
+    """Projects imported vendor properties as "properties.plan" before they were named bare: a new
+    export into such a project keeps that name, so a property is one column across its imports."""
+    older = [{"user_id": "m0", "event": "Viewed", "timestamp": "2024-01-04T10:00:00Z",
+              "properties": {"plan": "free", "items": 1}}]           # a generic JSON file names them so too
+    import_file(tmp_path / "p.journey", write_lines(tmp_path / "older.jsonl", older))
+    with Project.open(tmp_path / "p.journey") as project:
+        assert project.event_property_names() == ["properties.plan", "properties.items"]
+    import_file(tmp_path / "p.journey", write_lines(tmp_path / "mixpanel.jsonl", mixpanel_records(0)))
+    with Project.open(tmp_path / "p.journey") as project:
+        assert "plan" not in project.event_property_names()
+        assert {"properties.plan", "properties.items"} <= set(project.event_property_names())
+    assert events(tmp_path / "p.journey")[-1][3]["properties.plan"] == "pro"
+
+
 def test_mixpanel_timezone_option_converts_local_times(tmp_path):
     source = write_lines(tmp_path / "mixpanel.jsonl", mixpanel_records(IST_MS, with_processing=False))
     summary = import_file(tmp_path / "p.journey", source, ImportOptions(timezone="Asia/Kolkata"))

@@ -333,6 +333,9 @@ def _import_digesting(project: Project, file_path: str, options: ImportOptions, 
     project.load_arrays()         # a damaged project is refused before the file is read
     project.verify_catalog()
     reader = open_source(file_path, options)
+    if hasattr(reader, "name_properties_with_container") and any(
+            name.startswith("properties.") for name in project.event_property_names()):
+        reader.name_properties_with_container()       # the names its earlier imports gave them
     _preview_once(reader)
     mapping = guess_mapping(reader, options)
     state = _new_state(project, reader, mapping, options)
