@@ -400,12 +400,14 @@ def _paint_handout(cover: Cover, slides: list[SlideContent], path: Path) -> None
                          Qt.TextFlag.TextWordWrap, "\n".join(cover.lines))
         for content in slides:
             writer.newPage()
-            painter.setFont(font(44 if len(content.title) <= 70 else 34, True))
+            # A long headline wraps to two lines in a smaller type (as the deck's title box does): its
+            # end says who ("…, mostly app_version = 7.3 (since …)") and is not to be cut off.
+            long_title = len(content.title) > 70
+            painter.setFont(font(30 if long_title else 44, True))
             painter.setPen(QColor("#111111"))
-            title_box = QRectF(margin, margin * 0.6, width - 2 * margin, 70 * unit)
-            painter.drawText(title_box, Qt.AlignmentFlag.AlignLeft,
-                             painter.fontMetrics().elidedText(content.title, Qt.TextElideMode.ElideRight,
-                                                              round(title_box.width())))
+            title_box = QRectF(margin, margin * 0.5, width - 2 * margin, (110 if long_title else 70) * unit)
+            painter.drawText(title_box, Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap,
+                             _fitting(painter, content.title, title_box))
             if content.picture is not None:
                 picture = QImage.fromData(content.picture, "PNG")
                 painter.drawImage(QRectF(margin * 0.6, 150 * unit, 1300 * unit, 1300 * unit * 9 / 16), picture)
