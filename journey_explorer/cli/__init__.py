@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from journey_explorer.cli import one_process  # noqa: F401  (first: it must run before numpy is imported)
 from journey_explorer.cli.arguments import (
     add_common_arguments,
     arguments_for,
@@ -33,12 +34,16 @@ def analysis_module(name: str):
 
 
 def build_parser(only: str | None = None, export_view: str | None = None) -> argparse.ArgumentParser:
-    """The argument parser; with ``only``, just that command's (so a command imports only what it
-    needs: starting `graph` must not pay for scipy)."""
+    """The argument parser; with ``only`` (an analysis), just that command's: a command imports and
+    builds only what it needs (starting `graph` must not pay for scipy, nor for the ~10 other
+    commands' parsers); ``""``: the other commands without any analysis."""
     parser = argparse.ArgumentParser(
         prog="journey-explorer",
         description="Offline customer-journey explorer. Without a command, opens the app.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    if only:
+        _add_analysis(commands, only)
+        return parser
     _add_import(commands)
     info = commands.add_parser("info", help="what a project holds")
     info.add_argument("project")
@@ -606,6 +611,8 @@ _build_parser_without_undo = build_parser
 
 def build_parser(only: str | None = None, export_view: str | None = None) -> argparse.ArgumentParser:  # noqa: F811
     parser = _build_parser_without_undo(only, export_view)
+    if only:                    # one analysis' parser
+        return parser
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     cmd = commands.add_parser("undo-import", help="undo the last import into a project (while unchanged since)")
     cmd.add_argument("project")
