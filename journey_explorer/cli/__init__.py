@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from journey_explorer.cli import one_process  # noqa: F401  (first: it must run before numpy is imported)
+from journey_explorer.cli import one_process  # first: it must run before numpy is imported
 from journey_explorer.cli.arguments import (
     add_common_arguments,
     arguments_for,
@@ -425,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-h")
                     and argv[0] not in ("--help",)):
+        one_process.loaded(command_line=False)      # the app runs long: collect as usual
         from journey_explorer.app import main as app_main
         return app_main(argv)
     # Register only the analysis being run (its imports are not free); --help lists them all.
@@ -434,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:       # Ctrl+C while starting: no command ran yet
         print("journey-explorer: interrupted before the command started; nothing was changed", file=sys.stderr)
         return 130
+    finally:
+        one_process.loaded(from_command_line)
     handler = HANDLERS.get(args.command, run_analysis)
     _tolerate_unprintable_names()
     global _FROM_COMMAND_LINE
@@ -443,6 +446,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:       # a second Ctrl+C while the first one's message was being written
         code = 130
     _ignore_late_interrupts()
+    if from_command_line:
+        one_process.finished()
     return code
 
 

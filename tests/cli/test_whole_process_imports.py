@@ -82,3 +82,22 @@ def test_a_command_starts_no_blas_threads_unless_told_to(preset, expected):
     code = "import os, sys, journey_explorer.cli; print(os.environ['OPENBLAS_NUM_THREADS'], 'numpy' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert done.stdout.split() == [expected, "True"]
+
+
+GC_CHECK = """
+import gc, sys
+from journey_explorer.cli import main
+loading = gc.get_threshold()[0]
+how = sys.argv.pop()
+code = main() if how == "--from-command-line" else main(sys.argv[1:])
+print(code, loading, gc.get_threshold()[0], gc.get_freeze_count() > 10_000)
+"""
+
+
+@pytest.mark.parametrize("how", ["--from-command-line", "--called"])
+def test_a_command_line_keeps_its_loaded_modules_out_of_the_collectors_passes(how, demo_project_path):
+    done = subprocess.run([sys.executable, "-c", GC_CHECK, "retention", str(demo_project_path), "--json", how],
+                          capture_output=True, text=True)
+    code, loading, after, frozen = done.stdout.split()[-4:]
+    assert code == "0" and (loading, after) == ("10000", "700")         # rare passes while loading, the usual ones after
+    assert frozen == ("True" if how == "--from-command-line" else "False")     # a test calling main: untouched
