@@ -40,6 +40,7 @@ CHECK_NAME = "check"        # log_cache row: {"events": n, "crc32": ..., "column
 MAGIC = b"JXC1"
 TEXT_MAGIC = b"JXT1"
 SMALL_BYTES = 4096      # smaller columns are stored as they are: compressing them costs more than it saves
+INCOMPRESSIBLE = 0.95   # a part that compresses to more than this share of its size is stored as it is
 _UNSIGNED = (np.uint8, np.uint16, np.uint32, np.uint64)
 
 
@@ -94,7 +95,12 @@ def decode_column(blob: bytes) -> np.ndarray:
     work = _joined(parts)
     # Arithmetic in the target's width wraps like the uint64 arithmetic of the encoder: exact.
     base = np.array(header["base"], dtype=np.uint64).astype(target)
-    values = np.cumsum(work, dtype=target) if header["steps"] else work.astype(target)
+    if header["steps"]:
+        values = np.cumsum(work, dtype=target)
+    elif len(parts) > 1 and target.itemsize == work.itemsize:
+        values = work.view(target)      # joined parts are a new uint64 array: the same bits, one copy fewer
+    else:
+        values = work.astype(target)
     values += base
     return values
 
@@ -126,15 +132,25 @@ def _joined(parts: list[np.ndarray]) -> np.ndarray:
 
 
 def _compress(part: np.ndarray) -> tuple[str, bytes]:
+    """A part's codec and bytes; stored as it is when small, or when compressing saves under
+    ``INCOMPRESSIBLE`` of it (a time column's low 32 bits: reading it back then costs a copy, not a
+    decompression).
+
+    >>> _compress(np.zeros(10_000, dtype=np.uint8))[0], _compress(np.arange(10_000, dtype=np.uint32) * 2654435761)[0]
+    ('zstd', 'none')
+    """
     if part.nbytes < SMALL_BYTES:
         return "none", part.tobytes()
+    codec, packed = "zlib", None
     try:
         import pyarrow as pa
         if pa.Codec.is_available("zstd"):
-            return "zstd", pa.compress(part, codec="zstd", asbytes=True)
+            codec, packed = "zstd", pa.compress(part, codec="zstd", asbytes=True)
     except ImportError:         # pragma: no cover - pyarrow is a core dependency
         pass
-    return "zlib", zlib.compress(part, 1)
+    if packed is None:
+        packed = zlib.compress(part, 1)
+    return ("none", part.tobytes()) if len(packed) > INCOMPRESSIBLE * part.nbytes else (codec, packed)
 
 
 def _decompress(codec: str, body: memoryview, size: int) -> np.ndarray:
