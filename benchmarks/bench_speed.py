@@ -86,6 +86,32 @@ quiet machine, 5 interleaved rounds, load 0.7-1.1, medians against DuckDB: stuck
 (0.86x), changes 1.28 s vs 1.49 s (0.86x), north star 0.30 s vs 0.34 s (0.89x), retention 0.67x,
 lifecycle 0.62x; still over: graph 0.61 s vs 0.55 s (1.10x), interval 0.29 s vs 0.25 s (1.15x) — the
 floor of Python, numpy and opening the project (user ids ~22 ms, the cache's blobs ~15-40 ms).
+
+``--cli``, sixth pass (issue 16: graph and interval; ``--before`` = the branch's start, cf1ad71, timed in
+the same interleaved rounds on the same project, imported by this code). Profiled first (-X importtime,
+cProfile, py-spy, per-phase clocks): of interval's run, loading was ~0.1 s (pyarrow's import, every
+cached blob read and checked, user ids split), numpy's import 0.1-0.15 s of which OpenBLAS starting a
+thread per core 10-60 ms, the garbage collector ~25 ms while modules loaded and ~30 ms of the ~45 ms
+exit. Changed: a load reads and checks only the cache columns it decodes (a CRC-32 per column beside
+the one over all, which older versions verify; a file from before is checked whole until its next
+import or repair), through a memory map while it reads; user ids are split only when used
+(``LazyUserKeys``); a part zstd cannot shrink (times' low 32 bits) is stored as it is; the CLI builds
+only its command's parser, starts no OpenBLAS threads, and keeps its loaded modules out of the
+collector's passes (``cli/one_process.py``: exit ~45 ms -> ~13 ms); graph's variants run beside the
+map's two halves, the goal guess's visit ends beside its pairs. Same numbers: --check against a
+snapshot of cf1ad71; every analysis' CLI JSON and CSV byte-identical to cf1ad71's on the demo and at
+1M (a project written before this change and one written by it; cf1ad71 reads the new one).
+No quiet machine today (other helpers kept a core busy), so before and after in the same rounds:
+5 rounds, load 1.4-1.8: interval 0.416 s -> 0.321 s (1.18x -> 0.91x DuckDB; per round 1.26x ->
+0.83x), graph 0.802 s -> 0.688 s (1.08x -> 0.93x; 1.07x -> 0.86x), retention 0.58x -> 0.54x,
+lifecycle 0.75x -> 0.61x, north star 1.01x -> 0.89x, stuck 0.87x -> 0.72x, changes 1.00x -> 0.94x.
+9 rounds, load 1.3: interval 0.378 s -> 0.283 s (1.19x -> 0.89x; per round 1.27x -> 0.84x), graph
+0.795 s -> 0.646 s (1.14x -> 0.93x; 1.17x -> 0.97x). With the goal guess's second thread, 9 rounds,
+load 1.3-1.4: interval 0.423 s -> 0.349 s (1.14x -> 0.94x; 1.22x -> 0.89x), graph 0.860 s -> 0.700 s
+(1.14x -> 0.93x; 1.11x -> 0.94x). What is left: Python, numpy and pyarrow's imports (~0.15 s), decoding
+four 1M columns (~0.03-0.05 s, most of it first-touch of fresh memory), graph's goal guess ~0.1 s.
+A project imported before per-column checksums (an old ``--workdir``'s) is checked whole: delete it to
+time what an import writes now.
 """
 from __future__ import annotations
 

@@ -67,11 +67,52 @@ class TakenProperties(Mapping):
         return name in self._source
 
 
+class LazyUserKeys:
+    """User ids made when first used: splitting a million of them into an object array costs ~20 ms,
+    which a command that never prints a user id (most of them) should not pay. ``len`` is known
+    without them (``EventLog.n_users``); indexing, iteration and numpy functions (``np.isin``,
+    ``np.concatenate``) see the object array ``load()`` returns.
+
+    >>> keys = LazyUserKeys(2, lambda: np.array(["u1", "u2"], dtype=object))
+    >>> len(keys), keys[1], list(keys[np.array([1, 0])]), np.isin(keys, ["u2"]).tolist()
+    (2, 'u2', ['u2', 'u1'], [False, True])
+    """
+
+    def __init__(self, count: int, load):
+        self._count, self._load, self._keys = count, load, None
+
+    def array(self) -> np.ndarray:
+        if self._keys is None:
+            self._keys = self._load()
+            if len(self._keys) != self._count:     # a loader that disagrees with the count is a bug
+                raise ValueError(f"{len(self._keys):,} user ids where {self._count:,} were counted")
+        return self._keys
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index):
+        return self.array()[index]
+
+    def __iter__(self):
+        return iter(self.array())
+
+    def __array__(self, dtype=None, copy=None):
+        keys = self.array()
+        if dtype is not None:
+            return keys.astype(dtype)
+        return keys.copy() if copy else keys
+
+    def tolist(self) -> list:
+        return self.array().tolist()
+
+
 @dataclass(frozen=True, eq=False)
 class EventLog:
     """Sorted, dictionary-encoded events.
 
-    ``user``: int32 user codes, non-decreasing; ``user_keys[code]`` is the user id as imported.
+    ``user``: int32 user codes, non-decreasing; ``user_keys[code]`` is the user id as imported (an
+    object array, or a ``LazyUserKeys`` that becomes one when first used).
     ``event``: int32 codes into ``event_names``.
     ``ts``: int64 UTC milliseconds, non-decreasing within a user (ties keep file order).
     ``session``: int64 global session index, non-decreasing; a new value starts each session.
@@ -88,7 +129,7 @@ class EventLog:
     ts: np.ndarray
     session: np.ndarray
     event_names: tuple[str, ...]
-    user_keys: np.ndarray
+    user_keys: np.ndarray | LazyUserKeys
     user_properties: pd.DataFrame | UserPropertySource | None = None     # None: loaded without properties
     default_goal: str | None = None
     event_properties: Mapping[str, PropertyColumn] = field(default_factory=dict)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -104,15 +105,19 @@ def _score_parts(log: EventLog) -> tuple[list[str], dict[str, np.ndarray]]:
     size = len(log.event_names)
     if not len(log):
         return [], {}
-    paths = log.paths_count
-    firsts, pair_event, pair_count = path_event_pairs(log, size)
-    users = _REACH.get(log)
-    if users is None:                          # goal_reach's counts, from the pairs at hand
-        _REACH[log] = users = np.bincount(pair_event, minlength=size)
-    reach = users / max(paths, 1)
-    parts = {"reach": reach, "reach_score": _reach_score(reach, users), "lateness": _lateness(log, size, firsts),
-             "once": _once(size, pair_event, pair_count), "ends_after": _ends_after(log, size),
-             "amount": np.where(carries_amount(log, size), AMOUNT_WEIGHT, 1.0)}
+    # Where visits end needs none of the (path, event) pairs: it is counted beside them, on the other
+    # core (numpy releases the GIL; ~15 ms of the guess's ~0.1 s at 1M events).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ends_after = pool.submit(_ends_after, log, size)
+        paths = log.paths_count
+        firsts, pair_event, pair_count = path_event_pairs(log, size)
+        users = _REACH.get(log)
+        if users is None:                          # goal_reach's counts, from the pairs at hand
+            _REACH[log] = users = np.bincount(pair_event, minlength=size)
+        reach = users / max(paths, 1)
+        parts = {"reach": reach, "reach_score": _reach_score(reach, users), "lateness": _lateness(log, size, firsts),
+                 "once": _once(size, pair_event, pair_count), "ends_after": ends_after.result(),
+                 "amount": np.where(carries_amount(log, size), AMOUNT_WEIGHT, 1.0)}
     parts["name"] = np.array([0.5 if FAILURE_WORDS.search(name) else 1.1 if CONVERSION_WORDS.search(name) else 1.0
                               for name in log.event_names])
     # Lateness leans rather than decides (a goal reached early by a few paths is still a goal).

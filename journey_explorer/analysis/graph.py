@@ -335,5 +335,10 @@ DEFAULT_MIN_EDGE_SHARE = 0.15
 
 def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     paths = log.paths_count
-    arrows = simplify(build_arrows(log), spec.min_share, paths, spec.min_edge_share, spec.goal)
-    return Result(arrows=arrows, paths=paths, spec=spec, variant_rows=variant_rows(log, spec.goal))
+    # The variants do not depend on the map: a third job beside its node and edge halves, so both
+    # cores stay busy (their sorts release the GIL; ~0.05 s of a 1M-event command line on 2 cores).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        variants_job = pool.submit(variant_rows, log, spec.goal)
+        arrows = simplify(build_arrows(log), spec.min_share, paths, spec.min_edge_share, spec.goal)
+        variants = variants_job.result()
+    return Result(arrows=arrows, paths=paths, spec=spec, variant_rows=variants)

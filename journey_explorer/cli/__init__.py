@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from journey_explorer.cli import one_process  # first: it must run before numpy is imported
 from journey_explorer.cli.arguments import (
     add_common_arguments,
     arguments_for,
@@ -33,12 +34,16 @@ def analysis_module(name: str):
 
 
 def build_parser(only: str | None = None, export_view: str | None = None) -> argparse.ArgumentParser:
-    """The argument parser; with ``only``, just that command's (so a command imports only what it
-    needs: starting `graph` must not pay for scipy)."""
+    """The argument parser; with ``only`` (an analysis), just that command's: a command imports and
+    builds only what it needs (starting `graph` must not pay for scipy, nor for the ~10 other
+    commands' parsers); ``""``: the other commands without any analysis."""
     parser = argparse.ArgumentParser(
         prog="journey-explorer",
         description="Offline customer-journey explorer. Without a command, opens the app.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    if only:
+        _add_analysis(commands, only)
+        return parser
     _add_import(commands)
     info = commands.add_parser("info", help="what a project holds")
     info.add_argument("project")
@@ -420,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-h")
                     and argv[0] not in ("--help",)):
+        one_process.loaded(command_line=False)      # the app runs long: collect as usual
         from journey_explorer.app import main as app_main
         return app_main(argv)
     # Register only the analysis being run (its imports are not free); --help lists them all.
@@ -429,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:       # Ctrl+C while starting: no command ran yet
         print("journey-explorer: interrupted before the command started; nothing was changed", file=sys.stderr)
         return 130
+    finally:
+        one_process.loaded(from_command_line)
     handler = HANDLERS.get(args.command, run_analysis)
     _tolerate_unprintable_names()
     global _FROM_COMMAND_LINE
@@ -438,6 +446,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:       # a second Ctrl+C while the first one's message was being written
         code = 130
     _ignore_late_interrupts()
+    if from_command_line:
+        one_process.finished()
     return code
 
 
@@ -606,6 +616,8 @@ _build_parser_without_undo = build_parser
 
 def build_parser(only: str | None = None, export_view: str | None = None) -> argparse.ArgumentParser:  # noqa: F811
     parser = _build_parser_without_undo(only, export_view)
+    if only:                    # one analysis' parser
+        return parser
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     cmd = commands.add_parser("undo-import", help="undo the last import into a project (while unchanged since)")
     cmd.add_argument("project")

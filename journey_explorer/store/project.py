@@ -20,8 +20,15 @@ from typing import TYPE_CHECKING, Any, Iterator
 import numpy as np
 
 from journey_explorer.domain import JourneyError, ProjectBusy, ProjectInfo, UnknownEvent
-from journey_explorer.eventlog import EventLog, UserPropertySource
-from journey_explorer.store.column_codec import CACHE_COLUMNS, CACHE_DEFAULTS, CHECK_NAME, cache_check, read_column
+from journey_explorer.eventlog import EventLog, LazyUserKeys, UserPropertySource
+from journey_explorer.store.column_codec import (
+    CACHE_COLUMNS,
+    CACHE_DEFAULTS,
+    CHECK_NAME,
+    column_crc,
+    read_column,
+    whole_crc,
+)
 from journey_explorer.store.errors import DAMAGE_TYPES, ProjectDamaged, ProjectTooNew, project_error, reads_project
 from journey_explorer.store.event_chunks import event_count, has_events
 from journey_explorer.store.event_detail import RULES_SETTING, name_by_property
@@ -40,6 +47,7 @@ USER_KEYS_CHECK = "check:user_keys"
 CATALOG_CHECK = "check:catalog"
 CHECKS_SETTING = "checksums"    # settings key present once a file has its checksums
 KEY_SEPARATOR = "\x1f"      # ASCII unit separator: joins user keys in the cached blob
+MAPPED_BYTES = 1 << 40      # the memory map's limit while cached blobs are read: the whole file
 
 
 
@@ -301,19 +309,22 @@ class Project:
     @reads_project
     def load_arrays(self, columns: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
         """The sorted columnar copy of all events (empty arrays for an empty project); with
-        ``columns``, only those are decoded (and filled in when not stored).
+        ``columns``, only those are read and decoded (and filled in when not stored).
 
-        The copy is checked against the row count and checksum stored with it at commit: changed
-        bytes raise ``ProjectDamaged`` instead of wrong numbers or an obscure error. The checksum
-        covers every stored column, so all are read; the others are not decoded."""
+        The copy is checked against the row count and checksums stored with it at commit: changed
+        bytes raise ``ProjectDamaged`` instead of wrong numbers or an obscure error. Each column read
+        is checked against its own checksum; a file from before per-column checksums (they come
+        with its next import or repair) has one over all columns, so all are read and checked."""
         names = tuple(CACHE_COLUMNS)
         wanted = names if columns is None else ("ts", *(name for name in columns if name != "ts"))  # ts: the count
-        blobs = dict(self.conn.execute(
-            f"SELECT name, data FROM log_cache WHERE name IN ({', '.join('?' * len(names))})", names))
         check = self.conn.execute("SELECT data FROM log_cache WHERE name = ?", (CHECK_NAME,)).fetchone()
         try:
             stored = json.loads(bytes(check[0])) if check is not None else None
-            if stored is not None and cache_check(blobs)["crc32"] != stored.get("crc32"):
+            per_column = stored.get("column_crc32") if stored is not None else None
+            blobs = self._cache_blobs(wanted if per_column is not None else names)
+            if per_column is not None:
+                _check_columns(blobs, wanted, per_column)
+            elif stored is not None and whole_crc(blobs) != stored.get("crc32"):
                 raise ValueError("its checksum differs from the one stored at the last import")
             arrays = {name: read_column(data) for name, data in blobs.items() if name in wanted}   # after the checksum
             if stored is not None:
@@ -324,7 +335,7 @@ class Project:
                 raise ValueError("it is missing although the project holds events")
         except sqlite3.DatabaseError as exc:
             raise project_error(self.path, exc) from None
-        except (ValueError, OSError, EOFError, TypeError, KeyError, UnicodeDecodeError) as exc:
+        except (ValueError, OSError, EOFError, TypeError, KeyError, UnicodeDecodeError, AttributeError) as exc:
             raise ProjectDamaged(self.path, f"the cached event log does not read back: {exc}") from None
         count = len(arrays.get("ts", ()))
         for name in wanted:
@@ -334,6 +345,24 @@ class Project:
             elif len(arrays[name]) != count or arrays[name].dtype != dtype:
                 raise ProjectDamaged(self.path, f"the cached column '{name}' does not match the others")
         return arrays
+
+    def _cache_blobs(self, names: tuple[str, ...]) -> dict[str, bytes]:
+        """The stored bytes of those cached columns that are stored (a column holding only its
+        default is not)."""
+        with self._mapped():
+            return dict(self.conn.execute(
+                f"SELECT name, data FROM log_cache WHERE name IN ({', '.join('?' * len(names))})", names))
+
+    @contextmanager
+    def _mapped(self) -> Iterator[None]:
+        """SQLite reads the file through a memory map meanwhile: a blob of megabytes is a copy from
+        the mapped pages, not a read call per 4 kB page (~5 ms of a million events' columns). Only
+        while the blobs are read: a mapped file is no place for a long-lived connection's writes."""
+        self.conn.execute(f"PRAGMA mmap_size = {MAPPED_BYTES}")
+        try:
+            yield
+        finally:
+            self.conn.execute("PRAGMA mmap_size = 0")
 
     def _verify_cache(self, arrays: dict, stored: dict) -> None:
         """Raise ValueError when the event names or the event count differ from ``stored``."""
@@ -372,17 +401,27 @@ class Project:
     def user_keys(self) -> np.ndarray:
         """User ids as imported (position = user code); read from the cached blob when present
         (and checked against the CRC-32 stored with it)."""
-        row = self.conn.execute("SELECT data FROM log_cache WHERE name = 'user_keys'").fetchone()
-        if row is not None:
-            check = self.conn.execute("SELECT data FROM log_cache WHERE name = ?", (USER_KEYS_CHECK,)).fetchone()
-            if check is None and self._has_checks():
-                raise ProjectDamaged(self.path, "the stored user ids' checksum is missing")
-            if check is not None and zlib.crc32(bytes(row[0])) != json.loads(bytes(check[0]))["crc32"]:
-                raise ProjectDamaged(self.path, "the stored user ids differ from their checksum")
-            return np.array(bytes(row[0]).decode("utf-8").split(KEY_SEPARATOR), dtype=object) if row[0] else \
-                np.zeros(0, dtype=object)
-        keys = [key for (key,) in self.conn.execute("SELECT key FROM users ORDER BY id")]
-        return np.array(keys, dtype=object)
+        keys = self._user_keys()
+        return keys.array() if isinstance(keys, LazyUserKeys) else keys
+
+    def _user_keys(self) -> np.ndarray | LazyUserKeys:
+        """``user_keys()`` for a loaded log: the cached blob is read and checked now (damage shows when
+        the project is opened), but split into ids only when something uses them."""
+        with self._mapped():
+            row = self.conn.execute("SELECT data FROM log_cache WHERE name = 'user_keys'").fetchone()
+        if row is None:     # keys holding the separator: the users table
+            keys = [key for (key,) in self.conn.execute("SELECT key FROM users ORDER BY id")]
+            return np.array(keys, dtype=object)
+        check = self.conn.execute("SELECT data FROM log_cache WHERE name = ?", (USER_KEYS_CHECK,)).fetchone()
+        if check is None and self._has_checks():
+            raise ProjectDamaged(self.path, "the stored user ids' checksum is missing")
+        if check is not None and zlib.crc32(bytes(row[0])) != json.loads(bytes(check[0]))["crc32"]:
+            raise ProjectDamaged(self.path, "the stored user ids differ from their checksum")
+        text = bytes(row[0]).decode("utf-8")
+        if not text:
+            return np.zeros(0, dtype=object)
+        return LazyUserKeys(text.count(KEY_SEPARATOR) + 1,
+                            lambda: np.array(text.split(KEY_SEPARATOR), dtype=object))
 
     @reads_project
     def user_properties(self) -> pd.DataFrame:
@@ -417,7 +456,7 @@ class Project:
             keep = slice(None)
         log = EventLog(user=arrays["user"][keep], event=event[keep].astype(np.int32, copy=False),
                        ts=arrays["ts"][keep], session=arrays["session"][keep],
-                       event_names=tuple(names), user_keys=self.user_keys(),
+                       event_names=tuple(names), user_keys=self._user_keys(),
                        user_properties=StoredUserProperties(self.path, cache_stamp(self.conn))
                        if with_properties else None,
                        default_goal=self.default_goal,
@@ -722,6 +761,16 @@ def _distinct_count(values: np.ndarray) -> int:
     if not (values[1:] >= values[:-1]).all():
         values = np.sort(values)
     return int(np.count_nonzero(values[1:] != values[:-1])) + 1
+
+
+def _check_columns(blobs: dict[str, bytes], wanted: tuple[str, ...], per_column: dict) -> None:
+    """ValueError unless every wanted column is stored exactly when its checksum says so, with the
+    bytes it had at commit (a column missing from both holds only its default)."""
+    for name in wanted:
+        if (name in blobs) != (name in per_column):
+            raise ValueError(f"the cached column '{name}' is {'missing' if name in per_column else 'not expected'}")
+        if name in blobs and column_crc(name, blobs[name]) != per_column[name]:
+            raise ValueError(f"the cached column '{name}' differs from its checksum")
 
 
 def _objects(values: list) -> np.ndarray:

@@ -3,6 +3,7 @@ run); their numbers are checked against the pandas code they replaced in tests/a
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -52,3 +53,51 @@ def test_graph_guesses_the_goal_without_pandas_as_the_window_would(project_witho
     assert log.default_goal is None and status["pandas"] is False
     assert answer["goal"] == goal_scores(log).index[0]
     assert answer["variants"] and all(row["reached_goal"] in (True, False) for row in answer["variants"])
+
+
+SPLIT_CHECK = """
+import json, sys
+from journey_explorer import eventlog
+from journey_explorer.cli import main
+made = []
+load = eventlog.LazyUserKeys.__init__
+eventlog.LazyUserKeys.__init__ = lambda self, *args: made.append(self) or load(self, *args)
+code = main(sys.argv[1:])
+print(json.dumps({"code": code, "lazy": len(made), "split": sum(keys._keys is not None for keys in made)}))
+"""
+
+
+@pytest.mark.parametrize("command", [["graph"], ["interval", "--event", "Subscription Paid"], ["retention"]])
+def test_a_command_that_prints_no_user_id_never_splits_them(command, demo_project_path):
+    done = subprocess.run([sys.executable, "-c", SPLIT_CHECK, command[0], str(demo_project_path), "--json", *command[1:]],
+                          capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"code": 0, "lazy": 1, "split": 0}
+
+
+@pytest.mark.parametrize("preset, expected", [(None, "1"), ("3", "3")])
+def test_a_command_starts_no_blas_threads_unless_told_to(preset, expected):
+    env = {name: value for name, value in os.environ.items() if name != "OPENBLAS_NUM_THREADS"}
+    if preset:
+        env["OPENBLAS_NUM_THREADS"] = preset
+    code = "import os, sys, journey_explorer.cli; print(os.environ['OPENBLAS_NUM_THREADS'], 'numpy' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert done.stdout.split() == [expected, "True"]
+
+
+GC_CHECK = """
+import gc, sys
+from journey_explorer.cli import main
+loading = gc.get_threshold()[0]
+how = sys.argv.pop()
+code = main() if how == "--from-command-line" else main(sys.argv[1:])
+print(code, loading, gc.get_threshold()[0], gc.get_freeze_count() > 10_000)
+"""
+
+
+@pytest.mark.parametrize("how", ["--from-command-line", "--called"])
+def test_a_command_line_keeps_its_loaded_modules_out_of_the_collectors_passes(how, demo_project_path):
+    done = subprocess.run([sys.executable, "-c", GC_CHECK, "retention", str(demo_project_path), "--json", how],
+                          capture_output=True, text=True)
+    code, loading, after, frozen = done.stdout.split()[-4:]
+    assert code == "0" and (loading, after) == ("10000", "700")         # rare passes while loading, the usual ones after
+    assert frozen == ("True" if how == "--from-command-line" else "False")     # a test calling main: untouched

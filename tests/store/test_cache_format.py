@@ -8,6 +8,7 @@ import sqlite3
 import numpy as np
 import pytest
 
+from journey_explorer.eventlog import LazyUserKeys
 from journey_explorer.store.column_codec import (
     CACHE_COLUMNS,
     CHECK_NAME,
@@ -109,3 +110,95 @@ def test_a_damaged_schema_3_cache_stays_damaged_after_the_upgrade(project):
     flip_stored_byte(project, "log_cache", "data", "name", "ts", mask=0xFF)
     with Project.open(project) as opened, pytest.raises(ProjectDamaged):
         opened.load_arrays()
+
+
+# --- per-column checksums: a command reads and checks only the columns it decodes --------------------
+
+
+def _check_row(path) -> dict:
+    conn = sqlite3.connect(path)
+    check = json.loads(conn.execute("SELECT data FROM log_cache WHERE name = ?", (CHECK_NAME,)).fetchone()[0])
+    conn.close()
+    return check
+
+
+def _as_before_column_checksums(path) -> None:
+    """Turn a project into what the current format wrote before per-column checksums: one over all."""
+    check = _check_row(path)
+    del check["column_crc32"]
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE log_cache SET data = ? WHERE name = ?", (json.dumps(check).encode(), CHECK_NAME))
+    conn.commit()
+    conn.close()
+
+
+def test_an_import_writes_a_checksum_per_stored_column_and_the_one_over_all(project):
+    check = _check_row(project)
+    conn = sqlite3.connect(project)
+    stored = dict(conn.execute("SELECT name, data FROM log_cache").fetchall())
+    conn.close()
+    columns = {name: data for name, data in stored.items() if name in CACHE_COLUMNS}
+    assert set(check["column_crc32"]) == set(columns) >= {"id", "user", "event", "ts", "session"}
+    assert check["crc32"] == cache_check(columns)["crc32"]      # what older versions verify
+
+
+@pytest.mark.parametrize("column", ["user", "event", "ts", "session"])
+def test_a_damaged_column_that_is_read_is_reported(project, column):
+    flip_stored_byte(project, "log_cache", "data", "name", column, mask=0x10)
+    with Project.open(project) as opened, pytest.raises(ProjectDamaged, match=f"'{column}' differs from its checksum"):
+        opened.load_event_log()
+
+
+def test_a_damaged_column_that_is_not_read_is_reported_when_it_is(project):
+    flip_stored_byte(project, "log_cache", "data", "name", "id", mask=0x10)
+    with Project.open(project) as opened:
+        assert len(opened.load_event_log()) == 200             # the log does not read the ids
+        with pytest.raises(ProjectDamaged, match="'id' differs"):
+            opened.load_arrays(("id",))
+        with pytest.raises(ProjectDamaged, match="'id' differs"):
+            opened.verify()                                     # what repair and an import check first
+
+
+def test_a_lost_column_or_one_its_checksum_does_not_list_is_damage(project):
+    conn = sqlite3.connect(project)
+    conn.execute("DELETE FROM log_cache WHERE name = 'session'")
+    conn.commit()
+    conn.close()
+    with Project.open(project) as opened, pytest.raises(ProjectDamaged, match="'session' is missing"):
+        opened.load_event_log()
+    check = _check_row(project)
+    del check["column_crc32"]["session"]      # as if the column held only its default
+    conn = sqlite3.connect(project)
+    conn.execute("UPDATE log_cache SET data = ? WHERE name = ?", (json.dumps(check).encode(), CHECK_NAME))
+    conn.execute("INSERT INTO log_cache(name, data) VALUES ('session', ?)", (encode_column(np.zeros(200), np.int64),))
+    conn.commit()
+    conn.close()
+    with Project.open(project) as opened, pytest.raises(ProjectDamaged, match="'session' is not expected"):
+        opened.load_event_log()
+
+
+def test_a_project_from_before_column_checksums_opens_is_checked_whole_and_gets_them_at_its_next_import(project, tmp_path):
+    with Project.open(project) as opened:
+        before = {name: values.tolist() for name, values in opened.load_arrays().items()}
+    _as_before_column_checksums(project)
+    with Project.open(project) as opened:
+        assert {name: values.tolist() for name, values in opened.load_arrays().items()} == before
+    flip_stored_byte(project, "log_cache", "data", "name", "id", mask=0x10)
+    with Project.open(project) as opened, pytest.raises(ProjectDamaged, match="checksum differs"):
+        opened.load_event_log()                     # one checksum over all: the unread ids count too
+    flip_stored_byte(project, "log_cache", "data", "name", "id", mask=0x10)     # back as it was
+    more = tmp_path / "more.csv"
+    more.write_text("user,event,time\nu99,e1,2024-02-01T10:00:00Z\n")
+    import_file(project, more)
+    assert "column_crc32" in _check_row(project)
+    with Project.open(project) as opened:
+        assert len(opened.load_event_log()) == 201
+
+
+def test_a_loaded_log_splits_its_user_ids_only_when_used(project):
+    with Project.open(project) as opened:
+        keys = opened.user_keys()
+        log = opened.load_event_log()
+    assert isinstance(log.user_keys, LazyUserKeys) and log.n_users == len(keys) == 7
+    assert log.user_keys._keys is None                          # not split yet
+    assert list(log.user_keys) == keys.tolist() and log.user_keys[log.user[:3]].tolist() == keys[log.user[:3]].tolist()

@@ -17,7 +17,7 @@ from journey_explorer.io.base import SourceReader
 from journey_explorer.io.mapping import personal_data_columns
 from journey_explorer.store import event_chunks
 from journey_explorer.store import properties as stored_properties
-from journey_explorer.store.column_codec import encode_column
+from journey_explorer.store.column_codec import cache_check, encode_column
 from journey_explorer.store.errors import ProjectDamaged
 from journey_explorer.store.importer.encoding import Dictionary, _json_or_none
 from journey_explorer.store.importer.planning import WritePlan
@@ -27,7 +27,6 @@ from journey_explorer.store.project import (
     CACHE_DEFAULTS,
     CHECK_NAME,
     Project,
-    cache_check,
     event_names_crc,
     store_catalog_check,
     store_user_keys,
