@@ -94,7 +94,8 @@ def decode_column(blob: bytes) -> np.ndarray:
     work = _joined(parts)
     # Arithmetic in the target's width wraps like the uint64 arithmetic of the encoder: exact.
     base = np.array(header["base"], dtype=np.uint64).astype(target)
-    values = np.cumsum(work, dtype=target) if header["steps"] else work.astype(target)
+    # Converted before the sum: a sum that converts its items holds the GIL throughout (~0.2 s at 10M).
+    values = np.cumsum(work.astype(target), dtype=target) if header["steps"] else work.astype(target)
     values += base
     return values
 
