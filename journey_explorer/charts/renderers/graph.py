@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QGraphicsItem
 from journey_explorer.analysis import units
 from journey_explorer.analysis.layout import BOX_HEIGHT, BOX_WIDTH, ProcessMap
 from journey_explorer.charts import basic
-from journey_explorer.charts.plotting import pg
+from journey_explorer.charts.plotting import pg, plot_widget
 from journey_explorer.charts.renderers import in_parts
 from journey_explorer.charts.theme import Theme, literal, style_plot
 
@@ -32,7 +32,7 @@ BOX_PIXELS_MAX = 330
 
 
 def make_canvas(theme) -> pg.PlotWidget:
-    return pg.PlotWidget()
+    return plot_widget()
 
 
 def prepare(result, theme):
