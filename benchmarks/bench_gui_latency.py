@@ -51,6 +51,48 @@ pass, so ``gc.freeze`` after a load would not have helped here.
 After merging with the day's insight and command-line work (3 runs, load ~1, median / worst ms): open 222 / 273,
 stuck 143 / 186, changes 134 / 201, compare 75 / 154, date filter 55 / 125 still over 100 ms; flows 56 / 78,
 graph 77 / 81, retention 65 / 94, funnel 44 / 70, others under 55.
+
+Second GUI pass (issue 16; before = main's tree cf1ad71, after = this branch; the two trees alternated
+in one session, 4 rounds of --runs 3 each, load 1.1-2.0 (other helpers' tests at times); per step the
+median / worst of all runs, ms, and how many runs went over 100 ms):
+  open (load + first view)  238 / 397 (12 of 12 over)  ->  108 / 229 (7 of 12)
+  switch to stuck           144 / 215 (12)  ->   70 / 174 (2)
+  switch to changes         145 / 268 (10)  ->  116 / 170 (8)
+  switch to compare         133 / 215 (9)   ->  112 / 191 (8)
+  switch to retention       118 / 235 (9)   ->   98 / 179 (6)
+  switch to graph            85 / 144 (5)   ->   84 / 173 (4)
+  switch to flows            86 / 145 (4)   ->  112 / 199 (7)   (see below: no difference when focused)
+  switch to funnel           72 / 122 (3)   ->   70 / 203 (4)
+  date filter (overview)     44 / 205 (2)   ->   46 / 115 (1)
+  overview, lifecycle, north star, interval, goal change: medians 24-66 ms on both sides, a run or
+  two over 100 on either side.
+  Best round (load ~1.1, after then before): open 71 vs 256, stuck 69 vs 170, retention 91 vs 160,
+  changes 96 vs 149, compare 167 vs 206.
+What was found and changed: (1) a watchdog (a heartbeat thread ticking every 1 ms, a profile hook
+timing each C call of the worker tasks) listed the calls during which the GIL never came free, and
+numpy calls measured alone with a thread beside them confirmed them: ``np.cumsum`` holds the GIL
+throughout whenever it converts (bool or int32 summed as int64: 100-230 ms at 10M) or sums in place
+(``out=`` its input, which run_numbers did: 74 ms), and np.unique's ``return_inverse`` numbers with such
+a sum (plain ``np.unique`` of integers is worse: a hash that holds it for seconds at 10M; not used at
+10M now). ``arrays.running_count`` converts first (faster too: 54 vs 231 ms); the column decoder,
+sessions, visits, variants and stuck use it; stuck's inverse is ``arrays.distinct_with_inverse`` (a sort).
+Opening, one ``str.split`` of the 2M cached user ids held the GIL ~0.25 s: ``store.project.split_keys``
+reads them a piece at a time (worst gap beside it 297 -> 25 ms). (2) The chart of two plots is drawn a
+part per turn of the event loop (renderers decorated ``@in_parts`` yield between parts: retention,
+compare, funnel, the process map), and turns wait on a 1 ms timer, not ``singleShot(0)``: two posted
+calls in a row ran in one turn (the open: ``_loaded`` then the first canvas, one 250 ms gap). (3) After a
+load, ``gc.freeze`` keeps the ~130k long-lived objects out of collections until the project closes: a
+full collection took 80-88 ms on the GUI thread, 0 ms frozen. (4) Plots are made without the right-click
+menu every chart turned off anyway (``plotting.plot_widget``: 15 -> 11 ms a plot).
+Flows in the whole pass looks worse (median 90 -> 112) but a focused A/B (open, flows, graph; 2 x 2 runs
+each side, load ~1.5) found no difference: flows 83 48 99 67 vs 58 86 84 168, graph 52 40 75 67 vs 47
+99 69 60, open 194 52 118 64 vs 303 135 219 278.
+Left (a stall sampler and timers around the GUI work, 2 runs): the canvas of a view opened the first
+time is made in one turn while its analysis runs (60-150 ms under the worker's GIL competition; the
+Sankey widget the most); the Sankey's first paint renders its cached bands (70-180 ms); the changes
+chart (one plot with its legend) draws in ~100 ms; gen-1 collections of the objects modules imported
+by workers after the load (pandas, scipy: up to ~120 ms once); single runs still reach 150-230 ms when
+other processes share the two cores.
 """
 from __future__ import annotations
 

@@ -340,4 +340,4 @@ def compute_sessions(user: np.ndarray, ts: np.ndarray, gap_ms: int,
         new[1:] = ~same_user | (np.diff(ts) > gap_ms)
     else:
         new[1:] = ~same_user | (explicit[1:] != explicit[:-1])
-    return np.cumsum(new, dtype=np.int64) - 1
+    return np.cumsum(new.astype(np.int64)) - 1       # converted first: a converting sum holds the GIL

@@ -103,6 +103,19 @@ def collect_on_gui_thread(interval_ms: int = 500) -> None:
         _collector = _GuiThreadCollector(interval_ms)
 
 
+def freeze_long_lived() -> None:
+    """Leave everything alive now out of later collections (``gc.freeze``). Called once a project has
+    loaded: the imported modules and the project's objects (~130k at 10M events) are then no longer
+    traversed by every full collection, which took ~85 ms on the GUI thread. Garbage among them is
+    freed again after ``thaw_long_lived``."""
+    gc.freeze()
+
+
+def thaw_long_lived() -> None:
+    """Let the collector see what ``freeze_long_lived`` left out (a project closing: its cycles become garbage)."""
+    gc.unfreeze()
+
+
 def collect_if_due() -> None:
     """What the GUI thread's timer does, for code that runs no event loop for a while (tests)."""
     if _collector is not None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from journey_explorer.analysis.arrays import running_count
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog, TakenProperties
 
@@ -92,7 +93,7 @@ def _session_number(log: EventLog) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     starts = log.path_starts()
     first_session = log.session[np.flatnonzero(starts)]
-    return log.session - first_session[np.cumsum(starts) - 1]
+    return log.session - first_session[running_count(starts) - 1]
 
 
 def sessions_as_paths(log: EventLog, session_number: np.ndarray | None = None) -> EventLog:

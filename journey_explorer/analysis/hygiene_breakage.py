@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from journey_explorer.analysis.arrays import running_count
 from journey_explorer.analysis.hygiene_volume import DAY_MS, DailyVolume, median_count, unique_counts, weighted_median
 from journey_explorer.eventlog import EventLog
 
@@ -331,7 +332,7 @@ def same_second_runs(log: EventLog) -> np.ndarray:
     second = log.ts // 1000
     run_start = np.ones(len(log), dtype=bool)
     run_start[1:] = (log.user[1:] != log.user[:-1]) | (second[1:] != second[:-1])
-    return np.cumsum(run_start) - 1
+    return running_count(run_start) - 1
 
 
 def twin_firing(log: EventLog, pairs: list[tuple[int, int]]) -> list[Breakage]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from journey_explorer.analysis.arrays import median, quantile
+from journey_explorer.analysis.arrays import median, quantile, running_count
 from journey_explorer.analysis.columns import Columns
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog
@@ -131,7 +131,7 @@ class _Visits:
         self.user, self.event, self.size = user, event, size
         opens = np.ones(len(event), dtype=bool)
         opens[1:] = (user[1:] != user[:-1]) | (session[1:] != session[:-1])
-        self.visit = np.cumsum(opens) - 1               # sessions never go down along the log
+        self.visit = running_count(opens) - 1              # sessions never go down along the log
         self.owner = user[opens]                        # visit number -> its user
         self.opener_share = (np.bincount(event[opens], minlength=size)
                              / np.maximum(np.bincount(event, minlength=size), 1))

@@ -53,7 +53,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from journey_explorer.analysis import units
-from journey_explorer.analysis.arrays import Groups, distinct_count, path_bounds, users_with_event
+from journey_explorer.analysis.arrays import (
+    Groups,
+    distinct_count,
+    distinct_with_inverse,
+    path_bounds,
+    running_count,
+    users_with_event,
+)
 from journey_explorer.analysis.pathprops import path_properties, without_outcomes
 from journey_explorer.analysis.pvalues import fisher_greater, fisher_two_sided_p, mann_whitney_greater, normal_sf
 from journey_explorer.domain import MissingGoal
@@ -198,7 +205,7 @@ def expected_exits(log: EventLog, failing_user: np.ndarray, size: int) -> tuple[
     with np.errstate(divide="ignore"):
         log_stay = np.log1p(-counts / length[first])
     path_keys = user[first].astype(np.int64) * span + event[first]
-    paths, inverse = np.unique(path_keys, return_inverse=True)
+    paths, inverse = distinct_with_inverse(path_keys)
     probability = 1 - np.exp(np.bincount(inverse, weights=log_stay, minlength=len(paths)))
     probability = np.where(np.isnan(probability), 1.0, probability)       # a visit made only of the event
     codes = paths % span
@@ -310,7 +317,7 @@ def goal_follows_in_visit(log: EventLog, goal: int) -> np.ndarray:
     position = np.arange(n)
     goal_position = np.where(log.event == goal, position, -1)
     last_goal = np.maximum.reduceat(goal_position, np.flatnonzero(visit_start))
-    return last_goal[np.cumsum(visit_start) - 1] > position
+    return last_goal[running_count(visit_start) - 1] > position
 
 
 def _counts(log: EventLog, size: int, goal: int, successful_user: np.ndarray, ends: np.ndarray,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from journey_explorer.analysis.arrays import median, path_bounds, run_numbers
+from journey_explorer.analysis.arrays import median, path_bounds, run_numbers, running_count
 from journey_explorer.eventlog import EventLog
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ def _grouped_as_bytes(merged: np.ndarray, bounds: np.ndarray):
     new = np.ones(len(order), dtype=bool)
     new[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
     group = np.empty(len(order), dtype=np.intp)
-    group[order] = np.cumsum(new) - 1
+    group[order] = running_count(new) - 1
     example = order[new]                                        # a path of each variant, in rank order
 
     def codes_of(rank: int) -> list[int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
-from journey_explorer.charts.plotting import pg
+from journey_explorer.charts.plotting import plot_widget
 
 
 class Tile(QFrame):
@@ -42,7 +42,7 @@ class TilesOverTrend(QWidget):
         for tile in self.tiles.values():
             row.addWidget(tile)
         layout.addLayout(row)
-        self.trend = pg.PlotWidget()
+        self.trend = plot_widget()
         layout.addWidget(self.trend, 1)
 
 
@@ -51,7 +51,7 @@ class SideBySide(QSplitter):
 
     def __init__(self, sizes: tuple[int, int] = (600, 500)):
         super().__init__(Qt.Orientation.Horizontal)
-        self.left, self.right = pg.PlotWidget(), pg.PlotWidget()
+        self.left, self.right = plot_widget(), plot_widget()
         self.addWidget(self.left)
         self.addWidget(self.right)
         self.setSizes(list(sizes))
@@ -68,7 +68,7 @@ class ReadoutOverTwo(QWidget):
         self.readout.setTextFormat(Qt.TextFormat.PlainText)
         self.readout.setStyleSheet("font-weight: bold;")
         row = QSplitter(Qt.Orientation.Horizontal)
-        self.left, self.right = pg.PlotWidget(), pg.PlotWidget()
+        self.left, self.right = plot_widget(), plot_widget()
         row.addWidget(self.left)
         row.addWidget(self.right)
         # Halves, whatever the plots' size hints: on a 1024 px screen the right plot (the funnel's

@@ -9,4 +9,11 @@ import pyqtgraph as pg
 
 pg.setConfigOptions(antialias=True)
 
-__all__ = ["pg"]
+__all__ = ["pg", "plot_widget"]
+
+
+def plot_widget(**options) -> pg.PlotWidget:
+    """A PlotWidget without the view's right-click menu: every chart turns it off when drawing
+    (``basic._reset``), and building it first was a quarter of a plot's cost (~4 of 15 ms, on the GUI
+    thread, for each plot of each view opened)."""
+    return pg.PlotWidget(enableMenu=False, **options)

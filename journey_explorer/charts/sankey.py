@@ -327,7 +327,7 @@ class SankeyWidget(pg.PlotWidget):
     """A plot with hidden axes holding one ``SankeyItem`` and step headers."""
 
     def __init__(self, theme: Theme = LIGHT, parent=None):
-        super().__init__(parent=parent, background=theme.background)
+        super().__init__(parent=parent, background=theme.background, enableMenu=False)   # see plotting.plot_widget
         self.theme = theme
         self.item = SankeyItem(theme)
         self.addItem(self.item)

@@ -96,7 +96,8 @@ def decode_column(blob: bytes) -> np.ndarray:
     # Arithmetic in the target's width wraps like the uint64 arithmetic of the encoder: exact.
     base = np.array(header["base"], dtype=np.uint64).astype(target)
     if header["steps"]:
-        values = np.cumsum(work, dtype=target)
+        # Converted before the sum: a sum that converts its items holds the GIL throughout (~0.2 s at 10M).
+        values = np.cumsum(work if work.dtype == target else work.astype(target), dtype=target)
     elif len(parts) > 1 and target.itemsize == work.itemsize:
         values = work.view(target)      # joined parts are a new uint64 array: the same bits, one copy fewer
     else:

@@ -32,7 +32,7 @@ from journey_explorer.domain import JourneyError
 from journey_explorer.state.filters import FilterState
 from journey_explorer.state.registry import VIEWS
 from journey_explorer.store.project import Project
-from journey_explorer.tasks import TaskRunner
+from journey_explorer.tasks import TaskRunner, freeze_long_lived, thaw_long_lived
 from journey_explorer.ui.board import BoardView
 from journey_explorer.ui.flow_layout import FlowLayout, grouped
 from journey_explorer.ui.hygiene_panel import HygienePanel
@@ -501,6 +501,7 @@ class MainWindow(QMainWindow):
         """Forget everything shown for the open project: results, charts, tables, banners, side panel."""
         from journey_explorer.store.import_undo import discard_undo
         discard_undo(self.project_path)          # an import's undo lasts while its project is open
+        thaw_long_lived()                # the project's objects may be garbage from now on
         # Views whose options were changed here start from their own choice in the next project.
         self.views_to_reset = set(self.view_options()) if self.explorer.log is not None else set()
         self.loader.cancel()
@@ -637,6 +638,7 @@ class MainWindow(QMainWindow):
             self._start_side_checks()
         else:
             QTimer.singleShot(FIRST_VIEW_GRACE_MS, self._start_side_checks)
+        freeze_long_lived()                # the project and the modules loaded with it: out of full collections
 
     def _start_side_checks(self) -> None:
         pending, self.pending_checks = self.pending_checks, None
@@ -1261,4 +1263,5 @@ class MainWindow(QMainWindow):
         for runner in [self.loader, self.hygiene.runner] + [v.runner for v in self.view_by_key.built()]:
             runner.cancel()
             runner.wait(5000)
+        thaw_long_lived()
         super().closeEvent(event)

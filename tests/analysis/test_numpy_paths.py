@@ -191,3 +191,18 @@ def test_run_numbers_and_step_index_are_what_np_repeat_gave(seed):
     log = random_log(seed, users=80)
     path_starts, ends = arrays.path_bounds(log)
     assert arrays.step_index(log).tolist() == (np.arange(len(log)) - np.repeat(path_starts, ends - path_starts)).tolist()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_running_count_and_distinct_with_inverse_are_numpys(seed):
+    """Both replace numpy calls that hold the GIL at 10M (a converting cumulative sum, np.unique's
+    inverse): same values, same dtypes, ties and empty input included."""
+    rng = np.random.default_rng(seed)
+    marks = rng.random(int(rng.integers(0, 60))) < 0.4
+    counted = arrays.running_count(marks)
+    assert counted.dtype == np.cumsum(marks).dtype and counted.tolist() == np.cumsum(marks).tolist()
+    values = rng.integers(-5, 8, int(rng.integers(0, 60))) * 1_000_003
+    distinct, inverse = arrays.distinct_with_inverse(values)
+    expected_distinct, expected_inverse = np.unique(values, return_inverse=True)
+    assert distinct.tolist() == expected_distinct.tolist() and inverse.tolist() == expected_inverse.tolist()
+    assert distinct.dtype == expected_distinct.dtype

@@ -19,7 +19,7 @@ from journey_explorer.store.column_codec import (
 )
 from journey_explorer.store.errors import ProjectDamaged
 from journey_explorer.store.importer import import_file
-from journey_explorer.store.project import Project
+from journey_explorer.store.project import KEY_SEPARATOR, Project, split_keys
 from journey_explorer.store.properties import CODES_PREFIX
 from journey_explorer.store.version import SCHEMA_VERSION
 from tests.store.stored import flip_stored_byte
@@ -202,3 +202,13 @@ def test_a_loaded_log_splits_its_user_ids_only_when_used(project):
     assert isinstance(log.user_keys, LazyUserKeys) and log.n_users == len(keys) == 7
     assert log.user_keys._keys is None                          # not split yet
     assert list(log.user_keys) == keys.tolist() and log.user_keys[log.user[:3]].tolist() == keys[log.user[:3]].tolist()
+
+
+@pytest.mark.parametrize("piece_bytes", [1, 3, 7, 1 << 20])
+def test_user_keys_read_in_pieces_are_one_split(piece_bytes):
+    """``split_keys`` reads the cached user ids a piece at a time (one split of 2M ids froze the
+    window): the same ids in the same order, for any piece size, empty and multi-byte ids included."""
+    keys = ["u1", "", "zoë", "日本", "", "a" * 9, "x"]
+    blob = KEY_SEPARATOR.join(keys).encode("utf-8")
+    read = split_keys(blob, piece_bytes=piece_bytes)
+    assert read.dtype == object and read.tolist() == keys

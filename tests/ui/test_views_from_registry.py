@@ -20,6 +20,10 @@ def test_every_view_has_a_chart_renderer(entry, qapp):
     canvas = chart.make_canvas(PRESENTATION)
     try:
         assert callable(chart.render) and callable(chart.table) and callable(chart.prepare)
+        # Built without the right-click menu every chart turns off when drawing (a quarter of a plot's cost).
+        from journey_explorer.charts.plotting import pg
+        plots = [canvas] * isinstance(canvas, pg.PlotWidget) + canvas.findChildren(pg.PlotWidget)
+        assert plots and all(plot.getPlotItem().getViewBox().menu is None for plot in plots)
     finally:
         canvas.deleteLater()
 

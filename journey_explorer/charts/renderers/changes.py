@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from journey_explorer.charts import basic
-from journey_explorer.charts.plotting import pg
+from journey_explorer.charts.plotting import pg, plot_widget
 from journey_explorer.charts.theme import OKABE_ITO, Theme, literal
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ class ChangeCanvas(QWidget):
             label.setTextFormat(Qt.TextFormat.PlainText)     # series are named after events
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.headline.setStyleSheet("font-weight: bold;")
-        self.plot = pg.PlotWidget()
+        self.plot = plot_widget()
         layout.addWidget(self.headline)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.text)

@@ -1,9 +1,12 @@
 """Compare: how the two groups differ by event (left) and by step (right), in percentage points."""
 from __future__ import annotations
 
+from typing import Iterator
+
 from journey_explorer.analysis import compare
 from journey_explorer.charts import basic, breakdown
 from journey_explorer.charts.canvas import SideBySide
+from journey_explorer.charts.renderers import in_parts
 
 
 def make_canvas(theme) -> SideBySide:
@@ -31,7 +34,8 @@ def bar_marks(events) -> list[str]:
     return significance_marks(q_values)
 
 
-def render(result, spec, canvas: SideBySide, theme) -> None:
+@in_parts
+def render(result, spec, canvas: SideBySide, theme) -> Iterator[None]:
     events = result.events
     if "passes" in events and events["passes"].any():
         events = events[events["passes"]]       # the differences the findings name, as on the slide; not +0 pts rows
@@ -42,6 +46,7 @@ def render(result, spec, canvas: SideBySide, theme) -> None:
     # Short: a plot title's text sets the plot's minimum width (a longer one pushes the bars off screen).
     canvas.left.getPlotItem().setTitle(f"{compare.STAGED_MARK} compared among paths that reached its step" if staged else None,
                                        color=theme.muted, size=f"{theme.font_size}pt")
+    yield                    # the window draws the heatmap on a turn of its own (see renderers.Renderer)
     matrix = result.step_matrix.set_index("step")
     columns = list(matrix.abs().max().sort_values(ascending=False).index[:8])
     basic.heatmap(canvas.right, matrix[columns].to_numpy().T, columns,

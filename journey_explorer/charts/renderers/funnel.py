@@ -2,12 +2,13 @@
 under a line saying which paths count: the steps, their order rule, the window and the groups."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from journey_explorer.analysis import units
 from journey_explorer.charts import basic, breakdown
 from journey_explorer.charts.canvas import ReadoutOverTwo
 from journey_explorer.charts.plotting import pg
+from journey_explorer.charts.renderers import in_parts
 from journey_explorer.charts.theme import OKABE_ITO
 
 if TYPE_CHECKING:
@@ -47,12 +48,14 @@ def subtitle(spec) -> str:
     return f"{' → '.join(spec.steps)}: {ORDER_WORDS.get(spec.order, spec.order)}; {window}{excluded}; {groups}"
 
 
-def render(result, spec, canvas: ReadoutOverTwo, theme) -> None:
+@in_parts
+def render(result, spec, canvas: ReadoutOverTwo, theme) -> Iterator[None]:
     canvas.readout.setText(subtitle(result.spec))
     if not breakdown.funnel_by_group(canvas.left, result, theme):      # a breakdown: grouped bars per step
         overall = result.table[result.table["group"].isna()]
         basic.funnel_bars(canvas.left, overall["event"].tolist(), overall["users"].tolist(), theme,
                           unit=path_unit(result))
+    yield                    # the window draws the right plot on a turn of its own (see renderers.Renderer)
     went_instead_bars(canvas.right, result, theme)
 
 

@@ -6,7 +6,7 @@ three bands whose bounds are read from the data, and a legend drawn with the ver
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -16,7 +16,8 @@ from PySide6.QtWidgets import QGraphicsItem
 from journey_explorer.analysis import units
 from journey_explorer.analysis.layout import BOX_HEIGHT, BOX_WIDTH, ProcessMap
 from journey_explorer.charts import basic
-from journey_explorer.charts.plotting import pg
+from journey_explorer.charts.plotting import pg, plot_widget
+from journey_explorer.charts.renderers import in_parts
 from journey_explorer.charts.theme import Theme, literal, style_plot
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ BOX_PIXELS_MAX = 330
 
 
 def make_canvas(theme) -> pg.PlotWidget:
-    return pg.PlotWidget()
+    return plot_widget()
 
 
 def prepare(result, theme):
@@ -65,7 +66,8 @@ def legend_entries(result, measure: str) -> list[tuple[str, str]]:
             (SPEED_COLOURS[2], f"> {units.duration(high)}"), (UNTIMED, "path start / end")]
 
 
-def render(result, spec, canvas: pg.PlotWidget, theme: Theme) -> None:
+@in_parts
+def render(result, spec, canvas: pg.PlotWidget, theme: Theme) -> Iterator[None]:
     plot = canvas.getPlotItem()
     plot.clear()
     style_plot(canvas, theme)
@@ -75,6 +77,12 @@ def render(result, spec, canvas: pg.PlotWidget, theme: Theme) -> None:
     layout: ProcessMap = result.process_map
     if len(layout.places) <= 2:
         return
+    # The ranges first: set, they stop pyqtgraph from fitting the view to every item added.
+    left, bottom, right, top_y = layout.bounds()
+    left, right = _x_range(canvas, left - 0.1, right + 0.1)
+    plot.getViewBox().setAspectLocked(False)
+    plot.setXRange(left, right, padding=0)
+    plot.setYRange(bottom - 0.15, top_y + 0.75, padding=0)
     measure = getattr(spec, "measure", "frequency")
     medians = [r.median_seconds for r in layout.routes if r.median_seconds is not None]
     bands = speed_bands(medians)
@@ -90,6 +98,7 @@ def render(result, spec, canvas: pg.PlotWidget, theme: Theme) -> None:
             label.setAnchor((0, 0.5))
             label.setPos(route.label[0] + 0.03, route.label[1])
         plot.addItem(label)
+    yield                    # the window draws the boxes on a turn of their own (see renderers.Renderer)
     box_width, box_height = _box_pixels(canvas, layout), _box_pixel_height(canvas, layout)
     parts = {name: _box_parts(result, place) for name, place in layout.places.items()}
     scale = _box_scale([(parts[name][0], place.kind != "event") for name, place in layout.places.items()],
@@ -102,11 +111,7 @@ def render(result, spec, canvas: pg.PlotWidget, theme: Theme) -> None:
                             # the boxes are pale in every theme: dark type on them, never the theme's
                             colour="#FFFFFF" if place.kind != "event" else basic.readable_on(QColor(BOX_FILL).getRgb()),
                             scale=scale, bold=bold, patch=False))
-    left, bottom, right, top_y = layout.bounds()
-    left, right = _x_range(canvas, left - 0.1, right + 0.1)
-    plot.getViewBox().setAspectLocked(False)
-    plot.setXRange(left, right, padding=0)
-    plot.setYRange(bottom - 0.15, top_y + 0.75, padding=0)
+    yield
     _legend(plot, legend_entries(result, measure), left, top_y + 0.72, theme)
 
 

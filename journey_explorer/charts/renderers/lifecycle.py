@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from journey_explorer.charts import basic
-from journey_explorer.charts.plotting import pg
+from journey_explorer.charts.plotting import pg, plot_widget
 from journey_explorer.charts.theme import OKABE_ITO
 
 COLOURS = {"new": OKABE_ITO[0], "returning": OKABE_ITO[2], "resurrected": OKABE_ITO[1], "dormant": OKABE_ITO[5]}
 
 
 def make_canvas(theme) -> pg.PlotWidget:
-    return pg.PlotWidget()
+    return plot_widget()
 
 
 def render(result, spec, canvas: pg.PlotWidget, theme) -> None:

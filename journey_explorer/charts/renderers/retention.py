@@ -1,6 +1,8 @@
 """Retention: the curve (left, with its 95 % band and where it levels off) and the cohort heatmap (right)."""
 from __future__ import annotations
 
+from typing import Iterator
+
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
@@ -10,6 +12,7 @@ from journey_explorer.analysis.retention import FLAT_RULE, wilson_band
 from journey_explorer.charts import basic, breakdown
 from journey_explorer.charts.canvas import ReadoutOverTwo
 from journey_explorer.charts.plotting import pg
+from journey_explorer.charts.renderers import in_parts
 from journey_explorer.charts.theme import OKABE_ITO
 
 
@@ -17,7 +20,8 @@ def make_canvas(theme) -> ReadoutOverTwo:
     return ReadoutOverTwo()
 
 
-def render(result, spec, canvas: ReadoutOverTwo, theme) -> None:
+@in_parts
+def render(result, spec, canvas: ReadoutOverTwo, theme) -> Iterator[None]:
     canvas.readout.setText(result.readout)
     canvas.readout.setToolTip(FLAT_RULE)          # the rule behind the words and the dashed marker
     curve = result.curve[result.curve["eligible"] > 0]
@@ -28,6 +32,7 @@ def render(result, spec, canvas: ReadoutOverTwo, theme) -> None:
     if result.flattens_at is not None:
         _plateau_marker(canvas.left, result, theme)
     breakdown.curves_by_group(canvas.left, result, theme)    # a breakdown: one curve per group instead
+    yield                    # the window draws the heatmap on a turn of its own (see renderers.Renderer)
     canvas.right.setVisible(result.breakdown is None)        # ... and room for them (the cohorts are everyone's)
     cohorts = result.cohorts.tail(16)
     columns = [c for c in cohorts.columns if c.startswith("p")]

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 from journey_explorer.analysis import stuck
 from journey_explorer.charts import basic
-from journey_explorer.charts.plotting import pg
+from journey_explorer.charts.plotting import pg, plot_widget
 from journey_explorer.charts.theme import OKABE_ITO
 
 if TYPE_CHECKING:
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def make_canvas(theme) -> pg.PlotWidget:
-    return pg.PlotWidget()
+    return plot_widget()
 
 
 def render(result, spec, canvas: pg.PlotWidget, theme) -> None:

@@ -1,0 +1,65 @@
+"""A chart of two plots is drawn one plot per turn of the event loop (both in one turn froze the window
+for 100-150 ms at 10M events); the view counts as drawn, with its table, only after the last part, and a
+newer result drops the rest of an older one. Called directly, a renderer still draws every part."""
+from __future__ import annotations
+
+import copy
+
+from journey_explorer.charts.renderers import renderer
+from journey_explorer.charts.theme import PRESENTATION
+from journey_explorer.ui.views import base
+
+
+def plotted(plot) -> int:
+    return len(plot.getPlotItem().items)
+
+
+def test_retention_draws_its_heatmap_on_a_turn_of_its_own(open_window, demo_project_path, qtbot, monkeypatch):
+    window = open_window(demo_project_path)
+    view = window.show_view("retention")
+    qtbot.waitUntil(lambda: view.result is not None and view.drawn_result is view.result, timeout=30_000)
+    computed = (view.result_spec, view.result, view._result_table)
+    turns = []
+    monkeypatch.setattr(base, "later", turns.append)       # each turn's work, run by hand below
+    view.chart.left.getPlotItem().clear()
+    view.chart.right.getPlotItem().clear()
+    view.drawn_result = None
+    view._show_result(computed)
+    turns.pop(0)()                                          # the first part: the curve, not the heatmap
+    assert plotted(view.chart.left) > 0 and plotted(view.chart.right) == 0
+    assert view.drawn_result is None and len(turns) == 1
+    turns.pop(0)()                                          # the heatmap, then the table: drawn
+    assert plotted(view.chart.right) > 0 and view.drawn_result is view.result and not turns
+
+
+def test_a_newer_result_drops_the_rest_of_an_older_drawing(open_window, demo_project_path, qtbot, monkeypatch):
+    window = open_window(demo_project_path)
+    view = window.show_view("compare")
+    qtbot.waitUntil(lambda: view.result is not None and view.drawn_result is view.result, timeout=30_000)
+    old = (view.result_spec, view.result, view._result_table)
+    turns = []
+    monkeypatch.setattr(base, "later", turns.append)
+    view.drawn_result = None
+    view._show_result(old)
+    turns.pop(0)()                                          # the older result's first part
+    newer = view.result_spec, copy.copy(old[1]), old[2]
+    view._show_result(newer)
+    turns.pop(0)()                                          # the older result's next part: dropped
+    assert view.drawn_result is None
+    while turns:
+        turns.pop(0)()
+    assert view.drawn_result is newer[1]
+
+
+def test_called_directly_a_renderer_in_parts_draws_them_all(demo_project_path, qtbot):
+    from journey_explorer.analysis import retention
+    from journey_explorer.store.project import Project
+    with Project.open(demo_project_path) as project:
+        log = project.load_event_log()
+    chart = renderer("retention")
+    result = retention.run(log, retention.Spec())
+    canvas = chart.make_canvas(PRESENTATION)
+    qtbot.addWidget(canvas)
+    chart.draw(result, result.spec, canvas, PRESENTATION)         # the module's render, as exports call it
+    assert plotted(canvas.left) > 0 and plotted(canvas.right) > 0
+    assert len(list(chart.steps(result, result.spec, canvas, PRESENTATION))) == 1     # two parts: one pause
