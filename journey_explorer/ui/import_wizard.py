@@ -238,6 +238,8 @@ class ProgressPage(QWizardPage):
         self.summary, self._cancelled = None, False
         self.banner.hide()
         self.bar.setValue(0)
+        # Said until the first rows are counted: a vendor export is parsed whole first (seconds at 0%).
+        self.rate.setText("Reading the file…")
         self.started = time.perf_counter()
         self.rows = 0
         source = self.wiz.source_page
