@@ -212,3 +212,38 @@ def test_user_keys_read_in_pieces_are_one_split(piece_bytes):
     blob = KEY_SEPARATOR.join(keys).encode("utf-8")
     read = split_keys(blob, piece_bytes=piece_bytes)
     assert read.dtype == object and read.tolist() == keys
+
+
+def test_properties_written_per_group_of_empty_cells_equal_the_row_by_row_cleaning():
+    """The properties JSON of rows with empty cells (NaN, None, "") is written per group of rows with the
+    same empty cells; the records equal those of cleaning each row's line, with many groups too."""
+    import json
+
+    import pandas as pd
+
+    from journey_explorer.store.importer import reading
+    frame = pd.DataFrame({"a": ["x", None, "", "y", "zoë"], "b": [1.5, 2.0, None, None, 3.0],
+                          "c": [None, None, None, None, None]})
+    lines = frame.to_json(orient="records", lines=True, force_ascii=False).splitlines()
+    expected = [reading._drop_nulls(line) for line in lines]
+    for groups in (reading.MAX_EMPTY_PATTERNS, 0):       # grouped, and the row-by-row fallback
+        old, reading.MAX_EMPTY_PATTERNS = reading.MAX_EMPTY_PATTERNS, groups
+        try:
+            got = reading._without_empties(frame)
+        finally:
+            reading.MAX_EMPTY_PATTERNS = old
+        assert [json.loads(g) if g else None for g in got] == [json.loads(e) if e else None for e in expected]
+    assert reading._without_empties(frame)[2] is None       # "" and two NaN: no properties at all
+
+
+def test_properties_of_a_wide_file_are_grouped_by_empty_cells_too():
+    """More than 62 columns: the rows' patterns of empty cells are keyed by packed bits instead."""
+    import json
+
+    import pandas as pd
+
+    from journey_explorer.store.importer import reading
+    frame = pd.DataFrame({f"p{j}": [None if (i + j) % 3 == 0 else f"v{i}" for i in range(9)] for j in range(70)})
+    lines = reading._json_lines(frame)
+    expected = [json.loads(e) if e else None for e in (reading._drop_nulls(line) for line in lines)]
+    assert [json.loads(g) if g else None for g in reading._without_empties(frame)] == expected
