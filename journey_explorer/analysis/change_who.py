@@ -51,10 +51,8 @@ def story_who(log: EventLog, story: dict, properties: dict[str, np.ndarray],
     index = countable_change(story, first_step)
     if index is None:
         return None
-    evidence, change = story["evidence"], story["changes"][index]
-    before = (day_ms(evidence["before"]["since"]), day_ms(evidence["before"]["until"]))
-    during = (day_ms(evidence["during"]["since"]), day_ms(evidence["during"]["until"]))
-    found, tried = who_changed(log, change["kind"], change["source"], change["target"], before, during, properties)
+    change = story["changes"][index]
+    found, tried = who_changed(log, change["kind"], change["source"], change["target"], *_windows(story), properties)
     return {"change": index, "found": found, "properties": tried} if tried else None
 
 
@@ -68,10 +66,14 @@ def countable_change(story: dict, first_step: str | None = None) -> int | None:
 
 def story_release(log: EventLog, story: dict, index: int) -> dict | None:
     """``release_with`` for change ``index`` of a story of ``changes`` (over its before and during weeks)."""
-    evidence, change = story["evidence"], story["changes"][index]
-    before = (day_ms(evidence["before"]["since"]), day_ms(evidence["before"]["until"]))
-    during = (day_ms(evidence["during"]["since"]), day_ms(evidence["during"]["until"]))
-    return release_with(log, change["kind"], change["source"], change["target"], before, during)
+    change = story["changes"][index]
+    return release_with(log, change["kind"], change["source"], change["target"], *_windows(story))
+
+
+def _windows(story: dict) -> tuple[tuple[int, int], tuple[int, int]]:
+    """A story's before and during weeks as [start, end) in UTC ms."""
+    evidence = story["evidence"]
+    return tuple((day_ms(evidence[side]["since"]), day_ms(evidence[side]["until"])) for side in ("before", "during"))
 
 
 def who_changed(log: EventLog, kind: str, source: str, target: str | None, before: tuple[int, int],
@@ -180,10 +182,8 @@ def _release_candidate(success, carried, in_before, in_during, before_rate: floa
         reference, n_reference = before_rate, int(in_before.sum())
     if n_reference < MIN_TRIALS:
         return None
-    variance = max(rate * (1 - rate), 0.25 / n_mine) / n_mine + \
-        max(reference * (1 - reference), 0.25 / n_reference) / n_reference
-    z = (rate - reference) * direction / math.sqrt(variance)
-    if 0.5 * math.erfc(z / math.sqrt(2)) >= RELEASE_ALPHA:
+    z = (rate - reference) * direction / math.sqrt(_variance(rate, n_mine) + _variance(reference, n_reference))
+    if _upper_tail(z) >= RELEASE_ALPHA:
         return None
     return {"rate": round(rate, 4), "others_rate": round(others_rate, 4) if n_others else None,
             "share": round(n_mine / max(int(in_during.sum()), 1), 4)}
@@ -238,12 +238,21 @@ def _candidate(success, mine, in_before, in_during, overall: float) -> dict | No
     rates = [float(success[g].sum()) / n for g, n in zip(groups, counts)]
     own, others = rates[1] - rates[0], rates[3] - rates[2]
     excess = (own - others) * np.sign(overall)
-    variance = sum(max(p * (1 - p), 0.25 / n) / n for p, n in zip(rates, counts))   # never zero: a 0 % or 100 % cell
-    z = excess / math.sqrt(variance)
-    p_value = 0.5 * math.erfc(z / math.sqrt(2))
+    z = excess / math.sqrt(sum(_variance(p, n) for p, n in zip(rates, counts)))
+    p_value = _upper_tail(z)
     return {"before": round(rates[0], 4), "during": round(rates[1], 4), "others_before": round(rates[2], 4),
             "others_during": round(rates[3], 4), "trials_during": counts[1], "excess": float(excess),
             "p_value": float(p_value)}
+
+
+def _variance(rate: float, n: int) -> float:
+    """The sampling variance of a rate of ``n`` trials, never zero: a 0 % or 100 % cell counts as 1 in 4n."""
+    return max(rate * (1 - rate), 0.25 / n) / n
+
+
+def _upper_tail(z: float) -> float:
+    """One-sided p-value of a standard normal z."""
+    return 0.5 * math.erfc(z / math.sqrt(2))
 
 
 def day_ms(day: str) -> int:

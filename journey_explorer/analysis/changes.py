@@ -177,16 +177,17 @@ def _with_concentrated(log: EventLog, series: SeriesSet, scanned, q_value, chang
             if _concentrated(log, series, int(candidates[k]), near, int(k), periods, support, properties)]
     if not kept:
         return changes, stories
-    full = change_scan.ScanResult(start=np.full(len(series), -1), end=np.full(len(series), -1),
-                                  statistic=np.zeros(len(series)), dispersion=np.ones(len(series)),
-                                  p_value=np.ones(len(series)), windows=near.windows,
-                                  tested=np.zeros(len(series), dtype=bool))
-    full_q = np.ones(len(series))
-    for k in kept:
-        i = int(candidates[k])
-        for name in ("start", "end", "statistic", "dispersion", "p_value", "tested"):
-            getattr(full, name)[i] = getattr(near, name)[k]
-        full_q[i] = min(1.0, near.p_value[k] * len(picked))
+    # The near scan's results placed at their series' rows, as _change_table reads them.
+    def placed(values: np.ndarray, fill) -> np.ndarray:
+        out = np.full(len(series), fill, dtype=values.dtype)
+        out[candidates] = values
+        return out
+
+    full = change_scan.ScanResult(start=placed(near.start, -1), end=placed(near.end, -1),
+                                  statistic=placed(near.statistic, 0.0), dispersion=placed(near.dispersion, 1.0),
+                                  p_value=placed(near.p_value, 1.0), windows=near.windows,
+                                  tested=placed(near.tested, False))
+    full_q = placed(np.minimum(1.0, near.p_value * len(picked)), 1.0)
     extra = _change_table(series, full, full_q, [int(candidates[k]) for k in kept], periods, spec)
     offset = int(changes["story"].max()) if len(changes) else 0
     extra["story"] += offset

@@ -320,9 +320,7 @@ def _who_was_lost(log: EventLog, spec: funnel.Spec, step: int) -> str:
     goal_reached = users_with_event(log, log.event_code(spec.steps[-1]))
     who = drivers.who_differs(log, went_on, drivers.Spec(goal=spec.steps[step]), among=among,
                               goal_reached=goal_reached)
-    if who is None or not len(who):
-        return ""
-    worse = who[who["significant"] & (who["lift"] <= LOST_LIFT)].sort_values("phi")
+    worse = who[who["significant"] & (who["lift"] <= LOST_LIFT)].sort_values("phi") if len(who) else who
     if not len(worse):
         return ""
     row = worse.iloc[0]

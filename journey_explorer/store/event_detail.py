@@ -178,7 +178,7 @@ def suggest(log: EventLog) -> list[Suggestion]:
     if not len(log):
         return []
     counts = np.bincount(log.event, minlength=len(log.event_names))
-    outcomes = _outcome_properties(log)
+    outcomes = _outcome_properties(log, counts)
     found = []
     for code, event in enumerate(log.event_names):
         share = counts[code] / len(log)
@@ -233,11 +233,12 @@ def _best_property(log: EventLog, code: int) -> tuple[str, int, float] | None:
     return prop, values, set_share
 
 
-def _outcome_properties(log: EventLog) -> dict[int, tuple[str, int, float]]:
+def _outcome_properties(log: EventLog, rows: np.ndarray) -> dict[int, tuple[str, int, float]]:
     """Per event code, (property, values, share of rows set) of a status-like property
     (``OUTCOME_PROPERTY``) set on nearly all of the event's rows with 2 to ``MAX_OUTCOMES`` text values
     there, a success and a failure among them ("success" and "failed"). A property is read only when
-    its values hold a success and a failure; then one count over (event, value) serves every event."""
+    its values hold a success and a failure; then one count over (event, value) serves every event.
+    ``rows``: the events' counts."""
     out: dict[int, tuple[str, int, float]] = {}
     n_events = len(log.event_names)
     for prop in log.event_properties:
@@ -250,7 +251,6 @@ def _outcome_properties(log: EventLog) -> dict[int, tuple[str, int, float]]:
         carried = column.codes != MISSING
         cells = np.bincount(log.event[carried].astype(np.int64) * len(values) + column.codes[carried],
                             minlength=n_events * len(values)).reshape(n_events, len(values))
-        rows = np.bincount(log.event, minlength=n_events)
         for code in np.flatnonzero(rows):
             used = np.flatnonzero(cells[code])
             set_share = float(cells[code].sum() / rows[code])

@@ -7,6 +7,7 @@ import pytest
 from journey_explorer.analysis import narrative
 from journey_explorer.domain import JourneyError, UnknownEvent
 from journey_explorer.eventlog import EventLog
+from tests.analysis.test_retention_readout import weekly_cohorts
 
 DAY = 86_400_000
 MONDAY = 1704067200000          # 2024-01-01T00:00:00Z
@@ -221,16 +222,7 @@ def test_funnel_does_not_name_a_property_that_restates_the_goal_as_who_it_loses(
 def test_retention_finding_says_when_newer_users_came_back_less():
     """Weekly cohorts of 40 users over 10 weeks: before week 5, 20 of each come back the next week;
     from week 5 on, 6 do. The report leads with the change between cohorts."""
-    rows = []
-    for week in range(10):
-        for n in range(40):
-            start = MONDAY + week * 7 * DAY + n * 60_000
-            rows.append((f"u{week}-{n}", "open", start))
-            if n < (20 if week < 5 else 6):
-                rows.append((f"u{week}-{n}", "open", start + 8 * DAY))
-    rows.append(("late", "open", MONDAY + 80 * DAY))       # the data goes on: the last cohorts' week 1 is known
-    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
-    finding = narrative.retention_finding(log, "open")
+    finding = narrative.retention_finding(weekly_cohorts(lambda week: 20 if week < 5 else 6), "open")
     assert finding.title == "Week-1 retention fell from 50% to 15% for users starting since 2024-02-05"
     assert ("Week-1 retention fell from 50% of the 200 users who started before 2024-02-05 to 15% of the 200 "
             "who started from then to the week of 2024-03-04 (the last whose week 1 is known).") in finding.observation
@@ -239,14 +231,5 @@ def test_retention_finding_says_when_newer_users_came_back_less():
 def test_retention_finding_claims_no_change_when_cohorts_come_back_alike():
     """The same 10 weekly cohorts of 40, each with 13 coming back the next week (32%): enough users to
     test every split, and no change to find."""
-    rows = []
-    for week in range(10):
-        for n in range(40):
-            start = MONDAY + week * 7 * DAY + n * 60_000
-            rows.append((f"u{week}-{n}", "open", start))
-            if n < 13:
-                rows.append((f"u{week}-{n}", "open", start + 8 * DAY))
-    rows.append(("late", "open", MONDAY + 80 * DAY))
-    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
-    finding = narrative.retention_finding(log, "open")
+    finding = narrative.retention_finding(weekly_cohorts(lambda week: 13), "open")
     assert "Week-1 retention" not in finding.observation and "Week-1" not in finding.title

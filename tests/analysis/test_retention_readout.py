@@ -77,20 +77,26 @@ def test_a_curve_sliding_among_the_last_crumbs_says_almost_nobody_comes_back():
     assert text == "Retention falls below 1% by week 5: almost nobody comes back after that (through week 9)."
 
 
-def test_the_retention_view_says_when_newer_cohorts_came_back_less():
-    """Weekly cohorts of 40 over 10 weeks: 20 of each came back the next week before week 5, 6 after.
-    The view's readout (the same words as the report's) says so, with the numbers behind it."""
+def weekly_cohorts(returning) -> EventLog:
+    """Weekly cohorts of 40 users over 10 weeks from Monday 2024-01-01; ``returning(week)`` of each
+    cohort come back 8 days after their start. One later user keeps the data going, so the last
+    cohorts' week 1 is known."""
     day, monday = 86_400_000, 1704067200000
     rows = []
     for week in range(10):
         for n in range(40):
             start = monday + week * 7 * day + n * 60_000
             rows.append((f"u{week}-{n}", "open", start))
-            if n < (20 if week < 5 else 6):
+            if n < returning(week):
                 rows.append((f"u{week}-{n}", "open", start + 8 * day))
     rows.append(("late", "open", monday + 80 * day))
-    result = retention.run(EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"])),
-                           retention.Spec(period="week"))
+    return EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+
+
+def test_the_retention_view_says_when_newer_cohorts_came_back_less():
+    """20 of each cohort came back the next week before week 5, 6 after. The view's readout (the same
+    words as the report's) says so, with the numbers behind it."""
+    result = retention.run(weekly_cohorts(lambda week: 20 if week < 5 else 6), retention.Spec(period="week"))
     assert (result.shift["before"], result.shift["after"], result.shift["since"]) == (0.5, 0.15, "2024-02-05")
     assert result.readout.endswith("Week-1 retention fell from 50% of the 200 users who started before 2024-02-05 "
                                    "to 15% of the 200 who started from then to the week of 2024-03-04 (the last "

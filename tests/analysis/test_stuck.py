@@ -211,23 +211,30 @@ def test_a_loop_is_within_one_visit_coming_back_another_day_is_not():
     assert found == [("faq", "w"), ("rates", "v")]
 
 
-def test_bouncing_on_a_browsing_page_over_more_visits_is_not_being_stuck():
-    """Every browsing visit, whoever makes it, is "open, docs, blog" — one in four bounces back to docs.
-    60 failing users make four such visits (so each bounces once); 60 buyers make one (a quarter of them
-    bounce), then buy on another day. Per user: 100% vs 25% loop on docs; per visit: 25% vs 25%."""
+def browsing_log(users: int, page: str, failing_bounces) -> EventLog:
+    """Browsing visits "open, PAGE, blog", one a day, that bounce back to PAGE now and then: each failing
+    user makes four (visit v of user i bounces when ``failing_bounces(i, v)``); each buyer makes one
+    (every fourth buyer's bounces), then buys on another day."""
     day = 86_400_000
     rows = []
 
     def visit(user, start, bounce):
-        steps = ["open", "docs", "blog"] + (["docs"] if bounce else [])
+        steps = ["open", page, "blog"] + ([page] if bounce else [])
         return [(user, event, start + k * 60_000) for k, event in enumerate(steps)]
 
-    for i in range(60):
+    for i in range(users):
         for v in range(4):
-            rows += visit(f"f{i}", v * day, bounce=(v == i % 4))
+            rows += visit(f"f{i}", v * day, bounce=failing_bounces(i, v))
         rows += visit(f"s{i}", 0, bounce=(i % 4 == 0))
         rows += [(f"s{i}", "open", 5 * day), (f"s{i}", "pricing", 5 * day + 60_000), (f"s{i}", "pay", 5 * day + 120_000)]
-    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    return EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+
+
+def test_bouncing_on_a_browsing_page_over_more_visits_is_not_being_stuck():
+    """Every browsing visit, whoever makes it, is "open, docs, blog" — one in four bounces back to docs.
+    60 failing users make four such visits (so each bounces once); 60 buyers make one (a quarter of them
+    bounce), then buy on another day. Per user: 100% vs 25% loop on docs; per visit: 25% vs 25%."""
+    log = browsing_log(60, "docs", lambda i, v: v == i % 4)
     table = stuck.run(log, stuck.Spec(goal="pay")).table.set_index("event")
     docs = table.loc["docs"]
     assert docs["loop_rate_failing"] == 1.0 and docs["loop_rate_successful"] == 0.25          # per user
@@ -240,19 +247,7 @@ def test_a_loop_only_slightly_more_common_per_visit_is_not_being_stuck():
     (4 visits each) and 1 in 4 of buyers' (one visit, then they buy). Per user 60% vs 25%, and per visit
     the 30% vs 25% is significant over 2,400 visits, yet no visit of a failing user loops there much more
     often (1.2x): browsing more, not being stuck."""
-    day = 86_400_000
-    rows = []
-
-    def visit(user, start, bounce):
-        steps = ["open", "guide", "blog"] + (["guide"] if bounce else [])
-        return [(user, event, start + k * 60_000) for k, event in enumerate(steps)]
-
-    for i in range(600):
-        for v in range(4):
-            rows += visit(f"f{i}", v * day, bounce=(i * 4 + v) % 10 < 3)
-        rows += visit(f"s{i}", 0, bounce=(i % 4 == 0))
-        rows += [(f"s{i}", "open", 5 * day), (f"s{i}", "pricing", 5 * day + 60_000), (f"s{i}", "pay", 5 * day + 120_000)]
-    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    log = browsing_log(600, "guide", lambda i, v: (i * 4 + v) % 10 < 3)
     guide = stuck.run(log, stuck.Spec(goal="pay")).table.set_index("event").loc["guide"]
     assert guide["loop_rate_failing"] == 0.6 and guide["loop_rate_successful"] == 0.25
     assert guide["loop_rate_failing_visits"] == 0.3 and guide["loop_rate_successful_visits"] == 0.25

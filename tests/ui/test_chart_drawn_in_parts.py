@@ -14,13 +14,20 @@ def plotted(plot) -> int:
     return len(plot.getPlotItem().items)
 
 
-def test_retention_draws_its_heatmap_on_a_turn_of_its_own(open_window, demo_project_path, qtbot, monkeypatch):
+def drawn_view_with_turns_by_hand(open_window, demo_project_path, qtbot, monkeypatch, key: str):
+    """The demo's view ``key`` once drawn, its computed result, and the list that now collects each
+    turn's drawing work (run by hand in the tests) instead of the event loop."""
     window = open_window(demo_project_path)
-    view = window.show_view("retention")
+    view = window.show_view(key)
     qtbot.waitUntil(lambda: view.result is not None and view.drawn_result is view.result, timeout=30_000)
-    computed = (view.result_spec, view.result, view._result_table)
     turns = []
-    monkeypatch.setattr(base, "later", turns.append)       # each turn's work, run by hand below
+    monkeypatch.setattr(base, "later", turns.append)
+    return view, (view.result_spec, view.result, view._result_table), turns
+
+
+def test_retention_draws_its_heatmap_on_a_turn_of_its_own(open_window, demo_project_path, qtbot, monkeypatch):
+    view, computed, turns = drawn_view_with_turns_by_hand(open_window, demo_project_path, qtbot, monkeypatch,
+                                                          "retention")
     view.chart.left.getPlotItem().clear()
     view.chart.right.getPlotItem().clear()
     view.drawn_result = None
@@ -33,12 +40,7 @@ def test_retention_draws_its_heatmap_on_a_turn_of_its_own(open_window, demo_proj
 
 
 def test_a_newer_result_drops_the_rest_of_an_older_drawing(open_window, demo_project_path, qtbot, monkeypatch):
-    window = open_window(demo_project_path)
-    view = window.show_view("compare")
-    qtbot.waitUntil(lambda: view.result is not None and view.drawn_result is view.result, timeout=30_000)
-    old = (view.result_spec, view.result, view._result_table)
-    turns = []
-    monkeypatch.setattr(base, "later", turns.append)
+    view, old, turns = drawn_view_with_turns_by_hand(open_window, demo_project_path, qtbot, monkeypatch, "compare")
     view.drawn_result = None
     view._show_result(old)
     turns.pop(0)()                                          # the older result's first part
