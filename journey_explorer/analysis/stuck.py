@@ -7,8 +7,8 @@ type (the goal itself left out), three parts, each a one-sided test:
 - **exit**: the share of failing paths that reach the event and leave from it (a visit of theirs
   ends there), against (a) the same share of successful paths, (b) the same share of successful
   paths counting only their visits that did not go on to the goal from it, and (c) the share expected if
-  every visit had ended at a random one of its steps (the base rate: a visit made mostly of
-  ``product_view`` ends on one). It counts only when it beats all three (the largest p-value of the
+  visits ended at random (the base rate: a visit made mostly of ``product_view`` ends on one; see
+  ``expected_exits``). It counts only when it beats all three (the largest p-value of the
   one-sided tests: Fisher's exact test, and a normal approximation to the Poisson-binomial).
   Reference (b) is the like-for-like one: a visit that goes on to the goal cannot end at a step
   before it, so against (a) alone the last steps before the goal (checkout, the offer page) always
@@ -81,6 +81,7 @@ NEEDS_USER_PROPERTIES = True     # "who" / "where": property values per path
 MIN_EXCESS = 0.05        # share points a part must exceed its reference by...
 MIN_RATIO = 1.25         # ...and the ratio to it
 MIN_DWELL_EXCESS = 0.1   # failing paths wait longer than successful in >= 60 % of pairs
+MIN_VISITS_AT_STEP = 30  # the random-exit base rate's chance to end after step k needs this many visits there
 LEFT = "(left)"           # "what they did next" when the path ended there
 
 
@@ -186,34 +187,72 @@ def visit_ends(log: EventLog) -> np.ndarray:
     return last
 
 
-def expected_exits(log: EventLog, failing_user: np.ndarray, size: int) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Per event type: how many failing paths would leave from it at least once if every visit ended at
-    a random one of its steps (the base rate), and each path's probability (for the test).
+def expected_exits(log: EventLog, failing_user: np.ndarray, size: int,
+                   min_visits: int = MIN_VISITS_AT_STEP) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Per event type: how many failing paths would leave from it at least once if visits ended at
+    random (the base rate), and each path's probability (for the test).
 
-    A visit of L steps with c of them on the event ends there with probability c / L; a path leaves
-    from the event at least once with probability 1 - prod over its visits (1 - c / L).
+    "At random" two ways, and per path the lower of the two, because each is raised by the very exits
+    it is meant to judge, in its own way:
+    - at a random one of the visit's own steps: a visit of L steps with c of them on the event ends
+      there with probability c / L — but quitting at a step is what makes a visit short (learners who
+      quit at the lesson they open after the app make visits of two steps: 1/2 "expected");
+    - as often after the k-th step as failing visits end there (the hazard h(k) = visits ending at
+      step k / visits reaching it, each occurrence at step k ending the visit with h(k)) — but a quit
+      point that every visit reaches at the same step makes that step's hazard its own exit rate.
+    A path leaves from the event at least once with probability 1 - prod over its visits / occurrences
+    of (1 - p). Steps reached by fewer than ``min_visits`` visits share one hazard (the tail's, pooled).
     """
     failing = np.flatnonzero(failing_user[log.user])
     if not len(failing):
         return np.zeros(size), [np.zeros(0)] * size
     session, event, user = log.session[failing], log.event[failing], log.user[failing]
-    visit_codes, visit_length = np.unique(session, return_counts=True)
-    length = visit_length[np.searchsorted(visit_codes, session)]
     span = np.int64(size)
-    keys, first, counts = np.unique(session.astype(np.int64) * span + event, return_index=True,
-                                    return_counts=True)
-    with np.errstate(divide="ignore"):
-        log_stay = np.log1p(-counts / length[first])
-    path_keys = user[first].astype(np.int64) * span + event[first]
-    paths, inverse = distinct_with_inverse(path_keys)
-    probability = 1 - np.exp(np.bincount(inverse, weights=log_stay, minlength=len(paths)))
-    probability = np.where(np.isnan(probability), 1.0, probability)       # a visit made only of the event
+    paths, inverse = distinct_with_inverse(user.astype(np.int64) * span + event)
+    by_step = _leave_probability(np.log1p(-_step_hazard(user, session, min_visits)), inverse, len(paths))
+    by_length = _leave_probability(_stay_by_visit_length(session, event, span), inverse, len(paths))
+    probability = np.minimum(by_step, by_length)
     codes = paths % span
     order = np.argsort(codes, kind="stable")
     codes, probability = codes[order], probability[order]
     expected = np.bincount(codes, weights=probability, minlength=size)
     per_event = np.split(probability, np.searchsorted(codes, np.arange(1, size)))
     return expected, per_event
+
+
+def _leave_probability(log_stay: np.ndarray, inverse: np.ndarray, paths: int) -> np.ndarray:
+    """Per path: 1 - the product of its rows' chances to stay (given as logs)."""
+    return 1 - np.exp(np.bincount(inverse, weights=log_stay, minlength=paths))
+
+
+def _stay_by_visit_length(session: np.ndarray, event: np.ndarray, span: np.int64) -> np.ndarray:
+    """Per row: log(1 - c / L) on the first row of each (visit, event) pair (c of the visit's L steps
+    on the event), 0 on the others; a visit made only of the event ends there for sure (-inf)."""
+    visit_codes, visit_length = np.unique(session, return_counts=True)
+    length = visit_length[np.searchsorted(visit_codes, session)]
+    _, first, counts = np.unique(session.astype(np.int64) * span + event, return_index=True, return_counts=True)
+    log_stay = np.zeros(len(session))
+    with np.errstate(divide="ignore"):
+        log_stay[first] = np.log1p(-counts / length[first])
+    return log_stay
+
+
+def _step_hazard(user: np.ndarray, session: np.ndarray, min_visits: int) -> np.ndarray:
+    """Per row of visits laid out one after another (a log's rows): the chance that a
+    visit ends at the row's step, h(step), the steps reached by fewer than ``min_visits`` visits
+    pooled; capped below 1 so a path's log-probability of staying stays finite."""
+    start = np.ones(len(session), dtype=bool)
+    start[1:] = (session[1:] != session[:-1]) | (user[1:] != user[:-1])
+    starts = np.flatnonzero(start)
+    step = np.arange(len(session)) - starts[running_count(start) - 1]
+    ended_at = np.bincount(np.diff(np.append(starts, len(session))) - 1)       # visits ending at step k
+    reached = np.cumsum(ended_at[::-1])[::-1]                                  # visits reaching step k
+    hazard = ended_at / reached
+    sparse = np.flatnonzero(reached < min_visits)
+    if len(sparse):
+        tail = sparse[0]
+        hazard[tail:] = ended_at[tail:].sum() / reached[tail:].sum()
+    return np.minimum(hazard[step], 1 - 1e-9)
 
 
 def path_dwell(log: EventLog, goal: int | None = None) -> pd.DataFrame:

@@ -35,8 +35,10 @@ def test_hand_checked_rates(log):
     assert (connect["failing_users"], connect["successful_users"]) == (2, 2)
     # c and d leave from connect, a and b go on: 100 % vs 0 %
     assert (connect["exit_rate_failing"], connect["exit_rate_successful"]) == (1.0, 0.0)
-    # random exits: c's one visit is 2 connects of 3 steps, d's 2 of 4 -> (2/3 + 1/2) / 2
-    assert connect["exit_rate_expected"] == pytest.approx((2 / 3 + 1 / 2) / 2, abs=1e-4)
+    # random exits, per path the lower of: a random one of the visit's own steps (c: 2 connects of 3
+    # steps, d: 2 of 4) and every step ending a visit as often as failing visits do (3 visits of 8
+    # steps, too few per step for a chance each: 3/8 -> twice: 1 - (5/8)^2)
+    assert connect["exit_rate_expected"] == pytest.approx((1 - (5 / 8) ** 2 + 1 / 2) / 2, abs=1e-4)
     # loops: c repeats, d bounces (failing 2 of 2); b bounces (successful 1 of 2)
     assert (connect["loop_rate_failing"], connect["loop_rate_successful"]) == (1.0, 0.5)
     # waits after connect per path, a wait that ends at the goal left out (it is the conversion): a none
@@ -45,8 +47,36 @@ def test_hand_checked_rates(log):
     assert connect["dwell_excess"] == 0.0          # 1.5 of 2 pairs favour failing: AUC 0.75, not significant
     assert stuck.auc_greater(np.array([100.0, 10.0]), np.array([60.0, 10.0]))[0] == 0.625
     home = table.loc["home"]
-    assert home["exit_rate_expected"] == pytest.approx((1 / 3 + 1 / 4 + 1) / 3, abs=1e-4)
+    assert home["exit_rate_expected"] == pytest.approx((1 / 3 + 1 / 4 + 3 / 8) / 3, abs=1e-4)
     assert "pay" not in table.index
+
+
+def test_random_exits_end_visits_as_often_after_each_step_as_failing_visits_do(log):
+    # failing visits: c home connect connect | d home connect error connect | e home
+    # ending at step 0: 1 of 3 visits (e), step 1: 0 of 2, step 2: 1 of 2 (c), step 3: 1 of 1 (d)
+    failing = np.array([log.user_keys[u] in ("c", "d", "e") for u in range(log.n_users)])
+    expected, per_path = stuck.expected_exits(log, failing, len(log.event_names), min_visits=1)
+    connect, home = log.event_code("connect"), log.event_code("home")
+    # c: connect at steps 1 and 2 -> 1 - (1 - 0)(1 - 1/2) = 1/2 (own steps: 2/3); d: steps 1 and 3 ->
+    # ends for sure (own steps: 2/4)
+    assert sorted(per_path[connect]) == pytest.approx([0.5, 0.5], abs=1e-6)
+    # home at step 0: 1/3 each; own steps: c 1/3, d 1/4, e 1 (a visit of one step)
+    assert expected[home] == pytest.approx(1 / 3 + 1 / 4 + 1 / 3)
+
+
+def test_quitting_early_does_not_raise_its_own_base_rate():
+    # 100 visits of six steps, 20 that quit at the lesson they open first (two steps). Against "a
+    # random one of the visit's own steps" each quit expects 1/2; by the steps' chance to end a visit,
+    # step 1 ends 20 of the 120 visits reaching it: 1/6.
+    rows = []
+    for i in range(120):
+        steps = ["home", "quiz", "a", "b", "c", "d"] if i < 100 else ["home", "hard_lesson"]
+        rows += [(f"u{i}", step, 1000 * k) for k, step in enumerate(steps)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    expected, per_path = stuck.expected_exits(log, np.ones(log.n_users, dtype=bool), len(log.event_names))
+    assert np.allclose(per_path[log.event_code("hard_lesson")], 20 / 120)
+    # and the other way: every visit reaching step 5 ends there, but d is one of a visit's six steps
+    assert np.allclose(per_path[log.event_code("d")], 1 / 6)
 
 
 def test_nothing_is_stuck_on_a_handful_of_paths(log):
