@@ -184,6 +184,9 @@ def stuck_points(log: EventLog, goal: str) -> Finding:
         text += f" It is {context}."
     if unstuck and unstuck["successful_users"] >= spec.min_reference:
         text += " " + _got_past(unstuck)
+    if worst.get("inside_event"):
+        text += (f" ({worst['inside_event']} is one event for every {worst['inside_property']}: name it by "
+                 f"{worst['inside_property']} to follow this step in every view.)")
     if len(found) > 1:
         text += " Also: " + "; ".join(f"{r.event}" for r in found.iloc[1:3].itertuples()) + "."
     return Finding("stuck", f"Users get stuck at {worst['event']}", spec, text)

@@ -81,6 +81,7 @@ NEEDS_USER_PROPERTIES = True     # "who" / "where": property values per path
 MIN_EXCESS = 0.05        # share points a part must exceed its reference by...
 MIN_RATIO = 1.25         # ...and the ratio to it
 MIN_DWELL_EXCESS = 0.1   # failing paths wait longer than successful in >= 60 % of pairs
+MAX_INSIDE_STEPS = 2      # events looked into by the property that carries their step (see _inside_steps)
 MIN_VISITS_AT_STEP = 30  # the random-exit base rate's chance to end after step k needs this many visits there
 LEFT = "(left)"           # "what they did next" when the path ended there
 
@@ -288,16 +289,12 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     if not spec.goal:
         raise MissingGoal("stuck points")
     goal = log.event_code(spec.goal)
-    size = len(log.event_names)
     successful_user = users_with_event(log, goal)
-    starts, ends = path_bounds(log)
+    starts, _ = path_bounds(log)
     path_users = log.user[starts]
-    paths = len(starts)
-    failing_user = ~successful_user
-    counts = _counts(log, size, goal, successful_user, ends, successful_owners(log, successful_user))
-    expected, expected_per_path = expected_exits(log, failing_user, size)
-    dwell = path_dwell(log, goal)
-    table = _table(log, spec, goal, counts, expected, expected_per_path, dwell, successful_user)
+    table, counts = _ranked(log, spec, successful_user)
+    counted_on = {}          # a row named by a property -> the log named so (see _inside_steps)
+    table = _with_inside_steps(log, spec, successful_user, table, counted_on)
     report(progress, 0.5)
     ended_all = counts["end_failing"].sum()
     baseline = float(ended_all / max(counts["reach_failing"].sum(), 1))
@@ -309,11 +306,55 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
         if row.score <= 0:
             break
         report(progress, 0.5 + 0.5 * number / spec.top)     # each row looks at every successful path
-        entry = unstuck_for(log, row.event, goal, successful_user, spec.next_events)
-        entry.update(where_and_when(log, row, successful_user, properties, spec))
+        row_log = counted_on.get(row.event, log)
+        entry = unstuck_for(row_log, row.event, row_log.event_code(spec.goal), successful_user, spec.next_events)
+        entry.update(where_and_when(row_log, row, successful_user, properties, spec))
         unstuck.append(entry)
-    return Result(spec=spec, paths=paths, successful=int(successful_user[path_users].sum()),
+    return Result(spec=spec, paths=len(starts), successful=int(successful_user[path_users].sum()),
                   baseline_exit_rate=baseline, table=table, unstuck=unstuck)
+
+
+def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray) -> tuple[pd.DataFrame, dict]:
+    """The ranked table of every event of ``log``, and the counts behind it."""
+    goal = log.event_code(spec.goal)
+    size = len(log.event_names)
+    _, ends = path_bounds(log)
+    counts = _counts(log, size, goal, successful_user, ends, successful_owners(log, successful_user))
+    expected, expected_per_path = expected_exits(log, ~successful_user, size)
+    dwell = path_dwell(log, goal)
+    return _table(log, spec, goal, counts, expected, expected_per_path, dwell, successful_user), counts
+
+
+def _with_inside_steps(log: EventLog, spec: Spec, successful_user: np.ndarray, table: pd.DataFrame,
+                       counted_on: dict) -> pd.DataFrame:
+    """The table with the stuck points found inside an event that carries its step in a property
+    (``lesson_started`` with the lesson, ``level_start`` with the level: ``event_detail.suggest``),
+    named "lesson_started: Unit 3" and marked with the event and the property (``inside_event``,
+    ``inside_property``). One event for every
+    lesson hides the lesson learners quit at; the project still shows the plain name until the user
+    names it by the property. ``counted_on`` gets the named log of each row added."""
+    import pandas as pd
+
+    from journey_explorer.store.event_detail import name_by_property, suggest
+    if not len(table):
+        return table
+    table = table.assign(inside_event=None, inside_property=None)
+    if not log.event_properties:
+        return table
+    steps = [s for s in suggest(log) if s.kind == "steps" and s.event != spec.goal][:MAX_INSIDE_STEPS]
+    added = []
+    for suggestion in steps:
+        named = name_by_property(log, {suggestion.event: suggestion.property})
+        inside, _ = _ranked(named, spec, successful_user)
+        inside = inside[inside["event"].str.startswith(f"{suggestion.event}: ") & (inside["score"] > 0)]
+        counted_on.update({event: named for event in inside["event"]})
+        added.append(inside.assign(inside_event=suggestion.event, inside_property=suggestion.property))
+    if not added:
+        return table
+    table = pd.concat([table, *added], ignore_index=True)
+    table = table.sort_values(["score", "failing_users"], ascending=False, ignore_index=True)
+    table["rank"] = np.arange(1, len(table) + 1)
+    return table
 
 
 def successful_owners(log: EventLog, successful_user: np.ndarray) -> np.ndarray | None:
@@ -728,8 +769,8 @@ def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: 
             when = {**within, "segment": f"{where['property']} = {where['value']}"}
     verb = "loop on it" if part == "loop" else "end a visit there"
     out = {"part": part, "where": where, "when": when}
-    out["where_text"] = (f"worst for {where['property']} = {where['value']}: {_pct(where['rate'])} of "
-                         f"{spec.unit} {_who(spec.unit)} reach it there {verb} vs {_pct(where['rate_others'])} of "
+    out["where_text"] = (f"worst for {where['property']} = {where['value']}: {_pct(where['rate'])} of those "
+                         f"{spec.unit} {_who(spec.unit)} reach it {verb} vs {_pct(where['rate_others'])} of "
                          f"the others"
                          ) if where else ""
     out["when_text"] = ((f"among {when['segment']} paths, " if when and when.get("segment") else "")

@@ -183,7 +183,7 @@ def test_where_it_is_worse_is_hand_checked():
     assert where["p_value"] == pytest.approx(stuck.fisher_greater(15, 20, 4, 20))
     assert where["q_value"] == pytest.approx(2 * where["p_value"])        # BH over mobile and desktop
     assert found["when"] is None                                          # every path starts at once
-    assert found["where_text"] == "worst for os = mobile: 75% of users who reach it there loop on it vs 20% of the others"
+    assert found["where_text"] == "worst for os = mobile: 75% of those users who reach it loop on it vs 20% of the others"
 
 
 def test_since_when_compares_the_first_and_last_third_by_path_start():
@@ -296,3 +296,42 @@ def test_a_quick_conversion_is_no_reference_for_how_long_failing_users_wait():
     log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
     trial = stuck.run(log, stuck.Spec(goal="pay")).table.set_index("event").loc["trial"]
     assert np.isnan(trial["dwell_median_seconds_successful"]) and trial["dwell_excess"] == 0.0
+
+
+def _lessons_rows() -> list[tuple]:
+    """200 learners take lessons L1..L4 in one visit (lesson_started carries the lesson); 50 quit as
+    L3 starts, 100 subscribe after L4, 50 finish L4 and leave."""
+    rows = []
+    for i in range(200):
+        steps = [("app_open", None)]
+        for lesson in ("L1", "L2", "L3", "L4"):
+            steps.append(("lesson_started", lesson))
+            if lesson == "L3" and i % 4 == 0:
+                break
+            steps.append(("lesson_done", None))
+        if i % 4 in (1, 2):
+            steps.append(("subscribe", None))
+        rows += [(f"u{i}", event, 60_000 * k, lesson) for k, (event, lesson) in enumerate(steps)]
+    return rows
+
+
+def test_a_stuck_step_inside_an_event_named_by_its_property():
+    log = EventLog.from_frame(pd.DataFrame(_lessons_rows(), columns=["user", "event", "time", "lesson"]))
+    result = stuck.run(log, stuck.Spec(goal="subscribe"))
+    top = result.stuck.iloc[0]
+    assert (top["event"], top["inside_event"], top["inside_property"]) == ("lesson_started: L3", "lesson_started",
+                                                                           "lesson")
+    assert (top["failing_users"], top["left_failing"]) == (100, 50)       # every failing learner reaches L3
+    added = result.table[result.table["inside_property"].notna()]
+    assert added["event"].tolist() == ["lesson_started: L3"]              # only the stuck lessons join the table
+    assert result.unstuck[0]["event"] == "lesson_started: L3"             # counted on the log named by lesson
+    assert result.unstuck[0]["next"][0]["event"] == "lesson_done"
+    assert list(result.table["rank"]) == list(range(1, len(result.table) + 1))
+
+
+def test_without_the_property_the_plain_event_is_all_there_is():
+    rows = [row[:3] for row in _lessons_rows()]
+    result = stuck.run(EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"])),
+                       stuck.Spec(goal="subscribe"))
+    assert result.table["inside_event"].isna().all()
+    assert not result.table["event"].str.contains(": ").any()
