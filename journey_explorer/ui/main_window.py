@@ -387,6 +387,8 @@ class MainWindow(QMainWindow):
             view.compare_requested.connect(self.compare_periods)
             view.window_requested.connect(self.set_time_window)
             view.segment_requested.connect(self.set_segment)
+        if view.key == "stuck":            # a stuck step found inside an event: name the event by it
+            view.name_requested.connect(self.name_event_by)
         view.table.setVisible(not self.settings.presentation)
         view.set_chart_visible(False)      # as opening a project leaves every view: shown once it draws
         return view
@@ -903,14 +905,18 @@ class MainWindow(QMainWindow):
         if ok and chosen != (current or plain):
             self.undo.push(EventDetailEdit(self, event, None if chosen == plain else chosen))
 
+    def name_event_by(self, event: str, prop: str) -> None:
+        """Name ``event`` by ``prop`` in every view: one undo step."""
+        self.undo.push(EventDetailEdit(self, event, prop))
+        self.show_info(f"{event} is now named by its {prop} (Ctrl+Z undoes it).")
+
     def merge_suggestion(self, suggestion) -> None:
         """Merge a suggested group of names into its target: one undo step renaming every stored
         name behind them (a grouping rule's names cannot be merged here, and say so). A suggestion
         to name an event by a property (``store.event_detail``) is one undo step too."""
         from journey_explorer.store.event_detail import Suggestion as NamingSuggestion
         if isinstance(suggestion, NamingSuggestion):
-            self.undo.push(EventDetailEdit(self, suggestion.event, suggestion.property))
-            self.show_info(f"{suggestion.event} is now named by its {suggestion.property} (Ctrl+Z undoes it).")
+            self.name_event_by(suggestion.event, suggestion.property)
             return
         from journey_explorer.analysis.hygiene import stored_names
         catalog = self.catalog_model.frame

@@ -1,0 +1,35 @@
+"""The stuck view: a stuck step found inside an event (its lesson) is one click from naming the
+event by that property in every view."""
+from __future__ import annotations
+
+import pandas as pd
+
+from journey_explorer.store.project import Project
+from tests.analysis.test_stuck import _lessons_rows
+
+
+def settle_view(qtbot, view) -> None:
+    qtbot.waitUntil(lambda: not view.runner.busy and view.result is not None
+                    and (view.drawn_result is view.result or view.banner.isVisible()), timeout=60_000)
+
+
+def test_name_the_event_by_the_step_it_was_stuck_inside(open_window, qtbot, tmp_path):
+    from journey_explorer.store.importer import import_file
+    frame = pd.DataFrame(_lessons_rows(), columns=["user", "event", "time", "lesson"])
+    frame["time"] = pd.to_datetime(frame["time"], unit="ms", utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    frame.to_csv(tmp_path / "lessons.csv", index=False)
+    import_file(tmp_path / "lessons.journey", tmp_path / "lessons.csv")
+    with Project.open(tmp_path / "lessons.journey") as project:
+        project.default_goal = "subscribe"
+    window = open_window(tmp_path / "lessons.journey")
+    view = window.show_view("stuck")
+    settle_view(qtbot, view)
+    assert view.drawn_result.stuck.iloc[0]["event"] == "lesson_started: L3"
+    assert view.name_button.isVisible() and view.name_button.text() == "Name lesson_started by lesson"
+    with qtbot.waitSignal(view.name_requested):
+        view.name_button.click()
+    with Project.open(tmp_path / "lessons.journey") as project:
+        assert project.event_detail_rules() == {"lesson_started": "lesson"}
+    qtbot.waitUntil(lambda: view.drawn_result is not None and "lesson_started: L3" in view.drawn_result.table[
+        "event"].tolist() and view.drawn_result.table["inside_event"].isna().all(), timeout=60_000)
+    assert not view.name_button.isVisible()         # named now: the step is an event of its own
