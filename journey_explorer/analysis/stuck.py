@@ -81,7 +81,11 @@ NEEDS_USER_PROPERTIES = True     # "who" / "where": property values per path
 MIN_EXCESS = 0.05        # share points a part must exceed its reference by...
 MIN_RATIO = 1.25         # ...and the ratio to it
 MIN_DWELL_EXCESS = 0.1   # failing paths wait longer than successful in >= 60 % of pairs
-MAX_INSIDE_STEPS = 2      # events looked into by the property that carries their step (see _inside_steps)
+MAX_INSIDE_STEPS = 2      # events looked into by the property that carries their step (see _with_inside_steps)
+INSIDE_MIN_SHARE = 0.05  # ...among events making at least this share of the log
+STOP_RATIO = 2.0         # a step where paths stop for good this many times as often as at the sequence's others
+SEQUENCE_END = 0.2       # a step after which fewer of its paths go on to another step ends the sequence
+SEQUENCE_ORDER = 0.8     # a property is a sequence when this share of its step changes keep one direction
 MIN_VISITS_AT_STEP = 30  # the random-exit base rate's chance to end after step k needs this many visits there
 LEFT = "(left)"           # "what they did next" when the path ended there
 
@@ -338,15 +342,17 @@ def _with_inside_steps(log: EventLog, spec: Spec, successful_user: np.ndarray, t
     from journey_explorer.store.event_detail import name_by_property, suggest
     if not len(table):
         return table
-    table = table.assign(inside_event=None, inside_property=None)
+    table = table.assign(inside_event=None, inside_property=None, **STOP_COLUMNS)
     if not log.event_properties:
         return table
-    steps = [s for s in suggest(log) if s.kind == "steps" and s.event != spec.goal][:MAX_INSIDE_STEPS]
+    steps = [s for s in suggest(log, INSIDE_MIN_SHARE) if s.kind == "steps" and s.event != spec.goal]
     added = []
-    for suggestion in steps:
+    for suggestion in steps[:MAX_INSIDE_STEPS]:
         named = name_by_property(log, {suggestion.event: suggestion.property})
         inside, _ = _ranked(named, spec, successful_user)
-        inside = inside[inside["event"].str.startswith(f"{suggestion.event}: ") & (inside["score"] > 0)]
+        family = inside["event"].str.startswith(f"{suggestion.event}: ")
+        inside = _with_stops(inside[family], stops_for_good(named, suggestion.event, spec), suggestion.property, spec)
+        inside = inside[inside["score"] > 0]
         counted_on.update({event: named for event in inside["event"]})
         added.append(inside.assign(inside_event=suggestion.event, inside_property=suggestion.property))
     if not added:
@@ -355,6 +361,91 @@ def _with_inside_steps(log: EventLog, spec: Spec, successful_user: np.ndarray, t
     table = table.sort_values(["score", "failing_users"], ascending=False, ignore_index=True)
     table["rank"] = np.arange(1, len(table) + 1)
     return table
+
+
+STOP_COLUMNS = {"stop_rate": np.nan, "stop_reference": np.nan, "stop_excess": 0.0, "stop_p": np.nan}
+STOPS_FRAME = ["event", "reached", "last", "stopped", "stop_rate", "stop_reference", "stop_p", "stop_q"]
+
+
+def stops_for_good(named: EventLog, event: str, spec: Spec) -> pd.DataFrame:
+    """Per step of a sequence carried by ``event`` and named by its property ("level_started: 7"): the
+    paths reaching it, those whose last step of the sequence it is (``last``) and, of those, the ones
+    that never reach the goal after it (``stopped``: they stop there for good); the share that stop
+    against the sequence's other steps, one-sided Fisher tests with FDR over its steps.
+
+    A step after which fewer than ``SEQUENCE_END`` of its paths go on to another step is the end of
+    the sequence (the last lesson: everyone stops there) — neither a candidate nor a reference. This
+    needs no successful users doing better there: a game's wall is where buyers buy, too.
+    """
+    import pandas as pd
+    size = len(named.event_names)
+    in_family = np.array([name.startswith(f"{event}: ") for name in named.event_names])
+    rows = np.flatnonzero(in_family[named.event])
+    if not len(rows):
+        return pd.DataFrame(columns=STOPS_FRAME)
+    users = named.user[rows]
+    if _order_kept(named.event[rows], users) < SEQUENCE_ORDER:       # cities, genres: no sequence to stop in
+        return pd.DataFrame(columns=STOPS_FRAME)
+    last_rows = rows[np.append(users[1:] != users[:-1], True)]         # rows go by user, then time
+    goal = named.event_code(spec.goal)
+    last_goal = np.full(named.n_users, -1, dtype=np.int64)
+    goal_rows = np.flatnonzero(named.event == goal)
+    np.maximum.at(last_goal, named.user[goal_rows], goal_rows)
+    stopped_rows = last_rows[last_goal[named.user[last_rows]] < last_rows]
+    reached = distinct_count(named.event[rows], users, size)
+    last = np.bincount(named.event[last_rows], minlength=size)
+    stopped = np.bincount(named.event[stopped_rows], minlength=size)
+    codes = np.flatnonzero(in_family & (reached > 0))
+    goes_on = (reached[codes] - last[codes]) / reached[codes]
+    steps = codes[(goes_on >= SEQUENCE_END) & (reached[codes] >= spec.min_paths)]
+    p_values, references = [], []
+    for code in steps:
+        others = steps[steps != code]
+        stopped_others, reached_others = stopped[others].sum(), reached[others].sum()
+        references.append(stopped_others / reached_others if reached_others else np.nan)
+        p_values.append(fisher_greater(int(stopped[code]), int(reached[code]), int(stopped_others),
+                                       int(reached_others)) if reached_others else np.nan)
+    return pd.DataFrame({"event": [named.event_names[c] for c in steps], "reached": reached[steps],
+                         "last": last[steps], "stopped": stopped[steps],
+                         "stop_rate": np.round(stopped[steps] / np.maximum(reached[steps], 1), 4),
+                         "stop_reference": np.round(np.array(references, dtype=float), 4), "stop_p": p_values,
+                         "stop_q": benjamini_hochberg(np.array(p_values, dtype=float))})
+
+
+def _order_kept(codes: np.ndarray, users: np.ndarray) -> float:
+    """Of a user's consecutive steps that change value (a -> b), the share going the way most changes
+    between those two values go: ~1 for levels and lessons (1 -> 2, never 2 -> 1), ~1/2 for cities
+    browsed in any order.
+
+    >>> _order_kept(np.array([1, 2, 3, 1, 2, 2, 3]), np.array([0, 0, 0, 1, 1, 1, 1]))
+    1.0
+    >>> _order_kept(np.array([1, 2, 2, 1]), np.array([0, 0, 1, 1]))
+    0.5
+    """
+    change = (users[1:] == users[:-1]) & (codes[1:] != codes[:-1])
+    a, b = codes[:-1][change].astype(np.int64), codes[1:][change].astype(np.int64)
+    if not len(a):
+        return 0.0
+    span = int(max(a.max(), b.max())) + 1
+    pair = np.minimum(a, b) * span + np.maximum(a, b)
+    forward = np.bincount(pair, weights=(a < b).astype(float))
+    total = np.bincount(pair)
+    return float(np.maximum(forward, total - forward).sum() / len(a))
+
+
+def _with_stops(inside: pd.DataFrame, stops: pd.DataFrame, prop: str, spec: Spec) -> pd.DataFrame:
+    """The named family's rows with the stop part (``stops_for_good``) added to their score when it is
+    significant and material: ``STOP_RATIO`` times the sequence's other steps and ``MIN_EXCESS`` above."""
+    inside = inside.drop(columns=list(STOP_COLUMNS), errors="ignore").merge(
+        stops[["event", *STOP_COLUMNS.keys() - {"stop_excess"}, "stop_q"]], on="event", how="left")
+    kept = ((inside["stop_q"] < spec.alpha) & (inside["stop_rate"] >= STOP_RATIO * inside["stop_reference"])
+            & (inside["stop_rate"] - inside["stop_reference"] >= MIN_EXCESS))
+    inside["stop_excess"] = np.where(kept, (inside["stop_rate"] - inside["stop_reference"]).round(4), 0.0)
+    inside = inside.drop(columns="stop_q")
+    inside["worse_by"] = np.round(inside["worse_by"] + inside["stop_excess"], 4)
+    inside["score"] = np.round(inside["worse_by"] * np.sqrt(inside["failing_users"]), 3)
+    inside["explanation"] = [_explain(row, spec, prop) for row in inside.itertuples()]
+    return inside
 
 
 def successful_owners(log: EventLog, successful_user: np.ndarray) -> np.ndarray | None:
@@ -612,11 +703,15 @@ def _r(value, digits: int = 4) -> float:
     return float(np.round(value, digits)) if value is not None and not pd.isna(value) else np.nan
 
 
-def _explain(row, spec: Spec) -> str:
-    """The parts of a row in words (only the parts that count)."""
+def _explain(row, spec: Spec, sequence: str | None = None) -> str:
+    """The parts of a row in words (only the parts that count); ``sequence``: the property whose steps
+    the row is one of (its stop part)."""
     import pandas as pd
     unit = spec.unit
     parts = []
+    if getattr(row, "stop_excess", 0) > 0:
+        parts.append(f"{_pct(row.stop_rate)} of {unit} {_who(unit)} reach it go no further and never reach the goal, "
+                     f"vs {_pct(row.stop_reference)} at the other values of {sequence.rsplit('.', 1)[-1]}")
     if row.exit_excess > 0:
         text = f"{_pct(row.exit_rate_failing)} of failing {unit} {_who(unit)} reach it end a visit there"
         text += f" vs {_pct(row.exit_rate_successful)} of successful"

@@ -29,10 +29,13 @@ MIN_SHARE_OF_LOG = 0.3              # an event this large is generic, whatever i
 MIN_SET_SHARE = 0.9                 # the property must be set on this share of the event's rows
 MIN_DISTINCT, MAX_DISTINCT = 3, 500
 VARIES_SHARE = 0.5                  # a property changing along the event's rows for this share of users
+VARIES_SAMPLE = 500_000             # rows read to tell (the users they belong to)
 MAX_VALUES_READ = 200_000           # a property with more distinct values on the event is not read as pages
 GENERIC_EVENT = re.compile(r"page.?view|screen.?view|pageview|^page$|^screen$|page viewed|screen viewed|"
                            r"^view$|^click$|^tap$|button.?click|^track$|^event$", re.I)
-DETAIL_PROPERTY = re.compile(r"page|screen|path|url|title|route|view|name|label|button|element", re.I)
+DETAIL_PROPERTY = re.compile(r"page|screen|path|url|title|route|view|name|label|button|element|level|lesson|step|"
+                             r"stage|chapter|module|episode|section|mission", re.I)
+IDENTIFIER = re.compile(r"(?:^|[._\s-])id$|[a-z]Id$|_?uuid$|_?key$", re.I)     # title_id names a title by a code
 PAGE_OR_SCREEN_EVENT = re.compile(r"page.?view|screen.?view|pageview|^page$|^screen$", re.I)
 PAGE_OR_SCREEN_PROPERTY = re.compile(r"page|screen|path|url|title|route", re.I)
 # Where a view came from or started, not what it showed (a thank-you page is nobody's referrer).
@@ -171,10 +174,11 @@ def _text(value) -> str:
     return str(value).strip() or "(empty)"
 
 
-def suggest(log: EventLog) -> list[Suggestion]:
+def suggest(log: EventLog, min_share: float = MIN_SHARE_OF_LOG) -> list[Suggestion]:
     """Events worth naming by a property (see the module notes), the clearest first; one property per
-    event, named like a step (page, screen, path, title, name, button...), a page or screen first,
-    then the fewest values."""
+    event, named like a step (page, screen, path, title, name, button, level, lesson...), a page or
+    screen first, then the fewest values. ``min_share``: the share of the log that makes an event
+    generic whatever its name (stuck points look inside smaller ones: a game's level_started)."""
     if not len(log):
         return []
     counts = np.bincount(log.event, minlength=len(log.event_names))
@@ -190,7 +194,7 @@ def suggest(log: EventLog) -> list[Suggestion]:
             found.append(Suggestion(event, prop, values, round(float(share), 4), round(set_share, 4),
                                     _commonest(log, code, prop), kind="outcome"))
             continue
-        if not (share >= MIN_SHARE_OF_LOG or GENERIC_EVENT.search(event)):
+        if not (share >= min_share or GENERIC_EVENT.search(event)):
             continue
         best = _best_property(log, code)
         if best is not None:
@@ -206,15 +210,15 @@ def _best_property(log: EventLog, code: int) -> tuple[str, int, float] | None:
     for prop in log.event_properties:
         if NOT_THE_PAGE.search(prop):
             continue           # a referrer is another page
-        named_like_a_step = bool(DETAIL_PROPERTY.search(prop))
+        named_like_a_step = bool(DETAIL_PROPERTY.search(prop)) and not IDENTIFIER.search(prop)
         column = log.event_properties[prop]
         sample = column.values[:10_000]
-        if not len(sample) or sum(_step_like(v, named_like_a_step) for v in sample) < 0.9 * len(sample):
+        if not len(sample) or sum(_step_like(v) for v in sample) < 0.9 * len(sample):
             continue           # flags and amounts are not names of a step
         codes = column.codes[rows]
-        # Any other property must change along a user's events (lesson 1, 2, 3; level 4, 5): a country
-        # or a plan splits users, not steps.
-        if not named_like_a_step and not (len(column.values) <= MAX_VALUES and _varies_within_users(log, rows, codes)):
+        # It must change along a user's events (pages; lesson 1, 2, 3; level 4, 5): a country, a plan or
+        # the device's os.name splits users, not steps.
+        if len(column.values) > MAX_DISTINCT and not named_like_a_step or not _varies_within_users(log, rows, codes):
             continue
         set_share = float((codes != MISSING).mean())
         used = np.flatnonzero(np.bincount(codes[codes != MISSING], minlength=len(column.values)))
@@ -225,8 +229,8 @@ def _best_property(log: EventLog, code: int) -> tuple[str, int, float] | None:
         if set_share >= MIN_SET_SHARE and MIN_DISTINCT <= values <= MAX_DISTINCT:
             # a page's title before its path ("Pricing" reads better than "/pricing"), then fewer values
             paths = sum(str(t).startswith("/") for t in texts) >= 0.9 * len(texts)
-            candidates.append((not PAGE_OR_SCREEN_PROPERTY.search(prop), not named_like_a_step, paths, values, prop,
-                               set_share))
+            page_property = bool(PAGE_OR_SCREEN_PROPERTY.search(prop)) and not IDENTIFIER.search(prop)
+            candidates.append((not page_property, not named_like_a_step, paths, values, prop, set_share))
     if not candidates:
         return None
     *_, values, prop, set_share = min(candidates)
@@ -266,12 +270,11 @@ def _has_outcomes(values) -> bool:
     return any(SUCCESS_VALUE.match(t) for t in texts) and any(FAILURE_VALUE.match(t) for t in texts)
 
 
-def _step_like(value, named_like_a_step: bool) -> bool:
+def _step_like(value) -> bool:
     """Text names a step; so do whole numbers of a property that changes along a path (level 7)."""
     if isinstance(value, str):
         return True
-    return not named_like_a_step and isinstance(value, (int, float)) and not isinstance(value, bool) and float(
-        value).is_integer()
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer()
 
 
 def _varies_within_users(log: EventLog, rows: np.ndarray, codes: np.ndarray) -> bool:
@@ -286,6 +289,7 @@ def _varies_within_users(log: EventLog, rows: np.ndarray, codes: np.ndarray) -> 
     """
     carried = codes != MISSING
     users, values = log.user[rows][carried].astype(np.int64), codes[carried].astype(np.int64)
+    users, values = users[:VARIES_SAMPLE], values[:VARIES_SAMPLE]     # whole users: a log's rows go by user
     if not len(users):
         return False
     pairs = np.unique(users * (int(values.max()) + 1) + values)

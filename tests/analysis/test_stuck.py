@@ -335,3 +335,50 @@ def test_without_the_property_the_plain_event_is_all_there_is():
                        stuck.Spec(goal="subscribe"))
     assert result.table["inside_event"].isna().all()
     assert not result.table["event"].str.contains(": ").any()
+
+
+def _levels_log(walls: dict[int, int], players: int = 200) -> EventLog:
+    """``players`` start levels 1, 2, ... 5 in order; ``walls[level]`` of them start that level and
+    go no further; every 4th player who finishes level 5 buys after it."""
+    rows = []
+    stops = [level for level, count in walls.items() for _ in range(count)]
+    for i in range(players):
+        last = stops[i] if i < len(stops) else 5
+        steps = [("level_started", level) for level in range(1, last + 1)]
+        if last == 5 and i % 4 == 0:
+            steps.append(("buy", None))
+        rows += [(f"p{i}", event, 60_000 * k, level) for k, (event, level) in enumerate(steps)]
+    return EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time", "level"]))
+
+
+def test_the_step_of_a_sequence_where_paths_stop_for_good():
+    from journey_explorer.store.event_detail import name_by_property
+    named = name_by_property(_levels_log({3: 60, 2: 10}), {"level_started": "level"})
+    stops = stuck.stops_for_good(named, "level_started", stuck.Spec(goal="buy")).set_index("event")
+    # level 5 ends the sequence (nobody goes on from it): no candidate, no reference
+    assert "level_started: 5" not in stops.index
+    # level 3: 190 reach it, 60 stop there -> 60/190; the others: level 1 0/200, level 2 10/200, level 4 0/130
+    assert stops.loc["level_started: 3", "stop_rate"] == round(60 / 190, 4)
+    assert stops.loc["level_started: 3", "stop_reference"] == round(10 / 530, 4)
+    assert stops.loc["level_started: 3", "stop_q"] < 0.001
+    found = stuck.run(_levels_log({3: 60, 2: 10}), stuck.Spec(goal="buy")).stuck.set_index("event")
+    assert found.loc["level_started: 3", "stop_excess"] == round(60 / 190 - 10 / 530, 4)
+    assert found.loc["level_started: 3", "explanation"].startswith(
+        "32% of users who reach it go no further and never reach the goal, vs 2% at the other values of level")
+    assert found["stop_excess"].drop("level_started: 3").eq(0).all()      # level 2's 10 stops are no wall
+
+
+def test_values_browsed_in_any_order_are_no_sequence_to_stop_in():
+    rng = np.random.default_rng(5)
+    rows = []
+    for i in range(300):
+        cities = rng.choice(["Rome", "Paris", "Lisbon"], size=4)
+        if i % 3 == 0:
+            cities[-1] = "Rome"          # many browsing paths happen to end on Rome
+        rows += [(f"u{i}", "guide_viewed", 1000 * k, city) for k, city in enumerate(cities)]
+        if i % 5 == 0:
+            rows.append((f"u{i}", "book", 9000, None))
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time", "city"]))
+    from journey_explorer.store.event_detail import name_by_property
+    named = name_by_property(log, {"guide_viewed": "city"})
+    assert stuck.stops_for_good(named, "guide_viewed", stuck.Spec(goal="book")).empty

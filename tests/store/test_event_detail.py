@@ -213,3 +213,31 @@ def test_only_a_status_word_of_its_own_names_an_outcome():
     assert event_detail.OUTCOME_PROPERTY.search("payment_status") and event_detail.OUTCOME_PROPERTY.search("Result")
     assert not event_detail.OUTCOME_PROPERTY.search("search_results")
     assert not event_detail.OUTCOME_PROPERTY.search("response_ms")
+
+
+def test_a_per_user_property_named_like_a_step_does_not_name_pages():
+    # os.name has "name" in it, but every user keeps one: it splits users, not pages; genre changes
+    # along each user's page views (a title's id would name pages by codes)
+    rows = []
+    for u in range(40):
+        for k, genre in enumerate(["drama", "comedy", "news", "kids"][u % 2:]):
+            rows.append((f"u{u}", "Title Page Viewed", k * 60_000, ["iOS", "Android", "Web"][u % 3], genre,
+                         f"tt{u}{k}"))
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time", "context.os.name", "genre",
+                                                          "title_id"]))
+    assert [(s.event, s.property) for s in event_detail.suggest(log)] == [("Title Page Viewed", "genre")]
+
+
+def test_levels_of_a_smaller_event_are_steps_when_asked_for_smaller_events():
+    # level_started with levels 1..70 (more values than names a project keeps: the rest would be
+    # "(other)") makes 25% of the log: not generic for the Checks panel, a sequence for stuck points
+    rows = []
+    for u in range(20):
+        for level in range(1, 71):
+            rows.append((f"u{u}", "level_started", level * 3, level))
+            rows += [(f"u{u}", "tap", level * 3 + k, None) for k in (1, 2)]
+            rows.append((f"u{u}", "lobby", level * 3 + 2, None))
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time", "level"]))
+    assert event_detail.suggest(log) == []
+    found = event_detail.suggest(log, min_share=0.05)
+    assert [(s.event, s.property, s.values) for s in found] == [("level_started", "level", 70)]

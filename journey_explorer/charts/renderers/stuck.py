@@ -34,6 +34,8 @@ def render(result, spec, canvas: pg.PlotWidget, theme) -> None:
 def bar_text(row, unit: str = "users") -> str:
     """The parts that make an event stuck, failing vs successful paths: "visit ends 86% vs 34% · loop 22% vs 15%"."""
     parts = []
+    if getattr(row, "stop_excess", 0) > 0:
+        parts.append(f"go no further {row.stop_rate:.0%} vs {row.stop_reference:.0%}")
     if row.exit_excess > 0:
         parts.append(f"visit ends {row.exit_rate_failing:.0%} vs {row.exit_reference:.0%}")
     if row.loop_excess > 0:
