@@ -260,15 +260,17 @@ def _step_hazard(user: np.ndarray, session: np.ndarray, min_visits: int) -> np.n
     return np.minimum(hazard[step], 1 - 1e-9)
 
 
-def path_dwell(log: EventLog, goal: int | None = None) -> pd.DataFrame:
+def path_dwell(log: EventLog, goal: int | None = None, only: np.ndarray | None = None) -> pd.DataFrame:
     """Per (path, event type): the median seconds from the event to the path's next event in the same
     session (events that end a session have no wait). A wait that ends at the ``goal`` is left out:
     it is the conversion itself, which failing paths never have (a trial that converts in a minute is
-    no reference for one that leads elsewhere)."""
+    no reference for one that leads elsewhere). ``only``: per event code, whether to count it."""
     import pandas as pd
     same = (log.user[1:] == log.user[:-1]) & (log.session[1:] == log.session[:-1])
     if goal is not None:
         same &= log.event[1:] != goal
+    if only is not None:
+        same &= only[log.event[:-1]]
     gap = np.diff(log.ts)[same] / 1000.0
     frame = pd.DataFrame({"path": log.user[:-1][same], "event": log.event[:-1][same], "wait": gap})
     return frame.groupby(["event", "path"], sort=True)["wait"].median().reset_index()
@@ -318,15 +320,18 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
                   baseline_exit_rate=baseline, table=table, unstuck=unstuck)
 
 
-def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray) -> tuple[pd.DataFrame, dict]:
-    """The ranked table of every event of ``log``, and the counts behind it."""
+def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,
+            only: np.ndarray | None = None) -> tuple[pd.DataFrame, dict]:
+    """The ranked table of every event of ``log`` (``only``: of the event codes it marks), and the
+    counts behind it."""
     goal = log.event_code(spec.goal)
     size = len(log.event_names)
     _, ends = path_bounds(log)
     counts = _counts(log, size, goal, successful_user, ends, successful_owners(log, successful_user))
     expected, expected_per_path = expected_exits(log, ~successful_user, size)
-    dwell = path_dwell(log, goal)
-    return _table(log, spec, goal, counts, expected, expected_per_path, dwell, successful_user), counts
+    dwell = path_dwell(log, goal, only)
+    table = _table(log, spec, goal, counts, expected, expected_per_path, dwell, successful_user, only)
+    return table, counts
 
 
 def _with_inside_steps(log: EventLog, spec: Spec, successful_user: np.ndarray, table: pd.DataFrame,
@@ -346,15 +351,20 @@ def _with_inside_steps(log: EventLog, spec: Spec, successful_user: np.ndarray, t
     if not log.event_properties:
         return table
     steps = [s for s in suggest(log, INSIDE_MIN_SHARE) if s.kind == "steps" and s.event != spec.goal]
+    steps = steps[:MAX_INSIDE_STEPS]
+    if not steps:
+        return table
+    # One log named by every such property, its steps' rows only: one more pass over the log, not one each.
+    named = name_by_property(log, {s.event: s.property for s in steps})
+    family_of = {s.event: np.array([n.startswith(f"{s.event}: ") for n in named.event_names]) for s in steps}
+    inside, _ = _ranked(named, spec, successful_user, only=np.logical_or.reduce(list(family_of.values())))
     added = []
-    for suggestion in steps[:MAX_INSIDE_STEPS]:
-        named = name_by_property(log, {suggestion.event: suggestion.property})
-        inside, _ = _ranked(named, spec, successful_user)
-        family = inside["event"].str.startswith(f"{suggestion.event}: ")
-        inside = _with_stops(inside[family], stops_for_good(named, suggestion.event, spec), suggestion.property, spec)
-        inside = inside[inside["score"] > 0]
-        counted_on.update({event: named for event in inside["event"]})
-        added.append(inside.assign(inside_event=suggestion.event, inside_property=suggestion.property))
+    for suggestion in steps:
+        family = inside[family_of[suggestion.event][[named.event_code(e) for e in inside["event"]]]]
+        family = _with_stops(family, stops_for_good(named, suggestion.event, spec), suggestion.property, spec)
+        family = family[family["score"] > 0]
+        counted_on.update({event: named for event in family["event"]})
+        added.append(family.assign(inside_event=suggestion.event, inside_property=suggestion.property))
     if not added:
         return table
     table = pd.concat([table, *added], ignore_index=True)
@@ -567,14 +577,14 @@ def _visit_check(c: dict, code: int, minimum: int) -> dict | None:
             "loop_p": fisher_greater(f_loop, f_visits, s_loop, s_visits)}
 
 
-def _table(log, spec, goal, c, expected, expected_per_path, dwell, successful_user) -> pd.DataFrame:
+def _table(log, spec, goal, c, expected, expected_per_path, dwell, successful_user, only=None) -> pd.DataFrame:
     import pandas as pd
     size = len(log.event_names)
     rows = []
     by_event = dict(tuple(dwell.groupby("event")))
     for code in range(size):
         f_reach, s_reach = int(c["reach_failing"][code]), int(c["reach_successful"][code])
-        if code == goal or f_reach + s_reach == 0:
+        if code == goal or f_reach + s_reach == 0 or only is not None and not only[code]:
             continue
         waits = by_event.get(code)
         rows.append(_event_row(log.event_names[code], c, code, f_reach, s_reach, expected[code],

@@ -288,14 +288,15 @@ def _varies_within_users(log: EventLog, rows: np.ndarray, codes: np.ndarray) -> 
     (True, False)
     """
     carried = codes != MISSING
-    users, values = log.user[rows][carried].astype(np.int64), codes[carried].astype(np.int64)
+    users, values = log.user[rows][carried], codes[carried]
     users, values = users[:VARIES_SAMPLE], values[:VARIES_SAMPLE]     # whole users: a log's rows go by user
     if not len(users):
         return False
-    pairs = np.unique(users * (int(values.max()) + 1) + values)
-    distinct = np.bincount(pairs // (int(values.max()) + 1), minlength=log.n_users)
+    # Rows go by user: a user sees two values exactly when the value changes between two of their rows.
+    changes = (users[1:] == users[:-1]) & (values[1:] != values[:-1])
+    varied = np.bincount(users[1:][changes], minlength=log.n_users) > 0
     several = np.bincount(users, minlength=log.n_users) >= 2
-    return bool(several.any()) and float((distinct[several] >= 2).mean()) >= VARIES_SHARE
+    return bool(several.any()) and float(varied[several].mean()) >= VARIES_SHARE
 
 
 def may_have_clear_case(event_names, property_names) -> bool:
