@@ -381,7 +381,8 @@ def stops_for_good(named: EventLog, event: str, spec: Spec) -> pd.DataFrame:
     """Per step of a sequence carried by ``event`` and named by its property ("level_started: 7"): the
     paths reaching it, those whose last step of the sequence it is (``last``) and, of those, the ones
     that never reach the goal after it (``stopped``: they stop there for good); the share that stop
-    against the sequence's other steps, one-sided Fisher tests with FDR over its steps.
+    against the sequence's other steps, one-sided Fisher tests with FDR over its steps. Paths seen
+    too close to the log's end to tell whether they stopped (``_settled``) are left out.
 
     A step after which fewer than ``SEQUENCE_END`` of its paths go on to another step is the end of
     the sequence (the last lesson: everyone stops there) — neither a candidate nor a reference. This
@@ -393,15 +394,11 @@ def stops_for_good(named: EventLog, event: str, spec: Spec) -> pd.DataFrame:
     rows = np.flatnonzero(in_family[named.event])
     if not len(rows):
         return pd.DataFrame(columns=STOPS_FRAME)
-    users = named.user[rows]
-    if _order_kept(named.event[rows], users) < SEQUENCE_ORDER:       # cities, genres: no sequence to stop in
+    if _order_kept(named.event[rows], named.user[rows]) < SEQUENCE_ORDER:    # cities, genres: no sequence
         return pd.DataFrame(columns=STOPS_FRAME)
-    last_rows = rows[np.append(users[1:] != users[:-1], True)]         # rows go by user, then time
-    goal = named.event_code(spec.goal)
-    last_goal = np.full(named.n_users, -1, dtype=np.int64)
-    goal_rows = np.flatnonzero(named.event == goal)
-    np.maximum.at(last_goal, named.user[goal_rows], goal_rows)
-    stopped_rows = last_rows[last_goal[named.user[last_rows]] < last_rows]
+    rows = rows[_settled(named, rows)[named.user[rows]]]
+    users = named.user[rows]
+    last_rows, stopped_rows = _last_and_stopped(named, rows, named.event_code(spec.goal))
     reached = distinct_count(named.event[rows], users, size)
     last = np.bincount(named.event[last_rows], minlength=size)
     stopped = np.bincount(named.event[stopped_rows], minlength=size)
@@ -420,6 +417,29 @@ def stops_for_good(named: EventLog, event: str, spec: Spec) -> pd.DataFrame:
                          "stop_rate": np.round(stopped[steps] / np.maximum(reached[steps], 1), 4),
                          "stop_reference": np.round(np.array(references, dtype=float), 4), "stop_p": p_values,
                          "stop_q": benjamini_hochberg(np.array(p_values, dtype=float))})
+
+
+def _settled(named: EventLog, rows: np.ndarray) -> np.ndarray:
+    """Per user: whether the log goes on long enough after their last event to tell they stopped —
+    as long as 99% of the sequence's steps take to be followed by the next (a learner last seen
+    yesterday, who takes a lesson every few days, has not stopped yet)."""
+    users, codes, ts = named.user[rows], named.event[rows], named.ts[rows]
+    goes_on = (users[1:] == users[:-1]) & (codes[1:] != codes[:-1])
+    quiet = float(np.percentile(np.diff(ts)[goes_on], 99)) if goes_on.any() else 0.0
+    last_seen = np.zeros(named.n_users, dtype=np.int64)
+    np.maximum.at(last_seen, named.user, named.ts)
+    return last_seen <= named.ts.max() - quiet
+
+
+def _last_and_stopped(named: EventLog, rows: np.ndarray, goal: int) -> tuple[np.ndarray, np.ndarray]:
+    """Of a sequence's ``rows`` (in log order): each path's last one, and those of them with no goal
+    after (the path stops there for good)."""
+    users = named.user[rows]
+    last_rows = rows[np.append(users[1:] != users[:-1], True)]         # rows go by user, then time
+    last_goal = np.full(named.n_users, -1, dtype=np.int64)
+    goal_rows = np.flatnonzero(named.event == goal)
+    np.maximum.at(last_goal, named.user[goal_rows], goal_rows)
+    return last_rows, last_rows[last_goal[named.user[last_rows]] < last_rows]
 
 
 def _order_kept(codes: np.ndarray, users: np.ndarray) -> float:
@@ -831,14 +851,23 @@ def _route(log: EventLog, position: int, last_position: int, longest: int = 6) -
 # --- where and since when it is worse ---------------------------------------------------------------
 
 
-def part_flags(log: EventLog, code: int, part: str) -> tuple[np.ndarray, np.ndarray]:
-    """(paths that reach the event, those of them that leave from it / loop on it), per user code."""
+def part_flags(log: EventLog, code: int, part: str, goal: int | None = None,
+               sequence: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(paths that reach the event, those of them that leave from it / loop on it / stop there for
+    good: their last step of the ``sequence`` event's named steps, no ``goal`` after), per user code."""
     reach = np.zeros(log.n_users, dtype=bool)
     reach[log.user[log.event == code]] = True
     flagged = np.zeros(log.n_users, dtype=bool)
     if part == "exit":
         at = (log.event == code) & visit_ends(log)
         flagged[log.user[at]] = True
+    elif part == "stop":
+        in_family = np.array([name.startswith(f"{sequence}: ") for name in log.event_names])
+        rows = np.flatnonzero(in_family[log.event])
+        settled = _settled(log, rows)
+        _, stopped_rows = _last_and_stopped(log, rows[settled[log.user[rows]]], goal)
+        flagged[log.user[stopped_rows[log.event[stopped_rows] == code]]] = True
+        reach &= settled
     else:
         codes, users = loop_paths(log, len(log.event_names))
         flagged[users[codes == code]] = True
@@ -847,18 +876,22 @@ def part_flags(log: EventLog, code: int, part: str) -> tuple[np.ndarray, np.ndar
 
 def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: dict[str, np.ndarray],
                    spec: Spec) -> dict:
-    """For a stuck point's main part (leaving or looping): the property value where paths that reach it
+    """For a stuck point's main part (leaving, looping or stopping for good): the property value where paths that reach it
     do it most (against paths with other values), and whether that changed between the first and the
     last third of the time range (by path start). All paths that reach it count, not only failing ones:
     among failing paths alone, a segment that converts well would look worse (its failing paths are
     the stuck ones). One-sided / two-sided Fisher tests, FDR over the comparisons made for this stuck
     point; only significant ones with ``min_paths`` paths on each side."""
-    part = "loop" if row.loop_excess >= row.exit_excess else "exit"
-    if row.loop_excess <= 0 and row.exit_excess <= 0:
+    excess = {"loop": row.loop_excess, "exit": row.exit_excess, "stop": getattr(row, "stop_excess", 0.0)}
+    part = max(excess, key=excess.get)          # ties: loop, then exit
+    if excess[part] <= 0:
         return {"where": None, "when": None}
-    reach, flagged = part_flags(log, log.event_code(row.event), part)
+    stop_at = (log.event_code(spec.goal), row.inside_event) if part == "stop" else (None, None)
+    reach, flagged = part_flags(log, log.event_code(row.event), part, *stop_at)
     candidates = _where_candidates(reach, flagged, properties, spec.min_paths)
-    change = _when_candidate(log, reach, flagged, spec.min_paths)
+    # Whether paths stopped for good is clearer the longer they were watched: later starters would
+    # always seem to stop more, so no "when" for stopping.
+    change = _when_candidate(log, reach, flagged, spec.min_paths) if part != "stop" else None
     tests = candidates + ([change] if change else [])
     q = benjamini_hochberg(np.array([t["p_value"] for t in tests], dtype=float)) if tests else []
     for test, value in zip(tests, q):
@@ -868,11 +901,11 @@ def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: 
     when = change if change and change["q_value"] < spec.alpha else None
     if where is not None:         # a change confined to the worst segment is diluted in the overall rate
         within = _when_candidate(log, reach & (properties[where["property"]] == where["value"]), flagged,
-                                 spec.min_paths)
+                                 spec.min_paths) if part != "stop" else None
         if within and min(1.0, 2 * within["p_value"]) < spec.alpha and (when is None
                                                                          or within["p_value"] < when["p_value"]):
             when = {**within, "segment": f"{where['property']} = {where['value']}"}
-    verb = "loop on it" if part == "loop" else "end a visit there"
+    verb = {"loop": "loop on it", "exit": "end a visit there", "stop": "go no further"}[part]
     out = {"part": part, "where": where, "when": when}
     out["where_text"] = (f"worst for {where['property']} = {where['value']}: {_pct(where['rate'])} of those "
                          f"{spec.unit} {_who(spec.unit)} reach it {verb} vs {_pct(where['rate_others'])} of "

@@ -339,7 +339,7 @@ def test_without_the_property_the_plain_event_is_all_there_is():
 
 def _levels_log(walls: dict[int, int], players: int = 200) -> EventLog:
     """``players`` start levels 1, 2, ... 5 in order; ``walls[level]`` of them start that level and
-    go no further; every 4th player who finishes level 5 buys after it."""
+    go no further; every 4th player who finishes level 5 buys after it. The log ends a month later."""
     rows = []
     stops = [level for level, count in walls.items() for _ in range(count)]
     for i in range(players):
@@ -348,6 +348,7 @@ def _levels_log(walls: dict[int, int], players: int = 200) -> EventLog:
         if last == 5 and i % 4 == 0:
             steps.append(("buy", None))
         rows += [(f"p{i}", event, 60_000 * k, level) for k, (event, level) in enumerate(steps)]
+    rows.append(("observer", "ping", 30 * 86_400_000, None))      # the log runs on a month: all have settled
     return EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time", "level"]))
 
 
@@ -382,3 +383,34 @@ def test_values_browsed_in_any_order_are_no_sequence_to_stop_in():
     from journey_explorer.store.event_detail import name_by_property
     named = name_by_property(log, {"guide_viewed": "city"})
     assert stuck.stops_for_good(named, "guide_viewed", stuck.Spec(goal="book")).empty
+
+
+def test_where_paths_stop_for_good_names_the_segment_and_no_trend_over_time():
+    log = _levels_log({3: 60, 2: 10})
+    frame = pd.DataFrame({"user": log.user_keys[log.user], "event": np.asarray(log.event_names)[log.event],
+                          "time": log.ts, "level": log.event_properties["level"].values[log.event_properties[
+                              "level"].codes]})
+    stopper = frame.groupby("user")["level"].transform("max") == 3
+    player = pd.to_numeric(frame["user"].str[1:], errors="coerce")
+    frame["platform"] = np.where(stopper | player.between(100, 139), "android", "ios")
+    result = stuck.run(EventLog.from_frame(frame), stuck.Spec(goal="buy"))
+    [wall] = [u for u in result.unstuck if u["event"] == "level_started: 3"]
+    # android: 60 of the 100 android players reaching level 3 stop there; ios: 0 of 90
+    assert wall["part"] == "stop" and wall["where"]["property"] == "platform" and wall["where"]["value"] == "android"
+    assert wall["where_text"].startswith("worst for platform = android: 60% of those users who reach it go no further")
+    assert wall["when"] is None
+
+
+def test_paths_seen_too_close_to_the_end_have_not_stopped_yet():
+    from journey_explorer.store.event_detail import name_by_property
+    log = _levels_log({3: 60, 2: 10})
+    frame = pd.DataFrame({"user": log.user_keys[log.user], "event": np.asarray(log.event_names)[log.event],
+                          "time": log.ts, "level": log.event_properties["level"].values[log.event_properties[
+                              "level"].codes]})
+    late = 30 * 86_400_000 - 120_000              # 20 players start two minutes before the log ends
+    recent = pd.DataFrame([(f"r{i}", "level_started", late + 60_000 * k, k + 1) for i in range(20) for k in range(3)],
+                          columns=frame.columns)
+    named = name_by_property(EventLog.from_frame(pd.concat([frame, recent])), {"level_started": "level"})
+    stops = stuck.stops_for_good(named, "level_started", stuck.Spec(goal="buy")).set_index("event")
+    assert stops.loc["level_started: 3", "reached"] == 190                # the 20 still playing are not counted
+    assert stops.loc["level_started: 3", "stop_rate"] == round(60 / 190, 4)
