@@ -86,6 +86,7 @@ INSIDE_MIN_SHARE = 0.05  # ...among events making at least this share of the log
 STOP_RATIO = 2.0         # a step where paths stop for good this many times as often as at the sequence's others
 SEQUENCE_END = 0.2       # a step after which fewer of its paths go on to another step ends the sequence
 SEQUENCE_ORDER = 0.8     # a property is a sequence when this share of its step changes keep one direction
+SAME_STOPS = 0.8         # a stop whose paths are this share of a better one's is the same wall
 MIN_VISITS_AT_STEP = 30  # the random-exit base rate's chance to end after step k needs this many visits there
 LEFT = "(left)"           # "what they did next" when the path ended there
 
@@ -367,10 +368,29 @@ def _with_inside_steps(log: EventLog, spec: Spec, successful_user: np.ndarray, t
         added.append(family.assign(inside_event=suggestion.event, inside_property=suggestion.property))
     if not added:
         return table
-    table = pd.concat([table, *added], ignore_index=True)
+    found = pd.concat(added, ignore_index=True).sort_values(["score", "failing_users"], ascending=False)
+    table = pd.concat([table, _one_wall_once(named, found, spec)], ignore_index=True)
     table = table.sort_values(["score", "failing_users"], ascending=False, ignore_index=True)
     table["rank"] = np.arange(1, len(table) + 1)
     return table
+
+
+def _one_wall_once(named: EventLog, found: pd.DataFrame, spec: Spec) -> pd.DataFrame:
+    """The rows found inside steps without a row that only repeats a better one's stop: the players who
+    stop for good after completing level 6 are those who stop at starting level 7 (``SAME_STOPS`` of
+    them), one wall seen from two events."""
+    goal = named.event_code(spec.goal)
+    kept, stopped_sets = [], []
+    for index, row in found.iterrows():
+        if row["stop_excess"] > 0:
+            _, stopped = part_flags(named, named.event_code(row["event"]), "stop", goal, row["inside_event"])
+            repeats = any((stopped & seen).sum() >= SAME_STOPS * stopped.sum() for seen in stopped_sets)
+            only_stops = row["exit_excess"] <= 0 and row["loop_excess"] <= 0 and row["dwell_excess"] <= 0
+            if repeats and only_stops:
+                continue
+            stopped_sets.append(stopped)
+        kept.append(index)
+    return found.loc[kept]
 
 
 STOP_COLUMNS = {"stop_rate": np.nan, "stop_reference": np.nan, "stop_excess": 0.0, "stop_p": np.nan}

@@ -414,3 +414,19 @@ def test_paths_seen_too_close_to_the_end_have_not_stopped_yet():
     stops = stuck.stops_for_good(named, "level_started", stuck.Spec(goal="buy")).set_index("event")
     assert stops.loc["level_started: 3", "reached"] == 190                # the 20 still playing are not counted
     assert stops.loc["level_started: 3", "stop_rate"] == round(60 / 190, 4)
+
+
+def test_one_wall_seen_from_two_events_is_told_once():
+    # players complete each level they start; 60 start level 3 and go no further: they stopped for good
+    # at "level_completed: 2" and at "level_started: 3" — the same 60 players
+    log = _levels_log({3: 60, 2: 10})
+    frame = pd.DataFrame({"user": log.user_keys[log.user], "event": np.asarray(log.event_names)[log.event],
+                          "time": log.ts, "level": log.event_properties["level"].values[log.event_properties[
+                              "level"].codes]})
+    started = frame[frame["event"] == "level_started"]
+    stops_at = started.groupby("user")["level"].transform("max")
+    done = started[(started["level"] < stops_at) | (stops_at == 5)].assign(event="level_completed",
+                                                                           time=lambda f: f["time"] + 30_000)
+    result = stuck.run(EventLog.from_frame(pd.concat([frame, done])), stuck.Spec(goal="buy"))
+    walls = result.stuck[result.stuck["stop_excess"] > 0]
+    assert walls["event"].tolist() == ["level_started: 3"]
