@@ -7,8 +7,8 @@ type (the goal itself left out), three parts, each a one-sided test:
 - **exit**: the share of failing paths that reach the event and leave from it (a visit of theirs
   ends there), against (a) the same share of successful paths, (b) the same share of successful
   paths counting only their visits that did not go on to the goal from it, and (c) the share expected if
-  visits ended at random (the base rate: a visit made mostly of ``product_view`` ends on one; see
-  ``expected_exits``). It counts only when it beats all three (the largest p-value of the
+  every visit had ended at a random one of its steps (the base rate: a visit made mostly of
+  ``product_view`` ends on one). It counts only when it beats all three (the largest p-value of the
   one-sided tests: Fisher's exact test, and a normal approximation to the Poisson-binomial).
   Reference (b) is the like-for-like one: a visit that goes on to the goal cannot end at a step
   before it, so against (a) alone the last steps before the goal (checkout, the offer page) always
@@ -84,10 +84,8 @@ MIN_DWELL_EXCESS = 0.1   # failing paths wait longer than successful in >= 60 % 
 MAX_INSIDE_STEPS = 2      # events looked into by the property that carries their step (see _with_inside_steps)
 INSIDE_MIN_SHARE = 0.05  # ...among events making at least this share of the log
 STOP_RATIO = 2.0         # a step where paths stop for good this many times as often as at the sequence's others
-SEQUENCE_END = 0.2       # a step after which fewer of its paths go on to another step ends the sequence
 SEQUENCE_ORDER = 0.8     # a property is a sequence when this share of its step changes keep one direction
 SAME_STOPS = 0.8         # a stop whose paths are this share of a better one's is the same wall
-MIN_VISITS_AT_STEP = 30  # the random-exit base rate's chance to end after step k needs this many visits there
 LEFT = "(left)"           # "what they did next" when the path ended there
 
 
@@ -193,21 +191,14 @@ def visit_ends(log: EventLog) -> np.ndarray:
     return last
 
 
-def expected_exits(log: EventLog, failing_user: np.ndarray, size: int,
-                   min_visits: int = MIN_VISITS_AT_STEP) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Per event type: how many failing paths would leave from it at least once if visits ended at
-    random (the base rate), and each path's probability (for the test).
+def expected_exits(log: EventLog, failing_user: np.ndarray, size: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Per event type: how many failing paths would leave from it at least once if every visit ended at
+    a random one of its steps (the base rate), and each path's probability (for the test).
 
-    "At random" two ways, and per path the lower of the two, because each is raised by the very exits
-    it is meant to judge, in its own way:
-    - at a random one of the visit's own steps: a visit of L steps with c of them on the event ends
-      there with probability c / L — but quitting at a step is what makes a visit short (learners who
-      quit at the lesson they open after the app make visits of two steps: 1/2 "expected");
-    - as often after the k-th step as failing visits end there (the hazard h(k) = visits ending at
-      step k / visits reaching it, each occurrence at step k ending the visit with h(k)) — but a quit
-      point that every visit reaches at the same step makes that step's hazard its own exit rate.
-    A path leaves from the event at least once with probability 1 - prod over its visits / occurrences
-    of (1 - p). Steps reached by fewer than ``min_visits`` visits share one hazard (the tail's, pooled).
+    A visit of L steps with c of them on the event ends there with probability c / L; a path leaves
+    from the event at least once with probability 1 - prod over its visits (1 - c / L). (Quitting at a
+    step makes the visit short, which raises this base rate with the very exits it judges: a step of a
+    sequence where paths stop for good is told by ``stops_for_good`` instead.)
     """
     failing = np.flatnonzero(failing_user[log.user])
     if not len(failing):
@@ -215,20 +206,14 @@ def expected_exits(log: EventLog, failing_user: np.ndarray, size: int,
     session, event, user = log.session[failing], log.event[failing], log.user[failing]
     span = np.int64(size)
     paths, inverse = distinct_with_inverse(user.astype(np.int64) * span + event)
-    by_step = _leave_probability(np.log1p(-_step_hazard(user, session, min_visits)), inverse, len(paths))
-    by_length = _leave_probability(_stay_by_visit_length(session, event, span), inverse, len(paths))
-    probability = np.minimum(by_step, by_length)
+    probability = 1 - np.exp(np.bincount(inverse, weights=_stay_by_visit_length(session, event, span),
+                                         minlength=len(paths)))
     codes = paths % span
     order = np.argsort(codes, kind="stable")
     codes, probability = codes[order], probability[order]
     expected = np.bincount(codes, weights=probability, minlength=size)
     per_event = np.split(probability, np.searchsorted(codes, np.arange(1, size)))
     return expected, per_event
-
-
-def _leave_probability(log_stay: np.ndarray, inverse: np.ndarray, paths: int) -> np.ndarray:
-    """Per path: 1 - the product of its rows' chances to stay (given as logs)."""
-    return 1 - np.exp(np.bincount(inverse, weights=log_stay, minlength=paths))
 
 
 def _stay_by_visit_length(session: np.ndarray, event: np.ndarray, span: np.int64) -> np.ndarray:
@@ -241,24 +226,6 @@ def _stay_by_visit_length(session: np.ndarray, event: np.ndarray, span: np.int64
     with np.errstate(divide="ignore"):
         log_stay[first] = np.log1p(-counts / length[first])
     return log_stay
-
-
-def _step_hazard(user: np.ndarray, session: np.ndarray, min_visits: int) -> np.ndarray:
-    """Per row of visits laid out one after another (a log's rows): the chance that a
-    visit ends at the row's step, h(step), the steps reached by fewer than ``min_visits`` visits
-    pooled; capped below 1 so a path's log-probability of staying stays finite."""
-    start = np.ones(len(session), dtype=bool)
-    start[1:] = (session[1:] != session[:-1]) | (user[1:] != user[:-1])
-    starts = np.flatnonzero(start)
-    step = np.arange(len(session)) - starts[running_count(start) - 1]
-    ended_at = np.bincount(np.diff(np.append(starts, len(session))) - 1)       # visits ending at step k
-    reached = np.cumsum(ended_at[::-1])[::-1]                                  # visits reaching step k
-    hazard = ended_at / reached
-    sparse = np.flatnonzero(reached < min_visits)
-    if len(sparse):
-        tail = sparse[0]
-        hazard[tail:] = ended_at[tail:].sum() / reached[tail:].sum()
-    return np.minimum(hazard[step], 1 - 1e-9)
 
 
 def path_dwell(log: EventLog, goal: int | None = None, only: np.ndarray | None = None) -> pd.DataFrame:
@@ -300,8 +267,9 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     starts, _ = path_bounds(log)
     path_users = log.user[starts]
     table, counts = _ranked(log, spec, successful_user)
-    counted_on = {}          # a row named by a property -> the log named so (see _inside_steps)
-    table = _with_inside_steps(log, spec, successful_user, table, counted_on)
+    counted_on = {}          # a row named by a property -> the log named so (see _with_inside_steps)
+    families = {}            # an event looked inside -> its named steps' codes in that log
+    table = _with_inside_steps(log, spec, successful_user, table, counted_on, families)
     report(progress, 0.5)
     ended_all = counts["end_failing"].sum()
     baseline = float(ended_all / max(counts["reach_failing"].sum(), 1))
@@ -315,7 +283,8 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
         report(progress, 0.5 + 0.5 * number / spec.top)     # each row looks at every successful path
         row_log = counted_on.get(row.event, log)
         entry = unstuck_for(row_log, row.event, row_log.event_code(spec.goal), successful_user, spec.next_events)
-        entry.update(where_and_when(row_log, row, successful_user, properties, spec))
+        entry.update(where_and_when(row_log, row, successful_user, properties, spec,
+                                    families.get(getattr(row, "inside_event", None))))
         unstuck.append(entry)
     return Result(spec=spec, paths=len(starts), successful=int(successful_user[path_users].sum()),
                   baseline_exit_rate=baseline, table=table, unstuck=unstuck)
@@ -336,13 +305,15 @@ def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,
 
 
 def _with_inside_steps(log: EventLog, spec: Spec, successful_user: np.ndarray, table: pd.DataFrame,
-                       counted_on: dict) -> pd.DataFrame:
+                       counted_on: dict, families: dict) -> pd.DataFrame:
     """The table with the stuck points found inside an event that carries its step in a property
     (``lesson_started`` with the lesson, ``level_start`` with the level: ``event_detail.suggest``),
     named "lesson_started: Unit 3" and marked with the event and the property (``inside_event``,
     ``inside_property``). One event for every
     lesson hides the lesson learners quit at; the project still shows the plain name until the user
-    names it by the property. ``counted_on`` gets the named log of each row added."""
+    names it by the property. ``counted_on`` gets the named log of each row added, ``families`` each
+    event's named steps (a mask over the named log's codes: not a name prefix, which a logged event
+    "lesson: quiz" would share)."""
     import pandas as pd
 
     from journey_explorer.store.event_detail import name_by_property, suggest
@@ -357,25 +328,36 @@ def _with_inside_steps(log: EventLog, spec: Spec, successful_user: np.ndarray, t
         return table
     # One log named by every such property, its steps' rows only: one more pass over the log, not one each.
     named = name_by_property(log, {s.event: s.property for s in steps})
-    family_of = {s.event: np.array([n.startswith(f"{s.event}: ") for n in named.event_names]) for s in steps}
-    inside, _ = _ranked(named, spec, successful_user, only=np.logical_or.reduce(list(family_of.values())))
+    families.update({s.event: _named_steps(log, named, s.event) for s in steps})
+    inside, _ = _ranked(named, spec, successful_user, only=np.logical_or.reduce([families[s.event] for s in steps]))
     added = []
     for suggestion in steps:
-        family = inside[family_of[suggestion.event][[named.event_code(e) for e in inside["event"]]]]
-        family = _with_stops(family, stops_for_good(named, suggestion.event, spec), suggestion.property, spec)
+        steps_of = families[suggestion.event]
+        family = inside[steps_of[[named.event_code(e) for e in inside["event"]]]]
+        family = _with_stops(family, stops_for_good(named, steps_of, spec), suggestion.property, spec)
         family = family[family["score"] > 0]
         counted_on.update({event: named for event in family["event"]})
         added.append(family.assign(inside_event=suggestion.event, inside_property=suggestion.property))
     if not added:
         return table
     found = pd.concat(added, ignore_index=True).sort_values(["score", "failing_users"], ascending=False)
-    table = pd.concat([table, _one_wall_once(named, found, spec)], ignore_index=True)
-    table = table.sort_values(["score", "failing_users"], ascending=False, ignore_index=True)
+    table = pd.concat([table, _one_wall_once(named, found, spec, families)], ignore_index=True)
+    table = table.sort_values(["score", "failing_users"], ascending=False, ignore_index=True).infer_objects()
     table["rank"] = np.arange(1, len(table) + 1)
     return table
 
 
-def _one_wall_once(named: EventLog, found: pd.DataFrame, spec: Spec) -> pd.DataFrame:
+def _named_steps(log: EventLog, named: EventLog, event: str) -> np.ndarray:
+    """Per code of ``named``: whether it names a step of ``event`` (its rows' new names, the plain name
+    of rows without the property left out)."""
+    steps = np.zeros(len(named.event_names), dtype=bool)
+    steps[np.unique(named.event[log.event == log.event_code(event)])] = True
+    if event in named.event_names:
+        steps[named.event_code(event)] = False
+    return steps
+
+
+def _one_wall_once(named: EventLog, found: pd.DataFrame, spec: Spec, families: dict) -> pd.DataFrame:
     """The rows found inside steps without a row that only repeats a better one's stop: the players who
     stop for good after completing level 6 are those who stop at starting level 7 (``SAME_STOPS`` of
     them), one wall seen from two events."""
@@ -383,7 +365,8 @@ def _one_wall_once(named: EventLog, found: pd.DataFrame, spec: Spec) -> pd.DataF
     kept, stopped_sets = [], []
     for index, row in found.iterrows():
         if row["stop_excess"] > 0:
-            _, stopped = part_flags(named, named.event_code(row["event"]), "stop", goal, row["inside_event"])
+            _, stopped = part_flags(named, named.event_code(row["event"]), "stop", goal,
+                                    families[row["inside_event"]])
             repeats = any((stopped & seen).sum() >= SAME_STOPS * stopped.sum() for seen in stopped_sets)
             only_stops = row["exit_excess"] <= 0 and row["loop_excess"] <= 0 and row["dwell_excess"] <= 0
             if repeats and only_stops:
@@ -397,25 +380,26 @@ STOP_COLUMNS = {"stop_rate": np.nan, "stop_reference": np.nan, "stop_excess": 0.
 STOPS_FRAME = ["event", "reached", "last", "stopped", "stop_rate", "stop_reference", "stop_p", "stop_q"]
 
 
-def stops_for_good(named: EventLog, event: str, spec: Spec) -> pd.DataFrame:
-    """Per step of a sequence carried by ``event`` and named by its property ("level_started: 7"): the
+def stops_for_good(named: EventLog, in_family: np.ndarray, spec: Spec) -> pd.DataFrame:
+    """Per step of a sequence (``in_family``: per code of ``named``, the steps of an event named by
+    its property: "level_started: 7", ``_named_steps``): the
     paths reaching it, those whose last step of the sequence it is (``last``) and, of those, the ones
     that never reach the goal after it (``stopped``: they stop there for good); the share that stop
     against the sequence's other steps, one-sided Fisher tests with FDR over its steps. Paths seen
     too close to the log's end to tell whether they stopped (``_settled``) are left out.
 
-    A step after which fewer than ``SEQUENCE_END`` of its paths go on to another step is the end of
-    the sequence (the last lesson: everyone stops there) — neither a candidate nor a reference. This
+    A step after which fewer than ``min_paths`` paths go on to another step is the end of the sequence
+    (the last lesson: everyone stops there) — neither a candidate nor a reference; a wall that stops
+    83% of its players is still a step when the others go on. This
     needs no successful users doing better there: a game's wall is where buyers buy, too.
     """
     import pandas as pd
     size = len(named.event_names)
-    in_family = np.array([name.startswith(f"{event}: ") for name in named.event_names])
     rows = np.flatnonzero(in_family[named.event])
     if not len(rows):
-        return pd.DataFrame(columns=STOPS_FRAME)
+        return _no_stops()
     if _order_kept(named.event[rows], named.user[rows]) < SEQUENCE_ORDER:    # cities, genres: no sequence
-        return pd.DataFrame(columns=STOPS_FRAME)
+        return _no_stops()
     rows = rows[_settled(named, rows)[named.user[rows]]]
     users = named.user[rows]
     last_rows, stopped_rows = _last_and_stopped(named, rows, named.event_code(spec.goal))
@@ -423,8 +407,8 @@ def stops_for_good(named: EventLog, event: str, spec: Spec) -> pd.DataFrame:
     last = np.bincount(named.event[last_rows], minlength=size)
     stopped = np.bincount(named.event[stopped_rows], minlength=size)
     codes = np.flatnonzero(in_family & (reached > 0))
-    goes_on = (reached[codes] - last[codes]) / reached[codes]
-    steps = codes[(goes_on >= SEQUENCE_END) & (reached[codes] >= spec.min_paths)]
+    goes_on = reached[codes] - last[codes]          # paths that reach a further step after it
+    steps = codes[(goes_on >= spec.min_paths) & (reached[codes] >= spec.min_paths)]
     p_values, references = [], []
     for code in steps:
         others = steps[steps != code]
@@ -451,6 +435,12 @@ def _settled(named: EventLog, rows: np.ndarray) -> np.ndarray:
     return last_seen <= named.ts.max() - quiet
 
 
+def _no_stops() -> pd.DataFrame:
+    """``stops_for_good``'s frame without rows, its numbers typed as numbers (a merge keeps them so)."""
+    import pandas as pd
+    return pd.DataFrame({name: pd.Series(dtype=object if name == "event" else float) for name in STOPS_FRAME})
+
+
 def _last_and_stopped(named: EventLog, rows: np.ndarray, goal: int) -> tuple[np.ndarray, np.ndarray]:
     """Of a sequence's ``rows`` (in log order): each path's last one, and those of them with no goal
     after (the path stops there for good)."""
@@ -462,25 +452,30 @@ def _last_and_stopped(named: EventLog, rows: np.ndarray, goal: int) -> tuple[np.
     return last_rows, last_rows[last_goal[named.user[last_rows]] < last_rows]
 
 
-def _order_kept(codes: np.ndarray, users: np.ndarray) -> float:
+def _order_kept(codes: np.ndarray, users: np.ndarray, min_seen: int = 5) -> float:
     """Of a user's consecutive steps that change value (a -> b), the share going the way most changes
-    between those two values go: ~1 for levels and lessons (1 -> 2, never 2 -> 1), ~1/2 for cities
-    browsed in any order.
+    between those two values go — counting the pairs of values seen changing ``min_seen`` times or more
+    (a pair seen once always "keeps" its way): ~1 for levels and lessons (1 -> 2, never 2 -> 1), ~1/2
+    for cities browsed in any order; 0 with no pair seen often enough.
 
-    >>> _order_kept(np.array([1, 2, 3, 1, 2, 2, 3]), np.array([0, 0, 0, 1, 1, 1, 1]))
+    >>> _order_kept(np.array([1, 2, 3, 1, 2, 2, 3]), np.array([0, 0, 0, 1, 1, 1, 1]), min_seen=1)
     1.0
-    >>> _order_kept(np.array([1, 2, 2, 1]), np.array([0, 0, 1, 1]))
+    >>> _order_kept(np.array([1, 2, 2, 1]), np.array([0, 0, 1, 1]), min_seen=1)
     0.5
     """
     change = (users[1:] == users[:-1]) & (codes[1:] != codes[:-1])
-    a, b = codes[:-1][change].astype(np.int64), codes[1:][change].astype(np.int64)
-    if not len(a):
+    if not change.any():
         return 0.0
-    span = int(max(a.max(), b.max())) + 1
-    pair = np.minimum(a, b) * span + np.maximum(a, b)
-    forward = np.bincount(pair, weights=(a < b).astype(float))
-    total = np.bincount(pair)
-    return float(np.maximum(forward, total - forward).sum() / len(a))
+    _, dense = np.unique(codes, return_inverse=True)          # a family's own codes: span^2 stays small
+    a, b = dense[:-1][change].astype(np.int64), dense[1:][change].astype(np.int64)
+    span = int(dense.max()) + 1
+    pairs, pair_of, seen = np.unique(np.minimum(a, b) * span + np.maximum(a, b), return_inverse=True,
+                                     return_counts=True)
+    forward = np.bincount(pair_of, weights=(a < b).astype(float), minlength=len(pairs))
+    often = seen >= min_seen
+    if not often.any():
+        return 0.0
+    return float(np.maximum(forward, seen - forward)[often].sum() / seen[often].sum())
 
 
 def _with_stops(inside: pd.DataFrame, stops: pd.DataFrame, prop: str, spec: Spec) -> pd.DataFrame:
@@ -872,9 +867,9 @@ def _route(log: EventLog, position: int, last_position: int, longest: int = 6) -
 
 
 def part_flags(log: EventLog, code: int, part: str, goal: int | None = None,
-               sequence: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+               sequence: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(paths that reach the event, those of them that leave from it / loop on it / stop there for
-    good: their last step of the ``sequence`` event's named steps, no ``goal`` after), per user code."""
+    good: their last step of the ``sequence`` (a mask of codes), no ``goal`` after), per user code."""
     reach = np.zeros(log.n_users, dtype=bool)
     reach[log.user[log.event == code]] = True
     flagged = np.zeros(log.n_users, dtype=bool)
@@ -882,8 +877,7 @@ def part_flags(log: EventLog, code: int, part: str, goal: int | None = None,
         at = (log.event == code) & visit_ends(log)
         flagged[log.user[at]] = True
     elif part == "stop":
-        in_family = np.array([name.startswith(f"{sequence}: ") for name in log.event_names])
-        rows = np.flatnonzero(in_family[log.event])
+        rows = np.flatnonzero(sequence[log.event])
         settled = _settled(log, rows)
         _, stopped_rows = _last_and_stopped(log, rows[settled[log.user[rows]]], goal)
         flagged[log.user[stopped_rows[log.event[stopped_rows] == code]]] = True
@@ -895,18 +889,19 @@ def part_flags(log: EventLog, code: int, part: str, goal: int | None = None,
 
 
 def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: dict[str, np.ndarray],
-                   spec: Spec) -> dict:
+                   spec: Spec, sequence: np.ndarray | None = None) -> dict:
     """For a stuck point's main part (leaving, looping or stopping for good): the property value where paths that reach it
     do it most (against paths with other values), and whether that changed between the first and the
     last third of the time range (by path start). All paths that reach it count, not only failing ones:
     among failing paths alone, a segment that converts well would look worse (its failing paths are
     the stuck ones). One-sided / two-sided Fisher tests, FDR over the comparisons made for this stuck
-    point; only significant ones with ``min_paths`` paths on each side."""
+    point; only significant ones with ``min_paths`` paths on each side. ``sequence``: the steps (a mask
+    of codes) a row found inside an event belongs to, for its stop part."""
     excess = {"loop": row.loop_excess, "exit": row.exit_excess, "stop": getattr(row, "stop_excess", 0.0)}
     part = max(excess, key=excess.get)          # ties: loop, then exit
     if excess[part] <= 0:
         return {"where": None, "when": None}
-    stop_at = (log.event_code(spec.goal), row.inside_event) if part == "stop" else (None, None)
+    stop_at = (log.event_code(spec.goal), sequence) if part == "stop" else (None, None)
     reach, flagged = part_flags(log, log.event_code(row.event), part, *stop_at)
     candidates = _where_candidates(reach, flagged, properties, spec.min_paths)
     # Whether paths stopped for good is clearer the longer they were watched: later starters would

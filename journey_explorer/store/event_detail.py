@@ -30,6 +30,7 @@ MIN_SET_SHARE = 0.9                 # the property must be set on this share of 
 MIN_DISTINCT, MAX_DISTINCT = 3, 500
 VARIES_SHARE = 0.5                  # a property changing along the event's rows for this share of users
 VARIES_SAMPLE = 500_000             # rows read to tell (the users they belong to)
+RISES_SHARE = 0.8                   # a number naming steps goes up along a user's events this often
 MAX_VALUES_READ = 200_000           # a property with more distinct values on the event is not read as pages
 GENERIC_EVENT = re.compile(r"page.?view|screen.?view|pageview|^page$|^screen$|page viewed|screen viewed|"
                            r"^view$|^click$|^tap$|button.?click|^track$|^event$", re.I)
@@ -183,7 +184,7 @@ def suggest(log: EventLog, min_share: float = MIN_SHARE_OF_LOG) -> list[Suggesti
         return []
     counts = np.bincount(log.event, minlength=len(log.event_names))
     outcomes = _outcome_properties(log, counts)
-    found = []
+    found, kinds = [], {}
     for code, event in enumerate(log.event_names):
         share = counts[code] / len(log)
         if counts[code] < 2 or ": " in event:   # named by a property already ("page_view: Pricing")
@@ -196,7 +197,7 @@ def suggest(log: EventLog, min_share: float = MIN_SHARE_OF_LOG) -> list[Suggesti
             continue
         if not (share >= min_share or GENERIC_EVENT.search(event)):
             continue
-        best = _best_property(log, code)
+        best = _best_property(log, code, kinds)
         if best is not None:
             prop, values, set_share = best
             found.append(Suggestion(event, prop, values, round(float(share), 4), round(set_share, 4),
@@ -204,7 +205,8 @@ def suggest(log: EventLog, min_share: float = MIN_SHARE_OF_LOG) -> list[Suggesti
     return sorted(found, key=lambda s: (not clear_case(s), -s.share_of_log))
 
 
-def _best_property(log: EventLog, code: int) -> tuple[str, int, float] | None:
+def _best_property(log: EventLog, code: int, kinds: dict[str, str | None]) -> tuple[str, int, float] | None:
+    """``kinds``: each property's kind of values (``_value_kind``), filled as properties are read."""
     rows = log.event == code
     candidates = []
     for prop in log.event_properties:
@@ -212,13 +214,15 @@ def _best_property(log: EventLog, code: int) -> tuple[str, int, float] | None:
             continue           # a referrer is another page
         named_like_a_step = bool(DETAIL_PROPERTY.search(prop)) and not IDENTIFIER.search(prop)
         column = log.event_properties[prop]
-        sample = column.values[:10_000]
-        if not len(sample) or sum(_step_like(v) for v in sample) < 0.9 * len(sample):
-            continue           # flags and amounts are not names of a step
+        if prop not in kinds:
+            kinds[prop] = _value_kind(column.values)
+        if kinds[prop] is None or not named_like_a_step and len(column.values) > MAX_VALUES:
+            continue           # flags and amounts are not names of a step; many values unnamed: ids, free text
         codes = column.codes[rows]
         # It must change along a user's events (pages; lesson 1, 2, 3; level 4, 5): a country, a plan or
-        # the device's os.name splits users, not steps.
-        if len(column.values) > MAX_DISTINCT and not named_like_a_step or not _varies_within_users(log, rows, codes):
+        # the device's os.name splits users, not steps; numbers must rise along them (levels, not a price).
+        if not _varies_within_users(log, rows, codes) or (
+                kinds[prop] == "number" and not _rises_along_paths(log, rows, codes, column.values)):
             continue
         set_share = float((codes != MISSING).mean())
         used = np.flatnonzero(np.bincount(codes[codes != MISSING], minlength=len(column.values)))
@@ -270,11 +274,36 @@ def _has_outcomes(values) -> bool:
     return any(SUCCESS_VALUE.match(t) for t in texts) and any(FAILURE_VALUE.match(t) for t in texts)
 
 
-def _step_like(value) -> bool:
-    """Text names a step; so do whole numbers of a property that changes along a path (level 7)."""
-    if isinstance(value, str):
-        return True
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer()
+def _value_kind(values) -> str | None:
+    """"text" when (nearly) all values are text, "number" when they are whole numbers (level 7), else
+    None (flags, amounts, mixed): only those can name a step."""
+    sample = values[:10_000]
+    if not len(sample):
+        return None
+    texts = sum(isinstance(v, str) for v in sample)
+    numbers = sum(isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer() for v in sample)
+    return "text" if texts >= 0.9 * len(sample) else "number" if numbers >= 0.9 * len(sample) else None
+
+
+def _rises_along_paths(log: EventLog, rows: np.ndarray, codes: np.ndarray, values: np.ndarray) -> bool:
+    """Whether, where a user's number changes between two of their rows, it goes up at least
+    ``RISES_SHARE`` of the time (levels 1, 2, 3; a price or a quantity goes up and down).
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": list("aaab"), "event": ["x"] * 4, "time": range(4)}))
+    >>> rows, values = np.ones(4, dtype=bool), np.array([1, 2, 3])
+    >>> _rises_along_paths(log, rows, np.array([0, 1, 2, 0]), values)
+    True
+    >>> _rises_along_paths(log, rows, np.array([2, 0, 1, 0]), values)
+    False
+    """
+    users = log.user[rows]
+    carried = codes != MISSING
+    users, codes = users[carried][:VARIES_SAMPLE], codes[carried][:VARIES_SAMPLE]
+    change = (users[1:] == users[:-1]) & (codes[1:] != codes[:-1])
+    numbers = np.array([float(v) for v in values])
+    rises = numbers[codes[1:][change]] > numbers[codes[:-1][change]]
+    return bool(len(rises)) and float(rises.mean()) >= RISES_SHARE
 
 
 def _varies_within_users(log: EventLog, rows: np.ndarray, codes: np.ndarray) -> bool:

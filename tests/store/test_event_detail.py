@@ -1,6 +1,7 @@
 """Events named by a property: the transform, the suggestion, the project's rule, the import's naming."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -241,3 +242,14 @@ def test_levels_of_a_smaller_event_are_steps_when_asked_for_smaller_events():
     assert event_detail.suggest(log) == []
     found = event_detail.suggest(log, min_share=0.05)
     assert [(s.event, s.property, s.values) for s in found] == [("level_started", "level", 70)]
+
+
+def test_amounts_and_counts_are_not_steps():
+    # view_item carries a price (whole numbers, up and down along a user's views) and a quantity of
+    # 1-5; neither names a step, though both change along each user's events
+    rng = np.random.default_rng(2)
+    rows = [(f"u{u}", "view_item", k * 60_000, int(rng.integers(5, 40)), int(rng.integers(1, 6)))
+            for u in range(40) for k in range(8)]
+    rows += [(f"u{u}", "buy", 9 * 60_000, None, None) for u in range(10)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time", "price", "quantity"]))
+    assert event_detail.suggest(log, min_share=0.05) == []

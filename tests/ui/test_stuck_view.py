@@ -28,6 +28,7 @@ def test_name_the_event_by_the_step_it_was_stuck_inside(open_window, qtbot, tmp_
     assert view.name_button.isVisible() and view.name_button.text() == "Name lesson_started by lesson"
     with qtbot.waitSignal(view.name_requested):
         view.name_button.click()
+    assert not view.name_button.isEnabled()         # a second click would push a second undo step
     with Project.open(tmp_path / "lessons.journey") as project:
         assert project.event_detail_rules() == {"lesson_started": "lesson"}
     qtbot.waitUntil(lambda: view.drawn_result is not None and "lesson_started: L3" in view.drawn_result.table[

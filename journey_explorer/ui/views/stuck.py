@@ -22,6 +22,7 @@ class StuckView(AnalysisView):
     def shown(self, result, spec) -> None:
         inside = self.inside(result)
         self.name_button.setVisible(inside is not None)
+        self.name_button.setEnabled(True)
         if inside:
             self.name_button.setText(f"Name {inside[0]} by {inside[1]}")
 
@@ -37,6 +38,7 @@ class StuckView(AnalysisView):
     def name_event(self) -> None:
         inside = self.inside(self.drawn_result)
         if inside is not None:
+            self.name_button.setEnabled(False)      # once: the view computes again, named, and says so
             self.name_requested.emit(*inside)
 
 
