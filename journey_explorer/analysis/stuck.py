@@ -66,6 +66,7 @@ from journey_explorer.analysis.pvalues import fisher_greater, fisher_two_sided_p
 from journey_explorer.domain import MissingGoal
 from journey_explorer.eventlog import EventLog
 from journey_explorer.progress import report
+from journey_explorer.store.event_detail import OTHER as OTHER_VALUES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -348,12 +349,13 @@ def _with_inside_steps(log: EventLog, spec: Spec, successful_user: np.ndarray, t
 
 
 def _named_steps(log: EventLog, named: EventLog, event: str) -> np.ndarray:
-    """Per code of ``named``: whether it names a step of ``event`` (its rows' new names, the plain name
-    of rows without the property left out)."""
+    """Per code of ``named``: whether it names a step of ``event`` (its rows' new names; the plain name
+    of rows without the property and "(other)", the rarest values pooled, left out)."""
     steps = np.zeros(len(named.event_names), dtype=bool)
     steps[np.unique(named.event[log.event == log.event_code(event)])] = True
-    if event in named.event_names:
-        steps[named.event_code(event)] = False
+    for plain in (event, f"{event}: {OTHER_VALUES}"):      # rows without the property; the rare values pooled
+        if plain in named.event_names:
+            steps[named.event_code(plain)] = False
     return steps
 
 

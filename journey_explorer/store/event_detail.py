@@ -36,7 +36,8 @@ GENERIC_EVENT = re.compile(r"page.?view|screen.?view|pageview|^page$|^screen$|pa
                            r"^view$|^click$|^tap$|button.?click|^track$|^event$", re.I)
 DETAIL_PROPERTY = re.compile(r"page|screen|path|url|title|route|view|name|label|button|element|level|lesson|step|"
                              r"stage|chapter|module|episode|section|mission", re.I)
-IDENTIFIER = re.compile(r"(?:^|[._\s-])id$|[a-z]Id$|_?uuid$|_?key$", re.I)     # title_id names a title by a code
+# title_id names a title by a code; camelCase titleId too (case-sensitive: "android", "paid" are no ids)
+IDENTIFIER = re.compile(r"(?i:(?:^|[._\s-])id$|uuid$|(?:^|[._\s-])key$)|[a-z]Id$")
 PAGE_OR_SCREEN_EVENT = re.compile(r"page.?view|screen.?view|pageview|^page$|^screen$", re.I)
 PAGE_OR_SCREEN_PROPERTY = re.compile(r"page|screen|path|url|title|route", re.I)
 # Where a view came from or started, not what it showed (a thank-you page is nobody's referrer).
