@@ -190,3 +190,11 @@ def test_a_task_started_after_gui_work_starts_once_that_work_is_done(qtbot):
     qtbot.waitUntil(lambda: not runner.busy, timeout=5000)
     qtbot.wait(50)
     assert order == ["first", "task", "first again"]
+
+
+def test_with_a_task_runner_the_gui_thread_waits_at_most_a_millisecond_for_the_gil(qtbot):
+    """CPython hands the GIL to a waiting thread after 5 ms; the GUI thread takes it back for every call
+    from Qt into Python, and beside a computing worker its work ran 2-4x slower."""
+    import sys
+    TaskRunner()
+    assert sys.getswitchinterval() <= 0.001
