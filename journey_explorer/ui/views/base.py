@@ -155,6 +155,11 @@ class AnalysisView(QWidget):
         and filters, with every bound control's value."""
         return self.binder.read(self.entry.default_spec(log, self.explorer.filters))
 
+    def spec_to_compute(self, log: EventLog):
+        """The options handed to the worker (GUI thread): ``current_spec``, unless the view leaves a
+        costly default for its ``_compute`` to work out off the GUI thread (the funnel's own steps)."""
+        return self.current_spec(log)
+
     def show_spec(self, spec) -> None:
         """Set the controls to ``spec`` (a pin or the CLI), without recomputing for each control."""
         self.binder.show(spec)
@@ -177,7 +182,7 @@ class AnalysisView(QWidget):
             return
         self._stale = False
         self.banner.hide()
-        spec = self.current_spec(log)
+        spec = self.spec_to_compute(log)
         task = (self._compute, self.explorer.session, self.explorer.filters, spec, self.explorer.theme)
         if self._chart is None and plotting_imported():
             # The canvas on a turn of its own before the analysis starts: beside a computing worker the
