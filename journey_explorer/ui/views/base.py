@@ -9,6 +9,7 @@ inline. The numbers come from the same functions as the CLI and the exports.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -155,10 +156,18 @@ class AnalysisView(QWidget):
         and filters, with every bound control's value."""
         return self.binder.read(self.entry.default_spec(log, self.explorer.filters))
 
+    # A view whose own options search the log (the critical event of the north star and the usage
+    # interval: seconds at 10M events for a goal not seen before) has them worked out on its worker.
+    default_on_worker = False
+
     def spec_to_compute(self, log: EventLog):
-        """The options handed to the worker (GUI thread): ``current_spec``, unless the view leaves a
-        costly default for its ``_compute`` to work out off the GUI thread (the funnel's own steps)."""
-        return self.current_spec(log)
+        """The options handed to the worker (GUI thread): ``current_spec``; for ``default_on_worker``,
+        a function the worker calls to make it (the controls read now, the view's default there);
+        the funnel leaves its own steps to its ``_compute``."""
+        if not self.default_on_worker:
+            return self.current_spec(log)
+        chosen, entry = self.binder.values(), self.entry
+        return lambda full_log, filters: replace(entry.default_spec(full_log, filters), **chosen)
 
     def show_spec(self, spec) -> None:
         """Set the controls to ``spec`` (a pin or the CLI), without recomputing for each control."""
@@ -205,6 +214,8 @@ class AnalysisView(QWidget):
     def _compute(self, session: Session, filters: FilterState, spec, theme, progress):
         """Worker thread: the result, and the table under the chart built and formatted here too (pandas
         reshaping and formatting thousands of cells would block the GUI thread at 10M events)."""
+        if callable(spec):        # the view's default options, worked out here (see ``spec_to_compute``)
+            spec = spec(session.log, filters)
         progress(0.1)
         result = compute_view(session, self.entry, spec, filters, theme, progress)
         try:
