@@ -11,11 +11,14 @@ The first runner also moves Python's cyclic garbage collection to the GUI thread
 (``collect_on_gui_thread``): a collection that happens to start on a worker thread destroys whatever
 Qt objects (plot items of a redrawn chart) sit in unreachable cycles there, and Qt then deadlocks
 with the GUI thread — the suite hung once in the presentation test this way, the worker stuck in a
-class creation that had triggered a collection.
+class creation that had triggered a collection. It also shortens the GIL's switch interval to 1 ms
+(``GUI_SWITCH_INTERVAL_S``): the GUI thread then waits less for the GIL each time it needs it back
+from a worker running Python.
 """
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 from typing import Any, Callable
 
@@ -95,6 +98,13 @@ class _GuiThreadCollector(QObject):
 
 _collector: _GuiThreadCollector | None = None
 
+# How long a thread running Python keeps the GIL while another waits for it (CPython's default: 5 ms).
+# The GUI thread takes the GIL back many times in one turn (each call into Python from Qt: a slot, an
+# item's paint); beside a computing worker each of those waited up to the full interval, and Python on
+# the GUI thread ran 2-4x slower. 1 ms: view switches at 10M events while a worker computes froze
+# 200-450 ms -> 90-170 ms (bench_gui_latency, alternated runs under load 3-4).
+GUI_SWITCH_INTERVAL_S = 0.001
+
 
 def collect_on_gui_thread(interval_ms: int = 500) -> None:
     """From now on, collect cyclic garbage only on this (the GUI) thread; idempotent."""
@@ -133,9 +143,12 @@ class TaskRunner(QObject):
     def __init__(self, parent: QObject | None = None, pool: QThreadPool | None = None):
         super().__init__(parent)
         collect_on_gui_thread()         # runners are made on the GUI thread, before any worker runs
+        if sys.getswitchinterval() > GUI_SWITCH_INTERVAL_S:
+            sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)     # the GUI thread gets the GIL back sooner
         self._pool = pool or QThreadPool.globalInstance()
         self._generation = 0
-        self._running = 0
+        self._running = 0          # tasks started on a worker, not yet finished
+        self._deferred = 0         # tasks waiting for a later turn (start_after)
         self._idle = threading.Condition()
         self._relay = _Relay()
         self._relay.progressed.connect(self._on_progress)
@@ -145,11 +158,34 @@ class TaskRunner(QObject):
     def start(self, fn: Callable, *args: Any) -> int:
         """Run ``fn(*args, progress=...)`` in the background; returns the task's number."""
         self._generation += 1
+        self.started.emit()
+        self._submit(self._generation, fn, args)
+        return self._generation
+
+    def start_after(self, first: Callable[[], None], fn: Callable, *args: Any) -> int:
+        """``start``, but on a later turn of the event loop, once ``first()`` has run on the GUI thread:
+        GUI work that would crawl beside the task (the threads take turns with the GIL: Python on the
+        GUI thread ran 2-4x slower beside a computing worker). Busy from now on; a newer ``start`` or
+        a ``cancel`` in between drops the task (``wait`` does not wait for one not started)."""
+        self._generation += 1
+        generation = self._generation
+        self._deferred += 1
+        self.started.emit()
+
+        def go() -> None:
+            try:
+                first()
+            finally:
+                self._deferred -= 1
+                if generation == self._generation:
+                    self._submit(generation, fn, args)
+        QTimer.singleShot(1, self, go)        # a timer, not a posted call: after the input queued meanwhile
+        return generation
+
+    def _submit(self, generation: int, fn: Callable, args: tuple) -> None:
         with self._idle:
             self._running += 1
-        self.started.emit()
-        self._pool.start(_Job(self._generation, fn, args, self))
-        return self._generation
+        self._pool.start(_Job(generation, fn, args, self))
 
     def cancel(self) -> None:
         """Forget the current task (it stops at its next progress report)."""
@@ -157,7 +193,7 @@ class TaskRunner(QObject):
 
     @property
     def busy(self) -> bool:
-        return self._running > 0
+        return self._running > 0 or self._deferred > 0
 
     def wait(self, timeout_ms: int = 30_000) -> bool:
         """Block until no task of this runner is running (tests and shutdown)."""

@@ -11,6 +11,7 @@ partial or empty week. Each observation fits the 900-character box beside its ch
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -333,7 +334,21 @@ def _who_was_lost(log: EventLog, spec: funnel.Spec, step: int) -> str:
 
 def goal_funnel_steps(log: EventLog, goal: str) -> list[str]:
     """Milestones on the way to the goal: events most successful users did before it, in their
-    typical order (median position of the first time), ending with the goal."""
+    typical order (median position of the first time), ending with the goal. Kept per log and goal
+    (a log never changes): 3-13 s at 10M events, asked for by the funnel view's own steps, what
+    changed and the window's saved view options."""
+    known = _FUNNEL_STEPS.get(log)
+    if known is None:
+        _FUNNEL_STEPS[log] = known = {}
+    if goal not in known:
+        known[goal] = tuple(_goal_funnel_steps(log, goal))
+    return list(known[goal])
+
+
+_FUNNEL_STEPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()    # log -> {goal: steps}
+
+
+def _goal_funnel_steps(log: EventLog, goal: str) -> list[str]:
     import pandas as pd
     goal_code = log.event_code(goal)
     successful = np.unique(log.user[log.event == goal_code])

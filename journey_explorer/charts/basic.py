@@ -3,7 +3,7 @@ lines, heatmaps and the path graph. Each function clears the plot and draws one 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Iterator, NamedTuple
 
 import numpy as np
 from PySide6 import QtGui
@@ -415,6 +415,15 @@ def heatmap(plot: pg.PlotWidget, matrix: np.ndarray, row_labels: list[str], col_
     """Cells coloured by value with the value written in each cell, a colour scale beside them, and
     cells without data (NaN) hatched grey so they never read as 0 %. Values are shares (0-1);
     ``points``: differences of shares, shown in percentage points."""
+    for _ in heatmap_parts(plot, matrix, row_labels, col_labels, theme, diverging, fmt, scale_label, points):
+        pass
+
+
+def heatmap_parts(plot: pg.PlotWidget, matrix: np.ndarray, row_labels: list[str], col_labels: list[str],
+                  theme: Theme, diverging: bool = False, fmt=None, scale_label: str = "",
+                  points: bool = False) -> Iterator[None]:
+    """``heatmap`` a part at a time (``yield from`` it in a renderer drawn in parts): the cells, then
+    the colour scale (a plot of its own: ~30 ms, as much as the cells)."""
     item = _reset(plot, theme)
     rows, cols = matrix.shape
     fmt = fmt or ((lambda v: f"{v * 100:+.0f}") if points else (lambda v: units.percent(v, 0)))
@@ -456,6 +465,7 @@ def heatmap(plot: pg.PlotWidget, matrix: np.ndarray, row_labels: list[str], col_
     item.getAxis("bottom").setTicks([[(c + 0.5, label) for c, label in enumerate(col_labels)]])
     item.setXRange(0, cols, padding=0)
     item.setYRange(0, rows, padding=0)
+    yield
     _colour_bar(item, cmap, levels, scale_label, points, theme, show_no_data=bool(np.isnan(matrix).any()))
 
 

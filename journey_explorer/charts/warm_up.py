@@ -1,4 +1,5 @@
-"""pyqtgraph's first import, started on a thread of its own while a project loads.
+"""First imports started on threads of their own: pyqtgraph while a project loads, the views'
+analysis modules once it is open.
 
 Importing pyqtgraph takes ~0.4-0.8 s (it copies every Qt class into its own modules and loads all its
 items). The window leaves it to the first chart (``charts.plotting``), so it used to run on the GUI
@@ -18,14 +19,35 @@ import threading
 PLOTTING = "journey_explorer.charts.plotting"
 
 
+def plotting_imported() -> bool:
+    """Whether pyqtgraph (``charts.plotting``) is imported already: making a chart is then quick."""
+    return PLOTTING in sys.modules
+
+
 def import_plotting_in_background() -> threading.Thread | None:
     """Start importing ``charts.plotting`` (pyqtgraph) on a daemon thread, unless it is imported
     already; the thread, or None."""
-    if PLOTTING in sys.modules:
+    if plotting_imported():
         return None
     thread = threading.Thread(target=_import_plotting, name="chart-import", daemon=True)
     thread.start()
     return thread
+
+
+def import_analyses_in_background() -> threading.Thread:
+    """Start importing every view's analysis module on a daemon thread (``registry.import_analyses``):
+    a tab shown the first time then finds its module imported instead of importing it on the GUI thread."""
+    thread = threading.Thread(target=_import_analyses, name="analysis-import", daemon=True)
+    thread.start()
+    return thread
+
+
+def _import_analyses() -> None:
+    from journey_explorer.state.registry import import_analyses
+    try:
+        import_analyses()
+    except Exception:  # noqa: BLE001 - the view imports its module again on the GUI thread and says what failed
+        pass
 
 
 def _import_plotting() -> None:

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from journey_explorer.charts.theme import THEMES, stylesheet
-from journey_explorer.charts.warm_up import import_plotting_in_background
+from journey_explorer.charts.warm_up import import_analyses_in_background, import_plotting_in_background
 from journey_explorer.domain import JourneyError
 from journey_explorer.state.filters import FilterState
 from journey_explorer.state.registry import VIEWS
@@ -648,6 +648,7 @@ class MainWindow(QMainWindow):
             return
         self.hygiene.check(*pending)
         self.suggester.start(segment_suggestions, pending[1])
+        import_analyses_in_background()       # the other tabs' modules, before they are first shown
 
     # --- state kept in the project ---------------------------------------------------------------
 

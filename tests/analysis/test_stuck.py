@@ -448,3 +448,17 @@ def test_the_table_keeps_numbers_as_numbers_when_it_looks_inside_steps():
                       stuck.Spec(goal="book", min_paths=5, min_reference=5)).table
     numeric = ["score", "worse_by", "stop_rate", "stop_reference", "stop_excess", "exit_rate_failing"]
     assert all(pd.api.types.is_numeric_dtype(table[column]) for column in numeric)
+
+
+def test_counts_kept_while_walking_rank_as_pandas_value_counts_ties_included():
+    """Next steps and routes are counted in the walk over the paths (pandas' hash of a million routes
+    held the GIL a quarter of a second at 10M events); ranked, they must be what value_counts gave."""
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        values = [str(v) for v in rng.integers(0, rng.integers(1, 9), size=rng.integers(0, 40))]
+        counted: dict[str, int] = {}
+        for value in values:
+            stuck._count(counted, value)
+        expected = pd.Series(values, dtype=object).value_counts()
+        pd.testing.assert_series_equal(stuck._tally(counted), expected)
+        assert list(stuck._tally(counted).index) == list(expected.index)      # the order of ties too

@@ -124,3 +124,38 @@ def test_many_steps_in_a_narrow_window_stay_inside_it_and_readable(view, qtbot):
     view.resize(1400, 800)
     qtbot.waitUntil(lambda: bar.maximum() == 0 and chips.height() < chips.chip_height + bar.sizeHint().height(),
                     timeout=5000)
+
+
+def test_its_own_steps_are_worked_out_off_the_gui_thread(qtbot, monkeypatch):
+    """The goal's milestones took 3-13 s at 10M events, on the GUI thread when the tab was opened
+    (twice); the worker works them out now, and the view shows the same steps."""
+    import threading
+
+    from journey_explorer.analysis import narrative
+    threads = []
+    milestones = narrative._goal_funnel_steps
+
+    def recording(log, goal):
+        threads.append(threading.current_thread() is threading.main_thread())
+        return milestones(log, goal)
+
+    monkeypatch.setattr(narrative, "_goal_funnel_steps", recording)
+    log = EventLog.from_frame(pd.DataFrame(ROWS, columns=["user", "event", "time"]))
+    explorer = Explorer()
+    widget = make_view(next(e for e in VIEWS if e.key == "funnel"), explorer)
+    qtbot.addWidget(widget)
+    widget.show()
+    with qtbot.waitSignal(widget.drawn, timeout=20_000):
+        explorer.set_log(log, FilterState(goal="Subscription Paid"))
+    assert threads == [False]                     # once, on the worker
+    assert widget.builder.steps() == ("visit", "signup", "Subscription Paid")
+    assert widget.drawn_result.spec.steps == widget.builder.steps()
+
+
+def test_goal_milestones_are_kept_per_log_and_goal():
+    from journey_explorer.analysis import narrative
+    log = EventLog.from_frame(pd.DataFrame(ROWS, columns=["user", "event", "time"]))
+    first = narrative.goal_funnel_steps(log, "Subscription Paid")
+    first.append("changed by a caller")
+    assert narrative.goal_funnel_steps(log, "Subscription Paid") == ["visit", "signup", "Subscription Paid"]
+    assert narrative._FUNNEL_STEPS[log].keys() == {"Subscription Paid"}

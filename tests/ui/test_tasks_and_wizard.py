@@ -173,3 +173,28 @@ def test_wizard_preview_shows_the_files_column_names_as_written(qtbot, tmp_path)
     model = wizard.source_page.preview_model
     headers = [model.headerData(i, Qt.Orientation.Horizontal) for i in range(model.columnCount())]
     assert "utm_source" in headers and "utm source" not in headers
+
+
+def test_a_task_started_after_gui_work_starts_once_that_work_is_done(qtbot):
+    """``start_after``: the GUI-thread work first, on a later turn (beside a computing worker it ran
+    2-4x slower), the task after it; busy from the call; dropped when cancelled in between."""
+    runner = TaskRunner()
+    order = []
+    with qtbot.waitSignal(runner.finished, timeout=5000) as done:
+        runner.start_after(lambda: order.append("first"), lambda progress: order.append("task") or 42)
+        assert runner.busy and order == []
+    assert done.args == [42] and order == ["first", "task"]
+    runner.start_after(lambda: order.append("first again"), lambda progress: order.append("dropped"))
+    runner.cancel()
+    assert runner.wait(1000)                     # nothing started: nothing to wait for
+    qtbot.waitUntil(lambda: not runner.busy, timeout=5000)
+    qtbot.wait(50)
+    assert order == ["first", "task", "first again"]
+
+
+def test_with_a_task_runner_the_gui_thread_waits_at_most_a_millisecond_for_the_gil(qtbot):
+    """CPython hands the GIL to a waiting thread after 5 ms; the GUI thread takes it back for every call
+    from Qt into Python, and beside a computing worker its work ran 2-4x slower."""
+    import sys
+    TaskRunner()
+    assert sys.getswitchinterval() <= 0.001

@@ -49,9 +49,9 @@ def render(result, spec, canvas: SideBySide, theme) -> Iterator[None]:
     yield                    # the window draws the heatmap on a turn of its own (see renderers.Renderer)
     matrix = result.step_matrix.set_index("step")
     columns = list(matrix.abs().max().sort_values(ascending=False).index[:8])
-    basic.heatmap(canvas.right, matrix[columns].to_numpy().T, columns,
-                  [str(s) for s in matrix.index], theme, diverging=True, points=True,
-                  scale_label=f"{result.labels[0]} minus {result.labels[1]}, points")
+    yield from basic.heatmap_parts(canvas.right, matrix[columns].to_numpy().T, columns,     # cells, then scale
+                                   [str(s) for s in matrix.index], theme, diverging=True, points=True,
+                                   scale_label=f"{result.labels[0]} minus {result.labels[1]}, points")
     basic.axis_label(canvas.right, "bottom", "step of the path (1 = first event)", theme)
 
 

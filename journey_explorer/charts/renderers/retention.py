@@ -38,8 +38,8 @@ def render(result, spec, canvas: ReadoutOverTwo, theme) -> Iterator[None]:
     columns = [c for c in cohorts.columns if c.startswith("p")]
     matrix = cohorts[columns].astype(float).to_numpy()
     labels = [f"{c} ({units.count(s)})" for c, s in zip(cohorts["cohort"], cohorts["size"])]
-    basic.heatmap(canvas.right, matrix, labels, [c[1:] for c in columns], theme,
-                  scale_label="retained, share of cohort")
+    yield from basic.heatmap_parts(canvas.right, matrix, labels, [c[1:] for c in columns], theme,
+                                   scale_label="retained, share of cohort")      # the cells, then the scale
     basic.axis_label(canvas.right, "bottom", f"{result.spec.period}s since start", theme)
 
 

@@ -9,6 +9,7 @@ inline. The numbers come from the same functions as the CLI and the exports.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSpinBox, QSplitte
 
 from journey_explorer.charts.renderers import renderer as chart_renderer
 from journey_explorer.charts.theme import LIGHT, Theme
+from journey_explorer.charts.warm_up import plotting_imported
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog
 from journey_explorer.export.render import caption_for, compute_view
@@ -154,6 +156,19 @@ class AnalysisView(QWidget):
         and filters, with every bound control's value."""
         return self.binder.read(self.entry.default_spec(log, self.explorer.filters))
 
+    # A view whose own options search the log (the critical event of the north star and the usage
+    # interval: seconds at 10M events for a goal not seen before) has them worked out on its worker.
+    default_on_worker = False
+
+    def spec_to_compute(self, log: EventLog):
+        """The options handed to the worker (GUI thread): ``current_spec``; for ``default_on_worker``,
+        a function the worker calls to make it (the controls read now, the view's default there);
+        the funnel leaves its own steps to its ``_compute``."""
+        if not self.default_on_worker:
+            return self.current_spec(log)
+        chosen, entry = self.binder.values(), self.entry
+        return lambda full_log, filters: replace(entry.default_spec(full_log, filters), **chosen)
+
     def show_spec(self, spec) -> None:
         """Set the controls to ``spec`` (a pin or the CLI), without recomputing for each control."""
         self.binder.show(spec)
@@ -176,9 +191,16 @@ class AnalysisView(QWidget):
             return
         self._stale = False
         self.banner.hide()
-        spec = self.current_spec(log)
-        self.runner.start(self._compute, self.explorer.session, self.explorer.filters, spec, self.explorer.theme)
-        if self._chart is None:      # made while the analysis runs, not after it (the first: pyqtgraph's import)
+        spec = self.spec_to_compute(log)
+        task = (self._compute, self.explorer.session, self.explorer.filters, spec, self.explorer.theme)
+        if self._chart is None and plotting_imported():
+            # The canvas on a turn of its own before the analysis starts: beside a computing worker the
+            # GUI thread gets the GIL only in turns, and making it took 4x as long (retention's two
+            # plots: ~25 ms alone, 100-150 ms beside the analysis at 10M events).
+            self.runner.start_after(self._make_chart, *task)
+            return
+        self.runner.start(*task)
+        if self._chart is None:      # made while the analysis runs, not after it: pyqtgraph's import with it
             later(self._make_chart)
 
     def _make_chart(self) -> None:
@@ -192,6 +214,8 @@ class AnalysisView(QWidget):
     def _compute(self, session: Session, filters: FilterState, spec, theme, progress):
         """Worker thread: the result, and the table under the chart built and formatted here too (pandas
         reshaping and formatting thousands of cells would block the GUI thread at 10M events)."""
+        if callable(spec):        # the view's default options, worked out here (see ``spec_to_compute``)
+            spec = spec(session.log, filters)
         progress(0.1)
         result = compute_view(session, self.entry, spec, filters, theme, progress)
         try:

@@ -119,13 +119,18 @@ class Binder:
 
     def read(self, base):
         """``base`` with every bound field as its control shows it."""
+        return replace(base, **self.values())
+
+    def values(self) -> dict:
+        """Every bound field as its control shows it (GUI thread), but those left to the base
+        (``none_keeps_base`` and nothing chosen): ``replace(base, **values)`` is ``read(base)``."""
         values = {}
         for b in self.bindings:
             value = b.to_spec(control_value(b.control))
             if value is None and b.none_keeps_base:
                 continue
             values[b.field] = value
-        return replace(base, **values)
+        return values
 
     def show(self, spec) -> None:
         """Set every bound control to ``spec`` at once, without recomputing for each."""

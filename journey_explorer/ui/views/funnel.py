@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from journey_explorer.analysis import funnel
+from journey_explorer.domain import JourneyError
 from journey_explorer.ui.views.base import AnalysisView
 from journey_explorer.ui.views.breakdown_choice import add_breakdown
 from journey_explorer.ui.views.controls import blocked, duration_text
@@ -32,6 +33,7 @@ def window_text(ms: int | None) -> str:
     return "none" if ms is None else duration_text(ms)
 
 
+PICK_TWO = "Pick at least two steps (search an event, then Add step)."
 CHIP_PADDING = 14     # the chip style's border and side padding, not in the delegate's size hint
 
 
@@ -172,11 +174,23 @@ class FunnelView(AnalysisView):
         super().show_spec(spec)
         self.builder.set_steps(spec.steps)
 
+    def spec_to_compute(self, log):
+        """The controls' options with the steps picked, none when nobody picked any: the view's own
+        steps (the goal's milestones: 3-13 s at 10M events) are then worked out on the worker."""
+        return replace(self.binder.read(self.entry.default_spec(None, self.explorer.filters)),
+                       steps=self.builder.steps())
+
+    def _compute(self, session, filters, spec, theme, progress):
+        if not spec.steps:        # worker thread: the view's own steps, as ``current_spec`` gives them
+            spec = replace(spec, steps=self.entry.default_spec(session.log, filters).steps)
+        if len(spec.steps) < 2:
+            raise JourneyError(PICK_TWO)
+        return super()._compute(session, filters, spec, theme, progress)
+
     def refresh(self) -> None:
         log = self.explorer.log
-        # A hidden funnel waits to be shown (its default steps cost ~0.3 s at 10M on the GUI thread).
-        if log is not None and self.isVisible() and len(self.current_spec(log).steps) < 2:   # one step: wait
-            self.banner.show_info("Pick at least two steps (search an event, then Add step).")
+        if log is not None and self.isVisible() and len(self.builder.steps()) == 1:   # one step picked: wait
+            self.banner.show_info(PICK_TWO)
             return
         super().refresh()
 

@@ -6,6 +6,8 @@ from journey_explorer.ui.views.base import AnalysisView
 
 
 class NorthStarView(AnalysisView):
+    default_on_worker = True         # its critical event: a search over the log (seconds at 10M events)
+
     def build_options(self) -> None:
         # No event chosen: the view's default (see the module's docstring), with the CSAT/revenue columns it found.
         self.critical_event = self.binder.bind(
