@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from journey_explorer.analysis import layout as map_layout
 from journey_explorer.analysis.arrays import Groups, path_bounds, step_index
 from journey_explorer.analysis.goals import goal_reach
 from journey_explorer.analysis.variants import COLUMNS as VARIANT_COLUMNS
@@ -36,6 +35,8 @@ from journey_explorer.eventlog import EventLog
 if TYPE_CHECKING:
     import networkx as nx
     import pandas as pd
+
+    from journey_explorer.analysis.layout import ProcessMap
 
 MEASURES = ("frequency", "performance")    # edges labelled and coloured by count, or by median time
 
@@ -178,8 +179,10 @@ class Result:
         return pd.DataFrame(self.variant_rows, columns=VARIANT_COLUMNS)
 
     @cached_property
-    def process_map(self) -> map_layout.ProcessMap:
-        return map_layout.process_map(self.graph, self.paths, self.min_edge_count)
+    def process_map(self) -> ProcessMap:
+        # imported here: the window's map needs it, the command line's JSON does not (~3 ms)
+        from journey_explorer.analysis import layout
+        return layout.process_map(self.graph, self.paths, self.min_edge_count)
 
     @property
     def min_edge_count(self) -> int:
