@@ -171,3 +171,28 @@ def test_a_cancel_at_the_last_progress_call_still_leaves_the_project_as_it_was(t
     with pytest.raises(ImportCancelled):
         importer.import_file(project, second, progress=cancel_at_the_end)
     assert project.read_bytes() == before
+
+
+@pytest.mark.parametrize("case", ["rejected rows, quoted cells, a user first seen in a rejected row",
+                                  "duplicates and padded values", "session column"])
+def test_users_of_the_first_half_encoded_while_the_rest_is_read_give_the_same_project(tmp_path, monkeypatch, case):
+    """A large file's users are encoded in two steps (the first half's on a thread while the second
+    half is read): here every file counts as large and is read in many small batches, into a new
+    project and into one holding users already."""
+    from journey_explorer.store.importer import reading
+    monkeypatch.setattr(reading, "HEAD_ROWS", 0)
+    monkeypatch.setattr(arrow_csv, "BLOCK_BYTES", 512)
+    heads, pyarrow = [], arrow_csv.pa
+    start_head = importer.Dictionary.start_head
+    monkeypatch.setattr(importer.Dictionary, "start_head", lambda self, *args: heads.append(1) or start_head(self, *args))
+    fast_used, fast, slow = import_both_ways(tmp_path, FAST[case], monkeypatch)
+    assert fast_used and heads and fast == slow
+    later = tmp_path / "later.csv"
+    later.write_text(HEADER + "".join(f"v{i % 9},e{i % 4},2024-02-0{1 + i % 9}T11:{i % 60:02d}:00Z\n"
+                                      for i in range(200)) + ROWS)
+    contents = []
+    for name, module in (("fast", pyarrow), ("pandas", None)):
+        monkeypatch.setattr(arrow_csv, "pa", module)
+        importer.import_file(tmp_path / f"{name}.journey", later)
+        contents.append(project_contents(tmp_path / f"{name}.journey"))
+    assert len(heads) == 2 and contents[0] == contents[1]

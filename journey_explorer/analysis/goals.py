@@ -74,14 +74,33 @@ def guess_goal(log: EventLog) -> str:
 
 
 _GUESSES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# The guess's rules, for a guess kept with the project (``store.project.remember_goal_guess``): a
+# change to how the guess scores must change this, so no project answers with the old rules' goal.
+GUESS_RULES = 1
 
 
-def goal_reach(log: EventLog) -> np.ndarray:
+def remember_guess(log: EventLog, goal: str) -> None:
+    """Take ``goal`` as ``guess_goal(log)``'s answer: a guess kept with the project for this very log."""
+    if goal in log.event_names:
+        _GUESSES[log] = goal
+
+
+def known_guess(log: EventLog) -> str | None:
+    """``guess_goal(log)``'s answer when it is known already (guessed or remembered), else None."""
+    return _GUESSES.get(log)
+
+
+def goal_reach(log: EventLog, by_event: Groups | None = None) -> np.ndarray:
     """Per event code, the paths that have it (the goal box lists events by it); kept per log, so the
-    window's loader works it out off the GUI thread (~0.3 s at 10M events)."""
+    window's loader works it out off the GUI thread (~0.3 s at 10M events). ``by_event``: the log's
+    events grouped by code (``Groups(log.event, ...)``) when the caller has them (saves grouping again)."""
     known = _REACH.get(log)
     if known is None:
-        _REACH[log] = known = distinct_count(log.event, log.user, len(log.event_names))
+        if by_event is not None and np.all(log.user[1:] >= log.user[:-1]):
+            known = by_event.distinct(log.user)
+        else:
+            known = distinct_count(log.event, log.user, len(log.event_names))
+        _REACH[log] = known
     return known
 
 

@@ -18,6 +18,7 @@ with arrowheads) and the most common variants (``analysis.variants``).
 """
 from __future__ import annotations
 
+import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -25,7 +26,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from journey_explorer.analysis import layout as map_layout
 from journey_explorer.analysis.arrays import Groups, path_bounds, step_index
 from journey_explorer.analysis.goals import goal_reach
 from journey_explorer.analysis.variants import COLUMNS as VARIANT_COLUMNS
@@ -35,6 +35,8 @@ from journey_explorer.eventlog import EventLog
 if TYPE_CHECKING:
     import networkx as nx
     import pandas as pd
+
+    from journey_explorer.analysis.layout import ProcessMap
 
 MEASURES = ("frequency", "performance")    # edges labelled and coloured by count, or by median time
 
@@ -177,8 +179,10 @@ class Result:
         return pd.DataFrame(self.variant_rows, columns=VARIANT_COLUMNS)
 
     @cached_property
-    def process_map(self) -> map_layout.ProcessMap:
-        return map_layout.process_map(self.graph, self.paths, self.min_edge_count)
+    def process_map(self) -> ProcessMap:
+        # imported here: the window's map needs it, the command line's JSON does not (~3 ms)
+        from journey_explorer.analysis import layout
+        return layout.process_map(self.graph, self.paths, self.min_edge_count)
 
     @property
     def min_edge_count(self) -> int:
@@ -208,14 +212,16 @@ class Result:
 
 
 def _rounded(value: float) -> float | None:
-    return None if np.isnan(value) else round(float(value), 3)
+    """A Python float (``tolist``'s, not a numpy scalar: numpy's isnan and float() per value cost
+    ~15 µs each, thousands of edges) rounded to 3 places, or None for NaN."""
+    return None if math.isnan(value) else round(value, 3)
 
 
 def _node_stats(log: EventLog, size: int) -> dict[str, np.ndarray]:
     starts, ends = path_bounds(log)
     by_event = Groups(log.event, size)
-    # paths per event: what the goal guess counted already (kept per log), else counted here
-    return {"events": by_event.counts, "users": goal_reach(log),
+    # paths per event: what the goal guess counted already (kept per log), else counted from these groups
+    return {"events": by_event.counts, "users": goal_reach(log, by_event),
             "starts": np.bincount(log.event[starts], minlength=size),
             "ends": np.bincount(log.event[ends - 1], minlength=size) if len(ends) else np.zeros(size, dtype=int),
             "position": by_event.quantiles(step_index(log), (0.5,))[0]}
@@ -249,14 +255,18 @@ def build_arrows(log: EventLog) -> Arrows:
         edges = _edge_stats(log, size)
         nodes = nodes_job.result()
     graph = Arrows()
-    for code in np.flatnonzero(nodes["events"]):
-        graph.add_node(log.event_names[code], users=int(nodes["users"][code]), events=int(nodes["events"][code]),
-                       starts=int(nodes["starts"][code]), ends=int(nodes["ends"][code]),
+    present = np.flatnonzero(nodes["events"]).tolist()
+    nodes = {name: values.tolist() for name, values in nodes.items()}     # plain ints and floats
+    for code in present:
+        graph.add_node(log.event_names[code], users=nodes["users"][code], events=nodes["events"][code],
+                       starts=nodes["starts"][code], ends=nodes["ends"][code],
                        position=_rounded(nodes["position"][code]))
-    for code in np.flatnonzero(edges["count"]):
-        a, b = divmod(int(code), size)
-        graph.add_edge(log.event_names[a], log.event_names[b], count=int(edges["count"][code]),
-                       users=int(edges["users"][code]), median_seconds=_rounded(edges["median"][code]),
+    present = np.flatnonzero(edges["count"]).tolist()
+    edges = {name: values.tolist() for name, values in edges.items()}
+    for code in present:
+        a, b = divmod(code, size)
+        graph.add_edge(log.event_names[a], log.event_names[b], count=edges["count"][code],
+                       users=edges["users"][code], median_seconds=_rounded(edges["median"][code]),
                        p90_seconds=_rounded(edges["p90"][code]))
     return graph
 

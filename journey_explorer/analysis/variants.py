@@ -71,9 +71,12 @@ def _grouped_as_bytes(merged: np.ndarray, bounds: np.ndarray):
     words = -(-int(lengths.max()) // 8)
     matrix = np.zeros((len(lengths), 8 * words), dtype=np.uint8)
     row = run_numbers(bounds[:-1], len(merged))          # not np.repeat: it holds the GIL (GUI stalls at 10M)
-    matrix[row, np.arange(len(merged)) - bounds[:-1][row]] = merged + 1
+    # Each merged event's place in the flat matrix: its row's start, plus its place in its path
+    # (one flat assignment: a two-index one costs ~2x).
+    row_offset = np.arange(len(lengths), dtype=np.int64) * matrix.shape[1] - bounds[:-1]
+    matrix.reshape(-1)[np.arange(len(merged)) + row_offset[row]] = merged + 1
     keys = matrix.view(">u8").astype(np.uint64)                 # (paths, words), numeric order = byte order
-    order = np.argsort(keys[:, 0]) if words == 1 else np.lexsort(keys.T[::-1])
+    order = word_order(keys)
     ordered = keys[order]
     new = np.ones(len(order), dtype=bool)
     new[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
@@ -85,6 +88,33 @@ def _grouped_as_bytes(merged: np.ndarray, bounds: np.ndarray):
         row = matrix[example[rank]]
         return [int(byte) - 1 for byte in row[row > 0]]
     return codes_of, group
+
+
+def word_order(keys: np.ndarray) -> np.ndarray:
+    """An order of the rows of ``keys`` (a path's codes as 64-bit words) by their words, first word
+    first: ``np.lexsort(keys.T[::-1])``'s order, up to the order of equal rows. Most paths fit in the
+    first word (8 events; ~98 % of a synthetic log's): those are sorted by it alone, the few longer ones
+    by all their words (a lexsort of every path's words cost ~2x), and the two merged; at the same first
+    word the path that fits (zeros after it) comes first.
+
+    >>> keys = np.array([[5, 0], [3, 1], [3, 0], [5, 2], [3, 1], [1, 0]], dtype=np.uint64)
+    >>> keys[word_order(keys)].tolist()
+    [[1, 0], [3, 0], [3, 1], [3, 1], [5, 0], [5, 2]]
+    """
+    if keys.shape[1] == 1:
+        return np.argsort(keys[:, 0])
+    longer = keys[:, 1:].any(axis=1)
+    fits, long_rows = np.flatnonzero(~longer), np.flatnonzero(longer)
+    fits = fits[np.argsort(keys[fits, 0])]
+    long_rows = long_rows[np.lexsort(keys[long_rows].T[::-1])]
+    # a longer path's place: after every path that fits with a first word up to its own, and the longer ones before it
+    places = np.searchsorted(keys[fits, 0], keys[long_rows, 0], side="right") + np.arange(len(long_rows))
+    order = np.empty(len(keys), dtype=np.intp)
+    is_long = np.zeros(len(keys), dtype=bool)
+    is_long[places] = True
+    order[places] = long_rows
+    order[~is_long] = fits
+    return order
 
 
 def _grouped_as_text(merged: np.ndarray, bounds: np.ndarray):

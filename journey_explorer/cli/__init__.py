@@ -251,6 +251,7 @@ def run_analysis(args) -> int:
                         or getattr(module, "NEEDS_USER_PROPERTIES", False))
     with Project.open(args.project) as project:
         log = project.load_event_log(with_properties=needs_properties)
+        whole, guess_stamp = log, _recall_goal_guess(project, log, args)
         if args.segment:
             from dataclasses import replace
             log = replace(log, saved_segments=project.segments())
@@ -260,7 +261,36 @@ def run_analysis(args) -> int:
         write_csv(result.to_frame(), args.csv)
     if args.json or not args.csv:
         print(json.dumps(result.to_json_dict(), ensure_ascii=False, default=_json_default))
+    _keep_goal_guess(args.project, whole, guess_stamp)
     return 0
+
+
+def _recall_goal_guess(project, log, args) -> list | None:
+    """When the command may guess the goal of the whole log (no --goal, no stored goal): the guess kept
+    with the project for this log, if any, taken as the guess; returns the stamp a new guess would
+    be kept under (None: nothing to recall or keep)."""
+    from journey_explorer.analysis import goals
+    if getattr(args, "goal", None) or log.default_goal in log.event_names or not len(log):
+        return None
+    log_stamp = project.log_stamp()
+    if log_stamp is None:
+        return None
+    stamp = [log_stamp, goals.GUESS_RULES]
+    remembered = project.remembered_goal_guess(stamp)
+    if remembered is not None:
+        goals.remember_guess(log, remembered)
+        return None
+    return stamp
+
+
+def _keep_goal_guess(path: str, log, stamp: list | None) -> None:
+    """The command guessed the whole log's goal: keep it with the project for the next command
+    (``remember_goal_guess``), after the answer is out."""
+    from journey_explorer.analysis import goals
+    guess = goals.known_guess(log) if stamp is not None else None
+    if guess is not None:
+        from journey_explorer.store.project import remember_goal_guess
+        remember_goal_guess(path, stamp, guess)
 
 
 def write_csv(frame, path: str) -> None:

@@ -12,12 +12,15 @@ from __future__ import annotations
 import codecs
 import os
 import re
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
 from journey_explorer.io.opening import GZIP_MAGIC, ZIP_MAGIC
 from journey_explorer.io.timestamps import MAX_MS, MIN_MS
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 try:
     import pyarrow as pa
@@ -123,20 +126,42 @@ def columns_dictionaries(columns: list) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(local[j * rows:(j + 1) * rows], values[starts[j]:starts[j + 1]]) for j in range(len(columns))]
 
 
-def whole_column_dictionary(first: np.ndarray, chunks: list) -> tuple[np.ndarray, np.ndarray]:
+def whole_column_dictionary(first: np.ndarray, chunks: list, head: "Future | None" = None,
+                            ) -> tuple[np.ndarray, np.ndarray]:
     """Codes of the cells of ``chunks`` (-1 where empty) and the distinct values, ``first`` leading.
 
     One hash table over the whole column, in order of first appearance: the codes a value-by-value
-    factorizer seeded with ``first`` would give, without a Python string per cell.
+    factorizer seeded with ``first`` would give, without a Python string per cell. ``head``: the
+    first chunks' ``dictionary_codes`` (seeded with ``first``), worked out while the rest was read;
+    the rest is then encoded seeded with their distinct values, which keep their codes.
     """
-    column = pa.chunked_array([pa.array(first, type=pa.string()), *chunks], type=pa.string())
-    encoded = column.dictionary_encode()
-    values = column_values(encoded.chunk(0).dictionary) if encoded.num_chunks else first
-    codes = [pc.fill_null(chunk.indices, -1).to_numpy() for chunk in encoded.chunks]
-    codes = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int32)
-    del column, encoded
+    if head is None:
+        codes, dictionary = dictionary_codes(pa.array(first, type=pa.string()), chunks)
+    else:
+        head_codes, head_values, head_chunks = head.result()
+        rest, dictionary = dictionary_codes(head_values, chunks[head_chunks:])
+        codes = np.concatenate([head_codes, rest])
+    values = column_values(dictionary)
+    del dictionary
     release_unused_memory()
-    return codes[len(first):], values
+    return codes, values
+
+
+def dictionary_codes(seed: "pa.Array", chunks: list) -> tuple[np.ndarray, "pa.Array"]:
+    """Codes of the cells of ``chunks`` (-1 where empty) into their distinct values in order of first
+    appearance after the distinct text ``seed`` (whose values keep codes 0, 1, ...), and those values."""
+    encoded = pa.chunked_array([seed, *chunks], type=pa.string()).dictionary_encode()
+    if not encoded.num_chunks:          # nothing at all (pyarrow keeps no empty chunk)
+        return np.zeros(0, dtype=np.int32), seed
+    codes = [pc.fill_null(chunk.indices, -1).to_numpy() for chunk in encoded.chunks]
+    return np.concatenate(codes)[len(seed):], encoded.chunk(0).dictionary
+
+
+def dictionary_head(first: np.ndarray, chunks: list) -> tuple[np.ndarray, "pa.Array", int]:
+    """``dictionary_codes`` of the chunks read so far, seeded with ``first`` (for
+    ``whole_column_dictionary``'s ``head``), and how many chunks that is."""
+    codes, values = dictionary_codes(pa.array(first, type=pa.string()), chunks)
+    return codes, values, len(chunks)
 
 
 def release_unused_memory() -> None:

@@ -22,9 +22,12 @@ from pathlib import Path
 
 from journey_explorer.domain import JourneyError
 from journey_explorer.store import event_chunks
+from journey_explorer.store.project import GUESS_SETTING
 
 SNAPSHOT_SUFFIX = ".undo-import"
-VOLATILE_SETTINGS = ("window_state",)      # written by the window on every close: not a change
+# Written by the window on every close, and a cache an analysis may fill (``remember_goal_guess``):
+# not a change.
+VOLATILE_SETTINGS = ("window_state", GUESS_SETTING)
 
 
 def snapshot_path(project_path: str | os.PathLike) -> Path:

@@ -48,6 +48,7 @@ CATALOG_CHECK = "check:catalog"
 CHECKS_SETTING = "checksums"    # settings key present once a file has its checksums
 KEY_SEPARATOR = "\x1f"      # ASCII unit separator: joins user keys in the cached blob
 MAPPED_BYTES = 1 << 40      # the memory map's limit while cached blobs are read: the whole file
+GUESS_SETTING = "remembered_goal_guess"     # a cache: the structural goal guess and what it was made from
 
 
 
@@ -326,6 +327,25 @@ class Project:
     @default_goal.setter
     def default_goal(self, event_name: str | None) -> None:
         self.set_setting("default_goal", event_name)
+
+    def log_stamp(self) -> list | None:
+        """What decides the event log ``load_event_log`` makes, to remember what was worked out from
+        it: the cached columns' checksums and count, the catalog's checksum (names shown, hidden
+        events, groups), the event detail rules and the sources. None for a file from before the
+        cache's checksum (nothing is remembered for it)."""
+        from journey_explorer.store.properties import cache_stamp
+        row = self.conn.execute("SELECT data FROM log_cache WHERE name = ?", (CHECK_NAME,)).fetchone()
+        if row is None:
+            return None
+        return [json.loads(bytes(row[0])), catalog_crc(self.conn), self.event_detail_rules(),
+                list(cache_stamp(self.conn))]
+
+    def remembered_goal_guess(self, stamp: Any) -> str | None:
+        """The goal guess remembered for ``stamp`` (``log_stamp`` and the guess's rules), else None."""
+        remembered = self.get_setting(GUESS_SETTING)
+        if not isinstance(remembered, dict) or remembered.get("stamp") != json.loads(json.dumps(stamp)):
+            return None
+        return remembered.get("goal") if isinstance(remembered.get("goal"), str) else None
 
     @property
     def session_gap_minutes(self) -> float:
@@ -924,6 +944,34 @@ class StoredUserProperties(UserPropertySource):
             with self._connection() as conn:
                 self._frame = user_property_frame(conn)
         return self._frame
+
+
+def remember_goal_guess(path: str | os.PathLike, stamp: list, goal: str) -> bool:
+    """Keep ``goal``, guessed from the event log ``stamp[0]`` (``log_stamp``) names, in the project, so
+    the next command reads it instead of guessing again (~0.1 s at 1M events, ~1 s at 10M).
+
+    A cache, written only when nobody writes the project (its lock is free) and the log is still the
+    one guessed from; a file that cannot be written (read-only, busy, damaged) is left alone.
+    Returns whether it was written."""
+    lock = ProjectLock(Path(path))
+    try:
+        lock.acquire()
+    except (JourneyError, OSError):
+        return False
+    try:
+        with Project.open(path) as project:
+            project.conn.execute("PRAGMA busy_timeout = 100")     # another reader's moment: not worth a wait
+            project.conn.execute("BEGIN IMMEDIATE")
+            if project.log_stamp() != stamp[0]:
+                project.conn.execute("ROLLBACK")
+                return False
+            project.set_setting(GUESS_SETTING, {"stamp": stamp, "goal": goal})
+            project.conn.execute("COMMIT")
+        return True
+    except (JourneyError, sqlite3.Error, OSError, ValueError):
+        return False
+    finally:
+        lock.release()
 
 
 def _is_sqlite(path: Path) -> bool:

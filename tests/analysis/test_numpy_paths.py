@@ -206,3 +206,22 @@ def test_running_count_and_distinct_with_inverse_are_numpys(seed):
     expected_distinct, expected_inverse = np.unique(values, return_inverse=True)
     assert distinct.tolist() == expected_distinct.tolist() and inverse.tolist() == expected_inverse.tolist()
     assert distinct.dtype == expected_distinct.dtype
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_variants_of_paths_longer_than_one_word_match_the_groupby(seed):
+    """Paths of more than 8 merged events take two or more 64-bit words (``variants.word_order``
+    sorts the ones that fit in the first word apart from the longer ones)."""
+    log = random_log(seed, events=3, max_steps=12 + 4 * seed)
+    for top in (3, 10, 50):
+        assert variant_rows(log, "e1", top) == pandas_variants(log, "e1", top)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_word_order_sorts_rows_as_lexsort_does(seed):
+    rng = np.random.default_rng(seed)
+    keys = rng.integers(0, 4, (500, 1 + seed % 3)).astype(np.uint64)
+    keys[rng.random(500) < 0.7, 1:] = 0             # most rows fit in the first word
+    order = variants.word_order(keys)
+    assert sorted(order.tolist()) == list(range(500))
+    assert np.array_equal(keys[order], keys[np.lexsort(keys.T[::-1])])

@@ -2,6 +2,7 @@
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -108,6 +109,14 @@ def _take(values: np.ndarray, index: np.ndarray) -> np.ndarray:
     return values[index]
 
 
+def _taken(columns: dict[str, np.ndarray], index: np.ndarray) -> dict[str, np.ndarray]:
+    """``_take`` of every column, on two threads: numpy's gathers release the GIL (~0.5 s at 10M
+    events on one core, the other idle meanwhile)."""
+    with ThreadPoolExecutor(2, thread_name_prefix="import-take") as pool:
+        taken = list(pool.map(lambda values: _take(values, index), columns.values()))
+    return dict(zip(columns, taken))
+
+
 def _plan_write(project: Project, state: ImportState) -> WritePlan:
     new = _finish_encoding(state)
     old = project.load_arrays()
@@ -119,7 +128,7 @@ def _plan_write(project: Project, state: ImportState) -> WritePlan:
     merged = {name: np.concatenate([old[name], new[name]]) if old_count else new[name] for name in new}
     merged["id"] = np.concatenate([old["id"], np.arange(first_id, first_id + new_count, dtype=np.int64)])
     order = sort_order(merged["user"], merged["ts"], merged["id"], merged["sub_ms"])
-    arrays = {name: _take(values, order) for name, values in merged.items()}
+    arrays = _taken(merged, order)
     del merged, order
     keep = np.ones(new_count, dtype=bool)
     # Columns of this file take part in the comparison; properties it lacks are unknown, not different.
@@ -136,7 +145,7 @@ def _plan_write(project: Project, state: ImportState) -> WritePlan:
         keep[repeated_ids - first_id] = False
         unique = np.ones(len(arrays["id"]), dtype=bool)
         unique[repeated] = False
-        arrays = {name: _take(values, unique) for name, values in arrays.items()}
+        arrays = _taken(arrays, unique)
         closed_up = first_id + np.cumsum(keep) - 1
         is_new = arrays["id"] >= first_id
         arrays["id"][is_new] = closed_up[arrays["id"][is_new] - first_id]
