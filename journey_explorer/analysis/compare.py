@@ -38,7 +38,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from journey_explorer.analysis.arrays import distinct_count, first_time_of, group_order, step_index, users_with_event
+from journey_explorer.analysis.arrays import (distinct_count, first_rows_of, first_time_of, group_order, step_index,
+                                               users_with_event)
 from journey_explorer.analysis.common import subset, users_matching
 from journey_explorer.analysis.effects import MIN_SUPPORT, benjamini_hochberg  # noqa: F401  (compare's API)
 from journey_explorer.analysis.effects import effect_table as _effect_table
@@ -91,6 +92,7 @@ class Result:
     who: pd.DataFrame | None = None          # property values: shares, difference, p and q values
     breakdown: pd.DataFrame | None = None    # group, paths, users_a, users_b, share_a, share_b, rate_a
     route: pd.DataFrame | None = None      # goal groups: steps just before the goal (not ranked)
+    left_out: str = ""                     # goal groups: users who cannot reach it, in words (never_reaching)
 
     def to_json_dict(self) -> dict:
         def records(frame):
@@ -98,6 +100,7 @@ class Result:
                     for r in frame.to_dict("records")]
         return {"groups": {"a": self.labels[0], "b": self.labels[1]},
                 "sizes": {"a": self.group_sizes[0], "b": self.group_sizes[1]}, "note": self.note,
+                "left_out": self.left_out,
                 "property_value": "first touch", "events": records(self.events),
                 "transitions": records(self.transitions),
                 "step_matrix": records(self.step_matrix), "sequences": records(self.sequences),
@@ -138,7 +141,12 @@ def _groups(log: EventLog, spec: Spec) -> tuple[EventLog, np.ndarray, np.ndarray
         reached &= first_goal - first_event <= spec.within_ms
     before_goal = log.ts < first_goal[log.user]
     note = f"Events at or after {spec.goal} are left out, so the goal does not explain itself."
-    return subset(log, before_goal), reached, ~reached, ("successful", "failing"), note
+    # Users for whom the goal is not open (invited members, when only owners upgrade) are no failing users.
+    from journey_explorer.analysis.pathprops import never_reaching
+    cannot, left_out = never_reaching(log, spec.goal)
+    if left_out:
+        note += f" {left_out[0].upper()}{left_out[1:]}."
+    return subset(log, before_goal), reached, ~reached & ~cannot, ("successful", "failing"), note
 
 
 def route_to_goal(log: EventLog, goal: int, successful: np.ndarray | None = None) -> pd.DataFrame:
@@ -268,7 +276,8 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
         events = events[~events["event"].isin(route["event"])]
         events = _rank(_within_stage(events, compared, log, a, b, list(route["event"])))
         events = _not_after_the_goal(events, log, a, a_size, b_size)
-        events = _not_only_more_visits(events, compared, a, b)
+        browsing = subset(compared, ~goal_visit_rows(compared, log.event_code(spec.goal), log))
+        events = _not_only_more_visits(events, compared, a, b, browsing)
     report(progress, 0.8)
     return Result(spec=spec, labels=labels, group_sizes=(a_size, b_size), events=events, transitions=transitions,
                   step_matrix=_step_matrix(compared, a, b, a_size, b_size),
@@ -433,18 +442,24 @@ def _not_after_the_goal(events: pd.DataFrame, log: EventLog, a: np.ndarray, a_si
     return events.sort_values(["passes"], ascending=False, kind="stable").reset_index(drop=True)
 
 
-def _not_only_more_visits(events: pd.DataFrame, compared: EventLog, a: np.ndarray, b: np.ndarray) -> pd.DataFrame:
+def _not_only_more_visits(events: pd.DataFrame, compared: EventLog, a: np.ndarray, b: np.ndarray,
+                          browsing: EventLog | None = None) -> pd.DataFrame:
     """Failing paths go on visiting while successful ones are cut at the goal, so a page people open
     now and then on any visit (the FAQ) reads "failing users do it more" only because they came more
     often. A "failing users do it more" row passes only when their *visits* include it more often too:
     ``visit_share_a``/``visit_share_b``, the share of each group's visits (before the goal for group A;
     at a stage, the visits of the paths that reached it) with the event, one-sided two-proportion test
-    at ``VISIT_ALPHA`` and at least ``VISIT_MIN_RATIO`` times as often."""
+    at ``VISIT_ALPHA`` and at least ``VISIT_MIN_RATIO`` times as often. ``browsing``: the compared log
+    without the visit that reaches the goal (``goal_visit_rows``), whose visits are counted when group A
+    has any left: that visit went down the route by definition, so a page of browsing visits would look
+    rarer among A's visits only because it is counted."""
     events = events.assign(visit_share_a=np.nan, visit_share_b=np.nan)
     failing_more = np.flatnonzero(((events["difference"] < 0) & events["passes"]).to_numpy())
     if not len(failing_more):
         return events
     names = list(compared.event_names)
+    has_browsing = browsing is not None and bool(a[browsing.user].any())    # per-visit paths have none
+    visits_log = browsing if has_browsing else compared
     stage_users = {}
     for row in failing_more:
         name, step = events["event"].iloc[row], events["reached"].iloc[row] if "reached" in events else None
@@ -454,7 +469,7 @@ def _not_only_more_visits(events: pd.DataFrame, compared: EventLog, a: np.ndarra
                 stage_users[step] = users_with_event(compared, names.index(step))
             there = stage_users[step]
         code = names.index(name)
-        (with_a, visits_a), (with_b, visits_b) = (_visits_with(compared, code, group if there is None else group & there)
+        (with_a, visits_a), (with_b, visits_b) = (_visits_with(visits_log, code, group if there is None else group & there)
                                                 for group in (a, b))
         share_a, share_b = with_a / max(visits_a, 1), with_b / max(visits_b, 1)
         events.iloc[row, events.columns.get_indexer(["visit_share_a", "visit_share_b"])] = [round(share_a, 4),
@@ -466,6 +481,23 @@ def _not_only_more_visits(events: pd.DataFrame, compared: EventLog, a: np.ndarra
 
 
 VISIT_ALPHA = 0.05
+
+
+def goal_visit_rows(log: EventLog, goal: int, whole: EventLog | None = None) -> np.ndarray:
+    """Rows of ``log`` in the visit (session) where their user first reached ``goal``. ``whole``: the log
+    to find the goal in, when ``log`` is cut before it (compare's groups); the same sessions and users.
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": ["a", "a", "a", "b"], "event": ["faq", "cart", "pay", "faq"],
+    ...                                         "time": [0, 86_400_000, 86_400_001, 0]}))
+    >>> goal_visit_rows(log, log.event_code("pay")).tolist()      # a's second visit; b never pays
+    [False, True, True, False]
+    """
+    whole = log if whole is None else whole
+    rows = first_rows_of(whole, goal)
+    goal_session = np.full(whole.n_users, -1, dtype=np.int64)
+    goal_session[whole.user[rows]] = whole.session[rows]
+    return log.session == goal_session[log.user]
 VISIT_MIN_RATIO = 1.25     # ...and their visits must include it this many times as often (as stuck's MIN_RATIO)
 
 
