@@ -235,17 +235,27 @@ def _visit_check(frame: pd.DataFrame, log: EventLog, first_seen: np.ndarray, fir
     """Users who do not reach the goal soon keep visiting, so anything done now and then on a visit
     piles up in their first days ("opens the FAQ twice"). A cell that goes with reaching the goal less
     passes (``visit_ok``) only when the visits of those who never reach it include the event more often
-    too (in the cell's window, before the goal; at a stage, the visits of users who reached it):
+    too, ``compare.VISIT_MIN_RATIO`` times as often, also weighted by visit number like the others' visits (in
+    the cell's window, before the goal; at a stage, the visits of users who reached it):
     compare's check (``compare._not_only_more_visits``) on the drivers' own population. Judged per
     cell before the best cell of an event is chosen, so a failing negative cell never hides the same
     event's positive one. The visit that reaches the goal is not counted (``compare.goal_visit_rows``),
     unless no other is left: it went down the route by definition, so anything done on browsing visits
     would look rarer there."""
-    from journey_explorer.analysis.compare import VISIT_ALPHA, _p_more, _visits_with, goal_visit_rows
+    from journey_explorer.analysis.compare import (
+        VISIT_ALPHA,
+        _materially_more,
+        _p_more,
+        _share_at_their_visits,
+        _visits_by_order,
+        goal_visit_rows,
+    )
     shares_r, shares_n = np.full(len(frame), np.nan), np.full(len(frame), np.nan)
+    matched_n = np.full(len(frame), np.nan)
     ok = np.ones(len(frame), dtype=bool)
     if frame.empty:
-        return frame.assign(visit_share_reached=shares_r, visit_share_not=shares_n, visit_ok=ok)
+        return frame.assign(visit_share_reached=shares_r, visit_share_not=shares_n, visit_share_not_matched=matched_n,
+                            visit_ok=ok)
     candidates = np.flatnonzero(((frame["lift"] < 1) & (frame["q_value"] < spec.alpha)
                                  & ~(frame["after_goal_p"] >= spec.alpha)).to_numpy())
     windows: dict[float, tuple] = {}
@@ -265,13 +275,19 @@ def _visit_check(frame: pd.DataFrame, log: EventLog, first_seen: np.ndarray, fir
         if isinstance(row.get("reached"), str):
             population = population & _users_with(log, early & (log.event == log.event_code(row["reached"])))
         code = log.event_code(row["event"])
-        with_r, visits_r = _visits_with(browsed, code, population & reached)
-        if not visits_r:        # every one of them reached it on their first visit: count that visit then
-            with_r, visits_r = _visits_with(in_window, code, population & reached)
-        with_n, visits_n = _visits_with(in_window, code, population & ~reached)
+        with_r, visits_r = _visits_by_order(browsed, code, population & reached)
+        if not visits_r.sum():        # every one of them reached it on their first visit: count that visit then
+            with_r, visits_r = _visits_by_order(in_window, code, population & reached)
+        with_n, visits_n = _visits_by_order(in_window, code, population & ~reached)
+        matched_n[i] = round(_share_at_their_visits(with_n, visits_n, visits_r), 4)
+        (with_r, visits_r), (with_n, visits_n) = ((int(part.sum()) for part in pair)
+                                                  for pair in ((with_r, visits_r), (with_n, visits_n)))
         shares_r[i], shares_n[i] = round(with_r / max(visits_r, 1), 4), round(with_n / max(visits_n, 1), 4)
-        ok[i] = bool(visits_r and visits_n and _p_more(with_n, visits_n, with_r, visits_r) < VISIT_ALPHA)
-    return frame.assign(visit_share_reached=shares_r, visit_share_not=shares_n, visit_ok=ok)
+        # compare's rule: more often per visit, materially, also at the same visit numbers (a login on return)
+        material = _materially_more(min(shares_n[i], matched_n[i]), shares_r[i])
+        ok[i] = bool(visits_r and visits_n and material and _p_more(with_n, visits_n, with_r, visits_r) < VISIT_ALPHA)
+    return frame.assign(visit_share_reached=shares_r, visit_share_not=shares_n, visit_share_not_matched=matched_n,
+                        visit_ok=ok)
 
 
 def _users_with(log: EventLog, rows: np.ndarray) -> np.ndarray:
