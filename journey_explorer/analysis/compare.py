@@ -520,7 +520,7 @@ VISIT_ORDERS = 4           # visits told apart by their number in the path: firs
 def _materially_more(share_b: float, share_a: float) -> bool:
     """B's share of visits is ``VISIT_MIN_RATIO`` times A's (and above it: 0% vs 0% is no excess).
 
-    >>> _materially_more(0.5, 0.4), _materially_more(0.5, 0.3), _materially_more(0.0, 0.0)
+    >>> _materially_more(0.45, 0.4), _materially_more(0.5, 0.3), _materially_more(0.0, 0.0)
     (False, True, False)
     """
     return share_b > share_a and share_b >= VISIT_MIN_RATIO * share_a
