@@ -458,10 +458,10 @@ def _not_only_more_visits(events: pd.DataFrame, compared: EventLog, a: np.ndarra
     ``visit_share_a``/``visit_share_b``, the share of each group's visits (before the goal for group A;
     at a stage, the visits of the paths that reached it) with the event, one-sided two-proportion test
     at ``VISIT_ALPHA`` and at least ``VISIT_MIN_RATIO`` times as often, also when B's visits are
-    weighted by visit number like A's (``visit_share_b_matched``: an event of return visits). ``browsing``: the compared log
-    without the visit that reaches the goal (``goal_visit_rows``), whose visits are counted when group A
-    has any left: that visit went down the route by definition, so a page of browsing visits would look
-    rarer among A's visits only because it is counted."""
+    weighted by visit number like A's (``visit_share_b_matched``: an event of return visits).
+    ``browsing``: the compared log without the visit that reaches the goal (``goal_visit_rows``), whose
+    visits are counted when group A has any left: that visit went down the route by definition, so a
+    page of browsing visits would look rarer among A's visits only because it is counted."""
     events = events.assign(visit_share_a=np.nan, visit_share_b=np.nan, visit_share_b_matched=np.nan)
     failing_more = np.flatnonzero(((events["difference"] < 0) & events["passes"]).to_numpy())
     if not len(failing_more):
@@ -478,11 +478,10 @@ def _not_only_more_visits(events: pd.DataFrame, compared: EventLog, a: np.ndarra
                 stage_users[step] = users_with_event(compared, names.index(step))
             there = stage_users[step]
         code = names.index(name)
-        (with_a, visits_a), (with_b, visits_b) = (_visits_by_order(visits_log, code, group if there is None
-                                                                   else group & there) for group in (a, b))
-        matched_b = _share_at_their_visits(with_b, visits_b, visits_a)
-        (with_a, visits_a), (with_b, visits_b) = (int(with_a.sum()), int(visits_a.sum())), (int(with_b.sum()),
-                                                                                            int(visits_b.sum()))
+        by_order_a, by_order_b = (_visits_by_order(visits_log, code, group if there is None else group & there)
+                                  for group in (a, b))
+        matched_b = _share_at_their_visits(*by_order_b, by_order_a[1])
+        (with_a, visits_a), (with_b, visits_b) = ((int(part.sum()) for part in pair) for pair in (by_order_a, by_order_b))
         share_a, share_b = with_a / max(visits_a, 1), with_b / max(visits_b, 1)
         events.iloc[row, events.columns.get_indexer(["visit_share_a", "visit_share_b", "visit_share_b_matched"])] = [
             round(share_a, 4), round(share_b, 4), round(matched_b, 4)]

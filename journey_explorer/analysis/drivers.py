@@ -28,7 +28,12 @@ Compass does); rows are sorted with positive drivers first, by phi.
 
 ``who``: the same statistics for who the users are: each value of each categorical property (first
 touch, see ``pathprops``; properties that merely restate the outcome left out), its users against the
-rest, with its own FDR control.
+users with another value, with its own FDR control; counted over the users observed for as long as
+most successful users took to the goal, reached within that time (``pathprops.observed_reach``), so a
+value of late arrivals (a new app version) is not blamed for a shorter look.
+
+Users the goal is not open to (``pathprops.never_reaching``: invited members, when only an account's
+owner can upgrade) are counted nowhere, and ``left_out`` says so.
 
 Per-user paths: a "session" log has no first days to speak of.
 """
@@ -41,7 +46,13 @@ import numpy as np
 
 from journey_explorer.analysis.common import subset
 from journey_explorer.analysis.compare import _test, benjamini_hochberg, route_stages, route_to_goal
-from journey_explorer.analysis.pathprops import never_reaching, observed_reach, path_properties, without_outcomes
+from journey_explorer.analysis.pathprops import (
+    first_seen_and_goal,
+    never_reaching,
+    observed_reach,
+    path_properties,
+    without_outcomes,
+)
 from journey_explorer.analysis.pvalues import fisher_less
 from journey_explorer.domain import MissingGoal
 from journey_explorer.eventlog import EventLog
@@ -100,7 +111,7 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     route = route_frame["event"].tolist()
     route_repeats = set(route_frame.attrs.get("just_before", []))
     excluded = {goal} | {log.event_code(name) for name in route}
-    first_seen, first_goal = _first_times(log, goal)
+    first_seen, first_goal = first_seen_and_goal(log, goal)     # NEVER where none
     reached = first_goal != NEVER
     # Users for whom the goal is not open (invited members, when only owners upgrade) are no failing users.
     left_out, left_out_text = never_reaching(log, spec.goal)
@@ -164,17 +175,6 @@ def who_differs(log: EventLog, reached: np.ndarray, spec: Spec, among: np.ndarra
                          f"{_pct(r.rate_b)} of the others ({r.lift:.1f}x; {_pct(r.share)} of users)"
                          for r in frame.itertuples()]
     return frame.sort_values(["significant", "phi"], ascending=False, ignore_index=True)
-
-
-def _first_times(log: EventLog, goal: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per user code: time of the first event, and of the first goal (``NEVER`` when none)."""
-    first_seen = np.full(log.n_users, NEVER, dtype=np.int64)
-    starts = np.flatnonzero(log.path_starts())
-    first_seen[log.user[starts]] = log.ts[starts]
-    first_goal = np.full(log.n_users, NEVER, dtype=np.int64)
-    hits = np.flatnonzero(log.event == goal)
-    first_goal[log.user[hits][::-1]] = log.ts[hits][::-1]
-    return first_seen, first_goal
 
 
 def _without_route_repeats(frame: pd.DataFrame | None, steps: set[str]) -> pd.DataFrame | None:
