@@ -38,12 +38,20 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from journey_explorer.analysis.arrays import distinct_count, first_time_of, group_order, step_index, users_with_event
+from journey_explorer.analysis.arrays import (
+    distinct_count,
+    first_rows_of,
+    first_time_of,
+    group_order,
+    step_index,
+    users_with_event,
+)
 from journey_explorer.analysis.common import subset, users_matching
 from journey_explorer.analysis.effects import MIN_SUPPORT, benjamini_hochberg  # noqa: F401  (compare's API)
 from journey_explorer.analysis.effects import effect_table as _effect_table
 from journey_explorer.analysis.effects import rank_effects as _rank  # noqa: F401
 from journey_explorer.analysis.effects import two_by_two_tests as _test  # noqa: F401
+from journey_explorer.analysis.pathprops import never_reaching
 from journey_explorer.analysis.pvalues import fisher_greater
 from journey_explorer.domain import GroupsNotChosen, JourneyError, OptionError
 from journey_explorer.eventlog import EventLog
@@ -91,6 +99,7 @@ class Result:
     who: pd.DataFrame | None = None          # property values: shares, difference, p and q values
     breakdown: pd.DataFrame | None = None    # group, paths, users_a, users_b, share_a, share_b, rate_a
     route: pd.DataFrame | None = None      # goal groups: steps just before the goal (not ranked)
+    left_out: str = ""                     # goal groups: users who cannot reach it, in words (never_reaching)
 
     def to_json_dict(self) -> dict:
         def records(frame):
@@ -98,6 +107,7 @@ class Result:
                     for r in frame.to_dict("records")]
         return {"groups": {"a": self.labels[0], "b": self.labels[1]},
                 "sizes": {"a": self.group_sizes[0], "b": self.group_sizes[1]}, "note": self.note,
+                "left_out": self.left_out,
                 "property_value": "first touch", "events": records(self.events),
                 "transitions": records(self.transitions),
                 "step_matrix": records(self.step_matrix), "sequences": records(self.sequences),
@@ -244,6 +254,12 @@ def _has_counts(keys: np.ndarray, users: np.ndarray, size: int, group: np.ndarra
 
 def run(log: EventLog, spec: Spec, progress=None) -> Result:
     compared, a, b, labels, note = _groups(log, spec)
+    left_out = ""
+    if _is_goal_groups(spec):
+        # Users for whom the goal is not open (invited members, when only owners upgrade) are no failing users.
+        cannot, left_out = never_reaching(log, spec.goal)
+        b = b & ~cannot
+        note += f" {left_out}." if left_out else ""
     periods = bool(spec.period_a or spec.period_b)
     present = _distinct_sorted((compared if periods else log).user)    # periods: two copies
     a_size, b_size = int(a[present].sum()), int(b[present].sum())
@@ -268,14 +284,15 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
         events = events[~events["event"].isin(route["event"])]
         events = _rank(_within_stage(events, compared, log, a, b, list(route["event"])))
         events = _not_after_the_goal(events, log, a, a_size, b_size)
-        events = _not_only_more_visits(events, compared, a, b)
+        browsing = subset(compared, ~goal_visit_rows(compared, log.event_code(spec.goal), log))
+        events = _not_only_more_visits(events, compared, a, b, browsing)
     report(progress, 0.8)
     return Result(spec=spec, labels=labels, group_sizes=(a_size, b_size), events=events, transitions=transitions,
                   step_matrix=_step_matrix(compared, a, b, a_size, b_size),
                   sequences=_sequences(compared, a, b, a_size, b_size, spec.top_sequences), note=note, route=route,
                   # Two periods: the groups hold copies of the same paths, so "who" has nothing to tell apart.
                   who=None if periods else _who(log, spec, a, b),
-                  breakdown=None if periods else _breakdown(log, spec, a, b))
+                  breakdown=None if periods else _breakdown(log, spec, a, b), left_out=left_out)
 
 
 def _who(log: EventLog, spec: Spec, a: np.ndarray, b: np.ndarray) -> pd.DataFrame:
@@ -433,18 +450,25 @@ def _not_after_the_goal(events: pd.DataFrame, log: EventLog, a: np.ndarray, a_si
     return events.sort_values(["passes"], ascending=False, kind="stable").reset_index(drop=True)
 
 
-def _not_only_more_visits(events: pd.DataFrame, compared: EventLog, a: np.ndarray, b: np.ndarray) -> pd.DataFrame:
+def _not_only_more_visits(events: pd.DataFrame, compared: EventLog, a: np.ndarray, b: np.ndarray,
+                          browsing: EventLog | None = None) -> pd.DataFrame:
     """Failing paths go on visiting while successful ones are cut at the goal, so a page people open
     now and then on any visit (the FAQ) reads "failing users do it more" only because they came more
     often. A "failing users do it more" row passes only when their *visits* include it more often too:
     ``visit_share_a``/``visit_share_b``, the share of each group's visits (before the goal for group A;
     at a stage, the visits of the paths that reached it) with the event, one-sided two-proportion test
-    at ``VISIT_ALPHA`` and at least ``VISIT_MIN_RATIO`` times as often."""
-    events = events.assign(visit_share_a=np.nan, visit_share_b=np.nan)
+    at ``VISIT_ALPHA`` and at least ``VISIT_MIN_RATIO`` times as often, also when B's visits are
+    weighted by visit number like A's (``visit_share_b_matched``: an event of return visits).
+    ``browsing``: the compared log without the visit that reaches the goal (``goal_visit_rows``), whose
+    visits are counted when group A has any left: that visit went down the route by definition, so a
+    page of browsing visits would look rarer among A's visits only because it is counted."""
+    events = events.assign(visit_share_a=np.nan, visit_share_b=np.nan, visit_share_b_matched=np.nan)
     failing_more = np.flatnonzero(((events["difference"] < 0) & events["passes"]).to_numpy())
     if not len(failing_more):
         return events
     names = list(compared.event_names)
+    has_browsing = browsing is not None and bool(a[browsing.user].any())    # per-visit paths have none
+    visits_log = browsing if has_browsing else compared
     stage_users = {}
     for row in failing_more:
         name, step = events["event"].iloc[row], events["reached"].iloc[row] if "reached" in events else None
@@ -454,30 +478,95 @@ def _not_only_more_visits(events: pd.DataFrame, compared: EventLog, a: np.ndarra
                 stage_users[step] = users_with_event(compared, names.index(step))
             there = stage_users[step]
         code = names.index(name)
-        (with_a, visits_a), (with_b, visits_b) = (_visits_with(compared, code, group if there is None else group & there)
-                                                for group in (a, b))
+        by_order_a, by_order_b = (_visits_by_order(visits_log, code, group if there is None else group & there)
+                                  for group in (a, b))
+        matched_b = _share_at_their_visits(*by_order_b, by_order_a[1])
+        (with_a, visits_a), (with_b, visits_b) = ((int(part.sum()) for part in pair) for pair in (by_order_a, by_order_b))
         share_a, share_b = with_a / max(visits_a, 1), with_b / max(visits_b, 1)
-        events.iloc[row, events.columns.get_indexer(["visit_share_a", "visit_share_b"])] = [round(share_a, 4),
-                                                                                          round(share_b, 4)]
-        material = share_b >= VISIT_MIN_RATIO * share_a       # 40% vs 38% of visits explains little
+        events.iloc[row, events.columns.get_indexer(["visit_share_a", "visit_share_b", "visit_share_b_matched"])] = [
+            round(share_a, 4), round(share_b, 4), round(matched_b, 4)]
+        # 40% vs 38% of visits explains little; nor does an event of return visits, of which B has more
+        material = _materially_more(min(share_b, matched_b), share_a)
         if not (visits_a and visits_b and material and _p_more(with_b, visits_b, with_a, visits_a) < VISIT_ALPHA):
             events.iloc[row, events.columns.get_loc("passes")] = False
     return events.sort_values(["passes"], ascending=False, kind="stable").reset_index(drop=True)
 
 
 VISIT_ALPHA = 0.05
+
+
+def goal_visit_rows(log: EventLog, goal: int, whole: EventLog | None = None) -> np.ndarray:
+    """Rows of ``log`` in the visit (session) where their user first reached ``goal``. ``whole``: the log
+    to find the goal in, when ``log`` is cut before it (compare's groups); the same sessions and users.
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": ["a", "a", "a", "b"], "event": ["faq", "cart", "pay", "faq"],
+    ...                                         "time": [0, 86_400_000, 86_400_001, 0]}))
+    >>> goal_visit_rows(log, log.event_code("pay")).tolist()      # a's second visit; b never pays
+    [False, True, True, False]
+    """
+    whole = log if whole is None else whole
+    rows = first_rows_of(whole, goal)
+    goal_session = np.full(whole.n_users, -1, dtype=np.int64)
+    goal_session[whole.user[rows]] = whole.session[rows]
+    return log.session == goal_session[log.user]
+
+
 VISIT_MIN_RATIO = 1.25     # ...and their visits must include it this many times as often (as stuck's MIN_RATIO)
+VISIT_ORDERS = 4           # visits told apart by their number in the path: first, second, third, fourth or later
+
+
+def _materially_more(share_b: float, share_a: float) -> bool:
+    """B's share of visits is ``VISIT_MIN_RATIO`` times A's (and above it: 0% vs 0% is no excess).
+
+    >>> _materially_more(0.45, 0.4), _materially_more(0.5, 0.3), _materially_more(0.0, 0.0)
+    (False, True, False)
+    """
+    return share_b > share_a and share_b >= VISIT_MIN_RATIO * share_a
 
 
 def _visits_with(log: EventLog, code: int, group: np.ndarray) -> tuple[int, int]:
     """(visits of the group's paths that include event ``code``, all their visits)."""
+    with_code, visits = _visits_by_order(log, code, group)
+    return int(with_code.sum()), int(visits.sum())
+
+
+def _visits_by_order(log: EventLog, code: int, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per visit number (first, second, ..., ``VISIT_ORDERS`` and later): the group's visits that include
+    event ``code``, and all their visits. A visit's number counts from the path's first row in ``log``
+    (sessions are numbered one after another within a path).
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": ["a", "a", "a", "b"], "event": ["x", "login", "x", "x"],
+    ...                                         "time": [0, 86_400_000, 2 * 86_400_000, 0]}))
+    >>> [part.tolist() for part in _visits_by_order(log, log.event_code("login"), np.array([True, True]))]
+    [[0, 1, 0, 0], [2, 1, 1, 0]]
+    """
     rows = group[log.user]
-    sessions = log.session[rows]
+    sessions, users = log.session[rows], log.user[rows]
     if not len(sessions):
-        return 0, 0
-    visits = 1 + int(np.count_nonzero(sessions[1:] != sessions[:-1]))     # sessions never go down the log
-    hit = sessions[log.event[rows] == code]
-    return (1 + int(np.count_nonzero(hit[1:] != hit[:-1])) if len(hit) else 0), visits
+        return np.zeros(VISIT_ORDERS, dtype=np.int64), np.zeros(VISIT_ORDERS, dtype=np.int64)
+    new_path = np.append(True, users[1:] != users[:-1])
+    path_first_session = sessions[new_path][np.cumsum(new_path) - 1]
+    order = np.minimum(sessions - path_first_session, VISIT_ORDERS - 1)
+    new_visit = np.append(True, sessions[1:] != sessions[:-1])     # sessions never go down the log
+    visits = np.bincount(order[new_visit], minlength=VISIT_ORDERS)
+    hit = np.flatnonzero(log.event[rows] == code)
+    first_hit = hit[np.append(True, sessions[hit][1:] != sessions[hit][:-1])] if len(hit) else hit
+    return np.bincount(order[first_hit], minlength=VISIT_ORDERS), visits
+
+
+def _share_at_their_visits(with_b: np.ndarray, visits_b: np.ndarray, visits_a: np.ndarray) -> float:
+    """Group B's share of visits with an event, were its visits numbered like group A's: B's share at
+    each visit number, weighted by A's visits there (B's overall share where B has none). Login only
+    happens on a return visit: the failing users' many return visits must not make it "theirs".
+
+    >>> _share_at_their_visits(np.array([0, 30]), np.array([100, 100]), np.array([90, 10]))   # 15% -> 3%
+    0.03
+    """
+    overall = with_b.sum() / max(visits_b.sum(), 1)
+    at_order = np.where(visits_b > 0, with_b / np.maximum(visits_b, 1), overall)
+    return float((at_order * visits_a).sum() / max(visits_a.sum(), 1))
 
 
 def _p_more(x: int, n: int, y: int, m: int) -> float:

@@ -28,7 +28,12 @@ Compass does); rows are sorted with positive drivers first, by phi.
 
 ``who``: the same statistics for who the users are: each value of each categorical property (first
 touch, see ``pathprops``; properties that merely restate the outcome left out), its users against the
-rest, with its own FDR control.
+users with another value, with its own FDR control; counted over the users observed for as long as
+most successful users took to the goal, reached within that time (``pathprops.observed_reach``), so a
+value of late arrivals (a new app version) is not blamed for a shorter look.
+
+Users the goal is not open to (``pathprops.never_reaching``: invited members, when only an account's
+owner can upgrade) are counted nowhere, and ``left_out`` says so.
 
 Per-user paths: a "session" log has no first days to speak of.
 """
@@ -41,7 +46,13 @@ import numpy as np
 
 from journey_explorer.analysis.common import subset
 from journey_explorer.analysis.compare import _test, benjamini_hochberg, route_stages, route_to_goal
-from journey_explorer.analysis.pathprops import path_properties, without_outcomes
+from journey_explorer.analysis.pathprops import (
+    first_seen_and_goal,
+    never_reaching,
+    observed_reach,
+    path_properties,
+    without_outcomes,
+)
 from journey_explorer.analysis.pvalues import fisher_less
 from journey_explorer.domain import MissingGoal
 from journey_explorer.eventlog import EventLog
@@ -72,6 +83,7 @@ class Result:
     cells: pd.DataFrame       # every (event, k, D) tried, with its statistics
     table: pd.DataFrame       # the best significant cell per event, best first
     who: pd.DataFrame | None = None     # property values against the rest, significant ones first
+    left_out: str = ""                  # users who cannot reach the goal, in words (``pathprops.never_reaching``)
 
     @property
     def drivers(self) -> pd.DataFrame:
@@ -83,7 +95,7 @@ class Result:
             return [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
                     for r in frame.to_dict("records")]
         return {"goal": self.spec.goal, "users": self.users, "route_left_out": self.route,
-                "tests": len(self.cells), "drivers": records(self.table),
+                "tests": len(self.cells), "drivers": records(self.table), "left_out": self.left_out,
                 "who": records(self.who) if self.who is not None else []}
 
     def to_frame(self) -> pd.DataFrame:
@@ -99,34 +111,46 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     route = route_frame["event"].tolist()
     route_repeats = set(route_frame.attrs.get("just_before", []))
     excluded = {goal} | {log.event_code(name) for name in route}
-    first_seen, first_goal = _first_times(log, goal)
+    first_seen, first_goal = first_seen_and_goal(log, goal)     # NEVER where none
     reached = first_goal != NEVER
+    # Users for whom the goal is not open (invited members, when only owners upgrade) are no failing users.
+    left_out, left_out_text = never_reaching(log, spec.goal)
+    counted = ~left_out
     candidates = [name for code, name in enumerate(log.event_names) if code not in excluded]
     stages = {log.event_code(event): log.event_code(step)
               for event, step in route_stages(log, route, candidates).items()}
     cells, any_time = [], []
     never = np.full(log.n_users, NEVER, dtype=np.int64)
     for days in spec.windows_days:
-        cells.append(_window_cells(log, days, spec.min_counts, first_seen, first_goal, reached, excluded, stages))
+        cells.append(_window_cells(log, days, spec.min_counts, first_seen, first_goal, reached, excluded, stages,
+                                   counted))
         # The same cells counted whether or not the goal came first: the after-the-goal check below.
-        any_time.append(_window_cells(log, days, spec.min_counts, first_seen, never, reached, excluded, stages))
+        any_time.append(_window_cells(log, days, spec.min_counts, first_seen, never, reached, excluded, stages,
+                                      counted))
         if progress:
             progress(len(cells) / len(spec.windows_days))
     frame = _without_route_repeats(pd.concat(cells, ignore_index=True) if cells else pd.DataFrame(), route_repeats)
     frame = _finish(frame, log, spec)
     any_time_frame = pd.concat(any_time, ignore_index=True) if any_time else None
     frame = _after_goal_check(frame, _without_route_repeats(any_time_frame, route_repeats))
-    users = int((first_seen != NEVER).sum())
-    frame = _visit_check(frame, log, first_seen, first_goal, reached, spec)
+    users = int(((first_seen != NEVER) & counted).sum())
+    frame = _visit_check(frame, log, first_seen, first_goal, reached, spec, counted)
     table = _best(frame, spec)
-    return Result(spec=spec, users=users, route=route, cells=frame, table=table, who=who_differs(log, reached, spec))
+    # Who: every user counted had the same time to convert (see ``observed_reach``); a property restating
+    # the goal reached at any time (a paid plan, however late) is still the outcome.
+    observed, reached_in_time = observed_reach(log, first_seen, first_goal)
+    who = who_differs(log, reached_in_time, spec, among=observed & counted, goal_reached=reached)
+    return Result(spec=spec, users=users, route=route, cells=frame, table=table, who=who, left_out=left_out_text)
 
 
 def who_differs(log: EventLog, reached: np.ndarray, spec: Spec, among: np.ndarray | None = None,
                 goal_reached: np.ndarray | None = None) -> pd.DataFrame:
     """Per property value: its users' goal rate against the rest's, lift, share, phi, p and q (only
     over the users ``among`` marks, when given: e.g. those who reached a funnel step). A property that
-    restates ``reached`` (or ``goal_reached``, over all users: a plan of "Trial" until one pays) is left out."""
+    restates ``reached`` (or ``goal_reached``, over all users: a plan of "Trial" until one pays) is left out.
+    "The rest" are the paths with another value of the property: paths without one are not counted (a
+    failure ``reason`` only failed levels carry: against paths with none, a reason would read "failed a
+    level", not who the users are)."""
     import pandas as pd
     everyone = np.unique(log.user)
     paths = everyone[among[everyone]] if among is not None else everyone
@@ -136,12 +160,14 @@ def who_differs(log: EventLog, reached: np.ndarray, spec: Spec, among: np.ndarra
     rows = []
     for name, values in properties.items():
         held = values[paths]
+        carried = np.array([v is not None for v in held], dtype=bool)
         for value in pd.unique(held):
             if value is None:
                 continue
             mine = held == value
+            rest = carried & ~mine
             rows.append((name, value, int(mine.sum()), int((mine & reached[paths]).sum()),
-                         int((~mine).sum()), int((~mine & reached[paths]).sum())))
+                         int(rest.sum()), int((rest & reached[paths]).sum())))
     frame = pd.DataFrame(rows, columns=["property", "value", "cohort", "cohort_reached", "rest", "rest_reached"])
     frame = _finish(frame, log, spec)
     frame["significant"] = frame["q_value"] < spec.alpha
@@ -149,17 +175,6 @@ def who_differs(log: EventLog, reached: np.ndarray, spec: Spec, among: np.ndarra
                          f"{_pct(r.rate_b)} of the others ({r.lift:.1f}x; {_pct(r.share)} of users)"
                          for r in frame.itertuples()]
     return frame.sort_values(["significant", "phi"], ascending=False, ignore_index=True)
-
-
-def _first_times(log: EventLog, goal: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per user code: time of the first event, and of the first goal (``NEVER`` when none)."""
-    first_seen = np.full(log.n_users, NEVER, dtype=np.int64)
-    starts = np.flatnonzero(log.path_starts())
-    first_seen[log.user[starts]] = log.ts[starts]
-    first_goal = np.full(log.n_users, NEVER, dtype=np.int64)
-    hits = np.flatnonzero(log.event == goal)
-    first_goal[log.user[hits][::-1]] = log.ts[hits][::-1]
-    return first_seen, first_goal
 
 
 def _without_route_repeats(frame: pd.DataFrame | None, steps: set[str]) -> pd.DataFrame | None:
@@ -170,15 +185,18 @@ def _without_route_repeats(frame: pd.DataFrame | None, steps: set[str]) -> pd.Da
     return frame[~(frame["event"].isin(steps) & (frame["k"] >= 2))].reset_index(drop=True)
 
 
-def _window_cells(log, days, min_counts, first_seen, first_goal, reached, excluded, stages=None) -> pd.DataFrame:
+def _window_cells(log, days, min_counts, first_seen, first_goal, reached, excluded, stages=None,
+                  counted=None) -> pd.DataFrame:
     """Counts for every (event, k) with window D: cohort size and reached, rest size and reached.
     ``stages``: event code -> the route step it only happens after; such an event's cohort and rest are
-    the users who reached that step in the window."""
+    the users who reached that step in the window. ``counted``: the users counted at all (default all)."""
     import pandas as pd
     size = len(log.event_names)
     window = int(days * DAY_MS)
     end = int(log.ts.max()) if len(log) else 0
     eligible = (first_seen != NEVER) & (first_seen <= end - window)
+    if counted is not None:
+        eligible &= counted
     limit = np.minimum(first_seen + window, first_goal)
     early = (log.ts < limit[log.user]) & eligible[log.user]
     pairs, counts = np.unique(log.user[early].astype(np.int64) * size + log.event[early], return_counts=True)
@@ -213,40 +231,63 @@ def _window_cells(log, days, min_counts, first_seen, first_goal, reached, exclud
 
 
 def _visit_check(frame: pd.DataFrame, log: EventLog, first_seen: np.ndarray, first_goal: np.ndarray,
-                 reached: np.ndarray, spec: Spec) -> pd.DataFrame:
+                 reached: np.ndarray, spec: Spec, counted: np.ndarray | None = None) -> pd.DataFrame:
     """Users who do not reach the goal soon keep visiting, so anything done now and then on a visit
     piles up in their first days ("opens the FAQ twice"). A cell that goes with reaching the goal less
     passes (``visit_ok``) only when the visits of those who never reach it include the event more often
-    too (in the cell's window, before the goal; at a stage, the visits of users who reached it):
+    too, ``compare.VISIT_MIN_RATIO`` times as often, also weighted by visit number like the others' visits (in
+    the cell's window, before the goal; at a stage, the visits of users who reached it):
     compare's check (``compare._not_only_more_visits``) on the drivers' own population. Judged per
     cell before the best cell of an event is chosen, so a failing negative cell never hides the same
-    event's positive one."""
-    from journey_explorer.analysis.compare import VISIT_ALPHA, _p_more, _visits_with
+    event's positive one. The visit that reaches the goal is not counted (``compare.goal_visit_rows``),
+    unless no other is left: it went down the route by definition, so anything done on browsing visits
+    would look rarer there."""
+    from journey_explorer.analysis.compare import (
+        VISIT_ALPHA,
+        _materially_more,
+        _p_more,
+        _share_at_their_visits,
+        _visits_by_order,
+        goal_visit_rows,
+    )
     shares_r, shares_n = np.full(len(frame), np.nan), np.full(len(frame), np.nan)
+    matched_n = np.full(len(frame), np.nan)
     ok = np.ones(len(frame), dtype=bool)
     if frame.empty:
-        return frame.assign(visit_share_reached=shares_r, visit_share_not=shares_n, visit_ok=ok)
+        return frame.assign(visit_share_reached=shares_r, visit_share_not=shares_n, visit_share_not_matched=matched_n,
+                            visit_ok=ok)
     candidates = np.flatnonzero(((frame["lift"] < 1) & (frame["q_value"] < spec.alpha)
                                  & ~(frame["after_goal_p"] >= spec.alpha)).to_numpy())
     windows: dict[float, tuple] = {}
     end = int(log.ts.max())
+    browsing = ~goal_visit_rows(log, log.event_code(spec.goal)) if len(candidates) else None
     for i in candidates:
         row = frame.iloc[i]
         if row["days"] not in windows:     # the window's rows once per D, not per cell
             window = int(row["days"] * DAY_MS)
             eligible = (first_seen != NEVER) & (first_seen <= end - window)
+            if counted is not None:
+                eligible &= counted
             early = (log.ts < np.minimum(first_seen + window, first_goal)[log.user]) & eligible[log.user]
-            windows[row["days"]] = (eligible, early, subset(log, early))   # user codes kept: user masks apply
-        eligible, early, in_window = windows[row["days"]]
+            windows[row["days"]] = (eligible, early, subset(log, early), subset(log, early & browsing))
+        eligible, early, in_window, browsed = windows[row["days"]]      # user codes kept: user masks apply
         population = eligible
         if isinstance(row.get("reached"), str):
             population = population & _users_with(log, early & (log.event == log.event_code(row["reached"])))
         code = log.event_code(row["event"])
-        with_r, visits_r = _visits_with(in_window, code, population & reached)
-        with_n, visits_n = _visits_with(in_window, code, population & ~reached)
+        with_r, visits_r = _visits_by_order(browsed, code, population & reached)
+        if not visits_r.sum():        # every one of them reached it on their first visit: count that visit then
+            with_r, visits_r = _visits_by_order(in_window, code, population & reached)
+        with_n, visits_n = _visits_by_order(in_window, code, population & ~reached)
+        matched_n[i] = round(_share_at_their_visits(with_n, visits_n, visits_r), 4)
+        (with_r, visits_r), (with_n, visits_n) = ((int(part.sum()) for part in pair)
+                                                  for pair in ((with_r, visits_r), (with_n, visits_n)))
         shares_r[i], shares_n[i] = round(with_r / max(visits_r, 1), 4), round(with_n / max(visits_n, 1), 4)
-        ok[i] = bool(visits_r and visits_n and _p_more(with_n, visits_n, with_r, visits_r) < VISIT_ALPHA)
-    return frame.assign(visit_share_reached=shares_r, visit_share_not=shares_n, visit_ok=ok)
+        # compare's rule: more often per visit, materially, also at the same visit numbers (a login on return)
+        material = _materially_more(min(shares_n[i], matched_n[i]), shares_r[i])
+        ok[i] = bool(visits_r and visits_n and material and _p_more(with_n, visits_n, with_r, visits_r) < VISIT_ALPHA)
+    return frame.assign(visit_share_reached=shares_r, visit_share_not=shares_n, visit_share_not_matched=matched_n,
+                        visit_ok=ok)
 
 
 def _users_with(log: EventLog, rows: np.ndarray) -> np.ndarray:

@@ -218,6 +218,8 @@ def differences(log: EventLog, goal: str) -> Finding:
     more = events[events["difference"] > 0].head(2)
     less = events[events["difference"] < 0].head(2)
     parts = [f"Comparing {size_a:,} {name_a} with {size_b:,} {name_b} users (before {goal})."]
+    if result.left_out:           # users the goal is not open to are no failing users (nor in the drivers)
+        parts.append(f"{result.left_out}.")
     if result.route is not None and len(result.route):
         parts.append(f"Left out as the route to {goal}: {', '.join(result.route['event'].head(4))}.")
     if len(more):

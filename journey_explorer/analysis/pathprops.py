@@ -80,3 +80,92 @@ def without_outcomes(properties: dict[str, np.ndarray], successful_user: np.ndar
             continue
         out[name] = values
     return out
+
+
+NEVER_BOUND = 1e-6          # chance of no success among a value's users, at the others' rate, below which
+                            # the value marks users who cannot reach the goal (not bad luck)
+OBSERVED_SHARE = 0.9        # users count once observed for this share of the successful users' time to the goal
+MAX_NAMED = 3               # values named in the "left out" sentence
+
+
+def first_seen_and_goal(log: EventLog, goal: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per user code: time of the first event, and of the first ``goal`` (int64 max where none)."""
+    never = np.iinfo(np.int64).max
+    first_seen = np.full(log.n_users, never, dtype=np.int64)
+    starts, _ = path_bounds(log)
+    first_seen[log.user[starts]] = log.ts[starts]
+    first_goal = np.full(log.n_users, never, dtype=np.int64)
+    hits = np.flatnonzero(log.event == goal)
+    first_goal[log.user[hits][::-1]] = log.ts[hits][::-1]       # reversed: the earliest hit is written last
+    return first_seen, first_goal
+
+
+def observed_reach(log: EventLog, first_seen: np.ndarray, first_goal: np.ndarray,
+                   share: float = OBSERVED_SHARE) -> tuple[np.ndarray, np.ndarray]:
+    """(observed, reached): the users first seen at least the time most successful users took to the
+    goal (its ``share`` quantile, the horizon) before the end of the data, and which of them reached the
+    goal within that horizon of their first event. Every counted user had the same time to convert, so
+    a late arrival (a new app version, a new campaign) is not blamed for a shorter look.
+
+    >>> seen = np.array([0, 0, 0, 90]); goal = np.array([10, 20, np.iinfo(np.int64).max, 95])
+    >>> log = EventLog.from_frame(__import__("pandas").DataFrame(
+    ...     {"user": ["a", "b", "c", "d"], "event": ["x"] * 4, "time": [0, 0, 0, 100]}))
+    >>> [m.tolist() for m in observed_reach(log, seen, goal, share=1.0)]   # horizon 20: d came too late
+    [[True, True, True, False], [True, True, False, False]]
+    """
+    never = np.iinfo(np.int64).max
+    took = (first_goal - first_seen)[(first_goal != never) & (first_seen != never)]
+    horizon = int(np.quantile(took, share)) if len(took) else 0
+    end = int(log.ts.max()) if len(log) else 0
+    observed = (first_seen != never) & (first_seen <= end - horizon)
+    reached = observed & (first_goal != never) & (first_goal - first_seen <= horizon)
+    return observed, reached
+
+
+def never_reaching(log: EventLog, goal: str, bound: float = NEVER_BOUND) -> tuple[np.ndarray, str]:
+    """Users who cannot reach the goal: (mask over user codes to leave out of the failing group, the
+    sentence saying so, "" when none).
+
+    A property value whose many users never reach the goal while the property's other values do
+    (invited members, when only an account's owner can upgrade) marks users for whom the goal is not
+    open: compared with those who reach it, everything members do would read as "what failing users
+    do". A value is such a mark when none of its users reached the goal and that would happen by
+    chance, at the rate of the property's other values, with probability below ``bound`` ((1 - p)^n);
+    counted over the users observed long enough (``observed_reach``), so a value that only came up in
+    the last days is not taken for one. A property that restates the outcome (some value always
+    reaches it, or ``without_outcomes``) is no such mark: its "never" is the outcome itself.
+
+    >>> import pandas as pd
+    >>> rows = [(f"o{i}", "open", 0, "owner") for i in range(60)] + [(f"o{i}", "pay", 1, "owner") for i in range(30)]
+    >>> rows += [(f"m{i}", "open", 0, "member") for i in range(60)]
+    >>> log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time", "role"]))
+    >>> mask, text = never_reaching(log, "pay")
+    >>> int(mask.sum()), text
+    (60, 'role = member never reaches pay (60 users): left out')
+    """
+    import pandas as pd
+    code = log.event_code(goal)
+    first_seen, first_goal = first_seen_and_goal(log, code)
+    observed, _ = observed_reach(log, first_seen, first_goal)
+    reached = first_goal != np.iinfo(np.int64).max       # ever: a paid plan always reaches it, however late
+    paths = np.flatnonzero(observed)
+    out = np.zeros(log.n_users, dtype=bool)
+    named: list[tuple[str, str]] = []
+    properties = without_outcomes(path_properties(log), reached, paths)
+    for name, values in properties.items():
+        frame = pd.DataFrame({"value": values[paths], "ok": reached[paths]}).dropna()
+        counts = frame.groupby("value")["ok"].agg(["sum", "size"])
+        if ((counts["sum"] == counts["size"]) & (counts["size"] >= 10)).any():
+            continue                                  # some value always reaches it: the outcome again
+        for value, row in counts[counts["sum"] == 0].iterrows():
+            others = counts.drop(index=value)
+            rate = others["sum"].sum() / max(others["size"].sum(), 1)
+            if 0 < rate < 1 and row["size"] * np.log1p(-rate) < np.log(bound):
+                out |= values == value
+                named.append((name, value))
+    if not named:
+        return out, ""
+    named.sort(key=lambda pair: -int((properties[pair[0]] == pair[1]).sum()))     # the largest group first
+    said = " and ".join(f"{name} = {value}" for name, value in named[:MAX_NAMED])
+    verb = "never reaches" if len(named) == 1 else "never reach"
+    return out, f"{said} {verb} {goal} ({int(out.sum()):,} users): left out"
