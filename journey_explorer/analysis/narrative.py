@@ -172,11 +172,12 @@ def stuck_points(log: EventLog, goal: str) -> Finding:
     if result.successful >= result.paths:
         raise JourneyError(f"every user reaches {goal}, so no one is stuck on the way")
     found = result.stuck
+    left_out = f" {result.left_out}." if result.left_out else ""     # users the goal is not open to
     if found.empty:
         return Finding("stuck", "No stuck points stand out", spec,
                        f"At no event do failing users do measurably worse than successful ones (each part needs "
                        f"at least {spec.min_paths} failing and {spec.min_reference} successful users there, "
-                       f"and a significant, material difference).")
+                       f"and a significant, material difference).{left_out}")
     worst = found.iloc[0]
     text = f"{worst['event']} is where users get stuck most: {worst['explanation']}."
     unstuck = next((u for u in result.unstuck if u["event"] == worst["event"]), None)
@@ -190,7 +191,7 @@ def stuck_points(log: EventLog, goal: str) -> Finding:
                  f"{worst['inside_property']} to follow this step in every view.)")
     if len(found) > 1:
         text += " Also: " + "; ".join(f"{r.event}" for r in found.iloc[1:3].itertuples()) + "."
-    return Finding("stuck", f"Users get stuck at {worst['event']}", spec, text)
+    return Finding("stuck", f"Users get stuck at {worst['event']}", spec, text + left_out)
 
 
 def _got_past(unstuck: dict) -> str:

@@ -61,7 +61,8 @@ from journey_explorer.analysis.arrays import (
     running_count,
     users_with_event,
 )
-from journey_explorer.analysis.pathprops import path_properties, without_outcomes
+from journey_explorer.analysis.common import subset
+from journey_explorer.analysis.pathprops import never_reaching, path_properties, without_outcomes
 from journey_explorer.analysis.pvalues import fisher_greater, fisher_two_sided_p, mann_whitney_greater, normal_sf
 from journey_explorer.domain import MissingGoal
 from journey_explorer.eventlog import EventLog
@@ -109,6 +110,7 @@ class Result:
     baseline_exit_rate: float
     table: pd.DataFrame
     unstuck: list[dict]
+    left_out: str = ""        # users who cannot reach the goal, in words (``pathprops.never_reaching``)
 
     @property
     def stuck(self) -> pd.DataFrame:
@@ -118,7 +120,7 @@ class Result:
     def to_json_dict(self) -> dict:
         return {"goal": self.spec.goal, "paths": self.paths, "successful": self.successful,
                 "baseline_exit_rate": round(self.baseline_exit_rate, 4), "rank_explanation": RANK_EXPLANATION,
-                "events": _records(self.table), "unstuck": self.unstuck}
+                "events": _records(self.table), "unstuck": self.unstuck, "left_out": self.left_out}
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -263,6 +265,12 @@ def auc_greater(failing: np.ndarray, successful: np.ndarray) -> tuple[float, flo
 def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     if not spec.goal:
         raise MissingGoal("stuck points")
+    log.event_code(spec.goal)                   # an unknown goal says so before anything is counted
+    # Users the goal is not open to (invited members when only an account's owner upgrades) are no
+    # failing users: whatever they do differently would read as where users get stuck.
+    cannot, left_out = never_reaching(log, spec.goal)
+    if cannot.any():
+        log = subset(log, ~cannot[log.user])
     goal = log.event_code(spec.goal)
     successful_user = users_with_event(log, goal)
     starts, _ = path_bounds(log)
@@ -288,7 +296,7 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
                                     families.get(getattr(row, "inside_event", None))))
         unstuck.append(entry)
     return Result(spec=spec, paths=len(starts), successful=int(successful_user[path_users].sum()),
-                  baseline_exit_rate=baseline, table=table, unstuck=unstuck)
+                  baseline_exit_rate=baseline, table=table, unstuck=unstuck, left_out=left_out)
 
 
 def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,

@@ -462,3 +462,20 @@ def test_counts_kept_while_walking_rank_as_pandas_value_counts_ties_included():
         expected = pd.Series(values, dtype=object).value_counts()
         pd.testing.assert_series_equal(stuck._tally(counted), expected)
         assert list(stuck._tally(counted).index) == list(expected.index)      # the order of ties too
+
+
+def test_users_the_goal_is_not_open_to_are_no_failing_users():
+    # owners upgrade (a third of them), invited members never can; members comment twice in a row (a
+    # loop): that is no stuck point of failing users once members are left out
+    rows = []
+    for i in range(300):
+        member = i % 2 == 1
+        steps = ["open", "comment", "comment"] if member else ["open", "comment"]
+        if not member and i % 3 == 0:
+            steps.append("upgrade")
+        rows += [(f"u{i}", step, 1000 * k, "member" if member else "owner") for k, step in enumerate(steps)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time", "role"]))
+    result = stuck.run(log, stuck.Spec(goal="upgrade"))
+    assert result.left_out == "role = member never reaches upgrade (150 users): left out"
+    comment = result.table.set_index("event").loc["comment"]
+    assert result.paths == 150 and comment["loop_rate_failing"] == 0 and comment["loop_excess"] == 0
