@@ -48,6 +48,26 @@ def path_properties(log: EventLog, max_values: int = MAX_VALUES) -> dict[str, np
     return out
 
 
+def _per_session(log: EventLog) -> bool:
+    """Whether the paths are sessions (``common.sessions_as_paths``: keys "user#n")."""
+    keys = log.user_keys
+    return bool(len(log) and len(keys) and np.array_equal(log.session, log.user)
+                and str(keys[0]).rpartition("#")[2].isdigit())
+
+
+def _changes_along_paths(log: EventLog, name: str) -> bool:
+    """Whether an event property's value changes between two of a user's events for more than
+    ``MAX_CHANGING`` of the users carrying it (a user property never does)."""
+    column = log.event_properties.get(name)
+    if column is None:
+        return False
+    carried = np.flatnonzero(column.codes != MISSING)
+    users, codes = log.user[carried], column.codes[carried]
+    changes = (users[1:] == users[:-1]) & (codes[1:] != codes[:-1])
+    changed = np.unique(users[1:][changes])
+    return len(changed) > MAX_CHANGING * max(len(np.unique(users)), 1)
+
+
 def _first_touch(log: EventLog, codes: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Per user code, the first non-missing value along the path."""
     present = np.flatnonzero(codes != MISSING)
@@ -86,6 +106,7 @@ NEVER_BOUND = 1e-6          # chance of no success among a value's users, at the
                             # the value marks users who cannot reach the goal (not bad luck)
 OBSERVED_SHARE = 0.9        # users count once observed for this share of the successful users' time to the goal
 MAX_NAMED = 3               # values named in the "left out" sentence
+MAX_CHANGING = 0.05         # a property changing along this share of users' events is a state, not who they are
 
 
 def first_seen_and_goal(log: EventLog, goal: int) -> tuple[np.ndarray, np.ndarray]:
@@ -133,7 +154,8 @@ def never_reaching(log: EventLog, goal: str, bound: float = NEVER_BOUND) -> tupl
     chance, at the rate of the property's other values, with probability below ``bound`` ((1 - p)^n);
     counted over the users observed long enough (``observed_reach``), so a value that only came up in
     the last days is not taken for one. A property that restates the outcome (some value always
-    reaches it, or ``without_outcomes``) is no such mark: its "never" is the outcome itself.
+    reaches it, or ``without_outcomes``) is no such mark: its "never" is the outcome itself; nor is a
+    state that changes along users' events (a plan flipping at the upgrade), nor anything per session.
 
     >>> import pandas as pd
     >>> rows = [(f"o{i}", "open", 0, "owner") for i in range(60)] + [(f"o{i}", "pay", 1, "owner") for i in range(30)]
@@ -145,14 +167,18 @@ def never_reaching(log: EventLog, goal: str, bound: float = NEVER_BOUND) -> tupl
     """
     import pandas as pd
     code = log.event_code(goal)
+    out = np.zeros(log.n_users, dtype=bool)
+    if _per_session(log):
+        return out, ""          # per session: a session's first plan or page is no mark of who can convert
     first_seen, first_goal = first_seen_and_goal(log, code)
     observed, _ = observed_reach(log, first_seen, first_goal)
     reached = first_goal != np.iinfo(np.int64).max       # ever: a paid plan always reaches it, however late
     paths = np.flatnonzero(observed)
-    out = np.zeros(log.n_users, dtype=bool)
     named: list[tuple[str, str]] = []
     properties = without_outcomes(path_properties(log), reached, paths)
     for name, values in properties.items():
+        if _changes_along_paths(log, name):
+            continue                                  # a plan that flips at the upgrade: a state, not a mark
         frame = pd.DataFrame({"value": values[paths], "ok": reached[paths]}).dropna()
         counts = frame.groupby("value")["ok"].agg(["sum", "size"])
         if ((counts["sum"] == counts["size"]) & (counts["size"] >= 10)).any():

@@ -156,3 +156,19 @@ def test_an_event_of_return_visits_is_no_difference_because_failing_users_return
     assert (login["share_a"], login["share_b"]) == (0.5, 1.0) and login["q_value"] < 0.05
     assert login["visit_share_a"] == 0.0 and login["visit_share_b"] == pytest.approx(400 / 600, abs=1e-4)
     assert login["visit_share_b_matched"] == 0.0 and not login["passes"]
+
+
+def test_a_state_that_flips_at_the_goal_and_sessions_are_no_mark():
+    # plan is "trial" until the upgrade and "team" after it; 60 users join on "team" and never upgrade
+    # themselves: plan is a state (it changes along a third of users' events), not who can upgrade
+    rows = []
+    for i in range(200):
+        rows += [(f"u{i}", "open", 0, "trial"), (f"u{i}", "work", MINUTE, "trial")]
+        if i % 3 == 0:
+            rows += [(f"u{i}", "upgrade", 2 * MINUTE, "trial"), (f"u{i}", "work", 3 * MINUTE, "team")]
+    rows += [(f"t{i}", event, k * MINUTE, "team") for i in range(60) for k, event in enumerate(["open", "work"])]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time", "plan"]))
+    mask, text = pathprops.never_reaching(log, "upgrade")
+    assert text == "" and not mask.any()
+    from journey_explorer.analysis.common import CommonFilter, apply_filter
+    assert pathprops.never_reaching(apply_filter(log, CommonFilter(by="session")), "upgrade")[1] == ""
