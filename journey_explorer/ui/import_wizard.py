@@ -46,6 +46,12 @@ LIFECYCLE_LABELS = {
 GUI_CHUNK_ROWS = 100_000     # smaller chunks: the import worker never holds the GIL long enough to stall the window
 
 
+def open_for_preview(path: str, options: ImportOptions, progress=None):
+    """(the file opened for import, its first 20 rows)."""
+    reader = open_source(path, options)
+    return reader, reader.preview(20)
+
+
 class SourcePage(QWizardPage):
     """Pick a file; see its first rows, the guessed mapping (editable), time options, privacy."""
 
@@ -58,6 +64,11 @@ class SourcePage(QWizardPage):
         browse.clicked.connect(self.browse)
         self.path.editingFinished.connect(lambda: self.load(self.path.text()))
         self.banner = Banner()
+        # A JSON export is parsed whole to be previewed (seconds for a few hundred thousand rows): on a
+        # worker, with "Reading the file…" meanwhile, not on the GUI thread.
+        self.reading = TaskRunner(self)
+        self.reading.finished.connect(lambda opened: self._show(*opened))
+        self.reading.failed.connect(self._not_read)
         self.preview, self.preview_model = make_table(literal_headers=True)
         self.roles = {role: QComboBox() for role in ("user", "event", "time", "session")}
         for box in self.roles.values():
@@ -118,14 +129,28 @@ class SourcePage(QWizardPage):
         self.confirm.setChecked(False)
         try:
             self._offer_object_types(path)
-            reader = open_source(path, self._reading_options())
-            preview = reader.preview(20)
+            whole_file = Path(path).is_file() and detect_format(path) != "csv"
+            if not whole_file:
+                self._show(*open_for_preview(path, self._reading_options()))
+                return
         except JourneyError as exc:
-            self.banner.show_error(str(exc))
-            self.preview_model.clear()
-            self.reader = None
-            self.completeChanged.emit()
+            self._not_read(str(exc))
             return
+        self.reader = None                  # until the worker has read it
+        self.preview_model.clear()
+        self.banner.show_info("Reading the file…")
+        self.completeChanged.emit()
+        self.reading.start(open_for_preview, path, self._reading_options())
+
+    def _not_read(self, message: str) -> None:
+        self.banner.show_error(message)
+        self.preview_model.clear()
+        self.reader = None
+        self.completeChanged.emit()
+
+    def _show(self, reader, preview) -> None:
+        """The file read: its first rows, the guessed columns, personal-data flags."""
+        self.banner.hide()
         self.reader = reader
         mapping = self._guess(reader)
         self.preview_model.set_frame(preview.astype(str))
@@ -322,6 +347,7 @@ class ImportWizard(QWizard):
             self.source_page.load(file_path)
 
     def reject(self) -> None:
+        self.source_page.reading.cancel()       # a file still being read is let go (its result unused)
         self.progress_page.cancel()
         self.progress_page.runner.wait(10_000)
         super().reject()

@@ -122,10 +122,14 @@ def test_wizard_offers_object_types_and_lifecycle_modes(qtbot, tmp_path):
     wizard = ImportWizard(project, str(source))
     qtbot.addWidget(wizard)
     page = wizard.source_page
+    # a JSON file is read on a worker: "Reading the file…" until its rows are in
+    assert page.reader is None and page.banner.text() == "Reading the file…" and not page.isComplete()
+    qtbot.waitUntil(lambda: page.reader is not None, timeout=10_000)
     assert page.object_type.isEnabled() and page.object_type.currentData() == "item"
-    assert page.isComplete() and len(page.reader.preview(10)) == 2
+    assert page.isComplete() and len(page.reader.preview(10)) == 2 and page.banner.isHidden()
     page.object_type.setCurrentIndex(page.object_type.findData("order"))
-    assert len(page.reader.preview(10)) == 1 and page.options().object_type == "order"
+    qtbot.waitUntil(lambda: page.reader is not None and len(page.reader.preview(10)) == 1, timeout=10_000)
+    assert page.options().object_type == "order"
     assert not page.lifecycle.isEnabled()
     wizard.close()
 
