@@ -189,8 +189,10 @@ def stuck_points(log: EventLog, goal: str) -> Finding:
     if worst.get("inside_event"):
         text += (f" ({worst['inside_event']} is one event for every {worst['inside_property']}: name it by "
                  f"{worst['inside_property']} to follow this step in every view.)")
-    if len(found) > 1:
-        text += " Also: " + "; ".join(f"{r.event}" for r in found.iloc[1:3].itertuples()) + "."
+    # Also the next ones, not the plain event the stuck step was found inside (the same story, blurred)
+    others = [r.event for r in found.iloc[1:].itertuples() if r.event != worst.get("inside_event")][:2]
+    if others:
+        text += " Also: " + "; ".join(others) + "."
     return Finding("stuck", f"Users get stuck at {worst['event']}", spec, text + left_out)
 
 
