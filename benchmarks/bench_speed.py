@@ -124,7 +124,7 @@ the catalog's, the detail rules, the sources and ``goals.GUESS_RULES``; written 
 only when no process writes the project and only for the unfiltered log; undo-import ignores it) and
 read by the next command instead of guessing; variants sort the paths that fit in one word apart from
 the few longer ones (``variants.word_order``); the rest as above. The first run after an import still
-guesses, and keeps the guess (~10 ms more than before). Same numbers: --check against a snapshot of
+guesses, then keeps the guess (its write is paid by the faster variants: see below). Same numbers: --check against a snapshot of
 f192eed; every analysis' CLI JSON byte-identical to f192eed's on the demo (with and without a stored
 goal) and at 1M, on the first run (guessing) and the next (reading the kept guess).
 7 rounds, load 1.7-2.0 (other helpers' test suites running; DuckDB's own graph time 0.75 s against
