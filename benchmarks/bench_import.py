@@ -49,7 +49,8 @@ Python's). The project's tables are byte-identical to f192eed's (1M import compa
 Earlier rounds the same hour (load 1.9-2.9, during other helpers' test suites): before 13.72, 19.47,
 13.20 s; after 18.93 and 12.22 s (with the dropped cache change: peak 1,615 MB) and 14.27 s (head on a
 pool thread that stayed alive: peak 1,501 MB). Still to do: the same rounds on a quiet machine (the
-~0.6 s saved puts this morning's quiet 12.3 s near 11.7 s); the users' hash table could be split further.
+parts' own clocks suggest ~0.6-0.8 s saved, this morning's quiet 12.3 s to about 11.6 s: not yet
+measured so); the users' hash table could be split further.
 """
 from __future__ import annotations
 
