@@ -26,6 +26,31 @@ interleaved, 3 runs each, medians (``--skip-raw``, the CSV kept in ``--folder``)
 Opening the 10M project (5 alternating fresh processes, medians): ``load_arrays`` 1.43 -> 1.02 s,
 ``load_event_log`` 2.05 -> 1.64 s, ``verify`` 4.55 -> 1.55 s (it no longer counts 10M rows).
 Upgrading a 10M-event schema-4 project to chunks (migration m005, backup copy included): 27 s.
+
+Issue 16, 10M under 12 s with margin (``--before`` side: main at f192eed extracted to a folder; this
+script from /tmp with ``PYTHONPATH`` = either, alternated, the CSV kept in ``--folder``). Profiled
+first (py-spy, per-phase clocks, an RSS sampler): reading ~6.7 s (of it the users' one hash table
+over 10M cells ~1.5 s on one core, at the end, while the reading had left most of a core idle),
+planning ~2.7 s on one core (the (user, time) argsort ~1 s, gathering every column by it ~0.6 s),
+writing ~2.7 s; peak RSS in the write phase. Changed: the users of the file's first half are
+dictionary-encoded on a thread while the second half is read, the rest seeded with their values
+(the same codes; ``arrow_csv.whole_column_dictionary``'s ``head``), and the text cells and that
+dictionary are handed back to pyarrow's allocator once the column is encoded; the sorted columns are
+gathered on two threads. Tried and dropped: encoding the cache's columns on the writing thread too
+(two columns' temporaries at once: peak 1.62 GB), a two-thread argsort merged by searchsorted (3x
+slower than one argsort), pyarrow kernels for the users' strip and blank checks (no faster than
+Python's). The project's tables are byte-identical to f192eed's (1M import compared table by table).
+2 alternated rounds, load 1.4-1.6 (DuckDB's CTAS 8.7-9.2 s here against ~7 s on a quiet machine):
+
+    10M events / 2M users   import s        / DuckDB CTAS     peak RSS MB    file MB
+      before                  15.74, 14.90    1.71x, 1.70x    1,384, 1,429   233.0 (0.90x)
+      after                   12.90, 14.71    1.48x, 1.67x    1,305, 1,354   233.0 (0.90x)
+
+Earlier rounds the same hour (load 1.9-2.9, during other helpers' test suites): before 13.72, 19.47,
+13.20 s; after 18.93 and 12.22 s (with the dropped cache change: peak 1,615 MB) and 14.27 s (head on a
+pool thread that stayed alive: peak 1,501 MB). Still to do: the same rounds on a quiet machine (the
+parts' own clocks suggest ~0.6-0.8 s saved, this morning's quiet 12.3 s to about 11.6 s: not yet
+measured so); the users' hash table could be split further.
 """
 from __future__ import annotations
 

@@ -12,15 +12,12 @@ from __future__ import annotations
 import codecs
 import os
 import re
-from typing import TYPE_CHECKING, Iterator
+from typing import Iterator
 
 import numpy as np
 
 from journey_explorer.io.opening import GZIP_MAGIC, ZIP_MAGIC
 from journey_explorer.io.timestamps import MAX_MS, MIN_MS
-
-if TYPE_CHECKING:
-    from concurrent.futures import Future
 
 try:
     import pyarrow as pa
@@ -126,21 +123,23 @@ def columns_dictionaries(columns: list) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(local[j * rows:(j + 1) * rows], values[starts[j]:starts[j + 1]]) for j in range(len(columns))]
 
 
-def whole_column_dictionary(first: np.ndarray, chunks: list, head: "Future | None" = None,
+def whole_column_dictionary(first: np.ndarray, chunks: list, head: tuple | None = None,
                             ) -> tuple[np.ndarray, np.ndarray]:
     """Codes of the cells of ``chunks`` (-1 where empty) and the distinct values, ``first`` leading.
 
     One hash table over the whole column, in order of first appearance: the codes a value-by-value
     factorizer seeded with ``first`` would give, without a Python string per cell. ``head``: the
-    first chunks' ``dictionary_codes`` (seeded with ``first``), worked out while the rest was read;
-    the rest is then encoded seeded with their distinct values, which keep their codes.
+    first chunks' ``dictionary_head`` (seeded with ``first``), worked out while the rest was read;
+    the rest is then encoded seeded with their distinct values, which keep their codes (the caller
+    hands the head's memory back once it lets go of it: ``release_unused_memory``).
     """
     if head is None:
         codes, dictionary = dictionary_codes(pa.array(first, type=pa.string()), chunks)
     else:
-        head_codes, head_values, head_chunks = head.result()
+        head_codes, head_values, head_chunks = head
         rest, dictionary = dictionary_codes(head_values, chunks[head_chunks:])
         codes = np.concatenate([head_codes, rest])
+        del head_codes, head_values, rest
     values = column_values(dictionary)
     del dictionary
     release_unused_memory()

@@ -247,31 +247,3 @@ def test_properties_of_a_wide_file_are_grouped_by_empty_cells_too():
     lines = reading._json_lines(frame)
     expected = [json.loads(e) if e else None for e in (reading._drop_nulls(line) for line in lines)]
     assert [json.loads(g) if g else None for g in reading._without_empties(frame)] == expected
-
-
-
-def test_cache_columns_encoded_by_the_pool_or_the_waiting_thread_are_encode_caches():
-    """The import encodes the cache one column per task; the thread that needs them encodes those the
-    pool has not started: all of them while the pool's worker is busy, none once it did them all."""
-    import threading
-    from concurrent.futures import ThreadPoolExecutor, wait
-
-    from journey_explorer.store.importer import writing
-    rng = np.random.default_rng(3)
-    n = 50_000
-    arrays = {name: np.zeros(n, dtype=np.int64) for name in CACHE_COLUMNS}
-    arrays.update(id=np.arange(n), user=np.sort(rng.integers(0, 900, n)), event=rng.integers(0, 12, n),
-                  ts=np.sort(rng.integers(0, 1 << 36, n)), session=np.arange(n) // 7, session_key=np.full(n, -1))
-    expected = writing._encode_cache(arrays)
-    assert "session_key" not in expected and "ts" in expected
-    release = threading.Event()
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(release.wait)                  # the worker is busy: this thread encodes every column
-        futures = writing._submit_cache(pool, arrays)
-        assert writing._cache_blobs_helping(futures, arrays) == expected
-        assert all(future.cancelled() for future in futures.values())
-        release.set()
-        futures = writing._submit_cache(pool, arrays)
-        wait(list(futures.values()))               # the worker did them all
-        blobs = writing._cache_blobs_helping(futures, arrays)
-    assert blobs == expected and list(blobs) == list(expected)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -499,15 +499,11 @@ def _read_fast(state: ImportState, reader: SourceReader, line_count: Callable[[]
             or state.user_property_columns):
         return False
     try:
-        # The users' dictionary of the file's first half is worked out on this pool while the second
-        # half is read (at 10M rows the reading leaves most of a core idle; one hash table over the
-        # whole column afterwards took ~1.5 s on one core).
-        with ThreadPoolExecutor(1, thread_name_prefix="import-users") as pool:
-            parts = _read_arrow_parts(state, reader, estimated, progress, chunk_rows, pool)
-            lines = line_count()
-            if lines is None or parts.rows + reader.has_header != lines:     # line numbers would be off: use pandas
-                return False
-            _encode_arrow_parts(state, reader, parts)
+        parts = _read_arrow_parts(state, reader, estimated, progress, chunk_rows)
+        lines = line_count()
+        if lines is None or parts.rows + reader.has_header != lines:     # line numbers would be off: use pandas
+            return False
+        _encode_arrow_parts(state, reader, parts)
     except arrow_csv.NotSimple:
         return False
     return True
@@ -535,7 +531,7 @@ def _after_time_detection(state: ImportState, batches, time_position: int, chunk
 
 
 def _read_arrow_parts(state: ImportState, reader: SourceReader, estimated: int, progress: Progress,
-                      chunk_rows: int, pool: ThreadPoolExecutor | None = None) -> _ArrowParts:
+                      chunk_rows: int) -> _ArrowParts:
     mapping, parts = state.mapping, _ArrowParts()
     position = {name: i for i, name in enumerate(reader.columns())}
     check_parse_options(mapping.time_format, mapping.timezone, mapping.date_order)
@@ -544,8 +540,11 @@ def _read_arrow_parts(state: ImportState, reader: SourceReader, estimated: int, 
         batches = _after_time_detection(state, batches, position[mapping.time], chunk_rows)
     for batch in batches:
         parts.users.append(batch.column(position[mapping.user]))
-        if pool is not None and parts.user_head is None and estimated >= HEAD_ROWS and parts.rows >= estimated // 2:
-            parts.user_head = state.users.start_head(pool, parts.users)
+        # The users' dictionary of the file's first half is worked out on a thread while the second
+        # half is read (at 10M rows the reading leaves most of a core idle; one hash table over the
+        # whole column afterwards took ~1.5 s on one core).
+        if parts.user_head is None and estimated >= HEAD_ROWS and parts.rows >= estimated // 2:
+            parts.user_head = state.users.start_head(parts.users)
         if mapping.session:
             parts.sessions.append(batch.column(position[mapping.session]))
         codes, missing = state.events.encode_indexed(*arrow_csv.batch_dictionary(batch.column(position[mapping.event])))
@@ -629,8 +628,11 @@ def _pandas_times(state: ImportState, column, first_line: int) -> tuple[np.ndarr
 def _encode_arrow_parts(state: ImportState, reader: SourceReader, parts: _ArrowParts) -> None:
     """Codes of the accepted rows into ``state.rows``; the others become rejections."""
     state.read = parts.rows
-    user, no_user = state.users.encode_all(parts.users, parts.user_head)
-    parts.users, parts.user_head = [], None
+    head = parts.user_head.result() if parts.user_head is not None else None
+    parts.user_head = None          # its future holds the head's values too
+    user, no_user = state.users.encode_all(parts.users, head)
+    parts.users, head = [], None
+    arrow_csv.release_unused_memory()        # the text cells and the head's values, now that nothing holds them
     reasons = parts.time_reasons
     checked = CheckedRows(lines=np.arange(parts.rows, dtype=LINE_DTYPE) + (reader.has_header + 1), user=user,
                           no_user=no_user, event=_joined(parts.event, np.int32), no_event=_joined(parts.no_event, bool),

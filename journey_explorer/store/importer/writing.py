@@ -93,11 +93,11 @@ def _write_transaction(project: Project, file_path: str, sha: str, reader: Sourc
                          [(code, name, name) for name, code in state.events.new.items()])
         # Submitted after the users: their JSON text and the encoder's temporaries would otherwise
         # add up to the import's peak memory (~100 MB at 10M events).
-        cache = _submit_cache(pool, plan.arrays)
+        cache = pool.submit(_encode_cache, plan.arrays)
         properties = pool.submit(_encode_property_columns, plan.arrays)
         _insert_event_chunks(conn, chunks, progress, state.read)
     except BaseException:
-        for future in (*chunks, *(cache or {}).values(), properties):
+        for future in (*chunks, cache, properties):
             if future is not None:      # None: a chunk already stored, or not submitted
                 future.cancel()
         raise
@@ -111,7 +111,7 @@ def _write_transaction(project: Project, file_path: str, sha: str, reader: Sourc
                      [(source_id, r.line, r.reason, r.raw) for r in state.rejections])
     conn.executemany("INSERT INTO duplicate_rows(source_id, line, original_line, original_event_id) "
                      "VALUES (?, ?, ?, ?)", [(source_id, *row) for row in plan.duplicate_rows])
-    _write_cache(conn, plan.arrays, _cache_blobs_helping(cache, plan.arrays))
+    _write_cache(conn, plan.arrays, cache.result())
     del cache           # its blobs are in the database now
     _check_event_ids(conn, plan)
     store_catalog_check(conn)
@@ -230,32 +230,13 @@ def _write_user_keys(conn, users: Dictionary) -> None:
 def _encode_cache(arrays: dict[str, np.ndarray]) -> dict[str, bytes]:
     """The cached columns as blobs; columns that hold only their default are left out (no
     connection needed: any thread)."""
-    blobs = {name: _encode_cache_column(arrays, name) for name in CACHE_COLUMNS}
-    return {name: blob for name, blob in blobs.items() if blob is not None}
-
-
-def _encode_cache_column(arrays: dict[str, np.ndarray], name: str) -> bytes | None:
-    """One cached column's blob, or None when it holds only its default."""
-    values = arrays[name]
-    if name in CACHE_DEFAULTS and _all_default(values, CACHE_DEFAULTS[name]):
-        return None
-    return encode_column(values, CACHE_COLUMNS[name])
-
-
-def _submit_cache(pool: ThreadPoolExecutor, arrays: dict[str, np.ndarray]) -> dict[str, Future]:
-    """``_encode_cache`` as one task per column (``_cache_blobs_helping`` collects them)."""
-    return {name: pool.submit(_encode_cache_column, arrays, name) for name in CACHE_COLUMNS}
-
-
-def _cache_blobs_helping(futures: dict[str, Future], arrays: dict[str, np.ndarray]) -> dict[str, bytes]:
-    """``_encode_cache(arrays)`` from the tasks of ``_submit_cache``: this thread, which would only
-    wait for them, encodes the columns the pool has not started yet (from the last one: the pool takes
-    them from the first), so the two cores share the work (~1 s at 10M events on one)."""
     blobs = {}
-    for name in reversed(list(futures)):
-        future = futures[name]
-        blobs[name] = _encode_cache_column(arrays, name) if future.cancel() else future.result()
-    return {name: blobs[name] for name in CACHE_COLUMNS if blobs[name] is not None}
+    for name, dtype in CACHE_COLUMNS.items():
+        values = arrays[name]
+        if name in CACHE_DEFAULTS and _all_default(values, CACHE_DEFAULTS[name]):
+            continue
+        blobs[name] = encode_column(values, dtype)
+    return blobs
 
 
 def _all_default(values: np.ndarray, default: int) -> bool:
