@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from journey_explorer.analysis import change_scan, change_series, change_who
+from journey_explorer.analysis import change_scan, change_segments, change_series, change_who
 from journey_explorer.analysis.change_series import Periods, SeriesSet
 from journey_explorer.analysis.effects import benjamini_hochberg
 from journey_explorer.domain import JourneyError
@@ -107,7 +107,7 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
         note = (f"{_plural(periods.count, periods.unit)} of data: at least {support.min_periods} are needed "
                 f"to tell a change from noise.{left_out}")
         return Result(spec, periods, SeriesSet(), None, np.ones(0), _empty_changes(), [], (), note)
-    series, steps, daily = build_series(log, spec, periods, support)
+    series, steps, daily, step_trials = build_series(log, spec, periods, support)
     _report(progress, 0.5)
     x, n, scale = series.matrices(periods.count)
     scanned = change_scan.scan(x, n, support, scale, progress=part(progress, 0.5, 0.9))
@@ -121,10 +121,14 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
         changes = refine_to_days(changes, daily, series, periods)
     stories = _stories(changes, series, periods, spec)
     _pinpoint(log, stories, changes, spec)
-    _tell_who(log, stories[:WHO_STORIES], changes, spec, steps[0] if steps else None)
+    from journey_explorer.analysis.pathprops import path_properties
+    properties = path_properties(log)
+    _tell_who(log, stories[:WHO_STORIES], changes, spec, steps[0] if steps else None, properties)
     overall, told = len(changes), len(stories)
     changes, stories = _with_concentrated(log, series, scanned, q_value, changes, stories, periods, spec, support,
-                                          steps[0] if steps else None)
+                                          steps[0] if steps else None, properties)
+    changes, stories = _with_segment_steps(log, series, changes, stories, periods, spec, support, step_trials,
+                                           properties)
     stories = _keep_segment_stories(stories, told, spec.top)
     note = (f"{overall} of {scanned.tested.sum()} series changed significantly "
             f"(false discovery rate {spec.fdr:.0%})." if overall else
@@ -151,7 +155,8 @@ def _keep_segment_stories(stories: list[dict], told: int, top: int) -> list[dict
 
 
 def _with_concentrated(log: EventLog, series: SeriesSet, scanned, q_value, changes: pd.DataFrame, stories: list[dict],
-                       periods: Periods, spec: Spec, support, first_step: str | None) -> tuple[pd.DataFrame, list[dict]]:
+                       periods: Periods, spec: Spec, support, first_step: str | None,
+                       properties: dict) -> tuple[pd.DataFrame, list[dict]]:
     """Changes and stories, plus the conversions that changed in one segment only: a pricing test for US
     learners (trials 26% -> 57%) moves the whole log's rate by odds of only 1.48, under the scan's 1.5.
     Conversions (funnel steps, transitions) not found changed are scanned again at odds of
@@ -171,8 +176,6 @@ def _with_concentrated(log: EventLog, series: SeriesSet, scanned, q_value, chang
     picked = [k for k in np.argsort(-near.statistic) if near.start[k] >= 0 and near.p_value[k] <= spec.fdr][:NEAR_TRIED]
     if not picked:
         return changes, stories
-    from journey_explorer.analysis.pathprops import path_properties
-    properties = path_properties(log)
     kept = [k for k in picked
             if _concentrated(log, series, int(candidates[k]), near, int(k), periods, support, properties)]
     if not kept:
@@ -199,6 +202,68 @@ def _with_concentrated(log: EventLog, series: SeriesSet, scanned, q_value, chang
     extra = extra[extra["story"].isin(told)]
     return (pd.concat([changes, extra], ignore_index=True) if len(changes) else extra.reset_index(drop=True),
             stories + extra_stories)
+
+
+def _with_segment_steps(log: EventLog, series: SeriesSet, changes: pd.DataFrame, stories: list[dict],
+                        periods: Periods, spec: Spec, support, trials: list[change_series.StepTrials],
+                        properties: dict) -> tuple[pd.DataFrame, list[dict]]:
+    """Changes and stories, plus the funnel steps that moved for one value of a property with a handful
+    of values only (``change_segments``: a price rise for drivers aged 18-24, a fifth of the offers,
+    that the whole log's step shows only as noise), told after the others like the near misses above:
+    the step's whole-log numbers over the value's window, "mostly" the value. A step already told in
+    overlapping weeks (its own change, or a transition from its first event) is left out: its story
+    says who it hit; so is a value whose change the whole log's step does not show in its direction."""
+    import pandas as pd
+    if not trials or not properties:
+        return changes, stories
+    from journey_explorer.analysis.pathprops import without_outcomes
+    reached = np.zeros(log.n_users, dtype=bool)
+    if spec.goal:
+        reached[log.user[log.event == log.event_code(spec.goal)]] = True
+    properties = without_outcomes(properties, reached, np.arange(log.n_users))
+    found = change_segments.scan(trials, properties, periods.count, support, spec.fdr,
+                                 change_segments.known_from(log, properties))
+    hits = {}
+    for hit in found:
+        i = series.find("funnel", hit.source, hit.target)
+        if i is None or _told_already(changes, hit):
+            continue
+        whole = measure("funnel", series.x[i], series.n[i], hit.start, hit.end, periods, 1.0)
+        if (whole["during"] - whole["before"]) * (hit.found["during"] - hit.found["before"]) > 0:
+            hits[i] = hit
+    if not hits:
+        return changes, stories
+    size = len(series)
+    rows = np.array(sorted(hits), dtype=np.int64)
+    def placed(key: str, fill, dtype) -> np.ndarray:
+        out = np.full(size, fill, dtype=dtype)
+        out[rows] = [getattr(hits[i], key) for i in rows]
+        return out
+
+    window = change_scan.ScanResult(start=placed("start", -1, np.int64), end=placed("end", -1, np.int64),
+                                    statistic=placed("statistic", 0.0, float), dispersion=np.ones(size),
+                                    p_value=placed("p_value", 1.0, float), windows=0, tested=np.ones(size, bool))
+    extra = _change_table(series, window, placed("q_value", 1.0, float), rows, periods, spec)
+    extra["story"] += int(changes["story"].max()) if len(changes) else 0
+    extra["rank"] += len(changes)
+    extra_stories = _stories(extra, series, periods, spec)
+    for story in extra_stories:
+        lead = extra[extra["story"] == story["rank"]].iloc[0]
+        hit = hits[int(lead["series"])]
+        story["who"] = {"change": 0, "found": hit.found, "properties": [hit.property]}
+        story["release"] = None
+        _say_who(story, lead, spec, 0, hit.found, None)
+    return (pd.concat([changes, extra], ignore_index=True) if len(changes) else extra.reset_index(drop=True),
+            stories + extra_stories)
+
+
+def _told_already(changes: pd.DataFrame, hit) -> bool:
+    """Whether a conversion from the step's first event (the step itself, or a transition from it)
+    changed in weeks overlapping the segment's window."""
+    if not len(changes):
+        return False
+    conversions = changes[changes["kind"].isin(("funnel", "transition")) & (changes["source"] == hit.source)]
+    return bool(((conversions["start_period"] < hit.end) & (conversions["end_period"] > hit.start)).any())
 
 
 def _concentrated(log: EventLog, series: SeriesSet, i: int, near, k: int, periods: Periods, support,
@@ -243,15 +308,17 @@ def _goal(log: EventLog, spec: Spec) -> str | None:
     return guess_goal(log)
 
 
-def build_series(log: EventLog, spec: Spec, periods: Periods,
-                 support: change_scan.Support) -> tuple[SeriesSet, tuple[str, ...], SeriesSet | None]:
-    """Funnel steps, transitions, event rates and shares per period, the funnel steps used, and (for
+def build_series(log: EventLog, spec: Spec, periods: Periods, support: change_scan.Support
+                 ) -> tuple[SeriesSet, tuple[str, ...], SeriesSet | None, list[change_series.StepTrials]]:
+    """Funnel steps, transitions, event rates and shares per period, the funnel steps used, (for
     weeks) the daily series of the kinds whose counts add up (funnel, transition, rate), from which
-    the weekly ones are summed and a window is placed on days."""
+    the weekly ones are summed and a window is placed on days, and the funnel steps' trials per path
+    in ``periods`` (for the per-segment scan)."""
     steps = tuple(spec.steps) or _goal_steps(log, spec.goal)
     fine = periods.days() if periods.unit == "week" else periods
     daily = SeriesSet()
-    change_series.funnel_series(log, fine.index, fine.count, list(steps), daily)
+    trials = change_series.funnel_trials(log, fine.index, list(steps))
+    change_series.funnel_series(log, fine.index, fine.count, list(steps), daily, trials)
     period = fine.index(log.ts)
     change_series.transition_series(log, period, fine.count, daily, with_end=spec.paths == "session",
                                     min_count=int(support.min_impact), limit=MAX_TRANSITIONS)
@@ -259,7 +326,9 @@ def build_series(log: EventLog, spec: Spec, periods: Periods,
     series = daily.coarsen(change_series.WEEK_DAYS) if periods.unit == "week" else daily
     change_series.share_series(log, periods.index(log.ts), periods.count, series, sessions=spec.paths == "session")
     change_series.set_rate_scales(series)
-    return series, steps, (daily if periods.unit == "week" else None)
+    if periods.unit == "week":                      # the trials' days as weeks
+        trials = [replace(step, period=step.period // change_series.WEEK_DAYS) for step in trials]
+    return series, steps, (daily if periods.unit == "week" else None), trials
 
 
 def _goal_steps(log: EventLog, goal: str | None) -> tuple[str, ...]:
@@ -538,22 +607,26 @@ def _tell_who(log: EventLog, stories: list[dict], changes: pd.DataFrame, spec: S
                 story["text"] += (f" No single {_listed(who['properties'])} stands out: the change was spread "
                                   f"across them.")
             continue
-        change = story["changes"][index]
-        # The release names what to roll back; the first touch where it showed.
-        where = f"{release['property']} = {release['value']}" if release else f"{found['property']} = {found['value']}"
-        lead = changes[changes["story"] == story["rank"]].iloc[0]
-        # The headline says where only for its own change (or the same two events counted per event).
-        if index == 0 or (change["source"], change["target"]) == (lead["source"], lead["target"]):
-            story["headline"] = headline(lead, spec, where, story.get("at"))
-        scale = 1000.0 if change["kind"] == "rate" else 1.0
-        what = change["label"] + (" per 1k events" if change["kind"] == "rate" else "")
-        if found is not None:
-            levels = [_value(found[key] * scale, change["kind"]) for key in
-                      ("before", "during", "others_before", "others_during")]
-            story["text"] += (f" It was concentrated in {found['property']} = {found['value']}: there {what} went "
-                              f"from {levels[0]} to {levels[1]}, against {levels[2]} to {levels[3]} for the others.")
-        if release is not None:
-            story["text"] += " " + _release_sentence(release, what, change["kind"], scale)
+        _say_who(story, changes[changes["story"] == story["rank"]].iloc[0], spec, index, found, release)
+
+
+def _say_who(story: dict, lead: pd.Series, spec: Spec, index: int, found: dict | None, release: dict | None) -> None:
+    """Who change ``index`` of a story hit, in its headline ("…, mostly country = IN") and its text."""
+    change = story["changes"][index]
+    # The release names what to roll back; the first touch where it showed.
+    where = f"{release['property']} = {release['value']}" if release else f"{found['property']} = {found['value']}"
+    # The headline says where only for its own change (or the same two events counted per event).
+    if index == 0 or (change["source"], change["target"]) == (lead["source"], lead["target"]):
+        story["headline"] = headline(lead, spec, where, story.get("at"))
+    scale = 1000.0 if change["kind"] == "rate" else 1.0
+    what = change["label"] + (" per 1k events" if change["kind"] == "rate" else "")
+    if found is not None:
+        levels = [_value(found[key] * scale, change["kind"]) for key in
+                  ("before", "during", "others_before", "others_during")]
+        story["text"] += (f" It was concentrated in {found['property']} = {found['value']}: there {what} went "
+                          f"from {levels[0]} to {levels[1]}, against {levels[2]} to {levels[3]} for the others.")
+    if release is not None:
+        story["text"] += " " + _release_sentence(release, what, change["kind"], scale)
 
 
 def _release_sentence(release: dict, what: str, kind: str, scale: float) -> str:

@@ -1,0 +1,149 @@
+"""Changes in one segment only: the funnel's steps scanned per value of the few first-touch properties.
+
+A price rise for drivers aged 18-24 (a fifth of the offers) cuts their step offer → upload from 30%
+to 11% while the other ages stay flat: the whole log's step moves by odds of ~1.2, under the scan's
+1.5 and inside its week-to-week noise, so the whole-log scan cannot see it. Here each funnel step is
+also counted per value of every property with a handful of values (at most ``MAX_VALUES``, first
+touch as in ``pathprops``), for the values holding at least ``MIN_SHARE`` of the step's paths, and
+each of those series is scanned as the whole log's are (``change_scan``: the same support, the best
+window's p-value Bonferroni over its windows). The false discovery rate is controlled over every
+value x step series scanned (Benjamini-Hochberg). A window found is a change in that segment only
+when the step's other paths moved in the same weeks by at most 1/``change_who.CONCENTRATED`` as much
+and the difference of the two changes is significant (``change_who.against_others``: one-sided
+z-test). Per step the strongest such value is kept.
+
+A segment is who the path was when it reached the step: an event property counts for a trial only
+when the path carried it by then (a specialty chosen after login says nothing of who logged in), and
+properties that restate the goal (a paid ``plan`` known only for payers) are left out by the caller
+(``pathprops.without_outcomes``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from journey_explorer.analysis import change_scan, change_who
+from journey_explorer.analysis.change_series import StepTrials
+from journey_explorer.analysis.effects import benjamini_hochberg
+from journey_explorer.eventlog import MISSING, EventLog
+
+MAX_VALUES = 8          # a property with more values is not a handful of segments (ids, cities, pages)
+MIN_SHARE = 0.05        # of a step's paths: a smaller value is too few paths to be a segment
+
+
+@dataclass(frozen=True)
+class SegmentChange:
+    """A window [start, end) (periods) where one funnel step moved for one property value only."""
+
+    source: str
+    target: str
+    property: str
+    value: str
+    start: int
+    end: int
+    statistic: float
+    p_value: float          # the value's scan: Bonferroni over its windows
+    q_value: float          # Benjamini-Hochberg over every value x step series scanned
+    found: dict             # the value against the others, as ``change_who.who_changed`` names it
+
+
+@dataclass
+class _Series:
+    """Per value x step: the counts per period, and what each row is."""
+
+    rows: list[tuple[int, str, int]]       # (step index, property, value code)
+    values: dict[str, np.ndarray]          # property -> its values (by code)
+    held: dict[tuple[int, str], np.ndarray]  # (step, property) -> per trial, its value's code (-1: none yet)
+    x: np.ndarray
+    n: np.ndarray
+
+
+def known_from(log: EventLog, properties: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Per event property of ``properties`` (a user property is known all along): per path (user code)
+    the row of its first event carrying it (the log's length when none does)."""
+    users = set(map(str, log.properties().columns))
+    out = {}
+    for name, column in log.event_properties.items():
+        if str(name) not in properties or str(name) in users:
+            continue
+        carried = np.flatnonzero(column.codes != MISSING)
+        first = np.full(log.n_users, len(log), dtype=np.int64)
+        np.minimum.at(first, log.user[carried], carried)
+        out[str(name)] = first
+    return out
+
+
+def segment_series(trials: list[StepTrials], properties: dict[str, np.ndarray], periods: int,
+                   known: dict[str, np.ndarray] | None = None) -> _Series:
+    """The funnel steps' counts per period for each value of the properties with at most ``MAX_VALUES``
+    values that holds ``MIN_SHARE`` of a step's paths; ``known``: see ``known_from``."""
+    import pandas as pd
+    known = known or {}
+    rows, xs, ns, values, helds = [], [], [], {}, {}
+    for name, per_path in properties.items():
+        code, uniques = pd.factorize(pd.Series(per_path, dtype=object), use_na_sentinel=True)
+        if not 1 < len(uniques) <= MAX_VALUES:
+            continue
+        values[name] = np.asarray(uniques, dtype=object)
+        for k, step in enumerate(trials):
+            held = code[step.path]
+            if name in known:                 # not yet carried when the path reached the step
+                held = np.where(known[name][step.path] <= step.position, held, -1)
+            helds[k, name] = held
+            key = np.where(held >= 0, held * periods + step.period, -1)
+            n = np.bincount(key[key >= 0], minlength=len(uniques) * periods).reshape(len(uniques), periods)
+            converted = key[step.converted]
+            x = np.bincount(converted[converted >= 0], minlength=len(uniques) * periods).reshape(len(uniques), periods)
+            for value in np.flatnonzero(n.sum(axis=1) >= MIN_SHARE * len(step.path)):
+                rows.append((k, name, int(value)))
+                xs.append(x[value])
+                ns.append(n[value])
+    empty = np.zeros((0, periods), dtype=np.int64)
+    return _Series(rows, values, helds, np.vstack(xs) if xs else empty, np.vstack(ns) if ns else empty)
+
+
+def scan(trials: list[StepTrials], properties: dict[str, np.ndarray], periods: int, support: change_scan.Support,
+         fdr: float, known: dict[str, np.ndarray] | None = None) -> list[SegmentChange]:
+    """The funnel steps that changed in one property value only, at most one (the strongest) per step."""
+    counted = segment_series(trials, properties, periods, known)
+    if not counted.rows:
+        return []
+    scanned = change_scan.scan(counted.x, counted.n, support)
+    q_value = np.ones(len(counted.rows))
+    if scanned.tested.any():
+        q_value[scanned.tested] = benjamini_hochberg(scanned.p_value[scanned.tested])
+    best: dict[int, SegmentChange] = {}
+    for row in np.flatnonzero((scanned.start >= 0) & (q_value <= fdr)):
+        k, name, value = counted.rows[row]
+        s, e = int(scanned.start[row]), int(scanned.end[row])
+        found = _against_others(trials[k], counted.held[k, name] == value, s, e, fdr)
+        if found is None:
+            continue
+        change = SegmentChange(trials[k].source, trials[k].target, name, counted.values[name][value], s, e,
+                               float(scanned.statistic[row]), float(scanned.p_value[row]), float(q_value[row]),
+                               {"property": name, "value": counted.values[name][value], **found,
+                                "q_value": float(q_value[row])})
+        if k not in best or change.statistic > best[k].statistic:
+            best[k] = change
+    return [best[k] for k in sorted(best)]
+
+
+def _against_others(step: StepTrials, mine: np.ndarray, start: int, end: int, alpha: float) -> dict | None:
+    """The value's trials (``mine``) against the step's others, before [0, start) and during [start,
+    end): their rates and the test of the difference, when the value's change is concentrated (else
+    None)."""
+    in_before, in_during = step.period < start, (step.period >= start) & (step.period < end)
+    own = _rate(step.converted, mine & in_during) - _rate(step.converted, mine & in_before)
+    if not np.isfinite(own) or own == 0:
+        return None
+    found = change_who.against_others(step.converted, mine, in_before, in_during, own)
+    if found is None or found["p_value"] >= alpha:
+        return None
+    others = found["others_during"] - found["others_before"]
+    return found if abs(found["during"] - found["before"]) >= change_who.CONCENTRATED * abs(others) else None
+
+
+def _rate(success: np.ndarray, mask: np.ndarray) -> float:
+    count = int(mask.sum())
+    return float(success[mask].sum() / count) if count else float("nan")
