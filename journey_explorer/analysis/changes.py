@@ -50,6 +50,8 @@ WHO_STORIES = 3                    # stories told with who they hit (the report 
 NEAR_ODDS_RATIO = 1.25             # conversions scanned again at this odds ratio, kept when concentrated...
 NEAR_TRIED = 5                     # ...of the strongest this many
 NEEDS_USER_PROPERTIES = True       # who a change hit: property values per path
+RECOVERED_PERIODS = 2              # periods after a window, besides the last, that a recovery is told from...
+RECOVERED_SHARE = 0.5              # ...whose rate is back this share of the way (or closer) to the rate before
 
 
 @dataclass(frozen=True)
@@ -343,7 +345,7 @@ def _goal_steps(log: EventLog, goal: str | None) -> tuple[str, ...]:
 
 
 CHANGE_COLUMNS = ["rank", "story", "kind", "label", "source", "target", "unit", "start", "end", "last_day", "recovered",
-                  "data_ends",
+                  "recovery", "data_ends",
                   "before", "during", "after", "trials_before", "trials_during", "count_during", "expected_during",
                   "impact", "impact_paths", "dispersion", "p_value", "q_value", "start_period", "end_period"]
 
@@ -368,20 +370,49 @@ def _rate(x: np.ndarray, n: np.ndarray, kind: str) -> float:
 
 
 def measure(kind: str, x: np.ndarray, n: np.ndarray, s: int, e: int, periods: Periods, scale: float) -> dict:
-    """A window [s, e) of a series in numbers: its dates, the rate before, during and after it, and
-    the impact (count during minus what the rate before would have given; ``scale`` turns it into
-    paths)."""
+    """A window [s, e) of a series in numbers: its dates, the rate before, during and after it, whether
+    it recovered (``recovery``), and the impact (count during minus what the rate before would have
+    given; ``scale`` turns it into paths)."""
     before_rate = x[:s].sum() / n[:s].sum()
     expected = n[s:e].sum() * before_rate
     impact = float(x[s:e].sum() - expected)
     measured_until = int(np.flatnonzero(n)[-1]) + 1          # periods after this have no trials at all
+    before, during = _rate(x[:s], n[:s], kind), _rate(x[s:e], n[s:e], kind)
+    recovery, after = _recovery(kind, x, n, e, before, during)
     return {"start": _day(periods.edges[s]), "end": _day(periods.edges[e]), "last_day": _last_day(periods.edges[e]),
-            "recovered": e < periods.count,
+            "recovered": recovery == "recovered", "recovery": recovery,
             "data_ends": _last_day(periods.edges[measured_until]) if measured_until < periods.count else None,
-            "before": _rate(x[:s], n[:s], kind), "during": _rate(x[s:e], n[s:e], kind),
-            "after": _rate(x[e:], n[e:], kind), "trials_before": int(n[:s].sum()), "trials_during": int(n[s:e].sum()),
+            "before": before, "during": during,
+            "after": after, "trials_before": int(n[:s].sum()), "trials_during": int(n[s:e].sum()),
             "count_during": int(x[s:e].sum()), "expected_during": round(float(expected), 1),
             "impact": round(impact, 1), "impact_paths": round(impact / scale, 1)}
+
+
+def _recovery(kind: str, x: np.ndarray, n: np.ndarray, e: int, before: float, during: float) -> tuple[str, float]:
+    """Whether a window ending at period ``e`` recovered, and the rate after it: "recovered" when at least
+    ``RECOVERED_PERIODS`` periods with trials follow it, besides the last one (conversions near the end of
+    the data have had less time: a path that fails in the last week may still come back), and their rate
+    is back at least ``RECOVERED_SHARE`` of the way to the rate before; "unknown" with fewer such
+    periods (or no trials after the window at all); else "not recovered" (a window reaching the end of
+    the data, with trials in its last period, had not).
+
+    >>> n = np.full(10, 100)
+    >>> _recovery("funnel", np.array([50] * 4 + [10] * 2 + [48] * 4), n, 6, 0.5, 0.1)
+    ('recovered', 0.48)
+    >>> _recovery("funnel", np.array([50] * 4 + [10] * 4 + [48] * 2), n, 8, 0.5, 0.1)[0]   # one week, the last
+    'unknown'
+    >>> _recovery("funnel", np.array([50] * 4 + [10] * 2 + [15] * 4), n, 6, 0.5, 0.1)[0]   # still low after
+    'not recovered'
+    """
+    measured = np.flatnonzero(n[e:]) + e                      # periods after the window with trials
+    if e == len(n):
+        return "not recovered", float("nan")
+    settled = measured[:-1]                                   # all but the last one
+    if not len(measured) or len(settled) < RECOVERED_PERIODS:
+        return "unknown", float("nan")
+    after = _rate(x[settled], n[settled], kind)
+    back = abs(after - before) <= RECOVERED_SHARE * abs(during - before)
+    return ("recovered" if back else "not recovered"), after
 
 
 def _change_table(series: SeriesSet, scanned, q_value, rows, periods: Periods, spec: Spec) -> pd.DataFrame:
@@ -430,7 +461,11 @@ def refine_to_days(table: pd.DataFrame, daily: SeriesSet, weekly: SeriesSet, per
         s, e = change_scan.best_window_near(x, n, start, end, DAY_SLACK, keep_end=not row.recovered)
         if n[:s].sum() and n[s:e].sum():
             scale = weekly.impact_scale[row.series]
-            for key, value in measure(row.kind, x, n, s, e, days, scale).items():
+            # Whether it recovered, and the rate after, are told from whole weeks (a day's conversions are
+            # noisier, and the last week's are end-censored on each of its days).
+            measured = {key: value for key, value in measure(row.kind, x, n, s, e, days, scale).items()
+                        if key not in ("recovered", "recovery", "after")}
+            for key, value in measured.items():
                 if key not in columns:
                     columns[key] = table[key].to_numpy(copy=True)
                 columns[key][position] = value
@@ -754,6 +789,8 @@ def story_text(members: pd.DataFrame, spec: Spec) -> str:
         text += f" Afterwards it was {_value(lead['after'], lead['kind'])} again."
     elif isinstance(lead["data_ends"], str):
         text += f" There is no data for it after {lead['data_ends']}, so whether it recovered cannot be told."
+    elif lead["recovery"] == "unknown":
+        text += f" Too little data follows {lead['last_day']} to tell whether it recovered."
     else:
         text += " It had not recovered by the end of the data."
     others = len(members) - len(told)

@@ -387,3 +387,26 @@ def test_a_transition_is_censored_for_at_most_a_week_near_the_end():
                                     min_count=1, limit=50)
     n = trans.n[[trans.label(i) for i in range(len(trans))].index("x → y")]
     assert n[6] == 10            # uncapped, the ~30-day percentile would censor weeks 5 to 9
+
+
+def test_a_change_followed_only_by_the_last_week_is_not_called_recovered():
+    # Paying falls from week 8 and stays low to week 18; only the last week (19) is back at the earlier
+    # rate, as an end-censored last week can be: one week, the last, tells no recovery.
+    result = changes.run(shop(window=(8, 19)), changes.Spec())
+    lead = result.stories[0]["changes"][0]
+    assert lead["label"] == "cart → pay" and lead["start"] == "2024-02-26"
+    assert not lead["recovered"] and lead["recovery"] == "unknown"
+    assert result.stories[0]["evidence"]["after"] is None
+    text = result.stories[0]["text"]
+    assert "Afterwards" not in text and "Too little data follows 2024-05-12 to tell whether it recovered." in text
+    assert result.stories[0]["headline"].endswith("(since 2024-02-26)")
+
+
+def test_a_change_is_recovered_when_two_weeks_before_the_last_are_back():
+    result = changes.run(shop(window=(8, 17)), changes.Spec())
+    lead = result.stories[0]["changes"][0]
+    assert lead["recovered"] and lead["recovery"] == "recovered"
+    # The rate after: weeks 17 and 18 (the last week, 19, is left out), recomputed from the counts.
+    x, n = np.array(lead["series"]["count"]), np.array(lead["series"]["trials"])
+    assert lead["after"] == pytest.approx(x[17:19].sum() / n[17:19].sum())
+    assert f"Afterwards it was {changes._value(lead['after'], 'funnel')} again." in result.stories[0]["text"]
