@@ -50,6 +50,8 @@ WHO_STORIES = 3                    # stories told with who they hit (the report 
 NEAR_ODDS_RATIO = 1.25             # conversions scanned again at this odds ratio, kept when concentrated...
 NEAR_TRIED = 5                     # ...of the strongest this many
 NEEDS_USER_PROPERTIES = True       # who a change hit: property values per path
+OUTAGE_BEFORE = 0.75               # a step at least this share passed...
+OUTAGE_KEPT = 0.25                 # ...that kept at most this share of its rate for a while, then recovered
 RECOVERED_PERIODS = 2              # periods after a window, besides the last, that a recovery is told from...
 RECOVERED_SHARE = 0.5              # ...whose rate is back this share of the way (or closer) to the rate before
 
@@ -121,6 +123,7 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     changes = _change_table(series, scanned, q_value, significant, periods, spec)
     if daily is not None:
         changes = refine_to_days(changes, daily, series, periods)
+    changes = _outages_first(changes)
     stories = _stories(changes, series, periods, spec)
     _pinpoint(log, stories, changes, spec)
     from journey_explorer.analysis.pathprops import path_properties
@@ -471,6 +474,29 @@ def refine_to_days(table: pd.DataFrame, daily: SeriesSet, weekly: SeriesSet, per
                 columns[key][position] = value
     return table.assign(**{key: pd.Series(values, index=table.index).astype(table[key].dtype)
                            for key, values in columns.items()})
+
+
+def _outages_first(table: pd.DataFrame) -> pd.DataFrame:
+    """Stories with an outage first, led by it: a conversion that at least ``OUTAGE_BEFORE`` made that
+    fell to at most ``OUTAGE_KEPT`` of its rate and recovered (login 94% -> 5% for three days). Ranked by
+    paths lost, three days of a total outage can weigh less than a small lasting gain, but a step almost
+    everyone passed failing is what a reader must see first."""
+    outage = (table["kind"].isin(("funnel", "transition")) & (table["before"] >= OUTAGE_BEFORE)
+              & (table["during"] <= OUTAGE_KEPT * table["before"]) & table["recovered"].astype(bool))
+    if not outage.any():
+        return table
+    hit = set(table.loc[outage, "story"])
+    renumber = {story: rank + 1 for rank, story in
+                enumerate(sorted(table["story"].unique(), key=lambda story: (story not in hit, story)))}
+    lost = table["impact_paths"].abs().where(outage, -1.0)
+    leads = lost.groupby(table["story"]).idxmax()[list(hit)]            # its largest outage leads a story
+    table = table.assign(story=table["story"].map(renumber), leads=False)
+    table.loc[leads.to_numpy(), "leads"] = True
+    table = table.sort_values(["story", "leads"], ascending=[True, False], kind="stable").reset_index(drop=True)
+    table["hops"] = _hops_from_lead(table)
+    table = table.sort_values(["story", "hops"], kind="stable").reset_index(drop=True)
+    table["rank"] = np.arange(1, len(table) + 1)
+    return table.drop(columns=["leads", "hops"])
 
 
 def _mix_stories_last(table: pd.DataFrame, numbers: list[int]) -> list[int]:

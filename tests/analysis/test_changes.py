@@ -410,3 +410,35 @@ def test_a_change_is_recovered_when_two_weeks_before_the_last_are_back():
     x, n = np.array(lead["series"]["count"]), np.array(lead["series"]["trials"])
     assert lead["after"] == pytest.approx(x[17:19].sum() / n[17:19].sum())
     assert f"Afterwards it was {changes._value(lead['after'], 'funnel')} again." in result.stories[0]["text"]
+
+
+def _login_log(seed=4):
+    """20 weeks x 40 visitors a day: login (95% succeed) then pay (30%; 45% from week 12 on). From day 40
+    to day 42 the login is down: 5% succeed."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for day in range(140):
+        for i in range(40):
+            user, t = f"u{day}-{i}", MONDAY + day * DAY + i * 1_800_000
+            rows.append((user, "login", t))
+            if rng.random() >= (0.05 if 40 <= day < 43 else 0.95):
+                rows.append((user, "login_failed", t + 1000))
+                continue
+            rows.append((user, "login_ok", t + 1000))
+            if rng.random() < (0.45 if day >= 84 else 0.3):
+                rows.append((user, "pay", t + 60_000))
+    return make_log(rows, goal="pay")
+
+
+def test_a_step_almost_everyone_passed_failing_for_days_leads_though_a_lasting_gain_gained_more():
+    result = changes.run(_login_log(), changes.Spec())
+    gain = next(story for story in result.stories if story["changes"][0]["label"] == "login_ok → pay")
+    outage = result.stories[0]
+    lead = outage["changes"][0]
+    assert lead["label"].startswith("login → login_") and lead["recovered"]
+    assert (lead["start"], lead["last_day"]) == ("2024-02-10", "2024-02-12")
+    assert lead["before"] >= changes.OUTAGE_BEFORE and lead["during"] <= changes.OUTAGE_KEPT * lead["before"]
+    # Ranked by paths alone the gain (about 8 weeks x 266 x 15%) would lead the three days' outage.
+    assert abs(gain["impact_paths"]) > abs(outage["impact_paths"])
+    assert [change["rank"] for story in result.stories for change in story["changes"]] == \
+        list(range(1, len(result.changes) + 1))
