@@ -52,7 +52,7 @@ NEAR_TRIED = 5                     # ...of the strongest this many
 NEEDS_USER_PROPERTIES = True       # who a change hit: property values per path
 OUTAGE_BEFORE = 0.75               # a step at least this share passed...
 OUTAGE_KEPT = 0.25                 # ...that kept at most this share of its rate for a while, then recovered
-RECOVERED_PERIODS = 2              # periods after a window, besides the last, that a recovery is told from...
+RECOVERED_PERIODS = 2              # measured periods after a window that a recovery is told from...
 RECOVERED_SHARE = 0.5              # ...whose rate is back this share of the way (or closer) to the rate before
 
 
@@ -393,27 +393,25 @@ def measure(kind: str, x: np.ndarray, n: np.ndarray, s: int, e: int, periods: Pe
 
 def _recovery(kind: str, x: np.ndarray, n: np.ndarray, e: int, before: float, during: float) -> tuple[str, float]:
     """Whether a window ending at period ``e`` recovered, and the rate after it: "recovered" when at least
-    ``RECOVERED_PERIODS`` periods with trials follow it, besides the last one (conversions near the end of
-    the data have had less time: a path that fails in the last week may still come back), and their rate
-    is back at least ``RECOVERED_SHARE`` of the way to the rate before; "unknown" with fewer such
-    periods (or no trials after the window at all); else "not recovered" (a window reaching the end of
-    the data, with trials in its last period, had not).
+    ``RECOVERED_PERIODS`` periods with trials follow it (never the last one alone: conversions near the
+    end of the data have had less time, a path failing in the last week may still come back) and their
+    rate is back at least ``RECOVERED_SHARE`` of the way to the rate before; "unknown" with fewer such
+    periods; else "not recovered" (so is a window reaching the end of the series).
 
     >>> n = np.full(10, 100)
-    >>> _recovery("funnel", np.array([50] * 4 + [10] * 2 + [48] * 4), n, 6, 0.5, 0.1)
+    >>> _recovery("funnel", np.array([50] * 4 + [10] * 3 + [48] * 3), n, 7, 0.5, 0.1)
     ('recovered', 0.48)
-    >>> _recovery("funnel", np.array([50] * 4 + [10] * 4 + [48] * 2), n, 8, 0.5, 0.1)[0]   # one week, the last
+    >>> _recovery("funnel", np.array([50] * 4 + [10] * 5 + [48]), n, 9, 0.5, 0.1)[0]     # the last week only
     'unknown'
     >>> _recovery("funnel", np.array([50] * 4 + [10] * 2 + [15] * 4), n, 6, 0.5, 0.1)[0]   # still low after
     'not recovered'
     """
-    measured = np.flatnonzero(n[e:]) + e                      # periods after the window with trials
     if e == len(n):
         return "not recovered", float("nan")
-    settled = measured[:-1]                                   # all but the last one
-    if not len(measured) or len(settled) < RECOVERED_PERIODS:
+    measured = np.flatnonzero(n[e:]) + e                      # periods after the window with trials
+    if len(measured) < RECOVERED_PERIODS:
         return "unknown", float("nan")
-    after = _rate(x[settled], n[settled], kind)
+    after = _rate(x[measured], n[measured], kind)
     back = abs(after - before) <= RECOVERED_SHARE * abs(during - before)
     return ("recovered" if back else "not recovered"), after
 
