@@ -395,25 +395,25 @@ def _recovery(kind: str, x: np.ndarray, n: np.ndarray, e: int, before: float, du
     """Whether a window ending at period ``e`` recovered, and the rate after it: "recovered" when at least
     ``RECOVERED_PERIODS`` periods with trials follow it (never the last one alone: conversions near the
     end of the data have had less time, a path failing in the last week may still come back) and their
-    rate is back at least ``RECOVERED_SHARE`` of the way to the rate before; "unknown" with fewer such
-    periods; else "not recovered" (so is a window reaching the end of the series).
+    rate is back at least ``RECOVERED_SHARE`` of the way to the rate before; "not back" when it is not;
+    "unknown" with fewer such periods; "lasting" for a window that reaches the end of the series.
 
     >>> n = np.full(10, 100)
     >>> _recovery("funnel", np.array([50] * 4 + [10] * 3 + [48] * 3), n, 7, 0.5, 0.1)
     ('recovered', 0.48)
     >>> _recovery("funnel", np.array([50] * 4 + [10] * 5 + [48]), n, 9, 0.5, 0.1)[0]     # the last week only
     'unknown'
-    >>> _recovery("funnel", np.array([50] * 4 + [10] * 2 + [15] * 4), n, 6, 0.5, 0.1)[0]   # still low after
-    'not recovered'
+    >>> _recovery("funnel", np.array([50] * 4 + [10] * 2 + [15] * 4), n, 6, 0.5, 0.1)   # still low after
+    ('not back', 0.15)
     """
     if e == len(n):
-        return "not recovered", float("nan")
+        return "lasting", float("nan")
     measured = np.flatnonzero(n[e:]) + e                      # periods after the window with trials
     if len(measured) < RECOVERED_PERIODS:
         return "unknown", float("nan")
     after = _rate(x[measured], n[measured], kind)
     back = abs(after - before) <= RECOVERED_SHARE * abs(during - before)
-    return ("recovered" if back else "not recovered"), after
+    return ("recovered" if back else "not back"), after
 
 
 def _change_table(series: SeriesSet, scanned, q_value, rows, periods: Periods, spec: Spec) -> pd.DataFrame:
@@ -459,7 +459,7 @@ def refine_to_days(table: pd.DataFrame, daily: SeriesSet, weekly: SeriesSet, per
             continue
         x, n = daily.x[i], daily.n[i]
         start, end = change_series.WEEK_DAYS * row.start_period, change_series.WEEK_DAYS * row.end_period
-        s, e = change_scan.best_window_near(x, n, start, end, DAY_SLACK, keep_end=not row.recovered)
+        s, e = change_scan.best_window_near(x, n, start, end, DAY_SLACK, keep_end=row.recovery == "lasting")
         if n[:s].sum() and n[s:e].sum():
             scale = weekly.impact_scale[row.series]
             # Whether it recovered, and the rate after, are told from whole weeks (a day's conversions are
@@ -755,7 +755,8 @@ def _value(value: float, kind: str) -> str:
 
 
 def _when(row: pd.Series) -> str:
-    if row["recovered"]:
+    """ "From … to …" for a window that ended (measured after it), else "Since …"."""
+    if row["recovery"] in ("recovered", "not back"):
         return f"From {row['start']} to {row['last_day']}"
     return f"Since {row['start']}"
 
@@ -811,6 +812,9 @@ def story_text(members: pd.DataFrame, spec: Spec) -> str:
     text = f"{_when(lead)}, {'; '.join(change_clause(row, spec) for row in told)}."
     if lead["recovered"] and not np.isnan(lead["after"]):
         text += f" Afterwards it was {_value(lead['after'], lead['kind'])} again."
+    elif lead["recovery"] == "not back" and not np.isnan(lead["after"]):
+        text += (f" Afterwards it was {_value(lead['after'], lead['kind'])}, not back to "
+                 f"{_value(lead['before'], lead['kind'])}.")
     elif isinstance(lead["data_ends"], str):
         text += f" There is no data for it after {lead['data_ends']}, so whether it recovered cannot be told."
     elif lead["recovery"] == "unknown":

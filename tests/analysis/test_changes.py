@@ -442,3 +442,14 @@ def test_a_step_almost_everyone_passed_failing_for_days_leads_though_a_lasting_g
     assert abs(gain["impact_paths"]) > abs(outage["impact_paths"])
     assert [change["rank"] for story in result.stories for change in story["changes"]] == \
         list(range(1, len(result.changes) + 1))
+
+
+def test_a_window_after_which_the_rate_stays_away_from_before_is_dated_but_not_recovered():
+    # Paying falls from 60% to 25% in weeks 8-10, then settles at 40%, short of the 60% before.
+    periods = change_series.Periods("week", MONDAY + np.arange(21) * 7 * DAY)
+    got = changes.measure("funnel", np.array([60] * 8 + [25] * 3 + [40] * 9), np.full(20, 100), 8, 11, periods, 1.0)
+    assert (got["recovery"], got["recovered"], got["after"]) == ("not back", False, 0.4)
+    members = pd.DataFrame([{**got, "kind": "funnel", "source": "cart", "target": "pay", "label": "cart → pay"}])
+    text = changes.story_text(members, changes.Spec())
+    assert text.startswith("From 2024-02-26 to 2024-03-17, cart → pay per user fell from 60% to 25%")
+    assert text.endswith("Afterwards it was 40%, not back to 60%.")
