@@ -141,8 +141,8 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     if len(changes) > overall:
         segment_only = changes.iloc[overall:]
         count = segment_only["story"].nunique()
-        note += (f" Told after the others: {_plural(count, 'change')} in one segment only "
-                 f"({len(segment_only):,} series; see who it hit).")
+        said = (f"{_plural(count, 'change')} in one segment only ({len(segment_only):,} series; see who it hit)")
+        note += f" Told after the others: {said}." if overall else f" Found instead: {said}."
     note += left_out
     return Result(spec, periods, series, scanned, q_value, changes, stories, steps, note)
 

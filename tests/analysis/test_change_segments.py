@@ -45,7 +45,8 @@ def test_a_step_that_changed_for_one_age_group_only_is_a_story_though_diluted_be
     rates = (found["before"], found["during"], found["others_before"], found["others_during"])
     assert rates == pytest.approx((0.5, 0.2, 0.5, 0.5), abs=0.001)
     assert found["trials_during"] == pytest.approx(70 * 10, abs=2) and found["q_value"] < 0.05
-    assert "1 change in one segment only" in result.note
+    assert result.note.endswith("changed beyond its week-to-week noise. Found instead: 1 change in one segment only "
+                                "(1 series; see who it hit).")
 
 
 def test_the_counts_per_value_by_hand():
