@@ -11,13 +11,19 @@ least 1.5 times higher or lower than before.
 Changes in the same weeks are one story (a conversion drop and an error spike), told from the
 lead through the changes that share its events. Stories are ranked by what they cost or gained:
 conversions first (funnel steps, then transitions), because a rate alone can move with the traffic
-mix; then by paths or conversions lost or gained in the window against the rate before it. A story
+mix; then by paths or conversions lost or gained in the window against the rate before it. An outage
+comes first whatever it cost: a step almost everyone passed that nearly stopped for a while (login
+94% -> 5% for three days). A window "recovered" only when two periods after it show the rate back
+near where it was (never the last, end-censored period alone). A story
 in which the share of new paths also moved says it may follow who was active, and comes after the
 others; one event vanishing while another of the same volume appears is called a likely rename.
 Each story carries its before, during and after date ranges, so a view can set the time filter or
 compare the two periods in one click (``compare --period-a BEFORE --period-b DURING``). The first
 stories also say who the change hit: the property value (country, app version…) where it was
-concentrated, or that none stands out (``change_who``).
+concentrated, or that none stands out (``change_who``). Changes in one segment only come last: a
+conversion that nearly passed the scan and moved in one property value (``_with_concentrated``), and
+a funnel step that moved for one value of a property with a handful of values, however diluted in
+the whole log (``change_segments``).
 """
 from __future__ import annotations
 
