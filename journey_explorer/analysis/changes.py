@@ -59,7 +59,7 @@ NEEDS_USER_PROPERTIES = True       # who a change hit: property values per path
 OUTAGE_BEFORE = 0.75               # a step at least this share passed...
 OUTAGE_KEPT = 0.25                 # ...that kept at most this share of its rate for a while, then recovered
 RECOVERED_PERIODS = 2              # measured periods after a window that a recovery is told from...
-RECOVERED_SHARE = 0.5              # ...whose rate is back this share of the way (or closer) to the rate before
+RECOVERED_SHARE = 0.5              # ...whose rate is back at least this share of the way to the rate before
 
 
 @dataclass(frozen=True)
@@ -407,6 +407,8 @@ def _recovery(kind: str, x: np.ndarray, n: np.ndarray, e: int, before: float, du
     >>> n = np.full(10, 100)
     >>> _recovery("funnel", np.array([50] * 4 + [10] * 3 + [48] * 3), n, 7, 0.5, 0.1)
     ('recovered', 0.48)
+    >>> _recovery("funnel", np.array([50] * 4 + [10] * 3 + [70] * 3), n, 7, 0.5, 0.1)[0]   # and beyond
+    'recovered'
     >>> _recovery("funnel", np.array([50] * 4 + [10] * 5 + [48]), n, 9, 0.5, 0.1)[0]     # the last week only
     'unknown'
     >>> _recovery("funnel", np.array([50] * 4 + [10] * 2 + [15] * 4), n, 6, 0.5, 0.1)   # still low after
@@ -418,7 +420,7 @@ def _recovery(kind: str, x: np.ndarray, n: np.ndarray, e: int, before: float, du
     if len(measured) < RECOVERED_PERIODS:
         return "unknown", float("nan")
     after = _rate(x[measured], n[measured], kind)
-    back = abs(after - before) <= RECOVERED_SHARE * abs(during - before)
+    back = (after - during) * np.sign(before - during) >= RECOVERED_SHARE * abs(before - during)  # or beyond
     return ("recovered" if back else "not back"), after
 
 
@@ -817,7 +819,9 @@ def story_text(members: pd.DataFrame, spec: Spec) -> str:
     told = _told(members)
     text = f"{_when(lead)}, {'; '.join(change_clause(row, spec) for row in told)}."
     if lead["recovered"] and not np.isnan(lead["after"]):
-        text += f" Afterwards it was {_value(lead['after'], lead['kind'])} again."
+        after, before = _value(lead["after"], lead["kind"]), _value(lead["before"], lead["kind"])
+        beyond = abs(lead["after"] - lead["before"]) > RECOVERED_SHARE * abs(lead["during"] - lead["before"])
+        text += f" Afterwards it was {after} ({before} before it)." if beyond else f" Afterwards it was {after} again."
     elif lead["recovery"] == "not back" and not np.isnan(lead["after"]):
         text += (f" Afterwards it was {_value(lead['after'], lead['kind'])}, not back to "
                  f"{_value(lead['before'], lead['kind'])}.")
