@@ -33,8 +33,13 @@ ERRORS = ["payment_error", "support_chat"]
 OUTAGE_WEEKS = (12, 15)
 
 
-def generate(events: int, users: int, seed: int = 7):
-    """Sorted arrays for an EventLog: about ``events`` events by ``users`` users."""
+PROPERTIES = {"country": ["US", "GB", "DE", "FR", "IN", "BR"], "plan": ["free", "pro", "team"],
+              "platform": ["web", "ios", "android"], "age": ["18-24", "25-34", "35-49", "50-64", "65+"]}
+
+
+def generate(events: int, users: int, seed: int = 7, properties: bool = False):
+    """Sorted arrays for an EventLog: about ``events`` events by ``users`` users (with ``properties``, four
+    user properties of a handful of values each, drawn at random: work for the per-value scan)."""
     from journey_explorer.eventlog import EventLog, compute_sessions
     rng = np.random.default_rng(seed)
     names = BROWSE + CHECKOUT + ERRORS
@@ -62,18 +67,23 @@ def generate(events: int, users: int, seed: int = 7):
     ts = start[user] + position * 40_000 + rng.integers(0, 20_000, len(user))
     session = compute_sessions(user, ts, 30 * 60_000)
     keys = np.array([f"u{i}" for i in range(users)], dtype=object)
+    import pandas as pd
+    table = (pd.DataFrame({name: np.array(values, dtype=object)[rng.integers(0, len(values), users)]
+                           for name, values in PROPERTIES.items()}) if properties else None)
     return EventLog(user=user.astype(np.int32), event=event.astype(np.int32), ts=ts.astype(np.int64),
-                    session=session, event_names=tuple(names), user_keys=keys, default_goal="purchase")
+                    session=session, event_names=tuple(names), user_keys=keys, default_goal="purchase",
+                    user_properties=table)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--users", type=int, default=200_000)
+    parser.add_argument("--properties", action="store_true", help="four user properties of a few values each")
     args = parser.parse_args()
     from journey_explorer.analysis import changes
     from journey_explorer.analysis.common import CommonFilter, apply_filter
-    log = generate(args.events, args.users)
+    log = generate(args.events, args.users, properties=args.properties)
     print(f"{len(log):,} events, {log.n_users:,} users, {len(log.event_names)} event types")
     for by in ("user", "session"):
         paths = apply_filter(log, CommonFilter(by=by))
