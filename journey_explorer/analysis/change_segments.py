@@ -46,6 +46,8 @@ class SegmentChange:
     p_value: float          # the value's scan: Bonferroni over its windows
     q_value: float          # Benjamini-Hochberg over every value x step series scanned
     found: dict             # the value against the others, as ``change_who.who_changed`` names it
+    x: np.ndarray           # the value's conversions per period
+    n: np.ndarray           # ...out of its paths reaching the step
 
 
 @dataclass
@@ -123,7 +125,7 @@ def scan(trials: list[StepTrials], properties: dict[str, np.ndarray], periods: i
         change = SegmentChange(trials[k].source, trials[k].target, name, counted.values[name][value], s, e,
                                float(scanned.statistic[row]), float(scanned.p_value[row]), float(q_value[row]),
                                {"property": name, "value": counted.values[name][value], **found,
-                                "q_value": float(q_value[row])})
+                                "q_value": float(q_value[row])}, counted.x[row], counted.n[row])
         if k not in best or change.statistic > best[k].statistic:
             best[k] = change
     return [best[k] for k in sorted(best)]

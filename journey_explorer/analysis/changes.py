@@ -223,7 +223,8 @@ def _with_segment_steps(log: EventLog, series: SeriesSet, changes: pd.DataFrame,
     that the whole log's step shows only as noise), told after the others like the near misses above:
     the step's whole-log numbers over the value's window, "mostly" the value. A step already told in
     overlapping weeks (its own change, or a transition from its first event) is left out: its story
-    says who it hit; so is a value whose change the whole log's step does not show in its direction."""
+    says who it hit; so is a value whose change the whole log's step does not show in its direction.
+    Whether it recovered is told from the value's own periods."""
     import pandas as pd
     if not trials or not properties:
         return changes, stories
@@ -246,6 +247,7 @@ def _with_segment_steps(log: EventLog, series: SeriesSet, changes: pd.DataFrame,
         return changes, stories
     size = len(series)
     rows = np.array(sorted(hits), dtype=np.int64)
+
     def placed(key: str, fill, dtype) -> np.ndarray:
         out = np.full(size, fill, dtype=dtype)
         out[rows] = [getattr(hits[i], key) for i in rows]
@@ -255,6 +257,12 @@ def _with_segment_steps(log: EventLog, series: SeriesSet, changes: pd.DataFrame,
                                     statistic=placed("statistic", 0.0, float), dispersion=np.ones(size),
                                     p_value=placed("p_value", 1.0, float), windows=0, tested=np.ones(size, bool))
     extra = _change_table(series, window, placed("q_value", 1.0, float), rows, periods, spec)
+    # Whether it recovered is the segment's to tell: diluted, the whole log's weeks after are mostly noise.
+    for position, row in enumerate(extra.itertuples()):
+        hit = hits[row.series]
+        recovery, _ = _recovery("funnel", hit.x, hit.n, row.end_period, hit.found["before"], hit.found["during"])
+        extra.iloc[position, extra.columns.get_loc("recovery")] = recovery
+        extra.iloc[position, extra.columns.get_loc("recovered")] = recovery == "recovered"
     extra["story"] += int(changes["story"].max()) if len(changes) else 0
     extra["rank"] += len(changes)
     extra_stories = _stories(extra, series, periods, spec)

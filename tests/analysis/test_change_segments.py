@@ -13,15 +13,18 @@ START = 1_704_067_200_000            # Monday 2024-01-01
 AGES = ["18-24", "25-34", "35-49", "50-64", "65+", "70+"]
 
 
-def _age_log(young_rate_from_week_10: float, weeks: int = 20, chosen_after_offer: bool = False) -> EventLog:
+def _age_log(young_rate_from_week_10: float, weeks: int = 20, chosen_after_offer: bool = False,
+             until_week: int | None = None) -> EventLog:
     """``weeks`` x 7 days x 60 users, ten of each age group: home → offer, and half of each group's offers go on
     to upload (then pay), except the 18-24's from week 10 on, where ``young_rate_from_week_10`` of them do.
-    The age is a column of every event, or with ``chosen_after_offer`` first carried by the upload."""
+    The age is a column of every event, or with ``chosen_after_offer`` first carried by the upload;
+    ``until_week``: the 18-24's rate is back at 50% from that week on."""
     rows = []
     for day in range(weeks * 7):
         for n in range(60):
             age, rank = AGES[n % 6], n // 6                      # rank 0-9 within the age group
-            rate = young_rate_from_week_10 if age == "18-24" and day >= 70 else 0.5
+            changed = 70 <= day < 7 * (until_week or weeks)
+            rate = young_rate_from_week_10 if age == "18-24" and changed else 0.5
             t, user = START + day * DAY + n * 60_000, f"u{day}-{n}"
             events = ["home", "offer"] + (["upload", "pay"] if rank < 10 * rate else [])
             for k, event in enumerate(events):
@@ -80,3 +83,12 @@ def test_a_property_first_carried_after_the_step_does_not_segment_it():
 
 def _weeks(log: EventLog) -> change_series.Periods:
     return change_series.choose_periods(int(log.ts.min()), int(log.ts.max()), "week")
+
+
+def test_a_segment_change_that_ended_is_told_recovered_from_the_segments_own_weeks():
+    # 18-24: 50% -> 20% in weeks 10-14, back to 50% in weeks 15-19.
+    result = changes.run(_age_log(0.2, until_week=15), changes.Spec(goal="pay", steps=("home", "offer", "upload", "pay")))
+    story = result.stories[0]
+    assert story["headline"].startswith("offer → upload fell from 50% to ")
+    assert story["headline"].endswith(", mostly age = 18-24 (from 2024-03-11 to 2024-04-14)")
+    assert story["window"]["recovered"] and story["changes"][0]["recovery"] == "recovered"
