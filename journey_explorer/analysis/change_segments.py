@@ -64,15 +64,17 @@ class _Series:
 def known_from(log: EventLog, properties: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Per event property of ``properties`` (a user property is known all along): per path (user code)
     the row of its first event carrying it (the log's length when none does)."""
-    users = set(map(str, log.properties().columns))
+    users = set(map(str, log.user_property_names()))
     out = {}
     for name, column in log.event_properties.items():
         if str(name) not in properties or str(name) in users:
             continue
         carried = np.flatnonzero(column.codes != MISSING)
-        first = np.full(log.n_users, len(log), dtype=np.int64)
-        np.minimum.at(first, log.user[carried], carried)
-        out[str(name)] = first
+        path = log.user[carried]
+        first = np.ones(len(carried), dtype=bool)          # the log is sorted by path: each path's first row
+        first[1:] = path[1:] != path[:-1]
+        out[str(name)] = np.full(log.n_users, len(log), dtype=np.int64)
+        out[str(name)][path[first]] = carried[first]
     return out
 
 
