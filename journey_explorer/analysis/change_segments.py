@@ -56,7 +56,7 @@ class _Series:
 
     rows: list[tuple[int, str, int]]       # (step index, property, value code)
     values: dict[str, np.ndarray]          # property -> its values (by code)
-    held: dict[tuple[int, str], np.ndarray]  # (step, property) -> per trial, its value's code (-1: none yet)
+    codes: dict[str, np.ndarray]           # property -> per path (user code), its value's code (-1: none)
     x: np.ndarray
     n: np.ndarray
 
@@ -84,17 +84,14 @@ def segment_series(trials: list[StepTrials], properties: dict[str, np.ndarray], 
     values that holds ``MIN_SHARE`` of a step's paths; ``known``: see ``known_from``."""
     import pandas as pd
     known = known or {}
-    rows, xs, ns, values, helds = [], [], [], {}, {}
+    rows, xs, ns, values, codes = [], [], [], {}, {}
     for name, per_path in properties.items():
         code, uniques = pd.factorize(pd.Series(per_path, dtype=object), use_na_sentinel=True)
         if not 1 < len(uniques) <= MAX_VALUES:
             continue
-        values[name] = np.asarray(uniques, dtype=object)
+        values[name], codes[name] = np.asarray(uniques, dtype=object), code
         for k, step in enumerate(trials):
-            held = code[step.path]
-            if name in known:                 # not yet carried when the path reached the step
-                held = np.where(known[name][step.path] <= step.position, held, -1)
-            helds[k, name] = held
+            held = _held(step, code, known.get(name))
             key = np.where(held >= 0, held * periods + step.period, -1)
             n = np.bincount(key[key >= 0], minlength=len(uniques) * periods).reshape(len(uniques), periods)
             converted = key[step.converted]
@@ -104,12 +101,20 @@ def segment_series(trials: list[StepTrials], properties: dict[str, np.ndarray], 
                 xs.append(x[value])
                 ns.append(n[value])
     empty = np.zeros((0, periods), dtype=np.int64)
-    return _Series(rows, values, helds, np.vstack(xs) if xs else empty, np.vstack(ns) if ns else empty)
+    return _Series(rows, values, codes, np.vstack(xs) if xs else empty, np.vstack(ns) if ns else empty)
+
+
+def _held(step: StepTrials, code: np.ndarray, known: np.ndarray | None) -> np.ndarray:
+    """Per trial of a step, the code of the value its path held when it reached the step (-1: none, or
+    not carried yet; ``known``: the path's first row carrying it, see ``known_from``)."""
+    held = code[step.path]
+    return held if known is None else np.where(known[step.path] <= step.position, held, -1)
 
 
 def scan(trials: list[StepTrials], properties: dict[str, np.ndarray], periods: int, support: change_scan.Support,
          fdr: float, known: dict[str, np.ndarray] | None = None) -> list[SegmentChange]:
     """The funnel steps that changed in one property value only, at most one (the strongest) per step."""
+    known = known or {}
     counted = segment_series(trials, properties, periods, known)
     if not counted.rows:
         return []
@@ -121,7 +126,8 @@ def scan(trials: list[StepTrials], properties: dict[str, np.ndarray], periods: i
     for row in np.flatnonzero((scanned.start >= 0) & (q_value <= fdr)):
         k, name, value = counted.rows[row]
         s, e = int(scanned.start[row]), int(scanned.end[row])
-        found = _against_others(trials[k], counted.held[k, name] == value, s, e, fdr)
+        mine = _held(trials[k], counted.codes[name], known.get(name)) == value
+        found = _against_others(trials[k], mine, s, e, fdr)
         if found is None:
             continue
         change = SegmentChange(trials[k].source, trials[k].target, name, counted.values[name][value], s, e,
