@@ -14,8 +14,9 @@ z-test). Per step the strongest such value is kept.
 
 A segment is who the path was when it reached the step: an event property counts for a trial only
 when the path carried it by then (a specialty chosen after login says nothing of who logged in), and
-properties that restate the goal (a paid ``plan`` known only for payers) are left out by the caller
-(``pathprops.without_outcomes``).
+a property that restates the goal is left out (a paid ``plan`` known only for payers: every value held
+by 10 paths is held only by paths that reached the goal or only by paths that did not, as
+``pathprops.without_outcomes`` tells, counted here on the factorized codes).
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from journey_explorer.eventlog import MISSING, EventLog
 
 MAX_VALUES = 8          # a property with more values is not a handful of segments (ids, cities, pages)
 MIN_SHARE = 0.05        # of a step's paths: a smaller value is too few paths to be a segment
+OUTCOME_MIN_PATHS = 10  # values held by this many paths tell whether a property restates the goal
 
 
 @dataclass(frozen=True)
@@ -79,15 +81,16 @@ def known_from(log: EventLog, properties: dict[str, np.ndarray]) -> dict[str, np
 
 
 def segment_series(trials: list[StepTrials], properties: dict[str, np.ndarray], periods: int,
-                   known: dict[str, np.ndarray] | None = None) -> _Series:
+                   known: dict[str, np.ndarray] | None = None, reached: np.ndarray | None = None) -> _Series:
     """The funnel steps' counts per period for each value of the properties with at most ``MAX_VALUES``
-    values that holds ``MIN_SHARE`` of a step's paths; ``known``: see ``known_from``."""
+    values that holds ``MIN_SHARE`` of a step's paths; ``known``: see ``known_from``; ``reached``: per
+    path, whether it reached the goal (a property that restates it is left out)."""
     import pandas as pd
     known = known or {}
     rows, xs, ns, values, codes = [], [], [], {}, {}
     for name, per_path in properties.items():
         code, uniques = pd.factorize(pd.Series(per_path, dtype=object), use_na_sentinel=True)
-        if not 1 < len(uniques) <= MAX_VALUES:
+        if not 1 < len(uniques) <= MAX_VALUES or (reached is not None and restates_outcome(code, reached)):
             continue
         values[name], codes[name] = np.asarray(uniques, dtype=object), code
         for k, step in enumerate(trials):
@@ -104,6 +107,23 @@ def segment_series(trials: list[StepTrials], properties: dict[str, np.ndarray], 
     return _Series(rows, values, codes, np.vstack(xs) if xs else empty, np.vstack(ns) if ns else empty)
 
 
+def restates_outcome(code: np.ndarray, reached: np.ndarray) -> bool:
+    """Whether every value held by ``OUTCOME_MIN_PATHS`` paths is held only by paths that reached the
+    goal or only by paths that did not, and both kinds are there (``code``: per path, -1 for none).
+
+    >>> restates_outcome(np.array([0, 0, 1, 1] * 5), np.array([True, True, False, False] * 5))
+    True
+    >>> restates_outcome(np.array([0, 1] * 10), np.array([True, False, False, True] * 5))
+    False
+    """
+    held = code >= 0
+    paths = np.bincount(code[held])
+    hits = np.bincount(code[held], weights=reached[held], minlength=len(paths))
+    common = paths >= OUTCOME_MIN_PATHS
+    rates = hits[common] / paths[common]
+    return bool(len(rates) and np.isin(rates, (0.0, 1.0)).all() and len(np.unique(rates)) > 1)
+
+
 def _held(step: StepTrials, code: np.ndarray, known: np.ndarray | None) -> np.ndarray:
     """Per trial of a step, the code of the value its path held when it reached the step (-1: none, or
     not carried yet; ``known``: the path's first row carrying it, see ``known_from``)."""
@@ -112,10 +132,12 @@ def _held(step: StepTrials, code: np.ndarray, known: np.ndarray | None) -> np.nd
 
 
 def scan(trials: list[StepTrials], properties: dict[str, np.ndarray], periods: int, support: change_scan.Support,
-         fdr: float, known: dict[str, np.ndarray] | None = None) -> list[SegmentChange]:
-    """The funnel steps that changed in one property value only, at most one (the strongest) per step."""
+         fdr: float, known: dict[str, np.ndarray] | None = None, reached: np.ndarray | None = None
+         ) -> list[SegmentChange]:
+    """The funnel steps that changed in one property value only, at most one (the strongest) per step
+    (``known``, ``reached``: see ``segment_series``)."""
     known = known or {}
-    counted = segment_series(trials, properties, periods, known)
+    counted = segment_series(trials, properties, periods, known, reached)
     if not counted.rows:
         return []
     scanned = change_scan.scan(counted.x, counted.n, support)

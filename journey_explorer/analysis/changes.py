@@ -228,13 +228,11 @@ def _with_segment_steps(log: EventLog, series: SeriesSet, changes: pd.DataFrame,
     import pandas as pd
     if not trials or not properties:
         return changes, stories
-    from journey_explorer.analysis.pathprops import without_outcomes
     reached = np.zeros(log.n_users, dtype=bool)
     if spec.goal:
         reached[log.user[log.event == log.event_code(spec.goal)]] = True
-    properties = without_outcomes(properties, reached, np.arange(log.n_users))
     found = change_segments.scan(trials, properties, periods.count, support, spec.fdr,
-                                 change_segments.known_from(log, properties))
+                                 change_segments.known_from(log, properties), reached)
     hits = {}
     for hit in found:
         i = series.find("funnel", hit.source, hit.target)
