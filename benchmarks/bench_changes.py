@@ -12,6 +12,18 @@ outage came out on top.
 
 Measured (2 cores shared, load average ~7): per user best 1.4-2.0 s wall, 0.56 s CPU; per session
 1.1-2.4 s wall, 0.59 s CPU; the outage comes out on top both ways.
+
+The per-value funnel scan (``change_segments``), outages first and the stricter recovery (branch chg):
+main vs the branch, each run a process of this script, interleaved in one hold of /tmp/bench.lock
+(load 2.0-2.4), best of 3 per run, per user / per session:
+1M, no properties (2 rounds): main 0.76 / 0.69 and 0.77 / 0.79 s -> branch 0.68 / 0.63 and 0.66 / 0.86 s
+(the same work: no property to scan; noise). 1M, ``--properties`` (2 rounds): main 1.31 / 1.08 and
+1.38 / 1.37 s -> branch 1.51 / 1.54 and 1.41 / 1.39 s. 10M, ``--properties`` (1 round): main 10.3 / 11.4 s
+-> branch 14.7 / 15.6 s; of the ~4 s, ~1.4 s was ``pathprops.without_outcomes`` (a DataFrame groupby per
+property, now a bincount on the factorized codes) and ~1.3 s the per-value counts (factorize, a
+bincount per step x property). ``bench_speed.py --only changes`` (1M, no properties, 1 run each):
+0.66 s -> 0.83 s against DuckDB's 1.41 / 1.48 s (0.47x -> 0.56x; the same work as main there).
+The top story is the same everywhere.
 """
 from __future__ import annotations
 
