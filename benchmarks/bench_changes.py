@@ -21,7 +21,11 @@ main vs the branch, each run a process of this script, interleaved in one hold o
 1.38 / 1.37 s -> branch 1.51 / 1.54 and 1.41 / 1.39 s. 10M, ``--properties`` (1 round): main 10.3 / 11.4 s
 -> branch 14.7 / 15.6 s; of the ~4 s, ~1.4 s was ``pathprops.without_outcomes`` (a DataFrame groupby per
 property, now a bincount on the factorized codes) and ~1.3 s the per-value counts (factorize, a
-bincount per step x property). ``bench_speed.py --only changes`` (1M, no properties, 1 run each):
+bincount per step x property). After the former was replaced, a second hold of the lock (load 1.0-1.3):
+10M ``--properties`` main 9.44 / 10.24 s -> branch 9.96 / 10.11 s; 10M without properties main 6.46 / 9.30 s
+-> branch 7.27 / 7.44 s (the same work: noise); 1M ``--properties`` (2 rounds) main 0.94 / 1.05 and
+1.21 / 1.27 s -> branch 1.10 / 1.20 and 1.16 / 1.03 s. So the pass costs ~0.1-0.5 s at 10M with four
+properties, within the noise at 1M. ``bench_speed.py --only changes`` (1M, no properties, 1 run each):
 0.66 s -> 0.83 s against DuckDB's 1.41 / 1.48 s (0.47x -> 0.56x; the same work as main there).
 The top story is the same everywhere.
 """
