@@ -12,6 +12,22 @@ outage came out on top.
 
 Measured (2 cores shared, load average ~7): per user best 1.4-2.0 s wall, 0.56 s CPU; per session
 1.1-2.4 s wall, 0.59 s CPU; the outage comes out on top both ways.
+
+The per-value funnel scan (``change_segments``), outages first and the stricter recovery (branch chg):
+main vs the branch, each run a process of this script, interleaved in one hold of /tmp/bench.lock
+(load 2.0-2.4), best of 3 per run, per user / per session:
+1M, no properties (2 rounds): main 0.76 / 0.69 and 0.77 / 0.79 s -> branch 0.68 / 0.63 and 0.66 / 0.86 s
+(the same work: no property to scan; noise). 1M, ``--properties`` (2 rounds): main 1.31 / 1.08 and
+1.38 / 1.37 s -> branch 1.51 / 1.54 and 1.41 / 1.39 s. 10M, ``--properties`` (1 round): main 10.3 / 11.4 s
+-> branch 14.7 / 15.6 s; of the ~4 s, ~1.4 s was ``pathprops.without_outcomes`` (a DataFrame groupby per
+property, now a bincount on the factorized codes) and ~1.3 s the per-value counts (factorize, a
+bincount per step x property). After the former was replaced, a second hold of the lock (load 1.0-1.3):
+10M ``--properties`` main 9.44 / 10.24 s -> branch 9.96 / 10.11 s; 10M without properties main 6.46 / 9.30 s
+-> branch 7.27 / 7.44 s (the same work: noise); 1M ``--properties`` (2 rounds) main 0.94 / 1.05 and
+1.21 / 1.27 s -> branch 1.10 / 1.20 and 1.16 / 1.03 s. So the pass costs ~0.1-0.5 s at 10M with four
+properties, within the noise at 1M. ``bench_speed.py --only changes`` (1M, no properties, 1 run each):
+0.66 s -> 0.83 s against DuckDB's 1.41 / 1.48 s (0.47x -> 0.56x; the same work as main there).
+The top story is the same everywhere.
 """
 from __future__ import annotations
 
@@ -33,8 +49,13 @@ ERRORS = ["payment_error", "support_chat"]
 OUTAGE_WEEKS = (12, 15)
 
 
-def generate(events: int, users: int, seed: int = 7):
-    """Sorted arrays for an EventLog: about ``events`` events by ``users`` users."""
+PROPERTIES = {"country": ["US", "GB", "DE", "FR", "IN", "BR"], "plan": ["free", "pro", "team"],
+              "platform": ["web", "ios", "android"], "age": ["18-24", "25-34", "35-49", "50-64", "65+"]}
+
+
+def generate(events: int, users: int, seed: int = 7, properties: bool = False):
+    """Sorted arrays for an EventLog: about ``events`` events by ``users`` users (with ``properties``, four
+    user properties of a handful of values each, drawn at random: work for the per-value scan)."""
     from journey_explorer.eventlog import EventLog, compute_sessions
     rng = np.random.default_rng(seed)
     names = BROWSE + CHECKOUT + ERRORS
@@ -62,18 +83,23 @@ def generate(events: int, users: int, seed: int = 7):
     ts = start[user] + position * 40_000 + rng.integers(0, 20_000, len(user))
     session = compute_sessions(user, ts, 30 * 60_000)
     keys = np.array([f"u{i}" for i in range(users)], dtype=object)
+    import pandas as pd
+    table = (pd.DataFrame({name: np.array(values, dtype=object)[rng.integers(0, len(values), users)]
+                           for name, values in PROPERTIES.items()}) if properties else None)
     return EventLog(user=user.astype(np.int32), event=event.astype(np.int32), ts=ts.astype(np.int64),
-                    session=session, event_names=tuple(names), user_keys=keys, default_goal="purchase")
+                    session=session, event_names=tuple(names), user_keys=keys, default_goal="purchase",
+                    user_properties=table)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--users", type=int, default=200_000)
+    parser.add_argument("--properties", action="store_true", help="four user properties of a few values each")
     args = parser.parse_args()
     from journey_explorer.analysis import changes
     from journey_explorer.analysis.common import CommonFilter, apply_filter
-    log = generate(args.events, args.users)
+    log = generate(args.events, args.users, properties=args.properties)
     print(f"{len(log):,} events, {log.n_users:,} users, {len(log.event_names)} event types")
     for by in ("user", "session"):
         paths = apply_filter(log, CommonFilter(by=by))

@@ -249,15 +249,32 @@ def transition_series(log: EventLog, period: np.ndarray, periods: int, out: Seri
                 trials[:, a])
 
 
-def funnel_series(log: EventLog, period_of, periods: int, steps: list[str], out: SeriesSet) -> None:
-    """Per funnel step (sequential, as the funnel view counts it): of the paths reaching step k in a
-    period, how many went on to step k + 1."""
+@dataclass
+class StepTrials:
+    """One funnel step's trials: per path that reached ``source`` (and was not censored), its path
+    (user code), the event reaching the step (its row in the log), the period it reached the step in,
+    and whether it went on to ``target``."""
+
+    source: str
+    target: str
+    path: np.ndarray
+    position: np.ndarray
+    period: np.ndarray
+    converted: np.ndarray
+
+
+def funnel_trials(log: EventLog, period_of, steps: list[str]) -> list[StepTrials]:
+    """Per funnel step (sequential, as the funnel view counts it), the paths reaching step k inside
+    the periods and whether they went on to step k + 1; paths that reached it closer to the end of the
+    data than 99 % of conversions took are left out (censored)."""
     from journey_explorer.analysis.funnel import _positions_sequential  # the funnel view's own rule
     if len(steps) < 2 or not len(log):
-        return
+        return []
     codes = [log.event_code(s) for s in steps]
     position = _positions_sequential(log, codes, [], False, None)
+    path = log.user[log.path_starts()]
     horizon = log.ts.max()
+    out = []
     for k in range(len(steps) - 1):
         reached = position[:, k] >= 0
         at = log.ts[position[reached, k]]
@@ -266,6 +283,16 @@ def funnel_series(log: EventLog, period_of, periods: int, steps: list[str], out:
         settle = np.quantile(took, SETTLE_QUANTILE) if len(took) else 0.0
         when = period_of(at)
         keep = (when >= 0) & (at <= horizon - settle)
-        n = np.bincount(when[keep], minlength=periods)
-        x = np.bincount(when[keep & converted], minlength=periods)
-        out.add("funnel", steps[k], steps[k + 1], x, n)
+        out.append(StepTrials(steps[k], steps[k + 1], path[reached][keep], position[reached, k][keep], when[keep],
+                              converted[keep]))
+    return out
+
+
+def funnel_series(log: EventLog, period_of, periods: int, steps: list[str], out: SeriesSet,
+                  trials: list[StepTrials] | None = None) -> None:
+    """Per funnel step: of the paths reaching step k in a period, how many went on to step k + 1
+    (``trials``: the steps' ``funnel_trials``, when counted already)."""
+    for step in funnel_trials(log, period_of, steps) if trials is None else trials:
+        n = np.bincount(step.period, minlength=periods)
+        x = np.bincount(step.period[step.converted], minlength=periods)
+        out.add("funnel", step.source, step.target, x, n)

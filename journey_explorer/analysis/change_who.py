@@ -98,7 +98,7 @@ def who_changed(log: EventLog, kind: str, source: str, target: str | None, befor
         codes, values = pd.factorize(pd.Series(per_path, dtype=object), use_na_sentinel=True)
         event_code = codes[log.user[position]]
         for code, value in enumerate(values):
-            candidate = _candidate(success, event_code == code, in_before, in_during, overall)
+            candidate = against_others(success, event_code == code, in_before, in_during, overall)
             if candidate is not None:
                 candidates.append({"property": name, "value": value, **candidate})
     tried = list(dict.fromkeys(c["property"] for c in candidates))
@@ -229,7 +229,7 @@ def _rate(success: np.ndarray, mask: np.ndarray) -> float:
     return float(success[mask].sum() / n) if n else math.nan
 
 
-def _candidate(success, mine, in_before, in_during, overall: float) -> dict | None:
+def against_others(success, mine, in_before, in_during, overall: float) -> dict | None:
     """The value's change against the others' change, tested one-sided in the overall direction."""
     groups = [mine & in_before, mine & in_during, ~mine & in_before, ~mine & in_during]
     counts = [int(g.sum()) for g in groups]

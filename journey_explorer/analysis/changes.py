@@ -11,13 +11,19 @@ least 1.5 times higher or lower than before.
 Changes in the same weeks are one story (a conversion drop and an error spike), told from the
 lead through the changes that share its events. Stories are ranked by what they cost or gained:
 conversions first (funnel steps, then transitions), because a rate alone can move with the traffic
-mix; then by paths or conversions lost or gained in the window against the rate before it. A story
+mix; then by paths or conversions lost or gained in the window against the rate before it. An outage
+comes first whatever it cost: a step almost everyone passed that nearly stopped for a while (login
+94% -> 5% for three days). A window "recovered" only when two periods after it show the rate back
+near where it was (never the last, end-censored period alone). A story
 in which the share of new paths also moved says it may follow who was active, and comes after the
 others; one event vanishing while another of the same volume appears is called a likely rename.
 Each story carries its before, during and after date ranges, so a view can set the time filter or
 compare the two periods in one click (``compare --period-a BEFORE --period-b DURING``). The first
 stories also say who the change hit: the property value (country, app version…) where it was
-concentrated, or that none stands out (``change_who``).
+concentrated, or that none stands out (``change_who``). Changes in one segment only come last: a
+conversion that nearly passed the scan and moved in one property value (``_with_concentrated``), and
+a funnel step that moved for one value of a property with a handful of values, however diluted in
+the whole log (``change_segments``).
 """
 from __future__ import annotations
 
@@ -26,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from journey_explorer.analysis import change_scan, change_series, change_who
+from journey_explorer.analysis import change_scan, change_segments, change_series, change_who
 from journey_explorer.analysis.change_series import Periods, SeriesSet
 from journey_explorer.analysis.effects import benjamini_hochberg
 from journey_explorer.domain import JourneyError
@@ -50,6 +56,10 @@ WHO_STORIES = 3                    # stories told with who they hit (the report 
 NEAR_ODDS_RATIO = 1.25             # conversions scanned again at this odds ratio, kept when concentrated...
 NEAR_TRIED = 5                     # ...of the strongest this many
 NEEDS_USER_PROPERTIES = True       # who a change hit: property values per path
+OUTAGE_BEFORE = 0.75               # a step at least this share passed...
+OUTAGE_KEPT = 0.25                 # ...that kept at most this share of its rate for a while, then recovered
+RECOVERED_PERIODS = 2              # measured periods after a window that a recovery is told from...
+RECOVERED_SHARE = 0.5              # ...whose rate is back at least this share of the way to the rate before
 
 
 @dataclass(frozen=True)
@@ -107,7 +117,7 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
         note = (f"{_plural(periods.count, periods.unit)} of data: at least {support.min_periods} are needed "
                 f"to tell a change from noise.{left_out}")
         return Result(spec, periods, SeriesSet(), None, np.ones(0), _empty_changes(), [], (), note)
-    series, steps, daily = build_series(log, spec, periods, support)
+    series, steps, daily, step_trials = build_series(log, spec, periods, support)
     _report(progress, 0.5)
     x, n, scale = series.matrices(periods.count)
     scanned = change_scan.scan(x, n, support, scale, progress=part(progress, 0.5, 0.9))
@@ -119,12 +129,17 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     changes = _change_table(series, scanned, q_value, significant, periods, spec)
     if daily is not None:
         changes = refine_to_days(changes, daily, series, periods)
+    changes = _outages_first(changes)
     stories = _stories(changes, series, periods, spec)
     _pinpoint(log, stories, changes, spec)
-    _tell_who(log, stories[:WHO_STORIES], changes, spec, steps[0] if steps else None)
+    from journey_explorer.analysis.pathprops import path_properties
+    properties = path_properties(log)
+    _tell_who(log, stories[:WHO_STORIES], changes, spec, steps[0] if steps else None, properties)
     overall, told = len(changes), len(stories)
     changes, stories = _with_concentrated(log, series, scanned, q_value, changes, stories, periods, spec, support,
-                                          steps[0] if steps else None)
+                                          steps[0] if steps else None, properties)
+    changes, stories = _with_segment_steps(log, series, changes, stories, periods, spec, support, step_trials,
+                                           properties)
     stories = _keep_segment_stories(stories, told, spec.top)
     note = (f"{overall} of {scanned.tested.sum()} series changed significantly "
             f"(false discovery rate {spec.fdr:.0%})." if overall else
@@ -132,8 +147,8 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     if len(changes) > overall:
         segment_only = changes.iloc[overall:]
         count = segment_only["story"].nunique()
-        note += (f" Told after the others: {_plural(count, 'change')} in one segment only "
-                 f"({len(segment_only):,} series; see who it hit).")
+        said = (f"{_plural(count, 'change')} in one segment only ({len(segment_only):,} series; see who it hit)")
+        note += f" Told after the others: {said}." if overall else f" Found instead: {said}."
     note += left_out
     return Result(spec, periods, series, scanned, q_value, changes, stories, steps, note)
 
@@ -151,7 +166,8 @@ def _keep_segment_stories(stories: list[dict], told: int, top: int) -> list[dict
 
 
 def _with_concentrated(log: EventLog, series: SeriesSet, scanned, q_value, changes: pd.DataFrame, stories: list[dict],
-                       periods: Periods, spec: Spec, support, first_step: str | None) -> tuple[pd.DataFrame, list[dict]]:
+                       periods: Periods, spec: Spec, support, first_step: str | None,
+                       properties: dict) -> tuple[pd.DataFrame, list[dict]]:
     """Changes and stories, plus the conversions that changed in one segment only: a pricing test for US
     learners (trials 26% -> 57%) moves the whole log's rate by odds of only 1.48, under the scan's 1.5.
     Conversions (funnel steps, transitions) not found changed are scanned again at odds of
@@ -171,8 +187,6 @@ def _with_concentrated(log: EventLog, series: SeriesSet, scanned, q_value, chang
     picked = [k for k in np.argsort(-near.statistic) if near.start[k] >= 0 and near.p_value[k] <= spec.fdr][:NEAR_TRIED]
     if not picked:
         return changes, stories
-    from journey_explorer.analysis.pathprops import path_properties
-    properties = path_properties(log)
     kept = [k for k in picked
             if _concentrated(log, series, int(candidates[k]), near, int(k), periods, support, properties)]
     if not kept:
@@ -199,6 +213,74 @@ def _with_concentrated(log: EventLog, series: SeriesSet, scanned, q_value, chang
     extra = extra[extra["story"].isin(told)]
     return (pd.concat([changes, extra], ignore_index=True) if len(changes) else extra.reset_index(drop=True),
             stories + extra_stories)
+
+
+def _with_segment_steps(log: EventLog, series: SeriesSet, changes: pd.DataFrame, stories: list[dict],
+                        periods: Periods, spec: Spec, support, trials: list[change_series.StepTrials],
+                        properties: dict) -> tuple[pd.DataFrame, list[dict]]:
+    """Changes and stories, plus the funnel steps that moved for one value of a property with a handful
+    of values only (``change_segments``: a price rise for drivers aged 18-24, a fifth of the offers,
+    that the whole log's step shows only as noise), told after the others like the near misses above:
+    the step's whole-log numbers over the value's window, "mostly" the value. A step already told in
+    overlapping weeks (its own change, or a transition from its first event) is left out: its story
+    says who it hit; so is a value whose change the whole log's step does not show in its direction.
+    Whether it recovered is told from the value's own periods."""
+    import pandas as pd
+    if not trials or not properties:
+        return changes, stories
+    reached = np.zeros(log.n_users, dtype=bool)
+    if spec.goal:
+        reached[log.user[log.event == log.event_code(spec.goal)]] = True
+    found = change_segments.scan(trials, properties, periods.count, support, spec.fdr,
+                                 change_segments.known_from(log, properties), reached)
+    hits = {}
+    for hit in found:
+        i = series.find("funnel", hit.source, hit.target)
+        if i is None or _told_already(changes, hit):
+            continue
+        whole = measure("funnel", series.x[i], series.n[i], hit.start, hit.end, periods, 1.0)
+        if (whole["during"] - whole["before"]) * (hit.found["during"] - hit.found["before"]) > 0:
+            hits[i] = hit
+    if not hits:
+        return changes, stories
+    size = len(series)
+    rows = np.array(sorted(hits), dtype=np.int64)
+
+    def placed(key: str, fill, dtype) -> np.ndarray:
+        out = np.full(size, fill, dtype=dtype)
+        out[rows] = [getattr(hits[i], key) for i in rows]
+        return out
+
+    window = change_scan.ScanResult(start=placed("start", -1, np.int64), end=placed("end", -1, np.int64),
+                                    statistic=placed("statistic", 0.0, float), dispersion=np.ones(size),
+                                    p_value=placed("p_value", 1.0, float), windows=0, tested=np.ones(size, bool))
+    extra = _change_table(series, window, placed("q_value", 1.0, float), rows, periods, spec)
+    # Whether it recovered is the segment's to tell: diluted, the whole log's weeks after are mostly noise.
+    for position, row in enumerate(extra.itertuples()):
+        hit = hits[row.series]
+        recovery, _ = _recovery("funnel", hit.x, hit.n, row.end_period, hit.found["before"], hit.found["during"])
+        extra.iloc[position, extra.columns.get_loc("recovery")] = recovery
+        extra.iloc[position, extra.columns.get_loc("recovered")] = recovery == "recovered"
+    extra["story"] += int(changes["story"].max()) if len(changes) else 0
+    extra["rank"] += len(changes)
+    extra_stories = _stories(extra, series, periods, spec)
+    for story in extra_stories:
+        lead = extra[extra["story"] == story["rank"]].iloc[0]
+        hit = hits[int(lead["series"])]
+        story["who"] = {"change": 0, "found": hit.found, "properties": [hit.property]}
+        story["release"] = None
+        _say_who(story, lead, spec, 0, hit.found, None)
+    return (pd.concat([changes, extra], ignore_index=True) if len(changes) else extra.reset_index(drop=True),
+            stories + extra_stories)
+
+
+def _told_already(changes: pd.DataFrame, hit) -> bool:
+    """Whether a conversion from the step's first event (the step itself, or a transition from it)
+    changed in weeks overlapping the segment's window."""
+    if not len(changes):
+        return False
+    conversions = changes[changes["kind"].isin(("funnel", "transition")) & (changes["source"] == hit.source)]
+    return bool(((conversions["start_period"] < hit.end) & (conversions["end_period"] > hit.start)).any())
 
 
 def _concentrated(log: EventLog, series: SeriesSet, i: int, near, k: int, periods: Periods, support,
@@ -243,15 +325,17 @@ def _goal(log: EventLog, spec: Spec) -> str | None:
     return guess_goal(log)
 
 
-def build_series(log: EventLog, spec: Spec, periods: Periods,
-                 support: change_scan.Support) -> tuple[SeriesSet, tuple[str, ...], SeriesSet | None]:
-    """Funnel steps, transitions, event rates and shares per period, the funnel steps used, and (for
+def build_series(log: EventLog, spec: Spec, periods: Periods, support: change_scan.Support
+                 ) -> tuple[SeriesSet, tuple[str, ...], SeriesSet | None, list[change_series.StepTrials]]:
+    """Funnel steps, transitions, event rates and shares per period, the funnel steps used, (for
     weeks) the daily series of the kinds whose counts add up (funnel, transition, rate), from which
-    the weekly ones are summed and a window is placed on days."""
+    the weekly ones are summed and a window is placed on days, and the funnel steps' trials per path
+    in ``periods`` (for the per-segment scan)."""
     steps = tuple(spec.steps) or _goal_steps(log, spec.goal)
     fine = periods.days() if periods.unit == "week" else periods
     daily = SeriesSet()
-    change_series.funnel_series(log, fine.index, fine.count, list(steps), daily)
+    trials = change_series.funnel_trials(log, fine.index, list(steps))
+    change_series.funnel_series(log, fine.index, fine.count, list(steps), daily, trials)
     period = fine.index(log.ts)
     change_series.transition_series(log, period, fine.count, daily, with_end=spec.paths == "session",
                                     min_count=int(support.min_impact), limit=MAX_TRANSITIONS)
@@ -259,7 +343,9 @@ def build_series(log: EventLog, spec: Spec, periods: Periods,
     series = daily.coarsen(change_series.WEEK_DAYS) if periods.unit == "week" else daily
     change_series.share_series(log, periods.index(log.ts), periods.count, series, sessions=spec.paths == "session")
     change_series.set_rate_scales(series)
-    return series, steps, (daily if periods.unit == "week" else None)
+    if periods.unit == "week":                      # the trials' days as weeks
+        trials = [replace(step, period=step.period // change_series.WEEK_DAYS) for step in trials]
+    return series, steps, (daily if periods.unit == "week" else None), trials
 
 
 def _goal_steps(log: EventLog, goal: str | None) -> tuple[str, ...]:
@@ -274,7 +360,7 @@ def _goal_steps(log: EventLog, goal: str | None) -> tuple[str, ...]:
 
 
 CHANGE_COLUMNS = ["rank", "story", "kind", "label", "source", "target", "unit", "start", "end", "last_day", "recovered",
-                  "data_ends",
+                  "recovery", "data_ends",
                   "before", "during", "after", "trials_before", "trials_during", "count_during", "expected_during",
                   "impact", "impact_paths", "dispersion", "p_value", "q_value", "start_period", "end_period"]
 
@@ -299,20 +385,49 @@ def _rate(x: np.ndarray, n: np.ndarray, kind: str) -> float:
 
 
 def measure(kind: str, x: np.ndarray, n: np.ndarray, s: int, e: int, periods: Periods, scale: float) -> dict:
-    """A window [s, e) of a series in numbers: its dates, the rate before, during and after it, and
-    the impact (count during minus what the rate before would have given; ``scale`` turns it into
-    paths)."""
+    """A window [s, e) of a series in numbers: its dates, the rate before, during and after it, whether
+    it recovered (``recovery``), and the impact (count during minus what the rate before would have
+    given; ``scale`` turns it into paths)."""
     before_rate = x[:s].sum() / n[:s].sum()
     expected = n[s:e].sum() * before_rate
     impact = float(x[s:e].sum() - expected)
     measured_until = int(np.flatnonzero(n)[-1]) + 1          # periods after this have no trials at all
+    before, during = _rate(x[:s], n[:s], kind), _rate(x[s:e], n[s:e], kind)
+    recovery, after = _recovery(kind, x, n, e, before, during)
     return {"start": _day(periods.edges[s]), "end": _day(periods.edges[e]), "last_day": _last_day(periods.edges[e]),
-            "recovered": e < periods.count,
+            "recovered": recovery == "recovered", "recovery": recovery,
             "data_ends": _last_day(periods.edges[measured_until]) if measured_until < periods.count else None,
-            "before": _rate(x[:s], n[:s], kind), "during": _rate(x[s:e], n[s:e], kind),
-            "after": _rate(x[e:], n[e:], kind), "trials_before": int(n[:s].sum()), "trials_during": int(n[s:e].sum()),
+            "before": before, "during": during,
+            "after": after, "trials_before": int(n[:s].sum()), "trials_during": int(n[s:e].sum()),
             "count_during": int(x[s:e].sum()), "expected_during": round(float(expected), 1),
             "impact": round(impact, 1), "impact_paths": round(impact / scale, 1)}
+
+
+def _recovery(kind: str, x: np.ndarray, n: np.ndarray, e: int, before: float, during: float) -> tuple[str, float]:
+    """Whether a window ending at period ``e`` recovered, and the rate after it: "recovered" when at least
+    ``RECOVERED_PERIODS`` periods with trials follow it (never the last one alone: conversions near the
+    end of the data have had less time, a path failing in the last week may still come back) and their
+    rate is back at least ``RECOVERED_SHARE`` of the way to the rate before; "not back" when it is not;
+    "unknown" with fewer such periods; "lasting" for a window that reaches the end of the series.
+
+    >>> n = np.full(10, 100)
+    >>> _recovery("funnel", np.array([50] * 4 + [10] * 3 + [48] * 3), n, 7, 0.5, 0.1)
+    ('recovered', 0.48)
+    >>> _recovery("funnel", np.array([50] * 4 + [10] * 3 + [70] * 3), n, 7, 0.5, 0.1)[0]   # and beyond
+    'recovered'
+    >>> _recovery("funnel", np.array([50] * 4 + [10] * 5 + [48]), n, 9, 0.5, 0.1)[0]     # the last week only
+    'unknown'
+    >>> _recovery("funnel", np.array([50] * 4 + [10] * 2 + [15] * 4), n, 6, 0.5, 0.1)   # still low after
+    ('not back', 0.15)
+    """
+    if e == len(n):
+        return "lasting", float("nan")
+    measured = np.flatnonzero(n[e:]) + e                      # periods after the window with trials
+    if len(measured) < RECOVERED_PERIODS:
+        return "unknown", float("nan")
+    after = _rate(x[measured], n[measured], kind)
+    back = (after - during) * np.sign(before - during) >= RECOVERED_SHARE * abs(before - during)  # or beyond
+    return ("recovered" if back else "not back"), after
 
 
 def _change_table(series: SeriesSet, scanned, q_value, rows, periods: Periods, spec: Spec) -> pd.DataFrame:
@@ -358,15 +473,42 @@ def refine_to_days(table: pd.DataFrame, daily: SeriesSet, weekly: SeriesSet, per
             continue
         x, n = daily.x[i], daily.n[i]
         start, end = change_series.WEEK_DAYS * row.start_period, change_series.WEEK_DAYS * row.end_period
-        s, e = change_scan.best_window_near(x, n, start, end, DAY_SLACK, keep_end=not row.recovered)
+        s, e = change_scan.best_window_near(x, n, start, end, DAY_SLACK, keep_end=row.recovery == "lasting")
         if n[:s].sum() and n[s:e].sum():
             scale = weekly.impact_scale[row.series]
-            for key, value in measure(row.kind, x, n, s, e, days, scale).items():
+            # Whether it recovered, and the rate after, are told from whole weeks (a day's conversions are
+            # noisier, and the last week's are end-censored on each of its days).
+            measured = {key: value for key, value in measure(row.kind, x, n, s, e, days, scale).items()
+                        if key not in ("recovered", "recovery", "after")}
+            for key, value in measured.items():
                 if key not in columns:
                     columns[key] = table[key].to_numpy(copy=True)
                 columns[key][position] = value
     return table.assign(**{key: pd.Series(values, index=table.index).astype(table[key].dtype)
                            for key, values in columns.items()})
+
+
+def _outages_first(table: pd.DataFrame) -> pd.DataFrame:
+    """Stories with an outage first, led by it: a conversion that at least ``OUTAGE_BEFORE`` made that
+    fell to at most ``OUTAGE_KEPT`` of its rate and recovered (login 94% -> 5% for three days). Ranked by
+    paths lost, three days of a total outage can weigh less than a small lasting gain, but a step almost
+    everyone passed failing is what a reader must see first."""
+    outage = (table["kind"].isin(("funnel", "transition")) & (table["before"] >= OUTAGE_BEFORE)
+              & (table["during"] <= OUTAGE_KEPT * table["before"]) & table["recovered"].astype(bool))
+    if not outage.any():
+        return table
+    hit = set(table.loc[outage, "story"])
+    renumber = {story: rank + 1 for rank, story in
+                enumerate(sorted(table["story"].unique(), key=lambda story: (story not in hit, story)))}
+    lost = table["impact_paths"].abs().where(outage, -1.0)
+    leads = lost.groupby(table["story"]).idxmax()[list(hit)]            # its largest outage leads a story
+    table = table.assign(story=table["story"].map(renumber), leads=False)
+    table.loc[leads.to_numpy(), "leads"] = True
+    table = table.sort_values(["story", "leads"], ascending=[True, False], kind="stable").reset_index(drop=True)
+    table["hops"] = _hops_from_lead(table)
+    table = table.sort_values(["story", "hops"], kind="stable").reset_index(drop=True)
+    table["rank"] = np.arange(1, len(table) + 1)
+    return table.drop(columns=["leads", "hops"])
 
 
 def _mix_stories_last(table: pd.DataFrame, numbers: list[int]) -> list[int]:
@@ -538,22 +680,26 @@ def _tell_who(log: EventLog, stories: list[dict], changes: pd.DataFrame, spec: S
                 story["text"] += (f" No single {_listed(who['properties'])} stands out: the change was spread "
                                   f"across them.")
             continue
-        change = story["changes"][index]
-        # The release names what to roll back; the first touch where it showed.
-        where = f"{release['property']} = {release['value']}" if release else f"{found['property']} = {found['value']}"
-        lead = changes[changes["story"] == story["rank"]].iloc[0]
-        # The headline says where only for its own change (or the same two events counted per event).
-        if index == 0 or (change["source"], change["target"]) == (lead["source"], lead["target"]):
-            story["headline"] = headline(lead, spec, where, story.get("at"))
-        scale = 1000.0 if change["kind"] == "rate" else 1.0
-        what = change["label"] + (" per 1k events" if change["kind"] == "rate" else "")
-        if found is not None:
-            levels = [_value(found[key] * scale, change["kind"]) for key in
-                      ("before", "during", "others_before", "others_during")]
-            story["text"] += (f" It was concentrated in {found['property']} = {found['value']}: there {what} went "
-                              f"from {levels[0]} to {levels[1]}, against {levels[2]} to {levels[3]} for the others.")
-        if release is not None:
-            story["text"] += " " + _release_sentence(release, what, change["kind"], scale)
+        _say_who(story, changes[changes["story"] == story["rank"]].iloc[0], spec, index, found, release)
+
+
+def _say_who(story: dict, lead: pd.Series, spec: Spec, index: int, found: dict | None, release: dict | None) -> None:
+    """Who change ``index`` of a story hit, in its headline ("…, mostly country = IN") and its text."""
+    change = story["changes"][index]
+    # The release names what to roll back; the first touch where it showed.
+    where = f"{release['property']} = {release['value']}" if release else f"{found['property']} = {found['value']}"
+    # The headline says where only for its own change (or the same two events counted per event).
+    if index == 0 or (change["source"], change["target"]) == (lead["source"], lead["target"]):
+        story["headline"] = headline(lead, spec, where, story.get("at"))
+    scale = 1000.0 if change["kind"] == "rate" else 1.0
+    what = change["label"] + (" per 1k events" if change["kind"] == "rate" else "")
+    if found is not None:
+        levels = [_value(found[key] * scale, change["kind"]) for key in
+                  ("before", "during", "others_before", "others_during")]
+        story["text"] += (f" It was concentrated in {found['property']} = {found['value']}: there {what} went "
+                          f"from {levels[0]} to {levels[1]}, against {levels[2]} to {levels[3]} for the others.")
+    if release is not None:
+        story["text"] += " " + _release_sentence(release, what, change["kind"], scale)
 
 
 def _release_sentence(release: dict, what: str, kind: str, scale: float) -> str:
@@ -623,7 +769,8 @@ def _value(value: float, kind: str) -> str:
 
 
 def _when(row: pd.Series) -> str:
-    if row["recovered"]:
+    """ "From … to …" for a window that ended (measured after it), else "Since …"."""
+    if row["recovery"] in ("recovered", "not back"):
         return f"From {row['start']} to {row['last_day']}"
     return f"Since {row['start']}"
 
@@ -678,9 +825,16 @@ def story_text(members: pd.DataFrame, spec: Spec) -> str:
     told = _told(members)
     text = f"{_when(lead)}, {'; '.join(change_clause(row, spec) for row in told)}."
     if lead["recovered"] and not np.isnan(lead["after"]):
-        text += f" Afterwards it was {_value(lead['after'], lead['kind'])} again."
+        after, before = _value(lead["after"], lead["kind"]), _value(lead["before"], lead["kind"])
+        beyond = abs(lead["after"] - lead["before"]) > RECOVERED_SHARE * abs(lead["during"] - lead["before"])
+        text += f" Afterwards it was {after} ({before} before it)." if beyond else f" Afterwards it was {after} again."
+    elif lead["recovery"] == "not back" and not np.isnan(lead["after"]):
+        text += (f" Afterwards it was {_value(lead['after'], lead['kind'])}, not back to "
+                 f"{_value(lead['before'], lead['kind'])}.")
     elif isinstance(lead["data_ends"], str):
         text += f" There is no data for it after {lead['data_ends']}, so whether it recovered cannot be told."
+    elif lead["recovery"] == "unknown":
+        text += f" Too little data follows {lead['last_day']} to tell whether it recovered."
     else:
         text += " It had not recovered by the end of the data."
     others = len(members) - len(told)

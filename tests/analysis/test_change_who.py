@@ -151,7 +151,7 @@ def test_a_conversion_that_changed_in_one_country_only_is_a_story_though_diluted
     result = changes.run(_one_country_log(0.8), changes.Spec(goal="done"))
     assert result.stories and result.stories[0]["headline"].startswith("pay → done rose from 50% to 57%, mostly country = IN")
     assert "there pay → done went from 50% to 80%, against 50% to 50% for the others" in result.stories[0]["text"]
-    assert "Told after the others: 1 change in one segment only (3 series; see who it hit)." in result.note
+    assert "noise. Found instead: 1 change in one segment only (3 series; see who it hit)." in result.note
 
 
 def test_no_segment_story_without_a_change():

@@ -387,3 +387,69 @@ def test_a_transition_is_censored_for_at_most_a_week_near_the_end():
                                     min_count=1, limit=50)
     n = trans.n[[trans.label(i) for i in range(len(trans))].index("x → y")]
     assert n[6] == 10            # uncapped, the ~30-day percentile would censor weeks 5 to 9
+
+
+def test_a_change_followed_only_by_the_last_week_is_not_called_recovered():
+    # Paying falls from week 8 and stays low to week 18; only the last week (19) is back at the earlier
+    # rate, as an end-censored last week can be: the last week alone tells no recovery.
+    result = changes.run(shop(window=(8, 19)), changes.Spec())
+    lead = result.stories[0]["changes"][0]
+    assert lead["label"] == "cart → pay" and lead["start"] == "2024-02-26"
+    assert not lead["recovered"] and lead["recovery"] == "unknown"
+    assert result.stories[0]["evidence"]["after"] is None
+    text = result.stories[0]["text"]
+    assert "Afterwards" not in text and "Too little data follows 2024-05-12 to tell whether it recovered." in text
+    assert result.stories[0]["headline"].endswith("(since 2024-02-26)")
+
+
+def test_a_change_is_recovered_when_two_weeks_after_it_are_back():
+    result = changes.run(shop(window=(8, 18)), changes.Spec())
+    lead = result.stories[0]["changes"][0]
+    assert lead["recovered"] and lead["recovery"] == "recovered"
+    # The rate after: weeks 18 and 19, recomputed from the counts.
+    x, n = np.array(lead["series"]["count"]), np.array(lead["series"]["trials"])
+    assert lead["after"] == pytest.approx(x[18:].sum() / n[18:].sum())
+    assert f"Afterwards it was {changes._value(lead['after'], 'funnel')} again." in result.stories[0]["text"]
+
+
+def _login_log(seed=4):
+    """20 weeks x 40 visitors a day: login (95% succeed) then pay (30%; 45% from week 12 on). From day 40
+    to day 42 the login is down: 5% succeed."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for day in range(140):
+        for i in range(40):
+            user, t = f"u{day}-{i}", MONDAY + day * DAY + i * 1_800_000
+            rows.append((user, "login", t))
+            if rng.random() >= (0.05 if 40 <= day < 43 else 0.95):
+                rows.append((user, "login_failed", t + 1000))
+                continue
+            rows.append((user, "login_ok", t + 1000))
+            if rng.random() < (0.45 if day >= 84 else 0.3):
+                rows.append((user, "pay", t + 60_000))
+    return make_log(rows, goal="pay")
+
+
+def test_a_step_almost_everyone_passed_failing_for_days_leads_though_a_lasting_gain_gained_more():
+    result = changes.run(_login_log(), changes.Spec())
+    gain = next(story for story in result.stories if story["changes"][0]["label"] == "login_ok → pay")
+    outage = result.stories[0]
+    lead = outage["changes"][0]
+    assert lead["label"].startswith("login → login_") and lead["recovered"]
+    assert (lead["start"], lead["last_day"]) == ("2024-02-10", "2024-02-12")
+    assert lead["before"] >= changes.OUTAGE_BEFORE and lead["during"] <= changes.OUTAGE_KEPT * lead["before"]
+    # Ranked by paths alone the gain (about 8 weeks x 266 x 15%) would lead the three days' outage.
+    assert abs(gain["impact_paths"]) > abs(outage["impact_paths"])
+    assert [change["rank"] for story in result.stories for change in story["changes"]] == \
+        list(range(1, len(result.changes) + 1))
+
+
+def test_a_window_after_which_the_rate_stays_away_from_before_is_dated_but_not_recovered():
+    # Paying falls from 60% to 25% in weeks 8-10, then settles at 40%, short of the 60% before.
+    periods = change_series.Periods("week", MONDAY + np.arange(21) * 7 * DAY)
+    got = changes.measure("funnel", np.array([60] * 8 + [25] * 3 + [40] * 9), np.full(20, 100), 8, 11, periods, 1.0)
+    assert (got["recovery"], got["recovered"], got["after"]) == ("not back", False, 0.4)
+    members = pd.DataFrame([{**got, "kind": "funnel", "source": "cart", "target": "pay", "label": "cart → pay"}])
+    text = changes.story_text(members, changes.Spec())
+    assert text.startswith("From 2024-02-26 to 2024-03-17, cart → pay per user fell from 60% to 25%")
+    assert text.endswith("Afterwards it was 40%, not back to 60%.")
