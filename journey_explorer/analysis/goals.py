@@ -23,6 +23,7 @@ reach and on repetition).
 from __future__ import annotations
 
 import re
+import unicodedata
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
@@ -36,8 +37,17 @@ from journey_explorer.eventlog import MISSING, EventLog
 if TYPE_CHECKING:
     import pandas as pd
 
-CONVERSION_WORDS = re.compile(r"purchas|paid|pay(?:ment)?_?(?:succe|complete)|order|subscri|checkout_?complete|"
-                              r"convert|upgrade|renew|won|success|complete|bought|buy|booked|deal", re.I)
+# Whole words of a name (``_name_words``), in English and the main European languages; "order" must be a word of
+# its own, so German "angefordert" (requested) is no conversion. Accents are folded: "confirmé" is "confirme".
+CONVERSION_WORDS = re.compile(
+    r"purchas\w*|paid|buy|bought|orders?|ordered|subscri\w*|convert\w*|conversion|upgraded?|renew\w*|won|"
+    r"success\w*|succeeded|complete[ds]?|completion|booked|deal|confirmed|"
+    r"abgeschlossen|gekauft|kauf|bestellt|bestellung|gebucht|bezahlt|bestatigt|bestaetigt|abonniert|"      # German
+    r"(?:confirm|reserv|pay|achet|command|abonn|termin)ee?s?|achats?|abonnement|reussie?s?|"            # French
+    r"(?:pag|compr|reserv|confirm|complet|finaliz)ad[oa]s?|(?:suscrit|concluid)[oa]s?|compras?|pedidos?|"  # Spanish,
+    r"suscripcion|assinatura|pago|"                                                                    # Portuguese
+    r"betaald|besteld|bestelling|geboekt|gekocht|bevestigd|voltooid|afgerond|aankoop|"                 # Dutch
+    r"(?:pag|acquist|prenot|conferm|complet|abbon)at[oaie]|acquisto|ordine|abbonamento")               # Italian
 FAILURE_WORDS = re.compile(r"error|fail|cancel|abandon|declin|reject|churn|refund|timeout|crash|denied", re.I)
 MIN_REACH_PATHS = 2       # an event one path has is an accident, not a goal
 AMOUNT_NAME = re.compile(r"amount|value|price|revenue|total|sum\b|cost|paid|spend|gmv|betrag|montant|importe|prix|preis",
@@ -118,12 +128,38 @@ def _score_parts(log: EventLog) -> tuple[list[str], dict[str, np.ndarray]]:
         parts = {"reach": reach, "reach_score": _reach_score(reach, users), "lateness": _lateness(log, size, firsts),
                  "once": _once(size, pair_event, pair_count), "ends_after": ends_after.result(),
                  "amount": np.where(carries_amount(log, size), AMOUNT_WEIGHT, 1.0)}
-    parts["name"] = np.array([0.5 if FAILURE_WORDS.search(name) else 1.1 if CONVERSION_WORDS.search(name) else 1.0
-                              for name in log.event_names])
+    parts["name"] = np.array([name_weight(name) for name in log.event_names])
+    parts["ends_after"], parts["follow_up"] = _with_follow_ups(log, size, parts)
     # Lateness leans rather than decides (a goal reached early by a few paths is still a goal).
     parts["score"] = (parts["reach_score"] * (0.25 + 0.75 * parts["lateness"]) * parts["once"]
-                      * (0.1 + 0.9 * parts["ends_after"]) * parts["name"] * parts["amount"])
+                      * (0.1 + 0.9 * parts["ends_after"]) * parts["name"] * parts["amount"]
+                      * (1.0 - parts["follow_up"]))
     return list(log.event_names), parts
+
+
+def name_weight(name: str) -> float:
+    """0.5 for a failure-like name, 1.1 for a conversion-like one (one of its words is a ``CONVERSION_WORDS``
+    word), else 1.
+
+    >>> [name_weight(name) for name in ["police_abgeschlossen", "rueckruf_angefordert", "orderPlaced",
+    ...                                 "Réservation confirmée", "payment_failed", "unsubscribe"]]
+    [1.1, 1.0, 1.1, 1.1, 0.5, 1.0]
+    """
+    if FAILURE_WORDS.search(name):
+        return 0.5
+    return 1.1 if any(CONVERSION_WORDS.fullmatch(word) for word in name_words(name)) else 1.0
+
+
+def name_words(name: str) -> list[str]:
+    """The words of an event name, lower case and without accents: split at anything but letters and digits
+    and where camel case turns to a capital.
+
+    >>> name_words("Bestellung_bestätigt"), name_words("orderPlaced"), name_words("page_view: Thank you")
+    (['bestellung', 'bestatigt'], ['order', 'placed'], ['page', 'view', 'thank', 'you'])
+    """
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)
+    folded = "".join(char for char in unicodedata.normalize("NFKD", spaced) if not unicodedata.combining(char))
+    return re.findall(r"[a-z0-9]+", folded.lower())
 
 
 def carries_amount(log: EventLog, size: int) -> np.ndarray:
@@ -217,6 +253,69 @@ def _once(size: int, pair_event: np.ndarray, pair_count: np.ndarray) -> np.ndarr
     """Share of the paths with the event that do it exactly once (from ``path_event_pairs``)."""
     once = np.bincount(pair_event[pair_count == 1], minlength=size)
     return once / np.maximum(np.bincount(pair_event, minlength=size), 1)
+
+
+# A follow-up (a receipt download, an add-to-calendar click after the booking) comes after its goal in the same
+# visit (FOLLOW_UP_SHARE of its occurrences); the goal is late, done once per path (HOST_ONCE, HOST_LATENESS), and
+# its visits often end right at it (HOST_ENDS: the follow-ups are optional), else only with follow-ups
+# (HOST_ENDS_WITH_FOLLOW_UPS: no one goes on elsewhere in the visit).
+FOLLOW_UP_SHARE = 0.95
+HOST_ONCE, HOST_LATENESS, HOST_ENDS, HOST_ENDS_WITH_FOLLOW_UPS = 0.9, 0.75, 0.2, 0.9
+# A funnel step followed by the conversion looks the same within the visit, but those who stop at the step
+# come back later more often than those who convert (they retry): a follow-up leaves that unchanged.
+COMING_BACK_MARGIN = 0.15
+
+
+def _with_follow_ups(log: EventLog, size: int, parts: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The share of each event's occurrences that end their visit, counting an ending followed only by the
+    event's follow-ups (an optional click after the goal) as an ending; and per event, the share of its
+    occurrences after the goal it follows up (0 for an event that follows up none).
+
+    Without this, a click some buyers make on the thank-you page always ends a visit and wins over the purchase
+    it follows (which then ends only the other visits). Only a few late, once-per-path events are hosts.
+    """
+    ends_after, follow_up = parts["ends_after"].copy(), np.zeros(size)
+    hosts = np.flatnonzero((parts["reach_score"] > 0) & (parts["once"] >= HOST_ONCE) & (parts["name"] >= 1.0)
+                           & (parts["lateness"] >= HOST_LATENESS) & (parts["ends_after"] >= HOST_ENDS))
+    may_follow = parts["amount"] == 1.0          # an event carrying an amount is a goal of its own
+    counts = np.bincount(log.event, minlength=size)
+    for host in hosts.tolist():
+        tails = _Tails(log, host)
+        after = np.bincount(log.event[tails.rows[tails.of_first]], minlength=size) / np.maximum(counts, 1)
+        follows = may_follow & (after >= FOLLOW_UP_SHARE)
+        follows[host] = False
+        if not follows.any():
+            continue
+        others_after = np.bincount(tails.owner, weights=~follows[log.event[tails.rows]], minlength=len(tails.starts))
+        plain, followed = tails.lengths == 0, (others_after == 0) & (tails.lengths > 0)
+        ending = (plain | followed).mean()
+        comes_back = tails.path_goes_on
+        if (ending < HOST_ENDS_WITH_FOLLOW_UPS or not followed.any()
+                or comes_back[plain].mean() > comes_back[followed].mean() + COMING_BACK_MARGIN):
+            continue
+        ends_after[host] = ending
+        follow_up[follows] = np.maximum(follow_up[follows], after[follows])
+    return ends_after, follow_up
+
+
+class _Tails:
+    """The rest of the visit after each occurrence of one event: its rows, which occurrence each belongs to."""
+
+    def __init__(self, log: EventLog, event: int):
+        self.starts = np.flatnonzero(log.event == event)
+        # Sessions are numbered in row order: a visit ends where the next session number starts.
+        visit_ends = np.searchsorted(log.session, log.session[self.starts], side="right")
+        self.lengths = visit_ends - self.starts - 1
+        self.owner = np.repeat(np.arange(len(self.starts)), self.lengths)
+        offsets = np.cumsum(self.lengths) - self.lengths
+        self.rows = self.starts[self.owner] + 1 + np.arange(len(self.owner)) - offsets[self.owner]
+        # The first occurrence of its visit: the tails of later ones lie inside its own.
+        first = np.ones(len(self.starts), dtype=bool)
+        first[1:] = log.session[self.starts[1:]] != log.session[self.starts[:-1]]
+        self.of_first = first[self.owner]
+        # The path has a later visit (its next row, if any, is the same path's).
+        next_row = np.minimum(visit_ends, len(log) - 1)
+        self.path_goes_on = (visit_ends < len(log)) & (log.user[next_row] == log.user[self.starts])
 
 
 def _ends_after(log: EventLog, size: int) -> np.ndarray:
