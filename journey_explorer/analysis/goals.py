@@ -256,10 +256,10 @@ def _once(size: int, pair_event: np.ndarray, pair_count: np.ndarray) -> np.ndarr
 
 
 # A follow-up (a receipt download, an add-to-calendar click after the booking) comes after its goal in the same
-# visit (FOLLOW_UP_SHARE of its occurrences); the goal is late, done once per path (HOST_ONCE, HOST_LATENESS), and
-# its visits often end right at it (HOST_ENDS: the follow-ups are optional), else only with follow-ups
-# (HOST_ENDS_WITH_FOLLOW_UPS: no one goes on elsewhere in the visit).
-FOLLOW_UP_SHARE = 0.95
+# visit (FOLLOW_UP_SHARE of its occurrences), and is optional: at most FOLLOW_UP_MAX as often as the goal, which
+# is late, done once per path (HOST_ONCE, HOST_LATENESS), and whose visits often end right at it (HOST_ENDS),
+# else with only follow-ups (HOST_ENDS_WITH_FOLLOW_UPS: no one goes on elsewhere in the visit).
+FOLLOW_UP_SHARE, FOLLOW_UP_MAX = 0.95, 2 / 3
 HOST_ONCE, HOST_LATENESS, HOST_ENDS, HOST_ENDS_WITH_FOLLOW_UPS = 0.9, 0.75, 0.2, 0.9
 # A funnel step followed by the conversion looks the same within the visit, but those who stop at the step
 # come back later more often than those who convert (they retry): a follow-up leaves that unchanged.
@@ -277,25 +277,32 @@ def _with_follow_ups(log: EventLog, size: int, parts: dict[str, np.ndarray]) -> 
     ends_after, follow_up = parts["ends_after"].copy(), np.zeros(size)
     hosts = np.flatnonzero((parts["reach_score"] > 0) & (parts["once"] >= HOST_ONCE) & (parts["name"] >= 1.0)
                            & (parts["lateness"] >= HOST_LATENESS) & (parts["ends_after"] >= HOST_ENDS))
-    may_follow = parts["amount"] == 1.0          # an event carrying an amount is a goal of its own
+    # An event carrying an amount is a goal of its own; a failure is no optional click.
+    may_follow = (parts["amount"] == 1.0) & (parts["name"] >= 1.0)
     counts = np.bincount(log.event, minlength=size)
     for host in hosts.tolist():
         tails = _Tails(log, host)
         after = np.bincount(log.event[tails.rows[tails.of_first]], minlength=size) / np.maximum(counts, 1)
-        follows = may_follow & (after >= FOLLOW_UP_SHARE)
+        follows = may_follow & (after >= FOLLOW_UP_SHARE) & (counts <= FOLLOW_UP_MAX * counts[host])
         follows[host] = False
-        if not follows.any():
-            continue
-        others_after = np.bincount(tails.owner, weights=~follows[log.event[tails.rows]], minlength=len(tails.starts))
-        plain, followed = tails.lengths == 0, (others_after == 0) & (tails.lengths > 0)
-        ending = (plain | followed).mean()
-        comes_back = tails.path_goes_on
-        if (ending < HOST_ENDS_WITH_FOLLOW_UPS or not followed.any()
-                or comes_back[plain].mean() > comes_back[followed].mean() + COMING_BACK_MARGIN):
-            continue
-        ends_after[host] = ending
-        follow_up[follows] = np.maximum(follow_up[follows], after[follows])
+        ending = _ending_with_follow_ups(log, tails, follows) if follows.any() else None
+        if ending is not None:
+            ends_after[host] = ending
+            follow_up[follows] = np.maximum(follow_up[follows], after[follows])
     return ends_after, follow_up
+
+
+def _ending_with_follow_ups(log: EventLog, tails: _Tails, follows: np.ndarray) -> float | None:
+    """The share of the host's occurrences followed by nothing but ``follows`` in their visit; None when the
+    host looks like a funnel step rather than a goal with follow-ups: some visits go on elsewhere after it,
+    or those who stop right at it come back later more than those who follow it up."""
+    others_after = np.bincount(tails.owner, weights=~follows[log.event[tails.rows]], minlength=len(tails.starts))
+    plain, followed = tails.lengths == 0, (others_after == 0) & (tails.lengths > 0)
+    ending = float((plain | followed).mean())
+    if ending < HOST_ENDS_WITH_FOLLOW_UPS or not plain.any() or not followed.any():
+        return None
+    comes_back = tails.path_goes_on
+    return None if comes_back[plain].mean() > comes_back[followed].mean() + COMING_BACK_MARGIN else ending
 
 
 class _Tails:
