@@ -13,8 +13,17 @@ The guess scores every event type by structure, the way a person reads a convers
 - **paths or visits often end after it**: the share of its occurrences that are the last of their
   session (or path), softened (0.1 + 0.9 x the share: a purchase always followed by its thank-you
   page still scores);
-- conversion-like names (purchase, paid, order, subscribe, ...) only break near-ties (x1.1);
-  failure-like names (error, failed, cancel, ...) are never the goal while another candidate scores.
+- **a follow-up is not the goal it follows**: an optional click after the goal in the same visit (a
+  receipt PDF some buyers download, an add-to-calendar after a booking) always ends a visit, the goal
+  only the visits without it. When (nearly) all of an event's occurrences come after a late, once-per-path
+  event in its visit, and at most 2/3 as often, it is that event's follow-up: a visit ending with only
+  follow-ups ends at the goal, and a follow-up scores (1 - its share after the goal). A funnel step
+  followed by the conversion looks alike within the visit; it is told apart by data: those who stop at
+  it go on elsewhere in the visit, or come back later more than those who convert, or repeat it; and a
+  failure or an event carrying an amount follows up nothing (``_with_follow_ups``);
+- conversion-like names (purchase, paid, order, subscribe, gekauft, confirmé, ...: whole words of the
+  name, ``CONVERSION_WORDS``) only break near-ties (x1.1); failure-like names (error, failed, cancel,
+  ...) are never the goal while another candidate scores.
 
 The score is the product (lateness softened to 0.25 + 0.75 x lateness); the highest score wins. Never the first item of a list,
 and never simply the most common last event (a browsing page that everyone ends on scores low on
@@ -26,7 +35,7 @@ import re
 import unicodedata
 import weakref
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -118,18 +127,19 @@ def _score_parts(log: EventLog) -> tuple[list[str], dict[str, np.ndarray]]:
     # Where visits end needs none of the (path, event) pairs: it is counted beside them, on the other
     # core (numpy releases the GIL; ~15 ms of the guess's ~0.1 s at 1M events).
     with ThreadPoolExecutor(max_workers=1) as pool:
-        ends_after = pool.submit(_ends_after, log, size)
+        endings = pool.submit(_visit_endings, log, size)
         paths = log.paths_count
-        firsts, pair_event, pair_count = path_event_pairs(log, size)
+        by_event = Groups(log.event, size)
+        firsts, pair_event, pair_count = path_event_pairs(log, size, by_event)
         users = _REACH.get(log)
         if users is None:                          # goal_reach's counts, from the pairs at hand
             _REACH[log] = users = np.bincount(pair_event, minlength=size)
         reach = users / max(paths, 1)
         parts = {"reach": reach, "reach_score": _reach_score(reach, users), "lateness": _lateness(log, size, firsts),
-                 "once": _once(size, pair_event, pair_count), "ends_after": ends_after.result(),
+                 "once": _once(size, pair_event, pair_count), "ends_after": endings.result().share,
                  "amount": np.where(carries_amount(log, size), AMOUNT_WEIGHT, 1.0)}
     parts["name"] = np.array([name_weight(name) for name in log.event_names])
-    parts["ends_after"], parts["follow_up"] = _with_follow_ups(log, size, parts)
+    parts["ends_after"], parts["follow_up"] = _with_follow_ups(log, endings.result(), by_event, parts)
     # Lateness leans rather than decides (a goal reached early by a few paths is still a goal).
     parts["score"] = (parts["reach_score"] * (0.25 + 0.75 * parts["lateness"]) * parts["once"]
                       * (0.1 + 0.9 * parts["ends_after"]) * parts["name"] * parts["amount"]
@@ -208,7 +218,8 @@ def _reach_score(reach: np.ndarray, paths_with: np.ndarray) -> np.ndarray:
     return np.where(paths_with >= MIN_REACH_PATHS, low * high, 0.0)
 
 
-def path_event_pairs(log: EventLog, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def path_event_pairs(log: EventLog, size: int,
+                     by_event: Groups | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each (path, event) pair: the row of its first occurrence (rows in path order), its event and
     how often the path has it. One stable grouping by event (a radix sort below 65,536 event types):
     a path's rows are contiguous, so inside an event's group its rows stay together and in order.
@@ -218,7 +229,7 @@ def path_event_pairs(log: EventLog, size: int) -> tuple[np.ndarray, np.ndarray, 
     >>> [part.tolist() for part in path_event_pairs(log, 2)]
     [[0, 1, 3], [0, 0, 1], [2, 1, 1]]
     """
-    by_event = Groups(log.event, size)
+    by_event = Groups(log.event, size) if by_event is None else by_event
     paths = log.user[by_event.order]
     starts = np.ones(len(paths), dtype=bool)
     starts[1:] = (by_event.keys[1:] != by_event.keys[:-1]) | (paths[1:] != paths[:-1])
@@ -266,7 +277,8 @@ HOST_ONCE, HOST_LATENESS, HOST_ENDS, HOST_ENDS_WITH_FOLLOW_UPS = 0.9, 0.75, 0.2,
 COMING_BACK_MARGIN = 0.15
 
 
-def _with_follow_ups(log: EventLog, size: int, parts: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _with_follow_ups(log: EventLog, endings: _VisitEndings, by_event: Groups,
+                     parts: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """The share of each event's occurrences that end their visit, counting an ending followed only by the
     event's follow-ups (an optional click after the goal) as an ending; and per event, the share of its
     occurrences after the goal it follows up (0 for an event that follows up none).
@@ -274,15 +286,18 @@ def _with_follow_ups(log: EventLog, size: int, parts: dict[str, np.ndarray]) -> 
     Without this, a click some buyers make on the thank-you page always ends a visit and wins over the purchase
     it follows (which then ends only the other visits). Only a few late, once-per-path events are hosts.
     """
-    ends_after, follow_up = parts["ends_after"].copy(), np.zeros(size)
+    counts = endings.counts
+    ends_after, follow_up = parts["ends_after"].copy(), np.zeros(len(counts))
     hosts = np.flatnonzero((parts["reach_score"] > 0) & (parts["once"] >= HOST_ONCE) & (parts["name"] >= 1.0)
                            & (parts["lateness"] >= HOST_LATENESS) & (parts["ends_after"] >= HOST_ENDS))
+    if not len(hosts):
+        return ends_after, follow_up
     # An event carrying an amount is a goal of its own; a failure is no optional click.
     may_follow = (parts["amount"] == 1.0) & (parts["name"] >= 1.0)
-    counts = np.bincount(log.event, minlength=size)
     for host in hosts.tolist():
-        tails = _Tails(log, host)
-        after = np.bincount(log.event[tails.rows[tails.of_first]], minlength=size) / np.maximum(counts, 1)
+        rows = by_event.order[by_event.bounds[host]:by_event.bounds[host + 1]]      # in row order (a stable sort)
+        tails = _Tails(log, rows, endings.last_rows)
+        after = np.bincount(log.event[tails.rows[tails.of_first]], minlength=len(counts)) / np.maximum(counts, 1)
         follows = may_follow & (after >= FOLLOW_UP_SHARE) & (counts <= FOLLOW_UP_MAX * counts[host])
         follows[host] = False
         ending = _ending_with_follow_ups(log, tails, follows) if follows.any() else None
@@ -306,27 +321,39 @@ def _ending_with_follow_ups(log: EventLog, tails: _Tails, follows: np.ndarray) -
 
 
 class _Tails:
-    """The rest of the visit after each occurrence of one event: its rows, which occurrence each belongs to."""
+    """The rest of the visit after each of an event's rows (``starts``): its rows, and which start each
+    belongs to. ``last_rows``: the rows that end a visit, in order."""
 
-    def __init__(self, log: EventLog, event: int):
-        self.starts = np.flatnonzero(log.event == event)
-        # Sessions are numbered in row order: a visit ends where the next session number starts.
-        visit_ends = np.searchsorted(log.session, log.session[self.starts], side="right")
+    def __init__(self, log: EventLog, starts: np.ndarray, last_rows: np.ndarray):
+        self.starts = starts
+        if len(log) and log.session[-1] - log.session[0] + 1 == len(last_rows):
+            visit = log.session[starts] - log.session[0]         # sessions numbered 0, 1, 2... (as loaded)
+        else:
+            visit = np.searchsorted(last_rows, starts)         # the visit's last row is the first at or after it
+        visit_ends = last_rows[visit] + 1
         self.lengths = visit_ends - self.starts - 1
         self.owner = np.repeat(np.arange(len(self.starts)), self.lengths)
         offsets = np.cumsum(self.lengths) - self.lengths
         self.rows = self.starts[self.owner] + 1 + np.arange(len(self.owner)) - offsets[self.owner]
         # The first occurrence of its visit: the tails of later ones lie inside its own.
         first = np.ones(len(self.starts), dtype=bool)
-        first[1:] = log.session[self.starts[1:]] != log.session[self.starts[:-1]]
+        first[1:] = visit[1:] != visit[:-1]
         self.of_first = first[self.owner]
         # The path has a later visit (its next row, if any, is the same path's).
         next_row = np.minimum(visit_ends, len(log) - 1)
         self.path_goes_on = (visit_ends < len(log)) & (log.user[next_row] == log.user[self.starts])
 
 
-def _ends_after(log: EventLog, size: int) -> np.ndarray:
-    """Share of the event's occurrences that are the last of their session or path."""
+class _VisitEndings(NamedTuple):
+    share: np.ndarray          # per event: the share of its occurrences that are the last of their visit
+    counts: np.ndarray         # per event: its occurrences
+    last_rows: np.ndarray      # the rows that end a visit (the last of their session or path), in order
+
+
+def _visit_endings(log: EventLog, size: int) -> _VisitEndings:
+    """Where visits end, and the share of each event's occurrences that end one."""
     last = np.ones(len(log), dtype=bool)
     last[:-1] = (log.user[1:] != log.user[:-1]) | (log.session[1:] != log.session[:-1])
-    return np.bincount(log.event[last], minlength=size) / np.maximum(np.bincount(log.event, minlength=size), 1)
+    counts = np.bincount(log.event, minlength=size)
+    return _VisitEndings(np.bincount(log.event[last], minlength=size) / np.maximum(counts, 1), counts,
+                         np.flatnonzero(last))
