@@ -273,8 +273,10 @@ def _once(size: int, pair_event: np.ndarray, pair_count: np.ndarray) -> np.ndarr
 FOLLOW_UP_SHARE, FOLLOW_UP_MAX = 0.95, 2 / 3
 HOST_ONCE, HOST_LATENESS, HOST_ENDS, HOST_ENDS_WITH_FOLLOW_UPS = 0.9, 0.75, 0.2, 0.9
 # A funnel step followed by the conversion looks the same within the visit, but those who stop at the step
-# come back later more often than those who convert (they retry): a follow-up leaves that unchanged.
-COMING_BACK_MARGIN = 0.15
+# come back later more often than those who convert (they retry): a follow-up leaves that unchanged. That tells
+# something only where paths come back: at least RETURNING_VISITS of the visits are followed by another one of
+# their path (none are when every session is a path of its own).
+COMING_BACK_MARGIN, RETURNING_VISITS = 0.15, 0.1
 
 
 def _with_follow_ups(log: EventLog, endings: _VisitEndings, by_event: Groups,
@@ -290,7 +292,8 @@ def _with_follow_ups(log: EventLog, endings: _VisitEndings, by_event: Groups,
     ends_after, follow_up = parts["ends_after"].copy(), np.zeros(len(counts))
     hosts = np.flatnonzero((parts["reach_score"] > 0) & (parts["once"] >= HOST_ONCE) & (parts["name"] >= 1.0)
                            & (parts["lateness"] >= HOST_LATENESS) & (parts["ends_after"] >= HOST_ENDS))
-    if not len(hosts):
+    visits = len(endings.last_rows)
+    if not len(hosts) or visits - log.paths_count < RETURNING_VISITS * visits:
         return ends_after, follow_up
     # An event carrying an amount is a goal of its own; a failure is no optional click.
     may_follow = (parts["amount"] == 1.0) & (parts["name"] >= 1.0)

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from journey_explorer.analysis import goals
+from journey_explorer.analysis.common import CommonFilter, apply_filter
 from journey_explorer.eventlog import EventLog
 
 MINUTE, DAY = 60_000, 86_400_000
@@ -19,21 +20,20 @@ def visit(user: str, day: int, *events: str) -> list[tuple[str, str, int]]:
     return [(user, event, day * DAY + k * MINUTE) for k, event in enumerate(events)]
 
 
-def browsers(count: int) -> list[tuple[str, str, int]]:
-    """Users who look around and leave (the goal needs paths without it)."""
-    return [row for i in range(count) for row in visit(f"v{i}", 0, "home", "browse", "browse")]
+def browsers(count: int, coming_back: int = 0) -> list[tuple[str, str, int]]:
+    """Users who look around and leave (the goal needs paths without it), the first ``coming_back`` of them
+    to come back and look again two days later (a log where paths come back)."""
+    return [row for i in range(count) for day in ([0, 2] if i < coming_back else [0])
+            for row in visit(f"v{i}", day, "home", "browse", "browse")]
 
 
 def test_a_receipt_download_after_some_purchases_is_not_the_goal():
     # 100 users: 50 buy (home, browse, cart, purchase, and 20 of them then download the receipt in that visit),
-    # 50 browse twice and leave. The download always ends a visit; the purchase ends only 30 of its 50 visits.
-    rows = []
-    for i in range(100):
-        user = f"u{i}"
-        if i < 50:
-            rows += visit(user, 0, "home", "browse", "cart", "purchase", *(["receipt_downloaded"] if i < 20 else []))
-        else:
-            rows += visit(user, 0, "home", "browse", "browse")
+    # 50 browse twice and leave (30 of them come back to browse again). The download always ends a visit; the
+    # purchase ends only 30 of its 50 visits.
+    rows = browsers(50, coming_back=30)
+    for i in range(50):
+        rows += visit(f"u{i}", 0, "home", "browse", "cart", "purchase", *(["receipt_downloaded"] if i < 20 else []))
     table = goals.goal_scores(frame_log(rows))
     purchase, receipt = table.loc["purchase"], table.loc["receipt_downloaded"]
     # Before: purchase 1 x 1 x 1 x (0.1 + 0.9 x 30/50) x 1.1 = 0.704 lost to the download's 1.0.
@@ -47,7 +47,7 @@ def test_a_receipt_download_after_some_purchases_is_not_the_goal():
 def test_two_optional_clicks_after_a_booking_most_users_make():
     # 60 of 100 users book (a reach over 50 % scores lower); after booking 30 opt into reminders, 18 add it
     # to their calendar (9 of them after the opt-in), 21 do neither. Both clicks follow the booking in its visit.
-    rows = browsers(40)
+    rows = browsers(40, coming_back=20)
     for i in range(60):
         after = (["reminder_opt_in"] if i < 30 else []) + (["add_to_calendar"] if 21 <= i < 39 else [])
         rows += visit(f"u{i}", 0, "home", "login", "slot_selected", "appointment_booked", *after)
@@ -63,7 +63,7 @@ def test_a_checkout_then_purchase_funnel_still_picks_the_purchase(stoppers):
     # within the visit a purchase looks like a click after the checkout. Those who stop differ from a goal
     # followed up by some: they come back later (40 of 60; no buyer does), or half of them browse on in the
     # same visit, or half of them come back to try the checkout again (as do 30 buyers, to browse).
-    rows = browsers(100)
+    rows = browsers(100, coming_back=50)
     for i in range(100):
         user = f"u{i}"
         if i < 40:
@@ -84,12 +84,30 @@ def test_a_checkout_then_purchase_funnel_still_picks_the_purchase(stoppers):
     assert goals.guess_goal(frame_log(rows)) == "purchase"
 
 
+def test_with_a_path_per_session_no_one_comes_back_and_a_funnel_stays_a_funnel():
+    # The "come back later" funnel with every session a path of its own (--by session): those who stop at
+    # the checkout no longer come back, so nothing tells the checkout from a goal whose follow-up is the
+    # purchase. The follow-ups are left alone where no path comes back.
+    rows = browsers(100)
+    for i in range(100):
+        user = f"u{i}"
+        if i < 40:
+            rows += visit(user, 0, "home", "browse", "checkout", "purchase")
+        else:
+            rows += visit(user, 0, "home", "browse", "checkout") + (visit(user, 3, "home", "browse") if i < 80 else [])
+    sessions = apply_filter(frame_log(rows), CommonFilter(by="session"))
+    assert sessions.paths_count == 240
+    table = goals.goal_scores(sessions)
+    assert table.loc["checkout", "ends_after"] == 0.6 and table.loc["purchase", "follow_up"] == 0.0
+    assert goals.guess_goal(sessions) == "purchase"
+
+
 @pytest.mark.parametrize("paying", [50, 75])
 def test_a_checkout_most_users_go_on_from_or_fail_at_is_no_goal(paying):
-    # 100 browsers; 100 users reach checkout and no one comes back: 75 pay, or 50 pay and 25 meet a payment
+    # 100 browsers; 100 users reach checkout and none of them comes back: 75 pay, or 50 pay and 25 meet a payment
     # failure; 25 stop at the checkout. A click after the goal is optional and no failure: the checkout is
     # a step on the way to the purchase.
-    rows = browsers(100)
+    rows = browsers(100, coming_back=50)
     for i in range(100):
         after = "purchase" if i < paying else "payment_failed" if i < 75 else None
         rows += visit(f"u{i}", 0, "home", "browse", "cart", "checkout", *([after] if after else []))
