@@ -141,6 +141,15 @@ statistics and variants (~0.2 s CPU on two cores).
 no per-value work): 1M, one run each side in one hold of the lock, load 2.4: 0.660 s -> 0.832 s against
 DuckDB's 1.41 / 1.48 s (0.47x -> 0.56x), DuckDB's answers equal ours; the same work as before (noise).
 With properties see ``bench_changes.py --properties``.
+
+``--cli graph`` after the goal guess's follow-ups (goals.py ``_with_follow_ups``; ``--before`` = dd3a39b in
+the same interleaved rounds). This log has no event that can host a follow-up (none late, once per path
+and often ending a visit), so the guess adds one np.flatnonzero of the visit ends on its second thread:
+9 rounds, load 1.6-1.7: graph 0.617 s -> 0.662 s (per round 0.90x -> 0.92x DuckDB's 0.746 s); again,
+11 rounds, load 1.1: 0.594 s -> 0.591 s (per round 0.87x -> 0.88x DuckDB's 0.699 s): no change beyond
+the rounds' spread. In process, interleaved medians: ``_score_parts`` at 1M events of this log 351 ms ->
+348 ms (9 rounds, load 5); at 1M events from gen_j_health.py (three hosts) 195 ms -> 200 ms (15 rounds,
+load 3.7-5.5), the follow-ups ~5 ms of it.
 """
 from __future__ import annotations
 

@@ -13,8 +13,17 @@ The guess scores every event type by structure, the way a person reads a convers
 - **paths or visits often end after it**: the share of its occurrences that are the last of their
   session (or path), softened (0.1 + 0.9 x the share: a purchase always followed by its thank-you
   page still scores);
-- conversion-like names (purchase, paid, order, subscribe, ...) only break near-ties (x1.1);
-  failure-like names (error, failed, cancel, ...) are never the goal while another candidate scores.
+- **a follow-up is not the goal it follows**: an optional click after the goal in the same visit (a
+  receipt PDF some buyers download, an add-to-calendar after a booking) always ends a visit, the goal
+  only the visits without it. When (nearly) all of an event's occurrences come after a late, once-per-path
+  event in its visit, and at most 2/3 as often, it is that event's follow-up: a visit ending with only
+  follow-ups ends at the goal, and a follow-up scores (1 - its share after the goal). A funnel step
+  followed by the conversion looks alike within the visit; it is told apart by data: those who stop at
+  it go on elsewhere in the visit, or come back later more than those who convert, or repeat it; and a
+  failure or an event carrying an amount follows up nothing (``_with_follow_ups``);
+- conversion-like names (purchase, paid, order, subscribe, gekauft, confirmé, ...: whole words of the
+  name, ``CONVERSION_WORDS``) only break near-ties (x1.1); failure-like names (error, failed, cancel,
+  ...) are never the goal while another candidate scores.
 
 The score is the product (lateness softened to 0.25 + 0.75 x lateness); the highest score wins. Never the first item of a list,
 and never simply the most common last event (a browsing page that everyone ends on scores low on
@@ -23,9 +32,10 @@ reach and on repetition).
 from __future__ import annotations
 
 import re
+import unicodedata
 import weakref
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -36,8 +46,17 @@ from journey_explorer.eventlog import MISSING, EventLog
 if TYPE_CHECKING:
     import pandas as pd
 
-CONVERSION_WORDS = re.compile(r"purchas|paid|pay(?:ment)?_?(?:succe|complete)|order|subscri|checkout_?complete|"
-                              r"convert|upgrade|renew|won|success|complete|bought|buy|booked|deal", re.I)
+# Whole words of a name (``_name_words``), in English and the main European languages; "order" must be a word of
+# its own, so German "angefordert" (requested) is no conversion. Accents are folded: "confirmé" is "confirme".
+CONVERSION_WORDS = re.compile(
+    r"purchas\w*|paid|buy|bought|orders?|ordered|subscri\w*|convert\w*|conversion|upgraded?|renew\w*|won|"
+    r"success\w*|succeeded|complete[ds]?|completion|booked|deal|confirmed|"
+    r"abgeschlossen|gekauft|kauf|bestellt|bestellung|gebucht|bezahlt|bestatigt|bestaetigt|abonniert|"      # German
+    r"(?:confirm|reserv|pay|achet|command|abonn|termin)ee?s?|achats?|abonnement|reussie?s?|"            # French
+    r"(?:pag|compr|reserv|confirm|complet|finaliz)ad[oa]s?|(?:suscrit|concluid)[oa]s?|compras?|pedidos?|"  # Spanish,
+    r"suscripcion|assinatura|pago|"                                                                    # Portuguese
+    r"betaald|besteld|bestelling|geboekt|gekocht|bevestigd|voltooid|afgerond|aankoop|"                 # Dutch
+    r"(?:pag|acquist|prenot|conferm|complet|abbon)at[oaie]|acquisto|ordine|abbonamento")               # Italian
 FAILURE_WORDS = re.compile(r"error|fail|cancel|abandon|declin|reject|churn|refund|timeout|crash|denied", re.I)
 MIN_REACH_PATHS = 2       # an event one path has is an accident, not a goal
 AMOUNT_NAME = re.compile(r"amount|value|price|revenue|total|sum\b|cost|paid|spend|gmv|betrag|montant|importe|prix|preis",
@@ -76,7 +95,7 @@ def guess_goal(log: EventLog) -> str:
 _GUESSES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 # The guess's rules, for a guess kept with the project (``store.project.remember_goal_guess``): a
 # change to how the guess scores must change this, so no project answers with the old rules' goal.
-GUESS_RULES = 1
+GUESS_RULES = 2         # 2: follow-up clicks after the goal, conversion words by whole word in six languages
 
 
 def remember_guess(log: EventLog, goal: str) -> None:
@@ -127,22 +146,49 @@ def _score_parts(log: EventLog) -> tuple[list[str], dict[str, np.ndarray]]:
     # Where visits end needs none of the (path, event) pairs: it is counted beside them, on the other
     # core (numpy releases the GIL; ~15 ms of the guess's ~0.1 s at 1M events).
     with ThreadPoolExecutor(max_workers=1) as pool:
-        ends_after = pool.submit(_ends_after, log, size)
+        endings = pool.submit(_visit_endings, log, size)
         paths = log.paths_count
-        firsts, pair_event, pair_count = path_event_pairs(log, size)
+        by_event = Groups(log.event, size)
+        firsts, pair_event, pair_count = path_event_pairs(log, size, by_event)
         users = _REACH.get(log)
         if users is None:                          # goal_reach's counts, from the pairs at hand
             _REACH[log] = users = np.bincount(pair_event, minlength=size)
         reach = users / max(paths, 1)
         parts = {"reach": reach, "reach_score": _reach_score(reach, users), "lateness": _lateness(log, size, firsts),
-                 "once": _once(size, pair_event, pair_count), "ends_after": ends_after.result(),
+                 "once": _once(size, pair_event, pair_count), "ends_after": endings.result().share,
                  "amount": np.where(carries_amount(log, size), AMOUNT_WEIGHT, 1.0)}
-    parts["name"] = np.array([0.5 if FAILURE_WORDS.search(name) else 1.1 if CONVERSION_WORDS.search(name) else 1.0
-                              for name in log.event_names])
+    parts["name"] = np.array([name_weight(name) for name in log.event_names])
+    parts["ends_after"], parts["follow_up"] = _with_follow_ups(log, endings.result(), by_event, parts)
     # Lateness leans rather than decides (a goal reached early by a few paths is still a goal).
     parts["score"] = (parts["reach_score"] * (0.25 + 0.75 * parts["lateness"]) * parts["once"]
-                      * (0.1 + 0.9 * parts["ends_after"]) * parts["name"] * parts["amount"])
+                      * (0.1 + 0.9 * parts["ends_after"]) * parts["name"] * parts["amount"]
+                      * (1.0 - parts["follow_up"]))
     return list(log.event_names), parts
+
+
+def name_weight(name: str) -> float:
+    """0.5 for a failure-like name, 1.1 for a conversion-like one (one of its words is a ``CONVERSION_WORDS``
+    word), else 1.
+
+    >>> [name_weight(name) for name in ["police_abgeschlossen", "rueckruf_angefordert", "orderPlaced",
+    ...                                 "Réservation confirmée", "payment_failed", "unsubscribe"]]
+    [1.1, 1.0, 1.1, 1.1, 0.5, 1.0]
+    """
+    if FAILURE_WORDS.search(name):
+        return 0.5
+    return 1.1 if any(CONVERSION_WORDS.fullmatch(word) for word in name_words(name)) else 1.0
+
+
+def name_words(name: str) -> list[str]:
+    """The words of an event name, lower case and without accents: split at anything but letters and digits
+    and where camel case turns to a capital.
+
+    >>> name_words("Bestellung_bestätigt"), name_words("orderPlaced"), name_words("page_view: Thank you")
+    (['bestellung', 'bestatigt'], ['order', 'placed'], ['page', 'view', 'thank', 'you'])
+    """
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)
+    folded = "".join(char for char in unicodedata.normalize("NFKD", spaced) if not unicodedata.combining(char))
+    return re.findall(r"[a-z0-9]+", folded.lower())
 
 
 def carries_amount(log: EventLog, size: int) -> np.ndarray:
@@ -191,7 +237,8 @@ def _reach_score(reach: np.ndarray, paths_with: np.ndarray) -> np.ndarray:
     return np.where(paths_with >= MIN_REACH_PATHS, low * high, 0.0)
 
 
-def path_event_pairs(log: EventLog, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def path_event_pairs(log: EventLog, size: int,
+                     by_event: Groups | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each (path, event) pair: the row of its first occurrence (rows in path order), its event and
     how often the path has it. One stable grouping by event (a radix sort below 65,536 event types):
     a path's rows are contiguous, so inside an event's group its rows stay together and in order.
@@ -201,7 +248,7 @@ def path_event_pairs(log: EventLog, size: int) -> tuple[np.ndarray, np.ndarray, 
     >>> [part.tolist() for part in path_event_pairs(log, 2)]
     [[0, 1, 3], [0, 0, 1], [2, 1, 1]]
     """
-    by_event = Groups(log.event, size)
+    by_event = Groups(log.event, size) if by_event is None else by_event
     paths = log.user[by_event.order]
     starts = np.ones(len(paths), dtype=bool)
     starts[1:] = (by_event.keys[1:] != by_event.keys[:-1]) | (paths[1:] != paths[:-1])
@@ -238,8 +285,97 @@ def _once(size: int, pair_event: np.ndarray, pair_count: np.ndarray) -> np.ndarr
     return once / np.maximum(np.bincount(pair_event, minlength=size), 1)
 
 
-def _ends_after(log: EventLog, size: int) -> np.ndarray:
-    """Share of the event's occurrences that are the last of their session or path."""
+# A follow-up (a receipt download, an add-to-calendar click after the booking) comes after its goal in the same
+# visit (FOLLOW_UP_SHARE of its occurrences), and is optional: at most FOLLOW_UP_MAX as often as the goal, which
+# is late, done once per path (HOST_ONCE, HOST_LATENESS), and whose visits often end right at it (HOST_ENDS),
+# else with only follow-ups (HOST_ENDS_WITH_FOLLOW_UPS: no one goes on elsewhere in the visit).
+FOLLOW_UP_SHARE, FOLLOW_UP_MAX = 0.95, 2 / 3
+HOST_ONCE, HOST_LATENESS, HOST_ENDS, HOST_ENDS_WITH_FOLLOW_UPS = 0.9, 0.75, 0.2, 0.9
+# A funnel step followed by the conversion looks the same within the visit, but those who stop at the step
+# come back later more often than those who convert (they retry): a follow-up leaves that unchanged. That tells
+# something only where paths come back: at least RETURNING_VISITS of the visits are followed by another one of
+# their path (none are when every session is a path of its own).
+COMING_BACK_MARGIN, RETURNING_VISITS = 0.15, 0.1
+
+
+def _with_follow_ups(log: EventLog, endings: _VisitEndings, by_event: Groups,
+                     parts: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The share of each event's occurrences that end their visit, counting an ending followed only by the
+    event's follow-ups (an optional click after the goal) as an ending; and per event, the share of its
+    occurrences after the goal it follows up (0 for an event that follows up none).
+
+    Without this, a click some buyers make on the thank-you page always ends a visit and wins over the purchase
+    it follows (which then ends only the other visits). Only a few late, once-per-path events are hosts.
+    """
+    counts = endings.counts
+    ends_after, follow_up = parts["ends_after"].copy(), np.zeros(len(counts))
+    hosts = np.flatnonzero((parts["reach_score"] > 0) & (parts["once"] >= HOST_ONCE) & (parts["name"] >= 1.0)
+                           & (parts["lateness"] >= HOST_LATENESS) & (parts["ends_after"] >= HOST_ENDS))
+    visits = len(endings.last_rows)
+    if not len(hosts) or visits - log.paths_count < RETURNING_VISITS * visits:
+        return ends_after, follow_up
+    # An event carrying an amount is a goal of its own; a failure is no optional click.
+    may_follow = (parts["amount"] == 1.0) & (parts["name"] >= 1.0)
+    for host in hosts.tolist():
+        rows = by_event.order[by_event.bounds[host]:by_event.bounds[host + 1]]      # in row order (a stable sort)
+        tails = _Tails(log, rows, endings.last_rows)
+        after = np.bincount(log.event[tails.rows[tails.of_first]], minlength=len(counts)) / np.maximum(counts, 1)
+        follows = may_follow & (after >= FOLLOW_UP_SHARE) & (counts <= FOLLOW_UP_MAX * counts[host])
+        follows[host] = False
+        ending = _ending_with_follow_ups(log, tails, follows) if follows.any() else None
+        if ending is not None:
+            ends_after[host] = ending
+            follow_up[follows] = np.maximum(follow_up[follows], after[follows])
+    return ends_after, follow_up
+
+
+def _ending_with_follow_ups(log: EventLog, tails: _Tails, follows: np.ndarray) -> float | None:
+    """The share of the host's occurrences followed by nothing but ``follows`` in their visit; None when the
+    host looks like a funnel step rather than a goal with follow-ups: some visits go on elsewhere after it,
+    or those who stop right at it come back later more than those who follow it up."""
+    others_after = np.bincount(tails.owner, weights=~follows[log.event[tails.rows]], minlength=len(tails.starts))
+    plain, followed = tails.lengths == 0, (others_after == 0) & (tails.lengths > 0)
+    ending = float((plain | followed).mean())
+    if ending < HOST_ENDS_WITH_FOLLOW_UPS or not plain.any() or not followed.any():
+        return None
+    comes_back = tails.path_goes_on
+    return None if comes_back[plain].mean() > comes_back[followed].mean() + COMING_BACK_MARGIN else ending
+
+
+class _Tails:
+    """The rest of the visit after each of an event's rows (``starts``): its rows, and which start each
+    belongs to. ``last_rows``: the rows that end a visit, in order."""
+
+    def __init__(self, log: EventLog, starts: np.ndarray, last_rows: np.ndarray):
+        self.starts = starts
+        if len(log) and log.session[-1] - log.session[0] + 1 == len(last_rows):
+            visit = log.session[starts] - log.session[0]         # sessions numbered 0, 1, 2... (as loaded)
+        else:
+            visit = np.searchsorted(last_rows, starts)         # the visit's last row is the first at or after it
+        visit_ends = last_rows[visit] + 1
+        self.lengths = visit_ends - self.starts - 1
+        self.owner = np.repeat(np.arange(len(self.starts)), self.lengths)
+        offsets = np.cumsum(self.lengths) - self.lengths
+        self.rows = self.starts[self.owner] + 1 + np.arange(len(self.owner)) - offsets[self.owner]
+        # The first occurrence of its visit: the tails of later ones lie inside its own.
+        first = np.ones(len(self.starts), dtype=bool)
+        first[1:] = visit[1:] != visit[:-1]
+        self.of_first = first[self.owner]
+        # The path has a later visit (its next row, if any, is the same path's).
+        next_row = np.minimum(visit_ends, len(log) - 1)
+        self.path_goes_on = (visit_ends < len(log)) & (log.user[next_row] == log.user[self.starts])
+
+
+class _VisitEndings(NamedTuple):
+    share: np.ndarray          # per event: the share of its occurrences that are the last of their visit
+    counts: np.ndarray         # per event: its occurrences
+    last_rows: np.ndarray      # the rows that end a visit (the last of their session or path), in order
+
+
+def _visit_endings(log: EventLog, size: int) -> _VisitEndings:
+    """Where visits end, and the share of each event's occurrences that end one."""
     last = np.ones(len(log), dtype=bool)
     last[:-1] = (log.user[1:] != log.user[:-1]) | (log.session[1:] != log.session[:-1])
-    return np.bincount(log.event[last], minlength=size) / np.maximum(np.bincount(log.event, minlength=size), 1)
+    counts = np.bincount(log.event, minlength=size)
+    return _VisitEndings(np.bincount(log.event[last], minlength=size) / np.maximum(counts, 1), counts,
+                         np.flatnonzero(last))
