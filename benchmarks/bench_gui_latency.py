@@ -93,6 +93,55 @@ Sankey widget the most); the Sankey's first paint renders its cached bands (70-1
 chart (one plot with its legend) draws in ~100 ms; gen-1 collections of the objects modules imported
 by workers after the load (pandas, scipy: up to ~120 ms once); single runs still reach 150-230 ms when
 other processes share the two cores.
+
+Third GUI pass (issue 16; before = f192eed's tree, after = this branch; the trees alternated under the
+bench lock, each run on a fresh copy of one 10M project (its saved tab: the usage interval), --runs 3
+per turn; per step the median / worst of the runs, ms; other helpers' work ran beside, outside the lock):
+1 round(s), 3 runs a side, load 2.1-3.5 (1-min average at each turn's start and end):
+  open (load + first view)    107 / 3929 (2 over 100)  ->    76 /  255 (1 over 100)
+  switch to overview           20 /   68 (0 over 100)  ->    22 /   90 (0 over 100)
+  switch to flows             123 /  209 (2 over 100)  ->   128 /  154 (2 over 100)
+  switch to graph             106 /  137 (2 over 100)  ->    67 /   68 (0 over 100)
+  switch to stuck             138 /  254 (3 over 100)  ->    43 /   47 (0 over 100)
+  switch to compare           108 /  238 (2 over 100)  ->    84 /   92 (0 over 100)
+  switch to funnel             59 /   74 (0 over 100)  ->    49 /   57 (0 over 100)
+  switch to retention          88 /  173 (1 over 100)  ->   111 /  121 (2 over 100)
+  switch to lifecycle          58 /  117 (1 over 100)  ->    49 /   72 (0 over 100)
+  switch to northstar          66 /   76 (0 over 100)  ->    53 /  125 (1 over 100)
+  switch to changes           135 /  271 (2 over 100)  ->   108 /  128 (2 over 100)
+  switch to interval           60 /  100 (0 over 100)  ->    52 /   57 (0 over 100)
+  goal change (overview)       56 /  145 (1 over 100)  ->    51 /   77 (0 over 100)
+  date filter (overview)       49 /  144 (1 over 100)  ->    38 /   45 (0 over 100)
+Found (benchmarks/gui_stall_timeline.py: per stall, what ran on the GUI thread; perf with sched_switch
+and a heartbeat thread beside the workers for the GIL): (1) view options that search the log were
+worked out on the GUI thread when a tab opened: the funnel's own steps (the goal's milestones,
+3-13 s at 10M for a goal not seen before, twice), the usage interval's and north star's critical
+event (~4 s; 3.4 s opening the project on the interval tab: "open" 3929 ms above); the analysis
+module's first import with them (stuck 30-80 ms, what changed ~57 ms). (2) Python on the GUI thread
+ran 2-4x slower beside a worker running Python (retention's canvas: 23 ms alone, 75-150 ms beside the
+analysis): CPython lets a thread keep the GIL 5 ms while another waits, and the GUI thread takes it
+back for every call from Qt into Python. (3) The stuck worker's pandas value_counts of ~1M route
+strings held the GIL ~0.25 s in one call (a GUI stall of 130-160 ms with no Python frame on the GUI
+thread: the watchdog's "inside Qt's event processing"). (4) Retention's heatmap turn: the colour
+scale is a plot of its own, ~30 ms, as much as the cells.
+Changed: (1) the funnel's steps and the critical event are made on the view's worker
+(``AnalysisView.default_on_worker``, the funnel's ``_compute``); the milestones are kept per log and
+goal; the views' analysis modules are imported on a thread once a project is open; (2) the GIL's
+switch interval is 1 ms (``tasks.GUI_SWITCH_INTERVAL_S``), and a view's first canvas is made on a
+turn of its own before its analysis starts (``TaskRunner.start_after``); (3) next steps and routes
+are counted while walking the paths (same ranking, ties in first-seen order: stuck JSON byte for byte);
+(4) heatmaps draw their cells and their scale on separate turns (``basic.heatmap_parts``). Every
+view's chart, table and window grab identical before and after on the demo and a bank log (66 PNGs).
+The switch interval alone (the before tree, 2 runs each side, alternated, load 3-4): flows 452/300 ->
+105/114, graph 303/200 -> 89/100, stuck 349/378 -> 114/167, compare 215/239 -> 110/88 ms.
+Left (the timeline at 10M): the last part of a chart and its first paint in one turn (retention's
+cells + table + both plots painted: 60-90 + 40-60 ms; changes' one-part chart ~75 ms + paint); the
+Sankey's first paint (85-200 ms) and canvas; the path graph's first part (~135 ms); gen-1 collections
+of workers' young objects on the GUI thread's timer (50-145 ms once in a while); everything doubles
+when other processes take the two cores (load 4+). Seen, not caused here: in 1 of 2 window runs of
+each tree the demo's stuck or funnel chart showed other numbers (stuck: 'visit ends 32% vs 17%'
+instead of '32% vs 19%'), while the analysis alone gives the same JSON under any hash seed: some race
+between the views' workers, not yet found.
 """
 from __future__ import annotations
 
