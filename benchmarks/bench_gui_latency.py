@@ -93,6 +93,61 @@ Sankey widget the most); the Sankey's first paint renders its cached bands (70-1
 chart (one plot with its legend) draws in ~100 ms; gen-1 collections of the objects modules imported
 by workers after the load (pandas, scipy: up to ~120 ms once); single runs still reach 150-230 ms when
 other processes share the two cores.
+
+Third GUI pass (issue 16; before = f192eed's tree, after = this branch; the trees alternated under the
+bench lock, each run on a fresh copy of one 10M project (its saved tab: the usage interval), --runs 2
+or 3 per turn; per step the median / worst of the runs, ms; other helpers' work ran beside, outside the lock):
+2 rounds (before then after, 3 runs each, load 2.1-3.5; after then before, 2 runs each, load 1.1-1.7),
+5 runs a side (load: the 1-min average at each turn's start and end):
+  open (load + first view)    107 / 3929 (3 over 100)  ->    76 /  255 (2 over 100)
+  switch to overview           20 /   68 (0 over 100)  ->    22 /   90 (0 over 100)
+  switch to flows             108 /  209 (3 over 100)  ->    86 /  154 (2 over 100)
+  switch to graph              65 /  137 (2 over 100)  ->    54 /   68 (0 over 100)
+  switch to stuck             138 /  254 (5 over 100)  ->    47 /   85 (0 over 100)
+  switch to compare            73 /  238 (2 over 100)  ->    65 /   92 (0 over 100)
+  switch to funnel             56 /   74 (0 over 100)  ->    48 /   57 (0 over 100)
+  switch to retention          88 /  173 (1 over 100)  ->    84 /  121 (2 over 100)
+  switch to lifecycle          35 /  117 (1 over 100)  ->    46 /   72 (0 over 100)
+  switch to northstar          48 /   76 (0 over 100)  ->    50 /  125 (1 over 100)
+  switch to changes            98 /  271 (2 over 100)  ->   108 /  139 (3 over 100)
+  switch to interval           52 /  100 (0 over 100)  ->    52 /   59 (0 over 100)
+  goal change (overview)       50 /  145 (1 over 100)  ->    51 /   77 (0 over 100)
+  date filter (overview)       49 /  144 (1 over 100)  ->    35 /   45 (0 over 100)
+The quiet round alone: open 1404 -> 250 (both first runs; 70 / 75 the second), stuck 147 / 122 -> 85 / 53,
+retention 96 / 46 -> 64 / 51, changes 72 / 98 -> 139 / 98, flows 108 / 58 -> 75 / 86. Stuck, the funnel's and
+the interval's option searches and graph / compare are fixed; retention and changes are not clearly
+better (their remaining turns: see Left).
+Found (benchmarks/gui_stall_timeline.py: per stall, what ran on the GUI thread; perf with sched_switch
+and a heartbeat thread beside the workers for the GIL): (1) view options that search the log were
+worked out on the GUI thread when a tab opened: the funnel's own steps (the goal's milestones,
+3-13 s at 10M for a goal not seen before, twice), the usage interval's and north star's critical
+event (~4 s; 3.4 s opening the project on the interval tab: "open" 3929 ms above); the analysis
+module's first import with them (stuck 30-80 ms, what changed ~57 ms). (2) Python on the GUI thread
+ran 2-4x slower beside a worker running Python (retention's canvas: 23 ms alone, 75-150 ms beside the
+analysis): CPython lets a thread keep the GIL 5 ms while another waits, and the GUI thread takes it
+back for every call from Qt into Python. (3) The stuck worker's pandas value_counts of ~1M route
+strings held the GIL ~0.25 s in one call (a GUI stall of 130-160 ms with no Python frame on the GUI
+thread: the watchdog's "inside Qt's event processing"). (4) Retention's heatmap turn: the colour
+scale is a plot of its own, ~30 ms, as much as the cells.
+Changed: (1) the funnel's steps and the critical event are made on the view's worker
+(``AnalysisView.default_on_worker``, the funnel's ``_compute``); the milestones are kept per log and
+goal; the views' analysis modules are imported on a thread once a project is open; (2) the GIL's
+switch interval is 1 ms (``tasks.GUI_SWITCH_INTERVAL_S``), and a view's first canvas is made on a
+turn of its own before its analysis starts (``TaskRunner.start_after``); (3) next steps and routes
+are counted while walking the paths (same ranking, ties in first-seen order: stuck JSON byte for byte);
+(4) heatmaps draw their cells and their scale on separate turns (``basic.heatmap_parts``). Every
+view's chart, table and window grab identical before and after on the demo and a bank log (66 PNGs).
+The switch interval alone (the before tree, 2 runs each side, alternated, load 3-4): flows 452/300 ->
+105/114, graph 303/200 -> 89/100, stuck 349/378 -> 114/167, compare 215/239 -> 110/88 ms.
+Left (the timeline at 10M): the open's first run still stalls ~250 ms (not broken down yet); the
+last part of a chart and its first paint in one turn (retention's cells + table + both plots
+painted: 60-90 + 40-60 ms; changes' one-part chart ~75 ms + paint); the Sankey's first paint
+(85-200 ms) and canvas; the path graph's first part (~135 ms); gen-1 collections
+of workers' young objects on the GUI thread's timer (50-145 ms once in a while); everything doubles
+when other processes take the two cores (load 4+). Seen, not caused here: in 1 of 2 window runs of
+each tree the demo's stuck or funnel chart showed other numbers (stuck: 'visit ends 32% vs 17%'
+instead of '32% vs 19%'), while the analysis alone gives the same JSON under any hash seed: some race
+between the views' workers, not yet found.
 """
 from __future__ import annotations
 
