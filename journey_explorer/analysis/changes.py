@@ -596,7 +596,7 @@ def _stories(changes: pd.DataFrame, series: SeriesSet, periods: Periods, spec: S
     for number, members in changes.groupby("story", sort=True):
         lead = members.iloc[0]
         window = {"since": lead["start"], "until": lead["end"], "last_day": lead["last_day"],
-                  "recovered": bool(lead["recovered"])}
+                  "recovered": bool(lead["recovered"]), "recovery": str(lead["recovery"])}
         evidence = _evidence(lead, periods)
         renamed = renamed_events(members)
         stories.append({"rank": int(number), "headline": headline(lead, spec), "text": story_text(members, spec),

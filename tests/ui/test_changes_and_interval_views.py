@@ -175,3 +175,13 @@ def test_show_who_it_hit_shows_the_release_on_any_of_a_paths_events(open_window,
         view.who_button.click()
     assert list(window.explorer.filters.segment)[0].startswith("app_version=2")
     assert window.explorer.filters.match == "any"
+
+
+def test_the_story_list_says_what_came_after_each_change_in_words(window, qtbot):
+    from journey_explorer.charts.renderers.changes import AFTERWARDS
+    view = window.show_view("changes")
+    settle_view(qtbot, view)
+    words = view.model.frame["afterwards"].tolist()
+    stories = view.drawn_result.stories
+    assert words == [AFTERWARDS[s["window"]["recovery"]] for s in stories]
+    assert words[0] == "back"                  # the demo's payment outage ended

@@ -161,7 +161,12 @@ def table(result, spec) -> pd.DataFrame:
     """The ranked stories, one row each: what the view's list shows and a click selects."""
     import pandas as pd
     rows = [{"rank": s["rank"], "headline": s["headline"], "from": s["window"]["since"],
-             "to": s["window"]["last_day"], "recovered": s["window"]["recovered"],
+             "to": s["window"]["last_day"], "afterwards": AFTERWARDS.get(s["window"].get("recovery"), ""),
              "paths or conversions": round(s["impact_paths"]), "changes": len(s["changes"])} for s in result.stories]
-    return pd.DataFrame(rows, columns=["rank", "headline", "from", "to", "recovered", "paths or conversions",
+    return pd.DataFrame(rows, columns=["rank", "headline", "from", "to", "afterwards", "paths or conversions",
                                        "changes"])
+
+
+# A story's rate after its window, in the table's words (analysis.changes: recovery)
+AFTERWARDS = {"recovered": "back", "not back": "not back", "unknown": "too soon to tell",
+              "lasting": "lasts to the end"}
