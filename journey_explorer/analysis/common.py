@@ -96,6 +96,21 @@ def _session_number(log: EventLog) -> np.ndarray:
     return log.session - first_session[running_count(starts) - 1]
 
 
+def session_owners(log: EventLog) -> np.ndarray | None:
+    """In a per-session log (``sessions_as_paths``: keys "user#n"): per session, the index of its
+    user (sessions numbered from 1, consecutive per user). None in a per-user log."""
+    keys = log.user_keys
+    if not len(keys) or not np.array_equal(log.session, log.user):
+        return None
+    try:        # a user's sessions are consecutive and numbered from 1: "#1" starts the next user
+        first = np.fromiter((k.rsplit("#", 1)[1] == "1" for k in keys), dtype=bool, count=len(keys))
+    except (AttributeError, IndexError):
+        return None                 # not keys of sessions_as_paths: a per-user log
+    if not first[0]:
+        return None
+    return np.cumsum(first) - 1
+
+
 def sessions_as_paths(log: EventLog, session_number: np.ndarray | None = None) -> EventLog:
     """Re-key the log so that each session is a path of its own; ``session_number`` (per event)
     numbers sessions within their user, by default in the order they appear in this log."""

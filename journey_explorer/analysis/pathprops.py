@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from journey_explorer.analysis.arrays import path_bounds
+from journey_explorer.analysis.common import session_owners
 from journey_explorer.eventlog import MISSING, EventLog
 
 if TYPE_CHECKING:
@@ -48,24 +49,17 @@ def path_properties(log: EventLog, max_values: int = MAX_VALUES) -> dict[str, np
     return out
 
 
-def _per_session(log: EventLog) -> bool:
-    """Whether the paths are sessions (``common.sessions_as_paths``: keys "user#n")."""
-    keys = log.user_keys
-    return bool(len(log) and len(keys) and np.array_equal(log.session, log.user)
-                and str(keys[0]).rpartition("#")[2].isdigit())
-
-
 def _changes_along_paths(log: EventLog, name: str) -> bool:
     """Whether an event property's value changes between two of a user's events for more than
     ``MAX_CHANGING`` of the users carrying it (a user property never does)."""
     column = log.event_properties.get(name)
     if column is None:
         return False
+    from journey_explorer.store.event_detail import value_changes
     carried = np.flatnonzero(column.codes != MISSING)
-    users, codes = log.user[carried], column.codes[carried]
-    changes = (users[1:] == users[:-1]) & (codes[1:] != codes[:-1])
-    changed = np.unique(users[1:][changes])
-    return len(changed) > MAX_CHANGING * max(len(np.unique(users)), 1)
+    users = log.user[carried]
+    carrying = np.count_nonzero(np.bincount(users, minlength=log.n_users))
+    return value_changes(users, column.codes[carried], log.n_users).sum() > MAX_CHANGING * max(carrying, 1)
 
 
 def _first_touch(log: EventLog, codes: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -168,7 +162,7 @@ def never_reaching(log: EventLog, goal: str, bound: float = NEVER_BOUND) -> tupl
     import pandas as pd
     code = log.event_code(goal)
     out = np.zeros(log.n_users, dtype=bool)
-    if _per_session(log):
+    if session_owners(log) is not None:
         return out, ""          # per session: a session's first plan or page is no mark of who can convert
     first_seen, first_goal = first_seen_and_goal(log, code)
     observed, _ = observed_reach(log, first_seen, first_goal)

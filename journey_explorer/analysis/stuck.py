@@ -61,7 +61,7 @@ from journey_explorer.analysis.arrays import (
     running_count,
     users_with_event,
 )
-from journey_explorer.analysis.common import subset
+from journey_explorer.analysis.common import session_owners, subset
 from journey_explorer.analysis.pathprops import never_reaching, path_properties, without_outcomes
 from journey_explorer.analysis.pvalues import fisher_greater, fisher_two_sided_p, mann_whitney_greater, normal_sf
 from journey_explorer.domain import MissingGoal
@@ -207,28 +207,20 @@ def expected_exits(log: EventLog, failing_user: np.ndarray, size: int) -> tuple[
     if not len(failing):
         return np.zeros(size), [np.zeros(0)] * size
     session, event, user = log.session[failing], log.event[failing], log.user[failing]
+    visit_codes, visit_length = np.unique(session, return_counts=True)
+    length = visit_length[np.searchsorted(visit_codes, session)]
     span = np.int64(size)
-    paths, inverse = distinct_with_inverse(user.astype(np.int64) * span + event)
-    probability = 1 - np.exp(np.bincount(inverse, weights=_stay_by_visit_length(session, event, span),
-                                         minlength=len(paths)))
+    _, first, counts = np.unique(session.astype(np.int64) * span + event, return_index=True, return_counts=True)
+    with np.errstate(divide="ignore"):
+        log_stay = np.log1p(-counts / length[first])      # -inf: a visit made only of the event ends there
+    paths, inverse = distinct_with_inverse(user[first].astype(np.int64) * span + event[first])
+    probability = 1 - np.exp(np.bincount(inverse, weights=log_stay, minlength=len(paths)))
     codes = paths % span
     order = np.argsort(codes, kind="stable")
     codes, probability = codes[order], probability[order]
     expected = np.bincount(codes, weights=probability, minlength=size)
     per_event = np.split(probability, np.searchsorted(codes, np.arange(1, size)))
     return expected, per_event
-
-
-def _stay_by_visit_length(session: np.ndarray, event: np.ndarray, span: np.int64) -> np.ndarray:
-    """Per row: log(1 - c / L) on the first row of each (visit, event) pair (c of the visit's L steps
-    on the event), 0 on the others; a visit made only of the event ends there for sure (-inf)."""
-    visit_codes, visit_length = np.unique(session, return_counts=True)
-    length = visit_length[np.searchsorted(visit_codes, session)]
-    _, first, counts = np.unique(session.astype(np.int64) * span + event, return_index=True, return_counts=True)
-    log_stay = np.zeros(len(session))
-    with np.errstate(divide="ignore"):
-        log_stay[first] = np.log1p(-counts / length[first])
-    return log_stay
 
 
 def path_dwell(log: EventLog, goal: int | None = None, only: np.ndarray | None = None) -> pd.DataFrame:
@@ -440,9 +432,11 @@ def _settled(named: EventLog, rows: np.ndarray) -> np.ndarray:
     users, codes, ts = named.user[rows], named.event[rows], named.ts[rows]
     goes_on = (users[1:] == users[:-1]) & (codes[1:] != codes[:-1])
     quiet = float(np.percentile(np.diff(ts)[goes_on], 99)) if goes_on.any() else 0.0
+    _, ends = path_bounds(named)
     last_seen = np.zeros(named.n_users, dtype=np.int64)
-    np.maximum.at(last_seen, named.user, named.ts)
+    last_seen[named.user[ends - 1]] = named.ts[ends - 1]         # rows go by user, then time
     return last_seen <= named.ts.max() - quiet
+
 
 
 def _no_stops() -> pd.DataFrame:
@@ -510,16 +504,9 @@ def successful_owners(log: EventLog, successful_user: np.ndarray) -> np.ndarray 
     Per session, a paying user's later visits are "failing sessions"; their habits there are not being
     stuck. Per user those events sit in successful paths, so the per-session view also compares with
     successful *users* (all their sessions together), as the per-user view does."""
-    keys = log.user_keys
-    if not len(keys) or not np.array_equal(log.session, log.user):
+    owner = session_owners(log)
+    if owner is None:
         return None
-    try:        # a user's sessions are consecutive and numbered from 1: "#1" starts the next user
-        first = np.fromiter((k.rsplit("#", 1)[1] == "1" for k in keys), dtype=bool, count=len(keys))
-    except (AttributeError, IndexError):
-        return None                 # not keys of sessions_as_paths: a per-user log
-    if not first[0]:
-        return None
-    owner = np.cumsum(first) - 1
     succeeds = np.zeros(owner.max() + 1, dtype=bool)
     succeeds[owner[successful_user]] = True
     return np.where(succeeds[owner], owner, -1)

@@ -322,11 +322,15 @@ def _varies_within_users(log: EventLog, rows: np.ndarray, codes: np.ndarray) -> 
     users, values = users[:VARIES_SAMPLE], values[:VARIES_SAMPLE]     # whole users: a log's rows go by user
     if not len(users):
         return False
-    # Rows go by user: a user sees two values exactly when the value changes between two of their rows.
-    changes = (users[1:] == users[:-1]) & (values[1:] != values[:-1])
-    varied = np.bincount(users[1:][changes], minlength=log.n_users) > 0
     several = np.bincount(users, minlength=log.n_users) >= 2
-    return bool(several.any()) and float(varied[several].mean()) >= VARIES_SHARE
+    return bool(several.any()) and float(value_changes(users, values, log.n_users)[several].mean()) >= VARIES_SHARE
+
+
+def value_changes(users: np.ndarray, values: np.ndarray, n_users: int) -> np.ndarray:
+    """Per user code: whether a property's value changes between two of the user's rows (``users``
+    and their ``values`` in log order: rows go by user, so two values means a change between neighbours)."""
+    changes = (users[1:] == users[:-1]) & (values[1:] != values[:-1])
+    return np.bincount(users[1:][changes], minlength=n_users) > 0
 
 
 def may_have_clear_case(event_names, property_names) -> bool:

@@ -1,6 +1,8 @@
 """UI tests: fail on leaked top-level windows or background tasks still running."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QApplication
@@ -15,6 +17,22 @@ def _no_leaks(qapp):
     leaked = [w for w in QApplication.topLevelWidgets()
               if id(w) not in before and w.isVisible() and not w.inherits("QMenu")]
     assert not leaked, f"top-level widgets left open: {leaked}"
+
+
+@pytest.fixture
+def calls_on_gui_thread(monkeypatch):
+    """``record(module, name)`` wraps ``module.name``; the list it returns gets, per call, whether
+    the call ran on the GUI (main) thread."""
+    def record(module, name: str) -> list[bool]:
+        seen, original = [], getattr(module, name)
+
+        def recording(*args, **kwargs):
+            seen.append(threading.current_thread() is threading.main_thread())
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, recording)
+        return seen
+    return record
 
 
 @pytest.fixture

@@ -3,26 +3,18 @@ interval: seconds at 10M events for a goal not seen before) are worked out on th
 on the GUI thread when its tab opens; the chart shows the same event as before."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from journey_explorer.analysis import interval
 
 
 @pytest.mark.parametrize("key", ["interval", "northstar"])
-def test_the_critical_event_is_chosen_on_the_worker(open_window, demo_project_path, qtbot, monkeypatch, key):
+def test_the_critical_event_is_chosen_on_the_worker(open_window, demo_project_path, qtbot, calls_on_gui_thread,
+                                                    key):
     window = open_window(demo_project_path)
     first = window.current_view()
     qtbot.waitUntil(lambda: first.result is not None and first.drawn_result is first.result, timeout=30_000)
-    on_gui_thread = []
-    choose = interval.default_choice
-
-    def recording(log, goal):
-        on_gui_thread.append(threading.current_thread() is threading.main_thread())
-        return choose(log, goal)
-
-    monkeypatch.setattr(interval, "default_choice", recording)
+    on_gui_thread = calls_on_gui_thread(interval, "default_choice")
     view = window.show_view(key)
     qtbot.waitUntil(lambda: view.result is not None and view.drawn_result is view.result, timeout=30_000)
     assert on_gui_thread and not any(on_gui_thread)

@@ -126,20 +126,11 @@ def test_many_steps_in_a_narrow_window_stay_inside_it_and_readable(view, qtbot):
                     timeout=5000)
 
 
-def test_its_own_steps_are_worked_out_off_the_gui_thread(qtbot, monkeypatch):
+def test_its_own_steps_are_worked_out_off_the_gui_thread(qtbot, calls_on_gui_thread):
     """The goal's milestones took 3-13 s at 10M events, on the GUI thread when the tab was opened
     (twice); the worker works them out now, and the view shows the same steps."""
-    import threading
-
     from journey_explorer.analysis import narrative
-    threads = []
-    milestones = narrative._goal_funnel_steps
-
-    def recording(log, goal):
-        threads.append(threading.current_thread() is threading.main_thread())
-        return milestones(log, goal)
-
-    monkeypatch.setattr(narrative, "_goal_funnel_steps", recording)
+    threads = calls_on_gui_thread(narrative, "_goal_funnel_steps")
     log = EventLog.from_frame(pd.DataFrame(ROWS, columns=["user", "event", "time"]))
     explorer = Explorer()
     widget = make_view(next(e for e in VIEWS if e.key == "funnel"), explorer)
