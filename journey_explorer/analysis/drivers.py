@@ -54,6 +54,7 @@ from journey_explorer.analysis.pathprops import (
     without_outcomes,
 )
 from journey_explorer.analysis.pvalues import fisher_less
+from journey_explorer.analysis.units import short_percent
 from journey_explorer.domain import MissingGoal
 from journey_explorer.eventlog import EventLog
 
@@ -171,8 +172,8 @@ def who_differs(log: EventLog, reached: np.ndarray, spec: Spec, among: np.ndarra
     frame = pd.DataFrame(rows, columns=["property", "value", "cohort", "cohort_reached", "rest", "rest_reached"])
     frame = _finish(frame, log, spec)
     frame["significant"] = frame["q_value"] < spec.alpha
-    frame["sentence"] = [f"Users with {r.property} = {r.value} reach {spec.goal} at {_pct(r.rate_a)} vs "
-                         f"{_pct(r.rate_b)} of the others ({r.lift:.1f}x; {_pct(r.share)} of users)"
+    frame["sentence"] = [f"Users with {r.property} = {r.value} reach {spec.goal} at {short_percent(r.rate_a)} vs "
+                         f"{short_percent(r.rate_b)} of the others ({r.lift:.1f}x; {short_percent(r.share)} of users)"
                          for r in frame.itertuples()]
     return frame.sort_values(["significant", "phi"], ascending=False, ignore_index=True)
 
@@ -402,10 +403,7 @@ def sentence(row, goal: str) -> str:
     step = getattr(row, "reached", None)
     others = f"the others who reached {step} then" if isinstance(step, str) else "the others"
     users = f"users who reached {step}" if isinstance(step, str) else "users"
-    return (f"Users who do {row.event} {times} in their first {days} reach {goal} at {_pct(row.rate_a)} "
-            f"vs {_pct(row.rate_b)} of {others} ({lift}; {_pct(row.share)} of {users}, "
+    return (f"Users who do {row.event} {times} in their first {days} reach {goal} at {short_percent(row.rate_a)} "
+            f"vs {short_percent(row.rate_b)} of {others} ({lift}; {short_percent(row.share)} of {users}, "
             f"{row.cohort:,} of {row.cohort + row.rest:,})")
 
-
-def _pct(share: float) -> str:
-    return f"{share:.1%}" if 0 < abs(share) < 0.01 else f"{share:.0%}"

@@ -21,6 +21,7 @@ from journey_explorer.analysis import compare, drivers, flows, funnel, lifecycle
 from journey_explorer.analysis.arrays import distinct_count, first_rows_of, step_index, users_with_event
 from journey_explorer.analysis.goals import guess_goal  # noqa: F401  (the report's default; one function)
 from journey_explorer.analysis.interval import WHY, default_choice
+from journey_explorer.analysis.units import short_percent
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog
 
@@ -47,13 +48,7 @@ class Finding:
     observation: str
 
 
-def pct(share: float) -> str:
-    """0.1837 -> "18%"; small shares keep a decimal ("0.4%").
-
-    >>> pct(0.1837), pct(0.004), pct(1.0)
-    ('18%', '0.4%', '100%')
-    """
-    return f"{share:.1%}" if 0 < abs(share) < 0.01 else f"{share:.0%}"
+pct = short_percent   # 0.1837 -> "18%", 0.004 -> "0.4%"
 
 
 def plural(count: int, word: str) -> str:

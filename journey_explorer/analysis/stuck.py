@@ -69,6 +69,8 @@ from journey_explorer.eventlog import EventLog
 from journey_explorer.progress import report
 from journey_explorer.store.event_detail import OTHER as OTHER_VALUES
 
+_pct = units.short_percent   # "18%", "0.4%"
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -786,9 +788,6 @@ def _explain(row, spec: Spec, sequence: str | None = None) -> str:
 def _who(unit: str) -> str:
     return "that" if unit == "sessions" else "who"
 
-
-def _pct(share: float) -> str:
-    return f"{share:.1%}" if 0 < abs(share) < 0.01 else f"{share:.0%}"
 
 
 

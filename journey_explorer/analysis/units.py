@@ -62,6 +62,16 @@ def percent(share: float | None, digits: int = 1) -> str:
     return f"{share * 100:.{digits}f}%"
 
 
+def short_percent(share: float) -> str:
+    """A share as a whole percentage for sentences and bar labels; shares under 1% keep a decimal, so
+    a small share never reads as "0%".
+
+    >>> short_percent(0.1837), short_percent(0.004), short_percent(1.0), short_percent(0.0)
+    ('18%', '0.4%', '100%', '0%')
+    """
+    return f"{share:.1%}" if 0 < abs(share) < 0.01 else f"{share:.0%}"
+
+
 def count(value: float | None) -> str:
     """A count with thousands separators.
 

@@ -34,3 +34,14 @@ def test_name_the_event_by_the_step_it_was_stuck_inside(open_window, qtbot, tmp_
     qtbot.waitUntil(lambda: view.drawn_result is not None and "lesson_started: L3" in view.drawn_result.table[
         "event"].tolist() and view.drawn_result.table["inside_event"].isna().all(), timeout=60_000)
     assert not view.name_button.isVisible()         # named now: the step is an event of its own
+
+
+def test_a_stuck_bar_never_reads_a_small_share_as_zero():
+    """A bar's "visit ends 0.4% vs 0.1%" must not print as "0% vs 0%" (it read as no difference)."""
+    from types import SimpleNamespace
+
+    from journey_explorer.charts.renderers.stuck import bar_text
+    row = SimpleNamespace(stop_excess=0, exit_excess=0.003, exit_rate_failing=0.004, exit_reference=0.001,
+                          loop_excess=0.2, loop_rate_failing=0.25, loop_reference=0.05, dwell_excess=0,
+                          failing_users=1234)
+    assert bar_text(row) == "visit ends 0.4% vs 0.1% · loop 25% vs 5% (1,234 failing)"

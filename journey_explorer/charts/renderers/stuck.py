@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from journey_explorer.analysis import stuck
+from journey_explorer.analysis.units import short_percent
 from journey_explorer.charts import basic
 from journey_explorer.charts.plotting import pg, plot_widget
 from journey_explorer.charts.theme import OKABE_ITO
@@ -35,11 +36,11 @@ def bar_text(row, unit: str = "users") -> str:
     """The parts that make an event stuck, failing vs successful paths: "visit ends 86% vs 34% · loop 22% vs 15%"."""
     parts = []
     if getattr(row, "stop_excess", 0) > 0:
-        parts.append(f"go no further {row.stop_rate:.0%} vs {row.stop_reference:.0%}")
+        parts.append(f"go no further {short_percent(row.stop_rate)} vs {short_percent(row.stop_reference)}")
     if row.exit_excess > 0:
-        parts.append(f"visit ends {row.exit_rate_failing:.0%} vs {row.exit_reference:.0%}")
+        parts.append(f"visit ends {short_percent(row.exit_rate_failing)} vs {short_percent(row.exit_reference)}")
     if row.loop_excess > 0:
-        parts.append(f"loop {row.loop_rate_failing:.0%} vs {row.loop_reference:.0%}")
+        parts.append(f"loop {short_percent(row.loop_rate_failing)} vs {short_percent(row.loop_reference)}")
     if row.dwell_excess > 0:
         parts.append("wait longer")
     if not parts:
