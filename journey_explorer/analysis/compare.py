@@ -68,6 +68,8 @@ ROUTE_SHARE = 0.8        # share of successful paths that pass a step just befor
 PREREQUISITE_SHARE = 0.97   # ...or take at any time before the goal (a prerequisite, not a behaviour)
 ROUTE_WINDOW = 10        # steps back from the goal (within the goal's visit) that count as "just before"
 MIN_ROUTE_USERS = 20     # successful paths needed before anything is called a route
+MAX_ENTRANCES = 3        # at most this many steps right before the goal that between them make the route in...
+MIN_ENTRANCE_SHARE = 0.15   # ...each right before the goal on at least this share of successful paths
 STAGE_SHARE = 0.95       # an event this share of its paths do only after a route step is compared there
 MIN_AFTER_GOAL_EXCESS = 0.05   # failing users must beat successful users' any-time share by this much
 
@@ -202,8 +204,10 @@ def route_to_goal(log: EventLog, goal: int, successful: np.ndarray | None = None
     prior = distinct_count(log.event[before_goal], log.user[before_goal], len(log.event_names))
     prior = prior / np.maximum(judged_since, 1)
     # a route needs enough goals reached while the event was logged
+    in_visit = valid[:, 0] & (log.session[positions[:, 0]] == log.session[first])
+    entrance = _entrances(log.event[positions[:, 0]][in_visit], len(first), len(log.event_names))
     route_step = (((share >= ROUTE_SHARE) & (judged >= MIN_ROUTE_USERS))
-                  | ((prior >= PREREQUISITE_SHARE) & (judged_since >= MIN_ROUTE_USERS)))
+                  | ((prior >= PREREQUISITE_SHARE) & (judged_since >= MIN_ROUTE_USERS)) | entrance)
     keep = np.flatnonzero(route_step & (np.arange(len(share)) != goal) & (np.maximum(share, prior) > failing_share))
     frame = pd.DataFrame({"event": [log.event_names[c] for c in keep], "successful_paths": paths[keep],
                           "share": np.round(share[keep], 4), "failing_share": np.round(failing_share[keep], 4),
@@ -212,9 +216,31 @@ def route_to_goal(log: EventLog, goal: int, successful: np.ndarray | None = None
     # Steps most successful paths take just before the goal, failing paths taking them as often or
     # not (a pricing page seen at sign-up by all, and again on the way to pay): doing one again is
     # taking the route, which early-behaviour counts (drivers) leave out.
-    just_before = (share >= ROUTE_SHARE) & (judged >= MIN_ROUTE_USERS) & (np.arange(len(share)) != goal)
+    just_before = (((share >= ROUTE_SHARE) & (judged >= MIN_ROUTE_USERS)) | entrance) & (np.arange(len(share)) != goal)
     frame.attrs["just_before"] = [log.event_names[c] for c in np.flatnonzero(just_before)]
     return frame
+
+
+def _entrances(right_before: np.ndarray, goals: int, events: int) -> np.ndarray:
+    """Mask over event codes: the few ways into the goal. When no single step comes right before the
+    goal on ``ROUTE_SHARE`` of successful paths but two or three do between them (a purchase made from
+    the shop or from an offer shown in a level), each is a route in: "buyers open the shop" is how
+    they buy, not a habit that sets them apart. ``right_before``: the event right before each
+    successful path's first goal in the goal's visit (paths whose goal opens a visit have none)."""
+    mask = np.zeros(events, dtype=bool)
+    if goals < MIN_ROUTE_USERS:
+        return mask
+    counts = np.bincount(right_before, minlength=events)
+    order = np.argsort(-counts, kind="stable")[:MAX_ENTRANCES]
+    shares = counts[order] / goals
+    covered = np.cumsum(shares)
+    enough = np.flatnonzero(covered >= ROUTE_SHARE)
+    if len(enough) == 0:
+        return mask
+    taken = order[:enough[0] + 1]
+    if (counts[taken] / goals >= MIN_ENTRANCE_SHARE).all():
+        mask[taken] = True
+    return mask
 
 
 LOGGED_PART = 0.2      # an event logged for at least this part of the log's time (not all of it) is judged there

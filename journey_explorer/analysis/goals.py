@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from journey_explorer.analysis.arrays import Groups, distinct_count, group_medians, run_numbers
+from journey_explorer.analysis.common import session_owners
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import MISSING, EventLog
 
@@ -77,6 +78,10 @@ def guess_goal(log: EventLog) -> str:
     known = _GUESSES.get(log)
     if known is not None:
         return known
+    whole = _WHOLE_LOGS.get(log)
+    if whole is not None and len(whole) and guess_goal(whole) in log.event_names:
+        _GUESSES[log] = guess = guess_goal(whole)
+        return guess
     names, parts = _score_parts(log)
     candidates = np.flatnonzero(parts["reach"] > 0) if names else np.zeros(0, dtype=np.int64)
     if not len(candidates):
@@ -93,9 +98,18 @@ def guess_goal(log: EventLog) -> str:
 
 
 _GUESSES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_WHOLE_LOGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()     # part -> the log it was cut from
 # The guess's rules, for a guess kept with the project (``store.project.remember_goal_guess``): a
 # change to how the guess scores must change this, so no project answers with the old rules' goal.
 GUESS_RULES = 2         # 2: follow-up clicks after the goal, conversion words by whole word in six languages
+
+
+def guess_from_whole(part: EventLog, whole: EventLog) -> None:
+    """Guess ``part``'s goal (a date range, a segment, sessions as paths of ``whole``) from ``whole``,
+    when asked: the same question keeps the same goal, as in the window (what is left of a log has
+    other structure: per session nobody comes back, so a click after the goal looks like one)."""
+    if part is not whole:
+        _WHOLE_LOGS[part] = whole
 
 
 def remember_guess(log: EventLog, goal: str) -> None:
@@ -312,13 +326,15 @@ def _with_follow_ups(log: EventLog, endings: _VisitEndings, by_event: Groups,
     hosts = np.flatnonzero((parts["reach_score"] > 0) & (parts["once"] >= HOST_ONCE) & (parts["name"] >= 1.0)
                            & (parts["lateness"] >= HOST_LATENESS) & (parts["ends_after"] >= HOST_ENDS))
     visits = len(endings.last_rows)
-    if not len(hosts) or visits - log.paths_count < RETURNING_VISITS * visits:
+    person = _person_of_rows(log)
+    people = int(person[-1]) + 1 if len(person) else 0
+    if not len(hosts) or visits - people < RETURNING_VISITS * visits:
         return ends_after, follow_up
     # An event carrying an amount is a goal of its own; a failure is no optional click.
     may_follow = (parts["amount"] == 1.0) & (parts["name"] >= 1.0)
     for host in hosts.tolist():
         rows = by_event.order[by_event.bounds[host]:by_event.bounds[host + 1]]      # in row order (a stable sort)
-        tails = _Tails(log, rows, endings.last_rows)
+        tails = _Tails(log, rows, endings.last_rows, person)
         after = np.bincount(log.event[tails.rows[tails.of_first]], minlength=len(counts)) / np.maximum(counts, 1)
         follows = may_follow & (after >= FOLLOW_UP_SHARE) & (counts <= FOLLOW_UP_MAX * counts[host])
         follows[host] = False
@@ -342,11 +358,18 @@ def _ending_with_follow_ups(log: EventLog, tails: _Tails, follows: np.ndarray) -
     return None if comes_back[plain].mean() > comes_back[followed].mean() + COMING_BACK_MARGIN else ending
 
 
+def _person_of_rows(log: EventLog) -> np.ndarray:
+    """Per row, who did it: the path, or with sessions as paths (``--by session``) the sessions' user,
+    so that "comes back later" still means the person's next visit."""
+    owners = session_owners(log)
+    return log.user if owners is None else owners[log.user]
+
+
 class _Tails:
     """The rest of the visit after each of an event's rows (``starts``): its rows, and which start each
-    belongs to. ``last_rows``: the rows that end a visit, in order."""
+    belongs to. ``last_rows``: the rows that end a visit, in order; ``person``: who did each row."""
 
-    def __init__(self, log: EventLog, starts: np.ndarray, last_rows: np.ndarray):
+    def __init__(self, log: EventLog, starts: np.ndarray, last_rows: np.ndarray, person: np.ndarray):
         self.starts = starts
         if len(log) and log.session[-1] - log.session[0] + 1 == len(last_rows):
             visit = log.session[starts] - log.session[0]         # sessions numbered 0, 1, 2... (as loaded)
@@ -363,7 +386,7 @@ class _Tails:
         self.of_first = first[self.owner]
         # The path has a later visit (its next row, if any, is the same path's).
         next_row = np.minimum(visit_ends, len(log) - 1)
-        self.path_goes_on = (visit_ends < len(log)) & (log.user[next_row] == log.user[self.starts])
+        self.path_goes_on = (visit_ends < len(log)) & (person[next_row] == person[self.starts])
 
 
 class _VisitEndings(NamedTuple):

@@ -256,6 +256,7 @@ def run_analysis(args) -> int:
             from dataclasses import replace
             log = replace(log, saved_segments=project.segments())
     log = apply_filter(log, analysis_filter(module, args))
+    _whole_log_goal_guess(whole, log, args)
     result = module.run(log, arguments_for(args.command).spec(args, log))
     if args.csv:
         write_csv(result.to_frame(), args.csv)
@@ -281,6 +282,15 @@ def _recall_goal_guess(project, log, args) -> list | None:
         goals.remember_guess(log, remembered)
         return None
     return stamp
+
+
+def _whole_log_goal_guess(whole, log, args) -> None:
+    """A filtered or per-session log answers with the whole log's goal guess, as the window and the
+    report do: a date range, a segment or ``--by session`` asks about the same goal, not a new guess
+    from what is left (per session, no visit "comes back", so a click after the goal looked like one)."""
+    from journey_explorer.analysis import goals
+    if log is not whole and not getattr(args, "goal", None) and whole.default_goal not in whole.event_names:
+        goals.guess_from_whole(log, whole)
 
 
 def _keep_goal_guess(path: str, log, stamp: list | None) -> None:

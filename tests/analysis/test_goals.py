@@ -44,6 +44,20 @@ def test_a_receipt_download_after_some_purchases_is_not_the_goal():
     assert goals.guess_goal(frame_log(rows)) == "purchase"
 
 
+def test_a_receipt_download_is_no_goal_per_session_either():
+    """The receipt log with each visit a path of its own (``--by session``): no path comes back, yet the
+    30 browsers who do are the sessions' users coming back, so the download still follows the purchase up."""
+    from journey_explorer.analysis.common import sessions_as_paths
+    rows = browsers(50, coming_back=30)
+    for i in range(50):
+        rows += visit(f"u{i}", 0, "home", "browse", "cart", "purchase", *(["receipt_downloaded"] if i < 20 else []))
+    per_session = sessions_as_paths(frame_log(rows))
+    assert per_session.paths_count == 130             # 80 browsing visits, 50 buying ones
+    table = goals.goal_scores(per_session)
+    assert table.loc["receipt_downloaded", "follow_up"] == 1.0 and table.loc["purchase", "ends_after"] == 1.0
+    assert goals.guess_goal(per_session) == "purchase"
+
+
 def test_two_optional_clicks_after_a_booking_most_users_make():
     # 60 of 100 users book (a reach over 50 % scores lower); after booking 30 opt into reminders, 18 add it
     # to their calendar (9 of them after the opt-in), 21 do neither. Both clicks follow the booking in its visit.

@@ -61,6 +61,40 @@ def test_a_step_renamed_halfway_is_route_under_both_names():
     assert not set(result.events["event"]) & {"cart", "basket"}        # not "successful users did more"
 
 
+def test_two_ways_into_the_goal_are_both_route():
+    """40 buyers buy from the shop (24) or from an offer shown in a level (16); neither is right before
+    the purchase on 80% of them, but the two together are on all of them: both are how buyers buy. Of
+    40 others, 8 open the shop and 10 see an offer; 20 skip the tutorial (4 buyers do)."""
+    rows = []
+    for i in range(40):
+        way = "shop" if i < 24 else "offer"
+        rows += [(f"b{i}", e, k * MINUTE) for k, e in
+                 enumerate(["play"] + (["skip"] if i < 4 else []) + [way, "buy"])]
+        extra = (["shop"] if i < 8 else []) + (["offer"] if i < 10 else [])
+        rows += [(f"f{i}", e, k * MINUTE) for k, e in
+                 enumerate(["play"] + (["skip"] if i >= 20 else []) + extra + ["play"])]
+    log = frame_log(rows)
+    route = compare.route_to_goal(log, log.event_code("buy")).set_index("event")
+    assert set(route.index) == {"shop", "offer"}
+    assert (route.loc["shop", "share"], route.loc["offer", "share"]) == (0.6, 0.4)    # 24 and 16 of 40
+    assert {"shop", "offer"} <= set(route.attrs["just_before"])      # with play, before every purchase
+    result = compare.run(log, compare.Spec(goal="buy"))
+    assert not set(result.events["event"]) & {"shop", "offer"}
+    assert result.events.iloc[0]["event"] == "skip"          # 4 of 40 buyers vs 20 of 40 others
+
+
+def test_a_step_right_before_the_goal_on_a_few_paths_is_no_way_in():
+    """The step right before the purchase: cart on 28 of 40 buyers, wishlist, compare and search on 4
+    each — cart and two others would cover 80%, but a 10% detour is no way in: no route."""
+    rows = []
+    for i in range(40):
+        before = "cart" if i < 28 else ("wishlist", "compare", "search")[(i - 28) // 4]
+        rows += [(f"b{i}", e, k * MINUTE) for k, e in enumerate(["home", before, "buy"])]
+        rows += [(f"f{i}", e, k * MINUTE) for k, e in enumerate(["home", "wishlist" if i < 4 else "home"])]
+    log = frame_log(rows)
+    assert compare.route_to_goal(log, log.event_code("buy"))["event"].tolist() == []
+
+
 def test_route_is_reported_apart_and_only_behaviours_are_ranked():
     log = frame_log(route_rows())
     route = compare.route_to_goal(log, log.event_code("pay"))
@@ -452,8 +486,9 @@ def test_the_route_follows_the_compared_groups_when_the_goal_must_come_within_a_
     quick = np.array([key.startswith("q") for key in log.user_keys])
     route = compare.route_to_goal(log, log.event_code("pay"), quick)
     assert route["event"].tolist() == ["cart"]
-    everyone = compare.route_to_goal(log, log.event_code("pay"))     # every buyer: home is the only common step
-    assert "wishlist" not in set(everyone["event"]) and "cart" not in set(everyone["event"])
+    # every buyer: home before the goal on all of them, and two ways in (cart, wishlist: half each)
+    everyone = compare.route_to_goal(log, log.event_code("pay")).set_index("event")
+    assert set(everyone.index) == {"home", "cart", "wishlist"} and everyone.loc["cart", "share"] == 0.5
 
 
 def test_the_north_star_is_the_goal_when_users_repeat_it():

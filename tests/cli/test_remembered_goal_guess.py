@@ -85,9 +85,12 @@ def test_a_guess_from_other_rules_or_another_log_is_not_taken(project, capsys, g
     assert len(guesses) == 2
 
 
-def test_a_filtered_log_or_a_stored_goal_is_never_remembered(project, capsys, guesses):
-    graph(project, capsys, "--since", "2024-01-03")
-    assert len(guesses) == 1 and remembered(project) is None
+def test_a_filtered_log_takes_the_whole_logs_guess_and_a_stored_goal_is_never_remembered(project, capsys, guesses):
+    # a date range asks about the whole log's goal (as the window does): guessed on the whole log, kept
+    assert graph(project, capsys, "--since", "2024-01-03")["goal"] == "buy"
+    assert guesses == [70] and remembered(project)["goal"] == "buy"
+    with Project.open(project) as opened:
+        opened.set_setting(GUESS_SETTING, None)
     with Project.open(project) as opened:
         opened.default_goal = "browse"
     assert graph(project, capsys)["goal"] == "browse"
@@ -108,3 +111,10 @@ def test_a_busy_project_is_left_alone_and_undo_ignores_the_guess(project, capsys
     assert remembered(project) is not None
     with Project.open(project) as opened:
         assert project_stamp(opened.conn) == before
+
+
+def test_per_session_paths_ask_about_the_whole_logs_goal(project, capsys, guesses):
+    """``--by session`` guesses on the users' paths (then keeps that guess), as the window does."""
+    assert main(["stuck", str(project), "--by", "session", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["goal"] == "buy"
+    assert len(guesses) == 1 and remembered(project)["goal"] == "buy"
