@@ -19,7 +19,10 @@ import numpy as np
 
 from journey_explorer.analysis import compare, drivers, flows, funnel, lifecycle, northstar, retention, stuck, units
 from journey_explorer.analysis.arrays import distinct_count, first_rows_of, step_index, users_with_event
-from journey_explorer.analysis.goals import guess_goal  # noqa: F401  (the report's default; one function)
+from journey_explorer.analysis.goals import (
+    FAILURE_WORDS,
+    guess_goal,  # noqa: F401  (the report's default; one function)
+)
 from journey_explorer.analysis.interval import WHY, default_choice
 from journey_explorer.analysis.units import short_percent
 from journey_explorer.domain import JourneyError
@@ -38,6 +41,9 @@ MIN_TREND_WEEKS = 8        # the north star's first-four vs last-four comparison
 MIN_FINDING_USERS = 30     # no sentence about a group of paths smaller than this...
 MIN_FINDING_SHARE = 0.05   # ...or a smaller share of all paths
 MAX_FINDINGS = 10
+OBSERVATION_ROOM = 900     # characters in the box beside a slide's chart
+STRONG_ENOUGH_SHARE = 0.5  # a second early driver (the other direction) is told when at least half as strong
+MIRROR_TOLERANCE = 0.02    # goal rates this close, swapped: the same split seen from its other half
 
 
 @dataclass
@@ -228,7 +234,7 @@ def differences(log: EventLog, goal: str) -> Finding:
         parts.append(f"{name_b.capitalize()} users did more: {listed}.")
     if not len(events):
         parts.append(f"No behaviour differs significantly (q < 0.05, at least {compare.MIN_SUPPORT} users).")
-    parts.append(early_drivers(log, goal))
+    parts.append(early_drivers(log, goal, room=OBSERVATION_ROOM - len(" ".join(p for p in parts if p)) - 1))
     if len(more):
         top = more.iloc[0]
         headline = f"{pct(top['share_a'])} of {name_a} users{_reaching(top)} did {top['event']} before {goal}, " \
@@ -253,20 +259,49 @@ def _reaching(row) -> str:
     return f" who reached {step}" if isinstance(step, str) else ""
 
 
-def early_drivers(log: EventLog, goal: str) -> str:
+def early_drivers(log: EventLog, goal: str, room: int = OBSERVATION_ROOM) -> str:
     """The early behaviour (and who) that most predicts the goal, in words; "" when none passes or the
-    drivers cannot be computed (the comparison stands without them)."""
+    drivers cannot be computed (the comparison stands without them). A second behaviour is told only
+    when the words fit in ``room`` characters."""
     try:
         result = drivers.run(log, drivers.Spec(goal=goal))
     except (JourneyError, ValueError):
         return ""
-    parts = []
-    if len(result.drivers):
-        parts.append(f"Early behaviour that predicts {goal}: {result.drivers.iloc[0]['sentence']}.")
+    strongest = _strongest_drivers(result.table)
     who = _who_sentences(result.who)
-    if who:
-        parts.append(f"Who: {who}.")
-    return " ".join(parts)
+    who = [f"Who: {who}."] if who else []
+    for told in (strongest, strongest[:1]):
+        text = " ".join(([f"Early behaviour that predicts {goal}: {'; '.join(told)}."] if told else []) + who)
+        if len(text) <= room:
+            break
+    return text
+
+
+def _strongest_drivers(table) -> list[str]:
+    """The sentences of the early behaviour most linked to the goal either way (largest |phi|), and the
+    strongest of the other direction when its link is at least half as strong: rework that cuts the
+    goal's rate is told, not only a 1.2x habit of 3% of users because it is positive. Errors (a failed
+    payment) happen to users and are the stuck points' and funnel's to tell; an event after which nobody
+    reaches the goal is another outcome (a cancellation); neither is behaviour."""
+    if table is None or not len(table):
+        return []
+    behaviour = table[(table["lift"] > 0) & ~table["event"].str.contains(FAILURE_WORDS)]
+    if not len(behaviour):
+        return []
+    top = behaviour.loc[behaviour["phi"].abs().idxmax()]
+    chosen = [top["sentence"]]
+    other = behaviour[np.sign(behaviour["phi"]) != np.sign(top["phi"])]
+    if len(other):
+        second = other.loc[other["phi"].abs().idxmax()]
+        if abs(second["phi"]) >= STRONG_ENOUGH_SHARE * abs(top["phi"]) and not _mirrors(second, top):
+            chosen.append(second["sentence"])
+    return chosen
+
+
+def _mirrors(one, other) -> bool:
+    """Two drivers that are one split told twice (tutorial completed 11% vs 3%, skipped 3% vs 11%)."""
+    return (abs(one["rate_a"] - other["rate_b"]) <= MIRROR_TOLERANCE
+            and abs(one["rate_b"] - other["rate_a"]) <= MIRROR_TOLERANCE)
 
 
 def _who_sentences(who) -> str:

@@ -233,3 +233,24 @@ def test_retention_finding_claims_no_change_when_cohorts_come_back_alike():
     test every split, and no change to find."""
     finding = narrative.retention_finding(weekly_cohorts(lambda week: 13), "open")
     assert "Week-1 retention" not in finding.observation and "Week-1" not in finding.title
+
+
+def test_the_strongest_early_driver_is_told_either_way_and_errors_outcomes_mirrors_are_not():
+    """Drivers by the strength of their link (phi): rework that cuts the goal's rate (0.29) is told
+    before a weak habit (0.07); a failed payment happens to users, a cancellation is another outcome
+    (nobody doing it reaches the goal), and the skipped tutorial is the completed one's other half."""
+    import pandas as pd
+    table = pd.DataFrame([
+        ("Update Delivery Date", 1.2, 0.07, 0.95, 0.78, "habit"),
+        ("Change Price", 0.66, -0.29, 0.56, 0.85, "rework"),
+        ("Cancel Order", 0.0, -0.86, 0.0, 0.9, "cancelled"),
+        ("payment_failed", 0.3, -0.5, 0.3, 0.9, "error")],
+        columns=["event", "lift", "phi", "rate_a", "rate_b", "sentence"])
+    assert narrative._strongest_drivers(table) == ["rework"]          # the habit is under half as strong
+    table.loc[0, "phi"] = 0.2
+    assert narrative._strongest_drivers(table) == ["rework", "habit"]
+    halves = pd.DataFrame([("tutorial_completed", 3.6, 0.25, 0.11, 0.03, "completed"),
+                           ("tutorial_skipped", 0.3, -0.24, 0.03, 0.11, "skipped")],
+                          columns=["event", "lift", "phi", "rate_a", "rate_b", "sentence"])
+    assert narrative._strongest_drivers(halves) == ["completed"]
+    assert narrative._strongest_drivers(table.iloc[2:]) == []
