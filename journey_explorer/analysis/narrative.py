@@ -403,7 +403,8 @@ def _goal_funnel_steps(log: EventLog, goal: str) -> list[str]:
     nearly_all = summary.index[summary["users"] >= NEARLY_ALL * len(successful)]
     plateaus = _plateaus(summary.loc[nearly_all].sort_values("median").index, reach)
     per_user = np.bincount(log.event, minlength=len(reach)) / np.maximum(reach, 1)
-    shown = {min(steps, key=lambda code: per_user[code]) for steps in plateaus if last not in steps}
+    # the least repeated step of each plateau, the latest of equals (kyc_approved closes the checks)
+    shown = {min(reversed(steps), key=lambda code: per_user[code]) for steps in plateaus if last not in steps}
     candidates = sorted(common.index, key=lambda code: (code != last, code not in shown))
     # Milestones most successful users did *together*: alternatives (half search, half browse) would
     # make a funnel nobody completes.
@@ -426,10 +427,13 @@ def _plateaus(ordered, reach: np.ndarray) -> list[list[int]]:
 
     >>> _plateaus([0, 1, 2, 3], np.array([100, 100, 80, 79]))
     [[0, 1], [2, 3]]
+    >>> _plateaus([0, 1, 2, 3], np.array([100, 99, 98, 97]))      # 1% at a time: 2% lost by the third
+    [[0, 1], [2, 3]]
     """
     plateaus: list[list[int]] = []
     for code in (int(c) for c in ordered):
-        if not plateaus or reach[plateaus[-1][-1]] > (1 + PLATEAU_TOLERANCE) * reach[code]:
+        # against the plateau's first step: five checks losing 1% each lose 5%, a plateau no more
+        if not plateaus or reach[plateaus[-1][0]] > (1 + PLATEAU_TOLERANCE) * reach[code]:
             plateaus.append([])
         plateaus[-1].append(code)
     return plateaus
