@@ -235,9 +235,9 @@ def test_retention_finding_claims_no_change_when_cohorts_come_back_alike():
     assert "Week-1 retention" not in finding.observation and "Week-1" not in finding.title
 
 
-def test_the_strongest_early_driver_is_told_either_way_and_errors_outcomes_mirrors_are_not():
-    """Drivers by the strength of their link (phi): rework that cuts the goal's rate (0.29) is told
-    before a weak habit (0.07); a failed payment happens to users, a cancellation is another outcome
+def test_early_drivers_tell_the_habit_then_strong_rework_never_errors_outcomes_or_mirrors():
+    """The habit that goes with the goal first, then rework that cuts the goal's rate when its link (phi)
+    is at least half as strong; a failed payment happens to users, a cancellation is another outcome
     (nobody doing it reaches the goal), and the skipped tutorial is the completed one's other half."""
     import pandas as pd
     table = pd.DataFrame([
@@ -246,9 +246,10 @@ def test_the_strongest_early_driver_is_told_either_way_and_errors_outcomes_mirro
         ("Cancel Order", 0.0, -0.86, 0.0, 0.9, "cancelled"),
         ("payment_failed", 0.3, -0.5, 0.3, 0.9, "error")],
         columns=["event", "lift", "phi", "rate_a", "rate_b", "sentence"])
-    assert narrative._strongest_drivers(table) == ["rework"]          # the habit is under half as strong
-    table.loc[0, "phi"] = 0.2
-    assert narrative._strongest_drivers(table) == ["rework", "habit"]
+    assert narrative._strongest_drivers(table) == ["habit", "rework"]       # rework: 4x as strong
+    assert narrative._strongest_drivers(table.iloc[1:]) == ["rework"]         # no habit goes with the goal
+    table.loc[0, "phi"] = 0.7
+    assert narrative._strongest_drivers(table) == ["habit"]                   # rework under half as strong
     halves = pd.DataFrame([("tutorial_completed", 3.6, 0.25, 0.11, 0.03, "completed"),
                            ("tutorial_skipped", 0.3, -0.24, 0.03, 0.11, "skipped")],
                           columns=["event", "lift", "phi", "rate_a", "rate_b", "sentence"])
