@@ -161,20 +161,47 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_child(kind: str, csv_path: str, db_path: str) -> dict:
-    """Run one measurement in a fresh process; add its peak RSS and the file size."""
+def run_child(kind: str, csv_path: str, db_path: str, tree: str | None = None) -> dict:
+    """Run one measurement in a fresh process (with ``tree``'s code when given); add its peak RSS
+    and the file size."""
     code = (f"import json, resource, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
             f"import bench_import as b; r = b.{kind}({csv_path!r}, {db_path!r}); "
             "r['peak_rss_mb'] = b.peak_rss_mb(); r['cpu_seconds'] = b.cpu_seconds(); print(json.dumps(r))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    env = {**os.environ, "PYTHONPATH": str(Path(tree).resolve())} if tree else None
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     if os.path.exists(db_path):
         result["file_mb"] = os.path.getsize(db_path) / 1e6
     return result
 
 
+def compare_trees(files: list[str], trees: list[str], rounds: int) -> None:
+    """Import each file with each code tree in turn, ``rounds`` times (alternated: the machine's load
+    falls on both alike); each import's seconds, rows/s and peak RSS, then the medians."""
+    with tempfile.TemporaryDirectory(prefix="journey-bench-") as temporary:
+        for path in files:
+            results: dict[str, list[dict]] = {tree: [] for tree in trees}
+            for round_number in range(rounds):
+                for tree in trees if round_number % 2 == 0 else trees[::-1]:
+                    project = os.path.join(temporary, f"compare-{round_number}-{len(results[tree])}.journey")
+                    result = run_child("journey_import", path, project, tree)
+                    results[tree].append(result)
+                    os.remove(project)
+                    print(f"  {os.path.basename(path)} {tree}: {result['seconds']:.2f} s "
+                          f"({result['imported'] / result['seconds']:,.0f} rows/s, peak {result['peak_rss_mb']:,.0f} MB, "
+                          f"load {os.getloadavg()[0]:.1f})", flush=True)
+            for tree, runs in results.items():
+                seconds = float(np.median([r["seconds"] for r in runs]))
+                print(f"{os.path.basename(path)} {tree}: median {seconds:.2f} s, {runs[0]['imported'] / seconds:,.0f} rows/s, "
+                      f"peak RSS {max(r['peak_rss_mb'] for r in runs):,.0f} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--compare", nargs="+", metavar="FILE",
+                        help="import these files with each --tree in turn instead (alternated rounds)")
+    parser.add_argument("--tree", action="append", help="a folder holding journey_explorer/ (with --compare)")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--users", type=int, default=None, help="default: events / 5")
     parser.add_argument("--skip-raw", action="store_true")
@@ -183,6 +210,9 @@ def main() -> None:
     parser.add_argument("--properties", type=int, default=0, choices=range(len(PROPERTY_COLUMNS) + 1),
                         help="extra property columns in the generated file (0-3)")
     args = parser.parse_args()
+    if args.compare:
+        compare_trees(args.compare, args.tree or [str(Path(__file__).resolve().parents[1])], args.rounds)
+        return
     users = args.users or max(args.events // 5, 1)
     with tempfile.TemporaryDirectory(prefix="journey-bench-") as temporary:
         folder = args.folder or temporary
