@@ -85,3 +85,15 @@ def test_collection_comes_back_after_a_failed_read(tmp_path):
     with pytest.raises(InputError, match="empty"):
         structured.JsonReader(str(source), "jsonl")
     assert gc.isenabled()
+
+
+def test_a_vendor_property_named_like_a_canonical_column_is_renamed_in_place():
+    from journey_explorer.io.vendors import Normalised
+    rows = Normalised()
+    rows.add(0, "u1", "open", "2024-01-01T00:00:00Z", properties={"plan": "pro", "n": 1})
+    rows.add(1, "u1", "open", "2024-01-01T00:00:01Z", properties={"a": 1, "user": "x", "time": 2, "z": 3})
+    assert list(rows.rows[0]) == ["user", "event", "time", "session", "insert_id", "plan", "n"]
+    assert list(rows.rows[1]) == ["user", "event", "time", "session", "insert_id", "a", "source.user", "source.time", "z"]
+    assert rows.rows[1]["user"] == "u1" and rows.rows[1]["source.user"] == "x"
+    assert list(rows.frame().columns) == ["user", "event", "time", "session", "insert_id", "plan", "n", "a",
+                                          "source.user", "source.time", "z"]
