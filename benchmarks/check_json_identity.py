@@ -86,22 +86,30 @@ def reader_digest(path: str, fmt: str) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
-def fuzz_digests(cases: int, seed: int) -> list[str]:
+def write_fuzz_cases(folder: str, cases: int, seed: int) -> None:
+    """The mutated files, written once for both trees (a zip or gzip sample carries the time it was
+    made, so each process making its own would mutate different bytes)."""
     sys.path.insert(0, str(HERE))
     import fuzz_readers
     rng = random.Random(seed)
     kinds = [sample for sample in fuzz_readers.samples() if sample[0] in FUZZ_KINDS]
     kinds += edge_samples()
-    out = []
-    with tempfile.TemporaryDirectory() as folder:
-        for case in range(cases):
-            name, fmt, data = kinds[case % len(kinds)]
-            path = os.path.join(folder, name)
-            with open(path, "wb") as handle:
-                handle.write(data if case < len(kinds) else fuzz_readers.mutate(data, rng))
-            outcome = reader_digest(path, fmt).replace(folder, "<folder>")
-            out.append(f"{name} case {case}: {outcome}")
-    return out
+    listing = []
+    for case in range(cases):
+        name, fmt, data = kinds[case % len(kinds)]
+        os.makedirs(os.path.join(folder, str(case)))
+        with open(os.path.join(folder, str(case), name), "wb") as handle:
+            handle.write(data if case < len(kinds) else fuzz_readers.mutate(data, rng))
+        listing.append((os.path.join(str(case), name), fmt))
+    with open(os.path.join(folder, "cases.json"), "w") as handle:
+        json.dump(listing, handle)
+
+
+def fuzz_digests(folder: str) -> list[str]:
+    with open(os.path.join(folder, "cases.json")) as handle:
+        listing = json.load(handle)
+    return [f"{name}: {reader_digest(os.path.join(folder, name), fmt).replace(folder, '<folder>')}"
+            for name, fmt in listing]
 
 
 def edge_samples() -> list[tuple[str, str, bytes]]:
@@ -131,7 +139,7 @@ def child(argv: list[str]) -> None:
         with tempfile.TemporaryDirectory() as folder:
             print(json.dumps(import_digest(argv[1], folder)).replace(folder, "<folder>"))
     else:
-        print(json.dumps(fuzz_digests(int(argv[1]), int(argv[2]))))
+        print(json.dumps(fuzz_digests(argv[1])))
 
 
 # --- the comparison -----------------------------------------------------------------------------
@@ -175,8 +183,9 @@ def main() -> int:
             if "error" in before or "error" in after:
                 print(f"    {before.get('error')} -> {after.get('error')}")
     if args.cases:
-        before = run_in(args.before, "fuzz", str(args.cases), str(args.seed))
-        after = run_in(args.after, "fuzz", str(args.cases), str(args.seed))
+        with tempfile.TemporaryDirectory(prefix="journey-json-fuzz-") as folder:
+            write_fuzz_cases(folder, args.cases, args.seed)
+            before, after = run_in(args.before, "fuzz", folder), run_in(args.after, "fuzz", folder)
         unlike = [(b, a) for b, a in zip(before, after) if b != a]
         errors = sum("Error:" in b or "UNEXPECTED" in b for b in before)
         print(f"fuzzed JSON readers: {len(before):,} cases (seed {args.seed}; {errors:,} end in a message), "
