@@ -188,12 +188,13 @@ def compare_trees(files: list[str], trees: list[str], rounds: int) -> None:
                     results[tree].append(result)
                     os.remove(project)
                     print(f"  {os.path.basename(path)} {tree}: {result['seconds']:.2f} s "
-                          f"({result['imported'] / result['seconds']:,.0f} rows/s, peak {result['peak_rss_mb']:,.0f} MB, "
-                          f"load {os.getloadavg()[0]:.1f})", flush=True)
+                          f"({result['imported'] / result['seconds']:,.0f} rows/s, CPU {result['cpu_seconds']:.1f} s, "
+                          f"peak {result['peak_rss_mb']:,.0f} MB, load {os.getloadavg()[0]:.1f})", flush=True)
             for tree, runs in results.items():
                 seconds = float(np.median([r["seconds"] for r in runs]))
+                cpu = float(np.median([r["cpu_seconds"] for r in runs]))
                 print(f"{os.path.basename(path)} {tree}: median {seconds:.2f} s, {runs[0]['imported'] / seconds:,.0f} rows/s, "
-                      f"peak RSS {max(r['peak_rss_mb'] for r in runs):,.0f} MB")
+                      f"CPU {cpu:.1f} s, peak RSS {max(r['peak_rss_mb'] for r in runs):,.0f} MB")
 
 
 def main() -> None:
