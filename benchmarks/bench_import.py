@@ -51,6 +51,40 @@ Earlier rounds the same hour (load 1.9-2.9, during other helpers' test suites): 
 pool thread that stayed alive: peak 1,501 MB). Still to do: the same rounds on a quiet machine (the
 parts' own clocks suggest ~0.6-0.8 s saved, this morning's quiet 12.3 s to about 11.6 s: not yet
 measured so); the users' hash table could be split further.
+
+JSON Lines exports (``--compare FILE --tree BEFORE --tree AFTER``: each file imported by each code
+tree in turn, alternated; ``benchmarks/check_json_identity.py`` shows every table of the imported
+projects equal, and 3,000 fuzzed reader cases too). Profiled first (py-spy, the 371k-line Amplitude
+export j_game.jsonl, ~20 s): parsing the lines with ``json.loads`` ~19 %, of it ~3 points the
+checks' Python frames around the C scanner; Python's cyclic collector ~7 s of CPU at load 5 (8 full
+passes over the growing records); the Amplitude normaliser ~17 %; the importer's per-row property
+JSON and property codes ~27 %. Changed: a line the C scanner reads whole from its first character
+takes the scanner's value (exactly what ``json.loads`` returns for it; every other line still goes
+to ``json.loads`` for its value or message), the collector is paused while a reader builds its
+records (``structured.collection_paused``), the property columns' missing cells are looked up once per
+chunk (were twice), a vendor row's properties are added in one dict update. Not done, and why:
+``pyarrow.json.read_json`` parses j_game in 2.6 s against 4.7-7.9 s for the per-line loop (load 2-5),
+but its records as Python dicts (``to_pylist``, which the vendor normalisers need) cost another
+4.8 s, and its merged column types (1 -> 1.0, struct fields in schema order, not each record's key
+order) would need a columnar normaliser per vendor to stay identical; orjson is no dependency here.
+2 alternated rounds, load 3.4-3.9 (other helpers' suites ran beside; CPU seconds are the steadier figure):
+
+    file (rows)                 wall s (medians)    rows/s            CPU s         peak RSS MB
+    j_game.jsonl (370,871)      30.89 -> 21.25      12,007 -> 17,453  19.7 -> 16.9  1,791 -> 1,791
+    travel.jsonl (241,598)       9.82 ->  7.41      24,605 -> 32,597   8.7 ->  7.9    868 ->   868
+
+Runs: j_game before 33.15, 28.62 s (CPU 17.9, 21.4), after 20.54, 21.96 s (CPU 17.8, 16.0); travel
+before 12.37, 7.27 s (CPU 9.7, 7.7), after 8.52, 6.30 s (CPU 9.1, 6.7). An earlier round at load
+2.1-2.7 with only the scanner and the collector change: j_game 20.37 -> 19.14 s, travel 9.10 -> 8.63 s
+(3 runs each, medians); rounds at load 9-17 the same hour said nothing either way. The rest of a JSON
+import is Python per record and per cell (normalisers, per-row property JSON, property codes): the
+next cut is there, not in the parsing.
+
+10M-event CSV (issue 16), this pass: only profiled (py-spy, load ~10, so ~5x slow): the main thread
+spent 32 % reading (pyarrow's parse, the event and time columns per batch), 23 % encoding at the
+end (the second half's users hash table ~11 %), 21 % planning (the (user, time) sort ~5 %), 16 %
+writing (the users' json_each insert ~8 %: SQLite's json_each scan of 2M keys is most of it; multi-row
+VALUES and executemany measured no faster). Nothing changed; no quiet machine to time it on.
 """
 from __future__ import annotations
 
