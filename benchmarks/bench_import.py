@@ -51,6 +51,40 @@ Earlier rounds the same hour (load 1.9-2.9, during other helpers' test suites): 
 pool thread that stayed alive: peak 1,501 MB). Still to do: the same rounds on a quiet machine (the
 parts' own clocks suggest ~0.6-0.8 s saved, this morning's quiet 12.3 s to about 11.6 s: not yet
 measured so); the users' hash table could be split further.
+
+JSON Lines exports (``--compare FILE --tree BEFORE --tree AFTER``: each file imported by each code
+tree in turn, alternated; ``benchmarks/check_json_identity.py`` shows every table of the imported
+projects equal, and 3,000 fuzzed reader cases too). Profiled first (py-spy, the 371k-line Amplitude
+export j_game.jsonl, ~20 s): parsing the lines with ``json.loads`` ~19 %, of it ~3 points the
+checks' Python frames around the C scanner; Python's cyclic collector ~7 s of CPU at load 5 (8 full
+passes over the growing records); the Amplitude normaliser ~17 %; the importer's per-row property
+JSON and property codes ~27 %. Changed: a line the C scanner reads whole from its first character
+takes the scanner's value (exactly what ``json.loads`` returns for it; every other line still goes
+to ``json.loads`` for its value or message), the collector is paused while a reader builds its
+records (``structured.collection_paused``), the property columns' missing cells are looked up once per
+chunk (were twice), a vendor row's properties are added in one dict update. Not done, and why:
+``pyarrow.json.read_json`` parses j_game in 2.6 s against 4.7-7.9 s for the per-line loop (load 2-5),
+but its records as Python dicts (``to_pylist``, which the vendor normalisers need) cost another
+4.8 s, and its merged column types (1 -> 1.0, struct fields in schema order, not each record's key
+order) would need a columnar normaliser per vendor to stay identical; orjson is no dependency here.
+2 alternated rounds, load 3.4-3.9 (other helpers' suites ran beside; CPU seconds are the steadier figure):
+
+    file (rows)                 wall s (medians)    rows/s            CPU s         peak RSS MB
+    j_game.jsonl (370,871)      30.89 -> 21.25      12,007 -> 17,453  19.7 -> 16.9  1,791 -> 1,791
+    travel.jsonl (241,598)       9.82 ->  7.41      24,605 -> 32,597   8.7 ->  7.9    868 ->   868
+
+Runs: j_game before 33.15, 28.62 s (CPU 17.9, 21.4), after 20.54, 21.96 s (CPU 17.8, 16.0); travel
+before 12.37, 7.27 s (CPU 9.7, 7.7), after 8.52, 6.30 s (CPU 9.1, 6.7). An earlier round at load
+2.1-2.7 with only the scanner and the collector change: j_game 20.37 -> 19.14 s, travel 9.10 -> 8.63 s
+(3 runs each, medians); rounds at load 9-17 the same hour said nothing either way. The rest of a JSON
+import is Python per record and per cell (normalisers, per-row property JSON, property codes): the
+next cut is there, not in the parsing.
+
+10M-event CSV (issue 16), this pass: only profiled (py-spy, load ~10, so ~5x slow): the main thread
+spent 32 % reading (pyarrow's parse, the event and time columns per batch), 23 % encoding at the
+end (the second half's users hash table ~11 %), 21 % planning (the (user, time) sort ~5 %), 16 %
+writing (the users' json_each insert ~8 %: SQLite's json_each scan of 2M keys is most of it; multi-row
+VALUES and executemany measured no faster). Nothing changed; no quiet machine to time it on.
 """
 from __future__ import annotations
 
@@ -161,20 +195,48 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_child(kind: str, csv_path: str, db_path: str) -> dict:
-    """Run one measurement in a fresh process; add its peak RSS and the file size."""
+def run_child(kind: str, csv_path: str, db_path: str, tree: str | None = None) -> dict:
+    """Run one measurement in a fresh process (with ``tree``'s code when given); add its peak RSS
+    and the file size."""
     code = (f"import json, resource, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
             f"import bench_import as b; r = b.{kind}({csv_path!r}, {db_path!r}); "
             "r['peak_rss_mb'] = b.peak_rss_mb(); r['cpu_seconds'] = b.cpu_seconds(); print(json.dumps(r))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    env = {**os.environ, "PYTHONPATH": str(Path(tree).resolve())} if tree else None
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     if os.path.exists(db_path):
         result["file_mb"] = os.path.getsize(db_path) / 1e6
     return result
 
 
+def compare_trees(files: list[str], trees: list[str], rounds: int) -> None:
+    """Import each file with each code tree in turn, ``rounds`` times (alternated: the machine's load
+    falls on both alike); each import's seconds, rows/s and peak RSS, then the medians."""
+    with tempfile.TemporaryDirectory(prefix="journey-bench-") as temporary:
+        for path in files:
+            results: dict[str, list[dict]] = {tree: [] for tree in trees}
+            for round_number in range(rounds):
+                for tree in trees if round_number % 2 == 0 else trees[::-1]:
+                    project = os.path.join(temporary, f"compare-{round_number}-{len(results[tree])}.journey")
+                    result = run_child("journey_import", path, project, tree)
+                    results[tree].append(result)
+                    os.remove(project)
+                    print(f"  {os.path.basename(path)} {tree}: {result['seconds']:.2f} s "
+                          f"({result['imported'] / result['seconds']:,.0f} rows/s, CPU {result['cpu_seconds']:.1f} s, "
+                          f"peak {result['peak_rss_mb']:,.0f} MB, load {os.getloadavg()[0]:.1f})", flush=True)
+            for tree, runs in results.items():
+                seconds = float(np.median([r["seconds"] for r in runs]))
+                cpu = float(np.median([r["cpu_seconds"] for r in runs]))
+                print(f"{os.path.basename(path)} {tree}: median {seconds:.2f} s, {runs[0]['imported'] / seconds:,.0f} rows/s, "
+                      f"CPU {cpu:.1f} s, peak RSS {max(r['peak_rss_mb'] for r in runs):,.0f} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--compare", nargs="+", metavar="FILE",
+                        help="import these files with each --tree in turn instead (alternated rounds)")
+    parser.add_argument("--tree", action="append", help="a folder holding journey_explorer/ (with --compare)")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--users", type=int, default=None, help="default: events / 5")
     parser.add_argument("--skip-raw", action="store_true")
@@ -183,6 +245,9 @@ def main() -> None:
     parser.add_argument("--properties", type=int, default=0, choices=range(len(PROPERTY_COLUMNS) + 1),
                         help="extra property columns in the generated file (0-3)")
     args = parser.parse_args()
+    if args.compare:
+        compare_trees(args.compare, args.tree or [str(Path(__file__).resolve().parents[1])], args.rounds)
+        return
     users = args.users or max(args.events // 5, 1)
     with tempfile.TemporaryDirectory(prefix="journey-bench-") as temporary:
         folder = args.folder or temporary

@@ -7,6 +7,8 @@ XES and vendor readers know their fields, so they emit the canonical columns of 
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 import zipfile
@@ -187,6 +189,22 @@ def open_structured(path: str, fmt: str, options: ImportOptions):
 # --- JSON ----------------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def collection_paused():
+    """No automatic cyclic garbage collection inside (unless it is already off, as on the window's
+    GUI thread, which collects on a timer). Reading JSON makes millions of dicts that all stay alive,
+    and CPython's collector traversed them again and again as they piled up (a full pass each time
+    they grew by a quarter): ~40 % of parsing a 371k-line export. Parsed JSON holds no cycles, so
+    nothing collectable waits; the first pass after this one sees the new objects once."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def read_json_records(path: str, shape: str) -> tuple[list[dict], np.ndarray, list[Rejection]]:
     """All records of a JSON array or JSON Lines file (records = objects), with line numbers.
 
@@ -241,8 +259,34 @@ def _json_lines(text: str) -> tuple[list[dict], np.ndarray, list[Rejection]]:
 MAX_DEPTH = 1000      # Python's json stops near its recursion limit; no event record nests this deep
 
 
+# The C scanner ``json.loads`` runs once its checks pass (a decoder with the defaults, as json.loads's own).
+_SCAN_JSON_VALUE = json.JSONDecoder().scan_once
+
+
 def _parse_json_line(line: str) -> tuple[dict | None, str]:
-    """(the object on one line, ""), or (None, why the line is not a record)."""
+    """(the object on one line, ""), or (None, why the line is not a record).
+
+    A line the scanner reads whole from its first character is exactly what ``json.loads`` returns
+    for it (``JSONDecoder.decode``: no BOM, no leading or trailing whitespace, one value); skipping
+    the checks' Python frames reads ~1.6x faster. Any other line takes ``json.loads`` itself, for
+    its value or its message.
+
+    >>> _parse_json_line('{"a": 1}'), _parse_json_line(' {"a": 1.0} ')
+    (({'a': 1}, ''), ({'a': 1.0}, ''))
+    >>> _parse_json_line('{"a": 1}}'), _parse_json_line('[1]')
+    ((None, 'not valid JSON (Extra data)'), (None, 'not a JSON object'))
+    """
+    try:
+        value, end = _SCAN_JSON_VALUE(line, 0)
+    except (StopIteration, ValueError, RecursionError):
+        end = -1
+    if end == len(line):
+        return (value, "") if isinstance(value, dict) else (None, "not a JSON object")
+    return _parse_json_line_checked(line)
+
+
+def _parse_json_line_checked(line: str) -> tuple[dict | None, str]:
+    """``_parse_json_line`` by ``json.loads`` (any line; the message of a broken one)."""
     try:
         value = json.loads(line)
     except RecursionError:
@@ -274,6 +318,10 @@ class JsonReader(InMemoryReader):
     fixed_mapping = None
 
     def __init__(self, path: str, shape: str):
+        with collection_paused():
+            self._read(path, shape)
+
+    def _read(self, path: str, shape: str) -> None:
         self.path, self.format = path, shape
         records, self._lines, self._rejected = read_json_records(path, shape)
         if not records:
@@ -294,7 +342,10 @@ class VendorReader:
     """A vendor export: records normalised to canonical columns by ``vendors.NORMALISERS``."""
 
     def __init__(self, path: str, fmt: str, options: ImportOptions | None = None):
-        options = options or ImportOptions()
+        with collection_paused():
+            self._read(path, fmt, options or ImportOptions())
+
+    def _read(self, path: str, fmt: str, options: ImportOptions) -> None:
         self.path, self.format = path, fmt
         records, lines, rejected = self._records(path, fmt)
         try:

@@ -26,6 +26,7 @@ from journey_explorer.io.base import EVENT, INSERT_ID, SESSION, TIME, USER
 from journey_explorer.io.timestamps import check_timezone
 
 CANONICAL = (USER, EVENT, TIME, SESSION, INSERT_ID)
+_CANONICAL_NAMES = frozenset(CANONICAL)
 BARE_PROPERTIES = ("segment", "mixpanel", "posthog")     # formats whose event properties are named bare
 QUARTER_HOUR_MS = 15 * 60 * 1000
 
@@ -42,8 +43,12 @@ class Normalised:
     def add(self, index: int, user, event, time, session=None, insert_id=None, properties=None) -> None:
         row = {USER: _text(user), EVENT: _text(event), TIME: time, SESSION: _text(session),
                INSERT_ID: _text(insert_id)}
-        for name, value in (properties or {}).items():
-            row[f"source.{name}" if name in CANONICAL else name] = value
+        properties = properties or {}
+        if _CANONICAL_NAMES.isdisjoint(properties):        # the usual case: one C call, the same order
+            row.update(properties)
+        else:
+            for name, value in properties.items():
+                row[f"source.{name}" if name in CANONICAL else name] = value
         self.rows.append(row)
         self.kept.append(index)
 
