@@ -173,11 +173,19 @@ def _score_parts(log: EventLog) -> tuple[list[str], dict[str, np.ndarray]]:
                  "amount": np.where(carries_amount(log, size), AMOUNT_WEIGHT, 1.0)}
     parts["name"] = np.array([name_weight(name) for name in log.event_names])
     parts["ends_after"], parts["follow_up"] = _with_follow_ups(log, endings.result(), by_event, parts)
-    # Lateness leans rather than decides (a goal reached early by a few paths is still a goal).
-    parts["score"] = (parts["reach_score"] * (0.25 + 0.75 * parts["lateness"]) * parts["once"]
-                      * (0.1 + 0.9 * parts["ends_after"]) * parts["name"] * parts["amount"]
-                      * (1.0 - parts["follow_up"]))
+    parts["score"] = _combined_score(parts)
+    used_after = _usage_after_conversions(log, firsts, by_event, endings.result().last_rows, parts)
+    names = np.asarray(log.event_names, dtype=object)
+    parts["usage_after"] = np.where(used_after >= 0, names[used_after], "")
     return list(log.event_names), parts
+
+
+def _combined_score(parts: dict[str, np.ndarray], events=slice(None)) -> np.ndarray:
+    """The product of the score's parts (for ``events``). Lateness leans rather than decides (a goal
+    reached early by a few paths is still a goal)."""
+    return (parts["reach_score"][events] * (0.25 + 0.75 * parts["lateness"][events]) * parts["once"][events]
+            * (0.1 + 0.9 * parts["ends_after"][events]) * parts["name"][events] * parts["amount"][events]
+            * (1.0 - parts["follow_up"][events]))
 
 
 def name_weight(name: str) -> float:
@@ -402,3 +410,135 @@ def _visit_endings(log: EventLog, size: int) -> _VisitEndings:
     counts = np.bincount(log.event, minlength=size)
     return _VisitEndings(np.bincount(log.event[last], minlength=size) / np.maximum(counts, 1), counts,
                          np.flatnonzero(last))
+
+
+# Usage after a conversion. Once converted, paths do what only converted paths can: send a transfer after funding
+# the account, track the parcel or review the seller days after buying, clear the open item after the payment.
+# Such an event is late, rarer than the conversion, seldom repeated and ends visits: it scores like a goal, and
+# better than the conversion, which converted paths go on from. It is told by its gate: (nearly) every path doing
+# it did the conversion before (GATE_SHARE of them), only some of the converted do it (at most USAGE_OF_GATE_MAX),
+# and mostly in a later visit than the conversion's (USAGE_LATER of its occurrences). The goal is the gate: the
+# usage event's score moves to it. Not usage:
+# - a purchase right after its checkout: the same visit (a funnel, or a follow-up: ``_with_follow_ups``);
+# - the last step of a chain every gate path goes on to (a process's printout after its check);
+# - a payment days after a trial started early in the path: a conversion is late (HOST_LATENESS, as a
+#   follow-up's host), and no failure, and not on (nearly) every path;
+# - an event whose nearest earlier step is no clean gate (a patient's return after one of several kinds of
+#   release): the gate is the rarest event NEAR_GATE of its paths did before it, and must be one of GATE_SHARE.
+# Only the best-scoring events are checked (USAGE_CANDIDATES a round, until the best one has been).
+USAGE_CANDIDATES, USAGE_ROUNDS = 8, 3
+NEAR_GATE, GATE_SHARE, USAGE_OF_GATE_MAX, USAGE_LATER = 0.9, 0.97, 0.8, 0.5
+
+
+def _usage_after_conversions(log: EventLog, firsts: np.ndarray, by_event: Groups, last_rows: np.ndarray,
+                             parts: dict[str, np.ndarray]) -> np.ndarray:
+    """Per event, the conversion it is usage after (its code), else -1. Each usage event's score moves to its
+    conversion (it keeps the better of the two) and becomes 0; the conversion's lateness and visit endings are
+    counted without what only converted paths do (``_rescore_conversion``). ``parts["score"]`` is updated."""
+    score = parts["score"]
+    used_after = np.full(len(score), -1)
+    pairs = _FirstOccurrences(log, firsts, len(score))
+    checked, rescored = np.zeros(len(score), dtype=bool), np.zeros(len(score), dtype=bool)
+    for _ in range(USAGE_ROUNDS):
+        unchecked = np.flatnonzero(~checked & (score > 0))
+        top = unchecked[np.argsort(-score[unchecked], kind="stable")[:USAGE_CANDIDATES]]
+        # The rarest first: a gate has more paths than its usage event, and may be usage after a gate of its own.
+        for usage in top[np.argsort(pairs.paths[top], kind="stable")].tolist():
+            checked[usage] = True
+            gate = _conversion_gate(log, pairs, by_event, parts, usage)
+            if gate < 0:
+                continue
+            while used_after[gate] >= 0:         # the gate was found to be usage itself (an earlier round)
+                gate = used_after[gate]
+            if not rescored[gate]:
+                _rescore_conversion(log, pairs, by_event, last_rows, parts, gate)
+                rescored[gate] = True
+            used_after[usage] = gate
+            score[gate], score[usage] = max(score[gate], score[usage]), 0.0
+        if not len(top) or checked[np.argmax(score)]:
+            break
+    return used_after
+
+
+def _conversion_gate(log: EventLog, pairs: _FirstOccurrences, by_event: Groups, parts: dict[str, np.ndarray],
+                     usage: int) -> int:
+    """The conversion ``usage`` is done after (see the notes above ``_usage_after_conversions``), else -1."""
+    share = pairs.share_before(usage)
+    near = np.flatnonzero(share >= NEAR_GATE)
+    if not len(near):
+        return -1
+    # The nearest: the one with the fewest paths; of two with as many, the later (the purchase, not its checkout).
+    gate = int(near[np.lexsort((-parts["lateness"][near], pairs.paths[near]))[0]])
+    conversion_like = (parts["lateness"][gate] >= HOST_LATENESS and parts["reach_score"][gate] > 0
+                       and parts["name"][gate] >= 1.0)
+    if (not conversion_like or share[gate] < GATE_SHARE
+            or pairs.paths[usage] > USAGE_OF_GATE_MAX * pairs.paths[gate]):
+        return -1
+    return gate if _later_share(log, by_event, gate, usage) >= USAGE_LATER else -1
+
+
+def _later_share(log: EventLog, by_event: Groups, gate: int, usage: int) -> float:
+    """The share of ``usage``'s occurrences that lie in another visit than the last ``gate`` before them."""
+    gate_rows, usage_rows = _rows_of(by_event, gate), _rows_of(by_event, usage)
+    previous = gate_rows[np.maximum(np.searchsorted(gate_rows, usage_rows) - 1, 0)]
+    return float(np.mean(log.session[previous] != log.session[usage_rows]))
+
+
+def _rescore_conversion(log: EventLog, pairs: _FirstOccurrences, by_event: Groups, last_rows: np.ndarray,
+                        parts: dict[str, np.ndarray], gate: int) -> None:
+    """A conversion's lateness and visit endings without its consequences (events GATE_SHARE of whose paths
+    first did them after it, on at most USAGE_OF_GATE_MAX of its paths: a welcome e-mail opened, a comment only
+    subscribers can post): they come after it by nature, and a visit that goes on with them only (or with
+    follow-ups) has ended at the conversion. Its score is the better of the old and the new."""
+    consequences = ((pairs.share_after(gate) >= GATE_SHARE)
+                    & (pairs.paths <= USAGE_OF_GATE_MAX * pairs.paths[gate]))
+    parts["lateness"][gate] = max(parts["lateness"][gate], pairs.lateness_without(gate, consequences))
+    tails = _Tails(log, _rows_of(by_event, gate), last_rows, log.user)
+    ending_events = consequences | (parts["follow_up"] > 0)
+    others_after = np.bincount(tails.owner, weights=~ending_events[log.event[tails.rows]],
+                               minlength=len(tails.starts))
+    parts["ends_after"][gate] = max(parts["ends_after"][gate], float(np.mean(others_after == 0)))
+    parts["score"][gate] = max(parts["score"][gate], float(_combined_score(parts, gate)))
+
+
+def _rows_of(by_event: Groups, event: int) -> np.ndarray:
+    """The event's rows, in row order (``Groups`` sorts stably)."""
+    return by_event.order[by_event.bounds[event]:by_event.bounds[event + 1]]
+
+
+class _FirstOccurrences:
+    """Each (path, event) pair's first row (``path_event_pairs``' first part: in row order), its path and its
+    event; ``paths``: per event, the paths that have it."""
+
+    def __init__(self, log: EventLog, firsts: np.ndarray, size: int):
+        self.rows, self.path, self.event = firsts, log.user[firsts], log.event[firsts]
+        self.paths = np.bincount(self.event, minlength=size)
+        self.path_count = int(self.path.max()) + 1 if len(firsts) else 0
+
+    def _first_of_path(self, event: int) -> np.ndarray:
+        """Per pair, the row of its path's first ``event`` (-1: the path never does it)."""
+        first = np.full(self.path_count, -1)
+        mine = self.event == event
+        first[self.path[mine]] = self.rows[mine]
+        return first[self.path]
+
+    def share_before(self, event: int) -> np.ndarray:
+        """Per event, the share of ``event``'s paths that did it before their first ``event``."""
+        bound = self._first_of_path(event)
+        before = (bound >= 0) & (self.rows < bound)
+        return np.bincount(self.event[before], minlength=len(self.paths)) / max(int(self.paths[event]), 1)
+
+    def share_after(self, event: int) -> np.ndarray:
+        """Per event, the share of its paths that first did it after their first ``event``."""
+        bound = self._first_of_path(event)
+        after = (bound >= 0) & (self.rows > bound)
+        return np.bincount(self.event[after], minlength=len(self.paths)) / np.maximum(self.paths, 1)
+
+    def lateness_without(self, event: int, left_out: np.ndarray) -> float:
+        """``_lateness`` of ``event`` with the ``left_out`` events taken out of every path."""
+        bound, counted = self._first_of_path(event), ~left_out[self.event]
+        distinct = np.bincount(self.path[counted], minlength=self.path_count)
+        before = np.bincount(self.path[counted & (self.rows < bound)], minlength=self.path_count)
+        mine = self.path[self.event == event]
+        kinds, earlier = distinct[mine], before[mine]
+        return float(np.median(np.where(kinds > 1, earlier / np.maximum(kinds - 1, 1), 1.0)))
