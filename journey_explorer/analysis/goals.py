@@ -101,7 +101,8 @@ _GUESSES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _WHOLE_LOGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()     # part -> the log it was cut from
 # The guess's rules, for a guess kept with the project (``store.project.remember_goal_guess``): a
 # change to how the guess scores must change this, so no project answers with the old rules' goal.
-GUESS_RULES = 2         # 2: follow-up clicks after the goal, conversion words by whole word in six languages
+GUESS_RULES = 3         # 2: follow-up clicks after the goal, conversion words by whole word in six languages;
+                        # 3: usage after a conversion is not the goal, the conversion (its gate) is
 
 
 def guess_from_whole(part: EventLog, whole: EventLog) -> None:
@@ -425,7 +426,8 @@ def _visit_endings(log: EventLog, size: int) -> _VisitEndings:
 #   follow-up's host), and no failure, and not on (nearly) every path;
 # - an event whose nearest earlier step is no clean gate (a patient's return after one of several kinds of
 #   release): the gate is the rarest event NEAR_GATE of its paths did before it, and must be one of GATE_SHARE.
-# Only the best-scoring events are checked (USAGE_CANDIDATES a round, until the best one has been).
+# Only the USAGE_CANDIDATES best-scoring events are checked, then the conversion that took over the lead, if
+# any (up to USAGE_ROUNDS times: a chain of gates).
 USAGE_CANDIDATES, USAGE_ROUNDS = 8, 3
 NEAR_GATE, GATE_SHARE, USAGE_OF_GATE_MAX, USAGE_LATER = 0.9, 0.97, 0.8, 0.5
 
@@ -439,9 +441,9 @@ def _usage_after_conversions(log: EventLog, firsts: np.ndarray, by_event: Groups
     used_after = np.full(len(score), -1)
     pairs = _FirstOccurrences(log, firsts, len(score))
     checked, rescored = np.zeros(len(score), dtype=bool), np.zeros(len(score), dtype=bool)
+    top = np.argsort(-score, kind="stable")[:USAGE_CANDIDATES]
     for _ in range(USAGE_ROUNDS):
-        unchecked = np.flatnonzero(~checked & (score > 0))
-        top = unchecked[np.argsort(-score[unchecked], kind="stable")[:USAGE_CANDIDATES]]
+        top = top[(score[top] > 0) & ~checked[top]]
         # The rarest first: a gate has more paths than its usage event, and may be usage after a gate of its own.
         for usage in top[np.argsort(pairs.paths[top], kind="stable")].tolist():
             checked[usage] = True
@@ -455,24 +457,30 @@ def _usage_after_conversions(log: EventLog, firsts: np.ndarray, by_event: Groups
                 rescored[gate] = True
             used_after[usage] = gate
             score[gate], score[usage] = max(score[gate], score[usage]), 0.0
-        if not len(top) or checked[np.argmax(score)]:
+        best = int(np.argmax(score))
+        if checked[best]:
             break
+        top = np.array([best])                  # a conversion that took over the lead: is it usage itself?
     return used_after
 
 
 def _conversion_gate(log: EventLog, pairs: _FirstOccurrences, by_event: Groups, parts: dict[str, np.ndarray],
                      usage: int) -> int:
-    """The conversion ``usage`` is done after (see the notes above ``_usage_after_conversions``), else -1."""
+    """The conversion ``usage`` is done after (see the notes above ``_usage_after_conversions``), else -1.
+    Two quick tests first: a conversion-like event with enough paths exists, and ``usage`` is mostly done
+    after its path's first visit (it comes in a later visit than a conversion)."""
+    conversion_like = ((parts["lateness"] >= HOST_LATENESS) & (parts["reach_score"] > 0) & (parts["name"] >= 1.0)
+                       & (pairs.paths * USAGE_OF_GATE_MAX >= pairs.paths[usage]))
+    conversion_like[usage] = False
+    if not conversion_like.any() or pairs.share_after_first_visit(log, _rows_of(by_event, usage)) < USAGE_LATER:
+        return -1
     share = pairs.share_before(usage)
     near = np.flatnonzero(share >= NEAR_GATE)
     if not len(near):
         return -1
     # The nearest: the one with the fewest paths; of two with as many, the later (the purchase, not its checkout).
     gate = int(near[np.lexsort((-parts["lateness"][near], pairs.paths[near]))[0]])
-    conversion_like = (parts["lateness"][gate] >= HOST_LATENESS and parts["reach_score"][gate] > 0
-                       and parts["name"][gate] >= 1.0)
-    if (not conversion_like or share[gate] < GATE_SHARE
-            or pairs.paths[usage] > USAGE_OF_GATE_MAX * pairs.paths[gate]):
+    if not conversion_like[gate] or share[gate] < GATE_SHARE:
         return -1
     return gate if _later_share(log, by_event, gate, usage) >= USAGE_LATER else -1
 
@@ -507,38 +515,47 @@ def _rows_of(by_event: Groups, event: int) -> np.ndarray:
 
 
 class _FirstOccurrences:
-    """Each (path, event) pair's first row (``path_event_pairs``' first part: in row order), its path and its
-    event; ``paths``: per event, the paths that have it."""
+    """Each (path, event) pair's first row (``path_event_pairs``' first part: in row order, so a path's pairs
+    are together), its path and its event; ``paths``: per event, the paths that have it. Each question reads
+    only the pairs of the paths that have the event asked about."""
 
     def __init__(self, log: EventLog, firsts: np.ndarray, size: int):
         self.rows, self.path, self.event = firsts, log.user[firsts], log.event[firsts]
         self.paths = np.bincount(self.event, minlength=size)
-        self.path_count = int(self.path.max()) + 1 if len(firsts) else 0
+        # Per path code, where its pairs start and how many there are.
+        self._pair_count = np.bincount(self.path) if len(firsts) else np.zeros(0, dtype=np.int64)
+        self._pair_start = np.cumsum(self._pair_count) - self._pair_count
 
-    def _first_of_path(self, event: int) -> np.ndarray:
-        """Per pair, the row of its path's first ``event`` (-1: the path never does it)."""
-        first = np.full(self.path_count, -1)
-        mine = self.event == event
-        first[self.path[mine]] = self.rows[mine]
-        return first[self.path]
+    def _pairs_of_paths_with(self, event: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The pairs (indices) of the paths that have ``event``; per pair, which of those paths it is in
+        (0, 1, 2...), and the row of that path's first ``event``."""
+        own = np.flatnonzero(self.event == event)
+        starts, lengths = self._pair_start[self.path[own]], self._pair_count[self.path[own]]
+        owner = np.repeat(np.arange(len(own)), lengths)
+        offsets = np.cumsum(lengths) - lengths
+        return starts[owner] + np.arange(len(owner)) - offsets[owner], owner, self.rows[own][owner]
+
+    def share_after_first_visit(self, log: EventLog, rows: np.ndarray) -> float:
+        """The share of ``rows`` that lie after the first visit of their path."""
+        first_visit = log.session[self.rows[self._pair_start[log.user[rows]]]]
+        return float(np.mean(log.session[rows] != first_visit)) if len(rows) else 0.0
 
     def share_before(self, event: int) -> np.ndarray:
         """Per event, the share of ``event``'s paths that did it before their first ``event``."""
-        bound = self._first_of_path(event)
-        before = (bound >= 0) & (self.rows < bound)
+        pairs, _, bound = self._pairs_of_paths_with(event)
+        before = pairs[self.rows[pairs] < bound]
         return np.bincount(self.event[before], minlength=len(self.paths)) / max(int(self.paths[event]), 1)
 
     def share_after(self, event: int) -> np.ndarray:
         """Per event, the share of its paths that first did it after their first ``event``."""
-        bound = self._first_of_path(event)
-        after = (bound >= 0) & (self.rows > bound)
+        pairs, _, bound = self._pairs_of_paths_with(event)
+        after = pairs[self.rows[pairs] > bound]
         return np.bincount(self.event[after], minlength=len(self.paths)) / np.maximum(self.paths, 1)
 
     def lateness_without(self, event: int, left_out: np.ndarray) -> float:
         """``_lateness`` of ``event`` with the ``left_out`` events taken out of every path."""
-        bound, counted = self._first_of_path(event), ~left_out[self.event]
-        distinct = np.bincount(self.path[counted], minlength=self.path_count)
-        before = np.bincount(self.path[counted & (self.rows < bound)], minlength=self.path_count)
-        mine = self.path[self.event == event]
-        kinds, earlier = distinct[mine], before[mine]
+        pairs, owner, bound = self._pairs_of_paths_with(event)
+        counted = ~left_out[self.event[pairs]]
+        kinds = np.bincount(owner, weights=counted)
+        earlier = np.bincount(owner, weights=counted & (self.rows[pairs] < bound))
         return float(np.median(np.where(kinds > 1, earlier / np.maximum(kinds - 1, 1), 1.0)))
