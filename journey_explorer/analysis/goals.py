@@ -423,7 +423,7 @@ def _visit_endings(log: EventLog, size: int) -> _VisitEndings:
 # - a purchase right after its checkout: the same visit (a funnel, or a follow-up: ``_with_follow_ups``);
 # - the last step of a chain every gate path goes on to (a process's printout after its check);
 # - a payment days after a trial started early in the path: a conversion is late (HOST_LATENESS, as a
-#   follow-up's host), and no failure, and not on (nearly) every path;
+#   follow-up's host), and no failure, no follow-up, and not on (nearly) every path;
 # - an event whose nearest earlier step is no clean gate (a patient's return after one of several kinds of
 #   release): the gate is the rarest event NEAR_GATE of its paths did before it, and must be one of GATE_SHARE.
 # Only the USAGE_CANDIDATES best-scoring events are checked, then the conversion that took over the lead, if
@@ -470,7 +470,7 @@ def _conversion_gate(log: EventLog, pairs: _FirstOccurrences, by_event: Groups, 
     Two quick tests first: a conversion-like event with enough paths exists, and ``usage`` is mostly done
     after its path's first visit (it comes in a later visit than a conversion)."""
     conversion_like = ((parts["lateness"] >= HOST_LATENESS) & (parts["reach_score"] > 0) & (parts["name"] >= 1.0)
-                       & (pairs.paths * USAGE_OF_GATE_MAX >= pairs.paths[usage]))
+                       & (parts["follow_up"] == 0) & (pairs.paths * USAGE_OF_GATE_MAX >= pairs.paths[usage]))
     conversion_like[usage] = False
     if not conversion_like.any() or pairs.share_after_first_visit(log, _rows_of(by_event, usage)) < USAGE_LATER:
         return -1
