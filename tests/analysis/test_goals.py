@@ -176,7 +176,8 @@ def test_a_conversion_counts_without_what_only_converted_paths_do():
     assert table.loc["comment", "usage_after"] == "premium_started"
     premium = table.loc["premium_started"]
     # Before: lateness median of 18 x 4/5 (a welcome or comment after it) and 12 x 1 = 0.8; 25 of 30 visits end
-    # at it: 0.85 x (0.1 + 0.9 x 0.833) = 0.72, under the login's 1 x 1 x 1 x (0.1 + 0.9 x 0.8) = 0.82.
+    # at it: 0.85 x (0.1 + 0.9 x 0.833) = 0.72, under the login's 1 x 1 x 1 x (0.1 + 0.9 x 0.8) = 0.82 and the
+    # welcome mail's 0.83 (the guess before).
     assert premium["lateness"] == 1.0 and premium["ends_after"] == 1.0
     assert premium["score"] == pytest.approx(1.0)
     assert table.loc["login", "score"] == pytest.approx(0.82)
