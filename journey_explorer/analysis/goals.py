@@ -21,6 +21,14 @@ The guess scores every event type by structure, the way a person reads a convers
   followed by the conversion looks alike within the visit; it is told apart by data: those who stop at
   it go on elsewhere in the visit, or come back later more than those who convert, or repeat it; and a
   failure or an event carrying an amount follows up nothing (``_with_follow_ups``);
+- **usage after a conversion is not the goal, the conversion is**: what only converted paths do, later (a
+  transfer after funding the account, tracking the parcel a day after buying, clearing the open item after the
+  payment) is late, rare and ends visits too. When (nearly) every path doing an event did a late event before
+  it, only some of those go on to it, and mostly in a later visit, the event is usage after that conversion:
+  its score moves to the conversion, which is scored without what only converted paths do (it is not "early"
+  for being followed by them, and a visit going on with them only has ended at it). A purchase right after
+  its checkout (the same visit), the last step of a chain every path of the step before takes, a payment days
+  after a trial started early in the path keep their goal (``_usage_after_conversions``);
 - conversion-like names (purchase, paid, order, subscribe, gekauft, confirmé, ...: whole words of the
   name, ``CONVERSION_WORDS``) only break near-ties (x1.1); failure-like names (error, failed, cancel,
   ...) are never the goal while another candidate scores.
