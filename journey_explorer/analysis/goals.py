@@ -172,7 +172,7 @@ def _score_parts(log: EventLog) -> tuple[list[str], dict[str, np.ndarray]]:
         endings = pool.submit(_visit_endings, log, size)
         paths = log.paths_count
         by_event = Groups(log.event, size)
-        firsts, pair_event, pair_count = path_event_pairs(log, size, by_event)
+        firsts, pair_event, pair_count, pair_rows, pair_paths = path_event_pairs(log, size, by_event, grouped=True)
         users = _REACH.get(log)
         if users is None:                          # goal_reach's counts, from the pairs at hand
             _REACH[log] = users = np.bincount(pair_event, minlength=size)
@@ -183,7 +183,8 @@ def _score_parts(log: EventLog) -> tuple[list[str], dict[str, np.ndarray]]:
     parts["name"] = np.array([name_weight(name) for name in log.event_names])
     parts["ends_after"], parts["follow_up"] = _with_follow_ups(log, endings.result(), by_event, parts)
     parts["score"] = _combined_score(parts)
-    used_after = _usage_after_conversions(log, firsts, by_event, endings.result().last_rows, parts)
+    pairs = _FirstOccurrences(log, firsts, pair_rows, pair_paths, np.bincount(pair_event, minlength=size))
+    used_after = _usage_after_conversions(log, pairs, by_event, endings.result().last_rows, parts)
     names = np.asarray(log.event_names, dtype=object)
     parts["usage_after"] = np.where(used_after >= 0, names[used_after], "")
     return list(log.event_names), parts
@@ -268,11 +269,12 @@ def _reach_score(reach: np.ndarray, paths_with: np.ndarray) -> np.ndarray:
     return np.where(paths_with >= MIN_REACH_PATHS, low * high, 0.0)
 
 
-def path_event_pairs(log: EventLog, size: int,
-                     by_event: Groups | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def path_event_pairs(log: EventLog, size: int, by_event: Groups | None = None,
+                     grouped: bool = False) -> tuple[np.ndarray, ...]:
     """Each (path, event) pair: the row of its first occurrence (rows in path order), its event and
     how often the path has it. One stable grouping by event (a radix sort below 65,536 event types):
     a path's rows are contiguous, so inside an event's group its rows stay together and in order.
+    ``grouped``: also the pairs' first rows and paths in that grouping (by event, then path).
 
     >>> log = EventLog.from_frame(__import__("pandas").DataFrame(
     ...     {"user": ["a", "a", "a", "b"], "event": ["x", "y", "x", "x"], "time": [0, 1, 2, 0]}))
@@ -286,7 +288,8 @@ def path_event_pairs(log: EventLog, size: int,
     is_first = np.zeros(len(paths), dtype=bool)
     is_first[by_event.order[starts]] = True
     pair_starts = np.flatnonzero(starts)
-    return np.flatnonzero(is_first), by_event.keys[pair_starts], np.diff(np.append(pair_starts, len(paths)))
+    pairs = np.flatnonzero(is_first), by_event.keys[pair_starts], np.diff(np.append(pair_starts, len(paths)))
+    return (*pairs, by_event.order[pair_starts], paths[pair_starts]) if grouped else pairs
 
 
 def _lateness(log: EventLog, size: int, firsts: np.ndarray) -> np.ndarray:
@@ -440,14 +443,13 @@ USAGE_CANDIDATES, USAGE_ROUNDS = 8, 3
 NEAR_GATE, GATE_SHARE, USAGE_OF_GATE_MAX, USAGE_LATER = 0.9, 0.97, 0.8, 0.5
 
 
-def _usage_after_conversions(log: EventLog, firsts: np.ndarray, by_event: Groups, last_rows: np.ndarray,
+def _usage_after_conversions(log: EventLog, pairs: _FirstOccurrences, by_event: Groups, last_rows: np.ndarray,
                              parts: dict[str, np.ndarray]) -> np.ndarray:
     """Per event, the conversion it is usage after (its code), else -1. Each usage event's score moves to its
     conversion (it keeps the better of the two) and becomes 0; the conversion's lateness and visit endings are
     counted without what only converted paths do (``_rescore_conversion``). ``parts["score"]`` is updated."""
     score = parts["score"]
     used_after = np.full(len(score), -1)
-    pairs = _FirstOccurrences(log, firsts, len(score))
     checked, rescored = np.zeros(len(score), dtype=bool), np.zeros(len(score), dtype=bool)
     top = np.argsort(-score, kind="stable")[:USAGE_CANDIDATES]
     for _ in range(USAGE_ROUNDS):
@@ -475,22 +477,29 @@ def _usage_after_conversions(log: EventLog, firsts: np.ndarray, by_event: Groups
 def _conversion_gate(log: EventLog, pairs: _FirstOccurrences, by_event: Groups, parts: dict[str, np.ndarray],
                      usage: int) -> int:
     """The conversion ``usage`` is done after (see the notes above ``_usage_after_conversions``), else -1.
-    Two quick tests first: a conversion-like event with enough paths exists, and ``usage`` is mostly done
-    after its path's first visit (it comes in a later visit than a conversion)."""
+
+    The nearest gate is sought from the events with the fewest paths up (at least NEAR_GATE as many as
+    ``usage``), each read alone, and no further than a conversion could be (its paths at most 1 / USAGE_OF_GATE_MAX
+    times ``usage``'s... at least, and the most of any conversion-like event): most events are never read."""
+    paths = pairs.paths
     conversion_like = ((parts["lateness"] >= HOST_LATENESS) & (parts["reach_score"] > 0) & (parts["name"] >= 1.0)
-                       & (parts["follow_up"] == 0) & (pairs.paths * USAGE_OF_GATE_MAX >= pairs.paths[usage]))
+                       & (parts["follow_up"] == 0) & (paths * USAGE_OF_GATE_MAX >= paths[usage]))
     conversion_like[usage] = False
-    if not conversion_like.any() or pairs.share_after_first_visit(log, _rows_of(by_event, usage)) < USAGE_LATER:
+    if not conversion_like.any():
         return -1
-    share = pairs.share_before(usage)
-    near = np.flatnonzero(share >= NEAR_GATE)
-    if not len(near):
-        return -1
-    # The nearest: the one with the fewest paths; of two with as many, the later (the purchase, not its checkout).
-    gate = int(near[np.lexsort((-parts["lateness"][near], pairs.paths[near]))[0]])
-    if not conversion_like[gate] or share[gate] < GATE_SHARE:
-        return -1
-    return gate if _later_share(log, by_event, gate, usage) >= USAGE_LATER else -1
+    farthest = paths[conversion_like].max()
+    nearby = np.flatnonzero((paths >= NEAR_GATE * paths[usage]) & (paths <= farthest))
+    nearby = nearby[nearby != usage]
+    first_usage = pairs.first_row_by_path(usage)
+    # The fewest paths first; of two with as many, the later (the purchase, not its checkout).
+    for gate in nearby[np.lexsort((-parts["lateness"][nearby], paths[nearby]))].tolist():
+        share = pairs.share_before(gate, first_usage) / paths[usage]
+        if share < NEAR_GATE:
+            continue
+        if not conversion_like[gate] or share < GATE_SHARE:
+            return -1                          # the nearest step is no clean gate, or no conversion
+        return gate if _later_share(log, by_event, gate, usage) >= USAGE_LATER else -1
+    return -1
 
 
 def _later_share(log: EventLog, by_event: Groups, gate: int, usage: int) -> float:
@@ -506,8 +515,7 @@ def _rescore_conversion(log: EventLog, pairs: _FirstOccurrences, by_event: Group
     first did them after it, on at most USAGE_OF_GATE_MAX of its paths: a welcome e-mail opened, a comment only
     subscribers can post): they come after it by nature, and a visit that goes on with them only (or with
     follow-ups) has ended at the conversion. Its score is the better of the old and the new."""
-    consequences = ((pairs.share_after(gate) >= GATE_SHARE)
-                    & (pairs.paths <= USAGE_OF_GATE_MAX * pairs.paths[gate]))
+    consequences = pairs.consequences(gate)
     parts["lateness"][gate] = max(parts["lateness"][gate], pairs.lateness_without(gate, consequences))
     tails = _Tails(log, _rows_of(by_event, gate), last_rows, log.user)
     ending_events = consequences | (parts["follow_up"] > 0)
@@ -523,47 +531,54 @@ def _rows_of(by_event: Groups, event: int) -> np.ndarray:
 
 
 class _FirstOccurrences:
-    """Each (path, event) pair's first row (``path_event_pairs``' first part: in row order, so a path's pairs
-    are together), its path and its event; ``paths``: per event, the paths that have it. Each question reads
-    only the pairs of the paths that have the event asked about."""
+    """Each (path, event) pair's first row and path, grouped by event (within an event, by path:
+    ``path_event_pairs(..., grouped=True)``); ``firsts``: the same rows in row order; ``paths``: per event, the
+    paths that have it. Questions read one event's pairs at a time."""
 
-    def __init__(self, log: EventLog, firsts: np.ndarray, size: int):
-        self.rows, self.path, self.event = firsts, log.user[firsts], log.event[firsts]
-        self.paths = np.bincount(self.event, minlength=size)
-        # Per path code, where its pairs start and how many there are.
-        self._pair_count = np.bincount(self.path) if len(firsts) else np.zeros(0, dtype=np.int64)
-        self._pair_start = np.cumsum(self._pair_count) - self._pair_count
+    def __init__(self, log: EventLog, firsts: np.ndarray, rows: np.ndarray, path: np.ndarray, paths: np.ndarray):
+        self.firsts, self.rows, self.path, self.paths = firsts, rows, path, paths
+        self.bounds = np.concatenate([[0], np.cumsum(self.paths)])
+        self.path_count = int(log.user[-1]) + 1 if len(log) else 0
+        self.log = log
 
-    def _pairs_of_paths_with(self, event: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The pairs (indices) of the paths that have ``event``; per pair, which of those paths it is in
-        (0, 1, 2...), and the row of that path's first ``event``."""
-        own = np.flatnonzero(self.event == event)
-        starts, lengths = self._pair_start[self.path[own]], self._pair_count[self.path[own]]
-        owner = np.repeat(np.arange(len(own)), lengths)
-        offsets = np.cumsum(lengths) - lengths
-        return starts[owner] + np.arange(len(owner)) - offsets[owner], owner, self.rows[own][owner]
+    def _of(self, event: int) -> slice:
+        return slice(self.bounds[event], self.bounds[event + 1])
 
-    def share_after_first_visit(self, log: EventLog, rows: np.ndarray) -> float:
-        """The share of ``rows`` that lie after the first visit of their path."""
-        first_visit = log.session[self.rows[self._pair_start[log.user[rows]]]]
-        return float(np.mean(log.session[rows] != first_visit)) if len(rows) else 0.0
+    def first_row_by_path(self, event: int) -> np.ndarray:
+        """Per path code, the row of its first ``event`` (-1: none)."""
+        first = np.full(self.path_count, -1)
+        first[self.path[self._of(event)]] = self.rows[self._of(event)]
+        return first
 
-    def share_before(self, event: int) -> np.ndarray:
-        """Per event, the share of ``event``'s paths that did it before their first ``event``."""
-        pairs, _, bound = self._pairs_of_paths_with(event)
-        before = pairs[self.rows[pairs] < bound]
-        return np.bincount(self.event[before], minlength=len(self.paths)) / max(int(self.paths[event]), 1)
+    def share_before(self, event: int, first_other: np.ndarray) -> int:
+        """The paths that did ``event`` before the row ``first_other`` (``first_row_by_path``) gives them."""
+        return int(np.count_nonzero(self.rows[self._of(event)] < first_other[self.path[self._of(event)]]))
 
-    def share_after(self, event: int) -> np.ndarray:
-        """Per event, the share of its paths that first did it after their first ``event``."""
-        pairs, _, bound = self._pairs_of_paths_with(event)
-        after = pairs[self.rows[pairs] > bound]
-        return np.bincount(self.event[after], minlength=len(self.paths)) / np.maximum(self.paths, 1)
+    def consequences(self, gate: int) -> np.ndarray:
+        """Per event, whether GATE_SHARE of its paths first did it after their first ``gate`` and it has at most
+        USAGE_OF_GATE_MAX as many paths (only such events are read)."""
+        first_gate = self.first_row_by_path(gate)
+        found = np.zeros(len(self.paths), dtype=bool)
+        for event in np.flatnonzero((self.paths > 0) & (self.paths <= USAGE_OF_GATE_MAX * self.paths[gate])).tolist():
+            bound = first_gate[self.path[self._of(event)]]
+            after = np.count_nonzero((bound >= 0) & (self.rows[self._of(event)] > bound))
+            found[event] = after >= GATE_SHARE * self.paths[event]
+        return found
 
     def lateness_without(self, event: int, left_out: np.ndarray) -> float:
         """``_lateness`` of ``event`` with the ``left_out`` events taken out of every path."""
-        pairs, owner, bound = self._pairs_of_paths_with(event)
-        counted = ~left_out[self.event[pairs]]
-        kinds = np.bincount(owner, weights=counted)
-        earlier = np.bincount(owner, weights=counted & (self.rows[pairs] < bound))
-        return float(np.median(np.where(kinds > 1, earlier / np.maximum(kinds - 1, 1), 1.0)))
+        own_rows, own_paths = self.rows[self._of(event)], self.path[self._of(event)]
+        # Among the row-ordered firsts a path's pairs are together: its distinct events, and those before.
+        path_of_firsts = self.log.user[self.firsts]
+        start = np.searchsorted(path_of_firsts, own_paths, side="left")
+        distinct = np.searchsorted(path_of_firsts, own_paths, side="right") - start
+        earlier = np.searchsorted(self.firsts, own_rows) - start
+        own_index = np.full(self.path_count, -1)
+        own_index[own_paths] = np.arange(len(own_paths))
+        for left in np.flatnonzero(left_out).tolist():
+            index = own_index[self.path[self._of(left)]]
+            rows = self.rows[self._of(left)][index >= 0]
+            index = index[index >= 0]
+            distinct = distinct - np.bincount(index, minlength=len(own_paths))
+            earlier = earlier - np.bincount(index[rows < own_rows[index]], minlength=len(own_paths))
+        return float(np.median(np.where(distinct > 1, earlier / np.maximum(distinct - 1, 1), 1.0)))
