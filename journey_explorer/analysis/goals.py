@@ -478,9 +478,8 @@ def _conversion_gate(log: EventLog, pairs: _FirstOccurrences, by_event: Groups, 
                      usage: int) -> int:
     """The conversion ``usage`` is done after (see the notes above ``_usage_after_conversions``), else -1.
 
-    The nearest gate is sought from the events with the fewest paths up (at least NEAR_GATE as many as
-    ``usage``), each read alone, and no further than a conversion could be (its paths at most 1 / USAGE_OF_GATE_MAX
-    times ``usage``'s... at least, and the most of any conversion-like event): most events are never read."""
+    The nearest gate is sought among the events with at least NEAR_GATE times ``usage``'s paths, the fewest
+    first, each read alone, and no further than the commonest conversion-like event: most are never read."""
     paths = pairs.paths
     conversion_like = ((parts["lateness"] >= HOST_LATENESS) & (parts["reach_score"] > 0) & (parts["name"] >= 1.0)
                        & (parts["follow_up"] == 0) & (paths * USAGE_OF_GATE_MAX >= paths[usage]))
@@ -539,7 +538,14 @@ class _FirstOccurrences:
         self.firsts, self.rows, self.path, self.paths = firsts, rows, path, paths
         self.bounds = np.concatenate([[0], np.cumsum(self.paths)])
         self.path_count = int(log.user[-1]) + 1 if len(log) else 0
-        self.log = log
+        self.log, self._event = log, None
+
+    @property
+    def event(self) -> np.ndarray:
+        """Each pair's event (made when first asked: only a conversion's rescoring reads every pair)."""
+        if self._event is None:
+            self._event = np.repeat(np.arange(len(self.paths)), self.paths)
+        return self._event
 
     def _of(self, event: int) -> slice:
         return slice(self.bounds[event], self.bounds[event + 1])
@@ -555,15 +561,11 @@ class _FirstOccurrences:
         return int(np.count_nonzero(self.rows[self._of(event)] < first_other[self.path[self._of(event)]]))
 
     def consequences(self, gate: int) -> np.ndarray:
-        """Per event, whether GATE_SHARE of its paths first did it after their first ``gate`` and it has at most
-        USAGE_OF_GATE_MAX as many paths (only such events are read)."""
-        first_gate = self.first_row_by_path(gate)
-        found = np.zeros(len(self.paths), dtype=bool)
-        for event in np.flatnonzero((self.paths > 0) & (self.paths <= USAGE_OF_GATE_MAX * self.paths[gate])).tolist():
-            bound = first_gate[self.path[self._of(event)]]
-            after = np.count_nonzero((bound >= 0) & (self.rows[self._of(event)] > bound))
-            found[event] = after >= GATE_SHARE * self.paths[event]
-        return found
+        """Per event, whether GATE_SHARE of its paths first did it after their first ``gate``, on at most
+        USAGE_OF_GATE_MAX as many paths."""
+        bound = self.first_row_by_path(gate)[self.path]
+        after = np.bincount(self.event[(bound >= 0) & (self.rows > bound)], minlength=len(self.paths))
+        return (after >= GATE_SHARE * self.paths) & (self.paths > 0) & (self.paths <= USAGE_OF_GATE_MAX * self.paths[gate])
 
     def lateness_without(self, event: int, left_out: np.ndarray) -> float:
         """``_lateness`` of ``event`` with the ``left_out`` events taken out of every path."""
@@ -575,10 +577,9 @@ class _FirstOccurrences:
         earlier = np.searchsorted(self.firsts, own_rows) - start
         own_index = np.full(self.path_count, -1)
         own_index[own_paths] = np.arange(len(own_paths))
-        for left in np.flatnonzero(left_out).tolist():
-            index = own_index[self.path[self._of(left)]]
-            rows = self.rows[self._of(left)][index >= 0]
-            index = index[index >= 0]
-            distinct = distinct - np.bincount(index, minlength=len(own_paths))
-            earlier = earlier - np.bincount(index[rows < own_rows[index]], minlength=len(own_paths))
+        index = own_index[self.path]
+        left = left_out[self.event] & (index >= 0)               # the left-out pairs of ``event``'s paths
+        distinct = distinct - np.bincount(index[left], minlength=len(own_paths))
+        left &= self.rows < own_rows[index]
+        earlier = earlier - np.bincount(index[left], minlength=len(own_paths))
         return float(np.median(np.where(distinct > 1, earlier / np.maximum(distinct - 1, 1), 1.0)))
