@@ -280,6 +280,8 @@ def path_event_pairs(log: EventLog, size: int, by_event: Groups | None = None,
     ...     {"user": ["a", "a", "a", "b"], "event": ["x", "y", "x", "x"], "time": [0, 1, 2, 0]}))
     >>> [part.tolist() for part in path_event_pairs(log, 2)]
     [[0, 1, 3], [0, 0, 1], [2, 1, 1]]
+    >>> [part.tolist() for part in path_event_pairs(log, 2, grouped=True)[3:]]     # x: a's, b's; y: a's
+    [[0, 3, 1], [0, 1, 0]]
     """
     by_event = Groups(log.event, size) if by_event is None else by_event
     paths = log.user[by_event.order]
