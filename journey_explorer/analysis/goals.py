@@ -21,6 +21,14 @@ The guess scores every event type by structure, the way a person reads a convers
   followed by the conversion looks alike within the visit; it is told apart by data: those who stop at
   it go on elsewhere in the visit, or come back later more than those who convert, or repeat it; and a
   failure or an event carrying an amount follows up nothing (``_with_follow_ups``);
+- **usage after a conversion is not the goal, the conversion is**: what only converted paths do, later (a
+  transfer after funding the account, tracking the parcel a day after buying, clearing the open item after the
+  payment) is late, rare and ends visits too. When (nearly) every path doing an event did a late event before
+  it, only some of those go on to it, and mostly in a later visit, the event is usage after that conversion:
+  its score moves to the conversion, which is scored without what only converted paths do (it is not "early"
+  for being followed by them, and a visit going on with them only has ended at it). A purchase right after
+  its checkout (the same visit), the last step of a chain every path of the step before takes, a payment days
+  after a trial started early in the path keep their goal (``_usage_after_conversions``);
 - conversion-like names (purchase, paid, order, subscribe, gekauft, confirmé, ...: whole words of the
   name, ``CONVERSION_WORDS``) only break near-ties (x1.1); failure-like names (error, failed, cancel,
   ...) are never the goal while another candidate scores.
@@ -101,7 +109,8 @@ _GUESSES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _WHOLE_LOGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()     # part -> the log it was cut from
 # The guess's rules, for a guess kept with the project (``store.project.remember_goal_guess``): a
 # change to how the guess scores must change this, so no project answers with the old rules' goal.
-GUESS_RULES = 2         # 2: follow-up clicks after the goal, conversion words by whole word in six languages
+GUESS_RULES = 3         # 2: follow-up clicks after the goal, conversion words by whole word in six languages;
+                        # 3: usage after a conversion is not the goal, the conversion (its gate) is
 
 
 def guess_from_whole(part: EventLog, whole: EventLog) -> None:
@@ -163,7 +172,7 @@ def _score_parts(log: EventLog) -> tuple[list[str], dict[str, np.ndarray]]:
         endings = pool.submit(_visit_endings, log, size)
         paths = log.paths_count
         by_event = Groups(log.event, size)
-        firsts, pair_event, pair_count = path_event_pairs(log, size, by_event)
+        firsts, pair_event, pair_count, pair_rows, pair_paths = path_event_pairs(log, size, by_event, grouped=True)
         users = _REACH.get(log)
         if users is None:                          # goal_reach's counts, from the pairs at hand
             _REACH[log] = users = np.bincount(pair_event, minlength=size)
@@ -173,11 +182,20 @@ def _score_parts(log: EventLog) -> tuple[list[str], dict[str, np.ndarray]]:
                  "amount": np.where(carries_amount(log, size), AMOUNT_WEIGHT, 1.0)}
     parts["name"] = np.array([name_weight(name) for name in log.event_names])
     parts["ends_after"], parts["follow_up"] = _with_follow_ups(log, endings.result(), by_event, parts)
-    # Lateness leans rather than decides (a goal reached early by a few paths is still a goal).
-    parts["score"] = (parts["reach_score"] * (0.25 + 0.75 * parts["lateness"]) * parts["once"]
-                      * (0.1 + 0.9 * parts["ends_after"]) * parts["name"] * parts["amount"]
-                      * (1.0 - parts["follow_up"]))
+    parts["score"] = _combined_score(parts)
+    pairs = _FirstOccurrences(log, firsts, pair_rows, pair_paths, np.bincount(pair_event, minlength=size))
+    used_after = _usage_after_conversions(log, pairs, by_event, endings.result().last_rows, parts)
+    names = np.asarray(log.event_names, dtype=object)
+    parts["usage_after"] = np.where(used_after >= 0, names[used_after], "")
     return list(log.event_names), parts
+
+
+def _combined_score(parts: dict[str, np.ndarray], events=slice(None)) -> np.ndarray:
+    """The product of the score's parts (for ``events``). Lateness leans rather than decides (a goal
+    reached early by a few paths is still a goal)."""
+    return (parts["reach_score"][events] * (0.25 + 0.75 * parts["lateness"][events]) * parts["once"][events]
+            * (0.1 + 0.9 * parts["ends_after"][events]) * parts["name"][events] * parts["amount"][events]
+            * (1.0 - parts["follow_up"][events]))
 
 
 def name_weight(name: str) -> float:
@@ -251,16 +269,19 @@ def _reach_score(reach: np.ndarray, paths_with: np.ndarray) -> np.ndarray:
     return np.where(paths_with >= MIN_REACH_PATHS, low * high, 0.0)
 
 
-def path_event_pairs(log: EventLog, size: int,
-                     by_event: Groups | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def path_event_pairs(log: EventLog, size: int, by_event: Groups | None = None,
+                     grouped: bool = False) -> tuple[np.ndarray, ...]:
     """Each (path, event) pair: the row of its first occurrence (rows in path order), its event and
     how often the path has it. One stable grouping by event (a radix sort below 65,536 event types):
     a path's rows are contiguous, so inside an event's group its rows stay together and in order.
+    ``grouped``: also the pairs' first rows and paths in that grouping (by event, then path).
 
     >>> log = EventLog.from_frame(__import__("pandas").DataFrame(
     ...     {"user": ["a", "a", "a", "b"], "event": ["x", "y", "x", "x"], "time": [0, 1, 2, 0]}))
     >>> [part.tolist() for part in path_event_pairs(log, 2)]
     [[0, 1, 3], [0, 0, 1], [2, 1, 1]]
+    >>> [part.tolist() for part in path_event_pairs(log, 2, grouped=True)[3:]]     # x: a's, b's; y: a's
+    [[0, 3, 1], [0, 1, 0]]
     """
     by_event = Groups(log.event, size) if by_event is None else by_event
     paths = log.user[by_event.order]
@@ -269,7 +290,8 @@ def path_event_pairs(log: EventLog, size: int,
     is_first = np.zeros(len(paths), dtype=bool)
     is_first[by_event.order[starts]] = True
     pair_starts = np.flatnonzero(starts)
-    return np.flatnonzero(is_first), by_event.keys[pair_starts], np.diff(np.append(pair_starts, len(paths)))
+    pairs = np.flatnonzero(is_first), by_event.keys[pair_starts], np.diff(np.append(pair_starts, len(paths)))
+    return (*pairs, by_event.order[pair_starts], paths[pair_starts]) if grouped else pairs
 
 
 def _lateness(log: EventLog, size: int, firsts: np.ndarray) -> np.ndarray:
@@ -402,3 +424,164 @@ def _visit_endings(log: EventLog, size: int) -> _VisitEndings:
     counts = np.bincount(log.event, minlength=size)
     return _VisitEndings(np.bincount(log.event[last], minlength=size) / np.maximum(counts, 1), counts,
                          np.flatnonzero(last))
+
+
+# Usage after a conversion. Once converted, paths do what only converted paths can: send a transfer after funding
+# the account, track the parcel or review the seller days after buying, clear the open item after the payment.
+# Such an event is late, rarer than the conversion, seldom repeated and ends visits: it scores like a goal, and
+# better than the conversion, which converted paths go on from. It is told by its gate: (nearly) every path doing
+# it did the conversion before (GATE_SHARE of them), only some of the converted do it (at most USAGE_OF_GATE_MAX),
+# and mostly in a later visit than the conversion's (USAGE_LATER of its occurrences). The goal is the gate: the
+# usage event's score moves to it. Not usage:
+# - a purchase right after its checkout: the same visit (a funnel, or a follow-up: ``_with_follow_ups``);
+# - the last step of a chain every gate path goes on to (a process's printout after its check);
+# - a payment days after a trial started early in the path: a conversion is late (HOST_LATENESS, as a
+#   follow-up's host), and no failure, no follow-up, and not on (nearly) every path;
+# - an event whose nearest earlier step is no clean gate (a patient's return after one of several kinds of
+#   release): the gate is the rarest event NEAR_GATE of its paths did before it, and must be one of GATE_SHARE.
+# Only the USAGE_CANDIDATES best-scoring events are checked, then the conversion that took over the lead, if
+# any (up to USAGE_ROUNDS times: a chain of gates).
+USAGE_CANDIDATES, USAGE_ROUNDS = 8, 3
+NEAR_GATE, GATE_SHARE, USAGE_OF_GATE_MAX, USAGE_LATER = 0.9, 0.97, 0.8, 0.5
+
+
+def _usage_after_conversions(log: EventLog, pairs: _FirstOccurrences, by_event: Groups, last_rows: np.ndarray,
+                             parts: dict[str, np.ndarray]) -> np.ndarray:
+    """Per event, the conversion it is usage after (its code), else -1. Each usage event's score moves to its
+    conversion (it keeps the better of the two) and becomes 0; the conversion's lateness and visit endings are
+    counted without what only converted paths do (``_rescore_conversion``). ``parts["score"]`` is updated."""
+    score = parts["score"]
+    used_after = np.full(len(score), -1)
+    checked, rescored = np.zeros(len(score), dtype=bool), np.zeros(len(score), dtype=bool)
+    top = np.argsort(-score, kind="stable")[:USAGE_CANDIDATES]
+    for _ in range(USAGE_ROUNDS):
+        top = top[(score[top] > 0) & ~checked[top]]
+        # The rarest first: a gate has more paths than its usage event, and may be usage after a gate of its own.
+        for usage in top[np.argsort(pairs.paths[top], kind="stable")].tolist():
+            checked[usage] = True
+            gate = _conversion_gate(log, pairs, by_event, parts, usage)
+            if gate < 0:
+                continue
+            while used_after[gate] >= 0:         # the gate was found to be usage itself (an earlier round)
+                gate = used_after[gate]
+            if not rescored[gate]:
+                _rescore_conversion(log, pairs, by_event, last_rows, parts, gate)
+                rescored[gate] = True
+            used_after[usage] = gate
+            score[gate], score[usage] = max(score[gate], score[usage]), 0.0
+        best = int(np.argmax(score))
+        if checked[best]:
+            break
+        top = np.array([best])                  # a conversion that took over the lead: is it usage itself?
+    return used_after
+
+
+def _conversion_gate(log: EventLog, pairs: _FirstOccurrences, by_event: Groups, parts: dict[str, np.ndarray],
+                     usage: int) -> int:
+    """The conversion ``usage`` is done after (see the notes above ``_usage_after_conversions``), else -1.
+
+    The nearest gate is sought among the events with at least NEAR_GATE times ``usage``'s paths, the fewest
+    first, each read alone, and no further than the commonest conversion-like event: most are never read."""
+    paths = pairs.paths
+    conversion_like = ((parts["lateness"] >= HOST_LATENESS) & (parts["reach_score"] > 0) & (parts["name"] >= 1.0)
+                       & (parts["follow_up"] == 0) & (paths * USAGE_OF_GATE_MAX >= paths[usage]))
+    conversion_like[usage] = False
+    if not conversion_like.any():
+        return -1
+    farthest = paths[conversion_like].max()
+    nearby = np.flatnonzero((paths >= NEAR_GATE * paths[usage]) & (paths <= farthest))
+    nearby = nearby[nearby != usage]
+    first_usage = pairs.first_row_by_path(usage)
+    # The fewest paths first; of two with as many, the later (the purchase, not its checkout).
+    for gate in nearby[np.lexsort((-parts["lateness"][nearby], paths[nearby]))].tolist():
+        share = pairs.share_before(gate, first_usage) / paths[usage]
+        if share < NEAR_GATE:
+            continue
+        if not conversion_like[gate] or share < GATE_SHARE:
+            return -1                          # the nearest step is no clean gate, or no conversion
+        return gate if _later_share(log, by_event, gate, usage) >= USAGE_LATER else -1
+    return -1
+
+
+def _later_share(log: EventLog, by_event: Groups, gate: int, usage: int) -> float:
+    """The share of ``usage``'s occurrences that lie in another visit than the last ``gate`` before them."""
+    gate_rows, usage_rows = _rows_of(by_event, gate), _rows_of(by_event, usage)
+    previous = gate_rows[np.maximum(np.searchsorted(gate_rows, usage_rows) - 1, 0)]
+    return float(np.mean(log.session[previous] != log.session[usage_rows]))
+
+
+def _rescore_conversion(log: EventLog, pairs: _FirstOccurrences, by_event: Groups, last_rows: np.ndarray,
+                        parts: dict[str, np.ndarray], gate: int) -> None:
+    """A conversion's lateness and visit endings without its consequences (events GATE_SHARE of whose paths
+    first did them after it, on at most USAGE_OF_GATE_MAX of its paths: a welcome e-mail opened, a comment only
+    subscribers can post): they come after it by nature, and a visit that goes on with them only (or with
+    follow-ups) has ended at the conversion. Its score is the better of the old and the new."""
+    consequences = pairs.consequences(gate)
+    parts["lateness"][gate] = max(parts["lateness"][gate], pairs.lateness_without(gate, consequences))
+    tails = _Tails(log, _rows_of(by_event, gate), last_rows, log.user)
+    ending_events = consequences | (parts["follow_up"] > 0)
+    others_after = np.bincount(tails.owner, weights=~ending_events[log.event[tails.rows]],
+                               minlength=len(tails.starts))
+    parts["ends_after"][gate] = max(parts["ends_after"][gate], float(np.mean(others_after == 0)))
+    parts["score"][gate] = max(parts["score"][gate], float(_combined_score(parts, gate)))
+
+
+def _rows_of(by_event: Groups, event: int) -> np.ndarray:
+    """The event's rows, in row order (``Groups`` sorts stably)."""
+    return by_event.order[by_event.bounds[event]:by_event.bounds[event + 1]]
+
+
+class _FirstOccurrences:
+    """Each (path, event) pair's first row and path, grouped by event (within an event, by path:
+    ``path_event_pairs(..., grouped=True)``); ``firsts``: the same rows in row order; ``paths``: per event, the
+    paths that have it. Questions read one event's pairs at a time."""
+
+    def __init__(self, log: EventLog, firsts: np.ndarray, rows: np.ndarray, path: np.ndarray, paths: np.ndarray):
+        self.firsts, self.rows, self.path, self.paths = firsts, rows, path, paths
+        self.bounds = np.concatenate([[0], np.cumsum(self.paths)])
+        self.path_count = int(log.user[-1]) + 1 if len(log) else 0
+        self.log, self._event = log, None
+
+    @property
+    def event(self) -> np.ndarray:
+        """Each pair's event (made when first asked: only a conversion's rescoring reads every pair)."""
+        if self._event is None:
+            self._event = np.repeat(np.arange(len(self.paths)), self.paths)
+        return self._event
+
+    def _of(self, event: int) -> slice:
+        return slice(self.bounds[event], self.bounds[event + 1])
+
+    def first_row_by_path(self, event: int) -> np.ndarray:
+        """Per path code, the row of its first ``event`` (-1: none)."""
+        first = np.full(self.path_count, -1)
+        first[self.path[self._of(event)]] = self.rows[self._of(event)]
+        return first
+
+    def share_before(self, event: int, first_other: np.ndarray) -> int:
+        """The paths that did ``event`` before the row ``first_other`` (``first_row_by_path``) gives them."""
+        return int(np.count_nonzero(self.rows[self._of(event)] < first_other[self.path[self._of(event)]]))
+
+    def consequences(self, gate: int) -> np.ndarray:
+        """Per event, whether GATE_SHARE of its paths first did it after their first ``gate``, on at most
+        USAGE_OF_GATE_MAX as many paths."""
+        bound = self.first_row_by_path(gate)[self.path]
+        after = np.bincount(self.event[(bound >= 0) & (self.rows > bound)], minlength=len(self.paths))
+        return (after >= GATE_SHARE * self.paths) & (self.paths > 0) & (self.paths <= USAGE_OF_GATE_MAX * self.paths[gate])
+
+    def lateness_without(self, event: int, left_out: np.ndarray) -> float:
+        """``_lateness`` of ``event`` with the ``left_out`` events taken out of every path."""
+        own_rows, own_paths = self.rows[self._of(event)], self.path[self._of(event)]
+        # Among the row-ordered firsts a path's pairs are together: its distinct events, and those before.
+        path_of_firsts = self.log.user[self.firsts]
+        start = np.searchsorted(path_of_firsts, own_paths, side="left")
+        distinct = np.searchsorted(path_of_firsts, own_paths, side="right") - start
+        earlier = np.searchsorted(self.firsts, own_rows) - start
+        own_index = np.full(self.path_count, -1)
+        own_index[own_paths] = np.arange(len(own_paths))
+        index = own_index[self.path]
+        left = left_out[self.event] & (index >= 0)               # the left-out pairs of ``event``'s paths
+        distinct = distinct - np.bincount(index[left], minlength=len(own_paths))
+        left &= self.rows < own_rows[index]
+        earlier = earlier - np.bincount(index[left], minlength=len(own_paths))
+        return float(np.median(np.where(distinct > 1, earlier / np.maximum(distinct - 1, 1), 1.0)))
