@@ -21,6 +21,7 @@ import numpy as np
 
 from journey_explorer.domain import JourneyError, ProjectBusy, ProjectInfo, UnknownEvent
 from journey_explorer.eventlog import EventLog, LazyUserKeys, UserPropertySource
+from journey_explorer.store import session_rule
 from journey_explorer.store.column_codec import (
     CACHE_COLUMNS,
     CACHE_DEFAULTS,
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 SUFFIX = ".journey"
-DEFAULT_SESSION_GAP_MINUTES = 30.0
 USER_KEYS_CHECK = "check:user_keys"
 CATALOG_CHECK = "check:catalog"
 CHECKS_SETTING = "checksums"    # settings key present once a file has its checksums
@@ -338,7 +338,15 @@ class Project:
         if row is None:
             return None
         return [json.loads(bytes(row[0])), catalog_crc(self.conn), self.event_detail_rules(),
-                list(cache_stamp(self.conn))]
+                list(cache_stamp(self.conn)), self._session_rule_in_effect()]
+
+    def _session_rule_in_effect(self) -> dict:
+        """The session stamp loads will follow (the stored one while it holds; else the rule's version
+        and the setting, the data deciding the rest the same way each time)."""
+        stored = self.get_setting(session_rule.STAMP_SETTING)
+        if session_rule.stamp_holds(stored, self.session_gap_setting):
+            return stored
+        return {"rule": session_rule.RULE_VERSION, "setting": self.session_gap_setting, "cut_on_load": True}
 
     def remembered_goal_guess(self, stamp: Any) -> str | None:
         """The goal guess remembered for ``stamp`` (``log_stamp`` and the guess's rules), else None."""
@@ -348,15 +356,48 @@ class Project:
         return remembered.get("goal") if isinstance(remembered.get("goal"), str) else None
 
     @property
-    def session_gap_minutes(self) -> float:
-        return float(self.get_setting("session_gap_minutes", DEFAULT_SESSION_GAP_MINUTES))
+    def session_gap_setting(self) -> float | None:
+        """The user's session gap in minutes (``session_rule.GAP_SETTING``; 0: one visit per path), or
+        None: chosen from the data (``session_rule``). Set it with ``set_setting``; the next load cuts
+        the sessions again."""
+        value = self.get_setting(session_rule.GAP_SETTING)
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    def session_gap_ms(self, user: np.ndarray, ts: np.ndarray, more_sources: tuple = ()) -> int:
+        """The inactivity gap (ms; ``session_rule.NO_SPLIT_MS``: one visit per path) for these sorted
+        events of the project's sources plus ``more_sources`` ((format, mapping) of a file being imported)."""
+        sources = [(source["format"], source["mapping"]) for source in self.sources()] + list(more_sources)
+        return session_rule.choose_gap_ms(self.session_gap_setting, session_rule.structure_says_cases(sources),
+                                          user, ts)
+
+    def _cached_sessions_hold(self) -> bool:
+        """Were the cached sessions cut by the current rule and setting (``session_rule.stamp_holds``)?"""
+        return session_rule.stamp_holds(self.get_setting(session_rule.STAMP_SETTING), self.session_gap_setting)
+
+    def _gap_now(self, arrays: dict[str, np.ndarray]) -> int:
+        """The gap (ms) the sessions of ``load_arrays`` follow: the stamp's while it holds, else chosen now."""
+        if self._cached_sessions_hold():
+            return int(self.get_setting(session_rule.STAMP_SETTING)["gap_ms"])
+        columns = arrays if "user" in arrays else {**arrays, **self.load_arrays(("user",), as_stored=True)}
+        return self.session_gap_ms(columns["user"], columns["ts"])
+
+    def _sessions_now(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
+        """The sessions by the current rule: the cached ones while the rule that cut them holds,
+        else cut again from the cached users, times and session keys (nothing is written)."""
+        if self._cached_sessions_hold():
+            return arrays["session"]
+        from journey_explorer.store.importer.planning import sessions_with_keys
+        need = tuple(name for name in ("user", "session_key") if name not in arrays)
+        columns = {**arrays, **(self.load_arrays(need, as_stored=True) if need else {})}
+        return sessions_with_keys(columns["user"], columns["ts"], columns["session_key"], self._gap_now(columns))
 
     # --- the event log ------------------------------------------------------------------------
 
     @reads_project
-    def load_arrays(self, columns: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+    def load_arrays(self, columns: tuple[str, ...] | None = None, as_stored: bool = False) -> dict[str, np.ndarray]:
         """The sorted columnar copy of all events (empty arrays for an empty project); with
         ``columns``, only those are read and decoded (and filled in when not stored).
+        The sessions are those of the current rule (``_sessions_now``); ``as_stored``: as cached.
 
         The copy is checked against the row count and checksums stored with it at commit: changed
         bytes raise ``ProjectDamaged`` instead of wrong numbers or an obscure error. Each column read
@@ -391,6 +432,8 @@ class Project:
                 arrays[name] = np.full(count, CACHE_DEFAULTS.get(name, 0), dtype=dtype)
             elif len(arrays[name]) != count or arrays[name].dtype != dtype:
                 raise ProjectDamaged(self.path, f"the cached column '{name}' does not match the others")
+        if "session" in wanted and not as_stored:
+            arrays["session"] = self._sessions_now(arrays)
         return arrays
 
     def _cache_blobs(self, names: tuple[str, ...]) -> dict[str, bytes]:
@@ -774,7 +817,8 @@ class Project:
             last_time=iso(ts.max()) if len(ts) else None,
             sources=[{k: s[k] for k in ("path", "format", "rows_read", "imported", "duplicates",
                                          "rejected", "imported_at")} for s in self.sources()],
-            default_goal=self.default_goal, session_gap_minutes=self.session_gap_minutes)
+            default_goal=self.default_goal,
+            session_gap_minutes=session_rule.gap_minutes(self._gap_now(arrays)))
 
     # --- what other modules once wrote as raw SQL ---------------------------------------------------
 
