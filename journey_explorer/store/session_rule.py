@@ -78,6 +78,7 @@ def choose_gap_ms(setting_minutes: float | None, case_structure: bool, user: np.
     >>> choose_gap_ms(None, False, user, np.arange(100) * 60_000)                   # a minute apart: visits
     1800000
     >>> choose_gap_ms(None, True, user[:2], hours[:2]) == NO_SPLIT_MS              # named as cases
+    True
     """
     if setting_minutes is not None:
         return int(setting_minutes * 60_000) if setting_minutes > 0 else NO_SPLIT_MS
