@@ -5,8 +5,10 @@
   where at least ``MIN_EXPECTED`` were expected. The log's own start and end are not alarms: there
   the expected count is small too. Both at once (seen only in a stretch in the middle) is a
   **burst** — errors of an outage, a campaign — told apart and not counted as tracking to fix; so is
-  a start or stop on the day a burst starts or ends (the same incident). **gaps**: days in the
-  middle with none of it, as many expected.
+  a start or stop on the day a burst starts or ends (the same incident). So is a stop or start the
+  **flow** explains (``flow_expected``): the events that lead into it stopped too (the open cases of
+  an extract draining out), or its usual lag after them has not passed yet (reminders weeks after
+  the first invoices). **gaps**: days in the middle with none of it, as many expected.
 - **double firing**: the same event for the same user several times within one second; **twin
   firing**: two same-looking names (``hygiene_names``) for the same user within one second, most of
   the time (one action tracked twice).
@@ -47,6 +49,7 @@ PROPERTY_DROP = 0.15         # ...and this much less often since
 HOLDER_SHARE = 0.8           # a value holding this share of the events without it is named
 MAX_HOLDER_VALUES = 200
 MAX_FUTURE_SHARE = 0.1       # more of the log after "now" than this: the clock, not the log, is off
+LEAD_IN_SHARE = 0.95         # flow_expected: the predecessors that come right before this share of an event
 
 
 @dataclass
@@ -142,6 +145,7 @@ def stops_and_starts(log: EventLog, volume: DailyVolume) -> list[Breakage]:
     tracking to fix; "what changed" tells it). So is an event that starts the day a burst starts and is
     gone again when it ends (a support chat opened for the outage). A longer stretch (an event renamed
     twice) stays a start and a stop; a stop on the day a burst ends is never excused by it."""
+    steps = Steps.of(log)
     found_by_code = {code: {side: (day, seen, expected) for side, day, seen, expected
                             in _absence(volume.observed[code], volume.expected[code])}
                      for code in range(len(log.event_names))}
@@ -160,11 +164,91 @@ def stops_and_starts(log: EventLog, volume: DailyVolume) -> list[Breakage]:
                                                         [(code, *found["starts"][1:])]), incident))
             continue
         for side, (day, seen, expected) in found.items():
+            flow = flow_expected(steps, code, volume.first_day_ms + day * DAY_MS, side)
+            if flow is not None and not _absent(seen, flow[0]):
+                out.append(_with_flow(_absence_breakage(log, volume, side, day, [(code, seen, expected)]), log, flow))
+                continue
             (stops if side == "stops" else starts).setdefault(day, []).append((code, seen, expected))
     for side, by_day in (("stops", stops), ("starts", starts)):
         for day, rows in sorted(by_day.items()):
             out.append(_absence_breakage(log, volume, side, day, rows))
     return out
+
+
+def _absent(seen: float, expected: float) -> bool:
+    """Is ``seen`` the near-absence of ``expected`` events that makes news (``_absence``'s test)?"""
+    return expected >= MIN_EXPECTED and seen <= ABSENT_SHARE * expected
+
+
+@dataclass(frozen=True)
+class Steps:
+    """Each step within a path: the event before (``before``) and after (``after``), the time of the
+    one before (``ts``) and the time between them (``lag``); and every event's code and time."""
+    before: np.ndarray
+    after: np.ndarray
+    ts: np.ndarray
+    lag: np.ndarray
+    event: np.ndarray
+    event_ts: np.ndarray
+
+    @classmethod
+    def of(cls, log: EventLog) -> "Steps":
+        same_path = ~log.path_starts()[1:]
+        return cls(log.event[:-1][same_path], log.event[1:][same_path], log.ts[:-1][same_path],
+                   np.diff(log.ts)[same_path], log.event, log.ts)
+
+
+def flow_expected(steps: Steps, code: int, boundary_ms: int, side: str) -> tuple[float, dict[int, float]] | None:
+    """How many of event ``code`` its lead-in events make due after ``boundary_ms`` (``side`` "stops")
+    or before it ("starts"), and the lead-ins' shares; None when nothing leads into it.
+
+    The lead-ins are the events right before it in paths (the few before ``LEAD_IN_SHARE`` of it),
+    measured on the side where it is present. Each occurrence of a lead-in ``p`` at time ``t`` brings
+    it with ``p``'s rate (its share of ``p``'s occurrences followed by it), after ``p``'s usual lag:
+    due after the boundary with the share of lags longer than ``boundary - t`` (all of it for ``t``
+    after the boundary), before it with the share of lags up to ``boundary - t``. An event that stops
+    because the cases leading into it ran out, or starts late because its lag after them has not
+    passed, is due about as little as it is seen: the flow, not tracking.
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": [1, 1, 2, 2, 3], "event": ["a", "b", "a", "b", "a"],
+    ...                                         "time": [0, 10, 20, 30, 100]}))
+    >>> flow_expected(Steps.of(log), 1, 50, "stops")       # b stops at 50: one a (at 100) would bring it
+    (1.0, {0: 1.0})
+    """
+    into = (steps.after == code) & (steps.before != code)
+    present = into & ((steps.ts < boundary_ms) if side == "stops" else (steps.ts >= boundary_ms))
+    leads, counts = np.unique(steps.before[present], return_counts=True)
+    if not len(leads):
+        return None
+    order = np.argsort(-counts, kind="stable")
+    covered = np.cumsum(counts[order]) / counts.sum()
+    main = order[:int(np.searchsorted(covered, LEAD_IN_SHARE)) + 1]
+    due, shares = 0.0, {}
+    for lead, count in zip(leads[main].tolist(), counts[main].tolist()):
+        lags = np.sort(steps.lag[present & (steps.before == lead)])
+        times = steps.event_ts[steps.event == lead]
+        on_side = (times < boundary_ms) if side == "stops" else (times >= boundary_ms)
+        rate = count / max(int(on_side.sum()), 1)
+        waited = boundary_ms - times          # time from each occurrence to the boundary
+        by_then = np.searchsorted(lags, waited, side="right") / len(lags)     # share of lags up to it
+        due += rate * float((1.0 - by_then).sum() if side == "stops" else by_then[times < boundary_ms].sum())
+        shares[lead] = count / int(counts.sum())
+    return due, shares
+
+
+def _with_flow(breakage: Breakage, log: EventLog, flow: tuple[float, dict[int, float]]) -> Breakage:
+    due, shares = flow
+    leads = ", ".join(f"{log.event_names[code]} {share:.0%}" for code, share in list(shares.items())[:3])
+    why = ("the events that lead into it stopped too" if breakage.kind == "stops"
+           else "its usual lag after the events that lead into it had not passed yet")
+    when = "after" if breakage.kind == "stops" else "before"
+    breakage.message = breakage.message.rsplit(" (", 1)[0] + (
+        f"; but {why} ({leads}): about {due:,.0f} were due {when} that day from them, as few as were seen "
+        f"(the flow of cases, not tracking)")
+    breakage.numbers.update({"explained_by": "flow", "due_from_lead_ins": round(due, 1),
+                             "lead_ins": {log.event_names[code]: round(share, 3) for code, share in shares.items()}})
+    return breakage
 
 
 def _is_burst(found: dict, volume: DailyVolume) -> bool:
