@@ -165,7 +165,7 @@ def stops_and_starts(log: EventLog, volume: DailyVolume) -> list[Breakage]:
             continue
         for side, (day, seen, expected) in found.items():
             flow = flow_expected(steps, code, volume.first_day_ms + day * DAY_MS, side)
-            if flow is not None and not _absent(seen, flow[0]):
+            if flow is not None and not _absent(seen, flow.due):
                 out.append(_with_flow(_absence_breakage(log, volume, side, day, [(code, seen, expected)]), log, flow))
                 continue
             (stops if side == "stops" else starts).setdefault(day, []).append((code, seen, expected))
@@ -198,9 +198,17 @@ class Steps:
                    np.diff(log.ts)[same_path], log.event, log.ts)
 
 
-def flow_expected(steps: Steps, code: int, boundary_ms: int, side: str) -> tuple[float, dict[int, float]] | None:
+@dataclass(frozen=True)
+class Flow:
+    """What the lead-ins of an event make due on the side where it is absent (``flow_expected``)."""
+    due: float              # after their usual lags
+    due_at_once: float      # were there no lag: their own occurrences on that side, times their rates
+    shares: dict            # lead-in code -> its share of the event's lead-ins
+
+
+def flow_expected(steps: Steps, code: int, boundary_ms: int, side: str) -> Flow | None:
     """How many of event ``code`` its lead-in events make due after ``boundary_ms`` (``side`` "stops")
-    or before it ("starts"), and the lead-ins' shares; None when nothing leads into it.
+    or before it ("starts"); None when nothing leads into it.
 
     The lead-ins are the events right before it in paths (the few before ``LEAD_IN_SHARE`` of it),
     measured on the side where it is present. Each occurrence of a lead-in ``p`` at time ``t`` brings
@@ -214,7 +222,7 @@ def flow_expected(steps: Steps, code: int, boundary_ms: int, side: str) -> tuple
     >>> log = EventLog.from_frame(pd.DataFrame({"user": [1, 1, 2, 2, 3], "event": ["a", "b", "a", "b", "a"],
     ...                                         "time": [0, 10, 20, 30, 100]}))
     >>> flow_expected(Steps.of(log), 1, 50, "stops")       # b stops at 50: one a (at 100) would bring it
-    (1.0, {0: 1.0})
+    Flow(due=1.0, due_at_once=1.0, shares={0: 1.0})
     """
     into = (steps.after == code) & (steps.before != code)
     present = into & ((steps.ts < boundary_ms) if side == "stops" else (steps.ts >= boundary_ms))
@@ -224,30 +232,33 @@ def flow_expected(steps: Steps, code: int, boundary_ms: int, side: str) -> tuple
     order = np.argsort(-counts, kind="stable")
     covered = np.cumsum(counts[order]) / counts.sum()
     main = order[:int(np.searchsorted(covered, LEAD_IN_SHARE)) + 1]
-    due, shares = 0.0, {}
+    due = at_once = 0.0
+    shares = {}
     for lead, count in zip(leads[main].tolist(), counts[main].tolist()):
         lags = np.sort(steps.lag[present & (steps.before == lead)])
         times = steps.event_ts[steps.event == lead]
         on_side = (times < boundary_ms) if side == "stops" else (times >= boundary_ms)
         rate = count / max(int(on_side.sum()), 1)
-        waited = boundary_ms - times          # time from each occurrence to the boundary
-        by_then = np.searchsorted(lags, waited, side="right") / len(lags)     # share of lags up to it
+        by_then = np.searchsorted(lags, boundary_ms - times, side="right") / len(lags)   # share of lags up to it
         due += rate * float((1.0 - by_then).sum() if side == "stops" else by_then[times < boundary_ms].sum())
+        at_once += rate * int((~on_side).sum())
         shares[lead] = count / int(counts.sum())
-    return due, shares
+    return Flow(due, at_once, shares)
 
 
-def _with_flow(breakage: Breakage, log: EventLog, flow: tuple[float, dict[int, float]]) -> Breakage:
-    due, shares = flow
-    leads = ", ".join(f"{log.event_names[code]} {share:.0%}" for code, share in list(shares.items())[:3])
-    why = ("the events that lead into it stopped too" if breakage.kind == "stops"
-           else "its usual lag after the events that lead into it had not passed yet")
-    when = "after" if breakage.kind == "stops" else "before"
+def _with_flow(breakage: Breakage, log: EventLog, flow: Flow) -> Breakage:
+    leads = ", ".join(f"{log.event_names[code]} {share:.0%}" for code, share in list(flow.shares.items())[:3])
+    stops = breakage.kind == "stops"
+    if _absent(breakage.count, flow.due_at_once):        # their own occurrences would bring it: the lag explains
+        why = (f"it comes a while after the events that lead into it ({leads}), and from those before that day "
+               + ("its usual lag had passed" if stops else "its usual lag had not passed yet"))
+    else:
+        why = f"the events that lead into it ({leads}) {'stopped' if stops else 'began'} then too"
     breakage.message = breakage.message.rsplit(" (", 1)[0] + (
-        f"; but {why} ({leads}): about {due:,.0f} were due {when} that day from them, as few as were seen "
-        f"(the flow of cases, not tracking)")
-    breakage.numbers.update({"explained_by": "flow", "due_from_lead_ins": round(due, 1),
-                             "lead_ins": {log.event_names[code]: round(share, 3) for code, share in shares.items()}})
+        f"; but {why}: they make {f'about {flow.due:,.0f}' if flow.due >= 0.5 else 'none'} of it due "
+        f"{'after' if stops else 'before'} that day, as few as were seen (the flow, not tracking)")
+    breakage.numbers.update({"explained_by": "flow", "due_from_lead_ins": round(flow.due, 1),
+                             "lead_ins": {log.event_names[code]: round(share, 3) for code, share in flow.shares.items()}})
     return breakage
 
 
