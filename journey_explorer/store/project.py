@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 import numpy as np
 
 from journey_explorer.domain import JourneyError, ProjectBusy, ProjectInfo, UnknownEvent
-from journey_explorer.eventlog import EventLog, LazyUserKeys, UserPropertySource
+from journey_explorer.eventlog import EventLog, LazyUserKeys, UserPropertySource, compute_sessions
 from journey_explorer.store import session_rule
 from journey_explorer.store.column_codec import (
     CACHE_COLUMNS,
@@ -370,28 +370,33 @@ class Project:
         return session_rule.choose_gap_ms(self.session_gap_setting, session_rule.structure_says_cases(sources),
                                           user, ts)
 
-    def _cached_sessions_hold(self) -> bool:
-        """Were the cached sessions cut by the current rule and setting (``session_rule.stamp_holds``)?"""
-        return session_rule.stamp_holds(self.get_setting(session_rule.STAMP_SETTING), self.session_gap_setting)
+    def _session_gap_in_effect(self, arrays: dict[str, np.ndarray]) -> tuple[int, bool]:
+        """(the gap in ms the sessions of ``load_arrays`` follow, whether the cached ones already do).
 
-    def _gap_now(self, arrays: dict[str, np.ndarray]) -> int:
-        """The gap (ms) the sessions of ``load_arrays`` follow: the stamp's while it holds, else chosen now."""
-        if self._cached_sessions_hold():
-            return int(self.get_setting(session_rule.STAMP_SETTING)["gap_ms"])
-        columns = arrays if "user" in arrays else {**arrays, **self.load_arrays(("user",), as_stored=True)}
-        return self.session_gap_ms(columns["user"], columns["ts"])
+        The cached sessions hold while the stamp of the rule that cut them holds. A file from before
+        the stamp was cut by the default gap (rule 1) and holds too when the rule chooses it again."""
+        stored, setting = self.get_setting(session_rule.STAMP_SETTING), self.session_gap_setting
+        if session_rule.stamp_holds(stored, setting):
+            return int(stored["gap_ms"]), True
+        user = arrays["user"] if "user" in arrays else self.load_arrays(("user",), as_stored=True)["user"]
+        gap_ms = self.session_gap_ms(user, arrays["ts"])
+        return gap_ms, stored is None and setting is None and gap_ms == session_rule.DEFAULT_GAP_MS
 
     def _sessions_now(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
-        """The sessions by the current rule: the cached ones while the rule that cut them holds,
-        else cut again from the cached users, times and session keys (nothing is written)."""
-        if self._cached_sessions_hold():
+        """The sessions by the current rule: the cached ones while they hold, else cut again from the
+        cached users, times and session keys (nothing is written; the next import stores them)."""
+        gap_ms, cached_hold = self._session_gap_in_effect(arrays)
+        if cached_hold:
             return arrays["session"]
-        from journey_explorer.store.importer.planning import sessions_with_keys
-        need = tuple(name for name in ("user", "session_key") if name not in arrays)
-        columns = {**arrays, **(self.load_arrays(need, as_stored=True) if need else {})}
-        return sessions_with_keys(columns["user"], columns["ts"], columns["session_key"], self._gap_now(columns))
+        user = arrays["user"] if "user" in arrays else self.load_arrays(("user",), as_stored=True)["user"]
+        if not self._has_session_keys():
+            return compute_sessions(user, arrays["ts"], gap_ms)       # no session column: no keys to read
+        keys = self.load_arrays(("session_key",), as_stored=True)["session_key"]
+        return session_rule.sessions_with_keys(user, arrays["ts"], keys, gap_ms)
 
-    # --- the event log ------------------------------------------------------------------------
+    def _has_session_keys(self) -> bool:
+        """Is a session column's key cached (a column holding only its default, -1, is not stored)?"""
+        return self.conn.execute("SELECT 1 FROM log_cache WHERE name = 'session_key'").fetchone() is not None
 
     @reads_project
     def load_arrays(self, columns: tuple[str, ...] | None = None, as_stored: bool = False) -> dict[str, np.ndarray]:
@@ -818,7 +823,7 @@ class Project:
             sources=[{k: s[k] for k in ("path", "format", "rows_read", "imported", "duplicates",
                                          "rejected", "imported_at")} for s in self.sources()],
             default_goal=self.default_goal,
-            session_gap_minutes=session_rule.gap_minutes(self._gap_now(arrays)))
+            session_gap_minutes=session_rule.gap_minutes(self._session_gap_in_effect(arrays)[0]))
 
     # --- what other modules once wrote as raw SQL ---------------------------------------------------
 

@@ -28,11 +28,13 @@ from typing import Iterable
 import numpy as np
 
 DEFAULT_SESSION_GAP_MINUTES = 30.0
+DEFAULT_GAP_MS = int(DEFAULT_SESSION_GAP_MINUTES * 60_000)
 GAP_SETTING = "session_gap_minutes"     # the user's gap; absent: chosen from the data
 STAMP_SETTING = "sessions_made_with"    # the rule the cached sessions were cut by (``stamp``)
 RULE_VERSION = 2                        # 1 (no stamp): always the gap; 2: paths of cases are one visit each
 CASE_LOG_SHARE = 0.5    # above this share of steps further apart than the gap, a path is a case, not visits
 MIN_STEPS = 50          # fewer steps within paths say nothing about the log: the default gap stays
+SAMPLE_STEPS = 200_000  # the share is measured on this many steps, evenly spread (10M events: 10 ms, not 1 s)
 NO_SPLIT_MS = np.iinfo(np.int64).max    # a gap no two events exceed: one visit per path
 
 # A user column named as a case: "case:concept:name" (XES / pm4py exports), "Case ID", "case_id", "case".
@@ -56,16 +58,20 @@ def structure_says_cases(sources: Iterable[tuple[str | None, dict | None]]) -> b
 
 def share_far_apart(user: np.ndarray, ts: np.ndarray, gap_ms: float, min_steps: int = MIN_STEPS) -> float:
     """Share of consecutive events within a path that are more than ``gap_ms`` apart (0 with fewer
-    than ``min_steps`` such steps).
+    than ``min_steps`` such steps), measured on every k-th pair of neighbours (``SAMPLE_STEPS``).
 
     >>> share_far_apart(np.array([0, 0, 0, 1, 1]), np.array([0, 10, 500, 0, 600]), gap_ms=100, min_steps=1)
     0.6666666666666666
     """
-    same_path = user[1:] == user[:-1]
-    steps = int(same_path.sum())
-    if steps == 0 or steps < min_steps:
+    if len(user) < 2:
         return 0.0
-    return float(np.count_nonzero((np.diff(ts) > gap_ms) & same_path)) / steps
+    every = max(1, (len(user) - 1) // SAMPLE_STEPS)
+    left, right = slice(0, len(user) - 1, every), slice(1, len(user), every)     # views: each pair's two events
+    same_path = user[right] == user[left]
+    steps = int(np.count_nonzero(same_path))
+    if steps < max(min_steps, 1):
+        return 0.0
+    return float(np.count_nonzero((ts[right] - ts[left] > gap_ms) & same_path)) / steps
 
 
 def choose_gap_ms(setting_minutes: float | None, case_structure: bool, user: np.ndarray,
@@ -82,10 +88,9 @@ def choose_gap_ms(setting_minutes: float | None, case_structure: bool, user: np.
     """
     if setting_minutes is not None:
         return int(setting_minutes * 60_000) if setting_minutes > 0 else NO_SPLIT_MS
-    default_ms = int(DEFAULT_SESSION_GAP_MINUTES * 60_000)
-    if case_structure or share_far_apart(user, ts, default_ms) > CASE_LOG_SHARE:
+    if case_structure or share_far_apart(user, ts, DEFAULT_GAP_MS) > CASE_LOG_SHARE:
         return NO_SPLIT_MS
-    return default_ms
+    return DEFAULT_GAP_MS
 
 
 def stamp(setting_minutes: float | None, gap_ms: int) -> dict:
@@ -101,6 +106,19 @@ def stamp_holds(stored: object, setting_minutes: float | None) -> bool:
     """
     return (isinstance(stored, dict) and stored.get("rule") == RULE_VERSION
             and stored.get("setting") == setting_minutes and isinstance(stored.get("gap_ms"), int))
+
+
+def sessions_with_keys(user: np.ndarray, ts: np.ndarray, session_key: np.ndarray, gap_ms: int) -> np.ndarray:
+    """Global session index: a new session at each user, at each change of an explicit session key,
+    and, where an event has no key, after an inactivity gap longer than ``gap_ms``."""
+    if len(user) == 0:
+        return np.zeros(0, dtype=np.int64)
+    has_key = (session_key[1:] >= 0) & (session_key[:-1] >= 0)
+    new = np.ones(len(user), dtype=bool)
+    new[1:] = ((user[1:] != user[:-1])
+               | (has_key & (session_key[1:] != session_key[:-1]))
+               | (~has_key & (np.diff(ts) > gap_ms)))
+    return np.cumsum(new, dtype=np.int64) - 1
 
 
 def gap_minutes(gap_ms: int) -> float:

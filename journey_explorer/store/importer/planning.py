@@ -16,6 +16,7 @@ from journey_explorer.store.project import (
     CACHE_DEFAULTS,
     Project,
 )
+from journey_explorer.store.session_rule import sessions_with_keys
 
 
 @dataclass
@@ -257,19 +258,6 @@ def _runs(tied: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     starts = np.ones(len(positions), dtype=bool)
     starts[1:] = ~tied[positions[1:] - 1]
     return positions, np.cumsum(starts)
-
-
-def sessions_with_keys(user: np.ndarray, ts: np.ndarray, session_key: np.ndarray, gap_ms: int) -> np.ndarray:
-    """Global session index: a new session at each user, at each change of an explicit session key,
-    and, where an event has no key, after an inactivity gap longer than ``gap_ms``."""
-    if len(user) == 0:
-        return np.zeros(0, dtype=np.int64)
-    has_key = (session_key[1:] >= 0) & (session_key[:-1] >= 0)
-    new = np.ones(len(user), dtype=bool)
-    new[1:] = ((user[1:] != user[:-1])
-               | (has_key & (session_key[1:] != session_key[:-1]))
-               | (~has_key & (np.diff(ts) > gap_ms)))
-    return np.cumsum(new, dtype=np.int64) - 1
 
 
 def session_number_within_user(user: np.ndarray, session: np.ndarray) -> np.ndarray:
