@@ -78,6 +78,9 @@ def test_an_explicit_session_column_wins(tmp_path):
     source.write_text("\n".join(lines) + "\n")
     import_file(tmp_path / "p.journey", source)
     assert sessions_of(tmp_path / "p.journey") == 60
+    with Project.open(tmp_path / "p.journey") as project:        # cut again on load: the keys still cut
+        project.set_setting(session_rule.GAP_SETTING, 0)
+    assert sessions_of(tmp_path / "p.journey") == 60
 
 
 def test_a_gap_set_after_import_takes_effect(tmp_path):
