@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -180,22 +181,39 @@ def _absent(seen: float, expected: float) -> bool:
     return expected >= MIN_EXPECTED and seen <= ABSENT_SHARE * expected
 
 
-@dataclass(frozen=True)
 class Steps:
     """Each step within a path: the event before (``before``) and after (``after``), the time of the
-    one before (``ts``) and the time between them (``lag``); and every event's code and time."""
-    before: np.ndarray
-    after: np.ndarray
-    ts: np.ndarray
-    lag: np.ndarray
-    event: np.ndarray
-    event_ts: np.ndarray
+    one before (``ts``) and the time between them (``lag``); and each event name's times
+    (``times_of``). Made when first asked: most logs have no stop or start to explain."""
+
+    def __init__(self, log: EventLog):
+        self.log = log
 
     @classmethod
     def of(cls, log: EventLog) -> "Steps":
+        return cls(log)
+
+    @cached_property
+    def _pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        log = self.log
         same_path = ~log.path_starts()[1:]
-        return cls(log.event[:-1][same_path], log.event[1:][same_path], log.ts[:-1][same_path],
-                   np.diff(log.ts)[same_path], log.event, log.ts)
+        return (log.event[:-1][same_path], log.event[1:][same_path], log.ts[:-1][same_path],
+                np.diff(log.ts)[same_path])
+
+    before = property(lambda self: self._pairs[0])
+    after = property(lambda self: self._pairs[1])
+    ts = property(lambda self: self._pairs[2])
+    lag = property(lambda self: self._pairs[3])
+
+    @cached_property
+    def _by_name(self) -> tuple[np.ndarray, np.ndarray]:
+        """The events' positions grouped by name, and where each name's group starts."""
+        order = np.argsort(self.log.event, kind="stable")
+        return order, np.searchsorted(self.log.event[order], np.arange(len(self.log.event_names) + 1))
+
+    def times_of(self, code: int) -> np.ndarray:
+        order, bounds = self._by_name
+        return self.log.ts[order[bounds[code]:bounds[code + 1]]]
 
 
 @dataclass(frozen=True)
@@ -234,9 +252,10 @@ def flow_expected(steps: Steps, code: int, boundary_ms: int, side: str) -> Flow 
     main = order[:int(np.searchsorted(covered, LEAD_IN_SHARE)) + 1]
     due = at_once = 0.0
     shares = {}
+    lead_of, lag_of = steps.before[present], steps.lag[present]
     for lead, count in zip(leads[main].tolist(), counts[main].tolist()):
-        lags = np.sort(steps.lag[present & (steps.before == lead)])
-        times = steps.event_ts[steps.event == lead]
+        lags = np.sort(lag_of[lead_of == lead])
+        times = steps.times_of(lead)
         on_side = (times < boundary_ms) if side == "stops" else (times >= boundary_ms)
         rate = count / max(int(on_side.sum()), 1)
         by_then = np.searchsorted(lags, boundary_ms - times, side="right") / len(lags)   # share of lags up to it
