@@ -4,6 +4,7 @@ No I/O and no Qt here, so the CLI, the GUI and the tests all speak the same lang
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -334,7 +335,10 @@ class ProjectInfo:
     last_time: str | None
     sources: list[dict[str, Any]]
     default_goal: str | None
-    session_gap_minutes: float
+    session_gap_minutes: float      # inf: one visit per path (``store.session_rule``)
 
     def to_json_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        if not math.isfinite(self.session_gap_minutes):     # JSON has no infinity: null = no gap cuts visits
+            out["session_gap_minutes"] = None
+        return out

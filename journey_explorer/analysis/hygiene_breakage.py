@@ -5,8 +5,10 @@
   where at least ``MIN_EXPECTED`` were expected. The log's own start and end are not alarms: there
   the expected count is small too. Both at once (seen only in a stretch in the middle) is a
   **burst** — errors of an outage, a campaign — told apart and not counted as tracking to fix; so is
-  a start or stop on the day a burst starts or ends (the same incident). **gaps**: days in the
-  middle with none of it, as many expected.
+  a start or stop on the day a burst starts or ends (the same incident). So is a stop or start the
+  **flow** explains (``flow_expected``): the events that lead into it stopped too (the open cases of
+  an extract draining out), or its usual lag after them has not passed yet (reminders weeks after
+  the first invoices). **gaps**: days in the middle with none of it, as many expected.
 - **double firing**: the same event for the same user several times within one second; **twin
   firing**: two same-looking names (``hygiene_names``) for the same user within one second, most of
   the time (one action tracked twice).
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -47,6 +50,7 @@ PROPERTY_DROP = 0.15         # ...and this much less often since
 HOLDER_SHARE = 0.8           # a value holding this share of the events without it is named
 MAX_HOLDER_VALUES = 200
 MAX_FUTURE_SHARE = 0.1       # more of the log after "now" than this: the clock, not the log, is off
+LEAD_IN_SHARE = 0.95         # flow_expected: the predecessors that come right before this share of an event
 
 
 @dataclass
@@ -142,6 +146,7 @@ def stops_and_starts(log: EventLog, volume: DailyVolume) -> list[Breakage]:
     tracking to fix; "what changed" tells it). So is an event that starts the day a burst starts and is
     gone again when it ends (a support chat opened for the outage). A longer stretch (an event renamed
     twice) stays a start and a stop; a stop on the day a burst ends is never excused by it."""
+    steps = Steps.of(log)
     found_by_code = {code: {side: (day, seen, expected) for side, day, seen, expected
                             in _absence(volume.observed[code], volume.expected[code])}
                      for code in range(len(log.event_names))}
@@ -160,11 +165,120 @@ def stops_and_starts(log: EventLog, volume: DailyVolume) -> list[Breakage]:
                                                         [(code, *found["starts"][1:])]), incident))
             continue
         for side, (day, seen, expected) in found.items():
+            flow = flow_expected(steps, code, volume.first_day_ms + day * DAY_MS, side)
+            if flow is not None and not _absent(seen, flow.due):
+                out.append(_with_flow(_absence_breakage(log, volume, side, day, [(code, seen, expected)]), log, flow))
+                continue
             (stops if side == "stops" else starts).setdefault(day, []).append((code, seen, expected))
     for side, by_day in (("stops", stops), ("starts", starts)):
         for day, rows in sorted(by_day.items()):
             out.append(_absence_breakage(log, volume, side, day, rows))
     return out
+
+
+def _absent(seen: float, expected: float) -> bool:
+    """Is ``seen`` the near-absence of ``expected`` events that makes news (``_absence``'s test)?"""
+    return expected >= MIN_EXPECTED and seen <= ABSENT_SHARE * expected
+
+
+class Steps:
+    """Each step within a path: the event before (``before``) and after (``after``), the time of the
+    one before (``ts``) and the time between them (``lag``); and each event name's times
+    (``times_of``). Made when first asked: most logs have no stop or start to explain."""
+
+    def __init__(self, log: EventLog):
+        self.log = log
+
+    @classmethod
+    def of(cls, log: EventLog) -> "Steps":
+        return cls(log)
+
+    @cached_property
+    def _pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        log = self.log
+        same_path = ~log.path_starts()[1:]
+        return (log.event[:-1][same_path], log.event[1:][same_path], log.ts[:-1][same_path],
+                np.diff(log.ts)[same_path])
+
+    before = property(lambda self: self._pairs[0])
+    after = property(lambda self: self._pairs[1])
+    ts = property(lambda self: self._pairs[2])
+    lag = property(lambda self: self._pairs[3])
+
+    @cached_property
+    def _by_name(self) -> tuple[np.ndarray, np.ndarray]:
+        """The events' positions grouped by name, and where each name's group starts."""
+        order = np.argsort(self.log.event, kind="stable")
+        return order, np.searchsorted(self.log.event[order], np.arange(len(self.log.event_names) + 1))
+
+    def times_of(self, code: int) -> np.ndarray:
+        order, bounds = self._by_name
+        return self.log.ts[order[bounds[code]:bounds[code + 1]]]
+
+
+@dataclass(frozen=True)
+class Flow:
+    """What the lead-ins of an event make due on the side where it is absent (``flow_expected``)."""
+    due: float              # after their usual lags
+    due_at_once: float      # were there no lag: their own occurrences on that side, times their rates
+    shares: dict            # lead-in code -> its share of the event's lead-ins
+
+
+def flow_expected(steps: Steps, code: int, boundary_ms: int, side: str) -> Flow | None:
+    """How many of event ``code`` its lead-in events make due after ``boundary_ms`` (``side`` "stops")
+    or before it ("starts"); None when nothing leads into it.
+
+    The lead-ins are the events right before it in paths (the few before ``LEAD_IN_SHARE`` of it),
+    measured on the side where it is present. Each occurrence of a lead-in ``p`` at time ``t`` brings
+    it with ``p``'s rate (its share of ``p``'s occurrences followed by it), after ``p``'s usual lag:
+    due after the boundary with the share of lags longer than ``boundary - t`` (all of it for ``t``
+    after the boundary), before it with the share of lags up to ``boundary - t``. An event that stops
+    because the cases leading into it ran out, or starts late because its lag after them has not
+    passed, is due about as little as it is seen: the flow, not tracking.
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": [1, 1, 2, 2, 3], "event": ["a", "b", "a", "b", "a"],
+    ...                                         "time": [0, 10, 20, 30, 100]}))
+    >>> flow_expected(Steps.of(log), 1, 50, "stops")       # b stops at 50: one a (at 100) would bring it
+    Flow(due=1.0, due_at_once=1.0, shares={0: 1.0})
+    """
+    into = (steps.after == code) & (steps.before != code)
+    present = into & ((steps.ts < boundary_ms) if side == "stops" else (steps.ts >= boundary_ms))
+    leads, counts = np.unique(steps.before[present], return_counts=True)
+    if not len(leads):
+        return None
+    order = np.argsort(-counts, kind="stable")
+    covered = np.cumsum(counts[order]) / counts.sum()
+    main = order[:int(np.searchsorted(covered, LEAD_IN_SHARE)) + 1]
+    due = at_once = 0.0
+    shares = {}
+    lead_of, lag_of = steps.before[present], steps.lag[present]
+    for lead, count in zip(leads[main].tolist(), counts[main].tolist()):
+        lags = np.sort(lag_of[lead_of == lead])
+        times = steps.times_of(lead)
+        on_side = (times < boundary_ms) if side == "stops" else (times >= boundary_ms)
+        rate = count / max(int(on_side.sum()), 1)
+        by_then = np.searchsorted(lags, boundary_ms - times, side="right") / len(lags)   # share of lags up to it
+        due += rate * float((1.0 - by_then).sum() if side == "stops" else by_then[times < boundary_ms].sum())
+        at_once += rate * int((~on_side).sum())
+        shares[lead] = count / int(counts.sum())
+    return Flow(due, at_once, shares)
+
+
+def _with_flow(breakage: Breakage, log: EventLog, flow: Flow) -> Breakage:
+    leads = ", ".join(f"{log.event_names[code]} {share:.0%}" for code, share in list(flow.shares.items())[:3])
+    stops = breakage.kind == "stops"
+    if _absent(breakage.count, flow.due_at_once):        # their own occurrences would bring it: the lag explains
+        why = (f"it comes a while after the events that lead into it ({leads}), and from those before that day "
+               + ("its usual lag had passed" if stops else "its usual lag had not passed yet"))
+    else:
+        why = f"the events that lead into it ({leads}) {'stopped' if stops else 'began'} then too"
+    breakage.message = breakage.message.rsplit(" (", 1)[0] + (
+        f"; but {why}: they make {f'about {flow.due:,.0f}' if flow.due >= 0.5 else 'none'} of it due "
+        f"{'after' if stops else 'before'} that day, as few as were seen (the flow, not tracking)")
+    breakage.numbers.update({"explained_by": "flow", "due_from_lead_ins": round(flow.due, 1),
+                             "lead_ins": {log.event_names[code]: round(share, 3) for code, share in flow.shares.items()}})
+    return breakage
 
 
 def _is_burst(found: dict, volume: DailyVolume) -> bool:

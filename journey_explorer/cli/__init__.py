@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
 import sqlite3
 import sys
 import time
@@ -215,8 +216,11 @@ def run_info(args) -> int:
     if args.json:
         print(json.dumps(info.to_json_dict(), ensure_ascii=False))
         return 0
+    cut = (f"gap {info.session_gap_minutes:g} min" if math.isfinite(info.session_gap_minutes)
+           else "one per path: the paths are cases of a process, not visits; the project setting "
+                "session_gap_minutes sets a gap")
     print(f"{info.path}\n  {info.events:,} events, {info.users:,} users, {info.event_types:,} event types, "
-          f"{info.sessions:,} sessions (gap {info.session_gap_minutes:g} min)")
+          f"{info.sessions:,} sessions ({cut})")
     print(f"  from {info.first_time} to {info.last_time}")
     print(f"  default goal: {info.default_goal or '(none)'}")
     for source in info.sources:

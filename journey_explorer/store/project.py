@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 import numpy as np
 
 from journey_explorer.domain import JourneyError, ProjectBusy, ProjectInfo, UnknownEvent
-from journey_explorer.eventlog import EventLog, LazyUserKeys, UserPropertySource
+from journey_explorer.eventlog import EventLog, LazyUserKeys, UserPropertySource, compute_sessions
+from journey_explorer.store import session_rule
 from journey_explorer.store.column_codec import (
     CACHE_COLUMNS,
     CACHE_DEFAULTS,
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 SUFFIX = ".journey"
-DEFAULT_SESSION_GAP_MINUTES = 30.0
 USER_KEYS_CHECK = "check:user_keys"
 CATALOG_CHECK = "check:catalog"
 CHECKS_SETTING = "checksums"    # settings key present once a file has its checksums
@@ -338,7 +338,15 @@ class Project:
         if row is None:
             return None
         return [json.loads(bytes(row[0])), catalog_crc(self.conn), self.event_detail_rules(),
-                list(cache_stamp(self.conn))]
+                list(cache_stamp(self.conn)), self._session_rule_in_effect()]
+
+    def _session_rule_in_effect(self) -> dict:
+        """The session stamp loads will follow (the stored one while it holds; else the rule's version
+        and the setting, the data deciding the rest the same way each time)."""
+        stored = self.get_setting(session_rule.STAMP_SETTING)
+        if session_rule.stamp_holds(stored, self.session_gap_setting):
+            return stored
+        return {"rule": session_rule.RULE_VERSION, "setting": self.session_gap_setting, "cut_on_load": True}
 
     def remembered_goal_guess(self, stamp: Any) -> str | None:
         """The goal guess remembered for ``stamp`` (``log_stamp`` and the guess's rules), else None."""
@@ -348,15 +356,53 @@ class Project:
         return remembered.get("goal") if isinstance(remembered.get("goal"), str) else None
 
     @property
-    def session_gap_minutes(self) -> float:
-        return float(self.get_setting("session_gap_minutes", DEFAULT_SESSION_GAP_MINUTES))
+    def session_gap_setting(self) -> float | None:
+        """The user's session gap in minutes (``session_rule.GAP_SETTING``; 0: one visit per path), or
+        None: chosen from the data (``session_rule``). Set it with ``set_setting``; the next load cuts
+        the sessions again."""
+        value = self.get_setting(session_rule.GAP_SETTING)
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
-    # --- the event log ------------------------------------------------------------------------
+    def session_gap_ms(self, user: np.ndarray, ts: np.ndarray, more_sources: tuple = ()) -> int:
+        """The inactivity gap (ms; ``session_rule.NO_SPLIT_MS``: one visit per path) for these sorted
+        events of the project's sources plus ``more_sources`` ((format, mapping) of a file being imported)."""
+        sources = [(source["format"], source["mapping"]) for source in self.sources()] + list(more_sources)
+        return session_rule.choose_gap_ms(self.session_gap_setting, session_rule.structure_says_cases(sources),
+                                          user, ts)
+
+    def _session_gap_in_effect(self, arrays: dict[str, np.ndarray]) -> tuple[int, bool]:
+        """(the gap in ms the sessions of ``load_arrays`` follow, whether the cached ones already do).
+
+        The cached sessions hold while the stamp of the rule that cut them holds. A file from before
+        the stamp was cut by the default gap (rule 1) and holds too when the rule chooses it again."""
+        stored, setting = self.get_setting(session_rule.STAMP_SETTING), self.session_gap_setting
+        if session_rule.stamp_holds(stored, setting):
+            return int(stored["gap_ms"]), True
+        user = arrays["user"] if "user" in arrays else self.load_arrays(("user",), as_stored=True)["user"]
+        gap_ms = self.session_gap_ms(user, arrays["ts"])
+        return gap_ms, stored is None and setting is None and gap_ms == session_rule.DEFAULT_GAP_MS
+
+    def _sessions_now(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
+        """The sessions by the current rule: the cached ones while they hold, else cut again from the
+        cached users, times and session keys (nothing is written; the next import stores them)."""
+        gap_ms, cached_hold = self._session_gap_in_effect(arrays)
+        if cached_hold:
+            return arrays["session"]
+        user = arrays["user"] if "user" in arrays else self.load_arrays(("user",), as_stored=True)["user"]
+        if not self._has_session_keys():
+            return compute_sessions(user, arrays["ts"], gap_ms)       # no session column: no keys to read
+        keys = self.load_arrays(("session_key",), as_stored=True)["session_key"]
+        return session_rule.sessions_with_keys(user, arrays["ts"], keys, gap_ms)
+
+    def _has_session_keys(self) -> bool:
+        """Is a session column's key cached (a column holding only its default, -1, is not stored)?"""
+        return self.conn.execute("SELECT 1 FROM log_cache WHERE name = 'session_key'").fetchone() is not None
 
     @reads_project
-    def load_arrays(self, columns: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+    def load_arrays(self, columns: tuple[str, ...] | None = None, as_stored: bool = False) -> dict[str, np.ndarray]:
         """The sorted columnar copy of all events (empty arrays for an empty project); with
         ``columns``, only those are read and decoded (and filled in when not stored).
+        The sessions are those of the current rule (``_sessions_now``); ``as_stored``: as cached.
 
         The copy is checked against the row count and checksums stored with it at commit: changed
         bytes raise ``ProjectDamaged`` instead of wrong numbers or an obscure error. Each column read
@@ -391,6 +437,8 @@ class Project:
                 arrays[name] = np.full(count, CACHE_DEFAULTS.get(name, 0), dtype=dtype)
             elif len(arrays[name]) != count or arrays[name].dtype != dtype:
                 raise ProjectDamaged(self.path, f"the cached column '{name}' does not match the others")
+        if "session" in wanted and not as_stored:
+            arrays["session"] = self._sessions_now(arrays)
         return arrays
 
     def _cache_blobs(self, names: tuple[str, ...]) -> dict[str, bytes]:
@@ -774,7 +822,8 @@ class Project:
             last_time=iso(ts.max()) if len(ts) else None,
             sources=[{k: s[k] for k in ("path", "format", "rows_read", "imported", "duplicates",
                                          "rejected", "imported_at")} for s in self.sources()],
-            default_goal=self.default_goal, session_gap_minutes=self.session_gap_minutes)
+            default_goal=self.default_goal,
+            session_gap_minutes=session_rule.gap_minutes(self._session_gap_in_effect(arrays)[0]))
 
     # --- what other modules once wrote as raw SQL ---------------------------------------------------
 

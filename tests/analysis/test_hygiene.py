@@ -415,3 +415,39 @@ def test_a_stray_far_timestamp_does_not_stretch_the_property_check():
     result = hygiene.run(EventLog.from_frame(pd.concat([frame, stray], ignore_index=True)), hygiene.Spec(now_ms=10**14))
     found = [b for b in result.broken if b.kind == "property_stops"]
     assert [(b.events, b.first, b.count) for b in found] == [(("buy", "revenue"), "1970-01-31", 300)]
+
+
+def case_extract(cases: int = 1200, created_days: int = 60, ship_tracked_until: int | None = None) -> pd.DataFrame:
+    """An order-to-cash extract: orders created over ``created_days`` days (none after: the extract's
+    cut), each created -> approved -> shipped -> invoiced, days apart, a third reminded 20-30 days
+    after the invoice. ``ship_tracked_until``: from that day on "ship" is no longer logged."""
+    rng = np.random.default_rng(7)
+    rows = []
+    for case in range(cases):
+        t = START + int(case * created_days * DAY / cases)
+        for step, (low, high) in (("create", (0, 0)), ("approve", (1, 3)), ("ship", (2, 5)), ("invoice", (1, 2)),
+                                  ("remind", (20, 30))):
+            if step == "remind" and case % 3:
+                continue
+            t += int(rng.uniform(low, high) * DAY)
+            if step != "ship" or ship_tracked_until is None or t < START + ship_tracked_until * DAY:
+                rows.append((f"c{case:05d}", step, t))
+    return pd.DataFrame(rows, columns=["user", "event", "time"])
+
+
+def test_steps_that_drain_out_of_a_case_extract_or_wait_for_their_lag_are_no_tracking_problem():
+    # No order is created after day 60: approve, ship and invoice run out days later, as the open cases
+    # finish; reminders come weeks after the first invoices. The flow explains each: nothing to fix.
+    result = run(log_of(case_extract()))
+    edges = [b for b in result.breakages if b.kind in ("stops", "starts")]
+    assert len({name for b in edges for name in b.events} - {"remind"}) >= 2     # steps that run out
+    assert all(b.numbers["explained_by"] == "flow" for b in edges) and not result.broken
+    (remind,) = [b for b in edges if b.events == ("remind",)]
+    assert remind.kind == "starts" and remind.numbers["lead_ins"] == {"invoice": 1.0}
+
+
+def test_a_step_that_stops_while_the_steps_leading_into_it_go_on_is_still_broken():
+    # "ship" is no longer logged from day 30 while orders are still approved: tracking lost.
+    result = run(log_of(case_extract(ship_tracked_until=30)))
+    (ship,) = [b for b in result.broken if "ship" in b.events]
+    assert ship.kind == "stops" and ship.first == date(30)

@@ -9,12 +9,14 @@ import numpy as np
 import pandas as pd
 
 from journey_explorer.store import properties as stored_properties
+from journey_explorer.store import session_rule
 from journey_explorer.store.importer.state import LINE_DTYPE, PROPERTY_KEY, ImportState
 from journey_explorer.store.project import (
     CACHE_COLUMNS,
     CACHE_DEFAULTS,
     Project,
 )
+from journey_explorer.store.session_rule import sessions_with_keys
 
 
 @dataclass
@@ -27,6 +29,7 @@ class WritePlan:
     duplicates: int
     duplicate_rows: list[tuple[int, int | None, int]] = field(default_factory=list)
     duplicates_within: str | None = None   # "minute" / "second": the file's times are that coarse
+    session_stamp: dict = field(default_factory=dict)  # the rule the sessions were cut by (session_rule.stamp)
 
     @property
     def new_count(self) -> int:
@@ -117,9 +120,10 @@ def _taken(columns: dict[str, np.ndarray], index: np.ndarray) -> dict[str, np.nd
     return dict(zip(columns, taken))
 
 
-def _plan_write(project: Project, state: ImportState) -> WritePlan:
+def _plan_write(project: Project, state: ImportState, file_format: str | None = None) -> WritePlan:
+    """``file_format``: the reader's (``xes``...), which with the mapping may say the paths are cases."""
     new = _finish_encoding(state)
-    old = project.load_arrays()
+    old = project.load_arrays(as_stored=True)      # the sessions as the event chunks number them
     old_count, new_count = len(old["id"]), len(new["ts"])
     _add_property_columns(project, old, new, old_count, new_count)
     first_id = int(old["id"].max()) + 1 if old_count else 0
@@ -153,7 +157,8 @@ def _plan_write(project: Project, state: ImportState) -> WritePlan:
     ids = np.arange(first_id, first_id + int(keep.sum()), dtype=np.int64)
     state.kept = {name: new[name] if len(repeated) == 0 else new[name][keep]
                   for name in ("user", "event", "ts", "sub_ms")}
-    gap_ms = int(project.session_gap_minutes * 60_000)
+    this_file = (file_format, {"user": state.mapping.user if state.mapping is not None else None})
+    gap_ms = project.session_gap_ms(arrays["user"], arrays["ts"], (this_file,))
     arrays["session"] = sessions_with_keys(arrays["user"], arrays["ts"], arrays["session_key"], gap_ms)
     in_user = session_number_within_user(arrays["user"], arrays["session"])
     by_id = np.empty(len(arrays["id"]), dtype=np.int32)      # a user's session number: int32 saves 40 MB at 10M
@@ -161,7 +166,8 @@ def _plan_write(project: Project, state: ImportState) -> WritePlan:
     changed = _changed_sessions(old, by_id[:old_count])
     return WritePlan(keep=keep, ids=ids, arrays=arrays, session_in_user=by_id[old_count:],
                      changed_sessions=changed, duplicates=int((~keep).sum()), duplicate_rows=duplicates,
-                     duplicates_within=_coarse_time(new) if len(repeated) else None)
+                     duplicates_within=_coarse_time(new) if len(repeated) else None,
+                     session_stamp=session_rule.stamp(project.session_gap_setting, gap_ms))
 
 
 def _coarse_time(new: dict[str, np.ndarray]) -> str | None:
@@ -252,19 +258,6 @@ def _runs(tied: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     starts = np.ones(len(positions), dtype=bool)
     starts[1:] = ~tied[positions[1:] - 1]
     return positions, np.cumsum(starts)
-
-
-def sessions_with_keys(user: np.ndarray, ts: np.ndarray, session_key: np.ndarray, gap_ms: int) -> np.ndarray:
-    """Global session index: a new session at each user, at each change of an explicit session key,
-    and, where an event has no key, after an inactivity gap longer than ``gap_ms``."""
-    if len(user) == 0:
-        return np.zeros(0, dtype=np.int64)
-    has_key = (session_key[1:] >= 0) & (session_key[:-1] >= 0)
-    new = np.ones(len(user), dtype=bool)
-    new[1:] = ((user[1:] != user[:-1])
-               | (has_key & (session_key[1:] != session_key[:-1]))
-               | (~has_key & (np.diff(ts) > gap_ms)))
-    return np.cumsum(new, dtype=np.int64) - 1
 
 
 def session_number_within_user(user: np.ndarray, session: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ import pandas as pd
 from journey_explorer.domain import ImportOptions, ImportSummary, JourneyError, Rejection
 from journey_explorer.io.base import SourceReader
 from journey_explorer.io.mapping import personal_data_columns
-from journey_explorer.store import event_chunks
+from journey_explorer.store import event_chunks, session_rule
 from journey_explorer.store import properties as stored_properties
 from journey_explorer.store.column_codec import cache_check, encode_column
 from journey_explorer.store.errors import ProjectDamaged
@@ -112,6 +112,7 @@ def _write_transaction(project: Project, file_path: str, sha: str, reader: Sourc
     conn.executemany("INSERT INTO duplicate_rows(source_id, line, original_line, original_event_id) "
                      "VALUES (?, ?, ?, ?)", [(source_id, *row) for row in plan.duplicate_rows])
     _write_cache(conn, plan.arrays, cache.result())
+    project.set_setting(session_rule.STAMP_SETTING, plan.session_stamp)     # the rule the cached sessions follow
     del cache           # its blobs are in the database now
     _check_event_ids(conn, plan)
     store_catalog_check(conn)
