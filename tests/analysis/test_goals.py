@@ -161,6 +161,18 @@ def test_a_transfer_only_funded_users_send_days_later_is_usage_after_the_deposit
     assert goals.guess_goal(frame_log(rows)) == "deposit"
 
 
+def test_usage_days_after_the_conversion_is_usage_when_each_path_is_one_visit_too():
+    """The transfer log as a process log cuts it (one visit per path: the session gap turned off): two days
+    after the deposit is still "later", though in the same visit."""
+    rows = [row for i in range(100) for row in visit(f"u{i}", 0, "home", "browse", *(["deposit", "home"] if i < 60
+                                                                                         else []))]
+    rows += [row for i in range(30) for row in visit(f"u{i}", 2, "home", "transfer")]
+    one_visit_each = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]),
+                                         session_gap_ms=10**15)
+    assert len(np.unique(one_visit_each.session)) == one_visit_each.paths_count == 100
+    assert goals.goal_scores(one_visit_each).loc["transfer", "usage_after"] == "deposit"
+
+
 def test_a_conversion_counts_without_what_only_converted_paths_do():
     # 100 readers: a first visit home, article, section, paywall. 30 buy premium there; 6 of them open a welcome
     # mail (5 in that visit, 1 the next day: no follow-up, under 95 % in the visit); 12 others comment three days
