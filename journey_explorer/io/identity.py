@@ -61,13 +61,22 @@ class IdentityLinks:
         return np.where(_present(user), known, stitched)
 
     def note(self, anonymous_column: str, user_column: str) -> str:
-        """One sentence for the import summary."""
-        shared = (f"; {self.shared:,} {anonymous_column}s seen with several {user_column}s (shared devices) keep "
-                  "their events without a user apart" if self.shared else "")
+        """One sentence for the import summary.
+
+        >>> print(IdentityLinks(user_of={"a1": "u1"}, shared=2).note("anonymous_id", "user_id"))
+        ... # doctest: +NORMALIZE_WHITESPACE
+        Identities merged as analytics tools do: an event without a user_id belongs to the user its
+        anonymous_id was seen with (1 anonymous_id value joined a user); an anonymous_id never seen with a
+        user_id is its own path; 2 anonymous_id values seen with several user_id values (shared devices)
+        keep their events without a user apart. Choose {user} to follow one column only.
+        """
+        joined = len(self.user_of)
+        shared = (f"; {self.shared:,} {anonymous_column} value{'s' if self.shared != 1 else ''} seen with several "
+                  f"{user_column} values (shared devices) keep their events without a user apart" if self.shared else "")
         return (f"Identities merged as analytics tools do: an event without a {user_column} belongs to the user "
-                f"its {anonymous_column} was seen with ({len(self.user_of):,} {anonymous_column}s joined a user)"
-                f"{shared}; an {anonymous_column} never seen with a {user_column} is its own path "
-                "(import with {user} to follow one column only).")
+                f"its {anonymous_column} was seen with ({joined:,} {anonymous_column} value{'s' if joined != 1 else ''} "
+                f"joined a user); an {anonymous_column} never seen with a {user_column} is its own path{shared}. "
+                "Choose {user} to follow one column only.")
 
 
 def identity_links(anonymous: pd.Series, user: pd.Series) -> IdentityLinks:
