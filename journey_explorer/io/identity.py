@@ -55,9 +55,9 @@ class IdentityLinks:
         ['u1', 'a2', None, 'u7']
         """
         known, anonymous_cells = user.to_numpy(dtype=object), anonymous.to_numpy(dtype=object)
-        stitched = np.array([self.user_of.get(cell, cell) if present else None
-                             for cell, present in zip(anonymous_cells, _present(anonymous))] + [None],
-                            dtype=object)[:-1]
+        linked = pd.Series(anonymous_cells, dtype=object).map(self.user_of).to_numpy(dtype=object)
+        has_link = ~pd.isna(linked)
+        stitched = np.where(has_link, linked, np.where(_present(anonymous), anonymous_cells, None))
         return np.where(_present(user), known, stitched)
 
     def note(self, anonymous_column: str, user_column: str) -> str:
@@ -95,6 +95,6 @@ def identity_links(anonymous: pd.Series, user: pd.Series) -> IdentityLinks:
 def _present(values: pd.Series) -> np.ndarray:
     """Cells holding an id: not missing and not blank (as the importer's user check reads them)."""
     cells = values.to_numpy(dtype=object)
-    return np.fromiter((cell is not None and not (isinstance(cell, float) and np.isnan(cell))
-                        and cell is not pd.NA and bool(str(cell).strip()) for cell in cells),
-                       dtype=bool, count=len(cells))
+    present = ~pd.isna(cells)
+    present[present] = pd.Series(cells[present], dtype=object).astype(str).str.strip().to_numpy() != ""
+    return present

@@ -48,6 +48,9 @@ INSERT_ID_NAMES = ("$insert id", "insert id", "message id", "messageid", "event 
 PERSONAL_NAME = re.compile(
     r"(e-?mail|ip ?addr|\bip\b|first ?name|last ?name|full ?name|"
     r"surname|^name$|user ?name|address|street|postcode|zip ?code|birth|\bssn\b|passport)")
+TRAIT_CONTAINERS = ("traits", "user properties", "$set", "person", "person properties", "identity")
+EMAIL_VALUE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+IP_VALUE = re.compile(r"^(\d{1,3}\.){3}\d{1,3}$")
 # A phone number is personal; the phone itself is not: "mobile_model_name", "phone_brand", "mobile os"
 # describe the device. A phone word counts unless the name speaks of the device (and not of a number).
 PHONE_NAME = re.compile(r"phone|mobile|\btel\b")
@@ -67,9 +70,6 @@ def _personal_name(name: str) -> bool:
     if PERSONAL_NAME.search(name):
         return True
     return bool(PHONE_NAME.search(name)) and (bool(NUMBER_NAME.search(name)) or not DEVICE_NAME.search(name))
-TRAIT_CONTAINERS = ("traits", "user properties", "$set", "person", "person properties", "identity")
-EMAIL_VALUE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-IP_VALUE = re.compile(r"^(\d{1,3}\.){3}\d{1,3}$")
 
 
 @functools.lru_cache(maxsize=1 << 18)      # each guess asks again for every column's name (100,000 in a wide file)
