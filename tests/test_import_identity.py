@@ -2,12 +2,14 @@
 user, how identities are stitched, and what the summary says when most rows lack a user."""
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from journey_explorer.domain import ImportOptions
 from journey_explorer.io.identity import identity_links
@@ -107,3 +109,16 @@ def test_a_device_model_is_not_a_phone_number():
     columns = ["device.mobile_model_name", "device.mobile_brand_name", "phone_os", "mobile_number",
                "traits.phone", "mobile", "device.category"]
     assert personal_data_columns(columns) == ["mobile_number", "traits.phone", "mobile"]
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "parquet"])
+def test_other_formats_are_stitched_the_same_way(tmp_path, suffix):
+    rows = pd.read_csv(io.StringIO(NEWS), dtype=str)
+    source = tmp_path / f"news.{suffix}"
+    if suffix == "jsonl":
+        rows.to_json(source, orient="records", lines=True)
+    else:
+        rows.to_parquet(source)
+    summary = import_file(tmp_path / "p.journey", source)
+    assert summary.mapping["anonymous"] == "anonymous_id" and summary.users == 5
+    assert owners_by_event(tmp_path / "p.journey")[:2] == [("u1", "article_view"), ("u1", "paywall_shown")]
