@@ -79,10 +79,10 @@ def _missing_user_advice(state: ImportState) -> list[str]:
     if column is None:
         return [f"{missing:,} of the {state.read:,} rows have no {state.mapping.user}: choose the column "
                 "that names who did each event with {user}."]
-    merge = (f", or merge it with {state.mapping.user} with {{anonymous}} {column} (its events join the user "
-             "it was seen with)") if not state.mapping.anonymous else ""
+    merge = (f", or with {{anonymous}} {column} (a row without a {state.mapping.user} joins the user its {column} "
+             "was seen with)") if not state.mapping.anonymous else ""
     return [f"{missing:,} of the {state.read:,} rows have no {state.mapping.user}, but {column} is filled on them: "
-            f"to keep them, import with {{user}} {column}{merge}."]
+            f"to keep them, import with {{user}} {column} (one path per {column}){merge}."]
 
 
 def _first_of_each_kind(rejections: list[Rejection]) -> dict[str, dict]:
