@@ -86,14 +86,18 @@ def _new_state(project: Project, reader: SourceReader, mapping: ColumnMapping,
                        keep_identical_rows=options.keep_identical_rows, identity=identity)
 
 
-def learn_identities(reader: SourceReader, mapping: ColumnMapping, chunk_rows: int) -> IdentityLinks | None:
+def learn_identities(reader: SourceReader, mapping: ColumnMapping, chunk_rows: int,
+                     progress: Progress = lambda fraction, rows: None) -> IdentityLinks | None:
     """With an anonymous id column, a first pass over the file: which user each anonymous id belongs
-    to (an anonymous id's rows before login come before the row that tells). None without one."""
+    to (an anonymous id's rows before login come before the row that tells). None without one.
+    ``progress(0, rows)`` after each chunk lets the caller cancel."""
     if not mapping.anonymous:
         return None
-    links = IdentityLinks()
+    links, rows = IdentityLinks(), 0
     for chunk in reader.chunks(chunk_rows):
         links.add(chunk.frame[mapping.anonymous], chunk.frame[mapping.user])
+        rows += len(chunk.frame)
+        progress(0.0, rows)
     return links.finish()
 
 

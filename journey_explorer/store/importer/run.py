@@ -344,7 +344,7 @@ def _import_digesting(project: Project, file_path: str, options: ImportOptions, 
         reader.name_properties_with_container()       # the names its earlier imports gave them
     _preview_once(reader)
     mapping = guess_mapping(reader, options)
-    identity = learn_identities(reader, mapping, options.chunk_rows)
+    identity = learn_identities(reader, mapping, options.chunk_rows, watched)
     state = _new_state(project, reader, mapping, options, identity)
     estimated = _estimate_rows(reader, file_path, digest.result()[1] if digest.done() else None)
     if not _read_fast(state, reader, lambda: digest.result()[1], estimated, watched, options.chunk_rows):
