@@ -329,7 +329,6 @@ class ImportSummary:
         lines.append(f"The project now has {self.users:,} users and {self.event_types:,} event types.")
         return "\n".join(lines)
 
-
     def _rejection_examples(self, kinds: int = 3, width: int = 120) -> list[str]:
         """The first rejected line of the most common kinds, as read (cut to ``width`` characters)."""
         lines = []

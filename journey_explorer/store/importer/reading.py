@@ -526,8 +526,8 @@ def _read_fast(state: ImportState, reader: SourceReader, line_count: Callable[[]
     """Read and encode the file with pyarrow when that gives the pandas path's exact result.
 
     False when the pandas path must read it (pyarrow missing, compressed or non-UTF-8 text, insert
-    ids, ``case:`` user properties, identities to stitch, a ragged or blank line, a record spanning lines); ``state`` may
-    then hold part of the work and must be replaced. ``line_count()``: the file's lines (None when
+    ids, ``case:`` user properties, identities to stitch, a ragged or blank line, a record spanning
+    lines); ``state`` may then hold part of the work and must be replaced. ``line_count()``: the file's lines (None when
     a line ends in a bare CR), worked out beside the reading and asked for once it is done.
     """
     mapping = state.mapping
