@@ -73,6 +73,9 @@ def test_column_hints_override_the_stitching(tmp_path):
     assert len(advice) == 1 and "{user} anonymous_id" in advice[0] and "{anonymous} anonymous_id" in advice[0]
     assert logged_in.reject_examples["missing user"]["line"] == 2
     assert "e.g. line 2: missing user (user_id)" in logged_in.describe()
+    # Both named by hand: stitched, as the guess would have done.
+    both = import_file(tmp_path / "b.journey", source, ImportOptions(user="user_id", anonymous="anonymous_id"))
+    assert both.mapping["anonymous"] == "anonymous_id" and both.users == 5 and both.rejected == 0
 
 
 def test_a_mostly_empty_user_column_gives_way_to_a_filled_one(tmp_path):
