@@ -21,7 +21,8 @@ IMPORT_OPTION_WORDS = {"format": "the file format", "time_format": "'Time format
                        "date_order": "'Day/month order'", "object_type": "'Object type (OCEL)'",
                        "timezone": "'Timezone of naive times'", "drop_columns": "'Leave out columns'",
                        "lifecycle": "'Lifecycle transitions'", "pseudonymize": "'Pseudonymise user ids'",
-                       "keep_identical_rows": "'Keep identical rows'"}
+                       "keep_identical_rows": "'Keep identical rows'", "user": "'User column'",
+                       "anonymous": "'Anonymous id column'"}
 
 
 def name_options(template: str, words: Callable[[str], str], options=IMPORT_OPTION_WORDS) -> str:
@@ -197,6 +198,8 @@ class ColumnMapping:
     ``properties_column`` names a column that already holds a JSON object of properties (vendor readers).
     ``time_of_day``: spreadsheet exports split the date and the time ("Date", "Time"); the two are
     read together as one time.
+    ``anonymous``: a column with an anonymous (device, cookie) id set on every row, where ``user`` is set
+    only once the person is known; rows without a user are stitched to it (``io.identity``).
     """
 
     user: str
@@ -209,11 +212,12 @@ class ColumnMapping:
     timezone: str = "UTC"
     date_order: str | None = None
     time_of_day: str | None = None     # a column with the time of day when ``time`` holds dates only
+    anonymous: str | None = None
 
     @property
     def mapped_columns(self) -> set[str]:
         return {c for c in (self.user, self.event, self.time, self.session, self.insert_id,
-                            self.properties_column, self.time_of_day) if c}
+                            self.properties_column, self.time_of_day, self.anonymous) if c}
 
 
 @dataclass
@@ -225,6 +229,7 @@ class ImportOptions:
     event: str | None = None
     time: str | None = None
     session: str | None = None
+    anonymous: str | None = None     # stitched to the user; with ``user`` given, only when given too
     time_format: str | None = None
     timezone: str = "UTC"
     date_order: str | None = None
@@ -253,6 +258,7 @@ class ImportSummary:
     duplicates: int = 0
     rejected: int = 0
     reject_reasons: dict[str, int] = field(default_factory=dict)
+    reject_examples: dict[str, dict] = field(default_factory=dict)   # reason kind -> first line, reason, row
     users: int = 0
     event_types: int = 0
     seconds: float = 0.0
@@ -312,6 +318,7 @@ class ImportSummary:
             reasons = ", ".join(f"{n:,} {r}" for r, n in sorted(self.reject_reasons.items(),
                                                               key=lambda kv: -kv[1]))
             lines.append(f"Rejected {self.rejected:,} rows: {reasons}.")
+            lines.extend(self._rejection_examples())
         if self.unstored_properties:
             lines.append("Not kept as properties (over a million distinct values, like an id or free text): "
                          + ", ".join(self.unstored_properties) + ".")
@@ -322,6 +329,16 @@ class ImportSummary:
                                       + " (consider {drop_columns} or {pseudonymize}).", words))
         lines.append(f"The project now has {self.users:,} users and {self.event_types:,} event types.")
         return "\n".join(lines)
+
+    def _rejection_examples(self, kinds: int = 3, width: int = 120) -> list[str]:
+        """The first rejected line of the most common kinds, as read (cut to ``width`` characters)."""
+        lines = []
+        for kind, _ in sorted(self.reject_reasons.items(), key=lambda kv: -kv[1])[:kinds]:
+            example = self.reject_examples.get(kind)
+            if example:
+                raw = example["raw"] if len(example["raw"]) <= width else example["raw"][:width - 1] + "…"
+                lines.append(f"  e.g. line {example['line']:,}: {example['reason']}" + (f": {raw}" if raw else ""))
+        return lines
 
 
 @dataclass

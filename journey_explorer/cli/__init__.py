@@ -85,6 +85,10 @@ def _add_column_arguments(cmd) -> None:
     cmd.add_argument("--event", help="column holding the event name (default: guessed)")
     cmd.add_argument("--time", help="column holding the timestamp (default: guessed)")
     cmd.add_argument("--session", help="column holding a session id")
+    cmd.add_argument("--anonymous", help="column holding an anonymous (device, cookie) id on every row, where "
+                                         "the user id is set only after login: rows without a user join the "
+                                         "user their anonymous id was seen with (default: guessed when the user "
+                                         "column is not given)")
     cmd.add_argument("--time-format", help="strptime pattern, or epoch_s / epoch_ms / epoch_us")
     cmd.add_argument("--timezone", default="UTC", help="zone of times without an offset (default UTC)")
     cmd.add_argument("--date-order", choices=("dmy", "mdy"), help="resolve dates like 03/04/2024")
@@ -97,6 +101,7 @@ def _add_column_arguments(cmd) -> None:
 
 def _column_options(args, **more) -> ImportOptions:
     return ImportOptions(user=args.user, event=args.event, time=args.time, session=args.session,
+                         anonymous=args.anonymous,
                          time_format=args.time_format, timezone=args.timezone, date_order=args.date_order,
                          lifecycle=args.lifecycle, object_type=args.object_type, **more)
 
@@ -384,9 +389,15 @@ def run_report(args) -> int:
     out = args.out or f"{Path(args.source).stem}-report.pptx"
     report = write_report(args.source, out, args.goal, _column_options(args))
     if args.json:
-        print(json.dumps({"out": str(report.path), "goal": report.goal, "goal_guessed": report.goal_guessed,
-                          "slides": report.slides}, ensure_ascii=False))
+        document = {"out": str(report.path), "goal": report.goal, "goal_guessed": report.goal_guessed,
+                    "slides": report.slides}
+        if report.imported is not None:       # a FILE: what was read, kept and rejected, and why
+            document["import"] = report.imported.to_json_dict(flag_name)
+            print(report.imported.describe(flag_name), file=sys.stderr)
+        print(json.dumps(document, ensure_ascii=False))
         return 0
+    if report.imported is not None:
+        print(report.imported.describe(flag_name))
     guessed = " (guessed from the paths' structure; choose with --goal)" if report.goal_guessed else ""
     print(f"Wrote {len(report.slides) + 1} slides to {report.path}; goal: {report.goal}{guessed}")
     for slide in report.slides:

@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from journey_explorer.domain import ImportOptions
+from journey_explorer.domain import ImportOptions, ImportSummary
 from journey_explorer.state.filters import FilterState
 from journey_explorer.state.registry import REPORT_ONLY_FINDINGS, VIEWS
 from journey_explorer.state.views import spec_to_dict
@@ -23,6 +23,7 @@ class Report:
     goal: str
     goal_guessed: bool
     slides: list[dict]        # title and observation of each slide after the cover
+    imported: ImportSummary | None = None     # a report on a file: how its import went
 
 
 def write_report(source: str | Path, out: str | Path, goal: str | None = None,
@@ -37,9 +38,11 @@ def write_report(source: str | Path, out: str | Path, goal: str | None = None,
     with tempfile.TemporaryDirectory(prefix="journey-report-") as folder:
         from journey_explorer.store.importer import import_file
         project = Path(folder) / f"{source.stem}{SUFFIX}"
-        import_file(project, source, options or ImportOptions())
-        return _report_on_project(project, Path(out), goal, heading=source.name, source_name=source.name,
-                                  filters=filters, title=title)
+        summary = import_file(project, source, options or ImportOptions())
+        report = _report_on_project(project, Path(out), goal, heading=source.name, source_name=source.name,
+                                    filters=filters, title=title)
+        report.imported = summary
+        return report
 
 
 @dataclass

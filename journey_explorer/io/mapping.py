@@ -37,15 +37,39 @@ TIME_NAMES = ("time:timestamp", "timestamp", "event time", "event timestamp", "c
               "epoch", "unix", "tstamp", "time stamp", "millis", "logged at", "sent at", "received at",
               "zeitstempel", "zeitpunkt", "datum", "horodatage", "date heure", "fecha hora", "fecha",
               "marca de tiempo", "tijdstip", "tijd", "data ora")
+# Ids set on every event before the person is known (a device, a cookie, a browser): with a user id
+# filled only after login, rows without a user are stitched through them (``io.identity``).
+ANONYMOUS_NAMES = ("anonymous id", "anonymousid", "anon id", "anonymous user id", "device id", "deviceid",
+                   "visitor id", "visitorid", "cookie id", "client id", "user pseudo id", "browser id",
+                   "install id", "installation id", "guest id")
 SESSION_NAMES = ("session id", "sessionid", "session", "ga session id", "$session id", "visit id")
 INSERT_ID_NAMES = ("$insert id", "insert id", "message id", "messageid", "event id", "uuid")
 
 PERSONAL_NAME = re.compile(
-    r"(e-?mail|phone|mobile|telephone|\btel\b|ip ?addr|\bip\b|first ?name|last ?name|full ?name|"
+    r"(e-?mail|ip ?addr|\bip\b|first ?name|last ?name|full ?name|"
     r"surname|^name$|user ?name|address|street|postcode|zip ?code|birth|\bssn\b|passport)")
 TRAIT_CONTAINERS = ("traits", "user properties", "$set", "person", "person properties", "identity")
 EMAIL_VALUE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 IP_VALUE = re.compile(r"^(\d{1,3}\.){3}\d{1,3}$")
+# A phone number is personal; the phone itself is not: "mobile_model_name", "phone_brand", "mobile os"
+# describe the device. A phone word counts unless the name speaks of the device (and not of a number).
+PHONE_NAME = re.compile(r"phone|mobile|\btel\b")
+DEVICE_NAME = re.compile(r"\b(model|brand|make|manufacturer|vendor|os|operating system|platform|category|"
+                         r"type|version|browser|app|device|carrier|screen|resolution)\b")
+NUMBER_NAME = re.compile(r"\b(number|no|nr|num|nummer|numero|número)\b")
+
+
+def _personal_name(name: str) -> bool:
+    """Does a normalised column name say personal data (an email, a phone number, a birth date...)?
+
+    >>> [_personal_name(n) for n in ("email", "mobile", "phone number", "mobile model name", "phone brand")]
+    [True, True, True, False, False]
+    >>> _personal_name("device phone number"), _personal_name("device.category")
+    (True, False)
+    """
+    if PERSONAL_NAME.search(name):
+        return True
+    return bool(PHONE_NAME.search(name)) and (bool(NUMBER_NAME.search(name)) or not DEVICE_NAME.search(name))
 
 
 @functools.lru_cache(maxsize=1 << 18)      # each guess asks again for every column's name (100,000 in a wide file)
@@ -186,7 +210,7 @@ def guess_mapping(reader: SourceReader, options: ImportOptions | None = None,
     """
     options = options or ImportOptions()
     overrides = {"user": options.user, "event": options.event, "time": options.time,
-                 "session": options.session}
+                 "session": options.session, "anonymous": options.anonymous}
     columns = reader.columns()
     for role, column in overrides.items():
         if column and column not in columns:
@@ -210,6 +234,7 @@ def guess_mapping(reader: SourceReader, options: ImportOptions | None = None,
         time_format = reader.fixed_mapping.time_format
     mapping = ColumnMapping(user=chosen["user"], event=chosen["event"], time=chosen["time"],
                          session=chosen.get("session"), insert_id=chosen.get("insert_id"),
+                         anonymous=chosen.get("anonymous") if chosen.get("anonymous") != chosen["user"] else None,
                          properties_column=reader.fixed_mapping.properties_column
                          if reader.fixed_mapping is not None else None,
                          time_format=time_format, timezone=options.timezone,
@@ -321,6 +346,8 @@ def _guess_roles(reader: SourceReader, columns: list[str], overrides: dict,
     if (chosen.get("event") and "event" not in exact_roles and len(preview)
             and _mostly_numbers(preview[chosen["event"]])):
         taken.discard(chosen.pop("event"))
+    if chosen.get("user") and not overrides.get("anonymous") and len(preview):
+        chosen.update(_identity_columns(preview, columns, chosen["user"], taken | set(chosen.values())))
     if len(preview) and not all(chosen.get(r) or overrides.get(r) for r in ("user", "event", "time")):
         needs_event = not (chosen.get("event") or overrides.get("event"))
         for role, column in _by_content(preview, taken | set(chosen.values()), needs_event).items():
@@ -328,6 +355,64 @@ def _guess_roles(reader: SourceReader, columns: list[str], overrides: dict,
                 chosen[role] = column
                 from_content.add(role)
     return chosen
+
+
+MOSTLY_EMPTY, FILLED = 0.5, 0.9
+
+
+def _identity_columns(preview: pd.DataFrame, columns: list[str], user: str, taken: set[str]) -> dict[str, str]:
+    """A user column found by its name but empty on some rows: who the other rows belong to.
+
+    With an anonymous id (``ANONYMOUS_NAMES``) filled where the user is not, the two are stitched
+    (``{"anonymous": column}``): a user id filled only after login, as in web and app logs. Else a
+    mostly-empty user column gives way to a column named like a user that is filled on nearly every
+    row (``{"user": column}``): never most of a log rejected for a "missing user" another column holds.
+
+    >>> rows = pd.DataFrame({"user_id": [None, None, "u1"], "anonymous_id": ["a1", "a1", "a1"]})
+    >>> _identity_columns(rows, list(rows), "user_id", {"user_id"})
+    {'anonymous': 'anonymous_id'}
+    >>> rows = pd.DataFrame({"user_id": [None, None, "u1"], "customer": ["c1", "c2", "c1"]})
+    >>> _identity_columns(rows, list(rows), "user_id", {"user_id"})
+    {'user': 'customer'}
+    """
+    if user not in preview:
+        return {}
+    filled = _filled(preview[user])
+    if filled.all():
+        return {}
+    others = [c for c in columns if c not in taken and c != user and c in preview]
+    anonymous, _ = _by_name(others, ANONYMOUS_NAMES, set())
+    if anonymous and _filled(preview[anonymous])[~filled].mean() >= FILLED:
+        return {"anonymous": anonymous}
+    if filled.mean() >= MOSTLY_EMPTY:
+        return {}
+    candidates = list(others)
+    while candidates:
+        named, _ = _by_name(candidates, USER_NAMES + ANONYMOUS_NAMES, set())
+        if named is None:
+            break
+        if _filled(preview[named]).mean() >= FILLED:
+            return {"user": named}
+        candidates.remove(named)
+    return {}
+
+
+def column_for_missing_users(filled_on_missing: dict[str, int], missing: int) -> str | None:
+    """The column named like a user or anonymous id that is filled on nearly all of the ``missing``
+    rows rejected for a missing user (``filled_on_missing``: column -> how many of them it fills).
+
+    >>> column_for_missing_users({"country": 100, "anonymous_id": 100, "referrer": 40}, 100)
+    'anonymous_id'
+    >>> column_for_missing_users({"country": 100}, 100) is None
+    True
+    """
+    filling = [column for column, count in filled_on_missing.items() if missing and count >= FILLED * missing]
+    return _by_name(filling, USER_NAMES + ANONYMOUS_NAMES, set())[0]
+
+
+def _filled(values: pd.Series) -> np.ndarray:
+    """Cells holding something: not missing and not blank."""
+    return (values.notna() & (values.astype(str).str.strip() != "")).to_numpy(dtype=bool)
 
 
 def personal_data_columns(columns: list[str], preview: pd.DataFrame | None = None,
@@ -342,11 +427,11 @@ def personal_data_columns(columns: list[str], preview: pd.DataFrame | None = Non
         norm = normalise(column)
         if column in mapped and norm in EVENT_NAMES:
             continue
-        by_name = bool(PERSONAL_NAME.search(norm)) and not norm.startswith(("event", "concept", "case:concept"))
+        by_name = _personal_name(norm) and not norm.startswith(("event", "concept", "case:concept"))
         container, _, leaf = norm.rpartition(".")
         # A nested field is judged by its own name too (traits.name); a "name" inside event
         # properties is usually a page or product name, so only traits-like containers count.
-        if container and PERSONAL_NAME.search(leaf) and (leaf != "name" or container.endswith(TRAIT_CONTAINERS)):
+        if container and _personal_name(leaf) and (leaf != "name" or container.endswith(TRAIT_CONTAINERS)):
             by_name = True
         if by_name or by_value.get(column, False):
             flagged.append(column)

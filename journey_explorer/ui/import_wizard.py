@@ -37,6 +37,8 @@ from journey_explorer.tasks import TaskRunner
 from journey_explorer.ui.widgets import Banner, make_table, plain_label
 
 NOT_SET = "(none)"
+# The import options name these labels too (IMPORT_OPTION_WORDS: {user}, {anonymous}).
+ROLE_LABELS = {"anonymous": "Anonymous id column"}
 LIFECYCLE_LABELS = {
     "auto": "Automatic (completed events only when starts and completes exist)",
     "complete": "Completed events only (duration_s from their start)",
@@ -70,7 +72,9 @@ class SourcePage(QWizardPage):
         self.reading.finished.connect(lambda opened: self._show(*opened))
         self.reading.failed.connect(self._not_read)
         self.preview, self.preview_model = make_table(literal_headers=True)
-        self.roles = {role: QComboBox() for role in ("user", "event", "time", "session")}
+        # "anonymous": an anonymous id on every row, merged with the user id set after login (shown as
+        # guessed; "(not set)" follows the user column only).
+        self.roles = {role: QComboBox() for role in ("user", "anonymous", "event", "time", "session")}
         for box in self.roles.values():
             box.currentTextChanged.connect(lambda _: self.completeChanged.emit())
         self.time_format = QLineEdit()
@@ -99,7 +103,7 @@ class SourcePage(QWizardPage):
         file_row.addWidget(browse)
         form = QFormLayout()
         for role, box in self.roles.items():
-            form.addRow(f"{role.capitalize()} column", box)
+            form.addRow(ROLE_LABELS.get(role, f"{role.capitalize()} column"), box)
         form.addRow("Time format", self.time_format)
         form.addRow("Timezone of naive times", self.timezone)
         form.addRow("Day/month order", self.date_order)
@@ -221,8 +225,10 @@ class SourcePage(QWizardPage):
     def options(self) -> ImportOptions:
         fixed = self.reader.fixed_mapping is not None
         session = self.roles["session"].currentText()
+        anonymous = self.roles["anonymous"].currentText()
         return ImportOptions(
             user=None if fixed else self.roles["user"].currentText(),
+            anonymous=None if fixed or anonymous == NOT_SET else anonymous,
             event=None if fixed else self.roles["event"].currentText(),
             time=None if fixed else self.roles["time"].currentText(),
             session=None if fixed or session == NOT_SET else session,

@@ -202,3 +202,19 @@ def test_with_a_task_runner_the_gui_thread_waits_at_most_a_millisecond_for_the_g
     import sys
     TaskRunner()
     assert sys.getswitchinterval() <= 0.001
+
+
+def test_wizard_shows_the_anonymous_id_it_stitches_and_lets_it_go(qtbot, tmp_path):
+    source = tmp_path / "news.csv"
+    source.write_text("timestamp,anonymous_id,user_id,event\n2025-10-01T10:00:00Z,a1,,article_view\n"
+                      "2025-10-01T10:02:00Z,a1,u1,login\n2025-10-01T11:00:00Z,a2,,article_view\n")
+    project = tmp_path / "p.journey"
+    Project.create(project).close()
+    wizard = ImportWizard(project, str(source))
+    qtbot.addWidget(wizard)
+    page = wizard.source_page
+    assert page.roles["user"].currentText() == "user_id"
+    assert page.roles["anonymous"].currentText() == "anonymous_id"
+    assert page.options().anonymous == "anonymous_id"
+    page.roles["anonymous"].setCurrentIndex(0)          # (none): follow the user column only
+    assert page.options().anonymous is None and page.options().user == "user_id"

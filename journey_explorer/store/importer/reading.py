@@ -16,6 +16,7 @@ import pandas as pd
 from journey_explorer.domain import ColumnMapping, ImportOptions, InputError, Rejection
 from journey_explorer.io import arrow_csv
 from journey_explorer.io.base import SourceChunk, SourceReader
+from journey_explorer.io.identity import IdentityLinks
 from journey_explorer.io.mapping import nested_field_hint, time_text
 from journey_explorer.io.timestamps import (
     SAMPLE_SIZE,
@@ -55,7 +56,7 @@ MANY_COLUMNS = 64
 
 
 def _new_state(project: Project, reader: SourceReader, mapping: ColumnMapping,
-               options: ImportOptions) -> ImportState:
+               options: ImportOptions, identity: IdentityLinks | None = None) -> ImportState:
     users = Dictionary(_stored_user_keys(project))
     events = Dictionary(_stored_texts(project, "SELECT name FROM event_types ORDER BY id", "event names"))
     sessions = Dictionary([])
@@ -82,7 +83,30 @@ def _new_state(project: Project, reader: SourceReader, mapping: ColumnMapping,
                        user_property_columns=user_props,
                        existing_properties=stored_properties.stored_values(project.conn),
                        insert_id_alone=_insert_id_alone(reader, mapping), source_columns=columns,
-                       keep_identical_rows=options.keep_identical_rows)
+                       keep_identical_rows=options.keep_identical_rows, identity=identity)
+
+
+def learn_identities(reader: SourceReader, mapping: ColumnMapping, chunk_rows: int,
+                     progress: Progress = lambda fraction, rows: None) -> IdentityLinks | None:
+    """With an anonymous id column, a first pass over the file: which user each anonymous id belongs
+    to (an anonymous id's rows before login come before the row that tells). None without one.
+    ``progress(0, rows)`` after each chunk lets the caller cancel."""
+    if not mapping.anonymous:
+        return None
+    links, rows = IdentityLinks(), 0
+    for chunk in reader.chunks(chunk_rows):
+        links.add(chunk.frame[mapping.anonymous], chunk.frame[mapping.user])
+        rows += len(chunk.frame)
+        progress(0.0, rows)
+    return links.finish()
+
+
+def _owners(state: ImportState, frame: pd.DataFrame) -> np.ndarray:
+    """Each row's user cell: the user column's, or stitched through the anonymous id."""
+    mapping = state.mapping
+    if state.identity is None:
+        return _object_values(frame[mapping.user])
+    return state.identity.owners(frame[mapping.anonymous], frame[mapping.user])
 
 
 def _stored_texts(project: Project, query: str, what: str) -> list[str]:
@@ -208,16 +232,28 @@ def _keep_usable(state: ImportState, checked: CheckedRows, reader: SourceReader,
 def _reject(state: ImportState, checked: CheckedRows, bad: np.ndarray, reader: SourceReader,
             rows_as_read: Callable[[np.ndarray], pd.DataFrame]) -> None:
     mapping = state.mapping
-    reasons = np.where(checked.no_user[bad], f"missing user ({mapping.user})",
+    user_columns = f"{mapping.user} or {mapping.anonymous}" if mapping.anonymous else mapping.user
+    reasons = np.where(checked.no_user[bad], f"missing user ({user_columns})",
                        np.where(checked.no_event[bad], f"missing event ({mapping.event})",
                                 checked.time_reasons(bad)))
     separator = getattr(reader, "delimiter", ",")
     # Plain str per cell, not pandas' "string" dtype: its Arrow storage refuses the surrogates that
     # undecodable bytes become, and the raw line is exactly what the user needs to see.
-    raw = [separator.join(_cell_text(value) for value in row)
-           for row in rows_as_read(bad).itertuples(index=False)]
+    rows = rows_as_read(bad)
+    raw = [separator.join(_cell_text(value) for value in row) for row in rows.itertuples(index=False)]
+    _count_filled_on_missing_user(state, rows, checked.no_user[bad])
     state.rejections.extend(Rejection(int(line), str(reason), text)
                             for line, reason, text in zip(checked.lines[bad], reasons, raw))
+
+
+def _count_filled_on_missing_user(state: ImportState, rows: pd.DataFrame, no_user: np.ndarray) -> None:
+    """For each column not mapped, on how many of the rows rejected for a missing user it is filled."""
+    if not no_user.any():
+        return
+    unmapped = [c for c in rows.columns if c not in state.mapping.mapped_columns]
+    filled = rows[no_user][unmapped].notna().sum()
+    for column, count in filled.items():
+        state.missing_user_filled[column] = state.missing_user_filled.get(column, 0) + int(count)
 
 
 def _cell_text(value) -> str:
@@ -260,7 +296,7 @@ def _encode_chunk(state: ImportState, chunk: SourceChunk, reader: SourceReader) 
     state.read += len(frame) + len(chunk.rejected)
     if frame.empty:
         return
-    user, no_user = state.users.encode(_object_values(frame[mapping.user]))
+    user, no_user = state.users.encode(_owners(state, frame))
     event, no_event = state.events.encode(_object_values(frame[mapping.event]))
     when = time_text(frame, mapping)
     if state.time_guess is None and not mapping.time_format:
@@ -491,13 +527,13 @@ def _read_fast(state: ImportState, reader: SourceReader, line_count: Callable[[]
     """Read and encode the file with pyarrow when that gives the pandas path's exact result.
 
     False when the pandas path must read it (pyarrow missing, compressed or non-UTF-8 text, insert
-    ids, ``case:`` user properties, a ragged or blank line, a record spanning lines); ``state`` may
-    then hold part of the work and must be replaced. ``line_count()``: the file's lines (None when
+    ids, ``case:`` user properties, identities to stitch, a ragged or blank line, a record spanning
+    lines); ``state`` may then hold part of the work and must be replaced. ``line_count()``: the file's lines (None when
     a line ends in a bare CR), worked out beside the reading and asked for once it is done.
     """
     mapping = state.mapping
     if (not arrow_csv.can_read(reader) or mapping.insert_id or mapping.properties_column or mapping.time_of_day
-            or state.user_property_columns):
+            or mapping.anonymous or state.user_property_columns):
         return False
     try:
         parts = _read_arrow_parts(state, reader, estimated, progress, chunk_rows)

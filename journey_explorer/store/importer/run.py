@@ -22,7 +22,13 @@ from journey_explorer.store.errors import project_error
 from journey_explorer.store.event_chunks import has_events
 from journey_explorer.store.importer.encoding import Dictionary, Pseudonymizer, _object_values
 from journey_explorer.store.importer.planning import _plan_write
-from journey_explorer.store.importer.reading import _add_trait_users, _encode_chunk, _new_state, _read_fast
+from journey_explorer.store.importer.reading import (
+    _add_trait_users,
+    _encode_chunk,
+    _new_state,
+    _read_fast,
+    learn_identities,
+)
 from journey_explorer.store.importer.state import ImportState, Progress
 from journey_explorer.store.importer.writing import _insert_users, _summary_before_write, _write, _write_user_keys
 from journey_explorer.store.project import (
@@ -338,10 +344,11 @@ def _import_digesting(project: Project, file_path: str, options: ImportOptions, 
         reader.name_properties_with_container()       # the names its earlier imports gave them
     _preview_once(reader)
     mapping = guess_mapping(reader, options)
-    state = _new_state(project, reader, mapping, options)
+    identity = learn_identities(reader, mapping, options.chunk_rows, watched)
+    state = _new_state(project, reader, mapping, options, identity)
     estimated = _estimate_rows(reader, file_path, digest.result()[1] if digest.done() else None)
     if not _read_fast(state, reader, lambda: digest.result()[1], estimated, watched, options.chunk_rows):
-        state = _new_state(project, reader, mapping, options)      # start again on the pandas path
+        state = _new_state(project, reader, mapping, options, identity)      # start again on the pandas path
         for chunk in reader.chunks(options.chunk_rows):
             _encode_chunk(state, chunk, reader)
             watched(min(0.6, 0.6 * state.read / max(estimated, 1)), state.read)

@@ -9,6 +9,7 @@ from typing import Callable
 import numpy as np
 
 from journey_explorer.domain import ColumnMapping, Rejection
+from journey_explorer.io.identity import IdentityLinks
 from journey_explorer.store import properties as stored_properties
 from journey_explorer.store.importer.encoding import Dictionary, Pseudonymizer
 from journey_explorer.store.properties import PropertyDictionary
@@ -66,6 +67,10 @@ class ImportState:
     user_properties: dict[int, dict] = field(default_factory=dict)
     read: int = 0
     time_guess: object = None
+    identity: IdentityLinks | None = None     # anonymous id -> user, when the mapping has an anonymous column
+    # For the summary's advice: rows rejected for a missing user, and how many of them each other
+    # column fills (the column that would have kept them).
+    missing_user_filled: dict[str, int] = field(default_factory=dict)
     kept: dict[str, np.ndarray] = field(default_factory=dict)   # final codes of rows to insert
     lines: np.ndarray | None = None                             # source line of each accepted row
 

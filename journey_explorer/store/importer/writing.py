@@ -14,7 +14,7 @@ import pandas as pd
 
 from journey_explorer.domain import ImportOptions, ImportSummary, JourneyError, Rejection
 from journey_explorer.io.base import SourceReader
-from journey_explorer.io.mapping import personal_data_columns
+from journey_explorer.io.mapping import column_for_missing_users, personal_data_columns
 from journey_explorer.store import event_chunks, session_rule
 from journey_explorer.store import properties as stored_properties
 from journey_explorer.store.column_codec import cache_check, encode_column
@@ -47,6 +47,9 @@ def _summary_before_write(reader: SourceReader, file_path: str, state: ImportSta
     if state.mapping.time_of_day:
         notes.append(f"Each time is the date in '{state.mapping.time}' and the time of day in "
                      f"'{state.mapping.time_of_day}', read together.")
+    if state.identity is not None:
+        notes.append(state.identity.note(state.mapping.anonymous, state.mapping.user))
+    notes.extend(_missing_user_advice(state))
     if plan.duplicates_within and not state.insert_id_alone:
         notes.append(f"The file gives times to the {plan.duplicates_within}: the {plan.duplicates:,} identical rows "
                      f"skipped may be one action repeated within a {plan.duplicates_within} rather than copies "
@@ -56,11 +59,40 @@ def _summary_before_write(reader: SourceReader, file_path: str, state: ImportSta
         skipped=skipped, notes=notes,
         read=state.read + skipped, imported=plan.new_count, duplicates=plan.duplicates,
         rejected=len(state.rejections), reject_reasons=dict(reasons), file=file_path,
+        reject_examples=_first_of_each_kind(state.rejections),
         format=reader.format, mapping={k: v for k, v in asdict(state.mapping).items() if v},
         personal_data_columns=[c for c in flagged if c not in options.drop_columns],
         dropped_columns=list(options.drop_columns), pseudonymized=options.pseudonymize,
         duplicate_lines=[line for line, *_ in plan.duplicate_rows[:DUPLICATE_LINES_IN_SUMMARY]],
         unstored_properties=list(state.too_many_values))
+
+
+# Most rows rejected for a missing user while another column has an id on them: say which column.
+MISSING_USER_ADVICE_SHARE = 0.5
+
+
+def _missing_user_advice(state: ImportState) -> list[str]:
+    missing = sum(_reason_kind(r.reason) == "missing user" for r in state.rejections)
+    if not state.read or missing < MISSING_USER_ADVICE_SHARE * state.read:
+        return []
+    column = column_for_missing_users(state.missing_user_filled, missing)
+    if column is None:
+        return [f"{missing:,} of the {state.read:,} rows have no {state.mapping.user}: choose the column "
+                "that names who did each event with {user}."]
+    merge = (f", or with {{anonymous}} {column} (a row without a {state.mapping.user} joins the user its {column} "
+             "was seen with)") if not state.mapping.anonymous else ""
+    return [f"{missing:,} of the {state.read:,} rows have no {state.mapping.user}, but {column} is filled on them: "
+            f"to keep them, import with {{user}} {column} (one path per {column}){merge}."]
+
+
+def _first_of_each_kind(rejections: list[Rejection]) -> dict[str, dict]:
+    """One example (line, reason, the row as read) of each kind of rejection, for the summary."""
+    examples: dict[str, dict] = {}
+    for rejection in sorted(rejections, key=lambda r: r.line):
+        kind = _reason_kind(rejection.reason)
+        if kind not in examples:
+            examples[kind] = {"line": rejection.line, "reason": rejection.reason, "raw": rejection.raw}
+    return examples
 
 
 def _reason_kind(reason: str) -> str:
