@@ -47,6 +47,8 @@ SAME_STORY_PERIODS = {"week": 1, "day": 3}   # windows starting and ending this 
 SAME_STORY_OVERLAP = 0.6           # ...or starting this close and overlapping this much (intersection / union)
 MAX_TRANSITIONS = 400              # most frequent transitions scanned
 TIER = {"funnel": 0, "transition": 1, "share": 2, "rate": 2, "new": 3}
+OUTCOME_TIER = -1                  # the goal's own share of active paths, when it moved materially, leads
+MATERIAL_OUTCOME = 0.2             # ...by at least this share of its level before (3.5% -> 6.8%: 0.94)
 MENTIONED_PER_STORY = 3            # changes named in a story's sentence
 VANISHED = 0.05                    # a rate below this share of its other level: (not) recorded at all
 DAY_SLACK = 6                      # days a weekly window's start or end may move when placed on days
@@ -101,7 +103,7 @@ class Result:
                 "fdr": self.spec.fdr, "note": self.note, "stories": self.stories}
 
     def to_frame(self) -> pd.DataFrame:
-        return self.changes.drop(columns=["series"], errors="ignore").copy()
+        return self.changes.drop(columns=["series", "outcome", "on_days"], errors="ignore").copy()
 
 
 def run(log: EventLog, spec: Spec, progress=None) -> Result:
@@ -128,7 +130,7 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     significant = np.flatnonzero((scanned.start >= 0) & (q_value <= spec.fdr))
     changes = _change_table(series, scanned, q_value, significant, periods, spec)
     if daily is not None:
-        changes = refine_to_days(changes, daily, series, periods)
+        changes = _days_from_story(refine_to_days(changes, daily, series, periods))
     changes = _outages_first(changes)
     stories = _stories(changes, series, periods, spec)
     _pinpoint(log, stories, changes, spec)
@@ -444,18 +446,53 @@ def _change_table(series: SeriesSet, scanned, q_value, rows, periods: Periods, s
             "unit": _unit(kind, spec.paths), **measure(kind, x, n, s, e, periods, series.impact_scale[i]),
             "dispersion": round(float(scanned.dispersion[i]), 3), "p_value": float(scanned.p_value[i]),
             "q_value": float(q_value[i]), "start_period": s, "end_period": e, "series": int(i),
-            "seen_until": int(np.flatnonzero(n)[-1]) + 1})     # internal: where its data stop (grouping)
+            "seen_until": int(np.flatnonzero(n)[-1]) + 1,      # internal: where its data stop (grouping)
+            # internal: whether its dates are days (weekly shares are counted per week only)
+            "on_days": periods.unit == "day" or kind in ("funnel", "transition", "rate")})
     if not records:
         return _empty_changes()
     table = pd.DataFrame(records)
-    table["tier"] = table["kind"].map(TIER)
+    table["outcome"] = goal_outcome(table, spec.goal)
+    table["tier"] = table["kind"].map(TIER).where(~table["outcome"], OUTCOME_TIER)
     table["size"] = table["impact_paths"].abs()
     table = table.sort_values(["tier", "size"], ascending=[True, False], kind="stable").reset_index(drop=True)
     table["story"] = _mix_stories_last(table, _story_numbers(table, SAME_STORY_PERIODS[periods.unit]))
+    table = _goal_steps_lead(table, spec.goal)
     table["hops"] = _hops_from_lead(table)
     table = table.sort_values(["story", "hops"], kind="stable").reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
-    return table[CHANGE_COLUMNS + ["series"]]
+    return table[CHANGE_COLUMNS + ["series", "outcome", "on_days"]]
+
+
+def _goal_steps_lead(table: pd.DataFrame, goal: str | None) -> pd.DataFrame:
+    """A story whose outcome moved with a conversion into the goal itself (cart → pay) is led by that
+    conversion, as before: it says the same as the outcome, and where. The outcome leads only ahead
+    of steps further from the goal (a paywall shown more often, an error after payment details)."""
+    into_goal = table["kind"].isin(("funnel", "transition")) & table["target"].eq(goal)
+    stories = set(table.loc[into_goal, "story"]) & set(table.loc[table["outcome"], "story"])
+    if not stories:
+        return table
+    demoted = table["outcome"] & table["story"].isin(stories)
+    table = table.assign(outcome=table["outcome"] & ~demoted,
+                         tier=table["tier"].where(~demoted, TIER["share"]))
+    return table.sort_values(["story", "tier", "size"], ascending=[True, True, False], kind="stable"
+                             ).reset_index(drop=True)
+
+
+def goal_outcome(table: pd.DataFrame, goal: str | None) -> pd.Series:
+    """Which changes are the goal's own outcome: the share of active paths doing the goal, moved by at
+    least ``MATERIAL_OUTCOME`` of its level before. Such a change leads its story (subscriptions per
+    active reader doubled), told before the steps that explain it (paywall shown more, fewer articles
+    read): a mid-funnel step can move a lot while the outcome hardly moves, and the reverse.
+
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"kind": ["share", "share", "rate", "share"], "source": ["buy", "buy", "buy", "view"],
+    ...                      "before": [0.035, 0.30, 8.1, 0.5], "during": [0.068, 0.33, 18.0, 0.7]})
+    >>> goal_outcome(rows, "buy").tolist()
+    [True, False, False, False]
+    """
+    moved = (table["during"] - table["before"]).abs() >= MATERIAL_OUTCOME * table["before"]
+    return (table["kind"].eq("share") & table["source"].eq(goal) & moved).astype(bool)
 
 
 def refine_to_days(table: pd.DataFrame, daily: SeriesSet, weekly: SeriesSet, periods: Periods) -> pd.DataFrame:
@@ -486,6 +523,25 @@ def refine_to_days(table: pd.DataFrame, daily: SeriesSet, weekly: SeriesSet, per
                 columns[key][position] = value
     return table.assign(**{key: pd.Series(values, index=table.index).astype(table[key].dtype)
                            for key, values in columns.items()})
+
+
+def _days_from_story(table: pd.DataFrame) -> pd.DataFrame:
+    """Weekly-only changes (shares of active paths) dated by the days of a change of the same story
+    placed on days in the same weeks: the share of readers subscribing moved in the week of 10-06 when
+    the paywall's rate moved on 10-06 itself. Others keep their weeks ("the week of …")."""
+    if not len(table):
+        return table
+    table = table.copy()
+    dated = table[table["on_days"]]
+    for position in np.flatnonzero(~table["on_days"].to_numpy(dtype=bool)):
+        row = table.iloc[position]
+        same = dated[(dated["story"] == row["story"]) & (dated["start_period"] == row["start_period"])
+                     & (dated["end_period"] == row["end_period"])]
+        if len(same):
+            for key in ("start", "end", "last_day"):
+                table.iloc[position, table.columns.get_loc(key)] = same.iloc[0][key]
+            table.iloc[position, table.columns.get_loc("on_days")] = True
+    return table
 
 
 def _outages_first(table: pd.DataFrame) -> pd.DataFrame:
@@ -529,9 +585,14 @@ def _mix_stories_last(table: pd.DataFrame, numbers: list[int]) -> list[int]:
 
 def _hops_from_lead(table: pd.DataFrame) -> list[int]:
     """How far a change is from its story's lead through shared events (1: shares an event with
-    the lead, 2: with one of those, ...); those closest are told first. Unconnected: a large number."""
+    the lead, 2: with one of those, ...); those closest are told first. Unconnected: a large number.
+    A story led by the goal's outcome is told from the change after it (what explains it), at the
+    lead's level."""
     hops = [UNCONNECTED] * len(table)
     for _, members in table.groupby("story", sort=False):
+        if len(members) > 1 and members["outcome"].iloc[0]:
+            hops[members.index[0]] = 0
+            members = members.iloc[1:]
         lead = members.index[0]
         hops[lead], events, level = 0, {members["source"].iloc[0], members["target"].iloc[0]} - NOT_EVENTS, 0
         while True:
@@ -574,12 +635,14 @@ def same_weeks(a: tuple[int, int], b: tuple[int, int], tolerance: int = 1) -> bo
 
 def _story_numbers(table: pd.DataFrame, tolerance: int) -> list[int]:
     """Each change joins the first (highest-ranked) story whose lead window has the same weeks (a
-    window's end counted where its series' data stop)."""
+    window's end counted where its series' data stop, on both sides: a funnel step whose last weeks
+    are too recent to count cannot tell whether it ended with the lead)."""
     leads: list[tuple[int, int]] = []
     numbers = []
-    for s, e in zip(table["start_period"], np.minimum(table["end_period"], table["seen_until"])):
+    for s, e, seen in zip(table["start_period"], np.minimum(table["end_period"], table["seen_until"]),
+                          table["seen_until"]):
         for number, lead in enumerate(leads):
-            if same_weeks((s, e), lead, tolerance):
+            if same_weeks((s, e), (lead[0], min(lead[1], seen)), tolerance):
                 numbers.append(number + 1)
                 break
         else:
@@ -599,13 +662,25 @@ def _stories(changes: pd.DataFrame, series: SeriesSet, periods: Periods, spec: S
                   "recovered": bool(lead["recovered"]), "recovery": str(lead["recovery"])}
         evidence = _evidence(lead, periods)
         renamed = renamed_events(members)
-        stories.append({"rank": int(number), "headline": headline(lead, spec), "text": story_text(members, spec),
+        cause = _cause(members)
+        stories.append({"rank": int(number), "headline": headline(lead, spec, cause=cause),
+                        "text": story_text(members, spec), "cause": cause,
                         "renamed": list(renamed) if renamed else None, "window": window, "evidence": evidence,
                         "compare_args": ["--period-a", f"{evidence['before']['since']}..{lead['start']}",
                                          "--period-b", f"{lead['start']}..{lead['end']}"],
                         "impact_paths": float(lead["impact_paths"]),
                         "changes": [_change_dict(row, series, periods) for _, row in members.iterrows()]})
     return stories
+
+
+def _cause(members: pd.DataFrame) -> dict | None:
+    """For a story led by the goal's outcome, the change told after it (what explains it), as the
+    headline names it; None for other stories."""
+    if len(members) < 2 or not members["outcome"].iloc[0]:
+        return None
+    row = members.iloc[1]
+    return {"kind": row["kind"], "label": row["label"], "source": row["source"], "target": row["target"],
+            "before": float(row["before"]), "during": float(row["during"])}
 
 
 def _pinpoint(log: EventLog, stories: list[dict], changes: pd.DataFrame, spec: Spec) -> None:
@@ -690,7 +765,7 @@ def _say_who(story: dict, lead: pd.Series, spec: Spec, index: int, found: dict |
     where = f"{release['property']} = {release['value']}" if release else f"{found['property']} = {found['value']}"
     # The headline says where only for its own change (or the same two events counted per event).
     if index == 0 or (change["source"], change["target"]) == (lead["source"], lead["target"]):
-        story["headline"] = headline(lead, spec, where, story.get("at"))
+        story["headline"] = headline(lead, spec, where, story.get("at"), story.get("cause"))
     scale = 1000.0 if change["kind"] == "rate" else 1.0
     what = change["label"] + (" per 1k events" if change["kind"] == "rate" else "")
     if found is not None:
@@ -754,25 +829,33 @@ def _moved(before: float, during: float) -> str:
     return "rose" if during > before else "fell"
 
 
-def _value(value: float, kind: str) -> str:
-    """48% for shares; "21 per 1k events" for rates (one decimal below 10).
+def _value(value: float, kind: str, precise: bool = False) -> str:
+    """48% for shares; "21 per 1k events" for rates (one decimal below 10); ``precise``: shares under
+    10% with one decimal (the goal's outcome: 3.5% -> 6.8% is a doubling, "4% -> 7%" less so).
 
     >>> _value(0.4812, "funnel"), _value(21.3, "rate"), _value(0.0, "rate"), _value(4.25, "rate"), _value(3e-4, "share")
     ('48%', '21', '0', '4.2', 'under 0.1%')
+    >>> _value(0.035, "share", precise=True), _value(0.12, "share", precise=True)
+    ('3.5%', '12%')
     """
     if kind == "rate":
         return "0" if value == 0 else f"{value:.1f}" if value < 10 else f"{value:.0f}"
     if 0 < value < 0.0005:
         return "under 0.1%"
+    if precise and value < 0.1:
+        return f"{value:.1%}"
     from journey_explorer.analysis.narrative import pct
     return pct(value)
 
 
 def _when(row: pd.Series) -> str:
-    """ "From … to …" for a window that ended (measured after it), else "Since …"."""
+    """ "From … to …" for a window that ended (measured after it), else "Since …"; "the week of …"
+    when the window is known to the week only (a share of active paths, counted per week, that no
+    change placed on days shares its weeks with)."""
+    start = row["start"] if row.get("on_days", True) else f"the week of {row['start']}"
     if row["recovery"] in ("recovered", "not back"):
-        return f"From {row['start']} to {row['last_day']}"
-    return f"Since {row['start']}"
+        return f"From {start} to {row['last_day']}"
+    return f"Since {start}"
 
 
 def change_clause(row: pd.Series, spec: Spec) -> str:
@@ -781,8 +864,8 @@ def change_clause(row: pd.Series, spec: Spec) -> str:
     e.g. "payment_details → purchase per session fell from 48% to 22% (130 sessions; 34 fewer
     conversions than at the earlier rate)".
     """
-    kind, moved = row["kind"], _moved(row["before"], row["during"])
-    levels = f"{moved} from {_value(row['before'], kind)} to {_value(row['during'], kind)}"
+    kind, moved, precise = row["kind"], _moved(row["before"], row["during"]), bool(row.get("outcome", False))
+    levels = f"{moved} from {_value(row['before'], kind, precise)} to {_value(row['during'], kind, precise)}"
     paths = spec.paths
     count = int(abs(round(row["impact"])))
     fewer = "more" if row["impact"] > 0 else "fewer"
@@ -800,22 +883,37 @@ def change_clause(row: pd.Series, spec: Spec) -> str:
     return f"{row['source']} {levels} per 1k events"
 
 
-def headline(row: pd.Series, spec: Spec, where: str = "", at: dict | None = None) -> str:
+def headline(row: pd.Series, spec: Spec, where: str = "", at: dict | None = None, cause: dict | None = None) -> str:
     """e.g. "payment → paid fell from 92% to 42%, mostly country = IN (from 2026-04-13 to 2026-05-03)";
     ``at``: the transition inside a funnel step where it broke ("…, mostly country = IN, where sms_sent →
-    verified fell from 100% to 81% (…)")."""
+    verified fell from 100% to 81% (…)"); ``cause``: for the goal's outcome, the change that explains
+    it ("Users doing buy fell from 29% to 15%, as payment → error rose from 0% to 62% (…)")."""
     kind = row["kind"]
     what = {"share": f"{spec.paths.capitalize()}s doing {row['source']}",
             "new": f"Active {spec.paths}s {_new_words(spec.paths)}"}.get(kind, row["label"])
-    levels = f"{_moved(row['before'], row['during'])} from {_value(row['before'], kind)} to {_value(row['during'], kind)}"
+    precise = bool(row.get("outcome", False))
+    levels = (f"{_moved(row['before'], row['during'])} from {_value(row['before'], kind, precise)} to "
+              f"{_value(row['during'], kind, precise)}")
     unit = " per 1k events" if kind == "rate" else ""
     inside = ""
     if at:
         inside = (f", where {at['source']} → {at['target']} {_moved(at['before'], at['during'])} from "
                   f"{_value(at['before'], 'transition')} to {_value(at['during'], 'transition')}")
+    if cause:
+        inside += f", as {_short_clause(cause, spec)}"
     mostly = f", mostly {where}" if where else ""
     # Who before where: a slide title cut at two lines keeps "mostly country = IN".
     return f"{what} {levels}{unit}{mostly}{inside} ({_when(row).lower()})"
+
+
+def _short_clause(change, spec: Spec) -> str:
+    """A change in a few words: "payment → error rose from 0% to 62%", "error rose from 1.2 to 8.0 per
+    1k events", "users doing error rose from 1% to 9%"."""
+    kind = change["kind"]
+    what = f"{spec.paths}s doing {change['source']}" if kind == "share" else change["label"]
+    unit = " per 1k events" if kind == "rate" else ""
+    return (f"{what} {_moved(change['before'], change['during'])} from {_value(change['before'], kind)} to "
+            f"{_value(change['during'], kind)}{unit}")
 
 
 def story_text(members: pd.DataFrame, spec: Spec) -> str:
@@ -832,7 +930,7 @@ def story_text(members: pd.DataFrame, spec: Spec) -> str:
         text += (f" Afterwards it was {_value(lead['after'], lead['kind'])}, not back to "
                  f"{_value(lead['before'], lead['kind'])}.")
     elif isinstance(lead["data_ends"], str):
-        text += f" There is no data for it after {lead['data_ends']}, so whether it recovered cannot be told."
+        text += " " + _lasting_until(lead, spec)
     elif lead["recovery"] == "unknown":
         text += f" Too little data follows {lead['last_day']} to tell whether it recovered."
     else:
@@ -849,6 +947,16 @@ def story_text(members: pd.DataFrame, spec: Spec) -> str:
         text += (f" {old} all but stopped and {new} appeared in the same weeks: this looks like an event renamed "
                  f"in the tracking plan rather than a change in behaviour.")
     return text[0].upper() + text[1:]
+
+
+def _lasting_until(lead: pd.Series, spec: Spec) -> str:
+    """How a change whose series stops before the data does ended: it lasted as far as it can be
+    measured. Conversions need time: paths (or events) too close to the end of the data to have gone
+    on are not counted, so the series stops at ``data_ends`` although the log runs on."""
+    counted = (f"{spec.paths}s reaching {lead['source']}" if lead["kind"] == "funnel"
+               else f"{lead['source']} events")
+    return (f"It lasted to {lead['data_ends']}, the last day measured ({counted} after it are too close to "
+            f"the end of the data to tell whether they went on).")
 
 
 def _new_words(paths: str) -> str:
@@ -870,17 +978,22 @@ def renamed_events(members: pd.DataFrame) -> tuple[str, str] | None:
 
 def _told(members: pd.DataFrame) -> list[pd.Series]:
     """At most ``MENTIONED_PER_STORY`` changes: the lead, the first other conversion, the first
-    event rate (or share), then the next ones in order; one per transition or event."""
+    event rate (or share), then the next ones in order; one per transition or event. A story led by
+    the goal's outcome tells the change that explains it as part of its lead (one more in all)."""
     said, told = set(), []
     rows = [row for _, row in members.iterrows()]
+    leads = 2 if rows[0].get("outcome", False) and len(rows) > 1 else 1
+    most = MENTIONED_PER_STORY + leads - 1
 
     def tell(row) -> None:
         key = (row["source"], row["target"]) if row["kind"] in ("funnel", "transition") else (row["source"], None)
-        if key not in said and len(told) < MENTIONED_PER_STORY:
+        if key not in said and len(told) < most:
             said.add(key)
             told.append(row)
-    tell(rows[0])
-    lead_events = {rows[0]["source"], rows[0]["target"]}
+    for row in rows[:leads]:
+        tell(row)
+    lead_events = {event for row in rows[:leads] for event in (row["source"], row["target"])}
+    rows = rows[:1] + rows[leads:]
     conversions = [row for row in rows[1:] if row["kind"] in ("funnel", "transition")]
     # A rate of an event the lead does not name (the error spike), before a restatement of the lead.
     rates = sorted((row for row in rows[1:] if row["kind"] in ("rate", "share")),
