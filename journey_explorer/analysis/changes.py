@@ -47,6 +47,7 @@ SAME_STORY_PERIODS = {"week": 1, "day": 3}   # windows starting and ending this 
 SAME_STORY_OVERLAP = 0.6           # ...or starting this close and overlapping this much (intersection / union)
 MAX_TRANSITIONS = 400              # most frequent transitions scanned
 TIER = {"funnel": 0, "transition": 1, "share": 2, "rate": 2, "new": 3}
+PER_ACTIVE_KINDS = ("share", "rate", "new")   # measured per active path or per event: no warm-up weeks
 OUTCOME_TIER = -1                  # the goal's own share of active paths, when it moved materially, leads
 MATERIAL_OUTCOME = 0.2             # ...by at least this share of its level before (3.5% -> 6.8%: 0.94)
 MENTIONED_PER_STORY = 3            # changes named in a story's sentence
@@ -112,6 +113,9 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     periods = change_series.choose_periods(int(log.ts.min()), int(log.ts.max()), spec.period)
     periods, head, tail = change_series.trim_thin_edges(periods, log)
     left_out = _left_out(head, tail, periods.unit)
+    periods, draining = change_series.trim_draining_tail(periods, log)
+    warm_up = change_series.warm_up_periods(log, periods)
+    left_out += _left_out_of_cases(warm_up, draining, periods.unit)
     goal = _goal(log, spec)
     spec = Spec(goal=goal, steps=spec.steps, period=periods.unit, paths=spec.paths, fdr=spec.fdr, top=spec.top)
     support = change_scan.Support()
@@ -119,7 +123,7 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
         note = (f"{_plural(periods.count, periods.unit)} of data: at least {support.min_periods} are needed "
                 f"to tell a change from noise.{left_out}")
         return Result(spec, periods, SeriesSet(), None, np.ones(0), _empty_changes(), [], (), note)
-    series, steps, daily, step_trials = build_series(log, spec, periods, support)
+    series, steps, daily, step_trials = build_series(log, spec, periods, support, warm_up)
     _report(progress, 0.5)
     x, n, scale = series.matrices(periods.count)
     scanned = change_scan.scan(x, n, support, scale, progress=part(progress, 0.5, 0.9))
@@ -312,6 +316,19 @@ def _left_out(head: int, tail: int, unit: str) -> str:
             f"paths (the data starting or ending) and {'is' if one else 'are'} left out.")
 
 
+def _left_out_of_cases(warm_up: int, draining: int, unit: str) -> str:
+    """ " Rates and shares leave out the first 4 weeks (paths still starting up); the last 2 weeks,
+    when hardly any new path started, are left out." (empty when neither)."""
+    said = ""
+    if warm_up:
+        said += (f" Event rates and shares of active paths leave out the first {_plural(warm_up, unit)}: the "
+                 f"typical path lasts that long, so paths were still starting up.")
+    if draining:
+        said += (f" The last {_plural(draining, unit)}, when hardly any new path started while the open ones "
+                 f"finished, {'is' if draining == 1 else 'are'} left out.")
+    return said
+
+
 def _report(progress, fraction: float) -> None:
     if progress is not None:
         progress(fraction)
@@ -327,12 +344,13 @@ def _goal(log: EventLog, spec: Spec) -> str | None:
     return guess_goal(log)
 
 
-def build_series(log: EventLog, spec: Spec, periods: Periods, support: change_scan.Support
+def build_series(log: EventLog, spec: Spec, periods: Periods, support: change_scan.Support, warm_up: int = 0
                  ) -> tuple[SeriesSet, tuple[str, ...], SeriesSet | None, list[change_series.StepTrials]]:
     """Funnel steps, transitions, event rates and shares per period, the funnel steps used, (for
     weeks) the daily series of the kinds whose counts add up (funnel, transition, rate), from which
     the weekly ones are summed and a window is placed on days, and the funnel steps' trials per path
-    in ``periods`` (for the per-segment scan)."""
+    in ``periods`` (for the per-segment scan). Rates and shares leave out the first ``warm_up``
+    periods (paths still starting up: ``change_series.warm_up_periods``)."""
     steps = tuple(spec.steps) or _goal_steps(log, spec.goal)
     fine = periods.days() if periods.unit == "week" else periods
     daily = SeriesSet()
@@ -345,6 +363,10 @@ def build_series(log: EventLog, spec: Spec, periods: Periods, support: change_sc
     series = daily.coarsen(change_series.WEEK_DAYS) if periods.unit == "week" else daily
     change_series.share_series(log, periods.index(log.ts), periods.count, series, sessions=spec.paths == "session")
     change_series.set_rate_scales(series)
+    if warm_up:
+        change_series.mask_periods(series, PER_ACTIVE_KINDS, warm_up)
+        if periods.unit == "week":
+            change_series.mask_periods(daily, PER_ACTIVE_KINDS, warm_up * change_series.WEEK_DAYS)
     if periods.unit == "week":                      # the trials' days as weeks
         trials = [replace(step, period=step.period // change_series.WEEK_DAYS) for step in trials]
     return series, steps, (daily if periods.unit == "week" else None), trials
