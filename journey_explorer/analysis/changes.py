@@ -136,7 +136,10 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     if daily is not None:
         changes = _days_from_story(refine_to_days(changes, daily, series, periods))
     changes = _outages_first(changes)
+    changes = _one_story_per_launch(changes, launched_events(changes, series, spec.goal))
     stories = _stories(changes, series, periods, spec)
+    _launches(stories, changes, launched_events(changes, series, spec.goal),
+              daily if daily is not None else series, periods, spec)
     _pinpoint(log, stories, changes, spec)
     from journey_explorer.analysis.pathprops import path_properties
     properties = path_properties(log)
@@ -695,6 +698,88 @@ def _stories(changes: pd.DataFrame, series: SeriesSet, periods: Periods, spec: S
     return stories
 
 
+LAUNCH_DAY_SHARE = 0.25    # a launch's day: the first with at least this share of its usual daily count
+LAUNCH_KEPT = 0.25         # a launched event keeps at least this share of its rate to the end of the data
+
+
+def launched_events(changes: pd.DataFrame, series: SeriesSet, goal: str | None) -> dict[int, str]:
+    """Per story, the event it launched, if any: one its changes name whose rate per event before the
+    story's window was at most ``VANISHED`` of its rate since, and still at least ``LAUNCH_KEPT`` of it
+    in the last two periods (make_offer, new on 2025-06-02, as listing_viewed → checkout_started rose
+    from 35% to 50%); the most frequent when several. Not a launch: a likely rename (a tracking
+    change), an error that appeared and went away (it does not last), or a new event in a story where
+    a conversion to the goal fell (a new error after checkout, the step to the goal breaking)."""
+    out = {}
+    for story, members in changes.groupby("story", sort=True):
+        to_goal = (members["kind"].eq("funnel") | (members["kind"].eq("transition") & members["target"].eq(goal)))
+        if renamed_events(members) is not None or (members.loc[to_goal, "impact"] < 0).any():
+            continue
+        start = int(members["start_period"].iloc[0])
+        named = {event for event in set(members["source"]) | set(members["target"])
+                 if isinstance(event, str) and event not in NOT_EVENTS}
+        new = []
+        for event in sorted(named):
+            i = series.find("rate", event, None)
+            if i is None or start < 1:
+                continue
+            x, n = series.x[i], series.n[i]
+            before, since = _rate(x[:start], n[:start], "rate"), _rate(x[start:], n[start:], "rate")
+            last = np.flatnonzero(n)[-2:]
+            kept = _rate(x[last], n[last], "rate") >= LAUNCH_KEPT * since
+            if x[start:].sum() >= change_scan.Support().min_impact and before <= VANISHED * since and kept:
+                new.append((int(x[start:].sum()), event))
+        if new:
+            out[int(story)] = max(new)[1]
+    return out
+
+
+def _one_story_per_launch(table: pd.DataFrame, launched: dict[int, str]) -> pd.DataFrame:
+    """Stories that launched the same event are one story, told from the first (the launch changed
+    both the step to checkout and how often buyers message sellers)."""
+    first: dict[str, int] = {}
+    merged = {story: first.setdefault(event, story) for story, event in sorted(launched.items())}
+    if all(story == into for story, into in merged.items()):
+        return table
+    numbers = table["story"].map(lambda story: merged.get(int(story), int(story)))
+    renumber = {story: rank + 1 for rank, story in enumerate(sorted(numbers.unique()))}
+    table = table.assign(story=numbers.map(renumber))
+    table = table.sort_values("story", kind="stable").reset_index(drop=True)
+    table["hops"] = _hops_from_lead(table)
+    table = table.sort_values(["story", "hops"], kind="stable").reset_index(drop=True)
+    table["rank"] = np.arange(1, len(table) + 1)
+    return table.drop(columns=["hops"])
+
+
+def _launches(stories: list[dict], changes: pd.DataFrame, launched: dict[int, str], daily: SeriesSet,
+              periods: Periods, spec: Spec) -> None:
+    """A story that launched an event (``launched_events``) says so first, in its headline and its
+    text, with the launch day: the first day with at least ``LAUNCH_DAY_SHARE`` of the event's median
+    daily count (a few test events before do not count). Set as ``launched``."""
+    for story in stories:
+        event = launched.get(story["rank"])
+        if event is None:
+            continue
+        counts = daily.x[daily.find("rate", event, None)]
+        usual = np.median(counts[counts > 0])
+        day = _day(daily_edges(periods, daily)[int(np.argmax(counts >= LAUNCH_DAY_SHARE * usual))])
+        story["launched"] = {"event": event, "day": day}
+        lead = changes[changes["story"] == story["rank"]].iloc[0]
+        story["headline"] = story_headline(story, lead, spec)
+        story["text"] = (f"{event} is new: it was not recorded before {day}, so this looks like a launch. "
+                         + story["text"])
+
+
+def daily_edges(periods: Periods, daily: SeriesSet) -> np.ndarray:
+    """The period edges of ``daily`` series: days for weekly periods (their series are daily)."""
+    return periods.days().edges if periods.unit == "week" and daily is not None else periods.edges
+
+
+def story_headline(story: dict, lead: pd.Series, spec: Spec, where: str = "") -> str:
+    """A story's headline from its lead, with what the story found so far: where inside a step things
+    broke (``at``), what explains the goal's outcome (``cause``), a launch (``launched``)."""
+    return headline(lead, spec, where, story.get("at"), story.get("cause"), story.get("launched"))
+
+
 def _cause(members: pd.DataFrame) -> dict | None:
     """For a story led by the goal's outcome, the change told after it (what explains it), as the
     headline names it; None for other stories."""
@@ -726,7 +811,7 @@ def _pinpoint(log: EventLog, stories: list[dict], changes: pd.DataFrame, spec: S
             at = max(inside, key=lambda row: abs(row["impact"]))
             story["at"] = {"source": at["source"], "target": at["target"], "before": float(at["before"]),
                            "during": float(at["during"])}
-            story["headline"] = headline(lead, spec, at=story["at"])
+            story["headline"] = story_headline(story, lead, spec)
 
 
 INSIDE_SHARE = 0.5     # of an event's occurrences (in paths that reach A) between A and the B after it
@@ -787,7 +872,7 @@ def _say_who(story: dict, lead: pd.Series, spec: Spec, index: int, found: dict |
     where = f"{release['property']} = {release['value']}" if release else f"{found['property']} = {found['value']}"
     # The headline says where only for its own change (or the same two events counted per event).
     if index == 0 or (change["source"], change["target"]) == (lead["source"], lead["target"]):
-        story["headline"] = headline(lead, spec, where, story.get("at"), story.get("cause"))
+        story["headline"] = story_headline(story, lead, spec, where)
     scale = 1000.0 if change["kind"] == "rate" else 1.0
     what = change["label"] + (" per 1k events" if change["kind"] == "rate" else "")
     if found is not None:
@@ -905,11 +990,14 @@ def change_clause(row: pd.Series, spec: Spec) -> str:
     return f"{row['source']} {levels} per 1k events"
 
 
-def headline(row: pd.Series, spec: Spec, where: str = "", at: dict | None = None, cause: dict | None = None) -> str:
+def headline(row: pd.Series, spec: Spec, where: str = "", at: dict | None = None, cause: dict | None = None,
+             launched: dict | None = None) -> str:
     """e.g. "payment → paid fell from 92% to 42%, mostly country = IN (from 2026-04-13 to 2026-05-03)";
     ``at``: the transition inside a funnel step where it broke ("…, mostly country = IN, where sms_sent →
     verified fell from 100% to 81% (…)"); ``cause``: for the goal's outcome, the change that explains
-    it ("Users doing buy fell from 29% to 15%, as payment → error rose from 0% to 62% (…)")."""
+    it ("Users doing buy fell from 29% to 15%, as payment → error rose from 0% to 62% (…)"); ``launched``:
+    an event new in the story ("make_offer launched on 2025-06-02: listing → checkout rose …"), whose
+    own rise from 0% is then not restated as where the step moved."""
     kind = row["kind"]
     what = {"share": f"{spec.paths.capitalize()}s doing {row['source']}",
             "new": f"Active {spec.paths}s {_new_words(spec.paths)}"}.get(kind, row["label"])
@@ -918,14 +1006,15 @@ def headline(row: pd.Series, spec: Spec, where: str = "", at: dict | None = None
               f"{_value(row['during'], kind, precise)}")
     unit = " per 1k events" if kind == "rate" else ""
     inside = ""
-    if at:
+    if at and not (launched and launched["event"] in (at["source"], at["target"])):
         inside = (f", where {at['source']} → {at['target']} {_moved(at['before'], at['during'])} from "
                   f"{_value(at['before'], 'transition')} to {_value(at['during'], 'transition')}")
     if cause:
         inside += f", as {_short_clause(cause, spec)}"
     mostly = f", mostly {where}" if where else ""
+    new = f"{launched['event']} launched on {launched['day']}: " if launched else ""
     # Who before where: a slide title cut at two lines keeps "mostly country = IN".
-    return f"{what} {levels}{unit}{mostly}{inside} ({_when(row).lower()})"
+    return f"{new}{what} {levels}{unit}{mostly}{inside} ({_when(row).lower()})"
 
 
 def _short_clause(change, spec: Spec) -> str:

@@ -101,3 +101,25 @@ def test_a_case_extract_warming_up_and_draining_tells_no_change():
     # Left out, and said: the weeks after the last order, and the first weeks for rates and shares.
     assert result.periods.dates()[-1] == "2024-04-15"         # the last week orders were created in
     assert "leave out the first 4 weeks" in result.note and "are left out" in result.note
+
+
+def test_an_event_that_did_not_exist_before_is_told_as_a_launch():
+    # From Wednesday 2024-03-13 buyers can make an offer: half of those with a cart do, and the
+    # cart -> pay step rises from 40% to 70%.
+    rng = np.random.default_rng(11)
+    launch = MONDAY + (7 * METER_WEEK + 2) * DAY
+    rows = []
+    for day in range(20 * 7):
+        for i in range(60):
+            user, t = f"b{day}-{i}", MONDAY + day * DAY + int(rng.integers(0, DAY - 600_000))
+            rows += [(user, "visit", t), (user, "cart", t + 60_000)]
+            offers = t >= launch and rng.random() < 0.5
+            if offers:
+                rows.append((user, "offer", t + 90_000))
+            if rng.random() < (0.7 if t >= launch else 0.4):
+                rows.append((user, "pay", t + 120_000))
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]), default_goal="pay")
+    top = changes.run(log, changes.Spec(goal="pay", steps=("visit", "cart", "pay"))).stories[0]
+    assert top["launched"] == {"event": "offer", "day": "2024-03-13"}
+    assert top["headline"].startswith("offer launched on 2024-03-13: ")
+    assert top["text"].startswith("offer is new: it was not recorded before 2024-03-13, so this looks like a launch.")
