@@ -10,8 +10,12 @@ least 1.5 times higher or lower than before.
 
 Changes in the same weeks are one story (a conversion drop and an error spike), told from the
 lead through the changes that share its events. Stories are ranked by what they cost or gained:
-conversions first (funnel steps, then transitions), because a rate alone can move with the traffic
-mix; then by paths or conversions lost or gained in the window against the rate before it. An outage
+the goal's own outcome first when it moved by a fifth or more (the share of active readers
+subscribing doubled), told with the step that explains it, unless a conversion into the goal moved
+with it (that step says the same, and where); then conversions (funnel steps, then transitions),
+because a rate alone can move with the traffic mix; then by paths or conversions lost or gained in
+the window against the rate before it. An event not recorded before that lasts, in a story where no
+conversion to the goal fell, is a launch and said so ("make_offer launched on 2025-06-02: …"). An outage
 comes first whatever it cost: a step almost everyone passed that nearly stopped for a while (login
 94% -> 5% for three days). A window "recovered" only when two periods after it show the rate back
 near where it was (never the last, end-censored period alone). A story
@@ -24,6 +28,13 @@ concentrated, or that none stands out (``change_who``). Changes in one segment o
 conversion that nearly passed the scan and moved in one property value (``_with_concentrated``), and
 a funnel step that moved for one value of a property with a handful of values, however diluted in
 the whole log (``change_segments``).
+
+A case extract (the orders created in a half-year, followed until they finish) warms up and drains
+by construction: its first weeks hold only new cases (no payments yet), its last weeks only old ones.
+The last weeks in which few paths start while the active ones thin out are left out, and rates and
+shares of active paths leave out the first weeks, as long as the median path lasts
+(``change_series.trim_draining_tail``, ``warm_up_periods``). A web log whose users are mostly done within
+half a week and keep arriving loses nothing.
 """
 from __future__ import annotations
 
