@@ -147,9 +147,10 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     if daily is not None:
         changes = _days_from_story(refine_to_days(changes, daily, series, periods))
     changes = _outages_first(changes)
-    changes = _one_story_per_launch(changes, launched_events(changes, series, spec.goal))
+    changes = _one_story_per_launch(changes, launched_events(log, changes, series, periods, spec.goal),
+                                    new_events(log, changes, series, periods))
     stories = _stories(changes, series, periods, spec)
-    _launches(stories, changes, launched_events(changes, series, spec.goal),
+    _launches(stories, changes, launched_events(log, changes, series, periods, spec.goal),
               daily if daily is not None else series, periods, spec)
     _pinpoint(log, stories, changes, spec)
     from journey_explorer.analysis.pathprops import path_properties
@@ -713,17 +714,34 @@ LAUNCH_DAY_SHARE = 0.25    # a launch's day: the first with at least this share 
 LAUNCH_KEPT = 0.25         # a launched event keeps at least this share of its rate to the end of the data
 
 
-def launched_events(changes: pd.DataFrame, series: SeriesSet, goal: str | None) -> dict[int, str]:
-    """Per story, the event it launched, if any: one its changes name whose rate per event before the
+def launched_events(log: EventLog, changes: pd.DataFrame, series: SeriesSet, periods: Periods,
+                    goal: str | None) -> dict[int, str]:
+    """Per story, the event it launched (``new_events``) when a conversion to the goal rose with it (a
+    funnel step, a transition into the goal, the goal's outcome) and none fell: make_offer, new on
+    2025-06-02, as listing_viewed → checkout_started rose from 35% to 50%. Not a launch: a new error
+    after checkout (the step to the goal fell), a crash that came with the goal firing twice (no step
+    to the goal rose)."""
+    out = {}
+    for story, event in new_events(log, changes, series, periods).items():
+        members = changes[changes["story"] == story]
+        to_goal = (members["kind"].eq("funnel") | members["outcome"].astype(bool)
+                   | (members["kind"].eq("transition") & members["target"].eq(goal) & members["source"].ne(goal)))
+        moved = members.loc[to_goal, "impact"]
+        if (moved > 0).any() and not (moved < 0).any():
+            out[story] = event
+    return out
+
+
+def new_events(log: EventLog, changes: pd.DataFrame, series: SeriesSet, periods: Periods) -> dict[int, str]:
+    """Per story, the event new in it, if any: one its changes name whose rate per event before the
     story's window was at most ``VANISHED`` of its rate since, and still at least ``LAUNCH_KEPT`` of it
-    in the last two periods (make_offer, new on 2025-06-02, as listing_viewed → checkout_started rose
-    from 35% to 50%); the most frequent when several. Not a launch: a likely rename (a tracking
-    change), an error that appeared and went away (it does not last), or a new event in a story where
-    a conversion to the goal fell (a new error after checkout, the step to the goal breaking)."""
+    in the last two periods; the most frequent when several. Not new: an event in a likely rename (a
+    tracking change), an error that appeared and went away (it does not last), and an event absent
+    only because the paths were too young for it (``_young_paths_only``: renewals, a month after the
+    first subscriptions)."""
     out = {}
     for story, members in changes.groupby("story", sort=True):
-        to_goal = (members["kind"].eq("funnel") | (members["kind"].eq("transition") & members["target"].eq(goal)))
-        if renamed_events(members) is not None or (members.loc[to_goal, "impact"] < 0).any():
+        if renamed_events(members) is not None:
             continue
         start = int(members["start_period"].iloc[0])
         named = {event for event in set(members["source"]) | set(members["target"])
@@ -737,18 +755,42 @@ def launched_events(changes: pd.DataFrame, series: SeriesSet, goal: str | None) 
             before, since = _rate(x[:start], n[:start], "rate"), _rate(x[start:], n[start:], "rate")
             last = np.flatnonzero(n)[-2:]
             kept = _rate(x[last], n[last], "rate") >= LAUNCH_KEPT * since
-            if x[start:].sum() >= change_scan.Support().min_impact and before <= VANISHED * since and kept:
+            if (x[start:].sum() >= change_scan.Support().min_impact and before <= VANISHED * since and kept
+                    and not _young_paths_only(log, event, int(periods.edges[start]))):
                 new.append((int(x[start:].sum()), event))
         if new:
             out[int(story)] = max(new)[1]
     return out
 
 
-def _one_story_per_launch(table: pd.DataFrame, launched: dict[int, str]) -> pd.DataFrame:
-    """Stories that launched the same event are one story, told from the first (the launch changed
-    both the step to checkout and how often buyers message sellers)."""
-    first: dict[str, int] = {}
-    merged = {story: first.setdefault(event, story) for story, event in sorted(launched.items())}
+YOUNG_QUANTILE = 0.1       # of an event's ages (time since its path began): how young a path doing it can be
+
+
+def _young_paths_only(log: EventLog, event: str, since_ms: int) -> bool:
+    """Whether an event first seen at ``since_ms`` may be absent before only because no path was old
+    enough: its paths are at least ``YOUNG_QUANTILE``-quantile days old when they do it, and the log
+    had run about that long (a week's slack) when it appeared. Renewals come a month after the first
+    payment; a log starting in January has none until February.
+
+    >>> log = EventLog.from_frame(__import__("pandas").DataFrame({"user": ["a", "a", "b", "b"], "event": ["pay", "renew"] * 2,
+    ...     "time": [0, 30 * change_series.DAY_MS, 5 * change_series.DAY_MS, 35 * change_series.DAY_MS]}))
+    >>> _young_paths_only(log, "renew", 30 * change_series.DAY_MS)
+    True
+    """
+    starts = np.flatnonzero(log.path_starts())
+    path_start = log.ts[starts][np.searchsorted(starts, np.arange(len(log)), side="right") - 1]
+    rows = log.event == log.event_code(event)
+    youngest = np.quantile(log.ts[rows] - path_start[rows], YOUNG_QUANTILE)
+    return bool(int(log.ts.min()) + youngest >= since_ms - change_series.WEEK_MS)
+
+
+def _one_story_per_launch(table: pd.DataFrame, launched: dict[int, str], new: dict[int, str]) -> pd.DataFrame:
+    """Stories in which a launched event is new join the (first) story that launched it: the launch
+    changed both the step to checkout and how often buyers message sellers."""
+    launch_of: dict[str, int] = {}
+    for story, event in sorted(launched.items()):
+        launch_of.setdefault(event, story)
+    merged = {story: launch_of[event] for story, event in new.items() if event in launch_of}
     if all(story == into for story, into in merged.items()):
         return table
     numbers = table["story"].map(lambda story: merged.get(int(story), int(story)))

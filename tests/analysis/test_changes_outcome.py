@@ -123,3 +123,14 @@ def test_an_event_that_did_not_exist_before_is_told_as_a_launch():
     assert top["launched"] == {"event": "offer", "day": "2024-03-13"}
     assert top["headline"].startswith("offer launched on 2024-03-13: ")
     assert top["text"].startswith("offer is new: it was not recorded before 2024-03-13, so this looks like a launch.")
+
+
+def test_a_new_error_that_lasts_is_not_a_launch():
+    # The shop's error appears from week 8 and stays, while cart -> pay falls: a break, not a feature.
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_changes import shop
+    top = changes.run(shop(step=True), changes.Spec()).stories[0]
+    assert "launched" not in top and "error" in {change["target"] for change in top["changes"]}
+    assert top["headline"].startswith("cart → pay fell from")
