@@ -834,11 +834,16 @@ def story_headline(story: dict, lead: pd.Series, spec: Spec, where: str = "") ->
 
 
 def _cause(members: pd.DataFrame) -> dict | None:
-    """For a story led by the goal's outcome, the change told after it (what explains it), as the
-    headline names it; None for other stories."""
+    """For a story led by the goal's outcome, the first change after it that is not the goal's own
+    rate (what explains it), as the headline names it; None for other stories."""
     if len(members) < 2 or not members["outcome"].iloc[0]:
         return None
-    row = members.iloc[1]
+    goal = members["source"].iloc[0]
+    # The goal's own rate per event says the outcome again: not what explains it.
+    others = members.iloc[1:][~(members["kind"].iloc[1:].isin(("rate", "share")) & members["source"].iloc[1:].eq(goal))]
+    if not len(others):
+        return None
+    row = others.iloc[0]
     return {"kind": row["kind"], "label": row["label"], "source": row["source"], "target": row["target"],
             "before": float(row["before"]), "during": float(row["during"])}
 
