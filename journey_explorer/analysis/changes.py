@@ -332,14 +332,20 @@ def _left_out(head: int, tail: int, unit: str) -> str:
 
 
 def _left_out_of_cases(warm_up: int, draining: int, unit: str) -> str:
-    """ " Rates and shares leave out the first 4 weeks (paths still starting up); the last 2 weeks,
-    when hardly any new path started, are left out." (empty when neither)."""
+    """ " Event rates and shares … leave out the first 4 weeks …. The last week, when hardly any new
+    path started …, is left out." (empty when neither).
+
+    >>> _left_out_of_cases(0, 1, "week")
+    ' The last week, when hardly any new path started while the open ones finished, is left out.'
+    """
+    def periods(count: int) -> str:
+        return unit if count == 1 else _plural(count, unit)
     said = ""
     if warm_up:
-        said += (f" Event rates and shares of active paths leave out the first {_plural(warm_up, unit)}: the "
+        said += (f" Event rates and shares of active paths leave out the first {periods(warm_up)}: the "
                  f"typical path lasts that long, so paths were still starting up.")
     if draining:
-        said += (f" The last {_plural(draining, unit)}, when hardly any new path started while the open ones "
+        said += (f" The last {periods(draining)}, when hardly any new path started while the open ones "
                  f"finished, {'is' if draining == 1 else 'are'} left out.")
     return said
 
