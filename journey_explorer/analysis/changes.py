@@ -1108,6 +1108,8 @@ def story_text(members: pd.DataFrame, spec: Spec) -> str:
         text += " " + _lasting_until(lead, spec)
     elif lead["recovery"] == "unknown":
         text += f" Too little data follows {lead['last_day']} to tell whether it recovered."
+    elif lead.get("outcome", False):                     # the goal's outcome: a gain does not "recover"
+        text += " It lasted to the end of the data."
     else:
         text += " It had not recovered by the end of the data."
     others = len(members) - len(told)

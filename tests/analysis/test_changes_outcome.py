@@ -134,3 +134,9 @@ def test_a_new_error_that_lasts_is_not_a_launch():
     top = changes.run(shop(step=True), changes.Spec()).stories[0]
     assert "launched" not in top and "error" in {change["target"] for change in top["changes"]}
     assert top["headline"].startswith("cart → pay fell from")
+
+
+def test_a_lasting_outcome_lasts_rather_than_not_recovering():
+    top = changes.run(newspaper(), changes.Spec(goal="subscribe", steps=("home", "article", "paywall", "subscribe"))
+                      ).stories[0]
+    assert "It lasted to the end of the data." in top["text"] and "recovered" not in top["text"]
