@@ -28,6 +28,12 @@ bincount per step x property). After the former was replaced, a second hold of t
 properties, within the noise at 1M. ``bench_speed.py --only changes`` (1M, no properties, 1 run each):
 0.66 s -> 0.83 s against DuckDB's 1.41 / 1.48 s (0.47x -> 0.56x; the same work as main there).
 The top story is the same everywhere.
+
+The goal's outcome first, launches, and a case extract's warm-up and drain left out (branch changes5):
+main (b32fcef) vs the branch, each a process of this script, interleaved in one hold of /tmp/bench.lock
+(load 2.3 -> 2.0), 1M events, no properties, best of 3 per run, per user / per session: round 1 main
+0.38 / 0.52 s -> branch 0.46 / 0.51 s; round 2 main 0.39 / 0.42 s -> branch 0.58 / 0.59 s. So ~0.1-0.2 s
+more (the median path duration and the new paths per week, each a pass over the log); same top story.
 """
 from __future__ import annotations
 

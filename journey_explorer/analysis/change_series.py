@@ -30,6 +30,8 @@ MONDAY_OFFSET_MS = 3 * DAY_MS        # 1970-01-01 was a Thursday
 DAILY_BELOW_DAYS = 56                # less data than this: daily periods
 MIN_COVERAGE = 0.5                   # an edge period needs this share of its time covered by data
 THIN_EDGE = 0.25                     # edge periods with fewer active paths than this share of the median
+DRAINING = 0.5                       # last periods with fewer new paths than this share of the median...
+DRAINING_ACTIVE = 0.9                # ...and fewer active paths than this share of the median: draining
 SETTLE_QUANTILE = 0.99               # conversions this quick count; later events are censored
 MAX_TRANSITION_SETTLE_MS = WEEK_MS   # ...but a transition is never censored for more than a week
 END = "(path ended)"
@@ -104,6 +106,68 @@ def trim_thin_edges(periods: Periods, log: EventLog) -> tuple[Periods, int, int]
     head = int(np.argmax(enough))
     tail = int(np.argmax(enough[::-1]))
     return Periods(periods.unit, periods.edges[head:len(periods.edges) - tail]), head, tail
+
+
+def trim_draining_tail(periods: Periods, log: EventLog) -> tuple[Periods, int]:
+    """Leave out the last periods in which few paths start (fewer than ``DRAINING`` of the median
+    period's new paths; the last period counted for the time it covers) while the active ones thin
+    out (fewer than ``DRAINING_ACTIVE`` of the median active paths), as old ones finish: an extract of the cases created in a
+    half-year drains out after it, its last weeks hold only late steps (payments, reminders) and every
+    rate per active path or per event moves by construction. A web log keeps getting new users to its
+    end, and one that stops getting them keeps its regulars (the share of new users falls: a change).
+    Returns the periods kept and how many were left out.
+
+    >>> cases = {"a": (0, 1), "b": (0, 1), "c": (1, 2), "d": (1, 2), "e": (2, 3), "f": (2, 2), "g": (2, 4)}
+    >>> log = EventLog.from_frame(__import__("pandas").DataFrame(
+    ...     [(case, "x", (day + 1) * DAY_MS - 1) for case, days in cases.items() for day in days],
+    ...     columns=["user", "event", "time"]))        # active 2, 4, 5, 1, 1; new 2, 2, 3, 0, 0
+    >>> kept, tail = trim_draining_tail(Periods("day", np.arange(6) * DAY_MS), log)
+    >>> kept.count, tail
+    (3, 2)
+    """
+    period = periods.index(log.ts)
+    first = period[log.path_starts()]
+    new = np.bincount(first[first >= 0], minlength=periods.count).astype(float)
+    inside = period >= 0
+    active = distinct_count(period[inside], log.user[inside], periods.count).astype(float)
+    width = periods.edges[1] - periods.edges[0]
+    covered = max(min(1.0, (int(log.ts.max()) + 1 - periods.edges[-2]) / width), MIN_COVERAGE)
+    new[-1], active[-1] = new[-1] / covered, active[-1] / covered
+    starting = (new >= DRAINING * np.median(new)) | (active >= DRAINING_ACTIVE * np.median(active))
+    if not starting.any():
+        return periods, 0
+    tail = int(np.argmax(starting[::-1]))
+    return Periods(periods.unit, periods.edges[:len(periods.edges) - tail]), tail
+
+
+def warm_up_periods(log: EventLog, periods: Periods) -> int:
+    """How many first periods paths are still starting up: the median path's duration (first to last
+    event), in periods (none under half a period), at most a third of them. A case log whose orders take three weeks to be paid
+    has no payments in its first weeks, only because its cases are new; shares of active paths and
+    rates per event are not measured there. A web log's typical user is done in a day or a few.
+
+    >>> log = EventLog.from_frame(__import__("pandas").DataFrame(
+    ...     {"user": ["a", "a", "b", "b", "c"], "event": ["x"] * 5, "time": [0, 9 * DAY_MS, 0, 10 * DAY_MS, 0]}))
+    >>> warm_up_periods(log, Periods("day", np.arange(40) * DAY_MS))    # durations 9, 10, 0 days: median 9
+    9
+    """
+    starts = np.flatnonzero(log.path_starts())
+    if not len(starts):
+        return 0
+    ends = np.r_[starts[1:], len(log)] - 1
+    typical = float(np.median(log.ts[ends] - log.ts[starts]))
+    width = float(periods.edges[1] - periods.edges[0])
+    if typical < width / 2:                    # most paths are done within a period: no warm-up to speak of
+        return 0
+    return min(int(np.ceil(typical / width)), periods.count // 3)
+
+
+def mask_periods(series: "SeriesSet", kinds: tuple[str, ...], first: int) -> None:
+    """Series of ``kinds`` with their first ``first`` periods left out (no trials: not measured)."""
+    for i in range(len(series)):
+        if series.kind[i] in kinds:
+            series.x[i][:first] = 0
+            series.n[i][:first] = 0
 
 
 @dataclass

@@ -10,8 +10,12 @@ least 1.5 times higher or lower than before.
 
 Changes in the same weeks are one story (a conversion drop and an error spike), told from the
 lead through the changes that share its events. Stories are ranked by what they cost or gained:
-conversions first (funnel steps, then transitions), because a rate alone can move with the traffic
-mix; then by paths or conversions lost or gained in the window against the rate before it. An outage
+the goal's own outcome first when it moved by a fifth or more (the share of active readers
+subscribing doubled), told with the step that explains it, unless a conversion into the goal moved
+with it (that step says the same, and where); then conversions (funnel steps, then transitions),
+because a rate alone can move with the traffic mix; then by paths or conversions lost or gained in
+the window against the rate before it. An event not recorded before that lasts, in a story where no
+conversion to the goal fell, is a launch and said so ("make_offer launched on 2025-06-02: …"). An outage
 comes first whatever it cost: a step almost everyone passed that nearly stopped for a while (login
 94% -> 5% for three days). A window "recovered" only when two periods after it show the rate back
 near where it was (never the last, end-censored period alone). A story
@@ -24,6 +28,13 @@ concentrated, or that none stands out (``change_who``). Changes in one segment o
 conversion that nearly passed the scan and moved in one property value (``_with_concentrated``), and
 a funnel step that moved for one value of a property with a handful of values, however diluted in
 the whole log (``change_segments``).
+
+A case extract (the orders created in a half-year, followed until they finish) warms up and drains
+by construction: its first weeks hold only new cases (no payments yet), its last weeks only old ones.
+The last weeks in which few paths start while the active ones thin out are left out, and rates and
+shares of active paths leave out the first weeks, as long as the median path lasts
+(``change_series.trim_draining_tail``, ``warm_up_periods``). A web log whose users are mostly done within
+half a week and keep arriving loses nothing.
 """
 from __future__ import annotations
 
@@ -47,6 +58,9 @@ SAME_STORY_PERIODS = {"week": 1, "day": 3}   # windows starting and ending this 
 SAME_STORY_OVERLAP = 0.6           # ...or starting this close and overlapping this much (intersection / union)
 MAX_TRANSITIONS = 400              # most frequent transitions scanned
 TIER = {"funnel": 0, "transition": 1, "share": 2, "rate": 2, "new": 3}
+PER_ACTIVE_KINDS = ("share", "rate", "new")   # measured per active path or per event: no warm-up weeks
+OUTCOME_TIER = -1                  # the goal's own share of active paths, when it moved materially, leads
+MATERIAL_OUTCOME = 0.2             # ...by at least this share of its level before (3.5% -> 6.8%: 0.94)
 MENTIONED_PER_STORY = 3            # changes named in a story's sentence
 VANISHED = 0.05                    # a rate below this share of its other level: (not) recorded at all
 DAY_SLACK = 6                      # days a weekly window's start or end may move when placed on days
@@ -101,7 +115,7 @@ class Result:
                 "fdr": self.spec.fdr, "note": self.note, "stories": self.stories}
 
     def to_frame(self) -> pd.DataFrame:
-        return self.changes.drop(columns=["series"], errors="ignore").copy()
+        return self.changes.drop(columns=["series", "outcome", "on_days"], errors="ignore").copy()
 
 
 def run(log: EventLog, spec: Spec, progress=None) -> Result:
@@ -110,6 +124,9 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     periods = change_series.choose_periods(int(log.ts.min()), int(log.ts.max()), spec.period)
     periods, head, tail = change_series.trim_thin_edges(periods, log)
     left_out = _left_out(head, tail, periods.unit)
+    periods, draining = change_series.trim_draining_tail(periods, log)
+    warm_up = change_series.warm_up_periods(log, periods)
+    left_out += _left_out_of_cases(warm_up, draining, periods.unit)
     goal = _goal(log, spec)
     spec = Spec(goal=goal, steps=spec.steps, period=periods.unit, paths=spec.paths, fdr=spec.fdr, top=spec.top)
     support = change_scan.Support()
@@ -117,7 +134,7 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
         note = (f"{_plural(periods.count, periods.unit)} of data: at least {support.min_periods} are needed "
                 f"to tell a change from noise.{left_out}")
         return Result(spec, periods, SeriesSet(), None, np.ones(0), _empty_changes(), [], (), note)
-    series, steps, daily, step_trials = build_series(log, spec, periods, support)
+    series, steps, daily, step_trials = build_series(log, spec, periods, support, warm_up)
     _report(progress, 0.5)
     x, n, scale = series.matrices(periods.count)
     scanned = change_scan.scan(x, n, support, scale, progress=part(progress, 0.5, 0.9))
@@ -128,9 +145,13 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     significant = np.flatnonzero((scanned.start >= 0) & (q_value <= spec.fdr))
     changes = _change_table(series, scanned, q_value, significant, periods, spec)
     if daily is not None:
-        changes = refine_to_days(changes, daily, series, periods)
+        changes = _days_from_story(refine_to_days(changes, daily, series, periods))
     changes = _outages_first(changes)
+    changes = _one_story_per_launch(changes, launched_events(log, changes, series, periods, spec.goal),
+                                    new_events(log, changes, series, periods))
     stories = _stories(changes, series, periods, spec)
+    _launches(stories, changes, launched_events(log, changes, series, periods, spec.goal),
+              daily if daily is not None else series, periods, spec)
     _pinpoint(log, stories, changes, spec)
     from journey_explorer.analysis.pathprops import path_properties
     properties = path_properties(log)
@@ -310,6 +331,25 @@ def _left_out(head: int, tail: int, unit: str) -> str:
             f"paths (the data starting or ending) and {'is' if one else 'are'} left out.")
 
 
+def _left_out_of_cases(warm_up: int, draining: int, unit: str) -> str:
+    """ " Event rates and shares … leave out the first 4 weeks …. The last week, when hardly any new
+    path started …, is left out." (empty when neither).
+
+    >>> _left_out_of_cases(0, 1, "week")
+    ' The last week, when hardly any new path started while the open ones finished, is left out.'
+    """
+    def periods(count: int) -> str:
+        return unit if count == 1 else _plural(count, unit)
+    said = ""
+    if warm_up:
+        said += (f" Event rates and shares of active paths leave out the first {periods(warm_up)}: the "
+                 f"typical path lasts that long, so paths were still starting up.")
+    if draining:
+        said += (f" The last {periods(draining)}, when hardly any new path started while the open ones "
+                 f"finished, {'is' if draining == 1 else 'are'} left out.")
+    return said
+
+
 def _report(progress, fraction: float) -> None:
     if progress is not None:
         progress(fraction)
@@ -325,12 +365,13 @@ def _goal(log: EventLog, spec: Spec) -> str | None:
     return guess_goal(log)
 
 
-def build_series(log: EventLog, spec: Spec, periods: Periods, support: change_scan.Support
+def build_series(log: EventLog, spec: Spec, periods: Periods, support: change_scan.Support, warm_up: int = 0
                  ) -> tuple[SeriesSet, tuple[str, ...], SeriesSet | None, list[change_series.StepTrials]]:
     """Funnel steps, transitions, event rates and shares per period, the funnel steps used, (for
     weeks) the daily series of the kinds whose counts add up (funnel, transition, rate), from which
     the weekly ones are summed and a window is placed on days, and the funnel steps' trials per path
-    in ``periods`` (for the per-segment scan)."""
+    in ``periods`` (for the per-segment scan). Rates and shares leave out the first ``warm_up``
+    periods (paths still starting up: ``change_series.warm_up_periods``)."""
     steps = tuple(spec.steps) or _goal_steps(log, spec.goal)
     fine = periods.days() if periods.unit == "week" else periods
     daily = SeriesSet()
@@ -343,6 +384,10 @@ def build_series(log: EventLog, spec: Spec, periods: Periods, support: change_sc
     series = daily.coarsen(change_series.WEEK_DAYS) if periods.unit == "week" else daily
     change_series.share_series(log, periods.index(log.ts), periods.count, series, sessions=spec.paths == "session")
     change_series.set_rate_scales(series)
+    if warm_up:
+        change_series.mask_periods(series, PER_ACTIVE_KINDS, warm_up)
+        if periods.unit == "week":
+            change_series.mask_periods(daily, PER_ACTIVE_KINDS, warm_up * change_series.WEEK_DAYS)
     if periods.unit == "week":                      # the trials' days as weeks
         trials = [replace(step, period=step.period // change_series.WEEK_DAYS) for step in trials]
     return series, steps, (daily if periods.unit == "week" else None), trials
@@ -444,18 +489,53 @@ def _change_table(series: SeriesSet, scanned, q_value, rows, periods: Periods, s
             "unit": _unit(kind, spec.paths), **measure(kind, x, n, s, e, periods, series.impact_scale[i]),
             "dispersion": round(float(scanned.dispersion[i]), 3), "p_value": float(scanned.p_value[i]),
             "q_value": float(q_value[i]), "start_period": s, "end_period": e, "series": int(i),
-            "seen_until": int(np.flatnonzero(n)[-1]) + 1})     # internal: where its data stop (grouping)
+            "seen_until": int(np.flatnonzero(n)[-1]) + 1,      # internal: where its data stop (grouping)
+            # internal: whether its dates are days (weekly shares are counted per week only)
+            "on_days": periods.unit == "day" or kind in ("funnel", "transition", "rate")})
     if not records:
         return _empty_changes()
     table = pd.DataFrame(records)
-    table["tier"] = table["kind"].map(TIER)
+    table["outcome"] = goal_outcome(table, spec.goal)
+    table["tier"] = table["kind"].map(TIER).where(~table["outcome"], OUTCOME_TIER)
     table["size"] = table["impact_paths"].abs()
     table = table.sort_values(["tier", "size"], ascending=[True, False], kind="stable").reset_index(drop=True)
     table["story"] = _mix_stories_last(table, _story_numbers(table, SAME_STORY_PERIODS[periods.unit]))
+    table = _goal_steps_lead(table, spec.goal)
     table["hops"] = _hops_from_lead(table)
     table = table.sort_values(["story", "hops"], kind="stable").reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
-    return table[CHANGE_COLUMNS + ["series"]]
+    return table[CHANGE_COLUMNS + ["series", "outcome", "on_days"]]
+
+
+def _goal_steps_lead(table: pd.DataFrame, goal: str | None) -> pd.DataFrame:
+    """A story whose outcome moved with a conversion into the goal itself (cart → pay) is led by that
+    conversion, as before: it says the same as the outcome, and where. The outcome leads only ahead
+    of steps further from the goal (a paywall shown more often, an error after payment details)."""
+    into_goal = table["kind"].isin(("funnel", "transition")) & table["target"].eq(goal)
+    stories = set(table.loc[into_goal, "story"]) & set(table.loc[table["outcome"], "story"])
+    if not stories:
+        return table
+    demoted = table["outcome"] & table["story"].isin(stories)
+    table = table.assign(outcome=table["outcome"] & ~demoted,
+                         tier=table["tier"].where(~demoted, TIER["share"]))
+    return table.sort_values(["story", "tier", "size"], ascending=[True, True, False], kind="stable"
+                             ).reset_index(drop=True)
+
+
+def goal_outcome(table: pd.DataFrame, goal: str | None) -> pd.Series:
+    """Which changes are the goal's own outcome: the share of active paths doing the goal, moved by at
+    least ``MATERIAL_OUTCOME`` of its level before. Such a change leads its story (subscriptions per
+    active reader doubled), told before the steps that explain it (paywall shown more, fewer articles
+    read): a mid-funnel step can move a lot while the outcome hardly moves, and the reverse.
+
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"kind": ["share", "share", "rate", "share"], "source": ["buy", "buy", "buy", "view"],
+    ...                      "before": [0.035, 0.30, 8.1, 0.5], "during": [0.068, 0.33, 18.0, 0.7]})
+    >>> goal_outcome(rows, "buy").tolist()
+    [True, False, False, False]
+    """
+    moved = (table["during"] - table["before"]).abs() >= MATERIAL_OUTCOME * table["before"]
+    return (table["kind"].eq("share") & table["source"].eq(goal) & moved).astype(bool)
 
 
 def refine_to_days(table: pd.DataFrame, daily: SeriesSet, weekly: SeriesSet, periods: Periods) -> pd.DataFrame:
@@ -486,6 +566,25 @@ def refine_to_days(table: pd.DataFrame, daily: SeriesSet, weekly: SeriesSet, per
                 columns[key][position] = value
     return table.assign(**{key: pd.Series(values, index=table.index).astype(table[key].dtype)
                            for key, values in columns.items()})
+
+
+def _days_from_story(table: pd.DataFrame) -> pd.DataFrame:
+    """Weekly-only changes (shares of active paths) dated by the days of a change of the same story
+    placed on days in the same weeks: the share of readers subscribing moved in the week of 10-06 when
+    the paywall's rate moved on 10-06 itself. Others keep their weeks ("the week of …")."""
+    if not len(table):
+        return table
+    table = table.copy()
+    dated = table[table["on_days"]]
+    for position in np.flatnonzero(~table["on_days"].to_numpy(dtype=bool)):
+        row = table.iloc[position]
+        same = dated[(dated["story"] == row["story"]) & (dated["start_period"] == row["start_period"])
+                     & (dated["end_period"] == row["end_period"])]
+        if len(same):
+            for key in ("start", "end", "last_day"):
+                table.iloc[position, table.columns.get_loc(key)] = same.iloc[0][key]
+            table.iloc[position, table.columns.get_loc("on_days")] = True
+    return table
 
 
 def _outages_first(table: pd.DataFrame) -> pd.DataFrame:
@@ -529,9 +628,14 @@ def _mix_stories_last(table: pd.DataFrame, numbers: list[int]) -> list[int]:
 
 def _hops_from_lead(table: pd.DataFrame) -> list[int]:
     """How far a change is from its story's lead through shared events (1: shares an event with
-    the lead, 2: with one of those, ...); those closest are told first. Unconnected: a large number."""
+    the lead, 2: with one of those, ...); those closest are told first. Unconnected: a large number.
+    A story led by the goal's outcome is told from the change after it (what explains it), at the
+    lead's level."""
     hops = [UNCONNECTED] * len(table)
     for _, members in table.groupby("story", sort=False):
+        if len(members) > 1 and members["outcome"].iloc[0]:
+            hops[members.index[0]] = 0
+            members = members.iloc[1:]
         lead = members.index[0]
         hops[lead], events, level = 0, {members["source"].iloc[0], members["target"].iloc[0]} - NOT_EVENTS, 0
         while True:
@@ -574,12 +678,14 @@ def same_weeks(a: tuple[int, int], b: tuple[int, int], tolerance: int = 1) -> bo
 
 def _story_numbers(table: pd.DataFrame, tolerance: int) -> list[int]:
     """Each change joins the first (highest-ranked) story whose lead window has the same weeks (a
-    window's end counted where its series' data stop)."""
+    window's end counted where its series' data stop, on both sides: a funnel step whose last weeks
+    are too recent to count cannot tell whether it ended with the lead)."""
     leads: list[tuple[int, int]] = []
     numbers = []
-    for s, e in zip(table["start_period"], np.minimum(table["end_period"], table["seen_until"])):
+    for s, e, seen in zip(table["start_period"], np.minimum(table["end_period"], table["seen_until"]),
+                          table["seen_until"]):
         for number, lead in enumerate(leads):
-            if same_weeks((s, e), lead, tolerance):
+            if same_weeks((s, e), (lead[0], min(lead[1], seen)), tolerance):
                 numbers.append(number + 1)
                 break
         else:
@@ -599,13 +705,153 @@ def _stories(changes: pd.DataFrame, series: SeriesSet, periods: Periods, spec: S
                   "recovered": bool(lead["recovered"]), "recovery": str(lead["recovery"])}
         evidence = _evidence(lead, periods)
         renamed = renamed_events(members)
-        stories.append({"rank": int(number), "headline": headline(lead, spec), "text": story_text(members, spec),
+        cause = _cause(members)
+        stories.append({"rank": int(number), "headline": headline(lead, spec, cause=cause),
+                        "text": story_text(members, spec), "cause": cause,
                         "renamed": list(renamed) if renamed else None, "window": window, "evidence": evidence,
                         "compare_args": ["--period-a", f"{evidence['before']['since']}..{lead['start']}",
                                          "--period-b", f"{lead['start']}..{lead['end']}"],
                         "impact_paths": float(lead["impact_paths"]),
                         "changes": [_change_dict(row, series, periods) for _, row in members.iterrows()]})
     return stories
+
+
+LAUNCH_DAY_SHARE = 0.25    # a launch's day: the first with at least this share of its usual daily count
+LAUNCH_KEPT = 0.25         # a launched event keeps at least this share of its rate to the end of the data
+
+
+def launched_events(log: EventLog, changes: pd.DataFrame, series: SeriesSet, periods: Periods,
+                    goal: str | None) -> dict[int, str]:
+    """Per story, the event it launched (``new_events``) when a conversion to the goal rose with it (a
+    funnel step, a transition into the goal, the goal's outcome) and none fell: make_offer, new on
+    2025-06-02, as listing_viewed → checkout_started rose from 35% to 50%. Not a launch: a new error
+    after checkout (the step to the goal fell), a crash that came with the goal firing twice (no step
+    to the goal rose)."""
+    out = {}
+    for story, event in new_events(log, changes, series, periods).items():
+        members = changes[changes["story"] == story]
+        to_goal = (members["kind"].eq("funnel") | members["outcome"].astype(bool)
+                   | (members["kind"].eq("transition") & members["target"].eq(goal) & members["source"].ne(goal)))
+        moved = members.loc[to_goal, "impact"]
+        if (moved > 0).any() and not (moved < 0).any():
+            out[story] = event
+    return out
+
+
+def new_events(log: EventLog, changes: pd.DataFrame, series: SeriesSet, periods: Periods) -> dict[int, str]:
+    """Per story, the event new in it, if any: one its changes name whose rate per event before the
+    story's window was at most ``VANISHED`` of its rate since, and still at least ``LAUNCH_KEPT`` of it
+    in the last two periods; the most frequent when several. Not new: an event in a likely rename (a
+    tracking change), an error that appeared and went away (it does not last), and an event absent
+    only because the paths were too young for it (``_young_paths_only``: renewals, a month after the
+    first subscriptions)."""
+    out = {}
+    for story, members in changes.groupby("story", sort=True):
+        if renamed_events(members) is not None:
+            continue
+        start = int(members["start_period"].iloc[0])
+        named = {event for event in set(members["source"]) | set(members["target"])
+                 if isinstance(event, str) and event not in NOT_EVENTS}
+        new = []
+        for event in sorted(named):
+            i = series.find("rate", event, None)
+            if i is None or start < 1:
+                continue
+            x, n = series.x[i], series.n[i]
+            before, since = _rate(x[:start], n[:start], "rate"), _rate(x[start:], n[start:], "rate")
+            last = np.flatnonzero(n)[-2:]
+            kept = _rate(x[last], n[last], "rate") >= LAUNCH_KEPT * since
+            if (x[start:].sum() >= change_scan.Support().min_impact and before <= VANISHED * since and kept
+                    and not _young_paths_only(log, event, int(periods.edges[start]))):
+                new.append((int(x[start:].sum()), event))
+        if new:
+            out[int(story)] = max(new)[1]
+    return out
+
+
+YOUNG_QUANTILE = 0.1       # of an event's ages (time since its path began): how young a path doing it can be
+
+
+def _young_paths_only(log: EventLog, event: str, since_ms: int) -> bool:
+    """Whether an event first seen at ``since_ms`` may be absent before only because no path was old
+    enough: its paths are at least ``YOUNG_QUANTILE``-quantile days old when they do it, and the log
+    had run about that long (a week's slack) when it appeared. Renewals come a month after the first
+    payment; a log starting in January has none until February.
+
+    >>> log = EventLog.from_frame(__import__("pandas").DataFrame({"user": ["a", "a", "b", "b"], "event": ["pay", "renew"] * 2,
+    ...     "time": [0, 30 * change_series.DAY_MS, 5 * change_series.DAY_MS, 35 * change_series.DAY_MS]}))
+    >>> _young_paths_only(log, "renew", 30 * change_series.DAY_MS)
+    True
+    """
+    starts = np.flatnonzero(log.path_starts())
+    path_start = log.ts[starts][np.searchsorted(starts, np.arange(len(log)), side="right") - 1]
+    rows = log.event == log.event_code(event)
+    youngest = np.quantile(log.ts[rows] - path_start[rows], YOUNG_QUANTILE)
+    return bool(int(log.ts.min()) + youngest >= since_ms - change_series.WEEK_MS)
+
+
+def _one_story_per_launch(table: pd.DataFrame, launched: dict[int, str], new: dict[int, str]) -> pd.DataFrame:
+    """Stories in which a launched event is new join the (first) story that launched it: the launch
+    changed both the step to checkout and how often buyers message sellers."""
+    launch_of: dict[str, int] = {}
+    for story, event in sorted(launched.items()):
+        launch_of.setdefault(event, story)
+    merged = {story: launch_of[event] for story, event in new.items() if event in launch_of}
+    if all(story == into for story, into in merged.items()):
+        return table
+    numbers = table["story"].map(lambda story: merged.get(int(story), int(story)))
+    renumber = {story: rank + 1 for rank, story in enumerate(sorted(numbers.unique()))}
+    table = table.assign(story=numbers.map(renumber))
+    table = table.sort_values("story", kind="stable").reset_index(drop=True)
+    table["hops"] = _hops_from_lead(table)
+    table = table.sort_values(["story", "hops"], kind="stable").reset_index(drop=True)
+    table["rank"] = np.arange(1, len(table) + 1)
+    return table.drop(columns=["hops"])
+
+
+def _launches(stories: list[dict], changes: pd.DataFrame, launched: dict[int, str], daily: SeriesSet,
+              periods: Periods, spec: Spec) -> None:
+    """A story that launched an event (``launched_events``) says so first, in its headline and its
+    text, with the launch day: the first day with at least ``LAUNCH_DAY_SHARE`` of the event's median
+    daily count (a few test events before do not count). Set as ``launched``."""
+    for story in stories:
+        event = launched.get(story["rank"])
+        if event is None:
+            continue
+        counts = daily.x[daily.find("rate", event, None)]
+        usual = np.median(counts[counts > 0])
+        day = _day(daily_edges(periods, daily)[int(np.argmax(counts >= LAUNCH_DAY_SHARE * usual))])
+        story["launched"] = {"event": event, "day": day}
+        lead = changes[changes["story"] == story["rank"]].iloc[0]
+        story["headline"] = story_headline(story, lead, spec)
+        story["text"] = (f"{event} is new: it was not recorded before {day}, so this looks like a launch. "
+                         + story["text"])
+
+
+def daily_edges(periods: Periods, daily: SeriesSet) -> np.ndarray:
+    """The period edges of ``daily`` series: days for weekly periods (their series are daily)."""
+    return periods.days().edges if periods.unit == "week" and daily is not None else periods.edges
+
+
+def story_headline(story: dict, lead: pd.Series, spec: Spec, where: str = "") -> str:
+    """A story's headline from its lead, with what the story found so far: where inside a step things
+    broke (``at``), what explains the goal's outcome (``cause``), a launch (``launched``)."""
+    return headline(lead, spec, where, story.get("at"), story.get("cause"), story.get("launched"))
+
+
+def _cause(members: pd.DataFrame) -> dict | None:
+    """For a story led by the goal's outcome, the first change after it that is not the goal's own
+    rate (what explains it), as the headline names it; None for other stories."""
+    if len(members) < 2 or not members["outcome"].iloc[0]:
+        return None
+    goal = members["source"].iloc[0]
+    # The goal's own rate per event says the outcome again: not what explains it.
+    others = members.iloc[1:][~(members["kind"].iloc[1:].isin(("rate", "share")) & members["source"].iloc[1:].eq(goal))]
+    if not len(others):
+        return None
+    row = others.iloc[0]
+    return {"kind": row["kind"], "label": row["label"], "source": row["source"], "target": row["target"],
+            "before": float(row["before"]), "during": float(row["during"])}
 
 
 def _pinpoint(log: EventLog, stories: list[dict], changes: pd.DataFrame, spec: Spec) -> None:
@@ -629,7 +875,7 @@ def _pinpoint(log: EventLog, stories: list[dict], changes: pd.DataFrame, spec: S
             at = max(inside, key=lambda row: abs(row["impact"]))
             story["at"] = {"source": at["source"], "target": at["target"], "before": float(at["before"]),
                            "during": float(at["during"])}
-            story["headline"] = headline(lead, spec, at=story["at"])
+            story["headline"] = story_headline(story, lead, spec)
 
 
 INSIDE_SHARE = 0.5     # of an event's occurrences (in paths that reach A) between A and the B after it
@@ -690,7 +936,7 @@ def _say_who(story: dict, lead: pd.Series, spec: Spec, index: int, found: dict |
     where = f"{release['property']} = {release['value']}" if release else f"{found['property']} = {found['value']}"
     # The headline says where only for its own change (or the same two events counted per event).
     if index == 0 or (change["source"], change["target"]) == (lead["source"], lead["target"]):
-        story["headline"] = headline(lead, spec, where, story.get("at"))
+        story["headline"] = story_headline(story, lead, spec, where)
     scale = 1000.0 if change["kind"] == "rate" else 1.0
     what = change["label"] + (" per 1k events" if change["kind"] == "rate" else "")
     if found is not None:
@@ -754,25 +1000,33 @@ def _moved(before: float, during: float) -> str:
     return "rose" if during > before else "fell"
 
 
-def _value(value: float, kind: str) -> str:
-    """48% for shares; "21 per 1k events" for rates (one decimal below 10).
+def _value(value: float, kind: str, precise: bool = False) -> str:
+    """48% for shares; "21 per 1k events" for rates (one decimal below 10); ``precise``: shares under
+    10% with one decimal (the goal's outcome: 3.5% -> 6.8% is a doubling, "4% -> 7%" less so).
 
     >>> _value(0.4812, "funnel"), _value(21.3, "rate"), _value(0.0, "rate"), _value(4.25, "rate"), _value(3e-4, "share")
     ('48%', '21', '0', '4.2', 'under 0.1%')
+    >>> _value(0.035, "share", precise=True), _value(0.12, "share", precise=True)
+    ('3.5%', '12%')
     """
     if kind == "rate":
         return "0" if value == 0 else f"{value:.1f}" if value < 10 else f"{value:.0f}"
     if 0 < value < 0.0005:
         return "under 0.1%"
+    if precise and value < 0.1:
+        return f"{value:.1%}"
     from journey_explorer.analysis.narrative import pct
     return pct(value)
 
 
 def _when(row: pd.Series) -> str:
-    """ "From … to …" for a window that ended (measured after it), else "Since …"."""
+    """ "From … to …" for a window that ended (measured after it), else "Since …"; "the week of …"
+    when the window is known to the week only (a share of active paths, counted per week, that no
+    change placed on days shares its weeks with)."""
+    start = row["start"] if row.get("on_days", True) else f"the week of {row['start']}"
     if row["recovery"] in ("recovered", "not back"):
-        return f"From {row['start']} to {row['last_day']}"
-    return f"Since {row['start']}"
+        return f"From {start} to {row['last_day']}"
+    return f"Since {start}"
 
 
 def change_clause(row: pd.Series, spec: Spec) -> str:
@@ -781,8 +1035,8 @@ def change_clause(row: pd.Series, spec: Spec) -> str:
     e.g. "payment_details → purchase per session fell from 48% to 22% (130 sessions; 34 fewer
     conversions than at the earlier rate)".
     """
-    kind, moved = row["kind"], _moved(row["before"], row["during"])
-    levels = f"{moved} from {_value(row['before'], kind)} to {_value(row['during'], kind)}"
+    kind, moved, precise = row["kind"], _moved(row["before"], row["during"]), bool(row.get("outcome", False))
+    levels = f"{moved} from {_value(row['before'], kind, precise)} to {_value(row['during'], kind, precise)}"
     paths = spec.paths
     count = int(abs(round(row["impact"])))
     fewer = "more" if row["impact"] > 0 else "fewer"
@@ -800,22 +1054,41 @@ def change_clause(row: pd.Series, spec: Spec) -> str:
     return f"{row['source']} {levels} per 1k events"
 
 
-def headline(row: pd.Series, spec: Spec, where: str = "", at: dict | None = None) -> str:
+def headline(row: pd.Series, spec: Spec, where: str = "", at: dict | None = None, cause: dict | None = None,
+             launched: dict | None = None) -> str:
     """e.g. "payment → paid fell from 92% to 42%, mostly country = IN (from 2026-04-13 to 2026-05-03)";
     ``at``: the transition inside a funnel step where it broke ("…, mostly country = IN, where sms_sent →
-    verified fell from 100% to 81% (…)")."""
+    verified fell from 100% to 81% (…)"); ``cause``: for the goal's outcome, the change that explains
+    it ("Users doing buy fell from 29% to 15%, as payment → error rose from 0% to 62% (…)"); ``launched``:
+    an event new in the story ("make_offer launched on 2025-06-02: listing → checkout rose …"), whose
+    own rise from 0% is then not restated as where the step moved."""
     kind = row["kind"]
     what = {"share": f"{spec.paths.capitalize()}s doing {row['source']}",
             "new": f"Active {spec.paths}s {_new_words(spec.paths)}"}.get(kind, row["label"])
-    levels = f"{_moved(row['before'], row['during'])} from {_value(row['before'], kind)} to {_value(row['during'], kind)}"
+    precise = bool(row.get("outcome", False))
+    levels = (f"{_moved(row['before'], row['during'])} from {_value(row['before'], kind, precise)} to "
+              f"{_value(row['during'], kind, precise)}")
     unit = " per 1k events" if kind == "rate" else ""
     inside = ""
-    if at:
+    if at and not (launched and launched["event"] in (at["source"], at["target"])):
         inside = (f", where {at['source']} → {at['target']} {_moved(at['before'], at['during'])} from "
                   f"{_value(at['before'], 'transition')} to {_value(at['during'], 'transition')}")
+    if cause:
+        inside += f", as {_short_clause(cause, spec)}"
     mostly = f", mostly {where}" if where else ""
+    new = f"{launched['event']} launched on {launched['day']}: " if launched else ""
     # Who before where: a slide title cut at two lines keeps "mostly country = IN".
-    return f"{what} {levels}{unit}{mostly}{inside} ({_when(row).lower()})"
+    return f"{new}{what} {levels}{unit}{mostly}{inside} ({_when(row).lower()})"
+
+
+def _short_clause(change, spec: Spec) -> str:
+    """A change in a few words: "payment → error rose from 0% to 62%", "error rose from 1.2 to 8.0 per
+    1k events", "users doing error rose from 1% to 9%"."""
+    kind = change["kind"]
+    what = f"{spec.paths}s doing {change['source']}" if kind == "share" else change["label"]
+    unit = " per 1k events" if kind == "rate" else ""
+    return (f"{what} {_moved(change['before'], change['during'])} from {_value(change['before'], kind)} to "
+            f"{_value(change['during'], kind)}{unit}")
 
 
 def story_text(members: pd.DataFrame, spec: Spec) -> str:
@@ -832,9 +1105,11 @@ def story_text(members: pd.DataFrame, spec: Spec) -> str:
         text += (f" Afterwards it was {_value(lead['after'], lead['kind'])}, not back to "
                  f"{_value(lead['before'], lead['kind'])}.")
     elif isinstance(lead["data_ends"], str):
-        text += f" There is no data for it after {lead['data_ends']}, so whether it recovered cannot be told."
+        text += " " + _lasting_until(lead, spec)
     elif lead["recovery"] == "unknown":
         text += f" Too little data follows {lead['last_day']} to tell whether it recovered."
+    elif lead.get("outcome", False):                     # the goal's outcome: a gain does not "recover"
+        text += " It lasted to the end of the data."
     else:
         text += " It had not recovered by the end of the data."
     others = len(members) - len(told)
@@ -849,6 +1124,16 @@ def story_text(members: pd.DataFrame, spec: Spec) -> str:
         text += (f" {old} all but stopped and {new} appeared in the same weeks: this looks like an event renamed "
                  f"in the tracking plan rather than a change in behaviour.")
     return text[0].upper() + text[1:]
+
+
+def _lasting_until(lead: pd.Series, spec: Spec) -> str:
+    """How a change whose series stops before the data does ended: it lasted as far as it can be
+    measured. Conversions need time: paths (or events) too close to the end of the data to have gone
+    on are not counted, so the series stops at ``data_ends`` although the log runs on."""
+    counted = (f"{spec.paths}s reaching {lead['source']}" if lead["kind"] == "funnel"
+               else f"{lead['source']} events")
+    return (f"It lasted to {lead['data_ends']}, the last day measured ({counted} after it are too close to "
+            f"the end of the data to tell whether they went on).")
 
 
 def _new_words(paths: str) -> str:
@@ -870,17 +1155,22 @@ def renamed_events(members: pd.DataFrame) -> tuple[str, str] | None:
 
 def _told(members: pd.DataFrame) -> list[pd.Series]:
     """At most ``MENTIONED_PER_STORY`` changes: the lead, the first other conversion, the first
-    event rate (or share), then the next ones in order; one per transition or event."""
+    event rate (or share), then the next ones in order; one per transition or event. A story led by
+    the goal's outcome tells the change that explains it as part of its lead (one more in all)."""
     said, told = set(), []
     rows = [row for _, row in members.iterrows()]
+    leads = 2 if rows[0].get("outcome", False) and len(rows) > 1 else 1
+    most = MENTIONED_PER_STORY + leads - 1
 
     def tell(row) -> None:
         key = (row["source"], row["target"]) if row["kind"] in ("funnel", "transition") else (row["source"], None)
-        if key not in said and len(told) < MENTIONED_PER_STORY:
+        if key not in said and len(told) < most:
             said.add(key)
             told.append(row)
-    tell(rows[0])
-    lead_events = {rows[0]["source"], rows[0]["target"]}
+    for row in rows[:leads]:
+        tell(row)
+    lead_events = {event for row in rows[:leads] for event in (row["source"], row["target"])}
+    rows = rows[:1] + rows[leads:]
     conversions = [row for row in rows[1:] if row["kind"] in ("funnel", "transition")]
     # A rate of an event the lead does not name (the error spike), before a restatement of the lead.
     rates = sorted((row for row in rows[1:] if row["kind"] in ("rate", "share")),
