@@ -19,19 +19,35 @@ import threading
 PLOTTING = "journey_explorer.charts.plotting"
 
 
+_background_import: threading.Thread | None = None
+
+
 def plotting_imported() -> bool:
-    """Whether pyqtgraph (``charts.plotting``) is imported already: making a chart is then quick."""
-    return PLOTTING in sys.modules
+    """Whether pyqtgraph (``charts.plotting``) is imported already, whole: making a chart is then quick.
+    A module being imported is in ``sys.modules`` from its first line on; that is not imported yet."""
+    module = sys.modules.get(PLOTTING)
+    return module is not None and not getattr(getattr(module, "__spec__", None), "_initializing", False)
 
 
 def import_plotting_in_background() -> threading.Thread | None:
     """Start importing ``charts.plotting`` (pyqtgraph) on a daemon thread, unless it is imported
     already; the thread, or None."""
-    if plotting_imported():
+    global _background_import
+    if plotting_imported() or PLOTTING in sys.modules:
         return None
-    thread = threading.Thread(target=_import_plotting, name="chart-import", daemon=True)
+    _background_import = thread = threading.Thread(target=_import_plotting, name="chart-import", daemon=True)
     thread.start()
     return thread
+
+
+def wait_for_plotting() -> None:
+    """Let a background import of pyqtgraph finish before the GUI thread makes a chart: pyqtgraph copies
+    every Qt class's attributes while it imports, and Qt used on the GUI thread meanwhile could crash the
+    process (a segfault in pyqtgraph's ``_copy_attrs`` was seen when a window's first chart was made
+    during it). Only the window's first chart can wait, and for what remains of ~0.5 s."""
+    thread = _background_import
+    if thread is not None and thread.is_alive():
+        thread.join()
 
 
 def import_analyses_in_background() -> threading.Thread:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSpinBox, QSplitte
 
 from journey_explorer.charts.renderers import renderer as chart_renderer
 from journey_explorer.charts.theme import LIGHT, Theme
-from journey_explorer.charts.warm_up import plotting_imported
+from journey_explorer.charts.warm_up import plotting_imported, wait_for_plotting
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog
 from journey_explorer.export.render import caption_for, compute_view
@@ -129,6 +129,7 @@ class AnalysisView(QWidget):
         """The chart's canvas, made on first use (a PlotWidget costs ~25 ms; most tabs are never opened
         at start-up)."""
         if self._chart is None:
+            wait_for_plotting()         # never beside pyqtgraph's import on the window's loading thread
             self._chart = self.chart_renderer.make_canvas(self.explorer.theme)
             sizes = self.splitter.sizes()
             if 0 in sizes:          # made while presenting (table hidden): keep the table a share for later
