@@ -39,8 +39,11 @@ def test_retention_draws_its_heatmap_on_a_turn_of_its_own(open_window, demo_proj
     right = view.chart.right.getPlotItem()
     assert plotted(view.chart.right) > 0 and getattr(right, "_colour_bar", None) is None
     assert view.drawn_result is None and len(turns) == 1
-    turns.pop(0)()                                          # the colour scale, then the table: drawn
-    assert right._colour_bar is not None and view.drawn_result is view.result and not turns
+    turns.pop(0)()                                          # the colour scale; painted on the next turn
+    assert right._colour_bar is not None and view.drawn_result is None and len(turns) == 1
+    assert not view.chart.updatesEnabled()
+    turns.pop(0)()                                          # the chart painted and the table: drawn
+    assert view.chart.updatesEnabled() and view.drawn_result is view.result and not turns
 
 
 def test_a_newer_result_drops_the_rest_of_an_older_drawing(open_window, demo_project_path, qtbot, monkeypatch):
