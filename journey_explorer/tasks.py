@@ -85,6 +85,12 @@ class _GuiThreadCollector(QObject):
         self.timer.start(interval_ms)
 
     def collect_if_due(self) -> None:
+        if _modules_imported_since_freeze():
+            # Modules imported after the project's load (each view's analysis and its libraries, on
+            # worker threads): ~15-25k long-lived objects per import, which the young collections here
+            # traversed again and again (50-70 ms each, a gen-1 230 ms, on the GUI thread). Frozen with the rest.
+            _freeze()
+            return
         # An explicit gen-2 collection skips CPython's own brake on full collections: with millions of
         # tracked objects one can take a few hundred ms, about once a minute during a long import.
         young, middle, old = gc.get_count()
@@ -113,16 +119,32 @@ def collect_on_gui_thread(interval_ms: int = 500) -> None:
         _collector = _GuiThreadCollector(interval_ms)
 
 
+_modules_when_frozen: int | None = None     # len(sys.modules) at the last freeze; None: nothing frozen
+
+
 def freeze_long_lived() -> None:
     """Leave everything alive now out of later collections (``gc.freeze``). Called once a project has
     loaded: the imported modules and the project's objects (~130k at 10M events) are then no longer
     traversed by every full collection, which took ~85 ms on the GUI thread. Garbage among them is
-    freed again after ``thaw_long_lived``."""
+    freed again after ``thaw_long_lived``. Until then, modules imported later are frozen too, at the
+    GUI thread's next collection (``_GuiThreadCollector``)."""
+    _freeze()
+
+
+def _freeze() -> None:
+    global _modules_when_frozen
     gc.freeze()
+    _modules_when_frozen = len(sys.modules)
+
+
+def _modules_imported_since_freeze() -> bool:
+    return _modules_when_frozen is not None and len(sys.modules) > _modules_when_frozen
 
 
 def thaw_long_lived() -> None:
     """Let the collector see what ``freeze_long_lived`` left out (a project closing: its cycles become garbage)."""
+    global _modules_when_frozen
+    _modules_when_frozen = None
     gc.unfreeze()
 
 

@@ -615,6 +615,14 @@ class MainWindow(QMainWindow):
         if saved:
             self.show_saved_filters(saved.get("filters") or {})
         self.restore_state = False
+        # The tab first, while no log is set: only the view on screen then computes and draws (the
+        # overview, on screen until now, computed and drew at 10M events beside the saved tab's view).
+        if saved and saved.get("tab") in self.view_by_key:
+            self.show_view(saved["tab"])
+        elif saved and saved.get("tab") == "board":
+            self.tabs.setCurrentWidget(self.board)
+        elif opened:
+            self.tabs.setCurrentIndex(0)         # a project opened for the first time starts at the overview
         self.explorer.set_log(log, self.current_filters())
         kept = (saved.get("views") or {}) if saved else {}
         for key in getattr(self, "views_to_reset", set()) - set(kept):
@@ -626,12 +634,6 @@ class MainWindow(QMainWindow):
             view.refresh()
         self.views_to_reset = set()
         self.restore_view_options(kept)
-        if saved and saved.get("tab") in self.view_by_key:
-            self.show_view(saved["tab"])
-        elif saved and saved.get("tab") == "board":
-            self.tabs.setCurrentWidget(self.board)
-        elif opened:
-            self.tabs.setCurrentIndex(0)         # a project opened for the first time starts at the overview
         self._update_summary()
         # The tracking check and the segment box's completions wait for the first view drawn (or a
         # moment): run beside it they would share its two cores and import pandas (~0.5 s).

@@ -51,3 +51,22 @@ def test_a_loaded_project_is_left_out_of_full_collections_until_it_closes(open_w
     assert gc.get_freeze_count() > 0
     window.close()
     assert gc.get_freeze_count() == 0
+
+
+def test_modules_imported_after_the_load_are_frozen_too(open_window, demo_project_path, monkeypatch):
+    """The views' analysis modules and their libraries, imported on workers after the load, were young
+    objects traversed by every collection on the GUI thread (50-70 ms each under load): the GUI
+    thread's next collection freezes them with the project."""
+    import sys
+    import types
+
+    from journey_explorer import tasks
+    window = open_window(demo_project_path)
+    frozen = gc.get_freeze_count()
+    module = types.ModuleType("journey_explorer_test_late_module")
+    module.tables = [[index] for index in range(5_000)]          # long-lived objects made by an import
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    tasks.collect_if_due()
+    assert gc.get_freeze_count() >= frozen + 5_000
+    window.close()
+    assert gc.get_freeze_count() == 0

@@ -90,3 +90,27 @@ def test_saved_options_wait_for_their_tab_and_are_kept_meanwhile(qtbot, two_proj
     assert shown(qtbot, reopened, "lifecycle").result_spec.period == "month"
     assert "lifecycle" not in reopened.pending_view_options
     reopened.close()
+
+
+def test_only_the_saved_tab_computes_on_open(qtbot, two_projects):
+    """A project kept on another tab opens on it without the overview computing and drawing first
+    (at 10M events that was a second view's analysis, canvas and chart during the open)."""
+    acme, _ = two_projects
+    window = open_settled(qtbot, acme)
+    choose(qtbot, shown(qtbot, window, "lifecycle"), "period", "month")
+    window.close()
+
+    reopened = MainWindow(acme)
+    qtbot.addWidget(reopened)
+    reopened.resize(1400, 900)
+    started = []
+    reopened.view("overview").runner.started.connect(lambda: started.append("overview"))
+    reopened.show()
+    qtbot.waitUntil(lambda: reopened.explorer.log is not None and not reopened.loader.busy, timeout=60_000)
+    lifecycle = reopened.current_view()
+    assert lifecycle.key == "lifecycle"
+    qtbot.waitUntil(lambda: lifecycle.drawn_result is not None and not lifecycle.runner.busy, timeout=60_000)
+    assert lifecycle.result_spec.period == "month"
+    assert started == [] and reopened.view("overview").result is None
+    assert shown(qtbot, reopened, "overview").result is not None      # computed once shown
+    reopened.close()
