@@ -599,3 +599,21 @@ def test_a_value_is_named_only_where_it_is_materially_worse():
     found = stuck.where_and_when(log, row, np.zeros(log.n_users, dtype=bool), {"version": version},
                                  stuck.Spec(goal="pay", min_paths=10))
     assert found["where"] is None and found["where_text"] == ""
+
+
+def test_a_rework_loop_with_a_step_between_is_a_loop_when_the_case_is_one_visit():
+    # an order-to-cash log, each case one visit (its session column): approve -> change price -> approve
+    # is a loop (A B A), hours apart; reworked orders are cancelled far more often
+    rng = np.random.default_rng(8)
+    rows = []
+    for i in range(600):
+        steps = ["create", "check", "approve"]
+        loops = int(rng.integers(0, 3)) if i % 3 == 0 else 0
+        steps += ["change price", "approve"] * loops
+        cancelled = rng.random() < (0.6 if loops else 0.15)
+        steps += ["cancel"] if cancelled else ["invoice", "paid"]
+        rows += [(f"c{i}", step, 5 * HOUR * k, f"c{i}") for k, step in enumerate(steps)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time", "session"]))
+    found = stuck.run(log, stuck.Spec(goal="paid")).stuck.set_index("event")
+    assert found.index[0] == "approve" and found.loc["approve", "loop_excess"] > 0.3
+    assert "of failing users loop on it" in found.loc["approve", "explanation"]
