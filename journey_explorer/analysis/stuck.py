@@ -501,9 +501,10 @@ def dead_ends(log: EventLog, successful_user: np.ndarray) -> pd.DataFrame:
     failing_rows = ~successful_user[log.user] & settled[log.user]
     reach = distinct_count(log.event[failing_rows], log.user[failing_rows], size)
     codes = np.flatnonzero(visits.sum(axis=1) > 0)
+    all_visits, all_stops = visits.sum(axis=0), stops.sum(axis=0)
     rates, references, p_values = [], [], []
     for code in codes:
-        other_visits, other_stops = visits.sum(axis=0) - visits[code], stops.sum(axis=0) - stops[code]
+        other_visits, other_stops = all_visits - visits[code], all_stops - stops[code]
         chance = other_stops / np.maximum(other_visits, 1)          # per visit number
         stopped = int(stops[code].sum())
         rates.append(stopped / reach[code])
