@@ -22,6 +22,17 @@ type (the goal itself left out), three parts, each a one-sided test:
 - **dwell**: how long a path waits after the event before its next step in the same session (per
   path, the median wait), failing against successful (Mann-Whitney U). Its size is
   P(a failing path waits longer than a successful one) - 1/2.
+- **stop** (a dead end, ``dead_ends``): the share of failing paths reaching the event whose whole
+  history ends there (their last visit ends at it: no later visit, never the goal), against the
+  chance that a visit at the same point of a path (its 1st, 2nd, ... visit) is the path's last,
+  counted at the other events. Waiting for a seller's reply ends everyone's visit, failing or not,
+  so the exit part is blind to it; those who never get one never come back. It counts when
+  significant, ``STOP_RATIO`` times its reference and ``MIN_EXCESS`` above it, at an event some
+  failing paths do come back from (``min_paths`` of its visits are followed by another: else it
+  is where a path closes, Cancel Order or Closed) and enough successful paths reach. Paths seen too
+  close to the log's end are left out; not per session, and not where the median visit is under
+  ``MIN_EVENTS_PER_VISIT`` events (a process log cut into a visit per activity). Inside a step
+  sequence (lessons, levels) the stop part compares the sequence's steps instead (``stops_for_good``).
 
 Both exit and loop must also hold per *visit* (``_visit_check``, significant and ``MIN_RATIO`` times
 successful users' visits): a failing user who keeps coming back to browse ends and bounces on the
@@ -33,8 +44,8 @@ are a second reference for exits and loops, as in the per-user view (each part m
 
 For the top stuck points, ``unstuck`` says what successful users did right after their last visit
 before the goal and the route they took from there to the goal, against failing users, and where
-(the property value, first touch) and since when (first against last third of the time range) it is
-worse.
+(the property value, first touch, worse by at least ``MIN_EXCESS`` points) and since when (first
+against last third of the time range) it is worse.
 
 Each part's size is "how many share points worse", kept only if its Benjamini-Hochberg q-value
 (over all events and parts) is below ``Spec.alpha``, it is material (``MIN_EXCESS`` points and
@@ -76,8 +87,9 @@ if TYPE_CHECKING:
 
 RANK_EXPLANATION = ("Ranked by how much worse failing paths do at an event than successful ones: the share "
                     "that end a visit there (beyond successful paths, also on their visits that did not go on "
-                    "to the goal, and the share expected had they left at random steps), that loop there, and "
-                    "that wait longer there, each counted only when significant (one-sided tests, "
+                    "to the goal, and the share expected had they left at random steps), that loop there, "
+                    "that wait longer there, and that stop there for good (beyond how often paths stop after "
+                    "a visit at the same point of their path), each counted only when significant (one-sided tests, "
                     "Benjamini-Hochberg q < 0.05), big enough to matter and reached by enough paths; the "
                     "difference is weighted by the square root of the failing paths, so size of the difference "
                     "leads and volume is damped.")
@@ -90,6 +102,8 @@ INSIDE_MIN_SHARE = 0.05  # ...among events making at least this share of the log
 STOP_RATIO = 2.0         # a step where paths stop for good this many times as often as at the sequence's others
 SEQUENCE_ORDER = 0.8     # a property is a sequence when this share of its step changes keep one direction
 SAME_STOPS = 0.8         # a stop whose paths are this share of a better one's is the same wall
+MIN_EVENTS_PER_VISIT = 3  # dead ends are judged where the median visit holds this many events
+DEAD_END_STRATA = 10     # a dead end's reference: the chance of stopping after the 1st, 2nd, ... 10th+ visit
 LEFT = "(left)"           # "what they did next" when the path ended there
 
 
@@ -300,11 +314,24 @@ def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,
     goal = log.event_code(spec.goal)
     size = len(log.event_names)
     _, ends = path_bounds(log)
-    counts = _counts(log, size, goal, successful_user, ends, successful_owners(log, successful_user))
+    owners = successful_owners(log, successful_user)
+    counts = _counts(log, size, goal, successful_user, ends, owners)
     expected, expected_per_path = expected_exits(log, ~successful_user, size)
     dwell = path_dwell(log, goal, only)
-    table = _table(log, spec, goal, counts, expected, expected_per_path, dwell, successful_user, only)
+    # Dead ends: not inside a step sequence (``stops_for_good`` tells its stops), not per session (a
+    # session always ends: "never comes back" is a user's), not where visits are an event or two (a
+    # process log cut into a visit per activity or two: "the last visit ends there" is then only "the
+    # last event", and every case's closing activity would be a dead end).
+    judges_visits = only is None and owners is None and _events_per_visit(log) >= MIN_EVENTS_PER_VISIT
+    stops = dead_ends(log, successful_user) if judges_visits else None
+    table = _table(log, spec, goal, counts, expected, expected_per_path, dwell, successful_user, only, stops)
     return table, counts
+
+
+def _events_per_visit(log: EventLog) -> float:
+    """The median number of events in a visit."""
+    ends = np.flatnonzero(visit_ends(log))
+    return float(np.median(np.diff(np.append(-1, ends)))) if len(ends) else 0.0
 
 
 def _with_inside_steps(log: EventLog, spec: Spec, successful_user: np.ndarray, table: pd.DataFrame,
@@ -322,13 +349,15 @@ def _with_inside_steps(log: EventLog, spec: Spec, successful_user: np.ndarray, t
     from journey_explorer.store.event_detail import name_by_property, suggest
     if not len(table):
         return table
-    table = table.assign(inside_event=None, inside_property=None, **STOP_COLUMNS)
+    table = table.assign(inside_event=None, inside_property=None,
+                         **{name: value for name, value in STOP_COLUMNS.items() if name not in table})
     if not log.event_properties:
         return table
     steps = [s for s in suggest(log, INSIDE_MIN_SHARE) if s.kind == "steps" and s.event != spec.goal]
     steps = steps[:MAX_INSIDE_STEPS]
     if not steps:
         return table
+    table = _without_dead_end(table, {s.event for s in steps}, spec)
     # One log named by every such property, its steps' rows only: one more pass over the log, not one each.
     named = name_by_property(log, {s.event: s.property for s in steps})
     families.update({s.event: _named_steps(log, named, s.event) for s in steps})
@@ -346,6 +375,22 @@ def _with_inside_steps(log: EventLog, spec: Spec, successful_user: np.ndarray, t
     found = pd.concat(added, ignore_index=True).sort_values(["score", "failing_users"], ascending=False)
     table = pd.concat([table, _one_wall_once(named, found, spec, families)], ignore_index=True)
     table = table.sort_values(["score", "failing_users"], ascending=False, ignore_index=True).infer_objects()
+    table["rank"] = np.arange(1, len(table) + 1)
+    return table
+
+
+def _without_dead_end(table: pd.DataFrame, events: set[str], spec: Spec) -> pd.DataFrame:
+    """The table without the dead-end part at ``events``, whose steps are looked into: where paths stop
+    in a sequence of lessons is told per lesson (``stops_for_good``), not as "lesson_started"."""
+    plain = table["event"].isin(events) & (table["stop_excess"] > 0)
+    if not plain.any():
+        return table
+    table = table.copy()
+    table.loc[plain, "worse_by"] = np.round(table.loc[plain, "worse_by"] - table.loc[plain, "stop_excess"], 4)
+    table.loc[plain, "stop_excess"] = 0.0
+    table["score"] = np.round(table["worse_by"] * np.sqrt(table["failing_users"]), 3)
+    table.loc[plain, "explanation"] = [_explain(row, spec) for row in table[plain].itertuples()]
+    table = table.sort_values(["score", "failing_users"], ascending=False, ignore_index=True)
     table["rank"] = np.arange(1, len(table) + 1)
     return table
 
@@ -425,6 +470,84 @@ def stops_for_good(named: EventLog, in_family: np.ndarray, spec: Spec) -> pd.Dat
                          "stop_rate": np.round(stopped[steps] / np.maximum(reached[steps], 1), 4),
                          "stop_reference": np.round(np.array(references, dtype=float), 4), "stop_p": p_values,
                          "stop_q": benjamini_hochberg(np.array(p_values, dtype=float))})
+
+
+def dead_ends(log: EventLog, successful_user: np.ndarray) -> pd.DataFrame:
+    """Per event code: how often failing paths stop for good at it (their whole history ends on a visit
+    that ends there: no later visit, never the goal), against the paths' usual chance of stopping
+    after a visit at that point of their path (``stop_reference``) — a step where people wait for
+    something that never comes (a seller's reply) ends everyone's visit, so only this tells it.
+
+    The reference is the chance that a failing path's visit number k (the 1st, 2nd, ... the 10th and
+    later pooled) is its last, counted over the visits that end at *other* events: people stop
+    more as their path grows old, and a step done late in the path (docs read after weeks of use)
+    ends more last visits without being where they stop. Per path the rate is "stopped there" among
+    the failing paths that reach it; the test is one-sided (a normal approximation to the
+    Poisson-binomial of each visit's chance). Paths seen too close to the log's end to tell
+    whether they come back (``_settled_paths``) are left out. ``stop_goes_on``: the failing visits
+    that end at the event and are followed by another visit — a step no one ever comes back from
+    (Cancel Order, Closed) is the end of the process, not a dead end (``_dead_end_kept``)."""
+    import pandas as pd
+    size = len(log.event_names)
+    ends = visit_ends(log)
+    settled = _settled_paths(log, ends)
+    rows = np.flatnonzero(ends & ~successful_user[log.user] & settled[log.user])
+    number, last = _visit_numbers(log, ends)
+    stratum = np.minimum(number[rows], DEAD_END_STRATA - 1).astype(np.int64)
+    final = last[rows]
+    pair = log.event[rows].astype(np.int64) * DEAD_END_STRATA + stratum
+    visits = np.bincount(pair, minlength=size * DEAD_END_STRATA).reshape(size, DEAD_END_STRATA)
+    stops = np.bincount(pair, weights=final, minlength=size * DEAD_END_STRATA).reshape(size, DEAD_END_STRATA)
+    failing_rows = ~successful_user[log.user] & settled[log.user]
+    reach = distinct_count(log.event[failing_rows], log.user[failing_rows], size)
+    codes = np.flatnonzero(visits.sum(axis=1) > 0)
+    all_visits, all_stops = visits.sum(axis=0), stops.sum(axis=0)
+    rates, references, p_values = [], [], []
+    for code in codes:
+        other_visits, other_stops = all_visits - visits[code], all_stops - stops[code]
+        chance = other_stops / np.maximum(other_visits, 1)          # per visit number
+        stopped = int(stops[code].sum())
+        rates.append(stopped / reach[code])
+        references.append(float((visits[code] * chance).sum()) / reach[code])
+        p_values.append(poisson_binomial_greater(stopped, np.repeat(chance, visits[code])))
+    return pd.DataFrame({"code": codes, "stop_rate": np.round(rates, 4), "stop_reference": np.round(references, 4),
+                         "stop_p": p_values, "stop_q": benjamini_hochberg(np.array(p_values, dtype=float)),
+                         "stop_goes_on": (visits.sum(axis=1) - stops.sum(axis=1))[codes].astype(np.int64)})
+
+
+def _visit_numbers(log: EventLog, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the number of its visit in its path (0 for the first), and whether that visit is the
+    path's last (``ends``: ``visit_ends(log)``).
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"user": ["a", "a", "a", "b"], "event": "x", "time": [0, 60_000, 9_000_000, 0]})
+    >>> number, last = _visit_numbers(EventLog.from_frame(frame), visit_ends(EventLog.from_frame(frame)))
+    >>> number.tolist(), last.tolist()
+    ([0, 0, 1, 0], [False, False, True, True])
+    """
+    starts, path_ends = path_bounds(log)
+    visit_start = np.ones(len(log), dtype=bool)
+    visit_start[1:] = ends[:-1]
+    visit = running_count(visit_start) - 1                        # visits numbered over the whole log
+    first_visit = np.zeros(log.n_users, dtype=np.int64)
+    first_visit[log.user[starts]] = visit[starts]
+    last_visit = np.zeros(log.n_users, dtype=np.int64)
+    last_visit[log.user[path_ends - 1]] = visit[path_ends - 1]
+    return visit - first_visit[log.user], visit == last_visit[log.user]
+
+
+def _settled_paths(log: EventLog, ends: np.ndarray) -> np.ndarray:
+    """Per user: whether the log goes on long enough after their last event to tell they do not come
+    back — as long as 99% of the paths' gaps between one visit and the next (``_settled`` for the
+    steps of a sequence)."""
+    last_rows = np.flatnonzero(ends)[:-1]
+    returns = log.user[last_rows + 1] == log.user[last_rows]
+    gaps = (log.ts[last_rows + 1] - log.ts[last_rows])[returns]
+    quiet = float(np.percentile(gaps, 99)) if len(gaps) else 0.0
+    _, path_ends = path_bounds(log)
+    last_seen = np.zeros(log.n_users, dtype=np.int64)
+    last_seen[log.user[path_ends - 1]] = log.ts[path_ends - 1]
+    return last_seen <= log.ts.max() - quiet if len(log) else last_seen > 0
 
 
 def _settled(named: EventLog, rows: np.ndarray) -> np.ndarray:
@@ -611,7 +734,8 @@ def _visit_check(c: dict, code: int, minimum: int) -> dict | None:
             "loop_p": fisher_greater(f_loop, f_visits, s_loop, s_visits)}
 
 
-def _table(log, spec, goal, c, expected, expected_per_path, dwell, successful_user, only=None) -> pd.DataFrame:
+def _table(log, spec, goal, c, expected, expected_per_path, dwell, successful_user, only=None,
+           stops=None) -> pd.DataFrame:
     import pandas as pd
     size = len(log.event_names)
     rows = []
@@ -635,6 +759,9 @@ def _table(log, spec, goal, c, expected, expected_per_path, dwell, successful_us
         kept = (table[f"{part}_q"] < spec.alpha) & _material(table, part)
         table[f"{part}_excess"] = table[f"{part}_excess"].where(kept, 0.0)
         parts.append(table[f"{part}_excess"])
+    if stops is not None:
+        table = _with_dead_ends(table, log, stops, spec)
+        parts.append(table["stop_excess"])
     table["worse_by"] = np.round(sum(parts), 4)
     # Effect first, volume damped: 4x the failing paths counts as much as twice the difference.
     table["score"] = np.round(table["worse_by"] * np.sqrt(table["failing_users"]), 3)
@@ -642,6 +769,23 @@ def _table(log, spec, goal, c, expected, expected_per_path, dwell, successful_us
     table = table.sort_values(["score", "failing_users"], ascending=False, ignore_index=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     return table
+
+
+def _with_dead_ends(table: pd.DataFrame, log: EventLog, stops: pd.DataFrame, spec: Spec) -> pd.DataFrame:
+    """The table with the dead-end part (``dead_ends``): counted when significant, ``STOP_RATIO`` times
+    its reference and ``MIN_EXCESS`` above it, at an event enough failing paths come back from
+    (``min_paths`` visits ending there followed by another: else it is the end of the process) and
+    enough successful paths reach (``min_reference``: leaving there is then no outcome of failing)."""
+    import pandas as pd
+    stops = stops.assign(event=[log.event_names[c] for c in stops["code"]]).drop(columns="code")
+    table = table.merge(stops, on="event", how="left")
+    kept = ((table["stop_q"] < spec.alpha) & (table["stop_rate"] >= STOP_RATIO * table["stop_reference"])
+            & (table["stop_rate"] - table["stop_reference"] >= MIN_EXCESS)
+            & (table["stop_goes_on"] >= spec.min_paths) & (table["failing_users"] >= spec.min_paths)
+            & (table["successful_users"] >= spec.min_reference))
+    table["stop_excess"] = np.where(kept, (table["stop_rate"] - table["stop_reference"]).round(4), 0.0)
+    table["stop_goes_on"] = table["stop_goes_on"].fillna(0).astype(np.int64)
+    return table.drop(columns="stop_q").pipe(pd.DataFrame.infer_objects)
 
 
 def _material(table: pd.DataFrame, part: str) -> pd.Series:
@@ -753,9 +897,13 @@ def _explain(row, spec: Spec, sequence: str | None = None) -> str:
     import pandas as pd
     unit = spec.unit
     parts = []
-    if getattr(row, "stop_excess", 0) > 0:
+    if getattr(row, "stop_excess", 0) > 0 and sequence:
         parts.append(f"{_pct(row.stop_rate)} of {unit} {_who(unit)} reach it go no further and never reach the goal, "
                      f"vs {_pct(row.stop_reference)} at the other values of {sequence.rsplit('.', 1)[-1]}")
+    elif getattr(row, "stop_excess", 0) > 0:           # a dead end (``dead_ends``)
+        parts.append(f"{_pct(row.stop_rate)} of failing {unit} {_who(unit)} reach it stop there for good (no later "
+                     f"visit), vs {_pct(row.stop_reference)} expected from how often paths stop after a visit at "
+                     f"the same point of their path")
     if row.exit_excess > 0:
         text = f"{_pct(row.exit_rate_failing)} of failing {unit} {_who(unit)} reach it end a visit there"
         text += f" vs {_pct(row.exit_rate_successful)} of successful"
@@ -882,13 +1030,21 @@ def _route(log: EventLog, position: int, last_position: int, longest: int = 6) -
 def part_flags(log: EventLog, code: int, part: str, goal: int | None = None,
                sequence: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(paths that reach the event, those of them that leave from it / loop on it / stop there for
-    good: their last step of the ``sequence`` (a mask of codes), no ``goal`` after), per user code."""
+    good: their last step of the ``sequence`` (a mask of codes), no ``goal`` after; without a
+    ``sequence``, their last event: ``dead_ends``), per user code."""
     reach = np.zeros(log.n_users, dtype=bool)
     reach[log.user[log.event == code]] = True
     flagged = np.zeros(log.n_users, dtype=bool)
     if part == "exit":
         at = (log.event == code) & visit_ends(log)
         flagged[log.user[at]] = True
+    elif part == "stop" and sequence is None:          # a dead end: the path's last event, no goal
+        ends = visit_ends(log)
+        _, path_ends = path_bounds(log)
+        last_rows = path_ends - 1
+        stopped = last_rows[(log.event[last_rows] == code) & ~users_with_event(log, goal)[log.user[last_rows]]]
+        flagged[log.user[stopped]] = True
+        reach &= _settled_paths(log, ends)
     elif part == "stop":
         rows = np.flatnonzero(sequence[log.event])
         settled = _settled(log, rows)
@@ -924,7 +1080,7 @@ def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: 
     q = benjamini_hochberg(np.array([t["p_value"] for t in tests], dtype=float)) if tests else []
     for test, value in zip(tests, q):
         test["q_value"] = float(value)
-    found = [c for c in candidates if c["q_value"] < spec.alpha]
+    found = [c for c in candidates if c["q_value"] < spec.alpha and _material_segment(c)]
     where = max(found, key=lambda c: c["rate"] - c["rate_others"]) if found else None
     when = change if change and change["q_value"] < spec.alpha else None
     if where is not None:         # a change confined to the worst segment is diluted in the overall rate
@@ -944,6 +1100,17 @@ def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: 
                         f"{_pct(when['rate_early'])} of {spec.unit} starting {when['early']} to "
                         f"{_pct(when['rate_late'])} of those starting {when['late']}") if when else ""
     return out
+
+
+def _material_segment(candidate: dict) -> bool:
+    """A value is named only where it is worse by a size that matters: ``MIN_EXCESS`` share points
+    more than the others, as each part must be ("1% vs 0.2%" is significant over thousands of paths,
+    and says nothing; "63% vs 53%" does).
+
+    >>> _material_segment({"rate": 0.01, "rate_others": 0.002}), _material_segment({"rate": 0.63, "rate_others": 0.53})
+    (False, True)
+    """
+    return candidate["rate"] - candidate["rate_others"] >= MIN_EXCESS
 
 
 def _where_candidates(reach, flagged, properties, minimum) -> list[dict]:

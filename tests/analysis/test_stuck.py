@@ -479,3 +479,141 @@ def test_users_the_goal_is_not_open_to_are_no_failing_users():
     assert result.left_out == "role = member never reaches upgrade (150 users): left out"
     comment = result.table.set_index("event").loc["comment"]
     assert result.paths == 150 and comment["loop_rate_failing"] == 0 and comment["loop_excess"] == 0
+
+
+HOUR = 3_600_000
+
+
+def _visits(user: str, visits: list[list[str]], start: int = 0, apart: int = 24 * HOUR) -> list[tuple]:
+    """Rows of ``user``'s visits, a minute between steps and ``apart`` between visits."""
+    return [(user, step, start + n * apart + 60_000 * k) for n, steps in enumerate(visits) for k, step in enumerate(steps)]
+
+
+def test_dead_ends_hand_checked():
+    # f1: msg then list (leaves at list); f2: list then msg (leaves at msg); f3: one visit, msg;
+    # s1 pays on its second visit; s2, much later, keeps the log going (all others have settled)
+    rows = (_visits("f1", [["home", "msg"], ["home", "list"]]) + _visits("f2", [["home", "list"], ["home", "msg"]])
+            + _visits("f3", [["home", "msg"]]) + _visits("s1", [["home", "msg"], ["home", "pay"]])
+            + _visits("s2", [["home", "pay"]], start=1000 * HOUR))
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    paying = stuck.users_with_event(log, log.event_code("pay"))
+    stops = stuck.dead_ends(log, paying).assign(event=lambda f: [log.event_names[c] for c in f["code"]])
+    stops = stops.set_index("event")
+    # failing visits ending at msg: f1's 1st (goes on), f3's 1st (last), f2's 2nd (last): 2 stops of the
+    # 3 failing paths reaching msg. Other events' chance to be the last visit: 1st visits 0 of 1 (f2's
+    # list), 2nd visits 1 of 1 (f1's list) -> msg's reference (2 x 0 + 1 x 1) / 3
+    assert stops.loc["msg", "stop_rate"] == round(2 / 3, 4)
+    assert stops.loc["msg", "stop_reference"] == round(1 / 3, 4)
+    assert stops.loc["msg", "stop_goes_on"] == 1
+    # list: f2's 1st visit goes on, f1's 2nd is its last; msg's chance: 1st visits 1 of 2, 2nd 1 of 1
+    assert stops.loc["list", "stop_rate"] == 0.5
+    assert stops.loc["list", "stop_reference"] == round((0.5 + 1) / 2, 4)
+
+
+def test_a_path_seen_too_close_to_the_end_has_not_stopped():
+    # visits come a day apart; r was last seen an hour before the log ends: it may come back yet
+    rows = (_visits("a", [["home"], ["home"]]) + _visits("b", [["home"], ["home"], ["home"]])
+            + _visits("r", [["home"]], start=100 * HOUR) + [("z", "home", 101 * HOUR)])
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    settled = stuck._settled_paths(log, stuck.visit_ends(log))
+    assert settled[[log.user_keys.tolist().index(key) for key in ("a", "b", "r", "z")]].tolist() == [
+        True, True, False, False]
+
+
+def _seller_log(seed: int = 4, with_give_up: bool = False) -> EventLog:
+    """Buyers browse and message a seller, which ends their visit (they wait for the reply). Those who
+    buy come back to a reply; 300 failing buyers never come back after their message; 200 browse a
+    few visits and leave at a random page, coming back after their messages (no sale). With
+    ``with_give_up``: 100 more failing buyers end with "give_up", which payers do on their last visit
+    after buying — a closing step, no one comes back from it."""
+    rng = np.random.default_rng(seed)
+    rows = []
+
+    def browse():
+        return ["home", *rng.choice(["list", "item"], size=int(rng.integers(1, 4)))]
+
+    for i in range(200):                                      # pay after the reply
+        visits = [browse() for _ in range(int(rng.integers(0, 3)))] + [browse() + ["message"],
+                                                                       ["home", "reply", "item", "buy"]]
+        rows += _visits(f"s{i}", visits + ([["home", "give_up"]] if with_give_up else []), start=i * HOUR)
+    for i in range(300):                                      # the dead end: no reply, never back
+        visits = [browse() for _ in range(int(rng.integers(0, 3)))] + [browse() + ["message"]]
+        rows += _visits(f"d{i}", visits, start=i * HOUR)
+    for i in range(200):                                      # browse, message, come back, leave anywhere
+        visits = [browse() + (["message"] if rng.random() < 0.5 else []) for _ in range(int(rng.integers(1, 4)))]
+        rows += _visits(f"b{i}", visits + [browse()], start=i * HOUR)
+    if with_give_up:
+        for i in range(100):
+            rows += _visits(f"g{i}", [browse(), browse() + ["give_up"]], start=i * HOUR)
+    rows.append(("observer", "home", 2000 * HOUR))        # the log runs on: every buyer has settled
+    return EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+
+
+def test_a_dead_end_where_everyones_visit_ends_is_found():
+    result = stuck.run(_seller_log(), stuck.Spec(goal="buy"))
+    table = result.table.set_index("event")
+    message = table.loc["message"]
+    # everyone's visit ends at the message (failing or not): no exit part, only the dead end
+    assert message["exit_excess"] == 0 and message["loop_excess"] == 0
+    assert message["stop_excess"] > 0.3 and message["stop_rate"] >= 2 * message["stop_reference"]
+    assert message["explanation"].startswith(f"{stuck._pct(message['stop_rate'])} of failing users who reach it "
+                                             f"stop there for good (no later visit)")
+    assert result.stuck["event"].tolist() == ["message"]       # the browsing pages people leave from are not
+    [entry] = result.unstuck
+    assert entry["part"] == "stop"
+
+
+def test_a_closing_step_no_one_comes_back_from_is_no_dead_end():
+    table = stuck.run(_seller_log(with_give_up=True), stuck.Spec(goal="buy")).table.set_index("event")
+    give_up = table.loc["give_up"]
+    # every failing path that reaches it ends there, far beyond its reference: significant and large...
+    assert give_up["stop_rate"] == 1.0 and give_up["stop_rate"] >= 2 * give_up["stop_reference"]
+    assert give_up["stop_p"] < 1e-6
+    # ...but no failing path ever came back from it: the end of the path, as buying is for payers
+    assert give_up["stop_goes_on"] == 0 and give_up["stop_excess"] == 0
+
+
+def test_no_dead_ends_per_session_or_where_a_visit_is_an_event():
+    log = _seller_log()
+    per_session = stuck.run(apply_filter(log, CommonFilter(by="session")), stuck.Spec(goal="buy", unit="sessions"))
+    assert "stop_excess" not in per_session.table or (per_session.table["stop_excess"] == 0).all()
+    # every step a day apart: each visit one event, as a process log cut by a 30-minute gap
+    frame = pd.DataFrame({"user": log.user_keys[log.user], "event": np.asarray(log.event_names)[log.event],
+                          "time": np.arange(len(log)) * 24 * HOUR})
+    one_event_visits = stuck.run(EventLog.from_frame(frame), stuck.Spec(goal="buy")).table
+    assert (one_event_visits["stop_excess"] == 0).all() if "stop_excess" in one_event_visits else True
+
+
+def test_a_value_is_named_only_where_it_is_materially_worse():
+    from types import SimpleNamespace
+    # 2,000 paths reach checkout; 8 of the 1,000 on version 2 loop on it, 0 of the 1,000 others:
+    # significant (p ~ 0.004), and 0.8% vs 0% says nothing
+    rows = []
+    for i in range(2000):
+        rows += [(f"u{i:04d}", "checkout", 0), (f"u{i:04d}", "error", 1000)]
+        if i < 8:
+            rows.append((f"u{i:04d}", "checkout", 2000))
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    version = np.array(["2" if int(key[1:]) < 1000 else "1" for key in log.user_keys], dtype=object)
+    row = SimpleNamespace(event="checkout", loop_excess=0.3, exit_excess=0.0)
+    found = stuck.where_and_when(log, row, np.zeros(log.n_users, dtype=bool), {"version": version},
+                                 stuck.Spec(goal="pay", min_paths=10))
+    assert found["where"] is None and found["where_text"] == ""
+
+
+def test_a_rework_loop_with_a_step_between_is_a_loop_when_the_case_is_one_visit():
+    # an order-to-cash log, each case one visit (its session column): approve -> change price -> approve
+    # is a loop (A B A), hours apart; reworked orders are cancelled far more often
+    rng = np.random.default_rng(8)
+    rows = []
+    for i in range(600):
+        steps = ["create", "check", "approve"]
+        loops = int(rng.integers(0, 3)) if i % 3 == 0 else 0
+        steps += ["change price", "approve"] * loops
+        cancelled = rng.random() < (0.6 if loops else 0.15)
+        steps += ["cancel"] if cancelled else ["invoice", "paid"]
+        rows += [(f"c{i}", step, 5 * HOUR * k, f"c{i}") for k, step in enumerate(steps)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time", "session"]))
+    found = stuck.run(log, stuck.Spec(goal="paid")).stuck.set_index("event")
+    assert found.index[0] == "approve" and found.loc["approve", "loop_excess"] > 0.3
+    assert "of failing users loop on it" in found.loc["approve", "explanation"]
