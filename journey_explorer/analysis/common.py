@@ -96,6 +96,14 @@ def _session_number(log: EventLog) -> np.ndarray:
     return log.session - first_session[running_count(starts) - 1]
 
 
+def one_visit_per_path(log: EventLog) -> bool:
+    """Every path is one visit: the cases of a process log, or sessions as paths (``sessions_as_paths``)."""
+    if not len(log):
+        return False
+    inside = log.user[1:] == log.user[:-1]
+    return bool(np.all(log.session[1:][inside] == log.session[:-1][inside]))
+
+
 def session_owners(log: EventLog) -> np.ndarray | None:
     """In a per-session log (``sessions_as_paths``: keys "user#n"): per session, the index of its
     user (sessions numbered from 1, consecutive per user). None in a per-user log."""

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from journey_explorer.analysis.arrays import Groups, distinct_count, group_medians, run_numbers
-from journey_explorer.analysis.common import session_owners
+from journey_explorer.analysis.common import one_visit_per_path, session_owners
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import DEFAULT_SESSION_GAP_MS, MISSING, EventLog
 
@@ -509,17 +509,9 @@ def _later_share(log: EventLog, by_event: Groups, gate: int, usage: int) -> floa
     would have cut: at least ``DEFAULT_SESSION_GAP_MS`` later (an open item cleared days after payment)."""
     gate_rows, usage_rows = _rows_of(by_event, gate), _rows_of(by_event, usage)
     previous = gate_rows[np.maximum(np.searchsorted(gate_rows, usage_rows) - 1, 0)]
-    if _one_visit_per_path(log):
+    if one_visit_per_path(log):
         return float(np.mean(log.ts[usage_rows] - log.ts[previous] >= DEFAULT_SESSION_GAP_MS))
     return float(np.mean(log.session[previous] != log.session[usage_rows]))
-
-
-def _one_visit_per_path(log: EventLog) -> bool:
-    """Every path is one visit (sessions numbered per path and never changing inside one)."""
-    if not len(log):
-        return False
-    inside = log.user[1:] == log.user[:-1]
-    return bool(np.all(log.session[1:][inside] == log.session[:-1][inside]))
 
 
 def _rescore_conversion(log: EventLog, pairs: _FirstOccurrences, by_event: Groups, last_rows: np.ndarray,

@@ -72,7 +72,7 @@ from journey_explorer.analysis.arrays import (
     running_count,
     users_with_event,
 )
-from journey_explorer.analysis.common import session_owners, subset
+from journey_explorer.analysis.common import one_visit_per_path, session_owners, subset
 from journey_explorer.analysis.pathprops import never_reaching, path_properties, without_outcomes
 from journey_explorer.analysis.pvalues import fisher_greater, fisher_two_sided_p, mann_whitney_greater, normal_sf
 from journey_explorer.domain import MissingGoal
@@ -751,6 +751,11 @@ def _table(log, spec, goal, c, expected, expected_per_path, dwell, successful_us
     if table.empty:
         return table
     eligible = table["failing_users"] >= spec.min_paths
+    if one_visit_per_path(log) and session_owners(log) is None:
+        # Each path one visit (a process's cases): a failing case's visit ends where the case ends, and a
+        # successful case's only visit is the converting one, so the step before the goal would always
+        # "end more visits". No visit ends are compared; loops, waits and dead ends still are.
+        table["exit_p"] = np.nan
     for part in ("exit", "loop", "dwell"):
         p = table[f"{part}_p"].where(eligible)
         table[f"{part}_q"] = benjamini_hochberg(p.to_numpy())

@@ -617,3 +617,22 @@ def test_a_rework_loop_with_a_step_between_is_a_loop_when_the_case_is_one_visit(
     found = stuck.run(log, stuck.Spec(goal="paid")).stuck.set_index("event")
     assert found.index[0] == "approve" and found.loc["approve", "loop_excess"] > 0.3
     assert "of failing users loop on it" in found.loc["approve", "explanation"]
+
+
+def test_a_case_log_compares_no_visit_ends_at_the_step_before_the_goal():
+    """60 cases: create, approve, then 30 are paid hours later and 30 stop after approval. Cut at 30
+    minutes, each step is a visit and approval ends as many visits either way; as one visit per case, a
+    failing case "ends its visit" at approval (100%) and a paid one never (0%): that is how cases end, not
+    a stuck point. With the 30-minute gap the same log has no stuck point either."""
+    hour = 3_600_000
+    rows = []
+    for i in range(60):
+        rows += [(f"c{i}", "create", i * hour), (f"c{i}", "approve", i * hour + 5 * hour)]
+        if i < 30:
+            rows.append((f"c{i}", "pay", i * hour + 50 * hour))
+    frame = pd.DataFrame(rows, columns=["user", "event", "time"])
+    for gap in (30 * 60_000, 10**15):
+        log = EventLog.from_frame(frame, session_gap_ms=gap)
+        table = stuck.run(log, stuck.Spec(goal="pay")).table.set_index("event")
+        assert table.loc["approve", "exit_excess"] == 0.0 and (table["score"] == 0).all()
+    assert table.loc["approve", "exit_rate_failing"] == 1.0      # measured, not compared
