@@ -102,6 +102,7 @@ INSIDE_MIN_SHARE = 0.05  # ...among events making at least this share of the log
 STOP_RATIO = 2.0         # a step where paths stop for good this many times as often as at the sequence's others
 SEQUENCE_ORDER = 0.8     # a property is a sequence when this share of its step changes keep one direction
 SAME_STOPS = 0.8         # a stop whose paths are this share of a better one's is the same wall
+CASE_DURATION_MS = 86_400_000   # one-visit paths lasting a day or more (median) are a process's cases
 MIN_EVENTS_PER_VISIT = 3  # dead ends are judged where the median visit holds this many events
 DEAD_END_STRATA = 10     # a dead end's reference: the chance of stopping after the 1st, 2nd, ... 10th+ visit
 LEFT = "(left)"           # "what they did next" when the path ended there
@@ -734,6 +735,16 @@ def _visit_check(c: dict, code: int, minimum: int) -> dict | None:
             "loop_p": fisher_greater(f_loop, f_visits, s_loop, s_visits)}
 
 
+def _paths_are_cases(log: EventLog) -> bool:
+    """Each path is one visit that lasts a day or more (median): the cases of a process, not sittings
+    (a web log whose users visit once keeps its visit ends: a checkout left in its only visit is one)."""
+    if not one_visit_per_path(log) or session_owners(log) is not None:
+        return False
+    starts = np.flatnonzero(np.r_[True, log.user[1:] != log.user[:-1]])
+    ends = np.r_[starts[1:] - 1, len(log) - 1]
+    return bool(np.median(log.ts[ends] - log.ts[starts]) >= CASE_DURATION_MS)
+
+
 def _table(log, spec, goal, c, expected, expected_per_path, dwell, successful_user, only=None,
            stops=None) -> pd.DataFrame:
     import pandas as pd
@@ -751,7 +762,7 @@ def _table(log, spec, goal, c, expected, expected_per_path, dwell, successful_us
     if table.empty:
         return table
     eligible = table["failing_users"] >= spec.min_paths
-    if one_visit_per_path(log) and session_owners(log) is None:
+    if _paths_are_cases(log):
         # Each path one visit (a process's cases): a failing case's visit ends where the case ends, and a
         # successful case's only visit is the converting one, so the step before the goal would always
         # "end more visits". No visit ends are compared; loops, waits and dead ends still are.
