@@ -32,3 +32,19 @@ def demo_project_path(tmp_path_factory):
     """The demo project, generated once per test session (read-only for tests)."""
     from journey_explorer.demo_project import write_demo_project
     return write_demo_project(tmp_path_factory.mktemp("demo") / "demo.journey")
+
+
+@pytest.fixture(scope="session")
+def demo_report(demo_project_path, tmp_path_factory, qapp):
+    """``journey-explorer report DEMO --out report.pptx --json`` run once per test session (the report
+    is the suite's most expensive computation): the deck's path and the printed summary (read-only)."""
+    import contextlib
+    import io
+    import json
+
+    from journey_explorer.cli import main
+    out = tmp_path_factory.mktemp("demo-report") / "report.pptx"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["report", str(demo_project_path), "--out", str(out), "--json"]) == 0
+    return out, json.loads(printed.getvalue())
