@@ -32,3 +32,33 @@ def demo_project_path(tmp_path_factory):
     """The demo project, generated once per test session (read-only for tests)."""
     from journey_explorer.demo_project import write_demo_project
     return write_demo_project(tmp_path_factory.mktemp("demo") / "demo.journey")
+
+
+@pytest.fixture(scope="session")
+def demo_report(demo_project_path, tmp_path_factory, qapp):
+    """``journey-explorer report DEMO --out report.pptx --json`` made once per test run (the report is
+    the suite's most expensive computation): the deck's path and the printed summary (read-only).
+
+    Under pytest-xdist the workers share it through their common temporary folder: the first to need
+    it builds it under a name of its own and renames it into place (a worker that finds it missing
+    meanwhile builds it too; the rename that comes second fails and that worker uses the first)."""
+    import contextlib
+    import io
+    import json
+
+    from journey_explorer.cli import main
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent              # this run's folder, above each worker's own
+    ready = shared / "demo-report"
+    if not ready.exists():
+        building = tmp_path_factory.mktemp("demo-report-building")
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            assert main(["report", str(demo_project_path), "--out", str(building / "report.pptx"), "--json"]) == 0
+        (building / "summary.json").write_text(printed.getvalue(), encoding="utf-8")
+        try:
+            os.rename(building, ready)
+        except OSError:
+            assert ready.exists()           # another worker's, made the same way
+    return ready / "report.pptx", json.loads((ready / "summary.json").read_text(encoding="utf-8"))

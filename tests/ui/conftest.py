@@ -8,6 +8,22 @@ from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QApplication
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _pyqtgraph_imported_before_the_first_window(qapp):
+    """Import pyqtgraph (``charts.plotting``) on the main thread before any window opens.
+
+    A window whose process has not imported it yet starts importing it on a thread
+    (``charts.warm_up``), and that import can crash the process (a segfault in pyqtgraph's
+    ``_copy_attrs`` while the GUI thread makes its first chart; seen under pytest-xdist, where a
+    worker may start on window tests). In a serial run earlier tests have always imported it by
+    then: this gives every worker those conditions. Start-up order itself is tested in fresh
+    processes (test_fast_start, test_open_without_pandas, the smoke test)."""
+    import importlib
+
+    from journey_explorer.charts.warm_up import PLOTTING
+    importlib.import_module(PLOTTING)
+
+
 @pytest.fixture(autouse=True)
 def _no_leaks(qapp):
     before = {id(w) for w in QApplication.topLevelWidgets()}

@@ -1,8 +1,6 @@
 """`journey-explorer export` and `report`: the same numbers as the analysis commands, as files."""
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from journey_explorer.cli import main
@@ -32,11 +30,9 @@ def test_export_refuses_unknown_events_with_one_line(demo_project_path, tmp_path
     assert not (tmp_path / "x.png").exists()
 
 
-def test_report_deck_has_a_slide_per_question_with_a_chart(demo_project_path, tmp_path, capsys, qapp):
+def test_report_deck_has_a_slide_per_question_with_a_chart(demo_report):
     from pptx import Presentation
-    out = tmp_path / "report.pptx"
-    assert main(["report", str(demo_project_path), "--out", str(out), "--json"]) == 0
-    summary = json.loads(capsys.readouterr().out)
+    out, summary = demo_report          # the command's deck and --json summary, made once per session
     assert summary["goal"] == "Subscription Paid" and not summary["goal_guessed"]
     slides = list(Presentation(str(out)).slides)
     assert len(slides) == 1 + len(summary["slides"]) == 11      # + tracking plan (issue 17), what changed

@@ -2,6 +2,7 @@
 project, failed views show their message instead of a stale chart, presentation mode at projector sizes."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -108,9 +109,13 @@ def test_a_file_can_be_added_to_the_open_project_by_name(open_window, qtbot, tmp
     assert dialog.target() == (project, False)
 
 
-def test_a_touched_demo_is_rebuilt_from_code(tmp_path):
+def test_a_touched_demo_is_rebuilt_from_code(tmp_path, demo_project_path):
     from journey_explorer.demo_project import ensure_demo_project, is_demo_project
+    # The session's demo copied in (a first run writing it when missing: the first-run test below).
+    shutil.copy(demo_project_path, tmp_path / "demo.journey")
+    untouched = (tmp_path / "demo.journey").read_bytes()
     demo = ensure_demo_project(tmp_path / "demo.journey")
+    assert demo.read_bytes() == untouched                      # an untouched demo is kept as it is
     assert is_demo_project(demo) and source_count(demo) == 1
     import_file(demo, events_file(tmp_path))          # as an older version did with a dropped client file
     assert source_count(demo) == 2
