@@ -480,6 +480,9 @@ def lifecycle_finding(log: EventLog, goal: str) -> Finding:
     spec = lifecycle.Spec(period="week")
     result = lifecycle.run(log, spec)
     full = result.table[result.covered()]         # weeks the data covers whole (as the chart draws them)
+    draining = _draining_since(log)
+    if draining and (full["period"].astype(str) < draining).sum() >= MIN_RETENTION_WEEKS:
+        full = full[full["period"].astype(str) < draining]
     latest = full.iloc[-1]
     recent = full.tail(4)
     ratio = (recent["new"].sum() + recent["resurrected"].sum()) / max(-recent["dormant"].sum(), 1)
@@ -488,7 +491,7 @@ def lifecycle_finding(log: EventLog, goal: str) -> Finding:
             f"{int(latest['new']):,} new, {int(latest['returning']):,} returning and "
             f"{int(latest['resurrected']):,} back after a break, while {int(-latest['dormant']):,} went dormant. "
             f"Over the last {plural(len(recent), 'week')}, {ratio:.2f} users arrived or came back for each one lost "
-            f"(quick ratio): the active base is {trend}.")
+            f"(quick ratio): the active base is {trend}.{_drained_note(draining, latest['period'])}")
     return Finding("lifecycle", f"The active base is {trend} (quick ratio {ratio:.2f})", spec, text)
 
 
@@ -501,6 +504,10 @@ def north_star(log: EventLog, goal: str) -> Finding:
     if full.empty:
         raise JourneyError("the data does not cover one full week")
     latest = result.headline
+    draining = _draining_since(log)
+    if draining and (full.index.astype(str) < draining).sum() >= MIN_TREND_WEEKS:
+        full = full[full.index.astype(str) < draining]
+        latest = {"period": full.index[-1], "metric": full.iloc[-1]}
     peak_period, peak = full.idxmax(), int(full.max())
     last_full = full.index[-1]
     week = "the last full week" if latest["period"] == last_full else "the last full week with any"
@@ -516,7 +523,30 @@ def north_star(log: EventLog, goal: str) -> Finding:
     quiet = _trailing_zeros(full.to_numpy())
     if quiet:
         text += f" No one did {event} in the last {plural(quiet, 'full week')} of the data."
+    if draining and last_full == latest["period"] and str(last_full) < draining:
+        text += _drained_note(draining, last_full)
     return Finding("northstar", f"{plural(int(latest['metric']), 'user')} did {event} in {week}", spec, text)
+
+
+def _draining_since(log: EventLog) -> str | None:
+    """The first week (its Monday) from which the log only drains out: few new paths start while the
+    others finish (an extract of the cases created until a date; ``change_series.trim_draining_tail``),
+    or None. Counting weeks there, the active base "shrinks" and the north star falls by construction."""
+    from journey_explorer.analysis.change_series import choose_periods, trim_draining_tail
+    if not len(log):
+        return None
+    kept, tail = trim_draining_tail(choose_periods(int(log.ts.min()), int(log.ts.max()), "week"), log)
+    if not tail or not kept.count:
+        return None
+    from datetime import datetime, timezone
+    return datetime.fromtimestamp(int(kept.edges[-1]) / 1000, tz=timezone.utc).date().isoformat()
+
+
+def _drained_note(draining: str | None, latest) -> str:
+    if not draining or str(latest) >= draining:
+        return ""
+    return (f" Weeks from {draining} on are left out: few new users start then while the others finish "
+            f"(the data drains out), so every count falls by construction.")
 
 
 def _first_steps(count: int) -> str:

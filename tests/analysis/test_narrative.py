@@ -255,3 +255,16 @@ def test_early_drivers_tell_the_habit_then_strong_rework_never_errors_outcomes_o
                           columns=["event", "lift", "phi", "rate_a", "rate_b", "sentence"])
     assert narrative._strongest_drivers(halves) == ["completed"]
     assert narrative._strongest_drivers(table.iloc[2:]) == []
+
+
+def test_the_weeks_a_case_extract_drains_out_are_not_counted_as_shrinking():
+    """40 cases start each week for 12 weeks, each active for three weeks; then no case starts and the
+    open ones finish over two weeks. Counted to the end, the active base 'shrinks'; it does not."""
+    week = 7 * 86_400_000
+    monday = 1704067200000          # 2024-01-01
+    rows = [(f"c{w}_{i}", "step", monday + (w + k) * week + i * 3_600_000)
+            for w in range(12) for i in range(40) for k in range(3)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    assert narrative._draining_since(log) == "2024-03-25"          # week 12: nobody new, 80 finishing
+    finding = narrative.lifecycle_finding(log, "step")
+    assert "shrinking" not in finding.title and "Weeks from 2024-03-25 on are left out" in finding.observation
