@@ -87,6 +87,19 @@ def test_a_mostly_empty_user_column_gives_way_to_a_filled_one(tmp_path):
     assert summary.mapping["user"] == "customer" and summary.rejected == 0 and summary.users == 3
 
 
+def test_a_column_that_only_contains_a_user_word_never_stands_in_for_the_user(tmp_path):
+    """user_agent (three browsers) is full where user_id is mostly empty: the paths must not become
+    browsers, and the advice must not name it."""
+    rows = ["user_id,user_agent,event,time"] + [
+        f"{'u' + str(i) if i % 3 == 0 else ''},{('Chrome', 'Safari', 'Firefox')[i % 3]},open,2025-01-01T10:{i:02d}:00Z"
+        for i in range(30)]
+    source = tmp_path / "e.csv"
+    source.write_text("\n".join(rows) + "\n")
+    summary = import_file(tmp_path / "p.journey", source)
+    assert summary.mapping["user"] == "user_id" and summary.users == 10 and summary.rejected == 20
+    assert "user_agent" not in summary.describe()
+
+
 def test_a_complete_user_column_keeps_its_anonymous_id_as_a_property(tmp_path):
     source = tmp_path / "e.csv"
     source.write_text("user_id,device_id,event,time\nu1,d1,open,2025-01-01T10:00:00Z\n"

@@ -386,7 +386,7 @@ def _identity_columns(preview: pd.DataFrame, columns: list[str], user: str, take
         return {"anonymous": anonymous}
     if filled.mean() >= MOSTLY_EMPTY:
         return {}
-    candidates = list(others)
+    candidates = [c for c in others if _names_an_identity(c)]
     while candidates:
         named, _ = _by_name(candidates, USER_NAMES + ANONYMOUS_NAMES, set())
         if named is None:
@@ -395,6 +395,18 @@ def _identity_columns(preview: pd.DataFrame, columns: list[str], user: str, take
             return {"user": named}
         candidates.remove(named)
     return {}
+
+
+def _names_an_identity(column: str) -> bool:
+    """A column that may stand in for the user: named exactly like a user or anonymous id, or an id
+    ("customer_id"). ``user_agent``, ``client_version``, ``account_type`` or ``membership_tier`` contain
+    a user word and are no identity.
+
+    >>> [_names_an_identity(c) for c in ("customer", "visitor_id", "user_agent", "account_type")]
+    [True, True, False, False]
+    """
+    name = normalise(column)
+    return name in USER_NAMES or name in ANONYMOUS_NAMES or name.endswith(" id") or name.endswith("id")
 
 
 def column_for_missing_users(filled_on_missing: dict[str, int], missing: int) -> str | None:
@@ -406,7 +418,8 @@ def column_for_missing_users(filled_on_missing: dict[str, int], missing: int) ->
     >>> column_for_missing_users({"country": 100}, 100) is None
     True
     """
-    filling = [column for column, count in filled_on_missing.items() if missing and count >= FILLED * missing]
+    filling = [column for column, count in filled_on_missing.items()
+               if missing and count >= FILLED * missing and _names_an_identity(column)]
     return _by_name(filling, USER_NAMES + ANONYMOUS_NAMES, set())[0]
 
 
