@@ -109,8 +109,9 @@ _GUESSES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _WHOLE_LOGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()     # part -> the log it was cut from
 # The guess's rules, for a guess kept with the project (``store.project.remember_goal_guess``): a
 # change to how the guess scores must change this, so no project answers with the old rules' goal.
-GUESS_RULES = 3         # 2: follow-up clicks after the goal, conversion words by whole word in six languages;
-                        # 3: usage after a conversion is not the goal, the conversion (its gate) is
+GUESS_RULES = 4         # 2: follow-up clicks after the goal, conversion words by whole word in six languages;
+                        # 3: usage after a conversion is not the goal, the conversion (its gate) is;
+                        # 4: the same in a log whose paths are one visit each (a process's cases)
 
 
 def guess_from_whole(part: EventLog, whole: EventLog) -> None:
@@ -509,6 +510,11 @@ def _later_share(log: EventLog, by_event: Groups, gate: int, usage: int) -> floa
     would have cut: at least ``DEFAULT_SESSION_GAP_MS`` later (an open item cleared days after payment)."""
     gate_rows, usage_rows = _rows_of(by_event, gate), _rows_of(by_event, usage)
     previous = gate_rows[np.maximum(np.searchsorted(gate_rows, usage_rows) - 1, 0)]
+    # only a gate before it on its own path counts (the nearest earlier gate row may be another path's)
+    own = (previous < usage_rows) & (log.user[previous] == log.user[usage_rows])
+    if not own.any():
+        return 0.0
+    previous, usage_rows = previous[own], usage_rows[own]
     if one_visit_per_path(log):
         return float(np.mean(log.ts[usage_rows] - log.ts[previous] >= DEFAULT_SESSION_GAP_MS))
     return float(np.mean(log.session[previous] != log.session[usage_rows]))

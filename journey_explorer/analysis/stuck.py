@@ -323,7 +323,9 @@ def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,
     # session always ends: "never comes back" is a user's), not where visits are an event or two (a
     # process log cut into a visit per activity or two: "the last visit ends there" is then only "the
     # last event", and every case's closing activity would be a dead end).
-    judges_visits = only is None and owners is None and _events_per_visit(log) >= MIN_EVENTS_PER_VISIT
+    # (a process's one-visit cases: every visit is its path's last, so no step could stop more than another)
+    judges_visits = (only is None and owners is None and _events_per_visit(log) >= MIN_EVENTS_PER_VISIT
+                     and not _paths_are_cases(log))
     stops = dead_ends(log, successful_user) if judges_visits else None
     table = _table(log, spec, goal, counts, expected, expected_per_path, dwell, successful_user, only, stops)
     return table, counts

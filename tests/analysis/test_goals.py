@@ -285,3 +285,13 @@ def test_a_return_after_one_of_two_releases_is_no_usage():
     assert table.loc["admission", "lateness"] >= goals.HOST_LATENESS       # a gate, were it the nearest
     assert table.loc["return_er", "usage_after"] == ""
     assert goals.guess_goal(frame_log(rows)) == "return_er"
+
+
+def test_a_usage_row_is_judged_against_its_own_paths_conversion_only():
+    """Path a pays, then tracks in the same visit; path b only tracks, ten days later. b's track has no
+    payment before it on its own path: the payment before it in the log is a's, not "a later visit"."""
+    from journey_explorer.analysis.arrays import Groups
+    rows = visit("a", 0, "pay", "track") + visit("b", 10, "view", "track")
+    log = frame_log(rows)
+    by_event = Groups(log.event, len(log.event_names))
+    assert goals._later_share(log, by_event, log.event_code("pay"), log.event_code("track")) == 0.0
