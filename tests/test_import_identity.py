@@ -138,3 +138,15 @@ def test_other_formats_are_stitched_the_same_way(tmp_path, suffix):
     summary = import_file(tmp_path / "p.journey", source)
     assert summary.mapping["anonymous"] == "anonymous_id" and summary.users == 5
     assert owners_by_event(tmp_path / "p.journey")[:2] == [("u1", "article_view"), ("u1", "paywall_shown")]
+
+
+def test_rejected_row_examples_never_show_a_left_out_column_or_a_plain_user_id(tmp_path):
+    source = tmp_path / "e.csv"
+    source.write_text("user,event,time,email\nu1,view,2025-01-01T10:00:00Z,ann@example.com\n"
+                      "u2,view,notatime,bob@example.com\n")
+    summary = import_file(tmp_path / "p.journey", source,
+                          ImportOptions(drop_columns=("email",), pseudonymize=True))
+    assert summary.rejected == 1 and "bob@example.com" not in summary.describe()
+    assert "u2" not in json.dumps(summary.to_json_dict())
+    kept = import_file(tmp_path / "q.journey", source)          # nothing hidden: the row is shown
+    assert "bob@example.com" in kept.describe()

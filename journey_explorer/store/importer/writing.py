@@ -59,7 +59,8 @@ def _summary_before_write(reader: SourceReader, file_path: str, state: ImportSta
         skipped=skipped, notes=notes,
         read=state.read + skipped, imported=plan.new_count, duplicates=plan.duplicates,
         rejected=len(state.rejections), reject_reasons=dict(reasons), file=file_path,
-        reject_examples=_first_of_each_kind(state.rejections),
+        reject_examples=_first_of_each_kind(state.rejections,
+                                            with_row=not (options.drop_columns or options.pseudonymize)),
         format=reader.format, mapping={k: v for k, v in asdict(state.mapping).items() if v},
         personal_data_columns=[c for c in flagged if c not in options.drop_columns],
         dropped_columns=list(options.drop_columns), pseudonymized=options.pseudonymize,
@@ -85,13 +86,16 @@ def _missing_user_advice(state: ImportState) -> list[str]:
             f"to keep them, import with {{user}} {column} (one path per {column}){merge}."]
 
 
-def _first_of_each_kind(rejections: list[Rejection]) -> dict[str, dict]:
-    """One example (line, reason, the row as read) of each kind of rejection, for the summary."""
+def _first_of_each_kind(rejections: list[Rejection], with_row: bool = True) -> dict[str, dict]:
+    """One example (line, reason, the row as read) of each kind of rejection, for the summary. Without
+    the row (``with_row`` False) when columns are left out or user ids pseudonymised: the row as read
+    holds both, and the summary is printed and kept."""
     examples: dict[str, dict] = {}
     for rejection in sorted(rejections, key=lambda r: r.line):
         kind = _reason_kind(rejection.reason)
         if kind not in examples:
-            examples[kind] = {"line": rejection.line, "reason": rejection.reason, "raw": rejection.raw}
+            examples[kind] = {"line": rejection.line, "reason": rejection.reason,
+                              "raw": rejection.raw if with_row else ""}
     return examples
 
 
