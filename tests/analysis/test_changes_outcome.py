@@ -140,3 +140,17 @@ def test_a_lasting_outcome_lasts_rather_than_not_recovering():
     top = changes.run(newspaper(), changes.Spec(goal="subscribe", steps=("home", "article", "paywall", "subscribe"))
                       ).stories[0]
     assert "It lasted to the end of the data." in top["text"] and "recovered" not in top["text"]
+
+
+def test_a_web_log_losing_most_new_users_at_its_end_is_not_draining():
+    """New users fall to 40% in the last three weeks (a broken tag, an outage): a change to tell, not
+    the end of a case extract (there nobody new starts)."""
+    import pandas as pd
+
+    from journey_explorer.analysis import change_series
+    from journey_explorer.eventlog import EventLog
+    day = 86_400_000
+    rows = [(f"u{u}", "view", int((u % 84) * day + u)) for u in range(8400) if u % 84 < 63 or u % 5 < 2]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    weeks = change_series.choose_periods(int(log.ts.min()), int(log.ts.max()), "week")
+    assert change_series.trim_draining_tail(weeks, log)[1] == 0
