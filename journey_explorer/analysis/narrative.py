@@ -515,9 +515,15 @@ def north_star(log: EventLog, goal: str) -> Finding:
     text = (f"North star: users doing {event} ({why}) per week, full weeks only. "
             f"In {week} ({latest['period']}) {plural(int(latest['metric']), 'user')} did it; "
             f"it peaked at {peak:,} in the week of {peak_period}.")
-    if len(full) >= MIN_TREND_WEEKS:
-        recent, earlier = full.tail(4).mean(), full.head(4).mean()
+    starting = _warm_up_weeks(log)
+    if len(full) - starting >= MIN_TREND_WEEKS:
+        # the first weeks of a process extract hold only new cases: compared with them, anything grows
+        recent, earlier = full.tail(4).mean(), full.iloc[starting:starting + 4].mean()
         text += f" {_trend_sentence(recent, earlier)}"
+        if starting:
+            first = "The first week is" if starting == 1 else f"The first {starting} weeks are"
+            text += (f" ({first} left out of that comparison: the typical path lasts that long, so paths were "
+                     f"still starting up.)")
     else:
         text += f" {plural(len(full), 'week')} of data {'is' if len(full) == 1 else 'are'} too few to tell a trend."
     quiet = _trailing_zeros(full.to_numpy())
@@ -540,6 +546,14 @@ def _draining_since(log: EventLog) -> str | None:
         return None
     from datetime import datetime, timezone
     return datetime.fromtimestamp(int(kept.edges[-1]) / 1000, tz=timezone.utc).date().isoformat()
+
+
+def _warm_up_weeks(log: EventLog) -> int:
+    """Weeks at the log's start while paths are still starting up (``change_series.warm_up_periods``)."""
+    from journey_explorer.analysis.change_series import choose_periods, warm_up_periods
+    if not len(log):
+        return 0
+    return warm_up_periods(log, choose_periods(int(log.ts.min()), int(log.ts.max()), "week"))
 
 
 def _drained_note(draining: str | None, latest) -> str:

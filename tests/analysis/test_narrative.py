@@ -268,3 +268,19 @@ def test_the_weeks_a_case_extract_drains_out_are_not_counted_as_shrinking():
     assert narrative._draining_since(log) == "2024-03-25"          # week 12: nobody new, 80 finishing
     finding = narrative.lifecycle_finding(log, "step")
     assert "shrinking" not in finding.title and "Weeks from 2024-03-25 on are left out" in finding.observation
+
+
+def test_the_north_star_trend_leaves_out_the_weeks_cases_start_up():
+    """Cases started evenly over 16 weeks, each paid three weeks after it starts: the first three weeks
+    hold no payment only because no case is old enough. Against them, any later week 'grows'."""
+    week = 7 * 86_400_000
+    monday = 1704067200000
+    rows = []
+    for w in range(16):
+        for i in range(20):
+            case, start = f"c{w}_{i}", monday + w * week + i * 3_600_000
+            rows += [(case, "create", start), (case, "check", start + week), (case, "pay", start + 3 * week)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    finding = narrative.north_star(log, "pay")
+    assert "The first 3 weeks are left out of that comparison" in finding.observation
+    assert "averaged 20, 0% above the first four (20)" in finding.observation      # 20 a week either side
