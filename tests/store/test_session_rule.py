@@ -112,3 +112,17 @@ def test_a_project_cut_by_the_older_rule_is_cut_again_on_load(tmp_path):
     with Project.open(tmp_path / "p.journey") as project:      # a goal guess made from other visits is not reused
         project.set_setting(session_rule.GAP_SETTING, 30)
         assert project.log_stamp() != stamp_before
+
+
+def test_an_app_opened_once_a_day_for_a_step_or_two_keeps_its_visits():
+    """200 users open the app once a day for 30 days, two events a minute apart on every other day and
+    one on the others: 29 of 44 steps are a day apart (66%), yet the visits are visits."""
+    from journey_explorer.store.session_rule import DEFAULT_GAP_MS, choose_gap_ms
+    day, minute = 86_400_000, 60_000
+    user, ts = [], []
+    for u in range(200):
+        for d in range(30):
+            times = [d * day, d * day + minute] if d % 2 == 0 else [d * day]
+            user += [u] * len(times)
+            ts += times
+    assert choose_gap_ms(None, False, np.array(user), np.array(ts, dtype=np.int64)) == DEFAULT_GAP_MS
