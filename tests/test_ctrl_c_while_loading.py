@@ -39,8 +39,11 @@ else:
 @pytest.mark.parametrize("entry", ["main.py", "-m", "console script"])
 def test_ctrl_c_while_the_modules_load_is_one_line_and_exit_130(entry):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # Ctrl+C as a terminal delivers it, even when this run was started where SIGINT is ignored (a
+    # background job, nohup): an ignored SIGINT is inherited and Python would then never raise on it.
     child = subprocess.Popen([sys.executable, "-c", SLOW_START, entry], cwd=ROOT, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert child.stdout.readline().strip() == "loading"
         time.sleep(0.1)
