@@ -30,7 +30,8 @@ MONDAY_OFFSET_MS = 3 * DAY_MS        # 1970-01-01 was a Thursday
 DAILY_BELOW_DAYS = 56                # less data than this: daily periods
 MIN_COVERAGE = 0.5                   # an edge period needs this share of its time covered by data
 THIN_EDGE = 0.25                     # edge periods with fewer active paths than this share of the median
-DRAINING = 0.25                      # last periods with fewer new paths than this share of the median...
+DRAINING = 0.5                       # last periods with fewer new paths than this share of the median...
+DRIED_UP = 0.25                      # ...down to under this share in one of them (nobody new starts any more)...
 DRAINING_ACTIVE = 0.9                # ...and fewer active paths than this share of the median: draining
 SETTLE_QUANTILE = 0.99               # conversions this quick count; later events are censored
 MAX_TRANSITION_SETTLE_MS = WEEK_MS   # ...but a transition is never censored for more than a week
@@ -137,6 +138,9 @@ def trim_draining_tail(periods: Periods, log: EventLog) -> tuple[Periods, int]:
     if not starting.any():
         return periods, 0
     tail = int(np.argmax(starting[::-1]))
+    # a web log losing half its new users at its end keeps that change: the tail must dry up
+    if tail and new[len(new) - tail:].min() >= DRIED_UP * np.median(new):
+        return periods, 0
     return Periods(periods.unit, periods.edges[:len(periods.edges) - tail]), tail
 
 
