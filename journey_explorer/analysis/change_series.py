@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from journey_explorer.analysis.arrays import distinct_count, group_quantiles
+from journey_explorer.analysis.common import median_path_duration_ms
 from journey_explorer.domain import ChoiceError
 from journey_explorer.eventlog import EventLog
 
@@ -155,11 +156,9 @@ def warm_up_periods(log: EventLog, periods: Periods) -> int:
     >>> warm_up_periods(log, Periods("day", np.arange(40) * DAY_MS))    # durations 9, 10, 0 days: median 9
     9
     """
-    starts = np.flatnonzero(log.path_starts())
-    if not len(starts):
+    if not len(log):
         return 0
-    ends = np.r_[starts[1:], len(log)] - 1
-    typical = float(np.median(log.ts[ends] - log.ts[starts]))
+    typical = median_path_duration_ms(log)
     width = float(periods.edges[1] - periods.edges[0])
     if typical < width / 2:                    # most paths are done within a period: no warm-up to speak of
         return 0

@@ -96,6 +96,15 @@ def _session_number(log: EventLog) -> np.ndarray:
     return log.session - first_session[running_count(starts) - 1]
 
 
+def median_path_duration_ms(log: EventLog) -> float:
+    """The median path's time from its first event to its last (0 for an empty log)."""
+    starts = np.flatnonzero(log.path_starts())
+    if not len(starts):
+        return 0.0
+    ends = np.r_[starts[1:], len(log)] - 1
+    return float(np.median(log.ts[ends] - log.ts[starts]))
+
+
 def one_visit_per_path(log: EventLog) -> bool:
     """Every path is one visit: the cases of a process log, or sessions as paths (``sessions_as_paths``)."""
     if not len(log):

@@ -72,7 +72,7 @@ from journey_explorer.analysis.arrays import (
     running_count,
     users_with_event,
 )
-from journey_explorer.analysis.common import one_visit_per_path, session_owners, subset
+from journey_explorer.analysis.common import median_path_duration_ms, one_visit_per_path, session_owners, subset
 from journey_explorer.analysis.pathprops import never_reaching, path_properties, without_outcomes
 from journey_explorer.analysis.pvalues import fisher_greater, fisher_two_sided_p, mann_whitney_greater, normal_sf
 from journey_explorer.domain import MissingGoal
@@ -322,12 +322,14 @@ def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,
     # Dead ends: not inside a step sequence (``stops_for_good`` tells its stops), not per session (a
     # session always ends: "never comes back" is a user's), not where visits are an event or two (a
     # process log cut into a visit per activity or two: "the last visit ends there" is then only "the
-    # last event", and every case's closing activity would be a dead end).
-    # (a process's one-visit cases: every visit is its path's last, so no step could stop more than another)
+    # last event", and every case's closing activity would be a dead end), not on a process's one-visit
+    # cases (every visit is its path's last, so no step could stop more than another).
+    cases = _paths_are_cases(log)
     judges_visits = (only is None and owners is None and _events_per_visit(log) >= MIN_EVENTS_PER_VISIT
-                     and not _paths_are_cases(log))
+                     and not cases)
     stops = dead_ends(log, successful_user) if judges_visits else None
-    table = _table(log, spec, goal, counts, expected, expected_per_path, dwell, successful_user, only, stops)
+    table = _table(log, spec, goal, counts, expected, expected_per_path, dwell, successful_user, only, stops,
+                   compare_exits=not cases)
     return table, counts
 
 
@@ -742,13 +744,11 @@ def _paths_are_cases(log: EventLog) -> bool:
     (a web log whose users visit once keeps its visit ends: a checkout left in its only visit is one)."""
     if not one_visit_per_path(log) or session_owners(log) is not None:
         return False
-    starts = np.flatnonzero(np.r_[True, log.user[1:] != log.user[:-1]])
-    ends = np.r_[starts[1:] - 1, len(log) - 1]
-    return bool(np.median(log.ts[ends] - log.ts[starts]) >= CASE_DURATION_MS)
+    return median_path_duration_ms(log) >= CASE_DURATION_MS
 
 
 def _table(log, spec, goal, c, expected, expected_per_path, dwell, successful_user, only=None,
-           stops=None) -> pd.DataFrame:
+           stops=None, compare_exits: bool = True) -> pd.DataFrame:
     import pandas as pd
     size = len(log.event_names)
     rows = []
@@ -764,7 +764,7 @@ def _table(log, spec, goal, c, expected, expected_per_path, dwell, successful_us
     if table.empty:
         return table
     eligible = table["failing_users"] >= spec.min_paths
-    if _paths_are_cases(log):
+    if not compare_exits:
         # Each path one visit (a process's cases): a failing case's visit ends where the case ends, and a
         # successful case's only visit is the converting one, so the step before the goal would always
         # "end more visits". No visit ends are compared; loops, waits and dead ends still are.

@@ -33,7 +33,7 @@ def import_plotting_in_background() -> threading.Thread | None:
     """Start importing ``charts.plotting`` (pyqtgraph) on a daemon thread, unless it is imported
     already; the thread, or None."""
     global _background_import
-    if plotting_imported() or PLOTTING in sys.modules:
+    if PLOTTING in sys.modules:         # imported, or being imported
         return None
     _background_import = thread = threading.Thread(target=_import_plotting, name="chart-import", daemon=True)
     thread.start()

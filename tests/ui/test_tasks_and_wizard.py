@@ -49,15 +49,21 @@ def test_settings_round_trip_and_migration():
     assert migrated.theme == "dark" and migrated.version == 2
 
 
+def wizard_for(qtbot, tmp_path, source) -> ImportWizard:
+    """The import wizard on ``source`` for a new, empty project (tmp_path / "p.journey")."""
+    project = tmp_path / "p.journey"
+    Project.create(project).close()
+    wizard = ImportWizard(project, str(source))
+    qtbot.addWidget(wizard)
+    return wizard
+
+
 def test_wizard_imports_a_csv(qtbot, tmp_path):
     source = tmp_path / "events.csv"
     source.write_text("customer,action,when,email\nc1,open,2024-01-01T10:00:00Z,a@x.io\n"
                       "c1,buy,2024-01-01T11:00:00Z,a@x.io\nc2,open,2024-01-02T10:00:00Z,b@x.io\n"
                       "c2,oops,not a time,b@x.io\n")
-    project = tmp_path / "p.journey"
-    Project.create(project).close()
-    wizard = ImportWizard(project, str(source))
-    qtbot.addWidget(wizard)
+    wizard = wizard_for(qtbot, tmp_path, source)
     page = wizard.source_page
     assert page.isComplete()
     assert page.roles["user"].currentText() == "customer" and page.roles["time"].currentText() == "when"
@@ -73,7 +79,7 @@ def test_wizard_imports_a_csv(qtbot, tmp_path):
     assert wizard.summary_page.rejected_model.rowCount() == 1
     assert wizard.summary_page.rejected_title.text() == "Rejected rows (1)"
     assert wizard.summary_page.rejected.isVisible()
-    with Project.open(project) as p:
+    with Project.open(tmp_path / "p.journey") as p:
         assert p.info().events == 3
     wizard.close()
 
@@ -96,10 +102,7 @@ def test_wizard_asks_before_importing_a_mapping_guessed_from_values(qtbot, tmp_p
                      f"{['Pune', 'Delhi', 'Goa', 'Agra', 'Surat'][i % 5]}" for i in range(30))
     source = tmp_path / "profiles.csv"
     source.write_text("Identity,utm_source,Total Sessions,Profile Created,City\n" + rows + "\n")
-    project = tmp_path / "p.journey"
-    Project.create(project).close()
-    wizard = ImportWizard(project, str(source))
-    qtbot.addWidget(wizard)
+    wizard = wizard_for(qtbot, tmp_path, source)
     page = wizard.source_page
     assert not page.confirm.isHidden() and not page.isComplete()
     assert "guessed from the values alone" in page.banner.text()
@@ -117,10 +120,7 @@ def test_wizard_offers_object_types_and_lifecycle_modes(qtbot, tmp_path):
                         "relationships": [{"objectId": "o1"}, {"objectId": "i1"}, {"objectId": "i2"}]}]}
     source = tmp_path / "log.jsonocel"
     source.write_text(json.dumps(ocel))
-    project = tmp_path / "p.journey"
-    Project.create(project).close()
-    wizard = ImportWizard(project, str(source))
-    qtbot.addWidget(wizard)
+    wizard = wizard_for(qtbot, tmp_path, source)
     page = wizard.source_page
     # a JSON file is read on a worker: "Reading the file…" until its rows are in
     assert page.reader is None and page.banner.text() == "Reading the file…" and not page.isComplete()
@@ -139,10 +139,7 @@ def test_wizard_lifecycle_choice_changes_the_rows(qtbot, tmp_path):
     source.write_text("case:concept:name,concept:name,lifecycle:transition,time:timestamp\n"
                       "c1,A,start,2024-01-05T10:00:00Z\nc1,A,complete,2024-01-05T10:01:00Z\n"
                       "c1,B,complete,2024-01-05T10:02:00Z\n")
-    project = tmp_path / "p.journey"
-    Project.create(project).close()
-    wizard = ImportWizard(project, str(source))
-    qtbot.addWidget(wizard)
+    wizard = wizard_for(qtbot, tmp_path, source)
     page = wizard.source_page
     assert page.lifecycle.isEnabled() and len(page.reader.preview(10)) == 2       # completed rows only
     page.lifecycle.setCurrentIndex(page.lifecycle.findData("split"))
@@ -170,10 +167,7 @@ def test_wizard_preview_shows_the_files_column_names_as_written(qtbot, tmp_path)
     # The names are what the user types into "Leave out columns" and the segment box: utm_source, not "utm source".
     source = tmp_path / "events.csv"
     source.write_text("user_id,event_name,event_time,utm_source\nu1,open,2024-01-01T10:00:00Z,ads\n")
-    project = tmp_path / "p.journey"
-    Project.create(project).close()
-    wizard = ImportWizard(project, str(source))
-    qtbot.addWidget(wizard)
+    wizard = wizard_for(qtbot, tmp_path, source)
     model = wizard.source_page.preview_model
     headers = [model.headerData(i, Qt.Orientation.Horizontal) for i in range(model.columnCount())]
     assert "utm_source" in headers and "utm source" not in headers
@@ -208,10 +202,7 @@ def test_wizard_shows_the_anonymous_id_it_stitches_and_lets_it_go(qtbot, tmp_pat
     source = tmp_path / "news.csv"
     source.write_text("timestamp,anonymous_id,user_id,event\n2025-10-01T10:00:00Z,a1,,article_view\n"
                       "2025-10-01T10:02:00Z,a1,u1,login\n2025-10-01T11:00:00Z,a2,,article_view\n")
-    project = tmp_path / "p.journey"
-    Project.create(project).close()
-    wizard = ImportWizard(project, str(source))
-    qtbot.addWidget(wizard)
+    wizard = wizard_for(qtbot, tmp_path, source)
     page = wizard.source_page
     assert page.roles["user"].currentText() == "user_id"
     assert page.roles["anonymous"].currentText() == "anonymous_id"
