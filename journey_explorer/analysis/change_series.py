@@ -145,6 +145,18 @@ def trim_draining_tail(periods: Periods, log: EventLog) -> tuple[Periods, int]:
     return Periods(periods.unit, periods.edges[:len(periods.edges) - tail]), tail
 
 
+def draining_from(log: EventLog) -> str | None:
+    """The first day (a Monday, YYYY-MM-DD) of the weeks in which the log only drains out
+    (``trim_draining_tail``), or None. Counted there, the active base "shrinks" and every weekly
+    count falls by construction: headlines about "the last full week" look before it."""
+    if not len(log):
+        return None
+    kept, tail = trim_draining_tail(choose_periods(int(log.ts.min()), int(log.ts.max()), "week"), log)
+    if not tail or not kept.count:
+        return None
+    return str(np.datetime64(int(kept.edges[-1]), "ms").astype("datetime64[D]"))
+
+
 def warm_up_periods(log: EventLog, periods: Periods) -> int:
     """How many first periods paths are still starting up: the median path's duration (first to last
     event), in periods (none under half a period), at most a third of them. A case log whose orders take three weeks to be paid

@@ -503,11 +503,11 @@ def north_star(log: EventLog, goal: str) -> Finding:
     full = table[table["complete"]].set_index("period")["metric"]
     if full.empty:
         raise JourneyError("the data does not cover one full week")
-    latest = result.headline
-    draining = _draining_since(log)
-    if draining and (full.index.astype(str) < draining).sum() >= MIN_TREND_WEEKS:
-        full = full[full.index.astype(str) < draining]
-        latest = {"period": full.index[-1], "metric": full.iloc[-1]}
+    latest = result.headline                     # the last full week with any, before the log drains out
+    draining = result.drains_from
+    before = result.before_draining()[table["complete"].to_numpy(dtype=bool)]
+    if draining and before.sum() >= MIN_TREND_WEEKS:
+        full = full[before]
     peak_period, peak = full.idxmax(), int(full.max())
     last_full = full.index[-1]
     week = "the last full week" if latest["period"] == last_full else "the last full week with any"
@@ -529,23 +529,15 @@ def north_star(log: EventLog, goal: str) -> Finding:
     quiet = _trailing_zeros(full.to_numpy())
     if quiet:
         text += f" No one did {event} in the last {plural(quiet, 'full week')} of the data."
-    if draining and last_full == latest["period"] and str(last_full) < draining:
-        text += _drained_note(draining, last_full)
+    if draining and str(latest["period"]) < draining:
+        text += _drained_note(draining, latest["period"])
     return Finding("northstar", f"{plural(int(latest['metric']), 'user')} did {event} in {week}", spec, text)
 
 
 def _draining_since(log: EventLog) -> str | None:
-    """The first week (its Monday) from which the log only drains out: few new paths start while the
-    others finish (an extract of the cases created until a date; ``change_series.trim_draining_tail``),
-    or None. Counting weeks there, the active base "shrinks" and the north star falls by construction."""
-    from journey_explorer.analysis.change_series import choose_periods, trim_draining_tail
-    if not len(log):
-        return None
-    kept, tail = trim_draining_tail(choose_periods(int(log.ts.min()), int(log.ts.max()), "week"), log)
-    if not tail or not kept.count:
-        return None
-    from datetime import datetime, timezone
-    return datetime.fromtimestamp(int(kept.edges[-1]) / 1000, tz=timezone.utc).date().isoformat()
+    """The first week (its Monday) from which the log only drains out (``change_series.draining_from``)."""
+    from journey_explorer.analysis.change_series import draining_from
+    return draining_from(log)
 
 
 def _warm_up_weeks(log: EventLog) -> int:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from journey_explorer.analysis.arrays import first_time_of, group_medians
+from journey_explorer.analysis.change_series import draining_from
 from journey_explorer.analysis.columns import Columns
 from journey_explorer.analysis.lifecycle import DAY_MS, PERIODS, period_ordinals, period_starts
 from journey_explorer.analysis.records import json_records
@@ -46,6 +47,7 @@ class Result:
     spec: Spec
     columns: Columns
     ppp: dict | None
+    drains_from: str | None = None     # the Monday from which the log only drains out (None: it does not)
 
     @cached_property
     def table(self) -> pd.DataFrame:
@@ -62,21 +64,32 @@ class Result:
     def headline(self) -> dict | None:
         """The row tiles and headlines report: the last *complete* period (fully inside the data, so
         never the partial tail that would read "0") in which anyone did the event (a log whose last
-        weeks only carry other events has an empty tail, not a north star of 0); the last complete
-        period when no one ever did it; the last period when none is complete."""
+        weeks only carry other events has an empty tail, not a north star of 0), and before the log
+        drains out (an extract of the cases created until a date: its last weeks hold a few late steps,
+        "1 user did it"); the last complete period when no one ever did it; the last period when none
+        is complete."""
         if not len(self.columns):
             return None
         complete = self.columns["complete"].astype(bool)
-        rows = np.flatnonzero(complete & (self.columns["metric"] > 0))
-        rows = rows if len(rows) else np.flatnonzero(complete)
+        done = complete & (self.columns["metric"] > 0)
+        before_drain = done & self.before_draining()
+        rows = next((np.flatnonzero(rows) for rows in (before_drain, done, complete) if rows.any()), [])
         row = int(rows[-1]) if len(rows) else len(self.columns) - 1
         values = {name: column[row].item() if hasattr(column[row], "item") else column[row]
                   for name, column in self.columns.data.items()}
         return {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in values.items()}
 
+    def before_draining(self) -> np.ndarray:
+        """Per period: whether it ends before the log drains out (a period the drain starts in does not)."""
+        periods = np.asarray(self.columns["period"], dtype="datetime64[D]")
+        if self.drains_from is None:
+            return np.ones(len(periods), dtype=bool)
+        ends = _period_ends(periods, self.spec.period)
+        return ends <= np.datetime64(self.drains_from, "D")
+
     def to_json_dict(self) -> dict:
         return {"event": self.spec.event, "period": self.spec.period, "headline": self.headline,
-                "periods": json_records(self.columns), "ppp": self.ppp}
+                "drains_from": self.drains_from, "periods": json_records(self.columns), "ppp": self.ppp}
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -107,7 +120,14 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
             "frequency": np.round(np.where(breadth > 0, events / np.maximum(breadth, 1), np.nan), 3),
             "efficiency_days": np.round(np.array(efficiency, dtype=float), 2),
             "complete": whole_periods(periods, spec.period, log.ts)})
-    return Result(spec=spec, columns=columns, ppp=_ppp(log, spec))
+    return Result(spec=spec, columns=columns, ppp=_ppp(log, spec), drains_from=draining_from(log))
+
+
+def _period_ends(starts: np.ndarray, period: str) -> np.ndarray:
+    """The day after each period (starting on ``starts``, datetime64[D]) ends."""
+    if period == "month":
+        return (starts.astype("datetime64[M]") + 1).astype("datetime64[D]")
+    return starts + (7 if period == "week" else 1)
 
 
 def whole_periods(ordinals: np.ndarray, period: str, ts: np.ndarray) -> np.ndarray:

@@ -153,3 +153,19 @@ def test_northstar_inputs():
     assert table.loc["2024-01-01", "depth"] == 1.0 and table.loc["2024-01-01", "frequency"] == 2.0
     assert table.loc["2024-01-01", "efficiency_days"] == 2.0 and table.loc["2024-01-08", "efficiency_days"] == 1.0
     assert result.ppp["users"] == 2 and result.ppp["mean"] == 400.0
+
+
+def test_northstar_headline_is_the_last_full_week_before_the_log_drains_out():
+    """40 cases start each week for 12 weeks and are paid in their third week; then no case starts and
+    the open ones are paid over two weeks (80, then 40). The last full week's '40 paid' is the drain of
+    the extract, not the north star: the headline is the last week before it, and says when it starts."""
+    week = 7 * DAY
+    rows = [(f"c{w}_{i}", "step" if k < 2 else "paid", MONDAY + (w + k) * week + i * 3_600_000)
+            for w in range(12) for i in range(40) for k in range(3)]
+    result = northstar.run(make_log(rows), northstar.Spec(event="paid", period="week"))
+    assert result.drains_from == "2024-03-25"                    # week 12: nobody new
+    assert result.headline["period"] == "2024-03-18" and result.headline["metric"] == 40
+    assert result.table["metric"].iloc[-1] == 40 and result.table["period"].iloc[-1] == "2024-04-01"
+    assert result.before_draining().tolist() == [True] * 12 + [False] * 2
+    monthly = northstar.run(make_log(rows), northstar.Spec(event="paid", period="month"))
+    assert monthly.before_draining().tolist() == [True, True, False, False]   # March holds the drain's start
