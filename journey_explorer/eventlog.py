@@ -134,6 +134,9 @@ class EventLog:
     default_goal: str | None = None
     event_properties: Mapping[str, PropertyColumn] = field(default_factory=dict)
     saved_segments: Mapping[str, dict] = field(default_factory=dict)
+    # A per-session log (``analysis.common.sessions_as_paths``): per path, the code of its user in the
+    # whole log. None in a per-user log (a case id such as "PO#1" does not make a log per-session).
+    path_owner: np.ndarray | None = None
 
     # --- construction -------------------------------------------------------------------------
 

@@ -114,18 +114,13 @@ def one_visit_per_path(log: EventLog) -> bool:
 
 
 def session_owners(log: EventLog) -> np.ndarray | None:
-    """In a per-session log (``sessions_as_paths``: keys "user#n"): per session, the index of its
-    user (sessions numbered from 1, consecutive per user). None in a per-user log."""
-    keys = log.user_keys
-    if not len(keys) or not np.array_equal(log.session, log.user):
+    """In a per-session log (``sessions_as_paths``): per session, the index of its user (0, 1, ... in
+    the order users come). None in a per-user log."""
+    owner = log.path_owner
+    if owner is None or not len(owner):
         return None
-    try:        # a user's sessions are consecutive and numbered from 1: "#1" starts the next user
-        first = np.fromiter((k.rsplit("#", 1)[1] == "1" for k in keys), dtype=bool, count=len(keys))
-    except (AttributeError, IndexError):
-        return None                 # not keys of sessions_as_paths: a per-user log
-    if not first[0]:
-        return None
-    return np.cumsum(first) - 1
+    starts_user = np.r_[True, owner[1:] != owner[:-1]]
+    return np.cumsum(starts_user) - 1
 
 
 def sessions_as_paths(log: EventLog, session_number: np.ndarray | None = None) -> EventLog:
@@ -143,5 +138,5 @@ def sessions_as_paths(log: EventLog, session_number: np.ndarray | None = None) -
     keys = np.array([f"{log.user_keys[u]}#{n + 1}" for u, n in zip(owner, number_within_user)],
                     dtype=object)
     return replace(log, user=new_user, session=new_user.astype(np.int64), user_keys=keys,
-                   user_properties=log.take_users(owner))
+                   user_properties=log.take_users(owner), path_owner=owner)
 

@@ -295,3 +295,16 @@ def test_a_usage_row_is_judged_against_its_own_paths_conversion_only():
     log = frame_log(rows)
     by_event = Groups(log.event, len(log.event_names))
     assert goals._later_share(log, by_event, log.event_code("pay"), log.event_code("track")) == 0.0
+
+
+def test_case_ids_with_a_hash_are_not_read_as_sessions():
+    """Purchase orders "PO#1", "PO#2", ... each one visit: a per-case log, not one user "PO" with many
+    sessions (the owner of a path is known only where ``sessions_as_paths`` made the paths)."""
+    from journey_explorer.analysis.common import session_owners, sessions_as_paths
+    cases = frame_log([(f"PO#{i}", step, i * DAY + k * MINUTE) for i in range(1, 5)
+                       for k, step in enumerate(["create", "approve", "pay"])])
+    assert session_owners(cases) is None
+    per_session = sessions_as_paths(frame_log(browsers(3, coming_back=2)))   # v0, v1 twice; v2 once
+    assert session_owners(per_session).tolist() == [0, 0, 1, 1, 2]
+    kept = apply_filter(frame_log(browsers(3, coming_back=2)), CommonFilter(by="session", since="1970-01-02"))
+    assert session_owners(kept).tolist() == [0, 1]           # the second visits of v0 and v1 ("#2" each)
