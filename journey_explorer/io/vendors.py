@@ -158,20 +158,26 @@ def segment(records: list[dict], timezone: str = "UTC") -> Normalised:
     """track -> its event; page/screen -> "Page Viewed: name" / "Screen Viewed: name"; identify ->
     traits (``traits.*``); alias/identify/group carry no event but are counted as read.
 
-    Identity: any message with both an anonymousId and a userId, and every alias (previousId ->
-    userId), maps the other id to that userId for all its events, before and after (the first
-    userId seen for an anonymousId wins, so a shared device does not merge two people)."""
+    Identity, as for any file with both ids (``io.identity``): an anonymousId seen with exactly one
+    userId (on any message) is that user's device, and its events join the user, before and after; an
+    anonymousId seen with several userIds is a shared device: its events without a userId stay its own
+    path and the users are never merged. An alias (previousId -> userId) is an explicit merge."""
     out = Normalised()
-    links: dict[str, str] = {}
+    users_of_device: dict[str, set[str]] = {}
+    aliases: dict[str, str] = {}
     for record in records:
         user_id = _text(record.get("userId"))
         if not user_id:
             continue
-        for other in (record.get("anonymousId"), record.get("previousId") if record.get("type") == "alias" else None):
-            other = _text(other)
-            if other and other != user_id:
-                links.setdefault(other, user_id)
-    links = resolve_links(links)
+        device = _text(record.get("anonymousId"))
+        if device and device != user_id:
+            users_of_device.setdefault(device, set()).add(user_id)
+        previous = _text(record.get("previousId")) if record.get("type") == "alias" else None
+        if previous and previous != user_id:
+            aliases.setdefault(previous, user_id)
+    shared = {device for device, users in users_of_device.items() if len(users) > 1}
+    links = {device: next(iter(users)) for device, users in users_of_device.items() if device not in shared}
+    links = resolve_links({**links, **aliases})
     merged = set()
     for index, record in enumerate(records):
         raw_user = _text(record.get("userId")) or _text(record.get("anonymousId"))
@@ -193,6 +199,9 @@ def segment(records: list[dict], timezone: str = "UTC") -> Normalised:
     if links:
         out.notes.append(f"Merged {len(links):,} identities (anonymousId/previousId -> userId by identify, "
                          f"alias or a message carrying both); {len(merged):,} of them had events.")
+    if shared:
+        out.notes.append(f"{len(shared):,} anonymousId value{'s' if len(shared) != 1 else ''} seen with several "
+                         "userIds (shared devices) keep their events without a userId apart.")
     if out.not_events:
         out.notes.append(f"{out.not_events:,} identify/alias/group records carry traits or identities, not events.")
     return out

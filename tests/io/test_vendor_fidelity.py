@@ -96,12 +96,17 @@ def test_resolve_links_follows_chains_and_stops_at_cycles():
     assert set(vendors.resolve_links({"a": "b", "b": "a"})) == {"a", "b"}
 
 
-def test_segment_shared_device_keeps_the_first_user():
+def test_segment_shared_device_merges_no_one():
+    """As for any file with both ids (io.identity): a device two users logged in on keeps its anonymous
+    events apart (they cannot be told apart); a device with one user joins it."""
     records = [{"type": "track", "anonymousId": "dev", "userId": "u1", "event": "A", "timestamp": "2024-01-05T10:00:00Z"},
                {"type": "track", "anonymousId": "dev", "userId": "u2", "event": "B", "timestamp": "2024-01-05T10:01:00Z"},
-               {"type": "track", "anonymousId": "dev", "event": "C", "timestamp": "2024-01-05T10:02:00Z"}]
+               {"type": "track", "anonymousId": "dev", "event": "C", "timestamp": "2024-01-05T10:02:00Z"},
+               {"type": "track", "anonymousId": "phone", "event": "D", "timestamp": "2024-01-05T10:03:00Z"},
+               {"type": "identify", "anonymousId": "phone", "userId": "u1", "timestamp": "2024-01-05T10:04:00Z"}]
     out = vendors.segment(records)
-    assert [row["user"] for row in out.rows] == ["u1", "u2", "u1"]
+    assert [row["user"] for row in out.rows] == ["u1", "u2", "dev", "u1"]
+    assert any("1 anonymousId value seen with several userIds" in note for note in out.notes)
 
 
 # --- Amplitude -----------------------------------------------------------------------------------
