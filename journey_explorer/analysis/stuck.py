@@ -58,7 +58,7 @@ browsing page with a small excess over millions of paths does not outrank a real
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -75,6 +75,7 @@ from journey_explorer.analysis.arrays import (
 from journey_explorer.analysis.common import median_path_duration_ms, one_visit_per_path, session_owners, subset
 from journey_explorer.analysis.pathprops import never_reaching, path_properties, without_outcomes
 from journey_explorer.analysis.pvalues import fisher_greater, fisher_two_sided_p, mann_whitney_greater, normal_sf
+from journey_explorer.analysis.units import path_words
 from journey_explorer.domain import MissingGoal
 from journey_explorer.eventlog import EventLog
 from journey_explorer.progress import report
@@ -116,7 +117,7 @@ class Spec:
     min_paths: int = 20       # failing paths that must reach an event before it can be a stuck point
     min_reference: int = 10   # successful paths that must reach it to compare with
     alpha: float = 0.05
-    unit: str = "users"       # the word for a path in sentences: "users" or "sessions"
+    unit: str | None = None   # the word for a path in sentences ("users", "sessions", "cases"); None: the log's
 
 
 @dataclass
@@ -275,6 +276,8 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     if not spec.goal:
         raise MissingGoal("stuck points")
     log.event_code(spec.goal)                   # an unknown goal says so before anything is counted
+    if spec.unit is None:
+        spec = replace(spec, unit=path_words(log))
     # Users the goal is not open to (invited members when only an account's owner upgrades) are no
     # failing users: whatever they do differently would read as where users get stuck.
     cannot, left_out = never_reaching(log, spec.goal)
@@ -952,7 +955,8 @@ def _explain(row, spec: Spec, sequence: str | None = None) -> str:
 
 
 def _who(unit: str) -> str:
-    return "that" if unit == "sessions" else "who"
+    """Users "who" reach it; sessions and cases "that" do."""
+    return "who" if unit == "users" else "that"
 
 
 
@@ -1173,7 +1177,3 @@ def _date(ms: int) -> str:
     import pandas as pd
     return str(pd.Timestamp(ms, unit="ms").date())
 
-
-def unit_word(by: str) -> str:
-    """The word for a path in sentences: per-session paths are "sessions", per-user paths "users"."""
-    return "sessions" if by == "session" else "users"

@@ -19,7 +19,7 @@ def make_canvas(theme) -> pg.PlotWidget:
 
 def render(result, spec, canvas: pg.PlotWidget, theme) -> None:
     stuck_rows = result.table[result.table["score"] > 0]
-    unit = getattr(spec, "unit", "users")
+    unit = result.spec.unit or "users"          # the log's word, filled in by stuck.run
     if stuck_rows.empty:            # say so instead of a ranking of zeros
         basic.message(canvas, f"No stuck point: at no event do failing {unit} end visits, loop or wait "
                               f"significantly more than successful ones.", theme)
