@@ -956,7 +956,7 @@ def _explain(row, spec: Spec, sequence: str | None = None) -> str:
 
 def _who(unit: str) -> str:
     """Users "who" reach it; sessions and cases "that" do."""
-    return "who" if unit == "users" else "that"
+    return units.who_or_that(unit)
 
 
 

@@ -139,12 +139,13 @@ def path_words(log) -> str:
 
 
 def who_or_that(noun: str) -> str:
-    """The relative pronoun for a path's noun: users "who" reach it, cases and sessions "that" do.
+    """The relative pronoun for a path's noun (singular or plural): users "who" reach it, cases and
+    sessions "that" do.
 
-    >>> who_or_that("user"), who_or_that("case")
-    ('who', 'that')
+    >>> who_or_that("user"), who_or_that("users"), who_or_that("cases")
+    ('who', 'who', 'that')
     """
-    return "who" if noun == "user" else "that"
+    return "who" if noun in ("user", "users") else "that"
 
 
 def nobody(noun: str) -> str:

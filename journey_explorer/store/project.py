@@ -829,7 +829,8 @@ class Project:
             sources=[{k: s[k] for k in ("path", "format", "rows_read", "imported", "duplicates",
                                          "rejected", "imported_at")} for s in self.sources()],
             default_goal=self.default_goal,
-            session_gap_minutes=session_rule.gap_minutes(self._session_gap_in_effect(arrays)[0]))
+            session_gap_minutes=session_rule.gap_minutes(self._session_gap_in_effect(arrays)[0]),
+            path_noun=self.path_noun(arrays))
 
     # --- what other modules once wrote as raw SQL ---------------------------------------------------
 

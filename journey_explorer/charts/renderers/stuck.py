@@ -51,7 +51,8 @@ def bar_text(row, unit: str = "users") -> str:
 def table(result, spec) -> pd.DataFrame:
     """The ranking, then what successful and failing users did next at each stuck point."""
     import pandas as pd
+    unit = result.spec.unit or "users"
     unstuck = [{"stuck at": u["event"], "next event": n["event"],
-                "successful users": n["successful_share"], "failing users": n["failing_share"]}
+                f"successful {unit}": n["successful_share"], f"failing {unit}": n["failing_share"]}
                for u in result.unstuck for n in u["next"]]
     return result.table if not unstuck else pd.concat([result.table, pd.DataFrame(unstuck)], ignore_index=True)
