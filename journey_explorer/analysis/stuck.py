@@ -276,8 +276,7 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     if not spec.goal:
         raise MissingGoal("stuck points")
     log.event_code(spec.goal)                   # an unknown goal says so before anything is counted
-    if spec.unit is None:
-        spec = replace(spec, unit=path_words(log))
+    spec = with_unit(spec, log)
     # Users the goal is not open to (invited members when only an account's owner upgrades) are no
     # failing users: whatever they do differently would read as where users get stuck.
     cannot, left_out = never_reaching(log, spec.goal)
@@ -916,7 +915,7 @@ def _explain(row, spec: Spec, sequence: str | None = None) -> str:
     """The parts of a row in words (only the parts that count); ``sequence``: the property whose steps
     the row is one of (its stop part)."""
     import pandas as pd
-    unit = spec.unit
+    unit = spec.unit or "users"        # run() fills it from the log (with_unit)
     parts = []
     if getattr(row, "stop_excess", 0) > 0 and sequence:
         parts.append(f"{_pct(row.stop_rate)} of {unit} {_who(unit)} reach it go no further and never reach the goal, "
@@ -1079,6 +1078,11 @@ def part_flags(log: EventLog, code: int, part: str, goal: int | None = None,
     return reach, flagged & reach
 
 
+def with_unit(spec: Spec, log: EventLog) -> Spec:
+    """The spec with the word for a path filled in from the log ("users", "cases", "sessions") unless given."""
+    return spec if spec.unit is not None else replace(spec, unit=path_words(log))
+
+
 def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: dict[str, np.ndarray],
                    spec: Spec, sequence: np.ndarray | None = None) -> dict:
     """For a stuck point's main part (leaving, looping or stopping for good): the property value where paths that reach it
@@ -1088,6 +1092,7 @@ def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: 
     the stuck ones). One-sided / two-sided Fisher tests, FDR over the comparisons made for this stuck
     point; only significant ones with ``min_paths`` paths on each side. ``sequence``: the steps (a mask
     of codes) a row found inside an event belongs to, for its stop part."""
+    spec = with_unit(spec, log)
     excess = {"loop": row.loop_excess, "exit": row.exit_excess, "stop": getattr(row, "stop_excess", 0.0)}
     part = max(excess, key=excess.get)          # ties: loop, then exit
     if excess[part] <= 0:
