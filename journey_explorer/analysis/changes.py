@@ -1118,7 +1118,8 @@ def story_text(members: pd.DataFrame, spec: Spec) -> str:
         text += f" {others:,} more series moved in the same weeks."
     if lead["kind"] != "new" and (members["kind"] == "new").any():
         text += (f" The share of {spec.paths}s {_new_words(spec.paths)} moved in the same weeks, so this may follow "
-                 f"who was active rather than a change in what they did.")
+                 f"{'which cases were' if spec.paths == 'case' else 'who was'} active rather than a change in what "
+                 f"they did.")
     renamed = renamed_events(members)
     if renamed:
         old, new = renamed

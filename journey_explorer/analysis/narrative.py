@@ -227,43 +227,44 @@ def differences(log: EventLog, goal: str) -> Finding:
     events = result.events[result.events["passes"]]
     more = events[events["difference"] > 0].head(2)
     less = events[events["difference"] < 0].head(2)
-    paths = path_words(log)
+    paths, that = path_words(log), units.who_or_that(log.path_noun)
     parts = [f"Comparing {size_a:,} {name_a} with {size_b:,} {name_b} {paths} (before {goal})."]
     if result.left_out:           # users the goal is not open to are no failing users (nor in the drivers)
         parts.append(f"{result.left_out}.")
     if result.route is not None and len(result.route):
         parts.append(f"Left out as the route to {goal}: {', '.join(result.route['event'].head(4))}.")
     if len(more):
-        listed = "; ".join(f"{r.event} ({pct(r.share_a)} vs {pct(r.share_b)}{_among(r)})" for r in more.itertuples())
+        listed = "; ".join(f"{r.event} ({pct(r.share_a)} vs {pct(r.share_b)}{_among(r, that)})" for r in more.itertuples())
         parts.append(f"{name_a.capitalize()} {paths} did more: {listed}.")
     if len(less):
-        listed = "; ".join(f"{r.event} ({pct(r.share_b)} vs {pct(r.share_a)}{_among(r)})" for r in less.itertuples())
+        listed = "; ".join(f"{r.event} ({pct(r.share_b)} vs {pct(r.share_a)}{_among(r, that)})" for r in less.itertuples())
         parts.append(f"{name_b.capitalize()} {paths} did more: {listed}.")
     if not len(events):
         parts.append(f"No behaviour differs significantly (q < 0.05, at least {compare.MIN_SUPPORT} {paths}).")
     parts.append(early_drivers(log, goal, room=OBSERVATION_ROOM - len(" ".join(p for p in parts if p)) - 1))
     if len(more):
         top = more.iloc[0]
-        headline = f"{pct(top['share_a'])} of {name_a} {paths}{_reaching(top)} did {top['event']} before {goal}, " \
+        headline = f"{pct(top['share_a'])} of {name_a} {paths}{_reaching(top, that)} did {top['event']} before {goal}, " \
                    f"{pct(top['share_b'])} of {name_b}"
     elif len(less):
         top = less.iloc[0]
-        headline = f"{pct(top['share_b'])} of {name_b} {paths}{_reaching(top)} did {top['event']}, " \
+        headline = f"{pct(top['share_b'])} of {name_b} {paths}{_reaching(top, that)} did {top['event']}, " \
                    f"{pct(top['share_a'])} of {name_a}"
     else:
         headline = "No behaviour sets the groups apart"
     return Finding("compare", headline, spec, " ".join(p for p in parts if p))
 
 
-def _among(row) -> str:
-    """ " of those who reached cart" for an event compared only where it can happen (compare's ``reached``)."""
+def _among(row, that: str = "who") -> str:
+    """ " of those who reached cart" for an event compared only where it can happen (compare's ``reached``);
+    ``that``: "who" for users, "that" for cases (``units.who_or_that``)."""
     step = getattr(row, "reached", None)
-    return f" of those who reached {step}" if isinstance(step, str) else ""
+    return f" of those {that} reached {step}" if isinstance(step, str) else ""
 
 
-def _reaching(row) -> str:
+def _reaching(row, that: str = "who") -> str:
     step = row.get("reached") if hasattr(row, "get") else None
-    return f" who reached {step}" if isinstance(step, str) else ""
+    return f" {that} reached {step}" if isinstance(step, str) else ""
 
 
 def early_drivers(log: EventLog, goal: str, room: int = OBSERVATION_ROOM) -> str:
@@ -276,7 +277,8 @@ def early_drivers(log: EventLog, goal: str, room: int = OBSERVATION_ROOM) -> str
         return ""
     strongest = _strongest_drivers(result.table)
     who = _who_sentences(result.who)
-    who = [f"Who: {who}."] if who else []
+    which = "Who" if log.path_noun == "user" else f"Which {path_words(log)}"     # cases are no people
+    who = [f"{which}: {who}."] if who else []
     for told in (strongest, strongest[:1]):
         text = " ".join(([f"Early behaviour that predicts {goal}: {'; '.join(told)}."] if told else []) + who)
         if len(text) <= room:
@@ -336,7 +338,8 @@ def goal_funnel(log: EventLog, goal: str) -> Finding:
     import pandas as pd
     steps = tuple(goal_funnel_steps(log, goal))
     if len(steps) < 2:
-        raise JourneyError(f"no event comes before {goal} for most of the {path_words(log)} who reach it")
+        raise JourneyError(f"no event comes before {goal} for most of the {path_words(log)} "
+                           f"{units.who_or_that(log.path_noun)} reach it")
     spec = funnel.Spec(steps=steps, window_ms=None)
     table = funnel.run(log, spec).table
     overall = table["users"].iloc[-1] / max(table["users"].iloc[0], 1)
@@ -352,7 +355,8 @@ def goal_funnel(log: EventLog, goal: str) -> Finding:
     text += _who_was_lost(log, spec, int(worst["step"]) - 1)
     seconds = table["median_seconds_to_convert"].iloc[-1]
     if pd.notna(seconds):
-        text += f" Those who convert take a median of {units.duration(float(seconds))} for the last step."
+        text += (f" Those {units.who_or_that(log.path_noun)} convert take a median of "
+                 f"{units.duration(float(seconds))} for the last step.")
     return Finding("funnel", f"{pct(overall)} complete the {len(steps)} steps to {goal}", spec, text)
 
 

@@ -930,7 +930,8 @@ def _explain(row, spec: Spec, sequence: str | None = None) -> str:
         if not pd.isna(row.exit_rate_successful_open) and row.exit_rate_successful_open > row.exit_rate_successful:
             text += f", {_pct(row.exit_rate_successful_open)} on their visits that did not go on to the goal"
         elif pd.isna(row.exit_rate_successful_open) and row.successful_users >= spec.min_reference:
-            text += ", who nearly all go on to the goal in the same visit"       # no like-for-like reference
+            which = "who" if unit == "users" else "which"          # cases and sessions are no people
+            text += f", {which} nearly all go on to the goal in the same visit"       # no like-for-like reference
         if not pd.isna(row.exit_rate_successful_users):
             text += f" and {_pct(row.exit_rate_successful_users)} of users who succeed (in any session)"
         text += f" ({_pct(row.exit_rate_expected)} expected had they left at random steps)"
