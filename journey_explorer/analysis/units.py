@@ -118,6 +118,15 @@ def plural(noun: str) -> str:
     return noun + "s"
 
 
+def singular(paths: str) -> str:
+    """The singular of a plural path noun ("cases" -> "case"), as charts are told it (``path_unit``).
+
+    >>> singular("cases"), singular("users")
+    ('case', 'user')
+    """
+    return paths.removesuffix("s")
+
+
 def counted(value: float, noun: str) -> str:
     """A count with its noun, singular for exactly one: "1 case", "15,500 cases".
 

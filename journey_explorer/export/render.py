@@ -62,7 +62,7 @@ def caption_for(session: Session, entry: ViewEntry, filters: FilterState, title:
     from journey_explorer.export.images import Caption
     if title is None:
         title = entry.slide_title(filters)
-    parts = [filters.describe(with_dates=False)]      # the dates follow, as the data has them
+    parts = [filters.describe(with_dates=False, paths=path_words(session.log))]     # the dates follow
     shown = session.filtered(filters) if session.log is not None else None
     if shown is not None and len(shown):
         first, last = utc_date(shown.ts.min()), utc_date(shown.ts.max())

@@ -107,7 +107,7 @@ def report_cover(log, project_path: Path | None, plan: ReportPlan, session=None)
         first = pd.Timestamp(int(shown.ts.min()), unit="ms").date()
         last = pd.Timestamp(int(shown.ts.max()), unit="ms").date()
         lines.append(f"Data: {first} – {last} · {shown.paths_count:,} {path_words(shown)} · {len(shown):,} events")
-    lines.append(f"Filters: {plan.filters.describe()} · goal: {plan.goal}")
+    lines.append(f"Filters: {plan.filters.describe(paths=path_words(log))} · goal: {plan.goal}")
     from datetime import date
     lines.append(f"Prepared with Journey Explorer on {date.today().isoformat()}")
     return Cover(title=plan.title, lines=lines)

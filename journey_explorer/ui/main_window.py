@@ -772,7 +772,9 @@ class MainWindow(QMainWindow):
             return
         filters = self.current_filters()
         goal = f" · goal: {filters.goal}" if filters.goal else ""
-        self.filter_summary.setText(f"{self.project_path.stem} · {filters.describe()}{goal}")
+        from journey_explorer.analysis.units import path_words
+        described = filters.describe(paths=path_words(self.explorer.log))
+        self.filter_summary.setText(f"{self.project_path.stem} · {described}{goal}")
 
     def compare_periods(self, period_a: str, period_b: str) -> None:
         """Compare period A with period B (e.g. before a change and its window) on the Compare tab."""

@@ -27,7 +27,7 @@ def render(result, spec, canvas: TilesOverTrend, theme) -> None:
     tiles["metric"].set(units.count(full["metric"]), f"{unit} doing {result.spec.event} ({full['period']})")
     tiles["depth"].set(units.percent(full["depth"], 0))
     tiles["frequency"].set(units.MISSING if pd.isna(full["frequency"]) else f"{full['frequency']:.1f}",
-                           f"times per {unit.removesuffix('s')}")
+                           f"times per {units.singular(unit)}")
     tiles["efficiency"].set(units.duration(None if pd.isna(full["efficiency_days"]) else full["efficiency_days"] * 86_400))
     drawn = result.charted() if hasattr(result, "charted") else frame       # whole periods only
     basic.line_chart(canvas.trend, drawn["period"].tolist(), {"north star": drawn["metric"].to_numpy()}, theme)
