@@ -18,6 +18,7 @@ def test_the_lifecycle_and_stuck_axes_say_cases(qtbot):
         assert axis_text(lifecycle, "left") == "cases (dormant below zero)"
         stuck, _ = renderer.draw("stuck", filters=filters)
         assert axis_text(stuck, "bottom") == "how much worse failing cases do here than successful ones"
-        assert renderer.caption("lifecycle", filters).subtitle.endswith("· 60 cases")
+        subtitle = renderer.caption("lifecycle", filters).subtitle
+        assert subtitle.startswith("all cases · ") and subtitle.endswith(" · 60 cases")
     finally:
         renderer.close()
