@@ -224,6 +224,7 @@ class SankeyItem(pg.GraphicsObject):
         self.labels: list[QGraphicsSimpleTextItem] = []
         self.layout: SankeyLayout | None = None
         self.start_users = 1
+        self.paths = "users"          # what a path is, for the tooltips (the layout's)
         self._bounds = QRectF(0, 0, 1, 1)
         self.setAcceptHoverEvents(True)
         # Replaying hundreds of antialiased bands costs ~0.1 s: paint once into a cached pixmap.
@@ -236,6 +237,7 @@ class SankeyItem(pg.GraphicsObject):
         self.prepareGeometryChange()
         self.theme = layout.theme
         self.start_users = layout.start_users
+        self.paths = layout.paths
         self.layout = layout
         self.boxes, self.bands, self.picture = layout.boxes, layout.bands, layout.picture
         self._bounds = QRectF(layout.bounds)
