@@ -353,6 +353,7 @@ class ProjectInfo:
     sources: list[dict[str, Any]]
     default_goal: str | None
     session_gap_minutes: float      # inf: one visit per path (``store.session_rule``)
+    path_noun: str = "user"         # what a path is: "user", or "case" (``session_rule.path_noun``)
 
     def to_json_dict(self) -> dict[str, Any]:
         out = asdict(self)

@@ -137,6 +137,10 @@ class EventLog:
     # A per-session log (``analysis.common.sessions_as_paths``): per path, the code of its user in the
     # whole log. None in a per-user log (a case id such as "PO#1" does not make a log per-session).
     path_owner: np.ndarray | None = None
+    # What one path is, for every sentence and axis about paths (``analysis.units.path_words``): "user";
+    # "case" when the session rule found the paths are cases of a process (``store.session_rule``);
+    # "session" in a per-session log. Kept by ``dataclasses.replace``, so filtered logs say the same.
+    path_noun: str = "user"
 
     # --- construction -------------------------------------------------------------------------
 

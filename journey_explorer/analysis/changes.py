@@ -81,7 +81,7 @@ class Spec:
     goal: str | None = None               # the funnel to this goal is scanned (default: the project's)
     steps: tuple[str, ...] = ()           # funnel steps instead of the goal funnel
     period: str = "auto"                  # "week", "day" or "auto" (days below eight weeks of data)
-    paths: str = "user"                   # what a path is, as the common filter's --by made it
+    paths: str = "user"                   # what a path is, as the common filter's --by made it ("case": the log's)
     fdr: float = FDR
     top: int = 10                         # stories reported
 
@@ -128,7 +128,8 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     warm_up = change_series.warm_up_periods(log, periods)
     left_out += _left_out_of_cases(warm_up, draining, periods.unit)
     goal = _goal(log, spec)
-    spec = Spec(goal=goal, steps=spec.steps, period=periods.unit, paths=spec.paths, fdr=spec.fdr, top=spec.top)
+    paths = "case" if spec.paths == "user" and log.path_noun == "case" else spec.paths     # the words only
+    spec = Spec(goal=goal, steps=spec.steps, period=periods.unit, paths=paths, fdr=spec.fdr, top=spec.top)
     support = change_scan.Support()
     if periods.count < support.min_periods:
         note = (f"{_plural(periods.count, periods.unit)} of data: at least {support.min_periods} are needed "
@@ -1117,7 +1118,8 @@ def story_text(members: pd.DataFrame, spec: Spec) -> str:
         text += f" {others:,} more series moved in the same weeks."
     if lead["kind"] != "new" and (members["kind"] == "new").any():
         text += (f" The share of {spec.paths}s {_new_words(spec.paths)} moved in the same weeks, so this may follow "
-                 f"who was active rather than a change in what they did.")
+                 f"{'which cases were' if spec.paths == 'case' else 'who was'} active rather than a change in what "
+                 f"they did.")
     renamed = renamed_events(members)
     if renamed:
         old, new = renamed
@@ -1137,7 +1139,7 @@ def _lasting_until(lead: pd.Series, spec: Spec) -> str:
 
 
 def _new_words(paths: str) -> str:
-    return "from new users" if paths == "session" else "who were new"
+    return {"session": "from new users", "case": "that were new"}.get(paths, "who were new")
 
 
 def renamed_events(members: pd.DataFrame) -> tuple[str, str] | None:

@@ -138,5 +138,5 @@ def sessions_as_paths(log: EventLog, session_number: np.ndarray | None = None) -
     keys = np.array([f"{log.user_keys[u]}#{n + 1}" for u, n in zip(owner, number_within_user)],
                     dtype=object)
     return replace(log, user=new_user, session=new_user.astype(np.int64), user_keys=keys,
-                   user_properties=log.take_users(owner), path_owner=owner)
+                   user_properties=log.take_users(owner), path_owner=owner, path_noun="session")
 

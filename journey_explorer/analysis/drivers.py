@@ -54,7 +54,7 @@ from journey_explorer.analysis.pathprops import (
     without_outcomes,
 )
 from journey_explorer.analysis.pvalues import fisher_less
-from journey_explorer.analysis.units import short_percent
+from journey_explorer.analysis.units import path_words, plural, short_percent, who_or_that
 from journey_explorer.domain import MissingGoal
 from journey_explorer.eventlog import EventLog
 
@@ -136,7 +136,7 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     frame = _after_goal_check(frame, _without_route_repeats(any_time_frame, route_repeats))
     users = int(((first_seen != NEVER) & counted).sum())
     frame = _visit_check(frame, log, first_seen, first_goal, reached, spec, counted)
-    table = _best(frame, spec)
+    table = _best(frame, spec, log.path_noun)
     # Who: every user counted had the same time to convert (see ``observed_reach``); a property restating
     # the goal reached at any time (a paid plan, however late) is still the outcome.
     observed, reached_in_time = observed_reach(log, first_seen, first_goal)
@@ -172,8 +172,10 @@ def who_differs(log: EventLog, reached: np.ndarray, spec: Spec, among: np.ndarra
     frame = pd.DataFrame(rows, columns=["property", "value", "cohort", "cohort_reached", "rest", "rest_reached"])
     frame = _finish(frame, log, spec)
     frame["significant"] = frame["q_value"] < spec.alpha
-    frame["sentence"] = [f"Users with {r.property} = {r.value} reach {spec.goal} at {short_percent(r.rate_a)} vs "
-                         f"{short_percent(r.rate_b)} of the others ({r.lift:.1f}x; {short_percent(r.share)} of users)"
+    paths = path_words(log)
+    frame["sentence"] = [f"{paths.capitalize()} with {r.property} = {r.value} reach {spec.goal} at "
+                         f"{short_percent(r.rate_a)} vs {short_percent(r.rate_b)} of the others "
+                         f"({r.lift:.1f}x; {short_percent(r.share)} of {paths})"
                          for r in frame.itertuples()]
     return frame.sort_values(["significant", "phi"], ascending=False, ignore_index=True)
 
@@ -381,7 +383,7 @@ def phi(a, b, c, d):
     return np.where(denominator > 0, (a * d - b * c) / np.where(denominator > 0, denominator, 1), 0.0)
 
 
-def _best(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
+def _best(frame: pd.DataFrame, spec: Spec, noun: str = "user") -> pd.DataFrame:
     """Per event the significant cell with the largest |phi|; positive drivers first."""
     if frame.empty:
         return frame.assign(sentence=[])
@@ -390,20 +392,21 @@ def _best(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
     best = significant.loc[significant.groupby("event")["phi"].apply(lambda s: s.abs().idxmax())] \
         if len(significant) else significant
     best = best.sort_values("phi", ascending=False).reset_index(drop=True)
-    best = best.assign(sentence=[sentence(row, spec.goal) for row in best.itertuples()])
+    best = best.assign(sentence=[sentence(row, spec.goal, noun) for row in best.itertuples()])
     return best.head(spec.top) if spec.top else best
 
 
-def sentence(row, goal: str) -> str:
+def sentence(row, goal: str, noun: str = "user") -> str:
     """One driver in words, e.g. "Users who do X at least 2 times in their first 3 days reach Y at 41 %
-    vs 12 % of the others (3.4x; 18 % of users)"."""
+    vs 12 % of the others (3.4x; 18 % of users)"; ``noun``: what a path is (``EventLog.path_noun``)."""
     times = "at least once" if row.k == 1 else f"at least {row.k} times"
     days = "day" if row.days == 1 else f"{row.days:g} days"
     lift = f"{row.lift:.1f}x" if np.isfinite(row.lift) else "none of the others do"
     step = getattr(row, "reached", None)
-    others = f"the others who reached {step} then" if isinstance(step, str) else "the others"
-    users = f"users who reached {step}" if isinstance(step, str) else "users"
-    return (f"Users who do {row.event} {times} in their first {days} reach {goal} at {short_percent(row.rate_a)} "
-            f"vs {short_percent(row.rate_b)} of {others} ({lift}; {short_percent(row.share)} of {users}, "
-            f"{row.cohort:,} of {row.cohort + row.rest:,})")
+    paths, that = plural(noun), who_or_that(noun)
+    others = f"the others {that} reached {step} then" if isinstance(step, str) else "the others"
+    users = f"{paths} {that} reached {step}" if isinstance(step, str) else paths
+    return (f"{paths.capitalize()} {that} do {row.event} {times} in their first {days} reach {goal} "
+            f"at {short_percent(row.rate_a)} vs {short_percent(row.rate_b)} of {others} "
+            f"({lift}; {short_percent(row.share)} of {users}, {row.cohort:,} of {row.cohort + row.rest:,})")
 

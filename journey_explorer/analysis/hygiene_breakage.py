@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from journey_explorer.analysis import units
 from journey_explorer.analysis.arrays import running_count
 from journey_explorer.analysis.hygiene_volume import DAY_MS, DailyVolume, median_count, unique_counts, weighted_median
 from journey_explorer.eventlog import EventLog
@@ -125,7 +126,7 @@ def _time_breakage(log: EventLog, kind: str, mask: np.ndarray, where: str) -> Br
     users = int(np.unique(log.user[mask]).size)
     names = np.array(log.event_names, dtype=object)[np.unique(log.event[mask])]
     zero = int((ts == 0).sum())
-    message = (f"{count:,} event{'s' if count != 1 else ''} of {users:,} user{'s' if users != 1 else ''} "
+    message = (f"{count:,} event{'s' if count != 1 else ''} of {units.counted(users, log.path_noun)} "
                f"{'are' if count != 1 else 'is'} timed {where}: {iso_date(ts.min())} to {iso_date(ts.max())}")
     if zero:
         message += f"; {zero:,} at exactly 1970-01-01 00:00 (a missing time written as 0?)"
@@ -471,8 +472,9 @@ def _twin_breakage(log: EventLog, a: int, b: int, both: int, rarer: int, run: np
     names = (log.event_names[a], log.event_names[b])
     ts = log.ts[np.isin(run, shared) & ((log.event == a) | (log.event == b))]
     first, last = iso_date(ts.min()), iso_date(ts.max())
-    message = (f"{names[0]} and {names[1]} fire together: in {both:,} of {rarer:,} cases ({both / rarer:.0%}) "
-               f"one user has both within the same second, from {first} to {last}. One action tracked twice? "
+    occasions = "instances" if log.path_noun == "case" else "cases"     # not "of 40 cases one case has both"
+    message = (f"{names[0]} and {names[1]} fire together: in {both:,} of {rarer:,} {occasions} ({both / rarer:.0%}) "
+               f"one {log.path_noun} has both within the same second, from {first} to {last}. One action tracked twice? "
                f"Keep one of them (merging would count it double)")
     return Breakage("twin_firing", names, both, first, last, message, {"together": both, "rarer": rarer,
                                                                         "share": round(both / rarer, 4)})
@@ -509,8 +511,9 @@ def _double_breakage(log: EventLog, code: int, extra: int, total: int, worst: in
     users = int(np.unique(log.user[mask]).size)
     name = log.event_names[code]
     first, last = iso_date(log.ts[mask].min()), iso_date(log.ts[mask].max())
-    message = (f"{name} fires several times in the same second for one user: {extra:,} extra copies "
-               f"({extra / total:.0%} of its {total:,} events), {users:,} users, up to {worst} in one second, "
+    message = (f"{name} fires several times in the same second for one {log.path_noun}: {extra:,} extra copies "
+               f"({extra / total:.0%} of its {total:,} events), {users:,} {units.plural(log.path_noun)}, "
+               f"up to {worst} in one second, "
                f"from {first} to {last}")
     return Breakage("double_firing", (name,), extra, first, last, message,
                     {"extra": extra, "events": total, "share": round(extra / total, 4), "users": users,
@@ -645,7 +648,7 @@ def count_outliers(log: EventLog) -> list[Breakage]:
     """Users and sessions with far more events than the rest (robust z of log10 counts above
     ``OUTLIER_Z`` and at least ``OUTLIER_TIMES_MEDIAN`` times the median)."""
     out = []
-    for kind, owners, label in (("outlier_users", log.user, "user"), ("outlier_sessions", log.session, "session")):
+    for kind, owners, label in (("outlier_users", log.user, log.path_noun), ("outlier_sessions", log.session, "session")):
         counts = np.bincount(owners)
         counts = counts[counts > 0]
         if len(counts) < MIN_COUNTED:
@@ -678,7 +681,7 @@ def _outlier_breakage(log: EventLog, kind: str, label: str, owners: np.ndarray, 
     held = int(mine.sum())
     flagged_counts = np.bincount(owners)[flagged]
     top = flagged[np.argsort(-flagged_counts)][:5]
-    if label == "user":
+    if kind == "outlier_users":
         names = [str(log.user_keys[u]) for u in top]
     else:
         names = [f"{log.user_keys[log.user[np.searchsorted(log.session, s)]]} (session)" for s in top]

@@ -171,10 +171,11 @@ def default_event(log: EventLog, goal: str | None) -> str:
 
 
 # Why ``default_event`` chose its event, in words that follow "users doing EVENT (...)".
-WHY = {"goal repeated": "the goal, which users come back to repeat",
-       "after goal": "what users come back to do after {goal}",
-       "goal once": "the goal: nothing users do after it comes back",
-       "value": "the event users come back to repeat"}
+# {paths}: what the log's paths are ("users", "cases"; ``units.path_words``)
+WHY = {"goal repeated": "the goal, which {paths} come back to repeat",
+       "after goal": "what {paths} come back to do after {goal}",
+       "goal once": "the goal: nothing {paths} do after it comes back",
+       "value": "the event {paths} come back to repeat"}
 
 
 def default_choice(log: EventLog, goal: str | None) -> tuple[str, str]:

@@ -24,7 +24,7 @@ from journey_explorer.analysis.goals import (
     guess_goal,  # noqa: F401  (the report's default; one function)
 )
 from journey_explorer.analysis.interval import WHY, default_choice
-from journey_explorer.analysis.units import short_percent
+from journey_explorer.analysis.units import path_words, short_percent
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog
 
@@ -58,18 +58,19 @@ pct = short_percent   # 0.1837 -> "18%", 0.004 -> "0.4%"
 
 
 def plural(count: int, word: str) -> str:
-    """ "1 week", "3 weeks" (numbers with thousands separators).
+    """ "1 week", "3 weeks" (numbers with thousands separators); a path's noun: ``log.path_noun``.
 
-    >>> plural(1, "week"), plural(1200, "user")
-    ('1 week', '1,200 users')
+    >>> plural(1, "week"), plural(1200, "case")
+    ('1 week', '1,200 cases')
     """
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
+    return units.counted(count, word)
 
 
+# {paths}: what the log's paths are ("users", "cases"); {base}: what the lifecycle counts (``active_base``)
 QUESTIONS = {
-    "overview": "Overview", "first_flows": "How journeys start", "stuck_points": "Where users get stuck",
-    "differences": "How successful users differ", "goal_funnel": "The funnel to the goal",
-    "retention_finding": "Do users come back", "lifecycle_finding": "Is the active base growing",
+    "overview": "Overview", "first_flows": "How journeys start", "stuck_points": "Where {paths} get stuck",
+    "differences": "How successful {paths} differ", "goal_funnel": "The funnel to the goal",
+    "retention_finding": "Do {paths} come back", "lifecycle_finding": "Is {base} growing",
     "north_star": "The north star", "what_changed": "What changed", "tracking_finding": "Tracking plan",
 }
 
@@ -88,7 +89,8 @@ def workshop_findings(log: EventLog, goal: str, makers: tuple | None = None) -> 
         try:
             finding = make(log, goal)
         except (JourneyError, ValueError) as exc:
-            question = QUESTIONS[make.__name__]
+            question = QUESTIONS[make.__name__].format(paths=path_words(log), base=active_base(log))
+            question = question[0].upper() + question[1:]
             finding = Finding("", f"{question}: not answered by this data", None,
                               f"{question} could not be computed for the goal {goal}: {exc}")
         if finding is not None:
@@ -124,11 +126,12 @@ def overview(log: EventLog, goal: str) -> Finding:
     first = pd.Timestamp(int(log.ts.min()), unit="ms").date()
     last = pd.Timestamp(int(log.ts.max()), unit="ms").date()
     per_user = len(log) / max(users, 1)
-    text = (f"{plural(users, 'user')} did {plural(len(log), 'event')} ({per_user:.1f} per user) of "
+    noun = log.path_noun
+    text = (f"{plural(users, noun)} did {plural(len(log), 'event')} ({per_user:.1f} per {noun}) of "
             f"{len(log.event_names)} kind{'' if len(log.event_names) == 1 else 's'} between {first} and {last}. "
             f"{reached:,} of them ({reached / max(users, 1):.1%}) reached {goal}.")
     # One decimal, as the Overview's tile shows it.
-    return Finding("overview", f"{reached / max(users, 1):.1%} of users reach {goal}", None, text)
+    return Finding("overview", f"{reached / max(users, 1):.1%} of {path_words(log)} reach {goal}", None, text)
 
 
 def first_flows(log: EventLog, goal: str) -> Finding:
@@ -147,18 +150,19 @@ def first_flows(log: EventLog, goal: str) -> Finding:
     starts = pd.Series([n["users"] for n in result.node_rows if n["step"] == 1],
                        index=[n["event"] for n in result.node_rows if n["step"] == 1])
     then = " and then leave" if len(names) < spec.steps else ""
-    text = f"Most users start with {starts.idxmax()} ({pct(starts.max() / result.paths)}). "
+    noun, paths = log.path_noun, path_words(log)
+    text = f"Most {paths} start with {starts.idxmax()} ({pct(starts.max() / result.paths)}). "
     if _enough(int(counts[top]), result.paths):
         text += (f"The most common {_first_steps(len(names))} {' → '.join(names)}{then}, "
-                 f"taken by {plural(int(counts[top]), 'user')} ({pct(counts[top] / result.paths)}); "
+                 f"taken by {plural(int(counts[top]), noun)} ({pct(counts[top] / result.paths)}); "
                  f"{plural(len(codes), 'different opening')} in all. ")
         named = [name for name in names if name != "another event"][:3]
         title = f"How journeys start: {' → '.join(named)}"
     else:
-        text += (f"No opening of {spec.steps} steps is shared by enough users to name "
-                 f"({plural(len(codes), 'different opening')} among {plural(result.paths, 'user')}). ")
+        text += (f"No opening of {spec.steps} steps is shared by enough {paths} to name "
+                 f"({plural(len(codes), 'different opening')} among {plural(result.paths, noun)}). ")
         title = f"Journeys start with {starts.idxmax()}"
-    text += f"{pct(ended.mean())} of users stop within the first {spec.steps} events."
+    text += f"{pct(ended.mean())} of {paths} stop within the first {spec.steps} events."
     return Finding("flows", title, spec, text)
 
 
@@ -171,22 +175,23 @@ def stuck_points(log: EventLog, goal: str) -> Finding:
     spec = stuck.Spec(goal=goal)
     result = stuck.run(log, spec)
     if result.successful >= result.paths:
-        raise JourneyError(f"every user reaches {goal}, so no one is stuck on the way")
+        raise JourneyError(f"every {log.path_noun} reaches {goal}, so {units.nobody(log.path_noun)} is stuck on the way")
     found = result.stuck
+    paths = path_words(log)
     left_out = f" {result.left_out}." if result.left_out else ""     # users the goal is not open to
     if found.empty:
         return Finding("stuck", "No stuck points stand out", spec,
-                       f"At no event do failing users do measurably worse than successful ones (each part needs "
-                       f"at least {spec.min_paths} failing and {spec.min_reference} successful users there, "
+                       f"At no event do failing {paths} do measurably worse than successful ones (each part needs "
+                       f"at least {spec.min_paths} failing and {spec.min_reference} successful {paths} there, "
                        f"and a significant, material difference).{left_out}")
     worst = found.iloc[0]
-    text = f"{worst['event']} is where users get stuck most: {worst['explanation']}."
+    text = f"{worst['event']} is where {paths} get stuck most: {worst['explanation']}."
     unstuck = next((u for u in result.unstuck if u["event"] == worst["event"]), None)
     if unstuck and (unstuck.get("where_text") or unstuck.get("when_text")):
         context = "; ".join(t for t in (unstuck.get("where_text"), unstuck.get("when_text")) if t)
         text += f" It is {context}."
     if unstuck and unstuck["successful_users"] >= spec.min_reference:
-        text += " " + _got_past(unstuck)
+        text += " " + _got_past(unstuck, paths)
     if worst.get("inside_event"):
         text += (f" ({worst['inside_event']} is one event for every {worst['inside_property']}: name it by "
                  f"{worst['inside_property']} to follow this step in every view.)")
@@ -194,23 +199,24 @@ def stuck_points(log: EventLog, goal: str) -> Finding:
     others = [r.event for r in found.iloc[1:].itertuples() if r.event != worst.get("inside_event")][:2]
     if others:
         text += " Also: " + "; ".join(others) + "."
-    return Finding("stuck", f"Users get stuck at {worst['event']}", spec, text + left_out)
+    return Finding("stuck", f"{paths.capitalize()} get stuck at {worst['event']}", spec, text + left_out)
 
 
-def _got_past(unstuck: dict) -> str:
-    """How successful users got past a stuck point, against failing users, in one sentence."""
+def _got_past(unstuck: dict, paths: str = "users") -> str:
+    """How successful paths (``paths``: "users", "cases") got past a stuck point, against failing ones,
+    in one sentence."""
     steps = [n for n in unstuck["next"] if n["event"] != stuck.LEFT]
     if not steps:
         return ""
     step = max(steps, key=lambda n: n["successful_share"] - n["failing_share"])
-    text = (f"Successful users went on to {step['event']} ({pct(step['successful_share'])} of them, against "
-            f"{pct(step['failing_share'])} of failing users, {pct(unstuck['failing_left'])} of whom left there).")
+    text = (f"Successful {paths} went on to {step['event']} ({pct(step['successful_share'])} of them, against "
+            f"{pct(step['failing_share'])} of failing {paths}, {pct(unstuck['failing_left'])} of whom left there).")
     if unstuck["routes"]:
         route = unstuck["routes"][0]
         text += f" Their most common way on: {route['route']} ({pct(route['share'])})."
     if unstuck.get("failing_routes"):
         route = unstuck["failing_routes"][0]
-        text += f" Failing users most often: {route['route']} ({pct(route['share'])})."
+        text += f" Failing {paths} most often: {route['route']} ({pct(route['share'])})."
     return text
 
 
@@ -221,42 +227,44 @@ def differences(log: EventLog, goal: str) -> Finding:
     events = result.events[result.events["passes"]]
     more = events[events["difference"] > 0].head(2)
     less = events[events["difference"] < 0].head(2)
-    parts = [f"Comparing {size_a:,} {name_a} with {size_b:,} {name_b} users (before {goal})."]
+    paths, that = path_words(log), units.who_or_that(log.path_noun)
+    parts = [f"Comparing {size_a:,} {name_a} with {size_b:,} {name_b} {paths} (before {goal})."]
     if result.left_out:           # users the goal is not open to are no failing users (nor in the drivers)
         parts.append(f"{result.left_out}.")
     if result.route is not None and len(result.route):
         parts.append(f"Left out as the route to {goal}: {', '.join(result.route['event'].head(4))}.")
     if len(more):
-        listed = "; ".join(f"{r.event} ({pct(r.share_a)} vs {pct(r.share_b)}{_among(r)})" for r in more.itertuples())
-        parts.append(f"{name_a.capitalize()} users did more: {listed}.")
+        listed = "; ".join(f"{r.event} ({pct(r.share_a)} vs {pct(r.share_b)}{_among(r, that)})" for r in more.itertuples())
+        parts.append(f"{name_a.capitalize()} {paths} did more: {listed}.")
     if len(less):
-        listed = "; ".join(f"{r.event} ({pct(r.share_b)} vs {pct(r.share_a)}{_among(r)})" for r in less.itertuples())
-        parts.append(f"{name_b.capitalize()} users did more: {listed}.")
+        listed = "; ".join(f"{r.event} ({pct(r.share_b)} vs {pct(r.share_a)}{_among(r, that)})" for r in less.itertuples())
+        parts.append(f"{name_b.capitalize()} {paths} did more: {listed}.")
     if not len(events):
-        parts.append(f"No behaviour differs significantly (q < 0.05, at least {compare.MIN_SUPPORT} users).")
+        parts.append(f"No behaviour differs significantly (q < 0.05, at least {compare.MIN_SUPPORT} {paths}).")
     parts.append(early_drivers(log, goal, room=OBSERVATION_ROOM - len(" ".join(p for p in parts if p)) - 1))
     if len(more):
         top = more.iloc[0]
-        headline = f"{pct(top['share_a'])} of {name_a} users{_reaching(top)} did {top['event']} before {goal}, " \
+        headline = f"{pct(top['share_a'])} of {name_a} {paths}{_reaching(top, that)} did {top['event']} before {goal}, " \
                    f"{pct(top['share_b'])} of {name_b}"
     elif len(less):
         top = less.iloc[0]
-        headline = f"{pct(top['share_b'])} of {name_b} users{_reaching(top)} did {top['event']}, " \
+        headline = f"{pct(top['share_b'])} of {name_b} {paths}{_reaching(top, that)} did {top['event']}, " \
                    f"{pct(top['share_a'])} of {name_a}"
     else:
         headline = "No behaviour sets the groups apart"
     return Finding("compare", headline, spec, " ".join(p for p in parts if p))
 
 
-def _among(row) -> str:
-    """ " of those who reached cart" for an event compared only where it can happen (compare's ``reached``)."""
+def _among(row, that: str = "who") -> str:
+    """ " of those who reached cart" for an event compared only where it can happen (compare's ``reached``);
+    ``that``: "who" for users, "that" for cases (``units.who_or_that``)."""
     step = getattr(row, "reached", None)
-    return f" of those who reached {step}" if isinstance(step, str) else ""
+    return f" of those {that} reached {step}" if isinstance(step, str) else ""
 
 
-def _reaching(row) -> str:
+def _reaching(row, that: str = "who") -> str:
     step = row.get("reached") if hasattr(row, "get") else None
-    return f" who reached {step}" if isinstance(step, str) else ""
+    return f" {that} reached {step}" if isinstance(step, str) else ""
 
 
 def early_drivers(log: EventLog, goal: str, room: int = OBSERVATION_ROOM) -> str:
@@ -269,7 +277,8 @@ def early_drivers(log: EventLog, goal: str, room: int = OBSERVATION_ROOM) -> str
         return ""
     strongest = _strongest_drivers(result.table)
     who = _who_sentences(result.who)
-    who = [f"Who: {who}."] if who else []
+    which = "Who" if log.path_noun == "user" else f"Which {path_words(log)}"     # cases are no people
+    who = [f"{which}: {who}."] if who else []
     for told in (strongest, strongest[:1]):
         text = " ".join(([f"Early behaviour that predicts {goal}: {'; '.join(told)}."] if told else []) + who)
         if len(text) <= room:
@@ -329,7 +338,8 @@ def goal_funnel(log: EventLog, goal: str) -> Finding:
     import pandas as pd
     steps = tuple(goal_funnel_steps(log, goal))
     if len(steps) < 2:
-        raise JourneyError(f"no event comes before {goal} for most of the users who reach it")
+        raise JourneyError(f"no event comes before {goal} for most of the {path_words(log)} "
+                           f"{units.who_or_that(log.path_noun)} reach it")
     spec = funnel.Spec(steps=steps, window_ms=None)
     table = funnel.run(log, spec).table
     overall = table["users"].iloc[-1] / max(table["users"].iloc[0], 1)
@@ -337,14 +347,16 @@ def goal_funnel(log: EventLog, goal: str) -> Finding:
     worst = drops.loc[drops["lost"].idxmax()]
     before = table["event"].iloc[int(worst["step"]) - 2]
     # The funnel asks for every milestone in this order, so it can be stricter than "reached the goal".
-    text = (f"{pct(overall)} of users who do {table['event'].iloc[0]} complete all {len(steps)} steps in this "
+    those = f"{path_words(log)} {units.who_or_that(log.path_noun)}"       # "users who", "cases that"
+    text = (f"{pct(overall)} of {those} do {table['event'].iloc[0]} complete all {len(steps)} steps in this "
             f"order ({' → '.join(steps)}): {int(table['users'].iloc[-1]):,} of {int(table['users'].iloc[0]):,}. "
-            f"The biggest loss is from {before} to {worst['event']}: {plural(int(worst['lost']), 'user')} "
+            f"The biggest loss is from {before} to {worst['event']}: {plural(int(worst['lost']), log.path_noun)} "
             f"({pct(1 - worst['conversion_from_previous'])}) did not continue.")
     text += _who_was_lost(log, spec, int(worst["step"]) - 1)
     seconds = table["median_seconds_to_convert"].iloc[-1]
     if pd.notna(seconds):
-        text += f" Those who convert take a median of {units.duration(float(seconds))} for the last step."
+        text += (f" Those {units.who_or_that(log.path_noun)} convert take a median of "
+                 f"{units.duration(float(seconds))} for the last step.")
     return Finding("funnel", f"{pct(overall)} complete the {len(steps)} steps to {goal}", spec, text)
 
 
@@ -463,16 +475,17 @@ def retention_finding(log: EventLog, goal: str) -> Finding:
     week1 = curve.get(1, float("nan"))
     text = result.readout
     if pd.notna(week1):
-        text += f" {pct(week1)} of users come back in the week after their first."
+        text += f" {pct(week1)} of {path_words(log)} come back in the week after their first."
     if result.flattens_at is not None and result.plateau is not None:
-        headline = (f"Almost nobody comes back after week {result.flattens_at}" if result.plateau < retention.ALMOST_NOBODY
+        headline = (f"Almost {units.nobody(log.path_noun)} comes back after week {result.flattens_at}"
+                    if result.plateau < retention.ALMOST_NOBODY
                     else f"Retention flattens at {pct(result.plateau)} from week {result.flattens_at}")
     elif len(curve) < MIN_RETENTION_WEEKS:
         headline = "Too little history to judge retention"
     else:
         headline = "Retention keeps falling"
     if result.shift:        # a change between cohorts says more than the curve's shape: it leads
-        headline = retention.shift_headline(result.shift, spec.period)
+        headline = retention.shift_headline(result.shift, spec.period, log.path_noun)
     return Finding("retention", headline, spec, text)
 
 
@@ -487,12 +500,18 @@ def lifecycle_finding(log: EventLog, goal: str) -> Finding:
     recent = full.tail(4)
     ratio = (recent["new"].sum() + recent["resurrected"].sum()) / max(-recent["dormant"].sum(), 1)
     trend = "growing" if ratio > 1.05 else "shrinking" if ratio < 0.95 else "holding steady"
-    text = (f"In the week of {latest['period']}: {plural(int(latest['active']), 'active user')}, "
+    base = active_base(log)
+    text = (f"In the week of {latest['period']}: {plural(int(latest['active']), 'active ' + log.path_noun)}, "
             f"{int(latest['new']):,} new, {int(latest['returning']):,} returning and "
             f"{int(latest['resurrected']):,} back after a break, while {int(-latest['dormant']):,} went dormant. "
-            f"Over the last {plural(len(recent), 'week')}, {ratio:.2f} users arrived or came back for each one lost "
-            f"(quick ratio): the active base is {trend}.{_drained_note(draining, latest['period'])}")
-    return Finding("lifecycle", f"The active base is {trend} (quick ratio {ratio:.2f})", spec, text)
+            f"Over the last {plural(len(recent), 'week')}, {ratio:.2f} {path_words(log)} arrived or came back for each one lost "
+            f"(quick ratio): {base} is {trend}.{_drained_note(draining, latest['period'], log)}")
+    return Finding("lifecycle", f"{base[0].upper()}{base[1:]} is {trend} (quick ratio {ratio:.2f})", spec, text)
+
+
+def active_base(log: EventLog) -> str:
+    """What the lifecycle counts, in words: "the active base" of users, "the number of active cases"."""
+    return "the active base" if log.path_noun == "user" else f"the number of active {path_words(log)}"
 
 
 def north_star(log: EventLog, goal: str) -> Finding:
@@ -511,9 +530,9 @@ def north_star(log: EventLog, goal: str) -> Finding:
     peak_period, peak = full.idxmax(), int(full.max())
     last_full = full.index[-1]
     week = "the last full week" if latest["period"] == last_full else "the last full week with any"
-    why = WHY[reason].format(goal=goal)
-    text = (f"North star: users doing {event} ({why}) per week, full weeks only. "
-            f"In {week} ({latest['period']}) {plural(int(latest['metric']), 'user')} did it; "
+    why = WHY[reason].format(goal=goal, paths=path_words(log))
+    text = (f"North star: {path_words(log)} doing {event} ({why}) per week, full weeks only. "
+            f"In {week} ({latest['period']}) {plural(int(latest['metric']), log.path_noun)} did it; "
             f"it peaked at {peak:,} in the week of {peak_period}.")
     starting = _warm_up_weeks(log)
     if len(full) - starting >= MIN_TREND_WEEKS:
@@ -528,10 +547,10 @@ def north_star(log: EventLog, goal: str) -> Finding:
         text += f" {plural(len(full), 'week')} of data {'is' if len(full) == 1 else 'are'} too few to tell a trend."
     quiet = _trailing_zeros(full.to_numpy())
     if quiet:
-        text += f" No one did {event} in the last {plural(quiet, 'full week')} of the data."
+        text += f" {units.nobody(log.path_noun).capitalize()} did {event} in the last {plural(quiet, 'full week')} of the data."
     if draining and str(latest["period"]) < draining:
-        text += _drained_note(draining, latest["period"])
-    return Finding("northstar", f"{plural(int(latest['metric']), 'user')} did {event} in {week}", spec, text)
+        text += _drained_note(draining, latest["period"], log)
+    return Finding("northstar", f"{plural(int(latest['metric']), log.path_noun)} did {event} in {week}", spec, text)
 
 
 def _draining_since(log: EventLog) -> str | None:
@@ -548,10 +567,10 @@ def _warm_up_weeks(log: EventLog) -> int:
     return warm_up_periods(log, choose_periods(int(log.ts.min()), int(log.ts.max()), "week"))
 
 
-def _drained_note(draining: str | None, latest) -> str:
+def _drained_note(draining: str | None, latest, log: EventLog) -> str:
     if not draining or str(latest) >= draining:
         return ""
-    return (f" Weeks from {draining} on are left out: few new users start then while the others finish "
+    return (f" Weeks from {draining} on are left out: few new {path_words(log)} start then while the others finish "
             f"(the data drains out), so every count falls by construction.")
 
 

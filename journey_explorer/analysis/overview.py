@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from journey_explorer.analysis import lifecycle, northstar
+from journey_explorer.analysis.units import path_words
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog
 
@@ -104,7 +105,7 @@ def summary(log: EventLog, goal: str | None) -> dict:
         star = Columns({"period": weekly["period"], "metric": breadth})
     return {"users": log.paths_count, "events": len(log), "sessions": _distinct(log.session),
             "first": int(log.ts.min()), "last": int(log.ts.max()), "reached": reached, "goal": goal,
-            "weekly": Columns(weekly), "star": star}
+            "weekly": Columns(weekly), "star": star, "path_unit": path_words(log)}
 
 
 def _distinct(sorted_values: np.ndarray) -> int:

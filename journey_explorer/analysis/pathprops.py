@@ -14,6 +14,7 @@ import numpy as np
 
 from journey_explorer.analysis.arrays import path_bounds
 from journey_explorer.analysis.common import session_owners
+from journey_explorer.analysis.units import counted
 from journey_explorer.eventlog import MISSING, EventLog
 
 if TYPE_CHECKING:
@@ -188,4 +189,4 @@ def never_reaching(log: EventLog, goal: str, bound: float = NEVER_BOUND) -> tupl
     named.sort(key=lambda pair: -int((properties[pair[0]] == pair[1]).sum()))     # the largest group first
     said = " and ".join(f"{name} = {value}" for name, value in named[:MAX_NAMED])
     verb = "never reaches" if len(named) == 1 else "never reach"
-    return out, f"{said} {verb} {goal} ({int(out.sum()):,} users): left out"
+    return out, f"{said} {verb} {goal} ({counted(int(out.sum()), log.path_noun)}): left out"

@@ -145,7 +145,7 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     has_start = start != np.iinfo(np.int64).max
     users = np.flatnonzero(has_start)
     if not len(users):
-        raise JourneyError("no user has the start event")
+        raise JourneyError(f"no {log.path_noun} has the start event")
     end = int(log.ts.max())
     eligible_periods = (end - start[users]) // length          # periods fully observed: 0..n-1
     if spec.return_event:
@@ -164,10 +164,10 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     retained[:, 0] = True
     curve = _curve(retained, observable)
     cohorts = _cohort_rows(_cohort_codes(start[users], spec.period), spec.period, retained, observable)
-    flattens_at, plateau, readout = read_out(curve, spec.period)
+    flattens_at, plateau, readout = read_out(curve, spec.period, log.path_noun)
     shift = cohort_shift(cohorts)
     if shift:
-        readout += " " + shift_sentence(shift, spec.period)
+        readout += " " + shift_sentence(shift, spec.period, log.path_noun)
     return Result(spec=spec, cohort_rows=cohorts, curve_columns=curve, flattens_at=flattens_at, plateau=plateau,
                   readout=readout, shift=shift,
                   breakdown=_breakdown_curves(log, spec, users, retained, observable) if spec.breakdown else None)
@@ -320,19 +320,21 @@ def cohort_shift(cohort_rows: list[dict], period: int = 1) -> dict | None:
             "users_before": int(best[4]), "users_after": int(best[5]), "p_value": p_value}
 
 
-def shift_headline(shift: dict, period: str) -> str:
-    """e.g. "Week-1 retention fell from 50% to 15% for users starting since 2024-02-05"."""
+def shift_headline(shift: dict, period: str, noun: str = "user") -> str:
+    """e.g. "Week-1 retention fell from 50% to 15% for users starting since 2024-02-05" (``noun``: what a
+    path is, ``EventLog.path_noun``)."""
     return (f"{period.capitalize()}-1 retention {_moved(shift)} from {units.percent(shift['before'], 0)} to "
-            f"{units.percent(shift['after'], 0)} for users starting since {shift['since']}")
+            f"{units.percent(shift['after'], 0)} for {units.plural(noun)} starting since {shift['since']}")
 
 
-def shift_sentence(shift: dict, period: str) -> str:
+def shift_sentence(shift: dict, period: str, noun: str = "user") -> str:
     """The words of a ``cohort_shift``, e.g. "Week-1 retention fell from 50% of the 200 users who started
     before 2024-02-05 to 15% of the 200 who started from then to the week of 2024-03-04 (the last
     whose week 1 is known)." """
+    that = units.who_or_that(noun)
     return (f"{period.capitalize()}-1 retention {_moved(shift)} from {units.percent(shift['before'], 0)} of the "
-            f"{shift['users_before']:,} users who started before {shift['since']} to "
-            f"{units.percent(shift['after'], 0)} of the {shift['users_after']:,} who started from then to the "
+            f"{units.counted(shift['users_before'], noun)} {that} started before {shift['since']} to "
+            f"{units.percent(shift['after'], 0)} of the {shift['users_after']:,} {that} started from then to the "
             f"{period} of {shift['last']} (the last whose {period} 1 is known).")
 
 
@@ -340,7 +342,7 @@ def _moved(shift: dict) -> str:
     return "fell" if shift["after"] < shift["before"] else "rose"
 
 
-def read_out(curve, period: str) -> tuple[int | None, float | None, str]:
+def read_out(curve, period: str, noun: str = "user") -> tuple[int | None, float | None, str]:
     """(flattens_at, plateau, sentence) for a retention curve (period, eligible, retained, share; a
     DataFrame or ``Columns``), by the rule in the module docstring: the words and the marker come from
     the same decision."""
@@ -348,7 +350,7 @@ def read_out(curve, period: str) -> tuple[int | None, float | None, str]:
     usable = (all_eligible >= MIN_ELIGIBLE) & (np.asarray(curve["period"]) >= 1)
     if usable.sum() < FLAT_AFTER + 1:
         return None, None, (f"Too little history to judge retention (fewer than {FLAT_AFTER + 1} {period}s "
-                            f"with {MIN_ELIGIBLE}+ users).")
+                            f"with {MIN_ELIGIBLE}+ {units.plural(noun)}).")
     periods = np.asarray(curve["period"])[usable]
     shares = (np.asarray(curve["retained"])[usable] / all_eligible[usable]).astype(float)
     eligible = all_eligible[usable].astype(float)
@@ -359,10 +361,10 @@ def read_out(curve, period: str) -> tuple[int | None, float | None, str]:
             plateau = round(float(np.average(shares[f:], weights=eligible[f:])), 4)
             if plateau < 0.005:                  # "levels off at 0%" would hide that nobody stays
                 return int(periods[f]), plateau, (
-                    f"Retention falls to about zero by {period} {int(periods[f])}: almost nobody comes back "
+                    f"Retention falls to about zero by {period} {int(periods[f])}: almost {units.nobody(noun)} comes back "
                     f"after that (through {period} {int(periods[-1])}).")
-            verdict = ("a core of users keeps coming back" if plateau >= 0.10
-                       else "the plateau is low: few users stay")
+            verdict = (f"a core of {units.plural(noun)} keeps coming back" if plateau >= 0.10
+                       else f"the plateau is low: few {units.plural(noun)} stay")
             return int(periods[f]), plateau, (
                 f"Retention levels off from {period} {int(periods[f])} at about {units.percent(plateau, 0)} "
                 f"and stays level through {period} {int(periods[-1])}; {verdict}.")
@@ -372,7 +374,7 @@ def read_out(curve, period: str) -> tuple[int | None, float | None, str]:
         plateau = round(float(np.average(shares[gone:], weights=eligible[gone:])), 4)
         return int(periods[gone]), plateau, (
             f"Retention falls below {units.percent(ALMOST_NOBODY, 0)} by {period} {int(periods[gone])}: almost "
-            f"nobody comes back after that (through {period} {int(periods[-1])}).")
+            f"{units.nobody(noun)} comes back after that (through {period} {int(periods[-1])}).")
     first, last = shares[-FLAT_AFTER - 1], shares[-1]
     return None, None, (
         f"Retention has not levelled off: {'down' if last <= first else 'up'} "

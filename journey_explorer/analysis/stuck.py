@@ -58,7 +58,7 @@ browsing page with a small excess over millions of paths does not outrank a real
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -75,6 +75,7 @@ from journey_explorer.analysis.arrays import (
 from journey_explorer.analysis.common import median_path_duration_ms, one_visit_per_path, session_owners, subset
 from journey_explorer.analysis.pathprops import never_reaching, path_properties, without_outcomes
 from journey_explorer.analysis.pvalues import fisher_greater, fisher_two_sided_p, mann_whitney_greater, normal_sf
+from journey_explorer.analysis.units import path_words
 from journey_explorer.domain import MissingGoal
 from journey_explorer.eventlog import EventLog
 from journey_explorer.progress import report
@@ -116,7 +117,7 @@ class Spec:
     min_paths: int = 20       # failing paths that must reach an event before it can be a stuck point
     min_reference: int = 10   # successful paths that must reach it to compare with
     alpha: float = 0.05
-    unit: str = "users"       # the word for a path in sentences: "users" or "sessions"
+    unit: str | None = None   # the word for a path in sentences ("users", "sessions", "cases"); None: the log's
 
 
 @dataclass
@@ -275,6 +276,7 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     if not spec.goal:
         raise MissingGoal("stuck points")
     log.event_code(spec.goal)                   # an unknown goal says so before anything is counted
+    spec = with_unit(spec, log)
     # Users the goal is not open to (invited members when only an account's owner upgrades) are no
     # failing users: whatever they do differently would read as where users get stuck.
     cannot, left_out = never_reaching(log, spec.goal)
@@ -913,7 +915,7 @@ def _explain(row, spec: Spec, sequence: str | None = None) -> str:
     """The parts of a row in words (only the parts that count); ``sequence``: the property whose steps
     the row is one of (its stop part)."""
     import pandas as pd
-    unit = spec.unit
+    unit = spec.unit or "users"        # run() fills it from the log (with_unit)
     parts = []
     if getattr(row, "stop_excess", 0) > 0 and sequence:
         parts.append(f"{_pct(row.stop_rate)} of {unit} {_who(unit)} reach it go no further and never reach the goal, "
@@ -928,7 +930,8 @@ def _explain(row, spec: Spec, sequence: str | None = None) -> str:
         if not pd.isna(row.exit_rate_successful_open) and row.exit_rate_successful_open > row.exit_rate_successful:
             text += f", {_pct(row.exit_rate_successful_open)} on their visits that did not go on to the goal"
         elif pd.isna(row.exit_rate_successful_open) and row.successful_users >= spec.min_reference:
-            text += ", who nearly all go on to the goal in the same visit"       # no like-for-like reference
+            which = "who" if unit == "users" else "which"          # cases and sessions are no people
+            text += f", {which} nearly all go on to the goal in the same visit"       # no like-for-like reference
         if not pd.isna(row.exit_rate_successful_users):
             text += f" and {_pct(row.exit_rate_successful_users)} of users who succeed (in any session)"
         text += f" ({_pct(row.exit_rate_expected)} expected had they left at random steps)"
@@ -952,7 +955,8 @@ def _explain(row, spec: Spec, sequence: str | None = None) -> str:
 
 
 def _who(unit: str) -> str:
-    return "that" if unit == "sessions" else "who"
+    """Users "who" reach it; sessions and cases "that" do."""
+    return units.who_or_that(unit)
 
 
 
@@ -1075,6 +1079,11 @@ def part_flags(log: EventLog, code: int, part: str, goal: int | None = None,
     return reach, flagged & reach
 
 
+def with_unit(spec: Spec, log: EventLog) -> Spec:
+    """The spec with the word for a path filled in from the log ("users", "cases", "sessions") unless given."""
+    return spec if spec.unit is not None else replace(spec, unit=path_words(log))
+
+
 def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: dict[str, np.ndarray],
                    spec: Spec, sequence: np.ndarray | None = None) -> dict:
     """For a stuck point's main part (leaving, looping or stopping for good): the property value where paths that reach it
@@ -1084,6 +1093,7 @@ def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: 
     the stuck ones). One-sided / two-sided Fisher tests, FDR over the comparisons made for this stuck
     point; only significant ones with ``min_paths`` paths on each side. ``sequence``: the steps (a mask
     of codes) a row found inside an event belongs to, for its stop part."""
+    spec = with_unit(spec, log)
     excess = {"loop": row.loop_excess, "exit": row.exit_excess, "stop": getattr(row, "stop_excess", 0.0)}
     part = max(excess, key=excess.get)          # ties: loop, then exit
     if excess[part] <= 0:
@@ -1173,7 +1183,3 @@ def _date(ms: int) -> str:
     import pandas as pd
     return str(pd.Timestamp(ms, unit="ms").date())
 
-
-def unit_word(by: str) -> str:
-    """The word for a path in sentences: per-session paths are "sessions", per-user paths "users"."""
-    return "sessions" if by == "session" else "users"

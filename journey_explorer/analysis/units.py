@@ -1,7 +1,8 @@
 """Human units for what people read on a chart or in a table (Qt-free).
 
 Durations in at most two units ("2 d 3 h", "1 h 20 min", "4 min", "35 s"), shares as percentages
-("54.7%"), counts with thousands separators ("12,345"). Exports to CSV/XLSX keep the raw numbers;
+("54.7%"), counts with thousands separators ("12,345"), what a path is ("1 case", "15,500 users").
+Exports to CSV/XLSX keep the raw numbers;
 these are for labels, legends and the tables on screen.
 """
 from __future__ import annotations
@@ -106,3 +107,60 @@ def utc_date(ms) -> date:
     (datetime.date(1970, 1, 1), datetime.date(2023, 12, 31))
     """
     return (datetime(1970, 1, 1) + timedelta(milliseconds=int(ms))).date()
+
+
+def plural(noun: str) -> str:
+    """The plural of a path's noun ("user", "session", "case") or any regular noun.
+
+    >>> plural("case"), plural("active user")
+    ('cases', 'active users')
+    """
+    return noun + "s"
+
+
+def singular(paths: str) -> str:
+    """The singular of a plural path noun ("cases" -> "case"), as charts are told it (``path_unit``).
+
+    >>> singular("cases"), singular("users")
+    ('case', 'user')
+    """
+    return paths.removesuffix("s")
+
+
+def counted(value: float, noun: str) -> str:
+    """A count with its noun, singular for exactly one: "1 case", "15,500 cases".
+
+    >>> counted(1, "case"), counted(15_500, "case"), counted(0, "session")
+    ('1 case', '15,500 cases', '0 sessions')
+    """
+    return f"{count(value)} {noun if _round(value) == 1 else plural(noun)}"
+
+
+def path_words(log) -> str:
+    """The plural noun for a log's paths ("users", "sessions", "cases"; ``EventLog.path_noun``),
+    "users" for anything without one.
+
+    >>> class CaseLog: path_noun = "case"
+    >>> path_words(CaseLog()), path_words(object())
+    ('cases', 'users')
+    """
+    return plural(getattr(log, "path_noun", "user"))
+
+
+def who_or_that(noun: str) -> str:
+    """The relative pronoun for a path's noun (singular or plural): users "who" reach it, cases and
+    sessions "that" do.
+
+    >>> who_or_that("user"), who_or_that("users"), who_or_that("cases")
+    ('who', 'who', 'that')
+    """
+    return "who" if noun in ("user", "users") else "that"
+
+
+def nobody(noun: str) -> str:
+    """"nobody" among users; "no case", "no session" otherwise (cases are not people).
+
+    >>> nobody("user"), nobody("case")
+    ('nobody', 'no case')
+    """
+    return "nobody" if noun == "user" else f"no {noun}"

@@ -36,13 +36,14 @@ def group_colours(labels: list[str]) -> list[str]:
             for label in labels]
 
 
-def legend_name(label: str, users: int) -> str:
-    """ "Paid Search (1,947 users)": a group's name with its size, as the legend shows it.
+def legend_name(label: str, users: int, paths: str = "users") -> str:
+    """ "Paid Search (1,947 users)": a group's name with its size, as the legend shows it (``paths``:
+    what a path is, "users" or "cases").
 
-    >>> legend_name("Webinar", 719), legend_name("Other", 1)
-    ('Webinar (719 users)', 'Other (1 user)')
+    >>> legend_name("Webinar", 719), legend_name("Other", 1), legend_name("Other", 2, "cases")
+    ('Webinar (719 users)', 'Other (1 user)', 'Other (2 cases)')
     """
-    return f"{label} ({units.count(users)} {'user' if users == 1 else 'users'})"
+    return f"{label} ({units.counted(users, units.singular(paths))})"
 
 
 def bar_positions(n_steps: int, n_groups: int) -> np.ndarray:
@@ -81,7 +82,8 @@ def funnel_by_group(plot: pg.PlotWidget, result, theme: Theme) -> bool:
     item = _fresh(plot, theme)
     xs = bar_positions(len(steps), len(labels))
     width = GROUP_WIDTH / max(len(labels), 1) * 0.9
-    names = [legend_name(label, int(n)) for label, n in zip(labels, entered)]
+    paths = getattr(result, "path_unit", "users")
+    names = [legend_name(label, int(n), paths) for label, n in zip(labels, entered)]
     rows = _legend(plot, item, theme, names)
     for g, (label, name) in enumerate(zip(labels, names)):
         bar = pg.BarGraphItem(x=xs[:, g], height=shares[:, g], width=width, brush=pg.mkBrush(colours[label]),
@@ -90,10 +92,10 @@ def funnel_by_group(plot: pg.PlotWidget, result, theme: Theme) -> bool:
         item.legend.addItem(bar, literal(name))
     empty = [g for g, on in zip(every, drawn) if not on]
     if empty:
-        _axis_title(item, "bottom", f"no users entered at {steps[0]}: {', '.join(empty)}", theme)
+        _axis_title(item, "bottom", f"no {paths} entered at {steps[0]}: {', '.join(empty)}", theme)
     _bar_values(plot, item, xs, shares, width, theme)
     item.getAxis("bottom").setTicks([[(float(x), s) for x, s in enumerate(steps)]])
-    _percent_axis(item, theme, "share of the group's users who reached the step")
+    _percent_axis(item, theme, f"share of the group's {paths} {units.who_or_that(paths)} reached the step")
     _title(item, f"Funnel by {result.spec.breakdown}", theme)
     item.setXRange(-0.5, len(steps) - 0.5, padding=0)
     item.setYRange(0, 1.0 + _legend_room(rows), padding=0)
@@ -124,7 +126,8 @@ def curves_by_group(plot: pg.PlotWidget, result, theme: Theme) -> bool:
     labels = list(dict.fromkeys(frame["group"]))
     item = _fresh(plot, theme)
     sizes = frame.groupby("group", sort=False)["users"].first()
-    _legend(plot, item, theme, ["everyone"] + [legend_name(g, int(sizes[g])) for g in labels], right=True)
+    paths = getattr(result, "path_unit", "users")
+    _legend(plot, item, theme, ["everyone"] + [legend_name(g, int(sizes[g]), paths) for g in labels], right=True)
     overall = result.curve[result.curve["eligible"] > 0]
     periods = overall["period"].to_numpy()
     item.plot(periods.astype(float), overall["share"].to_numpy(float), name="everyone",
@@ -135,12 +138,12 @@ def curves_by_group(plot: pg.PlotWidget, result, theme: Theme) -> bool:
             continue
         item.plot(rows["period"].to_numpy(float), rows["share"].to_numpy(float), pen=pg.mkPen(colour, width=3),
                   symbol="o", symbolSize=6, symbolBrush=colour, symbolPen=pg.mkPen(None),
-                  name=literal(legend_name(label, int(sizes[label]))))
+                  name=literal(legend_name(label, int(sizes[label]), paths)))
     span = int(frame["period"].max()) if len(frame) else 1
     item.getAxis("bottom").setTicks([basic.category_ticks(plot, np.arange(span + 1, dtype=float),
                                                           [str(p) for p in range(span + 1)], theme)])
     basic.axis_label(item, "bottom", f"{result.spec.period}s since start", theme)
-    _percent_axis(item, theme, "users retained")
+    _percent_axis(item, theme, f"{paths} retained")
     _title(item, f"Retention by {result.spec.breakdown}", theme)
     item.setXRange(-0.3, span + 0.3, padding=0)
     item.setYRange(0, 1.05, padding=0)           # the legend sits top right, where the curves have fallen

@@ -103,8 +103,9 @@ class SankeyLayout:
     """
 
     def __init__(self, nodes: list[dict], links: list[dict], start_users: int, theme: Theme = LIGHT,
-                 goal: str | None = None, breakdown: list[str] | None = None):
+                 goal: str | None = None, breakdown: list[str] | None = None, paths: str = "users"):
         self.theme = theme
+        self.paths = paths            # what a path is, for the tooltips: "users", "sessions", "cases"
         self.goal = goal
         # A breakdown's groups (property values, largest first): a colour each, stacked in this order.
         names = breakdown or []
@@ -223,6 +224,7 @@ class SankeyItem(pg.GraphicsObject):
         self.labels: list[QGraphicsSimpleTextItem] = []
         self.layout: SankeyLayout | None = None
         self.start_users = 1
+        self.paths = "users"          # what a path is, for the tooltips (the layout's)
         self._bounds = QRectF(0, 0, 1, 1)
         self.setAcceptHoverEvents(True)
         # Replaying hundreds of antialiased bands costs ~0.1 s: paint once into a cached pixmap.
@@ -235,6 +237,7 @@ class SankeyItem(pg.GraphicsObject):
         self.prepareGeometryChange()
         self.theme = layout.theme
         self.start_users = layout.start_users
+        self.paths = layout.paths
         self.layout = layout
         self.boxes, self.bands, self.picture = layout.boxes, layout.bands, layout.picture
         self._bounds = QRectF(layout.bounds)
@@ -296,14 +299,14 @@ class SankeyItem(pg.GraphicsObject):
         node = self.node_at(pos)
         if node is not None:
             group = f" ({node.group})" if node.group else ""
-            return (f"Step {node.step}: {node.event}{group}\n{units.count(node.users)} users · "
+            return (f"Step {node.step}: {node.event}{group}\n{units.count(node.users)} {self.paths} · "
                     f"{units.percent(node.users / self.start_users)} of start")
         band = self.band_at(pos)
         if band is not None:
             link = band.link
             median = link.get("median_seconds")
             timing = f"\nmedian {units.duration(median)}" if median is not None else ""
-            return (f"{link['source']} → {link['target']}\n{units.count(link['users'])} users · "
+            return (f"{link['source']} → {link['target']}\n{units.count(link['users'])} {self.paths} · "
                     f"{units.percent(link['users'] / self.start_users)} of start{timing}")
         return ""
 

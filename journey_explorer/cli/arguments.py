@@ -106,7 +106,7 @@ def add_stuck(parser) -> None:
 def stuck_spec(args, log: EventLog):
     stuck = _analysis("stuck")
     from journey_explorer.analysis.goals import default_goal
-    return stuck.Spec(goal=args.goal or default_goal(log), unit=stuck.unit_word(getattr(args, "by", "user")))
+    return stuck.Spec(goal=args.goal or default_goal(log))     # the log says what its paths are
 
 
 def add_compare(parser) -> None:

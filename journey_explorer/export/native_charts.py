@@ -99,7 +99,7 @@ def _stuck(result) -> NativeChart | None:
     rows = result.table[result.table["score"] > 0].head(12)
     if rows.empty:
         return None
-    unit = getattr(result.spec, "unit", "users")
+    unit = result.spec.unit or "users"          # the log's word, filled in by stuck.run
     # Failing users' share of visits that end there against successful users' (the picture's bar text).
     return NativeChart("bar", [str(e) for e in rows["event"]],
                        {"stuck score": _values(rows["score"])}, number_format="0.00",

@@ -11,7 +11,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from journey_explorer.analysis.units import utc_date
+from journey_explorer.analysis.units import path_words, utc_date
 from journey_explorer.charts.renderers import renderer as chart_renderer
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog
@@ -52,8 +52,8 @@ def compute_view(session: Session, entry: ViewEntry, spec, filters: FilterState,
     if len(filtered) == 0:
         raise JourneyError("No events match the filters.")
     result = entry.run(filtered, spec, progress)
-    if hasattr(result, "__dict__"):        # what a path is, for the chart's words ("sessions", not "users")
-        result.path_unit = "sessions" if filters.by == "session" else "users"
+    if hasattr(result, "__dict__"):        # what a path is, for the chart's words ("sessions", "cases")
+        result.path_unit = path_words(filtered)
     return chart_renderer(entry.chart_name).prepare(result, theme)
 
 
@@ -62,12 +62,11 @@ def caption_for(session: Session, entry: ViewEntry, filters: FilterState, title:
     from journey_explorer.export.images import Caption
     if title is None:
         title = entry.slide_title(filters)
-    parts = [filters.describe(with_dates=False)]      # the dates follow, as the data has them
+    parts = [filters.describe(with_dates=False, paths=path_words(session.log))]     # the dates follow
     shown = session.filtered(filters) if session.log is not None else None
     if shown is not None and len(shown):
         first, last = utc_date(shown.ts.min()), utc_date(shown.ts.max())
-        unit = "sessions" if filters.by == "session" else "users"
-        parts += [f"{first} – {last}", f"{shown.paths_count:,} {unit}"]
+        parts += [f"{first} – {last}", f"{shown.paths_count:,} {path_words(shown)}"]
     source = f"Source: {session.source_label()} · Journey Explorer · {date.today()}"
     return Caption(title=title, subtitle=" · ".join(parts), source=source)
 

@@ -9,6 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from journey_explorer.analysis.units import path_words
 from journey_explorer.domain import ImportOptions, ImportSummary
 from journey_explorer.state.filters import FilterState
 from journey_explorer.state.registry import REPORT_ONLY_FINDINGS, VIEWS
@@ -105,9 +106,8 @@ def report_cover(log, project_path: Path | None, plan: ReportPlan, session=None)
     if len(shown):
         first = pd.Timestamp(int(shown.ts.min()), unit="ms").date()
         last = pd.Timestamp(int(shown.ts.max()), unit="ms").date()
-        unit = "sessions" if plan.filters.by == "session" else "users"
-        lines.append(f"Data: {first} – {last} · {shown.paths_count:,} {unit} · {len(shown):,} events")
-    lines.append(f"Filters: {plan.filters.describe()} · goal: {plan.goal}")
+        lines.append(f"Data: {first} – {last} · {shown.paths_count:,} {path_words(shown)} · {len(shown):,} events")
+    lines.append(f"Filters: {plan.filters.describe(paths=path_words(log))} · goal: {plan.goal}")
     from datetime import date
     lines.append(f"Prepared with Journey Explorer on {date.today().isoformat()}")
     return Cover(title=plan.title, lines=lines)

@@ -34,8 +34,9 @@ class FilterState:
             known["segment"] = tuple(known["segment"])
         return cls(**known)
 
-    def describe(self, with_dates: bool = True) -> str:
-        """One line for subtitles and deck covers, the end date inclusive as people read ranges.
+    def describe(self, with_dates: bool = True, paths: str = "users") -> str:
+        """One line for subtitles and deck covers, the end date inclusive as people read ranges;
+        ``paths``: what the log's paths are, for "all cases" (``analysis.units.path_words``).
 
         >>> FilterState(since="2026-01-01", until="2026-03-01", segment=("plan=Pro",), by="session").describe()
         '2026-01-01 – 2026-02-28 · plan=Pro · per session'
@@ -48,7 +49,7 @@ class FilterState:
             parts.append("property on any event")
         if self.by == "session":
             parts.append("per session")
-        return " · ".join(parts) or ("all users, all time" if with_dates else "all users")
+        return " · ".join(parts) or (f"all {paths}, all time" if with_dates else f"all {paths}")
 
 
 def _last_day(until: str) -> str:

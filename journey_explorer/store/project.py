@@ -382,6 +382,11 @@ class Project:
         gap_ms = self.session_gap_ms(user, arrays["ts"])
         return gap_ms, stored is None and setting is None and gap_ms == session_rule.DEFAULT_GAP_MS
 
+    def path_noun(self, arrays: dict[str, np.ndarray]) -> str:
+        """What a path of this project is called, "case" or "user" (``session_rule.path_noun``), by the
+        rule the sessions of ``arrays`` (``load_arrays``) follow."""
+        return session_rule.path_noun(self.session_gap_setting, self._session_gap_in_effect(arrays)[0])
+
     def _sessions_now(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
         """The sessions by the current rule: the cached ones while they hold, else cut again from the
         cached users, times and session keys (nothing is written; the next import stores them)."""
@@ -557,7 +562,8 @@ class Project:
                        if with_properties else None,
                        default_goal=self.default_goal,
                        event_properties=self._event_properties(_with_detail(properties, rules),
-                                                               len(arrays["ts"]), keep))
+                                                               len(arrays["ts"]), keep),
+                       path_noun=self.path_noun(arrays))
         return name_by_property(log, rules) if rules else log
 
     def event_detail_rules(self) -> dict[str, str]:
@@ -823,7 +829,8 @@ class Project:
             sources=[{k: s[k] for k in ("path", "format", "rows_read", "imported", "duplicates",
                                          "rejected", "imported_at")} for s in self.sources()],
             default_goal=self.default_goal,
-            session_gap_minutes=session_rule.gap_minutes(self._session_gap_in_effect(arrays)[0]))
+            session_gap_minutes=session_rule.gap_minutes(self._session_gap_in_effect(arrays)[0]),
+            path_noun=self.path_noun(arrays))
 
     # --- what other modules once wrote as raw SQL ---------------------------------------------------
 

@@ -15,6 +15,8 @@ The rule, first match wins:
    (``CASE_LOG_SHARE``): one visit per path;
 4. the default gap.
 
+Rule 3 also names the paths: the report, views and CLI call them "cases", not "users" (``path_noun``).
+
 Measured on the logs at hand (share of consecutive events within a path more than 30 min apart):
 web and app logs 0-30% (news 30%, learn 15%, the others under 14%), order-to-cash 92%, helpdesk 76%; an
 app opened once a day for one or two events reaches ~66% and keeps its visits, hence 70%.
@@ -92,6 +94,16 @@ def choose_gap_ms(setting_minutes: float | None, case_structure: bool, user: np.
     if case_structure or share_far_apart(user, ts, DEFAULT_GAP_MS) > CASE_LOG_SHARE:
         return NO_SPLIT_MS
     return DEFAULT_GAP_MS
+
+
+def path_noun(setting_minutes: float | None, gap_ms: int) -> str:
+    """What one path is called: "case" when rule 3 made one visit per path (the paths are cases),
+    else "user". A user's own setting of 0 chooses one visit per path but does not make the paths cases.
+
+    >>> path_noun(None, NO_SPLIT_MS), path_noun(None, DEFAULT_GAP_MS), path_noun(0, NO_SPLIT_MS)
+    ('case', 'user', 'user')
+    """
+    return "case" if setting_minutes is None and gap_ms >= NO_SPLIT_MS else "user"
 
 
 def stamp(setting_minutes: float | None, gap_ms: int) -> dict:

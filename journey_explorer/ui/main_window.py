@@ -595,7 +595,9 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentWidget(self.work_page)
         self.dock.setVisible(not self.settings.presentation)
         info, log = loaded["info"], loaded["log"]
-        self.project_label.setText(f"{self.project_path.name}\n{info.users:,} users · {info.events:,} events")
+        from journey_explorer.analysis.units import plural
+        self.project_label.setText(f"{self.project_path.name}\n{info.users:,} {plural(info.path_noun)} · "
+                                   f"{info.events:,} events")
         self.sources.clear()
         for source in info.sources:
             self.sources.addItem(f"{Path(source['path']).name} — {source['imported']:,} events ({source['format']})")
@@ -770,7 +772,9 @@ class MainWindow(QMainWindow):
             return
         filters = self.current_filters()
         goal = f" · goal: {filters.goal}" if filters.goal else ""
-        self.filter_summary.setText(f"{self.project_path.stem} · {filters.describe()}{goal}")
+        from journey_explorer.analysis.units import path_words
+        described = filters.describe(paths=path_words(self.explorer.log))
+        self.filter_summary.setText(f"{self.project_path.stem} · {described}{goal}")
 
     def compare_periods(self, period_a: str, period_b: str) -> None:
         """Compare period A with period B (e.g. before a change and its window) on the Compare tab."""
@@ -816,6 +820,7 @@ class MainWindow(QMainWindow):
         choice kept in the project, else the structural guess marked "(guessed)" -- never simply the
         first name in the list. A reload of the same project (after a catalog edit) keeps the choice."""
         from journey_explorer.analysis.goals import goal_reach, guess_goal  # not via narrative: ~0.08 s of imports
+        from journey_explorer.analysis.units import path_words
         current = self.goal.currentData() if same_project else None
         stored = log.default_goal if log.default_goal in log.event_names else None
         try:
@@ -829,7 +834,7 @@ class MainWindow(QMainWindow):
         for code in sorted(range(len(log.event_names)), key=lambda c: (-reach[c], log.event_names[c])):
             name = log.event_names[code]
             mark = " (guessed)" if name == guessed else ""
-            self.goal.addItem(f"{name}{mark} — {int(reach[code]):,} users", name)
+            self.goal.addItem(f"{name}{mark} — {int(reach[code]):,} {path_words(log)}", name)
         self.goal.setCurrentIndex(max(self.goal.findData(chosen), 0))
         self.goal.blockSignals(False)
 

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from journey_explorer.analysis.units import path_words
 from journey_explorer.state.filters import FilterState
 from journey_explorer.tasks import TaskRunner
 
@@ -115,7 +116,7 @@ class ReportDialog(QDialog):
         form = QFormLayout()
         form.addRow("Title", self.title)
         form.addRow("Goal", QLabel(goal))
-        form.addRow("Filters", QLabel(self.filters.describe()))
+        form.addRow("Filters", QLabel(self.filters.describe(paths=path_words(self.session.log))))
         form.addRow("", self.include_pins)
         form.addRow("Save as", row)
         self.progress = QProgressBar()

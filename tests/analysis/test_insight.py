@@ -400,7 +400,7 @@ def test_north_star_default_is_what_the_goal_opens_never_a_page_everybody_browse
     log = frame_log(north_star_rows(after_goal=True))
     assert interval.default_event(log, "deposit") == "transfer"
     assert interval.default_choice(log, "deposit") == ("transfer", "after goal")
-    assert interval.WHY["after goal"].format(goal="deposit") == "what users come back to do after deposit"
+    assert interval.WHY["after goal"].format(goal="deposit", paths="users") == "what users come back to do after deposit"
     assert interval.default_event(log, None) == interval.value_event(log)
 
 

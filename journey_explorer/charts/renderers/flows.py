@@ -11,7 +11,8 @@ def make_canvas(theme) -> SankeyWidget:
 def prepare(result, theme):
     """The Sankey's geometry and picture, built with the analysis (off the GUI thread)."""
     result.layout = SankeyLayout(result.node_rows, result.link_rows, result.paths, theme, goal=result.spec.goal,
-                                 breakdown=[g["group"] for g in result.breakdown_groups or []])
+                                 breakdown=[g["group"] for g in result.breakdown_groups or []],
+                                 paths=getattr(result, "path_unit", "users"))
     return result
 
 

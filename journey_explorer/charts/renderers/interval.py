@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import Qt
 
+from journey_explorer.analysis import units
 from journey_explorer.charts import basic
 from journey_explorer.charts.canvas import TilesOverTrend
 from journey_explorer.charts.plotting import pg
@@ -49,13 +50,18 @@ def render(result, spec, canvas: TilesOverTrend, theme) -> None:
                           f"80 % of those who repeat {event} do so within this time")
     share = result.repeating_users / result.users_with_event if result.users_with_event else 0.0
     tiles["repeating"].set(f"{result.repeating_users:,}",
-                           f"of {result.users_with_event:,} users doing {event} ({share:.0%}) did it again")
+                           f"of {result.users_with_event:,} {_paths(result)} doing {event} ({share:.0%}) did it again")
     median = float(np.median(result.first_gaps_days)) if len(result.first_gaps_days) else None
     tiles["median"].set(days_text(median), "median time to the second time")
     draw_curve(canvas.trend, result, theme)
 
 
 CURVE_POINTS = 2000
+
+
+def _paths(result) -> str:
+    """What a path is ("users", "cases"), set by the view's computation."""
+    return getattr(result, "path_unit", "users")
 
 
 def draw_curve(plot: pg.PlotWidget, result, theme) -> None:
@@ -89,7 +95,8 @@ def draw_curve(plot: pg.PlotWidget, result, theme) -> None:
         dash = pg.mkPen(OKABE_ITO[5], width=2, style=Qt.PenStyle.DashLine)
         item.plot([interval, interval], [0, SHARE * 100], pen=dash, name=f"80 % within {days_text(interval)}")
         item.plot([0, interval], [SHARE * 100, SHARE * 100], pen=dash)
-    basic.axis_label(item, "left", "users who repeated it (%)", theme)
+    paths = _paths(result)
+    basic.axis_label(item, "left", f"{paths} {units.who_or_that(paths)} repeated it (%)", theme)
     basic.axis_label(item, "bottom", "days from the first time to the second", theme)
     item.setXRange(0, top, padding=0.02)
     item.setYRange(0, 105, padding=0)

@@ -26,7 +26,8 @@ def render(result, spec, canvas: TilesOverTrend, theme) -> None:
     unit = getattr(result, "path_unit", "users")
     tiles["metric"].set(units.count(full["metric"]), f"{unit} doing {result.spec.event} ({full['period']})")
     tiles["depth"].set(units.percent(full["depth"], 0))
-    tiles["frequency"].set(units.MISSING if pd.isna(full["frequency"]) else f"{full['frequency']:.1f}")
+    tiles["frequency"].set(units.MISSING if pd.isna(full["frequency"]) else f"{full['frequency']:.1f}",
+                           f"times per {units.singular(unit)}")
     tiles["efficiency"].set(units.duration(None if pd.isna(full["efficiency_days"]) else full["efficiency_days"] * 86_400))
     drawn = result.charted() if hasattr(result, "charted") else frame       # whole periods only
     basic.line_chart(canvas.trend, drawn["period"].tolist(), {"north star": drawn["metric"].to_numpy()}, theme)

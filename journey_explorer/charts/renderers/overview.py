@@ -20,7 +20,7 @@ def make_canvas(theme) -> TilesOverTrend:
 
 def render(result: dict, spec, canvas: TilesOverTrend, theme) -> None:
     first, last = units.utc_date(result["first"]), units.utc_date(result["last"])
-    unit = "sessions" if spec.by == "session" else "users"
+    unit = result.get("path_unit", "users")      # what a path is: "users", "sessions", "cases"
     tiles = canvas.tiles
     tiles["users"].set(units.count(result["users"]), unit)
     tiles["events"].set(units.count(result["events"]))

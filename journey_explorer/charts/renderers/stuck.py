@@ -19,7 +19,7 @@ def make_canvas(theme) -> pg.PlotWidget:
 
 def render(result, spec, canvas: pg.PlotWidget, theme) -> None:
     stuck_rows = result.table[result.table["score"] > 0]
-    unit = getattr(spec, "unit", "users")
+    unit = result.spec.unit or "users"          # the log's word, filled in by stuck.run
     if stuck_rows.empty:            # say so instead of a ranking of zeros
         basic.message(canvas, f"No stuck point: at no event do failing {unit} end visits, loop or wait "
                               f"significantly more than successful ones.", theme)
@@ -51,7 +51,8 @@ def bar_text(row, unit: str = "users") -> str:
 def table(result, spec) -> pd.DataFrame:
     """The ranking, then what successful and failing users did next at each stuck point."""
     import pandas as pd
+    unit = result.spec.unit or "users"
     unstuck = [{"stuck at": u["event"], "next event": n["event"],
-                "successful users": n["successful_share"], "failing users": n["failing_share"]}
+                f"successful {unit}": n["successful_share"], f"failing {unit}": n["failing_share"]}
                for u in result.unstuck for n in u["next"]]
     return result.table if not unstuck else pd.concat([result.table, pd.DataFrame(unstuck)], ignore_index=True)
