@@ -85,7 +85,7 @@ class _GuiThreadCollector(QObject):
         self.timer.start(interval_ms)
 
     def collect_if_due(self) -> None:
-        if _modules_imported_since_freeze():
+        if _freeze_wanted or _modules_imported_since_freeze():
             # Modules imported after the project's load (each view's analysis and its libraries, on
             # worker threads): ~15-25k long-lived objects per import, which the young collections here
             # traversed again and again (50-70 ms each, a gen-1 230 ms, on the GUI thread). Frozen with the rest.
@@ -120,21 +120,29 @@ def collect_on_gui_thread(interval_ms: int = 500) -> None:
 
 
 _modules_when_frozen: int | None = None     # len(sys.modules) at the last freeze; None: nothing frozen
+_freeze_wanted = False                      # freeze_long_lived asked; done at the next collection
 
 
 def freeze_long_lived() -> None:
-    """Leave everything alive now out of later collections (``gc.freeze``). Called once a project has
-    loaded: the imported modules and the project's objects (~130k at 10M events) are then no longer
-    traversed by every full collection, which took ~85 ms on the GUI thread. Garbage among them is
-    freed again after ``thaw_long_lived``. Until then, modules imported later are frozen too, at the
-    GUI thread's next collection (``_GuiThreadCollector``)."""
-    _freeze()
+    """Leave everything alive now out of later collections (``gc.freeze``), at the GUI thread's next
+    collection: a turn of its own, not the load's (the garbage is collected first, ~50 ms at 10M events).
+    Called once a project has loaded: the imported modules and the project's objects (~130k at 10M events)
+    are then no longer traversed by every full collection, which took ~85 ms on the GUI thread. Until
+    ``thaw_long_lived``, modules imported later are frozen too, at the GUI thread's next collection
+    (``_GuiThreadCollector``)."""
+    global _freeze_wanted
+    _freeze_wanted = True
 
 
 def _freeze() -> None:
-    global _modules_when_frozen
+    """Collect, then freeze: garbage frozen would be kept until the project closes (and frozen again by
+    the next project's load: a closed project's cycles, thawed, had no full collection before it). A
+    collection traverses only what is not frozen yet (what was imported or made since the last freeze)."""
+    global _modules_when_frozen, _freeze_wanted
+    gc.collect()
     gc.freeze()
     _modules_when_frozen = len(sys.modules)
+    _freeze_wanted = False
 
 
 def _modules_imported_since_freeze() -> bool:
@@ -143,8 +151,9 @@ def _modules_imported_since_freeze() -> bool:
 
 def thaw_long_lived() -> None:
     """Let the collector see what ``freeze_long_lived`` left out (a project closing: its cycles become garbage)."""
-    global _modules_when_frozen
+    global _modules_when_frozen, _freeze_wanted
     _modules_when_frozen = None
+    _freeze_wanted = False
     gc.unfreeze()
 
 
