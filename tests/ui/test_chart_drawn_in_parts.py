@@ -63,10 +63,10 @@ def test_a_chart_hidden_until_drawn_is_laid_out_on_a_turn_of_its_own(open_window
     view._show_result(computed)
     turns.pop(0)()                                          # the whole chart (one part), still hidden
     assert not view.chart.isVisible() and not view.chart.updatesEnabled()
-    turns.pop(0)()                                          # shown and laid out, not painted, no table yet
-    assert view.chart.isVisible() and not view.chart.updatesEnabled() and view.model.rowCount() == 0
     turns.pop(0)()                                          # the table
-    assert view.model.rowCount() > 0 and not view.chart.updatesEnabled()
+    assert view.model.rowCount() > 0 and not view.chart.isVisible()
+    turns.pop(0)()                                          # shown and laid out, not painted
+    assert view.chart.isVisible() and not view.chart.updatesEnabled()
     turns.pop(0)()                                          # painted
     assert view.chart.updatesEnabled() and view.drawn_result is None
     turns.pop(0)()
@@ -170,3 +170,22 @@ def test_the_process_map_draws_its_arrows_and_boxes_a_few_per_turn(demo_project_
         return [(type(i).__name__, i.textItem.toPlainText() if isinstance(i, graph_renderer.pg.TextItem) else None)
                 for i in canvas.getPlotItem().items]
     assert items(in_turns) == items(whole)
+
+
+def test_the_process_map_shown_after_its_first_drawing_fits_its_boxes_to_its_size(open_window, demo_project_path,
+                                                                                 qtbot):
+    """A tab's chart is hidden until its first drawing's last turns, then shown and laid out: the process
+    map fits its boxes' type to its size on screen, so it is drawn again at that size once shown."""
+    from journey_explorer.charts.renderers import graph as graph_renderer
+    window = open_window(demo_project_path)
+    view = window.show_view("graph")
+    qtbot.waitUntil(lambda: view.result is not None and view.drawn_result is view.result, timeout=30_000)
+    qtbot.wait(400)                                          # the refit waits for the resizes to settle
+
+    def texts(canvas):
+        return [i.textItem.toPlainText() for i in canvas.getPlotItem().items if isinstance(i, graph_renderer.pg.TextItem)]
+    same_size = view.chart_renderer.make_canvas(view.explorer.theme)
+    qtbot.addWidget(same_size)
+    same_size.resize(view.chart.size())
+    view.chart_renderer.render(view.result, view.result_spec, same_size, view.explorer.theme)
+    assert view.chart.width() > 640 and texts(view.chart) == texts(same_size)

@@ -244,11 +244,13 @@ class AnalysisView(QWidget):
         swapped in repainted the whole tab, the chart too)."""
         yield from parts
         yield
-        if not self._chart_visible:
-            self.set_chart_visible(True)     # hidden until it had numbers (a project just opened): laid out
-            yield
         table_shown = self._show_table(result)      # while the chart's updates are off: it is painted once
         yield
+        if not self._chart_visible:
+            # Hidden until it had numbers (a project just opened): shown and laid out, after ``shown`` (the
+            # process map watches its chart's size from then on, and fits its boxes' type to it).
+            self.set_chart_visible(True)
+            yield
         self._end_drawing(result)                   # painted
         yield
         if table_shown:
