@@ -169,25 +169,35 @@ LATER_MS = 1
 class _LaterEvent(QEvent):
     TYPE = QEvent.Type(QEvent.registerEventType())
 
-    def __init__(self, work: Callable[[], None], context: QObject | None):
+    def __init__(self, work: Callable[[], None]):
         super().__init__(self.TYPE)
-        self.work, self.context = work, context
+        self.work = work
 
 
 class _AfterPostedWork(QObject):
-    """Starts ``later``'s timer once the events posted before it (a layout, a paint) are delivered."""
+    """Starts ``later``'s timer once the events posted before it (a layout, a paint) are delivered. A
+    child of ``later``'s context: deleted with it, its events and timers go too."""
 
     def event(self, event) -> bool:  # noqa: D401 - Qt API
         if event.type() != _LaterEvent.TYPE:
             return super().event(event)
-        if event.context is None:
-            QTimer.singleShot(LATER_MS, event.work)
-        else:
-            QTimer.singleShot(LATER_MS, event.context, event.work)
+        QTimer.singleShot(LATER_MS, self, event.work)
         return True
 
 
 _after_posted_work: _AfterPostedWork | None = None
+
+
+def _receiver(context: QObject | None) -> _AfterPostedWork:
+    global _after_posted_work
+    if context is None:
+        if _after_posted_work is None:
+            _after_posted_work = _AfterPostedWork()
+        return _after_posted_work
+    receiver = getattr(context, "_after_posted_work", None)
+    if receiver is None:
+        receiver = context._after_posted_work = _AfterPostedWork(context)
+    return receiver
 
 
 def later(work: Callable[[], None], context: QObject | None = None) -> None:
@@ -198,10 +208,7 @@ def later(work: Callable[[], None], context: QObject | None = None) -> None:
     after this turn, and the timer, due by then, ran straight after it, before any other timer or input
     (a chart's paint, then its table: one 230 ms freeze at 10M events). So the timer starts once they
     are delivered: Qt posts its paints at low priority, and this too."""
-    global _after_posted_work
-    if _after_posted_work is None:
-        _after_posted_work = _AfterPostedWork()
-    QCoreApplication.postEvent(_after_posted_work, _LaterEvent(work, context), Qt.EventPriority.LowEventPriority.value)
+    QCoreApplication.postEvent(_receiver(context), _LaterEvent(work), Qt.EventPriority.LowEventPriority.value)
 
 
 class TaskRunner(QObject):

@@ -379,7 +379,7 @@ class MainWindow(QMainWindow):
         stand_in.deleteLater()
         if entry.key in self.pending_view_options:
             self._apply_view_options(view, self.pending_view_options.pop(entry.key))
-        view.drawn.connect(lambda: later(self._start_side_checks))     # not in the drawing's last turn
+        view.drawn.connect(lambda: later(self._start_side_checks, self))     # not in the drawing's last turn
         view.pin_requested.connect(lambda v=view: self.pin_view(v))
         view.runner.failed.connect(lambda _message, v=view: self.show_failed(v))
         view.drawn.connect(lambda v=view: self.view_drawn(v))

@@ -21,7 +21,7 @@ def drawn_view_with_turns_by_hand(open_window, demo_project_path, qtbot, monkeyp
     view = window.show_view(key)
     qtbot.waitUntil(lambda: view.result is not None and view.drawn_result is view.result, timeout=30_000)
     turns = []
-    monkeypatch.setattr(base, "later", turns.append)
+    monkeypatch.setattr(base, "later", lambda work, context=None: turns.append(work))
     return view, (view.result_spec, view.result, view._result_table), turns
 
 

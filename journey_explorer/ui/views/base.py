@@ -194,7 +194,7 @@ class AnalysisView(QWidget):
             return
         self.runner.start(*task)
         if self._chart is None:      # made while the analysis runs, not after it: pyqtgraph's import with it
-            later(self._make_chart)
+            later(self._make_chart, self)
 
     def _make_chart(self) -> None:
         self.chart  # noqa: B018 - the property makes the canvas
@@ -219,7 +219,7 @@ class AnalysisView(QWidget):
 
     def _show_result(self, computed) -> None:
         self.result_spec, self.result, self._result_table = computed
-        later(lambda result=self.result: self._draw(result))
+        later(lambda result=self.result: self._draw(result), self)
 
     def _draw(self, result) -> None:
         if result is not self.result:
@@ -273,7 +273,7 @@ class AnalysisView(QWidget):
             return
         try:
             if next(turns, _ALL_DRAWN) is not _ALL_DRAWN:
-                later(lambda: self._draw_part(result, turns))
+                later(lambda: self._draw_part(result, turns), self)
         except Exception as exc:  # noqa: BLE001 - a drawing problem must not take the window down
             self._end_drawing(result)
             self._show_error(f"Could not draw this view: {exc}")
