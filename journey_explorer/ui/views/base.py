@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget
 
 from journey_explorer.charts.renderers import renderer as chart_renderer
@@ -251,6 +251,9 @@ class AnalysisView(QWidget):
             # process map watches its chart's size from then on, and fits its boxes' type to it).
             self.set_chart_visible(True)
             yield
+        # Layouts still pending (the table's, after the chart took its place) done first: one of them
+        # repainted the whole tab, the chart a second time, in the paint's turn (retention's two plots).
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         self._end_drawing(result)                   # painted
         yield
         if table_shown:
