@@ -221,12 +221,15 @@ chart's updates are still off (it is painted once); the side checks start on the
 (2) ``tasks.later`` posts an event at Qt's paint priority that starts the timer, so the next turn waits
 for the layout and paint its turn asked for (TaskRunner.start_after too); (3) ``arrays.distinct`` (a sort,
 which lets the GUI thread run) for stuck's loop pairs and compare's route pairs (same JSON on the demo, o2c,
-bank and marketplace). Reviewer's notes: garbage is collected before the freeze, on the GUI collector's
-own turn (~50-75 ms for 74k objects at load 3-5; frozen garbage lived until the project closed, and a
-closed project's thawed cycles would be frozen again by the next load); a superseded drawing no longer turns
-a newer drawing's chart updates back on; ``wait_for_plotting`` gives up after 20 s. Every view's window
-grab, chart grab and table identical before and after on the demo (33 files; "Checks (1)" vs "Checks"
-in one window grab: the tracking check's timing); the process map, shown only after its drawing's end,
+bank and marketplace); after the series (not in its figures), (4) the paint's turn does the layouts still
+pending first: the table's, after a hidden chart took its place, repainted the whole tab in that turn, and
+retention's two plots with it a second time (now once, but for pyqtgraph's axes settling).
+Reviewer's notes: garbage is collected before the freeze, on the GUI collector's own turn (~50-75 ms for
+74k objects at load 3-5; frozen garbage lived until the project closed, and a closed project's thawed
+cycles would be frozen again by the next load); a superseded drawing no longer turns a newer drawing's
+chart updates back on; ``wait_for_plotting`` gives up after 20 s. Every view's window grab, chart grab
+and table identical before and after on the demo (33 files, at 8476eaa; "Checks (1)" vs "Checks" in one
+window grab: the tracking check's timing); the process map, shown only after its drawing's end,
 refits its boxes to its size once drawn, as before (a test). screenshots.render_all waits for each view
 to be drawn: with three rounds of processEvents the before tree's compare, funnel and retention shots came
 out blank at times.
