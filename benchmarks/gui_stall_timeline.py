@@ -109,7 +109,7 @@ def main() -> None:
     from journey_explorer.ui.main_window import MainWindow
     from journey_explorer.ui.views.base import AnalysisView
     from journey_explorer.ui.widgets import FrameModel
-    for name in ("spec_to_compute", "_make_chart", "_draw_part", "shown"):
+    for name in ("spec_to_compute", "_make_chart", "_draw_part", "_show_table", "shown"):
         timeline.timed(AnalysisView, name)
     timeline.timed(MainWindow, "show_view")
     timeline.timed(MainWindow, "_loaded")

@@ -5,6 +5,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -29,12 +30,15 @@ def render_all(out_dir: Path, width: int = 1600, height: int = 1000, project: Pa
     for index, view in enumerate(window.views):
         window.show_view(view.key)
         _settle(app, view.runner)
+        _until_drawn(app, view)
         path = out_dir / f"{index + 1:02d}-{view.title.lower().replace(' ', '-')}.png"
         window.grab().save(str(path))
         written.append(path)
     written.append(_board_screenshot(app, window, out_dir / "11-board.png"))
     window.toggle_presentation(True)
-    _settle(app, window.show_view("flows").runner)
+    flows = window.show_view("flows")
+    _settle(app, flows.runner)
+    _until_drawn(app, flows)
     path = out_dir / "10-presentation-mode-flows.png"
     window.grab().save(str(path))
     written.append(path)
@@ -72,6 +76,16 @@ def _settle(app, runner) -> None:
         app.processEvents()
         runner.wait(60_000)
         app.processEvents()
+
+
+def _until_drawn(app, view, timeout_s: float = 60) -> None:
+    """Let the view draw its result: a chart is drawn a part per turn of the event loop, then its table
+    and its paint (``AnalysisView._drawing_turns``), each on a short timer."""
+    end = time.monotonic() + timeout_s
+    while view.result is not None and view.drawn_result is not view.result and time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.002)
+    app.processEvents()
 
 
 def shrink_for_docs(path: Path, width: int = 1200) -> None:

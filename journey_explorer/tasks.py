@@ -22,7 +22,7 @@ import sys
 import threading
 from typing import Any, Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QRunnable, Qt, QThread, QThreadPool, QTimer, Signal
 
 from journey_explorer.crashlog import failure_message
 from journey_explorer.progress import Cancelled  # raised by a stale task's report, inside analysis loops too
@@ -85,7 +85,7 @@ class _GuiThreadCollector(QObject):
         self.timer.start(interval_ms)
 
     def collect_if_due(self) -> None:
-        if _modules_imported_since_freeze():
+        if _freeze_wanted or _modules_imported_since_freeze():
             # Modules imported after the project's load (each view's analysis and its libraries, on
             # worker threads): ~15-25k long-lived objects per import, which the young collections here
             # traversed again and again (50-70 ms each, a gen-1 230 ms, on the GUI thread). Frozen with the rest.
@@ -120,21 +120,29 @@ def collect_on_gui_thread(interval_ms: int = 500) -> None:
 
 
 _modules_when_frozen: int | None = None     # len(sys.modules) at the last freeze; None: nothing frozen
+_freeze_wanted = False                      # freeze_long_lived asked; done at the next collection
 
 
 def freeze_long_lived() -> None:
-    """Leave everything alive now out of later collections (``gc.freeze``). Called once a project has
-    loaded: the imported modules and the project's objects (~130k at 10M events) are then no longer
-    traversed by every full collection, which took ~85 ms on the GUI thread. Garbage among them is
-    freed again after ``thaw_long_lived``. Until then, modules imported later are frozen too, at the
-    GUI thread's next collection (``_GuiThreadCollector``)."""
-    _freeze()
+    """Leave everything alive now out of later collections (``gc.freeze``), at the GUI thread's next
+    collection: a turn of its own, not the load's (the garbage is collected first, ~50 ms at 10M events).
+    Called once a project has loaded: the imported modules and the project's objects (~130k at 10M events)
+    are then no longer traversed by every full collection, which took ~85 ms on the GUI thread. Until
+    ``thaw_long_lived``, modules imported later are frozen too, at the GUI thread's next collection
+    (``_GuiThreadCollector``)."""
+    global _freeze_wanted
+    _freeze_wanted = True
 
 
 def _freeze() -> None:
-    global _modules_when_frozen
+    """Collect, then freeze: garbage frozen would be kept until the project closes (and frozen again by
+    the next project's load: a closed project's cycles, thawed, had no full collection before it). A
+    collection traverses only what is not frozen yet (what was imported or made since the last freeze)."""
+    global _modules_when_frozen, _freeze_wanted
+    gc.collect()
     gc.freeze()
     _modules_when_frozen = len(sys.modules)
+    _freeze_wanted = False
 
 
 def _modules_imported_since_freeze() -> bool:
@@ -143,8 +151,9 @@ def _modules_imported_since_freeze() -> bool:
 
 def thaw_long_lived() -> None:
     """Let the collector see what ``freeze_long_lived`` left out (a project closing: its cycles become garbage)."""
-    global _modules_when_frozen
+    global _modules_when_frozen, _freeze_wanted
     _modules_when_frozen = None
+    _freeze_wanted = False
     gc.unfreeze()
 
 
@@ -152,6 +161,54 @@ def collect_if_due() -> None:
     """What the GUI thread's timer does, for code that runs no event loop for a while (tests)."""
     if _collector is not None:
         _collector.collect_if_due()
+
+
+LATER_MS = 1
+
+
+class _LaterEvent(QEvent):
+    TYPE = QEvent.Type(QEvent.registerEventType())
+
+    def __init__(self, work: Callable[[], None]):
+        super().__init__(self.TYPE)
+        self.work = work
+
+
+class _AfterPostedWork(QObject):
+    """Starts ``later``'s timer once the events posted before it (a layout, a paint) are delivered. A
+    child of ``later``'s context: deleted with it, its events and timers go too."""
+
+    def event(self, event) -> bool:  # noqa: D401 - Qt API
+        if event.type() != _LaterEvent.TYPE:
+            return super().event(event)
+        QTimer.singleShot(LATER_MS, self, event.work)
+        return True
+
+
+_after_posted_work: _AfterPostedWork | None = None
+
+
+def _receiver(context: QObject | None) -> _AfterPostedWork:
+    global _after_posted_work
+    if context is None:
+        if _after_posted_work is None:
+            _after_posted_work = _AfterPostedWork()
+        return _after_posted_work
+    receiver = getattr(context, "_after_posted_work", None)
+    if receiver is None:
+        receiver = context._after_posted_work = _AfterPostedWork(context)
+    return receiver
+
+
+def later(work: Callable[[], None], context: QObject | None = None) -> None:
+    """Run ``work`` on a later turn of the event loop (GUI thread), after the timers and input queued
+    meanwhile; never once ``context`` is deleted. Not ``singleShot(0)``: that is a posted event, and two
+    of them in a row ran in one turn (a project's load and its first canvas: one 250 ms freeze instead
+    of two shorter ones). Nor a timer started now: the layout or paint this turn asked for is delivered
+    after this turn, and the timer, due by then, ran straight after it, before any other timer or input
+    (a chart's paint, then its table: one 230 ms freeze at 10M events). So the timer starts once they
+    are delivered: Qt posts its paints at low priority, and this too."""
+    QCoreApplication.postEvent(_receiver(context), _LaterEvent(work), Qt.EventPriority.LowEventPriority.value)
 
 
 class TaskRunner(QObject):
@@ -201,7 +258,7 @@ class TaskRunner(QObject):
                 self._deferred -= 1
                 if generation == self._generation:
                     self._submit(generation, fn, args)
-        QTimer.singleShot(1, self, go)        # a timer, not a posted call: after the input queued meanwhile
+        later(go, self)        # after the input queued meanwhile, and this turn's layout and paint
         return generation
 
     def _submit(self, generation: int, fn: Callable, args: tuple) -> None:

@@ -202,6 +202,20 @@ def running_count(marks: np.ndarray) -> np.ndarray:
     return np.cumsum(marks.astype(np.int64))
 
 
+def distinct(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` for a 1-D array, by a sort, which lets other threads run: numpy's own hashes
+    integers while holding the GIL throughout (stuck's loop pairs at 10M events: 0.4-0.75 s in which the
+    window could not paint).
+
+    >>> distinct(np.array([7, 3, 7, 5])).tolist()
+    [3, 5, 7]
+    """
+    ordered = np.sort(values)
+    new = np.ones(len(ordered), dtype=bool)
+    new[1:] = ordered[1:] != ordered[:-1]
+    return ordered[new]
+
+
 def distinct_with_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``np.unique(values, return_inverse=True)`` for a 1-D array, by a sort. numpy's own numbers the
     distinct values with a converting sum (bool to int) that holds the GIL (~0.2 s at 10M).

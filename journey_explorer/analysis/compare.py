@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from journey_explorer.analysis.arrays import (
+    distinct,
     distinct_count,
     first_rows_of,
     first_time_of,
@@ -183,7 +184,7 @@ def route_to_goal(log: EventLog, goal: int, successful: np.ndarray | None = None
     valid = np.cumprod(valid, axis=1).astype(bool)
     owners = np.repeat(np.arange(len(first)), ROUTE_WINDOW).reshape(len(first), ROUTE_WINDOW)
     codes, owner = log.event[positions[valid]], owners[valid]
-    pairs = np.unique(codes.astype(np.int64) * len(first) + owner)
+    pairs = distinct(codes.astype(np.int64) * len(first) + owner)
     paths = np.bincount(pairs // len(first), minlength=len(log.event_names))
     # Judged over the goals whose stretch before them was logged while the event was (see the notes).
     logged_from, logged_until = logged_spans(log)

@@ -66,6 +66,7 @@ import numpy as np
 from journey_explorer.analysis import units
 from journey_explorer.analysis.arrays import (
     Groups,
+    distinct,
     distinct_count,
     distinct_with_inverse,
     path_bounds,
@@ -201,7 +202,7 @@ def loop_paths(log: EventLog, size: int, rows: np.ndarray | None = None) -> tupl
     it (A B A) within one visit: opening the app again on another day is coming back, not a loop.
     ``rows``: ``loop_rows(log)`` when the caller has it."""
     rows = loop_rows(log) if rows is None else rows
-    pairs = np.unique(log.event[rows].astype(np.int64) * (log.n_users + 1) + log.user[rows])
+    pairs = distinct(log.event[rows].astype(np.int64) * (log.n_users + 1) + log.user[rows])
     return pairs // (log.n_users + 1), pairs % (log.n_users + 1)
 
 

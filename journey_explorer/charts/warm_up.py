@@ -40,14 +40,23 @@ def import_plotting_in_background() -> threading.Thread | None:
     return thread
 
 
-def wait_for_plotting() -> None:
+# Longest wait for the background import (it takes ~0.5 s; a cold disk on a slow laptop, a few seconds).
+PLOTTING_WAIT_S = 20.0
+
+
+def wait_for_plotting(timeout_s: float = PLOTTING_WAIT_S) -> bool:
     """Let a background import of pyqtgraph finish before the GUI thread makes a chart: pyqtgraph copies
     every Qt class's attributes while it imports, and Qt used on the GUI thread meanwhile could crash the
     process (a segfault in pyqtgraph's ``_copy_attrs`` was seen when a window's first chart was made
-    during it). Only the window's first chart can wait, and for what remains of ~0.5 s."""
+    during it). Only the window's first chart can wait, and for what remains of ~0.5 s. An import stuck
+    for ``timeout_s`` (say, waiting on a module the GUI thread is importing) no longer freezes the window
+    for ever: the chart then imports pyqtgraph itself (Python's import locks detect a deadlock between the
+    two imports, and the view says the chart failed). Whether the import is done."""
     thread = _background_import
     if thread is not None and thread.is_alive():
-        thread.join()
+        thread.join(timeout_s)
+        return not thread.is_alive()
+    return True
 
 
 def import_analyses_in_background() -> threading.Thread:

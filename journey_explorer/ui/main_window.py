@@ -32,7 +32,7 @@ from journey_explorer.domain import JourneyError
 from journey_explorer.state.filters import FilterState
 from journey_explorer.state.registry import VIEWS
 from journey_explorer.store.project import Project
-from journey_explorer.tasks import TaskRunner, freeze_long_lived, thaw_long_lived
+from journey_explorer.tasks import TaskRunner, freeze_long_lived, later, thaw_long_lived
 from journey_explorer.ui.board import BoardView
 from journey_explorer.ui.flow_layout import FlowLayout, grouped
 from journey_explorer.ui.hygiene_panel import HygienePanel
@@ -379,7 +379,7 @@ class MainWindow(QMainWindow):
         stand_in.deleteLater()
         if entry.key in self.pending_view_options:
             self._apply_view_options(view, self.pending_view_options.pop(entry.key))
-        view.drawn.connect(self._start_side_checks)
+        view.drawn.connect(lambda: later(self._start_side_checks, self))     # not in the drawing's last turn
         view.pin_requested.connect(lambda v=view: self.pin_view(v))
         view.runner.failed.connect(lambda _message, v=view: self.show_failed(v))
         view.drawn.connect(lambda v=view: self.view_drawn(v))

@@ -21,7 +21,7 @@ def drawn_view_with_turns_by_hand(open_window, demo_project_path, qtbot, monkeyp
     view = window.show_view(key)
     qtbot.waitUntil(lambda: view.result is not None and view.drawn_result is view.result, timeout=30_000)
     turns = []
-    monkeypatch.setattr(base, "later", turns.append)
+    monkeypatch.setattr(base, "later", lambda work, context=None: turns.append(work))
     return view, (view.result_spec, view.result, view._result_table), turns
 
 
@@ -39,11 +39,38 @@ def test_retention_draws_its_heatmap_on_a_turn_of_its_own(open_window, demo_proj
     right = view.chart.right.getPlotItem()
     assert plotted(view.chart.right) > 0 and getattr(right, "_colour_bar", None) is None
     assert view.drawn_result is None and len(turns) == 1
-    turns.pop(0)()                                          # the colour scale; painted on the next turn
+    turns.pop(0)()                                          # the colour scale; painted later
     assert right._colour_bar is not None and view.drawn_result is None and len(turns) == 1
     assert not view.chart.updatesEnabled()
-    turns.pop(0)()                                          # the chart painted and the table: drawn
-    assert view.chart.updatesEnabled() and view.drawn_result is view.result and not turns
+    view.model.clear()
+    turns.pop(0)()                                          # the table, the chart's updates still off
+    assert view.model.rowCount() > 0 and not view.chart.updatesEnabled() and view.drawn_result is None
+    turns.pop(0)()                                          # the chart painted
+    assert view.chart.updatesEnabled() and view.drawn_result is None and len(turns) == 1
+    turns.pop(0)()                                          # drawn
+    assert view.drawn_result is view.result and not turns
+
+
+def test_a_chart_hidden_until_drawn_is_laid_out_on_a_turn_of_its_own(open_window, demo_project_path, qtbot,
+                                                                      monkeypatch):
+    """Opening a project, the first chart was shown (laid out), painted and its table swapped in in one
+    turn: ~180 ms at 10M events. Each is a turn of its own, the chart painted once, after its layout."""
+    view, computed, turns = drawn_view_with_turns_by_hand(open_window, demo_project_path, qtbot, monkeypatch,
+                                                          "interval")
+    view.set_chart_visible(False)                           # as a project just opened leaves it
+    view.model.clear()
+    view.drawn_result = None
+    view._show_result(computed)
+    turns.pop(0)()                                          # the whole chart (one part), still hidden
+    assert not view.chart.isVisible() and not view.chart.updatesEnabled()
+    turns.pop(0)()                                          # the table
+    assert view.model.rowCount() > 0 and not view.chart.isVisible()
+    turns.pop(0)()                                          # shown and laid out, not painted
+    assert view.chart.isVisible() and not view.chart.updatesEnabled()
+    turns.pop(0)()                                          # painted
+    assert view.chart.updatesEnabled() and view.drawn_result is None
+    turns.pop(0)()
+    assert view.drawn_result is view.result and not turns
 
 
 def test_a_newer_result_drops_the_rest_of_an_older_drawing(open_window, demo_project_path, qtbot, monkeypatch):
@@ -58,6 +85,24 @@ def test_a_newer_result_drops_the_rest_of_an_older_drawing(open_window, demo_pro
     while turns:
         turns.pop(0)()
     assert view.drawn_result is newer[1]
+
+
+def test_a_superseded_drawing_leaves_the_newer_ones_updates_off(open_window, demo_project_path, qtbot, monkeypatch):
+    """The older drawing's next turn, after a newer drawing had begun, turned the chart's updates back on:
+    the newer one's parts were then painted one by one."""
+    view, old, turns = drawn_view_with_turns_by_hand(open_window, demo_project_path, qtbot, monkeypatch, "compare")
+    view.drawn_result = None
+    view._show_result(old)
+    turns.pop(0)()                                          # the older result's first part
+    newer = view.result_spec, copy.copy(old[1]), old[2]
+    view._show_result(newer)
+    turns.pop(1)()                                          # the newer result's first part, before...
+    assert not view.chart.updatesEnabled()
+    turns.pop(0)()                                          # ...the older result's next turn: dropped
+    assert not view.chart.updatesEnabled() and view.drawn_result is None
+    while turns:
+        turns.pop(0)()
+    assert view.chart.updatesEnabled() and view.drawn_result is newer[1]
 
 
 def test_called_directly_a_renderer_in_parts_draws_them_all(demo_project_path, qtbot):
@@ -125,3 +170,22 @@ def test_the_process_map_draws_its_arrows_and_boxes_a_few_per_turn(demo_project_
         return [(type(i).__name__, i.textItem.toPlainText() if isinstance(i, graph_renderer.pg.TextItem) else None)
                 for i in canvas.getPlotItem().items]
     assert items(in_turns) == items(whole)
+
+
+def test_the_process_map_shown_after_its_first_drawing_fits_its_boxes_to_its_size(open_window, demo_project_path,
+                                                                                 qtbot):
+    """A tab's chart is hidden until its first drawing's last turns, then shown and laid out: the process
+    map fits its boxes' type to its size on screen, so it is drawn again at that size once shown."""
+    from journey_explorer.charts.renderers import graph as graph_renderer
+    window = open_window(demo_project_path)
+    view = window.show_view("graph")
+    qtbot.waitUntil(lambda: view.result is not None and view.drawn_result is view.result, timeout=30_000)
+    qtbot.wait(400)                                          # the refit waits for the resizes to settle
+
+    def texts(canvas):
+        return [i.textItem.toPlainText() for i in canvas.getPlotItem().items if isinstance(i, graph_renderer.pg.TextItem)]
+    same_size = view.chart_renderer.make_canvas(view.explorer.theme)
+    qtbot.addWidget(same_size)
+    same_size.resize(view.chart.size())
+    view.chart_renderer.render(view.result, view.result_spec, same_size, view.explorer.theme)
+    assert view.chart.width() > 640 and texts(view.chart) == texts(same_size)

@@ -29,3 +29,16 @@ def test_the_first_chart_waits_for_the_background_import(monkeypatch):
     warm_up.wait_for_plotting()
     assert finished.is_set()
     warm_up.wait_for_plotting()           # done: returns at once
+
+
+def test_a_stuck_background_import_does_not_freeze_the_window_for_ever(monkeypatch):
+    never = threading.Event()
+    thread = threading.Thread(target=never.wait, daemon=True)
+    monkeypatch.setattr(warm_up, "_background_import", thread)
+    thread.start()
+    started = time.perf_counter()
+    try:
+        assert warm_up.wait_for_plotting(timeout_s=0.1) is False
+        assert time.perf_counter() - started < 5
+    finally:
+        never.set()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget
 
 from journey_explorer.charts.renderers import renderer as chart_renderer
@@ -24,20 +24,12 @@ from journey_explorer.export.render import caption_for, compute_view
 from journey_explorer.state.filters import FilterState
 from journey_explorer.state.registry import ViewEntry
 from journey_explorer.state.session import Session
-from journey_explorer.tasks import TaskRunner
+from journey_explorer.tasks import TaskRunner, later
 from journey_explorer.ui.flow_layout import FlowLayout
 from journey_explorer.ui.views.controls import Binder, EventChoice
 from journey_explorer.ui.widgets import Banner, format_table, make_table
 
 _ALL_DRAWN = object()
-LATER_MS = 1
-
-
-def later(work) -> None:
-    """Run ``work`` on a later turn of the event loop, after the timers and input queued meanwhile.
-    Not ``singleShot(0)``: that is a posted event, and two of them in a row ran in one turn (a
-    project's load and its first canvas: one 250 ms freeze instead of two shorter ones)."""
-    QTimer.singleShot(LATER_MS, work)
 
 
 class Explorer(QObject):
@@ -202,7 +194,7 @@ class AnalysisView(QWidget):
             return
         self.runner.start(*task)
         if self._chart is None:      # made while the analysis runs, not after it: pyqtgraph's import with it
-            later(self._make_chart)
+            later(self._make_chart, self)
 
     def _make_chart(self) -> None:
         self.chart  # noqa: B018 - the property makes the canvas
@@ -227,7 +219,7 @@ class AnalysisView(QWidget):
 
     def _show_result(self, computed) -> None:
         self.result_spec, self.result, self._result_table = computed
-        later(lambda result=self.result: self._draw(result))
+        later(lambda result=self.result: self._draw(result), self)
 
     def _draw(self, result) -> None:
         if result is not self.result:
@@ -240,41 +232,67 @@ class AnalysisView(QWidget):
             return
         # Painted once, after the last part and on a turn of its own: a part and the chart's paint in
         # one turn doubled the turn (retention's last part 30-60 ms, then ~50 ms painting both plots).
+        self._drawing = result
         self.chart.setUpdatesEnabled(False)
-        self._draw_part(result, parts)
+        self._draw_part(result, self._drawing_turns(result, parts))
 
-    def _draw_part(self, result, parts) -> None:
-        """One part of the chart per turn of the event loop (two plots in one turn took 100-150 ms at
-        10M events); after the last, the chart's paint and the table on the next turn."""
-        if result is not self.result:
-            parts.close()          # a newer result draws the chart from its start
+    _drawing = None        # the result whose drawing turned the chart's updates off, until it ends
+
+    def _drawing_turns(self, result, parts):
+        """The chart's parts, then what follows them, a turn each: at 10M events any two of them in one
+        turn went over 100 ms (the usage interval's first layout ~70 ms, its paint as much, and the table
+        swapped in repainted the whole tab, the chart too)."""
+        yield from parts
+        yield
+        table_shown = self._show_table(result)      # while the chart's updates are off: it is painted once
+        yield
+        if not self._chart_visible:
+            # Hidden until it had numbers (a project just opened): shown and laid out, after ``shown`` (the
+            # process map watches its chart's size from then on, and fits its boxes' type to it).
+            self.set_chart_visible(True)
+            yield
+        # Layouts still pending (the table's, after the chart took its place) done first: one of them
+        # repainted the whole tab, the chart a second time, in the paint's turn (retention's two plots).
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        self._end_drawing(result)                   # painted
+        yield
+        if table_shown:
+            self.drawn_result = result
+        self.drawn.emit()
+
+    def _end_drawing(self, result) -> None:
+        """The chart's updates back on, unless a newer result's drawing has turned them off since: a
+        superseded drawing must not let the newer one's unfinished parts paint."""
+        if self._drawing is result:
+            self._drawing = None
             self.chart.setUpdatesEnabled(True)
+
+    def _draw_part(self, result, turns) -> None:
+        """One part of the chart per turn of the event loop (two plots in one turn took 100-150 ms at
+        10M events), then its layout, the table, its paint and ``drawn``, each on a turn of its own."""
+        if result is not self.result:
+            turns.close()          # a newer result draws the chart from its start
+            self._end_drawing(result)
             return
         try:
-            if next(parts, _ALL_DRAWN) is not _ALL_DRAWN:
-                later(lambda: self._draw_part(result, parts))
-                return
+            if next(turns, _ALL_DRAWN) is not _ALL_DRAWN:
+                later(lambda: self._draw_part(result, turns), self)
         except Exception as exc:  # noqa: BLE001 - a drawing problem must not take the window down
-            self.chart.setUpdatesEnabled(True)
+            self._end_drawing(result)
             self._show_error(f"Could not draw this view: {exc}")
             self.drawn.emit()
-            return
-        later(lambda: self._finish_drawing(result))
 
-    def _finish_drawing(self, result) -> None:
-        """The turn after the chart's last part: the chart painted, the table swapped in."""
-        self.chart.setUpdatesEnabled(True)
-        if result is not self.result:
-            return                 # a newer result's drawing has started (or will) and ends with its table
+    def _show_table(self, result) -> bool:
+        """The result's table in place of the last one; False (and said) when it could not be made."""
         try:
             if isinstance(self._result_table, Exception):
                 raise self._result_table
             self.model.show_table(self._result_table)
             self.shown(result, self.result_spec)
-            self.drawn_result = result
         except Exception as exc:  # noqa: BLE001 - a drawing problem must not take the window down
             self._show_error(f"Could not draw this view: {exc}")
-        self.drawn.emit()
+            return False
+        return True
 
     def _show_error(self, message: str) -> None:
         self.banner.show_error(message)

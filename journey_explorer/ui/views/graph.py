@@ -28,6 +28,8 @@ class PathGraphView(AnalysisView):
         self._refit = QTimer(self, singleShot=True, interval=150)
         self._refit.timeout.connect(self._redraw_chart)
         self._watching_chart = False
+        self._refit_when_drawn = False
+        self.drawn.connect(self._drawn)
 
     def shown(self, result, spec) -> None:
         super().shown(result, spec)
@@ -36,9 +38,17 @@ class PathGraphView(AnalysisView):
             self._watching_chart = True
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt API
-        if watched is self.chart and event.type() == QEvent.Type.Resize and self.drawn_result is not None:
-            self._refit.start()
+        if watched is self.chart and event.type() == QEvent.Type.Resize:
+            if self.drawn_result is not None:
+                self._refit.start()
+            else:            # a chart hidden until drawn is shown (sized) before its drawing's last turn
+                self._refit_when_drawn = True
         return super().eventFilter(watched, event)
+
+    def _drawn(self) -> None:
+        if self._refit_when_drawn and self.drawn_result is not None:
+            self._refit_when_drawn = False
+            self._refit.start()
 
     def _redraw_chart(self) -> None:
         result = self.drawn_result
