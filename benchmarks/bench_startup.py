@@ -97,7 +97,7 @@ def poll():
 
 QTimer.singleShot(0, poll)
 from journey_explorer.__main__ import main as entry_point      # what the journey-explorer command runs
-entry_point([sys.argv[1]])
+entry_point(sys.argv[1:])
 """
 
 
@@ -112,11 +112,16 @@ def child_env(bytecode: bool) -> dict:
     return env
 
 
-def one_run(project: str, env: dict, tree: str | None = None) -> dict:
+def one_run(project: str | None, env: dict, tree: str | None = None) -> dict:
+    """One start: ``journey-explorer PROJECT``, or without ``project`` the README's ``journey-explorer``
+    on a first run (fresh settings and data folders: the app writes the demo there and opens it)."""
     if tree is not None:              # another copy of the app (the old code), run from its own folder
         env = dict(env, PYTHONPATH=tree)
-    out = subprocess.run([sys.executable, "-c", CHILD, project], env=env, check=True, capture_output=True,
-                         text=True, timeout=120, cwd=tree).stdout
+    with tempfile.TemporaryDirectory(prefix="journey-startup-") as home:
+        env = dict(env, JOURNEY_EXPLORER_SETTINGS_DIR=os.path.join(home, "settings"),
+                   JOURNEY_EXPLORER_DATA_DIR=os.path.join(home, "data"))
+        out = subprocess.run([sys.executable, "-c", CHILD] + ([project] if project else []), env=env, check=True,
+                             capture_output=True, text=True, timeout=120, cwd=tree).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -126,7 +131,7 @@ def import_seconds(env: dict) -> float:
     return time.perf_counter() - started
 
 
-def compare(project: str, env: dict, other: str, runs: int) -> None:
+def compare(project: str | None, env: dict, other: str, runs: int) -> None:
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     trees = {"other": os.path.abspath(other), "this": here}
     for tree in trees.values():
@@ -146,7 +151,8 @@ def compare(project: str, env: dict, other: str, runs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--project", default="/tmp/journey-startup-demo.journey")
+    parser.add_argument("--project", help="open this project (made with `journey-explorer demo` when missing) "
+                                           "instead of the README's first run, `journey-explorer` alone")
     parser.add_argument("--no-bytecode", action="store_true",
                         help="keep the environment's PYTHONDONTWRITEBYTECODE (every run compiles the sources)")
     parser.add_argument("--against", metavar="TREE",
@@ -154,7 +160,7 @@ def main() -> None:
                              "alternating with this one each round, and print both medians")
     args = parser.parse_args()
     env = child_env(not args.no_bytecode)
-    if not os.path.exists(args.project):
+    if args.project and not os.path.exists(args.project):
         subprocess.run([sys.executable, "-m", "journey_explorer.cli", "demo", args.project], check=True,
                        stdout=subprocess.DEVNULL)
     if args.against:
@@ -169,7 +175,8 @@ def main() -> None:
     print(f"median of {args.runs}: import main_window {statistics.median(imports):.2f} s   placeholder shown "
           f"{median('placeholder_shown'):.2f} s   main window shown {median('window_shown'):.2f} s   "
           f"first view drawn {median('first_view'):.2f} s (from process start; "
-          f"{'sources compiled every run' if args.no_bytecode else 'compiled modules cached'})")
+          f"{'sources compiled every run' if args.no_bytecode else 'compiled modules cached'}; "
+          f"{args.project or 'journey-explorer on a first run'})")
 
 
 if __name__ == "__main__":
