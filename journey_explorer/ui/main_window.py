@@ -4,9 +4,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QDate, QStringListModel, Qt, QTimer
+from PySide6.QtCore import QByteArray, QDate, QEvent, QStringListModel, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QCompleter,
@@ -379,7 +380,6 @@ class MainWindow(QMainWindow):
         stand_in.deleteLater()
         if entry.key in self.pending_view_options:
             self._apply_view_options(view, self.pending_view_options.pop(entry.key))
-        view.drawn.connect(self._start_side_checks)
         view.pin_requested.connect(lambda v=view: self.pin_view(v))
         view.runner.failed.connect(lambda _message, v=view: self.show_failed(v))
         view.drawn.connect(lambda v=view: self.view_drawn(v))
@@ -763,6 +763,13 @@ class MainWindow(QMainWindow):
             self.show_failed(view)
         elif self.banner.is_error:
             self.banner.hide()           # the next successful action clears an old error
+        if self.pending_checks is not None:       # the first view drawn since the project loaded
+            # Painted now, then the side checks start: started first, their threads (pandas' import,
+            # the tracking check) took turns with its paint for the GIL, 0.1-0.4 s at start-up.
+            if view.isVisible():
+                QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)   # the chart just shown: its place
+                view.repaint()
+            self._start_side_checks()
 
     def _update_summary(self, *_) -> None:
         """Presentation mode's one line: project, filters and goal."""
