@@ -1,10 +1,14 @@
 """Cold start on the demo project, measured from process start (issue 16): window shown, first view drawn.
 
-    python benchmarks/bench_startup.py --runs 5
+    python benchmarks/bench_startup.py --runs 5                 # the README's command, on a first run
+    python benchmarks/bench_startup.py --runs 5 --project P     # journey-explorer P (the passes before the fifth)
 
 Each run is a fresh interpreter (offscreen Qt) doing what ``journey-explorer`` does (it starts through
 ``journey_explorer.__main__``), timed with the kernel's process start time (``smoke.seconds_since_launch``),
-so interpreter start and every import count. Also the wall time of ``python -c "import
+so interpreter start and every import count. By default it is the README's first command, ``journey-explorer``
+alone, on a first run: fresh settings and data folders (``JOURNEY_EXPLORER_SETTINGS_DIR``,
+``JOURNEY_EXPLORER_DATA_DIR``), so the app writes the built-in demo there and opens it; with ``--project``
+it opens that project file (fresh settings too). Also the wall time of ``python -c "import
 journey_explorer.ui.main_window"``. The app first shows a placeholder window (Qt only), then the main
 window. "Shown" is when the window has painted (repainted at once, before any queued work); "first
 view" when the Overview's chart and table show its result and have painted.
