@@ -1,7 +1,18 @@
-"""The built-in demo project: generated B2B SaaS trial journeys, imported through the real pipeline."""
+"""The built-in demo project: generated B2B SaaS trial journeys, imported through the real pipeline.
+
+Generating and importing it takes ~4 s (and pandas), which the README's first command (the app's first
+run opens the demo) spent before the window showed. The package ships the result, gzipped
+(``data/demo.journey.gz``, made by ``packaging/make_demo.py``); writing the demo unpacks it (~0.1 s
+with its lock, on a loaded machine). ``tests/test_demo_project.py`` checks that it is what the code builds today; without
+it (a checkout that lost it) the demo is built from code as before.
+"""
 from __future__ import annotations
 
+import datetime
+import gzip
 import os
+import shutil
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -9,6 +20,7 @@ from journey_explorer.domain import ImportOptions, JourneyError
 from journey_explorer.store.project import Project, ProjectLock, is_project_file
 
 DEMO_SETTING = "built_in_demo"     # marks the demo project: never an import target, rebuilt from code
+SHIPPED_DEMO = Path(__file__).resolve().parent / "data" / "demo.journey.gz"    # the demo as built from code
 
 
 def data_folder() -> Path:
@@ -41,8 +53,9 @@ def is_demo_project(path: Path | None) -> bool:
         return False
 
 
-def write_demo_project(path: Path, force: bool = False) -> Path:
-    """Generate the demo data and import it into a new project at ``path``.
+def write_demo_project(path: Path, force: bool = False, from_code: bool = False) -> Path:
+    """The demo project at ``path``: the shipped copy unpacked, or (``from_code``, or without one)
+    the demo data generated and imported into a new project.
 
     An existing file is never deleted unasked: a file that is not a project is refused, an existing
     project is replaced only with ``force`` and never while another process holds it. The demo is
@@ -56,7 +69,8 @@ def write_demo_project(path: Path, force: bool = False) -> Path:
     for leftover in path.parent.glob(f".{path.name}.demo-*"):     # of a killed run (we hold the lock)
         leftover.unlink(missing_ok=True)
     try:
-        _build_demo(building)
+        if from_code or not _unpack_shipped_demo(building):
+            _build_demo(building)
         os.replace(building, Path(os.path.realpath(path)))
     finally:
         for leftover in (building, Path(str(building) + ".lock")):
@@ -75,6 +89,20 @@ def _check_demo_target(path: Path, force: bool) -> None:
                            "Choose another name for the demo.")
     if not force:
         raise JourneyError(f"The project {path} already exists; add --force to replace it with the demo.")
+
+
+def _unpack_shipped_demo(path: Path) -> bool:
+    """Write the shipped demo to ``path``, stamped as imported now (as a build would be); False
+    when this installation has no shipped copy."""
+    if not SHIPPED_DEMO.is_file():
+        return False
+    with gzip.open(SHIPPED_DEMO, "rb") as packed, open(path, "wb") as unpacked:
+        shutil.copyfileobj(packed, unpacked, 1 << 20)
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    with sqlite3.connect(path) as conn:        # one stamp: no need for Project's checks and upgrades
+        conn.execute("UPDATE sources SET imported_at = ?", (now,))
+    conn.close()
+    return True
 
 
 def _build_demo(path: Path) -> None:

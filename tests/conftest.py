@@ -29,9 +29,10 @@ def _collect_garbage_between_tests():
 
 @pytest.fixture(scope="session")
 def demo_project_path(tmp_path_factory):
-    """The demo project, generated once per test session (read-only for tests)."""
+    """The demo project, generated and imported once per test session (read-only for tests); built
+    from code, not unpacked from the shipped copy, which tests/test_demo_project.py compares with it."""
     from journey_explorer.demo_project import write_demo_project
-    return write_demo_project(tmp_path_factory.mktemp("demo") / "demo.journey")
+    return write_demo_project(tmp_path_factory.mktemp("demo") / "demo.journey", from_code=True)
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QWidget
+
 from journey_explorer.state.registry import VIEWS
 from journey_explorer.ui import main_window as main_window_module
 from journey_explorer.ui.main_window import MainWindow
@@ -100,3 +103,40 @@ def test_pyqtgraph_can_be_imported_on_a_thread_while_a_project_loads():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["chart-import", "True", "None"]     # once imported, not again
+
+
+class _ChartPaints(QObject):
+    """Whether the current view's chart of ``window`` has been painted (an application-wide event filter)."""
+
+    def __init__(self):
+        super().__init__()
+        self.window: MainWindow | None = None
+        self.chart_painted = False
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.Paint and self.window is not None and isinstance(watched, QWidget):
+            view = self.window.current_view()
+            chart = view._chart if view is not None else None
+            if chart is not None and (watched is chart or chart.isAncestorOf(watched)):
+                self.chart_painted = True
+        return False
+
+
+def test_the_side_checks_start_once_the_first_view_has_painted(qtbot, qapp, demo_project_path, monkeypatch):
+    paints, painted_when_started = _ChartPaints(), []
+    original = MainWindow._start_side_checks
+
+    def start_side_checks(window):
+        painted_when_started.append(paints.chart_painted)
+        original(window)
+    monkeypatch.setattr(MainWindow, "_start_side_checks", start_side_checks)
+    qapp.installEventFilter(paints)
+    try:
+        paints.window = window = MainWindow(demo_project_path)
+        _shown(qtbot, window)
+        qtbot.waitUntil(lambda: window.pending_checks is None and not window.hygiene.runner.busy
+                        and not window.suggester.busy, timeout=30_000)
+    finally:
+        qapp.removeEventFilter(paints)
+    assert painted_when_started == [True]
+    window.close()
