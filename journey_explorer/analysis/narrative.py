@@ -20,8 +20,8 @@ import numpy as np
 from journey_explorer.analysis import compare, drivers, flows, funnel, lifecycle, northstar, retention, stuck, units
 from journey_explorer.analysis.arrays import distinct_count, first_rows_of, step_index, users_with_event
 from journey_explorer.analysis.goals import (
-    FAILURE_WORDS,
     guess_goal,  # noqa: F401  (the report's default; one function)
+    is_failure_name,
 )
 from journey_explorer.analysis.interval import WHY, default_choice
 from journey_explorer.analysis.units import path_words, short_percent
@@ -295,7 +295,7 @@ def _strongest_drivers(table) -> list[str]:
     neither is behaviour."""
     if table is None or not len(table):
         return []
-    behaviour = table[(table["lift"] > 0) & ~table["event"].str.contains(FAILURE_WORDS)]
+    behaviour = table[(table["lift"] > 0) & ~table["event"].map(is_failure_name).astype(bool)]
     helps, hurts = behaviour[behaviour["phi"] > 0], behaviour[behaviour["phi"] < 0]
     best = helps.loc[helps["phi"].idxmax()] if len(helps) else None
     worst = hurts.loc[hurts["phi"].idxmin()] if len(hurts) else None
