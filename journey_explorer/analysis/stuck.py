@@ -330,9 +330,38 @@ def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,
     judges_visits = (only is None and owners is None and _events_per_visit(log) >= MIN_EVENTS_PER_VISIT
                      and not cases)
     stops = dead_ends(log, successful_user) if judges_visits else None
+    skipped = failure_outcomes(log)
+    only = ~skipped if only is None else only & ~skipped
     table = _table(log, spec, goal, counts, expected, expected_per_path, dwell, successful_user, only, stops,
                    compare_exits=not cases)
     return table, counts
+
+
+# A failure outcome ends paths: a cancellation, a withdrawn claim. Failing paths "stop there for good" by what it
+# is, so it is no stuck point (an error some paths retry after is one). An outcome is named as a failure
+# (``goals.is_failure_name``) and ends at least OUTCOME_ENDS of the paths that reach it. Where only failing paths
+# end is no sign by itself: every failing path ends somewhere, and successful ones end at or after the goal; an
+# ending no successful path reaches is no stuck point anyway (``Spec.min_reference``).
+OUTCOME_ENDS = 0.8
+
+
+def failure_outcomes(log: EventLog) -> np.ndarray:
+    """Per event code, whether it is a failure outcome (see the notes above): left out of the stuck points.
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": list("aabbbccdd"), "event": ["app", "cancelled", "app",
+    ...     "error", "buy", "app", "error", "app", "rejected"], "time": range(9)}))
+    >>> failure_outcomes(log).tolist()      # app, buy, cancelled, error (b goes on after it), rejected
+    [False, False, True, False, True]
+    """
+    from journey_explorer.analysis.goals import is_failure_name
+    size = len(log.event_names)
+    _, ends = path_bounds(log)
+    last_events = log.event[ends - 1]
+    reach = distinct_count(log.event, log.user, size)
+    ending = np.bincount(last_events, minlength=size)
+    named = np.array([is_failure_name(name) for name in log.event_names], dtype=bool)
+    return named & (ending >= OUTCOME_ENDS * np.maximum(reach, 1))
 
 
 def _events_per_visit(log: EventLog) -> float:
