@@ -644,3 +644,48 @@ class _FirstOccurrences:
         left &= self.rows < own_rows[index]
         earlier = earlier - np.bincount(index[left], minlength=len(own_paths))
         return float(np.median(np.where(distinct > 1, earlier / np.maximum(distinct - 1, 1), 1.0)))
+
+
+# An unwanted goal (an outcome to avoid: a cancellation, a withdrawn claim) is told with a verb: "43% of users
+# cancel (subscription_cancelled)". The verb of the first failure stem in the name (English), else "do GOAL".
+OUTCOME_VERBS = (("unsubscri", "unsubscribe"), ("cancel", "cancel"), ("churn", "churn"), ("withdr", "withdraw"),
+                 ("abandon", "abandon"), ("refund", "ask for a refund"), ("delet", "delete their account"),
+                 ("lost", "are lost"), ("reject", "are rejected"), ("declin", "are declined"), ("fail", "fail"))
+
+
+def goal_is_unwanted(goal: str | None, asked: bool | None = None) -> bool:
+    """Whether ``goal`` is an outcome to avoid: as ``asked`` (``--avoid``, the goal box's choice), else by its
+    name (a goal named like a failure — cancel, churn, unsubscribe, delete account — is one to avoid).
+
+    >>> goal_is_unwanted("subscription_cancelled"), goal_is_unwanted("purchase"), goal_is_unwanted("purchase", True)
+    (True, False, True)
+    """
+    if asked is not None:
+        return bool(asked)
+    return bool(goal) and is_failure_name(goal)
+
+
+def outcome_verb(goal: str) -> str:
+    """What a path does that reaches the unwanted ``goal``, for sentences ("users who cancel").
+
+    >>> outcome_verb("subscription_cancelled"), outcome_verb("deleteAccount"), outcome_verb("support_ticket")
+    ('cancel', 'delete their account', 'do support_ticket')
+    """
+    words = "_".join(name_words(goal))
+    return next((verb for stem, verb in OUTCOME_VERBS if stem in words), f"do {goal}")
+
+
+def never(verb: str) -> str:
+    """The verb of ``outcome_verb`` negated: "never cancel", "are never rejected"."""
+    return f"are never {verb[4:]}" if verb.startswith("are ") else f"never {verb}"
+
+
+def outcome_groups(goal: str, noun: str = "user") -> tuple[str, str]:
+    """The two groups of an unwanted goal in words: those who do it and those who never do.
+
+    >>> outcome_groups("subscription_cancelled"), outcome_groups("Reject Claim", "case")
+    (('users who cancel', 'users who never cancel'), ('cases that are rejected', 'cases that are never rejected'))
+    """
+    from journey_explorer.analysis.units import plural, who_or_that
+    verb, paths = outcome_verb(goal), f"{plural(noun)} {who_or_that(noun)}"
+    return f"{paths} {verb}", f"{paths} {never(verb)}"
