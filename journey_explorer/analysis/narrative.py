@@ -257,7 +257,7 @@ def differences(log: EventLog, goal: str, unwanted: bool = False) -> Finding:
                         else (f"{name_a} {paths}", f"{name_b} {paths}"))
     before = f"before they {outcome_verb(goal)}" if unwanted else f"before {goal}"
     parts = [f"Comparing {size_a:,} {group_a} (their paths up to it) with {size_b:,} {group_b}." if unwanted
-             else f"Comparing {size_a:,} {group_a} with {size_b:,} {group_b} ({before})."]
+             else f"Comparing {size_a:,} {name_a} with {size_b:,} {name_b} {paths} ({before})."]
     # "users who cancel and reached app_open": one relative clause is enough
     reaching_that = "and" if unwanted else that
     if result.left_out:           # users the goal is not open to are no failing users (nor in the drivers)
