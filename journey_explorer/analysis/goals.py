@@ -60,12 +60,14 @@ if TYPE_CHECKING:
 CONVERSION_WORDS = re.compile(
     r"purchas\w*|paid|pay|pays|buy|bought|orders?|ordered|subscri\w*|convert\w*|conversion|upgraded?|renew\w*|won|"
     r"success\w*|succeeded|complete[ds]?|completion|booked|deal|confirmed|approv(?:e[ds]?|al)|resolved?|settled|"
-    r"abgeschlossen|gekauft|kauf|bestellt|bestellung|gebucht|bezahlt|bestatigt|bestaetigt|abonniert|genehmigt|"  # German
+    r"abgeschlossen|gekauft|kauf|bestellt|bestellung|gebucht|bezahlt|bestatigt|bestaetigt|abonniert|"    # German
+    r"genehmigt|gelost|geloest|"
     r"(?:confirm|reserv|pay|achet|command|abonn|termin|approuv|regl)ee?s?|achats?|abonnement|reussie?s?|"  # French
+    r"resolue?s?|"
     r"(?:pag|compr|reserv|confirm|complet|finaliz|aprob)ad[oa]s?|(?:suscrit|concluid)[oa]s?|compras?|pedidos?|"  # Spanish,
-    r"suscripcion|assinatura|pago|"                                                                    # Portuguese
-    r"betaald|besteld|bestelling|geboekt|gekocht|bevestigd|voltooid|afgerond|aankoop|goedgekeurd|"                 # Dutch
-    r"(?:pag|acquist|prenot|conferm|complet|abbon|approv)at[oaie]|acquisto|ordine|abbonamento")               # Italian
+    r"suscripcion|assinatura|pago|resuelt[oa]s?|resolvid[oa]s?|"                                       # Portuguese
+    r"betaald|besteld|bestelling|geboekt|gekocht|bevestigd|voltooid|afgerond|aankoop|goedgekeurd|opgelost|"  # Dutch
+    r"(?:pag|acquist|prenot|conferm|complet|abbon|approv)at[oaie]|risolt[oaie]|acquisto|ordine|abbonamento")  # Italian
 # Parts of a name (anywhere in it, accents folded: ``is_failure_name``) that say the path went wrong or was given up:
 # errors, refusals, withdrawals, cancellations, lost deals, in the languages of CONVERSION_WORDS.
 FAILURE_WORDS = re.compile(

@@ -329,6 +329,8 @@ def test_pay_is_a_conversion_word_and_withdraw_a_failure_word():
     assert goals.name_weight("Withdraw Claim") == 0.5 and goals.name_weight("deal_closed_lost") == 0.5
     assert goals.name_weight("Antrag zurückgezogen") == 0.5 and goals.name_weight("commande annulée") == 0.5
     assert goals.name_weight("newsletter_popup_closed") == 1.0 and goals.name_weight("lost_items_found") == 0.5
+    assert [goals.name_weight(name) for name in ["ticket_resolved", "Ticket gelöst", "demande résolue", "Antrag genehmigt",
+                                                 "solicitud aprobada", "pratica risolta", "claim_settled"]] == [1.1] * 7
     assert goals.guess_goal(frame_log(claims("Withdraw Claim"))) == "Pay Claim"
 
 
