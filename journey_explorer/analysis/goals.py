@@ -691,3 +691,17 @@ def outcome_groups(goal: str, noun: str = "user") -> tuple[str, str]:
     from journey_explorer.analysis.units import plural, who_or_that
     verb, paths = outcome_verb(goal), f"{plural(noun)} {who_or_that(noun)}"
     return f"{paths} {verb}", f"{paths} {never(verb)}"
+
+
+def outcome_to_avoid(log: EventLog) -> str | None:
+    """The failure-named event that scores better as a goal than the guess (a cancellation 44% of users reach,
+    late, ending their paths), else None: the question may be who does it (``--avoid``), never the guess."""
+    names, parts = _score_parts(log)
+    if not names:
+        return None
+    failure = (parts["name"] < 1.0) & (parts["reach"] > 0)
+    if not failure.any():
+        return None
+    best = int(np.flatnonzero(failure)[np.argmax(parts["score"][failure])])
+    guess = guess_goal(log)
+    return names[best] if names[best] != guess and parts["score"][best] > parts["score"][names.index(guess)] else None

@@ -398,7 +398,8 @@ def run_report(args) -> int:
     report = write_report(args.source, out, args.avoid or args.goal, _column_options(args), avoid=avoid)
     if args.json:
         document = {"out": str(report.path), "goal": report.goal, "goal_guessed": report.goal_guessed,
-                    "goal_unwanted": report.goal_unwanted, "slides": report.slides}
+                    "goal_unwanted": report.goal_unwanted, "outcome_to_avoid": report.outcome_to_avoid,
+                    "slides": report.slides}
         if report.imported is not None:       # a FILE: what was read, kept and rejected, and why
             document["import"] = report.imported.to_json_dict(flag_name)
             print(report.imported.describe(flag_name), file=sys.stderr)
@@ -407,6 +408,8 @@ def run_report(args) -> int:
     if report.imported is not None:
         print(report.imported.describe(flag_name))
     guessed = " (guessed from the paths' structure; choose with --goal)" if report.goal_guessed else ""
+    if report.goal_guessed and report.outcome_to_avoid:
+        guessed += f"; who does {report.outcome_to_avoid}? --avoid {report.outcome_to_avoid}"
     goal = f"outcome to avoid: {report.goal}" if report.goal_unwanted else f"goal: {report.goal}"
     print(f"Wrote {len(report.slides) + 1} slides to {report.path}; {goal}{guessed}")
     for slide in report.slides:

@@ -26,6 +26,7 @@ class Report:
     slides: list[dict]        # title and observation of each slide after the cover
     imported: ImportSummary | None = None     # a report on a file: how its import went
     goal_unwanted: bool = False               # the goal is an outcome to avoid (a cancellation)
+    outcome_to_avoid: str | None = None       # a guessed goal: a failure outcome scoring better (``--avoid`` it?)
 
 
 def write_report(source: str | Path, out: str | Path, goal: str | None = None,
@@ -146,6 +147,8 @@ def _report_on_project(project_path: Path, out: Path, goal: str | None, heading:
         raise JourneyError(f"Cannot write a report as '{out.suffix}': use .pptx or .pdf")
     cover = report_cover(log, project_path, plan)
     writers[out.suffix.lower()](cover, pin_slides(log, project_path, plan.pins, source_name), out)
+    from journey_explorer.analysis.goals import outcome_to_avoid
     return Report(out, plan.goal, plan.goal_guessed,
                   [{"title": f.title, "observation": f.observation} for f in plan.findings],
-                  goal_unwanted=plan.filters.goal_unwanted())
+                  goal_unwanted=plan.filters.goal_unwanted(),
+                  outcome_to_avoid=outcome_to_avoid(log) if plan.goal_guessed else None)

@@ -106,3 +106,19 @@ def test_the_report_takes_a_failure_named_goal_as_one_to_avoid(log):
     wanted = plan_report(log, "subscription_cancelled", FilterState(avoid_goal=False))
     assert wanted.findings[0].title == "50.0% of users reach subscription_cancelled"
     assert FilterState.from_dict(plan.filters.to_dict()).avoid_goal is True       # saved with the view state
+
+
+def test_the_report_points_at_a_cancellation_that_scores_better_than_the_guessed_goal():
+    from journey_explorer.analysis import goals
+    rows = []
+    for i in range(100):
+        user = f"u{i:03d}"
+        rows += [(user, "app_open", MONDAY), (user, "track_played", MONDAY + MINUTE)]
+        if i % 3 == 0:           # a third make playlists, most of them more than once, early on
+            rows += [(user, "playlist_created", MONDAY + (2 + k) * MINUTE) for k in range(1 if i % 2 else 3)]
+        rows += [(user, "track_played", MONDAY + DAY)]
+        if i < 40:               # 40 cancel, at the very end
+            rows += [(user, "subscription_cancelled", MONDAY + 2 * DAY)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    assert goals.guess_goal(log) == "playlist_created"                     # never a failure while another scores
+    assert goals.outcome_to_avoid(log) == "subscription_cancelled"
