@@ -1196,8 +1196,9 @@ def _plural(count: int, word: str) -> str:
 # --- the report's finding --------------------------------------------------------------------------
 
 
-def what_changed(log: EventLog, goal: str):
-    """The report's "what changed" finding: the top story in words, or why there is none."""
+def what_changed(log: EventLog, goal: str, unwanted: bool = False):
+    """The report's "what changed" finding: the top story in words, or why there is none. ``unwanted``: the goal
+    is an outcome to avoid, so its rise is told as bad news (``_for_better_or_worse``)."""
     from journey_explorer.analysis.narrative import Finding
     spec = Spec(goal=goal)
     result = run(log, spec)
@@ -1210,11 +1211,28 @@ def what_changed(log: EventLog, goal: str):
                        f"transitions, event rates) were checked {result.periods.unit} by {result.periods.unit}: "
                        f"none moved beyond its usual ups and downs.")
     top = result.stories[0]
-    text = top["text"]
+    text = top["text"] + (_for_better_or_worse(top["changes"][0], goal, result.spec.paths) if unwanted else "")
     more = result.stories[1:3]
     if more:
         text += " Also: " + " ".join(_also(story) for story in more)   # event names keep their case
     return Finding("changes", f"What changed: {top['headline']}", result.spec, text)
+
+
+def _for_better_or_worse(change: dict, goal: str, path_noun: str) -> str:
+    """For a goal to avoid (a cancellation), whether a change in it is good or bad news: " More users cancel: a
+    change for the worse." when the share doing it, or a step straight into it, rose; "" for other changes.
+
+    >>> _for_better_or_worse({"kind": "share", "source": "churned", "before": 0.05, "during": 0.08}, "churned", "user")
+    ' More users churn: a change for the worse.'
+    """
+    from journey_explorer.analysis.goals import outcome_verb
+    into_goal = change["kind"] == "share" and change["source"] == goal or change.get("target") == goal
+    if not into_goal or change["before"] is None or change["during"] is None:
+        return ""
+    verb = outcome_verb(goal)
+    if change["during"] > change["before"]:
+        return f" More {path_noun}s {verb}: a change for the worse."
+    return f" Fewer {path_noun}s {verb}: a change for the better."
 
 
 def _also(story: dict) -> str:

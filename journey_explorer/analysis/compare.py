@@ -87,6 +87,7 @@ class Spec:
     period_b: str | None = None
     breakdown: str | None = None
     match: str = "first"          # segment groups: a path's property value is its first, or any event's
+    unwanted: bool = False        # the goal is an outcome to avoid: group A (its paths up to it) did what none should
 
 
 @dataclass
@@ -151,7 +152,9 @@ def _groups(log: EventLog, spec: Spec) -> tuple[EventLog, np.ndarray, np.ndarray
         reached &= first_goal - first_event <= spec.within_ms
     before_goal = log.ts < first_goal[log.user]
     note = f"Events at or after {spec.goal} are left out, so the goal does not explain itself."
-    return subset(log, before_goal), reached, ~reached, ("successful", "failing"), note
+    # An unwanted goal (a cancellation) keeps the same groups: the paths that do it, up to it, and the others.
+    labels = (f"did {spec.goal}", f"never did {spec.goal}") if spec.unwanted else ("successful", "failing")
+    return subset(log, before_goal), reached, ~reached, labels, note
 
 
 def route_to_goal(log: EventLog, goal: int, successful: np.ndarray | None = None) -> pd.DataFrame:

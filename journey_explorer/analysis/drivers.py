@@ -74,6 +74,12 @@ class Spec:
     min_users: int = 30
     alpha: float = 0.05
     top: int = 10
+    unwanted: bool = False     # the goal is an outcome to avoid: sentences say "cancel at", not "reach ... at"
+
+    def reaching(self) -> str:
+        """What reaching the goal is in a sentence: "reach purchase", or for an unwanted goal "cancel"."""
+        from journey_explorer.analysis.goals import outcome_verb
+        return outcome_verb(self.goal or "") if self.unwanted else f"reach {self.goal}"
 
 
 @dataclass
@@ -173,7 +179,7 @@ def who_differs(log: EventLog, reached: np.ndarray, spec: Spec, among: np.ndarra
     frame = _finish(frame, log, spec)
     frame["significant"] = frame["q_value"] < spec.alpha
     paths = path_words(log)
-    frame["sentence"] = [f"{paths.capitalize()} with {r.property} = {r.value} reach {spec.goal} at "
+    frame["sentence"] = [f"{paths.capitalize()} with {r.property} = {r.value} {spec.reaching()} at "
                          f"{short_percent(r.rate_a)} vs {short_percent(r.rate_b)} of the others "
                          f"({r.lift:.1f}x; {short_percent(r.share)} of {paths})"
                          for r in frame.itertuples()]
@@ -392,13 +398,14 @@ def _best(frame: pd.DataFrame, spec: Spec, noun: str = "user") -> pd.DataFrame:
     best = significant.loc[significant.groupby("event")["phi"].apply(lambda s: s.abs().idxmax())] \
         if len(significant) else significant
     best = best.sort_values("phi", ascending=False).reset_index(drop=True)
-    best = best.assign(sentence=[sentence(row, spec.goal, noun) for row in best.itertuples()])
+    best = best.assign(sentence=[sentence(row, spec.goal, noun, spec.reaching()) for row in best.itertuples()])
     return best.head(spec.top) if spec.top else best
 
 
-def sentence(row, goal: str, noun: str = "user") -> str:
+def sentence(row, goal: str, noun: str = "user", reaching: str | None = None) -> str:
     """One driver in words, e.g. "Users who do X at least 2 times in their first 3 days reach Y at 41 %
-    vs 12 % of the others (3.4x; 18 % of users)"; ``noun``: what a path is (``EventLog.path_noun``)."""
+    vs 12 % of the others (3.4x; 18 % of users)"; ``noun``: what a path is (``EventLog.path_noun``);
+    ``reaching``: the words for reaching the goal (``Spec.reaching``: "cancel" for an unwanted goal)."""
     times = "at least once" if row.k == 1 else f"at least {row.k} times"
     days = "day" if row.days == 1 else f"{row.days:g} days"
     lift = f"{row.lift:.1f}x" if np.isfinite(row.lift) else "none of the others do"
@@ -406,7 +413,8 @@ def sentence(row, goal: str, noun: str = "user") -> str:
     paths, that = plural(noun), who_or_that(noun)
     others = f"the others {that} reached {step} then" if isinstance(step, str) else "the others"
     users = f"{paths} {that} reached {step}" if isinstance(step, str) else paths
-    return (f"{paths.capitalize()} {that} do {row.event} {times} in their first {days} reach {goal} "
+    reaching = reaching or f"reach {goal}"
+    return (f"{paths.capitalize()} {that} do {row.event} {times} in their first {days} {reaching} "
             f"at {short_percent(row.rate_a)} vs {short_percent(row.rate_b)} of {others} "
             f"({lift}; {short_percent(row.share)} of {users}, {row.cohort:,} of {row.cohort + row.rest:,})")
 

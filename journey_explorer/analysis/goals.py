@@ -58,15 +58,26 @@ if TYPE_CHECKING:
 # Whole words of a name (``_name_words``), in English and the main European languages; "order" must be a word of
 # its own, so German "angefordert" (requested) is no conversion. Accents are folded: "confirmé" is "confirme".
 CONVERSION_WORDS = re.compile(
-    r"purchas\w*|paid|buy|bought|orders?|ordered|subscri\w*|convert\w*|conversion|upgraded?|renew\w*|won|"
-    r"success\w*|succeeded|complete[ds]?|completion|booked|deal|confirmed|"
-    r"abgeschlossen|gekauft|kauf|bestellt|bestellung|gebucht|bezahlt|bestatigt|bestaetigt|abonniert|"      # German
-    r"(?:confirm|reserv|pay|achet|command|abonn|termin)ee?s?|achats?|abonnement|reussie?s?|"            # French
-    r"(?:pag|compr|reserv|confirm|complet|finaliz)ad[oa]s?|(?:suscrit|concluid)[oa]s?|compras?|pedidos?|"  # Spanish,
-    r"suscripcion|assinatura|pago|"                                                                    # Portuguese
-    r"betaald|besteld|bestelling|geboekt|gekocht|bevestigd|voltooid|afgerond|aankoop|"                 # Dutch
-    r"(?:pag|acquist|prenot|conferm|complet|abbon)at[oaie]|acquisto|ordine|abbonamento")               # Italian
-FAILURE_WORDS = re.compile(r"error|fail|cancel|abandon|declin|reject|churn|refund|timeout|crash|denied", re.I)
+    r"purchas\w*|paid|pay|pays|buy|bought|orders?|ordered|subscri\w*|convert\w*|conversion|upgraded?|renew\w*|won|"
+    r"success\w*|succeeded|complete[ds]?|completion|booked|deal|confirmed|approv(?:e[ds]?|al)|resolved?|settled|"
+    r"abgeschlossen|gekauft|kauf|bestellt|bestellung|gebucht|bezahlt|bestatigt|bestaetigt|abonniert|"    # German
+    r"genehmigt|gelost|geloest|"
+    r"(?:confirm|reserv|pay|achet|command|abonn|termin|approuv|regl)ee?s?|achats?|abonnement|reussie?s?|"  # French
+    r"resolue?s?|"
+    r"(?:pag|compr|reserv|confirm|complet|finaliz|aprob)ad[oa]s?|(?:suscrit|concluid)[oa]s?|compras?|pedidos?|"  # Spanish,
+    r"suscripcion|assinatura|pago|resuelt[oa]s?|resolvid[oa]s?|"                                       # Portuguese
+    r"betaald|besteld|bestelling|geboekt|gekocht|bevestigd|voltooid|afgerond|aankoop|goedgekeurd|opgelost|"  # Dutch
+    r"(?:pag|acquist|prenot|conferm|complet|abbon|approv)at[oaie]|risolt[oaie]|acquisto|ordine|abbonamento")  # Italian
+# Parts of a name (anywhere in it, accents folded: ``is_failure_name``) that say the path went wrong or was given up:
+# errors, refusals, withdrawals, cancellations, lost deals, in the languages of CONVERSION_WORDS.
+FAILURE_WORDS = re.compile(
+    r"error|fail|cancel|abandon|declin|reject|churn|refund|timeout|crash|denied|withdr[ae]wn?|abort|"
+    r"unsubscri|delete[ds]?_?account|account_?delet|closed_?lost|(?<![a-z])lost(?![a-z])|expired|no_?show|chargeback|dropped_?out|"
+    r"fehler|storn|abgebrochen|abbruch|gekundigt|kundigung|abgelehnt|widerruf|zuruckgezogen|"       # German
+    r"annul|echec|echoue|refus|resili|"                                                              # French
+    r"rechaz|fallid|desist|"                                                                        # Spanish, Portuguese
+    r"mislukt|geweigerd|afgewezen|opgezegd|ingetrokken|"                                            # Dutch
+    r"rifiut|fallit|disdett|ritirat", re.I)                                                         # Italian
 MIN_REACH_PATHS = 2       # an event one path has is an accident, not a goal
 AMOUNT_NAME = re.compile(r"amount|value|price|revenue|total|sum\b|cost|paid|spend|gmv|betrag|montant|importe|prix|preis",
                          re.I)    # a duration, a rating or a count of results is no amount
@@ -100,18 +111,46 @@ def guess_goal(log: EventLog) -> str:
         candidates = candidates[~failure]
     # goal_scores' order without pandas: score, then reach, both descending; ties stay in name order
     # (a stable sort, as pandas' sort_values by two columns is).
-    best = np.lexsort((-parts["reach"][candidates], -parts["score"][candidates]))[0]
-    _GUESSES[log] = guess = str(names[candidates[best]])
+    ranked = candidates[np.lexsort((-parts["reach"][candidates], -parts["score"][candidates]))]
+    _GUESSES[log] = guess = str(names[_named_alternative(log, parts, ranked)])
     return guess
+
+
+# Alternative endings: a process ends one way or another (a claim is paid or withdrawn, a deal won or lost). The
+# rarer ending is later and ends more paths, so structure favours it; when it has no conversion-like name and an
+# ending of its own (at most ALTERNATIVE_OVERLAP of the paths of the rarer of the two have both) has one and scores
+# at least ALTERNATIVE_SCORE of its score, the name decides: "Pay Claim" over "Claim closed by customer".
+ALTERNATIVE_OVERLAP, ALTERNATIVE_SCORE = 0.1, 0.5
+
+
+def _named_alternative(log: EventLog, parts: dict[str, np.ndarray], ranked: np.ndarray) -> int:
+    """The guess among the ``ranked`` candidates (best first): the best, unless it has no conversion-like name and
+    a conversion-named alternative ending of it scores nearly as well (see the notes above)."""
+    best = int(ranked[0])
+    if parts["name"][best] != 1.0:
+        return best
+    named = [int(code) for code in ranked[1:] if parts["name"][code] > 1.0
+             and parts["score"][code] >= ALTERNATIVE_SCORE * parts["score"][best]]
+    if not named:
+        return best
+    best_paths = np.unique(log.user[log.event == best])
+    for code in named:
+        paths = np.unique(log.user[log.event == code])
+        both = np.intersect1d(best_paths, paths, assume_unique=True).size
+        if both <= ALTERNATIVE_OVERLAP * min(len(paths), len(best_paths)):
+            return code
+    return best
 
 
 _GUESSES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _WHOLE_LOGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()     # part -> the log it was cut from
 # The guess's rules, for a guess kept with the project (``store.project.remember_goal_guess``): a
 # change to how the guess scores must change this, so no project answers with the old rules' goal.
-GUESS_RULES = 4         # 2: follow-up clicks after the goal, conversion words by whole word in six languages;
+GUESS_RULES = 5         # 2: follow-up clicks after the goal, conversion words by whole word in six languages;
                         # 3: usage after a conversion is not the goal, the conversion (its gate) is;
-                        # 4: the same in a log whose paths are one visit each (a process's cases)
+                        # 4: the same in a log whose paths are one visit each (a process's cases);
+                        # 5: more failure and conversion words (withdraw, lost, pay, approve...), and a
+                        #    conversion-named alternative ending over an unnamed rarer one
 
 
 def guess_from_whole(part: EventLog, whole: EventLog) -> None:
@@ -204,12 +243,24 @@ def name_weight(name: str) -> float:
     word), else 1.
 
     >>> [name_weight(name) for name in ["police_abgeschlossen", "rueckruf_angefordert", "orderPlaced",
-    ...                                 "Réservation confirmée", "payment_failed", "unsubscribe"]]
-    [1.1, 1.0, 1.1, 1.1, 0.5, 1.0]
+    ...                                 "Réservation confirmée", "payment_failed", "unsubscribe",
+    ...                                 "Pay Claim", "Approve Claim", "Withdraw Claim", "ticket_resolved"]]
+    [1.1, 1.0, 1.1, 1.1, 0.5, 0.5, 1.1, 1.1, 0.5, 1.1]
     """
-    if FAILURE_WORDS.search(name):
+    if is_failure_name(name):
         return 0.5
     return 1.1 if any(CONVERSION_WORDS.fullmatch(word) for word in name_words(name)) else 1.0
+
+
+def is_failure_name(name: str) -> bool:
+    """Whether the name says the path went wrong or was given up (a ``FAILURE_WORDS`` part, read in the name's
+    words joined by "_": "deleteAccount" is "delete_account", "Zurückgezogen" is "zuruckgezogen").
+
+    >>> [is_failure_name(name) for name in ["Withdraw Claim", "deal_closed_lost", "Antrag zurückgezogen",
+    ...                                     "lost_password_clicked", "closed", "Pay Claim", "slot_lost"]]
+    [True, True, True, True, False, False, True]
+    """
+    return bool(FAILURE_WORDS.search("_".join(name_words(name))))
 
 
 def name_words(name: str) -> list[str]:
@@ -595,3 +646,62 @@ class _FirstOccurrences:
         left &= self.rows < own_rows[index]
         earlier = earlier - np.bincount(index[left], minlength=len(own_paths))
         return float(np.median(np.where(distinct > 1, earlier / np.maximum(distinct - 1, 1), 1.0)))
+
+
+# An unwanted goal (an outcome to avoid: a cancellation, a withdrawn claim) is told with a verb: "43% of users
+# cancel (subscription_cancelled)". The verb of the first failure stem in the name (English), else "do GOAL".
+OUTCOME_VERBS = (("unsubscri", "unsubscribe"), ("cancel", "cancel"), ("churn", "churn"), ("withdr", "withdraw"),
+                 ("abandon", "abandon"), ("refund", "ask for a refund"), ("delet", "delete their account"),
+                 ("lost", "are lost"), ("reject", "are rejected"), ("declin", "are declined"), ("fail", "fail"))
+
+
+def goal_is_unwanted(goal: str | None, asked: bool | None = None) -> bool:
+    """Whether ``goal`` is an outcome to avoid: as ``asked`` (``--avoid``, the goal box's choice), else by its
+    name (a goal named like a failure — cancel, churn, unsubscribe, delete account — is one to avoid).
+
+    >>> goal_is_unwanted("subscription_cancelled"), goal_is_unwanted("purchase"), goal_is_unwanted("purchase", True)
+    (True, False, True)
+    """
+    if asked is not None:
+        return bool(asked)
+    return bool(goal) and is_failure_name(goal)
+
+
+def outcome_verb(goal: str) -> str:
+    """What a path does that reaches the unwanted ``goal``, for sentences ("users who cancel").
+
+    >>> outcome_verb("subscription_cancelled"), outcome_verb("deleteAccount"), outcome_verb("support_ticket")
+    ('cancel', 'delete their account', 'do support_ticket')
+    """
+    words = "_".join(name_words(goal))
+    return next((verb for stem, verb in OUTCOME_VERBS if stem in words), f"do {goal}")
+
+
+def never(verb: str) -> str:
+    """The verb of ``outcome_verb`` negated: "never cancel", "are never rejected"."""
+    return f"are never {verb[4:]}" if verb.startswith("are ") else f"never {verb}"
+
+
+def outcome_groups(goal: str, noun: str = "user") -> tuple[str, str]:
+    """The two groups of an unwanted goal in words: those who do it and those who never do.
+
+    >>> outcome_groups("subscription_cancelled"), outcome_groups("Reject Claim", "case")
+    (('users who cancel', 'users who never cancel'), ('cases that are rejected', 'cases that are never rejected'))
+    """
+    from journey_explorer.analysis.units import plural, who_or_that
+    verb, paths = outcome_verb(goal), f"{plural(noun)} {who_or_that(noun)}"
+    return f"{paths} {verb}", f"{paths} {never(verb)}"
+
+
+def outcome_to_avoid(log: EventLog) -> str | None:
+    """The failure-named event that scores better as a goal than the guess (a cancellation 44% of users reach,
+    late, ending their paths), else None: the question may be who does it (``--avoid``), never the guess."""
+    names, parts = _score_parts(log)
+    if not names:
+        return None
+    failure = (parts["name"] < 1.0) & (parts["reach"] > 0)
+    if not failure.any():
+        return None
+    best = int(np.flatnonzero(failure)[np.argmax(parts["score"][failure])])
+    guess = guess_goal(log)
+    return names[best] if names[best] != guess and parts["score"][best] > parts["score"][names.index(guess)] else None

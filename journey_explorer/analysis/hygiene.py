@@ -336,7 +336,7 @@ def describe(result: Result) -> str:
 # --- the report's "tracking" finding ---------------------------------------------------------------
 
 
-def tracking_finding(log: EventLog, goal: str, spec: Spec = Spec()):
+def tracking_finding(log: EventLog, goal: str, spec: Spec = Spec(), unwanted: bool = False):
     """The report's tracking slide: the top suggested merge with its effect on the funnel to the
     goal (charted as tracked today), and what looks broken. None when there is nothing to say (the
     report then has no slide)."""

@@ -20,8 +20,12 @@ import numpy as np
 from journey_explorer.analysis import compare, drivers, flows, funnel, lifecycle, northstar, retention, stuck, units
 from journey_explorer.analysis.arrays import distinct_count, first_rows_of, step_index, users_with_event
 from journey_explorer.analysis.goals import (
-    FAILURE_WORDS,
-    guess_goal,  # noqa: F401  (the report's default; one function)
+    default_goal,
+    goal_is_unwanted,
+    guess_goal,
+    is_failure_name,
+    outcome_groups,
+    outcome_verb,
 )
 from journey_explorer.analysis.interval import WHY, default_choice
 from journey_explorer.analysis.units import path_words, short_percent
@@ -75,9 +79,10 @@ QUESTIONS = {
 }
 
 
-def workshop_findings(log: EventLog, goal: str, makers: tuple | None = None) -> list[Finding]:
+def workshop_findings(log: EventLog, goal: str, makers: tuple | None = None, unwanted: bool = False) -> list[Finding]:
     """One finding per question, in order: ``makers`` (the report passes the views' findings and the
-    report-only ones from ``state.registry``), else ``FINDINGS``; at most ``MAX_FINDINGS``.
+    report-only ones from ``state.registry``), else ``FINDINGS``; at most ``MAX_FINDINGS``. ``unwanted``: the goal
+    is an outcome to avoid (a cancellation): its paths are the failing ones, every maker says so.
 
     A question this data cannot answer (everyone reached the goal, so there is no one to compare)
     keeps its place in the report and says why, instead of stopping the report. A maker may return
@@ -87,7 +92,7 @@ def workshop_findings(log: EventLog, goal: str, makers: tuple | None = None) -> 
     findings = []
     for make in makers:
         try:
-            finding = make(log, goal)
+            finding = make(log, goal, unwanted=unwanted)
         except (JourneyError, ValueError) as exc:
             question = QUESTIONS[make.__name__].format(paths=path_words(log), base=active_base(log))
             question = question[0].upper() + question[1:]
@@ -119,7 +124,7 @@ def _trend_sentence(recent: float, earlier: float) -> str:
             f"{'above' if change >= 0 else 'below'} the first four ({average(earlier)}).")
 
 
-def overview(log: EventLog, goal: str) -> Finding:
+def overview(log: EventLog, goal: str, unwanted: bool = False) -> Finding:
     import pandas as pd
     users = log.paths_count
     reached = int(np.unique(log.user[log.event == log.event_code(goal)]).size)
@@ -130,11 +135,21 @@ def overview(log: EventLog, goal: str) -> Finding:
     text = (f"{plural(users, noun)} did {plural(len(log), 'event')} ({per_user:.1f} per {noun}) of "
             f"{len(log.event_names)} kind{'' if len(log.event_names) == 1 else 's'} between {first} and {last}. "
             f"{reached:,} of them ({reached / max(users, 1):.1%}) reached {goal}.")
-    # One decimal, as the Overview's tile shows it.
-    return Finding("overview", f"{reached / max(users, 1):.1%} of {path_words(log)} reach {goal}", None, text)
+    share = f"{reached / max(users, 1):.1%}"          # one decimal, as the Overview's tile shows it
+    if unwanted:
+        text = text[:text.rindex(f"{reached:,} of them")] + (
+            f"{reached:,} of them ({share}) did {goal}, the outcome to avoid.")
+        return Finding("overview", f"{share} of {path_words(log)} {_doing(goal)}", None, text)
+    return Finding("overview", f"{share} of {path_words(log)} reach {goal}", None, text)
 
 
-def first_flows(log: EventLog, goal: str) -> Finding:
+def _doing(goal: str) -> str:
+    """An unwanted goal as a verb with its event: "cancel (subscription_cancelled)", "do support_ticket"."""
+    verb = outcome_verb(goal)
+    return verb if verb.startswith("do ") else f"{verb} ({goal})"
+
+
+def first_flows(log: EventLog, goal: str, unwanted: bool = False) -> Finding:
     import pandas as pd
     spec = flows.Spec(steps=5, top=6, goal=goal)
     result = flows.run(log, spec)
@@ -171,21 +186,29 @@ def _enough(users: int, paths: int) -> bool:
     return users >= MIN_FINDING_USERS and users >= MIN_FINDING_SHARE * paths
 
 
-def stuck_points(log: EventLog, goal: str) -> Finding:
-    spec = stuck.Spec(goal=goal)
+def stuck_points(log: EventLog, goal: str, unwanted: bool = False) -> Finding:
+    spec = stuck.Spec(goal=goal, unwanted=unwanted)
     result = stuck.run(log, spec)
     if result.successful >= result.paths:
-        raise JourneyError(f"every {log.path_noun} reaches {goal}, so {units.nobody(log.path_noun)} is stuck on the way")
+        raise JourneyError(f"every {log.path_noun} reaches {goal}, so {units.nobody(log.path_noun)} is stuck on the way"
+                           if not unwanted else f"no {log.path_noun} does {goal}")
     found = result.stuck
     paths = path_words(log)
+    failing, successful = (outcome_groups(goal, log.path_noun) if unwanted
+                           else (f"failing {paths}", f"successful {paths}"))
     left_out = f" {result.left_out}." if result.left_out else ""     # users the goal is not open to
     if found.empty:
+        needs = (f"{spec.min_paths} of the first and {spec.min_reference} of the second" if unwanted
+                 else f"{spec.min_paths} failing and {spec.min_reference} successful {paths}")
         return Finding("stuck", "No stuck points stand out", spec,
-                       f"At no event do failing {paths} do measurably worse than successful ones (each part needs "
-                       f"at least {spec.min_paths} failing and {spec.min_reference} successful {paths} there, "
-                       f"and a significant, material difference).{left_out}")
+                       f"At no event do {failing} do measurably worse than {successful if unwanted else 'successful ones'} "
+                       f"(each part needs at least {needs} there, and a significant, material difference).{left_out}")
     worst = found.iloc[0]
-    text = f"{worst['event']} is where {paths} get stuck most: {worst['explanation']}."
+    if unwanted:
+        text = f"{worst['event']} is where {failing} struggle most before they {outcome_verb(goal)}: " \
+               f"{worst['explanation']}."
+    else:
+        text = f"{worst['event']} is where {paths} get stuck most: {worst['explanation']}."
     unstuck = next((u for u in result.unstuck if u["event"] == worst["event"]), None)
     if unstuck and (unstuck.get("where_text") or unstuck.get("when_text")):
         context = "; ".join(t for t in (unstuck.get("where_text"), unstuck.get("when_text")) if t)
@@ -199,7 +222,8 @@ def stuck_points(log: EventLog, goal: str) -> Finding:
     others = [r.event for r in found.iloc[1:].itertuples() if r.event != worst.get("inside_event")][:2]
     if others:
         text += " Also: " + "; ".join(others) + "."
-    return Finding("stuck", f"{paths.capitalize()} get stuck at {worst['event']}", spec, text + left_out)
+    who = failing if unwanted else paths
+    return Finding("stuck", f"{who[0].upper()}{who[1:]} get stuck at {worst['event']}", spec, text + left_out)
 
 
 def _got_past(unstuck: dict, paths: str = "users") -> str:
@@ -220,36 +244,47 @@ def _got_past(unstuck: dict, paths: str = "users") -> str:
     return text
 
 
-def differences(log: EventLog, goal: str) -> Finding:
-    spec = compare.Spec(goal=goal)
+def differences(log: EventLog, goal: str, unwanted: bool = False) -> Finding:
+    spec = compare.Spec(goal=goal, unwanted=unwanted)
     result = compare.run(log, spec)
     (name_a, name_b), (size_a, size_b) = result.labels, result.group_sizes
     events = result.events[result.events["passes"]]
     more = events[events["difference"] > 0].head(2)
     less = events[events["difference"] < 0].head(2)
     paths, that = path_words(log), units.who_or_that(log.path_noun)
-    parts = [f"Comparing {size_a:,} {name_a} with {size_b:,} {name_b} {paths} (before {goal})."]
+    # The groups in words: "successful users" / "failing users", or "users who cancel" / "users who never cancel".
+    group_a, group_b = (outcome_groups(goal, log.path_noun) if unwanted
+                        else (f"{name_a} {paths}", f"{name_b} {paths}"))
+    before = f"before they {outcome_verb(goal)}" if unwanted else f"before {goal}"
+    parts = [f"Comparing {size_a:,} {group_a} (their paths up to it) with {size_b:,} {group_b}." if unwanted
+             else f"Comparing {size_a:,} {name_a} with {size_b:,} {name_b} {paths} ({before})."]
+    # "users who cancel and reached app_open": one relative clause is enough
+    reaching_that = "and" if unwanted else that
     if result.left_out:           # users the goal is not open to are no failing users (nor in the drivers)
         parts.append(f"{result.left_out}.")
     if result.route is not None and len(result.route):
         parts.append(f"Left out as the route to {goal}: {', '.join(result.route['event'].head(4))}.")
     if len(more):
         listed = "; ".join(f"{r.event} ({pct(r.share_a)} vs {pct(r.share_b)}{_among(r, that)})" for r in more.itertuples())
-        parts.append(f"{name_a.capitalize()} {paths} did more: {listed}.")
+        parts.append(f"{group_a[0].upper()}{group_a[1:]} did more: {listed}.")
     if len(less):
         listed = "; ".join(f"{r.event} ({pct(r.share_b)} vs {pct(r.share_a)}{_among(r, that)})" for r in less.itertuples())
-        parts.append(f"{name_b.capitalize()} {paths} did more: {listed}.")
+        parts.append(f"{group_b[0].upper()}{group_b[1:]} did more: {listed}.")
     if not len(events):
         parts.append(f"No behaviour differs significantly (q < 0.05, at least {compare.MIN_SUPPORT} {paths}).")
-    parts.append(early_drivers(log, goal, room=OBSERVATION_ROOM - len(" ".join(p for p in parts if p)) - 1))
+    parts.append(early_drivers(log, goal, room=OBSERVATION_ROOM - len(" ".join(p for p in parts if p)) - 1,
+                               unwanted=unwanted))
+    # The second group's short name: "failing", "those who never cancel".
+    short_a, short_b = ((group_a.replace(paths, "those", 1), group_b.replace(paths, "those", 1)) if unwanted
+                        else (name_a, name_b))
     if len(more):
         top = more.iloc[0]
-        headline = f"{pct(top['share_a'])} of {name_a} {paths}{_reaching(top, that)} did {top['event']} before {goal}, " \
-                   f"{pct(top['share_b'])} of {name_b}"
+        headline = f"{pct(top['share_a'])} of {group_a}{_reaching(top, reaching_that)} did {top['event']} {before}, " \
+                   f"{pct(top['share_b'])} of {short_b}"
     elif len(less):
         top = less.iloc[0]
-        headline = f"{pct(top['share_b'])} of {name_b} {paths}{_reaching(top, that)} did {top['event']}, " \
-                   f"{pct(top['share_a'])} of {name_a}"
+        headline = f"{pct(top['share_b'])} of {group_b}{_reaching(top, reaching_that)} did {top['event']}, " \
+                   f"{pct(top['share_a'])} of {short_a}"
     else:
         headline = "No behaviour sets the groups apart"
     return Finding("compare", headline, spec, " ".join(p for p in parts if p))
@@ -267,12 +302,12 @@ def _reaching(row, that: str = "who") -> str:
     return f" {that} reached {step}" if isinstance(step, str) else ""
 
 
-def early_drivers(log: EventLog, goal: str, room: int = OBSERVATION_ROOM) -> str:
+def early_drivers(log: EventLog, goal: str, room: int = OBSERVATION_ROOM, unwanted: bool = False) -> str:
     """The early behaviour (and who) that most predicts the goal, in words; "" when none passes or the
     drivers cannot be computed (the comparison stands without them). A second behaviour is told only
     when the words fit in ``room`` characters."""
     try:
-        result = drivers.run(log, drivers.Spec(goal=goal))
+        result = drivers.run(log, drivers.Spec(goal=goal, unwanted=unwanted))
     except (JourneyError, ValueError):
         return ""
     strongest = _strongest_drivers(result.table)
@@ -295,7 +330,7 @@ def _strongest_drivers(table) -> list[str]:
     neither is behaviour."""
     if table is None or not len(table):
         return []
-    behaviour = table[(table["lift"] > 0) & ~table["event"].str.contains(FAILURE_WORDS)]
+    behaviour = table[(table["lift"] > 0) & ~table["event"].map(is_failure_name).astype(bool)]
     helps, hurts = behaviour[behaviour["phi"] > 0], behaviour[behaviour["phi"] < 0]
     best = helps.loc[helps["phi"].idxmax()] if len(helps) else None
     worst = hurts.loc[hurts["phi"].idxmin()] if len(hurts) else None
@@ -334,8 +369,10 @@ def _who_sentences(who) -> str:
     return text
 
 
-def goal_funnel(log: EventLog, goal: str) -> Finding:
+def goal_funnel(log: EventLog, goal: str, unwanted: bool = False) -> Finding | None:
     import pandas as pd
+    if unwanted:         # a funnel to a cancellation is no funnel to improve: left out of the report
+        return None
     steps = tuple(goal_funnel_steps(log, goal))
     if len(steps) < 2:
         raise JourneyError(f"no event comes before {goal} for most of the {path_words(log)} "
@@ -467,7 +504,7 @@ def _step_before_first(log: EventLog, goal_code: int) -> int:
     return int(np.bincount(log.event[first - 1], minlength=len(log.event_names)).argmax())
 
 
-def retention_finding(log: EventLog, goal: str) -> Finding:
+def retention_finding(log: EventLog, goal: str, unwanted: bool = False) -> Finding:
     import pandas as pd
     spec = retention.Spec(period="week")
     result = retention.run(log, spec)
@@ -489,7 +526,7 @@ def retention_finding(log: EventLog, goal: str) -> Finding:
     return Finding("retention", headline, spec, text)
 
 
-def lifecycle_finding(log: EventLog, goal: str) -> Finding:
+def lifecycle_finding(log: EventLog, goal: str, unwanted: bool = False) -> Finding:
     spec = lifecycle.Spec(period="week")
     result = lifecycle.run(log, spec)
     full = result.table[result.covered()]         # weeks the data covers whole (as the chart draws them)
@@ -514,7 +551,13 @@ def active_base(log: EventLog) -> str:
     return "the active base" if log.path_noun == "user" else f"the number of active {path_words(log)}"
 
 
-def north_star(log: EventLog, goal: str) -> Finding:
+def north_star(log: EventLog, goal: str, unwanted: bool = False) -> Finding:
+    if unwanted:         # no north star of cancellations: the one the report shows for its usual goal
+        avoided, goal = goal, default_goal(log)
+        if goal == avoided or goal_is_unwanted(goal):
+            goal = guess_goal(log)
+        if goal == avoided or goal_is_unwanted(goal):
+            raise JourneyError(f"the goal {avoided} is an outcome to avoid, and no other goal is known to grow")
     event, reason = default_choice(log, goal)
     spec = northstar.Spec(event=event, period="week")
     result = northstar.run(log, spec)

@@ -74,6 +74,7 @@ from journey_explorer.analysis.arrays import (
     users_with_event,
 )
 from journey_explorer.analysis.common import median_path_duration_ms, one_visit_per_path, session_owners, subset
+from journey_explorer.analysis.goals import never, outcome_verb
 from journey_explorer.analysis.pathprops import never_reaching, path_properties, without_outcomes
 from journey_explorer.analysis.pvalues import fisher_greater, fisher_two_sided_p, mann_whitney_greater, normal_sf
 from journey_explorer.analysis.units import path_words
@@ -119,6 +120,7 @@ class Spec:
     min_reference: int = 10   # successful paths that must reach it to compare with
     alpha: float = 0.05
     unit: str | None = None   # the word for a path in sentences ("users", "sessions", "cases"); None: the log's
+    unwanted: bool = False    # the goal is an outcome to avoid (``unwanted_groups``): who does it is the failing group
 
 
 @dataclass
@@ -285,12 +287,18 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
         log = subset(log, ~cannot[log.user])
     goal = log.event_code(spec.goal)
     successful_user = users_with_event(log, goal)
+    route = np.zeros(len(log.event_names), dtype=bool)
+    if spec.unwanted:
+        log, successful_user, route = unwanted_groups(log, goal)
     starts, _ = path_bounds(log)
     path_users = log.user[starts]
-    table, counts = _ranked(log, spec, successful_user)
+    table, counts = _ranked(log, spec, successful_user, skip=route)
     counted_on = {}          # a row named by a property -> the log named so (see _with_inside_steps)
     families = {}            # an event looked inside -> its named steps' codes in that log
-    table = _with_inside_steps(log, spec, successful_user, table, counted_on, families)
+    if spec.unwanted:       # a sequence's step where paths stop "and never reach the goal" is the goal's wish
+        table = table.assign(inside_event=None, inside_property=None) if len(table) else table
+    else:
+        table = _with_inside_steps(log, spec, successful_user, table, counted_on, families)
     report(progress, 0.5)
     ended_all = counts["end_failing"].sum()
     baseline = float(ended_all / max(counts["reach_failing"].sum(), 1))
@@ -303,7 +311,9 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
             break
         report(progress, 0.5 + 0.5 * number / spec.top)     # each row looks at every successful path
         row_log = counted_on.get(row.event, log)
-        entry = unstuck_for(row_log, row.event, row_log.event_code(spec.goal), successful_user, spec.next_events)
+        # How successful paths got on to the goal: nothing to tell when the goal is to be avoided.
+        entry = ({"event": row.event, "successful_users": 0, "next": [], "routes": []} if spec.unwanted else
+                 unstuck_for(row_log, row.event, row_log.event_code(spec.goal), successful_user, spec.next_events))
         entry.update(where_and_when(row_log, row, successful_user, properties, spec,
                                     families.get(getattr(row, "inside_event", None))))
         unstuck.append(entry)
@@ -311,11 +321,33 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
                   baseline_exit_rate=baseline, table=table, unstuck=unstuck, left_out=left_out)
 
 
+def unwanted_groups(log: EventLog, goal: int) -> tuple[EventLog, np.ndarray, np.ndarray]:
+    """For a goal to avoid (a cancellation): the log with the paths that reach it cut before it (what led there),
+    the successful paths (those that never reach it), and per event code the goal's own route (the cancel flow
+    that opens the cancellation: ``compare.route_to_goal``), which is no place to get stuck but the way out.
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": list("aaabb"), "event": ["app", "flow", "cancel", "app",
+    ...     "app"], "time": range(5)}))
+    >>> cut, successful, route = unwanted_groups(log, log.event_code("cancel"))
+    >>> len(cut), successful.tolist(), route.tolist()          # a's cancel left out; b never cancels
+    (4, [False, True], [False, False, False])
+    """
+    from journey_explorer.analysis.arrays import first_time_of
+    from journey_explorer.analysis.compare import route_to_goal
+    first_goal = first_time_of(log, goal)
+    reached = first_goal != np.iinfo(np.int64).max
+    route = np.zeros(len(log.event_names), dtype=bool)
+    route[[log.event_code(name) for name in route_to_goal(log, goal)["event"]]] = True
+    return subset(log, log.ts < first_goal[log.user]), ~reached, route
+
+
 def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,
-            only: np.ndarray | None = None) -> tuple[pd.DataFrame, dict]:
-    """The ranked table of every event of ``log`` (``only``: of the event codes it marks), and the
-    counts behind it."""
-    goal = log.event_code(spec.goal)
+            only: np.ndarray | None = None, skip: np.ndarray | None = None) -> tuple[pd.DataFrame, dict]:
+    """The ranked table of every event of ``log`` (``only``: of the event codes it marks; ``skip``: but those it
+    marks), and the counts behind it."""
+    # A goal to avoid is cut from the log (``unwanted_groups``): a log named by a property then lacks its name.
+    goal = log.event_code(spec.goal) if spec.goal in log.event_names else -1
     size = len(log.event_names)
     _, ends = path_bounds(log)
     owners = successful_owners(log, successful_user)
@@ -331,9 +363,38 @@ def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,
     judges_visits = (only is None and owners is None and _events_per_visit(log) >= MIN_EVENTS_PER_VISIT
                      and not cases)
     stops = dead_ends(log, successful_user) if judges_visits else None
+    skipped = failure_outcomes(log) if skip is None else failure_outcomes(log) | skip
+    only = ~skipped if only is None else only & ~skipped
     table = _table(log, spec, goal, counts, expected, expected_per_path, dwell, successful_user, only, stops,
                    compare_exits=not cases)
     return table, counts
+
+
+# A failure outcome ends paths: a cancellation, a withdrawn claim. Failing paths "stop there for good" by what it
+# is, so it is no stuck point (an error some paths retry after is one). An outcome is named as a failure
+# (``goals.is_failure_name``) and ends at least OUTCOME_ENDS of the paths that reach it. Where only failing paths
+# end is no sign by itself: every failing path ends somewhere, and successful ones end at or after the goal; an
+# ending no successful path reaches is no stuck point anyway (``Spec.min_reference``).
+OUTCOME_ENDS = 0.8
+
+
+def failure_outcomes(log: EventLog) -> np.ndarray:
+    """Per event code, whether it is a failure outcome (see the notes above): left out of the stuck points.
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": list("aabbbccdd"), "event": ["app", "cancelled", "app",
+    ...     "error", "buy", "app", "error", "app", "rejected"], "time": range(9)}))
+    >>> failure_outcomes(log).tolist()      # app, buy, cancelled, error (b goes on after it), rejected
+    [False, False, True, False, True]
+    """
+    from journey_explorer.analysis.goals import is_failure_name
+    size = len(log.event_names)
+    _, ends = path_bounds(log)
+    last_events = log.event[ends - 1]
+    reach = distinct_count(log.event, log.user, size)
+    ending = np.bincount(last_events, minlength=size)
+    named = np.array([is_failure_name(name) for name in log.event_names], dtype=bool)
+    return named & (ending >= OUTCOME_ENDS * np.maximum(reach, 1))
 
 
 def _events_per_visit(log: EventLog) -> float:
@@ -917,17 +978,19 @@ def _explain(row, spec: Spec, sequence: str | None = None) -> str:
     the row is one of (its stop part)."""
     import pandas as pd
     unit = spec.unit or "users"        # run() fills it from the log (with_unit)
+    failing, successful, reaching = _group_words(spec, unit)
     parts = []
     if getattr(row, "stop_excess", 0) > 0 and sequence:
         parts.append(f"{_pct(row.stop_rate)} of {unit} {_who(unit)} reach it go no further and never reach the goal, "
                      f"vs {_pct(row.stop_reference)} at the other values of {sequence.rsplit('.', 1)[-1]}")
     elif getattr(row, "stop_excess", 0) > 0:           # a dead end (``dead_ends``)
-        parts.append(f"{_pct(row.stop_rate)} of failing {unit} {_who(unit)} reach it stop there for good (no later "
-                     f"visit), vs {_pct(row.stop_reference)} expected from how often paths stop after a visit at "
-                     f"the same point of their path")
+        ending = (f"end their last visit before they {outcome_verb(spec.goal)} there" if spec.unwanted
+                  else "stop there for good (no later visit)")
+        parts.append(f"{_pct(row.stop_rate)} of {failing} {reaching} {ending}, vs {_pct(row.stop_reference)} "
+                     f"expected from how often paths stop after a visit at the same point of their path")
     if row.exit_excess > 0:
-        text = f"{_pct(row.exit_rate_failing)} of failing {unit} {_who(unit)} reach it end a visit there"
-        text += f" vs {_pct(row.exit_rate_successful)} of successful"
+        text = f"{_pct(row.exit_rate_failing)} of {failing} {reaching} end a visit there"
+        text += f" vs {_pct(row.exit_rate_successful)} of {successful}"
         if not pd.isna(row.exit_rate_successful_open) and row.exit_rate_successful_open > row.exit_rate_successful:
             text += f", {_pct(row.exit_rate_successful_open)} on their visits that did not go on to the goal"
         elif pd.isna(row.exit_rate_successful_open) and row.successful_users >= spec.min_reference:
@@ -938,21 +1001,30 @@ def _explain(row, spec: Spec, sequence: str | None = None) -> str:
         text += f" ({_pct(row.exit_rate_expected)} expected had they left at random steps)"
         parts.append(text)
     if row.loop_excess > 0:
-        text = (f"{_pct(row.loop_rate_failing)} of failing {unit} loop on it vs "
-                f"{_pct(row.loop_rate_successful)} of successful")
+        text = (f"{_pct(row.loop_rate_failing)} of {failing} loop on it vs "
+                f"{_pct(row.loop_rate_successful)} of {successful}")
         if not pd.isna(row.loop_rate_successful_users):
             text += f" and {_pct(row.loop_rate_successful_users)} of users who succeed (in any session)"
         parts.append(text)
     if row.dwell_excess > 0:
-        parts.append(f"failing {unit} wait a median {units.duration(row.dwell_median_seconds_failing)} before their "
-                     f"next step vs {units.duration(row.dwell_median_seconds_successful)} for successful")
+        parts.append(f"{failing} wait a median {units.duration(row.dwell_median_seconds_failing)} before their "
+                     f"next step vs {units.duration(row.dwell_median_seconds_successful)} for {successful}")
     if not parts:
         if row.failing_users < spec.min_paths:
-            return f"too few failing {unit} reach it ({row.failing_users}) to judge"
+            return f"too few {failing} reach it ({row.failing_users}) to judge"
         if row.successful_users < spec.min_reference:
-            return f"too few successful {unit} reach it ({row.successful_users}) to compare with"
-        return f"failing {unit} do no worse here than successful ones"
+            return f"too few {successful} reach it ({row.successful_users}) to compare with"
+        return f"{failing} do no worse here than {'successful ones' if not spec.unwanted else successful}"
     return "; ".join(parts)
+
+
+def _group_words(spec: Spec, unit: str) -> tuple[str, str, str]:
+    """The failing and successful groups in words, and "who reach it" after the failing group: "failing users",
+    "successful"; for a goal to avoid, "users who cancel", "users who never cancel" and "and reach it"."""
+    if not spec.unwanted:
+        return f"failing {unit}", "successful", f"{_who(unit)} reach it"
+    verb = outcome_verb(spec.goal)
+    return f"{unit} {_who(unit)} {verb}", f"{unit} {_who(unit)} {never(verb)}", "and reach it"
 
 
 def _who(unit: str) -> str:

@@ -157,7 +157,12 @@ def _add_report(commands) -> None:
                     "temporary project first.")
     cmd.add_argument("source", metavar="PROJECT|FILE")
     _add_column_arguments(cmd.add_argument_group("reading a FILE"))
-    cmd.add_argument("--goal", help="the goal event (default: the project's, else a guess from the paths' structure)")
+    goal = cmd.add_mutually_exclusive_group()
+    goal.add_argument("--goal", help="the goal event (default: the project's, else a guess from the paths' "
+                                     "structure); one named like a failure (cancel, churn, unsubscribe...) is an "
+                                     "outcome to avoid, as with --avoid")
+    goal.add_argument("--avoid", metavar="EVENT", help="an outcome to avoid as the goal (a cancellation): the "
+                                                       "paths that do it are the failing ones")
     cmd.add_argument("--out", help="deck.pptx or handout.pdf (default: NAME-report.pptx here)")
     cmd.add_argument("--json", action="store_true", help="print the slides' titles and findings as JSON")
 
@@ -389,9 +394,11 @@ VIEW_DEFAULT_ARGUMENTS = {"steps": lambda spec: ",".join(spec.steps), "event": l
 def run_report(args) -> int:
     from journey_explorer.export.report import write_report
     out = args.out or f"{Path(args.source).stem}-report.pptx"
-    report = write_report(args.source, out, args.goal, _column_options(args))
+    avoid = True if args.avoid else None          # --goal: as the event's name says
+    report = write_report(args.source, out, args.avoid or args.goal, _column_options(args), avoid=avoid)
     if args.json:
         document = {"out": str(report.path), "goal": report.goal, "goal_guessed": report.goal_guessed,
+                    "goal_unwanted": report.goal_unwanted, "outcome_to_avoid": report.outcome_to_avoid,
                     "slides": report.slides}
         if report.imported is not None:       # a FILE: what was read, kept and rejected, and why
             document["import"] = report.imported.to_json_dict(flag_name)
@@ -401,7 +408,10 @@ def run_report(args) -> int:
     if report.imported is not None:
         print(report.imported.describe(flag_name))
     guessed = " (guessed from the paths' structure; choose with --goal)" if report.goal_guessed else ""
-    print(f"Wrote {len(report.slides) + 1} slides to {report.path}; goal: {report.goal}{guessed}")
+    if report.goal_guessed and report.outcome_to_avoid:
+        guessed += f"; who does {report.outcome_to_avoid}? --avoid {report.outcome_to_avoid}"
+    goal = f"outcome to avoid: {report.goal}" if report.goal_unwanted else f"goal: {report.goal}"
+    print(f"Wrote {len(report.slides) + 1} slides to {report.path}; {goal}{guessed}")
     for slide in report.slides:
         print(f"  - {slide['title']}")
     return 0

@@ -99,18 +99,34 @@ def flows_spec(args, log: EventLog):
         goal=_goal_or_default(args, log), breakdown=getattr(args, "breakdown", None))
 
 
+def add_goal_or_avoid(parser, goal_help: str) -> None:
+    """--goal EVENT (one named like a failure, cancel or churn, is an outcome to avoid) or --avoid EVENT."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--goal", help=goal_help)
+    group.add_argument("--avoid", metavar="EVENT", help="an outcome to avoid as the goal (a cancellation): the "
+                                                        "paths that do it are the failing ones")
+
+
+def goal_and_polarity(args, log: EventLog) -> tuple[str | None, bool]:
+    """The goal (--avoid, --goal, else the project's or the guess) and whether it is an outcome to avoid."""
+    from journey_explorer.analysis.goals import default_goal, goal_is_unwanted
+    avoid = getattr(args, "avoid", None)
+    goal = avoid or getattr(args, "goal", None) or (default_goal(log) if len(log) else None)
+    return goal, goal_is_unwanted(goal, True if avoid else None)
+
+
 def add_stuck(parser) -> None:
-    parser.add_argument("--goal", help="the goal event (default: the project's, else a guess from the paths)")
+    add_goal_or_avoid(parser, "the goal event (default: the project's, else a guess from the paths)")
 
 
 def stuck_spec(args, log: EventLog):
     stuck = _analysis("stuck")
-    from journey_explorer.analysis.goals import default_goal
-    return stuck.Spec(goal=args.goal or default_goal(log))     # the log says what its paths are
+    goal, unwanted = goal_and_polarity(args, log)
+    return stuck.Spec(goal=goal, unwanted=unwanted)     # the log says what its paths are
 
 
 def add_compare(parser) -> None:
-    parser.add_argument("--goal", help="compare users who reach this event with the rest")
+    add_goal_or_avoid(parser, "compare users who reach this event with the rest")
     parser.add_argument("--within", help="...reaching it within this time of their first event, e.g. 14d")
     parser.add_argument("--vs", help='with --segment "prop=value": the other group, e.g. "plan=Free"')
     parser.add_argument("--did", help="compare users who did this event with those who did not")
@@ -124,9 +140,10 @@ def compare_spec(args, log: EventLog):
     segment = args.segment[0] if args.segment and args.vs else None
     periods = getattr(args, "period_a", None) or getattr(args, "period_b", None)
     # Another way of choosing the groups means no goal unless one is given.
-    goal = args.goal or (None if (segment or args.did or periods) else _goal_or_default(args, log))
+    asked = getattr(args, "avoid", None) or args.goal
+    goal, unwanted = goal_and_polarity(args, log) if asked or not (segment or args.did or periods) else (None, False)
     return _analysis("compare").Spec(
-        goal=goal, within_ms=parse_duration(args.within) if args.within else None,
+        goal=goal, unwanted=unwanted, within_ms=parse_duration(args.within) if args.within else None,
         segment=segment, versus=args.vs, did=args.did, breakdown=getattr(args, "breakdown", None),
         match=getattr(args, "match", "first"),
         period_a=getattr(args, "period_a", None), period_b=getattr(args, "period_b", None))
@@ -213,16 +230,16 @@ def changes_spec(args, log: EventLog):
 
 
 def add_drivers(parser) -> None:
-    parser.add_argument("--goal", help="the goal event (default: the project's, else a guess from the paths)")
+    add_goal_or_avoid(parser, "the goal event (default: the project's, else a guess from the paths)")
     parser.add_argument("--min-users", type=int, default=_analysis("drivers").Spec.min_users,
                         help="users needed in a cohort and in the rest (default 30)")
 
 
 def drivers_spec(args, log: EventLog):
-    from journey_explorer.analysis.goals import default_goal
     if getattr(args, "by", "user") == "session":
         raise JourneyError("drivers look at what users do in their first days: run them per user (--by user)")
-    return _analysis("drivers").Spec(goal=args.goal or default_goal(log), min_users=args.min_users)
+    goal, unwanted = goal_and_polarity(args, log)
+    return _analysis("drivers").Spec(goal=goal, unwanted=unwanted, min_users=args.min_users)
 
 
 def add_overview(parser) -> None:

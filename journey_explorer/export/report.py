@@ -25,14 +25,20 @@ class Report:
     goal_guessed: bool
     slides: list[dict]        # title and observation of each slide after the cover
     imported: ImportSummary | None = None     # a report on a file: how its import went
+    goal_unwanted: bool = False               # the goal is an outcome to avoid (a cancellation)
+    outcome_to_avoid: str | None = None       # a guessed goal: a failure outcome scoring better (``--avoid`` it?)
 
 
 def write_report(source: str | Path, out: str | Path, goal: str | None = None,
                  options: ImportOptions | None = None, filters: FilterState | None = None,
-                 title: str = "") -> Report:
+                 title: str = "", avoid: bool | None = None) -> Report:
     """A deck (.pptx) or handout (.pdf) answering the workshop questions for a project or a file,
-    for the data under ``filters`` (dates, segment, per user or session; default: all of it)."""
+    for the data under ``filters`` (dates, segment, per user or session; default: all of it). ``avoid``: the
+    goal is an outcome to avoid (True), one to reach (False), or as its name says (None: cancel, churn...)."""
     source = Path(source)
+    if avoid is not None:
+        from dataclasses import replace
+        filters = replace(filters or FilterState(), avoid_goal=avoid)
     if is_project_file(source):
         return _report_on_project(source, Path(out), goal, heading="", source_name=None, filters=filters,
                                   title=title)
@@ -52,7 +58,7 @@ class ReportPlan:
     per finding (then any pins the user added from the board)."""
     goal: str
     goal_guessed: bool
-    filters: FilterState
+    filters: FilterState      # its goal, and whether it is an outcome to avoid (``FilterState.goal_unwanted``)
     title: str
     findings: list
     pins: list[Pin]
@@ -64,8 +70,8 @@ def chosen_goal(log, goal: str | None) -> str:
     return goal or (log.default_goal if log.default_goal in log.event_names else None) or narrative.guess_goal(log)
 
 
-def default_title(name: str, goal: str) -> str:
-    return f"Journey review: {name} (goal: {goal})"
+def default_title(name: str, goal: str, unwanted: bool = False) -> str:
+    return f"Journey review: {name} ({'outcome to avoid' if unwanted else 'goal'}: {goal})"
 
 
 def plan_report(log, goal: str | None = None, filters: FilterState | None = None, name: str = "",
@@ -80,18 +86,20 @@ def plan_report(log, goal: str | None = None, filters: FilterState | None = None
     asked = goal or (filters.goal if filters else None)
     chosen = chosen_goal(log, asked)
     filters = replace(filters or FilterState(), goal=chosen)
+    unwanted = filters.goal_unwanted()
+    filters = replace(filters, avoid_goal=unwanted)           # said once, saved with the pins
     session = session or Session(None, log)
     shown = session.filtered(filters)
     if len(shown) == 0:
         raise JourneyError("No events match the filters: nothing to report on.")
-    findings = narrative.workshop_findings(shown, chosen, report_questions())
+    findings = narrative.workshop_findings(shown, chosen, report_questions(), unwanted=unwanted)
     if progress is not None:
         progress(0.5)
     as_dict = filters.to_dict()
     pins = [Pin(view=f.view, title=f.title, spec=spec_to_dict(f.spec), filters=as_dict, observation=f.observation)
             for f in findings] + list(board_pins)
     return ReportPlan(chosen, not asked and chosen != log.default_goal, filters,
-                      title or default_title(name, chosen), findings, pins)
+                      title or default_title(name, chosen, unwanted), findings, pins)
 
 
 def report_cover(log, project_path: Path | None, plan: ReportPlan, session=None):
@@ -107,7 +115,8 @@ def report_cover(log, project_path: Path | None, plan: ReportPlan, session=None)
         first = pd.Timestamp(int(shown.ts.min()), unit="ms").date()
         last = pd.Timestamp(int(shown.ts.max()), unit="ms").date()
         lines.append(f"Data: {first} – {last} · {shown.paths_count:,} {path_words(shown)} · {len(shown):,} events")
-    lines.append(f"Filters: {plan.filters.describe(paths=path_words(log))} · goal: {plan.goal}")
+    goal = f"outcome to avoid: {plan.goal}" if plan.filters.goal_unwanted() else f"goal: {plan.goal}"
+    lines.append(f"Filters: {plan.filters.describe(paths=path_words(log))} · {goal}")
     from datetime import date
     lines.append(f"Prepared with Journey Explorer on {date.today().isoformat()}")
     return Cover(title=plan.title, lines=lines)
@@ -138,5 +147,8 @@ def _report_on_project(project_path: Path, out: Path, goal: str | None, heading:
         raise JourneyError(f"Cannot write a report as '{out.suffix}': use .pptx or .pdf")
     cover = report_cover(log, project_path, plan)
     writers[out.suffix.lower()](cover, pin_slides(log, project_path, plan.pins, source_name), out)
+    from journey_explorer.analysis.goals import outcome_to_avoid
     return Report(out, plan.goal, plan.goal_guessed,
-                  [{"title": f.title, "observation": f.observation} for f in plan.findings])
+                  [{"title": f.title, "observation": f.observation} for f in plan.findings],
+                  goal_unwanted=plan.filters.goal_unwanted(),
+                  outcome_to_avoid=outcome_to_avoid(log) if plan.goal_guessed else None)

@@ -14,12 +14,23 @@ class FilterState:
     until: str | None = None          # ISO date, exclusive
     segment: tuple[str, ...] = ()     # "prop=value", "did EVENT", saved segment names (all must hold)
     goal: str | None = None
+    avoid_goal: bool | None = None    # the goal is an outcome to avoid (a cancellation); None: by its name
     by: str = "user"                  # "user" or "session"
     match: str = "first"              # property value of a path: "first" touch or "any" event
 
     def common(self) -> CommonFilter:
         return CommonFilter(since=self.since, until=self.until, segment=self.segment, by=self.by,
                             match=self.match)
+
+    def goal_unwanted(self) -> bool:
+        """Whether the goal is an outcome to avoid: as chosen (``avoid_goal``), else by its name (cancel, churn...:
+        ``analysis.goals.goal_is_unwanted``).
+
+        >>> FilterState(goal="subscription_cancelled").goal_unwanted(), FilterState(goal="buy", avoid_goal=True).goal_unwanted()
+        (True, True)
+        """
+        from journey_explorer.analysis.goals import goal_is_unwanted
+        return goal_is_unwanted(self.goal, self.avoid_goal)
 
     def with_changes(self, **changes) -> "FilterState":
         return replace(self, **changes)

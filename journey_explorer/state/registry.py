@@ -89,12 +89,12 @@ def _graph(log, filters):
 
 def _stuck(log, filters):
     from journey_explorer.analysis import stuck
-    return stuck.Spec(goal=filters.goal)
+    return stuck.Spec(goal=filters.goal, unwanted=filters.goal_unwanted())
 
 
 def _compare(log, filters):
     from journey_explorer.analysis import compare
-    return compare.Spec(goal=filters.goal)
+    return compare.Spec(goal=filters.goal, unwanted=filters.goal_unwanted())
 
 
 def _funnel(log, filters):

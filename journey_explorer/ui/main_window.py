@@ -165,6 +165,24 @@ class ProjectEdit(QUndoCommand):
         self._step_back = False
 
 
+class AvoidGoalEdit(QUndoCommand):
+    """Tick or untick "to avoid" beside the goal (the goal is an outcome to avoid); one undo step."""
+
+    def __init__(self, window: "MainWindow", avoid: bool):
+        super().__init__("goal to avoid" if avoid else "goal to reach")
+        self.window, self.avoid = window, avoid
+
+    def redo(self) -> None:
+        self._show(self.avoid)
+
+    def undo(self) -> None:
+        self._show(not self.avoid)
+
+    def _show(self, avoid: bool) -> None:
+        self.window.show_goal_avoided(avoid)
+        self.window.filters_changed()
+
+
 class CatalogEdit(ProjectEdit):
     """Rename (or merge, by giving an existing name) or hide an event type; undoable."""
 
@@ -427,13 +445,19 @@ class MainWindow(QMainWindow):
         self.goal.setMinimumContentsLength(20)
         self.goal.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.goal.setToolTip("The event that counts as success; your choice is kept in the project")
-        self.goal.currentIndexChanged.connect(self.filters_changed)
+        self.goal.currentIndexChanged.connect(self.goal_changed)
         self.goal.activated.connect(self.goal_chosen)
+        # An outcome to avoid (a cancellation) as the goal: its paths are the failing ones. Set by the goal's name
+        # (cancel, churn...) when the goal changes; the user's toggle is one undo step, saved with the filters.
+        self.avoid_goal = QCheckBox("to avoid")
+        self.avoid_goal.setToolTip("The goal is an outcome to avoid (a cancellation, a churn): the paths that do it "
+                                   "are the failing ones, the others the successful ones")
+        self.avoid_goal.clicked.connect(lambda checked: self.undo.push(AvoidGoalEdit(self, checked)))
         self.by = QComboBox()
         self.by.addItems(["per user", "per session"])
         self.by.currentTextChanged.connect(self.filters_changed)
         row.addWidget(grouped(QLabel("Segment"), self.segment, self.match))
-        row.addWidget(grouped(QLabel("Goal"), self.goal))
+        row.addWidget(grouped(QLabel("Goal"), self.goal, self.avoid_goal))
         row.addWidget(grouped(QLabel("Paths"), self.by))
         return bar
 
@@ -704,8 +728,11 @@ class MainWindow(QMainWindow):
             spec = spec_from_dict(view.key, data)
             if spec is None:
                 return
-            if "goal" in {f.name for f in fields(spec)}:
+            names = {f.name for f in fields(spec)}
+            if "goal" in names:
                 spec = replace(spec, goal=self.explorer.filters.goal)
+            if "unwanted" in names:          # the goal box's choice: an outcome to avoid
+                spec = replace(spec, unwanted=self.explorer.filters.goal_unwanted())
             view.show_spec(spec)
         except (JourneyError, KeyError, ValueError, TypeError):
             return
@@ -738,6 +765,7 @@ class MainWindow(QMainWindow):
         self.by.setCurrentText("per session" if filters.by == "session" else "per user")
         for widget in widgets:
             widget.blockSignals(False)
+        self.show_goal_avoided(filters.avoid_goal)
 
     # --- banners and failed views --------------------------------------------------------------
 
@@ -771,7 +799,8 @@ class MainWindow(QMainWindow):
         if self.project_path is None:
             return
         filters = self.current_filters()
-        goal = f" · goal: {filters.goal}" if filters.goal else ""
+        goal = (f" · {'outcome to avoid' if filters.goal_unwanted() else 'goal'}: {filters.goal}" if filters.goal
+                else "")
         from journey_explorer.analysis.units import path_words
         described = filters.describe(paths=path_words(self.explorer.log))
         self.filter_summary.setText(f"{self.project_path.stem} · {described}{goal}")
@@ -837,6 +866,7 @@ class MainWindow(QMainWindow):
             self.goal.addItem(f"{name}{mark} — {int(reach[code]):,} {path_words(log)}", name)
         self.goal.setCurrentIndex(max(self.goal.findData(chosen), 0))
         self.goal.blockSignals(False)
+        self.show_goal_avoided(None)
 
     def fill_segment_suggestions(self, log) -> None:
         """The segment box's completions: saved segments, property=value for top values, did/did not EVENT."""
@@ -862,12 +892,28 @@ class MainWindow(QMainWindow):
         if guessed >= 0:
             self.goal.setItemText(guessed, self.goal.itemText(guessed).replace(" (guessed)", "", 1))
 
+    def goal_changed(self, *_) -> None:
+        """Another goal: whether it is to avoid follows its name again (a cancellation is), then the views."""
+        self.show_goal_avoided(None)
+        self.filters_changed()
+
+    def show_goal_avoided(self, avoid: bool | None) -> None:
+        """Tick "to avoid" as chosen (``avoid``), else as the goal's name says; no recomputing."""
+        from journey_explorer.analysis.goals import goal_is_unwanted
+        self.avoid_goal.blockSignals(True)
+        self.avoid_goal.setChecked(goal_is_unwanted(self.goal.currentData(), avoid))
+        self.avoid_goal.blockSignals(False)
+
     def current_filters(self) -> FilterState:
+        from journey_explorer.analysis.goals import goal_is_unwanted
         segment = tuple(part.strip() for part in self.segment.text().split("&") if part.strip())
+        goal = self.goal.currentData() or None
+        # Kept only when it differs from what the goal's name says: a saved choice, not a copy of the default.
+        avoid = self.avoid_goal.isChecked()
         return FilterState(
             since=self.since.date().toString("yyyy-MM-dd") if self.use_since.isChecked() else None,
             until=self.until.date().toString("yyyy-MM-dd") if self.use_until.isChecked() else None,
-            segment=segment, goal=self.goal.currentData() or None,
+            segment=segment, goal=goal, avoid_goal=None if avoid == goal_is_unwanted(goal) else avoid,
             by="session" if self.by.currentText() == "per session" else "user",
             match=self.match.currentData() or "first")
 

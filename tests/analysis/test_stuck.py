@@ -636,3 +636,13 @@ def test_a_case_log_compares_no_visit_ends_at_the_step_before_the_goal():
         table = stuck.run(log, stuck.Spec(goal="pay")).table.set_index("event")
         assert table.loc["approve", "exit_excess"] == 0.0 and (table["score"] == 0).all()
     assert table.loc["approve", "exit_rate_failing"] == 1.0      # measured, not compared
+
+
+def test_a_cancellation_that_ends_paths_is_no_stuck_point(log):
+    # f and g (failing) cancel and never come back; e's "error" is not an outcome: b and d go on after theirs.
+    rows = ROWS + [("f", "home", 0), ("f", "subscription_cancelled", 10_000),
+                   ("g", "home", 0), ("g", "connect", 5_000), ("g", "subscription_cancelled", 10_000)]
+    with_cancels = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    events = set(stuck.run(with_cancels, SMALL).table["event"])
+    assert "subscription_cancelled" not in events          # before: a row "failing users stop there"
+    assert {"connect", "error", "home"} <= events

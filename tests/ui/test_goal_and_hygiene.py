@@ -131,3 +131,28 @@ def test_a_log_of_page_views_is_named_by_page_from_the_checks_panel_in_one_undo_
                     timeout=30_000)
     with Project.open(path) as project:
         assert project.event_detail_rules() == {}
+
+
+def test_a_goal_to_avoid_is_one_undo_step_follows_the_goals_name_and_is_kept_with_the_filters(open_window, project,
+                                                                                              qtbot):
+    window = open_window(project)
+    goal = window.goal.currentData()
+    assert not window.avoid_goal.isChecked() and not window.explorer.filters.goal_unwanted()
+    window.avoid_goal.click()                              # the user says the goal is an outcome to avoid
+    assert window.explorer.filters.goal_unwanted() and window.explorer.filters.avoid_goal is True
+    window.undo.undo()
+    assert not window.avoid_goal.isChecked() and not window.explorer.filters.goal_unwanted()
+    window.undo.redo()
+    assert window.avoid_goal.isChecked() and window.explorer.filters.goal_unwanted()
+    from journey_explorer.state import registry
+    assert registry.view("stuck").default_spec(window.explorer.log, window.explorer.filters).unwanted
+    saved = window.project_state()["filters"]              # what the project keeps of the window
+    assert saved["avoid_goal"] is True
+    # Another goal: to avoid or not as its name says.
+    other = next(window.goal.itemData(i) for i in range(window.goal.count()) if window.goal.itemData(i) != goal)
+    window.goal.setCurrentIndex(window.goal.findData(other))
+    assert window.avoid_goal.isChecked() == ("cancel" in other.lower())
+    window.goal.setCurrentIndex(window.goal.findData(goal))
+    assert not window.avoid_goal.isChecked()
+    window.show_saved_filters(saved)                       # as on reopening the project
+    assert window.avoid_goal.isChecked()
