@@ -149,9 +149,9 @@ def test_alternatives_that_exclude_each_other_are_not_merged():
     assert pair.confidence <= 0.4 and not pair.structural
 
 
-def platform_log(with_property: bool = True) -> EventLog:
+def platform_log(with_property: bool = True, names=("share_ios", "share_android")) -> EventLog:
     """share_ios only on iOS, share_android only on Android; every other event on both."""
-    frame = journeys(action=lambda u, day: "share_ios" if u % 2 else "share_android")
+    frame = journeys(action=lambda u, day: names[0] if u % 2 else names[1])
     platform = np.where(frame["user"].str[-1].astype(int) % 2 == 1, "ios", "android")
     log = log_of(frame)        # without the column: EventLog.from_frame makes every extra column a property
     assert (log.user_keys[log.user] == frame["user"].to_numpy()).all()    # frame already in log order
@@ -170,6 +170,13 @@ def test_two_platform_specific_names_are_suggested_by_the_platform_split():
     assert any("platform=ios" in line and "platform=android" in line for line in top.evidence)
     # Without the property the same behaviour is an alternative, not evidence enough.
     assert run(platform_log(with_property=False)).suggestions == []
+
+
+def test_two_unrelated_platform_only_prompts_are_not_one_action():
+    # The iOS tracking-consent prompt and the Android notification prompt: same place in the flow,
+    # one system each, but the names say two different actions (their words apart from the system's).
+    log = platform_log(names=("att_prompt_shown", "notification_permission_shown"))
+    assert run(log).suggestions == []
 
 
 def test_groups_join_three_spellings_and_dismissed_ones_are_left_out():
