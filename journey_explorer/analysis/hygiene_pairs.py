@@ -35,8 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from journey_explorer.analysis.hygiene_names import (SAME, SIMILAR, UNRELATED, candidate_name_pairs, name_match,
-                                                     words)
+from journey_explorer.analysis.hygiene_names import SAME, SIMILAR, UNRELATED, candidate_name_pairs, name_match, words
 from journey_explorer.analysis.hygiene_volume import DailyVolume, median_count, unique_counts
 from journey_explorer.eventlog import MISSING, EventLog
 

@@ -389,6 +389,31 @@ def test_a_transition_is_censored_for_at_most_a_week_near_the_end():
     assert n[6] == 10            # uncapped, the ~30-day percentile would censor weeks 5 to 9
 
 
+def test_a_monthly_transition_is_censored_for_its_own_month_near_the_end():
+    # Every user renews every 28 days (a server event); odd users open the app an hour after each
+    # renewal. The data end on day 130: a renewal after day 102 cannot show its next one, so from
+    # week 14 (days 98-104) on renew → renew is not measured (no trials), though renew → open is.
+    end = MONDAY + 130 * DAY
+    rows = []
+    for u in range(40):
+        for k in range(10):
+            renewal = MONDAY + (u % 7) * DAY + k * 28 * DAY
+            rows += [(f"u{u}", "renew", renewal)] + ([(f"u{u}", "open", renewal + HOUR)] if u % 2 else [])
+    rows += [(f"v{day}", "visit", MONDAY + day * DAY) for day in range(131)]   # other users, every day
+    log = make_log([row for row in rows if row[2] <= end])
+    periods = change_series.Periods("week", MONDAY + np.arange(18) * 7 * DAY)
+    trans = change_series.SeriesSet()
+    change_series.transition_series(log, periods.index(log.ts), periods.count, trans, with_end=False,
+                                    min_count=1, limit=50)
+    labels = [trans.label(i) for i in range(len(trans))]
+    renew_again, renew_open = trans.n[labels.index("renew → renew")], trans.n[labels.index("renew → open")]
+    assert renew_again[14:].sum() == 0 and renew_again[:14].sum() > 0     # the last month cannot repeat
+    assert renew_open[16] > 0                                             # an hour's step is measured
+    # Outside the censored month the rate is the true one: half the renewals go straight on to the next.
+    x = trans.x[labels.index("renew → renew")]
+    assert x[:14].sum() / renew_again[:14].sum() == pytest.approx(0.5, abs=0.05)
+
+
 def test_a_change_followed_only_by_the_last_week_is_not_called_recovered():
     # Paying falls from week 8 and stays low to week 18; only the last week (19) is back at the earlier
     # rate, as an end-censored last week can be: the last week alone tells no recovery.
