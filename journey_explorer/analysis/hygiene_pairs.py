@@ -246,7 +246,8 @@ class PairFacts:
                 pair.evidence.append(
                     f"{pair.a} only with {profile.name}={value_i} ({share_i:.0%} of {n_i:,} events), "
                     f"{pair.b} only with {profile.name}={value_j} ({share_j:.0%} of {n_j:,})")
-                if not names_agree_without(pair.a, pair.b, (value_i, value_j)):
+                # With a switch the split is the release's own property (tracking_plan = v1 / v2).
+                if pair.switch_day is None and not names_agree_without(pair.a, pair.b, (value_i, value_j)):
                     # Two platform-only features (a consent prompt on one system, a permission
                     # prompt on the other; Apple Pay / Google Pay) split the same way and sit in the
                     # same place of the flow: a split between unrelated names proves nothing.

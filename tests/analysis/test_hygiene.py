@@ -458,3 +458,38 @@ def test_a_step_that_stops_while_the_steps_leading_into_it_go_on_is_still_broken
     result = run(log_of(case_extract(ship_tracked_until=30)))
     (ship,) = [b for b in result.broken if "ship" in b.events]
     assert ship.kind == "stops" and ship.first == date(30)
+
+
+def arm_log(with_arm: bool = True) -> EventLog:
+    """From day 30 an experiment: odd users (arm = treatment) see an extra screen, goals, after
+    signup; every event from day 30 carries its user's arm, none before."""
+    frame = journeys(days=60, users=600, extra=lambda u, day, steps: (
+        steps[:2] + ["goals"] + steps[2:] if day >= 30 and u % 2 else steps))
+    if with_arm:
+        day = (frame["time"] - START) // DAY
+        odd = frame["user"].str[-1].astype(int) % 2 == 1
+        frame["arm"] = np.where(day >= 30, np.where(odd, "treatment", "control"), None)
+    return log_of(frame)
+
+
+def test_a_screen_that_starts_with_an_experiment_arm_is_a_launch_not_tracking_to_fix():
+    result = run(arm_log())
+    assert not any("goals" in b.events for b in result.broken)
+    launch = next(b for b in result.explained if b.events == ("goals",))
+    assert launch.numbers["explained_by"] == "launch" and launch.numbers["value"] == "treatment"
+    assert "arm = treatment" in launch.message and date(30) in launch.message
+    # Without the arm the same start is tracking added late, or a new feature: to check.
+    assert any(b.events == ("goals",) for b in run(arm_log(with_arm=False)).broken)
+
+
+def test_a_property_renamed_on_several_events_is_one_finding():
+    # pay and setup carry pay_method until day 30 and payment_method from then on.
+    frame = journeys(days=60, users=600)
+    day = (frame["time"] - START) // DAY
+    carrying = frame["event"].isin(["pay", "setup"])
+    frame["pay_method"] = np.where(carrying & (day < 30), "card", None)
+    frame["payment_method"] = np.where(carrying & (day >= 30), "card", None)
+    broken = run(log_of(frame)).broken
+    assert [b.kind for b in broken] == ["property_renamed"]
+    assert broken[0].numbers["events"] == ["setup", "pay"] and broken[0].first == date(30)
+    assert broken[0].message.startswith(f"property pay_method renamed payment_method on {date(30)}: setup, pay")
