@@ -478,3 +478,39 @@ def test_a_window_after_which_the_rate_stays_away_from_before_is_dated_but_not_r
     text = changes.story_text(members, changes.Spec())
     assert text.startswith("From 2024-02-26 to 2024-03-17, cart → pay per user fell from 60% to 25%")
     assert text.endswith("Afterwards it was 40%, not back to 60%.")
+
+
+def experiment_shop(extra_screen_costs: bool = False, weeks: int = 20, per_week: int = 200, seed: int = 3):
+    """Visitors -> cart -> pay (60%). From week 8 half of the visitors (the treatment arm) see a new
+    screen, tips, between visit and cart. ``extra_screen_costs``: the arm then pays at 30%."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for week in range(weeks):
+        for i in range(per_week):
+            user, t = f"u{week}-{i}", MONDAY + week * 7 * DAY + int(rng.integers(0, 7 * DAY - HOUR))
+            treated = week >= 8 and i % 2 == 1
+            rows.append((user, "visit", t))
+            if treated:
+                rows.append((user, "tips", t + 30_000))
+            rows.append((user, "cart", t + 60_000))
+            if rng.random() < (0.3 if treated and extra_screen_costs else 0.6):
+                rows.append((user, "pay", t + 120_000))
+    return make_log(rows, goal="pay")
+
+
+def test_a_new_screen_the_goal_does_not_move_with_is_a_new_step_not_a_change():
+    log = experiment_shop()
+    result = changes.run(log, changes.Spec())
+    top = result.stories[0]
+    assert top["new_step"] == {"event": "tips"}
+    assert {"visit → tips", "visit → cart"} <= {change["label"] for change in top["changes"]}
+    assert "had not recovered" not in top["text"] and "It lasted to the end of the data." in top["text"]
+    finding = changes.what_changed(log, "pay")
+    assert (finding.view, finding.title) == ("", "No significant change towards pay")
+    assert "tips is a new step; no step to pay moved with it" in finding.observation
+
+
+def test_a_new_screen_that_costs_conversions_is_still_the_change():
+    result = changes.run(experiment_shop(extra_screen_costs=True), changes.Spec())
+    assert not any(story.get("new_step") for story in result.stories)
+    assert changes.what_changed(experiment_shop(extra_screen_costs=True), "pay").view == "changes"
