@@ -86,6 +86,7 @@ class Spec:
     paths: str = "user"                   # what a path is, as the common filter's --by made it ("case": the log's)
     fdr: float = FDR
     top: int = 10                         # stories reported
+    merge_renames: bool = True            # count an event renamed in the tracking plan as one (hygiene.likely_renames)
 
 
 @dataclass
@@ -99,6 +100,7 @@ class Result:
     stories: list[dict]            # ranked; headline, text, window and evidence ranges, members
     steps: tuple[str, ...]         # the funnel steps scanned
     note: str
+    renames: tuple = ()            # hygiene.Rename: events renamed in the tracking plan, counted as one here
 
     @property
     def series_tested(self) -> int:
@@ -123,6 +125,38 @@ class Result:
 def run(log: EventLog, spec: Spec, progress=None) -> Result:
     if not len(log):
         raise JourneyError("no events to look at (check the time range and segment)")
+    log, spec, renames = _merge_renames(log, spec)
+    result = _run(log, spec, progress)
+    if renames:
+        result.renames = tuple(renames)
+        result.note += " " + renames_sentence(renames)
+    return result
+
+
+def _merge_renames(log: EventLog, spec: Spec):
+    """The log with events renamed in the tracking plan counted as one (their later name), the spec's
+    goal and steps renamed alike, and the renames (``hygiene.likely_renames``)."""
+    if not spec.merge_renames:
+        return log, spec, []
+    from journey_explorer.analysis.hygiene import likely_renames
+    from journey_explorer.analysis.transforms import rename_events
+    renames = likely_renames(log)
+    if not renames:
+        return log, spec, []
+    names = {rename.old: rename.new for rename in renames}
+    spec = replace(spec, goal=names.get(spec.goal, spec.goal), steps=tuple(names.get(s, s) for s in spec.steps))
+    return rename_events(log, names), spec, renames
+
+
+def renames_sentence(renames) -> str:
+    """"Counted as one event here: checkout_start, renamed begin_checkout on 2025-09-15 (tracking plan,
+    99% sure)." """
+    said = "; ".join(f"{r.old}, renamed {r.new} on {r.day} (tracking plan, {r.confidence:.0%} sure)"
+                     for r in renames)
+    return f"Counted as one event here: {said}."
+
+
+def _run(log: EventLog, spec: Spec, progress=None) -> Result:
     periods = change_series.choose_periods(int(log.ts.min()), int(log.ts.max()), spec.period)
     periods, head, tail = change_series.trim_thin_edges(periods, log)
     left_out = _left_out(head, tail, periods.unit)
@@ -1259,7 +1293,8 @@ def what_changed(log: EventLog, goal: str):
         return Finding("", "No significant change over time", result.spec,
                        f"From {first} to {last}, {result.series_tested:,} series (funnel steps to {goal}, "
                        f"transitions, event rates) were checked {result.periods.unit} by {result.periods.unit}: "
-                       f"none moved beyond its usual ups and downs.")
+                       f"none moved beyond its usual ups and downs."
+                       + (" " + renames_sentence(result.renames) if result.renames else ""))
     goal = result.spec.goal
     real = [story for story in result.stories if not story.get("new_step")]
     if not real:                   # only new steps, none moving the goal: nothing to act on
@@ -1273,6 +1308,8 @@ def what_changed(log: EventLog, goal: str):
     more = [story for story in result.stories if story is not top][:2]
     if more:
         text += " Also: " + " ".join(_also(story, goal) for story in more)   # event names keep their case
+    if result.renames:
+        text += " " + renames_sentence(result.renames)
     return Finding("changes", f"What changed: {top['headline']}", result.spec, text)
 
 

@@ -142,6 +142,37 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
                   [s for s in event_detail.suggest(log) if s.key not in dismissed])
 
 
+@dataclass(frozen=True)
+class Rename:
+    """An event renamed in the tracking plan on a day: ``old`` stops and ``new`` starts."""
+
+    old: str
+    new: str
+    day: str
+    confidence: float
+
+
+def likely_renames(log: EventLog) -> list[Rename]:
+    """The renames hygiene is sure of (a switch day and ``HIGH`` confidence): pairs one name of which
+    stops the day the other starts. Analyses over time (What changed) count the two names as one, in
+    memory, so a rename is not mistaken for two changes and cannot hide a later change of the step.
+    Nothing is written to the project (the tracking slide still suggests the merge)."""
+    if len(log) == 0:
+        return []
+    believable, _, _ = checks.time_outliers(log, int(log.ts.max()) + 1)
+    volume = daily_volume(log, believable)
+    renames, renamed = [], set()
+    for pair in judge_candidates(PairFacts(log, volume)):       # strongest first
+        if pair.confidence < HIGH or pair.later is None:
+            continue
+        old = pair.b if pair.later == pair.a else pair.a
+        if old in renamed or pair.later in renamed:             # one rename per name: no chains guessed
+            continue
+        renamed |= {old, pair.later}
+        renames.append(Rename(old, pair.later, str(pair.switch_day), pair.confidence))
+    return renames
+
+
 def judge_candidates(facts: PairFacts, progress=None) -> list[PairEvidence]:
     """Every candidate pair judged, strongest first. Pairs whose names are not the same and that
     show no switch or platform split say nothing (they could be alternatives): left out.
