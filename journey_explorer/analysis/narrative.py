@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from journey_explorer.analysis import compare, drivers, flows, funnel, lifecycle, northstar, retention, stuck, units
+from journey_explorer.analysis import automatic, compare, drivers, flows, funnel, lifecycle, northstar, retention, stuck, units
 from journey_explorer.analysis.arrays import distinct_count, first_rows_of, step_index, users_with_event
 from journey_explorer.analysis.goals import (
     FAILURE_WORDS,
@@ -506,6 +506,8 @@ def lifecycle_finding(log: EventLog, goal: str) -> Finding:
             f"{int(latest['resurrected']):,} back after a break, while {int(-latest['dormant']):,} went dormant. "
             f"Over the last {plural(len(recent), 'week')}, {ratio:.2f} {path_words(log)} arrived or came back for each one lost "
             f"(quick ratio): {base} is {trend}.{_drained_note(draining, latest['period'], log)}")
+    if result.scheduled:
+        text += " " + automatic.left_out_sentence(list(result.scheduled), log.path_noun, "activity")
     return Finding("lifecycle", f"{base[0].upper()}{base[1:]} is {trend} (quick ratio {ratio:.2f})", spec, text)
 
 
