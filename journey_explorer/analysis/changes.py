@@ -116,7 +116,9 @@ class Result:
     def to_json_dict(self) -> dict:
         return {"period": self.periods.unit, "periods": self.periods.dates(), "paths": self.spec.paths,
                 "goal": self.spec.goal, "funnel_steps": list(self.steps), "series_tested": self.series_tested,
-                "fdr": self.spec.fdr, "note": self.note, "stories": self.stories}
+                "fdr": self.spec.fdr, "note": self.note, "stories": self.stories,
+                "renames_counted_as_one": [{"old": r.old, "new": r.new, "day": r.day, "confidence": round(r.confidence, 3)}
+                                           for r in self.renames]}
 
     def to_frame(self) -> pd.DataFrame:
         return self.changes.drop(columns=["series", "outcome", "on_days"], errors="ignore").copy()

@@ -214,11 +214,15 @@ def add_changes(parser) -> None:
     parser.add_argument("--period", choices=("auto", "week", "day"), default="auto",
                         help="series per week or per day (default: days when the data covers under 8 weeks)")
     parser.add_argument("--top", type=int, default=10, help="how many stories to report (default 10)")
+    parser.add_argument("--keep-renames-apart", action="store_true",
+                        help="do not count an event renamed in the tracking plan (a rename the hygiene check is "
+                             "sure of) as one event; by default the two names are counted as one")
 
 
 def changes_spec(args, log: EventLog):
     return _analysis("changes").Spec(goal=args.goal, steps=_names(args.steps), period=args.period,
-                                     paths=args.by, top=args.top)
+                                     paths=args.by, top=args.top,
+                                     merge_renames=not getattr(args, "keep_renames_apart", False))
 
 
 def add_drivers(parser) -> None:
