@@ -98,4 +98,4 @@ def left_out_sentence(automatic: list[AutomaticEvent], paths: str = "user", coun
     listed = "; ".join(event.sentence(paths) for event in automatic)
     one = len(automatic) == 1
     return (f"Not counted as {counts_as}: {listed}, sent on a schedule rather than done by the {paths}; "
-            f"'Count scheduled events' (--count-scheduled) counts {'it' if one else 'them'}.")
+            f"the option 'Count scheduled events' counts {'it' if one else 'them'}.")

@@ -63,3 +63,8 @@ def test_in_a_log_of_one_event_per_visit_being_alone_tells_nothing():
     rows = [(f"u{i}", "start", MONDAY) for i in range(40)]
     rows += [(f"u{i}", "use", MONDAY + week * 7 * DAY + DAY) for i in range(40) for week in range(1, 10)]
     assert automatic.automatic_events(EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))) == []
+
+
+def test_the_note_names_the_window_s_control_not_a_flag():
+    note = retention.run(subscription_log(), retention.Spec(period="week")).readout
+    assert "'Count scheduled events'" in note and "--" not in note
