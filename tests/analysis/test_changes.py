@@ -484,7 +484,8 @@ def test_a_window_after_which_the_rate_stays_away_from_before_is_dated_but_not_r
     assert text.endswith("Afterwards it was 40%, not back to 60%.")
 
 
-def experiment_shop(extra_screen_costs: bool = False, weeks: int = 20, per_week: int = 200, seed: int = 3):
+def experiment_shop(extra_screen_costs: bool = False, weeks: int = 20, per_week: int = 200, seed: int = 3,
+                    new_event: str = "tips"):
     """Visitors -> cart -> pay (60%). From week 8 half of the visitors (the treatment arm) see a new
     screen, tips, between visit and cart. ``extra_screen_costs``: the arm then pays at 30%."""
     rng = np.random.default_rng(seed)
@@ -495,7 +496,7 @@ def experiment_shop(extra_screen_costs: bool = False, weeks: int = 20, per_week:
             treated = week >= 8 and i % 2 == 1
             rows.append((user, "visit", t))
             if treated:
-                rows.append((user, "tips", t + 30_000))
+                rows.append((user, new_event, t + 30_000))
             rows.append((user, "cart", t + 60_000))
             if rng.random() < (0.3 if treated and extra_screen_costs else 0.6):
                 rows.append((user, "pay", t + 120_000))
@@ -550,3 +551,9 @@ def test_a_tracking_rename_is_counted_as_one_event_so_a_later_drop_of_the_step_i
     unmerged = changes.run(log, changes.Spec(merge_renames=False))
     assert not any(change["label"] == "cart → begin_checkout" and change["before"] > 0.5
                    for story in unmerged.stories for change in story["changes"])
+
+
+def test_a_new_crash_is_never_a_new_step():
+    # The same log as the new screen, but the new event is named as a failure: an incident.
+    result = changes.run(experiment_shop(new_event="app_crash"), changes.Spec())
+    assert result.stories and not any(story.get("new_step") for story in result.stories)
