@@ -225,7 +225,7 @@ def _with_launch(breakage: Breakage, launch: tuple[str, object, int]) -> Breakag
     first = np.datetime64(first_seen, "ms").astype("datetime64[D]")
     breakage.message = breakage.message.rsplit(" (", 1)[0] + (
         f" (it came with {name} = {value}, first seen {first}, on {LAUNCH_SHARE:.0%}+ of its events: "
-        f"a new step for them, not tracking)")
+        f"a launch, not tracking)")
     breakage.numbers.update({"explained_by": "launch", "property": name, "value": str(value)})
     return breakage
 
