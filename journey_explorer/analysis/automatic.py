@@ -53,28 +53,31 @@ def automatic_events(log: EventLog) -> list[AutomaticEvent]:
     """
     if len(log) < 2:
         return []
-    alone = _alone(log)
+    size = len(log.event_names)
+    counts = np.bincount(log.event, minlength=size)
+    alone_counts = np.bincount(log.event, weights=_alone(log), minlength=size)
     order = np.argsort(log.event, kind="stable")          # by event, then (as the log) user and time
     event, user, ts = log.event[order], log.user[order], log.ts[order]
     same = (event[1:] == event[:-1]) & (user[1:] == user[:-1])
-    gap_event, gap = event[1:][same], (ts[1:] - ts[:-1])[same]
-    counts = np.bincount(log.event, minlength=len(log.event_names))
+    gap_event, gap, gap_user = event[1:][same], (ts[1:] - ts[:-1])[same], user[1:][same]
+    # Users with a repeat, per event: a new (event, user) run among the gaps (sorted by event, then user).
+    new_run = np.ones(len(gap_event), dtype=bool)
+    new_run[1:] = (gap_event[1:] != gap_event[:-1]) | (gap_user[1:] != gap_user[:-1])
+    repeating = np.bincount(gap_event[new_run], minlength=size)
+    bounds = np.searchsorted(gap_event, np.arange(size + 1))       # each event's slice of the gaps
     found = []
-    for code in np.flatnonzero(counts >= 2 * MIN_REPEATING_USERS):
-        gaps = gap[gap_event == code]
-        repeating = np.unique(user[1:][same][gap_event == code])
-        if len(repeating) < MIN_REPEATING_USERS:
-            continue
+    for code in np.flatnonzero(repeating >= MIN_REPEATING_USERS):
+        gaps = gap[bounds[code]:bounds[code + 1]]
         typical = float(np.median(gaps))
         if typical < MIN_INTERVAL_MS:
             continue
         on_schedule = float(np.mean(np.abs(gaps - typical) <= REGULAR_TOLERANCE * typical))
-        mine = log.event == code
-        alone_share = float(alone[mine].mean())
-        others_alone = float(alone[~mine].mean()) if (~mine).any() else 1.0
+        alone_share = alone_counts[code] / counts[code]
+        others = len(log) - counts[code]
+        others_alone = (alone_counts.sum() - alone_counts[code]) / others if others else 1.0
         if on_schedule >= REGULAR_SHARE and alone_share >= max(ALONE_SHARE, ALONE_CONTRAST * others_alone):
             found.append((int(counts[code]), AutomaticEvent(log.event_names[code], typical / DAY_MS,
-                                                            on_schedule, alone_share)))
+                                                            on_schedule, float(alone_share))))
     return [event for _, event in sorted(found, key=lambda pair: -pair[0])]
 
 
