@@ -43,7 +43,9 @@ main 1.30 / 1.39 s (CPU 0.71 / 0.70) -> branch 1.95 / 2.21 s (CPU 1.06 / 1.09), 
 1.36 / 1.37 s -> branch 2.37 / 2.13 s (CPU 1.17 / 1.15): ~0.4 s CPU more. Hence the cheap test first
 (``_one_ends_before_another_begins``: a rename needs one name's events all before another's, one
 group quantile pass): on projects without a rename it alone decides, in 0.02-0.11 s in process
-(m_control, 500k events: 0.09 s); see the second measurement below.
+(m_control, 500k events: 0.09 s). Second hold of the lock, with that test (load 2.7 -> 2.2), the same
+way: round 1 main 0.48 / 0.52 s -> branch 0.61 / 0.69 s, round 2 main 0.53 / 0.56 s -> branch
+0.70 / 0.74 s (CPU = wall): ~0.15 s more at 1M (the test, the slow transitions' own gaps, new steps).
 The top story is the same everywhere.
 """
 from __future__ import annotations
