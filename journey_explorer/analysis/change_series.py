@@ -7,7 +7,9 @@ are not a week.
 
 Conversions need time to happen: a path that reached payment an hour before the data ends has not
 had the chance to pay. So transitions and funnel steps leave out the events, near the end of the
-data, that are closer to the end than 99 % of conversions take ("censored").
+data, that are closer to the end than 99 % of conversions take ("censored"), at most a week; a
+transition that itself takes longer (a monthly renewal → the next one) is censored for its own 90th
+percentile gap.
 """
 from __future__ import annotations
 
@@ -35,7 +37,8 @@ DRAINING = 0.5                       # last periods with fewer new paths than th
 DRIED_UP = 0.25                      # ...down to under this share in one of them (nobody new starts any more)...
 DRAINING_ACTIVE = 0.9                # ...and fewer active paths than this share of the median: draining
 SETTLE_QUANTILE = 0.99               # conversions this quick count; later events are censored
-MAX_TRANSITION_SETTLE_MS = WEEK_MS   # ...but a transition is never censored for more than a week
+MAX_TRANSITION_SETTLE_MS = WEEK_MS   # ...but a transition is never censored for more than a week...
+SLOW_SETTLE_QUANTILE = 0.9           # ...unless A → B's own 90th-percentile gap is longer: then that
 END = "(path ended)"
 DENSE_PAIRS = 1 << 22                # up to ~2,000 event types, transitions are counted in a dense table
 NEW_PATHS = "(new paths)"            # the "new" series: share of active paths first seen in the period
@@ -322,10 +325,39 @@ def transition_series(log: EventLog, period: np.ndarray, periods: int, out: Seri
     mine = position[pair_index] >= 0
     counts = np.bincount(position[pair_index][mine] * periods + when[mine],
                          minlength=len(chosen) * periods).reshape(len(chosen), periods)
+    slow_from = slow_transition_cutoffs(log, period, pairs[chosen], size)
     for row, index in enumerate(chosen):
         a, b = divmod(int(pairs[index]), size + 1)
-        out.add("transition", log.event_names[a], END if b == size else log.event_names[b], counts[row],
-                trials[:, a])
+        x, n = counts[row], trials[:, a].copy()
+        if row in slow_from:               # not measured where the data end before B could follow A
+            x[slow_from[row]:], n[slow_from[row]:] = 0, 0
+        out.add("transition", log.event_names[a], END if b == size else log.event_names[b], x, n)
+
+
+def slow_transition_cutoffs(log: EventLog, period: np.ndarray, chosen_pairs: np.ndarray, size: int) -> dict[int, int]:
+    """For each chosen transition A → B whose own 90th-percentile gap is longer than the week A's
+    censoring horizon is capped at, the first period it cannot be measured in: the data end
+    less than that gap after it. A monthly renewal → the next renewal (~30 days) cannot be seen in
+    the last month, whatever A's other next steps take; a renewal → the user's next app open (90 %
+    within three weeks) not in the last three weeks.
+    Returns {row in ``chosen_pairs``: first censored period}."""
+    if len(chosen_pairs) == 0:
+        return {}
+    same = log.user[1:] == log.user[:-1]
+    pair = log.event[:-1].astype(np.int64) * (size + 1) + log.event[1:]
+    order = np.argsort(chosen_pairs, kind="stable")
+    found = np.minimum(np.searchsorted(chosen_pairs[order], pair), len(order) - 1)
+    mine = same & (chosen_pairs[order][found] == pair)
+    rows = order[found[mine]]
+    gap = (log.ts[1:] - log.ts[:-1])[mine].astype(float)
+    late = group_quantiles(rows, gap, len(chosen_pairs), (SLOW_SETTLE_QUANTILE,))[0]
+    cutoffs = {}
+    # Below the week cap A's own censoring (its 99th percentile over all next steps) already covers B.
+    for row in np.flatnonzero(np.nan_to_num(late) > MAX_TRANSITION_SETTLE_MS):
+        after = period[(log.ts > log.ts.max() - late[row]) & (period >= 0)]
+        if len(after):
+            cutoffs[int(row)] = int(after.min())
+    return cutoffs
 
 
 @dataclass

@@ -15,7 +15,9 @@ subscribing doubled), told with the step that explains it, unless a conversion i
 with it (that step says the same, and where); then conversions (funnel steps, then transitions),
 because a rate alone can move with the traffic mix; then by paths or conversions lost or gained in
 the window against the rate before it. An event not recorded before that lasts, in a story where no
-conversion to the goal fell, is a launch and said so ("make_offer launched on 2025-06-02: …"). An outage
+conversion to the goal fell, is a launch and said so ("make_offer launched on 2025-06-02: …"); one with
+which no conversion to the goal moved at all (an experiment arm's extra screen) is a new step, told
+after the others and never as the headline (``new_steps``); a rise from nothing never "recovers". An outage
 comes first whatever it cost: a step almost everyone passed that nearly stopped for a while (login
 94% -> 5% for three days). A window "recovered" only when two periods after it show the rate back
 near where it was (never the last, end-censored period alone). A story
@@ -84,6 +86,7 @@ class Spec:
     paths: str = "user"                   # what a path is, as the common filter's --by made it ("case": the log's)
     fdr: float = FDR
     top: int = 10                         # stories reported
+    merge_renames: bool = True            # count an event renamed in the tracking plan as one (hygiene.likely_renames)
 
 
 @dataclass
@@ -97,6 +100,7 @@ class Result:
     stories: list[dict]            # ranked; headline, text, window and evidence ranges, members
     steps: tuple[str, ...]         # the funnel steps scanned
     note: str
+    renames: tuple = ()            # hygiene.Rename: events renamed in the tracking plan, counted as one here
 
     @property
     def series_tested(self) -> int:
@@ -112,7 +116,9 @@ class Result:
     def to_json_dict(self) -> dict:
         return {"period": self.periods.unit, "periods": self.periods.dates(), "paths": self.spec.paths,
                 "goal": self.spec.goal, "funnel_steps": list(self.steps), "series_tested": self.series_tested,
-                "fdr": self.spec.fdr, "note": self.note, "stories": self.stories}
+                "fdr": self.spec.fdr, "note": self.note, "stories": self.stories,
+                "renames_counted_as_one": [{"old": r.old, "new": r.new, "day": r.day, "confidence": round(r.confidence, 3)}
+                                           for r in self.renames]}
 
     def to_frame(self) -> pd.DataFrame:
         return self.changes.drop(columns=["series", "outcome", "on_days"], errors="ignore").copy()
@@ -121,6 +127,38 @@ class Result:
 def run(log: EventLog, spec: Spec, progress=None) -> Result:
     if not len(log):
         raise JourneyError("no events to look at (check the time range and segment)")
+    log, spec, renames = _merge_renames(log, spec)
+    result = _run(log, spec, progress)
+    if renames:
+        result.renames = tuple(renames)
+        result.note += " " + renames_sentence(renames)
+    return result
+
+
+def _merge_renames(log: EventLog, spec: Spec):
+    """The log with events renamed in the tracking plan counted as one (their later name), the spec's
+    goal and steps renamed alike, and the renames (``hygiene.likely_renames``)."""
+    if not spec.merge_renames:
+        return log, spec, []
+    from journey_explorer.analysis.hygiene import likely_renames
+    from journey_explorer.analysis.transforms import rename_events
+    renames = likely_renames(log)
+    if not renames:
+        return log, spec, []
+    names = {rename.old: rename.new for rename in renames}
+    spec = replace(spec, goal=names.get(spec.goal, spec.goal), steps=tuple(names.get(s, s) for s in spec.steps))
+    return rename_events(log, names), spec, renames
+
+
+def renames_sentence(renames) -> str:
+    """"Counted as one event here: checkout_start, renamed begin_checkout on 2025-09-15 (tracking plan,
+    99% sure)." """
+    said = "; ".join(f"{r.old}, renamed {r.new} on {r.day} (tracking plan, {r.confidence:.0%} sure)"
+                     for r in renames)
+    return f"Counted as one event here: {said}."
+
+
+def _run(log: EventLog, spec: Spec, progress=None) -> Result:
     periods = change_series.choose_periods(int(log.ts.min()), int(log.ts.max()), spec.period)
     periods, head, tail = change_series.trim_thin_edges(periods, log)
     left_out = _left_out(head, tail, periods.unit)
@@ -150,9 +188,11 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     changes = _outages_first(changes)
     changes = _one_story_per_launch(changes, launched_events(log, changes, series, periods, spec.goal),
                                     new_events(log, changes, series, periods))
-    stories = _stories(changes, series, periods, spec)
+    changes, steps_added = _new_steps_last(changes, new_steps(log, changes, series, periods, spec.goal))
+    stories = _stories(changes, series, periods, spec, set(steps_added))
     _launches(stories, changes, launched_events(log, changes, series, periods, spec.goal),
               daily if daily is not None else series, periods, spec)
+    _tell_new_steps(stories, steps_added, spec)
     _pinpoint(log, stories, changes, spec)
     from journey_explorer.analysis.pathprops import path_properties
     properties = path_properties(log)
@@ -698,7 +738,8 @@ def _story_numbers(table: pd.DataFrame, tolerance: int) -> list[int]:
 # --- stories in words ------------------------------------------------------------------------------
 
 
-def _stories(changes: pd.DataFrame, series: SeriesSet, periods: Periods, spec: Spec) -> list[dict]:
+def _stories(changes: pd.DataFrame, series: SeriesSet, periods: Periods, spec: Spec,
+             new_step_stories=frozenset()) -> list[dict]:
     stories = []
     for number, members in changes.groupby("story", sort=True):
         lead = members.iloc[0]
@@ -708,7 +749,7 @@ def _stories(changes: pd.DataFrame, series: SeriesSet, periods: Periods, spec: S
         renamed = renamed_events(members)
         cause = _cause(members)
         stories.append({"rank": int(number), "headline": headline(lead, spec, cause=cause),
-                        "text": story_text(members, spec), "cause": cause,
+                        "text": story_text(members, spec, int(number) in new_step_stories), "cause": cause,
                         "renamed": list(renamed) if renamed else None, "window": window, "evidence": evidence,
                         "compare_args": ["--period-a", f"{evidence['before']['since']}..{lead['start']}",
                                          "--period-b", f"{lead['start']}..{lead['end']}"],
@@ -731,12 +772,54 @@ def launched_events(log: EventLog, changes: pd.DataFrame, series: SeriesSet, per
     out = {}
     for story, event in new_events(log, changes, series, periods).items():
         members = changes[changes["story"] == story]
-        to_goal = (members["kind"].eq("funnel") | members["outcome"].astype(bool)
-                   | (members["kind"].eq("transition") & members["target"].eq(goal) & members["source"].ne(goal)))
-        moved = members.loc[to_goal, "impact"]
+        moved = members.loc[_to_goal(members, goal), "impact"]
         if (moved > 0).any() and not (moved < 0).any():
             out[story] = event
     return out
+
+
+def _to_goal(members: pd.DataFrame, goal: str | None) -> pd.Series:
+    """Which changes are conversions to the goal: funnel steps, the goal's outcome, transitions into it."""
+    return (members["kind"].eq("funnel") | members["outcome"].astype(bool)
+            | (members["kind"].eq("transition") & members["target"].eq(goal) & members["source"].ne(goal)))
+
+
+def new_steps(log: EventLog, changes: pd.DataFrame, series: SeriesSet, periods: Periods,
+              goal: str | None) -> dict[int, str]:
+    """Per story, the event new in it (``new_events``) when no conversion to the goal moved with it:
+    an extra screen in one arm of an experiment, a new page on the way. A new step, not a change in
+    how paths reach the goal: told after the others, never as damage that "had not recovered". An
+    event named as a failure (a crash, an error) is an incident, never a new step."""
+    from journey_explorer.analysis.goals import FAILURE_WORDS
+    out = {}
+    for story, event in new_events(log, changes, series, periods).items():
+        if not FAILURE_WORDS.search(event) and not _to_goal(changes[changes["story"] == story], goal).any():
+            out[story] = event
+    return out
+
+
+def _new_steps_last(table: pd.DataFrame, steps: dict[int, str]) -> tuple[pd.DataFrame, dict[int, str]]:
+    """Stories renumbered so that new steps (``new_steps``) come after the others; and the new steps
+    by their new numbers."""
+    if not steps:
+        return table, steps
+    order = sorted(table["story"].unique(), key=lambda story: (int(story) in steps, int(story)))
+    renumber = {int(story): rank + 1 for rank, story in enumerate(order)}
+    table = table.assign(story=table["story"].map(lambda story: renumber[int(story)]))
+    table = table.sort_values("story", kind="stable").reset_index(drop=True)
+    table["rank"] = np.arange(1, len(table) + 1)
+    return table, {renumber[story]: event for story, event in steps.items()}
+
+
+def _tell_new_steps(stories: list[dict], steps: dict[int, str], spec: Spec) -> None:
+    """A new step's story says so first (``new_step``): the event is new and no step to the goal moved."""
+    for story in stories:
+        event = steps.get(story["rank"])
+        if event is not None:
+            story["new_step"] = {"event": event}
+            story["text"] = (f"{event} is new: it was not recorded before {story['window']['since']}, and no step "
+                             f"to {spec.goal} moved with it: a new step on the way, not a change in how "
+                             f"{spec.paths}s reach {spec.goal}. " + story["text"])
 
 
 def new_events(log: EventLog, changes: pd.DataFrame, series: SeriesSet, periods: Periods) -> dict[int, str]:
@@ -1092,9 +1175,10 @@ def _short_clause(change, spec: Spec) -> str:
             f"{_value(change['during'], kind)}{unit}")
 
 
-def story_text(members: pd.DataFrame, spec: Spec) -> str:
+def story_text(members: pd.DataFrame, spec: Spec, new_step: bool = False) -> str:
     """The lead change, then the closest other conversion and the closest event rate of the same
-    weeks (the drop and the error spike), each said once, and how it ended."""
+    weeks (the drop and the error spike), each said once, and how it ended (``new_step``: a story
+    of a new step, ``new_steps``, does not "recover")."""
     lead = members.iloc[0]
     told = _told(members)
     text = f"{_when(lead)}, {'; '.join(change_clause(row, spec) for row in told)}."
@@ -1109,7 +1193,7 @@ def story_text(members: pd.DataFrame, spec: Spec) -> str:
         text += " " + _lasting_until(lead, spec)
     elif lead["recovery"] == "unknown":
         text += f" Too little data follows {lead['last_day']} to tell whether it recovered."
-    elif lead.get("outcome", False):                     # the goal's outcome: a gain does not "recover"
+    elif lead.get("outcome", False) or new_step or _from_nothing(lead):   # a gain, a new path: no "recovery"
         text += " It lasted to the end of the data."
     else:
         text += " It had not recovered by the end of the data."
@@ -1126,6 +1210,11 @@ def story_text(members: pd.DataFrame, spec: Spec) -> str:
         text += (f" {old} all but stopped and {new} appeared in the same weeks: this looks like an event renamed "
                  f"in the tracking plan rather than a change in behaviour.")
     return text[0].upper() + text[1:]
+
+
+def _from_nothing(lead: pd.Series) -> bool:
+    """A rise from (next to) nothing: a path taken only since the window began."""
+    return bool(lead["during"] > lead["before"] and lead["before"] <= VANISHED * lead["during"])
 
 
 def _lasting_until(lead: pd.Series, spec: Spec) -> str:
@@ -1209,12 +1298,22 @@ def what_changed(log: EventLog, goal: str, unwanted: bool = False):
         return Finding("", "No significant change over time", result.spec,
                        f"From {first} to {last}, {result.series_tested:,} series (funnel steps to {goal}, "
                        f"transitions, event rates) were checked {result.periods.unit} by {result.periods.unit}: "
-                       f"none moved beyond its usual ups and downs.")
-    top = result.stories[0]
+                       f"none moved beyond its usual ups and downs."
+                       + (" " + renames_sentence(result.renames) if result.renames else ""))
+    real = [story for story in result.stories if not story.get("new_step")]
+    if not real:                   # only new steps, none moving the goal: nothing to act on
+        return Finding("", f"No significant change towards {goal}", result.spec,
+                       f"From {first} to {last}, {result.series_tested:,} series were checked "
+                       f"{result.periods.unit} by {result.periods.unit}: no step to {goal} moved. New "
+                       f"step{'s' if len(result.stories) > 1 else ''} on the way: "
+                       + " ".join(_also(story, goal) for story in result.stories[:3]))
+    top = real[0]
     text = top["text"] + (_for_better_or_worse(top["changes"][0], goal, result.spec.paths) if unwanted else "")
-    more = result.stories[1:3]
+    more = [story for story in result.stories if story is not top][:2]
     if more:
-        text += " Also: " + " ".join(_also(story) for story in more)   # event names keep their case
+        text += " Also: " + " ".join(_also(story, goal) for story in more)   # event names keep their case
+    if result.renames:
+        text += " " + renames_sentence(result.renames)
     return Finding("changes", f"What changed: {top['headline']}", result.spec, text)
 
 
@@ -1235,11 +1334,14 @@ def _for_better_or_worse(change: dict, goal: str, path_noun: str) -> str:
     return f" Fewer {path_noun}s {verb}: a change for the better."
 
 
-def _also(story: dict) -> str:
-    """A further story in one sentence; a likely rename says so (it is a tracking change)."""
+def _also(story: dict, goal: str | None = None) -> str:
+    """A further story in one sentence; a likely rename says so (it is a tracking change), a new step
+    that the goal did not move with too."""
     if story.get("renamed"):
         old, new = story["renamed"]
         return f"{story['headline']}: likely {old} renamed {new} in the tracking plan."
+    if story.get("new_step"):
+        return f"{story['headline']}: {story['new_step']['event']} is a new step; no step to {goal} moved with it."
     return f"{story['headline']}."
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from journey_explorer.analysis import hygiene_breakage as checks
 from journey_explorer.analysis.hygiene_breakage import Breakage
 from journey_explorer.analysis.hygiene_names import SAME
-from journey_explorer.analysis.hygiene_pairs import PairEvidence, PairFacts
+from journey_explorer.analysis.hygiene_pairs import SWITCH_PURITY, PairEvidence, PairFacts
 from journey_explorer.analysis.hygiene_volume import daily_volume
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog
@@ -140,6 +140,51 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     return Result(spec, [s for s in suggestions if s.key not in dismissed],
                   [b for b in breakages if b.key not in dismissed], considered, notes,
                   [s for s in event_detail.suggest(log) if s.key not in dismissed])
+
+
+MIN_RENAME_EVENTS = 10      # a name with fewer events is not judged as one side of a rename
+
+
+@dataclass(frozen=True)
+class Rename:
+    """An event renamed in the tracking plan on a day: ``old`` stops and ``new`` starts."""
+
+    old: str
+    new: str
+    day: str
+    confidence: float
+
+
+def likely_renames(log: EventLog) -> list[Rename]:
+    """The renames hygiene is sure of (a switch day and ``HIGH`` confidence): pairs one name of which
+    stops the day the other starts. Analyses over time (What changed) count the two names as one, in
+    memory, so a rename is not mistaken for two changes and cannot hide a later change of the step.
+    Nothing is written to the project (the tracking slide still suggests the merge)."""
+    if len(log) == 0 or not _one_ends_before_another_begins(log):
+        return []
+    believable, _, _ = checks.time_outliers(log, int(log.ts.max()) + 1)
+    volume = daily_volume(log, believable)
+    renames, renamed = [], set()
+    for pair in judge_candidates(PairFacts(log, volume)):       # strongest first
+        if pair.confidence < HIGH or pair.later is None:
+            continue
+        old = pair.b if pair.later == pair.a else pair.a
+        if old in renamed or pair.later in renamed:             # one rename per name: no chains guessed
+            continue
+        renamed |= {old, pair.later}
+        renames.append(Rename(old, pair.later, str(pair.switch_day), pair.confidence))
+    return renames
+
+
+def _one_ends_before_another_begins(log: EventLog) -> bool:
+    """A cheap test before the pair facts: a rename needs one name whose events (but for a few
+    stragglers) all come before another's; in a log without one no pair can switch."""
+    from journey_explorer.analysis.arrays import group_quantiles
+    counts = np.bincount(log.event, minlength=len(log.event_names))
+    begins, ends = group_quantiles(log.event, log.ts.astype(float), len(log.event_names),
+                                   (1 - SWITCH_PURITY, SWITCH_PURITY))
+    enough = counts >= MIN_RENAME_EVENTS
+    return bool(enough.sum() >= 2 and ends[enough].min() <= begins[enough].max() + checks.DAY_MS)
 
 
 def judge_candidates(facts: PairFacts, progress=None) -> list[PairEvidence]:

@@ -8,13 +8,16 @@
   a start or stop on the day a burst starts or ends (the same incident). So is a stop or start the
   **flow** explains (``flow_expected``): the events that lead into it stopped too (the open cases of
   an extract draining out), or its usual lag after them has not passed yet (reminders weeks after
-  the first invoices). **gaps**: days in the middle with none of it, as many expected.
+  the first invoices). So is a start that came with an event property value first seen the same
+  days and carried by nearly all of the new event (``launched_with``: an experiment arm's extra
+  screen, a release's new feature). **gaps**: days in the middle with none of it, as many expected.
 - **double firing**: the same event for the same user several times within one second; **twin
   firing**: two same-looking names (``hygiene_names``) for the same user within one second, most of
   the time (one action tracked twice).
 - **outliers**: users or sessions with impossibly many events (robust z-score of log10 counts).
 - **property stops**: an event that nearly always carried a property carries it much less often from
-  some day on (``property_losses``; a release that dropped ``revenue`` from the purchase).
+  some day on (``property_losses``; a release that dropped ``revenue`` from the purchase); when
+  another property takes over on those events that day, one **property rename** for all of them.
 - **bad times**: timestamps after "now", or far before / after the bulk of the log (a default date
   such as 1970-01-01 written for a missing one).
 """
@@ -51,13 +54,16 @@ PROPERTY_DROP = 0.15         # ...and this much less often since
 HOLDER_SHARE = 0.8           # a value holding this share of the events without it is named
 MAX_HOLDER_VALUES = 200
 MAX_FUTURE_SHARE = 0.1       # more of the log after "now" than this: the clock, not the log, is off
+LAUNCH_SHARE = 0.95          # launched_with: a new event carrying one value this often...
+LAUNCH_DAYS = 2              # ...first seen within this many days of the event's start
+MAX_LAUNCH_VALUES = 20       # properties with more values (ids, free text) are no arm or release
 LEAD_IN_SHARE = 0.95         # flow_expected: the predecessors that come right before this share of an event
 
 
 @dataclass
 class Breakage:
     kind: str                 # stops | starts | burst | gap | double_firing | twin_firing | outlier_users | outlier_sessions |
-    #                           property_stops | future | too_early | too_late
+    #                           property_stops | property_renamed | future | too_early | too_late
     events: tuple[str, ...]   # the event names concerned (empty for users/sessions/times of all events)
     count: int                # the events (or users / sessions) concerned
     first: str | None         # ISO dates of the first and last concerned event (or of the change)
@@ -170,11 +176,58 @@ def stops_and_starts(log: EventLog, volume: DailyVolume) -> list[Breakage]:
             if flow is not None and not _absent(seen, flow.due):
                 out.append(_with_flow(_absence_breakage(log, volume, side, day, [(code, seen, expected)]), log, flow))
                 continue
+            # Errors that begin with a release are a failure (told below), not a new step.
+            launch = (launched_with(log, code, volume.first_day_ms + day * DAY_MS)
+                      if side == "starts" and not ERROR_WORDS.search(log.event_names[code]) else None)
+            if launch is not None:
+                out.append(_with_launch(_absence_breakage(log, volume, side, day, [(code, seen, expected)]), launch))
+                continue
             (stops if side == "stops" else starts).setdefault(day, []).append((code, seen, expected))
     for side, by_day in (("stops", stops), ("starts", starts)):
         for day, rows in sorted(by_day.items()):
             out.append(_absence_breakage(log, volume, side, day, rows))
     return out
+
+
+def launched_with(log: EventLog, code: int, start_ms: int) -> tuple[str, object, int] | None:
+    """(property, value, first seen in ms) of an event property value that arrived with event
+    ``code``: first seen within ``LAUNCH_DAYS`` of the event's start and carried by at least
+    ``LAUNCH_SHARE`` of its events (of those carrying the property). An experiment arm whose extra
+    screen starts with it, a release's new feature: a launch, not tracking added late. None otherwise.
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"user": ["a", "a", "b", "b", "b"], "event": ["x", "x", "x", "y", "x"],
+    ...                       "time": [0, 10, 5 * DAY_MS, 5 * DAY_MS + 1, 6 * DAY_MS],
+    ...                       "arm": ["control", "control", "new", "new", "new"]})
+    >>> launched_with(EventLog.from_frame(frame), 1, 5 * DAY_MS)[:2]
+    ('arm', 'new')
+    """
+    mine = log.event == code
+    for name, column in log.event_properties.items():
+        if not 2 <= len(column.values) <= MAX_LAUNCH_VALUES:
+            continue
+        tagged = column.codes[mine]
+        tagged = tagged[tagged >= 0]
+        if len(tagged) == 0:
+            continue
+        counts = np.bincount(tagged, minlength=len(column.values))
+        value = int(counts.argmax())
+        if counts[value] < LAUNCH_SHARE * len(tagged):
+            continue
+        first_seen = int(log.ts[column.codes == value].min())
+        if abs(first_seen - start_ms) <= LAUNCH_DAYS * DAY_MS:
+            return name, column.values[value], first_seen
+    return None
+
+
+def _with_launch(breakage: Breakage, launch: tuple[str, object, int]) -> Breakage:
+    name, value, first_seen = launch
+    first = np.datetime64(first_seen, "ms").astype("datetime64[D]")
+    breakage.message = breakage.message.rsplit(" (", 1)[0] + (
+        f" (it came with {name} = {value}, first seen {first}, on {LAUNCH_SHARE:.0%}+ of its events: "
+        f"a launch, not tracking)")
+    breakage.numbers.update({"explained_by": "launch", "property": name, "value": str(value)})
+    return breakage
 
 
 def _absent(seen: float, expected: float) -> bool:
@@ -546,7 +599,27 @@ def property_losses(log: EventLog, volume: DailyVolume, keep: np.ndarray) -> lis
         present = np.bincount(cell[counted], minlength=n_events * days).reshape(n_events, days)
         for code, split in _coverage_drops(totals, present):
             out.append(_property_breakage(log, str(name), column, code, split, day))
+    out = _property_renames(out)
     out.sort(key=lambda b: -b.count)
+    return out
+
+
+def _property_renames(losses: list[Breakage]) -> list[Breakage]:
+    """Losses of one property that another took over on the same day (``renamed_to``), joined into
+    one ``property_renamed`` finding: one change of the tracking plan, not one fault per event."""
+    groups: dict[tuple, list[Breakage]] = {}
+    for loss in losses:
+        if "renamed_to" in loss.numbers:
+            groups.setdefault((loss.numbers["property"], loss.numbers["renamed_to"], loss.first), []).append(loss)
+    out = [loss for loss in losses if "renamed_to" not in loss.numbers]
+    for (old, new, first), members in groups.items():
+        events = [member.events[0] for member in sorted(members, key=lambda b: -b.count)]
+        count = sum(member.count for member in members)
+        listed = ", ".join(events[:5]) + (f" and {len(events) - 5} more" if len(events) > 5 else "")
+        message = (f"property {old} renamed {new} on {first}: {listed} stopped carrying {old} that day and carry "
+                   f"{new} instead ({count:,} events since; analyses by {old} should read both)")
+        out.append(Breakage("property_renamed", (old, new), count, first, max(m.last for m in members), message,
+                            {"property": old, "renamed_to": new, "events": events}))
     return out
 
 
@@ -611,13 +684,29 @@ def _property_breakage(log: EventLog, name: str, column, code: int, split: int, 
     first = iso_date(int(log.ts[since].min()))
     last = iso_date(int(log.ts[missing].max()))
     holder = _mostly_on(log, missing, since & carried, exclude=name)
+    successor = _taken_over_by(log, name, missing, rows & (day < split))
     where = f"; {holder[2]:.0%} of those on {holder[0]} = {holder[1]}" if holder else ""
     message = (f"{event} stopped carrying {name} on {first}: {before:.0%} of its events had it before, "
                f"{after:.0%} since ({int(missing.sum()):,} events without it{where})")
     numbers = {"property": name, "before": round(before, 4), "after": round(after, 4), "missing": int(missing.sum())}
     if holder:
         numbers.update({"where_property": holder[0], "where_value": holder[1], "where_share": round(holder[2], 4)})
+    if successor:
+        numbers["renamed_to"] = successor
     return Breakage("property_stops", (event, name), int(missing.sum()), first, last, message, numbers)
+
+
+def _taken_over_by(log: EventLog, name: str, missing: np.ndarray, before: np.ndarray) -> str | None:
+    """The property the ``missing`` rows (an event's rows without ``name`` since its loss) carry
+    instead, that the same event's rows ``before`` the loss (nearly) never carried: a property
+    renamed in the tracking plan (``pay_method`` -> ``payment_method``). None when there is none."""
+    for other, column in log.event_properties.items():
+        if other == name:
+            continue
+        carried = column.codes >= 0
+        if carried[missing].mean() >= PROPERTY_KEPT and (not before.any() or carried[before].mean() <= 1 - PROPERTY_KEPT):
+            return str(other)
+    return None
 
 
 def _mostly_on(log: EventLog, missing: np.ndarray, kept: np.ndarray, exclude: str) -> tuple[str, object, float] | None:

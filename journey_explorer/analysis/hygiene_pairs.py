@@ -19,7 +19,9 @@ Signals per pair (each a few array look-ups, from facts computed once per log):
 Confidence = sigmoid(sum of log-odds): prior -2.0; names same +2.5, similar +1.0; together in at
 most 2 % of sessions +1.0, 10 % +0.3, 30 % -1.0, more -2.5; neighbours agreeing 70 %+ +1.0, 50 %+
 +0.3, 30 %+ -1.0, less -2.5; same typical step +0.3, far apart -0.7; switch +2.0; platform split
-+2.0. A signal without enough data (``MIN_SESSIONS``, ``MIN_NEIGHBOUR_EVENTS``) adds 0. Names alone reach "medium" (0.62) but
++2.0 (only when the names agree once the platform's own words are set aside: ``share_ios`` /
+``share_android``; two unrelated names split by platform are as likely two platform-only features).
+A signal without enough data (``MIN_SESSIONS``, ``MIN_NEIGHBOUR_EVENTS``) adds 0. Names alone reach "medium" (0.62) but
 not "high", and behaviour that disagrees pulls them under the threshold. Similar or unrelated
 names are judged (and suggested) only with a switch or a platform split: alternatives
 (``Release A`` / ``Release B``) share neighbours and exclude each other too, so behaviour alone
@@ -33,7 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from journey_explorer.analysis.hygiene_names import SAME, SIMILAR, UNRELATED, candidate_name_pairs, name_match
+from journey_explorer.analysis.hygiene_names import SAME, SIMILAR, UNRELATED, candidate_name_pairs, name_match, words
 from journey_explorer.analysis.hygiene_volume import DailyVolume, median_count, unique_counts
 from journey_explorer.eventlog import MISSING, EventLog
 
@@ -239,14 +241,39 @@ class PairFacts:
         for profile in self.properties:
             split = profile.split(i, j)
             if split is not None:
-                pair.structural = True
                 (value_i, share_i, n_i), (value_j, share_j, n_j) = split
                 pair.signals["platform"] = {"property": profile.name, "values": [value_i, value_j]}
                 pair.evidence.append(
                     f"{pair.a} only with {profile.name}={value_i} ({share_i:.0%} of {n_i:,} events), "
                     f"{pair.b} only with {profile.name}={value_j} ({share_j:.0%} of {n_j:,})")
+                # With a switch the split is the release's own property (tracking_plan = v1 / v2).
+                if pair.switch_day is None and not names_agree_without(pair.a, pair.b, (value_i, value_j)):
+                    # Two platform-only features (a consent prompt on one system, a permission
+                    # prompt on the other; Apple Pay / Google Pay) split the same way and sit in the
+                    # same place of the flow: a split between unrelated names proves nothing.
+                    pair.evidence.append("the names differ apart from the platform: two platform-only "
+                                         "features look just like this")
+                    return 0.0
+                pair.structural = True
                 return 2.0
         return 0.0
+
+
+def names_agree_without(a: str, b: str, values) -> bool:
+    """The two names match once the words of the property's values are taken out of both: the name
+    itself says it is one system's version (``share_ios`` / ``share_android``).
+
+    >>> names_agree_without("share_ios", "share_android", ("ios", "android"))
+    True
+    >>> names_agree_without("att_prompt_shown", "notification_permission_shown", ("ios", "android"))
+    False
+    """
+    if name_match(a, b) != UNRELATED:
+        return True
+    value_words = {word for value in values for word in words(str(value))}
+    rest_a = [word for word in words(a) if word not in value_words]
+    rest_b = [word for word in words(b) if word not in value_words]
+    return bool(rest_a) and bool(rest_b) and name_match(" ".join(rest_a), " ".join(rest_b)) != UNRELATED
 
 
 _NAME_WORDS = {

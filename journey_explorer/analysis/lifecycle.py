@@ -6,6 +6,9 @@ user active in a period when they have any event in it:
 - returning: active now and in the previous period;
 - resurrected: active now, not in the previous period, but active at some earlier period;
 - dormant: active in the previous period but not now (reported as a negative count).
+
+Events sent on a schedule rather than done by the user (a monthly renewal, ``automatic``) do not
+make a user active unless ``count_scheduled``.
 """
 from __future__ import annotations
 
@@ -15,7 +18,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from journey_explorer.analysis.automatic import automatic_events, without_automatic
 from journey_explorer.analysis.columns import Columns
+from journey_explorer.analysis.common import subset
 from journey_explorer.analysis.records import json_records
 from journey_explorer.domain import ChoiceError, JourneyError
 from journey_explorer.eventlog import EventLog
@@ -30,6 +35,7 @@ DAY_MS = 86_400_000
 @dataclass(frozen=True)
 class Spec:
     period: str = "week"
+    count_scheduled: bool = False      # count scheduled events (a monthly renewal) as activity
 
 
 @dataclass
@@ -41,6 +47,7 @@ class Result:
     columns: Columns
     first_ms: int | None = None     # the data's first and last event: which periods it covers whole
     last_ms: int | None = None
+    scheduled: tuple = ()           # automatic.AutomaticEvent: not counted as activity
 
     @cached_property
     def table(self) -> pd.DataFrame:
@@ -55,6 +62,7 @@ class Result:
 
     def to_json_dict(self) -> dict:
         return {"period": self.spec.period, "definition": __doc__.split("\n\n")[1].strip(),
+                "not_counted_as_activity": [event.name for event in self.scheduled],
                 "periods": json_records(self.columns)}
 
     def to_frame(self) -> pd.DataFrame:
@@ -125,10 +133,13 @@ def period_index(ts: np.ndarray, period: str) -> tuple[np.ndarray, pd.PeriodInde
 
 
 def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
-    table = counts(log, spec.period)
+    scheduled = [] if spec.count_scheduled or not len(log) else automatic_events(log)
+    done = subset(log, without_automatic(log, scheduled)) if scheduled else log
+    table = counts(done if len(done) else log, spec.period)
     table["period"] = np.array(table["period"], dtype=object)
     table["quick_ratio"] = quick_ratio(table["new"], table["resurrected"], table["dormant"])
-    return Result(spec=spec, columns=Columns(table), first_ms=int(log.ts.min()), last_ms=int(log.ts.max()))
+    return Result(spec=spec, columns=Columns(table), first_ms=int(log.ts.min()), last_ms=int(log.ts.max()),
+                  scheduled=tuple(scheduled))
 
 
 def quick_ratio(new: np.ndarray, resurrected: np.ndarray, dormant: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from journey_explorer.analysis import compare, drivers, flows, funnel, lifecycle, northstar, retention, stuck, units
+from journey_explorer.analysis import automatic, compare, drivers, flows, funnel, lifecycle, northstar, retention, stuck, units
 from journey_explorer.analysis.arrays import distinct_count, first_rows_of, step_index, users_with_event
 from journey_explorer.analysis.goals import (
     default_goal,
@@ -543,7 +543,59 @@ def lifecycle_finding(log: EventLog, goal: str, unwanted: bool = False) -> Findi
             f"{int(latest['resurrected']):,} back after a break, while {int(-latest['dormant']):,} went dormant. "
             f"Over the last {plural(len(recent), 'week')}, {ratio:.2f} {path_words(log)} arrived or came back for each one lost "
             f"(quick ratio): {base} is {trend}.{_drained_note(draining, latest['period'], log)}")
-    return Finding("lifecycle", f"{base[0].upper()}{base[1:]} is {trend} (quick ratio {ratio:.2f})", spec, text)
+    headline = f"{base[0].upper()}{base[1:]} is {trend} (quick ratio {ratio:.2f})"
+    peak = arrivals_peak(full) if trend == "shrinking" else None
+    if peak is not None:
+        text += " " + _after_peak_sentence(peak, int(latest["active"]), log)
+        if latest["active"] >= peak["active_before"]:      # like with like: the base before the season
+            headline = f"{base[0].upper()}{base[1:]} is settling after the peak of the week of {peak['week']} " \
+                       f"(quick ratio {ratio:.2f})"
+    if result.scheduled:
+        text += " " + automatic.left_out_sentence(list(result.scheduled), log.path_noun, "activity")
+    return Finding("lifecycle", headline, spec, text)
+
+
+PEAK_FACTOR = 1.5        # arrivals this many times their usual (median) weekly count make a peak
+PEAK_RECENT_WEEKS = 8    # ...that counts when it ended at most this many weeks before the latest
+
+
+def arrivals_peak(weeks) -> dict | None:
+    """A season of arrivals that has just ended: the weeks of the lifecycle table (whole weeks, oldest
+    first) whose new paths reached ``PEAK_FACTOR`` times the usual, the last of them within
+    ``PEAK_RECENT_WEEKS`` of the latest week but not the latest itself. The paths that came in it go
+    dormant after it, so a quick ratio under 1 follows any peak. Keys: week (the peak's), new, usual,
+    active_before (the median active count of the weeks before the season began). None otherwise.
+
+    >>> import pandas as pd
+    >>> weeks = pd.DataFrame({"period": [f"w{i}" for i in range(10)], "new": [100] * 5 + [200, 220, 210] + [100] * 2,
+    ...                       "active": [150] * 5 + [300, 330, 320, 200, 170]})
+    >>> arrivals_peak(weeks)
+    {'week': 'w6', 'new': 220, 'usual': 100.0, 'active_before': 150.0}
+    """
+    new = weeks["new"].to_numpy()
+    if len(new) < 2 * MIN_RETENTION_WEEKS:
+        return None
+    usual = float(np.median(new))
+    season = np.flatnonzero(new >= PEAK_FACTOR * usual)
+    if not len(season) or season[-1] == len(new) - 1 or season[-1] < len(new) - 1 - PEAK_RECENT_WEEKS:
+        return None
+    breaks = np.flatnonzero(np.diff(season) > 1)          # the season: the last run of peak weeks
+    begins = int(season[breaks[-1] + 1] if len(breaks) else season[0])
+    if begins == 0:                                      # no weeks before it to compare with
+        return None
+    last_run = season[season >= begins]
+    peak = int(last_run[np.argmax(new[last_run])])
+    return {"week": str(weeks["period"].iloc[peak]), "new": int(new[peak]), "usual": usual,
+            "active_before": float(np.median(weeks["active"].to_numpy()[:begins]))}
+
+
+def _after_peak_sentence(peak: dict, active: int, log: EventLog) -> str:
+    """Says the season: new paths peaked just before, and where the base stands against before it."""
+    where = "still above" if active >= peak["active_before"] else "below"
+    return (f"New {path_words(log)} peaked in the week of {peak['week']} ({peak['new']:,}, "
+            f"{peak['new'] / peak['usual']:.1f}x the usual {peak['usual']:,.0f}): those who came in the peak go "
+            f"dormant after it, so the quick ratio falls under 1 after any peak. With {active:,} active "
+            f"{path_words(log)} the base is {where} its level before the peak ({peak['active_before']:,.0f} a week).")
 
 
 def active_base(log: EventLog) -> str:

@@ -4,8 +4,10 @@ A user's start is their first ``--start`` event (default: their first event); th
 calendar period of that start. Period k after the start is [start + k·P, start + (k+1)·P) with P = 1,
 7 or 30 days. Mode ``on``: retained in period k when a ``--return`` event (default: any event)
 happens in that period. Mode ``on-or-after``: retained when one happens in period k or later.
-Period 0 is the cohort itself (100 %). A user counts for period k only when the data covers that
-whole period after their start, so young cohorts never pull the curve down.
+Events sent on a schedule rather than done by the user (a monthly renewal, ``automatic``) do
+not count as coming back unless ``count_scheduled``. Period 0 is the cohort itself (100 %). A user
+counts for period k only when the data covers that whole period after their start, so young
+cohorts never pull the curve down.
 
 Flattening (``read_out``), looking only at periods >= 1 with at least 30 eligible users: the curve
 is flat from the earliest period f followed by at least 3 periods whose shares all stay within a
@@ -25,6 +27,7 @@ import numpy as np
 
 from journey_explorer.analysis import units
 from journey_explorer.analysis.arrays import first_time_of
+from journey_explorer.analysis.automatic import automatic_events, left_out_sentence, without_automatic
 from journey_explorer.analysis.columns import Columns
 from journey_explorer.analysis.pvalues import normal_sf
 from journey_explorer.analysis.records import json_records
@@ -57,6 +60,7 @@ class Spec:
     mode: str = "on"
     max_periods: int = 12
     breakdown: str | None = None
+    count_scheduled: bool = False      # count scheduled events (a monthly renewal) as coming back
 
 
 @dataclass
@@ -72,6 +76,7 @@ class Result:
     readout: str
     breakdown: pd.DataFrame | None = None    # group, users, period, eligible, retained, share
     shift: dict | None = None                # ``cohort_shift``: later cohorts came back less (or more)
+    scheduled: tuple = ()                    # automatic.AutomaticEvent: not counted as coming back
     _frames: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
@@ -92,6 +97,7 @@ class Result:
                 "return": self.spec.return_event, "curve": json_records(self.curve_columns),
                 "cohorts": [dict(row) for row in self.cohort_rows], "flattens_at": self.flattens_at,
                 "plateau": self.plateau, "readout": self.readout, "shift": self.shift,
+                "not_counted_as_returns": [event.name for event in self.scheduled],
                 "breakdown_property": self.spec.breakdown,
                 "breakdown": None if self.breakdown is None else json_records(self.breakdown)}
 
@@ -148,8 +154,12 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
         raise JourneyError(f"no {log.path_noun} has the start event")
     end = int(log.ts.max())
     eligible_periods = (end - start[users]) // length          # periods fully observed: 0..n-1
+    scheduled = [] if spec.return_event or spec.count_scheduled else automatic_events(log)
     if spec.return_event:
         returns = log.event == log.event_code(spec.return_event)
+        r_user, r_ts = log.user[returns], log.ts[returns]
+    elif scheduled:                                            # any event the user does
+        returns = without_automatic(log, scheduled)
         r_user, r_ts = log.user[returns], log.ts[returns]
     else:                                                      # any event: no copy of the log
         r_user, r_ts = log.user, log.ts
@@ -168,8 +178,10 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     shift = cohort_shift(cohorts)
     if shift:
         readout += " " + shift_sentence(shift, spec.period, log.path_noun)
+    if scheduled:
+        readout += " " + left_out_sentence(scheduled, log.path_noun)
     return Result(spec=spec, cohort_rows=cohorts, curve_columns=curve, flattens_at=flattens_at, plateau=plateau,
-                  readout=readout, shift=shift,
+                  readout=readout, shift=shift, scheduled=tuple(scheduled),
                   breakdown=_breakdown_curves(log, spec, users, retained, observable) if spec.breakdown else None)
 
 

@@ -173,20 +173,29 @@ def add_retention(parser) -> None:
     parser.add_argument("--return", dest="return_event", help="the event that counts as coming back (default: any)")
     parser.add_argument("--period", choices=tuple(_analysis("retention").PERIOD_MS), default="week")
     parser.add_argument("--mode", choices=("on", "on-or-after"), default="on")
+    _add_count_scheduled(parser, "coming back")
     add_breakdown_argument(parser)
+
+
+def _add_count_scheduled(parser, counts_as: str) -> None:
+    parser.add_argument("--count-scheduled", action="store_true",
+                        help=f"count events sent on a schedule (a monthly renewal, a daily reminder: the same gap "
+                             f"for every user, mostly alone in the visit) as {counts_as}; by default they do not")
 
 
 def retention_spec(args, log: EventLog):
     return _analysis("retention").Spec(start_event=args.start_event, return_event=args.return_event,
-                                       period=args.period, mode=args.mode, breakdown=getattr(args, "breakdown", None))
+                                       period=args.period, mode=args.mode, breakdown=getattr(args, "breakdown", None),
+                                       count_scheduled=getattr(args, "count_scheduled", False))
 
 
 def add_lifecycle(parser) -> None:
     parser.add_argument("--period", choices=tuple(_analysis("lifecycle").PERIODS), default="week")
+    _add_count_scheduled(parser, "activity")
 
 
 def lifecycle_spec(args, log: EventLog):
-    return _analysis("lifecycle").Spec(period=args.period)
+    return _analysis("lifecycle").Spec(period=args.period, count_scheduled=getattr(args, "count_scheduled", False))
 
 
 def add_interval(parser) -> None:
@@ -222,11 +231,15 @@ def add_changes(parser) -> None:
     parser.add_argument("--period", choices=("auto", "week", "day"), default="auto",
                         help="series per week or per day (default: days when the data covers under 8 weeks)")
     parser.add_argument("--top", type=int, default=10, help="how many stories to report (default 10)")
+    parser.add_argument("--keep-renames-apart", action="store_true",
+                        help="do not count an event renamed in the tracking plan (a rename the hygiene check is "
+                             "sure of) as one event; by default the two names are counted as one")
 
 
 def changes_spec(args, log: EventLog):
     return _analysis("changes").Spec(goal=args.goal, steps=_names(args.steps), period=args.period,
-                                     paths=args.by, top=args.top)
+                                     paths=args.by, top=args.top,
+                                     merge_renames=not getattr(args, "keep_renames_apart", False))
 
 
 def add_drivers(parser) -> None:

@@ -292,7 +292,11 @@ def test_an_event_renamed_in_the_tracking_plan_is_called_so():
             rows.append((user, "visit", t))
             if rng.random() < 0.5:
                 rows.append((user, "invite_teammate" if week < 8 else "Invite Teammates", t + 1000))
-    result = changes.run(make_log(rows), changes.Spec())
+    # Hygiene is sure of this rename: What changed counts the two names as one and says so.
+    merged = changes.run(make_log(rows), changes.Spec())
+    assert merged.stories == [] and "Counted as one event here: invite_teammate, renamed Invite Teammates" in merged.note
+    # Not merged (hygiene unsure, or asked not to), the story itself calls it a rename.
+    result = changes.run(make_log(rows), changes.Spec(merge_renames=False))
     texts = " ".join(story["text"] for story in result.stories)
     assert ("invite_teammate all but stopped and Invite Teammates appeared in the same weeks: this looks like "
             "an event renamed in the tracking plan") in texts
@@ -389,6 +393,31 @@ def test_a_transition_is_censored_for_at_most_a_week_near_the_end():
     assert n[6] == 10            # uncapped, the ~30-day percentile would censor weeks 5 to 9
 
 
+def test_a_monthly_transition_is_censored_for_its_own_month_near_the_end():
+    # Every user renews every 28 days (a server event); odd users open the app an hour after each
+    # renewal. The data end on day 130: a renewal after day 102 cannot show its next one, so from
+    # week 14 (days 98-104) on renew → renew is not measured (no trials), though renew → open is.
+    end = MONDAY + 130 * DAY
+    rows = []
+    for u in range(40):
+        for k in range(10):
+            renewal = MONDAY + (u % 7) * DAY + k * 28 * DAY
+            rows += [(f"u{u}", "renew", renewal)] + ([(f"u{u}", "open", renewal + HOUR)] if u % 2 else [])
+    rows += [(f"v{day}", "visit", MONDAY + day * DAY) for day in range(131)]   # other users, every day
+    log = make_log([row for row in rows if row[2] <= end])
+    periods = change_series.Periods("week", MONDAY + np.arange(18) * 7 * DAY)
+    trans = change_series.SeriesSet()
+    change_series.transition_series(log, periods.index(log.ts), periods.count, trans, with_end=False,
+                                    min_count=1, limit=50)
+    labels = [trans.label(i) for i in range(len(trans))]
+    renew_again, renew_open = trans.n[labels.index("renew → renew")], trans.n[labels.index("renew → open")]
+    assert renew_again[14:].sum() == 0 and renew_again[:14].sum() > 0     # the last month cannot repeat
+    assert renew_open[16] > 0                                             # an hour's step is measured
+    # Outside the censored month the rate is the true one: half the renewals go straight on to the next.
+    x = trans.x[labels.index("renew → renew")]
+    assert x[:14].sum() / renew_again[:14].sum() == pytest.approx(0.5, abs=0.05)
+
+
 def test_a_change_followed_only_by_the_last_week_is_not_called_recovered():
     # Paying falls from week 8 and stays low to week 18; only the last week (19) is back at the earlier
     # rate, as an end-censored last week can be: the last week alone tells no recovery.
@@ -453,3 +482,78 @@ def test_a_window_after_which_the_rate_stays_away_from_before_is_dated_but_not_r
     text = changes.story_text(members, changes.Spec())
     assert text.startswith("From 2024-02-26 to 2024-03-17, cart → pay per user fell from 60% to 25%")
     assert text.endswith("Afterwards it was 40%, not back to 60%.")
+
+
+def experiment_shop(extra_screen_costs: bool = False, weeks: int = 20, per_week: int = 200, seed: int = 3,
+                    new_event: str = "tips"):
+    """Visitors -> cart -> pay (60%). From week 8 half of the visitors (the treatment arm) see a new
+    screen, tips, between visit and cart. ``extra_screen_costs``: the arm then pays at 30%."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for week in range(weeks):
+        for i in range(per_week):
+            user, t = f"u{week}-{i}", MONDAY + week * 7 * DAY + int(rng.integers(0, 7 * DAY - HOUR))
+            treated = week >= 8 and i % 2 == 1
+            rows.append((user, "visit", t))
+            if treated:
+                rows.append((user, new_event, t + 30_000))
+            rows.append((user, "cart", t + 60_000))
+            if rng.random() < (0.3 if treated and extra_screen_costs else 0.6):
+                rows.append((user, "pay", t + 120_000))
+    return make_log(rows, goal="pay")
+
+
+def test_a_new_screen_the_goal_does_not_move_with_is_a_new_step_not_a_change():
+    log = experiment_shop()
+    result = changes.run(log, changes.Spec())
+    top = result.stories[0]
+    assert top["new_step"] == {"event": "tips"}
+    assert {"visit → tips", "visit → cart"} <= {change["label"] for change in top["changes"]}
+    assert "had not recovered" not in top["text"] and "It lasted to the end of the data." in top["text"]
+    finding = changes.what_changed(log, "pay")
+    assert (finding.view, finding.title) == ("", "No significant change towards pay")
+    assert "tips is a new step; no step to pay moved with it" in finding.observation
+
+
+def test_a_new_screen_that_costs_conversions_is_still_the_change():
+    result = changes.run(experiment_shop(extra_screen_costs=True), changes.Spec())
+    assert not any(story.get("new_step") for story in result.stories)
+    assert changes.what_changed(experiment_shop(extra_screen_costs=True), "pay").view == "changes"
+
+
+def renamed_shop(weeks: int = 20, per_week: int = 200, seed: int = 4):
+    """visit -> cart -> checkout -> pay. The checkout step is tracked as checkout_start until week 6 and
+    as begin_checkout from then on (a tracking-plan rename); from week 12 only 45% of carts go on to
+    it instead of 70% (a shipping fee)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for week in range(weeks):
+        for i in range(per_week):
+            user, t = f"u{week}-{i}", MONDAY + week * 7 * DAY + int(rng.integers(0, 7 * DAY - HOUR))
+            rows += [(user, "visit", t), (user, "cart", t + 60_000)]
+            if rng.random() < (0.45 if week >= 12 else 0.7):
+                rows.append((user, "checkout_start" if week < 6 else "begin_checkout", t + 120_000))
+                if rng.random() < 0.8:
+                    rows.append((user, "pay", t + 180_000))
+    return make_log(rows, goal="pay")
+
+
+def test_a_tracking_rename_is_counted_as_one_event_so_a_later_drop_of_the_step_is_found():
+    log = renamed_shop()
+    result = changes.run(log, changes.Spec())
+    assert [(r.old, r.new, r.day) for r in result.renames] == [("checkout_start", "begin_checkout", "2024-02-12")]
+    top = result.stories[0]
+    step = next(change for change in top["changes"] if change["label"] == "cart → begin_checkout")
+    assert top["window"]["since"] == "2024-03-25" and step["before"] == pytest.approx(0.7, abs=0.03)
+    assert "as cart → begin_checkout fell" in top["headline"]
+    assert "Counted as one event here: checkout_start, renamed begin_checkout on 2024-02-12" in result.note
+    # Without the merge the rename is the step's only window: the drop twelve weeks in names no step.
+    unmerged = changes.run(log, changes.Spec(merge_renames=False))
+    assert not any(change["label"] == "cart → begin_checkout" and change["before"] > 0.5
+                   for story in unmerged.stories for change in story["changes"])
+
+
+def test_a_new_crash_is_never_a_new_step():
+    # The same log as the new screen, but the new event is named as a failure: an incident.
+    result = changes.run(experiment_shop(new_event="app_crash"), changes.Spec())
+    assert result.stories and not any(story.get("new_step") for story in result.stories)

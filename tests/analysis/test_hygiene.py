@@ -149,9 +149,9 @@ def test_alternatives_that_exclude_each_other_are_not_merged():
     assert pair.confidence <= 0.4 and not pair.structural
 
 
-def platform_log(with_property: bool = True) -> EventLog:
+def platform_log(with_property: bool = True, names=("share_ios", "share_android")) -> EventLog:
     """share_ios only on iOS, share_android only on Android; every other event on both."""
-    frame = journeys(action=lambda u, day: "share_ios" if u % 2 else "share_android")
+    frame = journeys(action=lambda u, day: names[0] if u % 2 else names[1])
     platform = np.where(frame["user"].str[-1].astype(int) % 2 == 1, "ios", "android")
     log = log_of(frame)        # without the column: EventLog.from_frame makes every extra column a property
     assert (log.user_keys[log.user] == frame["user"].to_numpy()).all()    # frame already in log order
@@ -170,6 +170,13 @@ def test_two_platform_specific_names_are_suggested_by_the_platform_split():
     assert any("platform=ios" in line and "platform=android" in line for line in top.evidence)
     # Without the property the same behaviour is an alternative, not evidence enough.
     assert run(platform_log(with_property=False)).suggestions == []
+
+
+def test_two_unrelated_platform_only_prompts_are_not_one_action():
+    # The iOS tracking-consent prompt and the Android notification prompt: same place in the flow,
+    # one system each, but the names say two different actions (their words apart from the system's).
+    log = platform_log(names=("att_prompt_shown", "notification_permission_shown"))
+    assert run(log).suggestions == []
 
 
 def test_groups_join_three_spellings_and_dismissed_ones_are_left_out():
@@ -451,3 +458,38 @@ def test_a_step_that_stops_while_the_steps_leading_into_it_go_on_is_still_broken
     result = run(log_of(case_extract(ship_tracked_until=30)))
     (ship,) = [b for b in result.broken if "ship" in b.events]
     assert ship.kind == "stops" and ship.first == date(30)
+
+
+def arm_log(with_arm: bool = True) -> EventLog:
+    """From day 30 an experiment: odd users (arm = treatment) see an extra screen, goals, after
+    signup; every event from day 30 carries its user's arm, none before."""
+    frame = journeys(days=60, users=600, extra=lambda u, day, steps: (
+        steps[:2] + ["goals"] + steps[2:] if day >= 30 and u % 2 else steps))
+    if with_arm:
+        day = (frame["time"] - START) // DAY
+        odd = frame["user"].str[-1].astype(int) % 2 == 1
+        frame["arm"] = np.where(day >= 30, np.where(odd, "treatment", "control"), None)
+    return log_of(frame)
+
+
+def test_a_screen_that_starts_with_an_experiment_arm_is_a_launch_not_tracking_to_fix():
+    result = run(arm_log())
+    assert not any("goals" in b.events for b in result.broken)
+    launch = next(b for b in result.explained if b.events == ("goals",))
+    assert launch.numbers["explained_by"] == "launch" and launch.numbers["value"] == "treatment"
+    assert "arm = treatment" in launch.message and date(30) in launch.message
+    # Without the arm the same start is tracking added late, or a new feature: to check.
+    assert any(b.events == ("goals",) for b in run(arm_log(with_arm=False)).broken)
+
+
+def test_a_property_renamed_on_several_events_is_one_finding():
+    # pay and setup carry pay_method until day 30 and payment_method from then on.
+    frame = journeys(days=60, users=600)
+    day = (frame["time"] - START) // DAY
+    carrying = frame["event"].isin(["pay", "setup"])
+    frame["pay_method"] = np.where(carrying & (day < 30), "card", None)
+    frame["payment_method"] = np.where(carrying & (day >= 30), "card", None)
+    broken = run(log_of(frame)).broken
+    assert [b.kind for b in broken] == ["property_renamed"]
+    assert broken[0].numbers["events"] == ["setup", "pay"] and broken[0].first == date(30)
+    assert broken[0].message.startswith(f"property pay_method renamed payment_method on {date(30)}: setup, pay")

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
-from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget
 
 from journey_explorer.charts.renderers import renderer as chart_renderer
 from journey_explorer.charts.theme import LIGHT, Theme
@@ -337,3 +337,15 @@ class AnalysisView(QWidget):
         if self.explorer.log is None:
             raise JourneyError("No project is loaded.")
         return self.current_spec(self.explorer.log), self.explorer.filters
+
+
+def add_count_scheduled(view: AnalysisView, counts_as: str):
+    """The "Count scheduled events" check box (retention, lifecycle): events sent on a schedule (a
+    monthly renewal) are left out of ``counts_as`` unless it is ticked."""
+    box = view.binder.bind("count_scheduled", QCheckBox("Count scheduled events"))
+    box.setToolTip(f"Events sent on a schedule rather than done by the user (a monthly renewal, a daily reminder: "
+                   f"the same gap for every user, mostly alone in the visit) do not count as {counts_as} "
+                   f"unless this is ticked.")
+    box.toggled.connect(lambda _: view.refresh())
+    view.options.addWidget(box)
+    return box

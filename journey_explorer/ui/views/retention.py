@@ -1,7 +1,7 @@
 """Retention: start event, period and mode."""
 from __future__ import annotations
 
-from journey_explorer.ui.views.base import AnalysisView
+from journey_explorer.ui.views.base import AnalysisView, add_count_scheduled
 from journey_explorer.ui.views.breakdown_choice import add_breakdown
 
 
@@ -11,6 +11,7 @@ class RetentionView(AnalysisView):
         self.period = self.binder.bind("period", self.combo("Period", ["week", "day", "month"],
                                                             lambda _: self.refresh()))
         self.mode = self.binder.bind("mode", self.combo("Mode", ["on", "on-or-after"], lambda _: self.refresh()))
+        self.count_scheduled = add_count_scheduled(self, "coming back")
         self.breakdown = add_breakdown(self)
 
 
