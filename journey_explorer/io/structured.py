@@ -477,9 +477,8 @@ class ExcelReader:
         return list(self._header)
 
     def preview(self, rows: int = 20) -> pd.DataFrame:
-        if rows <= len(self._head) or self._whole_sheet_in_head:
-            return self._head.head(rows)
-        return next(iter(self.chunks(rows))).frame.head(rows)
+        """The first ``rows`` rows, at most ``HEAD_ROWS``: a preview never reads the whole sheet."""
+        return self._head.head(rows)
 
     def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
         if self._whole_sheet_in_head:
@@ -510,9 +509,9 @@ class ExcelReader:
                 self._cells = _calamine_sheet(self.path, self.sheet)
             except ImportError:        # an install without calamine: openpyxl streams the rows, slowly
                 return _without_trailing_blanks(_openpyxl_rows(self.path, self.sheet)), 2
-        # calamine's rows start at the sheet's first row but its columns at the data's first column
-        left = (self._cells.start or (0, 0))[1]
-        rows = _without_trailing_blanks(_calamine_row(row, left) for row in self._cells.iter_rows())
+        top, left = self._cells.start or (0, 0)
+        rows = _without_trailing_blanks(_from_first_row(
+            (_calamine_row(row, left) for row in self._cells.iter_rows()), top))
         next(rows, None)          # the header, read with the head
         return rows, 2
 
@@ -579,6 +578,19 @@ def _calamine_row(row: list, left: int) -> list:
         else:
             cells.append(value)
     return cells
+
+
+def _from_first_row(rows: Iterator[list], top: int) -> Iterator[list]:
+    """The rows from the sheet's first row on. calamine's rows start at the sheet's first row and its
+    columns at the data's first column (``_calamine_row`` pads those); should its rows start at the
+    data's first row instead, its first row holds a value and the empty rows above are put back."""
+    first = next(rows, None)
+    if first is None:
+        return
+    if top > 0 and any(v is not None for v in first):
+        yield from ([None] * len(first) for _ in range(top))
+    yield first
+    yield from rows
 
 
 def _without_trailing_blanks(rows: Iterator[list]) -> Iterator[list]:
