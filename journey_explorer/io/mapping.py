@@ -207,10 +207,11 @@ def _by_content(preview: pd.DataFrame, taken: set[str], needs_event: bool = True
 
 
 def _likeliest_event(sample: pd.DataFrame, candidates: list[str], user: str) -> str | None:
-    """The candidate column that looks most like an event: its value changes from row to row within one
-    user's rows (a device, a region or a tariff stays the same for a user), with a moderate number of
-    distinct values (not one per row, like an id or a free text); fewest distinct values breaks ties.
-    None when no user has two rows in ``sample`` (nothing to tell a constant from an event by).
+    """The candidate column that looks most like an event: its value changes from one of a user's rows
+    to the next (a device, a region or a tariff stays the same for a user; a process log's resource
+    group changes less often than its activity), with a moderate number of distinct values (not one
+    per row, like an id or a free text); fewest distinct values breaks ties. None when no user has two
+    rows in ``sample`` (nothing to tell a constant from an event by).
 
     >>> rows = pd.DataFrame({"who": ["a", "a", "a", "b", "b", "c", "c"],
     ...                      "device": ["pc", "pc", "pc", "tab", "tab", "pc", "pc"],
@@ -221,18 +222,18 @@ def _likeliest_event(sample: pd.DataFrame, candidates: list[str], user: str) -> 
     candidates = [c for c in candidates if c in sample and sample[c].nunique() >= 2]
     if user not in sample or not candidates:
         return None
-    rows_per_user = sample.groupby(user, sort=False)[user].transform("size")
-    repeat_rows = sample[rows_per_user >= 2]
-    if repeat_rows.empty:
+    by_user = sample.sort_values(user, kind="stable")          # each user's rows together, in file order
+    same_user = by_user[user].eq(by_user[user].shift()).to_numpy()
+    if not same_user.any():
         return None
 
     def looks_like_an_event(column: str) -> tuple:
-        changes = repeat_rows.groupby(user, sort=False)[column].nunique(dropna=True) > 1
+        values = by_user[column]
+        changes = (values.ne(values.shift()).to_numpy() & same_user).sum() / same_user.sum()
         distinct = sample[column].nunique()
         moderate = distinct <= max(2, sample[column].notna().sum() // 2)
-        # rounded to tenths: a page or a label column that changes as often as the event loses to the
-        # event's fewer distinct values
-        return moderate, round(float(changes.mean()), 1), -distinct
+        # rounded to tenths: a label that changes about as often as the event loses to its fewer values
+        return moderate, round(float(changes), 1), -distinct
 
     best = max(candidates, key=looks_like_an_event)
     return best if looks_like_an_event(best)[1] > 0 else None
