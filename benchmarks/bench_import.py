@@ -165,10 +165,11 @@ def duckdb_ctas(csv_path: str, db_path: str) -> dict:
     return {"seconds": time.perf_counter() - started}
 
 
-def journey_import(csv_path: str, db_path: str) -> dict:
+def journey_import(csv_path: str, db_path: str, options: dict | None = None) -> dict:
+    from journey_explorer.domain import ImportOptions
     from journey_explorer.store.importer import import_file
     started = time.perf_counter()
-    summary = import_file(db_path, csv_path)
+    summary = import_file(db_path, csv_path, ImportOptions(**(options or {})))
     return {"seconds": time.perf_counter() - started, "imported": summary.imported}
 
 
@@ -195,11 +196,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_child(kind: str, csv_path: str, db_path: str, tree: str | None = None) -> dict:
-    """Run one measurement in a fresh process (with ``tree``'s code when given); add its peak RSS
-    and the file size."""
+def run_child(kind: str, csv_path: str, db_path: str, tree: str | None = None, options: dict | None = None) -> dict:
+    """Run one measurement in a fresh process (with ``tree``'s code when given, and import ``options``);
+    add its peak RSS and the file size."""
+    extra = f", {options!r}" if options else ""
     code = (f"import json, resource, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
-            f"import bench_import as b; r = b.{kind}({csv_path!r}, {db_path!r}); "
+            f"import bench_import as b; r = b.{kind}({csv_path!r}, {db_path!r}{extra}); "
             "r['peak_rss_mb'] = b.peak_rss_mb(); r['cpu_seconds'] = b.cpu_seconds(); print(json.dumps(r))")
     env = {**os.environ, "PYTHONPATH": str(Path(tree).resolve())} if tree else None
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
@@ -209,16 +211,18 @@ def run_child(kind: str, csv_path: str, db_path: str, tree: str | None = None) -
     return result
 
 
-def compare_trees(files: list[str], trees: list[str], rounds: int) -> None:
+def compare_trees(files: list[str], trees: list[str], rounds: int, options: list[dict] | None = None) -> None:
     """Import each file with each code tree in turn, ``rounds`` times (alternated: the machine's load
-    falls on both alike); each import's seconds, rows/s and peak RSS, then the medians."""
+    falls on both alike); each import's seconds, rows/s and peak RSS, then the medians. ``options``:
+    the import options of each tree (e.g. the hints an older tree needs), default none."""
+    options = options or [{} for _ in trees]
     with tempfile.TemporaryDirectory(prefix="journey-bench-") as temporary:
         for path in files:
             results: dict[str, list[dict]] = {tree: [] for tree in trees}
             for round_number in range(rounds):
                 for tree in trees if round_number % 2 == 0 else trees[::-1]:
                     project = os.path.join(temporary, f"compare-{round_number}-{len(results[tree])}.journey")
-                    result = run_child("journey_import", path, project, tree)
+                    result = run_child("journey_import", path, project, tree, options[trees.index(tree)])
                     results[tree].append(result)
                     os.remove(project)
                     print(f"  {os.path.basename(path)} {tree}: {result['seconds']:.2f} s "
@@ -236,6 +240,9 @@ def main() -> None:
     parser.add_argument("--compare", nargs="+", metavar="FILE",
                         help="import these files with each --tree in turn instead (alternated rounds)")
     parser.add_argument("--tree", action="append", help="a folder holding journey_explorer/ (with --compare)")
+    parser.add_argument("--tree-options", action="append", metavar="JSON",
+                        help="with --compare: each --tree's import options in turn, e.g. "
+                             "'{\"event\": \"Aktion\", \"date_order\": \"dmy\"}' for a tree that needs hints")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--users", type=int, default=None, help="default: events / 5")
@@ -246,7 +253,8 @@ def main() -> None:
                         help="extra property columns in the generated file (0-3)")
     args = parser.parse_args()
     if args.compare:
-        compare_trees(args.compare, args.tree or [str(Path(__file__).resolve().parents[1])], args.rounds)
+        options = [json.loads(text) for text in args.tree_options] if args.tree_options else None
+        compare_trees(args.compare, args.tree or [str(Path(__file__).resolve().parents[1])], args.rounds, options)
         return
     users = args.users or max(args.events // 5, 1)
     with tempfile.TemporaryDirectory(prefix="journey-bench-") as temporary:
