@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import json
 import os
 import zipfile
@@ -450,10 +451,12 @@ def _decode_line(raw: bytes, member: str, path: str) -> str:
 class ExcelReader:
     """An .xlsx sheet (the first, or a named one); line numbers are spreadsheet rows.
 
-    Only the header and the first ``HEAD_ROWS`` rows are read when the file is opened (openpyxl streams
-    them in a moment): the columns are checked, and a mapping that needs the user's word is refused,
-    before the whole sheet is read. ``chunks`` reads the sheet with calamine, a compiled reader (332k
-    rows x 10 columns: ~10 s instead of ~200 s with openpyxl), and builds one chunk at a time.
+    calamine, a compiled reader, parses the sheet when the file is opened (332k rows x 10 columns: ~5-12
+    s, where openpyxl took ~200 s: even its streaming mode parses the whole sheet to size it when the
+    file does not say its dimensions). Only the header and the first ``HEAD_ROWS`` rows become Python
+    values then, so the columns are checked, and a mapping that needs the user's word is refused, before
+    the rows are; ``chunks`` turns the rest into frames one chunk at a time. Without calamine installed,
+    openpyxl reads the sheet as before, slowly.
     """
 
     fixed_mapping = None
@@ -462,7 +465,12 @@ class ExcelReader:
     def __init__(self, path: str, sheet: str | None):
         self.path, self.format = path, "xlsx"
         check_archive_expansion(path, "the workbook", "Excel workbook")    # an .xlsx is a zip: the .zip guard
-        self.sheet, rows = _excel_head(path, sheet, self.HEAD_ROWS + 1)
+        try:
+            self.sheet, self._cells = _calamine_sheet(path, sheet)
+            rows = list(itertools.islice(self._rows(), self.HEAD_ROWS + 1))
+        except ImportError:
+            self.sheet, self._cells = _openpyxl_head(path, sheet, self.HEAD_ROWS + 1)
+            rows = self._cells
         self._whole_sheet_in_head = len(rows) <= self.HEAD_ROWS
         if self._whole_sheet_in_head:
             while rows and all(v is None for v in rows[-1]):
@@ -471,27 +479,27 @@ class ExcelReader:
             raise InputError("the sheet is empty", file=path)
         self._header = [str(v).strip() if v is not None else f"Unnamed: {i}" for i, v in enumerate(rows[0])]
         self._head = self._frame(rows[1:])
-        self._cells = None         # the whole sheet, read by calamine on the first ``chunks``
 
     def columns(self) -> list[str]:
         return list(self._header)
 
     def preview(self, rows: int = 20) -> pd.DataFrame:
-        """The first ``rows`` rows, at most ``HEAD_ROWS``: a preview never reads the whole sheet."""
+        """The first ``rows`` rows, at most ``HEAD_ROWS``."""
         return self._head.head(rows)
 
     def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
         if self._whole_sheet_in_head:
             yield from frame_chunks(self._head, np.arange(2, len(self._head) + 2, dtype=np.int64), chunk_rows)
             return
-        body, first_line = self._body_rows()
-        lines, rows = first_line, []
+        body = _without_trailing_blanks(self._rows())
+        next(body, None)          # the header
+        lines, rows = 2, []
         for row in body:
             rows.append(row)
             if len(rows) == chunk_rows:
                 yield SourceChunk(self._frame(rows), np.arange(lines, lines + len(rows), dtype=np.int64), [])
                 lines, rows = lines + len(rows), []
-        if rows or lines == first_line:          # an empty sheet body still yields one chunk
+        if rows or lines == 2:          # an empty sheet body still yields one chunk
             yield SourceChunk(self._frame(rows), np.arange(lines, lines + len(rows), dtype=np.int64), [])
 
     def user_traits(self) -> dict[str, dict]:
@@ -502,22 +510,39 @@ class ExcelReader:
         body = [[_excel_value(v) for v in r[:width]] + [None] * (width - len(r)) for r in rows]
         return pd.DataFrame(body, columns=self._header, dtype=object)
 
-    def _body_rows(self) -> tuple[Iterator[list], int]:
-        """The rows below the header with their first spreadsheet row number (trailing empty rows left out)."""
-        if self._cells is None:
-            try:
-                self._cells = _calamine_sheet(self.path, self.sheet)
-            except ImportError:        # an install without calamine: openpyxl streams the rows, slowly
-                return _without_trailing_blanks(_openpyxl_rows(self.path, self.sheet)), 2
+    def _rows(self) -> Iterator[list]:
+        """Every row of the sheet from its first (A1's) on, cells as openpyxl gives them."""
+        if isinstance(self._cells, list):           # no calamine: openpyxl again, from the top
+            return _openpyxl_rows(self.path, self.sheet)
         top, left = self._cells.start or (0, 0)
-        rows = _without_trailing_blanks(_from_first_row(
-            (_calamine_row(row, left) for row in self._cells.iter_rows()), top))
-        next(rows, None)          # the header, read with the head
-        return rows, 2
+        return _from_first_row((_calamine_row(row, left) for row in self._cells.iter_rows()), top)
 
 
-def _excel_head(path: str, sheet: str | None, rows: int) -> tuple[str, list[list]]:
-    """(sheet name, its first ``rows`` rows) streamed by openpyxl, which stops reading there."""
+def _calamine_sheet(path: str, sheet: str | None):
+    """(name, calamine's parsed sheet): the named sheet or the first worksheet (chart sheets left out)."""
+    from python_calamine import CalamineWorkbook, SheetTypeEnum
+    try:
+        workbook = CalamineWorkbook.from_path(path)
+    except Exception as exc:  # noqa: BLE001 - calamine raises its own kinds for a broken file
+        raise InputError(f"not a readable Excel workbook ({type(exc).__name__}: {exc})", file=path) from None
+    try:
+        names = workbook.sheet_names
+        if sheet is not None and sheet not in names:
+            raise InputError(f"no sheet named '{sheet}' (sheets: {', '.join(names)})", file=path)
+        worksheets = [s.name for s in workbook.sheets_metadata if s.typ == SheetTypeEnum.WorkSheet]
+        if sheet is None and not worksheets:
+            raise InputError("the workbook has no sheets", file=path)
+        name = sheet or worksheets[0]
+        try:
+            return name, workbook.get_sheet_by_name(name)
+        except Exception as exc:  # noqa: BLE001 - calamine raises its own kinds for a broken sheet
+            raise InputError(f"the sheet '{name}' is damaged ({type(exc).__name__}: {exc})", file=path) from None
+    finally:
+        workbook.close()
+
+
+def _openpyxl_head(path: str, sheet: str | None, rows: int) -> tuple[str, list[list]]:
+    """(sheet name, its first ``rows`` rows) read by openpyxl."""
     from openpyxl import load_workbook
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
@@ -542,24 +567,12 @@ def _openpyxl_rows(path: str, sheet: str) -> Iterator[list]:
     from openpyxl import load_workbook
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
-        for row in workbook[sheet].iter_rows(min_row=2, values_only=True):
+        for row in workbook[sheet].iter_rows(values_only=True):
             yield list(row)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken sheet
         raise InputError(f"the sheet '{sheet}' is damaged ({type(exc).__name__}: {exc})", file=path) from None
     finally:
         workbook.close()
-
-
-def _calamine_sheet(path: str, sheet: str):
-    from python_calamine import CalamineWorkbook
-    try:
-        workbook = CalamineWorkbook.from_path(path)
-        try:
-            return workbook.get_sheet_by_name(sheet)
-        finally:
-            workbook.close()
-    except Exception as exc:  # noqa: BLE001 - calamine raises its own kinds for a broken sheet
-        raise InputError(f"the sheet '{sheet}' is damaged ({type(exc).__name__}: {exc})", file=path) from None
 
 
 def _calamine_row(row: list, left: int) -> list:

@@ -1,4 +1,4 @@
-"""An .xlsx is opened on its header and first rows, and read whole only when imported (with calamine):
+"""An .xlsx is opened on its header and first rows, and its rows are read only when imported (calamine):
 the cells arrive as openpyxl gave them (whole numbers as ints, empty cells as missing), every row keeps its
 spreadsheet row number, and a mapping that needs the user's word is refused before the sheet is read."""
 from __future__ import annotations
@@ -7,7 +7,6 @@ from datetime import date, datetime
 
 import pytest
 
-from journey_explorer.io import structured
 from journey_explorer.io.mapping import UnconfirmedMapping, guess_mapping
 from journey_explorer.io.sources import open_source
 from journey_explorer.io.structured import ExcelReader
@@ -70,8 +69,8 @@ def test_a_guess_to_confirm_is_refused_before_the_sheet_is_read(tmp_path, head_r
     rows = [(f"c{i % 7}", ["a", "b", "c"][i % 3], f"2025-09-01T10:{i % 60:02d}:00Z", "x") for i in range(50)]
     path = workbook(tmp_path / "unnamed.xlsx", rows, header=("who", "what", "when", "note"))
 
-    def whole_sheet(*_args):
-        raise AssertionError("the whole sheet was read before the mapping was checked")
-    monkeypatch.setattr(structured, "_calamine_sheet", whole_sheet)
+    def all_rows(*_args):
+        raise AssertionError("the rows below the head were read before the mapping was checked")
+    monkeypatch.setattr(ExcelReader, "chunks", all_rows)
     with pytest.raises(UnconfirmedMapping):
         guess_mapping(open_source(str(path)))
