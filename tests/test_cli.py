@@ -100,3 +100,21 @@ def test_an_option_error_names_the_flag_on_the_command_line(demo_project_path, c
     assert capsys.readouterr().err.strip() == "journey-explorer: error: --steps must be between 1 and 20, not 21"
     assert main(["compare", str(demo_project_path), "--period-a", "2026-04-01..2026-05-01"]) == 1
     assert "needs both periods: --period-b is missing" in capsys.readouterr().err
+
+
+def test_report_on_a_file_takes_every_import_option_a_message_suggests():
+    """The import note says '--keep-identical-rows to keep every row': `report FILE` must accept it,
+    and every other option an import message names."""
+    from journey_explorer.cli import _column_options, build_parser
+    from journey_explorer.cli.arguments import flag_name
+    from journey_explorer.domain import IMPORT_OPTION_WORDS
+    parser = build_parser()
+    report = parser._subparsers._group_actions[0].choices["report"]
+    missing = [flag_name(option) for option in IMPORT_OPTION_WORDS
+               if flag_name(option) not in report._option_string_actions]
+    assert missing == []
+    args = parser.parse_args(["report", "export.csv", "--keep-identical-rows", "--drop-columns", "email, phone",
+                              "--sheet", "Export", "--pseudonymize"])
+    options = _column_options(args)
+    assert options.keep_identical_rows and options.pseudonymize and options.sheet == "Export"
+    assert options.drop_columns == ("email", "phone")

@@ -68,19 +68,14 @@ def _add_import(commands) -> None:
     cmd = commands.add_parser("import", help="import an event file into a project (created when missing)")
     cmd.add_argument("project")
     cmd.add_argument("file")
-    cmd.add_argument("--format", choices=FORMATS, default="auto")
     _add_column_arguments(cmd)
-    cmd.add_argument("--sheet", help="Excel sheet to read (default: the first)")
-    cmd.add_argument("--pseudonymize", action="store_true", help="replace user ids with a keyed hash")
-    cmd.add_argument("--keep-identical-rows", action="store_true",
-                     help="keep rows equal to an earlier one (a file whose times are to the minute, where a repeat "
-                          "within it is real); by default they are skipped as duplicates and listed")
-    cmd.add_argument("--drop-columns", default="", help="comma-separated columns not to import")
     cmd.add_argument("--json", action="store_true", help="print one JSON line")
 
 
 def _add_column_arguments(cmd) -> None:
-    """How to read an event file's columns and times (import, and report on a FILE)."""
+    """How to read an event file: its format, columns, times and rows (import, and report on a FILE:
+    every option an import message suggests is taken by both)."""
+    cmd.add_argument("--format", choices=FORMATS, default="auto")
     cmd.add_argument("--user", help="column holding the user id (default: guessed)")
     cmd.add_argument("--event", help="column holding the event name (default: guessed)")
     cmd.add_argument("--time", help="column holding the timestamp (default: guessed)")
@@ -97,13 +92,22 @@ def _add_column_arguments(cmd) -> None:
                           "duration_s from their start), split = 'activity (start)' / 'activity (complete)', "
                           "all = every row as it is; auto (default) = complete when starts and completes exist")
     cmd.add_argument("--object-type", help="OCEL logs: the object type whose life is a path (e.g. order)")
+    cmd.add_argument("--sheet", help="Excel sheet to read (default: the first)")
+    cmd.add_argument("--pseudonymize", action="store_true", help="replace user ids with a keyed hash")
+    cmd.add_argument("--keep-identical-rows", action="store_true",
+                     help="keep rows equal to an earlier one (a file whose times are to the minute, where a repeat "
+                          "within it is real); by default they are skipped as duplicates and listed")
+    cmd.add_argument("--drop-columns", default="", help="comma-separated columns not to import")
 
 
-def _column_options(args, **more) -> ImportOptions:
+def _column_options(args) -> ImportOptions:
     return ImportOptions(user=args.user, event=args.event, time=args.time, session=args.session,
                          anonymous=args.anonymous,
                          time_format=args.time_format, timezone=args.timezone, date_order=args.date_order,
-                         lifecycle=args.lifecycle, object_type=args.object_type, **more)
+                         lifecycle=args.lifecycle, object_type=args.object_type,
+                         format=args.format, pseudonymize=args.pseudonymize, sheet=args.sheet,
+                         drop_columns=tuple(c.strip() for c in args.drop_columns.split(",") if c.strip()),
+                         keep_identical_rows=args.keep_identical_rows)
 
 
 def _add_analysis(commands, name: str) -> None:
@@ -208,10 +212,7 @@ def _add_properties(commands) -> None:
 
 def run_import(args) -> int:
     from journey_explorer.store.importer import import_file
-    options = _column_options(args, format=args.format, pseudonymize=args.pseudonymize, sheet=args.sheet,
-                              drop_columns=tuple(c.strip() for c in args.drop_columns.split(",") if c.strip()),
-                              keep_identical_rows=args.keep_identical_rows)
-    summary = import_file(args.project, args.file, options)
+    summary = import_file(args.project, args.file, _column_options(args))
     if args.json:
         print(json.dumps(summary.to_json_dict(flag_name), ensure_ascii=False))
     else:

@@ -31,7 +31,15 @@ USER_NAMES = ("case:concept:name", "user id", "userid", "user", "distinct id", "
 EVENT_NAMES = ("concept:name", "event name", "event type", "event", "activity", "action", "event action",
                "step", "name", "type",
                "ereignis", "aktivität", "événement", "evenement", "activité", "evento", "acción",
-               "accion", "actividad", "gebeurtenis", "activiteit", "attività")
+               "accion", "actividad", "gebeurtenis", "activiteit", "attività",
+               # the words for an action in client files from continental Europe: German, French,
+               # Spanish, Dutch, Portuguese, Italian (see WORD_START_NAMES)
+               "aktion", "vorgang", "handlung", "aktivitaet", "activite", "actie", "handeling",
+               "ação", "acao", "atividade", "azione", "attivita")
+# Matched only at the start of a word of a column name ("Aktionstyp", "tipo de ação"), never inside
+# one: a "Transaktion" or a "transactie" is no action.
+WORD_START_NAMES = frozenset(("aktion", "vorgang", "handlung", "aktivitaet", "activite", "actie", "handeling",
+                              "ação", "acao", "atividade", "azione", "attivita"))
 TIME_NAMES = ("time:timestamp", "timestamp", "event time", "event timestamp", "complete timestamp", "time",
               "datetime", "date time", "occurred at", "created at", "ts", "date", "when", "start timestamp",
               "epoch", "unix", "tstamp", "time stamp", "millis", "logged at", "sent at", "received at",
@@ -95,6 +103,8 @@ def _by_name(columns: list[str], patterns: tuple[str, ...], taken: set[str]) -> 
         for column, norm in normalised.items():
             # Case-level attributes ("case:enddate") describe the path, not the event.
             if norm.startswith("case:") and not pattern.startswith("case"):
+                continue
+            if pattern in WORD_START_NAMES and not re.search(rf"\b{re.escape(pattern)}", norm):
                 continue
             if pattern in norm:
                 return column, False
@@ -161,9 +171,12 @@ def _mostly_numbers(values: pd.Series, share: float = 0.9) -> bool:
     return bool(len(present)) and bool(pd.to_numeric(present.astype(str), errors="coerce").notna().mean() >= share)
 
 
-def _by_content(preview: pd.DataFrame, taken: set[str], needs_event: bool = True) -> dict[str, str]:
-    """Fallback guesses from values: time = parses as dates; event = fewest distinct text values;
-    user = more distinct values than the event but repeated."""
+def _by_content(preview: pd.DataFrame, taken: set[str], needs_event: bool = True, user: str | None = None,
+                sample: pd.DataFrame | None = None) -> dict[str, str]:
+    """Fallback guesses from values: time = parses as dates; event = the text column whose values change
+    most within a user's rows (``_likeliest_event``, on ``sample``: more rows than the preview);
+    user = more distinct values than the event but repeated. ``user`` is the user column when its
+    name said so."""
     guesses: dict[str, str] = {}
     preview = preview.apply(lambda column: column.map(_hashable))      # lists and dicts as text
     free = [c for c in preview.columns if c not in taken]
@@ -185,7 +198,45 @@ def _by_content(preview: pd.DataFrame, taken: set[str], needs_event: bool = True
         # Ids carry digits or an @ (L-482913, ann@x.io); a platform or a country does not, however few
         # users the first rows of a file grouped by user show.
         guesses["user"] = max(repeated, key=lambda c: (_id_like(preview[c]), preview[c].nunique()))
+    owner = user or guesses.get("user")
+    if needs_event and owner and guesses.get("event"):
+        sample = preview if sample is None else sample.apply(lambda column: column.map(_hashable))
+        candidates = [c for c in text_columns if c != owner]
+        guesses["event"] = _likeliest_event(sample, candidates, owner) or guesses["event"]
     return guesses
+
+
+def _likeliest_event(sample: pd.DataFrame, candidates: list[str], user: str) -> str | None:
+    """The candidate column that looks most like an event: its value changes from one of a user's rows
+    to the next (a device, a region or a tariff stays the same for a user; a process log's resource
+    group changes less often than its activity), with a moderate number of distinct values (not one
+    per row, like an id or a free text); fewest distinct values breaks ties. None when no user has two
+    rows in ``sample`` (nothing to tell a constant from an event by).
+
+    >>> rows = pd.DataFrame({"who": ["a", "a", "a", "b", "b", "c", "c"],
+    ...                      "device": ["pc", "pc", "pc", "tab", "tab", "pc", "pc"],
+    ...                      "step": ["home", "search", "buy", "home", "search", "home", "home"]})
+    >>> _likeliest_event(rows, ["device", "step"], "who")
+    'step'
+    """
+    candidates = [c for c in candidates if c in sample and sample[c].nunique() >= 2]
+    if user not in sample or not candidates:
+        return None
+    by_user = sample.sort_values(user, kind="stable")          # each user's rows together, in file order
+    same_user = by_user[user].eq(by_user[user].shift()).to_numpy()
+    if not same_user.any():
+        return None
+
+    def looks_like_an_event(column: str) -> tuple:
+        values = by_user[column]
+        changes = (values.ne(values.shift()).to_numpy() & same_user).sum() / same_user.sum()
+        distinct = sample[column].nunique()
+        moderate = distinct <= max(2, sample[column].notna().sum() // 2)
+        # rounded to tenths: a label that changes about as often as the event loses to its fewer values
+        return moderate, round(float(changes), 1), -distinct
+
+    best = max(candidates, key=looks_like_an_event)
+    return best if looks_like_an_event(best)[1] > 0 else None
 
 
 def _id_like(values: pd.Series) -> bool:
@@ -318,6 +369,9 @@ def _quoted(column: str) -> str:
     return f"'{column}'" if any(ch in column for ch in " \"'$") else column
 
 
+EVENT_SAMPLE_ROWS = 5_000
+
+
 def _guess_roles(reader: SourceReader, columns: list[str], overrides: dict,
                  from_content: set[str]) -> dict[str, str | None]:
     """Roles by name, then by content; the roles filled from content are added to ``from_content``."""
@@ -350,7 +404,11 @@ def _guess_roles(reader: SourceReader, columns: list[str], overrides: dict,
         chosen.update(_identity_columns(preview, columns, chosen["user"], taken | set(chosen.values())))
     if len(preview) and not all(chosen.get(r) or overrides.get(r) for r in ("user", "event", "time")):
         needs_event = not (chosen.get("event") or overrides.get("event"))
-        for role, column in _by_content(preview, taken | set(chosen.values()), needs_event).items():
+        # Whether a column changes within a user's rows needs users with several rows: a time-sorted
+        # export shows few in its first 200
+        sample = reader.preview(EVENT_SAMPLE_ROWS) if needs_event else None
+        user = overrides.get("user") or chosen.get("user")
+        for role, column in _by_content(preview, taken | set(chosen.values()), needs_event, user, sample).items():
             if not chosen.get(role) and not overrides.get(role):
                 chosen[role] = column
                 from_content.add(role)

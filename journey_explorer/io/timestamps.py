@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -203,6 +204,38 @@ def _guess_day_month(text: pd.Series) -> TimeFormatGuess | None:
     return TimeFormatGuess("dmy", ambiguous_day_month=True, example=str(text.loc[parts.index[0]]))
 
 
+def settle_day_month(guess: TimeFormatGuess, more_values: Iterable[pd.Series]) -> TimeFormatGuess:
+    """A guess left undecided by the first rows (03/04/2024: the 3rd of April or March the 4th?),
+    decided from more of the column: ``more_values`` (batches of the column's values, read only as far
+    as needed) until a date whose first field is above 12 (day first) or whose second is (month
+    first). A column that never tells is day-first when its dates are dotted (01.09.2025 is d.m.y
+    wherever dots are written); otherwise the guess stays undecided and the import asks.
+
+    >>> first_rows = _guess_from_text(pd.Series(["01/09/2025 07:04", "02/09/2025 08:00"]))
+    >>> first_rows.ambiguous_day_month
+    True
+    >>> settle_day_month(first_rows, [pd.Series(["13/09/2025 10:00"])]).kind
+    'dmy'
+    >>> settle_day_month(first_rows, [pd.Series(["09/13/2025 10:00"])]).kind
+    'mdy'
+    >>> dotted = _guess_from_text(pd.Series(["01.09.2025 07:04"]))
+    >>> settled = settle_day_month(dotted, [pd.Series(["02.09.2025 08:00"])])
+    >>> settled.kind, settled.ambiguous_day_month, settled.format
+    ('dmy', False, '%d.%m.%Y %H:%M')
+    """
+    if not guess.ambiguous_day_month or guess.mixed_day_month:
+        return guess
+    for values in more_values:
+        text = values.dropna().astype("str").str.strip()
+        decided = _guess_day_month(text[text != ""])
+        if decided is not None and (decided.mixed_day_month or not decided.ambiguous_day_month):
+            return decided
+    if _DAY_MONTH.match(guess.example or "") and _DAY_MONTH.match(guess.example).group(2) == ".":
+        layout = _layout_of(pd.Series([guess.example]))
+        return TimeFormatGuess("dmy", format=_day_month_format(layout, True), example=guess.example)
+    return guess
+
+
 def _layout_of(text: pd.Series) -> str | None:
     """The strptime pattern (written day-first) that reads most of ``text``, if any."""
     best, best_count = None, 0
@@ -295,7 +328,7 @@ def parse_times(values: pd.Series, *, time_format: str | None = None, timezone: 
     values = pd.Series(values).reset_index(drop=True)
     times = _Times(len(values))
     if time_format is None and guess is None and not pd.api.types.is_datetime64_any_dtype(values.dtype):
-        guess = detect_time_format(values)
+        guess = settle_day_month(detect_time_format(values), [values])
     context = _Context(time_format, timezone, date_order, guess, column, first_line)
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         times.put(slice(None), *_stamps_to_ms(_to_utc(values, timezone)))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import secrets
 from concurrent.futures import Future
@@ -23,6 +24,7 @@ from journey_explorer.io.timestamps import (
     check_parse_options,
     detect_time_format,
     parse_times,
+    settle_day_month,
 )
 from journey_explorer.store import properties as stored_properties
 from journey_explorer.store.errors import ProjectDamaged
@@ -301,6 +303,7 @@ def _encode_chunk(state: ImportState, chunk: SourceChunk, reader: SourceReader) 
     when = time_text(frame, mapping)
     if state.time_guess is None and not mapping.time_format:
         state.time_guess = detect_time_format(when)
+        _settle_day_month(state, reader, when)
     times = parse_times(when, time_format=mapping.time_format, timezone=mapping.timezone,
                         date_order=mapping.date_order, guess=state.time_guess, column=mapping.time,
                         first_line=int(chunk.lines[0]))
@@ -547,9 +550,21 @@ def _read_fast(state: ImportState, reader: SourceReader, line_count: Callable[[]
 
 
 HEAD_ROWS = 1_000_000       # files expected to be smaller encode their users in one go at the end
+SETTLE_CHUNK_ROWS = 50_000      # small: a column usually tells its order within days of its start
 
 
-def _after_time_detection(state: ImportState, batches, time_position: int, chunk_rows: int):
+def _settle_day_month(state: ImportState, reader: SourceReader, first_values: pd.Series) -> None:
+    """A day/month order the first rows leave open (01/09 ... 12/09) is looked for further down the
+    column, from ``first_values`` on and then chunk by chunk from the file's start, only as far as
+    needed (``settle_day_month``). The caller's --date-order wins."""
+    if not state.time_guess.ambiguous_day_month or state.mapping.date_order:
+        return
+    later = (time_text(chunk.frame, state.mapping) for chunk in reader.chunks(SETTLE_CHUNK_ROWS))
+    state.time_guess = settle_day_month(state.time_guess, itertools.chain([first_values], later))
+
+
+def _after_time_detection(state: ImportState, reader: SourceReader, batches, time_position: int,
+                          chunk_rows: int):
     """The batches, once the time format is detected from the sample the pandas path uses: the
     column's first values within the first ``chunk_rows`` rows (batches hold fewer rows when rows
     are wide, so the first batch alone could see a different sample)."""
@@ -563,6 +578,7 @@ def _after_time_detection(state: ImportState, batches, time_position: int, chunk
             break
     sample = arrow_csv.column_values(arrow_csv.concat(values)) if values else np.zeros(0, dtype=object)
     state.time_guess = detect_time_format(pd.Series(sample, dtype=object))
+    _settle_day_month(state, reader, pd.Series(sample, dtype=object))
     yield from held
     yield from batches
 
@@ -574,7 +590,7 @@ def _read_arrow_parts(state: ImportState, reader: SourceReader, estimated: int, 
     check_parse_options(mapping.time_format, mapping.timezone, mapping.date_order)
     batches = arrow_csv.record_batches(reader)
     if state.time_guess is None and not mapping.time_format:
-        batches = _after_time_detection(state, batches, position[mapping.time], chunk_rows)
+        batches = _after_time_detection(state, reader, batches, position[mapping.time], chunk_rows)
     for batch in batches:
         parts.users.append(batch.column(position[mapping.user]))
         # The users' dictionary of the file's first half is worked out on a thread while the second
