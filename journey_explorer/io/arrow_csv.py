@@ -156,11 +156,26 @@ def dictionary_codes(seed: "pa.Array", chunks: list) -> tuple[np.ndarray, "pa.Ar
     return np.concatenate(codes)[len(seed):], encoded.chunk(0).dictionary
 
 
-def dictionary_head(first: np.ndarray, chunks: list) -> tuple[np.ndarray, "pa.Array", int]:
+def dictionary_head(first: np.ndarray, chunks: list, previous: tuple | None = None,
+                    ) -> tuple[np.ndarray, "pa.Array", int]:
     """``dictionary_codes`` of the chunks read so far, seeded with ``first`` (for
-    ``whole_column_dictionary``'s ``head``), and how many chunks that is."""
-    codes, values = dictionary_codes(pa.array(first, type=pa.string()), chunks)
-    return codes, values, len(chunks)
+    ``whole_column_dictionary``'s ``head``), and how many chunks that is. ``previous``: the head of
+    the first of these chunks, whose values seed the rest (the same codes as one pass).
+
+    >>> chunks = [pa.array(["b", "a"]), pa.array([None, "c", "b"]), pa.array(["d", "a"])]
+    >>> codes, values, count = dictionary_head(np.array(["a"], dtype=object), chunks[:2])
+    >>> codes.tolist(), values.to_pylist(), count
+    ([1, 0, -1, 2, 1], ['a', 'b', 'c'], 2)
+    >>> codes, values, count = dictionary_head(np.array(["a"], dtype=object), chunks, (codes, values, count))
+    >>> codes.tolist(), values.to_pylist(), count
+    ([1, 0, -1, 2, 1, 3, 0], ['a', 'b', 'c', 'd'], 3)
+    """
+    if previous is None:
+        codes, values = dictionary_codes(pa.array(first, type=pa.string()), chunks)
+        return codes, values, len(chunks)
+    head_codes, head_values, head_chunks = previous
+    rest, values = dictionary_codes(head_values, chunks[head_chunks:])
+    return np.concatenate([head_codes, rest]), values, len(chunks)
 
 
 def release_unused_memory() -> None:

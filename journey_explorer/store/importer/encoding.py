@@ -126,13 +126,15 @@ class Dictionary:
         missing[~missing] = self._blank[codes[~missing]]
         return codes, missing
 
-    def start_head(self, chunks: list) -> Future:
+    def start_head(self, chunks: list, previous: Future | None = None) -> Future:
         """``encode_all``'s work on the chunks read so far, on a thread (pyarrow's hash table releases
-        the GIL) while the rest of the file is read; hand its result to ``encode_all``. The thread
+        the GIL) while the rest of the file is read; hand its result to ``encode_all``. ``previous``:
+        a finished head of the first chunks, which this one carries on from. The thread
         ends with the task: pyarrow's allocator hands a finished thread's memory back with the rest's
         (a live one keeps it: +80 MB at the import's peak)."""
         pool = ThreadPoolExecutor(1, thread_name_prefix="import-users")
-        head = pool.submit(arrow_csv.dictionary_head, self._values(), list(chunks))
+        head = pool.submit(arrow_csv.dictionary_head, self._values(), list(chunks),
+                           previous.result() if previous is not None else None)
         pool.shutdown(wait=False)
         return head
 
