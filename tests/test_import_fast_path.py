@@ -7,6 +7,7 @@ that it steps aside; the others check it ran.
 from __future__ import annotations
 
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -203,3 +204,13 @@ def test_users_of_the_first_half_encoded_while_the_rest_is_read_give_the_same_pr
         importer.import_file(tmp_path / f"{name}.journey", later)
         contents.append(project_contents(tmp_path / f"{name}.journey"))
     assert heads.count("begun") == 2 and "carried on" in heads and contents[0] == contents[1]
+
+
+def test_may_strip_knows_every_character_python_strips():
+    """``may_strip`` looks for the characters ``str.strip`` removes, at either end of a value."""
+    spaces = "".join(chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace())
+    assert arrow_csv.PYTHON_SPACES == spaces
+    values = [f"{space}a" for space in spaces] + [f"a{space}" for space in spaces] + [space for space in spaces]
+    values += ["", "a", "a b", "\u200b", "é\u0301", "a\x00"]
+    strippable = arrow_csv.may_strip(arrow_csv.pa.array(values))
+    assert strippable.tolist() == [value.strip() != value or not value.strip() for value in values]
