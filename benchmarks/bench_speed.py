@@ -150,6 +150,30 @@ and often ending a visit), so the guess adds one np.flatnonzero of the visit end
 the rounds' spread. In process, interleaved medians: ``_score_parts`` at 1M events of this log 351 ms ->
 348 ms (9 rounds, load 5); at 1M events from gen_j_health.py (three hosts) 195 ms -> 200 ms (15 rounds,
 load 3.7-5.5), the follow-ups ~5 ms of it.
+
+Survey after the insight work of 2 December (stuck's dead ends, what-changed's per-value scans and
+warm-up/draining weeks, the goal guess's rules, the case-log session rule; main at 25b08e9, projects
+imported by it). Two of DuckDB's answers first followed what the analyses now count: the session rule
+takes this log for cases (every user's steps over 30 minutes apart), so stuck's visit ends are path
+ends; changes leaves out the first 8 weeks (warm-up) of rates, shares and new users. Both checked
+equal again. Nothing is over 1.0x; no analysis changed. The machine was shared all afternoon (load
+4-10 on 2 cores, DuckDB's own times 1.5-3x this morning's), so the ratios are the figures to read:
+
+    analysis     in process 1M            in process 10M            --cli 1M (5 rounds, medians)
+                 ours / DuckDB   ratio    ours / DuckDB    ratio    ours / DuckDB   per round
+    retention    0.064 / 1.11 s  0.06x    1.51 / 11.8 s    0.13x    0.77 / 2.08 s   0.39x
+    lifecycle    0.058 / 1.16 s  0.05x    1.62 / 9.73 s    0.17x    0.68 / 2.11 s   0.32x
+    compare      0.356 / 5.50 s  0.06x    6.49 / 43.4 s    0.15x    -
+    interval     0.003 / 0.07 s  0.05x    0.07 / 1.12 s    0.06x    0.59 / 0.64 s   0.87x
+    northstar    0.032 / 0.30 s  0.11x    0.61 / 4.70 s    0.13x    0.56 / 0.73 s   0.68x
+    stuck        0.705 / 4.14 s  0.17x    22.4 / 28.6 s    0.78x    2.09 / 3.42 s   0.59x
+    changes      0.731 / 3.83 s  0.19x    9.69 / 42.5 s    0.23x    2.56 / 5.57 s   0.52x
+    (counts)     0.382 / 3.83 s  0.10x    8.34 / 42.5 s    0.20x
+    graph        -                        -                         0.71 / 1.32 s   0.54x
+
+In process: load 4.6-6.1 (1M), 5-7 (10M, --repeat 2); --cli: load 5.6-6.0. Stuck at 10M is the nearest
+to DuckDB (30.6 s before at 0.56x, when DuckDB's SQL still worked out 30-minute visits); interval's
+0.87x is the floor of starting Python, numpy and opening the project (see the sixth pass).
 """
 from __future__ import annotations
 
