@@ -111,6 +111,9 @@ This script right after (load 4.1, the same CSV, ``--skip-raw``): import 12.12 s
 8.21 s (1.48x), CPU 15.3 s, peak RSS 1,339 MB, file 230.5 MB against 260.3 MB (0.89x); loading the
 event log 0.75 s. The round at load 4.1-4.6 above (14.43 -> 11.27 s) is the nearest to a quiet machine
 today; 12 s here is met at that load only in the better runs: the target wants a quiet machine to confirm.
+Whole imports after the full suite (``--compare CSV --tree before --tree after --rounds 2``, load 4.0-4.5):
+before 18.88, 15.63 s (median 17.25 s, CPU 16.9 s, peak 1,344 MB), after 17.54, 16.17 s (median 16.86 s,
+CPU 15.6 s, peak 1,311 MB): ~1 s of CPU less (~7 %), the wall time within the rounds' spread.
 Tried and measured, not kept: nothing else. Left: the users' json_each insert (~1.1 s of CPU at 2M
 keys, in SQLite), pyarrow's parse (~1.5-2 s CPU), the digest thread's SHA-256 beside the reading.
 """
