@@ -104,6 +104,37 @@ spent 32 % reading (pyarrow's parse, the event and time columns per batch), 23 %
 end (the second half's users hash table ~11 %), 21 % planning (the (user, time) sort ~5 %), 16 %
 writing (the users' json_each insert ~8 %: SQLite's json_each scan of 2M keys is most of it; multi-row
 VALUES and executemany measured no faster). Nothing changed; no quiet machine to time it on.
+
+10M-event CSV (issue 16), 2 December, main at 25b08e9 as ``before`` (extracted to a folder), 10M events /
+2M users. Profiled first (py-spy, per-phase clocks, an RSS sampler; load 7.7): of the main thread,
+reading 28 %, encoding at the end 17 % (the second half's users hash table 13 %), planning 32 % (the
+(user, time) argsort 16 %, the users' Python strip ~5 %), writing 22 % (the users' json_each insert 13 %,
+beside the chunk encoding on the second thread). Changed: the (user, time) order from two SIMD sorts of
+packed values instead of one argsort when a user's rank among its rows fits beside the user and the
+time (``planning.order_by_sorting_values``; else the argsort as before); the users' head carried on to
+3/4 and 7/8 of the rows when the step before is done (``reading.HEAD_SHARES``), so the end encodes the
+last eighth, not the second half; the users' strip and blank checks in Python only for values with a
+space character at either end or empty (``arrow_csv.may_strip``, one pass in C). Same project: every
+table byte-identical to 25b08e9's at 1M (the bench_speed CSV) and at 10M (this CSV); the CLI's JSON
+of retention, lifecycle, interval, stuck, graph and changes byte-identical on those 1M projects.
+Per-phase clocks (``/tmp/perf_phases.py``-style wrappers, fresh process each), 3 alternated rounds
+under the lock, load 5.5 -> 4.1 (other helpers' unlocked jobs kept both cores busy):
+
+    10M events / 2M users      wall s (rounds)             CPU s (rounds)        peak RSS MB
+      before                   25.01, 24.79, 14.43         16.2, 15.6, 15.7      1,252-1,302
+      after                    21.42, 27.33, 11.27         14.7, 16.8, 14.2      1,258-1,295
+    medians per phase (wall / CPU): encoding at the end 4.28 / 2.94 s -> 3.69 / 2.87 s, planning
+    5.06 / 3.54 s -> 4.59 / 3.10 s; reading and writing unchanged within the spread.
+
+This script right after (load 4.1, the same CSV, ``--skip-raw``): import 12.12 s against DuckDB's CTAS
+8.21 s (1.48x), CPU 15.3 s, peak RSS 1,339 MB, file 230.5 MB against 260.3 MB (0.89x); loading the
+event log 0.75 s. The round at load 4.1-4.6 above (14.43 -> 11.27 s) is the nearest to a quiet machine
+today; 12 s here is met at that load only in the better runs: the target wants a quiet machine to confirm.
+Whole imports after the full suite (``--compare CSV --tree before --tree after --rounds 2``, load 4.0-4.5):
+before 18.88, 15.63 s (median 17.25 s, CPU 16.9 s, peak 1,344 MB), after 17.54, 16.17 s (median 16.86 s,
+CPU 15.6 s, peak 1,311 MB): ~1 s of CPU less (~7 %), the wall time within the rounds' spread.
+Tried and measured, not kept: nothing else. Left: the users' json_each insert (~1.1 s of CPU at 2M
+keys, in SQLite), pyarrow's parse (~1.5-2 s CPU), the digest thread's SHA-256 beside the reading.
 """
 from __future__ import annotations
 

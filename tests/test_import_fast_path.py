@@ -7,6 +7,7 @@ that it steps aside; the others check it ran.
 from __future__ import annotations
 
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -176,15 +177,22 @@ def test_a_cancel_at_the_last_progress_call_still_leaves_the_project_as_it_was(t
 @pytest.mark.parametrize("case", ["rejected rows, quoted cells, a user first seen in a rejected row",
                                   "duplicates and padded values", "session column"])
 def test_users_of_the_first_half_encoded_while_the_rest_is_read_give_the_same_project(tmp_path, monkeypatch, case):
-    """A large file's users are encoded in two steps (the first half's on a thread while the second
-    half is read): here every file counts as large and is read in many small batches, into a new
-    project and into one holding users already."""
+    """A large file's users are encoded in steps (the first half's on a thread while the second half
+    is read, carried on to 3/4 and 7/8 of it): here every file counts as large and is read in many
+    small batches, into a new project and into one holding users already. Each step is waited for,
+    so the next share read carries it on."""
     from journey_explorer.store.importer import reading
     monkeypatch.setattr(reading, "HEAD_ROWS", 0)
     monkeypatch.setattr(arrow_csv, "BLOCK_BYTES", 512)
     heads, pyarrow = [], arrow_csv.pa
     start_head = importer.Dictionary.start_head
-    monkeypatch.setattr(importer.Dictionary, "start_head", lambda self, *args: heads.append(1) or start_head(self, *args))
+
+    def finished_head(self, chunks, previous=None):
+        heads.append("carried on" if previous is not None else "begun")
+        head = start_head(self, chunks, previous)
+        head.result()
+        return head
+    monkeypatch.setattr(importer.Dictionary, "start_head", finished_head)
     fast_used, fast, slow = import_both_ways(tmp_path, FAST[case], monkeypatch)
     assert fast_used and heads and fast == slow
     later = tmp_path / "later.csv"
@@ -195,4 +203,14 @@ def test_users_of_the_first_half_encoded_while_the_rest_is_read_give_the_same_pr
         monkeypatch.setattr(arrow_csv, "pa", module)
         importer.import_file(tmp_path / f"{name}.journey", later)
         contents.append(project_contents(tmp_path / f"{name}.journey"))
-    assert len(heads) == 2 and contents[0] == contents[1]
+    assert heads.count("begun") == 2 and "carried on" in heads and contents[0] == contents[1]
+
+
+def test_may_strip_knows_every_character_python_strips():
+    """``may_strip`` looks for the characters ``str.strip`` removes, at either end of a value."""
+    spaces = "".join(chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace())
+    assert arrow_csv.PYTHON_SPACES == spaces
+    values = [f"{space}a" for space in spaces] + [f"a{space}" for space in spaces] + [space for space in spaces]
+    values += ["", "a", "a b", "\u200b", "é\u0301", "a\x00"]
+    strippable = arrow_csv.may_strip(arrow_csv.pa.array(values))
+    assert strippable.tolist() == [value.strip() != value or not value.strip() for value in values]

@@ -10,6 +10,7 @@ from journey_explorer.store.importer import (
     sessions_with_keys,
     sort_order,
 )
+from journey_explorer.store.importer.planning import order_by_sorting_values
 
 
 def test_sort_order_by_user_then_time_then_file_order():
@@ -24,6 +25,21 @@ def test_sort_order_falls_back_for_huge_time_spans():
     user = np.array([0, 0])
     ts = np.array([1 << 50, 0])
     assert sort_order(user, ts, np.array([0, 1])).tolist() == [1, 0]
+
+
+def test_order_by_sorting_values_keeps_ties_in_row_order_and_finds_each_row_again():
+    user = np.array([2, 0, 2, 2, 0])
+    time = np.array([4, 6, 1, 4, 6])
+    # user 0: rows 1, 4 (time 6, a tie: row order); user 2: row 2 (time 1), rows 0, 3 (time 4, a tie)
+    order, keys = order_by_sorting_values(user, time, time_bits=3)
+    assert order.tolist() == [1, 4, 2, 0, 3]
+    assert keys.tolist() == [6, 6, 2 * 8 + 1, 2 * 8 + 4, 2 * 8 + 4]
+
+
+def test_order_by_sorting_values_gives_up_when_the_ranks_do_not_fit():
+    # 2 bits of users + 60 of time + 1 of rank (two rows for user 3) fit in 63; a third row needs 2 bits
+    assert order_by_sorting_values(np.array([3, 3]), np.array([1, 0]), time_bits=60)[0].tolist() == [1, 0]
+    assert order_by_sorting_values(np.array([3, 3, 3]), np.array([1, 0, 2]), time_bits=60) is None
 
 
 def test_sessions_with_keys_mixes_explicit_keys_and_gaps():

@@ -146,7 +146,10 @@ def test_sort_order_breaks_time_ties_by_microseconds_then_file_order():
     assert sort_order(user, ts, np.array([0, 1, 2]), np.array([500, 100, 100])).tolist() == [1, 2, 0]
 
 
-@pytest.mark.parametrize("users, span", [(5_000_000, 180 * 86_400_000), (1 << 30, 1 << 40), (3, 1 << 60)])
+# two sorts of values (5M users over six months); one argsort (the ranks among a user's rows do not fit
+# beside 2^20 users over 2^40 ms); a lexsort (the users and times alone do not fit in 63 bits)
+@pytest.mark.parametrize("users, span", [(5_000_000, 180 * 86_400_000), (1 << 20, 1 << 40), (1 << 30, 1 << 40),
+                                         (3, 1 << 60)])
 def test_sort_order_agrees_with_a_lexsort_whatever_the_bits_the_data_needs(users, span):
     rng = np.random.default_rng(users % 1000)
     user = rng.integers(0, users, 20_000)

@@ -85,6 +85,7 @@ class Dictionary:
         self.first_new = len(existing)
         self._blank = np.zeros(len(existing), dtype=bool)    # per provisional code
         self._adopted: np.ndarray | None = None             # all values, when pyarrow encoded them
+        self._strippable: np.ndarray | None = None          # then per new value: may strip change it
         self.remap: np.ndarray | None = None
         self.final_values: np.ndarray | None = None
 
@@ -118,21 +119,26 @@ class Dictionary:
         """
         if self._factorizer.count != self.first_new or self._adopted is not None:
             raise RuntimeError("encode_all must be the only encode")
-        codes, values = arrow_csv.whole_column_dictionary(self._values(), chunks, head)
+        codes, values, strippable = arrow_csv.whole_column_dictionary(self._values(), chunks, head)
         self._adopted = values
-        new_blank = np.fromiter((not v.strip() for v in values[self.first_new:]), bool, len(values) - self.first_new)
+        self._strippable = strippable[self.first_new:]
+        new_blank = np.zeros(len(values) - self.first_new, dtype=bool)     # a blank value is strippable
+        check = np.flatnonzero(self._strippable)
+        new_blank[check] = [not v.strip() for v in values[self.first_new:][check]]
         self._blank = np.concatenate([self._blank, new_blank])
         missing = codes < 0
         missing[~missing] = self._blank[codes[~missing]]
         return codes, missing
 
-    def start_head(self, chunks: list) -> Future:
+    def start_head(self, chunks: list, previous: Future | None = None) -> Future:
         """``encode_all``'s work on the chunks read so far, on a thread (pyarrow's hash table releases
-        the GIL) while the rest of the file is read; hand its result to ``encode_all``. The thread
+        the GIL) while the rest of the file is read; hand its result to ``encode_all``. ``previous``:
+        a finished head of the first chunks, which this one carries on from. The thread
         ends with the task: pyarrow's allocator hands a finished thread's memory back with the rest's
         (a live one keeps it: +80 MB at the import's peak)."""
         pool = ThreadPoolExecutor(1, thread_name_prefix="import-users")
-        head = pool.submit(arrow_csv.dictionary_head, self._values(), list(chunks))
+        head = pool.submit(arrow_csv.dictionary_head, self._values(), list(chunks),
+                           previous.result() if previous is not None else None)
         pool.shutdown(wait=False)
         return head
 
@@ -148,7 +154,7 @@ class Dictionary:
         in_use = np.zeros(len(values) + 1, dtype=bool)
         for codes in used:
             in_use[codes] = True
-        new, changed = _stripped(values[self.first_new:], in_use[self.first_new:-1])
+        new, changed = _stripped(values[self.first_new:], in_use[self.first_new:-1], self._strippable)
         present = new != None  # noqa: E711 - element-wise comparison
         if transform is not None and len(new):
             new[present] = transform(new[present])
@@ -173,10 +179,20 @@ class Dictionary:
         return {value: self.first_new + i for i, value in enumerate(self.final_values[self.first_new:])}
 
 
-def _stripped(values: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, bool]:
+def _stripped(values: np.ndarray, keep: np.ndarray, strippable: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
     """``str(v).strip() or None`` where ``keep``, None elsewhere; and whether any kept value changed
-    (when none did, the values are still distinct and need no second factorize)."""
+    (when none did, the values are still distinct and need no second factorize). ``strippable``:
+    which values strip may change (``arrow_csv.may_strip``); the others are kept as they are.
+
+    >>> out, changed = _stripped(np.array(["a", " b", "c", " "], dtype=object), np.array([True, True, False, True]),
+    ...                          np.array([False, True, False, True]))
+    >>> out.tolist(), changed
+    (['a', 'b', None, None], True)
+    """
     out = np.full(len(values), None, dtype=object)
+    if strippable is not None:
+        out[keep & ~strippable] = values[keep & ~strippable]
+        keep = keep & strippable
     out[keep] = [str(v).strip() or None for v in values[keep]]
     return out, bool((out[keep] != values[keep]).any())
 

@@ -230,11 +230,56 @@ def sort_order(user: np.ndarray, ts: np.ndarray, ids: np.ndarray, sub_ms: np.nda
         sub_ms = None
     if int(user.min()) < 0 or int(user.max()).bit_length() + time_bits > 63:
         return np.lexsort((ids, ts, user) if sub_ms is None else (ids, sub_ms, ts, user))
-    key = user.astype(np.int64) << time_bits
-    key |= ts - low
-    order = np.argsort(key)
-    _ties_by_id(key[order], order, ids, sub_ms)
+    sorted_by_value = order_by_sorting_values(user, ts - low, time_bits)
+    if sorted_by_value is not None:
+        order, sorted_key = sorted_by_value
+    else:
+        key = user.astype(np.int64) << time_bits
+        key |= ts - low
+        order = np.argsort(key)
+        sorted_key = key[order]
+        del key
+    _ties_by_id(sorted_key, order, ids, sub_ms)
     return order
+
+
+def order_by_sorting_values(user: np.ndarray, time: np.ndarray, time_bits: int
+                            ) -> tuple[np.ndarray, np.ndarray] | None:
+    """An order by (user, ``time``) from two sorts of 64-bit values instead of one argsort (numpy's
+    SIMD sort of values is ~5x faster than its argsort: at 10M rows 2 x ~0.3 s against ~1.5 s), and
+    the sorted (user << ``time_bits`` | time) keys. Rows with the same user and time stay in row order
+    (``sort_order`` then puts them in id order). ``time``: non-negative, under 2 ** ``time_bits``.
+
+    First (user, row) packed in one value puts each user's rows together, in row order; then (user,
+    time, the row's rank among its user's rows) packed in one value orders them by time, and the
+    rank finds the row again. None when these do not fit in 63 bits (a user with very many rows
+    over a long time span): the caller argsorts.
+
+    >>> order, keys = order_by_sorting_values(np.array([1, 0, 1, 0]), np.array([3, 2, 1, 2]), 2)
+    >>> order.tolist(), keys.tolist()
+    ([1, 3, 2, 0], [2, 2, 5, 7])
+    """
+    rows = len(user)
+    user_bits, row_bits = int(user.max()).bit_length(), max(rows - 1, 1).bit_length()
+    per_user = np.bincount(user)
+    rank_bits = max(int(per_user.max()) - 1, 1).bit_length()
+    if user_bits + row_bits > 63 or user_bits + time_bits + rank_bits > 63:
+        return None
+    by_user = np.sort((user.astype(np.int64) << row_bits) | np.arange(rows, dtype=np.int64))
+    row_of = by_user & ((1 << row_bits) - 1)           # rows grouped by user, in row order within each
+    by_user >>= row_bits                               # the users, ascending
+    first_of_user = np.cumsum(per_user) - per_user     # where each user's rows start in row_of
+    del per_user
+    key = by_user << time_bits
+    key |= time[row_of]
+    key <<= rank_bits
+    key |= np.arange(rows, dtype=np.int64) - first_of_user[by_user]     # rank among the user's rows
+    del by_user
+    key.sort()
+    rank = key & ((1 << rank_bits) - 1)
+    key >>= rank_bits                                  # (user, time), sorted
+    order = row_of[first_of_user[key >> time_bits] + rank]
+    return order, key
 
 
 def _ties_by_id(sorted_key: np.ndarray, order: np.ndarray, ids: np.ndarray, sub_ms: np.ndarray | None = None) -> None:

@@ -522,7 +522,8 @@ class _ArrowParts:
     time_ok: list[np.ndarray] = field(default_factory=list)
     time_reasons: dict[int, str] = field(default_factory=dict)    # row index -> why its time failed
     rows: int = 0
-    user_head: Future | None = None     # the users' codes in the first half of the file (``Dictionary.start_head``)
+    user_head: Future | None = None     # the users' codes in the first part of the file (``Dictionary.start_head``)
+    heads: int = 0                      # steps of it begun (``HEAD_SHARES``)
 
 
 def _read_fast(state: ImportState, reader: SourceReader, line_count: Callable[[], int | None], estimated: int,
@@ -551,6 +552,17 @@ def _read_fast(state: ImportState, reader: SourceReader, line_count: Callable[[]
 
 HEAD_ROWS = 1_000_000       # files expected to be smaller encode their users in one go at the end
 SETTLE_CHUNK_ROWS = 50_000      # small: a column usually tells its order within days of its start
+HEAD_SHARES = (0.5, 0.75, 0.875)    # of the rows read when the users' head is begun, then carried on
+
+
+def _next_head_due(parts: "_ArrowParts", estimated: int) -> bool:
+    """Whether to begin (or carry on) the users' head now: the next of ``HEAD_SHARES`` of the
+    expected rows is read, and the step before, if any, is done (else it waits for the next share)."""
+    if estimated < HEAD_ROWS or parts.heads >= len(HEAD_SHARES):
+        return False
+    if parts.user_head is not None and not parts.user_head.done():
+        return False
+    return parts.rows >= estimated * HEAD_SHARES[parts.heads]
 
 
 def _settle_day_month(state: ImportState, reader: SourceReader, first_values: pd.Series) -> None:
@@ -595,9 +607,11 @@ def _read_arrow_parts(state: ImportState, reader: SourceReader, estimated: int, 
         parts.users.append(batch.column(position[mapping.user]))
         # The users' dictionary of the file's first half is worked out on a thread while the second
         # half is read (at 10M rows the reading leaves most of a core idle; one hash table over the
-        # whole column afterwards took ~1.5 s on one core).
-        if parts.user_head is None and estimated >= HEAD_ROWS and parts.rows >= estimated // 2:
-            parts.user_head = state.users.start_head(parts.users)
+        # whole column afterwards took ~1.5 s on one core), then carried on to 3/4 and 7/8 of the
+        # file when the step before is done: what is left for the end is the last eighth.
+        if _next_head_due(parts, estimated):
+            parts.user_head = state.users.start_head(parts.users, parts.user_head)
+            parts.heads += 1
         if mapping.session:
             parts.sessions.append(batch.column(position[mapping.session]))
         codes, missing = state.events.encode_indexed(*arrow_csv.batch_dictionary(batch.column(position[mapping.event])))
