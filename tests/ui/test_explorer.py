@@ -51,7 +51,7 @@ def test_changing_a_control_changes_state_and_chart(window, qtbot):
 
 def test_filter_bar_changes_every_number(window, qtbot):
     overview = window.view("overview")
-    settle(qtbot, overview.runner)
+    settle_view(qtbot, overview)       # its first drawing done: a 'drawn' still to come would be the old one
     everyone = overview.result["users"]
     with qtbot.waitSignal(overview.drawn, timeout=30_000):
         window.segment.setText("channel=Partner Referral")
