@@ -190,6 +190,8 @@ def stuck_points(log: EventLog, goal: str) -> Finding:
     if unstuck and (unstuck.get("where_text") or unstuck.get("when_text")):
         context = "; ".join(t for t in (unstuck.get("where_text"), unstuck.get("when_text")) if t)
         text += f" It is {context}."
+    if unstuck and unstuck.get("step_text"):           # who handled the step itself (its own events' property)
+        text += f" It is {unstuck['step_text']}."
     if unstuck and unstuck["successful_users"] >= spec.min_reference:
         text += " " + _got_past(unstuck, paths)
     if worst.get("inside_event"):
@@ -198,8 +200,15 @@ def stuck_points(log: EventLog, goal: str) -> Finding:
     # Also the next ones, not the plain event the stuck step was found inside (the same story, blurred)
     others = [r.event for r in found.iloc[1:].itertuples() if r.event != worst.get("inside_event")][:2]
     if others:
-        text += " Also: " + "; ".join(others) + "."
+        text += " Also: " + "; ".join(_with_step_text(event, result.unstuck) for event in others) + "."
     return Finding("stuck", f"{paths.capitalize()} get stuck at {worst['event']}", spec, text + left_out)
+
+
+def _with_step_text(event: str, unstuck: list[dict]) -> str:
+    """A further stuck point's name, with who handled its step when one value stands out there
+    ("Assess Damage (worst for org:resource = A_KAISER at Assess Damage: …)")."""
+    entry = next((u for u in unstuck if u["event"] == event), None)
+    return f"{event} ({entry['step_text']})" if entry and entry.get("step_text") else event
 
 
 def _got_past(unstuck: dict, paths: str = "users") -> str:

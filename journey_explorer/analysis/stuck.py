@@ -98,6 +98,7 @@ NEEDS_USER_PROPERTIES = True     # "who" / "where": property values per path
 MIN_EXCESS = 0.05        # share points a part must exceed its reference by...
 MIN_RATIO = 1.25         # ...and the ratio to it
 MIN_DWELL_EXCESS = 0.1   # failing paths wait longer than successful in >= 60 % of pairs
+TESTED_PARTS = ("exit", "loop", "dwell", "wait")    # the parts tested per event ("wait": before it)
 MAX_INSIDE_STEPS = 2      # events looked into by the property that carries their step (see _with_inside_steps)
 INSIDE_MIN_SHARE = 0.05  # ...among events making at least this share of the log
 STOP_RATIO = 2.0         # a step where paths stop for good this many times as often as at the sequence's others
@@ -241,19 +242,31 @@ def expected_exits(log: EventLog, failing_user: np.ndarray, size: int) -> tuple[
     return expected, per_event
 
 
-def path_dwell(log: EventLog, goal: int | None = None, only: np.ndarray | None = None) -> pd.DataFrame:
+def path_dwell(log: EventLog, goal: int | None = None, only: np.ndarray | None = None,
+               before: bool = False) -> pd.DataFrame:
     """Per (path, event type): the median seconds from the event to the path's next event in the same
     session (events that end a session have no wait). A wait that ends at the ``goal`` is left out:
     it is the conversion itself, which failing paths never have (a trial that converts in a minute is
-    no reference for one that leads elsewhere). ``only``: per event code, whether to count it."""
+    no reference for one that leads elsewhere). ``only``: per event code, whether to count it.
+
+    ``before``: the wait *before* the event instead, from the path's previous event in the same
+    session (the first event of a session has none). A log of completed activities stamps each step
+    when it is done: the time a claim waited for an adjuster shows before "Assess Damage", not after.
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": "a", "event": ["x", "y", "z"], "time": [0, 60_000, 180_000]}))
+    >>> path_dwell(log, before=True)["wait"].tolist()      # y waited 60 s after x, z 120 s after y
+    [60.0, 120.0]
+    """
     import pandas as pd
     same = (log.user[1:] == log.user[:-1]) & (log.session[1:] == log.session[:-1])
     if goal is not None:
         same &= log.event[1:] != goal
+    at = log.event[1:] if before else log.event[:-1]         # the event the wait belongs to
     if only is not None:
-        same &= only[log.event[:-1]]
+        same &= only[at]
     gap = np.diff(log.ts)[same] / 1000.0
-    frame = pd.DataFrame({"path": log.user[:-1][same], "event": log.event[:-1][same], "wait": gap})
+    frame = pd.DataFrame({"path": log.user[1:][same], "event": at[same], "wait": gap})
     return frame.groupby(["event", "path"], sort=True)["wait"].median().reset_index()
 
 
@@ -321,6 +334,7 @@ def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,
     counts = _counts(log, size, goal, successful_user, ends, owners)
     expected, expected_per_path = expected_exits(log, ~successful_user, size)
     dwell = path_dwell(log, goal, only)
+    wait_before = path_dwell(log, goal, only, before=True)
     # Dead ends: not inside a step sequence (``stops_for_good`` tells its stops), not per session (a
     # session always ends: "never comes back" is a user's), not where visits are an event or two (a
     # process log cut into a visit per activity or two: "the last visit ends there" is then only "the
@@ -330,8 +344,8 @@ def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,
     judges_visits = (only is None and owners is None and _events_per_visit(log) >= MIN_EVENTS_PER_VISIT
                      and not cases)
     stops = dead_ends(log, successful_user) if judges_visits else None
-    table = _table(log, spec, goal, counts, expected, expected_per_path, dwell, successful_user, only, stops,
-                   compare_exits=not cases)
+    table = _table(log, spec, goal, counts, expected, expected_per_path, (dwell, wait_before), successful_user,
+                   only, stops, compare_exits=not cases)
     return table, counts
 
 
@@ -424,7 +438,8 @@ def _one_wall_once(named: EventLog, found: pd.DataFrame, spec: Spec, families: d
             _, stopped = part_flags(named, named.event_code(row["event"]), "stop", goal,
                                     families[row["inside_event"]])
             repeats = any((stopped & seen).sum() >= SAME_STOPS * stopped.sum() for seen in stopped_sets)
-            only_stops = row["exit_excess"] <= 0 and row["loop_excess"] <= 0 and row["dwell_excess"] <= 0
+            only_stops = (row["exit_excess"] <= 0 and row["loop_excess"] <= 0 and row["dwell_excess"] <= 0
+                          and row["wait_excess"] <= 0)
             if repeats and only_stops:
                 continue
             stopped_sets.append(stopped)
@@ -749,19 +764,19 @@ def _paths_are_cases(log: EventLog) -> bool:
     return median_path_duration_ms(log) >= CASE_DURATION_MS
 
 
-def _table(log, spec, goal, c, expected, expected_per_path, dwell, successful_user, only=None,
+def _table(log, spec, goal, c, expected, expected_per_path, waits, successful_user, only=None,
            stops=None, compare_exits: bool = True) -> pd.DataFrame:
+    """``waits``: (``path_dwell`` after each event, ``path_dwell`` before it)."""
     import pandas as pd
     size = len(log.event_names)
     rows = []
-    by_event = dict(tuple(dwell.groupby("event")))
+    after, before = (dict(tuple(frame.groupby("event"))) for frame in waits)
     for code in range(size):
         f_reach, s_reach = int(c["reach_failing"][code]), int(c["reach_successful"][code])
         if code == goal or f_reach + s_reach == 0 or only is not None and not only[code]:
             continue
-        waits = by_event.get(code)
         rows.append(_event_row(log.event_names[code], c, code, f_reach, s_reach, expected[code],
-                               expected_per_path[code], waits, successful_user, spec))
+                               expected_per_path[code], (after.get(code), before.get(code)), successful_user, spec))
     table = pd.DataFrame(rows)
     if table.empty:
         return table
@@ -771,11 +786,11 @@ def _table(log, spec, goal, c, expected, expected_per_path, dwell, successful_us
         # successful case's only visit is the converting one, so the step before the goal would always
         # "end more visits". No visit ends are compared; loops, waits and dead ends still are.
         table["exit_p"] = np.nan
-    for part in ("exit", "loop", "dwell"):
+    for part in TESTED_PARTS:
         p = table[f"{part}_p"].where(eligible)
         table[f"{part}_q"] = benjamini_hochberg(p.to_numpy())
     parts = []
-    for part in ("exit", "loop", "dwell"):
+    for part in TESTED_PARTS:
         kept = (table[f"{part}_q"] < spec.alpha) & _material(table, part)
         table[f"{part}_excess"] = table[f"{part}_excess"].where(kept, 0.0)
         parts.append(table[f"{part}_excess"])
@@ -815,7 +830,7 @@ def _material(table: pd.DataFrame, part: str) -> pd.Series:
     if part in ("exit", "loop"):
         return (table[f"{part}_excess"] >= MIN_EXCESS) & (
             table[f"{part}_rate_failing"] >= MIN_RATIO * table[f"{part}_reference"]) & _holds_per_visit(table, part)
-    return table["dwell_excess"] >= MIN_DWELL_EXCESS
+    return table[f"{part}_excess"] >= MIN_DWELL_EXCESS
 
 
 def _holds_per_visit(table: pd.DataFrame, part: str) -> pd.Series:
@@ -876,7 +891,9 @@ def _event_row(name, c, code, f_reach, s_reach, expected, expected_probabilities
            "exit_rate_successful_visits": _r(visits["exit_reference"]) if visits else np.nan,
            "loop_rate_failing_visits": _r(visits["loop"]) if visits else np.nan,
            "loop_rate_successful_visits": _r(visits["loop_reference"]) if visits else np.nan}
-    row.update(_dwell_part(waits, successful_user, has_reference, spec.min_reference))
+    after, before = waits
+    row.update(_dwell_part(after, successful_user, has_reference, spec.min_reference))
+    row.update(_dwell_part(before, successful_user, has_reference, spec.min_reference, "wait"))
     return row
 
 
@@ -893,17 +910,18 @@ def _other_sessions(c: dict, code: int, f_reach: int, f_end: int, f_loop: int, m
 
 
 def _dwell_part(waits: pd.DataFrame | None, successful_user: np.ndarray, has_reference: bool,
-                minimum: int) -> dict:
+                minimum: int, part: str = "dwell") -> dict:
+    """The columns of a timed part: ``dwell`` (the wait after the event) or ``wait`` (before it)."""
     if waits is None or not has_reference:
-        return {"dwell_median_seconds_failing": np.nan, "dwell_median_seconds_successful": np.nan,
-                "dwell_excess": 0.0, "dwell_p": np.nan}
+        return {f"{part}_median_seconds_failing": np.nan, f"{part}_median_seconds_successful": np.nan,
+                f"{part}_excess": 0.0, f"{part}_p": np.nan}
     ok = successful_user[waits["path"].to_numpy()]
     failing, successful = waits["wait"].to_numpy()[~ok], waits["wait"].to_numpy()[ok]
     enough = len(failing) >= minimum and len(successful) >= minimum
     auc, p = auc_greater(failing, successful) if enough else (0.5, np.nan)
-    return {"dwell_median_seconds_failing": _r(np.median(failing), 1) if len(failing) else np.nan,
-            "dwell_median_seconds_successful": _r(np.median(successful), 1) if len(successful) else np.nan,
-            "dwell_excess": _r(auc - 0.5), "dwell_p": p}
+    return {f"{part}_median_seconds_failing": _r(np.median(failing), 1) if len(failing) else np.nan,
+            f"{part}_median_seconds_successful": _r(np.median(successful), 1) if len(successful) else np.nan,
+            f"{part}_excess": _r(auc - 0.5), f"{part}_p": p}
 
 
 def _r(value, digits: int = 4) -> float:
@@ -945,6 +963,10 @@ def _explain(row, spec: Spec, sequence: str | None = None) -> str:
     if row.dwell_excess > 0:
         parts.append(f"failing {unit} wait a median {units.duration(row.dwell_median_seconds_failing)} before their "
                      f"next step vs {units.duration(row.dwell_median_seconds_successful)} for successful")
+    if getattr(row, "wait_excess", 0) > 0:
+        parts.append(f"failing {unit} waited a median {units.duration(row.wait_median_seconds_failing)} for it "
+                     f"(since their previous step) vs {units.duration(row.wait_median_seconds_successful)} for "
+                     f"successful")
     if not parts:
         if row.failing_users < spec.min_paths:
             return f"too few failing {unit} reach it ({row.failing_users}) to judge"
@@ -1092,22 +1114,38 @@ def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: 
     among failing paths alone, a segment that converts well would look worse (its failing paths are
     the stuck ones). One-sided / two-sided Fisher tests, FDR over the comparisons made for this stuck
     point; only significant ones with ``min_paths`` paths on each side. ``sequence``: the steps (a mask
-    of codes) a row found inside an event belongs to, for its stop part."""
+    of codes) a row found inside an event belongs to, for its stop part.
+
+    And, whatever the main part, who or what handled the step itself (``at_step``, ``step_text``): the
+    properties the step's own events carry (``pathprops.step_properties``: its adjuster, its meter
+    type), each value against the others on the main part, on the wait for the step (Mann-Whitney)
+    and on the share that never reach the goal (Fisher), in the same FDR family."""
     spec = with_unit(spec, log)
+    code = log.event_code(row.event)
     excess = {"loop": row.loop_excess, "exit": row.exit_excess, "stop": getattr(row, "stop_excess", 0.0)}
     part = max(excess, key=excess.get)          # ties: loop, then exit
     if excess[part] <= 0:
-        return {"where": None, "when": None}
+        part = None
     stop_at = (log.event_code(spec.goal), sequence) if part == "stop" else (None, None)
-    reach, flagged = part_flags(log, log.event_code(row.event), part, *stop_at)
-    candidates = _where_candidates(reach, flagged, properties, spec.min_paths)
+    if part is not None:
+        reach, flagged = part_flags(log, code, part, *stop_at)
+    else:
+        reach = np.zeros(log.n_users, dtype=bool)
+        reach[log.user[log.event == code]] = True
+        flagged = None
+    candidates = _where_candidates(reach, flagged, properties, spec.min_paths) if part else []
+    step_tests = _step_candidates(log, code, reach, flagged, successful_user, spec.min_paths)
     # Whether paths stopped for good is clearer the longer they were watched: later starters would
     # always seem to stop more, so no "when" for stopping.
-    change = _when_candidate(log, reach, flagged, spec.min_paths) if part != "stop" else None
-    tests = candidates + ([change] if change else [])
+    change = _when_candidate(log, reach, flagged, spec.min_paths) if part not in ("stop", None) else None
+    tests = candidates + step_tests + ([change] if change else [])
     q = benjamini_hochberg(np.array([t["p_value"] for t in tests], dtype=float)) if tests else []
     for test, value in zip(tests, q):
         test["q_value"] = float(value)
+    out = {"part": part, "where": None, "when": None, "where_text": "", "when_text": ""}
+    out.update(_at_step_found(row.event, step_tests, part, spec))
+    if part is None:
+        return out
     found = [c for c in candidates if c["q_value"] < spec.alpha and _material_segment(c)]
     where = max(found, key=lambda c: c["rate"] - c["rate_others"]) if found else None
     when = change if change and change["q_value"] < spec.alpha else None
@@ -1117,17 +1155,113 @@ def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: 
         if within and min(1.0, 2 * within["p_value"]) < spec.alpha and (when is None
                                                                          or within["p_value"] < when["p_value"]):
             when = {**within, "segment": f"{where['property']} = {where['value']}"}
-    verb = {"loop": "loop on it", "exit": "end a visit there", "stop": "go no further"}[part]
-    out = {"part": part, "where": where, "when": when}
+    out.update({"where": where, "when": when})
     out["where_text"] = (f"worst for {where['property']} = {where['value']}: {_pct(where['rate'])} of those "
-                         f"{spec.unit} {_who(spec.unit)} reach it {verb} vs {_pct(where['rate_others'])} of "
-                         f"the others"
+                         f"{spec.unit} {_who(spec.unit)} reach it {PART_VERBS[part]} vs {_pct(where['rate_others'])} "
+                         f"of the others"
                          ) if where else ""
     out["when_text"] = ((f"among {when['segment']} paths, " if when and when.get("segment") else "")
                         + f"{'up' if when['rate_late'] > when['rate_early'] else 'down'} from "
                         f"{_pct(when['rate_early'])} of {spec.unit} starting {when['early']} to "
                         f"{_pct(when['rate_late'])} of those starting {when['late']}") if when else ""
     return out
+
+
+PART_VERBS = {"loop": "loop on it", "exit": "end a visit there", "stop": "go no further"}
+
+
+def wait_before_first(log: EventLog, code: int) -> np.ndarray:
+    """Per user code: the seconds between the path's first event of type ``code`` and the event before
+    it in the same session (NaN where there is none: the path never reaches it, or starts a visit with it).
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": ["a", "a", "a", "b"], "event": ["x", "y", "y", "y"],
+    ...                                         "time": [0, 90_000, 99_000, 0]}))
+    >>> wait_before_first(log, log.event_code("y")).tolist()
+    [90.0, nan]
+    """
+    out = np.full(log.n_users, np.nan)
+    at = np.flatnonzero(log.event == code)
+    first = at[np.append(True, log.user[at][1:] != log.user[at][:-1])]
+    previous = first[first > 0] - 1
+    same = (log.user[previous] == log.user[previous + 1]) & (log.session[previous] == log.session[previous + 1])
+    previous = previous[same]
+    out[log.user[previous + 1]] = (log.ts[previous + 1] - log.ts[previous]) / 1000.0
+    return out
+
+
+def _step_candidates(log: EventLog, code: int, reach: np.ndarray, flagged: np.ndarray | None,
+                     successful_user: np.ndarray, minimum: int) -> list[dict]:
+    """One test per (step property, value, measure), the value's paths against the other paths reaching
+    the step: ``part`` (the stuck point's main part: loop, leave, stop), ``fail`` (never reach the goal)
+    and ``wait`` (the wait for the step, since the path's previous event: Mann-Whitney, its size
+    P(a path of the value waits longer) - 1/2)."""
+    from journey_explorer.analysis.pathprops import step_properties
+    out = []
+    waits = None
+    for name, values in step_properties(log, code).items():
+        for value in pd_unique(values[reach]):
+            mine, others = reach & (values == value), reach & (values != value)
+            n, m = int(mine.sum()), int(others.sum())
+            if value is None or n < minimum or m < minimum:
+                continue
+            base = {"property": name, "value": value, "paths": n}
+            if flagged is not None:
+                x, y = int((flagged & mine).sum()), int((flagged & others).sum())
+                out.append({**base, "measure": "part", "rate": round(x / n, 4), "rate_others": round(y / m, 4),
+                            "p_value": fisher_greater(x, n, y, m)})
+            x, y = int((~successful_user & mine).sum()), int((~successful_user & others).sum())
+            out.append({**base, "measure": "fail", "rate": round(x / n, 4), "rate_others": round(y / m, 4),
+                        "p_value": fisher_greater(x, n, y, m)})
+            waits = wait_before_first(log, code) if waits is None else waits
+            own, rest = waits[mine & ~np.isnan(waits)], waits[others & ~np.isnan(waits)]
+            if len(own) >= minimum and len(rest) >= minimum:
+                auc, p = auc_greater(own, rest)
+                out.append({**base, "measure": "wait", "rate": float(np.median(own)),
+                            "rate_others": float(np.median(rest)), "excess": round(auc - 0.5, 4), "p_value": p})
+    return out
+
+
+def pd_unique(values: np.ndarray) -> list:
+    """The distinct values, in the order first seen (None kept)."""
+    import pandas as pd
+    return list(pd.unique(values))
+
+
+def _at_step_found(step: str, tests: list[dict], part: str | None, spec: Spec) -> dict:
+    """The step property value worse on the most measures (significant and material: ``MIN_EXCESS``
+    share points, or ``MIN_DWELL_EXCESS`` for the wait), then by how many more never reach the goal;
+    with its sentence ("worst for org:resource = A_KAISER at Assess Damage: waited a median …")."""
+    passed: dict[tuple, dict] = {}
+    for test in tests:
+        material = (test["excess"] >= MIN_DWELL_EXCESS if test["measure"] == "wait"
+                    else _material_segment(test))
+        if test["q_value"] < spec.alpha and material:
+            passed.setdefault((test["property"], test["value"]), {})[test["measure"]] = test
+    if not passed:
+        return {"at_step": None, "step_text": ""}
+
+    def worse(key):
+        fail = passed[key].get("fail")
+        return len(passed[key]), (fail["rate"] - fail["rate_others"]) if fail else 0.0
+
+    key = max(passed, key=worse)
+    found = passed[key]
+    unit, that = spec.unit, _who(spec.unit)
+    said = []
+    if "wait" in found:
+        wait = found["wait"]
+        said.append(f"they waited a median {units.duration(wait['rate'])} for it (since their previous step) vs "
+                    f"{units.duration(wait['rate_others'])} for the others")
+    if "part" in found:
+        said.append(f"{_pct(found['part']['rate'])} of them {PART_VERBS[part]} vs "
+                    f"{_pct(found['part']['rate_others'])} of the others")
+    if "fail" in found:
+        fail = found["fail"]
+        said.append(f"{_pct(fail['rate'])} never reach {spec.goal} vs {_pct(fail['rate_others'])} of the others")
+    paths = next(iter(found.values()))["paths"]
+    text = f"worst for {key[0]} = {key[1]} at {step} ({paths:,} {unit} {that} reach it): " + "; ".join(said)
+    return {"at_step": {"property": key[0], "value": key[1], "tests": found}, "step_text": text}
 
 
 def _material_segment(candidate: dict) -> bool:
