@@ -218,11 +218,19 @@ def _got_past(unstuck: dict, paths: str = "users") -> str:
     if not steps:
         return ""
     step = max(steps, key=lambda n: n["successful_share"] - n["failing_share"])
-    text = (f"Successful {paths} went on to {step['event']} ({pct(step['successful_share'])} of them, against "
-            f"{pct(step['failing_share'])} of failing {paths}, {pct(unstuck['failing_left'])} of whom left there).")
+    if step["successful_share"] - step["failing_share"] >= stuck.MIN_EXCESS:
+        text = (f"Successful {paths} went on to {step['event']} ({pct(step['successful_share'])} of them, against "
+                f"{pct(step['failing_share'])} of failing {paths}, {pct(unstuck['failing_left'])} of whom left "
+                f"there).")
+        way = "Their most common way on"
+    else:       # no next step sets them apart ("100% against 100%" would read as a difference)
+        step = max(steps, key=lambda n: n["successful_share"])
+        text = (f"Right after it successful and failing {paths} alike went on to {step['event']} "
+                f"({pct(step['successful_share'])} and {pct(step['failing_share'])}); they part later.")
+        way = f"Successful {paths}' most common way on"
     if unstuck["routes"]:
         route = unstuck["routes"][0]
-        text += f" Their most common way on: {route['route']} ({pct(route['share'])})."
+        text += f" {way}: {route['route']} ({pct(route['share'])})."
     if unstuck.get("failing_routes"):
         route = unstuck["failing_routes"][0]
         text += f" Failing {paths} most often: {route['route']} ({pct(route['share'])})."

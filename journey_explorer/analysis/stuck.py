@@ -197,6 +197,28 @@ def loop_rows(log: EventLog) -> np.ndarray:
     return rows
 
 
+def loop_via(log: EventLog, code: int, among: np.ndarray) -> str:
+    """How the paths of ``among`` (a mask over user codes) most often loop on the event, in words: "it
+    again right away" (A A) or "back to it after B" (A B A) — a loop through a reply (Request
+    Documents → Receive Documents → Request Documents) is a round of rework, not a repeated click.
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": "a", "event": ["ask", "get", "ask", "get"], "time": range(4)}))
+    >>> loop_via(log, log.event_code("get"), np.ones(1, dtype=bool))
+    'most often get → ask → get'
+    """
+    rows = np.flatnonzero(loop_rows(log) & (log.event == code) & among[log.user])
+    if not len(rows):
+        return ""
+    right_away = log.event[rows + 1] == code
+    between = log.event[rows + 1][~right_away]
+    counts = np.bincount(between, minlength=len(log.event_names))
+    name = log.event_names[code]
+    if right_away.sum() >= counts.max(initial=0):
+        return f"most often {name} → {name}"
+    return f"most often {name} → {log.event_names[int(counts.argmax())]} → {name}"
+
+
 def loop_paths(log: EventLog, size: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(event code, path) pairs, distinct, where the path repeats the event (A A) or bounces back to
     it (A B A) within one visit: opening the app again on another day is coming back, not a loop.
@@ -798,6 +820,8 @@ def _table(log, spec, goal, c, expected, expected_per_path, waits, successful_us
         table = _with_dead_ends(table, log, stops, spec)
         parts.append(table["stop_excess"])
     table["worse_by"] = np.round(sum(parts), 4)
+    table["loop_via"] = [loop_via(log, log.event_code(row.event), ~successful_user) if row.loop_excess > 0 else None
+                         for row in table.itertuples()]
     # Effect first, volume damped: 4x the failing paths counts as much as twice the difference.
     table["score"] = np.round(table["worse_by"] * np.sqrt(table["failing_users"]), 3)
     table["explanation"] = [_explain(row, spec) for row in table.itertuples()]
@@ -955,7 +979,8 @@ def _explain(row, spec: Spec, sequence: str | None = None) -> str:
         text += f" ({_pct(row.exit_rate_expected)} expected had they left at random steps)"
         parts.append(text)
     if row.loop_excess > 0:
-        text = (f"{_pct(row.loop_rate_failing)} of failing {unit} loop on it vs "
+        via = getattr(row, "loop_via", None)
+        text = (f"{_pct(row.loop_rate_failing)} of failing {unit} loop on it{f' ({via})' if via else ''} vs "
                 f"{_pct(row.loop_rate_successful)} of successful")
         if not pd.isna(row.loop_rate_successful_users):
             text += f" and {_pct(row.loop_rate_successful_users)} of users who succeed (in any session)"

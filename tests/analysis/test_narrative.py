@@ -284,3 +284,15 @@ def test_the_north_star_trend_leaves_out_the_weeks_cases_start_up():
     finding = narrative.north_star(log, "pay")
     assert "The first 3 weeks are left out of that comparison" in finding.observation
     assert "averaged 20, 0% above the first four (20)" in finding.observation      # 20 a week either side
+
+
+def test_got_past_does_not_call_a_step_both_groups_take_the_way_out():
+    # every case, paid or not, goes on to assess after receiving documents: they part later
+    unstuck = {"next": [{"event": "assess", "successful_share": 1.0, "failing_share": 1.0}], "failing_left": 0.0,
+               "routes": [{"route": "receive → assess → pay", "share": 0.8}],
+               "failing_routes": [{"route": "receive → assess → reject → (left)", "share": 0.6}]}
+    text = narrative._got_past(unstuck, "cases")
+    assert text.startswith("Right after it successful and failing cases alike went on to assess (100% and 100%); "
+                           "they part later. Successful cases' most common way on: receive → assess → pay (80%).")
+    unstuck["next"][0]["failing_share"] = 0.5           # a step that does set them apart keeps its sentence
+    assert narrative._got_past(unstuck, "cases").startswith("Successful cases went on to assess (100% of them")

@@ -112,7 +112,7 @@ def test_shop_ranks_the_real_stuck_point_over_browsing_pages(shop, by):
     # Every visit that fails at shipping_form ends there, the later buyers' failed visits too: its exits
     # are the funnel's drop-off; what failing paths do worse there is retry.
     words = table.loc["shipping_form", "explanation"]
-    assert f"of failing {by}s loop on it vs" in words
+    assert f"of failing {by}s loop on it (most often shipping_form → shipping_error → shipping_form) vs" in words
 
 
 # c and d look at the offer and leave; a and b buy right after it (b on a second visit, having left the
@@ -636,3 +636,66 @@ def test_a_case_log_compares_no_visit_ends_at_the_step_before_the_goal():
         table = stuck.run(log, stuck.Spec(goal="pay")).table.set_index("event")
         assert table.loc["approve", "exit_excess"] == 0.0 and (table["score"] == 0).all()
     assert table.loc["approve", "exit_rate_failing"] == 1.0      # measured, not compared
+
+
+# --- the wait before a step, and who handled it --------------------------------------------------------
+
+HOUR = 3_600_000
+
+
+def _claims_rows(paths: int = 40) -> list[tuple]:
+    """Cases register (by the clerk), get assessed and are paid or not, each case one visit. Adjuster K
+    (every 4th case) takes 100 h to assess, the others 10 h; three quarters of K's cases are never paid
+    against a third of the others'. The adjuster is the clerk on every case's first event: as who took
+    the path, it says nothing."""
+    rows = []
+    for i in range(paths):
+        case, slow = f"c{i:03d}", i % 4 == 0
+        rows += [(case, "register", 0, "clerk"), (case, "check", HOUR, None),
+                 (case, "assess", HOUR + (100 if slow else 10) * HOUR, "K" if slow else f"A{i % 3}")]
+        paid = i % 16 == 0 if slow else i % 4 != 1     # K: 1 in 4 paid; the others: 2 in 3
+        rows.append((case, "pay" if paid else "reject", 200 * HOUR, None))
+        rows.append((case, "close", 201 * HOUR, None))
+    return rows
+
+
+def test_the_wait_before_a_step_is_a_part_of_its_own():
+    # failing paths wait 30 min before "pay form" (from "cart"), successful ones 1 min; no wait after differs
+    rows = []
+    for i in range(30):
+        ok = i < 15
+        rows += [(f"u{i}", "cart", 0), (f"u{i}", "form", (1 if ok else 30) * 60_000),
+                 (f"u{i}", "pay" if ok else "leave", (1 if ok else 30) * 60_000 + 10_000)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    table = stuck.run(log, stuck.Spec(goal="pay", min_paths=10)).table.set_index("event")
+    form = table.loc["form"]
+    assert (form["wait_median_seconds_failing"], form["wait_median_seconds_successful"]) == (1800.0, 60.0)
+    assert form["wait_excess"] == 0.5 and form["dwell_excess"] == 0.0
+    assert "failing users waited a median 30 min for it (since their previous step) vs 1 min" in form["explanation"]
+
+
+def test_who_handled_a_stuck_step_is_tested_on_its_own_events():
+    from types import SimpleNamespace
+    rows = _claims_rows(80)
+    frame = pd.DataFrame(rows, columns=["user", "event", "time", "adjuster"])
+    log = EventLog.from_frame(frame.assign(session=frame["user"]))
+    from journey_explorer.analysis.pathprops import path_properties
+    assert set(path_properties(log).get("adjuster", ["clerk"])) == {"clerk"}     # first touch: the clerk
+    ok = np.zeros(log.n_users, dtype=bool)
+    ok[log.user[log.event == log.event_code("pay")]] = True
+    row = SimpleNamespace(event="assess", loop_excess=0.0, exit_excess=0.0)   # a stuck point by its wait only
+    found = stuck.where_and_when(log, row, ok, {}, stuck.Spec(goal="pay", min_paths=10))
+    assert (found["at_step"]["property"], found["at_step"]["value"]) == ("adjuster", "K")
+    tests = found["at_step"]["tests"]
+    assert (tests["wait"]["rate"], tests["wait"]["rate_others"]) == (100 * 3600.0, 10 * 3600.0)
+    assert (tests["fail"]["rate"], tests["fail"]["rate_others"]) == (0.75, 0.3333)    # 15 of 20 vs 20 of 60
+    assert found["step_text"] == ("worst for adjuster = K at assess (20 users who reach it): they waited a median "
+                                  "4 d 4 h for it (since their previous step) vs 10 h for the others; 75% never "
+                                  "reach pay vs 33% of the others")
+    assert found["where"] is None                              # no main part: no path property looked at
+
+
+def test_a_loop_says_how_it_goes_round():
+    log = EventLog.from_frame(pd.DataFrame(ROWS, columns=["user", "event", "time"]))
+    assert stuck.loop_via(log, log.event_code("connect"), np.ones(log.n_users, dtype=bool)) == \
+        "most often connect → error → connect"      # b and d bounce through error, c repeats it once: 2 to 1
