@@ -22,6 +22,9 @@ type (the goal itself left out), three parts, each a one-sided test:
 - **dwell**: how long a path waits after the event before its next step in the same session (per
   path, the median wait), failing against successful (Mann-Whitney U). Its size is
   P(a failing path waits longer than a successful one) - 1/2.
+- **wait**: the same for the wait *before* the event, since the path's previous event in the session:
+  a process log stamps a step when it is done, so the time a claim waited for its adjuster shows
+  before "Assess Damage".
 - **stop** (a dead end, ``dead_ends``): the share of failing paths reaching the event whose whole
   history ends there (their last visit ends at it: no later visit, never the goal), against the
   chance that a visit at the same point of a path (its 1st, 2nd, ... visit) is the path's last,
@@ -36,7 +39,9 @@ type (the goal itself left out), three parts, each a one-sided test:
 
 Both exit and loop must also hold per *visit* (``_visit_check``, significant and ``MIN_RATIO`` times
 successful users' visits): a failing user who keeps coming back to browse ends and bounces on the
-browsing pages on more of their paths only by visiting more.
+browsing pages on more of their paths only by visiting more. An exit must also stand out from how much
+sooner failing visits end at any page of the log (``typical_exit_ratio``): low-intent visitors leave
+every browsing page a little more often, a wishlist page included.
 
 Per session, a paying user's later visits count as failing sessions; their habits there are not being
 stuck, so successful *users* (all their sessions together: did any leave from / loop on the event)
@@ -45,7 +50,9 @@ are a second reference for exits and loops, as in the per-user view (each part m
 For the top stuck points, ``unstuck`` says what successful users did right after their last visit
 before the goal and the route they took from there to the goal, against failing users, and where
 (the property value, first touch, worse by at least ``MIN_EXCESS`` points) and since when (first
-against last third of the time range) it is worse.
+against last third of the time range) it is worse; and who or what handled the step itself (a
+property its own events carry: the adjuster, the meter type), on the main part, the wait for the
+step and the share never reaching the goal (``where_and_when``).
 
 Each part's size is "how many share points worse", kept only if its Benjamini-Hochberg q-value
 (over all events and parts) is below ``Spec.alpha``, it is material (``MIN_EXCESS`` points and
@@ -89,7 +96,7 @@ if TYPE_CHECKING:
 RANK_EXPLANATION = ("Ranked by how much worse failing paths do at an event than successful ones: the share "
                     "that end a visit there (beyond successful paths, also on their visits that did not go on "
                     "to the goal, and the share expected had they left at random steps), that loop there, "
-                    "that wait longer there, and that stop there for good (beyond how often paths stop after "
+                    "that wait longer there or before it, and that stop there for good (beyond how often paths stop after "
                     "a visit at the same point of their path), each counted only when significant (one-sided tests, "
                     "Benjamini-Hochberg q < 0.05), big enough to matter and reached by enough paths; the "
                     "difference is weighted by the square root of the failing paths, so size of the difference "
@@ -803,6 +810,7 @@ def _table(log, spec, goal, c, expected, expected_per_path, waits, successful_us
     if table.empty:
         return table
     eligible = table["failing_users"] >= spec.min_paths
+    table["eligible"] = eligible
     if not compare_exits:
         # Each path one visit (a process's cases): a failing case's visit ends where the case ends, and a
         # successful case's only visit is the converting one, so the step before the goal would always
@@ -820,6 +828,7 @@ def _table(log, spec, goal, c, expected, expected_per_path, waits, successful_us
         table = _with_dead_ends(table, log, stops, spec)
         parts.append(table["stop_excess"])
     table["worse_by"] = np.round(sum(parts), 4)
+    table = table.drop(columns="eligible")
     table["loop_via"] = [loop_via(log, log.event_code(row.event), ~successful_user) if row.loop_excess > 0 else None
                          for row in table.itertuples()]
     # Effect first, volume damped: 4x the failing paths counts as much as twice the difference.
@@ -860,9 +869,34 @@ def _material(table: pd.DataFrame, part: str) -> pd.Series:
 def _holds_per_visit(table: pd.DataFrame, part: str) -> pd.Series:
     """The ratio must hold per visit too (where visits were counted): failing users who browse a
     guide page on more visits loop there on more of their paths, though no visit of theirs loops
-    there more often than a successful user's (a travel log: 66% vs 52% of users, 44% vs 39% of visits)."""
+    there more often than a successful user's (a travel log: 66% vs 52% of users, 44% vs 39% of visits).
+
+    For exits, ``MIN_RATIO`` times the log's typical ratio (``typical_exit_ratio``): where failing
+    visitors' visits end at every browsing page 1.2x as often as buyers' visits that do not convert
+    (less intent, not a problem of the page), a page must stand out from that."""
     failing, reference = table[f"{part}_rate_failing_visits"], table[f"{part}_rate_successful_visits"]
+    if part == "exit":
+        reference = reference * typical_exit_ratio(table)
     return failing.isna() | reference.isna() | (failing >= MIN_RATIO * reference)
+
+
+def typical_exit_ratio(table: pd.DataFrame) -> float:
+    """How many times as often failing paths' visits end at an event as successful paths' visits that
+    do not convert after it, typically: the median of that ratio over the events ``min_paths`` failing
+    paths reach (at least 1). A median over the log's events: one stuck page does not move it.
+
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"exit_rate_failing_visits": [0.45, 0.24, 0.12, 0.9, None],
+    ...                       "exit_rate_successful_visits": [0.35, 0.2, 0.1, 0.3, 0.2], "eligible": True})
+    >>> round(typical_exit_ratio(table), 3)           # ratios 1.29, 1.2, 1.2, 3.0: median 1.243
+    1.243
+    """
+    failing = table["exit_rate_failing_visits"]
+    if "eligible" in table:                        # ``_table`` marks the events enough failing paths reach
+        failing = failing.where(table["eligible"])
+    reference = table["exit_rate_successful_visits"]
+    ratios = (failing / reference.where(reference > 0)).dropna()
+    return max(float(ratios.median()), 1.0) if len(ratios) else 1.0
 
 
 def _event_row(name, c, code, f_reach, s_reach, expected, expected_probabilities, waits, successful_user,

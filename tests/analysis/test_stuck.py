@@ -699,3 +699,15 @@ def test_a_loop_says_how_it_goes_round():
     log = EventLog.from_frame(pd.DataFrame(ROWS, columns=["user", "event", "time"]))
     assert stuck.loop_via(log, log.event_code("connect"), np.ones(log.n_users, dtype=bool)) == \
         "most often connect → error → connect"      # b and d bounce through error, c repeats it once: 2 to 1
+
+
+def test_an_exit_must_stand_out_from_how_much_sooner_failing_visits_end_everywhere():
+    # failing visitors' visits end at every browsing page ~1.2x as often as buyers' non-converting
+    # visits (less intent): a wishlist page at 1.29x is no stuck point; a broken page at 3x is
+    table = pd.DataFrame({"event": ["wishlist", "list", "product", "search", "broken"],
+                          "failing_users": 100, "exit_rate_failing_visits": [0.45, 0.24, 0.36, 0.31, 0.9],
+                          "exit_rate_successful_visits": [0.35, 0.2, 0.3, 0.25, 0.3]})
+    assert stuck.typical_exit_ratio(table) == pytest.approx(1.24)
+    assert stuck._holds_per_visit(table, "exit").tolist() == [False, False, False, False, True]
+    even = table.assign(exit_rate_failing_visits=[0.45, 0.2, 0.3, 0.25, 0.9])     # no general gap: 1.29x stands out
+    assert stuck._holds_per_visit(even, "exit").tolist() == [True, False, False, False, True]
