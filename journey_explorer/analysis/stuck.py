@@ -272,7 +272,7 @@ def expected_exits(log: EventLog, failing_user: np.ndarray, size: int) -> tuple[
 
 
 def path_dwell(log: EventLog, goal: int | None = None, only: np.ndarray | None = None,
-               before: bool = False) -> pd.DataFrame:
+               before: bool = False, rows: np.ndarray | None = None) -> pd.DataFrame:
     """Per (path, event type): the median seconds from the event to the path's next event in the same
     session (events that end a session have no wait). A wait that ends at the ``goal`` is left out:
     it is the conversion itself, which failing paths never have (a trial that converts in a minute is
@@ -281,6 +281,7 @@ def path_dwell(log: EventLog, goal: int | None = None, only: np.ndarray | None =
     ``before``: the wait *before* the event instead, from the path's previous event in the same
     session (the first event of a session has none). A log of completed activities stamps each step
     when it is done: the time a claim waited for an adjuster shows before "Assess Damage", not after.
+    ``rows``: a mask of the events whose wait counts (``before_goal``).
 
     >>> import pandas as pd
     >>> log = EventLog.from_frame(pd.DataFrame({"user": "a", "event": ["x", "y", "z"], "time": [0, 60_000, 180_000]}))
@@ -294,9 +295,26 @@ def path_dwell(log: EventLog, goal: int | None = None, only: np.ndarray | None =
     at = log.event[1:] if before else log.event[:-1]         # the event the wait belongs to
     if only is not None:
         same &= only[at]
+    if rows is not None:
+        same &= rows[1:] if before else rows[:-1]
     gap = np.diff(log.ts)[same] / 1000.0
     frame = pd.DataFrame({"path": log.user[1:][same], "event": at[same], "wait": gap})
     return frame.groupby(["event", "path"], sort=True)["wait"].median().reset_index()
+
+
+def before_goal(log: EventLog, goal: int) -> np.ndarray:
+    """Boolean mask: the events before their path's first ``goal`` (all of a path that never reaches it).
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": ["a", "a", "a", "b"], "event": ["x", "pay", "close", "x"],
+    ...                                         "time": [0, 1, 2, 0]}))
+    >>> before_goal(log, log.event_code("pay")).tolist()
+    [True, False, False, True]
+    """
+    first_goal = np.full(log.n_users, len(log), dtype=np.int64)
+    hits = np.flatnonzero(log.event == goal)
+    first_goal[log.user[hits][::-1]] = hits[::-1]              # reversed: the earliest hit is written last
+    return np.arange(len(log)) < first_goal[log.user]
 
 
 def auc_greater(failing: np.ndarray, successful: np.ndarray) -> tuple[float, float]:
@@ -363,7 +381,9 @@ def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,
     counts = _counts(log, size, goal, successful_user, ends, owners)
     expected, expected_per_path = expected_exits(log, ~successful_user, size)
     dwell = path_dwell(log, goal, only)
-    wait_before = path_dwell(log, goal, only, before=True)
+    # A successful path's wait for a step after its goal (a claim closed after being paid) is no way
+    # to the goal: only steps before the goal count, as a failing path's steps all do.
+    wait_before = path_dwell(log, goal, only, before=True, rows=before_goal(log, goal))
     # Dead ends: not inside a step sequence (``stops_for_good`` tells its stops), not per session (a
     # session always ends: "never comes back" is a user's), not where visits are an event or two (a
     # process log cut into a visit per activity or two: "the last visit ends there" is then only "the
@@ -1193,7 +1213,7 @@ def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: 
         reach[log.user[log.event == code]] = True
         flagged = None
     candidates = _where_candidates(reach, flagged, properties, spec.min_paths) if part else []
-    step_tests = _step_candidates(log, code, reach, flagged, successful_user, spec.min_paths)
+    step_tests = _step_candidates(log, code, reach, flagged, successful_user, spec.min_paths, properties)
     # Whether paths stopped for good is clearer the longer they were watched: later starters would
     # always seem to stop more, so no "when" for stopping.
     change = _when_candidate(log, reach, flagged, spec.min_paths) if part not in ("stop", None) else None
@@ -1250,15 +1270,18 @@ def wait_before_first(log: EventLog, code: int) -> np.ndarray:
 
 
 def _step_candidates(log: EventLog, code: int, reach: np.ndarray, flagged: np.ndarray | None,
-                     successful_user: np.ndarray, minimum: int) -> list[dict]:
+                     successful_user: np.ndarray, minimum: int, properties: dict[str, np.ndarray]) -> list[dict]:
     """One test per (step property, value, measure), the value's paths against the other paths reaching
     the step: ``part`` (the stuck point's main part: loop, leave, stop), ``fail`` (never reach the goal)
     and ``wait`` (the wait for the step, since the path's previous event: Mann-Whitney, its size
-    P(a path of the value waits longer) - 1/2)."""
+    P(a path of the value waits longer) - 1/2). Left out: a property whose value at the step is the
+    path's own (``properties``: who took the path, told already) and one that restates the outcome."""
     from journey_explorer.analysis.pathprops import step_properties
     out = []
     waits = None
     for name, values in step_properties(log, code).items():
+        if _same_as_path(values, properties.get(name), reach) or _restates_goal(values, reach, successful_user):
+            continue
         for value in pd_unique(values[reach]):
             mine, others = reach & (values == value), reach & (values != value)
             n, m = int(mine.sum()), int(others.sum())
@@ -1279,6 +1302,31 @@ def _step_candidates(log: EventLog, code: int, reach: np.ndarray, flagged: np.nd
                 out.append({**base, "measure": "wait", "rate": float(np.median(own)),
                             "rate_others": float(np.median(rest)), "excess": round(auc - 0.5, 4), "p_value": p})
     return out
+
+
+SAME_VALUE = 0.95       # a step's property with the path's own value on this share of its paths is the path's
+
+
+def _same_as_path(at_step: np.ndarray, of_path: np.ndarray | None, reach: np.ndarray) -> bool:
+    """Whether the step's value is the path's own (first touch) on ``SAME_VALUE`` of the paths reaching it."""
+    if of_path is None or not reach.any():
+        return False
+    return float(np.mean(at_step[reach] == of_path[reach])) >= SAME_VALUE
+
+
+def _restates_goal(values: np.ndarray, reach: np.ndarray, successful_user: np.ndarray, minimum: int = 10) -> bool:
+    """Whether a value held by ``minimum`` paths always reaches the goal: a plan that reads "paid" once
+    the user upgraded is the goal under another name, not who handled the step.
+
+    >>> _restates_goal(np.array(["paid"] * 10 + ["trial"] * 10, dtype=object), np.ones(20, dtype=bool),
+    ...                np.array([True] * 10 + [False, True] * 5))
+    True
+    """
+    for value in pd_unique(values[reach]):
+        mine = reach & (values == value)
+        if value is not None and mine.sum() >= minimum and successful_user[mine].all():
+            return True
+    return False
 
 
 def pd_unique(values: np.ndarray) -> list:
