@@ -296,3 +296,12 @@ def test_got_past_does_not_call_a_step_both_groups_take_the_way_out():
                            "they part later. Successful cases' most common way on: receive → assess → pay (80%).")
     unstuck["next"][0]["failing_share"] = 0.5           # a step that does set them apart keeps its sentence
     assert narrative._got_past(unstuck, "cases").startswith("Successful cases went on to assess (100% of them")
+
+
+def test_a_further_stuck_point_says_who_handled_its_step():
+    unstuck = [{"event": "assess", "step_text": "worst for adjuster = K at assess (20 cases that reach it): …"},
+               {"event": "receive", "step_text": ""}]
+    assert narrative._with_step_text("assess", unstuck) == \
+        "assess (worst for adjuster = K at assess (20 cases that reach it): …)"
+    assert narrative._with_step_text("receive", unstuck) == "receive"
+    assert narrative._with_step_text("close", unstuck) == "close"       # not among the top stuck points

@@ -711,3 +711,26 @@ def test_an_exit_must_stand_out_from_how_much_sooner_failing_visits_end_everywhe
     assert stuck._holds_per_visit(table, "exit").tolist() == [False, False, False, False, True]
     even = table.assign(exit_rate_failing_visits=[0.45, 0.2, 0.3, 0.25, 0.9])     # no general gap: 1.29x stands out
     assert stuck._holds_per_visit(even, "exit").tolist() == [True, False, False, False, True]
+
+
+def test_a_successful_paths_wait_for_a_step_after_its_goal_does_not_count():
+    # paid cases are closed 30 days after paying, rejected ones a day after rejection: closing is no way to pay
+    rows = []
+    for i in range(30):
+        paid = i < 15
+        rows += [(f"c{i}", "register", 0), (f"c{i}", "pay" if paid else "reject", HOUR),
+                 (f"c{i}", "close", HOUR + (30 * 24 if paid else 24) * HOUR)]
+    frame = pd.DataFrame(rows, columns=["user", "event", "time"])
+    log = EventLog.from_frame(frame.assign(session=frame["user"]))
+    table = stuck.run(log, stuck.Spec(goal="pay", min_paths=10)).table.set_index("event")
+    assert np.isnan(table.loc["close", "wait_median_seconds_successful"])      # all 15 waits come after pay
+    assert table.loc["close", "wait_median_seconds_failing"] == 24 * 3600.0
+
+
+def test_a_step_property_that_is_the_paths_own_is_not_told_twice():
+    reach = np.ones(4, dtype=bool)
+    version = np.array(["5.2", "5.2", "5.1", "5.1"], dtype=object)
+    assert stuck._same_as_path(version, version.copy(), reach)
+    assert not stuck._same_as_path(np.array(["K", "A", "K", "A"], dtype=object),
+                                   np.array(["clerk"] * 4, dtype=object), reach)
+    assert not stuck._same_as_path(version, None, reach)
