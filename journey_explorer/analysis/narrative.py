@@ -190,30 +190,35 @@ def stuck_points(log: EventLog, goal: str) -> Finding:
     if unstuck and (unstuck.get("where_text") or unstuck.get("when_text")):
         context = "; ".join(t for t in (unstuck.get("where_text"), unstuck.get("when_text")) if t)
         text += f" It is {context}."
-    if unstuck and unstuck.get("step_text"):           # who handled the step itself (its own events' property)
-        text += f" It is {unstuck['step_text']}."
+    step = f" It is {unstuck['step_text']}." if unstuck and unstuck.get("step_text") else ""   # who handled it
+    text += step
     if unstuck and unstuck["successful_users"] >= spec.min_reference:
-        text += " " + _got_past(unstuck, paths)
+        got_past = _got_past(unstuck, paths)
+        if step and len(text) + len(got_past) > OBSERVATION_ROOM - 60:     # room for the step's sentence
+            got_past = _got_past(unstuck, paths, failing_route=False)
+        text += " " + got_past
     if worst.get("inside_event"):
         text += (f" ({worst['inside_event']} is one event for every {worst['inside_property']}: name it by "
                  f"{worst['inside_property']} to follow this step in every view.)")
     # Also the next ones, not the plain event the stuck step was found inside (the same story, blurred)
     others = [r.event for r in found.iloc[1:].itertuples() if r.event != worst.get("inside_event")][:2]
     if others:
-        text += " Also: " + "; ".join(_with_step_text(event, result.unstuck) for event in others) + "."
+        briefly = " Also: " + "; ".join(_with_step_text(event, result.unstuck) for event in others) + "."
+        fits = len(text) + len(briefly) + len(left_out) <= OBSERVATION_ROOM
+        text += briefly if fits else " Also: " + "; ".join(others) + "."
     return Finding("stuck", f"{paths.capitalize()} get stuck at {worst['event']}", spec, text + left_out)
 
 
 def _with_step_text(event: str, unstuck: list[dict]) -> str:
     """A further stuck point's name, with who handled its step when one value stands out there
-    ("Assess Damage (worst for org:resource = A_KAISER at Assess Damage: …)")."""
+    ("Assess Damage (org:resource = A_KAISER: waited a median 9 d 7 h vs 1 d 20 h; …)")."""
     entry = next((u for u in unstuck if u["event"] == event), None)
-    return f"{event} ({entry['step_text']})" if entry and entry.get("step_text") else event
+    return f"{event} ({entry['step_brief']})" if entry and entry.get("step_brief") else event
 
 
-def _got_past(unstuck: dict, paths: str = "users") -> str:
+def _got_past(unstuck: dict, paths: str = "users", failing_route: bool = True) -> str:
     """How successful paths (``paths``: "users", "cases") got past a stuck point, against failing ones,
-    in one sentence."""
+    in one sentence (``failing_route``: and the way failing paths most often went)."""
     steps = [n for n in unstuck["next"] if n["event"] != stuck.LEFT]
     if not steps:
         return ""
@@ -231,7 +236,7 @@ def _got_past(unstuck: dict, paths: str = "users") -> str:
     if unstuck["routes"]:
         route = unstuck["routes"][0]
         text += f" {way}: {route['route']} ({pct(route['share'])})."
-    if unstuck.get("failing_routes"):
+    if failing_route and unstuck.get("failing_routes"):
         route = unstuck["failing_routes"][0]
         text += f" Failing {paths} most often: {route['route']} ({pct(route['share'])})."
     return text

@@ -206,13 +206,13 @@ def loop_rows(log: EventLog) -> np.ndarray:
 
 def loop_via(log: EventLog, code: int, among: np.ndarray) -> str:
     """How the paths of ``among`` (a mask over user codes) most often loop on the event, in words: "it
-    again right away" (A A) or "back to it after B" (A B A) — a loop through a reply (Request
-    Documents → Receive Documents → Request Documents) is a round of rework, not a repeated click.
+    again at once" (A A) or "back via B" (A B A) — a loop through a reply (Receive Documents →
+    Request Documents → Receive Documents) is a round of rework, not a repeated click.
 
     >>> import pandas as pd
     >>> log = EventLog.from_frame(pd.DataFrame({"user": "a", "event": ["ask", "get", "ask", "get"], "time": range(4)}))
     >>> loop_via(log, log.event_code("get"), np.ones(1, dtype=bool))
-    'most often get → ask → get'
+    'most often back via ask'
     """
     rows = np.flatnonzero(loop_rows(log) & (log.event == code) & among[log.user])
     if not len(rows):
@@ -220,10 +220,9 @@ def loop_via(log: EventLog, code: int, among: np.ndarray) -> str:
     right_away = log.event[rows + 1] == code
     between = log.event[rows + 1][~right_away]
     counts = np.bincount(between, minlength=len(log.event_names))
-    name = log.event_names[code]
     if right_away.sum() >= counts.max(initial=0):
-        return f"most often {name} → {name}"
-    return f"most often {name} → {log.event_names[int(counts.argmax())]} → {name}"
+        return "most often again at once"
+    return f"most often back via {log.event_names[int(counts.argmax())]}"
 
 
 def loop_paths(log: EventLog, size: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -1235,6 +1234,9 @@ def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: 
                                                                          or within["p_value"] < when["p_value"]):
             when = {**within, "segment": f"{where['property']} = {where['value']}"}
     out.update({"where": where, "when": when})
+    if where and out["at_step"] and (where["property"], where["value"]) == (
+            out["at_step"]["property"], out["at_step"]["value"]):
+        out.update(step_text="", step_brief="")        # the path's value said already
     out["where_text"] = (f"worst for {where['property']} = {where['value']}: {_pct(where['rate'])} of those "
                          f"{spec.unit} {_who(spec.unit)} reach it {PART_VERBS[part]} vs {_pct(where['rate_others'])} "
                          f"of the others"
@@ -1346,7 +1348,7 @@ def _at_step_found(step: str, tests: list[dict], part: str | None, spec: Spec) -
         if test["q_value"] < spec.alpha and material:
             passed.setdefault((test["property"], test["value"]), {})[test["measure"]] = test
     if not passed:
-        return {"at_step": None, "step_text": ""}
+        return {"at_step": None, "step_text": "", "step_brief": ""}
 
     def worse(key):
         fail = passed[key].get("fail")
@@ -1368,7 +1370,16 @@ def _at_step_found(step: str, tests: list[dict], part: str | None, spec: Spec) -
         said.append(f"{_pct(fail['rate'])} never reach {spec.goal} vs {_pct(fail['rate_others'])} of the others")
     paths = next(iter(found.values()))["paths"]
     text = f"worst for {key[0]} = {key[1]} at {step} ({paths:,} {unit} {that} reach it): " + "; ".join(said)
-    return {"at_step": {"property": key[0], "value": key[1], "tests": found}, "step_text": text}
+    brief = []        # the same, said short for a list of further stuck points
+    if "wait" in found:
+        brief.append(f"waited a median {units.duration(found['wait']['rate'])} vs "
+                     f"{units.duration(found['wait']['rate_others'])}")
+    if "part" in found:
+        brief.append(f"{_pct(found['part']['rate'])} {PART_VERBS[part]} vs {_pct(found['part']['rate_others'])}")
+    if "fail" in found:
+        brief.append(f"{_pct(found['fail']['rate'])} never reach {spec.goal} vs {_pct(found['fail']['rate_others'])}")
+    return {"at_step": {"property": key[0], "value": key[1], "tests": found}, "step_text": text,
+            "step_brief": f"{key[0]} = {key[1]}: " + "; ".join(brief)}
 
 
 def _material_segment(candidate: dict) -> bool:

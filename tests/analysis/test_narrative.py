@@ -299,9 +299,8 @@ def test_got_past_does_not_call_a_step_both_groups_take_the_way_out():
 
 
 def test_a_further_stuck_point_says_who_handled_its_step():
-    unstuck = [{"event": "assess", "step_text": "worst for adjuster = K at assess (20 cases that reach it): …"},
-               {"event": "receive", "step_text": ""}]
-    assert narrative._with_step_text("assess", unstuck) == \
-        "assess (worst for adjuster = K at assess (20 cases that reach it): …)"
+    unstuck = [{"event": "assess", "step_brief": "adjuster = K: waited a median 4 d vs 10 h"},
+               {"event": "receive", "step_brief": ""}]
+    assert narrative._with_step_text("assess", unstuck) == "assess (adjuster = K: waited a median 4 d vs 10 h)"
     assert narrative._with_step_text("receive", unstuck) == "receive"
     assert narrative._with_step_text("close", unstuck) == "close"       # not among the top stuck points

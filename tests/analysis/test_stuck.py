@@ -112,7 +112,7 @@ def test_shop_ranks_the_real_stuck_point_over_browsing_pages(shop, by):
     # Every visit that fails at shipping_form ends there, the later buyers' failed visits too: its exits
     # are the funnel's drop-off; what failing paths do worse there is retry.
     words = table.loc["shipping_form", "explanation"]
-    assert f"of failing {by}s loop on it (most often shipping_form → shipping_error → shipping_form) vs" in words
+    assert f"of failing {by}s loop on it (most often back via shipping_error) vs" in words
 
 
 # c and d look at the offer and leave; a and b buy right after it (b on a second visit, having left the
@@ -698,7 +698,7 @@ def test_who_handled_a_stuck_step_is_tested_on_its_own_events():
 def test_a_loop_says_how_it_goes_round():
     log = EventLog.from_frame(pd.DataFrame(ROWS, columns=["user", "event", "time"]))
     assert stuck.loop_via(log, log.event_code("connect"), np.ones(log.n_users, dtype=bool)) == \
-        "most often connect → error → connect"      # b and d bounce through error, c repeats it once: 2 to 1
+        "most often back via error"      # b and d bounce through error, c repeats it once: 2 to 1
 
 
 def test_an_exit_must_stand_out_from_how_much_sooner_failing_visits_end_everywhere():
