@@ -4,7 +4,8 @@ One stated rule: a path takes the *first* value its events carry ("first touch";
 path that is the session's value), and a user property its user's value. Only properties with a few
 distinct values (``MAX_VALUES``) and text values are used: ids, dates and numbers (CSAT, revenue)
 would each make every value its own group; and only event properties most paths carry
-(``MIN_COVERAGE``).
+(``MIN_COVERAGE``). A property only one step's events carry (who handled it, what it was about) is
+that step's instead (``step_properties``): its value on the step's own events, for the paths reaching it.
 """
 from __future__ import annotations
 
