@@ -204,7 +204,7 @@ def loop_rows(log: EventLog) -> np.ndarray:
     return rows
 
 
-def loop_via(log: EventLog, code: int, among: np.ndarray) -> str:
+def loop_via(log: EventLog, code: int, among: np.ndarray, looped: np.ndarray | None = None) -> str:
     """How the paths of ``among`` (a mask over user codes) most often loop on the event, in words: "it
     again at once" (A A) or "back via B" (A B A) — a loop through a reply (Receive Documents →
     Request Documents → Receive Documents) is a round of rework, not a repeated click.
@@ -214,7 +214,8 @@ def loop_via(log: EventLog, code: int, among: np.ndarray) -> str:
     >>> loop_via(log, log.event_code("get"), np.ones(1, dtype=bool))
     'most often back via ask'
     """
-    rows = np.flatnonzero(loop_rows(log) & (log.event == code) & among[log.user])
+    looped = loop_rows(log) if looped is None else looped          # ``loop_rows(log)`` when the caller has it
+    rows = np.flatnonzero(looped & (log.event == code) & among[log.user])
     if not len(rows):
         return ""
     right_away = log.event[rows + 1] == code
@@ -848,8 +849,9 @@ def _table(log, spec, goal, c, expected, expected_per_path, waits, successful_us
         parts.append(table["stop_excess"])
     table["worse_by"] = np.round(sum(parts), 4)
     table = table.drop(columns="eligible")
-    table["loop_via"] = [loop_via(log, log.event_code(row.event), ~successful_user) if row.loop_excess > 0 else None
-                         for row in table.itertuples()]
+    looped = loop_rows(log) if (table["loop_excess"] > 0).any() else None       # once, for every looping row
+    table["loop_via"] = [loop_via(log, log.event_code(row.event), ~successful_user, looped)
+                         if row.loop_excess > 0 else None for row in table.itertuples()]
     # Effect first, volume damped: 4x the failing paths counts as much as twice the difference.
     table["score"] = np.round(table["worse_by"] * np.sqrt(table["failing_users"]), 3)
     table["explanation"] = [_explain(row, spec) for row in table.itertuples()]
