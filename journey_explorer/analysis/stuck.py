@@ -22,9 +22,10 @@ type (the goal itself left out), three parts, each a one-sided test:
 - **dwell**: how long a path waits after the event before its next step in the same session (per
   path, the median wait), failing against successful (Mann-Whitney U). Its size is
   P(a failing path waits longer than a successful one) - 1/2.
-- **wait**: the same for the wait *before* the event, since the path's previous event in the session:
-  a process log stamps a step when it is done, so the time a claim waited for its adjuster shows
-  before "Assess Damage".
+- **wait**: the same for the wait *before* the event, since the path's previous event, in a process's
+  cases (``_paths_are_cases``): a process log stamps a step when it is done, so the time a claim
+  waited for its adjuster shows before "Assess Damage". Judged where most paths reaching the step
+  have such a wait (``MIN_WAIT_SHARE``), successful paths' waits counted before their goal only.
 - **stop** (a dead end, ``dead_ends``): the share of failing paths reaching the event whose whole
   history ends there (their last visit ends at it: no later visit, never the goal), against the
   chance that a visit at the same point of a path (its 1st, 2nd, ... visit) is the path's last,
@@ -106,6 +107,7 @@ MIN_EXCESS = 0.05        # share points a part must exceed its reference by...
 MIN_RATIO = 1.25         # ...and the ratio to it
 MIN_DWELL_EXCESS = 0.1   # failing paths wait longer than successful in >= 60 % of pairs
 TESTED_PARTS = ("exit", "loop", "dwell", "wait")    # the parts tested per event ("wait": before it)
+MIN_WAIT_SHARE = 0.5     # the wait before a step is judged where this share of the paths reaching it has one
 MAX_INSIDE_STEPS = 2      # events looked into by the property that carries their step (see _with_inside_steps)
 INSIDE_MIN_SHARE = 0.05  # ...among events making at least this share of the log
 STOP_RATIO = 2.0         # a step where paths stop for good this many times as often as at the sequence's others
@@ -381,9 +383,6 @@ def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,
     counts = _counts(log, size, goal, successful_user, ends, owners)
     expected, expected_per_path = expected_exits(log, ~successful_user, size)
     dwell = path_dwell(log, goal, only)
-    # A successful path's wait for a step after its goal (a claim closed after being paid) is no way
-    # to the goal: only steps before the goal count, as a failing path's steps all do.
-    wait_before = path_dwell(log, goal, only, before=True, rows=before_goal(log, goal))
     # Dead ends: not inside a step sequence (``stops_for_good`` tells its stops), not per session (a
     # session always ends: "never comes back" is a user's), not where visits are an event or two (a
     # process log cut into a visit per activity or two: "the last visit ends there" is then only "the
@@ -393,6 +392,12 @@ def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,
     judges_visits = (only is None and owners is None and _events_per_visit(log) >= MIN_EVENTS_PER_VISIT
                      and not cases)
     stops = dead_ends(log, successful_user) if judges_visits else None
+    # The wait before a step, in a process's cases only: a case's step is stamped when done, so the
+    # time since the previous step is the step's own (a claim waiting for its adjuster). On a web page
+    # the time until the next click is the dwell already; seen from the next page it is a pause before
+    # checkout, hesitation rather than a bottleneck. A successful path's wait for a step after its goal
+    # (a claim closed after being paid) is no way to the goal: only steps before the goal count.
+    wait_before = path_dwell(log, goal, only, before=True, rows=before_goal(log, goal)) if cases else None
     table = _table(log, spec, goal, counts, expected, expected_per_path, (dwell, wait_before), successful_user,
                    only, stops, compare_exits=not cases)
     return table, counts
@@ -819,7 +824,7 @@ def _table(log, spec, goal, c, expected, expected_per_path, waits, successful_us
     import pandas as pd
     size = len(log.event_names)
     rows = []
-    after, before = (dict(tuple(frame.groupby("event"))) for frame in waits)
+    after, before = (dict(tuple(frame.groupby("event"))) if frame is not None else {} for frame in waits)
     for code in range(size):
         f_reach, s_reach = int(c["reach_failing"][code]), int(c["reach_successful"][code])
         if code == goal or f_reach + s_reach == 0 or only is not None and not only[code]:
@@ -972,6 +977,8 @@ def _event_row(name, c, code, f_reach, s_reach, expected, expected_probabilities
            "loop_rate_successful_visits": _r(visits["loop_reference"]) if visits else np.nan}
     after, before = waits
     row.update(_dwell_part(after, successful_user, has_reference, spec.min_reference))
+    # A wait most paths reaching the step have, not a quirk of a few (lab results logged before registration)
+    before = before if before is not None and len(before) >= MIN_WAIT_SHARE * (f_reach + s_reach) else None
     row.update(_dwell_part(before, successful_user, has_reference, spec.min_reference, "wait"))
     return row
 

@@ -660,18 +660,34 @@ def _claims_rows(paths: int = 40) -> list[tuple]:
 
 
 def test_the_wait_before_a_step_is_a_part_of_its_own():
-    # failing paths wait 30 min before "pay form" (from "cart"), successful ones 1 min; no wait after differs
+    # cases: failing ones wait 30 days for "review" (since "register"), successful ones 1 day; what
+    # follows review comes an hour later for all
+    day = 24 * HOUR
     rows = []
     for i in range(30):
         ok = i < 15
-        rows += [(f"u{i}", "cart", 0), (f"u{i}", "form", (1 if ok else 30) * 60_000),
-                 (f"u{i}", "pay" if ok else "leave", (1 if ok else 30) * 60_000 + 10_000)]
-    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+        rows += [(f"c{i}", "register", 0), (f"c{i}", "review", (1 if ok else 30) * day),
+                 (f"c{i}", "pay" if ok else "reject", (1 if ok else 30) * day + HOUR)]
+    frame = pd.DataFrame(rows, columns=["user", "event", "time"])
+    log = EventLog.from_frame(frame.assign(session=frame["user"]))
     table = stuck.run(log, stuck.Spec(goal="pay", min_paths=10)).table.set_index("event")
-    form = table.loc["form"]
-    assert (form["wait_median_seconds_failing"], form["wait_median_seconds_successful"]) == (1800.0, 60.0)
-    assert form["wait_excess"] == 0.5 and form["dwell_excess"] == 0.0
-    assert "failing users waited a median 30 min for it (since their previous step) vs 1 min" in form["explanation"]
+    review = table.loc["review"]
+    assert (review["wait_median_seconds_failing"], review["wait_median_seconds_successful"]) == (30 * 86400.0, 86400.0)
+    assert review["wait_excess"] == 0.5 and review["dwell_excess"] == 0.0
+    assert "failing users waited a median 30 d for it (since their previous step) vs 1 d" in review["explanation"]
+
+
+def test_a_pause_before_a_web_page_is_no_wait_part():
+    # the same shape in minutes, visits of a web log: a longer pause before checkout is hesitation, and
+    # the time on the page before it is the dwell's to judge
+    rows = []
+    for i in range(30):
+        ok = i < 15
+        rows += [(f"u{i}", "cart", 0), (f"u{i}", "checkout", (1 if ok else 3) * 60_000),
+                 (f"u{i}", "pay" if ok else "home", (1 if ok else 3) * 60_000 + 10_000)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    checkout = stuck.run(log, stuck.Spec(goal="pay", min_paths=10)).table.set_index("event").loc["checkout"]
+    assert checkout["wait_excess"] == 0.0 and np.isnan(checkout["wait_median_seconds_failing"])
 
 
 def test_who_handled_a_stuck_step_is_tested_on_its_own_events():
