@@ -1243,9 +1243,10 @@ def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: 
                                                                          or within["p_value"] < when["p_value"]):
             when = {**within, "segment": f"{where['property']} = {where['value']}"}
     out.update({"where": where, "when": when})
-    if where and out["at_step"] and (where["property"], where["value"]) == (
-            out["at_step"]["property"], out["at_step"]["value"]):
-        out.update(step_text="", step_brief="")        # the path's value said already
+    if where and out["at_step"] and where["property"] == out["at_step"]["property"]:
+        # told by the path's value already: a second "worst for" the same property (an app version
+        # at the step after the first touch's) would read as a contradiction
+        out.update(step_text="", step_brief="")
     out["where_text"] = (f"worst for {where['property']} = {where['value']}: {_pct(where['rate'])} of those "
                          f"{spec.unit} {_who(spec.unit)} reach it {PART_VERBS[part]} vs {_pct(where['rate_others'])} "
                          f"of the others"

@@ -750,3 +750,22 @@ def test_a_step_property_that_is_the_paths_own_is_not_told_twice():
     assert not stuck._same_as_path(np.array(["K", "A", "K", "A"], dtype=object),
                                    np.array(["clerk"] * 4, dtype=object), reach)
     assert not stuck._same_as_path(version, None, reach)
+
+
+def test_a_step_property_already_told_by_the_path_is_not_told_again():
+    from types import SimpleNamespace
+    # version is every event's: 5.1 or 5.0 at first touch, 5.2 at the step for the paths that upgraded
+    rows = []
+    for i in range(60):
+        upgraded = loops = i < 30                # the paths that loop upgraded before the step
+        rows += [(f"u{i:02d}", "open", 0, "5.1"), (f"u{i:02d}", "connect", 1000, "5.2" if upgraded else "5.1")]
+        if loops:
+            rows += [(f"u{i:02d}", "error", 2000, "5.2" if upgraded else "5.1"),
+                     (f"u{i:02d}", "connect", 3000, "5.2" if upgraded else "5.1")]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time", "version"]))
+    first_touch = {"version": np.array(["5.1"] * 30 + ["5.0"] * 30, dtype=object)}
+    row = SimpleNamespace(event="connect", loop_excess=0.3, exit_excess=0.0)
+    found = stuck.where_and_when(log, row, np.zeros(log.n_users, dtype=bool), first_touch,
+                                 stuck.Spec(goal="pay", min_paths=10))
+    assert found["where"]["property"] == "version" and found["where_text"]
+    assert found["step_text"] == "" and found["step_brief"] == ""
