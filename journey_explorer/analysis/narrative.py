@@ -191,15 +191,20 @@ def stuck_points(log: EventLog, goal: str) -> Finding:
         context = "; ".join(t for t in (unstuck.get("where_text"), unstuck.get("when_text")) if t)
         text += f" It is {context}."
     step = f" It is {unstuck['step_text']}." if unstuck and unstuck.get("step_text") else ""   # who handled it
-    text += step
+    inside = (f" ({worst['inside_event']} is one event for every {worst['inside_property']}: name it by "
+              f"{worst['inside_property']} to follow this step in every view.)") if worst.get("inside_event") else ""
     if unstuck and unstuck["successful_users"] >= spec.min_reference:
-        got_past = _got_past(unstuck, paths)
-        if step and len(text) + len(got_past) > OBSERVATION_ROOM - 60:     # room for the step's sentence
-            got_past = _got_past(unstuck, paths, failing_route=False)
-        text += " " + got_past
-    if worst.get("inside_event"):
-        text += (f" ({worst['inside_event']} is one event for every {worst['inside_property']}: name it by "
-                 f"{worst['inside_property']} to follow this step in every view.)")
+        # Room for the step's sentence in the box: the routes give way first, then the sentence itself
+        # (the JSON keeps all of them).
+        tries = [(step, 2), (step, 1), (step, 0), ("", 2)] if step else [("", 2)]
+        for said, routes in tries:
+            got_past = _got_past(unstuck, paths, routes=routes)
+            if len(text) + len(said) + len(got_past) + len(inside) <= OBSERVATION_ROOM - 60:
+                break
+        text += said + " " + got_past
+    else:
+        text += step
+    text += inside
     # Also the next ones, not the plain event the stuck step was found inside (the same story, blurred)
     others = [r.event for r in found.iloc[1:].itertuples() if r.event != worst.get("inside_event")][:2]
     if others:
@@ -216,9 +221,10 @@ def _with_step_text(event: str, unstuck: list[dict]) -> str:
     return f"{event} ({entry['step_brief']})" if entry and entry.get("step_brief") else event
 
 
-def _got_past(unstuck: dict, paths: str = "users", failing_route: bool = True) -> str:
+def _got_past(unstuck: dict, paths: str = "users", routes: int = 2) -> str:
     """How successful paths (``paths``: "users", "cases") got past a stuck point, against failing ones,
-    in one sentence (``failing_route``: and the way failing paths most often went)."""
+    in one sentence; ``routes``: and then the way successful paths most often went on (1), and the way
+    failing paths went (2)."""
     steps = [n for n in unstuck["next"] if n["event"] != stuck.LEFT]
     if not steps:
         return ""
@@ -233,10 +239,10 @@ def _got_past(unstuck: dict, paths: str = "users", failing_route: bool = True) -
         text = (f"Right after it successful and failing {paths} alike went on to {step['event']} "
                 f"({pct(step['successful_share'])} and {pct(step['failing_share'])}); they part later.")
         way = f"Successful {paths}' most common way on"
-    if unstuck["routes"]:
+    if routes >= 1 and unstuck["routes"]:
         route = unstuck["routes"][0]
         text += f" {way}: {route['route']} ({pct(route['share'])})."
-    if failing_route and unstuck.get("failing_routes"):
+    if routes >= 2 and unstuck.get("failing_routes"):
         route = unstuck["failing_routes"][0]
         text += f" Failing {paths} most often: {route['route']} ({pct(route['share'])})."
     return text

@@ -304,3 +304,14 @@ def test_a_further_stuck_point_says_who_handled_its_step():
     assert narrative._with_step_text("assess", unstuck) == "assess (adjuster = K: waited a median 4 d vs 10 h)"
     assert narrative._with_step_text("receive", unstuck) == "receive"
     assert narrative._with_step_text("close", unstuck) == "close"       # not among the top stuck points
+
+
+def test_got_past_gives_its_routes_way_for_a_longer_finding():
+    unstuck = {"next": [{"event": "retry", "successful_share": 0.8, "failing_share": 0.3}], "failing_left": 0.7,
+               "routes": [{"route": "upload → retry → pay", "share": 0.6}],
+               "failing_routes": [{"route": "upload → (left)", "share": 0.7}]}
+    full = narrative._got_past(unstuck, "users")
+    assert "Their most common way on" in full and "Failing users most often" in full
+    assert "Failing users most often" not in narrative._got_past(unstuck, "users", routes=1)
+    assert narrative._got_past(unstuck, "users", routes=0) == (
+        "Successful users went on to retry (80% of them, against 30% of failing users, 70% of whom left there).")
