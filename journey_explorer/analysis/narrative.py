@@ -213,32 +213,60 @@ def stuck_points(log: EventLog, goal: str, unwanted: bool = False) -> Finding:
     if unstuck and (unstuck.get("where_text") or unstuck.get("when_text")):
         context = "; ".join(t for t in (unstuck.get("where_text"), unstuck.get("when_text")) if t)
         text += f" It is {context}."
+    step = f" It is {unstuck['step_text']}." if unstuck and unstuck.get("step_text") else ""   # who handled it
+    inside = (f" ({worst['inside_event']} is one event for every {worst['inside_property']}: name it by "
+              f"{worst['inside_property']} to follow this step in every view.)") if worst.get("inside_event") else ""
     if unstuck and unstuck["successful_users"] >= spec.min_reference:
-        text += " " + _got_past(unstuck, paths)
-    if worst.get("inside_event"):
-        text += (f" ({worst['inside_event']} is one event for every {worst['inside_property']}: name it by "
-                 f"{worst['inside_property']} to follow this step in every view.)")
+        # Room for the step's sentence in the box: the routes give way first, then the sentence itself
+        # (the JSON keeps all of them).
+        tries = [(step, 2), (step, 1), (step, 0), ("", 2)] if step else [("", 2)]
+        for said, routes in tries:
+            got_past = _got_past(unstuck, paths, routes=routes)
+            if len(text) + len(said) + len(got_past) + len(inside) <= OBSERVATION_ROOM - 60:
+                break
+        text += said + " " + got_past
+    else:
+        text += step
+    text += inside
     # Also the next ones, not the plain event the stuck step was found inside (the same story, blurred)
     others = [r.event for r in found.iloc[1:].itertuples() if r.event != worst.get("inside_event")][:2]
     if others:
-        text += " Also: " + "; ".join(others) + "."
+        briefly = " Also: " + "; ".join(_with_step_text(event, result.unstuck) for event in others) + "."
+        fits = len(text) + len(briefly) + len(left_out) <= OBSERVATION_ROOM
+        text += briefly if fits else " Also: " + "; ".join(others) + "."
     who = failing if unwanted else paths
     return Finding("stuck", f"{who[0].upper()}{who[1:]} get stuck at {worst['event']}", spec, text + left_out)
 
 
-def _got_past(unstuck: dict, paths: str = "users") -> str:
+def _with_step_text(event: str, unstuck: list[dict]) -> str:
+    """A further stuck point's name, with who handled its step when one value stands out there
+    ("Assess Damage (org:resource = A_KAISER: waited a median 9 d 7 h vs 1 d 20 h; …)")."""
+    entry = next((u for u in unstuck if u["event"] == event), None)
+    return f"{event} ({entry['step_brief']})" if entry and entry.get("step_brief") else event
+
+
+def _got_past(unstuck: dict, paths: str = "users", routes: int = 2) -> str:
     """How successful paths (``paths``: "users", "cases") got past a stuck point, against failing ones,
-    in one sentence."""
+    in one sentence; ``routes``: and then the way successful paths most often went on (1), and the way
+    failing paths went (2)."""
     steps = [n for n in unstuck["next"] if n["event"] != stuck.LEFT]
     if not steps:
         return ""
     step = max(steps, key=lambda n: n["successful_share"] - n["failing_share"])
-    text = (f"Successful {paths} went on to {step['event']} ({pct(step['successful_share'])} of them, against "
-            f"{pct(step['failing_share'])} of failing {paths}, {pct(unstuck['failing_left'])} of whom left there).")
-    if unstuck["routes"]:
+    if step["successful_share"] - step["failing_share"] >= stuck.MIN_EXCESS:
+        text = (f"Successful {paths} went on to {step['event']} ({pct(step['successful_share'])} of them, against "
+                f"{pct(step['failing_share'])} of failing {paths}, {pct(unstuck['failing_left'])} of whom left "
+                f"there).")
+        way = "Their most common way on"
+    else:       # no next step sets them apart ("100% against 100%" would read as a difference)
+        step = max(steps, key=lambda n: n["successful_share"])
+        text = (f"Right after it successful and failing {paths} alike went on to {step['event']} "
+                f"({pct(step['successful_share'])} and {pct(step['failing_share'])}); they part later.")
+        way = f"Successful {paths}' most common way on"
+    if routes >= 1 and unstuck["routes"]:
         route = unstuck["routes"][0]
-        text += f" Their most common way on: {route['route']} ({pct(route['share'])})."
-    if unstuck.get("failing_routes"):
+        text += f" {way}: {route['route']} ({pct(route['share'])})."
+    if routes >= 2 and unstuck.get("failing_routes"):
         route = unstuck["failing_routes"][0]
         text += f" Failing {paths} most often: {route['route']} ({pct(route['share'])})."
     return text

@@ -4,7 +4,8 @@ One stated rule: a path takes the *first* value its events carry ("first touch";
 path that is the session's value), and a user property its user's value. Only properties with a few
 distinct values (``MAX_VALUES``) and text values are used: ids, dates and numbers (CSAT, revenue)
 would each make every value its own group; and only event properties most paths carry
-(``MIN_COVERAGE``).
+(``MIN_COVERAGE``). A property only one step's events carry (who handled it, what it was about) is
+that step's instead (``step_properties``): its value on the step's own events, for the paths reaching it.
 """
 from __future__ import annotations
 
@@ -47,6 +48,42 @@ def path_properties(log: EventLog, max_values: int = MAX_VALUES) -> dict[str, np
         paths = log.user[starts]
         if np.mean([v is not None for v in values[paths]]) >= MIN_COVERAGE:
             out[str(name)] = values
+    return out
+
+
+def step_properties(log: EventLog, code: int, max_values: int = MAX_VALUES) -> dict[str, np.ndarray]:
+    """Event property name -> per user code, the value on the path's first event of type ``code``
+    (None where the path has none or its event does not carry it): the properties *this step's own*
+    events carry (``MIN_COVERAGE`` of them) with a few text values there.
+
+    Who handled a step (an adjuster, an agent, a channel) or what it was about (a meter type) is
+    carried by that step's events only, often by too few paths to count as who took the path
+    (``path_properties``), and a path's first value is then someone else's (the intake clerk).
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"user": ["a", "a", "b", "b", "c"], "event": ["open", "meter", "open", "meter", "open"],
+    ...                       "time": [0, 1, 0, 1, 0], "kind": [None, "smart", None, "analog", None]})
+    >>> log = EventLog.from_frame(frame)
+    >>> step_properties(log, log.event_code("meter"))["kind"].tolist()       # c never reaches the step
+    ['smart', 'analog', None]
+    >>> step_properties(log, log.event_code("open"))                       # "open" carries no kind
+    {}
+    """
+    at = np.flatnonzero(log.event == code)
+    first = at[np.append(True, log.user[at][1:] != log.user[at][:-1])]     # rows go by user, then time
+    out: dict[str, np.ndarray] = {}
+    for name, column in log.event_properties.items():
+        codes = column.codes[at]
+        carried = codes[codes != MISSING]
+        if not len(at) or len(carried) < MIN_COVERAGE * len(at):
+            continue
+        values = column.values[np.unique(carried)]
+        if not 1 < len(values) <= max_values or not all(isinstance(v, str) for v in values):
+            continue
+        per_path = np.full(log.n_users, None, dtype=object)
+        carries = column.codes[first] != MISSING
+        per_path[log.user[first[carries]]] = column.values[column.codes[first[carries]]]
+        out[str(name)] = per_path
     return out
 
 

@@ -22,6 +22,10 @@ type (the goal itself left out), three parts, each a one-sided test:
 - **dwell**: how long a path waits after the event before its next step in the same session (per
   path, the median wait), failing against successful (Mann-Whitney U). Its size is
   P(a failing path waits longer than a successful one) - 1/2.
+- **wait**: the same for the wait *before* the event, since the path's previous event, in a process's
+  cases (``_paths_are_cases``): a process log stamps a step when it is done, so the time a claim
+  waited for its adjuster shows before "Assess Damage". Judged where most paths reaching the step
+  have such a wait (``MIN_WAIT_SHARE``), successful paths' waits counted before their goal only.
 - **stop** (a dead end, ``dead_ends``): the share of failing paths reaching the event whose whole
   history ends there (their last visit ends at it: no later visit, never the goal), against the
   chance that a visit at the same point of a path (its 1st, 2nd, ... visit) is the path's last,
@@ -36,7 +40,9 @@ type (the goal itself left out), three parts, each a one-sided test:
 
 Both exit and loop must also hold per *visit* (``_visit_check``, significant and ``MIN_RATIO`` times
 successful users' visits): a failing user who keeps coming back to browse ends and bounces on the
-browsing pages on more of their paths only by visiting more.
+browsing pages on more of their paths only by visiting more. An exit must also stand out from how much
+sooner failing visits end at any page of the log (``typical_exit_ratio``): low-intent visitors leave
+every browsing page a little more often, a wishlist page included.
 
 Per session, a paying user's later visits count as failing sessions; their habits there are not being
 stuck, so successful *users* (all their sessions together: did any leave from / loop on the event)
@@ -45,7 +51,9 @@ are a second reference for exits and loops, as in the per-user view (each part m
 For the top stuck points, ``unstuck`` says what successful users did right after their last visit
 before the goal and the route they took from there to the goal, against failing users, and where
 (the property value, first touch, worse by at least ``MIN_EXCESS`` points) and since when (first
-against last third of the time range) it is worse.
+against last third of the time range) it is worse; and who or what handled the step itself (a
+property its own events carry: the adjuster, the meter type), on the main part, the wait for the
+step and the share never reaching the goal (``where_and_when``).
 
 Each part's size is "how many share points worse", kept only if its Benjamini-Hochberg q-value
 (over all events and parts) is below ``Spec.alpha``, it is material (``MIN_EXCESS`` points and
@@ -91,7 +99,7 @@ if TYPE_CHECKING:
 RANK_EXPLANATION = ("Ranked by how much worse failing paths do at an event than successful ones: the share "
                     "that end a visit there (beyond successful paths, also on their visits that did not go on "
                     "to the goal, and the share expected had they left at random steps), that loop there, "
-                    "that wait longer there, and that stop there for good (beyond how often paths stop after "
+                    "that wait longer there or before it, and that stop there for good (beyond how often paths stop after "
                     "a visit at the same point of their path), each counted only when significant (one-sided tests, "
                     "Benjamini-Hochberg q < 0.05), big enough to matter and reached by enough paths; the "
                     "difference is weighted by the square root of the failing paths, so size of the difference "
@@ -100,6 +108,8 @@ NEEDS_USER_PROPERTIES = True     # "who" / "where": property values per path
 MIN_EXCESS = 0.05        # share points a part must exceed its reference by...
 MIN_RATIO = 1.25         # ...and the ratio to it
 MIN_DWELL_EXCESS = 0.1   # failing paths wait longer than successful in >= 60 % of pairs
+TESTED_PARTS = ("exit", "loop", "dwell", "wait")    # the parts tested per event ("wait": before it)
+MIN_WAIT_SHARE = 0.5     # the wait before a step is judged where this share of the paths reaching it has one
 MAX_INSIDE_STEPS = 2      # events looked into by the property that carries their step (see _with_inside_steps)
 INSIDE_MIN_SHARE = 0.05  # ...among events making at least this share of the log
 STOP_RATIO = 2.0         # a step where paths stop for good this many times as often as at the sequence's others
@@ -199,6 +209,28 @@ def loop_rows(log: EventLog) -> np.ndarray:
     return rows
 
 
+def loop_via(log: EventLog, code: int, among: np.ndarray, looped: np.ndarray | None = None) -> str:
+    """How the paths of ``among`` (a mask over user codes) most often loop on the event, in words: "it
+    again at once" (A A) or "back via B" (A B A) — a loop through a reply (Receive Documents →
+    Request Documents → Receive Documents) is a round of rework, not a repeated click.
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": "a", "event": ["ask", "get", "ask", "get"], "time": range(4)}))
+    >>> loop_via(log, log.event_code("get"), np.ones(1, dtype=bool))
+    'most often back via ask'
+    """
+    looped = loop_rows(log) if looped is None else looped          # ``loop_rows(log)`` when the caller has it
+    rows = np.flatnonzero(looped & (log.event == code) & among[log.user])
+    if not len(rows):
+        return ""
+    right_away = log.event[rows + 1] == code
+    between = log.event[rows + 1][~right_away]
+    counts = np.bincount(between, minlength=len(log.event_names))
+    if right_away.sum() >= counts.max(initial=0):
+        return "most often again at once"
+    return f"most often back via {log.event_names[int(counts.argmax())]}"
+
+
 def loop_paths(log: EventLog, size: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(event code, path) pairs, distinct, where the path repeats the event (A A) or bounces back to
     it (A B A) within one visit: opening the app again on another day is coming back, not a loop.
@@ -244,20 +276,50 @@ def expected_exits(log: EventLog, failing_user: np.ndarray, size: int) -> tuple[
     return expected, per_event
 
 
-def path_dwell(log: EventLog, goal: int | None = None, only: np.ndarray | None = None) -> pd.DataFrame:
+def path_dwell(log: EventLog, goal: int | None = None, only: np.ndarray | None = None,
+               before: bool = False, rows: np.ndarray | None = None) -> pd.DataFrame:
     """Per (path, event type): the median seconds from the event to the path's next event in the same
     session (events that end a session have no wait). A wait that ends at the ``goal`` is left out:
     it is the conversion itself, which failing paths never have (a trial that converts in a minute is
-    no reference for one that leads elsewhere). ``only``: per event code, whether to count it."""
+    no reference for one that leads elsewhere). ``only``: per event code, whether to count it.
+
+    ``before``: the wait *before* the event instead, from the path's previous event in the same
+    session (the first event of a session has none). A log of completed activities stamps each step
+    when it is done: the time a claim waited for an adjuster shows before "Assess Damage", not after.
+    ``rows``: a mask of the events whose wait counts (``before_goal``).
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": "a", "event": ["x", "y", "z"], "time": [0, 60_000, 180_000]}))
+    >>> path_dwell(log, before=True)["wait"].tolist()      # y waited 60 s after x, z 120 s after y
+    [60.0, 120.0]
+    """
     import pandas as pd
     same = (log.user[1:] == log.user[:-1]) & (log.session[1:] == log.session[:-1])
     if goal is not None:
         same &= log.event[1:] != goal
+    at = log.event[1:] if before else log.event[:-1]         # the event the wait belongs to
     if only is not None:
-        same &= only[log.event[:-1]]
+        same &= only[at]
+    if rows is not None:
+        same &= rows[1:] if before else rows[:-1]
     gap = np.diff(log.ts)[same] / 1000.0
-    frame = pd.DataFrame({"path": log.user[:-1][same], "event": log.event[:-1][same], "wait": gap})
+    frame = pd.DataFrame({"path": log.user[1:][same], "event": at[same], "wait": gap})
     return frame.groupby(["event", "path"], sort=True)["wait"].median().reset_index()
+
+
+def before_goal(log: EventLog, goal: int) -> np.ndarray:
+    """Boolean mask: the events before their path's first ``goal`` (all of a path that never reaches it).
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": ["a", "a", "a", "b"], "event": ["x", "pay", "close", "x"],
+    ...                                         "time": [0, 1, 2, 0]}))
+    >>> before_goal(log, log.event_code("pay")).tolist()
+    [True, False, False, True]
+    """
+    first_goal = np.full(log.n_users, len(log), dtype=np.int64)
+    hits = np.flatnonzero(log.event == goal)
+    first_goal[log.user[hits][::-1]] = hits[::-1]              # reversed: the earliest hit is written last
+    return np.arange(len(log)) < first_goal[log.user]
 
 
 def auc_greater(failing: np.ndarray, successful: np.ndarray) -> tuple[float, float]:
@@ -365,8 +427,14 @@ def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,
     stops = dead_ends(log, successful_user) if judges_visits else None
     skipped = failure_outcomes(log) if skip is None else failure_outcomes(log) | skip
     only = ~skipped if only is None else only & ~skipped
-    table = _table(log, spec, goal, counts, expected, expected_per_path, dwell, successful_user, only, stops,
-                   compare_exits=not cases)
+    # The wait before a step, in a process's cases only: a case's step is stamped when done, so the
+    # time since the previous step is the step's own (a claim waiting for its adjuster). On a web page
+    # the time until the next click is the dwell already; seen from the next page it is a pause before
+    # checkout, hesitation rather than a bottleneck. A successful path's wait for a step after its goal
+    # (a claim closed after being paid) is no way to the goal: only steps before the goal count.
+    wait_before = path_dwell(log, goal, only, before=True, rows=before_goal(log, goal)) if cases else None
+    table = _table(log, spec, goal, counts, expected, expected_per_path, (dwell, wait_before), successful_user,
+                   only, stops, compare_exits=not cases)
     return table, counts
 
 
@@ -486,7 +554,8 @@ def _one_wall_once(named: EventLog, found: pd.DataFrame, spec: Spec, families: d
             _, stopped = part_flags(named, named.event_code(row["event"]), "stop", goal,
                                     families[row["inside_event"]])
             repeats = any((stopped & seen).sum() >= SAME_STOPS * stopped.sum() for seen in stopped_sets)
-            only_stops = row["exit_excess"] <= 0 and row["loop_excess"] <= 0 and row["dwell_excess"] <= 0
+            only_stops = (row["exit_excess"] <= 0 and row["loop_excess"] <= 0 and row["dwell_excess"] <= 0
+                          and row["wait_excess"] <= 0)
             if repeats and only_stops:
                 continue
             stopped_sets.append(stopped)
@@ -811,33 +880,34 @@ def _paths_are_cases(log: EventLog) -> bool:
     return median_path_duration_ms(log) >= CASE_DURATION_MS
 
 
-def _table(log, spec, goal, c, expected, expected_per_path, dwell, successful_user, only=None,
+def _table(log, spec, goal, c, expected, expected_per_path, waits, successful_user, only=None,
            stops=None, compare_exits: bool = True) -> pd.DataFrame:
+    """``waits``: (``path_dwell`` after each event, ``path_dwell`` before it)."""
     import pandas as pd
     size = len(log.event_names)
     rows = []
-    by_event = dict(tuple(dwell.groupby("event")))
+    after, before = (dict(tuple(frame.groupby("event"))) if frame is not None else {} for frame in waits)
     for code in range(size):
         f_reach, s_reach = int(c["reach_failing"][code]), int(c["reach_successful"][code])
         if code == goal or f_reach + s_reach == 0 or only is not None and not only[code]:
             continue
-        waits = by_event.get(code)
         rows.append(_event_row(log.event_names[code], c, code, f_reach, s_reach, expected[code],
-                               expected_per_path[code], waits, successful_user, spec))
+                               expected_per_path[code], (after.get(code), before.get(code)), successful_user, spec))
     table = pd.DataFrame(rows)
     if table.empty:
         return table
     eligible = table["failing_users"] >= spec.min_paths
+    table["eligible"] = eligible
     if not compare_exits:
         # Each path one visit (a process's cases): a failing case's visit ends where the case ends, and a
         # successful case's only visit is the converting one, so the step before the goal would always
         # "end more visits". No visit ends are compared; loops, waits and dead ends still are.
         table["exit_p"] = np.nan
-    for part in ("exit", "loop", "dwell"):
+    for part in TESTED_PARTS:
         p = table[f"{part}_p"].where(eligible)
         table[f"{part}_q"] = benjamini_hochberg(p.to_numpy())
     parts = []
-    for part in ("exit", "loop", "dwell"):
+    for part in TESTED_PARTS:
         kept = (table[f"{part}_q"] < spec.alpha) & _material(table, part)
         table[f"{part}_excess"] = table[f"{part}_excess"].where(kept, 0.0)
         parts.append(table[f"{part}_excess"])
@@ -845,6 +915,10 @@ def _table(log, spec, goal, c, expected, expected_per_path, dwell, successful_us
         table = _with_dead_ends(table, log, stops, spec)
         parts.append(table["stop_excess"])
     table["worse_by"] = np.round(sum(parts), 4)
+    table = table.drop(columns="eligible")
+    looped = loop_rows(log) if (table["loop_excess"] > 0).any() else None       # once, for every looping row
+    table["loop_via"] = [loop_via(log, log.event_code(row.event), ~successful_user, looped)
+                         if row.loop_excess > 0 else None for row in table.itertuples()]
     # Effect first, volume damped: 4x the failing paths counts as much as twice the difference.
     table["score"] = np.round(table["worse_by"] * np.sqrt(table["failing_users"]), 3)
     table["explanation"] = [_explain(row, spec) for row in table.itertuples()]
@@ -877,15 +951,40 @@ def _material(table: pd.DataFrame, part: str) -> pd.Series:
     if part in ("exit", "loop"):
         return (table[f"{part}_excess"] >= MIN_EXCESS) & (
             table[f"{part}_rate_failing"] >= MIN_RATIO * table[f"{part}_reference"]) & _holds_per_visit(table, part)
-    return table["dwell_excess"] >= MIN_DWELL_EXCESS
+    return table[f"{part}_excess"] >= MIN_DWELL_EXCESS
 
 
 def _holds_per_visit(table: pd.DataFrame, part: str) -> pd.Series:
     """The ratio must hold per visit too (where visits were counted): failing users who browse a
     guide page on more visits loop there on more of their paths, though no visit of theirs loops
-    there more often than a successful user's (a travel log: 66% vs 52% of users, 44% vs 39% of visits)."""
+    there more often than a successful user's (a travel log: 66% vs 52% of users, 44% vs 39% of visits).
+
+    For exits, ``MIN_RATIO`` times the log's typical ratio (``typical_exit_ratio``): where failing
+    visitors' visits end at every browsing page 1.2x as often as buyers' visits that do not convert
+    (less intent, not a problem of the page), a page must stand out from that."""
     failing, reference = table[f"{part}_rate_failing_visits"], table[f"{part}_rate_successful_visits"]
+    if part == "exit":
+        reference = reference * typical_exit_ratio(table)
     return failing.isna() | reference.isna() | (failing >= MIN_RATIO * reference)
+
+
+def typical_exit_ratio(table: pd.DataFrame) -> float:
+    """How many times as often failing paths' visits end at an event as successful paths' visits that
+    do not convert after it, typically: the median of that ratio over the events ``min_paths`` failing
+    paths reach (at least 1). A median over the log's events: one stuck page does not move it.
+
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"exit_rate_failing_visits": [0.45, 0.24, 0.12, 0.9, None],
+    ...                       "exit_rate_successful_visits": [0.35, 0.2, 0.1, 0.3, 0.2], "eligible": True})
+    >>> round(typical_exit_ratio(table), 3)           # ratios 1.29, 1.2, 1.2, 3.0: median 1.243
+    1.243
+    """
+    failing = table["exit_rate_failing_visits"]
+    if "eligible" in table:                        # ``_table`` marks the events enough failing paths reach
+        failing = failing.where(table["eligible"])
+    reference = table["exit_rate_successful_visits"]
+    ratios = (failing / reference.where(reference > 0)).dropna()
+    return max(float(ratios.median()), 1.0) if len(ratios) else 1.0
 
 
 def _event_row(name, c, code, f_reach, s_reach, expected, expected_probabilities, waits, successful_user,
@@ -938,7 +1037,11 @@ def _event_row(name, c, code, f_reach, s_reach, expected, expected_probabilities
            "exit_rate_successful_visits": _r(visits["exit_reference"]) if visits else np.nan,
            "loop_rate_failing_visits": _r(visits["loop"]) if visits else np.nan,
            "loop_rate_successful_visits": _r(visits["loop_reference"]) if visits else np.nan}
-    row.update(_dwell_part(waits, successful_user, has_reference, spec.min_reference))
+    after, before = waits
+    row.update(_dwell_part(after, successful_user, has_reference, spec.min_reference))
+    # A wait most paths reaching the step have, not a quirk of a few (lab results logged before registration)
+    before = before if before is not None and len(before) >= MIN_WAIT_SHARE * (f_reach + s_reach) else None
+    row.update(_dwell_part(before, successful_user, has_reference, spec.min_reference, "wait"))
     return row
 
 
@@ -955,17 +1058,18 @@ def _other_sessions(c: dict, code: int, f_reach: int, f_end: int, f_loop: int, m
 
 
 def _dwell_part(waits: pd.DataFrame | None, successful_user: np.ndarray, has_reference: bool,
-                minimum: int) -> dict:
+                minimum: int, part: str = "dwell") -> dict:
+    """The columns of a timed part: ``dwell`` (the wait after the event) or ``wait`` (before it)."""
     if waits is None or not has_reference:
-        return {"dwell_median_seconds_failing": np.nan, "dwell_median_seconds_successful": np.nan,
-                "dwell_excess": 0.0, "dwell_p": np.nan}
+        return {f"{part}_median_seconds_failing": np.nan, f"{part}_median_seconds_successful": np.nan,
+                f"{part}_excess": 0.0, f"{part}_p": np.nan}
     ok = successful_user[waits["path"].to_numpy()]
     failing, successful = waits["wait"].to_numpy()[~ok], waits["wait"].to_numpy()[ok]
     enough = len(failing) >= minimum and len(successful) >= minimum
     auc, p = auc_greater(failing, successful) if enough else (0.5, np.nan)
-    return {"dwell_median_seconds_failing": _r(np.median(failing), 1) if len(failing) else np.nan,
-            "dwell_median_seconds_successful": _r(np.median(successful), 1) if len(successful) else np.nan,
-            "dwell_excess": _r(auc - 0.5), "dwell_p": p}
+    return {f"{part}_median_seconds_failing": _r(np.median(failing), 1) if len(failing) else np.nan,
+            f"{part}_median_seconds_successful": _r(np.median(successful), 1) if len(successful) else np.nan,
+            f"{part}_excess": _r(auc - 0.5), f"{part}_p": p}
 
 
 def _r(value, digits: int = 4) -> float:
@@ -1001,7 +1105,8 @@ def _explain(row, spec: Spec, sequence: str | None = None) -> str:
         text += f" ({_pct(row.exit_rate_expected)} expected had they left at random steps)"
         parts.append(text)
     if row.loop_excess > 0:
-        text = (f"{_pct(row.loop_rate_failing)} of {failing} loop on it vs "
+        via = getattr(row, "loop_via", None)
+        text = (f"{_pct(row.loop_rate_failing)} of {failing} loop on it{f' ({via})' if via else ''} vs "
                 f"{_pct(row.loop_rate_successful)} of {successful}")
         if not pd.isna(row.loop_rate_successful_users):
             text += f" and {_pct(row.loop_rate_successful_users)} of users who succeed (in any session)"
@@ -1009,6 +1114,10 @@ def _explain(row, spec: Spec, sequence: str | None = None) -> str:
     if row.dwell_excess > 0:
         parts.append(f"{failing} wait a median {units.duration(row.dwell_median_seconds_failing)} before their "
                      f"next step vs {units.duration(row.dwell_median_seconds_successful)} for {successful}")
+    if getattr(row, "wait_excess", 0) > 0:
+        parts.append(f"{failing} waited a median {units.duration(row.wait_median_seconds_failing)} for it "
+                     f"(since their previous step) vs {units.duration(row.wait_median_seconds_successful)} for "
+                     f"{successful}")
     if not parts:
         if row.failing_users < spec.min_paths:
             return f"too few {failing} reach it ({row.failing_users}) to judge"
@@ -1165,22 +1274,38 @@ def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: 
     among failing paths alone, a segment that converts well would look worse (its failing paths are
     the stuck ones). One-sided / two-sided Fisher tests, FDR over the comparisons made for this stuck
     point; only significant ones with ``min_paths`` paths on each side. ``sequence``: the steps (a mask
-    of codes) a row found inside an event belongs to, for its stop part."""
+    of codes) a row found inside an event belongs to, for its stop part.
+
+    And, whatever the main part, who or what handled the step itself (``at_step``, ``step_text``): the
+    properties the step's own events carry (``pathprops.step_properties``: its adjuster, its meter
+    type), each value against the others on the main part, on the wait for the step (Mann-Whitney)
+    and on the share that never reach the goal (Fisher), in the same FDR family."""
     spec = with_unit(spec, log)
+    code = log.event_code(row.event)
     excess = {"loop": row.loop_excess, "exit": row.exit_excess, "stop": getattr(row, "stop_excess", 0.0)}
     part = max(excess, key=excess.get)          # ties: loop, then exit
     if excess[part] <= 0:
-        return {"where": None, "when": None}
+        part = None
     stop_at = (log.event_code(spec.goal), sequence) if part == "stop" else (None, None)
-    reach, flagged = part_flags(log, log.event_code(row.event), part, *stop_at)
-    candidates = _where_candidates(reach, flagged, properties, spec.min_paths)
+    if part is not None:
+        reach, flagged = part_flags(log, code, part, *stop_at)
+    else:
+        reach = np.zeros(log.n_users, dtype=bool)
+        reach[log.user[log.event == code]] = True
+        flagged = None
+    candidates = _where_candidates(reach, flagged, properties, spec.min_paths) if part else []
+    step_tests = _step_candidates(log, code, reach, flagged, successful_user, spec.min_paths, properties)
     # Whether paths stopped for good is clearer the longer they were watched: later starters would
     # always seem to stop more, so no "when" for stopping.
-    change = _when_candidate(log, reach, flagged, spec.min_paths) if part != "stop" else None
-    tests = candidates + ([change] if change else [])
+    change = _when_candidate(log, reach, flagged, spec.min_paths) if part not in ("stop", None) else None
+    tests = candidates + step_tests + ([change] if change else [])
     q = benjamini_hochberg(np.array([t["p_value"] for t in tests], dtype=float)) if tests else []
     for test, value in zip(tests, q):
         test["q_value"] = float(value)
+    out = {"part": part, "where": None, "when": None, "where_text": "", "when_text": ""}
+    out.update(_at_step_found(row.event, step_tests, part, spec))
+    if part is None:
+        return out
     found = [c for c in candidates if c["q_value"] < spec.alpha and _material_segment(c)]
     where = max(found, key=lambda c: c["rate"] - c["rate_others"]) if found else None
     when = change if change and change["q_value"] < spec.alpha else None
@@ -1190,17 +1315,154 @@ def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: 
         if within and min(1.0, 2 * within["p_value"]) < spec.alpha and (when is None
                                                                          or within["p_value"] < when["p_value"]):
             when = {**within, "segment": f"{where['property']} = {where['value']}"}
-    verb = {"loop": "loop on it", "exit": "end a visit there", "stop": "go no further"}[part]
-    out = {"part": part, "where": where, "when": when}
+    out.update({"where": where, "when": when})
+    if where and out["at_step"] and where["property"] == out["at_step"]["property"]:
+        # told by the path's value already: a second "worst for" the same property (an app version
+        # at the step after the first touch's) would read as a contradiction
+        out.update(step_text="", step_brief="")
     out["where_text"] = (f"worst for {where['property']} = {where['value']}: {_pct(where['rate'])} of those "
-                         f"{spec.unit} {_who(spec.unit)} reach it {verb} vs {_pct(where['rate_others'])} of "
-                         f"the others"
+                         f"{spec.unit} {_who(spec.unit)} reach it {PART_VERBS[part]} vs {_pct(where['rate_others'])} "
+                         f"of the others"
                          ) if where else ""
     out["when_text"] = ((f"among {when['segment']} paths, " if when and when.get("segment") else "")
                         + f"{'up' if when['rate_late'] > when['rate_early'] else 'down'} from "
                         f"{_pct(when['rate_early'])} of {spec.unit} starting {when['early']} to "
                         f"{_pct(when['rate_late'])} of those starting {when['late']}") if when else ""
     return out
+
+
+PART_VERBS = {"loop": "loop on it", "exit": "end a visit there", "stop": "go no further"}
+
+
+def wait_before_first(log: EventLog, code: int) -> np.ndarray:
+    """Per user code: the seconds between the path's first event of type ``code`` and the event before
+    it in the same session (NaN where there is none: the path never reaches it, or starts a visit with it).
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": ["a", "a", "a", "b"], "event": ["x", "y", "y", "y"],
+    ...                                         "time": [0, 90_000, 99_000, 0]}))
+    >>> wait_before_first(log, log.event_code("y")).tolist()
+    [90.0, nan]
+    """
+    out = np.full(log.n_users, np.nan)
+    at = np.flatnonzero(log.event == code)
+    first = at[np.append(True, log.user[at][1:] != log.user[at][:-1])]
+    previous = first[first > 0] - 1
+    same = (log.user[previous] == log.user[previous + 1]) & (log.session[previous] == log.session[previous + 1])
+    previous = previous[same]
+    out[log.user[previous + 1]] = (log.ts[previous + 1] - log.ts[previous]) / 1000.0
+    return out
+
+
+def _step_candidates(log: EventLog, code: int, reach: np.ndarray, flagged: np.ndarray | None,
+                     successful_user: np.ndarray, minimum: int, properties: dict[str, np.ndarray]) -> list[dict]:
+    """One test per (step property, value, measure), the value's paths against the other paths reaching
+    the step: ``part`` (the stuck point's main part: loop, leave, stop), ``fail`` (never reach the goal)
+    and ``wait`` (the wait for the step, since the path's previous event: Mann-Whitney, its size
+    P(a path of the value waits longer) - 1/2). Left out: a property whose value at the step is the
+    path's own (``properties``: who took the path, told already) and one that restates the outcome."""
+    from journey_explorer.analysis.pathprops import step_properties
+    out = []
+    waits = None
+    for name, values in step_properties(log, code).items():
+        if _same_as_path(values, properties.get(name), reach) or _restates_goal(values, reach, successful_user):
+            continue
+        for value in pd_unique(values[reach]):
+            mine, others = reach & (values == value), reach & (values != value)
+            n, m = int(mine.sum()), int(others.sum())
+            if value is None or n < minimum or m < minimum:
+                continue
+            base = {"property": name, "value": value, "paths": n}
+            if flagged is not None:
+                x, y = int((flagged & mine).sum()), int((flagged & others).sum())
+                out.append({**base, "measure": "part", "rate": round(x / n, 4), "rate_others": round(y / m, 4),
+                            "p_value": fisher_greater(x, n, y, m)})
+            x, y = int((~successful_user & mine).sum()), int((~successful_user & others).sum())
+            out.append({**base, "measure": "fail", "rate": round(x / n, 4), "rate_others": round(y / m, 4),
+                        "p_value": fisher_greater(x, n, y, m)})
+            waits = wait_before_first(log, code) if waits is None else waits
+            own, rest = waits[mine & ~np.isnan(waits)], waits[others & ~np.isnan(waits)]
+            if len(own) >= minimum and len(rest) >= minimum:
+                auc, p = auc_greater(own, rest)
+                out.append({**base, "measure": "wait", "rate": float(np.median(own)),
+                            "rate_others": float(np.median(rest)), "excess": round(auc - 0.5, 4), "p_value": p})
+    return out
+
+
+SAME_VALUE = 0.95       # a step's property with the path's own value on this share of its paths is the path's
+
+
+def _same_as_path(at_step: np.ndarray, of_path: np.ndarray | None, reach: np.ndarray) -> bool:
+    """Whether the step's value is the path's own (first touch) on ``SAME_VALUE`` of the paths reaching it."""
+    if of_path is None or not reach.any():
+        return False
+    return float(np.mean(at_step[reach] == of_path[reach])) >= SAME_VALUE
+
+
+def _restates_goal(values: np.ndarray, reach: np.ndarray, successful_user: np.ndarray, minimum: int = 10) -> bool:
+    """Whether a value held by ``minimum`` paths always reaches the goal: a plan that reads "paid" once
+    the user upgraded is the goal under another name, not who handled the step.
+
+    >>> _restates_goal(np.array(["paid"] * 10 + ["trial"] * 10, dtype=object), np.ones(20, dtype=bool),
+    ...                np.array([True] * 10 + [False, True] * 5))
+    True
+    """
+    for value in pd_unique(values[reach]):
+        mine = reach & (values == value)
+        if value is not None and mine.sum() >= minimum and successful_user[mine].all():
+            return True
+    return False
+
+
+def pd_unique(values: np.ndarray) -> list:
+    """The distinct values, in the order first seen (None kept)."""
+    import pandas as pd
+    return list(pd.unique(values))
+
+
+def _at_step_found(step: str, tests: list[dict], part: str | None, spec: Spec) -> dict:
+    """The step property value worse on the most measures (significant and material: ``MIN_EXCESS``
+    share points, or ``MIN_DWELL_EXCESS`` for the wait), then by how many more never reach the goal;
+    with its sentence ("worst for org:resource = A_KAISER at Assess Damage: waited a median …")."""
+    passed: dict[tuple, dict] = {}
+    for test in tests:
+        material = (test["excess"] >= MIN_DWELL_EXCESS if test["measure"] == "wait"
+                    else _material_segment(test))
+        if test["q_value"] < spec.alpha and material:
+            passed.setdefault((test["property"], test["value"]), {})[test["measure"]] = test
+    if not passed:
+        return {"at_step": None, "step_text": "", "step_brief": ""}
+
+    def worse(key):
+        fail = passed[key].get("fail")
+        return len(passed[key]), (fail["rate"] - fail["rate_others"]) if fail else 0.0
+
+    key = max(passed, key=worse)
+    found = passed[key]
+    unit, that = spec.unit, _who(spec.unit)
+    said = []
+    if "wait" in found:
+        wait = found["wait"]
+        said.append(f"they waited a median {units.duration(wait['rate'])} for it (since their previous step) vs "
+                    f"{units.duration(wait['rate_others'])} for the others")
+    if "part" in found:
+        said.append(f"{_pct(found['part']['rate'])} of them {PART_VERBS[part]} vs "
+                    f"{_pct(found['part']['rate_others'])} of the others")
+    if "fail" in found:
+        fail = found["fail"]
+        said.append(f"{_pct(fail['rate'])} never reach {spec.goal} vs {_pct(fail['rate_others'])} of the others")
+    paths = next(iter(found.values()))["paths"]
+    text = f"worst for {key[0]} = {key[1]} at {step} ({paths:,} {unit} {that} reach it): " + "; ".join(said)
+    brief = []        # the same, said short for a list of further stuck points
+    if "wait" in found:
+        brief.append(f"waited a median {units.duration(found['wait']['rate'])} vs "
+                     f"{units.duration(found['wait']['rate_others'])}")
+    if "part" in found:
+        brief.append(f"{_pct(found['part']['rate'])} {PART_VERBS[part]} vs {_pct(found['part']['rate_others'])}")
+    if "fail" in found:
+        brief.append(f"{_pct(found['fail']['rate'])} never reach {spec.goal} vs {_pct(found['fail']['rate_others'])}")
+    return {"at_step": {"property": key[0], "value": key[1], "tests": found}, "step_text": text,
+            "step_brief": f"{key[0]} = {key[1]}: " + "; ".join(brief)}
 
 
 def _material_segment(candidate: dict) -> bool:

@@ -284,3 +284,34 @@ def test_the_north_star_trend_leaves_out_the_weeks_cases_start_up():
     finding = narrative.north_star(log, "pay")
     assert "The first 3 weeks are left out of that comparison" in finding.observation
     assert "averaged 20, 0% above the first four (20)" in finding.observation      # 20 a week either side
+
+
+def test_got_past_does_not_call_a_step_both_groups_take_the_way_out():
+    # every case, paid or not, goes on to assess after receiving documents: they part later
+    unstuck = {"next": [{"event": "assess", "successful_share": 1.0, "failing_share": 1.0}], "failing_left": 0.0,
+               "routes": [{"route": "receive → assess → pay", "share": 0.8}],
+               "failing_routes": [{"route": "receive → assess → reject → (left)", "share": 0.6}]}
+    text = narrative._got_past(unstuck, "cases")
+    assert text.startswith("Right after it successful and failing cases alike went on to assess (100% and 100%); "
+                           "they part later. Successful cases' most common way on: receive → assess → pay (80%).")
+    unstuck["next"][0]["failing_share"] = 0.5           # a step that does set them apart keeps its sentence
+    assert narrative._got_past(unstuck, "cases").startswith("Successful cases went on to assess (100% of them")
+
+
+def test_a_further_stuck_point_says_who_handled_its_step():
+    unstuck = [{"event": "assess", "step_brief": "adjuster = K: waited a median 4 d vs 10 h"},
+               {"event": "receive", "step_brief": ""}]
+    assert narrative._with_step_text("assess", unstuck) == "assess (adjuster = K: waited a median 4 d vs 10 h)"
+    assert narrative._with_step_text("receive", unstuck) == "receive"
+    assert narrative._with_step_text("close", unstuck) == "close"       # not among the top stuck points
+
+
+def test_got_past_gives_its_routes_way_for_a_longer_finding():
+    unstuck = {"next": [{"event": "retry", "successful_share": 0.8, "failing_share": 0.3}], "failing_left": 0.7,
+               "routes": [{"route": "upload → retry → pay", "share": 0.6}],
+               "failing_routes": [{"route": "upload → (left)", "share": 0.7}]}
+    full = narrative._got_past(unstuck, "users")
+    assert "Their most common way on" in full and "Failing users most often" in full
+    assert "Failing users most often" not in narrative._got_past(unstuck, "users", routes=1)
+    assert narrative._got_past(unstuck, "users", routes=0) == (
+        "Successful users went on to retry (80% of them, against 30% of failing users, 70% of whom left there).")

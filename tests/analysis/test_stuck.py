@@ -112,7 +112,7 @@ def test_shop_ranks_the_real_stuck_point_over_browsing_pages(shop, by):
     # Every visit that fails at shipping_form ends there, the later buyers' failed visits too: its exits
     # are the funnel's drop-off; what failing paths do worse there is retry.
     words = table.loc["shipping_form", "explanation"]
-    assert f"of failing {by}s loop on it vs" in words
+    assert f"of failing {by}s loop on it (most often back via shipping_error) vs" in words
 
 
 # c and d look at the offer and leave; a and b buy right after it (b on a second visit, having left the
@@ -646,3 +646,136 @@ def test_a_cancellation_that_ends_paths_is_no_stuck_point(log):
     events = set(stuck.run(with_cancels, SMALL).table["event"])
     assert "subscription_cancelled" not in events          # before: a row "failing users stop there"
     assert {"connect", "error", "home"} <= events
+
+
+# --- the wait before a step, and who handled it --------------------------------------------------------
+
+HOUR = 3_600_000
+
+
+def _claims_rows(paths: int = 40) -> list[tuple]:
+    """Cases register (by the clerk), get assessed and are paid or not, each case one visit. Adjuster K
+    (every 4th case) takes 100 h to assess, the others 10 h; three quarters of K's cases are never paid
+    against a third of the others'. The adjuster is the clerk on every case's first event: as who took
+    the path, it says nothing."""
+    rows = []
+    for i in range(paths):
+        case, slow = f"c{i:03d}", i % 4 == 0
+        rows += [(case, "register", 0, "clerk"), (case, "check", HOUR, None),
+                 (case, "assess", HOUR + (100 if slow else 10) * HOUR, "K" if slow else f"A{i % 3}")]
+        paid = i % 16 == 0 if slow else i % 4 != 1     # K: 1 in 4 paid; the others: 2 in 3
+        rows.append((case, "pay" if paid else "reject", 200 * HOUR, None))
+        rows.append((case, "close", 201 * HOUR, None))
+    return rows
+
+
+def test_the_wait_before_a_step_is_a_part_of_its_own():
+    # cases: failing ones wait 30 days for "review" (since "register"), successful ones 1 day; what
+    # follows review comes an hour later for all
+    day = 24 * HOUR
+    rows = []
+    for i in range(30):
+        ok = i < 15
+        rows += [(f"c{i}", "register", 0), (f"c{i}", "review", (1 if ok else 30) * day),
+                 (f"c{i}", "pay" if ok else "reject", (1 if ok else 30) * day + HOUR)]
+    frame = pd.DataFrame(rows, columns=["user", "event", "time"])
+    log = EventLog.from_frame(frame.assign(session=frame["user"]))
+    table = stuck.run(log, stuck.Spec(goal="pay", min_paths=10)).table.set_index("event")
+    review = table.loc["review"]
+    assert (review["wait_median_seconds_failing"], review["wait_median_seconds_successful"]) == (30 * 86400.0, 86400.0)
+    assert review["wait_excess"] == 0.5 and review["dwell_excess"] == 0.0
+    assert "failing users waited a median 30 d for it (since their previous step) vs 1 d" in review["explanation"]
+
+
+def test_a_pause_before_a_web_page_is_no_wait_part():
+    # the same shape in minutes, visits of a web log: a longer pause before checkout is hesitation, and
+    # the time on the page before it is the dwell's to judge
+    rows = []
+    for i in range(30):
+        ok = i < 15
+        rows += [(f"u{i}", "cart", 0), (f"u{i}", "checkout", (1 if ok else 3) * 60_000),
+                 (f"u{i}", "pay" if ok else "home", (1 if ok else 3) * 60_000 + 10_000)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    checkout = stuck.run(log, stuck.Spec(goal="pay", min_paths=10)).table.set_index("event").loc["checkout"]
+    assert checkout["wait_excess"] == 0.0 and np.isnan(checkout["wait_median_seconds_failing"])
+
+
+def test_who_handled_a_stuck_step_is_tested_on_its_own_events():
+    from types import SimpleNamespace
+    rows = _claims_rows(80)
+    frame = pd.DataFrame(rows, columns=["user", "event", "time", "adjuster"])
+    log = EventLog.from_frame(frame.assign(session=frame["user"]))
+    from journey_explorer.analysis.pathprops import path_properties
+    assert set(path_properties(log).get("adjuster", ["clerk"])) == {"clerk"}     # first touch: the clerk
+    ok = np.zeros(log.n_users, dtype=bool)
+    ok[log.user[log.event == log.event_code("pay")]] = True
+    row = SimpleNamespace(event="assess", loop_excess=0.0, exit_excess=0.0)   # a stuck point by its wait only
+    found = stuck.where_and_when(log, row, ok, {}, stuck.Spec(goal="pay", min_paths=10))
+    assert (found["at_step"]["property"], found["at_step"]["value"]) == ("adjuster", "K")
+    tests = found["at_step"]["tests"]
+    assert (tests["wait"]["rate"], tests["wait"]["rate_others"]) == (100 * 3600.0, 10 * 3600.0)
+    assert (tests["fail"]["rate"], tests["fail"]["rate_others"]) == (0.75, 0.3333)    # 15 of 20 vs 20 of 60
+    assert found["step_text"] == ("worst for adjuster = K at assess (20 users who reach it): they waited a median "
+                                  "4 d 4 h for it (since their previous step) vs 10 h for the others; 75% never "
+                                  "reach pay vs 33% of the others")
+    assert found["where"] is None                              # no main part: no path property looked at
+
+
+def test_a_loop_says_how_it_goes_round():
+    log = EventLog.from_frame(pd.DataFrame(ROWS, columns=["user", "event", "time"]))
+    assert stuck.loop_via(log, log.event_code("connect"), np.ones(log.n_users, dtype=bool)) == \
+        "most often back via error"      # b and d bounce through error, c repeats it once: 2 to 1
+
+
+def test_an_exit_must_stand_out_from_how_much_sooner_failing_visits_end_everywhere():
+    # failing visitors' visits end at every browsing page ~1.2x as often as buyers' non-converting
+    # visits (less intent): a wishlist page at 1.29x is no stuck point; a broken page at 3x is
+    table = pd.DataFrame({"event": ["wishlist", "list", "product", "search", "broken"],
+                          "failing_users": 100, "exit_rate_failing_visits": [0.45, 0.24, 0.36, 0.31, 0.9],
+                          "exit_rate_successful_visits": [0.35, 0.2, 0.3, 0.25, 0.3]})
+    assert stuck.typical_exit_ratio(table) == pytest.approx(1.24)
+    assert stuck._holds_per_visit(table, "exit").tolist() == [False, False, False, False, True]
+    even = table.assign(exit_rate_failing_visits=[0.45, 0.2, 0.3, 0.25, 0.9])     # no general gap: 1.29x stands out
+    assert stuck._holds_per_visit(even, "exit").tolist() == [True, False, False, False, True]
+
+
+def test_a_successful_paths_wait_for_a_step_after_its_goal_does_not_count():
+    # paid cases are closed 30 days after paying, rejected ones a day after rejection: closing is no way to pay
+    rows = []
+    for i in range(30):
+        paid = i < 15
+        rows += [(f"c{i}", "register", 0), (f"c{i}", "pay" if paid else "reject", HOUR),
+                 (f"c{i}", "close", HOUR + (30 * 24 if paid else 24) * HOUR)]
+    frame = pd.DataFrame(rows, columns=["user", "event", "time"])
+    log = EventLog.from_frame(frame.assign(session=frame["user"]))
+    table = stuck.run(log, stuck.Spec(goal="pay", min_paths=10)).table.set_index("event")
+    assert np.isnan(table.loc["close", "wait_median_seconds_successful"])      # all 15 waits come after pay
+    assert table.loc["close", "wait_median_seconds_failing"] == 24 * 3600.0
+
+
+def test_a_step_property_that_is_the_paths_own_is_not_told_twice():
+    reach = np.ones(4, dtype=bool)
+    version = np.array(["5.2", "5.2", "5.1", "5.1"], dtype=object)
+    assert stuck._same_as_path(version, version.copy(), reach)
+    assert not stuck._same_as_path(np.array(["K", "A", "K", "A"], dtype=object),
+                                   np.array(["clerk"] * 4, dtype=object), reach)
+    assert not stuck._same_as_path(version, None, reach)
+
+
+def test_a_step_property_already_told_by_the_path_is_not_told_again():
+    from types import SimpleNamespace
+    # version is every event's: 5.1 or 5.0 at first touch, 5.2 at the step for the paths that upgraded
+    rows = []
+    for i in range(60):
+        upgraded = loops = i < 30                # the paths that loop upgraded before the step
+        rows += [(f"u{i:02d}", "open", 0, "5.1"), (f"u{i:02d}", "connect", 1000, "5.2" if upgraded else "5.1")]
+        if loops:
+            rows += [(f"u{i:02d}", "error", 2000, "5.2" if upgraded else "5.1"),
+                     (f"u{i:02d}", "connect", 3000, "5.2" if upgraded else "5.1")]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time", "version"]))
+    first_touch = {"version": np.array(["5.1"] * 30 + ["5.0"] * 30, dtype=object)}
+    row = SimpleNamespace(event="connect", loop_excess=0.3, exit_excess=0.0)
+    found = stuck.where_and_when(log, row, np.zeros(log.n_users, dtype=bool), first_touch,
+                                 stuck.Spec(goal="pay", min_paths=10))
+    assert found["where"]["property"] == "version" and found["where_text"]
+    assert found["step_text"] == "" and found["step_brief"] == ""

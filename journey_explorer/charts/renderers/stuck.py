@@ -43,6 +43,8 @@ def bar_text(row, unit: str = "users") -> str:
         parts.append(f"loop {short_percent(row.loop_rate_failing)} vs {short_percent(row.loop_reference)}")
     if row.dwell_excess > 0:
         parts.append("wait longer")
+    if getattr(row, "wait_excess", 0) > 0:
+        parts.append("waited longer for it")
     if not parts:
         return f"no worse for failing {unit}"
     return " · ".join(parts) + f" ({int(row.failing_users):,} failing)"
