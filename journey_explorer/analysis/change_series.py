@@ -13,6 +13,7 @@ percentile gap.
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -148,10 +149,20 @@ def trim_draining_tail(periods: Periods, log: EventLog) -> tuple[Periods, int]:
     return Periods(periods.unit, periods.edges[:len(periods.edges) - tail]), tail
 
 
+_DRAINING_FROM: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()    # log -> draining_from's answer
+
+
 def draining_from(log: EventLog) -> str | None:
     """The first day (a Monday, YYYY-MM-DD) of the weeks in which the log only drains out
     (``trim_draining_tail``), or None. Counted there, the active base "shrinks" and every weekly
-    count falls by construction: headlines about "the last full week" look before it."""
+    count falls by construction: headlines about "the last full week" look before it. Kept per log:
+    the report asks for the lifecycle and the north star, each a pass over the whole log."""
+    if log not in _DRAINING_FROM:
+        _DRAINING_FROM[log] = _first_draining_day(log)
+    return _DRAINING_FROM[log]
+
+
+def _first_draining_day(log: EventLog) -> str | None:
     if not len(log):
         return None
     kept, tail = trim_draining_tail(choose_periods(int(log.ts.min()), int(log.ts.max()), "week"), log)

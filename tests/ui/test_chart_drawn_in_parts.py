@@ -73,13 +73,20 @@ def test_a_chart_hidden_until_drawn_is_laid_out_on_a_turn_of_its_own(open_window
     assert view.drawn_result is view.result and not turns
 
 
-def test_a_newer_result_drops_the_rest_of_an_older_drawing(open_window, demo_project_path, qtbot, monkeypatch):
+def newer_drawing_begun(open_window, demo_project_path, qtbot, monkeypatch):
+    """The compare view drawing a result by hand-run turns: its first part drawn, then a newer result shown.
+    Returns the view, the newer result and the turns still to run (the older drawing's next one first)."""
     view, old, turns = drawn_view_with_turns_by_hand(open_window, demo_project_path, qtbot, monkeypatch, "compare")
     view.drawn_result = None
     view._show_result(old)
     turns.pop(0)()                                          # the older result's first part
     newer = view.result_spec, copy.copy(old[1]), old[2]
     view._show_result(newer)
+    return view, newer, turns
+
+
+def test_a_newer_result_drops_the_rest_of_an_older_drawing(open_window, demo_project_path, qtbot, monkeypatch):
+    view, newer, turns = newer_drawing_begun(open_window, demo_project_path, qtbot, monkeypatch)
     turns.pop(0)()                                          # the older result's next part: dropped
     assert view.drawn_result is None
     while turns:
@@ -90,12 +97,7 @@ def test_a_newer_result_drops_the_rest_of_an_older_drawing(open_window, demo_pro
 def test_a_superseded_drawing_leaves_the_newer_ones_updates_off(open_window, demo_project_path, qtbot, monkeypatch):
     """The older drawing's next turn, after a newer drawing had begun, turned the chart's updates back on:
     the newer one's parts were then painted one by one."""
-    view, old, turns = drawn_view_with_turns_by_hand(open_window, demo_project_path, qtbot, monkeypatch, "compare")
-    view.drawn_result = None
-    view._show_result(old)
-    turns.pop(0)()                                          # the older result's first part
-    newer = view.result_spec, copy.copy(old[1]), old[2]
-    view._show_result(newer)
+    view, newer, turns = newer_drawing_begun(open_window, demo_project_path, qtbot, monkeypatch)
     turns.pop(1)()                                          # the newer result's first part, before...
     assert not view.chart.updatesEnabled()
     turns.pop(0)()                                          # ...the older result's next turn: dropped
