@@ -42,6 +42,16 @@ def test_order_by_sorting_values_gives_up_when_the_ranks_do_not_fit():
     assert order_by_sorting_values(np.array([3, 3, 3]), np.array([1, 0, 2]), time_bits=60) is None
 
 
+def test_sort_order_on_two_cores_is_the_lexsort_order(monkeypatch):
+    """Above TWO_CORE_SORT_ROWS the sorts run as two halves and a merge: the same order as one lexsort."""
+    from journey_explorer.store.importer import planning
+    monkeypatch.setattr(planning, "TWO_CORE_SORT_ROWS", 8)
+    rng = np.random.default_rng(3)
+    user, ts = rng.integers(0, 40, 1_001), rng.integers(0, 50, 1_001)
+    ids = rng.permutation(1_001)
+    assert sort_order(user, ts, ids).tolist() == np.lexsort((ids, ts, user)).tolist()
+
+
 def test_sessions_with_keys_mixes_explicit_keys_and_gaps():
     user = np.array([0, 0, 0, 0, 1, 1])
     ts = np.array([0, 10, 20, 1000, 0, 5])
