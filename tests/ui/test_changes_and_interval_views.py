@@ -105,6 +105,8 @@ def test_usage_interval_shows_the_critical_event_its_interval_and_curve(window, 
     curve = next(c for c in view.chart.trend.getPlotItem().items if isinstance(c, pg.PlotDataItem))
     assert curve.yData.max() <= 100 and curve.yData[-1] == pytest.approx(
         100 * np.mean(result.first_gaps_days <= curve.xData[-1]), abs=0.5)
+    assert np.array_equal(curve.xData, result.curve.xs)       # the curve was built on the worker thread
+    assert view.chart.tiles["median"].value.text() == days_text(float(np.median(result.first_gaps_days)))
     other = next(n for n in log.event_names if n != result.spec.event)
     view.event.setCurrentText(other)
     qtbot.waitUntil(lambda: view.drawn_result is not None and view.drawn_result.spec.event == other, timeout=30_000)
