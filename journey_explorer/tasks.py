@@ -91,9 +91,6 @@ class _GuiThreadCollector(QObject):
             # traversed again and again (50-70 ms each, a gen-1 230 ms, on the GUI thread). Frozen with the rest.
             _freeze()
             return
-        if _full_collection_wanted:
-            _collect_thawed()
-            return
         # An explicit gen-2 collection skips CPython's own brake on full collections: with millions of
         # tracked objects one can take a few hundred ms, about once a minute during a long import.
         young, middle, old = gc.get_count()
@@ -124,7 +121,6 @@ def collect_on_gui_thread(interval_ms: int = 500) -> None:
 
 _modules_when_frozen: int | None = None     # len(sys.modules) at the last freeze; None: nothing frozen
 _freeze_wanted = False                      # freeze_long_lived asked; done at the next collection
-_full_collection_wanted = False             # thawed since: a closed project's cycles wait for a full collection
 
 
 def freeze_long_lived() -> None:
@@ -141,21 +137,12 @@ def _freeze() -> None:
     """Freeze what is alive, after collecting only the young generation: a full collection before each
     freeze found no garbage in any run measured (a load and every view's imports, demo to 10M events)
     yet held the GUI thread 25-30 ms of a 66-87 ms stall. Older garbage (a closed project's cycles) is
-    collected by the turn after ``thaw_long_lived``, or here first if the freeze comes sooner."""
+    collected by ``thaw_long_lived``."""
     global _modules_when_frozen, _freeze_wanted
-    if _full_collection_wanted:
-        _collect_thawed()
-    else:
-        gc.collect(0)
+    gc.collect(0)
     gc.freeze()
     _modules_when_frozen = len(sys.modules)
     _freeze_wanted = False
-
-
-def _collect_thawed() -> None:
-    global _full_collection_wanted
-    gc.collect()
-    _full_collection_wanted = False
 
 
 def _modules_imported_since_freeze() -> bool:
@@ -163,13 +150,15 @@ def _modules_imported_since_freeze() -> bool:
 
 
 def thaw_long_lived() -> None:
-    """Let the collector see what ``freeze_long_lived`` left out (a project closing: its cycles become
-    garbage, collected in full at the GUI thread's next collection, a turn after the close's own)."""
-    global _modules_when_frozen, _freeze_wanted, _full_collection_wanted
+    """Let the collector see what ``freeze_long_lived`` left out, and collect it all now: a project has
+    closed (call it once the project's objects are let go of), and its cycles are garbage. A full
+    collection here (~100-150 ms at 10M events) belongs to the close the user asked for; left to the
+    collector's timer it fell into the next project's load, or the next freeze kept the garbage."""
+    global _modules_when_frozen, _freeze_wanted
     _modules_when_frozen = None
     _freeze_wanted = False
-    _full_collection_wanted = True
     gc.unfreeze()
+    gc.collect()
 
 
 def collect_if_due() -> None:

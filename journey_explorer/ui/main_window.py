@@ -527,7 +527,6 @@ class MainWindow(QMainWindow):
         """Forget everything shown for the open project: results, charts, tables, banners, side panel."""
         from journey_explorer.store.import_undo import discard_undo
         discard_undo(self.project_path)          # an import's undo lasts while its project is open
-        thaw_long_lived()                # the project's objects may be garbage from now on
         # Views whose options were changed here start from their own choice in the next project.
         self.views_to_reset = set(self.view_options()) if self.explorer.log is not None else set()
         self.loader.cancel()
@@ -555,6 +554,7 @@ class MainWindow(QMainWindow):
         self.goal.blockSignals(True)
         self.goal.clear()
         self.goal.blockSignals(False)
+        thaw_long_lived()                # the project's objects are let go of: their cycles collected now
 
     def _load_failed(self, message: str) -> None:
         """A project that could not be opened (missing, a folder, damaged): back to the start page

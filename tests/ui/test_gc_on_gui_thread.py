@@ -88,18 +88,17 @@ def test_young_garbage_is_collected_before_the_long_lived_objects_are_frozen(qtb
         assert gc.get_freeze_count() > 0 and collected() is None
     finally:
         tasks.thaw_long_lived()
-        tasks.collect_if_due()
 
 
-def test_a_freeze_does_not_traverse_the_old_generation_until_a_project_closes(qtbot):
+def test_a_freeze_does_not_traverse_the_old_generation_and_a_close_collects_it(qtbot):
     """A full collection before each freeze found nothing and held the GUI thread 25-30 ms; the closed
-    project's cycles (old, frozen, then thawed) are collected by the next turn after the close."""
+    project's cycles (old, frozen, then thawed) are collected by the close itself (left to the timer,
+    that collection fell into the next project's load: 130-160 ms stalls at 10M events)."""
     import weakref
 
     from journey_explorer import tasks
     TaskRunner()
-    tasks.thaw_long_lived()
-    tasks.collect_if_due()                  # start clean: nothing frozen, no full collection pending
+    tasks.thaw_long_lived()                 # start clean: nothing frozen
     old = Node()
     gc.collect()                            # survives into the old generation
     collected = weakref.ref(old)
@@ -117,10 +116,7 @@ def test_a_freeze_does_not_traverse_the_old_generation_until_a_project_closes(qt
         assert gc.get_freeze_count() > 0 and 2 not in generations
         assert collected() is not None          # frozen with the project, as any old object
         tasks.thaw_long_lived()                 # the project closes
-        assert collected() is not None          # not in the close's own turn
-        tasks.collect_if_due()
         assert collected() is None and 2 in generations
     finally:
         gc.callbacks.remove(seen)
         tasks.thaw_long_lived()
-        tasks.collect_if_due()
