@@ -187,3 +187,11 @@ def test_the_story_list_says_what_came_after_each_change_in_words(window, qtbot)
     stories = view.drawn_result.stories
     assert words == [AFTERWARDS[s["window"]["recovery"]] for s in stories]
     assert words[0] == "back"                  # the demo's payment outage ended
+
+
+def test_what_changed_works_out_its_options_on_its_worker(window):
+    """Its options' module imports pandas (~0.5 s): a project opening on this tab froze the window."""
+    view = window.view("changes")
+    spec = view.spec_to_compute(window.explorer.log)
+    assert callable(spec)
+    assert spec(window.explorer.log, window.explorer.filters).goal == window.explorer.filters.goal
