@@ -86,7 +86,7 @@ from journey_explorer.analysis.goals import never, outcome_verb
 from journey_explorer.analysis.pathprops import never_reaching, path_properties, without_outcomes
 from journey_explorer.analysis.pvalues import fisher_greater, fisher_two_sided_p, mann_whitney_greater, normal_sf
 from journey_explorer.analysis.units import path_words
-from journey_explorer.domain import MissingGoal
+from journey_explorer.domain import JourneyError, MissingGoal
 from journey_explorer.eventlog import EventLog
 from journey_explorer.progress import report
 from journey_explorer.store.event_detail import OTHER as OTHER_VALUES
@@ -349,9 +349,14 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
         log = subset(log, ~cannot[log.user])
     goal = log.event_code(spec.goal)
     successful_user = users_with_event(log, goal)
+    _two_groups_or_say_why(log, spec, successful_user)
     route = np.zeros(len(log.event_names), dtype=bool)
     if spec.unwanted:
         log, successful_user, route = unwanted_groups(log, goal)
+        if not len(log) or successful_user[np.unique(log.user)].all():     # each one's path began with it
+            who = units.who_or_that(log.path_noun)
+            raise JourneyError(f"Every {log.path_noun} {who} does {spec.goal} does it first: nothing comes before it "
+                               f"to compare with the {units.plural(log.path_noun)} {who} never do")
     starts, _ = path_bounds(log)
     path_users = log.user[starts]
     table, counts = _ranked(log, spec, successful_user, skip=route)
@@ -383,6 +388,20 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
                   baseline_exit_rate=baseline, table=table, unstuck=unstuck, left_out=left_out)
 
 
+def _two_groups_or_say_why(log: EventLog, spec: Spec, reached: np.ndarray) -> None:
+    """Stuck points compare paths that reach the goal with those that do not: when one group is empty,
+    say so (an empty table read "no event where failing users do worse than successful ones", with none
+    of one of them). ``reached``: per user code, whether the path reaches the goal."""
+    noun = log.path_noun
+    doing = int(reached[np.unique(log.user)].sum()) if len(log) else 0
+    if doing == 0:
+        raise JourneyError(f"{units.nobody(noun).capitalize()} {'does' if spec.unwanted else 'reaches'} {spec.goal}: "
+                           f"there is no {'outcome to avoid' if spec.unwanted else 'successful ' + noun} to compare with")
+    if spec.unwanted and doing == len(np.unique(log.user)):
+        raise JourneyError(f"Every {noun} does {spec.goal}: there is no {noun} {units.who_or_that(noun)} avoids it "
+                           f"to compare with")
+
+
 def unwanted_groups(log: EventLog, goal: int) -> tuple[EventLog, np.ndarray, np.ndarray]:
     """For a goal to avoid (a cancellation): the log with the paths that reach it cut before it (what led there),
     the successful paths (those that never reach it), and per event code the goal's own route (the cancel flow
@@ -412,7 +431,9 @@ def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,
     goal = log.event_code(spec.goal) if spec.goal in log.event_names else -1
     size = len(log.event_names)
     _, ends = path_bounds(log)
-    owners = successful_owners(log, successful_user)
+    # Per session, "users who succeed (in any session)" is a reference for a goal to reach; for one to avoid,
+    # a user with any session without it would count as succeeding: nearly everyone, cancellers too.
+    owners = None if spec.unwanted else successful_owners(log, successful_user)
     counts = _counts(log, size, goal, successful_user, ends, owners)
     expected, expected_per_path = expected_exits(log, ~successful_user, size)
     dwell = path_dwell(log, goal, only)
@@ -1088,7 +1109,7 @@ def _explain(row, spec: Spec, sequence: str | None = None) -> str:
         parts.append(f"{_pct(row.stop_rate)} of {unit} {_who(unit)} reach it go no further and never reach the goal, "
                      f"vs {_pct(row.stop_reference)} at the other values of {sequence.rsplit('.', 1)[-1]}")
     elif getattr(row, "stop_excess", 0) > 0:           # a dead end (``dead_ends``)
-        ending = (f"end their last visit before they {outcome_verb(spec.goal)} there" if spec.unwanted
+        ending = (f"end their last visit there before they {outcome_verb(spec.goal)}" if spec.unwanted
                   else "stop there for good (no later visit)")
         parts.append(f"{_pct(row.stop_rate)} of {failing} {reaching} {ending}, vs {_pct(row.stop_reference)} "
                      f"expected from how often paths stop after a visit at the same point of their path")
@@ -1123,15 +1144,15 @@ def _explain(row, spec: Spec, sequence: str | None = None) -> str:
             return f"too few {failing} reach it ({row.failing_users}) to judge"
         if row.successful_users < spec.min_reference:
             return f"too few {successful} reach it ({row.successful_users}) to compare with"
-        return f"{failing} do no worse here than {'successful ones' if not spec.unwanted else successful}"
+        return f"{failing} do no worse here than {successful}"
     return "; ".join(parts)
 
 
 def _group_words(spec: Spec, unit: str) -> tuple[str, str, str]:
     """The failing and successful groups in words, and "who reach it" after the failing group: "failing users",
-    "successful"; for a goal to avoid, "users who cancel", "users who never cancel" and "and reach it"."""
+    "successful users"; for a goal to avoid, "users who cancel", "users who never cancel" and "and reach it"."""
     if not spec.unwanted:
-        return f"failing {unit}", "successful", f"{_who(unit)} reach it"
+        return f"failing {unit}", f"successful {unit}", f"{_who(unit)} reach it"
     verb = outcome_verb(spec.goal)
     return f"{unit} {_who(unit)} {verb}", f"{unit} {_who(unit)} {never(verb)}", "and reach it"
 
@@ -1448,9 +1469,11 @@ def _at_step_found(step: str, tests: list[dict], part: str | None, spec: Spec) -
     if "part" in found:
         said.append(f"{_pct(found['part']['rate'])} of them {PART_VERBS[part]} vs "
                     f"{_pct(found['part']['rate_others'])} of the others")
+    # For a goal to avoid the "fail" measure counts the paths that do it ("cancel"), else those that never reach it.
+    failed = outcome_verb(spec.goal) if spec.unwanted else f"never reach {spec.goal}"
     if "fail" in found:
         fail = found["fail"]
-        said.append(f"{_pct(fail['rate'])} never reach {spec.goal} vs {_pct(fail['rate_others'])} of the others")
+        said.append(f"{_pct(fail['rate'])} {failed} vs {_pct(fail['rate_others'])} of the others")
     paths = next(iter(found.values()))["paths"]
     text = f"worst for {key[0]} = {key[1]} at {step} ({paths:,} {unit} {that} reach it): " + "; ".join(said)
     brief = []        # the same, said short for a list of further stuck points
@@ -1460,7 +1483,7 @@ def _at_step_found(step: str, tests: list[dict], part: str | None, spec: Spec) -
     if "part" in found:
         brief.append(f"{_pct(found['part']['rate'])} {PART_VERBS[part]} vs {_pct(found['part']['rate_others'])}")
     if "fail" in found:
-        brief.append(f"{_pct(found['fail']['rate'])} never reach {spec.goal} vs {_pct(found['fail']['rate_others'])}")
+        brief.append(f"{_pct(found['fail']['rate'])} {failed} vs {_pct(found['fail']['rate_others'])}")
     return {"at_step": {"property": key[0], "value": key[1], "tests": found}, "step_text": text,
             "step_brief": f"{key[0]} = {key[1]}: " + "; ".join(brief)}
 

@@ -13,6 +13,7 @@ import pytest
 
 from journey_explorer.analysis import compare, drivers, narrative, stuck
 from journey_explorer.analysis.goals import goal_is_unwanted, outcome_groups
+from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog
 
 MINUTE, DAY = 60_000, 86_400_000
@@ -122,3 +123,47 @@ def test_the_report_points_at_a_cancellation_that_scores_better_than_the_guessed
     log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
     assert goals.guess_goal(log) == "playlist_created"                     # never a failure while another scores
     assert goals.outcome_to_avoid(log) == "subscription_cancelled"
+
+
+def _tiny(rows) -> EventLog:
+    return EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+
+
+def test_a_step_found_worse_for_one_value_says_they_do_the_unwanted_goal_not_that_they_never_reach_it():
+    test = {"property": "org:resource", "value": "A", "paths": 40, "measure": "fail", "rate": 0.6,
+            "rate_others": 0.3, "p_value": 1e-5, "q_value": 1e-5}
+    avoided = stuck._at_step_found("Assess", [test], "exit", stuck.Spec(goal="subscription_cancelled", unit="users",
+                                                                         unwanted=True))
+    assert avoided["step_text"].endswith("60% cancel vs 30% of the others")
+    assert avoided["step_brief"] == "org:resource = A: 60% cancel vs 30%"
+    wanted = stuck._at_step_found("Assess", [test], "exit", stuck.Spec(goal="Pay", unit="cases"))
+    assert wanted["step_text"].endswith("60% never reach Pay vs 30% of the others")
+
+
+def test_stuck_points_say_why_when_one_of_the_two_groups_is_empty():
+    everyone = _tiny([("a", "cancel", 0), ("b", "cancel", 1)])
+    with pytest.raises(JourneyError, match="Every user does cancel: there is no user who avoids it"):
+        stuck.run(everyone, stuck.Spec(goal="cancel", unwanted=True))
+    # b cancels first thing (a session of its own): before, "no user does cancel" while a third of them did
+    first_thing = _tiny([("a", "app", 0), ("b", "cancel", 1), ("c", "app", 2)])
+    with pytest.raises(JourneyError, match="Every user who does cancel does it first"):
+        narrative.stuck_points(first_thing, "cancel", unwanted=True)
+
+
+def test_the_explanations_name_the_successful_group_with_its_noun():
+    row = pd.Series({"failing_users": 30, "successful_users": 3, "exit_excess": 0, "loop_excess": 0,
+                     "dwell_excess": 0})
+    assert stuck._explain(row, stuck.Spec(goal="purchase", unit="users")) == \
+        "too few successful users reach it (3) to compare with"
+
+
+def test_per_session_a_goal_to_avoid_is_not_compared_with_users_who_succeed_in_any_session(log):
+    """Per session, "users who succeed (in any session)" counted every user with a session without a
+    cancellation: nearly everyone, the cancellers too."""
+    from journey_explorer.analysis.common import sessions_as_paths
+    per_session = sessions_as_paths(log)
+    result = stuck.run(per_session, stuck.Spec(goal="subscription_cancelled", unwanted=True, min_paths=5,
+                                               min_reference=5))
+    assert len(result.table)
+    assert not any("in any session" in text for text in result.table["explanation"])
+    assert result.table[["exit_rate_successful_users", "loop_rate_successful_users"]].isna().all().all()
