@@ -260,6 +260,7 @@ class ImportSummary:
     reject_reasons: dict[str, int] = field(default_factory=dict)
     reject_examples: dict[str, dict] = field(default_factory=dict)   # reason kind -> first line, reason, row
     users: int = 0
+    path_noun: str = "user"           # what a path of the project is: "case" when each is one case
     event_types: int = 0
     seconds: float = 0.0
     file: str = ""
@@ -327,7 +328,9 @@ class ImportSummary:
             lines.append(name_options("Columns that look like personal data: "
                                       + ", ".join(self.personal_data_columns)
                                       + " (consider {drop_columns} or {pseudonymize}).", words))
-        lines.append(f"The project now has {self.users:,} users and {self.event_types:,} event types.")
+        paths = self.path_noun if self.users == 1 else self.path_noun + "s"
+        types = "event type" if self.event_types == 1 else "event types"
+        lines.append(f"The project now has {self.users:,} {paths} and {self.event_types:,} {types}.")
         return "\n".join(lines)
 
     def _rejection_examples(self, kinds: int = 3, width: int = 120) -> list[str]:

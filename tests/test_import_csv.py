@@ -109,6 +109,13 @@ def test_guesses_process_mining_columns(tmp_path):
     assert summary.mapping["time"] == "time:timestamp"
     with Project.open(tmp_path / "p.journey") as p:
         assert p.user_properties().to_dict("records") == [{"creator": "Nitro"}]
+    assert summary.describe().endswith("The project now has 1 case and 2 event types.")     # not "1 users"
+
+
+def test_the_summary_counts_users_when_the_paths_are_users(tmp_path):
+    text = "user_id,event,ts\nu1,open,2024-01-01T00:00:00\nu2,open,2024-01-01T00:01:00\n"
+    summary = import_file(tmp_path / "p.journey", write(tmp_path, "web.csv", text))
+    assert summary.describe().endswith("The project now has 2 users and 1 event type.")
 
 
 def test_guesses_sepsis_style_columns(tmp_path):

@@ -18,6 +18,7 @@ from journey_explorer.io.base import SourceReader
 from journey_explorer.io.mapping import guess_mapping
 from journey_explorer.io.opening import GZIP_MAGIC, ZIP_MAGIC
 from journey_explorer.io.sources import open_source
+from journey_explorer.store import session_rule
 from journey_explorer.store.errors import project_error
 from journey_explorer.store.event_chunks import has_events
 from journey_explorer.store.importer.encoding import Dictionary, Pseudonymizer, _object_values
@@ -363,6 +364,7 @@ def _import_digesting(project: Project, file_path: str, options: ImportOptions, 
     summary = _summary_before_write(reader, file_path, state, plan, options)
     _write(project, file_path, sha, reader, state, plan, traits, summary, progress)
     summary.users = len(state.users)
+    summary.path_noun = session_rule.path_noun(plan.session_stamp["setting"], plan.session_stamp["gap_ms"])
     summary.event_types = len(state.events)
     return summary
 
