@@ -203,9 +203,20 @@ def goal_scores(log: EventLog) -> pd.DataFrame:
     return frame.sort_values(["score", "reach"], ascending=[False, False])
 
 
+_SCORE_PARTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()     # log -> _score_parts (logs are immutable)
+
+
 def _score_parts(log: EventLog) -> tuple[list[str], dict[str, np.ndarray]]:
     """The event names and, per name, the parts of its score and the score (numpy: ``guess_goal``
-    does without pandas, whose import costs more than the guess). No names for an empty log."""
+    does without pandas, whose import costs more than the guess). No names for an empty log. Kept per
+    log: the guess, the outcome to avoid and the weak-guess note each read them (~1 s at 10M events)."""
+    known = _SCORE_PARTS.get(log)
+    if known is None:
+        known = _SCORE_PARTS[log] = _compute_score_parts(log)
+    return known
+
+
+def _compute_score_parts(log: EventLog) -> tuple[list[str], dict[str, np.ndarray]]:
     size = len(log.event_names)
     if not len(log):
         return [], {}
@@ -697,6 +708,38 @@ def outcome_groups(goal: str, noun: str = "user") -> tuple[str, str]:
     from journey_explorer.analysis.units import plural, who_or_that
     verb, paths = outcome_verb(goal), f"{plural(noun)} {who_or_that(noun)}"
     return f"{paths} {verb}", f"{paths} {never(verb)}"
+
+
+# Under this score no event looks like a goal: e.g. every part perfect but none of its visits ending with it.
+WEAK_GOAL_SCORE = 0.1
+
+
+def weak_guess_note(log: EventLog, goal: str) -> str | None:
+    """A sentence saying the goal is only the likeliest of poor candidates, when ``goal`` is the structural guess
+    (not one the project keeps) and scores under ``WEAK_GOAL_SCORE`` (helpdesk.xes's "Wait": reached by 27% of
+    tickets, yet ending 1% of its visits); else None."""
+    if not goal or log.default_goal == goal or goal != guess_goal(log):
+        return None
+    names, parts = _score_parts(log)
+    event = names.index(goal)
+    if parts["score"][event] >= WEAK_GOAL_SCORE:
+        return None
+    noun = "cases" if log.path_noun == "case" else "users"
+    return (f"No event stands out as this log's goal: {goal} is only the likeliest ({parts['reach'][event]:.0%} of "
+            f"{noun} reach it, {parts['ends_after'][event]:.0%} of its visits end with it, where a goal usually "
+            f"ends them). Choose the goal that matters here (the Goal box, or --goal).")
+
+
+def avoid_question_note(log: EventLog, goal: str) -> str | None:
+    """When ``goal`` is the guess and a failure-named event looks at least as much like the log's end
+    (``outcome_to_avoid``: sepsis.csv's "Return ER"), a sentence offering who does it as the question."""
+    if not goal or log.default_goal == goal or goal != guess_goal(log):
+        return None
+    avoid = outcome_to_avoid(log)
+    if avoid is None:
+        return None
+    return (f"{avoid} ends paths as a goal would, but its name reads as an outcome to avoid: who does it is a "
+            f"question of its own (make it the goal with 'to avoid' ticked, or --avoid).")
 
 
 def outcome_to_avoid(log: EventLog) -> str | None:

@@ -20,12 +20,14 @@ import numpy as np
 from journey_explorer.analysis import automatic, compare, drivers, flows, funnel, lifecycle, northstar, retention, stuck, units
 from journey_explorer.analysis.arrays import distinct_count, first_rows_of, step_index, users_with_event
 from journey_explorer.analysis.goals import (
+    avoid_question_note,
     default_goal,
     goal_is_unwanted,
     guess_goal,
     is_failure_name,
     outcome_groups,
     outcome_verb,
+    weak_guess_note,
 )
 from journey_explorer.analysis.interval import WHY, default_choice
 from journey_explorer.analysis.units import path_words, short_percent
@@ -136,9 +138,11 @@ def overview(log: EventLog, goal: str, unwanted: bool = False) -> Finding:
             f"{len(log.event_names)} kind{'' if len(log.event_names) == 1 else 's'} between {first} and {last}. "
             f"{reached:,} of them ({reached / max(users, 1):.1%}) reached {goal}.")
     share = f"{reached / max(users, 1):.1%}"          # one decimal, as the Overview's tile shows it
+    weak = weak_guess_note(log, goal) or ("" if unwanted else avoid_question_note(log, goal))
+    text += f" {weak}" if weak else ""
     if unwanted:
         text = text[:text.rindex(f"{reached:,} of them")] + (
-            f"{reached:,} of them ({share}) did {goal}, the outcome to avoid.")
+            f"{reached:,} of them ({share}) did {goal}, the outcome to avoid.") + (f" {weak}" if weak else "")
         return Finding("overview", f"{share} of {path_words(log)} {_doing(goal)}", None, text)
     return Finding("overview", f"{share} of {path_words(log)} reach {goal}", None, text)
 
