@@ -57,6 +57,9 @@ def segment_suggestions(log, progress=None) -> tuple:
         return log, []
 
 
+PER_PATH, PER_SESSION = 0, 1        # the Paths box's items: per user (per case in a case log), per session
+
+
 class SegmentCompleter(QCompleter):
     """Completes the condition after the last "&" of a segment box, case-insensitively, matching
     anywhere in a suggestion ("chan" offers "channel=Partner Referral"); the conditions before it stay."""
@@ -609,6 +612,14 @@ class MainWindow(QMainWindow):
         if self.loader.busy:
             import_plotting_in_background()
 
+    def _name_paths(self, noun: str) -> None:
+        """The Paths box says what a path is: "per case" in a case log, where a session is the whole case
+        (as many sessions as cases), so "per session" is no other view of it and is greyed out."""
+        self.by.setItemText(PER_PATH, f"per {noun}")
+        self.by.model().item(PER_SESSION).setEnabled(noun != "case")
+        if noun == "case" and self.by.currentIndex() == PER_SESSION:
+            self.by.setCurrentIndex(PER_PATH)
+
     def _loaded(self, loaded: dict) -> None:
         if loaded.get("path") != str(self.project_path):
             return                       # a project left while it was loading
@@ -629,6 +640,7 @@ class MainWindow(QMainWindow):
         self.segments.addItems(sorted(loaded["segments"]))
         self.catalog_model.set_frame(loaded["catalog"][["name", "display_name", "hidden", "events", "users"]])
         self.catalog.resizeColumnsToContents()
+        self._name_paths(info.path_noun)
         self.fill_goals(log, same_project=loaded.get("path") == self.goal_project)
         self.goal_project = loaded.get("path")
         first = QDate.fromString(str(info.first_time)[:10], "yyyy-MM-dd")
@@ -762,7 +774,7 @@ class MainWindow(QMainWindow):
                 edit.setDate(QDate.fromString(value[:10], "yyyy-MM-dd"))
         self.segment.setText(" & ".join(filters.segment))
         self.match.setCurrentIndex(max(self.match.findData(filters.match), 0))
-        self.by.setCurrentText("per session" if filters.by == "session" else "per user")
+        self.by.setCurrentIndex(PER_SESSION if filters.by == "session" else PER_PATH)
         for widget in widgets:
             widget.blockSignals(False)
         self.show_goal_avoided(filters.avoid_goal)
@@ -914,7 +926,7 @@ class MainWindow(QMainWindow):
             since=self.since.date().toString("yyyy-MM-dd") if self.use_since.isChecked() else None,
             until=self.until.date().toString("yyyy-MM-dd") if self.use_until.isChecked() else None,
             segment=segment, goal=goal, avoid_goal=None if avoid == goal_is_unwanted(goal) else avoid,
-            by="session" if self.by.currentText() == "per session" else "user",
+            by="session" if self.by.currentIndex() == PER_SESSION else "user",
             match=self.match.currentData() or "first")
 
     def filters_changed(self, *_) -> None:
