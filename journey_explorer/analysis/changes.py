@@ -790,10 +790,10 @@ def new_steps(log: EventLog, changes: pd.DataFrame, series: SeriesSet, periods: 
     an extra screen in one arm of an experiment, a new page on the way. A new step, not a change in
     how paths reach the goal: told after the others, never as damage that "had not recovered". An
     event named as a failure (a crash, an error) is an incident, never a new step."""
-    from journey_explorer.analysis.goals import FAILURE_WORDS
+    from journey_explorer.analysis.goals import is_failure_name
     out = {}
     for story, event in new_events(log, changes, series, periods).items():
-        if not FAILURE_WORDS.search(event) and not _to_goal(changes[changes["story"] == story], goal).any():
+        if not is_failure_name(event) and not _to_goal(changes[changes["story"] == story], goal).any():
             out[story] = event
     return out
 

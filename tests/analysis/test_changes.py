@@ -553,7 +553,9 @@ def test_a_tracking_rename_is_counted_as_one_event_so_a_later_drop_of_the_step_i
                    for story in unmerged.stories for change in story["changes"])
 
 
-def test_a_new_crash_is_never_a_new_step():
-    # The same log as the new screen, but the new event is named as a failure: an incident.
-    result = changes.run(experiment_shop(new_event="app_crash"), changes.Spec())
+@pytest.mark.parametrize("failure", ["app_crash", "Kündigung", "Vertrag gekündigt", "Deleted Account"])
+def test_a_new_crash_is_never_a_new_step(failure):
+    # The same log as the new screen, but the new event is named as a failure (in any language, with
+    # accents, spaces or capitals, as ``goals.is_failure_name`` reads names): an incident.
+    result = changes.run(experiment_shop(new_event=failure), changes.Spec())
     assert result.stories and not any(story.get("new_step") for story in result.stories)
