@@ -166,11 +166,13 @@ class ProjectEdit(QUndoCommand):
 
 
 class AvoidGoalEdit(QUndoCommand):
-    """Tick or untick "to avoid" beside the goal (the goal is an outcome to avoid); one undo step."""
+    """Tick or untick "to avoid" beside the goal (the goal is an outcome to avoid); one undo step. It is
+    this goal's choice: undone or redone once another goal is picked, it leaves that goal alone."""
 
     def __init__(self, window: "MainWindow", avoid: bool):
         super().__init__("goal to avoid" if avoid else "goal to reach")
         self.window, self.avoid = window, avoid
+        self.goal = window.goal.currentData()
 
     def redo(self) -> None:
         self._show(self.avoid)
@@ -179,6 +181,8 @@ class AvoidGoalEdit(QUndoCommand):
         self._show(not self.avoid)
 
     def _show(self, avoid: bool) -> None:
+        if self.window.goal.currentData() != self.goal:
+            return
         self.window.show_goal_avoided(avoid)
         self.window.filters_changed()
 
@@ -531,6 +535,7 @@ class MainWindow(QMainWindow):
         self.views_to_reset = set(self.view_options()) if self.explorer.log is not None else set()
         self.loader.cancel()
         self.pending_view_options = {}            # the old project's saved options, never shown
+        self.pending_checks = None                # nor its checks: their timer would hold its log until it fires
         self.explorer.session.log = None          # and with it the old project's filtered logs
         self.explorer.session.filters = FilterState()
         for view in self.view_by_key.built():
@@ -857,6 +862,8 @@ class MainWindow(QMainWindow):
         except JourneyError:          # no events to guess from (a project whose import failed)
             guessed = None
         chosen = current if current in log.event_names else stored or guessed
+        # The same goal of the same project keeps its "to avoid" choice; another goal follows its name.
+        avoid = self.avoid_goal.isChecked() if current is not None and chosen == current else None
         reach = goal_reach(log)
         self.goal.blockSignals(True)
         self.goal.clear()
@@ -866,7 +873,7 @@ class MainWindow(QMainWindow):
             self.goal.addItem(f"{name}{mark} — {int(reach[code]):,} {path_words(log)}", name)
         self.goal.setCurrentIndex(max(self.goal.findData(chosen), 0))
         self.goal.blockSignals(False)
-        self.show_goal_avoided(None)
+        self.show_goal_avoided(avoid)
 
     def fill_segment_suggestions(self, log) -> None:
         """The segment box's completions: saved segments, property=value for top values, did/did not EVENT."""
