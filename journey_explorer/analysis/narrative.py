@@ -648,7 +648,8 @@ def north_star(log: EventLog, goal: str, unwanted: bool = False) -> Finding:
     latest = result.headline                     # the last full week with any, before the log drains out
     draining = result.drains_from
     before = result.before_draining()[table["complete"].to_numpy(dtype=bool)]
-    if draining and before.sum() >= MIN_TREND_WEEKS:
+    trimmed = bool(draining) and before.sum() >= MIN_TREND_WEEKS    # else too few weeks would be left to tell
+    if trimmed:
         full = full[before]
     peak_period, peak = full.idxmax(), int(full.max())
     last_full = full.index[-1]
@@ -671,7 +672,7 @@ def north_star(log: EventLog, goal: str, unwanted: bool = False) -> Finding:
     quiet = _trailing_zeros(full.to_numpy())
     if quiet:
         text += f" {units.nobody(log.path_noun).capitalize()} did {event} in the last {plural(quiet, 'full week')} of the data."
-    if draining and str(latest["period"]) < draining:
+    if trimmed:                                  # only weeks it did leave out are said to be
         text += _drained_note(draining, latest["period"], log)
     return Finding("northstar", f"{plural(int(latest['metric']), log.path_noun)} did {event} in {week}", spec, text)
 

@@ -315,3 +315,17 @@ def test_got_past_gives_its_routes_way_for_a_longer_finding():
     assert "Failing users most often" not in narrative._got_past(unstuck, "users", routes=1)
     assert narrative._got_past(unstuck, "users", routes=0) == (
         "Successful users went on to retry (80% of them, against 30% of failing users, 70% of whom left there).")
+
+
+def test_the_north_star_says_drained_weeks_are_left_out_only_when_it_left_them_out():
+    """Cases start for 5 weeks, then the extract drains out: too few weeks come before the drain to leave
+    the rest out of the north star (its weeks and peak count them all), so it must not say it did."""
+    week = 7 * 86_400_000
+    monday = 1704067200000
+    rows = [(f"c{w}_{i}", "step", monday + (w + k) * week + i * 3_600_000)
+            for w in range(5) for i in range(40) for k in range(3)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    assert narrative._draining_since(log) == "2024-02-05"
+    finding = narrative.north_star(log, "step")
+    assert "6 weeks of data are too few to tell a trend." in finding.observation      # drained weeks counted
+    assert "left out" not in finding.observation
