@@ -118,3 +118,13 @@ def test_report_on_a_file_takes_every_import_option_a_message_suggests():
     options = _column_options(args)
     assert options.keep_identical_rows and options.pseudonymize and options.sheet == "Export"
     assert options.drop_columns == ("email", "phone")
+
+
+def test_a_segment_of_one_user_is_counted_in_the_singular(tmp_path, capsys):
+    source = tmp_path / "e.csv"
+    source.write_text(CSV)
+    project = tmp_path / "p.journey"
+    assert main(["import", str(project), str(source), "--json"]) == 0
+    capsys.readouterr()
+    assert main(["segments", str(project), "--save", "payers", "--segment", "did pay"]) == 0
+    assert "payers: 1 user\n" in capsys.readouterr().out

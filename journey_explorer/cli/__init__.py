@@ -470,7 +470,7 @@ def run_segments(args) -> int:
 
     from journey_explorer.analysis.cohorts import definition
     from journey_explorer.analysis.segments import segment_sizes
-    from journey_explorer.analysis.units import path_words
+    from journey_explorer.analysis.units import counted
     from journey_explorer.store.project import Project
     with Project.open(args.project) as project:
         if args.save:
@@ -480,7 +480,7 @@ def run_segments(args) -> int:
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, default=_json_default))
     for row in [] if args.json else rows:
-        size = f"{row['paths']:,} {path_words(log)}" if row["paths"] is not None else row["problem"]
+        size = counted(row["paths"], log.path_noun) if row["paths"] is not None else row["problem"]
         print(f"{row['name']}: {size}")
     return 0
 

@@ -329,3 +329,12 @@ def test_the_north_star_says_drained_weeks_are_left_out_only_when_it_left_them_o
     finding = narrative.north_star(log, "step")
     assert "6 weeks of data are too few to tell a trend." in finding.observation      # drained weeks counted
     assert "left out" not in finding.observation
+
+
+def test_after_a_peak_cases_are_those_that_came_and_one_active_case_is_singular():
+    from types import SimpleNamespace
+    peak = {"week": "2024-03-04", "new": 300, "usual": 100.0, "active_before": 150.0}
+    cases = narrative._after_peak_sentence(peak, 1, SimpleNamespace(path_noun="case"))
+    assert "those that came in the peak go dormant" in cases and "With 1 active case the base is below" in cases
+    users = narrative._after_peak_sentence(peak, 400, SimpleNamespace(path_noun="user"))
+    assert "those who came in the peak" in users and "With 400 active users the base is still above" in users
