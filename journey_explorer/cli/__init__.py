@@ -221,7 +221,7 @@ def run_import(args) -> int:
 
 
 def run_info(args) -> int:
-    from journey_explorer.analysis.units import plural
+    from journey_explorer.analysis.units import counted
     from journey_explorer.store.project import Project
     with Project.open(args.project) as project:
         info = project.info()
@@ -231,9 +231,9 @@ def run_info(args) -> int:
     cut = (f"gap {info.session_gap_minutes:g} min" if math.isfinite(info.session_gap_minutes)
            else "one per path: the paths are cases of a process, not visits; the project setting "
                 "session_gap_minutes sets a gap")
-    print(f"{info.path}\n  {info.events:,} events, {info.users:,} {plural(info.path_noun)}, "
-          f"{info.event_types:,} event types, "
-          f"{info.sessions:,} sessions ({cut})")
+    print(f"{info.path}\n  {counted(info.events, 'event')}, {counted(info.users, info.path_noun)}, "
+          f"{counted(info.event_types, 'event type')}, "
+          f"{counted(info.sessions, 'session')} ({cut})")
     print(f"  from {info.first_time} to {info.last_time}")
     print(f"  default goal: {info.default_goal or '(none)'}")
     for source in info.sources:

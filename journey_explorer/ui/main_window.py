@@ -624,9 +624,9 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentWidget(self.work_page)
         self.dock.setVisible(not self.settings.presentation)
         info, log = loaded["info"], loaded["log"]
-        from journey_explorer.analysis.units import plural
-        self.project_label.setText(f"{self.project_path.name}\n{info.users:,} {plural(info.path_noun)} · "
-                                   f"{info.events:,} events")
+        from journey_explorer.analysis.units import counted
+        self.project_label.setText(f"{self.project_path.name}\n{counted(info.users, info.path_noun)} · "
+                                   f"{counted(info.events, 'event')}")
         self.sources.clear()
         for source in info.sources:
             self.sources.addItem(f"{Path(source['path']).name} — {source['imported']:,} events ({source['format']})")
@@ -854,7 +854,7 @@ class MainWindow(QMainWindow):
         choice kept in the project, else the structural guess marked "(guessed)" -- never simply the
         first name in the list. A reload of the same project (after a catalog edit) keeps the choice."""
         from journey_explorer.analysis.goals import goal_reach, guess_goal  # not via narrative: ~0.08 s of imports
-        from journey_explorer.analysis.units import path_words
+        from journey_explorer.analysis.units import counted
         current = self.goal.currentData() if same_project else None
         stored = log.default_goal if log.default_goal in log.event_names else None
         try:
@@ -870,7 +870,7 @@ class MainWindow(QMainWindow):
         for code in sorted(range(len(log.event_names)), key=lambda c: (-reach[c], log.event_names[c])):
             name = log.event_names[code]
             mark = " (guessed)" if name == guessed else ""
-            self.goal.addItem(f"{name}{mark} — {int(reach[code]):,} {path_words(log)}", name)
+            self.goal.addItem(f"{name}{mark} — {counted(reach[code], log.path_noun)}", name)
         self.goal.setCurrentIndex(max(self.goal.findData(chosen), 0))
         self.goal.blockSignals(False)
         self.show_goal_avoided(avoid)

@@ -196,3 +196,14 @@ def test_closing_a_project_lets_go_of_its_pending_side_checks(open_window, proje
     window.pending_checks = (window.project_path, window.explorer.log)   # as until the first view is drawn
     window.close_project()
     assert window.pending_checks is None
+
+
+def test_a_goal_one_user_reaches_is_listed_with_one_user(open_window, tmp_path):
+    from journey_explorer.cli import main
+    source = tmp_path / "e.csv"
+    source.write_text("user,event,time\nu1,signup,2024-01-01T10:00:00Z\nu1,pay,2024-01-02T10:00:00Z\n"
+                      "u2,signup,2024-01-03T10:00:00Z\n")
+    assert main(["import", str(tmp_path / "p.journey"), str(source)]) == 0
+    window = open_window(tmp_path / "p.journey")
+    assert window.goal.itemText(window.goal.findData("pay")).endswith(" — 1 user")
+    assert window.project_label.text().endswith("\n2 users · 3 events")
