@@ -118,3 +118,23 @@ def test_report_on_a_file_takes_every_import_option_a_message_suggests():
     options = _column_options(args)
     assert options.keep_identical_rows and options.pseudonymize and options.sheet == "Export"
     assert options.drop_columns == ("email", "phone")
+
+
+def test_a_segment_of_one_user_is_counted_in_the_singular(tmp_path, capsys):
+    source = tmp_path / "e.csv"
+    source.write_text(CSV)
+    project = tmp_path / "p.journey"
+    assert main(["import", str(project), str(source), "--json"]) == 0
+    capsys.readouterr()
+    assert main(["segments", str(project), "--save", "payers", "--segment", "did pay"]) == 0
+    assert "payers: 1 user\n" in capsys.readouterr().out
+
+
+def test_info_on_a_project_of_one_user_counts_in_the_singular(tmp_path, capsys):
+    source = tmp_path / "e.csv"
+    source.write_text("user,event,time\nu1,signup,2024-01-01T10:00:00Z\n")
+    project = tmp_path / "p.journey"
+    assert main(["import", str(project), str(source), "--json"]) == 0
+    capsys.readouterr()
+    assert main(["info", str(project)]) == 0
+    assert "  1 event, 1 user, 1 event type, 1 session (" in capsys.readouterr().out

@@ -87,6 +87,7 @@ class Spec:
     fdr: float = FDR
     top: int = 10                         # stories reported
     merge_renames: bool = True            # count an event renamed in the tracking plan as one (hygiene.likely_renames)
+    unwanted: bool = False                # the goal is an outcome to avoid: a change into it lasts, never "recovers"
 
 
 @dataclass
@@ -167,7 +168,8 @@ def _run(log: EventLog, spec: Spec, progress=None) -> Result:
     left_out += _left_out_of_cases(warm_up, draining, periods.unit)
     goal = _goal(log, spec)
     paths = "case" if spec.paths == "user" and log.path_noun == "case" else spec.paths     # the words only
-    spec = Spec(goal=goal, steps=spec.steps, period=periods.unit, paths=paths, fdr=spec.fdr, top=spec.top)
+    spec = Spec(goal=goal, steps=spec.steps, period=periods.unit, paths=paths, fdr=spec.fdr, top=spec.top,
+                unwanted=spec.unwanted)
     support = change_scan.Support()
     if periods.count < support.min_periods:
         note = (f"{_plural(periods.count, periods.unit)} of data: at least {support.min_periods} are needed "
@@ -790,10 +792,10 @@ def new_steps(log: EventLog, changes: pd.DataFrame, series: SeriesSet, periods: 
     an extra screen in one arm of an experiment, a new page on the way. A new step, not a change in
     how paths reach the goal: told after the others, never as damage that "had not recovered". An
     event named as a failure (a crash, an error) is an incident, never a new step."""
-    from journey_explorer.analysis.goals import FAILURE_WORDS
+    from journey_explorer.analysis.goals import is_failure_name
     out = {}
     for story, event in new_events(log, changes, series, periods).items():
-        if not FAILURE_WORDS.search(event) and not _to_goal(changes[changes["story"] == story], goal).any():
+        if not is_failure_name(event) and not _to_goal(changes[changes["story"] == story], goal).any():
             out[story] = event
     return out
 
@@ -1178,8 +1180,11 @@ def _short_clause(change, spec: Spec) -> str:
 def story_text(members: pd.DataFrame, spec: Spec, new_step: bool = False) -> str:
     """The lead change, then the closest other conversion and the closest event rate of the same
     weeks (the drop and the error spike), each said once, and how it ended (``new_step``: a story
-    of a new step, ``new_steps``, does not "recover")."""
+    of a new step, ``new_steps``, does not "recover"; nor does a change into a goal to avoid,
+    ``Spec.unwanted``: fewer cancellations are not damage)."""
     lead = members.iloc[0]
+    lasts = bool(lead.get("outcome", False)) or new_step or _from_nothing(lead) or (
+        spec.unwanted and into_goal(lead, spec.goal))
     told = _told(members)
     text = f"{_when(lead)}, {'; '.join(change_clause(row, spec) for row in told)}."
     if lead["recovered"] and not np.isnan(lead["after"]):
@@ -1192,8 +1197,8 @@ def story_text(members: pd.DataFrame, spec: Spec, new_step: bool = False) -> str
     elif isinstance(lead["data_ends"], str):
         text += " " + _lasting_until(lead, spec)
     elif lead["recovery"] == "unknown":
-        text += f" Too little data follows {lead['last_day']} to tell whether it recovered."
-    elif lead.get("outcome", False) or new_step or _from_nothing(lead):   # a gain, a new path: no "recovery"
+        text += f" Too little data follows {lead['last_day']} to tell whether it {'lasted' if lasts else 'recovered'}."
+    elif lasts:                            # a gain, a new path, a goal to avoid: no "recovery"
         text += " It lasted to the end of the data."
     else:
         text += " It had not recovered by the end of the data."
@@ -1289,7 +1294,7 @@ def what_changed(log: EventLog, goal: str, unwanted: bool = False):
     """The report's "what changed" finding: the top story in words, or why there is none. ``unwanted``: the goal
     is an outcome to avoid, so its rise is told as bad news (``_for_better_or_worse``)."""
     from journey_explorer.analysis.narrative import Finding
-    spec = Spec(goal=goal)
+    spec = Spec(goal=goal, unwanted=unwanted)
     result = run(log, spec)
     first, last = _day(result.periods.edges[0]), _last_day(result.periods.edges[-1])
     if result.scan is None:
@@ -1308,7 +1313,8 @@ def what_changed(log: EventLog, goal: str, unwanted: bool = False):
                        f"step{'s' if len(result.stories) > 1 else ''} on the way: "
                        + " ".join(_also(story, goal) for story in result.stories[:3]))
     top = real[0]
-    text = top["text"] + (_for_better_or_worse(top["changes"][0], goal, result.spec.paths) if unwanted else "")
+    text = top["text"] + (_for_better_or_worse(top["changes"][0], result.spec.goal, result.spec.paths)
+                          if unwanted else "")
     more = [story for story in result.stories if story is not top][:2]
     if more:
         text += " Also: " + " ".join(_also(story, goal) for story in more)   # event names keep their case
@@ -1325,13 +1331,27 @@ def _for_better_or_worse(change: dict, goal: str, path_noun: str) -> str:
     ' More users churn: a change for the worse.'
     """
     from journey_explorer.analysis.goals import outcome_verb
-    into_goal = change["kind"] == "share" and change["source"] == goal or change.get("target") == goal
-    if not into_goal or change["before"] is None or change["during"] is None:
+    if not into_goal(change, goal) or change["before"] is None or change["during"] is None:
         return ""
     verb = outcome_verb(goal)
     if change["during"] > change["before"]:
         return f" More {path_noun}s {verb}: a change for the worse."
     return f" Fewer {path_noun}s {verb}: a change for the better."
+
+
+def into_goal(change, goal: str | None) -> bool:
+    """Whether a change (a row or its dict) is of doing the goal: the share of paths doing it, a step or
+    a transition straight into it, the goal's outcome.
+
+    >>> into_goal({"kind": "transition", "source": "settings", "target": "cancel"}, "cancel")
+    True
+    >>> into_goal({"kind": "rate", "source": "cancel", "target": None}, "cancel")
+    False
+    """
+    if change.get("outcome", False):
+        return True
+    return (change["kind"] == "share" and change["source"] == goal
+            or change.get("target") == goal and change.get("source") != goal)
 
 
 def _also(story: dict, goal: str | None = None) -> str:

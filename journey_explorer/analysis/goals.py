@@ -742,6 +742,36 @@ def avoid_question_note(log: EventLog, goal: str) -> str | None:
             f"question of its own (make it the goal with 'to avoid' ticked, or --avoid).")
 
 
+def counted_outcome_groups(goal: str, noun: str, sizes: tuple[int, int]) -> tuple[str, str]:
+    """``outcome_groups`` with their sizes, in the singular for one: "1 user who cancels", "80 users who never
+    cancel".
+
+    >>> counted_outcome_groups("subscription_cancelled", "user", (1, 1_200))
+    ('1 user who cancels', '1,200 users who never cancel')
+    >>> counted_outcome_groups("Reject Claim", "case", (40, 1))
+    ('40 cases that are rejected', '1 case that is never rejected')
+    """
+    from journey_explorer.analysis.units import counted, who_or_that
+    verb = outcome_verb(goal)
+    return tuple(f"{counted(size, noun)} {who_or_that(noun)} {one_does(said) if round(size) == 1 else said}"
+                 for size, said in zip(sizes, (verb, never(verb))))
+
+
+def one_does(verb: str) -> str:
+    """A verb of ``outcome_verb`` (or ``never``) for one path: "cancels", "never cancels", "is rejected",
+    "deletes their account", "does support_ticket".
+
+    >>> [one_does(verb) for verb in ("cancel", "never unsubscribe", "are never lost", "do support_ticket", "withdraw")]
+    ['cancels', 'never unsubscribes', 'is never lost', 'does support_ticket', 'withdraws']
+    """
+    first, _, rest = verb.partition(" ")
+    if first == "never":
+        return f"never {one_does(rest)}"
+    irregular = {"are": "is", "do": "does", "have": "has"}
+    said = irregular.get(first) or first + ("es" if first.endswith(("s", "sh", "ch", "x", "z")) else "s")
+    return f"{said} {rest}".rstrip()
+
+
 def outcome_to_avoid(log: EventLog) -> str | None:
     """The failure-named event that scores as well as the guess or better, by structure (a cancellation 44% of users reach,
     late, ending their paths), else None: the question may be who does it (``--avoid``), never the guess."""

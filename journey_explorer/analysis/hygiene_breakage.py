@@ -565,7 +565,7 @@ def _double_breakage(log: EventLog, code: int, extra: int, total: int, worst: in
     name = log.event_names[code]
     first, last = iso_date(log.ts[mask].min()), iso_date(log.ts[mask].max())
     message = (f"{name} fires several times in the same second for one {log.path_noun}: {extra:,} extra copies "
-               f"({extra / total:.0%} of its {total:,} events), {users:,} {units.plural(log.path_noun)}, "
+               f"({extra / total:.0%} of its {total:,} events), {units.counted(users, log.path_noun)}, "
                f"up to {worst} in one second, "
                f"from {first} to {last}")
     return Breakage("double_firing", (name,), extra, first, last, message,
@@ -776,8 +776,7 @@ def _outlier_breakage(log: EventLog, kind: str, label: str, owners: np.ndarray, 
         names = [f"{log.user_keys[log.user[np.searchsorted(log.session, s)]]} (session)" for s in top]
     median = median_count(counts)
     first, last = iso_date(log.ts[mine].min()), iso_date(log.ts[mine].max())
-    plural = "s" if len(flagged) != 1 else ""
-    message = (f"{len(flagged):,} {label}{plural} with impossibly many events (over {limit:,.0f}; the median "
+    message = (f"{units.counted(len(flagged), label)} with impossibly many events (over {limit:,.0f}; the median "
                f"{label} has {median:,.0f}): up to {int(flagged_counts.max()):,}, holding {held:,} events "
                f"({held / len(log):.1%} of all). Top: {', '.join(names)}. Test accounts or bots?")
     return Breakage(kind, (), len(flagged), first, last, message,

@@ -21,6 +21,7 @@ from journey_explorer.analysis import automatic, compare, drivers, flows, funnel
 from journey_explorer.analysis.arrays import distinct_count, first_rows_of, step_index, users_with_event
 from journey_explorer.analysis.goals import (
     avoid_question_note,
+    counted_outcome_groups,
     default_goal,
     goal_is_unwanted,
     guess_goal,
@@ -288,7 +289,8 @@ def differences(log: EventLog, goal: str, unwanted: bool = False) -> Finding:
     group_a, group_b = (outcome_groups(goal, log.path_noun) if unwanted
                         else (f"{name_a} {paths}", f"{name_b} {paths}"))
     before = f"before they {outcome_verb(goal)}" if unwanted else f"before {goal}"
-    parts = [f"Comparing {size_a:,} {group_a} (their paths up to it) with {size_b:,} {group_b}." if unwanted
+    counted_a, counted_b = counted_outcome_groups(goal, log.path_noun, (size_a, size_b)) if unwanted else ("", "")
+    parts = [f"Comparing {counted_a} (their paths up to it) with {counted_b}." if unwanted
              else f"Comparing {size_a:,} {name_a} with {size_b:,} {name_b} {paths} ({before})."]
     # "users who cancel and reached app_open": one relative clause is enough
     reaching_that = "and" if unwanted else that
@@ -624,10 +626,12 @@ def arrivals_peak(weeks) -> dict | None:
 def _after_peak_sentence(peak: dict, active: int, log: EventLog) -> str:
     """Says the season: new paths peaked just before, and where the base stands against before it."""
     where = "still above" if active >= peak["active_before"] else "below"
+    those = f"those {units.who_or_that(log.path_noun)} came in the peak"     # cases "that" came, users "who"
     return (f"New {path_words(log)} peaked in the week of {peak['week']} ({peak['new']:,}, "
-            f"{peak['new'] / peak['usual']:.1f}x the usual {peak['usual']:,.0f}): those who came in the peak go "
-            f"dormant after it, so the quick ratio falls under 1 after any peak. With {active:,} active "
-            f"{path_words(log)} the base is {where} its level before the peak ({peak['active_before']:,.0f} a week).")
+            f"{peak['new'] / peak['usual']:.1f}x the usual {peak['usual']:,.0f}): {those} go "
+            f"dormant after it, so the quick ratio falls under 1 after any peak. With "
+            f"{units.counted(active, 'active ' + log.path_noun)} the base is {where} its level before the peak "
+            f"({peak['active_before']:,.0f} a week).")
 
 
 def active_base(log: EventLog) -> str:
@@ -652,7 +656,8 @@ def north_star(log: EventLog, goal: str, unwanted: bool = False) -> Finding:
     latest = result.headline                     # the last full week with any, before the log drains out
     draining = result.drains_from
     before = result.before_draining()[table["complete"].to_numpy(dtype=bool)]
-    if draining and before.sum() >= MIN_TREND_WEEKS:
+    trimmed = bool(draining) and before.sum() >= MIN_TREND_WEEKS    # else too few weeks would be left to tell
+    if trimmed:
         full = full[before]
     peak_period, peak = full.idxmax(), int(full.max())
     last_full = full.index[-1]
@@ -675,7 +680,7 @@ def north_star(log: EventLog, goal: str, unwanted: bool = False) -> Finding:
     quiet = _trailing_zeros(full.to_numpy())
     if quiet:
         text += f" {units.nobody(log.path_noun).capitalize()} did {event} in the last {plural(quiet, 'full week')} of the data."
-    if draining and str(latest["period"]) < draining:
+    if trimmed:                                  # only weeks it did leave out are said to be
         text += _drained_note(draining, latest["period"], log)
     return Finding("northstar", f"{plural(int(latest['metric']), log.path_noun)} did {event} in {week}", spec, text)
 

@@ -221,7 +221,7 @@ def run_import(args) -> int:
 
 
 def run_info(args) -> int:
-    from journey_explorer.analysis.units import plural
+    from journey_explorer.analysis.units import counted
     from journey_explorer.store.project import Project
     with Project.open(args.project) as project:
         info = project.info()
@@ -231,9 +231,9 @@ def run_info(args) -> int:
     cut = (f"gap {info.session_gap_minutes:g} min" if math.isfinite(info.session_gap_minutes)
            else "one per path: the paths are cases of a process, not visits; the project setting "
                 "session_gap_minutes sets a gap")
-    print(f"{info.path}\n  {info.events:,} events, {info.users:,} {plural(info.path_noun)}, "
-          f"{info.event_types:,} event types, "
-          f"{info.sessions:,} sessions ({cut})")
+    print(f"{info.path}\n  {counted(info.events, 'event')}, {counted(info.users, info.path_noun)}, "
+          f"{counted(info.event_types, 'event type')}, "
+          f"{counted(info.sessions, 'session')} ({cut})")
     print(f"  from {info.first_time} to {info.last_time}")
     print(f"  default goal: {info.default_goal or '(none)'}")
     for source in info.sources:
@@ -470,7 +470,7 @@ def run_segments(args) -> int:
 
     from journey_explorer.analysis.cohorts import definition
     from journey_explorer.analysis.segments import segment_sizes
-    from journey_explorer.analysis.units import path_words
+    from journey_explorer.analysis.units import counted
     from journey_explorer.store.project import Project
     with Project.open(args.project) as project:
         if args.save:
@@ -480,7 +480,7 @@ def run_segments(args) -> int:
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, default=_json_default))
     for row in [] if args.json else rows:
-        size = f"{row['paths']:,} {path_words(log)}" if row["paths"] is not None else row["problem"]
+        size = counted(row["paths"], log.path_noun) if row["paths"] is not None else row["problem"]
         print(f"{row['name']}: {size}")
     return 0
 

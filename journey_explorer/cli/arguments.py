@@ -237,9 +237,11 @@ def add_changes(parser) -> None:
 
 
 def changes_spec(args, log: EventLog):
+    from journey_explorer.analysis.goals import goal_is_unwanted
     return _analysis("changes").Spec(goal=args.goal, steps=_names(args.steps), period=args.period,
                                      paths=args.by, top=args.top,
-                                     merge_renames=not getattr(args, "keep_renames_apart", False))
+                                     merge_renames=not getattr(args, "keep_renames_apart", False),
+                                     unwanted=goal_is_unwanted(args.goal))     # by its name, as --goal says
 
 
 def add_drivers(parser) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from journey_explorer.analysis.units import path_words
+from journey_explorer.analysis.units import counted, path_words
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog
 from journey_explorer.export.files import atomic_output
@@ -49,7 +49,7 @@ def cover_for(log: EventLog, project_path: Path | None, pins: list[Pin], heading
     if log is not None and len(log):
         first = pd.Timestamp(int(log.ts.min()), unit="ms").date()
         last = pd.Timestamp(int(log.ts.max()), unit="ms").date()
-        lines.append(f"{first} – {last} · {log.paths_count:,} {path_words(log)} · {len(log):,} events")
+        lines.append(f"{first} – {last} · {counted(log.paths_count, log.path_noun)} · {counted(len(log), 'event')}")
     filters = sorted({FilterState.from_dict(p.filters).describe(paths=path_words(log)) for p in pins})
     if filters:
         lines.append("Filters: " + ("; ".join(filters) if len(filters) <= 3 else "as noted on each slide"))

@@ -99,11 +99,12 @@ def _stuck(result) -> NativeChart | None:
     rows = result.table[result.table["score"] > 0].head(12)
     if rows.empty:
         return None
-    unit = result.spec.unit or "users"          # the log's word, filled in by stuck.run
+    from journey_explorer.analysis.stuck import _group_words
     # Failing users' share of visits that end there against successful users' (the picture's bar text).
+    failing, successful, _ = _group_words(result.spec, result.spec.unit or "users")   # the analysis's words
     return NativeChart("bar", [str(e) for e in rows["event"]],
                        {"stuck score": _values(rows["score"])}, number_format="0.00",
-                       value_axis=f"how much worse failing {unit} do here than successful ones")
+                       value_axis=f"how much worse {failing} do here than {successful}")
 
 
 def _compare(result) -> NativeChart | None:

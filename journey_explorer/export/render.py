@@ -11,7 +11,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from journey_explorer.analysis.units import path_words, utc_date
+from journey_explorer.analysis.units import counted, path_words, utc_date
 from journey_explorer.charts.renderers import renderer as chart_renderer
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog
@@ -66,7 +66,7 @@ def caption_for(session: Session, entry: ViewEntry, filters: FilterState, title:
     shown = session.filtered(filters) if session.log is not None else None
     if shown is not None and len(shown):
         first, last = utc_date(shown.ts.min()), utc_date(shown.ts.max())
-        parts += [f"{first} – {last}", f"{shown.paths_count:,} {path_words(shown)}"]
+        parts += [f"{first} – {last}", counted(shown.paths_count, shown.path_noun)]
     source = f"Source: {session.source_label()} · Journey Explorer · {date.today()}"
     return Caption(title=title, subtitle=" · ".join(parts), source=source)
 

@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from journey_explorer.analysis.units import path_words
+from journey_explorer.analysis.units import counted, path_words
 from journey_explorer.domain import ImportOptions, ImportSummary
 from journey_explorer.state.filters import FilterState
 from journey_explorer.state.registry import REPORT_ONLY_FINDINGS, VIEWS
@@ -114,7 +114,7 @@ def report_cover(log, project_path: Path | None, plan: ReportPlan, session=None)
     if len(shown):
         first = pd.Timestamp(int(shown.ts.min()), unit="ms").date()
         last = pd.Timestamp(int(shown.ts.max()), unit="ms").date()
-        lines.append(f"Data: {first} – {last} · {shown.paths_count:,} {path_words(shown)} · {len(shown):,} events")
+        lines.append(f"Data: {first} – {last} · {counted(shown.paths_count, shown.path_noun)} · {counted(len(shown), 'event')}")
     goal = f"outcome to avoid: {plan.goal}" if plan.filters.goal_unwanted() else f"goal: {plan.goal}"
     lines.append(f"Filters: {plan.filters.describe(paths=path_words(log))} · {goal}")
     from datetime import date

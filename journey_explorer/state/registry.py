@@ -131,7 +131,7 @@ def _northstar(log, filters):
 
 def _changes(log, filters):
     from journey_explorer.analysis import changes
-    return changes.Spec(goal=filters.goal, paths=filters.by)
+    return changes.Spec(goal=filters.goal, paths=filters.by, unwanted=filters.goal_unwanted())
 
 
 def _interval(log, filters):

@@ -169,11 +169,13 @@ class ProjectEdit(QUndoCommand):
 
 
 class AvoidGoalEdit(QUndoCommand):
-    """Tick or untick "to avoid" beside the goal (the goal is an outcome to avoid); one undo step."""
+    """Tick or untick "to avoid" beside the goal (the goal is an outcome to avoid); one undo step. It is
+    this goal's choice: undone or redone once another goal is picked, it leaves that goal alone."""
 
     def __init__(self, window: "MainWindow", avoid: bool):
         super().__init__("goal to avoid" if avoid else "goal to reach")
         self.window, self.avoid = window, avoid
+        self.goal = window.goal.currentData()
 
     def redo(self) -> None:
         self._show(self.avoid)
@@ -182,6 +184,8 @@ class AvoidGoalEdit(QUndoCommand):
         self._show(not self.avoid)
 
     def _show(self, avoid: bool) -> None:
+        if self.window.goal.currentData() != self.goal:
+            return
         self.window.show_goal_avoided(avoid)
         self.window.filters_changed()
 
@@ -534,6 +538,7 @@ class MainWindow(QMainWindow):
         self.views_to_reset = set(self.view_options()) if self.explorer.log is not None else set()
         self.loader.cancel()
         self.pending_view_options = {}            # the old project's saved options, never shown
+        self.pending_checks = None                # nor its checks: their timer would hold its log until it fires
         self.explorer.session.log = None          # and with it the old project's filtered logs
         self.explorer.session.filters = FilterState()
         for view in self.view_by_key.built():
@@ -630,9 +635,9 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentWidget(self.work_page)
         self.dock.setVisible(not self.settings.presentation)
         info, log = loaded["info"], loaded["log"]
-        from journey_explorer.analysis.units import plural
-        self.project_label.setText(f"{self.project_path.name}\n{info.users:,} {plural(info.path_noun)} · "
-                                   f"{info.events:,} events")
+        from journey_explorer.analysis.units import counted
+        self.project_label.setText(f"{self.project_path.name}\n{counted(info.users, info.path_noun)} · "
+                                   f"{counted(info.events, 'event')}")
         self.sources.clear()
         for source in info.sources:
             self.sources.addItem(f"{Path(source['path']).name} — {source['imported']:,} events ({source['format']})")
@@ -861,7 +866,7 @@ class MainWindow(QMainWindow):
         choice kept in the project, else the structural guess marked "(guessed)" -- never simply the
         first name in the list. A reload of the same project (after a catalog edit) keeps the choice."""
         from journey_explorer.analysis.goals import goal_reach, guess_goal  # not via narrative: ~0.08 s of imports
-        from journey_explorer.analysis.units import path_words
+        from journey_explorer.analysis.units import counted
         current = self.goal.currentData() if same_project else None
         stored = log.default_goal if log.default_goal in log.event_names else None
         try:
@@ -869,16 +874,18 @@ class MainWindow(QMainWindow):
         except JourneyError:          # no events to guess from (a project whose import failed)
             guessed = None
         chosen = current if current in log.event_names else stored or guessed
+        # The same goal of the same project keeps its "to avoid" choice; another goal follows its name.
+        avoid = self.avoid_goal.isChecked() if current is not None and chosen == current else None
         reach = goal_reach(log)
         self.goal.blockSignals(True)
         self.goal.clear()
         for code in sorted(range(len(log.event_names)), key=lambda c: (-reach[c], log.event_names[c])):
             name = log.event_names[code]
             mark = " (guessed)" if name == guessed else ""
-            self.goal.addItem(f"{name}{mark} — {int(reach[code]):,} {path_words(log)}", name)
+            self.goal.addItem(f"{name}{mark} — {counted(reach[code], log.path_noun)}", name)
         self.goal.setCurrentIndex(max(self.goal.findData(chosen), 0))
         self.goal.blockSignals(False)
-        self.show_goal_avoided(None)
+        self.show_goal_avoided(avoid)
 
     def fill_segment_suggestions(self, log) -> None:
         """The segment box's completions: saved segments, property=value for top values, did/did not EVENT."""

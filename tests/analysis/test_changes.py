@@ -553,7 +553,45 @@ def test_a_tracking_rename_is_counted_as_one_event_so_a_later_drop_of_the_step_i
                    for story in unmerged.stories for change in story["changes"])
 
 
-def test_a_new_crash_is_never_a_new_step():
-    # The same log as the new screen, but the new event is named as a failure: an incident.
-    result = changes.run(experiment_shop(new_event="app_crash"), changes.Spec())
+@pytest.mark.parametrize("failure", ["app_crash", "Kündigung", "Vertrag gekündigt", "Deleted Account"])
+def test_a_new_crash_is_never_a_new_step(failure):
+    # The same log as the new screen, but the new event is named as a failure (in any language, with
+    # accents, spaces or capitals, as ``goals.is_failure_name`` reads names): an incident.
+    result = changes.run(experiment_shop(new_event=failure), changes.Spec())
     assert result.stories and not any(story.get("new_step") for story in result.stories)
+
+
+def cancel_shop(old_name_until: int = 0, weeks: int = 20, per_week: int = 200, seed: int = 5):
+    """visit -> settings -> subscription_cancelled (40% of users, 15% from week 12 on: a retention
+    offer). ``old_name_until``: cancellations are tracked as sub_cancel before this week."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for week in range(weeks):
+        for i in range(per_week):
+            user, t = f"u{week}-{i}", MONDAY + week * 7 * DAY + int(rng.integers(0, 7 * DAY - HOUR))
+            rows += [(user, "visit", t), (user, "settings", t + 60_000)]
+            if rng.random() < (0.15 if week >= 12 else 0.4):
+                rows.append((user, "sub_cancel" if week < old_name_until else "subscription_cancelled",
+                             t + 120_000))
+    return make_log(rows, goal="subscription_cancelled")
+
+
+def test_fewer_cancellations_last_rather_than_not_recover():
+    # Settings -> cancel fell for good: for a goal to avoid that is a lasting change for the better,
+    # not damage that "had not recovered".
+    finding = changes.what_changed(cancel_shop(), "subscription_cancelled", unwanted=True)
+    assert finding.title.startswith("What changed: settings → subscription_cancelled fell from 40% to 15%")
+    assert "had not recovered" not in finding.observation
+    assert "It lasted to the end of the data." in finding.observation
+    assert finding.observation.endswith("Fewer users cancel: a change for the better.")
+    # The same change into a goal to reach is still told as not recovered.
+    result = changes.run(cancel_shop(), changes.Spec(goal="subscription_cancelled"))
+    assert "It had not recovered by the end of the data." in result.stories[0]["text"]
+
+
+def test_a_goal_renamed_in_the_tracking_plan_is_still_told_for_better_or_worse():
+    # Asked by its old name, the goal is counted under its new one: the verdict names the change into it.
+    log = cancel_shop(old_name_until=6)
+    finding = changes.what_changed(log, "sub_cancel", unwanted=True)
+    assert "Counted as one event here: sub_cancel, renamed subscription_cancelled" in finding.observation
+    assert "Fewer users cancel: a change for the better." in finding.observation

@@ -292,6 +292,16 @@ def test_double_firing_counts_the_extra_copies():
     assert doubles[0].count == 80 and doubles[0].numbers["users"] == 40
     assert doubles[0].numbers["max_in_one_second"] == 3
     assert doubles[0].numbers["share"] == pytest.approx(80 / 280, abs=1e-4)
+    assert ", 40 users, up to 3 in one second" in doubles[0].message
+
+
+def test_double_firing_for_one_user_says_one_user():
+    frame = journeys(users=200)
+    setup = frame[(frame["event"] == "setup") & (frame["user"] == "u0001")]
+    copies = pd.concat([setup.assign(time=setup["time"] + k * 30) for k in range(1, 26)])   # 25 in one second
+    frame = pd.concat([frame, copies]).sort_values(["user", "time"], kind="stable")
+    doubles = [b for b in run(log_of(frame)).breakages if b.kind == "double_firing"]
+    assert doubles and doubles[0].numbers["users"] == 1 and ", 1 user, up to" in doubles[0].message
 
 
 def test_users_with_impossible_counts_and_bad_timestamps():

@@ -315,3 +315,26 @@ def test_got_past_gives_its_routes_way_for_a_longer_finding():
     assert "Failing users most often" not in narrative._got_past(unstuck, "users", routes=1)
     assert narrative._got_past(unstuck, "users", routes=0) == (
         "Successful users went on to retry (80% of them, against 30% of failing users, 70% of whom left there).")
+
+
+def test_the_north_star_says_drained_weeks_are_left_out_only_when_it_left_them_out():
+    """Cases start for 5 weeks, then the extract drains out: too few weeks come before the drain to leave
+    the rest out of the north star (its weeks and peak count them all), so it must not say it did."""
+    week = 7 * 86_400_000
+    monday = 1704067200000
+    rows = [(f"c{w}_{i}", "step", monday + (w + k) * week + i * 3_600_000)
+            for w in range(5) for i in range(40) for k in range(3)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    assert narrative._draining_since(log) == "2024-02-05"
+    finding = narrative.north_star(log, "step")
+    assert "6 weeks of data are too few to tell a trend." in finding.observation      # drained weeks counted
+    assert "left out" not in finding.observation
+
+
+def test_after_a_peak_cases_are_those_that_came_and_one_active_case_is_singular():
+    from types import SimpleNamespace
+    peak = {"week": "2024-03-04", "new": 300, "usual": 100.0, "active_before": 150.0}
+    cases = narrative._after_peak_sentence(peak, 1, SimpleNamespace(path_noun="case"))
+    assert "those that came in the peak go dormant" in cases and "With 1 active case the base is below" in cases
+    users = narrative._after_peak_sentence(peak, 400, SimpleNamespace(path_noun="user"))
+    assert "those who came in the peak" in users and "With 400 active users the base is still above" in users

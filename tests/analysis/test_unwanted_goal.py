@@ -167,3 +167,16 @@ def test_per_session_a_goal_to_avoid_is_not_compared_with_users_who_succeed_in_a
     assert len(result.table)
     assert not any("in any session" in text for text in result.table["explanation"])
     assert result.table[["exit_rate_successful_users", "loop_rate_successful_users"]].isna().all().all()
+
+
+def test_a_group_of_one_is_counted_in_the_singular():
+    # Only u000 cancels: "1 user who cancels", not "1 users who cancel".
+    rows = [row for row in subscription_rows() if not (row[1] in CANCEL_FLOW[1:] and row[0] != "u000")]
+    one = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    finding = narrative.differences(one, "subscription_cancelled", unwanted=True)
+    assert finding.observation.startswith("Comparing 1 user who cancels (their paths up to it) with 119 users who "
+                                          "never cancel.")
+    from journey_explorer.analysis.goals import counted_outcome_groups
+    assert counted_outcome_groups("Reject Claim", "case", (2, 1)) == ("2 cases that are rejected",
+                                                                      "1 case that is never rejected")
+    assert counted_outcome_groups("deleteAccount", "user", (1, 3))[0] == "1 user who deletes their account"

@@ -17,7 +17,7 @@ def test_the_lifecycle_and_stuck_axes_say_cases(qtbot):
         lifecycle, _ = renderer.draw("lifecycle", filters=filters)
         assert axis_text(lifecycle, "left") == "cases (dormant below zero)"
         stuck, _ = renderer.draw("stuck", filters=filters)
-        assert axis_text(stuck, "bottom") == "how much worse failing cases do here than successful ones"
+        assert axis_text(stuck, "bottom") == "how much worse failing cases do here than successful cases"
         subtitle = renderer.caption("lifecycle", filters).subtitle
         assert subtitle.startswith("all cases · ") and subtitle.endswith(" · 60 cases")
     finally:

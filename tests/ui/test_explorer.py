@@ -153,3 +153,19 @@ def test_errors_in_the_window_name_controls_not_flags(window, qtbot):
     assert stuck_view.banner.text() == ("Stuck points need a goal: choose one in the Goal box, "
                                         "or set the project's default goal")
     assert "--" not in stuck_view.banner.text()
+
+
+def test_a_segment_saved_from_one_users_node_says_one_user(open_window, demo_project_path, tmp_path, qtbot,
+                                                            monkeypatch):
+    import shutil
+
+    from journey_explorer.ui.views import flows
+    project = tmp_path / "client.journey"
+    shutil.copy(demo_project_path, project)                # the segment is written to the project
+    window = open_window(project)
+    flows_view = window.show_view("flows")
+    settle_view(qtbot, flows_view)
+    monkeypatch.setattr(flows.QInputDialog, "getText", lambda *args, **kwargs: ("one", True))
+    monkeypatch.setattr(flows_view, "users_of", lambda step, event: ["u1"])
+    flows_view.save_segment(1, "signup")
+    assert flows_view.banner.text() == "Saved 1 user as segment 'one'."

@@ -156,3 +156,54 @@ def test_a_goal_to_avoid_is_one_undo_step_follows_the_goals_name_and_is_kept_wit
     assert not window.avoid_goal.isChecked()
     window.show_saved_filters(saved)                       # as on reopening the project
     assert window.avoid_goal.isChecked()
+
+
+def test_a_reload_of_the_same_project_keeps_the_goals_to_avoid_choice(open_window, project, qtbot):
+    # A catalog edit reloads the project without restoring its saved state: the goal and its tick stay.
+    window = open_window(project)
+    goal = window.goal.currentData()
+    window.avoid_goal.click()
+    assert window.explorer.filters.goal_unwanted()
+    before = window.explorer.log
+    window.reload()
+    qtbot.waitUntil(lambda: window.explorer.log is not before and not window.loader.busy, timeout=30_000)
+    assert window.goal.currentData() == goal
+    assert window.avoid_goal.isChecked() and window.explorer.filters.goal_unwanted()
+    # Another project (or the goal gone) follows the goal's name again: see fill_goals.
+    window.fill_goals(window.explorer.log, same_project=False)
+    assert not window.avoid_goal.isChecked()
+
+
+def test_undoing_a_goals_to_avoid_choice_leaves_another_goal_alone(open_window, project, qtbot):
+    window = open_window(project)
+    goal = window.goal.currentData()
+    window.avoid_goal.click()                              # goal: to avoid
+    window.undo.undo()                                     # goal: to reach again
+    other = next(window.goal.itemData(i) for i in range(window.goal.count())
+                 if window.goal.itemData(i) != goal and "cancel" not in window.goal.itemData(i).lower())
+    window.goal.setCurrentIndex(window.goal.findData(other))
+    assert not window.avoid_goal.isChecked()
+    window.undo.redo()                                     # the tick was the first goal's, not this one's
+    assert not window.avoid_goal.isChecked() and not window.explorer.filters.goal_unwanted()
+    window.goal.setCurrentIndex(window.goal.findData(goal))
+    window.undo.undo()
+    window.undo.redo()                                     # back on its goal it applies again
+    assert window.avoid_goal.isChecked() and window.explorer.filters.goal_unwanted()
+
+
+def test_closing_a_project_lets_go_of_its_pending_side_checks(open_window, project):
+    window = open_window(project)
+    window.pending_checks = (window.project_path, window.explorer.log)   # as until the first view is drawn
+    window.close_project()
+    assert window.pending_checks is None
+
+
+def test_a_goal_one_user_reaches_is_listed_with_one_user(open_window, tmp_path):
+    from journey_explorer.cli import main
+    source = tmp_path / "e.csv"
+    source.write_text("user,event,time\nu1,signup,2024-01-01T10:00:00Z\nu1,pay,2024-01-02T10:00:00Z\n"
+                      "u2,signup,2024-01-03T10:00:00Z\n")
+    assert main(["import", str(tmp_path / "p.journey"), str(source)]) == 0
+    window = open_window(tmp_path / "p.journey")
+    assert window.goal.itemText(window.goal.findData("pay")).endswith(" — 1 user")
+    assert window.project_label.text().endswith("\n2 users · 3 events")

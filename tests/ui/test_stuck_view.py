@@ -45,3 +45,28 @@ def test_a_stuck_bar_never_reads_a_small_share_as_zero():
                           loop_excess=0.2, loop_rate_failing=0.25, loop_reference=0.05, dwell_excess=0,
                           failing_users=1234)
     assert bar_text(row) == "visit ends 0.4% vs 0.1% · loop 25% vs 5% (1,234 failing)"
+
+
+def test_stuck_charts_name_the_groups_of_a_goal_to_avoid_as_the_analysis_does():
+    """For a goal to avoid the bars, axis and table say "users who cancel", as the explanations do, not "failing"."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from journey_explorer.analysis import stuck
+    from journey_explorer.charts.renderers.stuck import bar_text, groups, table
+    from journey_explorer.export.native_charts import _stuck
+    row = SimpleNamespace(stop_excess=0, exit_excess=0.3, exit_rate_failing=0.5, exit_reference=0.2,
+                          loop_excess=0, dwell_excess=0, failing_users=80)
+    rows = pd.DataFrame([{"event": "settings", "score": 0.3}])
+    unstuck = [{"event": "settings", "next": [{"event": "help", "successful_share": 0.6, "failing_share": 0.1}]}]
+    avoid = SimpleNamespace(spec=stuck.Spec(goal="subscription_cancelled", unit="users", unwanted=True),
+                            table=rows, unstuck=unstuck)
+    failing, successful, tag = groups(avoid)
+    assert (failing, successful, tag) == ("users who cancel", "users who never cancel", "who cancel")
+    assert bar_text(row, failing, tag) == "visit ends 50% vs 20% (80 who cancel)"
+    assert list(table(avoid, None).columns[-2:]) == ["users who never cancel", "users who cancel"]
+    assert _stuck(avoid).value_axis == "how much worse users who cancel do here than users who never cancel"
+    reach = SimpleNamespace(spec=stuck.Spec(goal="paid", unit="cases"), table=rows, unstuck=unstuck)
+    assert groups(reach) == ("failing cases", "successful cases", "failing")
+    assert bar_text(row) == "visit ends 50% vs 20% (80 failing)"

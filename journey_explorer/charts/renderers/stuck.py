@@ -17,23 +17,33 @@ def make_canvas(theme) -> pg.PlotWidget:
     return plot_widget()
 
 
+def groups(result) -> tuple[str, str, str]:
+    """The two groups in the analysis's words ("failing users", "successful users"; for a goal to avoid
+    "users who cancel", "users who never cancel"), and the failing group's short tag for a count
+    ("failing", "who cancel")."""
+    unit = result.spec.unit or "users"          # the log's word, filled in by stuck.run
+    failing, successful, _ = stuck._group_words(result.spec, unit)
+    return failing, successful, failing.removeprefix(f"{unit} ") if result.spec.unwanted else "failing"
+
+
 def render(result, spec, canvas: pg.PlotWidget, theme) -> None:
     stuck_rows = result.table[result.table["score"] > 0]
-    unit = result.spec.unit or "users"          # the log's word, filled in by stuck.run
+    failing, successful, tag = groups(result)
     if stuck_rows.empty:            # say so instead of a ranking of zeros
-        basic.message(canvas, f"No stuck point: at no event do failing {unit} end visits, loop or wait "
-                              f"significantly more than successful ones.", theme)
+        basic.message(canvas, f"No stuck point: at no event do {failing} end visits, loop or wait "
+                              f"significantly more than {successful}.", theme)
         return
     top = stuck_rows.head(12)
     basic.ranked_bars(canvas, top["event"].tolist(), top["score"].tolist(), theme,
-                      value_text=[bar_text(row, unit) for row in top.itertuples()],
+                      value_text=[bar_text(row, failing, tag) for row in top.itertuples()],
                       colours=[OKABE_ITO[5]] * len(top))
-    basic.axis_label(canvas, "bottom", f"how much worse failing {unit} do here than successful ones", theme)
+    basic.axis_label(canvas, "bottom", f"how much worse {failing} do here than {successful}", theme)
     canvas.setToolTip(stuck.RANK_EXPLANATION)
 
 
-def bar_text(row, unit: str = "users") -> str:
-    """The parts that make an event stuck, failing vs successful paths: "visit ends 86% vs 34% · loop 22% vs 15%"."""
+def bar_text(row, failing: str = "failing users", tag: str = "failing") -> str:
+    """The parts that make an event stuck, failing vs successful paths: "visit ends 86% vs 34% · loop 22% vs 15%
+    (1,234 failing)"; ``failing``, ``tag``: the failing group and its tag for the count (``groups``)."""
     parts = []
     if getattr(row, "stop_excess", 0) > 0:
         parts.append(f"go no further {short_percent(row.stop_rate)} vs {short_percent(row.stop_reference)}")
@@ -46,15 +56,15 @@ def bar_text(row, unit: str = "users") -> str:
     if getattr(row, "wait_excess", 0) > 0:
         parts.append("waited longer for it")
     if not parts:
-        return f"no worse for failing {unit}"
-    return " · ".join(parts) + f" ({int(row.failing_users):,} failing)"
+        return f"no worse for {failing}"
+    return " · ".join(parts) + f" ({int(row.failing_users):,} {tag})"
 
 
 def table(result, spec) -> pd.DataFrame:
     """The ranking, then what successful and failing users did next at each stuck point."""
     import pandas as pd
-    unit = result.spec.unit or "users"
+    failing, successful, _ = groups(result)
     unstuck = [{"stuck at": u["event"], "next event": n["event"],
-                f"successful {unit}": n["successful_share"], f"failing {unit}": n["failing_share"]}
+                successful: n["successful_share"], failing: n["failing_share"]}
                for u in result.unstuck for n in u["next"]]
     return result.table if not unstuck else pd.concat([result.table, pd.DataFrame(unstuck)], ignore_index=True)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from journey_explorer.analysis import flows
-from journey_explorer.analysis.units import path_words
+from journey_explorer.analysis.units import counted
 from journey_explorer.eventlog import EventLog
 from journey_explorer.ui.views.base import AnalysisView
 from journey_explorer.ui.views.breakdown_choice import NO_BREAKDOWN, add_breakdown
@@ -136,7 +136,7 @@ class FlowsView(AnalysisView):
             users = self.users_of(step, event)
             with Project.open(self.explorer.project_path) as project:
                 project.save_segment(name, {"users": users})
-            self.banner.show_info(f"Saved {len(users):,} {path_words(self.explorer.log)} as segment '{name}'.")
+            self.banner.show_info(f"Saved {counted(len(users), self.explorer.log.path_noun)} as segment '{name}'.")
 
 
 VIEW_CLASS = FlowsView
