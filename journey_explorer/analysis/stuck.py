@@ -26,6 +26,12 @@ type (the goal itself left out), three parts, each a one-sided test:
   cases (``_paths_are_cases``): a process log stamps a step when it is done, so the time a claim
   waited for its adjuster shows before "Assess Damage". Judged where most paths reaching the step
   have such a wait (``MIN_WAIT_SHARE``), successful paths' waits counted before their goal only.
+- **repeat**: how many times a path does the event before its goal, over all its visits (per path),
+  failing against successful (Mann-Whitney U; size P(a failing path does it more often) - 1/2). A
+  payment retried on another day is no loop within a visit, yet it is the same wall. It counts where
+  the loop part does not (one story, told once) and where failing paths' mean count is ``MIN_RATIO``
+  times successful paths' beyond the log's typical ratio (``typical_repeat_ratio``): a user who
+  browses over more visits sees every page more often.
 - **stop** (a dead end, ``dead_ends``): the share of failing paths reaching the event whose whole
   history ends there (their last visit ends at it: no later visit, never the goal), against the
   chance that a visit at the same point of a path (its 1st, 2nd, ... visit) is the path's last,
@@ -98,7 +104,8 @@ if TYPE_CHECKING:
 
 RANK_EXPLANATION = ("Ranked by how much worse failing paths do at an event than successful ones: the share "
                     "that end a visit there (beyond successful paths, also on their visits that did not go on "
-                    "to the goal, and the share expected had they left at random steps), that loop there, "
+                    "to the goal, and the share expected had they left at random steps), that loop there (or, "
+                    "over all their visits, do it more often than paths typically repeat a step), "
                     "that wait longer there or before it, and that stop there for good (beyond how often paths stop after "
                     "a visit at the same point of their path), each counted only when significant (one-sided tests, "
                     "Benjamini-Hochberg q < 0.05), big enough to matter and reached by enough paths; the "
@@ -108,7 +115,7 @@ NEEDS_USER_PROPERTIES = True     # "who" / "where": property values per path
 MIN_EXCESS = 0.05        # share points a part must exceed its reference by...
 MIN_RATIO = 1.25         # ...and the ratio to it
 MIN_DWELL_EXCESS = 0.1   # failing paths wait longer than successful in >= 60 % of pairs
-TESTED_PARTS = ("exit", "loop", "dwell", "wait")    # the parts tested per event ("wait": before it)
+TESTED_PARTS = ("exit", "loop", "dwell", "wait", "repeat")  # the parts tested per event ("wait": before it)
 MIN_WAIT_SHARE = 0.5     # the wait before a step is judged where this share of the paths reaching it has one
 MAX_INSIDE_STEPS = 2      # events looked into by the property that carries their step (see _with_inside_steps)
 INSIDE_MIN_SHARE = 0.05  # ...among events making at least this share of the log
@@ -322,6 +329,65 @@ def before_goal(log: EventLog, goal: int) -> np.ndarray:
     return np.arange(len(log)) < first_goal[log.user]
 
 
+def path_repeats(log: EventLog, rows: np.ndarray | None = None) -> pd.DataFrame:
+    """Per (event type, path): how many times the path does the event, over all its visits; ``rows``:
+    a mask of the events that count (``before_goal``: a successful path's steps after its goal are no
+    way to it).
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": list("aaab"), "event": ["pay", "err", "pay", "pay"],
+    ...                                         "time": range(4)}))
+    >>> path_repeats(log).to_dict("list")
+    {'event': [0, 1, 1], 'path': [0, 0, 1], 'count': [1, 2, 1]}
+    """
+    import pandas as pd
+    keep = np.ones(len(log), dtype=bool) if rows is None else rows
+    span = np.int64(log.n_users + 1)
+    pairs, counts = np.unique(log.event[keep].astype(np.int64) * span + log.user[keep], return_counts=True)
+    return pd.DataFrame({"event": pairs // span, "path": pairs % span, "count": counts})
+
+
+def repeat_via(log: EventLog, code: int, among: np.ndarray) -> str:
+    """How the paths of ``among`` (a mask over user codes) most often come round to the event again, over
+    all their visits, in words: what they did right after it when they did it again later ("again at
+    once", "back via payment_error").
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": "a", "event": ["pay", "err", "pay", "err", "pay"],
+    ...                                         "time": range(5)}))
+    >>> repeat_via(log, log.event_code("pay"), np.ones(1, dtype=bool))
+    'most often back via err'
+    """
+    rows = np.flatnonzero((log.event == code) & among[log.user])
+    again = rows[:-1][log.user[rows[1:]] == log.user[rows[:-1]]]     # done again later by the same path
+    if not len(again):
+        return ""
+    after = log.event[again + 1]
+    counts = np.bincount(after[after != code], minlength=len(log.event_names))
+    if (after == code).sum() >= counts.max(initial=0):
+        return "most often again at once"
+    return f"most often back via {log.event_names[int(counts.argmax())]}"
+
+
+def typical_repeat_ratio(table: pd.DataFrame) -> float:
+    """How many times as often failing paths do an event as successful paths (mean count per path reaching
+    it), typically: the median of that ratio over the events ``min_paths`` failing paths reach (at least 1).
+    Failing users who browse over more visits see every page more often; a step must stand out from that.
+
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"repeat_mean_failing": [1.0, 3.0, 1.5, 9.0], "repeat_mean_successful": [1.0, 2.0, 1.0, 1.0],
+    ...                       "eligible": True})
+    >>> typical_repeat_ratio(table)                    # ratios 1, 1.5, 1.5, 9
+    1.5
+    """
+    failing = table["repeat_mean_failing"]
+    if "eligible" in table:
+        failing = failing.where(table["eligible"])
+    reference = table["repeat_mean_successful"]
+    ratios = (failing / reference.where(reference > 0)).dropna()
+    return max(float(ratios.median()), 1.0) if len(ratios) else 1.0
+
+
 def auc_greater(failing: np.ndarray, successful: np.ndarray) -> tuple[float, float]:
     """(P(a failing value exceeds a successful one) counting ties half, one-sided Mann-Whitney p).
 
@@ -454,8 +520,9 @@ def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,
     # checkout, hesitation rather than a bottleneck. A successful path's wait for a step after its goal
     # (a claim closed after being paid) is no way to the goal: only steps before the goal count.
     wait_before = path_dwell(log, goal, only, before=True, rows=before_goal(log, goal)) if cases else None
-    table = _table(log, spec, goal, counts, expected, expected_per_path, (dwell, wait_before), successful_user,
-                   only, stops, compare_exits=not cases)
+    repeats = path_repeats(log, before_goal(log, goal) & only[log.event])
+    table = _table(log, spec, goal, counts, expected, expected_per_path, (dwell, wait_before, repeats),
+                   successful_user, only, stops, compare_exits=not cases)
     return table, counts
 
 
@@ -576,7 +643,7 @@ def _one_wall_once(named: EventLog, found: pd.DataFrame, spec: Spec, families: d
                                     families[row["inside_event"]])
             repeats = any((stopped & seen).sum() >= SAME_STOPS * stopped.sum() for seen in stopped_sets)
             only_stops = (row["exit_excess"] <= 0 and row["loop_excess"] <= 0 and row["dwell_excess"] <= 0
-                          and row["wait_excess"] <= 0)
+                          and row["wait_excess"] <= 0 and row["repeat_excess"] <= 0)
             if repeats and only_stops:
                 continue
             stopped_sets.append(stopped)
@@ -903,17 +970,18 @@ def _paths_are_cases(log: EventLog) -> bool:
 
 def _table(log, spec, goal, c, expected, expected_per_path, waits, successful_user, only=None,
            stops=None, compare_exits: bool = True) -> pd.DataFrame:
-    """``waits``: (``path_dwell`` after each event, ``path_dwell`` before it)."""
+    """``waits``: (``path_dwell`` after each event, ``path_dwell`` before it, ``path_repeats``)."""
     import pandas as pd
     size = len(log.event_names)
     rows = []
-    after, before = (dict(tuple(frame.groupby("event"))) if frame is not None else {} for frame in waits)
+    after, before, repeats = (dict(tuple(frame.groupby("event"))) if frame is not None else {} for frame in waits)
     for code in range(size):
         f_reach, s_reach = int(c["reach_failing"][code]), int(c["reach_successful"][code])
         if code == goal or f_reach + s_reach == 0 or only is not None and not only[code]:
             continue
         rows.append(_event_row(log.event_names[code], c, code, f_reach, s_reach, expected[code],
-                               expected_per_path[code], (after.get(code), before.get(code)), successful_user, spec))
+                               expected_per_path[code], (after.get(code), before.get(code), repeats.get(code)),
+                               successful_user, spec))
     table = pd.DataFrame(rows)
     if table.empty:
         return table
@@ -930,6 +998,8 @@ def _table(log, spec, goal, c, expected, expected_per_path, waits, successful_us
     parts = []
     for part in TESTED_PARTS:
         kept = (table[f"{part}_q"] < spec.alpha) & _material(table, part)
+        if part == "repeat":        # doing it again within a visit is the loop part already: one story, told once
+            kept &= table["loop_excess"] <= 0
         table[f"{part}_excess"] = table[f"{part}_excess"].where(kept, 0.0)
         parts.append(table[f"{part}_excess"])
     if stops is not None:
@@ -938,8 +1008,9 @@ def _table(log, spec, goal, c, expected, expected_per_path, waits, successful_us
     table["worse_by"] = np.round(sum(parts), 4)
     table = table.drop(columns="eligible")
     looped = loop_rows(log) if (table["loop_excess"] > 0).any() else None       # once, for every looping row
-    table["loop_via"] = [loop_via(log, log.event_code(row.event), ~successful_user, looped)
-                         if row.loop_excess > 0 else None for row in table.itertuples()]
+    table["loop_via"] = [loop_via(log, log.event_code(row.event), ~successful_user, looped) if row.loop_excess > 0
+                         else repeat_via(log, log.event_code(row.event), ~successful_user) if row.repeat_excess > 0
+                         else None for row in table.itertuples()]
     # Effect first, volume damped: 4x the failing paths counts as much as twice the difference.
     table["score"] = np.round(table["worse_by"] * np.sqrt(table["failing_users"]), 3)
     table["explanation"] = [_explain(row, spec) for row in table.itertuples()]
@@ -972,6 +1043,9 @@ def _material(table: pd.DataFrame, part: str) -> pd.Series:
     if part in ("exit", "loop"):
         return (table[f"{part}_excess"] >= MIN_EXCESS) & (
             table[f"{part}_rate_failing"] >= MIN_RATIO * table[f"{part}_reference"]) & _holds_per_visit(table, part)
+    if part == "repeat":     # failing paths do it more often than they do the log's events typically
+        return (table["repeat_excess"] >= MIN_DWELL_EXCESS) & (
+            table["repeat_mean_failing"] >= MIN_RATIO * typical_repeat_ratio(table) * table["repeat_mean_successful"])
     return table[f"{part}_excess"] >= MIN_DWELL_EXCESS
 
 
@@ -1058,12 +1132,29 @@ def _event_row(name, c, code, f_reach, s_reach, expected, expected_probabilities
            "exit_rate_successful_visits": _r(visits["exit_reference"]) if visits else np.nan,
            "loop_rate_failing_visits": _r(visits["loop"]) if visits else np.nan,
            "loop_rate_successful_visits": _r(visits["loop_reference"]) if visits else np.nan}
-    after, before = waits
+    after, before, repeats = waits
     row.update(_dwell_part(after, successful_user, has_reference, spec.min_reference))
     # A wait most paths reaching the step have, not a quirk of a few (lab results logged before registration)
     before = before if before is not None and len(before) >= MIN_WAIT_SHARE * (f_reach + s_reach) else None
     row.update(_dwell_part(before, successful_user, has_reference, spec.min_reference, "wait"))
+    row.update(_repeat_part(repeats, successful_user, has_reference, spec.min_reference))
     return row
+
+
+def _repeat_part(counts: pd.DataFrame | None, successful_user: np.ndarray, has_reference: bool,
+                 minimum: int) -> dict:
+    """The columns of the repeat part: the mean count per path reaching the event (``path_repeats``),
+    failing and successful, and the one-sided Mann-Whitney test of failing paths doing it more often."""
+    if counts is None or not has_reference:
+        return {"repeat_mean_failing": np.nan, "repeat_mean_successful": np.nan, "repeat_excess": 0.0,
+                "repeat_p": np.nan}
+    ok = successful_user[counts["path"].to_numpy()]
+    failing, successful = (counts["count"].to_numpy()[mask].astype(float) for mask in (~ok, ok))
+    enough = len(failing) >= minimum and len(successful) >= minimum
+    auc, p = auc_greater(failing, successful) if enough else (0.5, np.nan)
+    return {"repeat_mean_failing": _r(failing.mean(), 2) if len(failing) else np.nan,
+            "repeat_mean_successful": _r(successful.mean(), 2) if len(successful) else np.nan,
+            "repeat_excess": _r(auc - 0.5), "repeat_p": p}
 
 
 def _other_sessions(c: dict, code: int, f_reach: int, f_end: int, f_loop: int, minimum: int) -> dict | None:
@@ -1132,6 +1223,11 @@ def _explain(row, spec: Spec, sequence: str | None = None) -> str:
         if not pd.isna(row.loop_rate_successful_users):
             text += f" and {_pct(row.loop_rate_successful_users)} of users who succeed (in any session)"
         parts.append(text)
+    if getattr(row, "repeat_excess", 0) > 0:
+        via = getattr(row, "loop_via", None)
+        parts.append(f"{failing} {reaching} do it {_times(row.repeat_mean_failing)} on average"
+                     f"{f' ({via})' if via else ''} vs {_times(row.repeat_mean_successful)} for {successful}"
+                     f"{' before the goal' if not spec.unwanted else ''}")
     if row.dwell_excess > 0:
         parts.append(f"{failing} wait a median {units.duration(row.dwell_median_seconds_failing)} before their "
                      f"next step vs {units.duration(row.dwell_median_seconds_successful)} for {successful}")
@@ -1146,6 +1242,15 @@ def _explain(row, spec: Spec, sequence: str | None = None) -> str:
             return f"too few {successful} reach it ({row.successful_users}) to compare with"
         return f"{failing} do no worse here than {successful}"
     return "; ".join(parts)
+
+
+def _times(mean: float) -> str:
+    """A mean count in words: "once", "4.2 times".
+
+    >>> _times(1.0), _times(4.23)
+    ('once', '4.2 times')
+    """
+    return "once" if round(mean, 1) == 1 else f"{mean:.1f} times"
 
 
 def _group_words(spec: Spec, unit: str) -> tuple[str, str, str]:
@@ -1276,6 +1381,9 @@ def part_flags(log: EventLog, code: int, part: str, goal: int | None = None,
         _, stopped_rows = _last_and_stopped(log, rows[settled[log.user[rows]]], goal)
         flagged[log.user[stopped_rows[log.event[stopped_rows] == code]]] = True
         reach &= settled
+    elif part == "repeat":
+        counts = np.bincount(log.user[log.event == code], minlength=log.n_users)
+        flagged = counts >= 2
     else:
         codes, users = loop_paths(log, len(log.event_names))
         flagged[users[codes == code]] = True
@@ -1303,7 +1411,8 @@ def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: 
     and on the share that never reach the goal (Fisher), in the same FDR family."""
     spec = with_unit(spec, log)
     code = log.event_code(row.event)
-    excess = {"loop": row.loop_excess, "exit": row.exit_excess, "stop": getattr(row, "stop_excess", 0.0)}
+    excess = {"loop": row.loop_excess, "exit": row.exit_excess, "stop": getattr(row, "stop_excess", 0.0),
+              "repeat": getattr(row, "repeat_excess", 0.0)}
     part = max(excess, key=excess.get)          # ties: loop, then exit
     if excess[part] <= 0:
         part = None
@@ -1352,7 +1461,8 @@ def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: 
     return out
 
 
-PART_VERBS = {"loop": "loop on it", "exit": "end a visit there", "stop": "go no further"}
+PART_VERBS = {"loop": "loop on it", "exit": "end a visit there", "stop": "go no further",
+              "repeat": "do it more than once"}
 
 
 def wait_before_first(log: EventLog, code: int) -> np.ndarray:

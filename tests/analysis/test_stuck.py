@@ -482,6 +482,7 @@ def test_users_the_goal_is_not_open_to_are_no_failing_users():
 
 
 HOUR = 3_600_000
+DAY = 24 * HOUR
 
 
 def _visits(user: str, visits: list[list[str]], start: int = 0, apart: int = 24 * HOUR) -> list[tuple]:
@@ -779,3 +780,57 @@ def test_a_step_property_already_told_by_the_path_is_not_told_again():
                                  stuck.Spec(goal="pay", min_paths=10))
     assert found["where"]["property"] == "version" and found["where_text"]
     assert found["step_text"] == "" and found["step_brief"] == ""
+
+
+def _payment_retry_log(users: int = 1500, seed: int = 7) -> EventLog:
+    """A shop: everyone browses pages over 1-3 visits (days apart), ending each at a random page; 30% leave
+    after browsing. Of those who pay, 30% get a payment error and retry it on later visits (2 hours apart)
+    2-5 times, and 3 in 4 of them never get the order through; the rest retry once and succeed."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(users):
+        user, clock = f"u{i}", int(rng.integers(0, 30 * 24 * 60)) * 60_000
+
+        def add(event, gap=None):
+            nonlocal clock
+            rows.append((user, event, clock))
+            clock += gap if gap is not None else int(rng.integers(10_000, 90_000))
+
+        for _ in range(int(rng.integers(1, 4))):
+            add("home")
+            for _ in range(int(rng.integers(2, 9))):
+                add(str(rng.choice(["search", "product_view", "product_view", "category"])))
+            clock += 2 * DAY
+        if rng.random() < 0.3:
+            continue
+        add("add_to_cart"), add("checkout"), add("submit_payment")
+        if rng.random() < 0.3:
+            fails = rng.random() < 0.75
+            for _ in range(int(rng.integers(2, 6)) if fails else 1):
+                add("payment_error", 2 * HOUR), add("submit_payment")
+            if fails:
+                add("payment_error")
+                continue
+        add("order_confirmed")
+    return EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+
+
+def test_a_payment_retried_over_visits_is_the_top_stuck_point_not_the_browsing_pages():
+    result = stuck.run(_payment_retry_log(), stuck.Spec(goal="order_confirmed"))
+    found = result.stuck.set_index("event")
+    assert result.stuck["event"].iloc[0] in ("payment_error", "submit_payment")
+    assert {"payment_error", "submit_payment"} <= set(found.index)
+    assert not {"product_view", "search", "category", "home"} & set(found.index)
+    top = result.stuck.iloc[0]
+    assert "times on average" in top["explanation"] and "back via" in top["explanation"]
+
+
+def test_repeats_are_counted_per_path_over_its_visits_and_before_the_goal():
+    log = EventLog.from_frame(pd.DataFrame(
+        [("a", "pay", 0), ("a", "err", DAY), ("a", "pay", 2 * DAY), ("a", "done", 3 * DAY), ("a", "pay", 4 * DAY),
+         ("b", "pay", 0), ("b", "err", 1), ("b", "pay", 2 * DAY)], columns=["user", "event", "time"]))
+    goal = log.event_code("done")
+    counts = stuck.path_repeats(log, stuck.before_goal(log, goal))
+    pay = counts[counts["event"] == log.event_code("pay")]
+    assert pay["count"].tolist() == [2, 2]           # a's pay after done left out; b's over two visits
+    assert stuck.repeat_via(log, log.event_code("pay"), np.array([False, True])) == "most often back via err"
