@@ -253,16 +253,19 @@ def _got_past(unstuck: dict, paths: str = "users", routes: int = 2) -> str:
     if not steps:
         return ""
     step = max(steps, key=lambda n: n["successful_share"] - n["failing_share"])
+    way = f"Successful {paths}' most common way on"
     if step["successful_share"] - step["failing_share"] >= stuck.MIN_EXCESS:
-        text = (f"Successful {paths} went on to {step['event']} ({pct(step['successful_share'])} of them, against "
-                f"{pct(step['failing_share'])} of failing {paths}, {pct(unstuck['failing_left'])} of whom left "
-                f"there).")
-        way = "Their most common way on"
+        went = _share_of(step["successful_share"], f"successful {paths}")
+        also = _share_of(step["failing_share"], f"failing {paths}")
+        text = f"{went[0].upper()}{went[1:]} went on to {step['event']}, {also} did"
+        left = unstuck["failing_left"]
+        if left > 0:          # what failing paths did instead, when it was leaving
+            text += f"{':' if step['failing_share'] == 0 else ';'} {_share_of(left, f'failing {paths}')} left there"
+        text += "."
     else:       # no next step sets them apart ("100% against 100%" would read as a difference)
         step = max(steps, key=lambda n: n["successful_share"])
         text = (f"Right after it successful and failing {paths} alike went on to {step['event']} "
                 f"({pct(step['successful_share'])} and {pct(step['failing_share'])}); they part later.")
-        way = f"Successful {paths}' most common way on"
     if routes >= 1 and unstuck["routes"]:
         route = unstuck["routes"][0]
         text += f" {way}: {route['route']} ({pct(route['share'])})."
@@ -270,6 +273,20 @@ def _got_past(unstuck: dict, paths: str = "users", routes: int = 2) -> str:
         route = unstuck["failing_routes"][0]
         text += f" Failing {paths} most often: {route['route']} ({pct(route['share'])})."
     return text
+
+
+def _share_of(share: float, group: str) -> str:
+    """A share of a group of paths, said so it reads for any share: "no failing user", "every successful
+    case", "97% of successful users".
+
+    >>> _share_of(0.0, "failing users"), _share_of(1.0, "successful cases"), _share_of(0.97, "successful users")
+    ('no failing user', 'every successful case', '97% of successful users')
+    """
+    if share == 0:
+        return f"no {units.singular(group)}"
+    if share == 1:
+        return f"every {units.singular(group)}"
+    return f"{pct(share)} of {group}"
 
 
 def differences(log: EventLog, goal: str, unwanted: bool = False) -> Finding:

@@ -295,7 +295,8 @@ def test_got_past_does_not_call_a_step_both_groups_take_the_way_out():
     assert text.startswith("Right after it successful and failing cases alike went on to assess (100% and 100%); "
                            "they part later. Successful cases' most common way on: receive → assess → pay (80%).")
     unstuck["next"][0]["failing_share"] = 0.5           # a step that does set them apart keeps its sentence
-    assert narrative._got_past(unstuck, "cases").startswith("Successful cases went on to assess (100% of them")
+    assert narrative._got_past(unstuck, "cases").startswith("Every successful case went on to assess, 50% of failing "
+                                                            "cases did.")
 
 
 def test_a_further_stuck_point_says_who_handled_its_step():
@@ -311,7 +312,23 @@ def test_got_past_gives_its_routes_way_for_a_longer_finding():
                "routes": [{"route": "upload → retry → pay", "share": 0.6}],
                "failing_routes": [{"route": "upload → (left)", "share": 0.7}]}
     full = narrative._got_past(unstuck, "users")
-    assert "Their most common way on" in full and "Failing users most often" in full
+    assert "Successful users' most common way on" in full and "Failing users most often" in full
     assert "Failing users most often" not in narrative._got_past(unstuck, "users", routes=1)
     assert narrative._got_past(unstuck, "users", routes=0) == (
-        "Successful users went on to retry (80% of them, against 30% of failing users, 70% of whom left there).")
+        "80% of successful users went on to retry, 30% of failing users did; 70% of failing users left there.")
+
+
+@pytest.mark.parametrize(("successful", "failing", "left", "sentence"), [
+    (0.97, 0.0, 0.26, "97% of successful users went on to Confirm, no failing user did: 26% of failing users left "
+                      "there."),
+    (1.0, 0.4, 0.6, "Every successful user went on to Confirm, 40% of failing users did; 60% of failing users left "
+                    "there."),
+    (0.9, 0.0, 1.0, "90% of successful users went on to Confirm, no failing user did: every failing user left there."),
+    (0.9, 0.3, 0.0, "90% of successful users went on to Confirm, 30% of failing users did."),
+])
+def test_got_past_reads_naturally_for_none_some_and_all(successful, failing, left, sentence):
+    unstuck = {"next": [{"event": "Confirm", "successful_share": successful, "failing_share": failing}],
+               "failing_left": left, "routes": [], "failing_routes": []}
+    assert narrative._got_past(unstuck, "users", routes=0) == sentence
+    cases = narrative._got_past(unstuck, "cases", routes=0)
+    assert "user" not in cases and ("failing case " in cases or "of failing cases" in cases)
