@@ -995,13 +995,13 @@ def _table(log, spec, goal, c, expected, expected_per_path, waits, successful_us
     for part in TESTED_PARTS:
         p = table[f"{part}_p"].where(eligible)
         table[f"{part}_q"] = benjamini_hochberg(p.to_numpy())
-    parts = []
     for part in TESTED_PARTS:
         kept = (table[f"{part}_q"] < spec.alpha) & _material(table, part)
         if part == "repeat":        # doing it again within a visit is the loop part already: one story, told once
             kept &= table["loop_excess"] <= 0
         table[f"{part}_excess"] = table[f"{part}_excess"].where(kept, 0.0)
-        parts.append(table[f"{part}_excess"])
+    _one_wait_once(table, log, successful_user)
+    parts = [table[f"{part}_excess"] for part in TESTED_PARTS]
     if stops is not None:
         table = _with_dead_ends(table, log, stops, spec)
         parts.append(table["stop_excess"])
@@ -1017,6 +1017,24 @@ def _table(log, spec, goal, c, expected, expected_per_path, waits, successful_us
     table = table.sort_values(["score", "failing_users"], ascending=False, ignore_index=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     return table
+
+
+def _one_wait_once(table: pd.DataFrame, log: EventLog, successful_user: np.ndarray) -> None:
+    """In a process's cases the time after a step is the wait for the next one: where failing cases go on
+    from a step to one next step (``SAME_STOPS`` of them) whose wait part counts, the step's dwell is that
+    same wait, told once, at the step waited for ("waited 8 d for Assess Damage", not "wait 8 d after
+    Check Coverage"). Changes ``table`` in place."""
+    if not (table["wait_excess"] > 0).any():
+        return
+    waited = set(table.loc[table["wait_excess"] > 0, "event"])
+    same = (log.user[1:] == log.user[:-1]) & (log.session[1:] == log.session[:-1]) & ~successful_user[log.user[1:]]
+    for index in table.index[table["dwell_excess"] > 0]:
+        at = np.flatnonzero(same & (log.event[:-1] == log.event_code(table.at[index, "event"])))
+        if not len(at):
+            continue
+        following = np.bincount(log.event[at + 1], minlength=len(log.event_names))
+        if log.event_names[int(following.argmax())] in waited and following.max() >= SAME_STOPS * len(at):
+            table.at[index, "dwell_excess"] = 0.0
 
 
 def _with_dead_ends(table: pd.DataFrame, log: EventLog, stops: pd.DataFrame, spec: Spec) -> pd.DataFrame:

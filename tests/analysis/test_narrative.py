@@ -307,6 +307,24 @@ def test_a_further_stuck_point_says_who_handled_its_step():
     assert narrative._with_step_text("close", unstuck) == "close"       # not among the top stuck points
 
 
+def test_a_further_stuck_point_says_the_wait_for_it_when_that_is_its_strongest_part():
+    row = {"wait_excess": 0.45, "dwell_excess": 0.2, "exit_excess": 0.0, "loop_excess": 0.0, "repeat_excess": 0.0,
+           "stop_excess": 0.0, "wait_median_seconds_failing": 8 * 86400.0, "wait_median_seconds_successful": 72000.0}
+    assert narrative._with_step_text("assess", [], row) == "assess (waited a median 8 d for it vs 20 h)"
+    assert narrative._with_step_text("assess", [], {**row, "loop_excess": 0.6}) == "assess"
+
+
+def test_the_stuck_finding_of_cases_says_the_wait_for_the_step_they_waited_for():
+    import dataclasses
+
+    from tests.analysis.test_stuck import _slow_assessment_log
+    log = dataclasses.replace(_slow_assessment_log(), path_noun="case")
+    finding = narrative.stuck_points(log, "Pay Claim")
+    assert finding.title == "Cases get stuck at Assess Damage"
+    assert finding.observation.startswith("Assess Damage is where cases get stuck most: failing cases waited a median ")
+    assert "for it (since their previous step) vs " in finding.observation
+
+
 def test_got_past_gives_its_routes_way_for_a_longer_finding():
     unstuck = {"next": [{"event": "retry", "successful_share": 0.8, "failing_share": 0.3}], "failing_left": 0.7,
                "routes": [{"route": "upload → retry → pay", "share": 0.6}],
@@ -319,12 +337,14 @@ def test_got_past_gives_its_routes_way_for_a_longer_finding():
 
 
 @pytest.mark.parametrize(("successful", "failing", "left", "sentence"), [
-    (0.97, 0.0, 0.26, "97% of successful users went on to Confirm, no failing user did: 26% of failing users left "
+    (0.97, 0.0, 0.26, "97% of successful users went on to Confirm, no failing user did; 26% of failing users left "
                       "there."),
     (1.0, 0.4, 0.6, "Every successful user went on to Confirm, 40% of failing users did; 60% of failing users left "
                     "there."),
-    (0.9, 0.0, 1.0, "90% of successful users went on to Confirm, no failing user did: every failing user left there."),
+    (0.9, 0.0, 1.0, "90% of successful users went on to Confirm, no failing user did; every failing user left there."),
     (0.9, 0.3, 0.0, "90% of successful users went on to Confirm, 30% of failing users did."),
+    (0.99, 0.0, 0.0003, "99% of successful users went on to Confirm, no failing user did; under 0.1% of failing users "
+                        "left there."),
 ])
 def test_got_past_reads_naturally_for_none_some_and_all(successful, failing, left, sentence):
     unstuck = {"next": [{"event": "Confirm", "successful_share": successful, "failing_share": failing}],

@@ -791,7 +791,7 @@ def _payment_retry_log(users: int = 1500, seed: int = 7) -> EventLog:
     for i in range(users):
         user, clock = f"u{i}", int(rng.integers(0, 30 * 24 * 60)) * 60_000
 
-        def add(event, gap=None):
+        def add(event, gap=None, user=user):
             nonlocal clock
             rows.append((user, event, clock))
             clock += gap if gap is not None else int(rng.integers(10_000, 90_000))
@@ -834,3 +834,27 @@ def test_repeats_are_counted_per_path_over_its_visits_and_before_the_goal():
     pay = counts[counts["event"] == log.event_code("pay")]
     assert pay["count"].tolist() == [2, 2]           # a's pay after done left out; b's over two visits
     assert stuck.repeat_via(log, log.event_code("pay"), np.array([False, True])) == "most often back via err"
+
+
+def _slow_assessment_log(cases: int = 200, seed: int = 5) -> EventLog:
+    """Claims, each case one visit: register, accept, then wait for the assessment (failing cases a median
+    ~8 days, successful ones ~20 hours), then paid or rejected, and closed."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(cases):
+        paid, clock = i % 5 < 3, i * DAY
+        for event, hours in (("Register Claim", 0), ("Accept Claim", rng.exponential(5)),
+                             ("Assess Damage", rng.gamma(4, (20 if i % 5 < 3 else 193) / 4)),
+                             ("Pay Claim" if paid else "Reject Claim", rng.exponential(8)),
+                             ("Close Claim", rng.exponential(24))):
+            clock += int(hours * HOUR)
+            rows.append((f"claim{i}", event, clock))
+    frame = pd.DataFrame(rows, columns=["user", "event", "time"])
+    return EventLog.from_frame(frame.assign(session=frame["user"]))
+
+
+def test_a_case_waiting_for_a_step_is_told_at_the_step_it_waited_for():
+    # the time after "Accept Claim" is the wait for "Assess Damage": one wait, told once, where it was waited for
+    table = stuck.run(_slow_assessment_log(), stuck.Spec(goal="Pay Claim")).stuck
+    assert table["event"].tolist() == ["Assess Damage"]
+    assert "waited a median" in table["explanation"].iloc[0]
