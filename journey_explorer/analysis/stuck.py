@@ -26,7 +26,9 @@ type (the goal itself left out), three parts, each a one-sided test:
   cases (``_paths_are_cases``): a process log stamps a step when it is done, so the time a claim
   waited for its adjuster shows before "Assess Damage". Judged where most paths reaching the step
   have such a wait (``MIN_WAIT_SHARE``), successful paths' waits counted before their goal only.
-- **repeat**: how many times a path does the event before its goal, over all its visits (per path),
+- **repeat**: how many times a path does the event before its goal, over all its visits (per path,
+  against how often the path does its other steps: a user active for months logs in more often; a step
+  opening a visit, such as the login, is coming back and not counted),
   failing against successful (Mann-Whitney U; size P(a failing path does it more often) - 1/2). A
   payment retried on another day is no loop within a visit, yet it is the same wall. It counts where
   the loop part does not (one story, told once) and where failing paths' mean count is ``MIN_RATIO``
@@ -334,17 +336,25 @@ def path_repeats(log: EventLog, rows: np.ndarray | None = None) -> pd.DataFrame:
     a mask of the events that count (``before_goal``: a successful path's steps after its goal are no
     way to it).
 
+    ``relative``: the count against how often the path does its events typically (its mean count per
+    event type): a user active for months before never paying logs in and opens the dashboard more often
+    than one who paid in their first week, and repeats nothing more than their own other steps.
+
     >>> import pandas as pd
     >>> log = EventLog.from_frame(pd.DataFrame({"user": list("aaab"), "event": ["pay", "err", "pay", "pay"],
     ...                                         "time": range(4)}))
-    >>> path_repeats(log).to_dict("list")
-    {'event': [0, 1, 1], 'path': [0, 0, 1], 'count': [1, 2, 1]}
+    >>> frame = path_repeats(log)
+    >>> frame[["event", "path", "count"]].to_dict("list"), frame["relative"].round(2).tolist()
+    ({'event': [0, 1, 1], 'path': [0, 0, 1], 'count': [1, 2, 1]}, [0.67, 1.33, 1.0])
     """
     import pandas as pd
     keep = np.ones(len(log), dtype=bool) if rows is None else rows
     span = np.int64(log.n_users + 1)
     pairs, counts = np.unique(log.event[keep].astype(np.int64) * span + log.user[keep], return_counts=True)
-    return pd.DataFrame({"event": pairs // span, "path": pairs % span, "count": counts})
+    paths = pairs % span
+    typical = np.bincount(paths, weights=counts, minlength=log.n_users + 1) / np.maximum(
+        np.bincount(paths, minlength=log.n_users + 1), 1)
+    return pd.DataFrame({"event": pairs // span, "path": paths, "count": counts, "relative": counts / typical[paths]})
 
 
 def repeat_via(log: EventLog, code: int, among: np.ndarray) -> str:
@@ -520,7 +530,9 @@ def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,
     # checkout, hesitation rather than a bottleneck. A successful path's wait for a step after its goal
     # (a claim closed after being paid) is no way to the goal: only steps before the goal count.
     wait_before = path_dwell(log, goal, only, before=True, rows=before_goal(log, goal)) if cases else None
-    repeats = path_repeats(log, before_goal(log, goal) & only[log.event])
+    # A step that opens a visit (a login, the landing page) is how a path comes back, not a retry.
+    opens_visit = np.append(True, visit_ends(log)[:-1])
+    repeats = path_repeats(log, before_goal(log, goal) & only[log.event] & ~opens_visit)
     table = _table(log, spec, goal, counts, expected, expected_per_path, (dwell, wait_before, repeats),
                    successful_user, only, stops, compare_exits=not cases)
     return table, counts
@@ -1162,14 +1174,16 @@ def _event_row(name, c, code, f_reach, s_reach, expected, expected_probabilities
 def _repeat_part(counts: pd.DataFrame | None, successful_user: np.ndarray, has_reference: bool,
                  minimum: int) -> dict:
     """The columns of the repeat part: the mean count per path reaching the event (``path_repeats``),
-    failing and successful, and the one-sided Mann-Whitney test of failing paths doing it more often."""
+    failing and successful, and the one-sided Mann-Whitney test of failing paths doing it more often than
+    successful ones, each against their own other steps (``relative``)."""
     if counts is None or not has_reference:
         return {"repeat_mean_failing": np.nan, "repeat_mean_successful": np.nan, "repeat_excess": 0.0,
                 "repeat_p": np.nan}
     ok = successful_user[counts["path"].to_numpy()]
     failing, successful = (counts["count"].to_numpy()[mask].astype(float) for mask in (~ok, ok))
     enough = len(failing) >= minimum and len(successful) >= minimum
-    auc, p = auc_greater(failing, successful) if enough else (0.5, np.nan)
+    relative = counts["relative"].to_numpy()
+    auc, p = auc_greater(relative[~ok], relative[ok]) if enough else (0.5, np.nan)
     return {"repeat_mean_failing": _r(failing.mean(), 2) if len(failing) else np.nan,
             "repeat_mean_successful": _r(successful.mean(), 2) if len(successful) else np.nan,
             "repeat_excess": _r(auc - 0.5), "repeat_p": p}
