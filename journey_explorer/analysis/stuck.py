@@ -26,14 +26,14 @@ type (the goal itself left out), three parts, each a one-sided test:
   cases (``_paths_are_cases``): a process log stamps a step when it is done, so the time a claim
   waited for its adjuster shows before "Assess Damage". Judged where most paths reaching the step
   have such a wait (``MIN_WAIT_SHARE``), successful paths' waits counted before their goal only.
-- **repeat**: how many times a path does the event before its goal, over all its visits (per path,
-  against how often the path does its other steps: a user active for months logs in more often; a step
-  opening a visit, such as the login, is coming back and not counted),
-  failing against successful (Mann-Whitney U; size P(a failing path does it more often) - 1/2). A
-  payment retried on another day is no loop within a visit, yet it is the same wall. It counts where
-  the loop part does not (one story, told once) and where failing paths' mean count is ``MIN_RATIO``
-  times successful paths' beyond the log's typical ratio (``typical_repeat_ratio``): a user who
-  browses over more visits sees every page more often.
+- **repeat**: how many times a path does the event in a visit before its goal (per path, the mean over
+  its visits; against how often the visit does its other steps), failing against successful
+  (Mann-Whitney U; size P(a failing path does it more often) - 1/2). A retry that goes round through
+  more than one other step (submit, error, form, submit) is no A B A loop; coming back another day is
+  no retry. Not per session (a paying user's later sessions, their habits, would be failing ones). It
+  counts where the loop part does not (one story, told once) and where failing paths' mean
+  count is ``MIN_RATIO`` times successful paths' beyond the log's typical ratio (``typical_repeat_ratio``):
+  failing visitors who browse longer see every page more often.
 - **stop** (a dead end, ``dead_ends``): the share of failing paths reaching the event whose whole
   history ends there (their last visit ends at it: no later visit, never the goal), against the
   chance that a visit at the same point of a path (its 1st, 2nd, ... visit) is the path's last,
@@ -106,8 +106,8 @@ if TYPE_CHECKING:
 
 RANK_EXPLANATION = ("Ranked by how much worse failing paths do at an event than successful ones: the share "
                     "that end a visit there (beyond successful paths, also on their visits that did not go on "
-                    "to the goal, and the share expected had they left at random steps), that loop there (or, "
-                    "over all their visits, do it more often than paths typically repeat a step), "
+                    "to the goal, and the share expected had they left at random steps), that loop there (or do it "
+                    "more often in a visit than paths typically repeat a step), "
                     "that wait longer there or before it, and that stop there for good (beyond how often paths stop after "
                     "a visit at the same point of their path), each counted only when significant (one-sided tests, "
                     "Benjamini-Hochberg q < 0.05), big enough to matter and reached by enough paths; the "
@@ -332,34 +332,39 @@ def before_goal(log: EventLog, goal: int) -> np.ndarray:
 
 
 def path_repeats(log: EventLog, rows: np.ndarray | None = None) -> pd.DataFrame:
-    """Per (event type, path): how many times the path does the event, over all its visits; ``rows``:
-    a mask of the events that count (``before_goal``: a successful path's steps after its goal are no
-    way to it).
+    """Per (event type, path): how many times the path does the event in a visit (``count``: the mean over
+    its visits that have it); ``rows``: a mask of the events that count (``before_goal``: a successful
+    path's steps after its goal are no way to it). Doing it again within a visit is retrying; coming back
+    on another day to log in again is not.
 
-    ``relative``: the count against how often the path does its events typically (its mean count per
-    event type): a user active for months before never paying logs in and opens the dashboard more often
-    than one who paid in their first week, and repeats nothing more than their own other steps.
+    ``relative``: the same against how often the visit does its events typically (its mean count per
+    event type, averaged over the path's visits): a long browsing visit sees every page more often.
 
     >>> import pandas as pd
-    >>> log = EventLog.from_frame(pd.DataFrame({"user": list("aaab"), "event": ["pay", "err", "pay", "pay"],
-    ...                                         "time": range(4)}))
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": list("aaabb"), "event": ["pay", "err", "pay", "pay", "pay"],
+    ...                                         "time": [0, 1, 2, 0, 86_400_000]}))   # b pays again a day later
     >>> frame = path_repeats(log)
     >>> frame[["event", "path", "count"]].to_dict("list"), frame["relative"].round(2).tolist()
-    ({'event': [0, 1, 1], 'path': [0, 0, 1], 'count': [1, 2, 1]}, [0.67, 1.33, 1.0])
+    ({'event': [0, 1, 1], 'path': [0, 0, 1], 'count': [1.0, 2.0, 1.0]}, [0.67, 1.33, 1.0])
     """
     import pandas as pd
     keep = np.ones(len(log), dtype=bool) if rows is None else rows
-    span = np.int64(log.n_users + 1)
-    pairs, counts = np.unique(log.event[keep].astype(np.int64) * span + log.user[keep], return_counts=True)
-    paths = pairs % span
-    typical = np.bincount(paths, weights=counts, minlength=log.n_users + 1) / np.maximum(
-        np.bincount(paths, minlength=log.n_users + 1), 1)
-    return pd.DataFrame({"event": pairs // span, "path": paths, "count": counts, "relative": counts / typical[paths]})
+    visit = running_count(np.append(True, visit_ends(log)[:-1]))[keep] - 1     # a number per visit, in row order
+    users = np.zeros(int(visit.max()) + 1 if len(visit) else 0, dtype=np.int64)
+    users[visit] = log.user[keep]
+    span = np.int64(len(log.event_names))
+    pairs, counts = np.unique(visit.astype(np.int64) * span + log.event[keep], return_counts=True)
+    visits, events = pairs // span, pairs % span
+    typical = np.bincount(visits, weights=counts, minlength=len(users)) / np.maximum(
+        np.bincount(visits, minlength=len(users)), 1)
+    frame = pd.DataFrame({"event": events, "path": users[visits], "count": counts.astype(float),
+                          "relative": counts / typical[visits]})
+    return frame.groupby(["event", "path"], sort=True)[["count", "relative"]].mean().reset_index()
 
 
 def repeat_via(log: EventLog, code: int, among: np.ndarray) -> str:
-    """How the paths of ``among`` (a mask over user codes) most often come round to the event again, over
-    all their visits, in words: what they did right after it when they did it again later ("again at
+    """How the paths of ``among`` (a mask over user codes) most often come round to the event again in a
+    visit, in words: what they did right after it when they did it again later in the visit ("again at
     once", "back via payment_error").
 
     >>> import pandas as pd
@@ -369,7 +374,8 @@ def repeat_via(log: EventLog, code: int, among: np.ndarray) -> str:
     'most often back via err'
     """
     rows = np.flatnonzero((log.event == code) & among[log.user])
-    again = rows[:-1][log.user[rows[1:]] == log.user[rows[:-1]]]     # done again later by the same path
+    visit = running_count(np.append(True, visit_ends(log)[:-1]))
+    again = rows[:-1][visit[rows[1:]] == visit[rows[:-1]]]     # done again later in the same visit
     if not len(again):
         return ""
     after = log.event[again + 1]
@@ -530,9 +536,9 @@ def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,
     # checkout, hesitation rather than a bottleneck. A successful path's wait for a step after its goal
     # (a claim closed after being paid) is no way to the goal: only steps before the goal count.
     wait_before = path_dwell(log, goal, only, before=True, rows=before_goal(log, goal)) if cases else None
-    # A step that opens a visit (a login, the landing page) is how a path comes back, not a retry.
-    opens_visit = np.append(True, visit_ends(log)[:-1])
-    repeats = path_repeats(log, before_goal(log, goal) & only[log.event] & ~opens_visit)
+    # Per session a paying user's later sessions "fail": their habits (a dashboard viewed again and again)
+    # would read as retries, and repeats have no per-user reference as exits and loops do.
+    repeats = path_repeats(log, before_goal(log, goal) & only[log.event]) if owners is None else None
     table = _table(log, spec, goal, counts, expected, expected_per_path, (dwell, wait_before, repeats),
                    successful_user, only, stops, compare_exits=not cases)
     return table, counts
@@ -1257,9 +1263,8 @@ def _explain(row, spec: Spec, sequence: str | None = None) -> str:
         parts.append(text)
     if getattr(row, "repeat_excess", 0) > 0:
         via = getattr(row, "loop_via", None)
-        parts.append(f"{failing} {reaching} do it {_times(row.repeat_mean_failing)} on average"
-                     f"{f' ({via})' if via else ''} vs {_times(row.repeat_mean_successful)} for {successful}"
-                     f"{' before the goal' if not spec.unwanted else ''}")
+        parts.append(f"{failing} {reaching} do it {_times(row.repeat_mean_failing)} a visit on average"
+                     f"{f' ({via})' if via else ''} vs {_times(row.repeat_mean_successful)} for {successful}")
     if row.dwell_excess > 0:
         parts.append(f"{failing} wait a median {units.duration(row.dwell_median_seconds_failing)} before their "
                      f"next step vs {units.duration(row.dwell_median_seconds_successful)} for {successful}")
