@@ -236,18 +236,36 @@ def stuck_points(log: EventLog, goal: str, unwanted: bool = False) -> Finding:
     # Also the next ones, not the plain event the stuck step was found inside (the same story, blurred)
     others = [r.event for r in found.iloc[1:].itertuples() if r.event != worst.get("inside_event")][:2]
     if others:
-        briefly = " Also: " + "; ".join(_with_step_text(event, result.unstuck) for event in others) + "."
+        rows = {row["event"]: row for row in found.to_dict("records")}
+        briefly = " Also: " + "; ".join(_with_step_text(event, result.unstuck, rows.get(event))
+                                        for event in others) + "."
         fits = len(text) + len(briefly) + len(left_out) <= OBSERVATION_ROOM
         text += briefly if fits else " Also: " + "; ".join(others) + "."
     who = failing if unwanted else paths
     return Finding("stuck", f"{who[0].upper()}{who[1:]} get stuck at {worst['event']}", spec, text + left_out)
 
 
-def _with_step_text(event: str, unstuck: list[dict]) -> str:
-    """A further stuck point's name, with who handled its step when one value stands out there
-    ("Assess Damage (org:resource = A_KAISER: waited a median 9 d 7 h vs 1 d 20 h; …)")."""
+def _with_step_text(event: str, unstuck: list[dict], row=None) -> str:
+    """A further stuck point's name, with the wait for it when that is its strongest part ("Assess Damage
+    (failing cases waited a median 8 d for it vs 20 h)") and who handled its step when one value stands out
+    there ("Assess Damage (org:resource = A_KAISER: waited a median 9 d 7 h vs 1 d 20 h; …)")."""
     entry = next((u for u in unstuck if u["event"] == event), None)
-    return f"{event} ({entry['step_brief']})" if entry and entry.get("step_brief") else event
+    said = [_wait_brief(row)] if row is not None and _wait_is_strongest(row) else []
+    if entry and entry.get("step_brief"):
+        said.append(entry["step_brief"])
+    return f"{event} ({'; '.join(said)})" if said else event
+
+
+def _wait_is_strongest(row) -> bool:
+    """Whether a stuck point's wait for its step (in a process's cases) is the largest of its parts."""
+    wait = row.get("wait_excess", 0) or 0
+    return wait > 0 and all(wait >= (row.get(f"{part}_excess", 0) or 0) for part in stuck.TESTED_PARTS + ("stop",))
+
+
+def _wait_brief(row) -> str:
+    """ "waited a median 8 d for it vs 20 h" """
+    return (f"waited a median {units.duration(row['wait_median_seconds_failing'])} for it vs "
+            f"{units.duration(row['wait_median_seconds_successful'])}")
 
 
 def _got_past(unstuck: dict, paths: str = "users", routes: int = 2) -> str:
@@ -258,16 +276,19 @@ def _got_past(unstuck: dict, paths: str = "users", routes: int = 2) -> str:
     if not steps:
         return ""
     step = max(steps, key=lambda n: n["successful_share"] - n["failing_share"])
+    way = f"Successful {paths}' most common way on"
     if step["successful_share"] - step["failing_share"] >= stuck.MIN_EXCESS:
-        text = (f"Successful {paths} went on to {step['event']} ({pct(step['successful_share'])} of them, against "
-                f"{pct(step['failing_share'])} of failing {paths}, {pct(unstuck['failing_left'])} of whom left "
-                f"there).")
-        way = "Their most common way on"
+        went = _share_of(step["successful_share"], f"successful {paths}")
+        also = _share_of(step["failing_share"], f"failing {paths}")
+        text = f"{went[0].upper()}{went[1:]} went on to {step['event']}, {also} did"
+        left = unstuck["failing_left"]
+        if left > 0:
+            text += f"; {_share_of(left, f'failing {paths}')} left there"
+        text += "."
     else:       # no next step sets them apart ("100% against 100%" would read as a difference)
         step = max(steps, key=lambda n: n["successful_share"])
         text = (f"Right after it successful and failing {paths} alike went on to {step['event']} "
                 f"({pct(step['successful_share'])} and {pct(step['failing_share'])}); they part later.")
-        way = f"Successful {paths}' most common way on"
     if routes >= 1 and unstuck["routes"]:
         route = unstuck["routes"][0]
         text += f" {way}: {route['route']} ({pct(route['share'])})."
@@ -275,6 +296,24 @@ def _got_past(unstuck: dict, paths: str = "users", routes: int = 2) -> str:
         route = unstuck["failing_routes"][0]
         text += f" Failing {paths} most often: {route['route']} ({pct(route['share'])})."
     return text
+
+
+def _share_of(share: float, group: str) -> str:
+    """A share of a group of paths, said so it reads for any share: "no failing user", "every successful
+    case", "97% of successful users", "under 0.1% of failing cases".
+
+    >>> _share_of(0.0, "failing users"), _share_of(1.0, "successful cases"), _share_of(0.97, "successful users")
+    ('no failing user', 'every successful case', '97% of successful users')
+    >>> _share_of(0.0003, "failing cases")
+    'under 0.1% of failing cases'
+    """
+    if share == 0:
+        return f"no {units.singular(group)}"
+    if share == 1:
+        return f"every {units.singular(group)}"
+    if pct(share) == "0.0%":           # a handful of a large group
+        return f"under 0.1% of {group}"
+    return f"{pct(share)} of {group}"
 
 
 def differences(log: EventLog, goal: str, unwanted: bool = False) -> Finding:

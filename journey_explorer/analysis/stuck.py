@@ -26,6 +26,14 @@ type (the goal itself left out), three parts, each a one-sided test:
   cases (``_paths_are_cases``): a process log stamps a step when it is done, so the time a claim
   waited for its adjuster shows before "Assess Damage". Judged where most paths reaching the step
   have such a wait (``MIN_WAIT_SHARE``), successful paths' waits counted before their goal only.
+- **repeat**: how many times a path does the event in a visit before its goal (per path, the mean over
+  its visits; against how often the visit does its other steps), failing against successful
+  (Mann-Whitney U; size P(a failing path does it more often) - 1/2). A retry that goes round through
+  more than one other step (submit, error, form, submit) is no A B A loop; coming back another day is
+  no retry. Not per session (a paying user's later sessions, their habits, would be failing ones). It
+  counts where the loop part does not (one story, told once) and where failing paths' mean
+  count is ``MIN_RATIO`` times successful paths' beyond the log's typical ratio (``typical_repeat_ratio``):
+  failing visitors who browse longer see every page more often.
 - **stop** (a dead end, ``dead_ends``): the share of failing paths reaching the event whose whole
   history ends there (their last visit ends at it: no later visit, never the goal), against the
   chance that a visit at the same point of a path (its 1st, 2nd, ... visit) is the path's last,
@@ -98,7 +106,8 @@ if TYPE_CHECKING:
 
 RANK_EXPLANATION = ("Ranked by how much worse failing paths do at an event than successful ones: the share "
                     "that end a visit there (beyond successful paths, also on their visits that did not go on "
-                    "to the goal, and the share expected had they left at random steps), that loop there, "
+                    "to the goal, and the share expected had they left at random steps), that loop there (or do it "
+                    "more often in a visit than paths typically repeat a step), "
                     "that wait longer there or before it, and that stop there for good (beyond how often paths stop after "
                     "a visit at the same point of their path), each counted only when significant (one-sided tests, "
                     "Benjamini-Hochberg q < 0.05), big enough to matter and reached by enough paths; the "
@@ -108,7 +117,7 @@ NEEDS_USER_PROPERTIES = True     # "who" / "where": property values per path
 MIN_EXCESS = 0.05        # share points a part must exceed its reference by...
 MIN_RATIO = 1.25         # ...and the ratio to it
 MIN_DWELL_EXCESS = 0.1   # failing paths wait longer than successful in >= 60 % of pairs
-TESTED_PARTS = ("exit", "loop", "dwell", "wait")    # the parts tested per event ("wait": before it)
+TESTED_PARTS = ("exit", "loop", "dwell", "wait", "repeat")  # the parts tested per event ("wait": before it)
 MIN_WAIT_SHARE = 0.5     # the wait before a step is judged where this share of the paths reaching it has one
 MAX_INSIDE_STEPS = 2      # events looked into by the property that carries their step (see _with_inside_steps)
 INSIDE_MIN_SHARE = 0.05  # ...among events making at least this share of the log
@@ -322,6 +331,79 @@ def before_goal(log: EventLog, goal: int) -> np.ndarray:
     return np.arange(len(log)) < first_goal[log.user]
 
 
+def path_repeats(log: EventLog, rows: np.ndarray | None = None) -> pd.DataFrame:
+    """Per (event type, path): how many times the path does the event in a visit (``count``: the mean over
+    its visits that have it); ``rows``: a mask of the events that count (``before_goal``: a successful
+    path's steps after its goal are no way to it). Doing it again within a visit is retrying; coming back
+    on another day to log in again is not.
+
+    ``relative``: the same against how often the visit does its events typically (its mean count per
+    event type, averaged over the path's visits): a long browsing visit sees every page more often.
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": list("aaabb"), "event": ["pay", "err", "pay", "pay", "pay"],
+    ...                                         "time": [0, 1, 2, 0, 86_400_000]}))   # b pays again a day later
+    >>> frame = path_repeats(log)
+    >>> frame[["event", "path", "count"]].to_dict("list"), frame["relative"].round(2).tolist()
+    ({'event': [0, 1, 1], 'path': [0, 0, 1], 'count': [1.0, 2.0, 1.0]}, [0.67, 1.33, 1.0])
+    """
+    import pandas as pd
+    keep = np.ones(len(log), dtype=bool) if rows is None else rows
+    visit = running_count(np.append(True, visit_ends(log)[:-1]))[keep] - 1     # a number per visit, in row order
+    users = np.zeros(int(visit.max()) + 1 if len(visit) else 0, dtype=np.int64)
+    users[visit] = log.user[keep]
+    span = np.int64(len(log.event_names))
+    pairs, counts = np.unique(visit.astype(np.int64) * span + log.event[keep], return_counts=True)
+    visits, events = pairs // span, pairs % span
+    typical = np.bincount(visits, weights=counts, minlength=len(users)) / np.maximum(
+        np.bincount(visits, minlength=len(users)), 1)
+    frame = pd.DataFrame({"event": events, "path": users[visits], "count": counts.astype(float),
+                          "relative": counts / typical[visits]})
+    return frame.groupby(["event", "path"], sort=True)[["count", "relative"]].mean().reset_index()
+
+
+def repeat_via(log: EventLog, code: int, among: np.ndarray) -> str:
+    """How the paths of ``among`` (a mask over user codes) most often come round to the event again in a
+    visit, in words: what they did right after it when they did it again later in the visit ("again at
+    once", "back via payment_error").
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": "a", "event": ["pay", "err", "pay", "err", "pay"],
+    ...                                         "time": range(5)}))
+    >>> repeat_via(log, log.event_code("pay"), np.ones(1, dtype=bool))
+    'most often back via err'
+    """
+    rows = np.flatnonzero((log.event == code) & among[log.user])
+    visit = running_count(np.append(True, visit_ends(log)[:-1]))
+    again = rows[:-1][visit[rows[1:]] == visit[rows[:-1]]]     # done again later in the same visit
+    if not len(again):
+        return ""
+    after = log.event[again + 1]
+    counts = np.bincount(after[after != code], minlength=len(log.event_names))
+    if (after == code).sum() >= counts.max(initial=0):
+        return "most often again at once"
+    return f"most often back via {log.event_names[int(counts.argmax())]}"
+
+
+def typical_repeat_ratio(table: pd.DataFrame) -> float:
+    """How many times as often failing paths do an event as successful paths (mean count per path reaching
+    it), typically: the median of that ratio over the events ``min_paths`` failing paths reach (at least 1).
+    Failing users who browse over more visits see every page more often; a step must stand out from that.
+
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"repeat_mean_failing": [1.0, 3.0, 1.5, 9.0], "repeat_mean_successful": [1.0, 2.0, 1.0, 1.0],
+    ...                       "eligible": True})
+    >>> typical_repeat_ratio(table)                    # ratios 1, 1.5, 1.5, 9
+    1.5
+    """
+    failing = table["repeat_mean_failing"]
+    if "eligible" in table:
+        failing = failing.where(table["eligible"])
+    reference = table["repeat_mean_successful"]
+    ratios = (failing / reference.where(reference > 0)).dropna()
+    return max(float(ratios.median()), 1.0) if len(ratios) else 1.0
+
+
 def auc_greater(failing: np.ndarray, successful: np.ndarray) -> tuple[float, float]:
     """(P(a failing value exceeds a successful one) counting ties half, one-sided Mann-Whitney p).
 
@@ -454,8 +536,11 @@ def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,
     # checkout, hesitation rather than a bottleneck. A successful path's wait for a step after its goal
     # (a claim closed after being paid) is no way to the goal: only steps before the goal count.
     wait_before = path_dwell(log, goal, only, before=True, rows=before_goal(log, goal)) if cases else None
-    table = _table(log, spec, goal, counts, expected, expected_per_path, (dwell, wait_before), successful_user,
-                   only, stops, compare_exits=not cases)
+    # Per session a paying user's later sessions "fail": their habits (a dashboard viewed again and again)
+    # would read as retries, and repeats have no per-user reference as exits and loops do.
+    repeats = path_repeats(log, before_goal(log, goal) & only[log.event]) if owners is None else None
+    table = _table(log, spec, goal, counts, expected, expected_per_path, (dwell, wait_before, repeats),
+                   successful_user, only, stops, compare_exits=not cases)
     return table, counts
 
 
@@ -576,7 +661,7 @@ def _one_wall_once(named: EventLog, found: pd.DataFrame, spec: Spec, families: d
                                     families[row["inside_event"]])
             repeats = any((stopped & seen).sum() >= SAME_STOPS * stopped.sum() for seen in stopped_sets)
             only_stops = (row["exit_excess"] <= 0 and row["loop_excess"] <= 0 and row["dwell_excess"] <= 0
-                          and row["wait_excess"] <= 0)
+                          and row["wait_excess"] <= 0 and row["repeat_excess"] <= 0)
             if repeats and only_stops:
                 continue
             stopped_sets.append(stopped)
@@ -903,17 +988,18 @@ def _paths_are_cases(log: EventLog) -> bool:
 
 def _table(log, spec, goal, c, expected, expected_per_path, waits, successful_user, only=None,
            stops=None, compare_exits: bool = True) -> pd.DataFrame:
-    """``waits``: (``path_dwell`` after each event, ``path_dwell`` before it)."""
+    """``waits``: (``path_dwell`` after each event, ``path_dwell`` before it, ``path_repeats``)."""
     import pandas as pd
     size = len(log.event_names)
     rows = []
-    after, before = (dict(tuple(frame.groupby("event"))) if frame is not None else {} for frame in waits)
+    after, before, repeats = (dict(tuple(frame.groupby("event"))) if frame is not None else {} for frame in waits)
     for code in range(size):
         f_reach, s_reach = int(c["reach_failing"][code]), int(c["reach_successful"][code])
         if code == goal or f_reach + s_reach == 0 or only is not None and not only[code]:
             continue
         rows.append(_event_row(log.event_names[code], c, code, f_reach, s_reach, expected[code],
-                               expected_per_path[code], (after.get(code), before.get(code)), successful_user, spec))
+                               expected_per_path[code], (after.get(code), before.get(code), repeats.get(code)),
+                               successful_user, spec))
     table = pd.DataFrame(rows)
     if table.empty:
         return table
@@ -927,25 +1013,46 @@ def _table(log, spec, goal, c, expected, expected_per_path, waits, successful_us
     for part in TESTED_PARTS:
         p = table[f"{part}_p"].where(eligible)
         table[f"{part}_q"] = benjamini_hochberg(p.to_numpy())
-    parts = []
     for part in TESTED_PARTS:
         kept = (table[f"{part}_q"] < spec.alpha) & _material(table, part)
+        if part == "repeat":        # doing it again within a visit is the loop part already: one story, told once
+            kept &= table["loop_excess"] <= 0
         table[f"{part}_excess"] = table[f"{part}_excess"].where(kept, 0.0)
-        parts.append(table[f"{part}_excess"])
+    _one_wait_once(table, log, successful_user)
+    parts = [table[f"{part}_excess"] for part in TESTED_PARTS]
     if stops is not None:
         table = _with_dead_ends(table, log, stops, spec)
         parts.append(table["stop_excess"])
     table["worse_by"] = np.round(sum(parts), 4)
     table = table.drop(columns="eligible")
     looped = loop_rows(log) if (table["loop_excess"] > 0).any() else None       # once, for every looping row
-    table["loop_via"] = [loop_via(log, log.event_code(row.event), ~successful_user, looped)
-                         if row.loop_excess > 0 else None for row in table.itertuples()]
+    table["loop_via"] = [loop_via(log, log.event_code(row.event), ~successful_user, looped) if row.loop_excess > 0
+                         else repeat_via(log, log.event_code(row.event), ~successful_user) if row.repeat_excess > 0
+                         else None for row in table.itertuples()]
     # Effect first, volume damped: 4x the failing paths counts as much as twice the difference.
     table["score"] = np.round(table["worse_by"] * np.sqrt(table["failing_users"]), 3)
     table["explanation"] = [_explain(row, spec) for row in table.itertuples()]
     table = table.sort_values(["score", "failing_users"], ascending=False, ignore_index=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     return table
+
+
+def _one_wait_once(table: pd.DataFrame, log: EventLog, successful_user: np.ndarray) -> None:
+    """In a process's cases the time after a step is the wait for the next one: where failing cases go on
+    from a step to one next step (``SAME_STOPS`` of them) whose wait part counts, the step's dwell is that
+    same wait, told once, at the step waited for ("waited 8 d for Assess Damage", not "wait 8 d after
+    Check Coverage"). Changes ``table`` in place."""
+    if not (table["wait_excess"] > 0).any():
+        return
+    waited = set(table.loc[table["wait_excess"] > 0, "event"])
+    same = (log.user[1:] == log.user[:-1]) & (log.session[1:] == log.session[:-1]) & ~successful_user[log.user[1:]]
+    for index in table.index[table["dwell_excess"] > 0]:
+        at = np.flatnonzero(same & (log.event[:-1] == log.event_code(table.at[index, "event"])))
+        if not len(at):
+            continue
+        following = np.bincount(log.event[at + 1], minlength=len(log.event_names))
+        if log.event_names[int(following.argmax())] in waited and following.max() >= SAME_STOPS * len(at):
+            table.at[index, "dwell_excess"] = 0.0
 
 
 def _with_dead_ends(table: pd.DataFrame, log: EventLog, stops: pd.DataFrame, spec: Spec) -> pd.DataFrame:
@@ -972,6 +1079,9 @@ def _material(table: pd.DataFrame, part: str) -> pd.Series:
     if part in ("exit", "loop"):
         return (table[f"{part}_excess"] >= MIN_EXCESS) & (
             table[f"{part}_rate_failing"] >= MIN_RATIO * table[f"{part}_reference"]) & _holds_per_visit(table, part)
+    if part == "repeat":     # failing paths do it more often than they do the log's events typically
+        return (table["repeat_excess"] >= MIN_DWELL_EXCESS) & (
+            table["repeat_mean_failing"] >= MIN_RATIO * typical_repeat_ratio(table) * table["repeat_mean_successful"])
     return table[f"{part}_excess"] >= MIN_DWELL_EXCESS
 
 
@@ -1058,12 +1168,31 @@ def _event_row(name, c, code, f_reach, s_reach, expected, expected_probabilities
            "exit_rate_successful_visits": _r(visits["exit_reference"]) if visits else np.nan,
            "loop_rate_failing_visits": _r(visits["loop"]) if visits else np.nan,
            "loop_rate_successful_visits": _r(visits["loop_reference"]) if visits else np.nan}
-    after, before = waits
+    after, before, repeats = waits
     row.update(_dwell_part(after, successful_user, has_reference, spec.min_reference))
     # A wait most paths reaching the step have, not a quirk of a few (lab results logged before registration)
     before = before if before is not None and len(before) >= MIN_WAIT_SHARE * (f_reach + s_reach) else None
     row.update(_dwell_part(before, successful_user, has_reference, spec.min_reference, "wait"))
+    row.update(_repeat_part(repeats, successful_user, has_reference, spec.min_reference))
     return row
+
+
+def _repeat_part(counts: pd.DataFrame | None, successful_user: np.ndarray, has_reference: bool,
+                 minimum: int) -> dict:
+    """The columns of the repeat part: the mean count per path reaching the event (``path_repeats``),
+    failing and successful, and the one-sided Mann-Whitney test of failing paths doing it more often than
+    successful ones, each against their own other steps (``relative``)."""
+    if counts is None or not has_reference:
+        return {"repeat_mean_failing": np.nan, "repeat_mean_successful": np.nan, "repeat_excess": 0.0,
+                "repeat_p": np.nan}
+    ok = successful_user[counts["path"].to_numpy()]
+    failing, successful = (counts["count"].to_numpy()[mask].astype(float) for mask in (~ok, ok))
+    enough = len(failing) >= minimum and len(successful) >= minimum
+    relative = counts["relative"].to_numpy()
+    auc, p = auc_greater(relative[~ok], relative[ok]) if enough else (0.5, np.nan)
+    return {"repeat_mean_failing": _r(failing.mean(), 2) if len(failing) else np.nan,
+            "repeat_mean_successful": _r(successful.mean(), 2) if len(successful) else np.nan,
+            "repeat_excess": _r(auc - 0.5), "repeat_p": p}
 
 
 def _other_sessions(c: dict, code: int, f_reach: int, f_end: int, f_loop: int, minimum: int) -> dict | None:
@@ -1132,6 +1261,10 @@ def _explain(row, spec: Spec, sequence: str | None = None) -> str:
         if not pd.isna(row.loop_rate_successful_users):
             text += f" and {_pct(row.loop_rate_successful_users)} of users who succeed (in any session)"
         parts.append(text)
+    if getattr(row, "repeat_excess", 0) > 0:
+        via = getattr(row, "loop_via", None)
+        parts.append(f"{failing} {reaching} do it {_times(row.repeat_mean_failing)} a visit on average"
+                     f"{f' ({via})' if via else ''} vs {_times(row.repeat_mean_successful)} for {successful}")
     if row.dwell_excess > 0:
         parts.append(f"{failing} wait a median {units.duration(row.dwell_median_seconds_failing)} before their "
                      f"next step vs {units.duration(row.dwell_median_seconds_successful)} for {successful}")
@@ -1146,6 +1279,15 @@ def _explain(row, spec: Spec, sequence: str | None = None) -> str:
             return f"too few {successful} reach it ({row.successful_users}) to compare with"
         return f"{failing} do no worse here than {successful}"
     return "; ".join(parts)
+
+
+def _times(mean: float) -> str:
+    """A mean count in words: "once", "4.2 times".
+
+    >>> _times(1.0), _times(4.23)
+    ('once', '4.2 times')
+    """
+    return "once" if round(mean, 1) == 1 else f"{mean:.1f} times"
 
 
 def _group_words(spec: Spec, unit: str) -> tuple[str, str, str]:
@@ -1276,6 +1418,9 @@ def part_flags(log: EventLog, code: int, part: str, goal: int | None = None,
         _, stopped_rows = _last_and_stopped(log, rows[settled[log.user[rows]]], goal)
         flagged[log.user[stopped_rows[log.event[stopped_rows] == code]]] = True
         reach &= settled
+    elif part == "repeat":
+        counts = np.bincount(log.user[log.event == code], minlength=log.n_users)
+        flagged = counts >= 2
     else:
         codes, users = loop_paths(log, len(log.event_names))
         flagged[users[codes == code]] = True
@@ -1303,7 +1448,8 @@ def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: 
     and on the share that never reach the goal (Fisher), in the same FDR family."""
     spec = with_unit(spec, log)
     code = log.event_code(row.event)
-    excess = {"loop": row.loop_excess, "exit": row.exit_excess, "stop": getattr(row, "stop_excess", 0.0)}
+    excess = {"loop": row.loop_excess, "exit": row.exit_excess, "stop": getattr(row, "stop_excess", 0.0),
+              "repeat": getattr(row, "repeat_excess", 0.0)}
     part = max(excess, key=excess.get)          # ties: loop, then exit
     if excess[part] <= 0:
         part = None
@@ -1352,7 +1498,8 @@ def where_and_when(log: EventLog, row, successful_user: np.ndarray, properties: 
     return out
 
 
-PART_VERBS = {"loop": "loop on it", "exit": "end a visit there", "stop": "go no further"}
+PART_VERBS = {"loop": "loop on it", "exit": "end a visit there", "stop": "go no further",
+              "repeat": "do it more than once"}
 
 
 def wait_before_first(log: EventLog, code: int) -> np.ndarray:

@@ -295,7 +295,8 @@ def test_got_past_does_not_call_a_step_both_groups_take_the_way_out():
     assert text.startswith("Right after it successful and failing cases alike went on to assess (100% and 100%); "
                            "they part later. Successful cases' most common way on: receive → assess → pay (80%).")
     unstuck["next"][0]["failing_share"] = 0.5           # a step that does set them apart keeps its sentence
-    assert narrative._got_past(unstuck, "cases").startswith("Successful cases went on to assess (100% of them")
+    assert narrative._got_past(unstuck, "cases").startswith("Every successful case went on to assess, 50% of failing "
+                                                            "cases did.")
 
 
 def test_a_further_stuck_point_says_who_handled_its_step():
@@ -306,15 +307,33 @@ def test_a_further_stuck_point_says_who_handled_its_step():
     assert narrative._with_step_text("close", unstuck) == "close"       # not among the top stuck points
 
 
+def test_a_further_stuck_point_says_the_wait_for_it_when_that_is_its_strongest_part():
+    row = {"wait_excess": 0.45, "dwell_excess": 0.2, "exit_excess": 0.0, "loop_excess": 0.0, "repeat_excess": 0.0,
+           "stop_excess": 0.0, "wait_median_seconds_failing": 8 * 86400.0, "wait_median_seconds_successful": 72000.0}
+    assert narrative._with_step_text("assess", [], row) == "assess (waited a median 8 d for it vs 20 h)"
+    assert narrative._with_step_text("assess", [], {**row, "loop_excess": 0.6}) == "assess"
+
+
+def test_the_stuck_finding_of_cases_says_the_wait_for_the_step_they_waited_for():
+    import dataclasses
+
+    from tests.analysis.test_stuck import _slow_assessment_log
+    log = dataclasses.replace(_slow_assessment_log(), path_noun="case")
+    finding = narrative.stuck_points(log, "Pay Claim")
+    assert finding.title == "Cases get stuck at Assess Damage"
+    assert finding.observation.startswith("Assess Damage is where cases get stuck most: failing cases waited a median ")
+    assert "for it (since their previous step) vs " in finding.observation
+
+
 def test_got_past_gives_its_routes_way_for_a_longer_finding():
     unstuck = {"next": [{"event": "retry", "successful_share": 0.8, "failing_share": 0.3}], "failing_left": 0.7,
                "routes": [{"route": "upload → retry → pay", "share": 0.6}],
                "failing_routes": [{"route": "upload → (left)", "share": 0.7}]}
     full = narrative._got_past(unstuck, "users")
-    assert "Their most common way on" in full and "Failing users most often" in full
+    assert "Successful users' most common way on" in full and "Failing users most often" in full
     assert "Failing users most often" not in narrative._got_past(unstuck, "users", routes=1)
     assert narrative._got_past(unstuck, "users", routes=0) == (
-        "Successful users went on to retry (80% of them, against 30% of failing users, 70% of whom left there).")
+        "80% of successful users went on to retry, 30% of failing users did; 70% of failing users left there.")
 
 
 def test_the_north_star_says_drained_weeks_are_left_out_only_when_it_left_them_out():
@@ -338,3 +357,21 @@ def test_after_a_peak_cases_are_those_that_came_and_one_active_case_is_singular(
     assert "those that came in the peak go dormant" in cases and "With 1 active case the base is below" in cases
     users = narrative._after_peak_sentence(peak, 400, SimpleNamespace(path_noun="user"))
     assert "those who came in the peak" in users and "With 400 active users the base is still above" in users
+
+
+@pytest.mark.parametrize(("successful", "failing", "left", "sentence"), [
+    (0.97, 0.0, 0.26, "97% of successful users went on to Confirm, no failing user did; 26% of failing users left "
+                      "there."),
+    (1.0, 0.4, 0.6, "Every successful user went on to Confirm, 40% of failing users did; 60% of failing users left "
+                    "there."),
+    (0.9, 0.0, 1.0, "90% of successful users went on to Confirm, no failing user did; every failing user left there."),
+    (0.9, 0.3, 0.0, "90% of successful users went on to Confirm, 30% of failing users did."),
+    (0.99, 0.0, 0.0003, "99% of successful users went on to Confirm, no failing user did; under 0.1% of failing users "
+                        "left there."),
+])
+def test_got_past_reads_naturally_for_none_some_and_all(successful, failing, left, sentence):
+    unstuck = {"next": [{"event": "Confirm", "successful_share": successful, "failing_share": failing}],
+               "failing_left": left, "routes": [], "failing_routes": []}
+    assert narrative._got_past(unstuck, "users", routes=0) == sentence
+    cases = narrative._got_past(unstuck, "cases", routes=0)
+    assert "user" not in cases and ("failing case " in cases or "of failing cases" in cases)

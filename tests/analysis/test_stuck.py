@@ -482,6 +482,7 @@ def test_users_the_goal_is_not_open_to_are_no_failing_users():
 
 
 HOUR = 3_600_000
+DAY = 24 * HOUR
 
 
 def _visits(user: str, visits: list[list[str]], start: int = 0, apart: int = 24 * HOUR) -> list[tuple]:
@@ -779,3 +780,99 @@ def test_a_step_property_already_told_by_the_path_is_not_told_again():
                                  stuck.Spec(goal="pay", min_paths=10))
     assert found["where"]["property"] == "version" and found["where_text"]
     assert found["step_text"] == "" and found["step_brief"] == ""
+
+
+def _payment_retry_log(users: int = 1500, seed: int = 7) -> EventLog:
+    """A shop: everyone browses pages over 1-3 visits (days apart), ending each at a random page; 30% leave
+    after browsing. Of those who pay, 30% get a payment error and retry (error, the payment form again,
+    submit: no A B A loop) 2-5 times, and 3 in 4 of them never get the order through; the rest retry once
+    and succeed."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(users):
+        user, clock = f"u{i}", int(rng.integers(0, 30 * 24 * 60)) * 60_000
+
+        def add(event, gap=None, user=user):
+            nonlocal clock
+            rows.append((user, event, clock))
+            clock += gap if gap is not None else int(rng.integers(10_000, 90_000))
+
+        for _ in range(int(rng.integers(1, 4))):
+            add("home")
+            for _ in range(int(rng.integers(2, 9))):
+                add(str(rng.choice(["search", "product_view", "product_view", "category"])))
+            clock += 2 * DAY
+        if rng.random() < 0.3:
+            continue
+        add("add_to_cart"), add("checkout"), add("submit_payment")
+        if rng.random() < 0.3:
+            fails = rng.random() < 0.75
+            for _ in range(int(rng.integers(2, 6)) if fails else 1):
+                add("payment_error"), add("payment_form"), add("submit_payment")
+            if fails:
+                add("payment_error")
+                continue
+        add("order_confirmed")
+    return EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+
+
+def test_a_payment_retried_through_a_form_is_the_top_stuck_point_not_the_browsing_pages():
+    result = stuck.run(_payment_retry_log(), stuck.Spec(goal="order_confirmed"))
+    found = result.stuck.set_index("event")
+    assert result.stuck["event"].iloc[0] in ("payment_error", "submit_payment")
+    assert not {"product_view", "search", "category", "home"} & set(found.index)
+    top = result.stuck.iloc[0]
+    assert "times a visit on average (most often back via " in top["explanation"]
+
+
+def test_repeats_are_counted_per_visit_and_before_the_goal():
+    log = EventLog.from_frame(pd.DataFrame(
+        [("a", "pay", 0), ("a", "err", 1), ("a", "pay", 2), ("a", "err", 3), ("a", "pay", 4), ("a", "done", 5),
+         ("a", "pay", 6),
+         ("b", "pay", 0), ("b", "err", 1), ("b", "pay", 2 * DAY)], columns=["user", "event", "time"]))
+    goal = log.event_code("done")
+    counts = stuck.path_repeats(log, stuck.before_goal(log, goal))
+    pay = counts[counts["event"] == log.event_code("pay")]
+    assert pay["count"].tolist() == [3.0, 1.0]     # a's pay after done left out; b pays once in each of two visits
+    assert stuck.repeat_via(log, log.event_code("pay"), np.array([True, False])) == "most often back via err"
+    assert stuck.repeat_via(log, log.event_code("pay"), np.array([False, True])) == ""     # coming back: no retry
+
+
+def test_coming_back_to_log_in_is_no_repeat():
+    # failing users come back on later days (log in, view the dashboard); successful ones pay on their first
+    # visit: both log in once a visit
+    rows = []
+    for i in range(60):
+        rows += [(f"u{i}", "login", 0), (f"u{i}", "dashboard", 60_000)]
+        if i < 30:
+            rows.append((f"u{i}", "pay", 120_000))
+        else:
+            rows += [(f"u{i}", "login", DAY * (1 + i % 3)), (f"u{i}", "report", DAY * (1 + i % 3) + 60_000)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    table = stuck.run(log, stuck.Spec(goal="pay")).table.set_index("event")
+    assert table.loc["login", "repeat_mean_failing"] == table.loc["login", "repeat_mean_successful"] == 1.0
+    assert (table["repeat_excess"] == 0).all()
+
+
+def _slow_assessment_log(cases: int = 200, seed: int = 5) -> EventLog:
+    """Claims, each case one visit: register, accept, then wait for the assessment (failing cases a median
+    ~8 days, successful ones ~20 hours), then paid or rejected, and closed."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(cases):
+        paid, clock = i % 5 < 3, i * DAY
+        for event, hours in (("Register Claim", 0), ("Accept Claim", rng.exponential(5)),
+                             ("Assess Damage", rng.gamma(4, (20 if i % 5 < 3 else 193) / 4)),
+                             ("Pay Claim" if paid else "Reject Claim", rng.exponential(8)),
+                             ("Close Claim", rng.exponential(24))):
+            clock += int(hours * HOUR)
+            rows.append((f"claim{i}", event, clock))
+    frame = pd.DataFrame(rows, columns=["user", "event", "time"])
+    return EventLog.from_frame(frame.assign(session=frame["user"]))
+
+
+def test_a_case_waiting_for_a_step_is_told_at_the_step_it_waited_for():
+    # the time after "Accept Claim" is the wait for "Assess Damage": one wait, told once, where it was waited for
+    table = stuck.run(_slow_assessment_log(), stuck.Spec(goal="Pay Claim")).stuck
+    assert table["event"].tolist() == ["Assess Damage"]
+    assert "waited a median" in table["explanation"].iloc[0]

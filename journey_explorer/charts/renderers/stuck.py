@@ -51,6 +51,8 @@ def bar_text(row, failing: str = "failing users", tag: str = "failing") -> str:
         parts.append(f"visit ends {short_percent(row.exit_rate_failing)} vs {short_percent(row.exit_reference)}")
     if row.loop_excess > 0:
         parts.append(f"loop {short_percent(row.loop_rate_failing)} vs {short_percent(row.loop_reference)}")
+    if getattr(row, "repeat_excess", 0) > 0:
+        parts.append(f"done {row.repeat_mean_failing:.1f}× a visit vs {row.repeat_mean_successful:.1f}×")
     if row.dwell_excess > 0:
         parts.append("wait longer")
     if getattr(row, "wait_excess", 0) > 0:
