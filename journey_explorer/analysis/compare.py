@@ -22,7 +22,10 @@ goal (the step right before it, and the goal's own visit up to ``ROUTE_WINDOW`` 
 at least ``MIN_ROUTE_USERS`` successful paths, and more often than failing paths take it at all.
 "Successful users do payment_details" is the route, not a difference. Likewise an event failing
 paths do "more" only because successful paths are cut at the goal (every ticket ends "Closed") does
-not pass: failing users must also do it more than successful users do at any time.
+not pass: failing users must also do it more than successful users do at any time. Nor is another
+outcome a behaviour ("failing claims did Reject Claim" is how they failed): an event that almost never
+comes with the goal and ends the path or takes the goal's place (``other_outcomes``) is listed apart
+(``outcomes``).
 
 Also a step matrix (share of group A's paths with event e at step k minus B's) and the 2- and
 3-event sequences that distinguish the groups most.
