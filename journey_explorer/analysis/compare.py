@@ -22,7 +22,10 @@ goal (the step right before it, and the goal's own visit up to ``ROUTE_WINDOW`` 
 at least ``MIN_ROUTE_USERS`` successful paths, and more often than failing paths take it at all.
 "Successful users do payment_details" is the route, not a difference. Likewise an event failing
 paths do "more" only because successful paths are cut at the goal (every ticket ends "Closed") does
-not pass: failing users must also do it more than successful users do at any time.
+not pass: failing users must also do it more than successful users do at any time. Nor is another
+outcome a behaviour ("failing claims did Reject Claim" is how they failed): an event that almost never
+comes with the goal and ends the path or takes the goal's place (``other_outcomes``) is listed apart
+(``outcomes``).
 
 Also a step matrix (share of group A's paths with event e at step k minus B's) and the 2- and
 3-event sequences that distinguish the groups most.
@@ -104,6 +107,7 @@ class Result:
     breakdown: pd.DataFrame | None = None    # group, paths, users_a, users_b, share_a, share_b, rate_a
     route: pd.DataFrame | None = None      # goal groups: steps just before the goal (not ranked)
     left_out: str = ""                     # goal groups: users who cannot reach it, in words (never_reaching)
+    outcomes: pd.DataFrame | None = None   # goal groups: events marking another outcome (other_outcomes), not ranked
 
     def to_json_dict(self) -> dict:
         def records(frame):
@@ -116,6 +120,7 @@ class Result:
                 "transitions": records(self.transitions),
                 "step_matrix": records(self.step_matrix), "sequences": records(self.sequences),
                 "route": records(self.route) if self.route is not None else [],
+                "other_outcomes": records(self.outcomes) if self.outcomes is not None else [],
                 "who": records(self.who) if self.who is not None else [],
                 "who_outcomes": self.who.attrs.get("outcomes", []) if self.who is not None else [],
                 "breakdown_property": self.spec.breakdown,
@@ -126,6 +131,8 @@ class Result:
         parts = [self.events.assign(kind="event"), self.transitions.assign(kind="transition")]
         if self.route is not None and len(self.route):
             parts.insert(1, self.route.assign(kind="route"))
+        if self.outcomes is not None and len(self.outcomes):
+            parts.insert(1, self.outcomes.assign(kind="other outcome"))
         if self.who is not None and len(self.who):       # property values: "property" and "value" columns
             parts.append(self.who.assign(kind="who"))
         return pd.concat(parts, ignore_index=True)
@@ -307,12 +314,15 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
     transitions = _effect_table(pair_names, _has_counts(pair, pair_users, size * size, a), a_size,
                                 _has_counts(pair, pair_users, size * size, b), b_size, "transition")
     report(progress, 0.6)
-    route = None
+    route = outcomes = None
     if _is_goal_groups(spec):
         route = route_to_goal(log, log.event_code(spec.goal), a)       # a: reached it (within the time, if any)
         # Route steps are not hypotheses: the false discovery rate is controlled over behaviours only.
         events = events[~events["event"].isin(route["event"])]
-        events = _rank(_within_stage(events, compared, log, a, b, list(route["event"])))
+        # Nor are other outcomes ("failing claims did Reject Claim"): they are listed apart.
+        ended = np.array(log.event_names, dtype=object)[other_outcomes(log, log.event_code(spec.goal))]
+        outcomes = _rank(events[events["event"].isin(ended)])
+        events = _rank(_within_stage(events[~events["event"].isin(ended)], compared, log, a, b, list(route["event"])))
         events = _not_after_the_goal(events, log, a, a_size, b_size)
         browsing = subset(compared, ~goal_visit_rows(compared, log.event_code(spec.goal), log))
         events = _not_only_more_visits(events, compared, a, b, browsing)
@@ -322,7 +332,8 @@ def run(log: EventLog, spec: Spec, progress=None) -> Result:
                   sequences=_sequences(compared, a, b, a_size, b_size, spec.top_sequences), note=note, route=route,
                   # Two periods: the groups hold copies of the same paths, so "who" has nothing to tell apart.
                   who=None if periods else _who(log, spec, a, b),
-                  breakdown=None if periods else _breakdown(log, spec, a, b), left_out=left_out)
+                  breakdown=None if periods else _breakdown(log, spec, a, b), left_out=left_out,
+                  outcomes=outcomes)
 
 
 def _who(log: EventLog, spec: Spec, a: np.ndarray, b: np.ndarray) -> pd.DataFrame:
@@ -452,6 +463,105 @@ def event_labels(events: pd.DataFrame) -> list[str]:
     """
     reached = events["reached"] if "reached" in events else [None] * len(events)
     return [name if not isinstance(step, str) else f"{name} {STAGED_MARK}" for name, step in zip(events["event"], reached)]
+
+
+# Another outcome is no behaviour: failing claims "did Reject Claim" is how they failed. An event is one when
+# at most OUTCOME_WITH_GOAL of the paths doing it also reach the goal (at any time), and where it happens
+# it ends the path: on OUTCOME_END_SHARE of them at most OUTCOME_TAIL_STEPS steps follow its last time,
+# each a closing step (done after the goal, as a claim is closed after being paid), or it takes the goal's
+# place (the step right before it is the one right before the goal: half or more of the two distributions
+# overlap, the decision point) and no step towards the goal follows it. A behaviour is followed by steps
+# towards the goal ("open, remind, open, close" while successful tickets go "open, escalate, close").
+OUTCOME_WITH_GOAL = 0.1
+OUTCOME_END_SHARE = 0.8
+OUTCOME_TAIL_STEPS = 2
+OUTCOME_DECISION_SHARE = 0.5
+
+
+def other_outcomes(log: EventLog, goal: int) -> np.ndarray:
+    """Mask over event codes: the events that mark another outcome than ``goal`` (see the notes above).
+
+    >>> import pandas as pd
+    >>> rows = [(f"p{i}", e, t) for i in range(4) for t, e in enumerate(["ask", "check", "pay", "close"])]
+    >>> rows += [(f"f{i}", e, t) for i in range(4) for t, e in enumerate(["ask", "check", "reject", "close"])]
+    >>> rows += [(f"h{i}", e, t) for i in range(4) for t, e in enumerate(["ask", "help", "check", "pay", "close"])]
+    >>> log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    >>> [name for name, outcome in zip(log.event_names, other_outcomes(log, log.event_code("pay"))) if outcome]
+    ['reject']
+    """
+    size = len(log.event_names)
+    reached = users_with_event(log, goal)
+    doers = distinct_count(log.event, log.user, size)
+    with_goal = distinct_count(log.event[reached[log.user]], log.user[reached[log.user]], size)
+    rare_with_goal = (doers > 0) & (with_goal <= OUTCOME_WITH_GOAL * doers)
+    rare_with_goal[goal] = False
+    if not rare_with_goal.any():
+        return rare_with_goal
+    closes, not_towards_goal = _ends_paths(log, goal, doers)
+    in_goals_place = (_decision_overlap(log, goal, doers) >= OUTCOME_DECISION_SHARE) & \
+        (not_towards_goal >= OUTCOME_END_SHARE * doers)
+    return rare_with_goal & ((closes >= OUTCOME_END_SHARE * doers) | in_goals_place)
+
+
+def _ends_paths(log: EventLog, goal: int, doers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per event code, how many paths end soon after its last time: followed by at most
+    ``OUTCOME_TAIL_STEPS`` steps, each a closing step (``_closing_steps``); and followed by no step
+    towards the goal (one successful paths take before it). In a short process every step is near
+    the end; a behaviour is followed by steps that lead to the goal."""
+    size = len(doers)
+    path_end = np.append(np.flatnonzero(log.user[1:] != log.user[:-1]), len(log) - 1)   # each path's last row
+    row_path_end = path_end[np.searchsorted(path_end, np.arange(len(log)))]
+    key = log.user.astype(np.int64) * size + log.event
+    order = np.argsort(key, kind="stable")          # equal keys keep log order: the last is the latest
+    ordered = key[order]
+    final = order[np.append(ordered[1:] != ordered[:-1], True)] if len(order) else order
+    closing, towards_goal = _closing_steps(log, goal)
+
+    def none_after(marked: np.ndarray) -> np.ndarray:
+        running = np.append(0, np.cumsum(marked[log.event]))
+        return running[row_path_end[final] + 1] == running[final + 1]
+
+    near_end = (row_path_end[final] - final <= OUTCOME_TAIL_STEPS) & none_after(~closing)
+    return (np.bincount(log.event[final][near_end], minlength=size),
+            np.bincount(log.event[final][none_after(towards_goal)], minlength=size))
+
+
+def _closing_steps(log: EventLog, goal: int) -> tuple[np.ndarray, np.ndarray]:
+    """Masks over event codes: closing steps, which at least half the successful paths doing them do
+    after the goal; steps towards the goal, which more than half of them do before it.
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": list("aaab"), "event": ["ask", "pay", "close", "close"],
+    ...                                         "time": [0, 1, 2, 0]}))
+    >>> [mask.tolist() for mask in _closing_steps(log, log.event_code("pay"))]      # ask, close, pay
+    [[False, True, False], [True, False, False]]
+    """
+    size = len(log.event_names)
+    first_goal = first_time_of(log, goal)
+    successful = first_goal[log.user] != np.iinfo(np.int64).max
+    after, before = successful & (log.ts > first_goal[log.user]), successful & (log.ts < first_goal[log.user])
+    doing = distinct_count(log.event[successful], log.user[successful], size)
+    done_after = distinct_count(log.event[after], log.user[after], size)
+    done_before = distinct_count(log.event[before], log.user[before], size)
+    closing = (doing > 0) & (2 * done_after >= doing)
+    towards_goal = 2 * done_before > doing
+    closing[goal] = towards_goal[goal] = False
+    return closing, towards_goal
+
+
+def _decision_overlap(log: EventLog, goal: int, doers: np.ndarray) -> np.ndarray:
+    """Per event code: how far the steps right before its first time match those right before the goal's
+    first time (the sum over steps of the smaller of the two shares, 0 to 1)."""
+    size = len(doers)
+    codes, users, positions = first_occurrences(log)
+    has_before = (positions > 0) & (log.user[np.maximum(positions - 1, 0)] == users)
+    before = np.where(has_before, log.event[np.maximum(positions - 1, 0)], -1)
+    is_goal = codes == goal
+    goal_before = np.bincount(before[is_goal & has_before], minlength=size) / max(int(is_goal.sum()), 1)
+    pairs, counts = np.unique(codes[has_before].astype(np.int64) * size + before[has_before], return_counts=True)
+    event, step = pairs // size, pairs % size
+    shared = np.minimum(counts / np.maximum(doers[event], 1), goal_before[step])
+    return np.bincount(event, weights=shared, minlength=size)
 
 
 def _not_after_the_goal(events: pd.DataFrame, log: EventLog, a: np.ndarray, a_size: int,

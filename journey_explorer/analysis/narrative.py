@@ -337,6 +337,7 @@ def differences(log: EventLog, goal: str, unwanted: bool = False) -> Finding:
         parts.append(f"{result.left_out}.")
     if result.route is not None and len(result.route):
         parts.append(f"Left out as the route to {goal}: {', '.join(result.route['event'].head(4))}.")
+    parts.append(_other_outcomes(result.outcomes, goal, group_a, group_b))
     if len(more):
         listed = "; ".join(f"{r.event} ({pct(r.share_a)} vs {pct(r.share_b)}{_among(r, that)})" for r in more.itertuples())
         parts.append(f"{group_a[0].upper()}{group_a[1:]} did more: {listed}.")
@@ -361,6 +362,28 @@ def differences(log: EventLog, goal: str, unwanted: bool = False) -> Finding:
     else:
         headline = "No behaviour sets the groups apart"
     return Finding("compare", headline, spec, " ".join(p for p in parts if p))
+
+
+def _other_outcomes(outcomes, goal: str, group_a: str, group_b: str) -> str:
+    """The other outcomes that set the groups apart (compare's ``outcomes``: "failing claims did Reject
+    Claim" is how they failed, no behaviour), told apart from the differences; "" when none passes.
+
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"event": ["Reject Claim", "Withdraw"], "share_a": [0.02, 0.0],
+    ...                       "share_b": [0.8, 0.15], "difference": [-0.78, -0.15], "passes": [True, True]})
+    >>> _other_outcomes(table, "Pay Claim", "successful cases", "failing cases")
+    'Left out as other outcomes: 80% of failing cases did Reject Claim instead of Pay Claim; 15% did Withdraw.'
+    """
+    if outcomes is None or not len(outcomes):
+        return ""
+    told = outcomes[outcomes["passes"]].head(2)
+    said, first_group = [], None
+    for row in told.itertuples():
+        group, share = (group_b, row.share_b) if row.difference < 0 else (group_a, row.share_a)
+        said.append(f"{pct(share)} did {row.event}" if group == first_group
+                    else f"{pct(share)} of {group} did {row.event} instead of {goal}")
+        first_group = first_group or group
+    return f"Left out as {'other outcomes' if len(said) > 1 else 'another outcome'}: {'; '.join(said)}." if said else ""
 
 
 def _among(row, that: str = "who") -> str:

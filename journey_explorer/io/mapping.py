@@ -245,6 +245,42 @@ def _id_like(values: pd.Series) -> bool:
     return bool(len(present)) and bool(present.str.contains(r"[\d@]").mean() >= 0.5)
 
 
+def _per_row_ids(values: pd.Series) -> bool:
+    """An identifier per row: (nearly) every value different, or ids (``_id_like``) more than half different.
+
+    >>> _per_row_ids(pd.Series(["e1", "e2", "e3", "e4"])), _per_row_ids(pd.Series(["click", "view", "click"]))
+    (True, False)
+    >>> _per_row_ids(pd.Series(["level_1", "level_2", "level_1", "level_2"]))      # a level per event: repeated
+    False
+    """
+    present = values.dropna()
+    if len(present) < 2:
+        return False
+    distinct = present.astype(str).nunique()
+    return distinct >= 0.9 * len(present) or (_id_like(present) and distinct > len(present) / 2)
+
+
+def _repeats_a_vocabulary(preview: pd.DataFrame, taken: set[str], fewer_than: str) -> bool:
+    """Whether a free text column repeats a small vocabulary (at least two values, at most half as many as
+    rows), with fewer distinct values than column ``fewer_than``: a better event column than that one.
+
+    >>> frame = pd.DataFrame({"event_id": ["e1", "e2", "e3", "e4"], "screen": ["open", "buy", "open", "open"]})
+    >>> _repeats_a_vocabulary(frame, set(), "event_id"), _repeats_a_vocabulary(frame, {"screen"}, "event_id")
+    (True, False)
+    """
+    limit = preview[fewer_than].nunique()
+    for column in preview.columns:
+        if column in taken or column == fewer_than:
+            continue
+        values = preview[column].map(_hashable).dropna()
+        if not len(values) or pd.to_numeric(values, errors="coerce").notna().all():
+            continue
+        distinct = values.nunique()
+        if 2 <= distinct <= max(2, len(values) // 2) and distinct < limit:
+            return True
+    return False
+
+
 def _ids(values: pd.Series) -> bool:
     """Whole numbers that could be user ids (not amounts with decimals), set on 90% of the rows."""
     numbers = pd.to_numeric(values, errors="coerce")
@@ -400,6 +436,17 @@ def _guess_roles(reader: SourceReader, columns: list[str], overrides: dict,
     if (chosen.get("event") and "event" not in exact_roles and len(preview)
             and _mostly_numbers(preview[chosen["event"]])):
         taken.discard(chosen.pop("event"))
+    # Nor is a column only partly named like an event ("event_id") that holds an id per row, when another
+    # column repeats a small vocabulary (the screens): every row would be its own event type.
+    if (chosen.get("event") and "event" not in exact_roles and len(preview)
+            and _per_row_ids(preview[chosen["event"]])
+            and _repeats_a_vocabulary(preview, taken | set(chosen.values()), fewer_than=chosen["event"])):
+        taken.discard(chosen.pop("event"))
+        if not chosen.get("insert_id") and not overrides.get("insert_id"):      # "event id" names one
+            column, _ = _by_name(columns, INSERT_ID_NAMES, taken)
+            if column:
+                chosen["insert_id"] = column
+                taken.add(column)
     if chosen.get("user") and not overrides.get("anonymous") and len(preview):
         chosen.update(_identity_columns(preview, columns, chosen["user"], taken | set(chosen.values())))
     if len(preview) and not all(chosen.get(r) or overrides.get(r) for r in ("user", "event", "time")):

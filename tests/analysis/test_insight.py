@@ -463,11 +463,13 @@ def test_cli_drivers_stuck_and_northstar_defaults(demo_project_path, capsys):
 
 
 def test_an_event_that_ends_every_path_is_no_failing_behaviour():
-    # every ticket ends with close; 25 are escalated first (the goal), 25 not; 10 of those 25 got a reminder
+    # every ticket ends with close; 25 are escalated first (the goal), 25 not; 20 of those 25 got a reminder
+    # and were opened again (a reminder right before the close would take the goal's place: another outcome)
     rows = []
     for i in range(25):
         rows += [(f"e{i}", "open", 0), (f"e{i}", "escalate", 1000), (f"e{i}", "close", 2000)]
-        rows += [(f"n{i}", "open", 0)] + ([(f"n{i}", "remind", 500)] if i < 20 else []) + [(f"n{i}", "close", 2000)]
+        rows += [(f"n{i}", "open", 0)] + ([(f"n{i}", "remind", 500), (f"n{i}", "open", 600)] if i < 20 else []) \
+            + [(f"n{i}", "close", 2000)]
     events = compare.run(frame_log(rows), compare.Spec(goal="escalate")).events.set_index("event")
     assert events.loc["close", "share_b"] == 1.0 and events.loc["close", "share_a"] == 0.0    # before the goal
     assert events.loc["close", "share_a_any_time"] == 1.0 and not events.loc["close", "passes"]

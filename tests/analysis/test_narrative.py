@@ -150,11 +150,12 @@ def test_short_histories_say_so_instead_of_inventing_trends(log):
 
 
 def test_differences_name_what_failing_users_do_more_and_leave_the_route_out():
-    # 25 buyers: open, cart, buy; 25 others: open, error (20 of them), leave
+    # 25 buyers: open, cart, buy; 25 others: open, error (20 of them), open again, leave. (An error that ends
+    # the path is told as another outcome: test_other_outcomes.)
     rows = []
     for i in range(25):
         rows += [(f"b{i}", "open", 0), (f"b{i}", "cart", 1000), (f"b{i}", "buy", 2000)]
-        rows += [(f"f{i}", "open", 0)] + ([(f"f{i}", "error", 1000)] if i < 20 else [])
+        rows += [(f"f{i}", "open", 0)] + ([(f"f{i}", "error", 1000), (f"f{i}", "open", 2000)] if i < 20 else [])
     finding = narrative.differences(EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"])), "buy")
     assert finding.title == "80% of failing users did error, 0% of successful"
     assert "Left out as the route to buy: cart." in finding.observation
