@@ -55,6 +55,7 @@ from journey_explorer.analysis.effects import MIN_SUPPORT, benjamini_hochberg  #
 from journey_explorer.analysis.effects import effect_table as _effect_table
 from journey_explorer.analysis.effects import rank_effects as _rank  # noqa: F401
 from journey_explorer.analysis.effects import two_by_two_tests as _test  # noqa: F401
+from journey_explorer.analysis.goals import is_incident_name
 from journey_explorer.analysis.pathprops import never_reaching
 from journey_explorer.analysis.pvalues import fisher_greater
 from journey_explorer.domain import GroupsNotChosen, JourneyError, OptionError
@@ -500,7 +501,10 @@ def other_outcomes(log: EventLog, goal: int) -> np.ndarray:
     closes, not_towards_goal = _ends_paths(log, goal, doers)
     in_goals_place = (_decision_overlap(log, goal, doers) >= OUTCOME_DECISION_SHARE) & \
         (not_towards_goal >= OUTCOME_END_SHARE * doers)
-    return rare_with_goal & ((closes >= OUTCOME_END_SHARE * doers) | in_goals_place)
+    # An error users leave after ends their paths too, yet it is what they met, the difference to lead with:
+    # an incident is another outcome only where it takes the goal's place.
+    incident = np.array([is_incident_name(name) for name in log.event_names], dtype=bool)
+    return rare_with_goal & (((closes >= OUTCOME_END_SHARE * doers) & ~incident) | in_goals_place)
 
 
 def _ends_paths(log: EventLog, goal: int, doers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

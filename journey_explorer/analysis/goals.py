@@ -76,11 +76,15 @@ FAILURE_WORDS = re.compile(
     # Sent back or come back for worse (an order returned, a patient back in the ER, a ticket reopened or
     # escalated): not "return to cart", a return visit or returning users, which are navigation or loyalty.
     r"(?<![a-z])return(?:ed|s)?(?![a-z])(?!_(?:to|visit|visitor|user|customer)(?![a-z]))|readmi|re_?open|complain|escalat|"
-    r"fehler|storn|abgebrochen|abbruch|gekundigt|kundigung|abgelehnt|widerruf|zuruckgezogen|"       # German
+    r"fehler|fehlgeschlag|gescheitert|storn|abgebrochen|abbruch|gekundigt|kundigung|abgelehnt|widerruf|zuruckgezogen|"  # German
     r"annul|echec|echoue|refus|resili|"                                                              # French
     r"rechaz|fallid|desist|"                                                                        # Spanish, Portuguese
     r"mislukt|geweigerd|afgewezen|opgezegd|ingetrokken|"                                            # Dutch
     r"rifiut|fallit|disdett|ritirat", re.I)                                                         # Italian
+# Failures that happen to a path (an error, a timeout, a payment that failed), as against an end someone
+# decides (a claim rejected, a subscription cancelled): what users meet on the way, not how the path ends.
+INCIDENT_WORDS = re.compile(r"error|fail|timeout|timed_?out|crash|fehler|fehlgeschlag|gescheitert|echec|echoue|fallid|"
+                            r"mislukt|fallit", re.I)
 MIN_REACH_PATHS = 2       # an event one path has is an accident, not a goal
 AMOUNT_NAME = re.compile(r"amount|value|price|revenue|total|sum\b|cost|paid|spend|gmv|betrag|montant|importe|prix|preis",
                          re.I)    # a duration, a rating or a count of results is no amount
@@ -278,6 +282,16 @@ def is_failure_name(name: str) -> bool:
     [True, True, True, True, False, False, False, True]
     """
     return bool(FAILURE_WORDS.search("_".join(name_words(name))))
+
+
+def is_incident_name(name: str) -> bool:
+    """Whether the name says something went wrong on the way (``INCIDENT_WORDS``) rather than how the path ended.
+
+    >>> [is_incident_name(name) for name in ["payment_error", "Payment Failed", "Zahlung fehlgeschlagen",
+    ...                                      "Reject Claim", "subscription_cancelled"]]
+    [True, True, True, False, False]
+    """
+    return bool(INCIDENT_WORDS.search("_".join(name_words(name))))
 
 
 def name_words(name: str) -> list[str]:

@@ -93,12 +93,14 @@ def test_web_log_account_deletion_is_an_outcome_support_and_an_error_are_behavio
     assert result.outcomes["event"].tolist() == ["account_deleted"]
 
 
-def test_an_error_users_leave_after_is_told_as_how_they_ended():
-    # 25 buyers: open, cart, buy; 20 others: open, error and nothing after it. By what the log shows the
-    # error ends their paths as the purchase ends the buyers': it is told apart, not lost.
+def test_an_error_users_leave_after_is_what_they_met_not_another_outcome():
+    # 25 buyers: open, cart, buy; 20 others: open, error and nothing after it. The error ends their paths as
+    # the purchase ends the buyers', yet it happened to them: the difference to lead with, not an outcome.
     rows = []
     for i in range(25):
         rows += [(f"b{i}", "open", 0), (f"b{i}", "cart", 1000), (f"b{i}", "buy", 2000)]
         rows += [(f"f{i}", "open", 0)] + ([(f"f{i}", "error", 1000)] if i < 20 else [])
-    finding = narrative.differences(EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"])), "buy")
-    assert "Left out as another outcome: 80% of failing users did error instead of buy." in finding.observation
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=["user", "event", "time"]))
+    assert not compare.other_outcomes(log, log.event_code("buy"))[log.event_code("error")]
+    finding = narrative.differences(log, "buy")
+    assert "another outcome" not in finding.observation and "error (80% vs 0%)" in finding.observation
