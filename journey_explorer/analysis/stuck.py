@@ -302,7 +302,6 @@ def path_dwell(log: EventLog, goal: int | None = None, only: np.ndarray | None =
     >>> path_dwell(log, before=True)["wait"].tolist()      # y waited 60 s after x, z 120 s after y
     [60.0, 120.0]
     """
-    import pandas as pd
     same = (log.user[1:] == log.user[:-1]) & (log.session[1:] == log.session[:-1])
     if goal is not None:
         same &= log.event[1:] != goal
@@ -312,8 +311,27 @@ def path_dwell(log: EventLog, goal: int | None = None, only: np.ndarray | None =
     if rows is not None:
         same &= rows[1:] if before else rows[:-1]
     gap = np.diff(log.ts)[same] / 1000.0
-    frame = pd.DataFrame({"path": log.user[1:][same], "event": at[same], "wait": gap})
-    return frame.groupby(["event", "path"], sort=True)["wait"].median().reset_index()
+    return _medians_by_event_and_path(at[same], log.user[1:][same], gap)
+
+
+def _medians_by_event_and_path(event: np.ndarray, path: np.ndarray, wait: np.ndarray) -> pd.DataFrame:
+    """``DataFrame({event, path, wait}).groupby(["event", "path"]).median().reset_index()``, the same
+    numbers, by one numpy sort: pandas' grouping held the GIL ~60-100 ms at a time at 10M events (a GUI
+    freeze each time), numpy's sort lets go of it.
+
+    >>> _medians_by_event_and_path(np.array([1, 0, 1, 1]), np.array([5, 5, 5, 2]), np.array([4.0, 1, 2, 9])).values.tolist()
+    [[0.0, 5.0, 1.0], [1.0, 2.0, 9.0], [1.0, 5.0, 3.0]]
+    """
+    import pandas as pd
+    paths = np.int64(int(path.max()) + 1 if len(path) else 1)
+    key = event.astype(np.int64) * paths + path
+    order = np.lexsort((wait, key))
+    key, wait = key[order], wait[order]
+    starts = np.flatnonzero(np.append(True, key[1:] != key[:-1])) if len(key) else np.zeros(0, dtype=np.int64)
+    middle = starts + (np.diff(np.append(starts, len(key))) - 1) / 2      # x.5 between the two middle values
+    median = (wait[np.floor(middle).astype(np.int64)] + wait[np.ceil(middle).astype(np.int64)]) / 2
+    return pd.DataFrame({"event": (key[starts] // paths).astype(event.dtype),
+                         "path": (key[starts] % paths).astype(path.dtype), "wait": median})
 
 
 def before_goal(log: EventLog, goal: int) -> np.ndarray:
@@ -357,9 +375,14 @@ def path_repeats(log: EventLog, rows: np.ndarray | None = None) -> pd.DataFrame:
     visits, events = pairs // span, pairs % span
     typical = np.bincount(visits, weights=counts, minlength=len(users)) / np.maximum(
         np.bincount(visits, minlength=len(users)), 1)
-    frame = pd.DataFrame({"event": events, "path": users[visits], "count": counts.astype(float),
-                          "relative": counts / typical[visits]})
-    return frame.groupby(["event", "path"], sort=True)[["count", "relative"]].mean().reset_index()
+    # Means per (event, path) by numpy, sorted as a groupby would be: pandas' grouping held the GIL for
+    # seconds at 10M events (the window froze 250-470 ms at a time while stuck points computed).
+    paths = np.int64(max(len(users), 1))
+    keys, group = np.unique(events * paths + users[visits], return_inverse=True)
+    size = np.bincount(group)
+    return pd.DataFrame({"event": keys // paths, "path": keys % paths,
+                         "count": np.bincount(group, weights=counts) / size,
+                         "relative": np.bincount(group, weights=counts / typical[visits]) / size})
 
 
 def repeat_via(log: EventLog, code: int, among: np.ndarray) -> str:
@@ -435,7 +458,7 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     route = np.zeros(len(log.event_names), dtype=bool)
     if spec.unwanted:
         log, successful_user, route = unwanted_groups(log, goal)
-        if not len(log) or successful_user[np.unique(log.user)].all():     # each one's path began with it
+        if not len(log) or successful_user[log.user[path_bounds(log)[0]]].all():   # each one's path began with it
             who = units.who_or_that(log.path_noun)
             raise JourneyError(f"Every {log.path_noun} {who} does {spec.goal} does it first: nothing comes before it "
                                f"to compare with the {units.plural(log.path_noun)} {who} never do")
@@ -475,11 +498,13 @@ def _two_groups_or_say_why(log: EventLog, spec: Spec, reached: np.ndarray) -> No
     say so (an empty table read "no event where failing users do worse than successful ones", with none
     of one of them). ``reached``: per user code, whether the path reaches the goal."""
     noun = log.path_noun
-    doing = int(reached[np.unique(log.user)].sum()) if len(log) else 0
+    starts, _ = path_bounds(log)                # the log is sorted by path: one start per path
+    paths = log.user[starts]
+    doing = int(reached[paths].sum())
     if doing == 0:
         raise JourneyError(f"{units.nobody(noun).capitalize()} {'does' if spec.unwanted else 'reaches'} {spec.goal}: "
                            f"there is no {'outcome to avoid' if spec.unwanted else 'successful ' + noun} to compare with")
-    if spec.unwanted and doing == len(np.unique(log.user)):
+    if spec.unwanted and doing == len(paths):
         raise JourneyError(f"Every {noun} does {spec.goal}: there is no {noun} {units.who_or_that(noun)} avoids it "
                            f"to compare with")
 

@@ -876,3 +876,30 @@ def test_a_case_waiting_for_a_step_is_told_at_the_step_it_waited_for():
     table = stuck.run(_slow_assessment_log(), stuck.Spec(goal="Pay Claim")).stuck
     assert table["event"].tolist() == ["Assess Damage"]
     assert "waited a median" in table["explanation"].iloc[0]
+
+
+def test_waits_and_repeats_per_event_and_path_are_pandas_groupby_numbers():
+    """Both are computed by numpy sorts (pandas' grouping held the GIL for seconds at 10M events); the
+    numbers are pandas' groupby median and mean, to the bit for the medians."""
+    import numpy as np
+    import pandas as pd
+
+    from journey_explorer.analysis.stuck import _medians_by_event_and_path, path_repeats
+    rng = np.random.default_rng(7)
+    event, path = rng.integers(0, 6, 5_000).astype(np.int32), rng.integers(0, 300, 5_000).astype(np.int32)
+    wait = rng.exponential(50, 5_000).round(3)
+    expected = pd.DataFrame({"event": event, "path": path, "wait": wait}).groupby(
+        ["event", "path"], sort=True)["wait"].median().reset_index()
+    pd.testing.assert_frame_equal(_medians_by_event_and_path(event, path, wait), expected)
+    times = np.sort(rng.integers(0, 30 * 86_400_000, 3_000))
+    log = EventLog.from_frame(pd.DataFrame({"user": rng.integers(0, 40, 3_000).astype(str),
+                                            "event": rng.choice(list("abcde"), 3_000), "time": times}))
+    repeats = path_repeats(log)
+    visit = np.cumsum(np.append(True, log.session[1:] != log.session[:-1]))
+    per_visit = pd.DataFrame({"visit": visit, "event": log.event, "path": log.user}).groupby(
+        ["visit", "event", "path"]).size().rename("count").reset_index()
+    typical = per_visit.groupby("visit")["count"].transform("mean")
+    per_visit["relative"] = per_visit["count"] / typical
+    means = per_visit.groupby(["event", "path"], sort=True)[["count", "relative"]].mean().reset_index()
+    assert repeats[["event", "path"]].to_numpy().tolist() == means[["event", "path"]].to_numpy().tolist()
+    np.testing.assert_allclose(repeats[["count", "relative"]].to_numpy(), means[["count", "relative"]].to_numpy())
