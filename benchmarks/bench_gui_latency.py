@@ -240,6 +240,16 @@ canvas beside the side checks' two workers: 340 ms at load 5); the Sankey's firs
 after their first paint, and the table's layout repaints the tab); stuck's worker still holds the GIL
 ~40-110 ms at a time (a pandas groupby median in path_dwell, a stable argsort in mann_whitney_greater);
 the open's _loaded turn (building the saved tab's view, ~50 ms with its polish) and its page's paint.
+
+Session 19 (10M events, ``--project``, quiet machine unless said; longest gap per step, ms). Before: open
+69-157 (7 of 10 runs over 100: the collection of the closed project fell into the next load), interval
+108-129 (its curve sorted on the GUI thread). After the freeze without a full collection, the close
+collecting its own garbage, interval's curve on the worker, What changed's options on its worker: 10 runs,
+open 31-84, every switch ≤ 74 except graph 102/111, stuck 110 and changes 137 once each (under 3 helpers'
+load). The insight merges then made stuck freeze 250-610 ms in every run (pandas' groupby and
+np.unique(return_inverse=True) in the new repeat part hold the GIL); with numpy sorts instead (argsort,
+reduceat, lexsort: they let go of it), 4 quiet runs: open 34-52, stuck 39-117, every other step ≤ 73.
+Not met yet: stuck's 117 ms once in 4 (its worker's remaining GIL holds, not broken down).
 """
 from __future__ import annotations
 
