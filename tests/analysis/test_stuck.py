@@ -898,8 +898,9 @@ def test_waits_and_repeats_per_event_and_path_are_pandas_groupby_numbers():
     visit = np.cumsum(np.append(True, log.session[1:] != log.session[:-1]))
     per_visit = pd.DataFrame({"visit": visit, "event": log.event, "path": log.user}).groupby(
         ["visit", "event", "path"]).size().rename("count").reset_index()
-    typical = per_visit.groupby("visit")["count"].transform("mean")
-    per_visit["relative"] = per_visit["count"] / typical
+    length = per_visit.groupby("visit")["count"].transform("sum")
+    share = per_visit.groupby("event")["count"].transform("sum") / per_visit["count"].sum()
+    per_visit["relative"] = per_visit["count"] / (1 + (length - 1) * share)
     means = per_visit.groupby(["event", "path"], sort=True)[["count", "relative"]].mean().reset_index()
     assert repeats[["event", "path"]].to_numpy().tolist() == means[["event", "path"]].to_numpy().tolist()
     np.testing.assert_allclose(repeats[["count", "relative"]].to_numpy(), means[["count", "relative"]].to_numpy())
