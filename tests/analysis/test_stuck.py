@@ -891,6 +891,10 @@ def test_waits_and_repeats_per_event_and_path_are_pandas_groupby_numbers():
     expected = pd.DataFrame({"event": event, "path": path, "wait": wait}).groupby(
         ["event", "path"], sort=True)["wait"].median().reset_index()
     pd.testing.assert_frame_equal(_medians_by_event_and_path(event, path, wait), expected)
+    waits_ms = rng.integers(0, 10 ** 9, 5_000)             # integer waits take the packed sort
+    expected = pd.DataFrame({"event": event, "path": path, "wait": waits_ms}).groupby(
+        ["event", "path"], sort=True)["wait"].median().reset_index()
+    pd.testing.assert_frame_equal(_medians_by_event_and_path(event, path, waits_ms), expected)
     times = np.sort(rng.integers(0, 30 * 86_400_000, 3_000))
     log = EventLog.from_frame(pd.DataFrame({"user": rng.integers(0, 40, 3_000).astype(str),
                                             "event": rng.choice(list("abcde"), 3_000), "time": times}))
