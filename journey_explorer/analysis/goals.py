@@ -724,6 +724,11 @@ def outcome_groups(goal: str, noun: str = "user") -> tuple[str, str]:
     return f"{paths} {verb}", f"{paths} {never(verb)}"
 
 
+def _is_the_guess(log: EventLog, goal: str | None) -> bool:
+    """Whether ``goal`` is the structural guess, not a goal the project keeps or the user chose."""
+    return bool(goal) and log.default_goal != goal and goal == guess_goal(log)
+
+
 # Under this score no event looks like a goal: e.g. every part perfect but none of its visits ending with it.
 WEAK_GOAL_SCORE = 0.1
 
@@ -732,7 +737,7 @@ def weak_guess_note(log: EventLog, goal: str) -> str | None:
     """A sentence saying the goal is only the likeliest of poor candidates, when ``goal`` is the structural guess
     (not one the project keeps) and scores under ``WEAK_GOAL_SCORE`` (helpdesk.xes's "Wait": reached by 27% of
     tickets, yet ending 1% of its visits); else None."""
-    if not goal or log.default_goal == goal or goal != guess_goal(log):
+    if not _is_the_guess(log, goal):
         return None
     names, parts = _score_parts(log)
     event = names.index(goal)
@@ -747,7 +752,7 @@ def weak_guess_note(log: EventLog, goal: str) -> str | None:
 def avoid_question_note(log: EventLog, goal: str) -> str | None:
     """When ``goal`` is the guess and a failure-named event looks at least as much like the log's end
     (``outcome_to_avoid``: sepsis.csv's "Return ER"), a sentence offering who does it as the question."""
-    if not goal or log.default_goal == goal or goal != guess_goal(log):
+    if not _is_the_guess(log, goal):
         return None
     avoid = outcome_to_avoid(log)
     if avoid is None:

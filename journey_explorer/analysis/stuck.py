@@ -491,12 +491,12 @@ def run(log: EventLog, spec: Spec = Spec(), progress=None) -> Result:
     route = np.zeros(len(log.event_names), dtype=bool)
     if spec.unwanted:
         log, successful_user, route = unwanted_groups(log, goal)
-        if not len(log) or successful_user[log.user[path_bounds(log)[0]]].all():   # each one's path began with it
-            who = units.who_or_that(log.path_noun)
-            raise JourneyError(f"Every {log.path_noun} {who} does {spec.goal} does it first: nothing comes before it "
-                               f"to compare with the {units.plural(log.path_noun)} {who} never do")
     starts, _ = path_bounds(log)
     path_users = log.user[starts]
+    if spec.unwanted and successful_user[path_users].all():      # each doer's path began with it (or none left)
+        who = units.who_or_that(log.path_noun)
+        raise JourneyError(f"Every {log.path_noun} {who} does {spec.goal} does it first: nothing comes before it "
+                           f"to compare with the {units.plural(log.path_noun)} {who} never do")
     table, counts = _ranked(log, spec, successful_user, skip=route)
     counted_on = {}          # a row named by a property -> the log named so (see _with_inside_steps)
     families = {}            # an event looked inside -> its named steps' codes in that log
