@@ -44,7 +44,10 @@ def test_the_next_turn_waits_for_the_paint_and_for_a_timer_due_meanwhile(qtbot):
     probe.start()
     qtbot.waitUntil(lambda: "second" in record, timeout=2_000)
     probe.stop()
-    assert record[:4] == ["tick", "paint", "tick", "second"]
+    # the overdue tick runs between the paint and the next turn; on a slow machine the probe's
+    # following tick can fall due before the 1 ms turn too, which is fine
+    assert record[:3] == ["tick", "paint", "tick"]
+    assert set(record[3:record.index("second")]) <= {"tick"}
 
 
 def test_no_turn_runs_once_its_context_is_deleted(qtbot):
