@@ -357,7 +357,9 @@ def main() -> None:
                                           "filter change instead (no import)")
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
+    from journey_explorer.memory import keep_freed_memory
     os.environ.setdefault("JOURNEY_EXPLORER_SETTINGS_DIR", tempfile.mkdtemp())
+    keep_freed_memory()         # as app.main does
     if args.project:
         from PySide6.QtWidgets import QApplication
         app = QApplication.instance() or QApplication([])

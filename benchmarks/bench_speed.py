@@ -635,7 +635,9 @@ def main() -> None:
         whole_process(project, csv, os.path.join(args.workdir, f"events-{args.events}.duckdb"), args.runs,
                       args.cli or list(CLI_QUESTIONS), args.before)
         return
+    from journey_explorer.memory import keep_freed_memory
     from journey_explorer.store.project import Project
+    keep_freed_memory()         # as the app and the CLI do
     with Project.open(project) as p:
         log = p.load_event_log()
     results, times = ours(log, args.repeat, args.only)

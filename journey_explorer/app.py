@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from journey_explorer.memory import keep_freed_memory
+
 ON_WINDOW_SHOWN = None   # benchmarks/bench_startup.py: called with "placeholder", then "window", once on screen
 
 
@@ -20,6 +22,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
+    keep_freed_memory()             # analyses at 10M events reuse their temporaries' pages
     if args.smoke_test:
         from journey_explorer.smoke import run_smoke_test
         return run_smoke_test()

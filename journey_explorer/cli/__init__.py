@@ -23,6 +23,7 @@ from journey_explorer.cli.arguments import (
     hygiene_spec,
 )
 from journey_explorer.domain import FORMATS, LIFECYCLE_MODES, ImportOptions, InputError, JourneyError, OptionError
+from journey_explorer.memory import keep_freed_memory
 from journey_explorer.state.registry import analysis_commands  # names modules, imports none of them
 
 ANALYSES = analysis_commands()      # every view's analysis (state.registry), then command-only ones
@@ -507,6 +508,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         one_process.loaded(from_command_line)
     handler = HANDLERS.get(args.command, run_analysis)
+    keep_freed_memory()             # analyses at 10M events reuse their temporaries' pages
     _tolerate_unprintable_names()
     global _FROM_COMMAND_LINE
     _FROM_COMMAND_LINE = from_command_line

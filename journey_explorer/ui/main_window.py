@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from journey_explorer import memory
 from journey_explorer.charts.theme import THEMES, stylesheet
 from journey_explorer.charts.warm_up import import_analyses_in_background, import_plotting_in_background
 from journey_explorer.domain import JourneyError
@@ -563,6 +564,7 @@ class MainWindow(QMainWindow):
         self.goal.clear()
         self.goal.blockSignals(False)
         thaw_long_lived()                # the project's objects are let go of: their cycles collected now
+        memory.give_back()               # and the memory their arrays kept for reuse
 
     def _load_failed(self, message: str) -> None:
         """A project that could not be opened (missing, a folder, damaged): back to the start page
