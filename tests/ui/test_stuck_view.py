@@ -69,4 +69,6 @@ def test_stuck_charts_name_the_groups_of_a_goal_to_avoid_as_the_analysis_does():
     assert _stuck(avoid).value_axis == "how much worse users who cancel do here than users who never cancel"
     reach = SimpleNamespace(spec=stuck.Spec(goal="paid", unit="cases"), table=rows, unstuck=unstuck)
     assert groups(reach) == ("failing cases", "successful cases", "failing")
+    counted = SimpleNamespace(spec=reach.spec, unstuck=[], table=rows.assign(failing_users=80, successful_users=5))
+    assert list(table(counted, None).columns) == ["event", "score", "failing_cases", "successful_cases"]
     assert bar_text(row) == "visit ends 50% vs 20% (80 failing)"

@@ -66,7 +66,10 @@ def table(result, spec) -> pd.DataFrame:
     """The ranking, then what successful and failing users did next at each stuck point."""
     import pandas as pd
     failing, successful, _ = groups(result)
+    unit = result.spec.unit or "users"
+    ranking = result.table if unit == "users" else result.table.rename(     # "failing_cases" in a case log
+        columns=lambda column: column.replace("users", unit))
     unstuck = [{"stuck at": u["event"], "next event": n["event"],
                 successful: n["successful_share"], failing: n["failing_share"]}
                for u in result.unstuck for n in u["next"]]
-    return result.table if not unstuck else pd.concat([result.table, pd.DataFrame(unstuck)], ignore_index=True)
+    return ranking if not unstuck else pd.concat([ranking, pd.DataFrame(unstuck)], ignore_index=True)
