@@ -62,7 +62,9 @@ def duckdb_in_process(csv: str) -> dict[str, float]:
 
 def ours_in_process(project: str) -> dict[str, float]:
     from journey_explorer.analysis import flows, graph
+    from journey_explorer.memory import keep_freed_memory
     from journey_explorer.store.project import Project
+    keep_freed_memory()                          # as the app and the CLI do
     started = time.perf_counter()
     with Project.open(project) as p:
         log = p.load_event_log()

@@ -595,3 +595,16 @@ def test_a_goal_renamed_in_the_tracking_plan_is_still_told_for_better_or_worse()
     finding = changes.what_changed(log, "sub_cancel", unwanted=True)
     assert "Counted as one event here: sub_cancel, renamed subscription_cancelled" in finding.observation
     assert "Fewer users cancel: a change for the better." in finding.observation
+
+
+def test_first_period_after_each_moment_is_the_first_with_a_later_event():
+    """One sort for all the slow transitions' moments, as a pass over the log for each would find."""
+    from journey_explorer.analysis.change_series import first_period_after
+    rng = np.random.default_rng(4)
+    for _ in range(30):
+        ts = rng.integers(0, 100, rng.integers(0, 60))
+        period = np.where(rng.random(len(ts)) < 0.2, -1, ts // 10)        # periods follow time; some outside
+        moments = rng.uniform(-5, 105, 8)
+        expected = [int(period[(ts > m) & (period >= 0)].min()) if ((ts > m) & (period >= 0)).any() else -1
+                    for m in moments]
+        assert first_period_after(ts, period, moments).tolist() == expected
