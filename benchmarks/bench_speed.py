@@ -180,6 +180,36 @@ equal again. Nothing is over 1.0x; no analysis changed. The machine was shared a
 In process: load 4.6-6.1 (1M), 5-7 (10M, --repeat 2); --cli: load 5.6-6.0. Stuck at 10M is the nearest
 to DuckDB (30.6 s before at 0.56x, when DuckDB's SQL still worked out 30-minute visits); interval's
 0.87x is the floor of starting Python, numpy and opening the project (see the sixth pass).
+
+3 December, quiet machine (load < 1.2, nothing else running), main at 59e0a34-ish. This machine is a
+Firecracker VM: the first touch of memory the guest has not used lately costs ~10 ms per MB (an 80 MB
+array: 0.85 s the first time, 12 ms once its pages are the process's), so an analysis at 10M spent more
+time in page faults than computing (stuck: 26 s wall, 11 s user, 205,000 faults). The app and the CLI
+now keep freed memory for reuse (``journey_explorer.memory``: glibc serves big arrays from the heap and
+keeps what is freed; given back when a project closes); this script does the same. Changes: stuck's
+"how successful users got past" by arrays (one row per path; was a Python walk, 15-20 s over 1.7M
+paths at 10M); What changed's slow-transition cut-offs by one sort (a pass over the log per
+transition, ~20 s at 10M); DuckDB's changes SQL censors slow transitions as What changed does since
+5b4e75c (the check had failed). Every answer checked equal to DuckDB's before timing, best of 1 after
+a warm run:
+
+    analysis     in process 10M             --cli 1M (5 rounds, medians)
+                 ours / DuckDB     ratio    ours / DuckDB     per round
+    retention    1.349 / 3.154 s   0.43x    0.409 / 0.596 s   0.72x
+    lifecycle    1.241 / 2.317 s   0.54x    0.406 / 0.553 s   0.76x
+    compare      2.132 / 12.02 s   0.18x    -
+    interval     0.022 / 0.175 s   0.13x    0.249 / 0.214 s   1.23x
+    northstar    0.154 / 0.935 s   0.17x    0.507 / 0.355 s   1.58x
+    stuck        10.07 / 15.01 s   0.67x    1.808 / 1.419 s   1.48x   (29.3 s / 14.8 s = 1.98x before)
+    changes      4.947 / 49.75 s   0.10x    0.882 / 3.858 s   0.23x   (26.7 s before the one sort)
+    (counts)     4.196 / 49.75 s   0.08x
+    graph        (bench_analysis: 1.544 / 2.450 s, 0.63x; flows 1.232 / 2.290 s, 0.54x)   0.518 / 0.486 s   0.97x
+
+Whole processes on a quiet machine are over for interval, north star and stuck: DuckDB's process
+reading its own file takes 0.21-0.36 s here (0.64-0.73 s under load 5-6, when ours were 0.59x-0.87x).
+Ours: starting Python and numpy ~0.16 s, the CLI's imports ~0.08 s, opening and decoding the project's
+columns ~0.1 s (68 MB touched for 1M events), the analysis, and 0.2-0.4 s of system time in first
+touches of memory that vary run to run (northstar 0.48-0.74 s wall for 0.25 s of user time).
 """
 from __future__ import annotations
 
