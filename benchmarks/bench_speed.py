@@ -181,7 +181,7 @@ In process: load 4.6-6.1 (1M), 5-7 (10M, --repeat 2); --cli: load 5.6-6.0. Stuck
 to DuckDB (30.6 s before at 0.56x, when DuckDB's SQL still worked out 30-minute visits); interval's
 0.87x is the floor of starting Python, numpy and opening the project (see the sixth pass).
 
-3 December, quiet machine (load < 1.2, nothing else running), main at 59e0a34-ish. This machine is a
+3 December, quiet machine (load < 1.2, nothing else running), main at 5b58220 + this session's commits. This machine is a
 Firecracker VM: the first touch of memory the guest has not used lately costs ~10 ms per MB (an 80 MB
 array: 0.85 s the first time, 12 ms once its pages are the process's), so an analysis at 10M spent more
 time in page faults than computing (stuck: 26 s wall, 11 s user, 205,000 faults). The app and the CLI
