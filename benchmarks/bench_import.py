@@ -215,27 +215,18 @@ def duckdb_ctas(csv_path: str, db_path: str) -> dict:
     return {"seconds": time.perf_counter() - started}
 
 
-def as_the_app_runs() -> None:
-    """The app and the CLI keep freed memory for reuse (``journey_explorer.memory``): so does this process."""
-    try:
-        from journey_explorer.memory import keep_freed_memory
-    except ImportError:             # an older tree's code (--against)
-        return
-    keep_freed_memory()
-
-
 def journey_import(csv_path: str, db_path: str, options: dict | None = None) -> dict:
     from journey_explorer.domain import ImportOptions
     from journey_explorer.store.importer import import_file
-    as_the_app_runs()
     started = time.perf_counter()
     summary = import_file(db_path, csv_path, ImportOptions(**(options or {})))
     return {"seconds": time.perf_counter() - started, "imported": summary.imported}
 
 
 def load_log(csv_path: str, db_path: str) -> dict:
+    from journey_explorer.memory import keep_freed_memory
     from journey_explorer.store.project import Project
-    as_the_app_runs()
+    keep_freed_memory()                 # as the app and the CLI do for everything but an import
     started = time.perf_counter()
     with Project.open(db_path) as project:
         log = project.load_event_log()

@@ -38,3 +38,19 @@ def test_a_worker_thread_can_allocate_more_than_its_arena_holds():
     worker.join()
     assert sums == [100 * 2**20]
     memory.give_back()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or memory._glibc() is None, reason="glibc only")
+def test_an_import_returns_freed_big_arrays_then_they_are_kept_again():
+    assert memory.keep_freed_memory()
+    size = 48 * 2**20
+    with memory.returned_while():
+        np.ones(size, dtype=np.uint8)
+        before = _minor_faults()
+        np.ones(size, dtype=np.uint8)            # a mapping of its own again: fresh pages
+        assert _minor_faults() - before >= 10
+    np.ones(size, dtype=np.uint8)
+    before = _minor_faults()
+    np.ones(size, dtype=np.uint8)
+    assert _minor_faults() - before < 10
+    memory.give_back()

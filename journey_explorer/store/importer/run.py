@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from journey_explorer import memory
 from journey_explorer.domain import ImportOptions, ImportSummary, InputError, JourneyError
 from journey_explorer.io.base import SourceReader
 from journey_explorer.io.mapping import guess_mapping
@@ -63,7 +64,8 @@ def import_file(project_path: str | os.PathLike, file_path: str | os.PathLike,
     lock = ProjectLock(project_path)
     lock.acquire()
     try:
-        summary = _import_locked(project_path, final, file_path, options, progress or (lambda f, n: None))
+        with memory.returned_while():
+            summary = _import_locked(project_path, final, file_path, options, progress or (lambda f, n: None))
     finally:
         lock.release()
     summary.seconds = time.perf_counter() - started
