@@ -6,12 +6,14 @@ touch is a fault. An analysis at 10M events makes dozens of such temporaries: st
 more time in those faults than computing (26 s wall, 11 s of it user time, 205,000 faults per run;
 with freed memory kept: 10.9 s, 193 faults, measured in a VM where a first touch is slow). So the
 heap serves big arrays too and keeps what is freed (as DuckDB's buffer pool does); the peak is the
-same, the memory is only given back when a project is closed (``give_back``).
+same, the memory is only given back when a project is closed (``give_back``); an import returns its
+arrays at once (``returned_while``).
 
 Elsewhere (macOS, Windows, musl) nothing changes.
 """
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 from contextlib import contextmanager
@@ -28,7 +30,9 @@ _returning = 0              # imports running with freed memory returned (see ``
 _lock = threading.Lock()
 
 
+@functools.cache
 def _glibc():
+    """glibc through ctypes (looked up once), or None elsewhere."""
     if not sys.platform.startswith("linux"):
         return None
     import ctypes
@@ -54,8 +58,8 @@ def keep_freed_memory() -> bool:
 def returned_while() -> Iterator[None]:
     """Big arrays get their own mappings again meanwhile, returned when freed (an import: its chunks'
     arrays, kept in the heap, raised its peak at 10M events from 1,342 to 1,630 MB); then kept again."""
-    libc = _glibc() if _kept else None
     global _returning
+    libc = _glibc() if _kept else None
     if libc is not None:
         with _lock:
             _returning += 1

@@ -379,9 +379,11 @@ def first_period_after(ts: np.ndarray, period: np.ndarray, moments: np.ndarray) 
     if len(moments) == 0:
         return np.zeros(0, dtype=np.int64)
     late = (period >= 0) & (ts > moments.min())
+    if not late.any():
+        return np.full(len(moments), -1, dtype=np.int64)
     times, periods = np.sort(ts[late]), np.sort(period[late])
     found = np.searchsorted(times, moments, side="right")
-    return np.where(found < len(times), periods[np.minimum(found, len(times) - 1)] if len(times) else -1, -1)
+    return np.where(found < len(times), periods[np.minimum(found, len(times) - 1)], -1)
 
 
 @dataclass
