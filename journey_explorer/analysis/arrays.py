@@ -138,10 +138,25 @@ def median(values: np.ndarray) -> float:
 
 
 def distinct_count(keys: np.ndarray, owners: np.ndarray, size: int) -> np.ndarray:
-    """How many distinct owners (e.g. users) each key has: ``result[k]`` for k in range(size)."""
+    """How many distinct owners (e.g. users) each key has: ``result[k]`` for k in range(size).
+
+    >>> distinct_count(np.array([0, 1, 1, 0, 2]), np.array([5, 5, 5, 6, 6]), 3).tolist()     # rising per owner
+    [2, 1, 1]
+    >>> distinct_count(np.array([1, 0, 1, 0, 2]), np.array([5, 5, 5, 6, 6]), 3).tolist()     # not rising
+    [2, 1, 1]
+    >>> distinct_count(np.array([1, 0, 1, 0]), np.array([6, 5, 5, 6]), 2).tolist()          # owners unsorted
+    [2, 2]
+    """
     if len(keys) == 0:
         return np.zeros(size, dtype=np.int64)
     if np.all(owners[1:] >= owners[:-1]):
+        same_owner = owners[1:] == owners[:-1]
+        if not np.any(same_owner & (keys[1:] < keys[:-1])):
+            # Keys that only rise along each owner's rows (periods of a sorted log's times): every
+            # (owner, key) pair is one run of rows, counted where it starts; no sort (~0.1 s at 1M).
+            starts = np.ones(len(keys), dtype=bool)
+            starts[1:] = ~same_owner | (keys[1:] != keys[:-1])
+            return np.bincount(keys[starts], minlength=size)
         return Groups(keys, size).distinct(owners)
     span = int(owners.max()) + 1
     pairs = keys.astype(np.int64) * span + owners.astype(np.int64)

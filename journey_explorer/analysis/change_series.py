@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from journey_explorer.analysis.arrays import distinct_count, group_quantiles
+from journey_explorer.analysis.arrays import distinct_count, group_quantiles, median
 from journey_explorer.analysis.common import median_path_duration_ms
 from journey_explorer.domain import ChoiceError
 from journey_explorer.eventlog import EventLog
@@ -106,7 +106,7 @@ def trim_thin_edges(periods: Periods, log: EventLog) -> tuple[Periods, int, int]
     period = periods.index(log.ts)
     inside = period >= 0
     active = distinct_count(period[inside], log.user[inside], periods.count)
-    enough = active >= THIN_EDGE * np.median(active)
+    enough = active >= THIN_EDGE * median(active)
     if not enough.any():
         return periods, 0, 0
     head = int(np.argmax(enough))
@@ -139,12 +139,12 @@ def trim_draining_tail(periods: Periods, log: EventLog) -> tuple[Periods, int]:
     width = periods.edges[1] - periods.edges[0]
     covered = max(min(1.0, (int(log.ts.max()) + 1 - periods.edges[-2]) / width), MIN_COVERAGE)
     new[-1], active[-1] = new[-1] / covered, active[-1] / covered
-    starting = (new >= DRAINING * np.median(new)) | (active >= DRAINING_ACTIVE * np.median(active))
+    starting = (new >= DRAINING * median(new)) | (active >= DRAINING_ACTIVE * median(active))
     if not starting.any():
         return periods, 0
     tail = int(np.argmax(starting[::-1]))
     # a web log losing half its new users at its end keeps that change: the tail must dry up
-    if tail and new[len(new) - tail:].min() >= DRIED_UP * np.median(new):
+    if tail and new[len(new) - tail:].min() >= DRIED_UP * median(new):
         return periods, 0
     return Periods(periods.unit, periods.edges[:len(periods.edges) - tail]), tail
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from journey_explorer.analysis.arrays import running_count
+from journey_explorer.analysis.arrays import median, running_count
 from journey_explorer.domain import JourneyError
 from journey_explorer.eventlog import EventLog, TakenProperties
 
@@ -102,7 +102,7 @@ def median_path_duration_ms(log: EventLog) -> float:
     if not len(starts):
         return 0.0
     ends = np.r_[starts[1:], len(log)] - 1
-    return float(np.median(log.ts[ends] - log.ts[starts]))
+    return median(log.ts[ends] - log.ts[starts])
 
 
 def one_visit_per_path(log: EventLog) -> bool:

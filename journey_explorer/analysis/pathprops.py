@@ -197,7 +197,6 @@ def never_reaching(log: EventLog, goal: str, bound: float = NEVER_BOUND) -> tupl
     >>> int(mask.sum()), text
     (60, 'role = member never reaches pay (60 users): left out')
     """
-    import pandas as pd
     code = log.event_code(goal)
     out = np.zeros(log.n_users, dtype=bool)
     if session_owners(log) is not None:
@@ -211,6 +210,7 @@ def never_reaching(log: EventLog, goal: str, bound: float = NEVER_BOUND) -> tupl
     for name, values in properties.items():
         if _changes_along_paths(log, name):
             continue                                  # a plan that flips at the upgrade: a state, not a mark
+        import pandas as pd
         frame = pd.DataFrame({"value": values[paths], "ok": reached[paths]}).dropna()
         counts = frame.groupby("value")["ok"].agg(["sum", "size"])
         if ((counts["sum"] == counts["size"]) & (counts["size"] >= 10)).any():
