@@ -29,13 +29,24 @@ class Groups:
         self.counts = np.bincount(keys, minlength=size)
         self.bounds = np.concatenate([[0], np.cumsum(self.counts)])
 
-    def distinct(self, owners: np.ndarray) -> np.ndarray:
+    def distinct(self, owners: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Distinct owners per key; ``owners`` must be non-decreasing in the original row order
-        (true for users in a sorted log), so they stay sorted inside each group."""
-        grouped = owners[self.order]
+        (true for users in a sorted log), so they stay sorted inside each group. ``rows``: a mask (in
+        the original order) of the rows to count; the grouping is reused, not sorted again.
+
+        >>> groups = Groups(np.array([1, 0, 1, 1, 0]), 2)
+        >>> groups.distinct(np.array([4, 4, 5, 6, 6])).tolist()
+        [2, 3]
+        >>> groups.distinct(np.array([4, 4, 5, 6, 6]), rows=np.array([True, False, False, True, True])).tolist()
+        [1, 2]
+        """
+        grouped, keys = owners[self.order], self.keys
+        if rows is not None:
+            kept = rows[self.order]
+            grouped, keys = grouped[kept], keys[kept]
         first = np.ones(len(grouped), dtype=bool)
-        first[1:] = (self.keys[1:] != self.keys[:-1]) | (grouped[1:] != grouped[:-1])
-        return np.bincount(self.keys[first], minlength=self.size)
+        first[1:] = (keys[1:] != keys[:-1]) | (grouped[1:] != grouped[:-1])
+        return np.bincount(keys[first], minlength=self.size)
 
     def quantiles(self, values: np.ndarray, quantiles: tuple[float, ...], skip_last: bool = False) -> np.ndarray:
         """(len(quantiles), size) quantiles per key, linear interpolation; NaN for empty keys.

@@ -28,16 +28,9 @@ MIN_COVERAGE = 0.8   # share of paths that must carry a property: one only some 
 
 def path_properties(log: EventLog, max_values: int = MAX_VALUES) -> dict[str, np.ndarray]:
     """Property name -> value per user code (object array; None where the path has none)."""
-    import pandas as pd
     out: dict[str, np.ndarray] = {}
-    props = log.properties()
-    for name in props.columns:
-        column = props[name]
-        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
-            continue
-        values = column.astype(object).where(column.notna(), None).to_numpy()
-        if 1 < pd.Series(values).nunique() <= max_values:
-            out[str(name)] = values
+    if log.user_property_names():       # else no frame: pandas' import (~0.3 s) waits until a table needs it
+        out.update(_user_properties(log, max_values))
     starts, _ = path_bounds(log)
     for name, column in log.event_properties.items():
         if str(name) in out or not 1 < len(column.values) <= max_values:
@@ -47,6 +40,21 @@ def path_properties(log: EventLog, max_values: int = MAX_VALUES) -> dict[str, np
         values = _first_touch(log, column.codes, column.values)
         paths = log.user[starts]
         if np.mean([v is not None for v in values[paths]]) >= MIN_COVERAGE:
+            out[str(name)] = values
+    return out
+
+
+def _user_properties(log: EventLog, max_values: int) -> dict[str, np.ndarray]:
+    """The user properties ``path_properties`` keeps: text with 2 to ``max_values`` values."""
+    import pandas as pd
+    out: dict[str, np.ndarray] = {}
+    props = log.properties()
+    for name in props.columns:
+        column = props[name]
+        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            continue
+        values = column.astype(object).where(column.notna(), None).to_numpy()
+        if 1 < pd.Series(values).nunique() <= max_values:
             out[str(name)] = values
     return out
 
@@ -122,9 +130,9 @@ def without_outcomes(properties: dict[str, np.ndarray], successful_user: np.ndar
     >>> list(without_outcomes(props, ok, np.arange(20)))
     ['os']
     """
-    import pandas as pd
     out = {}
     for name, values in properties.items():
+        import pandas as pd
         frame = pd.DataFrame({"value": values[paths], "ok": successful_user[paths]}).dropna()
         rates = frame.groupby("value")["ok"].agg(["mean", "size"])
         common = rates[rates["size"] >= 10]

@@ -89,6 +89,7 @@ from journey_explorer.analysis.arrays import (
     running_count,
     users_with_event,
 )
+from journey_explorer.analysis.columns import Columns
 from journey_explorer.analysis.common import median_path_duration_ms, one_visit_per_path, session_owners, subset
 from journey_explorer.analysis.goals import never, outcome_verb
 from journey_explorer.analysis.pathprops import never_reaching, path_properties, without_outcomes
@@ -117,6 +118,7 @@ NEEDS_USER_PROPERTIES = True     # "who" / "where": property values per path
 MIN_EXCESS = 0.05        # share points a part must exceed its reference by...
 MIN_RATIO = 1.25         # ...and the ratio to it
 MIN_DWELL_EXCESS = 0.1   # failing paths wait longer than successful in >= 60 % of pairs
+IMPORTS_AHEAD = ("pandas",)     # the command line imports it meanwhile: only the table needs it (cli.one_process)
 TESTED_PARTS = ("exit", "loop", "dwell", "wait", "repeat")  # the parts tested per event ("wait": before it)
 MIN_WAIT_SHARE = 0.5     # the wait before a step is judged where this share of the paths reaching it has one
 MAX_INSIDE_STEPS = 2      # events looked into by the property that carries their step (see _with_inside_steps)
@@ -256,6 +258,17 @@ def visit_ends(log: EventLog) -> np.ndarray:
     return last
 
 
+def visit_numbers(log: EventLog) -> np.ndarray:
+    """Each event's visit, numbered 0, 1, ... over the whole log in row order (int64).
+
+    >>> import pandas as pd
+    >>> log = EventLog.from_frame(pd.DataFrame({"user": list("aab"), "event": "x", "time": [0, 9_000_000, 0]}))
+    >>> visit_numbers(log).tolist()
+    [0, 1, 2]
+    """
+    return running_count(np.append(True, visit_ends(log)[:-1])) - 1
+
+
 def expected_exits(log: EventLog, failing_user: np.ndarray, size: int) -> tuple[np.ndarray, list[np.ndarray]]:
     """Per event type: how many failing paths would leave from it at least once if every visit ended at
     a random one of its steps (the base rate), and each path's probability (for the test).
@@ -268,14 +281,22 @@ def expected_exits(log: EventLog, failing_user: np.ndarray, size: int) -> tuple[
     failing = np.flatnonzero(failing_user[log.user])
     if not len(failing):
         return np.zeros(size), [np.zeros(0)] * size
-    session, event, user = log.session[failing], log.event[failing], log.user[failing]
-    visit_codes, visit_length = np.unique(session, return_counts=True)
-    length = visit_length[np.searchsorted(visit_codes, session)]
+    session, event = log.session[failing], log.event[failing]
+    # Sessions are numbered in row order, so a visit is a run of rows: its length is the run's.
+    visit_starts = np.flatnonzero(np.append(True, session[1:] != session[:-1]))
+    visit_length = np.diff(np.append(visit_starts, len(session)))
     span = np.int64(size)
-    _, first, counts = np.unique(session.astype(np.int64) * span + event, return_index=True, return_counts=True)
+    # The (visit, event) pairs in key order, by a plain sort (np.unique's stable one is ~3x slower):
+    # the rows of a pair share their visit and path, so which of them comes first does not matter.
+    pairs = np.sort(session.astype(np.int64) * span + event)
+    first = np.flatnonzero(np.append(True, pairs[1:] != pairs[:-1]))
+    counts = np.diff(np.append(first, len(pairs)))
+    pair_visit = pairs[first] // span
+    visit = running_count(np.append(True, pair_visit[1:] != pair_visit[:-1])) - 1     # 0, 1, ... per visit
     with np.errstate(divide="ignore"):
-        log_stay = np.log1p(-counts / length[first])      # -inf: a visit made only of the event ends there
-    paths, inverse = distinct_with_inverse(user[first].astype(np.int64) * span + event[first])
+        log_stay = np.log1p(-counts / visit_length[visit])      # -inf: a visit made only of the event ends there
+    visit_user = log.user[failing[visit_starts]]
+    paths, inverse = distinct_with_inverse(visit_user[visit].astype(np.int64) * span + pairs[first] % span)
     probability = 1 - np.exp(np.bincount(inverse, weights=log_stay, minlength=len(paths)))
     codes = paths % span
     order = np.argsort(codes, kind="stable")
@@ -286,7 +307,7 @@ def expected_exits(log: EventLog, failing_user: np.ndarray, size: int) -> tuple[
 
 
 def path_dwell(log: EventLog, goal: int | None = None, only: np.ndarray | None = None,
-               before: bool = False, rows: np.ndarray | None = None) -> pd.DataFrame:
+               before: bool = False, rows: np.ndarray | None = None) -> Columns:
     """Per (path, event type): the median seconds from the event to the path's next event in the same
     session (events that end a session have no wait). A wait that ends at the ``goal`` is left out:
     it is the conversion itself, which failing paths never have (a trial that converts in a minute is
@@ -311,27 +332,26 @@ def path_dwell(log: EventLog, goal: int | None = None, only: np.ndarray | None =
     if rows is not None:
         same &= rows[1:] if before else rows[:-1]
     medians = _medians_by_event_and_path(at[same], log.user[1:][same], np.diff(log.ts)[same])    # ms
-    medians["wait"] /= 1000.0
-    return medians
+    return medians.assign(wait=medians["wait"] / 1000.0)
 
 
-def _medians_by_event_and_path(event: np.ndarray, path: np.ndarray, wait: np.ndarray) -> pd.DataFrame:
+def _medians_by_event_and_path(event: np.ndarray, path: np.ndarray, wait: np.ndarray) -> Columns:
     """``DataFrame({event, path, wait}).groupby(["event", "path"]).median().reset_index()``, the same
     numbers, by one numpy sort: pandas' grouping held the GIL ~60-100 ms at a time at 10M events (a GUI
-    freeze each time), numpy's sort lets go of it.
+    freeze each time), numpy's sort lets go of it. Columns, not a DataFrame: the command line's stuck
+    points import pandas on a thread of their own meanwhile (``IMPORTS_AHEAD``).
 
-    >>> _medians_by_event_and_path(np.array([1, 0, 1, 1]), np.array([5, 5, 5, 2]), np.array([4.0, 1, 2, 9])).values.tolist()
-    [[0.0, 5.0, 1.0], [1.0, 2.0, 9.0], [1.0, 5.0, 3.0]]
+    >>> list(_medians_by_event_and_path(np.array([1, 0, 1, 1]), np.array([5, 5, 5, 2]), np.array([4.0, 1, 2, 9])).rows())
+    [(0, 5, 1.0), (1, 2, 9.0), (1, 5, 3.0)]
     """
-    import pandas as pd
     paths = np.int64(int(path.max()) + 1 if len(path) else 1)
     key = event.astype(np.int64) * paths + path
     key, wait = _sorted_by_key_then_value(key, wait)
     starts = np.flatnonzero(np.append(True, key[1:] != key[:-1])) if len(key) else np.zeros(0, dtype=np.int64)
     middle = starts + (np.diff(np.append(starts, len(key))) - 1) / 2      # x.5 between the two middle values
     median = (wait[np.floor(middle).astype(np.int64)] + wait[np.ceil(middle).astype(np.int64)]) / 2
-    return pd.DataFrame({"event": (key[starts] // paths).astype(event.dtype),
-                         "path": (key[starts] % paths).astype(path.dtype), "wait": median})
+    return Columns({"event": (key[starts] // paths).astype(event.dtype),
+                    "path": (key[starts] % paths).astype(path.dtype), "wait": median})
 
 
 def _sorted_by_key_then_value(key: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -367,7 +387,7 @@ def before_goal(log: EventLog, goal: int) -> np.ndarray:
     return np.arange(len(log)) < first_goal[log.user]
 
 
-def path_repeats(log: EventLog, rows: np.ndarray | None = None) -> pd.DataFrame:
+def path_repeats(log: EventLog, rows: np.ndarray | None = None, visit: np.ndarray | None = None) -> Columns:
     """Per (event type, path): how many times the path does the event in a visit (``count``: the mean over
     its visits that have it); ``rows``: a mask of the events that count (``before_goal``: a successful
     path's steps after its goal are no way to it). Doing it again within a visit is retrying; coming back
@@ -381,13 +401,12 @@ def path_repeats(log: EventLog, rows: np.ndarray | None = None) -> pd.DataFrame:
     >>> import pandas as pd
     >>> log = EventLog.from_frame(pd.DataFrame({"user": list("aaabb"), "event": ["pay", "err", "pay", "pay", "pay"],
     ...                                         "time": [0, 1, 2, 0, 86_400_000]}))   # b pays again a day later
-    >>> frame = path_repeats(log)
-    >>> frame[["event", "path", "count"]].to_dict("list"), frame["relative"].round(2).tolist()
-    ({'event': [0, 1, 1], 'path': [0, 0, 1], 'count': [1.0, 2.0, 1.0]}, [0.71, 0.77, 1.0])
+    >>> table = path_repeats(log)
+    >>> [table[name].tolist() for name in ("event", "path", "count")], table["relative"].round(2).tolist()
+    ([[0, 1, 1], [0, 0, 1], [1.0, 2.0, 1.0]], [0.71, 0.77, 1.0])
     """
-    import pandas as pd
     keep = np.ones(len(log), dtype=bool) if rows is None else rows
-    visit = running_count(np.append(True, visit_ends(log)[:-1]))[keep] - 1     # a number per visit, in row order
+    visit = (visit_numbers(log) if visit is None else visit)[keep]            # a number per visit, in row order
     users = np.zeros(int(visit.max()) + 1 if len(visit) else 0, dtype=np.int64)
     users[visit] = log.user[keep]
     span = np.int64(len(log.event_names))
@@ -414,8 +433,8 @@ def path_repeats(log: EventLog, rows: np.ndarray | None = None) -> pd.DataFrame:
     def means(values: np.ndarray) -> np.ndarray:
         return np.add.reduceat(values[order], starts) / size if len(starts) else np.zeros(0)
 
-    return pd.DataFrame({"event": first // paths, "path": first % paths,
-                         "count": means(counts.astype(float)), "relative": means(counts / chance)})
+    return Columns({"event": first // paths, "path": first % paths,
+                    "count": means(counts.astype(float)), "relative": means(counts / chance)})
 
 
 def repeat_via(log: EventLog, code: int, among: np.ndarray) -> str:
@@ -574,7 +593,8 @@ def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,
     # Per session, "users who succeed (in any session)" is a reference for a goal to reach; for one to avoid,
     # a user with any session without it would count as succeeding: nearly everyone, cancellers too.
     owners = None if spec.unwanted else successful_owners(log, successful_user)
-    counts = _counts(log, size, goal, successful_user, ends, owners)
+    visit = visit_numbers(log)          # shared: each use would number the visits again (8 bytes per event)
+    counts = _counts(log, size, goal, successful_user, ends, owners, visit)
     expected, expected_per_path = expected_exits(log, ~successful_user, size)
     dwell = path_dwell(log, goal, only)
     # Dead ends: not inside a step sequence (``stops_for_good`` tells its stops), not per session (a
@@ -596,7 +616,7 @@ def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,
     wait_before = path_dwell(log, goal, only, before=True, rows=before_goal(log, goal)) if cases else None
     # Per session a paying user's later sessions "fail": their habits (a dashboard viewed again and again)
     # would read as retries, and repeats have no per-user reference as exits and loops do.
-    repeats = path_repeats(log, before_goal(log, goal) & only[log.event]) if owners is None else None
+    repeats = path_repeats(log, before_goal(log, goal) & only[log.event], visit) if owners is None else None
     table = _table(log, spec, goal, counts, expected, expected_per_path, (dwell, wait_before, repeats),
                    successful_user, only, stops, compare_exits=not cases)
     return table, counts
@@ -939,7 +959,7 @@ def successful_owners(log: EventLog, successful_user: np.ndarray) -> np.ndarray 
     return np.where(succeeds[owner], owner, -1)
 
 
-def goal_follows_in_visit(log: EventLog, goal: int) -> np.ndarray:
+def goal_follows_in_visit(log: EventLog, goal: int, visit: np.ndarray | None = None) -> np.ndarray:
     """Boolean mask: True where the goal comes later in the same visit (the visit converts after it).
 
     >>> import pandas as pd
@@ -957,11 +977,11 @@ def goal_follows_in_visit(log: EventLog, goal: int) -> np.ndarray:
     position = np.arange(n)
     goal_position = np.where(log.event == goal, position, -1)
     last_goal = np.maximum.reduceat(goal_position, np.flatnonzero(visit_start))
-    return last_goal[running_count(visit_start) - 1] > position
+    return last_goal[visit_numbers(log) if visit is None else visit] > position
 
 
 def _counts(log: EventLog, size: int, goal: int, successful_user: np.ndarray, ends: np.ndarray,
-            owners: np.ndarray | None) -> dict[str, np.ndarray]:
+            owners: np.ndarray | None, visit: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Paths per event type and group: reaching it, leaving from it, ending on it, looping on it.
     Groups: successful, failing, and (per session) successful users counted over all their sessions.
     ``reach_successful_open``: successful paths reaching the event on a visit that does not go on to
@@ -971,15 +991,16 @@ def _counts(log: EventLog, size: int, goal: int, successful_user: np.ndarray, en
     loop_codes, loop_users = loop_paths(log, size, looped)
     last_event, last_user = log.event[ends - 1], log.user[ends - 1]
     left = visit_ends(log)
+    by_event = Groups(log.event, size)          # one grouping for every count by event below
     for name, member in (("successful", successful_user), ("failing", ~successful_user)):
         mine = member[log.user]
-        out[f"reach_{name}"] = distinct_count(log.event[mine], log.user[mine], size)
-        out[f"left_{name}"] = distinct_count(log.event[mine & left], log.user[mine & left], size)
+        out[f"reach_{name}"] = by_event.distinct(log.user, mine)
+        out[f"left_{name}"] = by_event.distinct(log.user, mine & left)
         out[f"end_{name}"] = np.bincount(last_event[member[last_user]], minlength=size)
         out[f"loop_{name}"] = np.bincount(loop_codes[member[loop_users]], minlength=size)
-    open_visit = successful_user[log.user] & ~goal_follows_in_visit(log, goal)
-    out["reach_successful_open"] = distinct_count(log.event[open_visit], log.user[open_visit], size)
-    out.update(_visit_counts(log, size, successful_user, open_visit, left, looped))
+    open_visit = successful_user[log.user] & ~goal_follows_in_visit(log, goal, visit)
+    out["reach_successful_open"] = by_event.distinct(log.user, open_visit)
+    out.update(_visit_counts(log, by_event, successful_user, open_visit, left, looped))
     if owners is not None:
         owner, mine = owners[log.user], owners[log.user] >= 0
         out["reach_other"] = distinct_count(log.event[mine], owner[mine], size)
@@ -989,7 +1010,7 @@ def _counts(log: EventLog, size: int, goal: int, successful_user: np.ndarray, en
     return out
 
 
-def _visit_counts(log: EventLog, size: int, successful_user: np.ndarray, open_visit: np.ndarray,
+def _visit_counts(log: EventLog, by_event: Groups, successful_user: np.ndarray, open_visit: np.ndarray,
                   left: np.ndarray, looped_rows: np.ndarray) -> dict[str, np.ndarray]:
     """Per event type, counted in *visits* that reach it: how many, how many end there, how many loop
     on it — for failing paths, successful paths, and successful paths' visits that do not go on to the
@@ -999,8 +1020,7 @@ def _visit_counts(log: EventLog, size: int, successful_user: np.ndarray, open_vi
     One stable grouping by event: inside an event's group the visits come in order, so each run of one
     visit is one (visit, event) pair (its first row decides the path's group; its last row whether the
     visit goes on to the goal after it — rows after a visit's last goal are all "open")."""
-    n = len(log)
-    by_event = Groups(log.event, size)
+    n, size = len(log), by_event.size
     visit = log.session[by_event.order]
     run_start = np.ones(n, dtype=bool)
     run_start[1:] = (by_event.keys[1:] != by_event.keys[:-1]) | (visit[1:] != visit[:-1])
@@ -1050,7 +1070,7 @@ def _table(log, spec, goal, c, expected, expected_per_path, waits, successful_us
     import pandas as pd
     size = len(log.event_names)
     rows = []
-    after, before, repeats = (dict(tuple(frame.groupby("event"))) if frame is not None else {} for frame in waits)
+    after, before, repeats = (_per_event(table) for table in waits)
     for code in range(size):
         f_reach, s_reach = int(c["reach_failing"][code]), int(c["reach_successful"][code])
         if code == goal or f_reach + s_reach == 0 or only is not None and not only[code]:
@@ -1093,6 +1113,22 @@ def _table(log, spec, goal, c, expected, expected_per_path, waits, successful_us
     table = table.sort_values(["score", "failing_users"], ascending=False, ignore_index=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     return table
+
+
+def _per_event(table: Columns | None) -> dict[int, Columns]:
+    """Event code -> the rows of ``table`` (sorted by event, as ``path_dwell`` and ``path_repeats`` are) for it.
+
+    >>> parts = _per_event(Columns({"event": [0, 0, 2], "path": [1, 2, 1]}))
+    >>> sorted(parts), parts[0]["path"].tolist(), parts[2]["path"].tolist()
+    ([0, 2], [1, 2], [1])
+    """
+    if table is None or not len(table):
+        return {}
+    event = table["event"]
+    starts = np.flatnonzero(np.append(True, event[1:] != event[:-1]))
+    ends = np.append(starts[1:], len(event))
+    return {int(event[start]): Columns({name: values[start:end] for name, values in table.data.items()})
+            for start, end in zip(starts, ends)}
 
 
 def _one_wait_once(table: pd.DataFrame, log: EventLog, successful_user: np.ndarray) -> None:
@@ -1235,7 +1271,7 @@ def _event_row(name, c, code, f_reach, s_reach, expected, expected_probabilities
     return row
 
 
-def _repeat_part(counts: pd.DataFrame | None, successful_user: np.ndarray, has_reference: bool,
+def _repeat_part(counts: Columns | None, successful_user: np.ndarray, has_reference: bool,
                  minimum: int) -> dict:
     """The columns of the repeat part: the mean count per path reaching the event (``path_repeats``),
     failing and successful, and the one-sided Mann-Whitney test of failing paths doing it more often than
@@ -1243,10 +1279,10 @@ def _repeat_part(counts: pd.DataFrame | None, successful_user: np.ndarray, has_r
     if counts is None or not has_reference:
         return {"repeat_mean_failing": np.nan, "repeat_mean_successful": np.nan, "repeat_excess": 0.0,
                 "repeat_p": np.nan}
-    ok = successful_user[counts["path"].to_numpy()]
-    failing, successful = (counts["count"].to_numpy()[mask].astype(float) for mask in (~ok, ok))
+    ok = successful_user[counts["path"]]
+    failing, successful = (counts["count"][mask].astype(float) for mask in (~ok, ok))
     enough = len(failing) >= minimum and len(successful) >= minimum
-    relative = counts["relative"].to_numpy()
+    relative = counts["relative"]
     auc, p = auc_greater(relative[~ok], relative[ok]) if enough else (0.5, np.nan)
     return {"repeat_mean_failing": _r(failing.mean(), 2) if len(failing) else np.nan,
             "repeat_mean_successful": _r(successful.mean(), 2) if len(successful) else np.nan,
@@ -1265,14 +1301,14 @@ def _other_sessions(c: dict, code: int, f_reach: int, f_end: int, f_loop: int, m
             "loop_p": fisher_greater(f_loop, f_reach, o_loop, o_reach)}
 
 
-def _dwell_part(waits: pd.DataFrame | None, successful_user: np.ndarray, has_reference: bool,
+def _dwell_part(waits: Columns | None, successful_user: np.ndarray, has_reference: bool,
                 minimum: int, part: str = "dwell") -> dict:
     """The columns of a timed part: ``dwell`` (the wait after the event) or ``wait`` (before it)."""
     if waits is None or not has_reference:
         return {f"{part}_median_seconds_failing": np.nan, f"{part}_median_seconds_successful": np.nan,
                 f"{part}_excess": 0.0, f"{part}_p": np.nan}
-    ok = successful_user[waits["path"].to_numpy()]
-    failing, successful = waits["wait"].to_numpy()[~ok], waits["wait"].to_numpy()[ok]
+    ok = successful_user[waits["path"]]
+    failing, successful = waits["wait"][~ok], waits["wait"][ok]
     enough = len(failing) >= minimum and len(successful) >= minimum
     auc, p = auc_greater(failing, successful) if enough else (0.5, np.nan)
     return {f"{part}_median_seconds_failing": _r(np.median(failing), 1) if len(failing) else np.nan,
@@ -1281,8 +1317,8 @@ def _dwell_part(waits: pd.DataFrame | None, successful_user: np.ndarray, has_ref
 
 
 def _r(value, digits: int = 4) -> float:
-    import pandas as pd
-    return float(np.round(value, digits)) if value is not None and not pd.isna(value) else np.nan
+    """A number rounded to ``digits``; NaN for None or NaN."""
+    return np.nan if value is None or np.isnan(value) else float(np.round(value, digits))
 
 
 def _explain(row, spec: Spec, sequence: str | None = None) -> str:

@@ -265,6 +265,8 @@ def run_analysis(args) -> int:
     from journey_explorer.analysis.common import apply_filter
     from journey_explorer.store.project import Project
     module = analysis_module(args.command)
+    if _FROM_COMMAND_LINE:
+        one_process.import_ahead(getattr(module, "IMPORTS_AHEAD", ()))
     needs_properties = (bool(args.segment) or bool(getattr(args, "breakdown", None))
                         or getattr(module, "NEEDS_USER_PROPERTIES", False))
     with Project.open(args.project) as project:

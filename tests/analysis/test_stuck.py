@@ -883,7 +883,7 @@ def test_repeats_are_counted_per_visit_and_before_the_goal():
          ("a", "pay", 6),
          ("b", "pay", 0), ("b", "err", 1), ("b", "pay", 2 * DAY)], columns=["user", "event", "time"]))
     goal = log.event_code("done")
-    counts = stuck.path_repeats(log, stuck.before_goal(log, goal))
+    counts = stuck.path_repeats(log, stuck.before_goal(log, goal)).to_frame()
     pay = counts[counts["event"] == log.event_code("pay")]
     assert pay["count"].tolist() == [3.0, 1.0]     # a's pay after done left out; b pays once in each of two visits
     assert stuck.repeat_via(log, log.event_code("pay"), np.array([True, False])) == "most often back via err"
@@ -942,15 +942,15 @@ def test_waits_and_repeats_per_event_and_path_are_pandas_groupby_numbers():
     wait = rng.exponential(50, 5_000).round(3)
     expected = pd.DataFrame({"event": event, "path": path, "wait": wait}).groupby(
         ["event", "path"], sort=True)["wait"].median().reset_index()
-    pd.testing.assert_frame_equal(_medians_by_event_and_path(event, path, wait), expected)
+    pd.testing.assert_frame_equal(_medians_by_event_and_path(event, path, wait).to_frame(), expected)
     waits_ms = rng.integers(0, 10 ** 9, 5_000)             # integer waits take the packed sort
     expected = pd.DataFrame({"event": event, "path": path, "wait": waits_ms}).groupby(
         ["event", "path"], sort=True)["wait"].median().reset_index()
-    pd.testing.assert_frame_equal(_medians_by_event_and_path(event, path, waits_ms), expected)
+    pd.testing.assert_frame_equal(_medians_by_event_and_path(event, path, waits_ms).to_frame(), expected)
     times = np.sort(rng.integers(0, 30 * 86_400_000, 3_000))
     log = EventLog.from_frame(pd.DataFrame({"user": rng.integers(0, 40, 3_000).astype(str),
                                             "event": rng.choice(list("abcde"), 3_000), "time": times}))
-    repeats = path_repeats(log)
+    repeats = path_repeats(log).to_frame()
     visit = np.cumsum(np.append(True, log.session[1:] != log.session[:-1]))
     per_visit = pd.DataFrame({"visit": visit, "event": log.event, "path": log.user}).groupby(
         ["visit", "event", "path"]).size().rename("count").reset_index()
@@ -960,3 +960,25 @@ def test_waits_and_repeats_per_event_and_path_are_pandas_groupby_numbers():
     means = per_visit.groupby(["event", "path"], sort=True)[["count", "relative"]].mean().reset_index()
     assert repeats[["event", "path"]].to_numpy().tolist() == means[["event", "path"]].to_numpy().tolist()
     np.testing.assert_allclose(repeats[["count", "relative"]].to_numpy(), means[["count", "relative"]].to_numpy())
+
+
+def test_expected_exits_are_the_chance_of_a_random_visit_end_counted_by_hand():
+    """Per failing path and event: 1 - prod over its visits of (1 - c / L) (c of the visit's L steps on the
+    event), summed per event; computed here with pandas' grouping, row by row, on a random log."""
+    rng = np.random.default_rng(11)
+    times = np.sort(rng.integers(0, 20 * 86_400_000, 4_000))
+    log = EventLog.from_frame(pd.DataFrame({"user": rng.integers(0, 60, 4_000).astype(str),
+                                            "event": rng.choice(list("abcdef"), 4_000), "time": times}))
+    failing_user = rng.random(log.n_users) < 0.6
+    expected, per_event = stuck.expected_exits(log, failing_user, len(log.event_names))
+    rows = pd.DataFrame({"visit": log.session, "user": log.user, "event": log.event})
+    rows = rows[failing_user[log.user]]
+    rows["length"] = rows.groupby("visit")["event"].transform("size")
+    pairs = rows.groupby(["visit", "user", "event"]).agg(c=("length", "size"), length=("length", "first")).reset_index()
+    pairs["stay"] = 1 - pairs["c"] / pairs["length"]
+    per_path = 1 - pairs.groupby(["user", "event"])["stay"].prod()
+    by_hand = per_path.groupby(level="event").sum().reindex(range(len(log.event_names)), fill_value=0.0)
+    np.testing.assert_allclose(expected, by_hand.to_numpy(), rtol=1e-12)
+    for code in range(len(log.event_names)):
+        np.testing.assert_allclose(np.sort(per_event[code]), np.sort(per_path.xs(code, level="event").to_numpy()),
+                                   rtol=1e-12)
