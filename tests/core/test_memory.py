@@ -54,3 +54,23 @@ def test_an_import_returns_freed_big_arrays_then_they_are_kept_again():
     np.ones(size, dtype=np.uint8)
     assert _minor_faults() - before < 10
     memory.give_back()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or memory._glibc() is None, reason="glibc only")
+def test_numpy_does_not_advise_huge_pages_unless_the_user_chose(monkeypatch):
+    import os
+    multiarray = np._core.multiarray if hasattr(np, "_core") else np.core.multiarray
+    was = multiarray._get_madvise_hugepage()
+    monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+    try:
+        multiarray._set_madvise_hugepage(True)
+        memory.keep_freed_memory()
+        assert multiarray._get_madvise_hugepage() is False
+        assert os.environ["NUMPY_MADVISE_HUGEPAGE"] == "0"       # for a numpy imported later (a child process)
+        multiarray._set_madvise_hugepage(True)
+        monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", "1")          # the user's own choice wins
+        memory.keep_freed_memory()
+        assert multiarray._get_madvise_hugepage() is True
+    finally:
+        multiarray._set_madvise_hugepage(was)
+        memory.give_back()
