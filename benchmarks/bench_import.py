@@ -218,6 +218,11 @@ def duckdb_ctas(csv_path: str, db_path: str) -> dict:
 def journey_import(csv_path: str, db_path: str, options: dict | None = None) -> dict:
     from journey_explorer.domain import ImportOptions
     from journey_explorer.store.importer import import_file
+    try:
+        from journey_explorer.memory import no_huge_page_advice
+        no_huge_page_advice()           # as the app and the command line do (a --tree from before has none)
+    except ImportError:
+        pass
     started = time.perf_counter()
     summary = import_file(db_path, csv_path, ImportOptions(**(options or {})))
     return {"seconds": time.perf_counter() - started, "imported": summary.imported}

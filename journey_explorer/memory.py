@@ -58,13 +58,14 @@ def keep_freed_memory() -> bool:
     libc = _glibc()
     if libc is None:
         return False
-    _no_huge_page_advice()
+    no_huge_page_advice()
     _kept = bool(libc.mallopt(_M_MMAP_MAX, 0)) and bool(libc.mallopt(_M_TRIM_THRESHOLD, _KEEP_UP_TO))
     return _kept
 
 
-def _no_huge_page_advice() -> None:
-    """numpy's big arrays without MADV_HUGEPAGE (see the module's notes), unless the user chose."""
+def no_huge_page_advice() -> None:
+    """numpy's big arrays without MADV_HUGEPAGE (see the module's notes), unless the user chose; part of
+    ``keep_freed_memory``, and alone for an import (which does not keep freed memory)."""
     if "NUMPY_MADVISE_HUGEPAGE" in os.environ:
         return
     os.environ["NUMPY_MADVISE_HUGEPAGE"] = "0"      # read by numpy when it is imported later

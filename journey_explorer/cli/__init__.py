@@ -23,7 +23,7 @@ from journey_explorer.cli.arguments import (
     hygiene_spec,
 )
 from journey_explorer.domain import FORMATS, LIFECYCLE_MODES, ImportOptions, InputError, JourneyError, OptionError
-from journey_explorer.memory import keep_freed_memory
+from journey_explorer.memory import keep_freed_memory, no_huge_page_advice
 from journey_explorer.state.registry import analysis_commands  # names modules, imports none of them
 
 ANALYSES = analysis_commands()      # every view's analysis (state.registry), then command-only ones
@@ -512,6 +512,8 @@ def main(argv: list[str] | None = None) -> int:
     handler = HANDLERS.get(args.command, run_analysis)
     if args.command != "import":    # an import's chunks, kept, raised its peak (1,342 -> 1,630 MB at 10M)
         keep_freed_memory()         # analyses at 10M events reuse their temporaries' pages
+    else:
+        no_huge_page_advice()
     _tolerate_unprintable_names()
     global _FROM_COMMAND_LINE
     _FROM_COMMAND_LINE = from_command_line
