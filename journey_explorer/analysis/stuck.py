@@ -598,7 +598,7 @@ def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,
     # The base rate of exits and the dwell times on a second thread (their sorts let go of the GIL)
     # while the rest is counted here: at 1M events ~0.25 s of ~0.8 s.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="stuck") as pool:
-        beside = pool.submit(_exits_and_dwell, log, successful_user, goal, only)
+        beside = pool.submit(_exits_and_dwell, log, successful_user, goal, only, spec.min_reference)
         counts = _counts(log, size, goal, successful_user, ends, owners, visit)
         # Dead ends: not inside a step sequence (``stops_for_good`` tells its stops), not per session (a
         # session always ends: "never comes back" is a user's), not where visits are an event or two (a
@@ -626,9 +626,14 @@ def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,
     return table, counts
 
 
-def _exits_and_dwell(log: EventLog, successful_user: np.ndarray, goal: int, only: np.ndarray | None):
-    """``expected_exits`` of the failing paths and ``path_dwell`` (as ``_ranked`` uses them)."""
-    return expected_exits(log, ~successful_user, len(log.event_names)), path_dwell(log, goal, only)
+def _exits_and_dwell(log: EventLog, successful_user: np.ndarray, goal: int, only: np.ndarray | None,
+                     minimum: int) -> tuple:
+    """``expected_exits`` of the failing paths, and per event code its dwell part (``_dwell_part`` of
+    ``path_dwell``'s rows for it, as where enough successful paths reach the event: ``_event_row``
+    uses it only there)."""
+    dwell = path_dwell(log, goal, only)
+    parts = {code: _dwell_part(rows, successful_user, True, minimum) for code, rows in _per_event(dwell).items()}
+    return expected_exits(log, ~successful_user, len(log.event_names)), parts
 
 
 # A failure outcome ends paths: a cancellation, a withdrawn claim. Failing paths "stop there for good" by what it
@@ -1075,11 +1080,12 @@ def _paths_are_cases(log: EventLog) -> bool:
 
 def _table(log, spec, goal, c, expected, expected_per_path, waits, successful_user, only=None,
            stops=None, compare_exits: bool = True) -> pd.DataFrame:
-    """``waits``: (``path_dwell`` after each event, ``path_dwell`` before it, ``path_repeats``)."""
+    """``waits``: (the dwell part per event code (``_exits_and_dwell``), ``path_dwell`` before each event,
+    ``path_repeats``)."""
     import pandas as pd
     size = len(log.event_names)
     rows = []
-    after, before, repeats = (_per_event(table) for table in waits)
+    after, (before, repeats) = waits[0], (_per_event(table) for table in waits[1:])
     for code in range(size):
         f_reach, s_reach = int(c["reach_failing"][code]), int(c["reach_successful"][code])
         if code == goal or f_reach + s_reach == 0 or only is not None and not only[code]:
@@ -1272,7 +1278,7 @@ def _event_row(name, c, code, f_reach, s_reach, expected, expected_probabilities
            "loop_rate_failing_visits": _r(visits["loop"]) if visits else np.nan,
            "loop_rate_successful_visits": _r(visits["loop_reference"]) if visits else np.nan}
     after, before, repeats = waits
-    row.update(_dwell_part(after, successful_user, has_reference, spec.min_reference))
+    row.update(after if after is not None and has_reference else _dwell_part(None, successful_user, False, 0))
     # A wait most paths reaching the step have, not a quirk of a few (lab results logged before registration)
     before = before if before is not None and len(before) >= MIN_WAIT_SHARE * (f_reach + s_reach) else None
     row.update(_dwell_part(before, successful_user, has_reference, spec.min_reference, "wait"))
