@@ -250,6 +250,22 @@ load). The insight merges then made stuck freeze 250-610 ms in every run (pandas
 np.unique(return_inverse=True) in the new repeat part hold the GIL); with numpy sorts instead (argsort,
 reduceat, lexsort: they let go of it), 4 quiet runs: open 34-52, stuck 39-117, every other step ≤ 73.
 Not met yet: stuck's 117 ms once in 4 (its worker's remaining GIL holds, not broken down).
+
+3 December, session 21 (quiet machine, load < 1.3). The open's periodic stall (145-198 ms in one run of four
+last session) came with numpy's advice to back big arrays with huge pages: this VM's transparent huge pages
+are on "madvise" with direct defragmentation, so a fault on such an array may first compact memory
+(0.3-0.9 s now and then, in any thread, holding whatever lock it holds). ``memory.keep_freed_memory`` now
+turns the advice off. ``--project`` at 10M, 10 runs, longest gap per step, ms:
+  open (load + first view)  52 42 31 37 36 36 28 24 40 37     switch to flows     83 55 41 37 48 35 41 40 62 65
+  switch to graph           36 48 47 45 62 58 36 60 52 52     switch to stuck     44 33 35 67 45 44 32 29 48 36
+  switch to compare         45 37 50 38 33 50 35 43 48 55     switch to retention 49 54 49 41 30 53 32 34 40 49
+  funnel ≤ 48, changes ≤ 48, lifecycle ≤ 34, north star ≤ 34, interval ≤ 40, overview ≤ 16, goal change ≤ 45,
+  date filter ≤ 33: no step over 100 ms in any run.
+The import (no ``--project``, 10M events): 161 ms once. A sampler thread (every 1 ms; after a late tick
+it lists the other threads' lines, i.e. the call that had held the GIL) named two: the 2M user ids
+made into Python strings in one call (~110 ms; now ``arrow_csv.column_values`` makes 200k at a time) and
+``json.dumps`` of all 2M ids for the users table (~150 ms; now a statement per 100k ids). After: the
+import's longest gap 69 ms (p99 25 ms), the flow recompute's 44-50 ms; the sampler finds no gap over 90 ms.
 """
 from __future__ import annotations
 
