@@ -210,6 +210,37 @@ reading its own file takes 0.21-0.36 s here (0.64-0.73 s under load 5-6, when ou
 Ours: starting Python and numpy ~0.16 s, the CLI's imports ~0.08 s, opening and decoding the project's
 columns ~0.1 s (68 MB touched for 1M events), the analysis, and 0.2-0.4 s of system time in first
 touches of memory that vary run to run (northstar 0.48-0.74 s wall for 0.25 s of user time).
+
+3 December, session 21 (quiet machine, load < 1.3, a fresh VM; main at 226cbbd then this session's commits). Profiled
+first (pyinstrument in a cold process, ``-X importtime``, /usr/bin/time's faults and system time). Changed:
+north star's run was 90 % ``draining_from``, distinct active paths per week by a sort: keys that only rise
+along each owner's rows (periods of a sorted log's times) are now counted where each (owner, key) run starts
+(``arrays.distinct_count``), and medians there skip np.median's numpy.ma import (run 75 -> 35-49 ms cold);
+every command's load decompresses with python-zstandard (imports in ~1 ms; pyarrow's codec cost ~35 ms:
+load 53-90 -> 33-43 ms at 1M); stuck points import pandas on a thread while numpy computes (its helpers'
+tables are numpy Columns; ``IMPORTS_AHEAD``), group the events once for every count, number the visits
+once, sort the (visit, event) pairs of the exits' base rate plainly, and run that base rate, the dwell
+times and their tests on a second thread; numpy no longer advises huge pages (``memory``: this VM's
+transparent huge pages defragment on a fault: 0.3-0.9 s spikes of system time). Same numbers: --check
+against 226cbbd, every DuckDB check, the CLI's stuck JSON byte-identical at 1M and on the demo, receipt,
+sepsis and helpdesk, 8 commands' JSON on the demo. Best of 3 (1M) / of 1 after a warm run (10M):
+
+    analysis     in process 1M             in process 10M            --cli 1M (7 rounds, medians)
+                 ours / DuckDB    ratio    ours / DuckDB     ratio   ours / DuckDB     per round
+    retention    0.088 / 0.185 s  0.47x    1.161 / 3.444 s   0.34x   0.272 / 0.448 s   0.66x
+    lifecycle    0.081 / 0.185 s  0.44x    1.143 / 2.822 s   0.41x   0.288 / 0.453 s   0.63x
+    compare      0.311 / 0.735 s  0.42x    1.961 / 13.63 s   0.14x   -
+    interval     0.003 / 0.023 s  0.11x    0.020 / 0.195 s   0.10x   0.188 / 0.216 s   0.83x
+    northstar    0.015 / 0.058 s  0.26x    0.147 / 0.930 s   0.16x   0.236 / 0.269 s   0.89x   (1.52x before)
+    stuck        0.457 / 0.727 s  0.63x    5.903 / 18.16 s   0.33x   0.987 / 1.025 s   0.96x   (1.33x before; 10M 10.07 s)
+    changes      0.305 / 3.081 s  0.10x    3.392 / 46.27 s   0.07x   0.846 / 3.343 s   0.24x
+    (counts)     0.241 / 3.081 s  0.08x    2.898 / 46.27 s   0.06x
+    graph        -                         -                         0.275 / 0.369 s   0.74x
+
+Every analysis is under DuckDB in process and as a whole process; stuck's whole process with the thinnest
+margin (0.92-0.96x; before and after in the same 9 rounds: 1.504 s at 226cbbd -> 0.902 s against DuckDB's
+0.980 s): its numpy run after loading is ~0.44 s, the rest starting Python and numpy, the load (~0.1 s) and
+pandas' import, mostly hidden behind the run.
 """
 from __future__ import annotations
 
