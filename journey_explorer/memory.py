@@ -33,8 +33,11 @@ _M_MMAP_THRESHOLD = -3
 _LARGEST_THRESHOLD = 32 * 2**20     # glibc's own threshold rises up to this; set by hand, it stays there
 _KEEP_UP_TO = 2**31 - 1     # free memory at the heap's top beyond this is still returned (mallopt takes an int)
 _GLIBC_MMAP_MAX = 65536     # glibc's default: big allocations get mappings of their own
+_GLIBC_TRIM_THRESHOLD = 128 * 1024     # glibc's default
 _kept = False
 _returning = 0              # imports running with freed memory returned (see ``returned_while``)
+_keeping = 0                # parts of an import keeping freed memory all the same (``kept_while``)
+_changed = False            # glibc's settings changed here once (from then on ``_apply`` sets them all)
 _lock = threading.Lock()
 
 
@@ -55,11 +58,12 @@ def _glibc():
 def keep_freed_memory() -> bool:
     """Serve big allocations from the heap and keep freed memory for reuse; whether it could."""
     global _kept
-    libc = _glibc()
-    if libc is None:
+    if _glibc() is None:
         return False
     no_huge_page_advice()
-    _kept = bool(libc.mallopt(_M_MMAP_MAX, 0)) and bool(libc.mallopt(_M_TRIM_THRESHOLD, _KEEP_UP_TO))
+    with _lock:
+        _kept = True
+        _kept = _apply()
     return _kept
 
 
@@ -82,21 +86,54 @@ def returned_while() -> Iterator[None]:
     """Big arrays get their own mappings again meanwhile, returned when freed (an import: its chunks'
     arrays, kept in the heap, raised its peak at 10M events from 1,342 to 1,630 MB); then kept again."""
     global _returning
-    libc = _glibc() if _kept else None
-    if libc is not None:
-        with _lock:
-            _returning += 1
-            libc.mallopt(_M_MMAP_MAX, _GLIBC_MMAP_MAX)
-            libc.mallopt(_M_MMAP_THRESHOLD, _LARGEST_THRESHOLD)     # not 128 kB: a mapping per small array
+    with _lock:
+        _returning += 1
+        _apply()
     try:
         yield
     finally:
-        if libc is not None:
-            with _lock:
-                _returning -= 1
-                if not _returning:
-                    libc.mallopt(_M_MMAP_MAX, 0)
-            libc.malloc_trim(0)
+        with _lock:
+            _returning -= 1
+            _apply()
+        if _kept:
+            give_back()
+
+
+@contextmanager
+def kept_while() -> Iterator[None]:
+    """Freed big arrays kept for reuse meanwhile, whatever else is asked, and given back after: an
+    import's planning makes ~2.4 GB of temporaries at 10M events, 1 GB alive at most, which as
+    mappings of their own are each faulted in afresh (2.5 s of a 12 s import in a VM where a first
+    touch is slow)."""
+    global _keeping
+    with _lock:
+        _keeping += 1
+        _apply()
+    try:
+        yield
+    finally:
+        with _lock:
+            _keeping -= 1
+            _apply()
+        give_back()
+
+
+def _apply() -> bool:
+    """Set glibc's allocator for what is asked now (the caller holds ``_lock``): big arrays from the
+    heap with freed memory kept, or (an import running, or nothing asked) mappings of their own.
+    Whether glibc took the settings."""
+    global _changed
+    libc = _glibc()
+    if libc is None or not (_kept or _keeping or _changed):
+        return False        # glibc's own dynamic thresholds until somebody asks for something
+    _changed = True
+    if _keeping or (_kept and not _returning):
+        return bool(libc.mallopt(_M_MMAP_MAX, 0)) and bool(libc.mallopt(_M_TRIM_THRESHOLD, _KEEP_UP_TO))
+    libc.mallopt(_M_MMAP_MAX, _GLIBC_MMAP_MAX)
+    libc.mallopt(_M_MMAP_THRESHOLD, _LARGEST_THRESHOLD)     # not 128 kB: a mapping per small array
+    if not _kept:
+        libc.mallopt(_M_TRIM_THRESHOLD, _GLIBC_TRIM_THRESHOLD)
+    return True
 
 
 def give_back() -> None:

@@ -27,6 +27,7 @@ True
 from __future__ import annotations
 
 import json
+import sys
 import zlib
 
 import numpy as np
@@ -61,24 +62,35 @@ def read_column(blob: bytes) -> np.ndarray:
 
 def encode_column(values: np.ndarray, dtype) -> bytes:
     """``values`` (read back as ``dtype``) as a compact blob."""
-    values = np.asarray(values).astype(np.int64, copy=False)
-    unsigned = values.view(np.uint64) if values.strides != (0,) else np.ascontiguousarray(values).view(np.uint64)
-    count = len(unsigned)
+    values = _integers(values)
+    count = len(values)
     rising = count > 1 and bool(np.all(values[1:] >= values[:-1]))
+    # The work array is made in one step from the values in their own width (no int64 copy first):
+    # in int64 arithmetic, which wraps like the uint64 arithmetic of the format, so the bits are the same.
+    work = np.empty(count, dtype=np.int64)
     if rising:
-        base = int(unsigned[0])
-        work = np.empty(count, dtype=np.uint64)
-        work[0] = 0
-        np.subtract(unsigned[1:], unsigned[:-1], out=work[1:])
+        base = int(values[0]) % 2**64
+        work[:1] = 0
+        np.subtract(values[1:], values[:-1], out=work[1:], dtype=np.int64)
     else:
-        base = int(unsigned[np.argmin(values)]) if count else 0
-        work = unsigned - np.uint64(base)
-    parts = _parts(work)
+        lowest = values[np.argmin(values)] if count else 0
+        base = int(lowest) % 2**64
+        np.subtract(values, np.int64(lowest), out=work, dtype=np.int64)
+    parts = _parts(work.view(np.uint64))
+    del work
     codecs, bodies = zip(*(_compress(part) for part in parts))
     header = json.dumps({"dtype": np.dtype(dtype).str, "count": count, "steps": rising, "base": base,
                          "parts": [[part.dtype.str, codec, len(body)] for part, codec, body in zip(parts, codecs, bodies)],
                          }).encode()
-    return MAGIC + len(header).to_bytes(4, "little") + header + b"".join(bodies)
+    return b"".join([MAGIC, len(header).to_bytes(4, "little"), header, *bodies])     # one copy of the bodies
+
+
+def _integers(values) -> np.ndarray:
+    """``values`` as an integer array: as they are when their integers fit in int64, else as int64."""
+    values = np.asarray(values)
+    if values.dtype == np.int64 or (values.dtype.kind in "iu" and values.dtype.itemsize < 8):
+        return values
+    return values.astype(np.int64)
 
 
 def decode_column(blob: bytes) -> np.ndarray:
@@ -122,7 +134,9 @@ def _parts(work: np.ndarray) -> list[np.ndarray]:
     largest = int(work.max()) if len(work) else 0
     if largest < 1 << 32:
         return [work.astype(_narrowest(largest))]
-    return [work.astype(np.uint32), (work >> np.uint64(32)).astype(_narrowest(largest >> 32))]
+    halves = work.view(np.uint32)       # each value's low and high 32 bits, in the machine's order
+    low, high = (halves[0::2], halves[1::2]) if sys.byteorder == "little" else (halves[1::2], halves[0::2])
+    return [low.astype(np.uint32), high.astype(_narrowest(largest >> 32))]
 
 
 def _joined(parts: list[np.ndarray]) -> np.ndarray:
@@ -146,7 +160,9 @@ def _compress(part: np.ndarray) -> tuple[str, bytes]:
     if part.nbytes < SMALL_BYTES:
         return "none", part.tobytes()
     codec, packed = "zstd", zstandard.ZstdCompressor(level=1).compress(part)
-    return ("none", part.tobytes()) if len(packed) > INCOMPRESSIBLE * part.nbytes else (codec, packed)
+    if len(packed) > INCOMPRESSIBLE * part.nbytes:
+        return "none", memoryview(part).cast("B")      # the part's own bytes, joined into the blob once
+    return codec, packed
 
 
 def _decompress(codec: str, body: memoryview, size: int) -> np.ndarray:

@@ -57,6 +57,23 @@ def test_an_import_returns_freed_big_arrays_then_they_are_kept_again():
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or memory._glibc() is None, reason="glibc only")
+def test_a_part_of_an_import_keeps_freed_big_arrays_then_returns_them_again():
+    assert memory.keep_freed_memory()
+    size = 48 * 2**20
+    with memory.returned_while():
+        with memory.kept_while():                   # an import's planning
+            np.ones(size, dtype=np.uint8)
+            before = _minor_faults()
+            np.ones(size, dtype=np.uint8)
+            assert _minor_faults() - before < 10
+        np.ones(size, dtype=np.uint8)
+        before = _minor_faults()
+        np.ones(size, dtype=np.uint8)               # the rest of the import: mappings of their own again
+        assert _minor_faults() - before >= 10
+    memory.give_back()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or memory._glibc() is None, reason="glibc only")
 def test_numpy_does_not_advise_huge_pages_unless_the_user_chose(monkeypatch):
     import os
     multiarray = np._core.multiarray if hasattr(np, "_core") else np.core.multiarray

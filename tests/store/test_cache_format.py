@@ -46,6 +46,27 @@ def test_columns_round_trip_exactly_with_their_dtype(values, dtype):
     back[:1] = 0        # a loaded column is the caller's to change
 
 
+@pytest.mark.parametrize("values", [
+    np.array([-2**31, 2**31 - 1, 0, -1], dtype=np.int32),        # falls: distance from the minimum, 32 bits
+    np.array([-2**31, -5, 2**31 - 1], dtype=np.int32),            # rises: steps
+    np.array([0, 2**16 - 1, 7], dtype=np.uint16),
+    RNG.integers(-30_000, 30_000, 6000).astype(np.int16),        # compressed
+])
+def test_a_narrow_column_is_stored_as_its_int64_copy_would_be(values):
+    """The steps or distances are worked out in the values' own width: the bytes are the same."""
+    assert encode_column(values, np.int32) == encode_column(values.astype(np.int64), np.int32)
+    assert decode_column(encode_column(values, np.int64)).tolist() == values.tolist()
+
+
+def test_a_column_past_32_bits_keeps_its_high_part_apart():
+    """Times over months: the low 32 bits (stored as they are) and a narrow high part (compressed)."""
+    times = RNG.integers(1_700_000_000_000, 1_716_000_000_000, 20_000)
+    header = json.loads(encode_column(times, np.int64)[8:].split(b"}", 1)[0] + b"}")
+    assert [dtype for dtype, _, _ in header["parts"]] == ["<u4", "|u1"]
+    assert [codec for _, codec, _ in header["parts"]] == ["none", "zstd"]
+    assert decode_column(encode_column(times, np.int64)).tolist() == times.tolist()
+
+
 def test_narrow_columns_take_little_room():
     users = np.sort(RNG.integers(0, 200_000, 1_000_000)).astype(np.int32)
     assert len(encode_column(users, np.int32)) < 0.05 * users.nbytes      # 1 byte a step, then compressed

@@ -360,7 +360,8 @@ def _import_digesting(project: Project, file_path: str, options: ImportOptions, 
     traits = reader.user_traits()
     _add_trait_users(state, traits)
     progress(0.6, state.read)
-    plan = _plan_write(project, state, reader.format)
+    with memory.kept_while():         # its sorts and gathers reuse each other's freed pages
+        plan = _plan_write(project, state, reader.format)
     if plan.new_count == 0 and not any(state.rows.lengths):
         raise InputError(_nothing_imported_message(state), file=file_path)
     summary = _summary_before_write(reader, file_path, state, plan, options)
