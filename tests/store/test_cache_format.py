@@ -58,6 +58,15 @@ def test_a_narrow_column_is_stored_as_its_int64_copy_would_be(values):
     assert decode_column(encode_column(values, np.int64)).tolist() == values.tolist()
 
 
+def test_columns_encoded_in_one_scratch_array_are_stored_as_alone():
+    """The import's cache columns share one work array; no column sees another's values."""
+    columns = [np.sort(RNG.integers(0, 1000, 5000)), RNG.integers(1_700_000_000_000, 1_716_000_000_000, 5000),
+               RNG.integers(-5, 5, 3000).astype(np.int32), np.array([7])]
+    scratch = np.full(5000, 99, dtype=np.int64)
+    for values in columns:
+        assert encode_column(values, np.int64, scratch) == encode_column(values, np.int64)
+
+
 def test_a_column_past_32_bits_keeps_its_high_part_apart():
     """Times over months: the low 32 bits (stored as they are) and a narrow high part (compressed)."""
     times = RNG.integers(1_700_000_000_000, 1_716_000_000_000, 20_000)

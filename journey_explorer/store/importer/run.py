@@ -365,7 +365,8 @@ def _import_digesting(project: Project, file_path: str, options: ImportOptions, 
     if plan.new_count == 0 and not any(state.rows.lengths):
         raise InputError(_nothing_imported_message(state), file=file_path)
     summary = _summary_before_write(reader, file_path, state, plan, options)
-    _write(project, file_path, sha, reader, state, plan, traits, summary, progress)
+    with memory.kept_while():         # as do the encoders' and SQLite's copies of the blobs
+        _write(project, file_path, sha, reader, state, plan, traits, summary, progress)
     summary.users = len(state.users)
     summary.path_noun = session_rule.path_noun(plan.session_stamp["setting"], plan.session_stamp["gap_ms"])
     summary.event_types = len(state.events)

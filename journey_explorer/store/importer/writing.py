@@ -261,8 +261,14 @@ def _write_properties(conn, state: ImportState, arrays: dict[str, np.ndarray],
 
 def _encode_property_columns(arrays: dict[str, np.ndarray]) -> dict[str, bytes]:
     """The blobs ``write_columns`` stores, by property name (no connection needed: any thread)."""
-    return {name[len(PROPERTY_KEY):]: encode_column(values, np.int32) for name, values in arrays.items()
+    scratch = _scratch(arrays)
+    return {name[len(PROPERTY_KEY):]: encode_column(values, np.int32, scratch) for name, values in arrays.items()
             if name.startswith(PROPERTY_KEY) and len(values) and (values >= 0).any()}
+
+
+def _scratch(arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """One work array for encoding all of ``arrays``' columns (see ``encode_column``)."""
+    return np.empty(len(arrays["ts"]), dtype=np.int64)
 
 
 def _write_user_keys(conn, users: Dictionary) -> None:
@@ -272,12 +278,12 @@ def _write_user_keys(conn, users: Dictionary) -> None:
 def _encode_cache(arrays: dict[str, np.ndarray]) -> dict[str, bytes]:
     """The cached columns as blobs; columns that hold only their default are left out (no
     connection needed: any thread)."""
-    blobs = {}
+    blobs, scratch = {}, _scratch(arrays)
     for name, dtype in CACHE_COLUMNS.items():
         values = arrays[name]
         if name in CACHE_DEFAULTS and _all_default(values, CACHE_DEFAULTS[name]):
             continue
-        blobs[name] = encode_column(values, dtype)
+        blobs[name] = encode_column(values, dtype, scratch)
     return blobs
 
 
