@@ -135,6 +135,24 @@ before 18.88, 15.63 s (median 17.25 s, CPU 16.9 s, peak 1,344 MB), after 17.54, 
 CPU 15.6 s, peak 1,311 MB): ~1 s of CPU less (~7 %), the wall time within the rounds' spread.
 Tried and measured, not kept: nothing else. Left: the users' json_each insert (~1.1 s of CPU at 2M
 keys, in SQLite), pyarrow's parse (~1.5-2 s CPU), the digest thread's SHA-256 beside the reading.
+
+10M-event CSV (issue 16), 3 December, session 22: this VM charges the first touch of a page heavily and
+unevenly (a fresh process touching 2 GB: 20 s one hour, 0.5 s another; freed pages are handed back to the
+host within seconds), so an import's wall time follows the pages it faults in, not its CPU. At 698fc7f
+an import faulted in 4.95 GB for a 1.2 GB peak (perf: ``clear_page_erms`` 24-27 % of all samples).
+Changed: planning and writing keep their freed temporaries for reuse (``memory.kept_while``, given back
+between the phases); ``encode_column`` works in the values' own width, joins its blob once and the
+cache's columns share one scratch array (a worker thread's 80 MB array is always a fresh mapping);
+the sorted user and time columns come from the sort's keys and a first import's ids from the order
+(three random 10M-row gathers fewer). Pages faulted in 4.95 -> 2.2 GB, peak RSS 1.17-1.31 GB; every
+table byte-identical to 698fc7f's (1M, 1M with 3 property columns, 10M, three files into one project).
+``--compare`` against 698fc7f, alternated: 4 rounds 12.79 -> 11.04 s (CPU 15.8 -> 14.5 s), 5 rounds
+12.02 -> 10.14 s (CPU 15.2 -> 12.7 s); in a slow hour 14.51 -> 13.04 s. The standard run (with DuckDB)
+swung with the host: 10.0-11.9 s against CTAS 4.0-4.8 s (2.45-2.84x) in a quick hour, 16.2-18.3 s
+against 6.2-7.5 s (2.23-2.76x) in a slow one. Tried, not kept: the users' last part encoded alone and
+matched to the head's values (``index_in``; median 12.09 -> 13.29 s, more CPU on two busy cores),
+1 MB or 4 MB parse blocks (no steady gain; 1 MB raised the peak to 1.45 GB), huge pages (compaction
+made a 400 MB touch 2-8x slower).
 """
 from __future__ import annotations
 
