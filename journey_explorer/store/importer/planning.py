@@ -225,13 +225,13 @@ def sort_order(user: np.ndarray, ts: np.ndarray, ids: np.ndarray, sub_ms: np.nda
     >>> sort_order(np.array([1, 0, 0]), np.array([5, 9, 9]), np.array([0, 2, 1])).tolist()
     [2, 1, 0]
     """
-    return sorted_order(user, ts, ids, sub_ms)[0]
+    return sorted_order(user, ts, ids, sub_ms, columns=False)[0]
 
 
-def sorted_order(user: np.ndarray, ts: np.ndarray, ids: np.ndarray, sub_ms: np.ndarray | None = None
-                 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """``sort_order``, and the user and ts columns in that order when the sort's keys hold them
-    (made from the keys in one pass: no gather of 10M rows at random places); else no columns.
+def sorted_order(user: np.ndarray, ts: np.ndarray, ids: np.ndarray, sub_ms: np.ndarray | None = None,
+                 columns: bool = True) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """``sort_order``, and (``columns``) the user and ts columns in that order when the sort's keys
+    hold them (made from the keys in one pass: no gather of 10M rows at random places); else none.
 
     >>> order, columns = sorted_order(np.array([1, 0, 0], dtype=np.int32), np.array([5, 9, 7]), np.arange(3))
     >>> order.tolist(), columns["user"].tolist(), columns["user"].dtype.name, columns["ts"].tolist()
@@ -255,7 +255,7 @@ def sorted_order(user: np.ndarray, ts: np.ndarray, ids: np.ndarray, sub_ms: np.n
         sorted_key = key[order]
         del key
     _ties_by_id(sorted_key, order, ids, sub_ms)     # within equal keys only: the keys stay sorted
-    return order, _columns_of_keys(sorted_key, time_bits, low, user.dtype, ts.dtype)
+    return order, _columns_of_keys(sorted_key, time_bits, low, user.dtype, ts.dtype) if columns else {}
 
 
 def _columns_of_keys(keys: np.ndarray, time_bits: int, low: int, user_dtype, ts_dtype) -> dict[str, np.ndarray]:
