@@ -9,6 +9,7 @@ anything else is a traceback a user would see. The suite runs ~200 seeded cases
 from __future__ import annotations
 
 import argparse
+import functools
 import random
 import shutil
 import sys
@@ -19,8 +20,6 @@ from collections import Counter
 from pathlib import Path
 
 from journey_explorer.domain import JourneyError
-
-PAGE = 4096
 
 
 def make_base_project(folder: Path) -> Path:
@@ -42,30 +41,53 @@ def make_base_project(folder: Path) -> Path:
     return path
 
 
+def page_size(data: bytes) -> int:
+    """The SQLite file's page size, from its header (1 stands for 65536)."""
+    size = int.from_bytes(data[16:18], "big") if len(data) >= 18 else 4096
+    return 65536 if size == 1 else size or 4096
+
+
 def mutate(data: bytes, rng: random.Random) -> bytes:
-    """One of: flipped bytes, a zeroed page, a page copied over another, a truncation, random bytes."""
+    """One of: flipped bytes, a zeroed page, a page copied over another, a truncation, random bytes.
+    Flips and noise mostly land on bytes in use: in a small project with 64 kB pages, most of the
+    file is the free space of its pages, where a change tells nothing."""
     out = bytearray(data)
-    pages = max(1, len(out) // PAGE)
+    page = page_size(data)
+    pages = max(1, len(out) // page)
     kind = rng.choice(("flip", "flip", "zero_page", "copy_page", "truncate", "noise_run", "header"))
     if kind == "flip":
         for _ in range(rng.randint(1, 16)):
-            out[rng.randrange(len(out))] ^= 1 << rng.randrange(8)
+            out[_position(data, rng)] ^= 1 << rng.randrange(8)
     elif kind == "zero_page":
-        page = rng.randrange(1, pages) if pages > 1 else 0
-        out[page * PAGE:(page + 1) * PAGE] = bytes(PAGE)
+        number = rng.randrange(1, pages) if pages > 1 else 0
+        out[number * page:(number + 1) * page] = bytes(page)
     elif kind == "copy_page" and pages > 2:
         a, b = rng.sample(range(1, pages), 2)
-        out[b * PAGE:(b + 1) * PAGE] = out[a * PAGE:(a + 1) * PAGE]
+        out[b * page:(b + 1) * page] = out[a * page:(a + 1) * page]
     elif kind == "truncate":
         del out[rng.randrange(100, len(out)):]
     elif kind == "noise_run":
-        start = rng.randrange(len(out))
+        start = _position(data, rng)
         run = rng.randint(1, 512)
         out[start:start + run] = bytes(rng.randrange(256) for _ in range(len(out[start:start + run])))
     else:                                    # the 100-byte header: page size, counts, versions
         for _ in range(rng.randint(1, 4)):
             out[rng.randrange(16, 100)] = rng.randrange(256)
     return bytes(out)
+
+
+def _position(data: bytes, rng: random.Random) -> int:
+    """A byte's position: three times in four one that is not zero (a byte in use), else any."""
+    if rng.random() < 0.25:
+        return rng.randrange(len(data))
+    filled = _filled(data)
+    return int(filled[rng.randrange(len(filled))]) if len(filled) else rng.randrange(len(data))
+
+
+@functools.lru_cache(maxsize=4)
+def _filled(data: bytes):
+    import numpy as np
+    return np.flatnonzero(np.frombuffer(data, dtype=np.uint8))
 
 
 def use_project(path: Path) -> None:

@@ -90,7 +90,7 @@ def test_disk_full_at_commit_is_a_message_and_changes_nothing(project, tmp_path,
         return conn
     monkeypatch.setattr(project_module, "connect", small_disk)
     with pytest.raises(DiskFull, match="full"):
-        import_file(project, events_csv(tmp_path, "big.csv", users=3000, prefix="b"))
+        import_file(project, events_csv(tmp_path, "big.csv", users=30_000, prefix="b"))
     assert project.read_bytes() == before
 
 

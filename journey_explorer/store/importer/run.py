@@ -314,7 +314,11 @@ def _import_into(project: Project, file_path: str, options: ImportOptions,
                  progress: Progress) -> ImportSummary:
     digest = _Digest(file_path)
     try:
-        return _import_digesting(project, file_path, options, progress, digest)
+        # Freed arrays are kept for reuse from the reading to the commit: each step's temporaries
+        # (joins, sorts, gathers, the encoders' and SQLite's copies) then land on pages faulted in
+        # already, given back when the import ends.
+        with memory.kept_while():
+            return _import_digesting(project, file_path, options, progress, digest)
     except _AlreadyImported:
         return _already_imported(project, file_path)
     except KeyboardInterrupt:
@@ -360,13 +364,11 @@ def _import_digesting(project: Project, file_path: str, options: ImportOptions, 
     traits = reader.user_traits()
     _add_trait_users(state, traits)
     progress(0.6, state.read)
-    with memory.kept_while():         # its sorts and gathers reuse each other's freed pages
-        plan = _plan_write(project, state, reader.format)
+    plan = _plan_write(project, state, reader.format)
     if plan.new_count == 0 and not any(state.rows.lengths):
         raise InputError(_nothing_imported_message(state), file=file_path)
     summary = _summary_before_write(reader, file_path, state, plan, options)
-    with memory.kept_while():         # as do the encoders' and SQLite's copies of the blobs
-        _write(project, file_path, sha, reader, state, plan, traits, summary, progress)
+    _write(project, file_path, sha, reader, state, plan, traits, summary, progress)
     summary.users = len(state.users)
     summary.path_noun = session_rule.path_noun(plan.session_stamp["setting"], plan.session_stamp["gap_ms"])
     summary.event_types = len(state.events)
