@@ -119,26 +119,30 @@ def _write_transaction(project: Project, file_path: str, sha: str, reader: Sourc
     conn = project.conn
     conn.execute("BEGIN IMMEDIATE")
     source_id = _insert_source(conn, file_path, sha, reader, state, summary)
-    # The event chunks are encoded while this thread inserts the users (~1 s at 2M users), and it
-    # stores each chunk as it lands. Their temporaries are small (one chunk at a time).
+    # The event chunks are encoded on the pool's thread while this one inserts the users (~1 s at 2M
+    # users), storing each chunk as it lands; once all are stored, the sorted cache and the property
+    # columns are encoded there while the last users go in (not earlier: the stored rows' columns,
+    # ~200 MB at 10M events, are freed first).
     chunks = _submit_event_chunks(pool, state, plan, source_id)
-    cache = properties = None
+    encoded: list[Future] = []
+
+    def meanwhile() -> None:
+        _insert_event_chunks(conn, chunks, progress, state.read, wait=False)
+        if not encoded and not any(chunks):
+            encoded.extend(_submit_cache(pool, state, plan))
     try:
-        _insert_users(project, state)
+        _insert_users(project, state, meanwhile)
         conn.executemany("INSERT INTO event_types(id, name, display_name, hidden) VALUES (?, ?, ?, 0)",
                          [(code, name, name) for name, code in state.events.new.items()])
-        # Submitted after the users: their JSON text and the encoder's temporaries would otherwise
-        # add up to the import's peak memory (~100 MB at 10M events).
-        cache = pool.submit(_encode_cache, plan.arrays)
-        properties = pool.submit(_encode_property_columns, plan.arrays)
         _insert_event_chunks(conn, chunks, progress, state.read)
+        if not encoded:
+            encoded.extend(_submit_cache(pool, state, plan))
     except BaseException:
-        for future in (*chunks, cache, properties):
-            if future is not None:      # None: a chunk already stored, or not submitted
+        for future in (*chunks, *encoded):
+            if future is not None:      # None: a chunk already stored
                 future.cancel()
         raise
-    # The stored rows' columns are done with (~200 MB at 10M events, freed before the cache lands)
-    state.kept, plan.session_in_user = {}, plan.session_in_user[:0].copy()
+    cache, properties = encoded
     try:
         event_chunks.renumber_sessions(conn, *plan.changed_sessions)
     except event_chunks.DamagedEvents as exc:     # never give damaged bytes a fresh checksum
@@ -189,7 +193,8 @@ def _insert_source(conn, file_path, sha, reader, state, summary) -> int:
 USERS_PER_STATEMENT = 100_000
 
 
-def _insert_users(project: Project, state: ImportState) -> None:
+def _insert_users(project: Project, state: ImportState, meanwhile=lambda: None) -> None:
+    """The new users and every user's properties; ``meanwhile()`` is called between statements."""
     conn, users = project.conn, state.users
     first_new = users.first_new
     new_keys = users.final_values[first_new:].tolist()
@@ -198,6 +203,7 @@ def _insert_users(project: Project, state: ImportState) -> None:
     for start in range(0, len(new_keys), USERS_PER_STATEMENT):
         conn.execute("INSERT INTO users(id, key) SELECT ? + key, value FROM json_each(?)",
                      (first_new + start, json.dumps(new_keys[start:start + USERS_PER_STATEMENT], ensure_ascii=False)))
+        meanwhile()
     conn.executemany("UPDATE users SET properties = ? WHERE id = ?",
                      [(_json_or_none(props), code) for code, props in state.user_properties.items()
                       if code >= first_new and props])
@@ -225,12 +231,24 @@ def _submit_event_chunks(pool: ThreadPoolExecutor, state: ImportState, plan: Wri
             for start in event_chunks.chunk_starts(len(plan.ids))]
 
 
-def _insert_event_chunks(conn, chunks: list[Future], progress: Progress, read: int) -> None:
-    """Store each encoded chunk as it lands (its blobs are freed once SQLite has them)."""
+def _insert_event_chunks(conn, chunks: list[Future | None], progress: Progress, read: int, wait: bool = True) -> None:
+    """Store the encoded chunks in order, each as it lands (its blobs are freed once SQLite has
+    them; its place in ``chunks`` becomes None). ``wait`` False: only those landed already."""
     for number, future in enumerate(chunks):
+        if future is None:
+            continue
+        if not wait and not future.done():
+            return
         event_chunks.insert_chunk(conn, future.result())
         chunks[number] = None
         progress(0.65 + 0.3 * (number + 1) / len(chunks), read)
+
+
+def _submit_cache(pool: ThreadPoolExecutor, state: ImportState, plan: WritePlan) -> list[Future]:
+    """The sorted cache's and the property columns' encoding, once every event chunk is stored: the
+    stored rows' columns are then freed first (~200 MB at 10M events)."""
+    state.kept, plan.session_in_user = {}, plan.session_in_user[:0].copy()
+    return [pool.submit(_encode_cache, plan.arrays), pool.submit(_encode_property_columns, plan.arrays)]
 
 
 def _check_event_ids(conn, plan: WritePlan) -> None:
