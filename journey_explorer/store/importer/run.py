@@ -72,6 +72,13 @@ def import_file(project_path: str | os.PathLike, file_path: str | os.PathLike,
     return summary
 
 
+# The page cache of a new project's connection (KiB). The project is built aside, so no reader
+# minds SQLite writing pages out during the transaction, while the writer waits on its encoders
+# anyway: at 10M events the commit then takes 0.3 s instead of 0.55-0.85 s. (An existing project
+# keeps the 200 MB cache: writing out early would lock its readers out until the commit.)
+NEW_PROJECT_CACHE_KIB = 20_000
+
+
 def _import_locked(project_path: Path, final: Path, file_path: str, options: ImportOptions,
                    progress: Progress) -> ImportSummary:
     """The import, with the project's lock held: into the file itself, or into a new one made aside."""
@@ -83,6 +90,8 @@ def _import_locked(project_path: Path, final: Path, file_path: str, options: Imp
     try:
         project = Project.open(target, create=new)
         first_events = not has_events(project.conn)      # a new project (the wizard may have made it empty)
+        if new:     # nobody reads a project built aside: SQLite may write its pages out as it goes
+            project.conn.execute(f"PRAGMA cache_size=-{NEW_PROJECT_CACHE_KIB}")
         summary = _import_into(project, file_path, options, progress)
         if first_events and not summary.already_imported:
             _name_page_events(project, summary)
@@ -316,7 +325,7 @@ def _import_into(project: Project, file_path: str, options: ImportOptions,
     try:
         # Freed arrays are kept for reuse from the reading to the commit: each step's temporaries
         # (joins, sorts, gathers, the encoders' and SQLite's copies) then land on pages faulted in
-        # already, given back when the import ends.
+        # already; given back after the plan and when the import ends.
         with memory.kept_while():
             return _import_digesting(project, file_path, options, progress, digest)
     except _AlreadyImported:
@@ -364,7 +373,10 @@ def _import_digesting(project: Project, file_path: str, options: ImportOptions, 
     traits = reader.user_traits()
     _add_trait_users(state, traits)
     progress(0.6, state.read)
-    plan = _plan_write(project, state, reader.format)
+    # The transaction begins here: the users go in while the events are sorted.
+    project.conn.execute("BEGIN IMMEDIATE")
+    plan = _plan_write(project, state, reader.format, meanwhile=lambda: _insert_users(project, state))
+    memory.give_back()      # the writer's threads could not reuse what the plan freed (arenas of their own)
     if plan.new_count == 0 and not any(state.rows.lengths):
         raise InputError(_nothing_imported_message(state), file=file_path)
     summary = _summary_before_write(reader, file_path, state, plan, options)

@@ -106,9 +106,10 @@ def _reason_kind(reason: str) -> str:
 
 def _write(project: Project, file_path: str, sha: str, reader: SourceReader, state: ImportState,
            plan: WritePlan, traits: dict, summary: ImportSummary, progress: Progress) -> None:
-    """Everything in one transaction, on this thread's connection. The event chunks, the sorted cache
-    and the property columns are compressed on a second thread meanwhile: numpy and Zstandard release
-    the GIL, as SQLite does while it inserts the users and stores the blobs, so the two overlap."""
+    """The rest of the import's transaction (begun before the plan, which put the users in), on this
+    thread's connection, and its commit. The event chunks, the sorted cache and the property columns
+    are compressed on a second thread meanwhile: numpy and Zstandard release the GIL, as SQLite does
+    while it stores the blobs, so the two overlap."""
     _fill_raw_text(reader, state.rejections)
     with ThreadPoolExecutor(1, thread_name_prefix="import-cache") as pool:
         _write_transaction(project, file_path, sha, reader, state, plan, summary, progress, pool)
@@ -117,26 +118,17 @@ def _write(project: Project, file_path: str, sha: str, reader: SourceReader, sta
 def _write_transaction(project: Project, file_path: str, sha: str, reader: SourceReader, state: ImportState,
                        plan: WritePlan, summary: ImportSummary, progress: Progress, pool: ThreadPoolExecutor) -> None:
     conn = project.conn
-    conn.execute("BEGIN IMMEDIATE")
     source_id = _insert_source(conn, file_path, sha, reader, state, summary)
-    # The event chunks are encoded on the pool's thread while this one inserts the users (~1 s at 2M
-    # users), storing each chunk as it lands; once all are stored, the sorted cache and the property
-    # columns are encoded there while the last users go in (not earlier: the stored rows' columns,
-    # ~200 MB at 10M events, are freed first).
+    # The event chunks are encoded on the pool's thread, stored by this one as each lands; then the
+    # sorted cache and the property columns are encoded there (not earlier: the stored rows'
+    # columns, ~200 MB at 10M events, are freed first).
     chunks = _submit_event_chunks(pool, state, plan, source_id)
     encoded: list[Future] = []
-
-    def meanwhile() -> None:
-        _insert_event_chunks(conn, chunks, progress, state.read, wait=False)
-        if not encoded and not any(chunks):
-            encoded.extend(_submit_cache(pool, state, plan))
     try:
-        _insert_users(project, state, meanwhile)
         conn.executemany("INSERT INTO event_types(id, name, display_name, hidden) VALUES (?, ?, ?, 0)",
                          [(code, name, name) for name, code in state.events.new.items()])
         _insert_event_chunks(conn, chunks, progress, state.read)
-        if not encoded:
-            encoded.extend(_submit_cache(pool, state, plan))
+        encoded.extend(_submit_cache(pool, state, plan))
     except BaseException:
         for future in (*chunks, *encoded):
             if future is not None:      # None: a chunk already stored
@@ -193,8 +185,8 @@ def _insert_source(conn, file_path, sha, reader, state, summary) -> int:
 USERS_PER_STATEMENT = 100_000
 
 
-def _insert_users(project: Project, state: ImportState, meanwhile=lambda: None) -> None:
-    """The new users and every user's properties; ``meanwhile()`` is called between statements."""
+def _insert_users(project: Project, state: ImportState) -> None:
+    """The new users and every user's properties (inside the caller's transaction)."""
     conn, users = project.conn, state.users
     first_new = users.first_new
     new_keys = users.final_values[first_new:].tolist()
@@ -203,7 +195,6 @@ def _insert_users(project: Project, state: ImportState, meanwhile=lambda: None) 
     for start in range(0, len(new_keys), USERS_PER_STATEMENT):
         conn.execute("INSERT INTO users(id, key) SELECT ? + key, value FROM json_each(?)",
                      (first_new + start, json.dumps(new_keys[start:start + USERS_PER_STATEMENT], ensure_ascii=False)))
-        meanwhile()
     conn.executemany("UPDATE users SET properties = ? WHERE id = ?",
                      [(_json_or_none(props), code) for code, props in state.user_properties.items()
                       if code >= first_new and props])
@@ -231,14 +222,10 @@ def _submit_event_chunks(pool: ThreadPoolExecutor, state: ImportState, plan: Wri
             for start in event_chunks.chunk_starts(len(plan.ids))]
 
 
-def _insert_event_chunks(conn, chunks: list[Future | None], progress: Progress, read: int, wait: bool = True) -> None:
+def _insert_event_chunks(conn, chunks: list[Future | None], progress: Progress, read: int) -> None:
     """Store the encoded chunks in order, each as it lands (its blobs are freed once SQLite has
-    them; its place in ``chunks`` becomes None). ``wait`` False: only those landed already."""
+    them; its place in ``chunks`` becomes None)."""
     for number, future in enumerate(chunks):
-        if future is None:
-            continue
-        if not wait and not future.done():
-            return
         event_chunks.insert_chunk(conn, future.result())
         chunks[number] = None
         progress(0.65 + 0.3 * (number + 1) / len(chunks), read)
