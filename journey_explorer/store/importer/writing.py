@@ -107,28 +107,29 @@ def _reason_kind(reason: str) -> str:
 def _write(project: Project, file_path: str, sha: str, reader: SourceReader, state: ImportState,
            plan: WritePlan, traits: dict, summary: ImportSummary, progress: Progress) -> None:
     """The rest of the import's transaction (begun before the plan, which put the users in), on this
-    thread's connection, and its commit. The event chunks, the sorted cache and the property columns
-    are compressed on a second thread meanwhile: numpy and Zstandard release the GIL, as SQLite does
-    while it stores the blobs, so the two overlap."""
+    thread's connection, and its commit. The event chunks are compressed on one thread and the sorted
+    cache and the property columns on another meanwhile: numpy and Zstandard release the GIL, as
+    SQLite does while it stores the blobs, so the three overlap."""
     _fill_raw_text(reader, state.rejections)
-    with ThreadPoolExecutor(1, thread_name_prefix="import-cache") as pool:
-        _write_transaction(project, file_path, sha, reader, state, plan, summary, progress, pool)
+    with ThreadPoolExecutor(1, thread_name_prefix="import-chunks") as chunk_pool, \
+            ThreadPoolExecutor(1, thread_name_prefix="import-cache") as cache_pool:
+        _write_transaction(project, file_path, sha, reader, state, plan, summary, progress, chunk_pool, cache_pool)
 
 
 def _write_transaction(project: Project, file_path: str, sha: str, reader: SourceReader, state: ImportState,
-                       plan: WritePlan, summary: ImportSummary, progress: Progress, pool: ThreadPoolExecutor) -> None:
+                       plan: WritePlan, summary: ImportSummary, progress: Progress, chunk_pool: ThreadPoolExecutor,
+                       cache_pool: ThreadPoolExecutor) -> None:
     conn = project.conn
     source_id = _insert_source(conn, file_path, sha, reader, state, summary)
-    # The event chunks are encoded on the pool's thread, stored by this one as each lands; then the
-    # sorted cache and the property columns are encoded there (not earlier: the stored rows'
-    # columns, ~200 MB at 10M events, are freed first).
-    chunks = _submit_event_chunks(pool, state, plan, source_id)
-    encoded: list[Future] = []
+    # Each event chunk is stored by this thread as it lands; the stored rows' columns (~200 MB at
+    # 10M events) are then let go of while the cache is still being encoded.
+    chunks = _submit_event_chunks(chunk_pool, state, plan, source_id)
+    encoded = [cache_pool.submit(_encode_cache, plan.arrays), cache_pool.submit(_encode_property_columns, plan.arrays)]
     try:
         conn.executemany("INSERT INTO event_types(id, name, display_name, hidden) VALUES (?, ?, ?, 0)",
                          [(code, name, name) for name, code in state.events.new.items()])
         _insert_event_chunks(conn, chunks, progress, state.read)
-        encoded.extend(_submit_cache(pool, state, plan))
+        state.kept, plan.session_in_user = {}, plan.session_in_user[:0].copy()
     except BaseException:
         for future in (*chunks, *encoded):
             if future is not None:      # None: a chunk already stored
@@ -229,13 +230,6 @@ def _insert_event_chunks(conn, chunks: list[Future | None], progress: Progress, 
         event_chunks.insert_chunk(conn, future.result())
         chunks[number] = None
         progress(0.65 + 0.3 * (number + 1) / len(chunks), read)
-
-
-def _submit_cache(pool: ThreadPoolExecutor, state: ImportState, plan: WritePlan) -> list[Future]:
-    """The sorted cache's and the property columns' encoding, once every event chunk is stored: the
-    stored rows' columns are then freed first (~200 MB at 10M events)."""
-    state.kept, plan.session_in_user = {}, plan.session_in_user[:0].copy()
-    return [pool.submit(_encode_cache, plan.arrays), pool.submit(_encode_property_columns, plan.arrays)]
 
 
 def _check_event_ids(conn, plan: WritePlan) -> None:
