@@ -184,6 +184,7 @@ def test_users_of_the_first_half_encoded_while_the_rest_is_read_give_the_same_pr
     from journey_explorer.store.importer import reading
     monkeypatch.setattr(reading, "HEAD_ROWS", 0)
     monkeypatch.setattr(arrow_csv, "BLOCK_BYTES", 512)
+    monkeypatch.setattr(arrow_csv, "TWO_WAYS_ROWS", 0)      # the rest after the head: in two halves
     heads, pyarrow = [], arrow_csv.pa
     start_head = importer.Dictionary.start_head
 
@@ -204,6 +205,22 @@ def test_users_of_the_first_half_encoded_while_the_rest_is_read_give_the_same_pr
         importer.import_file(tmp_path / f"{name}.journey", later)
         contents.append(project_contents(tmp_path / f"{name}.journey"))
     assert heads.count("begun") == 2 and "carried on" in heads and contents[0] == contents[1]
+
+
+cells = st.one_of(st.none(), st.sampled_from(["a", "b", "c", "d", " e", "é", ""]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(seed=st.lists(st.sampled_from(["a", "b", "x", "y"]), unique=True),
+       chunks=st.lists(st.lists(cells, max_size=6), min_size=2, max_size=6))
+def test_two_way_dictionary_gives_the_codes_of_one_pass(seed, chunks):
+    """The final users' step on two cores (two halves, then the second's new values matched to the
+    first's) numbers every cell as one pass over the whole column does."""
+    pa = arrow_csv.pa
+    seed_values, arrays = pa.array(seed, type=pa.string()), [pa.array(c, type=pa.string()) for c in chunks]
+    codes, values = arrow_csv.dictionary_codes_two_ways(seed_values, arrays, min_rows=0)
+    one_codes, one_values = arrow_csv.dictionary_codes(seed_values, arrays)
+    assert codes.tolist() == one_codes.tolist() and values.to_pylist() == one_values.to_pylist()
 
 
 def test_may_strip_knows_every_character_python_strips():
