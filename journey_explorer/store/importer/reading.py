@@ -9,7 +9,7 @@ import json
 import secrets
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Protocol
 
 import numpy as np
 import pandas as pd
@@ -526,14 +526,16 @@ class _ArrowParts:
     heads: int = 0                      # steps of it begun (``HEAD_SHARES``)
 
 
-def _read_fast(state: ImportState, reader: SourceReader, line_count: Callable[[], int | None], estimated: int,
+def _read_fast(state: ImportState, reader: SourceReader, line_count: "LineCount", estimated: int,
                progress: Progress, chunk_rows: int) -> bool:
     """Read and encode the file with pyarrow when that gives the pandas path's exact result.
 
     False when the pandas path must read it (pyarrow missing, compressed or non-UTF-8 text, insert
     ids, ``case:`` user properties, identities to stitch, a ragged or blank line, a record spanning
-    lines); ``state`` may then hold part of the work and must be replaced. ``line_count()``: the file's lines (None when
-    a line ends in a bare CR), worked out beside the reading and asked for once it is done.
+    lines); ``state`` may then hold part of the work and must be replaced. ``line_count``: the
+    file's lines (None when a line ends in a bare CR), worked out beside the reading: checked as
+    soon as it is known, at the latest after the encoding (whose errors, when the lines were off,
+    only mean the pandas path must read the file).
     """
     mapping = state.mapping
     if (not arrow_csv.can_read(reader) or mapping.insert_id or mapping.properties_column or mapping.time_of_day
@@ -541,13 +543,31 @@ def _read_fast(state: ImportState, reader: SourceReader, line_count: Callable[[]
         return False
     try:
         parts = _read_arrow_parts(state, reader, estimated, progress, chunk_rows)
-        lines = line_count()
-        if lines is None or parts.rows + reader.has_header != lines:     # line numbers would be off: use pandas
+        if line_count.done() and not _one_row_per_line(parts, reader, line_count):
             return False
-        _encode_arrow_parts(state, reader, parts)
+        try:
+            _encode_arrow_parts(state, reader, parts)
+        except Exception:
+            if not _one_row_per_line(parts, reader, line_count):
+                return False
+            raise
+        return _one_row_per_line(parts, reader, line_count)
     except arrow_csv.NotSimple:
         return False
-    return True
+
+
+class LineCount(Protocol):
+    """The file's line count being worked out (``run._Digest``: ``result()`` is (sha, lines))."""
+
+    def done(self) -> bool: ...
+
+    def result(self) -> tuple[str, int | None]: ...
+
+
+def _one_row_per_line(parts: "_ArrowParts", reader: SourceReader, line_count: LineCount) -> bool:
+    """Did pyarrow read one row per line (else line numbers would be off: the pandas path reads it)?"""
+    lines = line_count.result()[1]
+    return lines is not None and parts.rows + reader.has_header == lines
 
 
 HEAD_ROWS = 1_000_000       # files expected to be smaller encode their users in one go at the end
