@@ -53,8 +53,10 @@ def _starts_with_bom(batch: "pa.RecordBatch") -> bool:
     return any(pc.any(pc.starts_with(column, BOM)).as_py() for column in batch.columns)
 
 
-def record_batches(reader) -> Iterator["pa.RecordBatch"]:
-    """All rows in file order, every column as text (None for an empty cell, as pandas reads it)."""
+def record_batches(reader, check_marks: bool = True) -> Iterator["pa.RecordBatch"]:
+    """All rows in file order, every column as text (None for an empty cell, as pandas reads it).
+    ``check_marks`` False: the caller finds byte order marks in the file itself (the importer's
+    digest does, beside the reading)."""
     columns = reader.columns()
     try:
         stream = pa_csv.open_csv(
@@ -66,7 +68,7 @@ def record_batches(reader) -> Iterator["pa.RecordBatch"]:
             convert_options=pa_csv.ConvertOptions(column_types={c: pa.string() for c in columns},
                                                   null_values=[""], strings_can_be_null=True))
         for batch in stream:
-            if _starts_with_bom(batch):
+            if check_marks and _starts_with_bom(batch):
                 raise NotSimple("a byte order mark inside the file")
             yield batch
         release_unused_memory()

@@ -620,7 +620,7 @@ def _read_arrow_parts(state: ImportState, reader: SourceReader, estimated: int, 
     mapping, parts = state.mapping, _ArrowParts()
     position = {name: i for i, name in enumerate(reader.columns())}
     check_parse_options(mapping.time_format, mapping.timezone, mapping.date_order)
-    batches = arrow_csv.record_batches(reader)
+    batches = arrow_csv.record_batches(reader, check_marks=False)     # the digest looks for them
     if state.time_guess is None and not mapping.time_format:
         batches = _after_time_detection(state, reader, batches, position[mapping.time], chunk_rows)
     for batch in batches:

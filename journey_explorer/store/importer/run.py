@@ -216,10 +216,11 @@ def file_sha256(path: str) -> str:
 def _digest_and_lines(path: str, stop: threading.Event | None = None) -> tuple[str, int | None]:
     """SHA-256 of the file and its number of lines (the fast reader must read one row per line).
 
-    The count is None when a line ends in a bare CR: Arrow ends a record there, the line count does
-    not, and the two could disagree unnoticed -- such files go to the pandas reader. ``stop`` set:
-    give up (``_Stopped``)."""
-    digest, newlines, bare_cr, last = hashlib.sha256(), 0, 0, b""
+    The count is None when the fast reader must not read the file: a line ends in a bare CR (Arrow
+    ends a record there, the line count does not, and the two could disagree unnoticed), or a byte
+    order mark sits after its start (files joined with ``cat``: the pandas reader strips it from the
+    cells it starts). ``stop`` set: give up (``_Stopped``)."""
+    digest, newlines, bare_cr, last, tail, marks = hashlib.sha256(), 0, 0, b"", b"", False
     stamp = _file_stamp(path)
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(4 << 20), b""):
@@ -229,15 +230,30 @@ def _digest_and_lines(path: str, stop: threading.Event | None = None) -> tuple[s
             newlines += _newlines(block)
             if b"\r" in block or last == b"\r":        # LF-only files skip the CR counts
                 bare_cr += block.count(b"\r") - block.count(b"\r\n") - (last == b"\r" and block[:1] == b"\n")
-            last = block[-1:]
+            # a mark across two blocks, or in this one (not at the file's very start)
+            marks = marks or _byte_order_mark_in(tail + block[:2]) or _byte_order_mark_in(block, 1 if not tail else 0)
+            tail, last = block[-2:], block[-1:]
     _DIGESTS[stamp] = digest.hexdigest()
-    return digest.hexdigest(), None if bare_cr else newlines + (last not in (b"\n", b""))
+    return digest.hexdigest(), None if bare_cr or marks else newlines + (last not in (b"\n", b""))
 
 
 def _newlines(block: bytes) -> int:
     """How many LF bytes: numpy's count lets go of the GIL (``bytes.count`` held it ~2 ms per 4 MB
     block, which slowed the reading's main thread while the digest ran) and is ~4x faster."""
     return int(np.count_nonzero(np.frombuffer(block, dtype=np.uint8) == 10))
+
+
+def _byte_order_mark_in(data: bytes, start: int = 0) -> bool:
+    """Does U+FEFF's UTF-8 (EF BB BF) begin at or after ``start``? In numpy, without the GIL.
+
+    >>> _byte_order_mark_in(b"a\\xef\\xbb\\xbfb"), _byte_order_mark_in(b"\\xef\\xbb\\xbfa", 1)
+    (True, False)
+    >>> _byte_order_mark_in(b"\\xef\\xbc\\x81")       # a full-width "!" (EF BC 81) is no mark
+    False
+    """
+    values = np.frombuffer(data, dtype=np.uint8)
+    leads = np.flatnonzero(values[start:len(values) - 2] == 0xEF) + start
+    return bool(np.any((values[leads + 1] == 0xBB) & (values[leads + 2] == 0xBF)))
 
 
 class _Stopped(Exception):
