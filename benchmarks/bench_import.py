@@ -153,6 +153,36 @@ against 6.2-7.5 s (2.23-2.76x) in a slow one. Tried, not kept: the users' last p
 matched to the head's values (``index_in``; median 12.09 -> 13.29 s, more CPU on two busy cores),
 1 MB or 4 MB parse blocks (no steady gain; 1 MB raised the peak to 1.45 GB), huge pages (compaction
 made a 400 MB touch 2-8x slower).
+
+10M-event CSV (issue 16), 4 December, session 23, against 09d3309 (session 22's end). Per-phase clocks,
+page faults and an RSS sampler per phase, py-spy, and each batch's arrival time showed: the reading's
+first batches came 0.4-0.5 s apart while the digest ran (its ``bytes.count`` held the GIL ~2 ms per 4 MB
+block), then 0.05 s; the commit took 0.55-0.85 s (56,000 pages of 4 kB written at once); the writer
+waited ~0.5 s for the cache's encoding, queued behind the chunks on one thread; the users' insert
+(~0.8 s) ran alone while a core idled; the users' last dictionary step took ~2 s on one core, the other
+idle; planning and writing each gave back their memory and faulted it in again. Changed: one kept
+part from the reading to the commit, given back between the plan and the writing (faults 2.27 ->
+1.5-1.7 GB); 64 kB pages for a new project, and a 20 MB page cache while it is built aside, so SQLite
+writes pages out as it goes (commit 0.3 s); the transaction begins before the plan and the users go in
+on a second thread while the events are sorted on this one (a worker's big arrays would be fresh
+mappings); the cache's encoding on a thread of its own beside the chunks'; the users' last dictionary
+step in two halves on two cores (``arrow_csv.dictionary_codes_two_ways``, 1.8-2.2 -> 1.35-1.55 s); the
+digest counts lines with numpy, looks for byte order marks itself, runs at a lower priority, and the
+fast path checks its line count as soon as it is known (at the latest after the encoding). Every
+table identical to 09d3309's at 10M, at 1M with 3 property columns, and for three overlapping files
+imported in turn into one project. Tried, not kept: the users encoded chunk by chunk as they are read
+(64-bit hashes in numpy, a persistent ``UInt64Factorizer``, every cell checked against its value's
+text; the same codes, but ~3 s of CPU against pyarrow's ~2.3 s on a reading phase already using both
+cores: no faster), the users' head at other shares (within the noise), no copies of the kept columns
+(the faults moved to the plan).
+
+    alternated before/after/after/before, 3 rounds, fresh process each, quick hour (load ~1):
+      before (09d3309)   median 9.60 s (8.35-11.48), CPU 12.3 s
+      after              median 7.64 s (6.69-9.08),  CPU 11.6 s
+    this script right after (with DuckDB): import 7.62 / 8.66 / 9.66 s against CTAS 4.25 / 4.64 /
+    4.60 s = 1.79x / 1.87x / 2.10x; peak RSS 1,233-1,251 MB; file 231.7 MB = 0.89x DuckDB's;
+    loading the event log 0.31-0.35 s. At 1M: 0.97 s against 1.01 s before (8 rounds), file 23.5 MB
+    (1.02x DuckDB's; 64 kB pages). GUI thread during a 10M import (bench_gui_latency): longest gap 70 ms.
 """
 from __future__ import annotations
 
