@@ -320,3 +320,50 @@ def test_a_closed_output_pipe_is_quiet(project):
     err = child.stderr.read()
     child.wait()
     assert child.returncode == 1 and err == "", err
+
+
+@pytest.mark.parametrize("repeats", [1, 3])
+def test_ctrl_c_while_the_users_go_in_waits_for_them_and_changes_nothing(tmp_path, events, monkeypatch, repeats):
+    """The users are inserted on a second thread while the events are sorted: Ctrl+C (even pressed
+    again and again) stops that insert and waits for it before anything rolls back, so the project
+    is left as it was and takes the import afterwards."""
+    import threading
+
+    from journey_explorer.store.importer import planning, run
+    project = tmp_path / "p.journey"
+    other = tmp_path / "other.csv"
+    other.write_text(CSV.replace("u1", "u9"))
+    import_file(project, other)
+    before = project.read_bytes()
+    started, finished = threading.Event(), threading.Event()
+    real_insert, real_sort = run._insert_users, planning._sorted_columns
+
+    def slow_insert(project_, state):
+        started.set()
+        try:
+            time.sleep(0.3)             # still inserting when the interrupts come
+            real_insert(project_, state)
+        finally:
+            finished.set()
+
+    def interrupted_sort(*args):
+        started.wait(5)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(run, "_insert_users", slow_insert)
+    monkeypatch.setattr(planning, "_sorted_columns", interrupted_sort)
+    waits = planning.concurrent.futures.wait
+
+    def wait_pressed_again(futures, *args, **kwargs):     # Ctrl+C pressed while it waits, too
+        if not finished.is_set() and waits.pressed < repeats - 1:
+            waits.pressed += 1
+            time.sleep(0.05)
+            raise KeyboardInterrupt
+        return waits(futures, *args, **kwargs)
+    waits.pressed = 0
+    monkeypatch.setattr(planning.concurrent.futures, "wait", wait_pressed_again)
+    with pytest.raises(importer.ImportInterrupted, match="not imported"):
+        import_file(project, events)
+    assert finished.is_set()            # waited for before the rollback
+    assert project.read_bytes() == before
+    monkeypatch.setattr(planning, "_sorted_columns", real_sort)
+    assert import_file(project, events).imported > 0

@@ -116,8 +116,8 @@ def test_fast_path_steps_aside_when_the_line_count_comes_after_the_encoding(tmp_
     that are off, sends the file to the pandas path too)."""
     from journey_explorer.store.importer import run
     monkeypatch.setattr(run._Digest, "done", lambda self: False)
-    _, fast, slow = import_both_ways(tmp_path, SLOW[case], monkeypatch)
-    assert fast == slow
+    fast_used, fast, slow = import_both_ways(tmp_path, SLOW[case], monkeypatch)
+    assert not fast_used and fast == slow
 
 
 @pytest.mark.parametrize("options", [ImportOptions(pseudonymize=True), ImportOptions(timezone="Europe/Amsterdam"),

@@ -138,13 +138,19 @@ def _plan_write(project: Project, state: ImportState, file_format: str | None = 
     merged["id"] = np.concatenate([old["id"], np.arange(first_id, first_id + new_count, dtype=np.int64)])
     # The sort stays on this thread: glibc gives a worker's big arrays mappings of their own, each
     # faulted in afresh (+1.2 GB of page faults and +200 MB of peak at 10M events).
-    with ThreadPoolExecutor(1, thread_name_prefix="import-meanwhile") as pool:
-        beside = pool.submit(meanwhile)
-        try:
-            arrays = _sorted_columns(merged, first_id, old_count)
-        finally:
-            concurrent.futures.wait([beside])
-        beside.result()
+    pool = ThreadPoolExecutor(1, thread_name_prefix="import-meanwhile")
+    beside = pool.submit(meanwhile)
+    try:
+        arrays = _sorted_columns(merged, first_id, old_count)
+    except BaseException:
+        project.conn.interrupt()        # its statement stops at once; the caller rolls back
+        raise
+    finally:
+        # Never leave while it may still use the connection (the caller would roll back or close
+        # it meanwhile, and its next statement would commit on its own): Ctrl+C only stops it.
+        _wait_through_interrupts(beside, project.conn.interrupt)
+        pool.shutdown(wait=False)
+    beside.result()
     del merged
     keep = np.ones(new_count, dtype=bool)
     # Columns of this file take part in the comparison; properties it lacks are unknown, not different.
@@ -180,6 +186,20 @@ def _plan_write(project: Project, state: ImportState, file_format: str | None = 
                      changed_sessions=changed, duplicates=int((~keep).sum()), duplicate_rows=duplicates,
                      duplicates_within=_coarse_time(new) if len(repeated) else None,
                      session_stamp=session_rule.stamp(project.session_gap_setting, gap_ms))
+
+
+def _wait_through_interrupts(future: concurrent.futures.Future, stop: Callable[[], None]) -> None:
+    """Wait until ``future`` is done, Ctrl+C or not: an interrupt calls ``stop()`` and is raised once
+    the future is done."""
+    interrupted = None
+    while not future.done():
+        try:
+            concurrent.futures.wait([future])
+        except KeyboardInterrupt as exc:
+            interrupted = interrupted or exc
+            stop()
+    if interrupted is not None:
+        raise interrupted
 
 
 def _sorted_columns(merged: dict[str, np.ndarray], first_id: int, old_count: int) -> dict[str, np.ndarray]:

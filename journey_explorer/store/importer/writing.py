@@ -194,6 +194,8 @@ def _insert_users(project: Project, state: ImportState) -> None:
     # A statement over a JSON array is ~3x faster than executemany for 100k+ plain rows; one array per
     # USERS_PER_STATEMENT keys: json.dumps of 2M keys at once held the GIL ~150 ms (a frozen window).
     for start in range(0, len(new_keys), USERS_PER_STATEMENT):
+        if not conn.in_transaction:     # rolled back meanwhile: never write outside the import's transaction
+            raise JourneyError("internal error: the import's transaction ended before its users were in")
         conn.execute("INSERT INTO users(id, key) SELECT ? + key, value FROM json_each(?)",
                      (first_new + start, json.dumps(new_keys[start:start + USERS_PER_STATEMENT], ensure_ascii=False)))
     conn.executemany("UPDATE users SET properties = ? WHERE id = ?",
