@@ -365,7 +365,7 @@ def _import_into(project: Project, file_path: str, options: ImportOptions,
     try:
         # Freed arrays are kept for reuse from the reading to the commit: each step's temporaries
         # (joins, sorts, gathers, the encoders' and SQLite's copies) then land on pages faulted in
-        # already; given back after the plan and when the import ends.
+        # already; given back before and after the plan and when the import ends.
         with memory.kept_while():
             return _import_digesting(project, file_path, options, progress, digest)
     except _AlreadyImported:
@@ -413,6 +413,9 @@ def _import_digesting(project: Project, file_path: str, options: ImportOptions, 
     traits = reader.user_traits()
     _add_trait_users(state, traits)
     progress(0.6, state.read)
+    # What the reading freed is given back before the plan: kept, it added to the plan's peak (10M
+    # events with three property columns: 1.58 GB, against 1.47 GB given back).
+    memory.give_back()
     # The transaction begins here: the users go in while the events are sorted.
     project.conn.execute("BEGIN IMMEDIATE")
     plan = _plan_write(project, state, reader.format, meanwhile=lambda: _insert_users(project, state))
