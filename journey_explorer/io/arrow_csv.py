@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator
 
 import numpy as np
@@ -213,7 +214,6 @@ def dictionary_codes_two_ways(seed: "pa.Array", chunks: list, min_rows: int | No
         return dictionary_codes(seed, chunks)
     half = int(np.searchsorted(rows, rows[-1] / 2)) + 1
     half = min(max(half, 1), len(chunks) - 1)
-    from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(1, thread_name_prefix="import-users-half") as pool:
         second = pool.submit(dictionary_codes, seed, chunks[half:])
         first_codes, first_values = dictionary_codes(seed, chunks[:half])

@@ -533,9 +533,9 @@ def _read_fast(state: ImportState, reader: SourceReader, line_count: "LineCount"
     False when the pandas path must read it (pyarrow missing, compressed or non-UTF-8 text, insert
     ids, ``case:`` user properties, identities to stitch, a ragged or blank line, a record spanning
     lines); ``state`` may then hold part of the work and must be replaced. ``line_count``: the
-    file's lines (None when a line ends in a bare CR), worked out beside the reading: checked as
-    soon as it is known, at the latest after the encoding (whose errors, when the lines were off,
-    only mean the pandas path must read the file).
+    file's lines (None when the fast reader must not read it: ``run._digest_and_lines``), worked
+    out beside the reading: checked as soon as it is known, at the latest after the encoding (whose
+    errors, when the lines were off, only mean the pandas path must read the file).
     """
     mapping = state.mapping
     if (not arrow_csv.can_read(reader) or mapping.insert_id or mapping.properties_column or mapping.time_of_day

@@ -232,7 +232,7 @@ def _digest_and_lines(path: str, stop: threading.Event | None = None) -> tuple[s
             if b"\r" in block or last == b"\r":        # LF-only files skip the CR counts
                 bare_cr += block.count(b"\r") - block.count(b"\r\n") - (last == b"\r" and block[:1] == b"\n")
             # a mark across two blocks, or in this one (not at the file's very start)
-            marks = marks or _byte_order_mark_in(tail + block[:2]) or _byte_order_mark_in(block, 1 if not tail else 0)
+            marks = marks or _byte_order_mark_in(tail + block[:2]) or _byte_order_mark_in(block, start=0 if tail else 1)
             tail, last = block[-2:], block[-1:]
     _DIGESTS[stamp] = digest.hexdigest()
     return digest.hexdigest(), None if bare_cr or marks else newlines + (last not in (b"\n", b""))
