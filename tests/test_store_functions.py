@@ -10,7 +10,7 @@ from journey_explorer.store.importer import (
     sessions_with_keys,
     sort_order,
 )
-from journey_explorer.store.importer.planning import order_by_sorting_values
+from journey_explorer.store.importer.planning import _constant, _taken, order_by_sorting_values
 
 
 def test_sort_order_by_user_then_time_then_file_order():
@@ -50,6 +50,19 @@ def test_sort_order_on_two_cores_is_the_lexsort_order(monkeypatch):
     user, ts = rng.integers(0, 40, 1_001), rng.integers(0, 50, 1_001)
     ids = rng.permutation(1_001)
     assert sort_order(user, ts, ids).tolist() == np.lexsort((ids, ts, user)).tolist()
+
+
+def test_taken_gathers_every_column_by_positions_or_mask_and_lets_go_of_the_originals():
+    columns = {"ts": np.array([10, 20, 30, 40]), "event": np.array([1, 2, 3, 4], dtype=np.int32),
+               "sub_ms": _constant(0, 4)}
+    taken = _taken(dict(columns), np.array([3, 0, 2]))
+    assert taken["ts"].tolist() == [40, 10, 30] and taken["event"].dtype == np.int32
+    assert taken["event"].tolist() == [4, 1, 3] and taken["sub_ms"].tolist() == [0, 0, 0]
+    assert taken["sub_ms"].strides == (0,)             # a constant column stays one value
+    by_mask = dict(columns)
+    taken = _taken(by_mask, np.array([True, False, False, True]))
+    assert taken["ts"].tolist() == [10, 40] and taken["event"].tolist() == [1, 4] and len(taken["sub_ms"]) == 2
+    assert by_mask == {} and list(taken) == ["ts", "event", "sub_ms"]
 
 
 def test_sessions_with_keys_mixes_explicit_keys_and_gaps():
