@@ -28,7 +28,7 @@ FILE_ORDER_COLUMNS = ("user", "event", "ts", "sub_ms")
 @dataclass
 class WritePlan:
     keep: np.ndarray                 # mask over the file's accepted rows: not a duplicate
-    ids: np.ndarray                  # event ids (global file order) of kept rows
+    ids: range                       # event ids (global file order) of kept rows
     arrays: dict[str, np.ndarray]    # new sorted cache (existing + kept rows)
     session_in_user: np.ndarray      # per kept row: session number within its user
     changed_sessions: tuple[np.ndarray, np.ndarray]  # (ids, new numbers) of existing events whose session number changed
@@ -197,7 +197,7 @@ def _plan_write(project: Project, state: ImportState, file_format: str | None = 
         is_new = arrays["id"] >= first_id
         arrays["id"][is_new] = closed_up[arrays["id"][is_new] - first_id]
         duplicates = _describe_duplicates(state.lines, repeated_ids, original_ids, first_id, closed_up)
-    ids = np.arange(first_id, first_id + int(keep.sum()), dtype=np.int64)
+    ids = range(first_id, first_id + int(keep.sum()))     # not an array: 80 MB at 10M events
     state.kept = {name: values if len(repeated) == 0 else values[keep] for name, values in file_order.items()}
     this_file = (file_format, {"user": state.mapping.user if state.mapping is not None else None})
     gap_ms = project.session_gap_ms(arrays["user"], arrays["ts"], (this_file,))
@@ -423,8 +423,11 @@ def session_number_within_user(user: np.ndarray, session: np.ndarray) -> np.ndar
         return np.zeros(0, dtype=np.int64)
     starts = np.ones(len(user), dtype=bool)
     starts[1:] = user[1:] != user[:-1]
-    first_session = np.maximum.accumulate(np.where(starts, session, 0))
-    return session - first_session
+    # In place: this runs at the import's peak, where each 10M-row temporary is 80 MB more
+    in_user = np.where(starts, session, 0)
+    np.maximum.accumulate(in_user, out=in_user)     # each row's first session
+    np.subtract(session, in_user, out=in_user)
+    return in_user
 
 
 def duplicate_positions(arrays: dict[str, np.ndarray], first_new_id: int, insert_id_alone: bool = False,
