@@ -187,6 +187,26 @@ cores: no faster), the users' head at other shares (within the noise), no copies
     0.91x; peak RSS 1,486 MB before, 1,561-1,569 MB with the reading's freed memory kept into the plan,
     1,492-1,507 MB once it is given back before the plan (the last change; faults +0.4 GB). After it,
     without properties: 8.05 / 8.54 s against CTAS 4.23 / 4.67 s (1.90x / 1.83x), peak 1,244-1,248 MB.
+
+Issue 16, the peak with property columns (4 December, session 24). An RSS timeline with each step's
+VmHWM (10 ms samples miss the spikes: read VmHWM) put the peak in the plan: the sorted copies were
+gathered on two worker threads, and glibc serves a worker's big arrays from an arena of its own on
+fresh pages while the memory the sort had just freed sat unused in the main heap (+150 MB); the
+file-order property columns stayed alive to the end of the plan; session numbers made three 80 MB
+temporaries; the new events' ids were an 80 MB ``arange``. Changed: the copies are allocated on the
+import's thread and the workers fill them (``np.take(out=)``), each column is let go of once taken,
+session numbers are computed in place, the new ids are a ``range``. Tables identical to a55c4ea's (1M
+with 3 property columns; three overlapping files in turn). The gathers went 0.48 -> 0.19 s (no fresh
+pages). Alternated B/A/A/B x2, fresh processes, ``VmHWM`` MiB, quiet machine:
+
+    10M events, 3 property columns (614 MB)   seconds (median)   CPU s         peak RSS MiB
+      before (a55c4ea)                          9.39              13.9-14.8     1,505-1,543
+      after                                     8.95              12.7-15.2     1,348-1,392
+    10M events, no property columns
+      before                                    7.11              10.4-11.3     1,210-1,238
+      after                                     7.07              10.4-10.9     1,197-1,212
+    this script after it: 3 property columns 11.42 s against CTAS 6.08 s (1.88x), peak 1,373 MiB, file
+    0.91x; none: 7.91 s against 4.15 s (1.91x), peak 1,211 MiB, file 0.89x.
 """
 from __future__ import annotations
 
