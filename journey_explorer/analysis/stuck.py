@@ -74,9 +74,9 @@ browsing page with a small excess over millions of paths does not outrank a real
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -595,10 +595,18 @@ def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,
     # a user with any session without it would count as succeeding: nearly everyone, cancellers too.
     owners = None if spec.unwanted else successful_owners(log, successful_user)
     visit = visit_numbers(log)          # shared: each use would number the visits again (8 bytes per event)
-    # The base rate of exits and the dwell times on a second thread (their sorts let go of the GIL)
-    # while the rest is counted here: at 1M events ~0.25 s of ~0.8 s.
+    skipped = failure_outcomes(log) if skip is None else failure_outcomes(log) | skip
+    counted = ~skipped if only is None else only & ~skipped
+    # Per session a paying user's later sessions "fail": their habits (a dashboard viewed again and again)
+    # would read as retries, and repeats have no per-user reference as exits and loops do.
+    repeat_parts = ((lambda: _repeat_parts(log, successful_user, goal, counted, visit, spec.min_reference))
+                    if owners is None else dict)
+    # The dwell times, the repeats and the base rate of exits go to a second thread (their sorts let go of
+    # the GIL) while the rest is counted here; this thread then takes back what it has not started.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="stuck") as pool:
-        beside = pool.submit(_exits_and_dwell, log, successful_user, goal, only, spec.min_reference)
+        beside = [(pool.submit(call), call) for call in (
+            lambda: _dwell_parts(log, successful_user, goal, only, spec.min_reference), repeat_parts,
+            lambda: expected_exits(log, ~successful_user, size))]
         counts = _counts(log, size, goal, successful_user, ends, owners, visit)
         # Dead ends: not inside a step sequence (``stops_for_good`` tells its stops), not per session (a
         # session always ends: "never comes back" is a user's), not where visits are an event or two (a
@@ -609,31 +617,45 @@ def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,
         judges_visits = (only is None and owners is None and _events_per_visit(log) >= MIN_EVENTS_PER_VISIT
                          and not cases)
         stops = dead_ends(log, successful_user) if judges_visits else None
-        skipped = failure_outcomes(log) if skip is None else failure_outcomes(log) | skip
-        only = ~skipped if only is None else only & ~skipped
+        only = counted
         # The wait before a step, in a process's cases only: a case's step is stamped when done, so the
         # time since the previous step is the step's own (a claim waiting for its adjuster). On a web page
         # the time until the next click is the dwell already; seen from the next page it is a pause before
         # checkout, hesitation rather than a bottleneck. A successful path's wait for a step after its goal
         # (a claim closed after being paid) is no way to the goal: only steps before the goal count.
         wait_before = path_dwell(log, goal, only, before=True, rows=before_goal(log, goal)) if cases else None
-        # Per session a paying user's later sessions "fail": their habits (a dashboard viewed again and again)
-        # would read as retries, and repeats have no per-user reference as exits and loops do.
-        repeats = path_repeats(log, before_goal(log, goal) & only[log.event], visit) if owners is None else None
-        (expected, expected_per_path), dwell = beside.result()
+        dwell, repeats, (expected, expected_per_path) = _results_taking_back(beside)
     table = _table(log, spec, goal, counts, expected, expected_per_path, (dwell, wait_before, repeats),
                    successful_user, only, stops, compare_exits=not cases)
     return table, counts
 
 
-def _exits_and_dwell(log: EventLog, successful_user: np.ndarray, goal: int, only: np.ndarray | None,
-                     minimum: int) -> tuple:
-    """``expected_exits`` of the failing paths, and per event code its dwell part (``_dwell_part`` of
-    ``path_dwell``'s rows for it, as where enough successful paths reach the event: ``_event_row``
-    uses it only there)."""
+def _results_taking_back(tasks: list[tuple[Future, Callable[[], Any]]]) -> list:
+    """The result of each (future, call): a future its pool has not started yet is cancelled and its call
+    run here instead (the last first: the pool's worker takes them in order). At 1M events the worker's
+    queue was ~0.45 s of work while this thread had finished its own ~0.2 s."""
+    results: list = [None] * len(tasks)
+    for number in reversed(range(len(tasks))):
+        future, call = tasks[number]
+        results[number] = call() if future.cancel() else future.result()
+    return results
+
+
+def _dwell_parts(log: EventLog, successful_user: np.ndarray, goal: int, only: np.ndarray | None,
+                 minimum: int) -> dict[int, dict]:
+    """Per event code its dwell part (``_dwell_part`` of ``path_dwell``'s rows for it, as where enough
+    successful paths reach the event: ``_event_row`` uses it only there)."""
     dwell = path_dwell(log, goal, only)
-    parts = {code: _dwell_part(rows, successful_user, True, minimum) for code, rows in _per_event(dwell).items()}
-    return expected_exits(log, ~successful_user, len(log.event_names)), parts
+    return {code: _dwell_part(rows, successful_user, True, minimum) for code, rows in _per_event(dwell).items()}
+
+
+def _repeat_parts(log: EventLog, successful_user: np.ndarray, goal: int, counted: np.ndarray, visit: np.ndarray,
+                  minimum: int) -> dict[int, dict]:
+    """Per event code its repeat part (``_repeat_part`` of ``path_repeats``' rows for it before the goal, for
+    the events ``counted`` marks, as where enough successful paths reach the event: ``_event_row`` uses it
+    only there)."""
+    repeats = path_repeats(log, before_goal(log, goal) & counted[log.event], visit)
+    return {code: _repeat_part(rows, successful_user, True, minimum) for code, rows in _per_event(repeats).items()}
 
 
 # A failure outcome ends paths: a cancellation, a withdrawn claim. Failing paths "stop there for good" by what it
@@ -1081,11 +1103,11 @@ def _paths_are_cases(log: EventLog) -> bool:
 def _table(log, spec, goal, c, expected, expected_per_path, waits, successful_user, only=None,
            stops=None, compare_exits: bool = True) -> pd.DataFrame:
     """``waits``: (the dwell part per event code (``_exits_and_dwell``), ``path_dwell`` before each event,
-    ``path_repeats``)."""
+    the repeat part per event code (``_repeat_parts``))."""
     import pandas as pd
     size = len(log.event_names)
     rows = []
-    after, (before, repeats) = waits[0], (_per_event(table) for table in waits[1:])
+    after, before, repeats = waits[0], _per_event(waits[1]), waits[2]
     for code in range(size):
         f_reach, s_reach = int(c["reach_failing"][code]), int(c["reach_successful"][code])
         if code == goal or f_reach + s_reach == 0 or only is not None and not only[code]:
@@ -1282,7 +1304,7 @@ def _event_row(name, c, code, f_reach, s_reach, expected, expected_probabilities
     # A wait most paths reaching the step have, not a quirk of a few (lab results logged before registration)
     before = before if before is not None and len(before) >= MIN_WAIT_SHARE * (f_reach + s_reach) else None
     row.update(_dwell_part(before, successful_user, has_reference, spec.min_reference, "wait"))
-    row.update(_repeat_part(repeats, successful_user, has_reference, spec.min_reference))
+    row.update(repeats if repeats is not None and has_reference else _repeat_part(None, successful_user, False, 0))
     return row
 
 

@@ -982,3 +982,26 @@ def test_expected_exits_are_the_chance_of_a_random_visit_end_counted_by_hand():
     for code in range(len(log.event_names)):
         np.testing.assert_allclose(np.sort(per_event[code]), np.sort(per_path.xs(code, level="event").to_numpy()),
                                    rtol=1e-12)
+
+
+def test_a_task_the_worker_has_not_started_is_taken_back_and_run_here():
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from journey_explorer.analysis.stuck import _results_taking_back
+    started, release = threading.Event(), threading.Event()
+
+    def busy():
+        started.set()
+        release.wait(5)
+        return "worker"
+
+    def queued():
+        release.set()           # the worker can only finish once this ran somewhere else
+        return threading.current_thread().name
+
+    with ThreadPoolExecutor(1, thread_name_prefix="stuck") as pool:
+        tasks = [(pool.submit(busy), busy), (pool.submit(queued), queued)]
+        started.wait(5)
+        assert _results_taking_back(tasks) == ["worker", threading.current_thread().name]
+        assert tasks[1][0].cancelled()
