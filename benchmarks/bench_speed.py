@@ -241,6 +241,35 @@ Every analysis is under DuckDB in process and as a whole process; stuck's whole 
 margin (0.92-0.96x; before and after in the same 9 rounds: 1.504 s at 226cbbd -> 0.902 s against DuckDB's
 0.980 s): its numpy run after loading is ~0.44 s, the rest starting Python and numpy, the load (~0.1 s) and
 pandas' import, mostly hidden behind the run.
+
+4 December, session 24 (quiet machine, load 0.1-1.3; main at a55c4ea plus the session's import commits). Survey,
+every answer checked equal to DuckDB's first; in process best of 3 (1M) / of 1 (10M):
+
+    analysis     in process 1M             in process 10M            --cli 1M (5 rounds, medians)
+                 ours / DuckDB    ratio    ours / DuckDB     ratio   ours / DuckDB     per round
+    retention    0.089 / 0.190 s  0.47x    1.222 / 3.895 s   0.31x   0.289 / 0.423 s   0.68x
+    lifecycle    0.080 / 0.187 s  0.43x    1.168 / 3.059 s   0.38x   0.262 / 0.364 s   0.73x
+    compare      0.203 / 0.714 s  0.28x    1.753 / 11.18 s   0.16x   -
+    interval     0.001 / 0.020 s  0.07x    0.019 / 0.160 s   0.12x   0.148 / 0.184 s   0.80x
+    northstar    0.011 / 0.060 s  0.19x    0.138 / 1.168 s   0.12x   0.213 / 0.229 s   0.92x
+    stuck        0.443 / 0.638 s  0.69x    5.719 / 10.13 s   0.56x   0.868 / 0.863 s   1.02x  (9 rounds: 0.97x / 0.99x)
+    changes      0.281 / 2.737 s  0.10x    3.380 / 33.31 s   0.10x   0.790 / 3.125 s   0.25x
+    graph        (bench_analysis 1M: 0.49x in process, 0.49x whole)                   0.261 / 0.367 s   0.73x
+
+Stuck's whole process was back at the line. A per-phase timeline of one command (each step's clock and
+page faults): pandas' import (~0.35 s of CPU here, on its own thread from the start) slowed the load
+and the counts beside it; the second thread's queue (dwell times, then the exits' base rate: ~0.26 s
+cold) ran while this thread counted (~0.2 s), then this thread computed the repeats (~0.19 s) and
+their Mann-Whitney tests inside the table (~0.05 s) while the worker idled. Changed: the dwell times,
+the repeats with their tests and the base rate are three tasks for the worker, and the command's
+thread takes back (cancels and runs itself) whichever it has not started once its counts are done
+(``stuck._results_taking_back``). JSON byte-identical on 40 runs (demo, receipt, sepsis, helpdesk,
+this 1M log; the guessed goal, per session, three goals and three ``--avoid`` each). ``--cli stuck
+--before`` the previous commit, 9 interleaved rounds, twice: 1.033 s -> 0.912 s (per round 0.89x ->
+0.84x DuckDB's), 1.019 s -> 0.989 s (0.89x -> 0.84x); in process 0.44 -> 0.40 s (0.60x); 10M in
+process 5.96 s against DuckDB's 9.99 s (0.60x), as before. Tried: a faster rank sum for Mann-Whitney
+by sorting values instead of argsorting them (numpy's float sort is only ~1.3x its argsort on this CPU:
+not worth the second pass for ties).
 """
 from __future__ import annotations
 
