@@ -76,6 +76,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
@@ -599,14 +600,15 @@ def _ranked(log: EventLog, spec: Spec, successful_user: np.ndarray,
     counted = ~skipped if only is None else only & ~skipped
     # Per session a paying user's later sessions "fail": their habits (a dashboard viewed again and again)
     # would read as retries, and repeats have no per-user reference as exits and loops do.
-    repeat_parts = ((lambda: _repeat_parts(log, successful_user, goal, counted, visit, spec.min_reference))
+    repeat_parts = (partial(_repeat_parts, log, successful_user, goal, counted, visit, spec.min_reference)
                     if owners is None else dict)
     # The dwell times, the repeats and the base rate of exits go to a second thread (their sorts let go of
-    # the GIL) while the rest is counted here; this thread then takes back what it has not started.
+    # the GIL) while the rest is counted here; this thread then takes back what it has not started. Each
+    # call's arguments are bound now (``partial``): ``only`` changes below, and the dwell times take it as given.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="stuck") as pool:
         beside = [(pool.submit(call), call) for call in (
-            lambda: _dwell_parts(log, successful_user, goal, only, spec.min_reference), repeat_parts,
-            lambda: expected_exits(log, ~successful_user, size))]
+            partial(_dwell_parts, log, successful_user, goal, only, spec.min_reference), repeat_parts,
+            partial(expected_exits, log, ~successful_user, size))]
         counts = _counts(log, size, goal, successful_user, ends, owners, visit)
         # Dead ends: not inside a step sequence (``stops_for_good`` tells its stops), not per session (a
         # session always ends: "never comes back" is a user's), not where visits are an event or two (a

@@ -1005,3 +1005,37 @@ def test_a_task_the_worker_has_not_started_is_taken_back_and_run_here():
         started.wait(5)
         assert _results_taking_back(tasks) == ["worker", threading.current_thread().name]
         assert tasks[1][0].cancelled()
+
+
+class _IdleWorkerPool:
+    """A pool whose worker never starts anything: every task is taken back and run by the caller."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, call, *args):
+        from concurrent.futures import Future
+        return Future()
+
+
+@pytest.mark.parametrize("per", ["user", "session"])
+def test_the_table_is_the_same_when_this_thread_takes_back_every_task(monkeypatch, per):
+    from tests.analysis.shop import shop_frame
+    frame = shop_frame(1500, 3)
+    # A failure outcome ending the failing paths: ``only`` leaves it out of the table, not out of the dwell times.
+    last = frame.sort_values("time").groupby("user").tail(1)
+    failing = last[~last["user"].isin(frame.loc[frame["event"] == "purchase", "user"])]
+    frame = pd.concat([frame, failing.assign(event="order_cancelled", time=failing["time"] + 1)], ignore_index=True)
+    log = apply_filter(EventLog.from_frame(frame), CommonFilter(by=per))
+    spec = stuck.Spec(goal="purchase")
+    expected = stuck.run(log, spec).table
+    monkeypatch.setattr(stuck, "ThreadPoolExecutor", _IdleWorkerPool)
+    taken_back = stuck.run(log, spec).table
+    pd.testing.assert_frame_equal(taken_back, expected)
+    assert taken_back["repeat_p"].notna().any() == (per == "user")
