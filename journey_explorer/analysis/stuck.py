@@ -1104,7 +1104,7 @@ def _paths_are_cases(log: EventLog) -> bool:
 
 def _table(log, spec, goal, c, expected, expected_per_path, waits, successful_user, only=None,
            stops=None, compare_exits: bool = True) -> pd.DataFrame:
-    """``waits``: (the dwell part per event code (``_exits_and_dwell``), ``path_dwell`` before each event,
+    """``waits``: (the dwell part per event code (``_dwell_parts``), ``path_dwell`` before each event,
     the repeat part per event code (``_repeat_parts``))."""
     import pandas as pd
     size = len(log.event_names)
