@@ -20,7 +20,6 @@ from journey_explorer.store.project import (
 )
 from journey_explorer.store.session_rule import sessions_with_keys
 
-
 # The columns the event chunks store in file order (``writing._submit_event_chunks``, via ``state.kept``).
 FILE_ORDER_COLUMNS = ("user", "event", "ts", "sub_ms")
 
