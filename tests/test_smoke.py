@@ -9,9 +9,10 @@ import sys
 def test_smoke_test_passes_in_a_fresh_process(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("QT_", "JOURNEY_EXPLORER_"))}
     env["HOME"] = str(tmp_path)               # it must not need, or touch, the user's files
+    env["PYTHONFAULTHANDLER"] = "1"           # a crash (one SIGSEGV in a CI run) prints every thread's stack
     done = subprocess.run([sys.executable, "-m", "journey_explorer.cli", "--smoke-test"], env=env,
                           capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, done.stderr + "\nits output:\n" + done.stdout
     assert "smoke test passed" in done.stdout
     from journey_explorer.export.report import report_questions
     slides = f"report.pptx ({len(report_questions()) + 1} slides)"   # a cover and one slide per finding
