@@ -105,3 +105,13 @@ def test_dictionary_strips_merges_and_skips_rejected_values():
     assert dictionary.final(first[~missing]).tolist() == [1, 0]
     assert dictionary.final(second[1:]).tolist() == [1]
     assert dictionary.new == {"bob": 1} and len(dictionary) == 2
+
+
+def test_taken_refuses_a_column_too_short_for_its_positions_or_mask():
+    import pytest
+
+    from journey_explorer.domain import JourneyError
+    with pytest.raises(JourneyError, match=r"\['short'\]"):
+        _taken({"ts": np.arange(3), "short": np.arange(2)}, np.array([2, 0, 1]))
+    with pytest.raises(JourneyError, match=r"\['short'\]"):
+        _taken({"ts": np.arange(3), "short": np.arange(2)}, np.array([True, False, True]))

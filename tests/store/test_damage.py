@@ -297,3 +297,27 @@ def test_a_flipped_byte_in_a_stored_chunk_is_named_by_repair(project, monkeypatc
     flip_stored_byte(more, "event_chunks", "ts", "first_id", 40, at=-2)
     with pytest.raises(ProjectDamaged, match="from id 40 on"):
         repair_project(more)
+
+
+def test_a_stored_property_column_of_the_wrong_length_stops_the_next_import(tmp_path):
+    """A short column would be gathered with clipped positions: another event's value in place."""
+    from journey_explorer.store.column_codec import encode_column, read_column
+    from journey_explorer.store.errors import ProjectDamaged
+    from journey_explorer.store.importer import import_file
+    from journey_explorer.store.properties import CODES_PREFIX
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("user,event,time,country\nu1,e,2024-01-01T10:00:00Z,fr\n"
+                     "u2,e,2024-01-01T11:00:00Z,de\nu3,e,2024-01-01T12:00:00Z,it\n")
+    second.write_text("user,event,time,country\nu1,e,2024-01-02T10:00:00Z,es\n")
+    path = tmp_path / "p.journey"
+    import_file(path, first)
+    conn = sqlite3.connect(path)
+    name = CODES_PREFIX + "country"
+    codes = read_column(conn.execute("SELECT data FROM log_cache WHERE name = ?", (name,)).fetchone()[0])
+    with conn:
+        conn.execute("UPDATE log_cache SET data = ? WHERE name = ?", (encode_column(codes[:-1], np.int32), name))
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(ProjectDamaged, match="property 'country' do not match its events"):
+        import_file(path, second)
+    assert path.read_bytes() == before

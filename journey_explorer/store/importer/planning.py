@@ -10,8 +10,10 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from journey_explorer.domain import JourneyError
 from journey_explorer.store import properties as stored_properties
 from journey_explorer.store import session_rule
+from journey_explorer.store.errors import ProjectDamaged
 from journey_explorer.store.importer.state import LINE_DTYPE, PROPERTY_KEY, ImportState
 from journey_explorer.store.project import (
     CACHE_COLUMNS,
@@ -120,7 +122,7 @@ def _take(values: np.ndarray, index: np.ndarray) -> np.ndarray:
 def _taken(columns: dict[str, np.ndarray], index: np.ndarray) -> dict[str, np.ndarray]:
     """``_take`` of every column, on two threads: numpy's gathers release the GIL (~0.5 s at 10M
     events on one core, the other idle meanwhile). ``columns`` ends empty: each column is let go of
-    as it is taken, so the copies never sit next to all the originals.
+    as it is taken: the copies are filled one by one while the originals go.
 
     The copies are allocated here, on the calling thread: glibc serves a worker's big arrays from
     an arena of its own, on fresh pages, where the caller's heap would reuse what the sort freed
@@ -128,6 +130,12 @@ def _taken(columns: dict[str, np.ndarray], index: np.ndarray) -> dict[str, np.nd
     """
     names = list(columns)
     positions = np.flatnonzero(index) if index.dtype == bool else index
+    # The gathers below clip out-of-range positions, which would hide a column too short for them
+    needed = len(index) if index.dtype == bool else int(positions.max()) + 1 if len(positions) else 0
+    short = [name for name, values in columns.items()
+             if len(values) < needed or index.dtype == bool and len(values) != needed]
+    if short:
+        raise JourneyError(f"internal error: columns {short} do not fit {needed:,} rows")
     copies = {name: np.empty(len(positions), dtype=values.dtype)
               for name, values in columns.items() if values.strides != (0,)}
 
@@ -265,6 +273,9 @@ def _add_property_columns(project: Project, old: dict, new: dict, old_count: int
             new[name] = np.full(new_count, -1, dtype=np.int32)
         old[name] = (stored_properties.stored_codes(project.conn, name[len(PROPERTY_KEY):], old_count)
                      if old_count else np.zeros(0, dtype=np.int32))
+        if len(old[name]) != old_count:     # never sort another event's values into place
+            raise ProjectDamaged(project.path, f"the codes of the property '{name[len(PROPERTY_KEY):]}' "
+                                 "do not match its events")
 
 
 def _describe_duplicates(lines: np.ndarray, repeated_ids: np.ndarray, original_ids: np.ndarray, first_id: int,
